@@ -1,0 +1,998 @@
+/* test_at.c - unit tests of the AT engine and the utilities, against a
+   scripted modem: what the engine writes is captured, what the modem says is
+   fed in (split at every byte boundary where it matters), and the clock is
+   a variable the test advances. */
+#define SECMODEM_IMPLEMENTATION
+#include "../secmodem.h"
+#include "sm_test.h"
+
+#include <stdlib.h>
+
+/* ---- the scripted modem ------------------------------------------------ */
+typedef struct mock {
+    char tx[8192];
+    size_t tx_len;
+    int tx_limit;        /* bytes accepted per write call; 0 = all */
+    int tx_fail;         /* write returns -1 */
+    int tx_zero_every;   /* every Nth write accepts nothing */
+    int tx_calls;
+    uint32_t now;
+    const uint8_t *rx;   /* pull mode source */
+    size_t rx_len, rx_off;
+    int rx_fail;
+    char log[8192];      /* events as text, compared across splits */
+    size_t log_len;
+    uint8_t raw[256];
+} mock;
+
+static int mock_write(void *u, const uint8_t *d, size_t n)
+{
+    mock *m = (mock *)u;
+    size_t k = n;
+    m->tx_calls++;
+    if (m->tx_fail) return -1;
+    if (m->tx_zero_every && m->tx_calls % m->tx_zero_every == 0) return 0;
+    if (m->tx_limit && k > (size_t)m->tx_limit) k = (size_t)m->tx_limit;
+    if (k > sizeof m->tx - m->tx_len) k = sizeof m->tx - m->tx_len;
+    memcpy(m->tx + m->tx_len, d, k);
+    m->tx_len += k;
+    return (int)k;
+}
+
+static int mock_read(void *u, uint8_t *b, size_t cap)
+{
+    mock *m = (mock *)u;
+    size_t k = m->rx_len - m->rx_off;
+    if (m->rx_fail) return -1;
+    if (k > cap) k = cap;
+    if (k > 7) k = 7; /* odd chunks, to cross line boundaries */
+    memcpy(b, m->rx + m->rx_off, k);
+    m->rx_off += k;
+    m->now += 1; /* time passes while polling */
+    return (int)k;
+}
+
+static uint32_t mock_now(void *u) { return ((mock *)u)->now; }
+
+static void logf_(mock *m, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > sizeof m->log - m->log_len - 1) n = sizeof m->log - m->log_len - 1;
+    memcpy(m->log + m->log_len, s, n);
+    m->log_len += n;
+    m->log[m->log_len] = '\0';
+}
+
+static void log_escaped(mock *m, const char *s, size_t n)
+{
+    size_t i;
+    char tmp[8];
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\') { tmp[0] = (char)c; tmp[1] = 0; }
+        else snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        logf_(m, tmp);
+    }
+}
+
+static void on_done(void *ctx, const sm_at_response *r)
+{
+    mock *m = (mock *)ctx;
+    char tmp[96];
+    const char *l = r->lines;
+    uint16_t i;
+    snprintf(tmp, sizeof tmp, "[done %s code=%ld", sm_at_result_name(r->result), (long)r->code);
+    logf_(m, tmp);
+    if (r->err_text) { logf_(m, " text="); logf_(m, r->err_text); }
+    for (i = 0; i < r->nlines; i++) { logf_(m, " |"); logf_(m, l); l += strlen(l) + 1; }
+    if (r->lines_truncated) logf_(m, " TRUNC");
+    if (r->raw_len) { logf_(m, " raw="); log_escaped(m, (const char *)m->raw, r->raw_len); }
+    if (r->raw_truncated) logf_(m, " RAWTRUNC");
+    logf_(m, "]");
+}
+
+static void on_urc(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    mock *m = (mock *)ctx;
+    (void)at;
+    logf_(m, "[urc ");
+    log_escaped(m, line, len);
+    logf_(m, "]");
+}
+
+static void on_unhandled(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    mock *m = (mock *)ctx;
+    (void)at;
+    logf_(m, "[stray ");
+    log_escaped(m, line, len);
+    logf_(m, "]");
+}
+
+/* A response-line handler that announces raw bytes: "+RECV: <n>". */
+static void on_recv_line(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_fields f;
+    int32_t n;
+    (void)ctx;
+    if (sm_fields_init(&f, line, len, "+RECV:") == SM_OK && sm_fields_int(&f, 0, 4096, &n) == SM_OK)
+        sm_at_expect_raw(at, (size_t)n, NULL, NULL);
+}
+
+static const sm_urc test_urcs[] = {
+    { "+TICK:", on_urc },
+    { "+CEREG:", on_urc },
+    { "+SYSSTART", on_urc },
+};
+
+/* A dialect in the Cordelia-I manner: ERROR:<text>,<code> and a start-up
+   event, to prove dialect-defined final results. */
+static int classify_cordelia_like(const char *line, size_t len, sm_at_final *out)
+{
+    size_t i;
+    if (len < 6 || memcmp(line, "ERROR:", 6) != 0) return 0;
+    out->result = SM_AT_DIALECT_ERROR;
+    out->text = line + 6;
+    out->code = SM_AT_NO_CODE;
+    for (i = len; i > 6; i--) {
+        if (line[i - 1] != ',') continue;
+        sm_parse_i32(line + i, len - i, INT32_MIN, INT32_MAX, &out->code);
+        out->text_len = i - 1 - 6;
+        return 1;
+    }
+    out->text_len = len - 6;
+    return 1;
+}
+static const sm_at_dialect cordelia_like = { "cordelia-like", "\r\n", "+eventstartup:",
+                                             classify_cordelia_like };
+static const sm_at_dialect gen_reboot = { "generic", "\r", "+SYSSTART", NULL };
+
+static void setup(sm_at *at, mock *m, const sm_at_dialect *d, int pull)
+{
+    sm_platform p;
+    memset(m, 0, sizeof *m);
+    memset(&p, 0, sizeof p);
+    p.user = m;
+    p.write = mock_write;
+    p.read = pull ? mock_read : NULL;
+    p.now_ms = mock_now;
+    /* counted only when it fails: setup runs thousands of times */
+    if (sm_at_init(at, &p, d) != SM_OK) CHECK(!"sm_at_init");
+    if (sm_at_add_urcs(at, test_urcs, sizeof test_urcs / sizeof test_urcs[0], m) != SM_OK)
+        CHECK(!"sm_at_add_urcs");
+    sm_at_on_unhandled(at, on_unhandled, m);
+}
+
+static int submit(sm_at *at, mock *m, const char *text, const char *prefix)
+{
+    sm_at_cmd c;
+    memset(&c, 0, sizeof c);
+    c.text = text;
+    c.prefix = prefix;
+    c.on_done = on_done;
+    c.ctx = m;
+    return sm_at_submit(at, &c);
+}
+
+static void feed_str(sm_at *at, const char *s) { sm_at_feed(at, (const uint8_t *)s, strlen(s)); }
+
+/* ---- basic command flow -------------------------------------------------- */
+static void test_simple_ok(void)
+{
+    sm_at at;
+    mock m;
+    int id;
+    setup(&at, &m, NULL, 0);
+    id = submit(&at, &m, "AT+CGMR", NULL);
+    CHECK(id > 0);
+    CHECK_EQ_INT(m.tx_len, 0); /* nothing goes out before poll: submit never blocks or writes */
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+CGMR\r");
+    CHECK(sm_at_busy(&at));
+    feed_str(&at, "AT+CGMR\r\r\nUE7.0.0.0\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |UE7.0.0.0]");
+    CHECK(!sm_at_busy(&at));
+    CHECK_EQ_INT(sm_at_result_of(&at, (uint16_t)id), SM_AT_OK);
+    CHECK_EQ_INT(at.stats.unexpected, 0);
+}
+
+static void test_error_results(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "AT+A", NULL);
+    submit(&at, &m, "AT+B", NULL);
+    submit(&at, &m, "AT+C", NULL);
+    submit(&at, &m, "AT+D", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nERROR\r\n");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+CME ERROR: 10\r\n");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+CME ERROR: SIM not inserted\r\n");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+CMS ERROR: 500\r\n");
+    CHECK_EQ_STR(m.log, "[done ERROR code=-2147483648][done CME_ERROR code=10]"
+                        "[done CME_ERROR code=-2147483648 text=SIM not inserted]"
+                        "[done CMS_ERROR code=500]");
+    CHECK_EQ_STR(m.tx, "AT+A\rAT+B\rAT+C\rAT+D\r");
+}
+
+static void test_dialect_final(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, &cordelia_like, 0);
+    submit(&at, &m, "AT+fileOpen=a,READ,0", "+fileopen:");
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+fileOpen=a,READ,0\r\n");
+    feed_str(&at, "ERROR:file not found,-11\r\n");
+    CHECK_EQ_STR(m.log, "[done DIALECT_ERROR code=-11 text=file not found]");
+    m.log[0] = 0; m.log_len = 0;
+    submit(&at, &m, "AT+test", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+}
+
+/* One command on the wire at a time; queue limits. */
+static void test_queue(void)
+{
+    sm_at at;
+    mock m;
+    char big[SM_QUEUE_TEXT + 8];
+    int i;
+    setup(&at, &m, NULL, 0);
+    for (i = 0; i < SM_QUEUE_DEPTH; i++) CHECK(submit(&at, &m, "AT", NULL) > 0);
+    CHECK_EQ_INT(submit(&at, &m, "AT", NULL), SM_ERR_QUEUE_FULL);
+    CHECK_EQ_INT(sm_at_queue_free(&at), 0);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT\r"); /* the second waits for the first's result */
+    feed_str(&at, "OK\r\n");
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT\rAT\r");
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done CANCELLED code=-2147483648]"
+                        "[done CANCELLED code=-2147483648][done CANCELLED code=-2147483648]");
+    CHECK(!sm_at_busy(&at));
+    /* text area limit */
+    memset(big, 'A', sizeof big);
+    big[SM_QUEUE_TEXT - 10] = 0;
+    CHECK(submit(&at, &m, big, NULL) > 0);
+    CHECK_EQ_INT(submit(&at, &m, "AT+0123456789ABCDEF", NULL), SM_ERR_QUEUE_FULL);
+    memset(big, 'A', sizeof big);
+    big[sizeof big - 1] = 0;
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    CHECK_EQ_INT(submit(&at, &m, big, NULL), SM_ERR_PARAM);
+}
+
+static void test_bad_commands(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    uint8_t data[4] = { 1, 2, 3, 4 };
+    setup(&at, &m, NULL, 0);
+    CHECK_EQ_INT(submit(&at, &m, "AT\r+CFUN=0", NULL), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(submit(&at, &m, "AT\n", NULL), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(submit(&at, &m, "AT\x1a", NULL), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(submit(&at, &m, "", NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_submit(&at, NULL), SM_ERR_PARAM);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+X";
+    c.payload = data;
+    c.payload_len = 4;
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_PARAM); /* payload without a way to send it */
+    c.flags = SM_AT_F_PROMPT | SM_AT_F_INLINE;
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_PARAM);
+    c.flags = SM_AT_F_PROMPT;
+    c.payload_len = SM_PAYLOAD_MAX + 1;
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_PARAM);
+    c.payload = NULL;
+    c.payload_len = 3;
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_PARAM);
+    CHECK(!sm_at_busy(&at));
+}
+
+/* ---- the transcript, fed at every split point ---------------------------- */
+/* A realistic stream with echo on: URCs before, inside and after responses,
+   a prompt with a URC before it, a binary payload full of CR/LF/OK/'>'. */
+typedef struct script_run {
+    char log[8192];
+    char tx[8192];
+} script_run;
+
+static const char k_payload[] = "\r\nOK\r\n> \0\xff+RECV: 9\r\nERROR\r\n";
+#define K_PAYLOAD_LEN (sizeof k_payload - 1)
+
+/* The stream in three segments, one per command: a real modem cannot answer
+   a command before it was sent, so a segment is fed only after the poll that
+   sent its command; the cuts apply inside and across the segments. */
+static size_t build_stream(uint8_t *out, size_t *seg_end)
+{
+    static const char seg1[] =
+        "\r\n+TICK: 0\r\n"                         /* URC before the command's answer */
+        "AT+CEREG?\r\r\n+CEREG: 5,1\r\n"          /* echo and response */
+        "\r\n+TICK: 1\r\n"                         /* URC between response and OK */
+        "\r\nOK\r\n";
+    static const char seg2[] =
+        "AT+SEND=4\r"                             /* echo of the prompt command */
+        "\r\n+TICK: 2\r\n"                         /* URC while waiting for the prompt */
+        "\r\n> "                                  /* prompt */
+        "\r\n+SEND: 4\r\n\r\nOK\r\n";
+    static const char seg3a[] = "AT+RECV=27\r\r\n+RECV: 27\r\n";
+    static const char seg3b[] = "\r\n+TICK: 3\r\n\r\nOK\r\n\r\n+TICK: 4\r\n";
+    size_t n = 0;
+    memcpy(out + n, seg1, sizeof seg1 - 1); n += sizeof seg1 - 1;
+    seg_end[0] = n;
+    memcpy(out + n, seg2, sizeof seg2 - 1); n += sizeof seg2 - 1;
+    seg_end[1] = n;
+    memcpy(out + n, seg3a, sizeof seg3a - 1); n += sizeof seg3a - 1;
+    memcpy(out + n, k_payload, K_PAYLOAD_LEN); n += K_PAYLOAD_LEN;
+    memcpy(out + n, seg3b, sizeof seg3b - 1); n += sizeof seg3b - 1;
+    return n;
+}
+
+static void run_script(script_run *res, const uint8_t *stream, size_t len, const size_t *segs,
+                       const size_t *cuts, size_t ncuts)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    size_t prev = 0, ci = 0, si = 0;
+    static const uint8_t sendbuf[4] = { 'a', '\r', 'b', '\n' };
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "AT+CEREG?", "+CEREG:");
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=4";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = sendbuf;
+    c.payload_len = 4;
+    c.prefix = "+SEND:";
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV=27";
+    c.prefix = "+RECV:";
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.on_line = on_recv_line;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    while (prev < len) {
+        size_t end = len;
+        while (ci < ncuts && cuts[ci] <= prev) ci++;
+        while (si < 2 && segs[si] <= prev) si++;
+        if (ci < ncuts && cuts[ci] < end) end = cuts[ci];
+        if (si < 2 && segs[si] < end) end = segs[si];
+        sm_at_feed(&at, stream + prev, end - prev);
+        sm_at_poll(&at);
+        prev = end;
+    }
+    memcpy(res->log, m.log, sizeof res->log);
+    memcpy(res->tx, m.tx, m.tx_len);
+    res->tx[m.tx_len] = 0;
+}
+
+static void test_transcript_every_split(void)
+{
+    static uint8_t stream[1024];
+    static script_run ref, got;
+    size_t segs[2];
+    size_t len = build_stream(stream, segs), i, j, bad = 0;
+    size_t cuts[2];
+    run_script(&ref, stream, len, segs, NULL, 0);
+    CHECK_EQ_STR(ref.log,
+                 "[urc +TICK: 0][urc +TICK: 1][done OK code=-2147483648 |+CEREG: 5,1]"
+                 "[urc +TICK: 2][done OK code=-2147483648 |+SEND: 4]"
+                 "[urc +TICK: 3][done OK code=-2147483648 |+RECV: 27 raw=\\x0d\\x0aOK\\x0d\\x0a> "
+                 "\\x00\\xff+RECV: 9\\x0d\\x0aERROR\\x0d\\x0a][urc +TICK: 4]");
+    CHECK_EQ_STR(ref.tx, "AT+CEREG?\rAT+SEND=4\ra\rb\nAT+RECV=27\r");
+    /* every single split point, then every pair of split points */
+    for (i = 1; i < len; i++) {
+        cuts[0] = i;
+        run_script(&got, stream, len, segs, cuts, 1);
+        if (strcmp(got.log, ref.log) || strcmp(got.tx, ref.tx)) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    for (i = 1; i < len; i++) {
+        for (j = i + 1; j < len; j++) {
+            cuts[0] = i;
+            cuts[1] = j;
+            run_script(&got, stream, len, segs, cuts, 2);
+            if (strcmp(got.log, ref.log) || strcmp(got.tx, ref.tx)) bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* one byte at a time */
+    {
+        static size_t all[1024];
+        for (i = 0; i + 1 < len; i++) all[i] = i + 1;
+        run_script(&got, stream, len, segs, all, len - 1);
+        CHECK_EQ_STR(got.log, ref.log);
+        CHECK_EQ_STR(got.tx, ref.tx);
+    }
+}
+
+/* ---- echo, prefixes, URCs ------------------------------------------------ */
+static void test_echo_off_and_on(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "ATI", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nsecmodem-sim\r\ngeneric\r\n\r\nOK\r\n");    /* echo off */
+    submit(&at, &m, "ATI", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATI\r\r\nsecmodem-sim\r\ngeneric\r\n\r\nOK\r\n"); /* echo on */
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |secmodem-sim |generic]"
+                        "[done OK code=-2147483648 |secmodem-sim |generic]");
+}
+
+/* A line the command did not ask for, and no URC table claims. */
+static void test_prefix_mismatch_is_stray(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "AT+COPS?", "+COPS:");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+WEIRD: 1\r\n+COPS: 0,0,\"op\",7\r\n+CEREG: 1\r\nOK\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[stray +WEIRD: 1][urc +CEREG: 1][done OK code=-2147483648 |+COPS: 0,0,\"op\",7]"
+                        "[stray OK]");
+    CHECK_EQ_INT(at.stats.unexpected, 2);
+    CHECK_EQ_INT(at.stats.urcs, 1);
+}
+
+/* The same prefix as a URC and as the command's response: the command wins
+   while it is in flight. */
+static void test_prefix_shared_with_urc(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, NULL, 0);
+    feed_str(&at, "\r\n+CEREG: 1\r\n");
+    submit(&at, &m, "AT+CEREG?", "+CEREG:");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+CEREG: 5,1\r\n\r\nOK\r\n\r\n+CEREG: 2\r\n");
+    CHECK_EQ_STR(m.log, "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1][urc +CEREG: 2]");
+}
+
+/* ---- robustness ------------------------------------------------------------ */
+static void test_garbage_resync(void)
+{
+    sm_at at;
+    mock m;
+    char longline[600];
+    setup(&at, &m, NULL, 0);
+    memset(longline, 'x', sizeof longline);
+    longline[sizeof longline - 1] = 0;
+    submit(&at, &m, "AT+GARBAGE", "+G:");
+    sm_at_poll(&at);
+    feed_str(&at, "\r");
+    feed_str(&at, "\n");
+    sm_at_feed(&at, (const uint8_t *)"\0\0\0\0\0", 5);
+    feed_str(&at, "\xff\xfe");
+    feed_str(&at, "\r\n");
+    feed_str(&at, longline);
+    feed_str(&at, "\r\n+G: 1\r\n+PART");
+    feed_str(&at, "\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[stray \\xff\\xfe][stray +PART][done OK code=-2147483648 |+G: 1]");
+    CHECK_EQ_INT(at.stats.overlong, 1);
+    CHECK_EQ_INT(at.stats.nul_bytes, 5);
+    CHECK_EQ_INT(at.stats.unexpected, 2);
+    /* an over-long line that ends exactly at the buffer size */
+    memset(longline, 'y', sizeof longline);
+    longline[SM_LINE_SIZE - 1] = 0; /* fits exactly: SM_LINE_SIZE-1 bytes */
+    feed_str(&at, longline);
+    feed_str(&at, "\r\n");
+    longline[SM_LINE_SIZE - 1] = 'y';
+    longline[SM_LINE_SIZE] = 0; /* one byte too many */
+    feed_str(&at, longline);
+    feed_str(&at, "\n");
+    CHECK_EQ_INT(at.stats.overlong, 2);
+    CHECK_EQ_INT(at.stats.unexpected, 3);
+}
+
+/* A restart in the middle of a response: the command ends with REBOOT, the
+   start-up URC still reaches its handler, the partial line is dropped. */
+static void test_reboot_mid_response(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, &gen_reboot, 0);
+    submit(&at, &m, "AT+LINES=3", "+LINES:");
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)"\r\n+LINES: 0\r\n+LIN\x00\xff\r\n+SYSSTART\r\n", 32);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[stray +LIN\\xff][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
+                        "[done OK code=-2147483648]");
+    CHECK_EQ_INT(at.stats.reboots, 1);
+}
+
+static void test_reboot_while_waiting_prompt(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[3] = { 'x', 'y', 'z' };
+    setup(&at, &m, &gen_reboot, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=3";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 3;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+SYSSTART\r\n\r\n> ");
+    CHECK_EQ_STR(m.tx, "AT+SEND=3\r"); /* the payload never went out */
+    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
+}
+
+/* ---- prompts and payloads --------------------------------------------- */
+static void test_prompt_payload_binary(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[8] = { 'O', 'K', '\r', '\n', 0, '>', ' ', 0xff };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=8";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = sizeof data;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 10);
+    feed_str(&at, "\r\n>");     /* prompt without its space yet */
+    CHECK_EQ_INT(m.tx_len, 18);
+    CHECK(memcmp(m.tx + 10, data, 8) == 0);
+    feed_str(&at, " \r\n+SEND: 8,abc\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+SEND: 8,abc]");
+}
+
+/* Cordelia-style: the payload goes inline, between the text and the CR LF. */
+static void test_inline_payload(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[5] = { 'a', '\r', '\n', 'b', 0 };
+    setup(&at, &m, &cordelia_like, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+FileWrite=1,0,0,5,";
+    c.flags = SM_AT_F_INLINE;
+    c.payload = data;
+    c.payload_len = sizeof data;
+    c.prefix = "+filewrite:";
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    m.tx_limit = 3; /* a slow UART: the command goes out over several polls */
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 21 + 5 + 2);
+    CHECK(memcmp(m.tx, "AT+FileWrite=1,0,0,5,a\r\nb\0\r\n", 28) == 0);
+    feed_str(&at, "+filewrite:5\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+filewrite:5]");
+}
+
+static void test_slow_uart(void)
+{
+    sm_at at;
+    mock m;
+    int i;
+    setup(&at, &m, NULL, 0);
+    m.tx_limit = 1;
+    m.tx_zero_every = 2; /* every other write call accepts nothing */
+    submit(&at, &m, "AT+CGMR", NULL);
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 2); /* never more than the port accepts */
+    for (i = 0; i < 40; i++) sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+CGMR\r");
+    feed_str(&at, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+}
+
+static void test_write_failure(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, NULL, 0);
+    m.tx_fail = 1;
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done IO_ERROR code=-2147483648]");
+    CHECK(!sm_at_busy(&at));
+}
+
+static void test_raw_truncated_and_via_sink(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV=10";
+    c.prefix = "+RECV:";
+    c.raw_buf = m.raw;
+    c.raw_cap = 4; /* too small: the rest is counted, not overflowed */
+    c.on_line = on_recv_line;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+RECV: 10\r\n0123\r\nOK\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+RECV: 10 raw=0123 RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_bytes, 10);
+    CHECK_EQ_INT(at.stats.raw_dropped, 6);
+    CHECK(m.raw[4] == 0); /* nothing written past raw_cap */
+}
+
+/* An announced payload that never fully arrives does not swallow the line
+   traffic forever: the raw deadline ends it. */
+static void test_raw_deadline(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV=100";
+    c.prefix = "+RECV:";
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.on_line = on_recv_line;
+    c.on_done = on_done;
+    c.ctx = &m;
+    c.timeout_ms = 60000;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+RECV: 100\r\nabc");
+    m.now += SM_RAW_TIMEOUT_MS;
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+RECV: 100 raw=abc RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_dropped, 97);
+}
+
+/* ---- time ----------------------------------------------------------------- */
+static void test_timeout_and_settle(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    m.now = 0xFFFFFF00u; /* the clock wraps during the test */
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 1000;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    m.now += 999;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "");
+    m.now += 1;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_STR(m.tx, "AT+SLOW\r"); /* the next one waits for the line to settle */
+    m.now += SM_AT_SETTLE_MS / 2;
+    feed_str(&at, "\r\n+SLOW: late\r\n\r\nOK\r\n"); /* the late answer */
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+SLOW\r");
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT\r");
+    feed_str(&at, "\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648]");
+    CHECK_EQ_INT(at.stats.stale, 2);
+    CHECK_EQ_INT(at.stats.timeouts, 1);
+}
+
+static void test_timeout_waiting_prompt(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[1] = { 'q' };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=1";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 1;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += SM_AT_TIMEOUT_MS;
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n> ");
+    CHECK_EQ_STR(m.tx, "AT+SEND=1\r"); /* a late prompt does not release the payload */
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+}
+
+/* ---- callbacks, re-entrancy, instances ---------------------------------- */
+static sm_at *g_reenter_at; /* test fixture only */
+static int g_reenter_rc;
+static void on_done_resubmit(void *ctx, const sm_at_response *r)
+{
+    mock *m = (mock *)ctx;
+    on_done(ctx, r);
+    g_reenter_rc = sm_at_feed(g_reenter_at, (const uint8_t *)"OK\r\n", 4);
+    if (r->result == SM_AT_OK) submit(g_reenter_at, m, "AT+NEXT", NULL);
+}
+
+static void test_callbacks_reentrancy(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    g_reenter_at = &at;
+    memset(&c, 0, sizeof c);
+    c.text = "AT";
+    c.on_done = on_done_resubmit;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "OK\r\n");
+    CHECK_EQ_INT(g_reenter_rc, SM_ERR_BUSY); /* feeding from a callback is refused */
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT\rAT+NEXT\r");       /* submitting from a callback works */
+    /* a flush whose callbacks resubmit terminates */
+    sm_at_submit(&at, &c);
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    CHECK_EQ_INT(at.q_count, 0);
+}
+
+static void test_two_instances(void)
+{
+    sm_at a, b;
+    mock ma, mb;
+    setup(&a, &ma, NULL, 0);
+    setup(&b, &mb, &cordelia_like, 0);
+    submit(&a, &ma, "AT+A", NULL);
+    submit(&b, &mb, "AT+B", NULL);
+    sm_at_poll(&a);
+    sm_at_poll(&b);
+    feed_str(&b, "ERROR:x,-1\r\n");
+    feed_str(&a, "\r\nOK\r\n");
+    CHECK_EQ_STR(ma.tx, "AT+A\r");
+    CHECK_EQ_STR(mb.tx, "AT+B\r\n");
+    CHECK_EQ_STR(ma.log, "[done OK code=-2147483648]");
+    CHECK_EQ_STR(mb.log, "[done DIALECT_ERROR code=-1 text=x]");
+}
+
+static void test_pull_mode_and_blocking(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    sm_at_response r;
+    char lines[64];
+    static const char answer[] = "AT+GMR\r\r\n1.0.0\r\n\r\n+TICK: 9\r\n\r\nOK\r\n";
+    int rc;
+    setup(&at, &m, NULL, 1);
+    m.rx = (const uint8_t *)answer;
+    m.rx_len = sizeof answer - 1;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+GMR";
+    rc = sm_at_run_blocking(&at, &c, &r, lines, sizeof lines);
+    CHECK_EQ_INT(rc, SM_OK);
+    CHECK_EQ_INT(r.nlines, 1);
+    CHECK_EQ_STR(lines, "1.0.0");
+    CHECK_EQ_STR(m.log, "[urc +TICK: 9]");
+    /* a modem that never answers: the blocking helper still returns */
+    m.rx_len = m.rx_off = 0;
+    c.timeout_ms = 50;
+    rc = sm_at_run_blocking(&at, &c, &r, lines, sizeof lines);
+    CHECK_EQ_INT(rc, SM_ERR_TIMEOUT);
+    /* a read failure is reported by poll */
+    m.rx_fail = 1;
+    CHECK_EQ_INT(sm_at_poll(&at), SM_ERR_IO);
+}
+
+static void test_response_overflow_reported(void)
+{
+    sm_at at;
+    mock m;
+    int i;
+    char line[32];
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "AT+LINES=40", "+LINES:");
+    sm_at_poll(&at);
+    for (i = 0; i < 40; i++) {
+        snprintf(line, sizeof line, "+LINES: %d\r\n", i);
+        feed_str(&at, line);
+    }
+    feed_str(&at, "OK\r\n");
+    CHECK(strstr(m.log, " TRUNC]") != NULL);
+    CHECK(strstr(m.log, "|+LINES: 0 ") != NULL);
+}
+
+/* ---- utilities ------------------------------------------------------------ */
+static void test_check_str(void)
+{
+    static const struct { const char *s; unsigned flags; int want; } cases[] = {
+        { "broker.local", 0, SM_OK },
+        { "a\"b", 0, SM_ERR_UNSAFE_STRING },
+        { "a\rAT+CFUN=0", 0, SM_ERR_UNSAFE_STRING },
+        { "a\nb", 0, SM_ERR_UNSAFE_STRING },
+        { "a\x1a", 0, SM_ERR_UNSAFE_STRING },
+        { "a\x1b", 0, SM_ERR_UNSAFE_STRING },
+        { "a\x7f", 0, SM_ERR_UNSAFE_STRING },
+        { "a,b", 0, SM_OK },
+        { "a,b", SM_STR_NO_COMMA, SM_ERR_UNSAFE_STRING },
+        { "a b", SM_STR_NO_SPACE, SM_ERR_UNSAFE_STRING },
+        { "", SM_STR_NONEMPTY, SM_ERR_UNSAFE_STRING },
+        { "", 0, SM_OK },
+        { "caf\xc3\xa9", 0, SM_ERR_UNSAFE_STRING },           /* non-ASCII needs UTF8 */
+        { "caf\xc3\xa9", SM_STR_UTF8, SM_OK },
+        { "\xc3", SM_STR_UTF8, SM_ERR_UNSAFE_STRING },         /* truncated */
+        { "\xc0\xaf", SM_STR_UTF8, SM_ERR_UNSAFE_STRING },     /* overlong '/' */
+        { "\xed\xa0\x80", SM_STR_UTF8, SM_ERR_UNSAFE_STRING }, /* surrogate */
+        { "\xf4\x90\x80\x80", SM_STR_UTF8, SM_ERR_UNSAFE_STRING }, /* > U+10FFFF */
+        { "\xf0\x9f\x98\x80", SM_STR_UTF8, SM_OK },
+        { "\xe2\x82", SM_STR_UTF8, SM_ERR_UNSAFE_STRING },
+        { "{\"a\":1}", SM_STR_ALLOW_QUOTE, SM_OK },
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = sm_check_str(cases[i].s, 64, cases[i].flags);
+        if (rc != cases[i].want) fprintf(stderr, "case %u: \"%s\"\n", (unsigned)i, cases[i].s);
+        CHECK_EQ_INT(rc, cases[i].want);
+    }
+    CHECK_EQ_INT(sm_check_str(NULL, 10, 0), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_check_str("0123456789", 9, 0), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_check_str("0123456789", 10, 0), SM_OK);
+}
+
+static void test_buf_builder(void)
+{
+    char mem[48];
+    sm_buf b;
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_str(&b, "AT+X=");
+    sm_buf_quoted(&b, "host", 63, 0);
+    sm_buf_char(&b, ',');
+    sm_buf_u32(&b, 4294967295u);
+    sm_buf_char(&b, ',');
+    sm_buf_i32(&b, INT32_MIN);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_OK);
+    CHECK_EQ_STR(mem, "AT+X=\"host\",4294967295,-2147483648");
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_str(&b, "AT+X=");
+    sm_buf_quoted(&b, "ho\"st", 63, 0);
+    sm_buf_str(&b, "tail");
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_UNSAFE_STRING); /* latched, later appends ignored */
+    CHECK_EQ_STR(mem, "AT+X=");
+    sm_buf_init(&b, mem, 8);
+    sm_buf_str(&b, "1234567");
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_OK);
+    sm_buf_char(&b, '8');
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_NO_SPACE);
+    CHECK_EQ_STR(mem, "1234567");
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_hex(&b, (const uint8_t *)"\x01\xab\xff", 3);
+    sm_buf_checked(&b, "a,b", 10, SM_STR_NO_COMMA);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_STR(mem, "01ABFF");
+}
+
+static void test_fields(void)
+{
+    static const char line[] = "+CEREG: 5,\"1A2B\", 12 ,\"a,b\",,-7";
+    sm_fields f;
+    int32_t v;
+    char s[8];
+    size_t n;
+    CHECK_EQ_INT(sm_fields_init(&f, line, sizeof line - 1, "+CEREG:"), SM_OK);
+    CHECK_EQ_INT(sm_fields_int(&f, 0, 10, &v), SM_OK);
+    CHECK_EQ_INT(v, 5);
+    CHECK_EQ_INT(sm_fields_str(&f, s, sizeof s), SM_OK);
+    CHECK_EQ_STR(s, "1A2B");
+    CHECK_EQ_INT(sm_fields_int(&f, 0, 100, &v), SM_OK);
+    CHECK_EQ_INT(v, 12);
+    CHECK_EQ_INT(sm_fields_str(&f, s, sizeof s), SM_OK);
+    CHECK_EQ_STR(s, "a,b");
+    CHECK_EQ_INT(sm_fields_str(&f, s, sizeof s), SM_OK);
+    CHECK_EQ_STR(s, "");
+    CHECK(sm_fields_more(&f));
+    CHECK_EQ_INT(sm_fields_int(&f, -10, 10, &v), SM_OK);
+    CHECK_EQ_INT(v, -7);
+    CHECK(!sm_fields_more(&f));
+    CHECK_EQ_INT(sm_fields_skip(&f), SM_ERR_PARSE);
+    CHECK_EQ_INT(sm_fields_init(&f, line, sizeof line - 1, "+COPS:"), SM_ERR_PARSE);
+    /* bad inputs */
+    sm_fields_init(&f, "\"open", 5, NULL);
+    CHECK_EQ_INT(sm_fields_str(&f, s, sizeof s), SM_ERR_PARSE);
+    sm_fields_init(&f, "12x", 3, NULL);
+    CHECK_EQ_INT(sm_fields_int(&f, 0, 100, &v), SM_ERR_PARSE);
+    sm_fields_init(&f, "toolongvalue", 12, NULL);
+    CHECK_EQ_INT(sm_fields_str(&f, s, sizeof s), SM_ERR_NO_SPACE);
+    sm_fields_init(&f, "\"q\"x,1", 6, NULL);
+    CHECK_EQ_INT(sm_fields_skip(&f), SM_ERR_PARSE);
+    sm_fields_init(&f, "1,rest of \"line\", here", 22, NULL);
+    sm_fields_skip(&f);
+    CHECK_EQ_STR(sm_fields_rest(&f, &n), "rest of \"line\", here");
+    CHECK_EQ_INT(n, 20);
+    CHECK_EQ_INT(sm_parse_i32("2147483647", 10, INT32_MIN, INT32_MAX, &v), SM_OK);
+    CHECK_EQ_INT(sm_parse_i32("2147483648", 10, INT32_MIN, INT32_MAX, &v), SM_ERR_PARSE);
+    CHECK_EQ_INT(sm_parse_i32("-2147483648", 11, INT32_MIN, INT32_MAX, &v), SM_OK);
+    CHECK(v == INT32_MIN);
+    CHECK_EQ_INT(sm_parse_i32("-2147483649", 11, INT32_MIN, INT32_MAX, &v), SM_ERR_PARSE);
+    CHECK_EQ_INT(sm_parse_i32("-", 1, INT32_MIN, INT32_MAX, &v), SM_ERR_PARSE);
+    CHECK_EQ_INT(sm_parse_i32("", 0, INT32_MIN, INT32_MAX, &v), SM_ERR_PARSE);
+    CHECK_EQ_INT(sm_parse_i32("99999999999999", 14, INT32_MIN, INT32_MAX, &v), SM_ERR_PARSE);
+}
+
+static void test_names(void)
+{
+    int s;
+    for (s = 0; s >= -12; s--) CHECK(strcmp(sm_strerror(s), "unknown status") != 0);
+    CHECK_EQ_STR(sm_strerror(-99), "unknown status");
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_CME_ERROR), SM_ERR_MODEM);
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_TIMEOUT), SM_ERR_TIMEOUT);
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_REBOOT), SM_ERR_REBOOT);
+    CHECK_EQ_STR(sm_at_result_name(SM_AT_DIALECT_ERROR), "DIALECT_ERROR");
+}
+
+int main(void)
+{
+    RUN(test_simple_ok);
+    RUN(test_error_results);
+    RUN(test_dialect_final);
+    RUN(test_queue);
+    RUN(test_bad_commands);
+    RUN(test_transcript_every_split);
+    RUN(test_echo_off_and_on);
+    RUN(test_prefix_mismatch_is_stray);
+    RUN(test_prefix_shared_with_urc);
+    RUN(test_garbage_resync);
+    RUN(test_reboot_mid_response);
+    RUN(test_reboot_while_waiting_prompt);
+    RUN(test_prompt_payload_binary);
+    RUN(test_inline_payload);
+    RUN(test_slow_uart);
+    RUN(test_write_failure);
+    RUN(test_raw_truncated_and_via_sink);
+    RUN(test_raw_deadline);
+    RUN(test_timeout_and_settle);
+    RUN(test_timeout_waiting_prompt);
+    RUN(test_callbacks_reentrancy);
+    RUN(test_two_instances);
+    RUN(test_pull_mode_and_blocking);
+    RUN(test_response_overflow_reported);
+    RUN(test_check_str);
+    RUN(test_buf_builder);
+    RUN(test_fields);
+    RUN(test_names);
+    return sm_test_finish("test_at");
+}
