@@ -280,6 +280,10 @@ SECMODEM_API int sm_parse_i32(const char *s, size_t n, int32_t min, int32_t max,
    prompt ("> ") releases the command's payload; a response or URC handler
    can announce that N raw bytes follow (binary payload), which are then
    read by count, never scanned for line ends.
+   A late answer to a timed-out command must not complete the next one: the
+   next command waits until the line has been quiet for SM_AT_SETTLE_MS, and
+   when the modem echoes (learned from the traffic, and from ATE0/ATE1),
+   anything before the new command's echo is dropped as stale.
    ========================================================================== */
 typedef enum sm_at_result {
     SM_AT_PENDING = 0,   /* not finished */
@@ -374,7 +378,8 @@ typedef struct sm_at_stats {
     uint32_t unexpected;   /* lines nobody claimed (stray OK, unknown URC, ...) */
     uint32_t timeouts;     /* commands that timed out */
     uint32_t reboots;      /* restarts seen */
-    uint32_t stale;        /* late answers dropped while settling after a timeout */
+    uint32_t stale;        /* late answers dropped: after a timeout, or before the
+                              echo of the command in flight when the modem echoes */
     uint32_t raw_bytes;    /* binary payload bytes received */
     uint32_t raw_dropped;  /* binary payload bytes that had nowhere to go */
 } sm_at_stats;
@@ -403,6 +408,8 @@ typedef struct sm_at {
     uint8_t skip_space;      /* a prompt '>' was seen: swallow one ' ' */
     uint8_t in_callback;     /* re-entrancy guard */
     uint8_t settling;        /* after a timeout: drop answers until quiet */
+    uint8_t echo_mode;       /* learned: the modem echoes commands */
+    uint8_t echo_seen;       /* the echo of the command in flight arrived */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -850,6 +857,33 @@ SM_PRIV void sm_at_pop(sm_at *at)
     at->q_count--;
 }
 
+/* With echo on, a final result that arrives before the command's echo is
+   the late answer of an earlier command: learning whether the modem echoes
+   lets the engine drop such answers. Unknown after a timeout or restart. */
+SM_PRIV void sm_at_learn_echo(sm_at *at, sm_at_result result)
+{
+    const char *t = at->q_text;
+    uint16_t n = at->q[0].text_len;
+    if (result == SM_AT_CANCELLED) return;
+    if (result == SM_AT_TIMEOUT) {
+        /* keep the expectation only if this command did echo: then the
+           modem is just slow; else the echo may never match (self-healing) */
+        at->echo_mode = (uint8_t)(at->echo_mode && at->echo_seen);
+        return;
+    }
+    if (result == SM_AT_REBOOT || result == SM_AT_IO_ERROR) {
+        at->echo_mode = 0;
+        return;
+    }
+    at->echo_mode = at->echo_seen;
+    /* V.250 ATE0 / ATE1 change it for the commands that follow */
+    if (result == SM_AT_OK && n >= 3 && (t[0] == 'A' || t[0] == 'a') &&
+        (t[1] == 'T' || t[1] == 't') && (t[2] == 'E' || t[2] == 'e')) {
+        if (n == 3 || (n == 4 && t[3] == '1')) at->echo_mode = 1;
+        else if (n == 4 && t[3] == '0') at->echo_mode = 0;
+    }
+}
+
 /* Finishes the head command: report, then pop. The entry is copied first
    so that on_done may submit new commands or flush. */
 SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const char *err_text)
@@ -858,6 +892,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
     e = at->q[0];
+    sm_at_learn_echo(at, result);
     sm_at_pop(at);
     at->phase = SM_PH_IDLE;
     at->last_id = e.id;
@@ -948,6 +983,7 @@ SM_PRIV void sm_at_start_head(sm_at *at)
     at->phase = SM_PH_TX_TEXT;
     at->tx_off = 0;
     at->deadline = sm_at_now(at) + t;
+    at->echo_seen = 0;
     sm_at_reset_resp(at);
     sm_at_trace(at, SM_TRACE_TX, at->q_text, e->text_len);
 }
@@ -1111,12 +1147,26 @@ SM_PRIV void sm_at_handle_reboot(sm_at *at)
     at->raw_left = 0;
     at->settling = 0;
     if (at->phase != SM_PH_IDLE) sm_at_complete(at, SM_AT_REBOOT, SM_AT_NO_CODE, NULL);
+    at->echo_mode = 0; /* whatever the modem's default is, it is unknown here */
 }
 
-SM_PRIV int sm_at_is_echo(const sm_at *at, const char *line, size_t len)
+/* The echo is matched as the end of a line, so that noise glued in front
+   of it (a partial line after a restart, line garbage) does not hide it. */
+SM_PRIV int sm_at_is_echo(sm_at *at, const char *line, size_t len)
 {
-    return at->phase != SM_PH_IDLE && len == at->q[0].text_len &&
-           memcmp(line, at->q_text, len) == 0;
+    size_t n = at->q[0].text_len;
+    if (at->phase == SM_PH_IDLE || len < n || memcmp(line + len - n, at->q_text, n) != 0)
+        return 0;
+    at->echo_seen = 1;
+    return 1;
+}
+
+/* Answers that cannot belong to the command in flight: after a timeout
+   until the line is quiet, and before the command's echo when the modem
+   echoes. */
+SM_PRIV int sm_at_is_stale(const sm_at *at)
+{
+    return at->settling || (at->phase != SM_PH_IDLE && at->echo_mode && !at->echo_seen);
 }
 
 /* Tries the line as the final result of the command in flight. */
@@ -1127,8 +1177,8 @@ SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
     if (at->dialect->classify) is_final = at->dialect->classify(line, len, &f);
     if (!is_final) is_final = sm_at_classify_std(line, len, &f);
     if (!is_final) return 0;
-    if (at->settling || at->phase == SM_PH_IDLE) {
-        if (at->settling) at->stats.stale++; else sm_at_unexpected(at, line, len);
+    if (sm_at_is_stale(at) || at->phase == SM_PH_IDLE) {
+        if (sm_at_is_stale(at)) at->stats.stale++; else sm_at_unexpected(at, line, len);
         return 1;
     }
     if (f.text && f.text >= at->line && f.text + f.text_len < at->line + SM_LINE_SIZE)
@@ -1150,7 +1200,12 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     }
     if (sm_at_is_echo(at, line, len)) return;
     if (sm_at_try_final(at, line, len)) return;
-    c = (at->phase != SM_PH_IDLE && !at->settling) ? &at->q[0].cmd : NULL;
+    c = at->phase != SM_PH_IDLE ? &at->q[0].cmd : NULL;
+    /* a line with the command's own prefix proves the echo was lost */
+    if (c && !at->settling && at->echo_mode && !at->echo_seen && c->prefix &&
+        sm_starts_with(line, len, c->prefix))
+        at->echo_seen = 1;
+    if (c && sm_at_is_stale(at)) c = NULL;
     if (c && c->prefix && sm_starts_with(line, len, c->prefix)) {
         sm_at_store_resp(at, line, len);
         if (c->on_line) { at->in_callback++; c->on_line(c->ctx, at, line, len); at->in_callback--; }
@@ -1162,7 +1217,7 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
         if (c->on_line) { at->in_callback++; c->on_line(c->ctx, at, line, len); at->in_callback--; }
         return;
     }
-    if (at->settling) { at->stats.stale++; return; }
+    if (sm_at_is_stale(at)) { at->stats.stale++; return; }
     sm_at_unexpected(at, line, len);
 }
 

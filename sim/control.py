@@ -71,7 +71,7 @@ class ControlServer:
             os.unlink(path)  # stale socket of an earlier run
         self._server = _Server(path, _Handler)
         self._server.modem = modem
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05),
                                         name="sim-control", daemon=True)
 
     def start(self):

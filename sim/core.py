@@ -106,8 +106,8 @@ class Tracer:
     def _line(self, tag, text):
         if self._stream is None:
             return
-        stamp = time.monotonic() - self._t0
-        with self._lock:
+        with self._lock:  # stamp under the lock: lines stay in time order
+            stamp = time.monotonic() - self._t0
             try:
                 self._stream.write(f"{stamp:10.6f} {tag:<6} {text}\n")
                 self._stream.flush()
@@ -518,6 +518,9 @@ class Modem:
             self._stopping = True
             self._cv.notify_all()
         self._scheduler.stop()
+        interrupt = getattr(self.transport, "interrupt", None)
+        if interrupt:
+            interrupt()  # wake a reader blocked in read()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(2.0)
 
@@ -628,6 +631,9 @@ class Modem:
     def _write(self, data):
         if not data:
             return
+        # Traced before writing so the trace keeps cause before effect (the
+        # host may answer before write() even returns).
+        self.trace.modem(data)
         try:
             n = self.transport.write(data)
         except (OSError, ValueError) as exc:  # transport closed under us
@@ -635,7 +641,6 @@ class Modem:
             return
         with self._stats_lock:
             self._stats["bytes_out"] += n
-        self.trace.modem(data[:n])
         if n < len(data):
             self.trace.note(f"host not reading: {len(data) - n} output bytes lost")
 

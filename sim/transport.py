@@ -4,6 +4,7 @@ A transport has three methods:
 
     read(timeout)  -> bytes   (b"" when nothing arrived within timeout)
     write(data)    -> int     (bytes actually written; short only if stalled)
+    interrupt()               (optional: make a blocked read() return now)
     close()
 """
 
@@ -40,7 +41,38 @@ def make_raw(fd):
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
-class PtyTransport:
+class _Interruptible:
+    """A self-pipe, so stop() need not wait for a read timeout to expire."""
+
+    def __init__(self):
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+
+    def interrupt(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass  # pipe full (already interrupted) or closed
+
+    def _wait_readable(self, fd, timeout):
+        ready, _, _ = select.select([fd, self._wake_r], [], [], timeout)
+        if self._wake_r in ready:
+            try:
+                os.read(self._wake_r, 64)
+            except OSError:
+                pass
+        return fd in ready
+
+    def _close_wakeup(self):
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class PtyTransport(_Interruptible):
     """A pseudo-terminal; the host opens ``slave_path`` like a serial port.
 
     The simulator keeps its own descriptor on the slave side open for its
@@ -51,6 +83,7 @@ class PtyTransport:
     """
 
     def __init__(self, link=None):
+        super().__init__()
         self.master, self._slave = os.openpty()
         make_raw(self._slave)
         os.set_blocking(self.master, False)
@@ -64,8 +97,7 @@ class PtyTransport:
 
     def read(self, timeout):
         try:
-            ready, _, _ = select.select([self.master], [], [], timeout)
-            if not ready:
+            if not self._wait_readable(self.master, timeout):
                 return b""
             return os.read(self.master, 65536)
         except BlockingIOError:
@@ -85,6 +117,7 @@ class PtyTransport:
                 os.close(fd)
             except OSError:
                 pass
+        self._close_wakeup()
         if self.link:
             try:
                 if os.path.islink(self.link):
@@ -118,12 +151,13 @@ def _write_nonblocking(fd, data):
     return done
 
 
-class SerialTransport:
+class SerialTransport(_Interruptible):
     """A real serial port (e.g. a USB-UART wired to a board) via pyserial."""
 
     def __init__(self, port, baudrate=115200):
         import serial  # Debian python3-serial; only needed for real ports
 
+        super().__init__()
         self._serial = serial.Serial(port, baudrate=baudrate, timeout=0,
                                      write_timeout=WRITE_STALL_TIMEOUT)
         self.port = port
@@ -131,8 +165,7 @@ class SerialTransport:
     def read(self, timeout):
         # select() on the descriptor gives an exact timeout without having to
         # reconfigure the port (pyserial's timeout setter rewrites termios).
-        ready, _, _ = select.select([self._serial.fileno()], [], [], timeout)
-        if not ready:
+        if not self._wait_readable(self._serial.fileno(), timeout):
             return b""
         return self._serial.read(max(1, self._serial.in_waiting))
 
@@ -148,3 +181,4 @@ class SerialTransport:
 
     def close(self):
         self._serial.close()
+        self._close_wakeup()

@@ -31,6 +31,9 @@ static sm_test_counts sm_test_tally; /* test-binary state, not library state */
 #define RUN(test) do { int sm_f_ = sm_test_tally.failed; test(); \
     if (sm_test_tally.failed != sm_f_) fprintf(stderr, "  in %s\n", #test); } while (0)
 
+#define RUN_ARG(test, arg) do { int sm_f_ = sm_test_tally.failed; test(arg); \
+    if (sm_test_tally.failed != sm_f_) fprintf(stderr, "  in %s\n", #test); } while (0)
+
 static int sm_test_finish(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, sm_test_tally.passed, sm_test_tally.failed);

@@ -157,9 +157,9 @@ static void setup(sm_at *at, mock *m, const sm_at_dialect *d, int pull)
     p.read = pull ? mock_read : NULL;
     p.now_ms = mock_now;
     /* counted only when it fails: setup runs thousands of times */
-    if (sm_at_init(at, &p, d) != SM_OK) CHECK(!"sm_at_init");
+    if (sm_at_init(at, &p, d) != SM_OK) CHECK(0 && "sm_at_init");
     if (sm_at_add_urcs(at, test_urcs, sizeof test_urcs / sizeof test_urcs[0], m) != SM_OK)
-        CHECK(!"sm_at_add_urcs");
+        CHECK(0 && "sm_at_add_urcs");
     sm_at_on_unhandled(at, on_unhandled, m);
 }
 
@@ -715,6 +715,45 @@ static void test_timeout_and_settle(void)
     CHECK_EQ_INT(at.stats.timeouts, 1);
 }
 
+/* With echo on, a late answer that comes after the settle time but before
+   the next command's echo is not taken for that command's answer. */
+static void test_late_answer_before_echo(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "ATE1", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATE1\r\r\nOK\r\n");
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 300;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+GMR", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "AT+SLOW\r");
+    m.now += 300;
+    sm_at_poll(&at);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at); /* AT+GMR goes out */
+    CHECK_EQ_STR(m.tx, "ATE1\rAT+SLOW\rAT+GMR\r");
+    feed_str(&at, "\r\nOK\r\nAT+GMR\r\r\n1.0\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done TIMEOUT code=-2147483648]"
+                        "[done OK code=-2147483648 |1.0]");
+    CHECK_EQ_INT(at.stats.stale, 1);
+    /* ATE0 switches the expectation off: the next command has no echo */
+    submit(&at, &m, "ATE0", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATE0\r\r\nOK\r\n");
+    submit(&at, &m, "AT+GMR", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n2.0\r\n\r\nOK\r\n");
+    CHECK(strstr(m.log, "|2.0]") != NULL);
+}
+
 static void test_timeout_waiting_prompt(void)
 {
     sm_at at;
@@ -986,6 +1025,7 @@ int main(void)
     RUN(test_raw_deadline);
     RUN(test_timeout_and_settle);
     RUN(test_timeout_waiting_prompt);
+    RUN(test_late_answer_before_echo);
     RUN(test_callbacks_reentrancy);
     RUN(test_two_instances);
     RUN(test_pull_mode_and_blocking);

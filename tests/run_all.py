@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Runs every test of secmodem and prints one summary line.
+
+Each step is a build (one check) or a test program that prints its own
+"N passed, N failed" line (or pytest's summary). The last line of output is
+the total, "N passed, N failed"; the exit status is non-zero on any failure.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = sys.executable
+B = "build"
+
+# (name, command, kind): kind "build" counts as one check, "counts" parses
+# the step's own pass/fail line(s).
+STEPS = [
+    ("strict build, gcc", ["make", "-s", f"{B}/check-gcc.o"], "build"),
+    ("strict build, clang", ["make", "-s", f"{B}/check-clang.o"], "build"),
+    ("strict build, g++ (as C++)", ["make", "-s", f"{B}/check-cxx.o"], "build"),
+    ("strict build, arm-none-eabi-gcc cortex-m0plus -Os", ["make", "-s", f"{B}/check-cm0.o"], "build"),
+    ("strict build, arm-none-eabi-gcc cortex-m4 -Os", ["make", "-s", f"{B}/check-cm4.o"], "build"),
+    ("strict build, avr-gcc atmega1284p -Os", ["make", "-s", f"{B}/check-avr.o"], "build"),
+    ("build test binaries", ["make", "-s", "unit-bins", f"{B}/demo_generic"], "build"),
+    ("AT engine unit tests (gcc, ASan+UBSan)", [f"{B}/test_at_asan"], "counts"),
+    ("AT engine unit tests (clang -O2, UBSan)", [f"{B}/test_at_clang"], "counts"),
+    ("AT engine unit tests (compiled as C++)", [f"{B}/test_at_cxx"], "counts"),
+    ("simulator tests (pytest)", [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sim"], "counts"),
+    ("AT engine against the live simulator", [PY, "tests/run_live.py", f"{B}/test_live"], "counts"),
+    ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),
+]
+
+COUNT_RE = re.compile(r"(\d+) (passed|failed|errors?)\b")
+
+
+def parse_counts(text):
+    """Sums the numbers of the last summary-looking line of each kind."""
+    passed = failed = 0
+    for line in text.splitlines():
+        if "passed" not in line and "failed" not in line:
+            continue
+        found = dict((kind, int(n)) for n, kind in COUNT_RE.findall(line))
+        if not found:
+            continue
+        passed_here = found.get("passed", 0)
+        failed_here = found.get("failed", 0) + found.get("error", 0) + found.get("errors", 0)
+        if passed_here or failed_here:
+            passed, failed = passed_here, failed_here
+    return passed, failed
+
+
+def run_step(name, cmd, kind):
+    t0 = time.monotonic()
+    print(f"=== {name}: {' '.join(cmd)}", flush=True)
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=900)
+        out, rc = proc.stdout.decode(errors="replace"), proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace") + "\n(step timed out)", -1
+    except OSError as e:
+        out, rc = str(e), -1
+    sys.stdout.write(out if out.endswith("\n") or not out else out + "\n")
+    if kind == "build":
+        passed, failed = (1, 0) if rc == 0 else (0, 1)
+    else:
+        passed, failed = parse_counts(out)
+        if rc != 0 and failed == 0:
+            failed = 1  # crashed or failed without saying how much
+        if rc == 0 and passed == 0 and failed == 0:
+            failed = 1  # a step that ran nothing is a failure
+    status = "ok" if failed == 0 and rc == 0 else "FAILED"
+    print(f"--- {name}: {status} ({passed} passed, {failed} failed, "
+          f"{time.monotonic() - t0:.1f}s)\n", flush=True)
+    return passed, failed
+
+
+def main():
+    total_p = total_f = 0
+    failed_steps = []
+    for name, cmd, kind in STEPS:
+        p, f = run_step(name, cmd, kind)
+        total_p += p
+        total_f += f
+        if f:
+            failed_steps.append(name)
+    for name in failed_steps:
+        print(f"FAILED: {name}")
+    print(f"{total_p} passed, {total_f} failed")
+    return 1 if total_f else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
