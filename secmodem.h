@@ -356,6 +356,14 @@ typedef struct sm_at_cmd {
     size_t payload_len;
     uint8_t *raw_buf;       /* where announced raw bytes of the response go */
     size_t raw_cap;
+    /* A response whose payload has no header line, only a fixed lead (e.g.
+       "\r\n" or "<<<"): after the command is sent (and its echo seen, when
+       the modem echoes), raw_len bytes right after raw_lead at the start of a
+       line are read by count into raw_buf. raw_len 0: none. The lead is
+       matched blindly: a modem that put a URC between the command and such a
+       payload could not be parsed by anyone, and none is known to. */
+    const char *raw_lead;
+    size_t raw_len;
     sm_at_line_fn on_line;  /* optional: each response line as it arrives */
     sm_at_done_fn on_done;  /* optional: completion */
     void *ctx;
@@ -410,6 +418,8 @@ typedef struct sm_at {
     uint8_t settling;        /* after a timeout: drop answers until quiet */
     uint8_t echo_mode;       /* learned: the modem echoes commands */
     uint8_t echo_seen;       /* the echo of the command in flight arrived */
+    uint8_t lead_armed;      /* waiting for the command's raw_lead */
+    uint8_t lead_pos;        /* bytes of raw_lead matched so far */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -821,6 +831,8 @@ SM_PRIV int sm_at_check_cmd(const sm_at_cmd *c)
     if (c->payload_len && !c->payload) return SM_ERR_PARAM;
     if (c->payload_len && !(c->flags & (SM_AT_F_PROMPT | SM_AT_F_INLINE))) return SM_ERR_PARAM;
     if ((c->flags & SM_AT_F_PROMPT) && (c->flags & SM_AT_F_INLINE)) return SM_ERR_PARAM;
+    if (c->raw_len && (!c->raw_lead || !c->raw_lead[0] || strlen(c->raw_lead) > 8))
+        return SM_ERR_PARAM;
     return SM_OK;
 }
 
@@ -892,6 +904,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
     e = at->q[0];
+    at->lead_armed = 0;
     sm_at_learn_echo(at, result);
     sm_at_pop(at);
     at->phase = SM_PH_IDLE;
@@ -988,6 +1001,14 @@ SM_PRIV void sm_at_start_head(sm_at *at)
     sm_at_trace(at, SM_TRACE_TX, at->q_text, e->text_len);
 }
 
+/* The command is on the wire: only its answer is awaited now. */
+SM_PRIV void sm_at_enter_wait_final(sm_at *at)
+{
+    at->phase = SM_PH_WAIT_FINAL;
+    at->lead_armed = (uint8_t)(at->q[0].cmd.raw_len != 0);
+    at->lead_pos = 0;
+}
+
 /* Advances the transmit side as far as the platform allows. */
 SM_PRIV void sm_at_pump_tx(sm_at *at)
 {
@@ -1000,7 +1021,8 @@ SM_PRIV void sm_at_pump_tx(sm_at *at)
             sm_at_trace(at, SM_TRACE_RAW_TX, (const char *)at->q[0].cmd.payload,
                         at->q[0].cmd.payload_len);
         at->tx_off = 0;
-        at->phase = (at->q[0].cmd.flags & SM_AT_F_PROMPT) ? SM_PH_WAIT_PROMPT : SM_PH_WAIT_FINAL;
+        if (at->q[0].cmd.flags & SM_AT_F_PROMPT) at->phase = SM_PH_WAIT_PROMPT;
+        else sm_at_enter_wait_final(at);
     }
     if (at->phase == SM_PH_TX_PAYLOAD) {
         const sm_at_entry *e = &at->q[0];
@@ -1008,7 +1030,7 @@ SM_PRIV void sm_at_pump_tx(sm_at *at)
         if (rc < 0) { sm_at_complete(at, SM_AT_IO_ERROR, SM_AT_NO_CODE, NULL); return; }
         if (rc == 0) return;
         sm_at_trace(at, SM_TRACE_RAW_TX, (const char *)e->cmd.payload, e->cmd.payload_len);
-        at->phase = SM_PH_WAIT_FINAL;
+        sm_at_enter_wait_final(at);
     }
 }
 
@@ -1295,6 +1317,31 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
     else at->line_overflow = 1;
 }
 
+/* Matches the in-flight command's raw_lead at the start of a line; returns
+   1 if the byte was taken. On a mismatch the bytes held back are given to
+   the line parser, so nothing is lost. */
+SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
+{
+    const char *lead = at->q[0].cmd.raw_lead;
+    if (at->line_len != 0 || at->line_overflow || sm_at_is_stale(at)) return 0;
+    if ((uint8_t)lead[at->lead_pos] == b) {
+        if (lead[++at->lead_pos] == '\0') {
+            at->lead_armed = 0;
+            at->skip_lf = 0;
+            sm_at_expect_raw(at, at->q[0].cmd.raw_len, NULL, NULL);
+        }
+        return 1;
+    }
+    if (at->lead_pos) {
+        uint8_t i, n = at->lead_pos;
+        at->lead_pos = 0;
+        for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
+        at->skip_lf = 0; /* b itself follows: no LF of a replayed CR to skip */
+        return at->lead_armed ? sm_at_lead_byte(at, b) : 0; /* b may begin the lead again */
+    }
+    return 0;
+}
+
 SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
 {
     size_t i = 0;
@@ -1307,6 +1354,7 @@ SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
             if (data[i] == '\n') { i++; continue; }
         }
         if (at->raw_left) { i += sm_at_take_raw(at, data + i, len - i); continue; }
+        if (at->lead_armed && sm_at_lead_byte(at, data[i])) { i++; continue; }
         sm_at_line_byte(at, data[i++]);
     }
     sm_at_pump_tx(at);

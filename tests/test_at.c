@@ -679,6 +679,52 @@ static void test_raw_deadline(void)
     CHECK_EQ_INT(at.stats.raw_dropped, 97);
 }
 
+/* A payload announced by nothing but a lead, as AT+SQNSMQTTRCVMESSAGE
+   ("\r\n") and AT+SQNHTTPRCV ("<<<") answer, with echo on and off. */
+static void run_lead(const char *lead, const char *stream, size_t stream_len, const char *want)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    size_t i;
+    static char ref[1024];
+    ref[0] = 0;
+    for (i = 0; i <= stream_len; i++) { /* whole, then split at every point */
+        setup(&at, &m, NULL, 0);
+        memset(&c, 0, sizeof c);
+        c.text = "AT+RD";
+        c.raw_lead = lead;
+        c.raw_len = 6;
+        c.raw_buf = m.raw;
+        c.raw_cap = sizeof m.raw;
+        c.on_done = on_done;
+        c.ctx = &m;
+        CHECK(sm_at_submit(&at, &c) > 0);
+        sm_at_poll(&at);
+        if (i == 0) {
+            sm_at_feed(&at, (const uint8_t *)stream, stream_len);
+            CHECK_EQ_STR(m.log, want);
+            strcpy(ref, m.log);
+        } else {
+            sm_at_feed(&at, (const uint8_t *)stream, i);
+            sm_at_feed(&at, (const uint8_t *)stream + i, stream_len - i);
+            if (strcmp(m.log, ref) != 0) { CHECK_EQ_STR(m.log, ref); break; }
+        }
+    }
+}
+
+static void test_raw_lead(void)
+{
+    static const char s1[] = "AT+RD\r\r\nOK\r\n>\r\r\n\r\nOK\r\n";      /* echo on */
+    static const char s2[] = "\r\nab\r\ncd\r\n\r\nOK\r\n";            /* echo off */
+    static const char s3[] = "AT+RD\r\r\n<<<\r\nOK\r\n\r\nOK\r\n";   /* HTTP style */
+    static const char s4[] = "\r\n<<x\r\n<<<123456\r\nOK\r\n";        /* a false start */
+    run_lead("\r\n", s1, sizeof s1 - 1, "[done OK code=-2147483648 raw=OK\\x0d\\x0a>\\x0d]");
+    run_lead("\r\n", s2, sizeof s2 - 1, "[done OK code=-2147483648 raw=ab\\x0d\\x0acd]");
+    run_lead("<<<", s3, sizeof s3 - 1, "[done OK code=-2147483648 raw=\\x0d\\x0aOK\\x0d\\x0a]");
+    run_lead("<<<", s4, sizeof s4 - 1, "[done OK code=-2147483648 |<<x raw=123456]");
+}
+
 /* ---- time ----------------------------------------------------------------- */
 static void test_timeout_and_settle(void)
 {
@@ -1023,6 +1069,7 @@ int main(void)
     RUN(test_write_failure);
     RUN(test_raw_truncated_and_via_sink);
     RUN(test_raw_deadline);
+    RUN(test_raw_lead);
     RUN(test_timeout_and_settle);
     RUN(test_timeout_waiting_prompt);
     RUN(test_late_answer_before_echo);
