@@ -30,7 +30,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .faults import Faults
-from .transport import PtyTransport, SerialTransport  # noqa: F401  (re-exported API)
+from .transport import PtyTransport, SerialTransport
+
+__all__ = ["Modem", "Options", "Context", "Request", "Command", "Dialect", "ThreeGppDialect",
+           "Tracer", "Rebooted", "Shutdown", "Faults", "PtyTransport", "SerialTransport",
+           "CME_TEXTS", "parse_at_line", "find_at", "escape"]
 
 CR, LF = 0x0D, 0x0A
 READ_TICK = 0.1  # how often a blocked reader re-checks for stop/reboot
@@ -551,8 +555,7 @@ class Modem:
                 self.cmee = self.default_cmee
                 self.state = self.dialect.initial_state()
                 self._cv.notify_all()
-            with self._stats_lock:
-                self._stats["reboots"] += 1
+            self._count("reboots", 1)
             self.trace.note(f"reboot ({reason})")
         self._schedule_boot_end(epoch, delay)
 
@@ -631,18 +634,22 @@ class Modem:
     def _write(self, data):
         if not data:
             return
-        # Traced before writing so the trace keeps cause before effect (the
-        # host may answer before write() even returns).
+        # Traced and counted before writing: the host may react (and ask for
+        # stats) before write() even returns; corrected below if cut short.
         self.trace.modem(data)
+        self._count("bytes_out", len(data))
         try:
             n = self.transport.write(data)
         except (OSError, ValueError) as exc:  # transport closed under us
+            n = 0
             self.trace.note(f"write failed: {exc}")
-            return
-        with self._stats_lock:
-            self._stats["bytes_out"] += n
         if n < len(data):
-            self.trace.note(f"host not reading: {len(data) - n} output bytes lost")
+            self._count("bytes_out", n - len(data))
+            self.trace.note(f"{len(data) - n} output bytes lost (host not reading?)")
+
+    def _count(self, key, delta):
+        with self._stats_lock:
+            self._stats[key] += delta
 
     # -- input -----------------------------------------------------------------
 
@@ -657,8 +664,7 @@ class Modem:
         self._check_alive()
         data = self.transport.read(timeout)
         if data:
-            with self._stats_lock:
-                self._stats["bytes_in"] += len(data)
+            self._count("bytes_in", len(data))
             self.trace.host(data)
             if self._booting:
                 self.trace.note(f"{len(data)} input bytes ignored while booting")
@@ -744,6 +750,9 @@ class Modem:
             except OSError as exc:  # transport gone: nothing left to serve
                 self.trace.note(f"transport error, reader stops: {exc}")
                 return
+            except Exception as exc:  # a core bug: report it, keep serving
+                traceback.print_exc()
+                self.trace.note(f"internal error, line dropped: {exc!r}")
 
     def _read_line(self):
         """Assemble one line up to CR or LF, reading inline payloads."""
@@ -753,6 +762,10 @@ class Modem:
         while True:
             b = self._next_byte()
             if b == CR or b == LF:
+                if b == CR and self._rx[:1] == b"\n":
+                    # CR LF sent together is one terminator; otherwise the
+                    # LF would become the first payload byte after a prompt.
+                    del self._rx[0]
                 return _Line(bytes(text), payload, split, overflow)
             if overflow:
                 continue

@@ -41,6 +41,14 @@ def test_send_echoes_command_but_not_payload(sim):
     assert port.read_until(OK) == b"\r\n+SEND: 3,%s\r\n" % crc(b"A\rT") + OK
 
 
+def test_send_command_ending_in_cr_lf(quiet_sim):
+    port = quiet_sim.port
+    port.write(b"AT+SEND=3\r\n")  # the LF belongs to the command line
+    port.read_until(PROMPT)
+    port.write(b"\n\r\n")
+    assert port.read_until(OK) == b"\r\n+SEND: 3,%s\r\n" % crc(b"\n\r\n") + OK
+
+
 def test_send_trailing_cr_is_swallowed(quiet_sim):
     port = quiet_sim.port
     send_data(port, b"12345", trailer=b"\r")

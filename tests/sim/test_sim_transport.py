@@ -1,7 +1,9 @@
-"""Transports: the pty is raw, SerialTransport works (on a pty), links."""
+"""Transports: the pty is raw and 8-bit clean; SerialTransport works on a pty."""
 
 import os
+import select
 import termios
+import time
 
 from sim.core import Modem, SerialTransport
 from sim.generic import GenericDialect
@@ -11,10 +13,21 @@ from sim.transport import PtyTransport
 OK = b"\r\nOK\r\n"
 
 
+def read_fd_until(fd, suffix, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    got = b""
+    while not got.endswith(suffix):
+        assert time.monotonic() < deadline, f"timeout, got {got!r}"
+        if select.select([fd], [], [], 0.1)[0]:
+            got += os.read(fd, 1024)
+    return got
+
+
 def test_pty_slave_is_raw():
     t = PtyTransport()
     try:
-        iflag, oflag, _, lflag = termios.tcgetattr(os.open(t.slave_path, os.O_RDWR | os.O_NOCTTY))[0:4]
+        with PtyPort(t.slave_path) as port:
+            iflag, oflag, _, lflag = termios.tcgetattr(port.fd)[0:4]
         assert not lflag & (termios.ECHO | termios.ICANON | termios.ISIG)
         assert not iflag & (termios.ICRNL | termios.IXON | termios.INLCR | termios.IGNCR)
         assert not oflag & termios.OPOST
@@ -29,8 +42,9 @@ def test_pty_passes_every_byte_value_both_ways():
             everything = bytes(range(256))
             port.write(everything)
             got = b""
-            while len(got) < 256:
-                got += t.read(1.0)
+            deadline = time.monotonic() + 5
+            while len(got) < 256 and time.monotonic() < deadline:
+                got += t.read(0.1)
             assert got == everything
             assert t.write(everything) == 256
             assert port.read_exactly(256) == everything
@@ -44,13 +58,9 @@ def test_serial_transport_on_a_pty():
     serial_transport = SerialTransport(os.ttyname(slave), 115200)
     modem = Modem(GenericDialect(), serial_transport).start()
     try:
-        got = b""
-        while not got.endswith(b"+SYSSTART\r\n"):
-            got += os.read(master, 1024)
+        read_fd_until(master, b"+SYSSTART\r\n")
         os.write(master, b"ATE0\rAT+GMR\r")
-        got = b""
-        while not got.endswith(b"1.0.0\r\n" + OK):
-            got += os.read(master, 1024)
+        got = read_fd_until(master, b"1.0.0\r\n" + OK)
         assert got == b"ATE0\r" + OK + b"\r\n1.0.0\r\n" + OK
     finally:
         modem.stop()
