@@ -83,7 +83,8 @@
      SM_RAW_TIMEOUT_MS   [5000] deadline for an announced binary payload
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
-     SM_LOG(level, msg)  [nothing]    diagnostic messages (level 0..3)
+     SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
+                                      2 info, 3 debug; msg a string literal
      SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT
                          compile a whole feature out; each gates its section
                          once that section is present in this file.
@@ -912,6 +913,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     at->last_result = result;
     at->last_code = code;
     if (result == SM_AT_TIMEOUT) {
+        SM_LOG(1, "AT: command timed out");
         at->stats.timeouts++;
         at->settling = 1; /* drop a late answer rather than give it to the next command */
         at->last_rx_ms = sm_at_now(at);
@@ -1154,6 +1156,7 @@ SM_PRIV int sm_at_dispatch_urc(sm_at *at, const char *line, size_t len)
 
 SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
 {
+    SM_LOG(2, "AT: unexpected line");
     at->stats.unexpected++;
     if (at->unhandled) {
         at->in_callback++;
@@ -1165,6 +1168,7 @@ SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
 /* A restart: whatever was in flight will never be answered. */
 SM_PRIV void sm_at_handle_reboot(sm_at *at)
 {
+    SM_LOG(1, "AT: modem restarted");
     at->stats.reboots++;
     at->raw_left = 0;
     at->settling = 0;
@@ -1250,6 +1254,7 @@ SM_PRIV void sm_at_end_line(sm_at *at)
     if (at->line_overflow) {
         at->line_overflow = 0;
         at->stats.overlong++;
+        SM_LOG(1, "AT: over-long line dropped");
         sm_at_trace(at, SM_TRACE_DROP, at->line, len);
         return;
     }
