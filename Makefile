@@ -24,7 +24,7 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 
 .PHONY: all test demo check-python cross clean unit-bins
-all: unit-bins cross $(B)/demo_generic
+all: unit-bins cross $(B)/demo_generic $(B)/cpu_at
 
 $(B):
 	@mkdir -p $(B)
@@ -56,6 +56,9 @@ $(B)/check-avr.o: tests/compile_check.c $(HDR) | $(B)
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
        $(B)/check-cm4.o $(B)/check-avr.o
 
+$(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) -O2 -g $< -o $@
+
 # ---- examples ----------------------------------------------------------------
 $(B)/demo_generic: examples/posix/demo_generic.c $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_generic.c examples/posix/sm_posix.c -o $@
@@ -75,3 +78,8 @@ demo: check-python $(B)/demo_generic
 
 clean:
 	rm -rf $(B)
+
+# ---- reports ------------------------------------------------------------------
+.PHONY: bench
+bench: check-python
+	$(PYTHON) tests/bench/bench.py

@@ -74,7 +74,7 @@
                                 longer lines are dropped and counted
      SM_RESP_SIZE        [192]  bytes of response lines collected per command
      SM_QUEUE_DEPTH      [4]    commands that may wait in the queue
-     SM_QUEUE_TEXT       [256]  bytes of command text shared by the queue
+     SM_QUEUE_TEXT       [224]  bytes of command text shared by the queue
      SM_PAYLOAD_MAX      [4096] largest binary payload of one command
      SM_URC_TABLES       [4]    URC tables that may be registered at once
      SM_AT_TIMEOUT_MS    [5000] default per-command timeout
@@ -110,7 +110,7 @@
 #define SM_QUEUE_DEPTH 4
 #endif
 #ifndef SM_QUEUE_TEXT
-#define SM_QUEUE_TEXT 256
+#define SM_QUEUE_TEXT 224
 #endif
 #ifndef SM_PAYLOAD_MAX
 #define SM_PAYLOAD_MAX 4096

@@ -31,6 +31,7 @@ STEPS = [
     ("simulator tests (pytest)", [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sim"], "counts"),
     ("AT engine against the live simulator", [PY, "tests/run_live.py", f"{B}/test_live"], "counts"),
     ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),
+    ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
 ]
 
 COUNT_RE = re.compile(r"(\d+) (passed|failed|errors?)\b")

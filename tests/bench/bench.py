@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""make bench: what secmodem costs on an MCU, printed as one report.
+
+Flash: each module is measured by linking a minimal reference program
+(tests/bench/ref_<module>.c) that uses only that module, with every other
+feature compiled out, and subtracting the same program with no module
+(ref_empty.c): .text + .rodata (+ .data initialisers), -Os,
+-ffunction-sections -fdata-sections -Wl,--gc-sections. The library's share
+of libc (memcpy, strlen...) is counted, since a firmware pays for it.
+RAM: sizeof of each state struct with the default configuration, per target.
+Heap: whether any allocator symbol is linked (it must not be).
+Stack: the worst case of every public function from -fcallgraph-info=su on
+Cortex-M4, along the static call graph (callbacks excluded: they are the
+application's).
+CPU: instructions per received byte for the AT engine over a realistic
+session (tests/bench/cpu_at.c), counted by callgrind (repeatable).
+
+Reports, not tests: targets missed are marked, never fail the build.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "tests", "bench")
+ALL_FEATURES = ["SM_NO_SEQUANS", "SM_NO_CORDELIA", "SM_NO_ATECC", "SM_NO_MQTT"]
+
+# module name, reference source, features left enabled
+MODULES = [
+    ("AT engine + utilities", "ref_at.c", []),
+]
+
+TARGETS = [
+    ("Cortex-M0+", ["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb",
+                    "--specs=nano.specs", "--specs=nosys.specs"], "arm-none-eabi-size",
+     "arm-none-eabi-nm"),
+    ("Cortex-M4", ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb",
+                   "--specs=nano.specs", "--specs=nosys.specs"], "arm-none-eabi-size",
+     "arm-none-eabi-nm"),
+    ("AVR atmega1284p", ["avr-gcc", "-mmcu=atmega1284p"], "avr-size", "avr-nm"),
+]
+COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
+          "-DNDEBUG"]
+STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform"]
+
+TARGET_FLASH_ALL = 16 * 1024
+TARGET_RAM_MODEM = 1024
+TARGET_STACK = 512
+TARGET_IPB = 25
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def flash_of(elf, size_tool):
+    """text + data of an ELF (text includes .rodata in binutils' size)."""
+    out = run([size_tool, "-A", elf]).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in (".text", ".rodata", ".data") and parts[1].isdigit():
+            total += int(parts[1])
+    return total
+
+
+def build(tmp, target, source, features_on, tag):
+    name, cc, size_tool, nm_tool = target
+    if not shutil.which(cc[0]):
+        return None, f"{cc[0]} not installed"
+    defines = [f"-D{f}" for f in ALL_FEATURES if f.replace("SM_NO_", "") not in features_on]
+    elf = os.path.join(tmp, f"{tag}-{re.sub(r'[^a-z0-9]+', '_', name.lower())}.elf")
+    res = run(cc + COMMON + defines + [os.path.join(BENCH, source), "-o", elf])
+    if res.returncode != 0:
+        return None, res.stdout.strip().splitlines()[-1] if res.stdout else "build failed"
+    return elf, None
+
+
+LIBC = ("memcpy", "memmove", "memset", "memcmp", "strlen", "strcmp", "strchr")
+
+
+def libc_share(elf, base, nm_tool):
+    """Bytes of libc string functions the module pulled in over the base."""
+    def syms(path):
+        out = run([nm_tool, "-S", "-t", "d", path]).stdout
+        return {p[3]: int(p[1]) for p in (l.split() for l in out.splitlines())
+                if len(p) == 4 and p[3] in LIBC}
+    have, had = syms(elf), syms(base)
+    return sum(v for k, v in have.items() if k not in had)
+
+
+def heap_symbols(elf, nm_tool):
+    out = run([nm_tool, elf]).stdout
+    return sorted({m for m in re.findall(r"\b(malloc|calloc|realloc|free|_malloc_r|_free_r)\b", out)})
+
+
+def flash_table(tmp):
+    rows = []
+    heap = {}
+    for mod, src, feats in MODULES:
+        row = [mod]
+        for target in TARGETS:
+            base, err = build(tmp, target, "ref_empty.c", [], "empty")
+            elf, err2 = build(tmp, target, src, feats, src[:-2])
+            if err or err2:
+                row.append("n/a (" + (err or err2) + ")")
+                continue
+            delta = flash_of(elf, target[2]) - flash_of(base, target[2])
+            row.append(f"{delta} ({libc_share(elf, base, target[3])})")
+            heap.setdefault(target[0], set()).update(heap_symbols(elf, target[3]))
+        rows.append(row)
+    return rows, heap
+
+
+def struct_sizes(tmp):
+    sizes = {}
+    for target in TARGETS:
+        name, cc, size_tool, nm_tool = target
+        if not shutil.which(cc[0]):
+            continue
+        obj = os.path.join(tmp, "sizes.o")
+        res = run(cc + ["-std=c99", "-Os", "-c", os.path.join(BENCH, "sizes.c"), "-o", obj])
+        if res.returncode != 0:
+            continue
+        for line in run([nm_tool, "-S", obj]).stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[3].startswith("sm_size_"):
+                sizes[(parts[3][len("sm_size_"):], name)] = int(parts[1], 16)
+    return sizes
+
+
+def parse_callgraph(ci_text):
+    """Nodes (function -> own stack bytes) and edges from gcc's .ci (VCG)."""
+    stack, edges = {}, {}
+    for m in re.finditer(r'node: \{ title: "([^"]+)" label: "[^"]*\\n(\d+) bytes', ci_text):
+        stack[m.group(1)] = int(m.group(2))
+    for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', ci_text):
+        edges.setdefault(m.group(1), set()).add(m.group(2))
+    return stack, edges
+
+
+def worst_stack(fn, stack, edges, memo, active):
+    if fn in memo:
+        return memo[fn]
+    if fn in active:  # recursion (the raw-lead matcher re-enters itself once)
+        return stack.get(fn, 0)
+    active.add(fn)
+    deeper = max([worst_stack(t, stack, edges, memo, active) for t in edges.get(fn, ())] or [0])
+    active.discard(fn)
+    memo[fn] = stack.get(fn, 0) + deeper
+    return memo[fn]
+
+
+def public_functions():
+    with open(os.path.join(ROOT, "secmodem.h")) as f:
+        header = f.read()
+    return sorted(set(re.findall(r"^SECMODEM_API [^(;]*?\b(sm_\w+)\(", header, re.M)))
+
+
+def stack_table(tmp):
+    src = os.path.join(ROOT, "tests", "compile_check.c")
+    obj = os.path.join(tmp, "stack.o")
+    res = run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-std=c99", "-Os",
+               "-fcallgraph-info=su", "-c", src, "-o", obj], cwd=tmp)
+    ci = os.path.join(tmp, "stack.ci")
+    if res.returncode != 0 or not os.path.exists(ci):
+        return None
+    with open(ci) as f:
+        stack, edges = parse_callgraph(f.read())
+    memo = {}
+    return {fn: worst_stack(fn, stack, edges, memo, set()) for fn in public_functions() if fn in stack}
+
+
+def cpu_table(tmp):
+    if not shutil.which("valgrind"):
+        return None, "valgrind not installed"
+    exe = os.path.join(tmp, "cpu_at")
+    res = run(["gcc", "-std=c99", "-O2", "-g", os.path.join(BENCH, "cpu_at.c"), "-o", exe])
+    if res.returncode != 0:
+        return None, "build failed: " + res.stdout[-300:]
+    out_file = os.path.join(tmp, "callgrind.out")
+    res = run(["valgrind", "--tool=callgrind", "--toggle-collect=sm_at_feed",
+               f"--callgrind-out-file={out_file}", exe, "20"])
+    if res.returncode != 0:
+        return None, "transcript run failed: " + res.stdout[-500:]
+    m = re.search(r"bytes (\d+) lines (\d+) urcs (\d+) raw (\d+) dropped (\d+)", res.stdout)
+    with open(out_file) as f:
+        total = int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1))
+    fed, lines, urcs, raw, dropped = (int(x) for x in m.groups())
+    return {"instr": total, "bytes": fed, "lines": lines, "urcs": urcs, "raw": raw,
+            "dropped": dropped}, None
+
+
+def mark(ok):
+    return "ok" if ok else "MISSED"
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="secmodem-bench-")
+    try:
+        print("secmodem footprint and CPU report (-Os, gc-sections; bytes)\n")
+        rows, heap = flash_table(tmp)
+        names = [t[0] for t in TARGETS]
+        print("FLASH (.text+.rodata+.data over an empty program; in brackets the libc string")
+        print("       functions included in it)")
+        print(f"  {'module':28s}" + "".join(f"{n:>18s}" for n in names))
+        for row in rows:
+            print(f"  {row[0]:28s}" + "".join(f"{c:>18s}" for c in row[1:]))
+        total_m4 = sum(int(r[2].split()[0]) for r in rows if r[2].split()[0].isdigit())
+        print(f"  target: whole library <= {TARGET_FLASH_ALL} on Cortex-M4: "
+              f"{total_m4} so far, {mark(total_m4 <= TARGET_FLASH_ALL)}"
+              "  (modules not yet in the header are not in this table)\n")
+
+        print("RAM (sizeof with the default configuration)")
+        sizes = struct_sizes(tmp)
+        print(f"  {'struct':28s}" + "".join(f"{n:>18s}" for n in names))
+        for s in STRUCTS:
+            print(f"  {s:28s}" + "".join(f"{sizes.get((s, n), 'n/a')!s:>18s}" for n in names))
+        at_m4 = sizes.get(("sm_at", "Cortex-M4"))
+        if at_m4 is not None:
+            print(f"  target: modem instance <= {TARGET_RAM_MODEM}: sm_at is {at_m4} on "
+                  f"Cortex-M4, {mark(at_m4 <= TARGET_RAM_MODEM)}")
+        allocs = sorted(set().union(*heap.values())) if heap else []
+        print(f"  heap: {'0 (no allocator linked on any target)' if not allocs else 'ALLOCATOR LINKED: ' + ', '.join(allocs)}\n")
+
+        print("STACK (worst case per public function, Cortex-M4 -Os, static call graph,")
+        print("       callbacks excluded)")
+        st = stack_table(tmp)
+        if st is None:
+            print("  n/a (arm-none-eabi-gcc -fcallgraph-info failed)\n")
+        else:
+            worst = max(st.values()) if st else 0
+            for fn, v in sorted(st.items(), key=lambda kv: -kv[1])[:12]:
+                print(f"  {fn:40s}{v:>8d}")
+            print(f"  ... {len(st)} public functions; target: none over {TARGET_STACK}: "
+                  f"worst {worst}, {mark(worst <= TARGET_STACK)}\n")
+
+        print("CPU (x86-64 instructions, gcc -O2, callgrind; repeatable)")
+        cpu, err = cpu_table(tmp)
+        if cpu is None:
+            print(f"  n/a ({err})")
+        else:
+            ipb = cpu["instr"] / cpu["bytes"]
+            print(f"  AT engine over a session transcript: {cpu['bytes']} bytes ({cpu['raw']} of them "
+                  f"binary payload), {cpu['lines']} lines, {cpu['urcs']} URCs, {cpu['dropped']} dropped")
+            print(f"    {cpu['instr']} instructions in sm_at_feed = {ipb:.1f} per received byte; "
+                  f"target <= {TARGET_IPB}: {mark(ipb <= TARGET_IPB)}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+/* cpu_at.c - feeds a realistic recorded-style modem session through the AT
+   engine, for instruction counting under callgrind (see bench.py):
+   bring-up, certificate provisioning, a TLS security profile, the built-in
+   MQTT client (connect, subscribe, publishes, received messages) and a
+   secure socket receiving binary data. The modem side follows the Sequans
+   wire contract; the bytes are fed in 64-byte chunks as a UART ring buffer
+   would deliver them. Prints the number of bytes fed; exits 1 if any
+   command did not end as the transcript says. */
+#define SECMODEM_IMPLEMENTATION
+#include "../../secmodem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct step {
+    const char *cmd;      /* NULL: unsolicited traffic only */
+    unsigned flags;
+    size_t payload_len;   /* after the prompt */
+    const char *prefix;
+    size_t raw_lead_len;  /* for RCVMESSAGE: payload after "\r\n" */
+    const char *head;     /* modem bytes before any binary block */
+    size_t bin_len;       /* binary bytes (pseudo-random, with CR/LF inside) */
+    const char *tail;     /* modem bytes after the binary block */
+} step;
+
+static const char k_pem_line[] = "MIIBkTCB+wIJAKHHIG9Yq4v7MA0GCSqGSIb3DQEBCwUAMA0xCzAJBgNVBAYTAlVT\n";
+
+static const step k_steps[] = {
+    { NULL, 0, 0, NULL, 0, "\r\n+SYSSTART\r\n", 0, "" },
+    { "ATE0", 0, 0, NULL, 0, "ATE0\r\r\nOK\r\n", 0, "" },
+    { "AT+CMEE=1", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+CEREG=5", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+CFUN=1", 0, 0, NULL, 0, "\r\nOK\r\n\r\n+CEREG: 2\r\n", 0, "" },
+    { NULL, 0, 0, NULL, 0, "\r\n+CEREG: 1,\"0001\",\"01A2D001\",7\r\n", 0, "" },
+    { "AT+CCLK?", 0, 0, "+CCLK:", 0, "\r\n+CCLK: \"26/11/24,23:00:00+00\"\r\n\r\nOK\r\n", 0, "" },
+    { "AT+SQNSNVW=\"certificate\",19,640", SM_AT_F_PROMPT, 640, NULL, 0, "\r\n> ", 0, "\r\nOK\r\n" },
+    { "AT+SQNSNVW=\"certificate\",17,640", SM_AT_F_PROMPT, 640, NULL, 0, "\r\n> ", 0, "\r\nOK\r\n" },
+    { "AT+SQNSNVW=\"privatekey\",17,256", SM_AT_F_PROMPT, 256, NULL, 0, "\r\n> ", 0, "\r\nOK\r\n" },
+    { "AT+SQNSPCFG=1,2,\"\",1,19,17,17,\"\",\"\",0,0,0", 0, 0, "+SQNSPCFG:", 0,
+      "\r\n+SQNSPCFG: 1,2,\"\",1,19,17,17,\"\",\"\",0,0,0\r\n\r\nOK\r\n", 0, "" },
+    { "AT+SQNSMQTTCFG=0,\"device-0042\",\"\",\"\",1", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+SQNSMQTTCONNECT=0,\"127.0.0.1\",8883,60", 0, 0, NULL, 0,
+      "\r\nOK\r\n\r\n+SQNSMQTTONCONNECT:0,0\r\n", 0, "" },
+    { "AT+SQNSMQTTSUBSCRIBE=0,\"dev/0042/cmd\",1", 0, 0, NULL, 0,
+      "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"dev/0042/cmd\",0\r\n", 0, "" },
+    { "AT+SQNSMQTTPUBLISH=0,\"dev/0042/telemetry\",1,120", SM_AT_F_PROMPT, 120, "+SQNSMQTTPUBLISH:", 0,
+      "\r\n> ", 0, "\r\n+SQNSMQTTPUBLISH: 0,1\r\n\r\nOK\r\n\r\n+SQNSMQTTONPUBLISH:0,1,0\r\n" },
+    { NULL, 0, 0, NULL, 0, "\r\n+SQNSMQTTONMESSAGE:0,\"dev/0042/cmd\",200,1,7\r\n", 0, "" },
+    { "AT+SQNSMQTTRCVMESSAGE=0,\"dev/0042/cmd\",7", 0, 0, NULL, 200, "\r\n", 200, "\r\n\r\nOK\r\n" },
+    { "AT+SQNSMQTTPUBLISH=0,\"dev/0042/telemetry\",1,120", SM_AT_F_PROMPT, 120, "+SQNSMQTTPUBLISH:", 0,
+      "\r\n> ", 0, "\r\n+SQNSMQTTPUBLISH: 0,2\r\n\r\nOK\r\n\r\n+SQNSMQTTONPUBLISH:0,2,0\r\n" },
+    { "AT+SQNSCFG=1,1,0,90,600,50", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+SQNSCFGEXT=1,1,0,0", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+SQNSSCFG=1,1,1", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+SQNSD=1,0,4433,\"127.0.0.1\",0,0,1", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+    { "AT+SQNSSENDEXT=1,300", SM_AT_F_PROMPT, 300, NULL, 0, "\r\n> ", 0, "\r\nOK\r\n" },
+    { NULL, 0, 0, NULL, 0, "\r\n+SQNSRING: 1,1500\r\n", 0, "" },
+    { "AT+SQNSRECV=1,1500", 0, 0, "+SQNSRECV:", 0, "\r\n+SQNSRECV: 1,1500\r\n", 1500, "\r\n\r\nOK\r\n" },
+    { "AT+SQNSH=1", 0, 0, NULL, 0, "\r\nOK\r\n", 0, "" },
+};
+#define NSTEPS (sizeof k_steps / sizeof k_steps[0])
+
+typedef struct bench {
+    sm_at at;
+    uint8_t payload[1600];
+    uint8_t raw[1600];
+    uint8_t stream[4096];
+    int done;
+    sm_at_result result;
+    size_t fed;
+} bench;
+
+static int tx(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
+static uint32_t now(void *u) { (void)u; return 0; }
+static void on_done(void *ctx, const sm_at_response *r) { ((bench *)ctx)->done = 1; ((bench *)ctx)->result = r->result; }
+static void on_urc(void *ctx, sm_at *at, const char *line, size_t len) { (void)ctx; (void)at; (void)line; (void)len; }
+static void on_recv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_fields f;
+    int32_t n;
+    (void)ctx;
+    if (sm_fields_init(&f, line, len, "+SQNSRECV:") == SM_OK && sm_fields_skip(&f) == SM_OK &&
+        sm_fields_int(&f, 0, 1500, &n) == SM_OK)
+        sm_at_expect_raw(at, (size_t)n, NULL, NULL);
+}
+static const sm_urc k_urcs[] = {
+    { "+CEREG:", on_urc }, { "+SQNSMQTTON", on_urc }, { "+SQNSRING:", on_urc }, { "+SYSSTART", on_urc },
+};
+
+static void feed_chunks(bench *b, const uint8_t *d, size_t n)
+{
+    while (n) {
+        size_t k = n < 64 ? n : 64;
+        sm_at_feed(&b->at, d, k);
+        sm_at_poll(&b->at);
+        b->fed += k;
+        d += k;
+        n -= k;
+    }
+}
+
+static int run_step(bench *b, const step *s, uint32_t seed)
+{
+    size_t n = 0, i;
+    sm_at_cmd c;
+    memset(&c, 0, sizeof c);
+    if (s->cmd) {
+        c.text = s->cmd;
+        c.flags = s->flags;
+        c.payload = b->payload;
+        c.payload_len = s->payload_len;
+        c.prefix = s->prefix;
+        c.raw_buf = b->raw;
+        c.raw_cap = sizeof b->raw;
+        c.raw_lead = s->raw_lead_len ? "\r\n" : NULL;
+        c.raw_len = s->raw_lead_len;
+        c.on_line = on_recv;
+        c.on_done = on_done;
+        c.ctx = b;
+        b->done = 0;
+        if (sm_at_submit(&b->at, &c) < 0) return 0;
+        sm_at_poll(&b->at);
+    }
+    n = strlen(s->head);
+    memcpy(b->stream, s->head, n);
+    for (i = 0; i < s->bin_len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        b->stream[n++] = (uint8_t)(seed >> 16);
+    }
+    memcpy(b->stream + n, s->tail, strlen(s->tail));
+    n += strlen(s->tail);
+    feed_chunks(b, b->stream, n);
+    return !s->cmd || (b->done && b->result == SM_AT_OK);
+}
+
+int main(int argc, char **argv)
+{
+    static bench b;
+    sm_platform p;
+    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", NULL };
+    int rounds = argc > 1 ? atoi(argv[1]) : 20, r;
+    size_t i;
+    memset(&p, 0, sizeof p);
+    p.write = tx;
+    p.now_ms = now;
+    for (i = 0; i < sizeof b.payload; i++)
+        b.payload[i] = (uint8_t)(i % 64 == 63 ? '\n' : k_pem_line[i % 64]);
+    sm_at_init(&b.at, &p, &d);
+    sm_at_add_urcs(&b.at, k_urcs, sizeof k_urcs / sizeof k_urcs[0], &b);
+    for (r = 0; r < rounds; r++) {
+        for (i = 0; i < NSTEPS; i++) {
+            if (!run_step(&b, &k_steps[i], (uint32_t)(r * 100 + (int)i))) {
+                fprintf(stderr, "round %d step %u (%s) failed: %s\n", r, (unsigned)i,
+                        k_steps[i].cmd ? k_steps[i].cmd : "urc", sm_at_result_name(b.result));
+                return 1;
+            }
+        }
+    }
+    printf("bytes %lu lines %lu urcs %lu raw %lu dropped %lu\n", (unsigned long)b.fed,
+           (unsigned long)b.at.stats.lines, (unsigned long)b.at.stats.urcs,
+           (unsigned long)b.at.stats.raw_bytes,
+           (unsigned long)(b.at.stats.unexpected + b.at.stats.overlong + b.at.stats.raw_dropped));
+    return 0;
+}

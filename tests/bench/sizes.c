@@ -1,0 +1,7 @@
+/* RAM of each state struct with the default configuration, read back from
+   the symbol sizes of these arrays (works for any cross target). */
+#define SECMODEM_IMPLEMENTATION
+#include "../../secmodem.h"
+char sm_size_sm_at[sizeof(sm_at)];
+char sm_size_sm_at_cmd[sizeof(sm_at_cmd)];
+char sm_size_sm_platform[sizeof(sm_platform)];
