@@ -24,7 +24,7 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 
 .PHONY: all test demo check-python cross clean unit-bins
-all: unit-bins cross $(B)/demo_generic $(B)/cpu_at
+all: unit-bins cross $(B)/demo_generic $(B)/cpu_at $(B)/secmodem-replay
 
 $(B):
 	@mkdir -p $(B)
@@ -62,6 +62,9 @@ $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
 # ---- examples ----------------------------------------------------------------
 $(B)/demo_generic: examples/posix/demo_generic.c $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_generic.c examples/posix/sm_posix.c -o $@
+
+$(B)/secmodem-replay: examples/replay/secmodem_replay.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 $< -o $@
 
 # ---- entry points -------------------------------------------------------------
 check-python:

@@ -185,8 +185,11 @@ SECMODEM_API const char *sm_strerror(int status);
    Callbacks the application provides; `user` is passed back to each. Only
    write and now_ms are required. All must return promptly (never block).
    ========================================================================== */
+/* Trace directions: a command line sent, a line received, a line handed to
+   a URC handler, payload bytes sent / received, a line dropped (too long),
+   a data prompt received. */
 enum { SM_TRACE_TX = 0, SM_TRACE_RX = 1, SM_TRACE_URC = 2, SM_TRACE_RAW_TX = 3,
-       SM_TRACE_RAW_RX = 4, SM_TRACE_DROP = 5 };
+       SM_TRACE_RAW_RX = 4, SM_TRACE_DROP = 5, SM_TRACE_PROMPT = 6 };
 
 typedef struct sm_platform {
     void *user;
@@ -265,6 +268,9 @@ SECMODEM_API int sm_fields_int(sm_fields *f, int32_t min, int32_t max, int32_t *
 SECMODEM_API int sm_fields_str(sm_fields *f, char *out, size_t cap);
 /* Skips the next field. */
 SECMODEM_API int sm_fields_skip(sm_fields *f);
+/* Next field as it stands: *s and *n delimit it (quotes removed), *quoted
+   tells whether it was in double quotes. */
+SECMODEM_API int sm_fields_token(sm_fields *f, const char **s, size_t *n, int *quoted);
 /* Rest of the line, unparsed (for "rest of line" arguments). */
 SECMODEM_API const char *sm_fields_rest(const sm_fields *f, size_t *len);
 
@@ -768,6 +774,20 @@ SECMODEM_API int sm_fields_str(sm_fields *f, char *out, size_t cap)
     if (!out || n >= cap) return SM_ERR_NO_SPACE;
     memcpy(out, s, n);
     out[n] = '\0';
+    return SM_OK;
+}
+
+SECMODEM_API int sm_fields_token(sm_fields *f, const char **s, size_t *n, int *quoted)
+{
+    const char *b, *e;
+    const char *p = f->p;
+    int rc;
+    while (p < f->end && *p == ' ') p++;
+    rc = sm_fields_next(f, &b, &e);
+    if (rc) return rc;
+    *s = b;
+    *n = (size_t)(e - b);
+    *quoted = (p < f->end && *p == '"'); /* where sm_fields_next started */
     return SM_OK;
 }
 
@@ -1310,7 +1330,7 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
         if (b == ' ') return;
     }
     if (b == '>' && at->line_len == 0 && !at->line_overflow && at->phase == SM_PH_WAIT_PROMPT) {
-        sm_at_trace(at, SM_TRACE_RX, "> ", 2);
+        sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
         at->phase = SM_PH_TX_PAYLOAD;
         at->tx_off = 0;
         at->skip_space = 1;

@@ -93,12 +93,12 @@ static uint32_t sm_posix_clock(void *user)
 
 static void sm_posix_trace(void *user, int dir, const char *text, size_t len)
 {
-    static const char *const names[] = { "tx ", "rx ", "urc", "TX*", "RX*", "drop" };
+    static const char *const names[] = { "tx ", "rx ", "urc", "TX*", "RX*", "drop", "> " };
     sm_posix *port = (sm_posix *)user;
     size_t i;
     if (!port->trace) return;
     fprintf(stderr, "%8lu %s ", (unsigned long)(sm_posix_now_ms() - port->t0_ms),
-            (dir >= 0 && dir <= 5) ? names[dir] : "?");
+            (dir >= 0 && dir <= 6) ? names[dir] : "?");
     for (i = 0; i < len && i < 200; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c >= 0x20 && c < 0x7F) fputc(c, stderr);
