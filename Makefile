@@ -82,6 +82,19 @@ demo: check-python $(B)/demo_generic
 clean:
 	rm -rf $(B)
 
+# ---- fuzzing (clang libFuzzer) -----------------------------------------------------
+FUZZERS      := at
+FUZZ_SECONDS ?= 60
+FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
+	$(CLANG) $(FUZZFLAGS) $< -o $@
+# the same harnesses without libFuzzer, to replay corpora under gcc's sanitizers
+$(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
+	$(CC) -std=c99 $(SAN) $< tests/fuzz/replay_main.c -o $@
+.PHONY: fuzz
+fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
+	sh tests/fuzz/run_fuzz.sh $^
+
 # ---- reports ------------------------------------------------------------------
 .PHONY: bench
 bench: check-python

@@ -30,6 +30,9 @@ STEPS = [
     ("AT engine unit tests (compiled as C++)", [f"{B}/test_at_cxx"], "counts"),
     ("simulator tests (pytest)", [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sim"], "counts"),
     ("AT engine against the live simulator", [PY, "tests/run_live.py", f"{B}/test_live"], "counts"),
+    ("fuzz corpora and kept crash inputs, AT engine (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_at && {B}/fuzzreplay_at tests/fuzz/corpus/at/* "
+                  f"$(ls tests/fuzz/regress/at/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),
