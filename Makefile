@@ -96,6 +96,9 @@ fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
 	sh tests/fuzz/run_fuzz.sh $^
 
 # ---- reports ------------------------------------------------------------------
-.PHONY: bench
+.PHONY: bench coverage
+coverage: check-python
+	$(PYTHON) tests/coverage.py
+
 bench: check-python
 	$(PYTHON) tests/bench/bench.py

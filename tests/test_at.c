@@ -927,6 +927,57 @@ static void test_response_overflow_reported(void)
     CHECK(strstr(m.log, "|+LINES: 0 ") != NULL);
 }
 
+/* ---- URC tables, sinks, late raw bytes ------------------------------------ */
+static size_t g_sink_bytes;
+static void count_sink(void *ctx, const uint8_t *d, size_t n) { (void)ctx; (void)d; g_sink_bytes += n; }
+static void on_data_urc(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_fields f;
+    int32_t n;
+    (void)ctx;
+    if (sm_fields_init(&f, line, len, "+DATA:") == SM_OK && sm_fields_int(&f, 0, 100, &n) == SM_OK)
+        CHECK_EQ_INT(sm_at_expect_raw(at, (size_t)n, count_sink, NULL), SM_OK);
+}
+static const sm_urc data_urcs[] = { { "+DATA:", on_data_urc } };
+
+static void test_urc_tables_and_sinks(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    int i;
+    setup(&at, &m, NULL, 0);
+    /* tables: add until full, remove, unknown removal */
+    for (i = 1; i < SM_URC_TABLES; i++) CHECK_EQ_INT(sm_at_add_urcs(&at, data_urcs, 1, &m), SM_OK);
+    CHECK_EQ_INT(sm_at_add_urcs(&at, data_urcs, 1, &m), SM_ERR_NO_SPACE);
+    for (i = 1; i < SM_URC_TABLES; i++) CHECK_EQ_INT(sm_at_remove_urcs(&at, data_urcs), SM_OK);
+    CHECK_EQ_INT(sm_at_remove_urcs(&at, data_urcs), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_add_urcs(&at, data_urcs, 1, &m), SM_OK);
+    CHECK_EQ_INT(sm_at_add_urcs(NULL, data_urcs, 1, &m), SM_ERR_PARAM);
+    /* a URC announces raw bytes with no command in flight: they go to its sink */
+    g_sink_bytes = 0;
+    feed_str(&at, "\r\n+DATA: 5\r\nab\r\nc\r\n+TICK: 1\r\n");
+    CHECK_EQ_INT(g_sink_bytes, 5);
+    CHECK_EQ_STR(m.log, "[urc +TICK: 1]");
+    /* without a sink and without a command there is nowhere to put them */
+    CHECK_EQ_INT(sm_at_expect_raw(&at, 3, NULL, NULL), SM_ERR_PARAM);
+    /* raw bytes whose command timed out are counted as dropped */
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV=8";
+    c.prefix = "+RECV:";
+    c.on_line = on_recv_line;
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+RECV: 8\r\n123");
+    m.now += 100;
+    sm_at_poll(&at);
+    feed_str(&at, "45678\r\nOK\r\n");
+    /* 3 had no raw_buf to go to, 5 came after the command's timeout */
+    CHECK_EQ_INT(sm_at_get_stats(&at)->raw_dropped, 8);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->raw_bytes, 13);
+}
+
 /* ---- utilities ------------------------------------------------------------ */
 static void test_check_str(void)
 {
@@ -968,6 +1019,21 @@ static void test_buf_builder(void)
 {
     char mem[48];
     sm_buf b;
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_str(&b, "AT+X=");
+    sm_buf_quoted(&b, "host", 63, 0);
+    sm_buf_char(&b, ',');
+    sm_buf_u32(&b, 4294967295u);
+    sm_buf_char(&b, ',');
+    sm_buf_i32(&b, INT32_MIN);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_OK);
+    CHECK_EQ_STR(mem, "AT+X=\"host\",4294967295,-2147483648");
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_i32(&b, 42);
+    sm_buf_char(&b, ',');
+    sm_buf_checked(&b, "plain", 10, SM_STR_NO_COMMA);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_OK);
+    CHECK_EQ_STR(mem, "42,plain");
     sm_buf_init(&b, mem, sizeof mem);
     sm_buf_str(&b, "AT+X=");
     sm_buf_quoted(&b, "host", 63, 0);
@@ -1052,6 +1118,10 @@ static void test_names(void)
     CHECK_EQ_INT(sm_at_result_status(SM_AT_TIMEOUT), SM_ERR_TIMEOUT);
     CHECK_EQ_INT(sm_at_result_status(SM_AT_REBOOT), SM_ERR_REBOOT);
     CHECK_EQ_STR(sm_at_result_name(SM_AT_DIALECT_ERROR), "DIALECT_ERROR");
+    CHECK_EQ_STR(sm_at_result_name(SM_AT_PENDING), "PENDING");
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_CANCELLED), SM_ERR_CANCELLED);
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_IO_ERROR), SM_ERR_IO);
+    CHECK_EQ_INT(sm_at_result_status(SM_AT_PENDING), SM_ERR_PARAM);
 }
 
 int main(void)
@@ -1082,6 +1152,7 @@ int main(void)
     RUN(test_two_instances);
     RUN(test_pull_mode_and_blocking);
     RUN(test_response_overflow_reported);
+    RUN(test_urc_tables_and_sinks);
     RUN(test_check_str);
     RUN(test_buf_builder);
     RUN(test_fields);
