@@ -5,6 +5,9 @@
    AT engine with a command queue, URC dispatch, data prompts and binary
    payloads, without heap, without global state and without ever blocking the
    caller's main loop. Every modem instance lives in a struct that you own.
+   MQTT 3.1.1 framing (section 10) encodes every packet a client sends and
+   decodes, as a stream, every packet a server sends, with the standard's
+   checks on both sides; it does no I/O of its own.
 
    ==========================================================================
    HOW TO INCLUDE
@@ -57,15 +60,19 @@
        3. Platform interface
        4. Utilities: bounded text builder, string safety checks, field parser
        5. AT engine
+      10. MQTT 3.1.1 framing: packet encoders, streaming decoder
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        6. Utilities
        7. AT engine: queue and transmit side
        8. AT engine: receive side (lines, prompts, raw payloads, dispatch)
        9. AT engine: dialects and blocking helper
+      11. MQTT 3.1.1 framing (depends only on the utilities)
      Version history and licence (end of file)
 
-   Later layers (Sequans and Cordelia-I dialects, ATECC608, MQTT) are added
-   after section 9, each depending only on the sections before it.
+   Later layers (Sequans and Cordelia-I dialects, ATECC608, MQTT session)
+   are added after section 11, each depending only on the sections before
+   it; each layer has a declarations section in Part I and an
+   implementation section in Part II.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
@@ -82,6 +89,10 @@
                                 next command goes out (drops late answers)
      SM_RAW_TIMEOUT_MS   [5000] deadline for an announced binary payload
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
+     SM_MQTT_RX_SIZE     [256]  MQTT decoder buffer (RAM per decoder): holds a
+                                PUBLISH topic (at most SM_MQTT_RX_SIZE - 4
+                                bytes) and its payload in pieces of the rest,
+                                or a SUBACK (at most SM_MQTT_RX_SIZE - 2 codes)
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
@@ -130,6 +141,9 @@
 #ifndef SM_POLL_READ_MAX
 #define SM_POLL_READ_MAX 256
 #endif
+#ifndef SM_MQTT_RX_SIZE
+#define SM_MQTT_RX_SIZE 256
+#endif
 
 #if SM_LINE_SIZE < 16 || SM_LINE_SIZE > 4096
 #error "SM_LINE_SIZE must be 16..4096"
@@ -142,6 +156,9 @@
 #endif
 #if SM_QUEUE_TEXT < 16 || SM_QUEUE_TEXT > 65535
 #error "SM_QUEUE_TEXT must be 16..65535"
+#endif
+#if SM_MQTT_RX_SIZE < 16 || SM_MQTT_RX_SIZE > 65535
+#error "SM_MQTT_RX_SIZE must be 16..65535"
 #endif
 
 #ifdef SECMODEM_STATIC
@@ -176,7 +193,8 @@ enum {
     SM_ERR_REBOOT = -9,       /* the modem restarted during the operation */
     SM_ERR_CANCELLED = -10,   /* the caller flushed the queue */
     SM_ERR_PARSE = -11,       /* a response could not be parsed */
-    SM_ERR_TRUNCATED = -12    /* a response did not fit its buffer */
+    SM_ERR_TRUNCATED = -12,   /* a response did not fit its buffer */
+    SM_ERR_MALFORMED = -13    /* the peer sent a malformed packet or broke the protocol */
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -503,6 +521,174 @@ SECMODEM_API int sm_at_result_status(sm_at_result r);
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap);
 
+#ifndef SM_NO_MQTT
+/* ==========================================================================
+   10. MQTT 3.1.1 FRAMING (declarations)
+   Pure functions, no I/O: encoders of every packet a client sends, and a
+   streaming decoder of every packet a server sends, with the checks the
+   OASIS MQTT 3.1.1 standard (2014) requires on both. Depends only on the
+   utilities. The session (connect, keep-alive, in-flight table) is built on
+   top of this and owns the byte stream.
+
+   Encoders - one convention for all of them:
+       int sm_mqtt_encode_X(uint8_t *buf, size_t cap, ..., size_t *len);
+   *len always receives the size of the whole packet in bytes. The return
+   is SM_OK when the packet was written to buf[0..*len); SM_ERR_NO_SPACE when
+   cap < *len (nothing useful was written; buf may be NULL with cap 0 to ask
+   for the size only; with a 16-bit size_t, *len is SIZE_MAX for a packet
+   larger than that); SM_ERR_PARAM or SM_ERR_UNSAFE_STRING (then *len is 0)
+   when the input breaks a rule of the standard or would need a remaining
+   length above SM_MQTT_MAX_REMAINING. Strings are NUL-terminated
+   C strings; they must be well-formed UTF-8 [MQTT-1.5.3-1] of at most
+   65,535 bytes (a longer one is SM_ERR_PARAM). A NUL byte cannot be inside a
+   C string, and its overlong form C0 80 is not well-formed UTF-8, so U+0000
+   is refused too [MQTT-1.5.3-2].
+
+   Decoder - a "next event" loop the caller runs over each received chunk:
+       size_t used;
+       while (n > 0) {
+           int ev = sm_mqtt_decode(&dec, p, n, &used, &e);
+           p += used; n -= used;
+           if (ev < 0) { close the connection; break; }
+           if (ev > 0) handle(&e);          // e.type == ev
+       }
+   Events are the same whatever the chunking (one byte at a time included):
+   a PUBLISH is reported as one or more SM_MQTT_PUBLISH events, each carrying
+   the topic and one piece of the payload, in order, with its offset and the
+   total payload length; the pieces are as large as the decoder buffer
+   allows, so a payload that fits is one event. Left to the session, which
+   knows what it sent: session present against its clean-session flag
+   [MQTT-3.2.2-1], packet ids against those in flight, and the number of
+   SUBACK return codes against the filters subscribed [MQTT-3.9.3-1].
+   ========================================================================== */
+
+/* Control packet types (section 2.2.1); decoder events use the same values. */
+enum {
+    SM_MQTT_CONNECT = 1, SM_MQTT_CONNACK = 2, SM_MQTT_PUBLISH = 3, SM_MQTT_PUBACK = 4,
+    SM_MQTT_PUBREC = 5, SM_MQTT_PUBREL = 6, SM_MQTT_PUBCOMP = 7, SM_MQTT_SUBSCRIBE = 8,
+    SM_MQTT_SUBACK = 9, SM_MQTT_UNSUBSCRIBE = 10, SM_MQTT_UNSUBACK = 11,
+    SM_MQTT_PINGREQ = 12, SM_MQTT_PINGRESP = 13, SM_MQTT_DISCONNECT = 14
+};
+/* CONNACK return codes (3.2.2.3) and the SUBACK failure code (3.9.3). */
+enum {
+    SM_MQTT_ACCEPTED = 0, SM_MQTT_REFUSED_PROTOCOL = 1, SM_MQTT_REFUSED_ID = 2,
+    SM_MQTT_REFUSED_UNAVAILABLE = 3, SM_MQTT_REFUSED_CREDENTIALS = 4,
+    SM_MQTT_REFUSED_NOT_AUTHORIZED = 5, SM_MQTT_SUBACK_FAILURE = 0x80
+};
+/* Kinds of string for sm_mqtt_check_string(). */
+enum { SM_MQTT_STR_TEXT = 0, SM_MQTT_STR_TOPIC = 1, SM_MQTT_STR_FILTER = 2 };
+/* Largest remaining length, 0xFF 0xFF 0xFF 0x7F on the wire (2.2.3). */
+#define SM_MQTT_MAX_REMAINING ((uint32_t)268435455UL)
+
+/* CONNECT options (3.1). NULL pointers mean "absent"; a non-NULL empty
+   value is sent as present and empty. */
+typedef struct sm_mqtt_connect_opts {
+    const char *client_id;     /* required; "" only with clean_session [MQTT-3.1.3-7] */
+    uint16_t keep_alive;       /* seconds; 0 disables the keep-alive */
+    uint8_t clean_session;     /* 0 or 1 */
+    const char *will_topic;    /* NULL: no will; else a topic name */
+    const uint8_t *will_msg;   /* will payload (binary), may be NULL when empty */
+    uint16_t will_msg_len;
+    uint8_t will_qos;          /* 0..2; 0 without a will [MQTT-3.1.2-13] */
+    uint8_t will_retain;       /* 0 or 1; 0 without a will [MQTT-3.1.2-15] */
+    const char *username;      /* NULL: none */
+    const uint8_t *password;   /* NULL: none; needs a username [MQTT-3.1.2-22] */
+    uint16_t password_len;     /* binary data */
+} sm_mqtt_connect_opts;
+
+/* A PUBLISH to send (3.3). */
+typedef struct sm_mqtt_publish {
+    const char *topic;         /* topic name: non-empty, no '+' or '#' */
+    const uint8_t *payload;    /* any bytes; may be NULL when payload_len is 0 */
+    uint32_t payload_len;      /* 32 bits: may exceed size_t on 16-bit targets */
+    uint16_t packet_id;        /* non-zero for QoS 1 and 2, unused for QoS 0 */
+    uint8_t qos;               /* 0..2 */
+    uint8_t retain;            /* 0 or 1 */
+    uint8_t dup;               /* 1 only on a re-send with QoS > 0 [MQTT-3.3.1-2] */
+} sm_mqtt_publish;
+
+/* Checks a NUL-terminated string as MQTT would carry it: kind
+   SM_MQTT_STR_TEXT (well-formed UTF-8, at most 65,535 bytes),
+   SM_MQTT_STR_TOPIC (also non-empty, no wildcard) or SM_MQTT_STR_FILTER
+   (non-empty, '#' only last and alone in its level, '+' alone in its
+   level). SM_OK, SM_ERR_UNSAFE_STRING, or SM_ERR_PARAM (NULL or too long). */
+SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind);
+
+/* CONNECT with protocol name "MQTT", level 4. */
+SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
+                                        size_t *len);
+/* The whole PUBLISH packet, payload copied in. */
+SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                        size_t *len);
+/* The PUBLISH packet without its payload: fixed header (whose remaining
+   length counts p->payload_len), topic and packet id. The caller sends
+   p->payload_len payload bytes right after these *len bytes; p->payload is
+   not read. *len is the header size only. */
+SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                               size_t *len);
+/* PUBACK, PUBREC, PUBREL or PUBCOMP (type SM_MQTT_PUBACK..SM_MQTT_PUBCOMP)
+   for a non-zero packet id; PUBREL gets its fixed flags 0b0010. */
+SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
+                                    size_t *len);
+/* SUBSCRIBE: count >= 1 topic filters, each with its requested QoS 0..2. */
+SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                          const char *const *filters, const uint8_t *qos,
+                                          size_t count, size_t *len);
+/* UNSUBSCRIBE: count >= 1 topic filters. */
+SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                            const char *const *filters, size_t count, size_t *len);
+/* PINGREQ (C0 00) and DISCONNECT (E0 00). */
+SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len);
+SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len);
+
+/* One decoded packet, or one payload piece of a PUBLISH. Pointers point
+   into the decoder and stay valid until the next sm_mqtt_decode() or
+   sm_mqtt_decoder_reset() on it. Fields a type does not use are 0/NULL. */
+typedef struct sm_mqtt_event {
+    uint8_t type;              /* SM_MQTT_CONNACK, SM_MQTT_PUBLISH, ... */
+    uint8_t session_present;   /* CONNACK */
+    uint8_t return_code;       /* CONNACK: SM_MQTT_ACCEPTED, SM_MQTT_REFUSED_* */
+    uint8_t qos, retain, dup;  /* PUBLISH */
+    uint16_t packet_id;        /* PUBLISH QoS>0, PUB*, SUBACK, UNSUBACK */
+    const char *topic;         /* PUBLISH: NUL-terminated, topic_len bytes */
+    size_t topic_len;
+    const uint8_t *data;       /* PUBLISH: this payload piece; SUBACK: return codes */
+    size_t data_len;
+    uint32_t offset;           /* PUBLISH: where this piece starts in the payload */
+    uint32_t total;            /* PUBLISH: whole payload length; the last piece has
+                                  offset + data_len == total */
+} sm_mqtt_event;
+
+/* The streaming decoder. Treat the fields as private. */
+typedef struct sm_mqtt_decoder {
+    uint8_t buf[SM_MQTT_RX_SIZE]; /* variable header, topic, SUBACK codes, payload piece */
+    size_t have, want;         /* bytes in buf; bytes wanted there before the next step */
+    size_t pay;                /* PUBLISH: where payload pieces start in buf */
+    uint32_t remaining;        /* remaining length of the packet */
+    uint32_t offset;           /* PUBLISH: payload bytes already reported */
+    uint16_t packet_id;
+    uint8_t first;             /* byte 1 of the packet: type and flags */
+    uint8_t state;             /* SM_MQTT_RX_* (implementation) */
+    uint8_t len_bytes;         /* remaining-length bytes read */
+    int err;                   /* latched error; SM_OK while healthy */
+} sm_mqtt_decoder;
+
+/* (Re)starts a decoder: before first use, and after an error once the
+   connection was closed and a new one opened. */
+SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
+/* Consumes data[0..len) up to the end of the next event. *used receives the
+   bytes consumed. Returns the event type (> 0, *ev filled), 0 when all len
+   bytes were consumed without completing an event, or an error:
+   SM_ERR_MALFORMED (the server broke the standard: close the connection
+   [MQTT-4.8.0-1]), SM_ERR_NO_SPACE (a PUBLISH topic longer than
+   SM_MQTT_RX_SIZE - 4 bytes, or a SUBACK with more than SM_MQTT_RX_SIZE - 2
+   return codes), SM_ERR_PARAM (a NULL argument). Errors other
+   than SM_ERR_PARAM are latched: every later call returns them with
+   *used = 0 until sm_mqtt_decoder_reset(). */
+SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
+                                sm_mqtt_event *ev);
+#endif /* SM_NO_MQTT */
+
 #ifdef __cplusplus
 }
 #endif
@@ -554,6 +740,7 @@ SECMODEM_API const char *sm_strerror(int status)
     case SM_ERR_CANCELLED: return "cancelled";
     case SM_ERR_PARSE: return "malformed response";
     case SM_ERR_TRUNCATED: return "response truncated";
+    case SM_ERR_MALFORMED: return "malformed packet from the peer";
     default: return "unknown status";
     }
 }
@@ -1537,6 +1724,531 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
     }
     return sm_at_result_status(w.out->result);
 }
+
+#ifndef SM_NO_MQTT
+/* ==========================================================================
+   11. MQTT 3.1.1 FRAMING
+   Encoders check every field and size the packet first, then write it in
+   one pass. The decoder takes the fixed header byte by byte (first byte,
+   remaining length) and copies the rest into its buffer in runs: a whole
+   short packet, or a PUBLISH's topic length, then its variable header, then
+   payload pieces. Section numbers and [MQTT-x.y.z-n] tags refer to the
+   OASIS MQTT 3.1.1 standard.
+   ========================================================================== */
+
+/* ---- strings and topics (1.5.3, 4.7) ------------------------------------ */
+
+/* Checks n bytes as an MQTT string of the given kind (SM_MQTT_STR_*). '+'
+   and '#' are ASCII, so s[i - 1] is the whole previous character. */
+SM_PRIV int sm_mqtt_check_bytes(const uint8_t *s, size_t n, unsigned kind)
+{
+    size_t i = 0, k;
+    if (kind != SM_MQTT_STR_TEXT && n == 0) return SM_ERR_UNSAFE_STRING; /* [MQTT-4.7.3-1] */
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c == 0) return SM_ERR_UNSAFE_STRING;                          /* [MQTT-1.5.3-2] */
+        if ((c == '+' || c == '#') && kind != SM_MQTT_STR_TEXT) {
+            if (kind == SM_MQTT_STR_TOPIC) return SM_ERR_UNSAFE_STRING;   /* [MQTT-3.3.2-2] */
+            if (i > 0 && s[i - 1] != '/') return SM_ERR_UNSAFE_STRING;    /* [MQTT-4.7.1-2, -3] */
+            if (c == '#' && i + 1 != n) return SM_ERR_UNSAFE_STRING;      /* last [MQTT-4.7.1-2] */
+            if (c == '+' && i + 1 != n && s[i + 1] != '/')
+                return SM_ERR_UNSAFE_STRING;                              /* [MQTT-4.7.1-3] */
+        }
+        k = sm_utf8_seq_len(s + i, n - i);                                /* [MQTT-1.5.3-1] */
+        if (k == 0) return SM_ERR_UNSAFE_STRING;
+        i += k;
+    }
+    return SM_OK;
+}
+
+/* Measures (at most 65,535 bytes, 1.5.3) and checks a C string. The count
+   is 32-bit so that the bound is meaningful with a 16-bit size_t. */
+SM_PRIV int sm_mqtt_str_len(const char *s, unsigned kind, size_t *n)
+{
+    uint32_t i;
+    *n = 0;
+    if (!s) return SM_ERR_PARAM;
+    for (i = 0; i <= 0xFFFFUL && s[i]; i++) {}
+    if (i > 0xFFFFUL) return SM_ERR_PARAM;
+    *n = (size_t)i;
+    return sm_mqtt_check_bytes((const uint8_t *)s, *n, kind);
+}
+
+SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind)
+{
+    size_t n;
+    if (kind > SM_MQTT_STR_FILTER) return SM_ERR_PARAM;
+    return sm_mqtt_str_len(s, kind, &n);
+}
+
+/* ---- encoders ------------------------------------------------------------ */
+
+SM_PRIV uint8_t *sm_mqtt_put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+/* A 2-byte length, then the bytes (1.5.3 strings, 3.1.3 binary fields). */
+SM_PRIV uint8_t *sm_mqtt_put_bytes(uint8_t *p, const void *s, size_t n)
+{
+    p = sm_mqtt_put16(p, (unsigned)n);
+    if (n) memcpy(p, s, n);
+    return p + n;
+}
+
+SM_PRIV uint8_t *sm_mqtt_put_str(uint8_t *p, const char *s)
+{
+    return sm_mqtt_put_bytes(p, s, strlen(s));
+}
+
+/* Sizes a packet of remaining length rl, of which the caller sends the last
+   `tail` bytes itself (a PUBLISH payload), and writes the fixed header
+   (2.2) when the rest fits in buf[cap]. Returns where the variable header
+   goes, or NULL with *rc set. */
+SM_PRIV uint8_t *sm_mqtt_begin(uint8_t *buf, size_t cap, unsigned first, uint32_t rl,
+                               uint32_t tail, size_t *len, int *rc)
+{
+    uint32_t total;
+    size_t i = 1;
+    if (rl > SM_MQTT_MAX_REMAINING) { *rc = SM_ERR_PARAM; return NULL; } /* 2.2.3 */
+    total = 1u + (rl < 128u ? 1u : rl < 16384u ? 2u : rl < 2097152UL ? 3u : 4u) + rl - tail;
+    *len = (size_t)total;
+    if ((uint32_t)*len != total) *len = (size_t)-1; /* more than a 16-bit size_t holds */
+    if (!buf || *len > cap || *len == (size_t)-1) { *rc = SM_ERR_NO_SPACE; return NULL; }
+    buf[0] = (uint8_t)first;
+    do { /* 7 bits per byte, least significant first, bit 7 = more (2.2.3) */
+        buf[i++] = (uint8_t)((rl & 0x7Fu) | (rl > 0x7Fu ? 0x80u : 0u));
+        rl >>= 7;
+    } while (rl);
+    *rc = SM_OK;
+    return buf + i;
+}
+
+SM_PRIV int sm_mqtt_encode_empty(uint8_t *buf, size_t cap, unsigned first, size_t *len)
+{
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    (void)sm_mqtt_begin(buf, cap, first, 0, 0, len, &rc);
+    return rc;
+}
+
+SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len)
+{
+    return sm_mqtt_encode_empty(buf, cap, 0xC0u, len); /* 3.12 */
+}
+
+SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len)
+{
+    return sm_mqtt_encode_empty(buf, cap, 0xE0u, len); /* 3.14 */
+}
+
+SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
+                                    size_t *len)
+{
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    if (type < SM_MQTT_PUBACK || type > SM_MQTT_PUBCOMP) return SM_ERR_PARAM;
+    if (packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
+    /* PUBREL's fixed flags are 0b0010 [MQTT-3.6.1-1], the others' 0 */
+    p = sm_mqtt_begin(buf, cap, (type << 4) | (type == SM_MQTT_PUBREL ? 2u : 0u), 2, 0, len, &rc);
+    if (p) sm_mqtt_put16(p, packet_id);
+    return rc;
+}
+
+/* A length-prefixed CONNECT payload field (3.1.3); p NULL: absent. */
+typedef struct sm_mqtt_field {
+    const void *p;
+    size_t n;
+} sm_mqtt_field;
+
+/* Checks the CONNECT options (3.1.2, 3.1.3) and lists the payload fields in
+   wire order (client id, will topic, will message, user name, password)
+   with the connect flags that announce them (3.1.2.3; bit 0 reserved = 0
+   [MQTT-3.1.2-3]). */
+SM_PRIV int sm_mqtt_connect_fields(const sm_mqtt_connect_opts *o, sm_mqtt_field f[5],
+                                   unsigned *flags)
+{
+    int rc = o ? sm_mqtt_str_len(o->client_id, SM_MQTT_STR_TEXT, &f[0].n) : SM_ERR_PARAM;
+    if (rc) return rc;
+    if (f[0].n == 0 && !o->clean_session) return SM_ERR_PARAM;     /* [MQTT-3.1.3-7] */
+    f[0].p = o->client_id;
+    *flags = o->clean_session ? 0x02u : 0u;
+    if (o->will_topic) {
+        /* the will is published to will_topic, so it is a topic name */
+        rc = sm_mqtt_str_len(o->will_topic, SM_MQTT_STR_TOPIC, &f[1].n);
+        if (rc) return rc;
+        if (o->will_qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.1.2-14] */
+        if (o->will_msg_len && !o->will_msg) return SM_ERR_PARAM;
+        f[1].p = o->will_topic;
+        f[2].p = o->will_msg ? (const void *)o->will_msg : (const void *)""; /* maybe empty */
+        f[2].n = o->will_msg_len;
+        *flags |= 0x04u | ((unsigned)o->will_qos << 3) | (o->will_retain ? 0x20u : 0u);
+    } else if (o->will_qos || o->will_retain) {
+        return SM_ERR_PARAM;                                       /* [MQTT-3.1.2-13, -15] */
+    }
+    if (o->username) {
+        rc = sm_mqtt_str_len(o->username, SM_MQTT_STR_TEXT, &f[3].n);
+        if (rc) return rc;
+        f[3].p = o->username;
+        *flags |= 0x80u;
+    }
+    if (o->password) {
+        if (!o->username) return SM_ERR_PARAM;                     /* [MQTT-3.1.2-22] */
+        f[4].p = o->password;
+        f[4].n = o->password_len;
+        *flags |= 0x40u;
+    }
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
+                                        size_t *len)
+{
+    /* protocol name "MQTT" [MQTT-3.1.2-1] and level 4 [MQTT-3.1.2-2] */
+    static const uint8_t head[7] = { 0, 4, 'M', 'Q', 'T', 'T', 4 };
+    sm_mqtt_field f[5];
+    uint32_t rl = 10; /* variable header (3.1.2) */
+    unsigned flags = 0, i;
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    memset(f, 0, sizeof f);
+    rc = sm_mqtt_connect_fields(o, f, &flags);
+    if (rc) return rc;
+    for (i = 0; i < 5; i++)
+        if (f[i].p) rl += 2u + (uint32_t)f[i].n;
+    p = sm_mqtt_begin(buf, cap, 0x10u, rl, 0, len, &rc);
+    if (!p) return rc;
+    memcpy(p, head, sizeof head);
+    p[7] = (uint8_t)flags;
+    p = sm_mqtt_put16(p + 8, o->keep_alive);
+    for (i = 0; i < 5; i++)
+        if (f[i].p) p = sm_mqtt_put_bytes(p, f[i].p, f[i].n);
+    return SM_OK;
+}
+
+/* Checks a PUBLISH (3.3); *rl gets its remaining length. */
+SM_PRIV int sm_mqtt_check_publish(const sm_mqtt_publish *p, size_t *tlen, uint32_t *rl)
+{
+    int rc = p ? sm_mqtt_str_len(p->topic, SM_MQTT_STR_TOPIC, tlen) : SM_ERR_PARAM;
+    if (rc) return rc;
+    if (p->qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.3.1-4] */
+    if (p->dup && p->qos == 0) return SM_ERR_PARAM;       /* [MQTT-3.3.1-2] */
+    if (p->qos && p->packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
+    if (p->payload_len > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM;
+    *rl = 2u + (uint32_t)*tlen + (p->qos ? 2u : 0u) + p->payload_len; /* no wrap: both bounded */
+    return SM_OK;
+}
+
+/* PUBLISH with its payload, or (with_payload 0) without it. */
+SM_PRIV int sm_mqtt_encode_pub(uint8_t *buf, size_t cap, const sm_mqtt_publish *p, size_t *len,
+                               int with_payload)
+{
+    size_t tlen = 0;
+    uint32_t rl = 0;
+    unsigned first;
+    uint8_t *q;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    rc = sm_mqtt_check_publish(p, &tlen, &rl);
+    if (rc) return rc;
+    if (with_payload && p->payload_len && !p->payload) return SM_ERR_PARAM;
+    /* 3.3.1: DUP bit 3, QoS bits 2..1, RETAIN bit 0 */
+    first = 0x30u | (p->dup ? 8u : 0u) | ((unsigned)p->qos << 1) | (p->retain ? 1u : 0u);
+    q = sm_mqtt_begin(buf, cap, first, rl, with_payload ? 0u : p->payload_len, len, &rc);
+    if (!q) return rc;
+    q = sm_mqtt_put_bytes(q, p->topic, tlen);
+    if (p->qos) q = sm_mqtt_put16(q, p->packet_id);
+    if (with_payload && p->payload_len) memcpy(q, p->payload, (size_t)p->payload_len);
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                        size_t *len)
+{
+    return sm_mqtt_encode_pub(buf, cap, p, len, 1);
+}
+
+SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                               size_t *len)
+{
+    return sm_mqtt_encode_pub(buf, cap, p, len, 0);
+}
+
+/* SUBSCRIBE (qos given) or UNSUBSCRIBE (qos NULL): packet id, then each
+   filter with its requested QoS byte for SUBSCRIBE (3.8.3, 3.10.3). */
+SM_PRIV int sm_mqtt_encode_filters(uint8_t *buf, size_t cap, unsigned first, uint16_t packet_id,
+                                   const char *const *filters, const uint8_t *qos, size_t count,
+                                   size_t *len)
+{
+    uint32_t rl = 2;
+    size_t i, n;
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    if (packet_id == 0) return SM_ERR_PARAM;             /* [MQTT-2.3.1-1] */
+    if (count == 0 || !filters) return SM_ERR_PARAM;     /* [MQTT-3.8.3-3], [MQTT-3.10.3-2] */
+    for (i = 0; i < count; i++) {
+        rc = sm_mqtt_str_len(filters[i], SM_MQTT_STR_FILTER, &n);
+        if (rc) return rc;
+        if (qos && qos[i] > 2) return SM_ERR_PARAM;      /* [MQTT-3.8.3-4] */
+        rl += 2u + (uint32_t)n + (qos ? 1u : 0u);
+        if (rl > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM; /* also keeps rl from wrapping */
+    }
+    p = sm_mqtt_begin(buf, cap, first, rl, 0, len, &rc);
+    if (!p) return rc;
+    p = sm_mqtt_put16(p, packet_id);
+    for (i = 0; i < count; i++) {
+        p = sm_mqtt_put_str(p, filters[i]);
+        if (qos) *p++ = qos[i];
+    }
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                          const char *const *filters, const uint8_t *qos,
+                                          size_t count, size_t *len)
+{
+    if (!qos) {
+        if (len) *len = 0;
+        return SM_ERR_PARAM;
+    }
+    /* fixed flags 0b0010 [MQTT-3.8.1-1] */
+    return sm_mqtt_encode_filters(buf, cap, 0x82u, packet_id, filters, qos, count, len);
+}
+
+SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                            const char *const *filters, size_t count, size_t *len)
+{
+    /* fixed flags 0b0010 [MQTT-3.10.1-1] */
+    return sm_mqtt_encode_filters(buf, cap, 0xA2u, packet_id, filters, NULL, count, len);
+}
+
+/* ---- decoder ------------------------------------------------------------- */
+
+enum {
+    SM_MQTT_RX_TYPE = 0,  /* waiting for byte 1 */
+    SM_MQTT_RX_LEN,       /* reading the remaining length */
+    SM_MQTT_RX_BODY,      /* copying a whole non-PUBLISH body; states from here on copy */
+    SM_MQTT_RX_TOPIC_LEN, /* PUBLISH: copying the topic length */
+    SM_MQTT_RX_TOPIC,     /* PUBLISH: copying topic and packet id */
+    SM_MQTT_RX_PAYLOAD    /* PUBLISH: copying a payload piece */
+};
+
+/* What a client accepts, by packet type: the fixed flags (2.2.2) in bits
+   3..0 and the remaining-length rule in bits 7..4; 0xFF: a server never
+   sends this type (2.2.1: reserved, or client-to-server only). */
+enum {
+    SM_MQTT_RL_0 = 0x00,       /* exactly 0 */
+    SM_MQTT_RL_2 = 0x10,       /* exactly 2: the packet id, or CONNACK's two bytes */
+    SM_MQTT_RL_SUBACK = 0x20,  /* packet id and at least one return code */
+    SM_MQTT_RL_PUBLISH = 0x30  /* topic, packet id if QoS > 0, payload */
+};
+
+SM_PRIV unsigned sm_mqtt_rx_rule(unsigned type)
+{
+    static const uint8_t rules[16] = {
+        0xFF, 0xFF, SM_MQTT_RL_2, SM_MQTT_RL_PUBLISH,          /* -, CONNECT, CONNACK, PUBLISH */
+        SM_MQTT_RL_2, SM_MQTT_RL_2, SM_MQTT_RL_2 | 2, SM_MQTT_RL_2, /* PUBACK .. PUBCOMP */
+        0xFF, SM_MQTT_RL_SUBACK, 0xFF, SM_MQTT_RL_2,           /* SUBSCRIBE .. UNSUBACK */
+        0xFF, SM_MQTT_RL_0, 0xFF, 0xFF                         /* PINGREQ .. 15 */
+    };
+    return rules[type & 15u];
+}
+
+SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d)
+{
+    if (d) memset(d, 0, sizeof *d); /* state SM_MQTT_RX_TYPE, no error */
+}
+
+/* Byte 1: type and flags (2.2.1, 2.2.2, 3.3.1). */
+SM_PRIV int sm_mqtt_rx_first(sm_mqtt_decoder *d, uint8_t b)
+{
+    unsigned rule = sm_mqtt_rx_rule((unsigned)b >> 4);
+    if (rule == 0xFFu) return SM_ERR_MALFORMED;
+    if (rule == SM_MQTT_RL_PUBLISH) {
+        if ((b & 6u) == 6u) return SM_ERR_MALFORMED;   /* QoS 3 [MQTT-3.3.1-4] */
+        if ((b & 0x0Eu) == 8u) return SM_ERR_MALFORMED; /* DUP with QoS 0 [MQTT-3.3.1-2] */
+    } else if ((b & 0x0Fu) != (rule & 0x0Fu)) {
+        return SM_ERR_MALFORMED;                        /* [MQTT-2.2.2-1, -2] */
+    }
+    d->first = b;
+    d->remaining = 0;
+    d->len_bytes = 0;
+    d->state = SM_MQTT_RX_LEN;
+    return 0;
+}
+
+/* Plans the next payload piece: what is left of the payload, as far as it
+   fits after the topic. Returns the payload bytes left. */
+SM_PRIV uint32_t sm_mqtt_rx_plan(sm_mqtt_decoder *d)
+{
+    uint32_t left = d->remaining - d->offset;
+    size_t room = (size_t)SM_MQTT_RX_SIZE - d->pay;
+    d->have = d->pay;
+    d->want = d->pay + (left < room ? (size_t)left : room);
+    return left;
+}
+
+/* Reports the payload piece in buf[pay..have) and plans the next one. */
+SM_PRIV int sm_mqtt_rx_piece(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    size_t n = d->have - d->pay;
+    memset(ev, 0, sizeof *ev);
+    ev->type = SM_MQTT_PUBLISH;
+    ev->dup = (uint8_t)((d->first >> 3) & 1u);
+    ev->qos = (uint8_t)((d->first >> 1) & 3u);
+    ev->retain = (uint8_t)(d->first & 1u);
+    ev->packet_id = d->packet_id;
+    ev->topic = (const char *)d->buf + 2;
+    ev->topic_len = d->pay - 3u;
+    ev->data = d->buf + d->pay;
+    ev->data_len = n;
+    ev->offset = d->offset;
+    ev->total = d->remaining;
+    d->offset += (uint32_t)n;
+    if (sm_mqtt_rx_plan(d) == 0) d->state = SM_MQTT_RX_TYPE;
+    return SM_MQTT_PUBLISH;
+}
+
+/* PUBLISH topic length known: want the topic and packet id (3.3.2). In
+   32 bits, so that nothing wraps with a 16-bit size_t. */
+SM_PRIV int sm_mqtt_rx_topic_len(sm_mqtt_decoder *d)
+{
+    uint32_t tlen = ((uint32_t)d->buf[0] << 8) | d->buf[1];
+    uint32_t hdr = 2u + tlen + ((d->first & 6u) ? 2u : 0u);
+    if (tlen == 0) return SM_ERR_MALFORMED;              /* [MQTT-4.7.3-1] */
+    if (hdr > d->remaining) return SM_ERR_MALFORMED;     /* topic beyond the packet */
+    if (tlen + 4u > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE; /* see sm_mqtt_rx_topic */
+    d->want = (size_t)hdr;
+    d->state = SM_MQTT_RX_TOPIC;
+    return 0;
+}
+
+/* PUBLISH variable header complete: check it, NUL-terminate the topic (over
+   the packet id, already taken) and start the payload after that NUL. */
+SM_PRIV int sm_mqtt_rx_topic(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    size_t tlen = d->have - 2u - ((d->first & 6u) ? 2u : 0u);
+    /* [MQTT-1.5.3-1, -2], [MQTT-3.3.2-2] */
+    if (sm_mqtt_check_bytes(d->buf + 2, tlen, SM_MQTT_STR_TOPIC)) return SM_ERR_MALFORMED;
+    d->packet_id = 0;
+    if (d->first & 6u) {
+        d->packet_id = (uint16_t)(((unsigned)d->buf[tlen + 2] << 8) | d->buf[tlen + 3]);
+        if (d->packet_id == 0) return SM_ERR_MALFORMED; /* [MQTT-2.3.1-1] */
+    }
+    d->buf[tlen + 2] = 0;
+    d->remaining -= (uint32_t)d->have; /* from here on: the payload length */
+    d->offset = 0;
+    d->pay = tlen + 3u;
+    d->state = SM_MQTT_RX_PAYLOAD;
+    return sm_mqtt_rx_plan(d) ? 0 : sm_mqtt_rx_piece(d, ev); /* empty payload: one event now */
+}
+
+/* A whole non-PUBLISH packet is in buf[0..have). */
+SM_PRIV int sm_mqtt_rx_packet(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    const uint8_t *b = d->buf;
+    unsigned type = (unsigned)d->first >> 4;
+    size_t i;
+    memset(ev, 0, sizeof *ev);
+    ev->type = (uint8_t)type;
+    d->state = SM_MQTT_RX_TYPE;
+    if (type == SM_MQTT_PINGRESP) return (int)type;
+    if (type == SM_MQTT_CONNACK) {
+        if ((b[0] & 0xFEu) || b[1] > 5u) return SM_ERR_MALFORMED; /* 3.2.2.1, 3.2.2.3 */
+        if (b[0] && b[1]) return SM_ERR_MALFORMED;                /* [MQTT-3.2.2-4] */
+        ev->session_present = b[0];
+        ev->return_code = b[1];
+        return (int)type;
+    }
+    ev->packet_id = (uint16_t)(((unsigned)b[0] << 8) | b[1]);
+    if (ev->packet_id == 0) return SM_ERR_MALFORMED;             /* [MQTT-2.3.1-1] */
+    if (type == SM_MQTT_SUBACK) {
+        for (i = 2; i < d->have; i++) /* 0, 1, 2 or 0x80 [MQTT-3.9.3-2] */
+            if (b[i] > 2u && b[i] != SM_MQTT_SUBACK_FAILURE) return SM_ERR_MALFORMED;
+        ev->data = b + 2;
+        ev->data_len = d->have - 2u;
+    }
+    return (int)type;
+}
+
+/* Remaining length complete: check it against the type, plan the copy. */
+SM_PRIV int sm_mqtt_rx_start(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    unsigned rule = sm_mqtt_rx_rule((unsigned)d->first >> 4) & 0xF0u;
+    uint32_t rl = d->remaining;
+    d->have = 0;
+    d->state = SM_MQTT_RX_BODY;
+    if (rule == SM_MQTT_RL_PUBLISH) {
+        if (rl < 2u) return SM_ERR_MALFORMED; /* no room for the topic length */
+        d->want = 2;
+        d->state = SM_MQTT_RX_TOPIC_LEN;
+        return 0;
+    }
+    if (rule == SM_MQTT_RL_SUBACK) {
+        if (rl < 3u) return SM_ERR_MALFORMED; /* packet id and >= 1 code (3.9.2, 3.9.3) */
+        if (rl > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE;
+    } else if (rl != (rule == SM_MQTT_RL_2 ? 2u : 0u)) {
+        return SM_ERR_MALFORMED; /* 3.2.1, 3.4.1-3.7.1, 3.11.1, 3.13.1 */
+    }
+    d->want = (size_t)rl;
+    return d->want ? 0 : sm_mqtt_rx_packet(d, ev);
+}
+
+/* One byte of the remaining length (2.2.3). */
+SM_PRIV int sm_mqtt_rx_len(sm_mqtt_decoder *d, uint8_t b, sm_mqtt_event *ev)
+{
+    d->remaining |= (uint32_t)(b & 0x7Fu) << (7u * d->len_bytes);
+    d->len_bytes++;
+    if (b & 0x80u) return d->len_bytes < 4u ? 0 : SM_ERR_MALFORMED; /* at most 4 bytes */
+    return sm_mqtt_rx_start(d, ev);
+}
+
+/* The run wanted in buf is complete. */
+SM_PRIV int sm_mqtt_rx_run_done(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    switch (d->state) {
+    case SM_MQTT_RX_TOPIC_LEN: return sm_mqtt_rx_topic_len(d);
+    case SM_MQTT_RX_TOPIC: return sm_mqtt_rx_topic(d, ev);
+    case SM_MQTT_RX_PAYLOAD: return sm_mqtt_rx_piece(d, ev);
+    default: return sm_mqtt_rx_packet(d, ev);
+    }
+}
+
+SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
+                                sm_mqtt_event *ev)
+{
+    size_t i = 0, n;
+    int rc = 0;
+    if (!d || !used || !ev || (!data && len)) return SM_ERR_PARAM;
+    /* invariant: in a copying state, have < want */
+    while (!d->err && rc == 0 && i < len) {
+        if (d->state >= SM_MQTT_RX_BODY) {
+            n = d->want - d->have;
+            if (n > len - i) n = len - i;
+            memcpy(d->buf + d->have, data + i, n);
+            d->have += n;
+            i += n;
+            if (d->have == d->want) rc = sm_mqtt_rx_run_done(d, ev);
+        } else if (d->state == SM_MQTT_RX_LEN) {
+            rc = sm_mqtt_rx_len(d, data[i++], ev);
+        } else {
+            rc = sm_mqtt_rx_first(d, data[i++]);
+        }
+    }
+    if (rc < 0) d->err = rc;
+    *used = i;
+    return d->err ? d->err : rc;
+}
+#endif /* SM_NO_MQTT */
 
 #ifdef __cplusplus
 }
