@@ -31,6 +31,7 @@ ALL_FEATURES = ["SM_NO_SEQUANS", "SM_NO_CORDELIA", "SM_NO_ATECC", "SM_NO_MQTT"]
 # module name, reference source, features left enabled
 MODULES = [
     ("AT engine + utilities", "ref_at.c", []),
+    ("MQTT framing", "ref_mqtt.c", ["MQTT"]),
 ]
 
 TARGETS = [
@@ -44,7 +45,7 @@ TARGETS = [
 ]
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
-STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform"]
+STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_mqtt_decoder"]
 
 TARGET_FLASH_ALL = 16 * 1024
 TARGET_RAM_MODEM = 1024
