@@ -2,17 +2,19 @@
 #   make test    every test (C unit tests under sanitizers, strict builds for
 #                gcc/clang/g++/Cortex-M/AVR, simulator tests, live tests)
 #   make demo    the demo: example firmware against the simulator
-# The Python side needs Debian's python3-serial and python3-pytest; PYTHON
-# picks the first interpreter that has them (Debian's packages are seen by
-# /usr/bin/python3, not by a pyenv python3 earlier on PATH).
+# The Python side needs Debian's python3-serial, python3-pytest and
+# python3-cryptography (the ATECC608 emulator); PYTHON picks the first
+# interpreter that has them (Debian's packages are seen by /usr/bin/python3,
+# not by a pyenv python3 earlier on PATH).
 
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
-            $$p -c 'import serial, pytest' >/dev/null 2>&1 && { echo $$p; break; }; done)
+            $$p -c 'import serial, pytest, cryptography' >/dev/null 2>&1 && { echo $$p; break; }; done)
 CC      ?= gcc
 CLANG   ?= clang
 CXX     ?= g++
 ARM_CC  ?= arm-none-eabi-gcc
 AVR_CC  ?= avr-gcc
+ARM_SIZE ?= arm-none-eabi-size
 B       := build
 
 WARN    := -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror
@@ -22,8 +24,9 @@ SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 TESTW   := -Wno-sign-conversion
 HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
+BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
 
-.PHONY: all test demo check-python cross clean unit-bins
+.PHONY: all test demo check-python cross clean unit-bins size
 all: unit-bins cross $(B)/demo_generic $(B)/cpu_at $(B)/secmodem-replay
 
 $(B):
@@ -44,8 +47,17 @@ $(B)/test_mqtt_cxx: tests/test_mqtt.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_live: tests/test_live.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_live.c examples/posix/sm_posix.c -o $@
+$(B)/test_atecc_asan: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_atecc_clang: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_atecc_cxx: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
 unit-bins: $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
-           $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live
+           $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
+           $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -60,8 +72,19 @@ $(B)/check-cm4.o: tests/compile_check.c $(HDR) | $(B)
 	$(ARM_CC) $(STRICT) -mcpu=cortex-m4 -mthumb -Os -c $< -o $@
 $(B)/check-avr.o: tests/compile_check.c $(HDR) | $(B)
 	$(AVR_CC) $(STRICT) -mmcu=atmega1284p -Os -c $< -o $@
+# every feature switched off must still build
+$(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_ATECC -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
-       $(B)/check-cm4.o $(B)/check-avr.o
+       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o
+
+# flash used by the implementation on Cortex-M4 -Os, with and without each feature
+size: | $(B)
+	@printf '#define SECMODEM_IMPLEMENTATION\n#include "../secmodem.h"\n' > $(B)/size.c
+	@for f in "" -DSM_NO_ATECC; do \
+	  $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $$f -c $(B)/size.c -o $(B)/size.o && \
+	  printf '%-16s %6s bytes\n' "$${f:-all features}" \
+	    "$$($(ARM_SIZE) $(B)/size.o | awk 'NR==2 {print $$1 + $$2}')"; done
 
 $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) -O2 -g $< -o $@
@@ -76,8 +99,8 @@ $(B)/secmodem-replay: examples/replay/secmodem_replay.c $(HDR) | $(B)
 # ---- entry points -------------------------------------------------------------
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
-	  echo "No python3 with pyserial and pytest found."; \
-	  echo "Install them with: sudo apt-get install -y python3-serial python3-pytest"; \
+	  echo "No python3 with pyserial, pytest and cryptography found."; \
+	  echo "Install them with: sudo apt-get install -y python3-serial python3-pytest python3-cryptography"; \
 	  exit 1; fi
 
 test: check-python

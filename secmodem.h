@@ -61,18 +61,22 @@
        4. Utilities: bounded text builder, string safety checks, field parser
        5. AT engine
       10. MQTT 3.1.1 framing: packet encoders, streaming decoder
+          (needs only section 4)
+      12. ATECC608 secure element: encoding, transport, helpers
+          (needs only sections 2-4)
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        6. Utilities
        7. AT engine: queue and transmit side
        8. AT engine: receive side (lines, prompts, raw payloads, dispatch)
        9. AT engine: dialects and blocking helper
-      11. MQTT 3.1.1 framing (depends only on the utilities)
+      11. MQTT 3.1.1 framing: implementation
+      13. ATECC608: implementation
      Version history and licence (end of file)
 
-   Later layers (Sequans and Cordelia-I dialects, ATECC608, MQTT session)
-   are added after section 11, each depending only on the sections before
-   it; each layer has a declarations section in Part I and an
-   implementation section in Part II.
+   Later layers (Sequans and Cordelia-I dialects, MQTT session) are added
+   the same way, each depending only on the sections before it. Each
+   feature's declarations go at the end of Part I and its implementation
+   at the end of Part II, both inside its SM_NO_<FEATURE> guard.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
@@ -99,6 +103,20 @@
      SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT
                          compile a whole feature out; each gates its section
                          once that section is present in this file.
+   ATECC608 (section 12):
+     SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
+                                wake response (tWHI >= 1.5 ms; with a 1 ms
+                                clock, 3 ticks guarantee at least 2 ms)
+     SM_ATECC_WAKE_TRIES [3]    wake attempts before SM_ERR_NO_WAKE
+     SM_ATECC_RETRIES    [2]    resends of a command whose response had a bad
+                                CRC or status 0xFF/0x11/0xEE
+     SM_ATECC_POLL_MS    [1]    interval between polls of a busy chip
+     SM_ATECC_EXEC_SCALE [1]    multiplies the maximum execution times (M0
+                                clock divider); about 3 for M1, 11 for M2
+     SM_ATECC_EXEC_MARGIN_MS [10] added to each maximum execution time
+     SM_ATECC_WATCHDOG_MS [1000] a command starts only if the time since the
+                                wake plus its maximum fits; else idle and
+                                wake again (watchdog ~1.3 s, ChipMode bit 2 = 0)
 
    Licence: MIT, at the end of the file.
 */
@@ -194,7 +212,18 @@ enum {
     SM_ERR_CANCELLED = -10,   /* the caller flushed the queue */
     SM_ERR_PARSE = -11,       /* a response could not be parsed */
     SM_ERR_TRUNCATED = -12,   /* a response did not fit its buffer */
-    SM_ERR_MALFORMED = -13    /* the peer sent a malformed packet or broke the protocol */
+    SM_ERR_MALFORMED = -13,   /* the peer sent a malformed packet or broke the protocol */
+    /* ATECC608 (section 12); sm_atecc_last_status() has the raw status byte */
+    SM_ERR_CRC = -14,         /* a response's CRC was wrong, or the chip saw a bad CRC (0xFF) */
+    SM_ERR_NO_WAKE = -15,     /* the chip gave no valid wake response (04 11 33 43) */
+    SM_ERR_CHIP_STATUS = -16, /* an unexpected status byte (e.g. 0x11: command lost) */
+    SM_ERR_VERIFY = -17,      /* status 0x01: Verify/CheckMac miscompare */
+    SM_ERR_CHIP_PARSE = -18,  /* status 0x03: illegal length, opcode or parameter */
+    SM_ERR_CHIP_ECC = -19,    /* status 0x05: ECC computation fault (a retry may work) */
+    SM_ERR_CHIP_SELFTEST = -20, /* status 0x07: the chip is in self-test failure mode */
+    SM_ERR_CHIP_HEALTH = -21, /* status 0x08: RNG health test failed */
+    SM_ERR_CHIP_EXEC = -22,   /* status 0x0F: not allowed now (locks, slot config, no digest) */
+    SM_ERR_WATCHDOG = -23     /* status 0xEE: the watchdog was about to expire */
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -688,6 +717,296 @@ SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
 SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
                                 sm_mqtt_event *ev);
 #endif /* SM_NO_MQTT */
+#ifndef SM_NO_ATECC
+/* ==========================================================================
+   12. ATECC608 SECURE ELEMENT
+   The device key lives in a Microchip ATECC608A/B on I2C; this section
+   talks to it through the platform's i2c_write, i2c_read and now_ms only
+   (it does not use the AT engine). Three layers:
+   - Pure encoding, no I/O: sm_atecc_cmd_*() describe a command,
+     sm_atecc_encode() gives the bytes of its command group (count, opcode,
+     param1, param2 little-endian, data, CRC-16) and sm_atecc_decode() checks
+     a response group. Usable alone, e.g. to print packets.
+   - A non-blocking transport: sm_atecc_start() (or a helper) begins an
+     operation of one to three commands, sm_atecc_poll() advances it and
+     returns at once. It wakes the chip, sends each command, waits the
+     typical execution time, polls until the maximum (a NACK means busy),
+     retries a command whose response was damaged, re-wakes before the
+     watchdog (~1.3 s after a wake) can fire mid-command, and ends with idle
+     (or sleep). Every wait is a deadline on now_ms(), never a delay loop.
+   - Helpers: serial number, lock status, public key, sign, verify.
+   Sources: the ATECC608 datasheet and MicrochipTech/cryptoauthlib (calib_*),
+   as collected in the project notes (atecc.md, cited "notes §N").
+
+       sm_atecc se;                           // the chip; you own it
+       uint8_t sn[9], sig[64];
+       sm_atecc_init(&se, &plat, 0x60);       // plat: i2c_write/i2c_read/now_ms
+       sm_atecc_serial_start(&se, sn);        // returns at once
+       while (sm_atecc_poll(&se) == SM_ATECC_PENDING) other_work();
+       if (sm_atecc_sign_start(&se, 0, digest, sig) == SM_OK)
+           rc = sm_atecc_wait_blocking(&se);  // or poll as above
+
+   Port note: the wake pulse is a write to I2C address 0x00, which must hold
+   SDA low for at least tWLO (~60 us): clock that write at 100 kHz or less,
+   or have i2c_write drive SDA low itself when addr7 is 0 (notes §3, §13.2).
+   ========================================================================== */
+#ifndef SM_ATECC_WAKE_MS
+#define SM_ATECC_WAKE_MS 3
+#endif
+#ifndef SM_ATECC_WAKE_TRIES
+#define SM_ATECC_WAKE_TRIES 3
+#endif
+#ifndef SM_ATECC_RETRIES
+#define SM_ATECC_RETRIES 2
+#endif
+#ifndef SM_ATECC_POLL_MS
+#define SM_ATECC_POLL_MS 1
+#endif
+#ifndef SM_ATECC_EXEC_SCALE
+#define SM_ATECC_EXEC_SCALE 1
+#endif
+#ifndef SM_ATECC_EXEC_MARGIN_MS
+#define SM_ATECC_EXEC_MARGIN_MS 10
+#endif
+#ifndef SM_ATECC_WATCHDOG_MS
+#define SM_ATECC_WATCHDOG_MS 1000
+#endif
+#if SM_ATECC_WAKE_MS < 2 || SM_ATECC_WAKE_TRIES < 1 || SM_ATECC_RETRIES < 0 || SM_ATECC_POLL_MS < 1
+#error "SM_ATECC_WAKE_MS >= 2, SM_ATECC_WAKE_TRIES >= 1, SM_ATECC_RETRIES >= 0, SM_ATECC_POLL_MS >= 1"
+#endif
+#if SM_ATECC_WAKE_TRIES > 255 || SM_ATECC_RETRIES > 255 || SM_ATECC_EXEC_SCALE < 1
+#error "SM_ATECC_WAKE_TRIES and SM_ATECC_RETRIES fit a byte; SM_ATECC_EXEC_SCALE >= 1"
+#endif
+
+#define SM_ATECC_ADDR_DEFAULT 0x60 /* 7-bit (0xC0 in 8-bit form), notes §2 */
+#define SM_ATECC_CMD_MAX 151       /* longest command group, count..CRC (notes §4) */
+#define SM_ATECC_RSP_MAX 75        /* longest response group (notes §6) */
+#define SM_ATECC_PENDING 1         /* sm_atecc_poll(): the operation goes on */
+
+/* Opcodes (notes §7). */
+enum {
+    SM_ATECC_OP_READ = 0x02, SM_ATECC_OP_WRITE = 0x12, SM_ATECC_OP_NONCE = 0x16,
+    SM_ATECC_OP_LOCK = 0x17, SM_ATECC_OP_RANDOM = 0x1B, SM_ATECC_OP_COUNTER = 0x24,
+    SM_ATECC_OP_INFO = 0x30, SM_ATECC_OP_GENKEY = 0x40, SM_ATECC_OP_SIGN = 0x41,
+    SM_ATECC_OP_ECDH = 0x43, SM_ATECC_OP_VERIFY = 0x45, SM_ATECC_OP_SHA = 0x47,
+    SM_ATECC_OP_SELFTEST = 0x77
+};
+
+/* Status bytes of a 4-byte response group (notes §6). */
+enum {
+    SM_ATECC_ST_OK = 0x00, SM_ATECC_ST_MISCOMPARE = 0x01, SM_ATECC_ST_PARSE = 0x03,
+    SM_ATECC_ST_ECC = 0x05, SM_ATECC_ST_SELFTEST = 0x07, SM_ATECC_ST_HEALTH = 0x08,
+    SM_ATECC_ST_EXEC = 0x0F, SM_ATECC_ST_WAKE = 0x11, SM_ATECC_ST_WATCHDOG = 0xEE,
+    SM_ATECC_ST_CRC = 0xFF
+};
+
+/* Zones, and mode bits of the commands (notes §7, §8). */
+enum {
+    SM_ATECC_ZONE_CONFIG = 0, SM_ATECC_ZONE_OTP = 1, SM_ATECC_ZONE_DATA = 2,
+    SM_ATECC_INFO_REVISION = 0x00, SM_ATECC_INFO_KEYVALID = 0x01,
+    SM_ATECC_RANDOM_SEED = 0x00,         /* Random: update the seed (use this) */
+    SM_ATECC_NONCE_SEED = 0x00,          /* Nonce random modes: update seed / not */
+    SM_ATECC_NONCE_NO_SEED = 0x01,
+    SM_ATECC_TARGET_TEMPKEY = 0x00,      /* Nonce pass-through, SHA end: targets */
+    SM_ATECC_TARGET_MSGDIGBUF = 0x40,
+    SM_ATECC_TARGET_ALTKEYBUF = 0x80,
+    SM_ATECC_GENKEY_PUBLIC = 0x00,       /* public key of a stored private key */
+    SM_ATECC_GENKEY_PRIVATE = 0x04,      /* new private key, returns its public key */
+    SM_ATECC_SIGN_EXTERNAL = 0x80,       /* Sign: the message was loaded by Nonce */
+    SM_ATECC_SOURCE_MSGDIGBUF = 0x20,    /* Sign/Verify: message in MsgDigBuf, else TempKey */
+    SM_ATECC_SHA_START = 0x00, SM_ATECC_SHA_UPDATE = 0x01, SM_ATECC_SHA_END = 0x02,
+    SM_ATECC_COUNTER_READ = 0x00, SM_ATECC_COUNTER_INCREMENT = 0x01,
+    /* SelfTest mode bits (608 datasheet "SelfTest Command": b0 RNG, b2
+       ECDSA sign/verify, b3 ECDH, b4 AES, b5 SHA; b1, b7..6 are 0). Note
+       that cryptoauthlib's SELFTEST_MODE_ALL is 0x3B: it sets the reserved
+       b1 and leaves out ECDSA. */
+    SM_ATECC_SELFTEST_RNG = 0x01, SM_ATECC_SELFTEST_ECDSA = 0x04,
+    SM_ATECC_SELFTEST_ECDH = 0x08, SM_ATECC_SELFTEST_AES = 0x10,
+    SM_ATECC_SELFTEST_SHA = 0x20, SM_ATECC_SELFTEST_ALL = 0x3D
+};
+
+/* What the transport sends after an operation (notes §3): idle keeps
+   TempKey and the digest buffers, sleep clears them (lowest power), awake
+   sends nothing (the watchdog rule re-wakes the chip when needed). */
+enum { SM_ATECC_END_IDLE = 0, SM_ATECC_END_SLEEP = 1, SM_ATECC_END_AWAKE = 2 };
+
+/* One command as the chip sees it. The data pointers are read when the
+   command is encoded (for the transport: when its turn comes), so what
+   they point to must live until the operation ends. */
+typedef struct sm_atecc_cmd {
+    uint8_t opcode;
+    uint8_t param1;
+    uint16_t param2;       /* sent little-endian */
+    const uint8_t *data;   /* first part of the data field, or NULL */
+    const uint8_t *data2;  /* second part, appended (Verify: the public key) */
+    uint8_t len, len2;
+    uint8_t rsp;           /* expected response count: 4, 7, 35 or 67; 0: any */
+} sm_atecc_cmd;
+
+/* Transport counters, for logs and tests. */
+typedef struct sm_atecc_stats {
+    uint32_t commands;     /* command groups written */
+    uint32_t wakes;        /* wake pulses */
+    uint32_t rewakes;      /* idle + wake to respect the watchdog */
+    uint32_t busy_nacks;   /* polls the chip NACKed (still executing) */
+    uint32_t retries;      /* commands sent again */
+    uint32_t crc_errors;   /* responses with a bad CRC, or status 0xFF */
+} sm_atecc_stats;
+
+/* The chip. Treat the fields as private: use the functions below. */
+typedef struct sm_atecc {
+    sm_platform plat;      /* a copy: i2c_write, i2c_read, now_ms, user */
+    uint8_t addr;          /* 7-bit I2C address */
+    uint8_t end_mode;      /* SM_ATECC_END_*, for the next operations */
+    uint8_t op_end;        /* ... for the operation in flight */
+    uint8_t state;         /* transport state (implementation) */
+    uint8_t power;         /* what the host knows: asleep, idle, awake */
+    uint8_t fresh;         /* woken for the command in flight */
+    uint8_t idle_first;    /* idle before the wake pulse (retry, re-wake) */
+    uint8_t wake_left, tries_left;
+    uint8_t status;        /* status byte of the last 4-byte response */
+    int result;            /* SM_ATECC_PENDING, then the operation's status */
+    uint32_t t_wake;       /* when the chip last woke (watchdog) */
+    uint32_t t_next;       /* the current wait's deadline */
+    uint32_t t_limit;      /* the command's maximum execution deadline */
+    sm_atecc_cmd seq[3];   /* the operation: commands run in order */
+    uint8_t nseq, step, out_kind;
+    uint8_t *out;          /* where the last command's result goes */
+    size_t out_cap, out_len;
+    uint8_t tx[1 + SM_ATECC_CMD_MAX]; /* word address 0x03 + command group */
+    uint8_t tx_len;
+    uint8_t rx[SM_ATECC_RSP_MAX];
+    uint8_t rx_len;
+    sm_atecc_stats stats;
+} sm_atecc;
+
+/* ---- pure encoding and decoding (no I/O) ---- */
+
+/* The chip's CRC-16: polynomial 0x8005, initial 0, input bits LSB first,
+   no reflection of the result, no final XOR; sent low byte first
+   (notes §4, cryptoauthlib atCRC). */
+SECMODEM_API uint16_t sm_atecc_crc16(const uint8_t *data, size_t len);
+/* Writes the command group (count .. CRC, without the word address 0x03)
+   into out[cap]; returns its length (7..151), SM_ERR_PARAM or
+   SM_ERR_NO_SPACE. */
+SECMODEM_API int sm_atecc_encode(const sm_atecc_cmd *cmd, uint8_t *out, size_t cap);
+/* Checks a response group rsp[0..len): SM_ERR_PARSE if shorter than 4 or
+   than its count, or if the count is outside 4..75; SM_ERR_CRC if the CRC
+   is wrong; for a 4-byte group, *status (may be NULL) gets the status
+   byte and the result is sm_atecc_status_error() of it; else SM_OK. The
+   data are rsp[1 .. count-2). */
+SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status);
+/* Maps a status byte to SM_OK or SM_ERR_*: 0x01 VERIFY, 0x03 CHIP_PARSE,
+   0x05 CHIP_ECC, 0x07 CHIP_SELFTEST, 0x08 CHIP_HEALTH, 0x0F CHIP_EXEC,
+   0xEE WATCHDOG, 0xFF CRC, others (0x11...) CHIP_STATUS. */
+SECMODEM_API int sm_atecc_status_error(uint8_t status);
+/* param2 of Read: config and OTP (block << 3 | word), data zone
+   (block << 8 | slot << 3 | word) (notes §8). */
+SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t word);
+
+/* Command builders: fill *cmd and return SM_OK, or SM_ERR_PARAM for a
+   value the chip would reject (slot > 15, wrong length, unknown mode). */
+/* Info: mode 0 revision (4 bytes), 1 KeyValid of slot param2, 2 state,
+   3 GPIO, 4 key-permit latch. */
+SECMODEM_API int sm_atecc_cmd_info(sm_atecc_cmd *cmd, uint8_t mode, uint16_t param2);
+/* Read 4 or 32 bytes of a zone at address addr (sm_atecc_addr()). */
+SECMODEM_API int sm_atecc_cmd_read(sm_atecc_cmd *cmd, uint8_t zone, uint16_t addr, uint8_t len);
+/* Random: 32 random bytes; mode 0 updates the seed first. */
+SECMODEM_API int sm_atecc_cmd_random(sm_atecc_cmd *cmd, uint8_t mode);
+/* Nonce pass-through: loads 32 or 64 bytes into a target
+   (SM_ATECC_TARGET_*), e.g. the digest to sign into TempKey. */
+SECMODEM_API int sm_atecc_cmd_nonce_load(sm_atecc_cmd *cmd, uint8_t target, const uint8_t *data,
+                                         uint8_t len);
+/* Nonce random mode (0 or 1): the chip mixes 20 bytes of num_in with a
+   random number into TempKey and returns the random number (32 bytes). */
+SECMODEM_API int sm_atecc_cmd_nonce_random(sm_atecc_cmd *cmd, uint8_t mode, const uint8_t num_in[20]);
+/* GenKey mode 0x00 (public key of a private-key slot) or 0x04 (new
+   private key, where the slot allows it): returns X || Y (64 bytes). */
+SECMODEM_API int sm_atecc_cmd_genkey(sm_atecc_cmd *cmd, uint8_t mode, uint8_t slot);
+/* Sign with the private key of slot; mode SM_ATECC_SIGN_EXTERNAL, plus
+   SM_ATECC_SOURCE_MSGDIGBUF if the message is there instead of TempKey.
+   Returns R || S (64 bytes). */
+SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *cmd, uint8_t mode, uint8_t slot);
+/* Verify external, P-256 (key type 4): signature R || S against public key
+   X || Y and the message in TempKey (source 0) or MsgDigBuf (source
+   SM_ATECC_SOURCE_MSGDIGBUF). A mismatch is SM_ERR_VERIFY. */
+SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *cmd, uint8_t source, const uint8_t sig[64],
+                                            const uint8_t pub[64]);
+/* SHA-256 on the chip: START (len 0), UPDATE (len 64), END (len 0..63,
+   returns the digest; OR a SM_ATECC_TARGET_* to also store it there). */
+SECMODEM_API int sm_atecc_cmd_sha(sm_atecc_cmd *cmd, uint8_t mode, const uint8_t *data, uint8_t len);
+/* ECDH mode 0: the shared secret (X coordinate, 32 bytes) of the private
+   key of slot and the peer's public key X || Y, if the slot's config lets
+   it out in the clear. */
+SECMODEM_API int sm_atecc_cmd_ecdh(sm_atecc_cmd *cmd, uint8_t slot, const uint8_t pub[64]);
+/* Counter 0 or 1: read, or increment; returns its value (4 bytes, LE). */
+SECMODEM_API int sm_atecc_cmd_counter(sm_atecc_cmd *cmd, uint8_t mode, uint8_t counter);
+/* SelfTest of the functions in mode (SM_ATECC_SELFTEST_*; 0 reads the
+   past results); the result byte is 0 on success, else the failed bits.
+   The chip answers in the status position, so a result whose bits are all
+   among the tests run is a result, anything else a status (0x01 with the
+   RNG test is "RNG failed", not "miscompare"). */
+SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *cmd, uint8_t mode);
+
+/* ---- transport (non-blocking) ---- */
+
+/* Initialises the chip struct; the platform is copied (i2c_write, i2c_read
+   and now_ms are required). addr7 0 means SM_ATECC_ADDR_DEFAULT. */
+SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t addr7);
+/* Chooses what follows each operation: SM_ATECC_END_IDLE (default),
+   SM_ATECC_END_SLEEP or SM_ATECC_END_AWAKE. */
+SECMODEM_API void sm_atecc_set_end(sm_atecc *se, uint8_t end_mode);
+/* Begins one command. Its response data (without count and CRC) are
+   copied to out[cap] when it succeeds (out may be NULL: then read them
+   with sm_atecc_response()). SM_OK, SM_ERR_BUSY while another operation
+   runs, SM_ERR_PARAM. */
+SECMODEM_API int sm_atecc_start(sm_atecc *se, const sm_atecc_cmd *cmd, uint8_t *out, size_t cap);
+/* Advances the operation and returns quickly: SM_ATECC_PENDING while it
+   runs, then its result: SM_OK or SM_ERR_* (NO_WAKE, TIMEOUT, CRC, IO,
+   PARSE, TRUNCATED, VERIFY, CHIP_*, WATCHDOG). Call it from the main
+   loop; when idle it returns the last result. */
+SECMODEM_API int sm_atecc_poll(sm_atecc *se);
+/* 1 while an operation runs. */
+SECMODEM_API int sm_atecc_busy(const sm_atecc *se);
+/* Bytes written to `out` by the last operation. */
+SECMODEM_API size_t sm_atecc_out_len(const sm_atecc *se);
+/* The last response's data (valid until the next start) and its length. */
+SECMODEM_API const uint8_t *sm_atecc_response(const sm_atecc *se, size_t *len);
+/* The status byte of the last 4-byte response (e.g. after SM_ERR_CHIP_*). */
+SECMODEM_API uint8_t sm_atecc_last_status(const sm_atecc *se);
+/* Transport counters since sm_atecc_init(). */
+SECMODEM_API const sm_atecc_stats *sm_atecc_get_stats(const sm_atecc *se);
+/* Puts the chip to sleep now (drops TempKey and the buffers). */
+SECMODEM_API int sm_atecc_sleep_start(sm_atecc *se);
+
+/* Blocking helpers for simple programs and tests: poll until the
+   operation ends (bounded by its deadlines) and return its result. */
+SECMODEM_API int sm_atecc_wait_blocking(sm_atecc *se);
+/* Runs one command: start, then wait; *out_len (may be NULL) gets the
+   bytes copied to out. */
+SECMODEM_API int sm_atecc_run_blocking(sm_atecc *se, const sm_atecc_cmd *cmd, uint8_t *out, size_t cap,
+                                       size_t *out_len);
+
+/* ---- helpers: each begins an operation; finish it with sm_atecc_poll()
+   or sm_atecc_wait_blocking(). Inputs must stay valid until it ends. ---- */
+
+/* The 9-byte serial number: config bytes 0..3 and 8..12 (notes §8). */
+SECMODEM_API int sm_atecc_serial_start(sm_atecc *se, uint8_t sn[9]);
+/* Lock status from config bytes 86/87: locks[0] = 1 if the config zone is
+   locked, locks[1] = 1 if the data and OTP zones are (0x55 = unlocked). */
+SECMODEM_API int sm_atecc_lock_status_start(sm_atecc *se, uint8_t locks[2]);
+/* Public key X || Y (64 bytes) of the private key in slot (GenKey mode 0). */
+SECMODEM_API int sm_atecc_pubkey_start(sm_atecc *se, uint8_t slot, uint8_t pub[64]);
+/* Signs a 32-byte digest with slot's private key: Random (seed update, as
+   cryptoauthlib does), Nonce pass-through to TempKey, Sign external.
+   sig gets R || S (64 bytes, big-endian each). */
+SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t digest[32],
+                                     uint8_t sig[64]);
+/* Verifies R || S over a 32-byte digest with public key X || Y on the chip
+   (Nonce pass-through, Verify external): SM_OK, or SM_ERR_VERIFY. */
+SECMODEM_API int sm_atecc_verify_start(sm_atecc *se, const uint8_t digest[32], const uint8_t sig[64],
+                                       const uint8_t pub[64]);
+#endif /* SM_NO_ATECC */
 
 #ifdef __cplusplus
 }
@@ -741,6 +1060,18 @@ SECMODEM_API const char *sm_strerror(int status)
     case SM_ERR_PARSE: return "malformed response";
     case SM_ERR_TRUNCATED: return "response truncated";
     case SM_ERR_MALFORMED: return "malformed packet from the peer";
+#ifndef SM_NO_ATECC
+    case SM_ERR_CRC: return "CRC error";
+    case SM_ERR_NO_WAKE: return "secure element did not wake";
+    case SM_ERR_CHIP_STATUS: return "unexpected secure element status";
+    case SM_ERR_VERIFY: return "verify miscompare";
+    case SM_ERR_CHIP_PARSE: return "secure element: parse error";
+    case SM_ERR_CHIP_ECC: return "secure element: ECC fault";
+    case SM_ERR_CHIP_SELFTEST: return "secure element: self-test failure";
+    case SM_ERR_CHIP_HEALTH: return "secure element: RNG health test failure";
+    case SM_ERR_CHIP_EXEC: return "secure element: execution error";
+    case SM_ERR_WATCHDOG: return "secure element: watchdog about to expire";
+#endif
     default: return "unknown status";
     }
 }
@@ -2249,6 +2580,701 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
     return d->err ? d->err : rc;
 }
 #endif /* SM_NO_MQTT */
+#ifndef SM_NO_ATECC
+/* ==========================================================================
+   13. ATECC608: IMPLEMENTATION
+   Encoding first (pure), then the transport's state machine:
+     S_WAKE       (idle first when retrying) wake pulse -> S_WAKE_WAIT
+     S_WAKE_WAIT  at the deadline, read 4 bytes: 04 11 33 43 -> S_SEND (or
+                  S_END if nothing is left to send); else S_WAKE again, at
+                  most SM_ATECC_WAKE_TRIES pulses, then SM_ERR_NO_WAKE
+     S_SEND       watchdog budget exceeded -> S_WAKE (idle first); write the
+                  group (a NACK re-wakes, as a retry) -> S_POLL
+     S_POLL       at the deadline: word address 0, count, rest; a NACK is
+                  "busy": again SM_ATECC_POLL_MS later, until the maximum
+                  time (SM_ERR_TIMEOUT); bad CRC, 0xFF, 0x11 -> S_SEND and
+                  0xEE -> S_WAKE (bounded by SM_ATECC_RETRIES); a good
+                  response -> the next command's S_SEND, or S_END
+     S_END        idle, sleep or nothing -> S_IDLE; the result is reported
+   One poll call runs transitions until it has to wait for a deadline.
+   ========================================================================== */
+enum {
+    SM_ATECC_S_IDLE = 0,  /* nothing in flight */
+    SM_ATECC_S_WAKE,      /* send the wake pulse (idle first when retrying) */
+    SM_ATECC_S_WAKE_WAIT, /* wait tWHI, then read the wake response */
+    SM_ATECC_S_SEND,      /* write the command group */
+    SM_ATECC_S_POLL,      /* wait, then try to read the response */
+    SM_ATECC_S_END        /* idle / sleep, then report */
+};
+/* Where the last command's data go. */
+enum { SM_ATECC_OUT_NONE = 0, SM_ATECC_OUT_COPY, SM_ATECC_OUT_SERIAL, SM_ATECC_OUT_LOCKS };
+/* The chip's power state as far as the host knows (notes §3). */
+enum { SM_ATECC_PWR_SLEEP = 0, SM_ATECC_PWR_IDLE, SM_ATECC_PWR_AWAKE };
+/* I2C word addresses (notes §2). */
+enum { SM_ATECC_WA_RESET = 0x00, SM_ATECC_WA_SLEEP = 0x01, SM_ATECC_WA_IDLE = 0x02,
+       SM_ATECC_WA_COMMAND = 0x03 };
+
+/* ---- pure encoding --------------------------------------------------- */
+
+SECMODEM_API uint16_t sm_atecc_crc16(const uint8_t *data, size_t len)
+{
+    uint16_t reg = 0;
+    size_t i;
+    unsigned b;
+    for (i = 0; i < len; i++) {
+        for (b = 0; b < 8u; b++) {
+            unsigned in = ((unsigned)data[i] >> b) & 1u; /* LSB first */
+            unsigned top = (unsigned)(reg >> 15);
+            reg = (uint16_t)(reg << 1);
+            if (in != top) reg = (uint16_t)(reg ^ 0x8005u);
+        }
+    }
+    return reg;
+}
+
+SM_PRIV int sm_atecc_cmd_check(const sm_atecc_cmd *c)
+{
+    if (!c || (c->len && !c->data) || (c->len2 && !c->data2)) return SM_ERR_PARAM;
+    if (7u + (unsigned)c->len + (unsigned)c->len2 > (unsigned)SM_ATECC_CMD_MAX) return SM_ERR_PARAM;
+    return SM_OK;
+}
+
+/* count | opcode | param1 | param2 LE | data | CRC over count..data
+   (notes §4; count includes itself and the CRC). */
+SECMODEM_API int sm_atecc_encode(const sm_atecc_cmd *c, uint8_t *out, size_t cap)
+{
+    size_t n;
+    uint16_t crc;
+    int rc = sm_atecc_cmd_check(c);
+    if (rc) return rc;
+    if (!out) return SM_ERR_PARAM;
+    n = 7u + (size_t)c->len + (size_t)c->len2;
+    if (cap < n) return SM_ERR_NO_SPACE;
+    out[0] = (uint8_t)n;
+    out[1] = c->opcode;
+    out[2] = c->param1;
+    out[3] = (uint8_t)(c->param2 & 0xFFu);
+    out[4] = (uint8_t)(c->param2 >> 8);
+    if (c->len) memcpy(out + 5, c->data, c->len);
+    if (c->len2) memcpy(out + 5 + c->len, c->data2, c->len2);
+    crc = sm_atecc_crc16(out, n - 2u);
+    out[n - 2u] = (uint8_t)(crc & 0xFFu);
+    out[n - 1u] = (uint8_t)(crc >> 8);
+    return (int)n;
+}
+
+SECMODEM_API int sm_atecc_status_error(uint8_t status)
+{
+    switch (status) {
+    case SM_ATECC_ST_OK: return SM_OK;
+    case SM_ATECC_ST_MISCOMPARE: return SM_ERR_VERIFY;
+    case SM_ATECC_ST_PARSE: return SM_ERR_CHIP_PARSE;
+    case SM_ATECC_ST_ECC: return SM_ERR_CHIP_ECC;
+    case SM_ATECC_ST_SELFTEST: return SM_ERR_CHIP_SELFTEST;
+    case SM_ATECC_ST_HEALTH: return SM_ERR_CHIP_HEALTH;
+    case SM_ATECC_ST_EXEC: return SM_ERR_CHIP_EXEC;
+    case SM_ATECC_ST_WATCHDOG: return SM_ERR_WATCHDOG;
+    case SM_ATECC_ST_CRC: return SM_ERR_CRC;
+    default: return SM_ERR_CHIP_STATUS; /* 0x11 where a result was due, or unknown */
+    }
+}
+
+/* Response group: count | data | CRC, count 4..75; a 4-byte group is a
+   status (notes §6; CRC errors take precedence). */
+SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status)
+{
+    uint16_t crc;
+    size_t n;
+    if (status) *status = SM_ATECC_ST_OK;
+    if (!rsp || len < 4u) return SM_ERR_PARSE;
+    n = rsp[0];
+    if (n < 4u || n > (size_t)SM_ATECC_RSP_MAX || n > len) return SM_ERR_PARSE;
+    crc = sm_atecc_crc16(rsp, n - 2u);
+    if (rsp[n - 2u] != (uint8_t)(crc & 0xFFu) || rsp[n - 1u] != (uint8_t)(crc >> 8)) return SM_ERR_CRC;
+    if (n != 4u) return SM_OK;
+    if (status) *status = rsp[1];
+    return sm_atecc_status_error(rsp[1]);
+}
+
+SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t word)
+{
+    uint16_t w = (uint16_t)(word & 7u);
+    if (zone == SM_ATECC_ZONE_DATA)
+        return (uint16_t)(((unsigned)block << 8) | ((unsigned)(slot & 15u) << 3) | w);
+    return (uint16_t)(((unsigned)(block & 0x1Fu) << 3) | w);
+}
+
+/* Fills a command; rsp is the expected response count. */
+SM_PRIV int sm_atecc_cmd_set(sm_atecc_cmd *c, uint8_t op, uint8_t p1, uint16_t p2,
+                             const uint8_t *data, uint8_t len, uint8_t rsp)
+{
+    if (!c || (len && !data)) return SM_ERR_PARAM;
+    memset(c, 0, sizeof *c);
+    c->opcode = op;
+    c->param1 = p1;
+    c->param2 = p2;
+    c->data = len ? data : NULL;
+    c->len = len;
+    c->rsp = rsp;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_atecc_cmd_info(sm_atecc_cmd *c, uint8_t mode, uint16_t param2)
+{
+    if (mode > 4u) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_INFO, mode, param2, NULL, 0, 7);
+}
+
+/* Read: param1 = zone | 0x80 for 32 bytes (mask 0x83, notes §7). */
+SECMODEM_API int sm_atecc_cmd_read(sm_atecc_cmd *c, uint8_t zone, uint16_t addr, uint8_t len)
+{
+    if (zone > SM_ATECC_ZONE_DATA || (len != 4u && len != 32u)) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_READ, (uint8_t)(zone | (len == 32u ? 0x80u : 0u)), addr,
+                            NULL, 0, (uint8_t)(len + 3u));
+}
+
+SECMODEM_API int sm_atecc_cmd_random(sm_atecc_cmd *c, uint8_t mode)
+{
+    if (mode > 1u) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_RANDOM, mode, 0, NULL, 0, 35);
+}
+
+/* Nonce pass-through: mode bits 1..0 = 3, bit 5 = 64-byte input, bits 7..6
+   = target (notes §5 examples 9 and 10). */
+SECMODEM_API int sm_atecc_cmd_nonce_load(sm_atecc_cmd *c, uint8_t target, const uint8_t *data,
+                                         uint8_t len)
+{
+    if ((target != SM_ATECC_TARGET_TEMPKEY && target != SM_ATECC_TARGET_MSGDIGBUF &&
+         target != SM_ATECC_TARGET_ALTKEYBUF) || (len != 32u && len != 64u) || !data)
+        return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_NONCE, (uint8_t)(0x03u | target | (len == 64u ? 0x20u : 0u)),
+                            0, data, len, 4);
+}
+
+SECMODEM_API int sm_atecc_cmd_nonce_random(sm_atecc_cmd *c, uint8_t mode, const uint8_t num_in[20])
+{
+    if (mode > SM_ATECC_NONCE_NO_SEED || !num_in) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_NONCE, mode, 0, num_in, 20, 35);
+}
+
+SECMODEM_API int sm_atecc_cmd_genkey(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
+{
+    if ((mode != SM_ATECC_GENKEY_PUBLIC && mode != SM_ATECC_GENKEY_PRIVATE) || slot > 15u)
+        return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_GENKEY, mode, slot, NULL, 0, 67);
+}
+
+/* Sign: mode mask 0xE1 (notes §7); only external signing is offered. */
+SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
+{
+    if ((mode & ~0xE1u) || !(mode & SM_ATECC_SIGN_EXTERNAL) || slot > 15u) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_SIGN, mode, slot, NULL, 0, 67);
+}
+
+/* Verify external: mode 0x02 | source, param2 = key type 4 (P-256), data
+   R || S || X || Y, count 135 (notes §7). */
+SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *c, uint8_t source, const uint8_t sig[64],
+                                            const uint8_t pub[64])
+{
+    int rc;
+    if ((source != 0u && source != SM_ATECC_SOURCE_MSGDIGBUF) || !pub) return SM_ERR_PARAM;
+    rc = sm_atecc_cmd_set(c, SM_ATECC_OP_VERIFY, (uint8_t)(0x02u | source), 0x0004u, sig, 64, 4);
+    if (rc) return rc;
+    c->data2 = pub;
+    c->len2 = 64;
+    return SM_OK;
+}
+
+/* SHA: param2 = data length; END returns the digest (notes §7). */
+SECMODEM_API int sm_atecc_cmd_sha(sm_atecc_cmd *c, uint8_t mode, const uint8_t *data, uint8_t len)
+{
+    uint8_t step = (uint8_t)(mode & 0x07u);
+    uint8_t target = (uint8_t)(mode & 0xC0u);
+    if ((mode & 0x38u) || target == SM_ATECC_TARGET_ALTKEYBUF) return SM_ERR_PARAM;
+    if (step == SM_ATECC_SHA_START && len == 0u && target == 0u)
+        return sm_atecc_cmd_set(c, SM_ATECC_OP_SHA, mode, 0, NULL, 0, 4);
+    if (step == SM_ATECC_SHA_UPDATE && len == 64u && target == 0u)
+        return sm_atecc_cmd_set(c, SM_ATECC_OP_SHA, mode, len, data, len, 4);
+    if (step == SM_ATECC_SHA_END && len < 64u)
+        return sm_atecc_cmd_set(c, SM_ATECC_OP_SHA, mode, len, data, len, 35);
+    return SM_ERR_PARAM;
+}
+
+SECMODEM_API int sm_atecc_cmd_ecdh(sm_atecc_cmd *c, uint8_t slot, const uint8_t pub[64])
+{
+    if (slot > 15u || !pub) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_ECDH, 0x00, slot, pub, 64, 35);
+}
+
+SECMODEM_API int sm_atecc_cmd_counter(sm_atecc_cmd *c, uint8_t mode, uint8_t counter)
+{
+    if (mode > SM_ATECC_COUNTER_INCREMENT || counter > 1u) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_COUNTER, mode, counter, NULL, 0, 7);
+}
+
+/* SelfTest: mode bits select the tests (SM_ATECC_SELFTEST_*). */
+SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *c, uint8_t mode)
+{
+    if (mode & (uint8_t)~SM_ATECC_SELFTEST_ALL) return SM_ERR_PARAM;
+    return sm_atecc_cmd_set(c, SM_ATECC_OP_SELFTEST, mode, 0, NULL, 0, 4);
+}
+
+/* ---- transport --------------------------------------------------------- */
+
+/* First poll (about the typical time; an estimate [I], as the 608
+   datasheet gives only maxima) and maximum execution time at clock divider
+   M0, in ms (cryptoauthlib calib_execution.c, notes §7). */
+typedef struct sm_atecc_timing {
+    uint8_t opcode, first_ms;
+    uint16_t max_ms;
+} sm_atecc_timing;
+
+SM_PRIV void sm_atecc_times(uint8_t opcode, uint32_t *first_ms, uint32_t *max_ms)
+{
+    static const sm_atecc_timing t[] = {
+        { 0x02, 1, 5 },    /* Read */      { 0x08, 5, 55 },   /* MAC */
+        { 0x12, 5, 45 },   /* Write */     { 0x15, 3, 25 },   /* GenDig */
+        { 0x16, 1, 20 },   /* Nonce */     { 0x17, 5, 35 },   /* Lock */
+        { 0x1B, 2, 23 },   /* Random */    { 0x1C, 5, 50 },   /* DeriveKey */
+        { 0x20, 1, 10 },   /* UpdateExtra */ { 0x24, 2, 25 }, /* Counter */
+        { 0x28, 5, 40 },   /* CheckMac */  { 0x30, 1, 5 },    /* Info */
+        { 0x40, 30, 115 }, /* GenKey */    { 0x41, 30, 115 }, /* Sign */
+        { 0x43, 20, 75 },  /* ECDH */      { 0x45, 25, 105 }, /* Verify */
+        { 0x46, 5, 50 },   /* PrivWrite */ { 0x47, 1, 36 },   /* SHA */
+        { 0x51, 2, 27 },   /* AES */       { 0x56, 20, 165 }, /* KDF */
+        { 0x77, 60, 250 }, /* SelfTest */  { 0x80, 20, 80 }   /* SecureBoot */
+    };
+    size_t i;
+    *first_ms = 1;
+    *max_ms = 250; /* an unknown opcode: the longest M0 time */
+    for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (t[i].opcode != opcode) continue;
+        *first_ms = t[i].first_ms;
+        *max_ms = t[i].max_ms;
+        return;
+    }
+}
+
+SM_PRIV int sm_atecc_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
+SM_PRIV uint32_t sm_atecc_now(const sm_atecc *se) { return se->plat.now_ms(se->plat.user); }
+
+/* One word-address byte (reset, sleep, idle) to the chip: SM_OK on ACK. */
+SM_PRIV int sm_atecc_word(sm_atecc *se, uint8_t word)
+{
+    return se->plat.i2c_write(se->plat.user, se->addr, &word, 1) < 0 ? SM_ERR_IO : SM_OK;
+}
+
+SM_PRIV int sm_atecc_read(sm_atecc *se, uint8_t *buf, size_t n)
+{
+    return se->plat.i2c_read(se->plat.user, se->addr, buf, n) < 0 ? SM_ERR_IO : SM_OK;
+}
+
+SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t addr7)
+{
+    if (!se || !plat || !plat->i2c_write || !plat->i2c_read || !plat->now_ms || addr7 > 0x7Fu)
+        return SM_ERR_PARAM;
+    memset(se, 0, sizeof *se);
+    se->plat = *plat;
+    se->addr = addr7 ? addr7 : (uint8_t)SM_ATECC_ADDR_DEFAULT;
+    se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (notes §3) */
+    se->end_mode = SM_ATECC_END_IDLE;
+    return SM_OK;
+}
+
+SECMODEM_API void sm_atecc_set_end(sm_atecc *se, uint8_t end_mode)
+{
+    se->end_mode = end_mode <= SM_ATECC_END_AWAKE ? end_mode : (uint8_t)SM_ATECC_END_IDLE;
+}
+
+SM_PRIV void sm_atecc_fail(sm_atecc *se, int err)
+{
+    se->result = err;
+    se->state = SM_ATECC_S_END;
+}
+
+SM_PRIV void sm_atecc_wake_begin(sm_atecc *se, int idle_first)
+{
+    se->wake_left = (uint8_t)(SM_ATECC_WAKE_TRIES - 1);
+    se->idle_first = (uint8_t)idle_first;
+    se->state = SM_ATECC_S_WAKE;
+}
+
+/* Encodes the current step into tx, after the word address 0x03. */
+SM_PRIV int sm_atecc_load(sm_atecc *se)
+{
+    int n = sm_atecc_encode(&se->seq[se->step], se->tx + 1, sizeof se->tx - 1u);
+    if (n < 0) return n;
+    se->tx[0] = SM_ATECC_WA_COMMAND;
+    se->tx_len = (uint8_t)(n + 1);
+    se->tries_left = (uint8_t)SM_ATECC_RETRIES;
+    return SM_OK;
+}
+
+/* Goes on with the current step (waking the chip if needed), or ends. */
+SM_PRIV void sm_atecc_go(sm_atecc *se)
+{
+    if (se->step >= se->nseq) se->state = SM_ATECC_S_END;
+    else if (se->power != SM_ATECC_PWR_AWAKE) sm_atecc_wake_begin(se, 0);
+    else se->state = SM_ATECC_S_SEND;
+}
+
+/* Starts an operation of n commands already in seq[]. */
+SM_PRIV int sm_atecc_begin(sm_atecc *se, uint8_t n, uint8_t kind, uint8_t *out, size_t cap)
+{
+    uint8_t i;
+    for (i = 0; i < n; i++)
+        if (sm_atecc_cmd_check(&se->seq[i]) != SM_OK) { se->result = SM_ERR_PARAM; return SM_ERR_PARAM; }
+    se->nseq = n;
+    se->step = 0;
+    se->out_kind = out ? kind : (uint8_t)SM_ATECC_OUT_NONE;
+    se->out = out;
+    se->out_cap = cap;
+    se->out_len = 0;
+    se->op_end = se->end_mode;
+    se->status = SM_ATECC_ST_OK;
+    se->rx_len = 0;
+    if (n) (void)sm_atecc_load(se); /* checked above */
+    se->result = n ? SM_ATECC_PENDING : SM_OK;
+    sm_atecc_go(se);
+    return SM_OK;
+}
+
+/* S_WAKE: a write to address 0 holds SDA low long enough (at <= 100 kHz);
+   nobody ACKs it, and that is normal. cryptoauthlib (calib_wakeup_i2c)
+   sends the byte 0x01 so that a general-call listener does not see the
+   reserved 0x00. An awake chip ignores a wake, so a retry idles it first
+   (notes §3). */
+SM_PRIV int sm_atecc_wake_pulse(sm_atecc *se)
+{
+    uint8_t b = 0x01;
+    if (se->idle_first) (void)sm_atecc_word(se, SM_ATECC_WA_IDLE);
+    (void)se->plat.i2c_write(se->plat.user, 0x00, &b, 1);
+    se->stats.wakes++;
+    se->t_next = sm_atecc_now(se) + (uint32_t)SM_ATECC_WAKE_MS; /* tWHI >= 1.5 ms */
+    se->state = SM_ATECC_S_WAKE_WAIT;
+    return 1;
+}
+
+/* S_WAKE_WAIT: the wake response must be 04 11 33 43; a CRC-correct 0x07
+   means the power-on self test failed (notes §3). */
+SM_PRIV int sm_atecc_wake_check(sm_atecc *se)
+{
+    static const uint8_t awake[4] = { 0x04, 0x11, 0x33, 0x43 };
+    uint8_t r[4], st = 0;
+    uint32_t now = sm_atecc_now(se);
+    int ok;
+    if (!sm_atecc_reached(now, se->t_next)) return 0;
+    ok = sm_atecc_read(se, r, 4) == SM_OK;
+    if (ok && memcmp(r, awake, 4) == 0) {
+        se->power = SM_ATECC_PWR_AWAKE;
+        se->t_wake = now;
+        se->fresh = 1;
+        sm_atecc_go(se);
+        return 1;
+    }
+    if (ok && sm_atecc_decode(r, 4, &st) == SM_ERR_CHIP_SELFTEST) {
+        se->status = st;
+        se->power = SM_ATECC_PWR_AWAKE;
+        sm_atecc_fail(se, SM_ERR_CHIP_SELFTEST);
+        return 1;
+    }
+    if (se->wake_left) {
+        se->wake_left--;
+        se->idle_first = 1;
+        se->state = SM_ATECC_S_WAKE;
+        return 1;
+    }
+    se->power = SM_ATECC_PWR_SLEEP;
+    sm_atecc_fail(se, SM_ERR_NO_WAKE);
+    return 1;
+}
+
+/* Sends the step again, after a re-wake if asked; `err` is the result once
+   the retries are used up (notes §9: bounded resend). */
+SM_PRIV int sm_atecc_retry(sm_atecc *se, int err, int rewake)
+{
+    if (!se->tries_left) { sm_atecc_fail(se, err); return 1; }
+    se->tries_left--;
+    se->stats.retries++;
+    if (rewake) sm_atecc_wake_begin(se, 1);
+    else se->state = SM_ATECC_S_SEND;
+    return 1;
+}
+
+/* S_SEND: write the group unless the watchdog could fire before the
+   command's maximum time; then idle and wake again, which restarts it
+   and keeps TempKey (notes §3, §13.5). A freshly woken chip is always
+   used, so a command longer than the budget still runs. */
+SM_PRIV int sm_atecc_send(sm_atecc *se)
+{
+    uint32_t now = sm_atecc_now(se), first, max;
+    sm_atecc_times(se->tx[2], &first, &max);
+    max = max * (uint32_t)SM_ATECC_EXEC_SCALE + (uint32_t)SM_ATECC_EXEC_MARGIN_MS;
+    if (!se->fresh && (uint32_t)(now - se->t_wake) + max > (uint32_t)SM_ATECC_WATCHDOG_MS) {
+        se->stats.rewakes++;
+        sm_atecc_wake_begin(se, 1);
+        return 1;
+    }
+    if (se->plat.i2c_write(se->plat.user, se->addr, se->tx, se->tx_len) < 0) {
+        se->power = SM_ATECC_PWR_SLEEP; /* not listening: asleep (watchdog?) */
+        return sm_atecc_retry(se, SM_ERR_IO, 1);
+    }
+    se->fresh = 0;
+    se->stats.commands++;
+    se->t_next = now + first;
+    se->t_limit = now + max;
+    se->state = SM_ATECC_S_POLL;
+    return 1;
+}
+
+/* A NACK while polling: still executing, until the maximum time. */
+SM_PRIV int sm_atecc_busy_nack(sm_atecc *se, uint32_t now)
+{
+    se->stats.busy_nacks++;
+    if (sm_atecc_reached(now, se->t_limit)) { sm_atecc_fail(se, SM_ERR_TIMEOUT); return 1; }
+    se->t_next = now + (uint32_t)SM_ATECC_POLL_MS;
+    return 0;
+}
+
+/* SelfTest answers with its result in the status position: bits of the
+   requested tests are failures, other values are real statuses. */
+SM_PRIV int sm_atecc_selftest_status(uint8_t mode, uint8_t st)
+{
+    uint8_t tests = mode ? mode : (uint8_t)SM_ATECC_SELFTEST_ALL;
+    return (st & (uint8_t)~tests) ? sm_atecc_status_error(st) : SM_OK;
+}
+
+/* Copies the last command's data to the caller, in the form asked. */
+SM_PRIV int sm_atecc_deliver(sm_atecc *se)
+{
+    const uint8_t *d = se->rx + 1;
+    size_t n = (size_t)se->rx_len - 3u;
+    switch (se->out_kind) {
+    case SM_ATECC_OUT_COPY:
+        se->out_len = n < se->out_cap ? n : se->out_cap;
+        if (se->out_len) memcpy(se->out, d, se->out_len);
+        return se->out_len < n ? SM_ERR_TRUNCATED : SM_OK;
+    case SM_ATECC_OUT_SERIAL: /* config bytes 0..3 and 8..12 (notes §8) */
+        if (n < 13u) return SM_ERR_PARSE;
+        memcpy(se->out, d, 4);
+        memcpy(se->out + 4, d + 8, 5);
+        se->out_len = 9;
+        return SM_OK;
+    case SM_ATECC_OUT_LOCKS: /* bytes 84..87: [2] LockValue, [3] LockConfig */
+        if (n < 4u) return SM_ERR_PARSE;
+        se->out[0] = (uint8_t)(d[3] != 0x55u);
+        se->out[1] = (uint8_t)(d[2] != 0x55u);
+        se->out_len = 2;
+        return SM_OK;
+    default:
+        return SM_OK;
+    }
+}
+
+/* The step succeeded: load the next one, or deliver and end. */
+SM_PRIV int sm_atecc_step_done(sm_atecc *se)
+{
+    se->step++;
+    if (se->step < se->nseq) {
+        (void)sm_atecc_load(se); /* checked when the operation began */
+        se->state = SM_ATECC_S_SEND;
+        return 1;
+    }
+    se->result = sm_atecc_deliver(se);
+    se->state = SM_ATECC_S_END;
+    return 1;
+}
+
+/* A complete response: damaged (bad CRC, 0xFF) or lost (0x11: the chip
+   never saw the command, notes §13.4) ones are resent, 0xEE re-wakes
+   first; other statuses end the operation. */
+SM_PRIV int sm_atecc_check(sm_atecc *se)
+{
+    const sm_atecc_cmd *c = &se->seq[se->step];
+    uint8_t st = SM_ATECC_ST_OK;
+    int rc = sm_atecc_decode(se->rx, se->rx_len, &st);
+    if (rc == SM_ERR_CRC) {
+        se->stats.crc_errors++;
+        se->status = st;
+        return sm_atecc_retry(se, SM_ERR_CRC, 0);
+    }
+    if (rc == SM_ERR_PARSE) return sm_atecc_retry(se, SM_ERR_PARSE, 0);
+    if (se->rx_len == 4u) {
+        se->status = st;
+        if (st == SM_ATECC_ST_WATCHDOG) return sm_atecc_retry(se, SM_ERR_WATCHDOG, 1);
+        if (st == SM_ATECC_ST_WAKE) return sm_atecc_retry(se, SM_ERR_CHIP_STATUS, 0);
+        if (c->opcode == SM_ATECC_OP_SELFTEST) rc = sm_atecc_selftest_status(c->param1, st);
+        if (rc == SM_OK && c->rsp > 4u) rc = SM_ERR_PARSE; /* status where data were due */
+        if (rc != SM_OK) { sm_atecc_fail(se, rc); return 1; }
+    } else if (c->rsp && se->rx_len != c->rsp) {
+        sm_atecc_fail(se, SM_ERR_PARSE);
+        return 1;
+    }
+    return sm_atecc_step_done(se);
+}
+
+/* S_POLL: word address 0x00 (reset the output pointer), the count byte,
+   then the rest (notes §4 "Receive", cryptoauthlib calib_execute_receive).
+   A busy chip NACKs its address (notes §9). */
+SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
+{
+    uint32_t now = sm_atecc_now(se);
+    uint8_t n;
+    if (!sm_atecc_reached(now, se->t_next)) return 0;
+    if (sm_atecc_word(se, SM_ATECC_WA_RESET) != SM_OK || sm_atecc_read(se, se->rx, 1) != SM_OK)
+        return sm_atecc_busy_nack(se, now);
+    n = se->rx[0];
+    if (n < 4u || n > (uint8_t)SM_ATECC_RSP_MAX) { /* e.g. 0xFF filler (notes §13.3) */
+        se->rx_len = 0;
+        return sm_atecc_retry(se, SM_ERR_PARSE, 0);
+    }
+    if (sm_atecc_read(se, se->rx + 1, (size_t)n - 1u) != SM_OK) return sm_atecc_busy_nack(se, now);
+    se->rx_len = n;
+    return sm_atecc_check(se);
+}
+
+/* S_END: idle (keeps TempKey) or sleep (clears it) unless asked to stay
+   awake; cryptoauthlib idles after every command (notes §3). */
+SM_PRIV int sm_atecc_end(sm_atecc *se)
+{
+    if (se->power == SM_ATECC_PWR_AWAKE && se->op_end != SM_ATECC_END_AWAKE) {
+        int sleep = se->op_end == SM_ATECC_END_SLEEP;
+        int rc = sm_atecc_word(se, sleep ? SM_ATECC_WA_SLEEP : SM_ATECC_WA_IDLE);
+        /* a NACK (still busy after a timeout): unknown; the next wake sorts it out */
+        se->power = (rc == SM_OK && !sleep) ? (uint8_t)SM_ATECC_PWR_IDLE : (uint8_t)SM_ATECC_PWR_SLEEP;
+    }
+    se->state = SM_ATECC_S_IDLE;
+    return 0;
+}
+
+/* One transition; 1 if another may follow at once, 0 to wait. */
+SM_PRIV int sm_atecc_advance(sm_atecc *se)
+{
+    switch (se->state) {
+    case SM_ATECC_S_WAKE: return sm_atecc_wake_pulse(se);
+    case SM_ATECC_S_WAKE_WAIT: return sm_atecc_wake_check(se);
+    case SM_ATECC_S_SEND: return sm_atecc_send(se);
+    case SM_ATECC_S_POLL: return sm_atecc_poll_read(se);
+    case SM_ATECC_S_END: return sm_atecc_end(se);
+    default: return 0;
+    }
+}
+
+SECMODEM_API int sm_atecc_poll(sm_atecc *se)
+{
+    int guard = 16; /* bounds the I2C traffic of one call */
+    if (!se) return SM_ERR_PARAM;
+    while (se->state != SM_ATECC_S_IDLE && guard-- > 0)
+        if (!sm_atecc_advance(se)) break;
+    return se->state == SM_ATECC_S_IDLE ? se->result : SM_ATECC_PENDING;
+}
+
+SECMODEM_API int sm_atecc_busy(const sm_atecc *se) { return se->state != SM_ATECC_S_IDLE; }
+SECMODEM_API size_t sm_atecc_out_len(const sm_atecc *se) { return se->out_len; }
+SECMODEM_API uint8_t sm_atecc_last_status(const sm_atecc *se) { return se->status; }
+SECMODEM_API const sm_atecc_stats *sm_atecc_get_stats(const sm_atecc *se) { return &se->stats; }
+
+SECMODEM_API const uint8_t *sm_atecc_response(const sm_atecc *se, size_t *len)
+{
+    *len = se->rx_len >= 4u ? (size_t)se->rx_len - 3u : 0u;
+    return se->rx + 1;
+}
+
+SECMODEM_API int sm_atecc_start(sm_atecc *se, const sm_atecc_cmd *cmd, uint8_t *out, size_t cap)
+{
+    if (!se || !cmd || (!out && cap)) return SM_ERR_PARAM;
+    if (sm_atecc_busy(se)) return SM_ERR_BUSY;
+    se->seq[0] = *cmd;
+    return sm_atecc_begin(se, 1, SM_ATECC_OUT_COPY, out, cap);
+}
+
+SECMODEM_API int sm_atecc_sleep_start(sm_atecc *se)
+{
+    if (!se) return SM_ERR_PARAM;
+    if (sm_atecc_busy(se)) return SM_ERR_BUSY;
+    (void)sm_atecc_begin(se, 0, SM_ATECC_OUT_NONE, NULL, 0); /* -> S_END */
+    se->op_end = SM_ATECC_END_SLEEP;
+    if (se->power == SM_ATECC_PWR_IDLE) sm_atecc_wake_begin(se, 0); /* idle ignores all but a wake */
+    return SM_OK;
+}
+
+SECMODEM_API int sm_atecc_wait_blocking(sm_atecc *se)
+{
+    int rc;
+    /* every wait has a deadline, so this ends whenever the clock runs */
+    do { rc = sm_atecc_poll(se); } while (rc == SM_ATECC_PENDING);
+    return rc;
+}
+
+SECMODEM_API int sm_atecc_run_blocking(sm_atecc *se, const sm_atecc_cmd *cmd, uint8_t *out, size_t cap,
+                                       size_t *out_len)
+{
+    int rc = sm_atecc_start(se, cmd, out, cap);
+    if (rc == SM_OK) rc = sm_atecc_wait_blocking(se);
+    if (out_len) *out_len = se ? se->out_len : 0u;
+    return rc;
+}
+
+/* ---- helpers ---- */
+
+SM_PRIV int sm_atecc_can_start(const sm_atecc *se)
+{
+    if (!se) return SM_ERR_PARAM;
+    return sm_atecc_busy(se) ? SM_ERR_BUSY : SM_OK;
+}
+
+SECMODEM_API int sm_atecc_serial_start(sm_atecc *se, uint8_t sn[9])
+{
+    int rc = sm_atecc_can_start(se);
+    if (rc) return rc;
+    if (!sn) return SM_ERR_PARAM;
+    (void)sm_atecc_cmd_read(&se->seq[0], SM_ATECC_ZONE_CONFIG, sm_atecc_addr(0, 0, 0, 0), 32);
+    return sm_atecc_begin(se, 1, SM_ATECC_OUT_SERIAL, sn, 9);
+}
+
+SECMODEM_API int sm_atecc_lock_status_start(sm_atecc *se, uint8_t locks[2])
+{
+    int rc = sm_atecc_can_start(se);
+    if (rc) return rc;
+    if (!locks) return SM_ERR_PARAM;
+    /* block 2, word 5 = bytes 84..87 (notes §5 example 5) */
+    (void)sm_atecc_cmd_read(&se->seq[0], SM_ATECC_ZONE_CONFIG, sm_atecc_addr(0, 0, 2, 5), 4);
+    return sm_atecc_begin(se, 1, SM_ATECC_OUT_LOCKS, locks, 2);
+}
+
+SECMODEM_API int sm_atecc_pubkey_start(sm_atecc *se, uint8_t slot, uint8_t pub[64])
+{
+    int rc = sm_atecc_can_start(se);
+    if (rc) return rc;
+    if (!pub) return SM_ERR_PARAM;
+    rc = sm_atecc_cmd_genkey(&se->seq[0], SM_ATECC_GENKEY_PUBLIC, slot);
+    return rc ? rc : sm_atecc_begin(se, 1, SM_ATECC_OUT_COPY, pub, 64);
+}
+
+/* notes §10: the chip signs the 32 bytes as given (no second hash). */
+SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t digest[32],
+                                     uint8_t sig[64])
+{
+    int rc = sm_atecc_can_start(se);
+    if (rc) return rc;
+    if (!digest || !sig || slot > 15u) return SM_ERR_PARAM;
+    (void)sm_atecc_cmd_random(&se->seq[0], SM_ATECC_RANDOM_SEED);
+    (void)sm_atecc_cmd_nonce_load(&se->seq[1], SM_ATECC_TARGET_TEMPKEY, digest, 32);
+    (void)sm_atecc_cmd_sign(&se->seq[2], SM_ATECC_SIGN_EXTERNAL, slot);
+    return sm_atecc_begin(se, 3, SM_ATECC_OUT_COPY, sig, 64);
+}
+
+SECMODEM_API int sm_atecc_verify_start(sm_atecc *se, const uint8_t digest[32], const uint8_t sig[64],
+                                       const uint8_t pub[64])
+{
+    int rc = sm_atecc_can_start(se);
+    if (rc) return rc;
+    if (!digest || !sig || !pub) return SM_ERR_PARAM;
+    (void)sm_atecc_cmd_nonce_load(&se->seq[0], SM_ATECC_TARGET_TEMPKEY, digest, 32);
+    (void)sm_atecc_cmd_verify_extern(&se->seq[1], 0, sig, pub);
+    return sm_atecc_begin(se, 2, SM_ATECC_OUT_NONE, NULL, 0);
+}
+#endif /* SM_NO_ATECC */
 
 #ifdef __cplusplus
 }
@@ -2258,6 +3284,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 /*
    ==========================================================================
    VERSION HISTORY
+     next   ATECC608: command encoder/decoder with CRC, non-blocking I2C
+            transport (wake, polling, retries, watchdog, idle/sleep),
+            commands and helpers (serial, locks, public key, sign, verify).
      0.1.0  (2026-11) AT engine core: queue, prompts, raw payloads, URCs,
             timeouts, string checks, field parser.
 

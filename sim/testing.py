@@ -323,3 +323,78 @@ def control_request(path, request, timeout=5.0):
                 raise ConnectionError("control socket closed without a reply")
             reply += chunk
     return json.loads(reply)
+
+
+class AteccProcess:
+    """`python3 -m sim.atecc --socket <tmp>/atecc.sock ARGS...` as a child.
+
+    Attribute once started: socket_path. Always terminated and cleaned up.
+    """
+
+    def __init__(self, *args, python=None, startup_timeout=10.0):
+        self.args = [str(a) for a in args]
+        self.python = python or sys.executable
+        self.startup_timeout = startup_timeout
+        self.proc = self.socket_path = self.tmpdir = None
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        self.tmpdir = tempfile.mkdtemp(prefix="secmodem-atecc-")
+        self.socket_path = os.path.join(self.tmpdir, "atecc.sock")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        self._stderr = open(os.path.join(self.tmpdir, "stderr.log"), "wb")
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "sim.atecc", "--socket", self.socket_path] + self.args,
+            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self._stderr)
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + self.startup_timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise RuntimeError(f"emulator not ready within {self.startup_timeout}s")
+            chunk = os.read(fd, 1)
+            if not chunk:
+                raise RuntimeError(f"emulator exited: {self.stderr().decode(errors='replace')}")
+            line += chunk
+        if line.strip() != f"ATECC608 READY {self.socket_path}".encode():
+            raise RuntimeError(f"unexpected first line {line!r}")
+        return self
+
+    def stderr(self):
+        try:
+            with open(os.path.join(self.tmpdir, "stderr.log"), "rb") as f:
+                return f.read()
+        except (OSError, TypeError):
+            return b""
+
+    def stop(self, timeout=5.0):
+        code = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            code = self.proc.returncode
+            self.proc.stdout.close()
+            self._stderr.close()
+            self.proc = None
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+        return code

@@ -1,10 +1,62 @@
 /* Compiles the whole header with the implementation, for every toolchain the
-   library supports (see the Makefile's `cross` target). */
+   library supports (see the Makefile's `cross` target), and calls every
+   public function so that each section is really built. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 
 static int tx(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
 static uint32_t now(void *u) { (void)u; return 0; }
+#ifndef SM_NO_ATECC
+static int i2c_w(void *u, uint8_t a, const uint8_t *d, size_t n)
+{ (void)u; (void)a; (void)d; (void)n; return -1; }
+static int i2c_r(void *u, uint8_t a, uint8_t *b, size_t n)
+{ (void)u; (void)a; (void)b; (void)n; return -1; }
+
+static int sm_compile_check_atecc(const sm_platform *p)
+{
+    static const uint8_t k[64] = { 1 };
+    sm_atecc se;
+    sm_atecc_cmd c;
+    uint8_t out[SM_ATECC_CMD_MAX], sn[9], locks[2], pub[64], sig[64];
+    size_t n = 0;
+    uint8_t st = 0;
+    int rc = 0;
+    rc |= sm_atecc_init(&se, p, SM_ATECC_ADDR_DEFAULT);
+    sm_atecc_set_end(&se, SM_ATECC_END_IDLE);
+    rc |= sm_atecc_cmd_info(&c, SM_ATECC_INFO_REVISION, 0);
+    rc |= sm_atecc_encode(&c, out, sizeof out);
+    rc |= (int)sm_atecc_crc16(out, 5);
+    rc |= sm_atecc_decode(out, 7, &st);
+    rc |= sm_atecc_status_error(st);
+    rc |= sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, sm_atecc_addr(SM_ATECC_ZONE_DATA, 8, 1, 0), 32);
+    rc |= sm_atecc_cmd_random(&c, SM_ATECC_RANDOM_SEED);
+    rc |= sm_atecc_cmd_nonce_load(&c, SM_ATECC_TARGET_TEMPKEY, k, 32);
+    rc |= sm_atecc_cmd_nonce_random(&c, SM_ATECC_NONCE_SEED, k);
+    rc |= sm_atecc_cmd_genkey(&c, SM_ATECC_GENKEY_PUBLIC, 0);
+    rc |= sm_atecc_cmd_sign(&c, SM_ATECC_SIGN_EXTERNAL, 0);
+    rc |= sm_atecc_cmd_verify_extern(&c, 0, k, k);
+    rc |= sm_atecc_cmd_sha(&c, SM_ATECC_SHA_START, NULL, 0);
+    rc |= sm_atecc_cmd_ecdh(&c, 0, k);
+    rc |= sm_atecc_cmd_counter(&c, SM_ATECC_COUNTER_READ, 0);
+    rc |= sm_atecc_cmd_selftest(&c, SM_ATECC_SELFTEST_ALL);
+    rc |= sm_atecc_run_blocking(&se, &c, out, sizeof out, &n);
+    rc |= sm_atecc_start(&se, &c, NULL, 0);
+    rc |= sm_atecc_poll(&se);
+    rc |= sm_atecc_busy(&se);
+    rc |= (int)sm_atecc_out_len(&se);
+    rc |= (int)sm_atecc_response(&se, &n)[0];
+    rc |= sm_atecc_last_status(&se);
+    rc |= (int)sm_atecc_get_stats(&se)->commands;
+    rc |= sm_atecc_serial_start(&se, sn);
+    rc |= sm_atecc_lock_status_start(&se, locks);
+    rc |= sm_atecc_pubkey_start(&se, 0, pub);
+    rc |= sm_atecc_sign_start(&se, 0, k, sig);
+    rc |= sm_atecc_verify_start(&se, k, sig, pub);
+    rc |= sm_atecc_sleep_start(&se);
+    rc |= sm_atecc_wait_blocking(&se);
+    return rc;
+}
+#endif
 
 #ifndef SM_NO_MQTT
 /* Calls every public MQTT framing function, so none is left uncompiled (or,
@@ -50,6 +102,7 @@ int sm_compile_check(void)
     sm_platform p;
     sm_at at;
     sm_at_cmd c;
+    int rc;
     memset(&p, 0, sizeof p);
     memset(&c, 0, sizeof c);
     p.write = tx;
@@ -57,5 +110,11 @@ int sm_compile_check(void)
     sm_at_init(&at, &p, sm_at_dialect_3gpp());
     c.text = "AT";
     sm_at_submit(&at, &c);
-    return sm_at_poll(&at);
+    rc = sm_at_poll(&at);
+#ifndef SM_NO_ATECC
+    p.i2c_write = i2c_w;
+    p.i2c_read = i2c_r;
+    rc |= sm_compile_check_atecc(&p);
+#endif
+    return rc;
 }
