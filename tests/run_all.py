@@ -46,6 +46,9 @@ STEPS = [
     ("fuzz corpora and kept crash inputs, MQTT decoder (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt && {B}/fuzzreplay_mqtt tests/fuzz/corpus/mqtt/* "
                   f"$(ls tests/fuzz/regress/mqtt/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, ATECC608 decoder and transport (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_atecc && {B}/fuzzreplay_atecc tests/fuzz/corpus/atecc/* "
+                  f"$(ls tests/fuzz/regress/atecc/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),

@@ -15,7 +15,8 @@ static void on_urc(void *ctx, sm_at *at, const char *line, size_t len)
 }
 static const sm_urc urcs[] = { { "+X:", on_urc } };
 
-int main(void)
+int ref_at(void);
+int ref_at(void)
 {
     static sm_at at;
     sm_platform p;
@@ -40,3 +41,7 @@ int main(void)
     sm_at_flush(&at, SM_AT_CANCELLED);
     return (int)at.stats.lines;
 }
+
+#ifndef REF_NO_MAIN
+int main(void) { return ref_at(); }
+#endif

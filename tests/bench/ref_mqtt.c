@@ -1,7 +1,8 @@
 /* MQTT 3.1.1 framing: every encoder and the streaming decoder. */
 #include "ref_common.h"
 
-int main(void)
+int ref_mqtt(void);
+int ref_mqtt(void)
 {
     static uint8_t buf[128];
     static sm_mqtt_decoder d;
@@ -35,3 +36,7 @@ int main(void)
     rc += sm_mqtt_decode(&d, buf, sm_ref_sink, &used, &ev);
     return rc + (int)len;
 }
+
+#ifndef REF_NO_MAIN
+int main(void) { return ref_mqtt(); }
+#endif

@@ -1,0 +1,7 @@
+/* The whole library: one program using every module, so that shared code
+   (utilities, libc) is counted once. */
+#define REF_NO_MAIN
+#include "ref_at.c"
+#include "ref_mqtt.c"
+#include "ref_atecc.c"
+int main(void) { return ref_at() + ref_mqtt() + ref_atecc(); }
