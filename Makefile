@@ -93,8 +93,9 @@ $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
 $(B)/demo_generic: examples/posix/demo_generic.c $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_generic.c examples/posix/sm_posix.c -o $@
 
-$(B)/secmodem-replay: examples/replay/secmodem_replay.c $(HDR) | $(B)
-	$(CC) $(STRICT) -O2 $< -o $@
+REPLAY  := examples/replay/secmodem_replay.c examples/replay/replay_atecc.c
+$(B)/secmodem-replay: $(REPLAY) examples/replay/replay_atecc.h $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 $(REPLAY) -o $@
 
 # ---- entry points -------------------------------------------------------------
 check-python:

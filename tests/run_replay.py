@@ -22,9 +22,10 @@ def run(binary, *args, stdin=None):
 def check_log(binary, log):
     name = os.path.basename(log)
     dialect = name.split("_")[0]
+    mode = ["--atecc"] if dialect == "atecc" else ["--dialect", dialect]
     with open(log[:-4] + ".jsonl") as f:
         want = [json.loads(line) for line in f if line.strip()]
-    res = run(binary, "--json", "--dialect", dialect, log)
+    res = run(binary, "--json", *mode, log)
     if res.returncode != 0:
         return [f"{name}: exit {res.returncode}: {res.stderr.decode()}"]
     got = [json.loads(line) for line in res.stdout.decode().splitlines()]
@@ -34,7 +35,7 @@ def check_log(binary, log):
         errors.append(f"{name}: {len(got)} events, want {len(want)}")
     # the readable form and standard input work too
     with open(log, "rb") as f:
-        text = run(binary, "--dialect", dialect, "-", stdin=f.read())
+        text = run(binary, *mode, "-", stdin=f.read())
     if text.returncode != 0 or not text.stdout:
         errors.append(f"{name}: readable form from stdin failed")
     return errors
@@ -42,7 +43,7 @@ def check_log(binary, log):
 
 def check_bad(binary, log):
     name = os.path.basename(log)
-    res = run(binary, log)
+    res = run(binary, *(["--atecc"] if "atecc" in name else []), log)
     err = res.stderr.decode()
     if res.returncode == 0 or not re.search(re.escape(os.path.basename(log)) + r":\d+: ", err):
         return [f"{name}: expected a refusal naming the line, got exit {res.returncode}: {err!r}"]
@@ -64,6 +65,17 @@ def main():
         else:
             passed += 1
             print(f"ok   {os.path.basename(path)}")
+    # the encoder mode prints what the library sends: published bytes
+    for args, want in ((["info"], "03 07 30 00 00 00 03 5D"), (["random"], "03 07 1B 00 00 00 24 CD"),
+                       (["read-config", "0"], "03 07 02 80 00 00 09 AD"),
+                       (["pubkey", "2"], "03 07 40 00 02 00 06 85"), (["counter", "0"], "03 07 24 00 00 00 0C FD")):
+        got = run(binary, "--atecc-encode", *args).stdout.decode().strip()
+        if got == want:
+            passed += 1
+            print(f"ok   --atecc-encode {' '.join(args)}")
+        else:
+            failed += 1
+            print(f"FAIL --atecc-encode {' '.join(args)}: {got!r}, want {want!r}")
     print(f"replay: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -2,6 +2,8 @@
    engine and prints what the library makes of it, one event per line.
 
        secmodem-replay [--dialect sequans|cordelia|generic] [--json] FILE|-
+       secmodem-replay --atecc [--json] FILE|-       ATECC608 I2C packets
+       secmodem-replay --atecc-encode info|random|read-config N|...
 
    Input, one record per line:
        > AT+CEREG?           a command the host sent
@@ -20,6 +22,8 @@
    whose write callback discards, a fake clock, sm_at_feed() for the bytes. */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
+
+#include "replay_atecc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -552,8 +556,11 @@ int main(int argc, char **argv)
     const sm_at_dialect *d = &k_generic;
     const char *file = NULL;
     int i;
+    int atecc = 0;
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) rp.json = 1;
+        if (strcmp(argv[i], "--atecc-encode") == 0) return replay_atecc_encode(argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "--atecc") == 0) atecc = 1;
+        else if (strcmp(argv[i], "--json") == 0) rp.json = 1;
         else if (strcmp(argv[i], "--dialect") == 0 && i + 1 < argc) {
             const char *n = argv[++i];
             rp.dialect_name = n;
@@ -567,9 +574,13 @@ int main(int argc, char **argv)
         } else file = argv[i];
     }
     if (!file) {
-        fprintf(stderr, "usage: %s [--dialect sequans|cordelia|generic] [--json] FILE|-\n", argv[0]);
+        fprintf(stderr, "usage: %s [--dialect sequans|cordelia|generic] [--json] FILE|-\n"
+                        "       %s --atecc [--json] FILE|-\n"
+                        "       %s --atecc-encode info|random|read-config N|read-serial|pubkey SLOT|"
+                        "sign SLOT|counter N|selftest\n", argv[0], argv[0], argv[0]);
         return 2;
     }
+    if (atecc) return replay_atecc_file(file, rp.json);
     if (!rp.dialect_name) rp.dialect_name = "generic";
     load(&rp, file);
     memset(&p, 0, sizeof p);
