@@ -1,11 +1,11 @@
-/* secmodem.h - v0.1.0 - secure sockets through an AT modem, in one header.
+/* secmodem.h - v0.2.0 - secure sockets through an AT modem, in one header.
 
    secmodem drives an AT-command modem (Sequans Monarch GM02S, Würth
    Cordelia-I, or any 3GPP-style modem) from a microcontroller: a non-blocking
    AT engine with a command queue, URC dispatch, data prompts and binary
    payloads, without heap, without global state and without ever blocking the
    caller's main loop. Every modem instance lives in a struct that you own.
-   MQTT 3.1.1 framing (section 10) encodes every packet a client sends and
+   MQTT 3.1.1 framing (section 9) encodes every packet a client sends and
    decodes, as a stream, every packet a server sends, with the standard's
    checks on both sides; it does no I/O of its own.
 
@@ -52,31 +52,55 @@
    put in its ring buffer. Never call the library from an interrupt.
 
    ==========================================================================
+   A SEQUANS GM02S IN A SUPERLOOP (section 6)
+   ==========================================================================
+       static sm_sqn m;                      // the modem; yours, anywhere
+       static uint8_t rx[512];
+
+       static void on_event(void *app, sm_sqn *m, const sm_sqn_event *ev) {
+           if (ev->type == SM_SQN_EV_MQTT_MESSAGE)  // read what was announced
+               sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid,
+                                ev->u.msg.len, rx, sizeof rx, on_msg, app);
+       }
+       static void on_up(void *app, sm_sqn *m, const sm_sqn_result *r) {
+           if (r->status == SM_OK && r->u.bringup.clock.valid)
+               sm_sqn_mqtt_connect(m, "broker.example.com", 8883, 60, NULL, app);
+       }
+       ...
+       sm_sqn_init(&m, &plat, on_event, app);
+       sm_sqn_bringup(&m, on_up, app);       // AT, ATE0, CMEE, CEREG, CFUN, wait, CCLK
+       for (;;) { sm_sqn_poll(&m); other_work(); }
+
+   Every operation returns at once (an id, or SM_ERR_* and nothing sent) and
+   ends with one call of its done callback; every URC becomes an event.
+
+   ==========================================================================
    TABLE OF CONTENTS
    ==========================================================================
+     Each layer has one number, used for its declarations in Part I and
+     its implementation in Part II; a layer depends only on those above it.
+
      Part I - declarations (always compiled)
        1. Configuration macros
        2. Status codes
        3. Platform interface
-       4. Utilities: bounded text builder, string safety checks, field parser
+       4. Utilities: text builder, string safety checks, field parser
        5. AT engine
-      10. MQTT 3.1.1 framing: packet encoders, streaming decoder
-          (needs only section 4)
-      12. ATECC608 secure element: encoding, transport, helpers
-          (needs only sections 2-4)
+       6. Sequans GM02S dialect                          [SM_NO_SEQUANS]
+       7. Cordelia-I dialect (to come)                   [SM_NO_CORDELIA]
+       8. ATECC608 secure element: encoding, transport,  [SM_NO_ATECC]
+          helpers (needs only sections 2-4)
+       9. MQTT 3.1.1 framing: encoders, streaming        [SM_NO_MQTT]
+          decoder (needs only section 4)
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
-       6. Utilities
-       7. AT engine: queue and transmit side
-       8. AT engine: receive side (lines, prompts, raw payloads, dispatch)
-       9. AT engine: dialects and blocking helper
-      11. MQTT 3.1.1 framing: implementation
-      13. ATECC608: implementation
+       4.  Utilities
+       5.1 AT engine: queue and transmit side
+       5.2 AT engine: receive side (lines, prompts, raw payloads, dispatch)
+       5.3 AT engine: dialects and blocking helper
+       6.  Sequans GM02S dialect: URC table, operations, bring-up
+       8.  ATECC608: codec, transport state machine, helpers
+       9.  MQTT 3.1.1 framing: encoders, decoder
      Version history and licence (end of file)
-
-   Later layers (Sequans and Cordelia-I dialects, MQTT session) are added
-   the same way, each depending only on the sections before it. Each
-   feature's declarations go at the end of Part I and its implementation
-   at the end of Part II, both inside its SM_NO_<FEATURE> guard.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
@@ -103,7 +127,7 @@
      SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT
                          compile a whole feature out; each gates its section
                          once that section is present in this file.
-   ATECC608 (section 12):
+   ATECC608 (section 8):
      SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
                                 wake response (tWHI >= 1.5 ms; with a 1 ms
                                 clock, 3 ticks guarantee at least 2 ms)
@@ -117,6 +141,32 @@
      SM_ATECC_WATCHDOG_MS [1000] a command starts only if the time since the
                                 wake plus its maximum fits; else idle and
                                 wake again (watchdog ~1.3 s, ChipMode bit 2 = 0)
+
+     Sequans GM02S dialect (section 6):
+     SM_SQN_HOST_MAX     [128]  longest host name (letters, digits, . - _ :)
+     SM_SQN_TOPIC_MAX    [112]  longest MQTT topic; SM_LINE_SIZE must be at
+                                least this + 48 (the +SQNSMQTTONMESSAGE line)
+     SM_SQN_CRED_MAX     [64]   longest client id, user, password, PSK (hex),
+                                PSK identity
+     SM_SQN_PATH_MAX     [128]  longest HTTP resource
+     SM_SQN_HEADER_MAX   [96]   longest extra HTTP header line
+     SM_SQN_CIPHERS_MAX  [64]   longest TLS cipher list
+     SM_SQN_CMD_MAX      [min(SM_QUEUE_TEXT, 256)] longest command built (on
+                                the stack of the start functions)
+     SM_SQN_OPS          [SM_QUEUE_DEPTH] operations in progress at once
+     SM_SQN_CEREG_MODE   [5]    AT+CEREG mode of the bring-up: 2 or 5
+     SM_SQN_BOOT_TIMEOUT_MS [20000]  bring-up: wait for the modem to answer
+     SM_SQN_PROBE_MS     [1000]   bring-up: one AT probe
+     SM_SQN_CFUN_TIMEOUT_MS [15000] AT+CFUN=1
+     SM_SQN_REG_TIMEOUT_MS [180000] bring-up: wait for registration
+     SM_SQN_REG_POLL_MS  [10000]  bring-up: AT+CEREG? while waiting
+     SM_SQN_NVM_TIMEOUT_MS [15000] NVM write/read/delete
+     SM_SQN_DIAL_TIMEOUT_MS [120000] socket dial (TCP + TLS handshake)
+     SM_SQN_SOCK_TIMEOUT_MS [15000] socket send/recv/close, MQTT message read
+     SM_SQN_MQTT_TIMEOUT_MS [60000] MQTT connect/subscribe/publish/disconnect
+     SM_SQN_HTTP_TIMEOUT_MS [30000] HTTP request and body read
+     SM_SQN_HTTP_MODEM_TIMEOUT_S [120] the modem's own HTTP timeout (SQNHTTPCFG)
+     Other commands use SM_AT_TIMEOUT_MS.
 
    Licence: MIT, at the end of the file.
 */
@@ -213,7 +263,7 @@ enum {
     SM_ERR_PARSE = -11,       /* a response could not be parsed */
     SM_ERR_TRUNCATED = -12,   /* a response did not fit its buffer */
     SM_ERR_MALFORMED = -13,   /* the peer sent a malformed packet or broke the protocol */
-    /* ATECC608 (section 12); sm_atecc_last_status() has the raw status byte */
+    /* ATECC608 (section 8); sm_atecc_last_status() has the raw status byte */
     SM_ERR_CRC = -14,         /* a response's CRC was wrong, or the chip saw a bad CRC (0xFF) */
     SM_ERR_NO_WAKE = -15,     /* the chip gave no valid wake response (04 11 33 43) */
     SM_ERR_CHIP_STATUS = -16, /* an unexpected status byte (e.g. 0x11: command lost) */
@@ -223,7 +273,8 @@ enum {
     SM_ERR_CHIP_SELFTEST = -20, /* status 0x07: the chip is in self-test failure mode */
     SM_ERR_CHIP_HEALTH = -21, /* status 0x08: RNG health test failed */
     SM_ERR_CHIP_EXEC = -22,   /* status 0x0F: not allowed now (locks, slot config, no digest) */
-    SM_ERR_WATCHDOG = -23     /* status 0xEE: the watchdog was about to expire */
+    SM_ERR_WATCHDOG = -23,    /* status 0xEE: the watchdog was about to expire */
+    SM_ERR_STATE = -24        /* not possible in the current state (e.g. nothing to read) */
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -550,176 +601,499 @@ SECMODEM_API int sm_at_result_status(sm_at_result r);
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap);
 
-#ifndef SM_NO_MQTT
+#ifndef SM_NO_SEQUANS
 /* ==========================================================================
-   10. MQTT 3.1.1 FRAMING (declarations)
-   Pure functions, no I/O: encoders of every packet a client sends, and a
-   streaming decoder of every packet a server sends, with the checks the
-   OASIS MQTT 3.1.1 standard (2014) requires on both. Depends only on the
-   utilities. The session (connect, keep-alive, in-flight table) is built on
-   top of this and owns the byte stream.
+   6. SEQUANS GM02S DIALECT (declarations)
+   A Sequans Monarch 2 (GM02S / GM02SP, AVR-IoT Cellular Mini) on top of the
+   AT engine: bring-up, NVM certificates, TLS security profiles, sockets, the
+   built-in MQTT and HTTP clients. The wire format is the one fixed by
+   sim/sequans_contract.md ("the contract"); facts and the Microchip driver's bugs
+   that this code must not repeat are in notes/sequans.md ("the notes").
 
-   Encoders - one convention for all of them:
-       int sm_mqtt_encode_X(uint8_t *buf, size_t cap, ..., size_t *len);
-   *len always receives the size of the whole packet in bytes. The return
-   is SM_OK when the packet was written to buf[0..*len); SM_ERR_NO_SPACE when
-   cap < *len (nothing useful was written; buf may be NULL with cap 0 to ask
-   for the size only; with a 16-bit size_t, *len is SIZE_MAX for a packet
-   larger than that); SM_ERR_PARAM or SM_ERR_UNSAFE_STRING (then *len is 0)
-   when the input breaks a rule of the standard or would need a remaining
-   length above SM_MQTT_MAX_REMAINING. Strings are NUL-terminated
-   C strings; they must be well-formed UTF-8 [MQTT-1.5.3-1] of at most
-   65,535 bytes (a longer one is SM_ERR_PARAM). A NUL byte cannot be inside a
-   C string, and its overlong form C0 80 is not well-formed UTF-8, so U+0000
-   is refused too [MQTT-1.5.3-2].
+   Usage: one sm_sqn per modem, owned by the caller.
+       sm_sqn_init(&m, &plat, on_event, app);  // URC table armed from here on
+       sm_sqn_bringup(&m, on_up, app);         // AT, ATE0, CMEE, CEREG, CFUN, wait, CCLK
+       for (;;) sm_sqn_poll(&m);               // or sm_sqn_feed() + sm_sqn_poll()
 
-   Decoder - a "next event" loop the caller runs over each received chunk:
-       size_t used;
-       while (n > 0) {
-           int ev = sm_mqtt_decode(&dec, p, n, &used, &e);
-           p += used; n -= used;
-           if (ev < 0) { close the connection; break; }
-           if (ev > 0) handle(&e);          // e.type == ev
-       }
-   Events are the same whatever the chunking (one byte at a time included):
-   a PUBLISH is reported as one or more SM_MQTT_PUBLISH events, each carrying
-   the topic and one piece of the payload, in order, with its offset and the
-   total payload length; the pieces are as large as the decoder buffer
-   allows, so a payload that fits is one event. Left to the session, which
-   knows what it sent: session present against its clean-session flag
-   [MQTT-3.2.2-1], packet ids against those in flight, and the number of
-   SUBACK return codes against the filters subscribed [MQTT-3.9.3-1].
+   Every operation is a start function that checks its arguments, queues its
+   command(s) and returns at once: an operation id (1..32767), or a negative
+   SM_ERR_* and then nothing is written and no callback comes. The operation
+   ends with exactly one call of its done callback (sm_sqn_done_fn) with an
+   sm_sqn_result. Unsolicited results (URCs) become events (sm_sqn_event):
+   every one of them, known or not, reaches the event callback. An event may
+   come before the done callback of the command that caused it (e.g. the
+   +SQNSMQTTONCONNECT of a fast broker). Both callbacks may start operations.
+
+   Strings: every caller string placed in a command goes through sm_check_str
+   (via sm_buf_quoted / sm_buf_checked); quotes, CR, LF and other controls are
+   refused (SM_ERR_UNSAFE_STRING), as are over-long strings (SM_ERR_PARAM).
+   Hosts are limited to letters, digits and . - _ : ; cipher lists and PSKs
+   to their hex syntax. Nothing is written when a check fails.
+
+   Restarts: +SYSSTART (any time, also in the middle of a command) resets the
+   state in `st`, ends the command in flight and every queued one with
+   SM_ERR_REBOOT, then emits RESTARTED: start what should follow a restart
+   from that event. NVM and security profiles survive a restart.
+
+   The contract's assumptions this code relies on (marked there):
+   - the modem may boot in CFUN 0: the bring-up always sends AT+CFUN=1;
+   - AT+SQNSNVR="certificate",<i> answers `+SQNSNVR: "certificate",<i>,<len>`
+     then exactly len raw bytes; "privatekey" only that line, no bytes;
+   - AT+SQNSPCFG=... may answer a `+SQNSPCFG:` line before OK (accepted,
+     not required);
+   - AT+SQNSMQTTUNSUBSCRIBE is answered by +SQNSMQTTONUNSUBSCRIBE:0,"<t>",<rc>;
+   - AT+SQNSMQTTRCVMESSAGE answers "\r\n", then exactly the <len> of the
+     ONMESSAGE URC, then "\r\n\r\nOK": the length is the caller's to pass.
+     Its error answer starts with "\r\n" too: it is recognised from the bytes
+     read, after SM_SQN_SOCK_TIMEOUT_MS (URCs in the next SM_RAW_TIMEOUT_MS
+     may be counted as payload bytes then);
+   - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0>;
+   - AT+SQNHTTPRCV=<p>,<max> sends "<<<" then min(max, remaining) bytes; the
+     library keeps `remaining` from the +SQNHTTPRING size.
+   Readings of this code where the contract is silent:
+   - AT+SQNHTTPCFG for plain HTTP leaves <spId> empty (`...,0,120,,`);
+   - AT+SQNSMQTTCFG with a profile but no credentials sends "","" for them;
+   - the payload after a "> " prompt is not echoed;
+   - TLS on a socket cannot be turned off again (no disable form given).
    ========================================================================== */
+#ifndef SM_SQN_HOST_MAX
+#define SM_SQN_HOST_MAX 128
+#endif
+#ifndef SM_SQN_TOPIC_MAX
+#define SM_SQN_TOPIC_MAX 112
+#endif
+#ifndef SM_SQN_CRED_MAX
+#define SM_SQN_CRED_MAX 64
+#endif
+#ifndef SM_SQN_PATH_MAX
+#define SM_SQN_PATH_MAX 128
+#endif
+#ifndef SM_SQN_HEADER_MAX
+#define SM_SQN_HEADER_MAX 96
+#endif
+#ifndef SM_SQN_CIPHERS_MAX
+#define SM_SQN_CIPHERS_MAX 64
+#endif
+#ifndef SM_SQN_CMD_MAX
+#define SM_SQN_CMD_MAX (SM_QUEUE_TEXT < 256 ? SM_QUEUE_TEXT : 256)
+#endif
+#ifndef SM_SQN_OPS
+#define SM_SQN_OPS SM_QUEUE_DEPTH
+#endif
+#ifndef SM_SQN_CEREG_MODE
+#define SM_SQN_CEREG_MODE 5
+#endif
+#ifndef SM_SQN_BOOT_TIMEOUT_MS
+#define SM_SQN_BOOT_TIMEOUT_MS 20000UL
+#endif
+#ifndef SM_SQN_PROBE_MS
+#define SM_SQN_PROBE_MS 1000UL
+#endif
+#ifndef SM_SQN_CFUN_TIMEOUT_MS
+#define SM_SQN_CFUN_TIMEOUT_MS 15000UL
+#endif
+#ifndef SM_SQN_REG_TIMEOUT_MS
+#define SM_SQN_REG_TIMEOUT_MS 180000UL
+#endif
+#ifndef SM_SQN_REG_POLL_MS
+#define SM_SQN_REG_POLL_MS 10000UL
+#endif
+#ifndef SM_SQN_NVM_TIMEOUT_MS
+#define SM_SQN_NVM_TIMEOUT_MS 15000UL
+#endif
+#ifndef SM_SQN_DIAL_TIMEOUT_MS
+#define SM_SQN_DIAL_TIMEOUT_MS 120000UL
+#endif
+#ifndef SM_SQN_SOCK_TIMEOUT_MS
+#define SM_SQN_SOCK_TIMEOUT_MS 15000UL
+#endif
+#ifndef SM_SQN_MQTT_TIMEOUT_MS
+#define SM_SQN_MQTT_TIMEOUT_MS 60000UL
+#endif
+#ifndef SM_SQN_HTTP_TIMEOUT_MS
+#define SM_SQN_HTTP_TIMEOUT_MS 30000UL
+#endif
+#ifndef SM_SQN_HTTP_MODEM_TIMEOUT_S
+#define SM_SQN_HTTP_MODEM_TIMEOUT_S 120
+#endif
 
-/* Control packet types (section 2.2.1); decoder events use the same values. */
+#if SM_SQN_CEREG_MODE != 2 && SM_SQN_CEREG_MODE != 5
+#error "SM_SQN_CEREG_MODE must be 2 or 5"
+#endif
+#if SM_SQN_TOPIC_MAX + 48 > SM_LINE_SIZE
+#error "an +SQNSMQTTONMESSAGE line must fit SM_LINE_SIZE: lower SM_SQN_TOPIC_MAX"
+#endif
+#if SM_SQN_OPS < 1 || SM_SQN_OPS > 32
+#error "SM_SQN_OPS must be 1..32"
+#endif
+
+#define SM_SQN_SOCKETS 6       /* connIds 1..6 (contract: Sockets) */
+#define SM_SQN_HTTP_PROFILES 3 /* prof_id 0..2 (contract: HTTP) */
+#define SM_SQN_NVM_SLOTS 20    /* NVM slots 0..19 (contract: NVM) */
+#define SM_SQN_NO_SLOT (-1)    /* an unused certificate/key slot: empty field */
+#define SM_SQN_REG_UNKNOWN 0xFFu
+
+/* Events: one per URC (and per line nobody claimed). */
+typedef enum sm_sqn_event_type {
+    SM_SQN_EV_REGISTERED = 1,    /* +CEREG stat 1 (home) or 5 (roaming): u.reg */
+    SM_SQN_EV_DEREGISTERED,      /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */
+    SM_SQN_EV_RESTARTED,         /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */
+    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem */
+    SM_SQN_EV_SOCK_CLOSED,       /* +SQNSH: the peer or the network closed u.sock.id */
+    SM_SQN_EV_MQTT_CONNECTED,    /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */
+    SM_SQN_EV_MQTT_DISCONNECTED, /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */
+    SM_SQN_EV_MQTT_SUBSCRIBED,   /* +SQNSMQTTONSUBSCRIBE: u.sub.topic, u.sub.rc */
+    SM_SQN_EV_MQTT_UNSUBSCRIBED, /* +SQNSMQTTONUNSUBSCRIBE: u.sub */
+    SM_SQN_EV_MQTT_PUBLISHED,    /* +SQNSMQTTONPUBLISH: u.pub.pmid, u.pub.rc */
+    SM_SQN_EV_MQTT_MESSAGE,      /* +SQNSMQTTONMESSAGE: u.msg; read it with sm_sqn_mqtt_read() */
+    SM_SQN_EV_MQTT_MEMORY_FULL,  /* +SQNSMQTTMEMORYFULL: the oldest messages were dropped */
+    SM_SQN_EV_HTTP_RESPONSE,     /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */
+    SM_SQN_EV_HTTP_FAILURE,      /* +SQNHTTPSH: u.http.prof, u.http.curl */
+    SM_SQN_EV_UNHANDLED          /* any other line (unknown +SQN URC, stray line): u.line */
+} sm_sqn_event_type;
+
+/* An event. Strings point into the receive buffer, are NUL-terminated and
+   valid only during the callback: copy what you keep. */
+typedef struct sm_sqn_event {
+    sm_sqn_event_type type;
+    union {
+        struct { uint8_t stat; } reg;
+        struct { uint16_t count; } restart;
+        struct { uint8_t id; uint16_t bytes; } sock;
+        struct { int32_t rc; } mqtt;
+        struct { const char *topic; int32_t rc; } sub;
+        struct { uint16_t pmid; int32_t rc; } pub;
+        struct { const char *topic; uint32_t len; uint8_t qos; uint16_t mid; } msg; /* mid 0: QoS 0 */
+        struct { uint8_t prof; uint16_t status; const char *content_type; uint32_t size;
+                 int32_t curl; } http;
+        struct { const char *text; size_t len; } line;
+    } u;
+} sm_sqn_event;
+
+/* Operations (the `op` of a result). */
+typedef enum sm_sqn_op_kind {
+    SM_SQN_OP_BRINGUP = 1, SM_SQN_OP_CLOCK,
+    SM_SQN_OP_NVM_WRITE, SM_SQN_OP_NVM_READ, SM_SQN_OP_NVM_KEY_INFO, SM_SQN_OP_NVM_DELETE,
+    SM_SQN_OP_TLS_CONFIG,
+    SM_SQN_OP_SOCK_CONFIG, SM_SQN_OP_SOCK_TLS, SM_SQN_OP_SOCK_DIAL, SM_SQN_OP_SOCK_SEND,
+    SM_SQN_OP_SOCK_RECV, SM_SQN_OP_SOCK_CLOSE, SM_SQN_OP_SOCK_STATUS, SM_SQN_OP_SOCK_INFO,
+    SM_SQN_OP_MQTT_CONFIG, SM_SQN_OP_MQTT_CONNECT, SM_SQN_OP_MQTT_SUBSCRIBE,
+    SM_SQN_OP_MQTT_UNSUBSCRIBE, SM_SQN_OP_MQTT_PUBLISH, SM_SQN_OP_MQTT_READ,
+    SM_SQN_OP_MQTT_DISCONNECT,
+    SM_SQN_OP_HTTP_CONFIG, SM_SQN_OP_HTTP_REQUEST, SM_SQN_OP_HTTP_READ
+} sm_sqn_op_kind;
+
+/* Bring-up steps, to tell which one failed. */
 enum {
-    SM_MQTT_CONNECT = 1, SM_MQTT_CONNACK = 2, SM_MQTT_PUBLISH = 3, SM_MQTT_PUBACK = 4,
-    SM_MQTT_PUBREC = 5, SM_MQTT_PUBREL = 6, SM_MQTT_PUBCOMP = 7, SM_MQTT_SUBSCRIBE = 8,
-    SM_MQTT_SUBACK = 9, SM_MQTT_UNSUBSCRIBE = 10, SM_MQTT_UNSUBACK = 11,
-    SM_MQTT_PINGREQ = 12, SM_MQTT_PINGRESP = 13, SM_MQTT_DISCONNECT = 14
+    SM_SQN_STEP_NONE = 0, SM_SQN_STEP_BOOT, SM_SQN_STEP_ECHO, SM_SQN_STEP_CMEE,
+    SM_SQN_STEP_CEREG, SM_SQN_STEP_CFUN, SM_SQN_STEP_REGISTER, SM_SQN_STEP_CLOCK
 };
-/* CONNACK return codes (3.2.2.3) and the SUBACK failure code (3.9.3). */
-enum {
-    SM_MQTT_ACCEPTED = 0, SM_MQTT_REFUSED_PROTOCOL = 1, SM_MQTT_REFUSED_ID = 2,
-    SM_MQTT_REFUSED_UNAVAILABLE = 3, SM_MQTT_REFUSED_CREDENTIALS = 4,
-    SM_MQTT_REFUSED_NOT_AUTHORIZED = 5, SM_MQTT_SUBACK_FAILURE = 0x80
-};
-/* Kinds of string for sm_mqtt_check_string(). */
-enum { SM_MQTT_STR_TEXT = 0, SM_MQTT_STR_TOPIC = 1, SM_MQTT_STR_FILTER = 2 };
-/* Largest remaining length, 0xFF 0xFF 0xFF 0x7F on the wire (2.2.3). */
-#define SM_MQTT_MAX_REMAINING ((uint32_t)268435455UL)
 
-/* CONNECT options (3.1). NULL pointers mean "absent"; a non-NULL empty
-   value is sent as present and empty. */
-typedef struct sm_mqtt_connect_opts {
-    const char *client_id;     /* required; "" only with clean_session [MQTT-3.1.3-7] */
-    uint16_t keep_alive;       /* seconds; 0 disables the keep-alive */
-    uint8_t clean_session;     /* 0 or 1 */
-    const char *will_topic;    /* NULL: no will; else a topic name */
-    const uint8_t *will_msg;   /* will payload (binary), may be NULL when empty */
-    uint16_t will_msg_len;
-    uint8_t will_qos;          /* 0..2; 0 without a will [MQTT-3.1.2-13] */
-    uint8_t will_retain;       /* 0 or 1; 0 without a will [MQTT-3.1.2-15] */
-    const char *username;      /* NULL: none */
-    const uint8_t *password;   /* NULL: none; needs a username [MQTT-3.1.2-22] */
-    uint16_t password_len;     /* binary data */
-} sm_mqtt_connect_opts;
+/* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
+   from 1970 until the network or NTP sets it; the notes §1.3): TLS date
+   checks (validation bit 0) fail then. */
+typedef struct sm_sqn_clock {
+    uint16_t year;
+    uint8_t month, day, hour, minute, second;
+    int8_t tz_quarters; /* offset from UTC in quarter hours */
+    uint8_t valid;
+} sm_sqn_clock;
 
-/* A PUBLISH to send (3.3). */
-typedef struct sm_mqtt_publish {
-    const char *topic;         /* topic name: non-empty, no '+' or '#' */
-    const uint8_t *payload;    /* any bytes; may be NULL when payload_len is 0 */
-    uint32_t payload_len;      /* 32 bits: may exceed size_t on 16-bit targets */
-    uint16_t packet_id;        /* non-zero for QoS 1 and 2, unused for QoS 0 */
-    uint8_t qos;               /* 0..2 */
-    uint8_t retain;            /* 0 or 1 */
-    uint8_t dup;               /* 1 only on a re-send with QoS > 0 [MQTT-3.3.1-2] */
-} sm_mqtt_publish;
+/* The outcome of an operation. */
+typedef struct sm_sqn_result {
+    int id;               /* what the start function returned */
+    sm_sqn_op_kind op;
+    int status;           /* SM_OK, or: SM_ERR_MODEM (ERROR / +CME ERROR, see cme),
+                             SM_ERR_TIMEOUT, SM_ERR_REBOOT, SM_ERR_PARSE (malformed
+                             answer), SM_ERR_TRUNCATED (the caller's buffer was too
+                             small: len bytes kept of total), SM_ERR_CANCELLED, SM_ERR_IO */
+    sm_at_result at;      /* the modem's final result (of the first failing command) */
+    int32_t cme;          /* the +CME ERROR number, or SM_AT_NO_CODE */
+    union {
+        /* SOCK_RECV, NVM_READ, NVM_KEY_INFO, MQTT_READ, HTTP_READ: id is the
+           socket / slot / profile; len bytes were stored in the buffer; total
+           is what the modem announced (NVM_KEY_INFO: the stored key size);
+           remaining: HTTP body bytes not read yet */
+        struct { uint8_t id; uint32_t len, total, remaining; } data;
+        uint16_t pmid;                                /* MQTT_PUBLISH */
+        uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
+        struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
+        sm_sqn_clock clock;                           /* CLOCK */
+        struct { uint8_t failed_step; uint8_t reg_stat; sm_sqn_clock clock; } bringup;
+    } u;
+} sm_sqn_result;
 
-/* Checks a NUL-terminated string as MQTT would carry it: kind
-   SM_MQTT_STR_TEXT (well-formed UTF-8, at most 65,535 bytes),
-   SM_MQTT_STR_TOPIC (also non-empty, no wildcard) or SM_MQTT_STR_FILTER
-   (non-empty, '#' only last and alone in its level, '+' alone in its
-   level). SM_OK, SM_ERR_UNSAFE_STRING, or SM_ERR_PARAM (NULL or too long). */
-SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind);
+struct sm_sqn;
+typedef void (*sm_sqn_event_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_event *ev);
+typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_result *r);
 
-/* CONNECT with protocol name "MQTT", level 4. */
-SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
-                                        size_t *len);
-/* The whole PUBLISH packet, payload copied in. */
-SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
-                                        size_t *len);
-/* The PUBLISH packet without its payload: fixed header (whose remaining
-   length counts p->payload_len), topic and packet id. The caller sends
-   p->payload_len payload bytes right after these *len bytes; p->payload is
-   not read. *len is the header size only. */
-SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
-                                               size_t *len);
-/* PUBACK, PUBREC, PUBREL or PUBCOMP (type SM_MQTT_PUBACK..SM_MQTT_PUBCOMP)
-   for a non-zero packet id; PUBREL gets its fixed flags 0b0010. */
-SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
-                                    size_t *len);
-/* SUBSCRIBE: count >= 1 topic filters, each with its requested QoS 0..2. */
-SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                                          const char *const *filters, const uint8_t *qos,
-                                          size_t count, size_t *len);
-/* UNSUBSCRIBE: count >= 1 topic filters. */
-SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                                            const char *const *filters, size_t count, size_t *len);
-/* PINGREQ (C0 00) and DISCONNECT (E0 00). */
-SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len);
-SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len);
+/* NVM object types (contract: NVM). */
+typedef enum sm_sqn_nvm_type { SM_SQN_NVM_CERT = 0, SM_SQN_NVM_KEY = 1 } sm_sqn_nvm_type;
 
-/* One decoded packet, or one payload piece of a PUBLISH. Pointers point
-   into the decoder and stay valid until the next sm_mqtt_decode() or
-   sm_mqtt_decoder_reset() on it. Fields a type does not use are 0/NULL. */
-typedef struct sm_mqtt_event {
-    uint8_t type;              /* SM_MQTT_CONNACK, SM_MQTT_PUBLISH, ... */
-    uint8_t session_present;   /* CONNACK */
-    uint8_t return_code;       /* CONNACK: SM_MQTT_ACCEPTED, SM_MQTT_REFUSED_* */
-    uint8_t qos, retain, dup;  /* PUBLISH */
-    uint16_t packet_id;        /* PUBLISH QoS>0, PUB*, SUBACK, UNSUBACK */
-    const char *topic;         /* PUBLISH: NUL-terminated, topic_len bytes */
-    size_t topic_len;
-    const uint8_t *data;       /* PUBLISH: this payload piece; SUBACK: return codes */
-    size_t data_len;
-    uint32_t offset;           /* PUBLISH: where this piece starts in the payload */
-    uint32_t total;            /* PUBLISH: whole payload length; the last piece has
-                                  offset + data_len == total */
-} sm_mqtt_event;
+/* Certificate validation levels (certValidLevel bits; the notes §3.1). */
+enum { SM_SQN_VERIFY_NONE = 0, SM_SQN_VERIFY_CHAIN = 1, SM_SQN_VERIFY_HOST = 4 };
+enum { SM_SQN_TLS_1_0 = 0, SM_SQN_TLS_1_1, SM_SQN_TLS_1_2, SM_SQN_TLS_1_3 };
 
-/* The streaming decoder. Treat the fields as private. */
-typedef struct sm_mqtt_decoder {
-    uint8_t buf[SM_MQTT_RX_SIZE]; /* variable header, topic, SUBACK codes, payload piece */
-    size_t have, want;         /* bytes in buf; bytes wanted there before the next step */
-    size_t pay;                /* PUBLISH: where payload pieces start in buf */
-    uint32_t remaining;        /* remaining length of the packet */
-    uint32_t offset;           /* PUBLISH: payload bytes already reported */
-    uint16_t packet_id;
-    uint8_t first;             /* byte 1 of the packet: type and flags */
-    uint8_t state;             /* SM_MQTT_RX_* (implementation) */
-    uint8_t len_bytes;         /* remaining-length bytes read */
-    int err;                   /* latched error; SM_OK while healthy */
-} sm_mqtt_decoder;
+/* Every parameter of AT+SQNSPCFG. Fill it with sm_sqn_tls_defaults(), then
+   change what you need. */
+typedef struct sm_sqn_tls {
+    uint8_t sp_id;            /* security profile 1..6 */
+    uint8_t version;          /* SM_SQN_TLS_1_0..1_3 */
+    const char *ciphers;      /* IANA suite ids "0xC02B;0xC02F"; NULL or "": all */
+    uint8_t verify;           /* certValidLevel: SM_SQN_VERIFY_CHAIN (chain + dates),
+                                 | SM_SQN_VERIFY_HOST (host name too) */
+    uint8_t insecure;         /* must be 1 to accept a level without the chain
+                                 check: validation is never off by accident */
+    int8_t ca_slot;           /* NVM certificate slot 0..19 of the trusted root(s),
+                                 SM_SQN_NO_SLOT: none (only when not verifying) */
+    int8_t cert_slot;         /* client certificate slot, or SM_SQN_NO_SLOT */
+    int8_t key_slot;          /* client key slot (or key id in the host's secure
+                                 element when key_in_host), or SM_SQN_NO_SLOT */
+    const char *psk;          /* pre-shared key as hex, NULL or "": none */
+    const char *psk_identity; /* NULL or "": none */
+    uint8_t key_in_host;      /* storage 1: the host signs (+SQNHCESIGN, issue 5) */
+    uint8_t resume;           /* TLS session resumption 0/1 */
+    uint32_t lifetime;        /* session resumption lifetime, 0: modem default */
+} sm_sqn_tls;
 
-/* (Re)starts a decoder: before first use, and after an error once the
-   connection was closed and a new one opened. */
-SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
-/* Consumes data[0..len) up to the end of the next event. *used receives the
-   bytes consumed. Returns the event type (> 0, *ev filled), 0 when all len
-   bytes were consumed without completing an event, or an error:
-   SM_ERR_MALFORMED (the server broke the standard: close the connection
-   [MQTT-4.8.0-1]), SM_ERR_NO_SPACE (a PUBLISH topic longer than
-   SM_MQTT_RX_SIZE - 4 bytes, or a SUBACK with more than SM_MQTT_RX_SIZE - 2
-   return codes), SM_ERR_PARAM (a NULL argument). Errors other
-   than SM_ERR_PARAM are latched: every later call returns them with
-   *used = 0 until sm_mqtt_decoder_reset(). */
-SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
-                                sm_mqtt_event *ev);
-#endif /* SM_NO_MQTT */
+/* HTTP methods: GET/HEAD/DELETE go out as AT+SQNHTTPQRY, POST/PUT as
+   AT+SQNHTTPSND (contract: HTTP). */
+typedef enum sm_sqn_http_method {
+    SM_SQN_HTTP_GET = 0, SM_SQN_HTTP_HEAD, SM_SQN_HTTP_DELETE, SM_SQN_HTTP_POST, SM_SQN_HTTP_PUT
+} sm_sqn_http_method;
+/* Body types of POST/PUT (<post_param>). */
+enum { SM_SQN_CT_FORM = 0, SM_SQN_CT_TEXT, SM_SQN_CT_OCTETS, SM_SQN_CT_MULTIPART, SM_SQN_CT_JSON };
+
+typedef struct sm_sqn_http_req {
+    uint8_t prof;                /* HTTP profile 0..2, set up by sm_sqn_http_config() */
+    sm_sqn_http_method method;
+    const char *resource;        /* "/path?query": no spaces, no quotes */
+    const char *header;          /* one extra header line "Name: value", or NULL */
+    uint8_t content_type;        /* SM_SQN_CT_* (POST/PUT) */
+    const uint8_t *body;         /* POST/PUT body (any bytes), caller-owned until done */
+    size_t body_len;             /* 0..SM_PAYLOAD_MAX */
+} sm_sqn_http_req;
+
+/* State of a socket, kept from URCs and results. */
+typedef struct sm_sqn_sock_state {
+    uint8_t open;          /* dialled and not closed since */
+    uint8_t remote_closed; /* +SQNSH arrived */
+    uint16_t pending;      /* bytes waiting in the modem (last RING / SQNSI, minus reads) */
+} sm_sqn_sock_state;
+
+/* State of an HTTP profile: the last response announced by +SQNHTTPRING. */
+typedef struct sm_sqn_http_state {
+    uint8_t ring;          /* a response arrived for the last request */
+    uint16_t status;       /* its HTTP status, 0: the request failed */
+    uint32_t size;         /* its body size */
+    uint32_t remaining;    /* body bytes not requested yet */
+    int32_t curl;          /* last +SQNHTTPSH libcurl code, 0 none */
+} sm_sqn_http_state;
+
+/* What the application may read (never write) in an sm_sqn. */
+typedef struct sm_sqn_state {
+    uint8_t reg_stat;      /* last +CEREG stat, SM_SQN_REG_UNKNOWN before any */
+    uint8_t registered;    /* reg_stat is 1 or 5 */
+    uint16_t reboots;      /* +SYSSTART seen since sm_sqn_init() */
+    uint8_t mqtt_connected;
+    int32_t mqtt_rc;       /* last ONCONNECT / ONDISCONNECT rc */
+    sm_sqn_sock_state sock[SM_SQN_SOCKETS]; /* [0] is connId 1 */
+    sm_sqn_http_state http[SM_SQN_HTTP_PROFILES];
+} sm_sqn_state;
+
+/* An operation in progress (private). */
+typedef struct sm_sqn_op {
+    struct sm_sqn *m;
+    sm_sqn_done_fn done;
+    void *ctx;
+    uint8_t *buf;          /* the caller's buffer (MQTT_READ) */
+    size_t cap;            /* its size */
+    uint32_t total;        /* bytes announced (header line, or known in advance) */
+    uint32_t rest;         /* HTTP_READ: body bytes left after this chunk */
+    int32_t err_code;      /* code of the first failing command */
+    uint16_t id;           /* 0: free */
+    uint8_t kind, arg;     /* sm_sqn_op_kind; socket, slot or profile */
+    uint8_t cmds;          /* commands still to complete */
+    uint8_t flags;         /* SM_SQN_OPF_* (implementation) */
+    uint8_t err_result;    /* sm_at_result of the first failing command, 0 none */
+    uint8_t st[SM_SQN_SOCKETS]; /* SOCK_STATUS scratch */
+} sm_sqn_op;
+
+/* The bring-up sequence (private). */
+typedef struct sm_sqn_boot {
+    sm_sqn_done_fn done;
+    void *ctx;
+    uint32_t deadline, next_query;
+    int32_t code;          /* CME code of the failing command */
+    int status;            /* result of the last bring-up command */
+    sm_sqn_clock clock;
+    uint16_t id;
+    uint8_t phase, step, busy, have, restarts, rebooted;
+    uint8_t at;            /* sm_at_result of the last bring-up command */
+} sm_sqn_boot;
+
+/* A GM02S modem. Put it anywhere (static, inside your object); initialise
+   with sm_sqn_init(). `at` is the engine: custom commands may be submitted
+   to it directly (give them a response prefix: lines starting with "+SQN"
+   are otherwise taken as URCs). `st` may be read. The rest is private. */
+typedef struct sm_sqn {
+    sm_at at;
+    sm_sqn_state st;
+    sm_sqn_event_fn on_event;
+    void *event_ctx;
+    sm_sqn_op ops[SM_SQN_OPS];
+    sm_sqn_boot boot;
+    uint16_t next_id;
+} sm_sqn;
+
+/* The dialect: "\r" terminator, "+SYSSTART" restart marker (contract:
+   Framing). */
+SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void);
+
+/* Initialises m: the engine with the Sequans dialect, its URC table and the
+   unhandled-line hook. on_event (may be NULL) gets every URC as an event.
+   Returns SM_OK, or SM_ERR_PARAM (NULL m/plat, plat without write/now_ms),
+   SM_ERR_NO_SPACE (SM_URC_TABLES is 0). */
+SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn on_event,
+                             void *ctx);
+/* Advances everything: the engine (reads, deadlines, writes) and the
+   bring-up sequence. Call it often from the main loop, never from a
+   callback. Returns SM_OK, SM_ERR_IO (platform read failed) or SM_ERR_BUSY
+   (called from a callback). */
+SECMODEM_API int sm_sqn_poll(sm_sqn *m);
+/* Push mode: received bytes (see sm_at_feed). SM_OK, SM_ERR_PARAM, SM_ERR_BUSY. */
+SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
+
+/* Bring-up: probes with AT (every SM_SQN_PROBE_MS, +SYSSTART also counts)
+   until the modem answers, then ATE0, AT+CMEE=1, AT+CEREG=<SM_SQN_CEREG_MODE>,
+   AT+CFUN=1, waits for registration (+CEREG stat 1 or 5; AT+CEREG? every
+   SM_SQN_REG_POLL_MS) up to SM_SQN_REG_TIMEOUT_MS, then reads AT+CCLK?.
+   A restart during the sequence starts it again from ATE0 (at most 3 times).
+   done gets op SM_SQN_OP_BRINGUP, u.bringup (failed_step on failure, the
+   clock on success: check clock.valid before TLS). Returns the id, or
+   SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already running). */
+SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+/* AT+CCLK?: u.clock. */
+SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+
+/* ---- NVM certificates and keys (contract: NVM) --------------------------
+   Common returns of the start functions below: the id, or SM_ERR_PARAM (NULL
+   m, argument out of range), SM_ERR_UNSAFE_STRING (a string fails its check),
+   SM_ERR_QUEUE_FULL (no room in the engine queue or SM_SQN_OPS in use). */
+
+/* AT+SQNSNVW: writes len bytes of PEM (certificate 1..8192, private key
+   1..2048, and at most SM_PAYLOAD_MAX) to slot 0..19 after the prompt. data
+   must stay valid until done. */
+SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
+                                  const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSNVR="certificate": reads the certificate of a slot into buf[cap]
+   (u.data: len stored, total = its size; SM_ERR_TRUNCATED if cap < total). */
+SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
+                                      sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSNVR="privatekey": the key never leaves the modem; u.data.total is
+   its stored size. */
+SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSNVW=<type>,<slot>,0: deletes (an empty slot gives SM_ERR_MODEM). */
+SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
+                                   sm_sqn_done_fn done, void *ctx);
+
+/* ---- TLS security profiles (contract: Security profiles) --------------- */
+/* Fills t with safe defaults: TLS 1.2, all ciphers, validation ON (level 1 =
+   chain + dates against ca_slot, or 5 = also the host name when
+   check_host), no client certificate, no PSK, key in the modem. */
+SECMODEM_API void sm_sqn_tls_defaults(sm_sqn_tls *t, uint8_t sp_id, int8_t ca_slot, int check_host);
+/* AT+SQNSPCFG with all 12 parameters. SM_ERR_PARAM also when the chain is
+   not checked (verify bit 0 clear) without t->insecure, or when it is
+   checked without a ca_slot. */
+SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_fn done, void *ctx);
+
+/* ---- Sockets, command mode (contract: Sockets); sock is 1..6 ----------- */
+/* AT+SQNSCFG=<sock>,<cid>,0,<idle_s>,600,50 then AT+SQNSCFGEXT=<sock>,1,0,0,0,0
+   (RING with byte counts, raw data both ways). cid 1..16: PDP context;
+   idle_s: inactivity timeout in s, 0 none. */
+SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16_t idle_s,
+                                    sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSSCFG=<sock>,1,<sp_id>: TLS with security profile 1..6 on the
+   socket; before sm_sqn_sock_dial(). */
+SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSD=<sock>,0,<port>,"<host>",0,0,1: TCP in command mode; done when
+   connected (TLS handshake included), SM_SQN_DIAL_TIMEOUT_MS at most. */
+SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
+                                  sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSSENDEXT: sends len (1..1500) bytes after the prompt; data stays
+   valid until done. */
+SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
+                                  sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (u.data.len,
+   may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. */
+SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSH=<sock>. */
+SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSS: u.sock_state[] (0 closed, 1 active, 6 opening...). */
+SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSI=<sock>: u.info (bytes sent, received, buffered, unacknowledged). */
+SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
+
+/* ---- Built-in MQTT client, id 0 (contract: MQTT) ------------------------
+   Commands complete on OK; the broker's answers come as events. Topics are
+   UTF-8, 1..SM_SQN_TOPIC_MAX bytes. */
+/* AT+SQNSMQTTCFG=0,"<client_id>"[,"<user>","<password>"[,<sp_id>]]: user and
+   password NULL for none (sent as "" when sp_id is given); sp_id 0: plain
+   TCP, 1..6: TLS with that profile. */
+SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char *user,
+                                    const char *password, uint8_t sp_id, sm_sqn_done_fn done,
+                                    void *ctx);
+/* AT+SQNSMQTTCONNECT=0,"<host>",<port>,<keepalive_s>; then MQTT_CONNECTED. */
+SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
+                                     uint16_t keepalive_s, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSMQTTSUBSCRIBE=0,"<filter>",<qos 0..2> (wildcards allowed); then
+   MQTT_SUBSCRIBED. */
+SECMODEM_API int sm_sqn_mqtt_subscribe(sm_sqn *m, const char *filter, uint8_t qos,
+                                       sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSMQTTUNSUBSCRIBE=0,"<filter>"; then MQTT_UNSUBSCRIBED. */
+SECMODEM_API int sm_sqn_mqtt_unsubscribe(sm_sqn *m, const char *filter, sm_sqn_done_fn done,
+                                         void *ctx);
+/* AT+SQNSMQTTPUBLISH=0,"<topic>",<qos>,<len>: len 1..4096 (and at most
+   SM_PAYLOAD_MAX) bytes of any value after the prompt; no wildcards in
+   topic. u.pmid; then MQTT_PUBLISHED with the same pmid. */
+SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
+                                     const uint8_t *data, size_t len, sm_sqn_done_fn done,
+                                     void *ctx);
+/* AT+SQNSMQTTRCVMESSAGE=0,"<topic>"[,<mid>]: reads the message a
+   MQTT_MESSAGE event announced (pass its topic, mid and len) into buf[cap];
+   u.data.len stored, total = len; SM_ERR_TRUNCATED if cap < len. */
+SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, uint32_t len,
+                                  uint8_t *buf, size_t cap, sm_sqn_done_fn done, void *ctx);
+/* AT+SQNSMQTTDISCONNECT=0; then MQTT_DISCONNECTED. */
+SECMODEM_API int sm_sqn_mqtt_disconnect(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+
+/* ---- Built-in HTTP(S) client, profiles 0..2 (contract: HTTP) ----------- */
+/* AT+SQNHTTPCFG=<prof>,"<host>",<port>,<auth>,"<user>","<pw>",<ssl>,
+   SM_SQN_HTTP_MODEM_TIMEOUT_S,,<sp_id>: sp_id 0 plain HTTP, 1..6 HTTPS with
+   that profile; user NULL: no basic authentication. */
+SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, uint16_t port,
+                                    uint8_t sp_id, const char *user, const char *password,
+                                    sm_sqn_done_fn done, void *ctx);
+/* Sends a request (SQNHTTPQRY or SQNHTTPSND + body after the prompt). done
+   on OK; the response arrives as HTTP_RESPONSE, then read the body with
+   sm_sqn_http_read(). */
+SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_sqn_done_fn done,
+                                     void *ctx);
+/* AT+SQNHTTPRCV=<prof>,<max>: the next chunk of the body, min(cap, 1500,
+   remaining) bytes, into buf. cap must be >= 64 or >= the bytes remaining
+   (the modem's minimum chunk is 64). u.data.len, u.data.remaining.
+   SM_ERR_STATE when no body bytes remain. */
+SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx);
+
+/* Names for logs. */
+SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
+SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
+#endif /* SM_NO_SEQUANS */
 #ifndef SM_NO_ATECC
 /* ==========================================================================
-   12. ATECC608 SECURE ELEMENT
+   8. ATECC608 SECURE ELEMENT (declarations)
    The device key lives in a Microchip ATECC608A/B on I2C; this section
    talks to it through the platform's i2c_write, i2c_read and now_ms only
    (it does not use the AT engine). Three layers:
@@ -1007,6 +1381,173 @@ SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t d
 SECMODEM_API int sm_atecc_verify_start(sm_atecc *se, const uint8_t digest[32], const uint8_t sig[64],
                                        const uint8_t pub[64]);
 #endif /* SM_NO_ATECC */
+#ifndef SM_NO_MQTT
+/* ==========================================================================
+   9. MQTT 3.1.1 FRAMING (declarations)
+   Pure functions, no I/O: encoders of every packet a client sends, and a
+   streaming decoder of every packet a server sends, with the checks the
+   OASIS MQTT 3.1.1 standard (2014) requires on both. Depends only on the
+   utilities. The session (connect, keep-alive, in-flight table) is built on
+   top of this and owns the byte stream.
+
+   Encoders - one convention for all of them:
+       int sm_mqtt_encode_X(uint8_t *buf, size_t cap, ..., size_t *len);
+   *len always receives the size of the whole packet in bytes. The return
+   is SM_OK when the packet was written to buf[0..*len); SM_ERR_NO_SPACE when
+   cap < *len (nothing useful was written; buf may be NULL with cap 0 to ask
+   for the size only; with a 16-bit size_t, *len is SIZE_MAX for a packet
+   larger than that); SM_ERR_PARAM or SM_ERR_UNSAFE_STRING (then *len is 0)
+   when the input breaks a rule of the standard or would need a remaining
+   length above SM_MQTT_MAX_REMAINING. Strings are NUL-terminated
+   C strings; they must be well-formed UTF-8 [MQTT-1.5.3-1] of at most
+   65,535 bytes (a longer one is SM_ERR_PARAM). A NUL byte cannot be inside a
+   C string, and its overlong form C0 80 is not well-formed UTF-8, so U+0000
+   is refused too [MQTT-1.5.3-2].
+
+   Decoder - a "next event" loop the caller runs over each received chunk:
+       size_t used;
+       while (n > 0) {
+           int ev = sm_mqtt_decode(&dec, p, n, &used, &e);
+           p += used; n -= used;
+           if (ev < 0) { close the connection; break; }
+           if (ev > 0) handle(&e);          // e.type == ev
+       }
+   Events are the same whatever the chunking (one byte at a time included):
+   a PUBLISH is reported as one or more SM_MQTT_PUBLISH events, each carrying
+   the topic and one piece of the payload, in order, with its offset and the
+   total payload length; the pieces are as large as the decoder buffer
+   allows, so a payload that fits is one event. Left to the session, which
+   knows what it sent: session present against its clean-session flag
+   [MQTT-3.2.2-1], packet ids against those in flight, and the number of
+   SUBACK return codes against the filters subscribed [MQTT-3.9.3-1].
+   ========================================================================== */
+
+/* Control packet types (section 2.2.1); decoder events use the same values. */
+enum {
+    SM_MQTT_CONNECT = 1, SM_MQTT_CONNACK = 2, SM_MQTT_PUBLISH = 3, SM_MQTT_PUBACK = 4,
+    SM_MQTT_PUBREC = 5, SM_MQTT_PUBREL = 6, SM_MQTT_PUBCOMP = 7, SM_MQTT_SUBSCRIBE = 8,
+    SM_MQTT_SUBACK = 9, SM_MQTT_UNSUBSCRIBE = 10, SM_MQTT_UNSUBACK = 11,
+    SM_MQTT_PINGREQ = 12, SM_MQTT_PINGRESP = 13, SM_MQTT_DISCONNECT = 14
+};
+/* CONNACK return codes (3.2.2.3) and the SUBACK failure code (3.9.3). */
+enum {
+    SM_MQTT_ACCEPTED = 0, SM_MQTT_REFUSED_PROTOCOL = 1, SM_MQTT_REFUSED_ID = 2,
+    SM_MQTT_REFUSED_UNAVAILABLE = 3, SM_MQTT_REFUSED_CREDENTIALS = 4,
+    SM_MQTT_REFUSED_NOT_AUTHORIZED = 5, SM_MQTT_SUBACK_FAILURE = 0x80
+};
+/* Kinds of string for sm_mqtt_check_string(). */
+enum { SM_MQTT_STR_TEXT = 0, SM_MQTT_STR_TOPIC = 1, SM_MQTT_STR_FILTER = 2 };
+/* Largest remaining length, 0xFF 0xFF 0xFF 0x7F on the wire (2.2.3). */
+#define SM_MQTT_MAX_REMAINING ((uint32_t)268435455UL)
+
+/* CONNECT options (3.1). NULL pointers mean "absent"; a non-NULL empty
+   value is sent as present and empty. */
+typedef struct sm_mqtt_connect_opts {
+    const char *client_id;     /* required; "" only with clean_session [MQTT-3.1.3-7] */
+    uint16_t keep_alive;       /* seconds; 0 disables the keep-alive */
+    uint8_t clean_session;     /* 0 or 1 */
+    const char *will_topic;    /* NULL: no will; else a topic name */
+    const uint8_t *will_msg;   /* will payload (binary), may be NULL when empty */
+    uint16_t will_msg_len;
+    uint8_t will_qos;          /* 0..2; 0 without a will [MQTT-3.1.2-13] */
+    uint8_t will_retain;       /* 0 or 1; 0 without a will [MQTT-3.1.2-15] */
+    const char *username;      /* NULL: none */
+    const uint8_t *password;   /* NULL: none; needs a username [MQTT-3.1.2-22] */
+    uint16_t password_len;     /* binary data */
+} sm_mqtt_connect_opts;
+
+/* A PUBLISH to send (3.3). */
+typedef struct sm_mqtt_publish {
+    const char *topic;         /* topic name: non-empty, no '+' or '#' */
+    const uint8_t *payload;    /* any bytes; may be NULL when payload_len is 0 */
+    uint32_t payload_len;      /* 32 bits: may exceed size_t on 16-bit targets */
+    uint16_t packet_id;        /* non-zero for QoS 1 and 2, unused for QoS 0 */
+    uint8_t qos;               /* 0..2 */
+    uint8_t retain;            /* 0 or 1 */
+    uint8_t dup;               /* 1 only on a re-send with QoS > 0 [MQTT-3.3.1-2] */
+} sm_mqtt_publish;
+
+/* Checks a NUL-terminated string as MQTT would carry it: kind
+   SM_MQTT_STR_TEXT (well-formed UTF-8, at most 65,535 bytes),
+   SM_MQTT_STR_TOPIC (also non-empty, no wildcard) or SM_MQTT_STR_FILTER
+   (non-empty, '#' only last and alone in its level, '+' alone in its
+   level). SM_OK, SM_ERR_UNSAFE_STRING, or SM_ERR_PARAM (NULL or too long). */
+SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind);
+
+/* CONNECT with protocol name "MQTT", level 4. */
+SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
+                                        size_t *len);
+/* The whole PUBLISH packet, payload copied in. */
+SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                        size_t *len);
+/* The PUBLISH packet without its payload: fixed header (whose remaining
+   length counts p->payload_len), topic and packet id. The caller sends
+   p->payload_len payload bytes right after these *len bytes; p->payload is
+   not read. *len is the header size only. */
+SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                               size_t *len);
+/* PUBACK, PUBREC, PUBREL or PUBCOMP (type SM_MQTT_PUBACK..SM_MQTT_PUBCOMP)
+   for a non-zero packet id; PUBREL gets its fixed flags 0b0010. */
+SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
+                                    size_t *len);
+/* SUBSCRIBE: count >= 1 topic filters, each with its requested QoS 0..2. */
+SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                          const char *const *filters, const uint8_t *qos,
+                                          size_t count, size_t *len);
+/* UNSUBSCRIBE: count >= 1 topic filters. */
+SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                            const char *const *filters, size_t count, size_t *len);
+/* PINGREQ (C0 00) and DISCONNECT (E0 00). */
+SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len);
+SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len);
+
+/* One decoded packet, or one payload piece of a PUBLISH. Pointers point
+   into the decoder and stay valid until the next sm_mqtt_decode() or
+   sm_mqtt_decoder_reset() on it. Fields a type does not use are 0/NULL. */
+typedef struct sm_mqtt_event {
+    uint8_t type;              /* SM_MQTT_CONNACK, SM_MQTT_PUBLISH, ... */
+    uint8_t session_present;   /* CONNACK */
+    uint8_t return_code;       /* CONNACK: SM_MQTT_ACCEPTED, SM_MQTT_REFUSED_* */
+    uint8_t qos, retain, dup;  /* PUBLISH */
+    uint16_t packet_id;        /* PUBLISH QoS>0, PUB*, SUBACK, UNSUBACK */
+    const char *topic;         /* PUBLISH: NUL-terminated, topic_len bytes */
+    size_t topic_len;
+    const uint8_t *data;       /* PUBLISH: this payload piece; SUBACK: return codes */
+    size_t data_len;
+    uint32_t offset;           /* PUBLISH: where this piece starts in the payload */
+    uint32_t total;            /* PUBLISH: whole payload length; the last piece has
+                                  offset + data_len == total */
+} sm_mqtt_event;
+
+/* The streaming decoder. Treat the fields as private. */
+typedef struct sm_mqtt_decoder {
+    uint8_t buf[SM_MQTT_RX_SIZE]; /* variable header, topic, SUBACK codes, payload piece */
+    size_t have, want;         /* bytes in buf; bytes wanted there before the next step */
+    size_t pay;                /* PUBLISH: where payload pieces start in buf */
+    uint32_t remaining;        /* remaining length of the packet */
+    uint32_t offset;           /* PUBLISH: payload bytes already reported */
+    uint16_t packet_id;
+    uint8_t first;             /* byte 1 of the packet: type and flags */
+    uint8_t state;             /* SM_MQTT_RX_* (implementation) */
+    uint8_t len_bytes;         /* remaining-length bytes read */
+    int err;                   /* latched error; SM_OK while healthy */
+} sm_mqtt_decoder;
+
+/* (Re)starts a decoder: before first use, and after an error once the
+   connection was closed and a new one opened. */
+SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
+/* Consumes data[0..len) up to the end of the next event. *used receives the
+   bytes consumed. Returns the event type (> 0, *ev filled), 0 when all len
+   bytes were consumed without completing an event, or an error:
+   SM_ERR_MALFORMED (the server broke the standard: close the connection
+   [MQTT-4.8.0-1]), SM_ERR_NO_SPACE (a PUBLISH topic longer than
+   SM_MQTT_RX_SIZE - 4 bytes, or a SUBACK with more than SM_MQTT_RX_SIZE - 2
+   return codes), SM_ERR_PARAM (a NULL argument). Errors other
+   than SM_ERR_PARAM are latched: every later call returns them with
+   *used = 0 until sm_mqtt_decoder_reset(). */
+SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
+                                sm_mqtt_event *ev);
+#endif /* SM_NO_MQTT */
 
 #ifdef __cplusplus
 }
@@ -1041,7 +1582,7 @@ extern "C" {
 #endif
 
 /* ==========================================================================
-   6. UTILITIES
+   4. UTILITIES (implementation)
    ========================================================================== */
 SECMODEM_API const char *sm_strerror(int status)
 {
@@ -1059,6 +1600,7 @@ SECMODEM_API const char *sm_strerror(int status)
     case SM_ERR_CANCELLED: return "cancelled";
     case SM_ERR_PARSE: return "malformed response";
     case SM_ERR_TRUNCATED: return "response truncated";
+    case SM_ERR_STATE: return "not possible in the current state";
     case SM_ERR_MALFORMED: return "malformed packet from the peer";
 #ifndef SM_NO_ATECC
     case SM_ERR_CRC: return "CRC error";
@@ -1323,7 +1865,7 @@ SECMODEM_API const char *sm_fields_rest(const sm_fields *f, size_t *len)
 }
 
 /* ==========================================================================
-   7. AT ENGINE: QUEUE AND TRANSMIT SIDE
+   5.1 AT ENGINE: QUEUE AND TRANSMIT SIDE
    The head of the queue is the command on the wire. Its life:
    IDLE -> TX_TEXT (text, inline payload, terminator) -> WAIT_PROMPT ->
    TX_PAYLOAD -> WAIT_FINAL -> completion. Writes are non-blocking: the
@@ -1623,7 +2165,7 @@ SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id)
 }
 
 /* ==========================================================================
-   8. AT ENGINE: RECEIVE SIDE
+   5.2 AT ENGINE: RECEIVE SIDE
    Bytes become lines at CR or LF (a CR LF pair ends one line; empty lines
    are ignored). Inside a line, NUL bytes are dropped and counted; a line
    longer than the buffer is dropped whole and counted. A '>' at the start
@@ -1785,12 +2327,25 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     sm_at_unexpected(at, line, len);
 }
 
+/* An echo longer than the line buffer (a command of SM_LINE_SIZE bytes or
+   more) is recognised by its start: dropping it would leave the echo unseen
+   and, with echo on, the command's answer taken for a stale one. */
+SM_PRIV int sm_at_is_long_echo(sm_at *at, size_t kept)
+{
+    if (at->phase == SM_PH_IDLE || at->q[0].text_len <= kept ||
+        memcmp(at->line, at->q_text, kept) != 0)
+        return 0;
+    at->echo_seen = 1;
+    return 1;
+}
+
 SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
     at->line_len = 0;
     if (at->line_overflow) {
         at->line_overflow = 0;
+        if (sm_at_is_long_echo(at, len)) return;
         at->stats.overlong++;
         SM_LOG(1, "AT: over-long line dropped");
         sm_at_trace(at, SM_TRACE_DROP, at->line, len);
@@ -1963,7 +2518,7 @@ SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx)
 }
 
 /* ==========================================================================
-   9. AT ENGINE: DIALECTS AND BLOCKING HELPER
+   5.3 AT ENGINE: DIALECTS AND BLOCKING HELPER
    ========================================================================== */
 SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void)
 {
@@ -2056,533 +2611,1411 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
     return sm_at_result_status(w.out->result);
 }
 
-#ifndef SM_NO_MQTT
+#ifndef SM_NO_SEQUANS
 /* ==========================================================================
-   11. MQTT 3.1.1 FRAMING
-   Encoders check every field and size the packet first, then write it in
-   one pass. The decoder takes the fixed header byte by byte (first byte,
-   remaining length) and copies the rest into its buffer in runs: a whole
-   short packet, or a PUBLISH's topic length, then its variable header, then
-   payload pieces. Section numbers and [MQTT-x.y.z-n] tags refer to the
-   OASIS MQTT 3.1.1 standard.
+   6. SEQUANS GM02S DIALECT (implementation)
+   Order: string checks, URC handlers and their table, operation records
+   and their completion, bring-up, then the operations by family. "The
+   contract" is sim/sequans_contract.md; its section names are cited.
    ========================================================================== */
+enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2 }; /* sm_sqn_op.flags */
+enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK };
+#define SM_SQN_BOOT_RESTARTS 3
 
-/* ---- strings and topics (1.5.3, 4.7) ------------------------------------ */
+/* No line ever starts with LF (LF ends lines): commands without information
+   lines use it as their prefix, so that a stray line during them reaches the
+   UNHANDLED event instead of being filed silently as their response. */
+static const char sm_sqn_no_lines[] = "\n";
 
-/* Checks n bytes as an MQTT string of the given kind (SM_MQTT_STR_*). '+'
-   and '#' are ASCII, so s[i - 1] is the whole previous character. */
-SM_PRIV int sm_mqtt_check_bytes(const uint8_t *s, size_t n, unsigned kind)
+SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void)
 {
-    size_t i = 0, k;
-    if (kind != SM_MQTT_STR_TEXT && n == 0) return SM_ERR_UNSAFE_STRING; /* [MQTT-4.7.3-1] */
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c == 0) return SM_ERR_UNSAFE_STRING;                          /* [MQTT-1.5.3-2] */
-        if ((c == '+' || c == '#') && kind != SM_MQTT_STR_TEXT) {
-            if (kind == SM_MQTT_STR_TOPIC) return SM_ERR_UNSAFE_STRING;   /* [MQTT-3.3.2-2] */
-            if (i > 0 && s[i - 1] != '/') return SM_ERR_UNSAFE_STRING;    /* [MQTT-4.7.1-2, -3] */
-            if (c == '#' && i + 1 != n) return SM_ERR_UNSAFE_STRING;      /* last [MQTT-4.7.1-2] */
-            if (c == '+' && i + 1 != n && s[i + 1] != '/')
-                return SM_ERR_UNSAFE_STRING;                              /* [MQTT-4.7.1-3] */
-        }
-        k = sm_utf8_seq_len(s + i, n - i);                                /* [MQTT-1.5.3-1] */
-        if (k == 0) return SM_ERR_UNSAFE_STRING;
-        i += k;
-    }
-    return SM_OK;
+    /* contract, Framing: commands end with "\r"; +SYSSTART after every boot */
+    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", NULL };
+    return &d;
 }
 
-/* Measures (at most 65,535 bytes, 1.5.3) and checks a C string. The count
-   is 32-bit so that the bound is meaningful with a 16-bit size_t. */
-SM_PRIV int sm_mqtt_str_len(const char *s, unsigned kind, size_t *n)
+/* ---- string checks ----------------------------------------------------- */
+typedef int (*sm_sqn_char_fn)(char c);
+
+SM_PRIV int sm_sqn_is_hex(char c)
 {
-    uint32_t i;
-    *n = 0;
-    if (!s) return SM_ERR_PARAM;
-    for (i = 0; i <= 0xFFFFUL && s[i]; i++) {}
-    if (i > 0xFFFFUL) return SM_ERR_PARAM;
-    *n = (size_t)i;
-    return sm_mqtt_check_bytes((const uint8_t *)s, *n, kind);
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-
-SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind)
+/* Host names and IP literals (IPv6 included): nothing else belongs there. */
+SM_PRIV int sm_sqn_is_host(char c)
 {
-    size_t n;
-    if (kind > SM_MQTT_STR_FILTER) return SM_ERR_PARAM;
-    return sm_mqtt_str_len(s, kind, &n);
+    return sm_sqn_is_hex(c) || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '.' ||
+           c == '-' || c == '_' || c == ':';
 }
+/* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (the notes §3.1). */
+SM_PRIV int sm_sqn_is_cipher(char c) { return sm_sqn_is_hex(c) || c == 'x' || c == 'X' || c == ';'; }
 
-/* ---- encoders ------------------------------------------------------------ */
-
-SM_PRIV uint8_t *sm_mqtt_put16(uint8_t *p, unsigned v)
+/* Appends s in quotes after sm_check_str (through sm_buf_quoted) and, when
+   ok is given, after checking each character against ok. */
+SM_PRIV void sm_sqn_put(sm_buf *b, const char *s, size_t maxlen, unsigned flags, sm_sqn_char_fn ok)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-    return p + 2;
-}
-
-/* A 2-byte length, then the bytes (1.5.3 strings, 3.1.3 binary fields). */
-SM_PRIV uint8_t *sm_mqtt_put_bytes(uint8_t *p, const void *s, size_t n)
-{
-    p = sm_mqtt_put16(p, (unsigned)n);
-    if (n) memcpy(p, s, n);
-    return p + n;
-}
-
-SM_PRIV uint8_t *sm_mqtt_put_str(uint8_t *p, const char *s)
-{
-    return sm_mqtt_put_bytes(p, s, strlen(s));
-}
-
-/* Sizes a packet of remaining length rl, of which the caller sends the last
-   `tail` bytes itself (a PUBLISH payload), and writes the fixed header
-   (2.2) when the rest fits in buf[cap]. Returns where the variable header
-   goes, or NULL with *rc set. */
-SM_PRIV uint8_t *sm_mqtt_begin(uint8_t *buf, size_t cap, unsigned first, uint32_t rl,
-                               uint32_t tail, size_t *len, int *rc)
-{
-    uint32_t total;
-    size_t i = 1;
-    if (rl > SM_MQTT_MAX_REMAINING) { *rc = SM_ERR_PARAM; return NULL; } /* 2.2.3 */
-    total = 1u + (rl < 128u ? 1u : rl < 16384u ? 2u : rl < 2097152UL ? 3u : 4u) + rl - tail;
-    *len = (size_t)total;
-    if ((uint32_t)*len != total) *len = (size_t)-1; /* more than a 16-bit size_t holds */
-    if (!buf || *len > cap || *len == (size_t)-1) { *rc = SM_ERR_NO_SPACE; return NULL; }
-    buf[0] = (uint8_t)first;
-    do { /* 7 bits per byte, least significant first, bit 7 = more (2.2.3) */
-        buf[i++] = (uint8_t)((rl & 0x7Fu) | (rl > 0x7Fu ? 0x80u : 0u));
-        rl >>= 7;
-    } while (rl);
-    *rc = SM_OK;
-    return buf + i;
-}
-
-SM_PRIV int sm_mqtt_encode_empty(uint8_t *buf, size_t cap, unsigned first, size_t *len)
-{
-    int rc;
-    if (!len) return SM_ERR_PARAM;
-    (void)sm_mqtt_begin(buf, cap, first, 0, 0, len, &rc);
-    return rc;
-}
-
-SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len)
-{
-    return sm_mqtt_encode_empty(buf, cap, 0xC0u, len); /* 3.12 */
-}
-
-SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len)
-{
-    return sm_mqtt_encode_empty(buf, cap, 0xE0u, len); /* 3.14 */
-}
-
-SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
-                                    size_t *len)
-{
-    uint8_t *p;
-    int rc;
-    if (!len) return SM_ERR_PARAM;
-    *len = 0;
-    if (type < SM_MQTT_PUBACK || type > SM_MQTT_PUBCOMP) return SM_ERR_PARAM;
-    if (packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
-    /* PUBREL's fixed flags are 0b0010 [MQTT-3.6.1-1], the others' 0 */
-    p = sm_mqtt_begin(buf, cap, (type << 4) | (type == SM_MQTT_PUBREL ? 2u : 0u), 2, 0, len, &rc);
-    if (p) sm_mqtt_put16(p, packet_id);
-    return rc;
-}
-
-/* A length-prefixed CONNECT payload field (3.1.3); p NULL: absent. */
-typedef struct sm_mqtt_field {
-    const void *p;
-    size_t n;
-} sm_mqtt_field;
-
-/* Checks the CONNECT options (3.1.2, 3.1.3) and lists the payload fields in
-   wire order (client id, will topic, will message, user name, password)
-   with the connect flags that announce them (3.1.2.3; bit 0 reserved = 0
-   [MQTT-3.1.2-3]). */
-SM_PRIV int sm_mqtt_connect_fields(const sm_mqtt_connect_opts *o, sm_mqtt_field f[5],
-                                   unsigned *flags)
-{
-    int rc = o ? sm_mqtt_str_len(o->client_id, SM_MQTT_STR_TEXT, &f[0].n) : SM_ERR_PARAM;
-    if (rc) return rc;
-    if (f[0].n == 0 && !o->clean_session) return SM_ERR_PARAM;     /* [MQTT-3.1.3-7] */
-    f[0].p = o->client_id;
-    *flags = o->clean_session ? 0x02u : 0u;
-    if (o->will_topic) {
-        /* the will is published to will_topic, so it is a topic name */
-        rc = sm_mqtt_str_len(o->will_topic, SM_MQTT_STR_TOPIC, &f[1].n);
-        if (rc) return rc;
-        if (o->will_qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.1.2-14] */
-        if (o->will_msg_len && !o->will_msg) return SM_ERR_PARAM;
-        f[1].p = o->will_topic;
-        f[2].p = o->will_msg ? (const void *)o->will_msg : (const void *)""; /* maybe empty */
-        f[2].n = o->will_msg_len;
-        *flags |= 0x04u | ((unsigned)o->will_qos << 3) | (o->will_retain ? 0x20u : 0u);
-    } else if (o->will_qos || o->will_retain) {
-        return SM_ERR_PARAM;                                       /* [MQTT-3.1.2-13, -15] */
-    }
-    if (o->username) {
-        rc = sm_mqtt_str_len(o->username, SM_MQTT_STR_TEXT, &f[3].n);
-        if (rc) return rc;
-        f[3].p = o->username;
-        *flags |= 0x80u;
-    }
-    if (o->password) {
-        if (!o->username) return SM_ERR_PARAM;                     /* [MQTT-3.1.2-22] */
-        f[4].p = o->password;
-        f[4].n = o->password_len;
-        *flags |= 0x40u;
-    }
-    return SM_OK;
-}
-
-SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
-                                        size_t *len)
-{
-    /* protocol name "MQTT" [MQTT-3.1.2-1] and level 4 [MQTT-3.1.2-2] */
-    static const uint8_t head[7] = { 0, 4, 'M', 'Q', 'T', 'T', 4 };
-    sm_mqtt_field f[5];
-    uint32_t rl = 10; /* variable header (3.1.2) */
-    unsigned flags = 0, i;
-    uint8_t *p;
-    int rc;
-    if (!len) return SM_ERR_PARAM;
-    *len = 0;
-    memset(f, 0, sizeof f);
-    rc = sm_mqtt_connect_fields(o, f, &flags);
-    if (rc) return rc;
-    for (i = 0; i < 5; i++)
-        if (f[i].p) rl += 2u + (uint32_t)f[i].n;
-    p = sm_mqtt_begin(buf, cap, 0x10u, rl, 0, len, &rc);
-    if (!p) return rc;
-    memcpy(p, head, sizeof head);
-    p[7] = (uint8_t)flags;
-    p = sm_mqtt_put16(p + 8, o->keep_alive);
-    for (i = 0; i < 5; i++)
-        if (f[i].p) p = sm_mqtt_put_bytes(p, f[i].p, f[i].n);
-    return SM_OK;
-}
-
-/* Checks a PUBLISH (3.3); *rl gets its remaining length. */
-SM_PRIV int sm_mqtt_check_publish(const sm_mqtt_publish *p, size_t *tlen, uint32_t *rl)
-{
-    int rc = p ? sm_mqtt_str_len(p->topic, SM_MQTT_STR_TOPIC, tlen) : SM_ERR_PARAM;
-    if (rc) return rc;
-    if (p->qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.3.1-4] */
-    if (p->dup && p->qos == 0) return SM_ERR_PARAM;       /* [MQTT-3.3.1-2] */
-    if (p->qos && p->packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
-    if (p->payload_len > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM;
-    *rl = 2u + (uint32_t)*tlen + (p->qos ? 2u : 0u) + p->payload_len; /* no wrap: both bounded */
-    return SM_OK;
-}
-
-/* PUBLISH with its payload, or (with_payload 0) without it. */
-SM_PRIV int sm_mqtt_encode_pub(uint8_t *buf, size_t cap, const sm_mqtt_publish *p, size_t *len,
-                               int with_payload)
-{
-    size_t tlen = 0;
-    uint32_t rl = 0;
-    unsigned first;
-    uint8_t *q;
-    int rc;
-    if (!len) return SM_ERR_PARAM;
-    *len = 0;
-    rc = sm_mqtt_check_publish(p, &tlen, &rl);
-    if (rc) return rc;
-    if (with_payload && p->payload_len && !p->payload) return SM_ERR_PARAM;
-    /* 3.3.1: DUP bit 3, QoS bits 2..1, RETAIN bit 0 */
-    first = 0x30u | (p->dup ? 8u : 0u) | ((unsigned)p->qos << 1) | (p->retain ? 1u : 0u);
-    q = sm_mqtt_begin(buf, cap, first, rl, with_payload ? 0u : p->payload_len, len, &rc);
-    if (!q) return rc;
-    q = sm_mqtt_put_bytes(q, p->topic, tlen);
-    if (p->qos) q = sm_mqtt_put16(q, p->packet_id);
-    if (with_payload && p->payload_len) memcpy(q, p->payload, (size_t)p->payload_len);
-    return SM_OK;
-}
-
-SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
-                                        size_t *len)
-{
-    return sm_mqtt_encode_pub(buf, cap, p, len, 1);
-}
-
-SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
-                                               size_t *len)
-{
-    return sm_mqtt_encode_pub(buf, cap, p, len, 0);
-}
-
-/* SUBSCRIBE (qos given) or UNSUBSCRIBE (qos NULL): packet id, then each
-   filter with its requested QoS byte for SUBSCRIBE (3.8.3, 3.10.3). */
-SM_PRIV int sm_mqtt_encode_filters(uint8_t *buf, size_t cap, unsigned first, uint16_t packet_id,
-                                   const char *const *filters, const uint8_t *qos, size_t count,
-                                   size_t *len)
-{
-    uint32_t rl = 2;
-    size_t i, n;
-    uint8_t *p;
-    int rc;
-    if (!len) return SM_ERR_PARAM;
-    *len = 0;
-    if (packet_id == 0) return SM_ERR_PARAM;             /* [MQTT-2.3.1-1] */
-    if (count == 0 || !filters) return SM_ERR_PARAM;     /* [MQTT-3.8.3-3], [MQTT-3.10.3-2] */
-    for (i = 0; i < count; i++) {
-        rc = sm_mqtt_str_len(filters[i], SM_MQTT_STR_FILTER, &n);
-        if (rc) return rc;
-        if (qos && qos[i] > 2) return SM_ERR_PARAM;      /* [MQTT-3.8.3-4] */
-        rl += 2u + (uint32_t)n + (qos ? 1u : 0u);
-        if (rl > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM; /* also keeps rl from wrapping */
-    }
-    p = sm_mqtt_begin(buf, cap, first, rl, 0, len, &rc);
-    if (!p) return rc;
-    p = sm_mqtt_put16(p, packet_id);
-    for (i = 0; i < count; i++) {
-        p = sm_mqtt_put_str(p, filters[i]);
-        if (qos) *p++ = qos[i];
-    }
-    return SM_OK;
-}
-
-SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                                          const char *const *filters, const uint8_t *qos,
-                                          size_t count, size_t *len)
-{
-    if (!qos) {
-        if (len) *len = 0;
-        return SM_ERR_PARAM;
-    }
-    /* fixed flags 0b0010 [MQTT-3.8.1-1] */
-    return sm_mqtt_encode_filters(buf, cap, 0x82u, packet_id, filters, qos, count, len);
-}
-
-SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                                            const char *const *filters, size_t count, size_t *len)
-{
-    /* fixed flags 0b0010 [MQTT-3.10.1-1] */
-    return sm_mqtt_encode_filters(buf, cap, 0xA2u, packet_id, filters, NULL, count, len);
-}
-
-/* ---- decoder ------------------------------------------------------------- */
-
-enum {
-    SM_MQTT_RX_TYPE = 0,  /* waiting for byte 1 */
-    SM_MQTT_RX_LEN,       /* reading the remaining length */
-    SM_MQTT_RX_BODY,      /* copying a whole non-PUBLISH body; states from here on copy */
-    SM_MQTT_RX_TOPIC_LEN, /* PUBLISH: copying the topic length */
-    SM_MQTT_RX_TOPIC,     /* PUBLISH: copying topic and packet id */
-    SM_MQTT_RX_PAYLOAD    /* PUBLISH: copying a payload piece */
-};
-
-/* What a client accepts, by packet type: the fixed flags (2.2.2) in bits
-   3..0 and the remaining-length rule in bits 7..4; 0xFF: a server never
-   sends this type (2.2.1: reserved, or client-to-server only). */
-enum {
-    SM_MQTT_RL_0 = 0x00,       /* exactly 0 */
-    SM_MQTT_RL_2 = 0x10,       /* exactly 2: the packet id, or CONNACK's two bytes */
-    SM_MQTT_RL_SUBACK = 0x20,  /* packet id and at least one return code */
-    SM_MQTT_RL_PUBLISH = 0x30  /* topic, packet id if QoS > 0, payload */
-};
-
-SM_PRIV unsigned sm_mqtt_rx_rule(unsigned type)
-{
-    static const uint8_t rules[16] = {
-        0xFF, 0xFF, SM_MQTT_RL_2, SM_MQTT_RL_PUBLISH,          /* -, CONNECT, CONNACK, PUBLISH */
-        SM_MQTT_RL_2, SM_MQTT_RL_2, SM_MQTT_RL_2 | 2, SM_MQTT_RL_2, /* PUBACK .. PUBCOMP */
-        0xFF, SM_MQTT_RL_SUBACK, 0xFF, SM_MQTT_RL_2,           /* SUBSCRIBE .. UNSUBACK */
-        0xFF, SM_MQTT_RL_0, 0xFF, 0xFF                         /* PINGREQ .. 15 */
-    };
-    return rules[type & 15u];
-}
-
-SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d)
-{
-    if (d) memset(d, 0, sizeof *d); /* state SM_MQTT_RX_TYPE, no error */
-}
-
-/* Byte 1: type and flags (2.2.1, 2.2.2, 3.3.1). */
-SM_PRIV int sm_mqtt_rx_first(sm_mqtt_decoder *d, uint8_t b)
-{
-    unsigned rule = sm_mqtt_rx_rule((unsigned)b >> 4);
-    if (rule == 0xFFu) return SM_ERR_MALFORMED;
-    if (rule == SM_MQTT_RL_PUBLISH) {
-        if ((b & 6u) == 6u) return SM_ERR_MALFORMED;   /* QoS 3 [MQTT-3.3.1-4] */
-        if ((b & 0x0Eu) == 8u) return SM_ERR_MALFORMED; /* DUP with QoS 0 [MQTT-3.3.1-2] */
-    } else if ((b & 0x0Fu) != (rule & 0x0Fu)) {
-        return SM_ERR_MALFORMED;                        /* [MQTT-2.2.2-1, -2] */
-    }
-    d->first = b;
-    d->remaining = 0;
-    d->len_bytes = 0;
-    d->state = SM_MQTT_RX_LEN;
-    return 0;
-}
-
-/* Plans the next payload piece: what is left of the payload, as far as it
-   fits after the topic. Returns the payload bytes left. */
-SM_PRIV uint32_t sm_mqtt_rx_plan(sm_mqtt_decoder *d)
-{
-    uint32_t left = d->remaining - d->offset;
-    size_t room = (size_t)SM_MQTT_RX_SIZE - d->pay;
-    d->have = d->pay;
-    d->want = d->pay + (left < room ? (size_t)left : room);
-    return left;
-}
-
-/* Reports the payload piece in buf[pay..have) and plans the next one. */
-SM_PRIV int sm_mqtt_rx_piece(sm_mqtt_decoder *d, sm_mqtt_event *ev)
-{
-    size_t n = d->have - d->pay;
-    memset(ev, 0, sizeof *ev);
-    ev->type = SM_MQTT_PUBLISH;
-    ev->dup = (uint8_t)((d->first >> 3) & 1u);
-    ev->qos = (uint8_t)((d->first >> 1) & 3u);
-    ev->retain = (uint8_t)(d->first & 1u);
-    ev->packet_id = d->packet_id;
-    ev->topic = (const char *)d->buf + 2;
-    ev->topic_len = d->pay - 3u;
-    ev->data = d->buf + d->pay;
-    ev->data_len = n;
-    ev->offset = d->offset;
-    ev->total = d->remaining;
-    d->offset += (uint32_t)n;
-    if (sm_mqtt_rx_plan(d) == 0) d->state = SM_MQTT_RX_TYPE;
-    return SM_MQTT_PUBLISH;
-}
-
-/* PUBLISH topic length known: want the topic and packet id (3.3.2). In
-   32 bits, so that nothing wraps with a 16-bit size_t. */
-SM_PRIV int sm_mqtt_rx_topic_len(sm_mqtt_decoder *d)
-{
-    uint32_t tlen = ((uint32_t)d->buf[0] << 8) | d->buf[1];
-    uint32_t hdr = 2u + tlen + ((d->first & 6u) ? 2u : 0u);
-    if (tlen == 0) return SM_ERR_MALFORMED;              /* [MQTT-4.7.3-1] */
-    if (hdr > d->remaining) return SM_ERR_MALFORMED;     /* topic beyond the packet */
-    if (tlen + 4u > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE; /* see sm_mqtt_rx_topic */
-    d->want = (size_t)hdr;
-    d->state = SM_MQTT_RX_TOPIC;
-    return 0;
-}
-
-/* PUBLISH variable header complete: check it, NUL-terminate the topic (over
-   the packet id, already taken) and start the payload after that NUL. */
-SM_PRIV int sm_mqtt_rx_topic(sm_mqtt_decoder *d, sm_mqtt_event *ev)
-{
-    size_t tlen = d->have - 2u - ((d->first & 6u) ? 2u : 0u);
-    /* [MQTT-1.5.3-1, -2], [MQTT-3.3.2-2] */
-    if (sm_mqtt_check_bytes(d->buf + 2, tlen, SM_MQTT_STR_TOPIC)) return SM_ERR_MALFORMED;
-    d->packet_id = 0;
-    if (d->first & 6u) {
-        d->packet_id = (uint16_t)(((unsigned)d->buf[tlen + 2] << 8) | d->buf[tlen + 3]);
-        if (d->packet_id == 0) return SM_ERR_MALFORMED; /* [MQTT-2.3.1-1] */
-    }
-    d->buf[tlen + 2] = 0;
-    d->remaining -= (uint32_t)d->have; /* from here on: the payload length */
-    d->offset = 0;
-    d->pay = tlen + 3u;
-    d->state = SM_MQTT_RX_PAYLOAD;
-    return sm_mqtt_rx_plan(d) ? 0 : sm_mqtt_rx_piece(d, ev); /* empty payload: one event now */
-}
-
-/* A whole non-PUBLISH packet is in buf[0..have). */
-SM_PRIV int sm_mqtt_rx_packet(sm_mqtt_decoder *d, sm_mqtt_event *ev)
-{
-    const uint8_t *b = d->buf;
-    unsigned type = (unsigned)d->first >> 4;
     size_t i;
-    memset(ev, 0, sizeof *ev);
-    ev->type = (uint8_t)type;
-    d->state = SM_MQTT_RX_TYPE;
-    if (type == SM_MQTT_PINGRESP) return (int)type;
-    if (type == SM_MQTT_CONNACK) {
-        if ((b[0] & 0xFEu) || b[1] > 5u) return SM_ERR_MALFORMED; /* 3.2.2.1, 3.2.2.3 */
-        if (b[0] && b[1]) return SM_ERR_MALFORMED;                /* [MQTT-3.2.2-4] */
-        ev->session_present = b[0];
-        ev->return_code = b[1];
-        return (int)type;
-    }
-    ev->packet_id = (uint16_t)(((unsigned)b[0] << 8) | b[1]);
-    if (ev->packet_id == 0) return SM_ERR_MALFORMED;             /* [MQTT-2.3.1-1] */
-    if (type == SM_MQTT_SUBACK) {
-        for (i = 2; i < d->have; i++) /* 0, 1, 2 or 0x80 [MQTT-3.9.3-2] */
-            if (b[i] > 2u && b[i] != SM_MQTT_SUBACK_FAILURE) return SM_ERR_MALFORMED;
-        ev->data = b + 2;
-        ev->data_len = d->have - 2u;
-    }
-    return (int)type;
+    int rc;
+    if (b->err) return;
+    rc = sm_check_str(s, maxlen, flags);
+    for (i = 0; rc == SM_OK && ok && s[i]; i++)
+        if (!ok(s[i])) rc = SM_ERR_UNSAFE_STRING;
+    if (rc) { b->err = rc; return; }
+    sm_buf_quoted(b, s, maxlen, flags);
 }
 
-/* Remaining length complete: check it against the type, plan the copy. */
-SM_PRIV int sm_mqtt_rx_start(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+SM_PRIV void sm_sqn_put_host(sm_buf *b, const char *host)
 {
-    unsigned rule = sm_mqtt_rx_rule((unsigned)d->first >> 4) & 0xF0u;
-    uint32_t rl = d->remaining;
-    d->have = 0;
-    d->state = SM_MQTT_RX_BODY;
-    if (rule == SM_MQTT_RL_PUBLISH) {
-        if (rl < 2u) return SM_ERR_MALFORMED; /* no room for the topic length */
-        d->want = 2;
-        d->state = SM_MQTT_RX_TOPIC_LEN;
+    sm_sqn_put(b, host, SM_SQN_HOST_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE | SM_STR_NO_COMMA,
+               sm_sqn_is_host);
+}
+
+SM_PRIV void sm_sqn_put_topic(sm_buf *b, const char *topic)
+{
+    sm_sqn_put(b, topic, SM_SQN_TOPIC_MAX, SM_STR_NONEMPTY | SM_STR_UTF8, NULL);
+}
+
+/* ",<n>" */
+SM_PRIV void sm_sqn_put_num(sm_buf *b, uint32_t n)
+{
+    sm_buf_char(b, ',');
+    sm_buf_u32(b, n);
+}
+
+/* The builder's verdict; a command too long for SM_SQN_CMD_MAX is an
+   argument problem (strings too long together). */
+SM_PRIV int sm_sqn_built(sm_buf *b)
+{
+    int rc = sm_buf_finish(b);
+    return rc == SM_ERR_NO_SPACE ? SM_ERR_PARAM : rc;
+}
+
+/* Fields after the URC or response name, "+NAME:<sp?>a,b": the space after
+   the colon varies by family (contract: Framing). */
+SM_PRIV int sm_sqn_fields(sm_fields *f, const char *line, size_t len)
+{
+    const char *c = (const char *)memchr(line, ':', len);
+    if (!c) return SM_ERR_PARSE;
+    return sm_fields_init(f, c + 1, len - (size_t)(c + 1 - line), NULL);
+}
+
+/* ---- events ------------------------------------------------------------- */
+SM_PRIV void sm_sqn_emit(sm_sqn *m, sm_sqn_event *ev)
+{
+    if (m->on_event) m->on_event(m->event_ctx, m, ev);
+}
+
+SM_PRIV void sm_sqn_ev(sm_sqn_event *ev, sm_sqn_event_type t)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = t;
+}
+
+/* A line nobody claimed, or a known URC that does not parse: it is reported,
+   never dropped silently. */
+SM_PRIV void sm_sqn_on_unknown(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_event ev;
+    (void)at;
+    sm_sqn_ev(&ev, SM_SQN_EV_UNHANDLED);
+    ev.u.line.text = line;
+    ev.u.line.len = len;
+    sm_sqn_emit((sm_sqn *)ctx, &ev);
+}
+
+/* Volatile state after a restart (contract: Framing, "everything volatile
+   resets"). */
+SM_PRIV void sm_sqn_reset_state(sm_sqn *m)
+{
+    uint16_t reboots = m->st.reboots;
+    memset(&m->st, 0, sizeof m->st);
+    m->st.reboots = reboots;
+    m->st.reg_stat = SM_SQN_REG_UNKNOWN;
+}
+
+/* ---- URC handlers (ctx is the sm_sqn) ------------------------------------ */
+SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_event ev;
+    (void)line;
+    (void)len;
+    /* the engine already ended the command in flight with SM_AT_REBOOT; the
+       queued ones were meant for the old session */
+    sm_at_flush(at, SM_AT_REBOOT);
+    sm_sqn_reset_state(m);
+    m->st.reboots++;
+    if (m->boot.phase != SM_SQN_PH_IDLE) m->boot.rebooted = 1;
+    sm_sqn_ev(&ev, SM_SQN_EV_RESTARTED);
+    ev.u.restart.count = m->st.reboots;
+    sm_sqn_emit(m, &ev);
+}
+
+/* +CEREG: <stat>[,"<tac>","<ci>",<AcT>...] is the URC, +CEREG: <n>,<stat>[,...]
+   the answer to AT+CEREG? (contract: Network): the URC's second field is
+   quoted or absent, the answer's is a bare number. */
+SM_PRIV int sm_sqn_parse_cereg(const char *line, size_t len, uint8_t *stat)
+{
+    sm_fields f;
+    int32_t a;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, 255, &a)) return SM_ERR_PARSE;
+    if (sm_fields_more(&f)) {
+        const char *p = f.p;
+        while (p < f.end && *p == ' ') p++;
+        if (p < f.end && *p != '"' && sm_fields_int(&f, 0, 255, &a)) return SM_ERR_PARSE;
+    }
+    if (a > 10) return SM_ERR_PARSE; /* 3GPP TS 27.007 stat 0..10 */
+    *stat = (uint8_t)a;
+    return SM_OK;
+}
+
+/* Registration: always reported for a URC, on change for a query answer. */
+SM_PRIV void sm_sqn_cereg(sm_sqn *m, const char *line, size_t len, int is_urc)
+{
+    sm_sqn_event ev;
+    uint8_t stat;
+    if (sm_sqn_parse_cereg(line, len, &stat)) { sm_sqn_on_unknown(m, &m->at, line, len); return; }
+    if (!is_urc && stat == m->st.reg_stat) return;
+    m->st.reg_stat = stat;
+    m->st.registered = (uint8_t)(stat == 1 || stat == 5); /* home or roaming */
+    sm_sqn_ev(&ev, m->st.registered ? SM_SQN_EV_REGISTERED : SM_SQN_EV_DEREGISTERED);
+    ev.u.reg.stat = stat;
+    sm_sqn_emit(m, &ev);
+}
+
+SM_PRIV void sm_sqn_urc_cereg(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)at;
+    sm_sqn_cereg((sm_sqn *)ctx, line, len, 1);
+}
+
+SM_PRIV void sm_sqn_on_cereg_answer(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)at;
+    sm_sqn_cereg((sm_sqn *)ctx, line, len, 0);
+}
+
+/* +SQNSRING: <connId>,<bytes now buffered> (srMode 1; contract: Sockets). */
+SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t id, n;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
+        sm_fields_int(&f, 0, 65535, &n)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+    m->st.sock[id - 1].pending = (uint16_t)n;
+    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_DATA);
+    ev.u.sock.id = (uint8_t)id;
+    ev.u.sock.bytes = (uint16_t)n;
+    sm_sqn_emit(m, &ev);
+}
+
+/* +SQNSH: <connId>: closed by the peer or a failure, after the last data
+   was announced (contract: Sockets). */
+SM_PRIV void sm_sqn_urc_sh(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t id;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id)) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
+    m->st.sock[id - 1].open = 0;
+    m->st.sock[id - 1].remote_closed = 1;
+    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_CLOSED);
+    ev.u.sock.id = (uint8_t)id;
+    ev.u.sock.bytes = m->st.sock[id - 1].pending;
+    sm_sqn_emit(m, &ev);
+}
+
+/* MQTT URCs start with the client id, always 0 (contract: MQTT). */
+SM_PRIV int sm_sqn_mqtt_fields(sm_fields *f, const char *line, size_t len)
+{
+    int32_t id;
+    if (sm_sqn_fields(f, line, len)) return SM_ERR_PARSE;
+    return sm_fields_int(f, 0, 0, &id);
+}
+
+/* +SQNSMQTTONCONNECT:0,<rc> and +SQNSMQTTONDISCONNECT:0,<rc>. A connect
+   may come without a command: the modem resumes a dropped connection by
+   itself (the notes §6.2). */
+SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len, int up)
+{
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t rc;
+    if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) {
+        sm_sqn_on_unknown(m, at, line, len);
+        return;
+    }
+    m->st.mqtt_connected = (uint8_t)(up && rc == 0);
+    m->st.mqtt_rc = rc;
+    sm_sqn_ev(&ev, up ? SM_SQN_EV_MQTT_CONNECTED : SM_SQN_EV_MQTT_DISCONNECTED);
+    ev.u.mqtt.rc = rc;
+    sm_sqn_emit(m, &ev);
+}
+
+SM_PRIV void sm_sqn_urc_mqtt_conn(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_mqtt_link((sm_sqn *)ctx, at, line, len, 1);
+}
+
+SM_PRIV void sm_sqn_urc_mqtt_disc(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_mqtt_link((sm_sqn *)ctx, at, line, len, 0);
+}
+
+/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>. */
+SM_PRIV void sm_sqn_mqtt_sub(sm_sqn *m, sm_at *at, const char *line, size_t len,
+                             sm_sqn_event_type t)
+{
+    sm_sqn_event ev;
+    sm_fields f;
+    char topic[SM_LINE_SIZE];
+    int32_t rc;
+    if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_str(&f, topic, sizeof topic) ||
+        sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) { sm_sqn_on_unknown(m, at, line, len); return; }
+    sm_sqn_ev(&ev, t);
+    ev.u.sub.topic = topic;
+    ev.u.sub.rc = rc;
+    sm_sqn_emit(m, &ev);
+}
+
+SM_PRIV void sm_sqn_urc_mqtt_sub(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_mqtt_sub((sm_sqn *)ctx, at, line, len, SM_SQN_EV_MQTT_SUBSCRIBED);
+}
+
+SM_PRIV void sm_sqn_urc_mqtt_unsub(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_mqtt_sub((sm_sqn *)ctx, at, line, len, SM_SQN_EV_MQTT_UNSUBSCRIBED);
+}
+
+/* +SQNSMQTTONPUBLISH:0,<pmid>,<rc>: pmid as the PUBLISH command returned. */
+SM_PRIV void sm_sqn_urc_mqtt_pub(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t pmid, rc;
+    if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_int(&f, 0, 65535, &pmid) ||
+        sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_PUBLISHED);
+    ev.u.pub.pmid = (uint16_t)pmid;
+    ev.u.pub.rc = rc;
+    sm_sqn_emit((sm_sqn *)ctx, &ev);
+}
+
+/* +SQNSMQTTONMESSAGE:0,"<topic>",<len>,<qos>[,<mid>] (mid only for QoS > 0). */
+SM_PRIV void sm_sqn_urc_mqtt_msg(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_event ev;
+    sm_fields f;
+    char topic[SM_LINE_SIZE];
+    int32_t n, qos, mid = 0;
+    if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_str(&f, topic, sizeof topic) ||
+        sm_fields_int(&f, 0, INT32_MAX, &n) || sm_fields_int(&f, 0, 2, &qos) ||
+        (sm_fields_more(&f) && sm_fields_int(&f, 0, 65535, &mid))) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MESSAGE);
+    ev.u.msg.topic = topic;
+    ev.u.msg.len = (uint32_t)n;
+    ev.u.msg.qos = (uint8_t)qos;
+    ev.u.msg.mid = (uint16_t)mid;
+    sm_sqn_emit((sm_sqn *)ctx, &ev);
+}
+
+SM_PRIV void sm_sqn_urc_mqtt_full(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_event ev;
+    (void)at;
+    (void)line;
+    (void)len;
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MEMORY_FULL);
+    sm_sqn_emit((sm_sqn *)ctx, &ev);
+}
+
+/* +SQNHTTPRING: <prof>,<status>,<content_type>,<size>. The content type is
+   unquoted and may be empty (contract: HTTP), and "a, b" is not impossible:
+   it is what lies between the second and the last comma. */
+SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_http_state *h;
+    sm_sqn_event ev;
+    sm_fields f;
+    char type[SM_LINE_SIZE];
+    const char *last;
+    int32_t prof, status, size;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, SM_SQN_HTTP_PROFILES - 1, &prof) ||
+        sm_fields_int(&f, 0, 999, &status) || f.done) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+    for (last = f.end; last > f.p && last[-1] != ','; last--) {}
+    if (last == f.p || sm_parse_i32(last, (size_t)(f.end - last), 0, INT32_MAX, &size)) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
+    memcpy(type, f.p, (size_t)(last - 1 - f.p));
+    type[last - 1 - f.p] = '\0';
+    h = &m->st.http[prof];
+    h->ring = 1;
+    h->status = (uint16_t)status;
+    h->size = h->remaining = (uint32_t)size;
+    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_RESPONSE);
+    ev.u.http.prof = (uint8_t)prof;
+    ev.u.http.status = (uint16_t)status;
+    ev.u.http.content_type = type;
+    ev.u.http.size = (uint32_t)size;
+    sm_sqn_emit(m, &ev);
+}
+
+/* +SQNHTTPSH: <prof>,<libcurl error code>, after a status-0 RING. */
+SM_PRIV void sm_sqn_urc_http_sh(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t prof, curl;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, SM_SQN_HTTP_PROFILES - 1, &prof) ||
+        sm_fields_int(&f, INT32_MIN, INT32_MAX, &curl)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+    m->st.http[prof].curl = curl;
+    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_FAILURE);
+    ev.u.http.prof = (uint8_t)prof;
+    ev.u.http.curl = curl;
+    sm_sqn_emit(m, &ev);
+}
+
+/* The URC table, in the contract's order. First match wins; the last entry
+   catches every other +SQN line so that none vanishes into a response. */
+static const sm_urc sm_sqn_urcs[] = {
+    { "+SYSSTART",               sm_sqn_urc_sysstart },   /* Framing */
+    { "+CEREG:",                 sm_sqn_urc_cereg },      /* Network */
+    { "+SQNSRING:",              sm_sqn_urc_sring },      /* Sockets */
+    { "+SQNSH:",                 sm_sqn_urc_sh },
+    { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_mqtt_conn },  /* MQTT */
+    { "+SQNSMQTTONDISCONNECT:",  sm_sqn_urc_mqtt_disc },
+    { "+SQNSMQTTONSUBSCRIBE:",   sm_sqn_urc_mqtt_sub },
+    { "+SQNSMQTTONUNSUBSCRIBE:", sm_sqn_urc_mqtt_unsub },
+    { "+SQNSMQTTONPUBLISH:",     sm_sqn_urc_mqtt_pub },
+    { "+SQNSMQTTONMESSAGE:",     sm_sqn_urc_mqtt_msg },
+    { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_mqtt_full },
+    { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },  /* HTTP */
+    { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
+    { "+SQN",                    sm_sqn_on_unknown },     /* anything else: UNHANDLED */
+};
+
+SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn on_event,
+                             void *ctx)
+{
+    int rc;
+    if (!m) return SM_ERR_PARAM;
+    memset(m, 0, sizeof *m);
+    rc = sm_at_init(&m->at, plat, sm_sqn_dialect());
+    if (rc) return rc;
+    rc = sm_at_add_urcs(&m->at, sm_sqn_urcs, sizeof sm_sqn_urcs / sizeof sm_sqn_urcs[0], m);
+    if (rc) return rc;
+    sm_at_on_unhandled(&m->at, sm_sqn_on_unknown, m);
+    m->on_event = on_event;
+    m->event_ctx = ctx;
+    m->st.reg_stat = SM_SQN_REG_UNKNOWN;
+    m->next_id = 1;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len)
+{
+    return m ? sm_at_feed(&m->at, data, len) : SM_ERR_PARAM;
+}
+
+SM_PRIV int sm_sqn_new_id(sm_sqn *m)
+{
+    uint16_t id = m->next_id;
+    m->next_id = (uint16_t)(id >= 0x7FFFu ? 1u : id + 1u);
+    return (int)id;
+}
+
+/* ---- operation records ---------------------------------------------------- */
+/* Parses `+CCLK: "yy/MM/dd,hh:mm:ss+zz"` (zz in quarter hours; contract:
+   Network). yy >= 70 is the unset clock counting from 1970. */
+SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
+{
+    static const char seps[] = "//,::";
+    sm_fields f;
+    char s[24];
+    int32_t v[6], tz;
+    size_t i;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_str(&f, s, sizeof s) || strlen(s) < 19)
+        return SM_ERR_PARSE;
+    for (i = 0; i < 6; i++) {
+        if (sm_parse_i32(s + 3 * i, 2, 0, 99, &v[i])) return SM_ERR_PARSE;
+        if (i < 5 && s[3 * i + 2] != seps[i]) return SM_ERR_PARSE;
+    }
+    if ((s[17] != '+' && s[17] != '-') || sm_parse_i32(s + 17, strlen(s + 17), -96, 96, &tz) ||
+        v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+        return SM_ERR_PARSE;
+    c->valid = (uint8_t)(v[0] < 70);
+    c->year = (uint16_t)(v[0] < 70 ? 2000 + v[0] : 1900 + v[0]);
+    c->month = (uint8_t)v[1];
+    c->day = (uint8_t)v[2];
+    c->hour = (uint8_t)v[3];
+    c->minute = (uint8_t)v[4];
+    c->second = (uint8_t)v[5];
+    c->tz_quarters = (int8_t)tz;
+    return SM_OK;
+}
+
+/* Response-line handlers of the operations (ctx is the sm_sqn_op). A header
+   that announces N raw bytes makes the engine read exactly N, whatever else
+   is wrong with it, so that the framing holds; the problem is reported in
+   the result. */
+SM_PRIV void sm_sqn_on_announce(sm_sqn_op *op, sm_at *at, int32_t id, int32_t n, int raw)
+{
+    op->flags |= SM_SQN_OPF_HEADER;
+    op->total = (uint32_t)n;
+    if (id != op->arg) op->flags |= SM_SQN_OPF_BAD;
+    if (raw) sm_at_expect_raw(at, (size_t)n, NULL, NULL);
+}
+
+/* `+SQNSRECV: <connId>,<len>` then len raw bytes (contract: Sockets). */
+SM_PRIV void sm_sqn_on_srecv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_op *op = (sm_sqn_op *)ctx;
+    sm_fields f;
+    int32_t id, n;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
+        sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f)) { op->flags |= SM_SQN_OPF_BAD; return; }
+    sm_sqn_on_announce(op, at, id, n, 1);
+}
+
+/* `+SQNSNVR: "certificate",<i>,<len>` then len raw bytes; the private-key
+   form has no body (contract: NVM). Any other shape (e.g. the metadata
+   line real modems print, the notes §2.2) is malformed: no bytes expected. */
+SM_PRIV void sm_sqn_on_nvr(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_op *op = (sm_sqn_op *)ctx;
+    int cert = op->kind == SM_SQN_OP_NVM_READ;
+    sm_fields f;
+    char type[12];
+    int32_t slot, n;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_str(&f, type, sizeof type) ||
+        sm_fields_int(&f, 0, SM_SQN_NVM_SLOTS - 1, &slot) || sm_fields_int(&f, 0, 65535, &n) ||
+        sm_fields_more(&f)) { op->flags |= SM_SQN_OPF_BAD; return; }
+    sm_sqn_on_announce(op, at, slot, n, cert);
+    if (strcmp(type, cert ? "certificate" : "privatekey") != 0) op->flags |= SM_SQN_OPF_BAD;
+}
+
+/* `+SQNSS: <connId>,<state>[,...]`, one line per socket. */
+SM_PRIV void sm_sqn_on_sqnss(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_op *op = (sm_sqn_op *)ctx;
+    sm_fields f;
+    int32_t id, state;
+    (void)at;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
+        sm_fields_int(&f, 0, 255, &state)) { op->flags |= SM_SQN_OPF_BAD; return; }
+    op->flags |= SM_SQN_OPF_HEADER;
+    op->st[id - 1] = (uint8_t)state;
+}
+
+/* Fields of the first response line, NULL-safe. */
+SM_PRIV int sm_sqn_first_line(const sm_at_response *r, sm_fields *f)
+{
+    if (!r->nlines) return SM_ERR_PARSE;
+    return sm_sqn_fields(f, r->lines, strlen(r->lines));
+}
+
+/* An error answer to AT+SQNSMQTTRCVMESSAGE begins with "\r\n" like its
+   payload (contract: MQTT), so the engine may have counted it as payload
+   bytes and then timed out: recognised here from the bytes kept. */
+SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result *res)
+{
+    int32_t code = SM_AT_NO_CODE;
+    size_t d = 11;
+    if (n >= 11 && memcmp(buf, "+CME ERROR:", 11) == 0) {
+        while (d < n && buf[d] == ' ') d++;
+        code = 0;
+        while (d < n && buf[d] >= '0' && buf[d] <= '9' && code < 100000)
+            code = code * 10 + (int32_t)(buf[d++] - '0');
+        res->at = SM_AT_CME_ERROR;
+    } else if (n >= 5 && memcmp(buf, "ERROR", 5) == 0) {
+        res->at = SM_AT_ERROR;
+    } else {
+        return;
+    }
+    res->cme = code;
+    res->status = SM_ERR_MODEM;
+}
+
+/* Payload results (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ): total was
+   announced, len reached the caller's buffer. */
+SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+                                sm_sqn_result *res)
+{
+    res->u.data.id = op->arg;
+    res->u.data.total = op->total;
+    res->u.data.len = (uint32_t)r->raw_len;
+    if (op->kind == SM_SQN_OP_HTTP_READ) {
+        sm_sqn_http_state *h = &m->st.http[op->arg];
+        if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
+        res->u.data.remaining = res->status == SM_OK ? op->rest : h->remaining;
+    }
+    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER)) {
+        sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
+        s->pending = (uint16_t)(s->pending > op->total ? s->pending - op->total : 0u);
+    }
+    if (res->status != SM_OK) {
+        if (op->kind == SM_SQN_OP_MQTT_READ && op->buf) sm_sqn_error_in_payload(op->buf, r->raw_len, res);
+        return;
+    }
+    if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD))
+        res->status = SM_ERR_PARSE;
+    else if (r->raw_len < op->total)
+        res->status = op->total > op->cap ? SM_ERR_TRUNCATED : SM_ERR_PARSE; /* else: cut short */
+}
+
+/* SQNSI: `+SQNSI: <connId>,<sent>,<received>,<buff_in>,<ack_waiting>`. */
+SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    sm_fields f;
+    int32_t id, v[4];
+    size_t i;
+    if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) || id != op->arg)
+        return SM_ERR_PARSE;
+    for (i = 0; i < 4; i++)
+        if (sm_fields_int(&f, 0, INT32_MAX, &v[i])) return SM_ERR_PARSE;
+    res->u.info.sent = (uint32_t)v[0];
+    res->u.info.received = (uint32_t)v[1];
+    res->u.info.buffered = (uint32_t)v[2];
+    res->u.info.unacked = (uint32_t)v[3];
+    m->st.sock[id - 1].pending = (uint16_t)(v[2] > 65535 ? 65535 : v[2]);
+    return SM_OK;
+}
+
+/* Parses the answer of a successful operation and updates the state. */
+SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    sm_fields f;
+    int32_t v;
+    size_t i;
+    switch (op->kind) {
+    case SM_SQN_OP_CLOCK:
+        return r->nlines ? sm_sqn_parse_cclk(r->lines, strlen(r->lines), &res->u.clock) : SM_ERR_PARSE;
+    case SM_SQN_OP_NVM_KEY_INFO:
+        res->u.data.id = op->arg;
+        res->u.data.total = op->total;
+        return (op->flags & SM_SQN_OPF_HEADER) && !(op->flags & SM_SQN_OPF_BAD) ? SM_OK : SM_ERR_PARSE;
+    case SM_SQN_OP_SOCK_DIAL:
+        m->st.sock[op->arg - 1].open = 1;
+        m->st.sock[op->arg - 1].remote_closed = 0;
+        m->st.sock[op->arg - 1].pending = 0;
+        return SM_OK;
+    case SM_SQN_OP_SOCK_CLOSE:
+        m->st.sock[op->arg - 1].open = 0;
+        return SM_OK;
+    case SM_SQN_OP_SOCK_STATUS:
+        for (i = 0; i < SM_SQN_SOCKETS; i++) {
+            res->u.sock_state[i] = op->st[i];
+            m->st.sock[i].open = (uint8_t)(op->st[i] != 0);
+        }
+        return (op->flags & SM_SQN_OPF_HEADER) && !(op->flags & SM_SQN_OPF_BAD) ? SM_OK : SM_ERR_PARSE;
+    case SM_SQN_OP_SOCK_INFO:
+        return sm_sqn_parse_info(m, op, r, res);
+    case SM_SQN_OP_MQTT_PUBLISH: /* `+SQNSMQTTPUBLISH: 0,<pmid>` */
+        if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 0, 0, &v) || sm_fields_int(&f, 0, 65535, &v))
+            return SM_ERR_PARSE;
+        res->u.pmid = (uint16_t)v;
+        return SM_OK;
+    default:
+        return SM_OK;
+    }
+}
+
+/* The engine's completion of each command of an operation; the operation
+   completes with its last command, reporting the first failure. */
+SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
+{
+    sm_sqn_op *op = (sm_sqn_op *)ctx;
+    sm_sqn *m = op->m;
+    sm_sqn_result res;
+    sm_sqn_done_fn done;
+    void *dctx;
+    if (r->result != SM_AT_OK && !op->err_result) {
+        op->err_result = (uint8_t)r->result;
+        op->err_code = r->code;
+    }
+    if (--op->cmds) return;
+    memset(&res, 0, sizeof res);
+    res.id = (int)op->id;
+    res.op = (sm_sqn_op_kind)op->kind;
+    res.at = op->err_result ? (sm_at_result)op->err_result : SM_AT_OK;
+    res.cme = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
+    res.status = sm_at_result_status(res.at);
+    if (op->kind == SM_SQN_OP_SOCK_RECV || op->kind == SM_SQN_OP_NVM_READ ||
+        op->kind == SM_SQN_OP_MQTT_READ || op->kind == SM_SQN_OP_HTTP_READ)
+        sm_sqn_finish_data(m, op, r, &res);
+    else if (res.status == SM_OK)
+        res.status = sm_sqn_finish_ok(m, op, r, &res);
+    done = op->done;
+    dctx = op->ctx;
+    op->id = 0; /* free before the callback, which may start the next one */
+    if (done) done(dctx, m, &res);
+}
+
+SM_PRIV void sm_sqn_cmd(sm_at_cmd *c, const char *text, const char *prefix, uint32_t timeout_ms)
+{
+    memset(c, 0, sizeof *c);
+    c->text = text;
+    c->prefix = prefix ? prefix : sm_sqn_no_lines;
+    c->timeout_ms = timeout_ms;
+}
+
+/* Claims a record and queues the n commands of one operation, all or none
+   (a two-command operation is never half queued). *out (may be NULL) gets
+   the record; its fields may still be set by the caller, since no callback
+   runs before the next poll or feed. Returns the id or SM_ERR_*. */
+SM_PRIV int sm_sqn_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, size_t n,
+                         sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
+{
+    sm_sqn_op *op = NULL;
+    size_t i, text = 0;
+    for (i = 0; i < SM_SQN_OPS && !op; i++)
+        if (!m->ops[i].id) op = &m->ops[i];
+    for (i = 0; i < n; i++) text += strlen(c[i].text);
+    if (!op || (size_t)m->at.q_count + n > (size_t)SM_QUEUE_DEPTH ||
+        text > (size_t)SM_QUEUE_TEXT - m->at.q_text_len)
+        return SM_ERR_QUEUE_FULL;
+    memset(op, 0, sizeof *op);
+    op->m = m;
+    op->kind = kind;
+    op->arg = arg;
+    op->done = done;
+    op->ctx = ctx;
+    op->cmds = (uint8_t)n;
+    for (i = 0; i < n; i++) {
+        int rc;
+        c[i].on_done = sm_sqn_cmd_done;
+        c[i].ctx = op;
+        rc = sm_at_submit(&m->at, &c[i]);
+        SM_ASSERT(rc > 0 || i == 0); /* room was checked: only the first can fail */
+        if (rc < 0) return rc;
+    }
+    op->id = (uint16_t)sm_sqn_new_id(m);
+    if (out) *out = op;
+    return (int)op->id;
+}
+
+/* One command, no payload: the common case. */
+SM_PRIV int sm_sqn_simple(sm_sqn *m, uint8_t kind, uint8_t arg, sm_buf *b, const char *prefix,
+                          uint32_t timeout_ms, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    int rc = sm_sqn_built(b);
+    if (rc) return rc;
+    sm_sqn_cmd(&c, b->p, prefix, timeout_ms);
+    return sm_sqn_queue(m, kind, arg, &c, 1, done, ctx, NULL);
+}
+
+/* ---- bring-up --------------------------------------------------------------
+   A script in the modem_chat manner, advanced by sm_sqn_poll(): each step is
+   one command; a failure ends the sequence with the step that failed. */
+typedef struct sm_sqn_step_def {
+    const char *text;
+    uint32_t timeout_ms; /* 0: SM_AT_TIMEOUT_MS */
+    uint8_t step;
+} sm_sqn_step_def;
+
+static const sm_sqn_step_def sm_sqn_boot_script[] = {
+    { "ATE0",      0, SM_SQN_STEP_ECHO },  /* echo off (the engine copes with it on) */
+    { "AT+CMEE=1", 0, SM_SQN_STEP_CMEE },  /* numeric +CME ERROR: <n> */
+#if SM_SQN_CEREG_MODE == 2
+    { "AT+CEREG=2", 0, SM_SQN_STEP_CEREG }, /* registration URCs with cell */
+#else
+    { "AT+CEREG=5", 0, SM_SQN_STEP_CEREG }, /* registration URCs with cell and PSM */
+#endif
+    { "AT+CFUN=1", SM_SQN_CFUN_TIMEOUT_MS, SM_SQN_STEP_CFUN }, /* radio on (boots in CFUN 0) */
+};
+#define SM_SQN_BOOT_STEPS (sizeof sm_sqn_boot_script / sizeof sm_sqn_boot_script[0])
+
+SM_PRIV void sm_sqn_boot_done(void *ctx, const sm_at_response *r)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_boot *b = &m->boot;
+    b->busy = 0;
+    b->have = 1;
+    b->at = (uint8_t)r->result;
+    b->code = r->code;
+    b->status = sm_at_result_status(r->result);
+    if (b->phase == SM_SQN_PH_CLOCK && b->status == SM_OK)
+        b->status = r->nlines ? sm_sqn_parse_cclk(r->lines, strlen(r->lines), &b->clock) : SM_ERR_PARSE;
+}
+
+/* Returns 1 if the command was queued (else: retried on the next poll). */
+SM_PRIV int sm_sqn_boot_submit(sm_sqn *m, const char *text, const char *prefix, uint32_t timeout_ms,
+                               sm_at_line_fn on_line)
+{
+    sm_at_cmd c;
+    sm_sqn_cmd(&c, text, prefix, timeout_ms);
+    c.on_line = on_line;
+    c.on_done = sm_sqn_boot_done;
+    c.ctx = m;
+    if (sm_at_submit(&m->at, &c) < 0) return 0;
+    m->boot.busy = 1;
+    m->boot.have = 0;
+    return 1;
+}
+
+SM_PRIV void sm_sqn_boot_finish(sm_sqn *m, int status, uint8_t step)
+{
+    sm_sqn_boot *b = &m->boot;
+    sm_sqn_result res;
+    memset(&res, 0, sizeof res);
+    res.id = (int)b->id;
+    res.op = SM_SQN_OP_BRINGUP;
+    res.status = status;
+    res.at = status == SM_ERR_TIMEOUT ? SM_AT_TIMEOUT : (sm_at_result)b->at;
+    res.cme = b->at == SM_AT_CME_ERROR ? b->code : SM_AT_NO_CODE;
+    res.u.bringup.failed_step = step;
+    res.u.bringup.reg_stat = m->st.reg_stat;
+    res.u.bringup.clock = b->clock;
+    b->phase = SM_SQN_PH_IDLE;
+    if (b->done) {
+        m->at.in_callback++; /* sm_sqn_poll() is not re-entrant */
+        b->done(b->ctx, m, &res);
+        m->at.in_callback--;
+    }
+}
+
+SM_PRIV int sm_sqn_boot_script_step(sm_sqn *m, uint32_t now)
+{
+    sm_sqn_boot *b = &m->boot;
+    const sm_sqn_step_def *s = &sm_sqn_boot_script[b->step];
+    if (b->have) {
+        b->have = 0;
+        if (b->status != SM_OK) { sm_sqn_boot_finish(m, b->status, s->step); return 0; }
+        if (++b->step == SM_SQN_BOOT_STEPS) {
+            b->phase = SM_SQN_PH_REG;
+            b->deadline = now + SM_SQN_REG_TIMEOUT_MS;
+            b->next_query = now; /* already registered: no URC would say so */
+            return 0;
+        }
+        s++;
+    }
+    return sm_sqn_boot_submit(m, s->text, NULL, s->timeout_ms, NULL);
+}
+
+SM_PRIV int sm_sqn_boot_advance(sm_sqn *m, uint32_t now)
+{
+    sm_sqn_boot *b = &m->boot;
+    switch (b->phase) {
+    case SM_SQN_PH_PROBE: /* until an AT is answered or +SYSSTART comes */
+        if (b->have && b->status == SM_OK) {
+            b->have = 0;
+            b->phase = SM_SQN_PH_SCRIPT;
+            return sm_sqn_boot_script_step(m, now);
+        }
+        if (sm_time_reached(now, b->deadline)) { sm_sqn_boot_finish(m, SM_ERR_TIMEOUT, SM_SQN_STEP_BOOT); return 0; }
+        return sm_sqn_boot_submit(m, "AT", NULL, SM_SQN_PROBE_MS, NULL);
+    case SM_SQN_PH_SCRIPT:
+        return sm_sqn_boot_script_step(m, now);
+    case SM_SQN_PH_REG: /* +CEREG URCs, and a query now and then */
+        b->have = 0; /* a query's result: its +CEREG line did the work */
+        if (m->st.registered) {
+            b->phase = SM_SQN_PH_CLOCK;
+            return sm_sqn_boot_submit(m, "AT+CCLK?", "+CCLK:", 0, NULL);
+        }
+        if (sm_time_reached(now, b->deadline)) { sm_sqn_boot_finish(m, SM_ERR_TIMEOUT, SM_SQN_STEP_REGISTER); return 0; }
+        if (!sm_time_reached(now, b->next_query)) return 0;
+        b->next_query = now + SM_SQN_REG_POLL_MS;
+        return sm_sqn_boot_submit(m, "AT+CEREG?", "+CEREG:", 0, sm_sqn_on_cereg_answer);
+    case SM_SQN_PH_CLOCK:
+        if (!b->have) return sm_sqn_boot_submit(m, "AT+CCLK?", "+CCLK:", 0, NULL);
+        sm_sqn_boot_finish(m, b->status, b->status == SM_OK ? SM_SQN_STEP_NONE : SM_SQN_STEP_CLOCK);
+        return 0;
+    default:
         return 0;
     }
-    if (rule == SM_MQTT_RL_SUBACK) {
-        if (rl < 3u) return SM_ERR_MALFORMED; /* packet id and >= 1 code (3.9.2, 3.9.3) */
-        if (rl > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE;
-    } else if (rl != (rule == SM_MQTT_RL_2 ? 2u : 0u)) {
-        return SM_ERR_MALFORMED; /* 3.2.1, 3.4.1-3.7.1, 3.11.1, 3.13.1 */
-    }
-    d->want = (size_t)rl;
-    return d->want ? 0 : sm_mqtt_rx_packet(d, ev);
 }
 
-/* One byte of the remaining length (2.2.3). */
-SM_PRIV int sm_mqtt_rx_len(sm_mqtt_decoder *d, uint8_t b, sm_mqtt_event *ev)
+/* The step the sequence is at, for a failure report. */
+SM_PRIV uint8_t sm_sqn_boot_cur_step(const sm_sqn_boot *b)
 {
-    d->remaining |= (uint32_t)(b & 0x7Fu) << (7u * d->len_bytes);
-    d->len_bytes++;
-    if (b & 0x80u) return d->len_bytes < 4u ? 0 : SM_ERR_MALFORMED; /* at most 4 bytes */
-    return sm_mqtt_rx_start(d, ev);
-}
-
-/* The run wanted in buf is complete. */
-SM_PRIV int sm_mqtt_rx_run_done(sm_mqtt_decoder *d, sm_mqtt_event *ev)
-{
-    switch (d->state) {
-    case SM_MQTT_RX_TOPIC_LEN: return sm_mqtt_rx_topic_len(d);
-    case SM_MQTT_RX_TOPIC: return sm_mqtt_rx_topic(d, ev);
-    case SM_MQTT_RX_PAYLOAD: return sm_mqtt_rx_piece(d, ev);
-    default: return sm_mqtt_rx_packet(d, ev);
+    switch (b->phase) {
+    case SM_SQN_PH_SCRIPT: return sm_sqn_boot_script[b->step].step;
+    case SM_SQN_PH_REG: return SM_SQN_STEP_REGISTER;
+    case SM_SQN_PH_CLOCK: return SM_SQN_STEP_CLOCK;
+    default: return SM_SQN_STEP_BOOT;
     }
 }
 
-SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
-                                sm_mqtt_event *ev)
+/* Advances the sequence; returns 1 if it queued a command. */
+SM_PRIV int sm_sqn_boot_step(sm_sqn *m)
 {
-    size_t i = 0, n;
-    int rc = 0;
-    if (!d || !used || !ev || (!data && len)) return SM_ERR_PARAM;
-    /* invariant: in a copying state, have < want */
-    while (!d->err && rc == 0 && i < len) {
-        if (d->state >= SM_MQTT_RX_BODY) {
-            n = d->want - d->have;
-            if (n > len - i) n = len - i;
-            memcpy(d->buf + d->have, data + i, n);
-            d->have += n;
-            i += n;
-            if (d->have == d->want) rc = sm_mqtt_rx_run_done(d, ev);
-        } else if (d->state == SM_MQTT_RX_LEN) {
-            rc = sm_mqtt_rx_len(d, data[i++], ev);
-        } else {
-            rc = sm_mqtt_rx_first(d, data[i++]);
+    sm_sqn_boot *b = &m->boot;
+    if (b->phase == SM_SQN_PH_IDLE) return 0;
+    if (b->rebooted) {
+        /* a fresh modem: the probe's goal, otherwise start again (ATE0...) */
+        b->rebooted = 0;
+        b->have = 0;
+        if (b->phase != SM_SQN_PH_PROBE && ++b->restarts > SM_SQN_BOOT_RESTARTS) {
+            b->at = SM_AT_REBOOT;
+            sm_sqn_boot_finish(m, SM_ERR_REBOOT, sm_sqn_boot_cur_step(b));
+            return 0;
         }
+        b->phase = SM_SQN_PH_SCRIPT;
+        b->step = 0;
     }
-    if (rc < 0) d->err = rc;
-    *used = i;
-    return d->err ? d->err : rc;
+    if (b->busy) return 0;
+    return sm_sqn_boot_advance(m, sm_at_now(&m->at));
 }
-#endif /* SM_NO_MQTT */
+
+SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    if (!m) return SM_ERR_PARAM;
+    if (m->boot.phase != SM_SQN_PH_IDLE) return SM_ERR_STATE;
+    memset(&m->boot, 0, sizeof m->boot);
+    m->boot.done = done;
+    m->boot.ctx = ctx;
+    m->boot.phase = SM_SQN_PH_PROBE;
+    m->boot.deadline = sm_at_now(&m->at) + SM_SQN_BOOT_TIMEOUT_MS;
+    m->boot.id = (uint16_t)sm_sqn_new_id(m);
+    return (int)m->boot.id;
+}
+
+SECMODEM_API int sm_sqn_poll(sm_sqn *m)
+{
+    int rc;
+    if (!m) return SM_ERR_PARAM;
+    if (m->at.in_callback) return SM_ERR_BUSY;
+    sm_sqn_boot_step(m);
+    rc = sm_at_poll(&m->at);
+    if (sm_sqn_boot_step(m) && sm_at_poll(&m->at) == SM_ERR_IO) rc = SM_ERR_IO; /* send it now */
+    return rc;
+}
+
+SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    if (!m) return SM_ERR_PARAM;
+    sm_sqn_cmd(&c, "AT+CCLK?", "+CCLK:", 0);
+    return sm_sqn_queue(m, SM_SQN_OP_CLOCK, 0, &c, 1, done, ctx, NULL);
+}
+
+/* ---- NVM (contract: NVM certificates and keys) ---------------------------- */
+/* `AT+SQNSNV?="<type>",<slot>` */
+SM_PRIV void sm_sqn_nvm_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, sm_sqn_nvm_type type,
+                            uint8_t slot)
+{
+    sm_buf_init(b, mem, cap);
+    sm_buf_str(b, cmd);
+    sm_buf_str(b, type == SM_SQN_NVM_CERT ? "\"certificate\"" : "\"privatekey\"");
+    sm_sqn_put_num(b, slot);
+}
+
+SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
+                                  const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx)
+{
+    char t[48];
+    sm_buf b;
+    sm_at_cmd c;
+    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || slot >= SM_SQN_NVM_SLOTS ||
+        !data || len == 0 || len > (type == SM_SQN_NVM_CERT ? 8192u : 2048u) || len > SM_PAYLOAD_MAX)
+        return SM_ERR_PARAM;
+    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
+    sm_sqn_put_num(&b, (uint32_t)len);
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_NVM_TIMEOUT_MS);
+    c.flags = SM_AT_F_PROMPT; /* prompt, then exactly len bytes */
+    c.payload = data;
+    c.payload_len = len;
+    return sm_sqn_queue(m, SM_SQN_OP_NVM_WRITE, slot, &c, 1, done, ctx, NULL);
+}
+
+/* NVM_READ (certificate body) and NVM_KEY_INFO (size only). */
+SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot, uint8_t *buf, size_t cap,
+                            sm_sqn_done_fn done, void *ctx)
+{
+    char t[48];
+    sm_buf b;
+    sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
+    if (!m || slot >= SM_SQN_NVM_SLOTS) return SM_ERR_PARAM;
+    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVR=", type, slot);
+    sm_sqn_cmd(&c, t, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS);
+    c.on_line = sm_sqn_on_nvr;
+    c.raw_buf = buf;
+    c.raw_cap = cap;
+    id = sm_sqn_queue(m, type == SM_SQN_NVM_CERT ? SM_SQN_OP_NVM_READ : SM_SQN_OP_NVM_KEY_INFO, slot,
+                      &c, 1, done, ctx, &op);
+    if (id > 0) op->cap = cap;
+    return id;
+}
+
+SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
+                                      sm_sqn_done_fn done, void *ctx)
+{
+    if (!buf || !cap) return SM_ERR_PARAM;
+    return sm_sqn_nvm_read(m, SM_SQN_NVM_CERT, slot, buf, cap, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx)
+{
+    return sm_sqn_nvm_read(m, SM_SQN_NVM_KEY, slot, NULL, 0, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
+                                   sm_sqn_done_fn done, void *ctx)
+{
+    char t[48];
+    sm_buf b;
+    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || slot >= SM_SQN_NVM_SLOTS)
+        return SM_ERR_PARAM;
+    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
+    sm_buf_str(&b, ",0"); /* size 0 deletes */
+    return sm_sqn_simple(m, SM_SQN_OP_NVM_DELETE, slot, &b, NULL, SM_SQN_NVM_TIMEOUT_MS, done, ctx);
+}
+
+/* ---- security profiles (contract: Security profiles) ----------------------- */
+SECMODEM_API void sm_sqn_tls_defaults(sm_sqn_tls *t, uint8_t sp_id, int8_t ca_slot, int check_host)
+{
+    if (!t) return;
+    memset(t, 0, sizeof *t);
+    t->sp_id = sp_id;
+    t->version = SM_SQN_TLS_1_2;
+    t->verify = (uint8_t)(SM_SQN_VERIFY_CHAIN | (check_host ? SM_SQN_VERIFY_HOST : 0));
+    t->ca_slot = ca_slot;
+    t->cert_slot = SM_SQN_NO_SLOT;
+    t->key_slot = SM_SQN_NO_SLOT;
+}
+
+SM_PRIV int sm_sqn_slot_ok(int8_t s) { return s >= SM_SQN_NO_SLOT && s < SM_SQN_NVM_SLOTS; }
+
+/* ",<slot>" or "," for none (an empty field). */
+SM_PRIV void sm_sqn_put_slot(sm_buf *b, int8_t slot)
+{
+    if (slot < 0) sm_buf_char(b, ',');
+    else sm_sqn_put_num(b, (uint32_t)slot);
+}
+
+SM_PRIV const char *sm_sqn_or_empty(const char *s) { return s ? s : ""; }
+
+SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_fn done, void *ctx)
+{
+    char text[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || !t || t->sp_id < 1 || t->sp_id > 6 || t->version > SM_SQN_TLS_1_3 ||
+        !sm_sqn_slot_ok(t->ca_slot) || !sm_sqn_slot_ok(t->cert_slot) || !sm_sqn_slot_ok(t->key_slot) ||
+        t->key_in_host > 1 || t->resume > 1)
+        return SM_ERR_PARAM;
+    /* validation stays on unless the caller says otherwise, and on needs a root */
+    if (!(t->verify & SM_SQN_VERIFY_CHAIN) && !t->insecure) return SM_ERR_PARAM;
+    if ((t->verify & SM_SQN_VERIFY_CHAIN) && t->ca_slot < 0) return SM_ERR_PARAM;
+    sm_buf_init(&b, text, sizeof text);
+    sm_buf_str(&b, "AT+SQNSPCFG=");
+    sm_buf_u32(&b, t->sp_id);
+    sm_sqn_put_num(&b, t->version);
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, sm_sqn_or_empty(t->ciphers), SM_SQN_CIPHERS_MAX, SM_STR_NO_SPACE, sm_sqn_is_cipher);
+    sm_sqn_put_num(&b, t->verify);
+    sm_sqn_put_slot(&b, t->ca_slot);
+    sm_sqn_put_slot(&b, t->cert_slot);
+    sm_sqn_put_slot(&b, t->key_slot);
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, sm_sqn_or_empty(t->psk), SM_SQN_CRED_MAX, 0, sm_sqn_is_hex);
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, sm_sqn_or_empty(t->psk_identity), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
+    sm_sqn_put_num(&b, t->key_in_host);
+    sm_sqn_put_num(&b, t->resume);
+    sm_sqn_put_num(&b, t->lifetime);
+    /* answered by the stored profile line, then OK */
+    return sm_sqn_simple(m, SM_SQN_OP_TLS_CONFIG, t->sp_id, &b, "+SQNSPCFG:", 0, done, ctx);
+}
+
+/* ---- sockets (contract: Sockets) ----------------------------------------- */
+SM_PRIV int sm_sqn_sock_ok(uint8_t s) { return s >= 1 && s <= SM_SQN_SOCKETS; }
+
+/* "AT+<cmd><sock>" */
+SM_PRIV void sm_sqn_sock_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, uint8_t sock)
+{
+    sm_buf_init(b, mem, cap);
+    sm_buf_str(b, cmd);
+    sm_buf_u32(b, sock);
+}
+
+SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16_t idle_s,
+                                    sm_sqn_done_fn done, void *ctx)
+{
+    char t1[48], t2[48];
+    sm_buf b;
+    sm_at_cmd c[2];
+    if (!m || !sm_sqn_sock_ok(sock) || cid < 1 || cid > 16) return SM_ERR_PARAM;
+    /* <cid>,<pktSz 0: auto>,<maxTo>,<connTo 60 s in 100 ms>,<txTo 5 s> */
+    sm_sqn_sock_cmd(&b, t1, sizeof t1, "AT+SQNSCFG=", sock);
+    sm_sqn_put_num(&b, cid);
+    sm_buf_str(&b, ",0");
+    sm_sqn_put_num(&b, idle_s);
+    sm_buf_str(&b, ",600,50");
+    sm_sqn_cmd(&c[0], t1, NULL, 0);
+    /* srMode 1 (RING with the byte count), recvDataMode 0, keepalive 0,
+       listenAutoRsp 0, sendDataMode 0 (raw) */
+    sm_sqn_sock_cmd(&b, t2, sizeof t2, "AT+SQNSCFGEXT=", sock);
+    sm_buf_str(&b, ",1,0,0,0,0");
+    sm_sqn_cmd(&c[1], t2, NULL, 0);
+    return sm_sqn_queue(m, SM_SQN_OP_SOCK_CONFIG, sock, c, 2, done, ctx, NULL);
+}
+
+SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx)
+{
+    char t[32];
+    sm_buf b;
+    if (!m || !sm_sqn_sock_ok(sock) || sp_id < 1 || sp_id > 6) return SM_ERR_PARAM;
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSCFG=", sock);
+    sm_buf_str(&b, ",1");
+    sm_sqn_put_num(&b, sp_id);
+    return sm_sqn_simple(m, SM_SQN_OP_SOCK_TLS, sock, &b, NULL, 0, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || !sm_sqn_sock_ok(sock) || !port) return SM_ERR_PARAM;
+    /* TCP, closureType 0, lPort 0, connMode 1 (command mode) */
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSD=", sock);
+    sm_buf_str(&b, ",0");
+    sm_sqn_put_num(&b, port);
+    sm_buf_char(&b, ',');
+    sm_sqn_put_host(&b, host);
+    sm_buf_str(&b, ",0,0,1");
+    return sm_sqn_simple(m, SM_SQN_OP_SOCK_DIAL, sock, &b, NULL, SM_SQN_DIAL_TIMEOUT_MS, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    char t[32];
+    sm_buf b;
+    sm_at_cmd c;
+    if (!m || !sm_sqn_sock_ok(sock) || !data || len < 1 || len > 1500 || len > SM_PAYLOAD_MAX)
+        return SM_ERR_PARAM;
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSENDEXT=", sock);
+    sm_sqn_put_num(&b, (uint32_t)len);
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_SOCK_TIMEOUT_MS);
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = len;
+    return sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, NULL);
+}
+
+SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    char t[32];
+    sm_buf b;
+    sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
+    if (!m || !sm_sqn_sock_ok(sock) || !buf || !cap) return SM_ERR_PARAM;
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSRECV=", sock);
+    sm_sqn_put_num(&b, (uint32_t)(cap < 1500u ? cap : 1500u));
+    sm_sqn_cmd(&c, t, "+SQNSRECV:", SM_SQN_SOCK_TIMEOUT_MS);
+    c.on_line = sm_sqn_on_srecv; /* announces the raw bytes */
+    c.raw_buf = buf;
+    c.raw_cap = cap;
+    id = sm_sqn_queue(m, SM_SQN_OP_SOCK_RECV, sock, &c, 1, done, ctx, &op);
+    if (id > 0) op->cap = cap;
+    return id;
+}
+
+SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
+{
+    char t[24];
+    sm_buf b;
+    if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSH=", sock);
+    return sm_sqn_simple(m, SM_SQN_OP_SOCK_CLOSE, sock, &b, NULL, SM_SQN_SOCK_TIMEOUT_MS, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    if (!m) return SM_ERR_PARAM;
+    sm_sqn_cmd(&c, "AT+SQNSS", "+SQNSS:", 0);
+    c.on_line = sm_sqn_on_sqnss; /* lines parsed as they come: SM_RESP_SIZE never limits */
+    return sm_sqn_queue(m, SM_SQN_OP_SOCK_STATUS, 0, &c, 1, done, ctx, NULL);
+}
+
+SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
+{
+    char t[24];
+    sm_buf b;
+    if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
+    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSI=", sock);
+    return sm_sqn_simple(m, SM_SQN_OP_SOCK_INFO, sock, &b, "+SQNSI:", 0, done, ctx);
+}
+
+/* ---- MQTT (contract: Built-in MQTT client) ----------------------------------- */
+SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char *user,
+                                    const char *password, uint8_t sp_id, sm_sqn_done_fn done,
+                                    void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || sp_id > 6) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNSMQTTCFG=0,");
+    sm_sqn_put(&b, client_id, SM_SQN_CRED_MAX, SM_STR_NONEMPTY | SM_STR_UTF8, NULL);
+    if (user || password || sp_id) {
+        sm_buf_char(&b, ',');
+        sm_sqn_put(&b, sm_sqn_or_empty(user), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
+        sm_buf_char(&b, ',');
+        sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
+    }
+    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (the notes §6.1) */
+    return sm_sqn_simple(m, SM_SQN_OP_MQTT_CONFIG, sp_id, &b, NULL, 0, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
+                                     uint16_t keepalive_s, sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || !port) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
+    sm_sqn_put_host(&b, host);
+    sm_sqn_put_num(&b, port);
+    sm_sqn_put_num(&b, keepalive_s);
+    return sm_sqn_simple(m, SM_SQN_OP_MQTT_CONNECT, 0, &b, NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+}
+
+/* SUBSCRIBE (qos 0..2) and UNSUBSCRIBE (qos < 0). */
+SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || qos > 2) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, qos < 0 ? "AT+SQNSMQTTUNSUBSCRIBE=0," : "AT+SQNSMQTTSUBSCRIBE=0,");
+    sm_sqn_put_topic(&b, filter);
+    if (qos >= 0) sm_sqn_put_num(&b, (uint32_t)qos);
+    return sm_sqn_simple(m, qos < 0 ? SM_SQN_OP_MQTT_UNSUBSCRIBE : SM_SQN_OP_MQTT_SUBSCRIBE, 0, &b,
+                         NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_mqtt_subscribe(sm_sqn *m, const char *filter, uint8_t qos,
+                                       sm_sqn_done_fn done, void *ctx)
+{
+    return sm_sqn_mqtt_sub_cmd(m, filter, qos, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_mqtt_unsubscribe(sm_sqn *m, const char *filter, sm_sqn_done_fn done,
+                                         void *ctx)
+{
+    return sm_sqn_mqtt_sub_cmd(m, filter, -1, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
+                                     const uint8_t *data, size_t len, sm_sqn_done_fn done,
+                                     void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int rc;
+    if (!m || qos > 2 || !data || len < 1 || len > 4096 || len > SM_PAYLOAD_MAX) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
+    sm_sqn_put_topic(&b, topic);
+    if (!b.err && strpbrk(topic, "+#")) return SM_ERR_PARAM; /* wildcards: filters only */
+    sm_sqn_put_num(&b, qos);
+    sm_sqn_put_num(&b, (uint32_t)len);
+    rc = sm_sqn_built(&b);
+    if (rc) return rc;
+    /* answered `+SQNSMQTTPUBLISH: 0,<pmid>` then OK */
+    sm_sqn_cmd(&c, t, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = len;
+    return sm_sqn_queue(m, SM_SQN_OP_MQTT_PUBLISH, 0, &c, 1, done, ctx, NULL);
+}
+
+SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, uint32_t len,
+                                  uint8_t *buf, size_t cap, sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
+    if (!m || (cap && !buf) || len > 65535u) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNSMQTTRCVMESSAGE=0,");
+    sm_sqn_put_topic(&b, topic);
+    if (mid) sm_sqn_put_num(&b, mid); /* none for QoS 0 */
+    id = sm_sqn_built(&b);
+    if (id) return id;
+    /* no header line: "\r\n", then exactly len bytes (contract: MQTT) */
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_SOCK_TIMEOUT_MS);
+    c.raw_lead = "\r\n";
+    c.raw_len = (size_t)len;
+    c.raw_buf = buf;
+    c.raw_cap = cap;
+    id = sm_sqn_queue(m, SM_SQN_OP_MQTT_READ, 0, &c, 1, done, ctx, &op);
+    if (id > 0) {
+        op->flags = SM_SQN_OPF_HEADER; /* the length is known in advance */
+        op->total = len;
+        op->cap = cap;
+        op->buf = buf;
+    }
+    return id;
+}
+
+SECMODEM_API int sm_sqn_mqtt_disconnect(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    if (!m) return SM_ERR_PARAM;
+    sm_sqn_cmd(&c, "AT+SQNSMQTTDISCONNECT=0", NULL, SM_SQN_MQTT_TIMEOUT_MS);
+    return sm_sqn_queue(m, SM_SQN_OP_MQTT_DISCONNECT, 0, &c, 1, done, ctx, NULL);
+}
+
+/* ---- HTTP (contract: Built-in HTTP client) ------------------------------------ */
+SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, uint16_t port,
+                                    uint8_t sp_id, const char *user, const char *password,
+                                    sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    if (!m || prof >= SM_SQN_HTTP_PROFILES || !port || sp_id > 6) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNHTTPCFG=");
+    sm_buf_u32(&b, prof);
+    sm_buf_char(&b, ',');
+    sm_sqn_put_host(&b, host);
+    sm_sqn_put_num(&b, port);
+    sm_sqn_put_num(&b, user ? 1u : 0u); /* basic authentication */
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, sm_sqn_or_empty(user), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
+    sm_sqn_put_num(&b, sp_id ? 1u : 0u);
+    sm_sqn_put_num(&b, SM_SQN_HTTP_MODEM_TIMEOUT_S);
+    sm_buf_char(&b, ','); /* the 9th field stays empty (the notes §7) */
+    sm_buf_char(&b, ',');
+    if (sp_id) sm_buf_u32(&b, sp_id); /* empty without TLS */
+    return sm_sqn_simple(m, SM_SQN_OP_HTTP_CONFIG, prof, &b, NULL, 0, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_sqn_done_fn done,
+                                     void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int send, id;
+    if (!m || !req || req->prof >= SM_SQN_HTTP_PROFILES || (unsigned)req->method > SM_SQN_HTTP_PUT)
+        return SM_ERR_PARAM;
+    send = req->method >= SM_SQN_HTTP_POST;
+    if (send ? (req->content_type > SM_SQN_CT_JSON || req->body_len > SM_PAYLOAD_MAX ||
+                (req->body_len && !req->body))
+             : req->body_len != 0)
+        return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, send ? "AT+SQNHTTPSND=" : "AT+SQNHTTPQRY=");
+    sm_buf_u32(&b, req->prof);
+    sm_sqn_put_num(&b, (uint32_t)req->method - (send ? (uint32_t)SM_SQN_HTTP_POST : 0u));
+    sm_buf_char(&b, ',');
+    sm_sqn_put(&b, req->resource, SM_SQN_PATH_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE, NULL);
+    if (send) {
+        sm_sqn_put_num(&b, (uint32_t)req->body_len);
+        sm_buf_str(&b, ",\"");
+        sm_buf_char(&b, (char)('0' + req->content_type)); /* <post_param> is a quoted digit */
+        sm_buf_char(&b, '"');
+    }
+    if (req->header) {
+        sm_buf_char(&b, ',');
+        sm_sqn_put(&b, req->header, SM_SQN_HEADER_MAX, SM_STR_NONEMPTY, NULL);
+    }
+    id = sm_sqn_built(&b);
+    if (id) return id;
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_HTTP_TIMEOUT_MS);
+    if (req->body_len) { /* the prompt comes only when there is a body */
+        c.flags = SM_AT_F_PROMPT;
+        c.payload = req->body;
+        c.payload_len = req->body_len;
+    }
+    id = sm_sqn_queue(m, SM_SQN_OP_HTTP_REQUEST, req->prof, &c, 1, done, ctx, NULL);
+    if (id > 0) memset(&m->st.http[req->prof], 0, sizeof m->st.http[0]); /* the old body is gone */
+    return id;
+}
+
+SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    char t[32];
+    sm_buf b;
+    sm_at_cmd c;
+    sm_sqn_op *op;
+    uint32_t max, n, rem;
+    int id;
+    if (!m || prof >= SM_SQN_HTTP_PROFILES || !buf || !cap) return SM_ERR_PARAM;
+    rem = m->st.http[prof].remaining;
+    if (!rem) return SM_ERR_STATE;
+    /* <max> is 64..1500; the modem sends min(max, remaining) bytes */
+    max = cap < 1500u ? (uint32_t)cap : 1500u;
+    if (max < 64u) max = 64u;
+    n = rem < max ? rem : max;
+    if (n > cap) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNHTTPRCV=");
+    sm_buf_u32(&b, prof);
+    sm_sqn_put_num(&b, max);
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_HTTP_TIMEOUT_MS);
+    c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: HTTP) */
+    c.raw_len = (size_t)n;
+    c.raw_buf = buf;
+    c.raw_cap = cap;
+    id = sm_sqn_queue(m, SM_SQN_OP_HTTP_READ, prof, &c, 1, done, ctx, &op);
+    if (id > 0) {
+        op->flags = SM_SQN_OPF_HEADER;
+        op->total = n;
+        op->cap = cap;
+        op->rest = rem - n;
+        m->st.http[prof].remaining = rem - n; /* reserved now: reads may be queued back to back */
+    }
+    return id;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
+{
+    static const char *const names[] = {
+        "?", "REGISTERED", "DEREGISTERED", "RESTARTED", "SOCK_DATA", "SOCK_CLOSED",
+        "MQTT_CONNECTED", "MQTT_DISCONNECTED", "MQTT_SUBSCRIBED", "MQTT_UNSUBSCRIBED",
+        "MQTT_PUBLISHED", "MQTT_MESSAGE", "MQTT_MEMORY_FULL", "HTTP_RESPONSE", "HTTP_FAILURE",
+        "UNHANDLED"
+    };
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
+{
+    static const char *const names[] = {
+        "?", "BRINGUP", "CLOCK", "NVM_WRITE", "NVM_READ", "NVM_KEY_INFO", "NVM_DELETE",
+        "TLS_CONFIG", "SOCK_CONFIG", "SOCK_TLS", "SOCK_DIAL", "SOCK_SEND", "SOCK_RECV",
+        "SOCK_CLOSE", "SOCK_STATUS", "SOCK_INFO", "MQTT_CONFIG", "MQTT_CONNECT",
+        "MQTT_SUBSCRIBE", "MQTT_UNSUBSCRIBE", "MQTT_PUBLISH", "MQTT_READ", "MQTT_DISCONNECT",
+        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ"
+    };
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+#endif /* SM_NO_SEQUANS */
 #ifndef SM_NO_ATECC
 /* ==========================================================================
-   13. ATECC608: IMPLEMENTATION
+   8. ATECC608 SECURE ELEMENT (implementation)
    Encoding first (pure), then the transport's state machine:
      S_WAKE       (idle first when retrying) wake pulse -> S_WAKE_WAIT
      S_WAKE_WAIT  at the deadline, read 4 bytes: 04 11 33 43 -> S_SEND (or
@@ -3275,6 +4708,530 @@ SECMODEM_API int sm_atecc_verify_start(sm_atecc *se, const uint8_t digest[32], c
     return sm_atecc_begin(se, 2, SM_ATECC_OUT_NONE, NULL, 0);
 }
 #endif /* SM_NO_ATECC */
+#ifndef SM_NO_MQTT
+/* ==========================================================================
+   9. MQTT 3.1.1 FRAMING (implementation)
+   Encoders check every field and size the packet first, then write it in
+   one pass. The decoder takes the fixed header byte by byte (first byte,
+   remaining length) and copies the rest into its buffer in runs: a whole
+   short packet, or a PUBLISH's topic length, then its variable header, then
+   payload pieces. Section numbers and [MQTT-x.y.z-n] tags refer to the
+   OASIS MQTT 3.1.1 standard.
+   ========================================================================== */
+
+/* ---- strings and topics (1.5.3, 4.7) ------------------------------------ */
+
+/* Checks n bytes as an MQTT string of the given kind (SM_MQTT_STR_*). '+'
+   and '#' are ASCII, so s[i - 1] is the whole previous character. */
+SM_PRIV int sm_mqtt_check_bytes(const uint8_t *s, size_t n, unsigned kind)
+{
+    size_t i = 0, k;
+    if (kind != SM_MQTT_STR_TEXT && n == 0) return SM_ERR_UNSAFE_STRING; /* [MQTT-4.7.3-1] */
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c == 0) return SM_ERR_UNSAFE_STRING;                          /* [MQTT-1.5.3-2] */
+        if ((c == '+' || c == '#') && kind != SM_MQTT_STR_TEXT) {
+            if (kind == SM_MQTT_STR_TOPIC) return SM_ERR_UNSAFE_STRING;   /* [MQTT-3.3.2-2] */
+            if (i > 0 && s[i - 1] != '/') return SM_ERR_UNSAFE_STRING;    /* [MQTT-4.7.1-2, -3] */
+            if (c == '#' && i + 1 != n) return SM_ERR_UNSAFE_STRING;      /* last [MQTT-4.7.1-2] */
+            if (c == '+' && i + 1 != n && s[i + 1] != '/')
+                return SM_ERR_UNSAFE_STRING;                              /* [MQTT-4.7.1-3] */
+        }
+        k = sm_utf8_seq_len(s + i, n - i);                                /* [MQTT-1.5.3-1] */
+        if (k == 0) return SM_ERR_UNSAFE_STRING;
+        i += k;
+    }
+    return SM_OK;
+}
+
+/* Measures (at most 65,535 bytes, 1.5.3) and checks a C string. The count
+   is 32-bit so that the bound is meaningful with a 16-bit size_t. */
+SM_PRIV int sm_mqtt_str_len(const char *s, unsigned kind, size_t *n)
+{
+    uint32_t i;
+    *n = 0;
+    if (!s) return SM_ERR_PARAM;
+    for (i = 0; i <= 0xFFFFUL && s[i]; i++) {}
+    if (i > 0xFFFFUL) return SM_ERR_PARAM;
+    *n = (size_t)i;
+    return sm_mqtt_check_bytes((const uint8_t *)s, *n, kind);
+}
+
+SECMODEM_API int sm_mqtt_check_string(const char *s, unsigned kind)
+{
+    size_t n;
+    if (kind > SM_MQTT_STR_FILTER) return SM_ERR_PARAM;
+    return sm_mqtt_str_len(s, kind, &n);
+}
+
+/* ---- encoders ------------------------------------------------------------ */
+
+SM_PRIV uint8_t *sm_mqtt_put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+/* A 2-byte length, then the bytes (1.5.3 strings, 3.1.3 binary fields). */
+SM_PRIV uint8_t *sm_mqtt_put_bytes(uint8_t *p, const void *s, size_t n)
+{
+    p = sm_mqtt_put16(p, (unsigned)n);
+    if (n) memcpy(p, s, n);
+    return p + n;
+}
+
+SM_PRIV uint8_t *sm_mqtt_put_str(uint8_t *p, const char *s)
+{
+    return sm_mqtt_put_bytes(p, s, strlen(s));
+}
+
+/* Sizes a packet of remaining length rl, of which the caller sends the last
+   `tail` bytes itself (a PUBLISH payload), and writes the fixed header
+   (2.2) when the rest fits in buf[cap]. Returns where the variable header
+   goes, or NULL with *rc set. */
+SM_PRIV uint8_t *sm_mqtt_begin(uint8_t *buf, size_t cap, unsigned first, uint32_t rl,
+                               uint32_t tail, size_t *len, int *rc)
+{
+    uint32_t total;
+    size_t i = 1;
+    if (rl > SM_MQTT_MAX_REMAINING) { *rc = SM_ERR_PARAM; return NULL; } /* 2.2.3 */
+    total = 1u + (rl < 128u ? 1u : rl < 16384u ? 2u : rl < 2097152UL ? 3u : 4u) + rl - tail;
+    *len = (size_t)total;
+    if ((uint32_t)*len != total) *len = (size_t)-1; /* more than a 16-bit size_t holds */
+    if (!buf || *len > cap || *len == (size_t)-1) { *rc = SM_ERR_NO_SPACE; return NULL; }
+    buf[0] = (uint8_t)first;
+    do { /* 7 bits per byte, least significant first, bit 7 = more (2.2.3) */
+        buf[i++] = (uint8_t)((rl & 0x7Fu) | (rl > 0x7Fu ? 0x80u : 0u));
+        rl >>= 7;
+    } while (rl);
+    *rc = SM_OK;
+    return buf + i;
+}
+
+SM_PRIV int sm_mqtt_encode_empty(uint8_t *buf, size_t cap, unsigned first, size_t *len)
+{
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    (void)sm_mqtt_begin(buf, cap, first, 0, 0, len, &rc);
+    return rc;
+}
+
+SECMODEM_API int sm_mqtt_encode_pingreq(uint8_t *buf, size_t cap, size_t *len)
+{
+    return sm_mqtt_encode_empty(buf, cap, 0xC0u, len); /* 3.12 */
+}
+
+SECMODEM_API int sm_mqtt_encode_disconnect(uint8_t *buf, size_t cap, size_t *len)
+{
+    return sm_mqtt_encode_empty(buf, cap, 0xE0u, len); /* 3.14 */
+}
+
+SECMODEM_API int sm_mqtt_encode_ack(uint8_t *buf, size_t cap, unsigned type, uint16_t packet_id,
+                                    size_t *len)
+{
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    if (type < SM_MQTT_PUBACK || type > SM_MQTT_PUBCOMP) return SM_ERR_PARAM;
+    if (packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
+    /* PUBREL's fixed flags are 0b0010 [MQTT-3.6.1-1], the others' 0 */
+    p = sm_mqtt_begin(buf, cap, (type << 4) | (type == SM_MQTT_PUBREL ? 2u : 0u), 2, 0, len, &rc);
+    if (p) sm_mqtt_put16(p, packet_id);
+    return rc;
+}
+
+/* A length-prefixed CONNECT payload field (3.1.3); p NULL: absent. */
+typedef struct sm_mqtt_field {
+    const void *p;
+    size_t n;
+} sm_mqtt_field;
+
+/* Checks the CONNECT options (3.1.2, 3.1.3) and lists the payload fields in
+   wire order (client id, will topic, will message, user name, password)
+   with the connect flags that announce them (3.1.2.3; bit 0 reserved = 0
+   [MQTT-3.1.2-3]). */
+SM_PRIV int sm_mqtt_connect_fields(const sm_mqtt_connect_opts *o, sm_mqtt_field f[5],
+                                   unsigned *flags)
+{
+    int rc = o ? sm_mqtt_str_len(o->client_id, SM_MQTT_STR_TEXT, &f[0].n) : SM_ERR_PARAM;
+    if (rc) return rc;
+    if (f[0].n == 0 && !o->clean_session) return SM_ERR_PARAM;     /* [MQTT-3.1.3-7] */
+    f[0].p = o->client_id;
+    *flags = o->clean_session ? 0x02u : 0u;
+    if (o->will_topic) {
+        /* the will is published to will_topic, so it is a topic name */
+        rc = sm_mqtt_str_len(o->will_topic, SM_MQTT_STR_TOPIC, &f[1].n);
+        if (rc) return rc;
+        if (o->will_qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.1.2-14] */
+        if (o->will_msg_len && !o->will_msg) return SM_ERR_PARAM;
+        f[1].p = o->will_topic;
+        f[2].p = o->will_msg ? (const void *)o->will_msg : (const void *)""; /* maybe empty */
+        f[2].n = o->will_msg_len;
+        *flags |= 0x04u | ((unsigned)o->will_qos << 3) | (o->will_retain ? 0x20u : 0u);
+    } else if (o->will_qos || o->will_retain) {
+        return SM_ERR_PARAM;                                       /* [MQTT-3.1.2-13, -15] */
+    }
+    if (o->username) {
+        rc = sm_mqtt_str_len(o->username, SM_MQTT_STR_TEXT, &f[3].n);
+        if (rc) return rc;
+        f[3].p = o->username;
+        *flags |= 0x80u;
+    }
+    if (o->password) {
+        if (!o->username) return SM_ERR_PARAM;                     /* [MQTT-3.1.2-22] */
+        f[4].p = o->password;
+        f[4].n = o->password_len;
+        *flags |= 0x40u;
+    }
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_connect_opts *o,
+                                        size_t *len)
+{
+    /* protocol name "MQTT" [MQTT-3.1.2-1] and level 4 [MQTT-3.1.2-2] */
+    static const uint8_t head[7] = { 0, 4, 'M', 'Q', 'T', 'T', 4 };
+    sm_mqtt_field f[5];
+    uint32_t rl = 10; /* variable header (3.1.2) */
+    unsigned flags = 0, i;
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    memset(f, 0, sizeof f);
+    rc = sm_mqtt_connect_fields(o, f, &flags);
+    if (rc) return rc;
+    for (i = 0; i < 5; i++)
+        if (f[i].p) rl += 2u + (uint32_t)f[i].n;
+    p = sm_mqtt_begin(buf, cap, 0x10u, rl, 0, len, &rc);
+    if (!p) return rc;
+    memcpy(p, head, sizeof head);
+    p[7] = (uint8_t)flags;
+    p = sm_mqtt_put16(p + 8, o->keep_alive);
+    for (i = 0; i < 5; i++)
+        if (f[i].p) p = sm_mqtt_put_bytes(p, f[i].p, f[i].n);
+    return SM_OK;
+}
+
+/* Checks a PUBLISH (3.3); *rl gets its remaining length. */
+SM_PRIV int sm_mqtt_check_publish(const sm_mqtt_publish *p, size_t *tlen, uint32_t *rl)
+{
+    int rc = p ? sm_mqtt_str_len(p->topic, SM_MQTT_STR_TOPIC, tlen) : SM_ERR_PARAM;
+    if (rc) return rc;
+    if (p->qos > 2) return SM_ERR_PARAM;                  /* [MQTT-3.3.1-4] */
+    if (p->dup && p->qos == 0) return SM_ERR_PARAM;       /* [MQTT-3.3.1-2] */
+    if (p->qos && p->packet_id == 0) return SM_ERR_PARAM; /* [MQTT-2.3.1-1] */
+    if (p->payload_len > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM;
+    *rl = 2u + (uint32_t)*tlen + (p->qos ? 2u : 0u) + p->payload_len; /* no wrap: both bounded */
+    return SM_OK;
+}
+
+/* PUBLISH with its payload, or (with_payload 0) without it. */
+SM_PRIV int sm_mqtt_encode_pub(uint8_t *buf, size_t cap, const sm_mqtt_publish *p, size_t *len,
+                               int with_payload)
+{
+    size_t tlen = 0;
+    uint32_t rl = 0;
+    unsigned first;
+    uint8_t *q;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    rc = sm_mqtt_check_publish(p, &tlen, &rl);
+    if (rc) return rc;
+    if (with_payload && p->payload_len && !p->payload) return SM_ERR_PARAM;
+    /* 3.3.1: DUP bit 3, QoS bits 2..1, RETAIN bit 0 */
+    first = 0x30u | (p->dup ? 8u : 0u) | ((unsigned)p->qos << 1) | (p->retain ? 1u : 0u);
+    q = sm_mqtt_begin(buf, cap, first, rl, with_payload ? 0u : p->payload_len, len, &rc);
+    if (!q) return rc;
+    q = sm_mqtt_put_bytes(q, p->topic, tlen);
+    if (p->qos) q = sm_mqtt_put16(q, p->packet_id);
+    if (with_payload && p->payload_len) memcpy(q, p->payload, (size_t)p->payload_len);
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_publish(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                        size_t *len)
+{
+    return sm_mqtt_encode_pub(buf, cap, p, len, 1);
+}
+
+SECMODEM_API int sm_mqtt_encode_publish_header(uint8_t *buf, size_t cap, const sm_mqtt_publish *p,
+                                               size_t *len)
+{
+    return sm_mqtt_encode_pub(buf, cap, p, len, 0);
+}
+
+/* SUBSCRIBE (qos given) or UNSUBSCRIBE (qos NULL): packet id, then each
+   filter with its requested QoS byte for SUBSCRIBE (3.8.3, 3.10.3). */
+SM_PRIV int sm_mqtt_encode_filters(uint8_t *buf, size_t cap, unsigned first, uint16_t packet_id,
+                                   const char *const *filters, const uint8_t *qos, size_t count,
+                                   size_t *len)
+{
+    uint32_t rl = 2;
+    size_t i, n;
+    uint8_t *p;
+    int rc;
+    if (!len) return SM_ERR_PARAM;
+    *len = 0;
+    if (packet_id == 0) return SM_ERR_PARAM;             /* [MQTT-2.3.1-1] */
+    if (count == 0 || !filters) return SM_ERR_PARAM;     /* [MQTT-3.8.3-3], [MQTT-3.10.3-2] */
+    for (i = 0; i < count; i++) {
+        rc = sm_mqtt_str_len(filters[i], SM_MQTT_STR_FILTER, &n);
+        if (rc) return rc;
+        if (qos && qos[i] > 2) return SM_ERR_PARAM;      /* [MQTT-3.8.3-4] */
+        rl += 2u + (uint32_t)n + (qos ? 1u : 0u);
+        if (rl > SM_MQTT_MAX_REMAINING) return SM_ERR_PARAM; /* also keeps rl from wrapping */
+    }
+    p = sm_mqtt_begin(buf, cap, first, rl, 0, len, &rc);
+    if (!p) return rc;
+    p = sm_mqtt_put16(p, packet_id);
+    for (i = 0; i < count; i++) {
+        p = sm_mqtt_put_str(p, filters[i]);
+        if (qos) *p++ = qos[i];
+    }
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                          const char *const *filters, const uint8_t *qos,
+                                          size_t count, size_t *len)
+{
+    if (!qos) {
+        if (len) *len = 0;
+        return SM_ERR_PARAM;
+    }
+    /* fixed flags 0b0010 [MQTT-3.8.1-1] */
+    return sm_mqtt_encode_filters(buf, cap, 0x82u, packet_id, filters, qos, count, len);
+}
+
+SECMODEM_API int sm_mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+                                            const char *const *filters, size_t count, size_t *len)
+{
+    /* fixed flags 0b0010 [MQTT-3.10.1-1] */
+    return sm_mqtt_encode_filters(buf, cap, 0xA2u, packet_id, filters, NULL, count, len);
+}
+
+/* ---- decoder ------------------------------------------------------------- */
+
+enum {
+    SM_MQTT_RX_TYPE = 0,  /* waiting for byte 1 */
+    SM_MQTT_RX_LEN,       /* reading the remaining length */
+    SM_MQTT_RX_BODY,      /* copying a whole non-PUBLISH body; states from here on copy */
+    SM_MQTT_RX_TOPIC_LEN, /* PUBLISH: copying the topic length */
+    SM_MQTT_RX_TOPIC,     /* PUBLISH: copying topic and packet id */
+    SM_MQTT_RX_PAYLOAD    /* PUBLISH: copying a payload piece */
+};
+
+/* What a client accepts, by packet type: the fixed flags (2.2.2) in bits
+   3..0 and the remaining-length rule in bits 7..4; 0xFF: a server never
+   sends this type (2.2.1: reserved, or client-to-server only). */
+enum {
+    SM_MQTT_RL_0 = 0x00,       /* exactly 0 */
+    SM_MQTT_RL_2 = 0x10,       /* exactly 2: the packet id, or CONNACK's two bytes */
+    SM_MQTT_RL_SUBACK = 0x20,  /* packet id and at least one return code */
+    SM_MQTT_RL_PUBLISH = 0x30  /* topic, packet id if QoS > 0, payload */
+};
+
+SM_PRIV unsigned sm_mqtt_rx_rule(unsigned type)
+{
+    static const uint8_t rules[16] = {
+        0xFF, 0xFF, SM_MQTT_RL_2, SM_MQTT_RL_PUBLISH,          /* -, CONNECT, CONNACK, PUBLISH */
+        SM_MQTT_RL_2, SM_MQTT_RL_2, SM_MQTT_RL_2 | 2, SM_MQTT_RL_2, /* PUBACK .. PUBCOMP */
+        0xFF, SM_MQTT_RL_SUBACK, 0xFF, SM_MQTT_RL_2,           /* SUBSCRIBE .. UNSUBACK */
+        0xFF, SM_MQTT_RL_0, 0xFF, 0xFF                         /* PINGREQ .. 15 */
+    };
+    return rules[type & 15u];
+}
+
+SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d)
+{
+    if (d) memset(d, 0, sizeof *d); /* state SM_MQTT_RX_TYPE, no error */
+}
+
+/* Byte 1: type and flags (2.2.1, 2.2.2, 3.3.1). */
+SM_PRIV int sm_mqtt_rx_first(sm_mqtt_decoder *d, uint8_t b)
+{
+    unsigned rule = sm_mqtt_rx_rule((unsigned)b >> 4);
+    if (rule == 0xFFu) return SM_ERR_MALFORMED;
+    if (rule == SM_MQTT_RL_PUBLISH) {
+        if ((b & 6u) == 6u) return SM_ERR_MALFORMED;   /* QoS 3 [MQTT-3.3.1-4] */
+        if ((b & 0x0Eu) == 8u) return SM_ERR_MALFORMED; /* DUP with QoS 0 [MQTT-3.3.1-2] */
+    } else if ((b & 0x0Fu) != (rule & 0x0Fu)) {
+        return SM_ERR_MALFORMED;                        /* [MQTT-2.2.2-1, -2] */
+    }
+    d->first = b;
+    d->remaining = 0;
+    d->len_bytes = 0;
+    d->state = SM_MQTT_RX_LEN;
+    return 0;
+}
+
+/* Plans the next payload piece: what is left of the payload, as far as it
+   fits after the topic. Returns the payload bytes left. */
+SM_PRIV uint32_t sm_mqtt_rx_plan(sm_mqtt_decoder *d)
+{
+    uint32_t left = d->remaining - d->offset;
+    size_t room = (size_t)SM_MQTT_RX_SIZE - d->pay;
+    d->have = d->pay;
+    d->want = d->pay + (left < room ? (size_t)left : room);
+    return left;
+}
+
+/* Reports the payload piece in buf[pay..have) and plans the next one. */
+SM_PRIV int sm_mqtt_rx_piece(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    size_t n = d->have - d->pay;
+    memset(ev, 0, sizeof *ev);
+    ev->type = SM_MQTT_PUBLISH;
+    ev->dup = (uint8_t)((d->first >> 3) & 1u);
+    ev->qos = (uint8_t)((d->first >> 1) & 3u);
+    ev->retain = (uint8_t)(d->first & 1u);
+    ev->packet_id = d->packet_id;
+    ev->topic = (const char *)d->buf + 2;
+    ev->topic_len = d->pay - 3u;
+    ev->data = d->buf + d->pay;
+    ev->data_len = n;
+    ev->offset = d->offset;
+    ev->total = d->remaining;
+    d->offset += (uint32_t)n;
+    if (sm_mqtt_rx_plan(d) == 0) d->state = SM_MQTT_RX_TYPE;
+    return SM_MQTT_PUBLISH;
+}
+
+/* PUBLISH topic length known: want the topic and packet id (3.3.2). In
+   32 bits, so that nothing wraps with a 16-bit size_t. */
+SM_PRIV int sm_mqtt_rx_topic_len(sm_mqtt_decoder *d)
+{
+    uint32_t tlen = ((uint32_t)d->buf[0] << 8) | d->buf[1];
+    uint32_t hdr = 2u + tlen + ((d->first & 6u) ? 2u : 0u);
+    if (tlen == 0) return SM_ERR_MALFORMED;              /* [MQTT-4.7.3-1] */
+    if (hdr > d->remaining) return SM_ERR_MALFORMED;     /* topic beyond the packet */
+    if (tlen + 4u > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE; /* see sm_mqtt_rx_topic */
+    d->want = (size_t)hdr;
+    d->state = SM_MQTT_RX_TOPIC;
+    return 0;
+}
+
+/* PUBLISH variable header complete: check it, NUL-terminate the topic (over
+   the packet id, already taken) and start the payload after that NUL. */
+SM_PRIV int sm_mqtt_rx_topic(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    size_t tlen = d->have - 2u - ((d->first & 6u) ? 2u : 0u);
+    /* [MQTT-1.5.3-1, -2], [MQTT-3.3.2-2] */
+    if (sm_mqtt_check_bytes(d->buf + 2, tlen, SM_MQTT_STR_TOPIC)) return SM_ERR_MALFORMED;
+    d->packet_id = 0;
+    if (d->first & 6u) {
+        d->packet_id = (uint16_t)(((unsigned)d->buf[tlen + 2] << 8) | d->buf[tlen + 3]);
+        if (d->packet_id == 0) return SM_ERR_MALFORMED; /* [MQTT-2.3.1-1] */
+    }
+    d->buf[tlen + 2] = 0;
+    d->remaining -= (uint32_t)d->have; /* from here on: the payload length */
+    d->offset = 0;
+    d->pay = tlen + 3u;
+    d->state = SM_MQTT_RX_PAYLOAD;
+    return sm_mqtt_rx_plan(d) ? 0 : sm_mqtt_rx_piece(d, ev); /* empty payload: one event now */
+}
+
+/* A whole non-PUBLISH packet is in buf[0..have). */
+SM_PRIV int sm_mqtt_rx_packet(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    const uint8_t *b = d->buf;
+    unsigned type = (unsigned)d->first >> 4;
+    size_t i;
+    memset(ev, 0, sizeof *ev);
+    ev->type = (uint8_t)type;
+    d->state = SM_MQTT_RX_TYPE;
+    if (type == SM_MQTT_PINGRESP) return (int)type;
+    if (type == SM_MQTT_CONNACK) {
+        if ((b[0] & 0xFEu) || b[1] > 5u) return SM_ERR_MALFORMED; /* 3.2.2.1, 3.2.2.3 */
+        if (b[0] && b[1]) return SM_ERR_MALFORMED;                /* [MQTT-3.2.2-4] */
+        ev->session_present = b[0];
+        ev->return_code = b[1];
+        return (int)type;
+    }
+    ev->packet_id = (uint16_t)(((unsigned)b[0] << 8) | b[1]);
+    if (ev->packet_id == 0) return SM_ERR_MALFORMED;             /* [MQTT-2.3.1-1] */
+    if (type == SM_MQTT_SUBACK) {
+        for (i = 2; i < d->have; i++) /* 0, 1, 2 or 0x80 [MQTT-3.9.3-2] */
+            if (b[i] > 2u && b[i] != SM_MQTT_SUBACK_FAILURE) return SM_ERR_MALFORMED;
+        ev->data = b + 2;
+        ev->data_len = d->have - 2u;
+    }
+    return (int)type;
+}
+
+/* Remaining length complete: check it against the type, plan the copy. */
+SM_PRIV int sm_mqtt_rx_start(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    unsigned rule = sm_mqtt_rx_rule((unsigned)d->first >> 4) & 0xF0u;
+    uint32_t rl = d->remaining;
+    d->have = 0;
+    d->state = SM_MQTT_RX_BODY;
+    if (rule == SM_MQTT_RL_PUBLISH) {
+        if (rl < 2u) return SM_ERR_MALFORMED; /* no room for the topic length */
+        d->want = 2;
+        d->state = SM_MQTT_RX_TOPIC_LEN;
+        return 0;
+    }
+    if (rule == SM_MQTT_RL_SUBACK) {
+        if (rl < 3u) return SM_ERR_MALFORMED; /* packet id and >= 1 code (3.9.2, 3.9.3) */
+        if (rl > SM_MQTT_RX_SIZE) return SM_ERR_NO_SPACE;
+    } else if (rl != (rule == SM_MQTT_RL_2 ? 2u : 0u)) {
+        return SM_ERR_MALFORMED; /* 3.2.1, 3.4.1-3.7.1, 3.11.1, 3.13.1 */
+    }
+    d->want = (size_t)rl;
+    return d->want ? 0 : sm_mqtt_rx_packet(d, ev);
+}
+
+/* One byte of the remaining length (2.2.3). */
+SM_PRIV int sm_mqtt_rx_len(sm_mqtt_decoder *d, uint8_t b, sm_mqtt_event *ev)
+{
+    d->remaining |= (uint32_t)(b & 0x7Fu) << (7u * d->len_bytes);
+    d->len_bytes++;
+    if (b & 0x80u) return d->len_bytes < 4u ? 0 : SM_ERR_MALFORMED; /* at most 4 bytes */
+    return sm_mqtt_rx_start(d, ev);
+}
+
+/* The run wanted in buf is complete. */
+SM_PRIV int sm_mqtt_rx_run_done(sm_mqtt_decoder *d, sm_mqtt_event *ev)
+{
+    switch (d->state) {
+    case SM_MQTT_RX_TOPIC_LEN: return sm_mqtt_rx_topic_len(d);
+    case SM_MQTT_RX_TOPIC: return sm_mqtt_rx_topic(d, ev);
+    case SM_MQTT_RX_PAYLOAD: return sm_mqtt_rx_piece(d, ev);
+    default: return sm_mqtt_rx_packet(d, ev);
+    }
+}
+
+SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
+                                sm_mqtt_event *ev)
+{
+    size_t i = 0, n;
+    int rc = 0;
+    if (!d || !used || !ev || (!data && len)) return SM_ERR_PARAM;
+    /* invariant: in a copying state, have < want */
+    while (!d->err && rc == 0 && i < len) {
+        if (d->state >= SM_MQTT_RX_BODY) {
+            n = d->want - d->have;
+            if (n > len - i) n = len - i;
+            memcpy(d->buf + d->have, data + i, n);
+            d->have += n;
+            i += n;
+            if (d->have == d->want) rc = sm_mqtt_rx_run_done(d, ev);
+        } else if (d->state == SM_MQTT_RX_LEN) {
+            rc = sm_mqtt_rx_len(d, data[i++], ev);
+        } else {
+            rc = sm_mqtt_rx_first(d, data[i++]);
+        }
+    }
+    if (rc < 0) d->err = rc;
+    *used = i;
+    return d->err ? d->err : rc;
+}
+#endif /* SM_NO_MQTT */
 
 #ifdef __cplusplus
 }
@@ -3284,7 +5241,10 @@ SECMODEM_API int sm_atecc_verify_start(sm_atecc *se, const uint8_t digest[32], c
 /*
    ==========================================================================
    VERSION HISTORY
-     next   ATECC608: command encoder/decoder with CRC, non-blocking I2C
+     0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
+            security profiles, sockets, built-in MQTT and HTTP clients;
+            SM_ERR_STATE; the engine recognises echoes longer than a line.
+            ATECC608: command encoder/decoder with CRC, non-blocking I2C
             transport (wake, polling, retries, watchdog, idle/sleep),
             commands and helpers (serial, locks, public key, sign, verify).
      0.1.0  (2026-11) AT engine core: queue, prompts, raw payloads, URCs,

@@ -909,6 +909,40 @@ static void test_pull_mode_and_blocking(void)
     CHECK_EQ_INT(sm_at_poll(&at), SM_ERR_IO);
 }
 
+/* A command longer than the line buffer, echoed: the echo is recognised by
+   its start, so the answer is not taken for a stale one; a long line that
+   is not the echo is still dropped and counted. */
+static void test_long_echo(void)
+{
+    sm_at at;
+    mock m;
+    static char cmd[SM_LINE_SIZE + 64], echo[SM_LINE_SIZE + 80];
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "ATE1", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATE1\r\r\nOK\r\n"); /* echo learned on */
+    memset(cmd, 0, sizeof cmd);
+    memcpy(cmd, "AT+LONG=", 8);
+    memset(cmd + 8, 'x', sizeof cmd - 9);
+    submit(&at, &m, cmd, NULL);
+    sm_at_poll(&at);
+    snprintf(echo, sizeof echo, "%s\r\r\nOK\r\n", cmd);
+    feed_str(&at, echo);
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done OK code=-2147483648]");
+    CHECK_EQ_INT(at.stats.overlong, 0);
+    CHECK_EQ_INT(at.stats.stale, 0);
+    /* the same long text while nothing is in flight is an over-long line */
+    feed_str(&at, echo);
+    CHECK_EQ_INT(at.stats.overlong, 1);
+    /* a long line that differs from the command is not its echo */
+    submit(&at, &m, cmd, NULL);
+    sm_at_poll(&at);
+    echo[20] = 'y';
+    feed_str(&at, echo);
+    CHECK_EQ_INT(at.stats.overlong, 2);
+    CHECK_EQ_INT(at.stats.stale, 1);
+}
+
 static void test_response_overflow_reported(void)
 {
     sm_at at;
@@ -1153,6 +1187,7 @@ int main(void)
     RUN(test_pull_mode_and_blocking);
     RUN(test_response_overflow_reported);
     RUN(test_urc_tables_and_sinks);
+    RUN(test_long_echo);
     RUN(test_check_str);
     RUN(test_buf_builder);
     RUN(test_fields);
