@@ -2,6 +2,8 @@
 #   make test    every test (C unit tests under sanitizers, strict builds for
 #                gcc/clang/g++/Cortex-M/AVR, simulator tests, live tests)
 #   make demo    the demo: example firmware against the simulator
+#   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
+#                against the simulator
 # The Python side needs Debian's python3-serial, python3-pytest and
 # python3-cryptography (the ATECC608 emulator); PYTHON picks the first
 # interpreter that has them (Debian's packages are seen by /usr/bin/python3,
@@ -13,8 +15,10 @@ CC      ?= gcc
 CLANG   ?= clang
 CXX     ?= g++
 ARM_CC  ?= arm-none-eabi-gcc
-AVR_CC  ?= avr-gcc
+ARM_NM  ?= arm-none-eabi-nm
 ARM_SIZE ?= arm-none-eabi-size
+QEMU_ARM ?= qemu-system-arm
+AVR_CC  ?= avr-gcc
 B       := build
 
 WARN    := -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror
@@ -26,8 +30,8 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
 
-.PHONY: all test demo check-python cross clean unit-bins size
-all: unit-bins cross $(B)/demo_generic $(B)/cpu_at $(B)/secmodem-replay
+.PHONY: all test demo demo-qemu check-python cross clean unit-bins size
+all: unit-bins cross $(B)/demo_generic $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf
 
 $(B):
 	@mkdir -p $(B)
@@ -97,8 +101,23 @@ $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) -O2 -g $< -o $@
 
 # ---- examples ----------------------------------------------------------------
-$(B)/demo_generic: examples/posix/demo_generic.c $(POSIX) $(HDR) | $(B)
+$(B)/demo_generic: examples/posix/demo_generic.c examples/demo_script.h $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_generic.c examples/posix/sm_posix.c -o $@
+
+# bare-metal firmware for the MPS2 AN385 (Cortex-M3) as QEMU emulates it;
+# newlib-nano only for memcpy & co: the link fails if anything pulls in a heap
+CM_DIR  := examples/cortexm
+CM_SRC  := $(CM_DIR)/startup_an385.c $(CM_DIR)/board.c $(CM_DIR)/cmsdk_uart.c \
+           $(CM_DIR)/sm_port_cm.c $(CM_DIR)/demo_cortexm.c
+CM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections $(STRICT)
+CM_LINK := -nostartfiles --specs=nano.specs -T $(CM_DIR)/an385.ld -Wl,--gc-sections
+$(B)/cortexm_demo.elf: $(CM_SRC) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
+                       examples/demo_script.h $(HDR) | $(B)
+	$(ARM_CC) $(CM_FLAGS) $(CM_LINK) -Wl,-Map=$(B)/cortexm_demo.map $(CM_SRC) -o $@
+	@if $(ARM_NM) $@ | grep -Eq ' (malloc|_malloc_r|free|_sbrk|_sbrk_r)$$'; then \
+	  echo "$@: a heap was linked in (malloc/_sbrk):"; $(ARM_NM) $@ | grep -E 'malloc|sbrk'; \
+	  rm -f $@; exit 1; fi
+	@$(ARM_SIZE) $@
 
 REPLAY  := examples/replay/secmodem_replay.c examples/replay/replay_atecc.c
 $(B)/secmodem-replay: $(REPLAY) examples/replay/replay_atecc.h $(HDR) | $(B)
@@ -116,6 +135,9 @@ test: check-python
 
 demo: check-python $(B)/demo_generic
 	$(PYTHON) tests/run_demo.py $(B)/demo_generic
+
+demo-qemu: check-python $(B)/cortexm_demo.elf
+	$(PYTHON) tests/run_qemu.py $(B)/cortexm_demo.elf --scenario together $(QEMU_ARGS)
 
 clean:
 	rm -rf $(B)

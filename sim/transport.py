@@ -31,7 +31,10 @@ def make_raw(fd):
     iflag &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP
                | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON
                | termios.IXOFF | termios.IXANY | termios.INPCK)
-    oflag &= ~termios.OPOST
+    # No output translation even if a host turns OPOST back on: QEMU's tty
+    # chardev did (older versions' tty_serial_init set OPOST), and a fresh pty
+    # has ONLCR set, which would turn every LF the host sends into CR LF.
+    oflag &= ~(termios.OPOST | termios.ONLCR | termios.OCRNL | termios.ONOCR | termios.ONLRET)
     lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
     cflag &= ~(termios.CSIZE | termios.PARENB)
     cflag |= termios.CS8

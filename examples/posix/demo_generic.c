@@ -10,30 +10,14 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
 #include "sm_posix.h"
+#include "../demo_script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct step {
-    const char *say;    /* what the step does, printed as it runs */
-    const char *text;   /* the command */
-    const char *prefix; /* its response prefix, or NULL */
-    unsigned flags;     /* SM_AT_F_* */
-} step;
-
-static const uint8_t k_payload[] = "binary\r\nOK\r\n> payload";
-
-static const step k_script[] = {
-    { "check the modem answers", "AT", NULL, 0 },
-    { "turn command echo off", "ATE0", NULL, 0 },
-    { "numeric +CME errors", "AT+CMEE=1", NULL, 0 },
-    { "identify the modem", "ATI", NULL, 0 },
-    { "firmware version", "AT+GMR", NULL, 0 },
-    { "ask for an unsolicited result in 200 ms", "AT+URC=+HELLO: demo,200", NULL, 0 },
-    { "send a binary payload after the > prompt", "AT+SEND=21", "+SEND:", SM_AT_F_PROMPT },
-};
-#define NSTEPS (sizeof k_script / sizeof k_script[0])
+/* the script (sm_demo_script) is shared with the bare-metal demo */
+#define NSTEPS SM_DEMO_STEPS
 
 typedef struct app {
     sm_at at;
@@ -67,17 +51,17 @@ static void on_step_done(void *ctx, const sm_at_response *r)
 
 static void submit_next(app *a)
 {
-    const step *s;
+    const sm_demo_step *s;
     sm_at_cmd c;
     if (a->next >= NSTEPS) return;
-    s = &k_script[a->next++];
+    s = &sm_demo_script[a->next++];
     memset(&c, 0, sizeof c);
     c.text = s->text;
     c.prefix = s->prefix;
     c.flags = s->flags;
     if (s->flags & SM_AT_F_PROMPT) {
-        c.payload = k_payload;
-        c.payload_len = sizeof k_payload - 1;
+        c.payload = sm_demo_payload;
+        c.payload_len = sizeof sm_demo_payload - 1;
     }
     c.on_done = on_step_done;
     c.ctx = a;
@@ -108,7 +92,6 @@ int main(int argc, char **argv)
     static app a;
     sm_posix port;
     sm_platform plat;
-    static const sm_at_dialect generic = { "generic", "\r", "+SYSSTART", NULL };
     uint32_t t0;
     if (argc < 2) {
         fprintf(stderr, "usage: %s <serial device> [--trace]\n", argv[0]);
@@ -120,7 +103,7 @@ int main(int argc, char **argv)
     }
     port.trace = argc > 2 && strcmp(argv[2], "--trace") == 0;
     sm_posix_platform(&port, &plat);
-    sm_at_init(&a.at, &plat, &generic);
+    sm_at_init(&a.at, &plat, &sm_demo_dialect);
     sm_at_add_urcs(&a.at, k_urcs, sizeof k_urcs / sizeof k_urcs[0], &a);
     setvbuf(stdout, NULL, _IOLBF, 0);
     submit_next(&a);

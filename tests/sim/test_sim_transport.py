@@ -35,6 +35,25 @@ def test_pty_slave_is_raw():
         t.close()
 
 
+def test_pty_stays_raw_when_a_host_turns_opost_on():
+    """A host that re-enables output processing (older QEMU tty chardevs do)
+    must still send LF as LF, or binary payloads change length."""
+    t = PtyTransport()
+    try:
+        with PtyPort(t.slave_path) as port:
+            attrs = termios.tcgetattr(port.fd)
+            attrs[1] |= termios.OPOST
+            termios.tcsetattr(port.fd, termios.TCSANOW, attrs)
+            port.write(b"a\nb\r\n")
+            got = b""
+            deadline = time.monotonic() + 5
+            while len(got) < 5 and time.monotonic() < deadline:
+                got += t.read(0.1)
+            assert got == b"a\nb\r\n"
+    finally:
+        t.close()
+
+
 def test_pty_passes_every_byte_value_both_ways():
     t = PtyTransport()
     try:
