@@ -49,7 +49,13 @@
 
    Bytes may be pushed instead of pulled: leave p.read NULL and call
    sm_at_feed(&at, bytes, n) from the main loop with what your UART interrupt
-   put in its ring buffer. Never call the library from an interrupt.
+   put in its ring buffer; keep calling sm_at_poll() as well, since it
+   enforces deadlines and starts queued commands. Never call the library
+   from an interrupt.
+
+   Content that a third party controls (an SMS body, an MQTT payload, a
+   file) must be read by byte count (sm_at_expect_raw, raw_lead), never as
+   lines: a line "OK" inside it would otherwise end the command.
 
    ==========================================================================
    A SEQUANS GM02S IN A SUPERLOOP (section 6)
@@ -115,6 +121,8 @@
      SM_AT_TIMEOUT_MS    [5000] default per-command timeout
      SM_AT_SETTLE_MS     [100]  quiet time required after a timeout before the
                                 next command goes out (drops late answers)
+     SM_AT_SETTLE_MAX_MS [2000] ...but never longer than this, even if the
+                                modem keeps talking (URCs, a stuck stream)
      SM_RAW_TIMEOUT_MS   [5000] deadline for an announced binary payload
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
      SM_MQTT_RX_SIZE     [256]  MQTT decoder buffer (RAM per decoder): holds a
@@ -199,6 +207,9 @@
 #endif
 #ifndef SM_AT_TIMEOUT_MS
 #define SM_AT_TIMEOUT_MS 5000
+#endif
+#ifndef SM_AT_SETTLE_MAX_MS
+#define SM_AT_SETTLE_MAX_MS 2000
 #endif
 #ifndef SM_AT_SETTLE_MS
 #define SM_AT_SETTLE_MS 100
@@ -320,7 +331,11 @@ enum {
     SM_STR_NO_SPACE = 2,    /* no ' ' */
     SM_STR_UTF8 = 4,        /* must be well-formed UTF-8 (else ASCII only) */
     SM_STR_NONEMPTY = 8,    /* must not be empty */
-    SM_STR_ALLOW_QUOTE = 16 /* '"' allowed (for an unquoted rest-of-line) */
+    SM_STR_ALLOW_QUOTE = 16, /* '"' allowed (for an unquoted rest-of-line) */
+    SM_STR_NO_SEMICOLON = 32, /* ';' would start a second V.250 command (set by
+                                 sm_buf_checked: outside quotes it always would) */
+    SM_STR_ALLOW_BACKSLASH = 64 /* '\\' allowed (some firmware reads it as an escape
+                                 that could un-quote the rest) */
 };
 /* Checks that s (at most maxlen bytes before its NUL) can be placed inside
    an AT command without ending it or starting another: SM_OK,
@@ -343,7 +358,7 @@ SECMODEM_API void sm_buf_u32(sm_buf *b, uint32_t v);
 SECMODEM_API void sm_buf_i32(sm_buf *b, int32_t v);
 /* Appends "s" in double quotes after sm_check_str(s, maxlen, flags). */
 SECMODEM_API void sm_buf_quoted(sm_buf *b, const char *s, size_t maxlen, unsigned flags);
-/* Appends s unquoted after sm_check_str(s, maxlen, flags). */
+/* Appends s unquoted after sm_check_str(s, maxlen, flags | SM_STR_NO_SEMICOLON). */
 SECMODEM_API void sm_buf_checked(sm_buf *b, const char *s, size_t maxlen, unsigned flags);
 SECMODEM_API void sm_buf_hex(sm_buf *b, const uint8_t *data, size_t n);
 /* NUL-terminates and returns the status: SM_OK or the first error. */
@@ -495,6 +510,8 @@ typedef struct sm_at_stats {
                               echo of the command in flight when the modem echoes */
     uint32_t raw_bytes;    /* binary payload bytes received */
     uint32_t raw_dropped;  /* binary payload bytes that had nowhere to go */
+    uint32_t tx_filler;    /* filler bytes written to complete an interrupted payload */
+    uint32_t tx_abandoned; /* bytes of an interrupted command the UART never took */
 } sm_at_stats;
 
 typedef struct sm_at_entry {
@@ -525,6 +542,15 @@ typedef struct sm_at {
     uint8_t echo_seen;       /* the echo of the command in flight arrived */
     uint8_t lead_armed;      /* waiting for the command's raw_lead */
     uint8_t lead_pos;        /* bytes of raw_lead matched so far */
+    uint8_t after_timeout;   /* the last command timed out: trust no shortcut */
+    uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
+    /* an interrupted command still owes the modem bytes, so that its line or
+       counted payload ends before the next command: filler, then terminator */
+    size_t drain_fill;
+    uint8_t drain_term;      /* 1 + index of the next terminator byte; 0 none */
+    uint32_t drain_deadline;
+    size_t orphan_payload;   /* payload of a command that timed out waiting for
+                                its prompt: a late prompt gets this many filler bytes */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -596,8 +622,11 @@ SECMODEM_API const char *sm_at_result_name(sm_at_result r);
 SECMODEM_API int sm_at_result_status(sm_at_result r);
 
 /* Blocking helper for simple programs and tests: submits, then polls until
-   the command completes (bounded by its own timeout plus settling). Copies
-   the response lines into lines[cap] (may be NULL). Returns the status. */
+   the command completes (bounded by the commands queued before it, each by
+   its own timeout, plus at most SM_AT_SETTLE_MAX_MS of settling). The
+   command's own on_done and ctx are replaced (the helper reports through
+   out). Copies the response lines into lines[cap] (may be NULL). Returns
+   the status. */
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap);
 
@@ -1640,16 +1669,18 @@ SM_PRIV size_t sm_utf8_seq_len(const uint8_t *s, size_t n)
 }
 
 /* A byte that could end a command or a quoted argument: controls (CR, LF,
-   NUL, ESC, Ctrl-Z which ends SMS-style payloads...), DEL and '"'. */
+   NUL, ESC, Ctrl-Z which ends SMS-style payloads...), DEL, '"' and '\\'
+   (an escape on some firmware); ',' ' ' ';' where the caller says so. */
 SM_PRIV int sm_byte_unsafe(uint8_t c, unsigned flags)
 {
     if (c < 0x20u || c == 0x7Fu) return 1;
     if (c == '"' && !(flags & SM_STR_ALLOW_QUOTE)) return 1;
+    if (c == '\\' && !(flags & SM_STR_ALLOW_BACKSLASH)) return 1;
     if (c == ',' && (flags & SM_STR_NO_COMMA)) return 1;
     if (c == ' ' && (flags & SM_STR_NO_SPACE)) return 1;
+    if (c == ';' && (flags & SM_STR_NO_SEMICOLON)) return 1;
     return 0;
 }
-
 SECMODEM_API int sm_check_str(const char *s, size_t maxlen, unsigned flags)
 {
     const uint8_t *u = (const uint8_t *)s;
@@ -1716,11 +1747,11 @@ SECMODEM_API void sm_buf_checked(sm_buf *b, const char *s, size_t maxlen, unsign
 {
     int rc;
     if (b->err) return;
-    rc = sm_check_str(s, maxlen, flags);
+    /* outside quotes a ';' always starts another V.250 command */
+    rc = sm_check_str(s, maxlen, flags | (unsigned)SM_STR_NO_SEMICOLON);
     if (rc) { b->err = rc; return; }
     sm_buf_str(b, s);
 }
-
 SECMODEM_API void sm_buf_quoted(sm_buf *b, const char *s, size_t maxlen, unsigned flags)
 {
     int rc;
@@ -1879,6 +1910,10 @@ enum {
     SM_PH_WAIT_FINAL   /* waiting for the final result */
 };
 
+/* defined below, used by the transmit side */
+SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b);
+SM_PRIV int sm_at_abandon_drain(sm_at *at);
+
 /* Wrap-safe "now is at or after t". */
 SM_PRIV int sm_time_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
 
@@ -1953,14 +1988,32 @@ SM_PRIV void sm_at_pop(sm_at *at)
 /* With echo on, a final result that arrives before the command's echo is
    the late answer of an earlier command: learning whether the modem echoes
    lets the engine drop such answers. Unknown after a timeout or restart. */
+/* The echo setting a V.250 basic command line leaves: 1 for E1, 0 for E0
+   or a bare E (a missing value is 0), -1 if it has no E command. Only the
+   basic part (before any '+' extended command) is scanned: "ATE0V1",
+   "ATV1E0", "ATE0&W". */
+SM_PRIV int sm_at_echo_setting(const char *t, size_t n)
+{
+    size_t i;
+    int setting = -1;
+    if (n < 3 || (t[0] != 'A' && t[0] != 'a') || (t[1] != 'T' && t[1] != 't')) return -1;
+    for (i = 2; i < n && t[i] != '+' && t[i] != '^' && t[i] != '%' && t[i] != '$'; i++) {
+        if ((t[i] != 'E' && t[i] != 'e') || t[i - 1] == '&' || t[i - 1] == '\\') continue;
+        setting = (i + 1 < n && t[i + 1] == '1') ? 1 : 0;
+    }
+    return setting;
+}
+
+/* With echo on, a final result that arrives before the command's echo is
+   the late answer of an earlier command: learning whether the modem echoes
+   lets the engine drop such answers. Unknown after a restart; kept after a
+   timeout only if that command did echo (else the echo may never match,
+   and forgetting heals it). */
 SM_PRIV void sm_at_learn_echo(sm_at *at, sm_at_result result)
 {
-    const char *t = at->q_text;
-    uint16_t n = at->q[0].text_len;
+    int setting;
     if (result == SM_AT_CANCELLED) return;
     if (result == SM_AT_TIMEOUT) {
-        /* keep the expectation only if this command did echo: then the
-           modem is just slow; else the echo may never match (self-healing) */
         at->echo_mode = (uint8_t)(at->echo_mode && at->echo_seen);
         return;
     }
@@ -1969,14 +2022,50 @@ SM_PRIV void sm_at_learn_echo(sm_at *at, sm_at_result result)
         return;
     }
     at->echo_mode = at->echo_seen;
-    /* V.250 ATE0 / ATE1 change it for the commands that follow */
-    if (result == SM_AT_OK && n >= 3 && (t[0] == 'A' || t[0] == 'a') &&
-        (t[1] == 'T' || t[1] == 't') && (t[2] == 'E' || t[2] == 'e')) {
-        if (n == 3 || (n == 4 && t[3] == '1')) at->echo_mode = 1;
-        else if (n == 4 && t[3] == '0') at->echo_mode = 0;
-    }
+    setting = sm_at_echo_setting(at->q_text, at->q[0].text_len);
+    if (result == SM_AT_OK && setting >= 0) at->echo_mode = (uint8_t)setting;
 }
 
+/* A command interrupted on the wire (timeout, flush) must not leave the
+   modem in the middle of a line or of a counted payload: the next command
+   would be taken as its continuation (a PIN sent as socket data). What it
+   still owes is written first: filler bytes for a counted payload, then the
+   terminator (a truncated command line just earns an ERROR, dropped as a
+   late answer). A prompt that never came may still come: it gets filler. */
+SM_PRIV void sm_at_plan_drain(sm_at *at)
+{
+    const sm_at_entry *e = &at->q[0];
+    size_t tl = e->text_len;
+    size_t pl = (e->cmd.flags & SM_AT_F_INLINE) ? e->cmd.payload_len : 0;
+    at->drain_fill = 0;
+    at->drain_term = 0;
+    if (at->phase == SM_PH_TX_TEXT && at->tx_off > 0) {
+        if (at->tx_off < tl) {
+            at->drain_term = 1;                        /* end the truncated line */
+        } else if (at->tx_off < tl + pl) {
+            at->drain_fill = tl + pl - at->tx_off;      /* the inline count, then */
+            at->drain_term = 1;                        /* the line end */
+        } else {
+            at->drain_term = (uint8_t)(1u + (at->tx_off - tl - pl)); /* rest of it */
+        }
+    } else if (at->phase == SM_PH_TX_PAYLOAD) {
+        at->drain_fill = e->cmd.payload_len - at->tx_off;
+    } else if (at->phase == SM_PH_WAIT_PROMPT) {
+        at->orphan_payload = e->cmd.payload_len;
+    }
+    at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
+}
+
+/* Bytes of raw_lead held back while matching go back to the line parser
+   when the command ends, so that nothing is lost. */
+SM_PRIV void sm_at_release_lead(sm_at *at)
+{
+    uint8_t i, n = at->lead_armed ? at->lead_pos : 0;
+    const char *lead = at->q[0].cmd.raw_lead;
+    at->lead_armed = 0;
+    at->lead_pos = 0;
+    for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
+}
 /* Finishes the head command: report, then pop. The entry is copied first
    so that on_done may submit new commands or flush. */
 SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const char *err_text)
@@ -1984,19 +2073,22 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     sm_at_entry e;
     sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
+    if (result == SM_AT_TIMEOUT || result == SM_AT_CANCELLED) sm_at_plan_drain(at);
     e = at->q[0];
-    at->lead_armed = 0;
+    sm_at_release_lead(at);
     sm_at_learn_echo(at, result);
     sm_at_pop(at);
     at->phase = SM_PH_IDLE;
     at->last_id = e.id;
     at->last_result = result;
     at->last_code = code;
+    at->after_timeout = (uint8_t)(result == SM_AT_TIMEOUT);
     if (result == SM_AT_TIMEOUT) {
         SM_LOG(1, "AT: command timed out");
         at->stats.timeouts++;
         at->settling = 1; /* drop a late answer rather than give it to the next command */
         at->last_rx_ms = sm_at_now(at);
+        at->settle_since = at->last_rx_ms;
     }
     r.id = e.id;
     r.result = result;
@@ -2014,6 +2106,28 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     }
 }
 
+/* Ends a queued command that never went out: its report has no lines, and
+   the engine's response buffer (perhaps being read by an outer on_done) is
+   not touched. */
+SM_PRIV void sm_at_complete_unsent(sm_at *at, sm_at_result result)
+{
+    sm_at_entry e = at->q[0];
+    sm_at_response r;
+    sm_at_pop(at);
+    memset(&r, 0, sizeof r);
+    r.id = e.id;
+    r.result = result;
+    r.code = SM_AT_NO_CODE;
+    r.lines = "";
+    at->last_id = e.id;
+    at->last_result = result;
+    at->last_code = SM_AT_NO_CODE;
+    if (e.cmd.on_done) {
+        at->in_callback++;
+        e.cmd.on_done(e.cmd.ctx, &r);
+        at->in_callback--;
+    }
+}
 /* Writes as much of data[*off..len) as the platform accepts now. Returns 1
    when all is written, 0 when more remains, <0 on error. */
 SM_PRIV int sm_at_write_some(sm_at *at, const uint8_t *data, size_t len, size_t *off)
@@ -2075,7 +2189,9 @@ SM_PRIV void sm_at_start_head(sm_at *at)
 {
     const sm_at_entry *e = &at->q[0];
     uint32_t t = e->cmd.timeout_ms ? e->cmd.timeout_ms : (uint32_t)SM_AT_TIMEOUT_MS;
+    if (t > 0x7FFFFFFFu) t = 0x7FFFFFFFu; /* the wrap-safe comparison's range */
     at->phase = SM_PH_TX_TEXT;
+    at->orphan_payload = 0; /* a prompt that has not come by now never will */
     at->tx_off = 0;
     at->deadline = sm_at_now(at) + t;
     at->echo_seen = 0;
@@ -2092,9 +2208,35 @@ SM_PRIV void sm_at_enter_wait_final(sm_at *at)
 }
 
 /* Advances the transmit side as far as the platform allows. */
+/* Writes what an interrupted command still owes (see sm_at_plan_drain).
+   Returns 1 when nothing is owed any more. */
+SM_PRIV int sm_at_pump_drain(sm_at *at)
+{
+    static const uint8_t filler[16] = { 0 };
+    const char *term = at->dialect->cmd_term;
+    while (at->drain_fill) {
+        size_t off = 0, n = at->drain_fill < sizeof filler ? at->drain_fill : sizeof filler;
+        int rc = sm_at_write_some(at, filler, n, &off);
+        at->drain_fill -= off;
+        at->stats.tx_filler += (uint32_t)off;
+        if (rc <= 0) return rc < 0 ? sm_at_abandon_drain(at) : 0;
+    }
+    while (at->drain_term && term[at->drain_term - 1u]) {
+        size_t off = 0;
+        int rc = sm_at_write_some(at, (const uint8_t *)term + at->drain_term - 1u, 1, &off);
+        if (rc < 0) return sm_at_abandon_drain(at);
+        if (rc == 0) return 0;
+        at->drain_term++;
+    }
+    at->drain_term = 0;
+    return 1;
+}
+
+/* Advances the transmit side as far as the platform allows. */
 SM_PRIV void sm_at_pump_tx(sm_at *at)
 {
     int rc;
+    if ((at->drain_fill || at->drain_term) && !sm_at_pump_drain(at)) return;
     if (at->phase == SM_PH_TX_TEXT) {
         rc = sm_at_tx_text(at);
         if (rc < 0) { sm_at_complete(at, SM_AT_IO_ERROR, SM_AT_NO_CODE, NULL); return; }
@@ -2116,45 +2258,75 @@ SM_PRIV void sm_at_pump_tx(sm_at *at)
     }
 }
 
+/* The UART will not take what an interrupted command owes: give up on it
+   (counted) rather than hold every later command back forever. */
+SM_PRIV int sm_at_abandon_drain(sm_at *at)
+{
+    size_t term_left = 0;
+    if (at->drain_term) term_left = strlen(at->dialect->cmd_term) - (at->drain_term - 1u);
+    at->stats.tx_abandoned += (uint32_t)(at->drain_fill + term_left);
+    at->drain_fill = 0;
+    at->drain_term = 0;
+    return 1;
+}
 /* Starts the next command when the wire is free and the line is quiet. */
+/* Settling after a timeout ends when the line has been quiet for
+   SM_AT_SETTLE_MS, or at the latest after SM_AT_SETTLE_MAX_MS (a modem
+   that keeps talking must not hold every command back). */
+SM_PRIV void sm_at_update_settling(sm_at *at, uint32_t now)
+{
+    if (!at->settling) return;
+    if (sm_time_reached(now, at->last_rx_ms + (uint32_t)SM_AT_SETTLE_MS) ||
+        sm_time_reached(now, at->settle_since + (uint32_t)SM_AT_SETTLE_MAX_MS))
+        at->settling = 0;
+}
+
+/* Starts the next command when the wire is free: nothing owed from an
+   interrupted command, no announced payload still arriving, the line
+   settled after a timeout. Each wait is bounded by its own deadline. */
 SM_PRIV void sm_at_start_next(sm_at *at)
 {
     if (at->phase != SM_PH_IDLE || at->q_count == 0 || at->in_callback) return;
-    if (at->settling) {
-        if (!sm_time_reached(sm_at_now(at), at->last_rx_ms + (uint32_t)SM_AT_SETTLE_MS)) return;
-        at->settling = 0;
-    }
+    if (at->drain_fill || at->drain_term || at->raw_left) return;
+    sm_at_update_settling(at, sm_at_now(at));
+    if (at->settling) return;
     sm_at_start_head(at);
     sm_at_pump_tx(at);
 }
-
 SM_PRIV void sm_at_check_deadlines(sm_at *at)
 {
     uint32_t now = sm_at_now(at);
     if (at->raw_left && sm_time_reached(now, at->raw_deadline)) {
         /* the announced payload never fully came: give up on counting so
-           that line parsing resumes */
+           that line parsing resumes; a sink hears of it as (NULL, 0) */
         at->stats.raw_dropped += (uint32_t)at->raw_left;
         at->raw_left = 0;
-        at->raw_trunc = 1;
+        if (at->raw_sink) {
+            at->in_callback++;
+            at->raw_sink(at->raw_ctx, NULL, 0);
+            at->in_callback--;
+        } else {
+            at->raw_trunc = 1;
+        }
     }
+    if ((at->drain_fill || at->drain_term) && sm_time_reached(now, at->drain_deadline))
+        (void)sm_at_abandon_drain(at);
+    sm_at_update_settling(at, now);
     if (at->phase != SM_PH_IDLE && sm_time_reached(now, at->deadline))
         sm_at_complete(at, SM_AT_TIMEOUT, SM_AT_NO_CODE, NULL);
 }
-
 SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result)
 {
     /* bounded by the count at entry: a callback that resubmits does not
        keep this loop alive */
     uint16_t n = at->q_count;
-    at->raw_left = 0;
-    while (n-- && at->q_count) {
-        if (at->phase == SM_PH_IDLE) sm_at_reset_resp(at); /* never sent */
-        at->phase = SM_PH_WAIT_FINAL;
-        sm_at_complete(at, result, SM_AT_NO_CODE, NULL);
+    if (result == SM_AT_PENDING || result == SM_AT_OK) result = SM_AT_CANCELLED;
+    if (at->phase != SM_PH_IDLE && n) {
+        sm_at_complete(at, result, SM_AT_NO_CODE, NULL); /* the one on the wire */
+        n--;
     }
+    while (n-- && at->q_count) sm_at_complete_unsent(at, result);
 }
-
 SECMODEM_API int sm_at_busy(const sm_at *at) { return at->q_count != 0; }
 SECMODEM_API int sm_at_queue_free(const sm_at *at) { return (int)(SM_QUEUE_DEPTH - at->q_count); }
 SECMODEM_API const sm_at_stats *sm_at_get_stats(const sm_at *at) { return &at->stats; }
@@ -2256,17 +2428,25 @@ SM_PRIV void sm_at_handle_reboot(sm_at *at)
     at->echo_mode = 0; /* whatever the modem's default is, it is unknown here */
 }
 
-/* The echo is matched as the end of a line, so that noise glued in front
-   of it (a partial line after a restart, line garbage) does not hide it. */
+/* The echo of the command in flight, matched once: the exact text, or the
+   text at the end of a line after noise, or (inline payload) the start. */
 SM_PRIV int sm_at_is_echo(sm_at *at, const char *line, size_t len)
 {
     size_t n = at->q[0].text_len;
-    if (at->phase == SM_PH_IDLE || len < n || memcmp(line + len - n, at->q_text, n) != 0)
-        return 0;
+    const char *t = at->q_text;
+    if (at->phase == SM_PH_IDLE || at->echo_seen || len < n) return 0;
+    if (at->q[0].cmd.flags & SM_AT_F_INLINE) {
+        /* the echo goes on with the payload (which may hold CR/LF) */
+        if (memcmp(line, t, n) != 0) return 0;
+    } else if (len != n || memcmp(line, t, n) != 0) {
+        /* noise glued before the echo (a partial line after a restart) is
+           tolerated for commands long enough not to end a normal line, and
+           never for a line that starts like a response or URC */
+        if (n < 4 || line[0] == '+' || memcmp(line + len - n, t, n) != 0) return 0;
+    }
     at->echo_seen = 1;
     return 1;
 }
-
 /* Answers that cannot belong to the command in flight: after a timeout
    until the line is quiet, and before the command's echo when the modem
    echoes. */
@@ -2280,6 +2460,8 @@ SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
 {
     sm_at_final f;
     int is_final = 0;
+    memset(&f, 0, sizeof f);
+    f.code = SM_AT_NO_CODE;
     if (at->dialect->classify) is_final = at->dialect->classify(line, len, &f);
     if (!is_final) is_final = sm_at_classify_std(line, len, &f);
     if (!is_final) return 0;
@@ -2287,8 +2469,11 @@ SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
         if (sm_at_is_stale(at)) at->stats.stale++; else sm_at_unexpected(at, line, len);
         return 1;
     }
-    if (f.text && f.text >= at->line && f.text + f.text_len < at->line + SM_LINE_SIZE)
-        at->line[(size_t)(f.text - at->line) + f.text_len] = '\0'; /* for err_text */
+    if (f.text && (uintptr_t)f.text >= (uintptr_t)at->line &&
+        (uintptr_t)f.text + f.text_len < (uintptr_t)at->line + SM_LINE_SIZE)
+        at->line[(size_t)((uintptr_t)f.text - (uintptr_t)at->line) + f.text_len] = '\0';
+    else if (f.text)
+        f.text = NULL; /* a dialect's text outside the line cannot be terminated */
     sm_at_complete(at, f.result, f.code, f.text);
     return 1;
 }
@@ -2307,9 +2492,10 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     if (sm_at_is_echo(at, line, len)) return;
     if (sm_at_try_final(at, line, len)) return;
     c = at->phase != SM_PH_IDLE ? &at->q[0].cmd : NULL;
-    /* a line with the command's own prefix proves the echo was lost */
-    if (c && !at->settling && at->echo_mode && !at->echo_seen && c->prefix &&
-        sm_starts_with(line, len, c->prefix))
+    /* a line with the command's own prefix proves the echo was lost (not
+       right after a timeout: it may be the late answer to the same question) */
+    if (c && !at->settling && !at->after_timeout && at->echo_mode && !at->echo_seen &&
+        c->prefix && sm_starts_with(line, len, c->prefix))
         at->echo_seen = 1;
     if (c && sm_at_is_stale(at)) c = NULL;
     if (c && c->prefix && sm_starts_with(line, len, c->prefix)) {
@@ -2396,25 +2582,37 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
     if (b == '\r' || b == '\n') {
         sm_at_end_line(at);
         at->skip_lf = (uint8_t)(b == '\r');
+        at->skip_space = 0;
         return;
     }
     if (at->skip_space) {
         at->skip_space = 0;
         if (b == ' ') return;
     }
-    if (b == '>' && at->line_len == 0 && !at->line_overflow && at->phase == SM_PH_WAIT_PROMPT) {
-        sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
-        at->phase = SM_PH_TX_PAYLOAD;
-        at->tx_off = 0;
-        at->skip_space = 1;
-        sm_at_pump_tx(at); /* the modem says nothing more until it has the payload */
-        return;
+    if (b == '>' && at->line_len == 0 && !at->line_overflow) {
+        if (at->phase == SM_PH_WAIT_PROMPT) {
+            sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
+            at->phase = SM_PH_TX_PAYLOAD;
+            at->tx_off = 0;
+            at->skip_space = 1;
+            sm_at_pump_tx(at); /* the modem says nothing more until it has the payload */
+            return;
+        }
+        if (at->orphan_payload && at->phase == SM_PH_IDLE) {
+            /* the prompt of a command that timed out: meet its count */
+            sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
+            at->drain_fill = at->orphan_payload;
+            at->orphan_payload = 0;
+            at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
+            at->skip_space = 1;
+            sm_at_pump_tx(at);
+            return;
+        }
     }
     if (b == 0) { at->stats.nul_bytes++; return; }
     if (at->line_len < SM_LINE_SIZE - 1) at->line[at->line_len++] = (char)b;
     else at->line_overflow = 1;
 }
-
 /* Matches the in-flight command's raw_lead at the start of a line; returns
    1 if the byte was taken. On a mismatch the bytes held back are given to
    the line parser, so nothing is lost. */
@@ -2471,7 +2669,8 @@ SECMODEM_API int sm_at_poll(sm_at *at)
         uint8_t chunk[32];
         size_t total = 0;
         while (total < (size_t)SM_POLL_READ_MAX) {
-            int n = at->plat.read(at->plat.user, chunk, sizeof chunk);
+            size_t want = (size_t)SM_POLL_READ_MAX - total;
+            int n = at->plat.read(at->plat.user, chunk, want < sizeof chunk ? want : sizeof chunk);
             if (n < 0) { status = SM_ERR_IO; break; }
             if (n == 0) break;
             if ((size_t)n > sizeof chunk) { status = SM_ERR_IO; break; }

@@ -19,6 +19,7 @@ typedef struct mock {
     int tx_fail;         /* write returns -1 */
     int tx_zero_every;   /* every Nth write accepts nothing */
     int tx_calls;
+    size_t tx_stall_at;  /* nonzero: accept nothing once tx_len reaches it */
     uint32_t now;
     const uint8_t *rx;   /* pull mode source */
     size_t rx_len, rx_off;
@@ -35,6 +36,8 @@ static int mock_write(void *u, const uint8_t *d, size_t n)
     m->tx_calls++;
     if (m->tx_fail) return -1;
     if (m->tx_zero_every && m->tx_calls % m->tx_zero_every == 0) return 0;
+    if (m->tx_stall_at && m->tx_len >= m->tx_stall_at) return 0;
+    if (m->tx_stall_at && k > m->tx_stall_at - m->tx_len) k = m->tx_stall_at - m->tx_len;
     if (m->tx_limit && k > (size_t)m->tx_limit) k = (size_t)m->tx_limit;
     if (k > sizeof m->tx - m->tx_len) k = sizeof m->tx - m->tx_len;
     memcpy(m->tx + m->tx_len, d, k);
@@ -837,6 +840,7 @@ static void on_done_resubmit(void *ctx, const sm_at_response *r)
     on_done(ctx, r);
     g_reenter_rc = sm_at_feed(g_reenter_at, (const uint8_t *)"OK\r\n", 4);
     if (r->result == SM_AT_OK) submit(g_reenter_at, m, "AT+NEXT", NULL);
+    else submit(g_reenter_at, m, "AT+AGAIN", NULL); /* resubmits from a flush too */
 }
 
 static void test_callbacks_reentrancy(void)
@@ -859,7 +863,7 @@ static void test_callbacks_reentrancy(void)
     /* a flush whose callbacks resubmit terminates */
     sm_at_submit(&at, &c);
     sm_at_flush(&at, SM_AT_CANCELLED);
-    CHECK_EQ_INT(at.q_count, 0);
+    CHECK(at.q_count <= 2); /* the flush ended; what its callbacks queued stays */
 }
 
 static void test_two_instances(void)
@@ -1012,6 +1016,328 @@ static void test_urc_tables_and_sinks(void)
     CHECK_EQ_INT(sm_at_get_stats(&at)->raw_bytes, 13);
 }
 
+/* ---- interrupted commands never leave the modem mid-line (review 1) ------ */
+static void test_timeout_mid_text_ends_the_line(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    m.tx_stall_at = 6; /* the UART stops after "AT+CFU" */
+    memset(&c, 0, sizeof c);
+    c.text = "AT+CFUN=1,1";
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", NULL);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    m.tx_stall_at = 0; /* the UART moves again */
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    /* the truncated line was ended before the next command */
+    CHECK_EQ_STR(m.tx, "AT+CFU\rAT+CSQ\r");
+}
+
+static void test_timeout_mid_payload_is_filled(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[8] = { 'h', 'e', 'l', 'l', 'o', '1', '2', '3' };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=8";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 8;
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", NULL);
+    sm_at_poll(&at);
+    m.tx_stall_at = 13; /* "AT+SEND=8\r" + 3 payload bytes */
+    feed_str(&at, "\r\n> ");
+    m.now += 100;
+    sm_at_poll(&at);
+    m.tx_stall_at = 0;
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 10 + 8 + 7);
+    CHECK(memcmp(m.tx, "AT+SEND=8\rhel\0\0\0\0\0AT+CSQ\r", 25) == 0);
+    CHECK_EQ_INT(at.stats.tx_filler, 5);
+}
+
+static void test_late_prompt_gets_filler(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[4] = { 1, 2, 3, 4 };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=4";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 4;
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", NULL);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);           /* timed out waiting for the prompt */
+    m.now += 50;
+    feed_str(&at, "\r\n> ");   /* ...which comes late: it gets 4 filler bytes */
+    feed_str(&at, "\r\nOK\r\n");
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 10 + 4 + 7);
+    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0AT+CSQ\r", 21) == 0);
+    CHECK_EQ_INT(at.stats.stale, 1);
+}
+
+static void test_uart_stuck_does_not_block_forever(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    m.tx_stall_at = 4;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+CFUN=1";
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    m.now += SM_AT_TIMEOUT_MS;  /* the drain is given up, counted */
+    sm_at_poll(&at);
+    m.now += SM_AT_TIMEOUT_MS;  /* and the next command ends by its own deadline */
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done TIMEOUT code=-2147483648]");
+    CHECK(at.stats.tx_abandoned >= 1);
+    CHECK(!sm_at_busy(&at));
+}
+
+/* ---- late payloads, settling limits (review 2-4) ---------------------------- */
+static void test_raw_owed_after_timeout_is_not_the_next_answer(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static char fifty[41];
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV=50";
+    c.prefix = "+RECV:";
+    c.on_line = on_recv_line;
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", "+CSQ:");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+RECV: 50\r\n0123456789");
+    m.now += 100;
+    sm_at_poll(&at);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+RECV=50\r"); /* 40 bytes are still owed: AT+CSQ waits */
+    memset(fifty, 'z', 40);
+    feed_str(&at, fifty);
+    feed_str(&at, "\r\n\r\nOK\r\n");
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+RECV=50\rAT+CSQ\r");
+    feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
+    CHECK(strstr(m.log, "[done OK code=-2147483648 |+CSQ: 20,99]") != NULL);
+}
+
+static void test_settling_is_bounded_under_traffic(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    int i;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", NULL);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    for (i = 0; i < 100 && strcmp(m.tx, "AT+SLOW\r") == 0; i++) {
+        m.now += 50;
+        feed_str(&at, "\r\n+TICK: 1\r\n"); /* a chatty modem: never quiet */
+        sm_at_poll(&at);
+    }
+    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT+CSQ\r");
+    CHECK(i * 50 <= SM_AT_SETTLE_MAX_MS + 50);
+}
+
+static void test_settling_ends_while_idle(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);            /* idle: settling ends anyway */
+    m.now += 0x80000000u;       /* 24.8 days of silence */
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT\r");
+}
+
+static void test_huge_timeout_is_clamped(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+FOREVER";
+    c.timeout_ms = 0xFFFFFFFFu;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += 1000;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, ""); /* not timed out on the first poll */
+    feed_str(&at, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+}
+
+/* ---- callbacks and echo (review 6-9) ------------------------------------------ */
+static void on_done_flush(void *ctx, const sm_at_response *r)
+{
+    mock *m = (mock *)ctx;
+    sm_at_flush(g_reenter_at, SM_AT_CANCELLED); /* while r->lines is being read */
+    on_done(ctx, r);
+    (void)m;
+}
+
+static void test_flush_from_on_done_keeps_lines(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    g_reenter_at = &at;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+CGMR";
+    c.on_done = on_done_flush;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+QUEUED", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nUE7.0\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done CANCELLED code=-2147483648][done OK code=-2147483648 |UE7.0]");
+}
+
+static void echo_then_plain(const char *echo_cmd, const char *want_tail)
+{
+    sm_at at;
+    mock m;
+    char buf[64];
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "ATE1", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATE1\r\r\nOK\r\n");
+    submit(&at, &m, echo_cmd, NULL);
+    sm_at_poll(&at);
+    snprintf(buf, sizeof buf, "%s\r\r\nOK\r\n", echo_cmd); /* echoed: the change comes after */
+    feed_str(&at, buf);
+    submit(&at, &m, "AT+GMR", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n1.0\r\n\r\nOK\r\n"); /* no echo any more */
+    m.now += 100000;
+    sm_at_poll(&at);
+    if (!strstr(m.log, want_tail)) fprintf(stderr, "  after %s: %s\n", echo_cmd, m.log);
+    CHECK(strstr(m.log, want_tail) != NULL);
+}
+
+static void test_echo_setting_variants(void)
+{
+    echo_then_plain("ATE", "|1.0]");     /* V.250: a missing value is 0 */
+    echo_then_plain("ATE0V1", "|1.0]");
+    echo_then_plain("ATV1E0", "|1.0]");
+    echo_then_plain("ATE0&W", "|1.0]");
+}
+
+static void test_echo_match_does_not_swallow_lines(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[3] = { 'x', '\r', 'y' };
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "AT\r\r\n*MEET AT\r\n+MSG: BE THERE AT\r\nCHAT\r\nOK\r\n");
+    /* none of them is taken for the echo (a prefix-less command collects them) */
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |*MEET AT |+MSG: BE THERE AT |CHAT]");
+    /* an inline payload's echo goes on with the payload */
+    m.log[0] = 0;
+    m.log_len = 0;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+W=3,";
+    c.flags = SM_AT_F_INLINE;
+    c.payload = data;
+    c.payload_len = 3;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "AT+W=3,x\ry\r\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |y]");
+}
+
+static void test_retry_after_timeout_ignores_old_answer(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    submit(&at, &m, "ATE1", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "ATE1\r\r\nOK\r\n");
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SQNSRECV=1,5";
+    c.prefix = "+SQNSRECV:";
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    feed_str(&at, "AT+SQNSRECV=1,5\r");
+    m.now += 100;
+    sm_at_poll(&at);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_submit(&at, &c); /* the retry */
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+SQNSRECV: 1,OLD\r\n\r\nOK\r\n"); /* the first one's late answer */
+    feed_str(&at, "AT+SQNSRECV=1,5\r\r\n+SQNSRECV: 1,NEW\r\n\r\nOK\r\n");
+    CHECK(strstr(m.log, "|+SQNSRECV: 1,NEW]") != NULL);
+    CHECK(strstr(m.log, "OLD]") == NULL);
+}
+
 /* ---- utilities ------------------------------------------------------------ */
 static void test_check_str(void)
 {
@@ -1037,6 +1363,10 @@ static void test_check_str(void)
         { "\xf0\x9f\x98\x80", SM_STR_UTF8, SM_OK },
         { "\xe2\x82", SM_STR_UTF8, SM_ERR_UNSAFE_STRING },
         { "{\"a\":1}", SM_STR_ALLOW_QUOTE, SM_OK },
+        { "a\\", 0, SM_ERR_UNSAFE_STRING },                    /* an escape on some firmware */
+        { "a\\b", SM_STR_ALLOW_BACKSLASH, SM_OK },
+        { "1234;+CFUN=0", SM_STR_NO_SEMICOLON, SM_ERR_UNSAFE_STRING },
+        { "0xC02B;0xC02F", 0, SM_OK },                          /* inside quotes it is data */
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1094,6 +1424,15 @@ static void test_buf_builder(void)
     sm_buf_checked(&b, "a,b", 10, SM_STR_NO_COMMA);
     CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_UNSAFE_STRING);
     CHECK_EQ_STR(mem, "01ABFF");
+    /* unquoted text never carries a ';' (a second V.250 command) */
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_str(&b, "AT+CPIN=");
+    sm_buf_checked(&b, "1234;+CFUN=0", 16, SM_STR_NO_COMMA | SM_STR_NO_SPACE);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_UNSAFE_STRING);
+    /* and a quoted string cannot end in a backslash that escapes its quote */
+    sm_buf_init(&b, mem, sizeof mem);
+    sm_buf_quoted(&b, "a\\", 16, 0);
+    CHECK_EQ_INT(sm_buf_finish(&b), SM_ERR_UNSAFE_STRING);
 }
 
 static void test_fields(void)
@@ -1188,6 +1527,18 @@ int main(void)
     RUN(test_response_overflow_reported);
     RUN(test_urc_tables_and_sinks);
     RUN(test_long_echo);
+    RUN(test_timeout_mid_text_ends_the_line);
+    RUN(test_timeout_mid_payload_is_filled);
+    RUN(test_late_prompt_gets_filler);
+    RUN(test_uart_stuck_does_not_block_forever);
+    RUN(test_raw_owed_after_timeout_is_not_the_next_answer);
+    RUN(test_settling_is_bounded_under_traffic);
+    RUN(test_settling_ends_while_idle);
+    RUN(test_huge_timeout_is_clamped);
+    RUN(test_flush_from_on_done_keeps_lines);
+    RUN(test_echo_setting_variants);
+    RUN(test_echo_match_does_not_swallow_lines);
+    RUN(test_retry_after_timeout_ignores_old_answer);
     RUN(test_check_str);
     RUN(test_buf_builder);
     RUN(test_fields);

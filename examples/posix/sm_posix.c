@@ -46,6 +46,9 @@ int sm_posix_open(sm_posix *port, const char *path, long baud)
     tio.c_oflag &= ~(tcflag_t)OPOST;
     tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
     tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
+#ifdef CRTSCTS
+    tio.c_cflag &= ~(tcflag_t)CRTSCTS; /* no hardware flow control unless wired */
+#endif
     tio.c_cflag |= (tcflag_t)(CS8 | CREAD | CLOCAL);
     tio.c_cc[VMIN] = 0;
     tio.c_cc[VTIME] = 0;

@@ -14,9 +14,22 @@ typedef struct fz {
     uint32_t now;
     uint8_t raw[64];
     unsigned completions;
+    uint8_t mode;       /* from the input: write behaviour and callback mischief */
+    unsigned writes;
 } fz;
 
-static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)(n > 7 ? 7 : n); }
+static void fz_submit(fz *f, unsigned kind);
+
+/* The UART: takes up to 7 bytes, stalls now and then, fails rarely (mode). */
+static int fz_write(void *u, const uint8_t *d, size_t n)
+{
+    fz *f = (fz *)u;
+    (void)d;
+    f->writes++;
+    if ((f->mode & 0x10) && f->writes % 5 == 0) return 0;
+    if ((f->mode & 0x20) && f->writes % 97 == 0) return -1;
+    return (int)(n > 7 ? 7 : n);
+}
 static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
 static void fz_done(void *ctx, const sm_at_response *r)
 {
@@ -25,6 +38,9 @@ static void fz_done(void *ctx, const sm_at_response *r)
     uint16_t i;
     f->completions++;
     for (i = 0; i < r->nlines; i++) l += strlen(l) + 1; /* lines are well-formed */
+    /* callbacks may submit and flush */
+    if ((f->mode & 0x40) && f->completions % 3 == 0) sm_at_flush(&f->at, SM_AT_CANCELLED);
+    if ((f->mode & 0x80) && f->completions % 2 == 0) fz_submit(f, f->completions);
     if (r->raw_len > sizeof f->raw) abort();
     if (r->err_text) (void)strlen(r->err_text);
 }
@@ -107,6 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned kind = 0;
     if (size < 1) return 0;
     memset(&f, 0, sizeof f);
+    f.mode = data[0];
+    f.now = (data[0] & 0x08) ? 0xFFFFF000u : 0; /* the clock wraps during the input */
     memset(&p, 0, sizeof p);
     p.user = &f;
     p.write = fz_write;
@@ -124,10 +142,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_check(&f);
         i += chunk;
     }
-    f.now += 100000;
-    sm_at_poll(&f.at);
+    /* the line goes silent and the UART recovers: everything queued must end
+       by its deadlines (drains, owed payloads and settling are all bounded) */
+    f.mode &= (uint8_t)~0x30u;
+    for (i = 0; i < 400 && f.at.q_count; i++) {
+        f.now += 250;
+        sm_at_poll(&f.at);
+        fz_check(&f);
+    }
+    if (f.at.q_count) abort();
     sm_at_flush(&f.at, SM_AT_CANCELLED);
     fz_check(&f);
-    if (f.at.q_count) abort();
     return 0;
 }
