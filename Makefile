@@ -4,13 +4,14 @@
 #   make demo    the demo: example firmware against the simulator
 #   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
 #                against the simulator
-# The Python side needs Debian's python3-serial, python3-pytest and
-# python3-cryptography (the ATECC608 emulator); PYTHON picks the first
-# interpreter that has them (Debian's packages are seen by /usr/bin/python3,
-# not by a pyenv python3 earlier on PATH).
+# The Python side needs Debian's python3-serial, python3-pytest,
+# python3-paho-mqtt and python3-cryptography (and the mosquitto package for the
+# test bed); PYTHON picks the first interpreter that has the modules (Debian's
+# packages are seen by /usr/bin/python3, not by a pyenv python3 earlier on PATH).
 
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
-            $$p -c 'import serial, pytest, cryptography' >/dev/null 2>&1 && { echo $$p; break; }; done)
+            $$p -c 'import serial, pytest, paho.mqtt.client, cryptography' >/dev/null 2>&1 \
+            && { echo $$p; break; }; done)
 CC      ?= gcc
 CLANG   ?= clang
 CXX     ?= g++
@@ -126,11 +127,15 @@ $(B)/secmodem-replay: $(REPLAY) examples/replay/replay_atecc.h $(HDR) | $(B)
 # ---- entry points -------------------------------------------------------------
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
-	  echo "No python3 with pyserial, pytest and cryptography found."; \
-	  echo "Install them with: sudo apt-get install -y python3-serial python3-pytest python3-cryptography"; \
+	  echo "No python3 with pyserial, pytest, paho-mqtt and cryptography found."; \
+	  echo "Install them with: sudo apt-get install -y python3-serial python3-pytest" \
+	       "python3-paho-mqtt python3-cryptography mosquitto mosquitto-clients openssl"; \
 	  exit 1; fi
 
 test: check-python
+	@if [ ! -x /usr/sbin/mosquitto ]; then \
+	  echo "No /usr/sbin/mosquitto (the test bed's broker): sudo apt-get install -y mosquitto"; \
+	  exit 1; fi
 	$(PYTHON) tests/run_all.py
 
 demo: check-python $(B)/demo_generic

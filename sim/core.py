@@ -228,6 +228,13 @@ class Dialect:
         """Dialect state after power-on/reboot (available as ctx.state)."""
         return {}
 
+    def release(self, state, wait):
+        """Free what a state from initial_state() holds (network connections,
+        worker threads) when the modem reboots (wait=False) or stops
+        (wait=True).  Called without any modem lock held by the core, but
+        possibly from inside a command handler or the timer thread, so with
+        wait=False it must not block: hand slow teardown to a thread."""
+
     def parse(self, line):
         return parse_at_line(line)
 
@@ -472,9 +479,9 @@ class _Line:
 class Modem:
     """A simulated modem serving one transport with one dialect.
 
-    Public API (thread-safe): start(), stop(), urc(), raw(), reboot(),
-    set_fault(), stats(), commands(), call_later(); attributes echo, cmee,
-    state, faults, trace.
+    Public API (thread-safe): start(), stop(), urc(), async_urc(), raw(),
+    reboot(), set_fault(), stats(), commands(), call_later(); attributes
+    echo, cmee, state, faults, trace.
     """
 
     def __init__(self, dialect, transport, options=None, faults=None, trace=None):
@@ -497,6 +504,11 @@ class Modem:
         self._stopping = False
         self._rx = bytearray()              # received, not yet consumed
         self._carry = b""                   # input read just after a reboot
+
+        # async_urc(): URCs held back while a command is being answered.
+        self._held_lock = threading.Lock()
+        self._answering = False
+        self._held = []
 
         self._stats_lock = threading.Lock()
         self._commands = []
@@ -527,6 +539,7 @@ class Modem:
             interrupt()  # wake a reader blocked in read()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(2.0)
+        self.dialect.release(self.state, wait=True)
 
     def __enter__(self):
         return self.start()
@@ -539,6 +552,17 @@ class Modem:
     def urc(self, text, epoch=None):
         """Emit a URC now (between other units, never inside one)."""
         return self._emit(self.dialect.frame(text), "urc", epoch)
+
+    def async_urc(self, text, epoch=None):
+        """Emit a URC caused by something outside the command flow (network
+        events): at once when the modem is idle, else held back until the
+        command being answered has its final result, so it never lands
+        between a command's echo and its final result.  Order is kept."""
+        with self._held_lock:
+            if self._answering:
+                self._held.append((text, epoch))
+                return True
+            return self.urc(text, epoch)
 
     def raw(self, data):
         return self._emit(bytes(data), "raw")
@@ -553,10 +577,11 @@ class Modem:
                 self._booting = True
                 self.echo = self.default_echo
                 self.cmee = self.default_cmee
-                self.state = self.dialect.initial_state()
+                old_state, self.state = self.state, self.dialect.initial_state()
                 self._cv.notify_all()
             self._count("reboots", 1)
             self.trace.note(f"reboot ({reason})")
+        self.dialect.release(old_state, wait=False)
         self._schedule_boot_end(epoch, delay)
 
     def set_fault(self, name, value):
@@ -814,15 +839,30 @@ class Modem:
         head, tail = line.text[at:split], line.text[split:]
         self._record((head + (line.payload or b"") + tail).decode("latin-1"))
         ctx.cut_pending = self.faults.command_seen()
-        if self.echo:
-            ctx.send(self.dialect.echo(line.text), "echo")
-        if line.timed_out:
-            ctx.final(self.dialect.plain_error)
-        else:
-            self._run_handler(ctx, head.decode("latin-1"), line.payload, tail.decode("latin-1"))
-        if ctx.cut_pending:  # armed, but the command produced no output
-            self._cut_and_reboot(b"", ctx.epoch)
-            raise Rebooted()
+        self._set_answering(True)
+        try:
+            if self.echo:
+                ctx.send(self.dialect.echo(line.text), "echo")
+            if line.timed_out:
+                ctx.final(self.dialect.plain_error)
+            else:
+                self._run_handler(ctx, head.decode("latin-1"), line.payload, tail.decode("latin-1"))
+            if ctx.cut_pending:  # armed, but the command produced no output
+                self._cut_and_reboot(b"", ctx.epoch)
+                raise Rebooted()
+        finally:
+            self._set_answering(False)
+
+    def _set_answering(self, answering):
+        """Mark a command as being answered; on the way out release the
+        URCs async_urc() held meanwhile (stale-epoch ones are dropped)."""
+        with self._held_lock:
+            self._answering = answering
+            if answering:
+                return
+            held, self._held = self._held, []
+            for text, epoch in held:
+                self.urc(text, epoch)
 
     def _run_handler(self, ctx, head, payload, tail):
         req = self.dialect.parse(head)

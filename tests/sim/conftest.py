@@ -50,3 +50,125 @@ def quiet_sim(make_sim):
 @pytest.fixture
 def seeded_faults():
     return Faults(seed=1234)
+
+
+# ---------------------------------------------------------------------------
+# Sequans dialect: a host-side helper, a shared test bed, a registered modem
+
+import re  # noqa: E402
+
+from sim.sequans import SequansDialect  # noqa: E402
+from sim.testbed import TestBed  # noqa: E402
+
+OK = b"\r\nOK\r\n"
+PROMPT = b"\r\n> "
+_FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n")
+
+
+class SqnHost:
+    """Raw-byte conversations with a Sequans simulator (echo off, CMEE 1)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.port = sim.port
+        self.modem = sim.modem
+        self.dialect = sim.dialect
+
+    @staticmethod
+    def _bytes(line):
+        return line.encode("latin-1") if isinstance(line, str) else line
+
+    def cmd(self, line, expect=OK, timeout=5.0):
+        return self.port.command(self._bytes(line), expect, timeout)
+
+    def final(self, line, timeout=5.0):
+        """Send a command, return everything up to its final result code."""
+        self.port.write(self._bytes(line) + b"\r")
+        data = self.port.read_until(b"\r\n", timeout)
+        while not _FINAL.search(data):
+            data += self.port.read_until(b"\r\n", timeout)
+        return data
+
+    def ok(self, line, timeout=5.0):
+        """The information part of a command that must answer OK."""
+        out = self.final(line, timeout)
+        assert out.endswith(OK), out
+        return out[:-len(OK)]
+
+    def cme(self, line, timeout=5.0):
+        """The number of a +CME ERROR answer (CMEE 1)."""
+        out = self.final(line, timeout)
+        m = re.search(rb"\r\n\+CME ERROR: (\d+)\r\n$", out)
+        assert m, out
+        return int(m.group(1))
+
+    def payload(self, line, data, expect=OK, timeout=5.0):
+        """Command, prompt, exactly `data`; output after the prompt."""
+        self.port.write(self._bytes(line) + b"\r")
+        assert self.port.read_until(PROMPT, timeout).endswith(PROMPT)
+        self.port.write(data)
+        return self.port.read_until(expect, timeout)
+
+    def urc(self, prefix, timeout=5.0):
+        """Skip to the URC starting with `prefix`; its whole line (no CRLF)."""
+        prefix = self._bytes(prefix)
+        self.port.read_until(b"\r\n" + prefix, timeout)
+        return prefix + self.port.read_until(b"\r\n", timeout)[:-2]
+
+    def quiet(self, seconds=0.2):
+        return self.port.read_for(seconds)
+
+    def register(self):
+        self.ok("AT+CEREG=1")
+        self.ok("AT+CFUN=1")
+        self.urc("+CEREG: 1")
+
+    def store(self, kind, slot, pem):
+        out = self.payload(f'AT+SQNSNVW="{kind}",{slot},{len(pem)}', pem)
+        assert out == OK, out
+
+
+# Timings shortened for speed; test_sequans_basic checks the defaults.
+FAST = dict(register_delay=0.05, search_delay=0.01, urc_latency=0.005, net_delay=0.005)
+
+# NVM slots the tests use for the test bed's credentials
+CA_SLOT, WRONG_CA_SLOT, CLIENT_SLOT, ROGUE_SLOT = 10, 12, 11, 13
+
+
+@pytest.fixture(scope="session")
+def bed():
+    """One test bed for all Sequans tests: PKI, mosquitto, echo, HTTPS."""
+    with TestBed() as b:
+        yield b
+
+
+@pytest.fixture
+def sqn_raw(make_sim):
+    """A Sequans simulator straight after +SYSSTART (echo on, CMEE 0)."""
+    return SqnHost(make_sim(SequansDialect(**FAST)))
+
+
+@pytest.fixture
+def sqn(sqn_raw):
+    """Echo off, CMEE 1, registered (CEREG mode 1)."""
+    assert sqn_raw.cmd("ATE0") == b"ATE0\r" + OK
+    sqn_raw.ok("AT+CMEE=1")
+    sqn_raw.register()
+    return sqn_raw
+
+
+@pytest.fixture
+def sqn_tls(sqn, bed):
+    """Registered, with the bed's CA, wrong CA and client credentials in NVM
+    and profiles: 1 = mutual TLS (level 5), 2 = server auth only (level 1),
+    3 = mutual TLS trusting the wrong CA, 4 = no verification, no client cert."""
+    pki = bed.pki
+    sqn.store("certificate", CA_SLOT, pki.ca.cert_pem)
+    sqn.store("certificate", WRONG_CA_SLOT, pki.wrong_ca.cert_pem)
+    sqn.store("certificate", CLIENT_SLOT, pki.client.cert_pem)
+    sqn.store("privatekey", CLIENT_SLOT, pki.client.key_pem)
+    sqn.ok(f'AT+SQNSPCFG=1,2,"",5,{CA_SLOT},{CLIENT_SLOT},{CLIENT_SLOT},"",""')
+    sqn.ok(f'AT+SQNSPCFG=2,2,"",1,{CA_SLOT}')
+    sqn.ok(f'AT+SQNSPCFG=3,2,"",1,{WRONG_CA_SLOT},{CLIENT_SLOT},{CLIENT_SLOT},"",""')
+    sqn.ok('AT+SQNSPCFG=4,2,"",0')
+    return sqn

@@ -2,6 +2,7 @@
 
 import threading
 import time
+import zlib
 
 OK = b"\r\nOK\r\n"
 
@@ -71,3 +72,52 @@ def test_concurrent_urcs_never_split_response_lines(quiet_sim):
                for line in lines)
     assert [line for line in lines if line.startswith(b"+LINES")] == \
         [b"+LINES: %d" % i for i in range(300)]
+
+
+def test_async_urc_is_held_until_the_command_ends(quiet_sim):
+    """Modem.async_urc (network events) never lands inside an answer: not
+    between echo and final result, not while a prompt waits for data."""
+    port, modem = quiet_sim.port, quiet_sim.modem
+    port.write(b"AT+SEND=4\r")
+    assert port.read_until(b"\r\n> ") == b"\r\n> "
+    modem.async_urc("+NET: 1")
+    modem.async_urc("+NET: 2")
+    assert port.read_for(0.2) == b""
+    port.write(b"data")
+    crc = b"%08x" % (zlib.crc32(b"data") & 0xFFFFFFFF)
+    assert port.read_until(b"+NET: 2\r\n") == (b"\r\n+SEND: 4," + crc + b"\r\n" + OK +
+                                               b"\r\n+NET: 1\r\n\r\n+NET: 2\r\n")
+    assert modem.async_urc("+NET: 3")                        # idle: at once
+    assert port.read_until(b"+NET: 3\r\n") == b"\r\n+NET: 3\r\n"
+
+
+def test_async_urc_of_an_old_epoch_is_dropped(quiet_sim):
+    port, modem = quiet_sim.port, quiet_sim.modem
+    port.write(b"AT+SLOW=300\r")
+    time.sleep(0.05)
+    epoch = 0
+    modem.async_urc("+STALE", epoch=epoch)
+    modem.reboot("test")
+    assert port.read_until(b"\r\n+SYSSTART\r\n").endswith(b"\r\n+SYSSTART\r\n")
+    assert b"+STALE" not in port.read_for(0.5)
+
+
+def test_release_hook_runs_on_reboot_and_stop(make_sim):
+    from sim.generic import GenericDialect
+
+    class Tracking(GenericDialect):
+        released = []
+
+        def initial_state(self):
+            return {"data": b"", "id": object()}
+
+        def release(self, state, wait):
+            self.released.append((state["id"], wait))
+
+    s = make_sim(Tracking())
+    first = s.modem.state["id"]
+    s.modem.reboot("test")
+    s.port.read_until(b"\r\n+SYSSTART\r\n")
+    second = s.modem.state["id"]
+    s.modem.stop()
+    assert Tracking.released == [(first, False), (second, True)]

@@ -1,0 +1,1213 @@
+"""The 'sequans' dialect: a Sequans Monarch 2 GM02S (AVR-IoT Cellular Mini).
+
+What it is
+    A simulated GM02S whose sockets, TLS, MQTT and HTTP are real: a socket is
+    a TCP connection made by this PC (wrapped in TLS with Python's ssl when a
+    security profile is attached), the MQTT client is paho-mqtt, the HTTP
+    client is http.client.  Only the radio is pretended (CFUN/CEREG/CCLK).
+    It connects to loopback hosts only (127.0.0.0/8, ::1, localhost); any
+    other host fails the way an unreachable one would.
+
+How to use it
+    python3 -m sim --dialect sequans --pty          prints "PTY /dev/pts/N"
+    Point a PC build of the firmware at /dev/pts/N, or wire a real board's
+    UART through a USB-UART adapter and use --port /dev/ttyUSB0 --baud 115200.
+    The servers it talks to are yours: sim/testbed.py starts a mutual-TLS
+    mosquitto, a TLS echo server and an HTTPS server on 127.0.0.1.
+    In Python tests: InProcessSim(SequansDialect()) from sim.testing.
+
+The wire contract is sim/sequans_contract.md ("contract" below; its facts come
+from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
+
+  Framing and general   ATE0/ATE1, AT+CMEE=0|1|2, AT, ATI, AT+CGMR, AT^RESET,
+                        AT+CPIN?; boot URC +SYSSTART; echo on, CMEE 0 at boot.
+  Network               AT+CFUN=0|1|4[,1] / ?, AT+CEREG=0|1|2|5 / ?, AT+CCLK?
+  NVM                   AT+SQNSNVW="certificate"|"privatekey",<0..19>,<size>
+                        AT+SQNSNVR="certificate"|"privatekey"[,<0..19>]
+  Security profiles     AT+SQNSPCFG=<spId>,...(12 fields) ; AT+SQNSPCFG (list)
+  Sockets 1..6          AT+SQNSCFG, AT+SQNSCFGEXT, AT+SQNSSCFG, AT+SQNSD,
+                        AT+SQNSSENDEXT, AT+SQNSRECV, AT+SQNSI, AT+SQNSS, AT+SQNSH;
+                        URCs +SQNSRING, +SQNSH
+  MQTT client 0         AT+SQNSMQTTCFG, ...CONNECT, ...SUBSCRIBE, ...UNSUBSCRIBE,
+                        ...PUBLISH, ...RCVMESSAGE, ...DISCONNECT; URCs
+                        +SQNSMQTTONCONNECT/ONSUBSCRIBE/ONUNSUBSCRIBE/ONPUBLISH/
+                        ONMESSAGE/ONDISCONNECT, +SQNSMQTTMEMORYFULL
+  HTTP profiles 0..2    AT+SQNHTTPCFG, AT+SQNHTTPQRY, AT+SQNHTTPSND, AT+SQNHTTPRCV;
+                        URCs +SQNHTTPRING, +SQNHTTPSH
+
+The contract's own assumptions, implemented as written: boot in CFUN 0;
++SQNSNVR body framing; the +SQNSPCFG line answering the set command;
++SQNSMQTTONUNSUBSCRIBE; RCVMESSAGE without a header line; ONDISCONNECT -7
+on a broker-side drop; SQNHTTPRCV byte counting.
+
+This simulator's own readings where the contract leaves room:
+  * Error numbers (+CME ERROR: n; CMEE 0 gives ERROR): 3 wrong state, 4 bad
+    or unsimulated parameter and empty NVM slot, 22 no such MQTT message or
+    HTTP data, 30 not registered, 31 connect timeout; and, invented here
+    because the notes have none, 550 connection refused, 551 TLS failure
+    (handshake, verification or unusable profile), 552 host not allowed
+    (not loopback), 553 connection failed.  CMEE 2 gives texts for all.
+  * MQTT rc: -4 TCP failure or non-loopback host, -5 CONNACK refused (1..3),
+    -8 TLS failure (also: dropped before CONNACK over TLS, which is how a
+    TLS 1.3 server rejects a client certificate), -11 CONNACK 4/5,
+    -12 SUBACK failure (0x80).  HTTP +SQNHTTPSH uses libcurl numbers: 7
+    could not connect (also non-loopback), 28 timeout, 35 TLS, 56 receive
+    failure, 58 unusable profile, 60 certificate verification.
+  * certValidLevel bit 2 (host name) only counts together with bit 0, as the
+    notes say ("on top of bit 0"); level 4 alone verifies nothing.
+  * Omitted SQNSPCFG version = 2 (TLS 1.2); omitted numbers print empty.
+    Cipher lists are IANA ids mapped to OpenSSL names; TLS 1.3 suites can
+    only be allowed, not restricted (Python's ssl).  resume/lifetime are
+    stored, not used.  PSK-only profiles fail with a TLS error (Python 3.11's
+    ssl has no PSK).  storage=1 (key in the host's ATECC608, HCE signing)
+    fails with a TLS error until issue 5 implements +SQNHCESIGN.
+  * SQNHTTPCFG with ssl=1 but no spId: TLS without any verification.
+  * Socket, MQTT and HTTP configuration is volatile (lost on reboot) like the
+    connections; NVM and security profiles persist for the process's life.
+  * Only TCP in command mode (SQNSD connMode 1) and raw data modes are
+    simulated; UDP, online mode, hex modes and srMode 2 answer CME 4.
+  * After a remote close the socket is closed (SQNSS 0) but bytes still
+    buffered stay readable with SQNSRECV until read, SQNSH or the next SQNSD.
+  * CFUN 0/4 drops open sockets (+SQNSH) and the MQTT connection
+    (+SQNSMQTTONDISCONNECT:0,-7).
+  * AT+SQNSMQTTRCVMESSAGE without <mid> takes the QoS 0 message of the topic,
+    else its oldest; an optional 4th field (Walter's maxLen) is ignored.
+    AT+SQNHTTPRCV without <max> returns everything left.
+  * +SQNSNVR without an index lists '"<type>",<i>,<len>' per used slot.
+
+Timing: URCs caused by the network leave through Modem.async_urc, so they
+never land between a command's echo and its final result, after a small
+latency (urc_latency); connects wait net_delay first.  All network work runs
+in worker threads; a command that must wait (SQNSD) polls and gives up when
+the modem reboots.  Reboots close every connection (Dialect.release).
+"""
+
+import base64
+import datetime
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+from . import netio
+from .core import ThreeGppDialect
+
+# ---------------------------------------------------------------------------
+# Numbers from the contract
+
+SLOTS = range(0, 20)                                   # NVM slots 0..19
+NVM_LIMITS = {"certificate": 8192, "privatekey": 2048}
+PROFILE_IDS = range(1, 7)                              # security profiles 1..6
+SOCKET_IDS = range(1, 7)                               # sockets 1..6
+HTTP_IDS = range(0, 3)                                 # HTTP profiles 0..2
+MAX_SEND = 1500                                        # SQNSSENDEXT / SQNSRECV
+MAX_PUBLISH = 4096
+MQTT_QUEUE = 100                                       # ONMESSAGE FIFO depth
+# The optional CR after a payload (contract "Framing") is swallowed if it came
+# with the payload; one arriving later is an empty line, which the core ignores,
+# so waiting for it would only slow every payload command down.
+CR_GRACE = 0.0
+
+# SQNSS states (notes section 5.4)
+CLOSED, ACTIVE, OPENING = 0, 1, 6
+
+# +CEREG (contract "Network")
+CEREG_CELL = '"0001","01A2D001",7'  # tac, ci, AcT 7 = LTE-M
+
+# +CME ERROR numbers (see the module docstring)
+CME_NOT_ALLOWED = 3
+CME_BAD = 4
+CME_NOT_FOUND = 22
+CME_NO_SERVICE = 30
+CME_TIMEOUT = 31
+CME_REFUSED = 550
+CME_TLS = 551
+CME_HOST = 552
+CME_CONN_FAILED = 553
+SIM_CME_TEXTS = {CME_REFUSED: "connection refused", CME_TLS: "TLS failure",
+                 CME_HOST: "host not allowed (simulator: loopback only)",
+                 CME_CONN_FAILED: "connection failed"}
+
+SOCKET_CME = {netio.HOST: CME_HOST, netio.REFUSED: CME_REFUSED, netio.TIMEOUT: CME_TIMEOUT,
+              netio.VERIFY: CME_TLS, netio.TLS: CME_TLS, netio.CONFIG: CME_TLS,
+              netio.IO: CME_CONN_FAILED}
+CURL_CODES = {netio.HOST: 7, netio.REFUSED: 7, netio.TIMEOUT: 28, netio.VERIFY: 60,
+              netio.TLS: 35, netio.CONFIG: 58, netio.IO: 56}
+
+HTTP_QUERY_METHODS = {0: "GET", 1: "HEAD", 2: "DELETE"}
+HTTP_SEND_METHODS = {0: "POST", 1: "PUT"}
+# SQNHTTPSND <post_param> (notes section 7)
+POST_TYPES = {"0": "application/x-www-form-urlencoded", "1": "text/plain",
+              "2": "application/octet-stream", "3": "multipart/form-data",
+              "4": "application/json"}
+
+
+class AtError(Exception):
+    """Answer the command with +CME ERROR: code (or ERROR, per CMEE)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+# ---------------------------------------------------------------------------
+# Argument parsing
+
+
+@dataclass
+class Field:
+    text: str
+    quoted: bool
+
+
+def split_fields(text):
+    """'1,"a,b",,x' -> fields; None if quoting is broken.  No escapes inside
+    quotes (the notes show none)."""
+    fields, i, n = [], 0, len(text)
+    if n == 0:
+        return fields
+    while True:
+        if i < n and text[i] == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                return None
+            fields.append(Field(text[i + 1:end], True))
+            i = end + 1
+            if i < n and text[i] != ",":
+                return None
+        else:
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            value = text[i:end].strip()
+            if '"' in value:
+                return None
+            fields.append(Field(value, False))
+            i = end
+        if i >= n:
+            return fields
+        i += 1  # the comma
+        if i == n:
+            fields.append(Field("", False))
+            return fields
+
+
+_REQUIRED = object()
+
+
+class Args:
+    """The fields of a set command; every accessor raises AtError(4)."""
+
+    def __init__(self, req, least, most):
+        fields = split_fields(req.args) if req.op == "set" else None
+        if fields is None or not least <= len(fields) <= most:
+            raise AtError(CME_BAD)
+        self.fields = fields
+
+    def present(self, i):
+        return i < len(self.fields) and (self.fields[i].quoted or self.fields[i].text != "")
+
+    def int(self, i, lo, hi, default=_REQUIRED):
+        if not self.present(i):
+            if default is _REQUIRED:
+                raise AtError(CME_BAD)
+            return default
+        f = self.fields[i]
+        if f.quoted or not f.text.isascii() or not f.text.isdigit():
+            raise AtError(CME_BAD)
+        value = int(f.text)
+        if not lo <= value <= hi:
+            raise AtError(CME_BAD)
+        return value
+
+    def text(self, i, default=_REQUIRED):
+        """A string field, quoted or not (hosts differ, e.g. post_param)."""
+        if not self.present(i):
+            if default is _REQUIRED:
+                raise AtError(CME_BAD)
+            return default
+        return self.fields[i].text
+
+    def choice(self, i, options):
+        value = self.text(i)
+        if value not in options:
+            raise AtError(CME_BAD)
+        return value
+
+
+def wire_text(text):
+    """Command text (latin-1 decoded by the core) -> the str it encodes as
+    UTF-8 (MQTT topics).  Bytes that are not UTF-8 fail."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise AtError(CME_BAD) from None
+
+
+def to_wire(text):
+    """A str -> text whose latin-1 encoding is its UTF-8 bytes (for URCs)."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def optional(value):
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------
+# NVM contents (contract "NVM certificates and keys")
+
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def is_certificate_pem(data):
+    """One or more PEM certificates (a chain may share a slot, notes 2.1);
+    text between blocks is ignored like a PEM parser would."""
+    blocks = _PEM_CERT.findall(data)
+    if not blocks:
+        return False
+    try:
+        for block in blocks:
+            x509.load_pem_x509_certificate(block)
+    except ValueError:
+        return False
+    return True
+
+
+def is_private_key_pem(data):
+    """An unencrypted PEM private key (PKCS#8 or SEC1)."""
+    try:
+        serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+PEM_CHECKS = {"certificate": is_certificate_pem, "privatekey": is_private_key_pem}
+
+_CIPHER_LIST = re.compile(r"(0[xX][0-9A-Fa-f]{1,4})(;0[xX][0-9A-Fa-f]{1,4})*;?")
+
+
+@dataclass
+class Profile:
+    """One AT+SQNSPCFG security profile (notes 3.1, in parameter order)."""
+
+    sp_id: int
+    version: int = 2
+    ciphers: str = ""
+    level: int = 0
+    ca: Optional[int] = None
+    cert: Optional[int] = None
+    key: Optional[int] = None
+    psk: str = ""
+    psk_id: str = ""
+    storage: int = 0
+    resume: int = 0
+    lifetime: int = 0
+
+    def line(self):
+        return (f'+SQNSPCFG: {self.sp_id},{self.version},"{self.ciphers}",{self.level},'
+                f'{optional(self.ca)},{optional(self.cert)},{optional(self.key)},'
+                f'"{self.psk}","{self.psk_id}",{self.storage},{self.resume},{self.lifetime}')
+
+    def cipher_ids(self):
+        return [int(part, 16) for part in self.ciphers.split(";") if part]
+
+
+# ---------------------------------------------------------------------------
+# Volatile state (reset on reboot)
+
+
+class Emitter:
+    """Network URCs for one modem epoch: after `latency`, in call order,
+    through Modem.async_urc (never inside another command's answer)."""
+
+    def __init__(self, modem, epoch, latency):
+        self.modem, self.epoch, self.latency = modem, epoch, latency
+
+    def urc(self, text, delay=None):
+        wait = self.latency if delay is None else delay
+        self.modem.call_later(wait, lambda: self.modem.async_urc(text, self.epoch), epoch=self.epoch)
+
+
+class Socket:
+    """One of the sockets 1..6: configuration, state and its live link."""
+
+    def __init__(self, conn_id):
+        self.conn_id = conn_id
+        self.conn_timeout = 600     # SQNSCFG connTo, 100 ms units
+        self.sr_mode = 0            # SQNSCFGEXT srMode (0 = default, notes 5.1)
+        self.sp_id = None           # SQNSSCFG: security profile when enabled
+        self.state = CLOSED
+        self.pump = None            # netio.StreamPump while data may be read
+        self.em = None
+        self.sent = self.received = 0
+        self.lock = threading.Lock()   # announced/sh_pending: pump vs reader thread
+        self.announced = 0          # bytes covered by the last +SQNSRING, unread
+        self.sh_pending = False     # remote close seen, +SQNSH waits for the last RING
+
+    def ring_text(self, buffered):
+        if self.sr_mode == 0:
+            return f"+SQNSRING: {self.conn_id}"
+        return f"+SQNSRING: {self.conn_id},{buffered}"
+
+    def drop_link(self, wait=False):
+        """Forget the connection and whatever it still buffered."""
+        with self.lock:
+            pump, self.pump = self.pump, None
+            self.state = CLOSED
+            self.announced = 0
+            self.sh_pending = False
+        if pump is not None:
+            pump.close(wait)
+
+
+@dataclass
+class MqttConfig:
+    client_id: str
+    user: str = ""
+    password: str = ""
+    sp_id: Optional[int] = None
+
+
+@dataclass
+class MqttMessage:
+    topic: str
+    payload: bytes
+    qos: int
+    mid: Optional[int]   # modem-local, QoS > 0 only
+
+
+@dataclass
+class HttpProfile:
+    host: str
+    port: int = 80
+    auth: int = 0
+    user: str = ""
+    password: str = ""
+    ssl: int = 0
+    timeout: int = 120
+    sp_id: Optional[int] = None
+    body: bytearray = field(default_factory=bytearray)   # response bytes not yet read
+    busy: bool = False
+
+
+class SqnState:
+    """Everything that a reboot resets (contract "Framing": volatile)."""
+
+    def __init__(self):
+        self.cfun = 0
+        self.cereg_mode = 0
+        self.reg_stat = 0
+        self.reg_gen = 0            # bumps on every CFUN change: stale timers give up
+        self.clock_set = False
+        self.sockets = {i: Socket(i) for i in SOCKET_IDS}
+        self.mqtt_cfg = None
+        self.mqtt = None            # netio.MqttSession while connecting/connected
+        self.mqtt_lock = threading.Lock()
+        self.mqtt_queue = []        # MqttMessage, oldest first
+        self.pmid = 0               # last +SQNSMQTTPUBLISH id
+        self.rx_mid = 0             # last ONMESSAGE mid
+        self.http = {}              # prof -> HttpProfile
+
+    def registered(self):
+        return self.cfun == 1 and self.reg_stat in (1, 5)
+
+    def next_pmid(self):
+        self.pmid = self.pmid % 65535 + 1
+        return self.pmid
+
+    def release(self, wait):
+        for sock in self.sockets.values():
+            sock.drop_link(wait)
+        session, self.mqtt = self.mqtt, None
+        if session is not None:
+            session.close(wait)
+
+
+class MqttEvents:
+    """What a netio.MqttSession reports, turned into URCs (contract "MQTT")."""
+
+    def __init__(self, state, em):
+        self.state, self.em = state, em
+        self.session = None
+
+    def _current(self):
+        return self.session is not None and self.state.mqtt is self.session
+
+    def _end(self):
+        if self._current():
+            self.state.mqtt = None
+        self.session.close(wait=False)
+
+    def connected(self, rc):
+        if not self._current():
+            return
+        if rc != 0:
+            self._end()
+        self.em.urc(f"+SQNSMQTTONCONNECT:0,{rc}")
+
+    def disconnected(self, rc):
+        if not self._current():
+            return
+        self._end()
+        self.em.urc(f"+SQNSMQTTONDISCONNECT:0,{rc}")
+
+    def message(self, topic, payload, qos):
+        """Queue it (100 deep, oldest dropped; a QoS 0 message replaces the
+        previous QoS 0 message of its topic) and announce it."""
+        if not self._current():
+            return
+        st = self.state
+        with st.mqtt_lock:
+            mid = None
+            if qos > 0:
+                st.rx_mid = st.rx_mid % 65535 + 1
+                mid = st.rx_mid
+            msg = MqttMessage(topic, payload, qos, mid)
+            old = next((i for i, m in enumerate(st.mqtt_queue)
+                        if m.qos == 0 and qos == 0 and m.topic == topic), None)
+            full = False
+            if old is not None:
+                st.mqtt_queue[old] = msg
+            else:
+                if len(st.mqtt_queue) >= MQTT_QUEUE:
+                    st.mqtt_queue.pop(0)
+                    full = True
+                st.mqtt_queue.append(msg)
+            if full:
+                self.em.urc("+SQNSMQTTMEMORYFULL")
+            tail = f",{mid}" if mid is not None else ""
+            self.em.urc(f'+SQNSMQTTONMESSAGE:0,"{to_wire(topic)}",{len(payload)},{qos}{tail}')
+
+
+# ---------------------------------------------------------------------------
+# The dialect
+
+
+class SequansDialect(ThreeGppDialect):
+    name = "sequans"
+    startup_urc = "+SYSSTART"
+    echo_default = True      # contract "Framing": echo on after boot
+    cmee_default = 0
+
+    def __init__(self, urc_latency=0.02, net_delay=0.05, search_delay=0.05,
+                 register_delay=0.3, reboot_delay=0.1):
+        self.urc_latency = urc_latency        # network event -> URC
+        self.net_delay = net_delay            # before every connect attempt
+        self.search_delay = search_delay      # CFUN=1 -> +CEREG: 2
+        self.register_delay = register_delay  # +CEREG: 2 -> +CEREG: 1 (contract ~300 ms)
+        self.reboot_delay = reboot_delay      # OK of AT^RESET -> reboot
+        # Non-volatile: survives reboots (contract "Framing").
+        self.nvm = {kind: {} for kind in NVM_LIMITS}
+        self.profiles = {}
+        super().__init__()
+
+    def initial_state(self):
+        return SqnState()
+
+    def release(self, state, wait):
+        state.release(wait)
+
+    def format_error(self, code, cmee):
+        if cmee == 2 and code in SIM_CME_TEXTS:
+            return f"+CME ERROR: {SIM_CME_TEXTS[code]}"
+        return super().format_error(code, cmee)
+
+    def command_table(self):
+        table = {
+            # general (V.250, 27.007)
+            "": self.cmd_at,
+            "I": self.cmd_ati,
+            "+CGMR": self.cmd_cgmr,
+            "^RESET": self.cmd_reset,
+            "+CPIN": self.cmd_cpin,
+            # network (contract "Network")
+            "+CFUN": self.cmd_cfun,
+            "+CEREG": self.cmd_cereg,
+            "+CCLK": self.cmd_cclk,
+            # NVM certificates and keys
+            "+SQNSNVW": self.cmd_nvw,
+            "+SQNSNVR": self.cmd_nvr,
+            # security profiles
+            "+SQNSPCFG": self.cmd_spcfg,
+            # sockets
+            "+SQNSCFG": self.cmd_scfg,
+            "+SQNSCFGEXT": self.cmd_scfgext,
+            "+SQNSSCFG": self.cmd_sscfg,
+            "+SQNSD": self.cmd_sd,
+            "+SQNSSENDEXT": self.cmd_ssendext,
+            "+SQNSRECV": self.cmd_srecv,
+            "+SQNSI": self.cmd_si,
+            "+SQNSS": self.cmd_ss,
+            "+SQNSH": self.cmd_sh,
+            # built-in MQTT client
+            "+SQNSMQTTCFG": self.cmd_mqtt_cfg,
+            "+SQNSMQTTCONNECT": self.cmd_mqtt_connect,
+            "+SQNSMQTTSUBSCRIBE": self.cmd_mqtt_subscribe,
+            "+SQNSMQTTUNSUBSCRIBE": self.cmd_mqtt_unsubscribe,
+            "+SQNSMQTTPUBLISH": self.cmd_mqtt_publish,
+            "+SQNSMQTTRCVMESSAGE": self.cmd_mqtt_rcvmessage,
+            "+SQNSMQTTDISCONNECT": self.cmd_mqtt_disconnect,
+            # built-in HTTP client
+            "+SQNHTTPCFG": self.cmd_http_cfg,
+            "+SQNHTTPQRY": self.cmd_http_qry,
+            "+SQNHTTPSND": self.cmd_http_snd,
+            "+SQNHTTPRCV": self.cmd_http_rcv,
+        }
+        table = {name: self._guarded(handler) for name, handler in table.items()}
+        base = super().command_table()   # E0, E1, +CMEE
+        base.update(table)
+        return base
+
+    @staticmethod
+    def _guarded(handler):
+        def run(ctx, req):
+            try:
+                handler(ctx, req)
+            except AtError as exc:
+                ctx.cme_error(exc.code)
+        return run
+
+    # -- helpers -------------------------------------------------------------
+
+    def emitter(self, ctx):
+        return Emitter(ctx.modem, ctx.epoch, self.urc_latency)
+
+    @staticmethod
+    def need_network(state):
+        if not state.registered():
+            raise AtError(CME_NO_SERVICE)
+
+    @staticmethod
+    def exec_only(req):
+        if req.op != "exec":
+            raise AtError(CME_BAD)
+
+    def read_payload(self, ctx, n):
+        """Prompt, exactly n bytes, one optional CR (contract "Framing");
+        None after 5 s without data."""
+        ctx.prompt()
+        data = ctx.read_raw(n)
+        if data is not None:
+            ctx.swallow(b"\r", CR_GRACE)
+        return data
+
+    def tls_spec(self, sp_id):
+        """A profile plus the NVM slots it names -> netio.TlsSpec.  Checked
+        lazily, when a connection uses it (contract "Security profiles")."""
+        prof = self.profiles.get(sp_id)
+        if prof is None:
+            raise netio.NetError(netio.CONFIG, f"security profile {sp_id} not configured")
+        if prof.storage == 1:
+            # Key in the host's secure element: needs +SQNHCESIGN host signing
+            # (issue 5).  Until then such connections fail, loudly, as TLS errors.
+            raise netio.NetError(netio.CONFIG, "storage=1 (HCE signing) not simulated yet")
+        if prof.psk and prof.cert is None:
+            raise netio.NetError(netio.CONFIG, "PSK profiles are not simulated")
+        certs, keys = self.nvm["certificate"], self.nvm["privatekey"]
+        spec = netio.TlsSpec(version=prof.version, ciphers=prof.cipher_ids(),
+                             verify_chain=bool(prof.level & 1),
+                             verify_host=bool(prof.level & 1) and bool(prof.level & 4))
+        if spec.verify_chain:
+            spec.ca_pem = certs.get(prof.ca) if prof.ca is not None else None
+            if spec.ca_pem is None:
+                raise netio.NetError(netio.CONFIG, f"CA slot {prof.ca} is empty")
+        if prof.cert is not None or prof.key is not None:
+            spec.cert_pem = certs.get(prof.cert)
+            spec.key_pem = keys.get(prof.key)
+            if spec.cert_pem is None or spec.key_pem is None:
+                raise netio.NetError(netio.CONFIG, "client certificate or key slot is empty")
+        return spec
+
+    def tls_context(self, sp_id):
+        return netio.build_tls_context(self.tls_spec(sp_id))
+
+    @staticmethod
+    def wait_job(ctx, job):
+        """Wait for a netio.Job; a reboot meanwhile abandons it."""
+        try:
+            while not job.done.is_set():
+                ctx.sleep(0.01)
+        except BaseException:
+            job.abandon()
+            raise
+
+    # -- general -------------------------------------------------------------
+
+    def cmd_at(self, ctx, req):
+        ctx.ok()
+
+    def cmd_ati(self, ctx, req):
+        self.exec_only(req)
+        ctx.info("Sequans")
+        ctx.info("GM02S")
+        ctx.ok()
+
+    def cmd_cgmr(self, ctx, req):
+        self.exec_only(req)
+        ctx.info("UE8.0.5.10")
+        ctx.ok()
+
+    def cmd_reset(self, ctx, req):
+        self.exec_only(req)
+        ctx.ok()
+        ctx.later(self.reboot_delay, lambda: ctx.modem.reboot("AT^RESET"))
+
+    def cmd_cpin(self, ctx, req):
+        if req.op != "read":
+            raise AtError(CME_BAD)
+        ctx.info("+CPIN: READY")
+        ctx.ok()
+
+    # -- network -------------------------------------------------------------
+
+    def cereg_text(self, state, urc):
+        """+CEREG URC (`urc`) or read answer; tac/ci/AcT with mode 2/5 once registered."""
+        head = f"+CEREG: {state.reg_stat}" if urc else f"+CEREG: {state.cereg_mode},{state.reg_stat}"
+        if state.cereg_mode in (2, 5) and state.reg_stat == 1:
+            head += "," + CEREG_CELL
+        return head
+
+    def cmd_cfun(self, ctx, req):
+        st = ctx.state
+        if req.op == "read":
+            ctx.info(f"+CFUN: {st.cfun}")
+            return ctx.ok()
+        args = Args(req, 1, 2)
+        fun, rst = args.int(0, 0, 4), args.int(1, 0, 1, 0)
+        if fun not in (0, 1, 4) or (rst and fun != 1):
+            raise AtError(CME_BAD)
+        ctx.ok()
+        if rst:  # AT+CFUN=1,1: reset (contract "Framing")
+            ctx.later(self.reboot_delay, lambda: ctx.modem.reboot("AT+CFUN=1,1"))
+        else:
+            self.set_fun(st, fun, self.emitter(ctx))
+
+    def set_fun(self, st, fun, em):
+        old, st.cfun = st.cfun, fun
+        if fun == old:
+            return
+        st.reg_gen += 1
+        if fun == 1:
+            st.reg_stat = 2
+            if st.cereg_mode:
+                em.urc(self.cereg_text(st, True), self.search_delay)
+            gen = st.reg_gen
+            em.modem.call_later(self.search_delay + self.register_delay,
+                                lambda: self.registered(st, gen, em), epoch=em.epoch)
+            return
+        was, st.reg_stat = st.reg_stat, 0
+        if st.cereg_mode and was:
+            em.urc(self.cereg_text(st, True))
+        self.drop_connections(st, em)
+
+    def registered(self, st, gen, em):
+        """Timer thread: the search ends, home network (+CEREG: 1)."""
+        if st.reg_gen != gen:
+            return  # CFUN changed meanwhile
+        st.reg_stat = 1
+        st.clock_set = True  # network time arrives with registration (contract CCLK)
+        if st.cereg_mode:
+            em.modem.async_urc(self.cereg_text(st, True), em.epoch)
+
+    def drop_connections(self, st, em):
+        """Leaving CFUN 1 loses the network: sockets and MQTT go down."""
+        for sock in st.sockets.values():
+            if sock.state != CLOSED:
+                sock.drop_link()
+                em.urc(f"+SQNSH: {sock.conn_id}")
+        session, st.mqtt = st.mqtt, None
+        if session is not None:
+            was_connected = session.state == "connected"
+            session.close()
+            if was_connected:
+                em.urc("+SQNSMQTTONDISCONNECT:0,-7")
+
+    def cmd_cereg(self, ctx, req):
+        st = ctx.state
+        if req.op == "read":
+            ctx.info(self.cereg_text(st, False))
+            return ctx.ok()
+        mode = Args(req, 1, 1).int(0, 0, 5)
+        if mode not in (0, 1, 2, 5):
+            raise AtError(CME_BAD)
+        st.cereg_mode = mode
+        ctx.ok()
+
+    def cmd_cclk(self, ctx, req):
+        if req.op != "read":
+            raise AtError(CME_BAD)
+        if ctx.state.clock_set:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            stamp = now.strftime("%y/%m/%d,%H:%M:%S") + "+00"
+        else:
+            stamp = "70/01/01,00:00:00+00"
+        ctx.info(f'+CCLK: "{stamp}"')
+        ctx.ok()
+
+    # -- NVM -----------------------------------------------------------------
+
+    def cmd_nvw(self, ctx, req):
+        args = Args(req, 3, 3)
+        kind = args.choice(0, NVM_LIMITS)
+        slot = args.int(1, SLOTS.start, SLOTS.stop - 1)
+        size = args.int(2, 0, NVM_LIMITS[kind])   # over-size: error, no prompt
+        store = self.nvm[kind]
+        if size == 0:  # delete; an empty slot is an error
+            if store.pop(slot, None) is None:
+                raise AtError(CME_BAD)
+            return ctx.ok()
+        data = self.read_payload(ctx, size)
+        if data is None or not PEM_CHECKS[kind](data):
+            return ctx.error()
+        store[slot] = data
+        ctx.ok()
+
+    def cmd_nvr(self, ctx, req):
+        args = Args(req, 1, 2)
+        kind = args.choice(0, NVM_LIMITS)
+        store = self.nvm[kind]
+        if not args.present(1):
+            for slot in sorted(store):
+                ctx.info(f'+SQNSNVR: "{kind}",{slot},{len(store[slot])}')
+            return ctx.ok()
+        slot = args.int(1, SLOTS.start, SLOTS.stop - 1)
+        data = store.get(slot)
+        if data is None:
+            raise AtError(CME_BAD)
+        header = f'+SQNSNVR: "{kind}",{slot},{len(data)}'
+        if kind == "privatekey":  # key bytes never leave the module
+            ctx.info(header)
+        else:  # header, the PEM, CRLF: one unit, nothing may come between
+            ctx.send(self.frame(header) + data + b"\r\n", "data")
+        ctx.ok()
+
+    # -- security profiles ---------------------------------------------------
+
+    def cmd_spcfg(self, ctx, req):
+        if req.op in ("exec", "read"):
+            for sp_id in sorted(self.profiles):
+                ctx.info(self.profiles[sp_id].line())
+            return ctx.ok()
+        prof = self.parse_profile(Args(req, 1, 12))
+        self.profiles[prof.sp_id] = prof
+        ctx.info(prof.line())
+        ctx.ok()
+
+    @staticmethod
+    def parse_profile(args):
+        slot_max = SLOTS.stop - 1
+        prof = Profile(
+            sp_id=args.int(0, PROFILE_IDS.start, PROFILE_IDS.stop - 1),
+            version=args.int(1, 0, 3, 2),
+            ciphers=args.text(2, ""),
+            level=args.int(3, 0, 255, 0),
+            ca=args.int(4, 0, slot_max, None),
+            cert=args.int(5, 0, slot_max, None),
+            key=args.int(6, 0, slot_max, None),
+            psk=args.text(7, ""),
+            psk_id=args.text(8, ""),
+            storage=args.int(9, 0, 1, 0),
+            resume=args.int(10, 0, 1, 0),
+            lifetime=args.int(11, 0, 86400, 0))
+        if prof.ciphers and not _CIPHER_LIST.fullmatch(prof.ciphers):
+            raise AtError(CME_BAD)
+        return prof
+
+    # -- sockets -------------------------------------------------------------
+
+    def socket_arg(self, ctx, args):
+        return ctx.state.sockets[args.int(0, SOCKET_IDS.start, SOCKET_IDS.stop - 1)]
+
+    def cmd_scfg(self, ctx, req):
+        args = Args(req, 1, 6)
+        sock = self.socket_arg(ctx, args)
+        args.int(1, 0, 16, 0)        # cid: one PDP context here
+        args.int(2, 0, MAX_SEND, 0)  # pktSz: online mode only
+        args.int(3, 0, 65535, 0)     # maxTo
+        conn_to = args.int(4, 0, 1200, sock.conn_timeout)
+        if 0 < conn_to < 10:
+            raise AtError(CME_BAD)
+        args.int(5, 0, 255, 0)       # txTo: online mode only
+        sock.conn_timeout = conn_to or 600
+        ctx.ok()
+
+    def cmd_scfgext(self, ctx, req):
+        args = Args(req, 4, 6)
+        sock = self.socket_arg(ctx, args)
+        sr_mode = args.int(1, 0, 2)
+        recv_mode = args.int(2, 0, 1)
+        args.int(3, 0, 65535)              # keepalive: unused
+        args.int(4, 0, 1, 0)               # listenAutoRsp: no listening sockets
+        send_mode = args.int(5, 0, 1, 0)
+        if sr_mode == 2 or recv_mode or send_mode:
+            raise AtError(CME_BAD)          # data view and hex modes: not simulated
+        sock.sr_mode = sr_mode
+        ctx.ok()
+
+    def cmd_sscfg(self, ctx, req):
+        args = Args(req, 2, 3)
+        sock = self.socket_arg(ctx, args)
+        enable = args.int(1, 0, 1)
+        sp_id = args.int(2, PROFILE_IDS.start, PROFILE_IDS.stop - 1, None)
+        if enable and sp_id is None:
+            raise AtError(CME_BAD)
+        sock.sp_id = sp_id if enable else None
+        ctx.ok()
+
+    def cmd_sd(self, ctx, req):
+        args = Args(req, 4, 9)
+        sock = self.socket_arg(ctx, args)
+        proto = args.int(1, 0, 1)
+        port = args.int(2, 1, 65535)
+        host = args.text(3)
+        args.int(4, 0, 1, 0)             # closureType
+        args.int(5, 0, 65535, 0)         # lPort (UDP)
+        conn_mode = args.int(6, 0, 1, 0)
+        args.int(7, 0, 2, 0)             # acceptAnyRemote (UDP)
+        if proto != 0 or conn_mode != 1:
+            raise AtError(CME_BAD)        # UDP and online mode are not simulated
+        self.need_network(ctx.state)
+        if sock.state != CLOSED:
+            raise AtError(CME_NOT_ALLOWED)
+        sock.drop_link()                  # leftovers of a remotely closed connection
+        try:
+            tls = self.tls_context(sock.sp_id) if sock.sp_id is not None else None
+        except netio.NetError as exc:
+            ctx.modem.trace.note(f"socket {sock.conn_id}: {exc}")
+            raise AtError(SOCKET_CME[exc.kind]) from None
+        sock.state = OPENING
+        job = netio.Job(lambda: self.dial(host, port, tls, sock.conn_timeout / 10.0),
+                        discard=lambda s: s.close(), name=f"sqnsd-{sock.conn_id}")
+        self.wait_job(ctx, job)
+        if job.error is not None:
+            sock.state = CLOSED
+            ctx.modem.trace.note(f"socket {sock.conn_id}: {job.error}")
+            kind = getattr(job.error, "kind", netio.IO)
+            raise AtError(SOCKET_CME[kind])
+        self.attach(sock, job.result, self.emitter(ctx))
+        ctx.ok()
+
+    def dial(self, host, port, tls, timeout):
+        time.sleep(self.net_delay)
+        return netio.open_stream(host, port, tls, timeout)
+
+    def attach(self, sock, conn, em):
+        sock.em = em
+        sock.sent = sock.received = 0
+        sock.state = ACTIVE
+        pump = netio.StreamPump(conn, lambda new, total: self.on_socket_data(sock, pump, new, total),
+                                lambda reason: self.on_socket_closed(sock, pump, reason),
+                                name=f"socket-{sock.conn_id}")
+        sock.pump = pump   # before start(): the first bytes may arrive at once
+        pump.start()
+
+    def on_socket_data(self, sock, pump, new, buffered):
+        """Pump thread: RING once per burst, when everything announced
+        before has been read (contract "Sockets")."""
+        with sock.lock:
+            if sock.pump is not pump:
+                return  # closed by the host meanwhile
+            sock.received += new
+            if sock.announced == 0:
+                sock.announced = buffered
+                sock.em.urc(sock.ring_text(buffered))
+
+    def on_socket_closed(self, sock, pump, reason):
+        """Pump thread: the peer closed.  +SQNSH follows the last RING."""
+        with sock.lock:
+            if sock.pump is not pump:
+                return
+            sock.state = CLOSED
+            if pump.buffered() > sock.announced:
+                sock.sh_pending = True
+            else:
+                sock.em.urc(f"+SQNSH: {sock.conn_id}")
+
+    def cmd_ssendext(self, ctx, req):
+        args = Args(req, 2, 3)
+        sock = self.socket_arg(ctx, args)
+        n = args.int(1, 1, MAX_SEND)
+        args.int(2, 0, 2, 0)             # rai
+        if sock.state != ACTIVE:
+            raise AtError(CME_NOT_ALLOWED)
+        data = self.read_payload(ctx, n)
+        if data is None:
+            return ctx.error()
+        if sock.pump is None or not sock.pump.send(data):
+            raise AtError(CME_NOT_ALLOWED)   # closed while the bytes came in
+        sock.sent += n
+        ctx.ok()
+
+    def cmd_srecv(self, ctx, req):
+        args = Args(req, 2, 2)
+        sock = self.socket_arg(ctx, args)
+        limit = args.int(1, 1, MAX_SEND)
+        if sock.pump is None or (sock.state != ACTIVE and not sock.pump.buffered()):
+            raise AtError(CME_NOT_ALLOWED)
+        data = sock.pump.take(limit)
+        header = self.frame(f"+SQNSRECV: {sock.conn_id},{len(data)}")
+        ctx.send(header + data + b"\r\n", "data")   # one unit
+        self.after_read(sock, len(data))
+        ctx.ok()
+
+    def after_read(self, sock, taken):
+        """A new RING if unannounced bytes wait; then a pending +SQNSH.
+        Both are held back until the OK of this SQNSRECV."""
+        with sock.lock:
+            sock.announced = max(0, sock.announced - taken)
+            left = sock.pump.buffered()
+            if sock.announced == 0 and left:
+                sock.announced = left
+                sock.em.urc(sock.ring_text(left))
+            if sock.sh_pending and left <= sock.announced:
+                sock.sh_pending = False
+                sock.em.urc(f"+SQNSH: {sock.conn_id}")
+
+    def cmd_si(self, ctx, req):
+        sock = self.socket_arg(ctx, Args(req, 1, 1))
+        pump = sock.pump
+        buffered = pump.buffered() if pump else 0
+        unsent = pump.unsent() if pump else 0
+        ctx.info(f"+SQNSI: {sock.conn_id},{sock.sent},{sock.received},{buffered},{unsent}")
+        ctx.ok()
+
+    def cmd_ss(self, ctx, req):
+        if req.op not in ("exec", "read"):
+            raise AtError(CME_BAD)
+        for conn_id, sock in ctx.state.sockets.items():
+            ctx.info(f"+SQNSS: {conn_id},{sock.state}")
+        ctx.ok()
+
+    def cmd_sh(self, ctx, req):
+        sock = self.socket_arg(ctx, Args(req, 1, 1))
+        sock.drop_link()
+        ctx.ok()
+
+    # -- MQTT ------------------------------------------------------------------
+
+    def cmd_mqtt_cfg(self, ctx, req):
+        args = Args(req, 2, 5)
+        args.int(0, 0, 0)
+        ctx.state.mqtt_cfg = MqttConfig(
+            client_id=wire_text(args.text(1, "")), user=wire_text(args.text(2, "")),
+            password=wire_text(args.text(3, "")),
+            sp_id=args.int(4, PROFILE_IDS.start, PROFILE_IDS.stop - 1, None))
+        ctx.ok()
+
+    def cmd_mqtt_connect(self, ctx, req):
+        args = Args(req, 3, 4)
+        args.int(0, 0, 0)
+        host = args.text(1)
+        port = args.int(2, 1, 65535)
+        keepalive = args.int(3, 0, 65535, 60)
+        st = ctx.state
+        cfg = st.mqtt_cfg
+        if cfg is None or st.mqtt is not None:
+            raise AtError(CME_NOT_ALLOWED)
+        self.need_network(st)
+        em = self.emitter(ctx)
+        try:
+            tls = self.tls_context(cfg.sp_id) if cfg.sp_id is not None else None
+        except netio.NetError as exc:  # profile checked lazily: OK, then the URC
+            ctx.modem.trace.note(f"MQTT: {exc}")
+            ctx.ok()
+            return em.urc(f"+SQNSMQTTONCONNECT:0,{netio.connect_failure_rc(exc.kind)}")
+        events = MqttEvents(st, em)
+        session = netio.MqttSession(events, cfg.client_id, cfg.user or None,
+                                    cfg.password or None, tls)
+        events.session = st.mqtt = session
+        session.start(host, port, keepalive, delay=self.net_delay)
+        ctx.ok()
+
+    def connected_session(self, st):
+        session = st.mqtt
+        if session is None or session.state != "connected":
+            raise AtError(CME_NOT_ALLOWED)
+        return session
+
+    @staticmethod
+    def topic_arg(args, i, wildcards):
+        topic = wire_text(args.text(i))
+        if not wildcards and ("+" in topic or "#" in topic):
+            raise AtError(CME_BAD)   # MQTT-3.3.2-2: no wildcards in topic names
+        return topic
+
+    def cmd_mqtt_subscribe(self, ctx, req):
+        args = Args(req, 2, 3)
+        args.int(0, 0, 0)
+        topic = self.topic_arg(args, 1, True)
+        qos = args.int(2, 0, 2, 0)
+        session = self.connected_session(ctx.state)
+        em, quoted = self.emitter(ctx), to_wire(topic)
+
+        def done(granted):
+            rc = 0 if granted <= 2 else -12
+            em.urc(f'+SQNSMQTTONSUBSCRIBE:0,"{quoted}",{rc}')
+        if not session.subscribe(topic, qos, done):
+            raise AtError(CME_NOT_ALLOWED)
+        ctx.ok()
+
+    def cmd_mqtt_unsubscribe(self, ctx, req):
+        args = Args(req, 2, 2)
+        args.int(0, 0, 0)
+        topic = self.topic_arg(args, 1, True)
+        session = self.connected_session(ctx.state)
+        em, quoted = self.emitter(ctx), to_wire(topic)
+        if not session.unsubscribe(topic, lambda: em.urc(f'+SQNSMQTTONUNSUBSCRIBE:0,"{quoted}",0')):
+            raise AtError(CME_NOT_ALLOWED)
+        ctx.ok()
+
+    def cmd_mqtt_publish(self, ctx, req):
+        args = Args(req, 4, 4)
+        args.int(0, 0, 0)
+        topic = self.topic_arg(args, 1, False)
+        qos = args.int(2, 0, 2, 0)       # EWF leaves it empty: QoS 0
+        n = args.int(3, 1, MAX_PUBLISH)
+        st = ctx.state
+        self.connected_session(st)
+        data = self.read_payload(ctx, n)
+        if data is None:
+            return ctx.error()
+        session = self.connected_session(st)   # may have dropped meanwhile
+        pmid, em = st.next_pmid(), self.emitter(ctx)
+        if not session.publish(topic, data, qos, lambda: em.urc(f"+SQNSMQTTONPUBLISH:0,{pmid},0")):
+            raise AtError(CME_NOT_ALLOWED)
+        ctx.info(f"+SQNSMQTTPUBLISH: 0,{pmid}")
+        ctx.ok()
+
+    def cmd_mqtt_rcvmessage(self, ctx, req):
+        args = Args(req, 2, 4)
+        args.int(0, 0, 0)
+        topic = wire_text(args.text(1))
+        mid = args.int(2, 1, 65535, None)
+        args.int(3, 0, 65535, 0)         # Walter's maxLen: ignored
+        msg = self.take_message(ctx.state, topic, mid)
+        # No header line: the host knows the length from ONMESSAGE.
+        ctx.send(b"\r\n" + msg.payload + b"\r\n", "data")
+        ctx.ok()
+
+    @staticmethod
+    def take_message(st, topic, mid):
+        with st.mqtt_lock:
+            same = [m for m in st.mqtt_queue if m.topic == topic]
+            if mid is not None:
+                found = next((m for m in same if m.mid == mid), None)
+            else:
+                found = next((m for m in same if m.qos == 0), same[0] if same else None)
+            if found is None:
+                raise AtError(CME_NOT_FOUND)
+            st.mqtt_queue.remove(found)
+            return found
+
+    def cmd_mqtt_disconnect(self, ctx, req):
+        Args(req, 1, 1).int(0, 0, 0)
+        session = self.connected_session(ctx.state)
+        session.disconnect()   # ONDISCONNECT:0,0 follows from paho's callback
+        ctx.ok()
+
+    # -- HTTP ------------------------------------------------------------------
+
+    def cmd_http_cfg(self, ctx, req):
+        args = Args(req, 2, 12)
+        prof = args.int(0, HTTP_IDS.start, HTTP_IDS.stop - 1)
+        use_ssl = args.int(6, 0, 1, 0)
+        ctx.state.http[prof] = HttpProfile(
+            host=args.text(1), port=args.int(2, 1, 65535, 443 if use_ssl else 80),
+            auth=args.int(3, 0, 1, 0), user=args.text(4, ""), password=args.text(5, ""),
+            ssl=use_ssl, timeout=args.int(7, 1, 65535, 120),
+            sp_id=args.int(9, PROFILE_IDS.start, PROFILE_IDS.stop - 1, None))
+        args.text(8, "")                  # cid (notes: empty in every source)
+        args.int(10, 0, 65535, 0)         # cnxTimeout
+        args.int(11, 0, 65535, 0)         # inactivityTimeout
+        ctx.ok()
+
+    def http_profile(self, ctx, prof):
+        hp = ctx.state.http.get(prof)
+        if hp is None or hp.busy:
+            raise AtError(CME_NOT_ALLOWED)
+        self.need_network(ctx.state)
+        return hp
+
+    def cmd_http_qry(self, ctx, req):
+        args = Args(req, 3, 4)
+        prof = args.int(0, HTTP_IDS.start, HTTP_IDS.stop - 1)
+        method = HTTP_QUERY_METHODS.get(args.int(1, 0, 2))
+        resource, extra = args.text(2), args.text(3, "")
+        hp = self.http_profile(ctx, prof)
+        ctx.ok()
+        self.start_http(ctx, prof, hp, method, resource, None, None, extra)
+
+    def cmd_http_snd(self, ctx, req):
+        args = Args(req, 4, 6)
+        prof = args.int(0, HTTP_IDS.start, HTTP_IDS.stop - 1)
+        method = HTTP_SEND_METHODS.get(args.int(1, 0, 1))
+        resource = args.text(2)
+        n = args.int(3, 0, 65535)
+        ctype = POST_TYPES.get(args.text(4, "0"))
+        extra = args.text(5, "")
+        if ctype is None:
+            raise AtError(CME_BAD)
+        hp = self.http_profile(ctx, prof)
+        body = b""
+        if n:  # prompt only when there is a body (notes section 7)
+            body = self.read_payload(ctx, n)
+            if body is None:
+                return ctx.error()
+        ctx.ok()
+        self.start_http(ctx, prof, hp, method, resource, body, ctype, extra)
+
+    def start_http(self, ctx, prof, hp, method, resource, body, ctype, extra):
+        """The request in a worker; +SQNHTTPRING (and +SQNHTTPSH on failure)."""
+        em = self.emitter(ctx)
+        headers = {}
+        if ctype:
+            headers["Content-Type"] = ctype
+        if hp.auth:
+            token = base64.b64encode(f"{hp.user}:{hp.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        name, colon, value = extra.partition(":")
+        if colon and name.strip():
+            headers[name.strip()] = value.strip()
+        hp.body = bytearray()   # unread bytes of the previous answer are gone
+        hp.busy = True
+
+        def work():
+            time.sleep(self.net_delay)
+            tls = self.tls_context(hp.sp_id) if hp.ssl and hp.sp_id else (
+                netio.build_tls_context(netio.TlsSpec()) if hp.ssl else None)
+            return netio.http_exchange(hp.host, hp.port, tls, method, resource, body,
+                                       headers, hp.timeout)
+
+        def run():
+            try:
+                result = work()
+            except netio.NetError as exc:
+                ctx.modem.trace.note(f"HTTP profile {prof}: {exc}")
+                hp.busy = False
+                em.urc(f"+SQNHTTPRING: {prof},0,,0")
+                return em.urc(f"+SQNHTTPSH: {prof},{CURL_CODES[exc.kind]}")
+            hp.body = bytearray(result.body)
+            hp.busy = False
+            em.urc(f"+SQNHTTPRING: {prof},{result.status},{result.content_type},{len(result.body)}")
+        threading.Thread(target=run, name=f"http-{prof}", daemon=True).start()
+
+    def cmd_http_rcv(self, ctx, req):
+        args = Args(req, 1, 2)
+        prof = args.int(0, HTTP_IDS.start, HTTP_IDS.stop - 1)
+        limit = args.int(1, 64, MAX_SEND, None)
+        hp = ctx.state.http.get(prof)
+        if hp is None or hp.busy or not hp.body:
+            raise AtError(CME_NOT_FOUND)
+        count = len(hp.body) if limit is None else min(limit, len(hp.body))
+        chunk = bytes(hp.body[:count])
+        del hp.body[:count]
+        ctx.send(b"\r\n<<<" + chunk, "data")
+        ctx.ok()
+
+
+DIALECT = SequansDialect
