@@ -5,3 +5,6 @@
 char sm_size_sm_at[sizeof(sm_at)];
 char sm_size_sm_at_cmd[sizeof(sm_at_cmd)];
 char sm_size_sm_platform[sizeof(sm_platform)];
+#ifndef SM_NO_CORDELIA
+char sm_size_sm_cord[sizeof(sm_cord)];
+#endif
