@@ -733,6 +733,190 @@ static void test_raw_lead(void)
     run_lead("<<<", s4, sizeof s4 - 1, "[done OK code=-2147483648 |<<x raw=123456]");
 }
 
+/* ---- raw data inline in a response line (SM_AT_F_RAW_AFTER) -------------- */
+/* Cordelia-style `+recv:<id>,0,<n>,<n raw bytes>` CR LF OK, the bytes full of
+   CR/LF/OK/commas, with events before, inside and after: fed whole, split at
+   every point, at every pair of points, and byte by byte. */
+static const char k_inl_stream[] =
+    "+eventsock:data,0,12\r\n"                 /* URC before the answer */
+    "+recv:0,0,12,\r\nOK\r\n,3,\"x\r"         /* header, then 12 raw bytes */
+    "\r\n+TICK: 1,2,3,4\r\n"                   /* a URC with commas while armed */
+    "OK\r\n"
+    "+TICK: 5,6,7,8\r\n";                       /* after completion */
+#define K_INL_LEN (sizeof k_inl_stream - 1)
+#define K_INL_WANT "[urc +eventsock:data,0,12][urc +TICK: 1,2,3,4][done OK code=-2147483648 " \
+                   "|+recv:0,0,12 raw=\\x0d\\x0aOK\\x0d\\x0a,3,\"x\\x0d][urc +TICK: 5,6,7,8]"
+
+static const sm_urc inl_urcs[] = { { "+eventsock:", on_urc } };
+
+static int submit_inline(sm_at *at, mock *m, const char *text, const char *prefix, unsigned field)
+{
+    sm_at_cmd c;
+    memset(&c, 0, sizeof c);
+    c.text = text;
+    c.prefix = prefix;
+    c.flags = SM_AT_F_RAW_AFTER(field);
+    c.raw_buf = m->raw;
+    c.raw_cap = sizeof m->raw;
+    c.on_done = on_done;
+    c.ctx = m;
+    return sm_at_submit(at, &c);
+}
+
+static void run_inline(const uint8_t *s, size_t len, const size_t *cuts, size_t ncuts, char *log,
+                       size_t cap, sm_at_stats *st)
+{
+    sm_at at;
+    mock m;
+    size_t prev = 0, ci;
+    setup(&at, &m, &cordelia_like, 0);
+    sm_at_add_urcs(&at, inl_urcs, 1, &m);
+    if (submit_inline(&at, &m, "AT+recv=0,0,12", "+recv:", 3) <= 0) CHECK(0 && "submit");
+    sm_at_poll(&at);
+    for (ci = 0; ci <= ncuts; ci++) {
+        size_t end = ci < ncuts ? cuts[ci] : len;
+        sm_at_feed(&at, s + prev, end - prev);
+        sm_at_poll(&at);
+        prev = end;
+    }
+    snprintf(log, cap, "%s", m.log);
+    if (st) *st = at.stats;
+}
+
+static void test_inline_raw_every_split(void)
+{
+    static char ref[1024], got[1024];
+    static size_t all[K_INL_LEN];
+    const uint8_t *s = (const uint8_t *)k_inl_stream;
+    size_t i, j, cuts[2], bad = 0;
+    sm_at_stats st;
+    run_inline(s, K_INL_LEN, NULL, 0, ref, sizeof ref, &st);
+    CHECK_EQ_STR(ref, K_INL_WANT);
+    CHECK_EQ_INT(st.raw_bytes, 12);
+    CHECK_EQ_INT(st.raw_bad_count, 0);
+    CHECK_EQ_INT(st.unexpected, 0);
+    CHECK_EQ_INT(st.urcs, 3);
+    for (i = 1; i < K_INL_LEN; i++) {
+        cuts[0] = i;
+        run_inline(s, K_INL_LEN, cuts, 1, got, sizeof got, NULL);
+        if (strcmp(got, ref) != 0) { bad++; fprintf(stderr, "split %zu: %s\n", i, got); }
+    }
+    CHECK_EQ_INT(bad, 0);
+    for (i = 1; i < K_INL_LEN; i++)
+        for (j = i + 1; j < K_INL_LEN; j++) {
+            cuts[0] = i;
+            cuts[1] = j;
+            run_inline(s, K_INL_LEN, cuts, 2, got, sizeof got, NULL);
+            if (strcmp(got, ref) != 0) bad++;
+        }
+    CHECK_EQ_INT(bad, 0);
+    for (i = 0; i + 1 < K_INL_LEN; i++) all[i] = i + 1;
+    run_inline(s, K_INL_LEN, all, K_INL_LEN - 1, got, sizeof got, NULL);
+    CHECK_EQ_STR(got, ref);
+}
+
+/* The corner cases: count 0, a quoted field with a comma before the count,
+   a malformed count (the line stays text, the loss is visible), a count that
+   never fully arrives, a command that declares it without a prefix. */
+static void test_inline_raw_cases(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0,0,\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,0]");
+    CHECK_EQ_INT(at.stats.unexpected, 0);
+
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+R", "+r:", 2);
+    sm_at_poll(&at);
+    feed_str(&at, "+r:\"a,b\", 3 ,x\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+r:\"a,b\", 3  raw=x\\x0d\\x0a]");
+
+    /* malformed: the line is parsed as text, raw_truncated and the counter say so */
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0,x5,abcde\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,x5,abcde RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_bad_count, 1);
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0,70000,ab\r\nOK\r\n"); /* above 65535 */
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,70000,ab RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_bad_count, 1);
+
+    /* a line that ends before field N carries no raw data */
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0]");
+    CHECK_EQ_INT(at.stats.raw_bad_count, 0);
+
+    /* the announced bytes never all come: the raw deadline ends the counting */
+    setup(&at, &m, &cordelia_like, 0);
+    {
+        sm_at_cmd c;
+        memset(&c, 0, sizeof c);
+        c.text = "AT+recv=0,0,50";
+        c.prefix = "+recv:";
+        c.flags = SM_AT_F_RAW_AFTER(3);
+        c.raw_buf = m.raw;
+        c.raw_cap = sizeof m.raw;
+        c.on_done = on_done;
+        c.ctx = &m;
+        c.timeout_ms = 60000;
+        sm_at_submit(&at, &c);
+    }
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0,50,abc");
+    m.now += SM_RAW_TIMEOUT_MS;
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,50 raw=abc RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_dropped, 47);
+
+    /* more bytes than raw_cap: stored up to raw_cap, the rest counted */
+    setup(&at, &m, &cordelia_like, 0);
+    {
+        sm_at_cmd c;
+        memset(&c, 0, sizeof c);
+        c.text = "AT+recv=0,0,6";
+        c.prefix = "+recv:";
+        c.flags = SM_AT_F_RAW_AFTER(3);
+        c.raw_buf = m.raw;
+        c.raw_cap = 4;
+        c.on_done = on_done;
+        c.ctx = &m;
+        sm_at_submit(&at, &c);
+    }
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:0,0,6,OK\r\nOK\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,6 raw=OK\\x0d\\x0a RAWTRUNC]");
+    CHECK_EQ_INT(at.stats.raw_dropped, 2);
+
+    /* an error answer: nothing armed is left behind for the next command */
+    setup(&at, &m, &cordelia_like, 0);
+    submit_inline(&at, &m, "AT+recv=9,0,5", "+recv:", 3);
+    submit(&at, &m, "AT+x", "+recv:");
+    sm_at_poll(&at);
+    feed_str(&at, "ERROR:bad socket,-1\r\n");
+    sm_at_poll(&at);
+    feed_str(&at, "+recv:1,2,3,4\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done DIALECT_ERROR code=-1 text=bad socket]"
+                        "[done OK code=-2147483648 |+recv:1,2,3,4]");
+
+    /* the prefix is required; the field number is 1..15 */
+    setup(&at, &m, &cordelia_like, 0);
+    CHECK_EQ_INT(submit_inline(&at, &m, "AT+recv=0,0,5", NULL, 3), SM_ERR_PARAM);
+    CHECK_EQ_INT(submit_inline(&at, &m, "AT+recv=0,0,5", "", 3), SM_ERR_PARAM);
+    CHECK(SM_AT_F_RAW_AFTER(16) == 0);
+}
+
 /* ---- time ----------------------------------------------------------------- */
 static void test_timeout_and_settle(void)
 {
@@ -1518,6 +1702,8 @@ int main(void)
     RUN(test_raw_truncated_and_via_sink);
     RUN(test_raw_deadline);
     RUN(test_raw_lead);
+    RUN(test_inline_raw_every_split);
+    RUN(test_inline_raw_cases);
     RUN(test_timeout_and_settle);
     RUN(test_timeout_waiting_prompt);
     RUN(test_late_answer_before_echo);

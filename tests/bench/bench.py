@@ -28,12 +28,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BENCH = os.path.join(ROOT, "tests", "bench")
 ALL_FEATURES = ["SM_NO_SEQUANS", "SM_NO_CORDELIA", "SM_NO_ATECC", "SM_NO_MQTT"]
 
-# module name, reference source, features left enabled
+# module name, reference source, features left enabled, the program it is
+# measured over (a layer is measured over the layers it needs)
 MODULES = [
-    ("AT engine + utilities", "ref_at.c", []),
-    ("MQTT framing", "ref_mqtt.c", ["MQTT"]),
-    ("ATECC608", "ref_atecc.c", ["ATECC"]),
-    ("whole library (one program)", "ref_all.c", ["MQTT", "ATECC", "SEQUANS", "CORDELIA"]),
+    ("AT engine + utilities", "ref_at.c", [], "ref_empty.c"),
+    ("Cordelia-I (over the engine)", "ref_cordelia.c", ["CORDELIA"], "ref_at.c"),
+    ("MQTT framing", "ref_mqtt.c", ["MQTT"], "ref_empty.c"),
+    ("ATECC608", "ref_atecc.c", ["ATECC"], "ref_empty.c"),
+    ("whole library (one program)", "ref_all.c", ["MQTT", "ATECC", "SEQUANS", "CORDELIA"],
+     "ref_empty.c"),
 ]
 
 TARGETS = [
@@ -47,7 +50,7 @@ TARGETS = [
 ]
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
-STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_mqtt_decoder", "sm_atecc"]
+STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_mqtt_decoder", "sm_atecc", "sm_cord"]
 
 TARGET_FLASH_ALL = 16 * 1024
 TARGET_RAM_MODEM = 1024
@@ -103,10 +106,10 @@ def heap_symbols(elf, nm_tool):
 def flash_table(tmp):
     rows = []
     heap = {}
-    for mod, src, feats in MODULES:
+    for mod, src, feats, base_src in MODULES:
         row = [mod]
         for target in TARGETS:
-            base, err = build(tmp, target, "ref_empty.c", [], "empty")
+            base, err = build(tmp, target, base_src, [], base_src[:-2])
             elf, err2 = build(tmp, target, src, feats, src[:-2])
             if err or err2:
                 row.append("n/a (" + (err or err2) + ")")

@@ -4,4 +4,5 @@
 #include "ref_at.c"
 #include "ref_mqtt.c"
 #include "ref_atecc.c"
-int main(void) { return ref_at() + ref_mqtt() + ref_atecc(); }
+#include "ref_cordelia.c"
+int main(void) { return ref_at() + ref_mqtt() + ref_atecc() + ref_cordelia(); }
