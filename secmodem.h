@@ -248,6 +248,9 @@
 #if SM_QUEUE_DEPTH < 1 || SM_QUEUE_DEPTH > 32
 #error "SM_QUEUE_DEPTH must be 1..32"
 #endif
+#if SM_PAYLOAD_MAX < 1 || SM_PAYLOAD_MAX > 65535
+#error "SM_PAYLOAD_MAX must be 1..65535"
+#endif
 #if SM_QUEUE_TEXT < 16 || SM_QUEUE_TEXT > 65535
 #error "SM_QUEUE_TEXT must be 16..65535"
 #endif
@@ -581,6 +584,12 @@ typedef struct sm_at {
     /* receive side */
     char line[SM_LINE_SIZE];
     uint16_t line_len;
+    uint16_t drain_fill;     /* filler bytes an interrupted payload still owes */
+    uint16_t orphan_payload; /* payload of a command that timed out waiting for its
+                                prompt: a late prompt gets this many filler bytes */
+    uint16_t q_count, q_text_len, next_id, last_id;
+    uint16_t resp_len, resp_lines;
+    /* flags and small counters, together to keep the struct tight */
     uint8_t line_overflow;   /* the current line is too long: drop at its end */
     uint8_t skip_lf;         /* the previous line ended with CR: swallow one LF */
     uint8_t skip_space;      /* a prompt '>' was seen: swallow one ' ' */
@@ -592,14 +601,11 @@ typedef struct sm_at {
     uint8_t lead_pos;        /* bytes of raw_lead matched so far */
     uint8_t inl_field;       /* SM_AT_F_RAW_AFTER field of the command waiting, 0: none */
     uint8_t after_timeout;   /* the last command timed out: trust no shortcut */
+    uint8_t drain_term;      /* 1 + index of the next terminator byte owed; 0 none */
+    uint8_t phase;           /* SM_PH_* of the command at the head (implementation) */
+    uint8_t resp_trunc, raw_trunc;
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
-    /* an interrupted command still owes the modem bytes, so that its line or
-       counted payload ends before the next command: filler, then terminator */
-    size_t drain_fill;
-    uint8_t drain_term;      /* 1 + index of the next terminator byte; 0 none */
-    uint32_t drain_deadline;
-    size_t orphan_payload;   /* payload of a command that timed out waiting for
-                                its prompt: a late prompt gets this many filler bytes */
+    uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -608,18 +614,12 @@ typedef struct sm_at {
     /* queue: entries in order, their texts back to back in q_text */
     sm_at_entry q[SM_QUEUE_DEPTH];
     char q_text[SM_QUEUE_TEXT];
-    uint16_t q_count, q_text_len;
-    uint16_t next_id;
     /* the command at the head of the queue, once on the wire */
-    uint8_t phase;           /* SM_PH_* (implementation) */
     size_t tx_off;
     uint32_t deadline;
     char resp[SM_RESP_SIZE];
-    uint16_t resp_len, resp_lines;
-    uint8_t resp_trunc, raw_trunc;
     size_t raw_got;
     /* last completion, for callers that poll instead of using callbacks */
-    uint16_t last_id;
     sm_at_result last_result;
     int32_t last_code;
     sm_at_urc_table urc[SM_URC_TABLES];
@@ -2628,15 +2628,15 @@ SM_PRIV void sm_at_plan_drain(sm_at *at)
         if (at->tx_off < tl) {
             at->drain_term = 1;                        /* end the truncated line */
         } else if (at->tx_off < tl + pl) {
-            at->drain_fill = tl + pl - at->tx_off;      /* the inline count, then */
+            at->drain_fill = (uint16_t)(tl + pl - at->tx_off);      /* the inline count, then */
             at->drain_term = 1;                        /* the line end */
         } else {
             at->drain_term = (uint8_t)(1u + (at->tx_off - tl - pl)); /* rest of it */
         }
     } else if (at->phase == SM_PH_TX_PAYLOAD) {
-        at->drain_fill = e->cmd.payload_len - at->tx_off;
+        at->drain_fill = (uint16_t)(e->cmd.payload_len - at->tx_off);
     } else if (at->phase == SM_PH_WAIT_PROMPT) {
-        at->orphan_payload = e->cmd.payload_len;
+        at->orphan_payload = (uint16_t)e->cmd.payload_len;
     }
     at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
 }
@@ -2804,7 +2804,7 @@ SM_PRIV int sm_at_pump_drain(sm_at *at)
     while (at->drain_fill) {
         size_t off = 0, n = at->drain_fill < sizeof filler ? at->drain_fill : sizeof filler;
         int rc = sm_at_write_some(at, filler, n, &off);
-        at->drain_fill -= off;
+        at->drain_fill = (uint16_t)(at->drain_fill - off);
         at->stats.tx_filler += (uint32_t)off;
         if (rc <= 0) return rc < 0 ? sm_at_abandon_drain(at) : 0;
     }

@@ -32,6 +32,7 @@ ALL_FEATURES = ["SM_NO_SEQUANS", "SM_NO_CORDELIA", "SM_NO_ATECC", "SM_NO_MQTT"]
 # measured over (a layer is measured over the layers it needs)
 MODULES = [
     ("AT engine + utilities", "ref_at.c", [], "ref_empty.c"),
+    ("Sequans GM02S (over the engine)", "ref_sequans.c", ["SEQUANS"], "ref_at.c"),
     ("Cordelia-I (over the engine)", "ref_cordelia.c", ["CORDELIA"], "ref_at.c"),
     ("MQTT framing", "ref_mqtt.c", ["MQTT"], "ref_empty.c"),
     ("ATECC608", "ref_atecc.c", ["ATECC"], "ref_empty.c"),
@@ -50,7 +51,7 @@ TARGETS = [
 ]
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
-STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_mqtt_decoder", "sm_atecc", "sm_cord"]
+STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_cord", "sm_atecc", "sm_mqtt_decoder"]
 
 TARGET_FLASH_ALL = 16 * 1024
 TARGET_RAM_MODEM = 1024
@@ -200,6 +201,35 @@ def cpu_table(tmp):
             "dropped": dropped}, None
 
 
+def callgrind_count(exe, args, patterns):
+    out_file = exe + ".cg"
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
+    cmd += [f"--toggle-collect={p}" for p in patterns]
+    res = run(cmd + [exe] + args)
+    if res.returncode != 0:
+        return None
+    with open(out_file) as f:
+        return int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1))
+
+
+def cpu_mqtt_table(tmp):
+    """Decoder: 1000 PUBLISH with 8-byte and with 200-byte payloads separate
+    the per-packet cost from the per-payload-byte cost; encoder: PUBLISH
+    header + PUBACK per message."""
+    if not shutil.which("valgrind"):
+        return None
+    exe = os.path.join(tmp, "cpu_mqtt")
+    if run(["gcc", "-std=c99", "-O2", "-g", os.path.join(BENCH, "cpu_mqtt.c"), "-o", exe]).returncode:
+        return None
+    small = callgrind_count(exe, ["small"], ["sm_mqtt_decode*"])
+    large = callgrind_count(exe, ["large"], ["sm_mqtt_decode*"])
+    enc = callgrind_count(exe, ["encode"], ["sm_mqtt_encode*"])
+    if None in (small, large, enc):
+        return None
+    per_byte = (large - small) / (1000 * (200 - 8))
+    return {"per_byte": per_byte, "per_packet": small / 1000 - 8 * per_byte, "encode": enc / 1000}
+
+
 def mark(ok):
     return "ok" if ok else "MISSED"
 
@@ -255,6 +285,14 @@ def main():
                   f"binary payload), {cpu['lines']} lines, {cpu['urcs']} URCs, {cpu['dropped']} dropped")
             print(f"    {cpu['instr']} instructions in sm_at_feed = {ipb:.1f} per received byte; "
                   f"target <= {TARGET_IPB}: {mark(ipb <= TARGET_IPB)}")
+        mq = cpu_mqtt_table(tmp)
+        if mq is None:
+            print("  MQTT: n/a (valgrind missing or build failed)")
+        else:
+            print(f"  MQTT decoder (PUBLISH QoS 1, 64-byte chunks): {mq['per_byte']:.2f} per payload "
+                  f"byte + {mq['per_packet']:.0f} per packet; target <= 5 per payload byte: "
+                  f"{mark(mq['per_byte'] <= 5)}")
+            print(f"  MQTT encoder: {mq['encode']:.0f} per PUBLISH header + PUBACK")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -5,4 +5,5 @@
 #include "ref_mqtt.c"
 #include "ref_atecc.c"
 #include "ref_cordelia.c"
-int main(void) { return ref_at() + ref_mqtt() + ref_atecc() + ref_cordelia(); }
+#include "ref_sequans.c"
+int main(void) { return ref_at() + ref_mqtt() + ref_atecc() + ref_cordelia() + ref_sequans(); }

@@ -10,3 +10,6 @@ char sm_size_sm_atecc[sizeof(sm_atecc)];
 #ifndef SM_NO_CORDELIA
 char sm_size_sm_cord[sizeof(sm_cord)];
 #endif
+#ifndef SM_NO_SEQUANS
+char sm_size_sm_sqn[sizeof(sm_sqn)];
+#endif
