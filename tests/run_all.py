@@ -57,6 +57,12 @@ STEPS = [
     ("fuzz corpora and kept crash inputs, ATECC608 decoder and transport (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_atecc && {B}/fuzzreplay_atecc tests/fuzz/corpus/atecc/* "
                   f"$(ls tests/fuzz/regress/atecc/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, Sequans dialect (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_sqn && {B}/fuzzreplay_sqn tests/fuzz/corpus/sqn/* "
+                  f"$(ls tests/fuzz/regress/sqn/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, Cordelia-I dialect (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_cord && {B}/fuzzreplay_cord tests/fuzz/corpus/cord/* "
+                  f"$(ls tests/fuzz/regress/cord/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),

@@ -1,0 +1,64 @@
+/* fuzz_cord.c - libFuzzer harness for the Cordelia-I dialect: what a
+   hostile or broken module sends (events, information lines, ERROR:<text>,
+   inline binary data) is fed while operations are in flight (file read in
+   Base64, socket receive with inline raw bytes, file list, settings). Every
+   operation must end once the line goes silent. */
+#define SECMODEM_IMPLEMENTATION
+#include "../../secmodem.h"
+
+#include <stdlib.h>
+
+typedef struct fz {
+    sm_cord c;
+    uint32_t now;
+    uint8_t buf[96];
+    int started, done;
+} fz;
+
+static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
+static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
+static void fz_done(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)c; (void)r; ((fz *)ctx)->done++; }
+static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
+static void fz_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    fz *f = (fz *)ctx;
+    if (ev->kind == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
+        f->started++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static fz f;
+    sm_platform p;
+    size_t i = 1;
+    int k;
+    if (size < 1) return 0;
+    memset(&f, 0, sizeof f);
+    memset(&p, 0, sizeof p);
+    p.user = &f;
+    p.write = fz_write;
+    p.now_ms = fz_now;
+    if (sm_cord_init(&f.c, &p, fz_event, &f) != SM_OK) abort();
+    switch (data[0] % 4) {
+    case 0: if (sm_cord_file_read(&f.c, 363990529u, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
+    case 1: if (sm_cord_recv(&f.c, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
+    case 2: if (sm_cord_file_list(&f.c, fz_entry, fz_done, &f) > 0) f.started++; break;
+    default: if (sm_cord_get(&f.c, "general", "version", fz_done, &f) > 0) f.started++; break;
+    }
+    while (i < size) {
+        size_t chunk = (size_t)(data[i - 1] % 29) + 1;
+        if (chunk > size - i) chunk = size - i;
+        sm_cord_poll(&f.c);
+        sm_cord_feed(&f.c, data + i, chunk);
+        f.now += (uint32_t)(data[i] % 97);
+        sm_cord_poll(&f.c);
+        i += chunk;
+    }
+    for (k = 0; k < 2000 && f.done < f.started; k++) {
+        f.now += 1000;
+        sm_cord_poll(&f.c);
+    }
+    if (f.done < f.started) abort();
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* fuzz_sqn.c - libFuzzer harness for the Sequans dialect: what a hostile
+   or broken GM02S sends (URCs, answers, binary payloads) is fed while
+   operations that read announced payloads are in flight (socket receive,
+   MQTT message read after ONMESSAGE, HTTP body, NVM read-back, bring-up).
+   Every operation must end once the line goes silent, and no callback may
+   see a malformed result. */
+#define SECMODEM_IMPLEMENTATION
+#include "../../secmodem.h"
+
+#include <stdlib.h>
+
+typedef struct fz {
+    sm_sqn m;
+    uint32_t now;
+    uint8_t buf[96];
+    int started, done;
+} fz;
+
+static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
+static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
+
+static void fz_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    fz *f = (fz *)ctx;
+    (void)m;
+    f->done++;
+    if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_NVM_READ ||
+        r->op == SM_SQN_OP_HTTP_READ)
+        if (r->u.data.len > sizeof f->buf) abort();
+}
+
+static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+{
+    fz *f = (fz *)ctx;
+    if (ev->type == SM_SQN_EV_MQTT_MESSAGE) {
+        if (ev->u.msg.topic) (void)strlen(ev->u.msg.topic);
+        if (sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid, ev->u.msg.len, f->buf,
+                             sizeof f->buf, fz_done, f) > 0)
+            f->started++;
+    } else if (ev->type == SM_SQN_EV_SOCK_DATA) {
+        if (sm_sqn_sock_recv(m, ev->u.sock.id, f->buf, sizeof f->buf, fz_done, f) > 0) f->started++;
+    } else if (ev->type == SM_SQN_EV_HTTP_RESPONSE) {
+        if (sm_sqn_http_read(m, ev->u.http.prof, f->buf, sizeof f->buf, fz_done, f) > 0) f->started++;
+    } else if (ev->type == SM_SQN_EV_UNHANDLED) {
+        if (ev->u.line.text && ev->u.line.len) (void)ev->u.line.text[ev->u.line.len - 1];
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static fz f;
+    sm_platform p;
+    size_t i = 1;
+    int k;
+    if (size < 1) return 0;
+    memset(&f, 0, sizeof f);
+    memset(&p, 0, sizeof p);
+    p.user = &f;
+    p.write = fz_write;
+    p.now_ms = fz_now;
+    if (sm_sqn_init(&f.m, &p, fz_event, &f) != SM_OK) abort();
+    switch (data[0] % 4) {
+    case 0: if (sm_sqn_bringup(&f.m, fz_done, &f) > 0) f.started++; break;
+    case 1: if (sm_sqn_nvm_read_cert(&f.m, 19, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
+    case 2: if (sm_sqn_sock_recv(&f.m, 1, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
+    default: if (sm_sqn_clock_read(&f.m, fz_done, &f) > 0) f.started++; break;
+    }
+    while (i < size) {
+        size_t chunk = (size_t)(data[i - 1] % 29) + 1;
+        if (chunk > size - i) chunk = size - i;
+        sm_sqn_poll(&f.m);
+        sm_sqn_feed(&f.m, data + i, chunk);
+        f.now += (uint32_t)(data[i] % 97);
+        sm_sqn_poll(&f.m);
+        i += chunk;
+    }
+    /* silence: every operation ends by its deadline (bring-up included) */
+    for (k = 0; k < 2000 && f.done < f.started; k++) {
+        f.now += 1000;
+        sm_sqn_poll(&f.m);
+    }
+    if (f.done < f.started) abort();
+    return 0;
+}
