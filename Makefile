@@ -72,7 +72,9 @@ $(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_cordelia_cxx: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-unit-bins: $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
+$(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \

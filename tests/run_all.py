@@ -43,6 +43,7 @@ STEPS = [
     ("ATECC608 unit tests (gcc, ASan+UBSan)", [f"{B}/test_atecc_asan"], "counts"),
     ("ATECC608 unit tests (clang -O2, UBSan)", [f"{B}/test_atecc_clang"], "counts"),
     ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
+    ("hostile strings in every dialect API argument (gcc, ASan+UBSan)", [f"{B}/test_injection"], "counts"),
     ("simulator and ATECC608 emulator tests (pytest)",
      [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sim"], "counts"),
     ("AT engine against the live simulator", [PY, "tests/run_live.py", f"{B}/test_live"], "counts"),
