@@ -60,6 +60,8 @@ $(B)/test_atecc_cxx: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
+$(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
 $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
@@ -78,7 +80,8 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
-           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx
+           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
+           $(B)/test_sequans_e2e
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)

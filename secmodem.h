@@ -74,7 +74,7 @@
        }
        ...
        sm_sqn_init(&m, &plat, on_event, app);
-       sm_sqn_bringup(&m, on_up, app);       // AT, ATE0, CMEE, CEREG, CFUN, wait, CCLK
+       sm_sqn_bringup(&m, on_up, app);       // AT, ATE1, CMEE, CEREG, CFUN, wait, CCLK
        for (;;) { sm_sqn_poll(&m); other_work(); }
 
    Every operation returns at once (an id, or SM_ERR_* and nothing sent) and
@@ -438,7 +438,8 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
    declare raw bytes inline after field N of its response line
    (SM_AT_F_RAW_AFTER); either way they are read by count, never scanned for
    line ends.
-   A late answer to a timed-out command must not complete the next one: the
+   A late answer to a timed-out command (or to one a restart ended: it may
+   have crossed the restart marker) must not complete the next one: the
    next command waits until the line has been quiet for SM_AT_SETTLE_MS, and
    when the modem echoes (learned from the traffic, and from ATE0/ATE1),
    anything before the new command's echo is dropped as stale.
@@ -690,7 +691,7 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
 
    Usage: one sm_sqn per modem, owned by the caller.
        sm_sqn_init(&m, &plat, on_event, app);  // URC table armed from here on
-       sm_sqn_bringup(&m, on_up, app);         // AT, ATE0, CMEE, CEREG, CFUN, wait, CCLK
+       sm_sqn_bringup(&m, on_up, app);         // AT, ATE1, CMEE, CEREG, CFUN, wait, CCLK
        for (;;) sm_sqn_poll(&m);               // or sm_sqn_feed() + sm_sqn_poll()
 
    Every operation is a start function that checks its arguments, queues its
@@ -714,6 +715,10 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    from that event. NVM and security profiles survive a restart.
 
    The contract's assumptions this code relies on (marked there):
+   - a URC never comes between a command's echo and its final result, but
+     one may cross a command on the wire: the bring-up keeps echo ON (ATE1),
+     and a headerless answer (AT+SQNSMQTTRCVMESSAGE) is only read after the
+     command's echo;
    - the modem may boot in CFUN 0: the bring-up always sends AT+CFUN=1;
    - AT+SQNSNVR="certificate",<i> answers `+SQNSNVR: "certificate",<i>,<len>`
      then exactly len raw bytes; "privatekey" only that line, no bytes;
@@ -1043,10 +1048,13 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m);
 SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
 
 /* Bring-up: probes with AT (every SM_SQN_PROBE_MS, +SYSSTART also counts)
-   until the modem answers, then ATE0, AT+CMEE=1, AT+CEREG=<SM_SQN_CEREG_MODE>,
+   until the modem answers, then ATE1, AT+CMEE=1, AT+CEREG=<SM_SQN_CEREG_MODE>,
    AT+CFUN=1, waits for registration (+CEREG stat 1 or 5; AT+CEREG? every
    SM_SQN_REG_POLL_MS) up to SM_SQN_REG_TIMEOUT_MS, then reads AT+CCLK?.
-   A restart during the sequence starts it again from ATE0 (at most 3 times).
+   A restart during the sequence starts it again from ATE1 (at most 3 times).
+   Echo stays on (contract: Framing): the answer of AT+SQNSMQTTRCVMESSAGE has
+   no header, and only the command's echo tells it from a URC that crossed
+   the command on the wire.
    done gets op SM_SQN_OP_BRINGUP, u.bringup (failed_step on failure, the
    clock on success: check clock.valid before TLS). Returns the id, or
    SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already running). */
@@ -3004,15 +3012,25 @@ SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
     }
 }
 
-/* A restart: whatever was in flight will never be answered. */
+/* A restart: the command in flight ends with REBOOT. Its answer may still
+   come: a command that crossed the restart marker on the wire reached a
+   modem already up (a bring-up probe sent while it booted). So, as after a
+   timeout, the line must settle before the next command, or that late
+   answer would complete it. */
 SM_PRIV void sm_at_handle_reboot(sm_at *at)
 {
+    int interrupted = at->phase != SM_PH_IDLE;
     SM_LOG(1, "AT: modem restarted");
     at->stats.reboots++;
     at->raw_left = 0;
     at->settling = 0;
-    if (at->phase != SM_PH_IDLE) sm_at_complete(at, SM_AT_REBOOT, SM_AT_NO_CODE, NULL);
+    if (interrupted) sm_at_complete(at, SM_AT_REBOOT, SM_AT_NO_CODE, NULL);
     at->echo_mode = 0; /* whatever the modem's default is, it is unknown here */
+    if (interrupted) {
+        at->settling = 1;
+        at->last_rx_ms = sm_at_now(at);
+        at->settle_since = at->last_rx_ms;
+    }
 }
 
 /* The echo of the command in flight, matched once: the exact text, or the
@@ -4158,7 +4176,10 @@ typedef struct sm_sqn_step_def {
 } sm_sqn_step_def;
 
 static const sm_sqn_step_def sm_sqn_boot_script[] = {
-    { "ATE0",      0, SM_SQN_STEP_ECHO },  /* echo off (the engine copes with it on) */
+    /* echo ON (the boot default, made sure of): a URC may cross a command on
+       the wire, and only the echo tells it from the headerless answer of
+       AT+SQNSMQTTRCVMESSAGE (contract: Framing) */
+    { "ATE1",      0, SM_SQN_STEP_ECHO },
     { "AT+CMEE=1", 0, SM_SQN_STEP_CMEE },  /* numeric +CME ERROR: <n> */
 #if SM_SQN_CEREG_MODE == 2
     { "AT+CEREG=2", 0, SM_SQN_STEP_CEREG }, /* registration URCs with cell */
@@ -4286,7 +4307,7 @@ SM_PRIV int sm_sqn_boot_step(sm_sqn *m)
     sm_sqn_boot *b = &m->boot;
     if (b->phase == SM_SQN_PH_IDLE) return 0;
     if (b->rebooted) {
-        /* a fresh modem: the probe's goal, otherwise start again (ATE0...) */
+        /* a fresh modem: the probe's goal, otherwise start again (ATE1...) */
         b->rebooted = 0;
         b->have = 0;
         if (b->phase != SM_SQN_PH_PROBE && ++b->restarts > SM_SQN_BOOT_RESTARTS) {
@@ -7750,6 +7771,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
+            From the end-to-end tests against the simulator: a restart that
+            ends a command lets the line settle (the command may still be
+            answered); the Sequans bring-up keeps echo on (ATE1).
             ATECC608: command encoder/decoder with CRC, non-blocking I2C
             transport (wake, polling, retries, watchdog, idle/sleep),
             commands and helpers (serial, locks, public key, sign, verify).

@@ -520,10 +520,59 @@ static void test_reboot_mid_response(void)
     sm_at_poll(&at);
     sm_at_feed(&at, (const uint8_t *)"\r\n+LINES: 0\r\n+LIN\x00\xff\r\n+SYSSTART\r\n", 32);
     sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+LINES=3\r"); /* the line settles before the next command */
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+LINES=3\rAT\r");
     feed_str(&at, "\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[stray +LIN\\xff][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
                         "[done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.reboots, 1);
+}
+
+/* A command that crossed the restart marker on the wire reached a modem
+   that was up already (a bring-up probe sent while it booted): its answer
+   comes after the marker. It must not complete the next command, which
+   goes out once the line is quiet (found end to end against the Sequans
+   simulator: ATE0 took the probe's OK, and each answer of the bring-up was
+   then one command late). */
+static void test_reboot_late_answer(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, &gen_reboot, 0);
+    submit(&at, &m, "AT", NULL);
+    submit(&at, &m, "ATE0", NULL);
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT\r");
+    feed_str(&at, "\r\n+SYSSTART\r\nAT\r\r\nOK\r\n"); /* marker, then the probe's echo + OK */
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
+    CHECK_EQ_STR(m.tx, "AT\r"); /* still settling: nothing new on the wire */
+    CHECK(at.stats.stale >= 1);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT\rATE0\r");
+    feed_str(&at, "ATE0\r\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART][done OK code=-2147483648]");
+    CHECK_EQ_INT(at.stats.unexpected, 0);
+    /* a modem that keeps talking (URCs after the boot) is waited for at most
+       SM_AT_SETTLE_MAX_MS, and its URCs are still delivered meanwhile */
+    submit(&at, &m, "AT+X", NULL);
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+SYSSTART\r\n");
+    submit(&at, &m, "AT+Y", NULL);
+    {
+        uint32_t t0 = m.now;
+        while (m.now - t0 < SM_AT_SETTLE_MAX_MS + 200 && !strstr(m.tx, "AT+Y")) {
+            feed_str(&at, "\r\n+TICK: 1\r\n");
+            m.now += 20;
+            sm_at_poll(&at);
+        }
+        CHECK(strstr(m.tx, "AT+X\rAT+Y\r") != NULL);
+        CHECK(m.now - t0 >= SM_AT_SETTLE_MAX_MS && m.now - t0 <= SM_AT_SETTLE_MAX_MS + 20);
+    }
+    CHECK(strstr(m.log, "[urc +TICK: 1]") != NULL);
 }
 
 static void test_reboot_while_waiting_prompt(void)
@@ -1694,6 +1743,7 @@ int main(void)
     RUN(test_prefix_shared_with_urc);
     RUN(test_garbage_resync);
     RUN(test_reboot_mid_response);
+    RUN(test_reboot_late_answer);
     RUN(test_reboot_while_waiting_prompt);
     RUN(test_prompt_payload_binary);
     RUN(test_inline_payload);

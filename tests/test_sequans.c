@@ -282,8 +282,7 @@ static void test_bringup_end_to_end(void)
     CHECK(id > 0);
     CHECK_EQ_INT(sm_sqn_bringup(&t->m, on_done, t), SM_ERR_STATE);
     XCHG(t, "AT\r", "\r\nOK\r\n");
-    XCHG(t, "ATE0\r", "\r\nOK\r\n");
-    t->echo = 0; /* the modem stops echoing */
+    XCHG(t, "ATE1\r", "\r\nOK\r\n"); /* echo stays on (contract: Framing) */
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n\r\n+CEREG: 2\r\n");
@@ -305,7 +304,10 @@ static void test_bringup_end_to_end(void)
 }
 
 /* Power-on: nothing answers the probe until +SYSSTART; then the script
-   runs with echo on, and the query finds the modem registered. */
+   runs with echo on, and the query finds the modem registered. The last
+   probe crossed +SYSSTART on the wire and reached a modem already up: its
+   late answer must not complete ATE1 (found end to end: it did, and every
+   answer of the script was then one command late). */
 static void test_bringup_after_power_on(void)
 {
     T *t = fresh(1);
@@ -320,8 +322,12 @@ static void test_bringup_after_power_on(void)
     TX(t, "AT\r");
     rx(t, "\r\n+SYSSTART\r\n");
     LOG(t, "[RESTARTED 1]");
-    XCHG(t, "ATE0\r", "\r\nOK\r\n");
-    t->echo = 0;
+    rx(t, "AT\r\r\nOK\r\n"); /* the probe's echo and OK, late */
+    poll(t);
+    TX(t, ""); /* the line settles first */
+    LOG(t, "");
+    t->now += SM_AT_SETTLE_MS;
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n");
@@ -349,13 +355,14 @@ static void test_bringup_cme_and_restart(void)
     T *t = fresh(0);
     sm_sqn_bringup(&t->m, on_done, t);
     XCHG(t, "AT\r", "\r\nOK\r\n");
-    XCHG(t, "ATE0\r", "\r\nOK\r\n");
-    /* a restart in the middle: the script starts again from ATE0 */
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
+    t->echo = 1; /* from now on */
+    /* a restart in the middle: the script starts again from ATE1, once the
+       line has settled */
     XCHG(t, "AT+CMEE=1\r", "\r\n+SYSSTART\r\n");
     LOG(t, "[RESTARTED 1]");
-    t->echo = 1;
-    XCHG(t, "ATE0\r", "\r\nOK\r\n");
-    t->echo = 0;
+    t->now += SM_AT_SETTLE_MS;
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\n+CME ERROR: 3\r\n");
@@ -368,7 +375,8 @@ static void test_bringup_registration_timeout(void)
     int queries = 0, i;
     sm_sqn_bringup(&t->m, on_done, t);
     XCHG(t, "AT\r", "\r\nOK\r\n");
-    XCHG(t, "ATE0\r", "\r\nOK\r\n");
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
+    t->echo = 1;
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n");
@@ -377,7 +385,7 @@ static void test_bringup_registration_timeout(void)
         if (t->tx_len > t->tx_seen) {
             TX(t, "AT+CEREG?\r");
             queries++;
-            rx(t, "\r\n+CEREG: 5,2\r\n\r\nOK\r\n");
+            rx(t, "AT+CEREG?\r\r\n+CEREG: 5,2\r\n\r\nOK\r\n");
         }
         t->now += 1000;
     }
@@ -393,7 +401,10 @@ static void test_bringup_reboot_loop(void)
     int i;
     sm_sqn_bringup(&t->m, on_done, t);
     XCHG(t, "AT\r", "\r\nOK\r\n");
-    for (i = 0; i < 4; i++) XCHG(t, "ATE0\r", "\r\n+SYSSTART\r\n");
+    for (i = 0; i < 4; i++) {
+        XCHG(t, "ATE1\r", "\r\n+SYSSTART\r\n");
+        t->now += SM_AT_SETTLE_MS;
+    }
     LOG(t, "[RESTARTED 1][RESTARTED 2][RESTARTED 3][RESTARTED 4]{BRINGUP reboot step=2 reg=255}");
 }
 
@@ -898,6 +909,37 @@ static void test_mqtt_message_every_split(int echo_on)
     CHECK_EQ_INT(bad, 0);
 }
 
+/* A URC that crossed AT+SQNSMQTTRCVMESSAGE on the wire (sent by the modem
+   before it read the command) comes before the echo. The answer has no
+   header, only "\r\n": without the echo, that URC's own "\r\n" would be
+   taken for the start of the payload. Found end to end (an ONPUBLISH
+   crossing the read of a binary message: the URC vanished into the payload
+   and the payload came out shifted, with status OK); hence the bring-up
+   keeps echo on (contract: Framing). Fed whole and byte by byte. */
+static void test_mqtt_read_crossing_urc(void)
+{
+    static const char cmd[] = "AT+SQNSMQTTRCVMESSAGE=0,\"dev/in\",7\r";
+    static const char payload[] = "\r\n+SQNSMQTTONPUBLISH:0,9,0\r\n"; /* a payload that looks like one */
+    static char answer[256];
+    size_t n, k, step;
+    n = (size_t)snprintf(answer, sizeof answer, "\r\n+SQNSMQTTONPUBLISH:0,3,0\r\n%s\r\n%s\r\n\r\nOK\r\n",
+                         cmd, payload);
+    for (step = n; step >= 1; step = step == n ? 1 : 0) {
+        T *t = fresh(1);
+        sm_sqn_clock_read(&t->m, on_done, t); /* the engine learns that the modem echoes */
+        XCHG(t, "AT+CCLK?\r", "\r\n+CCLK: \"26/11/24,10:20:30+00\"\r\n\r\nOK\r\n");
+        LOG(t, "{CLOCK ok clock=2026-11-24T10:20:30 tz=0 valid=1}");
+        sm_sqn_mqtt_read(&t->m, "dev/in", 7, (uint32_t)(sizeof payload - 1), t->buf, sizeof t->buf,
+                         on_done, t);
+        poll(t);
+        TXS(t, cmd);
+        for (k = 0; k < n; k += step) { rxn(t, answer + k, n - k < step ? n - k : step); poll(t); }
+        LOG(t, "[MQTT_PUBLISHED 3 0]{MQTT_READ ok id=0 len=28/28 "
+               "\\x0d\\x0a+SQNSMQTTONPUBLISH:0,9,0\\x0d\\x0a}");
+        CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
+    }
+}
+
 /* ---- HTTP ------------------------------------------------------------------------------ */
 static void test_http(int echo_on)
 {
@@ -1085,8 +1127,9 @@ static void test_reboot_mid_operation(void)
     CHECK_EQ_INT(t->m.st.http[0].remaining, 0);
     CHECK_EQ_INT(t->m.st.reg_stat, SM_SQN_REG_UNKNOWN);
     CHECK(!sm_at_busy(&t->m.at));
-    /* life goes on, echo on again after the restart */
+    /* life goes on, echo on again after the restart, once the line settled */
     t->echo = 1;
+    t->now += SM_AT_SETTLE_MS;
     sm_sqn_sock_status(&t->m, on_done, t);
     XCHG(t, "AT+SQNSS\r", "\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n+SQNSS: 3,0\r\n+SQNSS: 4,0\r\n"
                           "+SQNSS: 5,0\r\n+SQNSS: 6,0\r\n\r\nOK\r\n");
@@ -1327,6 +1370,7 @@ int main(void)
     RUN_ARG(test_mqtt_session, 0);
     RUN_ARG(test_mqtt_session, 1);
     RUN(test_mqtt_read_error);
+    RUN(test_mqtt_read_crossing_urc);
     RUN_ARG(test_mqtt_message_every_split, 0);
     RUN_ARG(test_mqtt_message_every_split, 1);
     RUN_ARG(test_http, 0);
