@@ -68,6 +68,14 @@ $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_sequans_cxx: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_csr_asan: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_csr_clang: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_csr_cxx: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_csr_live: tests/test_csr_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_cordelia_asan: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
@@ -81,7 +89,8 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
-           $(B)/test_sequans_e2e
+           $(B)/test_sequans_e2e \
+           $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -99,13 +108,16 @@ $(B)/check-avr.o: tests/compile_check.c $(HDR) | $(B)
 # every feature switched off must still build
 $(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_ATECC -c $< -o $@
+# the ATECC608 section without the CSR glue on top of it
+$(B)/check-nocsr.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_CSR -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
-       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o
+       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)
 	@printf '#define SECMODEM_IMPLEMENTATION\n#include "../secmodem.h"\n' > $(B)/size.c
-	@for f in "" -DSM_NO_ATECC; do \
+	@for f in "" -DSM_NO_CSR -DSM_NO_ATECC; do \
 	  $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $$f -c $(B)/size.c -o $(B)/size.o && \
 	  printf '%-16s %6s bytes\n' "$${f:-all features}" \
 	    "$$($(ARM_SIZE) $(B)/size.o | awk 'NR==2 {print $$1 + $$2}')"; done

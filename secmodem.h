@@ -98,6 +98,8 @@
           helpers (needs only sections 2-4)
        9. MQTT 3.1.1 framing: encoders, streaming        [SM_NO_MQTT]
           decoder (needs only section 4)
+      11. Glue: certificate signing request: SHA-256,    [SM_NO_ATECC,
+          DER, PKCS#10 signed by the ATECC608 (8)         SM_NO_CSR]
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        4.  Utilities
        5.1 AT engine: queue and transmit side
@@ -107,6 +109,8 @@
        7.  Cordelia-I dialect: event table, operation queue, commands
        8.  ATECC608: codec, transport state machine, helpers
        9.  MQTT 3.1.1 framing: encoders, decoder
+      11.  Glue: certificate signing request: SHA-256, DER writer, subject,
+           request assembly, PEM, the chip-signed operation
      Version history and licence (end of file)
 
    ==========================================================================
@@ -133,9 +137,10 @@
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
-     SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT
+     SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT, SM_NO_CSR
                          compile a whole feature out; each gates its section
-                         once that section is present in this file.
+                         once that section is present in this file
+                         (SM_NO_ATECC takes the CSR section with it).
    ATECC608 (section 8):
      SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
                                 wake response (tWHI >= 1.5 ms; with a 1 ms
@@ -150,6 +155,12 @@
      SM_ATECC_WATCHDOG_MS [1000] a command starts only if the time since the
                                 wake plus its maximum fits; else idle and
                                 wake again (watchdog ~1.3 s, ChipMode bit 2 = 0)
+   Certificate signing request (section 11):
+     SM_CSR_SUBJECT_MAX  [8]    most attributes in a subject (1..32; bounds
+                                every size, also with a 16-bit size_t)
+     SM_CSR_HASH_CHUNK   [128]  bytes of the CertificationRequestInfo that one
+                                sm_csr_poll() hashes (64..4096): the longest
+                                host computation of a poll call
 
      Sequans GM02S dialect (section 6):
      SM_SQN_HOST_MAX     [128]  longest host name (letters, digits, . - _ :)
@@ -2091,6 +2102,232 @@ SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
 SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
                                 sm_mqtt_event *ev);
 #endif /* SM_NO_MQTT */
+
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
+/* ==========================================================================
+   11. GLUE: CERTIFICATE SIGNING REQUEST (declarations)
+   A PKCS#10 request (RFC 2986) for the public key of an ATECC608 slot,
+   signed by the chip: a CA can issue the device certificate while the
+   private key never leaves the chip. Everything that does not touch the
+   chip is a pure function (SHA-256, DER writers, the ECDSA signature in
+   DER, the subject, the CertificationRequestInfo, the final assembly,
+   PEM), testable with fixed keys and signatures; sm_csr_start() and
+   sm_csr_poll() drive the chip through section 8 - public key (GenKey
+   mode 0), SHA-256 of the CertificationRequestInfo on the host (a chunk
+   per poll), Sign, assembly - into the caller's buffer, in place.
+
+       static const sm_dn_attr subject[] = {
+           { SM_DN_C, "DE" }, { SM_DN_O, "Example GmbH" }, { SM_DN_CN, "dev-0123" }
+       };
+       static char pem[640];            // enough? sm_csr_size() tells
+       sm_csr op;
+       rc = sm_csr_start(&op, &se, 0, subject, 3, SM_CSR_PEM, pem, sizeof pem);
+       while (rc == SM_OK && (rc = sm_csr_poll(&op)) == SM_ATECC_PENDING) other_work();
+       if (rc == SM_OK) upload(pem, sm_csr_out_len(&op));
+
+   What is built (RFC 2986 section 4; the key as RFC 5480 section 2, the
+   algorithm as RFC 5758 section 3.2; DER as X.690 section 10):
+     SEQUENCE {                                  CertificationRequest
+       SEQUENCE {                                CertificationRequestInfo (signed)
+         INTEGER 0                               version
+         SEQUENCE { SET { SEQUENCE { OID, string } } ... }  subject: one RDN per
+                                                 attribute, in the caller's order
+         SEQUENCE { SEQUENCE { OID id-ecPublicKey, OID prime256v1 },
+                    BIT STRING 04 || X || Y }    the chip's key
+         [0] { } }                               attributes: none (A0 00)
+       SEQUENCE { OID ecdsa-with-SHA256 }        no parameters
+       BIT STRING { SEQUENCE { INTEGER r, INTEGER s } } }
+   The signature's DER form takes 8..72 bytes (70..72 nearly always, fewer
+   when r or s has leading zero bytes), so the exact size of a request is
+   known only once it is signed: sm_csr_size() gives the capacity that
+   always suffices, sm_csr_out_len() the length actually produced.
+   Subject strings: CN, O, OU, L, ST as UTF8String, C and serialNumber as
+   PrintableString (RFC 5280 section 4.1.2.4 and appendix A, with its
+   upper bounds in characters).
+   ========================================================================== */
+#ifndef SM_CSR_SUBJECT_MAX
+#define SM_CSR_SUBJECT_MAX 8
+#endif
+#ifndef SM_CSR_HASH_CHUNK
+#define SM_CSR_HASH_CHUNK 128
+#endif
+#if SM_CSR_SUBJECT_MAX < 1 || SM_CSR_SUBJECT_MAX > 32
+#error "SM_CSR_SUBJECT_MAX must be 1..32"
+#endif
+#if SM_CSR_HASH_CHUNK < 64 || SM_CSR_HASH_CHUNK > 4096
+#error "SM_CSR_HASH_CHUNK must be 64..4096"
+#endif
+
+/* ---- SHA-256 (FIPS 180-4), on the host ---- */
+
+typedef struct sm_sha256_ctx {
+    uint32_t h[8];           /* chaining value */
+    uint32_t len_lo, len_hi; /* bytes hashed so far (64 bits) */
+    uint8_t block[64];       /* the partial block: len_lo % 64 bytes */
+} sm_sha256_ctx;
+SECMODEM_API void sm_sha256_init(sm_sha256_ctx *c);
+/* Any split of a message into updates gives the same digest. */
+SECMODEM_API void sm_sha256_update(sm_sha256_ctx *c, const uint8_t *data, size_t n);
+/* Writes the digest; start again with sm_sha256_init() before reuse. */
+SECMODEM_API void sm_sha256_final(sm_sha256_ctx *c, uint8_t digest[32]);
+/* One call: the digest of data[0..n). */
+SECMODEM_API void sm_sha256(const uint8_t *data, size_t n, uint8_t digest[32]);
+
+/* ---- DER writer (X.690 section 10: definite lengths, minimal forms) ---- */
+
+/* Universal tags used here, and [0] constructed (context-specific). */
+enum {
+    SM_DER_INTEGER = 0x02, SM_DER_BIT_STRING = 0x03, SM_DER_OCTET_STRING = 0x04,
+    SM_DER_NULL = 0x05, SM_DER_OID = 0x06, SM_DER_UTF8_STRING = 0x0C,
+    SM_DER_PRINTABLE_STRING = 0x13, SM_DER_IA5_STRING = 0x16,
+    SM_DER_SEQUENCE = 0x30, SM_DER_SET = 0x31, SM_DER_CONTEXT_0 = 0xA0
+};
+/* A bounded writer that keeps counting when the buffer is full: after a
+   run of writes, len is the exact size the encoding needs, so one writer
+   with cap 0 (out NULL) measures. The first error is latched in err
+   (SM_ERR_NO_SPACE keeps counting; SM_ERR_PARAM and SM_ERR_UNSAFE_STRING
+   stop everything). A constructed value is its header (tag, length of the
+   content) followed by the content: the caller knows the content's size
+   (sm_der_tlv_len(), or a measuring writer) before writing the header. */
+typedef struct sm_der {
+    uint8_t *p;
+    size_t cap, len;
+    int err;
+} sm_der;
+SECMODEM_API void sm_der_init(sm_der *d, uint8_t *out, size_t cap);
+/* Size of a whole TLV whose content is content_len bytes (1 tag byte). */
+SECMODEM_API size_t sm_der_tlv_len(size_t content_len);
+/* Tag and definite length: short form below 128, else 0x81.. long form.
+   SEQUENCE, SET and [0] are a header followed by their content. */
+SECMODEM_API void sm_der_header(sm_der *d, uint8_t tag, size_t content_len);
+/* Bytes as they are (pre-encoded parts). */
+SECMODEM_API void sm_der_raw(sm_der *d, const uint8_t *data, size_t n);
+/* INTEGER of the unsigned big-endian number be[0..n): leading zero bytes
+   stripped, one 0x00 prefixed when the first byte left is >= 0x80 (so it
+   stays positive); n 0 or all zeros encode 0 (02 01 00). */
+SECMODEM_API void sm_der_integer(sm_der *d, const uint8_t *be, size_t n);
+/* BIT STRING of whole bytes: 0 unused bits, then the data. */
+SECMODEM_API void sm_der_bit_string(sm_der *d, const uint8_t *data, size_t n);
+/* OBJECT IDENTIFIER from its content octets (e.g. 55 04 03 for 2.5.4.3). */
+SECMODEM_API void sm_der_oid(sm_der *d, const uint8_t *content, size_t n);
+/* A string type (SM_DER_UTF8_STRING, _PRINTABLE_STRING, _IA5_STRING) of
+   s[0..n), as given: check it first (sm_dn_check() does for a subject). */
+SECMODEM_API void sm_der_string(sm_der *d, uint8_t tag, const char *s, size_t n);
+/* The latched status; *len (may be NULL) gets the bytes written, or the
+   bytes needed after SM_ERR_NO_SPACE. */
+SECMODEM_API int sm_der_finish(const sm_der *d, size_t *len);
+
+/* ---- ECDSA signature ---- */
+
+#define SM_ECDSA_DER_MAX 72 /* 30 46 02 21 00 <r> 02 21 00 <s> */
+/* R || S (two 32-byte big-endian numbers, as Sign returns them, notes §10)
+   to the DER Ecdsa-Sig-Value SEQUENCE { INTEGER r, INTEGER s } (RFC 5480
+   section 2.2 via RFC 3279 section 2.2.3) in out[cap]: SM_OK, or
+   SM_ERR_NO_SPACE with *out_len the size needed; SM_ERR_PARAM on NULL. */
+SECMODEM_API int sm_ecdsa_sig_to_der(const uint8_t rs[64], uint8_t *out, size_t cap,
+                                     size_t *out_len);
+
+/* ---- subject (an X.501 Name) ---- */
+
+/* Attribute types; each value is the last arc of its OID 2.5.4.x. */
+enum {
+    SM_DN_CN = 3,             /* commonName: UTF8String, 1..64 characters */
+    SM_DN_SERIAL_NUMBER = 5,  /* serialNumber: PrintableString, 1..64 */
+    SM_DN_C = 6,              /* countryName: PrintableString, exactly 2 */
+    SM_DN_L = 7,              /* localityName: UTF8String, 1..128 */
+    SM_DN_ST = 8,             /* stateOrProvinceName: UTF8String, 1..128 */
+    SM_DN_O = 10,             /* organizationName: UTF8String, 1..64 */
+    SM_DN_OU = 11             /* organizationalUnitName: UTF8String, 1..64 */
+};
+typedef struct sm_dn_attr {
+    uint8_t type;             /* SM_DN_* */
+    const char *value;        /* NUL-terminated */
+} sm_dn_attr;
+/* Checks a subject of n (1..SM_CSR_SUBJECT_MAX) attributes, repeats
+   allowed: SM_OK; SM_ERR_PARAM (NULL, n out of range, unknown type, too
+   few or too many characters); SM_ERR_UNSAFE_STRING (malformed UTF-8, a
+   control character, or a character PrintableString lacks). */
+SECMODEM_API int sm_dn_check(const sm_dn_attr *subject, size_t n);
+/* Writes the Name: SEQUENCE of one SET { SEQUENCE { OID, string } } per
+   attribute, in the order given; checks it first (errors go to d->err). */
+SECMODEM_API void sm_der_name(sm_der *d, const sm_dn_attr *subject, size_t n);
+
+/* ---- the request, pure ---- */
+
+enum { SM_CSR_DER = 0, SM_CSR_PEM = 1 }; /* output formats */
+#define SM_PEM_LABEL_CSR "CERTIFICATE REQUEST"
+
+/* The CertificationRequestInfo (the part that is hashed and signed) for
+   public key X || Y, into out[cap]: SM_OK; SM_ERR_NO_SPACE with *out_len
+   the exact size needed (out may be NULL to measure); sm_dn_check()'s
+   errors; SM_ERR_PARAM for NULL pub or out_len. */
+SECMODEM_API int sm_csr_tbs(const sm_dn_attr *subject, size_t n, const uint8_t pub[64], uint8_t *out,
+                            size_t cap, size_t *out_len);
+/* The CertificationRequest from a CertificationRequestInfo tbs[0..tbs_len)
+   and the signature R || S over its SHA-256, into out[cap]. tbs may lie
+   inside out (out itself, say): it is moved into place with memmove.
+   SM_OK; SM_ERR_NO_SPACE with *out_len the exact size needed;
+   SM_ERR_PARAM if tbs is not one DER SEQUENCE of tbs_len bytes. */
+SECMODEM_API int sm_csr_assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t sig[64],
+                                 uint8_t *out, size_t cap, size_t *out_len);
+/* PEM (RFC 7468): "-----BEGIN <label>-----", the Base64 of der in lines of
+   64 characters, "-----END <label>-----", each line ending in "\n", then a
+   NUL. der may be (const uint8_t *)out itself, converting in place;
+   otherwise the two must not overlap. Label: 1..64 printable ASCII
+   characters, not beginning or ending with ' ' or '-' (e.g.
+   SM_PEM_LABEL_CSR). SM_OK with *out_len the length without the NUL;
+   SM_ERR_NO_SPACE with *out_len the capacity needed (NUL included);
+   SM_ERR_PARAM. */
+SECMODEM_API int sm_pem_encode(const char *label, const uint8_t *der, size_t n, char *out, size_t cap,
+                               size_t *out_len);
+/* The capacity sm_csr_start() needs for this subject and format
+   (SM_CSR_DER or SM_CSR_PEM, the PEM's NUL included): the size with the
+   longest signature. SM_OK or sm_dn_check()'s errors. */
+SECMODEM_API int sm_csr_size(const sm_dn_attr *subject, size_t n, unsigned format, size_t *cap);
+
+/* ---- the request, signed by the chip (non-blocking) ---- */
+
+/* One request being built. Treat the fields as private. */
+typedef struct sm_csr {
+    sm_atecc *se;
+    const sm_dn_attr *subject;
+    size_t nsubject;
+    uint8_t *out;
+    size_t cap;
+    size_t len;              /* the tbs, then the result (or the capacity needed) */
+    size_t hashed;           /* bytes of the tbs hashed so far */
+    uint8_t slot, format, step;
+    int result;
+    union {
+        uint8_t pub[64];     /* until the tbs is built ... */
+        sm_sha256_ctx sha;   /* ... then the hash of it */
+    } u;
+    uint8_t digest[32];
+    uint8_t sig[64];         /* R || S from the chip */
+} sm_csr;
+/* Begins a request for the key of slot (0..15) with this subject, in
+   format SM_CSR_DER (bytes) or SM_CSR_PEM (NUL-terminated text), into
+   out[cap]. The subject and out must stay valid, and the chip must be used
+   by nothing else (sm_csr_poll() polls it), until the operation ends.
+   SM_OK; SM_ERR_NO_SPACE (cap below sm_csr_size(); sm_csr_out_len() then
+   gives that size); SM_ERR_BUSY (the chip runs another operation);
+   sm_dn_check()'s errors; SM_ERR_PARAM. */
+SECMODEM_API int sm_csr_start(sm_csr *op, sm_atecc *se, uint8_t slot, const sm_dn_attr *subject,
+                              size_t n, unsigned format, void *out, size_t cap);
+/* Advances the request and returns quickly: SM_ATECC_PENDING while it
+   runs, then SM_OK or the chip's error (sm_atecc_poll()). Steps: public
+   key, SM_CSR_HASH_CHUNK bytes of SHA-256 per call, sign, assemble (and
+   PEM) in place. When idle it returns the last result. */
+SECMODEM_API int sm_csr_poll(sm_csr *op);
+/* After SM_OK: the length of the request (PEM: without its NUL). After
+   SM_ERR_NO_SPACE from sm_csr_start(): the capacity needed. */
+SECMODEM_API size_t sm_csr_out_len(const sm_csr *op);
+/* Blocking helper for simple programs and tests: start, then poll until
+   the end (bounded by the chip's deadlines and the request's size).
+   *out_len (may be NULL) as sm_csr_out_len(). */
+SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_attr *subject, size_t n,
+                                     unsigned format, void *out, size_t cap, size_t *out_len);
+#endif /* !SM_NO_ATECC && !SM_NO_CSR */
 
 #ifdef __cplusplus
 }
@@ -7760,6 +7997,589 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 }
 #endif /* SM_NO_MQTT */
 
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
+/* ==========================================================================
+   11. GLUE: CERTIFICATE SIGNING REQUEST (implementation)
+   SHA-256, the DER writer, the signature, the subject, the request's pure
+   parts, PEM, then the operation that drives the chip:
+     S_PUBKEY  GenKey mode 0 of the slot -> build the tbs in out[] -> S_HASH
+     S_HASH    SM_CSR_HASH_CHUNK bytes per poll; at the end Sign -> S_SIGN
+     S_SIGN    R || S -> the request assembled around the tbs (and PEM)
+   ========================================================================== */
+enum { SM_CSR_S_IDLE = 0, SM_CSR_S_PUBKEY, SM_CSR_S_HASH, SM_CSR_S_SIGN };
+
+/* ---- SHA-256 (FIPS 180-4 sections 4.2.2, 5.3.3, 6.2) ---- */
+
+static const uint32_t sm_sha256_k[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
+    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
+    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
+    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
+    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
+    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u
+};
+
+SM_PRIV uint32_t sm_ror32(uint32_t x, unsigned n) { return (x >> n) | (x << (32u - n)); }
+
+SM_PRIV uint32_t sm_load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+SM_PRIV void sm_store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* One 64-byte block; the message schedule is a 16-word ring (W[t-16] is
+   overwritten by W[t]), which keeps the stack at 64 bytes. */
+SM_PRIV void sm_sha256_block(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[16], v[8];
+    unsigned t, j;
+    for (t = 0; t < 16u; t++) w[t] = sm_load_be32(p + 4u * t);
+    for (j = 0; j < 8u; j++) v[j] = h[j];
+    for (t = 0; t < 64u; t++) {
+        uint32_t t1, t2;
+        if (t >= 16u) {
+            uint32_t a = w[(t + 1u) & 15u], b = w[(t + 14u) & 15u]; /* W[t-15], W[t-2] */
+            w[t & 15u] += (sm_ror32(a, 7) ^ sm_ror32(a, 18) ^ (a >> 3)) +
+                          (sm_ror32(b, 17) ^ sm_ror32(b, 19) ^ (b >> 10)) + w[(t + 9u) & 15u];
+        }
+        t1 = v[7] + (sm_ror32(v[4], 6) ^ sm_ror32(v[4], 11) ^ sm_ror32(v[4], 25)) +
+             ((v[4] & v[5]) ^ (~v[4] & v[6])) + sm_sha256_k[t] + w[t & 15u];
+        t2 = (sm_ror32(v[0], 2) ^ sm_ror32(v[0], 13) ^ sm_ror32(v[0], 22)) +
+             ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        for (j = 7; j > 0; j--) v[j] = v[j - 1u];
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (j = 0; j < 8u; j++) h[j] += v[j];
+}
+
+SECMODEM_API void sm_sha256_init(sm_sha256_ctx *c)
+{
+    static const uint32_t h0[8] = { 0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+                                    0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u };
+    memcpy(c->h, h0, sizeof h0);
+    c->len_lo = c->len_hi = 0;
+}
+
+SECMODEM_API void sm_sha256_update(sm_sha256_ctx *c, const uint8_t *data, size_t n)
+{
+    while (n) {
+        size_t fill = (size_t)(c->len_lo & 63u), k = 64u - fill;
+        if (k > n) k = n;
+        memcpy(c->block + fill, data, k);
+        c->len_lo += (uint32_t)k; /* k <= 64: the carry is all there is to it */
+        if (c->len_lo < (uint32_t)k) c->len_hi++;
+        data += k;
+        n -= k;
+        if (fill + k == 64u) sm_sha256_block(c->h, c->block);
+    }
+}
+
+/* Padding (section 5.1.1): 0x80, zeros, the length in bits (64, big-endian). */
+SECMODEM_API void sm_sha256_final(sm_sha256_ctx *c, uint8_t digest[32])
+{
+    size_t fill = (size_t)(c->len_lo & 63u);
+    unsigned j;
+    c->block[fill++] = 0x80;
+    if (fill > 56u) {
+        memset(c->block + fill, 0, 64u - fill);
+        sm_sha256_block(c->h, c->block);
+        fill = 0;
+    }
+    memset(c->block + fill, 0, 56u - fill);
+    sm_store_be32(c->block + 56, c->len_hi << 3 | c->len_lo >> 29);
+    sm_store_be32(c->block + 60, c->len_lo << 3);
+    sm_sha256_block(c->h, c->block);
+    for (j = 0; j < 8u; j++) sm_store_be32(digest + 4u * j, c->h[j]);
+}
+
+SECMODEM_API void sm_sha256(const uint8_t *data, size_t n, uint8_t digest[32])
+{
+    sm_sha256_ctx c;
+    sm_sha256_init(&c);
+    sm_sha256_update(&c, data, n);
+    sm_sha256_final(&c, digest);
+}
+
+/* ---- DER writer ---- */
+
+SECMODEM_API void sm_der_init(sm_der *d, uint8_t *out, size_t cap)
+{
+    d->p = out;
+    d->cap = out ? cap : 0u;
+    d->len = 0;
+    d->err = SM_OK;
+}
+
+/* Appends n bytes (zeros when data is NULL: only for measuring), or counts
+   them once the buffer is full. */
+SM_PRIV void sm_der_put(sm_der *d, const uint8_t *data, size_t n)
+{
+    if (d->err != SM_OK && d->err != SM_ERR_NO_SPACE) return;
+    if (n > SIZE_MAX - d->len) { d->err = SM_ERR_PARAM; return; }
+    if (d->err == SM_OK && n <= d->cap - d->len) {
+        if (n && data) memcpy(d->p + d->len, data, n);
+        else if (n) memset(d->p + d->len, 0, n);
+    } else {
+        d->err = SM_ERR_NO_SPACE;
+    }
+    d->len += n;
+}
+
+SM_PRIV void sm_der_byte(sm_der *d, uint8_t b) { sm_der_put(d, &b, 1); }
+
+SM_PRIV unsigned sm_der_len_octets(size_t n)
+{
+    unsigned k = 0;
+    if (n < 0x80u) return 0;
+    for (; n; n >>= 8) k++;
+    return k;
+}
+
+SECMODEM_API size_t sm_der_tlv_len(size_t content_len)
+{
+    size_t head = 2u + sm_der_len_octets(content_len);
+    return content_len > SIZE_MAX - head ? SIZE_MAX : head + content_len;
+}
+
+/* X.690 8.1.3: short form below 128, else 0x80 | count, then big-endian
+   octets without leading zeros (10.1: the minimum number). */
+SECMODEM_API void sm_der_header(sm_der *d, uint8_t tag, size_t content_len)
+{
+    unsigned k = sm_der_len_octets(content_len);
+    sm_der_byte(d, tag);
+    if (!k) { sm_der_byte(d, (uint8_t)content_len); return; }
+    sm_der_byte(d, (uint8_t)(0x80u | k));
+    while (k--) {
+        size_t v = content_len;
+        unsigned i;
+        for (i = 0; i < k; i++) v >>= 8; /* byte k, without a shift >= the width */
+        sm_der_byte(d, (uint8_t)(v & 0xFFu));
+    }
+}
+
+SECMODEM_API void sm_der_raw(sm_der *d, const uint8_t *data, size_t n)
+{
+    if (!data && n) { d->err = SM_ERR_PARAM; return; }
+    sm_der_put(d, data, n);
+}
+
+/* X.690 8.3: two's complement in the fewest octets - the first nine bits
+   are never all zero or all one. */
+SECMODEM_API void sm_der_integer(sm_der *d, const uint8_t *be, size_t n)
+{
+    static const uint8_t zero = 0;
+    if (!be && n) { d->err = SM_ERR_PARAM; return; }
+    while (n > 1u && be[0] == 0u) { be++; n--; }
+    if (n == 0u || (n == 1u && be[0] == 0u)) { be = &zero; n = 1; }
+    if (be[0] & 0x80u) {
+        sm_der_header(d, SM_DER_INTEGER, n + 1u);
+        sm_der_byte(d, 0x00);
+    } else {
+        sm_der_header(d, SM_DER_INTEGER, n);
+    }
+    sm_der_put(d, be, n);
+}
+
+SECMODEM_API void sm_der_bit_string(sm_der *d, const uint8_t *data, size_t n)
+{
+    if ((!data && n) || n == SIZE_MAX) { d->err = SM_ERR_PARAM; return; }
+    sm_der_header(d, SM_DER_BIT_STRING, n + 1u);
+    sm_der_byte(d, 0x00); /* unused bits in the last octet (X.690 8.6.2.2) */
+    sm_der_put(d, data, n);
+}
+
+SECMODEM_API void sm_der_oid(sm_der *d, const uint8_t *content, size_t n)
+{
+    if (!content || !n) { d->err = SM_ERR_PARAM; return; }
+    sm_der_header(d, SM_DER_OID, n);
+    sm_der_put(d, content, n);
+}
+
+SECMODEM_API void sm_der_string(sm_der *d, uint8_t tag, const char *s, size_t n)
+{
+    if (!s && n) { d->err = SM_ERR_PARAM; return; }
+    sm_der_header(d, tag, n);
+    sm_der_put(d, (const uint8_t *)s, n);
+}
+
+SECMODEM_API int sm_der_finish(const sm_der *d, size_t *len)
+{
+    if (len) *len = d->len;
+    return d->err;
+}
+
+/* ---- ECDSA signature ---- */
+
+SECMODEM_API int sm_ecdsa_sig_to_der(const uint8_t rs[64], uint8_t *out, size_t cap, size_t *out_len)
+{
+    sm_der m, d;
+    size_t content;
+    if (!rs || !out_len) return SM_ERR_PARAM;
+    sm_der_init(&m, NULL, 0); /* measure the two INTEGERs */
+    sm_der_integer(&m, rs, 32);
+    sm_der_integer(&m, rs + 32, 32);
+    content = m.len;
+    sm_der_init(&d, out, cap);
+    sm_der_header(&d, SM_DER_SEQUENCE, content);
+    sm_der_integer(&d, rs, 32);
+    sm_der_integer(&d, rs + 32, 32);
+    return sm_der_finish(&d, out_len);
+}
+
+/* ---- subject ---- */
+
+/* RFC 5280 appendix A: types and upper bounds (ub-*), in characters. */
+typedef struct sm_dn_rule {
+    uint8_t type, tag, min, max;
+} sm_dn_rule;
+
+SM_PRIV const sm_dn_rule *sm_dn_rule_of(uint8_t type)
+{
+    static const sm_dn_rule rules[] = {
+        { SM_DN_CN, SM_DER_UTF8_STRING, 1, 64 },   /* ub-common-name */
+        { SM_DN_SERIAL_NUMBER, SM_DER_PRINTABLE_STRING, 1, 64 }, /* ub-serial-number */
+        { SM_DN_C, SM_DER_PRINTABLE_STRING, 2, 2 }, /* ub-country-name-alpha-length */
+        { SM_DN_L, SM_DER_UTF8_STRING, 1, 128 },   /* ub-locality-name */
+        { SM_DN_ST, SM_DER_UTF8_STRING, 1, 128 },  /* ub-state-name */
+        { SM_DN_O, SM_DER_UTF8_STRING, 1, 64 },    /* ub-organization-name */
+        { SM_DN_OU, SM_DER_UTF8_STRING, 1, 64 }    /* ub-organizational-unit-name */
+    };
+    size_t i;
+    for (i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (rules[i].type == type) return &rules[i];
+    return NULL;
+}
+
+/* X.680 41.4, PrintableString: A-Z a-z 0-9 space ' ( ) + , - . / : = ? */
+SM_PRIV int sm_dn_printable(char ch)
+{
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) return 1;
+    return ch != '\0' && strchr(" '()+,-./:=?", ch) != NULL;
+}
+
+/* One value: sm_check_str refuses controls, DEL, malformed UTF-8 (and
+   any non-ASCII byte in a PrintableString); then the characters are
+   counted (a UTF-8 character is 1..4 bytes) against the bounds. */
+SM_PRIV int sm_dn_check_value(const sm_dn_rule *r, const char *s)
+{
+    int utf8 = r->tag == SM_DER_UTF8_STRING;
+    unsigned flags = SM_STR_ALLOW_QUOTE | SM_STR_ALLOW_BACKSLASH; /* empty: by the count */
+    size_t i, chars = 0;
+    int rc = sm_check_str(s, (size_t)r->max * 4u, flags | (utf8 ? (unsigned)SM_STR_UTF8 : 0u));
+    if (rc) return rc;
+    for (i = 0; s[i]; i++) {
+        if (!utf8 && !sm_dn_printable(s[i])) return SM_ERR_UNSAFE_STRING;
+        if (((uint8_t)s[i] & 0xC0u) != 0x80u) chars++;
+    }
+    return (chars < r->min || chars > r->max) ? SM_ERR_PARAM : SM_OK;
+}
+
+SECMODEM_API int sm_dn_check(const sm_dn_attr *subject, size_t n)
+{
+    size_t i;
+    if (!subject || n == 0u || n > (size_t)SM_CSR_SUBJECT_MAX) return SM_ERR_PARAM;
+    for (i = 0; i < n; i++) {
+        const sm_dn_rule *r = sm_dn_rule_of(subject[i].type);
+        int rc;
+        if (!r || !subject[i].value) return SM_ERR_PARAM;
+        rc = sm_dn_check_value(r, subject[i].value);
+        if (rc) return rc;
+    }
+    return SM_OK;
+}
+
+/* AttributeTypeAndValue: SEQUENCE { OID 2.5.4.type (55 04 type), string }. */
+SM_PRIV size_t sm_dn_atv_len(const sm_dn_attr *a)
+{
+    return 5u + sm_der_tlv_len(strlen(a->value));
+}
+
+SECMODEM_API void sm_der_name(sm_der *d, const sm_dn_attr *subject, size_t n)
+{
+    size_t i, content = 0;
+    int rc = sm_dn_check(subject, n);
+    if (rc) { d->err = rc; return; }
+    for (i = 0; i < n; i++) content += sm_der_tlv_len(sm_der_tlv_len(sm_dn_atv_len(&subject[i])));
+    sm_der_header(d, SM_DER_SEQUENCE, content);
+    for (i = 0; i < n; i++) {
+        const sm_dn_attr *a = &subject[i];
+        uint8_t oid[3];
+        size_t atv = sm_dn_atv_len(a);
+        oid[0] = 0x55; oid[1] = 0x04; oid[2] = a->type;
+        sm_der_header(d, SM_DER_SET, sm_der_tlv_len(atv)); /* RDN: a SET of one */
+        sm_der_header(d, SM_DER_SEQUENCE, atv);
+        sm_der_oid(d, oid, sizeof oid);
+        sm_der_string(d, sm_dn_rule_of(a->type)->tag, a->value, strlen(a->value));
+    }
+}
+
+/* ---- the request, pure ---- */
+
+/* SubjectPublicKeyInfo up to the point (RFC 5480 2.1, 2.2): SEQUENCE {
+   SEQUENCE { OID 1.2.840.10045.2.1, OID 1.2.840.10045.3.1.7 }, BIT STRING
+   { 04 (uncompressed) ... } }; X || Y follow. */
+static const uint8_t sm_csr_spki_head[27] = {
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01,
+    0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04
+};
+/* AlgorithmIdentifier ecdsa-with-SHA256 1.2.840.10045.4.3.2, parameters
+   absent (RFC 5758 3.2). */
+static const uint8_t sm_csr_sig_alg[12] = {
+    0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02
+};
+/* version 0 (RFC 2986 4.1); attributes [0] IMPLICIT SET OF, empty. */
+static const uint8_t sm_csr_version[3] = { 0x02, 0x01, 0x00 };
+static const uint8_t sm_csr_no_attrs[2] = { 0xA0, 0x00 };
+#define SM_CSR_SIG_PART_MAX (12u + 3u + SM_ECDSA_DER_MAX) /* algorithm + BIT STRING */
+
+/* Content length of the CertificationRequestInfo, or 0 on a bad subject. */
+SM_PRIV size_t sm_csr_tbs_content(const sm_dn_attr *subject, size_t n, int *rc)
+{
+    sm_der m;
+    sm_der_init(&m, NULL, 0);
+    sm_der_name(&m, subject, n);
+    *rc = m.err == SM_ERR_NO_SPACE ? SM_OK : m.err;
+    return *rc ? 0u : sizeof sm_csr_version + m.len + sizeof sm_csr_spki_head + 64u + sizeof sm_csr_no_attrs;
+}
+
+SECMODEM_API int sm_csr_tbs(const sm_dn_attr *subject, size_t n, const uint8_t pub[64], uint8_t *out,
+                            size_t cap, size_t *out_len)
+{
+    sm_der d;
+    int rc;
+    size_t content;
+    if (!pub || !out_len) return SM_ERR_PARAM;
+    content = sm_csr_tbs_content(subject, n, &rc);
+    if (rc) return rc;
+    sm_der_init(&d, out, cap);
+    sm_der_header(&d, SM_DER_SEQUENCE, content);
+    sm_der_raw(&d, sm_csr_version, sizeof sm_csr_version);
+    sm_der_name(&d, subject, n);
+    sm_der_raw(&d, sm_csr_spki_head, sizeof sm_csr_spki_head);
+    sm_der_raw(&d, pub, 64);
+    sm_der_raw(&d, sm_csr_no_attrs, sizeof sm_csr_no_attrs);
+    return sm_der_finish(&d, out_len);
+}
+
+/* Length of the DER value at p[0..n) (header included), or 0 if its header
+   is not a minimal definite length that fits a size_t. */
+SM_PRIV size_t sm_der_value_len(const uint8_t *p, size_t n)
+{
+    size_t len = 0, head = 2;
+    unsigned k, i;
+    if (n < 2u) return 0;
+    if (p[1] < 0x80u) return (size_t)p[1] + 2u;
+    k = p[1] & 0x7Fu;
+    if (k == 0u || k > sizeof(size_t) || n < 2u + k || p[2] == 0u) return 0;
+    for (i = 0; i < k; i++) len = (len << 8) | p[2u + i];
+    head += k;
+    if (len < 0x80u || len > SIZE_MAX - head) return 0;
+    return head + len;
+}
+
+SECMODEM_API int sm_csr_assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t sig[64],
+                                 uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t sd[SM_ECDSA_DER_MAX];
+    size_t sl = 0, content, total;
+    sm_der d;
+    if (!tbs || !sig || !out_len || tbs_len < 2u || tbs[0] != SM_DER_SEQUENCE ||
+        sm_der_value_len(tbs, tbs_len) != tbs_len)
+        return SM_ERR_PARAM;
+    (void)sm_ecdsa_sig_to_der(sig, sd, sizeof sd, &sl); /* always fits */
+    if (tbs_len > SIZE_MAX - SM_CSR_SIG_PART_MAX - 8u) return SM_ERR_PARAM;
+    content = tbs_len + sizeof sm_csr_sig_alg + sm_der_tlv_len(sl + 1u);
+    total = sm_der_tlv_len(content);
+    *out_len = total;
+    if (!out || cap < total) return SM_ERR_NO_SPACE;
+    memmove(out + (total - content), tbs, tbs_len); /* tbs may be inside out */
+    sm_der_init(&d, out, cap);
+    sm_der_header(&d, SM_DER_SEQUENCE, content);
+    d.len += tbs_len;
+    sm_der_raw(&d, sm_csr_sig_alg, sizeof sm_csr_sig_alg);
+    sm_der_bit_string(&d, sd, sl);
+    return sm_der_finish(&d, out_len);
+}
+
+/* RFC 7468 section 3 label, kept simple: printable ASCII, no ' ' or '-'
+   at either end. Returns its length, or 0 if unfit. */
+SM_PRIV size_t sm_pem_label_len(const char *label)
+{
+    size_t n;
+    if (!label) return 0;
+    for (n = 0; n <= 64u && label[n]; n++)
+        if ((uint8_t)label[n] < 0x20u || (uint8_t)label[n] > 0x7Eu) return 0;
+    if (n == 0u || n > 64u || label[0] == ' ' || label[0] == '-' || label[n - 1u] == ' ' ||
+        label[n - 1u] == '-')
+        return 0;
+    return n;
+}
+
+SM_PRIV void sm_pem_line(char *out, const char *dashes_word, size_t wl, const char *label, size_t ll)
+{
+    memcpy(out, dashes_word, wl);
+    memcpy(out + wl, label, ll);
+    memcpy(out + wl + ll, "-----\n", 6);
+}
+
+SECMODEM_API int sm_pem_encode(const char *label, const uint8_t *der, size_t n, char *out, size_t cap,
+                               size_t *out_len)
+{
+    size_t ll = sm_pem_label_len(label), head, b64, lines, total, j;
+    if (!ll || (!der && n) || !out_len) return SM_ERR_PARAM;
+    if (n > SIZE_MAX / 3u * 2u - 256u) return SM_ERR_NO_SPACE;
+    head = 17u + ll;                       /* "-----BEGIN " label "-----\n" */
+    b64 = SM_BASE64_LEN(n);
+    lines = (b64 + 63u) / 64u;             /* 48 bytes -> one line of 64 */
+    total = head + b64 + lines + 15u + ll; /* "-----END " label "-----\n" */
+    if (!out || cap < total + 1u) { *out_len = total + 1u; return SM_ERR_NO_SPACE; }
+    /* Footer first, lines from the last, header last: each part lands at or
+       after the input it came from, so der may be out itself. */
+    sm_pem_line(out + head + b64 + lines, "-----END ", 9, label, ll);
+    out[total] = '\0';
+    for (j = lines; j-- > 0;) {
+        char line[65];
+        size_t off = j * 48u, k = n - off < 48u ? n - off : 48u, m = 0;
+        (void)sm_base64_encode(der + off, k, line, sizeof line, &m); /* fits: 64 + NUL */
+        line[m] = '\n';
+        memmove(out + head + j * 65u, line, m + 1u);
+    }
+    sm_pem_line(out, "-----BEGIN ", 11, label, ll);
+    *out_len = total;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_csr_size(const sm_dn_attr *subject, size_t n, unsigned format, size_t *cap)
+{
+    int rc;
+    size_t content = sm_csr_tbs_content(subject, n, &rc), der;
+    if (rc) return rc;
+    if (!cap || format > SM_CSR_PEM) return SM_ERR_PARAM;
+    der = sm_der_tlv_len(sm_der_tlv_len(content) + SM_CSR_SIG_PART_MAX);
+    if (format == SM_CSR_PEM) {
+        size_t b64 = SM_BASE64_LEN(der);
+        der = 2u * (sizeof SM_PEM_LABEL_CSR - 1u) + 32u + b64 + (b64 + 63u) / 64u + 1u;
+    }
+    *cap = der;
+    return SM_OK;
+}
+
+/* ---- the request, signed by the chip ---- */
+
+/* The operation ends with rc (SM_OK or an error). */
+SM_PRIV int sm_csr_end(sm_csr *op, int rc)
+{
+    op->result = rc;
+    op->step = SM_CSR_S_IDLE;
+    return rc;
+}
+
+SECMODEM_API int sm_csr_start(sm_csr *op, sm_atecc *se, uint8_t slot, const sm_dn_attr *subject,
+                              size_t n, unsigned format, void *out, size_t cap)
+{
+    size_t need = 0;
+    int rc;
+    if (!op) return SM_ERR_PARAM;
+    memset(op, 0, sizeof *op);
+    op->result = SM_ERR_PARAM;
+    if (!se || slot > 15u || format > SM_CSR_PEM || (!out && cap)) return SM_ERR_PARAM;
+    rc = sm_csr_size(subject, n, format, &need);
+    if (rc) return op->result = rc;
+    if (!out || cap < need) { op->len = need; return op->result = SM_ERR_NO_SPACE; }
+    rc = sm_atecc_pubkey_start(se, slot, op->u.pub);
+    if (rc) return op->result = rc;
+    op->se = se;
+    op->subject = subject;
+    op->nsubject = n;
+    op->out = (uint8_t *)out;
+    op->cap = cap;
+    op->slot = slot;
+    op->format = (uint8_t)format;
+    op->step = SM_CSR_S_PUBKEY;
+    op->result = SM_ATECC_PENDING;
+    return SM_OK;
+}
+
+/* The public key is in: the CertificationRequestInfo goes to the start of
+   out, where the request will be assembled around it. */
+SM_PRIV int sm_csr_got_pubkey(sm_csr *op)
+{
+    int rc = sm_csr_tbs(op->subject, op->nsubject, op->u.pub, op->out, op->cap, &op->len);
+    if (rc) return sm_csr_end(op, rc);
+    sm_sha256_init(&op->u.sha); /* the key now lives in out[] only */
+    op->hashed = 0;
+    op->step = SM_CSR_S_HASH;
+    return SM_ATECC_PENDING;
+}
+
+SM_PRIV int sm_csr_hash_step(sm_csr *op)
+{
+    size_t k = op->len - op->hashed;
+    int rc;
+    if (k > (size_t)SM_CSR_HASH_CHUNK) k = (size_t)SM_CSR_HASH_CHUNK;
+    sm_sha256_update(&op->u.sha, op->out + op->hashed, k);
+    op->hashed += k;
+    if (op->hashed < op->len) return SM_ATECC_PENDING;
+    sm_sha256_final(&op->u.sha, op->digest);
+    rc = sm_atecc_sign_start(op->se, op->slot, op->digest, op->sig);
+    if (rc) return sm_csr_end(op, rc);
+    op->step = SM_CSR_S_SIGN;
+    return SM_ATECC_PENDING;
+}
+
+SM_PRIV int sm_csr_signed(sm_csr *op)
+{
+    int rc = sm_csr_assemble(op->out, op->len, op->sig, op->out, op->cap, &op->len);
+    if (rc == SM_OK && op->format == SM_CSR_PEM)
+        rc = sm_pem_encode(SM_PEM_LABEL_CSR, op->out, op->len, (char *)op->out, op->cap, &op->len);
+    return sm_csr_end(op, rc);
+}
+
+SECMODEM_API int sm_csr_poll(sm_csr *op)
+{
+    int rc;
+    if (!op) return SM_ERR_PARAM;
+    switch (op->step) {
+    case SM_CSR_S_PUBKEY:
+        rc = sm_atecc_poll(op->se);
+        if (rc == SM_ATECC_PENDING) return rc;
+        return rc ? sm_csr_end(op, rc) : sm_csr_got_pubkey(op);
+    case SM_CSR_S_HASH:
+        return sm_csr_hash_step(op);
+    case SM_CSR_S_SIGN:
+        rc = sm_atecc_poll(op->se);
+        if (rc == SM_ATECC_PENDING) return rc;
+        return rc ? sm_csr_end(op, rc) : sm_csr_signed(op);
+    default:
+        return op->result;
+    }
+}
+
+SECMODEM_API size_t sm_csr_out_len(const sm_csr *op) { return op ? op->len : 0u; }
+
+SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_attr *subject, size_t n,
+                                     unsigned format, void *out, size_t cap, size_t *out_len)
+{
+    sm_csr op;
+    int rc = sm_csr_start(&op, se, slot, subject, n, format, out, cap);
+    /* each chip step ends by its deadlines, the hash after len / chunk calls */
+    if (rc == SM_OK)
+        do { rc = sm_csr_poll(&op); } while (rc == SM_ATECC_PENDING);
+    if (out_len) *out_len = op.len;
+    return rc;
+}
+#endif /* !SM_NO_ATECC && !SM_NO_CSR */
+
 #ifdef __cplusplus
 }
 #endif
@@ -7781,6 +8601,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
             Wi-Fi, file system with chunked upload and Base64 read, TLS
             sockets, on-module MQTT; engine: raw data inline in a response
             line (SM_AT_F_RAW_AFTER); utilities: Base64, sm_parse_u32.
+            Certificate signing requests (section 11): SHA-256, a DER
+            writer, subjects, PKCS#10 for an ATECC608 key signed by the
+            chip (non-blocking, in place), PEM.
      0.1.0  (2026-11) AT engine core: queue, prompts, raw payloads, URCs,
             timeouts, string checks, field parser.
 

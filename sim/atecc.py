@@ -32,7 +32,8 @@ ignored). Each reply is
 (the bytes read for 'R', the answer text for 'C'). Control commands:
 "fault corrupt-crc N", "fault status HH N", "fault drop N",
 "fault no-wake 0|1", "fault slow MS", "fault selftest BITS",
-"fault clear", "power-cycle", "stats".
+"fault clear", "power-cycle", "stats", "pubkey SLOT" (X || Y of a slot's
+key in hex: what GenKey mode 0 returns, for test runners to compare).
 
 Behaviours the notes mark unknown are options: Random on an unlocked chip,
 whether Sign consumes its digest. Not emulated (answer 0x03, "parse
@@ -631,6 +632,11 @@ class Atecc608:
                 return "ok"
             if words == ["stats"]:
                 return " ".join(f"{k}={v}" for k, v in self.stats.items())
+            if len(words) == 2 and words[0] == "pubkey":
+                slot = int(words[1], 0) if words[1].isdigit() else -1
+                if slot not in self.keys:
+                    raise ValueError(f"no key in slot {words[1]!r}")
+                return self.public_key(slot).hex()
         raise ValueError(f"unknown control command {text!r}")
 
     def _control_fault(self, args):

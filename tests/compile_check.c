@@ -58,6 +58,48 @@ static int sm_compile_check_atecc(const sm_platform *p)
 }
 #endif
 
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
+/* Every public function of the CSR glue (section 11). */
+static int sm_compile_check_csr(const sm_platform *p)
+{
+    static const sm_dn_attr subject[2] = { { SM_DN_C, "DE" }, { SM_DN_CN, "dev" } };
+    static const uint8_t k[64] = { 1 };
+    static uint8_t out[600];
+    static char pem[800];
+    sm_sha256_ctx h;
+    sm_der d;
+    sm_atecc se;
+    sm_csr op;
+    uint8_t digest[32], sig[SM_ECDSA_DER_MAX];
+    size_t n = 0, tbs = 0;
+    int rc = sm_atecc_init(&se, p, 0);
+    sm_sha256_init(&h);
+    sm_sha256_update(&h, k, sizeof k);
+    sm_sha256_final(&h, digest);
+    sm_sha256(digest, sizeof digest, digest);
+    sm_der_init(&d, out, sizeof out);
+    sm_der_header(&d, SM_DER_SEQUENCE, sm_der_tlv_len(3));
+    sm_der_raw(&d, k, 1);
+    sm_der_integer(&d, k, 32);
+    sm_der_bit_string(&d, k, 2);
+    sm_der_oid(&d, k, 3);
+    sm_der_string(&d, SM_DER_UTF8_STRING, "x", 1);
+    sm_der_name(&d, subject, 2);
+    rc |= sm_der_finish(&d, &n);
+    rc |= sm_ecdsa_sig_to_der(k, sig, sizeof sig, &n);
+    rc |= sm_dn_check(subject, 2);
+    rc |= sm_csr_tbs(subject, 2, k, out, sizeof out, &tbs);
+    rc |= sm_csr_assemble(out, tbs, k, out, sizeof out, &n);
+    rc |= sm_pem_encode(SM_PEM_LABEL_CSR, out, n, pem, sizeof pem, &n);
+    rc |= sm_csr_size(subject, 2, SM_CSR_PEM, &n);
+    rc |= sm_csr_start(&op, &se, 0, subject, 2, SM_CSR_PEM, pem, sizeof pem);
+    rc |= sm_csr_poll(&op);
+    rc |= (int)sm_csr_out_len(&op);
+    rc |= sm_csr_run_blocking(&se, 0, subject, 2, SM_CSR_DER, out, sizeof out, &n);
+    return rc;
+}
+#endif
+
 #ifndef SM_NO_MQTT
 /* Calls every public MQTT framing function, so none is left uncompiled (or,
    in a size measurement, discarded). */
@@ -227,6 +269,9 @@ int sm_compile_check(void)
     p.i2c_write = i2c_w;
     p.i2c_read = i2c_r;
     rc |= sm_compile_check_atecc(&p);
+#endif
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
+    rc |= sm_compile_check_csr(&p);
 #endif
     return rc;
 }

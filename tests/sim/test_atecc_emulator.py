@@ -389,6 +389,14 @@ def test_control_errors(chip):
     assert chip.control("power-cycle") == "ok"
 
 
+def test_control_pubkey(chip, host):
+    status, xy = host.command(OP_GENKEY, 0, 0)
+    assert status is None and chip.control("pubkey 0") == xy.hex()
+    for bad in ("pubkey 9", "pubkey x", "pubkey"):
+        with pytest.raises(ValueError):
+            chip.control(bad)
+
+
 def test_history_records_golden_bytes(chip, host):
     host.command(OP_GENKEY, 0, 2)
     group, rsp = chip.history[-1]
