@@ -112,7 +112,7 @@ int sm_compile_check_mqtt(uint8_t *buf, size_t cap, const uint8_t *rx, size_t rx
     sm_mqtt_publish p;
     sm_mqtt_decoder d;
     sm_mqtt_event ev;
-    size_t len, used;
+    size_t len = 0, used = 0;
     int rc = 0;
     memset(&o, 0, sizeof o);
     memset(&p, 0, sizeof p);

@@ -28,6 +28,7 @@ STEPS = [
     ("strict build, avr-gcc atmega1284p -Os", ["make", "-s", f"{B}/check-avr.o"], "build"),
     ("strict build, gcc, features off (SM_NO_ATECC)", ["make", "-s", f"{B}/check-nofeat.o"], "build"),
     ("strict build, gcc, CSR glue off (SM_NO_CSR)", ["make", "-s", f"{B}/check-nocsr.o"], "build"),
+    ("static analysis: cppcheck and clang-tidy, warnings as errors", ["make", "-s", "lint"], "build"),
     ("build test binaries", ["make", "-s", "unit-bins", f"{B}/demo_generic"], "build"),
     ("AT engine unit tests (gcc, ASan+UBSan)", [f"{B}/test_at_asan"], "counts"),
     ("AT engine unit tests (clang -O2, UBSan)", [f"{B}/test_at_clang"], "counts"),
