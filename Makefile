@@ -72,11 +72,14 @@ $(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_cordelia_cxx: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_cordelia_e2e: tests/test_cordelia_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
 unit-bins: $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
-           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx
+           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
+           $(B)/test_cordelia_e2e
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)

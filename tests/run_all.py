@@ -48,6 +48,8 @@ STEPS = [
     ("AT engine against the live simulator", [PY, "tests/run_live.py", f"{B}/test_live"], "counts"),
     ("ATECC608 against the live emulator", [PY, "tests/run_atecc_live.py", f"{B}/test_atecc_live"],
      "counts"),
+    ("Cordelia-I section end to end (simulator, mutual-TLS mosquitto, TLS echo)",
+     [PY, "tests/run_cordelia_e2e.py", f"{B}/test_cordelia_e2e"], "counts"),
     ("fuzz corpora and kept crash inputs, AT engine (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_at && {B}/fuzzreplay_at tests/fuzz/corpus/at/* "
                   f"$(ls tests/fuzz/regress/at/* 2>/dev/null)"], "counts"),
