@@ -59,7 +59,30 @@ def build_parser():
     p.add_argument("--delay-ms", type=non_negative, default=0)
     p.add_argument("--reboot-after-cmds", type=non_negative, default=0)
     p.add_argument("--control", metavar="PATH", help="UNIX socket for JSON control commands")
+    p.add_argument("--option", metavar="NAME=VALUE", action="append", default=[],
+                   help="set a dialect option (repeatable; --list-options shows them)")
+    p.add_argument("--list-options", action="store_true",
+                   help="print the dialect's options and their values, then exit")
     return p
+
+
+def apply_options(dialect, settings):
+    """--option NAME=VALUE ... -> dialect.set_option; ValueError on a bad one."""
+    for setting in settings:
+        name, eq, value = setting.partition("=")
+        if not eq:
+            raise ValueError(f"--option {setting!r}: expected NAME=VALUE")
+        dialect.set_option(name, value)
+
+
+def describe_options(dialect):
+    lines = [f"options of dialect {dialect.name!r}:"]
+    values = dialect.options()
+    for name, (_, _, text) in sorted(dialect.OPTIONS.items()):
+        lines.append(f"  {name} (now {values[name]!r}): {text}")
+    if not dialect.OPTIONS:
+        lines.append("  (none)")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -73,9 +96,13 @@ def main(argv=None):
 
     try:
         dialect = load_dialect(args.dialect)
+        apply_options(dialect, args.option)
     except ValueError as exc:
         print(f"sim: {exc}", file=sys.stderr)
         return 2
+    if args.list_options:
+        print(describe_options(dialect))
+        return 0
     faults = Faults(seed=args.seed, drop_rate=args.drop_rate, corrupt_rate=args.corrupt_rate,
                     garbage_rate=args.garbage_rate, delay_ms=args.delay_ms,
                     reboot_after_cmds=args.reboot_after_cmds)

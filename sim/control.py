@@ -10,6 +10,8 @@ every one gets exactly one JSON line back, {"ok": true, ...} or
     {"cmd": "fault", "name": "drop-rate", "value": 0.1}   set a fault switch
     {"cmd": "stats"}                           counters
     {"cmd": "commands"}                        every command line received
+    {"cmd": "option", "name": "inject-events", "value": true}   set a dialect option
+    {"cmd": "options"}                         the dialect's options and their values
 """
 
 import json
@@ -44,6 +46,14 @@ def handle_request(modem, msg):
         return {"ok": True, **modem.stats()}
     if cmd == "commands":
         return {"ok": True, "commands": modem.commands()}
+    if cmd == "option":
+        if "name" not in msg or "value" not in msg:
+            raise ValueError("option needs 'name' and 'value'")
+        modem.dialect.set_option(msg["name"], msg["value"])
+        modem.trace.note(f"dialect option {msg['name']} = {msg['value']!r}")
+        return {"ok": True, "options": modem.dialect.options()}
+    if cmd == "options":
+        return {"ok": True, "options": modem.dialect.options()}
     raise ValueError(f"unknown command {cmd!r}")
 
 

@@ -34,7 +34,7 @@ from .transport import PtyTransport, SerialTransport
 
 __all__ = ["Modem", "Options", "Context", "Request", "Command", "Dialect", "ThreeGppDialect",
            "Tracer", "Rebooted", "Shutdown", "Faults", "PtyTransport", "SerialTransport",
-           "CME_TEXTS", "parse_at_line", "find_at", "escape"]
+           "CME_TEXTS", "parse_at_line", "find_at", "escape", "flag", "seconds"]
 
 CR, LF = 0x0D, 0x0A
 READ_TICK = 0.1  # how often a blocked reader re-checks for stop/reboot
@@ -198,6 +198,36 @@ def parse_at_line(line):
     return Request(line, name, "other", rest)
 
 
+def _jsonable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def flag(value):
+    """An option value as a boolean: true/false, on/off, yes/no, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def seconds(value):
+    """An option value as a non-negative number of seconds."""
+    number = float(value)
+    if not 0.0 <= number <= 3600.0:
+        raise ValueError(f"seconds must be within 0..3600, got {value!r}")
+    return number
+
+
 class Dialect:
     """Base class of modem dialects: a command table plus formatting hooks.
 
@@ -234,6 +264,33 @@ class Dialect:
         (wait=True).  Called without any modem lock held by the core, but
         possibly from inside a command handler or the timer thread, so with
         wait=False it must not block: hand slow teardown to a thread."""
+
+    # -- dialect options ---------------------------------------------------------
+    # Subclasses list their run-time switches in OPTIONS: name -> (attribute,
+    # converter, help).  `python3 -m sim --option NAME=VALUE` and the control
+    # socket's {"cmd": "option"} set them; converters raise ValueError.
+    OPTIONS = {}
+
+    def set_option(self, name, value):
+        key = str(name).strip().lower().replace("_", "-")
+        if key not in self.OPTIONS:
+            known = ", ".join(sorted(self.OPTIONS)) or "none"
+            raise ValueError(f"dialect {self.name!r} has no option {name!r} (options: {known})")
+        attr, convert, _ = self.OPTIONS[key]
+        setattr(self, attr, convert(value))
+
+    def options(self):
+        """{name: current value} of every option (JSON-friendly)."""
+        return {name: _jsonable(getattr(self, attr)) for name, (attr, _, _) in self.OPTIONS.items()}
+
+    # -- hooks the core calls ------------------------------------------------------
+
+    def before_final(self, ctx):
+        """Called right before a final result code goes out (in the reader
+        thread); a dialect may emit URCs here with ctx.urc()."""
+
+    def after_boot(self, modem, epoch):
+        """Called in the timer thread right after the startup URC went out."""
 
     def parse(self, line):
         return parse_at_line(line)
@@ -364,6 +421,7 @@ class Context:
 
     def final(self, text):
         """A final result code; this is where the delay-ms fault applies."""
+        self.dialect.before_final(self)
         delay = self.modem.faults.result_delay()
         if delay:
             self.modem.trace.fault(f"delay: final result held back {delay * 1000:.0f} ms")
@@ -625,6 +683,7 @@ class Modem:
             self._booting = False
         if self.dialect.startup_urc is not None:
             self.urc(self.dialect.startup_urc, epoch)
+        self.dialect.after_boot(self, epoch)
 
     # -- output ----------------------------------------------------------------
 

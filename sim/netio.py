@@ -39,10 +39,14 @@ IO = "io"              # the peer misbehaved or the connection broke
 
 
 class NetError(Exception):
-    def __init__(self, kind, detail=""):
+    """kind: one of the constants above; verify_code: OpenSSL's X509_V_ERR
+    number when a certificate check failed (VERIFY), else None."""
+
+    def __init__(self, kind, detail="", verify_code=None):
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+        self.verify_code = verify_code
 
 
 # ---------------------------------------------------------------------------
@@ -180,7 +184,7 @@ def build_tls_context(spec):
 
 def _tls_failure(exc):
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return NetError(VERIFY, exc.verify_message or str(exc))
+        return NetError(VERIFY, exc.verify_message or str(exc), exc.verify_code)
     if isinstance(exc, ssl.CertificateError):  # hostname mismatch (paho's own check)
         return NetError(VERIFY, str(exc))
     return NetError(TLS, str(exc))
@@ -190,8 +194,10 @@ def _tls_failure(exc):
 # Streams
 
 
-def open_stream(host, port, tls_ctx=None, timeout=10.0):
-    """A connected socket (TLS handshake done when tls_ctx), or NetError."""
+def open_stream(host, port, tls_ctx=None, timeout=10.0, server_name=None):
+    """A connected socket (TLS handshake done when tls_ctx), or NetError.
+    server_name: the TLS server name (SNI and host name check) when it is
+    not `host` itself (e.g. a domain to verify while dialling an address)."""
     addr = loopback_address(host)
     try:
         raw = socket.create_connection((addr, port), timeout=timeout)
@@ -202,7 +208,7 @@ def open_stream(host, port, tls_ctx=None, timeout=10.0):
     if tls_ctx is None:
         return raw
     try:
-        return tls_ctx.wrap_socket(raw, server_hostname=sni_name(host))
+        return tls_ctx.wrap_socket(raw, server_hostname=server_name or sni_name(host))
     except socket.timeout:
         raw.close()
         raise NetError(TIMEOUT, "TLS handshake") from None
@@ -427,12 +433,12 @@ class _GuardedClient(paho.Client):
             return paho.MQTT_ERR_CONN_LOST
 
 
-def _new_paho_client(client_id):
+def _new_paho_client(client_id, clean_session=True):
     """A paho client with the 1.x callback signatures, on paho 1.6 or 2.x.
 
     No automatic reconnection: the modem reports a lost connection and the
     host decides what to do (contract: ONDISCONNECT with a negative rc)."""
-    kwargs = dict(client_id=client_id, clean_session=True, protocol=paho.MQTTv311,
+    kwargs = dict(client_id=client_id, clean_session=clean_session, protocol=paho.MQTTv311,
                   reconnect_on_failure=False)
     version = getattr(paho, "CallbackAPIVersion", None)
     if version is None:  # paho 1.x
@@ -489,15 +495,25 @@ class MqttSession:
         events.message(topic, payload, qos)
 
     rc codes follow libmosquitto (negated): -4 no connection, -5 refused,
-    -7 connection lost, -8 TLS error, -11 authentication error.
+    -7 connection lost, -8 TLS error, -11 authentication error.  For
+    dialects that report more detail: `connack_code` is the CONNACK return
+    code as received (0..5, None before one came), `error` the NetError of a
+    connection that failed before its CONNACK (None otherwise).
+
+    clean_session and will ((topic, payload, qos, retain) or None) go into
+    the CONNECT packet.
     """
 
-    def __init__(self, events, client_id, username=None, password=None, tls_ctx=None):
+    def __init__(self, events, client_id, username=None, password=None, tls_ctx=None,
+                 clean_session=True, will=None):
         self.events = events
         self.tls_ctx = tls_ctx
-        self.client = _new_paho_client(client_id)
+        self.client = _new_paho_client(client_id, clean_session)
         if username:
             self.client.username_pw_set(username, password or None)
+        if will is not None:
+            topic, payload, qos, retain = will
+            self.client.will_set(topic, payload, qos, retain)
         if tls_ctx is not None:
             self.client.tls_set_context(tls_ctx)
         self.client.on_connect = self._on_connect
@@ -513,6 +529,8 @@ class MqttSession:
         self._asked_disconnect = False
         self._closing = False
         self._worker = None
+        self.connack_code = None
+        self.error = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -530,11 +548,20 @@ class MqttSession:
             loopback_address(host)
             self.client.connect(sni_name(host), port, keepalive)
         except NetError as exc:
-            return self._fail(connect_failure_rc(exc.kind))
+            return self._fail(connect_failure_rc(exc.kind), exc)
         except (ssl.SSLError, ssl.CertificateError) as exc:
-            return self._fail(connect_failure_rc(_tls_failure(exc).kind))
-        except (OSError, ValueError):
-            return self._fail(-4)
+            error = _tls_failure(exc)
+            return self._fail(connect_failure_rc(error.kind), error)
+        except socket.timeout:
+            return self._fail(-4, NetError(TIMEOUT, f"connect to {host}:{port}"))
+        except ConnectionRefusedError as exc:
+            return self._fail(-4, NetError(REFUSED, f"{host}:{port}: {exc}"))
+        except OSError as exc:
+            # A reset during the TLS handshake is how a server refuses us.
+            kind = TLS if self.tls_ctx is not None and isinstance(exc, ConnectionResetError) else IO
+            return self._fail(-4, NetError(kind, str(exc)))
+        except ValueError as exc:
+            return self._fail(-4, NetError(IO, str(exc)))
         with self._lock:
             closing = self._closing
         if closing:  # abandoned while connecting
@@ -542,11 +569,12 @@ class MqttSession:
             return
         self.client.loop_start()
 
-    def _fail(self, rc):
+    def _fail(self, rc, error):
         with self._lock:
             if self._closing or self.state != "connecting":
                 return
             self.state = "closed"
+            self.error = error
         self.events.connected(rc)
 
     def disconnect(self):
@@ -555,19 +583,28 @@ class MqttSession:
             self._asked_disconnect = True
         self.client.disconnect()
 
-    def close(self, wait=False):
-        """Drop everything without reporting (reboot, shutdown)."""
+    def close(self, wait=False, graceful=True):
+        """Drop everything without reporting (reboot, shutdown).  graceful:
+        send DISCONNECT first; otherwise the link just breaks (a power cut:
+        the broker publishes the will)."""
         with self._lock:
             self._closing = True
             self.state = "closed"
         if wait:
-            self._teardown()
+            self._teardown(graceful)
         else:
-            threading.Thread(target=self._teardown, name="mqtt-teardown", daemon=True).start()
+            threading.Thread(target=self._teardown, args=(graceful,), name="mqtt-teardown",
+                             daemon=True).start()
 
-    def _teardown(self):
+    def _teardown(self, graceful=True):
         try:
-            self.client.disconnect()
+            if graceful:
+                self.client.disconnect()
+            else:
+                sock = self.client.socket()
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)   # paho's thread sees the end
+                self.client.disconnect()              # nothing left to send it on
         except Exception:  # already gone: nothing to tidy
             pass
         self.client.loop_stop()  # paho skips the join when called from its own thread
@@ -589,9 +626,9 @@ class MqttSession:
         self._unsubs.expect(mid, done)
         return True
 
-    def publish(self, topic, payload, qos, done):
+    def publish(self, topic, payload, qos, done, retain=False):
         """done() when sent (QoS 0) or acknowledged (QoS 1 PUBACK, QoS 2 PUBCOMP)."""
-        info = self.client.publish(topic, payload, qos)
+        info = self.client.publish(topic, payload, qos, retain)
         if info.rc != paho.MQTT_ERR_SUCCESS:
             return False
         self._pubs.expect(info.mid, done)
@@ -604,6 +641,7 @@ class MqttSession:
             if self._closing or self.state != "connecting":
                 return
             self.state = "connected" if rc == 0 else "closed"
+            self.connack_code = rc
         self.events.connected(connack_rc(rc))
 
     def _on_disconnect(self, client, userdata, rc):
@@ -615,6 +653,8 @@ class MqttSession:
         if previous == "connecting":
             # Dropped before CONNACK: over TLS 1.3 this is how a server that
             # rejects our certificate shows itself.
+            self.error = NetError(TLS if self.tls_ctx is not None else IO,
+                                  "connection dropped before CONNACK")
             self.events.connected(-8 if self.tls_ctx is not None else -7)
         elif previous == "connected":
             self.events.disconnected(0 if asked and rc == 0 else -7)
@@ -632,6 +672,7 @@ class MqttSession:
             except OSError:
                 pass
         if previous == "connecting":
+            self.error = NetError(TLS if isinstance(exc, ssl.SSLError) else IO, str(exc))
             self.events.connected(-8 if isinstance(exc, ssl.SSLError) else -7)
         elif previous == "connected":
             self.events.disconnected(-7)

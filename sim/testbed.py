@@ -19,7 +19,7 @@ Pieces on their own:
 
     Pki.create(directory, clients=("client",), valid_days=2)
     MosquittoBroker(pki, workdir, plain=False, require_certificate=True,
-                    use_identity_as_username=True)
+                    use_identity_as_username=True, host="127.0.0.1")
     TlsEchoServer(pki, require_client_cert=False, tls=True, greeting=b"",
                   host="127.0.0.1")
     HttpsServer(pki, tls=True, require_client_cert=False)
@@ -242,7 +242,8 @@ class MosquittoBroker:
     """mosquitto on free loopback ports with a generated configuration."""
 
     def __init__(self, pki, workdir, plain=False, require_certificate=True,
-                 use_identity_as_username=True, binary=MOSQUITTO, verbose=False):
+                 use_identity_as_username=True, binary=MOSQUITTO, verbose=False,
+                 host=LOCALHOST):
         self.pki = pki
         self.workdir = workdir
         self.plain = plain
@@ -250,7 +251,7 @@ class MosquittoBroker:
         self.use_identity_as_username = use_identity_as_username
         self.binary = binary
         self.verbose = verbose
-        self.host = LOCALHOST
+        self.host = host  # any 127.x.y.z works on Linux: 127.0.0.2 is not in the SAN
         self.port = self.plain_port = None
         self.proc = None
         self.conf_path = os.path.join(workdir, "mosquitto.conf")
@@ -269,7 +270,7 @@ class MosquittoBroker:
             f"log_dest file {self.log_path}",
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             "",
-            f"listener {self.port} {LOCALHOST}",
+            f"listener {self.port} {self.host}",
             f"cafile {self.pki.ca.cert_path}",
             f"certfile {self.pki.server.cert_path}",
             f"keyfile {self.pki.server.key_path}",
@@ -280,13 +281,13 @@ class MosquittoBroker:
             f"allow_anonymous {'false' if identity else 'true'}",
         ]
         if self.plain:
-            lines += ["", f"listener {self.plain_port} {LOCALHOST}", "allow_anonymous true"]
+            lines += ["", f"listener {self.plain_port} {self.host}", "allow_anonymous true"]
         return "\n".join(lines) + "\n"
 
     def start(self, attempts=3):
         for attempt in range(attempts):
-            self.port = free_port()
-            self.plain_port = free_port() if self.plain else None
+            self.port = free_port(self.host)
+            self.plain_port = free_port(self.host) if self.plain else None
             with open(self.conf_path, "w") as f:
                 f.write(self.config())
             args = [self.binary, "-c", self.conf_path] + (["-v"] if self.verbose else [])
@@ -295,7 +296,7 @@ class MosquittoBroker:
             try:
                 for port in (self.port, self.plain_port):
                     if port:
-                        wait_listening(port, alive=lambda: self.proc.poll() is None)
+                        wait_listening(port, self.host, alive=lambda: self.proc.poll() is None)
                 return self
             except (RuntimeError, TimeoutError):
                 err = self._stop_process()

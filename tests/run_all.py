@@ -60,6 +60,8 @@ STEPS = [
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
     ("CSR signed by the live emulator, checked with OpenSSL and cryptography, issued by a test CA",
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),
+    ("Cordelia-I section end to end (simulator, mutual-TLS mosquitto, TLS echo)",
+     [PY, "tests/run_cordelia_e2e.py", f"{B}/test_cordelia_e2e"], "counts"),
     ("fuzz corpora and kept crash inputs, AT engine (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_at && {B}/fuzzreplay_at tests/fuzz/corpus/at/* "
                   f"$(ls tests/fuzz/regress/at/* 2>/dev/null)"], "counts"),

@@ -172,3 +172,141 @@ def sqn_tls(sqn, bed):
     sqn.ok(f'AT+SQNSPCFG=3,2,"",1,{WRONG_CA_SLOT},{CLIENT_SLOT},{CLIENT_SLOT},"",""')
     sqn.ok('AT+SQNSPCFG=4,2,"",0')
     return sqn
+
+
+# ---------------------------------------------------------------------------
+# Cordelia-I dialect: a host-side helper and modems with fast timings
+
+from sim.cordelia import CordeliaDialect, STARTUP  # noqa: E402
+
+CORD_STARTUP = STARTUP.encode() + b"\r\n"
+CORD_OK = b"OK\r\n"
+_CORD_FINAL = re.compile(rb"(?:^|\r\n)(OK|ERROR:[^\r\n]*)\r\n$")
+# Timings shortened for speed; test_cordelia_basic checks the defaults.
+CORD_FAST = dict(wlan_delay=0.02, factory_reset_time=0.05, reboot_delay=0.02, net_delay=0.0,
+                 event_latency=0.002, inject_hold=0.3)
+SSID, WIFI_KEY = "secmodem-lab", "secmodem-pass"
+
+
+class CordHost:
+    """Raw-byte conversations with a Cordelia simulator: commands end with
+    CR LF, answers are bare lines, the final one OK or ERROR:<text>,<code>."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.port = sim.port
+        self.modem = sim.modem
+        self.dialect = sim.dialect
+
+    @staticmethod
+    def _bytes(line):
+        return line.encode("latin-1") if isinstance(line, str) else bytes(line)
+
+    def send(self, line, payload=b""):
+        self.port.write(self._bytes(line) + payload + b"\r\n")
+
+    def final(self, line, payload=b"", timeout=5.0):
+        """Send a command; everything up to and including its final line."""
+        self.send(line, payload)
+        return self.read_final(timeout)
+
+    def read_final(self, timeout=5.0):
+        data = b""
+        while not _CORD_FINAL.search(data):
+            data += self.port.read_until(b"\r\n", timeout)
+        return data
+
+    def ok(self, line, payload=b"", timeout=5.0):
+        """The information lines of a command that must answer OK."""
+        out = self.final(line, payload, timeout)
+        assert out.endswith(b"\r\n" + CORD_OK) or out == CORD_OK, out
+        return out[:-len(CORD_OK)]
+
+    def error(self, line, payload=b"", timeout=5.0):
+        """(text, code) of an ERROR:<text>,<code> answer."""
+        out = self.final(line, payload, timeout)
+        m = re.search(rb"(?:^|\r\n)ERROR:(.*),(-\d+)\r\n$", out)
+        assert m, out
+        return m.group(1).decode(), int(m.group(2))
+
+    def event(self, prefix, timeout=5.0):
+        """Skip to the line starting with `prefix`; that line (no CR LF)."""
+        prefix = self._bytes(prefix)
+        while True:
+            line = self.port.read_until(b"\r\n", timeout)[:-2]
+            if line.startswith(prefix):
+                return line
+
+    def events(self, count, timeout=5.0):
+        return [self.port.read_until(b"\r\n", timeout)[:-2] for _ in range(count)]
+
+    def quiet(self, seconds=0.2):
+        return self.port.read_for(seconds)
+
+    def get(self, group, key):
+        out = self.ok(f"AT+get={group},{key}")
+        assert out.startswith(b"+get:") and out.endswith(b"\r\n"), out
+        return out[5:-2].decode("latin-1")
+
+    def set(self, group, key, value):
+        assert self.ok(f"AT+set={group},{key},{value}") == b""
+
+    def wifi(self, ssid=SSID, key=WIFI_KEY):
+        """Associate and wait for the address."""
+        assert self.ok(f"AT+wlanConnect={ssid},,WPA_WPA2,{key},,,") == b""
+        self.event("+eventwlan:connect,")
+        assert self.event("+eventnetapp:ipv4_acquired,") == \
+            b"+eventnetapp:ipv4_acquired,127.0.0.1,127.0.0.1,127.0.0.1"
+
+    def upload(self, name, data, chunk=1460):
+        """fileOpen CREATE|WRITE|OVERWRITE, binary writes, fileClose."""
+        out = self.ok(f"AT+fileOpen={name},CREATE|WRITE|OVERWRITE,{max(len(data), 1)}")
+        fid = int(re.fullmatch(rb"\+fileopen:(\d+),0\r\n", out).group(1))
+        for off in range(0, len(data), chunk):
+            part = data[off:off + chunk]
+            assert self.ok(f"AT+fileWrite={fid},{off},0,{len(part)},", part) == \
+                b"+filewrite:%d\r\n" % len(part)
+        assert self.ok(f"AT+fileClose={fid},,") == b""
+        return fid
+
+    def reboot(self):
+        assert self.ok("AT+reboot") == b""
+        assert self.port.read_until(CORD_STARTUP) == CORD_STARTUP
+
+
+@pytest.fixture
+def cord_dialect():
+    return CordeliaDialect(**CORD_FAST)
+
+
+@pytest.fixture
+def cord(make_sim, cord_dialect):
+    """A Cordelia simulator straight after +eventstartup, fast timings."""
+    return CordHost(make_sim(cord_dialect))
+
+
+@pytest.fixture
+def cord_files(cord, bed):
+    """The test bed's PEM files in the module: ca.pem, wrong-ca.pem,
+    client.pem, client.key, rogue.pem, rogue.key."""
+    pki = bed.pki
+    for name, data in (("ca.pem", pki.ca.cert_pem), ("wrong-ca.pem", pki.wrong_ca.cert_pem),
+                       ("client.pem", pki.client.cert_pem), ("client.key", pki.client.key_pem),
+                       ("rogue.pem", pki.rogue.cert_pem), ("rogue.key", pki.rogue.key_pem)):
+        cord.upload(name, data)
+    return cord
+
+
+@pytest.fixture
+def cord_mqtt(cord_files, bed):
+    """Files, the mutual-TLS MQTT settings for the bed's broker, Wi-Fi up."""
+    host = cord_files
+    for key, value in (("iotHubEndpoint", '"127.0.0.1"'), ("iotHubPort", bed.broker.port),
+                       ("flags", '"url|sec"'), ("clientId", '"cordelia-test"'),
+                       ("rootCAPath", '"ca.pem"'), ("clientCertPath", '"client.pem"'),
+                       ("clientPrivateKey", '"client.key"')):
+        host.set("MQTT", key, value)
+    host.set("SUBTOPIC0", "name", '"cordelia/+"')
+    host.set("PUBTOPIC0", "name", '"cordelia/apple"')
+    host.wifi()
+    return host
