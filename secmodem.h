@@ -3322,16 +3322,31 @@ SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
     return 1;
 }
 
+/* Where the restart marker starts in the line, or len if it is not there. */
+SM_PRIV size_t sm_at_find_marker(const char *line, size_t len, const char *marker)
+{
+    size_t n = strlen(marker), i;
+    for (i = 0; n && i + n <= len; i++)
+        if (line[i] == marker[0] && memcmp(line + i, marker, n) == 0) return i;
+    return len;
+}
+
 /* Decides what a complete line is (see section 5). */
 SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
 {
     const sm_at_cmd *c;
     at->stats.lines++;
     sm_at_trace(at, SM_TRACE_RX, line, len);
-    if (at->dialect->reboot_urc && sm_starts_with(line, len, at->dialect->reboot_urc)) {
-        sm_at_handle_reboot(at);
-        if (!sm_at_dispatch_urc(at, line, len)) at->stats.urcs++;
-        return;
+    if (at->dialect->reboot_urc) {
+        size_t k = sm_at_find_marker(line, len, at->dialect->reboot_urc);
+        if (k < len) {
+            /* a restart that cut a line leaves its marker after the cut
+               bytes: those are a broken line, the rest is the start-up URC */
+            if (k) sm_at_unexpected(at, line, k);
+            sm_at_handle_reboot(at);
+            if (!sm_at_dispatch_urc(at, line + k, len - k)) at->stats.urcs++;
+            return;
+        }
     }
     if (sm_at_is_echo(at, line, len)) return;
     if (sm_at_try_final(at, line, len)) return;

@@ -575,6 +575,20 @@ static void test_reboot_late_answer(void)
     CHECK(strstr(m.log, "[urc +TICK: 1]") != NULL);
 }
 
+/* A restart that cuts a line: the marker comes after the cut bytes, on the
+   same line (a module that sends no CR LF before its start-up line). */
+static void test_reboot_marker_mid_line(void)
+{
+    sm_at at;
+    mock m;
+    setup(&at, &m, &gen_reboot, 0);
+    submit(&at, &m, "AT+LINES=3", "+LINES:");
+    sm_at_poll(&at);
+    feed_str(&at, "\r\n+LINES: 0\r\n+LIN+SYSSTART\r\n");
+    CHECK_EQ_STR(m.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]");
+    CHECK_EQ_INT(at.stats.reboots, 1);
+}
+
 static void test_reboot_while_waiting_prompt(void)
 {
     sm_at at;
@@ -1745,6 +1759,7 @@ int main(void)
     RUN(test_reboot_mid_response);
     RUN(test_reboot_late_answer);
     RUN(test_reboot_while_waiting_prompt);
+    RUN(test_reboot_marker_mid_line);
     RUN(test_prompt_payload_binary);
     RUN(test_inline_payload);
     RUN(test_slow_uart);
