@@ -203,6 +203,11 @@ lint:
 	$(CLANG_TIDY) tests/compile_check.c --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
 	    --quiet -- -std=c99
 
+# ---- packages: Arduino, PlatformIO, CMake (assembled in build/dist, test-built) ---
+.PHONY: dist
+dist: check-python
+	$(PYTHON) tests/run_dist.py
+
 # ---- reports ------------------------------------------------------------------
 .PHONY: bench coverage
 coverage: check-python
