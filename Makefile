@@ -151,6 +151,11 @@ REPLAY  := examples/replay/secmodem_replay.c examples/replay/replay_atecc.c
 $(B)/secmodem-replay: $(REPLAY) examples/replay/replay_atecc.h $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 $(REPLAY) -o $@
 
+RTOS    := examples/rtos/rtos_demo.c examples/rtos/modem_task.c examples/rtos/os_port_posix.c \
+           examples/posix/sm_posix.c
+$(B)/rtos_demo: $(RTOS) $(wildcard examples/rtos/*.h) $(POSIX) $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -pthread $(RTOS) -o $@
+
 # ---- entry points -------------------------------------------------------------
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \

@@ -80,6 +80,8 @@ STEPS = [
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("packages (Arduino, PlatformIO, CMake) assembled and test-built", [PY, "tests/run_dist.py"], "counts"),
+    ("RTOS-style example: 3 tasks share the modem through the modem task",
+     ["sh", "-c", f"make -s {B}/rtos_demo && {PY} tests/run_rtos_demo.py {B}/rtos_demo"], "counts"),
     ("demo against the simulator", [PY, "tests/run_demo.py", f"{B}/demo_generic"], "build"),
     ("firmware on emulated Cortex-M3 (QEMU mps2-an385) against the simulator",
      ["sh", "-c", f"make -s {B}/cortexm_demo.elf && {PY} tests/run_qemu.py {B}/cortexm_demo.elf"],
