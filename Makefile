@@ -66,10 +66,27 @@ $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_sequans_cxx: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_mqtt_session_asan: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_mqtt_session_clang: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_mqtt_session_cxx: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_mqtt_session_live: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+# the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
+OPENSSL_H := $(wildcard /usr/include/openssl/ssl.h)
+$(B)/test_mqtt_session_live_tls: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+	@if [ -n "$(OPENSSL_H)" ]; then \
+	  echo "$(CC) ... -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto"; \
+	  $(CC) $(STRICT) $(TESTW) $(SAN) -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto; \
+	else echo "no OpenSSL headers (libssl-dev): $@ not built"; fi
 unit-bins: $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
-           $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx
+           $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
+           $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
+           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -87,15 +104,20 @@ $(B)/check-avr.o: tests/compile_check.c $(HDR) | $(B)
 # every feature switched off must still build
 $(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_ATECC -c $< -o $@
+$(B)/check-nosession.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_MQTT_SESSION -c $< -o $@
+$(B)/check-nomqtt.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_MQTT -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
-       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o
+       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nosession.o \
+       $(B)/check-nomqtt.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)
 	@printf '#define SECMODEM_IMPLEMENTATION\n#include "../secmodem.h"\n' > $(B)/size.c
-	@for f in "" -DSM_NO_ATECC; do \
+	@for f in "" -DSM_NO_ATECC -DSM_NO_MQTT_SESSION -DSM_NO_MQTT; do \
 	  $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $$f -c $(B)/size.c -o $(B)/size.o && \
-	  printf '%-16s %6s bytes\n' "$${f:-all features}" \
+	  printf '%-22s %6s bytes\n' "$${f:-all features}" \
 	    "$$($(ARM_SIZE) $(B)/size.o | awk 'NR==2 {print $$1 + $$2}')"; done
 
 $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)

@@ -17,6 +17,7 @@ CFLAGS = ["gcc", "-std=c99", "-O0", "-g", "--coverage"]
 # live tests: source -> (extra sources, runner script)
 LIVE = {
     "test_live.c": (["examples/posix/sm_posix.c"], "tests/run_live.py"),
+    "test_mqtt_session_live.c": ([], "tests/run_mqtt_session_live.py"),
 }
 
 

@@ -3,5 +3,6 @@
 #define REF_NO_MAIN
 #include "ref_at.c"
 #include "ref_mqtt.c"
+#include "ref_mqtt_session.c"
 #include "ref_atecc.c"
-int main(void) { return ref_at() + ref_mqtt() + ref_atecc(); }
+int main(void) { return ref_at() + ref_mqtt() + ref_mqtt_session() + ref_atecc(); }

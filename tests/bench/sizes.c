@@ -6,4 +6,5 @@ char sm_size_sm_at[sizeof(sm_at)];
 char sm_size_sm_at_cmd[sizeof(sm_at_cmd)];
 char sm_size_sm_platform[sizeof(sm_platform)];
 char sm_size_sm_mqtt_decoder[sizeof(sm_mqtt_decoder)];
+char sm_size_sm_mqtt_client[sizeof(sm_mqtt_client)];
 char sm_size_sm_atecc[sizeof(sm_atecc)];
