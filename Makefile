@@ -86,6 +86,21 @@ $(B)/test_cordelia_e2e: tests/test_cordelia_e2e.c $(POSIX) tests/sm_test.h $(HDR
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
 $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_mqtt_session_asan: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_mqtt_session_clang: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_mqtt_session_cxx: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_mqtt_session_live: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+# the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
+OPENSSL_H := $(wildcard /usr/include/openssl/ssl.h)
+$(B)/test_mqtt_session_live_tls: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+	@if [ -n "$(OPENSSL_H)" ]; then \
+	  echo "$(CC) ... -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto"; \
+	  $(CC) $(STRICT) $(TESTW) $(SAN) -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto; \
+	else echo "no OpenSSL headers (libssl-dev): $@ not built"; fi
 unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
@@ -93,7 +108,9 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
            $(B)/test_sequans_e2e \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \
-           $(B)/test_cordelia_e2e
+           $(B)/test_cordelia_e2e \
+           $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
+           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -114,15 +131,20 @@ $(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
 # the ATECC608 section without the CSR glue on top of it
 $(B)/check-nocsr.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_CSR -c $< -o $@
+$(B)/check-nosession.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_MQTT_SESSION -c $< -o $@
+$(B)/check-nomqtt.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_MQTT -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
-       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o
+       $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o \
+       $(B)/check-nosession.o $(B)/check-nomqtt.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)
 	@printf '#define SECMODEM_IMPLEMENTATION\n#include "../secmodem.h"\n' > $(B)/size.c
-	@for f in "" -DSM_NO_CSR -DSM_NO_ATECC; do \
+	@for f in "" -DSM_NO_CSR -DSM_NO_ATECC -DSM_NO_MQTT_SESSION -DSM_NO_MQTT; do \
 	  $(ARM_CC) -std=c99 -mcpu=cortex-m4 -mthumb -Os $$f -c $(B)/size.c -o $(B)/size.o && \
-	  printf '%-16s %6s bytes\n' "$${f:-all features}" \
+	  printf '%-22s %6s bytes\n' "$${f:-all features}" \
 	    "$$($(ARM_SIZE) $(B)/size.o | awk 'NR==2 {print $$1 + $$2}')"; done
 
 $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)

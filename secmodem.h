@@ -7,7 +7,10 @@
    caller's main loop. Every modem instance lives in a struct that you own.
    MQTT 3.1.1 framing (section 9) encodes every packet a client sends and
    decodes, as a stream, every packet a server sends, with the standard's
-   checks on both sides; it does no I/O of its own.
+   checks on both sides; it does no I/O of its own. The MQTT client session
+   (section 10) runs on it over any byte stream you provide: connect,
+   subscribe, publish QoS 0/1/2, exactly-once delivery, keep-alive and the
+   re-sending of a persistent session after a reconnect.
 
    ==========================================================================
    HOW TO INCLUDE
@@ -81,6 +84,28 @@
    ends with one call of its done callback; every URC becomes an event.
 
    ==========================================================================
+   AN MQTT SESSION OVER ANY BYTE STREAM (section 10)
+   ==========================================================================
+       static int tcp_send(void *u, const uint8_t *d, size_t n); // accepted, 0 full, <0 error
+       static int tcp_recv(void *u, uint8_t *b, size_t cap);     // 0 nothing, <0 closed
+       static void on_result(void *app, sm_mqtt_client *c, const sm_mqtt_result *r) {
+           static const char *const f[1] = { "cmd/#" };
+           static const uint8_t q[1] = { 1 };
+           if (r->op == SM_MQTT_CONNECT && r->status == SM_OK)
+               sm_mqtt_subscribe_start(c, f, q, 1);
+       }
+       static void on_message(void *app, sm_mqtt_client *c, const sm_mqtt_event *m) {
+           handle(m->topic, m->data, m->data_len, m->offset, m->total); // a piece
+       }
+       ...
+       sm_mqtt_transport t = { &sock, tcp_send, tcp_recv, millis };
+       sm_mqtt_connect_opts o = {0};
+       o.client_id = "dev1"; o.keep_alive = 60; o.clean_session = 1;
+       sm_mqtt_init(&c, &t, on_result, on_message, app);
+       sm_mqtt_connect_start(&c, &o);        // once the connection is open
+       for (;;) { sm_mqtt_poll(&c); other_work(); }
+
+   ==========================================================================
    TABLE OF CONTENTS
    ==========================================================================
      Each layer has one number, used for its declarations in Part I and
@@ -98,6 +123,9 @@
           helpers (needs only sections 2-4)
        9. MQTT 3.1.1 framing: encoders, streaming        [SM_NO_MQTT]
           decoder (needs only section 4)
+      10. MQTT 3.1.1 client session: transport,          [SM_NO_MQTT_SESSION]
+          in-flight table, QoS flows, keep-alive
+          (needs sections 2-4 and 9)
       11. Glue: certificate signing request: SHA-256,    [SM_NO_ATECC,
           DER, PKCS#10 signed by the ATECC608 (8)         SM_NO_CSR]
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
@@ -109,6 +137,7 @@
        7.  Cordelia-I dialect: event table, operation queue, commands
        8.  ATECC608: codec, transport state machine, helpers
        9.  MQTT 3.1.1 framing: encoders, decoder
+       10. MQTT 3.1.1 client session: tables, transmit, receive, timers
       11.  Glue: certificate signing request: SHA-256, DER writer, subject,
            request assembly, PEM, the chip-signed operation
      Version history and licence (end of file)
@@ -137,10 +166,11 @@
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
-     SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT, SM_NO_CSR
+     SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT,
+     SM_NO_MQTT_SESSION, SM_NO_CSR
                          compile a whole feature out; each gates its section
-                         once that section is present in this file
-                         (SM_NO_ATECC takes the CSR section with it).
+                         (SM_NO_MQTT removes the session too, SM_NO_ATECC the
+                         CSR glue).
    ATECC608 (section 8):
      SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
                                 wake response (tWHI >= 1.5 ms; with a 1 ms
@@ -201,6 +231,19 @@
      SM_CORD_WLAN_TIMEOUT_MS    [30000]  wlanConnect OK to the IPv4 address
      SM_CORD_CONNACK_TIMEOUT_MS [15000]  iotconnect OK to CONNACK
      SM_CORD_CONNECT_TIMEOUT_MS [30000]  AT+connect (TCP + TLS handshake)
+
+     MQTT client session (section 10):
+     SM_MQTT_INFLIGHT    [4]    publishes, subscribes and unsubscribes in
+                                progress at once (16 bytes each on 32-bit)
+     SM_MQTT_RX_IDS      [8]    received QoS 1/2 packet ids kept: QoS 2
+                                awaiting PUBREL, acknowledgements not yet
+                                written (4 bytes each)
+     SM_MQTT_TX_SIZE     [128]  the packet being written: CONNECT, SUBSCRIBE,
+                                UNSUBSCRIBE, a PUBLISH header (topic + 9);
+                                payloads are written from the caller's memory
+     SM_MQTT_READ_MAX    [64]   bytes one sm_mqtt_poll() reads at most (stack)
+     SM_MQTT_CONNECT_TIMEOUT_MS [15000] CONNECT written -> CONNACK
+     SM_MQTT_PING_TIMEOUT_MS [10000] PINGREQ queued -> PINGRESP
 
    Licence: MIT, at the end of the file.
 */
@@ -314,7 +357,8 @@ enum {
     SM_ERR_CHIP_HEALTH = -21, /* status 0x08: RNG health test failed */
     SM_ERR_CHIP_EXEC = -22,   /* status 0x0F: not allowed now (locks, slot config, no digest) */
     SM_ERR_WATCHDOG = -23,    /* status 0xEE: the watchdog was about to expire */
-    SM_ERR_STATE = -24        /* not possible in the current state (e.g. nothing to read) */
+    SM_ERR_STATE = -24,       /* not possible in the current state (e.g. nothing to read) */
+    SM_ERR_REFUSED = -25      /* the peer refused (MQTT: CONNACK return code not 0) */
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -2102,6 +2146,260 @@ SECMODEM_API void sm_mqtt_decoder_reset(sm_mqtt_decoder *d);
 SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t len, size_t *used,
                                 sm_mqtt_event *ev);
 #endif /* SM_NO_MQTT */
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+/* ==========================================================================
+   10. MQTT 3.1.1 CLIENT SESSION (declarations)
+   A client session over any byte stream (a modem's secure socket, a POSIX
+   TCP socket), on the framing of section 9: connect, subscribe,
+   unsubscribe, publish QoS 0/1/2 with a bounded in-flight table, inbound
+   QoS 1 and QoS 2 (exactly once), keep-alive, disconnect, and the re-sending
+   of a persistent session (clean session 0) after a reconnect. No heap, no
+   I/O of its own: the caller provides a transport (sm_mqtt_transport) and
+   owns the connection under it, opening it before sm_mqtt_connect_start()
+   and closing it when the session reports its end.
+
+       sm_mqtt_init(&c, &transport, on_result, on_message, app);
+       // open the connection, then:
+       sm_mqtt_connect_start(&c, &opts);     // CONNECT; the CONNACK is a result
+       for (;;) { sm_mqtt_poll(&c); other_work(); }
+
+   Start functions check their arguments and return at once: a packet id
+   (1..32767) or SM_OK, or a negative SM_ERR_* and then nothing was queued
+   and no result will come. Packets are written from sm_mqtt_poll() and
+   sm_mqtt_feed(), never from a start function, in this order: our
+   acknowledgements of received messages, the operations (PUBLISH, PUBREL,
+   SUBSCRIBE, UNSUBSCRIBE) in the order they were started, PINGREQ, and
+   DISCONNECT once nothing else waits.
+
+   Results (sm_mqtt_result_fn): each sm_mqtt_connect_start() ends with one
+   SM_MQTT_CONNECT result; after a successful one, the end of the session
+   comes as one SM_MQTT_DISCONNECT result: SM_OK after
+   sm_mqtt_disconnect_start(), else why - SM_ERR_IO (the transport failed),
+   SM_ERR_TIMEOUT (no CONNACK or PINGRESP in time), SM_ERR_REFUSED (CONNACK
+   return code in return_code), SM_ERR_MALFORMED (the broker broke the
+   standard: a malformed packet, a packet or packet id we did not expect, a
+   SUBACK with a count other than the filters', session present with clean
+   session 1 [MQTT-3.2.2-1]), SM_ERR_NO_SPACE (see SM_MQTT_RX_IDS, and a
+   topic longer than SM_MQTT_RX_SIZE - 4), or what sm_mqtt_abort() was given.
+   Every publish, subscribe and unsubscribe ends with one result carrying
+   its packet id: QoS 0 once written to the transport, QoS 1 at PUBACK,
+   QoS 2 at PUBCOMP, SUBSCRIBE with the SUBACK codes (one per filter: the
+   granted QoS 0..2, or 0x80 refused), UNSUBSCRIBE at UNSUBACK. Each takes a
+   slot of SM_MQTT_INFLIGHT until then.
+
+   Ownership: nothing is copied. The topic and payload of a publish must
+   stay valid and unchanged until its result (a QoS 1/2 message may be
+   re-sent until acknowledged, also after a reconnect), the filters and the
+   QoS array of a subscribe / unsubscribe until theirs. A packet is encoded
+   when it goes out, into SM_MQTT_TX_SIZE bytes in the session; a payload is
+   written straight from the caller's memory, so its size is not bounded by
+   the session's RAM.
+
+   Persistent sessions (clean_session 0). When the connection ends, QoS 1/2
+   messages stay in the table (with clean session 1 they end with the
+   close status, as do QoS 0 messages not yet written and unacknowledged
+   (UN)SUBSCRIBEs); after the next accepted CONNACK every unacknowledged
+   PUBLISH is re-sent with DUP 1 (0 if it had not begun to go out) and every
+   unacknowledged PUBREL re-sent, with their packet ids, in table order -
+   the order of the original PUBLISHes [MQTT-4.4.0-1, MQTT-4.6.0-1,
+   MQTT-3.3.1-1]. They are re-sent
+   also when the broker reports no session present (it lost the state; at
+   least once still holds); a CONNACK to clean session 1 discards them
+   with SM_ERR_CANCELLED [MQTT-3.1.2-6].
+
+   Inbound messages reach on_message as the decoder cuts them (section 9):
+   topic, one payload piece, its offset and the total length. A QoS 2
+   message is delivered when its PUBLISH arrives and its packet id kept
+   until the PUBREL: a duplicate PUBLISH with that id before then is
+   acknowledged again (PUBREC; one PUBREC answers both when the first had
+   not gone out yet) but not delivered again. A PUBREL for an id
+   not kept is answered with PUBCOMP all the same (4.3.3). Kept ids and
+   acknowledgements not yet written take the SM_MQTT_RX_IDS slots; while
+   none is free the session reads only what it can acknowledge (the
+   transport holds the rest). A broker with more QoS 2 messages awaiting
+   PUBREL than SM_MQTT_RX_IDS ends the session with SM_ERR_NO_SPACE: set its
+   limit (mosquitto: max_inflight_messages) no higher.
+
+   Keep-alive (3.1.2.10): when nothing was written for keep_alive seconds,
+   PINGREQ is queued; no PINGRESP within SM_MQTT_PING_TIMEOUT_MS from then
+   ends the session with SM_ERR_TIMEOUT. Deadlines run on the transport's
+   clock, wrap-safe. Callbacks may call the start functions and
+   sm_mqtt_abort(), not sm_mqtt_poll(), sm_mqtt_feed() or
+   sm_mqtt_connect_start() (SM_ERR_BUSY).
+   ========================================================================== */
+#ifndef SM_MQTT_INFLIGHT
+#define SM_MQTT_INFLIGHT 4
+#endif
+#ifndef SM_MQTT_RX_IDS
+#define SM_MQTT_RX_IDS 8
+#endif
+#ifndef SM_MQTT_TX_SIZE
+#define SM_MQTT_TX_SIZE 128
+#endif
+#ifndef SM_MQTT_READ_MAX
+#define SM_MQTT_READ_MAX 64
+#endif
+#ifndef SM_MQTT_CONNECT_TIMEOUT_MS
+#define SM_MQTT_CONNECT_TIMEOUT_MS 15000
+#endif
+#ifndef SM_MQTT_PING_TIMEOUT_MS
+#define SM_MQTT_PING_TIMEOUT_MS 10000
+#endif
+#if SM_MQTT_INFLIGHT < 1 || SM_MQTT_INFLIGHT > 64
+#error "SM_MQTT_INFLIGHT must be 1..64"
+#endif
+#if SM_MQTT_RX_IDS < 1 || SM_MQTT_RX_IDS > 64
+#error "SM_MQTT_RX_IDS must be 1..64"
+#endif
+#if SM_MQTT_TX_SIZE < 16 || SM_MQTT_TX_SIZE > 65535
+#error "SM_MQTT_TX_SIZE must be 16..65535"
+#endif
+#if SM_MQTT_READ_MAX < 1 || SM_MQTT_READ_MAX > 4096
+#error "SM_MQTT_READ_MAX must be 1..4096"
+#endif
+
+/* The byte stream under the session; `user` is passed back to each. */
+typedef struct sm_mqtt_transport {
+    void *user;
+    /* Writes up to len bytes; returns how many were accepted (0..len, 0
+       when full: the rest is offered again later) or <0 when the
+       connection failed. Required. */
+    int (*send)(void *user, const uint8_t *data, size_t len);
+    /* Pull mode: reads up to cap bytes; 0 when none waits, <0 when the
+       connection failed or was closed. NULL in push mode (sm_mqtt_feed). */
+    int (*recv)(void *user, uint8_t *buf, size_t cap);
+    /* A free-running millisecond clock; wrap-around is handled. Required. */
+    uint32_t (*now_ms)(void *user);
+} sm_mqtt_transport;
+
+/* Session states (sm_mqtt_state). */
+enum { SM_MQTT_IDLE = 0, SM_MQTT_CONNECTING, SM_MQTT_CONNECTED, SM_MQTT_DISCONNECTING };
+
+/* How an operation ended, or that the session did. */
+typedef struct sm_mqtt_result {
+    uint8_t op;               /* SM_MQTT_CONNECT, SM_MQTT_PUBLISH, SM_MQTT_SUBSCRIBE,
+                                 SM_MQTT_UNSUBSCRIBE, or SM_MQTT_DISCONNECT: the session ended */
+    uint8_t session_present;  /* CONNECT with SM_OK: from the CONNACK */
+    uint8_t return_code;      /* CONNECT: the CONNACK return code (SM_ERR_REFUSED if not 0) */
+    uint16_t packet_id;       /* PUBLISH, SUBSCRIBE, UNSUBSCRIBE: what the start returned */
+    int status;               /* SM_OK or SM_ERR_* */
+    const uint8_t *codes;     /* SUBSCRIBE with SM_OK: one SUBACK code per filter */
+    size_t count;
+} sm_mqtt_result;
+
+struct sm_mqtt_client;
+typedef void (*sm_mqtt_result_fn)(void *ctx, struct sm_mqtt_client *c, const sm_mqtt_result *r);
+/* One piece of a received message (type SM_MQTT_PUBLISH, see sm_mqtt_event):
+   topic, data[0..data_len) at offset of total; qos, retain, dup. Valid
+   during the call only. */
+typedef void (*sm_mqtt_message_fn)(void *ctx, struct sm_mqtt_client *c, const sm_mqtt_event *m);
+
+/* An operation in progress (private): a PUBLISH, SUBSCRIBE or UNSUBSCRIBE. */
+typedef struct sm_mqtt_out {
+    union {
+        const char *topic;          /* PUBLISH */
+        const char *const *filters; /* SUBSCRIBE, UNSUBSCRIBE */
+    } u;
+    const uint8_t *data;      /* the payload; SUBSCRIBE: the requested QoS per filter */
+    uint32_t len;             /* payload bytes; (UN)SUBSCRIBE: filters */
+    uint16_t id;
+    uint8_t flags;            /* QoS, retain, sent before, operation (implementation) */
+    uint8_t state;            /* packet to send or awaited (implementation) */
+} sm_mqtt_out;
+
+/* A received QoS 1/2 packet id (private): the acknowledgement to send
+   (SM_MQTT_PUBACK, SM_MQTT_PUBREC, SM_MQTT_PUBCOMP) or SM_MQTT_PUBREL
+   (delivered, waiting for the PUBREL). */
+typedef struct sm_mqtt_in {
+    uint16_t id;
+    uint8_t state;
+} sm_mqtt_in;
+
+/* A session. Put it anywhere; initialise with sm_mqtt_init(). Private. */
+typedef struct sm_mqtt_client {
+    /* small fields first: short instructions reach them on Thumb */
+    uint8_t state;               /* SM_MQTT_IDLE... */
+    uint8_t clean;               /* clean session of the current connection */
+    uint8_t ping;                /* 1 PINGREQ to send, 2 awaiting PINGRESP */
+    uint8_t disc;                /* 1 DISCONNECT to send, 2 going out */
+    uint8_t skip;                /* the message being received is a QoS 2 duplicate */
+    uint8_t in_cb;               /* inside a callback */
+    uint8_t connack;             /* return code of the last CONNACK */
+    uint8_t n_out, n_in;         /* entries used in out[], in[] */
+    uint16_t keep_alive;         /* seconds */
+    uint16_t next_id;
+    uint16_t tx_id;              /* the PUBLISH whose bytes are going out, 0 none */
+    int err;                     /* why the session must end, 0 none (implementation) */
+    uint32_t last_tx, deadline;  /* when a packet last went out; CONNACK / PINGRESP deadline */
+    const uint8_t *wp;           /* what is being written: from tx[], or a payload */
+    uint32_t wleft;
+    const uint8_t *pay;          /* the payload to write after tx[] */
+    uint32_t pay_left;
+    sm_mqtt_transport tr;
+    sm_mqtt_result_fn on_result;
+    sm_mqtt_message_fn on_message;
+    void *ctx;
+    sm_mqtt_out out[SM_MQTT_INFLIGHT]; /* operations, in the order of their start */
+    sm_mqtt_in in[SM_MQTT_RX_IDS];     /* received ids, in the order of their PUBLISH */
+    uint8_t tx[SM_MQTT_TX_SIZE];       /* the packet going out (a PUBLISH without payload) */
+    sm_mqtt_decoder dec;
+} sm_mqtt_client;
+
+/* Initialises c, IDLE, with everything empty; the transport is copied.
+   on_result and on_message may be NULL. SM_OK or SM_ERR_PARAM (NULL c or
+   t, no send or now_ms). */
+SECMODEM_API int sm_mqtt_init(sm_mqtt_client *c, const sm_mqtt_transport *t,
+                              sm_mqtt_result_fn on_result, sm_mqtt_message_fn on_message,
+                              void *ctx);
+/* Starts a session on a freshly opened connection: queues CONNECT (o is
+   encoded now, not kept) and waits SM_MQTT_CONNECT_TIMEOUT_MS for CONNACK.
+   SM_OK; SM_ERR_STATE (not IDLE), SM_ERR_BUSY (from a callback),
+   SM_ERR_NO_SPACE (CONNECT longer than SM_MQTT_TX_SIZE), or the encoder's
+   SM_ERR_PARAM / SM_ERR_UNSAFE_STRING. */
+SECMODEM_API int sm_mqtt_connect_start(sm_mqtt_client *c, const sm_mqtt_connect_opts *o);
+/* Queues a PUBLISH of qos 0..2, retain 0/1 (payload may be NULL when len
+   is 0). Returns its packet id (1..32767; a QoS 0 message gets one too, to
+   name its result), or SM_ERR_STATE (not CONNECTED), SM_ERR_QUEUE_FULL
+   (SM_MQTT_INFLIGHT operations in progress), SM_ERR_NO_SPACE (topic
+   longer than SM_MQTT_TX_SIZE - 9 bytes), SM_ERR_UNSAFE_STRING (not a
+   topic name), SM_ERR_PARAM (anything else out of range). */
+SECMODEM_API int sm_mqtt_publish_start(sm_mqtt_client *c, const char *topic,
+                                       const uint8_t *payload, uint32_t len, uint8_t qos,
+                                       uint8_t retain);
+/* Queues a SUBSCRIBE of count >= 1 filters with their requested QoS
+   (0..2). Returns its packet id, or SM_ERR_STATE, SM_ERR_QUEUE_FULL (as
+   for a publish), SM_ERR_NO_SPACE (the packet is longer than
+   SM_MQTT_TX_SIZE), SM_ERR_UNSAFE_STRING (not a topic filter),
+   SM_ERR_PARAM. */
+SECMODEM_API int sm_mqtt_subscribe_start(sm_mqtt_client *c, const char *const *filters,
+                                         const uint8_t *qos, size_t count);
+/* Queues an UNSUBSCRIBE of count filters; as sm_mqtt_subscribe_start. */
+SECMODEM_API int sm_mqtt_unsubscribe_start(sm_mqtt_client *c, const char *const *filters,
+                                           size_t count);
+/* Queues DISCONNECT after everything waiting to go out; once it is
+   written the session ends with SM_OK. SM_OK or SM_ERR_STATE. */
+SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c);
+/* Ends the session now, without DISCONNECT (the broker then publishes the
+   will), with `status` (e.g. SM_ERR_IO when the application saw the
+   connection fail; not negative: SM_ERR_CANCELLED). Nothing happens when
+   IDLE. From a callback, it takes effect when the callback returns. */
+SECMODEM_API void sm_mqtt_abort(sm_mqtt_client *c, int status);
+/* Advances the session: writes what waits, reads (pull mode: at most
+   SM_MQTT_READ_MAX bytes, fewer while acknowledgements wait for room),
+   enforces deadlines. Call it often. Returns SM_OK, the status with which
+   the session ended during this call, or SM_ERR_BUSY / SM_ERR_PARAM. */
+SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c);
+/* Push mode: hands received bytes to the session. *used receives how many
+   were taken: fewer than len while acknowledgements wait for the
+   transport; offer the rest again after sm_mqtt_poll(). Returns as
+   sm_mqtt_poll(), or SM_ERR_STATE when IDLE (drop the bytes). */
+SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used);
+/* SM_MQTT_IDLE, _CONNECTING, _CONNECTED or _DISCONNECTING. */
+SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c);
+/* 1 while the publish, subscribe or unsubscribe with this id is in
+   progress (no result yet), else 0. */
+SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id);
+#endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
 /* ==========================================================================
@@ -2382,6 +2680,7 @@ SECMODEM_API const char *sm_strerror(int status)
     case SM_ERR_TRUNCATED: return "response truncated";
     case SM_ERR_STATE: return "not possible in the current state";
     case SM_ERR_MALFORMED: return "malformed packet from the peer";
+    case SM_ERR_REFUSED: return "refused by the peer";
 #ifndef SM_NO_ATECC
     case SM_ERR_CRC: return "CRC error";
     case SM_ERR_NO_WAKE: return "secure element did not wake";
@@ -8017,6 +8316,538 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
     return d->err ? d->err : rc;
 }
 #endif /* SM_NO_MQTT */
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+/* ==========================================================================
+   10. MQTT 3.1.1 CLIENT SESSION (implementation)
+   One packet goes out at a time: c->tx, then (a PUBLISH) its payload from
+   the caller's memory; when it is written, sm_mqtt_load() encodes the next
+   one from the state. States are packet types: an operation holds the
+   packet it must send (PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE) or the one
+   it awaits (PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK), so an
+   acknowledgement matches when its type equals the state; a received id
+   holds the acknowledgement to send, or PUBREL while it awaits one.
+   Whatever must end the session is latched in c->err and done at the end
+   of poll/feed, outside every callback (sm_mqtt_settle).
+   ========================================================================== */
+
+/* sm_mqtt_out.flags: QoS, retain, "sent before" (DUP on a re-send), and
+   the operation (a packet type) in bits 7..4. */
+enum { SM_MQTT_F_QOS = 3, SM_MQTT_F_RETAIN = 4, SM_MQTT_F_SENT = 8 };
+enum { SM_MQTT_SENDING = 1 };  /* out state: its bytes are going out */
+enum { SM_MQTT_CLOSE_OK = 1 }; /* c->err: end the session with SM_OK */
+/* Out states that are a packet to send: PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE. */
+#define SM_MQTT_TO_SEND(state) ((0x548u >> (state)) & 1u)
+
+/* ---- tables and results ---------------------------------------------------- */
+
+SM_PRIV void sm_mqtt_fail(sm_mqtt_client *c, int status)
+{
+    if (!c->err) c->err = status;
+}
+
+/* Calls on_result; ev (CONNACK, SUBACK, or NULL) adds what it carries. */
+SM_PRIV void sm_mqtt_report(sm_mqtt_client *c, unsigned op, uint16_t id, int status,
+                            const sm_mqtt_event *ev)
+{
+    sm_mqtt_result r;
+    if (!c->on_result) return;
+    memset(&r, 0, sizeof r);
+    r.op = (uint8_t)op;
+    r.packet_id = id;
+    r.status = status;
+    r.return_code = c->connack;
+    if (ev) {
+        r.session_present = ev->session_present;
+        r.codes = ev->data;
+        r.count = ev->data_len;
+    }
+    c->in_cb = 1;
+    c->on_result(c->ctx, c, &r);
+    c->in_cb = 0;
+}
+
+SM_PRIV int sm_mqtt_out_find(const sm_mqtt_client *c, uint16_t id)
+{
+    int i;
+    for (i = 0; i < c->n_out; i++)
+        if (c->out[i].id == id) return i;
+    return -1;
+}
+
+/* Removes operation i (the others keep their order) and reports it. */
+SM_PRIV void sm_mqtt_out_done(sm_mqtt_client *c, int i, int status, const sm_mqtt_event *ev)
+{
+    uint16_t id = c->out[i].id;
+    unsigned op = (unsigned)c->out[i].flags >> 4;
+    c->n_out--;
+    memmove(&c->out[i], &c->out[i + 1], (size_t)(c->n_out - i) * sizeof c->out[0]);
+    sm_mqtt_report(c, op, id, status, ev);
+}
+
+/* Ends the operations that will not be sent again: all, or those without
+   QoS (QoS 0 PUBLISH, SUBSCRIBE, UNSUBSCRIBE). */
+SM_PRIV void sm_mqtt_drop(sm_mqtt_client *c, int all, int status)
+{
+    int i = 0;
+    while (i < c->n_out) {
+        if (all || !(c->out[i].flags & SM_MQTT_F_QOS)) sm_mqtt_out_done(c, i, status, NULL);
+        else i++;
+    }
+}
+
+/* The received QoS 2 message `id` delivered and not yet released, or -1. */
+SM_PRIV int sm_mqtt_in_find(const sm_mqtt_client *c, uint16_t id)
+{
+    int i;
+    for (i = 0; i < c->n_in; i++)
+        if (c->in[i].id == id &&
+            (c->in[i].state == SM_MQTT_PUBREC || c->in[i].state == SM_MQTT_PUBREL)) return i;
+    return -1;
+}
+
+/* The received id's next step: the QoS 2 entry of that id if there is
+   one, else a new entry (SM_ERR_NO_SPACE when none is free). */
+SM_PRIV void sm_mqtt_in_set(sm_mqtt_client *c, uint16_t id, unsigned state)
+{
+    int i = sm_mqtt_in_find(c, id);
+    if (i < 0) {
+        if (c->n_in == SM_MQTT_RX_IDS) { sm_mqtt_fail(c, SM_ERR_NO_SPACE); return; }
+        i = c->n_in++;
+        c->in[i].id = id;
+    }
+    c->in[i].state = (uint8_t)state;
+}
+
+SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id)
+{
+    return c && id && sm_mqtt_out_find(c, id) >= 0;
+}
+
+/* Appends an operation (flags: its F_* bits and type << 4) with a packet
+   id not in use (1..32767, to fit an int) [MQTT-2.3.1-2]; NULL and *rc
+   when that is not possible now. */
+SM_PRIV sm_mqtt_out *sm_mqtt_add(sm_mqtt_client *c, unsigned flags, const uint8_t *data,
+                                 uint32_t len, int *rc)
+{
+    sm_mqtt_out *o = &c->out[c->n_out];
+    *rc = c->state != SM_MQTT_CONNECTED ? SM_ERR_STATE
+          : c->n_out == SM_MQTT_INFLIGHT ? SM_ERR_QUEUE_FULL : SM_OK;
+    if (*rc) return NULL;
+    do c->next_id = (uint16_t)(c->next_id % 32767u + 1u);
+    while (sm_mqtt_out_find(c, c->next_id) >= 0);
+    o->id = c->next_id;
+    o->data = data;
+    o->len = len;
+    o->flags = (uint8_t)flags;
+    o->state = (uint8_t)(flags >> 4);
+    c->n_out++;
+    return o;
+}
+
+/* ---- ending the session ---------------------------------------------------- */
+
+/* What the connection carried is forgotten; the session state that a
+   persistent session re-sends is kept (see the declarations). */
+SM_PRIV void sm_mqtt_close(sm_mqtt_client *c, int status)
+{
+    unsigned op = c->state == SM_MQTT_CONNECTING ? SM_MQTT_CONNECT : SM_MQTT_DISCONNECT;
+    int i, j;
+    c->state = SM_MQTT_IDLE;
+    c->err = 0;
+    c->wleft = c->pay_left = 0;
+    c->tx_id = 0;
+    c->ping = c->disc = 0;
+    /* received: only delivered QoS 2 ids stay, awaiting PUBREL; the broker
+       re-sends the rest (PUBLISH with DUP, PUBREL) */
+    for (i = j = 0; i < c->n_in; i++) {
+        if (c->in[i].state != SM_MQTT_PUBREC && c->in[i].state != SM_MQTT_PUBREL) continue;
+        c->in[j].id = c->in[i].id;
+        c->in[j++].state = SM_MQTT_PUBREL;
+    }
+    c->n_in = (uint8_t)j;
+    sm_mqtt_drop(c, c->clean && op == SM_MQTT_DISCONNECT, status ? status : SM_ERR_CANCELLED);
+    /* sent: unacknowledged PUBLISH and PUBREL go out again [MQTT-4.4.0-1] */
+    for (i = 0; i < c->n_out; i++)
+        c->out[i].state = (uint8_t)(c->out[i].state >= SM_MQTT_PUBREL ? SM_MQTT_PUBREL
+                                                                      : SM_MQTT_PUBLISH);
+    sm_mqtt_report(c, op, 0, status, NULL);
+}
+
+/* Ends the session if something asked for it; returns how. */
+SM_PRIV int sm_mqtt_settle(sm_mqtt_client *c)
+{
+    int st = c->err;
+    if (!st) return SM_OK;
+    if (st == SM_MQTT_CLOSE_OK) st = SM_OK;
+    sm_mqtt_close(c, st);
+    return st;
+}
+
+SECMODEM_API void sm_mqtt_abort(sm_mqtt_client *c, int status)
+{
+    if (!c || c->state == SM_MQTT_IDLE) return;
+    sm_mqtt_fail(c, status < 0 ? status : SM_ERR_CANCELLED);
+    if (!c->in_cb) (void)sm_mqtt_settle(c);
+}
+
+/* ---- transmit -------------------------------------------------------------- */
+
+SM_PRIV int sm_mqtt_load_publish(sm_mqtt_client *c, sm_mqtt_out *o, size_t *len)
+{
+    sm_mqtt_publish p;
+    memset(&p, 0, sizeof p);
+    p.topic = o->u.topic;
+    p.payload_len = o->len;
+    p.packet_id = o->id;
+    p.qos = (uint8_t)(o->flags & SM_MQTT_F_QOS);
+    p.retain = (uint8_t)(o->flags & SM_MQTT_F_RETAIN);
+    p.dup = (uint8_t)(o->flags & SM_MQTT_F_SENT); /* a re-send [MQTT-3.3.1-1] */
+    o->flags |= SM_MQTT_F_SENT;
+    o->state = SM_MQTT_SENDING;
+    c->tx_id = o->id;
+    c->pay = o->data;
+    c->pay_left = o->len;
+    return sm_mqtt_encode_publish_header(c->tx, sizeof c->tx, &p, len);
+}
+
+/* Encodes the next packet into c->tx; 0 when nothing waits. Order: our
+   acknowledgements (in the order of the PUBLISHes, 4.6), the operations in
+   order, PINGREQ, DISCONNECT. */
+SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
+{
+    sm_mqtt_in *e = c->in, *e_end = c->in + c->n_in;
+    sm_mqtt_out *o = c->out, *o_end = c->out + c->n_out;
+    unsigned ack = 0, first = 0;
+    uint16_t id = 0;
+    size_t len = 2;
+    int rc = SM_OK;
+    if (c->state == SM_MQTT_CONNECTING) return 0; /* nothing before CONNACK */
+    while (e < e_end && e->state == SM_MQTT_PUBREL) e++;
+    while (o < o_end && !SM_MQTT_TO_SEND(o->state)) o++;
+    if (e < e_end) {
+        ack = e->state;
+        id = e->id;
+        if (ack == SM_MQTT_PUBREC) {
+            e->state = SM_MQTT_PUBREL;
+        } else {
+            c->n_in--;
+            memmove(e, e + 1, (size_t)(e_end - e - 1) * sizeof *e);
+        }
+    } else if (o < o_end && o->state == SM_MQTT_PUBREL) {
+        ack = SM_MQTT_PUBREL;
+        id = o->id;
+        o->state = SM_MQTT_PUBCOMP;
+    } else if (o < o_end && o->state == SM_MQTT_PUBLISH) {
+        rc = sm_mqtt_load_publish(c, o, &len);
+    } else if (o < o_end) { /* SUBSCRIBE, UNSUBSCRIBE; then awaiting SUBACK, UNSUBACK */
+        rc = sm_mqtt_encode_filters(c->tx, sizeof c->tx, ((unsigned)o->state << 4) | 2u, o->id,
+                                    o->u.filters, o->data, (size_t)o->len, &len);
+        o->state++;
+    } else if (c->ping == 1) {
+        first = 0xC0u; /* PINGREQ (3.12) */
+        c->ping = 2;
+    } else if (c->disc == 1) {
+        first = 0xE0u; /* DISCONNECT (3.14) */
+        c->disc = 2;
+    } else {
+        return 0;
+    }
+    if (ack) rc = sm_mqtt_encode_ack(c->tx, sizeof c->tx, ack, id, &len);
+    if (first) {
+        c->tx[0] = (uint8_t)first;
+        c->tx[1] = 0;
+    }
+    if (rc) { /* the caller changed what it had to keep */
+        sm_mqtt_fail(c, rc);
+        return 0;
+    }
+    c->wp = c->tx;
+    c->wleft = (uint32_t)len;
+    c->last_tx = c->tr.now_ms(c->tr.user);
+    return 1;
+}
+
+/* The packet in c->tx (and its payload) is written. */
+SM_PRIV void sm_mqtt_sent(sm_mqtt_client *c)
+{
+    int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1;
+    unsigned qos;
+    c->tx_id = 0;
+    if (c->disc == 2) sm_mqtt_fail(c, SM_MQTT_CLOSE_OK);
+    if (i < 0) return;
+    qos = c->out[i].flags & SM_MQTT_F_QOS;
+    if (qos) c->out[i].state = (uint8_t)(SM_MQTT_PUBLISH + qos); /* awaiting PUBACK, PUBREC */
+    else sm_mqtt_out_done(c, i, SM_OK, NULL);
+}
+
+/* Writes packet after packet until the transport is full. */
+SM_PRIV void sm_mqtt_tx(sm_mqtt_client *c)
+{
+    size_t n;
+    int k;
+    while (c->state != SM_MQTT_IDLE && !c->err) {
+        if (!c->wleft) {
+            if (c->pay_left) { /* the header is out: now the payload */
+                c->wp = c->pay;
+                c->wleft = c->pay_left;
+                c->pay_left = 0;
+                continue;
+            }
+            sm_mqtt_sent(c);
+            if (c->err || !sm_mqtt_load(c)) return;
+        }
+        n = c->wleft < 0x7FFFu ? (size_t)c->wleft : 0x7FFFu; /* what an int reports */
+        k = c->tr.send(c->tr.user, c->wp, n);
+        if (k <= 0 || (size_t)k > n) {
+            if (k) sm_mqtt_fail(c, SM_ERR_IO);
+            return;
+        }
+        c->wp += k;
+        c->wleft -= (uint32_t)k;
+    }
+}
+
+/* ---- receive --------------------------------------------------------------- */
+
+SM_PRIV void sm_mqtt_on_connack(sm_mqtt_client *c, const sm_mqtt_event *ev)
+{
+    c->connack = ev->return_code;
+    if (ev->return_code) { sm_mqtt_fail(c, SM_ERR_REFUSED); return; }
+    if (ev->session_present && c->clean) { sm_mqtt_fail(c, SM_ERR_MALFORMED); return; } /* [MQTT-3.2.2-1] */
+    if (!ev->session_present) c->n_in = 0; /* no PUBREL will come for those */
+    if (c->clean) sm_mqtt_drop(c, 1, SM_ERR_CANCELLED); /* [MQTT-3.1.2-6] */
+    c->state = SM_MQTT_CONNECTED;
+    sm_mqtt_report(c, SM_MQTT_CONNECT, 0, SM_OK, ev);
+}
+
+/* A piece of a received message: delivered unless it is a QoS 2
+   duplicate [MQTT-4.3.3-2]; acknowledged after its last piece. */
+SM_PRIV void sm_mqtt_on_publish(sm_mqtt_client *c, const sm_mqtt_event *ev)
+{
+    int i = ev->qos == 2 ? sm_mqtt_in_find(c, ev->packet_id) : -1;
+    if (ev->offset == 0) c->skip = (uint8_t)(i >= 0);
+    if (!c->skip && c->on_message) {
+        c->in_cb = 1;
+        c->on_message(c->ctx, c, ev);
+        c->in_cb = 0;
+    }
+    if (ev->qos && ev->offset + ev->data_len == ev->total)
+        sm_mqtt_in_set(c, ev->packet_id, ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
+}
+
+SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)
+{
+    unsigned t = ev->type;
+    int i;
+    if ((t == SM_MQTT_CONNACK) != (c->state == SM_MQTT_CONNECTING)) {
+        sm_mqtt_fail(c, SM_ERR_MALFORMED); /* CONNACK first, and only then [MQTT-3.2.0-1] */
+    } else if (t == SM_MQTT_CONNACK) {
+        sm_mqtt_on_connack(c, ev);
+    } else if (t == SM_MQTT_PUBLISH) {
+        sm_mqtt_on_publish(c, ev);
+    } else if (t == SM_MQTT_PUBREL) { /* answered even for an unknown id (4.3.3) */
+        sm_mqtt_in_set(c, ev->packet_id, SM_MQTT_PUBCOMP);
+    } else if (t == SM_MQTT_PINGRESP) {
+        c->ping = 0;
+    } else { /* PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: what the operation awaits */
+        i = sm_mqtt_out_find(c, ev->packet_id);
+        if (i < 0 || c->out[i].state != t ||
+            (t == SM_MQTT_SUBACK && ev->data_len != c->out[i].len)) /* [MQTT-3.9.3-1] */
+            sm_mqtt_fail(c, SM_ERR_MALFORMED);
+        else if (t == SM_MQTT_PUBREC)
+            c->out[i].state = SM_MQTT_PUBREL;
+        else
+            sm_mqtt_out_done(c, i, SM_OK, ev);
+    }
+}
+
+/* Received bytes that may be decoded now without running out of
+   SM_MQTT_RX_IDS slots: each packet that takes one is at least 4 bytes (a
+   PUBREL), but the first may end with the first byte. */
+SM_PRIV size_t sm_mqtt_room(const sm_mqtt_client *c)
+{
+    unsigned spare = SM_MQTT_RX_IDS - (unsigned)c->n_in;
+    int i;
+    if (spare) return 4u * spare - 3u;
+    for (i = 0; i < c->n_in; i++)
+        if (c->in[i].state != SM_MQTT_PUBREL) return 0; /* until that one is written */
+    return (size_t)-1; /* all await PUBREL: a new id would be an error anyway */
+}
+
+/* Decodes and acts on data[0..len); returns the bytes taken (all, unless
+   the session must end). */
+SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
+{
+    sm_mqtt_event ev;
+    size_t used, done = 0;
+    int rc;
+    memset(&ev, 0, sizeof ev); /* filled by the decoder whenever it reports one */
+    while (done < len && !c->err) {
+        rc = sm_mqtt_decode(&c->dec, data + done, len - done, &used, &ev);
+        done += used;
+        if (rc < 0) sm_mqtt_fail(c, rc); /* SM_ERR_MALFORMED, SM_ERR_NO_SPACE */
+        else if (rc > 0) sm_mqtt_on_packet(c, &ev);
+    }
+    return done;
+}
+
+/* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). */
+SM_PRIV void sm_mqtt_timers(sm_mqtt_client *c)
+{
+    uint32_t now = c->tr.now_ms(c->tr.user);
+    if ((c->state == SM_MQTT_CONNECTING || c->ping) && sm_time_reached(now, c->deadline))
+        sm_mqtt_fail(c, SM_ERR_TIMEOUT);
+    else if (c->state == SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
+             now - c->last_tx >= (uint32_t)c->keep_alive * 1000u) {
+        c->ping = 1;
+        c->deadline = now + (uint32_t)SM_MQTT_PING_TIMEOUT_MS;
+    }
+}
+
+/* ---- public functions ---------------------------------------------------------- */
+
+SECMODEM_API int sm_mqtt_init(sm_mqtt_client *c, const sm_mqtt_transport *t,
+                              sm_mqtt_result_fn on_result, sm_mqtt_message_fn on_message,
+                              void *ctx)
+{
+    if (!c || !t || !t->send || !t->now_ms) return SM_ERR_PARAM;
+    memset(c, 0, sizeof *c);
+    c->tr = *t;
+    c->on_result = on_result;
+    c->on_message = on_message;
+    c->ctx = ctx;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_connect_start(sm_mqtt_client *c, const sm_mqtt_connect_opts *o)
+{
+    size_t len = 0;
+    int rc;
+    if (!c) return SM_ERR_PARAM;
+    if (c->in_cb) return SM_ERR_BUSY;
+    if (c->state != SM_MQTT_IDLE) return SM_ERR_STATE;
+    rc = sm_mqtt_encode_connect(c->tx, sizeof c->tx, o, &len);
+    if (rc) return rc;
+    sm_mqtt_decoder_reset(&c->dec);
+    c->wp = c->tx;
+    c->wleft = (uint32_t)len;
+    c->clean = (uint8_t)(o->clean_session != 0);
+    c->keep_alive = o->keep_alive;
+    c->connack = c->skip = 0;
+    c->last_tx = c->tr.now_ms(c->tr.user);
+    c->deadline = c->last_tx + (uint32_t)SM_MQTT_CONNECT_TIMEOUT_MS;
+    c->state = SM_MQTT_CONNECTING;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_mqtt_publish_start(sm_mqtt_client *c, const char *topic,
+                                       const uint8_t *payload, uint32_t len, uint8_t qos,
+                                       uint8_t retain)
+{
+    sm_mqtt_out *o;
+    size_t n;
+    int rc = c ? sm_mqtt_str_len(topic, SM_MQTT_STR_TOPIC, &n) : SM_ERR_PARAM;
+    if (rc) return rc;
+    /* the header must fit c->tx: fixed header <= 5, topic length, packet id */
+    if (n > sizeof c->tx - 9u) return SM_ERR_NO_SPACE;
+    if (qos > 2 || retain > 1 || (len && !payload) ||
+        len > SM_MQTT_MAX_REMAINING - 4u - (uint32_t)n) return SM_ERR_PARAM;
+    o = sm_mqtt_add(c, (SM_MQTT_PUBLISH << 4) | qos | ((unsigned)retain << 2),
+                    payload, len, &rc);
+    if (!o) return rc;
+    o->u.topic = topic;
+    return (int)o->id;
+}
+
+SM_PRIV int sm_mqtt_sub_start(sm_mqtt_client *c, unsigned type, const char *const *filters,
+                              const uint8_t *qos, size_t count)
+{
+    sm_mqtt_out *o;
+    size_t n;
+    int rc;
+    if (!c) return SM_ERR_PARAM;
+    /* checks, and sizes (SM_ERR_NO_SPACE without a buffer) */
+    rc = sm_mqtt_encode_filters(NULL, 0, (type << 4) | 2u, 1, filters, qos, count, &n);
+    if (rc != SM_ERR_NO_SPACE) return rc;
+    if (n > sizeof c->tx) return SM_ERR_NO_SPACE;
+    o = sm_mqtt_add(c, type << 4, qos, (uint32_t)count, &rc);
+    if (!o) return rc;
+    o->u.filters = filters;
+    return (int)o->id;
+}
+
+SECMODEM_API int sm_mqtt_subscribe_start(sm_mqtt_client *c, const char *const *filters,
+                                         const uint8_t *qos, size_t count)
+{
+    if (!qos) return SM_ERR_PARAM;
+    return sm_mqtt_sub_start(c, SM_MQTT_SUBSCRIBE, filters, qos, count);
+}
+
+SECMODEM_API int sm_mqtt_unsubscribe_start(sm_mqtt_client *c, const char *const *filters,
+                                           size_t count)
+{
+    return sm_mqtt_sub_start(c, SM_MQTT_UNSUBSCRIBE, filters, NULL, count);
+}
+
+SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c)
+{
+    if (!c) return SM_ERR_PARAM;
+    if (c->state != SM_MQTT_CONNECTED) return SM_ERR_STATE;
+    c->state = SM_MQTT_DISCONNECTING;
+    c->disc = 1;
+    c->ping = 0;
+    return SM_OK;
+}
+
+/* Writes, decodes data[0..len) as far as there is room (*used), enforces
+   deadlines, writes, ends the session if it must. */
+SM_PRIV int sm_mqtt_step(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)
+{
+    size_t n;
+    while (*used < len && !c->err) {
+        sm_mqtt_tx(c); /* acknowledgements out first: they free slots */
+        n = sm_mqtt_room(c);
+        if (n > len - *used) n = len - *used;
+        if (!n || c->err) break;
+        *used += sm_mqtt_rx(c, data + *used, n);
+    }
+    sm_mqtt_timers(c);
+    sm_mqtt_tx(c);
+    return sm_mqtt_settle(c);
+}
+
+SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c)
+{
+    uint8_t buf[SM_MQTT_READ_MAX];
+    size_t n = 0, used = 0;
+    int k;
+    if (!c) return SM_ERR_PARAM;
+    if (c->in_cb) return SM_ERR_BUSY;
+    sm_mqtt_tx(c);
+    if (c->tr.recv && c->state != SM_MQTT_IDLE && !c->err) {
+        n = sm_mqtt_room(c);
+        if (n > sizeof buf) n = sizeof buf;
+        k = n ? c->tr.recv(c->tr.user, buf, n) : 0;
+        if (k < 0 || (size_t)k > n) sm_mqtt_fail(c, SM_ERR_IO);
+        n = c->err ? 0 : (size_t)k;
+    }
+    return sm_mqtt_step(c, buf, n, &used);
+}
+
+SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)
+{
+    if (used) *used = 0;
+    if (!c || !used || (!data && len)) return SM_ERR_PARAM;
+    if (c->in_cb) return SM_ERR_BUSY;
+    if (c->state == SM_MQTT_IDLE) return SM_ERR_STATE;
+    return sm_mqtt_step(c, data, len, used);
+}
+
+SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c)
+{
+    return c ? (int)c->state : SM_MQTT_IDLE;
+}
+#endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
 /* ==========================================================================
@@ -8612,6 +9443,9 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
 /*
    ==========================================================================
    VERSION HISTORY
+     unreleased  MQTT 3.1.1 client session (section 10) over any byte
+            stream: QoS 0/1/2, exactly-once delivery, keep-alive,
+            persistent-session re-sending; SM_ERR_REFUSED.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.

@@ -198,6 +198,45 @@ int sm_compile_check_cordelia(const sm_platform *p)
     r |= sm_base64_decode(b64, n, buf, sizeof buf, &n);
     return r;
 }
+#endif /* SM_NO_CORDELIA */
+
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+static int mq_recv(void *u, uint8_t *b, size_t n) { (void)u; (void)b; (void)n; return 0; }
+static void mq_result(void *ctx, sm_mqtt_client *c, const sm_mqtt_result *r)
+{ (void)ctx; (void)c; (void)r; }
+static void mq_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
+{ (void)ctx; (void)c; (void)m; }
+
+/* Calls every public function of the MQTT client session. */
+int sm_compile_check_mqtt_session(const uint8_t *rx, size_t rx_len);
+int sm_compile_check_mqtt_session(const uint8_t *rx, size_t rx_len)
+{
+    static sm_mqtt_client c;
+    static const char *const filters[1] = { "a/+" };
+    static const uint8_t qos[1] = { 2 };
+    sm_mqtt_transport t;
+    sm_mqtt_connect_opts o;
+    size_t used = 0;
+    int rc = 0;
+    memset(&t, 0, sizeof t);
+    memset(&o, 0, sizeof o);
+    t.send = tx;
+    t.recv = mq_recv;
+    t.now_ms = now;
+    o.client_id = "c";
+    o.keep_alive = 60;
+    rc |= sm_mqtt_init(&c, &t, mq_result, mq_message, NULL);
+    rc |= sm_mqtt_connect_start(&c, &o);
+    rc |= sm_mqtt_feed(&c, rx, rx_len, &used);
+    rc |= sm_mqtt_subscribe_start(&c, filters, qos, 1);
+    rc |= sm_mqtt_publish_start(&c, "a/b", qos, 1, 1, 0);
+    rc |= sm_mqtt_unsubscribe_start(&c, filters, 1);
+    rc |= sm_mqtt_poll(&c);
+    rc |= sm_mqtt_pending(&c, 1) + sm_mqtt_state(&c);
+    rc |= sm_mqtt_disconnect_start(&c);
+    sm_mqtt_abort(&c, SM_ERR_IO);
+    return rc;
+}
 #endif
 
 int sm_compile_check(void);

@@ -18,6 +18,7 @@ CFLAGS = ["gcc", "-std=c99", "-O0", "-g", "--coverage"]
 LIVE = {
     "test_live.c": (["examples/posix/sm_posix.c"], "tests/run_live.py"),
     "test_csr_live.c": (["examples/posix/sm_atecc_bridge.c"], "tests/run_csr_live.py"),
+    "test_mqtt_session_live.c": ([], "tests/run_mqtt_session_live.py"),
 }
 
 

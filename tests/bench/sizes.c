@@ -6,6 +6,7 @@ char sm_size_sm_at[sizeof(sm_at)];
 char sm_size_sm_at_cmd[sizeof(sm_at_cmd)];
 char sm_size_sm_platform[sizeof(sm_platform)];
 char sm_size_sm_mqtt_decoder[sizeof(sm_mqtt_decoder)];
+char sm_size_sm_mqtt_client[sizeof(sm_mqtt_client)];
 char sm_size_sm_atecc[sizeof(sm_atecc)];
 #ifndef SM_NO_CORDELIA
 char sm_size_sm_cord[sizeof(sm_cord)];
