@@ -59,6 +59,11 @@ def build_parser():
     p.add_argument("--delay-ms", type=non_negative, default=0)
     p.add_argument("--reboot-after-cmds", type=non_negative, default=0)
     p.add_argument("--control", metavar="PATH", help="UNIX socket for JSON control commands")
+    p.add_argument("--option", metavar="NAME=VALUE", action="append", default=[],
+                   help="a dialect option (sequans: hce-timeout=SECONDS, hce-helper=PATH)")
+    p.add_argument("--hce-helper", metavar="PATH",
+                   help="sequans: the TLS helper for host signing (default: $SECMODEM_HCE_HELPER, "
+                        "else build/hce_tls)")
     return p
 
 
@@ -73,6 +78,16 @@ def main(argv=None):
 
     try:
         dialect = load_dialect(args.dialect)
+        options = [tuple(o.split("=", 1)) for o in args.option]
+        if args.hce_helper:
+            options.append(("hce-helper", args.hce_helper))
+        for item in options:
+            if len(item) != 2:
+                raise ValueError(f"--option wants NAME=VALUE, not {item[0]!r}")
+            set_option = getattr(dialect, "set_option", None)
+            if set_option is None:
+                raise ValueError(f"dialect {dialect.name} has no options")
+            set_option(*item)
     except ValueError as exc:
         print(f"sim: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ every one gets exactly one JSON line back, {"ok": true, ...} or
     {"cmd": "fault", "name": "drop-rate", "value": 0.1}   set a fault switch
     {"cmd": "stats"}                           counters
     {"cmd": "commands"}                        every command line received
+    {"cmd": "option", "name": "hce-timeout", "value": 2}   a dialect option
+                                               (Sequans: hce-timeout, hce-helper)
 """
 
 import json
@@ -44,6 +46,13 @@ def handle_request(modem, msg):
         return {"ok": True, **modem.stats()}
     if cmd == "commands":
         return {"ok": True, "commands": modem.commands()}
+    if cmd == "option":
+        if "name" not in msg or "value" not in msg:
+            raise ValueError("option needs 'name' and 'value'")
+        set_option = getattr(modem.dialect, "set_option", None)
+        if set_option is None:
+            raise ValueError(f"dialect {modem.dialect.name} has no options")
+        return {"ok": True, "options": set_option(str(msg["name"]), msg["value"])}
     raise ValueError(f"unknown command {cmd!r}")
 
 

@@ -28,6 +28,8 @@ STEPS = [
     ("strict build, avr-gcc atmega1284p -Os", ["make", "-s", f"{B}/check-avr.o"], "build"),
     ("strict build, gcc, features off (SM_NO_ATECC)", ["make", "-s", f"{B}/check-nofeat.o"], "build"),
     ("strict build, gcc, CSR glue off (SM_NO_CSR)", ["make", "-s", f"{B}/check-nocsr.o"], "build"),
+    ("strict build, gcc, Sequans off (SM_NO_SEQUANS: no host-signing glue)",
+     ["make", "-s", f"{B}/check-nosqn.o"], "build"),
     ("build test binaries", ["make", "-s", "unit-bins", f"{B}/demo_generic"], "build"),
     ("AT engine unit tests (gcc, ASan+UBSan)", [f"{B}/test_at_asan"], "counts"),
     ("AT engine unit tests (clang -O2, UBSan)", [f"{B}/test_at_clang"], "counts"),
@@ -48,6 +50,9 @@ STEPS = [
     ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
     ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
     ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
+    ("host signing unit tests (gcc, ASan+UBSan)", [f"{B}/test_hce_asan"], "counts"),
+    ("host signing unit tests (clang -O2, UBSan)", [f"{B}/test_hce_clang"], "counts"),
+    ("host signing unit tests (compiled as C++)", [f"{B}/test_hce_cxx"], "counts"),
     ("CSR test vectors re-checked with Python's cryptography",
      [PY, "tests/gen_csr_vectors.py", "--check"], "counts"),
     ("simulator and ATECC608 emulator tests (pytest)",
@@ -59,6 +64,9 @@ STEPS = [
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
     ("CSR signed by the live emulator, checked with OpenSSL and cryptography, issued by a test CA",
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),
+    ("host signing end to end: mutual-TLS MQTT with the key only in the emulated ATECC608 "
+     "(CSR, test CA, +SQNHCESIGN, failures)",
+     [PY, "tests/run_hce_e2e.py", f"{B}/test_hce_e2e"], "counts"),
     ("fuzz corpora and kept crash inputs, AT engine (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_at && {B}/fuzzreplay_at tests/fuzz/corpus/at/* "
                   f"$(ls tests/fuzz/regress/at/* 2>/dev/null)"], "counts"),
