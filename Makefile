@@ -6,8 +6,9 @@
 #                against the simulator
 # The Python side needs Debian's python3-serial, python3-pytest,
 # python3-paho-mqtt and python3-cryptography (and the mosquitto package for the
-# test bed); PYTHON picks the first interpreter that has the modules (Debian's
-# packages are seen by /usr/bin/python3, not by a pyenv python3 earlier on PATH).
+# test bed, libssl-dev for the simulator's host-signing TLS helper); PYTHON
+# picks the first interpreter that has the modules (Debian's packages are
+# seen by /usr/bin/python3, not by a pyenv python3 earlier on PATH).
 
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
             $$p -c 'import serial, pytest, paho.mqtt.client, cryptography' >/dev/null 2>&1 \
@@ -84,6 +85,20 @@ $(B)/test_cordelia_cxx: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_cordelia_e2e: tests/test_cordelia_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_hce_asan: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_hce_clang: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_hce_cxx: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_hce_e2e: tests/test_hce_e2e.c $(POSIX) $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_hce_e2e.c examples/posix/sm_posix.c \
+	    examples/posix/sm_atecc_bridge.c -o $@
+# the simulator's TLS client for host signing (sim/hce.py): OpenSSL 3.0's
+# EC_KEY_METHOD is deprecated but present
+$(B)/hce_tls: sim/hce_tls.c | $(B)
+	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations -O2 $< -o $@ \
+	    -lssl -lcrypto
 $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_mqtt_session_asan: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
@@ -110,7 +125,8 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \
            $(B)/test_cordelia_e2e \
            $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
-           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls
+           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls \
+           $(B)/test_hce_asan $(B)/test_hce_clang $(B)/test_hce_cxx $(B)/test_hce_e2e $(B)/hce_tls
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -135,9 +151,13 @@ $(B)/check-nosession.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_MQTT_SESSION -c $< -o $@
 $(B)/check-nomqtt.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_MQTT -c $< -o $@
+# the ATECC608 and CSR sections without the Sequans dialect (and the
+# host-signing glue that needs both)
+$(B)/check-nosqn.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_SEQUANS -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
        $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o \
-       $(B)/check-nosession.o $(B)/check-nomqtt.o
+       $(B)/check-nosession.o $(B)/check-nomqtt.o $(B)/check-nosqn.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)

@@ -128,6 +128,9 @@
           (needs sections 2-4 and 9)
       11. Glue: certificate signing request: SHA-256,    [SM_NO_ATECC,
           DER, PKCS#10 signed by the ATECC608 (8)         SM_NO_CSR]
+      12. Glue: host signing: the Sequans modem's TLS    [SM_NO_SEQUANS,
+          signature (+SQNHCESIGN, 6) made by the          SM_NO_ATECC]
+          ATECC608 (8)
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        4.  Utilities
        5.1 AT engine: queue and transmit side
@@ -140,6 +143,7 @@
        10. MQTT 3.1.1 client session: tables, transmit, receive, timers
       11.  Glue: certificate signing request: SHA-256, DER writer, subject,
            request assembly, PEM, the chip-signed operation
+      12.  Glue: host signing: request queue, chip sign, AT+SQNHCESIGN answer
      Version history and licence (end of file)
 
    ==========================================================================
@@ -170,7 +174,8 @@
      SM_NO_MQTT_SESSION, SM_NO_CSR
                          compile a whole feature out; each gates its section
                          (SM_NO_MQTT removes the session too, SM_NO_ATECC the
-                         CSR glue).
+                         CSR glue; the host-signing glue needs both SEQUANS
+                         and ATECC).
    ATECC608 (section 8):
      SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
                                 wake response (tWHI >= 1.5 ms; with a 1 ms
@@ -191,6 +196,10 @@
      SM_CSR_HASH_CHUNK   [128]  bytes of the CertificationRequestInfo that one
                                 sm_csr_poll() hashes (64..4096): the longest
                                 host computation of a poll call
+   Host signing (section 12):
+     SM_HCE_QUEUE        [2]    signing requests that may wait while one is
+                                being served (1..8); the answer needs
+                                SM_QUEUE_TEXT >= 155
 
      Sequans GM02S dialect (section 6):
      SM_SQN_HOST_MAX     [128]  longest host name (letters, digits, . - _ :)
@@ -787,7 +796,12 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
      may be counted as payload bytes then);
    - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0>;
    - AT+SQNHTTPRCV=<p>,<max> sends "<<<" then min(max, remaining) bytes; the
-     library keeps `remaining` from the +SQNHTTPRING size.
+     library keeps `remaining` from the +SQNHTTPRING size;
+   - host signing: +SQNHCESIGN:<ctx>,<keyId>,<alg>,<64 hex digest> (ctx 16
+     bits, keyId the profile's key field, alg 0 = ECDSA P-256 over the
+     digest); the answer AT+SQNHCESIGN=<ctx>,0,64,"<r||s hex>", and, when the
+     host cannot sign, AT+SQNHCESIGN=<ctx>,<status 1..255>,0,"" (status read
+     as the notes' "probably a status" field 2).
    Readings of this code where the contract is silent:
    - AT+SQNHTTPCFG for plain HTTP leaves <spId> empty (`...,0,120,,`);
    - AT+SQNSMQTTCFG with a profile but no credentials sends "","" for them;
@@ -887,7 +901,9 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_MQTT_MEMORY_FULL,  /* +SQNSMQTTMEMORYFULL: the oldest messages were dropped */
     SM_SQN_EV_HTTP_RESPONSE,     /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */
     SM_SQN_EV_HTTP_FAILURE,      /* +SQNHTTPSH: u.http.prof, u.http.curl */
-    SM_SQN_EV_UNHANDLED          /* any other line (unknown +SQN URC, stray line): u.line */
+    SM_SQN_EV_UNHANDLED,         /* any other line (unknown +SQN URC, stray line): u.line */
+    SM_SQN_EV_HCE_SIGN           /* +SQNHCESIGN: sign u.hce.digest with key u.hce.key and
+                                    answer with sm_sqn_hce_reply() (section 12's sm_hce does) */
 } sm_sqn_event_type;
 
 /* An event. Strings point into the receive buffer, are NUL-terminated and
@@ -905,6 +921,9 @@ typedef struct sm_sqn_event {
         struct { uint8_t prof; uint16_t status; const char *content_type; uint32_t size;
                  int32_t curl; } http;
         struct { const char *text; size_t len; } line;
+        /* ctx: the request's context id, key: the profile's key id, alg: what
+           to compute (SM_SQN_HCE_ALG_P256), digest: 32 bytes */
+        struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest; } hce;
     } u;
 } sm_sqn_event;
 
@@ -918,7 +937,8 @@ typedef enum sm_sqn_op_kind {
     SM_SQN_OP_MQTT_CONFIG, SM_SQN_OP_MQTT_CONNECT, SM_SQN_OP_MQTT_SUBSCRIBE,
     SM_SQN_OP_MQTT_UNSUBSCRIBE, SM_SQN_OP_MQTT_PUBLISH, SM_SQN_OP_MQTT_READ,
     SM_SQN_OP_MQTT_DISCONNECT,
-    SM_SQN_OP_HTTP_CONFIG, SM_SQN_OP_HTTP_REQUEST, SM_SQN_OP_HTTP_READ
+    SM_SQN_OP_HTTP_CONFIG, SM_SQN_OP_HTTP_REQUEST, SM_SQN_OP_HTTP_READ,
+    SM_SQN_OP_HCE_REPLY
 } sm_sqn_op_kind;
 
 /* Bring-up steps, to tell which one failed. */
@@ -989,7 +1009,8 @@ typedef struct sm_sqn_tls {
                                  element when key_in_host), or SM_SQN_NO_SLOT */
     const char *psk;          /* pre-shared key as hex, NULL or "": none */
     const char *psk_identity; /* NULL or "": none */
-    uint8_t key_in_host;      /* storage 1: the host signs (+SQNHCESIGN, issue 5) */
+    uint8_t key_in_host;      /* storage 1: the host signs (SM_SQN_EV_HCE_SIGN, section 12);
+                                 key_slot is then the key's slot in the ATECC608 */
     uint8_t resume;           /* TLS session resumption 0/1 */
     uint32_t lifetime;        /* session resumption lifetime, 0: modem default */
 } sm_sqn_tls;
@@ -1226,6 +1247,28 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
    (the modem's minimum chunk is 64). u.data.len, u.data.remaining.
    SM_ERR_STATE when no body bytes remain. */
 SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx);
+
+/* ---- Host signing (contract: Host signing) -------------------------------
+   With a storage=1 profile (sm_sqn_tls.key_in_host) the private key is the
+   host's: during the TLS handshake of the MQTT or HTTP client the modem
+   sends +SQNHCESIGN:<ctx>,<keyId>,<alg>,<64 hex digits>, which becomes
+   SM_SQN_EV_HCE_SIGN (u.hce; a malformed one is UNHANDLED). Answer every
+   request once, quickly: the modem fails the handshake (a TLS error:
+   MQTT_CONNECTED rc -8) when the answer does not come, is a failure, or
+   does not verify. Section 12 (sm_hce) does all this with an ATECC608.
+   Sockets cannot use such a profile (the simulator answers the dial with
+   +CME ERROR: 554). */
+#define SM_SQN_HCE_ALG_P256 0   /* <alg> 0: ECDSA P-256 over the digest as given (the only one) */
+#define SM_SQN_HCE_FAILED 1     /* the failure status sm_hce sends when it cannot sign */
+#define SM_SQN_HCE_CMD_LEN 155  /* the longest answer: SM_QUEUE_TEXT must hold it */
+/* status 0: AT+SQNHCESIGN=<sign_ctx>,0,64,"<r || s as 128 lowercase hex
+   digits>" (sig: r || s, 64 bytes, as sm_atecc_sign_start() gives them);
+   status 1..255: AT+SQNHCESIGN=<sign_ctx>,<status>,0,"" (the host cannot
+   sign: the modem fails the handshake at once; sig must be NULL). Done on
+   OK; SM_ERR_MODEM (+CME ERROR: 3) when the modem no longer waits for that
+   context. Returns the id, SM_ERR_PARAM, SM_ERR_QUEUE_FULL. */
+SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, const uint8_t *sig,
                                   sm_sqn_done_fn done, void *ctx);
 
 /* Names for logs. */
@@ -2626,6 +2669,135 @@ SECMODEM_API size_t sm_csr_out_len(const sm_csr *op);
 SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_attr *subject, size_t n,
                                      unsigned format, void *out, size_t cap, size_t *out_len);
 #endif /* !SM_NO_ATECC && !SM_NO_CSR */
+
+#if !defined(SM_NO_SEQUANS) && !defined(SM_NO_ATECC)
+/* ==========================================================================
+   12. GLUE: HOST SIGNING (declarations)
+   Mutual TLS where the device's private key exists only inside the
+   ATECC608: the Sequans modem (section 6) does the TLS, and when its
+   handshake needs the client's signature it asks the host
+   (SM_SQN_EV_HCE_SIGN, from +SQNHCESIGN); sm_hce answers every such
+   request with the chip (section 8): it signs the 32-byte digest with the
+   key slot the request names (the profile's key_slot) and sends
+   AT+SQNHCESIGN=<ctx>,0,64,"<r || s>". The chip works while the modem and
+   everything else keep running: nothing here blocks. No private key is
+   ever written to the modem.
+
+       static sm_sqn m;  static sm_atecc se;  static sm_hce hce;
+       static void on_event(void *app, sm_sqn *m, const sm_sqn_event *ev) {
+           if (sm_hce_on_event(&hce, ev)) return;   // a signing request: taken
+           ...                                       // the application's events
+       }
+       sm_sqn_init(&m, &plat, on_event, app);
+       sm_atecc_init(&se, &plat, SM_ATECC_ADDR_DEFAULT);
+       sm_hce_init(&hce, &m, &se, on_hce_event, app); // on_hce_event may be NULL
+       // profile: t.cert_slot = <device certificate in NVM>, t.key_slot = 0
+       // (the ATECC608 slot), t.key_in_host = 1; then MQTT as usual
+       for (;;) { sm_sqn_poll(&m); sm_hce_poll(&hce); other_work(); }
+
+   The application forwards every sm_sqn event to sm_hce_on_event() (it
+   also needs RESTARTED) and calls sm_hce_poll() from its main loop. A
+   request is served in turn: Sign (Random, Nonce, Sign; tens of ms on the
+   chip, polled), then the answer command. The answer is a failure status,
+   AT+SQNHCESIGN=<ctx>,1,0,"" (SM_SQN_HCE_FAILED; contract: Host signing),
+   when the chip fails (any SM_ERR_* of sm_atecc_poll()), when the key id is
+   not a chip slot (> 15) or the algorithm is not SM_SQN_HCE_ALG_P256: the
+   modem then ends the handshake at once (TLS error) instead of waiting out
+   its limit. Requests that come while one is served wait (SM_HCE_QUEUE of
+   them; a request with the same context id as a waiting one replaces it;
+   when full, the oldest waiting one is dropped); retries and several
+   connections in a row are each answered once. A modem restart drops what
+   waits. The chip must not be given other work while sm_hce_busy(): a chip
+   that is busy with something else when a request comes (SM_ERR_BUSY) only
+   delays the signature until it is free.
+   ========================================================================== */
+#ifndef SM_HCE_QUEUE
+#define SM_HCE_QUEUE 2
+#endif
+#if SM_HCE_QUEUE < 1 || SM_HCE_QUEUE > 8
+#error "SM_HCE_QUEUE must be 1..8"
+#endif
+#if SM_QUEUE_TEXT < SM_SQN_HCE_CMD_LEN
+#error "host signing: the AT+SQNHCESIGN answer needs SM_QUEUE_TEXT >= 155 (or define SM_NO_SEQUANS or SM_NO_ATECC)"
+#endif
+
+/* What sm_hce reports (its event callback). */
+typedef enum sm_hce_event_type {
+    SM_HCE_EV_ANSWERED = 1, /* a request was answered: sign SM_OK (with the signature) or
+                               why not (the answer was the failure status); status: how
+                               the modem took the answer command */
+    SM_HCE_EV_DROPPED       /* a request was dropped unanswered; status: SM_ERR_REBOOT (the
+                               modem restarted), SM_ERR_NO_SPACE (the queue was full: the
+                               oldest waiting one goes), SM_ERR_CANCELLED (a new request
+                               with the same context replaced it) */
+} sm_hce_event_type;
+
+typedef struct sm_hce_event {
+    sm_hce_event_type type;
+    uint16_t ctx;       /* the request's context id */
+    uint8_t key;        /* its key id (the chip slot) */
+    int sign;           /* ANSWERED: SM_OK (signed), else SM_ERR_PARAM (key id or
+                           algorithm not usable) or the chip's error (sm_atecc_poll()) */
+    int status;         /* ANSWERED: SM_OK (the modem said OK), SM_ERR_MODEM (it no longer
+                           waited: +CME ERROR: 3, see cme), SM_ERR_TIMEOUT, SM_ERR_REBOOT...;
+                           DROPPED: the reason above */
+    int32_t cme;        /* the +CME ERROR number of the answer command, or SM_AT_NO_CODE */
+} sm_hce_event;
+
+struct sm_hce;
+typedef void (*sm_hce_event_fn)(void *ctx, struct sm_hce *h, const sm_hce_event *ev);
+
+/* Counters since sm_hce_init(). */
+typedef struct sm_hce_stats {
+    uint32_t requests;     /* signing requests taken */
+    uint32_t signatures;   /* answered with a signature */
+    uint32_t failures;     /* answered with the failure status */
+    uint32_t dropped;      /* dropped unanswered */
+    uint32_t reply_errors; /* answer commands the modem did not take with OK */
+} sm_hce_stats;
+
+/* A request (private). */
+typedef struct sm_hce_req {
+    uint8_t digest[32];
+    uint16_t ctx;
+    uint8_t key, alg;
+} sm_hce_req;
+
+/* The glue. Put it anywhere (static, inside your object); initialise with
+   sm_hce_init(). Treat the fields as private. */
+typedef struct sm_hce {
+    sm_sqn *m;
+    sm_atecc *se;
+    sm_hce_event_fn on_event;
+    void *event_ctx;
+    sm_hce_req wait[SM_HCE_QUEUE]; /* requests not started yet, oldest first */
+    sm_hce_req cur;                /* the request being served */
+    uint8_t nwait;
+    uint8_t phase;                 /* implementation: SM_HCE_P_* */
+    uint8_t stale;                 /* cur is from before a restart: never answered */
+    uint8_t in_poll;
+    int sign;                      /* the chip's result for cur */
+    uint8_t sig[64];               /* r || s from the chip */
+    sm_hce_stats stats;
+} sm_hce;
+
+/* Binds a Sequans modem and an ATECC608, both initialised. on_event (may be
+   NULL) gets ANSWERED and DROPPED. SM_OK or SM_ERR_PARAM. */
+SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn on_event, void *ctx);
+/* Give it every sm_sqn event (from the sm_sqn event callback): returns 1
+   if it was a signing request (taken; the application need not act on
+   it), else 0 (RESTARTED is seen and passed on: returns 0). */
+SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_sqn_event *ev);
+/* Advances the request being served (chip polls, the answer command) and
+   starts the next; returns at once. Call it from the main loop, next to
+   sm_sqn_poll(). SM_OK, SM_ERR_PARAM, SM_ERR_BUSY (called from its own
+   event callback). */
+SECMODEM_API int sm_hce_poll(sm_hce *h);
+/* 1 while a request waits or is being served. */
+SECMODEM_API int sm_hce_busy(const sm_hce *h);
+SECMODEM_API const sm_hce_stats *sm_hce_get_stats(const sm_hce *h);
+SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
+#endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
 
 #ifdef __cplusplus
 }
@@ -4389,6 +4561,48 @@ SM_PRIV void sm_sqn_urc_http_sh(void *ctx, sm_at *at, const char *line, size_t l
     sm_sqn_emit(m, &ev);
 }
 
+/* Hex digits to bytes: exactly 2 * n digits, either case. */
+SM_PRIV int sm_sqn_unhex(const char *s, size_t len, uint8_t *out, size_t n)
+{
+    size_t i;
+    if (len != 2 * n) return SM_ERR_PARSE;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        unsigned v;
+        if (c >= '0' && c <= '9') v = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v = (unsigned)(c - 'A' + 10);
+        else return SM_ERR_PARSE;
+        if (i & 1u) out[i / 2] = (uint8_t)(out[i / 2] | v);
+        else out[i / 2] = (uint8_t)(v << 4);
+    }
+    return SM_OK;
+}
+
+/* +SQNHCESIGN:<ctx>,<keyId>,<alg>,<digest> (contract: Host signing): ctx
+   0..65535, key and alg 0..255, the digest 64 hex digits (quotes tolerated),
+   nothing after it. */
+SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn_event ev;
+    sm_fields f;
+    const char *hex;
+    size_t n;
+    int quoted;
+    int32_t id, key, alg;
+    uint8_t digest[32];
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, 65535, &id) ||
+        sm_fields_int(&f, 0, 255, &key) || sm_fields_int(&f, 0, 255, &alg) ||
+        sm_fields_token(&f, &hex, &n, &quoted) || sm_fields_more(&f) ||
+        sm_sqn_unhex(hex, n, digest, sizeof digest)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+    sm_sqn_ev(&ev, SM_SQN_EV_HCE_SIGN);
+    ev.u.hce.ctx = (uint16_t)id;
+    ev.u.hce.key = (uint8_t)key;
+    ev.u.hce.alg = (uint8_t)alg;
+    ev.u.hce.digest = digest;
+    sm_sqn_emit((sm_sqn *)ctx, &ev);
+}
+
 /* The URC table, in the contract's order. First match wins; the last entry
    catches every other +SQN line so that none vanishes into a response. */
 static const sm_urc sm_sqn_urcs[] = {
@@ -4405,6 +4619,7 @@ static const sm_urc sm_sqn_urcs[] = {
     { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_mqtt_full },
     { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },  /* HTTP */
     { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
+    { "+SQNHCESIGN:",            sm_sqn_urc_hce },        /* Host signing */
     { "+SQN",                    sm_sqn_on_unknown },     /* anything else: UNHANDLED */
 };
 
@@ -5393,6 +5608,32 @@ SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t 
     return id;
 }
 
+/* ---- host signing (contract: Host signing) ---------------------------------- */
+SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, const uint8_t *sig,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    static const char digits[] = "0123456789abcdef"; /* lowercase, as MCHP sends it */
+    char t[SM_SQN_HCE_CMD_LEN + 1];
+    sm_buf b;
+    size_t i;
+    if (!m || (status == 0) != (sig != NULL)) return SM_ERR_PARAM;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNHCESIGN=");
+    sm_buf_u32(&b, sign_ctx);
+    sm_sqn_put_num(&b, status);
+    if (status == 0) {
+        sm_buf_str(&b, ",64,\"");
+        for (i = 0; i < 64; i++) {
+            sm_buf_char(&b, digits[sig[i] >> 4]);
+            sm_buf_char(&b, digits[sig[i] & 0x0Fu]);
+        }
+        sm_buf_char(&b, '"');
+    } else {
+        sm_buf_str(&b, ",0,\"\""); /* no signature */
+    }
+    return sm_sqn_simple(m, SM_SQN_OP_HCE_REPLY, 0, &b, NULL, 0, done, ctx);
+}
+
 /* ---- names ---------------------------------------------------------------- */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
 {
@@ -5400,7 +5641,7 @@ SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
         "?", "REGISTERED", "DEREGISTERED", "RESTARTED", "SOCK_DATA", "SOCK_CLOSED",
         "MQTT_CONNECTED", "MQTT_DISCONNECTED", "MQTT_SUBSCRIBED", "MQTT_UNSUBSCRIBED",
         "MQTT_PUBLISHED", "MQTT_MESSAGE", "MQTT_MEMORY_FULL", "HTTP_RESPONSE", "HTTP_FAILURE",
-        "UNHANDLED"
+        "UNHANDLED", "HCE_SIGN"
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
@@ -5412,7 +5653,7 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
         "TLS_CONFIG", "SOCK_CONFIG", "SOCK_TLS", "SOCK_DIAL", "SOCK_SEND", "SOCK_RECV",
         "SOCK_CLOSE", "SOCK_STATUS", "SOCK_INFO", "MQTT_CONFIG", "MQTT_CONNECT",
         "MQTT_SUBSCRIBE", "MQTT_UNSUBSCRIBE", "MQTT_PUBLISH", "MQTT_READ", "MQTT_DISCONNECT",
-        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ"
+        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ", "HCE_REPLY"
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -9435,6 +9676,178 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
 }
 #endif /* !SM_NO_ATECC && !SM_NO_CSR */
 
+#if !defined(SM_NO_SEQUANS) && !defined(SM_NO_ATECC)
+/* ==========================================================================
+   12. GLUE: HOST SIGNING (implementation)
+   One request at a time, in phases advanced by sm_hce_poll():
+     P_IDLE   the next waiting request becomes cur -> P_START
+     P_START  sm_atecc_sign_start() (again next poll while the chip is busy
+              with other work) -> P_SIGN; a key id or algorithm the chip
+              cannot serve -> P_REPLY with a failure
+     P_SIGN   sm_atecc_poll() until done -> P_REPLY
+     P_REPLY  sm_sqn_hce_reply(): the signature, or the failure status
+              (again next poll while the AT queue is full) -> P_SENT
+     P_SENT   the answer's done callback reports ANSWERED -> P_IDLE
+   A restart (RESTARTED) drops the waiting requests and marks cur stale: a
+   stale request is not answered (its context died with the modem's
+   session); the engine ends an answer in flight with SM_ERR_REBOOT.
+   ========================================================================== */
+enum { SM_HCE_P_IDLE = 0, SM_HCE_P_START, SM_HCE_P_SIGN, SM_HCE_P_REPLY, SM_HCE_P_SENT };
+
+SM_PRIV void sm_hce_emit(sm_hce *h, sm_hce_event_type type, const sm_hce_req *r, int sign, int status,
+                         int32_t cme)
+{
+    sm_hce_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.ctx = r->ctx;
+    ev.key = r->key;
+    ev.sign = sign;
+    ev.status = status;
+    ev.cme = cme;
+    if (type == SM_HCE_EV_DROPPED) h->stats.dropped++;
+    if (h->on_event) {
+        uint8_t was = h->in_poll;
+        h->in_poll = 1; /* sm_hce_poll() is not re-entrant */
+        h->on_event(h->event_ctx, h, &ev);
+        h->in_poll = was;
+    }
+}
+
+/* Removes waiting request i (reported as DROPPED with `why`). */
+SM_PRIV void sm_hce_drop(sm_hce *h, uint8_t i, int why)
+{
+    sm_hce_req r = h->wait[i];
+    memmove(&h->wait[i], &h->wait[i + 1], ((size_t)h->nwait - i - 1u) * sizeof h->wait[0]);
+    h->nwait--;
+    sm_hce_emit(h, SM_HCE_EV_DROPPED, &r, SM_OK, why, SM_AT_NO_CODE);
+}
+
+SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn on_event, void *ctx)
+{
+    if (!h || !m || !se) return SM_ERR_PARAM;
+    memset(h, 0, sizeof *h);
+    h->m = m;
+    h->se = se;
+    h->on_event = on_event;
+    h->event_ctx = ctx;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_sqn_event *ev)
+{
+    uint8_t i;
+    if (!h || !ev) return 0;
+    if (ev->type == SM_SQN_EV_RESTARTED) {
+        while (h->nwait) sm_hce_drop(h, 0, SM_ERR_REBOOT);
+        if (h->phase == SM_HCE_P_START || h->phase == SM_HCE_P_SIGN || h->phase == SM_HCE_P_REPLY)
+            h->stale = 1; /* P_SENT: the engine ends the answer with SM_ERR_REBOOT */
+        return 0;
+    }
+    if (ev->type != SM_SQN_EV_HCE_SIGN || !ev->u.hce.digest) return 0;
+    h->stats.requests++;
+    for (i = 0; i < h->nwait; i++) /* the modem asks again for the same context */
+        if (h->wait[i].ctx == ev->u.hce.ctx) { sm_hce_drop(h, i, SM_ERR_CANCELLED); break; }
+    if (h->nwait == SM_HCE_QUEUE) sm_hce_drop(h, 0, SM_ERR_NO_SPACE);
+    i = h->nwait++;
+    memcpy(h->wait[i].digest, ev->u.hce.digest, 32);
+    h->wait[i].ctx = ev->u.hce.ctx;
+    h->wait[i].key = ev->u.hce.key;
+    h->wait[i].alg = ev->u.hce.alg;
+    return 1;
+}
+
+/* The answer command's completion (an sm_sqn done callback). */
+SM_PRIV void sm_hce_reply_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_hce *h = (sm_hce *)ctx;
+    sm_hce_req cur = h->cur;
+    (void)m;
+    h->phase = SM_HCE_P_IDLE;
+    if (r->status != SM_OK) h->stats.reply_errors++;
+    sm_hce_emit(h, SM_HCE_EV_ANSWERED, &cur, h->sign, r->status, r->cme);
+}
+
+/* One phase step; returns 1 if the next one may follow at once. */
+SM_PRIV int sm_hce_step(sm_hce *h)
+{
+    int rc;
+    switch (h->phase) {
+    case SM_HCE_P_IDLE:
+        if (!h->nwait) return 0;
+        h->cur = h->wait[0];
+        memmove(&h->wait[0], &h->wait[1], ((size_t)h->nwait - 1u) * sizeof h->wait[0]);
+        h->nwait--;
+        h->stale = 0;
+        h->phase = SM_HCE_P_START;
+        return 1;
+    case SM_HCE_P_START:
+        if (h->stale) break;
+        if (h->cur.key > 15u || h->cur.alg != SM_SQN_HCE_ALG_P256) { /* not for this chip */
+            h->sign = SM_ERR_PARAM;
+            h->phase = SM_HCE_P_REPLY;
+            return 1;
+        }
+        rc = sm_atecc_sign_start(h->se, h->cur.key, h->cur.digest, h->sig);
+        if (rc == SM_ERR_BUSY) return 0; /* the chip is doing other work: next poll */
+        if (rc != SM_OK) {
+            h->sign = rc;
+            h->phase = SM_HCE_P_REPLY;
+            return 1;
+        }
+        h->phase = SM_HCE_P_SIGN;
+        return 1;
+    case SM_HCE_P_SIGN:
+        rc = sm_atecc_poll(h->se);
+        if (rc == SM_ATECC_PENDING) return 0;
+        h->sign = rc;
+        h->phase = SM_HCE_P_REPLY;
+        return 1;
+    case SM_HCE_P_REPLY:
+        if (h->stale) break;
+        rc = h->sign == SM_OK
+                 ? sm_sqn_hce_reply(h->m, h->cur.ctx, 0, h->sig, sm_hce_reply_done, h)
+                 : sm_sqn_hce_reply(h->m, h->cur.ctx, SM_SQN_HCE_FAILED, NULL, sm_hce_reply_done, h);
+        if (rc == SM_ERR_QUEUE_FULL) return 0; /* the AT queue drains: next poll */
+        if (h->sign == SM_OK) h->stats.signatures++;
+        else h->stats.failures++;
+        if (rc < 0) { /* cannot happen with valid arguments: reported, not hidden */
+            h->phase = SM_HCE_P_IDLE;
+            h->stats.reply_errors++;
+            sm_hce_emit(h, SM_HCE_EV_ANSWERED, &h->cur, h->sign, rc, SM_AT_NO_CODE);
+            return 1;
+        }
+        h->phase = SM_HCE_P_SENT;
+        return 0;
+    default: /* P_SENT: the done callback moves on */
+        return 0;
+    }
+    /* a stale request: dropped, never answered */
+    h->phase = SM_HCE_P_IDLE;
+    sm_hce_emit(h, SM_HCE_EV_DROPPED, &h->cur, SM_OK, SM_ERR_REBOOT, SM_AT_NO_CODE);
+    return 1;
+}
+
+SECMODEM_API int sm_hce_poll(sm_hce *h)
+{
+    int guard = 8; /* bounds one call: a few phase steps at most */
+    if (!h) return SM_ERR_PARAM;
+    if (h->in_poll) return SM_ERR_BUSY;
+    h->in_poll = 1;
+    while (guard-- > 0 && sm_hce_step(h)) {}
+    h->in_poll = 0;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_hce_busy(const sm_hce *h) { return h && (h->nwait || h->phase != SM_HCE_P_IDLE); }
+SECMODEM_API const sm_hce_stats *sm_hce_get_stats(const sm_hce *h) { return &h->stats; }
+
+SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
+{
+    return t == SM_HCE_EV_ANSWERED ? "ANSWERED" : t == SM_HCE_EV_DROPPED ? "DROPPED" : "?";
+}
+#endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
+
 #ifdef __cplusplus
 }
 #endif
@@ -9462,6 +9875,10 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
             Certificate signing requests (section 11): SHA-256, a DER
             writer, subjects, PKCS#10 for an ATECC608 key signed by the
             chip (non-blocking, in place), PEM.
+            Host signing (section 12, sm_hce): the Sequans modem's TLS
+            client signature (+SQNHCESIGN, SM_SQN_EV_HCE_SIGN,
+            sm_sqn_hce_reply) made by the ATECC608, so that the device key
+            never leaves the chip.
      0.1.0  (2026-11) AT engine core: queue, prompts, raw payloads, URCs,
             timeouts, string checks, field parser.
 

@@ -63,6 +63,9 @@ def build_parser():
                    help="set a dialect option (repeatable; --list-options shows them)")
     p.add_argument("--list-options", action="store_true",
                    help="print the dialect's options and their values, then exit")
+    p.add_argument("--hce-helper", metavar="PATH",
+                   help="sequans: the TLS helper for host signing (default: $SECMODEM_HCE_HELPER, "
+                        "else build/hce_tls)")
     return p
 
 
@@ -96,7 +99,8 @@ def main(argv=None):
 
     try:
         dialect = load_dialect(args.dialect)
-        apply_options(dialect, args.option)
+        apply_options(dialect, args.option +
+                      ([f"hce-helper={args.hce_helper}"] if args.hce_helper else []))
     except ValueError as exc:
         print(f"sim: {exc}", file=sys.stderr)
         return 2

@@ -32,6 +32,8 @@ ignored). Each reply is
 (the bytes read for 'R', the answer text for 'C'). Control commands:
 "fault corrupt-crc N", "fault status HH N", "fault drop N",
 "fault no-wake 0|1", "fault slow MS", "fault selftest BITS",
+"fault bad-sign N" (the next N Sign commands succeed with a signature that
+does not verify: a chip gone wrong, or a digest damaged on the bus),
 "fault clear", "power-cycle", "stats", "pubkey SLOT" (X || Y of a slot's
 key in hex: what GenKey mode 0 returns, for test runners to compare).
 
@@ -206,11 +208,12 @@ class Faults:
         self.no_wake = False      # wake pulses do nothing
         self.slow_ms = 0.0        # extra execution time of every command
         self.selftest_bits = 0    # SelfTest failures to report
+        self.bad_sign = 0         # Sign results to falsify (status OK, wrong r || s)
 
     def settings(self):
         return {"corrupt_crc": self.corrupt_crc, "force_status": list(self.force_status),
                 "drop": self.drop, "no_wake": self.no_wake, "slow_ms": self.slow_ms,
-                "selftest_bits": self.selftest_bits}
+                "selftest_bits": self.selftest_bits, "bad_sign": self.bad_sign}
 
 
 # ---------------------------------------------------------------------------
@@ -550,6 +553,10 @@ class Atecc608:
         r, s = decode_dss_signature(der)
         if self.consume_digest:
             buf.clear()
+        if self.faults.bad_sign:
+            self.faults.bad_sign -= 1
+            s = s % (P256_N - 1) + 1            # still in range, no longer valid
+            self._trace("bad-sign fault: the signature will not verify")
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     def cmd_verify(self, p1, p2, data):
@@ -655,6 +662,8 @@ class Atecc608:
             f.slow_ms = float(args[1])
         elif len(args) == 2 and args[0] == "selftest":
             f.selftest_bits = int(args[1], 0)
+        elif len(args) == 2 and args[0] == "bad-sign":
+            f.bad_sign = int(args[1])
         else:
             raise ValueError(f"bad fault {' '.join(args)!r}")
         return "ok"

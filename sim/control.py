@@ -11,6 +11,7 @@ every one gets exactly one JSON line back, {"ok": true, ...} or
     {"cmd": "stats"}                           counters
     {"cmd": "commands"}                        every command line received
     {"cmd": "option", "name": "inject-events", "value": true}   set a dialect option
+                                               (Sequans: hce-timeout, hce-helper)
     {"cmd": "options"}                         the dialect's options and their values
 """
 

@@ -100,25 +100,29 @@ class TlsSpec:
     ca_pem: Optional[bytes] = None
     cert_pem: Optional[bytes] = None         # client certificate (chain), PEM
     key_pem: Optional[bytes] = None          # its private key, PEM
-
-
-def _openssl_cipher_names():
-    """IANA suite id -> OpenSSL name, for every suite this OpenSSL knows."""
-    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    probe.set_ciphers("ALL:@SECLEVEL=0")
-    return {c["id"] & 0xFFFF: c["name"] for c in probe.get_ciphers()}
+    host_key: Optional[int] = None           # instead of key_pem: the key id in the
+                                             # host's secure element (HCE, sim/hce.py)
 
 
 _CIPHER_NAMES = None
 
 
+def openssl_cipher_names():
+    """IANA suite id -> OpenSSL name, for every suite this OpenSSL knows
+    (TLS 1.3 suites included, e.g. 0x1301 -> TLS_AES_128_GCM_SHA256)."""
+    global _CIPHER_NAMES
+    if _CIPHER_NAMES is None:
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        probe.set_ciphers("ALL:@SECLEVEL=0")
+        _CIPHER_NAMES = {c["id"] & 0xFFFF: c["name"] for c in probe.get_ciphers()}
+    return _CIPHER_NAMES
+
+
 def _set_ciphers(ctx, suite_ids, version):
     """Restrict the TLS <= 1.2 suites to the listed IANA ids.  Python cannot
     restrict TLS 1.3 suites: 0x13xx ids only keep TLS 1.3 allowed."""
-    global _CIPHER_NAMES
-    if _CIPHER_NAMES is None:
-        _CIPHER_NAMES = _openssl_cipher_names()
-    names = [_CIPHER_NAMES[i] for i in suite_ids if i in _CIPHER_NAMES and i >> 8 != 0x13]
+    known = openssl_cipher_names()
+    names = [known[i] for i in suite_ids if i in known and i >> 8 != 0x13]
     wants_13 = any(i >> 8 == 0x13 for i in suite_ids)
     if version == 3:
         if not wants_13:
@@ -423,6 +427,20 @@ class _GuardedClient(paho.Client):
     loop_forever() in its thread, so guarding that public method suffices."""
 
     secmodem_on_crash = None
+    secmodem_stream = None   # callable -> connected plaintext socket (HCE), or None
+
+    # paho opens its own TCP connection (1.6: _create_socket_connection, 2.x:
+    # _create_socket); a stream factory replaces it, e.g. with the plaintext
+    # end of sim/hce.py's TLS helper.  NetError passes through connect().
+    def _create_socket_connection(self):
+        if self.secmodem_stream is not None:
+            return self.secmodem_stream()
+        return super()._create_socket_connection()
+
+    def _create_socket(self):
+        if self.secmodem_stream is not None:
+            return self.secmodem_stream()
+        return super()._create_socket()
 
     def loop_forever(self, *args, **kwargs):
         try:
@@ -505,9 +523,12 @@ class MqttSession:
     """
 
     def __init__(self, events, client_id, username=None, password=None, tls_ctx=None,
-                 clean_session=True, will=None):
+                 clean_session=True, will=None, stream=None):
+        """stream: instead of tls_ctx, a callable returning a connected socket
+        that already carries TLS (sim/hce.py), or raising NetError."""
         self.events = events
         self.tls_ctx = tls_ctx
+        self.secure = tls_ctx is not None or stream is not None
         self.client = _new_paho_client(client_id, clean_session)
         if username:
             self.client.username_pw_set(username, password or None)
@@ -516,6 +537,7 @@ class MqttSession:
             self.client.will_set(topic, payload, qos, retain)
         if tls_ctx is not None:
             self.client.tls_set_context(tls_ctx)
+        self.client.secmodem_stream = stream
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -653,9 +675,9 @@ class MqttSession:
         if previous == "connecting":
             # Dropped before CONNACK: over TLS 1.3 this is how a server that
             # rejects our certificate shows itself.
-            self.error = NetError(TLS if self.tls_ctx is not None else IO,
+            self.error = NetError(TLS if self.secure else IO,
                                   "connection dropped before CONNACK")
-            self.events.connected(-8 if self.tls_ctx is not None else -7)
+            self.events.connected(-8 if self.secure else -7)
         elif previous == "connected":
             self.events.disconnected(0 if asked and rc == 0 else -7)
 
@@ -695,14 +717,20 @@ class HttpResult:
     body: bytes
 
 
-def http_exchange(host, port, tls_ctx, method, resource, body=None, headers=None, timeout=30.0):
-    """One HTTP/1.1 request; HttpResult or NetError."""
+def http_exchange(host, port, tls_ctx, method, resource, body=None, headers=None, timeout=30.0,
+                  stream=None):
+    """One HTTP/1.1 request; HttpResult or NetError.  stream: instead of
+    tls_ctx, a callable returning a connected socket that carries TLS
+    already (sim/hce.py)."""
     loopback_address(host)
     name = sni_name(host)
     if tls_ctx is None:
         conn = http.client.HTTPConnection(name, port, timeout=timeout)
     else:
         conn = http.client.HTTPSConnection(name, port, timeout=timeout, context=tls_ctx)
+    if stream is not None:
+        conn.sock = stream()          # http.client connects only when sock is None
+        conn.sock.settimeout(timeout)
     try:
         conn.request(method, resource or "/", body=body, headers=headers or {})
         resp = conn.getresponse()

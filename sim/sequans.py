@@ -32,6 +32,7 @@ from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
                         ...PUBLISH, ...RCVMESSAGE, ...DISCONNECT; URCs
                         +SQNSMQTTONCONNECT/ONSUBSCRIBE/ONUNSUBSCRIBE/ONPUBLISH/
                         ONMESSAGE/ONDISCONNECT, +SQNSMQTTMEMORYFULL
+  Host signing          AT+SQNHCESIGN; URC +SQNHCESIGN (storage=1 profiles)
   HTTP profiles 0..2    AT+SQNHTTPCFG, AT+SQNHTTPQRY, AT+SQNHTTPSND, AT+SQNHTTPRCV;
                         URCs +SQNHTTPRING, +SQNHTTPSH
 
@@ -46,7 +47,8 @@ This simulator's own readings where the contract leaves room:
     HTTP data, 30 not registered, 31 connect timeout; and, invented here
     because the notes have none, 550 connection refused, 551 TLS failure
     (handshake, verification or unusable profile), 552 host not allowed
-    (not loopback), 553 connection failed.  CMEE 2 gives texts for all.
+    (not loopback), 553 connection failed, 554 host signing (storage=1) on
+    a socket.  CMEE 2 gives texts for all.
   * MQTT rc: -4 TCP failure or non-loopback host, -5 CONNACK refused (1..3),
     -8 TLS failure (also: dropped before CONNACK over TLS, which is how a
     TLS 1.3 server rejects a client certificate), -11 CONNACK 4/5,
@@ -59,8 +61,17 @@ This simulator's own readings where the contract leaves room:
     Cipher lists are IANA ids mapped to OpenSSL names; TLS 1.3 suites can
     only be allowed, not restricted (Python's ssl).  resume/lifetime are
     stored, not used.  PSK-only profiles fail with a TLS error (Python 3.11's
-    ssl has no PSK).  storage=1 (key in the host's ATECC608, HCE signing)
-    fails with a TLS error until issue 5 implements +SQNHCESIGN.
+    ssl has no PSK).
+  * storage=1 (key in the host's ATECC608, contract "Host signing"): MQTT
+    and HTTP connections make a real TLS handshake through the C helper
+    build/hce_tls (sim/hce.py); its CertificateVerify digest goes to the
+    host as +SQNHCESIGN:<ctx>,<keyId>,0,<64 hex>, the host's r||s from
+    AT+SQNHCESIGN is verified against the profile's certificate before it
+    is used.  No answer within hce_timeout (10 s; --option hce-timeout=S),
+    a failure answer, a wrong signature, a missing helper: TLS error (-8,
+    +SQNHTTPSH 35).  Sockets (SQNSD) cannot: the handshake would need
+    AT+SQNHCESIGN while AT+SQNSD waits for its own result, so SQNSD with
+    such a profile answers +CME ERROR: 554.
   * SQNHTTPCFG with ssl=1 but no spId: TLS without any verification.
   * Socket, MQTT and HTTP configuration is volatile (lost on reboot) like the
     connections; NVM and security profiles persist for the process's life.
@@ -94,7 +105,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from . import netio
+from . import hce, netio
 from .core import ThreeGppDialect
 
 # ---------------------------------------------------------------------------
@@ -129,9 +140,17 @@ CME_REFUSED = 550
 CME_TLS = 551
 CME_HOST = 552
 CME_CONN_FAILED = 553
+CME_HCE_SOCKET = 554
 SIM_CME_TEXTS = {CME_REFUSED: "connection refused", CME_TLS: "TLS failure",
                  CME_HOST: "host not allowed (simulator: loopback only)",
-                 CME_CONN_FAILED: "connection failed"}
+                 CME_CONN_FAILED: "connection failed",
+                 CME_HCE_SOCKET: "host signing (storage=1) not supported on sockets"}
+
+# +SQNHCESIGN (contract "Host signing"): <alg> 0 = ECDSA P-256 over the
+# SHA-256 digest given, answered with r || s (64 bytes)
+HCE_ALG_P256_SHA256 = 0
+HCE_SIG_LEN = 64
+HCE_CTX_MAX = 65535                                    # 16 bits (notes §4.2)
 
 SOCKET_CME = {netio.HOST: CME_HOST, netio.REFUSED: CME_REFUSED, netio.TIMEOUT: CME_TIMEOUT,
               netio.VERIFY: CME_TLS, netio.TLS: CME_TLS, netio.CONFIG: CME_TLS,
@@ -412,6 +431,10 @@ class SqnState:
         self.pmid = 0               # last +SQNSMQTTPUBLISH id
         self.rx_mid = 0             # last ONMESSAGE mid
         self.http = {}              # prof -> HttpProfile
+        self.hce_lock = threading.Lock()
+        self.hce_ctx = 0            # last +SQNHCESIGN context id
+        self.hce_pending = {}       # ctx id -> HceRequest waiting for AT+SQNHCESIGN
+        self.hce_closed = False     # released: no new requests
 
     def registered(self):
         return self.cfun == 1 and self.reg_stat in (1, 5)
@@ -420,12 +443,51 @@ class SqnState:
         self.pmid = self.pmid % 65535 + 1
         return self.pmid
 
+    def new_hce_request(self, key_id, digest):
+        """A request with the next context id (1..65535, wrapping), or None
+        once the state is released (the modem restarted)."""
+        with self.hce_lock:
+            if self.hce_closed:
+                return None
+            self.hce_ctx = self.hce_ctx % HCE_CTX_MAX + 1
+            req = HceRequest(self.hce_ctx, key_id, digest)
+            self.hce_pending[req.ctx] = req
+            return req
+
+    def end_hce_request(self, req):
+        with self.hce_lock:
+            if self.hce_pending.get(req.ctx) is req:
+                del self.hce_pending[req.ctx]
+
+    def cancel_hce(self, closing=False):
+        """Ends every pending request without a signature (restart, CFUN 0)."""
+        with self.hce_lock:
+            self.hce_closed = self.hce_closed or closing
+            pending, self.hce_pending = list(self.hce_pending.values()), {}
+        for req in pending:
+            req.finish(None, "cancelled")
+
     def release(self, wait):
+        self.cancel_hce(closing=True)
         for sock in self.sockets.values():
             sock.drop_link(wait)
         session, self.mqtt = self.mqtt, None
         if session is not None:
             session.close(wait)
+
+
+class HceRequest:
+    """One +SQNHCESIGN: a digest waiting for the host's AT+SQNHCESIGN."""
+
+    def __init__(self, ctx, key_id, digest):
+        self.ctx, self.key_id, self.digest = ctx, key_id, digest
+        self.done = threading.Event()
+        self.signature = None       # r || s once the host signed
+        self.outcome = "pending"    # "signed", "host failure <status>", "cancelled"
+
+    def finish(self, signature, outcome):
+        self.signature, self.outcome = signature, outcome
+        self.done.set()
 
 
 class MqttEvents:
@@ -488,6 +550,13 @@ class MqttEvents:
 # The dialect
 
 
+def _hce_timeout(value):
+    seconds = float(value)
+    if not 0.0 < seconds <= 3600.0:
+        raise ValueError("hce-timeout must be within (0, 3600] seconds")
+    return seconds
+
+
 class SequansDialect(ThreeGppDialect):
     name = "sequans"
     startup_urc = "+SYSSTART"
@@ -495,12 +564,14 @@ class SequansDialect(ThreeGppDialect):
     cmee_default = 0
 
     def __init__(self, urc_latency=0.02, net_delay=0.05, search_delay=0.05,
-                 register_delay=0.3, reboot_delay=0.1):
+                 register_delay=0.3, reboot_delay=0.1, hce_timeout=10.0, hce_helper=None):
         self.urc_latency = urc_latency        # network event -> URC
         self.net_delay = net_delay            # before every connect attempt
         self.search_delay = search_delay      # CFUN=1 -> +CEREG: 2
         self.register_delay = register_delay  # +CEREG: 2 -> +CEREG: 1 (contract ~300 ms)
         self.reboot_delay = reboot_delay      # OK of AT^RESET -> reboot
+        self.hce_timeout = hce_timeout        # +SQNHCESIGN -> AT+SQNHCESIGN at most
+        self.hce_helper = hce_helper          # build/hce_tls (None: search, see sim/hce.py)
         # Non-volatile: survives reboots (contract "Framing").
         self.nvm = {kind: {} for kind in NVM_LIMITS}
         self.profiles = {}
@@ -508,6 +579,15 @@ class SequansDialect(ThreeGppDialect):
 
     def initial_state(self):
         return SqnState()
+
+    # Options that `python3 -m sim --option NAME=VALUE`, `--hce-helper` and the
+    # control socket ({"cmd": "option", ...}) may set (the core's mechanism).
+    OPTIONS = {
+        "hce-timeout": ("hce_timeout", _hce_timeout,
+                        "seconds to wait for the host's AT+SQNHCESIGN answer (0 < s <= 3600)"),
+        "hce-helper": ("hce_helper", lambda v: str(v) or None,
+                       "path of the TLS helper for host signing (build/hce_tls)"),
+    }
 
     def release(self, state, wait):
         state.release(wait)
@@ -552,6 +632,8 @@ class SequansDialect(ThreeGppDialect):
             "+SQNSMQTTPUBLISH": self.cmd_mqtt_publish,
             "+SQNSMQTTRCVMESSAGE": self.cmd_mqtt_rcvmessage,
             "+SQNSMQTTDISCONNECT": self.cmd_mqtt_disconnect,
+            # host signing for storage=1 profiles (contract "Host signing")
+            "+SQNHCESIGN": self.cmd_hce_sign,
             # built-in HTTP client
             "+SQNHTTPCFG": self.cmd_http_cfg,
             "+SQNHTTPQRY": self.cmd_http_qry,
@@ -602,10 +684,6 @@ class SequansDialect(ThreeGppDialect):
         prof = self.profiles.get(sp_id)
         if prof is None:
             raise netio.NetError(netio.CONFIG, f"security profile {sp_id} not configured")
-        if prof.storage == 1:
-            # Key in the host's secure element: needs +SQNHCESIGN host signing
-            # (issue 5).  Until then such connections fail, loudly, as TLS errors.
-            raise netio.NetError(netio.CONFIG, "storage=1 (HCE signing) not simulated yet")
         if prof.psk and prof.cert is None:
             raise netio.NetError(netio.CONFIG, "PSK profiles are not simulated")
         certs, keys = self.nvm["certificate"], self.nvm["privatekey"]
@@ -616,7 +694,16 @@ class SequansDialect(ThreeGppDialect):
             spec.ca_pem = certs.get(prof.ca) if prof.ca is not None else None
             if spec.ca_pem is None:
                 raise netio.NetError(netio.CONFIG, f"CA slot {prof.ca} is empty")
-        if prof.cert is not None or prof.key is not None:
+        if prof.storage == 1:
+            # Key in the host's secure element (contract "Host signing"): the
+            # key field is its id there, no NVM key is read, a certificate is needed.
+            spec.cert_pem = certs.get(prof.cert) if prof.cert is not None else None
+            if spec.cert_pem is None:
+                raise netio.NetError(netio.CONFIG, "storage=1: the client certificate slot is empty")
+            if prof.key is None:
+                raise netio.NetError(netio.CONFIG, "storage=1: no key id in the profile")
+            spec.host_key = prof.key
+        elif prof.cert is not None or prof.key is not None:
             spec.cert_pem = certs.get(prof.cert)
             spec.key_pem = keys.get(prof.key)
             if spec.cert_pem is None or spec.key_pem is None:
@@ -625,6 +712,60 @@ class SequansDialect(ThreeGppDialect):
 
     def tls_context(self, sp_id):
         return netio.build_tls_context(self.tls_spec(sp_id))
+
+    # -- host signing (contract "Host signing") ---------------------------------
+
+    def hce_stream(self, modem, st, em, spec, host, port, abort):
+        """Worker thread: a TLS connection whose client signature the host
+        makes (sim/hce.py), as the plaintext socket; NetError on failure."""
+        trace = modem.trace
+
+        def sign(digest):
+            if abort():
+                return None
+            req = st.new_hce_request(spec.host_key, digest)
+            if req is None:
+                return None
+            em.urc(f"+SQNHCESIGN:{req.ctx},{req.key_id},{HCE_ALG_P256_SHA256},{digest.hex()}")
+            if not req.done.wait(self.hce_timeout):
+                st.end_hce_request(req)
+                trace.note(f"HCE: no AT+SQNHCESIGN for context {req.ctx} within "
+                           f"{self.hce_timeout:g} s: TLS failure")
+                return None
+            st.end_hce_request(req)
+            if req.signature is None:
+                trace.note(f"HCE: context {req.ctx}: {req.outcome}: TLS failure")
+            return req.signature
+
+        return hce.open_stream(host, port, spec, sign, hce.find_helper(self.hce_helper),
+                               note=trace.note, abort=abort)
+
+    def cmd_hce_sign(self, ctx, req):
+        """AT+SQNHCESIGN=<ctx>,0,64,"<128 hex r||s>" or, when the host could
+        not sign, AT+SQNHCESIGN=<ctx>,<status 1..255>,0,"" (contract)."""
+        args = Args(req, 3, 4)
+        ctx_id = args.int(0, 0, HCE_CTX_MAX)
+        status = args.int(1, 0, 255)
+        length = args.int(2, 0, HCE_SIG_LEN)
+        text = args.text(3, "")
+        quoted = len(args.fields) == 4 and args.fields[3].quoted
+        if status == 0:
+            if length != HCE_SIG_LEN or len(text) != 2 * HCE_SIG_LEN or not quoted or \
+                    any(c not in "0123456789abcdefABCDEF" for c in text):
+                raise AtError(CME_BAD)
+            answer = bytes.fromhex(text)
+        elif length != 0 or text:
+            raise AtError(CME_BAD)
+        st = ctx.state
+        with st.hce_lock:
+            pending = st.hce_pending.pop(ctx_id, None)
+        if pending is None:
+            raise AtError(CME_NOT_ALLOWED)   # no such request (any more): answered, timed out
+        if status == 0:
+            pending.finish(answer, "signed")
+        else:
+            pending.finish(None, f"the host could not sign (status {status})")
+        ctx.ok()
 
     @staticmethod
     def wait_job(ctx, job):
@@ -715,7 +856,9 @@ class SequansDialect(ThreeGppDialect):
             em.modem.async_urc(self.cereg_text(st, True), em.epoch)
 
     def drop_connections(self, st, em):
-        """Leaving CFUN 1 loses the network: sockets and MQTT go down."""
+        """Leaving CFUN 1 loses the network: sockets and MQTT go down, host
+        signing requests end unanswered."""
+        st.cancel_hce()
         for sock in st.sockets.values():
             if sock.state != CLOSED:
                 sock.drop_link()
@@ -876,7 +1019,14 @@ class SequansDialect(ThreeGppDialect):
             raise AtError(CME_NOT_ALLOWED)
         sock.drop_link()                  # leftovers of a remotely closed connection
         try:
-            tls = self.tls_context(sock.sp_id) if sock.sp_id is not None else None
+            spec = self.tls_spec(sock.sp_id) if sock.sp_id is not None else None
+            if spec is not None and spec.host_key is not None:
+                # The handshake would need AT+SQNHCESIGN while AT+SQNSD waits
+                # for its own result: not possible on one command channel.
+                ctx.modem.trace.note(f"socket {sock.conn_id}: host signing (storage=1) is not "
+                                     f"supported on sockets")
+                raise AtError(CME_HCE_SOCKET)
+            tls = netio.build_tls_context(spec) if spec is not None else None
         except netio.NetError as exc:
             ctx.modem.trace.note(f"socket {sock.conn_id}: {exc}")
             raise AtError(SOCKET_CME[exc.kind]) from None
@@ -1011,15 +1161,22 @@ class SequansDialect(ThreeGppDialect):
             raise AtError(CME_NOT_ALLOWED)
         self.need_network(st)
         em = self.emitter(ctx)
+        tls = stream = None
         try:
-            tls = self.tls_context(cfg.sp_id) if cfg.sp_id is not None else None
+            spec = self.tls_spec(cfg.sp_id) if cfg.sp_id is not None else None
+            if spec is not None and spec.host_key is None:
+                tls = netio.build_tls_context(spec)
         except netio.NetError as exc:  # profile checked lazily: OK, then the URC
             ctx.modem.trace.note(f"MQTT: {exc}")
             ctx.ok()
             return em.urc(f"+SQNSMQTTONCONNECT:0,{netio.connect_failure_rc(exc.kind)}")
+        if spec is not None and spec.host_key is not None:
+            modem = ctx.modem
+            stream = lambda: self.hce_stream(modem, st, em, spec, host, port,   # noqa: E731
+                                             lambda: session.state == "closed")
         events = MqttEvents(st, em)
         session = netio.MqttSession(events, cfg.client_id, cfg.user or None,
-                                    cfg.password or None, tls)
+                                    cfg.password or None, tls, stream=stream)
         events.session = st.mqtt = session
         session.start(host, port, keepalive, delay=self.net_delay)
         ctx.ok()
@@ -1176,10 +1333,18 @@ class SequansDialect(ThreeGppDialect):
         hp.body = bytearray()   # unread bytes of the previous answer are gone
         hp.busy = True
 
+        st, modem = ctx.state, ctx.modem
+
         def work():
             time.sleep(self.net_delay)
-            tls = self.tls_context(hp.sp_id) if hp.ssl and hp.sp_id else (
-                netio.build_tls_context(netio.TlsSpec()) if hp.ssl else None)
+            spec = self.tls_spec(hp.sp_id) if hp.ssl and hp.sp_id else (
+                netio.TlsSpec() if hp.ssl else None)
+            if spec is not None and spec.host_key is not None:   # host signing
+                return netio.http_exchange(
+                    hp.host, hp.port, None, method, resource, body, headers, hp.timeout,
+                    stream=lambda: self.hce_stream(modem, st, em, spec, hp.host, hp.port,
+                                                   lambda: st.hce_closed))
+            tls = netio.build_tls_context(spec) if spec is not None else None
             return netio.http_exchange(hp.host, hp.port, tls, method, resource, body,
                                        headers, hp.timeout)
 

@@ -18,6 +18,7 @@ and is removed again on exit (every class is a context manager).
 Pieces on their own:
 
     Pki.create(directory, clients=("client",), valid_days=2)
+    pki.issue_for_csr(csr_pem)                   # a device certificate from a CSR
     MosquittoBroker(pki, workdir, plain=False, require_certificate=True,
                     use_identity_as_username=True, host="127.0.0.1")
     TlsEchoServer(pki, require_client_cert=False, tls=True, greeting=b"",
@@ -215,6 +216,29 @@ class Pki:
         cred.cert_path = _write(self.directory, f"{filename}.crt", cred.cert_pem, 0o644)
         cred.key_path = _write(self.directory, f"{filename}.key", cred.key_pem, 0o600)
         return cred
+
+    def issue_for_csr(self, csr_pem, issuer=None):
+        """A client certificate (PEM) for the key and subject of a PKCS#10
+        request, signed by the CA (or issuer); the request's own signature
+        must be valid.  For devices whose key never leaves their chip."""
+        csr = x509.load_pem_x509_csr(csr_pem)
+        if not csr.is_signature_valid:
+            raise ValueError("the request's signature is not valid")
+        issuer = issuer or self.ca
+        now = datetime.datetime.now(datetime.timezone.utc)
+        builder = (x509.CertificateBuilder()
+                   .subject_name(csr.subject)
+                   .issuer_name(issuer.cert.subject)
+                   .public_key(csr.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=self.valid_days))
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()), False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                       issuer.key.public_key()), False))
+        for ext, critical in _leaf_extensions(ExtendedKeyUsageOID.CLIENT_AUTH):
+            builder = builder.add_extension(ext, critical)
+        return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
     def server_context(self, require_client_cert=False):
         """An SSLContext for a test server with the server certificate."""

@@ -284,9 +284,37 @@ int sm_sqn_compile_check(const sm_platform *p)
     rc |= sm_sqn_http_config(&m, 0, "localhost", 443, 1, NULL, NULL, sqn_done, NULL);
     rc |= sm_sqn_http_request(&m, &req, sqn_done, NULL);
     rc |= sm_sqn_http_read(&m, 0, buf, sizeof buf, sqn_done, NULL);
+    rc |= sm_sqn_hce_reply(&m, 1, 0, buf, sqn_done, NULL);
+    rc |= sm_sqn_hce_reply(&m, 1, SM_SQN_HCE_FAILED, NULL, sqn_done, NULL);
     rc |= sm_sqn_feed(&m, data, sizeof data);
     rc |= sm_sqn_poll(&m);
     return rc | (int)sm_sqn_event_name(SM_SQN_EV_UNHANDLED)[0] | (int)sm_sqn_op_name(SM_SQN_OP_CLOCK)[0];
+}
+#endif
+
+#if !defined(SM_NO_SEQUANS) && !defined(SM_NO_ATECC)
+/* Every public function of the host-signing glue (section 12). */
+static void hce_event(void *ctx, sm_hce *h, const sm_hce_event *ev) { (void)ctx; (void)h; (void)ev; }
+
+int sm_hce_compile_check(const sm_platform *p);
+int sm_hce_compile_check(const sm_platform *p)
+{
+    static sm_sqn m;
+    static sm_atecc se;
+    static sm_hce h;
+    static const uint8_t digest[32] = { 1 };
+    sm_sqn_event ev;
+    int rc = sm_sqn_init(&m, p, sqn_event, NULL);
+    rc |= sm_atecc_init(&se, p, SM_ATECC_ADDR_DEFAULT);
+    rc |= sm_hce_init(&h, &m, &se, hce_event, NULL);
+    memset(&ev, 0, sizeof ev);
+    ev.type = SM_SQN_EV_HCE_SIGN;
+    ev.u.hce.digest = digest;
+    rc |= sm_hce_on_event(&h, &ev);
+    rc |= sm_hce_poll(&h);
+    rc |= sm_hce_busy(&h);
+    rc |= (int)sm_hce_get_stats(&h)->requests;
+    return rc | (int)sm_hce_event_name(SM_HCE_EV_ANSWERED)[0];
 }
 #endif
 

@@ -19,6 +19,9 @@ LIVE = {
     "test_live.c": (["examples/posix/sm_posix.c"], "tests/run_live.py"),
     "test_csr_live.c": (["examples/posix/sm_atecc_bridge.c"], "tests/run_csr_live.py"),
     "test_mqtt_session_live.c": ([], "tests/run_mqtt_session_live.py"),
+    "test_sequans_e2e.c": (["examples/posix/sm_posix.c"], "tests/run_sequans_e2e.py"),
+    "test_hce_e2e.c": (["examples/posix/sm_posix.c", "examples/posix/sm_atecc_bridge.c"],
+                       "tests/run_hce_e2e.py"),
 }
 
 
@@ -30,7 +33,7 @@ def sh(cmd, **kw):
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
-    failures = 0
+    failures = sh(["make", "-s", "build/hce_tls"]) != 0   # the simulator's host-signing helper
     for src in sorted(glob.glob(os.path.join(ROOT, "tests", "test_*.c"))):
         name = os.path.basename(src)
         exe = os.path.join(OUT, name[:-2])

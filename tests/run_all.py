@@ -32,6 +32,8 @@ STEPS = [
     ("strict build, gcc, without the MQTT session (SM_NO_MQTT_SESSION)",
      ["make", "-s", f"{B}/check-nosession.o"], "build"),
     ("strict build, gcc, without MQTT (SM_NO_MQTT)", ["make", "-s", f"{B}/check-nomqtt.o"], "build"),
+    ("strict build, gcc, Sequans off (SM_NO_SEQUANS: no host-signing glue)",
+     ["make", "-s", f"{B}/check-nosqn.o"], "build"),
     ("build test binaries", ["make", "-s", "unit-bins", f"{B}/demo_generic"], "build"),
     ("AT engine unit tests (gcc, ASan+UBSan)", [f"{B}/test_at_asan"], "counts"),
     ("AT engine unit tests (clang -O2, UBSan)", [f"{B}/test_at_clang"], "counts"),
@@ -55,6 +57,9 @@ STEPS = [
     ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
     ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
     ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
+    ("host signing unit tests (gcc, ASan+UBSan)", [f"{B}/test_hce_asan"], "counts"),
+    ("host signing unit tests (clang -O2, UBSan)", [f"{B}/test_hce_clang"], "counts"),
+    ("host signing unit tests (compiled as C++)", [f"{B}/test_hce_cxx"], "counts"),
     ("CSR test vectors re-checked with Python's cryptography",
      [PY, "tests/gen_csr_vectors.py", "--check"], "counts"),
     ("simulator and ATECC608 emulator tests (pytest)",
@@ -72,6 +77,9 @@ STEPS = [
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),
     ("Cordelia-I section end to end (simulator, mutual-TLS mosquitto, TLS echo)",
      [PY, "tests/run_cordelia_e2e.py", f"{B}/test_cordelia_e2e"], "counts"),
+    ("host signing end to end: mutual-TLS MQTT with the key only in the emulated ATECC608 "
+     "(CSR, test CA, +SQNHCESIGN, failures)",
+     [PY, "tests/run_hce_e2e.py", f"{B}/test_hce_e2e"], "counts"),
     ("fuzz corpora and kept crash inputs, AT engine (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_at && {B}/fuzzreplay_at tests/fuzz/corpus/at/* "
                   f"$(ls tests/fuzz/regress/at/* 2>/dev/null)"], "counts"),

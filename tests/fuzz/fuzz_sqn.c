@@ -1,7 +1,8 @@
 /* fuzz_sqn.c - libFuzzer harness for the Sequans dialect: what a hostile
    or broken GM02S sends (URCs, answers, binary payloads) is fed while
    operations that read announced payloads are in flight (socket receive,
-   MQTT message read after ONMESSAGE, HTTP body, NVM read-back, bring-up).
+   MQTT message read after ONMESSAGE, HTTP body, NVM read-back, bring-up,
+   the answer to a host-signing request).
    Every operation must end once the line goes silent, and no callback may
    see a malformed result. */
 #define SECMODEM_IMPLEMENTATION
@@ -41,6 +42,13 @@ static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         if (sm_sqn_sock_recv(m, ev->u.sock.id, f->buf, sizeof f->buf, fz_done, f) > 0) f->started++;
     } else if (ev->type == SM_SQN_EV_HTTP_RESPONSE) {
         if (sm_sqn_http_read(m, ev->u.http.prof, f->buf, sizeof f->buf, fz_done, f) > 0) f->started++;
+    } else if (ev->type == SM_SQN_EV_HCE_SIGN) { /* every digest byte is read, then answered */
+        uint8_t sig[64];
+        size_t i;
+        for (i = 0; i < 64; i++) sig[i] = ev->u.hce.digest[i % 32];
+        if (sm_sqn_hce_reply(m, ev->u.hce.ctx, ev->u.hce.alg ? SM_SQN_HCE_FAILED : 0,
+                             ev->u.hce.alg ? NULL : sig, fz_done, f) > 0)
+            f->started++;
     } else if (ev->type == SM_SQN_EV_UNHANDLED) {
         if (ev->u.line.text && ev->u.line.len) (void)ev->u.line.text[ev->u.line.len - 1];
     }

@@ -380,6 +380,19 @@ def test_fault_no_wake(chip, clock, host):
     assert host.wake() == WAKE_FRAME
 
 
+def test_fault_bad_sign(chip, host):
+    chip.control("fault bad-sign 1")
+    assert chip.faults.settings()["bad_sign"] == 1
+    host.command(OP_NONCE, 0x03, 0, DIGEST)
+    status, sig = host.command(OP_SIGN, 0x80, 0)
+    assert status is None and len(sig) == 64            # looks like a signature ...
+    with pytest.raises(InvalidSignature):               # ... but is none
+        verify_with_cryptography(chip.public_key(0), DIGEST, sig)
+    host.command(OP_NONCE, 0x03, 0, DIGEST)
+    _, sig = host.command(OP_SIGN, 0x80, 0)             # only one was falsified
+    verify_with_cryptography(chip.public_key(0), DIGEST, sig)
+
+
 def test_control_errors(chip):
     with pytest.raises(ValueError):
         chip.control("fault nonsense")

@@ -156,11 +156,6 @@ def test_broker_refuses_a_certificate_from_another_ca(sqn_tls, bed):
     assert connect(host, bed.broker.port, sp_id=5) == -8
 
 
-def test_hce_profile_is_a_tls_error_until_implemented(sqn_tls, bed):
-    sqn_tls.ok('AT+SQNSPCFG=5,2,"0xC02B",1,10,11,0,"","",1')
-    assert connect(sqn_tls, bed.broker.port, sp_id=5) == -8
-
-
 def test_plain_listener_and_wrong_port(sqn, bed):
     with tempfile.TemporaryDirectory() as tmp, \
             MosquittoBroker(bed.pki, tmp, plain=True) as broker:

@@ -170,8 +170,8 @@ def test_profile_problems_are_found_at_connect_time(sqn_tls, bed):
     host = sqn_tls
     host.ok('AT+SQNSPCFG=5,2,"",1,18')                          # CA slot 18 is empty
     assert open_socket(host, 1, bed.echo.port, sp_id=5) == b"\r\n+CME ERROR: 551\r\n"
-    host.ok('AT+SQNSPCFG=5,2,"",1,10,11,11,"","",1')            # key in the ATECC608
-    assert open_socket(host, 1, bed.echo.port, sp_id=5) == b"\r\n+CME ERROR: 551\r\n"
+    host.ok('AT+SQNSPCFG=5,2,"",1,10,11,11,"","",1')            # key in the ATECC608:
+    assert open_socket(host, 1, bed.echo.port, sp_id=5) == b"\r\n+CME ERROR: 554\r\n"  # no HCE
     host.ok('AT+SQNSPCFG=5,2,"0xC02B",1,10')                    # ECDHE-ECDSA: fine
     assert open_socket(host, 1, bed.echo.port, sp_id=5) == OK
     host.ok("AT+SQNSH=1")
