@@ -3369,21 +3369,26 @@ SM_PRIV void sm_at_release_lead(sm_at *at)
     at->lead_pos = 0;
     for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
 }
-/* Finishes the head command: report, then pop. The entry is copied first
-   so that on_done may submit new commands or flush. */
+/* Finishes the head command: report, then pop. Only what the report needs
+   is kept, so that on_done may submit new commands or flush. */
 SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const char *err_text)
 {
-    sm_at_entry e;
+    sm_at_done_fn done;
+    void *ctx;
+    uint16_t id;
     sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
     if (result == SM_AT_TIMEOUT || result == SM_AT_CANCELLED) sm_at_plan_drain(at);
-    e = at->q[0];
+    /* only what the report needs is kept: on_done may submit or flush */
+    done = at->q[0].cmd.on_done;
+    ctx = at->q[0].cmd.ctx;
+    id = at->q[0].id;
     at->inl_field = 0;
     sm_at_release_lead(at);
     sm_at_learn_echo(at, result);
     sm_at_pop(at);
     at->phase = SM_PH_IDLE;
-    at->last_id = e.id;
+    at->last_id = id;
     at->last_result = result;
     at->last_code = code;
     at->after_timeout = (uint8_t)(result == SM_AT_TIMEOUT);
@@ -3394,7 +3399,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
         at->last_rx_ms = sm_at_now(at);
         at->settle_since = at->last_rx_ms;
     }
-    r.id = e.id;
+    r.id = id;
     r.result = result;
     r.code = code;
     r.err_text = err_text;
@@ -3403,9 +3408,9 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     r.lines_truncated = at->resp_trunc;
     r.raw_truncated = at->raw_trunc;
     r.raw_len = at->raw_got;
-    if (e.cmd.on_done) {
+    if (done) {
         at->in_callback++;
-        e.cmd.on_done(e.cmd.ctx, &r);
+        done(ctx, &r);
         at->in_callback--;
     }
 }
