@@ -137,6 +137,16 @@ def broker_view(probe, bed, device_cn):
     return ok
 
 
+def modem_view(commands):
+    """What the (simulated) modem was sent: no private key, ever."""
+    keys = [c for c in commands if re.match(r'(?i)AT\+SQNSNVW="privatekey"', c)
+            or ("BEGIN" in c and "PRIVATE KEY" in c)]
+    signs = [c for c in commands if c.upper().startswith("AT+SQNHCESIGN=")]
+    print(f"modem side: {len(commands)} AT commands, {len(signs)} signature answered by the host "
+          f"(AT+SQNHCESIGN), private keys sent: {len(keys)}")
+    return not keys and len(signs) >= 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dialect", choices=("sequans", "cordelia"), default="sequans")
@@ -185,6 +195,8 @@ def main():
 
                 rc = run_firmware(args, on_line)
                 ok = broker_view(probe, bed, device.get("cn") if sequans else None)
+                if sequans:
+                    ok = modem_view(sim.control("commands")["commands"]) and ok
                 if rc != 0:
                     print("--- simulator stderr (tail):\n" +
                           sim.stderr().decode(errors="replace")[-2000:])
@@ -202,7 +214,7 @@ def main():
     success = rc == 0 and ok
     say(f"every process stopped; {time.monotonic() - t0:.1f} s in all")
     print(f"demo ({opts.dialect}) " + ("succeeded" if success else "FAILED"), flush=True)
-    return 0 if success else (rc or 1)
+    return 0 if success else (130 if rc == 130 else 1)
 
 
 if __name__ == "__main__":

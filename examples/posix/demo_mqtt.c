@@ -77,6 +77,7 @@ typedef struct demo {
     sm_hce hce;               /* host signing: modem asks, chip signs */
     sm_csr csr;
     sm_cord cord;             /* Cordelia-I dialect */
+    sm_cord_mqtt_config mqtt_cfg;
 
     /* the operation the current step waits for */
     int op_id, op_done, op_status;
@@ -416,23 +417,25 @@ static int s_up_key(demo *d) { return upload(d, "client.key", &d->key); }
 
 static int s_cord_mqtt(demo *d)
 {
-    sm_cord_mqtt_config cfg;
-    sm_cord_mqtt_config_init(&cfg);
-    cfg.endpoint = "127.0.0.1";
-    cfg.port = d->broker_port;
-    cfg.flags = "url|sec";           /* TLS */
-    cfg.client_id = "secmodem-demo-cordelia";
-    cfg.ca_file = "ca.pem";          /* the files uploaded above */
-    cfg.cert_file = "client.pem";
-    cfg.key_file = "client.key";
-    cfg.keep_alive_s = 60;
-    cfg.clean_session = 1;
-    cfg.sub[0].name = TOPIC_FILTER;  /* subscribed at connect */
-    cfg.sub[0].qos = 0;
-    cfg.pub[0].name = TOPIC;         /* publish topic 0 */
-    cfg.pub[0].qos = 0;
-    cfg.pub[0].retain = 0;
-    return sm_cord_mqtt_configure(&d->cord, &cfg, cord_done, d);
+    /* like every argument of a start function, the settings must stay
+       valid until the operation ends: they live in the application's state */
+    sm_cord_mqtt_config *cfg = &d->mqtt_cfg;
+    sm_cord_mqtt_config_init(cfg);
+    cfg->endpoint = "127.0.0.1";
+    cfg->port = d->broker_port;
+    cfg->flags = "url|sec";           /* TLS */
+    cfg->client_id = "secmodem-demo-cordelia";
+    cfg->ca_file = "ca.pem";          /* the files uploaded above */
+    cfg->cert_file = "client.pem";
+    cfg->key_file = "client.key";
+    cfg->keep_alive_s = 60;
+    cfg->clean_session = 1;
+    cfg->sub[0].name = TOPIC_FILTER;  /* subscribed at connect */
+    cfg->sub[0].qos = 0;
+    cfg->pub[0].name = TOPIC;         /* publish topic 0 */
+    cfg->pub[0].qos = 0;
+    cfg->pub[0].retain = 0;
+    return sm_cord_mqtt_configure(&d->cord, cfg, cord_done, d);
 }
 
 static int s_wifi(demo *d)
