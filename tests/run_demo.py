@@ -196,7 +196,12 @@ def main():
                 rc = run_firmware(args, on_line)
                 ok = broker_view(probe, bed, device.get("cn") if sequans else None)
                 if sequans:
-                    ok = modem_view(sim.control("commands")["commands"]) and ok
+                    try:
+                        commands = sim.control("commands")["commands"]
+                    except OSError as exc:
+                        print(f"modem side: the simulator did not answer ({exc})")
+                        commands = None
+                    ok = commands is not None and modem_view(commands) and ok
                 if rc != 0:
                     print("--- simulator stderr (tail):\n" +
                           sim.stderr().decode(errors="replace")[-2000:])
