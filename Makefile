@@ -1,7 +1,9 @@
 # secmodem - build, test and demo.
 #   make test    every test (C unit tests under sanitizers, strict builds for
 #                gcc/clang/g++/Cortex-M/AVR, simulator tests, live tests)
-#   make demo    the demo: example firmware against the simulator
+#   make demo    the demo: mutual-TLS MQTT, the key in the ATECC608, through the
+#                simulated Sequans modem (DIALECT=cordelia: the Cordelia-I)
+#   make demo-at the AT-engine demo (a scripted session with a generic modem)
 #   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
 #                against the simulator
 # The Python side needs Debian's python3-serial, python3-pytest,
@@ -32,8 +34,8 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
 
-.PHONY: all test demo demo-qemu check-python cross clean unit-bins size
-all: unit-bins cross $(B)/demo_generic $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf
+.PHONY: all test demo demo-at demo-qemu check-python cross clean unit-bins size
+all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf
 
 $(B):
 	@mkdir -p $(B)
@@ -173,6 +175,9 @@ $(B)/cpu_at: tests/bench/cpu_at.c $(HDR) | $(B)
 # ---- examples ----------------------------------------------------------------
 $(B)/demo_generic: examples/posix/demo_generic.c examples/demo_script.h $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_generic.c examples/posix/sm_posix.c -o $@
+$(B)/demo_mqtt: examples/posix/demo_mqtt.c $(POSIX) $(BRIDGE) $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 examples/posix/demo_mqtt.c examples/posix/sm_posix.c \
+	    examples/posix/sm_atecc_bridge.c -o $@
 
 # bare-metal firmware for the MPS2 AN385 (Cortex-M3) as QEMU emulates it;
 # newlib-nano only for memcpy & co: the link fails if anything pulls in a heap
@@ -212,8 +217,14 @@ test: check-python
 	  exit 1; fi
 	$(PYTHON) tests/run_all.py
 
-demo: check-python $(B)/demo_generic
-	$(PYTHON) tests/run_demo.py $(B)/demo_generic
+DIALECT ?= sequans
+# the Sequans demo needs the simulator's TLS helper for host signing
+DEMO_DEPS := $(B)/demo_mqtt $(if $(filter sequans,$(DIALECT)),$(B)/hce_tls)
+demo: check-python $(DEMO_DEPS)
+	$(PYTHON) tests/run_demo.py --dialect $(DIALECT) $(B)/demo_mqtt
+
+demo-at: check-python $(B)/demo_generic
+	$(PYTHON) tests/run_demo_at.py $(B)/demo_generic
 
 demo-qemu: check-python $(B)/cortexm_demo.elf
 	$(PYTHON) tests/run_qemu.py $(B)/cortexm_demo.elf --scenario together $(QEMU_ARGS)
