@@ -4,6 +4,8 @@
 #   make demo    the demo: example firmware against the simulator
 #   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
 #                against the simulator
+#   make soak    the long soak: 1000 QoS 1 publishes through 30 injected faults,
+#                0 lost (make test runs a short one)
 # The Python side needs Debian's python3-serial, python3-pytest,
 # python3-paho-mqtt and python3-cryptography (and the mosquitto package for the
 # test bed); PYTHON picks the first interpreter that has the modules (Debian's
@@ -62,6 +64,8 @@ $(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) |
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/soak_publisher: tests/soak_publisher.c $(POSIX) $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/soak_publisher.c examples/posix/sm_posix.c -o $@
 $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
@@ -89,7 +93,7 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
-           $(B)/test_sequans_e2e \
+           $(B)/test_sequans_e2e $(B)/soak_publisher \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live
 
 # ---- strict builds of the whole header for every supported toolchain -------
@@ -183,6 +187,18 @@ $(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
 .PHONY: fuzz
 fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
 	sh tests/fuzz/run_fuzz.sh $^
+
+# ---- soak ---------------------------------------------------------------------------
+# The long soak of issue 8: 1000 QoS 1 publishes through 30 injected faults
+# (at least 20) of every kind, 0 lost; make test runs a short one.
+SOAK_SEED ?= 1000
+.PHONY: soak
+soak: check-python $(B)/soak_publisher
+	@if [ ! -x /usr/sbin/mosquitto ]; then \
+	  echo "No /usr/sbin/mosquitto (the test bed's broker): sudo apt-get install -y mosquitto"; \
+	  exit 1; fi
+	$(PYTHON) tests/run_soak.py $(B)/soak_publisher --count 1000 --faults 30 --min-faults 20 \
+	    --seed $(SOAK_SEED) $(SOAK_ARGS)
 
 # ---- reports ------------------------------------------------------------------
 .PHONY: bench coverage
