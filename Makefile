@@ -6,6 +6,8 @@
 #   make demo-at the AT-engine demo (a scripted session with a generic modem)
 #   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
 #                against the simulator
+#   make soak    the long soak: 1000 QoS 1 publishes through 30 injected faults,
+#                0 lost (make test runs a short one)
 # The Python side needs Debian's python3-serial, python3-pytest,
 # python3-paho-mqtt and python3-cryptography (and the mosquitto package for the
 # test bed, libssl-dev for the simulator's host-signing TLS helper); PYTHON
@@ -65,6 +67,8 @@ $(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) |
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/soak_publisher: tests/soak_publisher.c $(POSIX) $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/soak_publisher.c examples/posix/sm_posix.c -o $@
 $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
@@ -123,7 +127,7 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
-           $(B)/test_sequans_e2e \
+           $(B)/test_sequans_e2e $(B)/soak_publisher \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \
            $(B)/test_cordelia_e2e \
            $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
@@ -265,6 +269,18 @@ lint:
 .PHONY: dist
 dist: check-python
 	$(PYTHON) tests/run_dist.py
+
+# ---- soak ---------------------------------------------------------------------------
+# The long soak of issue 8: 1000 QoS 1 publishes through 30 injected faults
+# (at least 20) of every kind, 0 lost; make test runs a short one.
+SOAK_SEED ?= 1000
+.PHONY: soak
+soak: check-python $(B)/soak_publisher
+	@if [ ! -x /usr/sbin/mosquitto ]; then \
+	  echo "No /usr/sbin/mosquitto (the test bed's broker): sudo apt-get install -y mosquitto"; \
+	  exit 1; fi
+	$(PYTHON) tests/run_soak.py $(B)/soak_publisher --count 1000 --faults 30 --min-faults 20 \
+	    --seed $(SOAK_SEED) $(SOAK_ARGS)
 
 # ---- reports ------------------------------------------------------------------
 .PHONY: bench coverage

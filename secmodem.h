@@ -650,8 +650,8 @@ typedef struct sm_at {
     char line[SM_LINE_SIZE];
     uint16_t line_len;
     uint16_t drain_fill;     /* filler bytes an interrupted payload still owes */
-    uint16_t orphan_payload; /* payload of a command that timed out waiting for its
-                                prompt: a late prompt gets this many filler bytes */
+    uint16_t orphan_payload; /* a command timed out waiting for its prompt (its
+                                filler is sent): a late prompt is swallowed */
     uint16_t q_count, q_text_len, next_id, last_id;
     uint16_t resp_len, resp_lines;
     /* flags and small counters, together to keep the struct tight */
@@ -3334,7 +3334,9 @@ SM_PRIV void sm_at_learn_echo(sm_at *at, sm_at_result result)
    would be taken as its continuation (a PIN sent as socket data). What it
    still owes is written first: filler bytes for a counted payload, then the
    terminator (a truncated command line just earns an ERROR, dropped as a
-   late answer). A prompt that never came may still come: it gets filler. */
+   late answer). A prompt that did not come may have been lost on the wire
+   (or be late) while the modem counts payload bytes: it gets its filler
+   and a terminator now; a modem that never prompted sees a junk line. */
 SM_PRIV void sm_at_plan_drain(sm_at *at)
 {
     const sm_at_entry *e = &at->q[0];
@@ -3354,7 +3356,9 @@ SM_PRIV void sm_at_plan_drain(sm_at *at)
     } else if (at->phase == SM_PH_TX_PAYLOAD) {
         at->drain_fill = (uint16_t)(e->cmd.payload_len - at->tx_off);
     } else if (at->phase == SM_PH_WAIT_PROMPT) {
-        at->orphan_payload = (uint16_t)e->cmd.payload_len;
+        at->drain_fill = (uint16_t)e->cmd.payload_len;
+        at->drain_term = 1;
+        at->orphan_payload = 1;
     }
     at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
 }
@@ -3934,13 +3938,11 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
             return;
         }
         if (at->orphan_payload && at->phase == SM_PH_IDLE) {
-            /* the prompt of a command that timed out: meet its count */
+            /* the late prompt of a command that timed out: its filler went
+               out at the timeout already */
             sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
-            at->drain_fill = at->orphan_payload;
             at->orphan_payload = 0;
-            at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
             at->skip_space = 1;
-            sm_at_pump_tx(at);
             return;
         }
     }
@@ -9870,6 +9872,10 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
             From the end-to-end tests against the simulator: a restart that
             ends a command lets the line settle (the command may still be
             answered); the Sequans bring-up keeps echo on (ATE1).
+            From the soak test: a command that times out waiting for its
+            prompt gets its filler and terminator at once (a prompt lost on
+            the wire left the modem counting, and the next command became
+            the payload).
             ATECC608: command encoder/decoder with CRC, non-blocking I2C
             transport (wake, polling, retries, watchdog, idle/sleep),
             commands and helpers (serial, locks, public key, sign, verify).

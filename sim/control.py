@@ -13,6 +13,10 @@ every one gets exactly one JSON line back, {"ok": true, ...} or
     {"cmd": "option", "name": "inject-events", "value": true}   set a dialect option
                                                (Sequans: hce-timeout, hce-helper)
     {"cmd": "options"}                         the dialect's options and their values
+    {"cmd": "commands", "last": 3}             only the last 3, and "total"
+    {"cmd": "drop", "what": "mqtt"}            the network drops a link now
+                                               (dialects with connections:
+                                               "mqtt", "sockets" or "all")
 """
 
 import json
@@ -46,7 +50,14 @@ def handle_request(modem, msg):
     if cmd == "stats":
         return {"ok": True, **modem.stats()}
     if cmd == "commands":
-        return {"ok": True, "commands": modem.commands()}
+        commands = modem.commands()
+        if "last" not in msg:
+            return {"ok": True, "commands": commands}
+        last = msg["last"]
+        if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+            raise ValueError("'last' must be a non-negative integer")
+        return {"ok": True, "commands": commands[len(commands) - last:] if last else [],
+                "total": len(commands)}
     if cmd == "option":
         if "name" not in msg or "value" not in msg:
             raise ValueError("option needs 'name' and 'value'")
@@ -55,6 +66,11 @@ def handle_request(modem, msg):
         return {"ok": True, "options": modem.dialect.options()}
     if cmd == "options":
         return {"ok": True, "options": modem.dialect.options()}
+    if cmd == "drop":
+        what = msg.get("what", "all")
+        if not isinstance(what, str):
+            raise ValueError("drop needs a string 'what'")
+        return {"ok": True, "dropped": modem.drop_links(what)}
     raise ValueError(f"unknown command {cmd!r}")
 
 

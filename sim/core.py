@@ -265,6 +265,13 @@ class Dialect:
         possibly from inside a command handler or the timer thread, so with
         wait=False it must not block: hand slow teardown to a thread."""
 
+    def drop_links(self, state, what):
+        """The network drops live connections now, as if the peer or the
+        path failed (not the modem): `what` names which ("mqtt", "sockets",
+        "all"); returns the list of what was dropped. Runs in a control
+        thread. Dialects without connections refuse."""
+        raise ValueError(f"dialect {self.name!r} has no connections to drop")
+
     # -- dialect options ---------------------------------------------------------
     # Subclasses list their run-time switches in OPTIONS: name -> (attribute,
     # converter, help).  `python3 -m sim --option NAME=VALUE` and the control
@@ -538,7 +545,8 @@ class Modem:
     """A simulated modem serving one transport with one dialect.
 
     Public API (thread-safe): start(), stop(), urc(), async_urc(), raw(),
-    reboot(), set_fault(), stats(), commands(), call_later(); attributes
+    reboot(), set_fault(), stats(), commands(), drop_links(),
+    call_later(); attributes
     echo, cmee, state, faults, trace.
     """
 
@@ -659,6 +667,13 @@ class Modem:
         """Every command line received so far (from 'AT' on, payload included)."""
         with self._stats_lock:
             return list(self._commands)
+
+    def drop_links(self, what):
+        """The network drops connections of the current state (see
+        Dialect.drop_links); the modem reports it as it would a real loss."""
+        dropped = self.dialect.drop_links(self.state, what)
+        self.trace.note(f"links dropped by the network ({what}): {dropped}")
+        return dropped
 
     def call_later(self, delay, fn, epoch=None):
         """Run fn() in the timer thread after `delay` seconds; if `epoch` is

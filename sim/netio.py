@@ -246,6 +246,7 @@ class StreamPump:
         self.inbox = bytearray()
         self._outbox = bytearray()
         self._stop = False
+        self._broken = False         # break_link(): report a lost link
         self.alive = True            # false once the link is gone either way
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -284,6 +285,16 @@ class StreamPump:
         with self._lock:
             return len(self._outbox)
 
+    def break_link(self):
+        """The path fails now (control "drop"): the pump stops as if the peer
+        had gone, and on_closed('link dropped') follows; inbox stays."""
+        with self._lock:
+            if not self.alive or self._stop:
+                return False
+            self._broken = True
+        self._wake()
+        return True
+
     def close(self, wait=False):
         """Stop and close the socket (from the pump thread); inbox stays."""
         with self._lock:
@@ -306,6 +317,9 @@ class StreamPump:
             while reason is None:
                 with self._lock:
                     if self._stop:
+                        break
+                    if self._broken:
+                        reason = "link dropped"
                         break
                     room = len(self.inbox) < self.max_inbox
                     pending = bool(self._outbox)
@@ -630,6 +644,22 @@ class MqttSession:
         except Exception:  # already gone: nothing to tidy
             pass
         self.client.loop_stop()  # paho skips the join when called from its own thread
+
+    def break_link(self):
+        """The path to the broker fails now (control "drop"): the socket is
+        shut down under paho, which reports the lost connection the way it
+        would a real one (events.disconnected(-7)). False when not connected."""
+        with self._lock:
+            if self._closing or self.state != "connected":
+                return False
+        sock = self.client.socket()
+        if sock is None:
+            return False
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            return False
+        return True
 
     # -- requests (from the modem's reader thread) ---------------------------------
 

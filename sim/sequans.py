@@ -91,6 +91,10 @@ never land between a command's echo and its final result, after a small
 latency (urc_latency); connects wait net_delay first.  All network work runs
 in worker threads; a command that must wait (SQNSD) polls and gives up when
 the modem reboots.  Reboots close every connection (Dialect.release).
+
+Faults of the network: the control socket's {"cmd": "drop", "what": "mqtt"}
+(or "sockets", "all") breaks the live connections as a failing path would;
+the host hears +SQNSMQTTONDISCONNECT:0,-7 and +SQNSH as for a real loss.
 """
 
 import base64
@@ -591,6 +595,24 @@ class SequansDialect(ThreeGppDialect):
 
     def release(self, state, wait):
         state.release(wait)
+
+    def drop_links(self, state, what):
+        """Control "drop": the network loses the MQTT connection (then
+        +SQNSMQTTONDISCONNECT:0,-7) and/or the open sockets (then +SQNSH),
+        exactly as when the peer or the path fails."""
+        if what not in ("mqtt", "sockets", "all"):
+            raise ValueError(f"drop: 'what' must be mqtt, sockets or all, not {what!r}")
+        dropped = []
+        if what in ("mqtt", "all"):
+            session = state.mqtt
+            if session is not None and session.break_link():
+                dropped.append("mqtt")
+        if what in ("sockets", "all"):
+            for conn_id, sock in state.sockets.items():
+                pump = sock.pump
+                if sock.state == ACTIVE and pump is not None and pump.break_link():
+                    dropped.append(f"socket {conn_id}")
+        return dropped
 
     def format_error(self, code, cmee):
         if cmee == 2 and code in SIM_CME_TEXTS:

@@ -20,11 +20,25 @@ Pieces on their own:
     Pki.create(directory, clients=("client",), valid_days=2)
     pki.issue_for_csr(csr_pem)                   # a device certificate from a CSR
     MosquittoBroker(pki, workdir, plain=False, require_certificate=True,
-                    use_identity_as_username=True, host="127.0.0.1")
+                    use_identity_as_username=True, host="127.0.0.1", persistence=False)
     TlsEchoServer(pki, require_client_cert=False, tls=True, greeting=b"",
                   host="127.0.0.1")
     HttpsServer(pki, tls=True, require_client_cert=False)
-    MqttProbe(broker, pki.client, topics=(), qos=2, client_id="probe")
+    MqttProbe(broker, pki.client, topics=(), qos=2, client_id="probe",
+              clean_session=True)
+
+Faults on the broker side (soak and fault tests):
+
+    bed.broker.restart(down_s=1.0)   # stop mosquitto, wait, start it again on
+                                     # the same port(s); pause()/resume() apart
+    bed.broker.kick("client-id")     # the broker closes that client's TLS
+                                     # connection (MQTT session takeover)
+
+With persistence=True (TestBed(mqtt_persistence=True)) mosquitto saves its
+sessions on the way down and loads them on the way up, so a probe with
+clean_session=False keeps its subscription across a restart and receives
+what was published while it was away: nothing the broker acknowledged is
+lost to it.
 
 Certificates (ECDSA P-256, python3-cryptography): a test CA; a server
 certificate for localhost / 127.0.0.1 / ::1 (SAN DNS + IP); client
@@ -267,8 +281,10 @@ class MosquittoBroker:
 
     def __init__(self, pki, workdir, plain=False, require_certificate=True,
                  use_identity_as_username=True, binary=MOSQUITTO, verbose=False,
-                 host=LOCALHOST):
+                 host=LOCALHOST, persistence=False):
         self.pki = pki
+        self.persistence = persistence
+        self.restarts = 0
         self.workdir = workdir
         self.plain = plain
         self.require_certificate = require_certificate
@@ -290,7 +306,9 @@ class MosquittoBroker:
             # As root mosquitto would switch to user 'mosquitto', which
             # cannot read our private temp directory; as anyone else this is a no-op.
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
-            "persistence false",
+            # persistence_location ends with '/' (mosquitto appends the file name)
+            *(["persistence true", f"persistence_location {self.workdir}/"]
+              if self.persistence else ["persistence false"]),
             f"log_dest file {self.log_path}",
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             "",
@@ -314,19 +332,83 @@ class MosquittoBroker:
             self.plain_port = free_port(self.host) if self.plain else None
             with open(self.conf_path, "w") as f:
                 f.write(self.config())
-            args = [self.binary, "-c", self.conf_path] + (["-v"] if self.verbose else [])
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             try:
-                for port in (self.port, self.plain_port):
-                    if port:
-                        wait_listening(port, self.host, alive=lambda: self.proc.poll() is None)
+                self._spawn()
                 return self
             except (RuntimeError, TimeoutError):
                 err = self._stop_process()
                 if attempt == attempts - 1:
                     raise RuntimeError(f"mosquitto did not start: {err}\n{self.log()}")
         return self
+
+    def _spawn(self):
+        args = [self.binary, "-c", self.conf_path] + (["-v"] if self.verbose else [])
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for port in (self.port, self.plain_port):
+            if port:
+                wait_listening(port, self.host, alive=lambda: self.proc.poll() is None)
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def pause(self):
+        """Stop mosquitto (SIGTERM: it saves its sessions with persistence)
+        and keep the ports for resume()."""
+        self._stop_process()
+
+    def resume(self, timeout=10.0):
+        """Start mosquitto again on the same port(s) with the same
+        configuration. A port another process took meanwhile makes it fail
+        (RuntimeError); the loopback ports of a test run are not reused
+        that fast in practice, and a retry loop covers TIME_WAIT."""
+        if self.running:
+            return self
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._spawn()
+                self.restarts += 1
+                return self
+            except (RuntimeError, TimeoutError):
+                err = self._stop_process()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"mosquitto did not restart on port {self.port}: {err}\n"
+                                       f"{self.log()[-2000:]}")
+                time.sleep(0.1)
+
+    def restart(self, down_s=0.0):
+        """pause(), `down_s` seconds without a broker, resume()."""
+        self.pause()
+        if down_s > 0:
+            time.sleep(down_s)
+        return self.resume()
+
+    def kick(self, client_id, cred=None, timeout=5.0):
+        """Make the broker close the connection of `client_id`: a second
+        client connects with the same id (MQTT-3.1.4-2, session takeover:
+        the server disconnects the existing client), then leaves cleanly.
+        True if the takeover connection was accepted."""
+        done = threading.Event()
+        result = {}
+        client = _paho_client(client_id)
+        client.tls_set_context(self.pki.client_context(cred or self.pki.client))
+
+        def on_connect(c, userdata, flags, rc):
+            result["rc"] = rc
+            done.set()
+        client.on_connect = on_connect
+        try:
+            client.connect(self.host, self.port, keepalive=30)
+            client.loop_start()
+            done.wait(timeout)
+            client.disconnect()
+        except OSError:
+            return False
+        finally:
+            client.loop_stop()
+        return result.get("rc") == 0
 
     def _stop_process(self):
         if self.proc is None:
@@ -600,14 +682,14 @@ class HttpsServer:
 # A second MQTT client
 
 
-def _paho_client(client_id):
+def _paho_client(client_id, clean_session=True):
     import paho.mqtt.client as paho
     version = getattr(paho, "CallbackAPIVersion", None)
     if version is None:
-        return paho.Client(client_id=client_id, clean_session=True)
+        return paho.Client(client_id=client_id, clean_session=clean_session)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return paho.Client(version.VERSION1, client_id=client_id, clean_session=True)
+        return paho.Client(version.VERSION1, client_id=client_id, clean_session=clean_session)
 
 
 class MqttProbe:
@@ -615,22 +697,42 @@ class MqttProbe:
 
     Entering connects and waits for the SUBACKs, so nothing published after
     the `with` line is missed.  messages: [(topic, payload, qos, retain)].
+    A lost connection (broker restarted) is re-established within a fraction
+    of a second; with clean_session=False the broker keeps the subscription
+    and the messages meanwhile (with a persistent broker, across a restart),
+    otherwise the topics are subscribed again. connects: connections made.
     """
 
-    def __init__(self, broker, cred, topics=(), qos=2, client_id="probe", timeout=5.0):
+    def __init__(self, broker, cred, topics=(), qos=2, client_id="probe", timeout=5.0,
+                 clean_session=True):
         self.broker = broker
         self.cred = cred
         self.topics = list(topics)
         self.qos = qos
         self.timeout = timeout
         self.messages = []
+        self.connects = 0
         self._cv = threading.Condition()
         self._acks = set()
-        self.client = _paho_client(client_id)
+        self.client = _paho_client(client_id, clean_session)
         self.client.tls_set_context(broker.pki.client_context(cred))
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
+        self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda c, u, mid, granted: self._ack(mid)
         self.client.on_publish = lambda c, u, mid: self._ack(mid)
+
+    def _on_connect(self, client, userdata, flags, rc):
+        with self._cv:
+            first = self.connects == 0
+            if rc == 0:
+                self.connects += 1
+            self._cv.notify_all()
+        # A reconnection without the old session (clean session, or a broker
+        # that forgot it): subscribe again. The first time start() does it.
+        if rc == 0 and not first and not flags.get("session present"):
+            for topic in self.topics:
+                client.subscribe(topic, self.qos)
 
     def _on_message(self, client, userdata, msg):
         with self._cv:
@@ -686,7 +788,7 @@ class TestBed:
     """PKI plus the servers asked for; all on 127.0.0.1, all removed on exit.
 
     TestBed(mqtt=True, mqtt_plain=False, echo=True, echo_client_cert=False,
-            https=True, clients=("client",), workdir=None)
+            https=True, clients=("client",), workdir=None, mqtt_persistence=False)
 
     Attributes after entering: workdir, pki, broker (MosquittoBroker or None),
     echo (TlsEchoServer or None), https (HttpsServer or None).
@@ -695,9 +797,10 @@ class TestBed:
     __test__ = False  # a library class, not a pytest test class
 
     def __init__(self, mqtt=True, mqtt_plain=False, echo=True, echo_client_cert=False,
-                 https=True, clients=("client",), workdir=None):
+                 https=True, clients=("client",), workdir=None, mqtt_persistence=False):
         self.want = dict(mqtt=mqtt, mqtt_plain=mqtt_plain, echo=echo,
-                         echo_client_cert=echo_client_cert, https=https)
+                         echo_client_cert=echo_client_cert, https=https,
+                         mqtt_persistence=mqtt_persistence)
         self.clients = tuple(clients)
         self.workdir = workdir
         self._owned_dir = workdir is None
@@ -712,7 +815,8 @@ class TestBed:
             want = self.want
             if want["mqtt"]:
                 self.broker = self._run(MosquittoBroker(self.pki, self.workdir,
-                                                        plain=want["mqtt_plain"]))
+                                                        plain=want["mqtt_plain"],
+                                                        persistence=want["mqtt_persistence"]))
             if want["echo"]:
                 self.echo = self._run(TlsEchoServer(self.pki, want["echo_client_cert"]))
             if want["https"]:
@@ -727,9 +831,10 @@ class TestBed:
         self._started.append(server)
         return server
 
-    def probe(self, topics=(), qos=2, client_id="probe", cred=None):
+    def probe(self, topics=(), qos=2, client_id="probe", cred=None, clean_session=True):
         """A MqttProbe on this bed's broker (use it in a `with`)."""
-        return MqttProbe(self.broker, cred or self.pki.client, topics, qos, client_id)
+        return MqttProbe(self.broker, cred or self.pki.client, topics, qos, client_id,
+                         clean_session=clean_session)
 
     def stop(self):
         while self._started:

@@ -1074,7 +1074,10 @@ static void test_timeout_waiting_prompt(void)
     m.now += SM_AT_TIMEOUT_MS;
     sm_at_poll(&at);
     feed_str(&at, "\r\n> ");
-    CHECK_EQ_STR(m.tx, "AT+SEND=1\r"); /* a late prompt does not release the payload */
+    /* a late prompt does not release the payload: filler (sent at the
+       timeout, see test_lost_prompt_is_filled) and the terminator only */
+    CHECK_EQ_INT(m.tx_len, 10 + 1 + 1);
+    CHECK(memcmp(m.tx, "AT+SEND=1\r\0\r", 12) == 0);
     CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
 }
 
@@ -1333,15 +1336,56 @@ static void test_late_prompt_gets_filler(void)
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
     m.now += 100;
-    sm_at_poll(&at);           /* timed out waiting for the prompt */
+    sm_at_poll(&at);           /* timed out waiting for the prompt: 4 filler bytes */
     m.now += 50;
-    feed_str(&at, "\r\n> ");   /* ...which comes late: it gets 4 filler bytes */
+    feed_str(&at, "\r\n> ");   /* ...which comes late: swallowed, nothing more sent */
     feed_str(&at, "\r\nOK\r\n");
     m.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 4 + 7);
-    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0AT+CSQ\r", 21) == 0);
+    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1 + 7);
+    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
     CHECK_EQ_INT(at.stats.stale, 1);
+    CHECK_EQ_INT(at.stats.tx_filler, 4);
+}
+
+/* A prompt lost on the wire (a dropped or damaged byte) looks like one that
+   never came, but the modem is counting payload bytes: the next command
+   would become them (published, sent to the peer, with whatever it holds).
+   Found by the soak test (tests/run_soak.py), where the recovery's
+   AT+SQNSPCFG line reached the broker as an MQTT message. The filler meets
+   the count, then the terminator ends the line: a modem that never
+   prompted sees one junk line instead, answered as a late answer. */
+static void test_lost_prompt_is_filled(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[4] = { 1, 2, 3, 4 };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=4";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 4;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", "+CSQ:");
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);           /* timed out: the prompt was lost */
+    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1);
+    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\r", 15) == 0);
+    feed_str(&at, "\r\nOK\r\n"); /* the modem took the filler as the payload */
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1 + 7);
+    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
+    CHECK_EQ_INT(at.stats.tx_filler, 4);
+    CHECK_EQ_INT(at.stats.stale, 1);
+    feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
 }
 
 static void test_uart_stuck_does_not_block_forever(void)
@@ -1781,6 +1825,7 @@ int main(void)
     RUN(test_timeout_mid_text_ends_the_line);
     RUN(test_timeout_mid_payload_is_filled);
     RUN(test_late_prompt_gets_filler);
+    RUN(test_lost_prompt_is_filled);
     RUN(test_uart_stuck_does_not_block_forever);
     RUN(test_raw_owed_after_timeout_is_not_the_next_answer);
     RUN(test_settling_is_bounded_under_traffic);
