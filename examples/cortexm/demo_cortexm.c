@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#define SM_DEMO_PRINTF board_printf
+#define SM_DEMO_EOL "\r\n"
 #include "../demo_script.h"
 #include "an385.h"
 #include "cmsdk_uart.h"
@@ -25,16 +27,8 @@
 
 #define DEMO_MODEM_BAUD 115200u
 #define DEMO_GIVE_UP_MS 20000u
-#define DEMO_MAX_RESTARTS 3
 
-typedef struct demo_app {
-    sm_at at;
-    unsigned next;    /* next step to submit */
-    unsigned ok;      /* steps that ended OK */
-    int failed;
-    int hello_seen;
-    int restarts;     /* steps repeated because the modem restarted */
-} demo_app;
+typedef sm_demo_app demo_app; /* the shared demo application (demo_script.h) */
 
 /* The application's globals: the modem UART (its receive ring is filled by
    the interrupt below), the port, and the engine inside the app state. */
@@ -52,71 +46,6 @@ void UART0TX_Handler(void);
 void UART0TX_Handler(void)
 {
     cmsdk_uart_tx_isr(&g_modem_uart);
-}
-
-static void demo_submit_next(demo_app *a);
-
-static void demo_on_step_done(void *ctx, const sm_at_response *r)
-{
-    demo_app *a = (demo_app *)ctx;
-    const char *line = r->lines;
-    uint16_t i;
-    for (i = 0; i < r->nlines; i++, line += strlen(line) + 1) board_printf("      | %s\r\n", line);
-    board_printf("      -> %s\r\n", sm_at_result_name(r->result));
-    if (r->result == SM_AT_REBOOT && a->restarts++ < DEMO_MAX_RESTARTS) {
-        /* the modem (re)started while the command was in flight (its
-           start-up URC may still be on its way when the firmware boots): it
-           never answered, so the step runs again */
-        a->next--;
-        demo_submit_next(a);
-        return;
-    }
-    if (r->result == SM_AT_OK) a->ok++;
-    else a->failed = 1;
-    if (!a->failed) demo_submit_next(a); /* allowed from a completion callback */
-}
-
-static void demo_submit_next(demo_app *a)
-{
-    const sm_demo_step *s;
-    sm_at_cmd c;
-    if (a->next >= SM_DEMO_STEPS) return;
-    s = &sm_demo_script[a->next++];
-    memset(&c, 0, sizeof c);
-    c.text = s->text;
-    c.prefix = s->prefix;
-    c.flags = s->flags;
-    if (s->flags & SM_AT_F_PROMPT) {
-        c.payload = sm_demo_payload;
-        c.payload_len = sizeof sm_demo_payload - 1;
-    }
-    c.on_done = demo_on_step_done;
-    c.ctx = a;
-    board_printf("[%u/%u] %s: %s\r\n", a->next, (unsigned)SM_DEMO_STEPS, s->say, s->text);
-    if (sm_at_submit(&a->at, &c) < 0) a->failed = 1;
-}
-
-static void demo_on_hello(void *ctx, sm_at *at, const char *line, size_t len)
-{
-    (void)at;
-    board_printf("      URC: %.*s\r\n", (int)len, line);
-    ((demo_app *)ctx)->hello_seen = 1;
-}
-
-static void demo_on_restart(void *ctx, sm_at *at, const char *line, size_t len)
-{
-    (void)ctx; (void)at;
-    board_printf("      URC: %.*s (modem started)\r\n", (int)len, line);
-}
-
-static const sm_urc demo_urcs[] = {
-    { "+HELLO:", demo_on_hello },
-    { "+SYSSTART", demo_on_restart },
-};
-
-static int demo_running(const demo_app *a)
-{
-    return !a->failed && (a->next < SM_DEMO_STEPS || sm_at_busy(&a->at) || !a->hello_seen);
 }
 
 /* Prints the summary; returns 1 if the run succeeded. */
@@ -137,7 +66,7 @@ static int demo_report(const demo_app *a, uint32_t elapsed_ms)
                  a->ok, (unsigned)SM_DEMO_STEPS, a->hello_seen ? "received" : "missing",
                  (unsigned long)st->lines, (unsigned long)st->urcs,
                  (unsigned long)(st->overlong + st->unexpected), (unsigned long)elapsed_ms);
-    return !a->failed && a->ok == SM_DEMO_STEPS && a->hello_seen && lossless;
+    return sm_demo_succeeded(a) && lossless;
 }
 
 int main(void)
@@ -152,8 +81,7 @@ int main(void)
     sm_port_cm_init(&g_port, &g_modem_uart);
     g_port.trace = board_cmdline_has("--trace");
     sm_port_cm_platform(&g_port, &plat);
-    sm_at_init(&a->at, &plat, &sm_demo_dialect);
-    sm_at_add_urcs(&a->at, demo_urcs, sizeof demo_urcs / sizeof demo_urcs[0], a);
+    sm_demo_init(a, &plat);
     /* receive from here on. Under QEMU what the modem sent before (its
        start-up URC) waits on the host side, as the UART takes nothing while
        its receiver is off; on a board it would be lost, and the first step's
@@ -161,10 +89,10 @@ int main(void)
     cmsdk_uart_enable_rx_irq(&g_modem_uart, AN385_IRQ_UART0_RX);
     cmsdk_uart_enable_tx_wakeup(&g_modem_uart, AN385_IRQ_UART0_TX);
     t0 = board_ms();
-    demo_submit_next(a);
+    sm_demo_submit_next(a);
     /* the superloop: poll, then sleep until an interrupt: a received byte,
        room to transmit the next one, or the 1 ms tick */
-    while (demo_running(a)) {
+    while (sm_demo_running(a)) {
         sm_at_poll(&a->at);
         if (board_ms() - t0 > DEMO_GIVE_UP_MS) {
             a->failed = 1;
