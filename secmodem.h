@@ -1663,7 +1663,9 @@ SECMODEM_API int sm_cord_mqtt_configure(sm_cord *c, const sm_cord_mqtt_config *c
    NULL or "" for SM_CORD_SEC_OPEN. */
 SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_security security,
                                       const char *key, sm_cord_done_fn done, void *ctx);
-/* AT+wlanDisconnect -> OK (the disconnect event follows). */
+/* AT+wlanDisconnect -> OK, then +eventwlan:disconnect: done (SM_OK) at that
+   event, when the link is really down (MQTT and sockets with it); no event
+   within SM_CORD_TIMEOUT_MS after the OK: SM_ERR_TIMEOUT. */
 SECMODEM_API int sm_cord_wlan_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx);
 /* AT+fileOpen=<name>,<flags>,<max_size> -> result value: the file id.
    name 1..180 bytes (no ',' '"'), flags SM_CORD_FILE_* (at least one). */
@@ -5710,7 +5712,8 @@ enum { /* the running operation's phase */
     SM_CORD_PH_WAIT,     /* waiting for the event that ends it */
     SM_CORD_PH_HOLD      /* being cancelled */
 };
-enum { SM_CORD_W_NONE = 0, SM_CORD_W_STARTUP, SM_CORD_W_IP, SM_CORD_W_CONNACK };
+enum { SM_CORD_W_NONE = 0, SM_CORD_W_STARTUP, SM_CORD_W_IP, SM_CORD_W_CONNACK,
+       SM_CORD_W_WLAN_DOWN };
 enum { SM_CORD_END = 1, SM_CORD_SKIP = 2 };                   /* builders, besides SM_OK */
 enum { SM_CORD_NEXT = 1, SM_CORD_FINISH = 2, SM_CORD_WAIT = 3 }; /* on_ok handlers */
 enum { SM_CORD_V_STR = 1, SM_CORD_V_I32, SM_CORD_V_I8, SM_CORD_V_B8, SM_CORD_V_FILE,
@@ -5886,7 +5889,12 @@ SM_PRIV void sm_cord_ev_wlan(sm_cord *c, const char *line, size_t len, int up)
         c->state.mqtt_connected = 0; /* no broker without Wi-Fi */
     }
     sm_cord_emit(c, &ev, up ? SM_CORD_EV_WLAN_CONNECTED : SM_CORD_EV_WLAN_DISCONNECTED, line, len);
-    if (!up) sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x.v[2], "wlan disconnect");
+    if (up) return;
+    /* wlanConnect while associated first drops the old link (reason 0,
+       before its OK): that is not this connection failing */
+    if (!(x.v[2] == 0 && c->phase == SM_CORD_PH_CMD))
+        sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x.v[2], "wlan disconnect");
+    sm_cord_outcome(c, SM_CORD_W_WLAN_DOWN, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
 SM_PRIV void sm_cord_ev_wlan_up(void *ctx, sm_at *at, const char *line, size_t len)
@@ -6632,8 +6640,8 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_IP,
       0,                            sm_cord_b_wlan_connect, sm_cord_ok_wait },
     /* wlan disconnect */
-    { "AT+wlanDisconnect",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
+    { "AT+wlanDisconnect",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_WLAN_DOWN,
+      0,                            NULL,                  sm_cord_ok_wait },
     /* file open */
     { "AT+fileOpen=%F,%Z,%M",        "+fileopen:",         SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            NULL,                  sm_cord_ok_file_open },
@@ -6707,6 +6715,7 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 {
     if (what == SM_CORD_W_STARTUP) return (uint32_t)SM_CORD_STARTUP_TIMEOUT_MS;
     if (what == SM_CORD_W_IP) return (uint32_t)SM_CORD_WLAN_TIMEOUT_MS;
+    if (what == SM_CORD_W_WLAN_DOWN) return (uint32_t)SM_CORD_TIMEOUT_MS;
     return (uint32_t)SM_CORD_CONNACK_TIMEOUT_MS;
 }
 

@@ -596,15 +596,50 @@ static void test_wlan(void)
     sm_cord_wlan_disconnect(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+wlanDisconnect\r\n");
-    modem(&c, "OK\r\n+eventwlan:disconnect,my home,0x34:0x31:0xc4:0x4a:0xeb:0x5f,0\r\n");
-    CHECK_EQ_STR(m.log, "[wlan disconnect ok]{wlan disconnected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f reason=0}");
+    /* the OK alone does not end it: the link is down at its event */
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_INT(sm_cord_busy(&c), 1);
+    modem(&c, "+eventwlan:disconnect,my home,0x34:0x31:0xc4:0x4a:0xeb:0x5f,0\r\n");
+    CHECK_EQ_STR(m.log, "{wlan disconnected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f reason=0}[wlan disconnect ok]");
     CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 0);
     CHECK_EQ_STR(sm_cord_get_state(&c)->ipv4, "");
     clear_log(&m);
     sm_cord_wlan_disconnect(&c, on_done, &m);
     pump(&c);
+    SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "ERROR:not connected,-2071\r\n");
     CHECK_EQ_STR(m.log, "[wlan disconnect modem reported an error code=-2071 err=not connected]");
+    /* the event before the OK (it raced the final result) */
+    clear_log(&m);
+    sm_cord_wlan_disconnect(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanDisconnect\r\n");
+    modem(&c, "+eventwlan:disconnect,my home,,0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "{wlan disconnected my home  reason=0}[wlan disconnect ok]");
+    /* an OK and no event: it ends by its deadline */
+    clear_log(&m);
+    sm_cord_wlan_disconnect(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanDisconnect\r\n");
+    modem(&c, "OK\r\n");
+    m.now += SM_CORD_TIMEOUT_MS - 1;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "");
+    m.now += 1;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "[wlan disconnect timeout]");
+    /* wlanConnect while associated: the old link's reason-0 disconnect
+       before the OK does not fail the new connection */
+    setup(&c, &m, 0);
+    sm_cord_wlan_connect(&c, "lab", SM_CORD_SEC_WPA2_PLUS, "rightpassword", on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanConnect=lab,,WPA2_PLUS,rightpassword,,,\r\n");
+    modem(&c, "+eventwlan:disconnect,home,0x01,0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "{wlan disconnected home 0x01 reason=0}");
+    modem(&c, "+eventwlan:connect,lab,0x02\r\n+eventnetapp:ipv4_acquired,10.0.0.9,10.0.0.1,10.0.0.1\r\n");
+    CHECK_EQ_STR(m.log, "{wlan disconnected home 0x01 reason=0}{wlan connected lab 0x02}"
+                        "{ip acquired 10.0.0.9 10.0.0.1 10.0.0.1}[wlan connect ok text=10.0.0.9]");
 
     /* a wrong key: the disconnect event ends the operation with its reason */
     setup(&c, &m, 0);

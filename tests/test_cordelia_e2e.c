@@ -25,6 +25,8 @@
 #include "sm_test.h"
 
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -363,7 +365,7 @@ static void test_wifi(app *a, const char *pass)
     step(name);
     if (sm_cord_get_state(&a->cord)->wlan_connected) {
         CHECK(finish_ok(a, sm_cord_wlan_disconnect(&a->cord, on_done, a)));
-        CHECK(until_count(a, &a->wlan_down, down, 2000)); /* see test_reboot_injected */
+        CHECK(a->wlan_down == down + 1); /* done at the event */
         CHECK(!sm_cord_get_state(&a->cord)->wlan_connected);
     }
     d = finish(a, sm_cord_wlan_connect(&a->cord, SSID, SM_CORD_SEC_WPA_WPA2, WIFI_KEY,
@@ -517,18 +519,130 @@ static void test_wrong_ca(app *a)
     step_end();
 }
 
+/* A loopback TCP port nothing listens on: bound, read, closed. */
+static int closed_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* An MQTT connect that must fail with the module's error event: the
+   operation ends with it (no hang, well before SM_CORD_CONNACK_TIMEOUT_MS). */
+static void expect_connect_error(app *a, const char *status, int32_t code)
+{
+    const done_rec *d;
+    int errors = a->mqtt_errors;
+    uint32_t t0 = sm_posix_now_ms();
+    d = finish(a, sm_cord_mqtt_connect(&a->cord, on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_STR(d->err_text, status);
+    CHECK_EQ_INT(d->code, code);
+    CHECK(sm_posix_now_ms() - t0 < 5000u);
+    CHECK(a->mqtt_errors == errors + 1);
+    CHECK(!sm_cord_get_state(&a->cord)->mqtt_connected);
+}
+
+static void test_failure_paths(app *a, int echo_port)
+{
+    const done_rec *d;
+    sm_cord_tls tls;
+    int down, sock, port = closed_port();
+    uint32_t t0;
+
+    step("bad Wi-Fi passphrase -> wlan connect fails with reason -2058, no link");
+    if (sm_cord_get_state(&a->cord)->wlan_connected) {
+        down = a->wlan_down;
+        CHECK(finish_ok(a, sm_cord_wlan_disconnect(&a->cord, on_done, a)));
+        CHECK(a->wlan_down == down + 1); /* done at the event: the link is down */
+        CHECK(!sm_cord_get_state(&a->cord)->wlan_connected);
+    }
+    t0 = sm_posix_now_ms();
+    d = finish(a, sm_cord_wlan_connect(&a->cord, SSID, SM_CORD_SEC_WPA_WPA2,
+                                       "not-the-passphrase", on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_INT(d->code, -2058);
+    CHECK(sm_posix_now_ms() - t0 < 5000u);
+    CHECK(!sm_cord_get_state(&a->cord)->wlan_connected);
+    CHECK_EQ_STR(sm_cord_get_state(&a->cord)->ipv4, "");
+    /* a passphrase too short for WPA is the module's synchronous error */
+    d = finish(a, sm_cord_wlan_connect(&a->cord, SSID, SM_CORD_SEC_WPA_WPA2, "short",
+                                       on_done, a));
+    CHECK(d->status == SM_ERR_PARAM || (d->status == SM_ERR_MODEM && d->code == -2058));
+    /* MQTT needs Wi-Fi: refused at once */
+    d = finish(a, sm_cord_mqtt_connect(&a->cord, on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_INT(d->code, -2069);
+    step_end();
+
+    test_wifi(a, "after the bad passphrase");
+
+    step("missing files -> TLS_FAILED with the module's reason, no hang");
+    CHECK(finish_ok(a, sm_cord_set_str(&a->cord, "MQTT", "rootCAPath", "no-such-ca.pem",
+                                       on_done, a)));
+    expect_connect_error(a, "TLS_FAILED", -454);
+    CHECK(finish_ok(a, sm_cord_set_str(&a->cord, "MQTT", "rootCAPath", "ca.pem", on_done, a)));
+    CHECK(finish_ok(a, sm_cord_set_str(&a->cord, "MQTT", "clientPrivateKey", "no-such.key",
+                                       on_done, a)));
+    expect_connect_error(a, "TLS_FAILED", -458);
+    CHECK(finish_ok(a, sm_cord_set_str(&a->cord, "MQTT", "clientPrivateKey", "client.key",
+                                       on_done, a)));
+    /* a TLS socket whose CA file is missing fails at its connect */
+    d = finish(a, sm_cord_socket(&a->cord, 1, on_done, a));
+    CHECK_EQ_INT(d->status, SM_OK);
+    sock = (int)d->value;
+    memset(&tls, 0, sizeof tls);
+    tls.method = "TLSV1_2";
+    tls.ca_file = "no-such-ca.pem";
+    tls.domain = "localhost";
+    CHECK(finish_ok(a, sm_cord_socket_tls(&a->cord, sock, &tls, on_done, a)));
+    d = finish(a, sm_cord_connect(&a->cord, sock, (uint16_t)echo_port, "127.0.0.1", on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_INT(d->code, -454);
+    CHECK(finish_ok(a, sm_cord_close(&a->cord, sock, on_done, a)));
+    step_end();
+
+    step("broker down -> CONNECT_FAILED -111; TLS socket to a closed port -> -111");
+    CHECK(port > 0);
+    CHECK(finish_ok(a, sm_cord_set_int(&a->cord, "MQTT", "iotHubPort", port, on_done, a)));
+    expect_connect_error(a, "CONNECT_FAILED", -111);
+    d = finish(a, sm_cord_socket(&a->cord, 1, on_done, a));
+    CHECK_EQ_INT(d->status, SM_OK);
+    sock = (int)d->value;
+    memset(&tls, 0, sizeof tls);
+    tls.method = "TLSV1_2";
+    tls.ca_file = "ca.pem";
+    tls.domain = "localhost";
+    CHECK(finish_ok(a, sm_cord_socket_tls(&a->cord, sock, &tls, on_done, a)));
+    t0 = sm_posix_now_ms();
+    d = finish(a, sm_cord_connect(&a->cord, sock, (uint16_t)port, "127.0.0.1", on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_INT(d->code, -111);
+    CHECK(sm_posix_now_ms() - t0 < 5000u);
+    CHECK(finish_ok(a, sm_cord_close(&a->cord, sock, on_done, a)));
+    CHECK_EQ_INT(sm_cord_get_state(&a->cord)->sockets, 0);
+    step_end();
+}
+
 static void test_reboot_injected(app *a)
 {
     const done_rec *d;
     int id, startups, down;
     uint32_t t0;
     step("reboot through the control socket while wlanConnect waits -> it fails");
-    /* The disconnect event follows the OK: wait for it, or it would end the
-       next wlanConnect as a failure (an event cannot say which command it
-       belongs to). */
+    /* the disconnect is done at its event: the link is down */
     down = a->wlan_down;
     CHECK(finish_ok(a, sm_cord_wlan_disconnect(&a->cord, on_done, a)));
-    CHECK(until_count(a, &a->wlan_down, down, 2000));
+    CHECK(a->wlan_down == down + 1);
     CHECK_EQ_INT(control(a, "{\"cmd\": \"option\", \"name\": \"wlan-delay\", \"value\": 5}"), 0);
     CHECK_EQ_INT(control(a, "{\"cmd\": \"option\", \"name\": \"auto-reconnect\", "
                             "\"value\": false}"), 0);
@@ -628,6 +742,7 @@ int main(int argc, char **argv)
                  0);
 
     test_wrong_ca(a);
+    test_failure_paths(a, echo_port);
     test_reboot_injected(a);
     test_factory_reset(a);
 
