@@ -1425,7 +1425,7 @@ typedef enum sm_cord_op_kind {
     SM_CORD_OP_FILE_DELETE, SM_CORD_OP_FILE_INFO, SM_CORD_OP_FILE_LIST, SM_CORD_OP_FILE_UPLOAD,
     SM_CORD_OP_SOCKET, SM_CORD_OP_SOCKET_TLS, SM_CORD_OP_CONNECT, SM_CORD_OP_SEND,
     SM_CORD_OP_RECV, SM_CORD_OP_CLOSE, SM_CORD_OP_MQTT_CONNECT, SM_CORD_OP_MQTT_DISCONNECT,
-    SM_CORD_OP_PUBLISH
+    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE
 } sm_cord_op_kind;
 
 /* +filegetinfo:<flags>,<size>,<allocatedSize>,<token>,<storageSize>,<writeCounter> */
@@ -1472,6 +1472,11 @@ typedef void (*sm_cord_entry_fn)(void *ctx, struct sm_cord *cord, const sm_cord_
 typedef enum sm_cord_security {
     SM_CORD_SEC_OPEN = 0, SM_CORD_SEC_WPA_WPA2, SM_CORD_SEC_WPA2_PLUS, SM_CORD_SEC_WPA3
 } sm_cord_security;
+
+/* AT+wlanSetMode roles (contract "Wi-Fi"). */
+typedef enum sm_cord_wlan_mode {
+    SM_CORD_MODE_STA = 0, SM_CORD_MODE_AP, SM_CORD_MODE_P2P
+} sm_cord_wlan_mode;
 
 /* AT+fileOpen flags, sent |-joined (contract "File system"). */
 enum { SM_CORD_FILE_CREATE = 1, SM_CORD_FILE_READ = 2, SM_CORD_FILE_WRITE = 4,
@@ -1665,8 +1670,15 @@ SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_secu
                                       const char *key, sm_cord_done_fn done, void *ctx);
 /* AT+wlanDisconnect -> OK, then +eventwlan:disconnect: done (SM_OK) at that
    event, when the link is really down (MQTT and sockets with it); no event
-   within SM_CORD_TIMEOUT_MS after the OK: SM_ERR_TIMEOUT. */
+   within SM_CORD_TIMEOUT_MS after the OK: SM_ERR_TIMEOUT. Without a link
+   (an association still in progress is cancelled) done at the OK. */
 SECMODEM_API int sm_cord_wlan_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx);
+/* AT+wlanSetMode=STA|AP|P2P -> OK. The Wi-Fi role; secmodem's features need
+   a station (SM_CORD_MODE_STA, the module's default). The module stores the
+   role; Würth's examples restart the network processor after a change, so
+   follow a change with sm_cord_reboot() (contract "Wi-Fi"). */
+SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
+                                       void *ctx);
 /* AT+fileOpen=<name>,<flags>,<max_size> -> result value: the file id.
    name 1..180 bytes (no ',' '"'), flags SM_CORD_FILE_* (at least one). */
 SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
@@ -6229,7 +6241,8 @@ SM_PRIV int sm_cord_put_setting(sm_buf *b, const sm_cord_setting *st, const void
      %I     file id (n1)                       %Z  open flags (n1), %M size (n2)
      %S     socket id (n1, 0..15)              %N  port (n2, 1..65535)
      %Y     SEC or TCP (n1)                    %L  data length (1..1460)
-     %T     topic index (n1, 0..3)             %P  publish payload (s1) */
+     %T     topic index (n1, 0..3)             %P  publish payload (s1)
+     %R     Wi-Fi role STA|AP|P2P (n1) */
 SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, const sm_cord_op *op)
 {
     for (; *fmt && !b->err; fmt++) {
@@ -6254,6 +6267,11 @@ SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, const sm_cord_op *op)
             sm_cord_put_num(b, op->len > 1460u ? 0u : (uint32_t)op->len, 1, SM_CORD_DATA_MAX);
             break;
         case 'T': sm_cord_put_num(b, op->n1, 0, 3); break;
+        case 'R':
+            if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
+            else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" :
+                               op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
+            break;
         default: /* 'P': the rest of the line: '"' and ',' are fine, controls are not */
             sm_buf_checked(b, op->s1, SM_CORD_PUBLISH_MAX, SM_STR_UTF8 | SM_STR_ALLOW_QUOTE);
             break;
@@ -6603,6 +6621,16 @@ SM_PRIV int sm_cord_ok_wait(sm_cord *c, const sm_at_response *r, sm_cord_result 
     return SM_CORD_WAIT;
 }
 
+/* wlanDisconnect's OK: the link's disconnect event ends it, but with no link
+   (only an association in progress, cancelled without an event, contract
+   "Wi-Fi") there is nothing to wait for. */
+SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+{
+    (void)r;
+    (void)res;
+    return c->state.wlan_connected || c->early ? SM_CORD_WAIT : SM_CORD_FINISH;
+}
+
 /* ---- the operations, as the contract describes them --------------------------- */
 typedef struct sm_cord_opdef {
     const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
@@ -6641,7 +6669,7 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
       0,                            sm_cord_b_wlan_connect, sm_cord_ok_wait },
     /* wlan disconnect */
     { "AT+wlanDisconnect",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_WLAN_DOWN,
-      0,                            NULL,                  sm_cord_ok_wait },
+      0,                            NULL,                  sm_cord_ok_wlan_down },
     /* file open */
     { "AT+fileOpen=%F,%Z,%M",        "+fileopen:",         SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            NULL,                  sm_cord_ok_file_open },
@@ -6692,6 +6720,9 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
       0,                            NULL,                  NULL },
     /* publish */
     { "AT+iotpublish=%T,\"%P\"",     SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
+      0,                            NULL,                  NULL },
+    /* wlan mode */
+    { "AT+wlanSetMode=%R",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            NULL,                  NULL },
 };
 #define SM_CORD_N_OPS (sizeof sm_cord_opdefs / sizeof sm_cord_opdefs[0])
@@ -7104,7 +7135,8 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
         "close",
         "mqtt connect",
         "mqtt disconnect",
-        "publish"
+        "publish",
+        "wlan mode"
     };
     unsigned i = (unsigned)op - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";
@@ -7116,6 +7148,16 @@ SM_PRIV int sm_cord_start_kind(sm_cord *c, uint8_t kind, sm_cord_done_fn done, v
     sm_cord_op op;
     memset(&op, 0, sizeof op);
     op.kind = kind;
+    return sm_cord_start(c, &op, done, ctx);
+}
+
+SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
+                                       void *ctx)
+{
+    sm_cord_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SM_CORD_OP_WLAN_MODE;
+    op.n1 = (uint32_t)mode;
     return sm_cord_start(c, &op, done, ctx);
 }
 

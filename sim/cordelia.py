@@ -188,6 +188,7 @@ E_WLAN_DOWN = ("not connected", -2071)       # wlanDisconnect, nothing to discon
 E_NO_WLAN = ("not connected", -2069)         # needs Wi-Fi / an MQTT connection
 E_WLAN_UP = ("wlan connected", -2013)        # file writes while associated
 E_BUSY = ("already connected", -2012)
+E_ROLE = ("not in station role", -2006)     # wlanConnect after a start-up as AP/P2P
 E_NOT_FOUND = ("file not found", -10341)
 E_EXISTS = ("file exists", -10326)
 E_FLAGS = ("wrong open flags", -10340)
@@ -679,6 +680,7 @@ class CordeliaDialect(Dialect):
         self.settings = default_settings()
         self.store = {}                   # name -> StoredFile
         self.last_network = None          # (ssid, security, key) for auto-reconnect
+        self.wlan_mode = "STA"            # AT+wlanSetMode, stored; applies at a restart
         self._ids = random.Random()
         self._pending = []                # inject-events: (epoch, text) not yet sent
         self._pending_lock = threading.Lock()
@@ -687,7 +689,9 @@ class CordeliaDialect(Dialect):
     # -- core hooks ------------------------------------------------------------
 
     def initial_state(self):
-        return CordState()
+        state = CordState()
+        state.role = self.wlan_mode       # the stored role takes effect at start-up
+        return state
 
     def release(self, state, wait):
         state.release(wait)
@@ -708,7 +712,8 @@ class CordeliaDialect(Dialect):
 
     def after_boot(self, modem, epoch):
         """Auto-reconnect (notes section 2): the last network is rejoined."""
-        if self.auto_reconnect and self.last_network is not None:
+        if self.auto_reconnect and self.last_network is not None and \
+                modem.state.role == "STA":
             ssid, security, key = self.last_network
             self.join(modem.state, Sink(self, modem, epoch), modem, epoch, ssid, security, key)
 
@@ -750,6 +755,7 @@ class CordeliaDialect(Dialect):
             "+WLANCONNECT": self.cmd_wlan_connect,
             "+WLANDISCONNECT": self.cmd_wlan_disconnect,
             "+WLANSET": self.cmd_wlan_set,
+            "+WLANSETMODE": self.cmd_wlan_set_mode,
             # File system
             "+FILEOPEN": self.cmd_file_open,
             "+FILEWRITE": Command(self.cmd_file_write, inline=inline_after(_INLINE_WRITE)),
@@ -806,6 +812,7 @@ class CordeliaDialect(Dialect):
         self.settings = default_settings()
         self.store = {}
         self.last_network = None
+        self.wlan_mode = "STA"
         ctx.state.files.clear()
         ctx.ok()
         ctx.later(self.reboot_delay, lambda: ctx.modem.reboot("AT+factoryreset"))
@@ -838,6 +845,8 @@ class CordeliaDialect(Dialect):
             raise AtError(E_SECURITY)
         if security != "OPEN" and not 8 <= len(key) <= 64:
             raise AtError(E_KEY)
+        if ctx.state.role != "STA":
+            raise AtError(E_ROLE)
         st, sink = ctx.state, self.sink(ctx)
         with st.lock:
             link = st.wlan
@@ -905,6 +914,14 @@ class CordeliaDialect(Dialect):
         if not self.drop_network(ctx.state, self.sink(ctx), REASON_USER):
             raise AtError(E_WLAN_DOWN)
         self.settle(ctx)
+        ctx.ok()
+
+    def cmd_wlan_set_mode(self, ctx, req):
+        (mode,) = args_of(req, 1, 1)
+        mode = unquote(mode).strip().upper()
+        if mode not in ("STA", "AP", "P2P"):
+            raise AtError(E_INVALID)
+        self.wlan_mode = mode
         ctx.ok()
 
     def cmd_wlan_set(self, ctx, req):

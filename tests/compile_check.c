@@ -169,6 +169,7 @@ int sm_compile_check_cordelia(const sm_platform *p)
     r |= sm_cord_mqtt_configure(&c, &cfg, cord_done, NULL);
     r |= sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", cord_done, NULL);
     r |= sm_cord_wlan_disconnect(&c, cord_done, NULL);
+    r |= sm_cord_wlan_set_mode(&c, SM_CORD_MODE_STA, cord_done, NULL);
     r |= sm_cord_file_open(&c, "f", SM_CORD_FILE_READ, 0, cord_done, NULL);
     r |= sm_cord_file_write(&c, 1, 0, buf, sizeof buf, cord_done, NULL);
     r |= sm_cord_file_read(&c, 1, 0, buf, sizeof buf, cord_done, NULL);

@@ -579,6 +579,7 @@ static void test_wlan(void)
 {
     sm_cord c;
     mock m;
+    size_t sent;
     setup(&c, &m, 0);
     sm_cord_wlan_connect(&c, "my home", SM_CORD_SEC_WPA_WPA2, "your_password", on_done, &m);
     pump(&c);
@@ -617,7 +618,16 @@ static void test_wlan(void)
     SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "+eventwlan:disconnect,my home,,0\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "{wlan disconnected my home  reason=0}[wlan disconnect ok]");
+    /* no link (an association in progress is cancelled without an event):
+       done at the OK */
+    clear_log(&m);
+    sm_cord_wlan_disconnect(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanDisconnect\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[wlan disconnect ok]");
     /* an OK and no event: it ends by its deadline */
+    modem(&c, "+eventwlan:connect,my home,\r\n");
     clear_log(&m);
     sm_cord_wlan_disconnect(&c, on_done, &m);
     pump(&c);
@@ -640,6 +650,28 @@ static void test_wlan(void)
     modem(&c, "+eventwlan:connect,lab,0x02\r\n+eventnetapp:ipv4_acquired,10.0.0.9,10.0.0.1,10.0.0.1\r\n");
     CHECK_EQ_STR(m.log, "{wlan disconnected home 0x01 reason=0}{wlan connected lab 0x02}"
                         "{ip acquired 10.0.0.9 10.0.0.1 10.0.0.1}[wlan connect ok text=10.0.0.9]");
+
+    /* the Wi-Fi role */
+    setup(&c, &m, 0);
+    sm_cord_wlan_set_mode(&c, SM_CORD_MODE_STA, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanSetMode=STA\r\n");
+    modem(&c, "OK\r\n");
+    sm_cord_wlan_set_mode(&c, SM_CORD_MODE_P2P, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanSetMode=P2P\r\n");
+    modem(&c, "ERROR:invalid input,-2006\r\n");
+    sm_cord_wlan_set_mode(&c, SM_CORD_MODE_AP, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+wlanSetMode=AP\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[wlan mode ok][wlan mode modem reported an error code=-2006 err=invalid input]"
+                        "[wlan mode ok]");
+    sent = m.tx_len;
+    CHECK_EQ_INT(sm_cord_wlan_set_mode(&c, (sm_cord_wlan_mode)3, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_wlan_set_mode(&c, (sm_cord_wlan_mode)-1, on_done, &m), SM_ERR_PARAM);
+    pump(&c);
+    CHECK_EQ_INT(m.tx_len, sent); /* nothing sent */
 
     /* a wrong key: the disconnect event ends the operation with its reason */
     setup(&c, &m, 0);

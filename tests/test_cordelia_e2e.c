@@ -289,6 +289,17 @@ static void test_restart_and_basics(app *a)
     CHECK_EQ_STR(sm_cord_get_state(&a->cord)->chip_id, "0x31000019");
     step_end();
 
+    step("Wi-Fi role: as an access point (after a restart) wlanConnect is refused; station again");
+    CHECK(finish_ok(a, sm_cord_wlan_set_mode(&a->cord, SM_CORD_MODE_AP, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_reboot(&a->cord, on_done, a)));
+    d = finish(a, sm_cord_wlan_connect(&a->cord, SSID, SM_CORD_SEC_WPA_WPA2, WIFI_KEY,
+                                       on_done, a));
+    CHECK_EQ_INT(d->status, SM_ERR_MODEM);
+    CHECK_EQ_INT(d->code, -2006);
+    CHECK(finish_ok(a, sm_cord_wlan_set_mode(&a->cord, SM_CORD_MODE_STA, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_reboot(&a->cord, on_done, a)));
+    step_end();
+
     step("get general,version; an unknown key");
     d = finish(a, sm_cord_get(&a->cord, "general", "version", on_done, a));
     CHECK_EQ_INT(d->status, SM_OK);

@@ -104,3 +104,19 @@ def test_control_reboot_drops_wifi_state(cord):
     cord.modem.reboot("test")
     assert cord.port.read_until(CORD_STARTUP) == CORD_STARTUP
     assert cord.error("AT+wlanDisconnect") == ("not connected", -2071)
+
+
+def test_wlan_mode_is_stored_and_applies_at_the_next_start_up(cord):
+    assert cord.error("AT+wlanSetMode=MESH") == ("invalid input", -2006)
+    assert cord.ok("AT+wlanSetMode=AP") == b""
+    # still a station until the restart
+    assert cord.final(f"AT+wlanConnect={SSID},,WPA_WPA2,{WIFI_KEY},,,") == CORD_OK
+    cord.event("+eventnetapp:")
+    cord.reboot()
+    assert cord.quiet(0.3) == b""    # no auto-reconnect as an access point
+    assert cord.error(f"AT+wlanConnect={SSID},,WPA_WPA2,{WIFI_KEY},,,") == \
+        ("not in station role", -2006)
+    assert cord.ok("AT+wlansetmode=sta") == b""
+    cord.reboot()
+    assert cord.final(f"AT+wlanConnect={SSID},,WPA_WPA2,{WIFI_KEY},,,") == CORD_OK
+    assert cord.event("+eventnetapp:") == IP_EVENT
