@@ -18,6 +18,15 @@
    to it exactly as on a live device. The clock is frozen, except that a
    command still waiting when the next one starts is given its timeout.
 
+   --dialect sequans / cordelia run the log through a real sm_sqn / sm_cord
+   instance: the section's dialect and URC handlers, and for the commands
+   whose answers carry bytes by count the section's own read operation
+   (which must build the very command the log shows), so the number of raw
+   bytes comes from the answer's header or from what the section recorded
+   from earlier URCs, as on a device. Binary bytes nothing announced are
+   fed as lines and flagged. Only --dialect generic takes the log's own
+   `<< [hex]` marking as the announcement of a block.
+
    The example also shows how a host program drives the parser: a platform
    whose write callback discards, a fake clock, sm_at_feed() for the bytes. */
 #define SECMODEM_IMPLEMENTATION
@@ -41,8 +50,17 @@ typedef struct record {
     size_t len;
 } record;
 
+/* Which engine the log goes through: the bare engine (generic), or a real
+   Sequans / Cordelia section instance whose own dialect, URC handlers and
+   read operations decide how the module's bytes are framed. */
+enum { MODE_GENERIC, MODE_SEQUANS, MODE_CORDELIA };
+
 typedef struct replay {
-    sm_at at;
+    sm_at at;                 /* generic mode */
+    sm_sqn sqn;               /* sequans mode */
+    sm_cord cord;             /* cordelia mode */
+    sm_at *eng;               /* the engine being fed */
+    int mode;
     const char *dialect_name;
     int json;
     uint32_t clock;
@@ -58,6 +76,21 @@ typedef struct replay {
     size_t lines_len;
     unsigned nlines;
     size_t raw_total;         /* bytes of the binary block being read */
+    size_t raw_seen;          /* raw bytes the engine consumed (all blocks) */
+    /* a command started through the section's own operation */
+    int via_section;
+    int tx_checked;
+    char resp_prefix[64];
+    /* MQTT messages the Sequans section announced: their lengths */
+    struct { char topic[128]; uint16_t mid; uint32_t len; } msgs[8];
+    unsigned next_msg;
+    /* the URC traced last, not printed yet: the section's event may give
+       its fields as the section parsed them */
+    char pending[8192];
+    size_t pending_len;
+    int has_pending;
+    int printing_pending;
+    uint8_t data[65536];      /* where the section's read operations store */
     uint8_t payload_sink[1];
     uint8_t zeros[65536];     /* what the "host" writes after a prompt */
 } replay;
@@ -194,8 +227,11 @@ static void text_str(const char *s, size_t n)
     }
 }
 
+static void flush_pending(replay *rp);
+
 static void head(replay *rp, const char *event)
 {
+    if (rp->has_pending && !rp->printing_pending) flush_pending(rp);
     if (rp->json) printf("{\"event\":\"%s\"", event);
     else printf("%5u  %-8s ", rp->lineno, event);
 }
@@ -247,16 +283,6 @@ static void print_field(replay *rp, const char *s, size_t n, int quoted, size_t 
     }
 }
 
-/* Cordelia's +eventmqtt:recv carries its payload as the rest of the line,
-   in quotes that are not escaped inside (notes, cordelia.md section 12). */
-static int rest_of_line_from(replay *rp, const char *line, size_t len)
-{
-    if (strcmp(rp->dialect_name, "cordelia") == 0 && len > 16 &&
-        strncmp(line, "+eventmqtt:recv,", 16) == 0)
-        return 3; /* recv, topic, qos, then the payload */
-    return -1;
-}
-
 /* URC fields: split on commas outside quotes; quoted -> string, unquoted
    decimal -> number, anything else -> string. Returns 0 if malformed. */
 static int print_fields(replay *rp, const char *line, size_t len, size_t name_len)
@@ -264,18 +290,11 @@ static int print_fields(replay *rp, const char *line, size_t len, size_t name_le
     sm_fields f;
     const char *s;
     size_t n, k = 0;
-    int quoted, ok = 1, rest = rest_of_line_from(rp, line, len);
+    int quoted, ok = 1;
     if (rp->json) putchar('[');
     if (name_len < len) {
         sm_fields_init(&f, line + name_len + 1, len - name_len - 1, NULL);
         while (sm_fields_more(&f)) {
-            if (rest >= 0 && k == (size_t)rest) {
-                s = sm_fields_rest(&f, &n);
-                quoted = n >= 2 && s[0] == '"' && s[n - 1] == '"';
-                if (quoted) { s++; n -= 2; }
-                print_field(rp, s, n, 1, k++);
-                break;
-            }
             if (sm_fields_token(&f, &s, &n, &quoted) != SM_OK) { ok = 0; break; }
             print_field(rp, s, n, quoted, k++);
         }
@@ -302,6 +321,35 @@ static void report_urc(replay *rp, const char *line, size_t len)
         putchar('\n');
     }
     if (!ok) report_error(rp, "malformed URC fields", line, len);
+}
+
+/* +eventmqtt:recv as section 7 parsed it: its payload is the rest of the
+   line, quotes and commas included (the module does not escape). */
+static void report_cord_message(replay *rp, const sm_cord_event *ev)
+{
+    char qos[16];
+    snprintf(qos, sizeof qos, "qos%d", ev->u.msg.qos);
+    head(rp, "urc");
+    if (rp->json) {
+        printf(",\"name\":\"+eventmqtt\",\"fields\":[\"recv\",");
+        json_str(ev->u.msg.topic, strlen(ev->u.msg.topic));
+        printf(",\"%s\",", qos);
+        json_str(ev->u.msg.payload, ev->u.msg.len);
+        printf("]}\n");
+    } else {
+        printf("%-24s recv, %s, %s, \"", "+eventmqtt", ev->u.msg.topic, qos);
+        text_str(ev->u.msg.payload, ev->u.msg.len);
+        printf("\"\n");
+    }
+}
+
+static void flush_pending(replay *rp)
+{
+    if (!rp->has_pending) return;
+    rp->has_pending = 0;
+    rp->printing_pending = 1;
+    report_urc(rp, rp->pending, rp->pending_len);
+    rp->printing_pending = 0;
 }
 
 static const char *result_word(sm_at_result r, const char *dialect)
@@ -376,33 +424,90 @@ static void on_done(void *ctx, const sm_at_response *r)
     rp->cmd_active = 0;
 }
 
+/* URCs are reported from the engine's trace, which sees every line a URC
+   table claims (the section's or the catch-all below); the report waits for
+   the section's handler, which may replace it with its own parse. */
 static void on_urc(void *ctx, sm_at *at, const char *line, size_t len)
 {
+    (void)ctx;
     (void)at;
-    report_urc((replay *)ctx, line, len);
+    (void)line;
+    (void)len;
 }
 
-/* Lines no table claims: a line without '+' during a command is shown as
-   part of its response (ATI, AT+CGMR answer bare text); anything else is
-   something the engine could not place. */
+/* A line no table claims: bare text during a command is part of its
+   response (ATI, AT+CGMR answer bare text); anything else is something the
+   engine could not place. */
+static void unplaced_line(replay *rp, const char *line, size_t len)
+{
+    if (rp->cmd_active && !rp->eng->settling && len && line[0] != '+') {
+        collect_line(rp, line, len);
+        return;
+    }
+    if (len && line[0] == '+') return; /* claimed by a section table: reported as a URC */
+    report_error(rp, "unexpected line", line, len);
+}
+
 static void on_unhandled(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    replay *rp = (replay *)ctx;
-    if (rp->cmd_active && !at->settling && line[0] != '+') { collect_line(rp, line, len); return; }
-    report_error(rp, "unexpected line", line, len);
+    (void)at;
+    unplaced_line((replay *)ctx, line, len);
+}
+
+static int starts_with_nocase(const char *s, size_t n, const char *prefix)
+{
+    size_t i;
+    for (i = 0; prefix[i]; i++)
+        if (i >= n || tolower((unsigned char)s[i]) != tolower((unsigned char)prefix[i])) return 0;
+    return 1;
+}
+
+/* The command a section operation put on the wire must be the log's:
+   otherwise the library would not have sent what the log shows. The name
+   is compared without case (the modules do), the arguments exactly. */
+static void check_sent(replay *rp, const char *text, size_t len)
+{
+    const char *want = rp->cmd_text;
+    size_t n = strlen(want), eq = 0;
+    while (eq < n && want[eq] != '=') eq++;
+    rp->tx_checked = 1;
+    if (len == n) {
+        size_t k;
+        for (k = 0; k < n; k++) {
+            int a = (unsigned char)text[k], b = (unsigned char)want[k];
+            if (k < eq ? tolower(a) != tolower(b) : a != b) break;
+        }
+        if (k == n) return;
+    }
+    report_error(rp, "the library sends another command for this", text, len);
 }
 
 static void on_trace(void *user, int dir, const char *text, size_t len)
 {
     replay *rp = (replay *)user;
-    if (dir == SM_TRACE_PROMPT) {
+    if (dir == SM_TRACE_URC) {
+        flush_pending(rp);
+        if (len > sizeof rp->pending) len = sizeof rp->pending;
+        memcpy(rp->pending, text, len);
+        rp->pending_len = len;
+        rp->has_pending = 1;
+    } else if (dir == SM_TRACE_TX) {
+        if (rp->via_section && !rp->tx_checked) check_sent(rp, text, len);
+    } else if (dir == SM_TRACE_RX) {
+        /* a section operation keeps its answer's header to itself: the
+           replay shows it as the command's response line */
+        if (rp->via_section && rp->cmd_active && rp->resp_prefix[0] &&
+            starts_with_nocase(text, len, rp->resp_prefix))
+            collect_line(rp, text, len);
+    } else if (dir == SM_TRACE_PROMPT) {
         head(rp, "prompt");
         printf(rp->json ? "}\n" : "\n");
     } else if (dir == SM_TRACE_DROP) {
         report_error(rp, "over-long line dropped", text, len < 40 ? len : 40);
     } else if (dir == SM_TRACE_RAW_RX) {
         rp->raw_total += len;
-        if (rp->at.raw_left == 0) {
+        rp->raw_seen += len;
+        if (rp->eng->raw_left == 0) {
             head(rp, "payload");
             if (rp->json) printf(",\"length\":%lu}\n", (unsigned long)rp->raw_total);
             else printf("%lu bytes\n", (unsigned long)rp->raw_total);
@@ -418,27 +523,164 @@ static void raw_to_nowhere(void *ctx, const uint8_t *d, size_t n) { (void)ctx; (
 /* Every '+' line no dialect table claims is still a URC to report. */
 static const sm_urc k_any_urc[] = { { "+", on_urc } };
 
-/* ---- dialects --------------------------------------------------------------- */
-static int classify_cordelia(const char *line, size_t len, sm_at_final *out)
+/* The generic mode knows no dialect: 3GPP finals, +SYSSTART as restart. */
+static const sm_at_dialect k_generic = { "generic", "\r", "+SYSSTART", NULL };
+
+/* ---- the sections' own operations ------------------------------------------------ */
+static void finish_section_command(replay *rp, sm_at_result result, int32_t code,
+                                   const char *err_text, int status)
 {
-    size_t i;
-    if (len < 6 || strncmp(line, "ERROR:", 6) != 0) return 0;
-    out->result = SM_AT_DIALECT_ERROR;
-    out->code = SM_AT_NO_CODE;
-    out->text = line + 6;
-    out->text_len = len - 6;
-    for (i = len; i > 6; i--) {
-        if (line[i - 1] != ',') continue;
-        if (sm_parse_i32(line + i, len - i, INT32_MIN, INT32_MAX, &out->code) == SM_OK)
-            out->text_len = i - 1 - 6;
-        break;
+    sm_at_response r;
+    memset(&r, 0, sizeof r);
+    r.result = result;
+    r.code = code;
+    r.err_text = err_text;
+    flush_pending(rp);
+    if (status != SM_OK && result == SM_AT_OK)
+        report_error(rp, "the section rejects the answer", sm_strerror(status),
+                     strlen(sm_strerror(status)));
+    report_command(rp, &r);
+    rp->cmd_active = 0;
+    rp->via_section = 0;
+}
+
+static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    (void)m;
+    finish_section_command((replay *)ctx, r->at, r->cme, NULL,
+                           r->status == SM_ERR_TRUNCATED ? SM_OK : r->status);
+}
+
+static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+{
+    replay *rp = (replay *)ctx;
+    (void)m;
+    if (ev->type == SM_SQN_EV_MQTT_MESSAGE) { /* the length a later read needs */
+        unsigned k = rp->next_msg++ % 8u;
+        snprintf(rp->msgs[k].topic, sizeof rp->msgs[k].topic, "%s", ev->u.msg.topic);
+        rp->msgs[k].mid = ev->u.msg.mid;
+        rp->msgs[k].len = ev->u.msg.len;
+    } else if (ev->type == SM_SQN_EV_UNHANDLED) {
+        unplaced_line(rp, ev->u.line.text, ev->u.line.len);
     }
+}
+
+static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+{
+    sm_at_result res = SM_AT_OK;
+    (void)c;
+    if (r->status == SM_ERR_MODEM) res = r->err_text ? SM_AT_DIALECT_ERROR : SM_AT_ERROR;
+    else if (r->status == SM_ERR_TIMEOUT) res = SM_AT_TIMEOUT;
+    else if (r->status == SM_ERR_REBOOT) res = SM_AT_REBOOT;
+    finish_section_command((replay *)ctx, res, r->code, r->err_text,
+                           r->status == SM_ERR_MODEM || r->status == SM_ERR_TIMEOUT ||
+                           r->status == SM_ERR_REBOOT ? SM_OK : r->status);
+}
+
+static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    replay *rp = (replay *)ctx;
+    (void)c;
+    if (ev->kind == SM_CORD_EV_MQTT_RECV) {
+        rp->has_pending = 0; /* the section's parse replaces the generic one */
+        report_cord_message(rp, ev);
+    } else if (ev->kind == SM_CORD_EV_UNHANDLED) {
+        unplaced_line(rp, ev->line, ev->line_len);
+    }
+}
+
+/* "<a>,<b>" after the '=' of text: the two numbers (b may be absent). */
+static int two_numbers(const char *args, uint32_t *a, uint32_t *b, int need_b)
+{
+    char *end;
+    unsigned long v = strtoul(args, &end, 10);
+    if (end == args) return 0;
+    *a = (uint32_t)v;
+    if (*end != ',') return !need_b && *end == '\0';
+    args = end + 1;
+    v = strtoul(args, &end, 10);
+    if (end == args || *end != '\0') return 0;
+    *b = (uint32_t)v;
     return 1;
 }
 
-static const sm_at_dialect k_generic = { "generic", "\r", "+SYSSTART", NULL };
-static const sm_at_dialect k_sequans = { "sequans", "\r", "+SYSSTART", NULL };
-static const sm_at_dialect k_cordelia = { "cordelia", "\r\n", "+eventstartup:", classify_cordelia };
+/* The Sequans commands whose answers carry bytes by count go through the
+   section's own operations: it decides, from the answer's header or from
+   what its URC handlers recorded, how many raw bytes follow. Returns the
+   operation's id, 0 when the command is not one of them, or SM_ERR_*. */
+static int start_sequans_read(replay *rp, const char *t)
+{
+    uint32_t a = 0, b = 0;
+    unsigned k;
+    if (starts_with_nocase(t, strlen(t), "AT+SQNSRECV=")) {
+        snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+SQNSRECV:");
+        if (!two_numbers(t + 12, &a, &b, 1) || a > 255 || b > sizeof rp->data) return SM_ERR_PARAM;
+        return sm_sqn_sock_recv(&rp->sqn, (uint8_t)a, rp->data, b, sqn_done, rp);
+    }
+    if (starts_with_nocase(t, strlen(t), "AT+SQNSNVR=\"certificate\",")) {
+        snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+SQNSNVR:");
+        if (!two_numbers(t + 25, &a, &b, 0) || a > 255) return SM_ERR_PARAM;
+        return sm_sqn_nvm_read_cert(&rp->sqn, (uint8_t)a, rp->data, sizeof rp->data, sqn_done, rp);
+    }
+    if (starts_with_nocase(t, strlen(t), "AT+SQNHTTPRCV=")) {
+        rp->resp_prefix[0] = '\0';
+        if (!two_numbers(t + 14, &a, &b, 1) || a > 255 || b > sizeof rp->data) return SM_ERR_PARAM;
+        return sm_sqn_http_read(&rp->sqn, (uint8_t)a, rp->data, b, sqn_done, rp);
+    }
+    if (starts_with_nocase(t, strlen(t), "AT+SQNSMQTTRCVMESSAGE=0,\"")) {
+        /* the message the section announced with this topic (and id) */
+        const char *topic = t + 25, *q = strchr(topic, '"');
+        char name[128];
+        uint16_t mid = 0;
+        rp->resp_prefix[0] = '\0';
+        if (!q || (size_t)(q - topic) >= sizeof name) return SM_ERR_PARAM;
+        memcpy(name, topic, (size_t)(q - topic));
+        name[q - topic] = '\0';
+        if (q[1] == ',') mid = (uint16_t)strtoul(q + 2, NULL, 10);
+        for (k = 0; k < 8; k++) {
+            unsigned i = (rp->next_msg + 7u - k) % 8u; /* newest first */
+            if (rp->msgs[i].len && rp->msgs[i].mid == mid && strcmp(rp->msgs[i].topic, name) == 0)
+                return sm_sqn_mqtt_read(&rp->sqn, name, mid, rp->msgs[i].len, rp->data,
+                                        sizeof rp->data, sqn_done, rp);
+        }
+        return SM_ERR_STATE; /* no +SQNSMQTTONMESSAGE announced it */
+    }
+    return 0;
+}
+
+/* Cordelia: AT+recv's answer carries its bytes inline after the third
+   field of +recv:, AT+fileRead's as Base64 the section decodes. */
+static int start_cordelia_read(replay *rp, const char *t)
+{
+    uint32_t a = 0, b = 0;
+    size_t n = strlen(t);
+    if (starts_with_nocase(t, n, "AT+recv=")) {
+        const char *f = strchr(t + 8, ',');
+        snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+recv:");
+        /* AT+recv=<id>,0,<len> */
+        if (!f || strncmp(f, ",0,", 3) != 0) return SM_ERR_PARAM;
+        a = (uint32_t)strtoul(t + 8, NULL, 10);
+        b = (uint32_t)strtoul(f + 3, NULL, 10);
+        if (a > 15 || !b || b > sizeof rp->data) return SM_ERR_PARAM;
+        return sm_cord_recv(&rp->cord, (int)a, rp->data, b, cord_done, rp);
+    }
+    if (starts_with_nocase(t, n, "AT+fileRead=")) {
+        /* AT+fileRead=<id>,<offset>,1,<n> */
+        uint32_t id, off, fmt, len;
+        char *e1, *e2, *e3, *e4;
+        snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+fileread:");
+        id = (uint32_t)strtoul(t + 12, &e1, 10);
+        if (*e1 != ',') return SM_ERR_PARAM;
+        off = (uint32_t)strtoul(e1 + 1, &e2, 10);
+        if (*e2 != ',') return SM_ERR_PARAM;
+        fmt = (uint32_t)strtoul(e2 + 1, &e3, 10);
+        if (*e3 != ',' || fmt != 1) return SM_ERR_PARAM;
+        len = (uint32_t)strtoul(e3 + 1, &e4, 10);
+        if (*e4 != '\0' || !len || len > sizeof rp->data) return SM_ERR_PARAM;
+        return sm_cord_file_read(&rp->cord, id, off, rp->data, len, cord_done, rp);
+    }
+    return 0;
+}
 
 /* ---- feeding ------------------------------------------------------------------ */
 /* "AT+NAME=..." -> "+NAME:" (lower-case for Cordelia, whose answers are). */
@@ -451,17 +693,25 @@ static const char *response_prefix(replay *rp, const char *cmd)
     cmd += 3;
     while (*cmd && *cmd != '=' && *cmd != '?' && i < sizeof rp->prefix - 2) {
         char c = *cmd++;
-        rp->prefix[i++] = rp->at.dialect == &k_cordelia ? (char)tolower((unsigned char)c) : c;
+        rp->prefix[i++] = rp->mode == MODE_CORDELIA ? (char)tolower((unsigned char)c) : c;
     }
     rp->prefix[i++] = ':';
     rp->prefix[i] = '\0';
     return rp->prefix;
 }
 
+static void poll_all(replay *rp)
+{
+    if (rp->mode == MODE_SEQUANS) sm_sqn_poll(&rp->sqn);
+    else if (rp->mode == MODE_CORDELIA) sm_cord_poll(&rp->cord);
+    else sm_at_poll(&rp->at);
+}
+
 static void feed(replay *rp, const void *d, size_t n)
 {
-    sm_at_feed(&rp->at, (const uint8_t *)d, n);
-    sm_at_poll(&rp->at);
+    sm_at_feed(rp->eng, (const uint8_t *)d, n);
+    poll_all(rp);
+    flush_pending(rp);
 }
 
 /* A command still in flight when the next one starts ran out of time. */
@@ -469,9 +719,18 @@ static void expire_in_flight(replay *rp)
 {
     if (!rp->cmd_active) return;
     rp->clock += 3600u * 1000u;
-    sm_at_poll(&rp->at);
+    poll_all(rp);
     rp->clock += SM_AT_SETTLE_MS + 1u;
-    sm_at_poll(&rp->at);
+    poll_all(rp);
+    flush_pending(rp);
+}
+
+static void begin_command(replay *rp, const char *text)
+{
+    snprintf(rp->cmd_text, sizeof rp->cmd_text, "%s", text);
+    rp->lines_len = 0;
+    rp->nlines = 0;
+    rp->cmd_active = 1;
 }
 
 static void submit_host_command(replay *rp, size_t idx)
@@ -479,8 +738,21 @@ static void submit_host_command(replay *rp, size_t idx)
     const record *r = &rp->recs[idx];
     sm_at_cmd c;
     size_t j, payload = 0;
-    int prompt = 0, inline_data = 0, module_seen = 0;
+    int prompt = 0, inline_data = 0, module_seen = 0, id = 0;
     expire_in_flight(rp);
+    if (rp->mode != MODE_GENERIC) {
+        begin_command(rp, r->text);
+        rp->via_section = 1;
+        rp->tx_checked = 0;
+        id = rp->mode == MODE_SEQUANS ? start_sequans_read(rp, r->text)
+                                      : start_cordelia_read(rp, r->text);
+        if (id > 0) { poll_all(rp); return; }
+        rp->via_section = 0;
+        rp->cmd_active = 0;
+        if (id < 0) /* the section would not send it now: shown as sent anyway */
+            report_error(rp, "the section would not start this read", sm_strerror(id),
+                         strlen(sm_strerror(id)));
+    }
     /* look ahead: a prompt, and how many bytes the host sent after it */
     for (j = idx + 1; j < rp->nrecs && rp->recs[j].kind != REC_HOST_CMD; j++) {
         if (rp->recs[j].kind == REC_MODEM_PROMPT) prompt = 1;
@@ -491,7 +763,6 @@ static void submit_host_command(replay *rp, size_t idx)
         if (rp->recs[j].kind == REC_MODEM_LINE || rp->recs[j].kind == REC_MODEM_RAW) module_seen = 1;
     }
     if (payload > sizeof rp->zeros || payload > SM_PAYLOAD_MAX) payload = SM_PAYLOAD_MAX;
-    snprintf(rp->cmd_text, sizeof rp->cmd_text, "%s", r->text);
     memset(&c, 0, sizeof c);
     c.text = r->text;
     c.prefix = response_prefix(rp, r->text);
@@ -504,14 +775,23 @@ static void submit_host_command(replay *rp, size_t idx)
     c.on_line = on_line;
     c.on_done = on_done;
     c.ctx = rp;
-    rp->lines_len = 0;
-    rp->nlines = 0;
-    if (sm_at_submit(&rp->at, &c) < 0) {
+    begin_command(rp, r->text);
+    rp->cmd_active = 0;
+    if (sm_at_submit(rp->eng, &c) < 0) {
         report_error(rp, "command refused by the engine", r->text, strlen(r->text));
         return;
     }
     rp->cmd_active = 1;
-    sm_at_poll(&rp->at);
+    poll_all(rp);
+}
+
+/* Binary bytes (not CR/LF/text) the engine did not read as a payload. */
+static int has_binary(const uint8_t *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((b[i] < 0x20 && b[i] != '\r' && b[i] != '\n') || b[i] >= 0x7F) return 1;
+    return 0;
 }
 
 static void replay_all(replay *rp)
@@ -537,23 +817,30 @@ static void replay_all(replay *rp)
         }
         case REC_MODEM_PROMPT: feed(rp, "\r\n> ", 4); break;
         case REC_MODEM_RAW:
-            /* no dialect section announces binary blocks yet (the Sequans
-               and Cordelia handlers will): the log's own marking of a block
-               is taken as its announcement */
-            if (rp->at.raw_left == 0)
-                sm_at_expect_raw(&rp->at, r->len, rp->cmd_active ? NULL : raw_to_nowhere, NULL);
-            feed(rp, r->bytes, r->len);
+            if (rp->mode == MODE_GENERIC) {
+                /* no dialect knows what announces a block: the log's own
+                   marking of it is taken as its announcement */
+                if (rp->at.raw_left == 0)
+                    sm_at_expect_raw(&rp->at, r->len, rp->cmd_active ? NULL : raw_to_nowhere, NULL);
+                feed(rp, r->bytes, r->len);
+            } else {
+                /* the section decides: bytes nothing announced are read as
+                   lines, exactly as on a live device, and flagged */
+                size_t before = rp->raw_seen;
+                feed(rp, r->bytes, r->len);
+                if (rp->raw_seen == before && has_binary(r->bytes, r->len))
+                    report_error(rp, "binary bytes nothing announced (read as lines)", NULL, 0);
+            }
             break;
         }
     }
+    flush_pending(rp);
     if (rp->cmd_active) report_command(rp, NULL);
 }
-
 int main(int argc, char **argv)
 {
     static replay rp;
     sm_platform p;
-    const sm_at_dialect *d = &k_generic;
     const char *file = NULL;
     int i;
     int atecc = 0;
@@ -564,9 +851,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--dialect") == 0 && i + 1 < argc) {
             const char *n = argv[++i];
             rp.dialect_name = n;
-            if (strcmp(n, "generic") == 0) d = &k_generic;
-            else if (strcmp(n, "sequans") == 0) d = &k_sequans;
-            else if (strcmp(n, "cordelia") == 0) d = &k_cordelia;
+            if (strcmp(n, "generic") == 0) rp.mode = MODE_GENERIC;
+            else if (strcmp(n, "sequans") == 0) rp.mode = MODE_SEQUANS;
+            else if (strcmp(n, "cordelia") == 0) rp.mode = MODE_CORDELIA;
             else { fprintf(stderr, "unknown dialect '%s' (sequans, cordelia, generic)\n", n); return 2; }
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "unknown option '%s'\n", argv[i]);
@@ -588,9 +875,21 @@ int main(int argc, char **argv)
     p.write = dev_null_write;
     p.now_ms = frozen_clock;
     p.trace = on_trace;
-    sm_at_init(&rp.at, &p, d);
-    sm_at_add_urcs(&rp.at, k_any_urc, 1, &rp);
-    sm_at_on_unhandled(&rp.at, on_unhandled, &rp);
+    /* the engine: bare, or inside the section instance (its dialect, its
+       URC table and unknown-line handler); the catch-all table comes after
+       the section's, for '+' lines the section does not know */
+    if (rp.mode == MODE_SEQUANS) {
+        sm_sqn_init(&rp.sqn, &p, sqn_event, &rp);
+        rp.eng = &rp.sqn.at;
+    } else if (rp.mode == MODE_CORDELIA) {
+        sm_cord_init(&rp.cord, &p, cord_event, &rp);
+        rp.eng = sm_cord_at(&rp.cord);
+    } else {
+        sm_at_init(&rp.at, &p, &k_generic);
+        sm_at_on_unhandled(&rp.at, on_unhandled, &rp);
+        rp.eng = &rp.at;
+    }
+    sm_at_add_urcs(rp.eng, k_any_urc, 1, &rp);
     replay_all(&rp);
     return 0;
 }
