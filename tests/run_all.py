@@ -102,6 +102,10 @@ STEPS = [
     ("fuzz corpora and kept crash inputs, Cordelia-I dialect (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_cord && {B}/fuzzreplay_cord tests/fuzz/corpus/cord/* "
                   f"$(ls tests/fuzz/regress/cord/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, CSR / DER / PEM writer and the chip-signed request "
+     "(gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_csr && {B}/fuzzreplay_csr tests/fuzz/corpus/csr/* "
+                  f"$(ls tests/fuzz/regress/csr/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("packages (Arduino, PlatformIO, CMake) assembled and test-built", [PY, "tests/run_dist.py"], "counts"),
