@@ -54,6 +54,10 @@ STEPS = [
     ("ATECC608 unit tests (clang -O2, UBSan)", [f"{B}/test_atecc_clang"], "counts"),
     ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
     ("hostile strings in every dialect API argument (gcc, ASan+UBSan)", [f"{B}/test_injection"], "counts"),
+    ("hostile strings in every dialect API argument, proven from the simulators' command logs "
+     "(and every declared string argument is in the tables)",
+     ["sh", "-c", f"make -s {B}/test_injection_live && {PY} tests/run_injection_live.py "
+                  f"{B}/test_injection_live"], "counts"),
     ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
     ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
     ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
