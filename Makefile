@@ -107,6 +107,8 @@ $(B)/hce_tls: sim/hce_tls.c | $(B)
 	    -lssl -lcrypto
 $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_mqtt_over_sqn: tests/test_mqtt_over_sqn.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
 $(B)/test_injection_live: tests/test_injection.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE -DSM_SQN_SOCK_TIMEOUT_MS=2000UL \
 	    $< examples/posix/sm_posix.c -o $@

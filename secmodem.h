@@ -1274,6 +1274,63 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 /* Names for logs. */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
 SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
+
+/* ---- a socket as a byte stream -------------------------------------------
+   A dialled socket (sm_sqn_sock_dial, TLS or not) seen as a plain byte
+   stream, for code written against a stream: section 10's MQTT session
+   (sm_mqtt_transport_sqn), or your own protocol. Writing copies into the
+   stream's TX buffer and returns at once; the stream sends it with
+   AT+SQNSSENDEXT (one send in flight, up to 1500 bytes each) and reads what
+   +SQNSRING announces with AT+SQNSRECV into its RX buffer, from its own
+   callbacks and from every write and read call, so the application only
+   keeps calling sm_sqn_poll(). Both buffers are in the struct (no heap):
+
+       sm_sqn_stream st;
+       sm_sqn_stream_init(&st, &m, 1);           // after the dial succeeded
+       n = sm_sqn_stream_write(&st, data, len);  // 0..len accepted, <0 failed
+       n = sm_sqn_stream_read(&st, buf, cap);    // 0 none yet, <0 ended
+
+   The stream ends (every later call returns the same status) when a send or
+   receive fails (its SM_ERR_*), or with SM_ERR_IO once the peer closed the
+   socket (+SQNSH) and every byte it sent before has been read. Use one
+   stream per socket and leave that socket's sends and receives to it. */
+#ifndef SM_SQN_STREAM_TX
+#define SM_SQN_STREAM_TX 512   /* bytes a write may queue before they are sent */
+#endif
+#ifndef SM_SQN_STREAM_RX
+#define SM_SQN_STREAM_RX 512   /* bytes one AT+SQNSRECV reads at most */
+#endif
+#if SM_SQN_STREAM_TX < 16 || SM_SQN_STREAM_TX > 65535 || SM_SQN_STREAM_RX < 16 || \
+    SM_SQN_STREAM_RX > 1500
+#error "SM_SQN_STREAM_TX must be 16..65535 and SM_SQN_STREAM_RX 16..1500"
+#endif
+typedef struct sm_sqn_stream {
+    sm_sqn *m;
+    uint8_t sock;
+    uint8_t sending;       /* an AT+SQNSSENDEXT is in flight ... */
+    uint8_t receiving;     /* ... an AT+SQNSRECV */
+    int status;            /* SM_OK, or why the stream ended */
+    uint16_t tx_len;       /* bytes queued in tx, the first tx_inflight of them being sent */
+    uint16_t tx_inflight;
+    uint16_t rx_off, rx_len; /* unread bytes: rx[rx_off .. rx_len) */
+    uint8_t tx[SM_SQN_STREAM_TX];
+    uint8_t rx[SM_SQN_STREAM_RX];
+} sm_sqn_stream;
+/* Binds the stream to socket sock (1..SM_SQN_SOCKETS) of m. SM_OK or
+   SM_ERR_PARAM. */
+SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock);
+/* Queues up to len bytes; returns how many (0 when the buffer is full: offer
+   the rest later) or the status that ended the stream. */
+SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len);
+/* Copies up to cap received bytes; returns how many (0 when none waits) or,
+   once nothing is left to read, the status that ended the stream. */
+SECMODEM_API int sm_sqn_stream_read(sm_sqn_stream *s, uint8_t *buf, size_t cap);
+/* Starts the send or receive that is due (the write and read calls and the
+   stream's callbacks do it too): for code that neither writes nor reads for
+   a while. */
+SECMODEM_API void sm_sqn_stream_kick(sm_sqn_stream *s);
+/* Bytes queued and not yet confirmed sent by the modem. */
+SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #endif /* SM_NO_SEQUANS */
 #ifndef SM_NO_CORDELIA
 /* ==========================================================================
@@ -2456,6 +2513,15 @@ SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c);
 /* 1 while the publish, subscribe or unsubscribe with this id is in
    progress (no result yet), else 0. */
 SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id);
+#ifndef SM_NO_SEQUANS
+/* A Sequans socket stream (section 6) as the session's transport: MQTT
+   over the modem's own TLS socket, the clock of the modem's platform.
+       sm_sqn_stream_init(&st, &m, 1);  // socket 1 dialled to the broker
+       sm_mqtt_transport_sqn(&t, &st);
+       sm_mqtt_init(&c, &t, on_result, on_message, app);
+   The loop polls both: sm_sqn_poll(&m); sm_mqtt_poll(&c). */
+SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s);
+#endif
 #endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
@@ -5678,6 +5744,112 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
+
+/* ---- a socket as a byte stream ------------------------------------------- */
+SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock)
+{
+    if (!s || !m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->sock = sock;
+    return SM_OK;
+}
+
+SM_PRIV void sm_sqn_stream_sent(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_sqn_stream *s = (sm_sqn_stream *)ctx;
+    (void)m;
+    s->sending = 0;
+    if (r->status != SM_OK) {
+        if (s->status == SM_OK) s->status = r->status;
+        return;
+    }
+    /* the bytes went out: the rest moves to the front (none is in flight now) */
+    memmove(s->tx, s->tx + s->tx_inflight, (size_t)(s->tx_len - s->tx_inflight));
+    s->tx_len = (uint16_t)(s->tx_len - s->tx_inflight);
+    s->tx_inflight = 0;
+    sm_sqn_stream_kick(s);
+}
+
+SM_PRIV void sm_sqn_stream_got(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_sqn_stream *s = (sm_sqn_stream *)ctx;
+    (void)m;
+    s->receiving = 0;
+    if (r->status != SM_OK) {
+        if (s->status == SM_OK) s->status = r->status; /* TRUNCATED cannot happen: we ask <= cap */
+        return;
+    }
+    s->rx_off = 0;
+    s->rx_len = (uint16_t)r->u.data.len;
+    sm_sqn_stream_kick(s);
+}
+
+SECMODEM_API void sm_sqn_stream_kick(sm_sqn_stream *s)
+{
+    const sm_sqn_sock_state *st;
+    int id;
+    if (!s || !s->m || s->status != SM_OK) return;
+    st = &s->m->st.sock[s->sock - 1];
+    if (!s->sending && s->tx_len) {
+        size_t n = s->tx_len < 1500u ? s->tx_len : 1500u;
+        if (n > (size_t)SM_PAYLOAD_MAX) n = (size_t)SM_PAYLOAD_MAX;
+        id = sm_sqn_sock_send(s->m, s->sock, s->tx, n, sm_sqn_stream_sent, s);
+        if (id > 0) {
+            s->sending = 1;
+            s->tx_inflight = (uint16_t)n;
+        } else if (id != SM_ERR_QUEUE_FULL) {
+            s->status = id; /* QUEUE_FULL: tried again at the next call */
+        }
+    }
+    /* read only into an empty buffer: what it holds stays in order */
+    if (!s->receiving && s->rx_off == s->rx_len && st->pending) {
+        id = sm_sqn_sock_recv(s->m, s->sock, s->rx, sizeof s->rx, sm_sqn_stream_got, s);
+        if (id > 0) s->receiving = 1;
+        else if (id != SM_ERR_QUEUE_FULL) s->status = id;
+    }
+}
+
+SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len)
+{
+    size_t room, n;
+    if (!s || !s->m || (len && !data)) return SM_ERR_PARAM;
+    if (s->status != SM_OK) return s->status;
+    if (s->m->st.sock[s->sock - 1].remote_closed) return SM_ERR_IO; /* nobody would read it */
+    room = sizeof s->tx - s->tx_len;
+    n = len < room ? len : room;
+    if (n > 0x7FFFu) n = 0x7FFFu; /* an int on 16-bit targets too */
+    memcpy(s->tx + s->tx_len, data, n);
+    s->tx_len = (uint16_t)(s->tx_len + n);
+    sm_sqn_stream_kick(s);
+    return (int)n;
+}
+
+SECMODEM_API int sm_sqn_stream_read(sm_sqn_stream *s, uint8_t *buf, size_t cap)
+{
+    size_t n;
+    const sm_sqn_sock_state *st;
+    if (!s || !s->m || (cap && !buf)) return SM_ERR_PARAM;
+    sm_sqn_stream_kick(s);
+    n = (size_t)(s->rx_len - s->rx_off);
+    if (n > cap) n = cap;
+    if (n > 0x7FFFu) n = 0x7FFFu; /* an int on 16-bit targets too */
+    if (n) {
+        memcpy(buf, s->rx + s->rx_off, n);
+        s->rx_off = (uint16_t)(s->rx_off + n);
+        sm_sqn_stream_kick(s);
+        return (int)n;
+    }
+    if (s->status != SM_OK) return s->status;
+    st = &s->m->st.sock[s->sock - 1];
+    if (st->remote_closed && !st->pending && !s->receiving) {
+        s->status = SM_ERR_IO; /* the peer closed and everything it sent was read */
+        return s->status;
+    }
+    return 0;
+}
+
+SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s->tx_len : 0; }
 #endif /* SM_NO_SEQUANS */
 #ifndef SM_NO_CORDELIA
 /* ==========================================================================
@@ -9146,6 +9318,28 @@ SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c)
 {
     return c ? (int)c->state : SM_MQTT_IDLE;
 }
+#ifndef SM_NO_SEQUANS
+SM_PRIV int sm_mqtt_sqn_send(void *user, const uint8_t *data, size_t len)
+{
+    return sm_sqn_stream_write((sm_sqn_stream *)user, data, len);
+}
+SM_PRIV int sm_mqtt_sqn_recv(void *user, uint8_t *buf, size_t cap)
+{
+    return sm_sqn_stream_read((sm_sqn_stream *)user, buf, cap);
+}
+SM_PRIV uint32_t sm_mqtt_sqn_now(void *user)
+{
+    return sm_at_now(&((sm_sqn_stream *)user)->m->at);
+}
+SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
+{
+    if (!t) return;
+    t->user = s;
+    t->send = sm_mqtt_sqn_send;
+    t->recv = sm_mqtt_sqn_recv;
+    t->now_ms = sm_mqtt_sqn_now;
+}
+#endif
 #endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)

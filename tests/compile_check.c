@@ -275,6 +275,20 @@ int sm_sqn_compile_check(const sm_platform *p)
     rc |= sm_sqn_sock_close(&m, 1, sqn_done, NULL);
     rc |= sm_sqn_sock_status(&m, sqn_done, NULL);
     rc |= sm_sqn_sock_info(&m, 1, sqn_done, NULL);
+    {
+        static sm_sqn_stream st;
+        rc |= sm_sqn_stream_init(&st, &m, 1);
+        rc |= sm_sqn_stream_write(&st, data, sizeof data);
+        rc |= sm_sqn_stream_read(&st, buf, sizeof buf);
+        sm_sqn_stream_kick(&st);
+        rc |= (int)sm_sqn_stream_unsent(&st);
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+        {
+            sm_mqtt_transport tr;
+            sm_mqtt_transport_sqn(&tr, &st);
+        }
+#endif
+    }
     rc |= sm_sqn_mqtt_config(&m, "id", "user", "pw", 1, sqn_done, NULL);
     rc |= sm_sqn_mqtt_connect(&m, "localhost", 8883, 60, sqn_done, NULL);
     rc |= sm_sqn_mqtt_subscribe(&m, "a/#", 1, sqn_done, NULL);

@@ -23,7 +23,13 @@ LIVE = {
     "test_sequans_e2e.c": (["examples/posix/sm_posix.c"], "tests/run_sequans_e2e.py"),
     "test_hce_e2e.c": (["examples/posix/sm_posix.c", "examples/posix/sm_atecc_bridge.c"],
                        "tests/run_hce_e2e.py"),
+    "test_mqtt_over_sqn.c": (["examples/posix/sm_posix.c"], "tests/run_mqtt_over_sqn.py"),
 }
+# a unit test built once more as a live test: (source, defines, extra sources, runner, binary)
+LIVE_VARIANTS = [
+    ("test_injection.c", ["-DSM_INJECTION_LIVE", "-DSM_SQN_SOCK_TIMEOUT_MS=2000UL"],
+     ["examples/posix/sm_posix.c"], "tests/run_injection_live.py", "test_injection_live"),
+]
 
 
 def sh(cmd, **kw):
@@ -47,12 +53,20 @@ def main():
                 failures += 1  # counted; the report goes on with what built
                 continue
             failures += sh([exe], stdout=subprocess.DEVNULL) != 0
+    for name, defs, extra, runner, binary in LIVE_VARIANTS:
+        exe = os.path.join(OUT, binary)
+        if sh(CFLAGS + defs + [os.path.join(ROOT, "tests", name)] + extra + ["-o", exe]) != 0:
+            failures += 1
+            continue
+        failures += sh([PY, runner, os.path.relpath(exe, ROOT)], stdout=subprocess.DEVNULL) != 0
     for src in sorted(glob.glob(os.path.join(ROOT, "tests", "fuzz", "fuzz_*.c"))):
         name = os.path.basename(src)[len("fuzz_"):-2]
         exe = os.path.join(OUT, "fuzzreplay_" + name)
         inputs = glob.glob(os.path.join(ROOT, "tests", "fuzz", "corpus", name, "*")) + \
             glob.glob(os.path.join(ROOT, "tests", "fuzz", "regress", name, "*"))
-        failures += sh(CFLAGS + [src, "tests/fuzz/replay_main.c", "-o", exe]) != 0
+        if sh(CFLAGS + [src, "tests/fuzz/replay_main.c", "-o", exe]) != 0:
+            failures += 1  # counted; the report goes on
+            continue
         failures += sh([exe] + inputs, stdout=subprocess.DEVNULL) != 0
     if failures:
         print(f"{failures} build or test steps failed; coverage below is partial")

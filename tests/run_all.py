@@ -73,6 +73,10 @@ STEPS = [
      [PY, "tests/run_mqtt_session_live.py", f"{B}/test_mqtt_session_live"], "counts"),
     ("MQTT session against a live mosquitto (mutual TLS via OpenSSL)",
      [PY, "tests/run_mqtt_session_live.py", "--tls", f"{B}/test_mqtt_session_live_tls"], "counts"),
+    ("MQTT session over the simulated Sequans modem's TLS socket (sm_sqn_stream) to mosquitto "
+     "with mutual TLS",
+     ["sh", "-c", f"make -s {B}/test_mqtt_over_sqn && {PY} tests/run_mqtt_over_sqn.py "
+                  f"{B}/test_mqtt_over_sqn"], "counts"),
     ("ATECC608 against the live emulator", [PY, "tests/run_atecc_live.py", f"{B}/test_atecc_live"],
      "counts"),
     ("Sequans GM02S end to end: secmodem.h, the simulator, mosquitto (mutual TLS), TLS echo, HTTPS",

@@ -669,6 +669,95 @@ static void test_socket_lifecycle(int echo_on)
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
+/* The socket as a byte stream: writes queue and go out one send at a time
+   (the next only after the modem confirmed the last), what +SQNSRING
+   announces is read into the stream and handed out in order, the end of
+   the stream comes after the last byte the peer sent. */
+static void recv_cmd(T *t)
+{
+    char cmd[40];
+    snprintf(cmd, sizeof cmd, "AT+SQNSRECV=1,%u\r", (unsigned)SM_SQN_STREAM_RX);
+    poll(t);
+    TXS(t, cmd);
+    echo(t, cmd);
+}
+
+static void test_socket_stream(int echo_on)
+{
+    T *t = fresh(echo_on);
+    static sm_sqn_stream st;
+    uint8_t big[SM_SQN_STREAM_TX + 10], got[16];
+    char cmd[40];
+    size_t i;
+    for (i = 0; i < sizeof big; i++) big[i] = (uint8_t)i;
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 0), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, SM_SQN_SOCKETS + 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 1), SM_OK);
+    sm_sqn_sock_dial(&t->m, 1, "127.0.0.1", 8883, on_done, t);
+    XCHG(t, "AT+SQNSD=1,0,8883,\"127.0.0.1\",0,0,1\r", "\r\nOK\r\n");
+    LOG(t, "{SOCK_DIAL ok}");
+    /* a write goes out at once; a second one waits in the buffer */
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"abc", 3), 3);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"de", 2), 2);
+    CHECK_EQ_INT(sm_sqn_stream_unsent(&st), 5);
+    XCHG(t, "AT+SQNSSENDEXT=1,3\r", "\r\n> ");
+    TX(t, "abc");
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    XCHG(t, "AT+SQNSSENDEXT=1,2\r", "\r\n> ");
+    TX(t, "de");
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_unsent(&st), 0);
+    /* a full buffer accepts what fits; the rest is offered again */
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, big, sizeof big), SM_SQN_STREAM_TX);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, big, 1), 0);
+    poll(t);
+    snprintf(cmd, sizeof cmd, "AT+SQNSSENDEXT=1,%u\r", (unsigned)SM_SQN_STREAM_TX);
+    TXS(t, cmd);
+    echo(t, cmd);
+    rx(t, "\r\n> ");
+    poll(t);
+    tx_expect(t, big, SM_SQN_STREAM_TX, __LINE__);
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, big + SM_SQN_STREAM_TX, 10), 10);
+    XCHG(t, "AT+SQNSSENDEXT=1,10\r", "\r\n> ");
+    tx_expect(t, big + SM_SQN_STREAM_TX, 10, __LINE__);
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    /* nothing announced: nothing read, no command */
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0);
+    poll(t);
+    TX(t, "");
+    /* announced: read into the stream, handed out in pieces, in order */
+    rx(t, "\r\n+SQNSRING: 1,7\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0); /* the read just started */
+    recv_cmd(t);
+    rx(t, "\r\n+SQNSRECV: 1,7\r\nOK\r\n> x\r\n\r\nOK\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, 3), 3);
+    CHECK(memcmp(got, "OK\r", 3) == 0);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 4);
+    CHECK(memcmp(got, "\n> x", 4) == 0);
+    /* the peer closes after more data: that data first, then the end */
+    rx(t, "\r\n+SQNSRING: 1,2\r\n\r\n+SQNSH: 1\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0);
+    recv_cmd(t);
+    rx(t, "\r\n+SQNSRECV: 1,2\r\nhi\r\n\r\nOK\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 2);
+    CHECK(memcmp(got, "hi", 2) == 0);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), SM_ERR_IO);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), SM_ERR_IO);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, got, 1), SM_ERR_IO);
+    /* a failed send ends the stream with its status */
+    sm_sqn_stream_init(&st, &t->m, 2);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"x", 1), 1);
+    XCHG(t, "AT+SQNSSENDEXT=2,1\r", "\r\n+CME ERROR: 3\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"y", 1), SM_ERR_MODEM);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), SM_ERR_MODEM);
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
+}
+
 /* The dial has a long deadline of its own; a plain command the default. */
 static void test_timeouts(void)
 {
@@ -1363,6 +1452,8 @@ int main(void)
     RUN(test_tls_profiles);
     RUN_ARG(test_socket_lifecycle, 0);
     RUN_ARG(test_socket_lifecycle, 1);
+    RUN_ARG(test_socket_stream, 0);
+    RUN_ARG(test_socket_stream, 1);
     RUN(test_timeouts);
     RUN(test_two_sockets);
     RUN_ARG(test_sock_recv_every_split, 0);
