@@ -24,6 +24,7 @@ LIVE = {
     "test_hce_e2e.c": (["examples/posix/sm_posix.c", "examples/posix/sm_atecc_bridge.c"],
                        "tests/run_hce_e2e.py"),
     "test_mqtt_over_sqn.c": (["examples/posix/sm_posix.c"], "tests/run_mqtt_over_sqn.py"),
+    "test_mqtt_interop.c": ([], "tests/run_mqtt_interop.py"),
 }
 # a unit test built once more as a live test: (source, defines, extra sources, runner, binary)
 LIVE_VARIANTS = [

@@ -73,6 +73,11 @@ STEPS = [
      [PY, "tests/run_mqtt_session_live.py", f"{B}/test_mqtt_session_live"], "counts"),
     ("MQTT session against a live mosquitto (mutual TLS via OpenSSL)",
      [PY, "tests/run_mqtt_session_live.py", "--tls", f"{B}/test_mqtt_session_live_tls"], "counts"),
+    ("MQTT session interop with mosquitto and paho: QoS 0/1/2 from paho, retained both ways, "
+     "overlapping subscriptions, 100 KB both ways, will on an abnormal disconnect, keep-alive "
+     "timeout when the broker goes silent",
+     ["sh", "-c", f"make -s {B}/test_mqtt_interop && {PY} tests/run_mqtt_interop.py "
+                  f"{B}/test_mqtt_interop"], "counts"),
     ("MQTT session over the simulated Sequans modem's TLS socket (sm_sqn_stream) to mosquitto "
      "with mutual TLS",
      ["sh", "-c", f"make -s {B}/test_mqtt_over_sqn && {PY} tests/run_mqtt_over_sqn.py "
