@@ -107,6 +107,10 @@ $(B)/hce_tls: sim/hce_tls.c | $(B)
 	    -lssl -lcrypto
 $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_edge: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_edge_cxx: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_mqtt_over_sqn: tests/test_mqtt_over_sqn.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
 $(B)/test_mqtt_interop: tests/test_mqtt_interop.c tests/sm_test.h $(HDR) | $(B)

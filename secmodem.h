@@ -5819,7 +5819,7 @@ SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size
     room = sizeof s->tx - s->tx_len;
     n = len < room ? len : room;
     if (n > 0x7FFFu) n = 0x7FFFu; /* an int on 16-bit targets too */
-    memcpy(s->tx + s->tx_len, data, n);
+    if (n) memcpy(s->tx + s->tx_len, data, n); /* data may be NULL when len is 0 */
     s->tx_len = (uint16_t)(s->tx_len + n);
     sm_sqn_stream_kick(s);
     return (int)n;

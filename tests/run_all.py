@@ -53,6 +53,9 @@ STEPS = [
     ("ATECC608 unit tests (gcc, ASan+UBSan)", [f"{B}/test_atecc_asan"], "counts"),
     ("ATECC608 unit tests (clang -O2, UBSan)", [f"{B}/test_atecc_clang"], "counts"),
     ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
+    ("edges: argument checks, malformed answers and events, parser boundaries (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/test_edge && {B}/test_edge"], "counts"),
+    ("edges (compiled as C++)", ["sh", "-c", f"make -s {B}/test_edge_cxx && {B}/test_edge_cxx"], "counts"),
     ("hostile strings in every dialect API argument (gcc, ASan+UBSan)", [f"{B}/test_injection"], "counts"),
     ("hostile strings in every dialect API argument, proven from the simulators' command logs "
      "(and every declared string argument is in the tables)",
