@@ -1674,10 +1674,10 @@ SECMODEM_API int sm_cord_busy(const sm_cord *c);
 /* Ends every operation with SM_ERR_CANCELLED (done callbacks are called)
    and flushes the engine's queue. Safe from callbacks. */
 SECMODEM_API void sm_cord_cancel(sm_cord *c);
-/* The module's state as last reported (never NULL; c must not be NULL). */
+/* The module's state as last reported (NULL only for a NULL c). */
 SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
 /* The engine, for its statistics or for commands this section lacks (they
-   are queued alongside the operations' commands). c must not be NULL. */
+   are queued alongside the operations' commands); NULL for a NULL c. */
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind);
@@ -7265,9 +7265,9 @@ SECMODEM_API void sm_cord_cancel(sm_cord *c)
     if (c) sm_cord_abort(c, SM_ERR_CANCELLED);
 }
 
-SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c) { return &c->state; }
+SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c) { return c ? &c->state : NULL; }
 
-SECMODEM_API sm_at *sm_cord_at(sm_cord *c) { return &c->at; }
+SECMODEM_API sm_at *sm_cord_at(sm_cord *c) { return c ? &c->at : NULL; }
 
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
 {
@@ -7395,6 +7395,7 @@ SECMODEM_API int sm_cord_set_bool(sm_cord *c, const char *group, const char *key
 SECMODEM_API void sm_cord_mqtt_config_init(sm_cord_mqtt_config *cfg)
 {
     int i;
+    if (!cfg) return;
     memset(cfg, 0, sizeof *cfg); /* strings NULL */
     cfg->port = cfg->keep_alive_s = SM_CORD_UNSET;
     cfg->tls1_3 = cfg->clean_session = cfg->will_qos = cfg->will_retain = SM_CORD_UNSET;

@@ -441,6 +441,218 @@ static void test_der_pem_edges(void)
     CHECK_EQ_INT(sm_pem_encode("X-", (const uint8_t *)"a", 1, out, sizeof out, &n), SM_ERR_PARAM);
 }
 
+
+/* ---- every Sequans start function: NULL instance, out-of-range numbers ------ */
+static void sqn_nop(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; (void)r; }
+
+static void test_sequans_arguments(void)
+{
+    static sm_sqn m;
+    mock mk;
+    sm_platform p;
+    sm_sqn_tls t;
+    sm_sqn_http_req rq;
+    uint8_t b[8] = { 0 };
+    platform(&mk, &p);
+    sm_sqn_init(&m, &p, NULL, NULL);
+    CHECK_EQ_INT(sm_sqn_init(NULL, &p, NULL, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_poll(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_feed(NULL, b, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_bringup(NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_clock_read(NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_write(NULL, SM_SQN_NVM_CERT, 1, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_read_cert(NULL, 1, b, sizeof b, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_read_cert(&m, 200, b, sizeof b, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_key_info(NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_delete(NULL, SM_SQN_NVM_CERT, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_delete(&m, SM_SQN_NVM_CERT, 200, sqn_nop, NULL), SM_ERR_PARAM);
+    sm_sqn_tls_defaults(NULL, 1, 1, 1);
+    sm_sqn_tls_defaults(&t, 1, 1, 1);
+    CHECK_EQ_INT(sm_sqn_tls_config(NULL, &t, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_tls_config(&m, NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    t.key_in_host = 2;
+    CHECK_EQ_INT(sm_sqn_tls_config(&m, &t, sqn_nop, NULL), SM_ERR_PARAM);
+    sm_sqn_tls_defaults(&t, 1, 1, 1);
+    t.resume = 2;
+    CHECK_EQ_INT(sm_sqn_tls_config(&m, &t, sqn_nop, NULL), SM_ERR_PARAM);
+    sm_sqn_tls_defaults(&t, 1, 1, 1);
+    t.cert_slot = 100;
+    CHECK_EQ_INT(sm_sqn_tls_config(&m, &t, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_config(NULL, 1, 1, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_config(&m, 0, 1, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_config(&m, 1, 0, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_config(&m, 1, 17, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_tls(NULL, 1, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_tls(&m, 9, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_tls(&m, 1, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_tls(&m, 1, 7, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_dial(NULL, 1, "h", 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_dial(&m, 1, "h", 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_send(NULL, 1, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_send(&m, 0, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_send(&m, 1, NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_send(&m, 1, b, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_recv(NULL, 1, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_recv(&m, 0, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_recv(&m, 1, NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_recv(&m, 1, b, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_close(NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_close(&m, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_status(NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_info(NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_info(&m, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_config(NULL, "c", NULL, NULL, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_config(&m, "c", NULL, NULL, 7, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_connect(NULL, "h", 1, 60, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_connect(&m, "h", 0, 60, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(NULL, "a", 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(&m, "a", 3, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_unsubscribe(NULL, "a", sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_publish(NULL, "a", 0, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_publish(&m, "a", 3, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_publish(&m, "a", 0, NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_publish(&m, "a", 0, b, 0, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_read(NULL, "a", 0, 1, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_read(&m, "a", 0, 1, NULL, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_read(&m, "a", 0, 70000, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_disconnect(NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_http_config(NULL, 0, "h", 1, 0, NULL, NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    memset(&rq, 0, sizeof rq);
+    rq.resource = "/";
+    CHECK_EQ_INT(sm_sqn_http_request(NULL, &rq, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_http_request(&m, NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_http_read(NULL, 0, b, sizeof b, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_hce_reply(NULL, 1, 0, b, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK(strcmp(sm_sqn_event_name((sm_sqn_event_type)0), "?") == 0);
+    CHECK(strcmp(sm_sqn_op_name((sm_sqn_op_kind)0), "?") == 0);
+    CHECK(strcmp(sm_sqn_op_name(SM_SQN_OP_HCE_REPLY), "HCE_REPLY") == 0);
+    /* nothing was queued by any of them */
+    sm_sqn_poll(&m);
+    CHECK_EQ_INT(mk.tx_len, 0);
+}
+
+/* ---- Sequans answers whose header is malformed: the framing holds (the
+   announced bytes are read), the result says PARSE -------------------------- */
+static int g_status;
+static void sqn_status(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; g_status = r->status; }
+
+static void sqn_answer(sm_sqn *m, mock *mk, const char *answer)
+{
+    sm_sqn_poll(m);
+    mk->tx_len = 0;
+    sm_sqn_feed(m, (const uint8_t *)answer, strlen(answer));
+    sm_sqn_poll(m);
+}
+
+static void test_sequans_bad_headers(void)
+{
+    static sm_sqn m;
+    mock mk;
+    sm_platform p;
+    static uint8_t buf[64];
+    static const char *const srecv[] = {
+        "\r\n+SQNSRECV: x,3\r\n\r\nOK\r\n", "\r\n+SQNSRECV: 1,x\r\n\r\nOK\r\n",
+        "\r\n+SQNSRECV: 1,3,9\r\n\r\nOK\r\n", "\r\n+SQNSRECV: 2,3\r\nabc\r\n\r\nOK\r\n",
+    };
+    static const char *const nvr[] = {
+        "\r\n+SQNSNVR: 5,19,3\r\nabc\r\n\r\nOK\r\n", "\r\n+SQNSNVR: \"certificate\",x,3\r\n\r\nOK\r\n",
+        "\r\n+SQNSNVR: \"certificate\",19,x\r\n\r\nOK\r\n",
+        "\r\n+SQNSNVR: \"privatekey\",19,3\r\nabc\r\n\r\nOK\r\n",
+    };
+    static const char *const info[] = {
+        "\r\n+SQNSI: x,1,2,3,4\r\n\r\nOK\r\n", "\r\n+SQNSI: 2,1,2,3,4\r\n\r\nOK\r\n",
+        "\r\n+SQNSI: 1,1,x,3,4\r\n\r\nOK\r\n",
+    };
+    size_t i;
+    platform(&mk, &p);
+    sm_sqn_init(&m, &p, NULL, NULL);
+    for (i = 0; i < sizeof srecv / sizeof srecv[0]; i++) {
+        g_status = 99;
+        CHECK(sm_sqn_sock_recv(&m, 1, buf, sizeof buf, sqn_status, NULL) > 0);
+        sqn_answer(&m, &mk, srecv[i]);
+        CHECK_EQ_INT(g_status, SM_ERR_PARSE);
+    }
+    for (i = 0; i < sizeof nvr / sizeof nvr[0]; i++) {
+        g_status = 99;
+        CHECK(sm_sqn_nvm_read_cert(&m, 19, buf, sizeof buf, sqn_status, NULL) > 0);
+        sqn_answer(&m, &mk, nvr[i]);
+        if (g_status != SM_ERR_PARSE) fprintf(stderr, "  nvr answer %u\n", (unsigned)i);
+        CHECK_EQ_INT(g_status, SM_ERR_PARSE);
+    }
+    for (i = 0; i < sizeof info / sizeof info[0]; i++) {
+        g_status = 99;
+        CHECK(sm_sqn_sock_info(&m, 1, sqn_status, NULL) > 0);
+        sqn_answer(&m, &mk, info[i]);
+        CHECK_EQ_INT(g_status, SM_ERR_PARSE);
+    }
+    /* counts above 65535 are capped, not wrapped */
+    CHECK(sm_sqn_sock_info(&m, 1, sqn_status, NULL) > 0);
+    sqn_answer(&m, &mk, "\r\n+SQNSI: 1,1,2,99999,4\r\n\r\nOK\r\n");
+    CHECK_EQ_INT(g_status, SM_OK);
+    CHECK_EQ_INT(m.st.sock[0].pending, 65535);
+    /* malformed socket URCs are reported as unhandled */
+    g_unhandled = 0;
+    sm_sqn_init(&m, &p, sqn_ev, NULL);
+    expect_unhandled(&m, "+SQNSRING: 9,5");
+    expect_unhandled(&m, "+SQNSRING: 1,x");
+    expect_unhandled(&m, "+SQNSH: 0");
+    expect_unhandled(&m, "+SQNSMQTTONCONNECT:0,x");
+    expect_unhandled(&m, "+SQNSMQTTONSUBSCRIBE:0,\"t\",x");
+    expect_unhandled(&m, "+SQNHCESIGN: x,1,0,\"00\"");
+}
+
+/* ---- every Cordelia start function with a NULL instance ------------------------ */
+static void cord_nop(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; (void)r; }
+
+static void test_cordelia_arguments(void)
+{
+    uint8_t b[4] = { 0 };
+    sm_cord_tls t;
+    sm_cord_mqtt_config cfg;
+    memset(&t, 0, sizeof t);
+    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_config_init(NULL);
+    CHECK_EQ_INT(sm_cord_init(NULL, NULL, NULL, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_poll(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_feed(NULL, b, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_busy(NULL), 0);
+    CHECK_EQ_INT(sm_cord_pending(NULL, 1), 0);
+    sm_cord_cancel(NULL);
+    CHECK(sm_cord_get_state(NULL) == NULL);
+    CHECK(sm_cord_at(NULL) == NULL);
+    CHECK_EQ_INT(sm_cord_test(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_reboot(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_factory_reset(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_get(NULL, "a", "b", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_set_str(NULL, "a", "b", "c", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_set_int(NULL, "a", "b", 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_set_bool(NULL, "a", "b", 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_configure(NULL, &cfg, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_wlan_connect(NULL, "s", SM_CORD_SEC_OPEN, NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_wlan_disconnect(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_wlan_set_mode(NULL, SM_CORD_MODE_STA, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_open(NULL, "f", SM_CORD_FILE_READ, 0, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_write(NULL, 1, 0, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_read(NULL, 1, 0, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_close(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_delete(NULL, "f", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_get_info(NULL, "f", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_list(NULL, NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_file_upload(NULL, "f", b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_socket(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_socket_tls(NULL, 1, &t, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_connect(NULL, 1, 1, "a", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_send(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_recv(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_close(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_connect(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_disconnect(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_publish(NULL, 0, "p", cord_nop, NULL), SM_ERR_PARAM);
+    CHECK(strcmp(sm_cord_event_name((sm_cord_event_kind)0), "?") == 0);
+    CHECK(strcmp(sm_cord_op_name((sm_cord_op_kind)0), "?") == 0);
+    CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_MODE), "wlan mode") == 0);
+}
+
 int main(void)
 {
     RUN(test_utilities);
@@ -450,5 +662,8 @@ int main(void)
     RUN(test_cordelia_events);
     RUN(test_atecc_edges);
     RUN(test_der_pem_edges);
+    RUN(test_sequans_arguments);
+    RUN(test_sequans_bad_headers);
+    RUN(test_cordelia_arguments);
     return sm_test_finish("test_edge");
 }
