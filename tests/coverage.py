@@ -75,7 +75,10 @@ def main():
         print("gcovr is missing: sudo apt-get install -y gcovr")
         return 1
     for extra in ([], ["--branches"]):
-        sh(["gcovr", "-r", ".", "--filter", r"secmodem\.h", "--object-directory", OUT] + extra + [OUT])
+        if sh(["gcovr", "-r", ".", "--filter", r"secmodem\.h", "--object-directory", OUT] + extra
+              + [OUT]) != 0:
+            print("gcovr failed (were the tests built from one version of secmodem.h?)")
+            return 1
     return 1 if failures else 0
 
 
