@@ -79,7 +79,69 @@ def main():
               + [OUT]) != 0:
             print("gcovr failed (were the tests built from one version of secmodem.h?)")
             return 1
+    uncovered_with_reasons()
     return 1 if failures else 0
+
+
+def load_notes():
+    """tests/coverage_notes.md: exact function names and name patterns."""
+    exact, patterns, section = {}, [], None
+    with open(os.path.join(ROOT, "tests", "coverage_notes.md"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("## "):
+                section = line[3:].strip()
+            elif line.startswith("- ") and ":" in line:
+                head, reason = line[2:].split(":", 1)
+                names = [n.strip().strip("`") for n in head.split(",")]
+                if section == "Functions":
+                    for n in names:
+                        exact[n] = reason.strip()
+                elif section == "Patterns":
+                    patterns.append((names, reason.strip()))
+    return exact, patterns
+
+
+def uncovered_with_reasons():
+    """Every function with an uncovered line or branch, and why (the notes)."""
+    import json
+    import re
+    out = os.path.join(OUT, "coverage.json")
+    if sh(["gcovr", "-r", ".", "--filter", r"secmodem\.h", "--object-directory", OUT, "--json",
+           out, OUT], stdout=subprocess.DEVNULL) != 0:
+        return
+    src = open(os.path.join(ROOT, "secmodem.h"), encoding="utf-8").read().split("\n")
+    func_at, cur = {}, None
+    for i, line in enumerate(src, 1):
+        m = re.match(r"^(?:SECMODEM_API|SM_PRIV|static)\s+[\w\s\*]*?\b(sm_\w+)\s*\(", line)
+        if m and not line.rstrip().endswith(";"):
+            cur = m.group(1)
+        func_at[i] = cur
+    per = {}
+    for f in json.load(open(out))["files"]:
+        for ln in f["lines"]:
+            n = ln["line_number"]
+            miss = sum(1 for b in ln.get("branches", []) if b["count"] == 0)
+            if ln.get("gcovr/noncode"):
+                continue
+            if ln["count"] == 0 or miss:
+                e = per.setdefault(func_at.get(n) or "?", [0, 0, []])
+                e[0] += ln["count"] == 0
+                e[1] += miss
+                e[2].append(n)
+    exact, patterns = load_notes()
+    unexplained = 0
+    print("\nNot covered, by function (reasons: tests/coverage_notes.md):")
+    for name in sorted(per, key=lambda k: -(per[k][0] + per[k][1])):
+        lines, branches, where = per[name]
+        reason = exact.get(name)
+        if reason is None:
+            reason = next((r for pats, r in patterns if any(p in name for p in pats)), None)
+        if reason is None:
+            reason = "NO REASON RECORDED"
+            unexplained += 1
+        print(f"  {name}: {lines} line(s), {branches} branch(es) at {','.join(map(str, sorted(set(where))[:6]))}"
+              f"\n      {reason}")
+    print(f"{len(per)} functions with something uncovered, {unexplained} without a recorded reason")
 
 
 if __name__ == "__main__":
