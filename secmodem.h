@@ -8332,13 +8332,17 @@ SM_PRIV uint8_t *sm_mqtt_put16(uint8_t *p, unsigned v)
 SM_PRIV uint8_t *sm_mqtt_put_bytes(uint8_t *p, const void *s, size_t n)
 {
     p = sm_mqtt_put16(p, (unsigned)n);
-    if (n) memcpy(p, s, n);
+    if (n) memmove(p, s, n);
     return p + n;
 }
 
 SM_PRIV uint8_t *sm_mqtt_put_str(uint8_t *p, const char *s)
 {
-    return sm_mqtt_put_bytes(p, s, strlen(s));
+    size_t n;
+    /* checked before (<= 65535 bytes); a bounded loop, which compilers do
+       not turn back into a call of strlen: MQTT alone links no strlen */
+    for (n = 0; n < 0xFFFFu && s[n]; n++) {}
+    return sm_mqtt_put_bytes(p, s, n);
 }
 
 /* Sizes a packet of remaining length rl, of which the caller sends the last
@@ -8462,7 +8466,7 @@ SECMODEM_API int sm_mqtt_encode_connect(uint8_t *buf, size_t cap, const sm_mqtt_
         if (f[i].p) rl += 2u + (uint32_t)f[i].n;
     p = sm_mqtt_begin(buf, cap, 0x10u, rl, 0, len, &rc);
     if (!p) return rc;
-    memcpy(p, head, sizeof head);
+    memmove(p, head, sizeof head);
     p[7] = (uint8_t)flags;
     p = sm_mqtt_put16(p + 8, o->keep_alive);
     for (i = 0; i < 5; i++)
@@ -8503,7 +8507,7 @@ SM_PRIV int sm_mqtt_encode_pub(uint8_t *buf, size_t cap, const sm_mqtt_publish *
     if (!q) return rc;
     q = sm_mqtt_put_bytes(q, p->topic, tlen);
     if (p->qos) q = sm_mqtt_put16(q, p->packet_id);
-    if (with_payload && p->payload_len) memcpy(q, p->payload, (size_t)p->payload_len);
+    if (with_payload && p->payload_len) memmove(q, p->payload, (size_t)p->payload_len);
     return SM_OK;
 }
 
@@ -8773,7 +8777,7 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
         if (d->state >= SM_MQTT_RX_BODY) {
             n = d->want - d->have;
             if (n > len - i) n = len - i;
-            memcpy(d->buf + d->have, data + i, n);
+            memmove(d->buf + d->have, data + i, n);
             d->have += n;
             i += n;
             if (d->have == d->want) rc = sm_mqtt_rx_run_done(d, ev);
