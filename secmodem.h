@@ -2719,12 +2719,12 @@ typedef struct sm_csr {
     size_t hashed;           /* bytes of the tbs hashed so far */
     uint8_t slot, format, step;
     int result;
-    union {
+    union {                  /* one after the other, so they share the room */
         uint8_t pub[64];     /* until the tbs is built ... */
-        sm_sha256_ctx sha;   /* ... then the hash of it */
+        sm_sha256_ctx sha;   /* ... then the hash of it ... */
+        uint8_t sig[64];     /* ... then R || S from the chip */
     } u;
     uint8_t digest[32];
-    uint8_t sig[64];         /* R || S from the chip */
 } sm_csr;
 /* Begins a request for the key of slot (0..15) with this subject, in
    format SM_CSR_DER (bytes) or SM_CSR_PEM (NUL-terminated text), into
@@ -4219,7 +4219,8 @@ SECMODEM_API int sm_at_result_status(sm_at_result r)
 /* The blocking helper's completion record. */
 typedef struct sm_at_wait {
     int done;
-    sm_at_response *out;
+    sm_at_result result;
+    sm_at_response *out;     /* NULL: the caller wants the result only */
     char *lines;
     size_t cap;
 } sm_at_wait;
@@ -4229,6 +4230,8 @@ SM_PRIV void sm_at_wait_done(void *ctx, const sm_at_response *r)
     sm_at_wait *w = (sm_at_wait *)ctx;
     size_t n = 0, i;
     w->done = 1;
+    w->result = r->result;
+    if (!w->out) return;
     *w->out = *r;
     w->out->err_text = NULL; /* it pointed into the engine's line buffer */
     w->out->lines = w->lines;
@@ -4249,13 +4252,13 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
 {
     sm_at_cmd c;
     sm_at_wait w;
-    sm_at_response local;
     int id;
     if (!cmd) return SM_ERR_PARAM;
     if (at->in_callback) return SM_ERR_BUSY;
     c = *cmd;
     w.done = 0;
-    w.out = out ? out : &local;
+    w.result = SM_AT_PENDING;
+    w.out = out; /* no response copy on the stack when the caller wants none */
     w.lines = lines;
     w.cap = cap;
     c.on_done = sm_at_wait_done;
@@ -4268,7 +4271,7 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
         int rc = sm_at_poll(at);
         if (rc == SM_ERR_IO) { sm_at_flush(at, SM_AT_IO_ERROR); }
     }
-    return sm_at_result_status(w.out->result);
+    return sm_at_result_status(w.result);
 }
 
 #ifndef SM_NO_SEQUANS
@@ -9884,7 +9887,7 @@ SM_PRIV int sm_csr_hash_step(sm_csr *op)
     op->hashed += k;
     if (op->hashed < op->len) return SM_ATECC_PENDING;
     sm_sha256_final(&op->u.sha, op->digest);
-    rc = sm_atecc_sign_start(op->se, op->slot, op->digest, op->sig);
+    rc = sm_atecc_sign_start(op->se, op->slot, op->digest, op->u.sig);
     if (rc) return sm_csr_end(op, rc);
     op->step = SM_CSR_S_SIGN;
     return SM_ATECC_PENDING;
@@ -9892,7 +9895,7 @@ SM_PRIV int sm_csr_hash_step(sm_csr *op)
 
 SM_PRIV int sm_csr_signed(sm_csr *op)
 {
-    int rc = sm_csr_assemble(op->out, op->len, op->sig, op->out, op->cap, &op->len);
+    int rc = sm_csr_assemble(op->out, op->len, op->u.sig, op->out, op->cap, &op->len);
     if (rc == SM_OK && op->format == SM_CSR_PEM)
         rc = sm_pem_encode(SM_PEM_LABEL_CSR, op->out, op->len, (char *)op->out, op->cap, &op->len);
     return sm_csr_end(op, rc);
