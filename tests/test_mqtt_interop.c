@@ -17,6 +17,9 @@
        REQ retained <topic> <hex>     a NEW paho subscriber gets it, retain set
        REQ silence on|off             the proxy stops / resumes forwarding
    "big" is the 100 KB pattern both sides compute (byte i = (i*31+7) & 255).
+   The transport also walks the received bytes' MQTT frames on its own, so
+   that what the application got is compared with what the broker sent
+   (overlapping subscriptions: copies and QoS; paho's QoS 0/1/2). 
    SENT lines are not used here: every check is a REQ the runner answers. */
 #define _POSIX_C_SOURCE 200809L
 #define SECMODEM_IMPLEMENTATION
@@ -46,7 +49,21 @@ typedef struct rxmsg {
     uint8_t head[64];       /* small messages: the bytes */
 } rxmsg;
 
+/* What the broker sent, read independently of the library: a frame walker
+   over the received bytes that notes each PUBLISH's topic and QoS, so a
+   test can compare what was delivered with what was on the wire. */
+#define MAX_WIRE 32
+typedef struct wire {
+    int stage;              /* 0 fixed header byte, 1 remaining length, 2 body */
+    uint8_t first;
+    uint32_t rem, got, mult;
+    uint8_t body[130];      /* topic length + topic of a PUBLISH */
+    struct { char topic[128]; uint8_t qos; } pub[MAX_WIRE];
+    int npub;
+} wire;
+
 typedef struct client {
+    wire w;
     sm_mqtt_client s;
     sm_mqtt_transport t;
     int fd;
@@ -79,12 +96,58 @@ static int t_send(void *u, const uint8_t *d, size_t n)
     return (int)k;
 }
 
+static void wire_packet_done(wire *w)
+{
+    uint32_t tl;
+    if ((w->first >> 4) != 3u || w->npub >= MAX_WIRE || w->got < 2) return;
+    tl = ((uint32_t)w->body[0] << 8) | w->body[1];
+    if (tl + 2u > w->got || tl >= sizeof w->pub[0].topic) tl = 0; /* too long to note */
+    memcpy(w->pub[w->npub].topic, w->body + 2, tl);
+    w->pub[w->npub].topic[tl] = 0;
+    w->pub[w->npub].qos = (uint8_t)((w->first >> 1) & 3u);
+    w->npub++;
+}
+
+static void wire_byte(wire *w, uint8_t x)
+{
+    if (w->stage == 0) {
+        w->first = x;
+        w->rem = w->got = 0;
+        w->mult = 1;
+        w->stage = 1;
+    } else if (w->stage == 1) {
+        w->rem += (x & 127u) * w->mult;
+        w->mult *= 128u;
+        if (!(x & 128u)) w->stage = w->rem ? 2 : 0;
+        if (!w->rem && !(x & 128u)) wire_packet_done(w);
+    } else {
+        if (w->got < sizeof w->body) w->body[w->got] = x;
+        if (++w->got == w->rem) {
+            if (w->got > sizeof w->body) w->got = sizeof w->body;
+            wire_packet_done(w);
+            w->stage = 0;
+        }
+    }
+}
+
+static int wire_count(const wire *w, const char *topic, uint8_t *max_qos)
+{
+    int i, n = 0;
+    for (i = 0; i < w->npub; i++)
+        if (strcmp(w->pub[i].topic, topic) == 0) {
+            n++;
+            if (w->pub[i].qos > *max_qos) *max_qos = w->pub[i].qos;
+        }
+    return n;
+}
+
 static int t_recv(void *u, uint8_t *b, size_t cap)
 {
     client *c = (client *)u;
-    ssize_t k = recv(c->fd, b, cap, 0);
+    ssize_t k = recv(c->fd, b, cap, 0), i;
     if (k == 0) return -1;
     if (k < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    for (i = 0; i < k; i++) wire_byte(&c->w, b[i]);
     return (int)k;
 }
 
@@ -293,9 +356,12 @@ int main(int argc, char **argv)
     pump(&a, 300);
     for (i = 0; i < 3; i++) {
         snprintf(t[2], sizeof t[2], "%s/in/q%u", g_prefix, (unsigned)i);
+        uint8_t wq = 0;
         CHECK_EQ_INT(count_rx(&a, t[2]), 1);
         m = find_rx(&a, t[2], 0);
         CHECK(m && m->qos == i && m->len == 2 && m->head[0] == 0xA0u + i && m->head[1] == 0x0D);
+        CHECK_EQ_INT(wire_count(&a.w, t[2], &wq), 1); /* as the broker sent it */
+        CHECK_EQ_INT(wq, i);
     }
 
     step("paho publishes 100 KB at QoS 1: it arrives in pieces, every byte right");
@@ -350,11 +416,17 @@ int main(int argc, char **argv)
             if (m->qos > maxq) maxq = m->qos;
             same &= m->len == 2 && memcmp(m->head, "ov", 2) == 0;
         }
+        uint8_t wire_maxq = 0;
+        int on_wire = wire_count(&a.w, t[7], &wire_maxq);
         /* 3.3.5: one copy at the highest QoS, or one per matching subscription */
         CHECK(n == 1 || n == 2);
         CHECK_EQ_INT(maxq, 2);
         CHECK(same);
-        printf("  the broker delivered %d cop%s, highest QoS %d\n", n, n == 1 ? "y" : "ies", maxq);
+        /* and the application got exactly what the broker sent */
+        CHECK_EQ_INT(n, on_wire);
+        CHECK_EQ_INT(maxq, wire_maxq);
+        printf("  the broker sent %d PUBLISH (highest QoS %d); delivered %d cop%s, highest QoS %d\n",
+               on_wire, wire_maxq, n, n == 1 ? "y" : "ies", maxq);
     }
 
     step("abnormal disconnect (the connection just drops): paho gets the will");
