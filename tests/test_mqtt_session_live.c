@@ -11,10 +11,11 @@
    Connect, subscribe, publish QoS 0/1/2 (a payload with every byte value,
    and payloads larger than the decoder buffer, which arrive in pieces),
    receive our own messages exactly once, keep-alive over a short period,
-   and two reconnects with clean session 0: the broker re-delivers a QoS 2
-   message whose PUBREC was lost (not delivered twice here), and the
-   session re-sends, with DUP, messages whose acknowledgements were lost
-   (the broker accepts them, a QoS 2 one once). Every message published is
+   and three reconnects with clean session 0: the broker re-delivers a QoS 2
+   message whose PUBREC was lost (not delivered twice here); the session
+   re-sends, with DUP, messages whose acknowledgements were lost (the
+   broker accepts them, a QoS 2 one once); a QoS 2 message whose PUBCOMP
+   was lost is completed by re-sending its PUBREL. Every message published is
    printed as "SENT <topic> <qos> <exactly once 0/1> <hex payload>" for the
    runner, whose second client (MqttProbe, TLS listener) must have seen the
    same bytes. The last line is "test_mqtt_session_live: N passed, N failed". */
@@ -128,6 +129,7 @@ typedef struct client {
 #endif
     int epoch;           /* connections so far */
     int hold_rx;         /* leave received bytes in the socket */
+    uint16_t hold_after_pubrec; /* set hold_rx once a PUBREC with this id was read */
     pstream out, in;
     /* results */
     int connects, connect_status, session_present, ends, end_status;
@@ -161,6 +163,18 @@ static int tls_io(client *c, uint8_t *rb, const uint8_t *wb, size_t n)
 }
 #endif
 
+/* The PUBREC just read goes to the session (which answers it with PUBREL);
+   the PUBCOMP cannot be in the same read (it answers that PUBREL), so
+   holding every later byte loses exactly the PUBCOMP. */
+static void hold_after(client *c)
+{
+    if (c->hold_after_pubrec &&
+        count_pkts(&c->in, SM_MQTT_PUBREC, c->hold_after_pubrec, c->epoch, 0) > 0) {
+        c->hold_rx = 1;
+        c->hold_after_pubrec = 0;
+    }
+}
+
 static int t_send(void *u, const uint8_t *d, size_t n)
 {
     client *c = (client *)u;
@@ -187,6 +201,7 @@ static int t_recv(void *u, uint8_t *b, size_t cap)
     if (c->ssl) {
         int r = tls_io(c, b, NULL, cap);
         if (r > 0) ps_feed(&c->in, b, (size_t)r, c->epoch);
+        if (r > 0) hold_after(c);
         return r;
     }
 #endif
@@ -194,6 +209,7 @@ static int t_recv(void *u, uint8_t *b, size_t cap)
     if (k == 0) return -1; /* closed by the broker */
     if (k < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     ps_feed(&c->in, b, (size_t)k, c->epoch);
+    hold_after(c);
     return (int)k;
 }
 
@@ -593,6 +609,50 @@ static void resend(client *a, client *b)
     print_sent(t2, 2, 1, rev256, 256);
 }
 
+/* A QoS 2 message whose PUBREC came but whose PUBCOMP was lost: after the
+   reconnect the session re-sends the PUBREL (not the PUBLISH, 4.4), the
+   broker completes it, and subscribers got the message once. */
+static void resend_pubrel(client *a, client *b)
+{
+    static const uint8_t r3[6] = { 'p', 'u', 'b', 'r', 'e', 'l' };
+    const char *t3 = topic("echo/r3");
+    int id, epoch = b->epoch;
+    uint32_t t0;
+    struct timespec pause = { 0, 500000 };
+    id = sm_mqtt_publish_start(&b->s, t3, r3, sizeof r3, 2, 0);
+    CHECK(id > 0);
+    if (id <= 0) return;
+    b->hold_after_pubrec = (uint16_t)id;
+    t0 = now_ms(NULL);
+    while (count_pkts(&b->out, SM_MQTT_PUBREL, (uint16_t)id, epoch, 0) == 0 &&
+           now_ms(NULL) - t0 < 3000) {
+        poll_all();
+        nanosleep(&pause, NULL);
+    }
+    CHECK_EQ_INT(count_pkts(&b->in, SM_MQTT_PUBREC, (uint16_t)id, epoch, 0), 1);
+    CHECK_EQ_INT(count_pkts(&b->out, SM_MQTT_PUBREL, (uint16_t)id, epoch, 0), 1);
+    idle(300); /* the broker has sent its PUBCOMP; it stays unread */
+    CHECK_EQ_INT(b->hold_rx, 1);
+    CHECK_EQ_INT(count_pkts(&b->in, SM_MQTT_PUBCOMP, (uint16_t)id, epoch, 0), 0);
+    CHECK_EQ_INT(sm_mqtt_pending(&b->s, (uint16_t)id), 1);
+    sm_mqtt_abort(&b->s, SM_ERR_IO);
+    close_socket(b);
+    b->hold_rx = 0;
+    CHECK_EQ_INT(client_connect(b, 0, 30), SM_OK);
+    CHECK_EQ_INT(b->session_present, 1);
+    epoch = b->epoch;
+    g_nwait = 1;
+    g_wait_ids[0] = (uint16_t)id;
+    CHECK(wait_for(b, all_done, 5000));
+    CHECK_EQ_INT(done_status(b, id), SM_OK);
+    CHECK_EQ_INT(count_pkts(&b->out, SM_MQTT_PUBLISH, (uint16_t)id, epoch, 0), 0);
+    CHECK_EQ_INT(count_pkts(&b->out, SM_MQTT_PUBREL, (uint16_t)id, epoch, 0), 1);
+    CHECK_EQ_INT(count_pkts(&b->in, SM_MQTT_PUBCOMP, (uint16_t)id, epoch, 0), 1);
+    idle(300);
+    CHECK_EQ_INT(count_msgs(a, t3, r3, sizeof r3), 1);
+    print_sent(t3, 2, 1, r3, sizeof r3);
+}
+
 int main(int argc, char **argv)
 {
     static client a, b;
@@ -642,6 +702,7 @@ int main(int argc, char **argv)
     keep_alive(&a);
     redelivery(&a, &b);
     resend(&a, &b);
+    resend_pubrel(&a, &b);
     CHECK_EQ_INT(client_disconnect(&b), SM_OK);
     CHECK_EQ_INT(client_disconnect(&a), SM_OK);
     fflush(stdout);
