@@ -758,6 +758,183 @@ static void test_socket_stream(int echo_on)
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
+/* What the modem sends on a socket read: the answer header, the bytes, OK. */
+static void recv_answer(T *t, const uint8_t *d, size_t n)
+{
+    char head[40];
+    snprintf(head, sizeof head, "\r\n+SQNSRECV: 1,%u\r\n", (unsigned)n);
+    rx(t, head);
+    rxn(t, d, n);
+    rx(t, "\r\nOK\r\n");
+}
+
+/* The stream's other endings and its ordering rules: a failed read ends
+   it (after the bytes already read); a RING while unread bytes wait starts
+   no read until they are taken; a full AT queue delays a send or read to
+   a later call instead of ending the stream; a modem restart ends it. */
+static void test_socket_stream_limits(void)
+{
+    T *t = fresh(0);
+    static sm_sqn_stream st;
+    static const uint8_t seven[7] = { 1, 2, 3, 4, 5, 6, 7 };
+    uint8_t got[16];
+    int i, queued = 0;
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 1), SM_OK);
+    /* a RING while unread bytes wait: no read until they are taken */
+    rx(t, "\r\n+SQNSRING: 1,7\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0);
+    recv_cmd(t);
+    recv_answer(t, seven, sizeof seven);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, 3), 3);
+    rx(t, "\r\n+SQNSRING: 1,2\r\n");
+    poll(t);
+    sm_sqn_stream_kick(&st);
+    poll(t);
+    TX(t, ""); /* 4 bytes still unread: nothing asked of the modem */
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 4);
+    CHECK(memcmp(got, seven + 3, 4) == 0);
+    recv_cmd(t); /* now the next read */
+    recv_answer(t, (const uint8_t *)"89", 2);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 2);
+    CHECK(memcmp(got, "89", 2) == 0);
+    /* a full AT queue: the write is kept and sent at a later call */
+    for (i = 0; i < SM_QUEUE_DEPTH + 2; i++)
+        if (sm_sqn_clock_read(&t->m, on_done, t) > 0) queued++;
+    CHECK(queued > 0);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"q", 1), 1);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0); /* not ended */
+    for (i = 0; i < queued; i++)
+        XCHG(t, "AT+CCLK?\r", "\r\n+CCLK: \"26/11/24,10:20:30+00\"\r\n\r\nOK\r\n");
+    sm_sqn_stream_kick(&st);
+    XCHG(t, "AT+SQNSSENDEXT=1,1\r", "\r\n> ");
+    TX(t, "q");
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_unsent(&st), 0);
+    /* a failed read ends the stream with its status */
+    rx(t, "\r\n+SQNSRING: 1,5\r\n");
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), 0);
+    recv_cmd(t);
+    rx(t, "\r\n+CME ERROR: 3\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), SM_ERR_MODEM);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, got, 1), SM_ERR_MODEM);
+    /* a modem restart during a send ends the stream */
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 2), SM_OK);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, (const uint8_t *)"r", 1), 1);
+    poll(t);
+    TX(t, "AT+SQNSSENDEXT=2,1\r");
+    rx(t, "\r\n+SYSSTART\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, got, sizeof got), SM_ERR_REBOOT);
+    CHECK_EQ_INT(sm_sqn_stream_write(&st, got, 1), SM_ERR_REBOOT);
+    /* argument checks */
+    CHECK_EQ_INT(sm_sqn_stream_write(NULL, got, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_stream_read(NULL, got, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_stream_read(&st, NULL, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_stream_unsent(NULL), 0);
+    sm_sqn_stream_kick(NULL);
+}
+
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+/* secmodem's MQTT session over the stream (sm_mqtt_transport_sqn): its
+   packets go out as AT+SQNSSENDEXT payloads, the broker's come in through
+   +SQNSRING and AT+SQNSRECV; the peer's close ends the session. */
+static void mq_result(void *ctx, sm_mqtt_client *c, const sm_mqtt_result *r)
+{
+    char tmp[64];
+    (void)c;
+    snprintf(tmp, sizeof tmp, "(%s %d %s)", r->op == SM_MQTT_CONNECT ? "CONNECT" :
+             r->op == SM_MQTT_DISCONNECT ? "END" : r->op == SM_MQTT_PUBLISH ? "PUBLISH" : "?",
+             r->packet_id, stname(r->status));
+    logs((T *)ctx, tmp);
+}
+
+static void mq_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
+{
+    char tmp[96], e[48];
+    (void)c;
+    escaped(e, sizeof e, m->data, m->data_len);
+    snprintf(tmp, sizeof tmp, "<%s q%u %s>", m->topic, m->qos, e);
+    logs((T *)ctx, tmp);
+}
+
+static void test_socket_stream_mqtt(void)
+{
+    T *t = fresh(1);
+    static sm_sqn_stream st;
+    static sm_mqtt_client c;
+    sm_mqtt_transport tr;
+    sm_mqtt_connect_opts o;
+    /* CONNECT: MQTT 3.1.1, clean session, keep-alive 60, client id "d" */
+    static const uint8_t connect[15] = { 0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 1, 'd' };
+    static const uint8_t connack[4] = { 0x20, 2, 0, 0 };
+    static const uint8_t pub_head[7] = { 0x32, 7, 0, 1, 't', 0, 1 }; /* QoS 1, id 1 */
+    static const uint8_t puback[4] = { 0x40, 2, 0, 1 };
+    static const uint8_t inbound[7] = { 0x30, 5, 0, 1, 't', 'y', 'o' }; /* QoS 0 */
+    sm_sqn_sock_dial(&t->m, 1, "127.0.0.1", 8883, on_done, t);
+    XCHG(t, "AT+SQNSD=1,0,8883,\"127.0.0.1\",0,0,1\r", "\r\nOK\r\n");
+    LOG(t, "{SOCK_DIAL ok}");
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 1), SM_OK);
+    sm_mqtt_transport_sqn(&tr, &st);
+    CHECK_EQ_INT(sm_mqtt_init(&c, &tr, mq_result, mq_message, t), SM_OK);
+    memset(&o, 0, sizeof o);
+    o.client_id = "d";
+    o.keep_alive = 60;
+    o.clean_session = 1;
+    CHECK_EQ_INT(sm_mqtt_connect_start(&c, &o), SM_OK);
+    sm_mqtt_poll(&c);
+    XCHG(t, "AT+SQNSSENDEXT=1,15\r", "\r\n> ");
+    tx_expect(t, connect, sizeof connect, __LINE__);
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    rx(t, "\r\n+SQNSRING: 1,4\r\n");
+    LOG(t, "[SOCK_DATA 1,4]");
+    sm_mqtt_poll(&c);
+    recv_cmd(t);
+    recv_answer(t, connack, sizeof connack);
+    sm_mqtt_poll(&c);
+    LOG(t, "(CONNECT 0 ok)");
+    CHECK_EQ_INT(sm_mqtt_state(&c), SM_MQTT_CONNECTED);
+    /* a QoS 1 publish: the header goes out at once, the payload with the
+       next send (one AT+SQNSSENDEXT in flight) */
+    CHECK_EQ_INT(sm_mqtt_publish_start(&c, "t", (const uint8_t *)"hi", 2, 1, 0), 1);
+    sm_mqtt_poll(&c);
+    XCHG(t, "AT+SQNSSENDEXT=1,7\r", "\r\n> ");
+    tx_expect(t, pub_head, sizeof pub_head, __LINE__);
+    rx(t, "\r\nOK\r\n");
+    XCHG(t, "AT+SQNSSENDEXT=1,2\r", "\r\n> ");
+    TX(t, "hi");
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_stream_unsent(&st), 0);
+    CHECK_EQ_INT(sm_mqtt_pending(&c, 1), 1);
+    /* PUBACK and a message in one read */
+    rx(t, "\r\n+SQNSRING: 1,11\r\n");
+    LOG(t, "[SOCK_DATA 1,11]");
+    sm_mqtt_poll(&c);
+    recv_cmd(t);
+    {
+        uint8_t both[11];
+        memcpy(both, puback, 4);
+        memcpy(both + 4, inbound, 7);
+        recv_answer(t, both, sizeof both);
+    }
+    sm_mqtt_poll(&c);
+    LOG(t, "(PUBLISH 1 ok)<t q0 yo>");
+    CHECK_EQ_INT(sm_mqtt_pending(&c, 1), 0);
+    /* the peer closes: the session ends with SM_ERR_IO */
+    rx(t, "\r\n+SQNSH: 1\r\n");
+    LOG(t, "[SOCK_CLOSED 1,0]");
+    sm_mqtt_poll(&c);
+    LOG(t, "(END 0 io)");
+    CHECK_EQ_INT(sm_mqtt_state(&c), SM_MQTT_IDLE);
+    poll(t);
+    TX(t, "");
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
+}
+#endif
+
 /* The dial has a long deadline of its own; a plain command the default. */
 static void test_timeouts(void)
 {
@@ -1454,6 +1631,10 @@ int main(void)
     RUN_ARG(test_socket_lifecycle, 1);
     RUN_ARG(test_socket_stream, 0);
     RUN_ARG(test_socket_stream, 1);
+    RUN(test_socket_stream_limits);
+#if !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+    RUN(test_socket_stream_mqtt);
+#endif
     RUN(test_timeouts);
     RUN(test_two_sockets);
     RUN_ARG(test_sock_recv_every_split, 0);
