@@ -118,6 +118,8 @@
        4. Utilities: text builder, string safety checks, field parser
        5. AT engine
        6. Sequans GM02S dialect                          [SM_NO_SEQUANS]
+          (at its end: a dialled socket as a byte stream,
+          sm_sqn_stream, e.g. for the MQTT session)
        7. Cordelia-I dialect                             [SM_NO_CORDELIA]
        8. ATECC608 secure element: encoding, transport,  [SM_NO_ATECC]
           helpers (needs only sections 2-4)
@@ -136,7 +138,8 @@
        5.1 AT engine: queue and transmit side
        5.2 AT engine: receive side (lines, prompts, raw payloads, dispatch)
        5.3 AT engine: dialects and blocking helper
-       6.  Sequans GM02S dialect: URC table, operations, bring-up
+       6.  Sequans GM02S dialect: URC table, operations, bring-up,
+           the socket byte stream
        7.  Cordelia-I dialect: event table, operation queue, commands
        8.  ATECC608: codec, transport state machine, helpers
        9.  MQTT 3.1.1 framing: encoders, decoder
@@ -225,6 +228,8 @@
      SM_SQN_MQTT_TIMEOUT_MS [60000] MQTT connect/subscribe/publish/disconnect
      SM_SQN_HTTP_TIMEOUT_MS [30000] HTTP request and body read
      SM_SQN_HTTP_MODEM_TIMEOUT_S [120] the modem's own HTTP timeout (SQNHTTPCFG)
+     SM_SQN_STREAM_TX    [512]  sm_sqn_stream: bytes a write may queue (16..65535)
+     SM_SQN_STREAM_RX    [512]  sm_sqn_stream: bytes one AT+SQNSRECV reads (16..1500)
      Other commands use SM_AT_TIMEOUT_MS.
      Cordelia-I dialect (section 7):
      SM_CORD_OPS         [6]    operations started and not yet done
@@ -1293,7 +1298,14 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
    The stream ends (every later call returns the same status) when a send or
    receive fails (its SM_ERR_*), or with SM_ERR_IO once the peer closed the
    socket (+SQNSH) and every byte it sent before has been read. Use one
-   stream per socket and leave that socket's sends and receives to it. */
+   stream per socket and leave that socket's sends and receives to it; the
+   modem's operations hold pointers into the struct, so it must not move
+   or be initialised again while a send or read is in flight (until the
+   modem answered, it timed out, or a restart or sm_at_flush() ended it).
+   A write made while no send is in flight goes out at once, what is
+   written during a send goes out together after it: the MQTT session's
+   PUBLISH is thus one send for its header and one for its payload (and
+   whatever else was queued meanwhile) when the stream was idle. */
 #ifndef SM_SQN_STREAM_TX
 #define SM_SQN_STREAM_TX 512   /* bytes a write may queue before they are sent */
 #endif
