@@ -523,7 +523,8 @@ typedef struct sm_dm_console {
     int overlong;       /* the current line did not fit: ignored */
     int in_pem;         /* inside a BEGIN/END block */
     unsigned npem;      /* certificates completed */
-    size_t pem_len;
+    size_t pem_len;     /* bytes of the one being received */
+    size_t done_len[2]; /* lengths of the completed ones */
     int error;          /* a certificate did not fit */
 } sm_dm_console;
 
@@ -564,7 +565,7 @@ static void sm_dm_console_line(sm_dm_console *c)
     if (c->in_pem) {
         sm_dm_console_pem_line(c);
         if (strcmp(c->line, end) == 0) {
-            sm_dm_console_target(c)->len = c->error ? 0 : c->pem_len;
+            c->done_len[c->npem] = c->pem_len;
             c->in_pem = 0;
             c->npem++;
         }
@@ -603,11 +604,13 @@ static long sm_dm_console_get_file(void *user, const char *name, uint8_t *buf, s
     sm_dm_console *c = (sm_dm_console *)user;
     unsigned want = strcmp(name, "ca.pem") == 0 ? 1u : 2u;
     sm_dm_file *f = want == 1u ? &c->app->ca : &c->app->device;
+    size_t len;
     if (c->error) return -1;
     if (c->npem < want) return 0;
-    if (f->len > cap) return -1;
-    if (buf != f->data) memmove(buf, f->data, f->len);
-    return (long)f->len;
+    len = c->done_len[want - 1u];
+    if (len > cap) return -1;
+    if (buf != f->data) memmove(buf, f->data, len);
+    return (long)len;
 }
 
 #endif /* SM_DM_CONSOLE */
