@@ -1303,9 +1303,10 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
    or be initialised again while a send or read is in flight (until the
    modem answered, it timed out, or a restart or sm_at_flush() ended it).
    A write made while no send is in flight goes out at once, what is
-   written during a send goes out together after it: the MQTT session's
-   PUBLISH is thus one send for its header and one for its payload (and
-   whatever else was queued meanwhile) when the stream was idle. */
+   written during a send goes out together after it. To send pieces as one
+   (a header and its payload: one AT round trip, one TLS record), queue
+   them with sm_sqn_stream_queue and then kick: the MQTT session does so
+   through its transport's flush. */
 #ifndef SM_SQN_STREAM_TX
 #define SM_SQN_STREAM_TX 512   /* bytes a write may queue before they are sent */
 #endif
@@ -1334,6 +1335,10 @@ SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock);
 /* Queues up to len bytes; returns how many (0 when the buffer is full: offer
    the rest later) or the status that ended the stream. */
 SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len);
+/* As sm_sqn_stream_write, but sends nothing yet: the bytes wait for the next
+   sm_sqn_stream_kick (or write, read, or the end of a send in flight), so
+   that pieces queued one after the other go out in one send. */
+SECMODEM_API int sm_sqn_stream_queue(sm_sqn_stream *s, const uint8_t *data, size_t len);
 /* Copies up to cap received bytes; returns how many (0 when none waits) or,
    once nothing is left to read, the status that ended the stream. */
 SECMODEM_API int sm_sqn_stream_read(sm_sqn_stream *s, uint8_t *buf, size_t cap);
@@ -2384,7 +2389,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 #error "SM_MQTT_READ_MAX must be 1..4096"
 #endif
 
-/* The byte stream under the session; `user` is passed back to each. */
+/* The byte stream under the session; `user` is passed back to each.
+   Zero the struct before filling it in (`= {0}`, an initialiser, or
+   memset), so that optional members, present and future, stay NULL. */
 typedef struct sm_mqtt_transport {
     void *user;
     /* Writes up to len bytes; returns how many were accepted (0..len, 0
@@ -2396,6 +2403,12 @@ typedef struct sm_mqtt_transport {
     int (*recv)(void *user, uint8_t *buf, size_t cap);
     /* A free-running millisecond clock; wrap-around is handled. Required. */
     uint32_t (*now_ms)(void *user);
+    /* Optional (NULL: not needed): called when the session has handed over
+       all it can for now; what send() took may go out now, as one piece.
+       For transports where every send costs (a modem command, a TLS
+       record): their send() only queues, and a PUBLISH's header and
+       payload then leave together. */
+    void (*flush)(void *user);
 } sm_mqtt_transport;
 
 /* Session states (sm_mqtt_state). */
@@ -5825,7 +5838,7 @@ SECMODEM_API void sm_sqn_stream_kick(sm_sqn_stream *s)
     }
 }
 
-SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len)
+SECMODEM_API int sm_sqn_stream_queue(sm_sqn_stream *s, const uint8_t *data, size_t len)
 {
     size_t room, n;
     if (!s || !s->m || (len && !data)) return SM_ERR_PARAM;
@@ -5836,8 +5849,14 @@ SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size
     if (n > 0x7FFFu) n = 0x7FFFu; /* an int on 16-bit targets too */
     if (n) memcpy(s->tx + s->tx_len, data, n); /* data may be NULL when len is 0 */
     s->tx_len = (uint16_t)(s->tx_len + n);
-    sm_sqn_stream_kick(s);
     return (int)n;
+}
+
+SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len)
+{
+    int n = sm_sqn_stream_queue(s, data, len);
+    if (n >= 0) sm_sqn_stream_kick(s);
+    return n;
 }
 
 SECMODEM_API int sm_sqn_stream_read(sm_sqn_stream *s, uint8_t *buf, size_t cap)
@@ -9072,7 +9091,7 @@ SM_PRIV void sm_mqtt_sent(sm_mqtt_client *c)
 }
 
 /* Writes packet after packet until the transport is full. */
-SM_PRIV void sm_mqtt_tx(sm_mqtt_client *c)
+SM_PRIV void sm_mqtt_tx_fill(sm_mqtt_client *c)
 {
     size_t n;
     int k;
@@ -9096,6 +9115,13 @@ SM_PRIV void sm_mqtt_tx(sm_mqtt_client *c)
         c->wp += k;
         c->wleft -= (uint32_t)k;
     }
+}
+
+/* ... then lets the transport send what it took, in one piece if it can. */
+SM_PRIV void sm_mqtt_tx(sm_mqtt_client *c)
+{
+    sm_mqtt_tx_fill(c);
+    if (c->tr.flush) c->tr.flush(c->tr.user);
 }
 
 /* ---- receive --------------------------------------------------------------- */
@@ -9339,10 +9365,12 @@ SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c)
     return c ? (int)c->state : SM_MQTT_IDLE;
 }
 #ifndef SM_NO_SEQUANS
+/* send only queues; flush starts one AT+SQNSSENDEXT for all of it */
 SM_PRIV int sm_mqtt_sqn_send(void *user, const uint8_t *data, size_t len)
 {
-    return sm_sqn_stream_write((sm_sqn_stream *)user, data, len);
+    return sm_sqn_stream_queue((sm_sqn_stream *)user, data, len);
 }
+SM_PRIV void sm_mqtt_sqn_flush(void *user) { sm_sqn_stream_kick((sm_sqn_stream *)user); }
 SM_PRIV int sm_mqtt_sqn_recv(void *user, uint8_t *buf, size_t cap)
 {
     return sm_sqn_stream_read((sm_sqn_stream *)user, buf, cap);
@@ -9358,6 +9386,7 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
     t->send = sm_mqtt_sqn_send;
     t->recv = sm_mqtt_sqn_recv;
     t->now_ms = sm_mqtt_sqn_now;
+    t->flush = sm_mqtt_sqn_flush;
 }
 #endif
 #endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
@@ -10131,6 +10160,9 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
      unreleased  MQTT 3.1.1 client session (section 10) over any byte
             stream: QoS 0/1/2, exactly-once delivery, keep-alive,
             persistent-session re-sending; SM_ERR_REFUSED.
+            The transport's optional flush, and sm_sqn_stream_queue: over
+            the Sequans socket stream a PUBLISH's header and payload go out
+            in one AT+SQNSSENDEXT (they were two sends, two TLS records).
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.

@@ -730,6 +730,45 @@ static void test_publish_qos1(void)
     CHECK_CLOSED(&C, SM_ERR_MALFORMED);
 }
 
+/* The transport's optional flush: called once the session has handed over
+   all it can, so a transport that only queues in send() (a modem socket)
+   sends a PUBLISH's header and payload as one piece; also when the
+   transport is full, so what it took is not held back. */
+static size_t g_flushes, g_out_at_flush; /* test-binary state */
+static void f_flush(void *u)
+{
+    g_flushes++;
+    g_out_at_flush = ((fake *)u)->out_len;
+}
+
+static void test_transport_flush(void)
+{
+    static const uint8_t data[3] = { 0x00, 0xFF, 0x0A };
+    static const uint8_t q1[] = { 0x32, 0x08, 0x00, 0x01, 't', 0x00, 0x01, 0x00, 0xFF, 0x0A };
+    sm_mqtt_transport t = transport(0);
+    t.flush = f_flush;
+    reset_fake();
+    CHECK_EQ_INT(sm_mqtt_init(&C, &t, f_result, f_message, &F), SM_OK);
+    connect_ok(&C, 1, 0, 0);
+    g_flushes = 0;
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 3, 1, 0), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    EXPECT_NEXT(q1);
+    CHECK(g_flushes >= 1);
+    CHECK_EQ_INT(g_out_at_flush, F.out_len); /* header and payload were both handed over first */
+    /* a full transport: flushed with what it took, the rest waits */
+    F.room = 4;
+    g_flushes = 0;
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 3, 1, 0), 2);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK(g_flushes >= 1);
+    CHECK_EQ_INT(g_out_at_flush, F.out_seen + 4u);
+    F.room = -1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(F.out_len, F.out_seen + sizeof q1);
+    CHECK_EQ_INT(g_out_at_flush, F.out_len);
+}
+
 /* An acknowledgement must be of the type the message awaits. */
 static void test_publish_wrong_ack(void)
 {
@@ -1717,6 +1756,7 @@ int main(void)
     RUN(test_publish_qos0);
     RUN(test_publish_rejected);
     RUN(test_publish_qos1);
+    RUN(test_transport_flush);
     RUN(test_publish_wrong_ack);
     RUN(test_publish_qos2);
     RUN(test_inflight_full);

@@ -309,6 +309,7 @@ static void client_init(client *c, const char *id)
 {
     sm_mqtt_transport t;
     memset(c, 0, sizeof *c);
+    memset(&t, 0, sizeof t); /* optional fields (flush) stay NULL */
     c->id = id;
     c->fd = -1;
     t.user = c;
