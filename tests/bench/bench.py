@@ -13,7 +13,9 @@ Stack: the worst case of every public function from -fcallgraph-info=su on
 Cortex-M4, along the static call graph (callbacks excluded: they are the
 application's).
 CPU: instructions per received byte for the AT engine over a realistic
-session (tests/bench/cpu_at.c), counted by callgrind (repeatable).
+session (tests/bench/cpu_at.c), counted by callgrind (repeatable); the same
+program on the atmega1284p counts its cycles under simavr
+(tests/bench/avr_run.c).
 
 Reports, not tests: targets missed are marked, never fail the build.
 """
@@ -236,6 +238,31 @@ def cpu_mqtt_table(tmp):
     return {"per_byte": per_byte, "per_packet": small / 1000 - 8 * per_byte, "encode": enc / 1000}
 
 
+def avr_cycles_table(tmp):
+    """The AT engine's transcript on the atmega1284p: tests/bench/cpu_at.c
+    built with avr-gcc counts its own cycles in sm_at_feed with Timer1;
+    tests/bench/avr_run.c runs it under libsimavr (cycle-accurate)."""
+    if not shutil.which("avr-gcc"):
+        return None, "avr-gcc not installed"
+    if not os.path.exists("/usr/include/simavr/sim_avr.h"):
+        return None, "simavr's library not installed (apt-get install libsimavr-dev)"
+    runner = os.path.join(tmp, "avr_run")
+    res = run(["gcc", "-std=c99", "-O2", "-isystem", "/usr/include/simavr",
+               os.path.join(BENCH, "avr_run.c"), "-o", runner, "-lsimavr"])
+    if res.returncode != 0:
+        return None, "avr_run build failed: " + res.stdout[-300:]
+    elf = os.path.join(tmp, "cpu_at_avr.elf")
+    res = run(["avr-gcc", "-mmcu=atmega1284p"] + COMMON + [os.path.join(BENCH, "cpu_at.c"), "-o", elf])
+    if res.returncode != 0:
+        return None, "AVR build failed: " + res.stdout[-300:]
+    res = run([runner, elf], timeout=300)
+    m = re.search(r"bytes (\d+) lines .* dropped (\d+)", res.stdout)
+    c = re.search(r"avr cycles in sm_at_feed (\d+)", res.stdout)
+    if res.returncode != 0 or not m or not c:
+        return None, "simavr run failed: " + res.stdout[-300:]
+    return {"bytes": int(m.group(1)), "dropped": int(m.group(2)), "cycles": int(c.group(1))}, None
+
+
 def mark(ok):
     return "ok" if ok else "MISSED"
 
@@ -321,6 +348,18 @@ def main():
                   f"byte + {mq['per_packet']:.0f} per packet; target <= 5 per payload byte: "
                   f"{mark(mq['per_byte'] <= 5)}")
             print(f"  MQTT encoder: {mq['encode']:.0f} per PUBLISH header + PUBACK")
+        print("\nCPU on the AVR (atmega1284p cycles, avr-gcc -Os, simavr; repeatable)")
+        avr, err = avr_cycles_table(tmp)
+        if avr is None:
+            print(f"  n/a ({err})")
+        else:
+            cpb = avr["cycles"] / avr["bytes"]
+            # 115200 baud, 8N1: 11520 bytes/s at most
+            load = cpb * 11520 / 16e6 * 100
+            print(f"  AT engine over the same transcript (5 rounds): {avr['bytes']} bytes, "
+                  f"{avr['dropped']} dropped")
+            print(f"    {avr['cycles']} cycles in sm_at_feed = {cpb:.1f} per received byte: "
+                  f"{load:.1f}% of a 16 MHz core at a full 115200-baud stream")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

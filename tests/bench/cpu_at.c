@@ -5,12 +5,55 @@
    secure socket receiving binary data. The modem side follows the Sequans
    wire contract; the bytes are fed in 64-byte chunks as a UART ring buffer
    would deliver them. Prints the number of bytes fed; exits 1 if any
-   command did not end as the transcript says. */
+   command did not end as the transcript says.
+
+   Built with avr-gcc for the atmega1284p it runs under simavr
+   (tests/bench/avr_run.c; bench.py does it) and counts its own CPU cycles
+   spent in sm_at_feed with Timer1 (prescaler 1, overflows counted), which
+   simavr emulates cycle by cycle; it prints through GPIOR1, which the
+   runner copies to its stdout, and ends by sleeping with interrupts off,
+   which stops the simulation. */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifdef __AVR__
+#include <avr/interrupt.h>
+#include <avr/io.h>
+#include <avr/sleep.h>
+
+static volatile uint16_t g_t1_overflows; /* bench-program state */
+ISR(TIMER1_OVF_vect) { g_t1_overflows++; }
+
+static uint32_t cycles_now(void)
+{
+    uint16_t hi, lo;
+    uint8_t sreg = SREG;
+    cli();
+    lo = TCNT1;
+    hi = g_t1_overflows;
+    if ((TIFR1 & _BV(TOV1)) && lo < 0x8000u) hi++; /* wrapped, not yet counted */
+    SREG = sreg;
+    return (uint32_t)hi << 16 | lo;
+}
+
+static int console_putc(char c, FILE *f)
+{
+    (void)f;
+    GPIOR1 = (uint8_t)c; /* tests/bench/avr_run.c prints it */
+    return 0;
+}
+static FILE g_console = FDEV_SETUP_STREAM(console_putc, NULL, _FDEV_SETUP_WRITE);
+static uint32_t g_feed_cycles;
+#define CPU_AT_FEED(at, d, k) do { uint32_t t0_ = cycles_now(); sm_at_feed(at, d, k); \
+    g_feed_cycles += cycles_now() - t0_; } while (0)
+#define CPU_AT_STREAM 1600 /* the SRAM is 16 KB */
+#else
+#define CPU_AT_FEED(at, d, k) sm_at_feed(at, d, k)
+#define CPU_AT_STREAM 4096
+#endif
 
 typedef struct step {
     const char *cmd;      /* NULL: unsolicited traffic only */
@@ -64,7 +107,7 @@ typedef struct bench {
     sm_at at;
     uint8_t payload[1600];
     uint8_t raw[1600];
-    uint8_t stream[4096];
+    uint8_t stream[CPU_AT_STREAM];
     int done;
     sm_at_result result;
     size_t fed;
@@ -91,7 +134,7 @@ static void feed_chunks(bench *b, const uint8_t *d, size_t n)
 {
     while (n) {
         size_t k = n < 64 ? n : 64;
-        sm_at_feed(&b->at, d, k);
+        CPU_AT_FEED(&b->at, d, k);
         sm_at_poll(&b->at);
         b->fed += k;
         d += k;
@@ -127,6 +170,7 @@ static int run_step(bench *b, const step *s, uint32_t seed)
         seed = seed * 1103515245u + 12345u;
         b->stream[n++] = (uint8_t)(seed >> 16);
     }
+    if (n + strlen(s->tail) > sizeof b->stream) return 0;
     memcpy(b->stream + n, s->tail, strlen(s->tail));
     n += strlen(s->tail);
     feed_chunks(b, b->stream, n);
@@ -138,8 +182,20 @@ int main(int argc, char **argv)
     static bench b;
     sm_platform p;
     static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", NULL };
+#ifdef __AVR__
+    int rounds = 5, r; /* no command line: simavr runs it as it is */
+    size_t i;
+    (void)argc;
+    (void)argv;
+    stdout = stderr = &g_console;
+    TCCR1A = 0;
+    TCCR1B = _BV(CS10); /* the CPU clock, undivided */
+    TIMSK1 = _BV(TOIE1);
+    sei();
+#else
     int rounds = argc > 1 ? atoi(argv[1]) : 20, r;
     size_t i;
+#endif
     memset(&p, 0, sizeof p);
     p.write = tx;
     p.now_ms = now;
@@ -152,6 +208,10 @@ int main(int argc, char **argv)
             if (!run_step(&b, &k_steps[i], (uint32_t)(r * 100 + (int)i))) {
                 fprintf(stderr, "round %d step %u (%s) failed: %s\n", r, (unsigned)i,
                         k_steps[i].cmd ? k_steps[i].cmd : "urc", sm_at_result_name(b.result));
+#ifdef __AVR__
+                cli();
+                sleep_cpu();
+#endif
                 return 1;
             }
         }
@@ -160,5 +220,10 @@ int main(int argc, char **argv)
            (unsigned long)b.at.stats.lines, (unsigned long)b.at.stats.urcs,
            (unsigned long)b.at.stats.raw_bytes,
            (unsigned long)(b.at.stats.unexpected + b.at.stats.overlong + b.at.stats.raw_dropped));
+#ifdef __AVR__
+    printf("avr cycles in sm_at_feed %lu\n", (unsigned long)g_feed_cycles);
+    cli(); /* sleeping with interrupts off ends the simulation */
+    sleep_cpu();
+#endif
     return 0;
 }
