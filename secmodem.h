@@ -672,8 +672,6 @@ typedef struct sm_at {
     uint8_t inl_field;       /* SM_AT_F_RAW_AFTER field of the command waiting, 0: none */
     uint8_t after_timeout;   /* the last command timed out: trust no shortcut */
     uint8_t drain_term;      /* 1 + index of the next terminator byte owed; 0 none */
-    uint8_t phase;           /* SM_PH_* of the command at the head (implementation) */
-    uint8_t resp_trunc, raw_trunc;
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
@@ -683,7 +681,10 @@ typedef struct sm_at {
     uint32_t raw_deadline;
     /* queue: entries in order, their texts back to back in q_text */
     sm_at_entry q[SM_QUEUE_DEPTH];
-    char q_text[SM_QUEUE_TEXT];
+    char q_text[SM_QUEUE_TEXT + 1]; /* + the NUL of a text built in place */
+    /* (three bytes here fill what the NUL's byte would leave as padding) */
+    uint8_t phase;           /* SM_PH_* of the command at the head (implementation) */
+    uint8_t resp_trunc, raw_trunc;
     /* the command at the head of the queue, once on the wire */
     size_t tx_off;
     uint32_t deadline;
@@ -710,6 +711,11 @@ SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dial
    byte), SM_ERR_QUEUE_FULL. Never blocks: the command goes out from
    sm_at_poll()/sm_at_feed(). */
 SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd);
+/* The queue's free text space, for building a command's text in place
+   (no buffer of its own): *cap bytes, its NUL included. A text built there
+   and passed to sm_at_submit as cmd->text is taken without a copy. Valid
+   until the queue changes (the next submit, poll, feed or flush). */
+SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap);
 /* Advances everything: pulls bytes (pull mode), enforces deadlines, writes
    pending output and starts the next queued command. Returns quickly:
    SM_OK, or SM_ERR_IO if the platform's read failed. */
@@ -1653,7 +1659,6 @@ typedef struct sm_cord {
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t in_cb;              /* inside an application callback */
-    char text[SM_QUEUE_TEXT + 1]; /* where commands are written (the engine copies them) */
     /* the last SM_CORD_OPS completions, for sm_cord_wait() */
     uint16_t recent_id[SM_CORD_OPS];
     int8_t recent_status[SM_CORD_OPS];
@@ -3040,13 +3045,25 @@ SECMODEM_API void sm_buf_init(sm_buf *b, char *mem, size_t cap)
     if (b->err == SM_OK) mem[0] = '\0';
 }
 
+/* A buffer that only counts: what would fit cap (> 0) bytes, NUL
+   included, without writing; for checking that a text can be built. */
+SM_PRIV void sm_buf_measure(sm_buf *b, size_t cap)
+{
+    b->p = NULL;
+    b->cap = cap;
+    b->len = 0;
+    b->err = SM_OK;
+}
+
 SECMODEM_API void sm_buf_mem(sm_buf *b, const char *s, size_t n)
 {
     if (b->err) return;
     if (n >= b->cap - b->len) { b->err = SM_ERR_NO_SPACE; return; } /* keep room for NUL */
-    memcpy(b->p + b->len, s, n);
+    if (b->p) {
+        memcpy(b->p + b->len, s, n);
+        b->p[b->len + n] = '\0';
+    }
     b->len += n;
-    b->p[b->len] = '\0';
 }
 
 SECMODEM_API void sm_buf_str(sm_buf *b, const char *s) { sm_buf_mem(b, s, strlen(s)); }
@@ -3376,10 +3393,18 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
     e->text_len = (uint16_t)len;
     e->id = at->next_id;
     at->next_id = (uint16_t)(at->next_id >= 0x7FFFu ? 1u : at->next_id + 1u); /* fits a 16-bit int */
-    memcpy(at->q_text + at->q_text_len, cmd->text, len);
+    /* memmove: the text may have been built in place (sm_at_text_space) */
+    memmove(at->q_text + at->q_text_len, cmd->text, len);
     at->q_text_len = (uint16_t)(at->q_text_len + len);
     at->q_count++;
     return (int)e->id;
+}
+
+SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap)
+{
+    if (!at || !cap) return NULL;
+    *cap = (size_t)(SM_QUEUE_TEXT - at->q_text_len) + 1u;
+    return at->q_text + at->q_text_len;
 }
 
 /* Removes the head entry and its text. */
@@ -6957,15 +6982,21 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 }
 
 /* ---- the operation queue --------------------------------------------------------- */
-/* Builds the command of step *step of op into c->text, skipping the steps
-   that send nothing; SM_OK (cmd ready), SM_CORD_END or an error. */
-SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd)
+/* Builds the command of step *step of op into mem[cap], skipping the
+   steps that send nothing; SM_OK (cmd ready), SM_CORD_END or an error.
+   mem NULL only measures: does every argument fit a whole queue
+   (SM_QUEUE_TEXT)? With mem, cap is the queue's free space: a text that
+   does not fit it now is SM_ERR_QUEUE_FULL (the measure said it fits an
+   empty queue). */
+SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd,
+                          char *mem, size_t cap)
 {
     const sm_cord_opdef *d = sm_cord_def(op->kind);
     sm_buf b;
     int rc;
     for (;;) {
-        sm_buf_init(&b, c->text, sizeof c->text);
+        if (mem) sm_buf_init(&b, mem, cap);
+        else sm_buf_measure(&b, (size_t)SM_QUEUE_TEXT + 1u);
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt && *step) return SM_CORD_END;
         rc = SM_OK;
@@ -6975,7 +7006,8 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         ++*step;
     }
     if (rc == SM_OK) rc = sm_buf_finish(&b);
-    if (rc == SM_ERR_NO_SPACE) return SM_ERR_PARAM; /* an argument too long for SM_QUEUE_TEXT */
+    if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
+        return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
     if (rc) return rc;
     if ((d->extra & SM_CORD_C_SEND) && op->src) {
         cmd->flags = SM_AT_F_INLINE; /* AT+send=<id>,0,<n>,<n bytes> */
@@ -6989,7 +7021,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
     }
     if (d->extra & SM_CORD_C_LIST) cmd->on_line = sm_cord_list_line;
     if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
-    cmd->text = c->text;
+    cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
     cmd->timeout_ms = sm_cord_timeout(d->timeout);
     return SM_OK;
@@ -7003,7 +7035,7 @@ SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
     uint32_t step, saved = c->file_id;
     int rc = SM_OK;
     c->file_id = 0;
-    for (step = 0; step < 64u && rc == SM_OK; step++) rc = sm_cord_build(c, op, &step, &cmd);
+    for (step = 0; step < 64u && rc == SM_OK; step++) rc = sm_cord_build(c, op, &step, &cmd, NULL, 0);
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
@@ -7123,11 +7155,13 @@ SM_PRIV void sm_cord_close_behind(sm_cord *c)
 {
     sm_buf b;
     sm_at_cmd cmd;
+    size_t cap = 0;
+    char *mem = sm_at_text_space(&c->at, &cap);
     memset(&cmd, 0, sizeof cmd);
-    sm_buf_init(&b, c->text, sizeof c->text);
+    sm_buf_init(&b, mem, cap);
     sm_cord_put_close(&b, c->file_id);
-    if (sm_buf_finish(&b) != SM_OK) return;
-    cmd.text = c->text;
+    if (sm_buf_finish(&b) != SM_OK) return; /* no room: the module closes it at its restart */
+    cmd.text = mem;
     cmd.prefix = SM_CORD_NO_INFO;
     cmd.timeout_ms = (uint32_t)SM_CORD_TIMEOUT_MS;
     (void)sm_at_submit(&c->at, &cmd);
@@ -7166,8 +7200,11 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 SM_PRIV void sm_cord_submit(sm_cord *c)
 {
     sm_at_cmd cmd;
-    int rc = sm_cord_build(c, &c->ops[0], &c->step, &cmd);
+    size_t cap = 0;
+    char *mem = sm_at_text_space(&c->at, &cap); /* built in the queue: no copy, no buffer */
+    int rc = sm_cord_build(c, &c->ops[0], &c->step, &cmd, mem, cap);
     if (rc == SM_CORD_END) { sm_cord_end(c, SM_OK, SM_AT_NO_CODE, NULL); return; }
+    if (rc == SM_ERR_QUEUE_FULL) return; /* no room in the queue yet: the next poll retries */
     if (rc == SM_OK) {
         cmd.on_done = sm_cord_at_done;
         cmd.ctx = c;
@@ -10163,6 +10200,9 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
             The transport's optional flush, and sm_sqn_stream_queue: over
             the Sequans socket stream a PUBLISH's header and payload go out
             in one AT+SQNSSENDEXT (they were two sends, two TLS records).
+            Commands are built in the engine's queue (sm_at_text_space):
+            the Cordelia-I struct no longer keeps a command buffer of its
+            own (224 bytes less RAM per module).
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.

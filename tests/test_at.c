@@ -274,6 +274,51 @@ static void test_queue(void)
     CHECK_EQ_INT(submit(&at, &m, big, NULL), SM_ERR_PARAM);
 }
 
+/* A command's text built in the queue's free space goes out as built; the
+   space shrinks by what is queued; a text built there and refused (unsafe)
+   leaves the queue as it was. */
+static void test_text_space(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    size_t cap, cap2;
+    char *p;
+    setup(&at, &m, NULL, 0);
+    CHECK(sm_at_text_space(NULL, &cap) == NULL);
+    CHECK(sm_at_text_space(&at, NULL) == NULL);
+    p = sm_at_text_space(&at, &cap);
+    CHECK(p != NULL);
+    CHECK_EQ_INT(cap, SM_QUEUE_TEXT + 1);
+    CHECK(submit(&at, &m, "AT+ONE", NULL) > 0);
+    p = sm_at_text_space(&at, &cap2);
+    CHECK_EQ_INT(cap2, cap - 6u);
+    memcpy(p, "AT+TWO", 7);
+    memset(&c, 0, sizeof c);
+    c.text = p;
+    CHECK(sm_at_submit(&at, &c) > 0);
+    p = sm_at_text_space(&at, &cap2);
+    CHECK_EQ_INT(cap2, cap - 12u);
+    memcpy(p, "AT\r+CFUN=0", 11);
+    c.text = p;
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_at_queue_free(&at), SM_QUEUE_DEPTH - 2);
+    sm_at_poll(&at);
+    feed_str(&at, "OK\r\n");
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+ONE\rAT+TWO\r");
+    /* the longest text fills the whole space, its NUL included */
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    p = sm_at_text_space(&at, &cap);
+    CHECK_EQ_INT(cap, SM_QUEUE_TEXT + 1);
+    memset(p, 'A', SM_QUEUE_TEXT);
+    p[SM_QUEUE_TEXT] = '\0';
+    c.text = p;
+    CHECK(sm_at_submit(&at, &c) > 0);
+    sm_at_text_space(&at, &cap);
+    CHECK_EQ_INT(cap, 1);
+}
+
 static void test_bad_commands(void)
 {
     sm_at at;
@@ -1794,6 +1839,7 @@ int main(void)
     RUN(test_error_results);
     RUN(test_dialect_final);
     RUN(test_queue);
+    RUN(test_text_space);
     RUN(test_bad_commands);
     RUN(test_transcript_every_split);
     RUN(test_echo_off_and_on);

@@ -1544,6 +1544,46 @@ static void test_queue_and_cancel(void)
     CHECK_EQ_INT(sm_cord_test(NULL, NULL, NULL), SM_ERR_PARAM);
 }
 
+/* Commands are built in the engine's queue, not in a buffer of their own:
+   one that does not fit what the queue has left waits, whole, until the
+   commands before it are done; one too long for an empty queue is refused
+   when it is started. */
+static void test_text_built_in_queue(void)
+{
+    sm_cord c;
+    mock m;
+    sm_at_cmd raw;
+    char payload[SM_CORD_PUBLISH_MAX + 1], wire[SM_QUEUE_TEXT + 8], other[SM_QUEUE_TEXT];
+    setup(&c, &m, 0);
+    memset(payload, 'p', SM_CORD_PUBLISH_MAX);
+    payload[SM_CORD_PUBLISH_MAX] = '\0';
+    /* the application's own command fills most of the queue's text */
+    memset(other, 'x', sizeof other);
+    memcpy(other, "AT+x=", 5);
+    other[SM_QUEUE_TEXT - 30] = '\0';
+    memset(&raw, 0, sizeof raw);
+    raw.text = other;
+    CHECK(sm_at_submit(sm_cord_at(&c), &raw) > 0);
+    /* the longest publish cannot be queued behind it yet */
+    CHECK(sm_cord_mqtt_publish(&c, 0, payload, on_done, &m) > 0);
+    pump(&c);
+    snprintf(wire, sizeof wire, "%s\r\n", other);
+    SENT(&m, wire);
+    modem(&c, "OK\r\n");
+    /* room now: it goes out whole */
+    snprintf(wire, sizeof wire, "AT+iotpublish=0,\"%s\"\r\n", payload);
+    SENT(&m, wire);
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[publish ok]");
+    /* one byte more than an empty queue holds: refused at the start */
+    {
+        char big[SM_CORD_PUBLISH_MAX + 2];
+        memset(big, 'q', sizeof big - 1u);
+        big[sizeof big - 1u] = '\0';
+        CHECK_EQ_INT(sm_cord_mqtt_publish(&c, 0, big, on_done, &m), SM_ERR_PARAM);
+    }
+}
+
 /* Callbacks may start operations; poll and wait refuse to nest. */
 static int g_chain;
 static void on_done_chain(void *ctx, sm_cord *c, const sm_cord_result *r)
@@ -1774,6 +1814,7 @@ int main(void)
     RUN(test_events_unhandled);
     RUN(test_timeouts_and_io);
     RUN(test_queue_and_cancel);
+    RUN(test_text_built_in_queue);
     RUN(test_callbacks);
     RUN(test_seed_session);
     RUN(test_upload_session);

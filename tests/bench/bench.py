@@ -314,7 +314,10 @@ def main():
         print("  1 KB together; the dialect's state (sockets, HTTP profiles, operation")
         print("  records) comes on top. Smaller SM_LINE_SIZE / SM_RESP_SIZE / SM_QUEUE_TEXT")
         print("  fit many products; the defaults keep the longest real answers (certificate")
-        print("  lines, +SQNSMQTTONMESSAGE with a 128-byte topic) whole.")
+        print("  lines, +SQNSMQTTONMESSAGE with a 128-byte topic) whole. Commands are built")
+        print("  in the queue itself (no second command buffer). Under 1 KB needs the engine")
+        print("  to keep response lines in its line buffer's tail rather than a store of")
+        print("  their own, and queue entries of ~20 bytes rather than a whole sm_at_cmd (56).")
         allocs = sorted(set().union(*heap.values())) if heap else []
         print(f"  heap: {'0 (no allocator linked on any target)' if not allocs else 'ALLOCATOR LINKED: ' + ', '.join(allocs)}\n")
 
