@@ -4,7 +4,8 @@
 #   make demo    the demo: mutual-TLS MQTT, the key in the ATECC608, through the
 #                simulated Sequans modem (DIALECT=cordelia: the Cordelia-I)
 #   make demo-at the AT-engine demo (a scripted session with a generic modem)
-#   make demo-qemu   the bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
+#   make demo-qemu   the demo as bare-metal Cortex-M3 firmware in QEMU (mps2-an385)
+#   make demo-qemu-at  the AT-engine demo on the same board
 #                against the simulator
 #   make soak    the long soak: 1000 QoS 1 publishes through 30 injected faults,
 #                0 lost (make test runs a short one)
@@ -36,8 +37,8 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
 
-.PHONY: all test demo demo-at demo-qemu check-python cross clean unit-bins size
-all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf
+.PHONY: all test demo demo-at demo-qemu demo-qemu-at check-python cross clean unit-bins size
+all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf $(B)/cortexm_mqtt.elf
 
 $(B):
 	@mkdir -p $(B)
@@ -110,6 +111,10 @@ $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
 $(B)/test_edge: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_edge_cxx: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_demo_app: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_demo_app_cxx: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_mqtt_over_sqn: tests/test_mqtt_over_sqn.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
@@ -197,17 +202,28 @@ $(B)/demo_mqtt: examples/posix/demo_mqtt.c $(POSIX) $(BRIDGE) $(HDR) | $(B)
 # bare-metal firmware for the MPS2 AN385 (Cortex-M3) as QEMU emulates it;
 # newlib-nano only for memcpy & co: the link fails if anything pulls in a heap
 CM_DIR  := examples/cortexm
-CM_SRC  := $(CM_DIR)/startup_an385.c $(CM_DIR)/board.c $(CM_DIR)/cmsdk_uart.c \
-           $(CM_DIR)/sm_port_cm.c $(CM_DIR)/demo_cortexm.c
+CM_BASE := $(CM_DIR)/startup_an385.c $(CM_DIR)/board.c $(CM_DIR)/cmsdk_uart.c $(CM_DIR)/sm_port_cm.c
+CM_SRC  := $(CM_BASE) $(CM_DIR)/demo_cortexm.c
+CM_MQTT := $(CM_BASE) $(CM_DIR)/i2c_bridge_cm.c $(CM_DIR)/demo_mqtt_cm.c
 CM_FLAGS := -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections $(STRICT)
 CM_LINK := -nostartfiles --specs=nano.specs -T $(CM_DIR)/an385.ld -Wl,--gc-sections
-$(B)/cortexm_demo.elf: $(CM_SRC) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
-                       examples/demo_script.h $(HDR) | $(B)
-	$(ARM_CC) $(CM_FLAGS) $(CM_LINK) -Wl,-Map=$(B)/cortexm_demo.map $(CM_SRC) -o $@
+# fails the build if anything pulled in a heap
+define cm_no_heap
 	@if $(ARM_NM) $@ | grep -Eq ' (malloc|_malloc_r|free|_sbrk|_sbrk_r)$$'; then \
 	  echo "$@: a heap was linked in (malloc/_sbrk):"; $(ARM_NM) $@ | grep -E 'malloc|sbrk'; \
 	  rm -f $@; exit 1; fi
 	@$(ARM_SIZE) $@
+endef
+# the AT-engine demo (examples/demo_script.h)
+$(B)/cortexm_demo.elf: $(CM_SRC) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
+                       examples/demo_script.h $(HDR) | $(B)
+	$(ARM_CC) $(CM_FLAGS) $(CM_LINK) -Wl,-Map=$(B)/cortexm_demo.map $(CM_SRC) -o $@
+	$(cm_no_heap)
+# the mutual-TLS MQTT demo (examples/demo_mqtt_app.h, the PC demo's application)
+$(B)/cortexm_mqtt.elf: $(CM_MQTT) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
+                       examples/demo_mqtt_app.h $(HDR) | $(B)
+	$(ARM_CC) $(CM_FLAGS) $(CM_LINK) -Wl,-Map=$(B)/cortexm_mqtt.map $(CM_MQTT) -o $@
+	$(cm_no_heap)
 
 REPLAY  := examples/replay/secmodem_replay.c examples/replay/replay_atecc.c
 $(B)/secmodem-replay: $(REPLAY) examples/replay/replay_atecc.h $(HDR) | $(B)
@@ -241,7 +257,10 @@ demo: check-python $(DEMO_DEPS)
 demo-at: check-python $(B)/demo_generic
 	$(PYTHON) tests/run_demo_at.py $(B)/demo_generic
 
-demo-qemu: check-python $(B)/cortexm_demo.elf
+demo-qemu: check-python $(B)/cortexm_mqtt.elf $(B)/hce_tls
+	$(PYTHON) tests/run_qemu_mqtt.py $(B)/cortexm_mqtt.elf $(QEMU_ARGS)
+
+demo-qemu-at: check-python $(B)/cortexm_demo.elf
 	$(PYTHON) tests/run_qemu.py $(B)/cortexm_demo.elf --scenario together $(QEMU_ARGS)
 
 clean:

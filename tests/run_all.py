@@ -55,6 +55,9 @@ STEPS = [
     ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
     ("edges: argument checks, malformed answers and events, parser boundaries (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/test_edge && {B}/test_edge"], "counts"),
+    ("demo application: console provisioning parser (C with sanitizers, and C++)",
+     ["sh", "-c", f"make -s {B}/test_demo_app {B}/test_demo_app_cxx && {B}/test_demo_app && "
+                  f"{B}/test_demo_app_cxx"], "counts"),
     ("edges (compiled as C++)", ["sh", "-c", f"make -s {B}/test_edge_cxx && {B}/test_edge_cxx"], "counts"),
     ("hostile strings in every dialect API argument (gcc, ASan+UBSan)", [f"{B}/test_injection"], "counts"),
     ("hostile strings in every dialect API argument, proven from the simulators' command logs "
@@ -134,9 +137,13 @@ STEPS = [
     ("the demo, Cordelia-I: files, Wi-Fi, mutual-TLS MQTT to mosquitto (make demo DIALECT=cordelia)",
      ["sh", "-c", f"make -s {B}/demo_mqtt && {PY} tests/run_demo.py --dialect cordelia {B}/demo_mqtt"],
      "build"),
-    ("firmware on emulated Cortex-M3 (QEMU mps2-an385) against the simulator",
+    ("AT-engine firmware on emulated Cortex-M3 (QEMU mps2-an385) against the simulator",
      ["sh", "-c", f"make -s {B}/cortexm_demo.elf && {PY} tests/run_qemu.py {B}/cortexm_demo.elf"],
      "counts"),
+    ("the demo as Cortex-M3 firmware in QEMU: ATECC608 over UART2, certificates on the console, "
+     "mutual-TLS MQTT (make demo-qemu)",
+     ["sh", "-c", f"make -s {B}/cortexm_mqtt.elf {B}/hce_tls && "
+                  f"{PY} tests/run_qemu_mqtt.py {B}/cortexm_mqtt.elf"], "counts"),
     ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
 ]
 

@@ -53,22 +53,29 @@ def write(path, data):
     os.rename(tmp, path)   # the firmware never sees half a file
 
 
-def serve_csr(csr_path, emu, bed, cert_path):
-    """The CA's part: check the request is for the chip's key, issue."""
+def issue_certificate(csr_pem, emu, bed):
+    """The CA's part: check the request is for the chip's slot-0 key (and
+    signed by it), then issue. Returns (certificate PEM, the request's CN)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from run_hce_e2e import emulator_control
-    data = open(csr_path, "rb").read()
-    csr = x509.load_pem_x509_csr(data)
+    csr = x509.load_pem_x509_csr(csr_pem)
     chip = b"\x04" + bytes.fromhex(emulator_control(emu.socket_path, "pubkey 0"))
     key = csr.public_key().public_bytes(serialization.Encoding.X962,
                                         serialization.PublicFormat.UncompressedPoint)
     if not csr.is_signature_valid or key != chip:
         raise RuntimeError("the CSR is not signed by, or not for, the chip's slot-0 key")
     cn = csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
-    write(cert_path, bed.pki.issue_for_csr(data))
+    cert = bed.pki.issue_for_csr(csr_pem)
     say(f"CA: CSR for CN={cn} verified (signature, public key = the chip's slot 0); "
         f"device certificate issued")
+    return cert, cn
+
+
+def serve_csr(csr_path, emu, bed, cert_path):
+    """The CA for the PC demo: the CSR and the certificate are files."""
+    cert, cn = issue_certificate(open(csr_path, "rb").read(), emu, bed)
+    write(cert_path, cert)
     return cn
 
 
