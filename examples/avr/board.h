@@ -65,7 +65,8 @@ int board_getc(void);
 int board_input_ended(void);
 
 /* Option bits the host was started with (BOARD_OPT_*). */
-#define BOARD_OPT_TRACE 0x01u
+#define BOARD_OPT_TRACE 0x01u     /* every AT line */
+#define BOARD_OPT_TRACE_I2C 0x02u /* every transaction with the secure element */
 uint8_t board_options(void);
 
 /* Ends the program with an exit code (the host exits with it). */

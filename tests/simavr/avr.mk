@@ -4,9 +4,13 @@
 # (secmodem.h), STRICT, CC, AVR_CC and PYTHON. The flags are expanded when a
 # recipe runs, so the include may stand anywhere in the Makefile.
 #
-#   make avr-run     the AT-engine demo (examples/demo_script.h) on the AVR
-#                    under simavr against the modem simulator
-#                    (AVR_ARGS=--trace: every AT line on the console)
+#   make avr-run       both AVR demos under simavr (the two below)
+#   make avr-run-at    the AT-engine demo (examples/demo_script.h) against the
+#                      generic modem simulator
+#   make avr-run-mqtt  the mutual-TLS MQTT demo (examples/demo_mqtt_app.h):
+#                      Sequans simulator, ATECC608 emulator, mosquitto
+#   AVR_ARGS=--trace: every AT line on the console (--trace-i2c: every
+#   transaction with the chip, MQTT demo only)
 
 AVR_NM     ?= avr-nm
 AVR_SIZE   ?= avr-size
@@ -37,9 +41,18 @@ $(B)/avr_demo.elf: $(AVR_COMMON) $(AVR_DIR)/demo_avr.c $(AVR_HDRS) examples/demo
 	    $(AVR_DIR)/demo_avr.c -o $@
 	$(call AVR_CHECK_ELF,$@)
 
+AVR_MQTT   := $(AVR_COMMON) $(AVR_DIR)/i2c_bridge_avr.c $(AVR_DIR)/demo_mqtt_avr.c
+$(B)/avr_mqtt.elf: $(AVR_MQTT) $(AVR_HDRS) $(AVR_DIR)/i2c_bridge_avr.h examples/demo_mqtt_app.h \
+                   $(HDR) | $(B)
+	$(AVR_CC) $(AVR_FLAGS) $(AVR_LINK) -Wl,-Map=$(B)/avr_mqtt.map $(AVR_MQTT) -o $@
+	$(call AVR_CHECK_ELF,$@)
+
 $(B)/sm_simavr_host: tests/simavr/sm_simavr_host.c | $(B)
 	$(CC) $(STRICT) -O2 -isystem $(SIMAVR_INC) $< -o $@ $(SIMAVR_LIB)
 
-.PHONY: avr-run
-avr-run: check-python $(B)/avr_demo.elf $(B)/sm_simavr_host
+.PHONY: avr-run avr-run-at avr-run-mqtt
+avr-run: avr-run-at avr-run-mqtt
+avr-run-at: check-python $(B)/avr_demo.elf $(B)/sm_simavr_host
 	$(PYTHON) tests/run_avr.py --host $(B)/sm_simavr_host $(B)/avr_demo.elf $(AVR_ARGS)
+avr-run-mqtt: check-python $(B)/avr_mqtt.elf $(B)/sm_simavr_host $(B)/hce_tls
+	$(PYTHON) tests/run_avr_mqtt.py --host $(B)/sm_simavr_host $(B)/avr_mqtt.elf $(AVR_ARGS)

@@ -3,7 +3,8 @@
    (examples/avr/).
 
        sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]
-                      [--trace] [--timeout SECONDS] [--quiet] firmware.elf
+                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]
+                      firmware.elf
 
    Wiring:
      USART0  <-> the modem simulator's pseudo-terminal (--modem; without it
@@ -16,7 +17,7 @@
      (free on a real chip, so the firmware's accesses are harmless there):
        GPIOR0 (0x3E)  write: the exit code; the run ends and this program
                       exits with it.  read: option bits from the command
-                      line (bit 0: --trace)
+                      line (bit 0: --trace, bit 1: --trace-i2c)
        GPIOR1 (0x4A)  write: one byte of console output, to stdout.
                       read: console status: bit 0 an input byte waits,
                       bit 1 the input ended (stdin at EOF)
@@ -80,6 +81,7 @@
 #define HOST_CON_INPUT_READY 0x01u
 #define HOST_CON_INPUT_ENDED 0x02u
 #define HOST_OPT_TRACE 0x01u
+#define HOST_OPT_TRACE_I2C 0x02u
 
 #define HOST_IO_PERIOD_US 100u       /* host I/O and clock check, simulated time */
 #define HOST_LAG_WRITE_OFF_NS 1000000 /* behind the wall clock by more: written off */
@@ -493,7 +495,8 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
 static void host_usage(void)
 {
     fputs("usage: sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]\n"
-          "                      [--trace] [--timeout SECONDS] [--quiet] firmware.elf\n",
+          "                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]\n"
+          "                      firmware.elf\n",
           stderr);
     exit(2);
 }
@@ -528,6 +531,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--freq") && more) freq = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--timeout") && more) timeout_s = strtod(argv[++i], NULL);
         else if (!strcmp(a, "--trace")) h.options |= HOST_OPT_TRACE;
+        else if (!strcmp(a, "--trace-i2c")) h.options |= HOST_OPT_TRACE_I2C;
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (a[0] == '-' || elf) host_usage();
         else elf = a;
