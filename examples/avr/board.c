@@ -60,6 +60,21 @@ uint32_t board_ms(void)
     return ms;
 }
 
+uint32_t board_cycles(void)
+{
+    uint8_t sreg = SREG;
+    uint32_t ms;
+    uint16_t count;
+    cli();
+    ms = g_board_ms;
+    count = TCNT1;
+    /* the counter wrapped after interrupts were held off: the tick is
+       pending, not yet counted */
+    if ((TIFR1 & (1u << OCF1A)) && count < BOARD_T1_TOP / 2u) ms++;
+    SREG = sreg;
+    return ms * (BOARD_T1_TOP + 1u) * 8u + (uint32_t)count * 8u;
+}
+
 void board_idle_unless(int (*pending)(void *), void *arg)
 {
     cli();

@@ -36,6 +36,9 @@
 void board_init(void);
 /* Milliseconds since board_init(); wraps after 49.7 days. */
 uint32_t board_ms(void);
+/* CPU cycles since board_init(), to 8 cycles (Timer1's prescaler); wraps
+   after 233 s. For measurements. */
+uint32_t board_cycles(void);
 
 /* Sleeps (idle mode: the timers and USARTs keep running) until the next
    interrupt, unless pending() says there is work. Checking and sleeping
