@@ -18,10 +18,12 @@
 #define BOARD_STACK_PAINT 0xC5u
 
 static volatile uint32_t g_board_ms;
+static volatile uint8_t g_board_ticked; /* set by the tick, for board_idle_unless */
 
 ISR(TIMER1_COMPA_vect)
 {
     g_board_ms++;
+    g_board_ticked = 1;
 }
 
 /* Fills the RAM between the end of .bss and the stack pointer with a
@@ -78,11 +80,13 @@ uint32_t board_cycles(void)
 void board_idle_unless(int (*pending)(void *), void *arg)
 {
     cli();
-    if (!pending(arg)) {
+    g_board_ticked = 0;
+    while (!g_board_ticked && !pending(arg)) {
         sleep_enable();
         sei();         /* the instruction after SEI runs before any interrupt: */
         sleep_cpu();   /* a wake-up that came after the check ends this sleep */
         sleep_disable();
+        cli();
     }
     sei();
 }

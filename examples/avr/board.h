@@ -41,7 +41,11 @@ uint32_t board_ms(void);
 uint32_t board_cycles(void);
 
 /* Sleeps (idle mode: the timers and USARTs keep running) until the next
-   interrupt, unless pending() says there is work. Checking and sleeping
+   1 ms tick, or until pending(arg) says there is work, which is asked
+   again after every interrupt (a received byte, a byte sent): a superloop
+   thus runs once per millisecond and handles what came meanwhile in one
+   pass, instead of one pass per byte, while pending() can cut the wait
+   short (a ring filling up, a reply being complete). Checking and sleeping
    happen with interrupts off, and `sei; sleep` is atomic on the AVR, so an
    interrupt between the check and the sleep cannot be missed. */
 void board_idle_unless(int (*pending)(void *), void *arg);

@@ -6,8 +6,8 @@
 
    The loop never blocks: each command is submitted, its completion callback
    submits the next step, and between polls the core sleeps (idle mode)
-   until an interrupt: a received byte, room to transmit, or the 1 ms
-   Timer1 tick. No heap: the engine, the rings and the application state
+   until the 1 ms Timer1 tick; the USART interrupts fill and drain the
+   rings meanwhile, and one pass of the loop handles what came. No heap: the engine, the rings and the application state
    are static. Under tests/simavr/sm_simavr_host this sleeping is what
    keeps the simulated clock on the wall clock. */
 
@@ -107,14 +107,14 @@ int main(void)
     usart_enable_rx(&g_modem_uart);
     t0 = board_ms();
     sm_demo_submit_next(a);
-    /* the superloop: poll, then sleep until an interrupt */
+    /* the superloop: poll, then sleep until the next tick (or a backlog) */
     while (sm_demo_running(a)) {
         sm_at_poll(&a->at);
         if (board_ms() - t0 > DEMO_GIVE_UP_MS) {
             a->failed = 1;
             BOARD_PUTS("gave up after 20 s\n");
         }
-        board_idle_unless(sm_port_avr_rx_pending, &g_port);
+        board_idle_unless(sm_port_avr_rx_backlog, &g_port);
     }
     ok = demo_report(a, board_ms() - t0);
     if (ok) BOARD_PUTS("demo succeeded\n");

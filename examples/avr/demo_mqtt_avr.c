@@ -12,8 +12,9 @@
    tests/run_avr_mqtt.py wires it up under simavr and plays the CA.
 
    The superloop never blocks: it polls the application, feeds the console's
-   bytes to the provisioning parser, and sleeps (idle mode) until an
-   interrupt: a byte from the modem or the 1 ms tick. No heap.
+   bytes to the provisioning parser, and sleeps (idle mode) until the 1 ms
+   tick; the USART interrupts fill and drain the rings meanwhile, and one
+   pass of the loop handles what came. No heap.
 
    RAM is the limit on this chip: everything is sized for it (the rings
    below, the library's buffers at their defaults), and the report at the
@@ -79,12 +80,12 @@ static void demo_console_input(void)
     while ((c = board_getc()) >= 0) sm_dm_console_feed(&g_console, (uint8_t)c);
 }
 
-/* "work to do" for board_idle_unless: modem bytes waiting, or the chip
-   working for the modem (a signature: poll again at once). Console input
-   is polled every tick. */
+/* "work to do now" for board_idle_unless, rather than at the next tick: a
+   modem backlog, or the chip working for the modem (a signature: poll
+   again at once). Console input is polled every tick. */
 static int demo_pending(void *arg)
 {
-    return sm_port_avr_rx_pending(&g_port) || sm_dm_busy((const sm_dm_app *)arg);
+    return sm_port_avr_rx_backlog(&g_port) || sm_dm_busy((const sm_dm_app *)arg);
 }
 
 int main(void)

@@ -8,9 +8,10 @@
 static int sm_port_avr_write(void *user, const uint8_t *data, size_t len)
 {
     sm_port_avr *port = (sm_port_avr *)user;
-    /* what fits in the transmit ring now; the engine keeps the rest and
-       offers it again on its next poll. The engine's writes are at most a
-       command line or a payload chunk, so the count fits an int. */
+    /* what fits in the transmit ring now (at most its size, so the count
+       fits an int); the engine keeps the rest and offers it again on its
+       next poll, at the latest at the next tick: a 64-byte ring refilled
+       every millisecond outruns the line's 11.5 bytes per millisecond */
     return (int)usart_write(port->uart, data, len);
 }
 
@@ -59,7 +60,8 @@ void sm_port_avr_platform(sm_port_avr *port, sm_platform *plat)
     plat->trace = sm_port_avr_trace;
 }
 
-int sm_port_avr_rx_pending(void *port)
+int sm_port_avr_rx_backlog(void *port)
 {
-    return usart_rx_count(((sm_port_avr *)port)->uart) != 0;
+    const usart *u = ((sm_port_avr *)port)->uart;
+    return usart_rx_count(u) * 2u > u->rx_mask;
 }

@@ -11,7 +11,7 @@
        sm_port_avr_platform(&port, &plat);
        sm_at_init(&at, &plat, dialect);
        usart_enable_rx(&modem_uart);
-       for (;;) { sm_at_poll(&at); board_idle_unless(sm_port_avr_rx_pending, &port); }
+       for (;;) { sm_at_poll(&at); board_idle_unless(sm_port_avr_rx_backlog, &port); }
 
    The secure element's I2C (i2c_write/i2c_read) is not part of this port:
    see sm_atecc_uart.h, which carries it over the other USART. */
@@ -29,8 +29,11 @@ typedef struct sm_port_avr {
 void sm_port_avr_init(sm_port_avr *port, usart *uart);
 /* Fills a platform struct whose callbacks use this port. */
 void sm_port_avr_platform(sm_port_avr *port, sm_platform *plat);
-/* Nonzero while received bytes wait in the ring (the main loop should not
-   sleep); takes the port as void * to suit board_idle_unless(). */
-int sm_port_avr_rx_pending(void *port);
+/* Nonzero when the receive ring is at least half full: the main loop should
+   poll now rather than at the next tick (at 115200 baud about 12 bytes
+   arrive per millisecond, so with a 256-byte ring this is a safety net for
+   a loop pass that took long). Takes the port as void * to suit
+   board_idle_unless(). */
+int sm_port_avr_rx_backlog(void *port);
 
 #endif
