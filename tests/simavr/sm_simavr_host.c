@@ -1,0 +1,633 @@
+/* sm_simavr_host.c - runs an AVR firmware (atmega1284p) under simavr with
+   its serial ports wired to the host, for the secmodem AVR example
+   (examples/avr/).
+
+       sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]
+                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]
+                      firmware.elf
+
+   Wiring:
+     USART0  <-> the modem simulator's pseudo-terminal (--modem; without it
+                 the port is unconnected: output dropped, nothing received)
+     USART1  <-> the ATECC608 emulator's UNIX socket (--atecc), carrying its
+                 frame protocol ('W'/'R'/'C' requests, 'A'/'N'/'E' replies,
+                 see sim/atecc.py); this program copies bytes both ways and
+                 knows nothing of frames
+     debug port, a tiny peripheral on the general-purpose I/O registers
+     (free on a real chip, so the firmware's accesses are harmless there):
+       GPIOR0 (0x3E)  write: the exit code; the run ends and this program
+                      exits with it.  read: option bits from the command
+                      line (bit 0: --trace, bit 1: --trace-i2c)
+       GPIOR1 (0x4A)  write: one byte of console output, to stdout.
+                      read: console status: bit 0 an input byte waits,
+                      bit 1 the input ended (stdin at EOF)
+       GPIOR2 (0x4B)  read: the next console input byte (from stdin), 0 when
+                      none waits
+
+   Receive flow control: simavr's UART holds at most 64 received bytes and
+   drops what comes on top. It says XOFF when that FIFO is full and XON
+   when the firmware has emptied it (also when the receiver is switched
+   on); bytes from the host are kept here and handed over only between XON
+   and XOFF, so none is lost however long the firmware leaves them. Before
+   the firmware enables its receiver the UART takes nothing (simavr would
+   drop it), so a link starts in the XOFF state. The UART itself then
+   delivers the bytes at the programmed baud rate.
+
+   Time: the simulated clock is kept on the wall clock. Every 100 us of
+   simulated time, and whenever the AVR sleeps, this program waits until
+   the wall clock has caught up with the simulated one, so a busy AVR never
+   runs more than 0.1 ms ahead: a wait or timeout the firmware measures in
+   its own milliseconds lasts at least as long in real time, which the
+   simulators and the emulated chip on the other side run on. If the host
+   cannot keep up (the AVR falls behind the wall clock by more than 1 ms),
+   the lost time is written off rather than caught up at full speed, which
+   would squeeze the firmware's delays: simulated time then runs slower
+   than real time, never faster. Both figures are reported.
+
+   At the end it prints the simulated cycles (total, and those the AVR was
+   awake), the simulated and the wall time, and the bytes on each link.
+   Exit status: the firmware's exit code; 2 for usage or set-up errors,
+   3 when the AVR stopped or crashed without an exit code, 124 on timeout. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avr_uart.h>
+#include <sim_avr.h>
+#include <sim_cycle_timers.h>
+#include <sim_elf.h>
+#include <sim_io.h>
+#include <sim_irq.h>
+#include <sim_time.h>
+
+/* data-space addresses of the debug port's registers (atmega1284p) */
+#define HOST_REG_EXIT 0x3Eu   /* GPIOR0 */
+#define HOST_REG_CONSOLE 0x4Au /* GPIOR1 */
+#define HOST_REG_INPUT 0x4Bu  /* GPIOR2 */
+
+#define HOST_CON_INPUT_READY 0x01u
+#define HOST_CON_INPUT_ENDED 0x02u
+#define HOST_OPT_TRACE 0x01u
+#define HOST_OPT_TRACE_I2C 0x02u
+
+#define HOST_IO_PERIOD_US 100u       /* host I/O and clock check, simulated time */
+#define HOST_LAG_WRITE_OFF_NS 1000000 /* behind the wall clock by more: written off */
+#define HOST_BUF 8192u
+
+/* one direction of bytes waiting to go somewhere (a FIFO over a flat array:
+   consumed from `off`, compacted when more room is needed) */
+typedef struct host_buf {
+    uint8_t data[HOST_BUF];
+    size_t off, len;
+} host_buf;
+
+/* a UART wired to a host descriptor */
+typedef struct host_link {
+    const char *name;
+    int fd;                /* -1: unconnected */
+    int eof;               /* the peer closed */
+    int xoff;              /* 1: the UART takes nothing now */
+    avr_irq_t *input;      /* UART_IRQ_INPUT */
+    host_buf to_avr, to_host;
+    unsigned long long bytes_in, bytes_out; /* into the AVR, out of it */
+    unsigned long long xoffs;               /* times the UART said "full" */
+} host_link;
+
+/* Where the AVR's awake cycles go: per 1 ms window of simulated time, the
+   cycles it was awake (y), the modem bytes its USART0 delivered to it (r)
+   and the bytes it sent there (t); a least-squares fit y = a + b r + c t
+   gives the cost of an idle millisecond (a: the tick interrupt and one pass
+   of the superloop), of a received byte (b) and of a sent byte (c), each
+   with everything the firmware does for it (interrupt, ring, parsing,
+   callbacks). Sums for the normal equations: */
+typedef struct host_fit {
+    double n, r, t, y, rr, tt, rt, ry, ty;
+    avr_cycle_count_t last_awake;
+    unsigned long long last_r, last_t;
+    unsigned ticks;
+} host_fit;
+
+typedef struct host {
+    avr_t *avr;
+    host_link modem, atecc;
+    avr_uart_t *modem_uart; /* to see how many bytes still wait in its FIFO */
+    host_fit fit;
+    host_buf console_in;
+    int console_eof;
+    uint8_t options;
+    int exit_code;         /* -1 until the firmware writes GPIOR0 */
+    uint64_t t0_ns;        /* wall clock at cycle 0 (moved by write-offs) */
+    uint64_t start_ns;
+    uint64_t timeout_ns;
+    int timed_out;
+    avr_cycle_count_t slept;   /* cycles spent in SLEEP */
+    uint64_t max_lead_ns;      /* largest lead of simulated over wall time seen */
+    uint64_t written_off_ns;   /* wall time the AVR could not keep up with */
+    uint64_t max_write_off_ns;
+    unsigned long write_offs;
+} host;
+
+static volatile sig_atomic_t g_stop; /* SIGINT/SIGTERM: end the run */
+
+static void host_on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static uint64_t host_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void host_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sm_simavr_host: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+/* ---- byte buffers ------------------------------------------------------- */
+
+static size_t host_buf_room(host_buf *b)
+{
+    if (b->off && b->off + b->len == HOST_BUF) { /* make the consumed head usable */
+        memmove(b->data, b->data + b->off, b->len);
+        b->off = 0;
+    }
+    return HOST_BUF - b->off - b->len;
+}
+
+static void host_buf_consume(host_buf *b, size_t n)
+{
+    b->off += n;
+    b->len -= n;
+    if (b->len == 0) b->off = 0;
+}
+
+/* reads what the descriptor has (it is non-blocking); returns 0 at EOF or
+   on an error other than "nothing now", else 1 */
+static int host_buf_fill(host_buf *b, int fd)
+{
+    for (;;) {
+        size_t room = host_buf_room(b);
+        ssize_t n;
+        if (room == 0) return 1; /* taken later, when the AVR has made room */
+        n = read(fd, b->data + b->off + b->len, room);
+        if (n > 0) { b->len += (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+        return 0;
+    }
+}
+
+/* writes what the descriptor takes now; 0 on an error, else 1 */
+static int host_buf_flush(host_buf *b, int fd)
+{
+    while (b->len) {
+        ssize_t n = write(fd, b->data + b->off, b->len);
+        if (n > 0) { host_buf_consume(b, (size_t)n); continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- UART links --------------------------------------------------------- */
+
+/* Hands waiting bytes to the UART until it says XOFF. Raising the input IRQ
+   calls back into simavr, which may raise XOFF (setting link->xoff) before
+   it returns. */
+static void host_link_feed(host_link *l)
+{
+    while (!l->xoff && l->to_avr.len) {
+        uint8_t c = l->to_avr.data[l->to_avr.off];
+        host_buf_consume(&l->to_avr, 1);
+        l->bytes_in++;
+        avr_raise_irq(l->input, c);
+    }
+}
+
+static void host_on_xon(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    host_link *l = (host_link *)param;
+    (void)irq; (void)value;
+    l->xoff = 0;
+    host_link_feed(l);
+}
+
+static void host_on_xoff(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    host_link *l = (host_link *)param;
+    (void)irq;
+    /* simavr raises XOFF 0 just before each XON; only 1 means "full" */
+    if (value) { l->xoff = 1; l->xoffs++; }
+}
+
+static void host_on_output(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    host_link *l = (host_link *)param;
+    (void)irq;
+    l->bytes_out++;
+    if (l->fd < 0 || l->eof) return; /* unconnected: the byte goes nowhere */
+    if (host_buf_room(&l->to_host) == 0) {
+        /* the peer has not read 8 KB: wait for it rather than drop */
+        struct pollfd p;
+        p.fd = l->fd;
+        p.events = POLLOUT;
+        p.revents = 0;
+        while (l->to_host.len == HOST_BUF) {
+            if (poll(&p, 1, 1000) < 0 && errno != EINTR) break;
+            if (!host_buf_flush(&l->to_host, l->fd)) { l->eof = 1; return; }
+        }
+    }
+    l->to_host.data[l->to_host.off + l->to_host.len++] = (uint8_t)value;
+}
+
+/* simavr's AVR_IOCTL_DEF(a, b, c, d), computed unsigned (the macro shifts
+   plain chars, an int expression that -Wconversion rightly flags) */
+static uint32_t host_ioctl_code(char a, char b, char c, char d)
+{
+    return (uint32_t)(unsigned char)a << 24 | (uint32_t)(unsigned char)b << 16 |
+           (uint32_t)(unsigned char)c << 8 | (uint32_t)(unsigned char)d;
+}
+
+static void host_link_attach(host *h, host_link *l, char uart, const char *name, int fd)
+{
+    uint32_t flags = 0, irqs = host_ioctl_code('u', 'a', 'r', uart);
+    l->name = name;
+    l->fd = fd;
+    l->xoff = 1; /* until the firmware switches the receiver on */
+    /* no "STDIO" echo of the output to the log, no usleep() on status
+       polls: this program does both jobs */
+    if (avr_ioctl(h->avr, host_ioctl_code('u', 'a', 's', uart), &flags) != 0)
+        host_die("UART%c: cannot set flags", uart);
+    l->input = avr_io_getirq(h->avr, irqs, UART_IRQ_INPUT);
+    avr_irq_register_notify(avr_io_getirq(h->avr, irqs, UART_IRQ_OUTPUT),
+                            host_on_output, l);
+    avr_irq_register_notify(avr_io_getirq(h->avr, irqs, UART_IRQ_OUT_XON),
+                            host_on_xon, l);
+    avr_irq_register_notify(avr_io_getirq(h->avr, irqs, UART_IRQ_OUT_XOFF),
+                            host_on_xoff, l);
+}
+
+static void host_link_io(host_link *l)
+{
+    if (l->fd < 0 || l->eof) return;
+    if (!host_buf_flush(&l->to_host, l->fd)) l->eof = 1;
+    if (!l->eof && !host_buf_fill(&l->to_avr, l->fd)) l->eof = 1;
+    host_link_feed(l);
+}
+
+/* simavr's UART '0'..'9' among the chip's peripherals, or NULL */
+static avr_uart_t *host_find_uart(avr_t *avr, char name)
+{
+    avr_io_t *io;
+    for (io = avr->io_port; io; io = io->next)
+        if (io->kind && !strcmp(io->kind, "uart") && ((avr_uart_t *)io)->name == name)
+            return (avr_uart_t *)io;
+    return NULL;
+}
+
+static int host_open_pty(const char *path)
+{
+    struct termios t;
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) host_die("%s: %s", path, strerror(errno));
+    /* raw 8-bit: no echo, no line editing, no CR/LF translation, no XON/XOFF */
+    if (tcgetattr(fd, &t) == 0) {
+        t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
+                                 IXON | IXOFF | IXANY | INPCK);
+        t.c_oflag &= ~(tcflag_t)OPOST;
+        t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+        t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+        t.c_cflag |= CS8 | CLOCAL | CREAD;
+        t.c_cc[VMIN] = 1;
+        t.c_cc[VTIME] = 0;
+        tcsetattr(fd, TCSANOW, &t);
+    }
+    return fd;
+}
+
+static int host_open_socket(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd;
+    if (strlen(path) >= sizeof sa.sun_path) host_die("%s: path too long", path);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        host_die("%s: %s", path, strerror(errno));
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+        host_die("%s: %s", path, strerror(errno));
+    return fd;
+}
+
+/* ---- debug port --------------------------------------------------------- */
+
+static void host_on_exit_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
+{
+    host *h = (host *)param;
+    (void)addr;
+    h->exit_code = v;
+    avr->state = cpu_Done; /* avr_run() returns and the loop ends */
+}
+
+static uint8_t host_on_exit_read(avr_t *avr, avr_io_addr_t addr, void *param)
+{
+    (void)avr; (void)addr;
+    return ((host *)param)->options;
+}
+
+static void host_on_console_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
+{
+    (void)avr; (void)addr; (void)param;
+    putchar(v);
+    if (v == '\n') fflush(stdout);
+}
+
+static uint8_t host_on_console_status(avr_t *avr, avr_io_addr_t addr, void *param)
+{
+    host *h = (host *)param;
+    (void)avr; (void)addr;
+    return (uint8_t)((h->console_in.len ? HOST_CON_INPUT_READY : 0u) |
+                     (h->console_eof && !h->console_in.len ? HOST_CON_INPUT_ENDED : 0u));
+}
+
+static uint8_t host_on_console_read(avr_t *avr, avr_io_addr_t addr, void *param)
+{
+    host *h = (host *)param;
+    uint8_t c;
+    (void)avr; (void)addr;
+    if (!h->console_in.len) return 0;
+    c = h->console_in.data[h->console_in.off];
+    host_buf_consume(&h->console_in, 1);
+    return c;
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+/* Waits until the wall clock reaches simulated time `cycle`, or writes off
+   the lag if the AVR is behind by more than HOST_LAG_WRITE_OFF_NS. */
+static void host_keep_time(host *h, avr_cycle_count_t cycle)
+{
+    uint64_t sim_ns = avr_cycles_to_nsec(h->avr, cycle);
+    uint64_t wall_ns = host_now_ns() - h->t0_ns;
+    if (sim_ns > wall_ns) {
+        uint64_t lead = sim_ns - wall_ns;
+        struct timespec ts;
+        if (lead > h->max_lead_ns) h->max_lead_ns = lead;
+        ts.tv_sec = (time_t)(lead / 1000000000u);
+        ts.tv_nsec = (long)(lead % 1000000000u);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_stop) {}
+    } else if (wall_ns - sim_ns > HOST_LAG_WRITE_OFF_NS) {
+        h->written_off_ns += wall_ns - sim_ns;
+        h->write_offs++;
+        if (wall_ns - sim_ns > h->max_write_off_ns) h->max_write_off_ns = wall_ns - sim_ns;
+        h->t0_ns += wall_ns - sim_ns;
+    }
+}
+
+/* simavr's sleep hook: the AVR executed SLEEP and nothing is due for
+   `how_long` cycles (the next timer: at most the host I/O period). */
+static void host_sleep(avr_t *avr, avr_cycle_count_t how_long)
+{
+    host *h = (host *)avr->custom.data;
+    h->slept += how_long + 1; /* simavr adds 1 + how_long to the cycle count */
+    host_keep_time(h, avr->cycle + how_long);
+}
+
+/* Bytes in a simavr UART's receive FIFO (uart_fifo_get_read_size() is
+   defined inside simavr only; the FIFO is a 64-slot ring, avr_uart.h) */
+static unsigned host_uart_waiting(const avr_uart_t *u)
+{
+    if (!u) return 0;
+    return ((unsigned)u->input.write + 64u - (unsigned)u->input.read) & 63u;
+}
+
+static void host_fit_sample(host *h)
+{
+    host_fit *f = &h->fit;
+    avr_cycle_count_t awake = h->avr->cycle - h->slept;
+    /* delivered = handed to the UART less what still waits in its FIFO */
+    unsigned long long r = h->modem.bytes_in - host_uart_waiting(h->modem_uart);
+    unsigned long long t = h->modem.bytes_out;
+    double y = (double)(awake - f->last_awake), dr = (double)(r - f->last_r);
+    double dt = (double)(t - f->last_t);
+    f->ticks = 0;
+    f->last_awake = awake;
+    f->last_r = r;
+    f->last_t = t;
+    f->n += 1; f->r += dr; f->t += dt; f->y += y;
+    f->rr += dr * dr; f->tt += dt * dt; f->rt += dr * dt; f->ry += dr * y; f->ty += dt * y;
+}
+
+/* Solves the 3x3 normal equations (Cramer's rule); 0 if they are singular
+   (e.g. no traffic at all). */
+static int host_fit_solve(const host_fit *f, double *a, double *b, double *c)
+{
+    double m[3][3], v[3], det;
+    int i;
+    m[0][0] = f->n; m[0][1] = f->r; m[0][2] = f->t;
+    m[1][0] = f->r; m[1][1] = f->rr; m[1][2] = f->rt;
+    m[2][0] = f->t; m[2][1] = f->rt; m[2][2] = f->tt;
+    v[0] = f->y; v[1] = f->ry; v[2] = f->ty;
+    det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+          m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+          m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    if (det < 1e-9 && det > -1e-9) return 0;
+    for (i = 0; i < 3; i++) {
+        double k[3][3], d;
+        int row;
+        memcpy(k, m, sizeof k);
+        for (row = 0; row < 3; row++) k[row][i] = v[row];
+        d = k[0][0] * (k[1][1] * k[2][2] - k[1][2] * k[2][1]) -
+            k[0][1] * (k[1][0] * k[2][2] - k[1][2] * k[2][0]) +
+            k[0][2] * (k[1][0] * k[2][1] - k[1][1] * k[2][0]);
+        *(i == 0 ? a : i == 1 ? b : c) = d / det;
+    }
+    return 1;
+}
+
+/* The periodic host work, as a simavr cycle timer: move bytes between the
+   descriptors and the UARTs, read the console, keep the clock. */
+static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void *param)
+{
+    host *h = (host *)param;
+    (void)avr;
+    host_link_io(&h->modem);
+    host_link_io(&h->atecc);
+    if (!h->console_eof && !host_buf_fill(&h->console_in, STDIN_FILENO)) h->console_eof = 1;
+    host_keep_time(h, when);
+    if (++h->fit.ticks == 1000u / HOST_IO_PERIOD_US) host_fit_sample(h);
+    if (g_stop) h->avr->state = cpu_Done;
+    if (h->timeout_ns && host_now_ns() - h->start_ns > h->timeout_ns) {
+        h->timed_out = 1;
+        h->avr->state = cpu_Done;
+    }
+    return when + avr_usec_to_cycles(h->avr, HOST_IO_PERIOD_US);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void host_usage(void)
+{
+    fputs("usage: sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]\n"
+          "                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]\n"
+          "                      firmware.elf\n",
+          stderr);
+    exit(2);
+}
+
+static void host_logger(avr_t *avr, const int level, const char *fmt, va_list ap)
+{
+    (void)avr;
+    /* simavr's errors (e.g. a receive overrun) and warnings, not its traces */
+    if (level > LOG_WARNING) return;
+    fputs("[simavr] ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+    static host h; /* 3 x 16 KB of buffers: not on the stack */
+    const char *modem = NULL, *atecc = NULL, *mcu = "atmega1284p", *elf = NULL;
+    unsigned long freq = 18432000ul;
+    double timeout_s = 0.0;
+    int quiet = 0, i, status, stdin_flags;
+    elf_firmware_t fw;
+    avr_cycle_count_t busy;
+    double wall_s, sim_s;
+    struct sigaction sa;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--modem") && more) modem = argv[++i];
+        else if (!strcmp(a, "--atecc") && more) atecc = argv[++i];
+        else if (!strcmp(a, "--mcu") && more) mcu = argv[++i];
+        else if (!strcmp(a, "--freq") && more) freq = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--timeout") && more) timeout_s = strtod(argv[++i], NULL);
+        else if (!strcmp(a, "--trace")) h.options |= HOST_OPT_TRACE;
+        else if (!strcmp(a, "--trace-i2c")) h.options |= HOST_OPT_TRACE_I2C;
+        else if (!strcmp(a, "--quiet")) quiet = 1;
+        else if (a[0] == '-' || elf) host_usage();
+        else elf = a;
+    }
+    if (!elf || freq < 1000000ul || freq > 32000000ul) host_usage();
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = host_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed peer shows as a write error */
+
+    avr_global_logger_set(host_logger);
+    memset(&fw, 0, sizeof fw);
+    if (elf_read_firmware(elf, &fw) != 0) host_die("%s: cannot read the ELF file", elf);
+    h.avr = avr_make_mcu_by_name(mcu);
+    if (!h.avr) host_die("simavr does not know the MCU %s", mcu);
+    avr_init(h.avr);
+    h.avr->frequency = (uint32_t)freq;
+    fw.frequency = (uint32_t)freq; /* the ELF carries no .mmcu section */
+    avr_load_firmware(h.avr, &fw);
+    h.avr->log = LOG_WARNING;
+    h.avr->custom.data = &h;
+    h.avr->sleep = host_sleep;
+
+    h.exit_code = -1;
+    h.modem.fd = modem ? host_open_pty(modem) : -1;
+    h.atecc.fd = atecc ? host_open_socket(atecc) : -1;
+    host_link_attach(&h, &h.modem, '0', "modem", h.modem.fd);
+    host_link_attach(&h, &h.atecc, '1', "atecc", h.atecc.fd);
+    h.modem_uart = host_find_uart(h.avr, '0');
+    /* stdin's flags belong to an open file description the shell may share
+       (a terminal): put them back at the end */
+    stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+    if (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) != 0)
+        h.console_eof = 1; /* no usable stdin: no console input */
+    avr_register_io_write(h.avr, HOST_REG_EXIT, host_on_exit_write, &h);
+    avr_register_io_read(h.avr, HOST_REG_EXIT, host_on_exit_read, &h);
+    avr_register_io_write(h.avr, HOST_REG_CONSOLE, host_on_console_write, &h);
+    avr_register_io_read(h.avr, HOST_REG_CONSOLE, host_on_console_status, &h);
+    avr_register_io_read(h.avr, HOST_REG_INPUT, host_on_console_read, &h);
+    avr_cycle_timer_register_usec(h.avr, HOST_IO_PERIOD_US, host_io_timer, &h);
+
+    h.timeout_ns = (uint64_t)(timeout_s * 1e9);
+    h.start_ns = h.t0_ns = host_now_ns();
+    do {
+        status = avr_run(h.avr);
+    } while (status != cpu_Done && status != cpu_Crashed);
+    fflush(stdout);
+    /* what the firmware sent last (e.g. a reply it did not wait for) */
+    if (h.modem.fd >= 0) host_buf_flush(&h.modem.to_host, h.modem.fd);
+
+    wall_s = (double)(host_now_ns() - h.start_ns) / 1e9;
+    sim_s = (double)h.avr->cycle / (double)freq;
+    busy = h.avr->cycle - (h.slept < h.avr->cycle ? h.slept : h.avr->cycle);
+    if (!quiet) {
+        printf("[simavr] %s at %.4f MHz: %llu cycles (%.3f s simulated), awake %llu cycles "
+               "(%.1f%%), wall time %.3f s\n",
+               mcu, (double)freq / 1e6, (unsigned long long)h.avr->cycle, sim_s,
+               (unsigned long long)busy,
+               h.avr->cycle ? 100.0 * (double)busy / (double)h.avr->cycle : 0.0, wall_s);
+        printf("[simavr] clock: simulated time at most %.3f ms ahead of the wall clock; "
+               "%.3f ms written off in %lu pieces, the largest %.3f ms (the host fell behind)\n",
+               (double)h.max_lead_ns / 1e6, (double)h.written_off_ns / 1e6, h.write_offs,
+               (double)h.max_write_off_ns / 1e6);
+        printf("[simavr] USART0 (modem): %llu bytes in, %llu out, %llu XOFF; "
+               "USART1 (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
+               h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
+               h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        if (h.modem.bytes_in) {
+            double a, b, c;
+            printf("[simavr] awake cycles per modem byte received: %.0f (all awake cycles, "
+                   "idle ticks included, over the bytes)\n",
+                   (double)busy / (double)h.modem.bytes_in);
+            if (host_fit_solve(&h.fit, &a, &b, &c))
+                printf("[simavr] fit over %.0f windows of 1 ms: %.0f cycles per idle ms, "
+                       "%.0f per modem byte received, %.0f per byte sent\n",
+                       h.fit.n, a, b, c);
+        }
+    }
+    if (h.timed_out) {
+        printf("[simavr] TIMEOUT after %.0f s\n", timeout_s);
+        status = 124;
+    } else if (h.exit_code >= 0) {
+        if (!quiet) printf("[simavr] firmware exit code %d\n", h.exit_code);
+        status = h.exit_code;
+    } else {
+        printf("[simavr] the AVR %s without an exit code (pc 0x%05x)\n",
+               status == cpu_Crashed ? "crashed" : (g_stop ? "was stopped" : "stopped"),
+               (unsigned)h.avr->pc);
+        status = 3;
+    }
+    fflush(stdout);
+    avr_terminate(h.avr);
+    if (stdin_flags >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
+    if (h.modem.fd >= 0) close(h.modem.fd);
+    if (h.atecc.fd >= 0) close(h.atecc.fd);
+    return status;
+}
