@@ -38,7 +38,7 @@ POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
 
 .PHONY: all test demo demo-at demo-qemu demo-qemu-at check-python cross clean unit-bins size
-all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf $(B)/cortexm_mqtt.elf
+all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf $(B)/cortexm_mqtt.elf $(B)/avr_demo.elf $(B)/avr_mqtt.elf
 
 $(B):
 	@mkdir -p $(B)
@@ -319,3 +319,6 @@ coverage: check-python
 
 bench: check-python
 	$(PYTHON) tests/bench/bench.py
+
+# the AVR firmware (examples/avr/) and the simavr host that runs it
+include tests/simavr/avr.mk

@@ -148,7 +148,7 @@ static void sm_dm_read_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     (void)m;
     a->reading = 0;
     if (r->status == SM_OK) {
-        a->rx_len = r->u.data.len;
+        a->rx_len = (size_t)r->u.data.len; /* <= sizeof a->rx: the read's cap */
         a->received++;
     }
 }

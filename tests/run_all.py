@@ -144,6 +144,11 @@ STEPS = [
      "mutual-TLS MQTT (make demo-qemu)",
      ["sh", "-c", f"make -s {B}/cortexm_mqtt.elf {B}/hce_tls && "
                   f"{PY} tests/run_qemu_mqtt.py {B}/cortexm_mqtt.elf"], "counts"),
+    ("AT-engine firmware on an emulated AVR (atmega1284p under simavr) against the simulator",
+     [PY, "tests/run_avr.py", "--build"], "counts"),
+    ("the demo as AVR firmware (atmega1284p under simavr): ATECC608 over USART1, certificates on "
+     "the console, mutual-TLS MQTT (make avr-run-mqtt)",
+     [PY, "tests/run_avr_mqtt.py", "--build"], "counts"),
     ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
 ]
 

@@ -31,14 +31,7 @@
 #define SM_DM_PRINTF BOARD_PRINTF
 #define SM_DM_EOL "\n"
 #define SM_DM_CONSOLE
-/* demo_mqtt_app.h's sm_dm_read_done assigns a uint32_t length to a size_t,
-   which is 16 bits here: -Wconversion's only complaint on this target, and
-   harmless (the read is bounded by the 256-byte buffer). Silenced for this
-   include alone until the header casts it. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "../demo_mqtt_app.h"
-#pragma GCC diagnostic pop
 
 #include <avr/interrupt.h>
 

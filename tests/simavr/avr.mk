@@ -9,8 +9,6 @@
 #                      generic modem simulator
 #   make avr-run-mqtt  the mutual-TLS MQTT demo (examples/demo_mqtt_app.h):
 #                      Sequans simulator, ATECC608 emulator, mosquitto
-#   make avr-bench     the AT engine's cycles per received byte on the AVR
-#                      (tests/bench/cpu_at.c's session, sm_at_feed timed)
 #   AVR_ARGS=--trace: every AT line on the console (--trace-i2c: every
 #   transaction with the chip, MQTT demo only)
 
@@ -49,19 +47,12 @@ $(B)/avr_mqtt.elf: $(AVR_MQTT) $(AVR_HDRS) $(AVR_DIR)/i2c_bridge_avr.h examples/
 	$(AVR_CC) $(AVR_FLAGS) $(AVR_LINK) -Wl,-Map=$(B)/avr_mqtt.map $(AVR_MQTT) -o $@
 	$(call AVR_CHECK_ELF,$@)
 
-$(B)/avr_bench_at.elf: $(AVR_DIR)/board.c tests/simavr/bench_at_avr.c tests/bench/cpu_at.c \
-                       $(AVR_DIR)/board.h $(HDR) | $(B)
-	$(AVR_CC) $(AVR_FLAGS) $(AVR_LINK) $(AVR_DIR)/board.c tests/simavr/bench_at_avr.c -o $@
-	$(call AVR_CHECK_ELF,$@)
-
 $(B)/sm_simavr_host: tests/simavr/sm_simavr_host.c | $(B)
 	$(CC) $(STRICT) -O2 -isystem $(SIMAVR_INC) $< -o $@ $(SIMAVR_LIB)
 
-.PHONY: avr-run avr-run-at avr-run-mqtt avr-bench
+.PHONY: avr-run avr-run-at avr-run-mqtt
 avr-run: avr-run-at avr-run-mqtt
 avr-run-at: check-python $(B)/avr_demo.elf $(B)/sm_simavr_host
 	$(PYTHON) tests/run_avr.py --host $(B)/sm_simavr_host $(B)/avr_demo.elf $(AVR_ARGS)
 avr-run-mqtt: check-python $(B)/avr_mqtt.elf $(B)/sm_simavr_host $(B)/hce_tls
 	$(PYTHON) tests/run_avr_mqtt.py --host $(B)/sm_simavr_host $(B)/avr_mqtt.elf $(AVR_ARGS)
-avr-bench: $(B)/avr_bench_at.elf $(B)/sm_simavr_host
-	$(B)/sm_simavr_host --timeout 60 $(B)/avr_bench_at.elf < /dev/null
