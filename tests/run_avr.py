@@ -34,14 +34,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from sim.testing import SimProcess  # noqa: E402
-from run_qemu import SCENARIOS, pump_console  # noqa: E402
+from run_qemu import SCENARIOS, run_emulated  # noqa: E402
 
 SKIP = 77
 DEFAULT_ELF = "build/avr_demo.elf"
@@ -67,46 +64,9 @@ def host_command(host, elf, pty, trace, timeout):
 
 
 def run(host, elf, trace, timeout, head_start):
-    print("starting the modem simulator (generic dialect) on a pseudo-terminal", flush=True)
-    with SimProcess("--dialect", "generic") as sim:
-        time.sleep(head_start)
-        cmd = host_command(host, elf, sim.pty_path, trace, timeout)
-        print(f"simulator is at {sim.pty_path}; starting simavr:\n  {' '.join(cmd)}", flush=True)
-        t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        console = []
-        reader = threading.Thread(target=pump_console, args=(proc.stdout, console), daemon=True)
-        reader.start()
-        try:
-            # the host has its own --timeout; this one is for a host that hangs
-            rc = proc.wait(timeout + 10)
-        except subprocess.TimeoutExpired:
-            print(f"TIMEOUT: the simavr host still running after {timeout + 10} s; stopping it",
-                  flush=True)
-            proc.kill()
-            proc.wait()
-            rc = None
-        reader.join(5.0)
-        errors = proc.stderr.read().decode(errors="replace").strip()
-        proc.stdout.close()
-        proc.stderr.close()
-        elapsed = time.monotonic() - t0
-        if errors:
-            print("the simavr host said:\n" + "\n".join("  " + e for e in errors.splitlines()),
-                  flush=True)
-        if rc != 0:
-            sys.stdout.write("simulator stderr (tail):\n"
-                             + sim.stderr().decode(errors="replace")[-2000:] + "\n")
-    print("simulator stopped", flush=True)
-    if rc is None:
-        return 1
-    print(f"the simavr host exited with status {rc} after {elapsed:.1f} s "
-          f"(the firmware's exit code: 0 success, 1 failure)", flush=True)
-    if rc == 0 and "demo succeeded" not in console:
-        print("but the console never said 'demo succeeded'", flush=True)
-        return 1
-    return 0 if rc == 0 else 1
+    # the host has its own --timeout; the runner's is for a host that hangs
+    return run_emulated("the simavr host", lambda pty: host_command(host, elf, pty, trace, timeout),
+                        timeout + 10, head_start)
 
 
 def main():

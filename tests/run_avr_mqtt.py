@@ -35,17 +35,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from run_avr import DEFAULT_HOST, SKIP, missing_tools  # noqa: E402
-from run_demo import TOPICS, broker_view, issue_certificate, modem_view, say  # noqa: E402
-from run_qemu_mqtt import Console  # noqa: E402
-from sim import hce  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import AteccProcess, SimProcess  # noqa: E402
+from run_qemu_mqtt import run_emulated  # noqa: E402
 
 DEFAULT_ELF = "build/avr_mqtt.elf"
 
@@ -60,60 +55,10 @@ def host_command(host, elf, pty, chip_socket, opts):
 
 
 def run(host, elf, opts):
-    helper = hce.find_helper()
-    if helper is None:
-        say("the TLS helper build/hce_tls is missing (make build/hce_tls)")
-        return False
-    with TestBed(echo=False, https=False) as bed, \
-            bed.probe([TOPICS], qos=1, client_id="avr-probe") as probe, \
-            AteccProcess("--random-keys") as emu, \
-            SimProcess("--dialect", "sequans", "--hce-helper", helper) as sim:
-        say(f"mosquitto on port {bed.broker.port} (mutual TLS); probe on {TOPICS}; ATECC608 "
-            f"emulator at {emu.socket_path}; Sequans simulator on {sim.pty_path}")
-        cmd = host_command(host, elf, sim.pty_path, emu.socket_path, opts)
-        say("starting simavr:\n  " + " ".join(cmd))
-        t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        console = Console(proc, lambda csr: issue_certificate(csr, emu, bed))
-        console.thread.start()
-        try:
-            # what the person provisioning the device types first
-            console.type(f"port {bed.broker.port}\n")
-            console.type(bed.pki.ca.cert_pem.decode())
-            # the host has its own --timeout; this one is for a host that hangs
-            rc = proc.wait(opts.timeout + 10)
-        except subprocess.TimeoutExpired:
-            say(f"TIMEOUT: the simavr host still running after {opts.timeout + 10} s; stopping it")
-            proc.kill()
-            proc.wait()
-            rc = None
-        except BrokenPipeError:
-            rc = proc.wait()
-        console.thread.join(5.0)
-        errors = proc.stderr.read().decode(errors="replace").strip()
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-        if errors:
-            print("the simavr host said:\n" + "\n".join("  " + e for e in errors.splitlines()),
-                  flush=True)
-        say(f"the simavr host exited with status {rc} after {time.monotonic() - t0:.1f} s "
-            f"(the firmware's exit code: 0 success)")
-        ok = rc == 0 and "demo succeeded" in console.lines and console.error is None
-        ok = broker_view(probe, bed, console.cn) and ok
-        try:
-            commands = sim.control("commands")["commands"]
-        except OSError as exc:
-            print(f"modem side: the simulator did not answer ({exc})")
-            commands = None
-        ok = commands is not None and modem_view(commands) and ok
-        if not ok:
-            print("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
-            print("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
-    return ok
+    # the host has its own --timeout; this one is for a host that hangs
+    return run_emulated("the simavr host",
+                        lambda pty, chip: host_command(host, elf, pty, chip, opts),
+                        opts.timeout + 10, (), "avr-probe")
 
 
 def main():

@@ -66,12 +66,17 @@ def pump_console(stream, seen):
         print(f"  {line}", flush=True)
 
 
-def run(qemu, elf, trace, timeout, head_start):
+def run_emulated(name, make_cmd, timeout, head_start, noise=()):
+    """A fresh generic-dialect simulator, then the emulator make_cmd(pty)
+    starts (after head_start seconds); its console printed and kept. name
+    is how it is called in messages; stderr lines containing one of `noise`
+    are not shown. Returns 0 when it exited 0 and said 'demo succeeded'.
+    Shared by this runner (QEMU) and run_avr.py (simavr)."""
     print("starting the modem simulator (generic dialect) on a pseudo-terminal", flush=True)
     with SimProcess("--dialect", "generic") as sim:
         time.sleep(head_start)
-        cmd = qemu_command(qemu, elf, sim.pty_path, trace)
-        print(f"simulator is at {sim.pty_path}; starting QEMU:\n  {' '.join(cmd)}", flush=True)
+        cmd = make_cmd(sim.pty_path)
+        print(f"simulator is at {sim.pty_path}; starting {name}:\n  {' '.join(cmd)}", flush=True)
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -81,30 +86,35 @@ def run(qemu, elf, trace, timeout, head_start):
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            print(f"TIMEOUT: QEMU still running after {timeout} s; stopping it", flush=True)
+            print(f"TIMEOUT: {name} still running after {timeout} s; stopping it", flush=True)
             proc.kill()
             proc.wait()
             rc = None
         reader.join(5.0)
         errors = [line for line in proc.stderr.read().decode(errors="replace").splitlines()
-                  if line and not any(noise in line for noise in KNOWN_NOISE)]
+                  if line and not any(n in line for n in noise)]
         proc.stdout.close()
         proc.stderr.close()
         elapsed = time.monotonic() - t0
         if errors:
-            print("QEMU said:\n" + "\n".join("  " + e for e in errors), flush=True)
+            print(f"{name} said:\n" + "\n".join("  " + e for e in errors), flush=True)
         if rc != 0:
             sys.stdout.write("simulator stderr (tail):\n"
                              + sim.stderr().decode(errors="replace")[-2000:] + "\n")
     print("simulator stopped", flush=True)
     if rc is None:
         return 1
-    print(f"QEMU exited with status {rc} after {elapsed:.1f} s "
-          f"(the firmware's semihosting exit: 0 success, 1 failure)", flush=True)
+    print(f"{name} exited with status {rc} after {elapsed:.1f} s "
+          f"(the firmware's verdict: 0 success, 1 failure)", flush=True)
     if rc == 0 and "demo succeeded" not in console:
         print("but the console never said 'demo succeeded'", flush=True)
         return 1
     return 0 if rc == 0 else 1
+
+
+def run(qemu, elf, trace, timeout, head_start):
+    return run_emulated("QEMU", lambda pty: qemu_command(qemu, elf, pty, trace), timeout,
+                        head_start, KNOWN_NOISE)
 
 
 def main():

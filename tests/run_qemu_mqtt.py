@@ -100,19 +100,24 @@ class Console:
             say(f"CA: {exc}")
 
 
-def run(qemu, elf, opts):
+def run_emulated(name, make_cmd, timeout, noise=(), probe_id="emu-probe"):
+    """The test bed, an emulator running the firmware, the CA on its
+    console, and the verdict; shared by the QEMU and the simavr runners.
+    make_cmd(modem_pty, chip_socket) gives the emulator's command line;
+    name is how it is called in messages; lines of its stderr containing
+    one of `noise` are not shown. True if everything checked out."""
     helper = hce.find_helper()
     if helper is None:
         say("the TLS helper build/hce_tls is missing (make build/hce_tls)")
         return False
     with TestBed(echo=False, https=False) as bed, \
-            bed.probe([TOPICS], qos=1, client_id="qemu-probe") as probe, \
+            bed.probe([TOPICS], qos=1, client_id=probe_id) as probe, \
             AteccProcess("--random-keys") as emu, \
             SimProcess("--dialect", "sequans", "--hce-helper", helper) as sim:
         say(f"mosquitto on port {bed.broker.port} (mutual TLS); probe on {TOPICS}; ATECC608 "
             f"emulator at {emu.socket_path}; Sequans simulator on {sim.pty_path}")
-        cmd = qemu_command(qemu, elf, sim.pty_path, emu.socket_path, opts.trace, opts.trace_i2c)
-        say("starting QEMU:\n  " + " ".join(cmd))
+        cmd = make_cmd(sim.pty_path, emu.socket_path)
+        say(f"starting {name}:\n  " + " ".join(cmd))
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -122,9 +127,9 @@ def run(qemu, elf, opts):
             # what the person provisioning the device types first
             console.type(f"port {bed.broker.port}\n")
             console.type(bed.pki.ca.cert_pem.decode())
-            rc = proc.wait(opts.timeout)
+            rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            say(f"TIMEOUT: QEMU still running after {opts.timeout} s; stopping it")
+            say(f"TIMEOUT: {name} still running after {timeout} s; stopping it")
             proc.kill()
             proc.wait()
             rc = None
@@ -132,16 +137,16 @@ def run(qemu, elf, opts):
             rc = proc.wait()
         console.thread.join(5.0)
         errors = [ln for ln in proc.stderr.read().decode(errors="replace").splitlines()
-                  if ln and not any(noise in ln for noise in KNOWN_NOISE)]
+                  if ln and not any(n in ln for n in noise)]
         for f in (proc.stdin, proc.stdout, proc.stderr):
             try:
                 f.close()
             except OSError:
                 pass
         if errors:
-            print("QEMU said:\n" + "\n".join("  " + e for e in errors), flush=True)
-        say(f"QEMU exited with status {rc} after {time.monotonic() - t0:.1f} s "
-            f"(the firmware's semihosting exit: 0 success)")
+            print(f"{name} said:\n" + "\n".join("  " + e for e in errors), flush=True)
+        say(f"{name} exited with status {rc} after {time.monotonic() - t0:.1f} s "
+            f"(the firmware's verdict: 0 success)")
         ok = rc == 0 and "demo succeeded" in console.lines and console.error is None
         ok = broker_view(probe, bed, console.cn) and ok
         try:
@@ -154,6 +159,12 @@ def run(qemu, elf, opts):
             print("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
             print("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
     return ok
+
+
+def run(qemu, elf, opts):
+    return run_emulated(
+        "QEMU", lambda pty, chip: qemu_command(qemu, elf, pty, chip, opts.trace, opts.trace_i2c),
+        opts.timeout, KNOWN_NOISE, "qemu-probe")
 
 
 def main():
