@@ -121,7 +121,7 @@ $(B)/test_mqtt_over_sqn: tests/test_mqtt_over_sqn.c $(POSIX) tests/sm_test.h $(H
 $(B)/test_mqtt_interop: tests/test_mqtt_interop.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_PING_TIMEOUT_MS=1500 $< -o $@
 $(B)/test_injection_live: tests/test_injection.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE -DSM_SQN_SOCK_TIMEOUT_MS=2000UL \
+	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE \
 	    $< examples/posix/sm_posix.c -o $@
 $(B)/test_mqtt_session_asan: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@

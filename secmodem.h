@@ -165,6 +165,10 @@
      SM_AT_SETTLE_MAX_MS [2000] ...but never longer than this, even if the
                                 modem keeps talking (URCs, a stuck stream)
      SM_RAW_TIMEOUT_MS   [5000] deadline for an announced binary payload
+     SM_AT_RAW_ERROR_QUIET_MS [300] a payload read after its lead (raw_lead)
+                                whose bytes so far are exactly an ERROR or
+                                +CME/+CMS ERROR line, and then nothing for
+                                this long, is the modem's error answer
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
      SM_MQTT_RX_SIZE     [256]  MQTT decoder buffer (RAM per decoder): holds a
                                 PUBLISH topic (at most SM_MQTT_RX_SIZE - 4
@@ -299,6 +303,9 @@
 #endif
 #ifndef SM_RAW_TIMEOUT_MS
 #define SM_RAW_TIMEOUT_MS 5000
+#endif
+#ifndef SM_AT_RAW_ERROR_QUIET_MS
+#define SM_AT_RAW_ERROR_QUIET_MS 300
 #endif
 #ifndef SM_POLL_READ_MAX
 #define SM_POLL_READ_MAX 256
@@ -669,6 +676,8 @@ typedef struct sm_at {
     uint8_t echo_seen;       /* the echo of the command in flight arrived */
     uint8_t lead_armed;      /* waiting for the command's raw_lead */
     uint8_t lead_pos;        /* bytes of raw_lead matched so far */
+    uint8_t lead_raw;        /* 1: the payload being read was started by raw_lead;
+                                2: it ended, its first line after is awaited */
     uint8_t inl_field;       /* SM_AT_F_RAW_AFTER field of the command waiting, 0: none */
     uint8_t after_timeout;   /* the last command timed out: trust no shortcut */
     uint8_t drain_term;      /* 1 + index of the next terminator byte owed; 0 none */
@@ -802,9 +811,11 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    - AT+SQNSMQTTUNSUBSCRIBE is answered by +SQNSMQTTONUNSUBSCRIBE:0,"<t>",<rc>;
    - AT+SQNSMQTTRCVMESSAGE answers "\r\n", then exactly the <len> of the
      ONMESSAGE URC, then "\r\n\r\nOK": the length is the caller's to pass.
-     Its error answer starts with "\r\n" too: it is recognised from the bytes
-     read, after SM_SQN_SOCK_TIMEOUT_MS (URCs in the next SM_RAW_TIMEOUT_MS
-     may be counted as payload bytes then);
+     Its error answer starts with "\r\n" too: the engine recognises it from
+     the bytes read once the modem has been quiet for
+     SM_AT_RAW_ERROR_QUIET_MS (an ERROR or +CME ERROR line and nothing
+     else), or, should the error line be followed by more bytes before
+     that, from what the read kept when the deadlines end it;
    - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0>;
    - AT+SQNHTTPRCV=<p>,<max> sends "<<<" then min(max, remaining) bytes; the
      library keeps `remaining` from the +SQNHTTPRING size;
@@ -3518,6 +3529,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     ctx = at->q[0].cmd.ctx;
     id = at->q[0].id;
     at->inl_field = 0;
+    at->lead_raw = 0;
     sm_at_release_lead(at);
     sm_at_learn_echo(at, result);
     sm_at_pop(at);
@@ -3737,9 +3749,63 @@ SM_PRIV void sm_at_start_next(sm_at *at)
     sm_at_start_head(at);
     sm_at_pump_tx(at);
 }
+/* A headerless payload (raw_lead) is told from an error answer only by its
+   bytes: "\r\n" then "ERROR\r\n" may be either. So the bytes such a read
+   kept, without their trailing CR/LF, followed by `more` (the first line
+   after a read that ended, or nothing), are checked: exactly a final error
+   line (ERROR, +CME ERROR: <n>, +CMS ERROR: <n>) ends the command with it,
+   the bytes counted as the answer rather than payload. A real payload is
+   always followed by CR LF CR LF OK in one burst, which never completes such
+   a line. Returns 1 if the command ended. */
+SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+{
+    const sm_at_cmd *c = &at->q[0].cmd;
+    const char *raw = (const char *)c->raw_buf;
+    char t[40];
+    size_t n = at->raw_got, i = 11;
+    int32_t code = SM_AT_NO_CODE;
+    sm_at_result result;
+    if (!raw || at->raw_trunc) return 0;
+    while (n && (raw[n - 1] == '\r' || raw[n - 1] == '\n')) n--;
+    if (n + more_len > sizeof t) return 0;
+    memcpy(t, raw, n);
+    if (more_len) memcpy(t + n, more, more_len);
+    n += more_len;
+    if (n == 5 && memcmp(t, "ERROR", 5) == 0) {
+        result = SM_AT_ERROR;
+    } else if (n > 11 && (memcmp(t, "+CME ERROR:", 11) == 0 || memcmp(t, "+CMS ERROR:", 11) == 0)) {
+        result = t[3] == 'E' ? SM_AT_CME_ERROR : SM_AT_CMS_ERROR;
+        while (i < n && t[i] == ' ') i++;
+        /* a numeric code (AT+CMEE=1), or a text: then no code */
+        if (sm_parse_i32(t + i, n - i, 0, 0x7FFFFFFF, &code) != SM_OK) code = SM_AT_NO_CODE;
+    } else {
+        return 0;
+    }
+    at->raw_left = 0;
+    at->raw_got = 0;
+    at->lead_raw = 0;
+    sm_at_complete(at, result, code, NULL);
+    return 1;
+}
+
+/* ... and when the modem has gone quiet: a read still counting whose bytes
+   end with a whole line, or one that ended and was not followed by its OK. */
+SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now)
+{
+    const uint8_t *raw = at->q[0].cmd.raw_buf;
+    if (!at->lead_raw || at->phase != SM_PH_WAIT_FINAL ||
+        !sm_time_reached(now, at->last_rx_ms + (uint32_t)SM_AT_RAW_ERROR_QUIET_MS))
+        return 0;
+    if (at->raw_left && (at->raw_got < 2 || !raw || raw[at->raw_got - 2] != '\r' ||
+                         raw[at->raw_got - 1] != '\n'))
+        return 0;
+    return sm_at_lead_error(at, NULL, 0);
+}
+
 SM_PRIV void sm_at_check_deadlines(sm_at *at)
 {
     uint32_t now = sm_at_now(at);
+    if (sm_at_lead_error_quiet(at, now)) return;
     if (at->raw_left && sm_time_reached(now, at->raw_deadline)) {
         /* the announced payload never fully came: give up on counting so
            that line parsing resumes; a sink hears of it as (NULL, 0) */
@@ -3947,6 +4013,10 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     const sm_at_cmd *c;
     at->stats.lines++;
     sm_at_trace(at, SM_TRACE_RX, line, len);
+    if (at->lead_raw == 2) { /* the first line after a headerless read */
+        at->lead_raw = 0;
+        if (at->phase == SM_PH_WAIT_FINAL && sm_at_lead_error(at, line, len)) return;
+    }
     if (at->dialect->reboot_urc) {
         size_t k = sm_at_find_marker(line, len, at->dialect->reboot_urc);
         if (k < len) {
@@ -4018,6 +4088,7 @@ SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *
     at->raw_sink = sink;
     at->raw_ctx = ctx;
     at->raw_deadline = sm_at_now(at) + (uint32_t)SM_RAW_TIMEOUT_MS;
+    at->lead_raw = 0;
     return SM_OK;
 }
 
@@ -4026,6 +4097,7 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
 {
     size_t n = len < at->raw_left ? len : at->raw_left;
     at->raw_left -= n;
+    if (at->raw_left == 0 && at->lead_raw) at->lead_raw = 2; /* see sm_at_lead_error */
     at->stats.raw_bytes += (uint32_t)n;
     sm_at_trace(at, SM_TRACE_RAW_RX, (const char *)data, n);
     if (at->raw_sink) {
@@ -4135,6 +4207,7 @@ SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
             at->lead_armed = 0;
             at->skip_lf = 0;
             sm_at_expect_raw(at, at->q[0].cmd.raw_len, NULL, NULL);
+            at->lead_raw = 1;
         }
         return 1;
     }
@@ -10203,6 +10276,11 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
             Commands are built in the engine's queue (sm_at_text_space):
             the Cordelia-I struct no longer keeps a command buffer of its
             own (224 bytes less RAM per module).
+            A headerless read (raw_lead) answered by ERROR / +CME ERROR
+            ends with that error at once (at the line that completes it, or
+            after SM_AT_RAW_ERROR_QUIET_MS of quiet), not after its
+            deadlines (a Sequans MQTT read of a message that was gone held
+            the queue for SM_SQN_SOCK_TIMEOUT_MS).
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.

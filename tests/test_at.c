@@ -841,6 +841,94 @@ static void test_raw_lead(void)
     run_lead("<<<", s4, sizeof s4 - 1, "[done OK code=-2147483648 |<<x raw=123456]");
 }
 
+/* A headerless payload read (raw_lead) answered by a final error line
+   instead: recognised once the modem has been quiet for
+   SM_AT_RAW_ERROR_QUIET_MS, the result and code as for a line; not when more
+   bytes follow, nor when the buffer could not keep the bytes. */
+static void run_lead_error(const char *answer, size_t cap, uint32_t wait, const char *want)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RD";
+    c.raw_lead = "\r\n";
+    c.raw_len = 40;
+    c.raw_buf = m.raw;
+    c.raw_cap = cap;
+    c.timeout_ms = 60000;
+    c.on_done = on_done;
+    c.ctx = &m;
+    CHECK(sm_at_submit(&at, &c) > 0);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
+    m.now += wait - 1u;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "");
+    m.now += 1;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, want);
+}
+
+static void test_raw_lead_error(void)
+{
+    const uint32_t q = SM_AT_RAW_ERROR_QUIET_MS;
+    run_lead_error("\r\nERROR\r\n", 64, q, "[done ERROR code=-2147483648]");
+    run_lead_error("\r\n+CME ERROR: 4\r\n", 64, q, "[done CME_ERROR code=4]");
+    run_lead_error("\r\n+CMS ERROR:500\r\n", 64, q, "[done CMS_ERROR code=500]");
+    run_lead_error("\r\n+CME ERROR: no network\r\n", 64, q, "[done CME_ERROR code=-2147483648]");
+    /* not an error line: the payload's deadline ends the read, then the
+       command's (60 s, with the bytes kept) */
+    run_lead_error("\r\nERRORS\r\n", 64, SM_RAW_TIMEOUT_MS, "");
+    run_lead_error("\r\nERROR\r", 64, SM_RAW_TIMEOUT_MS, "");
+    run_lead_error("\r\nERROR\r\nx", 64, SM_RAW_TIMEOUT_MS, "");
+    /* the buffer could not keep the bytes: they cannot be looked at */
+    run_lead_error("\r\nERROR\r\n", 4, SM_RAW_TIMEOUT_MS, "");
+}
+
+/* A read shorter than the error line: its bytes and the line after them
+   make the error line, recognised at that line; or, the read ending just
+   before the CR LF, once the modem is quiet. A real payload followed by its
+   OK is not taken for one. */
+static void run_short_lead(size_t raw_len, const char *answer, uint32_t wait, const char *want)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RD";
+    c.raw_lead = "\r\n";
+    c.raw_len = raw_len;
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.timeout_ms = 60000;
+    c.on_done = on_done;
+    c.ctx = &m;
+    CHECK(sm_at_submit(&at, &c) > 0);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
+    m.now += wait;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, want);
+    CHECK_EQ_INT(at.stats.unexpected, 0);
+}
+
+static void test_raw_lead_error_short(void)
+{
+    const uint32_t q = SM_AT_RAW_ERROR_QUIET_MS;
+    run_short_lead(4, "\r\n+CME ERROR: 4\r\n", 0, "[done CME_ERROR code=4]");
+    run_short_lead(1, "\r\nERROR\r\n", 0, "[done ERROR code=-2147483648]");
+    run_short_lead(5, "\r\nERROR\r\n", q, "[done ERROR code=-2147483648]");
+    run_short_lead(6, "\r\nERROR\r\n", q, "[done ERROR code=-2147483648]");
+    run_short_lead(13, "\r\n+CME ERROR: 4\r\n", q, "[done CME_ERROR code=4]");
+    /* real payloads, even ones that look like the start of an error */
+    run_short_lead(4, "\r\n+CME\r\n\r\nOK\r\n", 0, "[done OK code=-2147483648 raw=+CME]");
+    run_short_lead(3, "\r\nERR\r\n\r\nOK\r\n", q, "[done OK code=-2147483648 raw=ERR]");
+    run_short_lead(4, "\r\nabcd\r\n", q, ""); /* its OK is late: still waited for */
+}
+
 /* ---- raw data inline in a response line (SM_AT_F_RAW_AFTER) -------------- */
 /* Cordelia-style `+recv:<id>,0,<n>,<n raw bytes>` CR LF OK, the bytes full of
    CR/LF/OK/commas, with events before, inside and after: fed whole, split at
@@ -1857,6 +1945,8 @@ int main(void)
     RUN(test_raw_truncated_and_via_sink);
     RUN(test_raw_deadline);
     RUN(test_raw_lead);
+    RUN(test_raw_lead_error);
+    RUN(test_raw_lead_error_short);
     RUN(test_inline_raw_every_split);
     RUN(test_inline_raw_cases);
     RUN(test_timeout_and_settle);

@@ -1153,18 +1153,44 @@ static void test_mqtt_session(int echo_on)
 }
 
 /* An error answer to RCVMESSAGE looks like a payload ("\r\n" first): it is
-   still reported as the modem's error. */
+   reported as the modem's error once the modem has been quiet for
+   SM_AT_RAW_ERROR_QUIET_MS, not after the read's deadlines; the queue moves
+   on at once. */
 static void test_mqtt_read_error(void)
 {
     T *t = fresh(0);
     sm_sqn_mqtt_read(&t->m, "gone", 9, 40, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\",9\r", "\r\n+CME ERROR: 4\r\n");
-    t->now += SM_SQN_SOCK_TIMEOUT_MS;
+    t->now += SM_AT_RAW_ERROR_QUIET_MS - 1;
+    poll(t);
+    LOG(t, "");
+    t->now += 1;
     poll(t);
     LOG(t, "{MQTT_READ modem CME_ERROR 4}");
-    t->now += SM_AT_SETTLE_MS;
+    CHECK_EQ_INT(t->m.at.stats.timeouts, 0);
     sm_sqn_mqtt_read(&t->m, "gone", 0, 40, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\"\r", "\r\nERROR\r\n");
+    t->now += SM_AT_RAW_ERROR_QUIET_MS;
+    poll(t);
+    LOG(t, "{MQTT_READ modem ERROR}");
+    /* a read shorter than the error line: at the line that completes it */
+    sm_sqn_mqtt_read(&t->m, "gone", 3, 2, t->buf, sizeof t->buf, on_done, t);
+    XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\",3\r", "\r\n+CME ERROR: 4\r\n");
+    LOG(t, "{MQTT_READ modem CME_ERROR 4}");
+    /* a message whose payload is "ERROR\r\n" and more, in one burst, is
+       read whole */
+    sm_sqn_mqtt_read(&t->m, "odd", 1, 12, t->buf, sizeof t->buf, on_done, t);
+    XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"odd\",1\r", "\r\nERROR\r\nmore!\r\n\r\nOK\r\n");
+    t->now += SM_AT_RAW_ERROR_QUIET_MS;
+    poll(t);
+    LOG(t, "{MQTT_READ ok id=0 len=12/12 ERROR\\x0d\\x0amore!}");
+    CHECK(memcmp(t->buf, "ERROR\r\nmore!", 12) == 0);
+    /* an error line followed by other bytes before the quiet time: only the
+       deadlines end the read, and the bytes kept still say ERROR */
+    sm_sqn_mqtt_read(&t->m, "gone", 2, 40, t->buf, sizeof t->buf, on_done, t);
+    XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\",2\r", "\r\nERROR\r\n");
+    t->now += 10;
+    rx(t, "\r\n+CEREG: 1\r\n");
     t->now += SM_SQN_SOCK_TIMEOUT_MS;
     poll(t);
     LOG(t, "{MQTT_READ modem ERROR}");
