@@ -7,12 +7,12 @@
    would deliver them. Prints the number of bytes fed; exits 1 if any
    command did not end as the transcript says.
 
-   Built with avr-gcc for the atmega1284p it runs under simavr
-   (tests/bench/avr_run.c; bench.py does it) and counts its own CPU cycles
-   spent in sm_at_feed with Timer1 (prescaler 1, overflows counted), which
-   simavr emulates cycle by cycle; it prints through GPIOR1, which the
-   runner copies to its stdout, and ends by sleeping with interrupts off,
-   which stops the simulation. */
+   Built with avr-gcc for the atmega1284p it runs under simavr (the AVR
+   example's host, tests/simavr/sm_simavr_host.c; bench.py does it) and
+   counts its own CPU cycles spent in sm_at_feed with Timer1 (prescaler 1,
+   overflows counted), which simavr emulates cycle by cycle; it prints on
+   the host's console register (GPIOR1) and ends by writing its exit code
+   to GPIOR0. */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
 
@@ -22,7 +22,6 @@
 #ifdef __AVR__
 #include <avr/interrupt.h>
 #include <avr/io.h>
-#include <avr/sleep.h>
 
 static volatile uint16_t g_t1_overflows; /* bench-program state */
 ISR(TIMER1_OVF_vect) { g_t1_overflows++; }
@@ -42,7 +41,7 @@ static uint32_t cycles_now(void)
 static int console_putc(char c, FILE *f)
 {
     (void)f;
-    GPIOR1 = (uint8_t)c; /* tests/bench/avr_run.c prints it */
+    GPIOR1 = (uint8_t)c; /* the simavr host's console */
     return 0;
 }
 static FILE g_console = FDEV_SETUP_STREAM(console_putc, NULL, _FDEV_SETUP_WRITE);
@@ -209,8 +208,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "round %d step %u (%s) failed: %s\n", r, (unsigned)i,
                         k_steps[i].cmd ? k_steps[i].cmd : "urc", sm_at_result_name(b.result));
 #ifdef __AVR__
-                cli();
-                sleep_cpu();
+                GPIOR0 = 1; /* the exit code: the simavr host ends the run */
 #endif
                 return 1;
             }
@@ -222,8 +220,7 @@ int main(int argc, char **argv)
            (unsigned long)(b.at.stats.unexpected + b.at.stats.overlong + b.at.stats.raw_dropped));
 #ifdef __AVR__
     printf("avr cycles in sm_at_feed %lu\n", (unsigned long)g_feed_cycles);
-    cli(); /* sleeping with interrupts off ends the simulation */
-    sleep_cpu();
+    GPIOR0 = 0;
 #endif
     return 0;
 }
