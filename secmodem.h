@@ -3757,34 +3757,24 @@ SM_PRIV void sm_at_start_next(sm_at *at)
    the bytes counted as the answer rather than payload. A real payload is
    always followed by CR LF CR LF OK in one burst, which never completes such
    a line. Returns 1 if the command ended. */
+SM_PRIV int sm_at_classify_std(const char *line, size_t len, sm_at_final *out);
 SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
 {
-    const sm_at_cmd *c = &at->q[0].cmd;
-    const char *raw = (const char *)c->raw_buf;
+    const char *raw = (const char *)at->q[0].cmd.raw_buf;
     char t[40];
-    size_t n = at->raw_got, i = 11;
-    int32_t code = SM_AT_NO_CODE;
-    sm_at_result result;
+    size_t n = at->raw_got;
+    sm_at_final f;
     if (!raw || at->raw_trunc) return 0;
     while (n && (raw[n - 1] == '\r' || raw[n - 1] == '\n')) n--;
     if (n + more_len > sizeof t) return 0;
     memcpy(t, raw, n);
     if (more_len) memcpy(t + n, more, more_len);
     n += more_len;
-    if (n == 5 && memcmp(t, "ERROR", 5) == 0) {
-        result = SM_AT_ERROR;
-    } else if (n > 11 && (memcmp(t, "+CME ERROR:", 11) == 0 || memcmp(t, "+CMS ERROR:", 11) == 0)) {
-        result = t[3] == 'E' ? SM_AT_CME_ERROR : SM_AT_CMS_ERROR;
-        while (i < n && t[i] == ' ') i++;
-        /* a numeric code (AT+CMEE=1), or a text: then no code */
-        if (sm_parse_i32(t + i, n - i, 0, 0x7FFFFFFF, &code) != SM_OK) code = SM_AT_NO_CODE;
-    } else {
-        return 0;
-    }
+    if (!sm_at_classify_std(t, n, &f) || f.result == SM_AT_OK) return 0;
     at->raw_left = 0;
     at->raw_got = 0;
     at->lead_raw = 0;
-    sm_at_complete(at, result, code, NULL);
+    sm_at_complete(at, f.result, f.code, NULL);
     return 1;
 }
 
