@@ -149,6 +149,8 @@ STEPS = [
     ("the demo as AVR firmware (atmega1284p under simavr): ATECC608 over USART1, certificates on "
      "the console, mutual-TLS MQTT (make avr-run-mqtt)",
      [PY, "tests/run_avr_mqtt.py", "--build"], "counts"),
+    ("benchmark transcript on the AVR under simavr: builds, runs, drops nothing (make bench's cycles)",
+     [PY, "tests/bench/bench.py", "--avr-check"], "counts"),
     ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
 ]
 
