@@ -11,7 +11,6 @@ modem's NVM; runs the program. Every "SENT <topic> <qos> <exactly once>
 bytes, and nothing else may arrive under the prefix. Last line:
 "mqtt over sequans: N passed, N failed"."""
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from run_mqtt_session_live import parse_sent, verdict  # noqa: E402
 from sim.testbed import TestBed  # noqa: E402
 from sim.testing import SimProcess  # noqa: E402
 
@@ -28,7 +29,6 @@ def main():
     binary = os.path.join(ROOT, sys.argv[1])
     prefix = f"smsqn{os.getpid()}"
     tmp = tempfile.mkdtemp(prefix="secmodem-sqnmqtt-")
-    passed = failed = 0
     try:
         with TestBed(mqtt=True, echo=False, https=False) as bed, \
                 SimProcess("--dialect", "sequans") as sim, \
@@ -48,11 +48,7 @@ def main():
             sys.stdout.write("".join(line + "\n" for line in out.splitlines()
                                      if not line.startswith("SENT ")))
             print(f"runner: program ran {time.monotonic() - t0:.1f}s, exit {proc.returncode}")
-            sent = []
-            for line in out.splitlines():
-                w = line.split()
-                if w[:1] == ["SENT"] and len(w) == 5:
-                    sent.append((w[1], int(w[2]), w[3] == "1", b"" if w[4] == "-" else bytes.fromhex(w[4])))
+            sent = parse_sent(out)
             try:
                 probe.wait_for(len(sent), timeout=5.0)
             except TimeoutError:
@@ -64,27 +60,7 @@ def main():
                 sys.stdout.write("mosquitto log:\n" + bed.broker.log()[-3000:])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    m = re.search(r"test_mqtt_over_sqn: (\d+) passed, (\d+) failed", out)
-    if m:
-        passed, failed = int(m.group(1)), int(m.group(2))
-    else:
-        failed += 1
-    if proc.returncode != 0 and failed == 0:
-        failed = 1
-    if len(sent) < 4:
-        print(f"runner: only {len(sent)} SENT lines")
-        failed += 1
-    for topic, qos, exact, data in sent:
-        same = [g for g in got if g[0] == topic and g[1] == data]
-        ok = len(same) == 1 if exact else len(same) >= 1
-        print(f"runner: probe saw {topic} (QoS {qos}, {len(data)} bytes) {len(same)} time(s): "
-              f"{'ok' if ok else 'WRONG'}")
-        passed, failed = passed + ok, failed + (not ok)
-    known = {(t, d) for t, _, _, d in sent}
-    stray = [g for g in got if (g[0], g[1]) not in known]
-    if stray:
-        print(f"runner: probe saw {len(stray)} other message(s): {[(g[0], len(g[1])) for g in stray]}")
-    passed, failed = passed + (not stray), failed + bool(stray)
+    passed, failed = verdict(out, "test_mqtt_over_sqn", proc.returncode, sent, got, 4)
     print(f"mqtt over sequans: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

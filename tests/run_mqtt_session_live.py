@@ -25,6 +25,47 @@ from sim.testbed import TestBed  # noqa: E402
 SKIP = 77
 
 
+def parse_sent(out):
+    """The program's "SENT <topic> <qos> <exactly once> <hex>" lines, as
+    (topic, qos, exactly_once, bytes)."""
+    sent = []
+    for line in out.splitlines():
+        w = line.split()
+        if w[:1] == ["SENT"] and len(w) == 5:
+            sent.append((w[1], int(w[2]), w[3] == "1", b"" if w[4] == "-" else bytes.fromhex(w[4])))
+    return sent
+
+
+def verdict(out, program, returncode, sent, got, min_sent):
+    """(passed, failed): the program's own "<program>: N passed, N failed"
+    line and exit status, at least min_sent SENT lines, each of them seen by
+    the probe (got: its messages) with the same bytes, exactly once where the
+    line says so, and nothing else under the prefix."""
+    passed = failed = 0
+    m = re.search(program + r": (\d+) passed, (\d+) failed", out)
+    if m:
+        passed, failed = int(m.group(1)), int(m.group(2))
+    else:
+        failed += 1
+    if returncode != 0 and failed == 0:
+        failed = 1
+    if len(sent) < min_sent:
+        print(f"runner: only {len(sent)} SENT lines")
+        failed += 1
+    for topic, qos, exact, data in sent:
+        same = [g for g in got if g[0] == topic and g[1] == data]
+        ok = len(same) == 1 if exact else len(same) >= 1
+        print(f"runner: probe saw {topic} (QoS {qos}, {len(data)} bytes) {len(same)} time(s): "
+              f"{'ok' if ok else 'WRONG'}")
+        passed, failed = passed + ok, failed + (not ok)
+    known = {(t, d) for t, _, _, d in sent}
+    stray = [g for g in got if (g[0], g[1]) not in known]
+    if stray:
+        print(f"runner: probe saw {len(stray)} message(s) with other bytes: "
+              f"{[(g[0], len(g[1])) for g in stray]}")
+    return passed + (not stray), failed + bool(stray)
+
+
 def main():
     args = sys.argv[1:]
     tls = args[:1] == ["--tls"]
@@ -46,12 +87,7 @@ def main():
             sys.stdout.write("".join(line + "\n" for line in out.splitlines()
                                      if not line.startswith("SENT ")))
             print(f"runner: program ran {time.monotonic() - t0:.1f}s, exit {proc.returncode}")
-            sent = []
-            for line in out.splitlines():
-                w = line.split()
-                if w[:1] == ["SENT"] and len(w) == 5:
-                    data = b"" if w[4] == "-" else bytes.fromhex(w[4])
-                    sent.append((w[1], int(w[2]), w[3] == "1", data))
+            sent = parse_sent(out)
             try:
                 probe.wait_for(len(sent), timeout=5.0)
             except TimeoutError:
@@ -60,29 +96,7 @@ def main():
             got = list(probe.messages)
         if proc.returncode != 0:
             sys.stderr.write("mosquitto log:\n" + bed.broker.log()[-4000:])
-    passed = failed = 0
-    m = re.search(r"test_mqtt_session_live: (\d+) passed, (\d+) failed", out)
-    if m:
-        passed, failed = int(m.group(1)), int(m.group(2))
-    else:
-        failed += 1
-    if proc.returncode != 0 and failed == 0:
-        failed = 1
-    if len(sent) < 8:
-        print(f"runner: only {len(sent)} SENT lines")
-        failed += 1
-    for topic, qos, exact, data in sent:
-        same = [g for g in got if g[0] == topic and g[1] == data]
-        ok = len(same) == 1 if exact else len(same) >= 1
-        print(f"runner: probe saw {topic} (QoS {qos}, {len(data)} bytes) {len(same)} time(s): "
-              f"{'ok' if ok else 'WRONG'}")
-        passed, failed = passed + ok, failed + (not ok)
-    known = {(t, d) for t, _, _, d in sent}
-    stray = [g for g in got if (g[0], g[1]) not in known]
-    if stray:
-        print(f"runner: probe saw {len(stray)} message(s) with other bytes: "
-              f"{[(t, len(p)) for t, p, _, _ in stray]}")
-    passed, failed = passed + (not stray), failed + bool(stray)
+    passed, failed = verdict(out, "test_mqtt_session_live", proc.returncode, sent, got, 8)
     print(f"mqtt session live{' (TLS)' if tls else ''}: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
