@@ -797,26 +797,35 @@ static void test_raw_deadline(void)
 
 /* A payload announced by nothing but a lead, as AT+SQNSMQTTRCVMESSAGE
    ("\r\n") and AT+SQNHTTPRCV ("<<<") answer, with echo on and off. */
+/* A fresh engine with AT+RD queued and sent: raw_len bytes after `lead`
+   into m->raw[cap]; timeout_ms 0 is the default. */
+static void start_lead_read(sm_at *at, mock *m, const char *lead, size_t raw_len, size_t cap,
+                            uint32_t timeout_ms)
+{
+    sm_at_cmd c;
+    setup(at, m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RD";
+    c.raw_lead = lead;
+    c.raw_len = raw_len;
+    c.raw_buf = m->raw;
+    c.raw_cap = cap;
+    c.timeout_ms = timeout_ms;
+    c.on_done = on_done;
+    c.ctx = m;
+    CHECK(sm_at_submit(at, &c) > 0);
+    sm_at_poll(at);
+}
+
 static void run_lead(const char *lead, const char *stream, size_t stream_len, const char *want)
 {
     sm_at at;
     mock m;
-    sm_at_cmd c;
     size_t i;
     static char ref[1024];
     ref[0] = 0;
     for (i = 0; i <= stream_len; i++) { /* whole, then split at every point */
-        setup(&at, &m, NULL, 0);
-        memset(&c, 0, sizeof c);
-        c.text = "AT+RD";
-        c.raw_lead = lead;
-        c.raw_len = 6;
-        c.raw_buf = m.raw;
-        c.raw_cap = sizeof m.raw;
-        c.on_done = on_done;
-        c.ctx = &m;
-        CHECK(sm_at_submit(&at, &c) > 0);
-        sm_at_poll(&at);
+        start_lead_read(&at, &m, lead, 6, sizeof m.raw, 0);
         if (i == 0) {
             sm_at_feed(&at, (const uint8_t *)stream, stream_len);
             CHECK_EQ_STR(m.log, want);
@@ -849,19 +858,7 @@ static void run_lead_error(const char *answer, size_t cap, uint32_t wait, const 
 {
     sm_at at;
     mock m;
-    sm_at_cmd c;
-    setup(&at, &m, NULL, 0);
-    memset(&c, 0, sizeof c);
-    c.text = "AT+RD";
-    c.raw_lead = "\r\n";
-    c.raw_len = 40;
-    c.raw_buf = m.raw;
-    c.raw_cap = cap;
-    c.timeout_ms = 60000;
-    c.on_done = on_done;
-    c.ctx = &m;
-    CHECK(sm_at_submit(&at, &c) > 0);
-    sm_at_poll(&at);
+    start_lead_read(&at, &m, "\r\n", 40, cap, 60000);
     sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
     m.now += wait - 1u;
     sm_at_poll(&at);
@@ -895,19 +892,7 @@ static void run_short_lead(size_t raw_len, const char *answer, uint32_t wait, co
 {
     sm_at at;
     mock m;
-    sm_at_cmd c;
-    setup(&at, &m, NULL, 0);
-    memset(&c, 0, sizeof c);
-    c.text = "AT+RD";
-    c.raw_lead = "\r\n";
-    c.raw_len = raw_len;
-    c.raw_buf = m.raw;
-    c.raw_cap = sizeof m.raw;
-    c.timeout_ms = 60000;
-    c.on_done = on_done;
-    c.ctx = &m;
-    CHECK(sm_at_submit(&at, &c) > 0);
-    sm_at_poll(&at);
+    start_lead_read(&at, &m, "\r\n", raw_len, sizeof m.raw, 60000);
     sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
     m.now += wait;
     sm_at_poll(&at);
