@@ -3346,6 +3346,7 @@ enum {
 /* defined below, used by the transmit side */
 SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b);
 SM_PRIV int sm_at_abandon_drain(sm_at *at);
+SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now);
 
 /* Wrap-safe "now is at or after t". */
 SM_PRIV int sm_time_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
@@ -3749,49 +3750,6 @@ SM_PRIV void sm_at_start_next(sm_at *at)
     sm_at_start_head(at);
     sm_at_pump_tx(at);
 }
-/* A headerless payload (raw_lead) is told from an error answer only by its
-   bytes: "\r\n" then "ERROR\r\n" may be either. So the bytes such a read
-   kept, without their trailing CR/LF, followed by `more` (the first line
-   after a read that ended, or nothing), are checked: exactly a final error
-   line (ERROR, +CME ERROR: <n>, +CMS ERROR: <n>) ends the command with it,
-   the bytes counted as the answer rather than payload. A real payload is
-   always followed by CR LF CR LF OK in one burst, which never completes such
-   a line. Returns 1 if the command ended. */
-SM_PRIV int sm_at_classify_std(const char *line, size_t len, sm_at_final *out);
-SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
-{
-    const char *raw = (const char *)at->q[0].cmd.raw_buf;
-    char t[40];
-    size_t n = at->raw_got;
-    sm_at_final f;
-    if (!raw || at->raw_trunc) return 0;
-    while (n && (raw[n - 1] == '\r' || raw[n - 1] == '\n')) n--;
-    if (n + more_len > sizeof t) return 0;
-    memcpy(t, raw, n);
-    if (more_len) memcpy(t + n, more, more_len);
-    n += more_len;
-    if (!sm_at_classify_std(t, n, &f) || f.result == SM_AT_OK) return 0;
-    at->raw_left = 0;
-    at->raw_got = 0;
-    at->lead_raw = 0;
-    sm_at_complete(at, f.result, f.code, NULL);
-    return 1;
-}
-
-/* ... and when the modem has gone quiet: a read still counting whose bytes
-   end with a whole line, or one that ended and was not followed by its OK. */
-SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now)
-{
-    const uint8_t *raw = at->q[0].cmd.raw_buf;
-    if (!at->lead_raw || at->phase != SM_PH_WAIT_FINAL ||
-        !sm_time_reached(now, at->last_rx_ms + (uint32_t)SM_AT_RAW_ERROR_QUIET_MS))
-        return 0;
-    if (at->raw_left && (at->raw_got < 2 || !raw || raw[at->raw_got - 2] != '\r' ||
-                         raw[at->raw_got - 1] != '\n'))
-        return 0;
-    return sm_at_lead_error(at, NULL, 0);
-}
-
 SM_PRIV void sm_at_check_deadlines(sm_at *at)
 {
     uint32_t now = sm_at_now(at);
@@ -3872,6 +3830,48 @@ SM_PRIV int sm_at_classify_std(const char *line, size_t len, sm_at_final *out)
         out->text_len = n;
     }
     return 1;
+}
+
+/* A headerless payload (raw_lead) is told from an error answer only by its
+   bytes: "\r\n" then "ERROR\r\n" may be either. So the bytes such a read
+   kept, without their trailing CR/LF, followed by `more` (the first line
+   after a read that ended, or nothing), are checked: exactly a final error
+   line (ERROR, +CME ERROR: <n>, +CMS ERROR: <n>) ends the command with it,
+   the bytes counted as the answer rather than payload. A real payload is
+   always followed by CR LF CR LF OK in one burst, which never completes such
+   a line. Returns 1 if the command ended. */
+SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+{
+    const char *raw = (const char *)at->q[0].cmd.raw_buf;
+    char t[40];
+    size_t n = at->raw_got;
+    sm_at_final f;
+    if (!raw || at->raw_trunc) return 0;
+    while (n && (raw[n - 1] == '\r' || raw[n - 1] == '\n')) n--;
+    if (n + more_len > sizeof t) return 0;
+    memcpy(t, raw, n);
+    if (more_len) memcpy(t + n, more, more_len);
+    n += more_len;
+    if (!sm_at_classify_std(t, n, &f) || f.result == SM_AT_OK) return 0;
+    at->raw_left = 0;
+    at->raw_got = 0;
+    at->lead_raw = 0;
+    sm_at_complete(at, f.result, f.code, NULL);
+    return 1;
+}
+
+/* ... and when the modem has gone quiet: a read still counting whose bytes
+   end with a whole line, or one that ended and was not followed by its OK. */
+SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now)
+{
+    const uint8_t *raw = at->q[0].cmd.raw_buf;
+    if (!at->lead_raw || at->phase != SM_PH_WAIT_FINAL ||
+        !sm_time_reached(now, at->last_rx_ms + (uint32_t)SM_AT_RAW_ERROR_QUIET_MS))
+        return 0;
+    if (at->raw_left && (at->raw_got < 2 || !raw || raw[at->raw_got - 2] != '\r' ||
+                         raw[at->raw_got - 1] != '\n'))
+        return 0;
+    return sm_at_lead_error(at, NULL, 0);
 }
 
 SM_PRIV void sm_at_store_resp(sm_at *at, const char *line, size_t len)
