@@ -35,7 +35,7 @@ SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 TESTW   := -Wno-sign-conversion
 HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
-BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h
+BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h examples/atecc_frame.h
 
 .PHONY: all test demo demo-at demo-qemu demo-qemu-at check-python cross clean unit-bins size
 all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf $(B)/cortexm_mqtt.elf $(B)/avr_demo.elf $(B)/avr_mqtt.elf
@@ -221,7 +221,7 @@ $(B)/cortexm_demo.elf: $(CM_SRC) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
 	$(cm_no_heap)
 # the mutual-TLS MQTT demo (examples/demo_mqtt_app.h, the PC demo's application)
 $(B)/cortexm_mqtt.elf: $(CM_MQTT) $(wildcard $(CM_DIR)/*.h) $(CM_DIR)/an385.ld \
-                       examples/demo_mqtt_app.h $(HDR) | $(B)
+                       examples/demo_mqtt_app.h examples/atecc_frame.h $(HDR) | $(B)
 	$(ARM_CC) $(CM_FLAGS) $(CM_LINK) -Wl,-Map=$(B)/cortexm_mqtt.map $(CM_MQTT) -o $@
 	$(cm_no_heap)
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../atecc_frame.h"
 #include "board.h"
 
 void i2c_bridge_avr_init(i2c_bridge_avr *bus, usart *uart)
@@ -23,69 +24,66 @@ static int i2c_bridge_avr_rx_waiting(void *uart)
     return usart_rx_count((usart *)uart) != 0;
 }
 
+/* A frame's byte I/O on the USART (atecc_frame.h), bounded by a deadline
+   for the whole transaction. */
+typedef struct i2c_bridge_avr_io {
+    usart *uart;
+    uint32_t t0;         /* when the transaction began */
+} i2c_bridge_avr_io;
+
 /* Sends n bytes, sleeping while the transmit ring is full (each byte sent
    frees a slot and wakes the core). 0, or -1 at the deadline. */
-static int i2c_bridge_avr_send(usart *u, const uint8_t *p, size_t n, uint32_t t0)
+static int i2c_bridge_avr_send(void *ctx, const uint8_t *p, size_t n)
 {
+    const i2c_bridge_avr_io *io = (const i2c_bridge_avr_io *)ctx;
     while (n) {
-        size_t k = usart_write(u, p, n);
+        size_t k = usart_write(io->uart, p, n);
         p += k;
         n -= k;
         if (n == 0) break;
-        if (board_ms() - t0 > I2C_BRIDGE_AVR_TIMEOUT_MS) return -1;
-        board_idle_unless(i2c_bridge_avr_tx_room, u);
+        if (board_ms() - io->t0 > I2C_BRIDGE_AVR_TIMEOUT_MS) return -1;
+        board_idle_unless(i2c_bridge_avr_tx_room, io->uart);
     }
     return 0;
 }
 
 /* Receives n bytes (kept when p is not NULL, else dropped) before the
    deadline, sleeping until each arrives or the 1 ms tick. 0, or -1. */
-static int i2c_bridge_avr_recv(usart *u, uint8_t *p, size_t n, uint32_t t0)
+static int i2c_bridge_avr_recv(void *ctx, uint8_t *p, size_t n)
 {
+    const i2c_bridge_avr_io *io = (const i2c_bridge_avr_io *)ctx;
     uint8_t scrap[8];
     while (n) {
-        size_t k = usart_read(u, p ? p : scrap, p ? n : (n < sizeof scrap ? n : sizeof scrap));
+        size_t k = usart_read(io->uart, p ? p : scrap, p ? n : (n < sizeof scrap ? n : sizeof scrap));
         if (p) p += k;
         n -= k;
         if (n == 0) break;
-        if (board_ms() - t0 > I2C_BRIDGE_AVR_TIMEOUT_MS) return -1;
-        board_idle_unless(i2c_bridge_avr_rx_waiting, u);
+        if (board_ms() - io->t0 > I2C_BRIDGE_AVR_TIMEOUT_MS) return -1;
+        board_idle_unless(i2c_bridge_avr_rx_waiting, io->uart);
     }
     return 0;
 }
 
-/* One frame out ('W' with the bytes, 'R' asking for len bytes), its reply
-   in: the reply's bytes go to in[cap] (more than asked are dropped).
-   Returns the result byte ('A' ack, 'N' nack, 'E' error) or -1. */
+/* One request/reply. Returns the result byte ('A', 'N', 'E') or -1. */
 static int i2c_bridge_avr_call(i2c_bridge_avr *bus, char op, uint8_t addr7, const uint8_t *out,
                                size_t len, uint8_t *in, size_t cap, size_t *got)
 {
-    uint8_t hdr[4];
-    uint32_t t0 = board_ms();
-    size_t n, keep;
+    uint8_t stale[4];
+    i2c_bridge_avr_io ctx;
+    sm_frame_io io;
+    int r;
     bus->calls++;
+    ctx.uart = bus->uart;
+    ctx.t0 = board_ms();
+    io.ctx = &ctx;
+    io.send = i2c_bridge_avr_send;
+    io.recv = i2c_bridge_avr_recv;
     /* bytes left over from an earlier reply that timed out must not be
        taken for this one's header */
-    while (usart_read(bus->uart, hdr, sizeof hdr) != 0) {}
-    hdr[0] = (uint8_t)op;
-    hdr[1] = addr7;
-    hdr[2] = (uint8_t)(len & 0xFFu);
-    hdr[3] = (uint8_t)(len >> 8);
-    if (i2c_bridge_avr_send(bus->uart, hdr, 4, t0) != 0 ||
-        (op == 'W' && i2c_bridge_avr_send(bus->uart, out, len, t0) != 0) ||
-        i2c_bridge_avr_recv(bus->uart, hdr, 3, t0) != 0) {
-        bus->timeouts++;
-        return -1;
-    }
-    n = (size_t)hdr[1] | (size_t)hdr[2] << 8;
-    keep = n < cap ? n : cap;
-    if (i2c_bridge_avr_recv(bus->uart, in, keep, t0) != 0 ||
-        i2c_bridge_avr_recv(bus->uart, NULL, n - keep, t0) != 0) {
-        bus->timeouts++;
-        return -1;
-    }
-    if (got) *got = keep;
-    return hdr[0];
+    while (usart_read(bus->uart, stale, sizeof stale) != 0) {}
+    r = sm_frame_call(&io, op, addr7, out, len, in, cap, got);
+    if (r < 0) bus->timeouts++;
+    return r;
 }
 
 static void i2c_bridge_avr_trace(const i2c_bridge_avr *bus, char op, uint8_t addr7,

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../atecc_frame.h"
 #include "an385.h"
 #include "board.h"
 #include "cmsdk_uart.h"
@@ -15,60 +16,55 @@ void i2c_bridge_cm_init(i2c_bridge_cm *bus, uint32_t uart_base, uint32_t baud)
     CMSDK_UART_CTRL(uart_base) = CMSDK_UART_CTRL_TXEN | CMSDK_UART_CTRL_RXEN;
 }
 
-static void i2c_bridge_cm_send(const i2c_bridge_cm *bus, const uint8_t *p, size_t n)
+/* A frame's byte I/O on the UART (atecc_frame.h), bounded by a deadline
+   for the whole transaction. */
+typedef struct i2c_bridge_cm_io {
+    uint32_t base;
+    uint32_t t0;         /* when the transaction began */
+} i2c_bridge_cm_io;
+
+static int i2c_bridge_cm_send(void *ctx, const uint8_t *p, size_t n)
 {
-    while (n--) cmsdk_uart_putc_blocking(bus->base, (char)*p++);
+    const i2c_bridge_cm_io *io = (const i2c_bridge_cm_io *)ctx;
+    while (n--) cmsdk_uart_putc_blocking(io->base, (char)*p++);
+    return 0;
 }
 
-/* Receives n bytes (kept when `keep`, else dropped) before the deadline.
-   Returns 0, or -1 when the deadline passed. */
-static int i2c_bridge_cm_recv(const i2c_bridge_cm *bus, uint8_t *p, size_t n, int keep,
-                              uint32_t t0)
+/* n bytes in (kept when p is not NULL, else dropped): 0, or -1 when the
+   deadline passed */
+static int i2c_bridge_cm_recv(void *ctx, uint8_t *p, size_t n)
 {
+    const i2c_bridge_cm_io *io = (const i2c_bridge_cm_io *)ctx;
     while (n) {
-        if (CMSDK_UART_STATE(bus->base) & CMSDK_UART_STATE_RXFULL) {
-            uint8_t b = (uint8_t)CMSDK_UART_DATA(bus->base);
-            if (keep) *p++ = b;
+        if (CMSDK_UART_STATE(io->base) & CMSDK_UART_STATE_RXFULL) {
+            uint8_t b = (uint8_t)CMSDK_UART_DATA(io->base);
+            if (p) *p++ = b;
             n--;
-        } else if (board_ms() - t0 > I2C_BRIDGE_CM_TIMEOUT_MS) {
+        } else if (board_ms() - io->t0 > I2C_BRIDGE_CM_TIMEOUT_MS) {
             return -1;
         }
     }
     return 0;
 }
 
-/* One frame out ('W' with the bytes, 'R' asking for len bytes), its reply
-   in: the reply's bytes go to in[cap] (more than asked are dropped).
-   Returns the result byte ('A' ack, 'N' nack, 'E' error) or -1. */
+/* One request/reply. Returns the result byte ('A', 'N', 'E') or -1. */
 static int i2c_bridge_cm_call(i2c_bridge_cm *bus, char op, uint8_t addr7, const uint8_t *out,
                               size_t len, uint8_t *in, size_t cap, size_t *got)
 {
-    uint8_t hdr[4];
-    uint32_t t0 = board_ms();
-    size_t n, keep;
-    if (len > 0xFFFFu) return -1;
-    hdr[0] = (uint8_t)op;
-    hdr[1] = addr7;
-    hdr[2] = (uint8_t)(len & 0xFFu);
-    hdr[3] = (uint8_t)(len >> 8);
+    i2c_bridge_cm_io ctx;
+    sm_frame_io io;
+    int r;
+    ctx.base = bus->base;
+    ctx.t0 = board_ms();
+    io.ctx = &ctx;
+    io.send = i2c_bridge_cm_send;
+    io.recv = i2c_bridge_cm_recv;
     /* a byte left over from an earlier reply that timed out must not be
        taken for this one's header */
     while (CMSDK_UART_STATE(bus->base) & CMSDK_UART_STATE_RXFULL) (void)CMSDK_UART_DATA(bus->base);
-    i2c_bridge_cm_send(bus, hdr, 4);
-    if (op == 'W') i2c_bridge_cm_send(bus, out, len);
-    if (i2c_bridge_cm_recv(bus, hdr, 3, 1, t0) != 0) {
-        bus->timeouts++;
-        return -1;
-    }
-    n = (size_t)hdr[1] | (size_t)hdr[2] << 8;
-    keep = n < cap ? n : cap;
-    if (i2c_bridge_cm_recv(bus, in, keep, 1, t0) != 0 ||
-        i2c_bridge_cm_recv(bus, NULL, n - keep, 0, t0) != 0) {
-        bus->timeouts++;
-        return -1;
-    }
-    if (got) *got = keep;
-    return hdr[0];
+    r = sm_frame_call(&io, op, addr7, out, len, in, cap, got);
+    if (r < 0) bus->timeouts++;
+    return r;
 }
 
 static void i2c_bridge_cm_trace(const i2c_bridge_cm *bus, char op, uint8_t addr7,

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sm_atecc_bridge.h"
 
+#include "../atecc_frame.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,8 +37,10 @@ void sm_atecc_bridge_close(sm_atecc_bridge *bus)
     bus->fd = -1;
 }
 
-static int sm_bridge_send_all(int fd, const uint8_t *p, size_t n)
+/* The frame's byte I/O over the socket (ctx: the bus): blocking, whole. */
+static int sm_bridge_send(void *ctx, const uint8_t *p, size_t n)
 {
+    int fd = ((sm_atecc_bridge *)ctx)->fd;
     while (n) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR) continue;
@@ -47,44 +51,31 @@ static int sm_bridge_send_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-static int sm_bridge_recv_all(int fd, uint8_t *p, size_t n)
+static int sm_bridge_recv(void *ctx, uint8_t *p, size_t n)
 {
+    int fd = ((sm_atecc_bridge *)ctx)->fd;
+    uint8_t scrap[64]; /* where dropped bytes go */
     while (n) {
-        ssize_t k = read(fd, p, n);
+        ssize_t k = read(fd, p ? p : scrap, p ? n : (n < sizeof scrap ? n : sizeof scrap));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return -1;
-        p += k;
+        if (p) p += k;
         n -= (size_t)k;
     }
     return 0;
 }
 
-/* One request/reply. The reply's bytes go to in[cap] (the rest of a longer
-   reply is read and dropped); *got gets their count. Returns the result
-   byte ('A', 'N', 'E') or -1 on a socket error. */
+/* One request/reply (atecc_frame.h). Returns the result byte ('A', 'N',
+   'E') or -1 on a socket error. */
 static int sm_bridge_call(sm_atecc_bridge *bus, char op, uint8_t addr7, const uint8_t *out,
                           size_t len, uint8_t *in, size_t cap, size_t *got)
 {
-    uint8_t hdr[4], drop[64];
-    size_t n, keep;
-    if (bus->fd < 0 || len > 0xFFFFu) return -1;
-    hdr[0] = (uint8_t)op;
-    hdr[1] = addr7;
-    hdr[2] = (uint8_t)(len & 0xFFu);
-    hdr[3] = (uint8_t)(len >> 8);
-    if (sm_bridge_send_all(bus->fd, hdr, 4) != 0) return -1;
-    if (op != 'R' && len && sm_bridge_send_all(bus->fd, out, len) != 0) return -1;
-    if (sm_bridge_recv_all(bus->fd, hdr, 3) != 0) return -1;
-    n = (size_t)hdr[1] | (size_t)hdr[2] << 8;
-    keep = n < cap ? n : cap;
-    if (keep && sm_bridge_recv_all(bus->fd, in, keep) != 0) return -1;
-    for (n -= keep; n; ) {
-        size_t k = n < sizeof drop ? n : sizeof drop;
-        if (sm_bridge_recv_all(bus->fd, drop, k) != 0) return -1;
-        n -= k;
-    }
-    if (got) *got = keep;
-    return hdr[0];
+    sm_frame_io io;
+    if (bus->fd < 0) return -1;
+    io.ctx = bus;
+    io.send = sm_bridge_send;
+    io.recv = sm_bridge_recv;
+    return sm_frame_call(&io, op, addr7, out, len, in, cap, got);
 }
 
 static void sm_bridge_trace(const sm_atecc_bridge *bus, char op, uint8_t addr7, const uint8_t *d,

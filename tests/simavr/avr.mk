@@ -43,6 +43,7 @@ $(B)/avr_demo.elf: $(AVR_COMMON) $(AVR_DIR)/demo_avr.c $(AVR_HDRS) examples/demo
 
 AVR_MQTT   := $(AVR_COMMON) $(AVR_DIR)/i2c_bridge_avr.c $(AVR_DIR)/demo_mqtt_avr.c
 $(B)/avr_mqtt.elf: $(AVR_MQTT) $(AVR_HDRS) $(AVR_DIR)/i2c_bridge_avr.h examples/demo_mqtt_app.h \
+                   examples/atecc_frame.h \
                    $(HDR) | $(B)
 	$(AVR_CC) $(AVR_FLAGS) $(AVR_LINK) -Wl,-Map=$(B)/avr_mqtt.map $(AVR_MQTT) -o $@
 	$(call AVR_CHECK_ELF,$@)
