@@ -29,21 +29,11 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from run_cordelia_e2e import Checks  # noqa: E402
 from sim.testing import SimProcess  # noqa: E402
 
 FORBIDDEN = re.compile(r"^AT\+(CFUN|FACTORYRESET|REBOOT|SQNSFACTORYRESET)", re.I)
-
-
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, ok, what):
-        print(f"runner: {what}: {'ok' if ok else 'FAILED'}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
 
 
 def declared_string_arguments():
