@@ -556,8 +556,7 @@ static void sm_dm_console_line(sm_dm_console *c)
 {
     static const char begin[] = "-----BEGIN CERTIFICATE-----";
     static const char end[] = "-----END CERTIFICATE-----";
-    unsigned long port = 0;
-    size_t i;
+    uint32_t port;
     if (!c->in_pem && c->npem < 2u && strcmp(c->line, begin) == 0) {
         c->in_pem = 1;
         c->pem_len = 0;
@@ -571,11 +570,10 @@ static void sm_dm_console_line(sm_dm_console *c)
         }
         return;
     }
-    if (strncmp(c->line, "port ", 5) == 0 && c->line[5] != '\0') {
-        for (i = 5; c->line[i] >= '0' && c->line[i] <= '9' && port <= 65535ul; i++)
-            port = port * 10u + (unsigned long)(c->line[i] - '0');
-        if (c->line[i] == '\0' && port > 0 && port <= 65535ul) c->app->broker_port = (uint16_t)port;
-    }
+    /* digits only (no sign, no spaces), 1..65535 */
+    if (strncmp(c->line, "port ", 5) == 0 &&
+        sm_parse_u32(c->line + 5, c->line_len - 5u, &port) == SM_OK && port >= 1u && port <= 65535u)
+        c->app->broker_port = (uint16_t)port;
 }
 
 /* Takes one byte received on the console. */

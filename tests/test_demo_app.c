@@ -61,6 +61,8 @@ static void test_port_line(void)
     /* out of range, signs, trailing text, empty, no digits: all ignored */
     feed("port 65536\nport 0\nport -1\nport 12x\nport \nport\nport 99999999999999999999\n");
     CHECK_EQ_INT(g_app.broker_port, 65535);
+    feed("port +1234\nport 12 34\n");  /* digits only */
+    CHECK_EQ_INT(g_app.broker_port, 65535);
     feed("  port 1234\nPORT 1234\n"); /* exact keyword only */
     CHECK_EQ_INT(g_app.broker_port, 65535);
     feed("port 1\r");                 /* a bare CR ends a line too */
