@@ -564,6 +564,9 @@ typedef struct sm_at_response {
     uint16_t nlines;
     uint8_t lines_truncated; /* 1 if some lines did not fit SM_RESP_SIZE */
     uint8_t raw_truncated;   /* 1 if raw bytes did not fit the command's raw_buf */
+    uint8_t raw_unframed;    /* 1 if what followed a headerless read (raw_lead) was
+                                not a line end and a final result or URC: the
+                                bytes read are not the payload (a URC cut in) */
     size_t raw_len;          /* raw bytes stored in the command's raw_buf */
 } sm_at_response;
 
@@ -574,8 +577,14 @@ typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
 
 /* Command flags. */
 enum {
-    SM_AT_F_PROMPT = 1, /* wait for the "> " prompt, then write the payload */
-    SM_AT_F_INLINE = 2  /* write the payload right after the text, before the terminator */
+    SM_AT_F_PROMPT = 1,  /* wait for the "> " prompt, then write the payload */
+    SM_AT_F_INLINE = 2,  /* write the payload right after the text, before the terminator */
+    /* the whole of a response line with the command's prefix (any length)
+       goes to raw_buf as text: the bytes after the prefix and its spaces,
+       without the line end; the line itself is still delivered (cut to
+       SM_LINE_SIZE - 1 if longer). For answers longer than the line buffer
+       that have no byte count, e.g. the Sequans +SQNSNVR metadata line. */
+    SM_AT_F_LINE_TO_RAW = 4
 };
 /* Raw data inline in a response line, as in Cordelia's
    `+recv:<id>,0,<n>,<n raw bytes>` CR LF: a response line of the command
@@ -606,9 +615,17 @@ typedef struct sm_at_cmd {
     /* A response whose payload has no header line, only a fixed lead (e.g.
        "\r\n" or "<<<"): after the command is sent (and its echo seen, when
        the modem echoes), raw_len bytes right after raw_lead at the start of a
-       line are read by count into raw_buf. raw_len 0: none. The lead is
-       matched blindly: a modem that put a URC between the command and such a
-       payload could not be parsed by anyone, and none is known to. */
+       line are read by count into raw_buf. raw_len 0: none. Modems do send
+       URCs between such a command and its payload (a GM02SP: walter-arduino
+       issues 109 and 143; docs/sequans.md). So when the bytes read begin
+       with a line that a registered URC table claims, followed by an empty
+       line, the engine trusts neither reading until it sees what follows
+       the count: a payload is followed by a line end and then a final
+       result or a URC; anything else proves the line was a URC that came
+       first. The URC is then dispatched (stats.lead_urcs), the payload taken
+       from after it, and the same check made again (several URCs). A
+       payload that itself begins with a URC line is delivered as payload
+       and never dispatched. */
     const char *raw_lead;
     size_t raw_len;
     sm_at_line_fn on_line;  /* optional: each response line as it arrives */
@@ -640,6 +657,10 @@ typedef struct sm_at_stats {
     uint32_t raw_bad_count;/* SM_AT_F_RAW_AFTER lines whose byte count was malformed */
     uint32_t tx_filler;    /* filler bytes written to complete an interrupted payload */
     uint32_t tx_abandoned; /* bytes of an interrupted command the UART never took */
+    uint32_t noise;        /* bytes that can never be text (0xFF after a GM02SP
+                              wakes, other non-UTF-8 bytes) dropped from lines */
+    uint32_t lead_urcs;    /* URC lines found before a headerless payload */
+    uint32_t lead_unframed;/* headerless reads whose end did not frame (raw_unframed) */
 } sm_at_stats;
 
 typedef struct sm_at_entry {
@@ -681,6 +702,20 @@ typedef struct sm_at {
     uint8_t inl_field;       /* SM_AT_F_RAW_AFTER field of the command waiting, 0: none */
     uint8_t after_timeout;   /* the last command timed out: trust no shortcut */
     uint8_t drain_term;      /* 1 + index of the next terminator byte owed; 0 none */
+    /* a headerless payload whose first line looks like a URC (see raw_lead):
+       which reading holds is decided by the bytes after its count */
+    uint8_t lv_active;       /* 1: a candidate URC (in line[]) or the payload,
+                                2: only checking that the payload's end frames */
+    uint8_t lv_le;           /* the payload itself ended with a line end */
+    uint8_t lead_bad;        /* the read's end did not frame: raw_unframed */
+    uint8_t lv_run;          /* line-end bytes seen after the count */
+    uint8_t lv_slen;         /* then: bytes matching the start of lv_ref */
+    uint8_t raw_hold;        /* 1: raw bytes are counted but not stored (a cut read) */
+    uint8_t line_raw;        /* 1: this line's bytes also go to raw_buf (LINE_TO_RAW) */
+    uint16_t lv_cand;        /* length of the candidate URC line */
+    uint16_t lead_seen;      /* bytes of the headerless read copied to line[] too */
+    uint32_t lv_bits;        /* the line-end bytes after the count: bit i set = LF */
+    const char *lv_ref;      /* a final result or URC prefix they follow */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
@@ -770,8 +805,8 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    A Sequans Monarch 2 (GM02S / GM02SP, AVR-IoT Cellular Mini) on top of the
    AT engine: bring-up, NVM certificates, TLS security profiles, sockets, the
    built-in MQTT and HTTP clients. The wire format is the one fixed by
-   sim/sequans_contract.md ("the contract"); facts and the Microchip driver's bugs
-   that this code must not repeat are in notes/sequans.md ("the notes").
+   sim/sequans_contract.md ("the contract"), whose every rule cites the
+   conformance ledger docs/sequans.md (sources and verdicts).
 
    Usage: one sm_sqn per modem, owned by the caller.
        sm_sqn_init(&m, &plat, on_event, app);  // URC table armed from here on
@@ -798,33 +833,36 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    SM_ERR_REBOOT, then emits RESTARTED: start what should follow a restart
    from that event. NVM and security profiles survive a restart.
 
-   The contract's assumptions this code relies on (marked there):
-   - a URC never comes between a command's echo and its final result, but
-     one may cross a command on the wire: the bring-up keeps echo ON (ATE1),
-     and a headerless answer (AT+SQNSMQTTRCVMESSAGE) is only read after the
-     command's echo;
+   Where each format comes from: docs/sequans.md, the conformance ledger
+   (vendor drivers and published device logs, each with a verdict). What
+   this code does where the sources disagree or are silent:
+   - echo: Walter boards run with echo off; the bring-up sends ATE1 all the
+     same (a V.250 basic command; with echo the engine also tells a late
+     answer from the next command's); nothing depends on it;
+   - URCs come at any time, also between a command and its answer and
+     between AT+SQNSMQTTRCVMESSAGE and its headerless payload: the engine
+     recognises those by the announced length (see raw_lead in sm_at_cmd);
+   - publish answer: `+SQNSMQTTPUBLISH: <pmid>` (GM02SP) or `0,<pmid>`;
+   - AT+SQNSD failure: NO CARRIER (also NO ANSWER, BUSY, NO DIALTONE) is a
+     final result, SM_ERR_MODEM with at = SM_AT_DIALECT_ERROR;
+   - HTTP body: AT+SQNHTTPRCV=<p> without a size (a GM02SP refuses a size),
+     the sized form as sm_sqn_http_read_max for firmware that takes it;
+   - +SQNHTTPRING content type quoted (GM02SP) or not;
+   - AT+SQNSNVR="certificate" answers a metadata line (no PEM), of any
+     length; the `<len>` + bytes form is still accepted;
+   - AT+SQNSNVW <size> does not count CR bytes (the manual);
+   - a profile without CA and without validation makes the MQTT client go
+     out in plaintext: refused unless allow_plaintext_fallback;
+   - +SQNHCESIGN: only field 0 (context) and field 3 (digest) are read;
+   - 0xFF (after light sleep) and other bytes no text contains are dropped
+     from lines and counted (stats.noise);
    - the modem may boot in CFUN 0: the bring-up always sends AT+CFUN=1;
-   - AT+SQNSNVR="certificate",<i> answers `+SQNSNVR: "certificate",<i>,<len>`
-     then exactly len raw bytes; "privatekey" only that line, no bytes;
    - AT+SQNSPCFG=... may answer a `+SQNSPCFG:` line before OK (accepted,
      not required);
-   - AT+SQNSMQTTUNSUBSCRIBE is answered by +SQNSMQTTONUNSUBSCRIBE:0,"<t>",<rc>;
-   - AT+SQNSMQTTRCVMESSAGE answers "\r\n", then exactly the <len> of the
-     ONMESSAGE URC, then "\r\n\r\nOK": the length is the caller's to pass.
-     Its error answer starts with "\r\n" too: the engine recognises it from
-     the bytes read once the modem has been quiet for
-     SM_AT_RAW_ERROR_QUIET_MS (an ERROR or +CME ERROR line and nothing
-     else), or, should the error line be followed by more bytes before
-     that, from what the read kept when the deadlines end it;
-   - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0>;
-   - AT+SQNHTTPRCV=<p>,<max> sends "<<<" then min(max, remaining) bytes; the
-     library keeps `remaining` from the +SQNHTTPRING size;
-   - host signing: +SQNHCESIGN:<ctx>,<keyId>,<alg>,<64 hex digest> (ctx 16
-     bits, keyId the profile's key field, alg 0 = ECDSA P-256 over the
-     digest); the answer AT+SQNHCESIGN=<ctx>,0,64,"<r||s hex>", and, when the
-     host cannot sign, AT+SQNHCESIGN=<ctx>,<status 1..255>,0,"" (status read
-     as the notes' "probably a status" field 2).
-   Readings of this code where the contract is silent:
+   - unknown (no source shows them): the +SQNSMQTTONUNSUBSCRIBE URC, the
+     answer of AT+SQNSNVR="privatekey", the host's failure answer
+     AT+SQNHCESIGN=<ctx>,<status>,0,"".
+   Readings of this code where every source is silent:
    - AT+SQNHTTPCFG for plain HTTP leaves <spId> empty (`...,0,120,,`);
    - AT+SQNSMQTTCFG with a profile but no credentials sends "","" for them;
    - the payload after a "> " prompt is not echoed;
@@ -887,6 +925,9 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
 #ifndef SM_SQN_HTTP_TIMEOUT_MS
 #define SM_SQN_HTTP_TIMEOUT_MS 30000UL
 #endif
+#ifndef SM_SQN_NVM_ANY_SLOT
+#define SM_SQN_NVM_ANY_SLOT 0   /* 1: allow writes to the slots Sequans reserves */
+#endif
 #ifndef SM_SQN_HTTP_MODEM_TIMEOUT_S
 #define SM_SQN_HTTP_MODEM_TIMEOUT_S 120
 #endif
@@ -924,8 +965,12 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_HTTP_RESPONSE,     /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */
     SM_SQN_EV_HTTP_FAILURE,      /* +SQNHTTPSH: u.http.prof, u.http.curl */
     SM_SQN_EV_UNHANDLED,         /* any other line (unknown +SQN URC, stray line): u.line */
-    SM_SQN_EV_HCE_SIGN           /* +SQNHCESIGN: sign u.hce.digest with key u.hce.key and
-                                    answer with sm_sqn_hce_reply() (section 12's sm_hce does) */
+    SM_SQN_EV_HCE_SIGN,          /* +SQNHCESIGN: sign u.hce.digest and answer with
+                                    sm_sqn_hce_reply() (section 12's sm_hce does) */
+    SM_SQN_EV_HCE_INVALID        /* a +SQNHCESIGN line without a usable digest: u.hce.ctx
+                                    (when u.hce.has_ctx) must still be answered, with a
+                                    failure status, or the handshake waits for its limit;
+                                    u.hce.line is the line (sm_hce does all this) */
 } sm_sqn_event_type;
 
 /* An event. Strings point into the receive buffer, are NUL-terminated and
@@ -943,9 +988,15 @@ typedef struct sm_sqn_event {
         struct { uint8_t prof; uint16_t status; const char *content_type; uint32_t size;
                  int32_t curl; } http;
         struct { const char *text; size_t len; } line;
-        /* ctx: the request's context id, key: the profile's key id, alg: what
-           to compute (SM_SQN_HCE_ALG_P256), digest: 32 bytes */
-        struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest; } hce;
+        /* ctx: the request's context id (field 0), digest: 32 bytes (field 3,
+           64 hex digits, quoted or not). key, alg: fields 1 and 2 when they
+           are numbers 0..255, else SM_SQN_HCE_NO_FIELD: their meaning is not
+           documented (Microchip's driver ignores them, docs/sequans.md), so
+           they are reported, never acted on. Fields after the digest are
+           tolerated. HCE_INVALID: digest NULL, has_ctx says whether ctx
+           could be read, line/len the line. */
+        struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest;
+                 uint8_t has_ctx; const char *line; size_t len; } hce;
     } u;
 } sm_sqn_event;
 
@@ -994,7 +1045,10 @@ typedef struct sm_sqn_result {
            socket / slot / profile; len bytes were stored in the buffer; total
            is what the modem announced (NVM_KEY_INFO: the stored key size);
            remaining: HTTP body bytes not read yet */
-        struct { uint8_t id; uint32_t len, total, remaining; } data;
+        /* text (NVM_READ): 1 when buf holds the modem's metadata line of
+           the certificate (issuer, subject, dates, fingerprint...) as text,
+           which is what a GM02S returns, 0 when it holds the certificate */
+        struct { uint8_t id; uint32_t len, total, remaining; uint8_t text; } data;
         uint16_t pmid;                                /* MQTT_PUBLISH */
         uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
         struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
@@ -1035,6 +1089,12 @@ typedef struct sm_sqn_tls {
                                  key_slot is then the key's slot in the ATECC608 */
     uint8_t resume;           /* TLS session resumption 0/1 */
     uint32_t lifetime;        /* session resumption lifetime, 0: modem default */
+    /* A profile without a CA slot and without the chain check makes the
+       GM02SP's MQTT client connect in PLAINTEXT, user name and password
+       included (docs/sequans.md, "plaintext fallback"). Such a profile is
+       refused unless this is 1; to go without validation over TLS, name a
+       ca_slot (any certificate) with verify 0 and insecure 1. */
+    uint8_t allow_plaintext_fallback;
 } sm_sqn_tls;
 
 /* HTTP methods: GET/HEAD/DELETE go out as AT+SQNHTTPQRY, POST/PUT as
@@ -1167,17 +1227,27 @@ SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 
 /* AT+SQNSNVW: writes len bytes of PEM (certificate 1..8192, private key
    1..2048, and at most SM_PAYLOAD_MAX) to slot 0..19 after the prompt. data
-   must stay valid until done. */
+   must stay valid until done. <size> counts every byte but CR: "the
+   parameter <size> must not take the <CR> characters into account" (the
+   AT manual as the monarch2 crate quotes it; docs/sequans.md); PEM with LF
+   line ends only is the same either way and is the safe choice. Slots 0-4
+   and 7-10 are Sequans's own (same source): refused unless
+   SM_SQN_NVM_ANY_SLOT is defined to 1. */
 SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                   const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx);
-/* AT+SQNSNVR="certificate": reads the certificate of a slot into buf[cap]
-   (u.data: len stored, total = its size; SM_ERR_TRUNCATED if cap < total). */
+/* AT+SQNSNVR="certificate": what the modem tells of the certificate of a
+   slot, into buf[cap]. A GM02S does not give the PEM back but a metadata
+   line (issuer, subject, validity, algorithm, SHA-1 fingerprint): then
+   u.data.text is 1 and buf holds that text (not NUL-terminated; len bytes,
+   total = len). A modem that sends the bytes by count gives text 0 and the
+   certificate (total = its size). SM_ERR_TRUNCATED if cap was too small. */
 SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
                                       sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSNVR="privatekey": the key never leaves the modem; u.data.total is
    its stored size. */
 SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx);
-/* AT+SQNSNVW=<type>,<slot>,0: deletes (an empty slot gives SM_ERR_MODEM). */
+/* AT+SQNSNVW=<type>,<slot>,0: deletes (an empty slot gives SM_ERR_MODEM);
+   the slots Sequans reserves are refused as for sm_sqn_nvm_write. */
 SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                    sm_sqn_done_fn done, void *ctx);
 
@@ -1187,8 +1257,10 @@ SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot
    check_host), no client certificate, no PSK, key in the modem. */
 SECMODEM_API void sm_sqn_tls_defaults(sm_sqn_tls *t, uint8_t sp_id, int8_t ca_slot, int check_host);
 /* AT+SQNSPCFG with all 12 parameters. SM_ERR_PARAM also when the chain is
-   not checked (verify bit 0 clear) without t->insecure, or when it is
-   checked without a ca_slot. */
+   not checked (verify bit 0 clear) without t->insecure, when it is checked
+   without a ca_slot, and when it is not checked and no ca_slot is named
+   without t->allow_plaintext_fallback (the firmware would send MQTT in
+   plaintext). */
 SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_fn done, void *ctx);
 
 /* ---- Sockets, command mode (contract: Sockets); sock is 1..6 ----------- */
@@ -1240,7 +1312,9 @@ SECMODEM_API int sm_sqn_mqtt_unsubscribe(sm_sqn *m, const char *filter, sm_sqn_d
                                          void *ctx);
 /* AT+SQNSMQTTPUBLISH=0,"<topic>",<qos>,<len>: len 1..4096 (and at most
    SM_PAYLOAD_MAX) bytes of any value after the prompt; no wildcards in
-   topic. u.pmid; then MQTT_PUBLISHED with the same pmid. */
+   topic. u.pmid; then MQTT_PUBLISHED with the same pmid. The answer line
+   is `+SQNSMQTTPUBLISH: <pmid>` on GM02SP firmware (docs/sequans.md);
+   `+SQNSMQTTPUBLISH: 0,<pmid>` is accepted too. */
 SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
                                      const uint8_t *data, size_t len, sm_sqn_done_fn done,
                                      void *ctx);
@@ -1264,24 +1338,40 @@ SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, u
    sm_sqn_http_read(). */
 SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_sqn_done_fn done,
                                      void *ctx);
-/* AT+SQNHTTPRCV=<prof>,<max>: the next chunk of the body, min(cap, 1500,
-   remaining) bytes, into buf. cap must be >= 64 or >= the bytes remaining
-   (the modem's minimum chunk is 64). u.data.len, u.data.remaining.
-   SM_ERR_STATE when no body bytes remain. */
+/* AT+SQNHTTPRCV=<prof> (no size, as Walter's GM02SP driver sends it: a
+   sized read is answered +CME ERROR: 4 there; docs/sequans.md): the modem
+   sends "<<<" and the whole body the +SQNHTTPRING announced. The first cap
+   bytes go to buf; a longer body is read to its end (the modem keeps
+   nothing) and ends SM_ERR_TRUNCATED with u.data.len = cap, u.data.total =
+   its size. u.data.remaining is 0 after it. SM_ERR_STATE when no body bytes
+   remain. */
 SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx);
+/* AT+SQNHTTPRCV=<prof>,<max> (max 64..1500), for firmware that takes a size
+   (Microchip's AVR-IoT driver sends it): min(max, remaining) bytes into buf
+   (cap >= that). Microchip's driver notes that the modem then discards the
+   rest of the body; u.data.remaining says what the ring announced and was
+   not read, which a further read may or may not get (SM_ERR_MODEM if the
+   modem has dropped it). */
+SECMODEM_API int sm_sqn_http_read_max(sm_sqn *m, uint8_t prof, uint16_t max, uint8_t *buf,
+                                      size_t cap, sm_sqn_done_fn done, void *ctx);
 
 /* ---- Host signing (contract: Host signing) -------------------------------
    With a storage=1 profile (sm_sqn_tls.key_in_host) the private key is the
    host's: during the TLS handshake of the MQTT or HTTP client the modem
-   sends +SQNHCESIGN:<ctx>,<keyId>,<alg>,<64 hex digits>, which becomes
-   SM_SQN_EV_HCE_SIGN (u.hce; a malformed one is UNHANDLED). Answer every
+   sends +SQNHCESIGN:<ctx>,<f1>,<f2>,<64 hex digits>, which becomes
+   SM_SQN_EV_HCE_SIGN (u.hce). Only the context (field 0) and the digest
+   (field 3) are read, as Microchip's driver does (docs/sequans.md): which
+   key signs is the application's choice. A line whose digest cannot be
+   read becomes SM_SQN_EV_HCE_INVALID (answer its ctx with a failure
+   status so that the handshake ends at once). Answer every
    request once, quickly: the modem fails the handshake (a TLS error:
    MQTT_CONNECTED rc -8) when the answer does not come, is a failure, or
    does not verify. Section 12 (sm_hce) does all this with an ATECC608.
    Sockets cannot use such a profile (the simulator answers the dial with
    +CME ERROR: 554). */
 #define SM_SQN_HCE_ALG_P256 0   /* <alg> 0: ECDSA P-256 over the digest as given (the only one) */
+#define SM_SQN_HCE_NO_FIELD 0xFFu /* u.hce.key / alg: the field is not a number 0..254 */
 #define SM_SQN_HCE_FAILED 1     /* the failure status sm_hce sends when it cannot sign */
 #define SM_SQN_HCE_CMD_LEN 155  /* the longest answer: SM_QUEUE_TEXT must hold it */
 /* status 0: AT+SQNHCESIGN=<sign_ctx>,0,64,"<r || s as 128 lowercase hex
@@ -2799,7 +2889,9 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
    handshake needs the client's signature it asks the host
    (SM_SQN_EV_HCE_SIGN, from +SQNHCESIGN); sm_hce answers every such
    request with the chip (section 8): it signs the 32-byte digest with the
-   key slot the request names (the profile's key_slot) and sends
+   chip's key slot the application chose (sm_hce_set_key_slot, 0 by
+   default: the slot Microchip's driver signs with; the request's other
+   fields are not read, as in that driver: docs/sequans.md) and sends
    AT+SQNHCESIGN=<ctx>,0,64,"<r || s>". The chip works while the modem and
    everything else keep running: nothing here blocks. No private key is
    ever written to the modem.
@@ -2820,11 +2912,13 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
    also needs RESTARTED) and calls sm_hce_poll() from its main loop. A
    request is served in turn: Sign (Random, Nonce, Sign; tens of ms on the
    chip, polled), then the answer command. The answer is a failure status,
-   AT+SQNHCESIGN=<ctx>,1,0,"" (SM_SQN_HCE_FAILED; contract: Host signing),
-   when the chip fails (any SM_ERR_* of sm_atecc_poll()), when the key id is
-   not a chip slot (> 15) or the algorithm is not SM_SQN_HCE_ALG_P256: the
-   modem then ends the handshake at once (TLS error) instead of waiting out
-   its limit. Requests that come while one is served wait (SM_HCE_QUEUE of
+   AT+SQNHCESIGN=<ctx>,1,0,"" (SM_SQN_HCE_FAILED; its form is this
+   library's reading, docs/sequans.md), when the chip fails (any SM_ERR_* of
+   sm_atecc_poll()) or when the request's digest could not be read
+   (SM_SQN_EV_HCE_INVALID with a context): the modem then ends the
+   handshake at once (TLS error) instead of waiting out its limit. An
+   HCE_INVALID without a readable context cannot be answered: it is
+   reported as DROPPED with SM_ERR_PARSE. Requests that come while one is served wait (SM_HCE_QUEUE of
    them; a request with the same context id as a waiting one replaces it;
    when full, the oldest waiting one is dropped); retries and several
    connections in a row are each answered once. A modem restart drops what
@@ -2850,15 +2944,16 @@ typedef enum sm_hce_event_type {
     SM_HCE_EV_DROPPED       /* a request was dropped unanswered; status: SM_ERR_REBOOT (the
                                modem restarted), SM_ERR_NO_SPACE (the queue was full: the
                                oldest waiting one goes), SM_ERR_CANCELLED (a new request
-                               with the same context replaced it) */
+                               with the same context replaced it), SM_ERR_PARSE (a request
+                               whose context could not be read) */
 } sm_hce_event_type;
 
 typedef struct sm_hce_event {
     sm_hce_event_type type;
     uint16_t ctx;       /* the request's context id */
-    uint8_t key;        /* its key id (the chip slot) */
-    int sign;           /* ANSWERED: SM_OK (signed), else SM_ERR_PARAM (key id or
-                           algorithm not usable) or the chip's error (sm_atecc_poll()) */
+    uint8_t key;        /* the chip slot that signed (or would have) */
+    int sign;           /* ANSWERED: SM_OK (signed), else SM_ERR_PARSE (the request had no
+                           usable digest) or the chip's error (sm_atecc_poll()) */
     int status;         /* ANSWERED: SM_OK (the modem said OK), SM_ERR_MODEM (it no longer
                            waited: +CME ERROR: 3, see cme), SM_ERR_TIMEOUT, SM_ERR_REBOOT...;
                            DROPPED: the reason above */
@@ -2881,7 +2976,8 @@ typedef struct sm_hce_stats {
 typedef struct sm_hce_req {
     uint8_t digest[32];
     uint16_t ctx;
-    uint8_t key, alg;
+    uint8_t key;
+    uint8_t invalid;  /* no usable digest: answered with the failure status */
 } sm_hce_req;
 
 /* The glue. Put it anywhere (static, inside your object); initialise with
@@ -2897,6 +2993,7 @@ typedef struct sm_hce {
     uint8_t phase;                 /* implementation: SM_HCE_P_* */
     uint8_t stale;                 /* cur is from before a restart: never answered */
     uint8_t in_poll;
+    uint8_t key_slot;              /* the chip slot that signs (sm_hce_set_key_slot) */
     int sign;                      /* the chip's result for cur */
     uint8_t sig[64];               /* r || s from the chip */
     sm_hce_stats stats;
@@ -2905,6 +3002,9 @@ typedef struct sm_hce {
 /* Binds a Sequans modem and an ATECC608, both initialised. on_event (may be
    NULL) gets ANSWERED and DROPPED. SM_OK or SM_ERR_PARAM. */
 SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn on_event, void *ctx);
+/* The chip slot (0..15) whose private key signs every request from now on;
+   0 after sm_hce_init. SM_OK or SM_ERR_PARAM. */
+SECMODEM_API int sm_hce_set_key_slot(sm_hce *h, uint8_t slot);
 /* Give it every sm_sqn event (from the sm_sqn event callback): returns 1
    if it was a signing request (taken; the application need not act on
    it), else 0 (RESTARTED is seen and passed on: returns 0). */
@@ -3531,6 +3631,9 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     id = at->q[0].id;
     at->inl_field = 0;
     at->lead_raw = 0;
+    at->lv_active = 0;
+    at->raw_hold = 0;
+    at->line_raw = 0;
     sm_at_release_lead(at);
     sm_at_learn_echo(at, result);
     sm_at_pop(at);
@@ -3554,6 +3657,8 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     r.nlines = at->resp_lines;
     r.lines_truncated = at->resp_trunc;
     r.raw_truncated = at->raw_trunc;
+    r.raw_unframed = at->lead_bad;
+    at->lead_bad = 0;
     r.raw_len = at->raw_got;
     if (done) {
         at->in_callback++;
@@ -3928,6 +4033,7 @@ SM_PRIV void sm_at_handle_reboot(sm_at *at)
     SM_LOG(1, "AT: modem restarted");
     at->stats.reboots++;
     at->raw_left = 0;
+    at->lv_active = 0;
     at->settling = 0;
     if (interrupted) sm_at_complete(at, SM_AT_REBOOT, SM_AT_NO_CODE, NULL);
     at->echo_mode = 0; /* whatever the modem's default is, it is unknown here */
@@ -4058,6 +4164,11 @@ SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
     at->line_len = 0;
+    if (at->line_raw) {
+        /* its whole text is in raw_buf: the line is delivered cut */
+        at->line_raw = 0;
+        at->line_overflow = 0;
+    }
     if (at->line_overflow) {
         at->line_overflow = 0;
         if (sm_at_is_long_echo(at, len)) return;
@@ -4082,12 +4193,58 @@ SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *
     return SM_OK;
 }
 
+/* 1 if a registered URC table has an entry for the line (nothing called). */
+SM_PRIV int sm_at_urc_known(const sm_at *at, const char *line, size_t len)
+{
+    size_t t, i;
+    for (t = 0; t < SM_URC_TABLES; t++)
+        for (i = 0; at->urc[t].table && i < at->urc[t].n; i++)
+            if (at->urc[t].table[i].prefix && sm_starts_with(line, len, at->urc[t].table[i].prefix))
+                return 1;
+    return 0;
+}
+
+/* A headerless read has its count (see raw_lead in sm_at_cmd). If what it
+   kept begins with "<line>\r\n\r\n" and a URC table claims <line>, that
+   line may be a URC the modem sent before the payload's own lead rather
+   than the payload's start: the line is held in line[] and the bytes after
+   the count decide (sm_at_lv_byte). */
+SM_PRIV void sm_at_lead_check(sm_at *at)
+{
+    const uint8_t *raw = at->q[0].cmd.raw_buf;
+    const char *mir = at->line; /* the read's first bytes, whatever raw_buf kept */
+    size_t n = at->raw_got, k = at->lead_seen, i;
+    if (at->phase != SM_PH_WAIT_FINAL || at->raw_sink) return;
+    /* in any case the end of the payload must frame (sm_at_lv_byte) */
+    at->lv_active = 2;
+    at->lv_run = 0;
+    at->lv_bits = 0;
+    at->lv_slen = 0;
+    at->lv_ref = NULL;
+    at->lv_le = (uint8_t)(!raw || at->raw_trunc || !n || raw[n - 1] == '\r' || raw[n - 1] == '\n');
+    if (k < 5 || mir[0] != '+') return;
+    for (i = 1; i + 4 <= k; i++)
+        if (mir[i] == '\r' || mir[i] == '\n' || mir[i] == 0) break;
+    if (i + 4 > k || memcmp(mir + i, "\r\n\r\n", 4) != 0 || !sm_at_urc_known(at, mir, i)) return;
+    at->lv_active = 1;
+    at->lv_cand = (uint16_t)i;
+}
+
 /* Takes up to raw_left bytes from data; returns how many were consumed. */
 SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
 {
     size_t n = len < at->raw_left ? len : at->raw_left;
+    int lead_done;
+    if (at->lead_raw == 1 && !at->raw_sink && at->lead_seen < SM_LINE_SIZE - 1) {
+        /* the first bytes of a headerless read, for sm_at_lead_check */
+        size_t m = (size_t)(SM_LINE_SIZE - 1 - at->lead_seen);
+        if (m > n) m = n;
+        memcpy(at->line + at->lead_seen, data, m);
+        at->lead_seen = (uint16_t)(at->lead_seen + m);
+    }
     at->raw_left -= n;
-    if (at->raw_left == 0 && at->lead_raw) at->lead_raw = 2; /* see sm_at_lead_error */
+    lead_done = at->raw_left == 0 && at->lead_raw;
+    if (lead_done) at->lead_raw = 2; /* see sm_at_lead_error */
     at->stats.raw_bytes += (uint32_t)n;
     sm_at_trace(at, SM_TRACE_RAW_RX, (const char *)data, n);
     if (at->raw_sink) {
@@ -4096,7 +4253,8 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
         at->in_callback--;
     } else if (at->phase != SM_PH_IDLE) {
         const sm_at_cmd *c = &at->q[0].cmd;
-        size_t room = (c->raw_buf && c->raw_cap > at->raw_got) ? c->raw_cap - at->raw_got : 0;
+        size_t room = (c->raw_buf && c->raw_cap > at->raw_got && !at->raw_hold) ?
+                      c->raw_cap - at->raw_got : 0;
         size_t k = n < room ? n : room;
         if (k) memcpy(c->raw_buf + at->raw_got, data, k);
         at->raw_got += k;
@@ -4104,7 +4262,41 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
     } else {
         at->stats.raw_dropped += (uint32_t)n; /* its command is gone (timeout) */
     }
+    if (lead_done) sm_at_lead_check(at);
     return n;
+}
+
+/* Forgets what raw_buf holds (a dialect handler that learns, at a line's
+   end, that what a LINE_TO_RAW line put there is not the payload). */
+SM_PRIV void sm_at_raw_rewind(sm_at *at)
+{
+    at->raw_got = 0;
+    at->raw_trunc = 0;
+}
+
+/* One byte for the command's raw_buf outside a counted read (a window
+   byte of sm_at_lv_byte, a LINE_TO_RAW line): kept if it fits, else
+   counted as dropped. */
+SM_PRIV void sm_at_raw_put(sm_at *at, uint8_t b)
+{
+    const sm_at_cmd *c = &at->q[0].cmd;
+    at->stats.raw_bytes++;
+    if (at->phase != SM_PH_IDLE && c->raw_buf && at->raw_got < c->raw_cap && !at->raw_hold) {
+        c->raw_buf[at->raw_got++] = b;
+        return;
+    }
+    at->raw_trunc = 1;
+    at->stats.raw_dropped++;
+}
+
+/* A line with the prefix of a SM_AT_F_LINE_TO_RAW command begins: its
+   bytes after the prefix go to raw_buf as well (see sm_at_line_byte). */
+SM_PRIV void sm_at_line_raw_start(sm_at *at)
+{
+    const sm_at_cmd *c = &at->q[0].cmd;
+    size_t n = c->prefix ? strlen(c->prefix) : 0;
+    if (n && at->line_len == n && !sm_at_is_stale(at) && memcmp(at->line, c->prefix, n) == 0)
+        at->line_raw = 1; /* 1: spaces after the prefix are skipped, 2: storing */
 }
 
 /* One byte of line traffic. */
@@ -4139,8 +4331,16 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
         }
     }
     if (b == 0) { at->stats.nul_bytes++; return; }
+    /* bytes that no UTF-8 text contains: the 0xFF a GM02SP sends first after
+       light sleep (docs/sequans.md), line noise; never part of a line */
+    if (b >= 0xF5u || b == 0xC0u || b == 0xC1u) { at->stats.noise++; return; }
     if (at->line_len < SM_LINE_SIZE - 1) at->line[at->line_len++] = (char)b;
     else at->line_overflow = 1;
+    if (at->line_raw) {
+        if (at->line_raw == 2 || b != ' ') { at->line_raw = 2; sm_at_raw_put(at, b); }
+    } else if (at->phase == SM_PH_WAIT_FINAL && (at->q[0].cmd.flags & SM_AT_F_LINE_TO_RAW)) {
+        sm_at_line_raw_start(at);
+    }
 }
 /* Field [s, e) of the line with the spaces around it trimmed. */
 SM_PRIV int sm_at_inline_count(const char *s, const char *e, int32_t *n)
@@ -4198,6 +4398,7 @@ SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
             at->skip_lf = 0;
             sm_at_expect_raw(at, at->q[0].cmd.raw_len, NULL, NULL);
             at->lead_raw = 1;
+            at->lead_seen = 0;
         }
         return 1;
     }
@@ -4211,6 +4412,190 @@ SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
     return 0;
 }
 
+SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b);
+
+/* 1 if the n bytes could begin a line a URC table claims. */
+SM_PRIV int sm_at_urc_could_start(const sm_at *at, const uint8_t *s, size_t n)
+{
+    size_t t, i, k;
+    for (t = 0; t < SM_URC_TABLES; t++)
+        for (i = 0; at->urc[t].table && i < at->urc[t].n; i++) {
+            const char *p = at->urc[t].table[i].prefix;
+            if (!p) continue;
+            k = strlen(p);
+            if (memcmp(s, p, n < k ? n : k) == 0) return 1;
+        }
+    return 0;
+}
+
+/* ---- a URC before a headerless payload (see raw_lead, sm_at_lead_check)
+   After the count, a payload is followed by line ends and then a final
+   result or a URC line; the candidate URC reading needs anything else. */
+static const char *const sm_at_lv_finals[] = {
+    "OK\r", "OK\n", "ERROR\r", "ERROR\n", "+CME ERROR:", "+CMS ERROR:"
+};
+
+/* x continues the bytes matched so far (ref[0..k)) with b. */
+SM_PRIV int sm_at_lv_fits(const char *x, const char *ref, size_t k, uint8_t b)
+{
+    return strlen(x) > k && (!k || memcmp(x, ref, k) == 0) && (uint8_t)x[k] == b;
+}
+
+/* The known start (final result or URC prefix) the bytes follow, or NULL. */
+SM_PRIV const char *sm_at_lv_next(const sm_at *at, uint8_t b)
+{
+    size_t t, i, k = at->lv_slen;
+    for (i = 0; i < sizeof sm_at_lv_finals / sizeof sm_at_lv_finals[0]; i++)
+        if (sm_at_lv_fits(sm_at_lv_finals[i], at->lv_ref, k, b)) return sm_at_lv_finals[i];
+    for (t = 0; t < SM_URC_TABLES; t++)
+        for (i = 0; at->urc[t].table && i < at->urc[t].n; i++) {
+            const char *x = at->urc[t].table[i].prefix;
+            if (x && sm_at_lv_fits(x, at->lv_ref, k, b)) return x;
+        }
+    return NULL;
+}
+
+/* The read was the payload, candidate line included: the bytes seen after
+   it go to the line parser as they came. */
+SM_PRIV void sm_at_lv_payload(sm_at *at)
+{
+    uint8_t i, run = at->lv_run, k = at->lv_slen;
+    const char *ref = at->lv_ref;
+    uint32_t bits = at->lv_bits;
+    at->lv_active = 0; /* line_len is 0 here: line[] held the candidate only */
+    for (i = 0; i < run; i++) sm_at_feed_one(at, ((bits >> i) & 1u) ? '\n' : '\r');
+    for (i = 0; i < k; i++) sm_at_feed_one(at, (uint8_t)ref[i]);
+}
+
+/* The count ended inside a line that can begin a URC ("+SQNS" of a
+   "+SQNSRING: 1,5" the modem sent before the payload): the read starts
+   over. The bytes kept become the start of a line, the bytes seen since
+   complete it; the lead is armed again for the payload that follows.
+   Returns 0 (nothing done) when the bytes kept cannot be such a line. */
+SM_PRIV int sm_at_lv_restart(sm_at *at, uint8_t b)
+{
+    const char *mir = at->line;
+    size_t n = at->lead_seen, i;
+    /* all of the read is in line[] only when it was shorter than it */
+    if (!n || n >= (size_t)SM_LINE_SIZE - 1 || mir[0] != '+') return 0;
+    for (i = 0; i < n; i++)
+        if (mir[i] == '\r' || mir[i] == '\n' || mir[i] == 0) return 0;
+    if (!sm_at_urc_could_start(at, (const uint8_t *)mir, n)) return 0;
+    at->stats.lead_urcs++;
+    at->line_len = (uint16_t)n;
+    at->raw_trunc = 0;
+    at->raw_hold = 0;
+    at->raw_got = 0;
+    at->lead_raw = 0;
+    at->lead_armed = 1;
+    at->lead_pos = 0;
+    sm_at_lv_payload(at); /* the bytes seen since the count, through the parser */
+    sm_at_feed_one(at, b);
+    return 1;
+}
+
+/* The candidate was a URC that came before the payload: the payload starts
+   after it and the lead that followed it, and the bytes seen since the
+   count (the window, b last) are its tail. The URC is dispatched, then the
+   rest of the payload read; the check is made again at its end. */
+/* The k-th byte seen since the count (the window): run, then ref, then b. */
+SM_PRIV uint8_t sm_at_lv_window(const sm_at *at, size_t k, uint8_t b)
+{
+    if (k < at->lv_run) return ((at->lv_bits >> k) & 1u) ? '\n' : '\r';
+    k -= at->lv_run;
+    return k < at->lv_slen ? (uint8_t)at->lv_ref[k] : b;
+}
+
+SM_PRIV void sm_at_lv_urc_first(sm_at *at, uint8_t b)
+{
+    uint8_t *raw = at->q[0].cmd.raw_buf;
+    size_t skip = (size_t)at->lv_cand + 4u, seen = (size_t)at->lv_run + at->lv_slen + 1u, k;
+    size_t keep = at->lead_seen > skip ? (size_t)at->lead_seen - skip : 0;
+    uint16_t id = at->q[0].id;
+    at->lv_active = 0;
+    at->stats.lead_urcs++;
+    if (raw && at->raw_got >= skip) {
+        memmove(raw, raw + skip, at->raw_got - skip);
+        at->raw_got -= skip;
+    } else {
+        at->raw_got = 0; /* the payload's start was not kept: nothing after it is either */
+        at->raw_hold = 1;
+    }
+    if (at->raw_trunc) at->raw_hold = 1; /* the bytes to come do not follow those kept */
+    for (k = 0; k < seen; k++) sm_at_raw_put(at, sm_at_lv_window(at, k, b));
+    at->raw_left = skip - seen;
+    at->lead_raw = 1;
+    at->raw_deadline = sm_at_now(at) + (uint32_t)SM_RAW_TIMEOUT_MS;
+    at->line[at->lv_cand] = '\0'; /* a '\r' of the skipped line end */
+    if (!sm_at_dispatch_urc(at, at->line, at->lv_cand)) sm_at_unexpected(at, at->line, at->lv_cand);
+    if (at->phase != SM_PH_WAIT_FINAL || at->q[0].id != id) return; /* a handler ended it */
+    /* line[] becomes the copy of the payload's first bytes again, for the
+       check at its end (another URC may have come first) */
+    memmove(at->line, at->line + skip, keep);
+    for (k = 0; k < seen && keep < (size_t)SM_LINE_SIZE - 1; k++)
+        at->line[keep++] = (char)sm_at_lv_window(at, k, b);
+    at->lead_seen = (uint16_t)keep;
+    if (at->lead_raw == 1 && at->raw_left == 0) {
+        at->lead_raw = 2;
+        sm_at_lead_check(at);
+    }
+}
+
+/* The bytes after the count do not frame a payload and no URC reading
+   explains them (the count ended inside a URC line, a modem that sends
+   something else): the read is reported unframed, never as a payload, and
+   the bytes go on as lines. */
+SM_PRIV void sm_at_lv_unframed(sm_at *at, uint8_t b)
+{
+    if (sm_at_lv_restart(at, b)) return;
+    SM_LOG(1, "AT: a headerless read did not frame");
+    at->lead_bad = 1;
+    at->stats.lead_unframed++;
+    sm_at_lv_payload(at);
+    sm_at_feed_one(at, b);
+}
+
+/* One byte after the count of a headerless read (see sm_at_lead_check). */
+SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
+{
+    size_t seen = (size_t)at->lv_run + at->lv_slen + 1u; /* b included */
+    size_t window = (size_t)at->lv_cand + 4u;           /* what the URC reading moved */
+    int cand = at->lv_active == 1;
+    const char *x;
+    if (at->lv_slen == 0 && (b == '\r' || b == '\n')) {
+        if (b == '\n') at->lv_bits |= (uint32_t)1u << at->lv_run;
+        at->lv_run++;
+        if (at->lv_run >= 32u || (cand && seen >= window)) sm_at_lv_payload(at);
+        return;
+    }
+    /* a payload ends with a line end (its own last bytes may be it) */
+    x = (at->lv_run || at->lv_le) ? sm_at_lv_next(at, b) : NULL;
+    if (!x) {
+        if (cand) sm_at_lv_urc_first(at, b);
+        else sm_at_lv_unframed(at, b);
+        return;
+    }
+    at->lv_ref = x;
+    at->lv_slen++;
+    /* a whole final result or URC prefix, or the window used up: payload */
+    if (x[at->lv_slen] == '\0' || (cand && seen >= window)) sm_at_lv_payload(at);
+}
+
+/* One received byte, wherever it belongs (also for bytes given back by a
+   headerless read that turned out not to be one). */
+SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b)
+{
+    if (at->skip_lf) {
+        at->skip_lf = 0;
+        if (b == '\n') return;
+    }
+    if (at->lv_active) { sm_at_lv_byte(at, b); return; }
+    if (at->raw_left) { (void)sm_at_take_raw(at, &b, 1); return; }
+    if (at->lead_armed && sm_at_lead_byte(at, b)) return;
+    if (at->inl_field && b == ',' && sm_at_inline_comma(at)) return;
+    sm_at_line_byte(at, b);
+}
+
 SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
 {
     size_t i = 0;
@@ -4218,14 +4603,12 @@ SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
     if (at->in_callback) return SM_ERR_BUSY;
     if (len) at->last_rx_ms = sm_at_now(at);
     while (i < len) {
-        if (at->skip_lf) {
-            at->skip_lf = 0;
-            if (data[i] == '\n') { i++; continue; }
+        /* counted bytes go by the block; everything else byte by byte */
+        if (at->raw_left && !at->skip_lf && !at->lv_active) {
+            i += sm_at_take_raw(at, data + i, len - i);
+            continue;
         }
-        if (at->raw_left) { i += sm_at_take_raw(at, data + i, len - i); continue; }
-        if (at->lead_armed && sm_at_lead_byte(at, data[i])) { i++; continue; }
-        if (at->inl_field && data[i] == ',' && sm_at_inline_comma(at)) { i++; continue; }
-        sm_at_line_byte(at, data[i++]);
+        sm_at_feed_one(at, data[i++]);
     }
     sm_at_pump_tx(at);
     return SM_OK;
@@ -4394,7 +4777,7 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    and their completion, bring-up, then the operations by family. "The
    contract" is sim/sequans_contract.md; its section names are cited.
    ========================================================================== */
-enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2 }; /* sm_sqn_op.flags */
+enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4 }; /* sm_sqn_op.flags */
 enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK };
 #define SM_SQN_BOOT_RESTARTS 3
 
@@ -4403,10 +4786,28 @@ enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_
    UNHANDLED event instead of being filed silently as their response. */
 static const char sm_sqn_no_lines[] = "\n";
 
+/* V.250 result words that end a command as a failure: a GM02SP answers an
+   AT+SQNSD whose connection fails with NO CARRIER (docs/sequans.md, row
+   "SQNSD failure"); the others are the same family of dial results. */
+SM_PRIV int sm_sqn_classify(const char *line, size_t len, sm_at_final *out)
+{
+    static const char *const words[] = { "NO CARRIER", "NO ANSWER", "BUSY", "NO DIALTONE" };
+    size_t i;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (len != strlen(words[i]) || memcmp(line, words[i], len) != 0) continue;
+        out->result = SM_AT_DIALECT_ERROR;
+        out->code = SM_AT_NO_CODE;
+        out->text = line;
+        out->text_len = len;
+        return 1;
+    }
+    return 0;
+}
+
 SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void)
 {
-    /* contract, Framing: commands end with "\r"; +SYSSTART after every boot */
-    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", NULL };
+    /* commands end with "\r"; +SYSSTART after every boot (docs/sequans.md) */
+    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", sm_sqn_classify };
     return &d;
 }
 
@@ -4715,9 +5116,11 @@ SM_PRIV void sm_sqn_urc_mqtt_full(void *ctx, sm_at *at, const char *line, size_t
     sm_sqn_emit((sm_sqn *)ctx, &ev);
 }
 
-/* +SQNHTTPRING: <prof>,<status>,<content_type>,<size>. The content type is
-   unquoted and may be empty (contract: HTTP), and "a, b" is not impossible:
-   it is what lies between the second and the last comma. */
+/* +SQNHTTPRING: <prof>,<status>,<content_type>,<size>. The content type
+   is quoted on a GM02SP (walter-micropython issue 5: `1,405,"text/html",157`;
+   docs/sequans.md), unquoted in older readings; it may be empty, and
+   "a, b" is not impossible: it is what lies between the second and the
+   last comma, one pair of surrounding quotes removed. */
 SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
@@ -4734,8 +5137,13 @@ SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t
         sm_sqn_on_unknown(ctx, at, line, len);
         return;
     }
-    memcpy(type, f.p, (size_t)(last - 1 - f.p));
-    type[last - 1 - f.p] = '\0';
+    {
+        const char *a = f.p, *e = last - 1;
+        while (a < e && *a == ' ') a++;
+        if (e - a >= 2 && *a == '"' && e[-1] == '"') { a++; e--; }
+        memcpy(type, a, (size_t)(e - a));
+        type[e - a] = '\0';
+    }
     h = &m->st.http[prof];
     h->ring = 1;
     h->status = (uint16_t)status;
@@ -4782,27 +5190,50 @@ SM_PRIV int sm_sqn_unhex(const char *s, size_t len, uint8_t *out, size_t n)
     return SM_OK;
 }
 
-/* +SQNHCESIGN:<ctx>,<keyId>,<alg>,<digest> (contract: Host signing): ctx
-   0..65535, key and alg 0..255, the digest 64 hex digits (quotes tolerated),
-   nothing after it. */
+/* A field as a number 0..254, else SM_SQN_HCE_NO_FIELD (text, quoted,
+   empty, out of range: all tolerated, the field is only reported). */
+SM_PRIV uint8_t sm_sqn_hce_field(sm_fields *f)
+{
+    const char *t;
+    size_t n;
+    int quoted;
+    int32_t v;
+    if (sm_fields_token(f, &t, &n, &quoted) || sm_parse_i32(t, n, 0, 254, &v)) return SM_SQN_HCE_NO_FIELD;
+    return (uint8_t)v;
+}
+
+/* +SQNHCESIGN:<ctx>,<f1>,<f2>,<digest>[,...]. No capture of this line is
+   published; the only implementation that answers it (Microchip's
+   mqtt_client.cpp, docs/sequans.md) reads field 0 as the context and field
+   3 as the 64 hex digits of the digest, and nothing else. So: ctx 0..65535
+   (quoted or not), digest quoted or not, fields 1-2 reported when numeric,
+   more fields tolerated. Without a usable digest: HCE_INVALID, never silent,
+   so that the request can still be answered with a failure. */
 SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn_event ev;
     sm_fields f;
-    const char *hex;
+    const char *t;
     size_t n;
     int quoted;
-    int32_t id, key, alg;
+    int32_t id = 0;
     uint8_t digest[32];
-    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, 65535, &id) ||
-        sm_fields_int(&f, 0, 255, &key) || sm_fields_int(&f, 0, 255, &alg) ||
-        sm_fields_token(&f, &hex, &n, &quoted) || sm_fields_more(&f) ||
-        sm_sqn_unhex(hex, n, digest, sizeof digest)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
-    sm_sqn_ev(&ev, SM_SQN_EV_HCE_SIGN);
-    ev.u.hce.ctx = (uint16_t)id;
-    ev.u.hce.key = (uint8_t)key;
-    ev.u.hce.alg = (uint8_t)alg;
-    ev.u.hce.digest = digest;
+    (void)at;
+    sm_sqn_ev(&ev, SM_SQN_EV_HCE_INVALID);
+    ev.u.hce.line = line;
+    ev.u.hce.len = len;
+    ev.u.hce.key = ev.u.hce.alg = SM_SQN_HCE_NO_FIELD;
+    if (!sm_sqn_fields(&f, line, len) && !sm_fields_token(&f, &t, &n, &quoted) &&
+        !sm_parse_i32(t, n, 0, 65535, &id)) {
+        ev.u.hce.has_ctx = 1;
+        ev.u.hce.ctx = (uint16_t)id;
+        ev.u.hce.key = sm_sqn_hce_field(&f);
+        ev.u.hce.alg = sm_sqn_hce_field(&f);
+        if (!sm_fields_token(&f, &t, &n, &quoted) && !sm_sqn_unhex(t, n, digest, sizeof digest)) {
+            ev.type = SM_SQN_EV_HCE_SIGN;
+            ev.u.hce.digest = digest;
+        }
+    }
     sm_sqn_emit((sm_sqn *)ctx, &ev);
 }
 
@@ -4909,21 +5340,32 @@ SM_PRIV void sm_sqn_on_srecv(void *ctx, sm_at *at, const char *line, size_t len)
     sm_sqn_on_announce(op, at, id, n, 1);
 }
 
-/* `+SQNSNVR: "certificate",<i>,<len>` then len raw bytes; the private-key
-   form has no body (contract: NVM). Any other shape (e.g. the metadata
-   line real modems print, the notes §2.2) is malformed: no bytes expected. */
+/* `+SQNSNVR: "<type>",<i>,...`. A GM02S answers a certificate read with a
+   metadata line: issuer, serial, subject, date, signature algorithm,
+   fingerprint (avr-iot-cellular-arduino-library issue 6; Walter's driver
+   reads it as text up to OK; docs/sequans.md), longer than a line buffer:
+   the read is a SM_AT_F_LINE_TO_RAW command, so the text after the prefix
+   is in the caller's buffer already. The form `"certificate",<i>,<len>` then
+   len raw bytes (a reading no device log shows) is still accepted: its
+   count replaces the text. The private-key answer is unknown: any line
+   for the slot says the key is there; a <len> field, if any, is its size. */
 SM_PRIV void sm_sqn_on_nvr(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn_op *op = (sm_sqn_op *)ctx;
     int cert = op->kind == SM_SQN_OP_NVM_READ;
-    sm_fields f;
+    sm_fields f, rest;
     char type[12];
     int32_t slot, n;
     if (sm_sqn_fields(&f, line, len) || sm_fields_str(&f, type, sizeof type) ||
-        sm_fields_int(&f, 0, SM_SQN_NVM_SLOTS - 1, &slot) || sm_fields_int(&f, 0, 65535, &n) ||
-        sm_fields_more(&f)) { op->flags |= SM_SQN_OPF_BAD; return; }
-    sm_sqn_on_announce(op, at, slot, n, cert);
-    if (strcmp(type, cert ? "certificate" : "privatekey") != 0) op->flags |= SM_SQN_OPF_BAD;
+        sm_fields_int(&f, 0, SM_SQN_NVM_SLOTS - 1, &slot)) { op->flags |= SM_SQN_OPF_BAD; return; }
+    if (strcmp(type, cert ? "certificate" : "privatekey") != 0 || slot != op->arg) op->flags |= SM_SQN_OPF_BAD;
+    rest = f;
+    if (len < (size_t)SM_LINE_SIZE - 1u && !sm_fields_int(&rest, 0, 65535, &n) && !sm_fields_more(&rest)) {
+        if (cert) sm_at_raw_rewind(at); /* the count, not the line, says what the body is */
+        sm_sqn_on_announce(op, at, slot, n, cert);
+        return;
+    }
+    op->flags |= SM_SQN_OPF_HEADER | SM_SQN_OPF_TEXT;
 }
 
 /* `+SQNSS: <connId>,<state>[,...]`, one line per socket. */
@@ -4974,8 +5416,15 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
                                 sm_sqn_result *res)
 {
     res->u.data.id = op->arg;
-    res->u.data.total = op->total;
     res->u.data.len = (uint32_t)r->raw_len;
+    if (op->flags & SM_SQN_OPF_TEXT) { /* a metadata line: its length is what came */
+        res->u.data.text = 1;
+        res->u.data.total = (uint32_t)r->raw_len;
+        if (res->status == SM_OK && r->raw_truncated) res->status = SM_ERR_TRUNCATED;
+        if (res->status == SM_OK && (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
+        return;
+    }
+    res->u.data.total = op->total;
     if (op->kind == SM_SQN_OP_HTTP_READ) {
         sm_sqn_http_state *h = &m->st.http[op->arg];
         if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
@@ -4989,6 +5438,8 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         if (op->kind == SM_SQN_OP_MQTT_READ && op->buf) sm_sqn_error_in_payload(op->buf, r->raw_len, res);
         return;
     }
+    /* the read did not end as a payload does: its bytes are not the payload */
+    if (r->raw_unframed) { res->status = SM_ERR_PARSE; return; }
     if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD))
         res->status = SM_ERR_PARSE;
     else if (r->raw_len < op->total)
@@ -5013,11 +5464,23 @@ SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
     return SM_OK;
 }
 
+/* `+SQNSMQTTPUBLISH: <pmid>` (a GM02SP on LR8.2.1.0 and the manual as the
+   monarch2 crate quotes it: one field; docs/sequans.md) or, tolerated,
+   `+SQNSMQTTPUBLISH: 0,<pmid>` (client id first, like the URCs). */
+SM_PRIV int sm_sqn_parse_pmid(const sm_at_response *r, uint16_t *pmid)
+{
+    sm_fields f;
+    int32_t a, b;
+    if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 0, 65535, &a)) return SM_ERR_PARSE;
+    if (!sm_fields_more(&f)) { *pmid = (uint16_t)a; return SM_OK; }
+    if (a != 0 || sm_fields_int(&f, 0, 65535, &b) || sm_fields_more(&f)) return SM_ERR_PARSE;
+    *pmid = (uint16_t)b;
+    return SM_OK;
+}
+
 /* Parses the answer of a successful operation and updates the state. */
 SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
 {
-    sm_fields f;
-    int32_t v;
     size_t i;
     switch (op->kind) {
     case SM_SQN_OP_CLOCK:
@@ -5042,11 +5505,8 @@ SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, 
         return (op->flags & SM_SQN_OPF_HEADER) && !(op->flags & SM_SQN_OPF_BAD) ? SM_OK : SM_ERR_PARSE;
     case SM_SQN_OP_SOCK_INFO:
         return sm_sqn_parse_info(m, op, r, res);
-    case SM_SQN_OP_MQTT_PUBLISH: /* `+SQNSMQTTPUBLISH: 0,<pmid>` */
-        if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 0, 0, &v) || sm_fields_int(&f, 0, 65535, &v))
-            return SM_ERR_PARSE;
-        res->u.pmid = (uint16_t)v;
-        return SM_OK;
+    case SM_SQN_OP_MQTT_PUBLISH:
+        return sm_sqn_parse_pmid(r, &res->u.pmid);
     default:
         return SM_OK;
     }
@@ -5336,17 +5796,27 @@ SM_PRIV void sm_sqn_nvm_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, s
     sm_sqn_put_num(b, slot);
 }
 
+/* Slots the application may write (see sm_sqn_nvm_write). */
+SM_PRIV int sm_sqn_nvm_slot_ok(uint8_t slot)
+{
+    if (slot >= SM_SQN_NVM_SLOTS) return 0;
+    return SM_SQN_NVM_ANY_SLOT || !(slot <= 4 || (slot >= 7 && slot <= 10));
+}
+
 SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                   const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx)
 {
     char t[48];
     sm_buf b;
     sm_at_cmd c;
-    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || slot >= SM_SQN_NVM_SLOTS ||
+    size_t i, size = 0;
+    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || !sm_sqn_nvm_slot_ok(slot) ||
         !data || len == 0 || len > (type == SM_SQN_NVM_CERT ? 8192u : 2048u) || len > SM_PAYLOAD_MAX)
         return SM_ERR_PARAM;
+    for (i = 0; i < len; i++) size += data[i] != '\r';
+    if (!size) return SM_ERR_PARAM;
     sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
-    sm_sqn_put_num(&b, (uint32_t)len);
+    sm_sqn_put_num(&b, (uint32_t)size);
     sm_sqn_cmd(&c, t, NULL, SM_SQN_NVM_TIMEOUT_MS);
     c.flags = SM_AT_F_PROMPT; /* prompt, then exactly len bytes */
     c.payload = data;
@@ -5369,6 +5839,7 @@ SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot, uint8
     c.on_line = sm_sqn_on_nvr;
     c.raw_buf = buf;
     c.raw_cap = cap;
+    if (buf) c.flags = SM_AT_F_LINE_TO_RAW; /* the metadata line, whatever its length */
     id = sm_sqn_queue(m, type == SM_SQN_NVM_CERT ? SM_SQN_OP_NVM_READ : SM_SQN_OP_NVM_KEY_INFO, slot,
                       &c, 1, done, ctx, &op);
     if (id > 0) op->cap = cap;
@@ -5392,7 +5863,7 @@ SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot
 {
     char t[48];
     sm_buf b;
-    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || slot >= SM_SQN_NVM_SLOTS)
+    if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || !sm_sqn_nvm_slot_ok(slot))
         return SM_ERR_PARAM;
     sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
     sm_buf_str(&b, ",0"); /* size 0 deletes */
@@ -5429,11 +5900,14 @@ SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_f
     sm_buf b;
     if (!m || !t || t->sp_id < 1 || t->sp_id > 6 || t->version > SM_SQN_TLS_1_3 ||
         !sm_sqn_slot_ok(t->ca_slot) || !sm_sqn_slot_ok(t->cert_slot) || !sm_sqn_slot_ok(t->key_slot) ||
-        t->key_in_host > 1 || t->resume > 1)
+        t->key_in_host > 1 || t->resume > 1 || t->allow_plaintext_fallback > 1)
         return SM_ERR_PARAM;
     /* validation stays on unless the caller says otherwise, and on needs a root */
     if (!(t->verify & SM_SQN_VERIFY_CHAIN) && !t->insecure) return SM_ERR_PARAM;
     if ((t->verify & SM_SQN_VERIFY_CHAIN) && t->ca_slot < 0) return SM_ERR_PARAM;
+    /* no CA and no validation: the GM02SP's MQTT client goes out in plaintext */
+    if (!(t->verify & SM_SQN_VERIFY_CHAIN) && t->ca_slot < 0 && !t->allow_plaintext_fallback)
+        return SM_ERR_PARAM;
     sm_buf_init(&b, text, sizeof text);
     sm_buf_str(&b, "AT+SQNSPCFG=");
     sm_buf_u32(&b, t->sp_id);
@@ -5774,27 +6248,25 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
     return id;
 }
 
-SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
-                                  sm_sqn_done_fn done, void *ctx)
+/* Both HTTP reads: max 0 is the form without a size (the whole rest). */
+SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf, size_t cap,
+                            sm_sqn_done_fn done, void *ctx)
 {
     char t[32];
     sm_buf b;
     sm_at_cmd c;
     sm_sqn_op *op;
-    uint32_t max, n, rem;
+    uint32_t n, rem;
     int id;
     if (!m || prof >= SM_SQN_HTTP_PROFILES || !buf || !cap) return SM_ERR_PARAM;
     rem = m->st.http[prof].remaining;
     if (!rem) return SM_ERR_STATE;
-    /* <max> is 64..1500; the modem sends min(max, remaining) bytes */
-    max = cap < 1500u ? (uint32_t)cap : 1500u;
-    if (max < 64u) max = 64u;
-    n = rem < max ? rem : max;
-    if (n > cap) return SM_ERR_PARAM;
+    n = max && rem > max ? max : rem;
+    if (max && n > cap) return SM_ERR_PARAM;
     sm_buf_init(&b, t, sizeof t);
     sm_buf_str(&b, "AT+SQNHTTPRCV=");
     sm_buf_u32(&b, prof);
-    sm_sqn_put_num(&b, max);
+    if (max) sm_sqn_put_num(&b, max);
     sm_sqn_cmd(&c, t, NULL, SM_SQN_HTTP_TIMEOUT_MS);
     c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: HTTP) */
     c.raw_len = (size_t)n;
@@ -5809,6 +6281,19 @@ SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t 
         m->st.http[prof].remaining = rem - n; /* reserved now: reads may be queued back to back */
     }
     return id;
+}
+
+SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
+                                  sm_sqn_done_fn done, void *ctx)
+{
+    return sm_sqn_http_rcv(m, prof, 0, buf, cap, done, ctx);
+}
+
+SECMODEM_API int sm_sqn_http_read_max(sm_sqn *m, uint8_t prof, uint16_t max, uint8_t *buf,
+                                      size_t cap, sm_sqn_done_fn done, void *ctx)
+{
+    if (max < 64u || max > 1500u) return SM_ERR_PARAM; /* the modem's range */
+    return sm_sqn_http_rcv(m, prof, max, buf, cap, done, ctx);
 }
 
 /* ---- host signing (contract: Host signing) ---------------------------------- */
@@ -5844,7 +6329,7 @@ SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
         "?", "REGISTERED", "DEREGISTERED", "RESTARTED", "SOCK_DATA", "SOCK_CLOSED",
         "MQTT_CONNECTED", "MQTT_DISCONNECTED", "MQTT_SUBSCRIBED", "MQTT_UNSUBSCRIBED",
         "MQTT_PUBLISHED", "MQTT_MESSAGE", "MQTT_MEMORY_FULL", "HTTP_RESPONSE", "HTTP_FAILURE",
-        "UNHANDLED", "HCE_SIGN"
+        "UNHANDLED", "HCE_SIGN", "HCE_INVALID"
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
@@ -10145,17 +10630,36 @@ SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_sqn_event *ev)
             h->stale = 1; /* P_SENT: the engine ends the answer with SM_ERR_REBOOT */
         return 0;
     }
-    if (ev->type != SM_SQN_EV_HCE_SIGN || !ev->u.hce.digest) return 0;
-    h->stats.requests++;
+    if (ev->type == SM_SQN_EV_HCE_INVALID) {
+        sm_hce_req bad;
+        memset(&bad, 0, sizeof bad);
+        h->stats.requests++;
+        if (!ev->u.hce.has_ctx) { /* nothing to answer to: said, not hidden */
+            sm_hce_emit(h, SM_HCE_EV_DROPPED, &bad, SM_OK, SM_ERR_PARSE, SM_AT_NO_CODE);
+            return 1;
+        }
+    } else if (ev->type != SM_SQN_EV_HCE_SIGN || !ev->u.hce.digest) {
+        return 0;
+    } else {
+        h->stats.requests++;
+    }
     for (i = 0; i < h->nwait; i++) /* the modem asks again for the same context */
         if (h->wait[i].ctx == ev->u.hce.ctx) { sm_hce_drop(h, i, SM_ERR_CANCELLED); break; }
     if (h->nwait == SM_HCE_QUEUE) sm_hce_drop(h, 0, SM_ERR_NO_SPACE);
     i = h->nwait++;
-    memcpy(h->wait[i].digest, ev->u.hce.digest, 32);
+    memset(&h->wait[i], 0, sizeof h->wait[i]);
+    if (ev->u.hce.digest) memcpy(h->wait[i].digest, ev->u.hce.digest, 32);
+    h->wait[i].invalid = (uint8_t)(ev->u.hce.digest == NULL);
     h->wait[i].ctx = ev->u.hce.ctx;
-    h->wait[i].key = ev->u.hce.key;
-    h->wait[i].alg = ev->u.hce.alg;
+    h->wait[i].key = h->key_slot; /* the application's choice, not the request's field */
     return 1;
+}
+
+SECMODEM_API int sm_hce_set_key_slot(sm_hce *h, uint8_t slot)
+{
+    if (!h || slot > 15u) return SM_ERR_PARAM;
+    h->key_slot = slot;
+    return SM_OK;
 }
 
 /* The answer command's completion (an sm_sqn done callback). */
@@ -10184,8 +10688,8 @@ SM_PRIV int sm_hce_step(sm_hce *h)
         return 1;
     case SM_HCE_P_START:
         if (h->stale) break;
-        if (h->cur.key > 15u || h->cur.alg != SM_SQN_HCE_ALG_P256) { /* not for this chip */
-            h->sign = SM_ERR_PARAM;
+        if (h->cur.invalid) { /* no digest to sign: fail the handshake at once */
+            h->sign = SM_ERR_PARSE;
             h->phase = SM_HCE_P_REPLY;
             return 1;
         }

@@ -534,10 +534,13 @@ static void test_garbage_resync(void)
     feed_str(&at, longline);
     feed_str(&at, "\r\n+G: 1\r\n+PART");
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[stray \\xff\\xfe][stray +PART][done OK code=-2147483648 |+G: 1]");
+    /* 0xFF and 0xFE are never text (a GM02SP sends 0xFF after light sleep):
+       dropped and counted, so the line they formed is empty and not a stray */
+    CHECK_EQ_STR(m.log, "[stray +PART][done OK code=-2147483648 |+G: 1]");
     CHECK_EQ_INT(at.stats.overlong, 1);
     CHECK_EQ_INT(at.stats.nul_bytes, 5);
-    CHECK_EQ_INT(at.stats.unexpected, 2);
+    CHECK_EQ_INT(at.stats.noise, 2);
+    CHECK_EQ_INT(at.stats.unexpected, 1);
     /* an over-long line that ends exactly at the buffer size */
     memset(longline, 'y', sizeof longline);
     longline[SM_LINE_SIZE - 1] = 0; /* fits exactly: SM_LINE_SIZE-1 bytes */
@@ -548,7 +551,7 @@ static void test_garbage_resync(void)
     feed_str(&at, longline);
     feed_str(&at, "\n");
     CHECK_EQ_INT(at.stats.overlong, 2);
-    CHECK_EQ_INT(at.stats.unexpected, 3);
+    CHECK_EQ_INT(at.stats.unexpected, 2);
     CHECK(g_log_count[1] >= 2); /* the log hook saw the dropped lines */
     CHECK(g_log_count[2] >= 3);
 }
@@ -570,7 +573,7 @@ static void test_reboot_mid_response(void)
     sm_at_poll(&at);
     CHECK_EQ_STR(m.tx, "AT+LINES=3\rAT\r");
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[stray +LIN\\xff][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
+    CHECK_EQ_STR(m.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
                         "[done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.reboots, 1);
 }

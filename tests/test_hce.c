@@ -169,6 +169,7 @@ static const char *stname(int s)
     case SM_ERR_CANCELLED: return "cancelled";
     case SM_ERR_CHIP_EXEC: return "chipexec";
     case SM_ERR_NO_WAKE: return "nowake";
+    case SM_ERR_PARSE: return "parse";
     default: return "?";
     }
 }
@@ -190,6 +191,11 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
     case SM_SQN_EV_HCE_SIGN:
         snprintf(tmp, sizeof tmp, "[HCE_SIGN %u %u %u %02x%02x..%02x]", ev->u.hce.ctx, ev->u.hce.key,
                  ev->u.hce.alg, ev->u.hce.digest[0], ev->u.hce.digest[1], ev->u.hce.digest[31]);
+        break;
+    case SM_SQN_EV_HCE_INVALID:
+        if (ev->u.hce.has_ctx) snprintf(tmp, sizeof tmp, "[HCE_INVALID %u]", ev->u.hce.ctx);
+        else snprintf(tmp, sizeof tmp, "[HCE_INVALID -]");
+        CHECK(ev->u.hce.digest == NULL && ev->u.hce.line != NULL && ev->u.hce.len > 12);
         break;
     case SM_SQN_EV_UNHANDLED:
         escaped(e, sizeof e, ev->u.line.text, ev->u.line.len);
@@ -321,38 +327,79 @@ static void test_urc_parsed(void)
     TX(t, ""); /* the dialect itself answers nothing */
 }
 
-static void test_malformed_urcs_are_unhandled(void)
+#define D64 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+/* Fields 1 and 2 are not read (Microchip's driver ignores them): any text,
+   quotes, out-of-range numbers, fields after the digest are tolerated. */
+static void test_tolerated_forms(void)
 {
-    static const char *const bad[] = {
-        "+SQNHCESIGN:7,0,0",                                      /* no digest */
-        "+SQNHCESIGN:7,0,0,",                                     /* empty digest */
-        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1",   /* 63 */
-        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0", /* 65 */
-        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g",  /* g */
-        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f,1",
-        "+SQNHCESIGN:65536,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN:-1,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN:7,256,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN:7,0,x,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN:,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN:7,0,0,\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-        "+SQNHCESIGN",                                            /* no colon: the +SQN catch-all */
+    static const struct { const char *line, *want; } ok[] = {
+        { "+SQNHCESIGN:7,0,0," D64 ",1", "[HCE_SIGN 7 0 0 0001..1f]" },
+        { "+SQNHCESIGN:7,0,0," D64 ",\"x\",3", "[HCE_SIGN 7 0 0 0001..1f]" },
+        { "+SQNHCESIGN:7,256,0," D64, "[HCE_SIGN 7 255 0 0001..1f]" },
+        { "+SQNHCESIGN:7,0,x," D64, "[HCE_SIGN 7 0 255 0001..1f]" },
+        { "+SQNHCESIGN:7,\"1\",\"0\"," D64, "[HCE_SIGN 7 1 0 0001..1f]" },
+        { "+SQNHCESIGN:7,,," D64, "[HCE_SIGN 7 255 255 0001..1f]" },
+        { "+SQNHCESIGN:\"7\",3,9,\"" D64 "\"", "[HCE_SIGN 7 3 9 0001..1f]" },
     };
     size_t i;
     T *t = fresh(0);
-    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char line[200], want[300], e[200];
-        snprintf(line, sizeof line, "\r\n%s\r\n", bad[i]);
+    t->forward = 0;
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char line[300];
+        snprintf(line, sizeof line, "\r\n%s\r\n", ok[i].line);
         rx(t, line);
-        escaped(e, sizeof e, bad[i], strlen(bad[i]));
-        snprintf(want, sizeof want, "[UNHANDLED %s]", e);
-        LOG(t, want);
+        LOG(t, ok[i].want);
     }
-    CHECK_EQ_INT(t->taken, 0);
-    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->requests, 0);
+    CHECK_EQ_INT(sm_at_get_stats(&t->m.at)->unexpected, 0);
+}
+
+/* A request whose digest cannot be read is never silent: with a context it
+   is answered with the failure at once (the handshake ends instead of
+   waiting out the modem's limit), without one it is reported dropped. */
+static void test_malformed_requests(void)
+{
+    static const char *const no_digest[] = {
+        "+SQNHCESIGN:7,0,0",                                      /* no digest */
+        "+SQNHCESIGN:7,0,0,",                                     /* empty digest */
+        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1",   /* 63 */
+        "+SQNHCESIGN:7,0,0," D64 "0",                             /* 65 */
+        "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g",  /* g */
+        "+SQNHCESIGN:7,0,0,\"" D64,                               /* unbalanced quote */
+    };
+    static const char *const no_ctx[] = {
+        "+SQNHCESIGN:65536,0,0," D64,
+        "+SQNHCESIGN:-1,0,0," D64,
+        "+SQNHCESIGN:,0,0," D64,
+        "+SQNHCESIGN:x",
+    };
+    size_t i;
+    T *t = fresh(0);
+    for (i = 0; i < sizeof no_digest / sizeof no_digest[0]; i++) {
+        char line[200];
+        snprintf(line, sizeof line, "\r\n%s\r\n", no_digest[i]);
+        rx(t, line);
+        LOG(t, "[HCE_INVALID 7]");
+        loop_until_sent(t);
+        TX(t, "AT+SQNHCESIGN=7,1,0,\"\"\r");
+        answer(t, "AT+SQNHCESIGN=7,1,0,\"\"\r", "\r\nOK\r\n");
+        loop(t);
+        LOG(t, "<ANSWERED 7 key=0 sign=parse modem=ok>");
+    }
+    for (i = 0; i < sizeof no_ctx / sizeof no_ctx[0]; i++) {
+        char line[200];
+        snprintf(line, sizeof line, "\r\n%s\r\n", no_ctx[i]);
+        rx(t, line);
+        LOG(t, "[HCE_INVALID -]<DROPPED 0 parse>");
+    }
+    rx(t, "\r\n+SQNHCESIGN\r\n"); /* no colon: the +SQN catch-all */
+    LOG(t, "[UNHANDLED +SQNHCESIGN]");
+    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->requests, 10);
+    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->failures, 6);
+    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->dropped, 4);
     loop(t);
-    TX(t, ""); /* nothing was answered, nothing asked of the chip */
-    CHECK_EQ_INT(t->chip.commands, 0);
+    TX(t, "");
+    CHECK_EQ_INT(t->chip.commands, 0); /* nothing asked of the chip */
     CHECK_EQ_INT(sm_hce_busy(&t->h), 0);
 }
 
@@ -448,17 +495,28 @@ static void test_sign_and_answer(int echo)
 static void test_sign_with_echo(void) { test_sign_and_answer(1); }
 static void test_sign_without_echo(void) { test_sign_and_answer(0); }
 
-/* The key id names the chip slot. */
-static void test_key_slot_from_the_request(void)
+/* The application chooses the chip slot; the request's field 1 is not a
+   slot (no source says what it is: docs/sequans.md). */
+static void test_key_slot_from_the_application(void)
 {
     T *t = fresh(0);
     rx(t, URC("300", "4", "0"));
     loop_until_sent(t);
-    CHECK_EQ_INT(t->chip.sign_slot, 4);
+    CHECK_EQ_INT(t->chip.sign_slot, 0); /* the default, Microchip's slot */
     TX(t, REPLY("300"));
     answer(t, REPLY("300"), "\r\nOK\r\n");
     loop(t);
-    LOG(t, "[HCE_SIGN 300 4 0 0001..1f]<ANSWERED 300 key=4 sign=ok modem=ok>");
+    LOG(t, "[HCE_SIGN 300 4 0 0001..1f]<ANSWERED 300 key=0 sign=ok modem=ok>");
+    CHECK_EQ_INT(sm_hce_set_key_slot(&t->h, 16), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_hce_set_key_slot(NULL, 2), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_hce_set_key_slot(&t->h, 2), SM_OK);
+    rx(t, URC("301", "0", "0"));
+    loop_until_sent(t);
+    CHECK_EQ_INT(t->chip.sign_slot, 2);
+    TX(t, REPLY("301"));
+    answer(t, REPLY("301"), "\r\nOK\r\n");
+    loop(t);
+    LOG(t, "[HCE_SIGN 301 0 0 0001..1f]<ANSWERED 301 key=2 sign=ok modem=ok>");
 }
 
 /* The modem and the application keep running while the chip works: a
@@ -545,25 +603,25 @@ static void test_chip_gone(void)
     LOG(t, "[HCE_SIGN 5 0 0 0001..1f]<ANSWERED 5 key=0 sign=nowake modem=ok>");
 }
 
-/* Requests the chip cannot serve: a key id that is no slot, an unknown
-   algorithm. Answered with the failure, without chip traffic. */
-static void test_unusable_requests(void)
+/* Fields 1 and 2 with values no reading gives a meaning to (a "key id"
+   that is no slot, an "algorithm" other than 0): signed all the same with
+   the application's slot, as Microchip's driver does. */
+static void test_unknown_field_values(void)
 {
     T *t = fresh(0);
     rx(t, URC("1", "16", "0"));
     loop_until_sent(t);
-    TX(t, "AT+SQNHCESIGN=1,1,0,\"\"\r");
-    answer(t, "AT+SQNHCESIGN=1,1,0,\"\"\r", "\r\nOK\r\n");
+    TX(t, REPLY("1"));
+    answer(t, REPLY("1"), "\r\nOK\r\n");
     loop(t);
     rx(t, URC("2", "0", "1"));
     loop_until_sent(t);
-    TX(t, "AT+SQNHCESIGN=2,1,0,\"\"\r");
-    answer(t, "AT+SQNHCESIGN=2,1,0,\"\"\r", "\r\nOK\r\n");
+    TX(t, REPLY("2"));
+    answer(t, REPLY("2"), "\r\nOK\r\n");
     loop(t);
-    LOG(t, "[HCE_SIGN 1 16 0 0001..1f]<ANSWERED 1 key=16 sign=param modem=ok>"
-           "[HCE_SIGN 2 0 1 0001..1f]<ANSWERED 2 key=0 sign=param modem=ok>");
-    CHECK_EQ_INT(t->chip.commands, 0);
-    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->failures, 2);
+    LOG(t, "[HCE_SIGN 1 16 0 0001..1f]<ANSWERED 1 key=0 sign=ok modem=ok>"
+           "[HCE_SIGN 2 0 1 0001..1f]<ANSWERED 2 key=0 sign=ok modem=ok>");
+    CHECK_EQ_INT(sm_hce_get_stats(&t->h)->signatures, 2);
 }
 
 /* Several requests in a row, while one is served: each answered once, in
@@ -588,7 +646,7 @@ static void test_several_requests(void)
     loop(t);
     LOG(t, "<ANSWERED 1 key=0 sign=ok modem=ok>");
     loop_until_sent(t);
-    CHECK_EQ_INT(t->chip.sign_slot, 2);
+    CHECK_EQ_INT(t->chip.sign_slot, 0); /* the application's slot, whatever field 1 says */
     CHECK_EQ_INT(t->chip.digest[0], 0xFF); /* the replacement's digest */
     TX(t, REPLY("2"));
     answer(t, REPLY("2"), "\r\nOK\r\n");
@@ -597,7 +655,7 @@ static void test_several_requests(void)
     TX(t, REPLY("4"));
     answer(t, REPLY("4"), "\r\n+CME ERROR: 3\r\n"); /* the modem gave up on it */
     loop(t);
-    LOG(t, "<ANSWERED 2 key=2 sign=ok modem=ok><ANSWERED 4 key=0 sign=ok modem=modem cme=3>");
+    LOG(t, "<ANSWERED 2 key=0 sign=ok modem=ok><ANSWERED 4 key=0 sign=ok modem=modem cme=3>");
     CHECK_EQ_INT(sm_hce_busy(&t->h), 0);
     CHECK_EQ_INT(sm_hce_get_stats(&t->h)->requests, 5);
     CHECK_EQ_INT(sm_hce_get_stats(&t->h)->signatures, 3);
@@ -694,16 +752,17 @@ static void test_queue_full(void)
 int main(void)
 {
     RUN(test_urc_parsed);
-    RUN(test_malformed_urcs_are_unhandled);
+    RUN(test_tolerated_forms);
+    RUN(test_malformed_requests);
     RUN(test_reply_bytes);
     RUN(test_init_and_params);
     RUN(test_sign_with_echo);
     RUN(test_sign_without_echo);
-    RUN(test_key_slot_from_the_request);
+    RUN(test_key_slot_from_the_application);
     RUN(test_interleaving_with_other_traffic);
     RUN(test_chip_failure_answers_failure);
     RUN(test_chip_gone);
-    RUN(test_unusable_requests);
+    RUN(test_unknown_field_values);
     RUN(test_several_requests);
     RUN(test_restart);
     RUN(test_chip_shared);

@@ -112,6 +112,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
                 snprintf(tmp, sizeof tmp, " rem=%lu", (unsigned long)r->u.data.remaining);
                 logs(t, tmp);
             }
+            if (r->u.data.text) logs(t, " text");
             logs(t, " ");
             logs(t, e);
             break;
@@ -433,14 +434,14 @@ static void test_nvm(int echo_on)
     char want[64];
     static const char key[] = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
     CHECK(sm_sqn_nvm_write(&t->m, SM_SQN_NVM_CERT, 19, (const uint8_t *)k_pem, K_PEM_LEN, on_done, t) > 0);
-    snprintf(want, sizeof want, "AT+SQNSNVW=\"certificate\",19,%u\r", (unsigned)K_PEM_LEN);
-    XCHG(t, want, "\r\n> ");
+    /* <size> does not count the CR bytes (the manual, docs/sequans.md): 85 - 2 */
+    XCHG(t, "AT+SQNSNVW=\"certificate\",19,83\r", "\r\n> ");
     tx_expect(t, k_pem, K_PEM_LEN, __LINE__); /* exactly the bytes, nothing after */
     rx(t, "\r\nOK\r\n");
     LOG(t, "{NVM_WRITE ok}");
     /* a private key; a modem that refuses the bytes */
-    sm_sqn_nvm_write(&t->m, SM_SQN_NVM_KEY, 0, (const uint8_t *)key, sizeof key - 1, on_done, t);
-    snprintf(want, sizeof want, "AT+SQNSNVW=\"privatekey\",0,%u\r", (unsigned)(sizeof key - 1));
+    sm_sqn_nvm_write(&t->m, SM_SQN_NVM_KEY, 11, (const uint8_t *)key, sizeof key - 1, on_done, t);
+    snprintf(want, sizeof want, "AT+SQNSNVW=\"privatekey\",11,%u\r", (unsigned)(sizeof key - 1));
     XCHG(t, want, "\r\n> ");
     tx_expect(t, key, sizeof key - 1, __LINE__);
     rx(t, "\r\nERROR\r\n");
@@ -473,12 +474,47 @@ static void test_nvm(int echo_on)
     sm_sqn_nvm_read_cert(&t->m, 3, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSNVR=\"certificate\",3\r", "\r\n+CME ERROR: 4\r\n");
     LOG(t, "{NVM_READ modem CME_ERROR 4}");
-    /* a metadata line (as real modems print it) is not a length: PARSE, and
-       no bytes are swallowed */
+    /* a metadata line, as a GM02S prints it (avr-iot-cellular-arduino-library
+       issue 6): delivered as text, whatever its length, no bytes swallowed */
     sm_sqn_nvm_read_cert(&t->m, 0, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSNVR=\"certificate\",0\r",
          "\r\n+SQNSNVR: \"certificate\",0,\"/O=Microchip\",\"000---000\"\r\n\r\nOK\r\n");
-    LOG(t, "{NVM_READ parse}");
+    LOG(t, "{NVM_READ ok id=0 len=42/42 text \"certificate\",0,\"/O=Microchip\",\"000---000\"}");
+    {
+        /* the published line of slot 1 (about 340 bytes, over SM_LINE_SIZE) */
+        static const char meta[] =
+            "\"certificate\",1,\"/C=US/O=VeriSign, Inc./OU=VeriSign Trust Network/OU=(c) 2006 "
+            "VeriSign, Inc. - For authorized use only/CN=VeriSign Class 3 Public Primary "
+            "Certification Authority - G5\",\"000---000\",\"/C=US/O=VeriSign, Inc./OU=VeriSign "
+            "Trust Network/OU=(c) 2006 VeriSign, Inc. - For authorized use only/CN=VeriSign Class "
+            "3 Public Primary Certification Authority - G5\",\"06/11/08 00:00:00\",,"
+            "\"sha1RSA\",\"000---000\",\"sha1\",\"4eb6d578499b1ccf5f581ead56be3d9b6744a5e5\"";
+        char line[600];
+        CHECK(sizeof meta > SM_LINE_SIZE);
+        memset(t->buf, 0, sizeof t->buf);
+        sm_sqn_nvm_read_cert(&t->m, 1, t->buf, sizeof t->buf, on_done, t);
+        snprintf(line, sizeof line, "\r\n+SQNSNVR: %s\r\n\r\nOK\r\n", meta);
+        XCHG(t, "AT+SQNSNVR=\"certificate\",1\r", line);
+        CHECK_EQ_INT(t->last_status, SM_OK);
+        CHECK(memcmp(t->buf, meta, sizeof meta - 1) == 0 && t->buf[sizeof meta - 1] == 0);
+        CHECK(strstr(t->log, "{NVM_READ ok id=1 len=") != NULL);
+        CHECK_EQ_INT(t->m.at.stats.overlong, 0);
+        t->log_len = 0;
+        t->log[0] = '\0';
+        /* too small a buffer: what fits, TRUNCATED */
+        sm_sqn_nvm_read_cert(&t->m, 1, t->buf, 20, on_done, t);
+        XCHG(t, "AT+SQNSNVR=\"certificate\",1\r", line);
+        LOG(t, "{NVM_READ trunc id=1 len=20/20 text \"certificate\",1,\"/C=}");
+    }
+    /* slots Sequans reserves (0-4, 7-10: the manual via the monarch2 crate) */
+    CHECK_EQ_INT(sm_sqn_nvm_write(&t->m, SM_SQN_NVM_CERT, 0, (const uint8_t *)key, 5, on_done, t),
+                 SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_write(&t->m, SM_SQN_NVM_KEY, 10, (const uint8_t *)key, 5, on_done, t),
+                 SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_nvm_delete(&t->m, SM_SQN_NVM_CERT, 4, on_done, t), SM_ERR_PARAM);
+    /* only CR bytes: nothing to write */
+    CHECK_EQ_INT(sm_sqn_nvm_write(&t->m, SM_SQN_NVM_CERT, 5, (const uint8_t *)"\r\r", 2, on_done, t),
+                 SM_ERR_PARAM);
     /* the key: its size only, never its bytes */
     CHECK(sm_sqn_nvm_key_info(&t->m, 7, on_done, t) > 0);
     XCHG(t, "AT+SQNSNVR=\"privatekey\",7\r", "\r\n+SQNSNVR: \"privatekey\",7,227\r\n\r\nOK\r\n");
@@ -560,8 +596,21 @@ static void test_tls_profiles(void)
     sm_sqn_tls_defaults(&p, 3, SM_SQN_NO_SLOT, 0);
     p.verify = SM_SQN_VERIFY_NONE;
     p.insecure = 1;
+    /* no CA slot and no validation: a GM02SP's MQTT client would go out in
+       plaintext (docs/sequans.md): refused unless asked for by name */
+    CHECK_EQ_INT(sm_sqn_tls_config(&t->m, &p, on_done, t), SM_ERR_PARAM);
+    p.allow_plaintext_fallback = 2;
+    CHECK_EQ_INT(sm_sqn_tls_config(&t->m, &p, on_done, t), SM_ERR_PARAM);
+    p.allow_plaintext_fallback = 1;
     CHECK(sm_sqn_tls_config(&t->m, &p, on_done, t) > 0);
     XCHG(t, "AT+SQNSPCFG=3,2,\"\",0,,,,\"\",\"\",0,0,0\r", "\r\nOK\r\n");
+    LOG(t, "{TLS_CONFIG ok}");
+    /* validation off over TLS: a CA slot named, validation level 0 */
+    sm_sqn_tls_defaults(&p, 3, 19, 0);
+    p.verify = SM_SQN_VERIFY_NONE;
+    p.insecure = 1;
+    CHECK(sm_sqn_tls_config(&t->m, &p, on_done, t) > 0);
+    XCHG(t, "AT+SQNSPCFG=3,2,\"\",0,19,,,\"\",\"\",0,0,0\r", "\r\nOK\r\n");
     LOG(t, "{TLS_CONFIG ok}");
     /* ranges and strings */
     sm_sqn_tls_defaults(&p, 0, 1, 0);
@@ -1105,6 +1154,22 @@ static void test_mqtt_session(int echo_on)
     LOG(t, "{MQTT_PUBLISH ok pmid=7}");
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,7,0\r\n");
     LOG(t, "[MQTT_PUBLISHED 7 0]");
+    /* the GM02SP's answer (LR8.2.1.0, docs/sequans.md): one field, the pmid */
+    sm_sqn_mqtt_publish(&t->m, "dev/01/out", 1, payload, 5, on_done, t);
+    XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"dev/01/out\",1,5\r", "\r\n> ");
+    tx_expect(t, payload, 5, __LINE__);
+    rx(t, "\r\n+SQNSMQTTPUBLISH: 5\r\n\r\nOK\r\n\r\n+SQNSMQTTONPUBLISH:0,5,0\r\n");
+    LOG(t, "{MQTT_PUBLISH ok pmid=5}[MQTT_PUBLISHED 5 0]");
+    /* two fields with a client id other than 0, three fields: malformed */
+    sm_sqn_mqtt_publish(&t->m, "t", 0, payload, 1, on_done, t);
+    XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"t\",0,1\r", "\r\n> ");
+    tx_expect(t, payload, 1, __LINE__);
+    rx(t, "\r\n+SQNSMQTTPUBLISH: 1,5\r\n\r\nOK\r\n");
+    sm_sqn_mqtt_publish(&t->m, "t", 0, payload, 1, on_done, t);
+    XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"t\",0,1\r", "\r\n> ");
+    tx_expect(t, payload, 1, __LINE__);
+    rx(t, "\r\n+SQNSMQTTPUBLISH: 0,5,1\r\n\r\nOK\r\n");
+    LOG(t, "{MQTT_PUBLISH parse}{MQTT_PUBLISH parse}");
     /* an answer without pmid is malformed */
     sm_sqn_mqtt_publish(&t->m, "t", 0, payload, 1, on_done, t);
     XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"t\",0,1\r", "\r\n> ");
@@ -1273,6 +1338,94 @@ static void test_mqtt_read_crossing_urc(void)
     }
 }
 
+/* URCs the modem sends after AT+SQNSMQTTRCVMESSAGE and before its
+   headerless payload (echo off, as on Walter's GM02SP; walter-arduino issues
+   109 and 143, docs/sequans.md): each URC reaches its handler, the payload
+   arrives whole and exact, a payload that only looks like a URC stays
+   payload, and nothing is ever reported as a payload that is not one. Each
+   case is fed whole, then split at every point. */
+typedef struct urc_case {
+    const char *name;
+    const char *answer;   /* what the modem sends after the command */
+    uint32_t len;         /* the length ONMESSAGE announced */
+    size_t cap;           /* the caller's buffer */
+    const char *want;     /* the log */
+} urc_case;
+
+static void run_urc_case(const urc_case *c, size_t split, char *out, size_t cap)
+{
+    T *t = fresh(0);
+    size_t n = strlen(c->answer);
+    CHECK(sm_sqn_mqtt_read(&t->m, "dev/in", 7, c->len, t->buf, c->cap, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSMQTTRCVMESSAGE=0,\"dev/in\",7\r");
+    rxn(t, c->answer, split);
+    poll(t);
+    rxn(t, c->answer + split, n - split);
+    poll(t);
+    snprintf(out, cap, "%s|unexpected=%lu", t->log, (unsigned long)t->m.at.stats.unexpected);
+}
+
+static void test_mqtt_read_urc_before_payload(void)
+{
+    static const urc_case cases[] = {
+        { "one URC first",
+          "\r\n+SQNSRING: 1,5\r\n\r\nhello world\r\n\r\nOK\r\n", 11, 64,
+          "[SOCK_DATA 1,5]{MQTT_READ ok id=0 len=11/11 hello world}|unexpected=0" },
+        { "two URCs first",
+          "\r\n+SQNSMQTTONPUBLISH:0,3,0\r\n\r\n+CEREG: 5\r\n\r\n{\"a\":1}\r\n\r\nOK\r\n", 7, 64,
+          "[MQTT_PUBLISHED 3 0][REGISTERED 5]{MQTT_READ ok id=0 len=7/7 {\"a\":1}}|unexpected=0" },
+        { "a payload that looks like a URC: payload, no event",
+          "\r\n+SQNSRING: 1,5\r\n\r\nabc\r\n\r\nOK\r\n", 21, 64,
+          "{MQTT_READ ok id=0 len=21/21 +SQNSRING: 1,5\\x0d\\x0a\\x0d\\x0aabc}|unexpected=0" },
+        { "a URC-like payload with a URC first",
+          "\r\n+SQNSH: 2\r\n\r\n+SQNSRING: 1,5\r\n\r\nabc\r\n\r\nOK\r\n", 21, 64,
+          "[SOCK_CLOSED 2,0]{MQTT_READ ok id=0 len=21/21 +SQNSRING: 1,5\\x0d\\x0a\\x0d\\x0aabc}|unexpected=0" },
+        { "a payload shorter than the URC",
+          "\r\n+SQNSMQTTONPUBLISH:0,3,0\r\n\r\nhi\r\n\r\nOK\r\n", 2, 64,
+          "[MQTT_PUBLISHED 3 0]{MQTT_READ ok id=0 len=2/2 hi}|unexpected=0" },
+        { "a payload as long as the URC line",
+          "\r\n+SQNSH: 2\r\n\r\n12345678\r\n\r\nOK\r\n", 8, 64,
+          "[SOCK_CLOSED 2,0]{MQTT_READ ok id=0 len=8/8 12345678}|unexpected=0" },
+        { "a small buffer and a URC first",
+          "\r\n+SQNSRING: 1,5\r\n\r\nabcdefghijklmnopqrstuvwx\r\n\r\nOK\r\n", 24, 30,
+          "[SOCK_DATA 1,5]{MQTT_READ ok id=0 len=24/24 abcdefghijklmnopqrstuvwx}|unexpected=0" },
+        { "a buffer too small and a URC first: the payload's start was not kept",
+          "\r\n+SQNSRING: 1,5\r\n\r\nabcdefghijklmnopqrstuvwx\r\n\r\nOK\r\n", 24, 10,
+          "[SOCK_DATA 1,5]{MQTT_READ trunc id=0 len=0/24 }|unexpected=0" },
+        { "a buffer too small and a URC longer than the payload",
+          "\r\n+SQNSMQTTONPUBLISH:0,3,0\r\n\r\nabcdefghij\r\n\r\nOK\r\n", 10, 4,
+          "[MQTT_PUBLISHED 3 0]{MQTT_READ trunc id=0 len=4/10 abcd}|unexpected=0" },
+        { "a URC after the payload, before OK",
+          "\r\nhello\r\n\r\n+SQNSRING: 1,5\r\n\r\nOK\r\n", 5, 64,
+          "[SOCK_DATA 1,5]{MQTT_READ ok id=0 len=5/5 hello}|unexpected=0" },
+        { "a payload ending in CR LF, OK right after",
+          "\r\nab\r\nOK\r\n", 4, 64,
+          "{MQTT_READ ok id=0 len=4/4 ab\\x0d\\x0a}|unexpected=0" },
+        { "bytes that do not frame: not a payload",
+          "\r\nhello world\r\n\r\nOK\r\n", 5, 64,
+          "[UNHANDLED  world]{MQTT_READ parse}|unexpected=1" },
+    };
+    static char ref[1024], got[1024];
+    size_t i, j, bad;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_urc_case(&cases[i], 0, ref, sizeof ref);
+        if (strcmp(ref, cases[i].want) != 0) {
+            fprintf(stderr, "case '%s':\n  got  %s\n  want %s\n", cases[i].name, ref, cases[i].want);
+            CHECK(0);
+            continue;
+        }
+        for (j = 1, bad = 0; j <= strlen(cases[i].answer); j++) {
+            run_urc_case(&cases[i], j, got, sizeof got);
+            if (strcmp(got, ref) != 0) {
+                if (!bad) fprintf(stderr, "case '%s' split %lu: %s\n", cases[i].name, (unsigned long)j, got);
+                bad++;
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+}
+
 /* ---- HTTP ------------------------------------------------------------------------------ */
 static void test_http(int echo_on)
 {
@@ -1300,10 +1453,13 @@ static void test_http(int echo_on)
     rx(t, "\r\n+SQNHTTPRING: 0,200,text/html; charset=utf-8,150\r\n");
     LOG(t, "{HTTP_REQUEST ok}[HTTP_RESPONSE 0 200 text/html; charset=utf-8 150]");
     CHECK_EQ_INT(t->m.st.http[0].remaining, 150);
-    /* the body in chunks: 64, 64, then the 22 left (max stays >= 64) */
-    CHECK(sm_sqn_http_read(&t->m, 0, t->buf, 64, on_done, t) > 0);
-    CHECK(sm_sqn_http_read(&t->m, 0, t->buf + 64, 64, on_done, t) > 0); /* queued back to back */
-    CHECK(sm_sqn_http_read(&t->m, 0, t->buf + 128, 64, on_done, t) > 0);
+    /* firmware that takes a size (Microchip's driver): chunks of 64, 64, 22 */
+    CHECK_EQ_INT(sm_sqn_http_read_max(&t->m, 0, 63, t->buf, 64, on_done, t), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_http_read_max(&t->m, 0, 1501, t->buf, 2000, on_done, t), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_http_read_max(&t->m, 0, 64, t->buf, 63, on_done, t), SM_ERR_PARAM);
+    CHECK(sm_sqn_http_read_max(&t->m, 0, 64, t->buf, 64, on_done, t) > 0);
+    CHECK(sm_sqn_http_read_max(&t->m, 0, 64, t->buf + 64, 64, on_done, t) > 0); /* back to back */
+    CHECK(sm_sqn_http_read_max(&t->m, 0, 64, t->buf + 128, 64, on_done, t) > 0);
     CHECK_EQ_INT(sm_sqn_http_read(&t->m, 0, t->buf, 64, on_done, t), SM_ERR_STATE);
     XCHG(t, "AT+SQNHTTPRCV=0,64\r", "\r\n<<<");
     rxn(t, page, 64);
@@ -1357,19 +1513,36 @@ static void test_http(int echo_on)
     LOG(t, "[HTTP_RESPONSE 1 0  0][HTTP_FAILURE 1 28]");
     CHECK_EQ_INT(t->m.st.http[1].curl, 28);
     CHECK_EQ_INT(sm_sqn_http_read(&t->m, 1, t->buf, 64, on_done, t), SM_ERR_STATE);
-    /* a short body with a buffer below 64: fine when the body fits */
-    rx(t, "\r\n+SQNHTTPRING: 2,200,text/plain,5\r\n");
+    /* the GM02SP form (walter-micropython issue 5): the type quoted, the
+       body read without a size, whole */
+    rx(t, "\r\n+SQNHTTPRING: 2,200,\"text/plain\",5\r\n");
     LOG(t, "[HTTP_RESPONSE 2 200 text/plain 5]");
     CHECK(sm_sqn_http_read(&t->m, 2, t->buf, 8, on_done, t) > 0);
-    XCHG(t, "AT+SQNHTTPRCV=2,64\r", "\r\n<<<hello\r\nOK\r\n");
+    XCHG(t, "AT+SQNHTTPRCV=2\r", "\r\n<<<hello\r\nOK\r\n");
     LOG(t, "{HTTP_READ ok id=2 len=5/5 rem=0 hello}");
-    /* the modem refuses a read: the reserved bytes come back */
-    rx(t, "\r\n+SQNHTTPRING: 2,200,text/plain,100\r\n");
-    sm_sqn_http_read(&t->m, 2, t->buf, 1500, on_done, t);
+    /* a GM02SP refuses a read with a size (Walter's driver: +CME ERROR: 4):
+       the reserved bytes come back, and the read without a size works */
+    rx(t, "\r\n+SQNHTTPRING: 2,405,\"text/html\",157\r\n");
+    sm_sqn_http_read_max(&t->m, 2, 1500, t->buf, 1500, on_done, t);
     XCHG(t, "AT+SQNHTTPRCV=2,1500\r", "\r\n+CME ERROR: 4\r\n");
-    LOG(t, "[HTTP_RESPONSE 2 200 text/plain 100]{HTTP_READ modem CME_ERROR 4}");
-    CHECK_EQ_INT(t->m.st.http[2].remaining, 100);
-    CHECK_EQ_INT(sm_sqn_http_read(&t->m, 2, t->buf, 8, on_done, t), SM_ERR_PARAM); /* 64 > 8 */
+    LOG(t, "[HTTP_RESPONSE 2 405 text/html 157]{HTTP_READ modem CME_ERROR 4}");
+    CHECK_EQ_INT(t->m.st.http[2].remaining, 157);
+    CHECK_EQ_INT(sm_sqn_http_read_max(&t->m, 2, 64, t->buf, 8, on_done, t), SM_ERR_PARAM); /* 64 > 8 */
+    /* a buffer smaller than the body: the whole body is read (the modem
+       keeps nothing), what fits is kept, TRUNCATED */
+    memset(t->buf, 0, sizeof t->buf);
+    CHECK(sm_sqn_http_read(&t->m, 2, t->buf, 10, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNHTTPRCV=2\r");
+    echo(t, "AT+SQNHTTPRCV=2\r");
+    rx(t, "\r\n<<<");
+    rxn(t, page, 150);
+    rxn(t, "1234567", 7);
+    rx(t, "\r\nOK\r\n");
+    LOG(t, "{HTTP_READ trunc id=2 len=10/157 rem=0 abcdefghij}");
+    CHECK(t->buf[10] == 0);
+    CHECK_EQ_INT(t->m.at.stats.raw_dropped, 147);
+    CHECK_EQ_INT(sm_sqn_http_read(&t->m, 2, t->buf, 8, on_done, t), SM_ERR_STATE);
 }
 
 static void test_http_every_split(void)
@@ -1383,7 +1556,7 @@ static void test_http_every_split(void)
         rx(t, "\r\n+SQNHTTPRING: 0,200,application/octet-stream,13\r\n");
         sm_sqn_http_read(&t->m, 0, t->buf, 64, on_done, t);
         poll(t);
-        TX(t, "AT+SQNHTTPRCV=0,64\r");
+        TX(t, "AT+SQNHTTPRCV=0\r");
         rxn(t, ans, j);
         poll(t);
         rxn(t, ans + j, alen - j);
@@ -1711,6 +1884,7 @@ int main(void)
     RUN_ARG(test_mqtt_session, 1);
     RUN(test_mqtt_read_error);
     RUN(test_mqtt_read_crossing_urc);
+    RUN(test_mqtt_read_urc_before_payload);
     RUN_ARG(test_mqtt_message_every_split, 0);
     RUN_ARG(test_mqtt_message_every_split, 1);
     RUN_ARG(test_http, 0);
