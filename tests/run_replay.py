@@ -22,6 +22,9 @@ def run(binary, *args, stdin=None):
 def check_log(binary, log):
     name = os.path.basename(log)
     dialect = name.split("_")[0]
+    # published device logs: pub_sqn_* (Sequans), pub_cord_* (Cordelia-I)
+    if dialect == "pub":
+        dialect = {"sqn": "sequans", "cord": "cordelia"}[name.split("_")[1]]
     mode = ["--atecc"] if dialect == "atecc" else ["--dialect", dialect]
     with open(log[:-4] + ".jsonl") as f:
         want = [json.loads(line) for line in f if line.strip()]
