@@ -443,6 +443,7 @@ static int sm_dm_init(sm_dm_app *a, const sm_platform *modem, const sm_platform 
     rc = sm_sqn_init(&a->sqn, modem, sm_dm_event, a);
     if (rc == SM_OK) rc = sm_atecc_init(&a->chip, i2c, SM_ATECC_ADDR_DEFAULT);
     if (rc == SM_OK) rc = sm_hce_init(&a->hce, &a->sqn, &a->chip, sm_dm_hce_event, a);
+    if (rc == SM_OK) rc = sm_hce_set_key_slot(&a->hce, SM_DM_KEY_SLOT); /* the chip key that signs */
     a->t_start = sm_dm_now(a);
     return rc;
 }
