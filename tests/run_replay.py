@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replays every tests/replay/<dialect>_*.log through secmodem-replay and
+"""Replays every tests/replay/[rp_]<dialect>_*.log through secmodem-replay and
 compares the JSON events with <name>.jsonl line by line; bad_*.log files
 must be refused with a non-zero status and a message naming the line.
 Usage: run_replay.py <secmodem-replay binary>"""
@@ -21,7 +21,9 @@ def run(binary, *args, stdin=None):
 
 def check_log(binary, log):
     name = os.path.basename(log)
-    dialect = name.split("_")[0]
+    # <dialect>_<name>.log, or rp_<dialect>_<name>.log (the capture tests)
+    parts = name.split("_")
+    dialect = parts[1] if parts[0] == "rp" else parts[0]
     mode = ["--atecc"] if dialect == "atecc" else ["--dialect", dialect]
     with open(log[:-4] + ".jsonl") as f:
         want = [json.loads(line) for line in f if line.strip()]
