@@ -112,7 +112,9 @@ class Recorder:
     # ---- writing ------------------------------------------------------------
 
     def _write(self, t, line):
-        t = max(t, self._last_t)  # reads of two threads: keep the file monotonic
+        # records go out in the order the tap saw their last bytes; this only
+        # guards the file's promise that time never goes back
+        t = max(t, self._last_t)
         self._last_t = t
         self.out.write(f"# t={t:.6f}\n{line}\n")
         self.out.flush()

@@ -152,19 +152,22 @@ def test_recorder_splits_long_binary_and_keeps_order():
 # ---- the tap as a process ----------------------------------------------------------
 
 class TapProcess:
-    def __init__(self, modem_path, out):
+    def __init__(self, modem_path, out, host_port=None):
         env = dict(os.environ, PYTHONPATH=REPO_ROOT)
         self.out = out
+        host = ["--host-port", host_port] if host_port else ["--pty"]
         self.proc = subprocess.Popen([sys.executable, "-m", "sim.tap", "--modem", modem_path,
-                                      "--baud", "115200", "--pty", "--out", str(out)],
+                                      "--baud", "115200", *host, "--out", str(out)],
                                      cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         first = self.proc.stdout.readline().decode()
-        assert first.startswith("PTY "), (first, self.proc.stderr.read() if self.proc.poll() else "")
-        self.host = PtyPort(first.split()[1])
+        want = f"PORT {host_port}" if host_port else "PTY "
+        assert first.startswith(want), (first, self.proc.stderr.read() if self.proc.poll() else "")
+        self.host = PtyPort(first.split()[1]) if not host_port else None
 
     def stop(self):
-        self.host.close()
+        if self.host:
+            self.host.close()
         self.proc.send_signal(signal.SIGTERM)
         err = self.proc.communicate(timeout=10)[1].decode()
         assert self.proc.returncode == 0, err
@@ -202,6 +205,26 @@ def fake_tap(tmp_path):
     tap.kill()
     tap.host.close()
     modem.t.close()
+
+
+def test_tap_with_the_host_on_a_serial_port(tmp_path):
+    """--host-port: the host side is a serial port too (here a second pty)."""
+    modem, board = FakeModem(), FakeModem()
+    tap = TapProcess(modem.path, tmp_path / "capture.log", host_port=board.path)
+    try:
+        time.sleep(0.2)  # both ports open
+        board.write(b"AT+CGMR\r")
+        assert modem.read_exactly(8) == b"AT+CGMR\r"
+        answer = b"\r\nUE8.0.5.10\r\n\r\nOK\r\n\xff\x00"
+        modem.write(answer)
+        assert board.read_exactly(len(answer)) == answer
+        text = tap.stop()
+    finally:
+        tap.kill()
+        modem.t.close()
+        board.t.close()
+    assert records(text) == ["> AT+CGMR", "< UE8.0.5.10", "< OK", "<< [hex] ff 00"]
+    assert f"host {board.path}" in text
 
 
 def test_tap_forwards_every_byte_both_ways(fake_tap):
@@ -293,11 +316,16 @@ def test_capture_of_a_sequans_session_replays_clean(tmp_path, replay_binary):
     payload = b"\x00\xff\r\n> \x01" + self_signed_pem() + b"\xfe\x00"
     seen = bytearray()  # everything the host received
     with SimProcess("--dialect", "sequans") as sim:
+        # the start-up URC is read before the tap opens the port: pyserial
+        # flushes what is waiting when it opens one (with hardware, start the
+        # tap first, then power the modem)
+        with sim.open_port() as early:
+            booted = early.read_until(b"\r\n+SYSSTART\r\n", timeout=10)
         tap = TapProcess(sim.pty_path, tmp_path / "capture.log")
         try:
             host = tap.host
-            seen += host.read_until(b"\r\n+SYSSTART\r\n", timeout=10)
-            seen += host.command(b"ATE0")
+            host.write(b"ATE0\r")  # echo is on after boot
+            seen += host.read_until(b"ATE0\r\r\nOK\r\n")
             seen += host.command(b"AT+CMEE=1")
             seen += host.command(b"AT+CGMR")
             host.write(b'AT+SQNSNVW="certificate",7,%d\r' % len(payload))
@@ -316,7 +344,7 @@ def test_capture_of_a_sequans_session_replays_clean(tmp_path, replay_binary):
             tap.kill()
     module, host_bytes, times = parse_capture(text)
     assert module == bytes(seen)
-    assert stats["bytes_out"] == len(seen)
+    assert stats["bytes_out"] == len(booted) + len(seen)
     assert stats["bytes_in"] == len(host_bytes)
     assert times == sorted(times) and len(times) == len(records(text))
     recs = records(text)
