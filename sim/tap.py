@@ -33,6 +33,12 @@ ignores:
     # > [hex] 0a (...)  an LF the host sent right after a command's CR (a
                         terminal set to send CR LF); not replayed
 
+As in the replay, `> [hex]` right after a command, before any module
+record, is the command's inline payload: the CR comes after those bytes.
+The tap writes a command line holding binary bytes (Cordelia-I's AT+send,
+AT+FileWrite) that way: its text up to the comma before the first binary
+byte, then the rest as hex.
+
 Module bytes are grouped into records by content (a line ends at its CR LF,
 binary bytes at the next CR LF that starts a text line); what is left is
 written once the module has been quiet for --idle seconds, when the host
@@ -199,6 +205,16 @@ class Recorder:
         b = bytes(buf[:2]).upper()
         return len(buf) <= MAX_TEXT and _printable(buf) and (b == b"AT" or b == b"A")
 
+    @staticmethod
+    def _inline_split(line):
+        """A command line holding binary bytes after its last printable
+        field: the length of its text up to that comma, else 0."""
+        if line[:2].upper() != b"AT" or _printable(line):
+            return 0
+        first_bin = next(i for i, b in enumerate(line) if not 0x20 <= b < 0x7F)
+        comma = line.rfind(b",", 0, first_bin)
+        return comma + 1 if comma > 2 else 0
+
     def _host_record(self, n, line):
         t = self._host.time_of(n)
         self._host.take(n)
@@ -221,8 +237,17 @@ class Recorder:
         cr = buf.find(b"\r")
         if 0 <= cr <= MAX_TEXT:
             line = bytes(buf[:cr])
+            split = self._inline_split(line)
             if line[:2].upper() == b"AT" and _printable(line) and line[-1:] != b" ":
                 self._host_record(cr + 1, "> " + line.decode("ascii"))
+                self._after_command = True
+            elif split:
+                # a command with its payload inline (Cordelia-I AT+send,
+                # AT+FileWrite): the text, the bytes, and the CR the replay
+                # writes after them
+                head = self._host.take(split)
+                self._write(self._host.time_of(cr - split + 1), "> " + head.decode("ascii"))
+                self._host_record(cr - split + 1, "> [hex] " + _hex(buf[:cr - split]))
                 self._after_command = True
             else:
                 self._host_record(cr + 1, "> [hex] " + _hex(buf[:cr + 1]))
@@ -249,9 +274,12 @@ class Recorder:
 
     def host(self, data, t):
         """Bytes read from the host at time t."""
-        # what the module sent before goes first: all of it but a text line
-        # still arriving (a prompt is one now: the host answered it)
-        self._flush_module(keep_arriving=True, flush_raw=True)
+        # what the module sent before goes first, all of it, even the start
+        # of a line still arriving: the replay must feed those bytes before
+        # it puts the host's command in flight (a CR LF left for later would
+        # end a line after the command, which would then take it as its
+        # answer). A CR LF "> " is the prompt now: the host answered it.
+        self._flush_module(keep_arriving=False, flush_raw=True)
         self._host.add(data, t)
         self._last_host_rx = t
         self._flush_host()

@@ -33,15 +33,23 @@ REPLAY = os.path.join(REPO_ROOT, "build", "secmodem-replay")
 def parse_capture(text):
     """-> (module bytes, host bytes, [t...]) as secmodem-replay would see
     the records: `< x` is CR LF x CR LF, `< >` CR LF "> ", `> AT..` the
-    command and its CR; plus the documented LF comment of the host side."""
+    command and its CR, which comes after the `> [hex]` records that follow
+    it before any module record (its inline payload); plus the documented
+    LF comment of the host side."""
     module, host, times = bytearray(), bytearray(), []
+    cr_owed = False  # a command's CR, written after its inline payload
     for line in text.splitlines():
         if line.startswith("# t="):
             times.append(float(line[4:]))
-        elif line.startswith("# > [hex] 0a "):
-            host += b"\n"
-        elif line.startswith("#") or not line.strip():
             continue
+        if line.startswith("#") or not line.strip():
+            if not line.startswith("# > [hex] 0a "):
+                continue
+        if cr_owed and not line.startswith("> [hex]"):
+            host += b"\r"
+            cr_owed = False
+        if line.startswith("# > [hex] 0a "):
+            host += b"\n"
         elif line.startswith("<< [hex]"):
             module += bytes.fromhex(line[8:])
         elif line == "< >":
@@ -51,9 +59,12 @@ def parse_capture(text):
         elif line.startswith("> [hex]"):
             host += bytes.fromhex(line[7:])
         elif line.startswith("> "):
-            host += line[2:].encode("ascii") + b"\r"
+            host += line[2:].encode("ascii")
+            cr_owed = True
         else:
             raise AssertionError(f"not a replay record: {line!r}")
+    if cr_owed:
+        host += b"\r"
     return bytes(module), bytes(host), times
 
 
@@ -134,6 +145,19 @@ def test_recorder_writes_exact_hex_for_what_text_cannot_say():
     assert "< >" not in recs and "< trailing" not in recs
     assert "# > [hex] 0a (LF after the command's CR; not replayed)" in text
     assert times == sorted(times)
+
+
+def test_recorder_inline_payload_command():
+    f = Feed()
+    f.h(b"AT+FileWrite=7,0,0,4,\x00\xff,\x02\r")   # Cordelia-I: bytes inline
+    f.m(b"+filewrite:4\r\nOK\r\n")
+    f.h(b"AT+send=1,0,2,a\x00\r")
+    f.m(b"+send:2\r\nOK\r\n")
+    text = f.close()
+    recs = records(text)
+    assert recs[0:2] == ["> AT+FileWrite=7,0,0,4,", "> [hex] 00 ff 2c 02"]
+    assert "> AT+send=1,0,2,a" not in recs and "> AT+send=1,0,2," in recs
+    assert parse_capture(text)[:2] == (bytes(f.module), bytes(f.host))
 
 
 def test_recorder_splits_long_binary_and_keeps_order():
@@ -251,6 +275,8 @@ def test_tap_forwards_every_byte_both_ways(fake_tap):
     assert tap.host.read_exactly(5) == b"IAL\r\n"
     tap.host.write(b"T\r")
     assert modem.read_exactly(2) == b"T\r"
+    modem.write(b"\r\nOK\r\n")  # answered: what the host sends next is no inline payload
+    assert tap.host.read_exactly(6) == b"\r\nOK\r\n"
 
     # both directions at once, random bytes in random pieces
     rng = random.Random(1)
@@ -275,12 +301,16 @@ def test_tap_forwards_every_byte_both_ways(fake_tap):
 
     text = tap.stop()
     module, host, times = parse_capture(text)
-    assert module == sent_m + b"\r\nOK\r\n" + b"\r\n+PARTIAL\r\n" + blob_m
+    assert module == sent_m + b"\r\nOK\r\n" + b"\r\n+PARTIAL\r\n" + b"\r\nOK\r\n" + blob_m
     assert host == sent_h + b"AT+CGMR\r" + b"AT\r" + blob_h
     assert times and times == sorted(times)
     recs = records(text)
     assert recs[:3] == ["< +SYSSTART", "<< [hex] " + " ".join(f"{b:02x}" for b in everything), "< >"]
-    assert "> AT+CGMR" in recs and "< +PARTIAL" in recs and "> AT" in recs
+    assert "> AT+CGMR" in recs and "> AT" in recs
+    # the start of a line the module was still sending when the host wrote
+    # is recorded before the host's bytes (the order on the wires)
+    part = recs.index("<< [hex] 0d 0a 2b 50 41 52 54")
+    assert part < recs.index("> AT") and recs[part + 1] == "<< [hex] 49 41 4c 0d 0a"
     # the header says what was captured and when
     assert re.search(r"^# modem /dev/pts/\d+ at 115200 baud, host pty /dev/pts/\d+$", text, re.M)
 
@@ -364,3 +394,44 @@ def test_capture_of_a_sequans_session_replays_clean(tmp_path, replay_binary):
     nvr = [e for e in events if e["event"] == "command" and e["command"].startswith("AT+SQNSNVR")][0]
     assert nvr["status"] == "ok"
     assert {"event": "payload", "length": len(payload)} in events
+
+
+def test_capture_of_a_cordelia_session_replays_clean(tmp_path, replay_binary):
+    """Cordelia-I lines end with CR LF only (no leading CR LF), so most of
+    its answer is exact hex; an inline binary payload is split after the
+    command's last text field."""
+    seen = bytearray()
+    with SimProcess("--dialect", "cordelia") as sim:
+        with sim.open_port() as early:
+            early.read_until(b"+eventstartup:", timeout=10)
+            early.read_quiet(0.3)
+        tap = TapProcess(sim.pty_path, tmp_path / "capture.log")
+        try:
+            host = tap.host
+            seen += host.command(b"AT+FileOpen=data.bin,WRITE|CREATE,4096", expect=b"OK\r\n")
+            fid = re.search(rb"\+fileopen:(\d+),", seen).group(1)
+            seen += host.command(b"AT+FileWrite=" + fid + b",0,0,4,\x00\xff\x01\x02",
+                                 expect=b"OK\r\n")
+            seen += host.command(b"AT+FileClose=" + fid + b",,", expect=b"OK\r\n")
+            opened = host.command(b"AT+FileOpen=data.bin,READ,0", expect=b"OK\r\n")
+            seen += opened
+            fid = re.search(rb"\+fileopen:(\d+),", opened).group(1)
+            answer = host.command(b"AT+fileRead=" + fid + b",0,1,4", expect=b"OK\r\n")
+            seen += answer
+            assert b"+fileread:1,4,AP8BAg==\r\n" in answer  # base64 of 00 ff 01 02
+            text = tap.stop()
+        finally:
+            tap.kill()
+    module, _, times = parse_capture(text)
+    assert module == bytes(seen)
+    assert times == sorted(times)
+    assert "> [hex] 00 ff 01 02" in records(text)
+    res = subprocess.run([replay_binary, "--json", "--dialect", "cordelia", str(tmp_path / "capture.log")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert res.returncode == 0, res.stderr.decode()
+    events = [json.loads(line) for line in res.stdout.decode().splitlines()]
+    assert [e for e in events if e["event"] == "error"] == []
+    results = [(e["command"].split("=")[0], e["result"]) for e in events if e["event"] == "command"]
+    assert results == [("AT+FileOpen", "OK"), ("AT+FileWrite", "OK"), ("AT+FileClose", "OK"),
+                       ("AT+FileOpen", "OK"), ("AT+fileRead", "OK")]
+    assert events[-1]["status"] == "ok" and events[-1]["lines"] == ["+fileread:1,4,AP8BAg=="]
