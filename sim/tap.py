@@ -55,7 +55,7 @@ import time
 
 from .transport import PtyTransport, SerialTransport
 
-CR, LF = 0x0D, 0x0A
+CR = 0x0D
 # secmodem-replay reads lines of up to 64 KiB: hex records are split well
 # below that (3 characters a byte), text lines longer than this go as hex.
 MAX_HEX = 4096
