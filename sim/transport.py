@@ -157,11 +157,12 @@ def _write_nonblocking(fd, data):
 class SerialTransport(_Interruptible):
     """A real serial port (e.g. a USB-UART wired to a board) via pyserial."""
 
-    def __init__(self, port, baudrate=115200):
+    def __init__(self, port, baudrate=115200, rtscts=False):
         import serial  # Debian python3-serial; only needed for real ports
 
         super().__init__()
-        self._serial = serial.Serial(port, baudrate=baudrate, timeout=0,
+        # rtscts: hardware flow control, for a UART wired with RTS/CTS
+        self._serial = serial.Serial(port, baudrate=baudrate, timeout=0, rtscts=rtscts,
                                      write_timeout=WRITE_STALL_TIMEOUT)
         self.port = port
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replays every tests/replay/<dialect>_*.log through secmodem-replay and
+"""Replays every tests/replay/[rp_]<dialect>_*.log through secmodem-replay and
 compares the JSON events with <name>.jsonl line by line; bad_*.log files
 must be refused with a non-zero status and a message naming the line.
 Usage: run_replay.py <secmodem-replay binary>"""
@@ -21,10 +21,11 @@ def run(binary, *args, stdin=None):
 
 def check_log(binary, log):
     name = os.path.basename(log)
-    dialect = name.split("_")[0]
-    # published device logs: pub_sqn_* (Sequans), pub_cord_* (Cordelia-I)
-    if dialect == "pub":
-        dialect = {"sqn": "sequans", "cord": "cordelia"}[name.split("_")[1]]
+    # <dialect>_<name>.log; rp_<dialect>_<name>.log (the capture tests);
+    # pub_sqn_* and pub_cord_* (published device logs: Sequans, Cordelia-I)
+    parts = name.split("_")
+    dialect = parts[1] if parts[0] in ("rp", "pub") else parts[0]
+    dialect = {"sqn": "sequans", "cord": "cordelia"}.get(dialect, dialect)
     mode = ["--atecc"] if dialect == "atecc" else ["--dialect", dialect]
     with open(log[:-4] + ".jsonl") as f:
         want = [json.loads(line) for line in f if line.strip()]

@@ -11,7 +11,12 @@
        < +CEREG: 5,1         a line the module sent (fed with CR LF framing)
        < >                   the data prompt
        << [hex] 0d 0a ...    raw bytes the module sent, exactly
-       # comment             ignored, as are blank lines
+       # comment             ignored, as are blank lines (sim/tap.py writes
+                             each record's time as `# t=<seconds>`)
+
+   A data prompt may also come inside `<< [hex]` bytes (a capture that
+   could not frame it as text): a '>' at the start of a line, then a space,
+   is the prompt when the host then sent bytes (its payload).
 
    Host commands are not sent anywhere: each is submitted to the engine as
    if the library had sent it, so the module lines that follow are matched
@@ -25,7 +30,10 @@
    bytes comes from the answer's header or from what the section recorded
    from earlier URCs, as on a device. Binary bytes nothing announced are
    fed as lines and flagged. Only --dialect generic takes the log's own
-   `<< [hex]` marking as the announcement of a block.
+   `<< [hex]` marking as the announcement of a block. A command that maps
+   to a section operation reports how the operation ended, as the
+   application would see it: "status" (JSON) is the sm_strerror() text,
+   "ok" on success, null when the log ends first.
 
    The example also shows how a host program drives the parser: a platform
    whose write callback discards, a fake clock, sm_at_feed() for the bytes. */
@@ -79,6 +87,12 @@ typedef struct replay {
     size_t raw_seen;          /* raw bytes the engine consumed (all blocks) */
     /* a command started through the section's own operation */
     int via_section;
+    /* the command maps to a section operation: its command event carries
+       "status", how the operation ended (or why it would not start) */
+    int op_mapped;
+    int op_ended;
+    int op_status;
+    int wait_prompt;          /* a command submitted here waits for "> " */
     int tx_checked;
     char resp_prefix[64];
     /* MQTT messages the Sequans section announced: their lengths */
@@ -383,6 +397,12 @@ static void report_command(replay *rp, const sm_at_response *r)
                 json_str(r->err_text, strlen(r->err_text));
             }
         }
+        if (rp->op_mapped) {
+            const char *st = rp->op_ended ? sm_strerror(rp->op_status) : NULL;
+            printf(",\"status\":");
+            if (st) json_str(st, strlen(st));
+            else printf("null");
+        }
         printf(",\"lines\":[");
         for (i = 0; i < rp->nlines; i++, l += strlen(l) + 1) {
             if (i) putchar(',');
@@ -393,6 +413,8 @@ static void report_command(replay *rp, const sm_at_response *r)
         printf("%-24s %-10s", rp->cmd_text, r ? result_word(r->result, "ERROR") : "(no result)");
         if (r && r->code != SM_AT_NO_CODE) printf(" %ld", (long)r->code);
         if (r && r->err_text) { printf(" "); text_str(r->err_text, strlen(r->err_text)); }
+        if (rp->op_mapped)
+            printf("  [library: %s]", rp->op_ended ? sm_strerror(rp->op_status) : "not ended");
         for (i = 0; i < rp->nlines; i++, l += strlen(l) + 1) {
             printf("\n%5s  %-8s   | ", "", "");
             text_str(l, strlen(l));
@@ -420,6 +442,7 @@ static void on_line(void *ctx, sm_at *at, const char *line, size_t len)
 static void on_done(void *ctx, const sm_at_response *r)
 {
     replay *rp = (replay *)ctx;
+    rp->wait_prompt = 0;
     report_command(rp, r);
     rp->cmd_active = 0;
 }
@@ -500,6 +523,7 @@ static void on_trace(void *user, int dir, const char *text, size_t len)
             starts_with_nocase(text, len, rp->resp_prefix))
             collect_line(rp, text, len);
     } else if (dir == SM_TRACE_PROMPT) {
+        rp->wait_prompt = 0;
         head(rp, "prompt");
         printf(rp->json ? "}\n" : "\n");
     } else if (dir == SM_TRACE_DROP) {
@@ -527,11 +551,16 @@ static const sm_urc k_any_urc[] = { { "+", on_urc } };
 static const sm_at_dialect k_generic = { "generic", "\r", "+SYSSTART", NULL };
 
 /* ---- the sections' own operations ------------------------------------------------ */
+/* status: whether the answer itself is refused (reported as an error
+   event); op_status: how the operation ended, as the application would see
+   it in its done callback (the command event's "status"). */
 static void finish_section_command(replay *rp, sm_at_result result, int32_t code,
-                                   const char *err_text, int status)
+                                   const char *err_text, int status, int op_status)
 {
     sm_at_response r;
     memset(&r, 0, sizeof r);
+    rp->op_ended = 1;
+    rp->op_status = op_status;
     r.result = result;
     r.code = code;
     r.err_text = err_text;
@@ -548,7 +577,7 @@ static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
 {
     (void)m;
     finish_section_command((replay *)ctx, r->at, r->cme, NULL,
-                           r->status == SM_ERR_TRUNCATED ? SM_OK : r->status);
+                           r->status == SM_ERR_TRUNCATED ? SM_OK : r->status, r->status);
 }
 
 static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
@@ -574,7 +603,7 @@ static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     else if (r->status == SM_ERR_REBOOT) res = SM_AT_REBOOT;
     finish_section_command((replay *)ctx, res, r->code, r->err_text,
                            r->status == SM_ERR_MODEM || r->status == SM_ERR_TIMEOUT ||
-                           r->status == SM_ERR_REBOOT ? SM_OK : r->status);
+                           r->status == SM_ERR_REBOOT ? SM_OK : r->status, r->status);
 }
 
 static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
@@ -731,6 +760,24 @@ static void begin_command(replay *rp, const char *text)
     rp->lines_len = 0;
     rp->nlines = 0;
     rp->cmd_active = 1;
+    rp->op_mapped = 0;
+    rp->op_ended = 0;
+    rp->op_status = SM_OK;
+}
+
+/* A data prompt inside raw module bytes: '>' at the start of a line (as
+   the engine takes it) followed by the space both modules send, or by the
+   end of the record (the space may be in the next one). *line_start carries
+   "the last byte ended a line" from one record to the next. */
+static int raw_has_prompt(const uint8_t *b, size_t n, int *line_start)
+{
+    size_t i;
+    int found = 0;
+    for (i = 0; i < n; i++) {
+        if (*line_start && b[i] == '>' && (i + 1 == n || b[i + 1] == ' ')) found = 1;
+        *line_start = b[i] == '\r' || b[i] == '\n';
+    }
+    return found;
 }
 
 static void submit_host_command(replay *rp, size_t idx)
@@ -738,24 +785,49 @@ static void submit_host_command(replay *rp, size_t idx)
     const record *r = &rp->recs[idx];
     sm_at_cmd c;
     size_t j, payload = 0;
-    int prompt = 0, inline_data = 0, module_seen = 0, id = 0;
+    int prompt = 0, inline_data = 0, module_seen = 0, id = 0, line_start = 1, raw_prompt = 0;
     expire_in_flight(rp);
+    /* after a restart (or a timeout) the engine waits for a quiet line; by
+       the time the host sent this command the line had been quiet, so the
+       frozen clock moves on, or the command would start late, after the
+       next one was queued, and take its answer */
+    if (rp->eng->settling) {
+        rp->clock += SM_AT_SETTLE_MS + 1u;
+        poll_all(rp);
+        flush_pending(rp);
+    }
     if (rp->mode != MODE_GENERIC) {
         begin_command(rp, r->text);
         rp->via_section = 1;
         rp->tx_checked = 0;
+        /* NOTE (integrator): this is where a command's text is mapped to a
+           section operation (start_sequans_read / start_cordelia_read).
+           A command mapped there runs through the library's own code and
+           its event carries "status"; every other command goes through the
+           bare engine below. New mappings (e.g. the Sequans publish answer,
+           AT+SQNHTTPRCV=<p> without a size) belong in those two functions:
+           return the operation's id, or SM_ERR_* when it would not start. */
         id = rp->mode == MODE_SEQUANS ? start_sequans_read(rp, r->text)
                                       : start_cordelia_read(rp, r->text);
-        if (id > 0) { poll_all(rp); return; }
+        if (id > 0) { rp->op_mapped = 1; poll_all(rp); return; }
         rp->via_section = 0;
         rp->cmd_active = 0;
         if (id < 0) /* the section would not send it now: shown as sent anyway */
             report_error(rp, "the section would not start this read", sm_strerror(id),
                          strlen(sm_strerror(id)));
     }
-    /* look ahead: a prompt, and how many bytes the host sent after it */
+    /* look ahead: a prompt, and how many bytes the host sent after it. A
+       `< >` record is a prompt; a "> " inside raw module bytes is one only
+       when the host then sent bytes (its payload): otherwise it is data, as
+       in an answer's binary block that happens to hold "\r\n> ". */
     for (j = idx + 1; j < rp->nrecs && rp->recs[j].kind != REC_HOST_CMD; j++) {
         if (rp->recs[j].kind == REC_MODEM_PROMPT) prompt = 1;
+        if (rp->recs[j].kind == REC_MODEM_LINE) line_start = 1;
+        if (rp->recs[j].kind == REC_MODEM_PROMPT) line_start = 0;
+        if (rp->recs[j].kind == REC_MODEM_RAW &&
+            raw_has_prompt(rp->recs[j].bytes, rp->recs[j].len, &line_start))
+            raw_prompt = 1;
+        if (rp->recs[j].kind == REC_HOST_RAW && raw_prompt) prompt = 1;
         if (rp->recs[j].kind == REC_HOST_RAW) {
             payload += rp->recs[j].len;
             if (!prompt && !module_seen) inline_data = 1;
@@ -776,12 +848,18 @@ static void submit_host_command(replay *rp, size_t idx)
     c.on_done = on_done;
     c.ctx = rp;
     begin_command(rp, r->text);
+    if (id < 0) { /* its event says why the library would have stopped here */
+        rp->op_mapped = 1;
+        rp->op_ended = 1;
+        rp->op_status = id;
+    }
     rp->cmd_active = 0;
     if (sm_at_submit(rp->eng, &c) < 0) {
         report_error(rp, "command refused by the engine", r->text, strlen(r->text));
         return;
     }
     rp->cmd_active = 1;
+    rp->wait_prompt = prompt;
     poll_all(rp);
 }
 
@@ -819,8 +897,10 @@ static void replay_all(replay *rp)
         case REC_MODEM_RAW:
             if (rp->mode == MODE_GENERIC) {
                 /* no dialect knows what announces a block: the log's own
-                   marking of it is taken as its announcement */
-                if (rp->at.raw_left == 0)
+                   marking of it is taken as its announcement, except while
+                   a command waits for its prompt (a capture writes a prompt
+                   it could not frame as `< >` in raw bytes) */
+                if (rp->at.raw_left == 0 && !rp->wait_prompt)
                     sm_at_expect_raw(&rp->at, r->len, rp->cmd_active ? NULL : raw_to_nowhere, NULL);
                 feed(rp, r->bytes, r->len);
             } else {
