@@ -105,6 +105,7 @@ typedef struct replay {
     int has_pending;
     int printing_pending;
     uint8_t data[65536];      /* where the section's read operations store */
+    uint8_t payload[4096];    /* what the host sent after a prompt (a publish's message) */
     uint8_t payload_sink[1];
     uint8_t zeros[65536];     /* what the "host" writes after a prompt */
 } replay;
@@ -637,10 +638,44 @@ static int two_numbers(const char *args, uint32_t *a, uint32_t *b, int need_b)
    section's own operations: it decides, from the answer's header or from
    what its URC handlers recorded, how many raw bytes follow. Returns the
    operation's id, 0 when the command is not one of them, or SM_ERR_*. */
-static int start_sequans_read(replay *rp, const char *t)
+/* The bytes the host sent after command idx, up to its next command, at
+   most cap: the payload that followed a prompt. */
+static size_t host_bytes_after(const replay *rp, size_t idx, uint8_t *buf, size_t cap)
+{
+    size_t j, n = 0;
+    for (j = idx + 1; j < rp->nrecs && rp->recs[j].kind != REC_HOST_CMD; j++) {
+        size_t k = rp->recs[j].len;
+        if (rp->recs[j].kind != REC_HOST_RAW) continue;
+        if (k > cap - n) k = cap - n;
+        memcpy(buf + n, rp->recs[j].bytes, k);
+        n += k;
+    }
+    return n;
+}
+
+/* AT+SQNSMQTTPUBLISH=0,"<topic>",<qos>,<len>: through the section's own
+   publish, with the bytes the host sent after the prompt, so that the
+   answer is parsed as the library parses it (its pmid form). */
+static int start_sequans_publish(replay *rp, const char *t, size_t idx)
+{
+    const char *topic = t + 22, *q = strchr(topic, '"');
+    char name[128];
+    uint32_t qos = 0, len = 0;
+    snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+SQNSMQTTPUBLISH:");
+    if (!q || (size_t)(q - topic) >= sizeof name || q[1] != ',' || !two_numbers(q + 2, &qos, &len, 1) ||
+        qos > 2 || !len || len > sizeof rp->payload)
+        return SM_ERR_PARAM;
+    memcpy(name, topic, (size_t)(q - topic));
+    name[q - topic] = '\0';
+    if (host_bytes_after(rp, idx, rp->payload, len) < len) return SM_ERR_PARAM; /* not in the log */
+    return sm_sqn_mqtt_publish(&rp->sqn, name, (uint8_t)qos, rp->payload, len, sqn_done, rp);
+}
+
+static int start_sequans_read(replay *rp, const char *t, size_t idx)
 {
     uint32_t a = 0, b = 0;
     unsigned k;
+    if (starts_with_nocase(t, strlen(t), "AT+SQNSMQTTPUBLISH=0,\"")) return start_sequans_publish(rp, t, idx);
     if (starts_with_nocase(t, strlen(t), "AT+SQNSRECV=")) {
         snprintf(rp->resp_prefix, sizeof rp->resp_prefix, "+SQNSRECV:");
         if (!two_numbers(t + 12, &a, &b, 1) || a > 255 || b > sizeof rp->data) return SM_ERR_PARAM;
@@ -652,9 +687,13 @@ static int start_sequans_read(replay *rp, const char *t)
         return sm_sqn_nvm_read_cert(&rp->sqn, (uint8_t)a, rp->data, sizeof rp->data, sqn_done, rp);
     }
     if (starts_with_nocase(t, strlen(t), "AT+SQNHTTPRCV=")) {
+        /* AT+SQNHTTPRCV=<p> (the whole body, as Walter's driver reads it)
+           or AT+SQNHTTPRCV=<p>,<max> (Microchip's driver) */
         rp->resp_prefix[0] = '\0';
-        if (!two_numbers(t + 14, &a, &b, 1) || a > 255 || b > sizeof rp->data) return SM_ERR_PARAM;
-        return sm_sqn_http_read(&rp->sqn, (uint8_t)a, rp->data, b, sqn_done, rp);
+        if (!two_numbers(t + 14, &a, &b, 0) || a > 255 || b > 65535u) return SM_ERR_PARAM;
+        if (!strchr(t + 14, ','))
+            return sm_sqn_http_read(&rp->sqn, (uint8_t)a, rp->data, sizeof rp->data, sqn_done, rp);
+        return sm_sqn_http_read_max(&rp->sqn, (uint8_t)a, (uint16_t)b, rp->data, b, sqn_done, rp);
     }
     if (starts_with_nocase(t, strlen(t), "AT+SQNSMQTTRCVMESSAGE=0,\"")) {
         /* the message the section announced with this topic (and id) */
@@ -807,7 +846,7 @@ static void submit_host_command(replay *rp, size_t idx)
            bare engine below. New mappings (e.g. the Sequans publish answer,
            AT+SQNHTTPRCV=<p> without a size) belong in those two functions:
            return the operation's id, or SM_ERR_* when it would not start. */
-        id = rp->mode == MODE_SEQUANS ? start_sequans_read(rp, r->text)
+        id = rp->mode == MODE_SEQUANS ? start_sequans_read(rp, r->text, idx)
                                       : start_cordelia_read(rp, r->text);
         if (id > 0) { rp->op_mapped = 1; poll_all(rp); return; }
         rp->via_section = 0;
