@@ -574,7 +574,7 @@ typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
 
 /* Command flags. */
 enum {
-    SM_AT_F_PROMPT = 1, /* wait for the "> " prompt, then write the payload */
+    SM_AT_F_PROMPT = 1, /* wait for the "> " prompt, then write the payload (counted) */
     SM_AT_F_INLINE = 2  /* write the payload right after the text, before the terminator */
 };
 /* Raw data inline in a response line, as in Cordelia's
@@ -591,7 +591,18 @@ enum {
 #define SM_AT_F_RAW_AFTER(n) ((((unsigned)(n)) & 15u) << 12)
 
 /* A command to submit. text is copied into the queue; everything the other
-   pointers reference must stay valid until on_done has been called. */
+   pointers reference must stay valid until on_done has been called.
+   A counted payload cannot be abandoned once the modem may be waiting for
+   it (no escape is documented; a GM02SP waits at its prompt and publishes
+   whatever bytes meet the count, docs/payload-abandon.md). So a command
+   whose deadline passes after its prompt, inside an inline payload, or
+   while its prompt is awaited (the prompt may have been lost) still writes
+   its REAL payload before on_done (at most SM_AT_TIMEOUT_MS later; while
+   the prompt is awaited only if the payload cannot be read as a command
+   line: no control byte, no "AT" or "A/"), then reports SM_AT_TIMEOUT: the
+   message may have gone out. Where real bytes cannot go (such a payload,
+   sm_at_flush() on a UART that does not take them at once) NUL filler meets
+   the count, counted in stats.tx_filler. */
 typedef struct sm_at_cmd {
     const char *text;       /* e.g. "AT+CEREG?", without terminator */
     const char *prefix;     /* lines starting with this are this command's
@@ -764,7 +775,8 @@ SECMODEM_API int sm_at_result_status(sm_at_result r);
 
 /* Blocking helper for simple programs and tests: submits, then polls until
    the command completes (bounded by the commands queued before it, each by
-   its own timeout, plus at most SM_AT_SETTLE_MAX_MS of settling). The
+   its own timeout, plus at most SM_AT_SETTLE_MAX_MS of settling, plus at
+   most SM_AT_TIMEOUT_MS for an interrupted payload's bytes). The
    command's own on_done and ctx are replaced (the helper reports through
    out). Copies the response lines into lines[cap] (may be NULL). Returns
    the status. */
