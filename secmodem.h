@@ -3545,7 +3545,8 @@ SM_PRIV void sm_at_plan_drain(sm_at *at)
    command: no control byte (line ends, editing, escapes) and no "AT" or
    "A/" (a command prefix, found anywhere in the line by Hayes-style
    parsers), in any case, also with the 8th bit stripped. Then they end as
-   one junk line (the terminator follows), answered ERROR. */
+   one junk line (the terminator follows): ignored, as V.250 ignores what
+   comes before "AT", or answered ERROR, dropped as a late answer. */
 SM_PRIV int sm_at_replayable(const uint8_t *p, size_t n)
 {
     size_t i;
