@@ -166,7 +166,10 @@ class Bed:
 
 
 def start_sim(seed=0):
-    args = ["--dialect", "sequans", "--seed", str(seed)]
+    # payload-timeout=0: like the GM02SP on the bench, the modem waits at its
+    # prompt for the count however long it takes, so a count the engine does
+    # not meet shows as a foreign message, never healed by a timeout
+    args = ["--dialect", "sequans", "--seed", str(seed), "--option", "payload-timeout=0"]
     if os.environ.get("SM_SIM_TRACE"):  # debugging: the simulator's traffic
         args += ["--trace", os.environ["SM_SIM_TRACE"]]
     return SimProcess(*args).__enter__()
