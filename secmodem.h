@@ -652,8 +652,9 @@ typedef struct sm_at_stats {
     uint32_t tx_filler;    /* NUL filler bytes written to meet an interrupted payload's
                               count: only where its real bytes could not be sent (see
                               sm_at_cmd); the modem may publish or send them */
-    uint32_t tx_replayed;  /* real payload bytes written after a timeout to meet the
-                              count of an interrupted payload (the message goes out) */
+    uint32_t tx_replayed;  /* real payload bytes written after a timeout or flush to
+                              meet the count of an interrupted payload (the message
+                              goes out) */
     uint32_t tx_abandoned; /* bytes of an interrupted command the UART never took */
 } sm_at_stats;
 
@@ -679,7 +680,7 @@ typedef struct sm_at {
     uint16_t drain_fill;     /* filler bytes an interrupted payload still owes (its
                                 real bytes, when they can be sent, go out first) */
     uint16_t orphan_payload; /* a command timed out waiting for its prompt (its
-                                filler is sent): a late prompt is swallowed */
+                                payload or filler was sent): a late prompt is swallowed */
     uint16_t q_count, q_text_len, next_id, last_id;
     uint16_t resp_len, resp_lines;
     /* flags and small counters, together to keep the struct tight */
@@ -3805,7 +3806,8 @@ SM_PRIV void sm_at_pump_tx(sm_at *at)
     if ((at->drain_fill || at->drain_term) && !sm_at_pump_drain(at)) return;
     if (at->phase == SM_PH_TX_OWED) {
         rc = sm_at_pump_owed(at);
-        if (rc == 0) return; /* (an error: the rest is left to the drain, which gives up) */
+        if (rc == 0) return;
+        /* all written; or a write error: the rest goes to the drain, which gives up */
         sm_at_complete(at, (sm_at_result)at->owe_result, SM_AT_NO_CODE, NULL);
         return;
     }
