@@ -577,7 +577,7 @@ typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
 
 /* Command flags. */
 enum {
-    SM_AT_F_PROMPT = 1,  /* wait for the "> " prompt, then write the payload */
+    SM_AT_F_PROMPT = 1,  /* wait for the "> " prompt, then write the payload (counted) */
     SM_AT_F_INLINE = 2,  /* write the payload right after the text, before the terminator */
     /* the whole of a response line with the command's prefix (any length)
        goes to raw_buf as text: the bytes after the prefix and its spaces,
@@ -600,7 +600,18 @@ enum {
 #define SM_AT_F_RAW_AFTER(n) ((((unsigned)(n)) & 15u) << 12)
 
 /* A command to submit. text is copied into the queue; everything the other
-   pointers reference must stay valid until on_done has been called. */
+   pointers reference must stay valid until on_done has been called.
+   A counted payload cannot be abandoned once the modem may be waiting for
+   it (no escape is documented; a GM02SP waits at its prompt and publishes
+   whatever bytes meet the count, docs/payload-abandon.md). So a command
+   whose deadline passes after its prompt, inside an inline payload, or
+   while its prompt is awaited (the prompt may have been lost) still writes
+   its REAL payload before on_done (at most SM_AT_TIMEOUT_MS later; while
+   the prompt is awaited only if the payload cannot be read as a command
+   line: no control byte, no "AT" or "A/"), then reports SM_AT_TIMEOUT: the
+   message may have gone out. Where real bytes cannot go (such a payload,
+   sm_at_flush() on a UART that does not take them at once) NUL filler meets
+   the count, counted in stats.tx_filler. */
 typedef struct sm_at_cmd {
     const char *text;       /* e.g. "AT+CEREG?", without terminator */
     const char *prefix;     /* lines starting with this are this command's
@@ -655,7 +666,12 @@ typedef struct sm_at_stats {
     uint32_t raw_bytes;    /* binary payload bytes received */
     uint32_t raw_dropped;  /* binary payload bytes that had nowhere to go */
     uint32_t raw_bad_count;/* SM_AT_F_RAW_AFTER lines whose byte count was malformed */
-    uint32_t tx_filler;    /* filler bytes written to complete an interrupted payload */
+    uint32_t tx_filler;    /* NUL filler bytes written to meet an interrupted payload's
+                              count: only where its real bytes could not be sent (see
+                              sm_at_cmd); the modem may publish or send them */
+    uint32_t tx_replayed;  /* real payload bytes written after a timeout or flush to
+                              meet the count of an interrupted payload (the message
+                              goes out) */
     uint32_t tx_abandoned; /* bytes of an interrupted command the UART never took */
     uint32_t noise;        /* bytes that can never be text (0xFF after a GM02SP
                               wakes, other non-UTF-8 bytes) dropped from lines */
@@ -682,9 +698,10 @@ typedef struct sm_at {
     /* receive side */
     char line[SM_LINE_SIZE];
     uint16_t line_len;
-    uint16_t drain_fill;     /* filler bytes an interrupted payload still owes */
+    uint16_t drain_fill;     /* filler bytes an interrupted payload still owes (its
+                                real bytes, when they can be sent, go out first) */
     uint16_t orphan_payload; /* a command timed out waiting for its prompt (its
-                                filler is sent): a late prompt is swallowed */
+                                payload or filler was sent): a late prompt is swallowed */
     uint16_t q_count, q_text_len, next_id, last_id;
     uint16_t resp_len, resp_lines;
     /* flags and small counters, together to keep the struct tight */
@@ -716,6 +733,8 @@ typedef struct sm_at {
     uint16_t lead_seen;      /* bytes of the headerless read copied to line[] too */
     uint32_t lv_bits;        /* the line-end bytes after the count: bit i set = LF */
     const char *lv_ref;      /* a final result or URC prefix they follow */
+    uint8_t owe_from;        /* SM_PH_TX_OWED: the phase the deadline interrupted */
+    uint8_t owe_result;      /* SM_PH_TX_OWED: the result to report once written */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
@@ -792,7 +811,8 @@ SECMODEM_API int sm_at_result_status(sm_at_result r);
 
 /* Blocking helper for simple programs and tests: submits, then polls until
    the command completes (bounded by the commands queued before it, each by
-   its own timeout, plus at most SM_AT_SETTLE_MAX_MS of settling). The
+   its own timeout, plus at most SM_AT_SETTLE_MAX_MS of settling, plus at
+   most SM_AT_TIMEOUT_MS for an interrupted payload's bytes). The
    command's own on_done and ctx are replaced (the helper reports through
    out). Copies the response lines into lines[cap] (may be NULL). Returns
    the status. */
@@ -3434,13 +3454,18 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
    IDLE -> TX_TEXT (text, inline payload, terminator) -> WAIT_PROMPT ->
    TX_PAYLOAD -> WAIT_FINAL -> completion. Writes are non-blocking: the
    platform takes what it can and the rest goes out on the next poll.
+   A deadline that interrupts a counted payload the modem may be waiting
+   for (TX_TEXT inside an inline payload, WAIT_PROMPT, TX_PAYLOAD) passes
+   through TX_OWED first: the payload's real bytes are written, then the
+   command ends (see sm_at_owe).
    ========================================================================== */
 enum {
     SM_PH_IDLE = 0,    /* nothing on the wire */
     SM_PH_TX_TEXT,     /* writing text + inline payload + terminator */
     SM_PH_WAIT_PROMPT, /* waiting for "> " */
     SM_PH_TX_PAYLOAD,  /* writing the payload after the prompt */
-    SM_PH_WAIT_FINAL   /* waiting for the final result */
+    SM_PH_WAIT_FINAL,  /* waiting for the final result */
+    SM_PH_TX_OWED      /* timed out: writing the payload's real bytes, then ends */
 };
 
 /* defined below, used by the transmit side */
@@ -3573,20 +3598,27 @@ SM_PRIV void sm_at_learn_echo(sm_at *at, sm_at_result result)
 
 /* A command interrupted on the wire (timeout, flush) must not leave the
    modem in the middle of a line or of a counted payload: the next command
-   would be taken as its continuation (a PIN sent as socket data). What it
-   still owes is written first: filler bytes for a counted payload, then the
+   would be taken as its continuation (a PIN sent as socket data; a GM02SP
+   waits at its prompt with no timeout of its own and publishes whatever
+   bytes meet the count, see docs/payload-abandon.md). No way to abandon a
+   counted payload is documented, so the count is met. With its REAL bytes
+   wherever they can be sent (sm_at_owe: after a timeout, the message goes
+   out as meant); what is left here is met with NUL filler, then the
    terminator (a truncated command line just earns an ERROR, dropped as a
    late answer). A prompt that did not come may have been lost on the wire
-   (or be late) while the modem counts payload bytes: it gets its filler
-   and a terminator now; a modem that never prompted sees a junk line. */
+   (or be late) while the modem counts payload bytes: the count is met and
+   a terminator follows; a modem that never prompted sees a junk line. */
 SM_PRIV void sm_at_plan_drain(sm_at *at)
 {
     const sm_at_entry *e = &at->q[0];
     size_t tl = e->text_len;
     size_t pl = (e->cmd.flags & SM_AT_F_INLINE) ? e->cmd.payload_len : 0;
+    /* TX_OWED: the payload's real bytes up to tx_off are out, the rest is
+       owed as in the phase the deadline interrupted */
+    uint8_t phase = at->phase == SM_PH_TX_OWED ? at->owe_from : at->phase;
     at->drain_fill = 0;
     at->drain_term = 0;
-    if (at->phase == SM_PH_TX_TEXT && at->tx_off > 0) {
+    if (phase == SM_PH_TX_TEXT && at->tx_off > 0) {
         if (at->tx_off < tl) {
             at->drain_term = 1;                        /* end the truncated line */
         } else if (at->tx_off < tl + pl) {
@@ -3595,14 +3627,67 @@ SM_PRIV void sm_at_plan_drain(sm_at *at)
         } else {
             at->drain_term = (uint8_t)(1u + (at->tx_off - tl - pl)); /* rest of it */
         }
-    } else if (at->phase == SM_PH_TX_PAYLOAD) {
+    } else if (phase == SM_PH_TX_PAYLOAD) {
         at->drain_fill = (uint16_t)(e->cmd.payload_len - at->tx_off);
-    } else if (at->phase == SM_PH_WAIT_PROMPT) {
-        at->drain_fill = (uint16_t)e->cmd.payload_len;
+    } else if (phase == SM_PH_WAIT_PROMPT) {
+        at->drain_fill = (uint16_t)(e->cmd.payload_len - at->tx_off); /* tx_off: replayed */
         at->drain_term = 1;
         at->orphan_payload = 1;
     }
-    at->drain_deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
+    /* the debt of a command is paid within SM_AT_TIMEOUT_MS of its deadline,
+       the real bytes (TX_OWED, whose deadline that is) and the filler together */
+    at->drain_deadline = at->phase == SM_PH_TX_OWED ? at->deadline
+                                                    : sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
+}
+
+/* Can these payload bytes be sent when the modem may be reading command
+   lines instead (a prompt that did not come: lost, or the command was
+   refused and its answer lost)? Only if, as a line, they cannot be a
+   command: no control byte (line ends, editing, escapes) and no "AT" or
+   "A/" (a command prefix, found anywhere in the line by Hayes-style
+   parsers), in any case, also with the 8th bit stripped. Then they end as
+   one junk line (the terminator follows): ignored, as V.250 ignores what
+   comes before "AT", or answered ERROR, dropped as a late answer. */
+SM_PRIV int sm_at_replayable(const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned b = p[i] & 0x7Fu, next;
+        if (b < 0x20u || b == 0x7Fu) return 0;
+        if ((b | 0x20u) != 'a' || i + 1 == n) continue;
+        next = (p[i + 1] & 0x7Fu) | 0x20u;
+        if (next == 't' || next == '/') return 0;
+    }
+    return 1;
+}
+
+/* A deadline interrupts the head command (result TIMEOUT or CANCELLED).
+   If the modem may be counting payload bytes, their REAL bytes are owed:
+   after the prompt (TX_PAYLOAD: the modem said it counts), inside an
+   inline payload (TX_TEXT: the line has to be finished anyway), or while
+   the prompt is awaited (WAIT_PROMPT: it may have been lost) when the
+   payload is inert as a command line (sm_at_replayable). The command then
+   stays at the head in TX_OWED, so that its payload is still valid (the
+   caller keeps it until on_done), until they are written. Returns 1 if so;
+   0: nothing real is owed, the command ends now. */
+SM_PRIV int sm_at_owe(sm_at *at, sm_at_result result)
+{
+    const sm_at_entry *e = &at->q[0];
+    size_t tl = e->text_len;
+    size_t pl = (e->cmd.flags & SM_AT_F_INLINE) ? e->cmd.payload_len : 0;
+    if (at->phase == SM_PH_TX_TEXT) {
+        if (at->tx_off < tl || at->tx_off >= tl + pl) return 0;
+    } else if (at->phase == SM_PH_WAIT_PROMPT) {
+        if (!sm_at_replayable(e->cmd.payload, e->cmd.payload_len)) return 0;
+        at->tx_off = 0;
+    } else if (at->phase != SM_PH_TX_PAYLOAD) {
+        return 0;
+    }
+    at->owe_from = at->phase;
+    at->owe_result = (uint8_t)result;
+    at->phase = SM_PH_TX_OWED;
+    at->deadline = sm_at_now(at) + (uint32_t)SM_AT_TIMEOUT_MS;
+    return 1;
 }
 
 /* Bytes of raw_lead held back while matching go back to the line parser
@@ -3624,7 +3709,11 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     uint16_t id;
     sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
-    if (result == SM_AT_TIMEOUT || result == SM_AT_CANCELLED) sm_at_plan_drain(at);
+    /* a modem that restarted or a port that failed is owed nothing; a
+       final result that ends TX_OWED early leaves the rest owed */
+    if (result == SM_AT_TIMEOUT || result == SM_AT_CANCELLED ||
+        (at->phase == SM_PH_TX_OWED && result != SM_AT_REBOOT && result != SM_AT_IO_ERROR))
+        sm_at_plan_drain(at);
     /* only what the report needs is kept: on_done may submit or flush */
     done = at->q[0].cmd.on_done;
     ctx = at->q[0].cmd.ctx;
@@ -3794,11 +3883,39 @@ SM_PRIV int sm_at_pump_drain(sm_at *at)
     return 1;
 }
 
+/* TX_OWED: writes the interrupted payload's real bytes (the rest of the
+   command line for an inline one). Returns 1 when all are out, 0 when more
+   remain, <0 on error. Counted in stats.tx_replayed. */
+SM_PRIV int sm_at_pump_owed(sm_at *at)
+{
+    const sm_at_entry *e = &at->q[0];
+    size_t tl = e->text_len, before = at->tx_off, lo, hi;
+    int rc;
+    if (at->owe_from == SM_PH_TX_TEXT) {
+        rc = sm_at_tx_text(at); /* the inline payload spans [tl, tl + payload_len) */
+        lo = before > tl ? before : tl;
+        hi = at->tx_off < tl + e->cmd.payload_len ? at->tx_off : tl + e->cmd.payload_len;
+        if (hi > lo) at->stats.tx_replayed += (uint32_t)(hi - lo);
+    } else {
+        rc = sm_at_write_some(at, e->cmd.payload, e->cmd.payload_len, &at->tx_off);
+        at->stats.tx_replayed += (uint32_t)(at->tx_off - before);
+    }
+    if (rc > 0) sm_at_trace(at, SM_TRACE_RAW_TX, (const char *)e->cmd.payload, e->cmd.payload_len);
+    return rc;
+}
+
 /* Advances the transmit side as far as the platform allows. */
 SM_PRIV void sm_at_pump_tx(sm_at *at)
 {
     int rc;
     if ((at->drain_fill || at->drain_term) && !sm_at_pump_drain(at)) return;
+    if (at->phase == SM_PH_TX_OWED) {
+        rc = sm_at_pump_owed(at);
+        if (rc == 0) return;
+        /* all written; or a write error: the rest goes to the drain, which gives up */
+        sm_at_complete(at, (sm_at_result)at->owe_result, SM_AT_NO_CODE, NULL);
+        return;
+    }
     if (at->phase == SM_PH_TX_TEXT) {
         rc = sm_at_tx_text(at);
         if (rc < 0) { sm_at_complete(at, SM_AT_IO_ERROR, SM_AT_NO_CODE, NULL); return; }
@@ -3875,7 +3992,12 @@ SM_PRIV void sm_at_check_deadlines(sm_at *at)
     if ((at->drain_fill || at->drain_term) && sm_time_reached(now, at->drain_deadline))
         (void)sm_at_abandon_drain(at);
     sm_at_update_settling(at, now);
-    if (at->phase != SM_PH_IDLE && sm_time_reached(now, at->deadline))
+    if (at->phase == SM_PH_IDLE || !sm_time_reached(now, at->deadline)) return;
+    if (at->phase == SM_PH_TX_OWED) /* the UART did not take the real bytes: filler, given up */
+        sm_at_complete(at, (sm_at_result)at->owe_result, SM_AT_NO_CODE, NULL);
+    else if (sm_at_owe(at, SM_AT_TIMEOUT))
+        sm_at_pump_tx(at);
+    else
         sm_at_complete(at, SM_AT_TIMEOUT, SM_AT_NO_CODE, NULL);
 }
 SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result)
@@ -3885,6 +4007,10 @@ SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result)
     uint16_t n = at->q_count;
     if (result == SM_AT_PENDING || result == SM_AT_OK) result = SM_AT_CANCELLED;
     if (at->phase != SM_PH_IDLE && n) {
+        /* on_done comes now, so an owed payload's real bytes go out only as
+           far as the platform takes them at once; the rest is filler */
+        if (result == SM_AT_CANCELLED && (at->phase == SM_PH_TX_OWED || sm_at_owe(at, result)))
+            (void)sm_at_pump_owed(at);
         sm_at_complete(at, result, SM_AT_NO_CODE, NULL); /* the one on the wire */
         n--;
     }

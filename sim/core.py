@@ -707,6 +707,9 @@ class Modem:
         with self._out_lock:
             if epoch is not None and epoch != self._epoch:
                 return False
+            if kind == "prompt" and self.faults.prompt_lost():
+                self.trace.fault("lose-prompts: a data prompt lost on the wire")
+                return True
             junk = self.faults.garbage()
             if junk:
                 self.trace.fault(junk[1])

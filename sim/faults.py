@@ -12,13 +12,17 @@ Fault switches (names as used on the command line and the control socket):
     garbage-rate       probability that a garbage chunk precedes an output unit
     delay-ms           delay applied before every final result code
     reboot-after-cmds  reboot in the middle of the response to the Nth command
+    lose-prompts       the next N data prompts ("> ") never reach the host (as
+                       when a byte of one is dropped or damaged); the modem still
+                       waits for, and counts, the payload bytes (issue 16 item 10)
 """
 
 import random
 import string
 import threading
 
-FAULT_NAMES = ("drop-rate", "corrupt-rate", "garbage-rate", "delay-ms", "reboot-after-cmds")
+FAULT_NAMES = ("drop-rate", "corrupt-rate", "garbage-rate", "delay-ms", "reboot-after-cmds",
+               "lose-prompts")
 
 # Junk never contains CR/LF (line structure is decided by the chosen ending
 # only) and never starts with '>' so it cannot pass for a data prompt.
@@ -35,7 +39,7 @@ class Faults:
     """Fault switches, the seeded RNG and the counters of injected faults."""
 
     def __init__(self, seed=0, drop_rate=0.0, corrupt_rate=0.0, garbage_rate=0.0,
-                 delay_ms=0, reboot_after_cmds=0):
+                 delay_ms=0, reboot_after_cmds=0, lose_prompts=0):
         self._lock = threading.Lock()
         self._seed = seed
         self.rng = random.Random(seed)
@@ -45,13 +49,15 @@ class Faults:
         self.delay_ms = 0
         self.reboot_after_cmds = 0
         self._cmds_since_armed = 0
+        self.lose_prompts = 0
         self.counts = {"dropped_bytes": 0, "corrupted_bytes": 0, "garbage_units": 0,
-                       "delayed_results": 0, "forced_reboots": 0}
+                       "delayed_results": 0, "forced_reboots": 0, "lost_prompts": 0}
         self.set("drop-rate", drop_rate)
         self.set("corrupt-rate", corrupt_rate)
         self.set("garbage-rate", garbage_rate)
         self.set("delay-ms", delay_ms)
         self.set("reboot-after-cmds", reboot_after_cmds)
+        self.set("lose-prompts", lose_prompts)
 
     # -- configuration -----------------------------------------------------
 
@@ -80,6 +86,11 @@ class Faults:
                 # Counting restarts whenever the switch is (re)armed.
                 self.reboot_after_cmds = n
                 self._cmds_since_armed = 0
+            elif name == "lose-prompts":
+                n = int(value)
+                if n < 0:
+                    raise ValueError("lose-prompts must be >= 0")
+                self.lose_prompts = n
             elif name == "seed":
                 self._seed = int(value)
                 self.rng.seed(self._seed)
@@ -90,7 +101,8 @@ class Faults:
         with self._lock:
             return {"seed": self._seed, "drop-rate": self.drop_rate,
                     "corrupt-rate": self.corrupt_rate, "garbage-rate": self.garbage_rate,
-                    "delay-ms": self.delay_ms, "reboot-after-cmds": self.reboot_after_cmds}
+                    "delay-ms": self.delay_ms, "reboot-after-cmds": self.reboot_after_cmds,
+                    "lose-prompts": self.lose_prompts}
 
     def snapshot_counts(self):
         with self._lock:
@@ -158,6 +170,15 @@ class Faults:
             if self.delay_ms:
                 self.counts["delayed_results"] += 1
             return self.delay_ms / 1000.0
+
+    def prompt_lost(self):
+        """lose-prompts: True if this prompt is lost (counts the switch down)."""
+        with self._lock:
+            if not self.lose_prompts:
+                return False
+            self.lose_prompts -= 1
+            self.counts["lost_prompts"] += 1
+            return True
 
     def command_seen(self):
         """Count a command; True if its response must be cut by a reboot.

@@ -99,6 +99,7 @@ the host hears +SQNSMQTTONDISCONNECT:0,-7 and +SQNSH as for a real loss.
 
 import base64
 import datetime
+import math
 import re
 import threading
 import time
@@ -561,6 +562,13 @@ def _hce_timeout(value):
     return seconds
 
 
+def _payload_timeout(value):
+    seconds = float(value)
+    if not 0.0 <= seconds <= 3600.0:
+        raise ValueError("payload-timeout must be within [0, 3600] seconds (0: never)")
+    return math.inf if seconds == 0.0 else seconds
+
+
 class SequansDialect(ThreeGppDialect):
     name = "sequans"
     startup_urc = "+SYSSTART"
@@ -591,6 +599,13 @@ class SequansDialect(ThreeGppDialect):
                         "seconds to wait for the host's AT+SQNHCESIGN answer (0 < s <= 3600)"),
         "hce-helper": ("hce_helper", lambda v: str(v) or None,
                        "path of the TLS helper for host signing (build/hce_tls)"),
+        # A GM02SP at its "> " prompt waited the host's whole 30 s with no
+        # timeout of its own, then took the next bytes as the payload
+        # (docs/payload-abandon.md); the 5 s default is this simulator's
+        # contract value. 0 models the logged module.
+        "payload-timeout": ("payload_timeout", _payload_timeout,
+                            "seconds without data after the prompt before the payload is given "
+                            "up with ERROR (default 5; 0: never, as the GM02SP bench log shows)"),
     }
 
     def release(self, state, wait):
@@ -693,7 +708,7 @@ class SequansDialect(ThreeGppDialect):
 
     def read_payload(self, ctx, n):
         """Prompt, exactly n bytes, one optional CR (contract "Framing");
-        None after 5 s without data."""
+        None after payload_timeout (5 s; --option payload-timeout) without data."""
         ctx.prompt()
         data = ctx.read_raw(n)
         if data is not None:

@@ -94,10 +94,10 @@ STEPS = [
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
     ("fault scenarios: lost, corrupted, garbage and over-long bytes, delays past timeouts, a silent "
      "modem, reboots mid-command and mid-transfer, TLS closed by the broker, link dropped, broker "
-     "restarted: the right error, no hang, recovery, 0 lost",
+     "restarted, a lost prompt: the right error, no hang, recovery, 0 lost, nothing foreign published",
      [PY, "tests/run_fault_scenarios.py", f"{B}/soak_publisher"], "counts"),
-    ("soak (short): 200 QoS 1 publishes through 12 injected faults of 9 kinds, 0 lost "
-     "(make soak: the long one)",
+    ("soak (short): 200 QoS 1 publishes through 12 injected faults of 10 kinds (a lost prompt "
+     "among them), 0 lost, no foreign message on the topic (make soak: the long one)",
      [PY, "tests/run_soak.py", f"{B}/soak_publisher"], "counts"),
     ("CSR signed by the live emulator, checked with OpenSSL and cryptography, issued by a test CA",
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),

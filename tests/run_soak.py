@@ -26,6 +26,10 @@ faults of every kind through the simulator's control socket and the broker:
   broker-kick  the broker closes the modem's TLS connection (a second client
                takes over its client id)
   link-drop    the network drops the modem's MQTT connection (control "drop")
+  prompt-lost  the "> " prompt of the next payload command never reaches the
+               publisher (lose-prompts 1) while the modem counts its bytes:
+               the case that once put a NUL-filled message on the topic
+               (issue 16 item 10)
 
 One fault at a time: each starts at a random moment 0.1-0.5 s after the
 publisher has made progress again (an acknowledgement) since the previous
@@ -36,8 +40,8 @@ when the last fault comes.
 
 Checks: the publisher ended by itself within its deadline and reported
 success; the probe received every sequence number 0..N-1 at least once
-(0 lost; duplicates are counted, allowed at QoS 1) and nothing else but
-NUL filler (a publish whose prompt was lost); the publisher's own
+(0 lost; duplicates are counted, allowed at QoS 1) and nothing else (no
+NUL filler, partial payload or command text); the publisher's own
 count of acknowledged messages is N; no operation outlived its bound
 (HANG); enough faults (--min-faults of the --faults planned) of enough
 kinds were injected; they caused recoveries and restarts. Prints
@@ -59,7 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import soaklib as S  # noqa: E402
 
 KINDS = ["drop", "corrupt", "garbage", "delay", "reboot-cmd", "reboot-xfer", "broker-restart",
-         "broker-kick", "link-drop"]
+         "broker-kick", "link-drop", "prompt-lost"]
 
 
 class Injector:
@@ -68,6 +72,7 @@ class Injector:
     def __init__(self, rng, plan, ctl, bed, pub, log):
         self.rng, self.plan, self.ctl, self.bed, self.pub, self.log = rng, plan, ctl, bed, pub, log
         self.done = []          # (kind, description, effective)
+        self.lost_publish_prompts = 0
         self.error = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -166,6 +171,21 @@ class Injector:
         shown = cmd.split(",")[0] if publish else cmd[:40]
         return f"reboot during {shown!r}", publish
 
+    def f_prompt_lost(self):
+        before = self.ctl.stats()["faults"]["lost_prompts"]
+        self.ctl.fault("lose-prompts", 1)
+        deadline = time.monotonic() + 5.0
+        cmd = ""
+        while time.monotonic() < deadline and self.ctl.stats()["faults"]["lost_prompts"] == before:
+            time.sleep(0.01)
+        fired = self.ctl.stats()["faults"]["lost_prompts"] > before
+        if fired:
+            cmd = self.ctl.last_command()
+            if cmd.startswith("AT+SQNSMQTTPUBLISH="):
+                self.lost_publish_prompts += 1
+        self.ctl.fault("lose-prompts", 0)  # disarm if it did not fire
+        return f"prompt of {cmd.split(',')[0] if cmd else 'no command'!r} lost", fired
+
     def f_broker_restart(self):
         down = round(self.rng.uniform(0.3, 1.5), 2)
         self.bed.broker.restart(down_s=down)
@@ -223,7 +243,13 @@ def one_run(args, seed, tally):
     tally.check(rc == 0 and pub.result().startswith("ok"), f"the publisher reports: {pub.result()}")
     tally.check(not delivery.lost, f"probe: {delivery.summary()}")
     tally.check(delivery.qos <= {1}, f"probe got QoS {sorted(delivery.qos)}")
-    tally.check(not delivery.alien, "nothing but the messages (and NUL filler) reached the topic")
+    tally.check(not delivery.alien, "nothing but the messages reached the topic (no NUL filler, "
+                f"partial payload or command text: {len(delivery.alien)} foreign)")
+    if inj.lost_publish_prompts:
+        tally.check(counters.get("at_replayed", 0) > 0,
+                    f"{inj.lost_publish_prompts} publish prompt(s) lost: the count was met with the "
+                    f"payload's real bytes ({counters.get('at_replayed')} bytes replayed, "
+                    f"{counters.get('at_filler')} filler)")
     tally.check(counters.get("acked") == args.count,
                 f"publisher: {counters.get('acked')} of {args.count} acknowledged by the broker")
     tally.check(counters.get("hangs", 1) == 0 and not pub.grep(r"^HANG "),
@@ -240,12 +266,13 @@ def one_run(args, seed, tally):
         by_kind[k] = by_kind.get(k, 0) + 1
     causes = " ".join(f"{k[4:]}={v}" for k, v in counters.items() if k.startswith("rec_") and v)
     print(f"soak summary (seed {seed}): {args.count} messages, {len(delivery.seen)} received, "
-          f"lost {len(delivery.lost)}, duplicates {delivery.duplicates}, NUL-filler messages "
-          f"{len(delivery.filler)}, other foreign {len(delivery.alien)}; "
+          f"lost {len(delivery.lost)}, duplicates {delivery.duplicates}, foreign messages "
+          f"{len(delivery.alien)} (NUL filler {len(delivery.filler)}); "
           f"faults {len(inj.done)} ({', '.join(f'{k} {n}' for k, n in sorted(by_kind.items()))}); "
           f"recoveries {counters.get('recoveries')} ({causes}); retries {counters.get('retries')}, "
           f"ack timeouts {counters.get('ack_timeouts')}; engine: timeouts {counters.get('at_timeouts')}, "
           f"stale {counters.get('at_stale')}, overlong {counters.get('at_overlong')}, "
+          f"replayed {counters.get('at_replayed')}, filler {counters.get('at_filler')}, "
           f"unexpected {counters.get('at_unexpected')}, NUL {counters.get('at_nul')}; "
           f"simulator: {sim_stats['faults']}; {time.monotonic() - t0:.1f} s", flush=True)
 

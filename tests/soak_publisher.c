@@ -705,11 +705,12 @@ static void report(app *a)
            a->connects, a->disconnect_events, a->unhandled, a->hangs, a->io_errors,
            (unsigned long)a->longest_op_ms);
     printf(" at_lines=%lu at_urcs=%lu at_timeouts=%lu at_stale=%lu at_overlong=%lu at_unexpected=%lu "
-           "at_nul=%lu at_reboots=%lu at_filler=%lu at_abandoned=%lu elapsed_ms=%lu\n",
+           "at_nul=%lu at_reboots=%lu at_filler=%lu at_replayed=%lu at_abandoned=%lu elapsed_ms=%lu\n",
            (unsigned long)st->lines, (unsigned long)st->urcs, (unsigned long)st->timeouts,
            (unsigned long)st->stale, (unsigned long)st->overlong, (unsigned long)st->unexpected,
            (unsigned long)st->nul_bytes, (unsigned long)st->reboots, (unsigned long)st->tx_filler,
-           (unsigned long)st->tx_abandoned, (unsigned long)(now_ms() - a->t0));
+           (unsigned long)st->tx_replayed, (unsigned long)st->tx_abandoned,
+           (unsigned long)(now_ms() - a->t0));
     if (a->fail_why)
         printf("SOAK RESULT FAILED %s (acked %u of %u)\n", a->fail_why, a->acked, a->o.count);
     else

@@ -1195,10 +1195,10 @@ static void test_timeout_waiting_prompt(void)
     m.now += SM_AT_TIMEOUT_MS;
     sm_at_poll(&at);
     feed_str(&at, "\r\n> ");
-    /* a late prompt does not release the payload: filler (sent at the
-       timeout, see test_lost_prompt_is_filled) and the terminator only */
+    /* a late prompt does not release the payload again: it went out at the
+       timeout (see test_lost_prompt_replays_payload), then the terminator */
     CHECK_EQ_INT(m.tx_len, 10 + 1 + 1);
-    CHECK(memcmp(m.tx, "AT+SEND=1\r\0\r", 12) == 0);
+    CHECK(memcmp(m.tx, "AT+SEND=1\rq\r", 12) == 0);
     CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
 }
 
@@ -1411,7 +1411,11 @@ static void test_timeout_mid_text_ends_the_line(void)
     CHECK_EQ_STR(m.tx, "AT+CFU\rAT+CSQ\r");
 }
 
-static void test_timeout_mid_payload_is_filled(void)
+/* A deadline in the middle of a payload after the prompt: the modem counts
+   bytes, so the rest of the REAL payload is written (issue 16 item 10: a
+   filler would reach the broker as a message), then the command ends. The
+   payload is the caller's until on_done, which therefore waits for it. */
+static void test_timeout_mid_payload_sends_the_rest(void)
 {
     sm_at at;
     mock m;
@@ -1424,6 +1428,8 @@ static void test_timeout_mid_payload_is_filled(void)
     c.payload = data;
     c.payload_len = 8;
     c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
@@ -1431,13 +1437,280 @@ static void test_timeout_mid_payload_is_filled(void)
     feed_str(&at, "\r\n> ");
     m.now += 100;
     sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, ""); /* timed out, but its payload is still being written */
+    CHECK(sm_at_busy(&at));
+    m.tx_stall_at = 0;
+    m.now += 10;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.tx_len, 10 + 8);
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 10 + 8 + 7);
+    CHECK(memcmp(m.tx, "AT+SEND=8\rhello123AT+CSQ\r", 25) == 0);
+    CHECK_EQ_INT(at.stats.tx_filler, 0);
+    CHECK_EQ_INT(at.stats.tx_replayed, 5);
+}
+
+/* The UART takes nothing more for SM_AT_TIMEOUT_MS after the deadline: the
+   command ends then (its bound), the rest is owed as filler and given up
+   with the drain (counted), and the queue moves on. */
+static void test_owed_payload_uart_stuck(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[8] = { 'h', 'e', 'l', 'l', 'o', '1', '2', '3' };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=8";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 8;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    m.tx_stall_at = 13;
+    feed_str(&at, "\r\n> ");
+    m.now += 100;
+    sm_at_poll(&at);
+    m.now += SM_AT_TIMEOUT_MS - 1;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "");
+    m.now += 1;
+    sm_at_poll(&at); /* the owed deadline: ends, 5 bytes owed as filler */
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    sm_at_poll(&at); /* whose deadline is the same: given up */
+    CHECK_EQ_INT(at.stats.tx_abandoned, 5);
+    CHECK_EQ_INT(at.stats.tx_replayed, 0);
+    m.tx_stall_at = 0;
+    m.now += SM_AT_SETTLE_MAX_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 13 + 3);
+    CHECK(memcmp(m.tx, "AT+SEND=8\rhelAT\r", 16) == 0);
+}
+
+/* Payload bytes that, as a command line, could be a command (a control
+   byte, "AT" or "A/" anywhere, also with the 8th bit set) are never written
+   while the modem may be reading command lines. */
+static void test_replayable_payloads(void)
+{
+    static const char *const inert[] = { "", "q", "hello world", "soak:000123:....:0af39c1e",
+                                         "{\"temp\":21.5}", "a", "A", "ta", "t/a", "\xe9t\xe9" };
+    static const char *const unsafe[] = { "AT", "at", "aT", "xAt+CFUN=0", "A/", "a/", "status",
+                                          "data", "x\ry", "x\ny", "\x1b", "\x1a", "\x08", "\x7f",
+                                          "\xc1T", "a\xd4", "\x8d", "\x81/", "ok\x00" };
+    size_t i;
+    for (i = 0; i < sizeof inert / sizeof inert[0]; i++)
+        CHECK(sm_at_replayable((const uint8_t *)inert[i], strlen(inert[i])));
+    for (i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++)
+        CHECK(!sm_at_replayable((const uint8_t *)unsafe[i], strlen(unsafe[i]) + (i == 18u)));
+}
+
+/* Issue 16 item 10: the prompt of a publish is lost (a byte dropped or
+   damaged on the wire); the GM02SP sits at its prompt with no timeout of
+   its own and publishes whatever bytes meet the count (docs/
+   payload-abandon.md). The payload's own bytes meet it: the subscriber gets
+   the real message (a duplicate at worst, when the caller retries), never
+   NUL filler. The terminator follows: one stray CR after a payload is
+   tolerated, and a modem that never prompted sees one junk line. */
+static void test_lost_prompt_replays_payload(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const char data[] = "soak:000042:......:0af39c1e";
+    size_t n = sizeof data - 1;
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=27";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = (const uint8_t *)data;
+    c.payload_len = n;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", "+CSQ:");
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);           /* timed out: the prompt was lost */
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.tx_len, 11 + n + 1);
+    CHECK(memcmp(m.tx, "AT+SEND=27\r", 11) == 0);
+    CHECK(memcmp(m.tx + 11, data, n) == 0);
+    CHECK(m.tx[11 + n] == '\r');
+    feed_str(&at, "\r\n+SEND: 1\r\n\r\nOK\r\n"); /* the modem sent the real bytes */
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 11 + n + 1 + 7);
+    CHECK(memcmp(m.tx + 11 + n + 1, "AT+CSQ\r", 7) == 0);
+    CHECK_EQ_INT(at.stats.tx_filler, 0);
+    CHECK_EQ_INT(at.stats.tx_replayed, (int)n);
+    CHECK_EQ_INT(at.stats.stale, 2);
+    feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
+}
+
+/* The same when the modem never prompted (the command was refused and its
+   ERROR lost): the payload is one junk line for it, answered ERROR, dropped
+   as a late answer; the next command is not touched. */
+static void test_lost_error_replayed_payload_is_a_junk_line(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const char data[] = "hello";
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=5";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = (const uint8_t *)data;
+    c.payload_len = 5;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT+CSQ", "+CSQ:");
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+SEND=5\rhello\r");
+    feed_str(&at, "\r\nERROR\r\n"); /* "hello" as a command line */
+    m.now += SM_AT_SETTLE_MS;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.tx, "AT+SEND=5\rhello\rAT+CSQ\r");
+    feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
+}
+
+/* A payload that could be a command line (here a second command after a
+   CR) is never written without a prompt: the count is met with filler, as
+   before, counted in tx_filler (the one case where a modem that did prompt
+   sends filler; see docs/payload-abandon.md). */
+static void test_lost_prompt_unsafe_payload_is_never_replayed(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const char data[] = "x\rAT+CFUN=0";
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=12";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = (const uint8_t *)data;
+    c.payload_len = 12;
+    c.timeout_ms = 100;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    CHECK_EQ_INT(m.tx_len, 11 + 12 + 1);
+    CHECK(memcmp(m.tx, "AT+SEND=12\r\0\0\0\0\0\0\0\0\0\0\0\0\r", 24) == 0);
+    CHECK_EQ_INT(at.stats.tx_filler, 12);
+    CHECK_EQ_INT(at.stats.tx_replayed, 0);
+}
+
+/* A final result while the real bytes are still being written (a late
+   ERROR: the modem never prompted) ends the command with it; the rest of
+   the count is met with filler and the line ended, so the next command
+   starts on a clean line. */
+static void test_final_while_owed_ends_it(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const char data[] = "hello";
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=5";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = (const uint8_t *)data;
+    c.payload_len = 5;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    submit(&at, &m, "AT", NULL);
+    sm_at_poll(&at);
+    m.tx_stall_at = 12; /* "AT+SEND=5\r" + "he" */
+    m.now += 100;
+    sm_at_poll(&at);
+    feed_str(&at, "\r\nERROR\r\n");
+    CHECK_EQ_STR(m.log, "[done ERROR code=-2147483648]");
     m.tx_stall_at = 0;
     m.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 8 + 7);
-    CHECK(memcmp(m.tx, "AT+SEND=8\rhel\0\0\0\0\0AT+CSQ\r", 25) == 0);
-    CHECK_EQ_INT(at.stats.tx_filler, 5);
+    CHECK_EQ_INT(m.tx_len, 10 + 5 + 1 + 3);
+    CHECK(memcmp(m.tx, "AT+SEND=5\rhe\0\0\0\rAT\r", 19) == 0);
+    CHECK_EQ_INT(at.stats.tx_replayed, 2);
+    CHECK_EQ_INT(at.stats.tx_filler, 3);
+}
+
+/* sm_at_flush() reports at once: the real bytes go out as far as the
+   platform takes them then (here all of them). */
+static void test_flush_mid_payload_sends_the_rest(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[8] = { 'h', 'e', 'l', 'l', 'o', '1', '2', '3' };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=8";
+    c.flags = SM_AT_F_PROMPT;
+    c.payload = data;
+    c.payload_len = 8;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.tx_stall_at = 13;
+    feed_str(&at, "\r\n> ");
+    m.tx_stall_at = 0;
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    CHECK_EQ_STR(m.log, "[done CANCELLED code=-2147483648]");
+    CHECK_EQ_INT(m.tx_len, 18);
+    CHECK(memcmp(m.tx, "AT+SEND=8\rhello123", 18) == 0);
+    CHECK_EQ_INT(at.stats.tx_replayed, 5);
+    CHECK_EQ_INT(at.stats.tx_filler, 0);
+    CHECK(!sm_at_busy(&at));
+}
+
+/* A deadline inside an inline payload (the line counts its bytes): the
+   rest of the line goes out as it is, real bytes and terminator. */
+static void test_timeout_mid_inline_payload_finishes_the_line(void)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    static const uint8_t data[6] = { 'p', 'a', 'y', 'l', 'o', 'd' };
+    setup(&at, &m, NULL, 0);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+PUB=6,";
+    c.flags = SM_AT_F_INLINE;
+    c.payload = data;
+    c.payload_len = 6;
+    c.timeout_ms = 100;
+    c.on_done = on_done;
+    c.ctx = &m;
+    m.tx_stall_at = 11; /* "AT+PUB=6," + "pa" */
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += 100;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "");
+    m.tx_stall_at = 0;
+    sm_at_poll(&at);
+    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.tx_len, 9 + 6 + 1);
+    CHECK(memcmp(m.tx, "AT+PUB=6,paylod\r", 16) == 0);
+    CHECK_EQ_INT(at.stats.tx_replayed, 4);
+    CHECK_EQ_INT(at.stats.tx_filler, 0);
 }
 
 static void test_late_prompt_gets_filler(void)
@@ -1947,7 +2220,15 @@ int main(void)
     RUN(test_urc_tables_and_sinks);
     RUN(test_long_echo);
     RUN(test_timeout_mid_text_ends_the_line);
-    RUN(test_timeout_mid_payload_is_filled);
+    RUN(test_timeout_mid_payload_sends_the_rest);
+    RUN(test_owed_payload_uart_stuck);
+    RUN(test_replayable_payloads);
+    RUN(test_lost_prompt_replays_payload);
+    RUN(test_lost_error_replayed_payload_is_a_junk_line);
+    RUN(test_lost_prompt_unsafe_payload_is_never_replayed);
+    RUN(test_final_while_owed_ends_it);
+    RUN(test_flush_mid_payload_sends_the_rest);
+    RUN(test_timeout_mid_inline_payload_finishes_the_line);
     RUN(test_late_prompt_gets_filler);
     RUN(test_lost_prompt_is_filled);
     RUN(test_uart_stuck_does_not_block_forever);

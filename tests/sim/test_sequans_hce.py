@@ -213,7 +213,8 @@ def test_options_from_the_command_line_and_the_control_socket():
     with SimProcess("--dialect", "sequans", "--option", "hce-timeout=7",
                     "--hce-helper", hce.find_helper()) as sim:
         reply = sim.control("option", name="hce-timeout", value=2.5)
-        assert reply["ok"] and reply["options"] == {"hce-timeout": 2.5, "hce-helper": hce.find_helper()}
+        assert reply["ok"] and reply["options"] == {"hce-timeout": 2.5, "hce-helper": hce.find_helper(),
+                                                    "payload-timeout": 5.0}
         assert not sim.control("option", name="hce-timeout", value=0)["ok"]
         assert not sim.control("option", name="nonsense", value=1)["ok"]
     for bad in (["--dialect", "sequans", "--option", "hce-timeout=x"],

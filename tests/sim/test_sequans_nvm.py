@@ -5,6 +5,8 @@ Contract sections "NVM certificates and keys" and "Security profiles".
 
 import time
 
+import pytest
+
 from conftest import OK, PROMPT
 
 ERROR = b"\r\nERROR\r\n"
@@ -80,6 +82,28 @@ def test_data_timeout_gives_error(sqn):
     assert sqn.port.read_until(ERROR, 5) == ERROR
     assert time.monotonic() - start >= 0.3
     assert sqn.cmd("AT") == OK
+
+
+def test_payload_timeout_option_zero_waits_for_the_count(sqn):
+    """--option payload-timeout=0: as the GM02SP bench log shows, the modem
+    waits at its prompt with no timeout of its own, and the next bytes,
+    whatever they are, meet the count (docs/payload-abandon.md). There is
+    no escape: ESC is one of the counted bytes."""
+    sqn.dialect.set_option("payload-timeout", "0.3")   # the 5 s default, shortened
+    sqn.port.write(b'AT+SQNSNVW="certificate",4,4\r')
+    sqn.port.read_until(PROMPT)
+    assert sqn.port.read_until(ERROR, 5) == ERROR
+    sqn.dialect.set_option("payload-timeout", "0")
+    assert sqn.dialect.options()["payload-timeout"] == float("inf")
+    sqn.port.write(b'AT+SQNSNVW="certificate",4,4\r')
+    sqn.port.read_until(PROMPT)
+    sqn.port.write(b"\x1b")                         # no abort...
+    assert sqn.port.read_for(0.8) == b""           # ...and no timeout
+    sqn.port.write(b"AT\r")                        # the next command line is taken
+    assert sqn.port.read_until(ERROR, 5) == ERROR  # as 3 bytes of a bad certificate
+    assert sqn.cmd("AT") == OK
+    with pytest.raises(ValueError):
+        sqn.dialect.set_option("payload-timeout", "-1")
 
 
 def test_profile_set_echoes_the_stored_line(sqn):

@@ -114,6 +114,25 @@ def test_reboot_after_cmds_on_command_without_output(quiet_sim):
     assert quiet_sim.port.read_until(b"\r\n+SYSSTART\r\n") == b"\r\n+SYSSTART\r\n"
 
 
+def test_lose_prompts_loses_the_prompt_not_the_wait(quiet_sim):
+    """lose-prompts: the "> " never reaches the host, yet the modem counts
+    the bytes that follow as the payload, whatever they are (a GM02SP
+    publishes them: docs/payload-abandon.md). One-shot per count."""
+    quiet_sim.modem.set_fault("lose-prompts", 1)
+    quiet_sim.port.write(b"AT+SEND=5\r")
+    assert quiet_sim.port.read_for(0.3) == b""        # no prompt
+    quiet_sim.port.write(b"AT+X\r")                   # the next command line...
+    out = quiet_sim.port.read_until(OK)
+    assert out.startswith(b"\r\n+SEND: 5,")          # ...taken as the 5 bytes
+    assert quiet_sim.modem.stats()["faults"]["lost_prompts"] == 1
+    quiet_sim.port.write(b"AT+SEND=2\r")
+    assert quiet_sim.port.read_until(b"> ") == b"\r\n> "  # the count was 1
+    quiet_sim.port.write(b"ok")
+    assert quiet_sim.port.read_until(OK).endswith(OK)
+    with pytest.raises(ValueError):
+        Faults().set("lose-prompts", -1)
+
+
 def test_bad_fault_switches_are_rejected():
     f = Faults()
     with pytest.raises(ValueError):
