@@ -76,6 +76,12 @@ $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_sequans_cxx: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_sequans_supervise_asan: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_sequans_supervise_clang: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_sequans_supervise_cxx: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_csr_asan: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_csr_clang: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
@@ -142,6 +148,8 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
+           $(B)/test_sequans_supervise_asan $(B)/test_sequans_supervise_clang \
+           $(B)/test_sequans_supervise_cxx \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
            $(B)/test_sequans_e2e $(B)/soak_publisher \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \

@@ -6478,6 +6478,7 @@ SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
     if (s->resub != SM_SQN_RS_CMD || r->id != (int)s->resub_op) return; /* a stale one */
+    if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
     if (r->status != SM_OK) {
         sm_sqn_resub_fail(m, r->status, 0);
         s->resub_i++;
@@ -6517,6 +6518,7 @@ SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
     if (s->probe != SM_SQN_PROBE_CMD || r->id != (int)s->probe_op) return; /* a stale one */
+    if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
     if (r->status != SM_OK) { sm_sqn_sup_lost(m, r->status, 0); return; }
     if (s->probe_topic[0]) {
         s->probe_pmid = r->u.pmid;
@@ -6570,7 +6572,7 @@ SM_PRIV void sm_sqn_reconnect_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
 {
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
-    if (r->id != (int)s->rc_op) return;
+    if (r->id != (int)s->rc_op || r->status == SM_ERR_REBOOT) return;
     if (s->reconnect == SM_SQN_RC_DISC) { /* whatever it answered: the old session is gone */
         s->reconnect = SM_SQN_RC_CONNECT;
     } else if (s->reconnect == SM_SQN_RC_CONN) {
