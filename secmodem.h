@@ -816,7 +816,8 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
      SM_AT_RAW_ERROR_QUIET_MS (an ERROR or +CME ERROR line and nothing
      else), or, should the error line be followed by more bytes before
      that, from what the read kept when the deadlines end it;
-   - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0>;
+   - a broker drop is reported as +SQNSMQTTONDISCONNECT:0,<rc < 0> (LR8.2.1.0
+     reports none: "Time and MQTT supervision" below finds it by a probe);
    - AT+SQNHTTPRCV=<p>,<max> sends "<<<" then min(max, remaining) bytes; the
      library keeps `remaining` from the +SQNHTTPRING size;
    - host signing: +SQNHCESIGN:<ctx>,<keyId>,<alg>,<64 hex digest> (ctx 16
@@ -1218,8 +1219,11 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
    no header, and only the command's echo tells it from a URC that crossed
    the command on the wire.
    done gets op SM_SQN_OP_BRINGUP, u.bringup (failed_step on failure, the
-   clock on success: check clock.valid before TLS). Returns the id, or
-   SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already running). */
+   clock on success: check clock.valid before TLS, or set the option
+   sm_sqn_bringup_time_sync() first: then an unset clock is set by NTP
+   before the bring-up ends, or it fails at SM_SQN_STEP_TIME_SYNC).
+   Returns the id, or SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already
+   running). */
 SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+CCLK?: u.clock. */
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
@@ -1410,8 +1414,9 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
      refused command, an rc other than 0 or no answer within
      SM_SQN_MQTT_PROBE_TIMEOUT_MS emits MQTT_LOST and st.mqtt_connected
      becomes 0; the session stays remembered, so a later resume is still
-     taken as one. The application decides (e.g. disconnect and connect
-     again), or with SM_SQN_SUP_RECONNECT the library sends
+     taken as one. A period: the pager probes after 300 s of silence (its
+     carrier's path dropped idle flows after 10-13 minutes). The application
+     decides (e.g. disconnect and connect again), or with SM_SQN_SUP_RECONNECT the library sends
      AT+SQNSMQTTDISCONNECT=0 and then the last AT+SQNSMQTTCONNECT again,
      and re-subscribes as after a resume (MQTT_RECONNECT_FAILED if the
      connect fails; it then tries no more until the next probe fails).
@@ -1449,8 +1454,9 @@ SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn
    SM_ERR_PARAM, SM_ERR_QUEUE_FULL. */
 SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx);
 /* A bring-up option: when the clock reads invalid after registration, the
-   bring-up runs AT+SQNNTP (SM_SQN_NTP_SERVERS) and reads the clock again,
-   every SM_SQN_NTP_RETRY_MS, until it is valid or timeout_ms has passed
+   bring-up runs AT+SQNNTP (SM_SQN_NTP_SERVERS) and reads the clock again
+   (again SM_SQN_NTP_RETRY_MS after a failure or an unset clock, at once
+   after SM_SQN_NTP_TIMEOUT_MS without a URC), until it is valid or timeout_ms has passed
    (then it fails with failed_step SM_SQN_STEP_TIME_SYNC and SM_ERR_TIMEOUT,
    u.bringup.clock the last reading). timeout_ms 0: off (the default). Set
    it before sm_sqn_bringup(); it stays until changed. SM_OK, SM_ERR_PARAM. */
