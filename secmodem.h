@@ -6367,8 +6367,9 @@ SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int 
         memcpy(e->filter, filter, strlen(filter) + 1u); /* checked: <= SM_SQN_TOPIC_MAX */
         e->state = SM_SQN_SUB_PENDING;
     }
+    if (qos < 0) e->state = SM_SQN_SUB_LEAVING;
+    else if (e->state == SM_SQN_SUB_LEAVING) e->state = SM_SQN_SUB_PENDING; /* wanted again */
     if (qos >= 0) e->qos = (uint8_t)qos;
-    else e->state = SM_SQN_SUB_LEAVING;
     e->op = op->id;
     op->arg = (uint8_t)(i + 1);
 }

@@ -507,6 +507,14 @@ static void test_subscription_table(void)
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 3);
     CHECK(sm_sqn_mqtt_subscribe(&t->m, "c", 0, on_done, t) > 0); /* room again */
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"c\",0\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"c\",0\r\n");
+    /* subscribed to again while the unsubscribe is in flight: wanted */
+    sm_sqn_mqtt_unsubscribe(&t->m, "c", on_done, t);
+    sm_sqn_mqtt_subscribe(&t->m, "c", 1, on_done, t);
+    XCHG(t, "AT+SQNSMQTTUNSUBSCRIBE=0,\"c\"\r", "\r\nOK\r\n");
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"c\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"c\",0\r\n");
+    CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 4);
+    CHECK_EQ_STR(sm_sqn_mqtt_subscription(&t->m, 1), "c");
+    CHECK_EQ_INT(t->m.sup.subs[1].state, SM_SQN_SUB_ACTIVE);
     /* unsubscribing from a filter never remembered: nothing to forget */
     CHECK(sm_sqn_mqtt_unsubscribe(&t->m, "zz", on_done, t) > 0);
     XCHG(t, "AT+SQNSMQTTUNSUBSCRIBE=0,\"zz\"\r", "\r\nOK\r\n");
