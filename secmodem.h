@@ -1091,7 +1091,7 @@ typedef struct sm_sqn_state {
     uint8_t reg_stat;      /* last +CEREG stat, SM_SQN_REG_UNKNOWN before any */
     uint8_t registered;    /* reg_stat is 1 or 5 */
     uint16_t reboots;      /* +SYSSTART seen since sm_sqn_init() */
-    uint8_t mqtt_connected;
+    uint8_t mqtt_connected; /* 0 also after SM_SQN_EV_MQTT_LOST */
     int32_t mqtt_rc;       /* last ONCONNECT / ONDISCONNECT rc */
     sm_sqn_sock_state sock[SM_SQN_SOCKETS]; /* [0] is connId 1 */
     sm_sqn_http_state http[SM_SQN_HTTP_PROFILES];
@@ -1406,20 +1406,22 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
      period_ms without a sign of life (a message, a subscription or probe
      answered with rc 0, a connect), and at once when supervision starts on
      a live session: a QoS 1 publish of the 1-byte payload "?" to
-     probe_topic, alive when its +SQNSMQTTONPUBLISH says rc 0 (the PUBACK
-     came: sequans-rs mod.rs:95-97), or, without a probe topic, a
-     subscription again to the first remembered filter, alive when its
+     probe_topic, alive when its +SQNSMQTTONPUBLISH says rc 0 ("the
+     publishing operation ... is done", sequans-rs mod.rs:95-97; at QoS 1
+     that takes the broker's PUBACK: our reading), or, without a probe
+     topic, a subscription again to the first remembered filter, alive when its
      +SQNSMQTTONSUBSCRIBE says rc 0 (the probe the pager uses: GOTCHAS.md,
      same section: "No SUBACK in 30 s means the session is dead"). A
      refused command, an rc other than 0 or no answer within
      SM_SQN_MQTT_PROBE_TIMEOUT_MS emits MQTT_LOST and st.mqtt_connected
      becomes 0; the session stays remembered, so a later resume is still
      taken as one. A period: the pager probes after 300 s of silence (its
-     carrier's path dropped idle flows after 10-13 minutes). The application
-     decides (e.g. disconnect and connect again), or with SM_SQN_SUP_RECONNECT the library sends
-     AT+SQNSMQTTDISCONNECT=0 and then the last AT+SQNSMQTTCONNECT again,
-     and re-subscribes as after a resume (MQTT_RECONNECT_FAILED if the
-     connect fails; it then tries no more until the next probe fails).
+     carrier's path dropped idle flows after 10-13 minutes). The
+     application decides (e.g. disconnect and connect again), or with
+     SM_SQN_SUP_RECONNECT the library sends AT+SQNSMQTTDISCONNECT=0 and
+     then the last AT+SQNSMQTTCONNECT again, and re-subscribes as after a
+     resume (MQTT_RECONNECT_FAILED if the connect fails: then it waits for
+     a resume or the application).
    All of it runs from sm_sqn_poll() against the platform's clock, one
    command at a time: a probe waits until the engine queue is empty, the
    re-subscription and the reconnect until the queue has room, so the
@@ -1456,8 +1458,8 @@ SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_
 /* A bring-up option: when the clock reads invalid after registration, the
    bring-up runs AT+SQNNTP (SM_SQN_NTP_SERVERS) and reads the clock again
    (again SM_SQN_NTP_RETRY_MS after a failure or an unset clock, at once
-   after SM_SQN_NTP_TIMEOUT_MS without a URC), until it is valid or timeout_ms has passed
-   (then it fails with failed_step SM_SQN_STEP_TIME_SYNC and SM_ERR_TIMEOUT,
+   after SM_SQN_NTP_TIMEOUT_MS without a URC), until it is valid or
+   timeout_ms has passed (then it fails with failed_step SM_SQN_STEP_TIME_SYNC and SM_ERR_TIMEOUT,
    u.bringup.clock the last reading). timeout_ms 0: off (the default). Set
    it before sm_sqn_bringup(); it stays until changed. SM_OK, SM_ERR_PARAM. */
 SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms);
