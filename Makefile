@@ -68,6 +68,8 @@ $(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) |
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_sequans_supervise_e2e: tests/test_sequans_supervise_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
 $(B)/soak_publisher: tests/soak_publisher.c $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/soak_publisher.c examples/posix/sm_posix.c -o $@
 $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
@@ -149,7 +151,7 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
            $(B)/test_sequans_supervise_asan $(B)/test_sequans_supervise_clang \
-           $(B)/test_sequans_supervise_cxx \
+           $(B)/test_sequans_supervise_cxx $(B)/test_sequans_supervise_e2e \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
            $(B)/test_sequans_e2e $(B)/soak_publisher \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \

@@ -96,6 +96,10 @@ STEPS = [
                   f"{B}/test_mqtt_over_sqn"], "counts"),
     ("ATECC608 against the live emulator", [PY, "tests/run_atecc_live.py", f"{B}/test_atecc_live"],
      "counts"),
+    ("Sequans time and MQTT supervision end to end: NTP in the bring-up, the silent drop found by "
+     "the probe, the modem's own resume re-subscribed (simulator defaults, mosquitto)",
+     ["sh", "-c", f"make -s {B}/test_sequans_supervise_e2e && {PY} tests/run_sequans_supervise_e2e.py "
+                  f"{B}/test_sequans_supervise_e2e"], "counts"),
     ("Sequans GM02S end to end: secmodem.h, the simulator, mosquitto (mutual TLS), TLS echo, HTTPS",
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
     ("fault scenarios: lost, corrupted, garbage and over-long bytes, delays past timeouts, a silent "
