@@ -68,6 +68,8 @@ $(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) |
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_sequans_supervise_e2e: tests/test_sequans_supervise_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
 $(B)/soak_publisher: tests/soak_publisher.c $(POSIX) $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/soak_publisher.c examples/posix/sm_posix.c -o $@
 $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
@@ -75,6 +77,12 @@ $(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 $(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
 $(B)/test_sequans_cxx: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
+$(B)/test_sequans_supervise_asan: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+$(B)/test_sequans_supervise_clang: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
+$(B)/test_sequans_supervise_cxx: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_csr_asan: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
@@ -142,6 +150,8 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
            $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
            $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
+           $(B)/test_sequans_supervise_asan $(B)/test_sequans_supervise_clang \
+           $(B)/test_sequans_supervise_cxx $(B)/test_sequans_supervise_e2e \
            $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
            $(B)/test_sequans_e2e $(B)/soak_publisher \
            $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \

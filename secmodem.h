@@ -879,6 +879,8 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    - the modem may boot in CFUN 0: the bring-up always sends AT+CFUN=1;
    - AT+SQNSPCFG=... may answer a `+SQNSPCFG:` line before OK (accepted,
      not required);
+   - a broker drop is reported by no URC on LR8.2.1.0 (the modem resumes by
+     itself later): "Time and MQTT supervision" below finds it by a probe;
    - unknown (no source shows them): the +SQNSMQTTONUNSUBSCRIBE URC, the
      answer of AT+SQNSNVR="privatekey", the host's failure answer
      AT+SQNHCESIGN=<ctx>,<status>,0,"".
@@ -987,10 +989,17 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_UNHANDLED,         /* any other line (unknown +SQN URC, stray line): u.line */
     SM_SQN_EV_HCE_SIGN,          /* +SQNHCESIGN: sign u.hce.digest and answer with
                                     sm_sqn_hce_reply() (section 12's sm_hce does) */
-    SM_SQN_EV_HCE_INVALID        /* a +SQNHCESIGN line without a usable digest: u.hce.ctx
+    SM_SQN_EV_HCE_INVALID,       /* a +SQNHCESIGN line without a usable digest: u.hce.ctx
                                     (when u.hce.has_ctx) must still be answered, with a
                                     failure status, or the handshake waits for its limit;
                                     u.hce.line is the line (sm_hce does all this) */
+    /* time and MQTT supervision (see "Time and MQTT supervision" below) */
+    SM_SQN_EV_NTP,               /* +SQNNTP: u.ntp.status (0: the clock was set) */
+    SM_SQN_EV_MQTT_RESUMED,      /* the modem resumed the session by itself: u.sup.topics */
+    SM_SQN_EV_MQTT_RESUBSCRIBED, /* every remembered subscription made again: u.sup.topics */
+    SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED, /* u.sup.failed of u.sup.topics failed (first: u.sup.topic) */
+    SM_SQN_EV_MQTT_LOST,         /* a probe found the session dead: u.sup.status, u.sup.rc */
+    SM_SQN_EV_MQTT_RECONNECT_FAILED /* the library's own reconnect failed: u.sup.status, u.sup.rc */
 } sm_sqn_event_type;
 
 /* An event. Strings point into the receive buffer, are NUL-terminated and
@@ -1017,6 +1026,10 @@ typedef struct sm_sqn_event {
            could be read, line/len the line. */
         struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest;
                  uint8_t has_ctx; const char *line; size_t len; } hce;
+        struct { int32_t status; } ntp;
+        /* status: SM_OK or why (SM_ERR_TIMEOUT: no answer in time, SM_ERR_MODEM: the
+           command was refused, SM_ERR_REFUSED: the modem's rc, in rc, was not 0) */
+        struct { int status; int32_t rc; uint8_t topics, failed; const char *topic; } sup;
     } u;
 } sm_sqn_event;
 
@@ -1031,13 +1044,15 @@ typedef enum sm_sqn_op_kind {
     SM_SQN_OP_MQTT_UNSUBSCRIBE, SM_SQN_OP_MQTT_PUBLISH, SM_SQN_OP_MQTT_READ,
     SM_SQN_OP_MQTT_DISCONNECT,
     SM_SQN_OP_HTTP_CONFIG, SM_SQN_OP_HTTP_REQUEST, SM_SQN_OP_HTTP_READ,
-    SM_SQN_OP_HCE_REPLY
+    SM_SQN_OP_HCE_REPLY,
+    SM_SQN_OP_TIME_SYNC, SM_SQN_OP_CLOCK_SET
 } sm_sqn_op_kind;
 
 /* Bring-up steps, to tell which one failed. */
 enum {
     SM_SQN_STEP_NONE = 0, SM_SQN_STEP_BOOT, SM_SQN_STEP_ECHO, SM_SQN_STEP_CMEE,
-    SM_SQN_STEP_CEREG, SM_SQN_STEP_CFUN, SM_SQN_STEP_REGISTER, SM_SQN_STEP_CLOCK
+    SM_SQN_STEP_CEREG, SM_SQN_STEP_CFUN, SM_SQN_STEP_REGISTER, SM_SQN_STEP_CLOCK,
+    SM_SQN_STEP_TIME_SYNC /* sm_sqn_bringup_time_sync(): no valid clock in time */
 };
 
 /* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
@@ -1074,6 +1089,7 @@ typedef struct sm_sqn_result {
         struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
         sm_sqn_clock clock;                           /* CLOCK */
         struct { uint8_t failed_step; uint8_t reg_stat; sm_sqn_clock clock; } bringup;
+        struct { int32_t ntp; sm_sqn_clock clock; } sync; /* TIME_SYNC: +SQNNTP status, clock after */
     } u;
 } sm_sqn_result;
 
@@ -1156,7 +1172,7 @@ typedef struct sm_sqn_state {
     uint8_t reg_stat;      /* last +CEREG stat, SM_SQN_REG_UNKNOWN before any */
     uint8_t registered;    /* reg_stat is 1 or 5 */
     uint16_t reboots;      /* +SYSSTART seen since sm_sqn_init() */
-    uint8_t mqtt_connected;
+    uint8_t mqtt_connected; /* 0 also after SM_SQN_EV_MQTT_LOST */
     int32_t mqtt_rc;       /* last ONCONNECT / ONDISCONNECT rc */
     sm_sqn_sock_state sock[SM_SQN_SOCKETS]; /* [0] is connId 1 */
     sm_sqn_http_state http[SM_SQN_HTTP_PROFILES];
@@ -1193,6 +1209,55 @@ typedef struct sm_sqn_boot {
     uint8_t at;            /* sm_at_result of the last bring-up command */
 } sm_sqn_boot;
 
+/* Time and MQTT supervision (private; "Time and MQTT supervision" below). */
+#ifndef SM_SQN_MQTT_SUBS
+#define SM_SQN_MQTT_SUBS 4     /* subscriptions remembered for a resume (1..32) */
+#endif
+#if SM_SQN_MQTT_SUBS < 1 || SM_SQN_MQTT_SUBS > 32
+#error "SM_SQN_MQTT_SUBS must be 1..32"
+#endif
+typedef struct sm_sqn_sub {
+    char filter[SM_SQN_TOPIC_MAX + 1];
+    uint8_t state;         /* SM_SQN_SUB_* (implementation), 0: free */
+    uint8_t qos;
+    uint16_t op;           /* the application's operation on it */
+} sm_sqn_sub;
+typedef struct sm_sqn_sup {
+    sm_sqn_sub subs[SM_SQN_MQTT_SUBS];
+    char probe_topic[SM_SQN_TOPIC_MAX + 1]; /* "" : probe by re-subscribing */
+    char host[SM_SQN_HOST_MAX + 1];         /* of the last connect, for a reconnect */
+    uint16_t port, keepalive;
+    uint32_t period_ms;    /* probe after this long without a sign of life, 0: off */
+    uint32_t alive_ms;     /* the last sign of life */
+    uint32_t deadline;     /* of the probe, the re-subscription or the reconnect */
+    uint8_t flags;         /* SM_SQN_SUP_* */
+    uint8_t session;       /* the application's connect succeeded, no disconnect since */
+    uint8_t connecting;    /* its connect is in flight (until +SQNSMQTTONCONNECT) */
+    uint8_t probe;         /* probe phase (implementation) */
+    uint8_t probe_sub;     /* the entry a re-subscribing probe uses */
+    uint8_t early;         /* an +SQNSMQTTONPUBLISH came while the probe's command ran */
+    uint16_t probe_pmid, early_pmid;
+    int32_t early_rc;
+    uint16_t probe_op, resub_op, rc_op; /* their operations' ids */
+    uint8_t resub;         /* re-subscription phase (implementation) */
+    uint8_t resub_i;       /* the entry being re-subscribed */
+    uint8_t resub_topics, resub_failed, resub_first;
+    int resub_status;
+    int32_t resub_rc;
+    uint8_t reconnect;     /* reconnect phase (implementation) */
+    /* time */
+    sm_sqn_done_fn sync_done;
+    void *sync_ctx;
+    uint16_t sync_id;
+    uint8_t sync;          /* sync phase (implementation) */
+    uint8_t ntp_seen;      /* an +SQNNTP came since the last command (bring-up) */
+    int32_t ntp_status, sync_ntp;
+    uint32_t sync_deadline;
+    uint32_t boot_sync_ms; /* sm_sqn_bringup_time_sync(), 0: off */
+    uint32_t boot_deadline, boot_retry;
+    uint8_t boot_sync;     /* bring-up sync phase (implementation) */
+} sm_sqn_sup;
+
 /* A GM02S modem. Put it anywhere (static, inside your object); initialise
    with sm_sqn_init(). `at` is the engine: custom commands may be submitted
    to it directly (give them a response prefix: lines starting with "+SQN"
@@ -1205,6 +1270,7 @@ typedef struct sm_sqn {
     sm_sqn_op ops[SM_SQN_OPS];
     sm_sqn_boot boot;
     uint16_t next_id;
+    sm_sqn_sup sup;
 } sm_sqn;
 
 /* The dialect: "\r" terminator, "+SYSSTART" restart marker (contract:
@@ -1234,8 +1300,11 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
    no header, and only the command's echo tells it from a URC that crossed
    the command on the wire.
    done gets op SM_SQN_OP_BRINGUP, u.bringup (failed_step on failure, the
-   clock on success: check clock.valid before TLS). Returns the id, or
-   SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already running). */
+   clock on success: check clock.valid before TLS, or set the option
+   sm_sqn_bringup_time_sync() first: then an unset clock is set by NTP
+   before the bring-up ends, or it fails at SM_SQN_STEP_TIME_SYNC).
+   Returns the id, or SM_ERR_PARAM, SM_ERR_STATE (a bring-up is already
+   running). */
 SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+CCLK?: u.clock. */
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
@@ -1406,6 +1475,116 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 /* Names for logs. */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
 SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
+
+/* ---- Time and MQTT supervision -------------------------------------------
+   The clock. A TLS profile that checks dates (SM_SQN_VERIFY_CHAIN, the
+   default) fails every handshake while the modem's clock is unset: right
+   after attach AT+CCLK? may still read 70/01/01 (clock.valid 0). The
+   network may set it; otherwise set it by NTP (sm_sqn_time_sync, as
+   Microchip's driver does when it reads 70/01/01) or from the host
+   (sm_sqn_clock_set), or let the bring-up do it (sm_sqn_bringup_time_sync).
+   Sources: microchip-pic-avr-solutions/avr-iot-cellular-arduino-library
+   @5ffc687 src/lte.cpp:219-280 (70/01/01 means unset; AT+SQNNTP=2,"<servers>",1
+   answered OK, then the URC +SQNNTP: <status>, status 0 = synced; retried
+   until its own timeout), CHANGELOG.md:222 ("Add NTP synchronization in
+   Lte.begin() if modem clock is not set"); AT+CCLK=<time> is 3GPP TS 27.007
+   8.15, in the +CCLK format sevents-os/sequans-rs@3ee671f
+   monarch2/src/command/device/responses.rs:26 quotes from the manual.
+
+   The built-in MQTT client's session. On LR8.2.1.0 the modem sends no
+   PINGREQ, the broker drops the idle session, and no +SQNSMQTTONDISCONNECT
+   is raised; minutes later the modem reconnects by itself with an
+   unsolicited +SQNSMQTTONCONNECT:0,0 and subscribed to nothing (the manual:
+   "the MCU must re-subscribe", sequans-rs@3ee671f
+   monarch2/src/command/mqtt/mod.rs:58; measured: awong-dev/pager@3a42ef6
+   docs/VENDOR_BUG_REPORTS.md section 9, docs/GOTCHAS.md "Pages stop arriving
+   after about ten minutes"; MCHP lte.cpp:67 "The modem does not give any
+   notification of a MQTT disconnect"). So the library:
+   - remembers the application's subscriptions (up to SM_SQN_MQTT_SUBS
+     filters, copied): a filter enters with sm_sqn_mqtt_subscribe (which
+     returns SM_ERR_NO_SPACE when the table is full and the filter is not in
+     it) and leaves when its subscription fails or sm_sqn_mqtt_unsubscribe
+     succeeds. sm_sqn_mqtt_connect starts a new session with an empty
+     table; sm_sqn_mqtt_disconnect and a restart (+SYSSTART) empty it too;
+   - takes an +SQNSMQTTONCONNECT:0,0 that comes while no connect of the
+     application is in flight, during a session, as a resume: after the
+     MQTT_CONNECTED event it emits MQTT_RESUMED, subscribes again to every
+     remembered filter (each answered by its +SQNSMQTTONSUBSCRIBE, which also
+     reaches you as MQTT_SUBSCRIBED), then emits MQTT_RESUBSCRIBED, or
+     MQTT_RESUBSCRIBE_FAILED (u.sup: how many failed, the first one, its rc
+     or status). A resume during a re-subscription starts it again;
+   - when supervised (sm_sqn_mqtt_supervise), probes the session after each
+     period_ms without a sign of life (a message, a subscription or probe
+     answered with rc 0, a connect), and at once when supervision starts on
+     a live session: a QoS 1 publish of the 1-byte payload "?" to
+     probe_topic, alive when its +SQNSMQTTONPUBLISH says rc 0 ("the
+     publishing operation ... is done", sequans-rs mod.rs:95-97; at QoS 1
+     that takes the broker's PUBACK: our reading), or, without a probe
+     topic, a subscription again to the first remembered filter, alive when its
+     +SQNSMQTTONSUBSCRIBE says rc 0 (the probe the pager uses: GOTCHAS.md,
+     same section: "No SUBACK in 30 s means the session is dead"). A
+     refused command, an rc other than 0 or no answer within
+     SM_SQN_MQTT_PROBE_TIMEOUT_MS emits MQTT_LOST and st.mqtt_connected
+     becomes 0; the session stays remembered, so a later resume is still
+     taken as one. A period: the pager probes after 300 s of silence (its
+     carrier's path dropped idle flows after 10-13 minutes). The
+     application decides (e.g. disconnect and connect again), or with
+     SM_SQN_SUP_RECONNECT the library sends AT+SQNSMQTTDISCONNECT=0 and
+     then the last AT+SQNSMQTTCONNECT again, and re-subscribes as after a
+     resume (MQTT_RECONNECT_FAILED if the connect fails: then it waits for
+     a resume or the application).
+   All of it runs from sm_sqn_poll() against the platform's clock, one
+   command at a time: a probe waits until the engine queue is empty, the
+   re-subscription and the reconnect until the queue has room, so the
+   application's own operations always go first. The probe's publishes and
+   re-subscriptions are seen as events (MQTT_PUBLISHED, MQTT_SUBSCRIBED) but
+   never as done callbacks. */
+#ifndef SM_SQN_NTP_SERVERS
+#define SM_SQN_NTP_SERVERS "time.google.com,time.windows.com,pool.ntp.org" /* MCHP's list */
+#endif
+#ifndef SM_SQN_NTP_TIMEOUT_MS
+#define SM_SQN_NTP_TIMEOUT_MS 20000UL   /* for the +SQNNTP URC (MCHP waits 20 s) */
+#endif
+#ifndef SM_SQN_NTP_RETRY_MS
+#define SM_SQN_NTP_RETRY_MS 5000UL      /* bring-up: between two NTP attempts */
+#endif
+#ifndef SM_SQN_MQTT_PROBE_TIMEOUT_MS
+#define SM_SQN_MQTT_PROBE_TIMEOUT_MS 30000UL /* for the answer of a probe or re-subscription */
+#endif
+#define SM_SQN_SUP_RECONNECT 1u /* sm_sqn_mqtt_supervise flag: reconnect after MQTT_LOST */
+
+/* AT+SQNNTP=2,"<servers>",1 (servers: comma-separated host names, NULL:
+   SM_SQN_NTP_SERVERS), then waits up to SM_SQN_NTP_TIMEOUT_MS for
+   +SQNNTP: <status>; on status 0 reads the clock (AT+CCLK?). u.sync: ntp
+   (the URC's status), clock (after the sync). status: SM_OK only when the
+   clock read valid; SM_ERR_MODEM (command refused, or u.sync.ntp not 0),
+   SM_ERR_TIMEOUT (no URC), SM_ERR_STATE (the clock still reads 70/01/01),
+   SM_ERR_REBOOT. Returns the id, or SM_ERR_PARAM, SM_ERR_UNSAFE_STRING,
+   SM_ERR_QUEUE_FULL, SM_ERR_STATE (a sync is running). */
+SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn done, void *ctx);
+/* AT+CCLK="yy/MM/dd,hh:mm:ss+zz": sets the modem's clock (c->valid is not
+   read). Years 2000..2069, tz_quarters -96..96. Returns the id or
+   SM_ERR_PARAM, SM_ERR_QUEUE_FULL. */
+SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx);
+/* A bring-up option: when the clock reads invalid after registration, the
+   bring-up runs AT+SQNNTP (SM_SQN_NTP_SERVERS) and reads the clock again
+   (again SM_SQN_NTP_RETRY_MS after a failure or an unset clock, at once
+   after SM_SQN_NTP_TIMEOUT_MS without a URC), until it is valid or
+   timeout_ms has passed (then it fails with failed_step SM_SQN_STEP_TIME_SYNC and SM_ERR_TIMEOUT,
+   u.bringup.clock the last reading). timeout_ms 0: off (the default). Set
+   it before sm_sqn_bringup(); it stays until changed. SM_OK, SM_ERR_PARAM. */
+SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms);
+/* Supervision of the built-in MQTT client's session: period_ms 0 stops it;
+   probe_topic (copied; no wildcards) or NULL (re-subscribe instead); flags
+   0 or SM_SQN_SUP_RECONNECT. The remembering of subscriptions and the
+   handling of a resume are always on. SM_OK, SM_ERR_PARAM,
+   SM_ERR_UNSAFE_STRING. */
+SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char *probe_topic,
+                                       unsigned flags);
+/* The number of remembered subscriptions, and the filter of entry i (NULL
+   past the end), for logs and tests. */
+SECMODEM_API size_t sm_sqn_mqtt_subscriptions(const sm_sqn *m);
+SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i);
 
 /* ---- a socket as a byte stream -------------------------------------------
    A dialled socket (sm_sqn_sock_dial, TLS or not) seen as a plain byte
@@ -4903,8 +5082,10 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    and their completion, bring-up, then the operations by family. "The
    contract" is sim/sequans_contract.md; its section names are cited.
    ========================================================================== */
-enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4 }; /* sm_sqn_op.flags */
-enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK };
+/* sm_sqn_op.flags */
+enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4, SM_SQN_OPF_SUP = 8 };
+enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK,
+       SM_SQN_PH_SYNC };
 #define SM_SQN_BOOT_RESTARTS 3
 
 /* No line ever starts with LF (LF ends lines): commands without information
@@ -5036,6 +5217,20 @@ SM_PRIV void sm_sqn_reset_state(sm_sqn *m)
     m->st.reg_stat = SM_SQN_REG_UNKNOWN;
 }
 
+/* Time and MQTT supervision: hooks defined with it, before the stream. */
+SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len);
+SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc);
+SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int subscribe);
+SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc);
+SM_PRIV void sm_sqn_sup_alive(sm_sqn *m);
+SM_PRIV void sm_sqn_sup_reset(sm_sqn *m);
+SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r);
+SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
+SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive);
+SM_PRIV int sm_sqn_sup_step(sm_sqn *m);
+SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now);
+
 /* ---- URC handlers (ctx is the sm_sqn) ------------------------------------ */
 SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t len)
 {
@@ -5047,6 +5242,7 @@ SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t 
        queued ones were meant for the old session */
     sm_at_flush(at, SM_AT_REBOOT);
     sm_sqn_reset_state(m);
+    sm_sqn_sup_reset(m);
     m->st.reboots++;
     if (m->boot.phase != SM_SQN_PH_IDLE) m->boot.rebooted = 1;
     sm_sqn_ev(&ev, SM_SQN_EV_RESTARTED);
@@ -5159,6 +5355,7 @@ SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len
     sm_sqn_ev(&ev, up ? SM_SQN_EV_MQTT_CONNECTED : SM_SQN_EV_MQTT_DISCONNECTED);
     ev.u.mqtt.rc = rc;
     sm_sqn_emit(m, &ev);
+    if (up) sm_sqn_sup_on_connect(m, rc); /* a resume? */
 }
 
 SM_PRIV void sm_sqn_urc_mqtt_conn(void *ctx, sm_at *at, const char *line, size_t len)
@@ -5185,6 +5382,7 @@ SM_PRIV void sm_sqn_mqtt_sub(sm_sqn *m, sm_at *at, const char *line, size_t len,
     ev.u.sub.topic = topic;
     ev.u.sub.rc = rc;
     sm_sqn_emit(m, &ev);
+    sm_sqn_sup_on_sub(m, topic, rc, t == SM_SQN_EV_MQTT_SUBSCRIBED);
 }
 
 SM_PRIV void sm_sqn_urc_mqtt_sub(void *ctx, sm_at *at, const char *line, size_t len)
@@ -5209,6 +5407,7 @@ SM_PRIV void sm_sqn_urc_mqtt_pub(void *ctx, sm_at *at, const char *line, size_t 
     ev.u.pub.pmid = (uint16_t)pmid;
     ev.u.pub.rc = rc;
     sm_sqn_emit((sm_sqn *)ctx, &ev);
+    sm_sqn_sup_on_pub((sm_sqn *)ctx, (uint16_t)pmid, rc);
 }
 
 /* +SQNSMQTTONMESSAGE:0,"<topic>",<len>,<qos>[,<mid>] (mid only for QoS > 0). */
@@ -5230,6 +5429,7 @@ SM_PRIV void sm_sqn_urc_mqtt_msg(void *ctx, sm_at *at, const char *line, size_t 
     ev.u.msg.qos = (uint8_t)qos;
     ev.u.msg.mid = (uint16_t)mid;
     sm_sqn_emit((sm_sqn *)ctx, &ev);
+    sm_sqn_sup_alive((sm_sqn *)ctx); /* the broker is there */
 }
 
 SM_PRIV void sm_sqn_urc_mqtt_full(void *ctx, sm_at *at, const char *line, size_t len)
@@ -5380,6 +5580,7 @@ static const sm_urc sm_sqn_urcs[] = {
     { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },  /* HTTP */
     { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
     { "+SQNHCESIGN:",            sm_sqn_urc_hce },        /* Host signing */
+    { "+SQNNTP:",                sm_sqn_urc_ntp },        /* time (MCHP lte.cpp:260) */
     { "+SQN",                    sm_sqn_on_unknown },     /* anything else: UNHANDLED */
 };
 
@@ -5663,6 +5864,7 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
         sm_sqn_finish_data(m, op, r, &res);
     else if (res.status == SM_OK)
         res.status = sm_sqn_finish_ok(m, op, r, &res);
+    sm_sqn_sup_op_done(m, op, &res); /* the subscription table follows results */
     done = op->done;
     dctx = op->ctx;
     op->id = 0; /* free before the callback, which may start the next one */
@@ -5840,8 +6042,13 @@ SM_PRIV int sm_sqn_boot_advance(sm_sqn *m, uint32_t now)
         return sm_sqn_boot_submit(m, "AT+CEREG?", "+CEREG:", 0, sm_sqn_on_cereg_answer);
     case SM_SQN_PH_CLOCK:
         if (!b->have) return sm_sqn_boot_submit(m, "AT+CCLK?", "+CCLK:", 0, NULL);
+        if (b->status == SM_OK && !b->clock.valid && m->sup.boot_sync_ms)
+            return sm_sqn_sup_boot_sync(m, now); /* sm_sqn_bringup_time_sync() */
+        m->sup.boot_sync = 0;
         sm_sqn_boot_finish(m, b->status, b->status == SM_OK ? SM_SQN_STEP_NONE : SM_SQN_STEP_CLOCK);
         return 0;
+    case SM_SQN_PH_SYNC:
+        return sm_sqn_sup_boot_sync(m, now);
     default:
         return 0;
     }
@@ -5854,6 +6061,7 @@ SM_PRIV uint8_t sm_sqn_boot_cur_step(const sm_sqn_boot *b)
     case SM_SQN_PH_SCRIPT: return sm_sqn_boot_script[b->step].step;
     case SM_SQN_PH_REG: return SM_SQN_STEP_REGISTER;
     case SM_SQN_PH_CLOCK: return SM_SQN_STEP_CLOCK;
+    case SM_SQN_PH_SYNC: return SM_SQN_STEP_TIME_SYNC;
     default: return SM_SQN_STEP_BOOT;
     }
 }
@@ -5898,8 +6106,10 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m)
     if (!m) return SM_ERR_PARAM;
     if (m->at.in_callback) return SM_ERR_BUSY;
     sm_sqn_boot_step(m);
+    sm_sqn_sup_step(m);
     rc = sm_at_poll(&m->at);
-    if (sm_sqn_boot_step(m) && sm_at_poll(&m->at) == SM_ERR_IO) rc = SM_ERR_IO; /* send it now */
+    if ((sm_sqn_boot_step(m) | sm_sqn_sup_step(m)) && sm_at_poll(&m->at) == SM_ERR_IO)
+        rc = SM_ERR_IO; /* send it now */
     return rc;
 }
 
@@ -6205,13 +6415,16 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
 {
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
+    int id;
     if (!m || !port) return SM_ERR_PARAM;
     sm_buf_init(&b, t, sizeof t);
     sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
     sm_sqn_put_host(&b, host);
     sm_sqn_put_num(&b, port);
     sm_sqn_put_num(&b, keepalive_s);
-    return sm_sqn_simple(m, SM_SQN_OP_MQTT_CONNECT, 0, &b, NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+    id = sm_sqn_simple(m, SM_SQN_OP_MQTT_CONNECT, 0, &b, NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+    if (id > 0) sm_sqn_sup_connecting(m, host, port, keepalive_s); /* a new session */
+    return id;
 }
 
 /* SUBSCRIBE (qos 0..2) and UNSUBSCRIBE (qos < 0). */
@@ -6219,13 +6432,22 @@ SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_d
 {
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
+    sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
     if (!m || qos > 2) return SM_ERR_PARAM;
     sm_buf_init(&b, t, sizeof t);
     sm_buf_str(&b, qos < 0 ? "AT+SQNSMQTTUNSUBSCRIBE=0," : "AT+SQNSMQTTSUBSCRIBE=0,");
     sm_sqn_put_topic(&b, filter);
     if (qos >= 0) sm_sqn_put_num(&b, (uint32_t)qos);
-    return sm_sqn_simple(m, qos < 0 ? SM_SQN_OP_MQTT_UNSUBSCRIBE : SM_SQN_OP_MQTT_SUBSCRIBE, 0, &b,
-                         NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+    id = sm_sqn_built(&b);
+    if (id) return id;
+    if (qos >= 0 && !sm_sqn_sup_room(m, filter)) return SM_ERR_NO_SPACE; /* SM_SQN_MQTT_SUBS */
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
+    id = sm_sqn_queue(m, qos < 0 ? SM_SQN_OP_MQTT_UNSUBSCRIBE : SM_SQN_OP_MQTT_SUBSCRIBE, 0, &c, 1,
+                      done, ctx, &op);
+    if (id > 0) sm_sqn_sup_track(m, op, filter, qos); /* remembered for a resume */
+    return id;
 }
 
 SECMODEM_API int sm_sqn_mqtt_subscribe(sm_sqn *m, const char *filter, uint8_t qos,
@@ -6455,7 +6677,8 @@ SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
         "?", "REGISTERED", "DEREGISTERED", "RESTARTED", "SOCK_DATA", "SOCK_CLOSED",
         "MQTT_CONNECTED", "MQTT_DISCONNECTED", "MQTT_SUBSCRIBED", "MQTT_UNSUBSCRIBED",
         "MQTT_PUBLISHED", "MQTT_MESSAGE", "MQTT_MEMORY_FULL", "HTTP_RESPONSE", "HTTP_FAILURE",
-        "UNHANDLED", "HCE_SIGN", "HCE_INVALID"
+        "UNHANDLED", "HCE_SIGN", "HCE_INVALID", "NTP", "MQTT_RESUMED", "MQTT_RESUBSCRIBED",
+        "MQTT_RESUBSCRIBE_FAILED", "MQTT_LOST", "MQTT_RECONNECT_FAILED"
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
@@ -6467,9 +6690,706 @@ SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
         "TLS_CONFIG", "SOCK_CONFIG", "SOCK_TLS", "SOCK_DIAL", "SOCK_SEND", "SOCK_RECV",
         "SOCK_CLOSE", "SOCK_STATUS", "SOCK_INFO", "MQTT_CONFIG", "MQTT_CONNECT",
         "MQTT_SUBSCRIBE", "MQTT_UNSUBSCRIBE", "MQTT_PUBLISH", "MQTT_READ", "MQTT_DISCONNECT",
-        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ", "HCE_REPLY"
+        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ", "HCE_REPLY", "TIME_SYNC", "CLOCK_SET"
     };
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+/* ---- time and MQTT supervision (declarations: "Time and MQTT supervision") -- */
+enum { SM_SQN_SUB_FREE = 0, SM_SQN_SUB_PENDING, SM_SQN_SUB_ACTIVE, SM_SQN_SUB_LEAVING };
+enum { SM_SQN_SYNC_IDLE = 0, SM_SQN_SYNC_CMD, SM_SQN_SYNC_WAIT, SM_SQN_SYNC_READ, SM_SQN_SYNC_READING };
+enum { SM_SQN_BS_IDLE = 0, SM_SQN_BS_SEND, SM_SQN_BS_CMD, SM_SQN_BS_WAIT, SM_SQN_BS_REREAD };
+enum { SM_SQN_PROBE_IDLE = 0, SM_SQN_PROBE_CMD, SM_SQN_PROBE_WAIT };
+enum { SM_SQN_RS_IDLE = 0, SM_SQN_RS_NEXT, SM_SQN_RS_CMD, SM_SQN_RS_WAIT };
+enum { SM_SQN_RC_IDLE = 0, SM_SQN_RC_START, SM_SQN_RC_DISC, SM_SQN_RC_CONNECT, SM_SQN_RC_CONN,
+       SM_SQN_RC_WAIT };
+
+/* Events of this part may come from sm_sqn_poll() itself, outside every
+   engine callback: the guard keeps the application from re-entering it. */
+SM_PRIV void sm_sqn_sup_emit(sm_sqn *m, sm_sqn_event *ev)
+{
+    m->at.in_callback++;
+    sm_sqn_emit(m, ev);
+    m->at.in_callback--;
+}
+
+SM_PRIV void sm_sqn_sup_event(sm_sqn *m, sm_sqn_event_type t, int status, int32_t rc)
+{
+    sm_sqn_event ev;
+    sm_sqn_ev(&ev, t);
+    ev.u.sup.status = status;
+    ev.u.sup.rc = rc;
+    sm_sqn_sup_emit(m, &ev);
+}
+
+/* Queues one internal command as an operation of this part: its done goes
+   to fn, never to the application, and sm_sqn_sup_op_done() ignores it. */
+SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, sm_sqn_done_fn fn,
+                             sm_sqn_op **out)
+{
+    sm_sqn_op *op;
+    int id = sm_sqn_queue(m, kind, arg, c, 1, fn, m, &op);
+    if (id > 0) {
+        op->flags |= SM_SQN_OPF_SUP;
+        if (out) *out = op;
+    }
+    return id;
+}
+
+/* ---- the clock ---- */
+/* A list of NTP servers: host names separated by commas. */
+SM_PRIV int sm_sqn_is_ntp_list(char c) { return sm_sqn_is_host(c) || c == ','; }
+
+SM_PRIV void sm_sqn_put_2d(sm_buf *b, unsigned v)
+{
+    sm_buf_char(b, (char)('0' + v / 10u));
+    sm_buf_char(b, (char)('0' + v % 10u));
+}
+
+SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx)
+{
+    char t[40];
+    sm_buf b;
+    int tz;
+    if (!m || !c || c->year < 2000 || c->year > 2069 || c->month < 1 || c->month > 12 ||
+        c->day < 1 || c->day > 31 || c->hour > 23 || c->minute > 59 || c->second > 59 ||
+        c->tz_quarters < -96 || c->tz_quarters > 96)
+        return SM_ERR_PARAM;
+    tz = c->tz_quarters;
+    /* 3GPP TS 27.007 8.15: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours */
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+CCLK=\"");
+    sm_sqn_put_2d(&b, (unsigned)(c->year - 2000u));
+    sm_buf_char(&b, '/');
+    sm_sqn_put_2d(&b, c->month);
+    sm_buf_char(&b, '/');
+    sm_sqn_put_2d(&b, c->day);
+    sm_buf_char(&b, ',');
+    sm_sqn_put_2d(&b, c->hour);
+    sm_buf_char(&b, ':');
+    sm_sqn_put_2d(&b, c->minute);
+    sm_buf_char(&b, ':');
+    sm_sqn_put_2d(&b, c->second);
+    sm_buf_char(&b, tz < 0 ? '-' : '+');
+    sm_sqn_put_2d(&b, (unsigned)(tz < 0 ? -tz : tz));
+    sm_buf_char(&b, '"');
+    return sm_sqn_simple(m, SM_SQN_OP_CLOCK_SET, 0, &b, NULL, 0, done, ctx);
+}
+
+/* The end of an sm_sqn_time_sync(). */
+SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t cme,
+                                const sm_sqn_clock *clock)
+{
+    sm_sqn_sup *s = &m->sup;
+    sm_sqn_result res;
+    sm_sqn_done_fn done = s->sync_done;
+    memset(&res, 0, sizeof res);
+    res.id = (int)s->sync_id;
+    res.op = SM_SQN_OP_TIME_SYNC;
+    res.status = status;
+    res.at = at;
+    res.cme = cme;
+    res.u.sync.ntp = s->sync_ntp;
+    if (clock) res.u.sync.clock = *clock;
+    s->sync = SM_SQN_SYNC_IDLE;
+    if (done) {
+        m->at.in_callback++;
+        done(s->sync_ctx, m, &res);
+        m->at.in_callback--;
+    }
+}
+
+/* The URC's status decides: 0, read the clock; anything else failed. */
+SM_PRIV void sm_sqn_sync_status(sm_sqn *m)
+{
+    if (m->sup.sync_ntp == 0) m->sup.sync = SM_SQN_SYNC_READ; /* queued by the next poll */
+    else sm_sqn_sync_finish(m, SM_ERR_MODEM, SM_AT_OK, SM_AT_NO_CODE, NULL);
+}
+
+SM_PRIV void sm_sqn_sync_cmd_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    (void)ctx;
+    if (m->sup.sync != SM_SQN_SYNC_CMD) return;
+    if (r->status != SM_OK) { sm_sqn_sync_finish(m, r->status, r->at, r->cme, NULL); return; }
+    if (m->sup.ntp_seen) { sm_sqn_sync_status(m); return; } /* the URC came first */
+    m->sup.sync = SM_SQN_SYNC_WAIT;
+    m->sup.sync_deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_NTP_TIMEOUT_MS;
+}
+
+SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    int st = r->status;
+    (void)ctx;
+    if (m->sup.sync != SM_SQN_SYNC_READING) return;
+    if (st == SM_OK && !r->u.clock.valid) st = SM_ERR_STATE; /* synced, yet still 1970 */
+    sm_sqn_sync_finish(m, st, r->at, r->cme, st == SM_OK || st == SM_ERR_STATE ? &r->u.clock : NULL);
+}
+
+/* +SQNNTP: <status>[,...] (MCHP lte.cpp:260-267 reads only the status). */
+SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    sm_sqn_event ev;
+    sm_fields f;
+    int32_t st;
+    if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, INT32_MIN, INT32_MAX, &st)) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
+    m->sup.ntp_seen = 1;
+    m->sup.ntp_status = st;
+    sm_sqn_ev(&ev, SM_SQN_EV_NTP);
+    ev.u.ntp.status = st;
+    sm_sqn_emit(m, &ev);
+    if (m->sup.sync == SM_SQN_SYNC_CMD || m->sup.sync == SM_SQN_SYNC_WAIT) m->sup.sync_ntp = st;
+    if (m->sup.sync == SM_SQN_SYNC_WAIT) sm_sqn_sync_status(m);
+}
+
+/* AT+SQNNTP=2,"<servers>",1: the form MCHP sends (lte.cpp:253). */
+SM_PRIV int sm_sqn_ntp_cmd(sm_buf *b, char *mem, size_t cap, const char *servers)
+{
+    sm_buf_init(b, mem, cap);
+    sm_buf_str(b, "AT+SQNNTP=2,");
+    sm_sqn_put(b, servers, SM_SQN_HOST_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE, sm_sqn_is_ntp_list);
+    sm_buf_str(b, ",1");
+    return sm_sqn_built(b);
+}
+
+SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn done, void *ctx)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int id;
+    if (!m) return SM_ERR_PARAM;
+    id = sm_sqn_ntp_cmd(&b, t, sizeof t, servers ? servers : SM_SQN_NTP_SERVERS);
+    if (id) return id;
+    if (m->sup.sync != SM_SQN_SYNC_IDLE || m->sup.boot_sync != SM_SQN_BS_IDLE) return SM_ERR_STATE;
+    sm_sqn_cmd(&c, t, NULL, 0);
+    id = sm_sqn_sup_queue(m, SM_SQN_OP_TIME_SYNC, 0, &c, sm_sqn_sync_cmd_done, NULL);
+    if (id < 0) return id;
+    m->sup.sync = SM_SQN_SYNC_CMD;
+    m->sup.sync_done = done;
+    m->sup.sync_ctx = ctx;
+    m->sup.sync_id = (uint16_t)id;
+    m->sup.sync_ntp = 0;
+    m->sup.ntp_seen = 0;
+    return id;
+}
+
+/* Advances a time sync; returns 1 if it queued a command. */
+SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now)
+{
+    sm_at_cmd c;
+    if (m->sup.sync == SM_SQN_SYNC_WAIT && sm_time_reached(now, m->sup.sync_deadline)) {
+        sm_sqn_sync_finish(m, SM_ERR_TIMEOUT, SM_AT_TIMEOUT, SM_AT_NO_CODE, NULL);
+        return 0;
+    }
+    if (m->sup.sync != SM_SQN_SYNC_READ) return 0;
+    sm_sqn_cmd(&c, "AT+CCLK?", "+CCLK:", 0);
+    if (sm_sqn_sup_queue(m, SM_SQN_OP_CLOCK, 0, &c, sm_sqn_sync_clock_done, NULL) < 0) return 0;
+    m->sup.sync = SM_SQN_SYNC_READING;
+    return 1;
+}
+
+SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms)
+{
+    if (!m) return SM_ERR_PARAM;
+    m->sup.boot_sync_ms = timeout_ms;
+    return SM_OK;
+}
+
+/* The bring-up's sync (phase SM_SQN_PH_SYNC), entered when the clock read
+   invalid: AT+SQNNTP, its URC, then the clock again (phase CLOCK), until the
+   clock is valid or the option's time is up. Returns 1 if it queued. */
+SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now)
+{
+    sm_sqn_boot *b = &m->boot;
+    sm_sqn_sup *s = &m->sup;
+    char t[SM_SQN_HOST_MAX + 24];
+    sm_buf buf;
+    if (b->phase == SM_SQN_PH_CLOCK) { /* an invalid reading */
+        b->have = 0;
+        if (s->boot_sync == SM_SQN_BS_IDLE) {
+            s->boot_deadline = now + s->boot_sync_ms;
+            s->boot_retry = now;
+        } else {
+            s->boot_retry = now + (uint32_t)SM_SQN_NTP_RETRY_MS; /* synced, yet not valid */
+        }
+        b->phase = SM_SQN_PH_SYNC;
+        s->boot_sync = SM_SQN_BS_SEND;
+    }
+    if (s->boot_sync == SM_SQN_BS_CMD && b->have) { /* the command's answer */
+        b->have = 0;
+        s->boot_sync = SM_SQN_BS_WAIT;
+        s->boot_retry = now + (b->status == SM_OK ? (uint32_t)SM_SQN_NTP_TIMEOUT_MS
+                                                  : (uint32_t)SM_SQN_NTP_RETRY_MS);
+    }
+    if (s->boot_sync == SM_SQN_BS_WAIT && s->ntp_seen) {
+        s->ntp_seen = 0;
+        if (s->ntp_status == 0) { /* read the clock again */
+            s->boot_sync = SM_SQN_BS_REREAD;
+            b->phase = SM_SQN_PH_CLOCK;
+            return sm_sqn_boot_submit(m, "AT+CCLK?", "+CCLK:", 0, NULL);
+        }
+        s->boot_retry = now + (uint32_t)SM_SQN_NTP_RETRY_MS;
+    }
+    if (sm_time_reached(now, s->boot_deadline)) {
+        s->boot_sync = SM_SQN_BS_IDLE;
+        b->at = SM_AT_TIMEOUT;
+        sm_sqn_boot_finish(m, SM_ERR_TIMEOUT, SM_SQN_STEP_TIME_SYNC);
+        return 0;
+    }
+    if (!sm_time_reached(now, s->boot_retry)) return 0;
+    if (sm_sqn_ntp_cmd(&buf, t, sizeof t, SM_SQN_NTP_SERVERS)) return 0; /* a bad macro: times out */
+    s->ntp_seen = 0;
+    if (!sm_sqn_boot_submit(m, t, NULL, 0, NULL)) return 0;
+    s->boot_sync = SM_SQN_BS_CMD;
+    return 1;
+}
+
+/* ---- the subscription table ---- */
+SM_PRIV int sm_sqn_sub_find(const sm_sqn *m, const char *filter)
+{
+    int i;
+    for (i = 0; i < SM_SQN_MQTT_SUBS; i++)
+        if (m->sup.subs[i].state != SM_SQN_SUB_FREE && strcmp(m->sup.subs[i].filter, filter) == 0)
+            return i;
+    return -1;
+}
+
+/* 1 if a subscription to filter can be remembered (known, or a free entry). */
+SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter)
+{
+    int i;
+    if (sm_sqn_sub_find(m, filter) >= 0) return 1;
+    for (i = 0; i < SM_SQN_MQTT_SUBS; i++)
+        if (m->sup.subs[i].state == SM_SQN_SUB_FREE) return 1;
+    return 0;
+}
+
+/* The application's (un)subscribe was queued as op (qos < 0: unsubscribe):
+   the entry it concerns is marked, its index kept in op->arg. */
+SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos)
+{
+    int i = sm_sqn_sub_find(m, filter);
+    sm_sqn_sub *e;
+    if (i < 0 && qos >= 0)
+        for (i = 0; i < SM_SQN_MQTT_SUBS && m->sup.subs[i].state != SM_SQN_SUB_FREE; i++) {}
+    if (i < 0 || i >= SM_SQN_MQTT_SUBS) return; /* unsubscribing from an unknown filter */
+    e = &m->sup.subs[i];
+    if (e->state == SM_SQN_SUB_FREE) {
+        memcpy(e->filter, filter, strlen(filter) + 1u); /* checked: <= SM_SQN_TOPIC_MAX */
+        e->state = SM_SQN_SUB_PENDING;
+    }
+    if (qos < 0) e->state = SM_SQN_SUB_LEAVING;
+    else if (e->state == SM_SQN_SUB_LEAVING) e->state = SM_SQN_SUB_PENDING; /* wanted again */
+    if (qos >= 0) e->qos = (uint8_t)qos;
+    e->op = op->id;
+    op->arg = (uint8_t)(i + 1);
+}
+
+SM_PRIV size_t sm_sqn_sub_count(const sm_sqn *m)
+{
+    size_t i, n = 0;
+    for (i = 0; i < SM_SQN_MQTT_SUBS; i++) n += m->sup.subs[i].state != SM_SQN_SUB_FREE;
+    return n;
+}
+
+SECMODEM_API size_t sm_sqn_mqtt_subscriptions(const sm_sqn *m) { return m ? sm_sqn_sub_count(m) : 0; }
+
+SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i)
+{
+    size_t k;
+    if (!m) return NULL;
+    for (k = 0; k < SM_SQN_MQTT_SUBS; k++)
+        if (m->sup.subs[k].state != SM_SQN_SUB_FREE && i-- == 0) return m->sup.subs[k].filter;
+    return NULL;
+}
+
+/* "AT+SQNSMQTTSUBSCRIBE=0,"<filter>",<qos>" for entry i, as an operation of
+   this part. */
+SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
+{
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int rc;
+    sm_buf_init(&b, t, sizeof t);
+    sm_buf_str(&b, "AT+SQNSMQTTSUBSCRIBE=0,");
+    sm_sqn_put_topic(&b, m->sup.subs[i].filter);
+    sm_sqn_put_num(&b, m->sup.subs[i].qos);
+    rc = sm_sqn_built(&b);
+    if (rc) return rc;
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
+    return sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_SUBSCRIBE, (uint8_t)(i + 1), &c, fn, NULL);
+}
+
+/* Forgets the session: after a restart, the application's disconnect or its
+   new connect. Supervision settings stay. */
+SM_PRIV void sm_sqn_sup_forget(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    memset(s->subs, 0, sizeof s->subs);
+    s->session = 0;
+    s->connecting = 0;
+    s->probe = SM_SQN_PROBE_IDLE;
+    s->resub = SM_SQN_RS_IDLE;
+    s->reconnect = SM_SQN_RC_IDLE;
+}
+
+/* ---- re-subscription (after a resume or the library's reconnect) ---- */
+SM_PRIV void sm_sqn_resub_fail(sm_sqn *m, int status, int32_t rc)
+{
+    sm_sqn_sup *s = &m->sup;
+    if (s->resub_failed++ == 0) {
+        s->resub_first = s->resub_i;
+        s->resub_status = status;
+        s->resub_rc = rc;
+    }
+}
+
+SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r);
+
+/* Queues the next remembered filter, or reports the end. Returns 1 if it
+   queued. */
+SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    sm_sqn_event ev;
+    for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
+        int id;
+        uint8_t st = s->subs[s->resub_i].state;
+        if (st == SM_SQN_SUB_FREE || st == SM_SQN_SUB_LEAVING) continue;
+        id = sm_sqn_sup_subscribe(m, s->resub_i, sm_sqn_resub_done);
+        if (id == SM_ERR_QUEUE_FULL) { s->resub = SM_SQN_RS_NEXT; return 0; } /* the next poll */
+        s->resub_topics++;
+        if (id > 0) {
+            s->resub = SM_SQN_RS_CMD;
+            s->resub_op = (uint16_t)id;
+            return 1;
+        }
+        sm_sqn_resub_fail(m, id, 0);
+    }
+    s->resub = SM_SQN_RS_IDLE;
+    sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED : SM_SQN_EV_MQTT_RESUBSCRIBED);
+    ev.u.sup.topics = s->resub_topics;
+    ev.u.sup.failed = s->resub_failed;
+    if (s->resub_failed) {
+        ev.u.sup.topic = s->subs[s->resub_first].filter;
+        ev.u.sup.status = s->resub_status;
+        ev.u.sup.rc = s->resub_rc;
+    }
+    sm_sqn_sup_emit(m, &ev);
+    return 0;
+}
+
+SM_PRIV void sm_sqn_resub_start(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    s->probe = SM_SQN_PROBE_IDLE; /* the session is new: an old probe's answer means nothing */
+    s->resub_i = 0;
+    s->resub_topics = 0;
+    s->resub_failed = 0;
+    sm_sqn_resub_next(m);
+}
+
+/* The entry's command ended; its +SQNSMQTTONSUBSCRIBE may have come first. */
+SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_sqn_sup *s = &m->sup;
+    (void)ctx;
+    if (s->resub != SM_SQN_RS_CMD || r->id != (int)s->resub_op) return; /* a stale one */
+    if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
+    if (r->status != SM_OK) {
+        sm_sqn_resub_fail(m, r->status, 0);
+        s->resub_i++;
+        sm_sqn_resub_next(m);
+        return;
+    }
+    s->resub = SM_SQN_RS_WAIT;
+    s->deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+}
+
+/* ---- the probe ---- */
+SM_PRIV void sm_sqn_reconnect_start(sm_sqn *m);
+
+SM_PRIV void sm_sqn_sup_alive(sm_sqn *m) { m->sup.alive_ms = sm_at_now(&m->at); }
+
+/* The probe failed: the session is taken as dead (but still remembered). */
+SM_PRIV void sm_sqn_sup_lost(sm_sqn *m, int status, int32_t rc)
+{
+    m->sup.probe = SM_SQN_PROBE_IDLE;
+    m->st.mqtt_connected = 0;
+    sm_sqn_sup_event(m, SM_SQN_EV_MQTT_LOST, status, rc);
+    if ((m->sup.flags & SM_SQN_SUP_RECONNECT) && m->sup.host[0] &&
+        m->sup.reconnect == SM_SQN_RC_IDLE)
+        sm_sqn_reconnect_start(m);
+}
+
+/* The broker's answer to the probe: rc 0 is life. */
+SM_PRIV void sm_sqn_probe_answer(sm_sqn *m, int32_t rc)
+{
+    if (rc != 0) { sm_sqn_sup_lost(m, SM_ERR_REFUSED, rc); return; }
+    m->sup.probe = SM_SQN_PROBE_IDLE;
+    sm_sqn_sup_alive(m);
+}
+
+SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_sqn_sup *s = &m->sup;
+    (void)ctx;
+    if (s->probe != SM_SQN_PROBE_CMD || r->id != (int)s->probe_op) return; /* a stale one */
+    if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
+    if (r->status != SM_OK) { sm_sqn_sup_lost(m, r->status, 0); return; }
+    if (s->probe_topic[0]) {
+        s->probe_pmid = r->u.pmid;
+        if (s->early && s->early_pmid == r->u.pmid) { sm_sqn_probe_answer(m, s->early_rc); return; }
+    }
+    s->probe = SM_SQN_PROBE_WAIT;
+    s->deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+}
+
+/* Starts a probe; returns 1 if it queued one. */
+SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
+{
+    static const uint8_t payload[1] = { '?' };
+    sm_sqn_sup *s = &m->sup;
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int id, i;
+    if (s->probe_topic[0]) { /* a QoS 1 publish: its ONPUBLISH comes with the PUBACK */
+        sm_buf_init(&b, t, sizeof t);
+        sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
+        sm_sqn_put_topic(&b, s->probe_topic);
+        sm_buf_str(&b, ",1,1");
+        if (sm_sqn_built(&b)) return 0; /* checked when set */
+        sm_sqn_cmd(&c, t, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
+        c.flags = SM_AT_F_PROMPT;
+        c.payload = payload;
+        c.payload_len = sizeof payload;
+        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_PUBLISH, 0, &c, sm_sqn_probe_done, NULL);
+    } else { /* a subscription again, to the first remembered filter */
+        for (i = 0; i < SM_SQN_MQTT_SUBS && s->subs[i].state != SM_SQN_SUB_ACTIVE; i++) {}
+        if (i == SM_SQN_MQTT_SUBS) { sm_sqn_sup_alive(m); return 0; } /* nothing to probe with */
+        s->probe_sub = (uint8_t)i;
+        id = sm_sqn_sup_subscribe(m, i, sm_sqn_probe_done);
+    }
+    if (id <= 0) return 0; /* the queue is full: the next poll */
+    s->probe = SM_SQN_PROBE_CMD;
+    s->probe_op = (uint16_t)id;
+    s->early = 0;
+    return 1;
+}
+
+/* ---- the library's own reconnect ---- */
+SM_PRIV void sm_sqn_reconnect_failed(sm_sqn *m, int status, int32_t rc)
+{
+    m->sup.reconnect = SM_SQN_RC_IDLE;
+    sm_sqn_sup_event(m, SM_SQN_EV_MQTT_RECONNECT_FAILED, status, rc);
+}
+
+SM_PRIV void sm_sqn_reconnect_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    sm_sqn_sup *s = &m->sup;
+    (void)ctx;
+    if (r->id != (int)s->rc_op || r->status == SM_ERR_REBOOT) return;
+    if (s->reconnect == SM_SQN_RC_DISC) { /* whatever it answered: the old session is gone */
+        s->reconnect = SM_SQN_RC_CONNECT;
+    } else if (s->reconnect == SM_SQN_RC_CONN) {
+        if (r->status != SM_OK) { sm_sqn_reconnect_failed(m, r->status, 0); return; }
+        s->reconnect = SM_SQN_RC_WAIT;
+        s->deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_MQTT_TIMEOUT_MS;
+    }
+}
+
+SM_PRIV void sm_sqn_reconnect_start(sm_sqn *m) { m->sup.reconnect = SM_SQN_RC_START; }
+
+/* Queues the reconnect's next command; returns 1 if it did. */
+SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    char t[SM_SQN_CMD_MAX + 1];
+    sm_buf b;
+    sm_at_cmd c;
+    int id;
+    if (s->reconnect == SM_SQN_RC_START) {
+        sm_sqn_cmd(&c, "AT+SQNSMQTTDISCONNECT=0", NULL, SM_SQN_MQTT_TIMEOUT_MS);
+        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_DISCONNECT, 0, &c, sm_sqn_reconnect_done, NULL);
+        if (id <= 0) return 0;
+        s->reconnect = SM_SQN_RC_DISC;
+    } else if (s->reconnect == SM_SQN_RC_CONNECT) {
+        sm_buf_init(&b, t, sizeof t);
+        sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
+        sm_sqn_put_host(&b, s->host);
+        sm_sqn_put_num(&b, s->port);
+        sm_sqn_put_num(&b, s->keepalive);
+        if (sm_sqn_built(&b)) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
+        sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
+        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_CONNECT, 0, &c, sm_sqn_reconnect_done, NULL);
+        if (id <= 0) return 0;
+        s->reconnect = SM_SQN_RC_CONN;
+    } else {
+        return 0;
+    }
+    s->rc_op = (uint16_t)id;
+    return 1;
+}
+
+/* ---- hooks called from the URC handlers and the operations ---- */
+/* +SQNSMQTTONCONNECT:0,<rc>, after its MQTT_CONNECTED event. */
+SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
+{
+    sm_sqn_sup *s = &m->sup;
+    sm_sqn_event ev;
+    if (s->reconnect == SM_SQN_RC_CONN || s->reconnect == SM_SQN_RC_WAIT) { /* ours */
+        if (rc != 0) { sm_sqn_reconnect_failed(m, SM_ERR_REFUSED, rc); return; }
+        s->reconnect = SM_SQN_RC_IDLE;
+        sm_sqn_sup_alive(m);
+        sm_sqn_resub_start(m);
+        return;
+    }
+    if (s->connecting) { /* the answer to the application's connect */
+        s->connecting = 0;
+        s->session = (uint8_t)(rc == 0);
+        if (rc == 0) sm_sqn_sup_alive(m);
+        return;
+    }
+    if (!s->session || rc != 0) return;
+    /* unsolicited, during a session: the modem resumed it, subscribed to nothing */
+    s->reconnect = SM_SQN_RC_IDLE;
+    sm_sqn_sup_alive(m);
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_RESUMED);
+    ev.u.sup.topics = (uint8_t)sm_sqn_sub_count(m);
+    sm_sqn_sup_emit(m, &ev);
+    sm_sqn_resub_start(m);
+}
+
+/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>, after its event. */
+SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int subscribe)
+{
+    sm_sqn_sup *s = &m->sup;
+    int i = sm_sqn_sub_find(m, topic);
+    if (!subscribe) return; /* the table follows the UNSUBSCRIBE command's result */
+    if (rc == 0) sm_sqn_sup_alive(m);
+    if (i >= 0 && s->subs[i].state == SM_SQN_SUB_PENDING)
+        s->subs[i].state = (uint8_t)(rc == 0 ? SM_SQN_SUB_ACTIVE : SM_SQN_SUB_FREE);
+    if ((s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) && i == (int)s->resub_i) {
+        if (rc != 0) sm_sqn_resub_fail(m, SM_ERR_REFUSED, rc);
+        s->resub_i++;
+        sm_sqn_resub_next(m);
+    }
+    if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->probe_topic[0] &&
+        i == (int)s->probe_sub)
+        sm_sqn_probe_answer(m, rc);
+}
+
+/* +SQNSMQTTONPUBLISH:0,<pmid>,<rc>, after its event. */
+SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc)
+{
+    sm_sqn_sup *s = &m->sup;
+    if (!s->probe_topic[0]) return;
+    if (s->probe == SM_SQN_PROBE_CMD) { /* before the pmid is known: kept for the answer */
+        s->early = 1;
+        s->early_pmid = pmid;
+        s->early_rc = rc;
+    } else if (s->probe == SM_SQN_PROBE_WAIT && pmid == s->probe_pmid) {
+        sm_sqn_probe_answer(m, rc);
+    }
+}
+
+/* An application's operation ended (before its done callback). */
+SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r)
+{
+    sm_sqn_sub *e;
+    if (op->flags & SM_SQN_OPF_SUP) return;
+    switch (op->kind) {
+    case SM_SQN_OP_MQTT_CONNECT:
+        if (r->status != SM_OK) m->sup.connecting = 0; /* no ONCONNECT will follow */
+        break;
+    case SM_SQN_OP_MQTT_DISCONNECT:
+        if (r->status == SM_OK) sm_sqn_sup_forget(m);
+        break;
+    case SM_SQN_OP_MQTT_SUBSCRIBE:
+    case SM_SQN_OP_MQTT_UNSUBSCRIBE:
+        if (!op->arg) break;
+        e = &m->sup.subs[op->arg - 1];
+        if (e->op != op->id || e->state == SM_SQN_SUB_FREE) break; /* someone else's now */
+        if (op->kind == SM_SQN_OP_MQTT_UNSUBSCRIBE)
+            e->state = (uint8_t)(r->status == SM_OK ? SM_SQN_SUB_FREE : SM_SQN_SUB_ACTIVE);
+        else if (r->status != SM_OK && e->state == SM_SQN_SUB_PENDING)
+            e->state = SM_SQN_SUB_FREE;
+        break;
+    default:
+        break;
+    }
+}
+
+/* The application's connect was queued: a new session, nothing remembered. */
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive)
+{
+    sm_sqn_sup_forget(m);
+    m->sup.connecting = 1;
+    memcpy(m->sup.host, host, strlen(host) + 1u); /* checked: <= SM_SQN_HOST_MAX */
+    m->sup.port = port;
+    m->sup.keepalive = keepalive;
+}
+
+/* +SYSSTART: the session and a time sync are gone. */
+SM_PRIV void sm_sqn_sup_reset(sm_sqn *m)
+{
+    sm_sqn_sup_forget(m);
+    m->sup.boot_sync = SM_SQN_BS_IDLE;
+    m->sup.ntp_seen = 0;
+    if (m->sup.sync != SM_SQN_SYNC_IDLE)
+        sm_sqn_sync_finish(m, SM_ERR_REBOOT, SM_AT_REBOOT, SM_AT_NO_CODE, NULL);
+}
+
+SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char *probe_topic,
+                                       unsigned flags)
+{
+    sm_sqn_sup *s;
+    int rc;
+    if (!m || flags > SM_SQN_SUP_RECONNECT) return SM_ERR_PARAM;
+    s = &m->sup;
+    if (probe_topic) {
+        rc = sm_check_str(probe_topic, SM_SQN_TOPIC_MAX, SM_STR_NONEMPTY | SM_STR_UTF8);
+        if (rc) return rc;
+        if (strpbrk(probe_topic, "+#")) return SM_ERR_PARAM; /* a topic, not a filter */
+    }
+    s->period_ms = period_ms;
+    s->flags = (uint8_t)flags;
+    s->probe = SM_SQN_PROBE_IDLE;
+    if (probe_topic) memcpy(s->probe_topic, probe_topic, strlen(probe_topic) + 1u);
+    else s->probe_topic[0] = '\0';
+    /* the first probe at once: a probe the broker refuses shows now */
+    s->alive_ms = sm_at_now(&m->at) - period_ms;
+    return SM_OK;
+}
+
+/* Advances all of this part from sm_sqn_poll(); returns 1 if it queued. */
+SM_PRIV int sm_sqn_sup_step(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    uint32_t now = sm_at_now(&m->at);
+    int queued = sm_sqn_sync_step(m, now);
+    if (s->resub == SM_SQN_RS_WAIT && sm_time_reached(now, s->deadline)) {
+        sm_sqn_resub_fail(m, SM_ERR_TIMEOUT, 0);
+        s->resub_i++;
+        s->resub = SM_SQN_RS_NEXT;
+    }
+    if (s->resub == SM_SQN_RS_NEXT) queued |= sm_sqn_resub_next(m);
+    if (s->probe == SM_SQN_PROBE_WAIT && sm_time_reached(now, s->deadline))
+        sm_sqn_sup_lost(m, SM_ERR_TIMEOUT, 0);
+    if (s->reconnect == SM_SQN_RC_WAIT && sm_time_reached(now, s->deadline))
+        sm_sqn_reconnect_failed(m, SM_ERR_TIMEOUT, 0);
+    queued |= sm_sqn_reconnect_step(m);
+    if (s->period_ms && s->session && m->st.mqtt_connected && s->probe == SM_SQN_PROBE_IDLE &&
+        s->resub == SM_SQN_RS_IDLE && s->reconnect == SM_SQN_RC_IDLE && m->at.q_count == 0 &&
+        sm_time_reached(now, s->alive_ms + s->period_ms))
+        queued |= sm_sqn_probe_start(m);
+    return queued;
 }
 
 /* ---- a socket as a byte stream ------------------------------------------- */

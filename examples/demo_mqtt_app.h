@@ -204,7 +204,13 @@ static int sm_dm_op_ok(sm_dm_app *a)
     return a->op_status == SM_OK ? 1 : -1;
 }
 
-static int sm_dm_s_bringup(sm_dm_app *a) { return sm_sqn_bringup(&a->sqn, sm_dm_done, a); }
+static int sm_dm_s_bringup(sm_dm_app *a)
+{
+    /* the broker's certificate is checked with dates: a clock still unset
+       after attach (the GM02SP's 70/01/01) is set by NTP first */
+    sm_sqn_bringup_time_sync(&a->sqn, 60000);
+    return sm_sqn_bringup(&a->sqn, sm_dm_done, a);
+}
 
 static int sm_dm_s_serial(sm_dm_app *a) { return sm_atecc_serial_start(&a->chip, a->serial); }
 static int sm_dm_c_serial(sm_dm_app *a)

@@ -41,6 +41,12 @@ STEPS = [
     ("Sequans dialect unit tests (gcc, ASan+UBSan)", [f"{B}/test_sequans_asan"], "counts"),
     ("Sequans dialect unit tests (clang -O2, UBSan)", [f"{B}/test_sequans_clang"], "counts"),
     ("Sequans dialect unit tests (compiled as C++)", [f"{B}/test_sequans_cxx"], "counts"),
+    ("Sequans time and MQTT supervision unit tests (gcc, ASan+UBSan)",
+     [f"{B}/test_sequans_supervise_asan"], "counts"),
+    ("Sequans time and MQTT supervision unit tests (clang -O2, UBSan)",
+     [f"{B}/test_sequans_supervise_clang"], "counts"),
+    ("Sequans time and MQTT supervision unit tests (compiled as C++)",
+     [f"{B}/test_sequans_supervise_cxx"], "counts"),
     ("Cordelia-I dialect unit tests (gcc, ASan+UBSan)", [f"{B}/test_cordelia_asan"], "counts"),
     ("Cordelia-I dialect unit tests (clang -O2, UBSan)", [f"{B}/test_cordelia_clang"], "counts"),
     ("Cordelia-I dialect unit tests (compiled as C++)", [f"{B}/test_cordelia_cxx"], "counts"),
@@ -90,6 +96,10 @@ STEPS = [
                   f"{B}/test_mqtt_over_sqn"], "counts"),
     ("ATECC608 against the live emulator", [PY, "tests/run_atecc_live.py", f"{B}/test_atecc_live"],
      "counts"),
+    ("Sequans time and MQTT supervision end to end: NTP in the bring-up, the silent drop found by "
+     "the probe, the modem's own resume re-subscribed (simulator defaults, mosquitto)",
+     ["sh", "-c", f"make -s {B}/test_sequans_supervise_e2e && {PY} tests/run_sequans_supervise_e2e.py "
+                  f"{B}/test_sequans_supervise_e2e"], "counts"),
     ("Sequans GM02S end to end: secmodem.h, the simulator, mosquitto (mutual TLS), TLS echo, HTTPS",
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
     ("fault scenarios: lost, corrupted, garbage and over-long bytes, delays past timeouts, a silent "

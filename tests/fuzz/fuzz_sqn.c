@@ -2,7 +2,9 @@
    or broken GM02S sends (URCs, answers, binary payloads) is fed while
    operations that read announced payloads are in flight (socket receive,
    MQTT message read after ONMESSAGE, HTTP body, NVM read-back, bring-up,
-   the answer to a host-signing request).
+   the answer to a host-signing request; with bit 2 of the first byte set,
+   also a time sync, an MQTT session with subscriptions and its supervision:
+   resumes, probes, reconnects).
    Every operation must end once the line goes silent, and no callback may
    see a malformed result. */
 #define SECMODEM_IMPLEMENTATION
@@ -49,6 +51,9 @@ static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         if (sm_sqn_hce_reply(m, ev->u.hce.ctx, ev->u.hce.alg ? SM_SQN_HCE_FAILED : 0,
                              ev->u.hce.alg ? NULL : sig, fz_done, f) > 0)
             f->started++;
+    } else if (ev->type == SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED) {
+        if (!ev->u.sup.topic || ev->u.sup.failed == 0 || ev->u.sup.failed > ev->u.sup.topics) abort();
+        (void)strlen(ev->u.sup.topic);
     } else if (ev->type == SM_SQN_EV_UNHANDLED) {
         if (ev->u.line.text && ev->u.line.len) (void)ev->u.line.text[ev->u.line.len - 1];
     }
@@ -73,6 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: if (sm_sqn_nvm_read_cert(&f.m, 19, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     case 2: if (sm_sqn_sock_recv(&f.m, 1, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     default: if (sm_sqn_clock_read(&f.m, fz_done, &f) > 0) f.started++; break;
+    }
+    if (data[0] & 4) { /* time and MQTT supervision */
+        sm_sqn_bringup_time_sync(&f.m, 60000);
+        if (sm_sqn_time_sync(&f.m, NULL, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_mqtt_connect(&f.m, "b", 1883, 60, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_mqtt_subscribe(&f.m, "a/+", 1, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_mqtt_subscribe(&f.m, "b", 0, fz_done, &f) > 0) f.started++;
+        sm_sqn_mqtt_supervise(&f.m, 1000, (data[0] & 8) ? "p" : NULL,
+                              (data[0] & 16) ? SM_SQN_SUP_RECONNECT : 0);
     }
     while (i < size) {
         size_t chunk = (size_t)(data[i - 1] % 29) + 1;
