@@ -9,13 +9,15 @@ SYSSTART = b"\r\n+SYSSTART\r\n"
 
 def test_subprocess_tls_socket_and_control_reboot(bed):
     pem = bed.pki.ca.cert_pem
-    with SimProcess("--dialect", "sequans", "--echo", "off", "--cmee", "1") as sim:
+    with SimProcess("--dialect", "sequans", "--cmee", "1", "--option", "sleep-ff-after-s=0") as sim:
         port = sim.open_port()
         port.read_until(SYSSTART)
         assert port.command(b"ATI") == b"\r\nSequans\r\n\r\nGM02S\r\n" + OK
         port.command(b"AT+CEREG=1")
         port.command(b"AT+CFUN=1")
         port.read_until(b"\r\n+CEREG: 1\r\n")
+        port.command(b'AT+SQNNTP=2,"pool.ntp.org",1')          # the clock is unset after attach
+        port.read_until(b"\r\n+SQNNTP: 0\r\n")
         port.write(b'AT+SQNSNVW="certificate",19,%d\r' % len(pem))
         port.read_until(b"\r\n> ")
         port.write(pem)
