@@ -20,8 +20,9 @@ The wire contract is sim/sequans_contract.md ("contract" below; its facts come
 from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
 
   Framing and general   ATE0/ATE1, AT+CMEE=0|1|2, AT, ATI, AT+CGMR, AT^RESET,
-                        AT+CPIN?; boot URC +SYSSTART; echo on, CMEE 0 at boot.
-  Network               AT+CFUN=0|1|4[,1] / ?, AT+CEREG=0|1|2|5 / ?, AT+CCLK?
+                        AT+CPIN?; boot URC +SYSSTART; echo off, CMEE 0 at boot.
+  Network               AT+CFUN=0|1|4[,1] / ?, AT+CEREG=0|1|2|5 / ?, AT+CCLK? / =,
+                        AT+SQNNTP; URC +SQNNTP
   NVM                   AT+SQNSNVW="certificate"|"privatekey",<0..19>,<size>
                         AT+SQNSNVR="certificate"|"privatekey"[,<0..19>]
   Security profiles     AT+SQNSPCFG=<spId>,...(12 fields) ; AT+SQNSPCFG (list)
@@ -36,10 +37,86 @@ from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
   HTTP profiles 0..2    AT+SQNHTTPCFG, AT+SQNHTTPQRY, AT+SQNHTTPSND, AT+SQNHTTPRCV;
                         URCs +SQNHTTPRING, +SQNHTTPSH
 
-The contract's own assumptions, implemented as written: boot in CFUN 0;
-+SQNSNVR body framing; the +SQNSPCFG line answering the set command;
-+SQNSMQTTONUNSUBSCRIBE; RCVMESSAGE without a header line; ONDISCONNECT -7
-on a broker-side drop; SQNHTTPRCV byte counting.
+Real-module defaults (issue 16 item 6) and their variants.  By default the
+simulator behaves as published GM02S/GM02SP captures and vendor drivers show,
+quirks included; each other plausible behaviour is one `--option NAME=VALUE`
+away (`python3 -m sim --dialect sequans --list-options`; the control socket's
+{"cmd": "option"}; SequansDialect(name=value) in Python).  LEGACY_OPTIONS
+plus --echo on give back the old contract's behaviour.  Sources (also cited
+next to the code; MCHP = microchip-pic-avr-solutions/avr-iot-cellular-
+arduino-library @5ffc687, WAL = QuickSpot/walter-arduino @5875e1b, PAGER =
+awong-dev/pager, a GM02SP on LR8.2.1.0, M2RS = sevents-os/sequans-rs @3ee671f):
+
+  1 Echo OFF after boot: every Walter log (walter-arduino issues 109, 121,
+    walter-micropython issue 5, PAGER PATCHES.md §1.12).  Variant: --echo on.
+  2 urc-timing=immediate: a network URC goes out as soon as it is due, also
+    between a command and its final result or between AT+SQNSMQTTRCVMESSAGE
+    and its headerless payload (walter-arduino issues 109 and 143).  A URC
+    that a command's own answer must precede (+SQNSMQTTONPUBLISH, ON(UN)
+    SUBSCRIBE, the host's ONCONNECT) still waits for that answer.
+    after-final: held back until the final result (the old contract).
+    Test hooks: command-urc=<line> goes out before every final result,
+    rcvmessage-urc=<line> between RCVMESSAGE and its payload.
+  3 publish-answer=pmid: "+SQNSMQTTPUBLISH: <pmid>", OK, then
+    +SQNSMQTTONPUBLISH:0,<pmid>,<rc> (PAGER phaseW log; M2RS
+    mqtt/responses.rs PromptToPayload { pmid }).  ctx-pmid: "0,<pmid>".
+  4 disconnect-urc=off: a drop the host did not ask for (broker close, path
+    failure, control "drop", CFUN 0) raises no +SQNSMQTTONDISCONNECT (PAGER
+    docs/VENDOR_BUG_REPORTS.md §9, docs/GOTCHAS.md; MCHP lte.cpp:67); after
+    mqtt-resume-s seconds (default 360) the modem reconnects by itself with a
+    clean session and sends +SQNSMQTTONCONNECT:0,0 unsolicited, subscribed to
+    nothing (not after CFUN 0: no network).  Meanwhile PUBLISH/SUBSCRIBE get
+    +CME ERROR: 3, CONNECT is allowed and DISCONNECT answers OK (both cancel
+    the resume; the simulator's reading).  on: +SQNSMQTTONDISCONNECT:0,-7, no
+    resume.  mqtt-ping=off: no PINGREQ ever (PAGER §9), so the broker drops
+    the client at 1.5 x keepalive; done by disabling paho's keepalive check
+    on the client (see without_pings: a private paho method).  on: pings.
+  5 dial-error=no-carrier: a failed AT+SQNSD (refused, unreachable, TLS,
+    unusable profile) ends with NO CARRIER (PAGER VENDOR_BUG_REPORTS.md §2,
+    TinyGSM TinyGsmClientSequansMonarch.h:526, WAL WalterModem.cpp:2125).
+    cme: +CME ERROR: 550..553 (below).  554 (host signing) stays a CME error.
+  6 http-sized-read=cme4: AT+SQNHTTPRCV=<p>,<size> answers +CME ERROR: 4
+    (WAL src/proto/WalterHTTP.cpp:200 "Known bug"); AT+SQNHTTPRCV=<p> sends
+    "<<<", the whole body, OK.  flush: at most <size> bytes, the rest
+    discarded (MCHP http_client.cpp:437-438); partial: the rest readable later.
+  7 http-ring-quotes=on: +SQNHTTPRING: <p>,<status>,"<type>",<size>
+    (walter-micropython issue 5); off: the type bare.  A failure: type "".
+  8 nvr=metadata: AT+SQNSNVR="certificate"[,<i>] answers per slot the
+    metadata line of avr-iot-cellular-arduino-library issue 6: issuer and
+    subject (OpenSSL one-line DNs), notBefore "yy/MM/dd hh:mm:ss", notAfter
+    (empty for year 9999), signature algorithm ("sha256ECDSA"), "sha1" and
+    the SHA-1 fingerprint of the DER; two fields the issue shows as zeros
+    (meaning unknown) are 32 zeros.  A private key slot answers the
+    '"privatekey",<i>,<len>' line alone: no source shows its answer.  bytes:
+    the '"<type>",<i>,<len>' line, then the PEM.
+  9 nvw-size=no-cr: <size> of AT+SQNSNVW does not count CR bytes (the
+    manual, quoted in M2RS command/nvm/mod.rs:34): the modem reads until
+    <size> non-CR bytes came and drops the CRs.  all-bytes: every byte counts.
+ 10 sleep-ff-after-s=2: after that many seconds without traffic either way
+    (light sleep), the next output starts with a stray 0xFF (PAGER PATCHES.md
+    §1.18: "\xff\r\nOK\r\n", "\xff\r\n+SQNSMQTTONMESSAGE..."); 0 disables.
+ 11 clock=unset: AT+CCLK? answers "70/01/01,00:00:00+00" after attach until
+    the time is set (PAGER GOTCHAS.md, VENDOR_BUG_REPORTS.md §8), by
+    AT+SQNNTP=<mode>,"<servers>"[,<n>] (MCHP lte.cpp:253: OK, then
+    "+SQNNTP: 0"; "+SQNNTP: 1" without network, a guess) or
+    AT+CCLK="yy/MM/dd,hh:mm:ss+zz" (27.007).  Meanwhile a profile with
+    certValidLevel bit 0 fails its handshake: MQTT rc -8, SQNSD NO CARRIER
+    (or CME 551), HTTP +SQNHTTPSH 60.  network: set at registration.
+ 12 plaintext-fallback=on: the MQTT client with a profile whose
+    certValidLevel has bit 0 clear and that names no CA slot speaks PLAIN
+    MQTT to the port, user name and password readable, and if that gets no
+    CONNACK hangs without any URC (PAGER VENDOR_BUG_REPORTS.md §1,
+    GOTCHAS.md, BRINGUP_NOTES.md); sockets and HTTP still do TLS.  off: TLS
+    without verification.
+ 13 hce-format: the +SQNHCESIGN request; no capture exists, and the one
+    implementation (MCHP mqtt_client.cpp:191-237) reads field 0 (context)
+    and field 3 (digest) only.  key-alg-hex (default, today's form)
+    <ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (",32" appended);
+    field2-nonzero (1); field1-not-slot (keyId+1 mod 256).
+
+Still the contract's own assumptions, implemented as written: boot in CFUN
+0; the +SQNSPCFG line answering the set command; +SQNSMQTTONUNSUBSCRIBE;
+RCVMESSAGE without a header line.
 
 This simulator's own readings where the contract leaves room:
   * Error numbers (+CME ERROR: n; CMEE 0 gives ERROR): 3 wrong state, 4 bad
@@ -79,22 +156,24 @@ This simulator's own readings where the contract leaves room:
     simulated; UDP, online mode, hex modes and srMode 2 answer CME 4.
   * After a remote close the socket is closed (SQNSS 0) but bytes still
     buffered stay readable with SQNSRECV until read, SQNSH or the next SQNSD.
-  * CFUN 0/4 drops open sockets (+SQNSH) and the MQTT connection
-    (+SQNSMQTTONDISCONNECT:0,-7).
+  * CFUN 0/4 drops open sockets (+SQNSH) and the MQTT connection (silently;
+    +SQNSMQTTONDISCONNECT:0,-7 with disconnect-urc=on).
   * AT+SQNSMQTTRCVMESSAGE without <mid> takes the QoS 0 message of the topic,
     else its oldest; an optional 4th field (Walter's maxLen) is ignored.
     AT+SQNHTTPRCV without <max> returns everything left.
-  * +SQNSNVR without an index lists '"<type>",<i>,<len>' per used slot.
+  * +SQNSNVR without an index lists one line per used slot (the metadata
+    line or, with nvr=bytes or for keys, '"<type>",<i>,<len>').
 
-Timing: URCs caused by the network leave through Modem.async_urc, so they
-never land between a command's echo and its final result, after a small
-latency (urc_latency); connects wait net_delay first.  All network work runs
+Timing: URCs caused by the network leave through Modem.async_urc after a
+small latency (urc_latency), at once or after the running command's final
+result (urc-timing); connects wait net_delay first.  All network work runs
 in worker threads; a command that must wait (SQNSD) polls and gives up when
 the modem reboots.  Reboots close every connection (Dialect.release).
 
 Faults of the network: the control socket's {"cmd": "drop", "what": "mqtt"}
 (or "sockets", "all") breaks the live connections as a failing path would;
-the host hears +SQNSMQTTONDISCONNECT:0,-7 and +SQNSH as for a real loss.
+the host hears +SQNSH, and for MQTT nothing (then the resume) or, with
+disconnect-urc=on, +SQNSMQTTONDISCONNECT:0,-7, as for a real loss.
 """
 
 import base64
@@ -1196,7 +1275,7 @@ class SequansDialect(ThreeGppDialect):
     def cmd_cclk(self, ctx, req):
         """AT+CCLK? reads "yy/MM/dd,hh:mm:ss+zz"; "70/01/01,..." while unset,
         as the GM02SP does right after attach (awong-dev/pager
-        docs/VENDOR_BUG_REPORTS.md §8, docs/GOTCHAS.md; MCHP lte.cpp:216 tests
+        docs/VENDOR_BUG_REPORTS.md §8, docs/GOTCHAS.md; MCHP lte.cpp:219 tests
         for 70/01/01).  AT+CCLK="yy/MM/dd,hh:mm:ss+zz" sets it (27.007 §8.15)."""
         st = ctx.state
         if req.op == "set":
