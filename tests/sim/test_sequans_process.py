@@ -40,3 +40,18 @@ def test_subprocess_tls_socket_and_control_reboot(bed):
         stats = sim.control("stats")
         assert stats["reboots"] == 1
         assert sim.stop() == 0
+
+
+def test_extra_arguments_from_the_environment(monkeypatch):
+    from sim.sequans import LEGACY_OPTIONS
+    from sim.testing import dialect_extra_args
+    monkeypatch.setenv("SM_SIM_SEQUANS_ARGS", "--option 'command-urc=+X: 1' --legacy")
+    extra = dialect_extra_args(["--dialect", "sequans", "--cmee", "1"])
+    assert extra[:4] == ["--option", "command-urc=+X: 1", "--echo", "on"]
+    assert extra[4:] == [w for s in LEGACY_OPTIONS for w in ("--option", s)]
+    assert dialect_extra_args(["--dialect", "cordelia"]) == []
+    with SimProcess("--dialect", "sequans") as sim:
+        assert sim.control("option", name="dial-error", value="cme")["options"]["clock"] == "network"
+        port = sim.open_port()
+        port.read_until(SYSSTART)
+        assert port.command(b"AT") == b"AT\r\r\n+X: 1\r\n" + OK        # --echo on, the hook
