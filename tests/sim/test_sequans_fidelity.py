@@ -19,7 +19,7 @@ from conftest import CA_SLOT, FAST, OK, PROMPT, SqnHost
 from sim.core import Options
 from sim.sequans import HCE_FORMATS, LEGACY_OPTIONS, SequansDialect
 from sim.testing import wait_for
-from test_sequans_mqtt import connect, publish, read_message, subscribe
+from test_sequans_mqtt import connect, publish, subscribe
 from test_sequans_socket import open_socket
 
 NO_CARRIER = b"\r\nNO CARRIER\r\n"
