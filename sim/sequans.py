@@ -41,8 +41,10 @@ Real-module defaults (issue 16 item 6) and their variants.  By default the
 simulator behaves as published GM02S/GM02SP captures and vendor drivers show,
 quirks included; each other plausible behaviour is one `--option NAME=VALUE`
 away (`python3 -m sim --dialect sequans --list-options`; the control socket's
-{"cmd": "option"}; SequansDialect(name=value) in Python).  LEGACY_OPTIONS
-plus --echo on give back the old contract's behaviour.  Sources (also cited
+{"cmd": "option"}; SequansDialect(name=value) in Python; for every runner
+started through sim.testing.SimProcess, SM_SIM_SEQUANS_ARGS="--option ...").
+LEGACY_OPTIONS plus --echo on (the word --legacy in SM_SIM_SEQUANS_ARGS or
+for tests/run_sequans_e2e.py) give back the old contract's behaviour.  Sources (also cited
 next to the code; MCHP = microchip-pic-avr-solutions/avr-iot-cellular-
 arduino-library @5ffc687, WAL = QuickSpot/walter-arduino @5875e1b, PAGER =
 awong-dev/pager, a GM02SP on LR8.2.1.0, M2RS = sevents-os/sequans-rs @3ee671f):
