@@ -358,6 +358,9 @@ def test_clock_unset_after_attach_until_ntp(sqn_raw, bed):
     host.ok(f'AT+SQNSPCFG=2,2,"",1,{CA_SLOT}')
     assert open_socket(host, 1, bed.echo.port, sp_id=2) == NO_CARRIER
     assert connect(host, bed.broker.port, sp_id=2) == -8
+    host.ok(f'AT+SQNHTTPCFG=0,"localhost",{bed.https.port},0,"","",1,10,,2')
+    assert host.cmd('AT+SQNHTTPQRY=0,0,"/text"') == OK
+    assert host.urc("+SQNHTTPSH:", timeout=10) == b"+SQNHTTPSH: 0,60"   # verification failed
     host.ok(f'AT+SQNSPCFG=3,2,"",0,{CA_SLOT}')            # no date check: works
     assert open_socket(host, 1, bed.echo.port, sp_id=3) == OK
     host.ok("AT+SQNSH=1")
