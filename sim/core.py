@@ -296,6 +296,17 @@ class Dialect:
         """Called right before a final result code goes out (in the reader
         thread); a dialect may emit URCs here with ctx.urc()."""
 
+    # Whether Modem.async_urc holds a network URC back while a command is
+    # being answered (until its final result).  A dialect whose module sends
+    # URCs at once, even between a command and its result, says False.
+    urc_hold = True
+
+    # A module that sleeps when the line is idle may send stray bytes when it
+    # wakes: after `wake_glitch_after` seconds without traffic either way
+    # (0: never), the first output unit is preceded by `wake_glitch`.
+    wake_glitch_after = 0.0
+    wake_glitch = b""
+
     def after_boot(self, modem, epoch):
         """Called in the timer thread right after the startup URC went out."""
 
@@ -570,6 +581,8 @@ class Modem:
         self._stopping = False
         self._rx = bytearray()              # received, not yet consumed
         self._carry = b""                   # input read just after a reboot
+        self._last_traffic = time.monotonic()  # last byte in or out (wake glitch)
+        self._woke = False                  # input after a long idle: glitch the next output
 
         # async_urc(): URCs held back while a command is being answered.
         self._held_lock = threading.Lock()
@@ -619,13 +632,17 @@ class Modem:
         """Emit a URC now (between other units, never inside one)."""
         return self._emit(self.dialect.frame(text), "urc", epoch)
 
-    def async_urc(self, text, epoch=None):
+    def async_urc(self, text, epoch=None, hold=None):
         """Emit a URC caused by something outside the command flow (network
-        events): at once when the modem is idle, else held back until the
-        command being answered has its final result, so it never lands
-        between a command's echo and its final result.  Order is kept."""
+        events): at once when the modem is idle; while a command is being
+        answered, held back until its final result when `hold` (default: the
+        dialect's urc_hold), so it never lands between a command's echo and
+        its final result, else sent at once between two output units.  Held
+        URCs keep their order."""
+        if hold is None:
+            hold = self.dialect.urc_hold
         with self._held_lock:
-            if self._answering:
+            if self._answering and (hold or self._held):
                 self._held.append((text, epoch))
                 return True
             return self.urc(text, epoch)
@@ -717,8 +734,22 @@ class Modem:
             out, notes = self.faults.mangle(data)
             for note in notes:
                 self.trace.fault(note)
-            self._write(out)
+            self._write(self._wake_glitch() + out)
             return True
+
+    def _wake_glitch(self):
+        """The dialect's wake bytes when this output is the first after an
+        idle spell (the module slept), else b"".  Under _out_lock."""
+        after = self.dialect.wake_glitch_after
+        if not after or not self.dialect.wake_glitch:
+            self._woke = False
+            return b""
+        idle = time.monotonic() - self._last_traffic
+        if not self._woke and idle < after:
+            return b""
+        self._woke = False
+        self.trace.note(f"wake after {idle:.1f} s idle: {escape(self.dialect.wake_glitch)} first")
+        return self.dialect.wake_glitch
 
     def _cut_and_reboot(self, data, epoch):
         """reboot-after-cmds: send the first half of a unit, then reboot."""
@@ -740,6 +771,7 @@ class Modem:
         # stats) before write() even returns; corrected below if cut short.
         self.trace.modem(data)
         self._count("bytes_out", len(data))
+        self._last_traffic = time.monotonic()
         try:
             n = self.transport.write(data)
         except (OSError, ValueError) as exc:  # transport closed under us
@@ -766,6 +798,11 @@ class Modem:
         self._check_alive()
         data = self.transport.read(timeout)
         if data:
+            now = time.monotonic()
+            after = self.dialect.wake_glitch_after
+            if after and now - self._last_traffic >= after:
+                self._woke = True   # the host woke the module: its answer carries the glitch
+            self._last_traffic = now
             self._count("bytes_in", len(data))
             self.trace.host(data)
             if self._booting:

@@ -20,8 +20,9 @@ The wire contract is sim/sequans_contract.md ("contract" below; its facts come
 from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
 
   Framing and general   ATE0/ATE1, AT+CMEE=0|1|2, AT, ATI, AT+CGMR, AT^RESET,
-                        AT+CPIN?; boot URC +SYSSTART; echo on, CMEE 0 at boot.
-  Network               AT+CFUN=0|1|4[,1] / ?, AT+CEREG=0|1|2|5 / ?, AT+CCLK?
+                        AT+CPIN?; boot URC +SYSSTART; echo off, CMEE 0 at boot.
+  Network               AT+CFUN=0|1|4[,1] / ?, AT+CEREG=0|1|2|5 / ?, AT+CCLK? / =,
+                        AT+SQNNTP; URC +SQNNTP
   NVM                   AT+SQNSNVW="certificate"|"privatekey",<0..19>,<size>
                         AT+SQNSNVR="certificate"|"privatekey"[,<0..19>]
   Security profiles     AT+SQNSPCFG=<spId>,...(12 fields) ; AT+SQNSPCFG (list)
@@ -36,10 +37,88 @@ from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
   HTTP profiles 0..2    AT+SQNHTTPCFG, AT+SQNHTTPQRY, AT+SQNHTTPSND, AT+SQNHTTPRCV;
                         URCs +SQNHTTPRING, +SQNHTTPSH
 
-The contract's own assumptions, implemented as written: boot in CFUN 0;
-+SQNSNVR body framing; the +SQNSPCFG line answering the set command;
-+SQNSMQTTONUNSUBSCRIBE; RCVMESSAGE without a header line; ONDISCONNECT -7
-on a broker-side drop; SQNHTTPRCV byte counting.
+Real-module defaults (issue 16 item 6) and their variants.  By default the
+simulator behaves as published GM02S/GM02SP captures and vendor drivers show,
+quirks included; each other plausible behaviour is one `--option NAME=VALUE`
+away (`python3 -m sim --dialect sequans --list-options`; the control socket's
+{"cmd": "option"}; SequansDialect(name=value) in Python; for every runner
+started through sim.testing.SimProcess, SM_SIM_SEQUANS_ARGS="--option ...").
+LEGACY_OPTIONS plus --echo on (the word --legacy in SM_SIM_SEQUANS_ARGS or
+for tests/run_sequans_e2e.py) give back the old contract's behaviour.  Sources (also cited
+next to the code; MCHP = microchip-pic-avr-solutions/avr-iot-cellular-
+arduino-library @5ffc687, WAL = QuickSpot/walter-arduino @5875e1b, PAGER =
+awong-dev/pager, a GM02SP on LR8.2.1.0, M2RS = sevents-os/sequans-rs @3ee671f):
+
+  1 Echo OFF after boot: every Walter log (walter-arduino issues 109, 121,
+    walter-micropython issue 5, PAGER PATCHES.md §1.12).  Variant: --echo on.
+  2 urc-timing=immediate: a network URC goes out as soon as it is due, also
+    between a command and its final result or between AT+SQNSMQTTRCVMESSAGE
+    and its headerless payload (walter-arduino issues 109 and 143).  A URC
+    that a command's own answer must precede (+SQNSMQTTONPUBLISH, ON(UN)
+    SUBSCRIBE, the host's ONCONNECT) still waits for that answer.
+    after-final: held back until the final result (the old contract).
+    Test hooks: command-urc=<line> goes out before every final result,
+    rcvmessage-urc=<line> between RCVMESSAGE and its payload.
+  3 publish-answer=pmid: "+SQNSMQTTPUBLISH: <pmid>", OK, then
+    +SQNSMQTTONPUBLISH:0,<pmid>,<rc> (PAGER phaseW log; M2RS
+    mqtt/responses.rs PromptToPayload { pmid }).  ctx-pmid: "0,<pmid>".
+  4 disconnect-urc=off: a drop the host did not ask for (broker close, path
+    failure, control "drop", CFUN 0) raises no +SQNSMQTTONDISCONNECT (PAGER
+    docs/VENDOR_BUG_REPORTS.md §9, docs/GOTCHAS.md; MCHP lte.cpp:67); after
+    mqtt-resume-s seconds (default 360) the modem reconnects by itself with a
+    clean session and sends +SQNSMQTTONCONNECT:0,0 unsolicited, subscribed to
+    nothing (not after CFUN 0: no network).  Meanwhile PUBLISH/SUBSCRIBE get
+    +CME ERROR: 3, CONNECT is allowed and DISCONNECT answers OK (both cancel
+    the resume; the simulator's reading).  on: +SQNSMQTTONDISCONNECT:0,-7, no
+    resume.  mqtt-ping=off: no PINGREQ ever (PAGER §9), so the broker drops
+    the client at 1.5 x keepalive; done by disabling paho's keepalive check
+    on the client (see without_pings: a private paho method).  on: pings.
+  5 dial-error=no-carrier: a failed AT+SQNSD (refused, unreachable, TLS,
+    unusable profile) ends with NO CARRIER (PAGER VENDOR_BUG_REPORTS.md §2,
+    TinyGSM TinyGsmClientSequansMonarch.h:526, WAL WalterModem.cpp:2125).
+    cme: +CME ERROR: 550..553 (below).  554 (host signing) stays a CME error.
+  6 http-sized-read=cme4: AT+SQNHTTPRCV=<p>,<size> answers +CME ERROR: 4
+    (WAL src/proto/WalterHTTP.cpp:200 "Known bug"); AT+SQNHTTPRCV=<p> sends
+    "<<<", the whole body, OK.  flush: at most <size> bytes, the rest
+    discarded (MCHP http_client.cpp:437-438); partial: the rest readable later.
+  7 http-ring-quotes=on: +SQNHTTPRING: <p>,<status>,"<type>",<size>
+    (walter-micropython issue 5); off: the type bare.  A failure: type "".
+  8 nvr=metadata: AT+SQNSNVR="certificate"[,<i>] answers per slot the
+    metadata line of avr-iot-cellular-arduino-library issue 6: issuer and
+    subject (OpenSSL one-line DNs), notBefore "yy/MM/dd hh:mm:ss", notAfter
+    (empty for year 9999), signature algorithm ("sha256ECDSA"), "sha1" and
+    the SHA-1 fingerprint of the DER; two fields the issue shows as zeros
+    (meaning unknown) are 32 zeros.  A private key slot answers the
+    '"privatekey",<i>,<len>' line alone: no source shows its answer.  bytes:
+    the '"<type>",<i>,<len>' line, then the PEM.
+  9 nvw-size=no-cr: <size> of AT+SQNSNVW does not count CR bytes (the
+    manual, quoted in M2RS command/nvm/mod.rs:34): the modem reads until
+    <size> non-CR bytes came and drops the CRs.  all-bytes: every byte counts.
+ 10 sleep-ff-after-s=2: after that many seconds without traffic either way
+    (light sleep), the next output starts with a stray 0xFF (PAGER PATCHES.md
+    §1.18: "\xff\r\nOK\r\n", "\xff\r\n+SQNSMQTTONMESSAGE..."); 0 disables.
+ 11 clock=unset: AT+CCLK? answers "70/01/01,00:00:00+00" after attach until
+    the time is set (PAGER GOTCHAS.md, VENDOR_BUG_REPORTS.md §8), by
+    AT+SQNNTP=<mode>,"<servers>"[,<n>] (MCHP lte.cpp:253: OK, then
+    "+SQNNTP: 0"; "+SQNNTP: 1" without network, a guess) or
+    AT+CCLK="yy/MM/dd,hh:mm:ss+zz" (27.007).  Meanwhile a profile with
+    certValidLevel bit 0 fails its handshake: MQTT rc -8, SQNSD NO CARRIER
+    (or CME 551), HTTP +SQNHTTPSH 60.  network: set at registration.
+ 12 plaintext-fallback=on: the MQTT client with a profile whose
+    certValidLevel has bit 0 clear and that names no CA slot speaks PLAIN
+    MQTT to the port, user name and password readable, and if that gets no
+    CONNACK hangs without any URC (PAGER VENDOR_BUG_REPORTS.md §1,
+    GOTCHAS.md, BRINGUP_NOTES.md); sockets and HTTP still do TLS.  off: TLS
+    without verification.
+ 13 hce-format: the +SQNHCESIGN request; no capture exists, and the one
+    implementation (MCHP mqtt_client.cpp:191-237) reads field 0 (context)
+    and field 3 (digest) only.  key-alg-hex (default, today's form)
+    <ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (",32" appended);
+    field2-nonzero (1); field1-not-slot (keyId+1 mod 256).
+
+Still the contract's own assumptions, implemented as written: boot in CFUN
+0; the +SQNSPCFG line answering the set command; +SQNSMQTTONUNSUBSCRIBE;
+RCVMESSAGE without a header line.
 
 This simulator's own readings where the contract leaves room:
   * Error numbers (+CME ERROR: n; CMEE 0 gives ERROR): 3 wrong state, 4 bad
@@ -79,27 +158,30 @@ This simulator's own readings where the contract leaves room:
     simulated; UDP, online mode, hex modes and srMode 2 answer CME 4.
   * After a remote close the socket is closed (SQNSS 0) but bytes still
     buffered stay readable with SQNSRECV until read, SQNSH or the next SQNSD.
-  * CFUN 0/4 drops open sockets (+SQNSH) and the MQTT connection
-    (+SQNSMQTTONDISCONNECT:0,-7).
+  * CFUN 0/4 drops open sockets (+SQNSH) and the MQTT connection (silently;
+    +SQNSMQTTONDISCONNECT:0,-7 with disconnect-urc=on).
   * AT+SQNSMQTTRCVMESSAGE without <mid> takes the QoS 0 message of the topic,
     else its oldest; an optional 4th field (Walter's maxLen) is ignored.
     AT+SQNHTTPRCV without <max> returns everything left.
-  * +SQNSNVR without an index lists '"<type>",<i>,<len>' per used slot.
+  * +SQNSNVR without an index lists one line per used slot (the metadata
+    line or, with nvr=bytes or for keys, '"<type>",<i>,<len>').
 
-Timing: URCs caused by the network leave through Modem.async_urc, so they
-never land between a command's echo and its final result, after a small
-latency (urc_latency); connects wait net_delay first.  All network work runs
+Timing: URCs caused by the network leave through Modem.async_urc after a
+small latency (urc_latency), at once or after the running command's final
+result (urc-timing); connects wait net_delay first.  All network work runs
 in worker threads; a command that must wait (SQNSD) polls and gives up when
 the modem reboots.  Reboots close every connection (Dialect.release).
 
 Faults of the network: the control socket's {"cmd": "drop", "what": "mqtt"}
 (or "sockets", "all") breaks the live connections as a failing path would;
-the host hears +SQNSMQTTONDISCONNECT:0,-7 and +SQNSH as for a real loss.
+the host hears +SQNSH, and for MQTT nothing (then the resume) or, with
+disconnect-urc=on, +SQNSMQTTONDISCONNECT:0,-7, as for a real loss.
 """
 
 import base64
 import datetime
 import math
+import hashlib
 import re
 import threading
 import time
@@ -111,7 +193,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from . import hce, netio
-from .core import ThreeGppDialect
+from .core import ThreeGppDialect, flag, seconds
 
 # ---------------------------------------------------------------------------
 # Numbers from the contract
@@ -312,6 +394,63 @@ def is_private_key_pem(data):
 
 PEM_CHECKS = {"certificate": is_certificate_pem, "privatekey": is_private_key_pem}
 
+# Short names of distinguished-name attributes in the OpenSSL "oneline" form
+# the issue-6 metadata line shows ("/O=Microchip Technology Inc/CN=...").
+_DN_NAMES = {"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST",
+             "2.5.4.10": "O", "2.5.4.11": "OU", "1.2.840.113549.1.9.1": "emailAddress",
+             "2.5.4.5": "serialNumber", "2.5.4.46": "dnQualifier"}
+# The two fields the issue-6 poster shortened to "000---000" held zeros; their
+# meaning and width are unknown: 32 zeros here.
+_NVR_ZEROS = "0" * 32
+
+
+def oneline_dn(name):
+    parts = []
+    for rdn in name.rdns:
+        for attr in rdn:
+            short = _DN_NAMES.get(attr.oid.dotted_string, attr.oid.dotted_string)
+            parts.append(f"/{short}={attr.value}")
+    return "".join(parts)
+
+
+def _nvr_date(moment):
+    """yy/MM/dd hh:mm:ss as issue 6 shows ("21/04/27 08:00:00").  Year 9999
+    (RFC 5280: no well-defined expiration, what ATECC608 device
+    certificates carry) is left empty, as the notAfter of issue 6's slot 0
+    (an ATECC device certificate) is: an inference."""
+    if moment.year >= 9999:
+        return ""
+    return f'"{moment.strftime("%y/%m/%d %H:%M:%S")}"'
+
+
+def _signature_name(cert):
+    """"sha256ECDSA" as issue 6 shows; RSA and others by the same pattern
+    (a guess: only the ECDSA name was seen)."""
+    digest = cert.signature_hash_algorithm
+    algo = digest.name if digest is not None else ""
+    oid = cert.signature_algorithm_oid.dotted_string
+    if oid.startswith("1.2.840.10045.4"):
+        return f"{algo}ECDSA"
+    if oid.startswith("1.2.840.113549.1.1"):
+        return f"{algo}RSA"
+    return cert.signature_algorithm_oid._name or oid
+
+
+def certificate_metadata(pem):
+    """The fields after '"certificate",<i>,' in the metadata line of the
+    first certificate in a slot (avr-iot-cellular-arduino-library issue 6):
+    issuer, zeros, subject, notBefore, notAfter (empty when 9999), signature
+    algorithm, zeros, "sha1", SHA-1 fingerprint of the DER."""
+    cert = x509.load_pem_x509_certificate(_PEM_CERT.search(pem).group(0))
+    try:
+        before, after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    except AttributeError:   # cryptography < 42
+        before, after = cert.not_valid_before, cert.not_valid_after
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return (f'"{oneline_dn(cert.issuer)}","{_NVR_ZEROS}","{oneline_dn(cert.subject)}",'
+            f'{_nvr_date(before)},{_nvr_date(after)},"{_signature_name(cert)}",'
+            f'"{_NVR_ZEROS}","sha1","{hashlib.sha1(der).hexdigest()}"')
+
 _CIPHER_LIST = re.compile(r"(0[xX][0-9A-Fa-f]{1,4})(;0[xX][0-9A-Fa-f]{1,4})*;?")
 
 
@@ -347,14 +486,17 @@ class Profile:
 
 class Emitter:
     """Network URCs for one modem epoch: after `latency`, in call order,
-    through Modem.async_urc (never inside another command's answer)."""
+    through Modem.async_urc (held back while a command is answered only with
+    urc-timing=after-final, or when `hold`: a URC that the command's own
+    answer must precede)."""
 
     def __init__(self, modem, epoch, latency):
         self.modem, self.epoch, self.latency = modem, epoch, latency
 
-    def urc(self, text, delay=None):
+    def urc(self, text, delay=None, hold=None):
         wait = self.latency if delay is None else delay
-        self.modem.call_later(wait, lambda: self.modem.async_urc(text, self.epoch), epoch=self.epoch)
+        self.modem.call_later(wait, lambda: self.modem.async_urc(text, self.epoch, hold),
+                              epoch=self.epoch)
 
 
 class Socket:
@@ -398,6 +540,18 @@ class MqttConfig:
 
 
 @dataclass
+class MqttLink:
+    """What AT+SQNSMQTTCONNECT asked for: the modem reconnects with it by
+    itself after a broker-side drop (pager VENDOR_BUG_REPORTS.md §9)."""
+    cfg: MqttConfig
+    host: str
+    port: int
+    keepalive: int
+    em: "Emitter"
+    modem: object
+
+
+@dataclass
 class MqttMessage:
     topic: str
     payload: bytes
@@ -428,9 +582,14 @@ class SqnState:
         self.reg_stat = 0
         self.reg_gen = 0            # bumps on every CFUN change: stale timers give up
         self.clock_set = False
+        self.clock_offset = 0.0     # AT+CCLK= set: seconds added to the PC's UTC clock
+        self.clock_tz = 0           # quarter hours of the time zone last set
         self.sockets = {i: Socket(i) for i in SOCKET_IDS}
         self.mqtt_cfg = None
         self.mqtt = None            # netio.MqttSession while connecting/connected
+        self.mqtt_link = None       # MqttLink of the last CONNECT (for the modem's own resume)
+        self.mqtt_gen = 0           # bumps on CONNECT, DISCONNECT, CFUN change: stale resumes give up
+        self.mqtt_resuming = False  # dropped, the modem's own reconnection is pending
         self.mqtt_lock = threading.Lock()
         self.mqtt_queue = []        # MqttMessage, oldest first
         self.pmid = 0               # last +SQNSMQTTPUBLISH id
@@ -496,11 +655,20 @@ class HceRequest:
 
 
 class MqttEvents:
-    """What a netio.MqttSession reports, turned into URCs (contract "MQTT")."""
+    """What a netio.MqttSession reports, turned into URCs (contract "MQTT").
 
-    def __init__(self, state, em):
+    silent_failure: a connect that fails sends no URC and the session stays
+    in place, unusable (the plaintext fallback hangs, pager §1).  on_drop:
+    called instead of +SQNSMQTTONDISCONNECT for a drop the host did not ask
+    for (disconnect-urc=off).  resumed: the modem's own reconnection: only
+    success is reported; on_retry() after a failure."""
+
+    def __init__(self, state, em, silent_failure=False, on_drop=None, resumed=False,
+                 on_retry=None):
         self.state, self.em = state, em
         self.session = None
+        self.silent_failure, self.on_drop = silent_failure, on_drop
+        self.resumed, self.on_retry = resumed, on_retry
 
     def _current(self):
         return self.session is not None and self.state.mqtt is self.session
@@ -513,14 +681,29 @@ class MqttEvents:
     def connected(self, rc):
         if not self._current():
             return
+        if rc != 0 and self.silent_failure:
+            # The plaintext CONNECT went unanswered: no URC, ever.  The
+            # session stays, unusable, until DISCONNECT, CFUN 0 or a reboot.
+            self.session.close(wait=False)
+            return
         if rc != 0:
             self._end()
+            if self.resumed:
+                if self.on_retry is not None:
+                    self.on_retry()
+                return
         self.em.urc(f"+SQNSMQTTONCONNECT:0,{rc}")
 
     def disconnected(self, rc):
         if not self._current():
             return
         self._end()
+        if rc != 0 and self.on_drop is not None:
+            # No +SQNSMQTTONDISCONNECT for a drop (pager VENDOR_BUG_REPORTS.md §9;
+            # MCHP lte.cpp:67 "The modem does not give any notification of a
+            # MQTT disconnect"): the modem resumes by itself later.
+            self.on_drop()
+            return
         self.em.urc(f"+SQNSMQTTONDISCONNECT:0,{rc}")
 
     def message(self, topic, payload, qos):
@@ -551,6 +734,18 @@ class MqttEvents:
             self.em.urc(f'+SQNSMQTTONMESSAGE:0,"{to_wire(topic)}",{len(payload)},{qos}{tail}')
 
 
+def without_pings(client):
+    """Make a paho client send no PINGREQ, as the GM02SP's MQTT client does
+    (pager VENDOR_BUG_REPORTS.md §9: the broker's recv_pkt stays at 1 for a
+    whole session, keepAlive=480 negotiated; the broker closes at 1.5 x
+    keepAlive).  paho (1.6 and 2.x) sends pings and detects a silent broker
+    in Client._check_keepalive, called from its network loop: this
+    instance's copy does nothing, so the keepalive still goes out in CONNECT
+    and the broker enforces it, but paho neither pings nor times out.
+    Relies on that private method's name (present in paho 1.6 and 2.x)."""
+    client._check_keepalive = lambda: 0
+
+
 # ---------------------------------------------------------------------------
 # The dialect
 
@@ -569,14 +764,62 @@ def _payload_timeout(value):
     return math.inf if seconds == 0.0 else seconds
 
 
+def _choice(*values):
+    """An option converter accepting exactly one of `values`."""
+    def convert(value):
+        text = str(value).strip().lower()
+        if text not in values:
+            raise ValueError(f"expected one of {', '.join(values)}, not {value!r}")
+        return text
+    return convert
+
+
+def _on_off(value):
+    return "on" if flag(value) else "off"
+
+
+def _urc_text(value):
+    """A test hook's URC line: printable text, no CR/LF (one line), or empty."""
+    text = str(value)
+    if any(c in text for c in "\r\n"):
+        raise ValueError("the URC text must be one line (no CR or LF)")
+    return text
+
+
+def _resume_seconds(value):
+    number = float(value)
+    if not 0.0 < number <= 86400.0:
+        raise ValueError("mqtt-resume-s must be within (0, 86400] seconds")
+    return number
+
+
+# The +SQNHCESIGN request forms hce-format offers (see the module docstring).
+HCE_FORMATS = ("key-alg-hex", "quoted-digest", "extra-field", "field2-nonzero", "field1-not-slot")
+
+# Options that give back this simulator's behaviour before issue 16 item 6
+# (before the defaults followed the real GM02SP): pass each as --option, and
+# use --echo on.  For hosts and tests written against the old contract.
+LEGACY_OPTIONS = ("urc-timing=after-final", "publish-answer=ctx-pmid", "disconnect-urc=on",
+                  "mqtt-ping=on", "dial-error=cme", "http-sized-read=partial",
+                  "http-ring-quotes=off", "nvr=bytes", "nvw-size=all-bytes",
+                  "sleep-ff-after-s=0", "clock=network", "plaintext-fallback=off")
+
+
 class SequansDialect(ThreeGppDialect):
     name = "sequans"
     startup_urc = "+SYSSTART"
-    echo_default = True      # contract "Framing": echo on after boot
+    # Echo OFF after boot: every published Walter (GM02SP) log shows the
+    # answers without the command echoed: walter-arduino issues 121 ("TX:
+    # AT+CMEE=1" / "RX: OK") and 109 ("TX: AT+SQNSSENDEXT=1,201,0" / "RX: > "),
+    # walter-micropython issue 5, awong-dev/pager PATCHES.md §1.12 (phaseW
+    # log).  --echo on (Options.echo) is the variant.
+    echo_default = False
     cmee_default = 0
+    wake_glitch = b"\xff"    # pager PATCHES.md §1.18 (see sleep-ff-after-s)
 
     def __init__(self, urc_latency=0.02, net_delay=0.05, search_delay=0.05,
-                 register_delay=0.3, reboot_delay=0.1, hce_timeout=10.0, hce_helper=None):
+                 register_delay=0.3, reboot_delay=0.1, hce_timeout=10.0, hce_helper=None,
+                 ntp_delay=0.2, **options):
         self.urc_latency = urc_latency        # network event -> URC
         self.net_delay = net_delay            # before every connect attempt
         self.search_delay = search_delay      # CFUN=1 -> +CEREG: 2
@@ -584,16 +827,46 @@ class SequansDialect(ThreeGppDialect):
         self.reboot_delay = reboot_delay      # OK of AT^RESET -> reboot
         self.hce_timeout = hce_timeout        # +SQNHCESIGN -> AT+SQNHCESIGN at most
         self.hce_helper = hce_helper          # build/hce_tls (None: search, see sim/hce.py)
+        self.ntp_delay = ntp_delay            # OK of AT+SQNNTP -> +SQNNTP
+        # Real-firmware defaults of the switchable behaviours (OPTIONS below).
+        self.urc_timing = "immediate"
+        self.rcvmessage_urc = ""
+        self.command_urc = ""
+        self.publish_answer = "pmid"
+        self.disconnect_urc = "off"
+        self.mqtt_resume_s = 360.0
+        self.mqtt_ping = "off"
+        self.dial_error = "no-carrier"
+        self.http_sized_read = "cme4"
+        self.http_ring_quotes = "on"
+        self.nvr = "metadata"
+        self.nvw_size = "no-cr"
+        self.sleep_ff_after_s = 2.0
+        self.clock = "unset"
+        self.plaintext_fallback = "on"
+        self.hce_format = "key-alg-hex"
         # Non-volatile: survives reboots (contract "Framing").
         self.nvm = {kind: {} for kind in NVM_LIMITS}
         self.profiles = {}
         super().__init__()
+        for name, value in options.items():   # e.g. SequansDialect(dial_error="cme")
+            self.set_option(name, value)
 
     def initial_state(self):
         return SqnState()
 
+    # The core's hooks follow the options.
+    @property
+    def urc_hold(self):
+        return self.urc_timing == "after-final"
+
+    @property
+    def wake_glitch_after(self):
+        return self.sleep_ff_after_s
+
     # Options that `python3 -m sim --option NAME=VALUE`, `--hce-helper` and the
     # control socket ({"cmd": "option", ...}) may set (the core's mechanism).
+    # The first value named in each help text is the default: the real module.
     OPTIONS = {
         "hce-timeout": ("hce_timeout", _hce_timeout,
                         "seconds to wait for the host's AT+SQNHCESIGN answer (0 < s <= 3600)"),
@@ -606,10 +879,69 @@ class SequansDialect(ThreeGppDialect):
         "payload-timeout": ("payload_timeout", _payload_timeout,
                             "seconds without data after the prompt before the payload is given "
                             "up with ERROR (default 5; 0: never, as the GM02SP bench log shows)"),
+        "urc-timing": ("urc_timing", _choice("immediate", "after-final"),
+                       "immediate: a network URC goes out when due, also between a command and "
+                       "its final result (walter-arduino issues 109, 143); after-final: held "
+                       "back until the final result"),
+        "rcvmessage-urc": ("rcvmessage_urc", _urc_text,
+                           "test hook: this URC line goes out after AT+SQNSMQTTRCVMESSAGE "
+                           "is received and before its payload (empty: none)"),
+        "command-urc": ("command_urc", _urc_text,
+                        "test hook: this URC line goes out before the final result of every "
+                        "command (empty: none)"),
+        "publish-answer": ("publish_answer", _choice("pmid", "ctx-pmid"),
+                           "pmid: +SQNSMQTTPUBLISH: <pmid> (pager phaseW log, monarch2); "
+                           "ctx-pmid: +SQNSMQTTPUBLISH: 0,<pmid>"),
+        "disconnect-urc": ("disconnect_urc", _on_off,
+                           "off: a broker-side drop raises no +SQNSMQTTONDISCONNECT, the modem "
+                           "resumes by itself after mqtt-resume-s (pager VENDOR_BUG_REPORTS §9); "
+                           "on: +SQNSMQTTONDISCONNECT:0,-7 and no resume"),
+        "mqtt-resume-s": ("mqtt_resume_s", _resume_seconds,
+                          "seconds from a broker-side drop to the modem's own reconnection "
+                          "and unsolicited +SQNSMQTTONCONNECT:0,0 (default 360)"),
+        "mqtt-ping": ("mqtt_ping", _on_off,
+                      "off: the MQTT client sends no PINGREQ, the broker drops it at 1.5 x "
+                      "keepalive (pager §9); on: pings as MQTT wants"),
+        "dial-error": ("dial_error", _choice("no-carrier", "cme"),
+                       "no-carrier: a failed AT+SQNSD answers NO CARRIER (pager §2, TinyGSM, "
+                       "Walter); cme: +CME ERROR: 550..553"),
+        "http-sized-read": ("http_sized_read", _choice("cme4", "flush", "partial"),
+                            "AT+SQNHTTPRCV=<p>,<size>: cme4 = +CME ERROR: 4 (Walter "
+                            "WalterHTTP.cpp); flush = up to size bytes, the rest discarded "
+                            "(Microchip http_client.cpp); partial = the rest readable later"),
+        "http-ring-quotes": ("http_ring_quotes", _on_off,
+                             "on: +SQNHTTPRING content type quoted (walter-micropython issue 5)"),
+        "nvr": ("nvr", _choice("metadata", "bytes"),
+                'AT+SQNSNVR="certificate",<i>: metadata = the certificate\'s metadata line '
+                "(avr-iot-cellular-arduino-library issue 6); bytes = <len> line + the PEM"),
+        "nvw-size": ("nvw_size", _choice("no-cr", "all-bytes"),
+                     "AT+SQNSNVW <size>: no-cr = CR bytes not counted and dropped (manual, "
+                     "quoted in monarch2 nvm/mod.rs); all-bytes = every byte counts"),
+        "sleep-ff-after-s": ("sleep_ff_after_s", seconds,
+                             "after this many idle seconds the next output starts with a stray "
+                             "0xFF (light sleep, pager PATCHES.md §1.18); 0 disables (default 2)"),
+        "clock": ("clock", _choice("unset", "network"),
+                  "unset: AT+CCLK? reads 70/01/01 until AT+SQNNTP or AT+CCLK= sets it (pager "
+                  "GOTCHAS.md, Microchip lte.cpp); network: set at registration"),
+        "plaintext-fallback": ("plaintext_fallback", _on_off,
+                               "on: the MQTT client with a certValidLevel-0 profile naming no CA "
+                               "slot sends MQTT in plaintext and hangs without a URC (pager "
+                               "VENDOR_BUG_REPORTS §1); off: TLS without verification"),
+        "hce-format": ("hce_format", _choice(*HCE_FORMATS),
+                       "form of the +SQNHCESIGN request (no capture exists): key-alg-hex = "
+                       "<ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (,32 appended); "
+                       "field2-nonzero (1); field1-not-slot"),
     }
 
     def release(self, state, wait):
         state.release(wait)
+
+    def before_final(self, ctx):
+        """command-urc (test hook): a URC between a command and its final
+        result, where the real module may put one (walter-arduino issue 109:
+        "+SQNSH: 1" between AT+SQNSRECV=1,318 and its +SQNSRECV answer)."""
+        if self.command_urc:
+            ctx.urc(self.command_urc)
 
     def drop_links(self, state, what):
         """Control "drop": the network loses the MQTT connection (then
@@ -646,6 +978,7 @@ class SequansDialect(ThreeGppDialect):
             "+CFUN": self.cmd_cfun,
             "+CEREG": self.cmd_cereg,
             "+CCLK": self.cmd_cclk,
+            "+SQNNTP": self.cmd_ntp,
             # NVM certificates and keys
             "+SQNSNVW": self.cmd_nvw,
             "+SQNSNVR": self.cmd_nvr,
@@ -715,12 +1048,22 @@ class SequansDialect(ThreeGppDialect):
             ctx.swallow(b"\r", CR_GRACE)
         return data
 
-    def tls_spec(self, sp_id):
+    def tls_spec(self, sp_id, st=None):
         """A profile plus the NVM slots it names -> netio.TlsSpec.  Checked
-        lazily, when a connection uses it (contract "Security profiles")."""
+        lazily, when a connection uses it (contract "Security profiles").
+        With the modem's state `st`: a profile that checks certificate dates
+        (certValidLevel bit 0) fails while the clock is unset."""
         prof = self.profiles.get(sp_id)
         if prof is None:
             raise netio.NetError(netio.CONFIG, f"security profile {sp_id} not configured")
+        if st is not None and prof.level & 1 and not st.clock_set:
+            # The clock reads 1970 until synchronised (pager docs/GOTCHAS.md),
+            # so no certificate is valid yet; MCHP added NTP to Lte.begin() for
+            # this (CHANGELOG.md: "Add NTP synchronization in Lte.begin() if
+            # modem clock is not set"; the security-profile patch went away
+            # "as this is now taken care of by NTP synchronization").
+            raise netio.NetError(netio.VERIFY, "the modem's clock is not set (1970): "
+                                 "certificate dates cannot be checked")
         if prof.psk and prof.cert is None:
             raise netio.NetError(netio.CONFIG, "PSK profiles are not simulated")
         certs, keys = self.nvm["certificate"], self.nvm["privatekey"]
@@ -763,7 +1106,7 @@ class SequansDialect(ThreeGppDialect):
             req = st.new_hce_request(spec.host_key, digest)
             if req is None:
                 return None
-            em.urc(f"+SQNHCESIGN:{req.ctx},{req.key_id},{HCE_ALG_P256_SHA256},{digest.hex()}")
+            em.urc(self.hce_request_line(req.ctx, req.key_id, digest))
             if not req.done.wait(self.hce_timeout):
                 st.end_hce_request(req)
                 trace.note(f"HCE: no AT+SQNHCESIGN for context {req.ctx} within "
@@ -776,6 +1119,28 @@ class SequansDialect(ThreeGppDialect):
 
         return hce.open_stream(host, port, spec, sign, hce.find_helper(self.hce_helper),
                                note=trace.note, abort=abort)
+
+    def hce_request_line(self, ctx_id, key_id, digest):
+        """The +SQNHCESIGN request.  No capture of one exists; the only
+        implementation (microchip avr-iot-cellular-arduino-library@5ffc687
+        src/mqtt_client.cpp:191-237 generateSigningCommand) reads field 0 (the
+        context) and field 3 (the digest, 64 hex characters) and signs with
+        ATECC slot 0 whatever fields 1 and 2 say.  hce-format picks a form:
+        key-alg-hex <ctx>,<keyId>,0,<hex> (the contract's); quoted-digest
+        <ctx>,<keyId>,0,"<hex>"; extra-field <ctx>,<keyId>,0,<hex>,32;
+        field2-nonzero <ctx>,<keyId>,1,<hex>; field1-not-slot
+        <ctx>,<keyId+1 mod 256>,0,<hex>."""
+        form, hexed, alg, field1 = self.hce_format, digest.hex(), HCE_ALG_P256_SHA256, key_id
+        tail = ""
+        if form == "quoted-digest":
+            hexed = f'"{hexed}"'
+        elif form == "extra-field":
+            tail = f",{len(digest)}"
+        elif form == "field2-nonzero":
+            alg = 1
+        elif form == "field1-not-slot":
+            field1 = (key_id + 1) % 256
+        return f"+SQNHCESIGN:{ctx_id},{field1},{alg},{hexed}{tail}"
 
     def cmd_hce_sign(self, ctx, req):
         """AT+SQNHCESIGN=<ctx>,0,64,"<128 hex r||s>" or, when the host could
@@ -888,7 +1253,8 @@ class SequansDialect(ThreeGppDialect):
         if st.reg_gen != gen:
             return  # CFUN changed meanwhile
         st.reg_stat = 1
-        st.clock_set = True  # network time arrives with registration (contract CCLK)
+        if self.clock == "network":
+            st.clock_set = True  # network time arrives with registration (old contract)
         if st.cereg_mode:
             em.modem.async_urc(self.cereg_text(st, True), em.epoch)
 
@@ -901,10 +1267,15 @@ class SequansDialect(ThreeGppDialect):
                 sock.drop_link()
                 em.urc(f"+SQNSH: {sock.conn_id}")
         session, st.mqtt = st.mqtt, None
+        st.mqtt_gen += 1
+        st.mqtt_resuming = False
         if session is not None:
             was_connected = session.state == "connected"
             session.close()
-            if was_connected:
+            # Losing the network is not announced either (MCHP lte.cpp:67: "The
+            # modem does not give any notification of a MQTT disconnect. This
+            # must be called directly following a connection loss").
+            if was_connected and self.disconnect_urc == "on":
                 em.urc("+SQNSMQTTONDISCONNECT:0,-7")
 
     def cmd_cereg(self, ctx, req):
@@ -919,15 +1290,67 @@ class SequansDialect(ThreeGppDialect):
         ctx.ok()
 
     def cmd_cclk(self, ctx, req):
+        """AT+CCLK? reads "yy/MM/dd,hh:mm:ss+zz"; "70/01/01,..." while unset,
+        as the GM02SP does right after attach (awong-dev/pager
+        docs/VENDOR_BUG_REPORTS.md §8, docs/GOTCHAS.md; MCHP lte.cpp:219 tests
+        for 70/01/01).  AT+CCLK="yy/MM/dd,hh:mm:ss+zz" sets it (27.007 §8.15)."""
+        st = ctx.state
+        if req.op == "set":
+            args = Args(req, 1, 1)
+            m = re.fullmatch(r"(\d\d)/(\d\d)/(\d\d),(\d\d):(\d\d):(\d\d)([+-]\d\d)",
+                             args.text(0))
+            if m is None:
+                raise AtError(CME_BAD)
+            yy, mo, dd, hh, mi, ss = (int(g) for g in m.groups()[:6])
+            tz = int(m.group(7))
+            try:
+                local = datetime.datetime(2000 + yy, mo, dd, hh, mi, ss,
+                                          tzinfo=datetime.timezone.utc)
+            except ValueError:
+                raise AtError(CME_BAD) from None
+            if not -96 <= tz <= 96:
+                raise AtError(CME_BAD)
+            utc = local - datetime.timedelta(minutes=15 * tz)
+            st.clock_offset = (utc - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+            st.clock_tz = tz
+            st.clock_set = True
+            return ctx.ok()
         if req.op != "read":
             raise AtError(CME_BAD)
-        if ctx.state.clock_set:
-            now = datetime.datetime.now(datetime.timezone.utc)
-            stamp = now.strftime("%y/%m/%d,%H:%M:%S") + "+00"
+        if st.clock_set:
+            now = datetime.datetime.now(datetime.timezone.utc) + \
+                datetime.timedelta(seconds=st.clock_offset, minutes=15 * st.clock_tz)
+            stamp = now.strftime("%y/%m/%d,%H:%M:%S") + f"{st.clock_tz:+03d}"
         else:
             stamp = "70/01/01,00:00:00+00"
         ctx.info(f'+CCLK: "{stamp}"')
         ctx.ok()
+
+    def cmd_ntp(self, ctx, req):
+        """AT+SQNNTP=<mode>,"<servers, comma separated>",<n>: OK, then
+        +SQNNTP: <status> (0 = synchronised) when done.  The form is the one
+        MCHP lte.cpp:253-254 sends (AT+SQNNTP=2,"time.google.com,
+        time.windows.com,pool.ntp.org",1) and reads (lte.cpp:260-267: waits
+        for the SQNNTP URC, status '0' at index 1 of the text after the colon,
+        so "+SQNNTP: 0").  Fields after the status and other modes are not
+        known: the simulator accepts mode 0..2 and answers only the status;
+        status 1 (failure, a guess) when not registered."""
+        args = Args(req, 2, 3)
+        args.int(0, 0, 2)
+        if not args.text(1):
+            raise AtError(CME_BAD)
+        args.int(2, 0, 255, 1)
+        st, em = ctx.state, self.emitter(ctx)
+        ctx.ok()
+        gen = st.reg_gen
+
+        def done():
+            if st.registered() and st.reg_gen == gen:
+                st.clock_offset, st.clock_tz, st.clock_set = 0.0, 0, True
+                em.urc("+SQNNTP: 0", 0)
+            else:
+                em.urc("+SQNNTP: 1", 0)
+        ctx.later(self.ntp_delay, done)
 
     # -- NVM -----------------------------------------------------------------
 
@@ -941,26 +1364,62 @@ class SequansDialect(ThreeGppDialect):
             if store.pop(slot, None) is None:
                 raise AtError(CME_BAD)
             return ctx.ok()
-        data = self.read_payload(ctx, size)
+        if self.nvw_size == "no-cr":
+            data = self.read_without_cr(ctx, size)
+        else:
+            data = self.read_payload(ctx, size)
         if data is None or not PEM_CHECKS[kind](data):
             return ctx.error()
         store[slot] = data
         ctx.ok()
 
+    def read_without_cr(self, ctx, size):
+        """Prompt, then bytes until `size` of them were not CR; the CRs are
+        dropped.  The manual: "The MQTT broker can provide certificates and
+        private keys files with <CR><LF> ... endings.  The parameter <size>,
+        however, must not take the <CR> characters into account" (quoted in
+        sevents-os/sequans-rs@3ee671f monarch2/src/command/nvm/mod.rs:34).
+        A CR after the last counted byte is swallowed like the optional CR
+        after any payload (MCHP provision.ino sends one)."""
+        ctx.prompt()
+        data = bytearray()
+        while len(data) < size:
+            part = ctx.read_raw(size - len(data))
+            if part is None:
+                return None
+            data += part.replace(b"\r", b"")
+        ctx.swallow(b"\r", CR_GRACE)
+        return bytes(data)
+
     def cmd_nvr(self, ctx, req):
+        """A certificate slot answers a metadata line, as the GM02S on the
+        AVR-IoT Cellular Mini (avr-iot-cellular-arduino-library issue 6):
+        +SQNSNVR: "certificate",0,"/O=Microchip Technology Inc/CN=Crypto
+        Authentication Signer 2D40","000---000","/O=Microchip Technology Inc/
+        CN=sn0123F44A618A528A01","21/04/27 08:00:00",,"sha256ECDSA",
+        "000---000","sha1","171a9709..." (the poster shortened zeros to
+        "000---000").  nvr=bytes: the old '"<type>",<i>,<len>' line and the
+        PEM.  A private key slot: no source shows its answer; the simulator
+        keeps the '"privatekey",<i>,<len>' line alone (key bytes never leave)."""
         args = Args(req, 1, 2)
         kind = args.choice(0, NVM_LIMITS)
         store = self.nvm[kind]
+        metadata = kind == "certificate" and self.nvr == "metadata"
         if not args.present(1):
             for slot in sorted(store):
-                ctx.info(f'+SQNSNVR: "{kind}",{slot},{len(store[slot])}')
+                if metadata:
+                    ctx.info(f'+SQNSNVR: "{kind}",{slot},{certificate_metadata(store[slot])}')
+                else:
+                    ctx.info(f'+SQNSNVR: "{kind}",{slot},{len(store[slot])}')
             return ctx.ok()
         slot = args.int(1, SLOTS.start, SLOTS.stop - 1)
         data = store.get(slot)
         if data is None:
             raise AtError(CME_BAD)
         header = f'+SQNSNVR: "{kind}",{slot},{len(data)}'
-        if kind == "privatekey":  # key bytes never leave the module
+        if metadata:
+            ctx.info(f'+SQNSNVR: "{kind}",{slot},{certificate_metadata(data)}')
+        elif kind == "privatekey":  # key bytes never leave the module
             ctx.info(header)
         else:  # header, the PEM, CRLF: one unit, nothing may come between
             ctx.send(self.frame(header) + data + b"\r\n", "data")
@@ -1056,7 +1515,7 @@ class SequansDialect(ThreeGppDialect):
             raise AtError(CME_NOT_ALLOWED)
         sock.drop_link()                  # leftovers of a remotely closed connection
         try:
-            spec = self.tls_spec(sock.sp_id) if sock.sp_id is not None else None
+            spec = self.tls_spec(sock.sp_id, ctx.state) if sock.sp_id is not None else None
             if spec is not None and spec.host_key is not None:
                 # The handshake would need AT+SQNHCESIGN while AT+SQNSD waits
                 # for its own result: not possible on one command channel.
@@ -1066,7 +1525,7 @@ class SequansDialect(ThreeGppDialect):
             tls = netio.build_tls_context(spec) if spec is not None else None
         except netio.NetError as exc:
             ctx.modem.trace.note(f"socket {sock.conn_id}: {exc}")
-            raise AtError(SOCKET_CME[exc.kind]) from None
+            return self.dial_failed(ctx, exc.kind)
         sock.state = OPENING
         job = netio.Job(lambda: self.dial(host, port, tls, sock.conn_timeout / 10.0),
                         discard=lambda s: s.close(), name=f"sqnsd-{sock.conn_id}")
@@ -1074,10 +1533,21 @@ class SequansDialect(ThreeGppDialect):
         if job.error is not None:
             sock.state = CLOSED
             ctx.modem.trace.note(f"socket {sock.conn_id}: {job.error}")
-            kind = getattr(job.error, "kind", netio.IO)
-            raise AtError(SOCKET_CME[kind])
+            return self.dial_failed(ctx, getattr(job.error, "kind", netio.IO))
         self.attach(sock, job.result, self.emitter(ctx))
         ctx.ok()
+
+    def dial_failed(self, ctx, kind):
+        """A dial that failed on the way (refused, unreachable, TLS) ends with
+        NO CARRIER: pager docs/VENDOR_BUG_REPORTS.md §2 ("the modem answers
+        NO CARRIER" to an AT+SQNSD whose TLS never completes); TinyGSM
+        (vshymanskyy/TinyGSM@4c55210 src/TinyGsmClientSequansMonarch.h:526)
+        waits for "NO CARRIER" after +SQNSD; Walter (QuickSpot/walter-arduino
+        @5875e1b src/WalterModem.cpp:2125) takes it as an error result.
+        dial-error=cme: the simulator's +CME ERROR: 550..553 instead."""
+        if self.dial_error == "cme":
+            raise AtError(SOCKET_CME[kind])
+        ctx.final("NO CARRIER")
 
     def dial(self, host, port, tls, timeout):
         time.sleep(self.net_delay)
@@ -1197,26 +1667,77 @@ class SequansDialect(ThreeGppDialect):
         if cfg is None or st.mqtt is not None:
             raise AtError(CME_NOT_ALLOWED)
         self.need_network(st)
-        em = self.emitter(ctx)
-        tls = stream = None
+        st.mqtt_gen += 1                  # a resume still pending gives up
+        st.mqtt_resuming = False
+        link = MqttLink(cfg, host, port, keepalive, self.emitter(ctx), ctx.modem)
+        st.mqtt_link = link
+        self.start_mqtt(st, link)
+        ctx.ok()
+
+    def plaintext_profile(self, sp_id):
+        """The GM02SP's MQTT client speaks PLAIN MQTT when its profile has
+        certValidLevel bit 0 clear and names no CA slot: "the first bytes the
+        modem sends to port 8883 are a plaintext MQTT 3.1.1 CONNECT ... with
+        the client id, username and password readable.  No ClientHello is ever
+        sent ... +SQNSMQTTONCONNECT never fires" (awong-dev/pager
+        docs/VENDOR_BUG_REPORTS.md §1, docs/BRINGUP_NOTES.md; naming a CA slot,
+        validation still off, gives a normal TLS handshake)."""
+        prof = self.profiles.get(sp_id)
+        return (self.plaintext_fallback == "on" and prof is not None
+                and not prof.level & 1 and prof.ca is None)
+
+    def start_mqtt(self, st, link, resumed=False):
+        """A connection as `link` says, from the host's CONNECT or (resumed)
+        the modem's own reconnection after a drop."""
+        cfg, em, modem = link.cfg, link.em, link.modem
+        tls = stream = spec = None
+        plaintext = cfg.sp_id is not None and self.plaintext_profile(cfg.sp_id)
         try:
-            spec = self.tls_spec(cfg.sp_id) if cfg.sp_id is not None else None
-            if spec is not None and spec.host_key is None:
-                tls = netio.build_tls_context(spec)
+            if cfg.sp_id is not None and not plaintext:
+                spec = self.tls_spec(cfg.sp_id, st)
+                if spec.host_key is None:
+                    tls = netio.build_tls_context(spec)
         except netio.NetError as exc:  # profile checked lazily: OK, then the URC
-            ctx.modem.trace.note(f"MQTT: {exc}")
-            ctx.ok()
-            return em.urc(f"+SQNSMQTTONCONNECT:0,{netio.connect_failure_rc(exc.kind)}")
+            modem.trace.note(f"MQTT: {exc}")
+            if resumed:
+                return self.schedule_resume(st, link, st.mqtt_gen)
+            return em.urc(f"+SQNSMQTTONCONNECT:0,{netio.connect_failure_rc(exc.kind)}", hold=True)
+        if plaintext:
+            modem.trace.note(f"MQTT: profile {cfg.sp_id} has validation off and no CA slot: "
+                             f"plaintext MQTT (plaintext-fallback=on)")
         if spec is not None and spec.host_key is not None:
-            modem = ctx.modem
-            stream = lambda: self.hce_stream(modem, st, em, spec, host, port,   # noqa: E731
+            stream = lambda: self.hce_stream(modem, st, em, spec, link.host, link.port,   # noqa: E731
                                              lambda: session.state == "closed")
-        events = MqttEvents(st, em)
+        gen = st.mqtt_gen
+        retry = lambda: self.schedule_resume(st, link, gen)   # noqa: E731
+        events = MqttEvents(st, em, silent_failure=plaintext,
+                            on_drop=retry if self.disconnect_urc == "off" else None,
+                            resumed=resumed, on_retry=retry)
         session = netio.MqttSession(events, cfg.client_id, cfg.user or None,
                                     cfg.password or None, tls, stream=stream)
+        if self.mqtt_ping == "off":
+            without_pings(session.client)
         events.session = st.mqtt = session
-        session.start(host, port, keepalive, delay=self.net_delay)
-        ctx.ok()
+        session.start(link.host, link.port, link.keepalive, delay=self.net_delay)
+
+    def schedule_resume(self, st, link, gen):
+        """After a broker-side drop the GM02SP reconnects by itself "about 6
+        minutes later" and "emits +SQNSMQTTONCONNECT:0,0 unsolicited", with no
+        subscriptions (pager VENDOR_BUG_REPORTS.md §9): mqtt-resume-s later,
+        clean session, unless the host connected, disconnected or the network
+        went meanwhile.  A failed attempt is retried as silently."""
+        st.mqtt_resuming = True
+        link.modem.trace.note(f"MQTT: dropped without a URC; the modem resumes in "
+                              f"{self.mqtt_resume_s:g} s")
+
+        def resume():
+            if st.mqtt_gen != gen or st.mqtt is not None or not st.mqtt_resuming:
+                return
+            if not st.registered():
+                return self.schedule_resume(st, link, gen)
+            st.mqtt_resuming = False
+            self.start_mqtt(st, link, resumed=True)
+        link.modem.call_later(self.mqtt_resume_s, resume, epoch=link.em.epoch)
 
     def connected_session(self, st):
         session = st.mqtt
@@ -1241,7 +1762,7 @@ class SequansDialect(ThreeGppDialect):
 
         def done(granted):
             rc = 0 if granted <= 2 else -12
-            em.urc(f'+SQNSMQTTONSUBSCRIBE:0,"{quoted}",{rc}')
+            em.urc(f'+SQNSMQTTONSUBSCRIBE:0,"{quoted}",{rc}', hold=True)   # after the OK
         if not session.subscribe(topic, qos, done):
             raise AtError(CME_NOT_ALLOWED)
         ctx.ok()
@@ -1252,7 +1773,7 @@ class SequansDialect(ThreeGppDialect):
         topic = self.topic_arg(args, 1, True)
         session = self.connected_session(ctx.state)
         em, quoted = self.emitter(ctx), to_wire(topic)
-        if not session.unsubscribe(topic, lambda: em.urc(f'+SQNSMQTTONUNSUBSCRIBE:0,"{quoted}",0')):
+        if not session.unsubscribe(topic, lambda: em.urc(f'+SQNSMQTTONUNSUBSCRIBE:0,"{quoted}",0', hold=True)):
             raise AtError(CME_NOT_ALLOWED)
         ctx.ok()
 
@@ -1269,9 +1790,19 @@ class SequansDialect(ThreeGppDialect):
             return ctx.error()
         session = self.connected_session(st)   # may have dropped meanwhile
         pmid, em = st.next_pmid(), self.emitter(ctx)
-        if not session.publish(topic, data, qos, lambda: em.urc(f"+SQNSMQTTONPUBLISH:0,{pmid},0")):
+        # hold: the acknowledgement never overtakes this command's own answer.
+        if not session.publish(topic, data, qos,
+                               lambda: em.urc(f"+SQNSMQTTONPUBLISH:0,{pmid},0", hold=True)):
             raise AtError(CME_NOT_ALLOWED)
-        ctx.info(f"+SQNSMQTTPUBLISH: 0,{pmid}")
+        # One field, the pmid that +SQNSMQTTONPUBLISH repeats: GM02SP LR8.2.1.0
+        # "+SQNSMQTTPUBLISH: 5" then OK then "+SQNSMQTTONPUBLISH:0,5,0"
+        # (awong-dev/pager PATCHES.md §1.12, phaseW-prompt.log); monarch2
+        # (sevents-os/sequans-rs@3ee671f monarch2/src/command/mqtt/responses.rs:4-6
+        # PromptToPayload { pmid }).  publish-answer=ctx-pmid: "0,<pmid>".
+        if self.publish_answer == "ctx-pmid":
+            ctx.info(f"+SQNSMQTTPUBLISH: 0,{pmid}")
+        else:
+            ctx.info(f"+SQNSMQTTPUBLISH: {pmid}")
         ctx.ok()
 
     def cmd_mqtt_rcvmessage(self, ctx, req):
@@ -1281,6 +1812,11 @@ class SequansDialect(ThreeGppDialect):
         mid = args.int(2, 1, 65535, None)
         args.int(3, 0, 65535, 0)         # Walter's maxLen: ignored
         msg = self.take_message(ctx.state, topic, mid)
+        if self.rcvmessage_urc:
+            # Test hook: a URC between the command and its headerless payload,
+            # as walter-arduino issue 143 saw ("while AT+SQNSMQTTRCVMESSAGE is
+            # in flight, a parser buffer starts with +SQNSMQTT").
+            ctx.urc(self.rcvmessage_urc)
         # No header line: the host knows the length from ONMESSAGE.
         ctx.send(b"\r\n" + msg.payload + b"\r\n", "data")
         ctx.ok()
@@ -1300,9 +1836,19 @@ class SequansDialect(ThreeGppDialect):
 
     def cmd_mqtt_disconnect(self, ctx, req):
         Args(req, 1, 1).int(0, 0, 0)
-        session = self.connected_session(ctx.state)
-        session.disconnect()   # ONDISCONNECT:0,0 follows from paho's callback
-        ctx.ok()
+        st = ctx.state
+        session = st.mqtt
+        if session is not None and session.state == "connected":
+            session.disconnect()   # ONDISCONNECT:0,0 follows from paho's callback
+            return ctx.ok()
+        if st.mqtt_resuming or (session is not None and session.state == "closed"):
+            # Waiting to resume after a drop, or the hung plaintext fallback:
+            # the simulator's reading (no source shows it): OK, forgotten, no URC.
+            st.mqtt_gen += 1
+            st.mqtt_resuming = False
+            st.mqtt = None
+            return ctx.ok()
+        raise AtError(CME_NOT_ALLOWED)
 
     # -- HTTP ------------------------------------------------------------------
 
@@ -1374,7 +1920,7 @@ class SequansDialect(ThreeGppDialect):
 
         def work():
             time.sleep(self.net_delay)
-            spec = self.tls_spec(hp.sp_id) if hp.ssl and hp.sp_id else (
+            spec = self.tls_spec(hp.sp_id, st) if hp.ssl and hp.sp_id else (
                 netio.TlsSpec() if hp.ssl else None)
             if spec is not None and spec.host_key is not None:   # host signing
                 return netio.http_exchange(
@@ -1391,23 +1937,44 @@ class SequansDialect(ThreeGppDialect):
             except netio.NetError as exc:
                 ctx.modem.trace.note(f"HTTP profile {prof}: {exc}")
                 hp.busy = False
-                em.urc(f"+SQNHTTPRING: {prof},0,,0")
+                em.urc(f"+SQNHTTPRING: {prof},0,{self.ring_type('')},0")
                 return em.urc(f"+SQNHTTPSH: {prof},{CURL_CODES[exc.kind]}")
             hp.body = bytearray(result.body)
             hp.busy = False
-            em.urc(f"+SQNHTTPRING: {prof},{result.status},{result.content_type},{len(result.body)}")
+            em.urc(f"+SQNHTTPRING: {prof},{result.status},{self.ring_type(result.content_type)},"
+                   f"{len(result.body)}")
         threading.Thread(target=run, name=f"http-{prof}", daemon=True).start()
 
+    def ring_type(self, content_type):
+        """The content type as +SQNHTTPRING carries it: quoted, as in
+        walter-micropython issue 5 (GM02SP: +SQNHTTPRING: 1,405,"text/html",157);
+        http-ring-quotes=off: bare."""
+        return f'"{content_type}"' if self.http_ring_quotes == "on" else content_type
+
     def cmd_http_rcv(self, ctx, req):
+        """AT+SQNHTTPRCV=<p>: "<<<", the whole body, OK.  With <size>, by
+        http-sized-read: cme4 = +CME ERROR: 4, the GM02SP's answer (QuickSpot/
+        walter-arduino@5875e1b src/proto/WalterHTTP.cpp:200 "Known bug: CME
+        ERROR 4 when attempting to receive a HTTP payload with a fixed size.
+        Omit size for now"), the body stays readable; flush = at most <size>
+        bytes, the rest discarded (microchip avr-iot-cellular-arduino-library
+        @5ffc687 src/http_client.cpp:437-438 "We send the buffer size ... The
+        rest will be flushed from the modem"); partial = the rest readable by
+        later reads (the old contract)."""
         args = Args(req, 1, 2)
         prof = args.int(0, HTTP_IDS.start, HTTP_IDS.stop - 1)
         limit = args.int(1, 64, MAX_SEND, None)
         hp = ctx.state.http.get(prof)
         if hp is None or hp.busy or not hp.body:
             raise AtError(CME_NOT_FOUND)
+        if limit is not None and self.http_sized_read == "cme4":
+            raise AtError(CME_BAD)
         count = len(hp.body) if limit is None else min(limit, len(hp.body))
         chunk = bytes(hp.body[:count])
-        del hp.body[:count]
+        if limit is not None and self.http_sized_read == "flush":
+            hp.body = bytearray()
+        else:
+            del hp.body[:count]
         ctx.send(b"\r\n<<<" + chunk, "data")
         ctx.ok()
 

@@ -167,8 +167,35 @@ class InProcessSim:
         self.transport.close()
 
 
+def dialect_extra_args(args):
+    """Extra simulator arguments for every SimProcess of one dialect, from the
+    environment: SM_SIM_<DIALECT>_ARGS (e.g. SM_SIM_SEQUANS_ARGS="--option
+    dial-error=cme"), split like a shell would.  The word --legacy there
+    stands for the dialect's LEGACY_OPTIONS and --echo on (sim/sequans.py):
+    the simulator as it was before its defaults followed the real module.
+    Lets every runner (tests/run_*.py) run against a variant unchanged."""
+    import shlex
+    dialect = "generic"
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--dialect":
+            dialect = args[i + 1]
+    words = shlex.split(os.environ.get(f"SM_SIM_{dialect.upper()}_ARGS", ""))
+    out = []
+    for word in words:
+        if word == "--legacy":
+            import importlib
+            module = importlib.import_module(f"{__package__}.{dialect}")
+            out += ["--echo", "on"]
+            for setting in getattr(module, "LEGACY_OPTIONS", ()):
+                out += ["--option", setting]
+        else:
+            out.append(word)
+    return out
+
+
 class SimProcess:
-    """`python3 -m sim --pty --control <tmp>/control.sock ARGS...` as a child.
+    """`python3 -m sim --pty --control <tmp>/control.sock ARGS...` as a child,
+    plus SM_SIM_<DIALECT>_ARGS from the environment (dialect_extra_args).
 
     Attributes once started: pty_path, control_path, proc, tmpdir.  Always
     terminated (SIGTERM, then SIGKILL) and cleaned up on exit.
@@ -204,7 +231,7 @@ class SimProcess:
         if self.use_control:
             self.control_path = os.path.join(self.tmpdir, "control.sock")
             cmd += ["--control", self.control_path]
-        cmd += self.args
+        cmd += self.args + dialect_extra_args(self.args)
         env = dict(os.environ)
         env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
         self._stderr = open(os.path.join(self.tmpdir, "stderr.log"), "wb")

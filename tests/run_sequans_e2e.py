@@ -2,7 +2,13 @@
 """The Sequans GM02S dialect end to end: secmodem.h (as firmware on this PC)
 against the simulator (python3 -m sim --dialect sequans) against real servers.
 
-    run_sequans_e2e.py <binary>          e.g. build/test_sequans_e2e
+    run_sequans_e2e.py <binary> [--option NAME=VALUE ...] [--echo on|off]
+        e.g. build/test_sequans_e2e --option publish-answer=ctx-pmid
+
+Every --option (and --echo) goes to the simulator unchanged (python3 -m sim
+--list-options --dialect sequans lists them); --legacy passes the options of
+sim.sequans.LEGACY_OPTIONS and --echo on, the simulator's behaviour before
+its defaults followed the real GM02SP.
 
 Starts the loopback test bed (sim.testbed: PKI generated now, mosquitto with
 required client certificates, a TLS echo server, an HTTPS server) and the
@@ -27,6 +33,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from sim.testbed import TestBed  # noqa: E402
+from sim.sequans import LEGACY_OPTIONS  # noqa: E402
 from sim.testing import SimProcess  # noqa: E402
 
 TOPICS = "secmodem/e2e/#"
@@ -105,17 +112,43 @@ def broker_side_checks(tally, bed, probe, sent, rc):
     tally.check(rc == 0 or bed.echo.errors, "the wrong-CA dial left a handshake error at the server")
 
 
+def parse_args(argv):
+    """<binary> and the simulator arguments: --option NAME=VALUE (repeatable),
+    --echo on|off, --legacy.  None when the command line is wrong."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    binary, extra, rest = argv[0], [], list(argv[1:])
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--legacy":
+            extra += ["--echo", "on"]
+            for setting in LEGACY_OPTIONS:
+                extra += ["--option", setting]
+        elif arg in ("--option", "--echo") and rest:
+            extra += [arg, rest.pop(0)]
+        elif arg.startswith("--option=") or arg.startswith("--echo="):
+            name, _, value = arg.partition("=")
+            extra += [name, value]
+        else:
+            return None
+    return binary, extra
+
+
 def main():
-    if len(sys.argv) != 2:
+    parsed = parse_args(sys.argv[1:])
+    if parsed is None:
         print(__doc__)
         return 2
-    binary = os.path.join(ROOT, sys.argv[1])
+    binary, extra = parsed
+    binary = os.path.join(ROOT, binary)
     tally = Tally()
     t0 = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="secmodem-e2e-")
     output, rc = "", -1
     try:
-        sim_args = ["--dialect", "sequans"]
+        sim_args = ["--dialect", "sequans"] + extra
+        if extra:
+            print(f"run_sequans_e2e: simulator arguments {' '.join(extra)}", flush=True)
         if os.environ.get("SM_SIM_TRACE"):  # debugging: the simulator's traffic trace
             sim_args += ["--trace", os.environ["SM_SIM_TRACE"]]
         with TestBed() as bed, SimProcess(*sim_args) as sim, \

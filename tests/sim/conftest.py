@@ -62,7 +62,7 @@ from sim.testbed import TestBed  # noqa: E402
 
 OK = b"\r\nOK\r\n"
 PROMPT = b"\r\n> "
-_FINAL = re.compile(rb"\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n")
+_FINAL = re.compile(rb"\r\n(OK|ERROR|NO CARRIER|\+CME ERROR: [^\r]*)\r\n")
 
 
 class SqnHost:
@@ -118,10 +118,13 @@ class SqnHost:
     def quiet(self, seconds=0.2):
         return self.port.read_for(seconds)
 
-    def register(self):
+    def register(self, sync_clock=True):
         self.ok("AT+CEREG=1")
         self.ok("AT+CFUN=1")
         self.urc("+CEREG: 1")
+        if sync_clock:   # the clock is unset after attach (clock=unset)
+            self.ok('AT+SQNNTP=2,"time.google.com,time.windows.com,pool.ntp.org",1')
+            assert self.urc("+SQNNTP:") == b"+SQNNTP: 0"
 
     def store(self, kind, slot, pem):
         out = self.payload(f'AT+SQNSNVW="{kind}",{slot},{len(pem)}', pem)
@@ -144,14 +147,17 @@ def bed():
 
 @pytest.fixture
 def sqn_raw(make_sim):
-    """A Sequans simulator straight after +SYSSTART (echo on, CMEE 0)."""
-    return SqnHost(make_sim(SequansDialect(**FAST)))
+    """A Sequans simulator straight after +SYSSTART (echo off, CMEE 0), real
+    GM02SP defaults except two that would disturb exact byte comparisons:
+    no stray 0xFF after idle spells (sleep-ff-after-s=0) and the clock set by
+    NTP at once (tests of those set them back)."""
+    return SqnHost(make_sim(SequansDialect(**FAST, sleep_ff_after_s=0, ntp_delay=0.01)))
 
 
 @pytest.fixture
 def sqn(sqn_raw):
-    """Echo off, CMEE 1, registered (CEREG mode 1)."""
-    assert sqn_raw.cmd("ATE0") == b"ATE0\r" + OK
+    """Echo off, CMEE 1, registered (CEREG mode 1), clock set by AT+SQNNTP."""
+    assert sqn_raw.cmd("ATE0") == OK
     sqn_raw.ok("AT+CMEE=1")
     sqn_raw.register()
     return sqn_raw

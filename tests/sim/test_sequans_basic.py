@@ -12,15 +12,25 @@ from sim.sequans import SequansDialect
 SYSSTART = b"\r\n+SYSSTART\r\n"
 
 
-def test_boot_defaults_echo_on_and_plain_errors(sqn_raw):
+def test_boot_defaults_echo_off_and_plain_errors(sqn_raw):
     port = sqn_raw.port
-    assert port.command(b"AT") == b"AT\r" + OK                      # echo on after boot
-    assert port.command(b"ATI") == b"ATI\r\r\nSequans\r\n\r\nGM02S\r\n" + OK
-    assert port.command(b"AT+CGMR") == b"AT+CGMR\r\r\nUE8.0.5.10\r\n" + OK
-    assert port.command(b"AT+CFUN?") == b"AT+CFUN?\r\r\n+CFUN: 0\r\n" + OK   # boots in CFUN 0
-    assert port.command(b"AT+NOSUCH", b"ERROR\r\n") == b"AT+NOSUCH\r\r\nERROR\r\n"  # CMEE 0
+    assert port.command(b"AT") == OK                                # echo OFF after boot
+    assert port.command(b"ATI") == b"\r\nSequans\r\n\r\nGM02S\r\n" + OK
+    assert port.command(b"AT+CGMR") == b"\r\nUE8.0.5.10\r\n" + OK
+    assert port.command(b"AT+CFUN?") == b"\r\n+CFUN: 0\r\n" + OK   # boots in CFUN 0
+    assert port.command(b"AT+NOSUCH", b"ERROR\r\n") == b"\r\nERROR\r\n"  # CMEE 0
+    assert port.command(b"ATE1") == OK                  # echo is decided before ATE1 runs
+    assert port.command(b"AT") == b"AT\r" + OK
     assert port.command(b"ATE0") == b"ATE0\r" + OK
     assert port.command(b"AT") == OK
+
+
+def test_echo_on_variant(make_sim):
+    """--echo on (Options.echo): the V.250 default the old contract assumed."""
+    from sim.core import Options
+    host = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0), options=Options(echo=True)))
+    assert host.port.command(b"AT") == b"AT\r" + OK
+    assert host.port.command(b"AT+CFUN?") == b"AT+CFUN?\r\r\n+CFUN: 0\r\n" + OK
 
 
 def test_cmee_modes(sqn_raw):
@@ -95,24 +105,26 @@ def test_reset_reboots_and_keeps_nvm_and_profiles(sqn, bed):
     sqn.ok("AT+CEREG=5")
     assert sqn.cmd("AT^RESET") == OK
     assert sqn.port.read_until(SYSSTART, 5).endswith(SYSSTART)
-    # Volatile: echo back on, CMEE 0, CFUN 0, CEREG mode 0.
-    assert sqn.port.command(b"AT+CFUN?") == b"AT+CFUN?\r\r\n+CFUN: 0\r\n" + OK
-    assert sqn.port.command(b"AT+CEREG?") == b"AT+CEREG?\r\r\n+CEREG: 0,0\r\n" + OK
+    # Volatile: echo (off again after ATE1), CMEE 0, CFUN 0, CEREG mode 0.
+    assert sqn.port.command(b"AT+CFUN?") == b"\r\n+CFUN: 0\r\n" + OK
+    assert sqn.port.command(b"AT+CEREG?") == b"\r\n+CEREG: 0,0\r\n" + OK
     # Persistent: NVM and profiles.
     out = sqn.port.command(b"AT+SQNSPCFG")
-    assert out == b'AT+SQNSPCFG\r\r\n+SQNSPCFG: 2,2,"",1,5,,,"","",0,0,0\r\n' + OK
-    assert bed.pki.ca.cert_pem in sqn.port.command(b'AT+SQNSNVR="certificate",5')
+    assert out == b'\r\n+SQNSPCFG: 2,2,"",1,5,,,"","",0,0,0\r\n' + OK
+    assert b'"/O=secmodem test bed/CN=' in sqn.port.command(b'AT+SQNSNVR="certificate",5')   # metadata line
 
 
 def test_cfun_1_1_reboots(sqn):
     assert sqn.cmd("AT+CFUN=1,1") == OK
     assert sqn.port.read_until(SYSSTART, 5).endswith(SYSSTART)
-    assert sqn.port.command(b"AT") == b"AT\r" + OK
+    assert sqn.port.command(b"AT") == OK
 
 
-def test_network_urcs_wait_for_the_running_command(sqn):
-    """Network URCs go through Modem.async_urc: one raised while a command
-    sits at its prompt comes after that command's final result."""
+def test_network_urcs_wait_for_the_running_command_with_after_final(sqn):
+    """urc-timing=after-final: network URCs go through Modem.async_urc; one
+    raised while a command sits at its prompt comes after that command's
+    final result."""
+    sqn.dialect.set_option("urc-timing", "after-final")
     sqn.port.write(b'AT+SQNSNVW="certificate",1,5\r')
     sqn.port.read_until(b"\r\n> ")
     sqn.modem.async_urc("+SQNSRING: 1,5")

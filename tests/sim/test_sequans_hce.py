@@ -175,12 +175,12 @@ def test_https_with_a_client_certificate(hce_host, bed):
         assert host.cmd('AT+SQNHTTPQRY=0,0,"/text"') == OK
         ctx, _, _, digest = sign_request(host)
         assert answer(host, ctx, rs_of(bed.pki.client.key, digest)) == OK
-        assert host.urc("+SQNHTTPRING:") == b"+SQNHTTPRING: 0,200,text/plain,33"
+        assert host.urc("+SQNHTTPRING:") == b'+SQNHTTPRING: 0,200,"text/plain",33'
         # refused: the HTTP failure path
         assert host.cmd('AT+SQNHTTPQRY=0,0,"/text"') == OK
         ctx, _, _, _ = sign_request(host)
         assert host.final(f'AT+SQNHCESIGN={ctx},5,0,""') == OK
-        assert host.urc("+SQNHTTPRING:") == b"+SQNHTTPRING: 0,0,,0"
+        assert host.urc("+SQNHTTPRING:") == b'+SQNHTTPRING: 0,0,"",0'
         assert host.urc("+SQNHTTPSH:") == b"+SQNHTTPSH: 0,35"
 
 
@@ -190,7 +190,7 @@ def test_a_restart_ends_a_waiting_request(hce_host, bed):
     ctx, _, _, digest = sign_request(host)
     host.port.write(b"AT^RESET\r")
     host.urc("+SYSSTART")
-    assert host.cmd("ATE0") == b"ATE0\r" + OK
+    assert host.cmd("ATE0") == OK                    # echo is off after the restart anyway
     host.ok("AT+CMEE=1")
     assert host.cme(f'AT+SQNHCESIGN={ctx},0,64,"{rs_of(bed.pki.client.key, digest).hex()}"') == 3
     assert b"+SQNSMQTTONCONNECT" not in host.quiet(0.5)
@@ -205,7 +205,7 @@ def test_tls13_with_the_host_signing(hce_host, bed):
         assert host.cmd('AT+SQNHTTPQRY=1,0,"/text"') == OK
         ctx, _, _, digest = sign_request(host)
         assert answer(host, ctx, rs_of(bed.pki.client.key, digest)) == OK
-        assert host.urc("+SQNHTTPRING:") == b"+SQNHTTPRING: 1,200,text/plain,33"
+        assert host.urc("+SQNHTTPRING:") == b'+SQNHTTPRING: 1,200,"text/plain",33'
 
 
 def test_options_from_the_command_line_and_the_control_socket():
@@ -213,8 +213,10 @@ def test_options_from_the_command_line_and_the_control_socket():
     with SimProcess("--dialect", "sequans", "--option", "hce-timeout=7",
                     "--hce-helper", hce.find_helper()) as sim:
         reply = sim.control("option", name="hce-timeout", value=2.5)
-        assert reply["ok"] and reply["options"] == {"hce-timeout": 2.5, "hce-helper": hce.find_helper(),
-                                                    "payload-timeout": 5.0}
+        assert reply["ok"] and reply["options"]["hce-timeout"] == 2.5
+        assert reply["options"]["hce-helper"] == hce.find_helper()
+        assert reply["options"]["dial-error"] == "no-carrier"        # the other options too
+        assert reply["options"]["payload-timeout"] == 5.0
         assert not sim.control("option", name="hce-timeout", value=0)["ok"]
         assert not sim.control("option", name="nonsense", value=1)["ok"]
     for bad in (["--dialect", "sequans", "--option", "hce-timeout=x"],
@@ -222,3 +224,24 @@ def test_options_from_the_command_line_and_the_control_socket():
                 ["--dialect", "generic", "--option", "hce-timeout=3"]):
         with pytest.raises(RuntimeError):
             SimProcess(*bad).__enter__()
+
+
+@pytest.mark.parametrize("form,pattern", [
+    ("quoted-digest", rb'\+SQNHCESIGN:(\d+),0,0,"([0-9a-f]{64})"'),
+    ("extra-field", rb"\+SQNHCESIGN:(\d+),0,0,([0-9a-f]{64}),32"),
+    ("field2-nonzero", rb"\+SQNHCESIGN:(\d+),0,1,([0-9a-f]{64})"),
+    ("field1-not-slot", rb"\+SQNHCESIGN:(\d+),1,0,([0-9a-f]{64})"),
+])
+def test_request_forms_of_hce_format_sign_the_same_handshake(hce_host, bed, form, pattern):
+    """Each hce-format variant only changes the request line: field 0 and the
+    digest (the fields MCHP reads) still complete a real handshake."""
+    host = hce_host
+    host.dialect.set_option("hce-format", form)
+    start_connect(host, bed.broker.port, client_id=f"hce-{form}")
+    line = host.urc("+SQNHCESIGN:", 10)
+    m = re.fullmatch(pattern, line)
+    assert m, line
+    digest = bytes.fromhex(m.group(2).decode())
+    assert answer(host, int(m.group(1)), rs_of(bed.pki.client.key, digest)) == OK
+    assert onconnect(host) == 0
+    host.cmd("AT+SQNSMQTTDISCONNECT=0")

@@ -14,16 +14,26 @@ def configure(host, port, sp_id=2, prof=0, use_ssl=1, address="localhost", auth=
     host.ok(f'AT+SQNHTTPCFG={prof},"{address}",{port},{auth},"user","pw",{use_ssl},10,,{spid}')
 
 
-def ring(host, prof=0):
-    """The +SQNHTTPRING fields: (status, content type, size)."""
+def ring(host, prof=0, quoted=True):
+    """The +SQNHTTPRING fields: (status, content type, size); the content
+    type quoted (the default, http-ring-quotes=on) or bare."""
     line = host.urc(f"+SQNHTTPRING: {prof},", timeout=10)
-    m = re.fullmatch(rb"\+SQNHTTPRING: \d,(\d+),([^,]*),(\d+)", line)
+    ctype = rb'"([^"]*)"' if quoted else rb"([^,\"]*)"
+    m = re.fullmatch(rb"\+SQNHTTPRING: \d,(\d+),%s,(\d+)" % ctype, line)
     assert m, line
     return int(m.group(1)), m.group(2).decode(), int(m.group(3))
 
 
-def read_body(host, size, prof=0, chunk=1500):
-    """SQNHTTPRCV until `size` bytes, checking the '<<<' framing exactly."""
+def read_body(host, size, prof=0, chunk=None):
+    """The body, checking the '<<<' framing exactly: one AT+SQNHTTPRCV=<p>
+    (chunk None: the only form the GM02SP serves), or reads of `chunk`
+    bytes until `size` (needs http-sized-read=partial)."""
+    if chunk is None:
+        host.port.write(b"AT+SQNHTTPRCV=%d\r" % prof)
+        data = host.port.read_exactly(5 + size + len(OK), 5)
+        assert data.startswith(b"\r\n<<<") and data.endswith(OK), data[:40]
+        assert host.quiet(0.05) == b""
+        return data[5:-len(OK)]
     body = b""
     while len(body) < size:
         n = min(chunk, size - len(body))
@@ -34,13 +44,24 @@ def read_body(host, size, prof=0, chunk=1500):
     return body
 
 
-def test_https_get_in_chunks(sqn_tls, bed):
+def test_https_get_whole_body(sqn_tls, bed):
     host = sqn_tls
+    configure(host, bed.https.port)
+    assert host.cmd('AT+SQNHTTPQRY=0,0,"/data"') == OK
+    assert ring(host) == (200, GET_TYPE, len(GET_BODY))
+    assert host.cme("AT+SQNHTTPRCV=0,1500") == 4      # GM02SP: sized read refused ...
+    assert read_body(host, len(GET_BODY)) == GET_BODY  # ... the body still readable
+    assert host.cme("AT+SQNHTTPRCV=0") == 22          # nothing left
+
+
+def test_https_get_in_chunks_with_partial_reads(sqn_tls, bed):
+    host = sqn_tls
+    host.dialect.set_option("http-sized-read", "partial")
     configure(host, bed.https.port)
     assert host.cmd('AT+SQNHTTPQRY=0,0,"/data"') == OK
     status, ctype, size = ring(host)
     assert (status, ctype, size) == (200, GET_TYPE, len(GET_BODY))
-    assert read_body(host, size) == GET_BODY          # 1500 + 1500 + rest
+    assert read_body(host, size, chunk=1500) == GET_BODY          # 1500 + 1500 + rest
     assert host.cme("AT+SQNHTTPRCV=0,1500") == 22      # nothing left
     req = bed.https.requests[-1]
     assert (req.method, req.path) == ("GET", "/data")
@@ -48,6 +69,7 @@ def test_https_get_in_chunks(sqn_tls, bed):
 
 def test_small_reads_and_discarded_rest(sqn_tls, bed):
     host = sqn_tls
+    host.dialect.set_option("http-sized-read", "partial")
     configure(host, bed.https.port, prof=1)
     host.cmd('AT+SQNHTTPQRY=1,0,"/text"')
     assert ring(host, 1) == (200, "text/plain", len(TEXT_BODY))
@@ -109,7 +131,7 @@ def test_failures_ring_status_0_then_curl_code(sqn_tls, bed):
     host = sqn_tls
     configure(host, bed.https.port, sp_id=3)                    # wrong CA
     host.cmd('AT+SQNHTTPQRY=0,0,"/"')
-    assert host.urc("+SQNHTTPRING:") == b"+SQNHTTPRING: 0,0,,0"
+    assert host.urc("+SQNHTTPRING:") == b'+SQNHTTPRING: 0,0,"",0'
     assert host.urc("+SQNHTTPSH:") == b"+SQNHTTPSH: 0,60"
     assert host.cme("AT+SQNHTTPRCV=0,64") == 22
     configure(host, 1, sp_id=2)                                 # nobody on port 1

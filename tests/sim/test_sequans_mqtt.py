@@ -29,9 +29,9 @@ def subscribe(host, topic, qos):
 
 
 def publish_only(host, topic, qos, payload):
-    """Publish; the pmid from +SQNSMQTTPUBLISH."""
+    """Publish; the pmid from +SQNSMQTTPUBLISH: <pmid> (one field, the GM02SP's)."""
     out = host.payload(f'AT+SQNSMQTTPUBLISH=0,"{topic}",{qos},{len(payload)}', payload)
-    m = re.fullmatch(rb"\r\n\+SQNSMQTTPUBLISH: 0,(\d+)\r\n" + re.escape(OK), out)
+    m = re.fullmatch(rb"\r\n\+SQNSMQTTPUBLISH: (\d+)\r\n" + re.escape(OK), out)
     assert m, out
     return int(m.group(1))
 
@@ -176,8 +176,10 @@ def test_broker_down_and_non_loopback(sqn_tls, bed):
     assert connect(sqn_tls, 8883, address="mqtt.example.com") == -4
 
 
-def test_broker_side_drop_reports_connection_lost(sqn_tls, bed):
+def test_broker_side_drop_reports_connection_lost_with_disconnect_urc(sqn_tls, bed):
+    """disconnect-urc=on (the old contract): ONDISCONNECT -7, no resume."""
     host = sqn_tls
+    host.dialect.set_option("disconnect-urc", "on")
     with tempfile.TemporaryDirectory() as tmp:
         broker = MosquittoBroker(bed.pki, tmp).start()
         try:
@@ -237,7 +239,7 @@ def test_echo_on_framing_of_publish_and_rcvmessage(sqn_tls, bed):
     host.port.write(b'AT+SQNSMQTTPUBLISH=0,"e/t",1,3\r')
     assert host.port.read_until(PROMPT) == b'AT+SQNSMQTTPUBLISH=0,"e/t",1,3\r' + PROMPT
     host.port.write(b"\r\n>")                                # payload is not echoed
-    assert host.port.read_until(OK) == b"\r\n+SQNSMQTTPUBLISH: 0,1\r\n" + OK
+    assert host.port.read_until(OK) == b"\r\n+SQNSMQTTPUBLISH: 1\r\n" + OK
     line, _ = urc_lines(host, b"+SQNSMQTTONMESSAGE:", b"+SQNSMQTTONPUBLISH:")
     mid = int(line.rsplit(b",", 1)[1])
     cmd = b'AT+SQNSMQTTRCVMESSAGE=0,"e/t",%d' % mid

@@ -19,6 +19,7 @@ def nvw(host, kind, slot, data, size=None, trailer=b""):
 
 
 def test_write_read_back_and_delete_certificate(sqn, bed):
+    sqn.dialect.set_option("nvr", "bytes")     # the <len> + PEM variant (default: metadata)
     pem = bed.pki.ca.cert_pem
     assert nvw(sqn, "certificate", 19, pem) == OK
     out = sqn.cmd('AT+SQNSNVR="certificate",19')
@@ -29,6 +30,7 @@ def test_write_read_back_and_delete_certificate(sqn, bed):
 
 
 def test_certificate_chain_and_trailing_cr(sqn, bed):
+    sqn.dialect.set_option("nvr", "bytes")
     chain = bed.pki.client.cert_pem + bed.pki.ca.cert_pem
     assert nvw(sqn, "certificate", 0, chain, trailer=b"\r") == OK     # MCHP sends a CR
     assert sqn.cmd("AT") == OK                                        # CR swallowed
@@ -44,6 +46,7 @@ def test_private_key_is_stored_but_never_read_back(sqn, bed):
 
 
 def test_listing_without_index(sqn, bed):
+    sqn.dialect.set_option("nvr", "bytes")
     nvw(sqn, "certificate", 3, bed.pki.ca.cert_pem)
     nvw(sqn, "certificate", 1, bed.pki.wrong_ca.cert_pem)
     assert sqn.cmd('AT+SQNSNVR="certificate"') == (
@@ -137,6 +140,7 @@ def test_profile_bad_values(sqn):
 
 def test_echo_on_prompt_follows_the_echo(sqn_raw, bed):
     port, pem = sqn_raw.port, bed.pki.ca.cert_pem
+    assert port.command(b"ATE1") == OK
     line = b'AT+SQNSNVW="certificate",9,%d' % len(pem)
     port.write(line + b"\r")
     assert port.read_until(PROMPT) == line + b"\r" + PROMPT

@@ -9,13 +9,15 @@ SYSSTART = b"\r\n+SYSSTART\r\n"
 
 def test_subprocess_tls_socket_and_control_reboot(bed):
     pem = bed.pki.ca.cert_pem
-    with SimProcess("--dialect", "sequans", "--echo", "off", "--cmee", "1") as sim:
+    with SimProcess("--dialect", "sequans", "--cmee", "1", "--option", "sleep-ff-after-s=0") as sim:
         port = sim.open_port()
         port.read_until(SYSSTART)
         assert port.command(b"ATI") == b"\r\nSequans\r\n\r\nGM02S\r\n" + OK
         port.command(b"AT+CEREG=1")
         port.command(b"AT+CFUN=1")
         port.read_until(b"\r\n+CEREG: 1\r\n")
+        port.command(b'AT+SQNNTP=2,"pool.ntp.org",1')          # the clock is unset after attach
+        port.read_until(b"\r\n+SQNNTP: 0\r\n")
         port.write(b'AT+SQNSNVW="certificate",19,%d\r' % len(pem))
         port.read_until(b"\r\n> ")
         port.write(pem)
@@ -38,3 +40,18 @@ def test_subprocess_tls_socket_and_control_reboot(bed):
         stats = sim.control("stats")
         assert stats["reboots"] == 1
         assert sim.stop() == 0
+
+
+def test_extra_arguments_from_the_environment(monkeypatch):
+    from sim.sequans import LEGACY_OPTIONS
+    from sim.testing import dialect_extra_args
+    monkeypatch.setenv("SM_SIM_SEQUANS_ARGS", "--option 'command-urc=+X: 1' --legacy")
+    extra = dialect_extra_args(["--dialect", "sequans", "--cmee", "1"])
+    assert extra[:4] == ["--option", "command-urc=+X: 1", "--echo", "on"]
+    assert extra[4:] == [w for s in LEGACY_OPTIONS for w in ("--option", s)]
+    assert dialect_extra_args(["--dialect", "cordelia"]) == []
+    with SimProcess("--dialect", "sequans") as sim:
+        assert sim.control("option", name="dial-error", value="cme")["options"]["clock"] == "network"
+        port = sim.open_port()
+        port.read_until(SYSSTART)
+        assert port.command(b"AT") == b"AT\r\r\n+X: 1\r\n" + OK        # --echo on, the hook

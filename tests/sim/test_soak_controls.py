@@ -2,7 +2,8 @@
 tests/run_fault_scenarios.py) need from the simulator and the test bed:
 
   * control "drop": the network loses the MQTT connection or the sockets now
-    (+SQNSMQTTONDISCONNECT:0,-7, +SQNSH), as when the path fails;
+    (+SQNSH; +SQNSMQTTONDISCONNECT:0,-7 with disconnect-urc=on, else the
+    modem's silent resume), as when the path fails;
   * control "commands" with "last": the tail of the command log;
   * MosquittoBroker.restart() on the same port, with persistence: a probe
     with a persistent session gets what was published across the restart;
@@ -24,6 +25,7 @@ from test_sequans_socket import open_socket
 
 def test_drop_mqtt_reports_a_broker_side_loss(sqn_tls, bed):
     host = sqn_tls
+    host.dialect.set_option("disconnect-urc", "on")   # the GM02SP itself stays silent
     assert connect(host, bed.broker.port, client_id="drop-me") == 0
     reply = handle_request(host.modem, {"cmd": "drop", "what": "mqtt"})
     assert reply == {"ok": True, "dropped": ["mqtt"]}
@@ -102,6 +104,7 @@ def test_broker_restart_clean_probe_subscribes_again():
 
 def test_kick_closes_the_modem_connection(sqn_tls, bed):
     host = sqn_tls
+    host.dialect.set_option("disconnect-urc", "on")   # the GM02SP itself stays silent
     assert connect(host, bed.broker.port, client_id="kick-me") == 0
     assert bed.broker.kick("kick-me")
     assert host.urc("+SQNSMQTTONDISCONNECT:", timeout=5) == b"+SQNSMQTTONDISCONNECT:0,-7"
