@@ -799,7 +799,7 @@ HCE_FORMATS = ("key-alg-hex", "quoted-digest", "extra-field", "field2-nonzero", 
 # Options that give back this simulator's behaviour before issue 16 item 6
 # (before the defaults followed the real GM02SP): pass each as --option, and
 # use --echo on.  For hosts and tests written against the old contract.
-LEGACY_OPTIONS = ("urc-timing=after-final", "publish-answer=ctx-pmid", "disconnect-urc=on",
+LEGACY_OPTIONS = ("payload-timeout=5", "urc-timing=after-final", "publish-answer=ctx-pmid", "disconnect-urc=on",
                   "mqtt-ping=on", "dial-error=cme", "http-sized-read=partial",
                   "http-ring-quotes=off", "nvr=bytes", "nvw-size=all-bytes",
                   "sleep-ff-after-s=0", "clock=network", "plaintext-fallback=off")
@@ -808,6 +808,10 @@ LEGACY_OPTIONS = ("urc-timing=after-final", "publish-answer=ctx-pmid", "disconne
 class SequansDialect(ThreeGppDialect):
     name = "sequans"
     startup_urc = "+SYSSTART"
+    # At its "> " prompt a GM02SP waits for the whole count with no timeout of
+    # its own (awong-dev/pager PATCHES.md §1.12: 30 s and more, then it took
+    # the next bytes as the payload; docs/payload-abandon.md): never give up.
+    payload_timeout = math.inf
     # Echo OFF after boot: every published Walter (GM02SP) log shows the
     # answers without the command echoed: walter-arduino issues 121 ("TX:
     # AT+CMEE=1" / "RX: OK") and 109 ("TX: AT+SQNSSENDEXT=1,201,0" / "RX: > "),
@@ -878,7 +882,8 @@ class SequansDialect(ThreeGppDialect):
         # contract value. 0 models the logged module.
         "payload-timeout": ("payload_timeout", _payload_timeout,
                             "seconds without data after the prompt before the payload is given "
-                            "up with ERROR (default 5; 0: never, as the GM02SP bench log shows)"),
+                            "up with ERROR (0, the default: never, as the GM02SP bench log "
+                            "shows; the older simulator gave up after 5)"),
         "urc-timing": ("urc_timing", _choice("immediate", "after-final"),
                        "immediate: a network URC goes out when due, also between a command and "
                        "its final result (walter-arduino issues 109, 143); after-final: held "
@@ -1041,7 +1046,7 @@ class SequansDialect(ThreeGppDialect):
 
     def read_payload(self, ctx, n):
         """Prompt, exactly n bytes, one optional CR (contract "Framing");
-        None after payload_timeout (5 s; --option payload-timeout) without data."""
+        None after payload_timeout (never by default; --option payload-timeout) without data."""
         ctx.prompt()
         data = ctx.read_raw(n)
         if data is not None:

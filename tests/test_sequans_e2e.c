@@ -327,9 +327,19 @@ static void test_nvm(e2e *e, const inputs *in)
     step("NVM: read the CA back, key info");
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_read_cert(&e->m, SLOT_CA, back, sizeof back, on_done, e), 20000,
                          &r), SM_OK);
-    CHECK_EQ_INT(r.u.data.total, in->ca_len);
-    CHECK_EQ_INT(r.u.data.len, in->ca_len);
-    CHECK(r.u.data.len == in->ca_len && memcmp(back, in->ca, in->ca_len) == 0);
+    if (r.u.data.text) {
+        /* a GM02S gives the certificate's metadata line, not the PEM
+           (avr-iot-cellular-arduino-library issue 6; docs/sequans.md) */
+        static const char head[] = "\"certificate\",19,\"";
+        printf("[e2e]   metadata: %.*s\n", (int)(r.u.data.len < 160 ? r.u.data.len : 160), (const char *)back);
+        CHECK_EQ_INT(r.u.data.total, r.u.data.len);
+        CHECK(r.u.data.len > sizeof head && memcmp(back, head, sizeof head - 1) == 0);
+        CHECK(memchr(back, '/', r.u.data.len) != NULL); /* issuer and subject: "/O=.../CN=..." */
+    } else { /* the modem that gives the PEM back (--option nvr=bytes) */
+        CHECK_EQ_INT(r.u.data.total, in->ca_len);
+        CHECK_EQ_INT(r.u.data.len, in->ca_len);
+        CHECK(r.u.data.len == in->ca_len && memcmp(back, in->ca, in->ca_len) == 0);
+    }
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_key_info(&e->m, SLOT_CLIENT, on_done, e), 20000, &r), SM_OK);
     CHECK_EQ_INT(r.u.data.total, in->key_len);
     step("NVM: deleting an empty slot is an error");
@@ -632,7 +642,8 @@ static void test_failures(e2e *e, const inputs *in)
     OP_OK(e, sm_sqn_sock_tls(&e->m, 2, SP_WRONG, on_done, e), 10000);
     CHECK_EQ_INT(wait_op(e, sm_sqn_sock_dial(&e->m, 2, "127.0.0.1", in->echo, on_done, e), 20000, &r),
                  SM_ERR_MODEM);
-    CHECK(r.at == SM_AT_CME_ERROR || r.at == SM_AT_ERROR);
+    /* a GM02SP answers NO CARRIER (docs/sequans.md), others a CME error */
+    CHECK(r.at == SM_AT_CME_ERROR || r.at == SM_AT_ERROR || r.at == SM_AT_DIALECT_ERROR);
     CHECK_EQ_INT(e->m.st.sock[1].open, 0);
 
     step("failure: HTTPS with the wrong CA -> status 0 and the libcurl code");

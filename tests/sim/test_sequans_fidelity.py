@@ -5,6 +5,7 @@ Sources are cited in sim/sequans.py next to the code; the test names say
 which behaviour and which option value they check.
 """
 
+import math
 import datetime
 import hashlib
 import re
@@ -38,7 +39,7 @@ def test_defaults_are_the_real_module():
     d = SequansDialect()
     assert d.echo_default is False
     assert d.options() | {"hce-helper": None} == {
-        "hce-timeout": 10.0, "hce-helper": None, "urc-timing": "immediate", "rcvmessage-urc": "",
+        "hce-timeout": 10.0, "hce-helper": None, "payload-timeout": math.inf, "urc-timing": "immediate", "rcvmessage-urc": "",
         "command-urc": "", "publish-answer": "pmid", "disconnect-urc": "off",
         "mqtt-resume-s": 360.0, "mqtt-ping": "off", "dial-error": "no-carrier",
         "http-sized-read": "cme4", "http-ring-quotes": "on", "nvr": "metadata",

@@ -102,8 +102,8 @@ def test_payload_timeout_option_zero_waits_for_the_count(sqn):
     sqn.port.read_until(PROMPT)
     sqn.port.write(b"\x1b")                         # no abort...
     assert sqn.port.read_for(0.8) == b""           # ...and no timeout
-    sqn.port.write(b"AT\r")                        # the next command line is taken
-    assert sqn.port.read_until(ERROR, 5) == ERROR  # as 3 bytes of a bad certificate
+    sqn.port.write(b"ATI\r")                       # the next command line is taken
+    assert sqn.port.read_until(ERROR, 5) == ERROR  # as 3 bytes of a bad certificate (CR not counted)
     assert sqn.cmd("AT") == OK
     with pytest.raises(ValueError):
         sqn.dialect.set_option("payload-timeout", "-1")

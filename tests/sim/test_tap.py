@@ -345,7 +345,11 @@ def test_capture_of_a_sequans_session_replays_clean(tmp_path, replay_binary):
     # module stores and returns them as they are
     payload = b"\x00\xff\r\n> \x01" + self_signed_pem() + b"\xfe\x00"
     seen = bytearray()  # everything the host received
-    with SimProcess("--dialect", "sequans") as sim:
+    # the older module readings this session was written for: echo on after
+    # boot, the certificate given back by count, every byte counted (the
+    # tap's job is only to record what crosses it, whatever the module says)
+    with SimProcess("--dialect", "sequans", "--echo", "on", "--option", "nvr=bytes",
+                    "--option", "nvw-size=all-bytes", "--option", "sleep-ff-after-s=0") as sim:
         # the start-up URC is read before the tap opens the port: pyserial
         # flushes what is waiting when it opens one (with hardware, start the
         # tap first, then power the modem)
