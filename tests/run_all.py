@@ -102,6 +102,10 @@ STEPS = [
                   f"{B}/test_sequans_supervise_e2e"], "counts"),
     ("Sequans GM02S end to end: secmodem.h, the simulator, mosquitto (mutual TLS), TLS echo, HTTPS",
      [PY, "tests/run_sequans_e2e.py", f"{B}/test_sequans_e2e"], "counts"),
+    ("Sequans section end to end against every variant of the simulator (each reading the sources "
+     "leave open: echo, URC timing, publish answer, drop reporting, NO CARRIER, HTTP reads, NVR/NVW, "
+     "0xFF, clock, plaintext fallback, payload timeout, +SQNHCESIGN forms)",
+     [PY, "tests/run_sequans_variants.py", f"{B}/test_sequans_e2e", f"{B}/test_hce_e2e"], "counts"),
     ("fault scenarios: lost, corrupted, garbage and over-long bytes, delays past timeouts, a silent "
      "modem, reboots mid-command and mid-transfer, TLS closed by the broker, link dropped, broker "
      "restarted, a lost prompt: the right error, no hang, recovery, 0 lost, nothing foreign published",

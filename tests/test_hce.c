@@ -363,14 +363,14 @@ static void test_malformed_requests(void)
         "+SQNHCESIGN:7,0,0",                                      /* no digest */
         "+SQNHCESIGN:7,0,0,",                                     /* empty digest */
         "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1",   /* 63 */
-        "+SQNHCESIGN:7,0,0," D64 "0",                             /* 65 */
+        ("+SQNHCESIGN:7,0,0," D64 "0"),                             /* 65 */
         "+SQNHCESIGN:7,0,0,000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g",  /* g */
-        "+SQNHCESIGN:7,0,0,\"" D64,                               /* unbalanced quote */
+        ("+SQNHCESIGN:7,0,0,\"" D64),                               /* unbalanced quote */
     };
     static const char *const no_ctx[] = {
-        "+SQNHCESIGN:65536,0,0," D64,
-        "+SQNHCESIGN:-1,0,0," D64,
-        "+SQNHCESIGN:,0,0," D64,
+        ("+SQNHCESIGN:65536,0,0," D64),
+        ("+SQNHCESIGN:-1,0,0," D64),
+        ("+SQNHCESIGN:,0,0," D64),
         "+SQNHCESIGN:x",
     };
     size_t i;
