@@ -506,6 +506,7 @@ static void step(app *a)
 
     case PH_BRINGUP:
         if (!a->op.id && !have) {
+            sm_sqn_bringup_time_sync(&a->m, 60000); /* a clock at 70/01/01: NTP first */
             started(a, sm_sqn_bringup(&a->m, on_done, a), SM_SQN_OP_BRINGUP, BRINGUP_BOUND);
             return;
         }

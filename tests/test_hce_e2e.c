@@ -206,8 +206,9 @@ typedef struct inputs {
 static void bring_up(e2e *e)
 {
     sm_sqn_result r;
-    step("bring-up: registration and clock");
-    CHECK_EQ_INT(wait_op(e, sm_sqn_bringup(&e->m, on_done, e), 30000, &r), SM_OK);
+    step("bring-up: registration and clock (NTP when it reads 70/01/01, as a GM02SP after attach)");
+    CHECK_EQ_INT(sm_sqn_bringup_time_sync(&e->m, 60000), SM_OK);
+    CHECK_EQ_INT(wait_op(e, sm_sqn_bringup(&e->m, on_done, e), 90000, &r), SM_OK);
     CHECK(r.u.bringup.clock.valid);
 }
 
