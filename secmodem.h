@@ -1519,7 +1519,13 @@ typedef enum sm_cord_op_kind {
     SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE
 } sm_cord_op_kind;
 
-/* +filegetinfo:<flags>,<size>,<allocatedSize>,<token>,<storageSize>,<writeCounter> */
+/* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
+   flags: the number, or the SM_CORD_FPROP_* bits of the names the module
+   sent ("open_write|must_commit"); token: 0 unless numeric. */
+#define SM_CORD_FPROP_OPEN_WRITE 0x1ul
+#define SM_CORD_FPROP_OPEN_READ 0x2ul
+#define SM_CORD_FPROP_MUST_COMMIT 0x4ul
+#define SM_CORD_FPROP_OTHER 0x80000000ul /* a name not in the driver's list */
 typedef struct sm_cord_file_info {
     uint32_t flags, size, allocated, token, storage, write_counter;
 } sm_cord_file_info;
@@ -5984,23 +5990,44 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s-
    ========================================================================== */
 
 /* ---- dialect ------------------------------------------------------------ */
-/* contract "Framing": ERROR:<text>,<negative code>; the code is the field
-   after the last comma (the text may hold commas); without a number there
-   the whole rest is the text. */
+/* Error lines. Würth's driver ends a command at any line whose first five
+   bytes are "error" in any case, takes the text after the ':' with leading
+   spaces skipped, then the code after the comma
+   (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
+   WCON_SDK/WCON_Drivers/CordeliaI/CordeliaI.c:530-551, ATCommands.h:57);
+   the Calypso manual writes "ERROR: <description>, <code>". So
+   ERROR:<text>,<code>, "Error: text, -2006" and error:<text> all end the
+   command with SM_AT_DIALECT_ERROR. The code is the field after the LAST
+   comma (the text may hold commas), spaces trimmed; without a number there
+   the whole rest is the text. A bare "ERROR" is the standard result. */
 SM_PRIV int sm_cord_classify(const char *line, size_t len, sm_at_final *out)
 {
-    size_t i;
-    if (len < 6 || memcmp(line, "ERROR:", 6) != 0) return 0;
+    static const char kw[] = "error";
+    size_t i, start, end;
+    if (len < 5 || (len == 5 && memcmp(line, "ERROR", 5) == 0)) return 0;
+    for (i = 0; i < 5; i++)
+        if ((char)(line[i] | 0x20) != kw[i]) return 0;
+    start = 5;
+    while (start < len && line[start] == ' ') start++;
+    if (start < len && line[start] == ':') start++;
+    while (start < len && line[start] == ' ') start++;
     out->result = SM_AT_DIALECT_ERROR;
     out->code = SM_AT_NO_CODE;
-    out->text = line + 6;
-    out->text_len = len - 6;
-    for (i = len; i > 6; i--) {
+    end = len;
+    for (i = len; i > start; i--) {
         if (line[i - 1] != ',') continue;
-        if (sm_parse_i32(line + i, len - i, INT32_MIN, INT32_MAX, &out->code) == SM_OK)
-            out->text_len = i - 1 - 6;
+        {
+            size_t a = i, b = len;
+            while (a < b && line[a] == ' ') a++;
+            while (b > a && line[b - 1] == ' ') b--;
+            if (sm_parse_i32(line + a, b - a, INT32_MIN, INT32_MAX, &out->code) == SM_OK)
+                end = i - 1;
+        }
         break;
     }
+    while (end > start && line[end - 1] == ' ') end--;
+    out->text = line + start;
+    out->text_len = end - start;
     return 1;
 }
 
@@ -6782,8 +6809,14 @@ SM_PRIV int sm_cord_ok_file_write(sm_cord *c, const sm_at_response *r, sm_cord_r
                                                      &off));
 }
 
-/* +fileread:1,<bytesRead>,<base64>: decoded to dst; a short read is the end
-   of the file */
+/* +fileread:1,<count>,<base64>: decoded to dst; a short read is the end of
+   the file. Würth's parser takes <count> as the number of Base64
+   CHARACTERS (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
+   WCON_SDK/WCON_Drivers/CordeliaI/ATCommands/ATFile.c:594-616); a count
+   equal to the decoded size is accepted too when it is not the text's
+   length. Any other count, text that is no canonical Base64, or more bytes
+   than asked is SM_ERR_PARSE: nothing that does not frame is stored as
+   read. */
 SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     const sm_cord_op *op = &c->ops[0];
@@ -6794,30 +6827,70 @@ SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_re
     sm_fields f;
     (void)res;
     if (sm_cord_answer(r, "+fileread:", &f) || sm_fields_int(&f, 1, 1, &fmt) ||
-        sm_fields_int(&f, 0, (int32_t)want, &count) ||
+        sm_fields_int(&f, 0, (int32_t)((want + 2u) / 3u * 4u), &count) ||
         (sm_fields_more(&f) && sm_fields_token(&f, &s, &n, &quoted)) ||
-        sm_base64_decode(s, n, op->dst + c->done_len, want, &got) || got != (size_t)count)
+        sm_base64_decode(s, n, op->dst + c->done_len, want, &got) ||
+        ((size_t)count != n && (size_t)count != got))
         return SM_ERR_PARSE;
     c->done_len += got;
     return got < want ? SM_CORD_FINISH : SM_CORD_NEXT;
 }
 
-/* +filegetinfo:<flags>,<size>,<allocatedSize>,<token>,<storageSize>,<writeCounter> */
+/* A +filegetinfo flags field: a number, or names joined by '|' as the
+   driver's file properties (ATFile.c:36, read as text at :279-283):
+   known names set their bit (SM_CORD_FPROP_*), unknown ones
+   SM_CORD_FPROP_OTHER. Empty: 0. */
+SM_PRIV uint32_t sm_cord_prop_bits(const char *s, size_t n)
+{
+    static const char *const names[] = {
+        "open_write", "open_read", "must_commit", "bundle_file", "pending_commit",
+        "pending_bundle_commit", "not_failsafe", "not_valid", "sys_file", "secure",
+        "nosignature", "public_write", "public_read"
+    };
+    uint32_t bits = 0, v;
+    size_t i = 0, j, k, w;
+    if (sm_parse_u32(s, n, &v) == SM_OK) return v;
+    while (i < n) {
+        uint32_t bit = SM_CORD_FPROP_OTHER;
+        for (j = i; j < n && s[j] != '|'; j++) {}
+        for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+            const char *nm = names[k];
+            if (strlen(nm) != j - i) continue;
+            for (w = 0; w < j - i; w++) {
+                char ch = s[i + w];
+                if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+                if (ch != nm[w]) break;
+            }
+            if (w == j - i) { bit = (uint32_t)1u << k; break; }
+        }
+        if (j > i) bits |= bit;
+        i = j + 1;
+    }
+    return bits;
+}
+
+/* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
+   The driver reads flags and tokens as text and discards them
+   (ATFile.c:279-296): flags may be numeric or names (see above); the tokens
+   field is kept when numeric, else 0 (its text is not a number). */
 SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
-    uint32_t *v[6];
     sm_fields f;
-    size_t i;
+    const char *s;
+    size_t n;
+    int quoted;
     (void)c;
-    v[0] = &res->info.flags;
-    v[1] = &res->info.size;
-    v[2] = &res->info.allocated;
-    v[3] = &res->info.token;
-    v[4] = &res->info.storage;
-    v[5] = &res->info.write_counter;
-    if (sm_cord_answer(r, "+filegetinfo:", &f)) return SM_ERR_PARSE;
-    for (i = 0; i < 6; i++)
-        if (sm_cord_field_u32(&f, v[i])) return SM_ERR_PARSE;
+    if (sm_cord_answer(r, "+filegetinfo:", &f) || !sm_fields_more(&f) ||
+        sm_fields_token(&f, &s, &n, &quoted))
+        return SM_ERR_PARSE;
+    res->info.flags = sm_cord_prop_bits(s, n);
+    if (sm_cord_field_u32(&f, &res->info.size) || sm_cord_field_u32(&f, &res->info.allocated) ||
+        !sm_fields_more(&f) || sm_fields_token(&f, &s, &n, &quoted))
+        return SM_ERR_PARSE;
+    if (sm_parse_u32(s, n, &res->info.token) != SM_OK) res->info.token = 0;
+    if (sm_cord_field_u32(&f, &res->info.storage) ||
+        sm_cord_field_u32(&f, &res->info.write_counter))
+        return SM_ERR_PARSE;
     return SM_CORD_FINISH;
 }
 

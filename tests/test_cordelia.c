@@ -245,6 +245,44 @@ static void test_dialect(void)
     CHECK_EQ_INT(f.text_len, 5);
     CHECK(d->classify("OK", 2, &f) == 0);
     CHECK(d->classify("+eventmqtt:error,\"TLS_FAILED\",-1", 32, &f) == 0);
+    /* the driver's forms: "error" in any case, spaces skipped */
+    CHECK(d->classify("Error: file not found, -10341", 29, &f) == 1);
+    CHECK_EQ_INT(f.result, SM_AT_DIALECT_ERROR);
+    CHECK_EQ_INT(f.code, -10341);
+    CHECK(f.text_len == 14 && memcmp(f.text, "file not found", 14) == 0);
+    CHECK(d->classify("error:invalid input,-2006", 25, &f) == 1);
+    CHECK_EQ_INT(f.code, -2006);
+    CHECK(f.text_len == 13 && memcmp(f.text, "invalid input", 13) == 0);
+    CHECK(d->classify("ERROR: a, b , -7 ", 17, &f) == 1);
+    CHECK_EQ_INT(f.code, -7);
+    CHECK(f.text_len == 4 && memcmp(f.text, "a, b", 4) == 0);
+    CHECK(d->classify("Error", 5, &f) == 1);
+    CHECK_EQ_INT(f.code, SM_AT_NO_CODE);
+    CHECK_EQ_INT(f.text_len, 0);
+    CHECK(d->classify("ERROR", 5, &f) == 0); /* the standard classifier's */
+    CHECK(d->classify("erro", 4, &f) == 0);
+    CHECK(d->classify("+error:x,1", 10, &f) == 0);
+}
+
+/* Each error line form ends the command, its code and text kept. */
+static void test_error_forms(void)
+{
+    static const char *const lines[] = {
+        "ERROR:invalid input,-2006\r\n", "Error: invalid input, -2006\r\n",
+        "error:invalid input,-2006\r\n", "ERROR: invalid input, -2006\r\n"
+    };
+    sm_cord c;
+    mock m;
+    size_t i;
+    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        setup(&c, &m, 0);
+        sm_cord_test(&c, on_done, &m);
+        pump(&c);
+        SENT(&m, "AT+test\r\n");
+        modem(&c, lines[i]);
+        CHECK_EQ_STR(m.log, "[test modem reported an error code=-2006 err=invalid input]");
+        CHECK_EQ_INT(sm_cord_busy(&c), 0);
+    }
 }
 
 /* ---- device -------------------------------------------------------------------- */
@@ -977,7 +1015,9 @@ static void test_file_read_base64(void)
         sprintf(cmd, "AT+fileRead=77,%lu,1,%lu\r\n", (unsigned long)(10 + off), (unsigned long)k);
         SENT(&m, cmd);
         CHECK(sm_base64_encode(want + off, k, b64, sizeof b64, NULL) == SM_OK);
-        sprintf(line, "+fileread:1,%lu,%s\r\n+eventsock:data,2,10\r\nOK\r\n", (unsigned long)k, b64);
+        /* the count is the Base64 text's length, as Würth's driver reads it */
+        sprintf(line, "+fileread:1,%lu,%s\r\n+eventsock:data,2,10\r\nOK\r\n",
+                (unsigned long)strlen(b64), b64);
         modem(&c, line);
     }
     SENT(&m, "");
@@ -985,7 +1025,8 @@ static void test_file_read_base64(void)
     CHECK(buf[200] == 0xEE); /* nothing past len */
     CHECK_EQ_STR(m.log, "{socket data id=2 10}{socket data id=2 10}{socket data id=2 10}"
                         "[file read ok len=200]");
-    /* the end of the file: a short read ends it; 0 bytes too */
+    /* the end of the file: a short read ends it; 0 bytes too (these count
+       decoded bytes: the tolerated variant) */
     setup(&c, &m, 0);
     sm_cord_file_read(&c, 77, 0, buf, 250, on_done, &m);
     pump(&c);
@@ -1004,17 +1045,33 @@ static void test_file_read_base64(void)
     SENT(&m, "AT+fileRead=77,4000,1,16\r\n");
     modem(&c, "+fileread:1,0,\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[file read ok]");
-    /* malformed answers: bad Base64, a count that disagrees, more than asked */
+    /* malformed answers: bad Base64, a count that is neither the text's
+       length nor the decoded size, more than asked (either count) */
     setup(&c, &m, 0);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
     pump(&c);
     modem(&c, "+fileread:1,3,Zm9v!\r\nOK\r\n");
-    modem(&c, "+fileread:1,4,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,5,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,2,Zm9v\r\nOK\r\n");
     modem(&c, "+fileread:1,6,Zm9vYmFy\r\nOK\r\n");
+    modem(&c, "+fileread:1,8,Zm9vYmFy\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[file read malformed response][file read malformed response]"
+                        "[file read malformed response][file read malformed response]"
                         "[file read malformed response]");
+    /* both counts of one 3-byte read: 4 characters (driver), 3 bytes */
+    setup(&c, &m, 0);
+    memset(buf, 0, sizeof buf);
+    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf + 3, 3, on_done, &m);
+    pump(&c);
+    modem(&c, "+fileread:1,4,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,3,YmFy\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[file read ok len=3][file read ok len=3]");
+    CHECK(memcmp(buf, "foobar", 6) == 0);
 }
 
 static void on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)
@@ -1103,6 +1160,22 @@ static void test_file_info_fields(void)
     CHECK_EQ_INT(g_info.token, 7);
     CHECK_EQ_INT(g_info.storage, 8192);
     CHECK(g_info.write_counter == 3000000000u);
+    /* the driver reads flags and tokens as text (ATFile.c:279-296) */
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:open_write|MUST_COMMIT|weird,1452,4096,tok|x,8192,3\r\nOK\r\n");
+    CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_MUST_COMMIT |
+                           SM_CORD_FPROP_OTHER));
+    CHECK_EQ_INT(g_info.size, 1452);
+    CHECK_EQ_INT(g_info.token, 0);
+    CHECK_EQ_INT(g_info.storage, 8192);
+    CHECK_EQ_INT(g_info.write_counter, 3);
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:,10,4096,,8192,1\r\nOK\r\n"); /* empty flags and tokens */
+    CHECK_EQ_INT(g_info.flags, 0);
+    CHECK_EQ_INT(g_info.size, 10);
+    CHECK_EQ_INT(g_info.write_counter, 1);
 }
 
 /* ---- TLS sockets -------------------------------------------------------------- */
@@ -1795,6 +1868,7 @@ static void test_base64(void)
 int main(void)
 {
     RUN(test_dialect);
+    RUN(test_error_forms);
     RUN(test_startup_and_test);
     RUN(test_startup_mid_command);
     RUN(test_reboot_and_factory_reset);
