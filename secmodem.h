@@ -571,6 +571,10 @@ struct sm_at;
 typedef void (*sm_at_done_fn)(void *ctx, const sm_at_response *r);
 typedef void (*sm_at_line_fn)(void *ctx, struct sm_at *at, const char *line, size_t len);
 typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
+/* A piece of an over-long line (sm_at_on_long_line): flags SM_AT_LONG_*. */
+typedef void (*sm_at_long_fn)(void *ctx, struct sm_at *at, const char *piece, size_t len,
+                              unsigned flags);
+enum { SM_AT_LONG_FIRST = 1, SM_AT_LONG_MORE = 2, SM_AT_LONG_LAST = 4 };
 
 /* Command flags. */
 enum {
@@ -705,6 +709,11 @@ typedef struct sm_at {
     sm_at_urc_table urc[SM_URC_TABLES];
     sm_at_line_fn unhandled; /* optional: lines nobody claimed */
     void *unhandled_ctx;
+    /* over-long lines handed on in pieces (sm_at_on_long_line) */
+    const char *long_prefix;
+    sm_at_long_fn long_fn;
+    void *long_ctx;
+    uint8_t long_on;         /* the line being received goes to long_fn */
     sm_at_stats stats;
 } sm_at;
 
@@ -737,6 +746,16 @@ SECMODEM_API int sm_at_add_urcs(sm_at *at, const sm_urc *table, size_t n, void *
 SECMODEM_API int sm_at_remove_urcs(sm_at *at, const sm_urc *table);
 /* Lines that are neither response nor registered URC go here (optional). */
 SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx);
+/* Over-long lines of one kind: a line that starts with prefix (kept by
+   reference) and does not fit SM_LINE_SIZE - 1 bytes is handed to fn in
+   pieces as it arrives instead of being dropped: its first SM_LINE_SIZE - 1
+   bytes (SM_AT_LONG_FIRST, NUL-terminated), then each further
+   SM_LINE_SIZE - 1 bytes (SM_AT_LONG_MORE), and at its end the rest, maybe
+   empty (SM_AT_LONG_LAST). For events whose text has no count, e.g. a
+   received message running to the end of the line. Lines that fit, and
+   every other line, take the usual path. One prefix per engine; fn NULL
+   removes it. A piece is valid during the call only. */
+SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx);
 /* From a line handler: the next n bytes after this line are raw payload.
    sink NULL sends them to the in-flight command's raw_buf. */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
@@ -1483,8 +1502,11 @@ typedef enum sm_cord_event_kind {
     SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed */
     SM_CORD_EV_SOCK_TX_FAILED,    /* +eventsock:tx_failed: u.sock (id, value = error) */
     SM_CORD_EV_FATAL,             /* +eventfatalerror: u.fatal */
-    SM_CORD_EV_UNHANDLED          /* any other line that is no answer (unknown +event...,
+    SM_CORD_EV_UNHANDLED,         /* any other line that is no answer (unknown +event...,
                                      a known event that does not parse): see line */
+    SM_CORD_EV_MQTT_TOO_LONG      /* +eventmqtt:recv longer than the message buffer
+                                     (sm_cord_set_msg_buffer): u.msg, payload = what
+                                     fitted (len), total = the message's length */
 } sm_cord_event_kind;
 
 typedef struct sm_cord_event {
@@ -1500,8 +1522,10 @@ typedef struct sm_cord_event {
             const char *topic;
             int qos;             /* from qos<N> */
             const char *payload; /* rest of the line, ONE enclosing pair of quotes removed
-                                    (contract: no escaping; may contain '"' and ',') */
+                                    (contract: no escaping; may contain '"' and ','),
+                                    NUL-terminated */
             size_t len;
+            size_t total;        /* the whole payload's length (= len unless TOO_LONG) */
         } msg;
         struct { int id; int32_t value; const char *address; } sock;
         struct { const char *reason; } fatal; /* device_abort, sync_loss... */
@@ -1676,6 +1700,13 @@ typedef struct sm_cord {
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t in_cb;              /* inside an application callback */
+    /* a received MQTT message longer than a line, assembled in the
+       caller's buffer (sm_cord_set_msg_buffer): topic NUL payload NUL */
+    char *msg_buf;
+    size_t msg_cap, msg_len, msg_total, msg_payload; /* used, payload bytes, its start */
+    uint8_t msg_state;          /* SM_CORD_M_* (implementation) */
+    uint8_t msg_qos;
+    char msg_first, msg_last;   /* the payload's first and last byte (quotes) */
     /* the last SM_CORD_OPS completions, for sm_cord_wait() */
     uint16_t recent_id[SM_CORD_OPS];
     int8_t recent_status[SM_CORD_OPS];
@@ -1691,6 +1722,16 @@ SECMODEM_API const sm_at_dialect *sm_cord_dialect(void);
    SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms). */
 SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event_fn on_event,
                               void *ctx);
+/* Where +eventmqtt:recv messages longer than one line (SM_LINE_SIZE - 1
+   bytes with the event's prefix, topic and qos) are put together: buf[cap]
+   holds the topic, the payload and two NULs, and the message is then
+   reported whole as SM_CORD_EV_MQTT_RECV (topic and payload in buf). A
+   message that does not fit is reported as SM_CORD_EV_MQTT_TOO_LONG with
+   what fitted and its total length; without a buffer (buf NULL, the
+   default) every over-long message is. Shorter messages never use buf.
+   The buffer must stay valid until it is replaced. SM_OK or SM_ERR_PARAM
+   (c NULL, buf NULL with cap, cap under 4). */
+SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap);
 /* Advances everything (sm_at_poll, event-wait deadlines, the next
    operation). Call it from the main loop, also in push mode. SM_OK,
    SM_ERR_IO (platform read failed), SM_ERR_BUSY (from a callback),
@@ -4060,9 +4101,51 @@ SM_PRIV int sm_at_is_long_echo(sm_at *at, size_t kept)
     return 1;
 }
 
+/* ---- over-long lines handed on in pieces (sm_at_on_long_line) ---------- */
+SM_PRIV void sm_at_long_call(sm_at *at, size_t len, unsigned flags)
+{
+    at->line[len] = '\0';
+    at->line_len = 0;
+    at->in_callback++;
+    at->long_fn(at->long_ctx, at, at->line, len, flags);
+    at->in_callback--;
+}
+
+/* The line buffer is full: 1 if its bytes went to the long-line handler
+   (the buffer is empty again), 0 if the line is to be dropped. */
+SM_PRIV int sm_at_long_piece(sm_at *at)
+{
+    if (!at->long_on) {
+        if (!at->long_fn || at->line_overflow ||
+            !sm_starts_with(at->line, at->line_len, at->long_prefix))
+            return 0;
+        at->long_on = 1;
+        at->stats.urcs++;
+        sm_at_trace(at, SM_TRACE_URC, at->line, at->line_len);
+        sm_at_long_call(at, at->line_len, SM_AT_LONG_FIRST);
+        return 1;
+    }
+    sm_at_long_call(at, at->line_len, SM_AT_LONG_MORE);
+    return 1;
+}
+
+SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx)
+{
+    if (!at) return;
+    at->long_prefix = fn ? prefix : NULL;
+    at->long_fn = prefix ? fn : NULL;
+    at->long_ctx = ctx;
+}
+
 SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
+    if (at->long_on) { /* the end of a line handed on in pieces */
+        at->long_on = 0;
+        at->stats.lines++;
+        sm_at_long_call(at, len, SM_AT_LONG_LAST);
+        return;
+    }
     at->line_len = 0;
     if (at->line_overflow) {
         at->line_overflow = 0;
@@ -4126,7 +4209,7 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
         at->skip_space = 0;
         if (b == ' ') return;
     }
-    if (b == '>' && at->line_len == 0 && !at->line_overflow) {
+    if (b == '>' && at->line_len == 0 && !at->line_overflow && !at->long_on) {
         if (at->phase == SM_PH_WAIT_PROMPT) {
             sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
             at->phase = SM_PH_TX_PAYLOAD;
@@ -4145,8 +4228,8 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
         }
     }
     if (b == 0) { at->stats.nul_bytes++; return; }
-    if (at->line_len < SM_LINE_SIZE - 1) at->line[at->line_len++] = (char)b;
-    else at->line_overflow = 1;
+    if (at->line_len >= SM_LINE_SIZE - 1 && !sm_at_long_piece(at)) at->line_overflow = 1;
+    else if (!at->line_overflow) at->line[at->line_len++] = (char)b;
 }
 /* Field [s, e) of the line with the spaces around it trimmed. */
 SM_PRIV int sm_at_inline_count(const char *s, const char *e, int32_t *n)
@@ -4167,8 +4250,8 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
     size_t i, plen, start, commas = 0, len = at->line_len;
     int quoted = 0;
     int32_t n;
-    if (at->line_overflow || at->phase != SM_PH_WAIT_FINAL || sm_at_is_stale(at) ||
-        !sm_starts_with(at->line, len, c->prefix))
+    if (at->line_overflow || at->long_on || at->phase != SM_PH_WAIT_FINAL ||
+        sm_at_is_stale(at) || !sm_starts_with(at->line, len, c->prefix))
         return 0;
     plen = strlen(c->prefix);
     for (i = start = plen; i < len; i++) {
@@ -4197,7 +4280,7 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
 SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
 {
     const char *lead = at->q[0].cmd.raw_lead;
-    if (at->line_len != 0 || at->line_overflow || sm_at_is_stale(at)) return 0;
+    if (at->line_len != 0 || at->line_overflow || at->long_on || sm_at_is_stale(at)) return 0;
     if ((uint8_t)lead[at->lead_pos] == b) {
         if (lead[++at->lead_pos] == '\0') {
             at->lead_armed = 0;
@@ -6297,9 +6380,23 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
     sm_cord_ev_mqtt((sm_cord *)ctx, line, len, 1);
 }
 
-/* +eventmqtt:recv,<topic>,qos<N>,"<payload>": the payload is the rest of
-   the line, ONE enclosing pair of quotes removed (notes section 12: its
-   quotes are not escaped). */
+/* The head of +eventmqtt:recv,<topic>,qos<N>,"<payload>": topic and qos
+   parsed into x, x->f left at the payload (the rest of the line; Würth's
+   parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
+   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
+SM_PRIV int sm_cord_recv_head(sm_cord_fields *x, const char *line, size_t len)
+{
+    const char *q;
+    if (!sm_cord_scan(x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
+        return 0;
+    q = x->s[1];
+    return strlen(q) == 4 && (q[0] | 0x20) == 'q' && (q[1] | 0x20) == 'o' &&
+           (q[2] | 0x20) == 's' && q[3] >= '0' && q[3] <= '2';
+}
+
+/* A message that fits a line: the payload is the rest of the line, ONE
+   enclosing pair of quotes removed (notes section 12: its quotes are not
+   escaped). */
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
@@ -6308,10 +6405,7 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     const char *q, *p;
     char *dst;
     size_t n;
-    /* qos0 here, QOS0 on Calypso (notes section 12) */
-    if (!sm_cord_scan(&x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x.f) ||
-        strlen(x.s[1]) != 4 || (x.s[1][0] | 0x20) != 'q' || (x.s[1][1] | 0x20) != 'o' ||
-        (x.s[1][2] | 0x20) != 's' || x.s[1][3] < '0' || x.s[1][3] > '2') {
+    if (!sm_cord_recv_head(&x, line, len)) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
@@ -6331,7 +6425,101 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     ev.u.msg.qos = q[3] - '0';
     ev.u.msg.payload = dst;
     ev.u.msg.len = n;
+    ev.u.msg.total = n;
     sm_cord_emit(c, &ev, SM_CORD_EV_MQTT_RECV, line, len);
+}
+
+/* ---- a message longer than a line ---------------------------------------------
+   The engine hands such a +eventmqtt:recv line over in pieces
+   (sm_at_on_long_line); the head gives topic and qos, the payload is copied
+   into the caller's buffer (topic NUL payload NUL) as it comes, and the
+   message is reported at the line's end: whole, or as TOO_LONG with what
+   fitted and its length. A head that does not parse is reported
+   UNHANDLED (its first piece), the rest of its line ignored. */
+enum { SM_CORD_M_IDLE = 0, SM_CORD_M_COPY, SM_CORD_M_OVER, SM_CORD_M_BAD };
+
+SM_PRIV void sm_cord_msg_put(sm_cord *c, const char *p, size_t n)
+{
+    size_t room;
+    if (!n) return;
+    if (!c->msg_total) {
+        c->msg_first = p[0];
+        if (p[0] == '"') { c->msg_total++; p++; n--; } /* the opening quote is not kept */
+        if (!n) return;
+    }
+    c->msg_last = p[n - 1];
+    c->msg_total += n;
+    if (c->msg_state != SM_CORD_M_COPY) return;
+    room = c->msg_cap - c->msg_len;
+    if (n > room) { n = room; c->msg_state = SM_CORD_M_OVER; }
+    memcpy(c->msg_buf + c->msg_len, p, n);
+    c->msg_len += n;
+}
+
+SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t len)
+{
+    sm_cord_fields x;
+    const char *p;
+    size_t n, tl;
+    c->msg_len = c->msg_total = c->msg_payload = 0;
+    if (!sm_cord_recv_head(&x, line, len)) {
+        c->msg_state = SM_CORD_M_BAD;
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
+    tl = strlen(x.s[0]);
+    c->msg_qos = (uint8_t)(x.s[1][3] - '0');
+    c->msg_state = SM_CORD_M_OVER;
+    if (c->msg_buf && c->msg_cap >= tl + 2u) { /* the topic fits: keep it */
+        memcpy(c->msg_buf, x.s[0], tl + 1u);
+        c->msg_len = c->msg_payload = tl + 1u;
+        c->msg_state = SM_CORD_M_COPY;
+    }
+    p = sm_fields_rest(&x.f, &n);
+    sm_cord_msg_put(c, p, n);
+}
+
+/* The line has ended: the closing quote (kept in the buffer) becomes the
+   payload's NUL; an unquoted payload needs a byte more for it. */
+SM_PRIV void sm_cord_msg_end(sm_cord *c)
+{
+    sm_cord_event ev;
+    size_t n = 0, total = c->msg_total;
+    int quoted = total >= 2 && c->msg_first == '"' && c->msg_last == '"';
+    memset(&ev, 0, sizeof ev);
+    ev.u.msg.topic = "";
+    ev.u.msg.payload = "";
+    if (quoted) total -= 2;
+    if (c->msg_payload) {
+        if (c->msg_state == SM_CORD_M_COPY && quoted) {
+            c->msg_len--;                      /* the closing quote */
+        } else if (c->msg_len == c->msg_cap) { /* no room for the NUL */
+            c->msg_len--;
+            c->msg_state = SM_CORD_M_OVER;
+        }
+        c->msg_buf[c->msg_len] = '\0';
+        n = c->msg_len - c->msg_payload;
+        if (n > total) n = total;
+        c->msg_buf[c->msg_payload + n] = '\0';
+        ev.u.msg.topic = c->msg_buf;
+        ev.u.msg.payload = c->msg_buf + c->msg_payload;
+    }
+    ev.u.msg.qos = c->msg_qos;
+    ev.u.msg.len = n;
+    ev.u.msg.total = total;
+    sm_cord_emit(c, &ev, c->msg_state == SM_CORD_M_COPY ? SM_CORD_EV_MQTT_RECV
+                                                        : SM_CORD_EV_MQTT_TOO_LONG, "", 0);
+}
+
+SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_t len,
+                                  unsigned flags)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    if (flags & SM_AT_LONG_FIRST) sm_cord_msg_head(c, at, piece, len);
+    else if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_put(c, piece, len);
+    if (!(flags & SM_AT_LONG_LAST)) return;
+    if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_end(c);
+    c->msg_state = SM_CORD_M_IDLE;
 }
 
 /* +eventsock:data,<id>,<bytes waiting>, +eventsock:closed,<id>,
@@ -7419,6 +7607,7 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     if (rc) return rc;
     sm_at_add_urcs(&c->at, sm_cord_events, sizeof sm_cord_events / sizeof sm_cord_events[0], c);
     sm_at_on_unhandled(&c->at, sm_cord_ev_other, c);
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
     c->on_event = on_event;
     c->event_ctx = ctx;
     c->next_id = 1;
@@ -7437,6 +7626,16 @@ SECMODEM_API int sm_cord_poll(sm_cord *c)
         sm_cord_end(c, SM_ERR_TIMEOUT, SM_AT_NO_CODE, NULL);
     sm_cord_kick(c);
     return rc;
+}
+
+SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap)
+{
+    if (!c || (!buf && cap) || (buf && cap < 4)) return SM_ERR_PARAM;
+    if (c->msg_state == SM_CORD_M_COPY) c->msg_state = SM_CORD_M_OVER; /* one in progress */
+    c->msg_buf = buf;
+    c->msg_cap = buf ? cap : 0;
+    c->msg_payload = 0;
+    return SM_OK;
 }
 
 SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len)
@@ -7481,7 +7680,7 @@ SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
     static const char *const names[] = {
         "startup", "wlan connected", "wlan disconnected", "ip acquired", "mqtt info",
         "mqtt error", "mqtt recv", "socket connected", "socket data", "socket closed",
-        "socket tx failed", "fatal error", "unhandled"
+        "socket tx failed", "fatal error", "unhandled", "mqtt too long"
     };
     unsigned i = (unsigned)kind - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";

@@ -139,6 +139,12 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
         logs(m, " "); logs(m, ev->u.msg.topic); logf_(m, " qos%ld ", (long)ev->u.msg.qos);
         logn(m, ev->u.msg.payload, ev->u.msg.len);
         CHECK(ev->u.msg.payload[ev->u.msg.len] == '\0');
+        CHECK(ev->u.msg.total == ev->u.msg.len);
+        break;
+    case SM_CORD_EV_MQTT_TOO_LONG:
+        logs(m, " "); logs(m, ev->u.msg.topic); logf_(m, " qos%ld", (long)ev->u.msg.qos);
+        logf_(m, " kept=%ld", (long)ev->u.msg.len); logf_(m, " total=%ld", (long)ev->u.msg.total);
+        CHECK(ev->u.msg.payload[ev->u.msg.len] == '\0');
         break;
     case SM_CORD_EV_SOCK_CONNECTED:
     case SM_CORD_EV_SOCK_DATA:
@@ -1383,6 +1389,95 @@ static void test_socket_recv_cases(void)
 }
 
 /* ---- on-module MQTT ------------------------------------------------------------- */
+/* A received MQTT message longer than a line (SM_LINE_SIZE - 1): handed
+   over in pieces by the engine, put together in the caller's buffer and
+   delivered whole, also while a command is in flight and fed in any split;
+   a buffer too small, or none, gives MQTT_TOO_LONG, never a silent drop. */
+static void fill_msg(char *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) out[i] = "ab,\"{}: 0123456789xyz"[i % 21];
+}
+
+static void test_mqtt_long_message(void)
+{
+    static char line[1400], want[1300], buf[1400], small[500], expect[1500];
+    static const size_t splits[] = { 1, 7, 64, 159, 160, 161, 1400 };
+    sm_cord c;
+    mock m;
+    size_t k, n, off, len;
+    int id;
+    fill_msg(want, 1200);
+    want[1200] = '\0';
+    len = (size_t)sprintf(line, "+eventmqtt:recv,cordelia/big,qos1,\"%s\"\r\n", want);
+    for (k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        setup(&c, &m, 0);
+        CHECK(sm_cord_set_msg_buffer(&c, buf, sizeof buf) == SM_OK);
+        id = sm_cord_test(&c, on_done, &m);
+        CHECK(id > 0);
+        pump(&c);
+        SENT(&m, "AT+test\r\n");
+        /* the event comes between the command and its OK */
+        for (off = 0; off < len; off += n) {
+            n = len - off < splits[k] ? len - off : splits[k];
+            modem_bytes(&c, line + off, n);
+        }
+        CHECK_EQ_INT(sm_cord_busy(&c), 1);
+        modem(&c, "OK\r\n");
+        sprintf(expect, "{mqtt recv cordelia/big qos1 %s}[test ok]", want);
+        CHECK_EQ_STR(m.log, expect);
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 0);
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    }
+    /* the same message unquoted; then a short one takes the line path */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,t,QOS0,%s\r\n+eventmqtt:recv,t,qos0,\"hi\"\r\n", want);
+    modem(&c, line);
+    sprintf(expect, "{mqtt recv t qos0 %s}{mqtt recv t qos0 hi}", want);
+    CHECK_EQ_STR(m.log, expect);
+    /* exactly as big as the buffer allows: topic, NUL, payload, NUL */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200 + 1);
+    sprintf(line, "+eventmqtt:recv,ab,qos2,\"%s\"\r\n", want);
+    modem(&c, line);
+    sprintf(expect, "{mqtt recv ab qos2 %s}", want);
+    CHECK_EQ_STR(m.log, expect);
+    /* one byte less: too long, with what fitted and the length */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=1199 total=1200}");
+    /* a small buffer, and none at all (the default) */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, small, sizeof small);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=496 total=1200}");
+    CHECK(memcmp(small + 3, want, 496) == 0 && small[499] == '\0');
+    setup(&c, &m, 0);
+    modem(&c, line);
+    modem(&c, "+eventmqtt:recv,ab,qos0,\"ok\"\r\n");
+    CHECK_EQ_STR(m.log, "{mqtt too long  qos2 kept=0 total=1200}{mqtt recv ab qos0 ok}");
+    /* a head that does not parse: reported, its rest ignored, then on */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,ab,qos7,%s\r\n+eventmqtt:recv,ab,qos0,x\r\n", want);
+    modem(&c, line);
+    CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,ab,qos7,ab,", 38) == 0);
+    CHECK(strstr(m.log, "}{mqtt recv ab qos0 x}") != NULL);
+    /* other over-long lines are still dropped and counted */
+    setup(&c, &m, 0);
+    sprintf(line, "+eventother:%s\r\n", want);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 1);
+    /* parameters */
+    CHECK(sm_cord_set_msg_buffer(NULL, buf, 10) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, NULL, 10) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, buf, 3) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, NULL, 0) == SM_OK);
+}
+
 static void test_mqtt(void)
 {
     sm_cord c;
@@ -1885,6 +1980,7 @@ int main(void)
     RUN(test_socket_recv_every_split);
     RUN(test_socket_recv_cases);
     RUN(test_mqtt);
+    RUN(test_mqtt_long_message);
     RUN(test_events_unhandled);
     RUN(test_timeouts_and_io);
     RUN(test_queue_and_cancel);
