@@ -246,6 +246,8 @@
      SM_CORD_FILE_TIMEOUT_MS    [2500]   fileRead/Write/list, send, recv
      SM_CORD_RESET_TIMEOUT_MS   [100000] AT+factoryreset
      SM_CORD_STARTUP_TIMEOUT_MS [10000]  reboot OK to +eventstartup
+     SM_CORD_BOOT_TIMEOUT_MS    [15000]  sm_cord_bringup: module silent this long
+     SM_CORD_PROBE_MS           [1000]   sm_cord_bringup: one AT+test probe
      SM_CORD_WLAN_TIMEOUT_MS    [30000]  wlanConnect OK to the IPv4 address
      SM_CORD_CONNACK_TIMEOUT_MS [15000]  iotconnect OK to CONNACK
      SM_CORD_CONNECT_TIMEOUT_MS [30000]  AT+connect (TCP + TLS handshake)
@@ -1406,12 +1408,21 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    SM_CORD_EV_UNHANDLED: nothing is dropped silently.
 
        sm_cord c;
+       static char msg[1400];                 // MQTT messages longer than a line
+       sm_cord_bringup_opts up = {0};
+       up.mqtt = &cfg;                        // settings applied once it answers
        sm_cord_init(&c, &platform, on_event, app);
+       sm_cord_set_msg_buffer(&c, msg, sizeof msg);
+       sm_cord_bringup(&c, &up, on_done, app); // AT+test until it answers, version, cfg
        sm_cord_file_upload(&c, "ca.pem", ca, ca_len, on_done, app);
-       sm_cord_mqtt_configure(&c, &cfg, on_done, app);
        sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", on_done, app);
        id = sm_cord_mqtt_connect(&c, on_done, app);    // done on CONNACK
        status = sm_cord_wait(&c, id);                   // or poll in your loop
+
+   Facts taken from Würth's own driver, WurthElektronik/
+   WirelessConnectivity-SDK_STM32@96c93e8 (WCON_SDK/WCON_Drivers/CordeliaI,
+   and .../Calypso where the Cordelia-I driver has no such command), cited
+   "driver" with file:line where a format is decided below.
 
    Readings of the contract this section relies on (the contract's
    assumptions, and where it is silent):
@@ -1455,6 +1466,14 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #endif
 #ifndef SM_CORD_CONNECT_TIMEOUT_MS
 #define SM_CORD_CONNECT_TIMEOUT_MS 30000 /* AT+connect: OK after TCP and TLS are up */
+#endif
+/* sm_cord_bringup(): how long the module may take to answer its first
+   AT+test after power-up, and the timeout of each such probe. */
+#ifndef SM_CORD_BOOT_TIMEOUT_MS
+#define SM_CORD_BOOT_TIMEOUT_MS 15000
+#endif
+#ifndef SM_CORD_PROBE_MS
+#define SM_CORD_PROBE_MS 1000
 #endif
 /* Bytes per AT+fileWrite (binary, inline): the contract's maximum is 1460. */
 #ifndef SM_CORD_FILE_CHUNK
@@ -1540,7 +1559,7 @@ typedef enum sm_cord_op_kind {
     SM_CORD_OP_FILE_DELETE, SM_CORD_OP_FILE_INFO, SM_CORD_OP_FILE_LIST, SM_CORD_OP_FILE_UPLOAD,
     SM_CORD_OP_SOCKET, SM_CORD_OP_SOCKET_TLS, SM_CORD_OP_CONNECT, SM_CORD_OP_SEND,
     SM_CORD_OP_RECV, SM_CORD_OP_CLOSE, SM_CORD_OP_MQTT_CONNECT, SM_CORD_OP_MQTT_DISCONNECT,
-    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE
+    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE, SM_CORD_OP_BRINGUP
 } sm_cord_op_kind;
 
 /* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
@@ -1699,6 +1718,9 @@ typedef struct sm_cord {
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
+    uint8_t heard;              /* the module has answered or reported since init */
+    uint8_t power_retry;        /* the running command was sent again after the
+                                   power-up start-up event cut it */
     uint8_t in_cb;              /* inside an application callback */
     /* a received MQTT message longer than a line, assembled in the
        caller's buffer (sm_cord_set_msg_buffer): topic NUL payload NUL */
@@ -1771,6 +1793,24 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op);
 
 /* AT+test -> OK. */
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx);
+/* What sm_cord_bringup() applies once the module answers; zero it (= {0})
+   first. NULL members are left out. */
+typedef struct sm_cord_bringup_opts {
+    const sm_cord_mqtt_config *mqtt; /* one AT+set per field set, as
+                                        sm_cord_mqtt_configure (kept by reference) */
+} sm_cord_bringup_opts;
+/* Brings the module up after power-on or reset: probes with AT+test
+   (SM_CORD_PROBE_MS each) until it answers - a probe that the start-up
+   event cuts, or that gets no answer, is sent again - for at most
+   SM_CORD_BOOT_TIMEOUT_MS; reads the firmware version
+   (AT+get=general,version, into the state); then applies opts (may be
+   NULL). Done once: SM_OK with text = the version and value = probes sent
+   again, or the failure with stage = where it ended (0 probe: SM_ERR_TIMEOUT
+   when the module stayed silent, 1 version, 2 settings with group/key of
+   the one that failed). Start it first; operations started after it run
+   after it. */
+SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
+                                 sm_cord_done_fn done, void *ctx);
 /* AT+reboot -> OK, done at the following +eventstartup (result text: the
    firmware version). */
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx);
@@ -6223,6 +6263,7 @@ SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_kind kind
     ev->kind = kind;
     ev->line = line;
     ev->line_len = len;
+    if (kind != SM_CORD_EV_UNHANDLED) c->heard = 1; /* a module that reports is up */
     if (!c->on_event) return;
     c->in_cb++;
     c->on_event(c->event_ctx, c, ev);
@@ -7186,6 +7227,47 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
     return c->state.wlan_connected || c->early ? SM_CORD_WAIT : SM_CORD_FINISH;
 }
 
+/* ---- bring-up ------------------------------------------------------------------
+   Step 0 probes with AT+test (SM_CORD_PROBE_MS each) until the module
+   answers: a probe cut by +eventstartup (the module was still booting) or
+   unanswered is sent again, until SM_CORD_BOOT_TIMEOUT_MS from the start;
+   step 1 reads the firmware version (AT+get=general,version: the start-up
+   event may have come before sm_cord_init); steps 2.. apply the settings
+   of opts->mqtt, one AT+set each, as sm_cord_mqtt_configure. */
+enum { SM_CORD_BOOT_SET = 2 }; /* the first settings step */
+
+SM_PRIV int sm_cord_b_bringup(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                              sm_at_cmd *cmd)
+{
+    if (step == 0) {
+        sm_buf_str(b, "AT+test");
+        cmd->timeout_ms = (uint32_t)SM_CORD_PROBE_MS;
+        return SM_OK;
+    }
+    if (step == 1) {
+        sm_buf_str(b, "AT+get=general,version");
+        cmd->prefix = "+get:";
+        return SM_OK;
+    }
+    if (!op->src) return SM_CORD_END;
+    return sm_cord_b_mqtt_config(op, step - SM_CORD_BOOT_SET, file_id, b, cmd);
+}
+
+SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+{
+    sm_fields f;
+    const char *v;
+    size_t n;
+    (void)res;
+    if (c->step != 1) return SM_CORD_NEXT;
+    if (sm_cord_answer(r, "+get:", &f)) return SM_ERR_PARSE;
+    v = sm_fields_rest(&f, &n);
+    if (n >= sizeof c->state.version) return SM_ERR_PARSE;
+    memcpy(c->state.version, v, n);
+    c->state.version[n] = '\0';
+    return SM_CORD_NEXT;
+}
+
 /* ---- the operations, as the contract describes them --------------------------- */
 typedef struct sm_cord_opdef {
     const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
@@ -7279,6 +7361,9 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     /* wlan mode */
     { "AT+wlanSetMode=%R",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            NULL,                  NULL },
+    /* bring-up (the probe's timeout is its own, SM_CORD_PROBE_MS) */
+    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
+      0,                            sm_cord_b_bringup,     sm_cord_ok_bringup },
 };
 #define SM_CORD_N_OPS (sizeof sm_cord_opdefs / sizeof sm_cord_opdefs[0])
 
@@ -7347,7 +7432,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
     if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
     cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
-    cmd->timeout_ms = sm_cord_timeout(d->timeout);
+    if (!cmd->timeout_ms) cmd->timeout_ms = sm_cord_timeout(d->timeout);
     return SM_OK;
 }
 
@@ -7396,6 +7481,14 @@ SM_PRIV void sm_cord_describe(const sm_cord *c, const sm_cord_op *op, sm_cord_re
         break;
     case SM_CORD_OP_REBOOT:
     case SM_CORD_OP_FACTORY_RESET:
+        if (!res->status) res->text = c->state.version;
+        break;
+    case SM_CORD_OP_BRINGUP:
+        res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
+        if (res->status && s >= SM_CORD_BOOT_SET && s - SM_CORD_BOOT_SET < SM_CORD_N_MQTT) {
+            res->group = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].group;
+            res->key = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].key;
+        }
         if (!res->status) res->text = c->state.version;
         break;
     default:
@@ -7491,6 +7584,30 @@ SM_PRIV void sm_cord_close_behind(sm_cord *c)
     (void)sm_at_submit(&c->at, &cmd);
 }
 
+/* Whether the running command is sent again rather than failed:
+   - the bring-up's probe, until the module answers or its time is up;
+   - a command cut by the module's power-up start-up event: the module
+     had never answered since sm_cord_init and has not been seen starting,
+     so it was still booting and the command never reached it (it is not a
+     restart that lost state); once per operation. */
+SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
+{
+    const sm_cord_op *op = &c->ops[0];
+    if (op->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
+        (result == SM_AT_TIMEOUT || result == SM_AT_REBOOT) &&
+        !sm_time_reached(sm_at_now(&c->at), c->deadline)) {
+        c->value++; /* probes sent again */
+        c->phase = SM_CORD_PH_DUE;
+        return 1;
+    }
+    if (result == SM_AT_REBOOT && !c->heard && !c->state.started && !c->power_retry) {
+        c->power_retry = 1;
+        c->phase = SM_CORD_PH_DUE;
+        return 1;
+    }
+    return 0;
+}
+
 /* The engine's completion of the running operation's command. */
 SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 {
@@ -7501,6 +7618,9 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(&res);
+    if (r->result == SM_AT_OK || r->result == SM_AT_ERROR || r->result == SM_AT_CME_ERROR ||
+        r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
+        c->heard = 1;
     if (r->result == SM_AT_OK) {
         const sm_cord_opdef *d = sm_cord_def(op->kind);
         sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
@@ -7510,6 +7630,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         sm_cord_after_ok(c, SM_CORD_WAIT, &res); /* the +eventstartup being read ends it */
         return;
     }
+    if (sm_cord_again(c, r->result)) return;
     chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
     if (op->kind == SM_CORD_OP_FILE_UPLOAD && c->step >= 1u && c->step <= chunks &&
         r->result != SM_AT_REBOOT)
@@ -7556,7 +7677,9 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->value = 0;
             c->done_len = 0;
             c->bad_lines = 0;
+            c->power_retry = 0;
             c->ev_text[0] = '\0';
+            c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
             if (c->ops[0].kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
             c->phase = SM_CORD_PH_DUE;
         }
@@ -7714,7 +7837,8 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
         "mqtt connect",
         "mqtt disconnect",
         "publish",
-        "wlan mode"
+        "wlan mode",
+        "bringup"
     };
     unsigned i = (unsigned)op - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";
@@ -7742,6 +7866,16 @@ SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_co
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_start_kind(c, SM_CORD_OP_TEST, done, ctx);
+}
+
+SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
+                                 sm_cord_done_fn done, void *ctx)
+{
+    sm_cord_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SM_CORD_OP_BRINGUP;
+    op.src = opts ? opts->mqtt : NULL;
+    return sm_cord_start(c, &op, done, ctx);
 }
 
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx)

@@ -179,7 +179,8 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     if (r->len) logf_(m, " len=%ld", (long)r->len);
     if (r->text) { logs(m, " text="); logs(m, r->text); }
     if (r->group) { logs(m, " key="); logs(m, r->group); logs(m, ","); logs(m, r->key); }
-    if (r->op == SM_CORD_OP_FILE_UPLOAD) logf_(m, " stage=%ld", (long)r->stage);
+    if (r->op == SM_CORD_OP_FILE_UPLOAD || r->op == SM_CORD_OP_BRINGUP)
+        logf_(m, " stage=%ld", (long)r->stage);
     if (r->truncated) logs(m, " TRUNC");
     logs(m, "]");
 }
@@ -351,6 +352,124 @@ static void test_startup_mid_command(void)
     modem(&c, "OK\r\n");
     CHECK_EQ_STR(m.log, "[test ok]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
+}
+
+/* The first command after power-up, cut by the module's start-up event
+   (it was still booting): sent again, not failed with SM_ERR_REBOOT. Only
+   while nothing was heard from the module, and once. */
+static void test_power_up_first_command(void)
+{
+    sm_cord c;
+    mock m;
+    setup(&c, &m, 0);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_INT(sm_cord_busy(&c), 1);
+    m.now += SM_AT_SETTLE_MS;
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[test ok]");
+    /* a second start-up is a real restart: the command fails */
+    clear_log(&m);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    CHECK(strncmp(m.log, "[test modem restarted]", 22) == 0);
+    /* the module answered before: a start-up is a restart too */
+    setup(&c, &m, 0);
+    sm_cord_test(&c, on_done, &m);
+    sm_cord_get(&c, "general", "version", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
+    modem(&c, STARTUP);
+    CHECK(strncmp(m.log, "[test ok][get modem restarted", 29) == 0);
+}
+
+/* sm_cord_bringup: probes until the module answers (the start-up event
+   may cut the first probe), reads the version, applies the settings;
+   each failure says where it ended. */
+static void test_bringup(void)
+{
+    static sm_cord_mqtt_config cfg;
+    sm_cord_bringup_opts o;
+    sm_cord c;
+    mock m;
+    int i, probes;
+    size_t k;
+    sm_cord_mqtt_config_init(&cfg);
+    cfg.endpoint = "localhost";
+    cfg.port = 8883;
+    memset(&o, 0, sizeof o);
+    o.mqtt = &cfg;
+    /* the start-up event during the first probe */
+    setup(&c, &m, 0);
+    CHECK(sm_cord_bringup(&c, &o, on_done, &m) > 0);
+    sm_cord_test(&c, on_done, &m); /* queued behind it */
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    m.now += SM_AT_SETTLE_MS;
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+get=general,version\r\n");
+    modem(&c, "+get:1.2.3\r\nOK\r\n");
+    SENT(&m, "AT+set=MQTT,iotHubEndpoint,\"localhost\"\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+set=MQTT,iotHubPort,8883\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
+                        "[bringup ok v=1 text=1.2.3 stage=2][test ok]");
+    CHECK_EQ_STR(sm_cord_get_state(&c)->version, "1.2.3");
+    /* a module already up, no options */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:1.0.0\r\nOK\r\n");
+    SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
+    CHECK_EQ_STR(m.log, "[bringup ok text=1.0.0 stage=2]");
+    /* a silent module: probe after probe, then SM_ERR_TIMEOUT at stage 0 */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    for (i = 0; i < 1000 && sm_cord_busy(&c); i++) {
+        m.now += 50;
+        pump(&c);
+    }
+    CHECK(strncmp(m.log, "[bringup timeout v=", 19) == 0);
+    CHECK(strstr(m.log, " stage=0]") != NULL);
+    CHECK(m.now >= SM_CORD_BOOT_TIMEOUT_MS && m.now <= SM_CORD_BOOT_TIMEOUT_MS + SM_CORD_PROBE_MS + 1000);
+    for (k = 0, probes = 0; k + 9 <= m.tx_len; k++)
+        if (memcmp(m.tx + k, "AT+test\r\n", 9) == 0) probes++;
+    CHECK(probes >= SM_CORD_BOOT_TIMEOUT_MS / (SM_CORD_PROBE_MS + 2 * SM_AT_SETTLE_MS));
+    CHECK(probes <= SM_CORD_BOOT_TIMEOUT_MS / SM_CORD_PROBE_MS + 1);
+    /* a setting refused: the failure names it */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:1.0.0\r\nOK\r\n");
+    modem(&c, "OK\r\n");
+    modem(&c, "Error: invalid setting, -2006\r\n");
+    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=invalid setting "
+                        "key=MQTT,iotHubPort stage=2]");
+    /* the version unreadable */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "ERROR:unknown command,-2006\r\n");
+    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=unknown command "
+                        "stage=1]");
+    CHECK(sm_cord_bringup(NULL, NULL, NULL, NULL) == SM_ERR_PARAM);
 }
 
 /* AT+reboot: OK, then the start-up event ends the operation, in either
@@ -1966,6 +2085,8 @@ int main(void)
     RUN(test_error_forms);
     RUN(test_startup_and_test);
     RUN(test_startup_mid_command);
+    RUN(test_power_up_first_command);
+    RUN(test_bringup);
     RUN(test_reboot_and_factory_reset);
     RUN(test_get_set);
     RUN(test_settings_hostile);
