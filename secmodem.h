@@ -251,6 +251,7 @@
      SM_CORD_WLAN_TIMEOUT_MS    [30000]  wlanConnect OK to the IPv4 address
      SM_CORD_CONNACK_TIMEOUT_MS [15000]  iotconnect OK to CONNACK
      SM_CORD_CONNECT_TIMEOUT_MS [30000]  AT+connect (TCP + TLS handshake)
+     SM_CORD_RECV_TIMEOUT_MS    [10000]  AT+recv's OK to its +recv: event
 
      MQTT client session (section 10):
      SM_MQTT_INFLIGHT    [4]    publishes, subscribes and unsubscribes in
@@ -716,6 +717,9 @@ typedef struct sm_at {
     sm_at_long_fn long_fn;
     void *long_ctx;
     uint8_t long_on;         /* the line being received goes to long_fn */
+    /* an unsolicited line cut after a field for raw bytes (sm_at_cut_urc) */
+    const char *cut_prefix;
+    uint8_t cut_field;
     sm_at_stats stats;
 } sm_at;
 
@@ -758,6 +762,16 @@ SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx);
    every other line, take the usual path. One prefix per engine; fn NULL
    removes it. A piece is valid during the call only. */
 SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx);
+/* Raw bytes inline in an UNSOLICITED line, as in the Calypso-style socket
+   event `+recv:<id>,<fmt>,<n>,<n raw bytes>`: a line that starts with
+   prefix (kept by reference) and is not the in-flight command's response is
+   cut at the comma that ends its field `field` (1..15, counted after the
+   prefix, commas inside double quotes not counted) and dispatched at once
+   to the URC tables; its handler reads the bytes that follow by count with
+   sm_at_expect_raw() (with a sink). A handler that does not leaves them to
+   the line parser. One prefix per engine; field 0 removes it. Costs one
+   test per received comma. */
+SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field);
 /* From a line handler: the next n bytes after this line are raw payload.
    sink NULL sends them to the in-flight command's raw_buf. */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
@@ -1436,9 +1450,23 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - the upload opens with CREATE|WRITE|OVERWRITE: the contract does not say
      whether CREATE alone allows writing (the seed session uses WRITE|CREATE,
      the QuarkLink example CREATE|OVERWRITE), so both are sent;
-   - +recv: comes before OK; +connect: after OK (it names no socket: the
-     one of the last AT+connect is reported); wlanDisconnect, iotdisconnect
-     end at their OK, their events follow;
+   - sockets follow the Calypso model (driver .../Calypso/ATCommands/
+     ATSocket.c:180-245, Examples/Calypso/Calypso_Socket_Example.c:386-389;
+     UNVERIFIED on Cordelia-I, whose driver has no socket commands):
+     AT+connect answers OK before the handshake and its result is the
+     +connect: event (it names no socket: the one of the last AT+connect
+     is reported) or an error event for that socket; AT+recv only arms a
+     receive, the data come later as the +recv:<id>,<fmt>,<n>,<bytes> EVENT,
+     read by count. The older reading (+connect: right after an OK that
+     comes after the handshake, +recv: before AT+recv's OK) is accepted too.
+     +eventsock:data and +eventsock:closed are not in the driver's event
+     tables (ATEvent.c:40): they are reported if they come, nothing waits
+     for them;
+   - events (+event...) may come between a command and its OK: they go to
+     the event callback, never count as the command's answer; a start-up
+     event that cuts the first command after power-up (nothing heard from
+     the module before) has that command sent again; wlanDisconnect,
+     iotdisconnect end at their OK, their events follow;
    - a CONNACK with a non-zero code, DISCONNECT or any +eventmqtt:error ends
      sm_cord_mqtt_connect as a failure; Wi-Fi loss clears mqtt_connected;
    - a restart (+eventstartup) clears the whole state: no Wi-Fi, no MQTT,
@@ -1463,6 +1491,9 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #endif
 #ifndef SM_CORD_CONNACK_TIMEOUT_MS
 #define SM_CORD_CONNACK_TIMEOUT_MS 15000 /* OK of iotconnect to CONNACK */
+#endif
+#ifndef SM_CORD_RECV_TIMEOUT_MS
+#define SM_CORD_RECV_TIMEOUT_MS 10000 /* AT+recv's OK to the +recv: event (its data) */
 #endif
 #ifndef SM_CORD_CONNECT_TIMEOUT_MS
 #define SM_CORD_CONNECT_TIMEOUT_MS 30000 /* AT+connect: OK after TCP and TLS are up */
@@ -1517,15 +1548,19 @@ typedef enum sm_cord_event_kind {
     SM_CORD_EV_MQTT_RECV,         /* +eventmqtt:recv: u.msg */
     SM_CORD_EV_SOCK_CONNECTED,    /* +connect: u.sock (id of the socket connected last,
                                      value = port, address) */
-    SM_CORD_EV_SOCK_DATA,         /* +eventsock:data: u.sock (id, value = bytes waiting) */
-    SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed */
+    SM_CORD_EV_SOCK_DATA,         /* +eventsock:data: u.sock (id, value = bytes waiting);
+                                     not in the driver's tables: nothing relies on it */
+    SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed;
+                                     not in the driver's tables either */
     SM_CORD_EV_SOCK_TX_FAILED,    /* +eventsock:tx_failed: u.sock (id, value = error) */
     SM_CORD_EV_FATAL,             /* +eventfatalerror: u.fatal */
     SM_CORD_EV_UNHANDLED,         /* any other line that is no answer (unknown +event...,
                                      a known event that does not parse): see line */
-    SM_CORD_EV_MQTT_TOO_LONG      /* +eventmqtt:recv longer than the message buffer
+    SM_CORD_EV_MQTT_TOO_LONG,     /* +eventmqtt:recv longer than the message buffer
                                      (sm_cord_set_msg_buffer): u.msg, payload = what
                                      fitted (len), total = the message's length */
+    SM_CORD_EV_SOCK_ERROR         /* +eventsock:async_event,<id>,<code>: u.sock (Calypso;
+                                     ends a connect waiting for that socket) */
 } sm_cord_event_kind;
 
 typedef struct sm_cord_event {
@@ -1719,6 +1754,8 @@ typedef struct sm_cord {
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
+    uint8_t trunc, recv_bad;    /* recv: more bytes than fitted; not binary */
+    size_t recv_left;           /* recv: bytes of the +recv: event still to come */
     uint8_t power_retry;        /* the running command was sent again after the
                                    power-up start-up event cut it */
     uint8_t in_cb;              /* inside an application callback */
@@ -1896,16 +1933,23 @@ SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, vo
    names 1..180 bytes, method and domain without ',' '"' or spaces. */
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx);
-/* AT+connect=<id>,INET,<port>,<address> -> OK once TCP (and TLS) are up;
-   the +connect: event follows. address: host name or IPv4, no ',' '"' or
+/* AT+connect=<id>,INET,<port>,<address> -> OK, then (Calypso model) the
+   +connect: event when TCP and TLS are up: done then (SM_OK), or at an
+   error event for the socket (+eventsock:async_event / tx_failed / closed:
+   SM_ERR_MODEM with its code), or SM_ERR_TIMEOUT after
+   SM_CORD_CONNECT_TIMEOUT_MS. address: host name or IPv4, no ',' '"' or
    spaces. Failures carry the TLS codes (-340, -468, -722...). */
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx);
 /* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. */
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx);
-/* AT+recv=<id>,0,<cap> -> +recv:<id>,0,<n>,<n bytes>: the bytes go to buf
-   (cap 1..1460); result len = n (0 when nothing waits). */
+/* AT+recv=<id>,0,<cap> -> OK arms the receive (Calypso model); the data
+   come as the +recv:<id>,0,<n>,<n bytes> event: the bytes go to buf (cap
+   1..1460), result len = n (truncated if more than cap came); no event
+   within SM_CORD_RECV_TIMEOUT_MS: SM_ERR_TIMEOUT (a later event's bytes are
+   then dropped and its line reported UNHANDLED). A +recv: line before the
+   OK (the older reading) is read the same way, n 0 when nothing waits. */
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx);
 /* AT+close=<id> */
@@ -4169,6 +4213,13 @@ SM_PRIV int sm_at_long_piece(sm_at *at)
     return 1;
 }
 
+SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field)
+{
+    if (!at) return;
+    at->cut_field = (uint8_t)(prefix && field <= 15u ? field : 0u);
+    at->cut_prefix = at->cut_field ? prefix : NULL;
+}
+
 SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx)
 {
     if (!at) return;
@@ -4287,18 +4338,35 @@ SM_PRIV int sm_at_inline_count(const char *s, const char *e, int32_t *n)
 SM_PRIV int sm_at_inline_comma(sm_at *at)
 {
     const sm_at_cmd *c = &at->q[0].cmd;
+    const char *prefix = NULL;
     size_t i, plen, start, commas = 0, len = at->line_len;
-    int quoted = 0;
+    unsigned field = 0;
+    int quoted = 0, urc = 0;
     int32_t n;
-    if (at->line_overflow || at->long_on || at->phase != SM_PH_WAIT_FINAL ||
-        sm_at_is_stale(at) || !sm_starts_with(at->line, len, c->prefix))
+    if (at->line_overflow || at->long_on) return 0;
+    if (at->inl_field && at->phase == SM_PH_WAIT_FINAL && !sm_at_is_stale(at) &&
+        sm_starts_with(at->line, len, c->prefix)) {
+        prefix = c->prefix;
+        field = at->inl_field;
+    } else if (at->cut_field && sm_starts_with(at->line, len, at->cut_prefix)) {
+        prefix = at->cut_prefix; /* an unsolicited line (sm_at_cut_urc) */
+        field = at->cut_field;
+        urc = 1;
+    } else {
         return 0;
-    plen = strlen(c->prefix);
+    }
+    plen = strlen(prefix);
     for (i = start = plen; i < len; i++) {
         if (at->line[i] == '"') quoted = !quoted;
         else if (at->line[i] == ',' && !quoted) { commas++; start = i + 1; }
     }
-    if (quoted || commas + 1u != at->inl_field) return 0;
+    if (quoted || commas + 1u != field) return 0;
+    if (urc) {
+        at->line_len = 0; /* its handler reads the bytes (sm_at_expect_raw) */
+        at->line[len] = '\0';
+        sm_at_dispatch_line(at, at->line, len);
+        return 1;
+    }
     if (sm_at_inline_count(at->line + start, at->line + len, &n) != SM_OK) {
         SM_LOG(1, "AT: inline raw data with a malformed byte count");
         at->stats.raw_bad_count++;
@@ -4353,7 +4421,10 @@ SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
         }
         if (at->raw_left) { i += sm_at_take_raw(at, data + i, len - i); continue; }
         if (at->lead_armed && sm_at_lead_byte(at, data[i])) { i++; continue; }
-        if (at->inl_field && data[i] == ',' && sm_at_inline_comma(at)) { i++; continue; }
+        if ((at->inl_field || at->cut_field) && data[i] == ',' && sm_at_inline_comma(at)) {
+            i++;
+            continue;
+        }
         sm_at_line_byte(at, data[i++]);
     }
     sm_at_pump_tx(at);
@@ -6169,7 +6240,7 @@ enum { /* the running operation's phase */
     SM_CORD_PH_HOLD      /* being cancelled */
 };
 enum { SM_CORD_W_NONE = 0, SM_CORD_W_STARTUP, SM_CORD_W_IP, SM_CORD_W_CONNACK,
-       SM_CORD_W_WLAN_DOWN };
+       SM_CORD_W_WLAN_DOWN, SM_CORD_W_CONNECT, SM_CORD_W_RECV };
 enum { SM_CORD_END = 1, SM_CORD_SKIP = 2 };                   /* builders, besides SM_OK */
 enum { SM_CORD_NEXT = 1, SM_CORD_FINISH = 2, SM_CORD_WAIT = 3 }; /* on_ok handlers */
 enum { SM_CORD_V_STR = 1, SM_CORD_V_I32, SM_CORD_V_I8, SM_CORD_V_B8, SM_CORD_V_FILE,
@@ -6578,6 +6649,12 @@ SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const cha
     ev.u.sock.value = x.v[1];
     ev.u.sock.address = "";
     sm_cord_emit(c, &ev, kind, line, len);
+    /* a connect waiting for its handshake: an error event for its socket
+       ends it (Calypso model, unverified on Cordelia-I) */
+    if (kind != SM_CORD_EV_SOCK_DATA && (int)x.v[0] == c->connect_sock)
+        sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_ERR_MODEM,
+                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x.v[1],
+                        "socket error");
 }
 
 SM_PRIV void sm_cord_ev_sock_data(void *ctx, sm_at *at, const char *line, size_t len)
@@ -6590,6 +6667,13 @@ SM_PRIV void sm_cord_ev_sock_closed(void *ctx, sm_at *at, const char *line, size
 {
     (void)at;
     sm_cord_ev_sock((sm_cord *)ctx, line, len, "+eventsock:closed,", "I", SM_CORD_EV_SOCK_CLOSED);
+}
+
+SM_PRIV void sm_cord_ev_sock_async(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)at;
+    sm_cord_ev_sock((sm_cord *)ctx, line, len, "+eventsock:async_event,", "II",
+                    SM_CORD_EV_SOCK_ERROR);
 }
 
 SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, size_t len)
@@ -6614,6 +6698,65 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
     ev.u.sock.value = x.v[0];
     ev.u.sock.address = x.s[1];
     sm_cord_emit(c, &ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
+    sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_OK, SM_AT_NO_CODE, NULL);
+}
+
+/* ---- received socket data: +recv:<id>,<fmt>,<n>,<n bytes> ----------------------
+   Calypso model (driver .../Calypso/ATCommands/ATSocket.c:228-245 and
+   Examples/Calypso/Calypso_Socket_Example.c:386-389: AT+recv only arms a
+   receive and answers OK; the data come later as this EVENT, ATEvent.c:
+   174-189), unverified on Cordelia-I. The engine cuts the line after <n>
+   (sm_at_cut_urc); the bytes are read by count into the buffer of the
+   sm_cord_recv waiting for that socket. Bytes nobody waits for are read
+   and dropped, their line reported UNHANDLED. The older form, +recv:
+   before AT+recv's OK, is read as that command's response. */
+SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    const sm_cord_op *op = &c->ops[0];
+    size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
+    if (c->recv_left == 0) return;
+    if (k && !c->recv_bad) memcpy(op->dst + c->done_len, data, k);
+    if (!c->recv_bad) c->done_len += k;
+    if (k < len) c->trunc = 1;
+    c->recv_left -= len < c->recv_left ? len : c->recv_left;
+    if (c->recv_left == 0)
+        sm_cord_outcome(c, SM_CORD_W_RECV, c->recv_bad ? SM_ERR_PARSE : SM_OK, SM_AT_NO_CODE,
+                        NULL);
+}
+
+SM_PRIV void sm_cord_drop_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+}
+
+SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    sm_fields f;
+    int32_t id, fmt, n;
+    int mine;
+    if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
+        sm_fields_int(&f, 0, 1, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f)) {
+        sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
+        return;
+    }
+    mine = c->n_ops && c->ops[0].kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+           (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
+    if (!mine) {
+        sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
+    c->recv_bad = (uint8_t)(fmt != 0); /* asked for binary (0): Base64 is not what was asked */
+    if (n == 0) {
+        sm_cord_outcome(c, SM_CORD_W_RECV, SM_OK, SM_AT_NO_CODE, NULL);
+        return;
+    }
+    c->recv_left = (size_t)n;
+    sm_at_expect_raw(at, (size_t)n, sm_cord_recv_sink, c);
 }
 
 /* +eventfatalerror:<reason> (notes section 3: device_abort, driver_abort,
@@ -6642,8 +6785,10 @@ static const sm_urc sm_cord_events[] = {
     { "+eventsock:data,",             sm_cord_ev_sock_data },
     { "+eventsock:closed,",           sm_cord_ev_sock_closed },
     { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
+    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
     { "+eventfatalerror:",            sm_cord_ev_fatal },
     { "+connect:",                    sm_cord_ev_connect },
+    { "+recv:",                       sm_cord_ev_recv },
     { "+event",                       sm_cord_ev_other },
 };
 
@@ -7180,11 +7325,14 @@ SM_PRIV int sm_cord_ok_socket(sm_cord *c, const sm_at_response *r, sm_cord_resul
     return SM_CORD_FINISH;
 }
 
-/* +recv:<id>,0,<n> (the bytes are already in dst) */
+/* AT+recv's OK: without a +recv: line before it (the Calypso model), the
+   data come as the event; with one, +recv:<id>,0,<n> (the bytes are
+   already in dst). */
 SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     sm_fields f;
     int32_t id, fmt, n;
+    if (!r->nlines && !r->raw_truncated) return SM_CORD_WAIT;
     if (sm_cord_answer(r, "+recv:", &f) || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 0, &fmt) || sm_fields_int(&f, 0, 65535, &n))
         return SM_ERR_PARSE;
@@ -7338,13 +7486,13 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            sm_cord_b_socket_tls,  NULL },
     /* connect */
-    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
+    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_CONNECT,
+      0,                            NULL,                  sm_cord_ok_wait },
     /* send */
     { "AT+send=%S,0,%L,",            SM_CORD_NO_INFO,      SM_CORD_T_FILE,   SM_CORD_W_NONE,
       SM_CORD_C_SEND,               NULL,                  sm_cord_ok_send },
     /* recv */
-    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_NONE,
+    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_RECV,
       SM_CORD_C_RECV,               NULL,                  sm_cord_ok_recv },
     /* close */
     { "AT+close=%S",                 SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
@@ -7387,6 +7535,8 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
     if (what == SM_CORD_W_STARTUP) return (uint32_t)SM_CORD_STARTUP_TIMEOUT_MS;
     if (what == SM_CORD_W_IP) return (uint32_t)SM_CORD_WLAN_TIMEOUT_MS;
     if (what == SM_CORD_W_WLAN_DOWN) return (uint32_t)SM_CORD_TIMEOUT_MS;
+    if (what == SM_CORD_W_CONNECT) return (uint32_t)SM_CORD_CONNECT_TIMEOUT_MS;
+    if (what == SM_CORD_W_RECV) return (uint32_t)SM_CORD_RECV_TIMEOUT_MS;
     return (uint32_t)SM_CORD_CONNACK_TIMEOUT_MS;
 }
 
@@ -7525,6 +7675,7 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
     sm_cord_describe(c, &c->ops[0], res);
     res->value = c->value;
     res->len = c->done_len;
+    if (c->trunc) res->truncated = 1;
     c->phase = SM_CORD_PH_IDLE;
     c->at_id = 0;
     sm_cord_pop_report(c, res);
@@ -7678,6 +7829,8 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->done_len = 0;
             c->bad_lines = 0;
             c->power_retry = 0;
+            c->trunc = c->recv_bad = 0;
+            c->recv_left = 0;
             c->ev_text[0] = '\0';
             c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
             if (c->ops[0].kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
@@ -7731,6 +7884,7 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     sm_at_add_urcs(&c->at, sm_cord_events, sizeof sm_cord_events / sizeof sm_cord_events[0], c);
     sm_at_on_unhandled(&c->at, sm_cord_ev_other, c);
     sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
+    sm_at_cut_urc(&c->at, "+recv:", 3);
     c->on_event = on_event;
     c->event_ctx = ctx;
     c->next_id = 1;
@@ -7803,7 +7957,7 @@ SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
     static const char *const names[] = {
         "startup", "wlan connected", "wlan disconnected", "ip acquired", "mqtt info",
         "mqtt error", "mqtt recv", "socket connected", "socket data", "socket closed",
-        "socket tx failed", "fatal error", "unhandled", "mqtt too long"
+        "socket tx failed", "fatal error", "unhandled", "mqtt too long", "socket error"
     };
     unsigned i = (unsigned)kind - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";

@@ -150,6 +150,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     case SM_CORD_EV_SOCK_DATA:
     case SM_CORD_EV_SOCK_CLOSED:
     case SM_CORD_EV_SOCK_TX_FAILED:
+    case SM_CORD_EV_SOCK_ERROR:
         logf_(m, " id=%ld", (long)ev->u.sock.id);
         if (ev->kind != SM_CORD_EV_SOCK_CLOSED) logf_(m, " %ld", (long)ev->u.sock.value);
         if (ev->u.sock.address[0]) { logs(m, " "); logs(m, ev->u.sock.address); }
@@ -1345,8 +1346,8 @@ static void test_sockets(void)
     SENT(&m, "AT+close=3\r\n");
     modem(&c, "OK\r\n");
     CHECK_EQ_INT(sm_cord_get_state(&c)->sockets, 0);
-    CHECK_EQ_STR(m.log, "[socket ok v=3][socket tls ok][connect ok]{socket connected id=3 8883 127.0.0.1}"
-                        "[send ok len=6][close ok]");
+    CHECK_EQ_STR(m.log, "[socket ok v=3][socket tls ok]{socket connected id=3 8883 127.0.0.1}"
+                        "[connect ok][send ok len=6][close ok]");
     /* options left NULL are not sent; a failing one is named */
     setup(&c, &m, 0);
     memset(&tls, 0, sizeof tls);
@@ -1505,6 +1506,103 @@ static void test_socket_recv_cases(void)
     pump(&c);
     modem(&c, "ERROR:not connected,-107\r\n");
     CHECK_EQ_STR(m.log, "[recv modem reported an error code=-107 err=not connected]");
+}
+
+/* The Calypso socket model (driver ATSocket.c:180-245): AT+connect answers
+   OK before the handshake, its result is the +connect: event or an error
+   event; AT+recv only arms a receive, the data come later as the
+   +recv:<id>,<fmt>,<n>,<bytes> EVENT, read by count. */
+static void test_socket_calypso_model(void)
+{
+    static const char ev[] = "+recv:2,0,9,OK\r\nE\0,\xff\"\r\n";
+    static uint8_t buf[16];
+    sm_cord c;
+    mock m;
+    size_t k, i;
+    /* connect: OK, then the event ends it */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+connect=2,INET,8883,127.0.0.1\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "");
+    SENT(&m, ""); /* the next operation waits */
+    m.now += 3000;
+    modem(&c, "+connect:8883,127.0.0.1\r\n");
+    SENT(&m, "AT+test\r\n");
+    CHECK_EQ_STR(m.log, "{socket connected id=2 8883 127.0.0.1}[connect ok]");
+    /* ... or an error event for its socket */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+eventsock:async_event,2,-468\r\n");
+    CHECK_EQ_STR(m.log, "{socket error id=2 -468}[connect modem reported an error code=-468 "
+                        "err=socket error]");
+    /* ... an error event for another socket does not end it; silence does */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+eventsock:tx_failed,5,-107\r\n");
+    CHECK_EQ_INT(sm_cord_busy(&c), 1);
+    m.now += SM_CORD_CONNECT_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "{socket tx failed id=5 -107}[connect timeout]");
+    /* recv: OK arms it; the event carries the bytes (CR, LF, NUL, ',' and
+       '"' inside), fed in every split */
+    for (k = 1; k <= sizeof ev - 1; k++) {
+        setup(&c, &m, 0);
+        memset(buf, 0, sizeof buf);
+        sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
+        sm_cord_test(&c, on_done, &m);
+        pump(&c);
+        SENT(&m, "AT+recv=2,0,16\r\n");
+        modem(&c, "OK\r\n");
+        CHECK_EQ_INT(sm_cord_busy(&c), 2);
+        modem(&c, "+eventwlan:connect,home,\r\n");
+        for (i = 0; i < sizeof ev - 1; i += k)
+            modem_bytes(&c, ev + i, sizeof ev - 1 - i < k ? sizeof ev - 1 - i : k);
+        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9]");
+        CHECK(memcmp(buf, "OK\r\nE\0,\xff\"", 9) == 0);
+        SENT(&m, "AT+test\r\n");
+        modem(&c, "OK\r\n");
+        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9][test ok]");
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    }
+    /* more than the buffer: kept up to cap, TRUNC; then lines go on */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 2, buf, 4, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem_bytes(&c, ev, sizeof ev - 1);
+    modem(&c, "+eventsock:closed,2\r\n");
+    CHECK_EQ_STR(m.log, "[recv ok len=4 TRUNC]{socket closed id=2}");
+    /* an event for another socket, or with nobody waiting: its bytes are
+       read and dropped, the line reported; the receive goes on */
+    setup(&c, &m, 0);
+    modem_bytes(&c, ev, sizeof ev - 1);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem_bytes(&c, ev, sizeof ev - 1);
+    modem(&c, "+recv:3,0,2,hi\r\n");
+    CHECK_EQ_STR(m.log, "{unhandled +recv:2,0,9}{unhandled +recv:2,0,9}[recv ok len=2]");
+    CHECK(memcmp(buf, "hi", 2) == 0);
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    /* nothing comes: SM_ERR_TIMEOUT after SM_CORD_RECV_TIMEOUT_MS */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    m.now += SM_CORD_RECV_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "[recv timeout]");
+    /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+recv:3,1,4,aGk=\r\n");
+    CHECK_EQ_STR(m.log, "[recv malformed response]");
 }
 
 /* ---- on-module MQTT ------------------------------------------------------------- */
@@ -2100,6 +2198,7 @@ int main(void)
     RUN(test_sockets);
     RUN(test_socket_recv_every_split);
     RUN(test_socket_recv_cases);
+    RUN(test_socket_calypso_model);
     RUN(test_mqtt);
     RUN(test_mqtt_long_message);
     RUN(test_events_unhandled);
