@@ -613,6 +613,28 @@ class MqttEvents:
 # Options
 
 
+def one_of(*values):
+    """An option parser accepting exactly one of `values` (case-insensitive)."""
+    def parse(value):
+        text = str(value).strip().lower()
+        for v in values:
+            if text == v.lower():
+                return v
+        raise ValueError(f"one of {', '.join(values)}, got {value!r}")
+    return parse
+
+
+# Error line forms (option error-style).  Würth's driver matches "error" in
+# any case and skips spaces (CordeliaI.c:530-551); the Calypso manual writes
+# "ERROR: <description>, <code>"; the driver's comment "Error:[arguments]".
+ERROR_STYLES = {
+    "compact": "ERROR:{0},{1}",      # the notes' log form (default)
+    "spaced": "ERROR: {0}, {1}",     # the Calypso manual's form
+    "title": "Error: {0}, {1}",      # the driver's comment "Error:[arguments]"
+    "lower": "error:{0},{1}",        # the driver's match string ATCommands.h:57
+}
+
+
 def networks_option(value):
     """"SSID=KEY;SSID2=KEY2" or a JSON object (or a dict) -> {ssid: key}."""
     if isinstance(value, dict):
@@ -646,7 +668,14 @@ class CordeliaDialect(Dialect):
     startup_urc = STARTUP
     echo_default = False            # contract "Framing": no echo
     max_line = 2048                 # the vendor driver's line limit
-    plain_error = "ERROR:invalid input,-2006"
+
+    @property
+    def plain_error(self):
+        """Framing problems (over-long line...): invalid input, in the style."""
+        return self.format_error_line(E_INVALID)
+
+    def format_error_line(self, error):
+        return ERROR_STYLES[getattr(self, "error_style", "compact")].format(*error)
 
     OPTIONS = {
         "inject-events": ("inject_events", flag, "send pending events right before final results"),
@@ -659,12 +688,27 @@ class CordeliaDialect(Dialect):
         "reboot-delay": ("reboot_delay", seconds, "OK of reboot/factoryreset to the restart"),
         "connack-timeout": ("connack_timeout", seconds, "iotconnect to CONNACK_TIMEOUT"),
         "net-delay": ("net_delay", seconds, "before every connection attempt"),
+        # Variants where the sources are silent or disagree (defaults: the driver)
+        "error-style": ("error_style", one_of(*ERROR_STYLES),
+                        "error line: compact ERROR:t,c (default), spaced ERROR: t, c, "
+                        "title Error: t, c, lower error:t,c"),
+        "fileread-count": ("fileread_count", one_of("chars", "bytes"),
+                           "+fileread:1,<count>: Base64 characters (default) or decoded bytes"),
+        "getinfo": ("getinfo", one_of("text", "number"),
+                    "+filegetinfo flags and tokens as text (default) or numbers"),
+        "events": ("events", one_of("interleaved", "after-ok"),
+                   "network events at once, also before a command's OK (default), "
+                   "or held until it"),
+        "sockets": ("sockets", one_of("calypso", "inline"),
+                    "calypso (default): connect OK then +connect:, recv arms and data come as "
+                    "the +recv: event; inline: OK after the handshake, +recv: before OK"),
     }
 
     def __init__(self, wlan_delay=0.2, factory_reset_time=2.0, reboot_delay=0.1,
                  connack_timeout=10.0, net_delay=0.02, event_latency=0.005,
                  inject_events=False, inject_hold=0.5, networks=None, any_network=True,
-                 auto_reconnect=True):
+                 auto_reconnect=True, error_style="compact", fileread_count="chars",
+                 getinfo="text", events="interleaved", sockets="calypso"):
         self.wlan_delay = wlan_delay
         self.factory_reset_time = factory_reset_time
         self.reboot_delay = reboot_delay
@@ -676,6 +720,11 @@ class CordeliaDialect(Dialect):
         self.networks = dict(DEFAULT_NETWORKS if networks is None else networks)
         self.any_network = any_network
         self.auto_reconnect = auto_reconnect
+        self.error_style = error_style
+        self.fileread_count = fileread_count
+        self.getinfo = getinfo
+        self.events = events
+        self.sockets = sockets
         # Non-volatile (contract "Device": settings and files survive restarts).
         self.settings = default_settings()
         self.store = {}                   # name -> StoredFile
@@ -727,6 +776,8 @@ class CordeliaDialect(Dialect):
             with self._pending_lock:
                 self._pending.append((epoch, text))
             modem.call_later(self.inject_hold, lambda: self._flush(modem), epoch=epoch)
+        elif self.events == "interleaved":   # between units, maybe inside an answer
+            modem.call_later(self.event_latency, lambda: modem.urc(text, epoch), epoch=epoch)
         else:
             modem.call_later(self.event_latency, lambda: modem.async_urc(text, epoch), epoch=epoch)
 
@@ -788,9 +839,8 @@ class CordeliaDialect(Dialect):
                 self.fail(ctx, (exc.text, exc.code))
         return Command(run, entry.inline) if isinstance(entry, Command) else run
 
-    @staticmethod
-    def fail(ctx, error):
-        ctx.final(f"ERROR:{error[0]},{error[1]}")
+    def fail(self, ctx, error):
+        ctx.final(self.format_error_line(error))
 
     def sink(self, ctx):
         return Sink(self, ctx.modem, ctx.epoch)
@@ -1024,8 +1074,10 @@ class CordeliaDialect(Dialect):
         offset = number(offset, 0, 0xFFFFFFFF, E_OFFSET)
         fmt = number(fmt, 0, 1)
         data = bytes(handle.data[offset:offset + number(length, 1, MAX_CHUNK)])
-        if fmt == 1:   # Base64: one text line
-            ctx.info(f"+fileread:1,{len(data)},{base64.b64encode(data).decode('ascii')}")
+        if fmt == 1:   # Base64: one text line; the count as Würth's parser reads it
+            text = base64.b64encode(data).decode("ascii")
+            count = len(text) if self.fileread_count == "chars" else len(data)
+            ctx.info(f"+fileread:1,{count},{text}")
         else:          # binary: the bytes inline, then CR LF (one unit)
             ctx.send(b"+fileread:0,%d," % len(data) + data + b"\r\n", "data")
         ctx.ok()
@@ -1057,7 +1109,19 @@ class CordeliaDialect(Dialect):
         if stored is None:
             raise AtError(E_NOT_FOUND)
         alloc = allocation(stored.max_size)
-        ctx.info(f"+filegetinfo:0,{len(stored.data)},{alloc},0,{2 * alloc},{stored.writes}")
+        if self.getinfo == "text":
+            # The driver reads flags and tokens as text (ATFile.c:279-296); the
+            # exact words are unknown: the property names of the file list
+            # (open_write|open_read while open), tokens empty.
+            name = self.file_name(fields[0])
+            handles = ctx.state.files.values()
+            flags = "|".join(p for p, writing in (("open_write", True), ("open_read", False))
+                             if any(h.name == name and h.writing == writing for h in handles))
+            tokens = ""
+        else:
+            flags, tokens = "0", "0"
+        ctx.info(f"+filegetinfo:{flags},{len(stored.data)},{alloc},{tokens},{2 * alloc},"
+                 f"{stored.writes}")
         ctx.ok()
 
     def cmd_file_list(self, ctx, req):
