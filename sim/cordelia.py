@@ -36,13 +36,33 @@ any time.  Commands, by the contract's sections:
   File system    AT+fileOpen, AT+fileWrite (binary inline / Base64), AT+fileRead,
                  AT+fileClose, AT+fileDel, AT+fileGetInfo, AT+fileGetFileList
   TLS sockets    AT+socket, AT+setSockOpt, AT+connect, AT+send (inline),
-                 AT+recv (raw data inline in +recv:), AT+close; events +connect:,
-                 +eventsock:data, +eventsock:closed
+                 AT+recv, AT+close.  Default (option sockets=calypso, Würth's
+                 Calypso driver ATSocket.c:180-245, unverified on Cordelia-I):
+                 AT+connect answers OK before the handshake, then +connect:
+                 or +eventsock:async_event,<id>,<code> (invented); AT+recv
+                 arms a receive, the data come as the +recv:<id>,<fmt>,<n>,
+                 <bytes> event.  sockets=inline: OK after the handshake, raw
+                 data inline in +recv: before OK, events +eventsock:data,
+                 +eventsock:closed (not in the driver's event tables)
   MQTT client    AT+iotconnect, AT+iotpublish=<n>,<payload>, AT+iotdisconnect;
                  events +eventmqtt:info ("CONNACK", "DISCONNECT"),
                  +eventmqtt:error, +eventmqtt:recv
 
-Options (--option NAME=VALUE, or the control socket):
+Options (--option NAME=VALUE, or the control socket).  Where the sources
+disagree or are silent, the default is Würth's driver (WurthElektronik/
+WirelessConnectivity-SDK_STM32@96c93e8, WCON_Drivers/CordeliaI and Calypso):
+  error-style        compact ERROR:<t>,<c> (default), spaced "ERROR: t, c" (the
+                     Calypso manual), title "Error: t, c" (the driver's
+                     comment), lower error:<t>,<c> (its match string)
+  fileread-count     chars (default): +fileread:1,<n> counts Base64 characters
+                     (CordeliaI ATFile.c:594-616); bytes: decoded bytes
+  getinfo            text (default): +filegetinfo flags and tokens as text
+                     (ATFile.c:279-296: open_write|open_read, tokens empty);
+                     number: 0
+  events             interleaved (default): network events go out at once,
+                     also between a command and its OK (CordeliaI.c:572-581
+                     takes events at any time); after-ok: held until it
+  sockets            calypso (default) or inline, see "TLS sockets" above
   inject-events      off: network events never come between a command and its
                      final result (held back until it is out).  on: they are
                      held up to inject-hold seconds and sent right BEFORE the
@@ -492,6 +512,7 @@ class Sock:
         self.lock = threading.Lock()
         self.announced = 0          # bytes covered by the last data event, unread
         self.close_pending = False  # peer closed; the event waits for the last data event
+        self.armed = None           # sockets=calypso: (format, limit) of an AT+recv waiting
 
     def drop(self, wait=False):
         with self.lock:
@@ -499,6 +520,7 @@ class Sock:
             self.state = "closed"
             self.announced = 0
             self.close_pending = False
+            self.armed = None
         if pump is not None:
             pump.close(wait)
 
@@ -1333,6 +1355,16 @@ class CordeliaDialect(Dialect):
         sock.state = "connecting"
         job = netio.Job(lambda: self.dial(address, port, tls, server_name),
                         discard=lambda s: s.close(), name=f"connect-{sock.sid}")
+        if self.sockets == "calypso":
+            # Calypso (ATSocket.c:180-197): OK before the handshake; the result
+            # is the +connect: event, or (invented: the driver's socket events
+            # are tx_failed and async_event) +eventsock:async_event,<id>,<code>.
+            ctx.ok()
+            sink, modem = self.sink(ctx), ctx.modem
+            threading.Thread(target=self.connect_done, name=f"connected-{sock.sid}",
+                             args=(job, st, sock, sink, modem, address, port),
+                             daemon=True).start()
+            return None
         wait_job(ctx, job)
         if job.error is not None:
             sock.state = "new"
@@ -1347,6 +1379,23 @@ class CordeliaDialect(Dialect):
             return ctx.ok()
         ctx.ok()
         ctx.urc(event)    # contract: the event right after the OK
+
+    def connect_done(self, job, st, sock, sink, modem, address, port):
+        """sockets=calypso: the handshake's outcome as an event."""
+        job.done.wait()
+        if modem.state is not st or sock.state != "connecting" or \
+                st.sockets.get(sock.sid) is not sock:
+            job.abandon()                      # a restart or AT+close meanwhile
+            return
+        if job.error is not None:
+            sock.state = "new"
+            modem.trace.note(f"socket {sock.sid}: {job.error}")
+            error = job.error if isinstance(job.error, netio.NetError) else \
+                netio.NetError(netio.IO, str(job.error))
+            sink(f"+eventsock:async_event,{sock.sid},{classify(error, address)[2]}")
+            return
+        self.attach(sock, job.result, sink)
+        sink(f"+connect:{port},{address}")
 
     def dial(self, address, port, tls, server_name):
         time.sleep(self.net_delay)
@@ -1364,6 +1413,9 @@ class CordeliaDialect(Dialect):
     def on_data(self, sock, pump, buffered):
         """Pump thread: one data event per burst, once what the last one
         announced has been read (contract "TLS sockets")."""
+        if self.sockets == "calypso":
+            self.deliver(sock)
+            return
         with sock.lock:
             if sock.pump is pump and sock.announced == 0:
                 sock.announced = buffered
@@ -1371,6 +1423,12 @@ class CordeliaDialect(Dialect):
 
     def on_closed(self, sock, pump):
         """Pump thread: the peer closed; the event follows the last data event."""
+        if self.sockets == "calypso":
+            with sock.lock:
+                if sock.pump is pump:
+                    sock.state = "closed"
+            self.deliver(sock)
+            return
         with sock.lock:
             if sock.pump is not pump:
                 return
@@ -1405,12 +1463,36 @@ class CordeliaDialect(Dialect):
         pump = sock.pump
         if pump is None or (sock.state != "connected" and not pump.buffered()):
             raise AtError(E_NOT_CONN)
+        if self.sockets == "calypso":
+            # Calypso (ATSocket.c:228-245): OK arms the receive; the data come
+            # as the +recv: event (ATEvent.c:174-189) when there are some.
+            with sock.lock:
+                sock.armed = (fmt, limit)
+            ctx.ok()
+            self.deliver(sock)
+            return None
         data = pump.take(limit)
         body = base64.b64encode(data) if fmt == 1 else data
         # Header, raw bytes and CR LF: one unit, nothing may come between.
         ctx.send(b"+recv:%d,%d,%d," % (sock.sid, fmt, len(data)) + body + b"\r\n", "data")
         self.after_read(sock, len(data))
         ctx.ok()
+
+    def deliver(self, sock):
+        """sockets=calypso: an armed receive gets what is buffered, as one
+        +recv:<id>,<fmt>,<n>,<bytes> event; a closed connection with nothing
+        left gives n = 0 (invented: the sources do not say)."""
+        with sock.lock:
+            pump = sock.pump
+            if sock.armed is None or pump is None:
+                return
+            if not pump.buffered() and sock.state == "connected":
+                return
+            fmt, limit = sock.armed
+            sock.armed = None
+            data = pump.take(limit)
+            body = base64.b64encode(data) if fmt == 1 else data
+            sock.sink(b"+recv:%d,%d,%d," % (sock.sid, fmt, len(body)) + body)
 
     def after_read(self, sock, taken):
         """A new data event if unannounced bytes wait; then a pending close."""
