@@ -1695,6 +1695,99 @@ static void test_mqtt_long_message(void)
     CHECK(sm_cord_set_msg_buffer(&c, NULL, 0) == SM_OK);
 }
 
+/* The engine's two receive-side additions on their own (3GPP dialect):
+   sm_at_on_long_line hands an over-long line over in pieces with their
+   flags (a '>' inside it is no prompt; other long lines are still dropped;
+   fn NULL removes it); sm_at_cut_urc cuts an unsolicited line after a field
+   so that its handler reads the bytes by count. */
+typedef struct long_rec {
+    char got[1200];
+    size_t len;
+    unsigned pieces, firsts, lasts;
+    size_t raw;
+} long_rec;
+
+static void long_piece(void *ctx, sm_at *at, const char *piece, size_t len, unsigned flags)
+{
+    long_rec *r = (long_rec *)ctx;
+    (void)at;
+    CHECK(len < SM_LINE_SIZE && piece[len] == '\0');
+    CHECK((flags & SM_AT_LONG_FIRST) ? r->len == 0 : r->len > 0);
+    if (flags & SM_AT_LONG_FIRST) r->firsts++;
+    if (flags & SM_AT_LONG_LAST) r->lasts++;
+    r->pieces++;
+    if (r->len + len <= sizeof r->got) memcpy(r->got + r->len, piece, len);
+    r->len += len;
+}
+
+static void cut_raw(void *ctx, const uint8_t *d, size_t n)
+{
+    (void)d;
+    ((long_rec *)ctx)->raw += n;
+}
+
+static void cut_head(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    if (len != 9 || memcmp(line, "+DATA:1,5", 9) != 0) { ((long_rec *)ctx)->firsts++; return; }
+    CHECK(sm_at_expect_raw(at, 5, cut_raw, ctx) == SM_OK);
+}
+
+static void test_engine_long_and_cut_lines(void)
+{
+    static const sm_urc urcs[] = { { "+DATA:", cut_head } };
+    static char line[1100];
+    static long_rec r;
+    sm_at at;
+    sm_platform p;
+    mock m;
+    size_t i, n;
+    memset(&m, 0, sizeof m);
+    memset(&p, 0, sizeof p);
+    p.user = &m;
+    p.write = mock_write;
+    p.now_ms = mock_now;
+    CHECK(sm_at_init(&at, &p, sm_at_dialect_3gpp()) == SM_OK);
+    sm_at_on_long_line(&at, "+BIG:", long_piece, &r);
+    memcpy(line, "+BIG:", 5);
+    for (i = 5; i < 1000; i++) line[i] = (char)('>' + i % 40);
+    line[5] = '>';
+    memcpy(line + 1000, "\r\n", 3);
+    n = 1002;
+    memset(&r, 0, sizeof r);
+    CHECK(sm_at_feed(&at, (const uint8_t *)line, n) == SM_OK);
+    CHECK_EQ_INT(r.firsts, 1);
+    CHECK_EQ_INT(r.lasts, 1);
+    CHECK_EQ_INT(r.pieces, 1000 / (SM_LINE_SIZE - 1) + 1);
+    CHECK(r.len == 1000 && memcmp(r.got, line, 1000) == 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->overlong, 0);
+    /* exactly SM_LINE_SIZE - 1 bytes fit: the usual path (no handler call) */
+    memset(&r, 0, sizeof r);
+    line[SM_LINE_SIZE - 1] = '\r';
+    sm_at_feed(&at, (const uint8_t *)line, SM_LINE_SIZE);
+    CHECK_EQ_INT(r.pieces, 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->unexpected, 1);
+    /* another prefix, and the handler removed: dropped and counted */
+    line[SM_LINE_SIZE - 1] = 'x';
+    line[1] = 'b';
+    sm_at_feed(&at, (const uint8_t *)line, n);
+    line[1] = 'B';
+    sm_at_on_long_line(&at, "+BIG:", NULL, NULL);
+    sm_at_feed(&at, (const uint8_t *)line, n);
+    CHECK_EQ_INT(r.pieces, 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->overlong, 2);
+    /* a cut unsolicited line: bytes by count (CR LF inside), then lines */
+    memset(&r, 0, sizeof r);
+    sm_at_add_urcs(&at, urcs, 1, &r);
+    sm_at_cut_urc(&at, "+DATA:", 2);
+    sm_at_feed(&at, (const uint8_t *)"+DATA:1,5,\r\nOK\r\r\n", 17);
+    CHECK_EQ_INT(r.raw, 5);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->unexpected, 1);
+    sm_at_cut_urc(&at, "+DATA:", 0); /* removed: the line is a line again */
+    sm_at_feed(&at, (const uint8_t *)"+DATA:1,5,ab\r\n", 14);
+    CHECK_EQ_INT(r.raw, 5);
+    CHECK_EQ_INT(r.firsts, 1); /* the whole line reached the handler */
+}
+
 static void test_mqtt(void)
 {
     sm_cord c;
@@ -2201,6 +2294,7 @@ int main(void)
     RUN(test_socket_calypso_model);
     RUN(test_mqtt);
     RUN(test_mqtt_long_message);
+    RUN(test_engine_long_and_cut_lines);
     RUN(test_events_unhandled);
     RUN(test_timeouts_and_io);
     RUN(test_queue_and_cancel);
