@@ -153,7 +153,8 @@
    CONFIGURATION MACROS (define before including; defaults in brackets)
    ==========================================================================
      SM_LINE_SIZE        [160]  longest received line kept, including the NUL;
-                                longer lines are dropped and counted
+                                longer lines are dropped and counted, except
+                                those of a sm_at_on_long_line() prefix
      SM_RESP_SIZE        [192]  bytes of response lines collected per command
      SM_QUEUE_DEPTH      [4]    commands that may wait in the queue
      SM_QUEUE_TEXT       [224]  bytes of command text shared by the queue

@@ -97,7 +97,8 @@ Readings of the contract where it is silent (also listed in the contract):
     8 files open at most (-10316); 1 MiB of storage in 4096-byte blocks
     (-10322); AT+fileDel is refused while Wi-Fi is connected, like writes.
     +filewrite: counts decoded bytes; AT+fileRead at or past the end answers
-    0 bytes.  +filegetinfo: flags 0, allocated = max size rounded up to 4096,
+    0 bytes (its Base64 count: see fileread-count).  +filegetinfo: flags as
+    text (see getinfo), allocated = max size rounded up to 4096,
     storage = twice that (fail-safe copy), write counter = closes that
     committed data.  +filegetfilelist: properties open_write/open_read.
   * Wi-Fi: wlanConnect while connected first disconnects (reason 0); a wrong
