@@ -1607,6 +1607,7 @@ typedef enum sm_cord_op_kind {
 #define SM_CORD_FPROP_OTHER 0x80000000ul /* a name not in the driver's list */
 typedef struct sm_cord_file_info {
     uint32_t flags, size, allocated, token, storage, write_counter;
+    char flags_text[40];     /* the flags field as sent (e.g. "READ|WRITE"), cut to 39 bytes */
 } sm_cord_file_info;
 
 /* +filegetfilelist:<name>,<maxSize>,<properties>,<allocatedBlocks> */
@@ -6262,6 +6263,14 @@ SM_PRIV void sm_cord_copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* A NUL-terminated copy of s[0..n), cut to cap - 1 bytes. */
+SM_PRIV void sm_cord_copy_n(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
 /* s equals the literal lit (memcmp: no strcmp linked for this alone). */
 SM_PRIV int sm_cord_is(const char *s, const char *lit)
 {
@@ -7259,6 +7268,7 @@ SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_re
         sm_fields_token(&f, &s, &n, &quoted))
         return SM_ERR_PARSE;
     res->info.flags = sm_cord_prop_bits(s, n);
+    sm_cord_copy_n(res->info.flags_text, sizeof res->info.flags_text, s, n);
     if (sm_cord_field_u32(&f, &res->info.size) || sm_cord_field_u32(&f, &res->info.allocated) ||
         !sm_fields_more(&f) || sm_fields_token(&f, &s, &n, &quoted))
         return SM_ERR_PARSE;

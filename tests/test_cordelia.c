@@ -1292,6 +1292,7 @@ static void test_file_info_fields(void)
     modem(&c, "+filegetinfo:open_write|MUST_COMMIT|weird,1452,4096,tok|x,8192,3\r\nOK\r\n");
     CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_MUST_COMMIT |
                            SM_CORD_FPROP_OTHER));
+    CHECK_EQ_STR(g_info.flags_text, "open_write|MUST_COMMIT|weird");
     CHECK_EQ_INT(g_info.size, 1452);
     CHECK_EQ_INT(g_info.token, 0);
     CHECK_EQ_INT(g_info.storage, 8192);
@@ -1300,8 +1301,23 @@ static void test_file_info_fields(void)
     pump(&c);
     modem(&c, "+filegetinfo:,10,4096,,8192,1\r\nOK\r\n"); /* empty flags and tokens */
     CHECK_EQ_INT(g_info.flags, 0);
+    CHECK_EQ_STR(g_info.flags_text, "");
     CHECK_EQ_INT(g_info.size, 10);
     CHECK_EQ_INT(g_info.write_counter, 1);
+    /* the example form, and a long one cut */
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:READ|WRITE,1,4096,0|0|0|0,8192,1\r\nOK\r\n");
+    CHECK(g_info.flags == SM_CORD_FPROP_OTHER);
+    CHECK_EQ_STR(g_info.flags_text, "READ|WRITE");
+    CHECK_EQ_INT(g_info.size, 1);
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:open_write|open_read|must_commit|pending_commit|secure,1,4096,,8192,1\r\n"
+              "OK\r\n");
+    CHECK_EQ_INT(strlen(g_info.flags_text), 39);
+    CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_OPEN_READ |
+                           SM_CORD_FPROP_MUST_COMMIT | 0x10u | 0x200u));
 }
 
 /* ---- TLS sockets -------------------------------------------------------------- */
