@@ -4234,9 +4234,17 @@ SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
     if (at->long_on) { /* the end of a line handed on in pieces */
+        size_t k = at->dialect->reboot_urc
+                       ? sm_at_find_marker(at->line, len, at->dialect->reboot_urc) : len;
+        char c0 = at->line[k < len ? k : 0];
         at->long_on = 0;
         at->stats.lines++;
-        sm_at_long_call(at, len, SM_AT_LONG_LAST);
+        sm_at_long_call(at, k, SM_AT_LONG_LAST);
+        if (k < len) { /* a restart cut the long line: its marker starts a line */
+            at->line[k] = c0;
+            at->line[len] = '\0';
+            sm_at_dispatch_line(at, at->line + k, len - k);
+        }
         return;
     }
     at->line_len = 0;
@@ -6609,6 +6617,13 @@ SM_PRIV void sm_cord_msg_end(sm_cord *c)
     size_t n = 0, total = c->msg_total;
     int quoted = total >= 2 && c->msg_first == '"' && c->msg_last == '"';
     memset(&ev, 0, sizeof ev);
+    if (c->msg_first == '"' && !quoted) {
+        /* an opening quote without its closing one: the line was cut (a
+           restart): not a message; reported, never delivered as one */
+        c->msg_state = SM_CORD_M_BAD;
+        sm_cord_ev_other(c, &c->at, "+eventmqtt:recv (cut)", 21);
+        return;
+    }
     ev.u.msg.topic = "";
     ev.u.msg.payload = "";
     if (quoted) total -= 2;

@@ -1698,6 +1698,15 @@ static void test_mqtt_long_message(void)
     modem(&c, line);
     CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,ab,qos7,ab,", 38) == 0);
     CHECK(strstr(m.log, "}{mqtt recv ab qos0 x}") != NULL);
+    /* a restart cuts a long message: reported, not delivered; the start-up
+       event is read */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,ab,qos0,\"%.300s" STARTUP, want);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:recv (cut)}"
+                        "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
     /* other over-long lines are still dropped and counted */
     setup(&c, &m, 0);
     sprintf(line, "+eventother:%s\r\n", want);
