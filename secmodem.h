@@ -6740,7 +6740,10 @@ SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
-    if (c->recv_left == 0) return;
+    /* bytes still coming for a receive that ended (its deadline) are dropped */
+    if (c->recv_left == 0 || !c->n_ops || op->kind != SM_CORD_OP_RECV ||
+        c->phase != SM_CORD_PH_WAIT)
+        return;
     if (k && !c->recv_bad) memcpy(op->dst + c->done_len, data, k);
     if (!c->recv_bad) c->done_len += k;
     if (k < len) c->trunc = 1;
@@ -7702,6 +7705,7 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
     res->value = c->value;
     res->len = c->done_len;
     if (c->trunc) res->truncated = 1;
+    c->recv_left = 0; /* a +recv: event's bytes, if still coming, are nobody's now */
     c->phase = SM_CORD_PH_IDLE;
     c->at_id = 0;
     sm_cord_pop_report(c, res);

@@ -1613,6 +1613,23 @@ static void test_socket_calypso_model(void)
     m.now += SM_CORD_RECV_TIMEOUT_MS;
     pump(&c);
     CHECK_EQ_STR(m.log, "[recv timeout]");
+    /* its deadline passes while the bytes come: the rest is dropped, not
+       written into the next operation's buffer */
+    setup(&c, &m, 0);
+    memset(buf, 'z', sizeof buf);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf + 8, 8, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    m.now += SM_CORD_RECV_TIMEOUT_MS - 100;
+    modem(&c, "+recv:3,0,6,abc");
+    m.now += 200; /* the receive's deadline, not yet the engine's raw one */
+    pump(&c);
+    modem(&c, "def\r\n"); /* the engine still reads them by count */
+    SENT(&m, "AT+recv=3,0,16\r\nAT+fileRead=1,0,1,8\r\n");
+    modem(&c, "+fileread:1,4,aGk=\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[recv timeout len=3][file read ok len=2]");
+    CHECK(memcmp(buf, "abczzzzzhi", 10) == 0);
     /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
