@@ -3931,7 +3931,10 @@ SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id)
    5.2 AT ENGINE: RECEIVE SIDE
    Bytes become lines at CR or LF (a CR LF pair ends one line; empty lines
    are ignored). Inside a line, NUL bytes are dropped and counted; a line
-   longer than the buffer is dropped whole and counted. A '>' at the start
+   longer than the buffer is dropped whole and counted, unless it starts
+   with the prefix of sm_at_on_long_line(): then it is handed on in pieces.
+   An unsolicited line of the sm_at_cut_urc() prefix is cut after its count
+   field so that its handler reads the raw bytes after it. A '>' at the start
    of a line while a command waits for its prompt is the prompt. When raw
    bytes were announced, they are taken by count before anything else.
    ========================================================================== */
