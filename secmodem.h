@@ -1566,7 +1566,8 @@ typedef enum sm_cord_event_kind {
 
 typedef struct sm_cord_event {
     sm_cord_event_kind kind;
-    const char *line;       /* the whole line as received, NUL-terminated */
+    const char *line;       /* the whole line as received, NUL-terminated ("" for an
+                               MQTT message put together from a long line) */
     size_t line_len;
     union {
         struct { const char *article, *chip_id, *mac, *version; } startup;
