@@ -153,7 +153,8 @@
    CONFIGURATION MACROS (define before including; defaults in brackets)
    ==========================================================================
      SM_LINE_SIZE        [160]  longest received line kept, including the NUL;
-                                longer lines are dropped and counted
+                                longer lines are dropped and counted, except
+                                those of a sm_at_on_long_line() prefix
      SM_RESP_SIZE        [192]  bytes of response lines collected per command
      SM_QUEUE_DEPTH      [4]    commands that may wait in the queue
      SM_QUEUE_TEXT       [224]  bytes of command text shared by the queue
@@ -246,9 +247,12 @@
      SM_CORD_FILE_TIMEOUT_MS    [2500]   fileRead/Write/list, send, recv
      SM_CORD_RESET_TIMEOUT_MS   [100000] AT+factoryreset
      SM_CORD_STARTUP_TIMEOUT_MS [10000]  reboot OK to +eventstartup
+     SM_CORD_BOOT_TIMEOUT_MS    [15000]  sm_cord_bringup: module silent this long
+     SM_CORD_PROBE_MS           [1000]   sm_cord_bringup: one AT+test probe
      SM_CORD_WLAN_TIMEOUT_MS    [30000]  wlanConnect OK to the IPv4 address
      SM_CORD_CONNACK_TIMEOUT_MS [15000]  iotconnect OK to CONNACK
      SM_CORD_CONNECT_TIMEOUT_MS [30000]  AT+connect (TCP + TLS handshake)
+     SM_CORD_RECV_TIMEOUT_MS    [10000]  AT+recv's OK to its +recv: event
 
      MQTT client session (section 10):
      SM_MQTT_INFLIGHT    [4]    publishes, subscribes and unsubscribes in
@@ -574,6 +578,10 @@ struct sm_at;
 typedef void (*sm_at_done_fn)(void *ctx, const sm_at_response *r);
 typedef void (*sm_at_line_fn)(void *ctx, struct sm_at *at, const char *line, size_t len);
 typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
+/* A piece of an over-long line (sm_at_on_long_line): flags SM_AT_LONG_*. */
+typedef void (*sm_at_long_fn)(void *ctx, struct sm_at *at, const char *piece, size_t len,
+                              unsigned flags);
+enum { SM_AT_LONG_FIRST = 1, SM_AT_LONG_MORE = 2, SM_AT_LONG_LAST = 4 };
 
 /* Command flags. */
 enum {
@@ -759,6 +767,14 @@ typedef struct sm_at {
     sm_at_urc_table urc[SM_URC_TABLES];
     sm_at_line_fn unhandled; /* optional: lines nobody claimed */
     void *unhandled_ctx;
+    /* over-long lines handed on in pieces (sm_at_on_long_line) */
+    const char *long_prefix;
+    sm_at_long_fn long_fn;
+    void *long_ctx;
+    uint8_t long_on;         /* the line being received goes to long_fn */
+    /* an unsolicited line cut after a field for raw bytes (sm_at_cut_urc) */
+    const char *cut_prefix;
+    uint8_t cut_field;
     sm_at_stats stats;
 } sm_at;
 
@@ -791,6 +807,26 @@ SECMODEM_API int sm_at_add_urcs(sm_at *at, const sm_urc *table, size_t n, void *
 SECMODEM_API int sm_at_remove_urcs(sm_at *at, const sm_urc *table);
 /* Lines that are neither response nor registered URC go here (optional). */
 SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx);
+/* Over-long lines of one kind: a line that starts with prefix (kept by
+   reference) and does not fit SM_LINE_SIZE - 1 bytes is handed to fn in
+   pieces as it arrives instead of being dropped: its first SM_LINE_SIZE - 1
+   bytes (SM_AT_LONG_FIRST, NUL-terminated), then each further
+   SM_LINE_SIZE - 1 bytes (SM_AT_LONG_MORE), and at its end the rest, maybe
+   empty (SM_AT_LONG_LAST). For events whose text has no count, e.g. a
+   received message running to the end of the line. Lines that fit, and
+   every other line, take the usual path. One prefix per engine; fn NULL
+   removes it. A piece is valid during the call only. */
+SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx);
+/* Raw bytes inline in an UNSOLICITED line, as in the Calypso-style socket
+   event `+recv:<id>,<fmt>,<n>,<n raw bytes>`: a line that starts with
+   prefix (kept by reference) and is not the in-flight command's response is
+   cut at the comma that ends its field `field` (1..15, counted after the
+   prefix, commas inside double quotes not counted) and dispatched at once
+   to the URC tables; its handler reads the bytes that follow by count with
+   sm_at_expect_raw() (with a sink). A handler that does not leaves them to
+   the line parser. One prefix per engine; field 0 removes it. Costs one
+   test per received comma. */
+SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field);
 /* From a line handler: the next n bytes after this line are raw payload.
    sink NULL sends them to the in-flight command's raw_buf. */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
@@ -1676,12 +1712,21 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    SM_CORD_EV_UNHANDLED: nothing is dropped silently.
 
        sm_cord c;
+       static char msg[1400];                 // MQTT messages longer than a line
+       sm_cord_bringup_opts up = {0};
+       up.mqtt = &cfg;                        // settings applied once it answers
        sm_cord_init(&c, &platform, on_event, app);
+       sm_cord_set_msg_buffer(&c, msg, sizeof msg);
+       sm_cord_bringup(&c, &up, on_done, app); // AT+test until it answers, version, cfg
        sm_cord_file_upload(&c, "ca.pem", ca, ca_len, on_done, app);
-       sm_cord_mqtt_configure(&c, &cfg, on_done, app);
        sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", on_done, app);
        id = sm_cord_mqtt_connect(&c, on_done, app);    // done on CONNACK
        status = sm_cord_wait(&c, id);                   // or poll in your loop
+
+   Facts taken from Würth's own driver, WurthElektronik/
+   WirelessConnectivity-SDK_STM32@96c93e8 (WCON_SDK/WCON_Drivers/CordeliaI,
+   and .../Calypso where the Cordelia-I driver has no such command), cited
+   "driver" with file:line where a format is decided below.
 
    Readings of the contract this section relies on (the contract's
    assumptions, and where it is silent):
@@ -1695,9 +1740,23 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - the upload opens with CREATE|WRITE|OVERWRITE: the contract does not say
      whether CREATE alone allows writing (the seed session uses WRITE|CREATE,
      the QuarkLink example CREATE|OVERWRITE), so both are sent;
-   - +recv: comes before OK; +connect: after OK (it names no socket: the
-     one of the last AT+connect is reported); wlanDisconnect, iotdisconnect
-     end at their OK, their events follow;
+   - sockets follow the Calypso model (driver .../Calypso/ATCommands/
+     ATSocket.c:180-245, Examples/Calypso/Calypso_Socket_Example.c:386-389;
+     UNVERIFIED on Cordelia-I, whose driver has no socket commands):
+     AT+connect answers OK before the handshake and its result is the
+     +connect: event (it names no socket: the one of the last AT+connect
+     is reported) or an error event for that socket; AT+recv only arms a
+     receive, the data come later as the +recv:<id>,<fmt>,<n>,<bytes> EVENT,
+     read by count. The older reading (+connect: right after an OK that
+     comes after the handshake, +recv: before AT+recv's OK) is accepted too.
+     +eventsock:data and +eventsock:closed are not in the driver's event
+     tables (ATEvent.c:40): they are reported if they come, nothing waits
+     for them;
+   - events (+event...) may come between a command and its OK: they go to
+     the event callback, never count as the command's answer; a start-up
+     event that cuts the first command after power-up (nothing heard from
+     the module before) has that command sent again; wlanDisconnect,
+     iotdisconnect end at their OK, their events follow;
    - a CONNACK with a non-zero code, DISCONNECT or any +eventmqtt:error ends
      sm_cord_mqtt_connect as a failure; Wi-Fi loss clears mqtt_connected;
    - a restart (+eventstartup) clears the whole state: no Wi-Fi, no MQTT,
@@ -1723,8 +1782,19 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #ifndef SM_CORD_CONNACK_TIMEOUT_MS
 #define SM_CORD_CONNACK_TIMEOUT_MS 15000 /* OK of iotconnect to CONNACK */
 #endif
+#ifndef SM_CORD_RECV_TIMEOUT_MS
+#define SM_CORD_RECV_TIMEOUT_MS 10000 /* AT+recv's OK to the +recv: event (its data) */
+#endif
 #ifndef SM_CORD_CONNECT_TIMEOUT_MS
 #define SM_CORD_CONNECT_TIMEOUT_MS 30000 /* AT+connect: OK after TCP and TLS are up */
+#endif
+/* sm_cord_bringup(): how long the module may take to answer its first
+   AT+test after power-up, and the timeout of each such probe. */
+#ifndef SM_CORD_BOOT_TIMEOUT_MS
+#define SM_CORD_BOOT_TIMEOUT_MS 15000
+#endif
+#ifndef SM_CORD_PROBE_MS
+#define SM_CORD_PROBE_MS 1000
 #endif
 /* Bytes per AT+fileWrite (binary, inline): the contract's maximum is 1460. */
 #ifndef SM_CORD_FILE_CHUNK
@@ -1768,17 +1838,25 @@ typedef enum sm_cord_event_kind {
     SM_CORD_EV_MQTT_RECV,         /* +eventmqtt:recv: u.msg */
     SM_CORD_EV_SOCK_CONNECTED,    /* +connect: u.sock (id of the socket connected last,
                                      value = port, address) */
-    SM_CORD_EV_SOCK_DATA,         /* +eventsock:data: u.sock (id, value = bytes waiting) */
-    SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed */
+    SM_CORD_EV_SOCK_DATA,         /* +eventsock:data: u.sock (id, value = bytes waiting);
+                                     not in the driver's tables: nothing relies on it */
+    SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed;
+                                     not in the driver's tables either */
     SM_CORD_EV_SOCK_TX_FAILED,    /* +eventsock:tx_failed: u.sock (id, value = error) */
     SM_CORD_EV_FATAL,             /* +eventfatalerror: u.fatal */
-    SM_CORD_EV_UNHANDLED          /* any other line that is no answer (unknown +event...,
+    SM_CORD_EV_UNHANDLED,         /* any other line that is no answer (unknown +event...,
                                      a known event that does not parse): see line */
+    SM_CORD_EV_MQTT_TOO_LONG,     /* +eventmqtt:recv longer than the message buffer
+                                     (sm_cord_set_msg_buffer): u.msg, payload = what
+                                     fitted (len), total = the message's length */
+    SM_CORD_EV_SOCK_ERROR         /* +eventsock:async_event,<id>,<code>: u.sock (Calypso;
+                                     ends a connect waiting for that socket) */
 } sm_cord_event_kind;
 
 typedef struct sm_cord_event {
     sm_cord_event_kind kind;
-    const char *line;       /* the whole line as received, NUL-terminated */
+    const char *line;       /* the whole line as received, NUL-terminated ("" for an
+                               MQTT message put together from a long line) */
     size_t line_len;
     union {
         struct { const char *article, *chip_id, *mac, *version; } startup;
@@ -1789,8 +1867,10 @@ typedef struct sm_cord_event {
             const char *topic;
             int qos;             /* from qos<N> */
             const char *payload; /* rest of the line, ONE enclosing pair of quotes removed
-                                    (contract: no escaping; may contain '"' and ',') */
+                                    (contract: no escaping; may contain '"' and ','),
+                                    NUL-terminated */
             size_t len;
+            size_t total;        /* the whole payload's length (= len unless TOO_LONG) */
         } msg;
         struct { int id; int32_t value; const char *address; } sock;
         struct { const char *reason; } fatal; /* device_abort, sync_loss... */
@@ -1805,12 +1885,19 @@ typedef enum sm_cord_op_kind {
     SM_CORD_OP_FILE_DELETE, SM_CORD_OP_FILE_INFO, SM_CORD_OP_FILE_LIST, SM_CORD_OP_FILE_UPLOAD,
     SM_CORD_OP_SOCKET, SM_CORD_OP_SOCKET_TLS, SM_CORD_OP_CONNECT, SM_CORD_OP_SEND,
     SM_CORD_OP_RECV, SM_CORD_OP_CLOSE, SM_CORD_OP_MQTT_CONNECT, SM_CORD_OP_MQTT_DISCONNECT,
-    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE
+    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE, SM_CORD_OP_BRINGUP
 } sm_cord_op_kind;
 
-/* +filegetinfo:<flags>,<size>,<allocatedSize>,<token>,<storageSize>,<writeCounter> */
+/* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
+   flags: the number, or the SM_CORD_FPROP_* bits of the names the module
+   sent ("open_write|must_commit"); token: 0 unless numeric. */
+#define SM_CORD_FPROP_OPEN_WRITE 0x1ul
+#define SM_CORD_FPROP_OPEN_READ 0x2ul
+#define SM_CORD_FPROP_MUST_COMMIT 0x4ul
+#define SM_CORD_FPROP_OTHER 0x80000000ul /* a name not in the driver's list */
 typedef struct sm_cord_file_info {
     uint32_t flags, size, allocated, token, storage, write_counter;
+    char flags_text[40];     /* the flags field as sent (e.g. "READ|WRITE"), cut to 39 bytes */
 } sm_cord_file_info;
 
 /* +filegetfilelist:<name>,<maxSize>,<properties>,<allocatedBlocks> */
@@ -1958,7 +2045,19 @@ typedef struct sm_cord {
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
+    uint8_t heard;              /* the module has answered or reported since init */
+    uint8_t trunc, recv_bad;    /* recv: more bytes than fitted; not binary */
+    size_t recv_left;           /* recv: bytes of the +recv: event still to come */
+    uint8_t power_retry;        /* the running command was sent again after the
+                                   power-up start-up event cut it */
     uint8_t in_cb;              /* inside an application callback */
+    /* a received MQTT message longer than a line, assembled in the
+       caller's buffer (sm_cord_set_msg_buffer): topic NUL payload NUL */
+    char *msg_buf;
+    size_t msg_cap, msg_len, msg_total, msg_payload; /* used, payload bytes, its start */
+    uint8_t msg_state;          /* SM_CORD_M_* (implementation) */
+    uint8_t msg_qos;
+    char msg_first, msg_last;   /* the payload's first and last byte (quotes) */
     /* the last SM_CORD_OPS completions, for sm_cord_wait() */
     uint16_t recent_id[SM_CORD_OPS];
     int8_t recent_status[SM_CORD_OPS];
@@ -1974,6 +2073,16 @@ SECMODEM_API const sm_at_dialect *sm_cord_dialect(void);
    SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms). */
 SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event_fn on_event,
                               void *ctx);
+/* Where +eventmqtt:recv messages longer than one line (SM_LINE_SIZE - 1
+   bytes with the event's prefix, topic and qos) are put together: buf[cap]
+   holds the topic, the payload and two NULs, and the message is then
+   reported whole as SM_CORD_EV_MQTT_RECV (topic and payload in buf). A
+   message that does not fit is reported as SM_CORD_EV_MQTT_TOO_LONG with
+   what fitted and its total length; without a buffer (buf NULL, the
+   default) every over-long message is. Shorter messages never use buf.
+   The buffer must stay valid until it is replaced. SM_OK or SM_ERR_PARAM
+   (c NULL, buf NULL with cap, cap under 4). */
+SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap);
 /* Advances everything (sm_at_poll, event-wait deadlines, the next
    operation). Call it from the main loop, also in push mode. SM_OK,
    SM_ERR_IO (platform read failed), SM_ERR_BUSY (from a callback),
@@ -2013,6 +2122,24 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op);
 
 /* AT+test -> OK. */
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx);
+/* What sm_cord_bringup() applies once the module answers; zero it (= {0})
+   first. NULL members are left out. */
+typedef struct sm_cord_bringup_opts {
+    const sm_cord_mqtt_config *mqtt; /* one AT+set per field set, as
+                                        sm_cord_mqtt_configure (kept by reference) */
+} sm_cord_bringup_opts;
+/* Brings the module up after power-on or reset: probes with AT+test
+   (SM_CORD_PROBE_MS each) until it answers - a probe that the start-up
+   event cuts, or that gets no answer, is sent again - for at most
+   SM_CORD_BOOT_TIMEOUT_MS; reads the firmware version
+   (AT+get=general,version, into the state); then applies opts (may be
+   NULL). Done once: SM_OK with text = the version and value = probes sent
+   again, or the failure with stage = where it ended (0 probe: SM_ERR_TIMEOUT
+   when the module stayed silent, 1 version, 2 settings with group/key of
+   the one that failed). Start it first; operations started after it run
+   after it. */
+SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
+                                 sm_cord_done_fn done, void *ctx);
 /* AT+reboot -> OK, done at the following +eventstartup (result text: the
    firmware version). */
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx);
@@ -2098,16 +2225,23 @@ SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, vo
    names 1..180 bytes, method and domain without ',' '"' or spaces. */
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx);
-/* AT+connect=<id>,INET,<port>,<address> -> OK once TCP (and TLS) are up;
-   the +connect: event follows. address: host name or IPv4, no ',' '"' or
+/* AT+connect=<id>,INET,<port>,<address> -> OK, then (Calypso model) the
+   +connect: event when TCP and TLS are up: done then (SM_OK), or at an
+   error event for the socket (+eventsock:async_event / tx_failed / closed:
+   SM_ERR_MODEM with its code), or SM_ERR_TIMEOUT after
+   SM_CORD_CONNECT_TIMEOUT_MS. address: host name or IPv4, no ',' '"' or
    spaces. Failures carry the TLS codes (-340, -468, -722...). */
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx);
 /* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. */
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx);
-/* AT+recv=<id>,0,<cap> -> +recv:<id>,0,<n>,<n bytes>: the bytes go to buf
-   (cap 1..1460); result len = n (0 when nothing waits). */
+/* AT+recv=<id>,0,<cap> -> OK arms the receive (Calypso model); the data
+   come as the +recv:<id>,0,<n>,<n bytes> event: the bytes go to buf (cap
+   1..1460), result len = n (truncated if more than cap came); no event
+   within SM_CORD_RECV_TIMEOUT_MS: SM_ERR_TIMEOUT (a later event's bytes are
+   then dropped and its line reported UNHANDLED). A +recv: line before the
+   OK (the older reading) is read the same way, n 0 when nothing waits. */
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx);
 /* AT+close=<id> */
@@ -4208,7 +4342,10 @@ SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id)
    5.2 AT ENGINE: RECEIVE SIDE
    Bytes become lines at CR or LF (a CR LF pair ends one line; empty lines
    are ignored). Inside a line, NUL bytes are dropped and counted; a line
-   longer than the buffer is dropped whole and counted. A '>' at the start
+   longer than the buffer is dropped whole and counted, unless it starts
+   with the prefix of sm_at_on_long_line(): then it is handed on in pieces.
+   An unsolicited line of the sm_at_cut_urc() prefix is cut after its count
+   field so that its handler reads the raw bytes after it. A '>' at the start
    of a line while a command waits for its prompt is the prompt. When raw
    bytes were announced, they are taken by count before anything else.
    ========================================================================== */
@@ -4465,9 +4602,66 @@ SM_PRIV int sm_at_is_long_echo(sm_at *at, size_t kept)
     return 1;
 }
 
+/* ---- over-long lines handed on in pieces (sm_at_on_long_line) ---------- */
+SM_PRIV void sm_at_long_call(sm_at *at, size_t len, unsigned flags)
+{
+    at->line[len] = '\0';
+    at->line_len = 0;
+    at->in_callback++;
+    at->long_fn(at->long_ctx, at, at->line, len, flags);
+    at->in_callback--;
+}
+
+/* The line buffer is full: 1 if its bytes went to the long-line handler
+   (the buffer is empty again), 0 if the line is to be dropped. */
+SM_PRIV int sm_at_long_piece(sm_at *at)
+{
+    if (!at->long_on) {
+        if (!at->long_fn || at->line_overflow ||
+            !sm_starts_with(at->line, at->line_len, at->long_prefix))
+            return 0;
+        at->long_on = 1;
+        at->stats.urcs++;
+        sm_at_trace(at, SM_TRACE_URC, at->line, at->line_len);
+        sm_at_long_call(at, at->line_len, SM_AT_LONG_FIRST);
+        return 1;
+    }
+    sm_at_long_call(at, at->line_len, SM_AT_LONG_MORE);
+    return 1;
+}
+
+SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field)
+{
+    if (!at) return;
+    at->cut_field = (uint8_t)(prefix && field <= 15u ? field : 0u);
+    at->cut_prefix = at->cut_field ? prefix : NULL;
+}
+
+SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx)
+{
+    if (!at) return;
+    at->long_prefix = fn ? prefix : NULL;
+    at->long_fn = prefix ? fn : NULL;
+    at->long_ctx = ctx;
+}
+
 SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
+    if (at->long_on) { /* the end of a line handed on in pieces */
+        size_t k = at->dialect->reboot_urc
+                       ? sm_at_find_marker(at->line, len, at->dialect->reboot_urc) : len;
+        char c0 = at->line[k < len ? k : 0];
+        at->long_on = 0;
+        at->stats.lines++;
+        sm_at_long_call(at, k, SM_AT_LONG_LAST);
+        if (k < len) { /* a restart cut the long line: its marker starts a line */
+            at->line[k] = c0;
+            at->line[len] = '\0';
+            sm_at_dispatch_line(at, at->line + k, len - k);
+        }
+        return;
+    }
     at->line_len = 0;
     if (at->line_raw) {
         /* its whole text is in raw_buf: the line is delivered cut */
@@ -4617,7 +4811,7 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
         at->skip_space = 0;
         if (b == ' ') return;
     }
-    if (b == '>' && at->line_len == 0 && !at->line_overflow) {
+    if (b == '>' && at->line_len == 0 && !at->line_overflow && !at->long_on) {
         if (at->phase == SM_PH_WAIT_PROMPT) {
             sm_at_trace(at, SM_TRACE_PROMPT, "> ", 2);
             at->phase = SM_PH_TX_PAYLOAD;
@@ -4639,8 +4833,8 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
     /* bytes that no UTF-8 text contains: the 0xFF a GM02SP sends first after
        light sleep (docs/sequans.md), line noise; never part of a line */
     if (b >= 0xF5u || b == 0xC0u || b == 0xC1u) { at->stats.noise++; return; }
-    if (at->line_len < SM_LINE_SIZE - 1) at->line[at->line_len++] = (char)b;
-    else at->line_overflow = 1;
+    if (at->line_len >= SM_LINE_SIZE - 1 && !sm_at_long_piece(at)) at->line_overflow = 1;
+    else if (!at->line_overflow) at->line[at->line_len++] = (char)b;
     if (at->line_raw) {
         if (at->line_raw == 2 || b != ' ') { at->line_raw = 2; sm_at_raw_put(at, b); }
     } else if (at->phase == SM_PH_WAIT_FINAL && (at->q[0].cmd.flags & SM_AT_F_LINE_TO_RAW)) {
@@ -4663,18 +4857,35 @@ SM_PRIV int sm_at_inline_count(const char *s, const char *e, int32_t *n)
 SM_PRIV int sm_at_inline_comma(sm_at *at)
 {
     const sm_at_cmd *c = &at->q[0].cmd;
+    const char *prefix = NULL;
     size_t i, plen, start, commas = 0, len = at->line_len;
-    int quoted = 0;
+    unsigned field = 0;
+    int quoted = 0, urc = 0;
     int32_t n;
-    if (at->line_overflow || at->phase != SM_PH_WAIT_FINAL || sm_at_is_stale(at) ||
-        !sm_starts_with(at->line, len, c->prefix))
+    if (at->line_overflow || at->long_on) return 0;
+    if (at->inl_field && at->phase == SM_PH_WAIT_FINAL && !sm_at_is_stale(at) &&
+        sm_starts_with(at->line, len, c->prefix)) {
+        prefix = c->prefix;
+        field = at->inl_field;
+    } else if (at->cut_field && sm_starts_with(at->line, len, at->cut_prefix)) {
+        prefix = at->cut_prefix; /* an unsolicited line (sm_at_cut_urc) */
+        field = at->cut_field;
+        urc = 1;
+    } else {
         return 0;
-    plen = strlen(c->prefix);
+    }
+    plen = strlen(prefix);
     for (i = start = plen; i < len; i++) {
         if (at->line[i] == '"') quoted = !quoted;
         else if (at->line[i] == ',' && !quoted) { commas++; start = i + 1; }
     }
-    if (quoted || commas + 1u != at->inl_field) return 0;
+    if (quoted || commas + 1u != field) return 0;
+    if (urc) {
+        at->line_len = 0; /* its handler reads the bytes (sm_at_expect_raw) */
+        at->line[len] = '\0';
+        sm_at_dispatch_line(at, at->line, len);
+        return 1;
+    }
     if (sm_at_inline_count(at->line + start, at->line + len, &n) != SM_OK) {
         SM_LOG(1, "AT: inline raw data with a malformed byte count");
         at->stats.raw_bad_count++;
@@ -4696,7 +4907,7 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
 SM_PRIV int sm_at_lead_byte(sm_at *at, uint8_t b)
 {
     const char *lead = at->q[0].cmd.raw_lead;
-    if (at->line_len != 0 || at->line_overflow || sm_at_is_stale(at)) return 0;
+    if (at->line_len != 0 || at->line_overflow || at->long_on || sm_at_is_stale(at)) return 0;
     if ((uint8_t)lead[at->lead_pos] == b) {
         if (lead[++at->lead_pos] == '\0') {
             at->lead_armed = 0;
@@ -4897,7 +5108,7 @@ SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b)
     if (at->lv_active) { sm_at_lv_byte(at, b); return; }
     if (at->raw_left) { (void)sm_at_take_raw(at, &b, 1); return; }
     if (at->lead_armed && sm_at_lead_byte(at, b)) return;
-    if (at->inl_field && b == ',' && sm_at_inline_comma(at)) return;
+    if ((at->inl_field || at->cut_field) && b == ',' && sm_at_inline_comma(at)) return;
     sm_at_line_byte(at, b);
 }
 
@@ -7515,23 +7726,44 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s-
    ========================================================================== */
 
 /* ---- dialect ------------------------------------------------------------ */
-/* contract "Framing": ERROR:<text>,<negative code>; the code is the field
-   after the last comma (the text may hold commas); without a number there
-   the whole rest is the text. */
+/* Error lines. Würth's driver ends a command at any line whose first five
+   bytes are "error" in any case, takes the text after the ':' with leading
+   spaces skipped, then the code after the comma
+   (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
+   WCON_SDK/WCON_Drivers/CordeliaI/CordeliaI.c:530-551, ATCommands.h:57);
+   the Calypso manual writes "ERROR: <description>, <code>". So
+   ERROR:<text>,<code>, "Error: text, -2006" and error:<text> all end the
+   command with SM_AT_DIALECT_ERROR. The code is the field after the LAST
+   comma (the text may hold commas), spaces trimmed; without a number there
+   the whole rest is the text. A bare "ERROR" is the standard result. */
 SM_PRIV int sm_cord_classify(const char *line, size_t len, sm_at_final *out)
 {
-    size_t i;
-    if (len < 6 || memcmp(line, "ERROR:", 6) != 0) return 0;
+    static const char kw[] = "error";
+    size_t i, start, end;
+    if (len < 5 || (len == 5 && memcmp(line, "ERROR", 5) == 0)) return 0;
+    for (i = 0; i < 5; i++)
+        if ((char)(line[i] | 0x20) != kw[i]) return 0;
+    start = 5;
+    while (start < len && line[start] == ' ') start++;
+    if (start < len && line[start] == ':') start++;
+    while (start < len && line[start] == ' ') start++;
     out->result = SM_AT_DIALECT_ERROR;
     out->code = SM_AT_NO_CODE;
-    out->text = line + 6;
-    out->text_len = len - 6;
-    for (i = len; i > 6; i--) {
+    end = len;
+    for (i = len; i > start; i--) {
         if (line[i - 1] != ',') continue;
-        if (sm_parse_i32(line + i, len - i, INT32_MIN, INT32_MAX, &out->code) == SM_OK)
-            out->text_len = i - 1 - 6;
+        {
+            size_t a = i, b = len;
+            while (a < b && line[a] == ' ') a++;
+            while (b > a && line[b - 1] == ' ') b--;
+            if (sm_parse_i32(line + a, b - a, INT32_MIN, INT32_MAX, &out->code) == SM_OK)
+                end = i - 1;
+        }
         break;
     }
+    while (end > start && line[end - 1] == ' ') end--;
+    out->text = line + start;
+    out->text_len = end - start;
     return 1;
 }
 
@@ -7550,7 +7782,7 @@ enum { /* the running operation's phase */
     SM_CORD_PH_HOLD      /* being cancelled */
 };
 enum { SM_CORD_W_NONE = 0, SM_CORD_W_STARTUP, SM_CORD_W_IP, SM_CORD_W_CONNACK,
-       SM_CORD_W_WLAN_DOWN };
+       SM_CORD_W_WLAN_DOWN, SM_CORD_W_CONNECT, SM_CORD_W_RECV };
 enum { SM_CORD_END = 1, SM_CORD_SKIP = 2 };                   /* builders, besides SM_OK */
 enum { SM_CORD_NEXT = 1, SM_CORD_FINISH = 2, SM_CORD_WAIT = 3 }; /* on_ok handlers */
 enum { SM_CORD_V_STR = 1, SM_CORD_V_I32, SM_CORD_V_I8, SM_CORD_V_B8, SM_CORD_V_FILE,
@@ -7568,6 +7800,14 @@ SM_PRIV void sm_cord_copy(char *dst, size_t cap, const char *src)
     size_t n = src ? strlen(src) : 0;
     if (n >= cap) n = cap - 1;
     if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* A NUL-terminated copy of s[0..n), cut to cap - 1 bytes. */
+SM_PRIV void sm_cord_copy_n(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, s, n);
     dst[n] = '\0';
 }
 
@@ -7644,6 +7884,7 @@ SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_kind kind
     ev->kind = kind;
     ev->line = line;
     ev->line_len = len;
+    if (kind != SM_CORD_EV_UNHANDLED) c->heard = 1; /* a module that reports is up */
     if (!c->on_event) return;
     c->in_cb++;
     c->on_event(c->event_ctx, c, ev);
@@ -7801,9 +8042,23 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
     sm_cord_ev_mqtt((sm_cord *)ctx, line, len, 1);
 }
 
-/* +eventmqtt:recv,<topic>,qos<N>,"<payload>": the payload is the rest of
-   the line, ONE enclosing pair of quotes removed (notes section 12: its
-   quotes are not escaped). */
+/* The head of +eventmqtt:recv,<topic>,qos<N>,"<payload>": topic and qos
+   parsed into x, x->f left at the payload (the rest of the line; Würth's
+   parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
+   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
+SM_PRIV int sm_cord_recv_head(sm_cord_fields *x, const char *line, size_t len)
+{
+    const char *q;
+    if (!sm_cord_scan(x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
+        return 0;
+    q = x->s[1];
+    return strlen(q) == 4 && (q[0] | 0x20) == 'q' && (q[1] | 0x20) == 'o' &&
+           (q[2] | 0x20) == 's' && q[3] >= '0' && q[3] <= '2';
+}
+
+/* A message that fits a line: the payload is the rest of the line, ONE
+   enclosing pair of quotes removed (notes section 12: its quotes are not
+   escaped). */
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
@@ -7812,10 +8067,7 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     const char *q, *p;
     char *dst;
     size_t n;
-    /* qos0 here, QOS0 on Calypso (notes section 12) */
-    if (!sm_cord_scan(&x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x.f) ||
-        strlen(x.s[1]) != 4 || (x.s[1][0] | 0x20) != 'q' || (x.s[1][1] | 0x20) != 'o' ||
-        (x.s[1][2] | 0x20) != 's' || x.s[1][3] < '0' || x.s[1][3] > '2') {
+    if (!sm_cord_recv_head(&x, line, len)) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
@@ -7835,7 +8087,108 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     ev.u.msg.qos = q[3] - '0';
     ev.u.msg.payload = dst;
     ev.u.msg.len = n;
+    ev.u.msg.total = n;
     sm_cord_emit(c, &ev, SM_CORD_EV_MQTT_RECV, line, len);
+}
+
+/* ---- a message longer than a line ---------------------------------------------
+   The engine hands such a +eventmqtt:recv line over in pieces
+   (sm_at_on_long_line); the head gives topic and qos, the payload is copied
+   into the caller's buffer (topic NUL payload NUL) as it comes, and the
+   message is reported at the line's end: whole, or as TOO_LONG with what
+   fitted and its length. A head that does not parse is reported
+   UNHANDLED (its first piece), the rest of its line ignored. */
+enum { SM_CORD_M_IDLE = 0, SM_CORD_M_COPY, SM_CORD_M_OVER, SM_CORD_M_BAD };
+
+SM_PRIV void sm_cord_msg_put(sm_cord *c, const char *p, size_t n)
+{
+    size_t room;
+    if (!n) return;
+    if (!c->msg_total) {
+        c->msg_first = p[0];
+        if (p[0] == '"') { c->msg_total++; p++; n--; } /* the opening quote is not kept */
+        if (!n) return;
+    }
+    c->msg_last = p[n - 1];
+    c->msg_total += n;
+    if (c->msg_state != SM_CORD_M_COPY) return;
+    room = c->msg_cap - c->msg_len;
+    if (n > room) { n = room; c->msg_state = SM_CORD_M_OVER; }
+    memcpy(c->msg_buf + c->msg_len, p, n);
+    c->msg_len += n;
+}
+
+SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t len)
+{
+    sm_cord_fields x;
+    const char *p;
+    size_t n, tl;
+    c->msg_len = c->msg_total = c->msg_payload = 0;
+    if (!sm_cord_recv_head(&x, line, len)) {
+        c->msg_state = SM_CORD_M_BAD;
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
+    tl = strlen(x.s[0]);
+    c->msg_qos = (uint8_t)(x.s[1][3] - '0');
+    c->msg_state = SM_CORD_M_OVER;
+    if (c->msg_buf && c->msg_cap >= tl + 2u) { /* the topic fits: keep it */
+        memcpy(c->msg_buf, x.s[0], tl + 1u);
+        c->msg_len = c->msg_payload = tl + 1u;
+        c->msg_state = SM_CORD_M_COPY;
+    }
+    p = sm_fields_rest(&x.f, &n);
+    sm_cord_msg_put(c, p, n);
+}
+
+/* The line has ended: the closing quote (kept in the buffer) becomes the
+   payload's NUL; an unquoted payload needs a byte more for it. */
+SM_PRIV void sm_cord_msg_end(sm_cord *c)
+{
+    sm_cord_event ev;
+    size_t n = 0, total = c->msg_total;
+    int quoted = total >= 2 && c->msg_first == '"' && c->msg_last == '"';
+    memset(&ev, 0, sizeof ev);
+    if (c->msg_first == '"' && !quoted) {
+        /* an opening quote without its closing one: the line was cut (a
+           restart): not a message; reported, never delivered as one */
+        c->msg_state = SM_CORD_M_BAD;
+        sm_cord_ev_other(c, &c->at, "+eventmqtt:recv (cut)", 21);
+        return;
+    }
+    ev.u.msg.topic = "";
+    ev.u.msg.payload = "";
+    if (quoted) total -= 2;
+    if (c->msg_payload) {
+        if (c->msg_state == SM_CORD_M_COPY && quoted) {
+            c->msg_len--;                      /* the closing quote */
+        } else if (c->msg_len == c->msg_cap) { /* no room for the NUL */
+            c->msg_len--;
+            c->msg_state = SM_CORD_M_OVER;
+        }
+        c->msg_buf[c->msg_len] = '\0';
+        n = c->msg_len - c->msg_payload;
+        if (n > total) n = total;
+        c->msg_buf[c->msg_payload + n] = '\0';
+        ev.u.msg.topic = c->msg_buf;
+        ev.u.msg.payload = c->msg_buf + c->msg_payload;
+    }
+    ev.u.msg.qos = c->msg_qos;
+    ev.u.msg.len = n;
+    ev.u.msg.total = total;
+    sm_cord_emit(c, &ev, c->msg_state == SM_CORD_M_COPY ? SM_CORD_EV_MQTT_RECV
+                                                        : SM_CORD_EV_MQTT_TOO_LONG, "", 0);
+}
+
+SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_t len,
+                                  unsigned flags)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    if (flags & SM_AT_LONG_FIRST) sm_cord_msg_head(c, at, piece, len);
+    else if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_put(c, piece, len);
+    if (!(flags & SM_AT_LONG_LAST)) return;
+    if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_end(c);
+    c->msg_state = SM_CORD_M_IDLE;
 }
 
 /* +eventsock:data,<id>,<bytes waiting>, +eventsock:closed,<id>,
@@ -7853,6 +8206,12 @@ SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const cha
     ev.u.sock.value = x.v[1];
     ev.u.sock.address = "";
     sm_cord_emit(c, &ev, kind, line, len);
+    /* a connect waiting for its handshake: an error event for its socket
+       ends it (Calypso model, unverified on Cordelia-I) */
+    if (kind != SM_CORD_EV_SOCK_DATA && (int)x.v[0] == c->connect_sock)
+        sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_ERR_MODEM,
+                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x.v[1],
+                        "socket error");
 }
 
 SM_PRIV void sm_cord_ev_sock_data(void *ctx, sm_at *at, const char *line, size_t len)
@@ -7865,6 +8224,13 @@ SM_PRIV void sm_cord_ev_sock_closed(void *ctx, sm_at *at, const char *line, size
 {
     (void)at;
     sm_cord_ev_sock((sm_cord *)ctx, line, len, "+eventsock:closed,", "I", SM_CORD_EV_SOCK_CLOSED);
+}
+
+SM_PRIV void sm_cord_ev_sock_async(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)at;
+    sm_cord_ev_sock((sm_cord *)ctx, line, len, "+eventsock:async_event,", "II",
+                    SM_CORD_EV_SOCK_ERROR);
 }
 
 SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, size_t len)
@@ -7889,6 +8255,68 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
     ev.u.sock.value = x.v[0];
     ev.u.sock.address = x.s[1];
     sm_cord_emit(c, &ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
+    sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_OK, SM_AT_NO_CODE, NULL);
+}
+
+/* ---- received socket data: +recv:<id>,<fmt>,<n>,<n bytes> ----------------------
+   Calypso model (driver .../Calypso/ATCommands/ATSocket.c:228-245 and
+   Examples/Calypso/Calypso_Socket_Example.c:386-389: AT+recv only arms a
+   receive and answers OK; the data come later as this EVENT, ATEvent.c:
+   174-189), unverified on Cordelia-I. The engine cuts the line after <n>
+   (sm_at_cut_urc); the bytes are read by count into the buffer of the
+   sm_cord_recv waiting for that socket. Bytes nobody waits for are read
+   and dropped, their line reported UNHANDLED. The older form, +recv:
+   before AT+recv's OK, is read as that command's response. */
+SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    const sm_cord_op *op = &c->ops[0];
+    size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
+    /* bytes still coming for a receive that ended (its deadline) are dropped */
+    if (c->recv_left == 0 || !c->n_ops || op->kind != SM_CORD_OP_RECV ||
+        c->phase != SM_CORD_PH_WAIT)
+        return;
+    if (k && !c->recv_bad) memcpy(op->dst + c->done_len, data, k);
+    if (!c->recv_bad) c->done_len += k;
+    if (k < len) c->trunc = 1;
+    c->recv_left -= len < c->recv_left ? len : c->recv_left;
+    if (c->recv_left == 0)
+        sm_cord_outcome(c, SM_CORD_W_RECV, c->recv_bad ? SM_ERR_PARSE : SM_OK, SM_AT_NO_CODE,
+                        NULL);
+}
+
+SM_PRIV void sm_cord_drop_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+}
+
+SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    sm_fields f;
+    int32_t id, fmt, n;
+    int mine;
+    if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
+        sm_fields_int(&f, 0, 1, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f)) {
+        sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
+        return;
+    }
+    mine = c->n_ops && c->ops[0].kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+           (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
+    if (!mine) {
+        sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
+    c->recv_bad = (uint8_t)(fmt != 0); /* asked for binary (0): Base64 is not what was asked */
+    if (n == 0) {
+        sm_cord_outcome(c, SM_CORD_W_RECV, SM_OK, SM_AT_NO_CODE, NULL);
+        return;
+    }
+    c->recv_left = (size_t)n;
+    sm_at_expect_raw(at, (size_t)n, sm_cord_recv_sink, c);
 }
 
 /* +eventfatalerror:<reason> (notes section 3: device_abort, driver_abort,
@@ -7917,8 +8345,10 @@ static const sm_urc sm_cord_events[] = {
     { "+eventsock:data,",             sm_cord_ev_sock_data },
     { "+eventsock:closed,",           sm_cord_ev_sock_closed },
     { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
+    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
     { "+eventfatalerror:",            sm_cord_ev_fatal },
     { "+connect:",                    sm_cord_ev_connect },
+    { "+recv:",                       sm_cord_ev_recv },
     { "+event",                       sm_cord_ev_other },
 };
 
@@ -8313,8 +8743,14 @@ SM_PRIV int sm_cord_ok_file_write(sm_cord *c, const sm_at_response *r, sm_cord_r
                                                      &off));
 }
 
-/* +fileread:1,<bytesRead>,<base64>: decoded to dst; a short read is the end
-   of the file */
+/* +fileread:1,<count>,<base64>: decoded to dst; a short read is the end of
+   the file. Würth's parser takes <count> as the number of Base64
+   CHARACTERS (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
+   WCON_SDK/WCON_Drivers/CordeliaI/ATCommands/ATFile.c:594-616); a count
+   equal to the decoded size is accepted too when it is not the text's
+   length. Any other count, text that is no canonical Base64, or more bytes
+   than asked is SM_ERR_PARSE: nothing that does not frame is stored as
+   read. */
 SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     const sm_cord_op *op = &c->ops[0];
@@ -8325,30 +8761,71 @@ SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_re
     sm_fields f;
     (void)res;
     if (sm_cord_answer(r, "+fileread:", &f) || sm_fields_int(&f, 1, 1, &fmt) ||
-        sm_fields_int(&f, 0, (int32_t)want, &count) ||
+        sm_fields_int(&f, 0, (int32_t)((want + 2u) / 3u * 4u), &count) ||
         (sm_fields_more(&f) && sm_fields_token(&f, &s, &n, &quoted)) ||
-        sm_base64_decode(s, n, op->dst + c->done_len, want, &got) || got != (size_t)count)
+        sm_base64_decode(s, n, op->dst + c->done_len, want, &got) ||
+        ((size_t)count != n && (size_t)count != got))
         return SM_ERR_PARSE;
     c->done_len += got;
     return got < want ? SM_CORD_FINISH : SM_CORD_NEXT;
 }
 
-/* +filegetinfo:<flags>,<size>,<allocatedSize>,<token>,<storageSize>,<writeCounter> */
+/* A +filegetinfo flags field: a number, or names joined by '|' as the
+   driver's file properties (ATFile.c:36, read as text at :279-283):
+   known names set their bit (SM_CORD_FPROP_*), unknown ones
+   SM_CORD_FPROP_OTHER. Empty: 0. */
+SM_PRIV uint32_t sm_cord_prop_bits(const char *s, size_t n)
+{
+    static const char *const names[] = {
+        "open_write", "open_read", "must_commit", "bundle_file", "pending_commit",
+        "pending_bundle_commit", "not_failsafe", "not_valid", "sys_file", "secure",
+        "nosignature", "public_write", "public_read"
+    };
+    uint32_t bits = 0, v;
+    size_t i = 0, j, k, w;
+    if (sm_parse_u32(s, n, &v) == SM_OK) return v;
+    while (i < n) {
+        uint32_t bit = SM_CORD_FPROP_OTHER;
+        for (j = i; j < n && s[j] != '|'; j++) {}
+        for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+            const char *nm = names[k];
+            if (strlen(nm) != j - i) continue;
+            for (w = 0; w < j - i; w++) {
+                char ch = s[i + w];
+                if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+                if (ch != nm[w]) break;
+            }
+            if (w == j - i) { bit = (uint32_t)1u << k; break; }
+        }
+        if (j > i) bits |= bit;
+        i = j + 1;
+    }
+    return bits;
+}
+
+/* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
+   The driver reads flags and tokens as text and discards them
+   (ATFile.c:279-296): flags may be numeric or names (see above); the tokens
+   field is kept when numeric, else 0 (its text is not a number). */
 SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
-    uint32_t *v[6];
     sm_fields f;
-    size_t i;
+    const char *s;
+    size_t n;
+    int quoted;
     (void)c;
-    v[0] = &res->info.flags;
-    v[1] = &res->info.size;
-    v[2] = &res->info.allocated;
-    v[3] = &res->info.token;
-    v[4] = &res->info.storage;
-    v[5] = &res->info.write_counter;
-    if (sm_cord_answer(r, "+filegetinfo:", &f)) return SM_ERR_PARSE;
-    for (i = 0; i < 6; i++)
-        if (sm_cord_field_u32(&f, v[i])) return SM_ERR_PARSE;
+    if (sm_cord_answer(r, "+filegetinfo:", &f) || !sm_fields_more(&f) ||
+        sm_fields_token(&f, &s, &n, &quoted))
+        return SM_ERR_PARSE;
+    res->info.flags = sm_cord_prop_bits(s, n);
+    sm_cord_copy_n(res->info.flags_text, sizeof res->info.flags_text, s, n);
+    if (sm_cord_field_u32(&f, &res->info.size) || sm_cord_field_u32(&f, &res->info.allocated) ||
+        !sm_fields_more(&f) || sm_fields_token(&f, &s, &n, &quoted))
+        return SM_ERR_PARSE;
+    if (sm_parse_u32(s, n, &res->info.token) != SM_OK) res->info.token = 0;
+    if (sm_cord_field_u32(&f, &res->info.storage) ||
+        sm_cord_field_u32(&f, &res->info.write_counter))
+        return SM_ERR_PARSE;
     return SM_CORD_FINISH;
 }
 
@@ -8409,11 +8886,14 @@ SM_PRIV int sm_cord_ok_socket(sm_cord *c, const sm_at_response *r, sm_cord_resul
     return SM_CORD_FINISH;
 }
 
-/* +recv:<id>,0,<n> (the bytes are already in dst) */
+/* AT+recv's OK: without a +recv: line before it (the Calypso model), the
+   data come as the event; with one, +recv:<id>,0,<n> (the bytes are
+   already in dst). */
 SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     sm_fields f;
     int32_t id, fmt, n;
+    if (!r->nlines && !r->raw_truncated) return SM_CORD_WAIT;
     if (sm_cord_answer(r, "+recv:", &f) || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 0, &fmt) || sm_fields_int(&f, 0, 65535, &n))
         return SM_ERR_PARSE;
@@ -8454,6 +8934,47 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
     (void)r;
     (void)res;
     return c->state.wlan_connected || c->early ? SM_CORD_WAIT : SM_CORD_FINISH;
+}
+
+/* ---- bring-up ------------------------------------------------------------------
+   Step 0 probes with AT+test (SM_CORD_PROBE_MS each) until the module
+   answers: a probe cut by +eventstartup (the module was still booting) or
+   unanswered is sent again, until SM_CORD_BOOT_TIMEOUT_MS from the start;
+   step 1 reads the firmware version (AT+get=general,version: the start-up
+   event may have come before sm_cord_init); steps 2.. apply the settings
+   of opts->mqtt, one AT+set each, as sm_cord_mqtt_configure. */
+enum { SM_CORD_BOOT_SET = 2 }; /* the first settings step */
+
+SM_PRIV int sm_cord_b_bringup(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                              sm_at_cmd *cmd)
+{
+    if (step == 0) {
+        sm_buf_str(b, "AT+test");
+        cmd->timeout_ms = (uint32_t)SM_CORD_PROBE_MS;
+        return SM_OK;
+    }
+    if (step == 1) {
+        sm_buf_str(b, "AT+get=general,version");
+        cmd->prefix = "+get:";
+        return SM_OK;
+    }
+    if (!op->src) return SM_CORD_END;
+    return sm_cord_b_mqtt_config(op, step - SM_CORD_BOOT_SET, file_id, b, cmd);
+}
+
+SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+{
+    sm_fields f;
+    const char *v;
+    size_t n;
+    (void)res;
+    if (c->step != 1) return SM_CORD_NEXT;
+    if (sm_cord_answer(r, "+get:", &f)) return SM_ERR_PARSE;
+    v = sm_fields_rest(&f, &n);
+    if (n >= sizeof c->state.version) return SM_ERR_PARSE;
+    memcpy(c->state.version, v, n);
+    c->state.version[n] = '\0';
+    return SM_CORD_NEXT;
 }
 
 /* ---- the operations, as the contract describes them --------------------------- */
@@ -8526,13 +9047,13 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            sm_cord_b_socket_tls,  NULL },
     /* connect */
-    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
+    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_CONNECT,
+      0,                            NULL,                  sm_cord_ok_wait },
     /* send */
     { "AT+send=%S,0,%L,",            SM_CORD_NO_INFO,      SM_CORD_T_FILE,   SM_CORD_W_NONE,
       SM_CORD_C_SEND,               NULL,                  sm_cord_ok_send },
     /* recv */
-    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_NONE,
+    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_RECV,
       SM_CORD_C_RECV,               NULL,                  sm_cord_ok_recv },
     /* close */
     { "AT+close=%S",                 SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
@@ -8549,6 +9070,9 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     /* wlan mode */
     { "AT+wlanSetMode=%R",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
       0,                            NULL,                  NULL },
+    /* bring-up (the probe's timeout is its own, SM_CORD_PROBE_MS) */
+    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
+      0,                            sm_cord_b_bringup,     sm_cord_ok_bringup },
 };
 #define SM_CORD_N_OPS (sizeof sm_cord_opdefs / sizeof sm_cord_opdefs[0])
 
@@ -8572,6 +9096,8 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
     if (what == SM_CORD_W_STARTUP) return (uint32_t)SM_CORD_STARTUP_TIMEOUT_MS;
     if (what == SM_CORD_W_IP) return (uint32_t)SM_CORD_WLAN_TIMEOUT_MS;
     if (what == SM_CORD_W_WLAN_DOWN) return (uint32_t)SM_CORD_TIMEOUT_MS;
+    if (what == SM_CORD_W_CONNECT) return (uint32_t)SM_CORD_CONNECT_TIMEOUT_MS;
+    if (what == SM_CORD_W_RECV) return (uint32_t)SM_CORD_RECV_TIMEOUT_MS;
     return (uint32_t)SM_CORD_CONNACK_TIMEOUT_MS;
 }
 
@@ -8617,7 +9143,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
     if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
     cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
-    cmd->timeout_ms = sm_cord_timeout(d->timeout);
+    if (!cmd->timeout_ms) cmd->timeout_ms = sm_cord_timeout(d->timeout);
     return SM_OK;
 }
 
@@ -8668,6 +9194,14 @@ SM_PRIV void sm_cord_describe(const sm_cord *c, const sm_cord_op *op, sm_cord_re
     case SM_CORD_OP_FACTORY_RESET:
         if (!res->status) res->text = c->state.version;
         break;
+    case SM_CORD_OP_BRINGUP:
+        res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
+        if (res->status && s >= SM_CORD_BOOT_SET && s - SM_CORD_BOOT_SET < SM_CORD_N_MQTT) {
+            res->group = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].group;
+            res->key = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].key;
+        }
+        if (!res->status) res->text = c->state.version;
+        break;
     default:
         break;
     }
@@ -8702,6 +9236,8 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
     sm_cord_describe(c, &c->ops[0], res);
     res->value = c->value;
     res->len = c->done_len;
+    if (c->trunc) res->truncated = 1;
+    c->recv_left = 0; /* a +recv: event's bytes, if still coming, are nobody's now */
     c->phase = SM_CORD_PH_IDLE;
     c->at_id = 0;
     sm_cord_pop_report(c, res);
@@ -8761,6 +9297,30 @@ SM_PRIV void sm_cord_close_behind(sm_cord *c)
     (void)sm_at_submit(&c->at, &cmd);
 }
 
+/* Whether the running command is sent again rather than failed:
+   - the bring-up's probe, until the module answers or its time is up;
+   - a command cut by the module's power-up start-up event: the module
+     had never answered since sm_cord_init and has not been seen starting,
+     so it was still booting and the command never reached it (it is not a
+     restart that lost state); once per operation. */
+SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
+{
+    const sm_cord_op *op = &c->ops[0];
+    if (op->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
+        (result == SM_AT_TIMEOUT || result == SM_AT_REBOOT) &&
+        !sm_time_reached(sm_at_now(&c->at), c->deadline)) {
+        c->value++; /* probes sent again */
+        c->phase = SM_CORD_PH_DUE;
+        return 1;
+    }
+    if (result == SM_AT_REBOOT && !c->heard && !c->state.started && !c->power_retry) {
+        c->power_retry = 1;
+        c->phase = SM_CORD_PH_DUE;
+        return 1;
+    }
+    return 0;
+}
+
 /* The engine's completion of the running operation's command. */
 SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 {
@@ -8771,6 +9331,9 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(&res);
+    if (r->result == SM_AT_OK || r->result == SM_AT_ERROR || r->result == SM_AT_CME_ERROR ||
+        r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
+        c->heard = 1;
     if (r->result == SM_AT_OK) {
         const sm_cord_opdef *d = sm_cord_def(op->kind);
         sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
@@ -8780,6 +9343,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         sm_cord_after_ok(c, SM_CORD_WAIT, &res); /* the +eventstartup being read ends it */
         return;
     }
+    if (sm_cord_again(c, r->result)) return;
     chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
     if (op->kind == SM_CORD_OP_FILE_UPLOAD && c->step >= 1u && c->step <= chunks &&
         r->result != SM_AT_REBOOT)
@@ -8826,7 +9390,11 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->value = 0;
             c->done_len = 0;
             c->bad_lines = 0;
+            c->power_retry = 0;
+            c->trunc = c->recv_bad = 0;
+            c->recv_left = 0;
             c->ev_text[0] = '\0';
+            c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
             if (c->ops[0].kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
             c->phase = SM_CORD_PH_DUE;
         }
@@ -8877,6 +9445,8 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     if (rc) return rc;
     sm_at_add_urcs(&c->at, sm_cord_events, sizeof sm_cord_events / sizeof sm_cord_events[0], c);
     sm_at_on_unhandled(&c->at, sm_cord_ev_other, c);
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
+    sm_at_cut_urc(&c->at, "+recv:", 3);
     c->on_event = on_event;
     c->event_ctx = ctx;
     c->next_id = 1;
@@ -8895,6 +9465,16 @@ SECMODEM_API int sm_cord_poll(sm_cord *c)
         sm_cord_end(c, SM_ERR_TIMEOUT, SM_AT_NO_CODE, NULL);
     sm_cord_kick(c);
     return rc;
+}
+
+SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap)
+{
+    if (!c || (!buf && cap) || (buf && cap < 4)) return SM_ERR_PARAM;
+    if (c->msg_state == SM_CORD_M_COPY) c->msg_state = SM_CORD_M_OVER; /* one in progress */
+    c->msg_buf = buf;
+    c->msg_cap = buf ? cap : 0;
+    c->msg_payload = 0;
+    return SM_OK;
 }
 
 SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len)
@@ -8939,7 +9519,7 @@ SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
     static const char *const names[] = {
         "startup", "wlan connected", "wlan disconnected", "ip acquired", "mqtt info",
         "mqtt error", "mqtt recv", "socket connected", "socket data", "socket closed",
-        "socket tx failed", "fatal error", "unhandled"
+        "socket tx failed", "fatal error", "unhandled", "mqtt too long", "socket error"
     };
     unsigned i = (unsigned)kind - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";
@@ -8973,7 +9553,8 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
         "mqtt connect",
         "mqtt disconnect",
         "publish",
-        "wlan mode"
+        "wlan mode",
+        "bringup"
     };
     unsigned i = (unsigned)op - 1u;
     return i < sizeof names / sizeof names[0] ? names[i] : "?";
@@ -9001,6 +9582,16 @@ SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_co
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_start_kind(c, SM_CORD_OP_TEST, done, ctx);
+}
+
+SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
+                                 sm_cord_done_fn done, void *ctx)
+{
+    sm_cord_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SM_CORD_OP_BRINGUP;
+    op.src = opts ? opts->mqtt : NULL;
+    return sm_cord_start(c, &op, done, ctx);
 }
 
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx)

@@ -36,13 +36,33 @@ any time.  Commands, by the contract's sections:
   File system    AT+fileOpen, AT+fileWrite (binary inline / Base64), AT+fileRead,
                  AT+fileClose, AT+fileDel, AT+fileGetInfo, AT+fileGetFileList
   TLS sockets    AT+socket, AT+setSockOpt, AT+connect, AT+send (inline),
-                 AT+recv (raw data inline in +recv:), AT+close; events +connect:,
-                 +eventsock:data, +eventsock:closed
+                 AT+recv, AT+close.  Default (option sockets=calypso, Würth's
+                 Calypso driver ATSocket.c:180-245, unverified on Cordelia-I):
+                 AT+connect answers OK before the handshake, then +connect:
+                 or +eventsock:async_event,<id>,<code> (invented); AT+recv
+                 arms a receive, the data come as the +recv:<id>,<fmt>,<n>,
+                 <bytes> event.  sockets=inline: OK after the handshake, raw
+                 data inline in +recv: before OK, events +eventsock:data,
+                 +eventsock:closed (not in the driver's event tables)
   MQTT client    AT+iotconnect, AT+iotpublish=<n>,<payload>, AT+iotdisconnect;
                  events +eventmqtt:info ("CONNACK", "DISCONNECT"),
                  +eventmqtt:error, +eventmqtt:recv
 
-Options (--option NAME=VALUE, or the control socket):
+Options (--option NAME=VALUE, or the control socket).  Where the sources
+disagree or are silent, the default is Würth's driver (WurthElektronik/
+WirelessConnectivity-SDK_STM32@96c93e8, WCON_Drivers/CordeliaI and Calypso):
+  error-style        compact ERROR:<t>,<c> (default), spaced "ERROR: t, c" (the
+                     Calypso manual), title "Error: t, c" (the driver's
+                     comment), lower error:<t>,<c> (its match string)
+  fileread-count     chars (default): +fileread:1,<n> counts Base64 characters
+                     (CordeliaI ATFile.c:594-616); bytes: decoded bytes
+  getinfo            text (default): +filegetinfo flags and tokens as text
+                     (ATFile.c:279-296: open_write|open_read, tokens empty);
+                     number: 0
+  events             interleaved (default): network events go out at once,
+                     also between a command and its OK (CordeliaI.c:572-581
+                     takes events at any time); after-ok: held until it
+  sockets            calypso (default) or inline, see "TLS sockets" above
   inject-events      off: network events never come between a command and its
                      final result (held back until it is out).  on: they are
                      held up to inject-hold seconds and sent right BEFORE the
@@ -77,7 +97,8 @@ Readings of the contract where it is silent (also listed in the contract):
     8 files open at most (-10316); 1 MiB of storage in 4096-byte blocks
     (-10322); AT+fileDel is refused while Wi-Fi is connected, like writes.
     +filewrite: counts decoded bytes; AT+fileRead at or past the end answers
-    0 bytes.  +filegetinfo: flags 0, allocated = max size rounded up to 4096,
+    0 bytes (its Base64 count: see fileread-count).  +filegetinfo: flags as
+    text (see getinfo), allocated = max size rounded up to 4096,
     storage = twice that (fail-safe copy), write counter = closes that
     committed data.  +filegetfilelist: properties open_write/open_read.
   * Wi-Fi: wlanConnect while connected first disconnects (reason 0); a wrong
@@ -492,6 +513,7 @@ class Sock:
         self.lock = threading.Lock()
         self.announced = 0          # bytes covered by the last data event, unread
         self.close_pending = False  # peer closed; the event waits for the last data event
+        self.armed = None           # sockets=calypso: (format, limit) of an AT+recv waiting
 
     def drop(self, wait=False):
         with self.lock:
@@ -499,6 +521,7 @@ class Sock:
             self.state = "closed"
             self.announced = 0
             self.close_pending = False
+            self.armed = None
         if pump is not None:
             pump.close(wait)
 
@@ -613,6 +636,28 @@ class MqttEvents:
 # Options
 
 
+def one_of(*values):
+    """An option parser accepting exactly one of `values` (case-insensitive)."""
+    def parse(value):
+        text = str(value).strip().lower()
+        for v in values:
+            if text == v.lower():
+                return v
+        raise ValueError(f"one of {', '.join(values)}, got {value!r}")
+    return parse
+
+
+# Error line forms (option error-style).  Würth's driver matches "error" in
+# any case and skips spaces (CordeliaI.c:530-551); the Calypso manual writes
+# "ERROR: <description>, <code>"; the driver's comment "Error:[arguments]".
+ERROR_STYLES = {
+    "compact": "ERROR:{0},{1}",      # the notes' log form (default)
+    "spaced": "ERROR: {0}, {1}",     # the Calypso manual's form
+    "title": "Error: {0}, {1}",      # the driver's comment "Error:[arguments]"
+    "lower": "error:{0},{1}",        # the driver's match string ATCommands.h:57
+}
+
+
 def networks_option(value):
     """"SSID=KEY;SSID2=KEY2" or a JSON object (or a dict) -> {ssid: key}."""
     if isinstance(value, dict):
@@ -646,7 +691,14 @@ class CordeliaDialect(Dialect):
     startup_urc = STARTUP
     echo_default = False            # contract "Framing": no echo
     max_line = 2048                 # the vendor driver's line limit
-    plain_error = "ERROR:invalid input,-2006"
+
+    @property
+    def plain_error(self):
+        """Framing problems (over-long line...): invalid input, in the style."""
+        return self.format_error_line(E_INVALID)
+
+    def format_error_line(self, error):
+        return ERROR_STYLES[getattr(self, "error_style", "compact")].format(*error)
 
     OPTIONS = {
         "inject-events": ("inject_events", flag, "send pending events right before final results"),
@@ -659,12 +711,27 @@ class CordeliaDialect(Dialect):
         "reboot-delay": ("reboot_delay", seconds, "OK of reboot/factoryreset to the restart"),
         "connack-timeout": ("connack_timeout", seconds, "iotconnect to CONNACK_TIMEOUT"),
         "net-delay": ("net_delay", seconds, "before every connection attempt"),
+        # Variants where the sources are silent or disagree (defaults: the driver)
+        "error-style": ("error_style", one_of(*ERROR_STYLES),
+                        "error line: compact ERROR:t,c (default), spaced ERROR: t, c, "
+                        "title Error: t, c, lower error:t,c"),
+        "fileread-count": ("fileread_count", one_of("chars", "bytes"),
+                           "+fileread:1,<count>: Base64 characters (default) or decoded bytes"),
+        "getinfo": ("getinfo", one_of("text", "number"),
+                    "+filegetinfo flags and tokens as text (default) or numbers"),
+        "events": ("events", one_of("interleaved", "after-ok"),
+                   "network events at once, also before a command's OK (default), "
+                   "or held until it"),
+        "sockets": ("sockets", one_of("calypso", "inline"),
+                    "calypso (default): connect OK then +connect:, recv arms and data come as "
+                    "the +recv: event; inline: OK after the handshake, +recv: before OK"),
     }
 
     def __init__(self, wlan_delay=0.2, factory_reset_time=2.0, reboot_delay=0.1,
                  connack_timeout=10.0, net_delay=0.02, event_latency=0.005,
                  inject_events=False, inject_hold=0.5, networks=None, any_network=True,
-                 auto_reconnect=True):
+                 auto_reconnect=True, error_style="compact", fileread_count="chars",
+                 getinfo="text", events="interleaved", sockets="calypso"):
         self.wlan_delay = wlan_delay
         self.factory_reset_time = factory_reset_time
         self.reboot_delay = reboot_delay
@@ -676,6 +743,11 @@ class CordeliaDialect(Dialect):
         self.networks = dict(DEFAULT_NETWORKS if networks is None else networks)
         self.any_network = any_network
         self.auto_reconnect = auto_reconnect
+        self.error_style = error_style
+        self.fileread_count = fileread_count
+        self.getinfo = getinfo
+        self.events = events
+        self.sockets = sockets
         # Non-volatile (contract "Device": settings and files survive restarts).
         self.settings = default_settings()
         self.store = {}                   # name -> StoredFile
@@ -727,6 +799,8 @@ class CordeliaDialect(Dialect):
             with self._pending_lock:
                 self._pending.append((epoch, text))
             modem.call_later(self.inject_hold, lambda: self._flush(modem), epoch=epoch)
+        elif self.events == "interleaved":   # between units, maybe inside an answer
+            modem.call_later(self.event_latency, lambda: modem.urc(text, epoch), epoch=epoch)
         else:
             modem.call_later(self.event_latency, lambda: modem.async_urc(text, epoch), epoch=epoch)
 
@@ -788,9 +862,8 @@ class CordeliaDialect(Dialect):
                 self.fail(ctx, (exc.text, exc.code))
         return Command(run, entry.inline) if isinstance(entry, Command) else run
 
-    @staticmethod
-    def fail(ctx, error):
-        ctx.final(f"ERROR:{error[0]},{error[1]}")
+    def fail(self, ctx, error):
+        ctx.final(self.format_error_line(error))
 
     def sink(self, ctx):
         return Sink(self, ctx.modem, ctx.epoch)
@@ -1024,8 +1097,10 @@ class CordeliaDialect(Dialect):
         offset = number(offset, 0, 0xFFFFFFFF, E_OFFSET)
         fmt = number(fmt, 0, 1)
         data = bytes(handle.data[offset:offset + number(length, 1, MAX_CHUNK)])
-        if fmt == 1:   # Base64: one text line
-            ctx.info(f"+fileread:1,{len(data)},{base64.b64encode(data).decode('ascii')}")
+        if fmt == 1:   # Base64: one text line; the count as Würth's parser reads it
+            text = base64.b64encode(data).decode("ascii")
+            count = len(text) if self.fileread_count == "chars" else len(data)
+            ctx.info(f"+fileread:1,{count},{text}")
         else:          # binary: the bytes inline, then CR LF (one unit)
             ctx.send(b"+fileread:0,%d," % len(data) + data + b"\r\n", "data")
         ctx.ok()
@@ -1057,7 +1132,19 @@ class CordeliaDialect(Dialect):
         if stored is None:
             raise AtError(E_NOT_FOUND)
         alloc = allocation(stored.max_size)
-        ctx.info(f"+filegetinfo:0,{len(stored.data)},{alloc},0,{2 * alloc},{stored.writes}")
+        if self.getinfo == "text":
+            # The driver reads flags and tokens as text (ATFile.c:279-296); the
+            # exact words are unknown: the property names of the file list
+            # (open_write|open_read while open), tokens empty.
+            name = self.file_name(fields[0])
+            handles = ctx.state.files.values()
+            flags = "|".join(p for p, writing in (("open_write", True), ("open_read", False))
+                             if any(h.name == name and h.writing == writing for h in handles))
+            tokens = ""
+        else:
+            flags, tokens = "0", "0"
+        ctx.info(f"+filegetinfo:{flags},{len(stored.data)},{alloc},{tokens},{2 * alloc},"
+                 f"{stored.writes}")
         ctx.ok()
 
     def cmd_file_list(self, ctx, req):
@@ -1269,6 +1356,16 @@ class CordeliaDialect(Dialect):
         sock.state = "connecting"
         job = netio.Job(lambda: self.dial(address, port, tls, server_name),
                         discard=lambda s: s.close(), name=f"connect-{sock.sid}")
+        if self.sockets == "calypso":
+            # Calypso (ATSocket.c:180-197): OK before the handshake; the result
+            # is the +connect: event, or (invented: the driver's socket events
+            # are tx_failed and async_event) +eventsock:async_event,<id>,<code>.
+            ctx.ok()
+            sink, modem = self.sink(ctx), ctx.modem
+            threading.Thread(target=self.connect_done, name=f"connected-{sock.sid}",
+                             args=(job, st, sock, sink, modem, address, port),
+                             daemon=True).start()
+            return None
         wait_job(ctx, job)
         if job.error is not None:
             sock.state = "new"
@@ -1283,6 +1380,23 @@ class CordeliaDialect(Dialect):
             return ctx.ok()
         ctx.ok()
         ctx.urc(event)    # contract: the event right after the OK
+
+    def connect_done(self, job, st, sock, sink, modem, address, port):
+        """sockets=calypso: the handshake's outcome as an event."""
+        job.done.wait()
+        if modem.state is not st or sock.state != "connecting" or \
+                st.sockets.get(sock.sid) is not sock:
+            job.abandon()                      # a restart or AT+close meanwhile
+            return
+        if job.error is not None:
+            sock.state = "new"
+            modem.trace.note(f"socket {sock.sid}: {job.error}")
+            error = job.error if isinstance(job.error, netio.NetError) else \
+                netio.NetError(netio.IO, str(job.error))
+            sink(f"+eventsock:async_event,{sock.sid},{classify(error, address)[2]}")
+            return
+        self.attach(sock, job.result, sink)
+        sink(f"+connect:{port},{address}")
 
     def dial(self, address, port, tls, server_name):
         time.sleep(self.net_delay)
@@ -1300,6 +1414,9 @@ class CordeliaDialect(Dialect):
     def on_data(self, sock, pump, buffered):
         """Pump thread: one data event per burst, once what the last one
         announced has been read (contract "TLS sockets")."""
+        if self.sockets == "calypso":
+            self.deliver(sock)
+            return
         with sock.lock:
             if sock.pump is pump and sock.announced == 0:
                 sock.announced = buffered
@@ -1307,6 +1424,12 @@ class CordeliaDialect(Dialect):
 
     def on_closed(self, sock, pump):
         """Pump thread: the peer closed; the event follows the last data event."""
+        if self.sockets == "calypso":
+            with sock.lock:
+                if sock.pump is pump:
+                    sock.state = "closed"
+            self.deliver(sock)
+            return
         with sock.lock:
             if sock.pump is not pump:
                 return
@@ -1341,12 +1464,36 @@ class CordeliaDialect(Dialect):
         pump = sock.pump
         if pump is None or (sock.state != "connected" and not pump.buffered()):
             raise AtError(E_NOT_CONN)
+        if self.sockets == "calypso":
+            # Calypso (ATSocket.c:228-245): OK arms the receive; the data come
+            # as the +recv: event (ATEvent.c:174-189) when there are some.
+            with sock.lock:
+                sock.armed = (fmt, limit)
+            ctx.ok()
+            self.deliver(sock)
+            return None
         data = pump.take(limit)
         body = base64.b64encode(data) if fmt == 1 else data
         # Header, raw bytes and CR LF: one unit, nothing may come between.
         ctx.send(b"+recv:%d,%d,%d," % (sock.sid, fmt, len(data)) + body + b"\r\n", "data")
         self.after_read(sock, len(data))
         ctx.ok()
+
+    def deliver(self, sock):
+        """sockets=calypso: an armed receive gets what is buffered, as one
+        +recv:<id>,<fmt>,<n>,<bytes> event; a closed connection with nothing
+        left gives n = 0 (invented: the sources do not say)."""
+        with sock.lock:
+            pump = sock.pump
+            if sock.armed is None or pump is None:
+                return
+            if not pump.buffered() and sock.state == "connected":
+                return
+            fmt, limit = sock.armed
+            sock.armed = None
+            data = pump.take(limit)
+            body = base64.b64encode(data) if fmt == 1 else data
+            sock.sink(b"+recv:%d,%d,%d," % (sock.sid, fmt, len(body)) + body)
 
     def after_read(self, sock, taken):
         """A new data event if unannounced bytes wait; then a pending close."""

@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""The Cordelia-I C section end to end: run_cordelia_e2e.py <binary>.
+"""The Cordelia-I C section end to end: run_cordelia_e2e.py <binary> [variant...].
+
+Runs the C program against the simulator's default (Würth's driver) and
+against each variant of VARIANTS (sim options where the sources are silent);
+naming variants ("default", "sockets=inline") runs only those.  A retained
+1 KB message on cordelia/big (longer than the library's line buffer) must
+reach the program whole at every MQTT connection.
 
 Starts the test bed (PKI, mutual-TLS mosquitto, TLS echo server), an MQTT
 probe subscribed to cordelia/#, and `python3 -m sim --dialect cordelia` on a
@@ -69,51 +75,91 @@ def tail(path, limit=6000):
         return ""
 
 
+# The simulator's variants where the sources are silent or disagree (sim/
+# cordelia.py OPTIONS): the C program runs against the default (Würth's
+# driver) and against each of these.
+VARIANTS = [
+    (),
+    ("error-style=spaced",),
+    ("error-style=title",),
+    ("error-style=lower",),
+    ("fileread-count=bytes",),
+    ("getinfo=number",),
+    ("events=after-ok",),
+    ("sockets=inline",),
+]
+BIG_TOPIC = "cordelia/big"
+BIG = bytes(0x20 + (i * 7) % 95 for i in range(1024))   # as big_payload_ok() in the C program
+
+
+def run_variant(bed, tmp, binary, options, checks):
+    """One run of the C program against the simulator with `options`;
+    returns the C program's (passed, failed)."""
+    c_passed = c_failed = 0
+    label = " ".join(options) or "default"
+    print(f"runner: === simulator {label} ===", flush=True)
+    trace = os.path.join(tmp, "sim-trace.txt")
+    sim_args = ["--dialect", "cordelia", "--trace", trace]
+    for opt in options:
+        sim_args += ["--option", opt]
+    with bed.probe(["cordelia/#"]) as probe, SimProcess(*sim_args) as sim:
+        cmd = [binary, sim.pty_path, sim.control_path, str(bed.broker.port),
+               str(bed.echo.port), tmp, PAYLOAD]
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, timeout=120)
+            out, rc = proc.stdout.decode(errors="replace"), proc.returncode
+        except subprocess.TimeoutExpired as exc:   # run() has killed it
+            out, rc = (exc.stdout or b"").decode(errors="replace") + "\n(timed out)\n", -1
+        sys.stdout.write(out)
+        m = SUMMARY.search(out)
+        if m:
+            c_passed, c_failed = int(m.group(1)), int(m.group(2))
+        checks.check(rc == 0 and m is not None, f"[{label}] C program exit status {rc}")
+
+        want = PAYLOAD.encode("utf-8")
+        seen = [p for (t, p, _, _) in probe.messages if t == "cordelia/apple"]
+        checks.check(len(seen) == 2 and all(p == want for p in seen),
+                     f"[{label}] the probe received the payload bytes exactly, twice "
+                     f"(got {len(seen)}: {seen[:1]!r})")
+        checks.check(not any(p.startswith(b'"') for p in seen),
+                     f"[{label}] the broker got the payload without the outer quotes")
+        stats = sim.control("stats")
+        checks.check(stats.get("reboots") == 5,
+                     f"[{label}] the simulator restarted 5 times (AT+reboot 3x, control socket, "
+                     f"AT+factoryreset): {stats.get('reboots')}")
+        stderr = sim.stderr().decode(errors="replace")
+        checks.check("Traceback" not in stderr, f"[{label}] no exception in the simulator")
+        checks.check(sim.stop() == 0, f"[{label}] the simulator stopped cleanly")
+        if c_failed or checks.failed:
+            sys.stdout.write("simulator stderr:\n" + stderr[-3000:])
+            sys.stdout.write("simulator trace (tail):\n" + tail(trace))
+        if os.environ.get("SM_SIM_TRACE"):   # keep the whole trace for a look
+            shutil.copy(trace, os.environ["SM_SIM_TRACE"])
+    return c_passed, c_failed
+
+
 def main():
     binary = os.path.join(ROOT, sys.argv[1])
+    only = sys.argv[2:]            # optional: run only these variants ("default", "k=v")
     checks = Checks()
     c_passed = c_failed = 0
     t0 = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="secmodem-cord-e2e-")
-    trace = os.path.join(tmp, "sim-trace.txt")
     try:
-        with TestBed(https=False) as bed, bed.probe(["cordelia/#"]) as probe, \
-                SimProcess("--dialect", "cordelia", "--trace", trace) as sim:
+        with TestBed(https=False) as bed:
             files = write_pems(bed, tmp)
             checks.check(len(files["ca.pem"]) > CHUNK,
                          f"ca.pem is {len(files['ca.pem'])} bytes (> one {CHUNK}-byte chunk)")
-            cmd = [binary, sim.pty_path, sim.control_path, str(bed.broker.port),
-                   str(bed.echo.port), tmp, PAYLOAD]
-            try:
-                proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, timeout=120)
-                out, rc = proc.stdout.decode(errors="replace"), proc.returncode
-            except subprocess.TimeoutExpired as exc:   # run() has killed it
-                out, rc = (exc.stdout or b"").decode(errors="replace") + "\n(timed out)\n", -1
-            sys.stdout.write(out)
-            m = SUMMARY.search(out)
-            if m:
-                c_passed, c_failed = int(m.group(1)), int(m.group(2))
-            checks.check(rc == 0 and m is not None, f"C program exit status {rc}")
-
-            want = PAYLOAD.encode("utf-8")
-            seen = [p for (t, p, _, _) in probe.messages if t == "cordelia/apple"]
-            checks.check(len(seen) == 2 and all(p == want for p in seen),
-                         f"the probe received the payload bytes exactly, twice "
-                         f"(got {len(seen)}: {seen[:1]!r})")
-            checks.check(not any(p.startswith(b'"') for p in seen),
-                         "the broker got the payload without the outer quotes")
-            stats = sim.control("stats")
-            checks.check(stats.get("reboots") == 5,
-                         f"the simulator restarted 5 times (AT+reboot 3x, control socket, "
-                         f"AT+factoryreset): {stats.get('reboots')}")
-            stderr = sim.stderr().decode(errors="replace")
-            checks.check("Traceback" not in stderr, "no exception in the simulator")
-            checks.check(sim.stop() == 0, "the simulator stopped cleanly")
-            if c_failed or checks.failed:
-                sys.stdout.write("simulator stderr:\n" + stderr[-3000:])
-                sys.stdout.write("simulator trace (tail):\n" + tail(trace))
-            if os.environ.get("SM_SIM_TRACE"):   # keep the whole trace for a look
-                shutil.copy(trace, os.environ["SM_SIM_TRACE"])
+            # A retained message longer than the library's line buffer: the
+            # module gets it at every subscription (SUBTOPIC0 cordelia/+).
+            with bed.probe([]) as pub:
+                pub.publish(BIG_TOPIC, BIG, qos=1, retain=True)
+            for options in VARIANTS:
+                if only and (" ".join(options) or "default") not in only:
+                    continue
+                p, f = run_variant(bed, tmp, binary, options, checks)
+                c_passed += p
+                c_failed += f
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"runner: {time.monotonic() - t0:.1f} s")

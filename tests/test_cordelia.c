@@ -139,11 +139,18 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
         logs(m, " "); logs(m, ev->u.msg.topic); logf_(m, " qos%ld ", (long)ev->u.msg.qos);
         logn(m, ev->u.msg.payload, ev->u.msg.len);
         CHECK(ev->u.msg.payload[ev->u.msg.len] == '\0');
+        CHECK(ev->u.msg.total == ev->u.msg.len);
+        break;
+    case SM_CORD_EV_MQTT_TOO_LONG:
+        logs(m, " "); logs(m, ev->u.msg.topic); logf_(m, " qos%ld", (long)ev->u.msg.qos);
+        logf_(m, " kept=%ld", (long)ev->u.msg.len); logf_(m, " total=%ld", (long)ev->u.msg.total);
+        CHECK(ev->u.msg.payload[ev->u.msg.len] == '\0');
         break;
     case SM_CORD_EV_SOCK_CONNECTED:
     case SM_CORD_EV_SOCK_DATA:
     case SM_CORD_EV_SOCK_CLOSED:
     case SM_CORD_EV_SOCK_TX_FAILED:
+    case SM_CORD_EV_SOCK_ERROR:
         logf_(m, " id=%ld", (long)ev->u.sock.id);
         if (ev->kind != SM_CORD_EV_SOCK_CLOSED) logf_(m, " %ld", (long)ev->u.sock.value);
         if (ev->u.sock.address[0]) { logs(m, " "); logs(m, ev->u.sock.address); }
@@ -173,7 +180,8 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     if (r->len) logf_(m, " len=%ld", (long)r->len);
     if (r->text) { logs(m, " text="); logs(m, r->text); }
     if (r->group) { logs(m, " key="); logs(m, r->group); logs(m, ","); logs(m, r->key); }
-    if (r->op == SM_CORD_OP_FILE_UPLOAD) logf_(m, " stage=%ld", (long)r->stage);
+    if (r->op == SM_CORD_OP_FILE_UPLOAD || r->op == SM_CORD_OP_BRINGUP)
+        logf_(m, " stage=%ld", (long)r->stage);
     if (r->truncated) logs(m, " TRUNC");
     logs(m, "]");
 }
@@ -245,6 +253,44 @@ static void test_dialect(void)
     CHECK_EQ_INT(f.text_len, 5);
     CHECK(d->classify("OK", 2, &f) == 0);
     CHECK(d->classify("+eventmqtt:error,\"TLS_FAILED\",-1", 32, &f) == 0);
+    /* the driver's forms: "error" in any case, spaces skipped */
+    CHECK(d->classify("Error: file not found, -10341", 29, &f) == 1);
+    CHECK_EQ_INT(f.result, SM_AT_DIALECT_ERROR);
+    CHECK_EQ_INT(f.code, -10341);
+    CHECK(f.text_len == 14 && memcmp(f.text, "file not found", 14) == 0);
+    CHECK(d->classify("error:invalid input,-2006", 25, &f) == 1);
+    CHECK_EQ_INT(f.code, -2006);
+    CHECK(f.text_len == 13 && memcmp(f.text, "invalid input", 13) == 0);
+    CHECK(d->classify("ERROR: a, b , -7 ", 17, &f) == 1);
+    CHECK_EQ_INT(f.code, -7);
+    CHECK(f.text_len == 4 && memcmp(f.text, "a, b", 4) == 0);
+    CHECK(d->classify("Error", 5, &f) == 1);
+    CHECK_EQ_INT(f.code, SM_AT_NO_CODE);
+    CHECK_EQ_INT(f.text_len, 0);
+    CHECK(d->classify("ERROR", 5, &f) == 0); /* the standard classifier's */
+    CHECK(d->classify("erro", 4, &f) == 0);
+    CHECK(d->classify("+error:x,1", 10, &f) == 0);
+}
+
+/* Each error line form ends the command, its code and text kept. */
+static void test_error_forms(void)
+{
+    static const char *const lines[] = {
+        "ERROR:invalid input,-2006\r\n", "Error: invalid input, -2006\r\n",
+        "error:invalid input,-2006\r\n", "ERROR: invalid input, -2006\r\n"
+    };
+    sm_cord c;
+    mock m;
+    size_t i;
+    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        setup(&c, &m, 0);
+        sm_cord_test(&c, on_done, &m);
+        pump(&c);
+        SENT(&m, "AT+test\r\n");
+        modem(&c, lines[i]);
+        CHECK_EQ_STR(m.log, "[test modem reported an error code=-2006 err=invalid input]");
+        CHECK_EQ_INT(sm_cord_busy(&c), 0);
+    }
 }
 
 /* ---- device -------------------------------------------------------------------- */
@@ -307,6 +353,124 @@ static void test_startup_mid_command(void)
     modem(&c, "OK\r\n");
     CHECK_EQ_STR(m.log, "[test ok]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
+}
+
+/* The first command after power-up, cut by the module's start-up event
+   (it was still booting): sent again, not failed with SM_ERR_REBOOT. Only
+   while nothing was heard from the module, and once. */
+static void test_power_up_first_command(void)
+{
+    sm_cord c;
+    mock m;
+    setup(&c, &m, 0);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_INT(sm_cord_busy(&c), 1);
+    m.now += SM_AT_SETTLE_MS;
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[test ok]");
+    /* a second start-up is a real restart: the command fails */
+    clear_log(&m);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    CHECK(strncmp(m.log, "[test modem restarted]", 22) == 0);
+    /* the module answered before: a start-up is a restart too */
+    setup(&c, &m, 0);
+    sm_cord_test(&c, on_done, &m);
+    sm_cord_get(&c, "general", "version", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
+    modem(&c, STARTUP);
+    CHECK(strncmp(m.log, "[test ok][get modem restarted", 29) == 0);
+}
+
+/* sm_cord_bringup: probes until the module answers (the start-up event
+   may cut the first probe), reads the version, applies the settings;
+   each failure says where it ended. */
+static void test_bringup(void)
+{
+    static sm_cord_mqtt_config cfg;
+    sm_cord_bringup_opts o;
+    sm_cord c;
+    mock m;
+    int i, probes;
+    size_t k;
+    sm_cord_mqtt_config_init(&cfg);
+    cfg.endpoint = "localhost";
+    cfg.port = 8883;
+    memset(&o, 0, sizeof o);
+    o.mqtt = &cfg;
+    /* the start-up event during the first probe */
+    setup(&c, &m, 0);
+    CHECK(sm_cord_bringup(&c, &o, on_done, &m) > 0);
+    sm_cord_test(&c, on_done, &m); /* queued behind it */
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, STARTUP);
+    m.now += SM_AT_SETTLE_MS;
+    pump(&c);
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+get=general,version\r\n");
+    modem(&c, "+get:1.2.3\r\nOK\r\n");
+    SENT(&m, "AT+set=MQTT,iotHubEndpoint,\"localhost\"\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+set=MQTT,iotHubPort,8883\r\n");
+    modem(&c, "OK\r\n");
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
+                        "[bringup ok v=1 text=1.2.3 stage=2][test ok]");
+    CHECK_EQ_STR(sm_cord_get_state(&c)->version, "1.2.3");
+    /* a module already up, no options */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:1.0.0\r\nOK\r\n");
+    SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
+    CHECK_EQ_STR(m.log, "[bringup ok text=1.0.0 stage=2]");
+    /* a silent module: probe after probe, then SM_ERR_TIMEOUT at stage 0 */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    for (i = 0; i < 1000 && sm_cord_busy(&c); i++) {
+        m.now += 50;
+        pump(&c);
+    }
+    CHECK(strncmp(m.log, "[bringup timeout v=", 19) == 0);
+    CHECK(strstr(m.log, " stage=0]") != NULL);
+    CHECK(m.now >= SM_CORD_BOOT_TIMEOUT_MS && m.now <= SM_CORD_BOOT_TIMEOUT_MS + SM_CORD_PROBE_MS + 1000);
+    for (k = 0, probes = 0; k + 9 <= m.tx_len; k++)
+        if (memcmp(m.tx + k, "AT+test\r\n", 9) == 0) probes++;
+    CHECK(probes >= SM_CORD_BOOT_TIMEOUT_MS / (SM_CORD_PROBE_MS + 2 * SM_AT_SETTLE_MS));
+    CHECK(probes <= SM_CORD_BOOT_TIMEOUT_MS / SM_CORD_PROBE_MS + 1);
+    /* a setting refused: the failure names it */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:1.0.0\r\nOK\r\n");
+    modem(&c, "OK\r\n");
+    modem(&c, "Error: invalid setting, -2006\r\n");
+    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=invalid setting "
+                        "key=MQTT,iotHubPort stage=2]");
+    /* the version unreadable */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, &o, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "ERROR:unknown command,-2006\r\n");
+    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=unknown command "
+                        "stage=1]");
+    CHECK(sm_cord_bringup(NULL, NULL, NULL, NULL) == SM_ERR_PARAM);
 }
 
 /* AT+reboot: OK, then the start-up event ends the operation, in either
@@ -977,7 +1141,9 @@ static void test_file_read_base64(void)
         sprintf(cmd, "AT+fileRead=77,%lu,1,%lu\r\n", (unsigned long)(10 + off), (unsigned long)k);
         SENT(&m, cmd);
         CHECK(sm_base64_encode(want + off, k, b64, sizeof b64, NULL) == SM_OK);
-        sprintf(line, "+fileread:1,%lu,%s\r\n+eventsock:data,2,10\r\nOK\r\n", (unsigned long)k, b64);
+        /* the count is the Base64 text's length, as Würth's driver reads it */
+        sprintf(line, "+fileread:1,%lu,%s\r\n+eventsock:data,2,10\r\nOK\r\n",
+                (unsigned long)strlen(b64), b64);
         modem(&c, line);
     }
     SENT(&m, "");
@@ -985,7 +1151,8 @@ static void test_file_read_base64(void)
     CHECK(buf[200] == 0xEE); /* nothing past len */
     CHECK_EQ_STR(m.log, "{socket data id=2 10}{socket data id=2 10}{socket data id=2 10}"
                         "[file read ok len=200]");
-    /* the end of the file: a short read ends it; 0 bytes too */
+    /* the end of the file: a short read ends it; 0 bytes too (these count
+       decoded bytes: the tolerated variant) */
     setup(&c, &m, 0);
     sm_cord_file_read(&c, 77, 0, buf, 250, on_done, &m);
     pump(&c);
@@ -1004,17 +1171,33 @@ static void test_file_read_base64(void)
     SENT(&m, "AT+fileRead=77,4000,1,16\r\n");
     modem(&c, "+fileread:1,0,\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[file read ok]");
-    /* malformed answers: bad Base64, a count that disagrees, more than asked */
+    /* malformed answers: bad Base64, a count that is neither the text's
+       length nor the decoded size, more than asked (either count) */
     setup(&c, &m, 0);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
     pump(&c);
     modem(&c, "+fileread:1,3,Zm9v!\r\nOK\r\n");
-    modem(&c, "+fileread:1,4,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,5,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,2,Zm9v\r\nOK\r\n");
     modem(&c, "+fileread:1,6,Zm9vYmFy\r\nOK\r\n");
+    modem(&c, "+fileread:1,8,Zm9vYmFy\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[file read malformed response][file read malformed response]"
+                        "[file read malformed response][file read malformed response]"
                         "[file read malformed response]");
+    /* both counts of one 3-byte read: 4 characters (driver), 3 bytes */
+    setup(&c, &m, 0);
+    memset(buf, 0, sizeof buf);
+    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf + 3, 3, on_done, &m);
+    pump(&c);
+    modem(&c, "+fileread:1,4,Zm9v\r\nOK\r\n");
+    modem(&c, "+fileread:1,3,YmFy\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[file read ok len=3][file read ok len=3]");
+    CHECK(memcmp(buf, "foobar", 6) == 0);
 }
 
 static void on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)
@@ -1103,6 +1286,38 @@ static void test_file_info_fields(void)
     CHECK_EQ_INT(g_info.token, 7);
     CHECK_EQ_INT(g_info.storage, 8192);
     CHECK(g_info.write_counter == 3000000000u);
+    /* the driver reads flags and tokens as text (ATFile.c:279-296) */
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:open_write|MUST_COMMIT|weird,1452,4096,tok|x,8192,3\r\nOK\r\n");
+    CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_MUST_COMMIT |
+                           SM_CORD_FPROP_OTHER));
+    CHECK_EQ_STR(g_info.flags_text, "open_write|MUST_COMMIT|weird");
+    CHECK_EQ_INT(g_info.size, 1452);
+    CHECK_EQ_INT(g_info.token, 0);
+    CHECK_EQ_INT(g_info.storage, 8192);
+    CHECK_EQ_INT(g_info.write_counter, 3);
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:,10,4096,,8192,1\r\nOK\r\n"); /* empty flags and tokens */
+    CHECK_EQ_INT(g_info.flags, 0);
+    CHECK_EQ_STR(g_info.flags_text, "");
+    CHECK_EQ_INT(g_info.size, 10);
+    CHECK_EQ_INT(g_info.write_counter, 1);
+    /* the issue's example form, and a long one cut */
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:READ|WRITE,1,4096,0|0|0|0,8192,1\r\nOK\r\n");
+    CHECK(g_info.flags == SM_CORD_FPROP_OTHER);
+    CHECK_EQ_STR(g_info.flags_text, "READ|WRITE");
+    CHECK_EQ_INT(g_info.size, 1);
+    sm_cord_file_get_info(&c, "x", on_info, NULL);
+    pump(&c);
+    modem(&c, "+filegetinfo:open_write|open_read|must_commit|pending_commit|secure,1,4096,,8192,1\r\n"
+              "OK\r\n");
+    CHECK_EQ_INT(strlen(g_info.flags_text), 39);
+    CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_OPEN_READ |
+                           SM_CORD_FPROP_MUST_COMMIT | 0x10u | 0x200u));
 }
 
 /* ---- TLS sockets -------------------------------------------------------------- */
@@ -1147,8 +1362,8 @@ static void test_sockets(void)
     SENT(&m, "AT+close=3\r\n");
     modem(&c, "OK\r\n");
     CHECK_EQ_INT(sm_cord_get_state(&c)->sockets, 0);
-    CHECK_EQ_STR(m.log, "[socket ok v=3][socket tls ok][connect ok]{socket connected id=3 8883 127.0.0.1}"
-                        "[send ok len=6][close ok]");
+    CHECK_EQ_STR(m.log, "[socket ok v=3][socket tls ok]{socket connected id=3 8883 127.0.0.1}"
+                        "[connect ok][send ok len=6][close ok]");
     /* options left NULL are not sent; a failing one is named */
     setup(&c, &m, 0);
     memset(&tls, 0, sizeof tls);
@@ -1309,7 +1524,312 @@ static void test_socket_recv_cases(void)
     CHECK_EQ_STR(m.log, "[recv modem reported an error code=-107 err=not connected]");
 }
 
+/* The Calypso socket model (driver ATSocket.c:180-245): AT+connect answers
+   OK before the handshake, its result is the +connect: event or an error
+   event; AT+recv only arms a receive, the data come later as the
+   +recv:<id>,<fmt>,<n>,<bytes> EVENT, read by count. */
+static void test_socket_calypso_model(void)
+{
+    static const char ev[] = "+recv:2,0,9,OK\r\nE\0,\xff\"\r\n";
+    static uint8_t buf[16];
+    sm_cord c;
+    mock m;
+    size_t k, i;
+    /* connect: OK, then the event ends it */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+connect=2,INET,8883,127.0.0.1\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "");
+    SENT(&m, ""); /* the next operation waits */
+    m.now += 3000;
+    modem(&c, "+connect:8883,127.0.0.1\r\n");
+    SENT(&m, "AT+test\r\n");
+    CHECK_EQ_STR(m.log, "{socket connected id=2 8883 127.0.0.1}[connect ok]");
+    /* ... or an error event for its socket */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+eventsock:async_event,2,-468\r\n");
+    CHECK_EQ_STR(m.log, "{socket error id=2 -468}[connect modem reported an error code=-468 "
+                        "err=socket error]");
+    /* ... an error event for another socket does not end it; silence does */
+    setup(&c, &m, 0);
+    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+eventsock:tx_failed,5,-107\r\n");
+    CHECK_EQ_INT(sm_cord_busy(&c), 1);
+    m.now += SM_CORD_CONNECT_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "{socket tx failed id=5 -107}[connect timeout]");
+    /* recv: OK arms it; the event carries the bytes (CR, LF, NUL, ',' and
+       '"' inside), fed in every split */
+    for (k = 1; k <= sizeof ev - 1; k++) {
+        setup(&c, &m, 0);
+        memset(buf, 0, sizeof buf);
+        sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
+        sm_cord_test(&c, on_done, &m);
+        pump(&c);
+        SENT(&m, "AT+recv=2,0,16\r\n");
+        modem(&c, "OK\r\n");
+        CHECK_EQ_INT(sm_cord_busy(&c), 2);
+        modem(&c, "+eventwlan:connect,home,\r\n");
+        for (i = 0; i < sizeof ev - 1; i += k)
+            modem_bytes(&c, ev + i, sizeof ev - 1 - i < k ? sizeof ev - 1 - i : k);
+        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9]");
+        CHECK(memcmp(buf, "OK\r\nE\0,\xff\"", 9) == 0);
+        SENT(&m, "AT+test\r\n");
+        modem(&c, "OK\r\n");
+        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9][test ok]");
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    }
+    /* more than the buffer: kept up to cap, TRUNC; then lines go on */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 2, buf, 4, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem_bytes(&c, ev, sizeof ev - 1);
+    modem(&c, "+eventsock:closed,2\r\n");
+    CHECK_EQ_STR(m.log, "[recv ok len=4 TRUNC]{socket closed id=2}");
+    /* an event for another socket, or with nobody waiting: its bytes are
+       read and dropped, the line reported; the receive goes on */
+    setup(&c, &m, 0);
+    modem_bytes(&c, ev, sizeof ev - 1);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem_bytes(&c, ev, sizeof ev - 1);
+    modem(&c, "+recv:3,0,2,hi\r\n");
+    CHECK_EQ_STR(m.log, "{unhandled +recv:2,0,9}{unhandled +recv:2,0,9}[recv ok len=2]");
+    CHECK(memcmp(buf, "hi", 2) == 0);
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    /* nothing comes: SM_ERR_TIMEOUT after SM_CORD_RECV_TIMEOUT_MS */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    m.now += SM_CORD_RECV_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "[recv timeout]");
+    /* its deadline passes while the bytes come: the rest is dropped, not
+       written into the next operation's buffer */
+    setup(&c, &m, 0);
+    memset(buf, 'z', sizeof buf);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf + 8, 8, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    m.now += SM_CORD_RECV_TIMEOUT_MS - 100;
+    modem(&c, "+recv:3,0,6,abc");
+    m.now += 200; /* the receive's deadline, not yet the engine's raw one */
+    pump(&c);
+    modem(&c, "def\r\n"); /* the engine still reads them by count */
+    SENT(&m, "AT+recv=3,0,16\r\nAT+fileRead=1,0,1,8\r\n");
+    modem(&c, "+fileread:1,4,aGk=\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[recv timeout len=3][file read ok len=2]");
+    CHECK(memcmp(buf, "abczzzzzhi", 10) == 0);
+    /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+recv:3,1,4,aGk=\r\n");
+    CHECK_EQ_STR(m.log, "[recv malformed response]");
+}
+
 /* ---- on-module MQTT ------------------------------------------------------------- */
+/* A received MQTT message longer than a line (SM_LINE_SIZE - 1): handed
+   over in pieces by the engine, put together in the caller's buffer and
+   delivered whole, also while a command is in flight and fed in any split;
+   a buffer too small, or none, gives MQTT_TOO_LONG, never a silent drop. */
+static void fill_msg(char *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) out[i] = "ab,\"{}: 0123456789xyz"[i % 21];
+}
+
+static void test_mqtt_long_message(void)
+{
+    static char line[1400], want[1300], buf[1400], small[500], expect[1500];
+    static const size_t splits[] = { 1, 7, 64, 159, 160, 161, 1400 };
+    sm_cord c;
+    mock m;
+    size_t k, n, off, len;
+    int id;
+    fill_msg(want, 1200);
+    want[1200] = '\0';
+    len = (size_t)sprintf(line, "+eventmqtt:recv,cordelia/big,qos1,\"%s\"\r\n", want);
+    for (k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        setup(&c, &m, 0);
+        CHECK(sm_cord_set_msg_buffer(&c, buf, sizeof buf) == SM_OK);
+        id = sm_cord_test(&c, on_done, &m);
+        CHECK(id > 0);
+        pump(&c);
+        SENT(&m, "AT+test\r\n");
+        /* the event comes between the command and its OK */
+        for (off = 0; off < len; off += n) {
+            n = len - off < splits[k] ? len - off : splits[k];
+            modem_bytes(&c, line + off, n);
+        }
+        CHECK_EQ_INT(sm_cord_busy(&c), 1);
+        modem(&c, "OK\r\n");
+        sprintf(expect, "{mqtt recv cordelia/big qos1 %s}[test ok]", want);
+        CHECK_EQ_STR(m.log, expect);
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 0);
+        CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    }
+    /* the same message unquoted; then a short one takes the line path */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,t,QOS0,%s\r\n+eventmqtt:recv,t,qos0,\"hi\"\r\n", want);
+    modem(&c, line);
+    sprintf(expect, "{mqtt recv t qos0 %s}{mqtt recv t qos0 hi}", want);
+    CHECK_EQ_STR(m.log, expect);
+    /* exactly as big as the buffer allows: topic, NUL, payload, NUL */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200 + 1);
+    sprintf(line, "+eventmqtt:recv,ab,qos2,\"%s\"\r\n", want);
+    modem(&c, line);
+    sprintf(expect, "{mqtt recv ab qos2 %s}", want);
+    CHECK_EQ_STR(m.log, expect);
+    /* one byte less: too long, with what fitted and the length */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=1199 total=1200}");
+    /* a small buffer, and none at all (the default) */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, small, sizeof small);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=496 total=1200}");
+    CHECK(memcmp(small + 3, want, 496) == 0 && small[499] == '\0');
+    setup(&c, &m, 0);
+    modem(&c, line);
+    modem(&c, "+eventmqtt:recv,ab,qos0,\"ok\"\r\n");
+    CHECK_EQ_STR(m.log, "{mqtt too long  qos2 kept=0 total=1200}{mqtt recv ab qos0 ok}");
+    /* a head that does not parse: reported, its rest ignored, then on */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,ab,qos7,%s\r\n+eventmqtt:recv,ab,qos0,x\r\n", want);
+    modem(&c, line);
+    CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,ab,qos7,ab,", 38) == 0);
+    CHECK(strstr(m.log, "}{mqtt recv ab qos0 x}") != NULL);
+    /* a restart cuts a long message: reported, not delivered; the start-up
+       event is read */
+    setup(&c, &m, 0);
+    sm_cord_set_msg_buffer(&c, buf, sizeof buf);
+    sprintf(line, "+eventmqtt:recv,ab,qos0,\"%.300s" STARTUP, want);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:recv (cut)}"
+                        "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
+    /* other over-long lines are still dropped and counted */
+    setup(&c, &m, 0);
+    sprintf(line, "+eventother:%s\r\n", want);
+    modem(&c, line);
+    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 1);
+    /* parameters */
+    CHECK(sm_cord_set_msg_buffer(NULL, buf, 10) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, NULL, 10) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, buf, 3) == SM_ERR_PARAM);
+    CHECK(sm_cord_set_msg_buffer(&c, NULL, 0) == SM_OK);
+}
+
+/* The engine's two receive-side additions on their own (3GPP dialect):
+   sm_at_on_long_line hands an over-long line over in pieces with their
+   flags (a '>' inside it is no prompt; other long lines are still dropped;
+   fn NULL removes it); sm_at_cut_urc cuts an unsolicited line after a field
+   so that its handler reads the bytes by count. */
+typedef struct long_rec {
+    char got[1200];
+    size_t len;
+    unsigned pieces, firsts, lasts;
+    size_t raw;
+} long_rec;
+
+static void long_piece(void *ctx, sm_at *at, const char *piece, size_t len, unsigned flags)
+{
+    long_rec *r = (long_rec *)ctx;
+    (void)at;
+    CHECK(len < SM_LINE_SIZE && piece[len] == '\0');
+    CHECK((flags & SM_AT_LONG_FIRST) ? r->len == 0 : r->len > 0);
+    if (flags & SM_AT_LONG_FIRST) r->firsts++;
+    if (flags & SM_AT_LONG_LAST) r->lasts++;
+    r->pieces++;
+    if (r->len + len <= sizeof r->got) memcpy(r->got + r->len, piece, len);
+    r->len += len;
+}
+
+static void cut_raw(void *ctx, const uint8_t *d, size_t n)
+{
+    (void)d;
+    ((long_rec *)ctx)->raw += n;
+}
+
+static void cut_head(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    if (len != 9 || memcmp(line, "+DATA:1,5", 9) != 0) { ((long_rec *)ctx)->firsts++; return; }
+    CHECK(sm_at_expect_raw(at, 5, cut_raw, ctx) == SM_OK);
+}
+
+static void test_engine_long_and_cut_lines(void)
+{
+    static const sm_urc urcs[] = { { "+DATA:", cut_head } };
+    static char line[1100];
+    static long_rec r;
+    sm_at at;
+    sm_platform p;
+    mock m;
+    size_t i, n;
+    memset(&m, 0, sizeof m);
+    memset(&p, 0, sizeof p);
+    p.user = &m;
+    p.write = mock_write;
+    p.now_ms = mock_now;
+    CHECK(sm_at_init(&at, &p, sm_at_dialect_3gpp()) == SM_OK);
+    sm_at_on_long_line(&at, "+BIG:", long_piece, &r);
+    memcpy(line, "+BIG:", 5);
+    for (i = 5; i < 1000; i++) line[i] = (char)('>' + i % 40);
+    line[5] = '>';
+    memcpy(line + 1000, "\r\n", 3);
+    n = 1002;
+    memset(&r, 0, sizeof r);
+    CHECK(sm_at_feed(&at, (const uint8_t *)line, n) == SM_OK);
+    CHECK_EQ_INT(r.firsts, 1);
+    CHECK_EQ_INT(r.lasts, 1);
+    CHECK_EQ_INT(r.pieces, 1000 / (SM_LINE_SIZE - 1) + 1);
+    CHECK(r.len == 1000 && memcmp(r.got, line, 1000) == 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->overlong, 0);
+    /* exactly SM_LINE_SIZE - 1 bytes fit: the usual path (no handler call) */
+    memset(&r, 0, sizeof r);
+    line[SM_LINE_SIZE - 1] = '\r';
+    sm_at_feed(&at, (const uint8_t *)line, SM_LINE_SIZE);
+    CHECK_EQ_INT(r.pieces, 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->unexpected, 1);
+    /* another prefix, and the handler removed: dropped and counted */
+    line[SM_LINE_SIZE - 1] = 'x';
+    line[1] = 'b';
+    sm_at_feed(&at, (const uint8_t *)line, n);
+    line[1] = 'B';
+    sm_at_on_long_line(&at, "+BIG:", NULL, NULL);
+    sm_at_feed(&at, (const uint8_t *)line, n);
+    CHECK_EQ_INT(r.pieces, 0);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->overlong, 2);
+    /* a cut unsolicited line: bytes by count (CR LF inside), then lines */
+    memset(&r, 0, sizeof r);
+    sm_at_add_urcs(&at, urcs, 1, &r);
+    sm_at_cut_urc(&at, "+DATA:", 2);
+    sm_at_feed(&at, (const uint8_t *)"+DATA:1,5,\r\nOK\r\r\n", 17);
+    CHECK_EQ_INT(r.raw, 5);
+    CHECK_EQ_INT(sm_at_get_stats(&at)->unexpected, 1);
+    sm_at_cut_urc(&at, "+DATA:", 0); /* removed: the line is a line again */
+    sm_at_feed(&at, (const uint8_t *)"+DATA:1,5,ab\r\n", 14);
+    CHECK_EQ_INT(r.raw, 5);
+    CHECK_EQ_INT(r.firsts, 1); /* the whole line reached the handler */
+}
+
 static void test_mqtt(void)
 {
     sm_cord c;
@@ -1795,8 +2315,11 @@ static void test_base64(void)
 int main(void)
 {
     RUN(test_dialect);
+    RUN(test_error_forms);
     RUN(test_startup_and_test);
     RUN(test_startup_mid_command);
+    RUN(test_power_up_first_command);
+    RUN(test_bringup);
     RUN(test_reboot_and_factory_reset);
     RUN(test_get_set);
     RUN(test_settings_hostile);
@@ -1810,7 +2333,10 @@ int main(void)
     RUN(test_sockets);
     RUN(test_socket_recv_every_split);
     RUN(test_socket_recv_cases);
+    RUN(test_socket_calypso_model);
     RUN(test_mqtt);
+    RUN(test_mqtt_long_message);
+    RUN(test_engine_long_and_cut_lines);
     RUN(test_events_unhandled);
     RUN(test_timeouts_and_io);
     RUN(test_queue_and_cancel);

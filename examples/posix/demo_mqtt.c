@@ -69,6 +69,7 @@ typedef struct demo {
     uint16_t broker_port;
     sm_cord cord;
     sm_cord_mqtt_config mqtt_cfg;
+    char msg_buf[1200];       /* received MQTT messages longer than a line */
 
     /* the operation the current step waits for */
     int op_id, op_done, op_status;
@@ -151,8 +152,6 @@ static int op_ok(demo *d)
     return d->op_status == SM_OK ? 1 : -1;
 }
 
-static int s_none(demo *d) { (void)d; return 0; }
-
 static int c_connect(demo *d)
 {
     int rc = op_ok(d);
@@ -199,8 +198,15 @@ static int c_disconnect(demo *d)
     return d->disconnected ? 1 : 0;
 }
 
-static int c_startup(demo *d) { return d->startups > 0; }
-static int s_test(demo *d) { return sm_cord_test(&d->cord, cord_done, d); }
+/* AT+test until the module answers (its start-up event may cut the first
+   one), then its firmware version */
+static int s_bringup(demo *d) { return sm_cord_bringup(&d->cord, NULL, cord_done, d); }
+static int c_bringup(demo *d)
+{
+    int rc = op_ok(d);
+    if (rc > 0) printf("        firmware %s\n", d->op_text);
+    return rc;
+}
 static int upload(demo *d, const char *name, const file_buf *f)
 {
     printf("        %s, %lu bytes\n", name, (unsigned long)f->len);
@@ -247,8 +253,7 @@ static int c_wifi(demo *d)
 static int s_cord_connect(demo *d) { return sm_cord_mqtt_connect(&d->cord, cord_done, d); }
 
 static const step CORDELIA_STEPS[] = {
-    { "module start-up (+eventstartup)", s_none, c_startup },
-    { "module answers (AT+test)", s_test, op_ok },
+    { "module bring-up: AT+test until it answers, firmware version", s_bringup, c_bringup },
     { "file system: upload the CA certificate", s_up_ca, op_ok },
     { "file system: upload the client certificate", s_up_cert, op_ok },
     { "file system: upload the client key (the module keeps it)", s_up_key, op_ok },
@@ -403,7 +408,9 @@ static int main_cordelia(char **argv)
     port.trace = getenv("SM_TRACE") != NULL;
     sm_posix_platform(&port, &uart);
     printf("secmodem demo: Cordelia-I modem on %s, broker 127.0.0.1:%u\n", argv[2], d->broker_port);
-    if (sm_cord_init(&d->cord, &uart, cord_event, d) != SM_OK) return 2;
+    if (sm_cord_init(&d->cord, &uart, cord_event, d) != SM_OK ||
+        sm_cord_set_msg_buffer(&d->cord, d->msg_buf, sizeof d->msg_buf) != SM_OK)
+        return 2;
     rc = run_cordelia(d, &port, CORDELIA_STEPS, nsteps);
     sm_posix_close(&port);
     printf("\nsummary: %u of %u steps ok; %d of %d messages sent and received back "

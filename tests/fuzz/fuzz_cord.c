@@ -1,8 +1,9 @@
 /* fuzz_cord.c - libFuzzer harness for the Cordelia-I dialect: what a
    hostile or broken module sends (events, information lines, ERROR:<text>,
-   inline binary data) is fed while operations are in flight (file read in
-   Base64, socket receive with inline raw bytes, file list, settings). Every
-   operation must end once the line goes silent. */
+   inline binary data, +recv: events read by count, MQTT messages longer
+   than a line) is fed while operations are in flight (file read in Base64,
+   socket receive, file list, settings, connect, bring-up). Every operation
+   must end once the line goes silent. */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
 
@@ -12,6 +13,7 @@ typedef struct fz {
     sm_cord c;
     uint32_t now;
     uint8_t buf[96];
+    char msg[300];
     int started, done;
 } fz;
 
@@ -40,10 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.write = fz_write;
     p.now_ms = fz_now;
     if (sm_cord_init(&f.c, &p, fz_event, &f) != SM_OK) abort();
-    switch (data[0] % 4) {
+    if (data[0] & 0x80) sm_cord_set_msg_buffer(&f.c, f.msg, sizeof f.msg);
+    switch (data[0] % 6) {
     case 0: if (sm_cord_file_read(&f.c, 363990529u, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     case 1: if (sm_cord_recv(&f.c, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     case 2: if (sm_cord_file_list(&f.c, fz_entry, fz_done, &f) > 0) f.started++; break;
+    case 3: if (sm_cord_connect(&f.c, 0, 443, "127.0.0.1", fz_done, &f) > 0) f.started++; break;
+    case 4: if (sm_cord_bringup(&f.c, NULL, fz_done, &f) > 0) f.started++; break;
     default: if (sm_cord_get(&f.c, "general", "version", fz_done, &f) > 0) f.started++; break;
     }
     while (i < size) {

@@ -187,7 +187,7 @@ from sim.cordelia import CordeliaDialect, STARTUP  # noqa: E402
 
 CORD_STARTUP = STARTUP.encode() + b"\r\n"
 CORD_OK = b"OK\r\n"
-_CORD_FINAL = re.compile(rb"(?:^|\r\n)(OK|ERROR:[^\r\n]*)\r\n$")
+_CORD_FINAL = re.compile(rb"(?:^|\r\n)(OK|(?:ERROR|Error|error):[^\r\n]*)\r\n$")
 # Timings shortened for speed; test_cordelia_basic checks the defaults.
 CORD_FAST = dict(wlan_delay=0.02, factory_reset_time=0.05, reboot_delay=0.02, net_delay=0.0,
                  event_latency=0.002, inject_hold=0.3)
@@ -229,9 +229,10 @@ class CordHost:
         return out[:-len(CORD_OK)]
 
     def error(self, line, payload=b"", timeout=5.0):
-        """(text, code) of an ERROR:<text>,<code> answer."""
+        """(text, code) of an error answer, in any of the error-style forms
+        (ERROR:<text>,<code>, "ERROR: t, c", "Error: t, c", error:<t>,<c>)."""
         out = self.final(line, payload, timeout)
-        m = re.search(rb"(?:^|\r\n)ERROR:(.*),(-\d+)\r\n$", out)
+        m = re.search(rb"(?:^|\r\n)(?:ERROR|Error|error): ?(.*), ?(-\d+)\r\n$", out)
         assert m, out
         return m.group(1).decode(), int(m.group(2))
 

@@ -22,6 +22,8 @@ def test_defaults_match_the_contract():
     assert (d.wlan_delay, d.factory_reset_time, d.reboot_delay) == (0.2, 2.0, 0.1)
     assert d.echo_default is False
     assert d.inject_events is False
+    assert (d.error_style, d.fileread_count, d.getinfo, d.events, d.sockets) == \
+        ("compact", "chars", "text", "interleaved", "calypso")
     assert CORD_STARTUP == b"+eventstartup:2610011025010,0x31000019,88:01:f9:b3:76:73,1.0.0\r\n"
 
 
@@ -108,7 +110,7 @@ def test_settings_and_files_survive_reboot_factory_reset_clears_them(cord):
     cord.upload("keep.pem", b"data")
     cord.reboot()
     assert cord.get("MQTT", "clientId") == "dev-1"
-    assert cord.ok("AT+fileGetInfo=keep.pem,0").startswith(b"+filegetinfo:0,4,")
+    assert cord.ok("AT+fileGetInfo=keep.pem,0").startswith(b"+filegetinfo:,4,")
     t0 = time.monotonic()
     assert cord.final("AT+factoryreset") == CORD_OK
     assert time.monotonic() - t0 >= CORD_FAST["factory_reset_time"]
@@ -164,7 +166,8 @@ def test_options_set_and_listed(cord):
 # Event injection: events between a command's information lines and its OK
 
 
-def test_normal_mode_never_puts_events_before_the_final_result(cord):
+def test_after_ok_mode_never_puts_events_before_the_final_result(cord):
+    cord.dialect.set_option("events", "after-ok")
     cord.send("AT+wlanConnect=lab,,WPA_WPA2,12345678,,,")
     assert cord.port.read_until(CORD_OK) == CORD_OK           # OK first, events later
     assert cord.events(2)[0].startswith(b"+eventwlan:connect,lab,")
@@ -174,6 +177,28 @@ def test_normal_mode_never_puts_events_before_the_final_result(cord):
     time.sleep(0.1)
     cord.dialect.event(cord.modem, 0, "+eventsock:closed,3")
     assert cord.port.read_until(CORD_STARTUP) == CORD_OK + b"+eventsock:closed,3\r\n" + CORD_STARTUP
+
+
+def test_default_mode_lets_events_come_before_the_final_result(cord):
+    """events=interleaved (the default: the driver takes events at any time,
+    CordeliaI.c:572-581): an event raised while a command is answered goes
+    out at once, before its OK."""
+    cord.dialect.factory_reset_time = 0.3
+    cord.send("AT+factoryreset")
+    time.sleep(0.1)
+    cord.dialect.event(cord.modem, 0, "+eventsock:closed,3")
+    assert cord.port.read_until(CORD_STARTUP) == b"+eventsock:closed,3\r\n" + CORD_OK + CORD_STARTUP
+
+
+def test_error_styles(cord):
+    for style, line in (("compact", b"ERROR:unknown command,-2006\r\n"),
+                        ("spaced", b"ERROR: unknown command, -2006\r\n"),
+                        ("title", b"Error: unknown command, -2006\r\n"),
+                        ("lower", b"error:unknown command,-2006\r\n")):
+        cord.dialect.set_option("error-style", style)
+        assert cord.final("AT+bogus") == line
+        assert cord.error("AT+bogus") == ("unknown command", -2006)
+    assert cord.dialect.plain_error == "error:invalid input,-2006"
 
 
 def test_inject_mode_sends_own_events_before_ok(cord):

@@ -30,7 +30,7 @@ def read_b64(host, fid, offset, n):
     m = re.fullmatch(rb"\+fileread:1,(\d+),([A-Za-z0-9+/=]*)\r\n", out)
     assert m, out
     data = base64.b64decode(m.group(2))
-    assert len(data) == int(m.group(1))
+    assert len(m.group(2)) == int(m.group(1))     # Base64 characters (Würth's parser)
     return data
 
 
@@ -75,7 +75,7 @@ def test_data_visible_only_after_close_and_write_replaces(cord):
     cord.ok(f"AT+fileClose={rid},,")
     rid = open_file(cord, "cfg.txt", "READ", 0)
     assert read_b64(cord, rid, 0, 100) == b"new"
-    assert cord.ok("AT+fileGetInfo=cfg.txt,0") == b"+filegetinfo:0,3,4096,0,8192,2\r\n"
+    assert cord.ok("AT+fileGetInfo=cfg.txt,0") == b"+filegetinfo:open_read,3,4096,,8192,2\r\n"
 
 
 def test_open_flags_and_errors(cord):
@@ -92,7 +92,7 @@ def test_open_flags_and_errors(cord):
     fid = open_file(cord, "a.pem", "CREATE|OVERWRITE", 2048)   # the QuarkLink example's flags
     assert write(cord, fid, 0, b"x" * 100) == b"+filewrite:100\r\n" + CORD_OK
     cord.ok(f"AT+fileClose={fid},,")
-    assert cord.ok("AT+fileGetInfo=a.pem,0") == b"+filegetinfo:0,100,4096,0,8192,2\r\n"
+    assert cord.ok("AT+fileGetInfo=a.pem,0") == b"+filegetinfo:,100,4096,,8192,2\r\n"
 
 
 def test_lengths_offsets_and_max_size(cord):
@@ -108,7 +108,7 @@ def test_lengths_offsets_and_max_size(cord):
     assert cord.error(f"AT+fileWrite={fid},0,0,3") == ("invalid input", -2006)  # no data
     cord.ok(f"AT+fileClose={fid},,")
     assert cord.error(f"AT+fileWrite={fid},0,0,1,", b"q") == ("invalid handle", -10335)
-    assert cord.ok("AT+fileGetInfo=m.bin,0") == b"+filegetinfo:0,2000,4096,0,8192,1\r\n"
+    assert cord.ok("AT+fileGetInfo=m.bin,0") == b"+filegetinfo:,2000,4096,,8192,1\r\n"
 
 
 def test_delete_info_list(cord):
@@ -116,7 +116,7 @@ def test_delete_info_list(cord):
     cord.upload("cert.pem", b"pem")
     assert cord.ok("AT+fileGetFileList") == (b"+filegetfilelist:/ql/ql_ca.pem,5000,,2\r\n"
                                               b"+filegetfilelist:cert.pem,3,,1\r\n")
-    assert cord.ok("AT+fileGetInfo=/ql/ql_ca.pem,0") == b"+filegetinfo:0,5000,8192,0,16384,1\r\n"
+    assert cord.ok("AT+fileGetInfo=/ql/ql_ca.pem,0") == b"+filegetinfo:,5000,8192,,16384,1\r\n"
     assert cord.ok("AT+fileDel=cert.pem,0") == b""
     assert cord.error("AT+fileDel=cert.pem,0") == ("file not found", -10341)
     assert cord.error("AT+fileGetInfo=cert.pem,0") == ("file not found", -10341)
@@ -177,3 +177,18 @@ def test_upload_with_wifi_key_flow_like_the_seed(cord):
     cord.event("+eventnetapp:")
     rid = open_file(cord, "cert.pem", "READ", 0)
     assert read_b64(cord, rid, 0, 1460) == pem
+
+
+def test_variants_fileread_count_and_getinfo(cord):
+    """fileread-count=bytes counts decoded bytes; getinfo=number gives numeric
+    flags and tokens; getinfo=text names the open state."""
+    fid = open_file(cord, "v.txt", "CREATE|WRITE")
+    assert write(cord, fid, 0, b"hello") == b"+filewrite:5\r\n" + CORD_OK
+    cord.ok(f"AT+fileClose={fid},,")
+    fid = open_file(cord, "v.txt", "READ")
+    assert cord.ok(f"AT+fileRead={fid},0,1,5") == b"+fileread:1,8,aGVsbG8=\r\n"
+    assert cord.ok("AT+fileGetInfo=v.txt,0") == b"+filegetinfo:open_read,5,4096,,8192,1\r\n"
+    cord.dialect.set_option("fileread-count", "bytes")
+    cord.dialect.set_option("getinfo", "number")
+    assert cord.ok(f"AT+fileRead={fid},0,1,5") == b"+fileread:1,5,aGVsbG8=\r\n"
+    assert cord.ok("AT+fileGetInfo=v.txt,0") == b"+filegetinfo:0,5,4096,0,8192,1\r\n"

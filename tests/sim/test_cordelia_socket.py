@@ -51,6 +51,16 @@ def recv(host, sid, n):
 
 @pytest.fixture
 def online(cord_files):
+    """The older reading (sockets=inline): connect's OK after the handshake,
+    +recv: before AT+recv's OK, +eventsock:data announcements.  The
+    default, Calypso model is tested at the end of this file."""
+    cord_files.dialect.set_option("sockets", "inline")
+    cord_files.wifi()
+    return cord_files
+
+
+@pytest.fixture
+def calypso(cord_files):
     cord_files.wifi()
     return cord_files
 
@@ -230,3 +240,49 @@ def test_restart_closes_sockets(online, bed):
     assert host.port.read_until(CORD_STARTUP).endswith(CORD_STARTUP)
     wait_for(lambda: bed.echo.open_count < opened)
     assert host.error(f"AT+recv={sid},0,10") == ("invalid socket", -9)
+
+
+# ---------------------------------------------------------------------------
+# The default, Calypso model (ATSocket.c:180-245): AT+connect answers OK before
+# the handshake, the result is an event; AT+recv arms a receive, the data come
+# as the +recv: event read by count.
+
+
+def recv_event(host, sid, timeout=5.0):
+    """The bytes of one +recv:<sid>,0,<n>,<bytes> event."""
+    head = f"+recv:{sid},0,".encode()
+    line = host.port.read_until(head, timeout)
+    assert line.endswith(head), line
+    length = int(host.port.read_until(b",", timeout)[:-1])
+    data = host.port.read_exactly(length)
+    assert host.port.read_exactly(2) == b"\r\n"
+    return data
+
+
+def test_calypso_connect_ok_then_event_recv_arms_then_event(calypso, bed):
+    host = calypso
+    with TlsEchoServer(bed.pki, require_client_cert=True) as server:
+        sid = new_socket(host)
+        tls_options(host, sid, domain="localhost")
+        assert connect(host, sid, server.port) == CORD_OK          # before the handshake
+        assert host.event("+connect:") == b"+connect:%d,127.0.0.1" % server.port
+        assert host.final(f"AT+send={sid},0,{len(ALL_BYTES)},", ALL_BYTES) == CORD_OK
+        got = b""
+        while len(got) < len(ALL_BYTES):
+            assert host.final(f"AT+recv={sid},0,1460") == CORD_OK  # arms only
+            got += recv_event(host, sid)
+        assert got == ALL_BYTES
+        # armed with nothing buffered: the event comes when data arrive
+        assert host.final(f"AT+recv={sid},0,100") == CORD_OK
+        assert host.quiet(0.2) == b""
+        assert host.final(f"AT+send={sid},0,3,", b"abc") == CORD_OK
+        assert recv_event(host, sid) == b"abc"
+        assert host.final(f"AT+close={sid}") == CORD_OK
+
+
+def test_calypso_connect_failure_is_an_event(calypso, bed):
+    host = calypso
+    sid = new_socket(host, "TCP")
+    assert connect(host, sid, free_port()) == CORD_OK
+    assert host.event("+eventsock:") == b"+eventsock:async_event,%d,-111" % sid
+    assert host.quiet(0.1) == b""
