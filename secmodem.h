@@ -8971,9 +8971,21 @@ SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_resu
     if (c->step != 1) return SM_CORD_NEXT;
     if (sm_cord_answer(r, "+get:", &f)) return SM_ERR_PARSE;
     v = sm_fields_rest(&f, &n);
-    if (n >= sizeof c->state.version) return SM_ERR_PARSE;
-    memcpy(c->state.version, v, n);
-    c->state.version[n] = '\0';
+    /* Würth's driver reads <chip>,<MAC>,<PHY>,<NWP>,<ROM>[,<x.y.z>] (the
+       firmware version only from 1.9.0; docs/cordelia.md), the logged module
+       "1.0.0": the version is the last field when it is one; anything else
+       leaves it empty: the version is for the record, never a reason to fail */
+    {
+        const char *last = v + n;
+        size_t k;
+        while (last > v && last[-1] != ',') last--;
+        k = (size_t)(v + n - last);
+        c->state.version[0] = '\0';
+        if (k && k < sizeof c->state.version && strspn(last, "0123456789.") >= k) {
+            memcpy(c->state.version, last, k);
+            c->state.version[k] = '\0';
+        }
+    }
     return SM_CORD_NEXT;
 }
 

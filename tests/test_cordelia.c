@@ -438,6 +438,20 @@ static void test_bringup(void)
     modem(&c, "+get:1.0.0\r\nOK\r\n");
     SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
     CHECK_EQ_STR(m.log, "[bringup ok text=1.0.0 stage=2]");
+    /* the answer as Würth's driver reads it: chip, MAC, PHY, NWP, ROM, then
+       (from firmware 1.9.0) the firmware version; without it: no version */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,0x0,1.9.0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[bringup ok text=1.9.0 stage=2]");
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,0x0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[bringup ok text= stage=2]");
     /* a silent module: probe after probe, then SM_ERR_TIMEOUT at stage 0 */
     setup(&c, &m, 0);
     sm_cord_bringup(&c, &o, on_done, &m);
