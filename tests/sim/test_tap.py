@@ -422,7 +422,7 @@ def test_capture_of_a_cordelia_session_replays_clean(tmp_path, replay_binary):
             fid = re.search(rb"\+fileopen:(\d+),", opened).group(1)
             answer = host.command(b"AT+fileRead=" + fid + b",0,1,4", expect=b"OK\r\n")
             seen += answer
-            assert b"+fileread:1,4,AP8BAg==\r\n" in answer  # base64 of 00 ff 01 02
+            assert b"+fileread:1,8,AP8BAg==\r\n" in answer  # 8 Base64 characters of 00 ff 01 02
             text = tap.stop()
         finally:
             tap.kill()
@@ -438,4 +438,4 @@ def test_capture_of_a_cordelia_session_replays_clean(tmp_path, replay_binary):
     results = [(e["command"].split("=")[0], e["result"]) for e in events if e["event"] == "command"]
     assert results == [("AT+FileOpen", "OK"), ("AT+FileWrite", "OK"), ("AT+FileClose", "OK"),
                        ("AT+FileOpen", "OK"), ("AT+fileRead", "OK")]
-    assert events[-1]["status"] == "ok" and events[-1]["lines"] == ["+fileread:1,4,AP8BAg=="]
+    assert events[-1]["status"] == "ok" and events[-1]["lines"] == ["+fileread:1,8,AP8BAg=="]
