@@ -197,6 +197,15 @@ def reboot_mid_transfer(ctl, bed, pub):
     return check
 
 
+def drop_seen(pub):
+    """How the publisher learns that the broker connection is gone: the
+    modem's +SQNSMQTTONDISCONNECT (simulator --option disconnect-urc=on), or,
+    as a GM02SP on LR8.2.1.0 does it (no URC at all, docs/sequans.md), its
+    next publish refused with +CME ERROR: 3."""
+    return bool(pub.grep(r"^EVENT MQTT_DISCONNECTED rc=-7") or
+                pub.grep(r"^OPFAIL op=MQTT_PUBLISH status=modem at=CME_ERROR cme=3"))
+
+
 def tls_closed_by_broker(ctl, bed, pub):
     """The broker closes the modem's TLS connection (session takeover)."""
     kicked = bed.broker.kick(S.CLIENT_ID)
@@ -205,7 +214,8 @@ def tls_closed_by_broker(ctl, bed, pub):
         # the URC may come second: a publish already on its way is refused
         # (+CME ERROR: 3) before +SQNSMQTTONDISCONNECT leaves the modem
         return [(kicked, "the broker took the session over"),
-                (pub.grep(r"^EVENT MQTT_DISCONNECTED rc=-7"), "MQTT_DISCONNECTED rc -7"),
+                (drop_seen(pub), "the drop noticed: MQTT_DISCONNECTED rc -7, or (a GM02SP reports no "
+                                  "drop) the next publish refused with +CME ERROR: 3"),
                 (pub.grep(r"^RECOVER cause=(disconnect|error)"), "recovery: reconnect"),
                 (set(statuses(pub)) <= {"modem"}, f"statuses: {sorted(statuses(pub))} (at most a "
                                                    f"publish refused with +CME ERROR)"),
@@ -219,7 +229,8 @@ def link_dropped(ctl, bed, pub):
 
     def check(c):
         return [(dropped == ["mqtt"], f"dropped {dropped}"),
-                (pub.grep(r"^EVENT MQTT_DISCONNECTED rc=-7"), "MQTT_DISCONNECTED rc -7"),
+                (drop_seen(pub), "the drop noticed: MQTT_DISCONNECTED rc -7, or (a GM02SP reports no "
+                                  "drop) the next publish refused with +CME ERROR: 3"),
                 (set(statuses(pub)) <= {"modem"}, f"statuses: {sorted(statuses(pub))}"),
                 (c["connects"] >= 2 and c["restarts"] == 1, f"{c['connects']} connections, no restart")]
     return check
@@ -232,7 +243,8 @@ def broker_restarted(ctl, bed, pub):
 
     def check(c):
         return [(bed.broker.port == port and bed.broker.running, "broker back on the same port"),
-                (pub.grep(r"^EVENT MQTT_DISCONNECTED rc=-7"), "MQTT_DISCONNECTED rc -7"),
+                (drop_seen(pub), "the drop noticed: MQTT_DISCONNECTED rc -7, or (a GM02SP reports no "
+                                  "drop) the next publish refused with +CME ERROR: 3"),
                 (pub.grep(r"^EVENT MQTT_CONNECTED rc=-4"), "connection refused while down (rc -4)"),
                 (c["rec_connect"] >= 1 and c["connects"] >= 2,
                  f"connects refused {c['rec_connect']} times, then connected ({c['connects']} in all)")]
