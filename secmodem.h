@@ -592,7 +592,13 @@ enum {
        without the line end; the line itself is still delivered (cut to
        SM_LINE_SIZE - 1 if longer). For answers longer than the line buffer
        that have no byte count, e.g. the Sequans +SQNSNVR metadata line. */
-    SM_AT_F_LINE_TO_RAW = 4
+    SM_AT_F_LINE_TO_RAW = 4,
+    /* the command may end with a V.250 call result: NO CARRIER, BUSY, NO
+       ANSWER, NO DIALTONE end it as SM_AT_DIALECT_ERROR (its text kept).
+       Only for such commands: the same words at any other time (a late
+       NO CARRIER of an earlier dial) are stray lines, reported, and never
+       end an unrelated command. */
+    SM_AT_F_DIAL = 8
 };
 /* Raw data inline in a response line, as in Cordelia's
    `+recv:<id>,0,<n>,<n raw bytes>` CR LF: a response line of the command
@@ -4513,6 +4519,23 @@ SM_PRIV int sm_at_is_stale(const sm_at *at)
     return at->settling || (at->phase != SM_PH_IDLE && at->echo_mode && !at->echo_seen);
 }
 
+/* V.250 call results, final only for a command flagged SM_AT_F_DIAL. */
+SM_PRIV int sm_at_classify_dial(const sm_at *at, const char *line, size_t len, sm_at_final *out)
+{
+    static const char *const words[] = { "NO CARRIER", "NO ANSWER", "BUSY", "NO DIALTONE" };
+    size_t i;
+    if (at->phase == SM_PH_IDLE || !(at->q[0].cmd.flags & SM_AT_F_DIAL)) return 0;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (len != strlen(words[i]) || memcmp(line, words[i], len) != 0) continue;
+        out->result = SM_AT_DIALECT_ERROR;
+        out->code = SM_AT_NO_CODE;
+        out->text = line;
+        out->text_len = len;
+        return 1;
+    }
+    return 0;
+}
+
 /* Tries the line as the final result of the command in flight. */
 SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
 {
@@ -4522,6 +4545,7 @@ SM_PRIV int sm_at_try_final(sm_at *at, const char *line, size_t len)
     f.code = SM_AT_NO_CODE;
     if (at->dialect->classify) is_final = at->dialect->classify(line, len, &f);
     if (!is_final) is_final = sm_at_classify_std(line, len, &f);
+    if (!is_final) is_final = sm_at_classify_dial(at, line, len, &f);
     if (!is_final) return 0;
     if (sm_at_is_stale(at) || at->phase == SM_PH_IDLE) {
         if (sm_at_is_stale(at)) at->stats.stale++; else sm_at_unexpected(at, line, len);
@@ -5304,28 +5328,10 @@ enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_
    UNHANDLED event instead of being filed silently as their response. */
 static const char sm_sqn_no_lines[] = "\n";
 
-/* V.250 result words that end a command as a failure: a GM02SP answers an
-   AT+SQNSD whose connection fails with NO CARRIER (docs/sequans.md, row
-   "SQNSD failure"); the others are the same family of dial results. */
-SM_PRIV int sm_sqn_classify(const char *line, size_t len, sm_at_final *out)
-{
-    static const char *const words[] = { "NO CARRIER", "NO ANSWER", "BUSY", "NO DIALTONE" };
-    size_t i;
-    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-        if (len != strlen(words[i]) || memcmp(line, words[i], len) != 0) continue;
-        out->result = SM_AT_DIALECT_ERROR;
-        out->code = SM_AT_NO_CODE;
-        out->text = line;
-        out->text_len = len;
-        return 1;
-    }
-    return 0;
-}
-
 SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void)
 {
     /* commands end with "\r"; +SYSSTART after every boot (docs/sequans.md) */
-    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", sm_sqn_classify };
+    static const sm_at_dialect d = { "sequans", "\r", "+SYSSTART", NULL };
     return &d;
 }
 
@@ -6146,9 +6152,9 @@ typedef struct sm_sqn_step_def {
 } sm_sqn_step_def;
 
 static const sm_sqn_step_def sm_sqn_boot_script[] = {
-    /* echo ON (the boot default, made sure of): a URC may cross a command on
-       the wire, and only the echo tells it from the headerless answer of
-       AT+SQNSMQTTRCVMESSAGE (contract: Framing) */
+    /* echo on: with it the engine also tells a late answer from the next
+       command's; nothing depends on it (Walter boards run with echo off and
+       the headerless read copes with URCs either way: docs/sequans.md R-01) */
     { "ATE1",      0, SM_SQN_STEP_ECHO },
     { "AT+CMEE=1", 0, SM_SQN_STEP_CMEE },  /* numeric +CME ERROR: <n> */
 #if SM_SQN_CEREG_MODE == 2
@@ -6525,6 +6531,8 @@ SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uin
 {
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
+    sm_at_cmd c;
+    int rc;
     if (!m || !sm_sqn_sock_ok(sock) || !port) return SM_ERR_PARAM;
     /* TCP, closureType 0, lPort 0, connMode 1 (command mode) */
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSD=", sock);
@@ -6533,7 +6541,11 @@ SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uin
     sm_buf_char(&b, ',');
     sm_sqn_put_host(&b, host);
     sm_buf_str(&b, ",0,0,1");
-    return sm_sqn_simple(m, SM_SQN_OP_SOCK_DIAL, sock, &b, NULL, SM_SQN_DIAL_TIMEOUT_MS, done, ctx);
+    rc = sm_sqn_built(&b);
+    if (rc) return rc;
+    sm_sqn_cmd(&c, t, NULL, SM_SQN_DIAL_TIMEOUT_MS);
+    c.flags = SM_AT_F_DIAL; /* a failed dial ends with NO CARRIER (docs/sequans.md R-04) */
+    return sm_sqn_queue(m, SM_SQN_OP_SOCK_DIAL, sock, &c, 1, done, ctx, NULL);
 }
 
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
@@ -6690,7 +6702,7 @@ SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
     sm_sqn_put_num(&b, (uint32_t)len);
     rc = sm_sqn_built(&b);
     if (rc) return rc;
-    /* answered `+SQNSMQTTPUBLISH: 0,<pmid>` then OK */
+    /* answered `+SQNSMQTTPUBLISH: <pmid>` (or `0,<pmid>`) then OK */
     sm_sqn_cmd(&c, t, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
@@ -8976,12 +8988,16 @@ SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_resu
        "1.0.0": the version is the last field when it is one; anything else
        leaves it empty: the version is for the record, never a reason to fail */
     {
-        const char *last = v + n;
-        size_t k;
+        const char *last = v + n, *d;
+        size_t k, commas = 0, dots = 0;
+        for (d = v; d < v + n; d++) commas += *d == ',';
         while (last > v && last[-1] != ',') last--;
         k = (size_t)(v + n - last);
+        for (d = last; d < v + n; d++) dots += *d == '.';
         c->state.version[0] = '\0';
-        if (k && k < sizeof c->state.version && strspn(last, "0123456789.") >= k) {
+        /* x.y.z alone, or as the sixth field (the fifth, ROM, is a number too) */
+        if (k && k < sizeof c->state.version && strspn(last, "0123456789.") >= k && dots == 2 &&
+            (commas == 0 || commas >= 5)) {
             memcpy(c->state.version, last, k);
             c->state.version[k] = '\0';
         }

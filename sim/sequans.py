@@ -878,8 +878,8 @@ class SequansDialect(ThreeGppDialect):
                        "path of the TLS helper for host signing (build/hce_tls)"),
         # A GM02SP at its "> " prompt waited the host's whole 30 s with no
         # timeout of its own, then took the next bytes as the payload
-        # (docs/payload-abandon.md); the 5 s default is this simulator's
-        # contract value. 0 models the logged module.
+        # (docs/payload-abandon.md): 0 (never), the default, models it; 5 s
+        # is the older simulator's value (LEGACY_OPTIONS).
         "payload-timeout": ("payload_timeout", _payload_timeout,
                             "seconds without data after the prompt before the payload is given "
                             "up with ERROR (0, the default: never, as the GM02SP bench log "

@@ -452,6 +452,14 @@ static void test_bringup(void)
     modem(&c, "OK\r\n");
     modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,0x0\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[bringup ok text= stage=2]");
+    /* before 1.9.0 the record ends with the ROM version, a bare number (or
+       one with dots): not the firmware version */
+    setup(&c, &m, 0);
+    sm_cord_bringup(&c, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,2.2.0\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[bringup ok text= stage=2]");
     /* a silent module: probe after probe, then SM_ERR_TIMEOUT at stage 0 */
     setup(&c, &m, 0);
     sm_cord_bringup(&c, &o, on_done, &m);

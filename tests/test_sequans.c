@@ -716,6 +716,18 @@ static void test_socket_lifecycle(int echo_on)
     LOG(t, "{SOCK_DIAL modem ERROR}");
     CHECK_EQ_INT(t->m.st.sock[1].open, 0);
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
+    /* a GM02SP answers a failed dial with NO CARRIER (docs/sequans.md R-04):
+       the dial ends at once, not at its 120 s limit */
+    sm_sqn_sock_dial(&t->m, 2, "10.0.0.1", 1, on_done, t);
+    XCHG(t, "AT+SQNSD=2,0,1,\"10.0.0.1\",0,0,1\r", "\r\nNO CARRIER\r\n");
+    LOG(t, "{SOCK_DIAL modem DIALECT_ERROR}");
+    CHECK_EQ_INT(t->m.at.stats.timeouts, 0);
+    /* a late NO CARRIER (of an earlier, retried dial) during another command
+       is a stray line, reported; it does not end that command */
+    sm_sqn_sock_status(&t->m, on_done, t);
+    XCHG(t, "AT+SQNSS\r", "\r\nNO CARRIER\r\n\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n+SQNSS: 3,0\r\n"
+                          "+SQNSS: 4,0\r\n+SQNSS: 5,0\r\n+SQNSS: 6,0\r\n\r\nOK\r\n");
+    LOG(t, "[UNHANDLED NO CARRIER]{SOCK_STATUS ok st=0,0,0,0,0,0}");
 }
 
 /* The socket as a byte stream: writes queue and go out one send at a time
