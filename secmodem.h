@@ -12440,6 +12440,31 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
             after SM_AT_RAW_ERROR_QUIET_MS of quiet), not after its
             deadlines (a Sequans MQTT read of a message that was gone held
             the queue for SM_SQN_SOCK_TIMEOUT_MS).
+            Conformance with the real modules (docs/sequans.md,
+            docs/cordelia.md; published device logs replayed in make test).
+            Engine: URCs before a headerless payload told apart by the
+            announced length (stats.lead_urcs), reads that do not frame
+            reported (raw_unframed), never as payload; 0xFF and other
+            non-text bytes dropped from lines (stats.noise);
+            SM_AT_F_LINE_TO_RAW (answers longer than a line, no count);
+            SM_AT_F_DIAL (NO CARRIER & co. end a dial only); an
+            interrupted counted payload is met with its real bytes
+            (SM_PH_TX_OWED, stats.tx_replayed), no NUL-filled message;
+            over-long lines of a registered prefix in pieces
+            (sm_at_on_long_line), URCs cut for raw bytes (sm_at_cut_urc).
+            Sequans: one-field publish answer; HTTP body read without a
+            size (sm_sqn_http_read_max for the sized form); quoted HTTPRING
+            type; NVR metadata line (u.data.text); NVW size without CR,
+            reserved slots refused; no plaintext-MQTT profile unless
+            allow_plaintext_fallback; +SQNHCESIGN read as Microchip's
+            driver does, HCE_INVALID, sm_hce_set_key_slot; time sync
+            (sm_sqn_time_sync, sm_sqn_clock_set, bring-up option) and
+            supervision of the modem's MQTT client (resume, re-subscribe,
+            probe, MQTT_LOST).
+            Cordelia-I: error lines in any casing, Base64 fileread count,
+            textual getinfo flags, events before OK, Calypso sockets,
+            MQTT messages longer than a line delivered whole
+            (sm_cord_set_msg_buffer), sm_cord_bringup.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
