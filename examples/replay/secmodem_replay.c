@@ -150,10 +150,20 @@ static char *dupstr(const char *s)
     return d;
 }
 
-/* One input line -> a record (0 = nothing to record). */
-static int parse_record(const char *file, unsigned lineno, char *line, record *r)
+/* n bytes (NUL bytes included) and a NUL after them. */
+static char *dupmem(const char *s, size_t n)
 {
-    size_t n = strlen(line);
+    char *d = (char *)malloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* One input line of n bytes -> a record (0 = nothing to record). A module
+   line keeps every byte, NUL bytes included, so that the engine is fed
+   exactly what a device would have sent. */
+static int parse_record(const char *file, unsigned lineno, char *line, size_t n, record *r)
+{
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
                  line[n - 1] == '\t'))
         line[--n] = '\0';
@@ -173,9 +183,10 @@ static int parse_record(const char *file, unsigned lineno, char *line, record *r
     }
     if (line[0] == '<' && (line[1] == ' ' || line[1] == '\0')) {
         const char *t = line[1] ? line + 2 : line + 1;
-        if (strcmp(t, ">") == 0) { r->kind = REC_MODEM_PROMPT; return 1; }
+        if (strcmp(t, ">") == 0 && (size_t)(t - line) + 1 == n) { r->kind = REC_MODEM_PROMPT; return 1; }
         r->kind = REC_MODEM_LINE;
-        r->text = dupstr(t);
+        r->len = n - (size_t)(t - line);
+        r->text = dupmem(t, r->len);
         return 1;
     }
     if (line[0] == '>' && (line[1] == ' ' || line[1] == '\0')) {
@@ -187,6 +198,8 @@ static int parse_record(const char *file, unsigned lineno, char *line, record *r
             r->len = (size_t)k;
             return 1;
         }
+        if (memchr(t, '\0', n - (size_t)(t - line)))
+            die_input(file, lineno, "a NUL byte in a command line (write it as > [hex])");
         r->kind = REC_HOST_CMD;
         r->text = dupstr(t);
         return 1;
@@ -202,12 +215,21 @@ static void load(replay *rp, const char *file)
     size_t cap = 0;
     unsigned lineno = 0;
     if (!f) { perror(file); exit(2); }
-    while (fgets(line, sizeof line, f)) {
+    for (;;) {
         record r;
+        size_t n = 0;
+        int ch = EOF;
+        /* a line by hand, not fgets: a NUL byte must not end it */
+        while (n < sizeof line - 1 && (ch = getc(f)) != EOF) {
+            line[n++] = (char)ch;
+            if (ch == '\n') break;
+        }
+        if (n == 0 && ch == EOF) break;
+        line[n] = '\0';
         lineno++;
-        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n')
+        if (n == sizeof line - 1 && line[n - 1] != '\n')
             die_input(file, lineno, "line longer than 64 KiB");
-        if (!parse_record(file, lineno, line, &r)) continue;
+        if (!parse_record(file, lineno, line, n, &r)) continue;
         if (rp->nrecs == cap) {
             cap = cap ? cap * 2 : 64;
             rp->recs = (record *)realloc(rp->recs, cap * sizeof *rp->recs);
@@ -922,7 +944,7 @@ static void replay_all(replay *rp)
         case REC_HOST_CMD: submit_host_command(rp, i); break;
         case REC_HOST_RAW: break; /* written by the engine after the prompt */
         case REC_MODEM_LINE: {
-            size_t n = strlen(r->text);
+            size_t n = r->len; /* NUL bytes included, as on the wire */
             if (n + 4 > sizeof buf) n = sizeof buf - 4;
             buf[0] = '\r';
             buf[1] = '\n';
