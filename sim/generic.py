@@ -6,6 +6,7 @@ timeouts, resynchronisation after garbage or a reboot).  The C engine's
 tests depend on the exact bytes produced here.
 """
 
+import datetime
 import re
 import zlib
 
@@ -73,7 +74,8 @@ class GenericDialect(ThreeGppDialect):
         super().__init__()
 
     def initial_state(self):
-        return {"data": b""}  # the AT+SEND data buffer, lost on reboot
+        # the AT+SEND data buffer, and the 27.007 basics' settings, lost on reboot
+        return {"data": b"", "cereg": 0, "fun": 1}
 
     def command_table(self):
         table = super().command_table()
@@ -93,6 +95,16 @@ class GenericDialect(ThreeGppDialect):
             "+REBOOT": self.cmd_reboot,
             "+GARBAGE": self.cmd_garbage,
             "+INLINE": Command(self.cmd_inline, inline=inline_length),
+            # the 3GPP TS 27.007 basics any modem answers (the Quick start's
+            # own commands): identification, registration, clock, radio
+            "+CGMR": self.cmd_gmr,
+            "+CGMI": self.cmd_cgmi,
+            "+CGMM": self.cmd_cgmm,
+            "+CEREG": self.cmd_cereg,
+            "+CFUN": self.cmd_cfun,
+            "+CCLK": self.cmd_cclk,
+            "+CSQ": self.cmd_csq,
+            "+CPIN": self.cmd_cpin,
         })
         return table
 
@@ -119,6 +131,63 @@ class GenericDialect(ThreeGppDialect):
         if req.op != "exec":
             return self.reject(ctx, req)
         ctx.info("1.0.0")
+        ctx.ok()
+
+    def cmd_cgmi(self, ctx, req):
+        if req.op != "exec":
+            return self.reject(ctx, req)
+        ctx.info("secmodem")
+        ctx.ok()
+
+    def cmd_cgmm(self, ctx, req):
+        if req.op != "exec":
+            return self.reject(ctx, req)
+        ctx.info("generic")
+        ctx.ok()
+
+    def cmd_cereg(self, ctx, req):
+        """AT+CEREG=<n 0..5> / AT+CEREG?: registered, home network (stat 1)."""
+        st = ctx.state
+        if req.op == "read":
+            ctx.info(f"+CEREG: {st['cereg']},1")
+            return ctx.ok()
+        n = self.set_int(req, 0, 5)
+        if n is None:
+            return self.reject(ctx, req)
+        st["cereg"] = n
+        ctx.ok()
+
+    def cmd_cfun(self, ctx, req):
+        """AT+CFUN=<0|1|4>[,<0|1>] / AT+CFUN?."""
+        st = ctx.state
+        if req.op == "read":
+            ctx.info(f"+CFUN: {st['fun']}")
+            return ctx.ok()
+        fun, _, rst = req.args.partition(",")
+        value = int_arg(fun, 0, 4) if req.op == "set" else None
+        if value not in (0, 1, 4) or (rst and int_arg(rst, 0, 1) is None):
+            return self.reject(ctx, req)
+        st["fun"] = value
+        ctx.ok()
+
+    def cmd_cclk(self, ctx, req):
+        """AT+CCLK?: the PC's time in UTC, "yy/MM/dd,hh:mm:ss+00"."""
+        if req.op != "read":
+            return self.reject(ctx, req)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ctx.info(now.strftime('+CCLK: "%y/%m/%d,%H:%M:%S+00"'))
+        ctx.ok()
+
+    def cmd_csq(self, ctx, req):
+        if req.op != "exec":
+            return self.reject(ctx, req)
+        ctx.info("+CSQ: 20,99")
+        ctx.ok()
+
+    def cmd_cpin(self, ctx, req):
+        if req.op != "read":
+            return self.reject(ctx, req)
+        ctx.info("+CPIN: READY")
         ctx.ok()
 
     def cmd_fail(self, ctx, req):

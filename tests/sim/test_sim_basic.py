@@ -1,5 +1,6 @@
 """Command-mode behaviour of the generic dialect: echo, results, errors."""
 
+import re
 import time
 
 import pytest
@@ -32,6 +33,26 @@ def test_ati_and_gmr(quiet_sim):
     port = quiet_sim.port
     assert port.command(b"ATI") == b"\r\nsecmodem-sim\r\n\r\ngeneric\r\n" + OK
     assert port.command(b"AT+GMR") == b"\r\n1.0.0\r\n" + OK
+
+
+def test_the_3gpp_basics_answer_like_any_modem(quiet_sim):
+    """The Quick start's own commands (27.007) work on the generic simulator
+    (issue 18, item 9): they were answered +CME ERROR: 4 before."""
+    port = quiet_sim.port
+    assert port.command(b"AT+CGMR") == b"\r\n1.0.0\r\n" + OK
+    assert port.command(b"AT+CGMI") == b"\r\nsecmodem\r\n" + OK
+    assert port.command(b"AT+CEREG?") == b"\r\n+CEREG: 0,1\r\n" + OK
+    assert port.command(b"AT+CEREG=5") == OK
+    assert port.command(b"AT+CEREG?") == b"\r\n+CEREG: 5,1\r\n" + OK
+    assert port.command(b"AT+CFUN=1") == OK
+    assert port.command(b"AT+CFUN?") == b"\r\n+CFUN: 1\r\n" + OK
+    clock = port.command(b"AT+CCLK?")
+    assert re.fullmatch(rb'\r\n\+CCLK: "\d\d/\d\d/\d\d,\d\d:\d\d:\d\d\+00"\r\n' + re.escape(OK), clock)
+    assert port.command(b"AT+CSQ") == b"\r\n+CSQ: 20,99\r\n" + OK
+    assert port.command(b"AT+CPIN?") == b"\r\n+CPIN: READY\r\n" + OK
+    unknown = b"\r\nERROR\r\n"  # CMEE 0, the generic modem's default
+    for bad in (b"AT+CEREG=9", b"AT+CFUN=2", b"AT+CCLK", b"AT+CFUN=1,7"):
+        assert port.command(bad, expect=unknown) == unknown
 
 
 def test_command_names_are_case_insensitive(quiet_sim):
