@@ -29,7 +29,8 @@ AVR_CC  ?= avr-gcc
 B       := build
 
 WARN    := -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror
-STRICT  := -std=c99 $(WARN)
+# -I.: the POSIX port includes "secmodem.h" as copied code would
+STRICT  := -std=c99 -I. $(WARN)
 SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # test code may compare signed and unsigned freely; the library may not
 TESTW   := -Wno-sign-conversion

@@ -13,7 +13,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "cov")
 PY = sys.executable
-CFLAGS = ["gcc", "-std=c99", "-O0", "-g", "--coverage"]
+CFLAGS = ["gcc", "-std=c99", "-I.", "-O0", "-g", "--coverage"]
 # live tests: source -> (extra sources, runner script)
 LIVE = {
     "test_cordelia_e2e.c": (["examples/posix/sm_posix.c"], "tests/run_cordelia_e2e.py"),

@@ -12,7 +12,7 @@
 #ifndef SM_POSIX_H
 #define SM_POSIX_H
 
-#include "../../secmodem.h"
+#include "secmodem.h" /* next to your code, or -I the folder that holds it */
 
 typedef struct sm_posix {
     int fd;
