@@ -2755,8 +2755,10 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
    return code in return_code), SM_ERR_MALFORMED (the broker broke the
    standard: a malformed packet, a packet or packet id we did not expect, a
    SUBACK with a count other than the filters', session present with clean
-   session 1 [MQTT-3.2.2-1]), SM_ERR_NO_SPACE (see SM_MQTT_RX_IDS, and a
-   topic longer than SM_MQTT_RX_SIZE - 4), or what sm_mqtt_abort() was given.
+   session 1 [MQTT-3.2.2-1]), SM_ERR_QUEUE_FULL (more inbound QoS 1/2
+   messages than SM_MQTT_RX_IDS slots, below: reconnect), SM_ERR_NO_SPACE
+   (a PUBREL for an unknown id with no slot free, a SUBACK with more than
+   SM_MQTT_RX_SIZE - 2 codes), or what sm_mqtt_abort() was given.
    Every publish, subscribe and unsubscribe ends with one result carrying
    its packet id: QoS 0 once written to the transport, QoS 1 at PUBACK,
    QoS 2 at PUBCOMP, SUBSCRIBE with the SUBACK codes (one per filter: the
@@ -2785,16 +2787,39 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 
    Inbound messages reach on_message as the decoder cuts them (section 9):
    topic, one payload piece, its offset and the total length. A QoS 2
-   message is delivered when its PUBLISH arrives and its packet id kept
-   until the PUBREL: a duplicate PUBLISH with that id before then is
-   acknowledged again (PUBREC; one PUBREC answers both when the first had
-   not gone out yet) but not delivered again. A PUBREL for an id
-   not kept is answered with PUBCOMP all the same (4.3.3). Kept ids and
-   acknowledgements not yet written take the SM_MQTT_RX_IDS slots; while
-   none is free the session reads only what it can acknowledge (the
-   transport holds the rest). A broker with more QoS 2 messages awaiting
-   PUBREL than SM_MQTT_RX_IDS ends the session with SM_ERR_NO_SPACE: set its
-   limit (mosquitto: max_inflight_messages) no higher.
+   message is delivered when its PUBLISH arrives, its packet id recorded
+   before its first piece is handed over and kept until the PUBREL: a
+   duplicate PUBLISH with that id before then is acknowledged again
+   (PUBREC; one PUBREC answers both when the first had not gone out yet)
+   but not delivered again. A PUBREL for an id not kept is answered with
+   PUBCOMP all the same (4.3.3). If the connection ends in the middle of a
+   message, the broker sends it again from offset 0: restart it there.
+
+   In-flight limit. Kept ids and acknowledgements not yet written take the
+   SM_MQTT_RX_IDS slots. While none is free and an acknowledgement waits
+   to be written, the session reads nothing (back-pressure: the broker's
+   bytes wait in the transport). While all hold QoS 2 ids awaiting PUBREL,
+   it reads on, as only the broker's PUBRELs free them; a QoS 1/2 PUBLISH
+   that then finds no slot is neither delivered nor acknowledged (the
+   broker still owns it), the session writes DISCONNECT (no Will) and ends
+   with SM_ERR_QUEUE_FULL. A broker re-sends an unacknowledged PUBLISH only
+   on a new connection (4.4), so reconnect with clean session 0: it
+   re-sends the PUBRELs, which free the slots, then the message; each
+   message is still delivered exactly once, and every connection delivers
+   up to SM_MQTT_RX_IDS more. (With clean session 1 the broker forgets such
+   a message with the session, as any in flight at a disconnect.) To avoid
+   the reconnects, set the broker's in-flight limit towards the client
+   (mosquitto: max_inflight_messages) to SM_MQTT_RX_IDS or less.
+
+   Topics longer than the decoder holds (SM_MQTT_RX_SIZE - 4 bytes, up to
+   the 65,535 MQTT allows) are refused once, not delivered: on_message gets
+   one event with topic NULL, topic_len the topic's length, qos, retain,
+   dup, packet_id, and no payload (data NULL, data_len, offset and total
+   0); the topic and payload bytes are discarded, and the message is
+   acknowledged (PUBACK, PUBREC) like any other, so that the broker does
+   not send it again (a QoS 2 duplicate is not reported again). The
+   application can only count or log it; to receive such messages, build
+   with a larger SM_MQTT_RX_SIZE or use shorter topics.
 
    Keep-alive (3.1.2.10): when nothing was written for keep_alive seconds,
    PINGREQ is queued; no PINGRESP within SM_MQTT_PING_TIMEOUT_MS from then
