@@ -141,6 +141,9 @@ typedef struct client {
     int nmsg;
     msg cur;
     char abort_on[96];   /* end the session (as a lost connection) when this arrives */
+    int refused;         /* messages with a topic too long (topic NULL) */
+    size_t refused_len[8];
+    uint8_t refused_qos[8];
 } client;
 
 static uint32_t now_ms(void *u)
@@ -242,6 +245,14 @@ static void on_result(void *ctx, sm_mqtt_client *s, const sm_mqtt_result *r)
 static void on_message(void *ctx, sm_mqtt_client *s, const sm_mqtt_event *m)
 {
     client *c = (client *)ctx;
+    if (!m->topic) { /* refused: longer than SM_MQTT_RX_SIZE - 4 */
+        if (c->refused < 8) {
+            c->refused_len[c->refused] = m->topic_len;
+            c->refused_qos[c->refused] = m->qos;
+        }
+        c->refused++;
+        return;
+    }
     if (m->offset == 0) {
         memset(&c->cur, 0, sizeof c->cur);
         snprintf(c->cur.topic, sizeof c->cur.topic, "%s", m->topic);
@@ -654,6 +665,175 @@ static void resend_pubrel(client *a, client *b)
     print_sent(t3, 2, 1, r3, sizeof r3);
 }
 
+/* ---- more inbound QoS 2 messages than SM_MQTT_RX_IDS, a long topic ------------- */
+
+#define BK_N 50
+static char g_bk_topic[BK_N][96];
+static uint8_t g_bk_pay[BK_N][4];
+
+static int bk_received(const client *c)
+{
+    int k, n = 0;
+    for (k = 0; k < BK_N; k++) n += count_msgs(c, g_bk_topic[k], g_bk_pay[k], 4) > 0;
+    return n;
+}
+static int bk_settled(client *c) { return is_ended(c) || bk_received(c) == BK_N; }
+static int not_pending(client *c) { return g_nwait == 0 || !sm_mqtt_pending(&c->s, g_wait_ids[0]); }
+
+/* A connection without waiting for CONNACK (the session may end at once). */
+static int bk_connect(client *c)
+{
+    sm_mqtt_connect_opts o;
+    close_socket(c);
+    c->fd = tcp_open();
+    c->epoch++;
+    c->ends = 0;
+    if (c->fd < 0 || tls_open(c) != 0) return SM_ERR_IO;
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    memset(&o, 0, sizeof o);
+    o.client_id = c->id;
+    o.clean_session = 0;
+    o.keep_alive = 30;
+    return sm_mqtt_connect_start(&c->s, &o);
+}
+
+/* BK_N QoS 2 messages queued by the broker while b was offline (mosquitto
+   sends up to max_inflight_messages, 20, at once): each delivered exactly
+   once, over as many connections as the SM_MQTT_RX_IDS limit needs
+   (SM_ERR_QUEUE_FULL ends the others). */
+static void backlog(client *a, client *b)
+{
+    int k, id, conns = 0, full = 0, dups = 0;
+    for (k = 0; k < BK_N; k++) {
+        snprintf(g_bk_topic[k], sizeof g_bk_topic[k], "%s/bk/%d", g_prefix, k);
+        g_bk_pay[k][0] = 'b'; g_bk_pay[k][1] = 'k';
+        g_bk_pay[k][2] = (uint8_t)k; g_bk_pay[k][3] = (uint8_t)~k;
+    }
+    CHECK_EQ_INT(client_subscribe(b, topic("bk/#"), 2), 2);
+    CHECK_EQ_INT(client_disconnect(b), SM_OK);
+    for (k = 0; k < BK_N; k++) { /* one at a time: the topic strings are kept */
+        id = sm_mqtt_publish_start(&a->s, g_bk_topic[k], g_bk_pay[k], 4, 2, 0);
+        CHECK(id > 0);
+        if (id <= 0) return;
+        g_nwait = 1;
+        g_wait_ids[0] = (uint16_t)id;
+        CHECK(wait_for(a, not_pending, 5000));
+        CHECK_EQ_INT(done_status(a, id), SM_OK);
+        print_sent(g_bk_topic[k], 2, 1, g_bk_pay[k], 4);
+    }
+    g_nwait = 0;
+    while (bk_received(b) < BK_N && conns < 20) {
+        conns++;
+        CHECK_EQ_INT(bk_connect(b), SM_OK);
+        wait_for(b, bk_settled, 5000);
+        if (is_ended(b)) {
+            CHECK_EQ_INT(b->end_status, SM_ERR_QUEUE_FULL);
+            full++;
+        }
+    }
+    idle(500); /* the last PUBRELs, and duplicates if any */
+    for (k = 0; k < BK_N; k++) {
+        if (count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4) != 1)
+            fprintf(stderr, "  message %d delivered %d times\n", k, count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4));
+        CHECK_EQ_INT(count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4), 1);
+    }
+    for (k = 0; k < b->in.n; k++)
+        dups += (b->in.log[k].first >> 4) == SM_MQTT_PUBLISH && (b->in.log[k].first & 8u);
+    CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
+    CHECK(conns <= 1 + (BK_N + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
+    printf("backlog: %d QoS 2 messages in %d connection(s), %d ended SM_ERR_QUEUE_FULL, "
+           "%d DUP PUBLISH read\n", BK_N, conns, full, dups);
+}
+
+/* Blocking writes and reads of a raw publisher (the session cannot write
+   a topic longer than SM_MQTT_TX_SIZE - 9). */
+static int raw_write(client *c, const uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k;
+#ifdef SM_LIVE_TLS
+        if (c->ssl) k = SSL_write(c->ssl, d, (int)n); else
+#endif
+        k = send(c->fd, d, n, MSG_NOSIGNAL);
+        if (k <= 0) return -1;
+        d += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+static int raw_read(client *c, uint8_t *b, size_t n)
+{
+    while (n) {
+        ssize_t k;
+#ifdef SM_LIVE_TLS
+        if (c->ssl) k = SSL_read(c->ssl, b, (int)n); else
+#endif
+        k = recv(c->fd, b, n, 0);
+        if (k <= 0) return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* A 300-byte topic at QoS 0, 1, 2 to b: each refused once (topic NULL,
+   its length), acknowledged: b stays connected and a reconnect brings
+   nothing again. */
+static void long_topic(client *b)
+{
+    static uint8_t w[512];
+    char lt[301];
+    uint8_t ack[4], pay[2] = { 'L', '0' };
+    sm_mqtt_connect_opts o;
+    sm_mqtt_publish p;
+    client r;
+    size_t n = 0, len;
+    uint8_t q;
+    int ok = 1;
+    snprintf(lt, sizeof lt, "%s/lt/", g_prefix);
+    len = strlen(lt);
+    memset(lt + len, 'x', 300 - len);
+    lt[300] = 0;
+    CHECK_EQ_INT(client_subscribe(b, topic("lt/#"), 2), 2);
+    memset(&r, 0, sizeof r);
+    r.fd = tcp_open();
+    CHECK(r.fd >= 0 && tls_open(&r) == 0);
+    memset(&o, 0, sizeof o);
+    o.client_id = "";
+    o.clean_session = 1;
+    CHECK_EQ_INT(sm_mqtt_encode_connect(w, sizeof w, &o, &n), SM_OK);
+    ok = raw_write(&r, w, n) == 0 && raw_read(&r, ack, 4) == 0 && ack[0] == 0x20 && ack[3] == 0;
+    CHECK(ok);
+    for (q = 0; q < 3 && ok; q++) {
+        memset(&p, 0, sizeof p);
+        pay[1] = (uint8_t)('0' + q);
+        p.topic = lt; p.payload = pay; p.payload_len = 2; p.qos = q; p.packet_id = (uint16_t)(q ? 100 + q : 0);
+        CHECK_EQ_INT(sm_mqtt_encode_publish(w, sizeof w, &p, &n), SM_OK);
+        ok = raw_write(&r, w, n) == 0;
+        if (ok && q) ok = raw_read(&r, ack, 4) == 0 && (ack[0] >> 4) == (q == 1 ? 4 : 5);
+        if (ok && q == 2) {
+            CHECK_EQ_INT(sm_mqtt_encode_ack(w, sizeof w, SM_MQTT_PUBREL, p.packet_id, &n), SM_OK);
+            ok = raw_write(&r, w, n) == 0 && raw_read(&r, ack, 4) == 0 && (ack[0] >> 4) == 7;
+        }
+        CHECK(ok);
+        print_sent(lt, q, q != 1, pay, 2);
+    }
+    close_socket(&r);
+    idle(800);
+    CHECK_EQ_INT(b->refused, 3);
+    for (q = 0; q < 3 && q < b->refused; q++) {
+        CHECK_EQ_INT((long)b->refused_len[q], 300);
+        CHECK_EQ_INT(b->refused_qos[q], q);
+    }
+    CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
+    /* acknowledged: a reconnect (persistent session) brings none again */
+    CHECK_EQ_INT(client_disconnect(b), SM_OK);
+    CHECK_EQ_INT(client_connect(b, 0, 30), SM_OK);
+    idle(500);
+    CHECK_EQ_INT(b->refused, 3);
+    printf("long topic: 300 bytes at QoS 0/1/2 refused once each (%d events)\n", b->refused);
+}
+
 int main(int argc, char **argv)
 {
     static client a, b;
@@ -704,6 +884,8 @@ int main(int argc, char **argv)
     redelivery(&a, &b);
     resend(&a, &b);
     resend_pubrel(&a, &b);
+    long_topic(&b);
+    backlog(&a, &b);
     CHECK_EQ_INT(client_disconnect(&b), SM_OK);
     CHECK_EQ_INT(client_disconnect(&a), SM_OK);
     fflush(stdout);
