@@ -109,7 +109,7 @@ static int count_pkts(const pstream *s, unsigned type, uint16_t id, int epoch, i
 
 /* ---- a client: session, socket, what it saw ------------------------------------- */
 
-#define MAX_MSGS 64
+#define MAX_MSGS 128
 #define BIG 3000
 
 typedef struct msg {
@@ -134,8 +134,8 @@ typedef struct client {
     /* results */
     int connects, connect_status, session_present, ends, end_status;
     int suback_code, subacks;
-    uint16_t done_id[64];
-    int done_status[64], ndone;
+    uint16_t done_id[256];
+    int done_status[256], ndone;
     /* messages */
     msg msgs[MAX_MSGS];
     int nmsg;
@@ -235,7 +235,7 @@ static void on_result(void *ctx, sm_mqtt_client *s, const sm_mqtt_result *r)
         c->suback_code = r->status == SM_OK && r->count == 1 ? r->codes[0] : -1;
         break;
     default:
-        if (c->ndone < 64) {
+        if (c->ndone < 256) {
             c->done_id[c->ndone] = r->packet_id;
             c->done_status[c->ndone++] = r->status;
         }
@@ -671,13 +671,14 @@ static void resend_pubrel(client *a, client *b)
 static char g_bk_topic[BK_N][96];
 static uint8_t g_bk_pay[BK_N][4];
 
+static int g_bk_n; /* messages in this round */
 static int bk_received(const client *c)
 {
     int k, n = 0;
-    for (k = 0; k < BK_N; k++) n += count_msgs(c, g_bk_topic[k], g_bk_pay[k], 4) > 0;
+    for (k = 0; k < g_bk_n; k++) n += count_msgs(c, g_bk_topic[k], g_bk_pay[k], 4) > 0;
     return n;
 }
-static int bk_settled(client *c) { return is_ended(c) || bk_received(c) == BK_N; }
+static int bk_settled(client *c) { return is_ended(c) || bk_received(c) == g_bk_n; }
 static int not_pending(client *c) { return g_nwait == 0 || !sm_mqtt_pending(&c->s, g_wait_ids[0]); }
 
 /* A connection without waiting for CONNACK (the session may end at once). */
@@ -697,21 +698,22 @@ static int bk_connect(client *c)
     return sm_mqtt_connect_start(&c->s, &o);
 }
 
-/* BK_N QoS 2 messages queued by the broker while b was offline (mosquitto
+/* n QoS 2 messages queued by the broker while b was offline (mosquitto
    sends up to max_inflight_messages, 20, at once): each delivered exactly
    once, over as many connections as the SM_MQTT_RX_IDS limit needs
-   (SM_ERR_QUEUE_FULL ends the others). */
-static void backlog(client *a, client *b)
+   (SM_ERR_QUEUE_FULL ends the others). b is connected, persistent. */
+static void backlog(client *a, client *b, int n)
 {
-    int k, id, conns = 0, full = 0, dups = 0;
-    for (k = 0; k < BK_N; k++) {
-        snprintf(g_bk_topic[k], sizeof g_bk_topic[k], "%s/bk/%d", g_prefix, k);
+    int k, id, conns = 0, full = 0, dups = 0, in0 = b->in.n;
+    g_bk_n = n;
+    for (k = 0; k < n; k++) {
+        snprintf(g_bk_topic[k], sizeof g_bk_topic[k], "%s/bk/%d/%d", g_prefix, n, k);
         g_bk_pay[k][0] = 'b'; g_bk_pay[k][1] = 'k';
         g_bk_pay[k][2] = (uint8_t)k; g_bk_pay[k][3] = (uint8_t)~k;
     }
-    CHECK_EQ_INT(client_subscribe(b, topic("bk/#"), 2), 2);
+    if (client_subscribe(b, topic("bk/#"), 2) != 2) CHECK(0);
     CHECK_EQ_INT(client_disconnect(b), SM_OK);
-    for (k = 0; k < BK_N; k++) { /* one at a time: the topic strings are kept */
+    for (k = 0; k < n; k++) { /* one at a time: the topic strings are kept */
         id = sm_mqtt_publish_start(&a->s, g_bk_topic[k], g_bk_pay[k], 4, 2, 0);
         CHECK(id > 0);
         if (id <= 0) return;
@@ -722,7 +724,7 @@ static void backlog(client *a, client *b)
         print_sent(g_bk_topic[k], 2, 1, g_bk_pay[k], 4);
     }
     g_nwait = 0;
-    while (bk_received(b) < BK_N && conns < 20) {
+    while (bk_received(b) < n && conns < 20) {
         conns++;
         CHECK_EQ_INT(bk_connect(b), SM_OK);
         wait_for(b, bk_settled, 5000);
@@ -732,17 +734,18 @@ static void backlog(client *a, client *b)
         }
     }
     idle(500); /* the last PUBRELs, and duplicates if any */
-    for (k = 0; k < BK_N; k++) {
+    for (k = 0; k < n; k++) {
         if (count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4) != 1)
             fprintf(stderr, "  message %d delivered %d times\n", k, count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4));
         CHECK_EQ_INT(count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4), 1);
     }
-    for (k = 0; k < b->in.n; k++)
+    for (k = in0; k < b->in.n; k++)
         dups += (b->in.log[k].first >> 4) == SM_MQTT_PUBLISH && (b->in.log[k].first & 8u);
     CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
-    CHECK(conns <= 1 + (BK_N + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
+    CHECK(conns <= 1 + (n + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
+    if (n <= SM_MQTT_RX_IDS) CHECK_EQ_INT(full, 0);
     printf("backlog: %d QoS 2 messages in %d connection(s), %d ended SM_ERR_QUEUE_FULL, "
-           "%d DUP PUBLISH read\n", BK_N, conns, full, dups);
+           "%d DUP PUBLISH read\n", n, conns, full, dups);
 }
 
 /* Blocking writes and reads of a raw publisher (the session cannot write
@@ -885,7 +888,10 @@ int main(int argc, char **argv)
     resend(&a, &b);
     resend_pubrel(&a, &b);
     long_topic(&b);
-    backlog(&a, &b);
+    backlog(&a, &b, 1);
+    backlog(&a, &b, 8);
+    backlog(&a, &b, 9);
+    backlog(&a, &b, BK_N);
     CHECK_EQ_INT(client_disconnect(&b), SM_OK);
     CHECK_EQ_INT(client_disconnect(&a), SM_OK);
     fflush(stdout);
