@@ -5,7 +5,10 @@
    inbound QoS 1 and QoS 2 exactly once (duplicates included), payload
    pieces, keep-alive, protocol errors, transport errors, disconnect and
    abort, the re-sending of a persistent session after a reconnect, flow
-   control of the receive side, and a whole exchange fed at every split
+   control of the receive side, the in-flight limit (a broker model with
+   1, 8, 9, 50 QoS 2 messages for a persistent session, each delivered
+   once over SM_ERR_QUEUE_FULL reconnects), topics longer than the decoder
+   buffer (refused once, acknowledged), and a whole exchange fed at every split
    point, in push and in pull mode. What the session writes is compared with
    byte vectors written from the standard or with the framing's encoders. */
 #define SECMODEM_IMPLEMENTATION

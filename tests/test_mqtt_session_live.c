@@ -15,7 +15,12 @@
    message whose PUBREC was lost (not delivered twice here); the session
    re-sends, with DUP, messages whose acknowledgements were lost (the
    broker accepts them, a QoS 2 one once); a QoS 2 message whose PUBCOMP
-   was lost is completed by re-sending its PUBREL. Every message published is
+   was lost is completed by re-sending its PUBREL. Then the in-flight
+   limits (issue 19): a 300-byte topic at QoS 0/1/2 from a raw publisher,
+   refused once each and acknowledged; 1, 8, 9 and 50 QoS 2 messages queued
+   while the persistent session was offline, each delivered exactly once,
+   over as many reconnects (SM_ERR_QUEUE_FULL) as SM_MQTT_RX_IDS needs.
+   Every message published is
    printed as "SENT <topic> <qos> <exactly once 0/1> <hex payload>" for the
    runner, whose second client (MqttProbe, TLS listener) must have seen the
    same bytes. The last line is "test_mqtt_session_live: N passed, N failed". */
