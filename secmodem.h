@@ -173,8 +173,10 @@
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
      SM_MQTT_RX_SIZE     [256]  MQTT decoder buffer (RAM per decoder): holds a
                                 PUBLISH topic (at most SM_MQTT_RX_SIZE - 4
-                                bytes) and its payload in pieces of the rest,
-                                or a SUBACK (at most SM_MQTT_RX_SIZE - 2 codes)
+                                bytes; the session refuses longer ones once,
+                                see section 10) and its payload in pieces of
+                                the rest, or a SUBACK (at most
+                                SM_MQTT_RX_SIZE - 2 codes)
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
@@ -259,7 +261,9 @@
                                 progress at once (16 bytes each on 32-bit)
      SM_MQTT_RX_IDS      [8]    received QoS 1/2 packet ids kept: QoS 2
                                 awaiting PUBREL, acknowledgements not yet
-                                written (4 bytes each)
+                                written (4 bytes each); a broker with more
+                                in flight ends the session with
+                                SM_ERR_QUEUE_FULL, reconnect (section 10)
      SM_MQTT_TX_SIZE     [128]  the packet being written: CONNECT, SUBSCRIBE,
                                 UNSUBSCRIBE, a PUBLISH header (topic + 9);
                                 payloads are written from the caller's memory
