@@ -11510,8 +11510,15 @@ SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)
 SM_PRIV size_t sm_mqtt_room(const sm_mqtt_client *c)
 {
     unsigned spare = SM_MQTT_RX_IDS - (unsigned)c->n_in;
+    size_t n = 4u * spare - 3u;
+    uint32_t rest = 0; /* the rest of the packet being received: at most one slot */
+    const sm_mqtt_decoder *d = &c->dec;
     int i;
-    if (spare) return 4u * spare - 3u;
+    if (c->big_end) rest = c->big_end - c->big_pos;
+    else if (d->state == SM_MQTT_RX_PAYLOAD && !d->err)
+        rest = d->remaining - d->offset - (uint32_t)(d->have - d->pay);
+    if (rest > 0xFFFFu) rest = 0xFFFFu;
+    if (spare) return (size_t)rest > n ? (size_t)rest : n;
     for (i = 0; i < c->n_in; i++)
         if (c->in[i].state != SM_MQTT_PUBREL && c->in[i].state != SM_MQTT_PUBLISH) return 0;
     return (size_t)-1;
