@@ -173,8 +173,10 @@
      SM_POLL_READ_MAX    [256]  bytes one sm_at_poll() pulls at most
      SM_MQTT_RX_SIZE     [256]  MQTT decoder buffer (RAM per decoder): holds a
                                 PUBLISH topic (at most SM_MQTT_RX_SIZE - 4
-                                bytes) and its payload in pieces of the rest,
-                                or a SUBACK (at most SM_MQTT_RX_SIZE - 2 codes)
+                                bytes; the session refuses longer ones once,
+                                see section 10) and its payload in pieces of
+                                the rest, or a SUBACK (at most
+                                SM_MQTT_RX_SIZE - 2 codes)
      SM_ASSERT(x)        [assert(x)]  internal consistency checks
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
@@ -259,7 +261,9 @@
                                 progress at once (16 bytes each on 32-bit)
      SM_MQTT_RX_IDS      [8]    received QoS 1/2 packet ids kept: QoS 2
                                 awaiting PUBREL, acknowledgements not yet
-                                written (4 bytes each)
+                                written (4 bytes each); a broker with more
+                                in flight ends the session with
+                                SM_ERR_QUEUE_FULL, reconnect (section 10)
      SM_MQTT_TX_SIZE     [128]  the packet being written: CONNECT, SUBSCRIBE,
                                 UNSUBSCRIBE, a PUBLISH header (topic + 9);
                                 payloads are written from the caller's memory
@@ -2755,8 +2759,10 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
    return code in return_code), SM_ERR_MALFORMED (the broker broke the
    standard: a malformed packet, a packet or packet id we did not expect, a
    SUBACK with a count other than the filters', session present with clean
-   session 1 [MQTT-3.2.2-1]), SM_ERR_NO_SPACE (see SM_MQTT_RX_IDS, and a
-   topic longer than SM_MQTT_RX_SIZE - 4), or what sm_mqtt_abort() was given.
+   session 1 [MQTT-3.2.2-1]), SM_ERR_QUEUE_FULL (more inbound QoS 1/2
+   messages than SM_MQTT_RX_IDS slots, below: reconnect), SM_ERR_NO_SPACE
+   (a PUBREL for an unknown id with no slot free, a SUBACK with more than
+   SM_MQTT_RX_SIZE - 2 codes), or what sm_mqtt_abort() was given.
    Every publish, subscribe and unsubscribe ends with one result carrying
    its packet id: QoS 0 once written to the transport, QoS 1 at PUBACK,
    QoS 2 at PUBCOMP, SUBSCRIBE with the SUBACK codes (one per filter: the
@@ -2785,16 +2791,39 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 
    Inbound messages reach on_message as the decoder cuts them (section 9):
    topic, one payload piece, its offset and the total length. A QoS 2
-   message is delivered when its PUBLISH arrives and its packet id kept
-   until the PUBREL: a duplicate PUBLISH with that id before then is
-   acknowledged again (PUBREC; one PUBREC answers both when the first had
-   not gone out yet) but not delivered again. A PUBREL for an id
-   not kept is answered with PUBCOMP all the same (4.3.3). Kept ids and
-   acknowledgements not yet written take the SM_MQTT_RX_IDS slots; while
-   none is free the session reads only what it can acknowledge (the
-   transport holds the rest). A broker with more QoS 2 messages awaiting
-   PUBREL than SM_MQTT_RX_IDS ends the session with SM_ERR_NO_SPACE: set its
-   limit (mosquitto: max_inflight_messages) no higher.
+   message is delivered when its PUBLISH arrives, its packet id recorded
+   before its first piece is handed over and kept until the PUBREL: a
+   duplicate PUBLISH with that id before then is acknowledged again
+   (PUBREC; one PUBREC answers both when the first had not gone out yet)
+   but not delivered again. A PUBREL for an id not kept is answered with
+   PUBCOMP all the same (4.3.3). If the connection ends in the middle of a
+   message, the broker sends it again from offset 0: restart it there.
+
+   In-flight limit. Kept ids and acknowledgements not yet written take the
+   SM_MQTT_RX_IDS slots. While none is free and an acknowledgement waits
+   to be written, the session reads nothing (back-pressure: the broker's
+   bytes wait in the transport). While all hold QoS 2 ids awaiting PUBREL,
+   it reads on, as only the broker's PUBRELs free them; a QoS 1/2 PUBLISH
+   that then finds no slot is neither delivered nor acknowledged (the
+   broker still owns it), the session writes DISCONNECT (no Will) and ends
+   with SM_ERR_QUEUE_FULL. A broker re-sends an unacknowledged PUBLISH only
+   on a new connection (4.4), so reconnect with clean session 0: it
+   re-sends the PUBRELs, which free the slots, then the message; each
+   message is still delivered exactly once, and every connection delivers
+   up to SM_MQTT_RX_IDS more. (With clean session 1 the broker forgets such
+   a message with the session, as any in flight at a disconnect.) To avoid
+   the reconnects, set the broker's in-flight limit towards the client
+   (mosquitto: max_inflight_messages) to SM_MQTT_RX_IDS or less.
+
+   Topics longer than the decoder holds (SM_MQTT_RX_SIZE - 4 bytes, up to
+   the 65,535 MQTT allows) are refused once, not delivered: on_message gets
+   one event with topic NULL, topic_len the topic's length, qos, retain,
+   dup, packet_id, and no payload (data NULL, data_len, offset and total
+   0); the topic and payload bytes are discarded, and the message is
+   acknowledged (PUBACK, PUBREC) like any other, so that the broker does
+   not send it again (a QoS 2 duplicate is not reported again). The
+   application can only count or log it; to receive such messages, build
+   with a larger SM_MQTT_RX_SIZE or use shorter topics.
 
    Keep-alive (3.1.2.10): when nothing was written for keep_alive seconds,
    PINGREQ is queued; no PINGRESP within SM_MQTT_PING_TIMEOUT_MS from then
@@ -2909,6 +2938,12 @@ typedef struct sm_mqtt_client {
     uint8_t skip;                /* the message being received is a QoS 2 duplicate */
     uint8_t in_cb;               /* inside a callback */
     uint8_t connack;             /* return code of the last CONNACK */
+    uint8_t full;                /* a QoS 1/2 PUBLISH found no slot: dropped unacknowledged;
+                                    DISCONNECT, then end with SM_ERR_QUEUE_FULL */
+    uint8_t big_first;           /* a PUBLISH with a topic too long for dec.buf: byte 1 */
+    uint16_t big_tlen, big_id;   /* ... its topic length, its packet id */
+    uint32_t big_pos, big_end;   /* ... bytes consumed after the topic length, of big_end
+                                    (0: none in progress) */
     uint8_t n_out, n_in;         /* entries used in out[], in[] */
     uint16_t keep_alive;         /* seconds */
     uint16_t next_id;
@@ -11155,13 +11190,15 @@ SM_PRIV void sm_mqtt_drop(sm_mqtt_client *c, int all, int status)
     }
 }
 
-/* The received QoS 2 message `id` delivered and not yet released, or -1. */
+/* The received QoS 2 message `id` being delivered (state SM_MQTT_PUBLISH),
+   delivered and not yet released, or -1. */
 SM_PRIV int sm_mqtt_in_find(const sm_mqtt_client *c, uint16_t id)
 {
     int i;
     for (i = 0; i < c->n_in; i++)
-        if (c->in[i].id == id &&
-            (c->in[i].state == SM_MQTT_PUBREC || c->in[i].state == SM_MQTT_PUBREL)) return i;
+        if (c->in[i].id == id && (c->in[i].state == SM_MQTT_PUBLISH ||
+                                  c->in[i].state == SM_MQTT_PUBREC ||
+                                  c->in[i].state == SM_MQTT_PUBREL)) return i;
     return -1;
 }
 
@@ -11282,7 +11319,8 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     size_t len = 2;
     int rc = SM_OK;
     if (c->state == SM_MQTT_CONNECTING) return 0; /* nothing before CONNACK */
-    while (e < e_end && e->state == SM_MQTT_PUBREL) e++;
+    /* skip ids awaiting PUBREL and the message being received (the last) */
+    while (e < e_end && (e->state == SM_MQTT_PUBREL || e->state == SM_MQTT_PUBLISH)) e++;
     while (o < o_end && !SM_MQTT_TO_SEND(o->state)) o++;
     if (e < e_end) {
         ack = e->state;
@@ -11333,7 +11371,7 @@ SM_PRIV void sm_mqtt_sent(sm_mqtt_client *c)
     int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1;
     unsigned qos;
     c->tx_id = 0;
-    if (c->disc == 2) sm_mqtt_fail(c, SM_MQTT_CLOSE_OK);
+    if (c->disc == 2) sm_mqtt_fail(c, c->full ? (int)SM_ERR_QUEUE_FULL : (int)SM_MQTT_CLOSE_OK);
     if (i < 0) return;
     qos = c->out[i].flags & SM_MQTT_F_QOS;
     if (qos) c->out[i].state = (uint8_t)(SM_MQTT_PUBLISH + qos); /* awaiting PUBACK, PUBREC */
@@ -11387,18 +11425,51 @@ SM_PRIV void sm_mqtt_on_connack(sm_mqtt_client *c, const sm_mqtt_event *ev)
     sm_mqtt_report(c, SM_MQTT_CONNECT, 0, SM_OK, ev);
 }
 
-/* A piece of a received message: delivered unless it is a QoS 2
-   duplicate [MQTT-4.3.3-2]; acknowledged after its last piece. */
-SM_PRIV void sm_mqtt_on_publish(sm_mqtt_client *c, const sm_mqtt_event *ev)
+/* A QoS 1/2 PUBLISH without a free SM_MQTT_RX_IDS slot: all hold QoS 2
+   ids awaiting PUBREL (sm_mqtt_room reads nothing while an
+   acknowledgement waits). It is neither delivered nor acknowledged, so
+   that the broker still owns it; a broker re-sends an unacknowledged
+   PUBLISH only after a reconnect (4.4), so the session says DISCONNECT
+   (no Will) and ends with SM_ERR_QUEUE_FULL: reconnecting with clean
+   session 0 brings the PUBRELs that free the slots, then the message. */
+SM_PRIV void sm_mqtt_no_slot(sm_mqtt_client *c)
+{
+    c->full = 1;
+    if (c->state != SM_MQTT_CONNECTED) return; /* DISCONNECTING already */
+    c->state = SM_MQTT_DISCONNECTING;
+    c->disc = 1;
+    c->ping = 0;
+}
+
+/* Whether a QoS 1/2 message starting now may be delivered: its id is
+   recorded first (exactly once: never delivered without a record), as
+   being received (state PUBLISH) until its last piece. c->skip: 0
+   deliver, 1 a QoS 2 duplicate [MQTT-4.3.3-2] (acknowledged again, not
+   delivered), 2 no slot (neither). */
+SM_PRIV void sm_mqtt_rx_begin(sm_mqtt_client *c, const sm_mqtt_event *ev)
 {
     int i = ev->qos == 2 ? sm_mqtt_in_find(c, ev->packet_id) : -1;
-    if (ev->offset == 0) c->skip = (uint8_t)(i >= 0);
+    c->skip = 0;
+    if (!ev->qos) return;
+    if (i >= 0) { c->skip = 1; return; }
+    if (c->n_in == SM_MQTT_RX_IDS) sm_mqtt_tx_fill(c); /* a PUBACK, PUBCOMP loaded frees one */
+    if (c->n_in == SM_MQTT_RX_IDS) { c->skip = 2; sm_mqtt_no_slot(c); return; }
+    i = c->n_in++;
+    c->in[i].id = ev->packet_id;
+    c->in[i].state = SM_MQTT_PUBLISH;
+}
+
+/* A piece of a received message: delivered unless skipped (above);
+   acknowledged after its last piece. */
+SM_PRIV void sm_mqtt_on_publish(sm_mqtt_client *c, const sm_mqtt_event *ev)
+{
+    if (ev->offset == 0) sm_mqtt_rx_begin(c, ev);
     if (!c->skip && c->on_message) {
         c->in_cb = 1;
         c->on_message(c->ctx, c, ev);
         c->in_cb = 0;
     }
-    if (ev->qos && ev->offset + ev->data_len == ev->total)
+    if (ev->qos && c->skip != 2 && ev->offset + ev->data_len == ev->total)
         sm_mqtt_in_set(c, ev->packet_id, ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
 }
 
@@ -11430,30 +11501,99 @@ SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)
 
 /* Received bytes that may be decoded now without running out of
    SM_MQTT_RX_IDS slots: each packet that takes one is at least 4 bytes (a
-   PUBREL), but the first may end with the first byte. */
+   PUBREL), but the first may end with the first byte. With no slot free
+   and an acknowledgement still to write (it frees one, or a PUBREC lets
+   the broker send the PUBREL that will): nothing, the broker's bytes wait
+   in the transport. With all slots awaiting PUBREL (or the message being
+   received): everything, as the PUBRELs come only from there; a new
+   QoS 1/2 PUBLISH then finds no slot (sm_mqtt_no_slot). */
 SM_PRIV size_t sm_mqtt_room(const sm_mqtt_client *c)
 {
     unsigned spare = SM_MQTT_RX_IDS - (unsigned)c->n_in;
+    size_t n = 4u * spare - 3u;
+    uint32_t rest = 0; /* the rest of the packet being received: at most one slot */
+    const sm_mqtt_decoder *d = &c->dec;
     int i;
-    if (spare) return 4u * spare - 3u;
+    if (c->big_end) rest = c->big_end - c->big_pos;
+    else if (d->state == SM_MQTT_RX_PAYLOAD && !d->err)
+        rest = d->remaining - d->offset - (uint32_t)(d->have - d->pay);
+    if (rest > 0xFFFFu) rest = 0xFFFFu;
+    if (spare) return (size_t)rest > n ? (size_t)rest : n;
     for (i = 0; i < c->n_in; i++)
-        if (c->in[i].state != SM_MQTT_PUBREL) return 0; /* until that one is written */
-    return (size_t)-1; /* all await PUBREL: a new id would be an error anyway */
+        if (c->in[i].state != SM_MQTT_PUBREL && c->in[i].state != SM_MQTT_PUBLISH) return 0;
+    return (size_t)-1;
 }
 
-/* Decodes and acts on data[0..len); returns the bytes taken (all, unless
-   the session must end). */
+/* A PUBLISH whose topic does not fit dec.buf (longer than
+   SM_MQTT_RX_SIZE - 4): the decoder stopped after the topic length; the
+   session consumes the rest itself and reports the message once as
+   refused (topic NULL, topic_len its length, no payload; see the
+   declarations). Returns 1 when it takes over. */
+SM_PRIV int sm_mqtt_big_start(sm_mqtt_client *c)
+{
+    const sm_mqtt_decoder *d = &c->dec;
+    if ((d->first >> 4) != SM_MQTT_PUBLISH || d->state != SM_MQTT_RX_TOPIC_LEN) return 0;
+    c->big_first = d->first;
+    c->big_tlen = (uint16_t)(((unsigned)d->buf[0] << 8) | d->buf[1]);
+    c->big_id = 0;
+    c->big_pos = 0;
+    c->big_end = d->remaining - 2u; /* >= topic (+ id): checked by the decoder */
+    return 1;
+}
+
+/* Consumes up to n bytes of that packet; returns how many. At its end
+   the event goes to ev and *done is set. */
+SM_PRIV size_t sm_mqtt_big_take(sm_mqtt_client *c, const uint8_t *p, size_t n,
+                                sm_mqtt_event *ev, int *done)
+{
+    uint32_t hdr = (uint32_t)c->big_tlen + ((c->big_first & 6u) ? 2u : 0u);
+    size_t i = 0;
+    uint32_t left;
+    for (; i < n && c->big_pos < hdr; i++, c->big_pos++) {
+        if (c->big_pos >= c->big_tlen) /* the packet id, big-endian */
+            c->big_id = (uint16_t)((unsigned)(c->big_id << 8) | p[i]);
+        else if (p[i] == 0 || p[i] == '+' || p[i] == '#') /* [MQTT-1.5.3-2], [MQTT-3.3.2-2] */
+            sm_mqtt_fail(c, SM_ERR_MALFORMED);
+    }
+    left = c->big_end - c->big_pos; /* the payload, discarded */
+    if (n - i < left) left = (uint32_t)(n - i);
+    i += (size_t)left; /* at most n - i */
+    c->big_pos += left;
+    if (c->big_pos < c->big_end || c->err) return i;
+    if ((c->big_first & 6u) && !c->big_id) sm_mqtt_fail(c, SM_ERR_MALFORMED); /* [MQTT-2.3.1-1] */
+    memset(ev, 0, sizeof *ev);
+    ev->type = SM_MQTT_PUBLISH;
+    ev->dup = (uint8_t)((c->big_first >> 3) & 1u);
+    ev->qos = (uint8_t)((c->big_first >> 1) & 3u);
+    ev->retain = (uint8_t)(c->big_first & 1u);
+    ev->packet_id = c->big_id;
+    ev->topic_len = c->big_tlen;
+    c->big_end = 0;
+    sm_mqtt_decoder_reset(&c->dec);
+    *done = !c->err;
+    return i;
+}
+
+/* Decodes and acts on data[0..len) up to the end of the first packet or
+   piece reported (so that the caller checks the room again); returns the
+   bytes taken. */
 SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
 {
     sm_mqtt_event ev;
     size_t used, done = 0;
-    int rc;
+    int rc, big = 0;
     memset(&ev, 0, sizeof ev); /* filled by the decoder whenever it reports one */
     while (done < len && !c->err) {
+        if (c->big_end) {
+            done += sm_mqtt_big_take(c, data + done, len - done, &ev, &big);
+            if (big) { sm_mqtt_on_packet(c, &ev); break; }
+            continue;
+        }
         rc = sm_mqtt_decode(&c->dec, data + done, len - done, &used, &ev);
         done += used;
-        if (rc < 0) sm_mqtt_fail(c, rc); /* SM_ERR_MALFORMED, SM_ERR_NO_SPACE */
-        else if (rc > 0) sm_mqtt_on_packet(c, &ev);
+        if (rc == SM_ERR_NO_SPACE && sm_mqtt_big_start(c)) continue;
+        if (rc < 0) sm_mqtt_fail(c, rc); /* SM_ERR_MALFORMED, SM_ERR_NO_SPACE (SUBACK) */
+        else if (rc > 0) { sm_mqtt_on_packet(c, &ev); break; }
     }
     return done;
 }
@@ -11500,7 +11640,8 @@ SECMODEM_API int sm_mqtt_connect_start(sm_mqtt_client *c, const sm_mqtt_connect_
     c->wleft = (uint32_t)len;
     c->clean = (uint8_t)(o->clean_session != 0);
     c->keep_alive = o->keep_alive;
-    c->connack = c->skip = 0;
+    c->connack = c->skip = c->full = 0;
+    c->big_end = 0;
     c->last_tx = c->tr.now_ms(c->tr.user);
     c->deadline = c->last_tx + (uint32_t)SM_MQTT_CONNECT_TIMEOUT_MS;
     c->state = SM_MQTT_CONNECTING;
@@ -11566,14 +11707,17 @@ SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c)
     return SM_OK;
 }
 
-/* Writes, decodes data[0..len) as far as there is room (*used), enforces
-   deadlines, writes, ends the session if it must. */
-SM_PRIV int sm_mqtt_step(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)
+/* Writes, decodes data[0..len) as far as there is room (*used; all of it
+   when `all`: bytes already read from the transport), enforces deadlines,
+   writes, ends the session if it must. */
+SM_PRIV int sm_mqtt_step(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used,
+                         int all)
 {
     size_t n;
     while (*used < len && !c->err) {
         sm_mqtt_tx(c); /* acknowledgements out first: they free slots */
         n = sm_mqtt_room(c);
+        if (!n && all) n = len - *used; /* no slot is lost: sm_mqtt_no_slot */
         if (n > len - *used) n = len - *used;
         if (!n || c->err) break;
         *used += sm_mqtt_rx(c, data + *used, n);
@@ -11598,7 +11742,7 @@ SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c)
         if (k < 0 || (size_t)k > n) sm_mqtt_fail(c, SM_ERR_IO);
         n = c->err ? 0 : (size_t)k;
     }
-    return sm_mqtt_step(c, buf, n, &used);
+    return sm_mqtt_step(c, buf, n, &used, 1);
 }
 
 SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)
@@ -11607,7 +11751,7 @@ SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len
     if (!c || !used || (!data && len)) return SM_ERR_PARAM;
     if (c->in_cb) return SM_ERR_BUSY;
     if (c->state == SM_MQTT_IDLE) return SM_ERR_STATE;
-    return sm_mqtt_step(c, data, len, used);
+    return sm_mqtt_step(c, data, len, used, 0);
 }
 
 SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c)

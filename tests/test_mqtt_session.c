@@ -5,7 +5,10 @@
    inbound QoS 1 and QoS 2 exactly once (duplicates included), payload
    pieces, keep-alive, protocol errors, transport errors, disconnect and
    abort, the re-sending of a persistent session after a reconnect, flow
-   control of the receive side, and a whole exchange fed at every split
+   control of the receive side, the in-flight limit (a broker model with
+   1, 8, 9, 50 QoS 2 messages for a persistent session, each delivered
+   once over SM_ERR_QUEUE_FULL reconnects), topics longer than the decoder
+   buffer (refused once, acknowledged), and a whole exchange fed at every split
    point, in push and in pull mode. What the session writes is compared with
    byte vectors written from the standard or with the framing's encoders. */
 #define SECMODEM_IMPLEMENTATION
@@ -28,6 +31,7 @@ typedef struct rec_result {
 
 typedef struct rec_msg {
     char topic[SM_MQTT_RX_SIZE];
+    size_t topic_len;
     uint8_t data[MSG_CAP];
     size_t len;
     int pieces;
@@ -58,6 +62,7 @@ struct fake {
     int nres;
     rec_msg msg[MAX_MSGS];
     int nmsg;             /* messages complete */
+    int refused;          /* messages with a topic too long (topic NULL) */
     int piece_errors;     /* pieces out of order, or too large */
     size_t max_piece;
     hook_fn hook;         /* called from on_result */
@@ -120,9 +125,11 @@ static void f_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
     if (m->data_len > f->max_piece) f->max_piece = m->data_len;
     if (m->offset == 0) {
         memset(x, 0, sizeof *x);
-        if (m->topic_len < sizeof x->topic) memcpy(x->topic, m->topic, m->topic_len + 1);
+        if (!m->topic) f->refused++; /* a topic longer than the decoder holds */
+        else if (m->topic_len < sizeof x->topic) memcpy(x->topic, m->topic, m->topic_len + 1);
+        x->topic_len = m->topic_len;
         x->qos = m->qos; x->retain = m->retain; x->dup = m->dup; x->id = m->packet_id;
-    } else if (m->offset != x->len || strcmp(x->topic, m->topic) != 0) {
+    } else if (!m->topic || m->offset != x->len || strcmp(x->topic, m->topic) != 0) {
         f->piece_errors++;
     }
     if (x->len + m->data_len <= MSG_CAP) {
@@ -1037,8 +1044,10 @@ static void test_flow_control(void)
     expect_sent_(expect, e, __LINE__);
 }
 
-/* More QoS 2 messages awaiting PUBREL than SM_MQTT_RX_IDS: the broker
-   exceeded what the session can keep. */
+/* More QoS 2 messages awaiting PUBREL than SM_MQTT_RX_IDS: the one
+   without a slot is neither delivered nor acknowledged; DISCONNECT, and
+   the session ends with SM_ERR_QUEUE_FULL (the broker re-sends it on the
+   next connection). */
 static void test_rx_ids_exhausted(void)
 {
     uint8_t wire[16];
@@ -1054,9 +1063,237 @@ static void test_rx_ids_exhausted(void)
     CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREL, 1), SM_OK);
     n = enc_pub(wire, sizeof wire, "t", NULL, 0, 2, 1000, 0, 0);
     CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS + 1);
+    F.out_seen = F.out_len;
     n = enc_pub(wire, sizeof wire, "t", NULL, 0, 2, 1001, 0, 0);
-    CHECK_EQ_INT(feed_all(&C, wire, n), SM_ERR_NO_SPACE);
-    CHECK_CLOSED(&C, SM_ERR_NO_SPACE);
+    CHECK_EQ_INT(feed_all(&C, wire, n), SM_ERR_QUEUE_FULL);
+    CHECK_CLOSED(&C, SM_ERR_QUEUE_FULL);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS + 1); /* 1001 not delivered */
+    {
+        static const uint8_t disc[2] = { 0xE0, 0x00 }; /* no PUBREC 1001 */
+        EXPECT_SENT(disc);
+    }
+    /* a QoS 1 message without a slot: the same */
+    start(&C, 0, 1, 0);
+    for (i = 0; i < SM_MQTT_RX_IDS; i++) {
+        n = enc_pub(wire, sizeof wire, "t", NULL, 0, 2, (uint16_t)(1 + i), 0, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+    }
+    n = enc_pub(wire, sizeof wire, "t", NULL, 0, 1, 500, 0, 0);
+    CHECK_EQ_INT(feed_all(&C, wire, n), SM_ERR_QUEUE_FULL);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS);
+}
+
+/* ---- a broker with n QoS 2 messages for a persistent session ------------------- */
+
+/* The broker model writes all its PUBLISHes at once (no in-flight limit:
+   the worst case), and re-sends on every connection, in order, PUBREL
+   for what was PUBREC'd and PUBLISH (DUP) for the rest [MQTT-4.4.0-1]. */
+enum { BRK_MAX = 64, BRK_IN = 4096 };
+typedef struct broker {
+    uint8_t st[BRK_MAX + 1]; /* 0 queued, 1 PUBLISH sent, 2 PUBREL sent, 3 done */
+    int n, delivered[BRK_MAX + 1], dup_sent;
+    uint8_t in[BRK_IN];      /* what the client reads */
+    size_t in_len, in_pos;
+    uint8_t pend[8];         /* a client packet being assembled */
+    size_t pend_len;
+    int closed, disconnects, chunk;
+    uint32_t now;
+} broker;
+static broker B; /* test-binary state */
+
+static void b_put(const uint8_t *p, size_t n)
+{
+    if (B.in_len + n > BRK_IN) { CHECK(0); return; }
+    memcpy(B.in + B.in_len, p, n);
+    B.in_len += n;
+}
+
+static void b_publish(int k)
+{
+    uint8_t w[32], pay[2];
+    char topic[8];
+    pay[0] = (uint8_t)k; pay[1] = (uint8_t)(k >> 8);
+    snprintf(topic, sizeof topic, "q/%d", k);
+    if (B.st[k] == 1) B.dup_sent++;
+    b_put(w, enc_pub(w, sizeof w, topic, pay, 2, 2, (uint16_t)k, B.st[k] == 1, 0));
+    B.st[k] = 1;
+}
+
+static void b_ack(unsigned type, int k)
+{
+    uint8_t w[4];
+    b_put(w, enc_ack(w, type, (uint16_t)k));
+}
+
+/* One whole packet the client wrote. */
+static void b_packet(const uint8_t *p)
+{
+    unsigned t = p[0] >> 4;
+    int k = p[1] == 2 ? (p[2] << 8) | p[3] : 0;
+    if (t == SM_MQTT_DISCONNECT) { B.closed = 1; B.disconnects++; return; }
+    if (t == SM_MQTT_CONNECT) return;
+    CHECK(k >= 1 && k <= B.n);
+    if (k < 1 || k > B.n) return;
+    if (t == SM_MQTT_PUBREC && (B.st[k] == 1 || B.st[k] == 2)) { B.st[k] = 2; b_ack(SM_MQTT_PUBREL, k); }
+    else if (t == SM_MQTT_PUBCOMP && B.st[k] == 2) B.st[k] = 3;
+    else CHECK(0); /* nothing else is expected from the client */
+}
+
+static int b_send(void *u, const uint8_t *d, size_t n)
+{
+    size_t i;
+    (void)u;
+    for (i = 0; i < n; i++) { /* acks 4 bytes, DISCONNECT 2, CONNECT skipped by length */
+        B.pend[B.pend_len < 8 ? B.pend_len : 7] = d[i];
+        B.pend_len++;
+        if (B.pend_len >= 2 && B.pend_len == (size_t)B.pend[1] + 2u) {
+            if (B.pend[1] <= 2) b_packet(B.pend);
+            B.pend_len = 0;
+        }
+    }
+    return (int)n;
+}
+
+static int b_recv(void *u, uint8_t *b, size_t cap)
+{
+    size_t n = B.in_len - B.in_pos;
+    (void)u;
+    if (B.closed) return -1;
+    if (n > cap) n = cap;
+    if (B.chunk && n > (size_t)B.chunk) n = (size_t)B.chunk;
+    memcpy(b, B.in + B.in_pos, n);
+    B.in_pos += n;
+    return (int)n;
+}
+
+static uint32_t b_now(void *u) { (void)u; return B.now; }
+
+static void b_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
+{
+    int k;
+    (void)ctx; (void)c;
+    CHECK(m->qos == 2 && m->data_len == 2 && m->total == 2);
+    k = m->data[0] | (m->data[1] << 8);
+    CHECK(k >= 1 && k <= B.n && m->packet_id == k);
+    if (k >= 1 && k <= B.n) B.delivered[k]++;
+}
+
+/* n messages queued while offline; connections until all are done. */
+static void qos2_backlog(int n, int chunk)
+{
+    static const uint8_t connack_sp[4] = { 0x20, 0x02, 0x01, 0x00 };
+    sm_mqtt_transport t;
+    sm_mqtt_connect_opts o = opts("c1", 0, 0);
+    int k, conns = 0, rounds, done;
+    memset(&B, 0, sizeof B);
+    B.n = n;
+    B.chunk = chunk;
+    memset(&t, 0, sizeof t);
+    t.send = b_send; t.recv = b_recv; t.now_ms = b_now;
+    CHECK_EQ_INT(sm_mqtt_init(&C, &t, NULL, b_message, NULL), SM_OK);
+    for (;;) {
+        for (k = 1, done = 1; k <= n; k++) done &= B.st[k] == 3;
+        if (done || conns > 4 * n + 4) break;
+        conns++;
+        B.in_len = B.in_pos = 0; B.closed = 0; B.pend_len = 0;
+        CHECK_EQ_INT(sm_mqtt_connect_start(&C, &o), SM_OK);
+        b_put(connack_sp, sizeof connack_sp);
+        for (k = 1; k <= n; k++) { /* the backlog, then the re-sends, in order */
+            if (B.st[k] == 2) b_ack(SM_MQTT_PUBREL, k);
+            else if (B.st[k] < 2) b_publish(k);
+        }
+        for (rounds = 0; rounds < 10000 && sm_mqtt_state(&C) != SM_MQTT_IDLE; rounds++) {
+            (void)sm_mqtt_poll(&C);
+            for (k = 1, done = 1; k <= n; k++) done &= B.st[k] == 3;
+            if (done && B.in_pos == B.in_len) { sm_mqtt_abort(&C, SM_ERR_CANCELLED); break; }
+        }
+        CHECK_EQ_INT(sm_mqtt_state(&C), SM_MQTT_IDLE);
+    }
+    for (k = 1; k <= n; k++) {
+        CHECK_EQ_INT(B.st[k], 3);
+        if (B.delivered[k] != 1) fprintf(stderr, "  n %d: message %d delivered %d times\n", n, k, B.delivered[k]);
+        CHECK_EQ_INT(B.delivered[k], 1);
+    }
+    /* one connection is enough while n fits the table, else at most one
+       more per SM_MQTT_RX_IDS messages */
+    CHECK(conns <= 1 + (n + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
+    fprintf(stderr, "  qos2 backlog %d (chunk %d): %d connection(s), %d DISCONNECT(s), %d DUP re-sends\n",
+            n, chunk, conns, B.disconnects, B.dup_sent);
+}
+
+static void test_qos2_backlog(void)
+{
+    static const int ns[] = { 1, 8, 9, 50 };
+    static const int chunks[] = { 0, 1, 7 };
+    size_t i, j;
+    for (i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (j = 0; j < sizeof chunks / sizeof chunks[0]; j++) qos2_backlog(ns[i], chunks[j]);
+}
+
+/* ---- a topic longer than the decoder buffer -------------------------------------- */
+
+/* Topic of tlen bytes at qos: reported once with topic NULL, topic_len
+   tlen and no payload, acknowledged, the session goes on. */
+static void long_topic(size_t tlen, uint8_t qos, int pull)
+{
+    static uint8_t wire[70000];
+    uint8_t after[16];
+    size_t n = 0, m, rl = 2 + tlen + (qos ? 2u : 0u) + 3u;
+    wire[n++] = (uint8_t)(0x30 | (qos << 1));
+    m = rl;
+    do { wire[n] = (uint8_t)(m & 0x7F); m >>= 7; if (m) wire[n] |= 0x80; n++; } while (m);
+    wire[n++] = (uint8_t)(tlen >> 8);
+    wire[n++] = (uint8_t)tlen;
+    memset(wire + n, 'a', tlen);
+    wire[n + tlen / 2] = '/';
+    n += tlen;
+    if (qos) { wire[n++] = 0x12; wire[n++] = 0x34; }
+    memcpy(wire + n, "pay", 3);
+    n += 3;
+    start(&C, pull, 0, 0);
+    if (pull) { F.in = wire; F.in_len = n; F.recv_max = 61; while (F.in_pos < F.in_len && sm_mqtt_poll(&C) == SM_OK) {} }
+    else CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_state(&C), SM_MQTT_CONNECTED);
+    CHECK_EQ_INT(F.refused, 1);
+    CHECK_EQ_INT(F.nmsg, 1);
+    CHECK_EQ_INT((long)F.msg[0].topic_len, (long)tlen);
+    CHECK_EQ_INT((long)F.msg[0].len, 0);
+    CHECK_EQ_INT(F.msg[0].qos, qos);
+    CHECK_EQ_INT(F.msg[0].id, qos ? 0x1234 : 0);
+    CHECK_EQ_INT(F.piece_errors, 0);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    if (qos == 1) EXPECT_ACK(SM_MQTT_PUBACK, 0x1234);
+    if (qos == 2) {
+        EXPECT_ACK(SM_MQTT_PUBREC, 0x1234);
+        /* the broker re-sends it (DUP) before PUBREL: acknowledged, not reported */
+        wire[0] |= 8;
+        if (pull) { F.in_pos = 0; while (F.in_pos < F.in_len && sm_mqtt_poll(&C) == SM_OK) {} }
+        else CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBREC, 0x1234);
+        CHECK_EQ_INT(F.refused, 1);
+        CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREL, 0x1234), SM_OK);
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBCOMP, 0x1234);
+    }
+    /* and the stream goes on */
+    m = enc_pub(after, sizeof after, "t/x", (const uint8_t *)"ok", 2, 0, 0, 0, 0);
+    if (pull) { F.in = after; F.in_len = m; F.in_pos = 0; CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK); }
+    else CHECK_EQ_INT(feed_all(&C, after, m), SM_OK);
+    CHECK_EQ_INT(F.nmsg, 2);
+    CHECK(strcmp(F.msg[1].topic, "t/x") == 0);
+}
+
+static void test_long_topic(void)
+{
+    static const size_t lens[] = { SM_MQTT_RX_SIZE - 3, 300, 65535 };
+    size_t i;
+    uint8_t q;
+    int pull;
+    for (i = 0; i < 3; i++)
+        for (q = 0; q < 3; q++)
+            for (pull = 0; pull < 2; pull++) long_topic(lens[i], q, pull);
 }
 
 /* ---- keep-alive ---------------------------------------------------------------------- */
@@ -1173,8 +1410,9 @@ static void test_malformed_closes(void)
     wire[3] = (uint8_t)(n >> 8);
     wire[4] = (uint8_t)n;
     memset(wire + 5, 't', n);
-    CHECK_EQ_INT(feed_all(&C, wire, 5 + n), SM_ERR_NO_SPACE);
-    CHECK_CLOSED(&C, SM_ERR_NO_SPACE);
+    wire[5 + n - 1] = '#'; /* a wildcard in a topic too long to deliver [MQTT-3.3.2-2] */
+    CHECK_EQ_INT(feed_all(&C, wire, 5 + n), SM_ERR_MALFORMED);
+    CHECK_CLOSED(&C, SM_ERR_MALFORMED);
 }
 
 static void test_transport_errors(void)
@@ -1767,6 +2005,8 @@ int main(void)
     RUN(test_inbound_pieces);
     RUN(test_flow_control);
     RUN(test_rx_ids_exhausted);
+    RUN(test_qos2_backlog);
+    RUN(test_long_topic);
     RUN(test_keepalive);
     RUN(test_keepalive_stuck_transport);
     RUN(test_malformed_closes);

@@ -15,7 +15,12 @@
    message whose PUBREC was lost (not delivered twice here); the session
    re-sends, with DUP, messages whose acknowledgements were lost (the
    broker accepts them, a QoS 2 one once); a QoS 2 message whose PUBCOMP
-   was lost is completed by re-sending its PUBREL. Every message published is
+   was lost is completed by re-sending its PUBREL. Then the in-flight
+   limits (issue 19): a 300- and a 65,535-byte topic at QoS 0/1/2 from a raw publisher,
+   refused once each and acknowledged; 1, 8, 9 and 50 QoS 2 messages queued
+   while the persistent session was offline, each delivered exactly once,
+   over as many reconnects (SM_ERR_QUEUE_FULL) as SM_MQTT_RX_IDS needs.
+   Every message published is
    printed as "SENT <topic> <qos> <exactly once 0/1> <hex payload>" for the
    runner, whose second client (MqttProbe, TLS listener) must have seen the
    same bytes. The last line is "test_mqtt_session_live: N passed, N failed". */
@@ -109,7 +114,7 @@ static int count_pkts(const pstream *s, unsigned type, uint16_t id, int epoch, i
 
 /* ---- a client: session, socket, what it saw ------------------------------------- */
 
-#define MAX_MSGS 64
+#define MAX_MSGS 128
 #define BIG 3000
 
 typedef struct msg {
@@ -134,13 +139,16 @@ typedef struct client {
     /* results */
     int connects, connect_status, session_present, ends, end_status;
     int suback_code, subacks;
-    uint16_t done_id[64];
-    int done_status[64], ndone;
+    uint16_t done_id[256];
+    int done_status[256], ndone;
     /* messages */
     msg msgs[MAX_MSGS];
     int nmsg;
     msg cur;
     char abort_on[96];   /* end the session (as a lost connection) when this arrives */
+    int refused;         /* messages with a topic too long (topic NULL) */
+    size_t refused_len[8];
+    uint8_t refused_qos[8];
 } client;
 
 static uint32_t now_ms(void *u)
@@ -232,7 +240,7 @@ static void on_result(void *ctx, sm_mqtt_client *s, const sm_mqtt_result *r)
         c->suback_code = r->status == SM_OK && r->count == 1 ? r->codes[0] : -1;
         break;
     default:
-        if (c->ndone < 64) {
+        if (c->ndone < 256) {
             c->done_id[c->ndone] = r->packet_id;
             c->done_status[c->ndone++] = r->status;
         }
@@ -242,6 +250,14 @@ static void on_result(void *ctx, sm_mqtt_client *s, const sm_mqtt_result *r)
 static void on_message(void *ctx, sm_mqtt_client *s, const sm_mqtt_event *m)
 {
     client *c = (client *)ctx;
+    if (!m->topic) { /* refused: longer than SM_MQTT_RX_SIZE - 4 */
+        if (c->refused < 8) {
+            c->refused_len[c->refused] = m->topic_len;
+            c->refused_qos[c->refused] = m->qos;
+        }
+        c->refused++;
+        return;
+    }
     if (m->offset == 0) {
         memset(&c->cur, 0, sizeof c->cur);
         snprintf(c->cur.topic, sizeof c->cur.topic, "%s", m->topic);
@@ -654,6 +670,185 @@ static void resend_pubrel(client *a, client *b)
     print_sent(t3, 2, 1, r3, sizeof r3);
 }
 
+/* ---- more inbound QoS 2 messages than SM_MQTT_RX_IDS, a long topic ------------- */
+
+#define BK_N 50
+static char g_bk_topic[BK_N][96];
+static uint8_t g_bk_pay[BK_N][4];
+
+static int g_bk_n; /* messages in this round */
+static int bk_received(const client *c)
+{
+    int k, n = 0;
+    for (k = 0; k < g_bk_n; k++) n += count_msgs(c, g_bk_topic[k], g_bk_pay[k], 4) > 0;
+    return n;
+}
+static int bk_settled(client *c) { return is_ended(c) || bk_received(c) == g_bk_n; }
+static int not_pending(client *c) { return g_nwait == 0 || !sm_mqtt_pending(&c->s, g_wait_ids[0]); }
+
+/* A connection without waiting for CONNACK (the session may end at once). */
+static int bk_connect(client *c)
+{
+    sm_mqtt_connect_opts o;
+    close_socket(c);
+    c->fd = tcp_open();
+    c->epoch++;
+    c->ends = 0;
+    if (c->fd < 0 || tls_open(c) != 0) return SM_ERR_IO;
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    memset(&o, 0, sizeof o);
+    o.client_id = c->id;
+    o.clean_session = 0;
+    o.keep_alive = 30;
+    return sm_mqtt_connect_start(&c->s, &o);
+}
+
+/* n QoS 2 messages queued by the broker while b was offline (mosquitto
+   sends up to max_inflight_messages, 20, at once): each delivered exactly
+   once, over as many connections as the SM_MQTT_RX_IDS limit needs
+   (SM_ERR_QUEUE_FULL ends the others). b is connected, persistent. */
+static void backlog(client *a, client *b, int n)
+{
+    int k, id, conns = 0, full = 0, dups = 0, in0 = b->in.n;
+    g_bk_n = n;
+    for (k = 0; k < n; k++) {
+        snprintf(g_bk_topic[k], sizeof g_bk_topic[k], "%s/bk/%d/%d", g_prefix, n, k);
+        g_bk_pay[k][0] = 'b'; g_bk_pay[k][1] = 'k';
+        g_bk_pay[k][2] = (uint8_t)k; g_bk_pay[k][3] = (uint8_t)~k;
+    }
+    if (client_subscribe(b, topic("bk/#"), 2) != 2) CHECK(0);
+    CHECK_EQ_INT(client_disconnect(b), SM_OK);
+    for (k = 0; k < n; k++) { /* one at a time: the topic strings are kept */
+        id = sm_mqtt_publish_start(&a->s, g_bk_topic[k], g_bk_pay[k], 4, 2, 0);
+        CHECK(id > 0);
+        if (id <= 0) return;
+        g_nwait = 1;
+        g_wait_ids[0] = (uint16_t)id;
+        CHECK(wait_for(a, not_pending, 5000));
+        CHECK_EQ_INT(done_status(a, id), SM_OK);
+        print_sent(g_bk_topic[k], 2, 1, g_bk_pay[k], 4);
+    }
+    g_nwait = 0;
+    while (bk_received(b) < n && conns < 20) {
+        conns++;
+        CHECK_EQ_INT(bk_connect(b), SM_OK);
+        wait_for(b, bk_settled, 5000);
+        if (is_ended(b)) {
+            CHECK_EQ_INT(b->end_status, SM_ERR_QUEUE_FULL);
+            full++;
+        }
+    }
+    idle(500); /* the last PUBRELs, and duplicates if any */
+    for (k = 0; k < n; k++) {
+        if (count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4) != 1)
+            fprintf(stderr, "  message %d delivered %d times\n", k, count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4));
+        CHECK_EQ_INT(count_msgs(b, g_bk_topic[k], g_bk_pay[k], 4), 1);
+    }
+    for (k = in0; k < b->in.n; k++)
+        dups += (b->in.log[k].first >> 4) == SM_MQTT_PUBLISH && (b->in.log[k].first & 8u);
+    CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
+    CHECK(conns <= 1 + (n + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
+    if (n <= SM_MQTT_RX_IDS) CHECK_EQ_INT(full, 0);
+    printf("backlog: %d QoS 2 messages in %d connection(s), %d ended SM_ERR_QUEUE_FULL, "
+           "%d DUP PUBLISH read\n", n, conns, full, dups);
+}
+
+/* Blocking writes and reads of a raw publisher (the session cannot write
+   a topic longer than SM_MQTT_TX_SIZE - 9). */
+static int raw_write(client *c, const uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k;
+#ifdef SM_LIVE_TLS
+        if (c->ssl) k = SSL_write(c->ssl, d, (int)n); else
+#endif
+        k = send(c->fd, d, n, MSG_NOSIGNAL);
+        if (k <= 0) return -1;
+        d += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+static int raw_read(client *c, uint8_t *b, size_t n)
+{
+    while (n) {
+        ssize_t k;
+#ifdef SM_LIVE_TLS
+        if (c->ssl) k = SSL_read(c->ssl, b, (int)n); else
+#endif
+        k = recv(c->fd, b, n, 0);
+        if (k <= 0) return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int refused_all(client *c) { return c->refused >= 6; }
+
+/* A 300-byte and a 65,535-byte topic at QoS 0, 1, 2 to b: each refused
+   once (topic NULL, its length), acknowledged: b stays connected and a
+   reconnect brings nothing again. */
+static void long_topic(client *b)
+{
+    static const size_t lens[2] = { 300, 65535 };
+    static uint8_t w[65600];
+    static char lt[65536];
+    uint8_t ack[4], pay[2] = { 'L', '0' };
+    sm_mqtt_connect_opts o;
+    sm_mqtt_publish p;
+    client r;
+    size_t n = 0, len, L, j;
+    uint8_t q;
+    int ok = 1;
+    CHECK_EQ_INT(client_subscribe(b, topic("lt/#"), 2), 2);
+    memset(&r, 0, sizeof r);
+    r.fd = tcp_open();
+    CHECK(r.fd >= 0 && tls_open(&r) == 0);
+    memset(&o, 0, sizeof o);
+    o.client_id = "";
+    o.clean_session = 1;
+    CHECK_EQ_INT(sm_mqtt_encode_connect(w, sizeof w, &o, &n), SM_OK);
+    ok = raw_write(&r, w, n) == 0 && raw_read(&r, ack, 4) == 0 && ack[0] == 0x20 && ack[3] == 0;
+    CHECK(ok);
+    for (j = 0; j < 6 && ok; j++) {
+        q = (uint8_t)(j % 3);
+        L = lens[j / 3];
+        snprintf(lt, sizeof lt, "%s/lt/", g_prefix);
+        len = strlen(lt);
+        memset(lt + len, 'x', L - len);
+        lt[L] = 0;
+        memset(&p, 0, sizeof p);
+        pay[1] = (uint8_t)('0' + j);
+        p.topic = lt; p.payload = pay; p.payload_len = 2; p.qos = q; p.packet_id = (uint16_t)(q ? 100 + q : 0);
+        CHECK_EQ_INT(sm_mqtt_encode_publish(w, sizeof w, &p, &n), SM_OK);
+        ok = raw_write(&r, w, n) == 0;
+        if (ok && q) ok = raw_read(&r, ack, 4) == 0 && (ack[0] >> 4) == (q == 1 ? 4 : 5);
+        if (ok && q == 2) {
+            CHECK_EQ_INT(sm_mqtt_encode_ack(w, sizeof w, SM_MQTT_PUBREL, p.packet_id, &n), SM_OK);
+            ok = raw_write(&r, w, n) == 0 && raw_read(&r, ack, 4) == 0 && (ack[0] >> 4) == 7;
+        }
+        CHECK(ok);
+        print_sent(lt, q, q != 1, pay, 2);
+    }
+    close_socket(&r);
+    wait_for(b, refused_all, 15000); /* SM_MQTT_READ_MAX bytes a poll: ~200 KB take a while */
+    idle(300);
+    CHECK_EQ_INT(b->refused, 6);
+    for (j = 0; j < 6 && (int)j < b->refused; j++) {
+        CHECK_EQ_INT((long)b->refused_len[j], (long)lens[j / 3]);
+        CHECK_EQ_INT(b->refused_qos[j], j % 3);
+    }
+    CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
+    /* acknowledged: a reconnect (persistent session) brings none again */
+    CHECK_EQ_INT(client_disconnect(b), SM_OK);
+    CHECK_EQ_INT(client_connect(b, 0, 30), SM_OK);
+    idle(500);
+    CHECK_EQ_INT(b->refused, 6);
+    printf("long topic: 300 and 65535 bytes at QoS 0/1/2 refused once each (%d events)\n",
+           b->refused);
+}
+
 int main(int argc, char **argv)
 {
     static client a, b;
@@ -704,6 +899,11 @@ int main(int argc, char **argv)
     redelivery(&a, &b);
     resend(&a, &b);
     resend_pubrel(&a, &b);
+    long_topic(&b);
+    backlog(&a, &b, 1);
+    backlog(&a, &b, 8);
+    backlog(&a, &b, 9);
+    backlog(&a, &b, BK_N);
     CHECK_EQ_INT(client_disconnect(&b), SM_OK);
     CHECK_EQ_INT(client_disconnect(&a), SM_OK);
     fflush(stdout);
