@@ -749,6 +749,7 @@ typedef struct sm_at {
     const char *lv_ref;      /* a final result or URC prefix they follow */
     uint8_t owe_from;        /* SM_PH_TX_OWED: the phase the deadline interrupted */
     uint8_t owe_result;      /* SM_PH_TX_OWED: the result to report once written */
+    uint32_t init_mark;      /* SM_AT_INIT_MARK once sm_at_init() ran (implementation) */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
@@ -788,7 +789,14 @@ typedef struct sm_at {
    no restart marker. */
 SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void);
 
-/* Initialises the engine; the platform struct is copied. */
+/* Initialises the engine; the platform struct is copied. SM_OK,
+   SM_ERR_PARAM (NULL at or plat, no write or now_ms), SM_ERR_BUSY when at
+   is an initialised engine inside one of its own callbacks: re-initialise
+   from the main loop after the callback returned (the same rule holds for
+   sm_sqn_init and sm_cord_init). The engine knows it was initialised by a
+   marker field, so `at` must be zeroed or initialised before any other
+   sm_at_* call: a zeroed engine is refused by every function (SM_ERR_STATE,
+   or 0/NULL/SM_AT_PENDING where the return type has no error). */
 SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dialect *dialect);
 /* Queues a command; returns its id (1..32767) or a negative SM_ERR_*:
    SM_ERR_PARAM (NULL text, payload too big or without flag),
@@ -1322,7 +1330,9 @@ SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void);
 /* Initialises m: the engine with the Sequans dialect, its URC table and the
    unhandled-line hook. on_event (may be NULL) gets every URC as an event.
    Returns SM_OK, or SM_ERR_PARAM (NULL m/plat, plat without write/now_ms),
-   SM_ERR_NO_SPACE (SM_URC_TABLES is 0). */
+   SM_ERR_NO_SPACE (SM_URC_TABLES is 0), SM_ERR_BUSY (called from one of
+   m's own callbacks, e.g. on RESTARTED: re-initialise after it returned).
+   m must be zeroed or initialised: see sm_at_init. */
 SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn on_event,
                              void *ctx);
 /* Advances everything: the engine (reads, deadlines, writes) and the
@@ -2076,7 +2086,9 @@ SECMODEM_API const sm_at_dialect *sm_cord_dialect(void);
 
 /* Sets up the module struct: the engine with the Cordelia dialect and the
    event table. on_event (may be NULL) gets every event, with ctx. Returns
-   SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms). */
+   SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms),
+   SM_ERR_BUSY (called from one of c's own callbacks: re-initialise after it
+   returned). c must be zeroed or initialised: see sm_at_init. */
 SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event_fn on_event,
                               void *ctx);
 /* Where +eventmqtt:recv messages longer than one line (SM_LINE_SIZE - 1
@@ -3804,10 +3816,19 @@ SM_PRIV void sm_at_trace(sm_at *at, int dir, const char *text, size_t len)
     if (at->plat.trace) at->plat.trace(at->plat.user, dir, text, len);
 }
 
+/* Set by sm_at_init(): "SMAT". A zeroed (never initialised) engine lacks it. */
+#define SM_AT_INIT_MARK 0x534D4154u
+SM_PRIV int sm_at_ready(const sm_at *at) { return at && at->init_mark == SM_AT_INIT_MARK; }
+/* 1 inside a callback of this (initialised) engine: re-initialising it
+   there would wipe the guard the callback's caller restores on return */
+SM_PRIV int sm_at_in_own_callback(const sm_at *at) { return sm_at_ready(at) && at->in_callback; }
+
 SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dialect *dialect)
 {
     if (!at || !plat || !plat->write || !plat->now_ms) return SM_ERR_PARAM;
+    if (sm_at_in_own_callback(at)) return SM_ERR_BUSY;
     memset(at, 0, sizeof *at);
+    at->init_mark = SM_AT_INIT_MARK;
     at->plat = *plat;
     at->dialect = dialect ? dialect : sm_at_dialect_3gpp();
     at->next_id = 1;
@@ -5806,6 +5827,7 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
 {
     int rc;
     if (!m) return SM_ERR_PARAM;
+    if (sm_at_in_own_callback(&m->at)) return SM_ERR_BUSY; /* see sm_at_init */
     memset(m, 0, sizeof *m);
     rc = sm_at_init(&m->at, plat, sm_sqn_dialect());
     if (rc) return rc;
@@ -9468,6 +9490,8 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
 {
     int rc;
     if (!c) return SM_ERR_PARAM;
+    /* see sm_at_init; in_cb is only meaningful once the engine was initialised */
+    if (sm_at_ready(&c->at) && (c->at.in_callback || c->in_cb)) return SM_ERR_BUSY;
     memset(c, 0, sizeof *c);
     rc = sm_at_init(&c->at, plat, sm_cord_dialect());
     if (rc) return rc;

@@ -653,6 +653,65 @@ static void test_cordelia_arguments(void)
     CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_MODE), "wlan mode") == 0);
 }
 
+/* ---- re-initialising from inside a callback (issue 18, defect 1) ------------- */
+static sm_platform g_reinit_plat;
+static int g_reinit_rc;
+static void at_reinit_done(void *ctx, const sm_at_response *r)
+{
+    (void)r;
+    g_reinit_rc = sm_at_init((sm_at *)ctx, &g_reinit_plat, NULL);
+}
+static void sqn_reinit_ev(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+{
+    (void)ctx;
+    if (ev->type == SM_SQN_EV_RESTARTED) g_reinit_rc = sm_sqn_init(m, &g_reinit_plat, sqn_reinit_ev, NULL);
+}
+static void cord_reinit_ev(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+    g_reinit_rc = sm_cord_init(c, &g_reinit_plat, cord_reinit_ev, NULL);
+}
+
+static void test_init_in_callback(void)
+{
+    static sm_at at;
+    static sm_sqn m;
+    static sm_cord c;
+    mock mk;
+    sm_at_cmd cmd;
+    platform(&mk, &g_reinit_plat);
+    /* the engine: from a command's on_done */
+    CHECK_EQ_INT(sm_at_init(&at, &g_reinit_plat, NULL), SM_OK);
+    memset(&cmd, 0, sizeof cmd);
+    cmd.text = "AT";
+    cmd.on_done = at_reinit_done;
+    cmd.ctx = &at;
+    CHECK(sm_at_submit(&at, &cmd) > 0);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);
+    CHECK_EQ_INT(sm_at_feed(&at, (const uint8_t *)"OK\r\n", 4), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);        /* not BUSY forever */
+    CHECK_EQ_INT(sm_at_init(&at, &g_reinit_plat, NULL), SM_OK); /* from the main loop */
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);
+    /* Sequans: on RESTARTED */
+    CHECK_EQ_INT(sm_sqn_init(&m, &g_reinit_plat, sqn_reinit_ev, NULL), SM_OK);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_sqn_feed(&m, (const uint8_t *)"\r\n+SYSSTART\r\n", 13), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_sqn_poll(&m), SM_OK);
+    CHECK_EQ_INT(sm_sqn_feed(&m, (const uint8_t *)"x", 1), SM_OK);
+    /* Cordelia: on any event */
+    CHECK_EQ_INT(sm_cord_init(&c, &g_reinit_plat, cord_reinit_ev, NULL), SM_OK);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_cord_feed(&c, (const uint8_t *)"+eventfoo:1\r\n", 13), SM_OK);
+    CHECK_EQ_INT(sm_cord_poll(&c), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_cord_poll(&c), SM_OK);
+    CHECK_EQ_INT(sm_cord_feed(&c, (const uint8_t *)"x", 1), SM_OK);
+}
+
 int main(void)
 {
     RUN(test_utilities);
@@ -665,5 +724,6 @@ int main(void)
     RUN(test_sequans_arguments);
     RUN(test_sequans_bad_headers);
     RUN(test_cordelia_arguments);
+    RUN(test_init_in_callback);
     return sm_test_finish("test_edge");
 }
