@@ -6255,9 +6255,17 @@ SM_PRIV int sm_sqn_boot_script_step(sm_sqn *m, uint32_t now)
     return sm_sqn_boot_submit(m, s->text, NULL, s->timeout_ms, NULL);
 }
 
+SM_PRIV uint8_t sm_sqn_boot_cur_step(const sm_sqn_boot *b);
+
 SM_PRIV int sm_sqn_boot_advance(sm_sqn *m, uint32_t now)
 {
     sm_sqn_boot *b = &m->boot;
+    if (b->have && b->status == SM_ERR_IO) {
+        /* the platform cannot write: no retry or deadline can change that,
+           so every phase (the probe too) ends now, as Cordelia's does */
+        sm_sqn_boot_finish(m, SM_ERR_IO, sm_sqn_boot_cur_step(b));
+        return 0;
+    }
     switch (b->phase) {
     case SM_SQN_PH_PROBE: /* until an AT is answered or +SYSSTART comes */
         if (b->have && b->status == SM_OK) {

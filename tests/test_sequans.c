@@ -22,6 +22,7 @@ typedef struct T {
     size_t cap;          /* the capacity the tests pass with it */
     int auto_read;       /* MQTT_MESSAGE and SOCK_DATA events start a read */
     int last_status;
+    int write_fail;      /* the platform's write fails (returns -1) */
 } T;
 
 static T g_t; /* test-binary state, not library state */
@@ -30,6 +31,7 @@ static int g_bad_enum = 3; /* an out-of-range enum value, not a constant */
 static int mock_write(void *u, const uint8_t *d, size_t n)
 {
     T *t = (T *)u;
+    if (t->write_fail) return -1;
     if (n > sizeof t->tx - t->tx_len) n = sizeof t->tx - t->tx_len;
     memcpy(t->tx + t->tx_len, d, n);
     t->tx_len += n;
@@ -393,6 +395,43 @@ static void test_bringup_registration_timeout(void)
     LOG(t, "[DEREGISTERED 2]{BRINGUP timeout step=6 reg=2}");
     /* one query right away, then one every SM_SQN_REG_POLL_MS */
     CHECK_EQ_INT(queries, (int)(SM_SQN_REG_TIMEOUT_MS / SM_SQN_REG_POLL_MS));
+}
+
+/* A write that fails ends the bring-up with SM_ERR_IO at once, at the step
+   it failed in (not SM_ERR_TIMEOUT after the boot deadline) (issue 18). */
+static void test_bringup_write_fails(void)
+{
+    T *t = fresh(0);
+    int i;
+    t->write_fail = 1;
+    sm_sqn_bringup(&t->m, on_done, t);
+    poll(t);
+    poll(t);
+    LOG(t, "{BRINGUP io step=1 reg=255}");
+    /* in the script */
+    t = fresh(0);
+    sm_sqn_bringup(&t->m, on_done, t);
+    poll(t);
+    TX(t, "AT\r");
+    t->write_fail = 1; /* ATE1 cannot go out */
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    poll(t);
+    LOG(t, "{BRINGUP io step=2 reg=255}");
+    /* while waiting for registration (the query's result was ignored) */
+    t = fresh(0);
+    sm_sqn_bringup(&t->m, on_done, t);
+    XCHG(t, "AT\r", "\r\nOK\r\n");
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
+    t->echo = 1;
+    XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
+    XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
+    poll(t);
+    TX(t, "AT+CFUN=1\r");
+    t->write_fail = 1; /* the first AT+CEREG? query cannot go out */
+    rx(t, "AT+CFUN=1\r\r\nOK\r\n");
+    for (i = 0; i < 5 && !strstr(t->log, "BRINGUP"); i++) poll(t);
+    LOG(t, "{BRINGUP io step=6 reg=255}");
 }
 
 /* Three restarts in a row give up with SM_ERR_REBOOT. */
@@ -1871,6 +1910,7 @@ int main(void)
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_after_power_on);
     RUN(test_bringup_no_modem);
+    RUN(test_bringup_write_fails);
     RUN(test_bringup_cme_and_restart);
     RUN(test_bringup_registration_timeout);
     RUN(test_bringup_reboot_loop);
