@@ -1025,7 +1025,8 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_REGISTERED = 1,    /* +CEREG stat 1 (home) or 5 (roaming): u.reg */
     SM_SQN_EV_DEREGISTERED,      /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */
     SM_SQN_EV_RESTARTED,         /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */
-    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem */
+    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem (for a
+                                    socket never dialled: UNHANDLED instead) */
     SM_SQN_EV_SOCK_CLOSED,       /* +SQNSH: the peer or the network closed u.sock.id */
     SM_SQN_EV_MQTT_CONNECTED,    /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */
     SM_SQN_EV_MQTT_DISCONNECTED, /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */
@@ -5532,7 +5533,22 @@ SM_PRIV void sm_sqn_on_cereg_answer(void *ctx, sm_at *at, const char *line, size
     sm_sqn_cereg((sm_sqn *)ctx, line, len, 0);
 }
 
-/* +SQNSRING: <connId>,<bytes now buffered> (srMode 1; contract: Sockets). */
+/* 1 if socket id (1..SM_SQN_SOCKETS) was dialled: open, closed by the
+   peer, or its dial in flight (data may be announced before the dial's OK). */
+SM_PRIV int sm_sqn_sock_known(const sm_sqn *m, int32_t id)
+{
+    const sm_sqn_sock_state *s = &m->st.sock[id - 1];
+    size_t i;
+    if (s->open || s->remote_closed) return 1;
+    for (i = 0; i < SM_SQN_OPS; i++)
+        if (m->ops[i].id && m->ops[i].kind == SM_SQN_OP_SOCK_DIAL && m->ops[i].arg == (uint8_t)id)
+            return 1;
+    return 0;
+}
+
+/* +SQNSRING: <connId>,<bytes now buffered> (srMode 1; contract: Sockets).
+   For a socket this host never dialled (since sm_sqn_init or a restart),
+   the line is unexpected: UNHANDLED, no data event, nothing pending. */
 SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
@@ -5540,7 +5556,10 @@ SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len
     sm_fields f;
     int32_t id, n;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
-        sm_fields_int(&f, 0, 65535, &n)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+        sm_fields_int(&f, 0, 65535, &n) || !sm_sqn_sock_known(m, id)) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
     m->st.sock[id - 1].pending = (uint16_t)n;
     sm_sqn_ev(&ev, SM_SQN_EV_SOCK_DATA);
     ev.u.sock.id = (uint8_t)id;

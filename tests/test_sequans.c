@@ -215,6 +215,10 @@ static void rxn(T *t, const void *s, size_t n) { sm_sqn_feed(&t->m, (const uint8
 static void rx(T *t, const char *s) { rxn(t, s, strlen(s)); }
 static void poll(T *t) { sm_sqn_poll(&t->m); }
 
+/* The state a dial's OK leaves (the dial itself is tested in
+   test_socket_lifecycle): data URCs count only for a dialled socket. */
+static void dialled(T *t, uint8_t sock) { t->m.st.sock[sock - 1].open = 1; }
+
 /* Checks what the host wrote since the last check. */
 static void tx_expect(T *t, const void *want, size_t n, int line)
 {
@@ -879,6 +883,7 @@ static void test_socket_stream_limits(void)
     static const uint8_t seven[7] = { 1, 2, 3, 4, 5, 6, 7 };
     uint8_t got[16];
     int i, queued = 0;
+    dialled(t, 1);
     CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 1), SM_OK);
     /* a RING while unread bytes wait: no read until they are taken */
     rx(t, "\r\n+SQNSRING: 1,7\r\n");
@@ -1104,6 +1109,8 @@ static void test_two_sockets(void)
     T *t = fresh(0);
     t->auto_read = 1;
     t->cap = 100;
+    dialled(t, 1);
+    dialled(t, 2);
     rx(t, "\r\n+SQNSRING: 2,3\r\n\r\n+SQNSRING: 1,4\r\n");
     LOG(t, "[SOCK_DATA 2,3][SOCK_DATA 1,4]");
     poll(t);
@@ -1123,6 +1130,33 @@ static void test_two_sockets(void)
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
+/* +SQNSRING for a socket this host never dialled is unexpected: reported
+   as UNHANDLED, no data event, nothing pending (issue 18, defect 8). Data
+   announced while the dial is in flight (before its OK) counts. */
+static void test_ring_undialled(void)
+{
+    T *t = fresh(0);
+    rx(t, "\r\n+SQNSRING: 3,5\r\n");
+    LOG(t, "[UNHANDLED +SQNSRING: 3,5]");
+    CHECK_EQ_INT(t->m.st.sock[2].pending, 0);
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0); /* a URC line, routed to the event */
+    CHECK(sm_sqn_sock_dial(&t->m, 3, "h", 80, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSD=3,0,80,\"h\",0,0,1\r");
+    rx(t, "\r\n+SQNSRING: 3,2\r\n\r\nOK\r\n");
+    LOG(t, "[SOCK_DATA 3,2]{SOCK_DIAL ok}");
+    rx(t, "\r\n+SQNSRING: 3,4\r\n");
+    LOG(t, "[SOCK_DATA 3,4]");
+    CHECK_EQ_INT(t->m.st.sock[2].pending, 4);
+    /* closed by the peer: its last data may still be announced */
+    rx(t, "\r\n+SQNSH: 3\r\n\r\n+SQNSRING: 3,6\r\n");
+    LOG(t, "[SOCK_CLOSED 3,4][SOCK_DATA 3,6]");
+    /* another socket, still never dialled */
+    rx(t, "\r\n+SQNSRING: 4,1\r\n");
+    LOG(t, "[UNHANDLED +SQNSRING: 4,1]");
+    CHECK_EQ_INT(t->m.st.sock[3].pending, 0);
+}
+
 /* A payload with CR, LF, OK, '>' and a fake URC, fed at every split point
    of the RING, and at every split point of the answer. */
 static const char k_sock_payload[] = "\r\nOK\r\n> \r\n+SQNSRING: 1,99\r\nERROR\r\n";
@@ -1134,6 +1168,7 @@ static void run_sock_split(int echo_on, size_t i, size_t j, const char *ring, co
     T *t = fresh(echo_on);
     t->auto_read = 1;
     t->cap = 64;
+    dialled(t, 1);
     rxn(t, ring, i);
     poll(t);
     rx(t, ring + i);
@@ -1407,6 +1442,7 @@ static void run_urc_case(const urc_case *c, size_t split, char *out, size_t cap)
 {
     T *t = fresh(0);
     size_t n = strlen(c->answer);
+    dialled(t, 1);
     CHECK(sm_sqn_mqtt_read(&t->m, "dev/in", 7, c->len, t->buf, c->cap, on_done, t) > 0);
     poll(t);
     TX(t, "AT+SQNSMQTTRCVMESSAGE=0,\"dev/in\",7\r");
@@ -1930,6 +1966,7 @@ int main(void)
 #endif
     RUN(test_timeouts);
     RUN(test_two_sockets);
+    RUN(test_ring_undialled);
     RUN_ARG(test_sock_recv_every_split, 0);
     RUN_ARG(test_sock_recv_every_split, 1);
     RUN_ARG(test_mqtt_session, 0);
