@@ -474,7 +474,8 @@ typedef struct sm_fields {
     int done; /* set once the last field was taken */
 } sm_fields;
 /* Starts after `prefix` if the line begins with it (SM_ERR_PARSE otherwise);
-   prefix may be NULL to parse the whole line. */
+   prefix may be NULL to parse the whole line. SM_ERR_PARAM for a NULL f or
+   line (f, if given, then yields no field). */
 SECMODEM_API int sm_fields_init(sm_fields *f, const char *line, size_t len, const char *prefix);
 SECMODEM_API int sm_fields_more(const sm_fields *f);
 /* Next field as a signed decimal integer within [min, max]. */
@@ -753,6 +754,7 @@ typedef struct sm_at {
     const char *lv_ref;      /* a final result or URC prefix they follow */
     uint8_t owe_from;        /* SM_PH_TX_OWED: the phase the deadline interrupted */
     uint8_t owe_result;      /* SM_PH_TX_OWED: the result to report once written */
+    uint32_t init_mark;      /* SM_AT_INIT_MARK once sm_at_init() ran (implementation) */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
     uint32_t last_rx_ms;
@@ -792,10 +794,18 @@ typedef struct sm_at {
    no restart marker. */
 SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void);
 
-/* Initialises the engine; the platform struct is copied. */
+/* Initialises the engine; the platform struct is copied. SM_OK,
+   SM_ERR_PARAM (NULL at or plat, no write or now_ms), SM_ERR_BUSY when at
+   is an initialised engine inside one of its own callbacks: re-initialise
+   from the main loop after the callback returned (the same rule holds for
+   sm_sqn_init and sm_cord_init). The engine knows it was initialised by a
+   marker field, so `at` must be zeroed or initialised before any other
+   sm_at_* call: a zeroed engine is refused by every function (SM_ERR_STATE,
+   or 0/NULL/SM_AT_PENDING where the return type has no error). */
 SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dialect *dialect);
 /* Queues a command; returns its id (1..32767) or a negative SM_ERR_*:
-   SM_ERR_PARAM (NULL text, payload too big or without flag),
+   SM_ERR_PARAM (NULL at or cmd, NULL text, payload too big or without flag),
+   SM_ERR_STATE (at never initialised),
    SM_ERR_UNSAFE_STRING (the text contains CR, LF or NUL... any control
    byte), SM_ERR_QUEUE_FULL. Never blocks: the command goes out from
    sm_at_poll()/sm_at_feed(). */
@@ -803,19 +813,28 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd);
 /* The queue's free text space, for building a command's text in place
    (no buffer of its own): *cap bytes, its NUL included. A text built there
    and passed to sm_at_submit as cmd->text is taken without a copy. Valid
-   until the queue changes (the next submit, poll, feed or flush). */
+   until the queue changes (the next submit, poll, feed or flush). NULL
+   for a NULL or never initialised at, or a NULL cap. */
 SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap);
 /* Advances everything: pulls bytes (pull mode), enforces deadlines, writes
    pending output and starts the next queued command. Returns quickly:
-   SM_OK, or SM_ERR_IO if the platform's read failed. */
+   SM_OK, or SM_ERR_IO if the platform's read failed. SM_ERR_PARAM (NULL),
+   SM_ERR_STATE (never initialised), SM_ERR_BUSY (from a callback) as feed. */
 SECMODEM_API int sm_at_poll(sm_at *at);
-/* Push mode: hands received bytes to the engine (call from the main loop). */
+/* Push mode: hands received bytes to the engine (call from the main loop).
+   SM_OK; SM_ERR_PARAM (NULL at, NULL data with len), SM_ERR_STATE (never
+   initialised), SM_ERR_BUSY (from one of the engine's callbacks). */
 SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len);
 /* Registers a URC table (kept by reference). SM_ERR_NO_SPACE when
-   SM_URC_TABLES are in use. */
+   SM_URC_TABLES are in use; SM_ERR_PARAM for a NULL at or table, or a row
+   without a prefix or without a function; SM_ERR_STATE (never initialised). */
 SECMODEM_API int sm_at_add_urcs(sm_at *at, const sm_urc *table, size_t n, void *ctx);
+/* Removes a table registered by sm_at_add_urcs. SM_ERR_PARAM if it is not
+   registered (or NULL), SM_ERR_STATE (never initialised). */
 SECMODEM_API int sm_at_remove_urcs(sm_at *at, const sm_urc *table);
-/* Lines that are neither response nor registered URC go here (optional). */
+/* Lines that are neither response nor registered URC go here (optional).
+   Ignored for a NULL or never initialised at (as are sm_at_on_long_line
+   and sm_at_cut_urc). */
 SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx);
 /* Over-long lines of one kind: a line that starts with prefix (kept by
    reference) and does not fit SM_LINE_SIZE - 1 bytes is handed to fn in
@@ -838,18 +857,24 @@ SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_f
    test per received comma. */
 SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field);
 /* From a line handler: the next n bytes after this line are raw payload.
-   sink NULL sends them to the in-flight command's raw_buf. */
+   sink NULL sends them to the in-flight command's raw_buf. SM_OK;
+   SM_ERR_PARAM (NULL at, n above SM_AT_EXPECT_MAX, or no sink and no
+   command in flight), SM_ERR_STATE (never initialised). */
+#define SM_AT_EXPECT_MAX 65535u /* a count field of every dialect fits */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
 /* Cancels the in-flight command (if any) and every queued one; each gets
-   on_done with `result` (e.g. SM_AT_CANCELLED). Safe from callbacks. */
+   on_done with `result` (e.g. SM_AT_CANCELLED; PENDING, OK or a value that
+   is no sm_at_result become SM_AT_CANCELLED). Safe from callbacks. Does
+   nothing for a NULL or never initialised at. */
 SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result);
-/* 1 while a command is queued or in flight. */
+/* 1 while a command is queued or in flight (0 for NULL / never initialised). */
 SECMODEM_API int sm_at_busy(const sm_at *at);
-/* Queue slots free. */
+/* Queue slots free (0 for NULL / never initialised). */
 SECMODEM_API int sm_at_queue_free(const sm_at *at);
 /* The result of the command `id` if it was the last one to complete, else
-   SM_AT_PENDING. */
+   SM_AT_PENDING (also for NULL / never initialised). */
 SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id);
+/* The counters; NULL for NULL / never initialised. */
 SECMODEM_API const sm_at_stats *sm_at_get_stats(const sm_at *at);
 SECMODEM_API const char *sm_at_result_name(sm_at_result r);
 /* Maps a result to a status code (SM_OK, SM_ERR_MODEM, SM_ERR_TIMEOUT...). */
@@ -861,7 +886,8 @@ SECMODEM_API int sm_at_result_status(sm_at_result r);
    most SM_AT_TIMEOUT_MS for an interrupted payload's bytes). The
    command's own on_done and ctx are replaced (the helper reports through
    out). Copies the response lines into lines[cap] (may be NULL). Returns
-   the status. */
+   the status, or SM_ERR_PARAM (NULL at or cmd), SM_ERR_STATE (never
+   initialised), SM_ERR_BUSY (from a callback), sm_at_submit's errors. */
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap);
 
@@ -1021,7 +1047,8 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_REGISTERED = 1,    /* +CEREG stat 1 (home) or 5 (roaming): u.reg */
     SM_SQN_EV_DEREGISTERED,      /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */
     SM_SQN_EV_RESTARTED,         /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */
-    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem */
+    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem (for a
+                                    socket never dialled: UNHANDLED instead) */
     SM_SQN_EV_SOCK_CLOSED,       /* +SQNSH: the peer or the network closed u.sock.id */
     SM_SQN_EV_MQTT_CONNECTED,    /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */
     SM_SQN_EV_MQTT_DISCONNECTED, /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */
@@ -1326,7 +1353,10 @@ SECMODEM_API const sm_at_dialect *sm_sqn_dialect(void);
 /* Initialises m: the engine with the Sequans dialect, its URC table and the
    unhandled-line hook. on_event (may be NULL) gets every URC as an event.
    Returns SM_OK, or SM_ERR_PARAM (NULL m/plat, plat without write/now_ms),
-   SM_ERR_NO_SPACE (SM_URC_TABLES is 0). */
+   SM_ERR_NO_SPACE (SM_URC_TABLES is 0), SM_ERR_BUSY (called from one of
+   m's own callbacks, e.g. on RESTARTED: re-initialise after it returned).
+   m must be zeroed or initialised: see sm_at_init. On a zeroed m every
+   other function that returns a status returns SM_ERR_STATE. */
 SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn on_event,
                              void *ctx);
 /* Advances everything: the engine (reads, deadlines, writes) and the
@@ -2080,7 +2110,10 @@ SECMODEM_API const sm_at_dialect *sm_cord_dialect(void);
 
 /* Sets up the module struct: the engine with the Cordelia dialect and the
    event table. on_event (may be NULL) gets every event, with ctx. Returns
-   SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms). */
+   SM_OK or SM_ERR_PARAM (NULL pointers, platform without write/now_ms),
+   SM_ERR_BUSY (called from one of c's own callbacks: re-initialise after it
+   returned). c must be zeroed or initialised: see sm_at_init. On a zeroed c
+   every other function that returns a status returns SM_ERR_STATE. */
 SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event_fn on_event,
                               void *ctx);
 /* Where +eventmqtt:recv messages longer than one line (SM_LINE_SIZE - 1
@@ -3633,6 +3666,12 @@ SECMODEM_API int sm_parse_i32(const char *s, size_t n, int32_t min, int32_t max,
 
 SECMODEM_API int sm_fields_init(sm_fields *f, const char *line, size_t len, const char *prefix)
 {
+    if (!f) return SM_ERR_PARAM;
+    if (!line) { /* nothing to read: fields that all fail */
+        f->p = f->end = "";
+        f->done = 1;
+        return SM_ERR_PARAM;
+    }
     f->p = line;
     f->end = line + len;
     f->done = 0;
@@ -3839,10 +3878,28 @@ SM_PRIV void sm_at_trace(sm_at *at, int dir, const char *text, size_t len)
     if (at->plat.trace) at->plat.trace(at->plat.user, dir, text, len);
 }
 
+/* Set by sm_at_init(): "SMAT". A zeroed (never initialised) engine lacks it. */
+#define SM_AT_INIT_MARK 0x534D4154u
+SM_PRIV int sm_at_ready(const sm_at *at) { return at && at->init_mark == SM_AT_INIT_MARK; }
+/* 1 inside a callback of this (initialised) engine: re-initialising it
+   there would wipe the guard the callback's caller restores on return.
+   Called by the init functions on a struct that may hold anything (a local
+   not yet initialised): the volatile reads keep compilers from treating
+   that as a use of an uninitialised value; a stray match needs both the
+   32-bit marker and a non-zero guard byte. */
+SM_PRIV int sm_at_in_own_callback(const sm_at *at)
+{
+    const volatile uint32_t *mark = &at->init_mark;
+    const volatile uint8_t *guard = &at->in_callback;
+    return *mark == SM_AT_INIT_MARK && *guard != 0u; /* NOLINT: may be garbage, on purpose */
+}
+
 SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dialect *dialect)
 {
     if (!at || !plat || !plat->write || !plat->now_ms) return SM_ERR_PARAM;
+    if (sm_at_in_own_callback(at)) return SM_ERR_BUSY;
     memset(at, 0, sizeof *at);
+    at->init_mark = SM_AT_INIT_MARK;
     at->plat = *plat;
     at->dialect = dialect ? dialect : sm_at_dialect_3gpp();
     at->next_id = 1;
@@ -3872,7 +3929,10 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
 {
     sm_at_entry *e;
     size_t len;
-    int rc = sm_at_check_cmd(cmd);
+    int rc;
+    if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    rc = sm_at_check_cmd(cmd);
     if (rc) return rc;
     len = strlen(cmd->text);
     if (len > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM;
@@ -3893,7 +3953,7 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
 
 SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap)
 {
-    if (!at || !cap) return NULL;
+    if (!sm_at_ready(at) || !cap) return NULL;
     *cap = (size_t)(SM_QUEUE_TEXT - at->q_text_len) + 1u;
     return at->q_text + at->q_text_len;
 }
@@ -4358,8 +4418,11 @@ SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result)
 {
     /* bounded by the count at entry: a callback that resubmits does not
        keep this loop alive */
-    uint16_t n = at->q_count;
-    if (result == SM_AT_PENDING || result == SM_AT_OK) result = SM_AT_CANCELLED;
+    uint16_t n;
+    if (!sm_at_ready(at)) return;
+    n = at->q_count;
+    /* only a failure result: a value outside them would reach on_done */
+    if (!(result >= SM_AT_ERROR && result <= SM_AT_IO_ERROR)) result = SM_AT_CANCELLED;
     if (at->phase != SM_PH_IDLE && n) {
         /* on_done comes now, so an owed payload's real bytes go out only as
            far as the platform takes them at once; the rest is filler */
@@ -4370,12 +4433,19 @@ SECMODEM_API void sm_at_flush(sm_at *at, sm_at_result result)
     }
     while (n-- && at->q_count) sm_at_complete_unsent(at, result);
 }
-SECMODEM_API int sm_at_busy(const sm_at *at) { return at->q_count != 0; }
-SECMODEM_API int sm_at_queue_free(const sm_at *at) { return (int)(SM_QUEUE_DEPTH - at->q_count); }
-SECMODEM_API const sm_at_stats *sm_at_get_stats(const sm_at *at) { return &at->stats; }
+SECMODEM_API int sm_at_busy(const sm_at *at) { return sm_at_ready(at) && at->q_count != 0; }
+SECMODEM_API int sm_at_queue_free(const sm_at *at)
+{
+    return sm_at_ready(at) ? (int)(SM_QUEUE_DEPTH - at->q_count) : 0;
+}
+SECMODEM_API const sm_at_stats *sm_at_get_stats(const sm_at *at)
+{
+    return sm_at_ready(at) ? &at->stats : NULL;
+}
 
 SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id)
 {
+    if (!sm_at_ready(at)) return SM_AT_PENDING;
     return (id && id == at->last_id) ? at->last_result : SM_AT_PENDING;
 }
 
@@ -4691,14 +4761,14 @@ SM_PRIV int sm_at_long_piece(sm_at *at)
 
 SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field)
 {
-    if (!at) return;
+    if (!sm_at_ready(at)) return;
     at->cut_field = (uint8_t)(prefix && field <= 15u ? field : 0u);
     at->cut_prefix = at->cut_field ? prefix : NULL;
 }
 
 SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx)
 {
-    if (!at) return;
+    if (!sm_at_ready(at)) return;
     at->long_prefix = fn ? prefix : NULL;
     at->long_fn = prefix ? fn : NULL;
     at->long_ctx = ctx;
@@ -4742,6 +4812,9 @@ SM_PRIV void sm_at_end_line(sm_at *at)
 
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx)
 {
+    if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    if (n > (size_t)SM_AT_EXPECT_MAX) return SM_ERR_PARAM;
     if (!sink && at->phase == SM_PH_IDLE) return SM_ERR_PARAM;
     at->raw_left = n;
     at->raw_sink = sink;
@@ -5175,6 +5248,7 @@ SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
 {
     size_t i = 0;
     if (!at || (!data && len)) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
     if (at->in_callback) return SM_ERR_BUSY;
     if (len) at->last_rx_ms = sm_at_now(at);
     while (i < len) {
@@ -5193,6 +5267,7 @@ SECMODEM_API int sm_at_poll(sm_at *at)
 {
     int status = SM_OK;
     if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
     if (at->in_callback) return SM_ERR_BUSY;
     /* send first, so that what is read next can be the answer */
     sm_at_pump_tx(at);
@@ -5220,6 +5295,9 @@ SECMODEM_API int sm_at_add_urcs(sm_at *at, const sm_urc *table, size_t n, void *
 {
     size_t t;
     if (!at || !table) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    for (t = 0; t < n; t++) /* every row is used as it stands when a line comes */
+        if (!table[t].prefix || !table[t].fn) return SM_ERR_PARAM;
     for (t = 0; t < SM_URC_TABLES; t++) {
         if (at->urc[t].table) continue;
         at->urc[t].table = table;
@@ -5233,6 +5311,8 @@ SECMODEM_API int sm_at_add_urcs(sm_at *at, const sm_urc *table, size_t n, void *
 SECMODEM_API int sm_at_remove_urcs(sm_at *at, const sm_urc *table)
 {
     size_t t;
+    if (!at || !table) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
     for (t = 0; t < SM_URC_TABLES; t++) {
         if (at->urc[t].table != table) continue;
         at->urc[t].table = NULL;
@@ -5244,6 +5324,7 @@ SECMODEM_API int sm_at_remove_urcs(sm_at *at, const sm_urc *table)
 
 SECMODEM_API void sm_at_on_unhandled(sm_at *at, sm_at_line_fn fn, void *ctx)
 {
+    if (!sm_at_ready(at)) return;
     at->unhandled = fn;
     at->unhandled_ctx = ctx;
 }
@@ -5324,7 +5405,8 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
     sm_at_cmd c;
     sm_at_wait w;
     int id;
-    if (!cmd) return SM_ERR_PARAM;
+    if (!at || !cmd) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
     if (at->in_callback) return SM_ERR_BUSY;
     c = *cmd;
     w.done = 0;
@@ -5546,7 +5628,22 @@ SM_PRIV void sm_sqn_on_cereg_answer(void *ctx, sm_at *at, const char *line, size
     sm_sqn_cereg((sm_sqn *)ctx, line, len, 0);
 }
 
-/* +SQNSRING: <connId>,<bytes now buffered> (srMode 1; contract: Sockets). */
+/* 1 if socket id (1..SM_SQN_SOCKETS) was dialled: open, closed by the
+   peer, or its dial in flight (data may be announced before the dial's OK). */
+SM_PRIV int sm_sqn_sock_known(const sm_sqn *m, int32_t id)
+{
+    const sm_sqn_sock_state *s = &m->st.sock[id - 1];
+    size_t i;
+    if (s->open || s->remote_closed) return 1;
+    for (i = 0; i < SM_SQN_OPS; i++)
+        if (m->ops[i].id && m->ops[i].kind == SM_SQN_OP_SOCK_DIAL && m->ops[i].arg == (uint8_t)id)
+            return 1;
+    return 0;
+}
+
+/* +SQNSRING: <connId>,<bytes now buffered> (srMode 1; contract: Sockets).
+   For a socket this host never dialled (since sm_sqn_init or a restart),
+   the line is unexpected: UNHANDLED, no data event, nothing pending. */
 SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
@@ -5554,7 +5651,10 @@ SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len
     sm_fields f;
     int32_t id, n;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
-        sm_fields_int(&f, 0, 65535, &n)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
+        sm_fields_int(&f, 0, 65535, &n) || !sm_sqn_sock_known(m, id)) {
+        sm_sqn_on_unknown(ctx, at, line, len);
+        return;
+    }
     m->st.sock[id - 1].pending = (uint16_t)n;
     sm_sqn_ev(&ev, SM_SQN_EV_SOCK_DATA);
     ev.u.sock.id = (uint8_t)id;
@@ -5841,6 +5941,7 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
 {
     int rc;
     if (!m) return SM_ERR_PARAM;
+    if (sm_at_in_own_callback(&m->at)) return SM_ERR_BUSY; /* see sm_at_init */
     memset(m, 0, sizeof *m);
     rc = sm_at_init(&m->at, plat, sm_sqn_dialect());
     if (rc) return rc;
@@ -6140,6 +6241,7 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, siz
 {
     sm_sqn_op *op = NULL;
     size_t i, text = 0;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE; /* every operation starts here */
     for (i = 0; i < SM_SQN_OPS && !op; i++)
         if (!m->ops[i].id) op = &m->ops[i];
     for (i = 0; i < n; i++) text += strlen(c[i].text);
@@ -6268,9 +6370,17 @@ SM_PRIV int sm_sqn_boot_script_step(sm_sqn *m, uint32_t now)
     return sm_sqn_boot_submit(m, s->text, NULL, s->timeout_ms, NULL);
 }
 
+SM_PRIV uint8_t sm_sqn_boot_cur_step(const sm_sqn_boot *b);
+
 SM_PRIV int sm_sqn_boot_advance(sm_sqn *m, uint32_t now)
 {
     sm_sqn_boot *b = &m->boot;
+    if (b->have && b->status == SM_ERR_IO) {
+        /* the platform cannot write: no retry or deadline can change that,
+           so every phase (the probe too) ends now, as Cordelia's does */
+        sm_sqn_boot_finish(m, SM_ERR_IO, sm_sqn_boot_cur_step(b));
+        return 0;
+    }
     switch (b->phase) {
     case SM_SQN_PH_PROBE: /* until an AT is answered or +SYSSTART comes */
         if (b->have && b->status == SM_OK) {
@@ -6342,6 +6452,7 @@ SM_PRIV int sm_sqn_boot_step(sm_sqn *m)
 SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
     if (!m) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE; /* never initialised */
     if (m->boot.phase != SM_SQN_PH_IDLE) return SM_ERR_STATE;
     memset(&m->boot, 0, sizeof m->boot);
     m->boot.done = done;
@@ -6356,6 +6467,7 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m)
 {
     int rc;
     if (!m) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     if (m->at.in_callback) return SM_ERR_BUSY;
     sm_sqn_boot_step(m);
     sm_sqn_sup_step(m);
@@ -7153,6 +7265,7 @@ SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now)
 SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms)
 {
     if (!m) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     m->sup.boot_sync_ms = timeout_ms;
     return SM_OK;
 }
@@ -7610,6 +7723,7 @@ SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char
     sm_sqn_sup *s;
     int rc;
     if (!m || flags > SM_SQN_SUP_RECONNECT) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     s = &m->sup;
     if (probe_topic) {
         rc = sm_check_str(probe_topic, SM_SQN_TOPIC_MAX, SM_STR_NONEMPTY | SM_STR_UTF8);
@@ -7654,6 +7768,7 @@ SM_PRIV int sm_sqn_sup_step(sm_sqn *m)
 SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock)
 {
     if (!s || !m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     memset(s, 0, sizeof *s);
     s->m = m;
     s->sock = sock;
@@ -9471,6 +9586,7 @@ SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void
 {
     int rc;
     if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE; /* never initialised */
     if (c->n_ops >= SM_CORD_OPS) return SM_ERR_QUEUE_FULL;
     rc = sm_cord_check_op(c, op);
     if (rc) return rc;
@@ -9498,11 +9614,21 @@ SM_PRIV void sm_cord_abort(sm_cord *c, int status)
 }
 
 /* ---- public: module ------------------------------------------------------------- */
+/* As sm_at_in_own_callback, for the module's own guard. */
+SM_PRIV int sm_cord_in_own_callback(const sm_cord *c)
+{
+    const volatile uint32_t *mark = &c->at.init_mark;
+    const volatile uint8_t *guard = &c->in_cb;
+    return *mark == SM_AT_INIT_MARK && *guard != 0u; /* NOLINT: may be garbage, on purpose */
+}
+
 SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event_fn on_event,
                               void *ctx)
 {
     int rc;
     if (!c) return SM_ERR_PARAM;
+    /* see sm_at_init; in_cb is only meaningful once the engine was initialised */
+    if (sm_at_in_own_callback(&c->at) || sm_cord_in_own_callback(c)) return SM_ERR_BUSY;
     memset(c, 0, sizeof *c);
     rc = sm_at_init(&c->at, plat, sm_cord_dialect());
     if (rc) return rc;
@@ -9521,6 +9647,7 @@ SECMODEM_API int sm_cord_poll(sm_cord *c)
 {
     int rc;
     if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
     if (c->at.in_callback || c->in_cb) return SM_ERR_BUSY;
     sm_cord_kick(c);
     rc = sm_at_poll(&c->at);
@@ -9533,6 +9660,7 @@ SECMODEM_API int sm_cord_poll(sm_cord *c)
 SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap)
 {
     if (!c || (!buf && cap) || (buf && cap < 4)) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
     if (c->msg_state == SM_CORD_M_COPY) c->msg_state = SM_CORD_M_OVER; /* one in progress */
     c->msg_buf = buf;
     c->msg_cap = buf ? cap : 0;
@@ -9558,6 +9686,7 @@ SECMODEM_API int sm_cord_wait(sm_cord *c, int id)
 {
     uint8_t i;
     if (!c || id <= 0) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
     if (c->at.in_callback || c->in_cb) return SM_ERR_BUSY;
     while (sm_cord_pending(c, id))
         if (sm_cord_poll(c) == SM_ERR_IO) sm_cord_abort(c, SM_ERR_IO);
@@ -9570,7 +9699,7 @@ SECMODEM_API int sm_cord_busy(const sm_cord *c) { return c ? c->n_ops : 0; }
 
 SECMODEM_API void sm_cord_cancel(sm_cord *c)
 {
-    if (c) sm_cord_abort(c, SM_ERR_CANCELLED);
+    if (sm_at_ready(c ? &c->at : NULL)) sm_cord_abort(c, SM_ERR_CANCELLED);
 }
 
 SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c) { return c ? &c->state : NULL; }

@@ -21,6 +21,7 @@ static int sm_compile_check_atecc(const sm_platform *p)
     size_t n = 0;
     uint8_t st = 0;
     int rc = 0;
+    memset(&se, 0, sizeof se); /* the calls below run even if init failed */
     rc |= sm_atecc_init(&se, p, SM_ATECC_ADDR_DEFAULT);
     sm_atecc_set_end(&se, SM_ATECC_END_IDLE);
     rc |= sm_atecc_cmd_info(&c, SM_ATECC_INFO_REVISION, 0);

@@ -653,6 +653,169 @@ static void test_cordelia_arguments(void)
     CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_MODE), "wlan mode") == 0);
 }
 
+/* ---- re-initialising from inside a callback (issue 18, defect 1) ------------- */
+static sm_platform g_reinit_plat;
+static int g_reinit_rc;
+static void at_reinit_done(void *ctx, const sm_at_response *r)
+{
+    (void)r;
+    g_reinit_rc = sm_at_init((sm_at *)ctx, &g_reinit_plat, NULL);
+}
+static void sqn_reinit_ev(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+{
+    (void)ctx;
+    if (ev->type == SM_SQN_EV_RESTARTED) g_reinit_rc = sm_sqn_init(m, &g_reinit_plat, sqn_reinit_ev, NULL);
+}
+static void cord_reinit_ev(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+    g_reinit_rc = sm_cord_init(c, &g_reinit_plat, cord_reinit_ev, NULL);
+}
+
+static void test_init_in_callback(void)
+{
+    static sm_at at;
+    static sm_sqn m;
+    static sm_cord c;
+    mock mk;
+    sm_at_cmd cmd;
+    platform(&mk, &g_reinit_plat);
+    /* the engine: from a command's on_done */
+    CHECK_EQ_INT(sm_at_init(&at, &g_reinit_plat, NULL), SM_OK);
+    memset(&cmd, 0, sizeof cmd);
+    cmd.text = "AT";
+    cmd.on_done = at_reinit_done;
+    cmd.ctx = &at;
+    CHECK(sm_at_submit(&at, &cmd) > 0);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);
+    CHECK_EQ_INT(sm_at_feed(&at, (const uint8_t *)"OK\r\n", 4), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);        /* not BUSY forever */
+    CHECK_EQ_INT(sm_at_init(&at, &g_reinit_plat, NULL), SM_OK); /* from the main loop */
+    CHECK_EQ_INT(sm_at_poll(&at), SM_OK);
+    /* Sequans: on RESTARTED */
+    CHECK_EQ_INT(sm_sqn_init(&m, &g_reinit_plat, sqn_reinit_ev, NULL), SM_OK);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_sqn_feed(&m, (const uint8_t *)"\r\n+SYSSTART\r\n", 13), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_sqn_poll(&m), SM_OK);
+    CHECK_EQ_INT(sm_sqn_feed(&m, (const uint8_t *)"x", 1), SM_OK);
+    /* Cordelia: on any event */
+    CHECK_EQ_INT(sm_cord_init(&c, &g_reinit_plat, cord_reinit_ev, NULL), SM_OK);
+    g_reinit_rc = 99;
+    CHECK_EQ_INT(sm_cord_feed(&c, (const uint8_t *)"+eventfoo:1\r\n", 13), SM_OK);
+    CHECK_EQ_INT(sm_cord_poll(&c), SM_OK);
+    CHECK_EQ_INT(g_reinit_rc, SM_ERR_BUSY);
+    CHECK_EQ_INT(sm_cord_poll(&c), SM_OK);
+    CHECK_EQ_INT(sm_cord_feed(&c, (const uint8_t *)"x", 1), SM_OK);
+}
+
+/* ---- NULL and never-initialised structs (issue 18, defect 4) ---------------- */
+static void urc_nop(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)ctx; (void)at; (void)line; (void)len;
+}
+static int g_flush_result;
+static int g_not_a_result = 77; /* a value, not a constant: C++ converts it */
+static size_t g_sink_bytes;
+static void flush_sink(void *ctx, const uint8_t *data, size_t len) { (void)ctx; (void)data; g_sink_bytes += len; }
+static void flush_done(void *ctx, const sm_at_response *r) { (void)ctx; g_flush_result = (int)r->result; }
+
+static void test_null_and_zeroed(void)
+{
+    static sm_at at, zat;
+    static sm_sqn zm;
+    static sm_cord zc;
+    static sm_sqn_stream st;
+    static const sm_urc no_prefix[] = { { "+A:", urc_nop }, { NULL, urc_nop } };
+    static const sm_urc no_fn[] = { { "+X", NULL } };
+    static const sm_urc good[] = { { "+X", urc_nop } };
+    mock mk;
+    sm_platform p;
+    sm_at_cmd c;
+    sm_at_response r;
+    sm_fields f;
+    size_t cap = 0;
+    int32_t v;
+    memset(&c, 0, sizeof c);
+    c.text = "AT";
+    /* NULL engine: every function refuses it */
+    CHECK_EQ_INT(sm_at_submit(NULL, &c), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_busy(NULL), 0);
+    CHECK_EQ_INT(sm_at_queue_free(NULL), 0);
+    CHECK(sm_at_get_stats(NULL) == NULL);
+    sm_at_flush(NULL, SM_AT_CANCELLED);
+    sm_at_on_unhandled(NULL, urc_nop, NULL);
+    CHECK_EQ_INT(sm_at_remove_urcs(NULL, good), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_run_blocking(NULL, &c, &r, NULL, 0), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_result_of(NULL, 1), SM_AT_PENDING);
+    CHECK_EQ_INT(sm_at_expect_raw(NULL, 1, NULL, NULL), SM_ERR_PARAM);
+    CHECK(sm_at_text_space(NULL, &cap) == NULL);
+    /* a zeroed engine never initialised: SM_ERR_STATE, nothing crashes */
+    memset(&zat, 0, sizeof zat);
+    CHECK_EQ_INT(sm_at_feed(&zat, (const uint8_t *)"OK\r\n", 4), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_poll(&zat), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_submit(&zat, &c), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_run_blocking(&zat, &c, &r, NULL, 0), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_add_urcs(&zat, good, 1, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_remove_urcs(&zat, good), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_expect_raw(&zat, 1, NULL, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_busy(&zat), 0);
+    CHECK_EQ_INT(sm_at_queue_free(&zat), 0);
+    CHECK(sm_at_get_stats(&zat) == NULL);
+    CHECK(sm_at_text_space(&zat, &cap) == NULL);
+    sm_at_flush(&zat, SM_AT_CANCELLED);
+    /* zeroed Sequans and Cordelia */
+    memset(&zm, 0, sizeof zm);
+    CHECK_EQ_INT(sm_sqn_feed(&zm, (const uint8_t *)"+SYSSTART\r\n", 11), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_poll(&zm), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_bringup(&zm, sqn_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_clock_read(&zm, sqn_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_sock_close(&zm, 1, sqn_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_time_sync(&zm, NULL, sqn_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&zm, 1000, NULL, 0), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_bringup_time_sync(&zm, 1000), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_stream_init(&st, &zm, 1), SM_ERR_STATE);
+    memset(&zc, 0, sizeof zc);
+    CHECK_EQ_INT(sm_cord_feed(&zc, (const uint8_t *)"+eventstartup\r\n", 15), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_poll(&zc), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_test(&zc, cord_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_socket(&zc, 0, cord_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_wait(&zc, 1), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_set_msg_buffer(&zc, NULL, 0), SM_ERR_STATE);
+    sm_cord_cancel(&zc);
+    /* URC rows that cannot be used */
+    platform(&mk, &p);
+    CHECK_EQ_INT(sm_at_init(&at, &p, NULL), SM_OK);
+    CHECK_EQ_INT(sm_at_add_urcs(&at, no_prefix, 2, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_add_urcs(&at, no_fn, 1, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_add_urcs(&at, good, 1, NULL), SM_OK);
+    CHECK_EQ_INT(sm_at_remove_urcs(&at, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_remove_urcs(&at, good), SM_OK);
+    CHECK_EQ_INT(sm_at_feed(&at, (const uint8_t *)"\r\n+X\r\n", 6), SM_OK);
+    /* fields without a line */
+    CHECK_EQ_INT(sm_fields_init(&f, NULL, 5, NULL), SM_ERR_PARAM);
+    CHECK(sm_fields_int(&f, 0, 9, &v) != SM_OK);
+    CHECK_EQ_INT(sm_fields_more(&f), 0);
+    CHECK_EQ_INT(sm_fields_init(NULL, "1", 1, NULL), SM_ERR_PARAM);
+    /* flush with a value that is no result: CANCELLED reaches on_done */
+    c.on_done = flush_done;
+    CHECK(sm_at_submit(&at, &c) > 0);
+    CHECK(sm_at_submit(&at, &c) > 0);
+    sm_at_poll(&at);
+    g_flush_result = -1;
+    sm_at_flush(&at, (sm_at_result)g_not_a_result);
+    CHECK_EQ_INT(g_flush_result, SM_AT_CANCELLED);
+    /* raw counts beyond any dialect's count field */
+    CHECK_EQ_INT(sm_at_expect_raw(&at, (size_t)-1, flush_sink, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_expect_raw(&at, (size_t)SM_AT_EXPECT_MAX + 1u, flush_sink, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_expect_raw(&at, 3, flush_sink, NULL), SM_OK);
+    CHECK_EQ_INT(sm_at_feed(&at, (const uint8_t *)"abc", 3), SM_OK);
+    CHECK_EQ_INT(g_sink_bytes, 3);
+}
+
 int main(void)
 {
     RUN(test_utilities);
@@ -665,5 +828,7 @@ int main(void)
     RUN(test_sequans_arguments);
     RUN(test_sequans_bad_headers);
     RUN(test_cordelia_arguments);
+    RUN(test_init_in_callback);
+    RUN(test_null_and_zeroed);
     return sm_test_finish("test_edge");
 }

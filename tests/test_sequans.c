@@ -22,6 +22,7 @@ typedef struct T {
     size_t cap;          /* the capacity the tests pass with it */
     int auto_read;       /* MQTT_MESSAGE and SOCK_DATA events start a read */
     int last_status;
+    int write_fail;      /* the platform's write fails (returns -1) */
 } T;
 
 static T g_t; /* test-binary state, not library state */
@@ -30,6 +31,7 @@ static int g_bad_enum = 3; /* an out-of-range enum value, not a constant */
 static int mock_write(void *u, const uint8_t *d, size_t n)
 {
     T *t = (T *)u;
+    if (t->write_fail) return -1;
     if (n > sizeof t->tx - t->tx_len) n = sizeof t->tx - t->tx_len;
     memcpy(t->tx + t->tx_len, d, n);
     t->tx_len += n;
@@ -213,6 +215,10 @@ static void rxn(T *t, const void *s, size_t n) { sm_sqn_feed(&t->m, (const uint8
 static void rx(T *t, const char *s) { rxn(t, s, strlen(s)); }
 static void poll(T *t) { sm_sqn_poll(&t->m); }
 
+/* The state a dial's OK leaves (the dial itself is tested in
+   test_socket_lifecycle): data URCs count only for a dialled socket. */
+static void dialled(T *t, uint8_t sock) { t->m.st.sock[sock - 1].open = 1; }
+
 /* Checks what the host wrote since the last check. */
 static void tx_expect(T *t, const void *want, size_t n, int line)
 {
@@ -393,6 +399,43 @@ static void test_bringup_registration_timeout(void)
     LOG(t, "[DEREGISTERED 2]{BRINGUP timeout step=6 reg=2}");
     /* one query right away, then one every SM_SQN_REG_POLL_MS */
     CHECK_EQ_INT(queries, (int)(SM_SQN_REG_TIMEOUT_MS / SM_SQN_REG_POLL_MS));
+}
+
+/* A write that fails ends the bring-up with SM_ERR_IO at once, at the step
+   it failed in (not SM_ERR_TIMEOUT after the boot deadline) (issue 18). */
+static void test_bringup_write_fails(void)
+{
+    T *t = fresh(0);
+    int i;
+    t->write_fail = 1;
+    sm_sqn_bringup(&t->m, on_done, t);
+    poll(t);
+    poll(t);
+    LOG(t, "{BRINGUP io step=1 reg=255}");
+    /* in the script */
+    t = fresh(0);
+    sm_sqn_bringup(&t->m, on_done, t);
+    poll(t);
+    TX(t, "AT\r");
+    t->write_fail = 1; /* ATE1 cannot go out */
+    rx(t, "\r\nOK\r\n");
+    poll(t);
+    poll(t);
+    LOG(t, "{BRINGUP io step=2 reg=255}");
+    /* while waiting for registration (the query's result was ignored) */
+    t = fresh(0);
+    sm_sqn_bringup(&t->m, on_done, t);
+    XCHG(t, "AT\r", "\r\nOK\r\n");
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
+    t->echo = 1;
+    XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
+    XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
+    poll(t);
+    TX(t, "AT+CFUN=1\r");
+    t->write_fail = 1; /* the first AT+CEREG? query cannot go out */
+    rx(t, "AT+CFUN=1\r\r\nOK\r\n");
+    for (i = 0; i < 5 && !strstr(t->log, "BRINGUP"); i++) poll(t);
+    LOG(t, "{BRINGUP io step=6 reg=255}");
 }
 
 /* Three restarts in a row give up with SM_ERR_REBOOT. */
@@ -840,6 +883,7 @@ static void test_socket_stream_limits(void)
     static const uint8_t seven[7] = { 1, 2, 3, 4, 5, 6, 7 };
     uint8_t got[16];
     int i, queued = 0;
+    dialled(t, 1);
     CHECK_EQ_INT(sm_sqn_stream_init(&st, &t->m, 1), SM_OK);
     /* a RING while unread bytes wait: no read until they are taken */
     rx(t, "\r\n+SQNSRING: 1,7\r\n");
@@ -1065,6 +1109,8 @@ static void test_two_sockets(void)
     T *t = fresh(0);
     t->auto_read = 1;
     t->cap = 100;
+    dialled(t, 1);
+    dialled(t, 2);
     rx(t, "\r\n+SQNSRING: 2,3\r\n\r\n+SQNSRING: 1,4\r\n");
     LOG(t, "[SOCK_DATA 2,3][SOCK_DATA 1,4]");
     poll(t);
@@ -1084,6 +1130,33 @@ static void test_two_sockets(void)
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
+/* +SQNSRING for a socket this host never dialled is unexpected: reported
+   as UNHANDLED, no data event, nothing pending (issue 18, defect 8). Data
+   announced while the dial is in flight (before its OK) counts. */
+static void test_ring_undialled(void)
+{
+    T *t = fresh(0);
+    rx(t, "\r\n+SQNSRING: 3,5\r\n");
+    LOG(t, "[UNHANDLED +SQNSRING: 3,5]");
+    CHECK_EQ_INT(t->m.st.sock[2].pending, 0);
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0); /* a URC line, routed to the event */
+    CHECK(sm_sqn_sock_dial(&t->m, 3, "h", 80, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSD=3,0,80,\"h\",0,0,1\r");
+    rx(t, "\r\n+SQNSRING: 3,2\r\n\r\nOK\r\n");
+    LOG(t, "[SOCK_DATA 3,2]{SOCK_DIAL ok}");
+    rx(t, "\r\n+SQNSRING: 3,4\r\n");
+    LOG(t, "[SOCK_DATA 3,4]");
+    CHECK_EQ_INT(t->m.st.sock[2].pending, 4);
+    /* closed by the peer: its last data may still be announced */
+    rx(t, "\r\n+SQNSH: 3\r\n\r\n+SQNSRING: 3,6\r\n");
+    LOG(t, "[SOCK_CLOSED 3,4][SOCK_DATA 3,6]");
+    /* another socket, still never dialled */
+    rx(t, "\r\n+SQNSRING: 4,1\r\n");
+    LOG(t, "[UNHANDLED +SQNSRING: 4,1]");
+    CHECK_EQ_INT(t->m.st.sock[3].pending, 0);
+}
+
 /* A payload with CR, LF, OK, '>' and a fake URC, fed at every split point
    of the RING, and at every split point of the answer. */
 static const char k_sock_payload[] = "\r\nOK\r\n> \r\n+SQNSRING: 1,99\r\nERROR\r\n";
@@ -1095,6 +1168,7 @@ static void run_sock_split(int echo_on, size_t i, size_t j, const char *ring, co
     T *t = fresh(echo_on);
     t->auto_read = 1;
     t->cap = 64;
+    dialled(t, 1);
     rxn(t, ring, i);
     poll(t);
     rx(t, ring + i);
@@ -1368,6 +1442,7 @@ static void run_urc_case(const urc_case *c, size_t split, char *out, size_t cap)
 {
     T *t = fresh(0);
     size_t n = strlen(c->answer);
+    dialled(t, 1);
     CHECK(sm_sqn_mqtt_read(&t->m, "dev/in", 7, c->len, t->buf, c->cap, on_done, t) > 0);
     poll(t);
     TX(t, "AT+SQNSMQTTRCVMESSAGE=0,\"dev/in\",7\r");
@@ -1871,6 +1946,7 @@ int main(void)
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_after_power_on);
     RUN(test_bringup_no_modem);
+    RUN(test_bringup_write_fails);
     RUN(test_bringup_cme_and_restart);
     RUN(test_bringup_registration_timeout);
     RUN(test_bringup_reboot_loop);
@@ -1890,6 +1966,7 @@ int main(void)
 #endif
     RUN(test_timeouts);
     RUN(test_two_sockets);
+    RUN(test_ring_undialled);
     RUN_ARG(test_sock_recv_every_split, 0);
     RUN_ARG(test_sock_recv_every_split, 1);
     RUN_ARG(test_mqtt_session, 0);
