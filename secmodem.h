@@ -222,7 +222,10 @@
      SM_SQN_CIPHERS_MAX  [64]   longest TLS cipher list
      SM_SQN_CMD_MAX      [min(SM_QUEUE_TEXT, 256)] longest command built (on
                                 the stack of the start functions)
-     SM_SQN_OPS          [SM_QUEUE_DEPTH] operations in progress at once
+     SM_SQN_OPS          [SM_QUEUE_DEPTH] operations in progress at once; a
+                                start function then returns SM_ERR_QUEUE_FULL:
+                                not a failure, start it again after the next
+                                done callback (a send/receive loop does so)
      SM_SQN_CEREG_MODE   [5]    AT+CEREG mode of the bring-up: 2 or 5
      SM_SQN_BOOT_TIMEOUT_MS [20000]  bring-up: wait for the modem to answer
      SM_SQN_PROBE_MS     [1000]   bring-up: one AT probe
@@ -567,9 +570,12 @@ typedef struct sm_at_dialect {
 typedef struct sm_at_response {
     uint16_t id;             /* the id sm_at_submit() returned */
     sm_at_result result;
-    int32_t code;            /* CME/CMS/dialect error number, or SM_AT_NO_CODE */
+    int32_t code;            /* CME/CMS/dialect error number, or SM_AT_NO_CODE
+                                (INT32_MIN: also the value on OK; print it only
+                                when result is an error with a number) */
     const char *err_text;    /* textual error, NUL-terminated, or NULL */
-    const char *lines;       /* response lines, each NUL-terminated, back to back */
+    const char *lines;       /* response lines, each NUL-terminated, back to back:
+                                walk them with sm_at_next_line() */
     uint16_t nlines;
     uint8_t lines_truncated; /* 1 if some lines did not fit SM_RESP_SIZE */
     uint8_t raw_truncated;   /* 1 if raw bytes did not fit the command's raw_buf */
@@ -635,7 +641,10 @@ typedef struct sm_at_cmd {
     const char *text;       /* e.g. "AT+CEREG?", without terminator */
     const char *prefix;     /* lines starting with this are this command's
                                response (e.g. "+CEREG:"); NULL: any line that no
-                               URC table claims */
+                               URC table claims, so a stray line the modem sends
+                               meanwhile (a start-up message the dialect does not
+                               know, noise) becomes a response line: give the
+                               prefix whenever the answer has one */
     uint32_t timeout_ms;    /* 0: SM_AT_TIMEOUT_MS */
     unsigned flags;         /* SM_AT_F_* */
     const uint8_t *payload; /* bytes for SM_AT_F_PROMPT / SM_AT_F_INLINE */
@@ -877,6 +886,10 @@ SECMODEM_API sm_at_result sm_at_result_of(const sm_at *at, uint16_t id);
 /* The counters; NULL for NULL / never initialised. */
 SECMODEM_API const sm_at_stats *sm_at_get_stats(const sm_at *at);
 SECMODEM_API const char *sm_at_result_name(sm_at_result r);
+/* The response lines one by one: pass NULL for the first, then the line
+   returned; NULL after the last (r->nlines of them) or for a NULL r.
+       for (l = sm_at_next_line(r, NULL); l; l = sm_at_next_line(r, l)) ... */
+SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line);
 /* Maps a result to a status code (SM_OK, SM_ERR_MODEM, SM_ERR_TIMEOUT...). */
 SECMODEM_API int sm_at_result_status(sm_at_result r);
 
@@ -1247,7 +1260,7 @@ typedef struct sm_sqn_state {
     uint16_t reboots;      /* +SYSSTART seen since sm_sqn_init() */
     uint8_t mqtt_connected; /* 0 also after SM_SQN_EV_MQTT_LOST */
     int32_t mqtt_rc;       /* last ONCONNECT / ONDISCONNECT rc */
-    sm_sqn_sock_state sock[SM_SQN_SOCKETS]; /* [0] is connId 1 */
+    sm_sqn_sock_state sock[SM_SQN_SOCKETS]; /* [0] is connId 1: sock[id - 1] */
     sm_sqn_http_state http[SM_SQN_HTTP_PROFILES];
 } sm_sqn_state;
 
@@ -1551,6 +1564,9 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 /* Names for logs. */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
 SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
+/* The name of a bring-up step (u.bringup.failed_step): "NONE", "BOOT",
+   "ECHO", "CMEE", "CEREG", "CFUN", "REGISTER", "CLOCK", "TIME_SYNC". */
+SECMODEM_API const char *sm_sqn_step_name(unsigned step);
 
 /* ---- Time and MQTT supervision -------------------------------------------
    The clock. A TLS profile that checks dates (SM_SQN_VERIFY_CHAIN, the
@@ -5338,6 +5354,24 @@ SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void)
     return &d;
 }
 
+SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line)
+{
+    const char *end;
+    if (!r || !r->lines || !r->nlines) return NULL;
+    if (!line) return r->lines;
+    /* the lines lie back to back, each with its NUL: count to know the last */
+    {
+        const char *l = r->lines;
+        uint16_t i;
+        for (i = 0; i < r->nlines; i++) {
+            end = l + strlen(l) + 1;
+            if (l == line) return i + 1u < r->nlines ? end : NULL;
+            l = end;
+        }
+    }
+    return NULL; /* not one of r's lines */
+}
+
 SECMODEM_API const char *sm_at_result_name(sm_at_result r)
 {
     switch (r) {
@@ -7051,6 +7085,14 @@ SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
         "MQTT_RESUBSCRIBE_FAILED", "MQTT_LOST", "MQTT_RECONNECT_FAILED"
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+SECMODEM_API const char *sm_sqn_step_name(unsigned step)
+{
+    static const char *const names[] = {
+        "NONE", "BOOT", "ECHO", "CMEE", "CEREG", "CFUN", "REGISTER", "CLOCK", "TIME_SYNC"
+    };
+    return step < sizeof names / sizeof names[0] ? names[step] : "?";
 }
 
 SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)

@@ -91,6 +91,17 @@ static void on_done(void *ctx, const sm_at_response *r)
     logf_(m, tmp);
     if (r->err_text) { logf_(m, " text="); logf_(m, r->err_text); }
     for (i = 0; i < r->nlines; i++) { logf_(m, " |"); logf_(m, l); l += strlen(l) + 1; }
+    { /* sm_at_next_line walks the same lines, then NULL (every test checks it) */
+        const char *it = sm_at_next_line(r, NULL), *want = r->lines;
+        for (i = 0; i < r->nlines; i++) {
+            CHECK(it == want);
+            want += strlen(want) + 1;
+            it = sm_at_next_line(r, it);
+        }
+        CHECK(it == NULL);
+        CHECK(sm_at_next_line(r, "elsewhere") == NULL);
+        CHECK(sm_at_next_line(NULL, NULL) == NULL);
+    }
     if (r->lines_truncated) logf_(m, " TRUNC");
     if (r->raw_len) { logf_(m, " raw="); log_escaped(m, (const char *)m->raw, r->raw_len); }
     if (r->raw_truncated) logf_(m, " RAWTRUNC");

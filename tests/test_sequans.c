@@ -1937,6 +1937,10 @@ static void test_names(void)
     CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_BRINGUP), "BRINGUP");
     CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_HTTP_READ), "HTTP_READ");
     CHECK_EQ_STR(sm_sqn_op_name((sm_sqn_op_kind)0), "?");
+    CHECK_EQ_STR(sm_sqn_step_name(SM_SQN_STEP_NONE), "NONE");
+    CHECK_EQ_STR(sm_sqn_step_name(SM_SQN_STEP_REGISTER), "REGISTER");
+    CHECK_EQ_STR(sm_sqn_step_name(SM_SQN_STEP_TIME_SYNC), "TIME_SYNC");
+    CHECK_EQ_STR(sm_sqn_step_name(99), "?");
     CHECK_EQ_STR(sm_strerror(SM_ERR_STATE), "not possible in the current state");
 }
 
