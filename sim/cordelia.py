@@ -161,7 +161,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from . import netio
-from .core import Command, Dialect, flag, seconds, to_bytes
+from .core import Command, Dialect, flag, one_of, seconds, to_bytes
 
 # ---------------------------------------------------------------------------
 # Identity and limits (contract "Framing", "File system", "TLS sockets")
@@ -634,17 +634,6 @@ class MqttEvents:
 
 # ---------------------------------------------------------------------------
 # Options
-
-
-def one_of(*values):
-    """An option parser accepting exactly one of `values` (case-insensitive)."""
-    def parse(value):
-        text = str(value).strip().lower()
-        for v in values:
-            if text == v.lower():
-                return v
-        raise ValueError(f"one of {', '.join(values)}, got {value!r}")
-    return parse
 
 
 # Error line forms (option error-style).  Würth's driver matches "error" in

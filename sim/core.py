@@ -220,6 +220,17 @@ def flag(value):
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def one_of(*values):
+    """An option parser accepting exactly one of `values` (case-insensitive)."""
+    def parse(value):
+        text = str(value).strip().lower()
+        for v in values:
+            if text == v.lower():
+                return v
+        raise ValueError(f"one of {', '.join(values)}, got {value!r}")
+    return parse
+
+
 def seconds(value):
     """An option value as a non-negative number of seconds."""
     number = float(value)

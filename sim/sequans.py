@@ -193,7 +193,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from . import hce, netio
-from .core import ThreeGppDialect, flag, seconds
+from .core import ThreeGppDialect, flag, one_of, seconds
 
 # ---------------------------------------------------------------------------
 # Numbers from the contract
@@ -764,16 +764,6 @@ def _payload_timeout(value):
     return math.inf if seconds == 0.0 else seconds
 
 
-def _choice(*values):
-    """An option converter accepting exactly one of `values`."""
-    def convert(value):
-        text = str(value).strip().lower()
-        if text not in values:
-            raise ValueError(f"expected one of {', '.join(values)}, not {value!r}")
-        return text
-    return convert
-
-
 def _on_off(value):
     return "on" if flag(value) else "off"
 
@@ -884,7 +874,7 @@ class SequansDialect(ThreeGppDialect):
                             "seconds without data after the prompt before the payload is given "
                             "up with ERROR (0, the default: never, as the GM02SP bench log "
                             "shows; the older simulator gave up after 5)"),
-        "urc-timing": ("urc_timing", _choice("immediate", "after-final"),
+        "urc-timing": ("urc_timing", one_of("immediate", "after-final"),
                        "immediate: a network URC goes out when due, also between a command and "
                        "its final result (walter-arduino issues 109, 143); after-final: held "
                        "back until the final result"),
@@ -894,7 +884,7 @@ class SequansDialect(ThreeGppDialect):
         "command-urc": ("command_urc", _urc_text,
                         "test hook: this URC line goes out before the final result of every "
                         "command (empty: none)"),
-        "publish-answer": ("publish_answer", _choice("pmid", "ctx-pmid"),
+        "publish-answer": ("publish_answer", one_of("pmid", "ctx-pmid"),
                            "pmid: +SQNSMQTTPUBLISH: <pmid> (pager phaseW log, monarch2); "
                            "ctx-pmid: +SQNSMQTTPUBLISH: 0,<pmid>"),
         "disconnect-urc": ("disconnect_urc", _on_off,
@@ -907,32 +897,32 @@ class SequansDialect(ThreeGppDialect):
         "mqtt-ping": ("mqtt_ping", _on_off,
                       "off: the MQTT client sends no PINGREQ, the broker drops it at 1.5 x "
                       "keepalive (pager §9); on: pings as MQTT wants"),
-        "dial-error": ("dial_error", _choice("no-carrier", "cme"),
+        "dial-error": ("dial_error", one_of("no-carrier", "cme"),
                        "no-carrier: a failed AT+SQNSD answers NO CARRIER (pager §2, TinyGSM, "
                        "Walter); cme: +CME ERROR: 550..553"),
-        "http-sized-read": ("http_sized_read", _choice("cme4", "flush", "partial"),
+        "http-sized-read": ("http_sized_read", one_of("cme4", "flush", "partial"),
                             "AT+SQNHTTPRCV=<p>,<size>: cme4 = +CME ERROR: 4 (Walter "
                             "WalterHTTP.cpp); flush = up to size bytes, the rest discarded "
                             "(Microchip http_client.cpp); partial = the rest readable later"),
         "http-ring-quotes": ("http_ring_quotes", _on_off,
                              "on: +SQNHTTPRING content type quoted (walter-micropython issue 5)"),
-        "nvr": ("nvr", _choice("metadata", "bytes"),
+        "nvr": ("nvr", one_of("metadata", "bytes"),
                 'AT+SQNSNVR="certificate",<i>: metadata = the certificate\'s metadata line '
                 "(avr-iot-cellular-arduino-library issue 6); bytes = <len> line + the PEM"),
-        "nvw-size": ("nvw_size", _choice("no-cr", "all-bytes"),
+        "nvw-size": ("nvw_size", one_of("no-cr", "all-bytes"),
                      "AT+SQNSNVW <size>: no-cr = CR bytes not counted and dropped (manual, "
                      "quoted in monarch2 nvm/mod.rs); all-bytes = every byte counts"),
         "sleep-ff-after-s": ("sleep_ff_after_s", seconds,
                              "after this many idle seconds the next output starts with a stray "
                              "0xFF (light sleep, pager PATCHES.md §1.18); 0 disables (default 2)"),
-        "clock": ("clock", _choice("unset", "network"),
+        "clock": ("clock", one_of("unset", "network"),
                   "unset: AT+CCLK? reads 70/01/01 until AT+SQNNTP or AT+CCLK= sets it (pager "
                   "GOTCHAS.md, Microchip lte.cpp); network: set at registration"),
         "plaintext-fallback": ("plaintext_fallback", _on_off,
                                "on: the MQTT client with a certValidLevel-0 profile naming no CA "
                                "slot sends MQTT in plaintext and hangs without a URC (pager "
                                "VENDOR_BUG_REPORTS §1); off: TLS without verification"),
-        "hce-format": ("hce_format", _choice(*HCE_FORMATS),
+        "hce-format": ("hce_format", one_of(*HCE_FORMATS),
                        "form of the +SQNHCESIGN request (no capture exists): key-alg-hex = "
                        "<ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (,32 appended); "
                        "field2-nonzero (1); field1-not-slot"),
