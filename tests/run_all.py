@@ -166,6 +166,8 @@ STEPS = [
     ("benchmark transcript on the AVR under simavr: builds, runs, drops nothing (make bench's cycles)",
      [PY, "tests/bench/bench.py", "--avr-check"], "counts"),
     ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
+    ("typical-application programs of make bench build warning-free (gcc, clang, g++) and link for "
+     "Cortex-M4 and the AVR", [PY, "tests/bench/bench.py", "--apps-check"], "counts"),
 ]
 
 SKIP_STATUS = 77

@@ -59,6 +59,20 @@ COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc
 STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_cord", "sm_atecc", "sm_mqtt_decoder",
            "sm_mqtt_client"]
 
+# Typical applications (tests/bench/app_*.c): each calls only what such a
+# product calls. Flash is the whole program (libc, main and the start-up
+# code included, as a peer library's example would be measured), RAM its
+# .data + .bss over the empty program's: the state structs the application
+# owns. The Cortex-M4 targets are issue 21's.
+APPS = [
+    ("Sequans + TLS socket + MQTT session", "app_sqn_session.c", ["SEQUANS", "MQTT"], 15000),
+    ("Sequans + built-in MQTT", "app_sqn_builtin.c", ["SEQUANS"], 11000),
+    ("Sequans + built-in MQTT + ATECC608 signing", "app_sqn_hce.c", ["SEQUANS", "ATECC"], None),
+    ("Cordelia-I + built-in MQTT", "app_cord_mqtt.c", ["CORDELIA"], 13000),
+    ("generic AT engine only", "app_generic.c", [], None),
+]
+TARGET_RAM_SESSION_APP = 2000  # modem + stream + session of the socket + MQTT app
+
 TARGET_FLASH_ALL = 16 * 1024
 TARGET_FLASH_MQTT = 4 * 1024  # framing + session, Cortex-M4
 TARGET_FLASH_ONE = 8 * 1024   # one dialect + MQTT, Cortex-M4
@@ -128,6 +142,56 @@ def flash_table(tmp):
             heap.setdefault(target[0], set()).update(heap_symbols(elf, target[3]))
         rows.append(row)
     return rows, heap
+
+
+def ram_of(elf, size_tool):
+    """.data + .bss of an ELF."""
+    out = run([size_tool, "-A", elf]).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in (".data", ".bss") and parts[1].isdigit():
+            total += int(parts[1])
+    return total
+
+
+def apps_table(tmp):
+    """(name, {target: (flash, ram over empty)} or error text, M4 target)."""
+    rows = []
+    for name, src, feats, target_m4 in APPS:
+        cells = {}
+        for target in TARGETS:
+            base, err = build(tmp, target, "ref_empty.c", [], "app_empty")
+            elf, err2 = build(tmp, target, src, feats, src[:-2])
+            if err or err2:
+                cells[target[0]] = "n/a (" + (err or err2) + ")"
+                continue
+            cells[target[0]] = (flash_of(elf, target[2]), ram_of(elf, target[2]) - ram_of(base, target[2]))
+        rows.append((name, cells, target_m4))
+    return rows
+
+
+def print_apps(tmp, names):
+    print("TYPICAL APPLICATIONS (tests/bench/app_*.c: flash of the whole program with libc,")
+    print("       main and start-up code / RAM of its state over the empty program)")
+    print(f"  {'application':44s}" + "".join(f"{n:>18s}" for n in names))
+    rows = apps_table(tmp)
+    for name, cells, _ in rows:
+        txt = [c if isinstance(c, str) else f"{c[0]} / {c[1]}" for c in (cells[n] for n in names)]
+        print(f"  {name:44s}" + "".join(f"{t:>18s}" for t in txt))
+    for name, cells, target_m4 in rows:
+        m4 = cells.get("Cortex-M4")
+        if target_m4 is not None and not isinstance(m4, str):
+            print(f"  target: {name} <= {target_m4} on Cortex-M4: {m4[0]}, {mark(m4[0] <= target_m4)}")
+    m4 = rows[0][1].get("Cortex-M4")
+    if not isinstance(m4, str):
+        print(f"  target: RAM of the socket + MQTT session app <= {TARGET_RAM_SESSION_APP} on "
+              f"Cortex-M4: {m4[1]}, {mark(m4[1] <= TARGET_RAM_SESSION_APP)}")
+    print("  why missed (issue 21): every Sequans operation's answer parser and every URC")
+    print("  handler is reached from one completion switch and one URC table, so an app")
+    print("  links all of them; the Cordelia section's descriptor table is one object. One")
+    print("  operation layer with per-operation descriptors referenced only by their public")
+    print("  wrappers, and URC handlers registered per feature, is the way down.\n")
 
 
 def struct_sizes(tmp):
@@ -283,9 +347,50 @@ def avr_check():
     return 0 if ok else 1
 
 
+STRICT = ["-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror"]
+
+
+def apps_check():
+    """For make test: every typical-application program builds warning-free
+    with gcc, clang and g++ (as C++) on the host and links for Cortex-M4 and
+    the AVR with only its features enabled, so the programs make bench
+    measures cannot rot. 77: skipped (no compiler at all)."""
+    tmp = tempfile.mkdtemp(prefix="secmodem-apps-")
+    passed = failed = 0
+    try:
+        compilers = [("gcc", ["gcc", "-std=c99"]), ("clang", ["clang", "-std=c99"]),
+                     ("g++", ["g++", "-x", "c++"])]
+        for name, src, feats, _ in APPS:
+            defines = [f"-D{f}" for f in ALL_FEATURES if f.replace("SM_NO_", "") not in feats]
+            for cname, cc in compilers:
+                if not shutil.which(cc[0]):
+                    continue
+                res = run(cc + STRICT + ["-Os", "-c"] + defines +
+                          [os.path.join(BENCH, src), "-o", os.path.join(tmp, "app.o")])
+                ok = res.returncode == 0
+                passed, failed = passed + ok, failed + (not ok)
+                print(f"{'ok' if ok else 'FAILED'}: {src} with {cname}" + ("" if ok else "\n" + res.stdout[-800:]))
+            for target in TARGETS[1:]:
+                elf, err = build(tmp, (target[0], target[1] + STRICT, target[2], target[3]), src, feats, "app")
+                if err and "not installed" in err:
+                    continue
+                ok = elf is not None and flash_of(elf, target[2]) > 0
+                passed, failed = passed + ok, failed + (not ok)
+                print(f"{'ok' if ok else 'FAILED'}: {src} linked for {target[0]}" + ("" if ok else f" ({err})"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if passed + failed == 0:
+        print("SKIPPED: no compiler")
+        return 77
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def main():
     if sys.argv[1:] == ["--avr-check"]:
         return avr_check()
+    if sys.argv[1:] == ["--apps-check"]:
+        return apps_check()
     tmp = tempfile.mkdtemp(prefix="secmodem-bench-")
     try:
         print("secmodem footprint and CPU report (-Os, gc-sections; bytes)\n")
@@ -317,6 +422,8 @@ def main():
         print("  sharing the MQTT encoders' length/string code would be the way down. The")
         print("  MQTT framing + session, 4 KB target missed, is still smaller than FreeRTOS")
         print("  coreMQTT v2.3.1 linked the same way (README, \"Size\").\n")
+
+        print_apps(tmp, names)
 
         print("RAM (sizeof with the default configuration)")
         sizes = struct_sizes(tmp)

@@ -1,0 +1,46 @@
+/* A Sequans product whose TLS key stays in the ATECC608: the modem's
+   built-in MQTT client over a profile with the key in the host, every
+   handshake signature made by the chip (section 12). No MQTT section, no
+   Cordelia, no CSR. */
+#include "app_common.h"
+
+static sm_sqn M;
+static sm_atecc SE;
+static sm_hce H;
+
+static void done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; sm_app_next(r->status); }
+static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+{ (void)ctx; (void)m; (void)sm_hce_on_event(&H, ev); }
+
+int main(void)
+{
+    static const uint8_t reading[4] = { '2', '1', '.', '5' };
+    sm_platform p;
+    sm_sqn_tls tls;
+    int started = -1;
+    sm_ref_platform(&p);
+    if (sm_sqn_init(&M, &p, on_event, NULL) != SM_OK) return 1;
+    if (sm_atecc_init(&SE, &p, 0x60) != SM_OK) return 1;
+    if (sm_hce_init(&H, &M, &SE, NULL, NULL) != SM_OK) return 1;
+    sm_sqn_bringup_time_sync(&M, 60000u);
+    for (;;) {
+        sm_sqn_poll(&M);
+        sm_atecc_poll(&SE);
+        sm_hce_poll(&H);
+        if (sm_app_failed || started == sm_app_step) continue;
+        started = sm_app_step;
+        switch (sm_app_step) {
+        case 0: sm_sqn_bringup(&M, done, NULL); break;
+        case 1:
+            sm_sqn_tls_defaults(&tls, 1, 0, 1);
+            tls.cert_slot = 1;
+            tls.key_slot = 0;
+            tls.key_in_host = 1;
+            sm_sqn_tls_config(&M, &tls, done, NULL);
+            break;
+        case 2: sm_sqn_mqtt_config(&M, "dev1", NULL, NULL, 1, done, NULL); break;
+        case 3: sm_sqn_mqtt_connect(&M, "broker.example", 8883, 60, done, NULL); break;
+        default: sm_sqn_mqtt_publish(&M, "dev/temp", 1, reading, sizeof reading, done, NULL); break;
+        }
+    }
+}
