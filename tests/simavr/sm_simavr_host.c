@@ -1,18 +1,26 @@
 /* sm_simavr_host.c - runs an AVR firmware (atmega1284p) under simavr with
    its serial ports wired to the host, for the secmodem AVR example
-   (examples/avr/).
+   (examples/avr/) and the Arduino sketch built with the real Arduino core
+   (examples/arduino/, atmega2560: --mcu atmega2560 --freq 16000000
+   --modem-uart 1 --console-uart 0 --halt-exit).
 
        sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]
-                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]
-                      firmware.elf
+                      [--modem-uart N] [--atecc-uart N] [--console-uart N]
+                      [--halt-exit] [--trace] [--trace-i2c]
+                      [--timeout SECONDS] [--quiet] firmware.elf
 
-   Wiring:
+   Wiring (the USART numbers are the defaults):
      USART0  <-> the modem simulator's pseudo-terminal (--modem; without it
-                 the port is unconnected: output dropped, nothing received)
+                 the port is unconnected: output dropped, nothing received);
+                 --modem-uart N puts the modem on USARTN instead
      USART1  <-> the ATECC608 emulator's UNIX socket (--atecc), carrying its
                  frame protocol ('W'/'R'/'C' requests, 'A'/'N'/'E' replies,
                  see sim/atecc.py); this program copies bytes both ways and
-                 knows nothing of frames
+                 knows nothing of frames; --atecc-uart N moves it
+     --console-uart N: USARTN is the console instead of the debug port
+                 below (an Arduino sketch's Serial): its output to stdout,
+                 stdin to its receiver, with the same flow control as the
+                 modem link
      debug port, a tiny peripheral on the general-purpose I/O registers
      (free on a real chip, so the firmware's accesses are harmless there):
        GPIOR0 (0x3E)  write: the exit code; the run ends and this program
@@ -43,6 +51,12 @@
    the lost time is written off rather than caught up at full speed, which
    would squeeze the firmware's delays: simulated time then runs slower
    than real time, never faster. Both figures are reported.
+
+   --halt-exit: a firmware that halts (SLEEP with interrupts off: nothing
+   can wake it, the way a sketch that has finished stops for good) ends the
+   run with status 0; its verdict is then what it printed on its console.
+   Without the option a halt is status 3, like any stop without an exit
+   code.
 
    At the end it prints the simulated cycles (total, and those the AVR was
    awake), the simulated and the wall time, and the bytes on each link.
@@ -98,6 +112,7 @@ typedef struct host_buf {
 typedef struct host_link {
     const char *name;
     int fd;                /* -1: unconnected */
+    int out_fd;            /* where the AVR's bytes go: fd, or stdout for a console */
     int eof;               /* the peer closed */
     int xoff;              /* 1: the UART takes nothing now */
     avr_irq_t *input;      /* UART_IRQ_INPUT */
@@ -122,7 +137,7 @@ typedef struct host_fit {
 
 typedef struct host {
     avr_t *avr;
-    host_link modem, atecc;
+    host_link modem, atecc, console;
     avr_uart_t *modem_uart; /* to see how many bytes still wait in its FIFO */
     host_fit fit;
     host_buf console_in;
@@ -249,16 +264,16 @@ static void host_on_output(struct avr_irq_t *irq, uint32_t value, void *param)
     host_link *l = (host_link *)param;
     (void)irq;
     l->bytes_out++;
-    if (l->fd < 0 || l->eof) return; /* unconnected: the byte goes nowhere */
+    if (l->out_fd < 0 || l->eof) return; /* unconnected: the byte goes nowhere */
     if (host_buf_room(&l->to_host) == 0) {
         /* the peer has not read 8 KB: wait for it rather than drop */
         struct pollfd p;
-        p.fd = l->fd;
+        p.fd = l->out_fd;
         p.events = POLLOUT;
         p.revents = 0;
         while (l->to_host.len == HOST_BUF) {
             if (poll(&p, 1, 1000) < 0 && errno != EINTR) break;
-            if (!host_buf_flush(&l->to_host, l->fd)) { l->eof = 1; return; }
+            if (!host_buf_flush(&l->to_host, l->out_fd)) { l->eof = 1; return; }
         }
     }
     l->to_host.data[l->to_host.off + l->to_host.len++] = (uint8_t)value;
@@ -272,16 +287,18 @@ static uint32_t host_ioctl_code(char a, char b, char c, char d)
            (uint32_t)(unsigned char)c << 8 | (uint32_t)(unsigned char)d;
 }
 
-static void host_link_attach(host *h, host_link *l, char uart, const char *name, int fd)
+static void host_link_attach(host *h, host_link *l, char uart, const char *name, int fd,
+                             int out_fd)
 {
     uint32_t flags = 0, irqs = host_ioctl_code('u', 'a', 'r', uart);
     l->name = name;
     l->fd = fd;
+    l->out_fd = out_fd;
     l->xoff = 1; /* until the firmware switches the receiver on */
     /* no "STDIO" echo of the output to the log, no usleep() on status
        polls: this program does both jobs */
     if (avr_ioctl(h->avr, host_ioctl_code('u', 'a', 's', uart), &flags) != 0)
-        host_die("UART%c: cannot set flags", uart);
+        host_die("UART%c: cannot set flags (does the MCU have it?)", uart);
     l->input = avr_io_getirq(h->avr, irqs, UART_IRQ_INPUT);
     avr_irq_register_notify(avr_io_getirq(h->avr, irqs, UART_IRQ_OUTPUT),
                             host_on_output, l);
@@ -293,9 +310,13 @@ static void host_link_attach(host *h, host_link *l, char uart, const char *name,
 
 static void host_link_io(host_link *l)
 {
-    if (l->fd < 0 || l->eof) return;
-    if (!host_buf_flush(&l->to_host, l->fd)) l->eof = 1;
-    if (!l->eof && !host_buf_fill(&l->to_avr, l->fd)) l->eof = 1;
+    if (l->out_fd < 0 || l->eof) return;
+    if (!host_buf_flush(&l->to_host, l->out_fd)) l->eof = 1;
+    if (!l->eof && l->fd >= 0 && !host_buf_fill(&l->to_avr, l->fd)) {
+        /* a console's stdin may end while its output goes on */
+        if (l->out_fd == l->fd) l->eof = 1;
+        else l->fd = -1;
+    }
     host_link_feed(l);
 }
 
@@ -479,6 +500,7 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
     (void)avr;
     host_link_io(&h->modem);
     host_link_io(&h->atecc);
+    host_link_io(&h->console);
     if (!h->console_eof && !host_buf_fill(&h->console_in, STDIN_FILENO)) h->console_eof = 1;
     host_keep_time(h, when);
     if (++h->fit.ticks == 1000u / HOST_IO_PERIOD_US) host_fit_sample(h);
@@ -492,11 +514,21 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
 
 /* ---- main --------------------------------------------------------------- */
 
+static void host_usage(void);
+
+/* a USART number on the command line: '0'..'3' */
+static char host_uart_arg(const char *s)
+{
+    if (s[0] < '0' || s[0] > '3' || s[1]) host_usage();
+    return s[0];
+}
+
 static void host_usage(void)
 {
     fputs("usage: sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]\n"
-          "                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]\n"
-          "                      firmware.elf\n",
+          "                      [--modem-uart N] [--atecc-uart N] [--console-uart N]\n"
+          "                      [--halt-exit] [--trace] [--trace-i2c]\n"
+          "                      [--timeout SECONDS] [--quiet] firmware.elf\n",
           stderr);
     exit(2);
 }
@@ -516,7 +548,8 @@ int main(int argc, char **argv)
     const char *modem = NULL, *atecc = NULL, *mcu = "atmega1284p", *elf = NULL;
     unsigned long freq = 18432000ul;
     double timeout_s = 0.0;
-    int quiet = 0, i, status, stdin_flags;
+    int quiet = 0, halt_exit = 0, i, status, stdin_flags;
+    char modem_uart = '0', atecc_uart = '1', console_uart = 0; /* 0: the debug port */
     elf_firmware_t fw;
     avr_cycle_count_t busy;
     double wall_s, sim_s;
@@ -533,10 +566,16 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--trace")) h.options |= HOST_OPT_TRACE;
         else if (!strcmp(a, "--trace-i2c")) h.options |= HOST_OPT_TRACE_I2C;
         else if (!strcmp(a, "--quiet")) quiet = 1;
+        else if (!strcmp(a, "--halt-exit")) halt_exit = 1;
+        else if (!strcmp(a, "--modem-uart") && more) modem_uart = host_uart_arg(argv[++i]);
+        else if (!strcmp(a, "--atecc-uart") && more) atecc_uart = host_uart_arg(argv[++i]);
+        else if (!strcmp(a, "--console-uart") && more) console_uart = host_uart_arg(argv[++i]);
         else if (a[0] == '-' || elf) host_usage();
         else elf = a;
     }
     if (!elf || freq < 1000000ul || freq > 32000000ul) host_usage();
+    if (modem_uart == atecc_uart || modem_uart == console_uart || atecc_uart == console_uart)
+        host_die("two links on one USART");
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = host_on_signal;
@@ -560,14 +599,23 @@ int main(int argc, char **argv)
     h.exit_code = -1;
     h.modem.fd = modem ? host_open_pty(modem) : -1;
     h.atecc.fd = atecc ? host_open_socket(atecc) : -1;
-    host_link_attach(&h, &h.modem, '0', "modem", h.modem.fd);
-    host_link_attach(&h, &h.atecc, '1', "atecc", h.atecc.fd);
-    h.modem_uart = host_find_uart(h.avr, '0');
+    host_link_attach(&h, &h.modem, modem_uart, "modem", h.modem.fd, h.modem.fd);
+    host_link_attach(&h, &h.atecc, atecc_uart, "atecc", h.atecc.fd, h.atecc.fd);
+    h.console.fd = h.console.out_fd = -1;
+    if (console_uart) {
+        /* stdin (non-blocking, below) into the USART, its output to stdout;
+           the debug port then has no console input */
+        host_link_attach(&h, &h.console, console_uart, "console", STDIN_FILENO, STDOUT_FILENO);
+        h.console_eof = 1;
+    }
+    h.modem_uart = host_find_uart(h.avr, modem_uart);
     /* stdin's flags belong to an open file description the shell may share
        (a terminal): put them back at the end */
     stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
-    if (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) != 0)
+    if (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) != 0) {
         h.console_eof = 1; /* no usable stdin: no console input */
+        h.console.fd = -1;
+    }
     avr_register_io_write(h.avr, HOST_REG_EXIT, host_on_exit_write, &h);
     avr_register_io_read(h.avr, HOST_REG_EXIT, host_on_exit_read, &h);
     avr_register_io_write(h.avr, HOST_REG_CONSOLE, host_on_console_write, &h);
@@ -580,8 +628,10 @@ int main(int argc, char **argv)
     do {
         status = avr_run(h.avr);
     } while (status != cpu_Done && status != cpu_Crashed);
+    /* what the firmware sent last (e.g. a reply it did not wait for, the
+       console's last line) */
+    if (h.console.out_fd >= 0) host_buf_flush(&h.console.to_host, h.console.out_fd);
     fflush(stdout);
-    /* what the firmware sent last (e.g. a reply it did not wait for) */
     if (h.modem.fd >= 0) host_buf_flush(&h.modem.to_host, h.modem.fd);
 
     wall_s = (double)(host_now_ns() - h.start_ns) / 1e9;
@@ -597,10 +647,13 @@ int main(int argc, char **argv)
                "%.3f ms written off in %lu pieces, the largest %.3f ms (the host fell behind)\n",
                (double)h.max_lead_ns / 1e6, (double)h.written_off_ns / 1e6, h.write_offs,
                (double)h.max_write_off_ns / 1e6);
-        printf("[simavr] USART0 (modem): %llu bytes in, %llu out, %llu XOFF; "
-               "USART1 (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
-               h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
-               h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        printf("[simavr] USART%c (modem): %llu bytes in, %llu out, %llu XOFF; "
+               "USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
+               modem_uart, h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
+               atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        if (console_uart)
+            printf("[simavr] USART%c (console): %llu bytes in, %llu out, %llu XOFF\n",
+                   console_uart, h.console.bytes_in, h.console.bytes_out, h.console.xoffs);
         if (h.modem.bytes_in) {
             double a, b, c;
             printf("[simavr] awake cycles per modem byte received: %.0f (all awake cycles, "
@@ -618,6 +671,10 @@ int main(int argc, char **argv)
     } else if (h.exit_code >= 0) {
         if (!quiet) printf("[simavr] firmware exit code %d\n", h.exit_code);
         status = h.exit_code;
+    } else if (halt_exit && status == cpu_Done && !g_stop) {
+        /* simavr ends a SLEEP with interrupts off as cpu_Done */
+        if (!quiet) printf("[simavr] the firmware halted (sleep with interrupts off)\n");
+        status = 0;
     } else {
         printf("[simavr] the AVR %s without an exit code (pc 0x%05x)\n",
                status == cpu_Crashed ? "crashed" : (g_stop ? "was stopped" : "stopped"),

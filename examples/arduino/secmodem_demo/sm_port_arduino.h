@@ -5,6 +5,9 @@
 #define SM_PORT_ARDUINO_H
 
 #include <Arduino.h>
+#if defined(__AVR__)
+#include <avr/sleep.h>
+#endif
 #include "secmodem.h"
 
 static int sm_arduino_write(void *user, const uint8_t *data, size_t len)
@@ -37,6 +40,23 @@ static void sm_arduino_platform(sm_platform *p, HardwareSerial *serial)
     p->write = sm_arduino_write;
     p->read = sm_arduino_read;
     p->now_ms = sm_arduino_now;
+}
+
+/* Stops the CPU for good, when the sketch has nothing left to do: on an
+   AVR, power-down sleep with interrupts off (nothing wakes it but a reset,
+   and it draws the least current); elsewhere an empty loop. Under simavr
+   this is how the run ends (tests/simavr/sm_simavr_host --halt-exit). */
+static void sm_arduino_halt(void)
+{
+    noInterrupts();
+#if defined(__AVR__)
+    /* power-down (SM2..0 = 010) and sleep enable in one write: avr-libc's
+       set_sleep_mode() macro does not pass -Wconversion */
+    SMCR = (uint8_t)(_BV(SM1) | _BV(SE));
+    sleep_cpu();
+#endif
+    for (;;) {
+    }
 }
 
 #endif

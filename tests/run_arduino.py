@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""The Arduino library as Arduino users build it: arduino-builder with the
+board's real core (Debian: arduino-builder, arduino-core-avr, arduino-ctags),
+then the Mega 2560 firmware it made run under simavr against the modem
+simulator.
+
+    run_arduino.py [--no-run] [--keep] [--timeout SECONDS]
+
+Steps, each one check:
+  1. layout: `make dist`'s Arduino folder (build/dist/arduino/secmodem, put
+     together by tests/run_dist.py) is what the Arduino library
+     specification (1.5 format) asks: library.properties with every
+     required field and valid values, the sources under src/ with the
+     header `includes=` names, every example in examples/<name>/<name>.ino.
+  2. each example built by arduino-builder for each board in BOARDS, with
+     the core's warnings on (-warnings all) plus this project's own
+     (-Wpedantic -Wconversion -Wshadow): a warning in the library or the
+     sketch fails the build check (the core's own warnings are counted and
+     shown, not held against us). A board an example does not fit is an
+     expected refusal, checked as such, with the reason.
+  3. the Mega 2560 firmware of secmodem_demo run under simavr
+     (tests/simavr/sm_simavr_host: atmega2560 at 16 MHz, USART1 = Serial1
+     to the generic-dialect simulator's pty, USART0 = Serial to the
+     console), in both start-up scenarios of tests/run_avr.py; the sketch
+     prints "demo succeeded" and halts.
+
+Debian's arduino-core-avr 1.8.7 does not compile WString.cpp with Debian's
+avr-gcc 5.4 (DECIMAL_DIG undefined): the build adds
+compiler.cpp.extra_flags=-DDECIMAL_DIG=17, as a user of those packages
+must (README, "Use it from the Arduino IDE").
+
+Prints "N passed, N failed". Exit 0 success, 1 failure, 77 skipped when the
+Arduino packages are missing - except under CI (CI=true in the
+environment), where a missing package is a failure: CI installs them.
+Sizes go to build/arduino/sizes.json for `make bench`.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import run_dist  # noqa: E402
+
+SKIP = 77
+HARDWARE = "/usr/share/arduino/hardware"          # arduino-core-avr
+BUILDER_DIR = "/usr/share/arduino-builder"        # arduino-builder's platform.txt
+OUT = os.path.join(ROOT, "build", "arduino")
+DEBIAN_QUIRK = "-DDECIMAL_DIG=17"
+OUR_WARNINGS = "-Wpedantic -Wconversion -Wshadow"
+
+# (name, fqbn, flash, RAM) for the boards built; the limits are the core's
+# boards.txt upload.maximum_size / maximum_data_size
+BOARDS = [
+    ("Arduino Mega 2560", "arduino:avr:mega:cpu=atmega2560"),
+    ("Arduino Uno", "arduino:avr:uno"),
+]
+# examples a board cannot take, and why: (example, board name) -> reason
+DOES_NOT_FIT = {}
+
+# the library specification's fields (arduino.github.io/arduino-cli/latest/library-specification)
+REQUIRED = ("name", "version", "author", "maintainer", "sentence", "paragraph", "category", "url",
+            "architectures")
+CATEGORIES = ("Display", "Communication", "Signal Input/Output", "Sensors", "Device Control",
+              "Timing", "Data Storage", "Data Processing", "Other")
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def missing_tools():
+    missing = []
+    if not shutil.which("arduino-builder"):
+        missing.append("arduino-builder")
+    if not os.path.isdir(os.path.join(HARDWARE, "arduino", "avr", "cores", "arduino")):
+        missing.append("arduino-core-avr")
+    if not shutil.which("arduino-ctags"):
+        missing.append("arduino-ctags")
+    return missing
+
+
+def check_layout(lib):
+    """The library specification's rules for a 1.5-format library; None or
+    what is wrong."""
+    props = {}
+    with open(os.path.join(lib, "library.properties"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                props[k.strip()] = v.strip()
+    for key in REQUIRED:
+        if not props.get(key):
+            return f"library.properties lacks {key}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.\-]*", props["name"]):
+        return f"name {props['name']!r}: letters, digits, spaces, _ . - only, a letter or digit first"
+    if not re.fullmatch(r"\d+\.\d+\.\d+", props["version"]):
+        return f"version {props['version']!r} is not semver MAJOR.MINOR.PATCH"
+    if props["category"] not in CATEGORIES:
+        return f"category {props['category']!r} is not one of the specification's"
+    if not os.path.isdir(os.path.join(lib, "src")):
+        return "no src/ folder (1.5 format)"
+    for hdr in filter(None, (h.strip() for h in props.get("includes", "").split(","))):
+        if not os.path.exists(os.path.join(lib, "src", hdr)):
+            return f"includes={hdr} but src/{hdr} does not exist"
+    examples = os.path.join(lib, "examples")
+    names = sorted(os.listdir(examples)) if os.path.isdir(examples) else []
+    if not names:
+        return "no examples/"
+    for name in names:
+        if not os.path.exists(os.path.join(examples, name, name + ".ino")):
+            return f"examples/{name}/ has no {name}.ino (the IDE opens a sketch by its folder's name)"
+    say(f"  library.properties: {props['name']} {props['version']}, category {props['category']}, "
+        f"architectures={props['architectures']}; src/: {', '.join(sorted(os.listdir(os.path.join(lib, 'src'))))}; "
+        f"examples: {', '.join(names)}")
+    return None
+
+
+def builder_command(lib_parent, fqbn, build_path, sketch):
+    return ["arduino-builder", "-compile", "-hardware", HARDWARE, "-hardware", BUILDER_DIR,
+            "-tools", "/usr/bin", "-tools", BUILDER_DIR, "-libraries", lib_parent,
+            "-fqbn", fqbn, "-build-path", build_path, "-warnings", "all",
+            "-prefs", f"compiler.cpp.extra_flags={DEBIAN_QUIRK} {OUR_WARNINGS}",
+            "-prefs", f"compiler.c.extra_flags={OUR_WARNINGS}",
+            sketch]
+
+
+def build(lib, example, board, fqbn):
+    """One example for one board; (ok, sizes or None, message)."""
+    key = f"{example}-{fqbn.split(':')[2]}"
+    build_path = os.path.join(OUT, key)
+    shutil.rmtree(build_path, ignore_errors=True)
+    os.makedirs(build_path)
+    sketch = os.path.join(lib, "examples", example, example + ".ino")
+    cmd = builder_command(os.path.dirname(lib), fqbn, build_path, sketch)
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = res.stdout
+    with open(os.path.join(OUT, key + ".log"), "w") as f:
+        f.write(" ".join(cmd) + "\n" + out)
+    warnings = [ln for ln in out.splitlines() if re.search(r"\bwarning:", ln)]
+    ours = [ln for ln in warnings if not ln.startswith(HARDWARE)]
+    expected = DOES_NOT_FIT.get((example, board))
+    if res.returncode != 0:
+        if expected:
+            return True, None, f"refused as expected ({expected})"
+        tail = "\n    ".join(out.strip().splitlines()[-12:])
+        return False, None, f"arduino-builder failed ({res.returncode}):\n    {tail}"
+    if expected:
+        return False, None, f"built, but was expected not to fit ({expected}): update DOES_NOT_FIT"
+    if ours:
+        return False, None, "warnings in the library or the sketch:\n    " + "\n    ".join(ours[:20])
+    m_flash = re.search(r"Sketch uses (\d+) bytes .* Maximum is (\d+) bytes", out)
+    m_ram = re.search(r"Global variables use (\d+) bytes .* Maximum is (\d+) bytes", out)
+    if not m_flash or not m_ram:
+        return False, None, "no size report in arduino-builder's output"
+    elf = os.path.join(build_path, example + ".ino.elf")
+    if not os.path.exists(elf):
+        return False, None, f"no {elf}"
+    sizes = {"flash": int(m_flash.group(1)), "flash_max": int(m_flash.group(2)),
+             "ram": int(m_ram.group(1)), "ram_max": int(m_ram.group(2)), "elf": elf,
+             "core_warnings": len(warnings)}
+    return True, sizes, (f"{sizes['flash']} B flash of {sizes['flash_max']}, {sizes['ram']} B RAM "
+                         f"of {sizes['ram_max']} (.data+.bss; the stack takes the rest); "
+                         f"0 warnings from the library or sketch, {len(warnings)} from the core")
+
+
+def run_under_simavr(elf, timeout):
+    """secmodem_demo's Mega 2560 firmware against the simulator, both start-up
+    scenarios; (passed, failed)."""
+    from run_qemu import SCENARIOS, run_emulated
+    rc = subprocess.call(["make", "-s", "build/sm_simavr_host"], cwd=ROOT)
+    if rc != 0:
+        say("make build/sm_simavr_host failed")
+        return 0, 1
+    host = os.path.join(ROOT, "build", "sm_simavr_host")
+
+    def command(pty):
+        # Serial1 (USART1) to the modem, Serial (USART0) is the console;
+        # the sketch halts when done
+        return [host, "--mcu", "atmega2560", "--freq", "16000000", "--modem", pty,
+                "--modem-uart", "1", "--atecc-uart", "2", "--console-uart", "0", "--halt-exit",
+                "--timeout", str(timeout), elf]
+
+    passed = failed = 0
+    for name in sorted(SCENARIOS):
+        say(f"=== the Arduino-built Mega 2560 firmware under simavr, scenario {name}")
+        rc = run_emulated("the simavr host", command, timeout + 10, SCENARIOS[name])
+        say(f"Arduino firmware run ({name}) " + ("succeeded" if rc == 0 else "FAILED"))
+        passed, failed = passed + (rc == 0), failed + (rc != 0)
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-run", action="store_true", help="build only (no simavr run)")
+    ap.add_argument("--timeout", type=float, default=40.0, help="limit per simavr run (40 s)")
+    opts = ap.parse_args()
+    missing = missing_tools()
+    if missing:
+        what = ("the Arduino library cannot be built with the real Arduino AVR core; missing: "
+                + ", ".join(missing) + " (apt-get install -y --no-install-recommends "
+                "arduino-builder arduino-core-avr arduino-ctags)")
+        if os.environ.get("CI"):
+            say(f"FAIL: {what}; CI installs them (.ci/run)")
+            say("0 passed, 1 failed")
+            return 1
+        say(f"SKIPPED: {what}")
+        return SKIP
+    os.makedirs(OUT, exist_ok=True)
+    ver = run_dist.version()
+    lib, _, _ = run_dist.assemble(ver)
+    say(f"assembled the Arduino library secmodem {ver} in {os.path.relpath(lib, ROOT)}/")
+    passed = failed = 0
+
+    def count(ok, what, msg):
+        nonlocal passed, failed
+        passed, failed = passed + ok, failed + (not ok)
+        say(f"{'ok  ' if ok else 'FAIL'} {what}: {msg}")
+
+    err = check_layout(lib)
+    count(err is None, "library layout (Arduino library specification, 1.5 format)", err or "as specified")
+    sizes = {}
+    examples = sorted(os.listdir(os.path.join(lib, "examples")))
+    for example in examples:
+        for board, fqbn in BOARDS:
+            ok, sz, msg = build(lib, example, board, fqbn)
+            count(ok, f"arduino-builder: {example} for the {board} ({fqbn})", msg)
+            if sz:
+                sizes[f"{example} / {board}"] = sz
+    with open(os.path.join(OUT, "sizes.json"), "w") as f:
+        json.dump(sizes, f, indent=1)
+    if not opts.no_run:
+        mega = sizes.get("secmodem_demo / Arduino Mega 2560")
+        if mega is None:
+            count(False, "simavr run", "no Mega 2560 firmware to run")
+        elif not os.path.exists("/usr/include/simavr/sim_avr.h"):
+            count(False, "simavr run", "simavr's library is missing (apt-get install -y libsimavr-dev)")
+        else:
+            p, f_ = run_under_simavr(mega["elf"], opts.timeout)
+            passed, failed = passed + p, failed + f_
+    say(f"arduino: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
