@@ -23,6 +23,20 @@ Steps, each one check:
      to the generic-dialect simulator's pty, USART0 = Serial to the
      console), in both start-up scenarios of tests/run_avr.py; the sketch
      prints "demo succeeded" and halts.
+  4. the Mega 2560 firmware of secmodem_mqtt under simavr: Serial1 to the
+     Sequans simulator (with its host-signing TLS helper), Wire to the
+     ATECC608 emulator (fresh random keys) through the host's TWI bridge
+     (simavr 1.6 has no TWI model for the atmega2560: the host adds
+     simavr's own), Serial the console; mosquitto requires client
+     certificates. Before the run this script does the once-only
+     provisioning a user does: the CA certificate and a device certificate
+     issued by the test CA for the chip's slot-0 public key go into the
+     modem's NVM slots 19 and 18 over AT (AT+SQNSNVW). It types "port N"
+     (the broker's port) on the console. Checked: the sketch's verdict,
+     the probe (a second MQTT client) received exactly the sketch's
+     message, mosquitto took the device certificate's CN, the modem was
+     never sent a private key and answered the handshake's signature
+     request with the chip's signature (AT+SQNHCESIGN).
 
 Debian's arduino-core-avr 1.8.7 does not compile WString.cpp with Debian's
 avr-gcc 5.4 (DECIMAL_DIG undefined): the build adds
@@ -41,8 +55,10 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import run_dist  # noqa: E402
 
@@ -60,7 +76,11 @@ BOARDS = [
     ("Arduino Uno", "arduino:avr:uno"),
 ]
 # examples a board cannot take, and why: (example, board name) -> reason
-DOES_NOT_FIT = {}
+DOES_NOT_FIT = {
+    ("secmodem_mqtt", "Arduino Uno"):
+        "2 KB of RAM: the Sequans dialect's state alone (sm_sqn) is ~1.8 KB, and on AVR the "
+        "library's constant strings are in RAM too",
+}
 
 # the library specification's fields (arduino.github.io/arduino-cli/latest/library-specification)
 REQUIRED = ("name", "version", "author", "maintainer", "sentence", "paragraph", "category", "url",
@@ -195,10 +215,172 @@ def run_under_simavr(elf, timeout):
     return passed, failed
 
 
+MQTT_TOPIC = "secmodem/demo/arduino"     # the sketch's DEMO_TOPIC
+MQTT_MESSAGE = b"hello from an Arduino Mega 2560, signed by its ATECC608"
+DEVICE_CN = "secmodem-mega2560"          # the sketch's DEMO_CLIENT_ID, as the certificate's CN
+
+
+def device_certificate(bed, chip_point):
+    """A client certificate from the test CA for the chip's public key
+    (uncompressed point, 65 bytes), what the user's CA issues once."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from sim.testbed import _leaf_extensions
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), chip_point)
+    ca = bed.pki.ca
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DEVICE_CN)]))
+               .issuer_name(ca.cert.subject)
+               .public_key(key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=2)))
+    for ext, critical in _leaf_extensions(ExtendedKeyUsageOID.CLIENT_AUTH):
+        builder = builder.add_extension(ext, critical)
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def at_exchange(fd, send, until, timeout=10.0):
+    """Writes `send`, reads until one of `until` (bytes) shows; the bytes read."""
+    import select
+    if send:
+        os.write(fd, send)
+    got, deadline = b"", time.monotonic() + timeout
+    while not any(u in got for u in until):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise RuntimeError(f"no {until!r} from the modem after {send!r}; got {got[-200:]!r}")
+        got += os.read(fd, 4096)
+    return got
+
+
+def provision_modem(pty, files):
+    """The once-only provisioning over AT: each (slot, PEM) written with
+    AT+SQNSNVW="certificate",<slot>,<size>, the PEM after the '>' prompt."""
+    import tty
+    fd = os.open(pty, os.O_RDWR | os.O_NOCTTY)
+    try:
+        tty.setraw(fd)
+        for _ in range(20):            # the modem may still boot: AT until OK
+            try:
+                at_exchange(fd, b"AT\r", (b"OK\r\n",), 0.5)
+                break
+            except RuntimeError:
+                continue
+        for slot, pem in files:
+            at_exchange(fd, f'AT+SQNSNVW="certificate",{slot},{len(pem)}\r'.encode(), (b">",))
+            out = at_exchange(fd, pem, (b"OK\r\n", b"ERROR"))
+            if b"OK\r\n" not in out:
+                raise RuntimeError(f"NVM slot {slot}: the modem refused the certificate: {out!r}")
+            say(f"  modem NVM: certificate slot {slot} written ({len(pem)} bytes)")
+    finally:
+        os.close(fd)
+
+
+def run_mqtt_under_simavr(elf, timeout):
+    """secmodem_mqtt's Mega 2560 firmware: mutual-TLS publish to mosquitto
+    with the key in the emulated chip; (passed, failed)."""
+    import threading
+    from run_demo import TOPICS, modem_view
+    from run_hce_e2e import emulator_control
+    from sim import hce
+    from sim.testbed import TestBed
+    from sim.testing import AteccProcess, SimProcess
+    helper = hce.find_helper()
+    if helper is None and subprocess.call(["make", "-s", "build/hce_tls"], cwd=ROOT) == 0:
+        helper = hce.find_helper()
+    if helper is None:
+        say("the TLS helper build/hce_tls is missing (make build/hce_tls)")
+        return 0, 1
+    host = os.path.join(ROOT, "build", "sm_simavr_host")
+    say("=== the Arduino-built Mega 2560 MQTT firmware under simavr: Serial1 to the Sequans "
+        "simulator, Wire to the ATECC608 emulator, mosquitto with mutual TLS")
+    with TestBed(echo=False, https=False) as bed, \
+            bed.probe([TOPICS], qos=1, client_id="arduino-probe") as probe, \
+            AteccProcess("--random-keys") as emu, \
+            SimProcess("--dialect", "sequans", "--hce-helper", helper) as sim:
+        point = b"\x04" + bytes.fromhex(emulator_control(emu.socket_path, "pubkey 0"))
+        say(f"mosquitto on port {bed.broker.port}; ATECC608 emulator at {emu.socket_path}; "
+            f"Sequans simulator on {sim.pty_path}")
+        try:
+            provision_modem(sim.pty_path, [(19, bed.pki.ca.cert_pem),
+                                           (18, device_certificate(bed, point))])
+        except (OSError, RuntimeError) as exc:
+            say(f"provisioning failed: {exc}")
+            return 0, 1
+        cmd = [host, "--mcu", "atmega2560", "--freq", "16000000", "--modem", sim.pty_path,
+               "--modem-uart", "1", "--atecc", emu.socket_path, "--atecc-twi",
+               "--console-uart", "0", "--halt-exit", "--timeout", str(timeout), elf]
+        say("starting the simavr host:\n  " + " ".join(cmd))
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        lines = []
+
+        def pump():
+            for raw in iter(proc.stdout.readline, b""):
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                lines.append(line)
+                print(f"  {line}", flush=True)
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            proc.stdin.write(f"port {bed.broker.port}\n".encode())
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the host is gone already: its status and stderr say why
+        try:
+            rc = proc.wait(timeout + 10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+            say("TIMEOUT: the simavr host hung")
+        reader.join(5.0)
+        errors = proc.stderr.read().decode(errors="replace").strip()
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+        if errors:
+            say("the simavr host said:\n  " + errors.replace("\n", "\n  "))
+        say(f"the simavr host exited with status {rc} after {time.monotonic() - t0:.1f} s")
+        checks = []
+        checks.append((rc == 0 and "demo succeeded" in lines, "the sketch said 'demo succeeded' and halted"))
+        deadline = time.monotonic() + 3.0
+        while not probe.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        got = [(t, p) for t, p, _, _ in probe.messages]
+        checks.append((got == [(MQTT_TOPIC, MQTT_MESSAGE)],
+                       f"the probe received exactly the sketch's message on {MQTT_TOPIC} (saw {got!r})"))
+        checks.append((f"u'{DEVICE_CN}'" in bed.broker.log(),
+                       f"mosquitto took the device certificate (CN {DEVICE_CN} as the user name)"))
+        try:
+            commands = sim.control("commands")["commands"]
+        except OSError as exc:
+            commands = None
+            say(f"the simulator did not answer ({exc})")
+        checks.append((commands is not None and modem_view(commands),
+                       "no private key went to the modem; the handshake's signature came from the chip"))
+        for ok, what in checks:
+            say(f"{'ok  ' if ok else 'FAIL'} {what}")
+        failed = sum(1 for ok, _ in checks if not ok)
+        if failed:
+            say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
+            say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
+    return len(checks) - failed, failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-run", action="store_true", help="build only (no simavr run)")
     ap.add_argument("--timeout", type=float, default=40.0, help="limit per simavr run (40 s)")
+    ap.add_argument("--mqtt-timeout", type=float, default=90.0,
+                    help="limit for the MQTT firmware's run (90 s)")
     opts = ap.parse_args()
     missing = missing_tools()
     if missing:
@@ -242,6 +424,12 @@ def main():
             count(False, "simavr run", "simavr's library is missing (apt-get install -y libsimavr-dev)")
         else:
             p, f_ = run_under_simavr(mega["elf"], opts.timeout)
+            passed, failed = passed + p, failed + f_
+        mqtt = sizes.get("secmodem_mqtt / Arduino Mega 2560")
+        if mqtt is None:
+            count(False, "simavr run (MQTT)", "no Mega 2560 firmware of secmodem_mqtt to run")
+        elif os.path.exists("/usr/include/simavr/sim_avr.h"):
+            p, f_ = run_mqtt_under_simavr(mqtt["elf"], opts.mqtt_timeout)
             passed, failed = passed + p, failed + f_
     say(f"arduino: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -17,6 +17,9 @@
                  frame protocol ('W'/'R'/'C' requests, 'A'/'N'/'E' replies,
                  see sim/atecc.py); this program copies bytes both ways and
                  knows nothing of frames; --atecc-uart N moves it
+     --atecc-twi: the emulator's socket stands behind the TWI bus instead
+                 (an Arduino sketch's Wire): each bus transaction becomes
+                 frames, see "TWI bridge" below
      --console-uart N: USARTN is the console instead of the debug port
                  below (an Arduino sketch's Serial): its output to stdout,
                  stdin to its receiver, with the same flow control as the
@@ -52,6 +55,20 @@
    would squeeze the firmware's delays: simulated time then runs slower
    than real time, never faster. Both figures are reported.
 
+   TWI bridge (--atecc-twi): simavr's TWI model (avr_twi.c) tells a
+   slave each bus event through its output IRQ and expects the answer at
+   once through its input IRQ; this program is that slave and asks the
+   emulator: the address byte of a transfer is answered by the chip's
+   ACK or NACK (a read of 0 bytes, which only says whether the chip
+   listens: asleep, idle or busy, it NACKs); the bytes of a write are
+   ACKed and gathered, and go to the emulator as one 'W' frame at the
+   STOP; each byte of a read is a 'R' frame of 1 byte (the chip's output
+   pointer moves on, as on the bus). A transfer to address 0 is the
+   ATECC608's wake pulse (SDA held low through the address byte): it goes
+   out as a write to address 0 at once, NACKed. simavr 1.6's atmega2560
+   has no TWI model at all; for such a chip this program adds simavr's
+   own (avr_twi_init) with the chip's register addresses (HOST_TWI_2560).
+
    --halt-exit: a firmware that halts (SLEEP with interrupts off: nothing
    can wake it, the way a sketch that has finished stops for good) ends the
    run with status 0; its verdict is then what it printed on its console.
@@ -79,6 +96,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <avr_twi.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_cycle_timers.h>
@@ -135,8 +153,23 @@ typedef struct host_fit {
     unsigned ticks;
 } host_fit;
 
+/* the ATECC608 on the TWI bus (--atecc-twi) */
+#define HOST_TWI_WRITE_MAX 256u
+typedef struct host_twi {
+    int fd;                /* the emulator's socket; -1: no slave, all NACKed */
+    avr_irq_t *input;      /* the TWI model's input IRQ: our answers */
+    int active;            /* a transfer was addressed and ACKed */
+    uint8_t sla;           /* its address byte (addr7 << 1 | R/W) */
+    uint8_t buf[HOST_TWI_WRITE_MAX];
+    size_t len;            /* write bytes gathered until the STOP */
+    int overflow;          /* a write longer than buf: refused at the STOP */
+    unsigned long transfers, nacks, bytes_w, bytes_r, errors;
+} host_twi;
+
 typedef struct host {
     avr_t *avr;
+    host_twi twi;
+    avr_twi_t twi_model;   /* the TWI model this program adds (atmega2560) */
     host_link modem, atecc, console;
     avr_uart_t *modem_uart; /* to see how many bytes still wait in its FIFO */
     host_fit fit;
@@ -366,6 +399,165 @@ static int host_open_socket(const char *path)
     return fd;
 }
 
+/* ---- TWI bridge ---------------------------------------------------------- */
+
+/* Waits (at most 2 s) until fd is ready for `events`; 0 when it is. */
+static int host_wait_fd(int fd, short events)
+{
+    struct pollfd p;
+    int n;
+    p.fd = fd;
+    p.events = events;
+    p.revents = 0;
+    do n = poll(&p, 1, 2000); while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+static int host_send_all(int fd, const uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, d, n);
+        if (k > 0) { d += k; n -= (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && host_wait_fd(fd, POLLOUT) == 0)
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+static int host_recv_all(int fd, uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k = read(fd, d, n);
+        if (k > 0) { d += k; n -= (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && host_wait_fd(fd, POLLIN) == 0)
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+/* One request frame to the emulator and its reply (sim/atecc.py): 'A',
+   'N' or 'E', the reply's bytes in `in` (at most `cap`); -1 when the
+   socket failed or the reply did not fit. */
+static int host_twi_frame(host_twi *t, char op, uint8_t addr7, const uint8_t *payload,
+                          size_t len, uint8_t *in, size_t cap, size_t *got)
+{
+    uint8_t hdr[4], rep[3];
+    size_t n;
+    hdr[0] = (uint8_t)op;
+    hdr[1] = addr7;
+    hdr[2] = (uint8_t)(len & 0xFFu);
+    hdr[3] = (uint8_t)(len >> 8);
+    if (t->fd < 0 || host_send_all(t->fd, hdr, 4) != 0 ||
+        (op != 'R' && len && host_send_all(t->fd, payload, len) != 0) ||
+        host_recv_all(t->fd, rep, 3) != 0) {
+        t->errors++;
+        return -1;
+    }
+    n = (size_t)rep[1] | (size_t)rep[2] << 8;
+    if (n > cap || host_recv_all(t->fd, in, n) != 0) { t->errors++; return -1; }
+    if (got) *got = n;
+    return rep[0];
+}
+
+static void host_twi_answer(host_twi *t, uint8_t msg, uint8_t data)
+{
+    avr_raise_irq(t->input, avr_twi_irq_msg(msg, t->sla, data));
+}
+
+/* the gathered write, as one frame, when the transfer ends */
+static void host_twi_end(host_twi *t)
+{
+    if (t->active && !(t->sla & 1u)) {
+        uint8_t none[1];
+        int r = t->overflow ? -1
+                            : host_twi_frame(t, 'W', (uint8_t)(t->sla >> 1), t->buf, t->len, none,
+                                             0, NULL);
+        /* the bytes were ACKed on the bus already; a chip that refuses
+           them at the end shows as an error count */
+        if (r != 'A') t->errors++;
+    }
+    t->active = 0;
+    t->len = 0;
+    t->overflow = 0;
+}
+
+static void host_on_twi(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    host_twi *t = (host_twi *)param;
+    avr_twi_msg_irq_t m;
+    uint8_t b[1];
+    (void)irq;
+    m.u.v = value;
+    if (m.u.twi.msg & TWI_COND_STOP) host_twi_end(t);
+    if (m.u.twi.msg & TWI_COND_START) { /* the address byte (a repeated start ends a write) */
+        uint8_t addr7 = (uint8_t)(m.u.twi.addr >> 1);
+        host_twi_end(t);
+        t->sla = m.u.twi.addr;
+        t->transfers++;
+        if (addr7 == 0) {
+            /* the wake pulse: the chip wakes, nobody ACKs address 0 */
+            b[0] = 0;
+            (void)host_twi_frame(t, 'W', 0, b, 1, b, 0, NULL);
+            t->nacks++;
+            return;
+        }
+        t->active = host_twi_frame(t, 'R', addr7, NULL, 0, b, 0, NULL) == 'A';
+        if (t->active) host_twi_answer(t, TWI_COND_ACK, 1);
+        else t->nacks++;
+        return;
+    }
+    if (!t->active) return; /* not addressed: no answer is a NACK */
+    if (m.u.twi.msg & TWI_COND_WRITE) {
+        if (t->len < sizeof t->buf) t->buf[t->len++] = m.u.twi.data;
+        else t->overflow = 1;
+        t->bytes_w++;
+        host_twi_answer(t, TWI_COND_ACK, 1);
+    } else if (m.u.twi.msg & TWI_COND_READ) {
+        size_t got = 0;
+        int r = host_twi_frame(t, 'R', (uint8_t)(t->sla >> 1), NULL, 1, b, 1, &got);
+        t->bytes_r++;
+        host_twi_answer(t, TWI_COND_READ, r == 'A' && got == 1 ? b[0] : 0xFFu);
+    }
+}
+
+/* simavr's TWI model for an atmega2560 (data-space addresses and bits from
+   the datasheet; simavr 1.6 does not declare one for this chip) */
+static const avr_twi_t k_twi_2560 = {
+    .disabled = AVR_IO_REGBIT(0x64, 7),            /* PRR0.PRTWI */
+    .r_twbr = 0xB8, .r_twsr = 0xB9, .r_twar = 0xBA, .r_twdr = 0xBB, .r_twcr = 0xBC,
+    .r_twamr = 0xBD,
+    .twen = AVR_IO_REGBIT(0xBC, 2), .twea = AVR_IO_REGBIT(0xBC, 6),
+    .twsta = AVR_IO_REGBIT(0xBC, 5), .twsto = AVR_IO_REGBIT(0xBC, 4),
+    .twwc = AVR_IO_REGBIT(0xBC, 3),
+    .twsr = AVR_IO_REGBITS(0xB9, 3, 0x1f), .twps = AVR_IO_REGBITS(0xB9, 0, 0x3),
+    .twi = { .enable = AVR_IO_REGBIT(0xBC, 0), .raised = AVR_IO_REGBIT(0xBC, 7),
+             .raise_sticky = 1, .vector = 39 /* TWI_vect */ },
+};
+
+/* Finds the chip's TWI model (adds the one above for the atmega2560) and
+   puts the bridge behind it. */
+static void host_twi_attach(host *h, const char *mcu, int fd)
+{
+    avr_io_t *io;
+    avr_twi_t *twi = NULL;
+    for (io = h->avr->io_port; io; io = io->next)
+        if (io->kind && !strcmp(io->kind, "twi")) twi = (avr_twi_t *)io;
+    if (!twi && !strcmp(mcu, "atmega2560")) {
+        h->twi_model = k_twi_2560;
+        twi = &h->twi_model;
+        avr_twi_init(h->avr, twi);
+        twi->io.reset(&twi->io); /* registers its input IRQ's handler, as a reset would */
+    }
+    if (!twi) host_die("%s: simavr has no TWI model for it", mcu);
+    h->twi.fd = fd;
+    h->twi.input = twi->io.irq + TWI_IRQ_INPUT;
+    avr_irq_register_notify(twi->io.irq + TWI_IRQ_OUTPUT, host_on_twi, &h->twi);
+}
+
 /* ---- debug port --------------------------------------------------------- */
 
 static void host_on_exit_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
@@ -527,7 +719,7 @@ static void host_usage(void)
 {
     fputs("usage: sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]\n"
           "                      [--modem-uart N] [--atecc-uart N] [--console-uart N]\n"
-          "                      [--halt-exit] [--trace] [--trace-i2c]\n"
+          "                      [--atecc-twi] [--halt-exit] [--trace] [--trace-i2c]\n"
           "                      [--timeout SECONDS] [--quiet] firmware.elf\n",
           stderr);
     exit(2);
@@ -548,7 +740,7 @@ int main(int argc, char **argv)
     const char *modem = NULL, *atecc = NULL, *mcu = "atmega1284p", *elf = NULL;
     unsigned long freq = 18432000ul;
     double timeout_s = 0.0;
-    int quiet = 0, halt_exit = 0, i, status, stdin_flags;
+    int quiet = 0, halt_exit = 0, atecc_twi = 0, i, status, stdin_flags;
     char modem_uart = '0', atecc_uart = '1', console_uart = 0; /* 0: the debug port */
     elf_firmware_t fw;
     avr_cycle_count_t busy;
@@ -567,6 +759,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--trace-i2c")) h.options |= HOST_OPT_TRACE_I2C;
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--halt-exit")) halt_exit = 1;
+        else if (!strcmp(a, "--atecc-twi")) atecc_twi = 1;
         else if (!strcmp(a, "--modem-uart") && more) modem_uart = host_uart_arg(argv[++i]);
         else if (!strcmp(a, "--atecc-uart") && more) atecc_uart = host_uart_arg(argv[++i]);
         else if (!strcmp(a, "--console-uart") && more) console_uart = host_uart_arg(argv[++i]);
@@ -598,9 +791,11 @@ int main(int argc, char **argv)
 
     h.exit_code = -1;
     h.modem.fd = modem ? host_open_pty(modem) : -1;
-    h.atecc.fd = atecc ? host_open_socket(atecc) : -1;
+    h.atecc.fd = atecc && !atecc_twi ? host_open_socket(atecc) : -1;
     host_link_attach(&h, &h.modem, modem_uart, "modem", h.modem.fd, h.modem.fd);
     host_link_attach(&h, &h.atecc, atecc_uart, "atecc", h.atecc.fd, h.atecc.fd);
+    h.twi.fd = -1;
+    if (atecc_twi) host_twi_attach(&h, mcu, atecc ? host_open_socket(atecc) : -1);
     h.console.fd = h.console.out_fd = -1;
     if (console_uart) {
         /* stdin (non-blocking, below) into the USART, its output to stdout;
@@ -651,6 +846,10 @@ int main(int argc, char **argv)
                "USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
                modem_uart, h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
                atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        if (atecc_twi)
+            printf("[simavr] TWI (ATECC608): %lu transfers, %lu NACKed, %lu bytes written, "
+                   "%lu read, %lu errors\n",
+                   h.twi.transfers, h.twi.nacks, h.twi.bytes_w, h.twi.bytes_r, h.twi.errors);
         if (console_uart)
             printf("[simavr] USART%c (console): %llu bytes in, %llu out, %llu XOFF\n",
                    console_uart, h.console.bytes_in, h.console.bytes_out, h.console.xoffs);
@@ -686,5 +885,6 @@ int main(int argc, char **argv)
     if (stdin_flags >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
     if (h.modem.fd >= 0) close(h.modem.fd);
     if (h.atecc.fd >= 0) close(h.atecc.fd);
+    if (h.twi.fd >= 0) close(h.twi.fd);
     return status;
 }

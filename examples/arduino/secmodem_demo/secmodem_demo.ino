@@ -16,7 +16,7 @@
 #define SM_NO_MQTT
 #define SECMODEM_IMPLEMENTATION
 #include "secmodem.h"
-#include "sm_port_arduino.h"
+#include <sm_port_arduino.h> /* the library's Arduino port (src/) */
 
 #if defined(HAVE_HWSERIAL1)
 #define DEMO_MODEM Serial1    /* the modem */
