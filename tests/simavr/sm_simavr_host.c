@@ -767,7 +767,9 @@ int main(int argc, char **argv)
         else elf = a;
     }
     if (!elf || freq < 1000000ul || freq > 32000000ul) host_usage();
-    if (modem_uart == atecc_uart || modem_uart == console_uart || atecc_uart == console_uart)
+    if (atecc_twi) atecc_uart = 0; /* the chip is on the TWI bus: no USART for it */
+    if (modem_uart == atecc_uart || modem_uart == console_uart ||
+        (atecc_uart && atecc_uart == console_uart))
         host_die("two links on one USART");
 
     memset(&sa, 0, sizeof sa);
@@ -793,7 +795,8 @@ int main(int argc, char **argv)
     h.modem.fd = modem ? host_open_pty(modem) : -1;
     h.atecc.fd = atecc && !atecc_twi ? host_open_socket(atecc) : -1;
     host_link_attach(&h, &h.modem, modem_uart, "modem", h.modem.fd, h.modem.fd);
-    host_link_attach(&h, &h.atecc, atecc_uart, "atecc", h.atecc.fd, h.atecc.fd);
+    h.atecc.out_fd = -1;
+    if (atecc_uart) host_link_attach(&h, &h.atecc, atecc_uart, "atecc", h.atecc.fd, h.atecc.fd);
     h.twi.fd = -1;
     if (atecc_twi) host_twi_attach(&h, mcu, atecc ? host_open_socket(atecc) : -1);
     h.console.fd = h.console.out_fd = -1;
@@ -842,10 +845,11 @@ int main(int argc, char **argv)
                "%.3f ms written off in %lu pieces, the largest %.3f ms (the host fell behind)\n",
                (double)h.max_lead_ns / 1e6, (double)h.written_off_ns / 1e6, h.write_offs,
                (double)h.max_write_off_ns / 1e6);
-        printf("[simavr] USART%c (modem): %llu bytes in, %llu out, %llu XOFF; "
-               "USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
-               modem_uart, h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
-               atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        printf("[simavr] USART%c (modem): %llu bytes in, %llu out, %llu XOFF\n",
+               modem_uart, h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs);
+        if (atecc_uart)
+            printf("[simavr] USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
+                   atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
         if (atecc_twi)
             printf("[simavr] TWI (ATECC608): %lu transfers, %lu NACKed, %lu bytes written, "
                    "%lu read, %lu errors\n",
