@@ -740,7 +740,7 @@ int main(int argc, char **argv)
     const char *modem = NULL, *atecc = NULL, *mcu = "atmega1284p", *elf = NULL;
     unsigned long freq = 18432000ul;
     double timeout_s = 0.0;
-    int quiet = 0, halt_exit = 0, atecc_twi = 0, i, status, stdin_flags;
+    int quiet = 0, halt_exit = 0, atecc_twi = 0, atecc_uart_set = 0, i, status, stdin_flags;
     char modem_uart = '0', atecc_uart = '1', console_uart = 0; /* 0: the debug port */
     elf_firmware_t fw;
     avr_cycle_count_t busy;
@@ -761,13 +761,19 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--halt-exit")) halt_exit = 1;
         else if (!strcmp(a, "--atecc-twi")) atecc_twi = 1;
         else if (!strcmp(a, "--modem-uart") && more) modem_uart = host_uart_arg(argv[++i]);
-        else if (!strcmp(a, "--atecc-uart") && more) atecc_uart = host_uart_arg(argv[++i]);
+        else if (!strcmp(a, "--atecc-uart") && more) {
+            atecc_uart = host_uart_arg(argv[++i]);
+            atecc_uart_set = 1;
+        }
         else if (!strcmp(a, "--console-uart") && more) console_uart = host_uart_arg(argv[++i]);
         else if (a[0] == '-' || elf) host_usage();
         else elf = a;
     }
     if (!elf || freq < 1000000ul || freq > 32000000ul) host_usage();
-    if (atecc_twi) atecc_uart = 0; /* the chip is on the TWI bus: no USART for it */
+    /* no USART for the chip when it is on the TWI bus, or when there is no
+       chip and no USART was named for it (the default USART1 may be the
+       modem's) */
+    if (atecc_twi || (!atecc && !atecc_uart_set && modem_uart == atecc_uart)) atecc_uart = 0;
     if (modem_uart == atecc_uart || modem_uart == console_uart ||
         (atecc_uart && atecc_uart == console_uart))
         host_die("two links on one USART");

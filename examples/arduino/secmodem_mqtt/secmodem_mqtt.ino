@@ -24,6 +24,10 @@
    in RAM; this sketch keeps only what it needs (no CSR, no Cordelia, no
    MQTT framing of its own: the modem runs MQTT). The Uno's 2 KB is too
    little for the Sequans dialect. */
+#include <Arduino.h>
+#if !defined(HAVE_HWSERIAL1)
+#error "secmodem_mqtt needs a second serial port (Serial1) and 8 KB of RAM: an Arduino Mega 2560"
+#endif
 #define SM_NO_CORDELIA
 #define SM_NO_MQTT
 #define SM_NO_CSR
