@@ -319,7 +319,7 @@ def print_firmware():
         print(f"  {'firmware':32s}{'does':44s}{'chip':>12s}{'flash':>8s}{'RAM':>7s}{'of':>7s}")
         for name, what, chip, flash, ram, ram_max in rows:
             if ram_max < 0:
-                print(f"  {name:32s}{what:44s}{chip:>12s}  does not fit (RAM)")
+                print(f"  {name:32s}{what:44s}{chip:>12s}  refused: no Serial1, 2 KB of RAM")
             elif ram_max:
                 print(f"  {name:32s}{what:44s}{chip:>12s}{flash:>8d}{ram:>7d}{ram_max:>7d}")
         if err:

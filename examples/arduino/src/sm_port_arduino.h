@@ -1,6 +1,9 @@
-/* sm_port_arduino.h - a secmodem port for Arduino: the modem on a
-   HardwareSerial (e.g. Serial1), millis() as the clock. Non-blocking: the
-   write callback takes only what fits in the serial transmit buffer. */
+/* sm_port_arduino.h - a secmodem port for Arduino (in the library's src/,
+   next to secmodem.h): the modem on a HardwareSerial (e.g. Serial1),
+   millis() as the clock, and sm_arduino_halt() for a sketch that is done.
+   Non-blocking: the write callback takes only what fits in the serial
+   transmit buffer, the read callback only what has arrived. Include it
+   after secmodem.h; the ATECC608 on Wire is sm_port_arduino_wire.h. */
 #ifndef SM_PORT_ARDUINO_H
 #define SM_PORT_ARDUINO_H
 
