@@ -38,7 +38,9 @@ Steps, each one check:
      the probe (a second MQTT client) received exactly the sketch's
      message, mosquitto took the device certificate's CN, the modem was
      never sent a private key and answered the handshake's signature
-     request with the chip's signature (AT+SQNHCESIGN).
+     request with the chip's signature (AT+SQNHCESIGN), and at least
+     STACK_SPARE_MIN bytes of the 8 KB SRAM were never touched (the host
+     paints the SRAM and reports the deepest stack).
 
 Debian's arduino-core-avr 1.8.7 does not compile WString.cpp with Debian's
 avr-gcc 5.4 (DECIMAL_DIG undefined): the build adds
@@ -236,7 +238,8 @@ def run_under_simavr(elf, timeout):
 
 MQTT_TOPIC = "secmodem/demo/arduino"     # the sketch's DEMO_TOPIC
 MQTT_MESSAGE = b"hello from an Arduino Mega 2560, signed by its ATECC608"
-DEVICE_CN = "secmodem-mega2560"          # the sketch's DEMO_CLIENT_ID, as the certificate's CN
+DEVICE_CN = "secmodem-mega2560"
+STACK_SPARE_MIN = 512                    # bytes of the Mega's SRAM the run must leave untouched          # the sketch's DEMO_CLIENT_ID, as the certificate's CN
 
 
 def device_certificate(bed, chip_point):
@@ -385,6 +388,14 @@ def run_mqtt_under_simavr(elf, timeout):
             say(f"the simulator did not answer ({exc})")
         checks.append((commands is not None and modem_view(commands),
                        "no private key went to the modem; the handshake's signature came from the chip"))
+        sram = [re.search(r"stack used at most (\d+) bytes; (\d+) bytes .* never touched", ln)
+                for ln in lines]
+        sram = [m for m in sram if m]
+        spare = int(sram[-1].group(2)) if sram else -1
+        checks.append((spare >= STACK_SPARE_MIN,
+                       f"RAM to spare on the 8 KB part: {spare} bytes never touched between the "
+                       f"static data and the deepest stack ({sram[-1].group(1) if sram else '?'} "
+                       f"bytes), at least {STACK_SPARE_MIN}"))
         for ok, what in checks:
             say(f"{'ok  ' if ok else 'FAIL'} {what}")
         failed = sum(1 for ok, _ in checks if not ok)

@@ -75,6 +75,12 @@
    Without the option a halt is status 3, like any stop without an exit
    code.
 
+   Stack: the SRAM is painted with HOST_PAINT before the firmware starts
+   (the C start-up then writes .data and .bss, the stack grows down from
+   RAMEND); at the end the longest run of untouched paint is the margin
+   that was never used between the static data and the deepest stack, and
+   what lies above it is the most stack the run took.
+
    At the end it prints the simulated cycles (total, and those the AVR was
    awake), the simulated and the wall time, and the bytes on each link.
    Exit status: the firmware's exit code; 2 for usage or set-up errors,
@@ -118,6 +124,7 @@
 #define HOST_IO_PERIOD_US 100u       /* host I/O and clock check, simulated time */
 #define HOST_LAG_WRITE_OFF_NS 1000000 /* behind the wall clock by more: written off */
 #define HOST_BUF 8192u
+#define HOST_PAINT 0xA5u             /* SRAM paint, to measure the stack */
 
 /* one direction of bytes waiting to go somewhere (a FIFO over a flat array:
    consumed from `off`, compacted when more room is needed) */
@@ -704,6 +711,26 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
     return when + avr_usec_to_cycles(h->avr, HOST_IO_PERIOD_US);
 }
 
+/* ---- stack -------------------------------------------------------------- */
+
+static void host_paint(avr_t *avr)
+{
+    memset(avr->data + avr->ioend + 1, (int)HOST_PAINT, (size_t)(avr->ramend - avr->ioend));
+}
+
+/* The longest run of paint in SRAM: [*start, *end); the stack used is
+   what lies above it. 0 if no paint is left. */
+static int host_unused(const avr_t *avr, unsigned *start, unsigned *end)
+{
+    unsigned a, run = 0, best = 0;
+    *start = *end = 0;
+    for (a = (unsigned)avr->ioend + 1u; a <= avr->ramend; a++) {
+        run = avr->data[a] == HOST_PAINT ? run + 1u : 0u;
+        if (run > best) { best = run; *end = a + 1u; *start = *end - run; }
+    }
+    return best > 0;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void host_usage(void);
@@ -793,6 +820,7 @@ int main(int argc, char **argv)
     h.avr->frequency = (uint32_t)freq;
     fw.frequency = (uint32_t)freq; /* the ELF carries no .mmcu section */
     avr_load_firmware(h.avr, &fw);
+    host_paint(h.avr);
     h.avr->log = LOG_WARNING;
     h.avr->custom.data = &h;
     h.avr->sleep = host_sleep;
@@ -856,6 +884,15 @@ int main(int argc, char **argv)
         if (atecc_uart)
             printf("[simavr] USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
                    atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        {
+            unsigned u0, u1;
+            if (host_unused(h.avr, &u0, &u1))
+                printf("[simavr] SRAM: stack used at most %u bytes; %u bytes (0x%04x..0x%04x) "
+                       "never touched between the static data and the stack\n",
+                       (unsigned)h.avr->ramend + 1u - u1, u1 - u0, u0, u1 - 1u);
+            else
+                printf("[simavr] SRAM: no byte left untouched (stack and static data met?)\n");
+        }
         if (atecc_twi)
             printf("[simavr] TWI (ATECC608): %lu transfers, %lu NACKed, %lu bytes written, "
                    "%lu read, %lu errors\n",
