@@ -125,6 +125,7 @@
 #define HOST_LAG_WRITE_OFF_NS 1000000 /* behind the wall clock by more: written off */
 #define HOST_BUF 8192u
 #define HOST_PAINT 0xA5u             /* SRAM paint, to measure the stack */
+#define HOST_PAINT_MIN 16u           /* shorter runs of paint are chance */
 
 /* one direction of bytes waiting to go somewhere (a FIFO over a flat array:
    consumed from `off`, compacted when more room is needed) */
@@ -886,12 +887,17 @@ int main(int argc, char **argv)
                    atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
         {
             unsigned u0, u1;
-            if (host_unused(h.avr, &u0, &u1))
+            /* a run shorter than HOST_PAINT_MIN is chance, not a gap: the
+               firmware filled its free RAM itself (the bare AVR examples
+               paint it with their own pattern to measure their stack), or
+               the stack met the static data */
+            if (host_unused(h.avr, &u0, &u1) && u1 - u0 >= HOST_PAINT_MIN)
                 printf("[simavr] SRAM: stack used at most %u bytes; %u bytes (0x%04x..0x%04x) "
                        "never touched between the static data and the stack\n",
                        (unsigned)h.avr->ramend + 1u - u1, u1 - u0, u0, u1 - 1u);
             else
-                printf("[simavr] SRAM: no byte left untouched (stack and static data met?)\n");
+                printf("[simavr] SRAM: the paint did not survive (the firmware fills its free "
+                       "RAM itself, or the stack met the static data): no figure\n");
         }
         if (atecc_twi)
             printf("[simavr] TWI (ATECC608): %lu transfers, %lu NACKed, %lu bytes written, "
