@@ -4,7 +4,8 @@ board's real core (Debian: arduino-builder, arduino-core-avr, arduino-ctags),
 then the Mega 2560 firmware it made run under simavr against the modem
 simulator.
 
-    run_arduino.py [--no-run] [--keep] [--timeout SECONDS]
+    run_arduino.py [--no-run] [--timeout SECONDS] [--mqtt-timeout SECONDS]
+    make arduino [ARDUINO_ARGS=...]
 
 Steps, each one check:
   1. layout: `make dist`'s Arduino folder (build/dist/arduino/secmodem, put
@@ -50,7 +51,8 @@ must (README, "Use it from the Arduino IDE").
 Prints "N passed, N failed". Exit 0 success, 1 failure, 77 skipped when the
 Arduino packages are missing - except under CI (CI=true in the
 environment), where a missing package is a failure: CI installs them.
-Sizes go to build/arduino/sizes.json for `make bench`.
+The builds and their logs stay in build/arduino/ (sizes in sizes.json);
+`make bench` makes the same builds for its firmware table (build()).
 """
 import argparse
 import json
@@ -73,8 +75,8 @@ OUT = os.path.join(ROOT, "build", "arduino")
 DEBIAN_QUIRK = "-DDECIMAL_DIG=17"
 OUR_WARNINGS = "-Wpedantic -Wconversion -Wshadow"
 
-# (name, fqbn, flash, RAM) for the boards built; the limits are the core's
-# boards.txt upload.maximum_size / maximum_data_size
+# (name, fqbn) of the boards built; their flash and RAM limits come from the
+# core (arduino-builder's "Maximum is" figures)
 BOARDS = [
     ("Arduino Mega 2560", "arduino:avr:mega:cpu=atmega2560"),
     ("Arduino Uno", "arduino:avr:uno"),
