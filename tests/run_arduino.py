@@ -42,6 +42,9 @@ Steps, each one check:
      request with the chip's signature (AT+SQNHCESIGN), and at least
      STACK_SPARE_MIN bytes of the 8 KB SRAM were never touched (the host
      paints the SRAM and reports the deepest stack).
+  5. the same with a device certificate for another key than the chip's:
+     the chip signs, the broker refuses the handshake, the sketch fails at
+     the connect step, nothing is published.
 
 Debian's arduino-core-avr 1.8.7 does not compile WString.cpp with Debian's
 avr-gcc 5.4 (DECIMAL_DIG undefined): the build adds
@@ -305,10 +308,54 @@ def provision_modem(pty, files):
         os.close(fd)
 
 
-def run_mqtt_under_simavr(elf, timeout):
-    """secmodem_mqtt's Mega 2560 firmware: mutual-TLS publish to mosquitto
-    with the key in the emulated chip; (passed, failed)."""
+def run_host(cmd, typed, timeout):
+    """Runs the simavr host, types `typed` on its console, prints the console
+    as it comes; (status, console lines)."""
     import threading
+    say("starting the simavr host:\n  " + " ".join(cmd))
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    lines = []
+
+    def pump():
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            lines.append(line)
+            print(f"  {line}", flush=True)
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        proc.stdin.write(typed)
+        proc.stdin.flush()
+    except BrokenPipeError:
+        pass  # the host is gone already: its status and stderr say why
+    try:
+        rc = proc.wait(timeout + 10)  # the host has its own --timeout
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        say("TIMEOUT: the simavr host hung")
+    reader.join(5.0)
+    errors = proc.stderr.read().decode(errors="replace").strip()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            f.close()
+        except OSError:
+            pass
+    if errors:
+        say("the simavr host said:\n  " + errors.replace("\n", "\n  "))
+    say(f"the simavr host exited with status {rc} after {time.monotonic() - t0:.1f} s")
+    return rc, lines
+
+
+def run_mqtt_under_simavr(elf, timeout, wrong_key=False):
+    """secmodem_mqtt's Mega 2560 firmware: mutual-TLS publish to mosquitto
+    with the key in the emulated chip; (passed, failed). wrong_key: the
+    device certificate in the modem is for another key than the chip's, and
+    the broker must refuse the device."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
     from run_demo import TOPICS, modem_view
     from run_hce_e2e import emulator_control
     from sim import hce
@@ -322,12 +369,16 @@ def run_mqtt_under_simavr(elf, timeout):
         return 0, 1
     host = os.path.join(ROOT, "build", "sm_simavr_host")
     say("=== the Arduino-built Mega 2560 MQTT firmware under simavr: Serial1 to the Sequans "
-        "simulator, Wire to the ATECC608 emulator, mosquitto with mutual TLS")
+        "simulator, Wire to the ATECC608 emulator, mosquitto with mutual TLS"
+        + ("; the device certificate is for ANOTHER key than the chip's" if wrong_key else ""))
     with TestBed(echo=False, https=False) as bed, \
             bed.probe([TOPICS], qos=1, client_id="arduino-probe") as probe, \
             AteccProcess("--random-keys") as emu, \
             SimProcess("--dialect", "sequans", "--hce-helper", helper) as sim:
         point = b"\x04" + bytes.fromhex(emulator_control(emu.socket_path, "pubkey 0"))
+        if wrong_key:
+            point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         say(f"mosquitto on port {bed.broker.port}; ATECC608 emulator at {emu.socket_path}; "
             f"Sequans simulator on {sim.pty_path}")
         try:
@@ -339,41 +390,10 @@ def run_mqtt_under_simavr(elf, timeout):
         cmd = [host, "--mcu", "atmega2560", "--freq", "16000000", "--modem", sim.pty_path,
                "--modem-uart", "1", "--atecc", emu.socket_path, "--atecc-twi",
                "--console-uart", "0", "--halt-exit", "--timeout", str(timeout), elf]
-        say("starting the simavr host:\n  " + " ".join(cmd))
-        t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        lines = []
-
-        def pump():
-            for raw in iter(proc.stdout.readline, b""):
-                line = raw.decode(errors="replace").rstrip("\r\n")
-                lines.append(line)
-                print(f"  {line}", flush=True)
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        try:
-            proc.stdin.write(f"port {bed.broker.port}\n".encode())
-            proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # the host is gone already: its status and stderr say why
-        try:
-            rc = proc.wait(timeout + 10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
-            say("TIMEOUT: the simavr host hung")
-        reader.join(5.0)
-        errors = proc.stderr.read().decode(errors="replace").strip()
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
-        if errors:
-            say("the simavr host said:\n  " + errors.replace("\n", "\n  "))
-        say(f"the simavr host exited with status {rc} after {time.monotonic() - t0:.1f} s")
+        rc, lines = run_host(cmd, f"port {bed.broker.port}\n".encode(), timeout)
         checks = []
+        if wrong_key:
+            return wrong_key_checks(rc, lines, probe, bed, sim)
         checks.append((rc == 0 and "demo succeeded" in lines, "the sketch said 'demo succeeded' and halted"))
         deadline = time.monotonic() + 3.0
         while not probe.messages and time.monotonic() < deadline:
@@ -404,6 +424,34 @@ def run_mqtt_under_simavr(elf, timeout):
         if failed:
             say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
             say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
+    return len(checks) - failed, failed
+
+
+def wrong_key_checks(rc, lines, probe, bed, sim):
+    """The device's certificate is not for the chip's key: the handshake's
+    signature (the chip's) does not match it, the broker refuses, the
+    sketch fails at the connect step, and nothing is published."""
+    time.sleep(0.5)
+    failed_at = [ln for ln in lines if re.match(r"\[\d/6\] ", ln)]
+    checks = [
+        (rc == 0 and "demo FAILED" in lines and failed_at and failed_at[-1].startswith("[4/6]"),
+         f"the sketch failed at the connect step and halted (last step: "
+         f"{failed_at[-1] if failed_at else None!r})"),
+        (not probe.messages, f"nothing was published (the probe saw {len(probe.messages)})"),
+        (f"u'{DEVICE_CN}'" not in bed.broker.log(), "mosquitto never took the device as a client"),
+    ]
+    try:
+        commands = sim.control("commands")["commands"]
+    except OSError:
+        commands = []
+    checks.append((any(c.upper().startswith("AT+SQNHCESIGN=") for c in commands),
+                   "the chip did sign for the handshake (the refusal is the broker's)"))
+    for ok, what in checks:
+        say(f"{'ok  ' if ok else 'FAIL'} {what}")
+    failed = sum(1 for ok, _ in checks if not ok)
+    if failed:
+        say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
+        say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
     return len(checks) - failed, failed
 
 
@@ -469,6 +517,8 @@ def main():
             count(False, "simavr run (MQTT)", "no Mega 2560 firmware of secmodem_mqtt to run")
         elif os.path.exists("/usr/include/simavr/sim_avr.h"):
             p, f_ = run_mqtt_under_simavr(mqtt["elf"], opts.mqtt_timeout)
+            passed, failed = passed + p, failed + f_
+            p, f_ = run_mqtt_under_simavr(mqtt["elf"], opts.mqtt_timeout, wrong_key=True)
             passed, failed = passed + p, failed + f_
     say(f"arduino: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
