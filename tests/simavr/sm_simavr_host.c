@@ -67,7 +67,10 @@
    ATECC608's wake pulse (SDA held low through the address byte): it goes
    out as a write to address 0 at once, NACKed. simavr 1.6's atmega2560
    has no TWI model at all; for such a chip this program adds simavr's
-   own (avr_twi_init) with the chip's register addresses (HOST_TWI_2560).
+   own (avr_twi_init) with the chip's register addresses (k_twi_2560).
+   simavr's TWI moves a byte in 9 us whatever the bit rate (its own
+   simplification), so transfers take less simulated time than at 100 kHz;
+   the chip emulator keeps its own (wall-clock) timing either way.
 
    --halt-exit: a firmware that halts (SLEEP with interrupts off: nothing
    can wake it, the way a sketch that has finished stops for good) ends the
