@@ -307,9 +307,14 @@ lint:
 	    --quiet -- -std=c99
 
 # ---- packages: Arduino, PlatformIO, CMake (assembled in build/dist, test-built) ---
-.PHONY: dist
+.PHONY: dist arduino
 dist: check-python
 	$(PYTHON) tests/run_dist.py
+# the Arduino library built by arduino-builder with the real Arduino AVR core
+# (Debian: arduino-builder arduino-core-avr arduino-ctags) for the Mega 2560 and
+# the Uno, and its Mega 2560 firmware run under simavr (tests/run_arduino.py)
+arduino: check-python
+	$(PYTHON) tests/run_arduino.py $(ARDUINO_ARGS)
 
 # ---- soak ---------------------------------------------------------------------------
 # The long soak of issue 8: 1000 QoS 1 publishes through 30 injected faults

@@ -2501,9 +2501,10 @@ SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status
    0x05 CHIP_ECC, 0x07 CHIP_SELFTEST, 0x08 CHIP_HEALTH, 0x0F CHIP_EXEC,
    0xEE WATCHDOG, 0xFF CRC, others (0x11...) CHIP_STATUS. */
 SECMODEM_API int sm_atecc_status_error(uint8_t status);
-/* param2 of Read: config and OTP (block << 3 | word), data zone
-   (block << 8 | slot << 3 | word) (notes §8). */
-SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t word);
+/* param2 of Read: config and OTP (block << 3 | offset), data zone
+   (block << 8 | slot << 3 | offset); offset: the 4-byte word in the block,
+   0..7 (notes §8). */
+SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t offset);
 
 /* Command builders: fill *cmd and return SM_OK, or SM_ERR_PARAM for a
    value the chip would reject (slot > 15, wrong length, unknown mode). */
@@ -10174,9 +10175,11 @@ SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status
     return sm_atecc_status_error(rsp[1]);
 }
 
-SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t word)
+/* (parameters are not called "word": Arduino.h has a type of that name,
+   which g++ -Wshadow flags in a sketch) */
+SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t offset)
 {
-    uint16_t w = (uint16_t)(word & 7u);
+    uint16_t w = (uint16_t)(offset & 7u);
     if (zone == SM_ATECC_ZONE_DATA)
         return (uint16_t)(((unsigned)block << 8) | ((unsigned)(slot & 15u) << 3) | w);
     return (uint16_t)(((unsigned)(block & 0x1Fu) << 3) | w);
@@ -10337,9 +10340,9 @@ SM_PRIV int sm_atecc_reached(uint32_t now, uint32_t t) { return (int32_t)(now - 
 SM_PRIV uint32_t sm_atecc_now(const sm_atecc *se) { return se->plat.now_ms(se->plat.user); }
 
 /* One word-address byte (reset, sleep, idle) to the chip: SM_OK on ACK. */
-SM_PRIV int sm_atecc_word(sm_atecc *se, uint8_t word)
+SM_PRIV int sm_atecc_word(sm_atecc *se, uint8_t wa)
 {
-    return se->plat.i2c_write(se->plat.user, se->addr, &word, 1) < 0 ? SM_ERR_IO : SM_OK;
+    return se->plat.i2c_write(se->plat.user, se->addr, &wa, 1) < 0 ? SM_ERR_IO : SM_OK;
 }
 
 SM_PRIV int sm_atecc_read(sm_atecc *se, uint8_t *buf, size_t n)

@@ -142,6 +142,10 @@ STEPS = [
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("packages (Arduino, PlatformIO, CMake) assembled and test-built", [PY, "tests/run_dist.py"], "counts"),
+    ("the Arduino library built by arduino-builder with the real Arduino AVR core (Mega 2560, Uno; "
+     "warnings on), its Mega 2560 firmware under simavr: the AT script, and mutual-TLS MQTT to "
+     "mosquitto with the key in the ATECC608 on Wire (make arduino)",
+     [PY, "tests/run_arduino.py"], "counts"),
     ("RTOS-style example: 3 tasks share the modem through the modem task",
      ["sh", "-c", f"make -s {B}/rtos_demo && {PY} tests/run_rtos_demo.py {B}/rtos_demo"], "counts"),
     ("AT-engine demo against the simulator (make demo-at)",

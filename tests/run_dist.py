@@ -5,9 +5,10 @@ and examples/packaging/, then proves each is usable by building against it:
   - CMake: a consumer project (tests/dist/) with add_subdirectory + target_link_libraries;
   - PlatformIO: library.json is valid and its srcDir/includeDir hold the
     header, and the consumer builds with only that include path;
-  - Arduino: library.properties has the required fields, and the sketch in
-    examples/arduino/ builds for the atmega1284p with avr-g++ against the
-    packaged header and a stand-in core (tests/arduino_stub/).
+  - Arduino: library.properties has the required fields, and the AT sketch
+    (examples/arduino/secmodem_demo) builds for the atmega1284p with avr-g++
+    against the packaged header and a stand-in core (tests/arduino_stub/);
+    tests/run_arduino.py builds every sketch with the real Arduino core.
 Prints "dist: N passed, N failed"."""
 import json
 import os
@@ -42,8 +43,15 @@ def assemble(ver):
     put(os.path.join(PKG, "arduino", "library.properties"), os.path.join(ard, "library.properties"), ver)
     os.makedirs(os.path.join(ard, "src"))
     shutil.copy(hdr, os.path.join(ard, "src"))
-    shutil.copytree(os.path.join(ROOT, "examples", "arduino", "secmodem_demo"),
-                    os.path.join(ard, "examples", "secmodem_demo"))
+    # examples/arduino: src/ holds the Arduino port (Serial, Wire), the
+    # library's next to the header; every other folder is an example sketch
+    src = os.path.join(ROOT, "examples", "arduino")
+    for name in sorted(os.listdir(src)):
+        if name == "src":
+            for port in sorted(os.listdir(os.path.join(src, "src"))):
+                shutil.copy(os.path.join(src, "src", port), os.path.join(ard, "src"))
+        else:
+            shutil.copytree(os.path.join(src, name), os.path.join(ard, "examples", name))
     shutil.copy(os.path.join(ROOT, "LICENSE"), ard)
     pio = os.path.join(DIST, "platformio", "secmodem")
     put(os.path.join(PKG, "platformio", "library.json"), os.path.join(pio, "library.json"), ver)

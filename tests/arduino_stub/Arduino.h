@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <avr/interrupt.h>
+
+#define HAVE_HWSERIAL1 /* as the real core says for chips with a USART1 */
+#define noInterrupts() cli()
 
 class __FlashStringHelper;
 #define F(s) (reinterpret_cast<const __FlashStringHelper *>(s))
@@ -21,6 +25,7 @@ public:
     size_t print(const __FlashStringHelper *s);
     size_t println(const char *s);
     size_t println(const __FlashStringHelper *s);
+    void flush(void);
 };
 extern HardwareSerial Serial, Serial1;
 unsigned long millis(void);

@@ -14,6 +14,7 @@ size_t HardwareSerial::print(const char *s) { return strlen(s); }
 size_t HardwareSerial::print(const __FlashStringHelper *s) { (void)s; return 0; }
 size_t HardwareSerial::println(const char *s) { return strlen(s) + 2; }
 size_t HardwareSerial::println(const __FlashStringHelper *s) { (void)s; return 2; }
+void HardwareSerial::flush(void) {}
 unsigned long millis(void) { return g_ms++; }
 
 void setup(void);

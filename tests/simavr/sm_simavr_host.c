@@ -1,18 +1,29 @@
 /* sm_simavr_host.c - runs an AVR firmware (atmega1284p) under simavr with
    its serial ports wired to the host, for the secmodem AVR example
-   (examples/avr/).
+   (examples/avr/) and the Arduino sketch built with the real Arduino core
+   (examples/arduino/, atmega2560: --mcu atmega2560 --freq 16000000
+   --modem-uart 1 --console-uart 0 --halt-exit).
 
        sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]
-                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]
-                      firmware.elf
+                      [--modem-uart N] [--atecc-uart N] [--console-uart N]
+                      [--halt-exit] [--trace] [--trace-i2c]
+                      [--timeout SECONDS] [--quiet] firmware.elf
 
-   Wiring:
+   Wiring (the USART numbers are the defaults):
      USART0  <-> the modem simulator's pseudo-terminal (--modem; without it
-                 the port is unconnected: output dropped, nothing received)
+                 the port is unconnected: output dropped, nothing received);
+                 --modem-uart N puts the modem on USARTN instead
      USART1  <-> the ATECC608 emulator's UNIX socket (--atecc), carrying its
                  frame protocol ('W'/'R'/'C' requests, 'A'/'N'/'E' replies,
                  see sim/atecc.py); this program copies bytes both ways and
-                 knows nothing of frames
+                 knows nothing of frames; --atecc-uart N moves it
+     --atecc-twi: the emulator's socket stands behind the TWI bus instead
+                 (an Arduino sketch's Wire): each bus transaction becomes
+                 frames, see "TWI bridge" below
+     --console-uart N: USARTN is the console instead of the debug port
+                 below (an Arduino sketch's Serial): its output to stdout,
+                 stdin to its receiver, with the same flow control as the
+                 modem link
      debug port, a tiny peripheral on the general-purpose I/O registers
      (free on a real chip, so the firmware's accesses are harmless there):
        GPIOR0 (0x3E)  write: the exit code; the run ends and this program
@@ -44,6 +55,35 @@
    would squeeze the firmware's delays: simulated time then runs slower
    than real time, never faster. Both figures are reported.
 
+   TWI bridge (--atecc-twi): simavr's TWI model (avr_twi.c) tells a
+   slave each bus event through its output IRQ and expects the answer at
+   once through its input IRQ; this program is that slave and asks the
+   emulator: the address byte of a transfer is answered by the chip's
+   ACK or NACK (a read of 0 bytes, which only says whether the chip
+   listens: asleep, idle or busy, it NACKs); the bytes of a write are
+   ACKed and gathered, and go to the emulator as one 'W' frame at the
+   STOP; each byte of a read is a 'R' frame of 1 byte (the chip's output
+   pointer moves on, as on the bus). A transfer to address 0 is the
+   ATECC608's wake pulse (SDA held low through the address byte): it goes
+   out as a write to address 0 at once, NACKed. simavr 1.6's atmega2560
+   has no TWI model at all; for such a chip this program adds simavr's
+   own (avr_twi_init) with the chip's register addresses (k_twi_2560).
+   simavr's TWI moves a byte in 9 us whatever the bit rate (its own
+   simplification), so transfers take less simulated time than at 100 kHz;
+   the chip emulator keeps its own (wall-clock) timing either way.
+
+   --halt-exit: a firmware that halts (SLEEP with interrupts off: nothing
+   can wake it, the way a sketch that has finished stops for good) ends the
+   run with status 0; its verdict is then what it printed on its console.
+   Without the option a halt is status 3, like any stop without an exit
+   code.
+
+   Stack: the SRAM is painted with HOST_PAINT before the firmware starts
+   (the C start-up then writes .data and .bss, the stack grows down from
+   RAMEND); at the end the longest run of untouched paint is the margin
+   that was never used between the static data and the deepest stack, and
+   what lies above it is the most stack the run took.
+
    At the end it prints the simulated cycles (total, and those the AVR was
    awake), the simulated and the wall time, and the bytes on each link.
    Exit status: the firmware's exit code; 2 for usage or set-up errors,
@@ -65,6 +105,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <avr_twi.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_cycle_timers.h>
@@ -86,6 +127,8 @@
 #define HOST_IO_PERIOD_US 100u       /* host I/O and clock check, simulated time */
 #define HOST_LAG_WRITE_OFF_NS 1000000 /* behind the wall clock by more: written off */
 #define HOST_BUF 8192u
+#define HOST_PAINT 0xA5u             /* SRAM paint, to measure the stack */
+#define HOST_PAINT_MIN 16u           /* shorter runs of paint are chance */
 
 /* one direction of bytes waiting to go somewhere (a FIFO over a flat array:
    consumed from `off`, compacted when more room is needed) */
@@ -98,6 +141,7 @@ typedef struct host_buf {
 typedef struct host_link {
     const char *name;
     int fd;                /* -1: unconnected */
+    int out_fd;            /* where the AVR's bytes go: fd, or stdout for a console */
     int eof;               /* the peer closed */
     int xoff;              /* 1: the UART takes nothing now */
     avr_irq_t *input;      /* UART_IRQ_INPUT */
@@ -120,9 +164,24 @@ typedef struct host_fit {
     unsigned ticks;
 } host_fit;
 
+/* the ATECC608 on the TWI bus (--atecc-twi) */
+#define HOST_TWI_WRITE_MAX 256u
+typedef struct host_twi {
+    int fd;                /* the emulator's socket; -1: no slave, all NACKed */
+    avr_irq_t *input;      /* the TWI model's input IRQ: our answers */
+    int active;            /* a transfer was addressed and ACKed */
+    uint8_t sla;           /* its address byte (addr7 << 1 | R/W) */
+    uint8_t buf[HOST_TWI_WRITE_MAX];
+    size_t len;            /* write bytes gathered until the STOP */
+    int overflow;          /* a write longer than buf: refused at the STOP */
+    unsigned long transfers, nacks, bytes_w, bytes_r, errors;
+} host_twi;
+
 typedef struct host {
     avr_t *avr;
-    host_link modem, atecc;
+    host_twi twi;
+    avr_twi_t twi_model;   /* the TWI model this program adds (atmega2560) */
+    host_link modem, atecc, console;
     avr_uart_t *modem_uart; /* to see how many bytes still wait in its FIFO */
     host_fit fit;
     host_buf console_in;
@@ -249,16 +308,16 @@ static void host_on_output(struct avr_irq_t *irq, uint32_t value, void *param)
     host_link *l = (host_link *)param;
     (void)irq;
     l->bytes_out++;
-    if (l->fd < 0 || l->eof) return; /* unconnected: the byte goes nowhere */
+    if (l->out_fd < 0 || l->eof) return; /* unconnected: the byte goes nowhere */
     if (host_buf_room(&l->to_host) == 0) {
         /* the peer has not read 8 KB: wait for it rather than drop */
         struct pollfd p;
-        p.fd = l->fd;
+        p.fd = l->out_fd;
         p.events = POLLOUT;
         p.revents = 0;
         while (l->to_host.len == HOST_BUF) {
             if (poll(&p, 1, 1000) < 0 && errno != EINTR) break;
-            if (!host_buf_flush(&l->to_host, l->fd)) { l->eof = 1; return; }
+            if (!host_buf_flush(&l->to_host, l->out_fd)) { l->eof = 1; return; }
         }
     }
     l->to_host.data[l->to_host.off + l->to_host.len++] = (uint8_t)value;
@@ -272,16 +331,18 @@ static uint32_t host_ioctl_code(char a, char b, char c, char d)
            (uint32_t)(unsigned char)c << 8 | (uint32_t)(unsigned char)d;
 }
 
-static void host_link_attach(host *h, host_link *l, char uart, const char *name, int fd)
+static void host_link_attach(host *h, host_link *l, char uart, const char *name, int fd,
+                             int out_fd)
 {
     uint32_t flags = 0, irqs = host_ioctl_code('u', 'a', 'r', uart);
     l->name = name;
     l->fd = fd;
+    l->out_fd = out_fd;
     l->xoff = 1; /* until the firmware switches the receiver on */
     /* no "STDIO" echo of the output to the log, no usleep() on status
        polls: this program does both jobs */
     if (avr_ioctl(h->avr, host_ioctl_code('u', 'a', 's', uart), &flags) != 0)
-        host_die("UART%c: cannot set flags", uart);
+        host_die("UART%c: cannot set flags (does the MCU have it?)", uart);
     l->input = avr_io_getirq(h->avr, irqs, UART_IRQ_INPUT);
     avr_irq_register_notify(avr_io_getirq(h->avr, irqs, UART_IRQ_OUTPUT),
                             host_on_output, l);
@@ -293,9 +354,13 @@ static void host_link_attach(host *h, host_link *l, char uart, const char *name,
 
 static void host_link_io(host_link *l)
 {
-    if (l->fd < 0 || l->eof) return;
-    if (!host_buf_flush(&l->to_host, l->fd)) l->eof = 1;
-    if (!l->eof && !host_buf_fill(&l->to_avr, l->fd)) l->eof = 1;
+    if (l->out_fd < 0 || l->eof) return;
+    if (!host_buf_flush(&l->to_host, l->out_fd)) l->eof = 1;
+    if (!l->eof && l->fd >= 0 && !host_buf_fill(&l->to_avr, l->fd)) {
+        /* a console's stdin may end while its output goes on */
+        if (l->out_fd == l->fd) l->eof = 1;
+        else l->fd = -1;
+    }
     host_link_feed(l);
 }
 
@@ -343,6 +408,165 @@ static int host_open_socket(const char *path)
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
         host_die("%s: %s", path, strerror(errno));
     return fd;
+}
+
+/* ---- TWI bridge ---------------------------------------------------------- */
+
+/* Waits (at most 2 s) until fd is ready for `events`; 0 when it is. */
+static int host_wait_fd(int fd, short events)
+{
+    struct pollfd p;
+    int n;
+    p.fd = fd;
+    p.events = events;
+    p.revents = 0;
+    do n = poll(&p, 1, 2000); while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+static int host_send_all(int fd, const uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, d, n);
+        if (k > 0) { d += k; n -= (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && host_wait_fd(fd, POLLOUT) == 0)
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+static int host_recv_all(int fd, uint8_t *d, size_t n)
+{
+    while (n) {
+        ssize_t k = read(fd, d, n);
+        if (k > 0) { d += k; n -= (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && host_wait_fd(fd, POLLIN) == 0)
+            continue;
+        return -1;
+    }
+    return 0;
+}
+
+/* One request frame to the emulator and its reply (sim/atecc.py): 'A',
+   'N' or 'E', the reply's bytes in `in` (at most `cap`); -1 when the
+   socket failed or the reply did not fit. */
+static int host_twi_frame(host_twi *t, char op, uint8_t addr7, const uint8_t *payload,
+                          size_t len, uint8_t *in, size_t cap, size_t *got)
+{
+    uint8_t hdr[4], rep[3];
+    size_t n;
+    hdr[0] = (uint8_t)op;
+    hdr[1] = addr7;
+    hdr[2] = (uint8_t)(len & 0xFFu);
+    hdr[3] = (uint8_t)(len >> 8);
+    if (t->fd < 0 || host_send_all(t->fd, hdr, 4) != 0 ||
+        (op != 'R' && len && host_send_all(t->fd, payload, len) != 0) ||
+        host_recv_all(t->fd, rep, 3) != 0) {
+        t->errors++;
+        return -1;
+    }
+    n = (size_t)rep[1] | (size_t)rep[2] << 8;
+    if (n > cap || host_recv_all(t->fd, in, n) != 0) { t->errors++; return -1; }
+    if (got) *got = n;
+    return rep[0];
+}
+
+static void host_twi_answer(host_twi *t, uint8_t msg, uint8_t data)
+{
+    avr_raise_irq(t->input, avr_twi_irq_msg(msg, t->sla, data));
+}
+
+/* the gathered write, as one frame, when the transfer ends */
+static void host_twi_end(host_twi *t)
+{
+    if (t->active && !(t->sla & 1u)) {
+        uint8_t none[1];
+        int r = t->overflow ? -1
+                            : host_twi_frame(t, 'W', (uint8_t)(t->sla >> 1), t->buf, t->len, none,
+                                             0, NULL);
+        /* the bytes were ACKed on the bus already; a chip that refuses
+           them at the end shows as an error count */
+        if (r != 'A') t->errors++;
+    }
+    t->active = 0;
+    t->len = 0;
+    t->overflow = 0;
+}
+
+static void host_on_twi(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    host_twi *t = (host_twi *)param;
+    avr_twi_msg_irq_t m;
+    uint8_t b[1];
+    (void)irq;
+    m.u.v = value;
+    if (m.u.twi.msg & TWI_COND_STOP) host_twi_end(t);
+    if (m.u.twi.msg & TWI_COND_START) { /* the address byte (a repeated start ends a write) */
+        uint8_t addr7 = (uint8_t)(m.u.twi.addr >> 1);
+        host_twi_end(t);
+        t->sla = m.u.twi.addr;
+        t->transfers++;
+        if (addr7 == 0) {
+            /* the wake pulse: the chip wakes, nobody ACKs address 0 */
+            b[0] = 0;
+            (void)host_twi_frame(t, 'W', 0, b, 1, b, 0, NULL);
+            t->nacks++;
+            return;
+        }
+        t->active = host_twi_frame(t, 'R', addr7, NULL, 0, b, 0, NULL) == 'A';
+        if (t->active) host_twi_answer(t, TWI_COND_ACK, 1);
+        else t->nacks++;
+        return;
+    }
+    if (!t->active) return; /* not addressed: no answer is a NACK */
+    if (m.u.twi.msg & TWI_COND_WRITE) {
+        if (t->len < sizeof t->buf) t->buf[t->len++] = m.u.twi.data;
+        else t->overflow = 1;
+        t->bytes_w++;
+        host_twi_answer(t, TWI_COND_ACK, 1);
+    } else if (m.u.twi.msg & TWI_COND_READ) {
+        size_t got = 0;
+        int r = host_twi_frame(t, 'R', (uint8_t)(t->sla >> 1), NULL, 1, b, 1, &got);
+        t->bytes_r++;
+        host_twi_answer(t, TWI_COND_READ, r == 'A' && got == 1 ? b[0] : 0xFFu);
+    }
+}
+
+/* simavr's TWI model for an atmega2560 (data-space addresses and bits from
+   the datasheet; simavr 1.6 does not declare one for this chip) */
+static const avr_twi_t k_twi_2560 = {
+    .disabled = AVR_IO_REGBIT(0x64, 7),            /* PRR0.PRTWI */
+    .r_twbr = 0xB8, .r_twsr = 0xB9, .r_twar = 0xBA, .r_twdr = 0xBB, .r_twcr = 0xBC,
+    .r_twamr = 0xBD,
+    .twen = AVR_IO_REGBIT(0xBC, 2), .twea = AVR_IO_REGBIT(0xBC, 6),
+    .twsta = AVR_IO_REGBIT(0xBC, 5), .twsto = AVR_IO_REGBIT(0xBC, 4),
+    .twwc = AVR_IO_REGBIT(0xBC, 3),
+    .twsr = AVR_IO_REGBITS(0xB9, 3, 0x1f), .twps = AVR_IO_REGBITS(0xB9, 0, 0x3),
+    .twi = { .enable = AVR_IO_REGBIT(0xBC, 0), .raised = AVR_IO_REGBIT(0xBC, 7),
+             .raise_sticky = 1, .vector = 39 /* TWI_vect */ },
+};
+
+/* Finds the chip's TWI model (adds the one above for the atmega2560) and
+   puts the bridge behind it. */
+static void host_twi_attach(host *h, const char *mcu, int fd)
+{
+    avr_io_t *io;
+    avr_twi_t *twi = NULL;
+    for (io = h->avr->io_port; io; io = io->next)
+        if (io->kind && !strcmp(io->kind, "twi")) twi = (avr_twi_t *)io;
+    if (!twi && !strcmp(mcu, "atmega2560")) {
+        h->twi_model = k_twi_2560;
+        twi = &h->twi_model;
+        avr_twi_init(h->avr, twi);
+        twi->io.reset(&twi->io); /* registers its input IRQ's handler, as a reset would */
+    }
+    if (!twi) host_die("%s: simavr has no TWI model for it", mcu);
+    h->twi.fd = fd;
+    h->twi.input = twi->io.irq + TWI_IRQ_INPUT;
+    avr_irq_register_notify(twi->io.irq + TWI_IRQ_OUTPUT, host_on_twi, &h->twi);
 }
 
 /* ---- debug port --------------------------------------------------------- */
@@ -479,6 +703,7 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
     (void)avr;
     host_link_io(&h->modem);
     host_link_io(&h->atecc);
+    host_link_io(&h->console);
     if (!h->console_eof && !host_buf_fill(&h->console_in, STDIN_FILENO)) h->console_eof = 1;
     host_keep_time(h, when);
     if (++h->fit.ticks == 1000u / HOST_IO_PERIOD_US) host_fit_sample(h);
@@ -490,13 +715,43 @@ static avr_cycle_count_t host_io_timer(avr_t *avr, avr_cycle_count_t when, void 
     return when + avr_usec_to_cycles(h->avr, HOST_IO_PERIOD_US);
 }
 
+/* ---- stack -------------------------------------------------------------- */
+
+static void host_paint(avr_t *avr)
+{
+    memset(avr->data + avr->ioend + 1, (int)HOST_PAINT, (size_t)(avr->ramend - avr->ioend));
+}
+
+/* The longest run of paint in SRAM: [*start, *end); the stack used is
+   what lies above it. 0 if no paint is left. */
+static int host_unused(const avr_t *avr, unsigned *start, unsigned *end)
+{
+    unsigned a, run = 0, best = 0;
+    *start = *end = 0;
+    for (a = (unsigned)avr->ioend + 1u; a <= avr->ramend; a++) {
+        run = avr->data[a] == HOST_PAINT ? run + 1u : 0u;
+        if (run > best) { best = run; *end = a + 1u; *start = *end - run; }
+    }
+    return best > 0;
+}
+
 /* ---- main --------------------------------------------------------------- */
+
+static void host_usage(void);
+
+/* a USART number on the command line: '0'..'3' */
+static char host_uart_arg(const char *s)
+{
+    if (s[0] < '0' || s[0] > '3' || s[1]) host_usage();
+    return s[0];
+}
 
 static void host_usage(void)
 {
     fputs("usage: sm_simavr_host [--modem PTY] [--atecc SOCKET] [--mcu NAME] [--freq HZ]\n"
-          "                      [--trace] [--trace-i2c] [--timeout SECONDS] [--quiet]\n"
-          "                      firmware.elf\n",
+          "                      [--modem-uart N] [--atecc-uart N] [--console-uart N]\n"
+          "                      [--atecc-twi] [--halt-exit] [--trace] [--trace-i2c]\n"
+          "                      [--timeout SECONDS] [--quiet] firmware.elf\n",
           stderr);
     exit(2);
 }
@@ -516,7 +771,8 @@ int main(int argc, char **argv)
     const char *modem = NULL, *atecc = NULL, *mcu = "atmega1284p", *elf = NULL;
     unsigned long freq = 18432000ul;
     double timeout_s = 0.0;
-    int quiet = 0, i, status, stdin_flags;
+    int quiet = 0, halt_exit = 0, atecc_twi = 0, atecc_uart_set = 0, i, status, stdin_flags;
+    char modem_uart = '0', atecc_uart = '1', console_uart = 0; /* 0: the debug port */
     elf_firmware_t fw;
     avr_cycle_count_t busy;
     double wall_s, sim_s;
@@ -533,10 +789,25 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--trace")) h.options |= HOST_OPT_TRACE;
         else if (!strcmp(a, "--trace-i2c")) h.options |= HOST_OPT_TRACE_I2C;
         else if (!strcmp(a, "--quiet")) quiet = 1;
+        else if (!strcmp(a, "--halt-exit")) halt_exit = 1;
+        else if (!strcmp(a, "--atecc-twi")) atecc_twi = 1;
+        else if (!strcmp(a, "--modem-uart") && more) modem_uart = host_uart_arg(argv[++i]);
+        else if (!strcmp(a, "--atecc-uart") && more) {
+            atecc_uart = host_uart_arg(argv[++i]);
+            atecc_uart_set = 1;
+        }
+        else if (!strcmp(a, "--console-uart") && more) console_uart = host_uart_arg(argv[++i]);
         else if (a[0] == '-' || elf) host_usage();
         else elf = a;
     }
     if (!elf || freq < 1000000ul || freq > 32000000ul) host_usage();
+    /* no USART for the chip when it is on the TWI bus, or when there is no
+       chip and no USART was named for it (the default USART1 may be the
+       modem's) */
+    if (atecc_twi || (!atecc && !atecc_uart_set && modem_uart == atecc_uart)) atecc_uart = 0;
+    if (modem_uart == atecc_uart || modem_uart == console_uart ||
+        (atecc_uart && atecc_uart == console_uart))
+        host_die("two links on one USART");
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = host_on_signal;
@@ -553,21 +824,34 @@ int main(int argc, char **argv)
     h.avr->frequency = (uint32_t)freq;
     fw.frequency = (uint32_t)freq; /* the ELF carries no .mmcu section */
     avr_load_firmware(h.avr, &fw);
+    host_paint(h.avr);
     h.avr->log = LOG_WARNING;
     h.avr->custom.data = &h;
     h.avr->sleep = host_sleep;
 
     h.exit_code = -1;
     h.modem.fd = modem ? host_open_pty(modem) : -1;
-    h.atecc.fd = atecc ? host_open_socket(atecc) : -1;
-    host_link_attach(&h, &h.modem, '0', "modem", h.modem.fd);
-    host_link_attach(&h, &h.atecc, '1', "atecc", h.atecc.fd);
-    h.modem_uart = host_find_uart(h.avr, '0');
+    h.atecc.fd = atecc && !atecc_twi ? host_open_socket(atecc) : -1;
+    host_link_attach(&h, &h.modem, modem_uart, "modem", h.modem.fd, h.modem.fd);
+    h.atecc.out_fd = -1;
+    if (atecc_uart) host_link_attach(&h, &h.atecc, atecc_uart, "atecc", h.atecc.fd, h.atecc.fd);
+    h.twi.fd = -1;
+    if (atecc_twi) host_twi_attach(&h, mcu, atecc ? host_open_socket(atecc) : -1);
+    h.console.fd = h.console.out_fd = -1;
+    if (console_uart) {
+        /* stdin (non-blocking, below) into the USART, its output to stdout;
+           the debug port then has no console input */
+        host_link_attach(&h, &h.console, console_uart, "console", STDIN_FILENO, STDOUT_FILENO);
+        h.console_eof = 1;
+    }
+    h.modem_uart = host_find_uart(h.avr, modem_uart);
     /* stdin's flags belong to an open file description the shell may share
        (a terminal): put them back at the end */
     stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
-    if (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) != 0)
+    if (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) != 0) {
         h.console_eof = 1; /* no usable stdin: no console input */
+        h.console.fd = -1;
+    }
     avr_register_io_write(h.avr, HOST_REG_EXIT, host_on_exit_write, &h);
     avr_register_io_read(h.avr, HOST_REG_EXIT, host_on_exit_read, &h);
     avr_register_io_write(h.avr, HOST_REG_CONSOLE, host_on_console_write, &h);
@@ -580,8 +864,10 @@ int main(int argc, char **argv)
     do {
         status = avr_run(h.avr);
     } while (status != cpu_Done && status != cpu_Crashed);
+    /* what the firmware sent last (e.g. a reply it did not wait for, the
+       console's last line) */
+    if (h.console.out_fd >= 0) host_buf_flush(&h.console.to_host, h.console.out_fd);
     fflush(stdout);
-    /* what the firmware sent last (e.g. a reply it did not wait for) */
     if (h.modem.fd >= 0) host_buf_flush(&h.modem.to_host, h.modem.fd);
 
     wall_s = (double)(host_now_ns() - h.start_ns) / 1e9;
@@ -597,10 +883,32 @@ int main(int argc, char **argv)
                "%.3f ms written off in %lu pieces, the largest %.3f ms (the host fell behind)\n",
                (double)h.max_lead_ns / 1e6, (double)h.written_off_ns / 1e6, h.write_offs,
                (double)h.max_write_off_ns / 1e6);
-        printf("[simavr] USART0 (modem): %llu bytes in, %llu out, %llu XOFF; "
-               "USART1 (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
-               h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs,
-               h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        printf("[simavr] USART%c (modem): %llu bytes in, %llu out, %llu XOFF\n",
+               modem_uart, h.modem.bytes_in, h.modem.bytes_out, h.modem.xoffs);
+        if (atecc_uart)
+            printf("[simavr] USART%c (ATECC608): %llu bytes in, %llu out, %llu XOFF\n",
+                   atecc_uart, h.atecc.bytes_in, h.atecc.bytes_out, h.atecc.xoffs);
+        {
+            unsigned u0, u1;
+            /* a run shorter than HOST_PAINT_MIN is chance, not a gap: the
+               firmware filled its free RAM itself (the bare AVR examples
+               paint it with their own pattern to measure their stack), or
+               the stack met the static data */
+            if (host_unused(h.avr, &u0, &u1) && u1 - u0 >= HOST_PAINT_MIN)
+                printf("[simavr] SRAM: stack used at most %u bytes; %u bytes (0x%04x..0x%04x) "
+                       "never touched between the static data and the stack\n",
+                       (unsigned)h.avr->ramend + 1u - u1, u1 - u0, u0, u1 - 1u);
+            else
+                printf("[simavr] SRAM: the paint did not survive (the firmware fills its free "
+                       "RAM itself, or the stack met the static data): no figure\n");
+        }
+        if (atecc_twi)
+            printf("[simavr] TWI (ATECC608): %lu transfers, %lu NACKed, %lu bytes written, "
+                   "%lu read, %lu errors\n",
+                   h.twi.transfers, h.twi.nacks, h.twi.bytes_w, h.twi.bytes_r, h.twi.errors);
+        if (console_uart)
+            printf("[simavr] USART%c (console): %llu bytes in, %llu out, %llu XOFF\n",
+                   console_uart, h.console.bytes_in, h.console.bytes_out, h.console.xoffs);
         if (h.modem.bytes_in) {
             double a, b, c;
             printf("[simavr] awake cycles per modem byte received: %.0f (all awake cycles, "
@@ -618,6 +926,10 @@ int main(int argc, char **argv)
     } else if (h.exit_code >= 0) {
         if (!quiet) printf("[simavr] firmware exit code %d\n", h.exit_code);
         status = h.exit_code;
+    } else if (halt_exit && status == cpu_Done && !g_stop) {
+        /* simavr ends a SLEEP with interrupts off as cpu_Done */
+        if (!quiet) printf("[simavr] the firmware halted (sleep with interrupts off)\n");
+        status = 0;
     } else {
         printf("[simavr] the AVR %s without an exit code (pc 0x%05x)\n",
                status == cpu_Crashed ? "crashed" : (g_stop ? "was stopped" : "stopped"),
@@ -629,5 +941,6 @@ int main(int argc, char **argv)
     if (stdin_flags >= 0) fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
     if (h.modem.fd >= 0) close(h.modem.fd);
     if (h.atecc.fd >= 0) close(h.atecc.fd);
+    if (h.twi.fd >= 0) close(h.twi.fd);
     return status;
 }
