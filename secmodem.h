@@ -1172,6 +1172,9 @@ typedef struct sm_sqn_result {
            the certificate (issuer, subject, dates, fingerprint...) as text,
            which is what a GM02S returns, 0 when it holds the certificate */
         struct { uint8_t id; uint32_t len, total, remaining; uint8_t text; } data;
+        /* SOCK_SEND, with SM_OK: id is the socket, len the bytes the modem
+           accepted (it answers OK alone, no count: all of them); 0 else */
+        struct { uint8_t id; uint32_t len; } send;
         uint16_t pmid;                                /* MQTT_PUBLISH */
         uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
         struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
@@ -6044,16 +6047,27 @@ SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
     return SM_OK;
 }
 
+/* Bytes of an answer that is not the one asked for: read, never stored. */
+SM_PRIV void sm_sqn_drop_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+}
+
 /* Response-line handlers of the operations (ctx is the sm_sqn_op). A header
    that announces N raw bytes makes the engine read exactly N, whatever else
    is wrong with it, so that the framing holds; the problem is reported in
-   the result. */
+   the result. An answer for another socket or slot (or of another type)
+   has its bytes dropped: they never reach the caller's buffer. */
 SM_PRIV void sm_sqn_on_announce(sm_sqn_op *op, sm_at *at, int32_t id, int32_t n, int raw)
 {
     op->flags |= SM_SQN_OPF_HEADER;
     op->total = (uint32_t)n;
     if (id != op->arg) op->flags |= SM_SQN_OPF_BAD;
-    if (raw) sm_at_expect_raw(at, (size_t)n, NULL, NULL);
+    if (raw)
+        (void)sm_at_expect_raw(at, (size_t)n, (op->flags & SM_SQN_OPF_BAD) ? sm_sqn_drop_sink : NULL,
+                               NULL);
 }
 
 /* `+SQNSRECV: <connId>,<len>` then len raw bytes (contract: Sockets). */
@@ -6139,7 +6153,7 @@ SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result
 
 /* Payload results (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ): total was
    announced, len reached the caller's buffer. */
-SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
                                 sm_sqn_result *res)
 {
     res->u.data.id = op->arg;
@@ -6157,7 +6171,8 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
         res->u.data.remaining = res->status == SM_OK ? op->rest : h->remaining;
     }
-    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER)) {
+    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER) &&
+        !(op->flags & SM_SQN_OPF_BAD)) { /* another socket's count is not this one's */
         sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
         s->pending = (uint16_t)(s->pending > op->total ? s->pending - op->total : 0u);
     }
@@ -6171,6 +6186,16 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         res->status = SM_ERR_PARSE;
     else if (r->raw_len < op->total)
         res->status = op->total > op->cap ? SM_ERR_TRUNCATED : SM_ERR_PARSE; /* else: cut short */
+}
+
+/* One rule for every receive path of both dialects (docs/receive-checks.md):
+   len counts data only when the read succeeded or was truncated; what a
+   failed read left in the buffer is not data. */
+SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+                                sm_sqn_result *res)
+{
+    sm_sqn_data_status(m, op, r, res);
+    if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->u.data.len = 0;
 }
 
 /* SQNSI: `+SQNSI: <connId>,<sent>,<received>,<buff_in>,<ack_waiting>`. */
@@ -6234,6 +6259,11 @@ SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, 
         return sm_sqn_parse_info(m, op, r, res);
     case SM_SQN_OP_MQTT_PUBLISH:
         return sm_sqn_parse_pmid(r, &res->u.pmid);
+    case SM_SQN_OP_SOCK_SEND:
+        /* the modem answers OK alone (docs/sequans.md C-17): it took them all */
+        res->u.send.id = op->arg;
+        res->u.send.len = op->total;
+        return SM_OK;
     default:
         return SM_OK;
     }
@@ -6748,6 +6778,8 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
     char t[32];
     sm_buf b;
     sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
     if (!m || !sm_sqn_sock_ok(sock) || !data || len < 1 || len > 1500 || len > SM_PAYLOAD_MAX)
         return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSENDEXT=", sock);
@@ -6756,7 +6788,9 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
     c.payload_len = len;
-    return sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, NULL);
+    id = sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, &op);
+    if (id > 0) op->total = (uint32_t)len; /* the result's byte count */
+    return id;
 }
 
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
