@@ -940,6 +940,22 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    SM_ERR_REBOOT, then emits RESTARTED: start what should follow a restart
    from that event. NVM and security profiles survive a restart.
 
+   Reads (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ), the same rule as the
+   Cordelia-I section's reads (table: docs/receive-checks.md):
+   - SM_OK: u.data.len bytes of data are in the buffer;
+   - SM_ERR_TRUNCATED: the modem sent more than the buffer holds: the
+     buffer has the first u.data.len bytes, u.data.total says how many came;
+     the rest was read and dropped (the framing holds). Bytes lost are
+     never reported as SM_OK;
+   - SM_ERR_PARSE: an answer for another socket or slot (its bytes are read
+     and dropped, never put in the buffer, and not counted off this
+     socket's pending bytes), a malformed header, a payload cut short or
+     not framed;
+   - any status but SM_OK and SM_ERR_TRUNCATED: u.data.len is 0, and what
+     the buffer holds is not data (a failed read may have written to it,
+     an answer for another socket or slot never does, except a
+     certificate read's header line, which is stored as it arrives).
+
    Where each format comes from: docs/sequans.md, the conformance ledger
    (vendor drivers and published device logs, each with a verdict). What
    this code does where the sources disagree or are silent:
@@ -1460,11 +1476,15 @@ SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_
 SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSSENDEXT: sends len (1..1500) bytes after the prompt; data stays
-   valid until done. */
+   valid until done. With SM_OK, u.send.len is the bytes the modem accepted:
+   it answers OK alone, without a count (docs/sequans.md C-17), so all len
+   of them; u.send.id is the socket. */
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (u.data.len,
-   may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. */
+   may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. An answer for another
+   socket: SM_ERR_PARSE, buf untouched; more than cap: SM_ERR_TRUNCATED (see
+   "Reads" above). */
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSH=<sock>. */
@@ -1783,6 +1803,25 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
        sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", on_done, app);
        id = sm_cord_mqtt_connect(&c, on_done, app);    // done on CONNACK
        status = sm_cord_wait(&c, id);                   // or poll in your loop
+
+   Reads (RECV, FILE_READ), the same rule as the Sequans section's reads
+   (table of every receive path of both sections: docs/receive-checks.md):
+   - SM_OK: result len bytes of data are in the buffer;
+   - SM_ERR_TRUNCATED (result truncated = 1): the module sent more than the
+     buffer holds (or, for a file read, than was asked): the buffer has the
+     first len bytes, total says how many came; the rest was read and
+     dropped. Bytes lost are never reported as SM_OK;
+   - SM_ERR_PARSE: an answer for another socket than the one asked, or in
+     Base64 when binary was asked (its bytes are read by count and dropped,
+     never put in the buffer), a malformed header or count, bytes cut
+     short, Base64 that is not canonical (the buffer is left as it was by
+     that answer);
+   - any status but SM_OK and SM_ERR_TRUNCATED: len is 0, and what the
+     buffer holds is not data (earlier chunks of a file read may be there).
+   A +recv: EVENT for another socket (Calypso model) is no answer to the
+   receive waiting: a late answer to an earlier receive of that socket is
+   possible. Its bytes are read and dropped, its line reported as
+   SM_CORD_EV_UNHANDLED, and the receive goes on waiting.
 
    Facts taken from Würth's own driver, WurthElektronik/
    WirelessConnectivity-SDK_STM32@96c93e8 (WCON_SDK/WCON_Drivers/CordeliaI,
@@ -2268,7 +2307,10 @@ SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offse
                                     void *ctx);
 /* Reads up to len bytes from offset into buf: AT+fileRead=<id>,<off>,1,<n>
    (Base64) per SM_CORD_READ_CHUNK bytes, until len or the end of the file.
-   result len: bytes read. */
+   result len: bytes read. An answer with more bytes than asked ends it
+   SM_ERR_TRUNCATED (the asked bytes kept); a wrong count or bad Base64
+   SM_ERR_PARSE with len 0, the buffer not written by that answer (see
+   "Reads" above). */
 SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset, uint8_t *buf,
                                    size_t len, sm_cord_done_fn done, void *ctx);
 /* AT+fileClose=<id>,, (the data become visible). */
@@ -2305,15 +2347,22 @@ SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opt
    spaces. Failures carry the TLS codes (-340, -468, -722...). */
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx);
-/* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. */
+/* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. With
+   SM_OK, result len is the bytes the module accepted: Würth's driver and
+   the contract know no count in the answer (OK alone: all len of them); a
+   module that answers +send:<n> or +send:<id>,<n> before its OK is
+   believed, and may have taken fewer: send the rest again. A count above
+   len, or another socket's id, is SM_ERR_PARSE. 0 when it failed. */
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx);
 /* AT+recv=<id>,0,<cap> -> OK arms the receive (Calypso model); the data
    come as the +recv:<id>,0,<n>,<n bytes> event: the bytes go to buf (cap
-   1..1460), result len = n (truncated if more than cap came); no event
-   within SM_CORD_RECV_TIMEOUT_MS: SM_ERR_TIMEOUT (a later event's bytes are
-   then dropped and its line reported UNHANDLED). A +recv: line before the
-   OK (the older reading) is read the same way, n 0 when nothing waits. */
+   1..1460), result len = total = n; more than cap: SM_ERR_TRUNCATED, len
+   = cap (see "Reads" above); no event within SM_CORD_RECV_TIMEOUT_MS:
+   SM_ERR_TIMEOUT (a later event's bytes are then dropped and its line
+   reported UNHANDLED). A +recv: line before the OK (the older reading) is
+   read the same way, n 0 when nothing waits; one for another socket, or in
+   Base64, is SM_ERR_PARSE and its bytes never reach buf. */
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx);
 /* AT+close=<id> */
