@@ -9271,7 +9271,8 @@ SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result 
         c->trunc = 1;
         return SM_ERR_TRUNCATED;
     }
-    return r->raw_len < (size_t)n ? SM_ERR_PARSE : SM_CORD_FINISH; /* cut short */
+    if (r->raw_len < (size_t)n) return SM_ERR_PARSE; /* cut short */
+    return SM_CORD_FINISH;
 }
 
 SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
