@@ -9243,6 +9243,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord *c = (sm_cord *)ctx;
     sm_fields f;
     int32_t id, fmt, n;
+    if (!c->n_ops || c->ops[0].kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
     if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
         return; /* the engine's count did not parse either: the line stays text */
