@@ -618,7 +618,9 @@ enum {
    prefix, commas inside double quotes not counted); the byte count is field
    n itself, a decimal 0..65535. The part before that comma is delivered as a
    response line (stored, and given to on_line), the bytes go to raw_buf by
-   count exactly as after sm_at_expect_raw(), then line parsing resumes. A
+   count exactly as after sm_at_expect_raw(), then line parsing resumes;
+   on_line may send them to a sink instead (sm_at_expect_raw with the same
+   count), e.g. to keep an answer for another socket out of raw_buf. A
    count that is not such a number leaves the line to the line parser; it is
    counted in stats.raw_bad_count and the response has raw_truncated set.
    Costs one test per received byte while such a command waits. */
@@ -938,6 +940,22 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    SM_ERR_REBOOT, then emits RESTARTED: start what should follow a restart
    from that event. NVM and security profiles survive a restart.
 
+   Reads (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ), the same rule as the
+   Cordelia-I section's reads (table: docs/receive-checks.md):
+   - SM_OK: u.data.len bytes of data are in the buffer;
+   - SM_ERR_TRUNCATED: the modem sent more than the buffer holds: the
+     buffer has the first u.data.len bytes, u.data.total says how many came;
+     the rest was read and dropped (the framing holds). Bytes lost are
+     never reported as SM_OK;
+   - SM_ERR_PARSE: an answer for another socket or slot (its bytes are read
+     and dropped, never put in the buffer, and not counted off this
+     socket's pending bytes), a malformed header, a payload cut short or
+     not framed;
+   - any status but SM_OK and SM_ERR_TRUNCATED: u.data.len is 0, and what
+     the buffer holds is not data (a failed read may have written to it,
+     an answer for another socket or slot never does, except a
+     certificate read's header line, which is stored as it arrives).
+
    Where each format comes from: docs/sequans.md, the conformance ledger
    (vendor drivers and published device logs, each with a verdict). What
    this code does where the sources disagree or are silent:
@@ -1170,6 +1188,9 @@ typedef struct sm_sqn_result {
            the certificate (issuer, subject, dates, fingerprint...) as text,
            which is what a GM02S returns, 0 when it holds the certificate */
         struct { uint8_t id; uint32_t len, total, remaining; uint8_t text; } data;
+        /* SOCK_SEND, with SM_OK: id is the socket, len the bytes the modem
+           accepted (it answers OK alone, no count: all of them); 0 else */
+        struct { uint8_t id; uint32_t len; } send;
         uint16_t pmid;                                /* MQTT_PUBLISH */
         uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
         struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
@@ -1455,11 +1476,15 @@ SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_
 SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSSENDEXT: sends len (1..1500) bytes after the prompt; data stays
-   valid until done. */
+   valid until done. With SM_OK, u.send.len is the bytes the modem accepted:
+   it answers OK alone, without a count (docs/sequans.md C-17), so all len
+   of them; u.send.id is the socket. */
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (u.data.len,
-   may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. */
+   may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. An answer for another
+   socket: SM_ERR_PARSE, buf untouched; more than cap: SM_ERR_TRUNCATED (see
+   "Reads" above). */
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSH=<sock>. */
@@ -1779,6 +1804,25 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
        id = sm_cord_mqtt_connect(&c, on_done, app);    // done on CONNACK
        status = sm_cord_wait(&c, id);                   // or poll in your loop
 
+   Reads (RECV, FILE_READ), the same rule as the Sequans section's reads
+   (table of every receive path of both sections: docs/receive-checks.md):
+   - SM_OK: result len bytes of data are in the buffer;
+   - SM_ERR_TRUNCATED (result truncated = 1): the module sent more than the
+     buffer holds (or, for a file read, than was asked): the buffer has the
+     first len bytes, total says how many came; the rest was read and
+     dropped. Bytes lost are never reported as SM_OK;
+   - SM_ERR_PARSE: an answer for another socket than the one asked, or in
+     Base64 when binary was asked (its bytes are read by count and dropped,
+     never put in the buffer), a malformed header or count, bytes cut
+     short, Base64 that is not canonical (the buffer is left as it was by
+     that answer);
+   - any status but SM_OK and SM_ERR_TRUNCATED: len is 0, and what the
+     buffer holds is not data (earlier chunks of a file read may be there).
+   A +recv: EVENT for another socket (Calypso model) is no answer to the
+   receive waiting: a late answer to an earlier receive of that socket is
+   possible. Its bytes are read and dropped, its line reported as
+   SM_CORD_EV_UNHANDLED, and the receive goes on waiting.
+
    Facts taken from Würth's own driver, WurthElektronik/
    WirelessConnectivity-SDK_STM32@96c93e8 (WCON_SDK/WCON_Drivers/CordeliaI,
    and .../Calypso where the Cordelia-I driver has no such command), cited
@@ -1975,15 +2019,21 @@ typedef struct sm_cord_result {
     const char *err_text;    /* the module's error text or the failure event's status
                                 (e.g. "file not found", "TLS_FAILED"), or NULL */
     uint32_t value;          /* FILE_OPEN, FILE_UPLOAD: file id; SOCKET: socket id */
-    size_t len;              /* bytes written (FILE_WRITE, FILE_UPLOAD, SEND) or read
-                                (FILE_READ, RECV); GET: length of text */
+    size_t len;              /* bytes written (FILE_WRITE, FILE_UPLOAD); SEND: bytes
+                                the module accepted (its +send: count when it
+                                answers one, else all it was given); bytes read
+                                into the buffer (FILE_READ, RECV: with SM_OK or
+                                SM_ERR_TRUNCATED only, else 0); GET: length of text */
+    size_t total;            /* FILE_READ, RECV: bytes the module sent or announced
+                                (more than len with SM_ERR_TRUNCATED) */
     const char *text;        /* GET: the value; WLAN_CONNECT: the IPv4 address;
                                 REBOOT, FACTORY_RESET: the firmware version */
     sm_cord_file_info info;  /* FILE_INFO */
     const char *group, *key; /* GET, SET, MQTT_CONFIG, SOCKET_TLS: the setting, on failure
                                 the one that failed */
     uint8_t stage;           /* FILE_UPLOAD: 0 open, 1 write, 2 close (where it ended) */
-    uint8_t truncated;       /* RECV: more bytes came than fitted (the rest is dropped) */
+    uint8_t truncated;       /* FILE_READ, RECV: 1 with SM_ERR_TRUNCATED (more bytes
+                                came than fitted; the rest was read and dropped) */
 } sm_cord_result;
 
 struct sm_cord;
@@ -2097,12 +2147,14 @@ typedef struct sm_cord {
     uint32_t file_id;           /* upload: the file opened */
     uint32_t value;             /* sm_cord_result.value */
     size_t done_len;            /* sm_cord_result.len */
+    size_t total_len;           /* sm_cord_result.total: bytes the module sent (reads) */
     int early_status;
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
-    uint8_t trunc, recv_bad;    /* recv: more bytes than fitted; not binary */
+    uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
+                                   or another socket's (its bytes are dropped) */
     size_t recv_left;           /* recv: bytes of the +recv: event still to come */
     uint8_t power_retry;        /* the running command was sent again after the
                                    power-up start-up event cut it */
@@ -2255,7 +2307,10 @@ SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offse
                                     void *ctx);
 /* Reads up to len bytes from offset into buf: AT+fileRead=<id>,<off>,1,<n>
    (Base64) per SM_CORD_READ_CHUNK bytes, until len or the end of the file.
-   result len: bytes read. */
+   result len: bytes read. An answer with more bytes than asked ends it
+   SM_ERR_TRUNCATED (the asked bytes kept); a wrong count or bad Base64
+   SM_ERR_PARSE with len 0, the buffer not written by that answer (see
+   "Reads" above). */
 SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset, uint8_t *buf,
                                    size_t len, sm_cord_done_fn done, void *ctx);
 /* AT+fileClose=<id>,, (the data become visible). */
@@ -2292,15 +2347,22 @@ SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opt
    spaces. Failures carry the TLS codes (-340, -468, -722...). */
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx);
-/* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. */
+/* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. With
+   SM_OK, result len is the bytes the module accepted: Würth's driver and
+   the contract know no count in the answer (OK alone: all len of them); a
+   module that answers +send:<n> or +send:<id>,<n> before its OK is
+   believed, and may have taken fewer: send the rest again. A count above
+   len, or another socket's id, is SM_ERR_PARSE. 0 when it failed. */
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx);
 /* AT+recv=<id>,0,<cap> -> OK arms the receive (Calypso model); the data
    come as the +recv:<id>,0,<n>,<n bytes> event: the bytes go to buf (cap
-   1..1460), result len = n (truncated if more than cap came); no event
-   within SM_CORD_RECV_TIMEOUT_MS: SM_ERR_TIMEOUT (a later event's bytes are
-   then dropped and its line reported UNHANDLED). A +recv: line before the
-   OK (the older reading) is read the same way, n 0 when nothing waits. */
+   1..1460), result len = total = n; more than cap: SM_ERR_TRUNCATED, len
+   = cap (see "Reads" above); no event within SM_CORD_RECV_TIMEOUT_MS:
+   SM_ERR_TIMEOUT (a later event's bytes are then dropped and its line
+   reported UNHANDLED). A +recv: line before the OK (the older reading) is
+   read the same way, n 0 when nothing waits; one for another socket, or in
+   Base64, is SM_ERR_PARSE and its bytes never reach buf. */
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx);
 /* AT+close=<id> */
@@ -5043,10 +5105,13 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
     }
     at->line_len = 0;
     at->line[len] = '\0';
-    sm_at_dispatch_line(at, at->line, len);
-    at->raw_left = (size_t)n; /* into raw_buf (or dropped, if on_line flushed) */
+    /* the count is set before the line is dispatched: into raw_buf (or
+       dropped, if on_line flushed), unless on_line sends the bytes elsewhere
+       with sm_at_expect_raw() (a header naming another socket, say) */
+    at->raw_left = (size_t)n;
     at->raw_sink = NULL;
     at->raw_deadline = sm_at_now(at) + (uint32_t)SM_RAW_TIMEOUT_MS;
+    sm_at_dispatch_line(at, at->line, len);
     return 1;
 }
 
@@ -6032,16 +6097,27 @@ SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
     return SM_OK;
 }
 
+/* Bytes of an answer that is not the one asked for: read, never stored. */
+SM_PRIV void sm_sqn_drop_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+}
+
 /* Response-line handlers of the operations (ctx is the sm_sqn_op). A header
    that announces N raw bytes makes the engine read exactly N, whatever else
    is wrong with it, so that the framing holds; the problem is reported in
-   the result. */
+   the result. An answer for another socket or slot (or of another type)
+   has its bytes dropped: they never reach the caller's buffer. */
 SM_PRIV void sm_sqn_on_announce(sm_sqn_op *op, sm_at *at, int32_t id, int32_t n, int raw)
 {
     op->flags |= SM_SQN_OPF_HEADER;
     op->total = (uint32_t)n;
     if (id != op->arg) op->flags |= SM_SQN_OPF_BAD;
-    if (raw) sm_at_expect_raw(at, (size_t)n, NULL, NULL);
+    if (raw)
+        (void)sm_at_expect_raw(at, (size_t)n, (op->flags & SM_SQN_OPF_BAD) ? sm_sqn_drop_sink : NULL,
+                               NULL);
 }
 
 /* `+SQNSRECV: <connId>,<len>` then len raw bytes (contract: Sockets). */
@@ -6127,7 +6203,7 @@ SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result
 
 /* Payload results (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ): total was
    announced, len reached the caller's buffer. */
-SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
                                 sm_sqn_result *res)
 {
     res->u.data.id = op->arg;
@@ -6145,7 +6221,8 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
         res->u.data.remaining = res->status == SM_OK ? op->rest : h->remaining;
     }
-    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER)) {
+    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER) &&
+        !(op->flags & SM_SQN_OPF_BAD)) { /* another socket's count is not this one's */
         sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
         s->pending = (uint16_t)(s->pending > op->total ? s->pending - op->total : 0u);
     }
@@ -6159,6 +6236,16 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         res->status = SM_ERR_PARSE;
     else if (r->raw_len < op->total)
         res->status = op->total > op->cap ? SM_ERR_TRUNCATED : SM_ERR_PARSE; /* else: cut short */
+}
+
+/* One rule for every receive path of both dialects (docs/receive-checks.md):
+   len counts data only when the read succeeded or was truncated; what a
+   failed read left in the buffer is not data. */
+SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+                                sm_sqn_result *res)
+{
+    sm_sqn_data_status(m, op, r, res);
+    if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->u.data.len = 0;
 }
 
 /* SQNSI: `+SQNSI: <connId>,<sent>,<received>,<buff_in>,<ack_waiting>`. */
@@ -6222,6 +6309,11 @@ SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, 
         return sm_sqn_parse_info(m, op, r, res);
     case SM_SQN_OP_MQTT_PUBLISH:
         return sm_sqn_parse_pmid(r, &res->u.pmid);
+    case SM_SQN_OP_SOCK_SEND:
+        /* the modem answers OK alone (docs/sequans.md C-17): it took them all */
+        res->u.send.id = op->arg;
+        res->u.send.len = op->total;
+        return SM_OK;
     default:
         return SM_OK;
     }
@@ -6736,6 +6828,8 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
     char t[32];
     sm_buf b;
     sm_at_cmd c;
+    sm_sqn_op *op;
+    int id;
     if (!m || !sm_sqn_sock_ok(sock) || !data || len < 1 || len > 1500 || len > SM_PAYLOAD_MAX)
         return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSENDEXT=", sock);
@@ -6744,7 +6838,9 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
     c.payload_len = len;
-    return sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, NULL);
+    id = sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, &op);
+    if (id > 0) op->total = (uint32_t)len; /* the result's byte count */
+    return id;
 }
 
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
@@ -8471,23 +8567,33 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
    (sm_at_cut_urc); the bytes are read by count into the buffer of the
    sm_cord_recv waiting for that socket. Bytes nobody waits for are read
    and dropped, their line reported UNHANDLED. The older form, +recv:
-   before AT+recv's OK, is read as that command's response. */
+   before AT+recv's OK, is read as that command's response. The statuses
+   are those of every receive path (section 7 manual, docs/receive-checks.md):
+   more than the buffer holds SM_ERR_TRUNCATED, a payload cut short or not
+   in the format asked SM_ERR_PARSE. */
 SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
+    int status = SM_OK;
     /* bytes still coming for a receive that ended (its deadline) are dropped */
     if (c->recv_left == 0 || !c->n_ops || op->kind != SM_CORD_OP_RECV ||
         c->phase != SM_CORD_PH_WAIT)
         return;
+    if (!data) { /* the engine gave up on the count: the payload was cut short */
+        c->recv_left = 0;
+        sm_cord_outcome(c, SM_CORD_W_RECV, SM_ERR_PARSE, SM_AT_NO_CODE, NULL);
+        return;
+    }
     if (k && !c->recv_bad) memcpy(op->dst + c->done_len, data, k);
     if (!c->recv_bad) c->done_len += k;
     if (k < len) c->trunc = 1;
     c->recv_left -= len < c->recv_left ? len : c->recv_left;
-    if (c->recv_left == 0)
-        sm_cord_outcome(c, SM_CORD_W_RECV, c->recv_bad ? SM_ERR_PARSE : SM_OK, SM_AT_NO_CODE,
-                        NULL);
+    if (c->recv_left) return;
+    if (c->recv_bad) status = SM_ERR_PARSE;
+    else if (c->trunc) status = SM_ERR_TRUNCATED;
+    sm_cord_outcome(c, SM_CORD_W_RECV, status, SM_AT_NO_CODE, NULL);
 }
 
 SM_PRIV void sm_cord_drop_sink(void *ctx, const uint8_t *data, size_t len)
@@ -8516,8 +8622,9 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
         return;
     }
     c->recv_bad = (uint8_t)(fmt != 0); /* asked for binary (0): Base64 is not what was asked */
+    c->total_len = (size_t)n;
     if (n == 0) {
-        sm_cord_outcome(c, SM_CORD_W_RECV, SM_OK, SM_AT_NO_CODE, NULL);
+        sm_cord_outcome(c, SM_CORD_W_RECV, c->recv_bad ? SM_ERR_PARSE : SM_OK, SM_AT_NO_CODE, NULL);
         return;
     }
     c->recv_left = (size_t)n;
@@ -8948,14 +9055,44 @@ SM_PRIV int sm_cord_ok_file_write(sm_cord *c, const sm_at_response *r, sm_cord_r
                                                      &off));
 }
 
+/* Decodes canonical Base64 in[0..n) (the rules of sm_base64_decode) and
+   stores the first bytes in out[room] (out NULL: only checks and counts);
+   *total gets the decoded size, which may exceed room. SM_OK or
+   SM_ERR_PARSE (not canonical Base64; out may hold bytes then: check with
+   out NULL first to leave it untouched). */
+SM_PRIV int sm_cord_b64_part(const char *in, size_t n, uint8_t *out, size_t room, size_t *total)
+{
+    size_t i, o = 0, pad = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    if (n % 4u) return SM_ERR_PARSE;
+    while (pad < 2 && pad < n && in[n - 1 - pad] == '=') pad++; /* at most "==" at the end */
+    for (i = 0; i < n - pad; i++) {
+        int d = sm_b64_value(in[i]);
+        if (d < 0) return SM_ERR_PARSE;
+        acc = ((acc << 6) | (uint32_t)d) & 0xFFFFFFu; /* only the last 24 bits matter */
+        bits += 6;
+        if (bits < 8) continue;
+        bits -= 8;
+        if (out && o < room) out[o] = (uint8_t)(acc >> bits);
+        o++;
+    }
+    if (acc & ((1u << bits) - 1u)) return SM_ERR_PARSE; /* canonical: unused bits zero */
+    *total = o;
+    return SM_OK;
+}
+
 /* +fileread:1,<count>,<base64>: decoded to dst; a short read is the end of
    the file. Würth's parser takes <count> as the number of Base64
    CHARACTERS (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
    WCON_SDK/WCON_Drivers/CordeliaI/ATCommands/ATFile.c:594-616); a count
    equal to the decoded size is accepted too when it is not the text's
-   length. Any other count, text that is no canonical Base64, or more bytes
-   than asked is SM_ERR_PARSE: nothing that does not frame is stored as
-   read. */
+   length. Any other count, or text that is no canonical Base64, is
+   SM_ERR_PARSE with the buffer untouched by this answer (and the result's
+   len 0: nothing that does not frame counts as read). More bytes than
+   asked fill the chunk's place in the buffer and end the read with
+   SM_ERR_TRUNCATED (the rest is dropped), as every receive path does with
+   more than its buffer holds. */
 SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     const sm_cord_op *op = &c->ops[0];
@@ -8966,11 +9103,17 @@ SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_re
     sm_fields f;
     (void)res;
     if (sm_cord_answer(r, "+fileread:", &f) || sm_fields_int(&f, 1, 1, &fmt) ||
-        sm_fields_int(&f, 0, (int32_t)((want + 2u) / 3u * 4u), &count) ||
+        sm_fields_int(&f, 0, 65535, &count) ||
         (sm_fields_more(&f) && sm_fields_token(&f, &s, &n, &quoted)) ||
-        sm_base64_decode(s, n, op->dst + c->done_len, want, &got) ||
-        ((size_t)count != n && (size_t)count != got))
+        sm_cord_b64_part(s, n, NULL, 0, &got) || ((size_t)count != n && (size_t)count != got))
         return SM_ERR_PARSE;
+    (void)sm_cord_b64_part(s, n, op->dst + c->done_len, want, &got); /* checked above */
+    c->total_len += got;
+    if (got > want) {
+        c->done_len += want;
+        c->trunc = 1;
+        return SM_ERR_TRUNCATED;
+    }
     c->done_len += got;
     return got < want ? SM_CORD_FINISH : SM_CORD_NEXT;
 }
@@ -9091,19 +9234,46 @@ SM_PRIV int sm_cord_ok_socket(sm_cord *c, const sm_at_response *r, sm_cord_resul
     return SM_CORD_FINISH;
 }
 
+/* The head +recv:<id>,<fmt>,<n> of an answer before AT+recv's OK (the
+   older reading), seen before its n bytes: an answer for another socket
+   than the one asked, or in Base64 when binary was asked, has its bytes
+   read by count and dropped (never in the caller's buffer) and ends the
+   receive SM_ERR_PARSE (sm_cord_ok_recv). */
+SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    sm_fields f;
+    int32_t id, fmt, n;
+    if (!c->n_ops || c->ops[0].kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
+    if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
+        sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
+        return; /* the engine's count did not parse either: the line stays text */
+    c->total_len = (size_t)n;
+    if (id == (int32_t)c->ops[0].n1 && fmt == 0) return;
+    c->recv_bad = 1;
+    (void)sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
+}
+
 /* AT+recv's OK: without a +recv: line before it (the Calypso model), the
    data come as the event; with one, +recv:<id>,0,<n> (the bytes are
-   already in dst). */
+   already in dst, unless sm_cord_recv_line dropped them). */
 SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     sm_fields f;
     int32_t id, fmt, n;
+    (void)res;
     if (!r->nlines && !r->raw_truncated) return SM_CORD_WAIT;
     if (sm_cord_answer(r, "+recv:", &f) || sm_fields_int(&f, 0, 15, &id) ||
-        sm_fields_int(&f, 0, 0, &fmt) || sm_fields_int(&f, 0, 65535, &n))
+        sm_fields_int(&f, 0, 0, &fmt) || sm_fields_int(&f, 0, 65535, &n) || c->recv_bad ||
+        id != (int32_t)c->ops[0].n1)
         return SM_ERR_PARSE;
+    c->total_len = (size_t)n;
     c->done_len = r->raw_len;
-    res->truncated = (uint8_t)(r->raw_truncated || (size_t)n > r->raw_len);
+    if ((size_t)n > c->ops[0].len) { /* more than the buffer: the rest was dropped */
+        c->trunc = 1;
+        return SM_ERR_TRUNCATED;
+    }
+    if (r->raw_len < (size_t)n) return SM_ERR_PARSE; /* cut short */
     return SM_CORD_FINISH;
 }
 
@@ -9115,11 +9285,28 @@ SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_cord_result
     return SM_CORD_FINISH;
 }
 
+/* AT+send's OK: Würth's Calypso driver waits for the OK alone and counts
+   every byte as sent (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
+   WCON_SDK/WCON_Drivers/Calypso/ATCommands/ATSocket.c:343-350), and so
+   does the contract. A module that reports a count, +send:<n> or
+   +send:<id>,<n>, is believed: result len = n (n above the bytes given, or
+   another socket's id, is SM_ERR_PARSE). */
 SM_PRIV int sm_cord_ok_send(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
-    (void)r;
+    sm_fields f;
+    int32_t a, n;
     (void)res;
-    c->done_len = c->ops[0].len;
+    if (!r->nlines) {
+        c->done_len = c->ops[0].len;
+        return SM_CORD_FINISH;
+    }
+    if (sm_cord_answer(r, "+send:", &f) || sm_fields_int(&f, 0, 65535, &a)) return SM_ERR_PARSE;
+    n = a;
+    if (sm_fields_more(&f) &&
+        (sm_fields_int(&f, 0, 65535, &n) || a != (int32_t)c->ops[0].n1 || sm_fields_more(&f)))
+        return SM_ERR_PARSE;
+    if ((size_t)n > c->ops[0].len) return SM_ERR_PARSE;
+    c->done_len = (size_t)n;
     return SM_CORD_FINISH;
 }
 
@@ -9271,7 +9458,7 @@ static const sm_cord_opdef sm_cord_opdefs[] = {
     { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_CONNECT,
       0,                            NULL,                  sm_cord_ok_wait },
     /* send */
-    { "AT+send=%S,0,%L,",            SM_CORD_NO_INFO,      SM_CORD_T_FILE,   SM_CORD_W_NONE,
+    { "AT+send=%S,0,%L,",            "+send:",             SM_CORD_T_FILE,   SM_CORD_W_NONE,
       SM_CORD_C_SEND,               NULL,                  sm_cord_ok_send },
     /* recv */
     { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_RECV,
@@ -9359,6 +9546,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         cmd->flags = SM_AT_F_RAW_AFTER(3); /* +recv:<id>,0,<n>,<n raw bytes> */
         cmd->raw_buf = op->dst;
         cmd->raw_cap = op->len;
+        cmd->on_line = sm_cord_recv_line; /* another socket's bytes stay out of dst */
     }
     if (d->extra & SM_CORD_C_LIST) cmd->on_line = sm_cord_list_line;
     if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
@@ -9457,7 +9645,14 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
     sm_cord_describe(c, &c->ops[0], res);
     res->value = c->value;
     res->len = c->done_len;
-    if (c->trunc) res->truncated = 1;
+    if (c->ops[0].kind == SM_CORD_OP_RECV || c->ops[0].kind == SM_CORD_OP_FILE_READ) {
+        /* one rule for every receive path: len counts data only when the
+           read succeeded or was truncated; what a failed read left in the
+           buffer is not data */
+        res->truncated = (uint8_t)(res->status == SM_ERR_TRUNCATED);
+        if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->len = 0;
+        res->total = c->total_len;
+    }
     c->recv_left = 0; /* a +recv: event's bytes, if still coming, are nobody's now */
     c->phase = SM_CORD_PH_IDLE;
     c->at_id = 0;
@@ -9609,7 +9804,7 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->early = 0;
             c->file_id = 0;
             c->value = 0;
-            c->done_len = 0;
+            c->done_len = c->total_len = 0;
             c->bad_lines = 0;
             c->power_retry = 0;
             c->trunc = c->recv_bad = 0;

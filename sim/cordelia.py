@@ -714,13 +714,16 @@ class CordeliaDialect(Dialect):
         "sockets": ("sockets", one_of("calypso", "inline"),
                     "calypso (default): connect OK then +connect:, recv arms and data come as "
                     "the +recv: event; inline: OK after the handshake, +recv: before OK"),
+        "send-count": ("send_count", one_of("off", "len", "id-len"),
+                       "AT+send answers OK alone (default: Calypso driver), or a count line "
+                       "before it: +send:<n> (len) or +send:<id>,<n> (id-len), invented"),
     }
 
     def __init__(self, wlan_delay=0.2, factory_reset_time=2.0, reboot_delay=0.1,
                  connack_timeout=10.0, net_delay=0.02, event_latency=0.005,
                  inject_events=False, inject_hold=0.5, networks=None, any_network=True,
                  auto_reconnect=True, error_style="compact", fileread_count="chars",
-                 getinfo="text", events="interleaved", sockets="calypso"):
+                 getinfo="text", events="interleaved", sockets="calypso", send_count="off"):
         self.wlan_delay = wlan_delay
         self.factory_reset_time = factory_reset_time
         self.reboot_delay = reboot_delay
@@ -737,6 +740,7 @@ class CordeliaDialect(Dialect):
         self.getinfo = getinfo
         self.events = events
         self.sockets = sockets
+        self.send_count = send_count
         # Non-volatile (contract "Device": settings and files survive restarts).
         self.settings = default_settings()
         self.store = {}                   # name -> StoredFile
@@ -1444,6 +1448,12 @@ class CordeliaDialect(Dialect):
         if sock.state != "connected" or sock.pump is None or not sock.pump.send(data):
             raise AtError(E_NOT_CONN)
         self.settle(ctx)
+        # Würth's Calypso driver waits for the OK alone (ATSocket.c:343-350);
+        # a count line is offered for a firmware that would send one.
+        if self.send_count == "len":
+            ctx.info(f"+send:{len(data)}")
+        elif self.send_count == "id-len":
+            ctx.info(f"+send:{sock.sid},{len(data)}")
         ctx.ok()
 
     def cmd_recv(self, ctx, req):

@@ -87,6 +87,8 @@ VARIANTS = [
     ("getinfo=number",),
     ("events=after-ok",),
     ("sockets=inline",),
+    ("send-count=len",),
+    ("send-count=id-len",),
 ]
 BIG_TOPIC = "cordelia/big"
 BIG = bytes(0x20 + (i * 7) % 95 for i in range(1024))   # as big_payload_ok() in the C program

@@ -178,6 +178,9 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     if (r->err_text) { logs(m, " err="); logs(m, r->err_text); }
     if (r->value) logf_(m, " v=%lu", (long)r->value);
     if (r->len) logf_(m, " len=%ld", (long)r->len);
+    if ((r->op == SM_CORD_OP_RECV || r->op == SM_CORD_OP_FILE_READ) && r->total != r->len)
+        logf_(m, " total=%ld", (long)r->total);
+    if (r->op != SM_CORD_OP_RECV && r->op != SM_CORD_OP_FILE_READ) CHECK(r->total == 0);
     if (r->text) { logs(m, " text="); logs(m, r->text); }
     if (r->group) { logs(m, " key="); logs(m, r->group); logs(m, ","); logs(m, r->key); }
     if (r->op == SM_CORD_OP_FILE_UPLOAD || r->op == SM_CORD_OP_BRINGUP)
@@ -1194,22 +1197,50 @@ static void test_file_read_base64(void)
     modem(&c, "+fileread:1,0,\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[file read ok]");
     /* malformed answers: bad Base64, a count that is neither the text's
-       length nor the decoded size, more than asked (either count) */
+       length nor the decoded size: SM_ERR_PARSE, len 0, the buffer left
+       as it was (issue 18, defect 6: the bytes of bad Base64 were decoded
+       into it) */
     setup(&c, &m, 0);
+    memset(buf, 0xEE, sizeof buf);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
-    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
-    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "+fileread:1,3,Zm9v!\r\nOK\r\n");
+    modem(&c, "+fileread:1,8,Zm9vYm=y\r\nOK\r\n");
     modem(&c, "+fileread:1,5,Zm9v\r\nOK\r\n");
     modem(&c, "+fileread:1,2,Zm9v\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[file read malformed response][file read malformed response]"
+                        "[file read malformed response][file read malformed response]");
+    for (i = 0; i < 16; i++) CHECK(buf[i] == 0xEE);
+    /* a chunk after good ones fails: len 0 all the same (what the buffer
+       holds is not what the caller asked for), that chunk's place untouched */
+    setup(&c, &m, 0);
+    memset(buf, 0xEE, sizeof buf);
+    sm_cord_file_read(&c, 1, 0, buf, 2 * SM_CORD_READ_CHUNK, on_done, &m);
+    pump(&c);
+    sm_base64_encode(want, SM_CORD_READ_CHUNK, b64, sizeof b64, NULL);
+    sprintf(line, "+fileread:1,%lu,%s\r\nOK\r\n", (unsigned long)strlen(b64), b64);
+    modem(&c, line);
+    sprintf(line, "+fileread:1,%lu,%s!\r\nOK\r\n", (unsigned long)strlen(b64) - 4, b64 + 4);
+    modem(&c, line);
+    sprintf(line, "[file read malformed response total=%d]", SM_CORD_READ_CHUNK);
+    CHECK_EQ_STR(m.log, line);
+    CHECK(memcmp(buf, want, SM_CORD_READ_CHUNK) == 0);
+    for (i = SM_CORD_READ_CHUNK; i < 2 * SM_CORD_READ_CHUNK; i++) CHECK(buf[i] == 0xEE);
+    /* more than asked (either count): the asked bytes, then
+       SM_ERR_TRUNCATED with the module's total, as every receive path */
+    setup(&c, &m, 0);
+    memset(buf, 0xEE, sizeof buf);
+    sm_cord_file_read(&c, 1, 0, buf, 3, on_done, &m);
+    sm_cord_file_read(&c, 1, 0, buf + 4, 3, on_done, &m);
+    pump(&c);
     modem(&c, "+fileread:1,6,Zm9vYmFy\r\nOK\r\n");
     modem(&c, "+fileread:1,8,Zm9vYmFy\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file read malformed response][file read malformed response]"
-                        "[file read malformed response][file read malformed response]"
-                        "[file read malformed response]");
+    CHECK_EQ_STR(m.log, "[file read response truncated len=3 total=6 TRUNC]"
+                        "[file read response truncated len=3 total=6 TRUNC]");
+    CHECK(memcmp(buf, "foo\xEE" "foo\xEE", 8) == 0);
     /* both counts of one 3-byte read: 4 characters (driver), 3 bytes */
     setup(&c, &m, 0);
     memset(buf, 0, sizeof buf);
@@ -1524,12 +1555,13 @@ static void test_socket_recv_cases(void)
     pump(&c);
     modem(&c, "+recv:1,0,0,\r\nOK\r\n");
     CHECK_EQ_STR(m.log, "[recv ok]");
-    /* more than the buffer: kept up to cap, reported truncated */
+    /* more than the buffer: kept up to cap, SM_ERR_TRUNCATED as in every
+       receive path (issue 18, defect 6: it ended SM_OK) */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 1, buf, 4, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,6,abcdef\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv ok len=4 TRUNC]");
+    CHECK_EQ_STR(m.log, "[recv response truncated len=4 total=6 TRUNC]");
     CHECK(memcmp(buf, "abcd", 4) == 0);
     /* a malformed count: the line is text, the loss is visible */
     setup(&c, &m, 0);
@@ -1544,6 +1576,88 @@ static void test_socket_recv_cases(void)
     pump(&c);
     modem(&c, "ERROR:not connected,-107\r\n");
     CHECK_EQ_STR(m.log, "[recv modem reported an error code=-107 err=not connected]");
+}
+
+/* Issue 18, defect 6: the receive checks as in the Sequans section. An
+   answer for another socket than the one asked (or in a format not asked)
+   ends the receive SM_ERR_PARSE with len 0, its bytes read by count and
+   dropped, never in the caller's buffer; the framing holds for the next
+   command. Before: "+recv:3,..." answering AT+recv=1 was this socket's data. */
+static void test_recv_foreign_answer(void)
+{
+    static uint8_t buf[16];
+    sm_cord c;
+    mock m;
+    size_t i;
+    /* another socket's answer before the OK (the older reading) */
+    setup(&c, &m, 0);
+    memset(buf, 'z', sizeof buf);
+    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    sm_cord_test(&c, on_done, &m);
+    pump(&c);
+    SENT(&m, "AT+recv=1,0,16\r\n");
+    modem(&c, "+recv:3,0,9,OK\r\nAT+x\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[recv malformed response total=9]");
+    for (i = 0; i < sizeof buf; i++) CHECK(buf[i] == 'z');
+    SENT(&m, "AT+test\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[recv malformed response total=9][test ok]");
+    CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
+    /* Base64 (format 1) when binary was asked: the same */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "+recv:1,1,4,aGk=\r\nOK\r\n");
+    CHECK_EQ_STR(m.log, "[recv malformed response total=4]");
+    for (i = 0; i < sizeof buf; i++) CHECK(buf[i] == 'z');
+    /* its own socket, split at every byte: still read */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    {
+        static const char a[] = "+recv:1,0,3,a\r\n\r\nOK\r\n";
+        for (i = 0; i < sizeof a - 1; i++) modem_bytes(&c, a + i, 1);
+    }
+    CHECK_EQ_STR(m.log, "[recv ok len=3]");
+    CHECK(memcmp(buf, "a\r\n", 3) == 0);
+    /* the Calypso event cut short (the engine's raw deadline passes before
+       all announced bytes came): SM_ERR_PARSE, len 0 */
+    setup(&c, &m, 0);
+    sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n+recv:2,0,6,abc");
+    m.now += SM_RAW_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.log, "[recv malformed response total=6]");
+}
+
+/* Issue 18, item 11: the send result's byte count. The module's OK alone
+   (Calypso driver, the contract): every byte given; a +send: count, with or
+   without the socket id, is believed; a count above what was given or
+   another socket's id is SM_ERR_PARSE. */
+static void test_send_count(void)
+{
+    static const uint8_t data[6] = { 'h', 'e', 'l', 'l', 'o', '!' };
+    static const char *const answers[] = {
+        "OK\r\n", "+send:6\r\nOK\r\n", "+send:2,4\r\nOK\r\n", "+send:7\r\nOK\r\n",
+        "+send:3,6\r\nOK\r\n", "+send:2,x\r\nOK\r\n", "ERROR:not connected,-107\r\n"
+    };
+    static const char *const want[] = {
+        "[send ok len=6]", "[send ok len=6]", "[send ok len=4]", "[send malformed response]",
+        "[send malformed response]", "[send malformed response]",
+        "[send modem reported an error code=-107 err=not connected]"
+    };
+    sm_cord c;
+    mock m;
+    size_t i;
+    for (i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        setup(&c, &m, 0);
+        CHECK(sm_cord_send(&c, 2, data, sizeof data, on_done, &m) > 0);
+        pump(&c);
+        CHECK(sent_bytes(&m, "AT+send=2,0,6,hello!\r\n", 22));
+        modem(&c, answers[i]);
+        CHECK_EQ_STR(m.log, want[i]);
+    }
 }
 
 /* The Calypso socket model (driver ATSocket.c:180-245): AT+connect answers
@@ -1614,7 +1728,7 @@ static void test_socket_calypso_model(void)
     modem(&c, "OK\r\n");
     modem_bytes(&c, ev, sizeof ev - 1);
     modem(&c, "+eventsock:closed,2\r\n");
-    CHECK_EQ_STR(m.log, "[recv ok len=4 TRUNC]{socket closed id=2}");
+    CHECK_EQ_STR(m.log, "[recv response truncated len=4 total=9 TRUNC]{socket closed id=2}");
     /* an event for another socket, or with nobody waiting: its bytes are
        read and dropped, the line reported; the receive goes on */
     setup(&c, &m, 0);
@@ -1650,14 +1764,14 @@ static void test_socket_calypso_model(void)
     modem(&c, "def\r\n"); /* the engine still reads them by count */
     SENT(&m, "AT+recv=3,0,16\r\nAT+fileRead=1,0,1,8\r\n");
     modem(&c, "+fileread:1,4,aGk=\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv timeout len=3][file read ok len=2]");
+    CHECK_EQ_STR(m.log, "[recv timeout total=6][file read ok len=2]"); /* a failed read: len 0 */
     CHECK(memcmp(buf, "abczzzzzhi", 10) == 0);
     /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+recv:3,1,4,aGk=\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response]");
+    CHECK_EQ_STR(m.log, "[recv malformed response total=4]");
 }
 
 /* ---- on-module MQTT ------------------------------------------------------------- */
@@ -2356,6 +2470,8 @@ int main(void)
     RUN(test_socket_recv_every_split);
     RUN(test_socket_recv_cases);
     RUN(test_socket_calypso_model);
+    RUN(test_recv_foreign_answer);
+    RUN(test_send_count);
     RUN(test_mqtt);
     RUN(test_mqtt_long_message);
     RUN(test_engine_long_and_cut_lines);

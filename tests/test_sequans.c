@@ -22,6 +22,8 @@ typedef struct T {
     size_t cap;          /* the capacity the tests pass with it */
     int auto_read;       /* MQTT_MESSAGE and SOCK_DATA events start a read */
     int last_status;
+    uint32_t last_len;   /* u.data.len of the last read, u.send.len of the last send */
+    uint8_t last_id;     /* u.data.id / u.send.id */
     int write_fail;      /* the platform's write fails (returns -1) */
 } T;
 
@@ -93,6 +95,14 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     char tmp[4400];
     (void)m;
     t->last_status = r->status;
+    if (r->op == SM_SQN_OP_SOCK_SEND) {
+        t->last_len = r->u.send.len;
+        t->last_id = r->u.send.id;
+    } else if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_NVM_READ ||
+               r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_HTTP_READ) {
+        t->last_len = r->u.data.len;
+        t->last_id = r->u.data.id;
+    }
     snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), stname(r->status));
     logs(t, tmp);
     if (r->status == SM_ERR_MODEM) {
@@ -1130,6 +1140,80 @@ static void test_two_sockets(void)
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
+/* Issue 18, defect 6, the receive checks alike in both dialects: an
+   answer for another socket (or slot) is SM_ERR_PARSE with len 0, its
+   bytes read by count and dropped, never in the caller's buffer, and not
+   counted off this socket's pending bytes; more than the buffer is
+   SM_ERR_TRUNCATED with the first bytes; a read that fails otherwise
+   reports len 0 (before: the bytes it had stored). */
+static void test_recv_checks(void)
+{
+    T *t = fresh(0);
+    size_t i;
+    dialled(t, 2);
+    rx(t, "\r\n+SQNSRING: 2,5\r\n");
+    LOG(t, "[SOCK_DATA 2,5]");
+    memset(t->buf, 'z', 16);
+    t->last_len = 99;
+    CHECK(sm_sqn_sock_recv(&t->m, 2, t->buf, 16, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSRECV=2,16\r");
+    rx(t, "\r\n+SQNSRECV: 1,4\r\nOK\r\n\r\n\r\nOK\r\n");
+    LOG(t, "{SOCK_RECV parse}");
+    CHECK_EQ_INT(t->last_len, 0);
+    for (i = 0; i < 16; i++) CHECK(t->buf[i] == 'z');
+    CHECK_EQ_INT(t->m.st.sock[1].pending, 5);
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
+    /* its own answer, more than the buffer: the first bytes, TRUNCATED */
+    CHECK(sm_sqn_sock_recv(&t->m, 2, t->buf, 3, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSRECV=2,3\r");
+    rx(t, "\r\n+SQNSRECV: 2,5\r\nabcde\r\n\r\nOK\r\n");
+    LOG(t, "{SOCK_RECV trunc id=2 len=3/5 abc}");
+    CHECK(t->buf[3] == 'z');
+    CHECK_EQ_INT(t->m.st.sock[1].pending, 0);
+    /* a certificate of another slot: the same, but for its header line,
+       which a certificate read writes to the buffer as it comes (the
+       metadata form has no count, SM_AT_F_LINE_TO_RAW) */
+    memset(t->buf, 'z', 24);
+    CHECK(sm_sqn_nvm_read_cert(&t->m, 5, t->buf, 24, on_done, t) > 0);
+    XCHG(t, "AT+SQNSNVR=\"certificate\",5\r", "\r\n+SQNSNVR: \"certificate\",6,3\r\nabc\r\n\r\nOK\r\n");
+    LOG(t, "{NVM_READ parse}");
+    CHECK_EQ_INT(t->last_len, 0);
+    CHECK(memcmp(t->buf, "\"certificate\",6,3zzzz", 20) == 0); /* not "abc" */
+    /* cut short, the modem then silent: a timeout, len 0 (3 bytes came) */
+    CHECK(sm_sqn_sock_recv(&t->m, 2, t->buf, 16, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+SQNSRECV=2,16\r");
+    rx(t, "\r\n+SQNSRECV: 2,6\r\nabc");
+    t->now += SM_SQN_SOCK_TIMEOUT_MS;
+    poll(t);
+    LOG(t, "{SOCK_RECV timeout}");
+    CHECK_EQ_INT(t->last_len, 0);
+}
+
+/* Issue 18, item 11: SOCK_SEND reports its byte count. The modem answers
+   OK alone (docs/sequans.md C-17), so it is every byte written; 0 when the
+   send failed. */
+static void test_send_count(void)
+{
+    static const uint8_t data[5] = { 'h', 'e', 'l', 'l', 'o' };
+    T *t = fresh(0);
+    CHECK(sm_sqn_sock_send(&t->m, 3, data, sizeof data, on_done, t) > 0);
+    XCHG(t, "AT+SQNSSENDEXT=3,5\r", "\r\n> ");
+    tx_expect(t, data, sizeof data, __LINE__);
+    rx(t, "\r\nOK\r\n");
+    LOG(t, "{SOCK_SEND ok}");
+    CHECK_EQ_INT(t->last_len, 5);
+    CHECK_EQ_INT(t->last_id, 3);
+    CHECK(sm_sqn_sock_send(&t->m, 3, data, 2, on_done, t) > 0);
+    XCHG(t, "AT+SQNSSENDEXT=3,2\r", "\r\n> ");
+    tx_expect(t, data, 2, __LINE__);
+    rx(t, "\r\n+CME ERROR: 3\r\n");
+    LOG(t, "{SOCK_SEND modem CME_ERROR 3}");
+    CHECK_EQ_INT(t->last_len, 0);
+}
+
 /* +SQNSRING for a socket this host never dialled is unexpected: reported
    as UNHANDLED, no data event, nothing pending (issue 18, defect 8). Data
    announced while the dial is in flight (before its OK) counts. */
@@ -1971,6 +2055,8 @@ int main(void)
     RUN(test_timeouts);
     RUN(test_two_sockets);
     RUN(test_ring_undialled);
+    RUN(test_recv_checks);
+    RUN(test_send_count);
     RUN_ARG(test_sock_recv_every_split, 0);
     RUN_ARG(test_sock_recv_every_split, 1);
     RUN_ARG(test_mqtt_session, 0);

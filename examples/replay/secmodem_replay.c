@@ -626,7 +626,8 @@ static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     else if (r->status == SM_ERR_REBOOT) res = SM_AT_REBOOT;
     finish_section_command((replay *)ctx, res, r->code, r->err_text,
                            r->status == SM_ERR_MODEM || r->status == SM_ERR_TIMEOUT ||
-                           r->status == SM_ERR_REBOOT ? SM_OK : r->status, r->status);
+                           r->status == SM_ERR_REBOOT || r->status == SM_ERR_TRUNCATED ?
+                           SM_OK : r->status, r->status);
 }
 
 static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)

@@ -286,3 +286,19 @@ def test_calypso_connect_failure_is_an_event(calypso, bed):
     assert connect(host, sid, free_port()) == CORD_OK
     assert host.event("+eventsock:") == b"+eventsock:async_event,%d,-111" % sid
     assert host.quiet(0.1) == b""
+
+
+@pytest.mark.parametrize("variant,line", [("off", b""), ("len", b"+send:5\r\n"),
+                                          ("id-len", b"+send:%d,5\r\n")])
+def test_send_count_variants(calypso, bed, variant, line):
+    """--option send-count: OK alone (default, the Calypso driver), or a
+    count line before it (invented; docs/receive-checks.md)."""
+    host = calypso
+    if variant != "off":
+        host.dialect.set_option("send-count", variant)
+    sid = new_socket(host, "TCP")
+    assert connect(host, sid, bed.echo.port) == CORD_OK
+    host.event("+connect:")
+    want = line % sid if b"%d" in line else line
+    assert host.final(f"AT+send={sid},0,5,", b"hello") == want + CORD_OK
+    host.ok(f"AT+close={sid}")
