@@ -413,7 +413,9 @@ typedef struct sm_platform {
     /* Pull mode: read up to cap received bytes; 0 when none, <0 on error.
        NULL in push mode (the application calls sm_at_feed()). */
     int (*read)(void *user, uint8_t *buf, size_t cap);
-    /* A free-running millisecond clock; wrap-around is handled. */
+    /* A free-running MONOTONIC millisecond clock (a tick counter, never the
+       time of day); wrap-around is handled. See sm_clock for what a clock
+       that steps back or jumps costs. */
     uint32_t (*now_ms)(void *user);
     /* I2C to the secure element: 0 on ACK, <0 on NACK or error. */
     int (*i2c_write)(void *user, uint8_t addr7, const uint8_t *data, size_t len);
@@ -422,6 +424,25 @@ typedef struct sm_platform {
        text is not NUL-terminated; raw payload traces carry the bytes. */
     void (*trace)(void *user, int dir, const char *text, size_t len);
 } sm_platform;
+
+/* How every part of the library reads now_ms (the engine, the dialects
+   through it, the ATECC608 transport and the MQTT session, each with its
+   own): it counts the time that passed between two readings. now_ms must
+   be monotonic; when it is not (a clock set back, an RTC re-synchronised,
+   a counter reset), the damage is bounded: a step back, and any difference
+   of 2^31 ms or more (which unsigned arithmetic cannot tell from a step
+   back), counts as no time passing, and a step forward of less than 2^31 ms
+   as that much time. So a deadline never stretches past its own length of
+   running clock: a 5 s timeout started before a clock is set back one hour
+   still ends 5 s later, not an hour later, and a jump of 2^31 + 5 ms
+   forward leaves it its remaining time, not 24.8 days. A forward jump ends
+   the deadlines it crosses (time did pass, as far as anyone can tell).
+   Readings more than 24.8 days apart (no poll for that long) also count as
+   none. Private fields: a part of each owner struct, set by its init. */
+typedef struct sm_clock {
+    uint32_t raw;   /* the platform's last reading */
+    uint32_t now;   /* time as counted: starts at the first reading */
+} sm_clock;
 
 /* ==========================================================================
    4. UTILITIES
@@ -766,6 +787,7 @@ typedef struct sm_at {
     uint32_t init_mark;      /* SM_AT_INIT_MARK once sm_at_init() ran (implementation) */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
+    sm_clock clock;          /* every time above and below is counted by it */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -2467,6 +2489,7 @@ typedef struct sm_atecc {
     uint8_t wake_left, tries_left;
     uint8_t status;        /* status byte of the last 4-byte response */
     int result;            /* SM_ATECC_PENDING, then the operation's status */
+    sm_clock clock;        /* counts every time below (see sm_clock) */
     uint32_t t_wake;       /* when the chip last woke (watchdog) */
     uint32_t t_next;       /* the current wait's deadline */
     uint32_t t_limit;      /* the command's maximum execution deadline */
@@ -2924,7 +2947,8 @@ typedef struct sm_mqtt_transport {
     /* Pull mode: reads up to cap bytes; 0 when none waits, <0 when the
        connection failed or was closed. NULL in push mode (sm_mqtt_feed). */
     int (*recv)(void *user, uint8_t *buf, size_t cap);
-    /* A free-running millisecond clock; wrap-around is handled. Required. */
+    /* A free-running monotonic millisecond clock; wrap-around is handled,
+       a step back or a jump costs as sm_clock (section 3) says. Required. */
     uint32_t (*now_ms)(void *user);
     /* Optional (NULL: not needed): called when the session has handed over
        all it can for now; what send() took may go out now, as one piece.
@@ -2998,6 +3022,7 @@ typedef struct sm_mqtt_client {
     uint16_t next_id;
     uint16_t tx_id;              /* the PUBLISH whose bytes are going out, 0 none */
     int err;                     /* why the session must end, 0 none (implementation) */
+    sm_clock clock;              /* counts the two times below (see sm_clock) */
     uint32_t last_tx, deadline;  /* when a packet last went out; CONNACK / PINGRESP deadline */
     const uint8_t *wp;           /* what is being written: from tx[], or a payload */
     uint32_t wleft;
@@ -3476,6 +3501,26 @@ extern "C" {
 #endif
 
 /* ==========================================================================
+   3. PLATFORM INTERFACE (implementation): the clock (see sm_clock)
+   ========================================================================== */
+SM_PRIV uint32_t sm_clock_start(sm_clock *k, uint32_t raw)
+{
+    k->raw = raw;
+    k->now = raw; /* counted time equals the platform's while it runs forward */
+    return raw;
+}
+
+/* The counted time at the platform reading raw: what passed since the last
+   reading, where a step back (or 2^31 ms or more) passed nothing. */
+SM_PRIV uint32_t sm_clock_read(sm_clock *k, uint32_t raw)
+{
+    uint32_t d = raw - k->raw;
+    k->raw = raw;
+    if (d < 0x80000000u) k->now += d;
+    return k->now;
+}
+
+/* ==========================================================================
    4. UTILITIES (implementation)
    ========================================================================== */
 SECMODEM_API const char *sm_strerror(int status)
@@ -3885,9 +3930,14 @@ SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now);
 /* Wrap-safe "now is at or after t". */
 SM_PRIV int sm_time_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
 
-/* now_ms is required by sm_at_init(); the check keeps a zeroed (never
-   initialised) engine from calling through NULL */
-SM_PRIV uint32_t sm_at_now(sm_at *at) { return at->plat.now_ms ? at->plat.now_ms(at->plat.user) : 0u; }
+/* The engine's time, as its clock counts it (see sm_clock): every deadline
+   of the engine and of the dialects over it is on this. now_ms is required
+   by sm_at_init(); the check keeps a zeroed (never initialised) engine from
+   calling through NULL. */
+SM_PRIV uint32_t sm_at_now(sm_at *at)
+{
+    return at->plat.now_ms ? sm_clock_read(&at->clock, at->plat.now_ms(at->plat.user)) : 0u;
+}
 
 SM_PRIV void sm_at_trace(sm_at *at, int dir, const char *text, size_t len)
 {
@@ -3919,7 +3969,7 @@ SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dial
     at->plat = *plat;
     at->dialect = dialect ? dialect : sm_at_dialect_3gpp();
     at->next_id = 1;
-    at->last_rx_ms = sm_at_now(at);
+    at->last_rx_ms = sm_clock_start(&at->clock, plat->now_ms(plat->user));
     return SM_OK;
 }
 
@@ -10334,7 +10384,10 @@ SM_PRIV void sm_atecc_times(uint8_t opcode, uint32_t *first_ms, uint32_t *max_ms
 }
 
 SM_PRIV int sm_atecc_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
-SM_PRIV uint32_t sm_atecc_now(const sm_atecc *se) { return se->plat.now_ms(se->plat.user); }
+SM_PRIV uint32_t sm_atecc_now(sm_atecc *se)
+{
+    return sm_clock_read(&se->clock, se->plat.now_ms(se->plat.user));
+}
 
 /* One word-address byte (reset, sleep, idle) to the chip: SM_OK on ACK. */
 SM_PRIV int sm_atecc_word(sm_atecc *se, uint8_t word)
@@ -10356,6 +10409,7 @@ SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t ad
     se->addr = addr7 ? addr7 : (uint8_t)SM_ATECC_ADDR_DEFAULT;
     se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (notes §3) */
     se->end_mode = SM_ATECC_END_IDLE;
+    (void)sm_clock_start(&se->clock, plat->now_ms(plat->user));
     return SM_OK;
 }
 
@@ -11304,6 +11358,13 @@ enum { SM_MQTT_CLOSE_OK = 1 }; /* c->err: end the session with SM_OK */
 /* Out states that are a packet to send: PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE. */
 #define SM_MQTT_TO_SEND(state) ((0x548u >> (state)) & 1u)
 
+/* The session's time, counted by its clock (see sm_clock) from the
+   transport's now_ms. */
+SM_PRIV uint32_t sm_mqtt_now(sm_mqtt_client *c)
+{
+    return sm_clock_read(&c->clock, c->tr.now_ms(c->tr.user));
+}
+
 /* ---- tables and results ---------------------------------------------------- */
 
 SM_PRIV void sm_mqtt_fail(sm_mqtt_client *c, int status)
@@ -11532,7 +11593,7 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     }
     c->wp = c->tx;
     c->wleft = (uint32_t)len;
-    c->last_tx = c->tr.now_ms(c->tr.user);
+    c->last_tx = sm_mqtt_now(c);
     return 1;
 }
 
@@ -11772,7 +11833,7 @@ SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
 /* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). */
 SM_PRIV void sm_mqtt_timers(sm_mqtt_client *c)
 {
-    uint32_t now = c->tr.now_ms(c->tr.user);
+    uint32_t now = sm_mqtt_now(c);
     if ((c->state == SM_MQTT_CONNECTING || c->ping) && sm_time_reached(now, c->deadline))
         sm_mqtt_fail(c, SM_ERR_TIMEOUT);
     else if (c->state == SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
@@ -11813,7 +11874,9 @@ SECMODEM_API int sm_mqtt_connect_start(sm_mqtt_client *c, const sm_mqtt_connect_
     c->keep_alive = o->keep_alive;
     c->connack = c->skip = c->full = 0;
     c->big_end = 0;
-    c->last_tx = c->tr.now_ms(c->tr.user);
+    /* every time of the session starts here (the transport may have no
+       clock before: a stream not yet open) */
+    c->last_tx = sm_clock_start(&c->clock, c->tr.now_ms(c->tr.user));
     c->deadline = c->last_tx + (uint32_t)SM_MQTT_CONNECT_TIMEOUT_MS;
     c->state = SM_MQTT_CONNECTING;
     return SM_OK;

@@ -1922,6 +1922,64 @@ static void test_huge_timeout_is_clamped(void)
     CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
 }
 
+/* ---- a clock that is not monotonic (issue 18 item 5) ------------------------- */
+/* A 5 s command; `before` ms after it went out the clock jumps by `jump`
+   (mod 2^32). Returns the counted ms after the jump at which it timed out
+   (checked each ms up to `limit`), or -1 if it did not. */
+static long run_clock_jump(uint32_t before, uint32_t jump, long limit)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    long t;
+    setup(&at, &m, NULL, 0);
+    m.now = 1000;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 5000;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += before;
+    sm_at_poll(&at);
+    if (m.log[0]) return -2; /* ended before the jump */
+    m.now += jump;
+    for (t = 0; t <= limit; t++, m.now++) {
+        sm_at_poll(&at);
+        if (strcmp(m.log, "[done TIMEOUT code=-2147483648]") == 0) return t;
+        if (m.log[0]) return -3;
+    }
+    return -1;
+}
+
+static void test_clock_steps_back_or_jumps(void)
+{
+    /* set back one hour 1 s in: 4 s left, not one hour and 4 s */
+    CHECK_EQ_INT(run_clock_jump(1000, 0u - 3600000u, 10000), 4000);
+    /* 2^31 + 5 ms forward with 3 ms left: unsigned arithmetic reads it as a
+       step back, so no time passes; before, the deadline was 24.8 days off */
+    CHECK_EQ_INT(run_clock_jump(4997, 0x80000005u, 10000), 3);
+    /* 2^32 - 1 ms forward is 1 ms back: still 4 s left, not 4.001 s */
+    CHECK_EQ_INT(run_clock_jump(1000, 0xFFFFFFFFu, 10000), 4000);
+    /* exactly 2^31: counted as none as well */
+    CHECK_EQ_INT(run_clock_jump(1000, 0x80000000u, 10000), 4000);
+    /* a jump forward of less than 2^31 ms is time that passed: the deadline
+       it crosses ends at once (it never stretches) */
+    CHECK_EQ_INT(run_clock_jump(1000, 3600000u, 10000), 0);
+    CHECK_EQ_INT(run_clock_jump(1000, 0x7FFFFFFFu, 10000), 0);
+    /* the counter itself */
+    {
+        sm_clock k;
+        CHECK_EQ_INT(sm_clock_start(&k, 0xFFFFFFF0u), 0xFFFFFFF0u);
+        CHECK_EQ_INT(sm_clock_read(&k, 0x10u), 0x10u);        /* wraps forward */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x5u), 0x10u);         /* back: nothing */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x7u), 0x12u);         /* on from there */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x80000007u), 0x12u); /* 2^31: nothing */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x80000009u), 0x14u);
+    }
+}
+
 /* ---- callbacks and echo (review 6-9) ------------------------------------------ */
 static void on_done_flush(void *ctx, const sm_at_response *r)
 {
@@ -2249,6 +2307,7 @@ int main(void)
     RUN(test_settling_is_bounded_under_traffic);
     RUN(test_settling_ends_while_idle);
     RUN(test_huge_timeout_is_clamped);
+    RUN(test_clock_steps_back_or_jumps);
     RUN(test_flush_from_on_done_keeps_lines);
     RUN(test_echo_setting_variants);
     RUN(test_echo_match_does_not_swallow_lines);
