@@ -552,6 +552,21 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
    next command waits until the line has been quiet for SM_AT_SETTLE_MS, and
    when the modem echoes (learned from the traffic, and from ATE0/ATE1),
    anything before the new command's echo is dropped as stale.
+
+   Answer or URC, when a URC table has the command's prefix too (a "+CEREG:"
+   row while AT+CEREG? waits for "+CEREG:"). A line of that prefix is a URC,
+   handed to its row:
+   - when it comes before the command is written (queued, or its text not
+     yet all taken by the UART), or, while the modem echoes, before the
+     command's echo: the modem cannot have answered yet. This holds for rows
+     at least as long as the prefix; a shorter catch-all row (Sequans'
+     "+SQN") does not take a line of the prefix there, which instead tells
+     that the echo was lost and is the answer, as without such a row;
+   - after that, when the command's is_answer (sm_at_cmd) says the line has
+     the URC's form, e.g. sm_at_reg_answer(): "+CEREG: 5,1" is the answer,
+     "+CEREG: 1" or "+CEREG: 1,"2B67",..." the URC.
+   Otherwise (no is_answer) the command wins: every line of its prefix after
+   its echo is its answer, as a URC of that prefix cannot be told from it.
    ========================================================================== */
 typedef enum sm_at_result {
     SM_AT_PENDING = 0,   /* not finished */
@@ -610,6 +625,8 @@ struct sm_at;
 typedef void (*sm_at_done_fn)(void *ctx, const sm_at_response *r);
 typedef void (*sm_at_line_fn)(void *ctx, struct sm_at *at, const char *line, size_t len);
 typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
+/* Tells whether a line is a command's answer (sm_at_cmd.is_answer): non-zero yes. */
+typedef int (*sm_at_match_fn)(void *ctx, const char *line, size_t len);
 /* A piece of an over-long line (sm_at_on_long_line): flags SM_AT_LONG_*. */
 typedef void (*sm_at_long_fn)(void *ctx, struct sm_at *at, const char *piece, size_t len,
                               unsigned flags);
@@ -691,6 +708,16 @@ typedef struct sm_at_cmd {
     sm_at_line_fn on_line;  /* optional: each response line as it arrives */
     sm_at_done_fn on_done;  /* optional: completion */
     void *ctx;
+    /* Optional, for an answer that shares its prefix with a URC (see
+       "Answer or URC" in section 5): called with ctx for each line that
+       starts with prefix once the command is written (and echoed); non-zero
+       when the line has the answer's form, 0 when it has the URC's, and
+       the line then goes to the URC tables (unclaimed: on_unhandled, and
+       stats.unexpected). For SM_AT_F_RAW_AFTER it sees the line up to the
+       byte count. NULL: every such line is the answer (a URC of the same
+       prefix cannot be told from it). It must not call the engine.
+       sm_at_reg_answer() is one for AT+CREG?, AT+CGREG?, AT+CEREG?. */
+    sm_at_match_fn is_answer;
 } sm_at_cmd;
 
 /* A URC table entry: lines beginning with prefix go to fn. Tables are
@@ -914,6 +941,13 @@ SECMODEM_API const char *sm_at_result_name(sm_at_result r);
 SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line);
 /* Maps a result to a status code (SM_OK, SM_ERR_MODEM, SM_ERR_TIMEOUT...). */
 SECMODEM_API int sm_at_result_status(sm_at_result r);
+/* An is_answer (sm_at_cmd) for the 3GPP TS 27.007 registration reads
+   AT+CREG?, AT+CGREG?, AT+CEREG? (and AT+C5GREG?), whose URCs share the
+   prefix: the answer is `+CxREG: <n>,<stat>[,...]`, the URC
+   `+CxREG: <stat>[,"<lac/tac>",...]`. 1 when the fields after the ':' begin
+   with two unquoted numbers, <n> of one digit and <stat> of one or two;
+   0 otherwise (one field, or a quoted or empty second one). ctx unused. */
+SECMODEM_API int sm_at_reg_answer(void *ctx, const char *line, size_t len);
 
 /* Blocking helper for simple programs and tests: submits, then polls until
    the command completes (bounded by the commands queued before it, each by
@@ -4611,23 +4645,34 @@ SM_PRIV void sm_at_store_resp(sm_at *at, const char *line, size_t len)
     at->resp_lines++;
 }
 
-/* Offers a line to the URC tables; 1 if one claimed it. */
-SM_PRIV int sm_at_dispatch_urc(sm_at *at, const char *line, size_t len)
+/* The URC table row that claims a line (the first match), or NULL; *ctx
+   gets its table's context. */
+SM_PRIV const sm_urc *sm_at_find_urc(const sm_at *at, const char *line, size_t len, void **ctx)
 {
     size_t t, i;
     for (t = 0; t < SM_URC_TABLES; t++) {
         const sm_at_urc_table *u = &at->urc[t];
         for (i = 0; u->table && i < u->n; i++) {
             if (!sm_starts_with(line, len, u->table[i].prefix)) continue;
-            at->stats.urcs++;
-            sm_at_trace(at, SM_TRACE_URC, line, len);
-            at->in_callback++;
-            u->table[i].fn(u->ctx, at, line, len);
-            at->in_callback--;
-            return 1;
+            *ctx = u->ctx;
+            return &u->table[i];
         }
     }
-    return 0;
+    return NULL;
+}
+
+/* Offers a line to the URC tables; 1 if one claimed it. */
+SM_PRIV int sm_at_dispatch_urc(sm_at *at, const char *line, size_t len)
+{
+    void *ctx = NULL;
+    const sm_urc *row = sm_at_find_urc(at, line, len, &ctx);
+    if (!row) return 0;
+    at->stats.urcs++;
+    sm_at_trace(at, SM_TRACE_URC, line, len);
+    at->in_callback++;
+    row->fn(ctx, at, line, len);
+    at->in_callback--;
+    return 1;
 }
 
 SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
@@ -4688,6 +4733,30 @@ SM_PRIV int sm_at_is_echo(sm_at *at, const char *line, size_t len)
 SM_PRIV int sm_at_is_stale(const sm_at *at)
 {
     return at->settling || (at->phase != SM_PH_IDLE && at->echo_mode && !at->echo_seen);
+}
+
+/* Whether a line that starts with the prefix of the command in flight is
+   its answer (section 5, sm_at_cmd.is_answer). Not when it came before the
+   command could be answered (its text not fully written, or its echo not
+   yet seen while the modem echoes) and a URC table row at least as long as
+   the prefix claims it: such a row names that very kind of line, while a
+   shorter one is a catch-all (e.g. "+SQN"), and a line of the prefix
+   before the echo then keeps meaning that the echo was lost. Nor when the
+   command's is_answer says the line has the URC's form. */
+SM_PRIV int sm_at_is_answer(sm_at *at, const char *line, size_t len)
+{
+    const sm_at_cmd *c = &at->q[0].cmd;
+    int answer;
+    if (at->phase == SM_PH_TX_TEXT || (at->echo_mode && !at->echo_seen)) {
+        void *ctx = NULL;
+        const sm_urc *row = sm_at_find_urc(at, line, len, &ctx);
+        if (row && strlen(row->prefix) >= strlen(c->prefix)) return 0;
+    }
+    if (!c->is_answer) return 1;
+    at->in_callback++;
+    answer = c->is_answer(c->ctx, line, len);
+    at->in_callback--;
+    return answer != 0;
 }
 
 /* V.250 call results, final only for a command flagged SM_AT_F_DIAL. */
@@ -4764,6 +4833,11 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     if (sm_at_is_echo(at, line, len)) return;
     if (sm_at_try_final(at, line, len)) return;
     c = at->phase != SM_PH_IDLE ? &at->q[0].cmd : NULL;
+    if (c && c->prefix && sm_starts_with(line, len, c->prefix) && !sm_at_is_answer(at, line, len)) {
+        /* a URC that shares the command's prefix */
+        if (!sm_at_dispatch_urc(at, line, len)) sm_at_unexpected(at, line, len);
+        return;
+    }
     /* a line with the command's own prefix proves the echo was lost (not
        right after a timeout: it may be the late answer to the same question) */
     if (c && !at->settling && !at->after_timeout && at->echo_mode && !at->echo_seen &&
@@ -5062,7 +5136,7 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
     int32_t n;
     if (at->line_overflow || at->long_on) return 0;
     if (at->inl_field && at->phase == SM_PH_WAIT_FINAL && !sm_at_is_stale(at) &&
-        sm_starts_with(at->line, len, c->prefix)) {
+        sm_starts_with(at->line, len, c->prefix) && sm_at_is_answer(at, at->line, len)) {
         prefix = c->prefix;
         field = at->inl_field;
     } else if (at->cut_field && sm_starts_with(at->line, len, at->cut_prefix)) {
@@ -5402,6 +5476,30 @@ SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void)
 {
     static const sm_at_dialect d = { "3gpp", "\r", NULL, NULL };
     return &d;
+}
+
+/* An unquoted decimal field of 1..max_digits digits, spaces around skipped. */
+SM_PRIV int sm_at_short_number(sm_fields *f, size_t max_digits)
+{
+    const char *t;
+    size_t n, i;
+    int quoted;
+    if (sm_fields_token(f, &t, &n, &quoted) != SM_OK || quoted || n == 0 || n > max_digits)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (t[i] < '0' || t[i] > '9') return 0;
+    return 1;
+}
+
+SECMODEM_API int sm_at_reg_answer(void *ctx, const char *line, size_t len)
+{
+    sm_fields f;
+    const char *colon = line ? (const char *)memchr(line, ':', len) : NULL;
+    (void)ctx;
+    if (!colon) return 0;
+    colon++;
+    if (sm_fields_init(&f, colon, len - (size_t)(colon - line), NULL) != SM_OK) return 0;
+    return sm_at_short_number(&f, 1) && sm_fields_more(&f) && sm_at_short_number(&f, 2);
 }
 
 SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line)

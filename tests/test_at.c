@@ -528,6 +528,127 @@ static void test_prefix_shared_with_urc(void)
     CHECK_EQ_STR(m.log, "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1][urc +CEREG: 2]");
 }
 
+/* ---- answer or URC of the same prefix (issue 18 item 2) --------------------- */
+static const sm_urc catchall_urcs[] = { { "+X", on_urc } }; /* shorter than "+XVER:" */
+
+typedef struct route_case {
+    const char *text, *prefix;
+    sm_at_match_fn is_answer;
+    int echo;      /* the modem echoes (ATE1 first) */
+    int queued;    /* `before` comes while the command is only queued */
+    int stall;     /* the UART takes 3 bytes of the command until `before` is in */
+    int catchall;  /* a second URC table with the catch-all row "+X" */
+    const char *before, *after, *want;
+} route_case;
+
+/* Runs a case; `split` 0: `before` cut at byte `cut`, 1: `after` cut there
+   (cut past the end: whole). The log goes to out. */
+static void run_route(const route_case *rc, int split, size_t cut, char *out, size_t cap)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    const char *part[2];
+    int i;
+    setup(&at, &m, NULL, 0);
+    if (rc->catchall) sm_at_add_urcs(&at, catchall_urcs, 1, &m);
+    if (rc->echo) {
+        submit(&at, &m, "ATE1", NULL);
+        sm_at_poll(&at);
+        feed_str(&at, "ATE1\r\r\nOK\r\n");
+        m.log_len = 0;
+        m.log[0] = '\0';
+    }
+    memset(&c, 0, sizeof c);
+    c.text = rc->text;
+    c.prefix = rc->prefix;
+    c.is_answer = rc->is_answer;
+    c.on_done = on_done;
+    c.ctx = &m;
+    if (rc->stall) m.tx_stall_at = m.tx_len + 3;
+    sm_at_submit(&at, &c);
+    if (!rc->queued) sm_at_poll(&at);
+    part[0] = rc->before;
+    part[1] = rc->after;
+    for (i = 0; i < 2; i++) {
+        size_t n = strlen(part[i]), k = i == split && cut < n ? cut : n;
+        sm_at_feed(&at, (const uint8_t *)part[i], k);
+        if (!rc->queued || i == 1) sm_at_poll(&at);
+        sm_at_feed(&at, (const uint8_t *)part[i] + k, n - k);
+        if (i == 0) { /* the command goes out (all of it) */
+            m.tx_stall_at = 0;
+            sm_at_poll(&at);
+        }
+    }
+    snprintf(out, cap, "%s", m.log);
+}
+
+static void test_answer_or_urc_same_prefix(void)
+{
+    static const route_case cases[] = {
+        /* before the command is written: queued, or its text stuck in the UART */
+        { "AT+CEREG?", "+CEREG:", NULL, 0, 1, 0, 0, "\r\n+CEREG: 1\r\n", "\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        { "AT+CEREG?", "+CEREG:", NULL, 0, 0, 1, 0, "\r\n+CEREG: 1\r\n", "\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        /* echo on: written, before its echo; and stuck in the UART */
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 0, 0, "\r\n+CEREG: 1\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 1, 0, "\r\n+CEREG: 1\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        /* after the echo: the declared form decides */
+        { "AT+CEREG?", "+CEREG:", sm_at_reg_answer, 1, 0, 0, 0, "\r\n+CEREG: 2\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 1\r\n+CEREG: 5,1,\"2B67\",\"01A2B3C4\",7\r\n"
+          "+CEREG: 1,\"2B67\",\"01A2B3C4\",7\r\n\r\nOK\r\n",
+          "[urc +CEREG: 2][urc +CEREG: 1][urc +CEREG: 1,\"2B67\",\"01A2B3C4\",7]"
+          "[done OK code=-2147483648 |+CEREG: 5,1,\"2B67\",\"01A2B3C4\",7]" },
+        /* echo off, written: the declared form decides */
+        { "AT+CEREG?", "+CEREG:", sm_at_reg_answer, 0, 0, 0, 0, "",
+          "\r\n+CEREG: 5\r\n\r\n+CEREG: 2,5\r\n\r\n+CEREG: 0,,,\r\n\r\nOK\r\n",
+          "[urc +CEREG: 5][urc +CEREG: 0,,,][done OK code=-2147483648 |+CEREG: 2,5]" },
+        /* not the answer's form and no URC row: a stray line, counted */
+        { "AT+CREG?", "+CREG:", sm_at_reg_answer, 0, 0, 0, 0, "",
+          "\r\n+CREG: 1\r\n+CREG: 2,1,\"00C3\",\"0000A1B2\",7\r\n\r\nOK\r\n",
+          "[stray +CREG: 1][done OK code=-2147483648 |+CREG: 2,1,\"00C3\",\"0000A1B2\",7]" },
+        /* no form declared: after the echo the command wins, as it always did */
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 0, 0, "", "AT+CEREG?\r\r\n+CEREG: 1\r\n\r\nOK\r\n",
+          "[done OK code=-2147483648 |+CEREG: 1]" },
+        /* a catch-all row shorter than the prefix takes other lines before the
+           echo, but a line of the prefix still says the echo was lost */
+        { "AT+XVER?", "+XVER:", NULL, 1, 0, 0, 1, "\r\n+XEV: 1\r\n+XVER: 2\r\n", "\r\nOK\r\n",
+          "[urc +XEV: 1][done OK code=-2147483648 |+XVER: 2]" },
+    };
+    static char got[8192];
+    size_t i, cut, bad;
+    int split;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const route_case *rc = &cases[i];
+        run_route(rc, 0, (size_t)-1, got, sizeof got);
+        CHECK_EQ_STR(got, rc->want);
+        if (strcmp(got, rc->want)) fprintf(stderr, "  case %lu\n", (unsigned long)i);
+        for (split = 0, bad = 0; split < 2; split++) {
+            size_t n = strlen(split ? rc->after : rc->before);
+            for (cut = 0; cut <= n; cut++) {
+                run_route(rc, split, cut, got, sizeof got);
+                if (strcmp(got, rc->want)) bad++;
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+    /* the form itself */
+    CHECK(sm_at_reg_answer(NULL, "+CEREG: 5,1", 11));
+    CHECK(sm_at_reg_answer(NULL, "+CGREG: 0,11", 12));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1", 9));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,\"2B67\"", 16));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,2B67,\"1\",7", 20)); /* a bare hex TAC */
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,0101", 14));         /* four digits: a TAC */
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 12,1", 12));
+    CHECK(!sm_at_reg_answer(NULL, "CEREG 5,1", 9));
+    CHECK(!sm_at_reg_answer(NULL, NULL, 0));
+}
+
 /* ---- robustness ------------------------------------------------------------ */
 static void test_garbage_resync(void)
 {
@@ -2265,6 +2386,7 @@ int main(void)
     RUN(test_echo_off_and_on);
     RUN(test_prefix_mismatch_is_stray);
     RUN(test_prefix_shared_with_urc);
+    RUN(test_answer_or_urc_same_prefix);
     RUN(test_garbage_resync);
     RUN(test_reboot_mid_response);
     RUN(test_reboot_late_answer);
