@@ -6505,6 +6505,10 @@ SM_PRIV int sm_sqn_boot_submit(sm_sqn *m, const char *text, const char *prefix, 
     sm_at_cmd c;
     sm_sqn_cmd(&c, text, prefix, timeout_ms);
     c.on_line = on_line;
+    /* the answer +CEREG: <n>,<stat>[,...] (docs/sequans.md R-10) shares its
+       prefix with the URC +CEREG: <stat>[,...] (R-09): a URC that comes
+       meanwhile goes to its own handler (section 5, "Answer or URC") */
+    if (on_line == sm_sqn_on_cereg_answer) c.is_answer = sm_at_reg_answer;
     c.on_done = sm_sqn_boot_done;
     c.ctx = m;
     if (sm_at_submit(&m->at, &c) < 0) return 0;
