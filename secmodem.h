@@ -438,7 +438,8 @@ typedef struct sm_platform {
    forward leaves it its remaining time, not 24.8 days. A forward jump ends
    the deadlines it crosses (time did pass, as far as anyone can tell).
    Readings more than 24.8 days apart (no poll for that long) also count as
-   none. Private fields: a part of each owner struct, set by its init. */
+   none. Private fields, a part of each owner struct: started by sm_at_init
+   and sm_atecc_init, and by sm_mqtt_connect_start for each session. */
 typedef struct sm_clock {
     uint32_t raw;   /* the platform's last reading */
     uint32_t now;   /* time as counted: starts at the first reading */

@@ -649,6 +649,74 @@ static void test_answer_or_urc_same_prefix(void)
     CHECK(!sm_at_reg_answer(NULL, NULL, 0));
 }
 
+/* With SM_AT_F_RAW_AFTER the form decides before the count: a +recv: line
+   for another socket is not the answer (is_answer sees the line up to the
+   count) and goes the unsolicited way (sm_at_cut_urc), its bytes to the
+   URC handler's sink; the one for socket 1 is the answer, its bytes into
+   raw_buf. Fed whole and cut at every byte. */
+static void on_sink(void *ctx, const uint8_t *d, size_t n)
+{
+    log_escaped((mock *)ctx, (const char *)d, n); /* pieces join up */
+}
+static void on_cut_recv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_fields f;
+    int32_t id, fmt, n;
+    on_urc(ctx, at, line, len);
+    if (sm_fields_init(&f, line, len, "+recv:") == SM_OK && sm_fields_int(&f, 0, 15, &id) == SM_OK &&
+        sm_fields_int(&f, 0, 1, &fmt) == SM_OK && sm_fields_int(&f, 0, 4096, &n) == SM_OK)
+        sm_at_expect_raw(at, (size_t)n, on_sink, ctx);
+}
+static int recv_socket_1(void *ctx, const char *line, size_t len)
+{
+    (void)ctx;
+    return len > 8 && memcmp(line, "+recv:1,", 8) == 0;
+}
+static const sm_urc recv_urcs[] = { { "+recv:", on_cut_recv } };
+
+static void run_recv_form(size_t cut, char *out, size_t cap)
+{
+    static const char stream[] = "+recv:2,0,3,a\r\n\r\n+recv:1,0,4,w\r\nz\r\nOK\r\n";
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    size_t n = sizeof stream - 1, k = cut < n ? cut : n;
+    setup(&at, &m, &cordelia_like, 0);
+    sm_at_add_urcs(&at, recv_urcs, 1, &m);
+    sm_at_cut_urc(&at, "+recv:", 3);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+recv=1,0,4";
+    c.prefix = "+recv:";
+    c.flags = SM_AT_F_RAW_AFTER(3);
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.is_answer = recv_socket_1;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)stream, k);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)stream + k, n - k);
+    sm_at_poll(&at);
+    snprintf(out, cap, "%s", m.log);
+}
+
+static void test_answer_form_before_inline_raw(void)
+{
+    static const char want[] = "[urc +recv:2,0,3]a\\x0d\\x0a"
+                               "[done OK code=-2147483648 |+recv:1,0,4 raw=w\\x0d\\x0az]";
+    char got[512];
+    size_t cut, bad = 0;
+    run_recv_form((size_t)-1, got, sizeof got);
+    CHECK_EQ_STR(got, want);
+    for (cut = 0; cut < 48; cut++) {
+        run_recv_form(cut, got, sizeof got);
+        if (strcmp(got, want)) { bad++; fprintf(stderr, "cut %zu: %s\n", cut, got); }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- robustness ------------------------------------------------------------ */
 static void test_garbage_resync(void)
 {
@@ -2387,6 +2455,7 @@ int main(void)
     RUN(test_prefix_mismatch_is_stray);
     RUN(test_prefix_shared_with_urc);
     RUN(test_answer_or_urc_same_prefix);
+    RUN(test_answer_form_before_inline_raw);
     RUN(test_garbage_resync);
     RUN(test_reboot_mid_response);
     RUN(test_reboot_late_answer);
