@@ -555,19 +555,19 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
    anything before the new command's echo is dropped as stale.
 
    Answer or URC, when a URC table has the command's prefix too (a "+CEREG:"
-   row while AT+CEREG? waits for "+CEREG:"). A line of that prefix is a URC,
-   handed to its row:
-   - when it comes before the command is written (queued, or its text not
-     yet all taken by the UART), or, while the modem echoes, before the
-     command's echo: the modem cannot have answered yet. This holds for rows
-     at least as long as the prefix; a shorter catch-all row (Sequans'
-     "+SQN") does not take a line of the prefix there, which instead tells
-     that the echo was lost and is the answer, as without such a row;
-   - after that, when the command's is_answer (sm_at_cmd) says the line has
-     the URC's form, e.g. sm_at_reg_answer(): "+CEREG: 5,1" is the answer,
-     "+CEREG: 1" or "+CEREG: 1,"2B67",..." the URC.
-   Otherwise (no is_answer) the command wins: every line of its prefix after
-   its echo is its answer, as a URC of that prefix cannot be told from it.
+   row while AT+CEREG? waits for "+CEREG:"). A line of that prefix goes:
+   - to the URC row, when it comes before the command is written (queued,
+     or its text not all taken by the UART yet) or, while the modem echoes,
+     before the command's echo: the modem cannot have answered yet. Rows at
+     least as long as the prefix count; a shorter catch-all row (Sequans'
+     "+SQN") does not: a line of the prefix before the echo then means the
+     echo was lost, and it is the answer, as when no row matches;
+   - after that, to the command, unless the command declares its answer's
+     form and the line does not have it: c.is_answer = sm_at_reg_answer
+     makes "+CEREG: 5,1" the answer and "+CEREG: 1" or "+CEREG: 1,"2B67",..."
+     the URC (to the URC tables; if none claims it, on_unhandled). Without
+     is_answer the command wins: a URC of its prefix cannot be told from
+     its answer, and becomes a response line.
    ========================================================================== */
 typedef enum sm_at_result {
     SM_AT_PENDING = 0,   /* not finished */
