@@ -413,7 +413,9 @@ typedef struct sm_platform {
     /* Pull mode: read up to cap received bytes; 0 when none, <0 on error.
        NULL in push mode (the application calls sm_at_feed()). */
     int (*read)(void *user, uint8_t *buf, size_t cap);
-    /* A free-running millisecond clock; wrap-around is handled. */
+    /* A free-running MONOTONIC millisecond clock (a tick counter, never the
+       time of day); wrap-around is handled. See sm_clock for what a clock
+       that steps back or jumps costs. */
     uint32_t (*now_ms)(void *user);
     /* I2C to the secure element: 0 on ACK, <0 on NACK or error. */
     int (*i2c_write)(void *user, uint8_t addr7, const uint8_t *data, size_t len);
@@ -422,6 +424,26 @@ typedef struct sm_platform {
        text is not NUL-terminated; raw payload traces carry the bytes. */
     void (*trace)(void *user, int dir, const char *text, size_t len);
 } sm_platform;
+
+/* How every part of the library reads now_ms (the engine, the dialects
+   through it, the ATECC608 transport and the MQTT session, each with its
+   own): it counts the time that passed between two readings. now_ms must
+   be monotonic; when it is not (a clock set back, an RTC re-synchronised,
+   a counter reset), the damage is bounded: a step back, and any difference
+   of 2^31 ms or more (which unsigned arithmetic cannot tell from a step
+   back), counts as no time passing, and a step forward of less than 2^31 ms
+   as that much time. So a deadline never stretches past its own length of
+   running clock: a 5 s timeout started before a clock is set back one hour
+   still ends 5 s later, not an hour later, and a jump of 2^31 + 5 ms
+   forward leaves it its remaining time, not 24.8 days. A forward jump ends
+   the deadlines it crosses (time did pass, as far as anyone can tell).
+   Readings more than 24.8 days apart (no poll for that long) also count as
+   none. Private fields, a part of each owner struct: started by sm_at_init
+   and sm_atecc_init, and by sm_mqtt_connect_start for each session. */
+typedef struct sm_clock {
+    uint32_t raw;   /* the platform's last reading */
+    uint32_t now;   /* time as counted: starts at the first reading */
+} sm_clock;
 
 /* ==========================================================================
    4. UTILITIES
@@ -531,6 +553,21 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
    next command waits until the line has been quiet for SM_AT_SETTLE_MS, and
    when the modem echoes (learned from the traffic, and from ATE0/ATE1),
    anything before the new command's echo is dropped as stale.
+
+   Answer or URC, when a URC table has the command's prefix too (a "+CEREG:"
+   row while AT+CEREG? waits for "+CEREG:"). A line of that prefix goes:
+   - to the URC row, when it comes before the command is written (queued,
+     or its text not all taken by the UART yet) or, while the modem echoes,
+     before the command's echo: the modem cannot have answered yet. Rows at
+     least as long as the prefix count; a shorter catch-all row (Sequans'
+     "+SQN") does not: a line of the prefix before the echo then means the
+     echo was lost, and it is the answer, as when no row matches;
+   - after that, to the command, unless the command declares its answer's
+     form and the line does not have it: c.is_answer = sm_at_reg_answer
+     makes "+CEREG: 5,1" the answer and "+CEREG: 1" or "+CEREG: 1,"2B67",..."
+     the URC (to the URC tables; if none claims it, on_unhandled). Without
+     is_answer the command wins: a URC of its prefix cannot be told from
+     its answer, and becomes a response line.
    ========================================================================== */
 typedef enum sm_at_result {
     SM_AT_PENDING = 0,   /* not finished */
@@ -589,6 +626,8 @@ struct sm_at;
 typedef void (*sm_at_done_fn)(void *ctx, const sm_at_response *r);
 typedef void (*sm_at_line_fn)(void *ctx, struct sm_at *at, const char *line, size_t len);
 typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
+/* Tells whether a line is a command's answer (sm_at_cmd.is_answer): non-zero yes. */
+typedef int (*sm_at_match_fn)(void *ctx, const char *line, size_t len);
 /* A piece of an over-long line (sm_at_on_long_line): flags SM_AT_LONG_*. */
 typedef void (*sm_at_long_fn)(void *ctx, struct sm_at *at, const char *piece, size_t len,
                               unsigned flags);
@@ -672,6 +711,16 @@ typedef struct sm_at_cmd {
     sm_at_line_fn on_line;  /* optional: each response line as it arrives */
     sm_at_done_fn on_done;  /* optional: completion */
     void *ctx;
+    /* Optional, for an answer that shares its prefix with a URC (see
+       "Answer or URC" in section 5): called with ctx for each line that
+       starts with prefix once the command is written (and echoed); non-zero
+       when the line has the answer's form, 0 when it has the URC's, and
+       the line then goes to the URC tables (unclaimed: on_unhandled, and
+       stats.unexpected). For SM_AT_F_RAW_AFTER it sees the line up to the
+       byte count. NULL: every such line is the answer (a URC of the same
+       prefix cannot be told from it). It must not call the engine.
+       sm_at_reg_answer() is one for AT+CREG?, AT+CGREG?, AT+CEREG?. */
+    sm_at_match_fn is_answer;
 } sm_at_cmd;
 
 /* A URC table entry: lines beginning with prefix go to fn. Tables are
@@ -768,6 +817,7 @@ typedef struct sm_at {
     uint32_t init_mark;      /* SM_AT_INIT_MARK once sm_at_init() ran (implementation) */
     uint32_t settle_since;   /* when settling began (bounded by SM_AT_SETTLE_MAX_MS) */
     uint32_t drain_deadline; /* an interrupted command's debt is written by then */
+    sm_clock clock;          /* every time above and below is counted by it */
     uint32_t last_rx_ms;
     size_t raw_left;         /* raw bytes still expected */
     sm_at_raw_fn raw_sink;   /* NULL: into the command's raw_buf */
@@ -894,6 +944,13 @@ SECMODEM_API const char *sm_at_result_name(sm_at_result r);
 SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line);
 /* Maps a result to a status code (SM_OK, SM_ERR_MODEM, SM_ERR_TIMEOUT...). */
 SECMODEM_API int sm_at_result_status(sm_at_result r);
+/* An is_answer (sm_at_cmd) for the 3GPP TS 27.007 registration reads
+   AT+CREG?, AT+CGREG?, AT+CEREG? (and AT+C5GREG?), whose URCs share the
+   prefix: the answer is `+CxREG: <n>,<stat>[,...]`, the URC
+   `+CxREG: <stat>[,"<lac/tac>",...]`. 1 when the fields after the ':' begin
+   with two unquoted numbers, <n> of one digit and <stat> of one or two;
+   0 otherwise (one field, or a quoted or empty second one). ctx unused. */
+SECMODEM_API int sm_at_reg_answer(void *ctx, const char *line, size_t len);
 
 /* Blocking helper for simple programs and tests: submits, then polls until
    the command completes (bounded by the commands queued before it, each by
@@ -2529,6 +2586,7 @@ typedef struct sm_atecc {
     uint8_t wake_left, tries_left;
     uint8_t status;        /* status byte of the last 4-byte response */
     int result;            /* SM_ATECC_PENDING, then the operation's status */
+    sm_clock clock;        /* counts every time below (see sm_clock) */
     uint32_t t_wake;       /* when the chip last woke (watchdog) */
     uint32_t t_next;       /* the current wait's deadline */
     uint32_t t_limit;      /* the command's maximum execution deadline */
@@ -2987,7 +3045,8 @@ typedef struct sm_mqtt_transport {
     /* Pull mode: reads up to cap bytes; 0 when none waits, <0 when the
        connection failed or was closed. NULL in push mode (sm_mqtt_feed). */
     int (*recv)(void *user, uint8_t *buf, size_t cap);
-    /* A free-running millisecond clock; wrap-around is handled. Required. */
+    /* A free-running monotonic millisecond clock; wrap-around is handled,
+       a step back or a jump costs as sm_clock (section 3) says. Required. */
     uint32_t (*now_ms)(void *user);
     /* Optional (NULL: not needed): called when the session has handed over
        all it can for now; what send() took may go out now, as one piece.
@@ -3061,6 +3120,7 @@ typedef struct sm_mqtt_client {
     uint16_t next_id;
     uint16_t tx_id;              /* the PUBLISH whose bytes are going out, 0 none */
     int err;                     /* why the session must end, 0 none (implementation) */
+    sm_clock clock;              /* counts the two times below (see sm_clock) */
     uint32_t last_tx, deadline;  /* when a packet last went out; CONNACK / PINGRESP deadline */
     const uint8_t *wp;           /* what is being written: from tx[], or a payload */
     uint32_t wleft;
@@ -3539,6 +3599,26 @@ extern "C" {
 #endif
 
 /* ==========================================================================
+   3. PLATFORM INTERFACE (implementation): the clock (see sm_clock)
+   ========================================================================== */
+SM_PRIV uint32_t sm_clock_start(sm_clock *k, uint32_t raw)
+{
+    k->raw = raw;
+    k->now = raw; /* counted time equals the platform's while it runs forward */
+    return raw;
+}
+
+/* The counted time at the platform reading raw: what passed since the last
+   reading, where a step back (or 2^31 ms or more) passed nothing. */
+SM_PRIV uint32_t sm_clock_read(sm_clock *k, uint32_t raw)
+{
+    uint32_t d = raw - k->raw;
+    k->raw = raw;
+    if (d < 0x80000000u) k->now += d;
+    return k->now;
+}
+
+/* ==========================================================================
    4. UTILITIES (implementation)
    ========================================================================== */
 SECMODEM_API const char *sm_strerror(int status)
@@ -3948,9 +4028,14 @@ SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now);
 /* Wrap-safe "now is at or after t". */
 SM_PRIV int sm_time_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
 
-/* now_ms is required by sm_at_init(); the check keeps a zeroed (never
-   initialised) engine from calling through NULL */
-SM_PRIV uint32_t sm_at_now(sm_at *at) { return at->plat.now_ms ? at->plat.now_ms(at->plat.user) : 0u; }
+/* The engine's time, as its clock counts it (see sm_clock): every deadline
+   of the engine and of the dialects over it is on this. now_ms is required
+   by sm_at_init(); the check keeps a zeroed (never initialised) engine from
+   calling through NULL. */
+SM_PRIV uint32_t sm_at_now(sm_at *at)
+{
+    return at->plat.now_ms ? sm_clock_read(&at->clock, at->plat.now_ms(at->plat.user)) : 0u;
+}
 
 SM_PRIV void sm_at_trace(sm_at *at, int dir, const char *text, size_t len)
 {
@@ -3982,7 +4067,7 @@ SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dial
     at->plat = *plat;
     at->dialect = dialect ? dialect : sm_at_dialect_3gpp();
     at->next_id = 1;
-    at->last_rx_ms = sm_at_now(at);
+    at->last_rx_ms = sm_clock_start(&at->clock, plat->now_ms(plat->user));
     return SM_OK;
 }
 
@@ -4624,23 +4709,34 @@ SM_PRIV void sm_at_store_resp(sm_at *at, const char *line, size_t len)
     at->resp_lines++;
 }
 
-/* Offers a line to the URC tables; 1 if one claimed it. */
-SM_PRIV int sm_at_dispatch_urc(sm_at *at, const char *line, size_t len)
+/* The URC table row that claims a line (the first match), or NULL; *ctx
+   gets its table's context. */
+SM_PRIV const sm_urc *sm_at_find_urc(const sm_at *at, const char *line, size_t len, void **ctx)
 {
     size_t t, i;
     for (t = 0; t < SM_URC_TABLES; t++) {
         const sm_at_urc_table *u = &at->urc[t];
         for (i = 0; u->table && i < u->n; i++) {
             if (!sm_starts_with(line, len, u->table[i].prefix)) continue;
-            at->stats.urcs++;
-            sm_at_trace(at, SM_TRACE_URC, line, len);
-            at->in_callback++;
-            u->table[i].fn(u->ctx, at, line, len);
-            at->in_callback--;
-            return 1;
+            *ctx = u->ctx;
+            return &u->table[i];
         }
     }
-    return 0;
+    return NULL;
+}
+
+/* Offers a line to the URC tables; 1 if one claimed it. */
+SM_PRIV int sm_at_dispatch_urc(sm_at *at, const char *line, size_t len)
+{
+    void *ctx = NULL;
+    const sm_urc *row = sm_at_find_urc(at, line, len, &ctx);
+    if (!row) return 0;
+    at->stats.urcs++;
+    sm_at_trace(at, SM_TRACE_URC, line, len);
+    at->in_callback++;
+    row->fn(ctx, at, line, len);
+    at->in_callback--;
+    return 1;
 }
 
 SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
@@ -4701,6 +4797,30 @@ SM_PRIV int sm_at_is_echo(sm_at *at, const char *line, size_t len)
 SM_PRIV int sm_at_is_stale(const sm_at *at)
 {
     return at->settling || (at->phase != SM_PH_IDLE && at->echo_mode && !at->echo_seen);
+}
+
+/* Whether a line that starts with the prefix of the command in flight is
+   its answer (section 5, sm_at_cmd.is_answer). Not when it came before the
+   command could be answered (its text not fully written, or its echo not
+   yet seen while the modem echoes) and a URC table row at least as long as
+   the prefix claims it: such a row names that very kind of line, while a
+   shorter one is a catch-all (e.g. "+SQN"), and a line of the prefix
+   before the echo then keeps meaning that the echo was lost. Nor when the
+   command's is_answer says the line has the URC's form. */
+SM_PRIV int sm_at_is_answer(sm_at *at, const char *line, size_t len)
+{
+    const sm_at_cmd *c = &at->q[0].cmd;
+    int answer;
+    if (at->phase == SM_PH_TX_TEXT || (at->echo_mode && !at->echo_seen)) {
+        void *ctx = NULL;
+        const sm_urc *row = sm_at_find_urc(at, line, len, &ctx);
+        if (row && strlen(row->prefix) >= strlen(c->prefix)) return 0;
+    }
+    if (!c->is_answer) return 1;
+    at->in_callback++;
+    answer = c->is_answer(c->ctx, line, len);
+    at->in_callback--;
+    return answer != 0;
 }
 
 /* V.250 call results, final only for a command flagged SM_AT_F_DIAL. */
@@ -4777,6 +4897,11 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     if (sm_at_is_echo(at, line, len)) return;
     if (sm_at_try_final(at, line, len)) return;
     c = at->phase != SM_PH_IDLE ? &at->q[0].cmd : NULL;
+    if (c && c->prefix && sm_starts_with(line, len, c->prefix) && !sm_at_is_answer(at, line, len)) {
+        /* a URC that shares the command's prefix */
+        if (!sm_at_dispatch_urc(at, line, len)) sm_at_unexpected(at, line, len);
+        return;
+    }
     /* a line with the command's own prefix proves the echo was lost (not
        right after a timeout: it may be the late answer to the same question) */
     if (c && !at->settling && !at->after_timeout && at->echo_mode && !at->echo_seen &&
@@ -5075,7 +5200,7 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
     int32_t n;
     if (at->line_overflow || at->long_on) return 0;
     if (at->inl_field && at->phase == SM_PH_WAIT_FINAL && !sm_at_is_stale(at) &&
-        sm_starts_with(at->line, len, c->prefix)) {
+        sm_starts_with(at->line, len, c->prefix) && sm_at_is_answer(at, at->line, len)) {
         prefix = c->prefix;
         field = at->inl_field;
     } else if (at->cut_field && sm_starts_with(at->line, len, at->cut_prefix)) {
@@ -5418,6 +5543,30 @@ SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void)
 {
     static const sm_at_dialect d = { "3gpp", "\r", NULL, NULL };
     return &d;
+}
+
+/* An unquoted decimal field of 1..max_digits digits, spaces around skipped. */
+SM_PRIV int sm_at_short_number(sm_fields *f, size_t max_digits)
+{
+    const char *t;
+    size_t n, i;
+    int quoted;
+    if (sm_fields_token(f, &t, &n, &quoted) != SM_OK || quoted || n == 0 || n > max_digits)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (t[i] < '0' || t[i] > '9') return 0;
+    return 1;
+}
+
+SECMODEM_API int sm_at_reg_answer(void *ctx, const char *line, size_t len)
+{
+    sm_fields f;
+    const char *colon = line ? (const char *)memchr(line, ':', len) : NULL;
+    (void)ctx;
+    if (!colon) return 0;
+    colon++;
+    if (sm_fields_init(&f, colon, len - (size_t)(colon - line), NULL) != SM_OK) return 0;
+    return sm_at_short_number(&f, 1) && sm_fields_more(&f) && sm_at_short_number(&f, 2);
 }
 
 SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *line)
@@ -6450,6 +6599,10 @@ SM_PRIV int sm_sqn_boot_submit(sm_sqn *m, const char *text, const char *prefix, 
     sm_at_cmd c;
     sm_sqn_cmd(&c, text, prefix, timeout_ms);
     c.on_line = on_line;
+    /* the answer +CEREG: <n>,<stat>[,...] (docs/sequans.md R-10) shares its
+       prefix with the URC +CEREG: <stat>[,...] (R-09): a URC that comes
+       meanwhile goes to its own handler (section 5, "Answer or URC") */
+    if (on_line == sm_sqn_on_cereg_answer) c.is_answer = sm_at_reg_answer;
     c.on_done = sm_sqn_boot_done;
     c.ctx = m;
     if (sm_at_submit(&m->at, &c) < 0) return 0;
@@ -10532,7 +10685,10 @@ SM_PRIV void sm_atecc_times(uint8_t opcode, uint32_t *first_ms, uint32_t *max_ms
 }
 
 SM_PRIV int sm_atecc_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
-SM_PRIV uint32_t sm_atecc_now(const sm_atecc *se) { return se->plat.now_ms(se->plat.user); }
+SM_PRIV uint32_t sm_atecc_now(sm_atecc *se)
+{
+    return sm_clock_read(&se->clock, se->plat.now_ms(se->plat.user));
+}
 
 /* One word-address byte (reset, sleep, idle) to the chip: SM_OK on ACK. */
 SM_PRIV int sm_atecc_word(sm_atecc *se, uint8_t wa)
@@ -10554,6 +10710,7 @@ SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t ad
     se->addr = addr7 ? addr7 : (uint8_t)SM_ATECC_ADDR_DEFAULT;
     se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (notes §3) */
     se->end_mode = SM_ATECC_END_IDLE;
+    (void)sm_clock_start(&se->clock, plat->now_ms(plat->user));
     return SM_OK;
 }
 
@@ -11502,6 +11659,13 @@ enum { SM_MQTT_CLOSE_OK = 1 }; /* c->err: end the session with SM_OK */
 /* Out states that are a packet to send: PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE. */
 #define SM_MQTT_TO_SEND(state) ((0x548u >> (state)) & 1u)
 
+/* The session's time, counted by its clock (see sm_clock) from the
+   transport's now_ms. */
+SM_PRIV uint32_t sm_mqtt_now(sm_mqtt_client *c)
+{
+    return sm_clock_read(&c->clock, c->tr.now_ms(c->tr.user));
+}
+
 /* ---- tables and results ---------------------------------------------------- */
 
 SM_PRIV void sm_mqtt_fail(sm_mqtt_client *c, int status)
@@ -11730,7 +11894,7 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     }
     c->wp = c->tx;
     c->wleft = (uint32_t)len;
-    c->last_tx = c->tr.now_ms(c->tr.user);
+    c->last_tx = sm_mqtt_now(c);
     return 1;
 }
 
@@ -11970,7 +12134,7 @@ SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
 /* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). */
 SM_PRIV void sm_mqtt_timers(sm_mqtt_client *c)
 {
-    uint32_t now = c->tr.now_ms(c->tr.user);
+    uint32_t now = sm_mqtt_now(c);
     if ((c->state == SM_MQTT_CONNECTING || c->ping) && sm_time_reached(now, c->deadline))
         sm_mqtt_fail(c, SM_ERR_TIMEOUT);
     else if (c->state == SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
@@ -12011,7 +12175,9 @@ SECMODEM_API int sm_mqtt_connect_start(sm_mqtt_client *c, const sm_mqtt_connect_
     c->keep_alive = o->keep_alive;
     c->connack = c->skip = c->full = 0;
     c->big_end = 0;
-    c->last_tx = c->tr.now_ms(c->tr.user);
+    /* every time of the session starts here (the transport may have no
+       clock before: a stream not yet open) */
+    c->last_tx = sm_clock_start(&c->clock, c->tr.now_ms(c->tr.user));
     c->deadline = c->last_tx + (uint32_t)SM_MQTT_CONNECT_TIMEOUT_MS;
     c->state = SM_MQTT_CONNECTING;
     return SM_OK;

@@ -528,6 +528,195 @@ static void test_prefix_shared_with_urc(void)
     CHECK_EQ_STR(m.log, "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1][urc +CEREG: 2]");
 }
 
+/* ---- answer or URC of the same prefix (issue 18 item 2) --------------------- */
+static const sm_urc catchall_urcs[] = { { "+X", on_urc } }; /* shorter than "+XVER:" */
+
+typedef struct route_case {
+    const char *text, *prefix;
+    sm_at_match_fn is_answer;
+    int echo;      /* the modem echoes (ATE1 first) */
+    int queued;    /* `before` comes while the command is only queued */
+    int stall;     /* the UART takes 3 bytes of the command until `before` is in */
+    int catchall;  /* a second URC table with the catch-all row "+X" */
+    const char *before, *after, *want;
+} route_case;
+
+/* Runs a case; `split` 0: `before` cut at byte `cut`, 1: `after` cut there
+   (cut past the end: whole). The log goes to out. */
+static void run_route(const route_case *rc, int split, size_t cut, char *out, size_t cap)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    const char *part[2];
+    int i;
+    setup(&at, &m, NULL, 0);
+    if (rc->catchall) sm_at_add_urcs(&at, catchall_urcs, 1, &m);
+    if (rc->echo) {
+        submit(&at, &m, "ATE1", NULL);
+        sm_at_poll(&at);
+        feed_str(&at, "ATE1\r\r\nOK\r\n");
+        m.log_len = 0;
+        m.log[0] = '\0';
+    }
+    memset(&c, 0, sizeof c);
+    c.text = rc->text;
+    c.prefix = rc->prefix;
+    c.is_answer = rc->is_answer;
+    c.on_done = on_done;
+    c.ctx = &m;
+    if (rc->stall) m.tx_stall_at = m.tx_len + 3;
+    sm_at_submit(&at, &c);
+    if (!rc->queued) sm_at_poll(&at);
+    part[0] = rc->before;
+    part[1] = rc->after;
+    for (i = 0; i < 2; i++) {
+        size_t n = strlen(part[i]), k = i == split && cut < n ? cut : n;
+        sm_at_feed(&at, (const uint8_t *)part[i], k);
+        if (!rc->queued || i == 1) sm_at_poll(&at);
+        sm_at_feed(&at, (const uint8_t *)part[i] + k, n - k);
+        if (i == 0) { /* the command goes out (all of it) */
+            m.tx_stall_at = 0;
+            sm_at_poll(&at);
+        }
+    }
+    snprintf(out, cap, "%s", m.log);
+}
+
+static void test_answer_or_urc_same_prefix(void)
+{
+    static const route_case cases[] = {
+        /* before the command is written: queued, or its text stuck in the UART */
+        { "AT+CEREG?", "+CEREG:", NULL, 0, 1, 0, 0, "\r\n+CEREG: 1\r\n", "\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        { "AT+CEREG?", "+CEREG:", NULL, 0, 0, 1, 0, "\r\n+CEREG: 1\r\n", "\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        /* echo on: written, before its echo; and stuck in the UART */
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 0, 0, "\r\n+CEREG: 1\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 1, 0, "\r\n+CEREG: 1\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 5,1\r\n\r\nOK\r\n",
+          "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1]" },
+        /* after the echo: the declared form decides */
+        { "AT+CEREG?", "+CEREG:", sm_at_reg_answer, 1, 0, 0, 0, "\r\n+CEREG: 2\r\n",
+          "AT+CEREG?\r\r\n+CEREG: 1\r\n+CEREG: 5,1,\"2B67\",\"01A2B3C4\",7\r\n"
+          "+CEREG: 1,\"2B67\",\"01A2B3C4\",7\r\n\r\nOK\r\n",
+          "[urc +CEREG: 2][urc +CEREG: 1][urc +CEREG: 1,\"2B67\",\"01A2B3C4\",7]"
+          "[done OK code=-2147483648 |+CEREG: 5,1,\"2B67\",\"01A2B3C4\",7]" },
+        /* echo off, written: the declared form decides */
+        { "AT+CEREG?", "+CEREG:", sm_at_reg_answer, 0, 0, 0, 0, "",
+          "\r\n+CEREG: 5\r\n\r\n+CEREG: 2,5\r\n\r\n+CEREG: 0,,,\r\n\r\nOK\r\n",
+          "[urc +CEREG: 5][urc +CEREG: 0,,,][done OK code=-2147483648 |+CEREG: 2,5]" },
+        /* not the answer's form and no URC row: a stray line, counted */
+        { "AT+CREG?", "+CREG:", sm_at_reg_answer, 0, 0, 0, 0, "",
+          "\r\n+CREG: 1\r\n+CREG: 2,1,\"00C3\",\"0000A1B2\",7\r\n\r\nOK\r\n",
+          "[stray +CREG: 1][done OK code=-2147483648 |+CREG: 2,1,\"00C3\",\"0000A1B2\",7]" },
+        /* no form declared: after the echo the command wins, as it always did */
+        { "AT+CEREG?", "+CEREG:", NULL, 1, 0, 0, 0, "", "AT+CEREG?\r\r\n+CEREG: 1\r\n\r\nOK\r\n",
+          "[done OK code=-2147483648 |+CEREG: 1]" },
+        /* a catch-all row shorter than the prefix takes other lines before the
+           echo, but a line of the prefix still says the echo was lost */
+        { "AT+XVER?", "+XVER:", NULL, 1, 0, 0, 1, "\r\n+XEV: 1\r\n+XVER: 2\r\n", "\r\nOK\r\n",
+          "[urc +XEV: 1][done OK code=-2147483648 |+XVER: 2]" },
+    };
+    static char got[8192];
+    size_t i, cut, bad;
+    int split;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const route_case *rc = &cases[i];
+        run_route(rc, 0, (size_t)-1, got, sizeof got);
+        CHECK_EQ_STR(got, rc->want);
+        if (strcmp(got, rc->want)) fprintf(stderr, "  case %lu\n", (unsigned long)i);
+        for (split = 0, bad = 0; split < 2; split++) {
+            size_t n = strlen(split ? rc->after : rc->before);
+            for (cut = 0; cut <= n; cut++) {
+                run_route(rc, split, cut, got, sizeof got);
+                if (strcmp(got, rc->want)) bad++;
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+    /* the form itself */
+    CHECK(sm_at_reg_answer(NULL, "+CEREG: 5,1", 11));
+    CHECK(sm_at_reg_answer(NULL, "+CGREG: 0,11", 12));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1", 9));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,\"2B67\"", 16));
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,2B67,\"1\",7", 20)); /* a bare hex TAC */
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 1,0101", 14));         /* four digits: a TAC */
+    CHECK(!sm_at_reg_answer(NULL, "+CEREG: 12,1", 12));
+    CHECK(!sm_at_reg_answer(NULL, "CEREG 5,1", 9));
+    CHECK(!sm_at_reg_answer(NULL, NULL, 0));
+}
+
+/* With SM_AT_F_RAW_AFTER the form decides before the count: a +recv: line
+   for another socket is not the answer (is_answer sees the line up to the
+   count) and goes the unsolicited way (sm_at_cut_urc), its bytes to the
+   URC handler's sink; the one for socket 1 is the answer, its bytes into
+   raw_buf. Fed whole and cut at every byte. */
+static void on_sink(void *ctx, const uint8_t *d, size_t n)
+{
+    log_escaped((mock *)ctx, (const char *)d, n); /* pieces join up */
+}
+static void on_cut_recv(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_fields f;
+    int32_t id, fmt, n;
+    on_urc(ctx, at, line, len);
+    if (sm_fields_init(&f, line, len, "+recv:") == SM_OK && sm_fields_int(&f, 0, 15, &id) == SM_OK &&
+        sm_fields_int(&f, 0, 1, &fmt) == SM_OK && sm_fields_int(&f, 0, 4096, &n) == SM_OK)
+        sm_at_expect_raw(at, (size_t)n, on_sink, ctx);
+}
+static int recv_socket_1(void *ctx, const char *line, size_t len)
+{
+    (void)ctx;
+    return len > 8 && memcmp(line, "+recv:1,", 8) == 0;
+}
+static const sm_urc recv_urcs[] = { { "+recv:", on_cut_recv } };
+
+static void run_recv_form(size_t cut, char *out, size_t cap)
+{
+    static const char stream[] = "+recv:2,0,3,a\r\n\r\n+recv:1,0,4,w\r\nz\r\nOK\r\n";
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    size_t n = sizeof stream - 1, k = cut < n ? cut : n;
+    setup(&at, &m, &cordelia_like, 0);
+    sm_at_add_urcs(&at, recv_urcs, 1, &m);
+    sm_at_cut_urc(&at, "+recv:", 3);
+    memset(&c, 0, sizeof c);
+    c.text = "AT+recv=1,0,4";
+    c.prefix = "+recv:";
+    c.flags = SM_AT_F_RAW_AFTER(3);
+    c.raw_buf = m.raw;
+    c.raw_cap = sizeof m.raw;
+    c.is_answer = recv_socket_1;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)stream, k);
+    sm_at_poll(&at);
+    sm_at_feed(&at, (const uint8_t *)stream + k, n - k);
+    sm_at_poll(&at);
+    snprintf(out, cap, "%s", m.log);
+}
+
+static void test_answer_form_before_inline_raw(void)
+{
+    static const char want[] = "[urc +recv:2,0,3]a\\x0d\\x0a"
+                               "[done OK code=-2147483648 |+recv:1,0,4 raw=w\\x0d\\x0az]";
+    char got[512];
+    size_t cut, bad = 0;
+    run_recv_form((size_t)-1, got, sizeof got);
+    CHECK_EQ_STR(got, want);
+    for (cut = 0; cut < 48; cut++) {
+        run_recv_form(cut, got, sizeof got);
+        if (strcmp(got, want)) { bad++; fprintf(stderr, "cut %zu: %s\n", cut, got); }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- robustness ------------------------------------------------------------ */
 static void test_garbage_resync(void)
 {
@@ -1922,6 +2111,64 @@ static void test_huge_timeout_is_clamped(void)
     CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
 }
 
+/* ---- a clock that is not monotonic (issue 18 item 5) ------------------------- */
+/* A 5 s command; `before` ms after it went out the clock jumps by `jump`
+   (mod 2^32). Returns the counted ms after the jump at which it timed out
+   (checked each ms up to `limit`), or -1 if it did not. */
+static long run_clock_jump(uint32_t before, uint32_t jump, long limit)
+{
+    sm_at at;
+    mock m;
+    sm_at_cmd c;
+    long t;
+    setup(&at, &m, NULL, 0);
+    m.now = 1000;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SLOW";
+    c.timeout_ms = 5000;
+    c.on_done = on_done;
+    c.ctx = &m;
+    sm_at_submit(&at, &c);
+    sm_at_poll(&at);
+    m.now += before;
+    sm_at_poll(&at);
+    if (m.log[0]) return -2; /* ended before the jump */
+    m.now += jump;
+    for (t = 0; t <= limit; t++, m.now++) {
+        sm_at_poll(&at);
+        if (strcmp(m.log, "[done TIMEOUT code=-2147483648]") == 0) return t;
+        if (m.log[0]) return -3;
+    }
+    return -1;
+}
+
+static void test_clock_steps_back_or_jumps(void)
+{
+    /* set back one hour 1 s in: 4 s left, not one hour and 4 s */
+    CHECK_EQ_INT(run_clock_jump(1000, 0u - 3600000u, 10000), 4000);
+    /* 2^31 + 5 ms forward with 3 ms left: unsigned arithmetic reads it as a
+       step back, so no time passes; before, the deadline was 24.8 days off */
+    CHECK_EQ_INT(run_clock_jump(4997, 0x80000005u, 10000), 3);
+    /* 2^32 - 1 ms forward is 1 ms back: still 4 s left, not 4.001 s */
+    CHECK_EQ_INT(run_clock_jump(1000, 0xFFFFFFFFu, 10000), 4000);
+    /* exactly 2^31: counted as none as well */
+    CHECK_EQ_INT(run_clock_jump(1000, 0x80000000u, 10000), 4000);
+    /* a jump forward of less than 2^31 ms is time that passed: the deadline
+       it crosses ends at once (it never stretches) */
+    CHECK_EQ_INT(run_clock_jump(1000, 3600000u, 10000), 0);
+    CHECK_EQ_INT(run_clock_jump(1000, 0x7FFFFFFFu, 10000), 0);
+    /* the counter itself */
+    {
+        sm_clock k;
+        CHECK_EQ_INT(sm_clock_start(&k, 0xFFFFFFF0u), 0xFFFFFFF0u);
+        CHECK_EQ_INT(sm_clock_read(&k, 0x10u), 0x10u);        /* wraps forward */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x5u), 0x10u);         /* back: nothing */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x7u), 0x12u);         /* on from there */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x80000007u), 0x12u); /* 2^31: nothing */
+        CHECK_EQ_INT(sm_clock_read(&k, 0x80000009u), 0x14u);
+    }
+}
+
 /* ---- callbacks and echo (review 6-9) ------------------------------------------ */
 static void on_done_flush(void *ctx, const sm_at_response *r)
 {
@@ -2207,6 +2454,8 @@ int main(void)
     RUN(test_echo_off_and_on);
     RUN(test_prefix_mismatch_is_stray);
     RUN(test_prefix_shared_with_urc);
+    RUN(test_answer_or_urc_same_prefix);
+    RUN(test_answer_form_before_inline_raw);
     RUN(test_garbage_resync);
     RUN(test_reboot_mid_response);
     RUN(test_reboot_late_answer);
@@ -2249,6 +2498,7 @@ int main(void)
     RUN(test_settling_is_bounded_under_traffic);
     RUN(test_settling_ends_while_idle);
     RUN(test_huge_timeout_is_clamped);
+    RUN(test_clock_steps_back_or_jumps);
     RUN(test_flush_from_on_done_keeps_lines);
     RUN(test_echo_setting_variants);
     RUN(test_echo_match_does_not_swallow_lines);

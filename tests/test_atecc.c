@@ -1122,6 +1122,47 @@ static void test_poll_returns_quickly(void)
     check_script_done(&m);
 }
 
+/* A clock that is not monotonic (issue 18 item 5): the wait for GenKey's
+   first poll counts the time that passed, a step back of one hour or a
+   jump of 2^31 + 5 ms (read as a step back) as none: 20 ms after the jump
+   it is still waiting, 1 ms later it reads. Returns 1 if so. */
+static int genkey_after_jump(uint32_t jump)
+{
+    mock m;
+    sm_atecc se;
+    sm_atecc_cmd c;
+    uint8_t rs[64];
+    int ok = 1;
+    memset(rs, 0, sizeof rs);
+    mock_init(&m, &se);
+    sm_atecc_cmd_genkey(&c, 0, 0);
+    s_wake_ok(&m);
+    s_cmd(&m, &c);
+    s_rsp_data(&m, rs, 64);
+    s_word(&m, 0x02, 0);
+    ok &= sm_atecc_start(&se, &c, NULL, 0) == SM_OK;
+    ok &= sm_atecc_poll(&se) == SM_ATECC_PENDING; /* pulse sent */
+    m.now += SM_ATECC_WAKE_MS;
+    ok &= sm_atecc_poll(&se) == SM_ATECC_PENDING; /* wake read + command */
+    m.now += 9;
+    ok &= sm_atecc_poll(&se) == SM_ATECC_PENDING;
+    m.now += jump;
+    ok &= sm_atecc_poll(&se) == SM_ATECC_PENDING;
+    m.now += 20;
+    ok &= sm_atecc_poll(&se) == SM_ATECC_PENDING; /* 29 ms counted */
+    m.now += 1;
+    ok &= sm_atecc_poll(&se) == SM_OK;
+    check_script_done(&m);
+    return ok;
+}
+
+static void test_clock_not_monotonic(void)
+{
+    CHECK(genkey_after_jump(0u - 3600000u));
+    CHECK(genkey_after_jump(0x80000005u));
+    CHECK(genkey_after_jump(0xFFFFFFFFu));
+}
+
 int main(void)
 {
     RUN(test_crc_vectors);
@@ -1149,5 +1190,6 @@ int main(void)
     RUN(test_pubkey_sign_verify_sequences);
     RUN(test_end_modes_and_sleep);
     RUN(test_poll_returns_quickly);
+    RUN(test_clock_not_monotonic);
     return sm_test_finish("test_atecc");
 }

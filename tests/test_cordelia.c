@@ -764,6 +764,47 @@ static void test_mqtt_configure(void)
 }
 
 /* ---- Wi-Fi ------------------------------------------------------------------------ */
+/* A clock that is not monotonic (issue 18 item 5): the dialect's own wait
+   (the wlanConnect event, SM_CORD_WLAN_TIMEOUT_MS) counts the time that
+   passed, a step back (or a jump of 2^31 ms or more) as none. 1 s into the
+   wait the clock jumps by `jump`; 1 if the wait ends exactly `left` ms
+   later (not 1 ms before; left 0: at the jump). */
+static int wlan_wait_after_jump(uint32_t before, uint32_t jump, uint32_t left)
+{
+    sm_cord c;
+    mock m;
+    int ok;
+    setup(&c, &m, 0);
+    m.now = 5000;
+    sm_cord_wlan_connect(&c, "cafe", SM_CORD_SEC_OPEN, NULL, on_done, &m);
+    pump(&c);
+    modem(&c, "OK\r\n");
+    m.now += before;
+    pump(&c);
+    m.now += jump;
+    pump(&c);
+    ok = 1;
+    if (left) { /* 0: it ended at the jump */
+        ok = m.log_len == 0;
+        m.now += left - 1;
+        pump(&c);
+        ok = ok && m.log_len == 0;
+        m.now += 1;
+        pump(&c);
+    }
+    return ok && strcmp(m.log, "[wlan connect timeout]") == 0;
+}
+
+static void test_clock_not_monotonic(void)
+{
+    const uint32_t w = SM_CORD_WLAN_TIMEOUT_MS;
+    CHECK(wlan_wait_after_jump(1000, 0u - 3600000u, w - 1000)); /* set back one hour */
+    CHECK(wlan_wait_after_jump(w - 3, 0x80000005u, 3));          /* 2^31 + 5 forward */
+    CHECK(wlan_wait_after_jump(1000, 0xFFFFFFFFu, w - 1000));   /* 2^32 - 1: 1 ms back */
+    /* forward by less than 2^31: that time passed, the wait ends at once */
+    CHECK(wlan_wait_after_jump(1000, 3600000u, 0));
+}
+
 static void test_wlan(void)
 {
     sm_cord c;
@@ -2461,6 +2502,7 @@ int main(void)
     RUN(test_settings_hostile);
     RUN(test_mqtt_configure);
     RUN(test_wlan);
+    RUN(test_clock_not_monotonic);
     RUN(test_file_open_write_close);
     RUN(test_file_upload_chunks);
     RUN(test_file_read_base64);

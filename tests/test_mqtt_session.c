@@ -509,6 +509,56 @@ static void test_connect_timeout(void)
     CHECK_RESULT(1, SM_MQTT_CONNECT, 0, SM_ERR_TIMEOUT);
 }
 
+/* A clock that is not monotonic (issue 18 item 5): the CONNACK deadline is
+   kept on the time that passed, a step back counting as none. `before` ms
+   after the CONNECT the clock jumps by `jump` (mod 2^32); returns the ms
+   after the jump at which the connect timed out, -1 if not by `limit`. */
+static long connect_clock_jump(uint32_t before, uint32_t jump, long limit)
+{
+    sm_mqtt_transport t = transport(0);
+    sm_mqtt_connect_opts o = opts("c1", 1, 0);
+    long ms;
+    reset_fake();
+    F.now = 1000;
+    if (sm_mqtt_init(&C, &t, f_result, f_message, &F) != SM_OK) return -2;
+    if (sm_mqtt_connect_start(&C, &o) != SM_OK || sm_mqtt_poll(&C) != SM_OK) return -2;
+    F.now += before;
+    if (sm_mqtt_poll(&C) != SM_OK) return -3;
+    F.now += jump;
+    for (ms = 0; ms <= limit; ms++, F.now++) {
+        if (sm_mqtt_poll(&C) == SM_ERR_TIMEOUT)
+            return F.nres == 1 && F.res[0].r.op == SM_MQTT_CONNECT ? ms : -4;
+    }
+    return -1;
+}
+
+static void test_clock_not_monotonic(void)
+{
+    const long left = SM_MQTT_CONNECT_TIMEOUT_MS - 1000;
+    CHECK_EQ_INT(connect_clock_jump(1000, 0u - 3600000u, 2 * left), left); /* back 1 h */
+    CHECK_EQ_INT(connect_clock_jump(SM_MQTT_CONNECT_TIMEOUT_MS - 3, 0x80000005u, 100), 3);
+    CHECK_EQ_INT(connect_clock_jump(1000, 0xFFFFFFFFu, 2 * left), left);   /* 1 ms back */
+    CHECK_EQ_INT(connect_clock_jump(1000, 3600000u, 10), 0); /* forward: time passed */
+    /* the PINGRESP deadline likewise: set back one hour while it runs */
+    {
+        static const uint8_t pingreq[] = { 0xC0, 0x00 };
+        start(&C, 0, 1, 10);
+        F.now += 10000;
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        EXPECT_SENT(pingreq);
+        F.now += 1000;
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        F.now -= 3600000u;
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        F.now += SM_MQTT_PING_TIMEOUT_MS - 1001;
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        CHECK_EQ_INT(sm_mqtt_state(&C), SM_MQTT_CONNECTED);
+        F.now += 1;
+        CHECK_EQ_INT(sm_mqtt_poll(&C), SM_ERR_TIMEOUT);
+        CHECK_CLOSED(&C, SM_ERR_TIMEOUT);
+    }
+}
+
 static void test_session_present(void)
 {
     static const uint8_t sp1[] = { 0x20, 0x02, 0x01, 0x00 };
@@ -1986,6 +2036,7 @@ int main(void)
     RUN(test_connect_accepted);
     RUN(test_connect_refused);
     RUN(test_connect_timeout);
+    RUN(test_clock_not_monotonic);
     RUN(test_session_present);
     RUN(test_packets_before_and_after_connack);
     RUN(test_subscribe);

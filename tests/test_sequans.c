@@ -320,6 +320,52 @@ static void test_bringup_end_to_end(void)
     CHECK(sm_sqn_bringup(&t->m, on_done, t) > id);
 }
 
+/* URCs +CEREG: <stat>[,...] (docs/sequans.md R-09) around the answer
+   +CEREG: <n>,<stat>[,...] (R-10) of the bring-up's AT+CEREG? (issue 18
+   item 2): before its echo, and between echo and answer, each goes to the
+   URC handler (an event every time), the answer to the query (an event on
+   a change only). Before, both URCs were taken as answer lines, and the
+   first, no change, raised no event. Fed whole and cut at every byte. */
+static void bringup_cereg_urcs(size_t cut, char *out, size_t cap)
+{
+    static const char reply[] = "\r\n+CEREG: 2\r\nAT+CEREG?\r\r\n+CEREG: 2\r\n"
+                                "\r\n+CEREG: 5,2\r\n\r\n+CEREG: 5\r\n\r\nOK\r\n";
+    T *t = fresh(1);
+    size_t k = cut < sizeof reply - 1 ? cut : sizeof reply - 1;
+    sm_sqn_bringup(&t->m, on_done, t);
+    XCHG(t, "AT\r", "\r\nOK\r\n");
+    XCHG(t, "ATE1\r", "\r\nOK\r\n");
+    XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
+    XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
+    XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n\r\n+CEREG: 2\r\n");
+    t->log_len = 0;
+    t->log[0] = '\0';
+    poll(t);
+    TX(t, "AT+CEREG?\r");
+    rxn(t, reply, k);
+    poll(t);
+    rxn(t, reply + k, sizeof reply - 1 - k);
+    poll(t);
+    snprintf(out, cap, "%s", t->log);
+}
+
+static void test_bringup_cereg_urcs_around_the_answer(void)
+{
+    static const char want[] = "[DEREGISTERED 2][DEREGISTERED 2][REGISTERED 5]";
+    char got[512];
+    size_t cut, bad = 0;
+    int passed;
+    bringup_cereg_urcs((size_t)-1, got, sizeof got);
+    CHECK_EQ_STR(got, want);
+    passed = sm_test_tally.passed; /* the script's own checks count once */
+    for (cut = 0; cut < 80; cut++) {
+        bringup_cereg_urcs(cut, got, sizeof got);
+        if (strcmp(got, want)) bad++;
+    }
+    sm_test_tally.passed = passed;
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* Power-on: nothing answers the probe until +SYSSTART; then the script
    runs with echo on, and the query finds the modem registered. The last
    probe crossed +SYSSTART on the wire and reached a modem already up: its
@@ -2032,6 +2078,7 @@ int main(void)
 {
     RUN(test_dialect_and_init);
     RUN(test_bringup_end_to_end);
+    RUN(test_bringup_cereg_urcs_around_the_answer);
     RUN(test_bringup_after_power_on);
     RUN(test_bringup_no_modem);
     RUN(test_bringup_write_fails);

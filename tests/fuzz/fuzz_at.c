@@ -2,7 +2,8 @@
    hostile or broken modem sends, cut into chunks of varying size, with the
    clock advancing between them, while commands of every kind (prefix,
    prompt + payload, announced raw payload, raw after a lead, inline
-   payload) are in flight. Built with -fsanitize=fuzzer,address,undefined;
+   payload, an answer that shares a URC prefix) are in flight, the clock
+   now and then set back. Built with -fsanitize=fuzzer,address,undefined;
    the engine's invariants are checked after every step. */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
@@ -72,7 +73,9 @@ static void fz_data_urc(void *ctx, sm_at *at, const char *line, size_t len)
     (void)line;
     if (len > 6) sm_at_expect_raw(at, (size_t)(line[len - 1] & 0x1F), fz_sink, NULL);
 }
-static const sm_urc fz_urcs[] = { { "+TICK:", fz_urc }, { "+DATA:", fz_data_urc }, { "+", fz_urc } };
+/* "+CEREG:" shares the prefix of AT+CEREG? (answer or URC, section 5) */
+static const sm_urc fz_urcs[] = { { "+TICK:", fz_urc }, { "+DATA:", fz_data_urc },
+                                  { "+CEREG:", fz_urc }, { "+", fz_urc } };
 
 static int fz_classify(const char *line, size_t len, sm_at_final *out)
 {
@@ -97,7 +100,11 @@ static void fz_submit(fz *f, unsigned kind)
     c.raw_cap = sizeof f->raw;
     c.timeout_ms = 200;
     switch (kind % 5) {
-    case 0: c.text = "AT+CEREG?"; c.prefix = "+CEREG:"; break;
+    case 0:
+        c.text = "AT+CEREG?";
+        c.prefix = "+CEREG:";
+        if (kind & 8) c.is_answer = sm_at_reg_answer;
+        break;
     case 1: c.text = "AT+SEND=5"; c.flags = SM_AT_F_PROMPT; c.payload = payload; c.payload_len = 5; break;
     case 2: c.text = "AT+RECV=9"; c.prefix = "+RECV:"; c.on_line = fz_recv_line; break;
     case 3: c.text = "AT+RD"; c.raw_lead = (kind & 8) ? "<<<" : "\r\n"; c.raw_len = 1 + (kind & 7); break;
@@ -130,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.write = fz_write;
     p.now_ms = fz_now;
     sm_at_init(&f.at, &p, (data[0] & 1) ? &fz_dcord : &fz_d3gpp);
-    sm_at_add_urcs(&f.at, fz_urcs, 3, &f);
+    sm_at_add_urcs(&f.at, fz_urcs, sizeof fz_urcs / sizeof fz_urcs[0], &f);
     while (i < size) {
         size_t chunk = (size_t)(data[i - 1] % 23) + 1;
         if (chunk > size - i) chunk = size - i;
@@ -138,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sm_at_poll(&f.at);
         sm_at_feed(&f.at, data + i, chunk);
         f.now += (uint32_t)(data[i] % 64);
+        if ((f.mode & 0x04) && data[i] == 0xFF) f.now -= 3600000u; /* a clock set back */
         sm_at_poll(&f.at);
         fz_check(&f);
         i += chunk;
