@@ -862,7 +862,10 @@ SECMODEM_API const sm_at_dialect *sm_at_dialect_3gpp(void);
    sm_sqn_init and sm_cord_init). The engine knows it was initialised by a
    marker field, so `at` must be zeroed or initialised before any other
    sm_at_* call: a zeroed engine is refused by every function (SM_ERR_STATE,
-   or 0/NULL/SM_AT_PENDING where the return type has no error). */
+   or 0/NULL/SM_AT_PENDING where the return type has no error). Zero it
+   before the first init too (a static, `= {0}`, or memset): a local that
+   still holds an old engine's bytes can look like one inside a callback,
+   and init then returns SM_ERR_BUSY. */
 SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dialect *dialect);
 /* Queues a command; returns its id (1..32767) or a negative SM_ERR_*:
    SM_ERR_PARAM (NULL at or cmd, NULL text, payload too big or without flag),

@@ -169,6 +169,7 @@ static const sm_at_dialect gen_reboot = { "generic", "\r", "+SYSSTART", NULL };
 static void setup(sm_at *at, mock *m, const sm_at_dialect *d, int pull)
 {
     sm_platform p;
+    memset(at, 0, sizeof *at); /* zeroed or initialised, as the manual asks */
     memset(m, 0, sizeof *m);
     memset(&p, 0, sizeof p);
     p.user = m;

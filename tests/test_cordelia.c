@@ -192,6 +192,9 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
 static void setup(sm_cord *c, mock *m, int pull)
 {
     sm_platform p;
+    /* the manual's rule: a struct given to an init function is zeroed or
+       initialised (stack garbage can look like an engine in a callback) */
+    memset(c, 0, sizeof *c);
     memset(m, 0, sizeof *m);
     memset(&p, 0, sizeof p);
     p.user = m;
