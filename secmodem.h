@@ -1134,36 +1134,43 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
 #define SM_SQN_REG_UNKNOWN 0xFFu
 
 /* Events: one per URC (and per line nobody claimed). */
+/* The events: one list (an X-macro) makes the enum and the names that
+   sm_sqn_event_name() returns, so the two cannot drift apart. */
+#define SM_SQN_EVENT_LIST(X) \
+    X(REGISTERED)               /* +CEREG stat 1 (home) or 5 (roaming): u.reg */                     \
+    X(DEREGISTERED)             /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */ \
+    X(RESTARTED)                /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */          \
+    X(SOCK_DATA)                /* +SQNSRING: u.sock.bytes now buffered in the modem (for a          \
+                                socket never dialled: UNHANDLED instead) */                          \
+    X(SOCK_CLOSED)              /* +SQNSH: the peer or the network closed u.sock.id */               \
+    X(MQTT_CONNECTED)           /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */                \
+    X(MQTT_DISCONNECTED)        /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */                               \
+    X(MQTT_SUBSCRIBED)          /* +SQNSMQTTONSUBSCRIBE: u.sub.topic, u.sub.rc */                    \
+    X(MQTT_UNSUBSCRIBED)        /* +SQNSMQTTONUNSUBSCRIBE: u.sub */                                  \
+    X(MQTT_PUBLISHED)           /* +SQNSMQTTONPUBLISH: u.pub.pmid, u.pub.rc */                       \
+    X(MQTT_MESSAGE)             /* +SQNSMQTTONMESSAGE: u.msg; read it with sm_sqn_mqtt_read() */     \
+    X(MQTT_MEMORY_FULL)         /* +SQNSMQTTMEMORYFULL: the oldest messages were dropped */          \
+    X(HTTP_RESPONSE)            /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */     \
+    X(HTTP_FAILURE)             /* +SQNHTTPSH: u.http.prof, u.http.curl */                           \
+    X(UNHANDLED)                /* any other line (unknown +SQN URC, stray line): u.line */          \
+    X(HCE_SIGN)                 /* +SQNHCESIGN: sign u.hce.digest and answer with                    \
+                                sm_sqn_hce_reply() (section 12's sm_hce does) */                     \
+    X(HCE_INVALID)              /* a +SQNHCESIGN line without a usable digest: u.hce.ctx             \
+                                (when u.hce.has_ctx) must still be answered, with a                  \
+                                failure status, or the handshake waits for its limit;                \
+                                u.hce.line is the line (sm_hce does all this) */                     \
+    /* time and MQTT supervision (see "Time and MQTT supervision" below) */                          \
+    X(NTP)                      /* +SQNNTP: u.ntp.status (0: the clock was set) */                   \
+    X(MQTT_RESUMED)             /* the modem resumed the session by itself: u.sup.topics */          \
+    X(MQTT_RESUBSCRIBED)        /* every remembered subscription made again: u.sup.topics */         \
+    X(MQTT_RESUBSCRIBE_FAILED)  /* u.sup.failed of u.sup.topics failed (first: u.sup.topic) */       \
+    X(MQTT_LOST)                /* a probe found the session dead: u.sup.status, u.sup.rc */         \
+    X(MQTT_RECONNECT_FAILED)    /* the library's own reconnect failed: u.sup.status, u.sup.rc */
+#define SM_SQN_EV_ENUM_(name) SM_SQN_EV_##name,
 typedef enum sm_sqn_event_type {
-    SM_SQN_EV_REGISTERED = 1,    /* +CEREG stat 1 (home) or 5 (roaming): u.reg */
-    SM_SQN_EV_DEREGISTERED,      /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */
-    SM_SQN_EV_RESTARTED,         /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */
-    SM_SQN_EV_SOCK_DATA,         /* +SQNSRING: u.sock.bytes now buffered in the modem (for a
-                                    socket never dialled: UNHANDLED instead) */
-    SM_SQN_EV_SOCK_CLOSED,       /* +SQNSH: the peer or the network closed u.sock.id */
-    SM_SQN_EV_MQTT_CONNECTED,    /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */
-    SM_SQN_EV_MQTT_DISCONNECTED, /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */
-    SM_SQN_EV_MQTT_SUBSCRIBED,   /* +SQNSMQTTONSUBSCRIBE: u.sub.topic, u.sub.rc */
-    SM_SQN_EV_MQTT_UNSUBSCRIBED, /* +SQNSMQTTONUNSUBSCRIBE: u.sub */
-    SM_SQN_EV_MQTT_PUBLISHED,    /* +SQNSMQTTONPUBLISH: u.pub.pmid, u.pub.rc */
-    SM_SQN_EV_MQTT_MESSAGE,      /* +SQNSMQTTONMESSAGE: u.msg; read it with sm_sqn_mqtt_read() */
-    SM_SQN_EV_MQTT_MEMORY_FULL,  /* +SQNSMQTTMEMORYFULL: the oldest messages were dropped */
-    SM_SQN_EV_HTTP_RESPONSE,     /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */
-    SM_SQN_EV_HTTP_FAILURE,      /* +SQNHTTPSH: u.http.prof, u.http.curl */
-    SM_SQN_EV_UNHANDLED,         /* any other line (unknown +SQN URC, stray line): u.line */
-    SM_SQN_EV_HCE_SIGN,          /* +SQNHCESIGN: sign u.hce.digest and answer with
-                                    sm_sqn_hce_reply() (section 12's sm_hce does) */
-    SM_SQN_EV_HCE_INVALID,       /* a +SQNHCESIGN line without a usable digest: u.hce.ctx
-                                    (when u.hce.has_ctx) must still be answered, with a
-                                    failure status, or the handshake waits for its limit;
-                                    u.hce.line is the line (sm_hce does all this) */
-    /* time and MQTT supervision (see "Time and MQTT supervision" below) */
-    SM_SQN_EV_NTP,               /* +SQNNTP: u.ntp.status (0: the clock was set) */
-    SM_SQN_EV_MQTT_RESUMED,      /* the modem resumed the session by itself: u.sup.topics */
-    SM_SQN_EV_MQTT_RESUBSCRIBED, /* every remembered subscription made again: u.sup.topics */
-    SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED, /* u.sup.failed of u.sup.topics failed (first: u.sup.topic) */
-    SM_SQN_EV_MQTT_LOST,         /* a probe found the session dead: u.sup.status, u.sup.rc */
-    SM_SQN_EV_MQTT_RECONNECT_FAILED /* the library's own reconnect failed: u.sup.status, u.sup.rc */
+    SM_SQN_EV_NONE = 0, /* never reported (a zeroed event) */
+    SM_SQN_EVENT_LIST(SM_SQN_EV_ENUM_)
+    SM_SQN_EV_COUNT_    /* implementation: one past the last */
 } sm_sqn_event_type;
 
 /* An event. Strings point into the receive buffer, are NUL-terminated and
@@ -1198,26 +1205,58 @@ typedef struct sm_sqn_event {
 } sm_sqn_event;
 
 /* Operations (the `op` of a result). */
+/* The operations: one list (an X-macro) makes the enum and the names that
+   sm_sqn_op_name() returns. */
+#define SM_SQN_OP_LIST(X) \
+    X(BRINGUP)           \
+    X(CLOCK)             \
+    X(NVM_WRITE)         \
+    X(NVM_READ)          \
+    X(NVM_KEY_INFO)      \
+    X(NVM_DELETE)        \
+    X(TLS_CONFIG)        \
+    X(SOCK_CONFIG)       \
+    X(SOCK_TLS)          \
+    X(SOCK_DIAL)         \
+    X(SOCK_SEND)         \
+    X(SOCK_RECV)         \
+    X(SOCK_CLOSE)        \
+    X(SOCK_STATUS)       \
+    X(SOCK_INFO)         \
+    X(MQTT_CONFIG)       \
+    X(MQTT_CONNECT)      \
+    X(MQTT_SUBSCRIBE)    \
+    X(MQTT_UNSUBSCRIBE)  \
+    X(MQTT_PUBLISH)      \
+    X(MQTT_READ)         \
+    X(MQTT_DISCONNECT)   \
+    X(HTTP_CONFIG)       \
+    X(HTTP_REQUEST)      \
+    X(HTTP_READ)         \
+    X(HCE_REPLY)         \
+    X(TIME_SYNC)         \
+    X(CLOCK_SET)
+#define SM_SQN_OP_ENUM_(name) SM_SQN_OP_##name,
 typedef enum sm_sqn_op_kind {
-    SM_SQN_OP_BRINGUP = 1, SM_SQN_OP_CLOCK,
-    SM_SQN_OP_NVM_WRITE, SM_SQN_OP_NVM_READ, SM_SQN_OP_NVM_KEY_INFO, SM_SQN_OP_NVM_DELETE,
-    SM_SQN_OP_TLS_CONFIG,
-    SM_SQN_OP_SOCK_CONFIG, SM_SQN_OP_SOCK_TLS, SM_SQN_OP_SOCK_DIAL, SM_SQN_OP_SOCK_SEND,
-    SM_SQN_OP_SOCK_RECV, SM_SQN_OP_SOCK_CLOSE, SM_SQN_OP_SOCK_STATUS, SM_SQN_OP_SOCK_INFO,
-    SM_SQN_OP_MQTT_CONFIG, SM_SQN_OP_MQTT_CONNECT, SM_SQN_OP_MQTT_SUBSCRIBE,
-    SM_SQN_OP_MQTT_UNSUBSCRIBE, SM_SQN_OP_MQTT_PUBLISH, SM_SQN_OP_MQTT_READ,
-    SM_SQN_OP_MQTT_DISCONNECT,
-    SM_SQN_OP_HTTP_CONFIG, SM_SQN_OP_HTTP_REQUEST, SM_SQN_OP_HTTP_READ,
-    SM_SQN_OP_HCE_REPLY,
-    SM_SQN_OP_TIME_SYNC, SM_SQN_OP_CLOCK_SET
+    SM_SQN_OP_NONE = 0, /* no operation (a zeroed result) */
+    SM_SQN_OP_LIST(SM_SQN_OP_ENUM_)
+    SM_SQN_OP_COUNT_    /* implementation: one past the last */
 } sm_sqn_op_kind;
 
-/* Bring-up steps, to tell which one failed. */
-enum {
-    SM_SQN_STEP_NONE = 0, SM_SQN_STEP_BOOT, SM_SQN_STEP_ECHO, SM_SQN_STEP_CMEE,
-    SM_SQN_STEP_CEREG, SM_SQN_STEP_CFUN, SM_SQN_STEP_REGISTER, SM_SQN_STEP_CLOCK,
-    SM_SQN_STEP_TIME_SYNC /* sm_sqn_bringup_time_sync(): no valid clock in time */
-};
+/* Bring-up steps, to tell which one failed: one list (an X-macro) makes the
+   constants and the names that sm_sqn_step_name() returns. */
+#define SM_SQN_STEP_LIST(X) \
+    X(NONE)                 \
+    X(BOOT)                 \
+    X(ECHO)                 \
+    X(CMEE)                 \
+    X(CEREG)                \
+    X(CFUN)                 \
+    X(REGISTER)             \
+    X(CLOCK)                \
+    X(TIME_SYNC) /* sm_sqn_bringup_time_sync(): no valid clock in time */
+#define SM_SQN_STEP_ENUM_(name) SM_SQN_STEP_##name,
+enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
 /* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
    from 1970 until the network or NTP sets it; the notes §1.3): TLS date
@@ -1988,29 +2027,36 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 
 /* Events (contract "Events", notes section 3). Strings are NUL-terminated
    and valid during the callback only. */
+/* The events: one list (an X-macro) of each kind and its name (what
+   sm_cord_event_name() returns) makes the enum and the names. */
+#define SM_CORD_EVENT_LIST(X) \
+    X(STARTUP, "startup")                      /* +eventstartup: u.startup; the module restarted */          \
+    X(WLAN_CONNECTED, "wlan connected")        /* +eventwlan:connect: u.wlan (ssid, bssid) */                \
+    X(WLAN_DISCONNECTED, "wlan disconnected")  /* +eventwlan:disconnect: u.wlan (ssid, bssid, reason) */     \
+    X(IP_ACQUIRED, "ip acquired")              /* +eventnetapp:ipv4_acquired: u.ip */                        \
+    X(MQTT_INFO, "mqtt info")                  /* +eventmqtt:info: u.mqtt (status CONNACK, DISCONNECT...) */ \
+    X(MQTT_ERROR, "mqtt error")                /* +eventmqtt:error: u.mqtt (status TLS_FAILED...) */         \
+    X(MQTT_RECV, "mqtt recv")                  /* +eventmqtt:recv: u.msg */                                  \
+    X(SOCK_CONNECTED, "socket connected")      /* +connect: u.sock (id of the socket connected last,         \
+                                               value = port, address) */                                     \
+    X(SOCK_DATA, "socket data")                /* +eventsock:data: u.sock (id, value = bytes waiting);       \
+                                               not in the driver's tables: nothing relies on it */           \
+    X(SOCK_CLOSED, "socket closed")            /* +eventsock:closed: u.sock (id): the peer closed;           \
+                                               not in the driver's tables either */                          \
+    X(SOCK_TX_FAILED, "socket tx failed")      /* +eventsock:tx_failed: u.sock (id, value = error) */        \
+    X(FATAL, "fatal error")                    /* +eventfatalerror: u.fatal */                               \
+    X(UNHANDLED, "unhandled")                  /* any other line that is no answer (unknown +event...,       \
+                                               a known event that does not parse): see line */               \
+    X(MQTT_TOO_LONG, "mqtt too long")          /* +eventmqtt:recv longer than the message buffer             \
+                                               (sm_cord_set_msg_buffer): u.msg, payload = what               \
+                                               fitted (len), total = the message's length */                 \
+    X(SOCK_ERROR, "socket error")              /* +eventsock:async_event,<id>,<code>: u.sock (Calypso;       \
+                                               ends a connect waiting for that socket) */
+#define SM_CORD_EV_ENUM_(name, text) SM_CORD_EV_##name,
 typedef enum sm_cord_event_kind {
-    SM_CORD_EV_STARTUP = 1,       /* +eventstartup: u.startup; the module restarted */
-    SM_CORD_EV_WLAN_CONNECTED,    /* +eventwlan:connect: u.wlan (ssid, bssid) */
-    SM_CORD_EV_WLAN_DISCONNECTED, /* +eventwlan:disconnect: u.wlan (ssid, bssid, reason) */
-    SM_CORD_EV_IP_ACQUIRED,       /* +eventnetapp:ipv4_acquired: u.ip */
-    SM_CORD_EV_MQTT_INFO,         /* +eventmqtt:info: u.mqtt (status CONNACK, DISCONNECT...) */
-    SM_CORD_EV_MQTT_ERROR,        /* +eventmqtt:error: u.mqtt (status TLS_FAILED...) */
-    SM_CORD_EV_MQTT_RECV,         /* +eventmqtt:recv: u.msg */
-    SM_CORD_EV_SOCK_CONNECTED,    /* +connect: u.sock (id of the socket connected last,
-                                     value = port, address) */
-    SM_CORD_EV_SOCK_DATA,         /* +eventsock:data: u.sock (id, value = bytes waiting);
-                                     not in the driver's tables: nothing relies on it */
-    SM_CORD_EV_SOCK_CLOSED,       /* +eventsock:closed: u.sock (id): the peer closed;
-                                     not in the driver's tables either */
-    SM_CORD_EV_SOCK_TX_FAILED,    /* +eventsock:tx_failed: u.sock (id, value = error) */
-    SM_CORD_EV_FATAL,             /* +eventfatalerror: u.fatal */
-    SM_CORD_EV_UNHANDLED,         /* any other line that is no answer (unknown +event...,
-                                     a known event that does not parse): see line */
-    SM_CORD_EV_MQTT_TOO_LONG,     /* +eventmqtt:recv longer than the message buffer
-                                     (sm_cord_set_msg_buffer): u.msg, payload = what
-                                     fitted (len), total = the message's length */
-    SM_CORD_EV_SOCK_ERROR         /* +eventsock:async_event,<id>,<code>: u.sock (Calypso;
-                                     ends a connect waiting for that socket) */
+    SM_CORD_EV_NONE = 0, /* never reported (a zeroed event) */
+    SM_CORD_EVENT_LIST(SM_CORD_EV_ENUM_)
+    SM_CORD_EV_COUNT_    /* implementation: one past the last */
 } sm_cord_event_kind;
 
 typedef struct sm_cord_event {
@@ -2038,14 +2084,41 @@ typedef struct sm_cord_event {
 } sm_cord_event;
 
 /* Operations, as reported in sm_cord_result.op. */
+/* The operations: one list (an X-macro) of each kind and its name (what
+   sm_cord_op_name() returns) makes the enum and the names. */
+#define SM_CORD_OP_LIST(X) \
+    X(TEST, "test")                        \
+    X(REBOOT, "reboot")                    \
+    X(FACTORY_RESET, "factory reset")      \
+    X(GET, "get")                          \
+    X(SET, "set")                          \
+    X(MQTT_CONFIG, "mqtt config")          \
+    X(WLAN_CONNECT, "wlan connect")        \
+    X(WLAN_DISCONNECT, "wlan disconnect")  \
+    X(FILE_OPEN, "file open")              \
+    X(FILE_WRITE, "file write")            \
+    X(FILE_READ, "file read")              \
+    X(FILE_CLOSE, "file close")            \
+    X(FILE_DELETE, "file delete")          \
+    X(FILE_INFO, "file info")              \
+    X(FILE_LIST, "file list")              \
+    X(FILE_UPLOAD, "file upload")          \
+    X(SOCKET, "socket")                    \
+    X(SOCKET_TLS, "socket tls")            \
+    X(CONNECT, "connect")                  \
+    X(SEND, "send")                        \
+    X(RECV, "recv")                        \
+    X(CLOSE, "close")                      \
+    X(MQTT_CONNECT, "mqtt connect")        \
+    X(MQTT_DISCONNECT, "mqtt disconnect")  \
+    X(PUBLISH, "publish")                  \
+    X(WLAN_MODE, "wlan mode")              \
+    X(BRINGUP, "bringup")
+#define SM_CORD_OP_ENUM_(name, text) SM_CORD_OP_##name,
 typedef enum sm_cord_op_kind {
-    SM_CORD_OP_TEST = 1, SM_CORD_OP_REBOOT, SM_CORD_OP_FACTORY_RESET, SM_CORD_OP_GET,
-    SM_CORD_OP_SET, SM_CORD_OP_MQTT_CONFIG, SM_CORD_OP_WLAN_CONNECT, SM_CORD_OP_WLAN_DISCONNECT,
-    SM_CORD_OP_FILE_OPEN, SM_CORD_OP_FILE_WRITE, SM_CORD_OP_FILE_READ, SM_CORD_OP_FILE_CLOSE,
-    SM_CORD_OP_FILE_DELETE, SM_CORD_OP_FILE_INFO, SM_CORD_OP_FILE_LIST, SM_CORD_OP_FILE_UPLOAD,
-    SM_CORD_OP_SOCKET, SM_CORD_OP_SOCKET_TLS, SM_CORD_OP_CONNECT, SM_CORD_OP_SEND,
-    SM_CORD_OP_RECV, SM_CORD_OP_CLOSE, SM_CORD_OP_MQTT_CONNECT, SM_CORD_OP_MQTT_DISCONNECT,
-    SM_CORD_OP_PUBLISH, SM_CORD_OP_WLAN_MODE, SM_CORD_OP_BRINGUP
+    SM_CORD_OP_NONE = 0, /* no operation (a zeroed result) */
+    SM_CORD_OP_LIST(SM_CORD_OP_ENUM_)
+    SM_CORD_OP_COUNT_    /* implementation: one past the last */
 } sm_cord_op_kind;
 
 /* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
@@ -7330,33 +7403,25 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 /* ---- names ---------------------------------------------------------------- */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
 {
-    static const char *const names[] = {
-        "?", "REGISTERED", "DEREGISTERED", "RESTARTED", "SOCK_DATA", "SOCK_CLOSED",
-        "MQTT_CONNECTED", "MQTT_DISCONNECTED", "MQTT_SUBSCRIBED", "MQTT_UNSUBSCRIBED",
-        "MQTT_PUBLISHED", "MQTT_MESSAGE", "MQTT_MEMORY_FULL", "HTTP_RESPONSE", "HTTP_FAILURE",
-        "UNHANDLED", "HCE_SIGN", "HCE_INVALID", "NTP", "MQTT_RESUMED", "MQTT_RESUBSCRIBED",
-        "MQTT_RESUBSCRIBE_FAILED", "MQTT_LOST", "MQTT_RECONNECT_FAILED"
-    };
+#define SM_SQN_EV_NAME_(name) #name,
+    static const char *const names[] = { "?", SM_SQN_EVENT_LIST(SM_SQN_EV_NAME_) };
+#undef SM_SQN_EV_NAME_
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
 SECMODEM_API const char *sm_sqn_step_name(unsigned step)
 {
-    static const char *const names[] = {
-        "NONE", "BOOT", "ECHO", "CMEE", "CEREG", "CFUN", "REGISTER", "CLOCK", "TIME_SYNC"
-    };
+#define SM_SQN_STEP_NAME_(name) #name,
+    static const char *const names[] = { SM_SQN_STEP_LIST(SM_SQN_STEP_NAME_) };
+#undef SM_SQN_STEP_NAME_
     return step < sizeof names / sizeof names[0] ? names[step] : "?";
 }
 
 SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
 {
-    static const char *const names[] = {
-        "?", "BRINGUP", "CLOCK", "NVM_WRITE", "NVM_READ", "NVM_KEY_INFO", "NVM_DELETE",
-        "TLS_CONFIG", "SOCK_CONFIG", "SOCK_TLS", "SOCK_DIAL", "SOCK_SEND", "SOCK_RECV",
-        "SOCK_CLOSE", "SOCK_STATUS", "SOCK_INFO", "MQTT_CONFIG", "MQTT_CONNECT",
-        "MQTT_SUBSCRIBE", "MQTT_UNSUBSCRIBE", "MQTT_PUBLISH", "MQTT_READ", "MQTT_DISCONNECT",
-        "HTTP_CONFIG", "HTTP_REQUEST", "HTTP_READ", "HCE_REPLY", "TIME_SYNC", "CLOCK_SET"
-    };
+#define SM_SQN_OP_NAME_(name) #name,
+    static const char *const names[] = { "?", SM_SQN_OP_LIST(SM_SQN_OP_NAME_) };
+#undef SM_SQN_OP_NAME_
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -10102,48 +10167,18 @@ SECMODEM_API sm_at *sm_cord_at(sm_cord *c) { return c ? &c->at : NULL; }
 
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
 {
-    static const char *const names[] = {
-        "startup", "wlan connected", "wlan disconnected", "ip acquired", "mqtt info",
-        "mqtt error", "mqtt recv", "socket connected", "socket data", "socket closed",
-        "socket tx failed", "fatal error", "unhandled", "mqtt too long", "socket error"
-    };
-    unsigned i = (unsigned)kind - 1u;
-    return i < sizeof names / sizeof names[0] ? names[i] : "?";
+#define SM_CORD_EV_NAME_(name, text) text,
+    static const char *const names[] = { "?", SM_CORD_EVENT_LIST(SM_CORD_EV_NAME_) };
+#undef SM_CORD_EV_NAME_
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
 SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
 {
-    static const char *const names[] = {
-        "test",
-        "reboot",
-        "factory reset",
-        "get",
-        "set",
-        "mqtt config",
-        "wlan connect",
-        "wlan disconnect",
-        "file open",
-        "file write",
-        "file read",
-        "file close",
-        "file delete",
-        "file info",
-        "file list",
-        "file upload",
-        "socket",
-        "socket tls",
-        "connect",
-        "send",
-        "recv",
-        "close",
-        "mqtt connect",
-        "mqtt disconnect",
-        "publish",
-        "wlan mode",
-        "bringup"
-    };
-    unsigned i = (unsigned)op - 1u;
-    return i < sizeof names / sizeof names[0] ? names[i] : "?";
+#define SM_CORD_OP_NAME_(name, text) text,
+    static const char *const names[] = { "?", SM_CORD_OP_LIST(SM_CORD_OP_NAME_) };
+#undef SM_CORD_OP_NAME_
+    return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
 /* ---- public: operations ---------------------------------------------------------- */

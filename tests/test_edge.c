@@ -816,6 +816,38 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(g_sink_bytes, 3);
 }
 
+/* Every kind of event, operation and bring-up step has a name of its own
+   (issue 21: the names come from the same X-macro list as the enum). */
+static int names_distinct(const char *(*name)(unsigned), unsigned first, unsigned count)
+{
+    unsigned i, j;
+    for (i = first; i < count; i++) {
+        if (!name(i) || !strcmp(name(i), "?") || !name(i)[0]) return 0;
+        for (j = first; j < i; j++)
+            if (!strcmp(name(i), name(j))) return 0;
+    }
+    return !strcmp(name(count), "?"); /* one past the last */
+}
+static const char *sqn_ev_name(unsigned i) { return sm_sqn_event_name((sm_sqn_event_type)i); }
+static const char *sqn_op_name(unsigned i) { return sm_sqn_op_name((sm_sqn_op_kind)i); }
+static const char *cord_ev_name(unsigned i) { return sm_cord_event_name((sm_cord_event_kind)i); }
+static const char *cord_op_name(unsigned i) { return sm_cord_op_name((sm_cord_op_kind)i); }
+
+static void test_names(void)
+{
+    CHECK(names_distinct(sqn_ev_name, 1, SM_SQN_EV_COUNT_));
+    CHECK(names_distinct(sqn_op_name, 1, SM_SQN_OP_COUNT_));
+    CHECK(names_distinct(sm_sqn_step_name, 0, SM_SQN_STEP_COUNT_));
+    CHECK(names_distinct(cord_ev_name, 1, SM_CORD_EV_COUNT_));
+    CHECK(names_distinct(cord_op_name, 1, SM_CORD_OP_COUNT_));
+    CHECK_EQ_STR(sqn_ev_name(0), "?");
+    CHECK_EQ_STR(sm_sqn_event_name(SM_SQN_EV_MQTT_RECONNECT_FAILED), "MQTT_RECONNECT_FAILED");
+    CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_CLOCK_SET), "CLOCK_SET");
+    CHECK_EQ_STR(sm_sqn_step_name(SM_SQN_STEP_TIME_SYNC), "TIME_SYNC");
+    CHECK_EQ_STR(sm_cord_event_name(SM_CORD_EV_SOCK_ERROR), "socket error");
+    CHECK_EQ_STR(sm_cord_op_name(SM_CORD_OP_BRINGUP), "bringup");
+}
+
 int main(void)
 {
     RUN(test_utilities);
@@ -830,5 +862,6 @@ int main(void)
     RUN(test_cordelia_arguments);
     RUN(test_init_in_callback);
     RUN(test_null_and_zeroed);
+    RUN(test_names);
     return sm_test_finish("test_edge");
 }
