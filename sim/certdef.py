@@ -406,7 +406,7 @@ def issue(subject_cn, issuer_cn, subject_key, ca_key, not_before, years, sn_sour
     b = (x509.CertificateBuilder().subject_name(name(subject_cn)).issuer_name(name(issuer_cn))
          .public_key(subject_key).serial_number(int.from_bytes(sn, "big"))
          .not_valid_before(not_before).not_valid_after(expire)
-         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=0 if is_ca else None), True)
+         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), True)
          .add_extension(x509.KeyUsage(digital_signature=not is_ca, content_commitment=False,
                                       key_encipherment=False, data_encipherment=False,
                                       key_agreement=not is_ca, key_cert_sign=is_ca, crl_sign=is_ca,

@@ -73,6 +73,11 @@ STEPS = [
     ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
     ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
     ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
+    ("compressed certificates (section 13): certificates made at test time (test root, signer CA, "
+     "every date corner and serial-number source, short R/S) rebuilt byte for byte from 72 bytes "
+     "(gcc ASan+UBSan, clang UBSan, C++), hostile chip data and definitions, then openssl verify "
+     "of every rebuilt certificate up to the root",
+     [PY, "tests/run_certs.py"], "counts"),
     ("host signing unit tests (gcc, ASan+UBSan)", [f"{B}/test_hce_asan"], "counts"),
     ("host signing unit tests (clang -O2, UBSan)", [f"{B}/test_hce_clang"], "counts"),
     ("host signing unit tests (compiled as C++)", [f"{B}/test_hce_cxx"], "counts"),
