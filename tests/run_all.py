@@ -144,6 +144,10 @@ STEPS = [
      "(gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_csr && {B}/fuzzreplay_csr tests/fuzz/corpus/csr/* "
                   f"$(ls tests/fuzz/regress/csr/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, compressed certificates: rebuild, definitions, templates "
+     "and the chip operation (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_certs && {B}/fuzzreplay_certs tests/fuzz/corpus/certs/* "
+                  f"$(ls tests/fuzz/regress/certs/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("packages (Arduino, PlatformIO, CMake) assembled and test-built", [PY, "tests/run_dist.py"], "counts"),
