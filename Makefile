@@ -102,6 +102,11 @@ $(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/sm_tes
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all -I$(B)/certs $< -o $@
 $(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
+# the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/run_certs_live.py)
+$(B)/pki/cert_defs.h: sim/provision.py sim/certdef.py | $(B)
+	$(PYTHON) -m sim.provision $(B)/pki
+$(B)/test_certs_live: tests/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_cordelia_asan: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)

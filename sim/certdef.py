@@ -336,8 +336,9 @@ def rebuild(fam, comp, pub, signer_pub=None, device_sn=None, stored_sn=None):
     return b"\x30" + der_len(len(content)) + content
 
 
-def raw_pub(cert):
-    key = cert.public_key()
+def raw_pub(obj):
+    """X || Y of a certificate's, a private key's or a public key's P-256 key."""
+    key = obj.public_key() if hasattr(obj, "public_key") else obj
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise Refused("the key is not P-256")
     return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[1:]

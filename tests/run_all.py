@@ -120,6 +120,12 @@ STEPS = [
      [PY, "tests/run_soak.py", f"{B}/soak_publisher"], "counts"),
     ("CSR signed by the live emulator, checked with OpenSSL and cryptography, issued by a test CA",
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),
+    ("compressed certificates from the emulated Trust&GO-style ATECC608 (slots 10, 11, 12 from a "
+     "test PKI made now, random keys): signer and device certificates rebuilt through the I2C "
+     "bridge byte for byte, openssl verify up to the root, the chip's slot-0 key, damaged slot data "
+     "refused with the reason",
+     ["sh", "-c", f"make -s {B}/test_certs_live && {PY} tests/run_certs_live.py {B}/test_certs_live"],
+     "counts"),
     ("Cordelia-I section end to end (simulator, mutual-TLS mosquitto, TLS echo)",
      [PY, "tests/run_cordelia_e2e.py", f"{B}/test_cordelia_e2e"], "counts"),
     ("host signing end to end: mutual-TLS MQTT with the key only in the emulated ATECC608 "
