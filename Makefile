@@ -223,6 +223,11 @@ $(B)/demo_generic: examples/posix/demo_generic.c examples/demo_script.h $(POSIX)
 $(B)/demo_mqtt: examples/posix/demo_mqtt.c $(POSIX) $(BRIDGE) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_mqtt.c examples/posix/sm_posix.c \
 	    examples/posix/sm_atecc_bridge.c -o $@
+# the same firmware using the identity the (emulated) chip was provisioned with
+$(B)/demo_mqtt_prov: examples/posix/demo_mqtt.c examples/demo_mqtt_app.h $(B)/pki/cert_defs.h $(POSIX) \
+                     $(BRIDGE) $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_DM_PROVISIONED -I$(B)/pki examples/posix/demo_mqtt.c \
+	    examples/posix/sm_posix.c examples/posix/sm_atecc_bridge.c -o $@
 
 # bare-metal firmware for the MPS2 AN385 (Cortex-M3) as QEMU emulates it;
 # newlib-nano only for memcpy & co: the link fails if anything pulls in a heap
@@ -275,9 +280,17 @@ test: check-python
 
 DIALECT ?= sequans
 # the Sequans demo needs the simulator's TLS helper for host signing
+# PROVISIONED=1: no CSR; the firmware rebuilds the certificates a Trust&GO-style
+# chip holds (the emulator provisioned from a test PKI made now: tests/run_demo.py)
+ifeq ($(PROVISIONED),1)
+DEMO_DEPS := $(B)/hce_tls
+demo: check-python $(DEMO_DEPS)
+	$(PYTHON) tests/run_demo.py --provisioned $(B)/demo_mqtt_prov
+else
 DEMO_DEPS := $(B)/demo_mqtt $(if $(filter sequans,$(DIALECT)),$(B)/hce_tls)
 demo: check-python $(DEMO_DEPS)
 	$(PYTHON) tests/run_demo.py --dialect $(DIALECT) $(B)/demo_mqtt
+endif
 
 demo-at: check-python $(B)/demo_generic
 	$(PYTHON) tests/run_demo_at.py $(B)/demo_generic

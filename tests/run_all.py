@@ -163,6 +163,12 @@ STEPS = [
      [PY, "tests/run_demo_at.py", f"{B}/demo_generic"], "build"),
     ("the demo, Sequans + ATECC608: mutual-TLS MQTT to mosquitto, the key only in the chip (make demo)",
      ["sh", "-c", f"make -s {B}/demo_mqtt {B}/hce_tls && {PY} tests/run_demo.py {B}/demo_mqtt"], "build"),
+    ("the demo with the chip's own identity (make demo PROVISIONED=1): a Trust&GO-style ATECC608 "
+     "provisioned from a test PKI made now; the firmware rebuilds its device and signer certificates "
+     "from the chip, stores them and the CA in the modem, mutual TLS to mosquitto trusting the test "
+     "root, the TLS signature by the chip",
+     ["sh", "-c", f"make -s {B}/hce_tls && {PY} tests/run_demo.py --provisioned {B}/demo_mqtt_prov"],
+     "build"),
     ("the demo, Cordelia-I: files, Wi-Fi, mutual-TLS MQTT to mosquitto (make demo DIALECT=cordelia)",
      ["sh", "-c", f"make -s {B}/demo_mqtt && {PY} tests/run_demo.py --dialect cordelia {B}/demo_mqtt"],
      "build"),
