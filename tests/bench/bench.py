@@ -39,6 +39,11 @@ MODULES = [
     ("MQTT framing", "ref_mqtt.c", ["MQTT"], "ref_empty.c"),
     ("MQTT framing + session", "ref_mqtt_session.c", ["MQTT"], "ref_empty.c"),
     ("ATECC608", "ref_atecc.c", ["ATECC"], "ref_empty.c"),
+    ("CSR (section 11, over the ATECC608)", "ref_csr.c", ["ATECC"], "ref_atecc.c", ["ATECC"]),
+    ("compressed certificates (section 13, over the ATECC608: with SHA-256, DER, PEM)",
+     "ref_certs.c", ["ATECC"], "ref_atecc.c", ["ATECC"]),
+    ("compressed certificates (section 13's own, over ATECC608 + CSR)", "ref_csr_certs.c",
+     ["ATECC"], "ref_csr.c", ["ATECC"]),
     ("Sequans + MQTT (one dialect)", "ref_sqn_mqtt.c", ["SEQUANS", "MQTT"], "ref_empty.c"),
     ("Cordelia + MQTT (one dialect)", "ref_cord_mqtt.c", ["CORDELIA", "MQTT"], "ref_empty.c"),
     ("whole library (one program)", "ref_all.c", ["MQTT", "ATECC", "SEQUANS", "CORDELIA"],
@@ -57,7 +62,7 @@ TARGETS = [
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
 STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_cord", "sm_atecc", "sm_mqtt_decoder",
-           "sm_mqtt_client"]
+           "sm_mqtt_client", "sm_cert_op"]
 
 TARGET_FLASH_ALL = 16 * 1024
 TARGET_FLASH_MQTT = 4 * 1024  # framing + session, Cortex-M4
@@ -115,10 +120,11 @@ def heap_symbols(elf, nm_tool):
 def flash_table(tmp):
     rows = []
     heap = {}
-    for mod, src, feats, base_src in MODULES:
+    for mod, src, feats, base_src, *base_feats in MODULES:
         row = [mod]
         for target in TARGETS:
-            base, err = build(tmp, target, base_src, [], base_src[:-2])
+            # the base program is built with no feature, or those it needs
+            base, err = build(tmp, target, base_src, base_feats[0] if base_feats else [], base_src[:-2])
             elf, err2 = build(tmp, target, src, feats, src[:-2])
             if err or err2:
                 row.append("n/a (" + (err or err2) + ")")
