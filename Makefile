@@ -96,11 +96,11 @@ $(B)/test_csr_live: tests/test_csr_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B
 # compressed certificates (section 13): vectors made fresh by tests/run_certs.py
 $(B)/certs/cert_vectors.h: tests/gen_cert_vectors.py sim/certdef.py | $(B)
 	$(PYTHON) tests/gen_cert_vectors.py $(B)/certs
-$(B)/test_certs_asan: tests/test_certs.c $(B)/certs/cert_vectors.h tests/sm_test.h $(HDR) | $(B)
+$(B)/test_certs_asan: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/certs $< -o $@
-$(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/sm_test.h $(HDR) | $(B)
+$(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all -I$(B)/certs $< -o $@
-$(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/sm_test.h $(HDR) | $(B)
+$(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
 # the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/run_certs_live.py)
 $(B)/pki/cert_defs.h: sim/provision.py sim/certdef.py | $(B)

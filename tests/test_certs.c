@@ -10,7 +10,9 @@
    tests/run_certs.py, which has OpenSSL verify them up to the test root.
 
    Then: public vectors (SHA-1 from FIPS 180-4's examples; compressed dates
-   and a key identifier from cryptoauthlib's test/atcacert, as facts),
+   and a key identifier from cryptoauthlib's test/atcacert, as facts;
+   Microchip's Trust&GO TLS device and signer templates, tests/tng_vectors.h,
+   rebuilt byte for byte from their own compressed forms),
    hostile compressed certificates (every field the definition fixes, every
    impossible date), hostile definitions (every offset moved by one, wrong
    counts, overlaps, a template that is not one DER value), the buffer
@@ -22,6 +24,7 @@
 #include "../secmodem.h"
 #include "sm_test.h"
 #include "cert_vectors.h"
+#include "tng_vectors.h"
 
 #include <stdlib.h>
 
@@ -184,6 +187,59 @@ static void test_date_vectors(void)
                   !ex[4] && !ex[5]);
         else
             CHECK(ex[0] == 9999 && ex[1] == 12 && ex[2] == 31 && ex[3] == 23 && ex[4] == 59 && ex[5] == 59);
+    }
+}
+
+/* Microchip's Trust&GO TLS families (cryptoauthlib app/tng), their element
+   offsets as published there, as sm_cert_def: each template rebuilt from
+   its own compressed form is Microchip's certificate byte for byte - the
+   serial number from the public-key hash, the key identifiers, the dates
+   (UTCTime issue, GeneralizedTime expiry even before 2050), the signer id,
+   the chip serial in the device's common name, the signature's DER. */
+static const sm_cert_def tng_device_def = {
+    tng_device_tmpl, sizeof tng_device_tmpl, 2, 0, SM_CERT_SN_PUBKEY_HASH, SM_CERT_DATE_UTC,
+    SM_CERT_DATE_GEN, 10, 0, SM_CERT_PUB_GENKEY, 0,
+    { 15, 16 }, { 128, 13 }, { 143, 15 }, { 120, 4 }, { 257, 64 }, { 431, 64 }, { 366, 20 }, { 399, 20 },
+    { 206, 18 } /* SN03 (offset 206, 8 digits) and SN48 (214, 10) */
+};
+static const sm_cert_def tng_signer_def = {
+    tng_signer_tmpl, sizeof tng_signer_tmpl, 1, 0, SM_CERT_SN_PUBKEY_HASH, SM_CERT_DATE_UTC,
+    SM_CERT_DATE_GEN, 12, 11, SM_CERT_PUB_SLOT, 0,
+    { 15, 16 }, { 128, 13 }, { 143, 15 }, { 235, 4 }, { 266, 64 }, { 446, 64 }, { 381, 20 }, { 414, 20 },
+    { 0, 0 }
+};
+
+static void test_trust_and_go_templates(void)
+{
+    static const uint8_t chip_sn[9] = { 0x01, 0x23, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x01 };
+    sm_cert_inputs in;
+    size_t len = 0;
+    CHECK_EQ_INT(sm_cert_def_check(&tng_device_def), SM_OK);
+    CHECK_EQ_INT(sm_cert_def_check(&tng_signer_def), SM_OK);
+    /* the signer: its root's key is not published here, the template's
+       authority key identifier stays */
+    memset(&in, 0, sizeof in);
+    in.comp = tng_signer_comp;
+    in.pub = tng_signer_tmpl + 266;
+    CHECK_EQ_INT(sm_cert_rebuild(&tng_signer_def, &in, g_out, sizeof g_out, &len, NULL), SM_OK);
+    CHECK(len == sizeof tng_signer_tmpl && memcmp(g_out, tng_signer_tmpl, len) == 0);
+    /* the device: the authority key identifier from the signer's key */
+    in.comp = tng_device_comp;
+    in.pub = tng_device_tmpl + 257;
+    in.signer_pub = tng_signer_tmpl + 266;
+    in.device_sn = chip_sn;
+    memset(g_out, 0, sizeof g_out);
+    CHECK_EQ_INT(sm_cert_rebuild(&tng_device_def, &in, g_out, sizeof g_out, &len, NULL), SM_OK);
+    CHECK(len == sizeof tng_device_tmpl && memcmp(g_out, tng_device_tmpl, len) == 0);
+    /* another chip serial shows in the common name, nowhere else */
+    {
+        static const uint8_t other_sn[9] = { 0x01, 0x23, 0xAB, 0xCD, 0xEF, 0x00, 0x11, 0x22, 0xEE };
+        size_t i, diff = 0;
+        in.device_sn = other_sn;
+        CHECK_EQ_INT(sm_cert_rebuild(&tng_device_def, &in, g_out, sizeof g_out, &len, NULL), SM_OK);
+        CHECK(memcmp(g_out + 206, "0123ABCDEF001122EE", 18) == 0);
+        for (i = 0; i < len; i++) diff += g_out[i] != tng_device_tmpl[i];
+        CHECK(diff > 0 && diff <= 18);
     }
 }
 
@@ -496,6 +552,7 @@ int main(int argc, char **argv)
     RUN(test_sha1);
     RUN(test_key_id_vector);
     RUN(test_date_vectors);
+    RUN(test_trust_and_go_templates);
     RUN(test_hostile_comp);
     RUN(test_sizes);
     RUN(test_hostile_def);

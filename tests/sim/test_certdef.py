@@ -128,3 +128,30 @@ def test_refuses_other_date_format(ca):
     bad, _ = device(ca, D(2030, 6, 7, 8), 5)  # 2035: UTCTime
     with pytest.raises(cd.Refused, match="date formats"):
         cd.compress(family(t), bad, None, dsn)
+
+
+def _tng(name):
+    import os
+    import re
+    h = open(os.path.join(os.path.dirname(__file__), "..", "tng_vectors.h")).read()
+    body = re.search(r"%s\[\d+\] = \{(.*?)\};" % name, h, re.S).group(1)
+    return bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})", body))
+
+
+def test_microchip_trust_and_go_offsets():
+    """From Microchip's own Trust&GO templates the maker finds the element
+    offsets cryptoauthlib publishes (app/tng/tngtls_cert_def_2_device.c,
+    _1_signer.c), and the compressed forms rebuild them byte for byte."""
+    dev, sig = _tng("tng_device_tmpl"), _tng("tng_signer_tmpl")
+    d = cd.Family(dev, 2, 0, 0xA, 10, 0, cd.PUB_GENKEY, 0, "issuer", True)
+    s = cd.Family(sig, 1, 0, 0xA, 12, 11, cd.PUB_SLOT, 0, "subject")
+    assert d.locs == {"sn": (15, 16), "issue": (128, 13), "expire": (143, 15), "signer_id": (120, 4),
+                      "pub": (257, 64), "sig": (431, 64), "subj_key_id": (366, 20),
+                      "auth_key_id": (399, 20), "sn_hex": (206, 18)}
+    assert (d.issue_format, d.expire_format) == (cd.DATE_UTC, cd.DATE_GEN)
+    assert s.locs == {"sn": (15, 16), "issue": (128, 13), "expire": (143, 15), "signer_id": (235, 4),
+                      "pub": (266, 64), "sig": (446, 64), "subj_key_id": (381, 20),
+                      "auth_key_id": (414, 20), "sn_hex": (0, 0)}
+    signer_pub = cd.raw_pub(x509.load_der_x509_certificate(sig))
+    assert cd.compress(d, dev, signer_pub, bytes.fromhex("012301020304050601")) == _tng("tng_device_comp")
+    assert cd.compress(s, sig) == _tng("tng_signer_comp")
