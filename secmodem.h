@@ -12973,26 +12973,46 @@ SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
 }
 
+/* Streaming, so that a key identifier (04 || X || Y) needs no copy. */
+typedef struct sm_sha1_ctx {
+    uint32_t h[5];
+    uint32_t len;            /* bytes so far (inputs below 512 MiB) */
+    uint8_t block[64];
+} sm_sha1_ctx;
+
+SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
+{
+    c->h[0] = 0x67452301u; c->h[1] = 0xEFCDAB89u; c->h[2] = 0x98BADCFEu;
+    c->h[3] = 0x10325476u; c->h[4] = 0xC3D2E1F0u;
+    c->len = 0;
+}
+
+SM_PRIV void sm_sha1_update(sm_sha1_ctx *c, const uint8_t *p, size_t n)
+{
+    while (n--) {
+        c->block[c->len++ % 64u] = *p++;
+        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block);
+    }
+}
+
+SM_PRIV void sm_sha1_final(sm_sha1_ctx *c, uint8_t digest[20])
+{
+    uint32_t bits = c->len << 3;
+    unsigned i, at = (unsigned)(c->len % 64u);
+    c->block[at++] = 0x80u;
+    if (at > 56u) { memset(c->block + at, 0, 64u - at); sm_sha1_block(c->h, c->block); at = 0; }
+    memset(c->block + at, 0, 60u - at);
+    for (i = 0; i < 4u; i++) c->block[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
+    sm_sha1_block(c->h, c->block);
+    for (i = 0; i < 20u; i++) digest[i] = (uint8_t)(c->h[i / 4u] >> (24u - 8u * (i % 4u)));
+}
+
 SECMODEM_API void sm_sha1(const uint8_t *data, size_t n, uint8_t digest[20])
 {
-    uint32_t h[5] = { 0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u };
-    uint8_t block[64];
-    uint32_t bits_lo = (uint32_t)n << 3, bits_hi = (uint32_t)n >> 29; /* inputs below 4 GiB */
-    size_t off = 0, rest;
-    unsigned i;
-    if (!data) n = 0;
-    for (; n - off >= 64u; off += 64u) sm_sha1_block(h, data + off);
-    rest = n - off;
-    memset(block, 0, sizeof block);
-    if (rest) memcpy(block, data + off, rest);
-    block[rest] = 0x80u;
-    if (rest >= 56u) { sm_sha1_block(h, block); memset(block, 0, sizeof block); }
-    for (i = 0; i < 4u; i++) {
-        block[56u + i] = (uint8_t)(bits_hi >> (24u - 8u * i));
-        block[60u + i] = (uint8_t)(bits_lo >> (24u - 8u * i));
-    }
-    sm_sha1_block(h, block);
-    for (i = 0; i < 20u; i++) digest[i] = (uint8_t)(h[i / 4u] >> (24u - 8u * (i % 4u)));
+    sm_sha1_ctx c;
+    sm_sha1_init(&c);
+    if (data) sm_sha1_update(&c, data, n);
+    sm_sha1_final(&c, digest);
 }
 
 /* ---- the definition ---- */
@@ -13202,11 +13222,17 @@ SM_PRIV void sm_cert_hex(uint8_t *p, const uint8_t *b, size_t n)
     }
 }
 
-/* The serial number's def->sn.count bytes, from its source. */
-SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t sn[32])
+/* The hash states of the serial number and of the key identifiers, used
+   one after the other: one union on the stack, not three buffers. */
+typedef union sm_cert_scratch {
+    struct { sm_sha256_ctx c; uint8_t dg[32]; } sn;
+    sm_sha1_ctx kid;
+} sm_cert_scratch;
+
+/* The serial number's def->sn.count bytes, from its source, to sn. */
+SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn,
+                            sm_cert_scratch *w)
 {
-    uint8_t msg[64 + 4], dg[32];
-    size_t m;
     uint8_t s = def->sn_source;
     if (s == SM_CERT_SN_STORED) {
         memcpy(sn, in->stored_sn, def->sn.count);
@@ -13218,25 +13244,29 @@ SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, ui
         sn[1] = in->comp[67];
         sn[2] = in->comp[68];
     } else { /* SHA-256 of the key or the chip serial, and the encoded dates */
-        m = sm_cert_src_device(s) ? 9u : 64u;
-        memcpy(msg, sm_cert_src_device(s) ? in->device_sn : in->pub, m);
-        memcpy(msg + m, in->comp + 64, 3);
-        m += 3u;
-        if ((in->comp[70] & 0x0Fu) == 1u) msg[m++] = (uint8_t)(in->comp[71] & 0xF0u);
-        sm_sha256(msg, m, dg);
-        memcpy(sn, dg, def->sn.count);
+        sm_sha256_init(&w->sn.c);
+        if (sm_cert_src_device(s)) sm_sha256_update(&w->sn.c, in->device_sn, 9);
+        else sm_sha256_update(&w->sn.c, in->pub, 64);
+        sm_sha256_update(&w->sn.c, in->comp + 64, 3);
+        if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
+            uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
+            sm_sha256_update(&w->sn.c, &ext, 1);
+        }
+        sm_sha256_final(&w->sn.c, w->sn.dg);
+        memcpy(sn, w->sn.dg, def->sn.count);
         if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
         if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
     }
 }
 
 /* SHA-1 of 04 || X || Y: the key identifier. */
-SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20])
+SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20], sm_cert_scratch *w)
 {
-    uint8_t k[65];
-    k[0] = 0x04u;
-    memcpy(k + 1, pub, 64);
-    sm_sha1(k, sizeof k, id);
+    static const uint8_t uncompressed = 0x04u;
+    sm_sha1_init(&w->kid);
+    sm_sha1_update(&w->kid, &uncompressed, 1);
+    sm_sha1_update(&w->kid, pub, 64);
+    sm_sha1_final(&w->kid, id);
 }
 
 /* Checks what the compressed certificate claims against the definition. */
@@ -13270,14 +13300,14 @@ SM_PRIV void sm_cert_patch(const sm_cert_def *def, const sm_cert_inputs *in, uin
                            size_t shift_sub, const uint16_t is[6], const uint16_t ex[6])
 {
 #define SM_CERT_AT(l) (out + (size_t)(l).offset + shift_add - shift_sub)
-    uint8_t buf[32];
-    if (def->sn.count) { sm_cert_serial(def, in, buf); memcpy(SM_CERT_AT(def->sn), buf, def->sn.count); }
+    sm_cert_scratch w;
+    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn), &w);
     if (def->issue.count) sm_cert_put_date(SM_CERT_AT(def->issue), is, def->issue_format);
     if (def->expire.count) sm_cert_put_date(SM_CERT_AT(def->expire), ex, def->expire_format);
     if (def->signer_id.count) sm_cert_hex(SM_CERT_AT(def->signer_id), in->comp + 67, 2);
     memcpy(SM_CERT_AT(def->pub), in->pub, 64);
-    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id));
-    if (def->auth_key_id.count && in->signer_pub) sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id));
+    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id), &w);
+    if (def->auth_key_id.count && in->signer_pub) sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
     if (def->sn_hex.count) sm_cert_hex(SM_CERT_AT(def->sn_hex), in->device_sn, 9);
 #undef SM_CERT_AT
 }
@@ -13286,7 +13316,7 @@ SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *i
                                  size_t cap, size_t *out_len, int *why)
 {
     uint16_t is[6], ex[6];
-    uint8_t sig[SM_ECDSA_DER_MAX];
+    static const uint8_t no_unused_bits = 0;
     size_t sl = 0, head, body, content, total;
     sm_der d;
     int w, rc;
@@ -13297,7 +13327,7 @@ SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *i
     if (!in || !out_len || !sm_cert_inputs_ok(def, in)) return SM_ERR_PARAM;
     rc = sm_cert_check_comp(def, in, is, ex, why);
     if (rc) return rc;
-    (void)sm_ecdsa_sig_to_der(in->comp, sig, sizeof sig, &sl); /* always fits */
+    (void)sm_ecdsa_sig_to_der(in->comp, NULL, 0, &sl); /* measures: 8..72 bytes */
     head = sm_cert_head_len(def->tmpl);
     body = def->sig.offset - head;            /* TBSCertificate and signatureAlgorithm */
     content = body + sm_der_tlv_len(sl + 1u); /* + the BIT STRING of the new signature */
@@ -13309,7 +13339,11 @@ SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *i
     memcpy(out + d.len, def->tmpl + head, body);
     sm_cert_patch(def, in, out, d.len, head, is, ex);
     d.len += body;
-    sm_der_bit_string(&d, sig, sl);
+    /* BIT STRING { 00, SEQUENCE { r, s } }, the SEQUENCE written in place */
+    sm_der_header(&d, SM_DER_BIT_STRING, sl + 1u);
+    sm_der_raw(&d, &no_unused_bits, 1);
+    (void)sm_ecdsa_sig_to_der(in->comp, out + d.len, cap - d.len, &sl); /* fits: total <= cap */
+    d.len += sl;
     *why = SM_CERT_E_NONE;
     return sm_der_finish(&d, out_len);
 }
@@ -13437,9 +13471,11 @@ SECMODEM_API int sm_cert_start(sm_cert_op *op, sm_atecc *se, const sm_cert_def *
     op->cap = cap;
     op->format = (uint8_t)format;
     op->step = SM_CERT_S_COMP;
-    rc = sm_cert_next(op);
-    if (rc == SM_ATECC_PENDING) { op->result = rc; return SM_OK; }
-    return rc;
+    rc = sm_cert_read_part(op, def->comp_slot, op->comp); /* always the first read */
+    if (rc) return sm_cert_end(op, rc);
+    op->part = 1;
+    op->result = SM_ATECC_PENDING;
+    return SM_OK;
 }
 
 SECMODEM_API int sm_cert_poll(sm_cert_op *op)
