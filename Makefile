@@ -194,6 +194,9 @@ $(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
 # the ATECC608 section without the CSR glue on top of it
 $(B)/check-nocsr.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_CSR -c $< -o $@
+# the ATECC608 and CSR sections without the compressed certificates on top
+$(B)/check-nocerts.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_CERTS -c $< -o $@
 $(B)/check-nosession.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_MQTT_SESSION -c $< -o $@
 $(B)/check-nomqtt.o: tests/compile_check.c $(HDR) | $(B)
@@ -204,7 +207,7 @@ $(B)/check-nosqn.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_SEQUANS -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
        $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o \
-       $(B)/check-nosession.o $(B)/check-nomqtt.o $(B)/check-nosqn.o
+       $(B)/check-nocerts.o $(B)/check-nosession.o $(B)/check-nomqtt.o $(B)/check-nosqn.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)

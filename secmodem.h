@@ -13050,7 +13050,7 @@ SM_PRIV int sm_cert_in_body(const sm_cert_def *def, const sm_cert_loc *l, size_t
 SM_PRIV int sm_cert_tagged(const sm_cert_def *def, const sm_cert_loc *l, uint8_t tag, size_t count)
 {
     if (!l->count) return 1;
-    return l->count == count && sm_cert_in_body(def, l, 2) && def->tmpl[l->offset - 2u] == tag &&
+    return l->count == count && l->offset >= 2u && sm_cert_in_body(def, l, 2) && def->tmpl[l->offset - 2u] == tag &&
            def->tmpl[l->offset - 1u] == count;
 }
 
@@ -13101,7 +13101,8 @@ SECMODEM_API int sm_cert_def_check(const sm_cert_def *def)
         sm_der_value_len(t + so, n - so) != n - so)
         return SM_ERR_PARAM;
     /* the public key: 03 42 00 04 X Y */
-    if (def->pub.count != 64u || !sm_cert_in_body(def, &def->pub, 4) || t[def->pub.offset - 4u] != 0x03u ||
+    if (def->pub.count != 64u || def->pub.offset < 4u || !sm_cert_in_body(def, &def->pub, 4) ||
+        t[def->pub.offset - 4u] != 0x03u ||
         t[def->pub.offset - 3u] != 0x42u || t[def->pub.offset - 2u] != 0x00u || t[def->pub.offset - 1u] != 0x04u)
         return SM_ERR_PARAM;
     if (!sm_cert_sn_loc_ok(def) || !sm_cert_date_loc_ok(def, &def->issue, def->issue_format) ||

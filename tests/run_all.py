@@ -28,6 +28,8 @@ STEPS = [
     ("strict build, avr-gcc atmega1284p -Os", ["make", "-s", f"{B}/check-avr.o"], "build"),
     ("strict build, gcc, features off (SM_NO_ATECC)", ["make", "-s", f"{B}/check-nofeat.o"], "build"),
     ("strict build, gcc, CSR glue off (SM_NO_CSR)", ["make", "-s", f"{B}/check-nocsr.o"], "build"),
+    ("strict build, gcc, compressed certificates off (SM_NO_CERTS)", ["make", "-s", f"{B}/check-nocerts.o"],
+     "build"),
     ("static analysis: cppcheck and clang-tidy, warnings as errors", ["make", "-s", "lint"], "build"),
     ("strict build, gcc, without the MQTT session (SM_NO_MQTT_SESSION)",
      ["make", "-s", f"{B}/check-nosession.o"], "build"),
