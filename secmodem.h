@@ -13050,8 +13050,8 @@ SM_PRIV int sm_cert_in_body(const sm_cert_def *def, const sm_cert_loc *l, size_t
 SM_PRIV int sm_cert_tagged(const sm_cert_def *def, const sm_cert_loc *l, uint8_t tag, size_t count)
 {
     if (!l->count) return 1;
-    return l->count == count && l->offset >= 2u && sm_cert_in_body(def, l, 2) && def->tmpl[l->offset - 2u] == tag &&
-           def->tmpl[l->offset - 1u] == count;
+    return l->count == count && l->offset >= 2u && sm_cert_in_body(def, l, 2) &&
+           def->tmpl[l->offset - 2u] == tag && def->tmpl[l->offset - 1u] == count;
 }
 
 SM_PRIV int sm_cert_date_loc_ok(const sm_cert_def *def, const sm_cert_loc *l, uint8_t fmt)
@@ -13102,8 +13102,8 @@ SECMODEM_API int sm_cert_def_check(const sm_cert_def *def)
         return SM_ERR_PARAM;
     /* the public key: 03 42 00 04 X Y */
     if (def->pub.count != 64u || def->pub.offset < 4u || !sm_cert_in_body(def, &def->pub, 4) ||
-        t[def->pub.offset - 4u] != 0x03u ||
-        t[def->pub.offset - 3u] != 0x42u || t[def->pub.offset - 2u] != 0x00u || t[def->pub.offset - 1u] != 0x04u)
+        t[def->pub.offset - 4u] != 0x03u || t[def->pub.offset - 3u] != 0x42u ||
+        t[def->pub.offset - 2u] != 0x00u || t[def->pub.offset - 1u] != 0x04u)
         return SM_ERR_PARAM;
     if (!sm_cert_sn_loc_ok(def) || !sm_cert_date_loc_ok(def, &def->issue, def->issue_format) ||
         !sm_cert_date_loc_ok(def, &def->expire, def->expire_format) ||
@@ -13277,7 +13277,10 @@ SM_PRIV int sm_cert_check_comp(const sm_cert_def *def, const sm_cert_inputs *in,
     const uint8_t *c = in->comp;
     int rc = sm_cert_dates(c, is, ex, why);
     if (rc == SM_ERR_PARSE && *why == SM_CERT_E_VERSION) return rc;
-    if (c[69] != (uint8_t)(def->template_id << 4 | def->chain_id)) { *why = SM_CERT_E_TEMPLATE; return SM_ERR_PARSE; }
+    if (c[69] != (uint8_t)(def->template_id << 4 | def->chain_id)) {
+        *why = SM_CERT_E_TEMPLATE;
+        return SM_ERR_PARSE;
+    }
     if ((c[70] >> 4) != def->sn_source) { *why = SM_CERT_E_SN_SOURCE; return SM_ERR_PARSE; }
     if (rc) return rc;
     if (!sm_cert_fit_date(is, def->issue.count ? def->issue_format : (uint8_t)SM_CERT_DATE_GEN) ||
@@ -13308,7 +13311,8 @@ SM_PRIV void sm_cert_patch(const sm_cert_def *def, const sm_cert_inputs *in, uin
     if (def->signer_id.count) sm_cert_hex(SM_CERT_AT(def->signer_id), in->comp + 67, 2);
     memcpy(SM_CERT_AT(def->pub), in->pub, 64);
     if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id), &w);
-    if (def->auth_key_id.count && in->signer_pub) sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
+    if (def->auth_key_id.count && in->signer_pub)
+        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
     if (def->sn_hex.count) sm_cert_hex(SM_CERT_AT(def->sn_hex), in->device_sn, 9);
 #undef SM_CERT_AT
 }
@@ -13380,7 +13384,8 @@ SM_PRIV int sm_cert_read_part(sm_cert_op *op, uint8_t slot, uint8_t *dst)
     uint8_t p = op->part, len = p < 2u ? 32u : 4u;
     uint8_t block = p < 2u ? p : 2u, word = p < 2u ? 0u : (uint8_t)(p - 2u);
     size_t at = p < 2u ? 32u * p : 64u + 4u * (size_t)(p - 2u);
-    (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, sm_atecc_addr(SM_ATECC_ZONE_DATA, slot, block, word), len);
+    uint16_t addr = sm_atecc_addr(SM_ATECC_ZONE_DATA, slot, block, word);
+    (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, addr, len);
     return sm_atecc_start(op->se, &c, dst + at, len);
 }
 
@@ -13397,10 +13402,12 @@ SM_PRIV int sm_cert_issue(sm_cert_op *op)
             return op->part == 0u ? sm_atecc_pubkey_start(op->se, def->pub_slot, op->key) : SM_CERT_SKIP;
         return op->part < 4u ? sm_cert_read_part(op, def->pub_slot, op->key) : SM_CERT_SKIP;
     case SM_CERT_S_SERIAL:
-        return op->part == 0u && sm_cert_needs_serial(def) ? sm_atecc_serial_start(op->se, op->sn) : SM_CERT_SKIP;
+        if (op->part || !sm_cert_needs_serial(def)) return SM_CERT_SKIP;
+        return sm_atecc_serial_start(op->se, op->sn);
     case SM_CERT_S_STORED:
         if (op->part || def->sn_source != SM_CERT_SN_STORED || !def->sn.count) return SM_CERT_SKIP;
-        (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, sm_atecc_addr(SM_ATECC_ZONE_DATA, def->sn_slot, 0, 0), 32);
+        (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA,
+                                sm_atecc_addr(SM_ATECC_ZONE_DATA, def->sn_slot, 0, 0), 32);
         return sm_atecc_start(op->se, &c, op->stored, sizeof op->stored);
     default:
         return SM_CERT_SKIP;
