@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A pre-provisioned ATECC608's certificates, rebuilt from the emulated chip:
-run_certs_live.py [test_certs_live binary].
+run_certs_live.py [--pki-ready] [test_certs_live binary].
 
 Makes a fresh test PKI and the two certificate definitions (python3 -m
 sim.provision build/pki: root, signer CA, cert_defs.h), builds the C
@@ -29,13 +29,19 @@ PY = sys.executable
 
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "test_certs_live")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    ready = "--pki-ready" in sys.argv[1:]  # build/pki made and the binary built with it
+    binary = os.path.join(ROOT, args[0]) if args else os.path.join(ROOT, "build", "test_certs_live")
     pki = os.path.join(ROOT, "build", "pki")
     out = os.path.join(ROOT, "build", "certs-live")
     os.makedirs(out, exist_ok=True)
-    shutil.rmtree(pki, ignore_errors=True)  # fresh: no device certificate of an earlier run
-    subprocess.run([PY, "-m", "sim.provision", pki], cwd=ROOT, check=True)
-    subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(binary, ROOT)], check=True)
+    if not ready:
+        shutil.rmtree(pki, ignore_errors=True)  # fresh: no device certificate of an earlier run
+        subprocess.run([PY, "-m", "sim.provision", pki], cwd=ROOT, check=True)
+        subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(binary, ROOT)], check=True)
+    for old in os.listdir(pki):
+        if old.startswith("device-") and old.endswith(".pem"):
+            os.unlink(os.path.join(pki, old))  # the emulator writes this run's
     passed = failed = 0
 
     def check(ok, what):

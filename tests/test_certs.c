@@ -243,6 +243,171 @@ static void test_trust_and_go_templates(void)
     }
 }
 
+/* ---- the chip operation against a small behavioural chip ---- */
+
+/* Answers wake, Read (config and data zones, 4 or 32 bytes) and GenKey
+   mode 0 of slot 0 like an ATECC608 on the bus: what sm_cert_start() and
+   sm_cert_poll() need; anything else answers status 0x03. */
+typedef struct fake_chip {
+    uint8_t config[128];
+    uint8_t slots[16][72];
+    uint8_t pub0[64];
+    uint8_t out[80];
+    size_t out_len, pos;
+    uint32_t now;
+    unsigned reads, genkeys;
+} fake_chip;
+
+static void fake_answer(fake_chip *c, const uint8_t *data, size_t n)
+{
+    uint16_t crc;
+    c->out[0] = (uint8_t)(n + 3u);
+    memcpy(c->out + 1, data, n);
+    crc = sm_atecc_crc16(c->out, n + 1u);
+    c->out[n + 1u] = (uint8_t)crc;
+    c->out[n + 2u] = (uint8_t)(crc >> 8);
+    c->out_len = n + 3u;
+    c->pos = 0;
+}
+
+static void fake_command(fake_chip *c, const uint8_t *g, size_t n)
+{
+    static const uint8_t parse_error = 0x03;
+    uint8_t op = g[1], p1 = g[2];
+    unsigned p2 = (unsigned)g[3] | (unsigned)g[4] << 8;
+    (void)n;
+    if (op == SM_ATECC_OP_READ) {
+        size_t len = (p1 & 0x80u) ? 32u : 4u, off;
+        if ((p1 & 3u) == SM_ATECC_ZONE_CONFIG) {
+            off = ((p2 >> 3) & 0x1Fu) * 32u + (len == 4u ? (p2 & 7u) * 4u : 0u);
+            if (off + len <= sizeof c->config) { c->reads++; fake_answer(c, c->config + off, len); return; }
+        } else if ((p1 & 3u) == SM_ATECC_ZONE_DATA) {
+            unsigned slot = (p2 >> 3) & 15u;
+            off = (p2 >> 8) * 32u + (len == 4u ? (p2 & 7u) * 4u : 0u);
+            if (off + len <= 72u) { c->reads++; fake_answer(c, c->slots[slot] + off, len); return; }
+        }
+    } else if (op == SM_ATECC_OP_GENKEY && p1 == 0 && p2 == 0) {
+        c->genkeys++;
+        fake_answer(c, c->pub0, 64);
+        return;
+    }
+    fake_answer(c, &parse_error, 1);
+}
+
+static int fake_w(void *u, uint8_t addr, const uint8_t *d, size_t n)
+{
+    static const uint8_t awake[4] = { 0x04, 0x11, 0x33, 0x43 };
+    fake_chip *c = (fake_chip *)u;
+    if (addr == 0) { /* the wake pulse: nobody ACKs address 0 */
+        memcpy(c->out, awake, 4);
+        c->out_len = 4;
+        c->pos = 0;
+        return -1;
+    }
+    if (n >= 1 && d[0] == 0x00) c->pos = 0;            /* reset the read pointer */
+    if (n >= 8 && d[0] == 0x03) fake_command(c, d + 1, n - 1); /* a command group */
+    return 0;
+}
+
+static int fake_r(void *u, uint8_t addr, uint8_t *b, size_t n)
+{
+    fake_chip *c = (fake_chip *)u;
+    size_t i;
+    (void)addr;
+    for (i = 0; i < n; i++) b[i] = c->pos < c->out_len ? c->out[c->pos++] : 0xFF;
+    return 0;
+}
+
+static uint32_t fake_now(void *u) { return ++((fake_chip *)u)->now; }
+
+static fake_chip g_chip;
+
+/* Provisions the fake chip with a vector's data where its definition says. */
+static void fake_provision(fake_chip *c, const cert_vector *v)
+{
+    const sm_cert_def *d = v->def;
+    memset(c, 0, sizeof *c);
+    memcpy(c->config, v->dsn, 4);
+    memcpy(c->config + 8, v->dsn + 4, 5);
+    memcpy(c->slots[d->comp_slot], v->comp, 72);
+    if (d->pub_source == SM_CERT_PUB_SLOT) { /* 4 zero bytes before X and before Y */
+        memcpy(c->slots[d->pub_slot] + 4, v->pub, 32);
+        memcpy(c->slots[d->pub_slot] + 40, v->pub + 32, 32);
+    } else {
+        memcpy(c->pub0, v->pub, 64);
+    }
+    if (d->sn_source == SM_CERT_SN_STORED) memcpy(c->slots[d->sn_slot], v->stored, d->sn.count);
+}
+
+/* Every vector rebuilt through the chip operation, DER and PEM. */
+static void test_chip_operation(void)
+{
+    static char pem[1400];
+    size_t i;
+    for (i = 0; i < CERT_VECTORS; i++) {
+        const cert_vector *v = &cert_vectors[i];
+        sm_platform p;
+        sm_atecc se;
+        sm_cert_op op;
+        size_t len = 0, plen = 0;
+        uint8_t key[64];
+        int rc, polls = 0;
+        fake_provision(&g_chip, v);
+        memset(&p, 0, sizeof p);
+        p.user = &g_chip;
+        p.i2c_write = fake_w;
+        p.i2c_read = fake_r;
+        p.now_ms = fake_now;
+        CHECK_EQ_INT(sm_atecc_init(&se, &p, 0), SM_OK);
+        /* DER, polled as a superloop would */
+        rc = sm_cert_start(&op, &se, v->def, v->signer_pub, SM_CERT_DER, g_out, sizeof g_out);
+        CHECK_EQ_INT(rc, SM_OK);
+        if (rc == SM_OK)
+            do { rc = sm_cert_poll(&op); } while (rc == SM_ATECC_PENDING && ++polls < 100000);
+        CHECK(polls > 4 && polls < 100000); /* it returned between the chip's steps */
+        CHECK_EQ_INT(rc, SM_OK);
+        CHECK(sm_cert_out_len(&op) == v->der_len && memcmp(g_out, v->der, v->der_len) == 0);
+        CHECK(memcmp(sm_cert_subject_key(&op), v->pub, 64) == 0);
+        CHECK_EQ_INT(sm_cert_poll(&op), SM_OK); /* idle: the last result */
+        CHECK(g_chip.reads >= 4u);
+        CHECK_EQ_INT(g_chip.genkeys, v->def->pub_source == SM_CERT_PUB_GENKEY ? 1 : 0);
+        /* PEM, blocking helper: the same certificate */
+        CHECK_EQ_INT(sm_cert_run_blocking(&se, v->def, v->signer_pub, SM_CERT_PEM, pem, sizeof pem, &len, key),
+                     SM_OK);
+        CHECK_EQ_INT(sm_pem_encode(SM_PEM_LABEL_CERT, v->der, v->der_len, g_pem, sizeof g_pem, &plen), SM_OK);
+        CHECK(len == plen && strcmp(pem, g_pem) == 0);
+        CHECK(memcmp(key, v->pub, 64) == 0);
+    }
+    /* a chip that answers garbage to the compressed certificate's read */
+    {
+        const cert_vector *v = &cert_vectors[0];
+        sm_platform p;
+        sm_atecc se;
+        sm_cert_op op;
+        size_t len = 0;
+        fake_provision(&g_chip, v);
+        g_chip.slots[v->def->comp_slot][69] ^= 0xFF;
+        memset(&p, 0, sizeof p);
+        p.user = &g_chip;
+        p.i2c_write = fake_w;
+        p.i2c_read = fake_r;
+        p.now_ms = fake_now;
+        CHECK_EQ_INT(sm_atecc_init(&se, &p, 0), SM_OK);
+        CHECK_EQ_INT(sm_cert_run_blocking(&se, v->def, NULL, SM_CERT_DER, g_out, sizeof g_out, &len, NULL),
+                     SM_ERR_PARSE);
+        CHECK_EQ_INT(sm_cert_start(&op, &se, v->def, NULL, 7, g_out, sizeof g_out), SM_ERR_PARAM);
+        CHECK_EQ_INT(sm_cert_why(&op), SM_CERT_E_INPUT);
+        CHECK_EQ_INT(sm_cert_start(&op, &se, NULL, NULL, SM_CERT_DER, g_out, sizeof g_out), SM_ERR_PARAM);
+        CHECK_EQ_INT(sm_cert_why(&op), SM_CERT_E_DEF);
+        CHECK_EQ_INT(sm_cert_start(NULL, &se, v->def, NULL, SM_CERT_DER, g_out, sizeof g_out), SM_ERR_PARAM);
+        CHECK_EQ_INT(sm_cert_poll(NULL), SM_ERR_PARAM);
+        CHECK_EQ_INT(sm_cert_out_len(NULL), 0);
+        CHECK(sm_cert_subject_key(NULL) == NULL);
+        CHECK_EQ_INT(sm_cert_why(NULL), SM_CERT_E_INPUT);
+        CHECK(strcmp(sm_cert_why_name(SM_CERT_E_INPUT), "?") != 0 && strcmp(sm_cert_why_name(99), "?") == 0);
+    }
+}
+
 /* ---- hostile compressed certificates ---- */
 
 static const cert_vector *first_of(const sm_cert_def *def)
@@ -553,6 +718,7 @@ int main(int argc, char **argv)
     RUN(test_key_id_vector);
     RUN(test_date_vectors);
     RUN(test_trust_and_go_templates);
+    RUN(test_chip_operation);
     RUN(test_hostile_comp);
     RUN(test_sizes);
     RUN(test_hostile_def);
