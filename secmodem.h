@@ -3462,11 +3462,11 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
    72 bytes and the subject's public key, sm_cert_rebuild() writes the
    X.509 certificate byte for byte as the CA signed it; sm_cert_start() and
    sm_cert_poll() read what is needed from the chip first (non-blocking).
-   tools/certdef.py makes a definition from one certificate of the family
+   python3 -m sim.certdef makes a definition from one certificate of the family
    (e.g. from a provisioning manifest) and the compressed form of any
    certificate of that family.
 
-       static sm_cert_op op;                      // ~250 bytes
+       static sm_cert_op op;                      // 224 bytes on Cortex-M
        static char pem[1024];
        rc = sm_cert_start(&op, &se, &my_signer_def, NULL, SM_CERT_PEM, pem, sizeof pem);
        while (rc == SM_OK && (rc = sm_cert_poll(&op)) == SM_ATECC_PENDING) other_work();
@@ -3475,9 +3475,12 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
        memcpy(signer_pub, sm_cert_subject_key(&op), 64);
        rc = sm_cert_start(&op, &se, &my_device_def, signer_pub, SM_CERT_PEM, pem, sizeof pem);
 
-   The compressed certificate (Microchip's application note "Compressed
-   Certificate Definition"; cryptoauthlib lib/atcacert as the reference of
-   behaviour), byte by byte:
+   Sources: the application note "ATECC Compressed Certificate Definition"
+   (Atmel-8974), the ATECC608A-TNGTLS data sheet's "Certificate Storage"
+   (device key slot 0, compressed device certificate slot 10, signer public
+   key slot 11, compressed signer certificate slot 12), and cryptoauthlib's
+   lib/atcacert as the reference of behaviour. The compressed certificate,
+   byte by byte:
      0..63  the signature R || S (32 bytes each, big-endian)
      64..66 the encoded dates, 24 bits from the top: issue year - 2000 (5),
             month 1..12 (4), day 1..31 (5), hour 0..23 (5), years of
@@ -3553,7 +3556,7 @@ typedef struct sm_cert_loc {
 } sm_cert_loc;
 
 /* A certificate family. Plain data: write it as a constant initialiser
-   (tools/certdef.py prints one). Checked by sm_cert_def_check(). */
+   (python3 -m sim.certdef prints one). Checked by sm_cert_def_check(). */
 typedef struct sm_cert_def {
     const uint8_t *tmpl;      /* a DER certificate of the family */
     uint16_t tmpl_len;
