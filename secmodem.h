@@ -3500,6 +3500,10 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
    of SHA-256(public key X || Y, or the chip serial, || bytes 64..66 [||
    byte 71 & 0xF0 in version 1]), with bit 7 cleared and bit 6 set (the
    _POS sources only clear bit 7, the _RAW ones leave the hash as it is).
+   Not supported (refused by sm_cert_def_check): source 0x7 (a stored
+   serial whose length changes the certificate's), certificates that are
+   not X.509 with ECDSA P-256, cryptoauthlib's extra elements with
+   transforms other than the chip serial in hex (sn_hex).
    Key identifiers: SHA-1 of 04 || X || Y (RFC 5280 section 4.2.1.2,
    method 1). The signature is re-encoded as DER (its length varies with
    R and S), and the certificate's outer length with it.

@@ -185,7 +185,8 @@ class Family:
             if not 0 <= v <= 15:
                 raise Refused(f"{what} {v} is not 0..15")
         if sn_source not in SN_C_NAMES:
-            raise Refused(f"serial-number source {sn_source} is not one the format has")
+            raise Refused(f"serial-number source {sn_source} is not one section 13 supports "
+                          "(0x0, 0x8..0xF; 0x7, a stored serial of varying length, is not)")
         self.tmpl = bytes(template_der)
         self.template_id, self.chain_id, self.sn_source = template_id, chain_id, sn_source
         self.comp_slot, self.pub_slot, self.pub_source, self.sn_slot = comp_slot, pub_slot, pub_source, sn_slot
