@@ -11,10 +11,11 @@ slot 10; the signer's key in 11, its compressed certificate in 12), runs
 the program, then checks: the rebuilt signer and device certificates are
 the CA's byte for byte (PEM and DER), `openssl verify` accepts them up to
 the test root, the device certificate's key is the one the chip holds in
-slot 0 and its common name carries the chip serial. The last line is
-"certs live: N passed, N failed" (the C program prints its own too).
+slot 0 and its common name carries the chip serial. The last line is the
+total, "certs live (C program and runner): N passed, N failed".
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,9 +50,14 @@ def main():
         passed, failed = passed + bool(ok), failed + (not ok)
         print(f"runner: {'ok  ' if ok else 'FAIL'} {what}")
 
+    c_passed = c_failed = 0
     with AteccProcess("--random-keys", "--provision", pki) as chip:
-        r = subprocess.run([binary, chip.socket_path, out])
-        check(r.returncode == 0, "the C program's checks")
+        r = subprocess.run([binary, chip.socket_path, out], stdout=subprocess.PIPE, text=True)
+        sys.stdout.write(r.stdout)
+        m = re.search(r"(\d+) passed, (\d+) failed", r.stdout)
+        if m:
+            c_passed, c_failed = int(m.group(1)), int(m.group(2))
+        check(r.returncode == 0 and m is not None, "the C program ran to its end")
     read = lambda d, n: open(os.path.join(d, n), "rb").read()
     check(read(out, "signer.pem") == read(pki, "signer.pem"), "rebuilt signer certificate is the CA's, byte for byte")
     check(read(out, "device.pem") == read(pki, "device.pem"), "rebuilt device certificate is the CA's, byte for byte")
@@ -64,8 +70,9 @@ def main():
     serials = [n for n in os.listdir(pki) if n.startswith("device-") and n.endswith(".pem")]
     cn = dev.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
     check(len(serials) == 1 and cn == "sn" + serials[0][7:-4], f"the common name carries the chip serial ({cn})")
-    print(f"certs live: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"certs live runner: {passed} passed, {failed} failed")
+    print(f"certs live (C program and runner): {passed + c_passed} passed, {failed + c_failed} failed")
+    return 1 if failed or c_failed else 0
 
 
 if __name__ == "__main__":
