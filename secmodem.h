@@ -3612,9 +3612,11 @@ SECMODEM_API int sm_cert_size(const sm_cert_def *def, unsigned format, size_t *c
    impossible date; *why, may be NULL, says which). */
 SECMODEM_API int sm_cert_dates(const uint8_t comp[SM_CERT_COMP_LEN], uint16_t issue[6], uint16_t expire[6],
                                int *why);
-/* Rebuilds the DER certificate into out[cap]. SM_OK with *out_len its
-   length; SM_ERR_NO_SPACE with *out_len the capacity that suffices;
-   SM_ERR_PARAM, SM_ERR_PARSE (see above). *why (may be NULL): SM_CERT_E_*. */
+/* Rebuilds the DER certificate into out[cap], which must not overlap the
+   template or the inputs. SM_OK with *out_len its length; SM_ERR_NO_SPACE
+   with *out_len the capacity that suffices; SM_ERR_PARAM, SM_ERR_PARSE
+   (see above); nothing is written unless it succeeds. *why (may be NULL):
+   SM_CERT_E_*. */
 SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *out,
                                  size_t cap, size_t *out_len, int *why);
 SECMODEM_API const char *sm_cert_why_name(int why);
