@@ -93,6 +93,20 @@ $(B)/test_csr_cxx: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) |
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_csr_live: tests/test_csr_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
+# compressed certificates (section 13): vectors made fresh by tests/run_certs.py
+$(B)/certs/cert_vectors.h: tests/gen_cert_vectors.py sim/certdef.py | $(B)
+	$(PYTHON) tests/gen_cert_vectors.py $(B)/certs
+$(B)/test_certs_asan: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/certs $< -o $@
+$(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all -I$(B)/certs $< -o $@
+$(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
+	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
+# the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/run_certs_live.py)
+$(B)/pki/cert_defs.h: sim/provision.py sim/certdef.py | $(B)
+	$(PYTHON) -m sim.provision $(B)/pki
+$(B)/test_certs_live: tests/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_cordelia_asan: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
@@ -180,6 +194,9 @@ $(B)/check-nofeat.o: tests/compile_check.c $(HDR) | $(B)
 # the ATECC608 section without the CSR glue on top of it
 $(B)/check-nocsr.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_CSR -c $< -o $@
+# the ATECC608 and CSR sections without the compressed certificates on top
+$(B)/check-nocerts.o: tests/compile_check.c $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_NO_CERTS -c $< -o $@
 $(B)/check-nosession.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_MQTT_SESSION -c $< -o $@
 $(B)/check-nomqtt.o: tests/compile_check.c $(HDR) | $(B)
@@ -190,7 +207,7 @@ $(B)/check-nosqn.o: tests/compile_check.c $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 -DSM_NO_SEQUANS -c $< -o $@
 cross: $(B)/check-gcc.o $(B)/check-clang.o $(B)/check-cxx.o $(B)/check-cm0.o \
        $(B)/check-cm4.o $(B)/check-avr.o $(B)/check-nofeat.o $(B)/check-nocsr.o \
-       $(B)/check-nosession.o $(B)/check-nomqtt.o $(B)/check-nosqn.o
+       $(B)/check-nocerts.o $(B)/check-nosession.o $(B)/check-nomqtt.o $(B)/check-nosqn.o
 
 # flash used by the implementation on Cortex-M4 -Os, with and without each feature
 size: | $(B)
@@ -209,6 +226,11 @@ $(B)/demo_generic: examples/posix/demo_generic.c examples/demo_script.h $(POSIX)
 $(B)/demo_mqtt: examples/posix/demo_mqtt.c $(POSIX) $(BRIDGE) $(HDR) | $(B)
 	$(CC) $(STRICT) -O2 examples/posix/demo_mqtt.c examples/posix/sm_posix.c \
 	    examples/posix/sm_atecc_bridge.c -o $@
+# the same firmware using the identity the (emulated) chip was provisioned with
+$(B)/demo_mqtt_prov: examples/posix/demo_mqtt.c examples/demo_mqtt_app.h $(B)/pki/cert_defs.h $(POSIX) \
+                     $(BRIDGE) $(HDR) | $(B)
+	$(CC) $(STRICT) -O2 -DSM_DM_PROVISIONED -I$(B)/pki examples/posix/demo_mqtt.c \
+	    examples/posix/sm_posix.c examples/posix/sm_atecc_bridge.c -o $@
 
 # bare-metal firmware for the MPS2 AN385 (Cortex-M3) as QEMU emulates it;
 # newlib-nano only for memcpy & co: the link fails if anything pulls in a heap
@@ -261,9 +283,17 @@ test: check-python
 
 DIALECT ?= sequans
 # the Sequans demo needs the simulator's TLS helper for host signing
+# PROVISIONED=1: no CSR; the firmware rebuilds the certificates a Trust&GO-style
+# chip holds (the emulator provisioned from a test PKI made now: tests/run_demo.py)
+ifeq ($(PROVISIONED),1)
+DEMO_DEPS := $(B)/hce_tls
+demo: check-python $(DEMO_DEPS)
+	$(PYTHON) tests/run_demo.py --provisioned $(B)/demo_mqtt_prov
+else
 DEMO_DEPS := $(B)/demo_mqtt $(if $(filter sequans,$(DIALECT)),$(B)/hce_tls)
 demo: check-python $(DEMO_DEPS)
 	$(PYTHON) tests/run_demo.py --dialect $(DIALECT) $(B)/demo_mqtt
+endif
 
 demo-at: check-python $(B)/demo_generic
 	$(PYTHON) tests/run_demo_at.py $(B)/demo_generic
@@ -278,7 +308,7 @@ clean:
 	rm -rf $(B)
 
 # ---- fuzzing (clang libFuzzer) -----------------------------------------------------
-FUZZERS      := at mqtt atecc sqn cord csr
+FUZZERS      := at mqtt atecc sqn cord csr certs
 FUZZ_SECONDS ?= 60
 FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)

@@ -133,6 +133,10 @@
       12. Glue: host signing: the Sequans modem's TLS    [SM_NO_SEQUANS,
           signature (+SQNHCESIGN, 6) made by the          SM_NO_ATECC]
           ATECC608 (8)
+      13. Glue: compressed certificates: rebuild a     [SM_NO_ATECC,
+          pre-provisioned ATECC608's device and signer    SM_NO_CSR,
+          certificates from their 72 bytes (SHA-1 for     SM_NO_CERTS]
+          key identifiers; uses 8 and 11)
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        4.  Utilities
        5.1 AT engine: queue and transmit side
@@ -147,6 +151,8 @@
       11.  Glue: certificate signing request: SHA-256, DER writer, subject,
            request assembly, PEM, the chip-signed operation
       12.  Glue: host signing: request queue, chip sign, AT+SQNHCESIGN answer
+      13.  Glue: compressed certificates: SHA-1, definition checks, dates,
+           serial numbers, the rebuild, the chip operation
      Version history and licence (end of file)
 
    ==========================================================================
@@ -181,11 +187,11 @@
      SM_LOG(level, msg)  [nothing]    diagnostic messages: level 0 error, 1 warning,
                                       2 info, 3 debug; msg a string literal
      SM_NO_SEQUANS, SM_NO_CORDELIA, SM_NO_ATECC, SM_NO_MQTT,
-     SM_NO_MQTT_SESSION, SM_NO_CSR
+     SM_NO_MQTT_SESSION, SM_NO_CSR, SM_NO_CERTS
                          compile a whole feature out; each gates its section
                          (SM_NO_MQTT removes the session too, SM_NO_ATECC the
-                         CSR glue; the host-signing glue needs both SEQUANS
-                         and ATECC).
+                         CSR glue, SM_NO_CSR the compressed certificates; the
+                         host-signing glue needs both SEQUANS and ATECC).
    ATECC608 (section 8):
      SM_ATECC_WAKE_MS    [3]    wait after the wake pulse before reading the
                                 wake response (tWHI >= 1.5 ms; with a 1 ms
@@ -3641,6 +3647,220 @@ SECMODEM_API int sm_hce_busy(const sm_hce *h);
 SECMODEM_API const sm_hce_stats *sm_hce_get_stats(const sm_hce *h);
 SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
 #endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
+
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR) && !defined(SM_NO_CERTS)
+/* ==========================================================================
+   13. GLUE: COMPRESSED CERTIFICATES (declarations)
+   A pre-provisioned ATECC608 (Microchip Trust&GO, TrustFLEX; the chip of
+   the AVR-IoT Cellular Mini) ships with its device certificate and the
+   certificate of the CA that signed it (the "signer") in *compressed*
+   form: 72 bytes per certificate, the parts that differ from one chip to
+   the next. A *certificate definition* (sm_cert_def) is everything the
+   members of one certificate family share: a template certificate (DER)
+   and where each variable element sits in it. From the definition, the
+   72 bytes and the subject's public key, sm_cert_rebuild() writes the
+   X.509 certificate byte for byte as the CA signed it; sm_cert_start() and
+   sm_cert_poll() read what is needed from the chip first (non-blocking).
+   python3 -m sim.certdef makes a definition from one certificate of the family
+   (e.g. from a provisioning manifest) and the compressed form of any
+   certificate of that family.
+
+       static sm_cert_op op;                      // 224 bytes on Cortex-M
+       static char pem[1024];
+       rc = sm_cert_start(&op, &se, &my_signer_def, NULL, SM_CERT_PEM, pem, sizeof pem);
+       while (rc == SM_OK && (rc = sm_cert_poll(&op)) == SM_ATECC_PENDING) other_work();
+       // then the device certificate, whose authority key identifier is
+       // the signer's key just read: sm_cert_subject_key(&op)
+       memcpy(signer_pub, sm_cert_subject_key(&op), 64);
+       rc = sm_cert_start(&op, &se, &my_device_def, signer_pub, SM_CERT_PEM, pem, sizeof pem);
+
+   Sources: the application note "ATECC Compressed Certificate Definition"
+   (Atmel-8974), the ATECC608A-TNGTLS data sheet's "Certificate Storage"
+   (device key slot 0, compressed device certificate slot 10, signer public
+   key slot 11, compressed signer certificate slot 12), and cryptoauthlib's
+   lib/atcacert as the reference of behaviour. The compressed certificate,
+   byte by byte:
+     0..63  the signature R || S (32 bytes each, big-endian)
+     64..66 the encoded dates, 24 bits from the top: issue year - 2000 (5),
+            month 1..12 (4), day 1..31 (5), hour 0..23 (5), years of
+            validity (5); 0 years: no expiry, 9999-12-31 23:59:59
+            (GeneralizedTime; 2049-12-31 23:59:59 in a UTCTime field).
+            Issue minutes and seconds are 0; the expiry is the issue date
+            and hour that many years later.
+     67..68 the signer id (in the certificate: 4 upper-case hex digits)
+     69     template id (high 4 bits), chain id (low 4 bits)
+     70     serial-number source (high 4 bits), format version (low 4):
+            0, or 1 for extended dates (issue year up to 2127, validity up
+            to 127 years: their top 2 bits each in byte 71's bits 7..6 and
+            5..4). Version 2 (larger curves) is refused.
+     71     reserved (version 1: the extended date bits)
+   The serial number, from the source (SM_CERT_SN_*): stored in a slot; 0x40
+   and the 9-byte chip serial; 0x40 and the signer id; or the first bytes
+   of SHA-256(public key X || Y, or the chip serial, || bytes 64..66 [||
+   byte 71 & 0xF0 in version 1]), with bit 7 cleared and bit 6 set (the
+   _POS sources only clear bit 7, the _RAW ones leave the hash as it is).
+   Not supported (refused by sm_cert_def_check): source 0x7 (a stored
+   serial whose length changes the certificate's), certificates that are
+   not X.509 with ECDSA P-256, cryptoauthlib's extra elements with
+   transforms other than the chip serial in hex (sn_hex).
+   Key identifiers: SHA-1 of 04 || X || Y (RFC 5280 section 4.2.1.2,
+   method 1). The signature is re-encoded as DER (its length varies with
+   R and S), and the certificate's outer length with it.
+   Errors: SM_ERR_PARAM for a definition that does not fit its template (or
+   NULL arguments), SM_ERR_PARSE for chip data the definition cannot
+   express (wrong template, chain or serial-number source, unknown format
+   version, impossible dates), SM_ERR_NO_SPACE for a small buffer; the
+   `why` code (SM_CERT_E_*, sm_cert_why_name()) says which check failed.
+   ========================================================================== */
+
+#define SM_CERT_COMP_LEN 72
+#define SM_PEM_LABEL_CERT "CERTIFICATE"
+
+/* Date formats of the issue and expiry fields (the template's tag). */
+enum {
+    SM_CERT_DATE_UTC = 0,     /* UTCTime YYMMDDhhmmssZ, 13 bytes (years 1950..2049) */
+    SM_CERT_DATE_GEN = 1      /* GeneralizedTime YYYYMMDDhhmmssZ, 15 bytes */
+};
+/* Serial-number sources (byte 70, high 4 bits). */
+enum {
+    SM_CERT_SN_STORED = 0x0,          /* sn.count bytes at the start of slot sn_slot */
+    SM_CERT_SN_DEVICE_SN = 0x8,       /* 0x40 || chip serial (sn.count 10) */
+    SM_CERT_SN_SIGNER_ID = 0x9,       /* 0x40 || signer id (sn.count 3) */
+    SM_CERT_SN_PUBKEY_HASH = 0xA,     /* SHA-256(key || dates), 01xxxxxx (1..32 bytes) */
+    SM_CERT_SN_DEVICE_SN_HASH = 0xB,  /* SHA-256(chip serial || dates), 01xxxxxx */
+    SM_CERT_SN_PUBKEY_HASH_POS = 0xC, /* ... bit 7 cleared only (deprecated by Microchip) */
+    SM_CERT_SN_DEVICE_SN_HASH_POS = 0xD,
+    SM_CERT_SN_PUBKEY_HASH_RAW = 0xE, /* ... the hash as it is (deprecated by Microchip) */
+    SM_CERT_SN_DEVICE_SN_HASH_RAW = 0xF
+};
+/* Where the subject's public key comes from on the chip. */
+enum {
+    SM_CERT_PUB_GENKEY = 0,   /* GenKey of the private key in pub_slot (a device key) */
+    SM_CERT_PUB_SLOT = 1      /* a stored key in pub_slot: 72 bytes, 4 zero bytes before X and Y */
+};
+enum { SM_CERT_DER = 0, SM_CERT_PEM = 1 }; /* output formats */
+
+/* Which check failed (the `why` of sm_cert_rebuild, sm_cert_why()). */
+enum {
+    SM_CERT_E_NONE = 0,
+    SM_CERT_E_DEF,            /* the definition does not fit its template */
+    SM_CERT_E_INPUT,          /* an input the definition needs is missing */
+    SM_CERT_E_VERSION,        /* compressed format version not 0 or 1 */
+    SM_CERT_E_TEMPLATE,       /* template or chain id is not the definition's */
+    SM_CERT_E_SN_SOURCE,      /* serial-number source is not the definition's */
+    SM_CERT_E_DATE,           /* a month, day or hour that does not exist */
+    SM_CERT_E_DATE_RANGE,     /* a date the template's field cannot hold */
+    SM_CERT_E_SPACE           /* the output buffer is too small */
+};
+
+/* A part of the template: offset and byte count; count 0 = absent. */
+typedef struct sm_cert_loc {
+    uint16_t offset, count;
+} sm_cert_loc;
+
+/* A certificate family. Plain data: write it as a constant initialiser
+   (python3 -m sim.certdef prints one). Checked by sm_cert_def_check(). */
+typedef struct sm_cert_def {
+    const uint8_t *tmpl;      /* a DER certificate of the family */
+    uint16_t tmpl_len;
+    uint8_t template_id;      /* 0..15, must match byte 69 */
+    uint8_t chain_id;         /* 0..15, must match byte 69 */
+    uint8_t sn_source;        /* SM_CERT_SN_*, must match byte 70 */
+    uint8_t issue_format;     /* SM_CERT_DATE_* */
+    uint8_t expire_format;    /* SM_CERT_DATE_* */
+    uint8_t comp_slot;        /* the compressed certificate's slot (72 bytes) */
+    uint8_t pub_slot;         /* the public key's slot ... */
+    uint8_t pub_source;       /* ... and how to get it: SM_CERT_PUB_* */
+    uint8_t sn_slot;          /* SM_CERT_SN_STORED: the slot holding the serial */
+    /* Where each element sits (offsets into tmpl). Each is checked against
+       the DER around it: sn the content of the serialNumber INTEGER
+       (1..32 bytes); issue and expire the content of a UTCTime (13) or
+       GeneralizedTime (15); signer_id 4 hex digits; pub X || Y (64) after
+       the 04 of the subjectPublicKey; sig (count 64) the signatureValue
+       BIT STRING, tag included, that ends the certificate; subj_key_id
+       and auth_key_id the 20-byte key identifiers (OCTET STRING 04 14 and
+       [0] 80 14); sn_hex 18 hex digits of the chip serial (as in a
+       Trust&GO device certificate's common name). */
+    sm_cert_loc sn, issue, expire, signer_id, pub, sig, subj_key_id, auth_key_id, sn_hex;
+} sm_cert_def;
+
+/* What sm_cert_rebuild() works from (the chip operation fills it itself). */
+typedef struct sm_cert_inputs {
+    const uint8_t *comp;        /* the 72-byte compressed certificate */
+    const uint8_t *pub;         /* the subject's public key X || Y (64 bytes) */
+    const uint8_t *signer_pub;  /* the issuer's public key X || Y for the authority
+                                   key identifier; NULL leaves the template's */
+    const uint8_t *device_sn;   /* the 9-byte chip serial: for the DEVICE_SN
+                                   sources and sn_hex, else may be NULL */
+    const uint8_t *stored_sn;   /* SM_CERT_SN_STORED: def->sn.count bytes */
+} sm_cert_inputs;
+
+/* ---- SHA-1 (FIPS 180-4), for key identifiers only ---- */
+SECMODEM_API void sm_sha1(const uint8_t *data, size_t n, uint8_t digest[20]);
+
+/* ---- pure functions ---- */
+
+/* SM_OK if the definition fits its template (see sm_cert_def), else
+   SM_ERR_PARAM. */
+SECMODEM_API int sm_cert_def_check(const sm_cert_def *def);
+/* The capacity sm_cert_rebuild() / sm_cert_start() need with the longest
+   signature: SM_OK or SM_ERR_PARAM (bad definition or format). */
+SECMODEM_API int sm_cert_size(const sm_cert_def *def, unsigned format, size_t *cap);
+/* Decodes the dates of a compressed certificate: issue and expire get
+   year, month, day, hour, minute, second. SM_OK, or SM_ERR_PARSE (version,
+   impossible date; *why, may be NULL, says which). */
+SECMODEM_API int sm_cert_dates(const uint8_t comp[SM_CERT_COMP_LEN], uint16_t issue[6], uint16_t expire[6],
+                               int *why);
+/* Rebuilds the DER certificate into out[cap], which must not overlap the
+   template or the inputs. SM_OK with *out_len its length; SM_ERR_NO_SPACE
+   with *out_len the capacity that suffices; SM_ERR_PARAM, SM_ERR_PARSE
+   (see above); nothing is written unless it succeeds. *why (may be NULL):
+   SM_CERT_E_*. */
+SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *out,
+                                 size_t cap, size_t *out_len, int *why);
+SECMODEM_API const char *sm_cert_why_name(int why);
+
+/* ---- from the chip (non-blocking) ---- */
+
+/* One rebuild in progress. Treat the fields as private. */
+typedef struct sm_cert_op {
+    sm_atecc *se;
+    const sm_cert_def *def;
+    const uint8_t *signer_pub;
+    uint8_t *out;
+    size_t cap, len;
+    uint8_t format, step, part;
+    int result, why;
+    uint8_t comp[SM_CERT_COMP_LEN];
+    uint8_t key[72];          /* the slot's padded form, then X || Y */
+    uint8_t sn[9];            /* the chip serial, when needed */
+    uint8_t stored[32];       /* SM_CERT_SN_STORED: block 0 of sn_slot */
+} sm_cert_op;
+/* Begins: reads the compressed certificate (comp_slot), the public key
+   (pub_slot: GenKey or a stored key), the chip serial if the definition
+   needs it, the stored serial for SM_CERT_SN_STORED, then rebuilds in
+   format SM_CERT_DER or SM_CERT_PEM (NUL-terminated) into out[cap].
+   signer_pub (64 bytes, may be NULL) as in sm_cert_inputs; it, def and out
+   must stay valid, and the chip be used by nothing else, until the end.
+   SM_OK; SM_ERR_NO_SPACE (cap below sm_cert_size()); SM_ERR_BUSY;
+   SM_ERR_PARAM (bad definition: sm_cert_why() says so). */
+SECMODEM_API int sm_cert_start(sm_cert_op *op, sm_atecc *se, const sm_cert_def *def,
+                               const uint8_t *signer_pub, unsigned format, void *out, size_t cap);
+/* Advances it and returns quickly: SM_ATECC_PENDING, then SM_OK, the
+   chip's error (sm_atecc_poll()) or sm_cert_rebuild()'s. */
+SECMODEM_API int sm_cert_poll(sm_cert_op *op);
+/* After SM_OK: the length written (PEM: without the NUL). */
+SECMODEM_API size_t sm_cert_out_len(const sm_cert_op *op);
+/* After SM_OK: the subject public key read from the chip (X || Y), e.g.
+   the signer's, for the device certificate's authority key identifier. */
+SECMODEM_API const uint8_t *sm_cert_subject_key(const sm_cert_op *op);
+/* SM_CERT_E_* of the last failure. */
+SECMODEM_API int sm_cert_why(const sm_cert_op *op);
+/* Blocking helper for simple programs and tests. */
+SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, const uint8_t *signer_pub,
+                                      unsigned format, void *out, size_t cap, size_t *out_len,
+                                      uint8_t subject_pub[64]);
+#endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */
 
 #ifdef __cplusplus
 }
@@ -13134,6 +13354,577 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
     return t == SM_HCE_EV_ANSWERED ? "ANSWERED" : t == SM_HCE_EV_DROPPED ? "DROPPED" : "?";
 }
 #endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
+
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR) && !defined(SM_NO_CERTS)
+/* ==========================================================================
+   13. GLUE: COMPRESSED CERTIFICATES (implementation)
+   ========================================================================== */
+
+/* ---- SHA-1 (FIPS 180-4 section 6.1), for the key identifiers ---- */
+
+SM_PRIV uint32_t sm_rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32u - n)); }
+
+SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
+{
+    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
+    unsigned i;
+    for (i = 0; i < 16u; i++)
+        w[i] = (uint32_t)p[4u * i] << 24 | (uint32_t)p[4u * i + 1u] << 16 | (uint32_t)p[4u * i + 2u] << 8 |
+               (uint32_t)p[4u * i + 3u];
+    for (i = 0; i < 80u; i++) {
+        if (i >= 16u) /* the schedule in a 16-word ring */
+            w[i & 15u] = sm_rol32(w[(i + 13u) & 15u] ^ w[(i + 8u) & 15u] ^ w[(i + 2u) & 15u] ^ w[i & 15u], 1);
+        if (i < 20u) { f = (b & c) | (~b & d); k = 0x5A827999u; }
+        else if (i < 40u) { f = b ^ c ^ d; k = 0x6ED9EBA1u; }
+        else if (i < 60u) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDCu; }
+        else { f = b ^ c ^ d; k = 0xCA62C1D6u; }
+        t = sm_rol32(a, 5) + f + e + k + w[i & 15u];
+        e = d; d = c; c = sm_rol32(b, 30); b = a; a = t;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+}
+
+/* Streaming, so that a key identifier (04 || X || Y) needs no copy. */
+typedef struct sm_sha1_ctx {
+    uint32_t h[5];
+    uint32_t len;            /* bytes so far (inputs below 512 MiB) */
+    uint8_t block[64];
+} sm_sha1_ctx;
+
+SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
+{
+    c->h[0] = 0x67452301u; c->h[1] = 0xEFCDAB89u; c->h[2] = 0x98BADCFEu;
+    c->h[3] = 0x10325476u; c->h[4] = 0xC3D2E1F0u;
+    c->len = 0;
+}
+
+SM_PRIV void sm_sha1_update(sm_sha1_ctx *c, const uint8_t *p, size_t n)
+{
+    while (n--) {
+        c->block[c->len++ % 64u] = *p++;
+        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block);
+    }
+}
+
+SM_PRIV void sm_sha1_final(sm_sha1_ctx *c, uint8_t digest[20])
+{
+    uint32_t bits = c->len << 3;
+    unsigned i, at = (unsigned)(c->len % 64u);
+    c->block[at++] = 0x80u;
+    if (at > 56u) { memset(c->block + at, 0, 64u - at); sm_sha1_block(c->h, c->block); at = 0; }
+    memset(c->block + at, 0, 60u - at);
+    for (i = 0; i < 4u; i++) c->block[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
+    sm_sha1_block(c->h, c->block);
+    for (i = 0; i < 20u; i++) digest[i] = (uint8_t)(c->h[i / 4u] >> (24u - 8u * (i % 4u)));
+}
+
+SECMODEM_API void sm_sha1(const uint8_t *data, size_t n, uint8_t digest[20])
+{
+    sm_sha1_ctx c;
+    sm_sha1_init(&c);
+    if (data) sm_sha1_update(&c, data, n);
+    sm_sha1_final(&c, digest);
+}
+
+/* ---- the definition ---- */
+
+/* The serial-number sources that hash or copy the chip serial are the odd
+   hash sources and DEVICE_SN (0x8). */
+SM_PRIV int sm_cert_src_ok(uint8_t s) { return s == SM_CERT_SN_STORED || (s >= 0x8u && s <= 0xFu); }
+SM_PRIV int sm_cert_src_device(uint8_t s) { return s == SM_CERT_SN_DEVICE_SN || (s >= 0xAu && (s & 1u)); }
+SM_PRIV int sm_cert_needs_serial(const sm_cert_def *def)
+{
+    return (def->sn.count && sm_cert_src_device(def->sn_source)) || def->sn_hex.count;
+}
+
+SM_PRIV int sm_cert_is_hex(const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'F') || (p[i] >= 'a' && p[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Length of the template's outer header (30 len). */
+SM_PRIV size_t sm_cert_head_len(const uint8_t *t) { return t[1] < 0x80u ? 2u : 2u + (t[1] & 0x7Fu); }
+
+/* A present element lies inside the TBS part, after at least `before`
+   bytes of DER that the caller checks (tag, length). */
+SM_PRIV int sm_cert_in_body(const sm_cert_def *def, const sm_cert_loc *l, size_t before)
+{
+    size_t head = sm_cert_head_len(def->tmpl);
+    return l->offset >= head + before && (size_t)l->offset + l->count <= def->sig.offset;
+}
+
+/* An element preceded by a tag and a one-byte length equal to its count. */
+SM_PRIV int sm_cert_tagged(const sm_cert_def *def, const sm_cert_loc *l, uint8_t tag, size_t count)
+{
+    if (!l->count) return 1;
+    return l->count == count && l->offset >= 2u && sm_cert_in_body(def, l, 2) &&
+           def->tmpl[l->offset - 2u] == tag && def->tmpl[l->offset - 1u] == count;
+}
+
+SM_PRIV int sm_cert_date_loc_ok(const sm_cert_def *def, const sm_cert_loc *l, uint8_t fmt)
+{
+    if (fmt > SM_CERT_DATE_GEN) return 0;
+    return fmt == SM_CERT_DATE_UTC ? sm_cert_tagged(def, l, 0x17, 13) : sm_cert_tagged(def, l, 0x18, 15);
+}
+
+/* No two present elements share a byte. */
+SM_PRIV int sm_cert_no_overlap(const sm_cert_loc *const *l, size_t n)
+{
+    size_t i, j;
+    for (i = 0; i < n; i++)
+        for (j = i + 1u; j < n; j++)
+            if (l[i]->count && l[j]->count && l[i]->offset < l[j]->offset + l[j]->count &&
+                l[j]->offset < l[i]->offset + l[i]->count)
+                return 0;
+    return 1;
+}
+
+SM_PRIV int sm_cert_sn_loc_ok(const sm_cert_def *def)
+{
+    const sm_cert_loc *l = &def->sn;
+    if (!l->count) return 1;
+    if (l->count > 32u || !sm_cert_tagged(def, l, SM_DER_INTEGER, l->count)) return 0;
+    if (def->sn_source == SM_CERT_SN_DEVICE_SN) return l->count == 10u;
+    if (def->sn_source == SM_CERT_SN_SIGNER_ID) return l->count == 3u;
+    return 1;
+}
+
+SECMODEM_API int sm_cert_def_check(const sm_cert_def *def)
+{
+    const uint8_t *t;
+    size_t n, so;
+    const sm_cert_loc *all[9];
+    if (!def || !def->tmpl || def->tmpl_len < 8u) return SM_ERR_PARAM;
+    t = def->tmpl;
+    n = def->tmpl_len;
+    so = def->sig.offset;
+    if (t[0] != SM_DER_SEQUENCE || sm_der_value_len(t, n) != n) return SM_ERR_PARAM;
+    if (def->template_id > 15u || def->chain_id > 15u || !sm_cert_src_ok(def->sn_source) ||
+        def->comp_slot > 15u || def->pub_slot > 15u || def->pub_source > SM_CERT_PUB_SLOT ||
+        def->sn_slot > 15u)
+        return SM_ERR_PARAM;
+    /* the signature: a BIT STRING that ends the certificate */
+    if (def->sig.count != 64u || so <= sm_cert_head_len(t) || so >= n || t[so] != SM_DER_BIT_STRING ||
+        sm_der_value_len(t + so, n - so) != n - so)
+        return SM_ERR_PARAM;
+    /* the public key: 03 42 00 04 X Y */
+    if (def->pub.count != 64u || def->pub.offset < 4u || !sm_cert_in_body(def, &def->pub, 4) ||
+        t[def->pub.offset - 4u] != 0x03u || t[def->pub.offset - 3u] != 0x42u ||
+        t[def->pub.offset - 2u] != 0x00u || t[def->pub.offset - 1u] != 0x04u)
+        return SM_ERR_PARAM;
+    if (!sm_cert_sn_loc_ok(def) || !sm_cert_date_loc_ok(def, &def->issue, def->issue_format) ||
+        !sm_cert_date_loc_ok(def, &def->expire, def->expire_format) ||
+        !sm_cert_tagged(def, &def->subj_key_id, SM_DER_OCTET_STRING, 20) ||
+        !sm_cert_tagged(def, &def->auth_key_id, 0x80, 20))
+        return SM_ERR_PARAM;
+    if ((def->signer_id.count && (def->signer_id.count != 4u || !sm_cert_in_body(def, &def->signer_id, 0) ||
+                                  !sm_cert_is_hex(t + def->signer_id.offset, 4))) ||
+        (def->sn_hex.count && (def->sn_hex.count != 18u || !sm_cert_in_body(def, &def->sn_hex, 0) ||
+                               !sm_cert_is_hex(t + def->sn_hex.offset, 18))))
+        return SM_ERR_PARAM;
+    all[0] = &def->sn; all[1] = &def->issue; all[2] = &def->expire; all[3] = &def->signer_id;
+    all[4] = &def->pub; all[5] = &def->subj_key_id; all[6] = &def->auth_key_id; all[7] = &def->sn_hex;
+    all[8] = &def->sig;
+    return sm_cert_no_overlap(all, 9) ? SM_OK : SM_ERR_PARAM;
+}
+
+#define SM_CERT_SIG_MAX (3u + SM_ECDSA_DER_MAX) /* 03 49 00 + the longest SEQUENCE */
+
+SECMODEM_API int sm_cert_size(const sm_cert_def *def, unsigned format, size_t *cap)
+{
+    size_t der, b64;
+    if (!cap || format > SM_CERT_PEM || sm_cert_def_check(def)) return SM_ERR_PARAM;
+    der = sm_der_tlv_len(def->sig.offset - sm_cert_head_len(def->tmpl) + SM_CERT_SIG_MAX);
+    if (format == SM_CERT_PEM) {
+        b64 = SM_BASE64_LEN(der);
+        der = 2u * (sizeof SM_PEM_LABEL_CERT - 1u) + 32u + b64 + (b64 + 63u) / 64u + 1u;
+    }
+    *cap = der;
+    return SM_OK;
+}
+
+/* ---- dates ---- */
+
+SM_PRIV unsigned sm_cert_month_days(unsigned y, unsigned m)
+{
+    static const uint8_t days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = (y % 4u == 0u && y % 100u != 0u) || y % 400u == 0u;
+    return m == 2u && leap ? 29u : days[m - 1u];
+}
+
+SECMODEM_API int sm_cert_dates(const uint8_t comp[SM_CERT_COMP_LEN], uint16_t issue[6], uint16_t expire[6],
+                               int *why)
+{
+    unsigned version, y, mo, d, h, years, i;
+    int w;
+    if (!why) why = &w;
+    *why = SM_CERT_E_INPUT;
+    if (!comp || !issue || !expire) return SM_ERR_PARAM;
+    version = comp[70] & 0x0Fu;
+    *why = SM_CERT_E_VERSION;
+    if (version > 1u) return SM_ERR_PARSE;
+    /* bytes 64..66: year 5 | month 4 | day 5 | hour 5 | years 5 */
+    y = comp[64] >> 3;
+    mo = (unsigned)((comp[64] & 0x07u) << 1) | (comp[65] >> 7);
+    d = (comp[65] >> 2) & 0x1Fu;
+    h = (unsigned)((comp[65] & 0x03u) << 3) | (comp[66] >> 5);
+    years = comp[66] & 0x1Fu;
+    if (version == 1u) { /* extended dates: two more bits each in byte 71 */
+        y |= (unsigned)(comp[71] & 0xC0u) >> 1;
+        years |= (unsigned)(comp[71] & 0x30u) << 1;
+    }
+    y += 2000u;
+    *why = SM_CERT_E_DATE;
+    if (mo < 1u || mo > 12u || d < 1u || d > sm_cert_month_days(y, mo) || h > 23u) return SM_ERR_PARSE;
+    issue[0] = (uint16_t)y; issue[1] = (uint16_t)mo; issue[2] = (uint16_t)d;
+    issue[3] = (uint16_t)h; issue[4] = 0; issue[5] = 0;
+    if (years == 0u) { /* no expiry: RFC 5280 section 4.1.2.5 */
+        static const uint16_t never[6] = { 9999, 12, 31, 23, 59, 59 };
+        for (i = 0; i < 6u; i++) expire[i] = never[i];
+    } else {
+        for (i = 0; i < 6u; i++) expire[i] = issue[i];
+        expire[0] = (uint16_t)(y + years);
+        if (d > sm_cert_month_days(y + years, mo)) return SM_ERR_PARSE; /* 29 February */
+    }
+    *why = SM_CERT_E_NONE;
+    return SM_OK;
+}
+
+SM_PRIV void sm_cert_two(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)('0' + v / 10u % 10u);
+    p[1] = (uint8_t)('0' + v % 10u);
+}
+
+/* YYMMDDhhmmssZ or YYYYMMDDhhmmssZ. */
+SM_PRIV void sm_cert_put_date(uint8_t *p, const uint16_t t[6], uint8_t fmt)
+{
+    unsigned i;
+    if (fmt == SM_CERT_DATE_GEN) { sm_cert_two(p, t[0] / 100u); p += 2; }
+    sm_cert_two(p, t[0] % 100u);
+    for (i = 1; i < 6u; i++) sm_cert_two(p + 2u * i, t[i]);
+    p[12] = 'Z';
+}
+
+/* A UTCTime holds 1950..2049; a missing expiry is its last second there
+   (as cryptoauthlib writes it); a later date does not fit. */
+SM_PRIV int sm_cert_fit_date(uint16_t t[6], uint8_t fmt)
+{
+    static const uint16_t utc_end[6] = { 2049, 12, 31, 23, 59, 59 };
+    unsigned i;
+    if (fmt != SM_CERT_DATE_UTC || t[0] <= 2049u) return 1;
+    if (t[0] != 9999u) return 0;
+    for (i = 0; i < 6u; i++) t[i] = utc_end[i];
+    return 1;
+}
+
+/* ---- the rebuild ---- */
+
+SM_PRIV void sm_cert_hex(uint8_t *p, const uint8_t *b, size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        p[2u * i] = (uint8_t)digits[b[i] >> 4];
+        p[2u * i + 1u] = (uint8_t)digits[b[i] & 0x0Fu];
+    }
+}
+
+/* The hash states of the serial number and of the key identifiers, used
+   one after the other: one union on the stack, not three buffers. */
+typedef union sm_cert_scratch {
+    struct { sm_sha256_ctx c; uint8_t dg[32]; } sn;
+    sm_sha1_ctx kid;
+} sm_cert_scratch;
+
+/* The serial number's def->sn.count bytes, from its source, to sn. */
+SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn,
+                            sm_cert_scratch *w)
+{
+    uint8_t s = def->sn_source;
+    if (s == SM_CERT_SN_STORED) {
+        memcpy(sn, in->stored_sn, def->sn.count);
+    } else if (s == SM_CERT_SN_DEVICE_SN) {
+        sn[0] = 0x40u;
+        memcpy(sn + 1, in->device_sn, 9);
+    } else if (s == SM_CERT_SN_SIGNER_ID) {
+        sn[0] = 0x40u;
+        sn[1] = in->comp[67];
+        sn[2] = in->comp[68];
+    } else { /* SHA-256 of the key or the chip serial, and the encoded dates */
+        sm_sha256_init(&w->sn.c);
+        if (sm_cert_src_device(s)) sm_sha256_update(&w->sn.c, in->device_sn, 9);
+        else sm_sha256_update(&w->sn.c, in->pub, 64);
+        sm_sha256_update(&w->sn.c, in->comp + 64, 3);
+        if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
+            uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
+            sm_sha256_update(&w->sn.c, &ext, 1);
+        }
+        sm_sha256_final(&w->sn.c, w->sn.dg);
+        memcpy(sn, w->sn.dg, def->sn.count);
+        if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
+        if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
+    }
+}
+
+/* SHA-1 of 04 || X || Y: the key identifier. */
+SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20], sm_cert_scratch *w)
+{
+    static const uint8_t uncompressed = 0x04u;
+    sm_sha1_init(&w->kid);
+    sm_sha1_update(&w->kid, &uncompressed, 1);
+    sm_sha1_update(&w->kid, pub, 64);
+    sm_sha1_final(&w->kid, id);
+}
+
+/* Checks what the compressed certificate claims against the definition. */
+SM_PRIV int sm_cert_check_comp(const sm_cert_def *def, const sm_cert_inputs *in, uint16_t is[6],
+                               uint16_t ex[6], int *why)
+{
+    const uint8_t *c = in->comp;
+    int rc = sm_cert_dates(c, is, ex, why);
+    if (rc == SM_ERR_PARSE && *why == SM_CERT_E_VERSION) return rc;
+    if (c[69] != (uint8_t)(def->template_id << 4 | def->chain_id)) {
+        *why = SM_CERT_E_TEMPLATE;
+        return SM_ERR_PARSE;
+    }
+    if ((c[70] >> 4) != def->sn_source) { *why = SM_CERT_E_SN_SOURCE; return SM_ERR_PARSE; }
+    if (rc) return rc;
+    if (!sm_cert_fit_date(is, def->issue.count ? def->issue_format : (uint8_t)SM_CERT_DATE_GEN) ||
+        !sm_cert_fit_date(ex, def->expire.count ? def->expire_format : (uint8_t)SM_CERT_DATE_GEN)) {
+        *why = SM_CERT_E_DATE_RANGE;
+        return SM_ERR_PARSE;
+    }
+    return SM_OK;
+}
+
+SM_PRIV int sm_cert_inputs_ok(const sm_cert_def *def, const sm_cert_inputs *in)
+{
+    if (!in->comp || !in->pub) return 0;
+    if (sm_cert_needs_serial(def) && !in->device_sn) return 0;
+    return !(def->sn_source == SM_CERT_SN_STORED && def->sn.count && !in->stored_sn);
+}
+
+/* Writes each element into the copied template; `at` is where template
+   byte 0 would be (the outer header may have changed size). */
+SM_PRIV void sm_cert_patch(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *out, size_t shift_add,
+                           size_t shift_sub, const uint16_t is[6], const uint16_t ex[6])
+{
+#define SM_CERT_AT(l) (out + (size_t)(l).offset + shift_add - shift_sub)
+    sm_cert_scratch w;
+    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn), &w);
+    if (def->issue.count) sm_cert_put_date(SM_CERT_AT(def->issue), is, def->issue_format);
+    if (def->expire.count) sm_cert_put_date(SM_CERT_AT(def->expire), ex, def->expire_format);
+    if (def->signer_id.count) sm_cert_hex(SM_CERT_AT(def->signer_id), in->comp + 67, 2);
+    memcpy(SM_CERT_AT(def->pub), in->pub, 64);
+    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id), &w);
+    if (def->auth_key_id.count && in->signer_pub)
+        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
+    if (def->sn_hex.count) sm_cert_hex(SM_CERT_AT(def->sn_hex), in->device_sn, 9);
+#undef SM_CERT_AT
+}
+
+SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *out,
+                                 size_t cap, size_t *out_len, int *why)
+{
+    uint16_t is[6], ex[6];
+    static const uint8_t no_unused_bits = 0;
+    size_t sl = 0, head, body, content, total;
+    sm_der d;
+    int w, rc;
+    if (!why) why = &w;
+    *why = SM_CERT_E_DEF;
+    if (sm_cert_def_check(def)) return SM_ERR_PARAM;
+    *why = SM_CERT_E_INPUT;
+    if (!in || !out_len || !sm_cert_inputs_ok(def, in)) return SM_ERR_PARAM;
+    rc = sm_cert_check_comp(def, in, is, ex, why);
+    if (rc) return rc;
+    (void)sm_ecdsa_sig_to_der(in->comp, NULL, 0, &sl); /* measures: 8..72 bytes */
+    head = sm_cert_head_len(def->tmpl);
+    body = def->sig.offset - head;            /* TBSCertificate and signatureAlgorithm */
+    content = body + sm_der_tlv_len(sl + 1u); /* + the BIT STRING of the new signature */
+    total = sm_der_tlv_len(content);
+    *out_len = total;
+    if (!out || cap < total) { *why = SM_CERT_E_SPACE; return SM_ERR_NO_SPACE; }
+    sm_der_init(&d, out, cap);
+    sm_der_header(&d, SM_DER_SEQUENCE, content);
+    memcpy(out + d.len, def->tmpl + head, body);
+    sm_cert_patch(def, in, out, d.len, head, is, ex);
+    d.len += body;
+    /* BIT STRING { 00, SEQUENCE { r, s } }, the SEQUENCE written in place */
+    sm_der_header(&d, SM_DER_BIT_STRING, sl + 1u);
+    sm_der_raw(&d, &no_unused_bits, 1);
+    (void)sm_ecdsa_sig_to_der(in->comp, out + d.len, cap - d.len, &sl); /* fits: total <= cap */
+    d.len += sl;
+    *why = SM_CERT_E_NONE;
+    return sm_der_finish(&d, out_len);
+}
+
+SECMODEM_API const char *sm_cert_why_name(int why)
+{
+    switch (why) {
+    case SM_CERT_E_NONE: return "none";
+    case SM_CERT_E_DEF: return "the definition does not fit its template";
+    case SM_CERT_E_INPUT: return "an input the definition needs is missing";
+    case SM_CERT_E_VERSION: return "unknown compressed-certificate format version";
+    case SM_CERT_E_TEMPLATE: return "template or chain id is not the definition's";
+    case SM_CERT_E_SN_SOURCE: return "serial-number source is not the definition's";
+    case SM_CERT_E_DATE: return "a date that does not exist";
+    case SM_CERT_E_DATE_RANGE: return "a date the certificate's field cannot hold";
+    case SM_CERT_E_SPACE: return "buffer too small";
+    default: return "?";
+    }
+}
+
+/* ---- from the chip ---- */
+
+enum { SM_CERT_S_IDLE = 0, SM_CERT_S_COMP, SM_CERT_S_KEY, SM_CERT_S_SERIAL, SM_CERT_S_STORED,
+       SM_CERT_S_BUILD };
+#define SM_CERT_SKIP 1 /* sm_cert_issue(): this step has nothing (more) to read */
+
+/* Part 0..3 of a 72-byte slot: blocks 0 and 1 (32 bytes each), then words
+   0 and 1 of block 2 (4 bytes each): a 32-byte read of block 2 would run
+   past the slot's end. */
+SM_PRIV int sm_cert_read_part(sm_cert_op *op, uint8_t slot, uint8_t *dst)
+{
+    sm_atecc_cmd c;
+    uint8_t p = op->part, len = p < 2u ? 32u : 4u;
+    uint8_t block = p < 2u ? p : 2u, word = p < 2u ? 0u : (uint8_t)(p - 2u);
+    size_t at = p < 2u ? 32u * p : 64u + 4u * (size_t)(p - 2u);
+    uint16_t addr = sm_atecc_addr(SM_ATECC_ZONE_DATA, slot, block, word);
+    (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, addr, len);
+    return sm_atecc_start(op->se, &c, dst + at, len);
+}
+
+/* Starts the chip command of (step, part): its status, or SM_CERT_SKIP. */
+SM_PRIV int sm_cert_issue(sm_cert_op *op)
+{
+    const sm_cert_def *def = op->def;
+    sm_atecc_cmd c;
+    switch (op->step) {
+    case SM_CERT_S_COMP:
+        return op->part < 4u ? sm_cert_read_part(op, def->comp_slot, op->comp) : SM_CERT_SKIP;
+    case SM_CERT_S_KEY:
+        if (def->pub_source == SM_CERT_PUB_GENKEY)
+            return op->part == 0u ? sm_atecc_pubkey_start(op->se, def->pub_slot, op->key) : SM_CERT_SKIP;
+        return op->part < 4u ? sm_cert_read_part(op, def->pub_slot, op->key) : SM_CERT_SKIP;
+    case SM_CERT_S_SERIAL:
+        if (op->part || !sm_cert_needs_serial(def)) return SM_CERT_SKIP;
+        return sm_atecc_serial_start(op->se, op->sn);
+    case SM_CERT_S_STORED:
+        if (op->part || def->sn_source != SM_CERT_SN_STORED || !def->sn.count) return SM_CERT_SKIP;
+        (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA,
+                                sm_atecc_addr(SM_ATECC_ZONE_DATA, def->sn_slot, 0, 0), 32);
+        return sm_atecc_start(op->se, &c, op->stored, sizeof op->stored);
+    default:
+        return SM_CERT_SKIP;
+    }
+}
+
+SM_PRIV int sm_cert_end(sm_cert_op *op, int rc)
+{
+    op->result = rc;
+    op->step = SM_CERT_S_IDLE;
+    return rc;
+}
+
+/* Everything is read: the certificate, in place. */
+SM_PRIV int sm_cert_build(sm_cert_op *op)
+{
+    sm_cert_inputs in;
+    int rc;
+    if (op->def->pub_source == SM_CERT_PUB_SLOT) { /* 4 pad bytes before X and before Y */
+        memmove(op->key, op->key + 4, 32);
+        memmove(op->key + 32, op->key + 40, 32);
+    }
+    in.comp = op->comp;
+    in.pub = op->key;
+    in.signer_pub = op->signer_pub;
+    in.device_sn = op->sn;
+    in.stored_sn = op->stored;
+    rc = sm_cert_rebuild(op->def, &in, op->out, op->cap, &op->len, &op->why);
+    if (rc == SM_OK && op->format == SM_CERT_PEM)
+        rc = sm_pem_encode(SM_PEM_LABEL_CERT, op->out, op->len, (char *)op->out, op->cap, &op->len);
+    return sm_cert_end(op, rc);
+}
+
+/* The next chip command, or the rebuild when nothing is left to read. */
+SM_PRIV int sm_cert_next(sm_cert_op *op)
+{
+    int rc;
+    while (op->step < SM_CERT_S_BUILD) {
+        rc = sm_cert_issue(op);
+        if (rc == SM_OK) { op->part++; return SM_ATECC_PENDING; }
+        if (rc != SM_CERT_SKIP) return sm_cert_end(op, rc);
+        op->step++;
+        op->part = 0;
+    }
+    return sm_cert_build(op);
+}
+
+SECMODEM_API int sm_cert_start(sm_cert_op *op, sm_atecc *se, const sm_cert_def *def,
+                               const uint8_t *signer_pub, unsigned format, void *out, size_t cap)
+{
+    size_t need = 0;
+    int rc;
+    if (!op) return SM_ERR_PARAM;
+    memset(op, 0, sizeof *op);
+    op->result = SM_ERR_PARAM;
+    op->why = SM_CERT_E_INPUT;
+    if (!se || format > SM_CERT_PEM || (!out && cap)) return SM_ERR_PARAM;
+    op->why = SM_CERT_E_DEF;
+    if (sm_cert_size(def, format, &need)) return SM_ERR_PARAM;
+    op->len = need;
+    op->why = SM_CERT_E_SPACE;
+    if (!out || cap < need) return op->result = SM_ERR_NO_SPACE;
+    op->why = SM_CERT_E_NONE;
+    if (sm_atecc_busy(se)) return op->result = SM_ERR_BUSY;
+    op->se = se;
+    op->def = def;
+    op->signer_pub = signer_pub;
+    op->out = (uint8_t *)out;
+    op->cap = cap;
+    op->format = (uint8_t)format;
+    op->step = SM_CERT_S_COMP;
+    rc = sm_cert_read_part(op, def->comp_slot, op->comp); /* always the first read */
+    if (rc) return sm_cert_end(op, rc);
+    op->part = 1;
+    op->result = SM_ATECC_PENDING;
+    return SM_OK;
+}
+
+SECMODEM_API int sm_cert_poll(sm_cert_op *op)
+{
+    int rc;
+    if (!op) return SM_ERR_PARAM;
+    if (op->step == SM_CERT_S_IDLE) return op->result;
+    rc = sm_atecc_poll(op->se);
+    if (rc == SM_ATECC_PENDING) return rc;
+    return rc ? sm_cert_end(op, rc) : sm_cert_next(op);
+}
+
+SECMODEM_API size_t sm_cert_out_len(const sm_cert_op *op) { return op ? op->len : 0u; }
+SECMODEM_API const uint8_t *sm_cert_subject_key(const sm_cert_op *op) { return op ? op->key : NULL; }
+SECMODEM_API int sm_cert_why(const sm_cert_op *op) { return op ? op->why : SM_CERT_E_INPUT; }
+
+SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, const uint8_t *signer_pub,
+                                      unsigned format, void *out, size_t cap, size_t *out_len,
+                                      uint8_t subject_pub[64])
+{
+    sm_cert_op op;
+    int rc = sm_cert_start(&op, se, def, signer_pub, format, out, cap);
+    /* each chip step ends by its deadlines; at most 10 of them */
+    if (rc == SM_OK)
+        do { rc = sm_cert_poll(&op); } while (rc == SM_ATECC_PENDING);
+    if (out_len) *out_len = op.len;
+    if (rc == SM_OK && subject_pub) memcpy(subject_pub, op.key, 64);
+    return rc;
+}
+#endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,17 @@
            sleep_until_a_byte_arrives_or(sm_dm_busy(&app) ? 1 : 5);  // ms
        sm_dm_summary(&app, elapsed_ms);
 
+   With SM_DM_PROVISIONED defined (make demo PROVISIONED=1) the device uses
+   the identity its chip was provisioned with instead of a CSR: a
+   Trust&GO-style ATECC608 holds its device and signer certificates in
+   compressed form (secmodem.h section 13); the application rebuilds both
+   from the chip with the definitions SM_DM_SIGNER_DEF and SM_DM_DEVICE_DEF
+   (default: secmodem_signer_def, secmodem_device_def, e.g. from the
+   cert_defs.h that python3 -m sim.provision writes), stores the device
+   certificate followed by the signer's (the chain the broker needs) and
+   the broker's CA in the modem's NVM; the host gives only "ca.pem".
+   SM_DM_FILE_CAP must then hold both certificates (about 1400 bytes).
+
    Boards without a file system provision over their console with
    sm_dm_console (at the end of this file): the firmware prints the CSR in
    PEM; the person or script playing the CA types back the broker's port,
@@ -52,6 +63,14 @@
 #endif
 #ifndef SM_DM_FILE_CAP
 #define SM_DM_FILE_CAP 1024u
+#endif
+#ifdef SM_DM_PROVISIONED
+#ifndef SM_DM_SIGNER_DEF
+#define SM_DM_SIGNER_DEF secmodem_signer_def
+#endif
+#ifndef SM_DM_DEVICE_DEF
+#define SM_DM_DEVICE_DEF secmodem_device_def
+#endif
 #endif
 #ifndef SM_DM_STEP_TIMEOUT_MS
 #define SM_DM_STEP_TIMEOUT_MS 30000u
@@ -122,6 +141,11 @@ typedef struct sm_dm_app {
     sm_dn_attr subject[2];
     char csr_pem[640];
     sm_dm_file ca, device;
+#ifdef SM_DM_PROVISIONED
+    sm_cert_op cert;                      /* a certificate being rebuilt */
+    char signer_pem[SM_DM_FILE_CAP];
+    uint8_t signer_pub[64];               /* for the device certificate's issuer key id */
+#endif
 
     /* the messages */
     unsigned next_msg;
@@ -231,6 +255,7 @@ static int sm_dm_c_serial(sm_dm_app *a)
     return 1;
 }
 
+#ifndef SM_DM_PROVISIONED
 static int sm_dm_s_csr(sm_dm_app *a)
 {
     a->subject[0].type = SM_DN_O;
@@ -250,6 +275,57 @@ static int sm_dm_c_csr(sm_dm_app *a)
     SM_DM_PRINTF("        CN=%s, %lu bytes of PEM" SM_DM_EOL, a->cn, (unsigned long)len);
     return a->host.csr_ready(a->host.user, a->csr_pem, len) < 0 ? -1 : 1;
 }
+#endif
+
+#ifdef SM_DM_PROVISIONED
+/* The chip's own certificates, rebuilt from their compressed form. */
+static int sm_dm_cert_poll(sm_dm_app *a, size_t *len)
+{
+    int rc = sm_cert_poll(&a->cert);
+    if (rc == SM_ATECC_PENDING) return 0;
+    if (rc != SM_OK) {
+        SM_DM_PRINTF("        failed: %s (%s)" SM_DM_EOL, sm_strerror(rc), sm_cert_why_name(sm_cert_why(&a->cert)));
+        return -1;
+    }
+    *len = sm_cert_out_len(&a->cert);
+    return 1;
+}
+static int sm_dm_s_signer(sm_dm_app *a)
+{
+    return sm_cert_start(&a->cert, &a->chip, &SM_DM_SIGNER_DEF, NULL, SM_CERT_PEM, a->signer_pem,
+                         sizeof a->signer_pem);
+}
+static int sm_dm_c_signer(sm_dm_app *a)
+{
+    size_t len = 0;
+    int rc = sm_dm_cert_poll(a, &len);
+    if (rc <= 0) return rc;
+    memcpy(a->signer_pub, sm_cert_subject_key(&a->cert), sizeof a->signer_pub);
+    SM_DM_PRINTF("        signer CA certificate, %lu bytes of PEM" SM_DM_EOL, (unsigned long)len);
+    return 1;
+}
+static int sm_dm_s_device(sm_dm_app *a)
+{
+    return sm_cert_start(&a->cert, &a->chip, &SM_DM_DEVICE_DEF, a->signer_pub, SM_CERT_PEM, a->device.data,
+                         sizeof a->device.data);
+}
+static int sm_dm_c_device(sm_dm_app *a)
+{
+    size_t len = 0, n = strlen(a->signer_pem);
+    int rc = sm_dm_cert_poll(a, &len);
+    if (rc <= 0) return rc;
+    /* what the modem presents: the device certificate, then the signer's */
+    if (len + n > sizeof a->device.data) {
+        SM_DM_PRINTF("        the chain does not fit SM_DM_FILE_CAP" SM_DM_EOL);
+        return -1;
+    }
+    memcpy(a->device.data + len, a->signer_pem, n);
+    a->device.len = len + n;
+    SM_DM_PRINTF("        device certificate, %lu bytes of PEM; with the signer's: %lu" SM_DM_EOL,
+                 (unsigned long)len, (unsigned long)a->device.len);
+    return 1;
+}
+#endif
 
 static int sm_dm_s_none(sm_dm_app *a) { (void)a; return 0; }
 
@@ -266,6 +342,7 @@ static int sm_dm_fetch(sm_dm_app *a, const char *name, sm_dm_file *f)
     SM_DM_PRINTF("        %s, %lu bytes" SM_DM_EOL, name, (unsigned long)f->len);
     return 1;
 }
+#ifndef SM_DM_PROVISIONED
 static int sm_dm_c_certificates(sm_dm_app *a)
 {
     int rc;
@@ -275,6 +352,9 @@ static int sm_dm_c_certificates(sm_dm_app *a)
     }
     return sm_dm_fetch(a, "device.crt", &a->device);
 }
+#else
+static int sm_dm_c_ca(sm_dm_app *a) { return a->ca.len ? 1 : sm_dm_fetch(a, "ca.pem", &a->ca); }
+#endif
 
 static int sm_dm_s_nvm_ca(sm_dm_app *a)
 {
@@ -414,10 +494,21 @@ static int sm_dm_c_disconnect(sm_dm_app *a)
 static const sm_dm_step sm_dm_steps[] = {
     { "modem bring-up: network registration and clock", sm_dm_s_bringup, sm_dm_op_ok },
     { "ATECC608: read the serial number", sm_dm_s_serial, sm_dm_c_serial },
+#ifdef SM_DM_PROVISIONED
+    { "ATECC608: the signer CA's certificate, rebuilt from the chip (slots 11, 12)", sm_dm_s_signer,
+      sm_dm_c_signer },
+    { "ATECC608: the device certificate, rebuilt from the chip (slot 10, the slot-0 key)", sm_dm_s_device,
+      sm_dm_c_device },
+    { "CA: the certificate of the broker's CA", sm_dm_s_none, sm_dm_c_ca },
+    { "modem NVM: store the CA certificate", sm_dm_s_nvm_ca, sm_dm_op_ok },
+    { "modem NVM: store the device and signer certificates (never a private key)", sm_dm_s_nvm_device,
+      sm_dm_op_ok },
+#else
     { "ATECC608: CSR for the slot-0 key, signed inside the chip", sm_dm_s_csr, sm_dm_c_csr },
     { "CA: waiting for the CA and device certificates", sm_dm_s_none, sm_dm_c_certificates },
     { "modem NVM: store the CA certificate", sm_dm_s_nvm_ca, sm_dm_op_ok },
     { "modem NVM: store the device certificate (never a private key)", sm_dm_s_nvm_device, sm_dm_op_ok },
+#endif
     { "TLS profile: verify the broker; device certificate; key in the host (the chip)", sm_dm_s_profile,
       sm_dm_op_ok },
     { "MQTT: client id and TLS profile", sm_dm_s_mqtt_config, sm_dm_op_ok },

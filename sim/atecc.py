@@ -35,7 +35,14 @@ ignored). Each reply is
 "fault bad-sign N" (the next N Sign commands succeed with a signature that
 does not verify: a chip gone wrong, or a digest damaged on the bus),
 "fault clear", "power-cycle", "stats", "pubkey SLOT" (X || Y of a slot's
-key in hex: what GenKey mode 0 returns, for test runners to compare).
+key in hex: what GenKey mode 0 returns, for test runners to compare),
+"slot N" (a data slot's bytes in hex) and "slot N HEX" (overwrites its
+first bytes: damaged chip data for a test).
+
+With --provision DIR the chip is a pre-provisioned part, Trust&GO-style
+(sim/provision.py): slots 10, 11 and 12 hold the compressed device
+certificate, the signer's public key and the compressed signer certificate,
+from the test PKI in DIR.
 
 Behaviours the notes mark unknown are options: Random on an unlocked chip,
 whether Sign consumes its digest. Not emulated (answer 0x03, "parse
@@ -644,7 +651,26 @@ class Atecc608:
                 if slot not in self.keys:
                     raise ValueError(f"no key in slot {words[1]!r}")
                 return self.public_key(slot).hex()
+            if len(words) in (2, 3) and words[0] == "slot":
+                return self._control_slot(words[1:])
         raise ValueError(f"unknown control command {text!r}")
+
+    def _control_slot(self, args):
+        """"slot N" reads a data slot (hex); "slot N HEX" overwrites its first
+        bytes: a test's way to give the host damaged chip data."""
+        slot = int(args[0]) if args[0].isdigit() else -1
+        if not 0 <= slot <= 15:
+            raise ValueError(f"no slot {args[0]!r}")
+        if len(args) == 2:
+            try:
+                data = bytes.fromhex(args[1])
+            except ValueError:
+                raise ValueError("slot data: hex digits") from None
+            if len(data) > SLOT_SIZES[slot]:
+                raise ValueError(f"slot {slot} holds {SLOT_SIZES[slot]} bytes")
+            self.slots[slot][:len(data)] = data
+            return "ok"
+        return bytes(self.slots[slot]).hex()
 
     def _control_fault(self, args):
         f = self.faults
@@ -813,6 +839,10 @@ def build_parser():
     p.add_argument("--watchdog-ms", type=float, default=1300.0)
     p.add_argument("--time-scale", type=float, default=1.0, help="multiplies execution times")
     p.add_argument("--trace", action="store_true", help="log commands to stderr")
+    p.add_argument("--provision", metavar="DIR",
+                   help="a Trust&GO-style part: compressed device certificate (slot 10, for the "
+                        "slot-0 key), signer key (11) and compressed signer certificate (12) "
+                        "from the test PKI in DIR (python3 -m sim.provision DIR makes one)")
     return p
 
 
@@ -827,6 +857,9 @@ def main(argv=None):
     chip = Atecc608(addr7=args.addr, seed=args.seed, fixed_keys=not args.random_keys,
                     revision=args.revision, locked=not args.unlocked,
                     watchdog_ms=args.watchdog_ms, time_scale=args.time_scale, log=log)
+    if args.provision:
+        from .provision import provision
+        provision(chip, args.provision)
     serve(chip, args.socket, ready=lambda: print(f"ATECC608 READY {args.socket}", flush=True),
           stop=lambda: bool(stop))
     return 0

@@ -228,15 +228,12 @@ static int load_client(SSL_CTX *ctx, const char *pem)
     int (*sign_setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **) = NULL;
     ECDSA_SIG *(*sign_sig)(const unsigned char *, int, const BIGNUM *, const BIGNUM *, EC_KEY *) = NULL;
     if (!leaf) { BIO_free(bio); return fail("config", "client certificate: no PEM certificate"); }
-    while ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-        if (!SSL_CTX_add0_chain_cert(ctx, extra)) X509_free(extra);
-    ERR_clear_error();
-    BIO_free(bio);
     pub = X509_get0_pubkey(leaf);
     src = pub ? EVP_PKEY_get1_EC_KEY(pub) : NULL;
     if (!src || EC_GROUP_get_curve_name(EC_KEY_get0_group(src)) != NID_X9_62_prime256v1) {
         EC_KEY_free(src);
         X509_free(leaf);
+        BIO_free(bio);
         return fail("config", "client certificate: the key is not ECDSA P-256");
     }
     /* the default method with our sign_sig: sign() (DER) goes through it */
@@ -246,6 +243,7 @@ static int load_client(SSL_CTX *ctx, const char *pem)
     if (!meth || !key || !pkey) {
         EC_KEY_free(src);
         X509_free(leaf);
+        BIO_free(bio);
         return fail("config", "out of memory");
     }
     EC_KEY_METHOD_get_sign(meth, &sign, &sign_setup, &sign_sig);
@@ -254,14 +252,24 @@ static int load_client(SSL_CTX *ctx, const char *pem)
         !EVP_PKEY_assign_EC_KEY(pkey, key)) {
         EC_KEY_free(src);
         X509_free(leaf);
+        BIO_free(bio);
         return fail("config", ssl_error_text());
     }
     EC_KEY_free(src);
     if (!SSL_CTX_use_certificate(ctx, leaf) || !SSL_CTX_use_PrivateKey(ctx, pkey)) {
         X509_free(leaf);
         EVP_PKEY_free(pkey);
+        BIO_free(bio);
         return fail("config", ssl_error_text());
     }
+    /* the rest of the slot is the chain (e.g. the signer CA of a
+       pre-provisioned chip): added once the leaf is the context's current
+       certificate, since a chain belongs to the current certificate (added
+       before, it went to an empty slot and was never sent) */
+    while ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+        if (!SSL_CTX_add0_chain_cert(ctx, extra)) X509_free(extra);
+    ERR_clear_error();
+    BIO_free(bio);
     X509_free(leaf);
     EVP_PKEY_free(pkey); /* the context holds its own references */
     return 0;

@@ -281,8 +281,9 @@ class MosquittoBroker:
 
     def __init__(self, pki, workdir, plain=False, require_certificate=True,
                  use_identity_as_username=True, binary=MOSQUITTO, verbose=False,
-                 host=LOCALHOST, persistence=False):
+                 host=LOCALHOST, persistence=False, client_cas=()):
         self.pki = pki
+        self.client_cas = tuple(client_cas)  # more CA certificates (PEM) trusted too
         self.persistence = persistence
         self.restarts = 0
         self.workdir = workdir
@@ -296,6 +297,18 @@ class MosquittoBroker:
         self.proc = None
         self.conf_path = os.path.join(workdir, "mosquitto.conf")
         self.log_path = os.path.join(workdir, "mosquitto.log")
+
+    def _cafile(self):
+        """The test CA, and the extra CAs in the same file when there are any
+        (e.g. the root of a pre-provisioned chip's certificates)."""
+        if not self.client_cas:
+            return self.pki.ca.cert_path
+        path = os.path.join(self.workdir, "client-cas.pem")
+        with open(path, "wb") as f:
+            f.write(open(self.pki.ca.cert_path, "rb").read())
+            for pem in self.client_cas:
+                f.write(pem)
+        return path
 
     def config(self):
         """The mosquitto.conf text for the current ports."""
@@ -313,7 +326,7 @@ class MosquittoBroker:
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             "",
             f"listener {self.port} {self.host}",
-            f"cafile {self.pki.ca.cert_path}",
+            f"cafile {self._cafile()}",
             f"certfile {self.pki.server.cert_path}",
             f"keyfile {self.pki.server.key_path}",
             "tls_version tlsv1.2",
@@ -788,7 +801,8 @@ class TestBed:
     """PKI plus the servers asked for; all on 127.0.0.1, all removed on exit.
 
     TestBed(mqtt=True, mqtt_plain=False, echo=True, echo_client_cert=False,
-            https=True, clients=("client",), workdir=None, mqtt_persistence=False)
+            https=True, clients=("client",), workdir=None, mqtt_persistence=False,
+            client_cas=())   # client_cas: more CA certificates (PEM) mosquitto trusts
 
     Attributes after entering: workdir, pki, broker (MosquittoBroker or None),
     echo (TlsEchoServer or None), https (HttpsServer or None).
@@ -797,10 +811,12 @@ class TestBed:
     __test__ = False  # a library class, not a pytest test class
 
     def __init__(self, mqtt=True, mqtt_plain=False, echo=True, echo_client_cert=False,
-                 https=True, clients=("client",), workdir=None, mqtt_persistence=False):
+                 https=True, clients=("client",), workdir=None, mqtt_persistence=False,
+                 client_cas=()):
         self.want = dict(mqtt=mqtt, mqtt_plain=mqtt_plain, echo=echo,
                          echo_client_cert=echo_client_cert, https=https,
                          mqtt_persistence=mqtt_persistence)
+        self.client_cas = tuple(client_cas)
         self.clients = tuple(clients)
         self.workdir = workdir
         self._owned_dir = workdir is None
@@ -816,7 +832,8 @@ class TestBed:
             if want["mqtt"]:
                 self.broker = self._run(MosquittoBroker(self.pki, self.workdir,
                                                         plain=want["mqtt_plain"],
-                                                        persistence=want["mqtt_persistence"]))
+                                                        persistence=want["mqtt_persistence"],
+                                                        client_cas=self.client_cas))
             if want["echo"]:
                 self.echo = self._run(TlsEchoServer(self.pki, want["echo_client_cert"]))
             if want["https"]:

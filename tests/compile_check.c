@@ -101,6 +101,41 @@ static int sm_compile_check_csr(const sm_platform *p)
 }
 #endif
 
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR) && !defined(SM_NO_CERTS)
+/* Every public function of the compressed certificates (section 13). */
+static int sm_compile_check_certs(const sm_platform *p)
+{
+    static const uint8_t t[8] = { 0x30, 0x06, 0x03, 0x04, 0x00, 0x30, 0x00, 0x00 };
+    static const uint8_t k[72] = { 1 };
+    static const sm_cert_def def = { t, sizeof t, 0, 0, SM_CERT_SN_PUBKEY_HASH, SM_CERT_DATE_UTC,
+                                     SM_CERT_DATE_GEN, 10, 0, SM_CERT_PUB_GENKEY, 0,
+                                     { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 2, 64 }, { 2, 64 },
+                                     { 0, 0 }, { 0, 0 }, { 0, 0 } };
+    static char out[800];
+    sm_cert_inputs in;
+    sm_cert_op op;
+    sm_atecc se;
+    uint8_t digest[20], pub[64];
+    uint16_t is[6], ex[6];
+    size_t n = 0;
+    int why = 0, rc = sm_atecc_init(&se, p, 0);
+    memset(&in, 0, sizeof in);
+    in.comp = k;
+    in.pub = k;
+    sm_sha1(k, sizeof k, digest);
+    rc |= sm_cert_def_check(&def);
+    rc |= sm_cert_size(&def, SM_CERT_PEM, &n);
+    rc |= sm_cert_dates(k, is, ex, &why);
+    rc |= sm_cert_rebuild(&def, &in, (uint8_t *)out, sizeof out, &n, &why);
+    rc |= (int)sm_cert_why_name(why)[0];
+    rc |= sm_cert_start(&op, &se, &def, NULL, SM_CERT_PEM, out, sizeof out);
+    rc |= sm_cert_poll(&op);
+    rc |= (int)sm_cert_out_len(&op) + (int)sm_cert_subject_key(&op)[0] + sm_cert_why(&op);
+    rc |= sm_cert_run_blocking(&se, &def, NULL, SM_CERT_DER, out, sizeof out, &n, pub);
+    return rc;
+}
+#endif
+
 #ifndef SM_NO_MQTT
 /* Calls every public MQTT framing function, so none is left uncompiled (or,
    in a size measurement, discarded). */
@@ -355,6 +390,9 @@ int sm_compile_check(void)
 #endif
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
     rc |= sm_compile_check_csr(&p);
+#endif
+#if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR) && !defined(SM_NO_CERTS)
+    rc |= sm_compile_check_certs(&p);
 #endif
     return rc;
 }

@@ -28,6 +28,8 @@ STEPS = [
     ("strict build, avr-gcc atmega1284p -Os", ["make", "-s", f"{B}/check-avr.o"], "build"),
     ("strict build, gcc, features off (SM_NO_ATECC)", ["make", "-s", f"{B}/check-nofeat.o"], "build"),
     ("strict build, gcc, CSR glue off (SM_NO_CSR)", ["make", "-s", f"{B}/check-nocsr.o"], "build"),
+    ("strict build, gcc, compressed certificates off (SM_NO_CERTS)", ["make", "-s", f"{B}/check-nocerts.o"],
+     "build"),
     ("static analysis: cppcheck and clang-tidy, warnings as errors", ["make", "-s", "lint"], "build"),
     ("strict build, gcc, without the MQTT session (SM_NO_MQTT_SESSION)",
      ["make", "-s", f"{B}/check-nosession.o"], "build"),
@@ -73,6 +75,11 @@ STEPS = [
     ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
     ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
     ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
+    ("compressed certificates (section 13): certificates made at test time (test root, signer CA, "
+     "every date corner and serial-number source, short R/S) rebuilt byte for byte from 72 bytes "
+     "(gcc ASan+UBSan, clang UBSan, C++), hostile chip data and definitions, then openssl verify "
+     "of every rebuilt certificate up to the root",
+     [PY, "tests/run_certs.py"], "counts"),
     ("host signing unit tests (gcc, ASan+UBSan)", [f"{B}/test_hce_asan"], "counts"),
     ("host signing unit tests (clang -O2, UBSan)", [f"{B}/test_hce_clang"], "counts"),
     ("host signing unit tests (compiled as C++)", [f"{B}/test_hce_cxx"], "counts"),
@@ -115,6 +122,11 @@ STEPS = [
      [PY, "tests/run_soak.py", f"{B}/soak_publisher"], "counts"),
     ("CSR signed by the live emulator, checked with OpenSSL and cryptography, issued by a test CA",
      [PY, "tests/run_csr_live.py", f"{B}/test_csr_live"], "counts"),
+    ("compressed certificates from the emulated Trust&GO-style ATECC608 (slots 10, 11, 12 from a "
+     "test PKI made now, random keys): signer and device certificates rebuilt through the I2C "
+     "bridge byte for byte, openssl verify up to the root, the chip's slot-0 key, damaged slot data "
+     "refused with the reason",
+     [PY, "tests/run_certs_live.py", f"{B}/test_certs_live"], "counts"),
     ("Cordelia-I section end to end (simulator, mutual-TLS mosquitto, TLS echo)",
      [PY, "tests/run_cordelia_e2e.py", f"{B}/test_cordelia_e2e"], "counts"),
     ("host signing end to end: mutual-TLS MQTT with the key only in the emulated ATECC608 "
@@ -139,6 +151,10 @@ STEPS = [
      "(gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_csr && {B}/fuzzreplay_csr tests/fuzz/corpus/csr/* "
                   f"$(ls tests/fuzz/regress/csr/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, compressed certificates: rebuild, definitions, templates "
+     "and the chip operation (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_certs && {B}/fuzzreplay_certs tests/fuzz/corpus/certs/* "
+                  f"$(ls tests/fuzz/regress/certs/* 2>/dev/null)"], "counts"),
     ("secmodem-replay on recorded transcripts",
      ["sh", "-c", f"make -s {B}/secmodem-replay && {PY} tests/run_replay.py {B}/secmodem-replay"], "counts"),
     ("packages (Arduino, PlatformIO, CMake) assembled and test-built", [PY, "tests/run_dist.py"], "counts"),
@@ -152,6 +168,12 @@ STEPS = [
      [PY, "tests/run_demo_at.py", f"{B}/demo_generic"], "build"),
     ("the demo, Sequans + ATECC608: mutual-TLS MQTT to mosquitto, the key only in the chip (make demo)",
      ["sh", "-c", f"make -s {B}/demo_mqtt {B}/hce_tls && {PY} tests/run_demo.py {B}/demo_mqtt"], "build"),
+    ("the demo with the chip's own identity (make demo PROVISIONED=1): a Trust&GO-style ATECC608 "
+     "provisioned from a test PKI made now; the firmware rebuilds its device and signer certificates "
+     "from the chip, stores them and the CA in the modem, mutual TLS to mosquitto trusting the test "
+     "root, the TLS signature by the chip",
+     ["sh", "-c", f"make -s {B}/hce_tls && {PY} tests/run_demo.py --provisioned {B}/demo_mqtt_prov"],
+     "build"),
     ("the demo, Cordelia-I: files, Wi-Fi, mutual-TLS MQTT to mosquitto (make demo DIALECT=cordelia)",
      ["sh", "-c", f"make -s {B}/demo_mqtt && {PY} tests/run_demo.py --dialect cordelia {B}/demo_mqtt"],
      "build"),

@@ -4,6 +4,7 @@ publishes over mutual-TLS MQTT through the simulated modem to a real
 mosquitto.
 
     run_demo.py [--dialect sequans|cordelia] <demo binary>   e.g. build/demo_mqtt
+    run_demo.py --provisioned build/demo_mqtt_prov         (make demo PROVISIONED=1)
 
 Builds nothing (the Makefile does). Starts, all on loopback and in temporary
 directories:
@@ -16,6 +17,14 @@ directories:
     for the chip's slot-0 key and plays the CA: it issues device.crt;
   - cordelia: the Cordelia-I simulator; ca.pem, client.pem and client.key
     for the firmware to upload to the module.
+  - --provisioned (Sequans): no CSR. A test PKI made now (python3 -m
+    sim.provision build/pki: a root, a signer CA, the definitions the
+    firmware is then built with), the emulator as a Trust&GO-style part
+    provisioned from it (device certificate for its own random slot-0 key
+    in slot 10, signer key in 11, signer certificate in 12), mosquitto
+    trusting that root too; the firmware rebuilds both certificates from
+    the chip and connects with them; the broker must see the device
+    certificate's CN.
 Then runs the firmware, passes its output through, and prints what the
 broker side saw. Every process it started is stopped, also on failure,
 Ctrl-C or SIGTERM. Exit status 0 only on success.
@@ -157,10 +166,22 @@ def modem_view(commands):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dialect", choices=("sequans", "cordelia"), default="sequans")
+    ap.add_argument("--provisioned", action="store_true",
+                    help="the chip's own certificates (Sequans): builds the binary after the PKI")
     ap.add_argument("binary")
     opts = ap.parse_args()
     binary = os.path.join(ROOT, opts.binary)
-    sequans = opts.dialect == "sequans"
+    sequans = opts.dialect == "sequans" or opts.provisioned
+    pki_dir = os.path.join(ROOT, "build", "pki")
+    client_cas = ()
+    if opts.provisioned:
+        from cryptography import x509
+        shutil.rmtree(pki_dir, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "sim.provision", pki_dir], cwd=ROOT, check=True)
+        subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(binary, ROOT)], check=True)
+        client_cas = (open(os.path.join(pki_dir, "root.pem"), "rb").read(),)
+        say("test PKI of the provisioned part (root, signer CA, definitions) in build/pki; "
+            "firmware built with its definitions")
     # SIGTERM unwinds like Ctrl-C: every `with` below stops what it started
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     helper = hce.find_helper() if sequans else None
@@ -174,11 +195,16 @@ def main():
     try:
         say("test PKI (CA, broker and client certificates); mosquitto requiring client "
             "certificates on 127.0.0.1")
-        with TestBed(echo=False, https=False) as bed, \
+        with TestBed(echo=False, https=False, client_cas=client_cas) as bed, \
                 bed.probe([TOPICS], qos=1, client_id="demo-probe") as probe:
             say(f"mosquitto on port {bed.broker.port} (mutual TLS); probe subscribed to {TOPICS}")
             write(os.path.join(tmp, "ca.pem"), bed.pki.ca.cert_pem)
-            if sequans:
+            if opts.provisioned:
+                emu = AteccProcess("--random-keys", "--provision", pki_dir).start()
+                say("ATECC608 emulator (fresh random keys), provisioned Trust&GO-style: compressed "
+                    "device certificate in slot 10, signer key in 11, signer certificate in 12")
+                sim_args = ["--dialect", "sequans", "--hce-helper", helper]
+            elif sequans:
                 emu = AteccProcess("--random-keys").start()
                 say("ATECC608 emulator (fresh random keys) on its I2C socket")
                 sim_args = ["--dialect", "sequans", "--hce-helper", helper]
@@ -193,10 +219,17 @@ def main():
                 if sequans:
                     args.append(emu.socket_path)
                 device = {}
+                if opts.provisioned:
+                    issued = x509.load_pem_x509_certificate(
+                        open(os.path.join(pki_dir, "device.pem"), "rb").read())
+                    device["cn"] = issued.subject.get_attributes_for_oid(
+                        x509.NameOID.COMMON_NAME)[0].value
 
                 def on_line(line):
                     m = re.match(r"^CSR (\S+)$", line)
-                    if m and sequans:
+                    if m and opts.provisioned:
+                        device["cn"] = "(a CSR: not the provisioned identity)"
+                    elif m and sequans:
                         device["cn"] = serve_csr(m.group(1), emu, bed,
                                                  os.path.join(tmp, "device.crt"))
 
@@ -225,7 +258,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     success = rc == 0 and ok
     say(f"every process stopped; {time.monotonic() - t0:.1f} s in all")
-    print(f"demo ({opts.dialect}) " + ("succeeded" if success else "FAILED"), flush=True)
+    what = "sequans, provisioned" if opts.provisioned else opts.dialect
+    print(f"demo ({what}) " + ("succeeded" if success else "FAILED"), flush=True)
     return 0 if success else (130 if rc == 130 else 1)
 
 

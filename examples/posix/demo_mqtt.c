@@ -19,6 +19,9 @@
      modem's MQTT client: during the handshake the modem asks the host for a
      signature (+SQNHCESIGN) and sm_hce has the chip make it. Then subscribe,
      publish three messages (one binary), read each back, disconnect.
+     Built with -DSM_DM_PROVISIONED (make demo PROVISIONED=1): no CSR; the
+     device and signer certificates are rebuilt from the (emulated)
+     Trust&GO-style chip, only <dir>/ca.pem comes from the host.
    Cordelia-I (Wi-Fi; it has no host signing, its TLS key lives in the
    module's file system): upload <dir>/ca.pem, client.pem and client.key,
    configure MQTT, join Wi-Fi, connect, publish three text messages, receive
@@ -42,6 +45,9 @@
 #include <sys/stat.h>
 
 #define SM_DM_FILE_CAP 4096u
+#ifdef SM_DM_PROVISIONED /* make demo PROVISIONED=1: the chip's own certificates */
+#include "cert_defs.h"   /* python3 -m sim.provision DIR writes it (DIR on the include path) */
+#endif
 #include "../demo_mqtt_app.h"
 
 /* ---- the Cordelia-I application ------------------------------------------------ */

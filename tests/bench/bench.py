@@ -44,6 +44,11 @@ MODULES = [
     ("MQTT framing", "ref_mqtt.c", ["MQTT"], "ref_empty.c"),
     ("MQTT framing + session", "ref_mqtt_session.c", ["MQTT"], "ref_empty.c"),
     ("ATECC608", "ref_atecc.c", ["ATECC"], "ref_empty.c"),
+    # section 11 over the chip; section 13 over the chip (with the SHA-256,
+    # DER and PEM it takes from 11), and its own code over chip + CSR
+    ("CSR, sec. 11 (over ATECC608)", "ref_csr.c", ["ATECC"], "ref_atecc.c", ["ATECC"]),
+    ("certs, sec. 13 (over ATECC608)", "ref_certs.c", ["ATECC"], "ref_atecc.c", ["ATECC"]),
+    ("certs, sec. 13 own (over CSR)", "ref_csr_certs.c", ["ATECC"], "ref_csr.c", ["ATECC"]),
     ("Sequans + MQTT (one dialect)", "ref_sqn_mqtt.c", ["SEQUANS", "MQTT"], "ref_empty.c"),
     ("Cordelia + MQTT (one dialect)", "ref_cord_mqtt.c", ["CORDELIA", "MQTT"], "ref_empty.c"),
     ("whole library (one program)", "ref_all.c", ["MQTT", "ATECC", "SEQUANS", "CORDELIA"],
@@ -62,7 +67,7 @@ TARGETS = [
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
 STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_cord", "sm_atecc", "sm_mqtt_decoder",
-           "sm_mqtt_client"]
+           "sm_mqtt_client", "sm_cert_op"]
 
 # Typical applications (tests/bench/app_*.c): each calls only what such a
 # product calls. Flash is the whole program (libc, main and the start-up
@@ -134,10 +139,11 @@ def heap_symbols(elf, nm_tool):
 def flash_table(tmp):
     rows = []
     heap = {}
-    for mod, src, feats, base_src in MODULES:
+    for mod, src, feats, base_src, *base_feats in MODULES:
         row = [mod]
         for target in TARGETS:
-            base, err = build(tmp, target, base_src, [], base_src[:-2])
+            # the base program is built with no feature, or those it needs
+            base, err = build(tmp, target, base_src, base_feats[0] if base_feats else [], base_src[:-2])
             elf, err2 = build(tmp, target, src, feats, src[:-2])
             if err or err2:
                 row.append("n/a (" + (err or err2) + ")")

@@ -8,6 +8,7 @@ char sm_size_sm_platform[sizeof(sm_platform)];
 char sm_size_sm_mqtt_decoder[sizeof(sm_mqtt_decoder)];
 char sm_size_sm_mqtt_client[sizeof(sm_mqtt_client)];
 char sm_size_sm_atecc[sizeof(sm_atecc)];
+char sm_size_sm_cert_op[sizeof(sm_cert_op)];
 #ifndef SM_NO_CORDELIA
 char sm_size_sm_cord[sizeof(sm_cord)];
 #endif
