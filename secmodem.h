@@ -119,7 +119,7 @@
        5. AT engine
        6. Sequans GM02S dialect                          [SM_NO_SEQUANS]
           (at its end: a dialled socket as a byte stream,
-          sm_sqn_stream, e.g. for the MQTT session)
+          sm_sqn_stream, e.g. for the MQTT session: 14)
        7. Cordelia-I dialect                             [SM_NO_CORDELIA]
        8. ATECC608 secure element: encoding, transport,  [SM_NO_ATECC]
           helpers (needs only sections 2-4)
@@ -137,6 +137,8 @@
           pre-provisioned ATECC608's device and signer    SM_NO_CSR,
           certificates from their 72 bytes (SHA-1 for     SM_NO_CERTS]
           key identifiers; uses 8 and 11)
+      14. Glue: a Sequans socket stream (6) as the      [SM_NO_SEQUANS,
+          MQTT session's transport (10)                   SM_NO_MQTT_SESSION]
      Part II - implementation (only with SECMODEM_IMPLEMENTATION)
        4.  Utilities
        5.1 AT engine: queue and transmit side
@@ -153,6 +155,7 @@
       12.  Glue: host signing: request queue, chip sign, AT+SQNHCESIGN answer
       13.  Glue: compressed certificates: SHA-1, definition checks, dates,
            serial numbers, the rebuild, the chip operation
+      14.  Glue: the Sequans socket stream as an MQTT transport
      Version history and licence (end of file)
 
    ==========================================================================
@@ -3272,15 +3275,6 @@ SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c);
 /* 1 while the publish, subscribe or unsubscribe with this id is in
    progress (no result yet), else 0. */
 SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id);
-#ifndef SM_NO_SEQUANS
-/* A Sequans socket stream (section 6) as the session's transport: MQTT
-   over the modem's own TLS socket, the clock of the modem's platform.
-       sm_sqn_stream_init(&st, &m, 1);  // socket 1 dialled to the broker
-       sm_mqtt_transport_sqn(&t, &st);
-       sm_mqtt_init(&c, &t, on_result, on_message, app);
-   The loop polls both: sm_sqn_poll(&m); sm_mqtt_poll(&c). */
-SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s);
-#endif
 #endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
@@ -3861,6 +3855,23 @@ SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, cons
                                       unsigned format, void *out, size_t cap, size_t *out_len,
                                       uint8_t subject_pub[64]);
 #endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */
+
+#if !defined(SM_NO_SEQUANS) && !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+/* ==========================================================================
+   14. GLUE: A SEQUANS SOCKET AS THE MQTT SESSION'S TRANSPORT (declarations)
+   The session (section 10) knows only sm_mqtt_transport; the Sequans
+   section (6) only its socket stream, sm_sqn_stream. This fills a transport
+   from a stream: MQTT over the modem's own TLS socket, on the clock of the
+   modem's engine.
+       sm_sqn_stream_init(&st, &m, 1);  // socket 1 dialled to the broker
+       sm_mqtt_transport_sqn(&t, &st);
+       sm_mqtt_init(&c, &t, on_result, on_message, app);
+   The loop polls both: sm_sqn_poll(&m); sm_mqtt_poll(&c). The session's
+   packets are queued on the stream and go out as one AT+SQNSSENDEXT when
+   the session has handed over all it can (the transport's flush).
+   ========================================================================== */
+SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s);
+#endif /* !SM_NO_SEQUANS && !SM_NO_MQTT && !SM_NO_MQTT_SESSION */
 
 #ifdef __cplusplus
 }
@@ -12551,31 +12562,6 @@ SECMODEM_API int sm_mqtt_state(const sm_mqtt_client *c)
 {
     return c ? (int)c->state : SM_MQTT_IDLE;
 }
-#ifndef SM_NO_SEQUANS
-/* send only queues; flush starts one AT+SQNSSENDEXT for all of it */
-SM_PRIV int sm_mqtt_sqn_send(void *user, const uint8_t *data, size_t len)
-{
-    return sm_sqn_stream_queue((sm_sqn_stream *)user, data, len);
-}
-SM_PRIV void sm_mqtt_sqn_flush(void *user) { sm_sqn_stream_kick((sm_sqn_stream *)user); }
-SM_PRIV int sm_mqtt_sqn_recv(void *user, uint8_t *buf, size_t cap)
-{
-    return sm_sqn_stream_read((sm_sqn_stream *)user, buf, cap);
-}
-SM_PRIV uint32_t sm_mqtt_sqn_now(void *user)
-{
-    return sm_at_now(&((sm_sqn_stream *)user)->m->at);
-}
-SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
-{
-    if (!t) return;
-    t->user = s;
-    t->send = sm_mqtt_sqn_send;
-    t->recv = sm_mqtt_sqn_recv;
-    t->now_ms = sm_mqtt_sqn_now;
-    t->flush = sm_mqtt_sqn_flush;
-}
-#endif
 #endif /* SM_NO_MQTT, SM_NO_MQTT_SESSION */
 
 #if !defined(SM_NO_ATECC) && !defined(SM_NO_CSR)
@@ -13925,6 +13911,35 @@ SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, cons
     return rc;
 }
 #endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */
+
+#if !defined(SM_NO_SEQUANS) && !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
+/* ==========================================================================
+   14. GLUE: A SEQUANS SOCKET AS THE MQTT SESSION'S TRANSPORT (implementation)
+   ========================================================================== */
+/* send only queues; flush starts one AT+SQNSSENDEXT for all of it */
+SM_PRIV int sm_mqtt_sqn_send(void *user, const uint8_t *data, size_t len)
+{
+    return sm_sqn_stream_queue((sm_sqn_stream *)user, data, len);
+}
+SM_PRIV void sm_mqtt_sqn_flush(void *user) { sm_sqn_stream_kick((sm_sqn_stream *)user); }
+SM_PRIV int sm_mqtt_sqn_recv(void *user, uint8_t *buf, size_t cap)
+{
+    return sm_sqn_stream_read((sm_sqn_stream *)user, buf, cap);
+}
+SM_PRIV uint32_t sm_mqtt_sqn_now(void *user)
+{
+    return sm_at_now(&((sm_sqn_stream *)user)->m->at);
+}
+SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
+{
+    if (!t) return;
+    t->user = s;
+    t->send = sm_mqtt_sqn_send;
+    t->recv = sm_mqtt_sqn_recv;
+    t->now_ms = sm_mqtt_sqn_now;
+    t->flush = sm_mqtt_sqn_flush;
+}
+#endif /* !SM_NO_SEQUANS && !SM_NO_MQTT && !SM_NO_MQTT_SESSION */
 
 #ifdef __cplusplus
 }
