@@ -38,7 +38,7 @@ HDR     := secmodem.h
 POSIX   := examples/posix/sm_posix.c examples/posix/sm_posix.h
 BRIDGE  := examples/posix/sm_atecc_bridge.c examples/posix/sm_atecc_bridge.h examples/atecc_frame.h
 
-.PHONY: all test demo demo-at demo-qemu demo-qemu-at check-python cross clean unit-bins size
+.PHONY: all test test-unit demo demo-at demo-qemu demo-qemu-at check-python cross clean unit-bins size
 all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-replay $(B)/cortexm_demo.elf $(B)/cortexm_mqtt.elf $(B)/avr_demo.elf $(B)/avr_mqtt.elf
 
 $(B):
@@ -274,6 +274,28 @@ check-python:
 	  echo "Install them with: sudo apt-get install -y python3-serial python3-pytest" \
 	       "python3-paho-mqtt python3-cryptography mosquitto mosquitto-clients openssl"; \
 	  exit 1; fi
+
+# ---- make test-unit: every unit test that runs alone and needs only a C
+# compiler, found by the line "make test-unit: runs alone, needs only a C
+# compiler." in its opening comment (no Python, no simulator, no broker)
+UNIT_SRCS := $(shell grep -l '^   make test-unit: runs alone' tests/test_*.c)
+UNIT_BINS := $(patsubst tests/%.c,$(B)/unit/%,$(UNIT_SRCS))
+$(B)/unit:
+	mkdir -p $@
+$(B)/unit/test_demo_app: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)/unit
+	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
+$(B)/unit/%: tests/%.c tests/sm_test.h $(HDR) | $(B)/unit
+	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
+test-unit: $(UNIT_BINS)
+	@pass=0; fail=0; bad=0; \
+	for t in $(UNIT_BINS); do \
+	  last=$$($$t 2>&1 | tail -n 1); echo "$$last"; \
+	  p=$$(echo "$$last" | sed -n 's/.* \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$$/\1/p'); \
+	  f=$$(echo "$$last" | sed -n 's/.* \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$$/\2/p'); \
+	  if [ -z "$$p" ]; then bad=$$((bad + 1)); echo "$$t: no result line"; continue; fi; \
+	  pass=$$((pass + p)); fail=$$((fail + f)); \
+	done; \
+	echo "$$pass passed, $$((fail + bad)) failed"; [ $$((fail + bad)) -eq 0 ]
 
 test: check-python
 	@if [ ! -x /usr/sbin/mosquitto ]; then \

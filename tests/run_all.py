@@ -192,6 +192,8 @@ STEPS = [
     ("benchmark transcript on the AVR under simavr: builds, runs, drops nothing (make bench's cycles)",
      [PY, "tests/bench/bench.py", "--avr-check"], "counts"),
     ("benchmark transcript parses cleanly", ["sh", "-c", f"make -s {B}/cpu_at && {B}/cpu_at 1"], "build"),
+    ("make test-unit: the unit tests that need only a C compiler (found by their opening comment)",
+     ["make", "-s", "test-unit"], "counts"),
     ("typical-application programs of make bench build warning-free (gcc, clang, g++) and link for "
      "Cortex-M4 and the AVR", [PY, "tests/bench/bench.py", "--apps-check"], "counts"),
 ]

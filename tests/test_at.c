@@ -1,7 +1,8 @@
 /* test_at.c - unit tests of the AT engine and the utilities, against a
    scripted modem: what the engine writes is captured, what the modem says is
    fed in (split at every byte boundary where it matters), and the clock is
-   a variable the test advances. */
+   a variable the test advances.
+   make test-unit: runs alone, needs only a C compiler. */
 /* the log hook, counted so a test can see it is called */
 static int g_log_count[4];
 #define SM_LOG(level, msg) ((void)(msg), g_log_count[(level) & 3]++)

@@ -1,7 +1,8 @@
 /* test_atecc.c - unit tests of the ATECC608 section: CRC and packet bytes
    against published vectors (project notes atecc.md §5, §6), the encoding of
    every command, response decoding, and the non-blocking transport against
-   a scripted I2C bus with a fake clock (no real sleeps). */
+   a scripted I2C bus with a fake clock (no real sleeps).
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

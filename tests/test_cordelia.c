@@ -3,7 +3,8 @@
    (sim/cordelia_contract.md): what the library writes is compared byte
    for byte, what the module says is fed in (split at every point where it
    matters), the clock is a variable the test advances, and every event and
-   completion is logged as text. */
+   completion is logged as text.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

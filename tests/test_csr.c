@@ -5,7 +5,8 @@
    key and signature compared byte for byte with the ones Python's
    cryptography made (tests/csr_vectors.h, from tests/gen_csr_vectors.py);
    then the chip-driven operation against a small functional fake of the
-   ATECC608 that answers with the vector's key and signature. */
+   ATECC608 that answers with the vector's key and signature.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

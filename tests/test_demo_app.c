@@ -1,7 +1,8 @@
 /* test_demo_app.c - the demo application's console provisioning parser
    (examples/demo_mqtt_app.h, SM_DM_CONSOLE): what a board without files
    accepts on its console is untrusted input. Also compiles the whole
-   application under the strict flags (and as C++: make test builds both). */
+   application under the strict flags (and as C++: make test builds both).
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

@@ -5,7 +5,8 @@
    they parse (the line is then reported as unhandled, never half-used);
    the parsers' own helpers (echo setting, clock, registration, DER and PEM
    label lengths, UTF-8) on their boundary values. Private helpers are
-   called directly: this file includes the implementation. */
+   called directly: this file includes the implementation.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

@@ -5,7 +5,8 @@
    sim/sequans_contract.md, "Host signing") and a small functional fake of
    an ATECC608 on I2C: the sign sequence on the chip, the answer, requests
    interleaved with other traffic, chip failures, queueing, restarts. Both
-   clocks are variables; nothing sleeps. */
+   clocks are variables; nothing sleeps.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

@@ -4,7 +4,8 @@
    size so that ASan sees any write past it), every input the standard
    forbids a client to send, and the streaming decoder fed every packet a
    server may send at every split point, every malformed packet, payloads
-   larger than its buffer, and the encoders' own output. */
+   larger than its buffer, and the encoders' own output.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

@@ -10,7 +10,8 @@
    once over SM_ERR_QUEUE_FULL reconnects), topics longer than the decoder
    buffer (refused once, acknowledged), and a whole exchange fed at every split
    point, in push and in pull mode. What the session writes is compared with
-   byte vectors written from the standard or with the framing's encoders. */
+   byte vectors written from the standard or with the framing's encoders.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

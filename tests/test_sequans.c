@@ -2,7 +2,8 @@
    modem transcripts written from sim/sequans_contract.md: the exact bytes each
    operation writes (payloads included), what the modem answers (with echo
    on and off, fed whole and split at every point where it matters), and the
-   results and events that come out. The clock is a variable. */
+   results and events that come out. The clock is a variable.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"

@@ -7,7 +7,8 @@
    the probe that finds a session that died silently (no
    +SQNSMQTTONDISCONNECT on that firmware). Each test feeds the modem's bytes
    and checks every byte the library writes, and the events and results in
-   order. The clock is a variable. */
+   order. The clock is a variable.
+   make test-unit: runs alone, needs only a C compiler. */
 #define SECMODEM_IMPLEMENTATION
 #include "../secmodem.h"
 #include "sm_test.h"
