@@ -7685,6 +7685,26 @@ SM_PRIV void sm_sqn_sup_event(sm_sqn *m, sm_sqn_event_type t, int status, int32_
 
 /* Queues one internal command as an operation of this part: its done goes
    to fn, never to the application, and sm_sqn_sup_op_done() ignores it. */
+/* Supervision commands are built in the engine's queue itself
+   (sm_at_text_space), not in a buffer on the stack: they are built from
+   sm_sqn_poll(), at the bottom of the main loop's stack. The verdict:
+   SM_OK, SM_ERR_QUEUE_FULL when the queue's free text is what is short
+   (the next poll tries again), else SM_ERR_PARAM (too long at all). */
+SM_PRIV int sm_sqn_sup_text(sm_sqn *m, sm_buf *b)
+{
+    size_t cap;
+    char *mem = sm_at_text_space(&m->at, &cap);
+    if (!mem) return SM_ERR_STATE;
+    sm_buf_init(b, mem, cap < (size_t)SM_SQN_CMD_MAX + 1u ? cap : (size_t)SM_SQN_CMD_MAX + 1u);
+    return SM_OK;
+}
+SM_PRIV int sm_sqn_sup_built(sm_buf *b)
+{
+    int rc = sm_buf_finish(b);
+    if (rc != SM_ERR_NO_SPACE) return rc;
+    return b->cap < (size_t)SM_SQN_CMD_MAX + 1u ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
+}
+
 SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, sm_sqn_done_fn fn,
                              sm_sqn_op **out)
 {
@@ -7973,17 +7993,16 @@ SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i)
    this part. */
 SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
 {
-    char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
     sm_at_cmd c;
-    int rc;
-    sm_buf_init(&b, t, sizeof t);
+    int rc = sm_sqn_sup_text(m, &b);
+    if (rc) return rc;
     sm_buf_str(&b, "AT+SQNSMQTTSUBSCRIBE=0,");
     sm_sqn_put_topic(&b, m->sup.subs[i].filter);
     sm_sqn_put_num(&b, m->sup.subs[i].qos);
-    rc = sm_sqn_built(&b);
+    rc = sm_sqn_sup_built(&b);
     if (rc) return rc;
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
+    sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
     return sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_SUBSCRIBE, (uint8_t)(i + 1), &c, fn, NULL);
 }
 
@@ -8117,17 +8136,17 @@ SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
 {
     static const uint8_t payload[1] = { '?' };
     sm_sqn_sup *s = &m->sup;
-    char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
     sm_at_cmd c;
     int id, i;
     if (s->probe_topic[0]) { /* a QoS 1 publish: its ONPUBLISH comes with the PUBACK */
-        sm_buf_init(&b, t, sizeof t);
+        if (sm_sqn_sup_text(m, &b)) return 0;
         sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
         sm_sqn_put_topic(&b, s->probe_topic);
         sm_buf_str(&b, ",1,1");
-        if (sm_sqn_built(&b)) return 0; /* checked when set */
-        sm_sqn_cmd(&c, t, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
+        /* the topic was checked when set: only the queue's room can be short */
+        if (sm_sqn_sup_built(&b)) return 0; /* the next poll */
+        sm_sqn_cmd(&c, b.p, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
         c.flags = SM_AT_F_PROMPT;
         c.payload = payload;
         c.payload_len = sizeof payload;
@@ -8172,7 +8191,6 @@ SM_PRIV void sm_sqn_reconnect_start(sm_sqn *m) { m->sup.reconnect = SM_SQN_RC_ST
 SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
-    char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
     sm_at_cmd c;
     int id;
@@ -8182,13 +8200,16 @@ SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_DISC;
     } else if (s->reconnect == SM_SQN_RC_CONNECT) {
-        sm_buf_init(&b, t, sizeof t);
+        int rc = sm_sqn_sup_text(m, &b);
+        if (rc) return 0;
         sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
         sm_sqn_put_host(&b, s->host);
         sm_sqn_put_num(&b, s->port);
         sm_sqn_put_num(&b, s->keepalive);
-        if (sm_sqn_built(&b)) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
-        sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
+        rc = sm_sqn_sup_built(&b);
+        if (rc == SM_ERR_QUEUE_FULL) return 0; /* the next poll */
+        if (rc) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
+        sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
         id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_CONNECT, 0, &c, sm_sqn_reconnect_done, NULL);
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_CONN;
