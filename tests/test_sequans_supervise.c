@@ -645,6 +645,35 @@ static void test_resume_during_operation(void)
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 2);
 }
 
+/* The re-subscription is built in the engine's queue itself (no stack
+   buffer): when the queue's text is what is short (one long command of the
+   application waits), it waits for the next poll with room, then goes. */
+static void test_resubscribe_waits_for_queue_text(void)
+{
+    static const char *const one[] = { "cmd/in", NULL };
+    char long_cmd[SM_QUEUE_TEXT - 8];
+    sm_at_cmd c;
+    T *t = fresh(0);
+    session(t, one);
+    memset(long_cmd, 'A', sizeof long_cmd - 1);
+    memcpy(long_cmd, "AT+X", 4);
+    long_cmd[sizeof long_cmd - 1] = '\0';
+    memset(&c, 0, sizeof c);
+    c.text = long_cmd;
+    CHECK(sm_at_submit(&t->m.at, &c) > 0); /* leaves less room than the SUBSCRIBE */
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
+    LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 1]");
+    poll(t);
+    CHECK_EQ_INT(t->m.at.q_count, 1); /* nothing built over the waiting text */
+    poll(t);
+    CHECK_EQ_INT(t->m.at.q_count, 1);
+    rx(t, "\r\nOK\r\n");
+    t->tx_seen = t->tx_len; /* the long command went out before */
+    poll(t);
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
+    LOG(t, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]");
+}
+
 #define PROBE_CMD "AT+SQNSMQTTPUBLISH=0,\"dev/probe\",1,1\r"
 
 /* One probe by publish: command, prompt, "?", pmid. */
@@ -891,6 +920,7 @@ int main(void)
     RUN_ARG(test_resume_resubscribes, 0);
     RUN_ARG(test_resume_resubscribes, 1);
     RUN(test_resume_during_operation);
+    RUN(test_resubscribe_waits_for_queue_text);
     RUN(test_probe_detects_silent_death);
     RUN(test_probe_schedule_and_resubscribe_probe);
     RUN(test_reconnect);
