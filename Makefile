@@ -278,7 +278,7 @@ clean:
 	rm -rf $(B)
 
 # ---- fuzzing (clang libFuzzer) -----------------------------------------------------
-FUZZERS      := at mqtt atecc sqn cord csr
+FUZZERS      := at mqtt mqtt_session atecc sqn cord csr
 FUZZ_SECONDS ?= 60
 FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
