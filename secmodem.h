@@ -11631,17 +11631,28 @@ SM_PRIV void sm_mqtt_rx_begin(sm_mqtt_client *c, const sm_mqtt_event *ev)
 }
 
 /* A piece of a received message: delivered unless skipped (above);
-   acknowledged after its last piece. */
+   acknowledged after its last piece. The entry that acknowledges it is
+   the one sm_mqtt_rx_begin() made (state PUBLISH; at most one), not any
+   entry of that id: a broker that reuses the id of a QoS 2 message still
+   awaiting PUBREL for a QoS 1 message must not erase that record (the
+   QoS 2 message would be delivered again), only a duplicate answers
+   through the QoS 2 entry of its id. */
 SM_PRIV void sm_mqtt_on_publish(sm_mqtt_client *c, const sm_mqtt_event *ev)
 {
+    int i;
     if (ev->offset == 0) sm_mqtt_rx_begin(c, ev);
     if (!c->skip && c->on_message) {
         c->in_cb = 1;
         c->on_message(c->ctx, c, ev);
         c->in_cb = 0;
     }
-    if (ev->qos && c->skip != 2 && ev->offset + ev->data_len == ev->total)
-        sm_mqtt_in_set(c, ev->packet_id, ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
+    if (!ev->qos || c->skip == 2 || ev->offset + ev->data_len != ev->total) return;
+    if (c->skip) {
+        sm_mqtt_in_set(c, ev->packet_id, SM_MQTT_PUBREC);
+        return;
+    }
+    for (i = 0; i < c->n_in && c->in[i].state != SM_MQTT_PUBLISH; i++) {}
+    if (i < c->n_in) c->in[i].state = (uint8_t)(ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
 }
 
 SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)

@@ -962,6 +962,50 @@ static void test_inbound_qos2_exactly_once(void)
     CHECK_EQ_INT(F.nres, 1);
 }
 
+/* Found by fuzz_mqtt_session (regress/mqtt_session/qos1_reuses_qos2_id):
+   a broker that sends a QoS 1 PUBLISH with the packet id of a QoS 2
+   message still awaiting its PUBREL (it should not: the id is in use until
+   PUBCOMP, 2.3.1) must not make the session forget the QoS 2 id: the QoS 1
+   message is delivered and acknowledged, and a duplicate of the QoS 2 one,
+   in this connection or after a reconnect with the session present, is
+   still not delivered again [MQTT-4.3.3-2]. */
+static void test_qos1_reusing_qos2_id(void)
+{
+    static const uint8_t m[2] = { 5, 6 };
+    uint8_t wire[64];
+    size_t n;
+    int round;
+    for (round = 0; round < 2; round++) {
+        start(&C, 0, 0, 0);
+        n = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, 3, 0, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBREC, 3);
+        n = enc_pub(wire, sizeof wire, "q/1", m, 2, 1, 3, 0, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        CHECK_EQ_INT(F.nmsg, 2);
+        EXPECT_ACK(SM_MQTT_PUBACK, 3);
+        if (round == 1) { /* across a reconnect that keeps the session */
+            sm_mqtt_abort(&C, SM_ERR_IO);
+            CHECK_CLOSED(&C, SM_ERR_IO);
+            connect_ok(&C, 0, 0, 1);
+        }
+        n = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, 3, 1, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        CHECK_EQ_INT(F.nmsg, 2); /* not delivered again */
+        EXPECT_ACK(SM_MQTT_PUBREC, 3);
+        CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREL, 3), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBCOMP, 3);
+        /* the slot of the QoS 1 message was freed: 8 new QoS 2 ids fit */
+        for (n = 0; n < SM_MQTT_RX_IDS; n++) {
+            size_t k = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, (uint16_t)(20 + n), 0, 0);
+            CHECK_EQ_INT(feed_all(&C, wire, k), SM_OK);
+        }
+        CHECK_EQ_INT(F.nmsg, 2 + SM_MQTT_RX_IDS);
+        CHECK_EQ_INT(sm_mqtt_state(&C), SM_MQTT_CONNECTED);
+        CHECK_EQ_INT(F.piece_errors, 0);
+    }
+}
+
 /* A payload longer than the decoder buffer comes in pieces; a duplicate of
    it is skipped as a whole. Fed at every split point and byte by byte. */
 static void test_inbound_pieces(void)
@@ -2002,6 +2046,7 @@ int main(void)
     RUN(test_publish_large_payload);
     RUN(test_inbound_qos0_qos1);
     RUN(test_inbound_qos2_exactly_once);
+    RUN(test_qos1_reusing_qos2_id);
     RUN(test_inbound_pieces);
     RUN(test_flow_control);
     RUN(test_rx_ids_exhausted);
