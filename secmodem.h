@@ -2876,7 +2876,10 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 
    Keep-alive (3.1.2.10): when nothing was written for keep_alive seconds,
    PINGREQ is queued; no PINGRESP within SM_MQTT_PING_TIMEOUT_MS from then
-   ends the session with SM_ERR_TIMEOUT. Deadlines run on the transport's
+   ends the session with SM_ERR_TIMEOUT. The deadline also holds after
+   sm_mqtt_disconnect_start() (no PINGREQ is written then): a DISCONNECT
+   the transport does not take within keep_alive seconds plus
+   SM_MQTT_PING_TIMEOUT_MS ends the session with SM_ERR_TIMEOUT. Deadlines run on the transport's
    clock, wrap-safe. Callbacks may call the start functions and
    sm_mqtt_abort(), not sm_mqtt_poll(), sm_mqtt_feed() or
    sm_mqtt_connect_start() (SM_ERR_BUSY).
@@ -11512,7 +11515,7 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
         rc = sm_mqtt_encode_filters(c->tx, sizeof c->tx, ((unsigned)o->state << 4) | 2u, o->id,
                                     o->u.filters, o->data, (size_t)o->len, &len);
         o->state++;
-    } else if (c->ping == 1) {
+    } else if (c->ping == 1 && !c->disc) { /* disconnecting: only its deadline is kept */
         first = 0xC0u; /* PINGREQ (3.12) */
         c->ping = 2;
     } else if (c->disc == 1) {
@@ -11608,8 +11611,7 @@ SM_PRIV void sm_mqtt_no_slot(sm_mqtt_client *c)
     c->full = 1;
     if (c->state != SM_MQTT_CONNECTED) return; /* DISCONNECTING already */
     c->state = SM_MQTT_DISCONNECTING;
-    c->disc = 1;
-    c->ping = 0;
+    c->disc = 1; /* c->ping stays: its deadline bounds the wait (sm_mqtt_timers) */
 }
 
 /* Whether a QoS 1/2 message starting now may be delivered: its id is
@@ -11780,13 +11782,16 @@ SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
     return done;
 }
 
-/* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). */
+/* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). While
+   DISCONNECTING the keep-alive still runs (the PINGREQ is not written, see
+   sm_mqtt_load, but its deadline holds), so that a DISCONNECT the
+   transport never takes, or a silent broker, still ends the session. */
 SM_PRIV void sm_mqtt_timers(sm_mqtt_client *c)
 {
     uint32_t now = c->tr.now_ms(c->tr.user);
     if ((c->state == SM_MQTT_CONNECTING || c->ping) && sm_time_reached(now, c->deadline))
         sm_mqtt_fail(c, SM_ERR_TIMEOUT);
-    else if (c->state == SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
+    else if (c->state >= SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
              now - c->last_tx >= (uint32_t)c->keep_alive * 1000u) {
         c->ping = 1;
         c->deadline = now + (uint32_t)SM_MQTT_PING_TIMEOUT_MS;
@@ -11884,8 +11889,7 @@ SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c)
     if (!c) return SM_ERR_PARAM;
     if (c->state != SM_MQTT_CONNECTED) return SM_ERR_STATE;
     c->state = SM_MQTT_DISCONNECTING;
-    c->disc = 1;
-    c->ping = 0;
+    c->disc = 1; /* c->ping stays: its deadline bounds the wait (sm_mqtt_timers) */
     return SM_OK;
 }
 

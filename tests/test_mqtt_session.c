@@ -1520,6 +1520,56 @@ static void test_changed_filter(void)
 
 /* ---- disconnect and abort --------------------------------------------------------------- */
 
+/* Found by fuzz_mqtt_session (regress/mqtt_session/disconnect_drops_ping_deadline):
+   sm_mqtt_disconnect_start() forgot the PINGRESP deadline, so a DISCONNECT
+   the transport never takes left the session DISCONNECTING for ever, with
+   no result. The keep-alive deadline holds while disconnecting; a PINGREQ
+   is not written any more then, DISCONNECT is. */
+static void test_disconnect_keeps_deadline(void)
+{
+    static const uint8_t pingreq[] = { 0xC0, 0x00 };
+    static const uint8_t disconnect[] = { 0xE0, 0x00 };
+    static const uint8_t q0[] = { 0x30, 0x05, 0x00, 0x01, 't', 0xC0, 0x00 };
+    /* PINGREQ out, no PINGRESP, then a disconnect the transport never takes */
+    start(&C, 0, 1, 5);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    EXPECT_SENT(pingreq);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += SM_MQTT_PING_TIMEOUT_MS - 1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_ERR_TIMEOUT);
+    CHECK_CLOSED(&C, SM_ERR_TIMEOUT);
+    /* disconnecting before the keep-alive is due: its deadline still comes */
+    start(&C, 0, 1, 5);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += SM_MQTT_PING_TIMEOUT_MS;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_ERR_TIMEOUT);
+    CHECK_CLOSED(&C, SM_ERR_TIMEOUT);
+    EXPECT_NOTHING_SENT();
+    /* a PINGREQ due behind a PUBLISH still going out when the disconnect
+       starts: the PUBLISH and DISCONNECT go, not the PINGREQ */
+    start(&C, 0, 1, 5);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", pingreq, 2, 0, 0), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    F.room = -1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    EXPECT_NEXT(q0);
+    EXPECT_SENT(disconnect);
+    CHECK_CLOSED(&C, SM_OK);
+}
+
 static void test_disconnect(void)
 {
     static const uint8_t disconnect[] = { 0xE0, 0x00 };
@@ -2058,6 +2108,7 @@ int main(void)
     RUN(test_transport_errors);
     RUN(test_changed_filter);
     RUN(test_disconnect);
+    RUN(test_disconnect_keeps_deadline);
     RUN(test_abort);
     RUN(test_start_from_callback);
     RUN(test_reconnect_resend);
