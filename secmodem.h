@@ -2806,8 +2806,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
    sm_mqtt_disconnect_start(), else why - SM_ERR_IO (the transport failed),
    SM_ERR_TIMEOUT (no CONNACK or PINGRESP in time), SM_ERR_REFUSED (CONNACK
    return code in return_code), SM_ERR_MALFORMED (the broker broke the
-   standard: a malformed packet, a packet or packet id we did not expect, a
-   SUBACK with a count other than the filters', session present with clean
+   standard: a malformed packet, a packet or packet id we did not expect,
+   an answer to a packet not yet written whole, a SUBACK with a count
+   other than the filters', session present with clean
    session 1 [MQTT-3.2.2-1]), SM_ERR_QUEUE_FULL (more inbound QoS 1/2
    messages than SM_MQTT_RX_IDS slots, below: reconnect), SM_ERR_NO_SPACE
    (a PUBREL for an unknown id with no slot free, a SUBACK with more than
@@ -11422,7 +11423,9 @@ SM_PRIV sm_mqtt_out *sm_mqtt_add(sm_mqtt_client *c, unsigned flags, const uint8_
 SM_PRIV void sm_mqtt_close(sm_mqtt_client *c, int status)
 {
     unsigned op = c->state == SM_MQTT_CONNECTING ? SM_MQTT_CONNECT : SM_MQTT_DISCONNECT;
-    int i, j;
+    int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1, j;
+    /* a packet cut off: to send again (a PUBLISH, with DUP; a PUBREL) */
+    if (i >= 0 && c->out[i].state == SM_MQTT_SENDING) c->out[i].state = (uint8_t)(c->tx[0] >> 4);
     c->state = SM_MQTT_IDLE;
     c->err = 0;
     c->wleft = c->pay_left = 0;
@@ -11508,13 +11511,15 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     } else if (o < o_end && o->state == SM_MQTT_PUBREL) {
         ack = SM_MQTT_PUBREL;
         id = o->id;
-        o->state = SM_MQTT_PUBCOMP;
+        o->state = SM_MQTT_SENDING; /* PUBCOMP awaited once written (sm_mqtt_sent) */
+        c->tx_id = o->id;
     } else if (o < o_end && o->state == SM_MQTT_PUBLISH) {
         rc = sm_mqtt_load_publish(c, o, &len);
-    } else if (o < o_end) { /* SUBSCRIBE, UNSUBSCRIBE; then awaiting SUBACK, UNSUBACK */
+    } else if (o < o_end) { /* SUBSCRIBE, UNSUBSCRIBE; SUBACK, UNSUBACK awaited once written */
         rc = sm_mqtt_encode_filters(c->tx, sizeof c->tx, ((unsigned)o->state << 4) | 2u, o->id,
                                     o->u.filters, o->data, (size_t)o->len, &len);
-        o->state++;
+        o->state = SM_MQTT_SENDING;
+        c->tx_id = o->id;
     } else if (c->ping == 1 && !c->disc) { /* disconnecting: only its deadline is kept */
         first = 0xC0u; /* PINGREQ (3.12) */
         c->ping = 2;
@@ -11539,14 +11544,20 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     return 1;
 }
 
-/* The packet in c->tx (and its payload) is written. */
+/* The packet in c->tx (and its payload) is written: only now may its
+   answer come (one before would answer a packet the broker has not had:
+   sm_mqtt_on_packet refuses it, the state being SENDING). */
 SM_PRIV void sm_mqtt_sent(sm_mqtt_client *c)
 {
     int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1;
-    unsigned qos;
+    unsigned qos, type = (unsigned)c->tx[0] >> 4;
     c->tx_id = 0;
     if (c->disc == 2) sm_mqtt_fail(c, c->full ? (int)SM_ERR_QUEUE_FULL : (int)SM_MQTT_CLOSE_OK);
     if (i < 0) return;
+    if (type != SM_MQTT_PUBLISH) { /* PUBREL, SUBSCRIBE, UNSUBSCRIBE: PUBCOMP, SUBACK, UNSUBACK */
+        c->out[i].state = (uint8_t)(type + 1u);
+        return;
+    }
     qos = c->out[i].flags & SM_MQTT_F_QOS;
     if (qos) c->out[i].state = (uint8_t)(SM_MQTT_PUBLISH + qos); /* awaiting PUBACK, PUBREC */
     else sm_mqtt_out_done(c, i, SM_OK, NULL);

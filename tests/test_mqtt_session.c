@@ -802,6 +802,67 @@ static void test_publish_wrong_ack(void)
     CHECK_RESULT(1, SM_MQTT_PUBLISH, 1, SM_ERR_MALFORMED);
 }
 
+/* Found by fuzz_mqtt_session (regress/mqtt_session/suback_before_subscribe_written):
+   the same holds for SUBSCRIBE, UNSUBSCRIBE and PUBREL, which took their
+   awaited state when they began to go out: a SUBACK, UNSUBACK or PUBCOMP
+   that came while they were partly written ended the operation with
+   SM_OK, for a packet the broker could not have had. It ends the session
+   with SM_ERR_MALFORMED, as for a PUBLISH; once written whole, the answer
+   is accepted; a PUBREL cut by the connection's end is sent again whole. */
+static void test_answer_before_written(void)
+{
+    static const char *const f[1] = { "a/b" };
+    static const uint8_t q[1] = { 1 };
+    static const uint8_t suback[5] = { 0x90, 0x03, 0x00, 0x01, 0x01 };
+    static const uint8_t unsuback[4] = { 0xB0, 0x02, 0x00, 0x01 };
+    static const uint8_t data[1] = { 1 };
+    static const uint8_t pubrel1[4] = { 0x62, 0x02, 0x00, 0x01 };
+    int kind;
+    for (kind = 0; kind < 3; kind++) {
+        start(&C, 0, 1, 0);
+        if (kind == 2) { /* the PUBREL of a QoS 2 publish, written 1 byte of 4 */
+            CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 1, 2, 0), 1);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+            F.room = 1;
+            CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREC, 1), SM_OK);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        } else {
+            F.room = 4;
+            CHECK_EQ_INT(kind ? sm_mqtt_unsubscribe_start(&C, f, 1) : sm_mqtt_subscribe_start(&C, f, q, 1), 1);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        }
+        CHECK_EQ_INT(kind == 0 ? FEED(&C, suback) : kind == 1 ? FEED(&C, unsuback)
+                     : feed_ack(&C, SM_MQTT_PUBCOMP, 1), SM_ERR_MALFORMED);
+        CHECK_EQ_INT(F.nres, 3);
+        CHECK_RESULT(1, kind == 0 ? SM_MQTT_SUBSCRIBE : kind == 1 ? SM_MQTT_UNSUBSCRIBE
+                     : SM_MQTT_PUBLISH, 1, SM_ERR_MALFORMED);
+        CHECK_CLOSED(&C, SM_ERR_MALFORMED);
+    }
+    /* written whole, then answered: accepted */
+    start(&C, 0, 1, 0);
+    F.room = 4;
+    CHECK_EQ_INT(sm_mqtt_subscribe_start(&C, f, q, 1), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.room = -1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(FEED(&C, suback), SM_OK);
+    CHECK_RESULT(1, SM_MQTT_SUBSCRIBE, 1, SM_OK);
+    /* a persistent session: a PUBREL cut by the connection's end goes again */
+    start(&C, 0, 0, 0);
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 1, 2, 0), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.room = 1;
+    CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREC, 1), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    sm_mqtt_abort(&C, SM_ERR_IO);
+    CHECK_CLOSED(&C, SM_ERR_IO);
+    F.room = -1;
+    connect_ok(&C, 0, 0, 1);
+    EXPECT_SENT(pubrel1);
+    CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBCOMP, 1), SM_OK);
+    CHECK_RESULT(F.nres - 1, SM_MQTT_PUBLISH, 1, SM_OK);
+}
+
 static void test_publish_qos2(void)
 {
     static const uint8_t data[2] = { 'o', 'k' };
@@ -2090,6 +2151,7 @@ int main(void)
     RUN(test_publish_qos1);
     RUN(test_transport_flush);
     RUN(test_publish_wrong_ack);
+    RUN(test_answer_before_written);
     RUN(test_publish_qos2);
     RUN(test_inflight_full);
     RUN(test_packet_ids);
