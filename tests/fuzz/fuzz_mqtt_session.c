@@ -136,6 +136,7 @@ typedef struct harness {
     size_t w_len;
     int saw_connect, saw_disconnect;
     int ping_out;                 /* a PINGREQ written, no PINGRESP consumed since */
+    uint32_t t_last;              /* when the last whole packet was written */
     uint32_t t_ping;
     unsigned ping_base;
     /* what the next callback does */
@@ -269,6 +270,7 @@ static void new_connection(void)
     H.n_owed = 0;
     H.pingresps = 0;
     H.ping_out = 0;
+    H.t_last = H.now;
     H.w_len = 0;
     H.saw_connect = H.saw_disconnect = 0;
     H.disc_called = 0;
@@ -621,6 +623,7 @@ static void check_packet(unsigned first, const uint8_t *p, uint32_t rl)
 {
     unsigned type = first >> 4, flags = first & 15u;
     int i;
+    H.t_last = H.now;
     TRACE((stderr, "client wrote type %u flags %u rl %lu%s%s\n", type, flags, (unsigned long)rl,
            rl >= 2 ? " id/len " : "", ""));
     REQUIRE(!H.saw_disconnect);
@@ -878,6 +881,10 @@ static void after_call(void)
     if (H.st == ST_CONNECTED && H.ping_out && H.pingresps == H.ping_base && !H.garbage)
         REQUIRE(H.now - H.t_ping < (uint32_t)SM_MQTT_PING_TIMEOUT_MS);
     if (H.pingresps != H.ping_base) H.ping_out = 0;
+    /* keep-alive: with a transport that takes everything, nothing written
+       for keep_alive seconds means a PINGREQ now (none unanswered) */
+    if (s == SM_MQTT_CONNECTED && H.keep_alive && !H.ping_out && !H.garbage && H.tx_mode == TX_ALL)
+        REQUIRE(H.now - H.t_last < (uint32_t)H.keep_alive * 1000u);
 }
 
 /* The action armed for the next callback (start functions, abort,
