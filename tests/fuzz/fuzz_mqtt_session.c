@@ -61,7 +61,7 @@
 #define MAX_OPS 192        /* operation records (one per accepted start) */
 #define IN_CAP 70000u      /* broker bytes queued on one connection */
 #define WIRE_CAP 4096u     /* client bytes not yet parsed into packets */
-#define MAX_RECS 1024      /* broker PUBREL / PINGRESP packets remembered */
+#define MAX_RECS 4096      /* broker PUBREL / PINGRESP packets remembered (>= 1 input byte each) */
 #define MAX_SENT 512       /* broker packets of this connection, by type and id */
 #define MAX_HELD 256       /* QoS 2 ids delivered and not yet released */
 #define MAX_OWED 256       /* acknowledgements owed by the client */
@@ -118,6 +118,7 @@ typedef struct harness {
     uint32_t cur_a, cur_b;        /* the bytes handed over in the current call */
     rec recs[MAX_RECS];
     int n_recs, rec_scan;
+    int recs_lost;                /* more than MAX_RECS: the checks that need them are off */
     unsigned pingresps;           /* PINGRESPs consumed on this connection */
     sent sent_[MAX_SENT];
     int n_sent;
@@ -307,7 +308,7 @@ static int was_sent(unsigned type, uint16_t id)
 
 static void note_rec(unsigned type, uint16_t id)
 {
-    if (H.n_recs == MAX_RECS) return;
+    if (H.n_recs == MAX_RECS) { H.recs_lost = 1; return; }
     H.recs[H.n_recs].type = (uint8_t)type;
     H.recs[H.n_recs].id = id;
     H.recs[H.n_recs].end = H.base + (uint32_t)H.q_len;
@@ -778,7 +779,7 @@ static void on_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
                             (r->conn == H.conn || r->consumed))
                             released = 1;
                     }
-                    REQUIRE(released); /* exactly once [MQTT-4.3.3] */
+                    REQUIRE(released || H.recs_lost); /* exactly once [MQTT-4.3.3] */
                 }
                 H.held_[i] = H.held_[--H.n_held];
                 break;
@@ -886,7 +887,7 @@ static void after_call(void)
     if (H.st == ST_CONNECTING)
         REQUIRE(H.now - H.t_connect < (uint32_t)SM_MQTT_CONNECT_TIMEOUT_MS);
     if (H.pingresps > H.ping_base) H.ping_out = 0; /* answered */
-    if (H.st == ST_CONNECTED && H.ping_out == 1 && !H.garbage)
+    if (H.st == ST_CONNECTED && H.ping_out == 1 && !H.garbage && !H.recs_lost)
         REQUIRE(H.now - H.t_ping < (uint32_t)SM_MQTT_PING_TIMEOUT_MS);
     /* keep-alive: with a transport that takes everything, nothing written
        for keep_alive seconds means a PINGREQ now (none unanswered) */
