@@ -3057,8 +3057,8 @@ SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c);
    IDLE. From a callback, it takes effect when the callback returns. */
 SECMODEM_API void sm_mqtt_abort(sm_mqtt_client *c, int status);
 /* Advances the session: writes what waits, reads (pull mode: at most
-   SM_MQTT_READ_MAX bytes, fewer while acknowledgements wait for room),
-   enforces deadlines. Call it often. Returns SM_OK, the status with which
+   SM_MQTT_READ_MAX bytes, in as many reads as the room for acknowledgements
+   allows; fewer while acknowledgements wait for room), enforces deadlines. Call it often. Returns SM_OK, the status with which
    the session ended during this call, or SM_ERR_BUSY / SM_ERR_PARAM. */
 SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c);
 /* Push mode: hands received bytes to the session. *used receives how many
@@ -11924,22 +11924,31 @@ SM_PRIV int sm_mqtt_step(sm_mqtt_client *c, const uint8_t *data, size_t len, siz
     return sm_mqtt_settle(c);
 }
 
+/* Pull mode reads as much as the room allows, handles it, and reads
+   again while the transport filled the read, up to SM_MQTT_READ_MAX bytes
+   in all: with one slot free the room is a single byte, and one read per
+   poll made every packet take a poll per byte. */
 SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c)
 {
     uint8_t buf[SM_MQTT_READ_MAX];
-    size_t n = 0, used = 0;
-    int k;
+    size_t total = 0, want, n, used;
+    int k, rc;
     if (!c) return SM_ERR_PARAM;
     if (c->in_cb) return SM_ERR_BUSY;
     sm_mqtt_tx(c);
-    if (c->tr.recv && c->state != SM_MQTT_IDLE && !c->err) {
-        n = sm_mqtt_room(c);
-        if (n > sizeof buf) n = sizeof buf;
-        k = n ? c->tr.recv(c->tr.user, buf, n) : 0;
-        if (k < 0 || (size_t)k > n) sm_mqtt_fail(c, SM_ERR_IO);
-        n = c->err ? 0 : (size_t)k;
+    for (;;) {
+        want = n = used = 0;
+        if (c->tr.recv && c->state != SM_MQTT_IDLE && !c->err) {
+            want = sm_mqtt_room(c);
+            if (want > sizeof buf - total) want = sizeof buf - total;
+            k = want ? c->tr.recv(c->tr.user, buf + total, want) : 0;
+            if (k < 0 || (size_t)k > want) sm_mqtt_fail(c, SM_ERR_IO);
+            n = c->err ? 0 : (size_t)k;
+        }
+        rc = sm_mqtt_step(c, buf + total, n, &used, 1);
+        total += n;
+        if (rc != SM_OK || n == 0 || n < want || total == sizeof buf) return rc;
     }
-    return sm_mqtt_step(c, buf, n, &used, 1);
 }
 
 SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)

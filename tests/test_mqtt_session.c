@@ -1153,6 +1153,48 @@ static void test_flow_control(void)
    without a slot is neither delivered nor acknowledged; DISCONNECT, and
    the session ends with SM_ERR_QUEUE_FULL (the broker re-sends it on the
    next connection). */
+/* Seen while building fuzz_mqtt_session: in pull mode a poll read once,
+   as much as the free slots allow (4 bytes a slot, the first packet may
+   end with the first byte: 4 * free - 3), so with one slot free it read 1
+   byte: a QoS 0 message, a PINGRESP, even the CONNACK of a reconnect took
+   one poll per byte. A poll now reads again after handling what it read,
+   while the transport fills each read, up to SM_MQTT_READ_MAX bytes. */
+static void test_pull_one_slot_free(void)
+{
+    static const uint8_t pingresp[2] = { 0xD0, 0x00 };
+    static const uint8_t pay[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t wire[256];
+    size_t n = 0;
+    int i;
+    start(&C, 1, 1, 0);
+    for (i = 0; i < SM_MQTT_RX_IDS - 1; i++) /* all slots but one await PUBREL */
+        n += enc_pub(wire + n, sizeof wire - n, "q/2", NULL, 0, 2, (uint16_t)(1 + i), 0, 0);
+    F.in = wire;
+    F.in_len = n;
+    for (i = 0; i < 50 && F.in_pos < F.in_len; i++) CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS - 1);
+    /* then a 20-byte QoS 0 message and a PINGRESP: one poll takes both */
+    n += enc_pub(wire + n, sizeof wire - n, "topic/of/ten", pay, 8, 0, 0, 0, 0);
+    memcpy(wire + n, pingresp, 2);
+    n += 2;
+    F.in_len = n;
+    F.recv_cap_max = 0;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS);
+    CHECK_EQ_INT(F.in_pos, n);
+    /* each read still within the room: a byte, or the rest of a payload */
+    CHECK(F.recv_cap_max <= sizeof pay);
+    /* never more than SM_MQTT_READ_MAX bytes in one poll */
+    n = F.in_pos;
+    for (i = 0; i < 15 && n + 9 <= sizeof wire; i++) /* 9 bytes each */
+        n += enc_pub(wire + n, sizeof wire - n, "t", pay, 4, 0, 0, 0, 0);
+    F.in_len = n;
+    i = (int)F.in_pos;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK((size_t)F.in_pos - (size_t)i == (n - (size_t)i < SM_MQTT_READ_MAX ? n - (size_t)i
+                                                                            : SM_MQTT_READ_MAX));
+}
+
 static void test_rx_ids_exhausted(void)
 {
     uint8_t wire[16];
@@ -2162,6 +2204,7 @@ int main(void)
     RUN(test_inbound_pieces);
     RUN(test_flow_control);
     RUN(test_rx_ids_exhausted);
+    RUN(test_pull_one_slot_free);
     RUN(test_qos2_backlog);
     RUN(test_long_topic);
     RUN(test_keepalive);
