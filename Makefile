@@ -278,7 +278,7 @@ clean:
 	rm -rf $(B)
 
 # ---- fuzzing (clang libFuzzer) -----------------------------------------------------
-FUZZERS      := at mqtt mqtt_session atecc sqn cord csr
+FUZZERS      := at mqtt mqtt_session mqtt_session_small atecc sqn cord csr
 FUZZ_SECONDS ?= 60
 FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
@@ -286,6 +286,8 @@ $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
 # the same harnesses without libFuzzer, to replay corpora under gcc's sanitizers
 $(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
 	$(CC) -std=c99 $(SAN) $< tests/fuzz/replay_main.c -o $@
+# the small build of the session harness includes the harness itself
+$(B)/fuzz_mqtt_session_small $(B)/fuzzreplay_mqtt_session_small: tests/fuzz/fuzz_mqtt_session.c
 .PHONY: fuzz
 fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
 	sh tests/fuzz/run_fuzz.sh $^

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of fuzz_mqtt_session.c to tests/fuzz/corpus/mqtt_session/.
+"""Writes the seed corpus of fuzz_mqtt_session.c to tests/fuzz/corpus/mqtt_session/
+(and of its small build, fuzz_mqtt_session_small.c, to .../mqtt_session_small/).
 
 Each seed is a program in the harness's language (see step() there): a
 header byte (bit 0 pull mode, bit 1 start the clock just before the 32-bit
@@ -77,11 +78,12 @@ def seeds():
 
 
 def main():
-    out = "tests/fuzz/corpus/mqtt_session"
-    os.makedirs(out, exist_ok=True)
-    for name, prog in seeds():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(bytes(prog))
+    # the same seeds for the default build and the small one
+    for out in ("tests/fuzz/corpus/mqtt_session", "tests/fuzz/corpus/mqtt_session_small"):
+        os.makedirs(out, exist_ok=True)
+        for name, prog in seeds():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(bytes(prog))
 
 
 if __name__ == "__main__":
