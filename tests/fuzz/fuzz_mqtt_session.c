@@ -7,9 +7,9 @@
    (connect, publish, subscribe, unsubscribe, disconnect, abort, poll, feed;
    also from inside a callback), the transport changing its behaviour
    (accepts all / part / nothing, fails, claims more than asked; the read
-   side likewise) or the clock moving on. Push or pull mode, and the
-   clock's starting value (to cross the 32-bit wrap), come from the first
-   bytes. At the end the session is aborted and, if operations remain in a
+   side likewise) or the clock moving on. Push or pull mode, a flush
+   callback or none, and the clock's starting value (to cross the 32-bit
+   wrap), come from the first bytes. At the end the session is aborted and, if operations remain in a
    persistent session, a clean session cancels them.
 
    Invariants (abort() on a violation, with the line on stderr):
@@ -510,6 +510,13 @@ static int h_recv(void *u, uint8_t *b, size_t cap)
 }
 
 static uint32_t h_now(void *u) { (void)u; return H.now; }
+
+/* Optional: the session has handed over what it can; never from a callback. */
+static void h_flush(void *u)
+{
+    (void)u;
+    REQUIRE(!H.in_cb);
+}
 
 /* ---- the wire check -------------------------------------------------------- */
 
@@ -1015,6 +1022,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     t.send = h_send;
     t.recv = H.pull ? h_recv : NULL;
     t.now_ms = h_now;
+    t.flush = (a & 4u) ? h_flush : NULL;
     REQUIRE(sm_mqtt_init(&H.c, &t, on_result, on_message, NULL) == SM_OK);
     while (H.in_pos < H.in_len) step(next());
     finish();

@@ -4,7 +4,7 @@
 
 Each seed is a program in the harness's language (see step() there): a
 header byte (bit 0 pull mode, bit 1 start the clock just before the 32-bit
-wrap), a clock byte, then steps. Run from the repository root."""
+wrap, bit 2 a transport flush callback), a clock byte, then steps. Run from the repository root."""
 import os
 
 POLL, CHUNK, CLOCK, TX, RX, CONNACK, SUBACK, ACK, PUB = 0, 3, 4, 5, 6, 7, 8, 9, 10
@@ -35,7 +35,7 @@ def ack(kind, k=0):
 
 def seeds():
     up = connect() + [POLL] + connack() + [POLL]
-    yield "qos_flows_pull", [1, 5] + up + [SUB, 1, 0b1001, POLL, SUBACK, 0, 0, 0, 1, POLL] \
+    yield "qos_flows_pull", [5, 5] + up + [SUB, 1, 0b1001, POLL, SUBACK, 0, 0, 0, 1, POLL] \
         + apub(qos=1) + [POLL] + ack(PUBACK) + [POLL] + apub(qos=2) + [POLL] + ack(PUBREC) \
         + [POLL] + ack(PUBCOMP) + [POLL] + bpub(2, 0) + [POLL, PUBREL, 0, POLL] \
         + [UNSUB, 0, POLL] + ack(UNSUBACK) + [POLL, DISC, POLL]
