@@ -333,11 +333,15 @@ clean:
 FUZZERS      := at mqtt atecc sqn cord csr certs
 FUZZ_SECONDS ?= 60
 FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# the MQTT session against a hostile broker, default and small build (issue 18 item 13)
+FUZZERS      += mqtt_session mqtt_session_small
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
 	$(CLANG) $(FUZZFLAGS) $< -o $@
 # the same harnesses without libFuzzer, to replay corpora under gcc's sanitizers
 $(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
 	$(CC) -std=c99 $(SAN) $< tests/fuzz/replay_main.c -o $@
+# the small build of the session harness includes the harness itself
+$(B)/fuzz_mqtt_session_small $(B)/fuzzreplay_mqtt_session_small: tests/fuzz/fuzz_mqtt_session.c
 .PHONY: fuzz
 fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
 	sh tests/fuzz/run_fuzz.sh $^

@@ -3012,8 +3012,9 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
    sm_mqtt_disconnect_start(), else why - SM_ERR_IO (the transport failed),
    SM_ERR_TIMEOUT (no CONNACK or PINGRESP in time), SM_ERR_REFUSED (CONNACK
    return code in return_code), SM_ERR_MALFORMED (the broker broke the
-   standard: a malformed packet, a packet or packet id we did not expect, a
-   SUBACK with a count other than the filters', session present with clean
+   standard: a malformed packet, a packet or packet id we did not expect,
+   an answer to a packet not yet written whole, a SUBACK with a count
+   other than the filters', session present with clean
    session 1 [MQTT-3.2.2-1]), SM_ERR_QUEUE_FULL (more inbound QoS 1/2
    messages than SM_MQTT_RX_IDS slots, below: reconnect), SM_ERR_NO_SPACE
    (a PUBREL for an unknown id with no slot free, a SUBACK with more than
@@ -3082,7 +3083,10 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 
    Keep-alive (3.1.2.10): when nothing was written for keep_alive seconds,
    PINGREQ is queued; no PINGRESP within SM_MQTT_PING_TIMEOUT_MS from then
-   ends the session with SM_ERR_TIMEOUT. Deadlines run on the transport's
+   ends the session with SM_ERR_TIMEOUT. The deadline also holds after
+   sm_mqtt_disconnect_start() (no PINGREQ is written then): a DISCONNECT
+   the transport does not take within keep_alive seconds plus
+   SM_MQTT_PING_TIMEOUT_MS ends the session with SM_ERR_TIMEOUT. Deadlines run on the transport's
    clock, wrap-safe. Callbacks may call the start functions and
    sm_mqtt_abort(), not sm_mqtt_poll(), sm_mqtt_feed() or
    sm_mqtt_connect_start() (SM_ERR_BUSY).
@@ -3261,8 +3265,8 @@ SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c);
    IDLE. From a callback, it takes effect when the callback returns. */
 SECMODEM_API void sm_mqtt_abort(sm_mqtt_client *c, int status);
 /* Advances the session: writes what waits, reads (pull mode: at most
-   SM_MQTT_READ_MAX bytes, fewer while acknowledgements wait for room),
-   enforces deadlines. Call it often. Returns SM_OK, the status with which
+   SM_MQTT_READ_MAX bytes, in as many reads as the room for acknowledgements
+   allows; fewer while acknowledgements wait for room), enforces deadlines. Call it often. Returns SM_OK, the status with which
    the session ended during this call, or SM_ERR_BUSY / SM_ERR_PARAM. */
 SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c);
 /* Push mode: hands received bytes to the session. *used receives how many
@@ -12071,7 +12075,9 @@ SM_PRIV sm_mqtt_out *sm_mqtt_add(sm_mqtt_client *c, unsigned flags, const uint8_
 SM_PRIV void sm_mqtt_close(sm_mqtt_client *c, int status)
 {
     unsigned op = c->state == SM_MQTT_CONNECTING ? SM_MQTT_CONNECT : SM_MQTT_DISCONNECT;
-    int i, j;
+    int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1, j;
+    /* a packet cut off: to send again (a PUBLISH, with DUP; a PUBREL) */
+    if (i >= 0 && c->out[i].state == SM_MQTT_SENDING) c->out[i].state = (uint8_t)(c->tx[0] >> 4);
     c->state = SM_MQTT_IDLE;
     c->err = 0;
     c->wleft = c->pay_left = 0;
@@ -12157,14 +12163,16 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     } else if (o < o_end && o->state == SM_MQTT_PUBREL) {
         ack = SM_MQTT_PUBREL;
         id = o->id;
-        o->state = SM_MQTT_PUBCOMP;
+        o->state = SM_MQTT_SENDING; /* PUBCOMP awaited once written (sm_mqtt_sent) */
+        c->tx_id = o->id;
     } else if (o < o_end && o->state == SM_MQTT_PUBLISH) {
         rc = sm_mqtt_load_publish(c, o, &len);
-    } else if (o < o_end) { /* SUBSCRIBE, UNSUBSCRIBE; then awaiting SUBACK, UNSUBACK */
+    } else if (o < o_end) { /* SUBSCRIBE, UNSUBSCRIBE; SUBACK, UNSUBACK awaited once written */
         rc = sm_mqtt_encode_filters(c->tx, sizeof c->tx, ((unsigned)o->state << 4) | 2u, o->id,
                                     o->u.filters, o->data, (size_t)o->len, &len);
-        o->state++;
-    } else if (c->ping == 1) {
+        o->state = SM_MQTT_SENDING;
+        c->tx_id = o->id;
+    } else if (c->ping == 1 && !c->disc) { /* disconnecting: only its deadline is kept */
         first = 0xC0u; /* PINGREQ (3.12) */
         c->ping = 2;
     } else if (c->disc == 1) {
@@ -12188,14 +12196,20 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     return 1;
 }
 
-/* The packet in c->tx (and its payload) is written. */
+/* The packet in c->tx (and its payload) is written: only now may its
+   answer come (one before would answer a packet the broker has not had:
+   sm_mqtt_on_packet refuses it, the state being SENDING). */
 SM_PRIV void sm_mqtt_sent(sm_mqtt_client *c)
 {
     int i = c->tx_id ? sm_mqtt_out_find(c, c->tx_id) : -1;
-    unsigned qos;
+    unsigned qos, type = (unsigned)c->tx[0] >> 4;
     c->tx_id = 0;
     if (c->disc == 2) sm_mqtt_fail(c, c->full ? (int)SM_ERR_QUEUE_FULL : (int)SM_MQTT_CLOSE_OK);
     if (i < 0) return;
+    if (type != SM_MQTT_PUBLISH) { /* PUBREL, SUBSCRIBE, UNSUBSCRIBE: PUBCOMP, SUBACK, UNSUBACK */
+        c->out[i].state = (uint8_t)(type + 1u);
+        return;
+    }
     qos = c->out[i].flags & SM_MQTT_F_QOS;
     if (qos) c->out[i].state = (uint8_t)(SM_MQTT_PUBLISH + qos); /* awaiting PUBACK, PUBREC */
     else sm_mqtt_out_done(c, i, SM_OK, NULL);
@@ -12260,8 +12274,7 @@ SM_PRIV void sm_mqtt_no_slot(sm_mqtt_client *c)
     c->full = 1;
     if (c->state != SM_MQTT_CONNECTED) return; /* DISCONNECTING already */
     c->state = SM_MQTT_DISCONNECTING;
-    c->disc = 1;
-    c->ping = 0;
+    c->disc = 1; /* c->ping stays: its deadline bounds the wait (sm_mqtt_timers) */
 }
 
 /* Whether a QoS 1/2 message starting now may be delivered: its id is
@@ -12283,17 +12296,28 @@ SM_PRIV void sm_mqtt_rx_begin(sm_mqtt_client *c, const sm_mqtt_event *ev)
 }
 
 /* A piece of a received message: delivered unless skipped (above);
-   acknowledged after its last piece. */
+   acknowledged after its last piece. The entry that acknowledges it is
+   the one sm_mqtt_rx_begin() made (state PUBLISH; at most one), not any
+   entry of that id: a broker that reuses the id of a QoS 2 message still
+   awaiting PUBREL for a QoS 1 message must not erase that record (the
+   QoS 2 message would be delivered again), only a duplicate answers
+   through the QoS 2 entry of its id. */
 SM_PRIV void sm_mqtt_on_publish(sm_mqtt_client *c, const sm_mqtt_event *ev)
 {
+    int i;
     if (ev->offset == 0) sm_mqtt_rx_begin(c, ev);
     if (!c->skip && c->on_message) {
         c->in_cb = 1;
         c->on_message(c->ctx, c, ev);
         c->in_cb = 0;
     }
-    if (ev->qos && c->skip != 2 && ev->offset + ev->data_len == ev->total)
-        sm_mqtt_in_set(c, ev->packet_id, ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
+    if (!ev->qos || c->skip == 2 || ev->offset + ev->data_len != ev->total) return;
+    if (c->skip) {
+        sm_mqtt_in_set(c, ev->packet_id, SM_MQTT_PUBREC);
+        return;
+    }
+    for (i = 0; i < c->n_in && c->in[i].state != SM_MQTT_PUBLISH; i++) {}
+    if (i < c->n_in) c->in[i].state = (uint8_t)(ev->qos == 1 ? SM_MQTT_PUBACK : SM_MQTT_PUBREC);
 }
 
 SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)
@@ -12421,13 +12445,16 @@ SM_PRIV size_t sm_mqtt_rx(sm_mqtt_client *c, const uint8_t *data, size_t len)
     return done;
 }
 
-/* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). */
+/* CONNACK and PINGRESP deadlines; PINGREQ when idle (3.1.2.10). While
+   DISCONNECTING the keep-alive still runs (the PINGREQ is not written, see
+   sm_mqtt_load, but its deadline holds), so that a DISCONNECT the
+   transport never takes, or a silent broker, still ends the session. */
 SM_PRIV void sm_mqtt_timers(sm_mqtt_client *c)
 {
     uint32_t now = sm_mqtt_now(c);
     if ((c->state == SM_MQTT_CONNECTING || c->ping) && sm_time_reached(now, c->deadline))
         sm_mqtt_fail(c, SM_ERR_TIMEOUT);
-    else if (c->state == SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
+    else if (c->state >= SM_MQTT_CONNECTED && c->keep_alive && !c->ping &&
              now - c->last_tx >= (uint32_t)c->keep_alive * 1000u) {
         c->ping = 1;
         c->deadline = now + (uint32_t)SM_MQTT_PING_TIMEOUT_MS;
@@ -12527,8 +12554,7 @@ SECMODEM_API int sm_mqtt_disconnect_start(sm_mqtt_client *c)
     if (!c) return SM_ERR_PARAM;
     if (c->state != SM_MQTT_CONNECTED) return SM_ERR_STATE;
     c->state = SM_MQTT_DISCONNECTING;
-    c->disc = 1;
-    c->ping = 0;
+    c->disc = 1; /* c->ping stays: its deadline bounds the wait (sm_mqtt_timers) */
     return SM_OK;
 }
 
@@ -12552,22 +12578,31 @@ SM_PRIV int sm_mqtt_step(sm_mqtt_client *c, const uint8_t *data, size_t len, siz
     return sm_mqtt_settle(c);
 }
 
+/* Pull mode reads as much as the room allows, handles it, and reads
+   again while the transport filled the read, up to SM_MQTT_READ_MAX bytes
+   in all: with one slot free the room is a single byte, and one read per
+   poll made every packet take a poll per byte. */
 SECMODEM_API int sm_mqtt_poll(sm_mqtt_client *c)
 {
     uint8_t buf[SM_MQTT_READ_MAX];
-    size_t n = 0, used = 0;
-    int k;
+    size_t total = 0, want, n, used;
+    int k, rc;
     if (!c) return SM_ERR_PARAM;
     if (c->in_cb) return SM_ERR_BUSY;
     sm_mqtt_tx(c);
-    if (c->tr.recv && c->state != SM_MQTT_IDLE && !c->err) {
-        n = sm_mqtt_room(c);
-        if (n > sizeof buf) n = sizeof buf;
-        k = n ? c->tr.recv(c->tr.user, buf, n) : 0;
-        if (k < 0 || (size_t)k > n) sm_mqtt_fail(c, SM_ERR_IO);
-        n = c->err ? 0 : (size_t)k;
+    for (;;) {
+        want = n = used = 0;
+        if (c->tr.recv && c->state != SM_MQTT_IDLE && !c->err) {
+            want = sm_mqtt_room(c);
+            if (want > sizeof buf - total) want = sizeof buf - total;
+            k = want ? c->tr.recv(c->tr.user, buf + total, want) : 0;
+            if (k < 0 || (size_t)k > want) sm_mqtt_fail(c, SM_ERR_IO);
+            n = c->err ? 0 : (size_t)k;
+        }
+        rc = sm_mqtt_step(c, buf + total, n, &used, 1);
+        total += n;
+        if (rc != SM_OK || n == 0 || n < want || total == sizeof buf) return rc;
     }
-    return sm_mqtt_step(c, buf, n, &used, 1);
 }
 
 SECMODEM_API int sm_mqtt_feed(sm_mqtt_client *c, const uint8_t *data, size_t len, size_t *used)

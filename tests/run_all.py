@@ -138,6 +138,15 @@ STEPS = [
     ("fuzz corpora and kept crash inputs, MQTT decoder (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt && {B}/fuzzreplay_mqtt tests/fuzz/corpus/mqtt/* "
                   f"$(ls tests/fuzz/regress/mqtt/* 2>/dev/null)"], "counts"),
+    ("fuzz corpora and kept crash inputs, MQTT session against a hostile broker (gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt_session && {B}/fuzzreplay_mqtt_session "
+                  f"tests/fuzz/corpus/mqtt_session/* $(ls tests/fuzz/regress/mqtt_session/* 2>/dev/null)"],
+     "counts"),
+    ("fuzz corpora and kept crash inputs, the same on a small session build: 2 id slots, 1 in flight "
+     "(gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt_session_small && {B}/fuzzreplay_mqtt_session_small "
+                  f"tests/fuzz/corpus/mqtt_session_small/* $(ls tests/fuzz/regress/mqtt_session/* 2>/dev/null)"],
+     "counts"),
     ("fuzz corpora and kept crash inputs, ATECC608 decoder and transport (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_atecc && {B}/fuzzreplay_atecc tests/fuzz/corpus/atecc/* "
                   f"$(ls tests/fuzz/regress/atecc/* 2>/dev/null)"], "counts"),

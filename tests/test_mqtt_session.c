@@ -853,6 +853,67 @@ static void test_publish_wrong_ack(void)
     CHECK_RESULT(1, SM_MQTT_PUBLISH, 1, SM_ERR_MALFORMED);
 }
 
+/* Found by fuzz_mqtt_session (regress/mqtt_session/suback_before_subscribe_written):
+   the same holds for SUBSCRIBE, UNSUBSCRIBE and PUBREL, which took their
+   awaited state when they began to go out: a SUBACK, UNSUBACK or PUBCOMP
+   that came while they were partly written ended the operation with
+   SM_OK, for a packet the broker could not have had. It ends the session
+   with SM_ERR_MALFORMED, as for a PUBLISH; once written whole, the answer
+   is accepted; a PUBREL cut by the connection's end is sent again whole. */
+static void test_answer_before_written(void)
+{
+    static const char *const f[1] = { "a/b" };
+    static const uint8_t q[1] = { 1 };
+    static const uint8_t suback[5] = { 0x90, 0x03, 0x00, 0x01, 0x01 };
+    static const uint8_t unsuback[4] = { 0xB0, 0x02, 0x00, 0x01 };
+    static const uint8_t data[1] = { 1 };
+    static const uint8_t pubrel1[4] = { 0x62, 0x02, 0x00, 0x01 };
+    int kind;
+    for (kind = 0; kind < 3; kind++) {
+        start(&C, 0, 1, 0);
+        if (kind == 2) { /* the PUBREL of a QoS 2 publish, written 1 byte of 4 */
+            CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 1, 2, 0), 1);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+            F.room = 1;
+            CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREC, 1), SM_OK);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        } else {
+            F.room = 4;
+            CHECK_EQ_INT(kind ? sm_mqtt_unsubscribe_start(&C, f, 1) : sm_mqtt_subscribe_start(&C, f, q, 1), 1);
+            CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+        }
+        CHECK_EQ_INT(kind == 0 ? FEED(&C, suback) : kind == 1 ? FEED(&C, unsuback)
+                     : feed_ack(&C, SM_MQTT_PUBCOMP, 1), SM_ERR_MALFORMED);
+        CHECK_EQ_INT(F.nres, 3);
+        CHECK_RESULT(1, kind == 0 ? SM_MQTT_SUBSCRIBE : kind == 1 ? SM_MQTT_UNSUBSCRIBE
+                     : SM_MQTT_PUBLISH, 1, SM_ERR_MALFORMED);
+        CHECK_CLOSED(&C, SM_ERR_MALFORMED);
+    }
+    /* written whole, then answered: accepted */
+    start(&C, 0, 1, 0);
+    F.room = 4;
+    CHECK_EQ_INT(sm_mqtt_subscribe_start(&C, f, q, 1), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.room = -1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(FEED(&C, suback), SM_OK);
+    CHECK_RESULT(1, SM_MQTT_SUBSCRIBE, 1, SM_OK);
+    /* a persistent session: a PUBREL cut by the connection's end goes again */
+    start(&C, 0, 0, 0);
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", data, 1, 2, 0), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.room = 1;
+    CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREC, 1), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    sm_mqtt_abort(&C, SM_ERR_IO);
+    CHECK_CLOSED(&C, SM_ERR_IO);
+    F.room = -1;
+    connect_ok(&C, 0, 0, 1);
+    EXPECT_SENT(pubrel1);
+    CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBCOMP, 1), SM_OK);
+    CHECK_RESULT(F.nres - 1, SM_MQTT_PUBLISH, 1, SM_OK);
+}
+
 static void test_publish_qos2(void)
 {
     static const uint8_t data[2] = { 'o', 'k' };
@@ -1013,6 +1074,50 @@ static void test_inbound_qos2_exactly_once(void)
     CHECK_EQ_INT(F.nres, 1);
 }
 
+/* Found by fuzz_mqtt_session (regress/mqtt_session/qos1_reuses_qos2_id):
+   a broker that sends a QoS 1 PUBLISH with the packet id of a QoS 2
+   message still awaiting its PUBREL (it should not: the id is in use until
+   PUBCOMP, 2.3.1) must not make the session forget the QoS 2 id: the QoS 1
+   message is delivered and acknowledged, and a duplicate of the QoS 2 one,
+   in this connection or after a reconnect with the session present, is
+   still not delivered again [MQTT-4.3.3-2]. */
+static void test_qos1_reusing_qos2_id(void)
+{
+    static const uint8_t m[2] = { 5, 6 };
+    uint8_t wire[64];
+    size_t n;
+    int round;
+    for (round = 0; round < 2; round++) {
+        start(&C, 0, 0, 0);
+        n = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, 3, 0, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBREC, 3);
+        n = enc_pub(wire, sizeof wire, "q/1", m, 2, 1, 3, 0, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        CHECK_EQ_INT(F.nmsg, 2);
+        EXPECT_ACK(SM_MQTT_PUBACK, 3);
+        if (round == 1) { /* across a reconnect that keeps the session */
+            sm_mqtt_abort(&C, SM_ERR_IO);
+            CHECK_CLOSED(&C, SM_ERR_IO);
+            connect_ok(&C, 0, 0, 1);
+        }
+        n = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, 3, 1, 0);
+        CHECK_EQ_INT(feed_all(&C, wire, n), SM_OK);
+        CHECK_EQ_INT(F.nmsg, 2); /* not delivered again */
+        EXPECT_ACK(SM_MQTT_PUBREC, 3);
+        CHECK_EQ_INT(feed_ack(&C, SM_MQTT_PUBREL, 3), SM_OK);
+        EXPECT_ACK(SM_MQTT_PUBCOMP, 3);
+        /* the slot of the QoS 1 message was freed: 8 new QoS 2 ids fit */
+        for (n = 0; n < SM_MQTT_RX_IDS; n++) {
+            size_t k = enc_pub(wire, sizeof wire, "q/2", m, 2, 2, (uint16_t)(20 + n), 0, 0);
+            CHECK_EQ_INT(feed_all(&C, wire, k), SM_OK);
+        }
+        CHECK_EQ_INT(F.nmsg, 2 + SM_MQTT_RX_IDS);
+        CHECK_EQ_INT(sm_mqtt_state(&C), SM_MQTT_CONNECTED);
+        CHECK_EQ_INT(F.piece_errors, 0);
+    }
+}
+
 /* A payload longer than the decoder buffer comes in pieces; a duplicate of
    it is skipped as a whole. Fed at every split point and byte by byte. */
 static void test_inbound_pieces(void)
@@ -1099,6 +1204,48 @@ static void test_flow_control(void)
    without a slot is neither delivered nor acknowledged; DISCONNECT, and
    the session ends with SM_ERR_QUEUE_FULL (the broker re-sends it on the
    next connection). */
+/* Seen while building fuzz_mqtt_session: in pull mode a poll read once,
+   as much as the free slots allow (4 bytes a slot, the first packet may
+   end with the first byte: 4 * free - 3), so with one slot free it read 1
+   byte: a QoS 0 message, a PINGRESP, even the CONNACK of a reconnect took
+   one poll per byte. A poll now reads again after handling what it read,
+   while the transport fills each read, up to SM_MQTT_READ_MAX bytes. */
+static void test_pull_one_slot_free(void)
+{
+    static const uint8_t pingresp[2] = { 0xD0, 0x00 };
+    static const uint8_t pay[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t wire[256];
+    size_t n = 0;
+    int i;
+    start(&C, 1, 1, 0);
+    for (i = 0; i < SM_MQTT_RX_IDS - 1; i++) /* all slots but one await PUBREL */
+        n += enc_pub(wire + n, sizeof wire - n, "q/2", NULL, 0, 2, (uint16_t)(1 + i), 0, 0);
+    F.in = wire;
+    F.in_len = n;
+    for (i = 0; i < 50 && F.in_pos < F.in_len; i++) CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS - 1);
+    /* then a 20-byte QoS 0 message and a PINGRESP: one poll takes both */
+    n += enc_pub(wire + n, sizeof wire - n, "topic/of/ten", pay, 8, 0, 0, 0, 0);
+    memcpy(wire + n, pingresp, 2);
+    n += 2;
+    F.in_len = n;
+    F.recv_cap_max = 0;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(F.nmsg, SM_MQTT_RX_IDS);
+    CHECK_EQ_INT(F.in_pos, n);
+    /* each read still within the room: a byte, or the rest of a payload */
+    CHECK(F.recv_cap_max <= sizeof pay);
+    /* never more than SM_MQTT_READ_MAX bytes in one poll */
+    n = F.in_pos;
+    for (i = 0; i < 15 && n + 9 <= sizeof wire; i++) /* 9 bytes each */
+        n += enc_pub(wire + n, sizeof wire - n, "t", pay, 4, 0, 0, 0, 0);
+    F.in_len = n;
+    i = (int)F.in_pos;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK((size_t)F.in_pos - (size_t)i == (n - (size_t)i < SM_MQTT_READ_MAX ? n - (size_t)i
+                                                                            : SM_MQTT_READ_MAX));
+}
+
 static void test_rx_ids_exhausted(void)
 {
     uint8_t wire[16];
@@ -1526,6 +1673,56 @@ static void test_changed_filter(void)
 }
 
 /* ---- disconnect and abort --------------------------------------------------------------- */
+
+/* Found by fuzz_mqtt_session (regress/mqtt_session/disconnect_drops_ping_deadline):
+   sm_mqtt_disconnect_start() forgot the PINGRESP deadline, so a DISCONNECT
+   the transport never takes left the session DISCONNECTING for ever, with
+   no result. The keep-alive deadline holds while disconnecting; a PINGREQ
+   is not written any more then, DISCONNECT is. */
+static void test_disconnect_keeps_deadline(void)
+{
+    static const uint8_t pingreq[] = { 0xC0, 0x00 };
+    static const uint8_t disconnect[] = { 0xE0, 0x00 };
+    static const uint8_t q0[] = { 0x30, 0x05, 0x00, 0x01, 't', 0xC0, 0x00 };
+    /* PINGREQ out, no PINGRESP, then a disconnect the transport never takes */
+    start(&C, 0, 1, 5);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    EXPECT_SENT(pingreq);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += SM_MQTT_PING_TIMEOUT_MS - 1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_ERR_TIMEOUT);
+    CHECK_CLOSED(&C, SM_ERR_TIMEOUT);
+    /* disconnecting before the keep-alive is due: its deadline still comes */
+    start(&C, 0, 1, 5);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += SM_MQTT_PING_TIMEOUT_MS;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_ERR_TIMEOUT);
+    CHECK_CLOSED(&C, SM_ERR_TIMEOUT);
+    EXPECT_NOTHING_SENT();
+    /* a PINGREQ due behind a PUBLISH still going out when the disconnect
+       starts: the PUBLISH and DISCONNECT go, not the PINGREQ */
+    start(&C, 0, 1, 5);
+    F.room = 0;
+    CHECK_EQ_INT(sm_mqtt_publish_start(&C, "t", pingreq, 2, 0, 0), 1);
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    F.now += 5000;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    CHECK_EQ_INT(sm_mqtt_disconnect_start(&C), SM_OK);
+    F.room = -1;
+    CHECK_EQ_INT(sm_mqtt_poll(&C), SM_OK);
+    EXPECT_NEXT(q0);
+    EXPECT_SENT(disconnect);
+    CHECK_CLOSED(&C, SM_OK);
+}
 
 static void test_disconnect(void)
 {
@@ -2048,15 +2245,18 @@ int main(void)
     RUN(test_publish_qos1);
     RUN(test_transport_flush);
     RUN(test_publish_wrong_ack);
+    RUN(test_answer_before_written);
     RUN(test_publish_qos2);
     RUN(test_inflight_full);
     RUN(test_packet_ids);
     RUN(test_publish_large_payload);
     RUN(test_inbound_qos0_qos1);
     RUN(test_inbound_qos2_exactly_once);
+    RUN(test_qos1_reusing_qos2_id);
     RUN(test_inbound_pieces);
     RUN(test_flow_control);
     RUN(test_rx_ids_exhausted);
+    RUN(test_pull_one_slot_free);
     RUN(test_qos2_backlog);
     RUN(test_long_topic);
     RUN(test_keepalive);
@@ -2065,6 +2265,7 @@ int main(void)
     RUN(test_transport_errors);
     RUN(test_changed_filter);
     RUN(test_disconnect);
+    RUN(test_disconnect_keeps_deadline);
     RUN(test_abort);
     RUN(test_start_from_callback);
     RUN(test_reconnect_resend);
