@@ -154,6 +154,11 @@ $(B)/test_mqtt_session_cxx: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
 $(B)/test_mqtt_session_live: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
+# with SM_MQTT_RX_ID_BITMAP (issue 19: no limit on QoS 2 messages in flight)
+$(B)/test_mqtt_session_bitmap: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
+$(B)/test_mqtt_session_live_bitmap: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
 # the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
 OPENSSL_H := $(wildcard /usr/include/openssl/ssl.h)
 $(B)/test_mqtt_session_live_tls: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
@@ -173,6 +178,7 @@ unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at
            $(B)/test_cordelia_e2e \
            $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
            $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls \
+           $(B)/test_mqtt_session_bitmap $(B)/test_mqtt_session_live_bitmap \
            $(B)/test_hce_asan $(B)/test_hce_clang $(B)/test_hce_cxx $(B)/test_hce_e2e $(B)/hce_tls
 
 # ---- strict builds of the whole header for every supported toolchain -------
@@ -342,6 +348,7 @@ $(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
 	$(CC) -std=c99 $(SAN) $< tests/fuzz/replay_main.c -o $@
 # the small build of the session harness includes the harness itself
 $(B)/fuzz_mqtt_session_small $(B)/fuzzreplay_mqtt_session_small: tests/fuzz/fuzz_mqtt_session.c
+$(B)/fuzz_mqtt_session_bitmap $(B)/fuzzreplay_mqtt_session_bitmap: tests/fuzz/fuzz_mqtt_session.c
 .PHONY: fuzz
 fuzz: $(addprefix $(B)/fuzz_,$(FUZZERS))
 	sh tests/fuzz/run_fuzz.sh $^

@@ -276,6 +276,11 @@
                                 written (4 bytes each); a broker with more
                                 in flight ends the session with
                                 SM_ERR_QUEUE_FULL, reconnect (section 10)
+     SM_MQTT_RX_ID_BITMAP [0]   1: QoS 2 ids awaiting PUBREL are kept in a
+                                bitmap of every packet id (8 KB of RAM in
+                                the session) instead of SM_MQTT_RX_IDS
+                                slots: no limit on what a broker has in
+                                flight, the session never ends for it
      SM_MQTT_TX_SIZE     [128]  the packet being written: CONNECT, SUBSCRIBE,
                                 UNSUBSCRIBE, a PUBLISH header (topic + 9);
                                 payloads are written from the caller's memory
@@ -3070,6 +3075,11 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
    a message with the session, as any in flight at a disconnect.) To avoid
    the reconnects, set the broker's in-flight limit towards the client
    (mosquitto: max_inflight_messages) to SM_MQTT_RX_IDS or less.
+   Or build with SM_MQTT_RX_ID_BITMAP 1: an id awaiting PUBREL then goes
+   to a bitmap of every packet id (8 KB in the session) once its PUBREC is
+   written, the slots hold only messages being received and
+   acknowledgements not yet written (which writing frees), and no number
+   of QoS 2 messages in flight ends the session.
 
    Topics longer than the decoder holds (SM_MQTT_RX_SIZE - 4 bytes, up to
    the 65,535 MQTT allows) are refused once, not delivered: on_message gets
@@ -3114,6 +3124,12 @@ SECMODEM_API int sm_mqtt_decode(sm_mqtt_decoder *d, const uint8_t *data, size_t 
 #endif
 #if SM_MQTT_RX_IDS < 1 || SM_MQTT_RX_IDS > 64
 #error "SM_MQTT_RX_IDS must be 1..64"
+#endif
+#ifndef SM_MQTT_RX_ID_BITMAP
+#define SM_MQTT_RX_ID_BITMAP 0
+#endif
+#if SM_MQTT_RX_ID_BITMAP != 0 && SM_MQTT_RX_ID_BITMAP != 1
+#error "SM_MQTT_RX_ID_BITMAP must be 0 or 1"
 #endif
 #if SM_MQTT_TX_SIZE < 16 || SM_MQTT_TX_SIZE > 65535
 #error "SM_MQTT_TX_SIZE must be 16..65535"
@@ -3223,6 +3239,10 @@ typedef struct sm_mqtt_client {
     sm_mqtt_in in[SM_MQTT_RX_IDS];     /* received ids, in the order of their PUBLISH */
     uint8_t tx[SM_MQTT_TX_SIZE];       /* the packet going out (a PUBLISH without payload) */
     sm_mqtt_decoder dec;
+#if SM_MQTT_RX_ID_BITMAP
+    uint8_t rel_wait[8192];            /* bit per packet id: a QoS 2 message delivered, its
+                                          PUBREC written, its PUBREL awaited */
+#endif
 } sm_mqtt_client;
 
 /* Initialises c, IDLE, with everything empty; the transport is copied.
@@ -12029,6 +12049,45 @@ SM_PRIV int sm_mqtt_in_find(const sm_mqtt_client *c, uint16_t id)
     return -1;
 }
 
+/* The QoS 2 ids awaiting PUBREL once their PUBREC is written: with
+   SM_MQTT_RX_ID_BITMAP a bit each, so that no slot of in[] stays taken
+   while the broker's PUBREL is on its way (the slots then hold only
+   messages being received and acknowledgements not yet written, which
+   writing frees); without it, entries of in[] in state SM_MQTT_PUBREL. */
+SM_PRIV int sm_mqtt_rel_has(const sm_mqtt_client *c, uint16_t id)
+{
+#if SM_MQTT_RX_ID_BITMAP
+    return (c->rel_wait[id >> 3] >> (id & 7u)) & 1u;
+#else
+    (void)c; (void)id;
+    return 0;
+#endif
+}
+
+/* Records (on 1) or forgets (on 0) id in the bitmap; returns 1 if the
+   bitmap keeps such ids (the caller then drops its in[] entry). */
+SM_PRIV int sm_mqtt_rel_mark(sm_mqtt_client *c, uint16_t id, int on)
+{
+#if SM_MQTT_RX_ID_BITMAP
+    uint8_t bit = (uint8_t)(1u << (id & 7u));
+    if (on) c->rel_wait[id >> 3] = (uint8_t)(c->rel_wait[id >> 3] | bit);
+    else c->rel_wait[id >> 3] = (uint8_t)(c->rel_wait[id >> 3] & ~bit);
+    return 1;
+#else
+    (void)c; (void)id; (void)on;
+    return 0;
+#endif
+}
+
+SM_PRIV void sm_mqtt_rel_clear(sm_mqtt_client *c)
+{
+#if SM_MQTT_RX_ID_BITMAP
+    memset(c->rel_wait, 0, sizeof c->rel_wait);
+#else
+    (void)c;
+#endif
+}
+
 /* The received id's next step: the QoS 2 entry of that id if there is
    one, else a new entry (SM_ERR_NO_SPACE when none is free). */
 SM_PRIV void sm_mqtt_in_set(sm_mqtt_client *c, uint16_t id, unsigned state)
@@ -12087,6 +12146,7 @@ SM_PRIV void sm_mqtt_close(sm_mqtt_client *c, int status)
        re-sends the rest (PUBLISH with DUP, PUBREL) */
     for (i = j = 0; i < c->n_in; i++) {
         if (c->in[i].state != SM_MQTT_PUBREC && c->in[i].state != SM_MQTT_PUBREL) continue;
+        if (sm_mqtt_rel_mark(c, c->in[i].id, 1)) continue; /* kept in the bitmap */
         c->in[j].id = c->in[i].id;
         c->in[j++].state = SM_MQTT_PUBREL;
     }
@@ -12154,7 +12214,7 @@ SM_PRIV int sm_mqtt_load(sm_mqtt_client *c)
     if (e < e_end) {
         ack = e->state;
         id = e->id;
-        if (ack == SM_MQTT_PUBREC) {
+        if (ack == SM_MQTT_PUBREC && !sm_mqtt_rel_mark(c, id, 1)) {
             e->state = SM_MQTT_PUBREL;
         } else {
             c->n_in--;
@@ -12256,7 +12316,10 @@ SM_PRIV void sm_mqtt_on_connack(sm_mqtt_client *c, const sm_mqtt_event *ev)
     c->connack = ev->return_code;
     if (ev->return_code) { sm_mqtt_fail(c, SM_ERR_REFUSED); return; }
     if (ev->session_present && c->clean) { sm_mqtt_fail(c, SM_ERR_MALFORMED); return; } /* [MQTT-3.2.2-1] */
-    if (!ev->session_present) c->n_in = 0; /* no PUBREL will come for those */
+    if (!ev->session_present) { /* no PUBREL will come for those */
+        c->n_in = 0;
+        sm_mqtt_rel_clear(c);
+    }
     if (c->clean) sm_mqtt_drop(c, 1, SM_ERR_CANCELLED); /* [MQTT-3.1.2-6] */
     c->state = SM_MQTT_CONNECTED;
     sm_mqtt_report(c, SM_MQTT_CONNECT, 0, SM_OK, ev);
@@ -12287,7 +12350,7 @@ SM_PRIV void sm_mqtt_rx_begin(sm_mqtt_client *c, const sm_mqtt_event *ev)
     int i = ev->qos == 2 ? sm_mqtt_in_find(c, ev->packet_id) : -1;
     c->skip = 0;
     if (!ev->qos) return;
-    if (i >= 0) { c->skip = 1; return; }
+    if (i >= 0 || (ev->qos == 2 && sm_mqtt_rel_has(c, ev->packet_id))) { c->skip = 1; return; }
     if (c->n_in == SM_MQTT_RX_IDS) sm_mqtt_tx_fill(c); /* a PUBACK, PUBCOMP loaded frees one */
     if (c->n_in == SM_MQTT_RX_IDS) { c->skip = 2; sm_mqtt_no_slot(c); return; }
     i = c->n_in++;
@@ -12331,6 +12394,7 @@ SM_PRIV void sm_mqtt_on_packet(sm_mqtt_client *c, const sm_mqtt_event *ev)
     } else if (t == SM_MQTT_PUBLISH) {
         sm_mqtt_on_publish(c, ev);
     } else if (t == SM_MQTT_PUBREL) { /* answered even for an unknown id (4.3.3) */
+        (void)sm_mqtt_rel_mark(c, ev->packet_id, 0);
         sm_mqtt_in_set(c, ev->packet_id, SM_MQTT_PUBCOMP);
     } else if (t == SM_MQTT_PINGRESP) {
         c->ping = 0;

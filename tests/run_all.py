@@ -58,6 +58,8 @@ STEPS = [
     ("MQTT session unit tests (gcc, ASan+UBSan)", [f"{B}/test_mqtt_session_asan"], "counts"),
     ("MQTT session unit tests (clang -O2, UBSan)", [f"{B}/test_mqtt_session_clang"], "counts"),
     ("MQTT session unit tests (compiled as C++)", [f"{B}/test_mqtt_session_cxx"], "counts"),
+    ("MQTT session unit tests built with SM_MQTT_RX_ID_BITMAP (gcc, ASan+UBSan): 100 QoS 2 "
+     "messages in flight in one connection", [f"{B}/test_mqtt_session_bitmap"], "counts"),
     ("ATECC608 unit tests (gcc, ASan+UBSan)", [f"{B}/test_atecc_asan"], "counts"),
     ("ATECC608 unit tests (clang -O2, UBSan)", [f"{B}/test_atecc_clang"], "counts"),
     ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
@@ -92,6 +94,10 @@ STEPS = [
      [PY, "tests/run_mqtt_session_live.py", f"{B}/test_mqtt_session_live"], "counts"),
     ("MQTT session against a live mosquitto (mutual TLS via OpenSSL)",
      [PY, "tests/run_mqtt_session_live.py", "--tls", f"{B}/test_mqtt_session_live_tls"], "counts"),
+    ("MQTT session against a live mosquitto, built with SM_MQTT_RX_ID_BITMAP: 1, 8, 9 and 50 QoS 2 "
+     "messages in flight, each delivered once, in one connection",
+     ["sh", "-c", f"make -s {B}/test_mqtt_session_live_bitmap && {PY} tests/run_mqtt_session_live.py "
+                  f"{B}/test_mqtt_session_live_bitmap"], "counts"),
     ("MQTT session interop with mosquitto and paho: QoS 0/1/2 from paho, retained both ways, "
      "overlapping subscriptions, 100 KB both ways, will on an abnormal disconnect, keep-alive "
      "timeout when the broker goes silent",
@@ -147,6 +153,11 @@ STEPS = [
      ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt_session_small && {B}/fuzzreplay_mqtt_session_small "
                   f"tests/fuzz/corpus/mqtt_session_small/* $(ls tests/fuzz/regress/mqtt_session/* 2>/dev/null)"],
      "counts"),
+    ("fuzz corpora and kept crash inputs, the session built with SM_MQTT_RX_ID_BITMAP and 2 id slots "
+     "(gcc, ASan+UBSan)",
+     ["sh", "-c", f"make -s {B}/fuzzreplay_mqtt_session_bitmap && {B}/fuzzreplay_mqtt_session_bitmap "
+                  f"tests/fuzz/corpus/mqtt_session_small/* tests/fuzz/corpus/mqtt_session/* "
+                  f"$(ls tests/fuzz/regress/mqtt_session/* 2>/dev/null)"], "counts"),
     ("fuzz corpora and kept crash inputs, ATECC608 decoder and transport (gcc, ASan+UBSan)",
      ["sh", "-c", f"make -s {B}/fuzzreplay_atecc && {B}/fuzzreplay_atecc tests/fuzz/corpus/atecc/* "
                   f"$(ls tests/fuzz/regress/atecc/* 2>/dev/null)"], "counts"),

@@ -749,6 +749,10 @@ static void backlog(client *a, client *b, int n)
     CHECK_EQ_INT(sm_mqtt_state(&b->s), SM_MQTT_CONNECTED);
     CHECK(conns <= 1 + (n + SM_MQTT_RX_IDS - 1) / SM_MQTT_RX_IDS);
     if (n <= SM_MQTT_RX_IDS) CHECK_EQ_INT(full, 0);
+#if SM_MQTT_RX_ID_BITMAP
+    CHECK_EQ_INT(conns, 1); /* the bitmap keeps any number awaiting PUBREL */
+    CHECK_EQ_INT(full, 0);
+#endif
     printf("backlog: %d QoS 2 messages in %d connection(s), %d ended SM_ERR_QUEUE_FULL, "
            "%d DUP PUBLISH read\n", n, conns, full, dups);
 }
