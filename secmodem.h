@@ -14108,6 +14108,25 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             textual getinfo flags, events before OK, Calypso sockets,
             MQTT messages longer than a line delivered whole
             (sm_cord_set_msg_buffer), sm_cord_bringup.
+            Hardening (issue 18): a URC sharing the prefix of the command
+            in flight reaches its handler when it comes before the command
+            is written or echoed, or when is_answer tells its form
+            (sm_at_reg_answer for +CREG/+CGREG/+CEREG); a clock that steps
+            back or jumps costs no deadline more than its length (sm_clock);
+            reads alike in both dialects (SM_ERR_TRUNCATED, SM_ERR_PARSE with
+            len 0 and nothing in the buffer, docs/receive-checks.md); send
+            results carry the byte count; the MQTT session fuzzed against a
+            hostile broker (four defects fixed: a QoS 1 PUBLISH reusing a
+            QoS 2 id, the deadline while disconnecting, answers before
+            their packet was written, one byte per poll).
+            MQTT session: SM_MQTT_RX_ID_BITMAP, any number of QoS 2 messages
+            in flight (issue 19). Section 13, compressed certificates:
+            the ATECC608's pre-provisioned device and signer certificates
+            rebuilt (issue 20). Section 14: the Sequans stream as an MQTT
+            transport, out of section 10. Enum names from X-macro lists.
+            Supervision commands built in the queue (sm_sqn_poll's stack
+            884 -> 536 B on Cortex-M4). The Arduino library built with the
+            real Arduino AVR core (issue 22).
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
