@@ -13899,9 +13899,10 @@ SM_PRIV int sm_cert_read_part(sm_cert_op *op, uint8_t slot, uint8_t *dst)
 {
     sm_atecc_cmd c;
     uint8_t p = op->part, len = p < 2u ? 32u : 4u;
-    uint8_t block = p < 2u ? p : 2u, word = p < 2u ? 0u : (uint8_t)(p - 2u);
+    /* not "word": Arduino.h has a type of that name (-Wshadow in a sketch) */
+    uint8_t block = p < 2u ? p : 2u, in_block = p < 2u ? 0u : (uint8_t)(p - 2u);
     size_t at = p < 2u ? 32u * p : 64u + 4u * (size_t)(p - 2u);
-    uint16_t addr = sm_atecc_addr(SM_ATECC_ZONE_DATA, slot, block, word);
+    uint16_t addr = sm_atecc_addr(SM_ATECC_ZONE_DATA, slot, block, in_block);
     (void)sm_atecc_cmd_read(&c, SM_ATECC_ZONE_DATA, addr, len);
     return sm_atecc_start(op->se, &c, dst + at, len);
 }

@@ -2,6 +2,10 @@
    library supports (see the Makefile's `cross` target), and calls every
    public function so that each section is compiled and linked for real. */
 #define SECMODEM_IMPLEMENTATION
+/* Arduino.h declares these global names: with -Wshadow no name in the
+   header may shadow them (a sketch is built with the header after it) */
+typedef unsigned int word;
+typedef unsigned char byte;
 #include "../secmodem.h"
 
 static int tx(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
