@@ -11799,15 +11799,22 @@ SM_PRIV uint32_t sm_mqtt_rx_plan(sm_mqtt_decoder *d)
 }
 
 /* Reports the payload piece in buf[pay..have) and plans the next one. */
+/* A PUBLISH event from the packet's first byte (its flags, 3.3.1) and id;
+   every other field zero. */
+SM_PRIV void sm_mqtt_publish_event(sm_mqtt_event *ev, unsigned first, uint16_t packet_id)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = SM_MQTT_PUBLISH;
+    ev->dup = (uint8_t)((first >> 3) & 1u);
+    ev->qos = (uint8_t)((first >> 1) & 3u);
+    ev->retain = (uint8_t)(first & 1u);
+    ev->packet_id = packet_id;
+}
+
 SM_PRIV int sm_mqtt_rx_piece(sm_mqtt_decoder *d, sm_mqtt_event *ev)
 {
     size_t n = d->have - d->pay;
-    memset(ev, 0, sizeof *ev);
-    ev->type = SM_MQTT_PUBLISH;
-    ev->dup = (uint8_t)((d->first >> 3) & 1u);
-    ev->qos = (uint8_t)((d->first >> 1) & 3u);
-    ev->retain = (uint8_t)(d->first & 1u);
-    ev->packet_id = d->packet_id;
+    sm_mqtt_publish_event(ev, d->first, d->packet_id);
     ev->topic = (const char *)d->buf + 2;
     ev->topic_len = d->pay - 3u;
     ev->data = d->buf + d->pay;
@@ -12472,12 +12479,7 @@ SM_PRIV size_t sm_mqtt_big_take(sm_mqtt_client *c, const uint8_t *p, size_t n,
     c->big_pos += left;
     if (c->big_pos < c->big_end || c->err) return i;
     if ((c->big_first & 6u) && !c->big_id) sm_mqtt_fail(c, SM_ERR_MALFORMED); /* [MQTT-2.3.1-1] */
-    memset(ev, 0, sizeof *ev);
-    ev->type = SM_MQTT_PUBLISH;
-    ev->dup = (uint8_t)((c->big_first >> 3) & 1u);
-    ev->qos = (uint8_t)((c->big_first >> 1) & 3u);
-    ev->retain = (uint8_t)(c->big_first & 1u);
-    ev->packet_id = c->big_id;
+    sm_mqtt_publish_event(ev, c->big_first, c->big_id);
     ev->topic_len = c->big_tlen;
     c->big_end = 0;
     sm_mqtt_decoder_reset(&c->dec);
