@@ -1,4 +1,6 @@
 /* ATECC608: the transport, every command builder and the helpers. */
+#ifndef SM_REF_ATECC_C
+#define SM_REF_ATECC_C /* included by several references (CSR, certificates) */
 #include "ref_common.h"
 
 int ref_atecc(void);
@@ -32,6 +34,8 @@ int ref_atecc(void)
     while (sm_atecc_poll(&se) == SM_ATECC_PENDING) sm_ref_clock++;
     return rc;
 }
+
+#endif /* SM_REF_ATECC_C */
 
 #ifndef REF_NO_MAIN
 int main(void) { return ref_atecc(); }
