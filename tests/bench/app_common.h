@@ -19,4 +19,35 @@ static void sm_app_next(int status)
     if (status == SM_OK) sm_app_step = sm_app_step + 1;
     else sm_app_failed = status;
 }
+
+/* 1 when the main loop should start the current step's operation: the
+   last one ended well and this step was not started yet (*started keeps
+   the step last started). */
+static int sm_app_new_step(int *started)
+{
+    if (sm_app_failed || *started == sm_app_step) return 0;
+    *started = sm_app_step;
+    return 1;
+}
+
+#ifndef SM_NO_SEQUANS
+static void sm_app_sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+{
+    (void)ctx; (void)m;
+    sm_app_next(r->status);
+}
+
+/* Security profile 1 for mutual TLS: the CA in certificate slot 0, the
+   client certificate in 1, the key in the modem's slot 1 or, key_in_host,
+   in the ATECC608's slot 0 (the chip signs, section 12). */
+static int sm_app_sqn_tls(sm_sqn *m, int key_in_host)
+{
+    sm_sqn_tls tls;
+    sm_sqn_tls_defaults(&tls, 1, 0, 1);
+    tls.cert_slot = 1;
+    tls.key_slot = key_in_host ? 0 : 1;
+    tls.key_in_host = (uint8_t)(key_in_host != 0);
+    return sm_sqn_tls_config(m, &tls, sm_app_sqn_done, NULL);
+}
+#endif
 #endif

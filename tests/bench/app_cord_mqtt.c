@@ -33,8 +33,7 @@ int main(void)
     opts.mqtt = &cfg;
     for (;;) {
         sm_cord_poll(&C);
-        if (sm_app_failed || started == sm_app_step) continue;
-        started = sm_app_step;
+        if (!sm_app_new_step(&started)) continue;
         switch (sm_app_step) {
         case 0: sm_cord_bringup(&C, &opts, done, NULL); break;
         case 1: sm_cord_wlan_connect(&C, "home", SM_CORD_SEC_WPA_WPA2, "secret-key", done, NULL); break;

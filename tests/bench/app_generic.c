@@ -20,8 +20,7 @@ int main(void)
     sm_at_add_urcs(&AT, urcs, 1, NULL);
     for (;;) {
         sm_at_poll(&AT);
-        if (sm_app_failed || started == sm_app_step) continue;
-        started = sm_app_step;
+        if (!sm_app_new_step(&started)) continue;
         memset(&CMD, 0, sizeof CMD);
         CMD.text = cmds[sm_app_step % 3];
         CMD.on_done = on_done;

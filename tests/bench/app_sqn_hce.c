@@ -8,7 +8,6 @@ static sm_sqn M;
 static sm_atecc SE;
 static sm_hce H;
 
-static void done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; sm_app_next(r->status); }
 static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
 { (void)ctx; (void)m; (void)sm_hce_on_event(&H, ev); }
 
@@ -16,7 +15,6 @@ int main(void)
 {
     static const uint8_t reading[4] = { '2', '1', '.', '5' };
     sm_platform p;
-    sm_sqn_tls tls;
     int started = -1;
     sm_ref_platform(&p);
     if (sm_sqn_init(&M, &p, on_event, NULL) != SM_OK) return 1;
@@ -27,20 +25,13 @@ int main(void)
         sm_sqn_poll(&M);
         sm_atecc_poll(&SE);
         sm_hce_poll(&H);
-        if (sm_app_failed || started == sm_app_step) continue;
-        started = sm_app_step;
+        if (!sm_app_new_step(&started)) continue;
         switch (sm_app_step) {
-        case 0: sm_sqn_bringup(&M, done, NULL); break;
-        case 1:
-            sm_sqn_tls_defaults(&tls, 1, 0, 1);
-            tls.cert_slot = 1;
-            tls.key_slot = 0;
-            tls.key_in_host = 1;
-            sm_sqn_tls_config(&M, &tls, done, NULL);
-            break;
-        case 2: sm_sqn_mqtt_config(&M, "dev1", NULL, NULL, 1, done, NULL); break;
-        case 3: sm_sqn_mqtt_connect(&M, "broker.example", 8883, 60, done, NULL); break;
-        default: sm_sqn_mqtt_publish(&M, "dev/temp", 1, reading, sizeof reading, done, NULL); break;
+        case 0: sm_sqn_bringup(&M, sm_app_sqn_done, NULL); break;
+        case 1: sm_app_sqn_tls(&M, 1); break;
+        case 2: sm_sqn_mqtt_config(&M, "dev1", NULL, NULL, 1, sm_app_sqn_done, NULL); break;
+        case 3: sm_sqn_mqtt_connect(&M, "broker.example", 8883, 60, sm_app_sqn_done, NULL); break;
+        default: sm_sqn_mqtt_publish(&M, "dev/temp", 1, reading, sizeof reading, sm_app_sqn_done, NULL); break;
         }
     }
 }

@@ -10,7 +10,6 @@ static sm_sqn_stream ST;
 static sm_mqtt_transport T;
 static sm_mqtt_client C;
 
-static void done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; sm_app_next(r->status); }
 static void on_result(void *ctx, sm_mqtt_client *c, const sm_mqtt_result *r)
 { (void)ctx; (void)c; sm_app_next(r->status); }
 static void on_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *e)
@@ -22,7 +21,6 @@ int main(void)
     static const uint8_t qos[1] = { 1 };
     static const uint8_t reading[4] = { '2', '1', '.', '5' };
     sm_platform p;
-    sm_sqn_tls tls;
     sm_mqtt_connect_opts o;
     int started = -1;
     sm_ref_platform(&p);
@@ -31,19 +29,13 @@ int main(void)
     for (;;) {
         sm_sqn_poll(&M);
         if (sm_app_step >= 6) sm_mqtt_poll(&C);
-        if (sm_app_failed || started == sm_app_step) continue;
-        started = sm_app_step;
+        if (!sm_app_new_step(&started)) continue;
         switch (sm_app_step) {
-        case 0: sm_sqn_bringup(&M, done, NULL); break;
-        case 1:
-            sm_sqn_tls_defaults(&tls, 1, 0, 1);
-            tls.cert_slot = 1;
-            tls.key_slot = 1;
-            sm_sqn_tls_config(&M, &tls, done, NULL);
-            break;
-        case 2: sm_sqn_sock_config(&M, 1, 1, 0, done, NULL); break;
-        case 3: sm_sqn_sock_tls(&M, 1, 1, done, NULL); break;
-        case 4: sm_sqn_sock_dial(&M, 1, "broker.example", 8883, done, NULL); break;
+        case 0: sm_sqn_bringup(&M, sm_app_sqn_done, NULL); break;
+        case 1: sm_app_sqn_tls(&M, 0); break;
+        case 2: sm_sqn_sock_config(&M, 1, 1, 0, sm_app_sqn_done, NULL); break;
+        case 3: sm_sqn_sock_tls(&M, 1, 1, sm_app_sqn_done, NULL); break;
+        case 4: sm_sqn_sock_dial(&M, 1, "broker.example", 8883, sm_app_sqn_done, NULL); break;
         case 5:
             sm_sqn_stream_init(&ST, &M, 1);
             sm_mqtt_transport_sqn(&T, &ST);
