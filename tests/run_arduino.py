@@ -349,6 +349,18 @@ def run_host(cmd, typed, timeout):
     return rc, lines
 
 
+def report_checks(checks, sim, bed):
+    """Prints each (ok, what) check; on a failure the simulator's and the
+    broker's logs. Returns (passed, failed)."""
+    for ok, what in checks:
+        say(f"{'ok  ' if ok else 'FAIL'} {what}")
+    failed = sum(1 for ok, _ in checks if not ok)
+    if failed:
+        say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
+        say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
+    return len(checks) - failed, failed
+
+
 def run_mqtt_under_simavr(elf, timeout, wrong_key=False):
     """secmodem_mqtt's Mega 2560 firmware: mutual-TLS publish to mosquitto
     with the key in the emulated chip; (passed, failed). wrong_key: the
@@ -418,13 +430,7 @@ def run_mqtt_under_simavr(elf, timeout, wrong_key=False):
                        f"RAM to spare on the 8 KB part: {spare} bytes never touched between the "
                        f"static data and the deepest stack ({sram[-1].group(1) if sram else '?'} "
                        f"bytes), at least {STACK_SPARE_MIN}"))
-        for ok, what in checks:
-            say(f"{'ok  ' if ok else 'FAIL'} {what}")
-        failed = sum(1 for ok, _ in checks if not ok)
-        if failed:
-            say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
-            say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
-    return len(checks) - failed, failed
+        return report_checks(checks, sim, bed)
 
 
 def wrong_key_checks(rc, lines, probe, bed, sim):
@@ -446,13 +452,7 @@ def wrong_key_checks(rc, lines, probe, bed, sim):
         commands = []
     checks.append((any(c.upper().startswith("AT+SQNHCESIGN=") for c in commands),
                    "the chip did sign for the handshake (the refusal is the broker's)"))
-    for ok, what in checks:
-        say(f"{'ok  ' if ok else 'FAIL'} {what}")
-    failed = sum(1 for ok, _ in checks if not ok)
-    if failed:
-        say("--- simulator stderr (tail):\n" + sim.stderr().decode(errors="replace")[-2000:])
-        say("--- mosquitto log (tail):\n" + bed.broker.log()[-2000:])
-    return len(checks) - failed, failed
+    return report_checks(checks, sim, bed)
 
 
 def main():
