@@ -1286,12 +1286,12 @@ typedef struct sm_sqn_clock {
 typedef struct sm_sqn_result {
     int id;               /* what the start function returned */
     sm_sqn_op_kind op;
-    int status;           /* SM_OK, or: SM_ERR_MODEM (ERROR / +CME ERROR, see cme),
+    int status;           /* SM_OK, or: SM_ERR_MODEM (ERROR / +CME ERROR, see code),
                              SM_ERR_TIMEOUT, SM_ERR_REBOOT, SM_ERR_PARSE (malformed
                              answer), SM_ERR_TRUNCATED (the caller's buffer was too
                              small: len bytes kept of total), SM_ERR_CANCELLED, SM_ERR_IO */
     sm_at_result at;      /* the modem's final result (of the first failing command) */
-    int32_t cme;          /* the +CME ERROR number, or SM_AT_NO_CODE */
+    int32_t code;          /* the +CME ERROR number, or SM_AT_NO_CODE */
     union {
         /* SOCK_RECV, NVM_READ, NVM_KEY_INFO, MQTT_READ, HTTP_READ: id is the
            socket / slot / profile; len bytes were stored in the buffer; total
@@ -2067,14 +2067,14 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
     X(SOCK_ERROR, "socket error")              /* +eventsock:async_event,<id>,<code>: u.sock (Calypso;       \
                                                ends a connect waiting for that socket) */
 #define SM_CORD_EV_ENUM_(name, text) SM_CORD_EV_##name,
-typedef enum sm_cord_event_kind {
+typedef enum sm_cord_event_type {
     SM_CORD_EV_NONE = 0, /* never reported (a zeroed event) */
     SM_CORD_EVENT_LIST(SM_CORD_EV_ENUM_)
     SM_CORD_EV_COUNT_    /* implementation: one past the last */
-} sm_cord_event_kind;
+} sm_cord_event_type;
 
 typedef struct sm_cord_event {
-    sm_cord_event_kind kind;
+    sm_cord_event_type type;
     const char *line;       /* the whole line as received, NUL-terminated ("" for an
                                MQTT message put together from a long line) */
     size_t line_len;
@@ -2213,8 +2213,8 @@ typedef struct sm_cord_topic {
 } sm_cord_topic;
 
 /* The on-module MQTT client's settings (contract "Device", notes section
-   5). Call sm_cord_mqtt_config_init() first: every field starts unset. */
-typedef struct sm_cord_mqtt_config {
+   5). Call sm_cord_mqtt_opts_init() first: every field starts unset. */
+typedef struct sm_cord_mqtt_opts {
     const char *endpoint;    /* MQTT iotHubEndpoint: broker host name or address */
     int32_t port;            /* MQTT iotHubPort 1..65535 */
     const char *flags;       /* MQTT flags, e.g. "url|sec" */
@@ -2233,7 +2233,7 @@ typedef struct sm_cord_mqtt_config {
     int8_t will_retain;      /* MQTT willRetain 0/1 */
     sm_cord_topic sub[4];    /* SUBTOPIC0..3: subscribed on connect */
     sm_cord_topic pub[4];    /* PUBTOPIC0..3: targets of sm_cord_mqtt_publish() */
-} sm_cord_mqtt_config;
+} sm_cord_mqtt_opts;
 
 /* AT+setSockOpt=<id>,SOCKET,<opt>,<value> options (contract "TLS sockets");
    NULL leaves one as it is. */
@@ -2369,7 +2369,7 @@ SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
    are queued alongside the operations' commands); NULL for a NULL c. */
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
-SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind);
+SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind);
 SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op);
 
 /* Every start function below takes done (may be NULL) and ctx, and returns
@@ -2383,8 +2383,8 @@ SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx);
 /* What sm_cord_bringup() applies once the module answers; zero it (= {0})
    first. NULL members are left out. */
 typedef struct sm_cord_bringup_opts {
-    const sm_cord_mqtt_config *mqtt; /* one AT+set per field set, as
-                                        sm_cord_mqtt_configure (kept by reference) */
+    const sm_cord_mqtt_opts *mqtt; /* one AT+set per field set, as
+                                        sm_cord_mqtt_config (kept by reference) */
 } sm_cord_bringup_opts;
 /* Brings the module up after power-on or reset: probes with AT+test
    (SM_CORD_PROBE_MS each) until it answers - a probe that the start-up
@@ -2419,11 +2419,11 @@ SECMODEM_API int sm_cord_set_int(sm_cord *c, const char *group, const char *key,
 SECMODEM_API int sm_cord_set_bool(sm_cord *c, const char *group, const char *key, int value,
                                   sm_cord_done_fn done, void *ctx);
 /* Marks every field of cfg unset (NULL / SM_CORD_UNSET). */
-SECMODEM_API void sm_cord_mqtt_config_init(sm_cord_mqtt_config *cfg);
+SECMODEM_API void sm_cord_mqtt_opts_init(sm_cord_mqtt_opts *cfg);
 /* One AT+set per field that is set, in the order of the struct; the first
    failure ends the operation (result group/key name it). All values are
    checked before anything is sent. */
-SECMODEM_API int sm_cord_mqtt_configure(sm_cord *c, const sm_cord_mqtt_config *cfg,
+SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
                                         sm_cord_done_fn done, void *ctx);
 /* AT+wlanConnect=<ssid>,,<security>,<key>,,, -> OK, done when the IPv4
    address is acquired (result text), failed (SM_ERR_MODEM, code = reason)
@@ -3601,9 +3601,9 @@ typedef struct sm_hce_event {
     int sign;           /* ANSWERED: SM_OK (signed), else SM_ERR_PARSE (the request had no
                            usable digest) or the chip's error (sm_atecc_poll()) */
     int status;         /* ANSWERED: SM_OK (the modem said OK), SM_ERR_MODEM (it no longer
-                           waited: +CME ERROR: 3, see cme), SM_ERR_TIMEOUT, SM_ERR_REBOOT...;
+                           waited: +CME ERROR: 3, see code), SM_ERR_TIMEOUT, SM_ERR_REBOOT...;
                            DROPPED: the reason above */
-    int32_t cme;        /* the +CME ERROR number of the answer command, or SM_AT_NO_CODE */
+    int32_t code;        /* the +CME ERROR number of the answer command, or SM_AT_NO_CODE */
 } sm_hce_event;
 
 struct sm_hce;
@@ -6677,7 +6677,7 @@ SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result
     } else {
         return;
     }
-    res->cme = code;
+    res->code = code;
     res->status = SM_ERR_MODEM;
 }
 
@@ -6817,7 +6817,7 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
     res.id = (int)op->id;
     res.op = (sm_sqn_op_kind)op->kind;
     res.at = op->err_result ? (sm_at_result)op->err_result : SM_AT_OK;
-    res.cme = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
+    res.code = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
     res.status = sm_at_result_status(res.at);
     if (op->kind == SM_SQN_OP_SOCK_RECV || op->kind == SM_SQN_OP_NVM_READ ||
         op->kind == SM_SQN_OP_MQTT_READ || op->kind == SM_SQN_OP_HTTP_READ)
@@ -6951,7 +6951,7 @@ SM_PRIV void sm_sqn_boot_finish(sm_sqn *m, int status, uint8_t step)
     res.op = SM_SQN_OP_BRINGUP;
     res.status = status;
     res.at = status == SM_ERR_TIMEOUT ? SM_AT_TIMEOUT : (sm_at_result)b->at;
-    res.cme = b->at == SM_AT_CME_ERROR ? b->code : SM_AT_NO_CODE;
+    res.code = b->at == SM_AT_CME_ERROR ? b->code : SM_AT_NO_CODE;
     res.u.bringup.failed_step = step;
     res.u.bringup.reg_stat = m->st.reg_stat;
     res.u.bringup.clock = b->clock;
@@ -7782,7 +7782,7 @@ SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_
 }
 
 /* The end of an sm_sqn_time_sync(). */
-SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t cme,
+SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t code,
                                 const sm_sqn_clock *clock)
 {
     sm_sqn_sup *s = &m->sup;
@@ -7793,7 +7793,7 @@ SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t 
     res.op = SM_SQN_OP_TIME_SYNC;
     res.status = status;
     res.at = at;
-    res.cme = cme;
+    res.code = code;
     res.u.sync.ntp = s->sync_ntp;
     if (clock) res.u.sync.clock = *clock;
     s->sync = SM_SQN_SYNC_IDLE;
@@ -7815,7 +7815,7 @@ SM_PRIV void sm_sqn_sync_cmd_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
 {
     (void)ctx;
     if (m->sup.sync != SM_SQN_SYNC_CMD) return;
-    if (r->status != SM_OK) { sm_sqn_sync_finish(m, r->status, r->at, r->cme, NULL); return; }
+    if (r->status != SM_OK) { sm_sqn_sync_finish(m, r->status, r->at, r->code, NULL); return; }
     if (m->sup.ntp_seen) { sm_sqn_sync_status(m); return; } /* the URC came first */
     m->sup.sync = SM_SQN_SYNC_WAIT;
     m->sup.sync_deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_NTP_TIMEOUT_MS;
@@ -7827,7 +7827,7 @@ SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_sqn_result *r
     (void)ctx;
     if (m->sup.sync != SM_SQN_SYNC_READING) return;
     if (st == SM_OK && !r->u.clock.valid) st = SM_ERR_STATE; /* synced, yet still 1970 */
-    sm_sqn_sync_finish(m, st, r->at, r->cme, st == SM_OK || st == SM_ERR_STATE ? &r->u.clock : NULL);
+    sm_sqn_sync_finish(m, st, r->at, r->code, st == SM_OK || st == SM_ERR_STATE ? &r->u.clock : NULL);
 }
 
 /* +SQNNTP: <status>[,...] (MCHP lte.cpp:260-267 reads only the status). */
@@ -8676,10 +8676,10 @@ SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 SM_PRIV uint8_t sm_cord_awaits(const sm_cord *c);
 SM_PRIV void sm_cord_submit(sm_cord *c);
 
-SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_kind kind,
+SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_type kind,
                           const char *line, size_t len)
 {
-    ev->kind = kind;
+    ev->type = kind;
     ev->line = line;
     ev->line_len = len;
     if (kind != SM_CORD_EV_UNHANDLED) c->heard = 1; /* a module that reports is up */
@@ -8992,7 +8992,7 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 /* +eventsock:data,<id>,<bytes waiting>, +eventsock:closed,<id>,
    +eventsock:tx_failed,<id>,<error> (contract "TLS sockets"). */
 SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const char *prefix,
-                             const char *spec, sm_cord_event_kind kind)
+                             const char *spec, sm_cord_event_type kind)
 {
     sm_cord_fields x;
     sm_cord_event ev;
@@ -9169,7 +9169,7 @@ typedef struct sm_cord_setting {
     uint16_t offset;    /* of the field in its struct */
 } sm_cord_setting;
 
-#define SM_CORD_MQ(f) ((uint16_t)offsetof(sm_cord_mqtt_config, f))
+#define SM_CORD_MQ(f) ((uint16_t)offsetof(sm_cord_mqtt_opts, f))
 /* contract "Device": the keys used, limits from notes section 5. */
 static const sm_cord_setting sm_cord_mqtt_settings[] = {
     /* group       key                 value          limit  field */
@@ -9354,7 +9354,7 @@ typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t fi
    SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
 typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
 
-/* One AT+set per field of sm_cord_mqtt_config that is set. */
+/* One AT+set per field of sm_cord_mqtt_opts that is set. */
 SM_PRIV int sm_cord_b_mqtt_config(const sm_cord_op *op, uint32_t step, uint32_t file_id,
                                   sm_buf *b, sm_at_cmd *cmd)
 {
@@ -9831,7 +9831,7 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
    unanswered is sent again, until SM_CORD_BOOT_TIMEOUT_MS from the start;
    step 1 reads the firmware version (AT+get=general,version: the start-up
    event may have come before sm_cord_init); steps 2.. apply the settings
-   of opts->mqtt, one AT+set each, as sm_cord_mqtt_configure. */
+   of opts->mqtt, one AT+set each, as sm_cord_mqtt_config. */
 enum { SM_CORD_BOOT_SET = 2 }; /* the first settings step */
 
 SM_PRIV int sm_cord_b_bringup(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
@@ -10441,7 +10441,7 @@ SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c) { return c
 
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c) { return c ? &c->at : NULL; }
 
-SECMODEM_API const char *sm_cord_event_name(sm_cord_event_kind kind)
+SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind)
 {
 #define SM_CORD_EV_NAME_(name, text) text,
     static const char *const names[] = { "?", SM_CORD_EVENT_LIST(SM_CORD_EV_NAME_) };
@@ -10545,7 +10545,7 @@ SECMODEM_API int sm_cord_set_bool(sm_cord *c, const char *group, const char *key
     return sm_cord_start_set(c, group, key, SM_CORD_V_B8, NULL, (uint32_t)value, done, ctx);
 }
 
-SECMODEM_API void sm_cord_mqtt_config_init(sm_cord_mqtt_config *cfg)
+SECMODEM_API void sm_cord_mqtt_opts_init(sm_cord_mqtt_opts *cfg)
 {
     int i;
     if (!cfg) return;
@@ -10558,7 +10558,7 @@ SECMODEM_API void sm_cord_mqtt_config_init(sm_cord_mqtt_config *cfg)
     }
 }
 
-SECMODEM_API int sm_cord_mqtt_configure(sm_cord *c, const sm_cord_mqtt_config *cfg,
+SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
                                         sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
@@ -13291,7 +13291,7 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
 enum { SM_HCE_P_IDLE = 0, SM_HCE_P_START, SM_HCE_P_SIGN, SM_HCE_P_REPLY, SM_HCE_P_SENT };
 
 SM_PRIV void sm_hce_emit(sm_hce *h, sm_hce_event_type type, const sm_hce_req *r, int sign, int status,
-                         int32_t cme)
+                         int32_t code)
 {
     sm_hce_event ev;
     memset(&ev, 0, sizeof ev);
@@ -13300,7 +13300,7 @@ SM_PRIV void sm_hce_emit(sm_hce *h, sm_hce_event_type type, const sm_hce_req *r,
     ev.key = r->key;
     ev.sign = sign;
     ev.status = status;
-    ev.cme = cme;
+    ev.code = code;
     if (type == SM_HCE_EV_DROPPED) h->stats.dropped++;
     if (h->on_event) {
         uint8_t was = h->in_poll;
@@ -13380,7 +13380,7 @@ SM_PRIV void sm_hce_reply_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     (void)m;
     h->phase = SM_HCE_P_IDLE;
     if (r->status != SM_OK) h->stats.reply_errors++;
-    sm_hce_emit(h, SM_HCE_EV_ANSWERED, &cur, h->sign, r->status, r->cme);
+    sm_hce_emit(h, SM_HCE_EV_ANSWERED, &cur, h->sign, r->status, r->code);
 }
 
 /* One phase step; returns 1 if the next one may follow at once. */

@@ -189,7 +189,7 @@ int sm_compile_check_cordelia(const sm_platform *p);
 int sm_compile_check_cordelia(const sm_platform *p)
 {
     static sm_cord c;
-    static sm_cord_mqtt_config cfg;
+    static sm_cord_mqtt_opts cfg;
     static uint8_t buf[64];
     static char b64[96];
     sm_cord_tls tls;
@@ -205,8 +205,8 @@ int sm_compile_check_cordelia(const sm_platform *p)
     r |= sm_cord_set_str(&c, "MQTT", "clientId", "x", cord_done, NULL);
     r |= sm_cord_set_int(&c, "MQTT", "iotHubPort", 8883, cord_done, NULL);
     r |= sm_cord_set_bool(&c, "MQTT", "cleanConnect", 1, cord_done, NULL);
-    sm_cord_mqtt_config_init(&cfg);
-    r |= sm_cord_mqtt_configure(&c, &cfg, cord_done, NULL);
+    sm_cord_mqtt_opts_init(&cfg);
+    r |= sm_cord_mqtt_config(&c, &cfg, cord_done, NULL);
     r |= sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", cord_done, NULL);
     r |= sm_cord_wlan_disconnect(&c, cord_done, NULL);
     r |= sm_cord_wlan_set_mode(&c, SM_CORD_MODE_STA, cord_done, NULL);

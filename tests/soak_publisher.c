@@ -372,7 +372,7 @@ static void op_failed(app *a, const sm_sqn_result *r)
     enum cause c;
     printf("OPFAIL op=%s status=%s at=%s cme=%ld phase=%s t=%.1f\n", sm_sqn_op_name(r->op),
            status_name(r->status), sm_at_result_name(r->at),
-           r->cme == SM_AT_NO_CODE ? -1L : (long)r->cme, phase_names[a->phase], secs(a));
+           r->code == SM_AT_NO_CODE ? -1L : (long)r->code, phase_names[a->phase], secs(a));
     switch (r->status) {
     case SM_ERR_TIMEOUT: a->opfail_timeout++; c = C_TIMEOUT; break;
     case SM_ERR_MODEM: a->opfail_modem++; c = C_ERROR; break;

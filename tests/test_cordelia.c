@@ -117,8 +117,8 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     mock *m = (mock *)ctx;
     (void)c;
     logs(m, "{");
-    logs(m, sm_cord_event_name(ev->kind));
-    switch (ev->kind) {
+    logs(m, sm_cord_event_name(ev->type));
+    switch (ev->type) {
     case SM_CORD_EV_STARTUP:
         logs(m, " "); logs(m, ev->u.startup.article); logs(m, " "); logs(m, ev->u.startup.chip_id);
         logs(m, " "); logs(m, ev->u.startup.mac); logs(m, " "); logs(m, ev->u.startup.version);
@@ -126,7 +126,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     case SM_CORD_EV_WLAN_CONNECTED:
     case SM_CORD_EV_WLAN_DISCONNECTED:
         logs(m, " "); logs(m, ev->u.wlan.ssid); logs(m, " "); logs(m, ev->u.wlan.bssid);
-        if (ev->kind == SM_CORD_EV_WLAN_DISCONNECTED) logf_(m, " reason=%ld", (long)ev->u.wlan.reason);
+        if (ev->type == SM_CORD_EV_WLAN_DISCONNECTED) logf_(m, " reason=%ld", (long)ev->u.wlan.reason);
         break;
     case SM_CORD_EV_IP_ACQUIRED:
         logs(m, " "); logs(m, ev->u.ip.ip); logs(m, " "); logs(m, ev->u.ip.gateway);
@@ -153,7 +153,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     case SM_CORD_EV_SOCK_TX_FAILED:
     case SM_CORD_EV_SOCK_ERROR:
         logf_(m, " id=%ld", (long)ev->u.sock.id);
-        if (ev->kind != SM_CORD_EV_SOCK_CLOSED) logf_(m, " %ld", (long)ev->u.sock.value);
+        if (ev->type != SM_CORD_EV_SOCK_CLOSED) logf_(m, " %ld", (long)ev->u.sock.value);
         if (ev->u.sock.address[0]) { logs(m, " "); logs(m, ev->u.sock.address); }
         break;
     case SM_CORD_EV_FATAL:
@@ -404,13 +404,13 @@ static void test_power_up_first_command(void)
    each failure says where it ended. */
 static void test_bringup(void)
 {
-    static sm_cord_mqtt_config cfg;
+    static sm_cord_mqtt_opts cfg;
     sm_cord_bringup_opts o;
     sm_cord c;
     mock m;
     int i, probes;
     size_t k;
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     cfg.endpoint = "localhost";
     cfg.port = 8883;
     memset(&o, 0, sizeof o);
@@ -686,10 +686,10 @@ static void test_mqtt_configure(void)
     };
     sm_cord c;
     mock m;
-    sm_cord_mqtt_config cfg;
+    sm_cord_mqtt_opts cfg;
     size_t i;
     int id;
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     cfg.endpoint = "127.0.0.1";
     cfg.port = 8883;
     cfg.flags = "url|sec";
@@ -714,7 +714,7 @@ static void test_mqtt_configure(void)
     cfg.pub[0].retain = 0;
     cfg.pub[3].qos = 2;
     setup(&c, &m, 0);
-    id = sm_cord_mqtt_configure(&c, &cfg, on_done, &m);
+    id = sm_cord_mqtt_config(&c, &cfg, on_done, &m);
     CHECK(id > 0);
     pump(&c);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -728,7 +728,7 @@ static void test_mqtt_configure(void)
 
     /* the first failure ends it: nothing more is sent */
     setup(&c, &m, 0);
-    sm_cord_mqtt_configure(&c, &cfg, on_done, &m);
+    sm_cord_mqtt_config(&c, &cfg, on_done, &m);
     pump(&c);
     for (i = 0; i < 12; i++) { SENT(&m, want[i]); modem(&c, "OK\r\n"); }
     SENT(&m, want[12]);
@@ -740,28 +740,28 @@ static void test_mqtt_configure(void)
     /* everything is checked before anything is sent */
     setup(&c, &m, 0);
     cfg.pub[3].name = "a\"b";
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
     cfg.pub[3].name = "a,b";
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
     cfg.pub[3].name = NULL;
     cfg.will_qos = 3;
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_PARAM);
     cfg.will_qos = 1;
     cfg.port = 65536;
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_PARAM);
     cfg.port = 8883;
     cfg.password = "line\r\nAT+factoryreset";
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_UNSAFE_STRING);
     cfg.password = "p@ss word";
     cfg.clean_session = 2;
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_mqtt_configure(&c, NULL, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, &cfg, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_config(&c, NULL, on_done, &m), SM_ERR_PARAM);
     pump(&c);
     CHECK_EQ_INT(m.tx_len, 0);
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
     /* an empty configuration sends nothing and succeeds */
-    sm_cord_mqtt_config_init(&cfg);
-    sm_cord_mqtt_configure(&c, &cfg, on_done, &m);
+    sm_cord_mqtt_opts_init(&cfg);
+    sm_cord_mqtt_config(&c, &cfg, on_done, &m);
     pump(&c);
     CHECK_EQ_INT(m.tx_len, 0);
     CHECK_EQ_STR(m.log, "[mqtt config ok]");
@@ -2239,7 +2239,7 @@ static void test_queue_and_cancel(void)
     CHECK_EQ_STR(sm_cord_op_name((sm_cord_op_kind)0), "?");
     CHECK_EQ_STR(sm_cord_event_name(SM_CORD_EV_UNHANDLED), "unhandled");
 #ifndef __cplusplus
-    CHECK_EQ_STR(sm_cord_event_name((sm_cord_event_kind)99), "?");
+    CHECK_EQ_STR(sm_cord_event_name((sm_cord_event_type)99), "?");
 #endif
     CHECK_EQ_INT(sm_cord_init(NULL, NULL, NULL, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_test(NULL, NULL, NULL), SM_ERR_PARAM);
@@ -2298,7 +2298,7 @@ static void on_done_chain(void *ctx, sm_cord *c, const sm_cord_result *r)
 static void on_event_cancel(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     on_event(ctx, c, ev);
-    if (ev->kind == SM_CORD_EV_FATAL) sm_cord_cancel(c);
+    if (ev->type == SM_CORD_EV_FATAL) sm_cord_cancel(c);
 }
 
 static void test_callbacks(void)
@@ -2360,7 +2360,7 @@ static void test_seed_session(void)
 {
     sm_cord c;
     mock m;
-    sm_cord_mqtt_config cfg;
+    sm_cord_mqtt_opts cfg;
     int ids[6], i;
     size_t n = sizeof k_seed_pem - 1;
     CHECK_EQ_INT(n, 62);
@@ -2370,7 +2370,7 @@ static void test_seed_session(void)
     setup(&c, &m, 1);
     m.script = k_seed;
     m.nsteps = sizeof k_seed / sizeof k_seed[0];
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     cfg.endpoint = "127.0.0.1";
     cfg.port = 8883;
     cfg.flags = "url|sec";
@@ -2382,7 +2382,7 @@ static void test_seed_session(void)
     cfg.sub[0].qos = 0;
     cfg.pub[0].name = "cordelia/apple";
     ids[0] = sm_cord_file_upload(&c, "cert.pem", k_seed_pem, n, on_done, &m);
-    ids[1] = sm_cord_mqtt_configure(&c, &cfg, on_done, &m);
+    ids[1] = sm_cord_mqtt_config(&c, &cfg, on_done, &m);
     ids[2] = sm_cord_wlan_connect(&c, "your_ssid", SM_CORD_SEC_WPA_WPA2, "your_password", on_done, &m);
     ids[3] = sm_cord_mqtt_connect(&c, on_done, &m);
     ids[4] = sm_cord_mqtt_publish(&c, 0, "{\"RandomString\":\"oUykIeOvzm\",\"Number1\":104,\"Number2\":575}",

@@ -100,7 +100,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     app *a = (app *)ctx;
     (void)c;
-    switch (ev->kind) {
+    switch (ev->type) {
     case SM_CORD_EV_STARTUP: a->startups++; break;
     case SM_CORD_EV_WLAN_CONNECTED: a->wlan_up++; break;
     case SM_CORD_EV_WLAN_DISCONNECTED: a->wlan_down++; break;
@@ -140,7 +140,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     case SM_CORD_EV_SOCK_ERROR: a->sock_errors++; break; /* a connect's failure event */
     default:
         a->unhandled++;
-        fprintf(stderr, "  event %s: %.*s\n", sm_cord_event_name(ev->kind), (int)ev->line_len,
+        fprintf(stderr, "  event %s: %.*s\n", sm_cord_event_name(ev->type), (int)ev->line_len,
                 ev->line);
         break;
     }
@@ -415,10 +415,10 @@ static void test_wifi(app *a, const char *pass)
 
 static void test_configure_and_wifi(app *a, int broker_port)
 {
-    sm_cord_mqtt_config cfg;
+    sm_cord_mqtt_opts cfg;
     const done_rec *d;
     step("MQTT settings (endpoint, port, url|sec, client id, the three files, topics)");
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     cfg.endpoint = "127.0.0.1";
     cfg.port = broker_port;
     cfg.flags = "url|sec";
@@ -433,7 +433,7 @@ static void test_configure_and_wifi(app *a, int broker_port)
     cfg.pub[0].name = "cordelia/apple";
     cfg.pub[0].qos = 0;
     cfg.pub[0].retain = 0;
-    CHECK(finish_ok(a, sm_cord_mqtt_configure(&a->cord, &cfg, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_mqtt_config(&a->cord, &cfg, on_done, a)));
     d = finish(a, sm_cord_get(&a->cord, "mqtt", "rootcapath", on_done, a));
     CHECK_EQ_STR(d->text, "ca.pem"); /* stored without its quotes */
     d = finish(a, sm_cord_get(&a->cord, "SUBTOPIC0", "name", on_done, a));

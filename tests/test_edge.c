@@ -261,7 +261,7 @@ static void test_sequans_parsers(void)
     /* an error that took the place of a headerless MQTT payload */
     memset(&res, 0, sizeof res);
     sm_sqn_error_in_payload((const uint8_t *)"+CME ERROR:  42", 15, &res);
-    CHECK(res.status == SM_ERR_MODEM && res.at == SM_AT_CME_ERROR && res.cme == 42);
+    CHECK(res.status == SM_ERR_MODEM && res.at == SM_AT_CME_ERROR && res.code == 42);
     memset(&res, 0, sizeof res);
     sm_sqn_error_in_payload((const uint8_t *)"ERROR\r\n", 7, &res);
     CHECK(res.status == SM_ERR_MODEM && res.at == SM_AT_ERROR);
@@ -338,8 +338,8 @@ static void cord_ev(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     (void)ctx;
     (void)c;
-    if (ev->kind == SM_CORD_EV_UNHANDLED) g_cord_unhandled++;
-    if (ev->kind == SM_CORD_EV_MQTT_RECV) g_cord_recv++;
+    if (ev->type == SM_CORD_EV_UNHANDLED) g_cord_unhandled++;
+    if (ev->type == SM_CORD_EV_MQTT_RECV) g_cord_recv++;
 }
 
 static void cord_line(sm_cord *c, const char *line)
@@ -609,10 +609,10 @@ static void test_cordelia_arguments(void)
 {
     uint8_t b[4] = { 0 };
     sm_cord_tls t;
-    sm_cord_mqtt_config cfg;
+    sm_cord_mqtt_opts cfg;
     memset(&t, 0, sizeof t);
-    sm_cord_mqtt_config_init(&cfg);
-    sm_cord_mqtt_config_init(NULL);
+    sm_cord_mqtt_opts_init(&cfg);
+    sm_cord_mqtt_opts_init(NULL);
     CHECK_EQ_INT(sm_cord_init(NULL, NULL, NULL, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_poll(NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_feed(NULL, b, 1), SM_ERR_PARAM);
@@ -628,7 +628,7 @@ static void test_cordelia_arguments(void)
     CHECK_EQ_INT(sm_cord_set_str(NULL, "a", "b", "c", cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_set_int(NULL, "a", "b", 1, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_set_bool(NULL, "a", "b", 1, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_mqtt_configure(NULL, &cfg, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_mqtt_config(NULL, &cfg, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_wlan_connect(NULL, "s", SM_CORD_SEC_OPEN, NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_wlan_disconnect(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_wlan_set_mode(NULL, SM_CORD_MODE_STA, cord_nop, NULL), SM_ERR_PARAM);
@@ -649,7 +649,7 @@ static void test_cordelia_arguments(void)
     CHECK_EQ_INT(sm_cord_mqtt_connect(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_disconnect(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_publish(NULL, 0, "p", cord_nop, NULL), SM_ERR_PARAM);
-    CHECK(strcmp(sm_cord_event_name((sm_cord_event_kind)0), "?") == 0);
+    CHECK(strcmp(sm_cord_event_name((sm_cord_event_type)0), "?") == 0);
     CHECK(strcmp(sm_cord_op_name((sm_cord_op_kind)0), "?") == 0);
     CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_MODE), "wlan mode") == 0);
 }
@@ -831,7 +831,7 @@ static int names_distinct(const char *(*name)(unsigned), unsigned first, unsigne
 }
 static const char *sqn_ev_name(unsigned i) { return sm_sqn_event_name((sm_sqn_event_type)i); }
 static const char *sqn_op_name(unsigned i) { return sm_sqn_op_name((sm_sqn_op_kind)i); }
-static const char *cord_ev_name(unsigned i) { return sm_cord_event_name((sm_cord_event_kind)i); }
+static const char *cord_ev_name(unsigned i) { return sm_cord_event_name((sm_cord_event_type)i); }
 static const char *cord_op_name(unsigned i) { return sm_cord_op_name((sm_cord_op_kind)i); }
 
 static void test_names(void)

@@ -219,7 +219,7 @@ static void on_hce(void *ctx, sm_hce *h, const sm_hce_event *ev)
     char tmp[160];
     if (ev->type == SM_HCE_EV_ANSWERED)
         snprintf(tmp, sizeof tmp, "<ANSWERED %u key=%u sign=%s modem=%s%s>", ev->ctx, ev->key,
-                 stname(ev->sign), stname(ev->status), ev->cme == 3 ? " cme=3" : "");
+                 stname(ev->sign), stname(ev->status), ev->code == 3 ? " cme=3" : "");
     else
         snprintf(tmp, sizeof tmp, "<%s %u %s>", sm_hce_event_name(ev->type), ev->ctx, stname(ev->status));
     logs(t, tmp);

@@ -189,7 +189,7 @@ static int wait_op(e2e *e, int id, uint32_t ms, sm_sqn_result *out)
     if (out) *out = *r;
     if (r->status != SM_OK)
         printf("[hce-e2e]   %s -> %s (%s, cme %ld)\n", sm_sqn_op_name(r->op), sm_strerror(r->status),
-               sm_at_result_name(r->at), r->cme == SM_AT_NO_CODE ? -1L : (long)r->cme);
+               sm_at_result_name(r->at), r->code == SM_AT_NO_CODE ? -1L : (long)r->code);
     return r->status;
 }
 

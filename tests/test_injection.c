@@ -372,27 +372,27 @@ static int cord_file_upload(sm_cord *c, const char *s) { return sm_cord_file_upl
 static int cord_connect(sm_cord *c, const char *s) { return sm_cord_connect(c, 0, 443, s, cord_done, NULL); }
 static int cord_publish(sm_cord *c, const char *s) { return sm_cord_mqtt_publish(c, 0, s, cord_done, NULL); }
 
-/* sm_cord_mqtt_configure with one field hostile (by offset in the struct) */
-static sm_cord_mqtt_config g_cfg; /* must stay valid until the operation ends */
+/* sm_cord_mqtt_config with one field hostile (by offset in the struct) */
+static sm_cord_mqtt_opts g_cfg; /* must stay valid until the operation ends */
 static sm_cord_tls g_tls;
 
 static int cord_mqtt_field(sm_cord *c, const char *s, size_t off)
 {
-    sm_cord_mqtt_config *cfg = &g_cfg;
-    sm_cord_mqtt_config_init(cfg);
+    sm_cord_mqtt_opts *cfg = &g_cfg;
+    sm_cord_mqtt_opts_init(cfg);
     memcpy((char *)cfg + off, &s, sizeof s);
-    return sm_cord_mqtt_configure(c, cfg, cord_done, NULL);
+    return sm_cord_mqtt_config(c, cfg, cord_done, NULL);
 }
 #define CORD_MQ(field) \
     static int cord_mq_##field(sm_cord *c, const char *s) \
-    { return cord_mqtt_field(c, s, offsetof(sm_cord_mqtt_config, field)); }
+    { return cord_mqtt_field(c, s, offsetof(sm_cord_mqtt_opts, field)); }
 CORD_MQ(endpoint) CORD_MQ(flags) CORD_MQ(client_id) CORD_MQ(ca_file) CORD_MQ(cert_file)
 CORD_MQ(key_file) CORD_MQ(user) CORD_MQ(password) CORD_MQ(will_topic) CORD_MQ(will_message)
 static int cord_mq_topic(sm_cord *c, const char *s)
 {
-    sm_cord_mqtt_config_init(&g_cfg);
+    sm_cord_mqtt_opts_init(&g_cfg);
     g_cfg.sub[1].name = s;
-    return sm_cord_mqtt_configure(c, &g_cfg, cord_done, NULL);
+    return sm_cord_mqtt_config(c, &g_cfg, cord_done, NULL);
 }
 /* sm_cord_socket_tls with one option hostile */
 static int cord_tls_field(sm_cord *c, const char *s, size_t off)
@@ -418,14 +418,14 @@ static const struct { const char *name; cord_call call; int rest_of_line; } k_co
     { "sm_cord_file_upload:name", cord_file_upload, 0 },
     { "sm_cord_connect:address", cord_connect, 0 },
     { "sm_cord_mqtt_publish:payload", cord_publish, 1 }, /* rest of the line, quotes allowed */
-    { "sm_cord_mqtt_config.endpoint", cord_mq_endpoint, 0 }, { "sm_cord_mqtt_config.flags", cord_mq_flags, 0 },
-    { "sm_cord_mqtt_config.client_id", cord_mq_client_id, 0 },
-    { "sm_cord_mqtt_config.ca_file", cord_mq_ca_file, 0 },
-    { "sm_cord_mqtt_config.cert_file", cord_mq_cert_file, 0 },
-    { "sm_cord_mqtt_config.key_file", cord_mq_key_file, 0 }, { "sm_cord_mqtt_config.user", cord_mq_user, 0 },
-    { "sm_cord_mqtt_config.password", cord_mq_password, 0 },
-    { "sm_cord_mqtt_config.will_topic", cord_mq_will_topic, 0 },
-    { "sm_cord_mqtt_config.will_message", cord_mq_will_message, 0 },
+    { "sm_cord_mqtt_opts.endpoint", cord_mq_endpoint, 0 }, { "sm_cord_mqtt_opts.flags", cord_mq_flags, 0 },
+    { "sm_cord_mqtt_opts.client_id", cord_mq_client_id, 0 },
+    { "sm_cord_mqtt_opts.ca_file", cord_mq_ca_file, 0 },
+    { "sm_cord_mqtt_opts.cert_file", cord_mq_cert_file, 0 },
+    { "sm_cord_mqtt_opts.key_file", cord_mq_key_file, 0 }, { "sm_cord_mqtt_opts.user", cord_mq_user, 0 },
+    { "sm_cord_mqtt_opts.password", cord_mq_password, 0 },
+    { "sm_cord_mqtt_opts.will_topic", cord_mq_will_topic, 0 },
+    { "sm_cord_mqtt_opts.will_message", cord_mq_will_message, 0 },
     { "sm_cord_topic.name", cord_mq_topic, 0 },
     { "sm_cord_tls.method", cord_tls_method, 0 }, { "sm_cord_tls.ca_file", cord_tls_ca_file, 0 },
     { "sm_cord_tls.key_file", cord_tls_key_file, 0 }, { "sm_cord_tls.cert_file", cord_tls_cert_file, 0 },

@@ -109,7 +109,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     if (r->status == SM_ERR_MODEM) {
         snprintf(tmp, sizeof tmp, " %s", sm_at_result_name(r->at));
         logs(t, tmp);
-        if (r->cme != SM_AT_NO_CODE) { snprintf(tmp, sizeof tmp, " %ld", (long)r->cme); logs(t, tmp); }
+        if (r->code != SM_AT_NO_CODE) { snprintf(tmp, sizeof tmp, " %ld", (long)r->code); logs(t, tmp); }
     }
     if (r->status == SM_OK || r->status == SM_ERR_TRUNCATED) {
         switch (r->op) {

@@ -282,7 +282,7 @@ static int wait_op(e2e *e, int id, uint32_t ms, sm_sqn_result *out)
     if (out) *out = *r;
     if (r->status != SM_OK)
         printf("[e2e]   %s -> %s (%s, cme %ld)\n", sm_sqn_op_name(r->op), sm_strerror(r->status),
-               sm_at_result_name(r->at), r->cme == SM_AT_NO_CODE ? -1L : (long)r->cme);
+               sm_at_result_name(r->at), r->code == SM_AT_NO_CODE ? -1L : (long)r->code);
     return r->status;
 }
 
@@ -562,7 +562,7 @@ static size_t http_body(e2e *e, uint8_t prof, uint8_t *buf, size_t cap, size_t c
         int rc = chunk ? sm_sqn_http_read_max(&e->m, prof, (uint16_t)n, buf + got, n, on_done, e)
                        : sm_sqn_http_read(&e->m, prof, buf + got, cap - got, on_done, e);
         if (wait_op(e, rc, 20000, &r) != SM_OK) {
-            if (chunk && r.status == SM_ERR_MODEM && r.cme == 4) {
+            if (chunk && r.status == SM_ERR_MODEM && r.code == 4) {
                 printf("[e2e]   the modem refuses a sized read (+CME ERROR: 4): read without a size\n");
                 chunk = 0;
                 continue;

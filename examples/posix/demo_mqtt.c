@@ -74,7 +74,7 @@ typedef struct demo {
     const char *dir;
     uint16_t broker_port;
     sm_cord cord;
-    sm_cord_mqtt_config mqtt_cfg;
+    sm_cord_mqtt_opts mqtt_cfg;
     char msg_buf[1200];       /* received MQTT messages longer than a line */
 
     /* the operation the current step waits for */
@@ -127,7 +127,7 @@ static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     demo *d = (demo *)ctx;
     (void)c;
-    switch (ev->kind) {
+    switch (ev->type) {
     case SM_CORD_EV_STARTUP: d->startups++; break;
     case SM_CORD_EV_MQTT_INFO:
         if (strcmp(ev->u.mqtt.status, "CONNACK") == 0) { d->connected++; d->conn_rc = (int)ev->u.mqtt.code; }
@@ -226,8 +226,8 @@ static int s_cord_mqtt(demo *d)
 {
     /* like every argument of a start function, the settings must stay
        valid until the operation ends: they live in the application's state */
-    sm_cord_mqtt_config *cfg = &d->mqtt_cfg;
-    sm_cord_mqtt_config_init(cfg);
+    sm_cord_mqtt_opts *cfg = &d->mqtt_cfg;
+    sm_cord_mqtt_opts_init(cfg);
     cfg->endpoint = "127.0.0.1";
     cfg->port = d->broker_port;
     cfg->flags = "url|sec";           /* TLS */
@@ -242,7 +242,7 @@ static int s_cord_mqtt(demo *d)
     cfg->pub[0].name = SM_DM_TOPIC;        /* publish topic 0 */
     cfg->pub[0].qos = 0;
     cfg->pub[0].retain = 0;
-    return sm_cord_mqtt_configure(&d->cord, cfg, cord_done, d);
+    return sm_cord_mqtt_config(&d->cord, cfg, cord_done, d);
 }
 
 static int s_wifi(demo *d)

@@ -599,7 +599,7 @@ static void finish_section_command(replay *rp, sm_at_result result, int32_t code
 static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
 {
     (void)m;
-    finish_section_command((replay *)ctx, r->at, r->cme, NULL,
+    finish_section_command((replay *)ctx, r->at, r->code, NULL,
                            r->status == SM_ERR_TRUNCATED ? SM_OK : r->status, r->status);
 }
 
@@ -634,10 +634,10 @@ static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     replay *rp = (replay *)ctx;
     (void)c;
-    if (ev->kind == SM_CORD_EV_MQTT_RECV) {
+    if (ev->type == SM_CORD_EV_MQTT_RECV) {
         rp->has_pending = 0; /* the section's parse replaces the generic one */
         report_cord_message(rp, ev);
-    } else if (ev->kind == SM_CORD_EV_UNHANDLED) {
+    } else if (ev->type == SM_CORD_EV_UNHANDLED) {
         unplaced_line(rp, ev->line, ev->line_len);
     }
 }

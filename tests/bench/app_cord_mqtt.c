@@ -8,17 +8,17 @@ static sm_cord C;
 
 static void done(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; sm_app_next(r->status); }
 static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
-{ (void)ctx; (void)c; sm_ref_sink = (uint8_t)ev->kind; }
+{ (void)ctx; (void)c; sm_ref_sink = (uint8_t)ev->type; }
 
 int main(void)
 {
     sm_platform p;
-    sm_cord_mqtt_config cfg;
+    sm_cord_mqtt_opts cfg;
     sm_cord_bringup_opts opts;
     int started = -1;
     sm_ref_platform(&p);
     if (sm_cord_init(&C, &p, on_event, NULL) != SM_OK) return 1;
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     cfg.client_id = "dev1";
     cfg.endpoint = "broker.example";
     cfg.port = 8883;

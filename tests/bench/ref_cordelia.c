@@ -5,7 +5,7 @@
 static void cord_on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)r->status; }
 static void cord_on_event(void *ctx, sm_cord *c, const sm_cord_event *e)
-{ (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->kind; }
+{ (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->type; }
 static void cord_on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->blocks; }
 
@@ -13,14 +13,14 @@ int ref_cordelia(void);
 int ref_cordelia(void)
 {
     static sm_cord c;
-    static sm_cord_mqtt_config cfg;
+    static sm_cord_mqtt_opts cfg;
     static uint8_t buf[64];
     sm_platform p;
     sm_cord_tls tls;
     memset(&tls, 0, sizeof tls);
     sm_ref_platform(&p);
     sm_cord_init(&c, &p, cord_on_event, 0);
-    sm_cord_mqtt_config_init(&cfg);
+    sm_cord_mqtt_opts_init(&cfg);
     sm_cord_test(&c, cord_on_done, 0);
     sm_cord_reboot(&c, cord_on_done, 0);
     sm_cord_factory_reset(&c, cord_on_done, 0);
@@ -28,7 +28,7 @@ int ref_cordelia(void)
     sm_cord_set_str(&c, "MQTT", "clientId", "x", cord_on_done, 0);
     sm_cord_set_int(&c, "MQTT", "iotHubPort", 8883, cord_on_done, 0);
     sm_cord_set_bool(&c, "MQTT", "cleanConnect", 1, cord_on_done, 0);
-    sm_cord_mqtt_configure(&c, &cfg, cord_on_done, 0);
+    sm_cord_mqtt_config(&c, &cfg, cord_on_done, 0);
     sm_cord_wlan_connect(&c, "ssid", SM_CORD_SEC_WPA_WPA2, "passphrase", cord_on_done, 0);
     sm_cord_wlan_disconnect(&c, cord_on_done, 0);
     sm_cord_file_open(&c, "f", SM_CORD_FILE_READ, 0, cord_on_done, 0);

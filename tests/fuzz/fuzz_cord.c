@@ -24,7 +24,7 @@ static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void
 static void fz_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
 {
     fz *f = (fz *)ctx;
-    if (ev->kind == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
+    if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
         f->started++;
 }
 
