@@ -1398,9 +1398,20 @@ typedef struct sm_sqn_state {
     sm_sqn_http_state http[SM_SQN_HTTP_PROFILES];
 } sm_sqn_state;
 
+/* An operation's descriptor and a feature (private, section 6's
+   implementation): each operation's descriptor is its own object, named
+   only by its start function, so that an application links the answer
+   parsers and URC handlers of the operations it calls and no others. */
+struct sm_sqn_opdef;
+struct sm_sqn_feature;
+/* Families of operations with URCs or work of their own (private): the
+   slots of sm_sqn.feat, in the order sm_sqn_poll() advances them. */
+#define SM_SQN_FEATURES 5
+
 /* An operation in progress (private). */
 typedef struct sm_sqn_op {
     struct sm_sqn *m;
+    const struct sm_sqn_opdef *def; /* what it is: kind, finish */
     sm_sqn_done_fn done;
     void *ctx;
     uint8_t *buf;          /* the caller's buffer (MQTT_READ) */
@@ -1491,6 +1502,7 @@ typedef struct sm_sqn {
     sm_sqn_boot boot;
     uint16_t next_id;
     sm_sqn_sup sup;
+    const struct sm_sqn_feature *feat[SM_SQN_FEATURES]; /* registered features, see sm_sqn_use_* */
 } sm_sqn;
 
 /* The dialect: "\r" terminator, "+SYSSTART" restart marker (contract:
@@ -1513,6 +1525,28 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
 SECMODEM_API int sm_sqn_poll(sm_sqn *m);
 /* Push mode: received bytes (see sm_at_feed). SM_OK, SM_ERR_PARAM, SM_ERR_BUSY. */
 SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
+
+/* Features. A family of operations with URCs or work of its own is a
+   feature: sockets (+SQNSRING, +SQNSH), MQTT (+SQNSMQTTON*, +SQNSMQTTMEMORYFULL
+   and the supervision below), HTTP (+SQNHTTPRING, +SQNHTTPSH), time
+   (+SQNNTP and the time syncs) and host signing (+SQNHCESIGN). The
+   family's first operation registers it (a start function that returned an
+   id; sm_sqn_bringup_time_sync() and sm_hce_init() too), or its switch
+   below does. Before that, one of its URCs is reported as an UNHANDLED
+   event with its line, never lost, and an application that never uses a
+   family links none of its code. Call a switch right after sm_sqn_init()
+   when that family's URCs may come before your first operation of it: e.g.
+   your MCU restarted while the modem kept its MQTT connection. Registrations
+   last until the next sm_sqn_init() (a modem restart keeps them). SM_OK,
+   SM_ERR_PARAM (NULL m), SM_ERR_STATE (m not initialised). */
+SECMODEM_API int sm_sqn_use_sockets(sm_sqn *m);
+SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m);
+SECMODEM_API int sm_sqn_use_http(sm_sqn *m);
+SECMODEM_API int sm_sqn_use_time(sm_sqn *m);
+SECMODEM_API int sm_sqn_use_hce(sm_sqn *m);
+/* All of them at once: for a tool or a test that wants every URC as its
+   event whatever it has used (it links every feature). */
+SECMODEM_API int sm_sqn_use_all(sm_sqn *m);
 
 /* Bring-up: probes with AT (every SM_SQN_PROBE_MS, +SYSSTART also counts)
    until the modem answers, then ATE1, AT+CMEE=1, AT+CEREG=<SM_SQN_CEREG_MODE>,
@@ -3645,8 +3679,10 @@ typedef struct sm_hce {
     sm_hce_stats stats;
 } sm_hce;
 
-/* Binds a Sequans modem and an ATECC608, both initialised. on_event (may be
-   NULL) gets ANSWERED and DROPPED. SM_OK or SM_ERR_PARAM. */
+/* Binds a Sequans modem and an ATECC608, both initialised, and registers
+   the modem's host-signing feature (sm_sqn_use_hce): +SQNHCESIGN becomes
+   an event. on_event (may be NULL) gets ANSWERED and DROPPED. SM_OK,
+   SM_ERR_PARAM, SM_ERR_STATE (m not initialised). */
 SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn on_event, void *ctx);
 /* The chip slot (0..15) whose private key signs every request from now on;
    0 after sm_hce_init. SM_OK or SM_ERR_PARAM. */
@@ -6137,13 +6173,83 @@ SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc);
 SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int subscribe);
 SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc);
 SM_PRIV void sm_sqn_sup_alive(sm_sqn *m);
-SM_PRIV void sm_sqn_sup_reset(sm_sqn *m);
+SM_PRIV void sm_sqn_sup_forget(sm_sqn *m);
+SM_PRIV void sm_sqn_time_reset(sm_sqn *m);
 SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r);
 SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
 SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive);
-SM_PRIV int sm_sqn_sup_step(sm_sqn *m);
+SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now);
+SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now);
 SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now);
+
+/* ---- features (see sm_sqn_use_sockets) ------------------------------------
+   A feature is what a family of operations needs besides its commands: the
+   handlers of its URCs, its work in sm_sqn_poll() and what a modem restart
+   ends. The objects (after the URC handlers) are named only by the
+   descriptors of the family's operations and by its switch: that is what
+   lets the linker leave out a family the application never uses. */
+typedef int (*sm_sqn_step_fn)(sm_sqn *m, uint32_t now);
+typedef struct sm_sqn_feature {
+    uint8_t slot;              /* SM_SQN_F_*: its entry in sm_sqn.feat */
+    const sm_urc *urcs;        /* its handlers; each prefix is also a row of
+                                  sm_sqn_urcs, which keeps the precedence */
+    uint8_t n_urcs;
+    sm_sqn_step_fn step;       /* from sm_sqn_poll(): 1 if it queued; NULL: none */
+    void (*reset)(sm_sqn *m);  /* after +SYSSTART; NULL: nothing to end */
+    sm_sqn_step_fn boot;       /* the bring-up read an unset clock (time only) */
+} sm_sqn_feature;
+/* Slots, in the order sm_sqn_poll() steps them: a time sync queues before
+   the MQTT supervision, as it always did. */
+enum { SM_SQN_F_SOCK = 0, SM_SQN_F_TIME, SM_SQN_F_MQTT, SM_SQN_F_HTTP, SM_SQN_F_HCE, SM_SQN_F_COUNT_ };
+typedef char sm_sqn_features_fit[SM_SQN_F_COUNT_ == SM_SQN_FEATURES ? 1 : -1];
+
+/* The handler of a feature's URC rows in sm_sqn_urcs: the registered
+   feature with that prefix handles the line; with none, it is UNHANDLED. */
+SM_PRIV void sm_sqn_urc_route(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_sqn *m = (sm_sqn *)ctx;
+    size_t i, k;
+    for (i = 0; i < SM_SQN_FEATURES; i++) {
+        const sm_sqn_feature *f = m->feat[i];
+        for (k = 0; f && k < f->n_urcs; k++) {
+            size_t n = strlen(f->urcs[k].prefix);
+            if (len >= n && memcmp(line, f->urcs[k].prefix, n) == 0) {
+                f->urcs[k].fn(ctx, at, line, len);
+                return;
+            }
+        }
+    }
+    sm_sqn_on_unknown(ctx, at, line, len);
+}
+
+SM_PRIV int sm_sqn_use(sm_sqn *m, const sm_sqn_feature *f)
+{
+    if (!m) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
+    m->feat[f->slot] = f;
+    return SM_OK;
+}
+
+/* Every registered feature's work in sm_sqn_poll(); 1 if one queued. */
+SM_PRIV int sm_sqn_features_step(sm_sqn *m)
+{
+    uint32_t now = sm_at_now(&m->at);
+    int queued = 0;
+    size_t i;
+    for (i = 0; i < SM_SQN_FEATURES; i++)
+        if (m->feat[i] && m->feat[i]->step) queued |= m->feat[i]->step(m, now);
+    return queued;
+}
+
+/* After +SYSSTART, from the last slot down: MQTT forgets its session before
+   a time sync's done callback runs, as it always did. */
+SM_PRIV void sm_sqn_features_reset(sm_sqn *m)
+{
+    size_t i = SM_SQN_FEATURES;
+    while (i--)
+        if (m->feat[i] && m->feat[i]->reset) m->feat[i]->reset(m);
+}
 
 /* ---- URC handlers (ctx is the sm_sqn) ------------------------------------ */
 SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t len)
@@ -6156,7 +6262,7 @@ SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t 
        queued ones were meant for the old session */
     sm_at_flush(at, SM_AT_REBOOT);
     sm_sqn_reset_state(m);
-    sm_sqn_sup_reset(m);
+    sm_sqn_features_reset(m);
     m->st.reboots++;
     if (m->boot.phase != SM_SQN_PH_IDLE) m->boot.rebooted = 1;
     sm_sqn_ev(&ev, SM_SQN_EV_RESTARTED);
@@ -6497,22 +6603,84 @@ SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
 
 /* The URC table, in the contract's order. First match wins; the last entry
    catches every other +SQN line so that none vanishes into a response. */
-static const sm_urc sm_sqn_urcs[] = {
-    { "+SYSSTART",               sm_sqn_urc_sysstart },   /* Framing */
-    { "+CEREG:",                 sm_sqn_urc_cereg },      /* Network */
-    { "+SQNSRING:",              sm_sqn_urc_sring },      /* Sockets */
+/* The features' own tables: handlers by prefix (see sm_sqn_urc_route). */
+#define SM_SQN_FEATURE_URCS(t) t, (uint8_t)(sizeof t / sizeof t[0])
+static const sm_urc sm_sqn_sock_urcs[] = {
+    { "+SQNSRING:",              sm_sqn_urc_sring },
     { "+SQNSH:",                 sm_sqn_urc_sh },
-    { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_mqtt_conn },  /* MQTT */
+};
+static const sm_sqn_feature sm_sqn_feat_sock = {
+    SM_SQN_F_SOCK, SM_SQN_FEATURE_URCS(sm_sqn_sock_urcs), NULL, NULL, NULL
+};
+static const sm_urc sm_sqn_mqtt_urcs[] = {
+    { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_mqtt_conn },
     { "+SQNSMQTTONDISCONNECT:",  sm_sqn_urc_mqtt_disc },
     { "+SQNSMQTTONSUBSCRIBE:",   sm_sqn_urc_mqtt_sub },
     { "+SQNSMQTTONUNSUBSCRIBE:", sm_sqn_urc_mqtt_unsub },
     { "+SQNSMQTTONPUBLISH:",     sm_sqn_urc_mqtt_pub },
     { "+SQNSMQTTONMESSAGE:",     sm_sqn_urc_mqtt_msg },
     { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_mqtt_full },
-    { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },  /* HTTP */
+};
+static const sm_sqn_feature sm_sqn_feat_mqtt = {
+    SM_SQN_F_MQTT, SM_SQN_FEATURE_URCS(sm_sqn_mqtt_urcs), sm_sqn_mqtt_step, sm_sqn_sup_forget, NULL
+};
+static const sm_urc sm_sqn_http_urcs[] = {
+    { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },
     { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
-    { "+SQNHCESIGN:",            sm_sqn_urc_hce },        /* Host signing */
-    { "+SQNNTP:",                sm_sqn_urc_ntp },        /* time (MCHP lte.cpp:260) */
+};
+static const sm_sqn_feature sm_sqn_feat_http = {
+    SM_SQN_F_HTTP, SM_SQN_FEATURE_URCS(sm_sqn_http_urcs), NULL, NULL, NULL
+};
+static const sm_urc sm_sqn_hce_urcs[] = {
+    { "+SQNHCESIGN:",            sm_sqn_urc_hce },
+};
+static const sm_sqn_feature sm_sqn_feat_hce = {
+    SM_SQN_F_HCE, SM_SQN_FEATURE_URCS(sm_sqn_hce_urcs), NULL, NULL, NULL
+};
+static const sm_urc sm_sqn_time_urcs[] = {
+    { "+SQNNTP:",                sm_sqn_urc_ntp },        /* MCHP lte.cpp:260 */
+};
+static const sm_sqn_feature sm_sqn_feat_time = {
+    SM_SQN_F_TIME, SM_SQN_FEATURE_URCS(sm_sqn_time_urcs), sm_sqn_sync_step, sm_sqn_time_reset,
+    sm_sqn_sup_boot_sync
+};
+
+SECMODEM_API int sm_sqn_use_sockets(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_sock); }
+SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_mqtt); }
+SECMODEM_API int sm_sqn_use_http(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_http); }
+SECMODEM_API int sm_sqn_use_time(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_time); }
+SECMODEM_API int sm_sqn_use_hce(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_hce); }
+SECMODEM_API int sm_sqn_use_all(sm_sqn *m)
+{
+    int rc = sm_sqn_use_sockets(m);
+    if (!rc) rc = sm_sqn_use_mqtt(m);
+    if (!rc) rc = sm_sqn_use_http(m);
+    if (!rc) rc = sm_sqn_use_time(m);
+    if (!rc) rc = sm_sqn_use_hce(m);
+    return rc;
+}
+
+/* The URC table, in the contract's order. First match wins; the last entry
+   catches every other +SQN line so that none vanishes into a response. A
+   feature's rows are routed to it (sm_sqn_urc_route): the rows stay here,
+   registered or not, so that which line is a URC never depends on what the
+   application has used so far. */
+static const sm_urc sm_sqn_urcs[] = {
+    { "+SYSSTART",               sm_sqn_urc_sysstart },   /* Framing */
+    { "+CEREG:",                 sm_sqn_urc_cereg },      /* Network */
+    { "+SQNSRING:",              sm_sqn_urc_route },      /* Sockets */
+    { "+SQNSH:",                 sm_sqn_urc_route },
+    { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_route },      /* MQTT */
+    { "+SQNSMQTTONDISCONNECT:",  sm_sqn_urc_route },
+    { "+SQNSMQTTONSUBSCRIBE:",   sm_sqn_urc_route },
+    { "+SQNSMQTTONUNSUBSCRIBE:", sm_sqn_urc_route },
+    { "+SQNSMQTTONPUBLISH:",     sm_sqn_urc_route },
+    { "+SQNSMQTTONMESSAGE:",     sm_sqn_urc_route },
+    { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_route },
+    { "+SQNHTTPRING:",           sm_sqn_urc_route },      /* HTTP */
+    { "+SQNHTTPSH:",             sm_sqn_urc_route },
+    { "+SQNHCESIGN:",            sm_sqn_urc_route },      /* Host signing */
+    { "+SQNNTP:",                sm_sqn_urc_route },      /* time */
     { "+SQN",                    sm_sqn_on_unknown },     /* anything else: UNHANDLED */
 };
 
@@ -6548,6 +6716,21 @@ SM_PRIV int sm_sqn_new_id(sm_sqn *m)
 }
 
 /* ---- operation records ---------------------------------------------------- */
+/* An operation's descriptor: what the engine, the result and the state need
+   to know of it besides its command text, which its start function builds
+   (the builder: arguments are checked and quoted there, see sm_sqn_put).
+   Each is its own object, named only by its start function (and, for the
+   few that the MQTT supervision and the time sync also start, by those). */
+typedef void (*sm_sqn_finish_fn)(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+                                 sm_sqn_result *res);
+typedef struct sm_sqn_opdef {
+    uint8_t kind;                /* sm_sqn_op_kind: the result's op */
+    const sm_sqn_feature *feat;  /* the feature it registers; NULL: none */
+    const char *prefix;          /* its information line; NULL: none expected */
+    uint32_t timeout_ms;         /* 0: SM_AT_TIMEOUT_MS */
+    sm_sqn_finish_fn finish;     /* reads the answer into the result; NULL: nothing */
+} sm_sqn_opdef;
+
 /* Parses `+CCLK: "yy/MM/dd,hh:mm:ss+zz"` (zz in quarter hours; contract:
    Network). yy >= 70 is the unset clock counting from 1970. */
 SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
@@ -6760,43 +6943,84 @@ SM_PRIV int sm_sqn_parse_pmid(const sm_at_response *r, uint16_t *pmid)
     return SM_OK;
 }
 
-/* Parses the answer of a successful operation and updates the state. */
-SM_PRIV int sm_sqn_finish_ok(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+/* ---- the operations' finish functions: what each reads from its answer
+   into the result and the state, once its last command ended. They run
+   whatever the status (a payload read explains a failure; the MQTT
+   supervision follows failures too): the rest return unless SM_OK. */
+SM_PRIV void sm_sqn_fin_clock(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)m;
+    (void)op;
+    if (res->status != SM_OK) return;
+    res->status = r->nlines ? sm_sqn_parse_cclk(r->lines, strlen(r->lines), &res->u.clock) : SM_ERR_PARSE;
+}
+
+SM_PRIV void sm_sqn_fin_key_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)m;
+    (void)r;
+    if (res->status != SM_OK) return;
+    res->u.data.id = op->arg;
+    res->u.data.total = op->total;
+    if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
+}
+
+SM_PRIV void sm_sqn_fin_dial(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
+    (void)r;
+    if (res->status != SM_OK) return;
+    s->open = 1;
+    s->remote_closed = 0;
+    s->pending = 0;
+}
+
+SM_PRIV void sm_sqn_fin_close(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)r;
+    if (res->status == SM_OK) m->st.sock[op->arg - 1].open = 0;
+}
+
+SM_PRIV void sm_sqn_fin_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
 {
     size_t i;
-    switch (op->kind) {
-    case SM_SQN_OP_CLOCK:
-        return r->nlines ? sm_sqn_parse_cclk(r->lines, strlen(r->lines), &res->u.clock) : SM_ERR_PARSE;
-    case SM_SQN_OP_NVM_KEY_INFO:
-        res->u.data.id = op->arg;
-        res->u.data.total = op->total;
-        return (op->flags & SM_SQN_OPF_HEADER) && !(op->flags & SM_SQN_OPF_BAD) ? SM_OK : SM_ERR_PARSE;
-    case SM_SQN_OP_SOCK_DIAL:
-        m->st.sock[op->arg - 1].open = 1;
-        m->st.sock[op->arg - 1].remote_closed = 0;
-        m->st.sock[op->arg - 1].pending = 0;
-        return SM_OK;
-    case SM_SQN_OP_SOCK_CLOSE:
-        m->st.sock[op->arg - 1].open = 0;
-        return SM_OK;
-    case SM_SQN_OP_SOCK_STATUS:
-        for (i = 0; i < SM_SQN_SOCKETS; i++) {
-            res->u.sock_state[i] = op->st[i];
-            m->st.sock[i].open = (uint8_t)(op->st[i] != 0);
-        }
-        return (op->flags & SM_SQN_OPF_HEADER) && !(op->flags & SM_SQN_OPF_BAD) ? SM_OK : SM_ERR_PARSE;
-    case SM_SQN_OP_SOCK_INFO:
-        return sm_sqn_parse_info(m, op, r, res);
-    case SM_SQN_OP_MQTT_PUBLISH:
-        return sm_sqn_parse_pmid(r, &res->u.pmid);
-    case SM_SQN_OP_SOCK_SEND:
-        /* the modem answers OK alone (docs/sequans.md C-17): it took them all */
-        res->u.send.id = op->arg;
-        res->u.send.len = op->total;
-        return SM_OK;
-    default:
-        return SM_OK;
+    (void)r;
+    if (res->status != SM_OK) return;
+    for (i = 0; i < SM_SQN_SOCKETS; i++) {
+        res->u.sock_state[i] = op->st[i];
+        m->st.sock[i].open = (uint8_t)(op->st[i] != 0);
     }
+    if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
+}
+
+SM_PRIV void sm_sqn_fin_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    if (res->status == SM_OK) res->status = sm_sqn_parse_info(m, op, r, res);
+}
+
+SM_PRIV void sm_sqn_fin_pmid(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)m;
+    (void)op;
+    if (res->status == SM_OK) res->status = sm_sqn_parse_pmid(r, &res->u.pmid);
+}
+
+SM_PRIV void sm_sqn_fin_send(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)m;
+    (void)r;
+    if (res->status != SM_OK) return;
+    /* the modem answers OK alone (docs/sequans.md C-17): it took them all */
+    res->u.send.id = op->arg;
+    res->u.send.len = op->total;
+}
+
+/* MQTT connect, subscribe, unsubscribe, disconnect: the subscription table
+   and the supervision follow their results, failures included. */
+SM_PRIV void sm_sqn_fin_mqtt_sup(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    (void)r;
+    sm_sqn_sup_op_done(m, op, res);
 }
 
 /* The engine's completion of each command of an operation; the operation
@@ -6815,16 +7039,11 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
     if (--op->cmds) return;
     memset(&res, 0, sizeof res);
     res.id = (int)op->id;
-    res.op = (sm_sqn_op_kind)op->kind;
+    res.op = (sm_sqn_op_kind)op->def->kind;
     res.at = op->err_result ? (sm_at_result)op->err_result : SM_AT_OK;
     res.code = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
     res.status = sm_at_result_status(res.at);
-    if (op->kind == SM_SQN_OP_SOCK_RECV || op->kind == SM_SQN_OP_NVM_READ ||
-        op->kind == SM_SQN_OP_MQTT_READ || op->kind == SM_SQN_OP_HTTP_READ)
-        sm_sqn_finish_data(m, op, r, &res);
-    else if (res.status == SM_OK)
-        res.status = sm_sqn_finish_ok(m, op, r, &res);
-    sm_sqn_sup_op_done(m, op, &res); /* the subscription table follows results */
+    if (op->def->finish) op->def->finish(m, op, r, &res);
     done = op->done;
     dctx = op->ctx;
     op->id = 0; /* free before the callback, which may start the next one */
@@ -6840,10 +7059,11 @@ SM_PRIV void sm_sqn_cmd(sm_at_cmd *c, const char *text, const char *prefix, uint
 }
 
 /* Claims a record and queues the n commands of one operation, all or none
-   (a two-command operation is never half queued). *out (may be NULL) gets
-   the record; its fields may still be set by the caller, since no callback
-   runs before the next poll or feed. Returns the id or SM_ERR_*. */
-SM_PRIV int sm_sqn_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, size_t n,
+   (a two-command operation is never half queued), and registers the
+   operation's feature. *out (may be NULL) gets the record; its fields may
+   still be set by the caller, since no callback runs before the next poll
+   or feed. Returns the id or SM_ERR_*. */
+SM_PRIV int sm_sqn_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_cmd *c, size_t n,
                          sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
 {
     sm_sqn_op *op = NULL;
@@ -6857,7 +7077,8 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, siz
         return SM_ERR_QUEUE_FULL;
     memset(op, 0, sizeof *op);
     op->m = m;
-    op->kind = kind;
+    op->def = def;
+    op->kind = def->kind;
     op->arg = arg;
     op->done = done;
     op->ctx = ctx;
@@ -6871,19 +7092,26 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, siz
         if (rc < 0) return rc;
     }
     op->id = (uint16_t)sm_sqn_new_id(m);
+    if (def->feat) m->feat[def->feat->slot] = def->feat; /* its URCs are handled from now */
     if (out) *out = op;
     return (int)op->id;
 }
 
+/* A command with its descriptor's prefix and timeout. */
+SM_PRIV void sm_sqn_cmd_of(sm_at_cmd *c, const char *text, const sm_sqn_opdef *def)
+{
+    sm_sqn_cmd(c, text, def->prefix, def->timeout_ms);
+}
+
 /* One command, no payload: the common case. */
-SM_PRIV int sm_sqn_simple(sm_sqn *m, uint8_t kind, uint8_t arg, sm_buf *b, const char *prefix,
-                          uint32_t timeout_ms, sm_sqn_done_fn done, void *ctx)
+SM_PRIV int sm_sqn_simple(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_buf *b,
+                          sm_sqn_done_fn done, void *ctx)
 {
     sm_at_cmd c;
     int rc = sm_sqn_built(b);
     if (rc) return rc;
-    sm_sqn_cmd(&c, b->p, prefix, timeout_ms);
-    return sm_sqn_queue(m, kind, arg, &c, 1, done, ctx, NULL);
+    sm_sqn_cmd_of(&c, b->p, def);
+    return sm_sqn_queue(m, def, arg, &c, 1, done, ctx, NULL);
 }
 
 /* ---- bring-up --------------------------------------------------------------
@@ -7015,13 +7243,13 @@ SM_PRIV int sm_sqn_boot_advance(sm_sqn *m, uint32_t now)
         return sm_sqn_boot_submit(m, "AT+CEREG?", "+CEREG:", 0, sm_sqn_on_cereg_answer);
     case SM_SQN_PH_CLOCK:
         if (!b->have) return sm_sqn_boot_submit(m, "AT+CCLK?", "+CCLK:", 0, NULL);
-        if (b->status == SM_OK && !b->clock.valid && m->sup.boot_sync_ms)
-            return sm_sqn_sup_boot_sync(m, now); /* sm_sqn_bringup_time_sync() */
+        if (b->status == SM_OK && !b->clock.valid && m->sup.boot_sync_ms && m->feat[SM_SQN_F_TIME])
+            return m->feat[SM_SQN_F_TIME]->boot(m, now); /* sm_sqn_bringup_time_sync() */
         m->sup.boot_sync = 0;
         sm_sqn_boot_finish(m, b->status, b->status == SM_OK ? SM_SQN_STEP_NONE : SM_SQN_STEP_CLOCK);
         return 0;
-    case SM_SQN_PH_SYNC:
-        return sm_sqn_sup_boot_sync(m, now);
+    case SM_SQN_PH_SYNC: /* entered only through the time feature's boot hook */
+        return m->feat[SM_SQN_F_TIME] ? m->feat[SM_SQN_F_TIME]->boot(m, now) : 0;
     default:
         return 0;
     }
@@ -7081,19 +7309,21 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m)
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     if (m->at.in_callback) return SM_ERR_BUSY;
     sm_sqn_boot_step(m);
-    sm_sqn_sup_step(m);
+    sm_sqn_features_step(m);
     rc = sm_at_poll(&m->at);
-    if ((sm_sqn_boot_step(m) | sm_sqn_sup_step(m)) && sm_at_poll(&m->at) == SM_ERR_IO)
+    if ((sm_sqn_boot_step(m) | sm_sqn_features_step(m)) && sm_at_poll(&m->at) == SM_ERR_IO)
         rc = SM_ERR_IO; /* send it now */
     return rc;
 }
+
+static const sm_sqn_opdef sm_sqn_def_clock = { SM_SQN_OP_CLOCK, NULL, "+CCLK:", 0, sm_sqn_fin_clock };
 
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
     sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd(&c, "AT+CCLK?", "+CCLK:", 0);
-    return sm_sqn_queue(m, SM_SQN_OP_CLOCK, 0, &c, 1, done, ctx, NULL);
+    sm_sqn_cmd_of(&c, "AT+CCLK?", &sm_sqn_def_clock);
+    return sm_sqn_queue(m, &sm_sqn_def_clock, 0, &c, 1, done, ctx, NULL);
 }
 
 /* ---- NVM (contract: NVM certificates and keys) ---------------------------- */
@@ -7114,6 +7344,9 @@ SM_PRIV int sm_sqn_nvm_slot_ok(uint8_t slot)
     return SM_SQN_NVM_ANY_SLOT || !(slot <= 4 || (slot >= 7 && slot <= 10));
 }
 
+static const sm_sqn_opdef sm_sqn_def_nvm_write = { SM_SQN_OP_NVM_WRITE, NULL, NULL,
+                                                    SM_SQN_NVM_TIMEOUT_MS, NULL };
+
 SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                   const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx)
 {
@@ -7128,15 +7361,15 @@ SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
     if (!size) return SM_ERR_PARAM;
     sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
     sm_sqn_put_num(&b, (uint32_t)size);
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_NVM_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_nvm_write);
     c.flags = SM_AT_F_PROMPT; /* prompt, then exactly len bytes */
     c.payload = data;
     c.payload_len = len;
-    return sm_sqn_queue(m, SM_SQN_OP_NVM_WRITE, slot, &c, 1, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_nvm_write, slot, &c, 1, done, ctx, NULL);
 }
 
-/* NVM_READ (certificate body) and NVM_KEY_INFO (size only). */
-SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot, uint8_t *buf, size_t cap,
+/* NVM_READ (certificate body) and NVM_KEY_INFO (size only), by def. */
+SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, const sm_sqn_opdef *def, uint8_t slot, uint8_t *buf, size_t cap,
                             sm_sqn_done_fn done, void *ctx)
 {
     char t[48];
@@ -7145,14 +7378,14 @@ SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot, uint8
     sm_sqn_op *op;
     int id;
     if (!m || slot >= SM_SQN_NVM_SLOTS) return SM_ERR_PARAM;
-    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVR=", type, slot);
-    sm_sqn_cmd(&c, t, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS);
+    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVR=",
+                   def->kind == SM_SQN_OP_NVM_READ ? SM_SQN_NVM_CERT : SM_SQN_NVM_KEY, slot);
+    sm_sqn_cmd_of(&c, t, def);
     c.on_line = sm_sqn_on_nvr;
     c.raw_buf = buf;
     c.raw_cap = cap;
     if (buf) c.flags = SM_AT_F_LINE_TO_RAW; /* the metadata line, whatever its length */
-    id = sm_sqn_queue(m, type == SM_SQN_NVM_CERT ? SM_SQN_OP_NVM_READ : SM_SQN_OP_NVM_KEY_INFO, slot,
-                      &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, def, slot, &c, 1, done, ctx, &op);
     if (id > 0) op->cap = cap;
     return id;
 }
@@ -7160,14 +7393,21 @@ SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot, uint8
 SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
                                       sm_sqn_done_fn done, void *ctx)
 {
+    static const sm_sqn_opdef d = { SM_SQN_OP_NVM_READ, NULL, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS,
+                                    sm_sqn_finish_data };
     if (!buf || !cap) return SM_ERR_PARAM;
-    return sm_sqn_nvm_read(m, SM_SQN_NVM_CERT, slot, buf, cap, done, ctx);
+    return sm_sqn_nvm_read(m, &d, slot, buf, cap, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx)
 {
-    return sm_sqn_nvm_read(m, SM_SQN_NVM_KEY, slot, NULL, 0, done, ctx);
+    static const sm_sqn_opdef d = { SM_SQN_OP_NVM_KEY_INFO, NULL, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS,
+                                    sm_sqn_fin_key_info };
+    return sm_sqn_nvm_read(m, &d, slot, NULL, 0, done, ctx);
 }
+
+static const sm_sqn_opdef sm_sqn_def_nvm_delete = { SM_SQN_OP_NVM_DELETE, NULL, NULL,
+                                                     SM_SQN_NVM_TIMEOUT_MS, NULL };
 
 SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                    sm_sqn_done_fn done, void *ctx)
@@ -7178,7 +7418,7 @@ SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot
         return SM_ERR_PARAM;
     sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
     sm_buf_str(&b, ",0"); /* size 0 deletes */
-    return sm_sqn_simple(m, SM_SQN_OP_NVM_DELETE, slot, &b, NULL, SM_SQN_NVM_TIMEOUT_MS, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_nvm_delete, slot, &b, done, ctx);
 }
 
 /* ---- security profiles (contract: Security profiles) ----------------------- */
@@ -7204,6 +7444,9 @@ SM_PRIV void sm_sqn_put_slot(sm_buf *b, int8_t slot)
 }
 
 SM_PRIV const char *sm_sqn_or_empty(const char *s) { return s ? s : ""; }
+
+/* answered by the stored profile line, then OK */
+static const sm_sqn_opdef sm_sqn_def_tls_config = { SM_SQN_OP_TLS_CONFIG, NULL, "+SQNSPCFG:", 0, NULL };
 
 SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_fn done, void *ctx)
 {
@@ -7237,7 +7480,7 @@ SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_f
     sm_sqn_put_num(&b, t->resume);
     sm_sqn_put_num(&b, t->lifetime);
     /* answered by the stored profile line, then OK */
-    return sm_sqn_simple(m, SM_SQN_OP_TLS_CONFIG, t->sp_id, &b, "+SQNSPCFG:", 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_tls_config, t->sp_id, &b, done, ctx);
 }
 
 /* ---- sockets (contract: Sockets) ----------------------------------------- */
@@ -7250,6 +7493,9 @@ SM_PRIV void sm_sqn_sock_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, 
     sm_buf_str(b, cmd);
     sm_buf_u32(b, sock);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_config = { SM_SQN_OP_SOCK_CONFIG, &sm_sqn_feat_sock, NULL, 0,
+                                                      NULL };
 
 SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16_t idle_s,
                                     sm_sqn_done_fn done, void *ctx)
@@ -7264,14 +7510,16 @@ SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16
     sm_buf_str(&b, ",0");
     sm_sqn_put_num(&b, idle_s);
     sm_buf_str(&b, ",600,50");
-    sm_sqn_cmd(&c[0], t1, NULL, 0);
+    sm_sqn_cmd_of(&c[0], t1, &sm_sqn_def_sock_config);
     /* srMode 1 (RING with the byte count), recvDataMode 0, keepalive 0,
        listenAutoRsp 0, sendDataMode 0 (raw) */
     sm_sqn_sock_cmd(&b, t2, sizeof t2, "AT+SQNSCFGEXT=", sock);
     sm_buf_str(&b, ",1,0,0,0,0");
-    sm_sqn_cmd(&c[1], t2, NULL, 0);
-    return sm_sqn_queue(m, SM_SQN_OP_SOCK_CONFIG, sock, c, 2, done, ctx, NULL);
+    sm_sqn_cmd_of(&c[1], t2, &sm_sqn_def_sock_config);
+    return sm_sqn_queue(m, &sm_sqn_def_sock_config, sock, c, 2, done, ctx, NULL);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_tls = { SM_SQN_OP_SOCK_TLS, &sm_sqn_feat_sock, NULL, 0, NULL };
 
 SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx)
 {
@@ -7281,8 +7529,11 @@ SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSCFG=", sock);
     sm_buf_str(&b, ",1");
     sm_sqn_put_num(&b, sp_id);
-    return sm_sqn_simple(m, SM_SQN_OP_SOCK_TLS, sock, &b, NULL, 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_tls, sock, &b, done, ctx);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_dial = { SM_SQN_OP_SOCK_DIAL, &sm_sqn_feat_sock, NULL,
+                                                    SM_SQN_DIAL_TIMEOUT_MS, sm_sqn_fin_dial };
 
 SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx)
@@ -7301,10 +7552,13 @@ SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uin
     sm_buf_str(&b, ",0,0,1");
     rc = sm_sqn_built(&b);
     if (rc) return rc;
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_DIAL_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_dial);
     c.flags = SM_AT_F_DIAL; /* a failed dial ends with NO CARRIER (docs/sequans.md R-04) */
-    return sm_sqn_queue(m, SM_SQN_OP_SOCK_DIAL, sock, &c, 1, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_sock_dial, sock, &c, 1, done, ctx, NULL);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_send = { SM_SQN_OP_SOCK_SEND, &sm_sqn_feat_sock, NULL,
+                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_send };
 
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx)
@@ -7318,14 +7572,17 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
         return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSENDEXT=", sock);
     sm_sqn_put_num(&b, (uint32_t)len);
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_SOCK_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_send);
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
     c.payload_len = len;
-    id = sm_sqn_queue(m, SM_SQN_OP_SOCK_SEND, sock, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_sock_send, sock, &c, 1, done, ctx, &op);
     if (id > 0) op->total = (uint32_t)len; /* the result's byte count */
     return id;
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_recv = { SM_SQN_OP_SOCK_RECV, &sm_sqn_feat_sock, "+SQNSRECV:",
+                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_finish_data };
 
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx)
@@ -7338,14 +7595,17 @@ SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t 
     if (!m || !sm_sqn_sock_ok(sock) || !buf || !cap) return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSRECV=", sock);
     sm_sqn_put_num(&b, (uint32_t)(cap < 1500u ? cap : 1500u));
-    sm_sqn_cmd(&c, t, "+SQNSRECV:", SM_SQN_SOCK_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_recv);
     c.on_line = sm_sqn_on_srecv; /* announces the raw bytes */
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, SM_SQN_OP_SOCK_RECV, sock, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_sock_recv, sock, &c, 1, done, ctx, &op);
     if (id > 0) op->cap = cap;
     return id;
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_close = { SM_SQN_OP_SOCK_CLOSE, &sm_sqn_feat_sock, NULL,
+                                                     SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_close };
 
 SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
 {
@@ -7353,17 +7613,23 @@ SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done,
     sm_buf b;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSH=", sock);
-    return sm_sqn_simple(m, SM_SQN_OP_SOCK_CLOSE, sock, &b, NULL, SM_SQN_SOCK_TIMEOUT_MS, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_close, sock, &b, done, ctx);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_status = { SM_SQN_OP_SOCK_STATUS, &sm_sqn_feat_sock, "+SQNSS:",
+                                                      0, sm_sqn_fin_status };
 
 SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
     sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd(&c, "AT+SQNSS", "+SQNSS:", 0);
+    sm_sqn_cmd_of(&c, "AT+SQNSS", &sm_sqn_def_sock_status);
     c.on_line = sm_sqn_on_sqnss; /* lines parsed as they come: SM_RESP_SIZE never limits */
-    return sm_sqn_queue(m, SM_SQN_OP_SOCK_STATUS, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_sock_status, 0, &c, 1, done, ctx, NULL);
 }
+
+static const sm_sqn_opdef sm_sqn_def_sock_info = { SM_SQN_OP_SOCK_INFO, &sm_sqn_feat_sock, "+SQNSI:", 0,
+                                                    sm_sqn_fin_info };
 
 SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
 {
@@ -7371,10 +7637,26 @@ SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, 
     sm_buf b;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSI=", sock);
-    return sm_sqn_simple(m, SM_SQN_OP_SOCK_INFO, sock, &b, "+SQNSI:", 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_info, sock, &b, done, ctx);
 }
 
 /* ---- MQTT (contract: Built-in MQTT client) ----------------------------------- */
+static const sm_sqn_opdef sm_sqn_def_mqtt_config = { SM_SQN_OP_MQTT_CONFIG, &sm_sqn_feat_mqtt, NULL, 0,
+                                                     NULL };
+static const sm_sqn_opdef sm_sqn_def_mqtt_connect = { SM_SQN_OP_MQTT_CONNECT, &sm_sqn_feat_mqtt, NULL,
+                                                      SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
+static const sm_sqn_opdef sm_sqn_def_mqtt_sub = { SM_SQN_OP_MQTT_SUBSCRIBE, &sm_sqn_feat_mqtt, NULL,
+                                                  SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
+static const sm_sqn_opdef sm_sqn_def_mqtt_unsub = { SM_SQN_OP_MQTT_UNSUBSCRIBE, &sm_sqn_feat_mqtt, NULL,
+                                                    SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
+/* answered `+SQNSMQTTPUBLISH: <pmid>` (or `0,<pmid>`) then OK */
+static const sm_sqn_opdef sm_sqn_def_mqtt_publish = { SM_SQN_OP_MQTT_PUBLISH, &sm_sqn_feat_mqtt,
+                                                      "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS,
+                                                      sm_sqn_fin_pmid };
+static const sm_sqn_opdef sm_sqn_def_mqtt_disconnect = { SM_SQN_OP_MQTT_DISCONNECT, &sm_sqn_feat_mqtt,
+                                                         NULL, SM_SQN_MQTT_TIMEOUT_MS,
+                                                         sm_sqn_fin_mqtt_sup };
+
 SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char *user,
                                     const char *password, uint8_t sp_id, sm_sqn_done_fn done,
                                     void *ctx)
@@ -7392,7 +7674,7 @@ SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char
         sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     }
     if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (the notes §6.1) */
-    return sm_sqn_simple(m, SM_SQN_OP_MQTT_CONFIG, sp_id, &b, NULL, 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_mqtt_config, sp_id, &b, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
@@ -7407,7 +7689,7 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
     sm_sqn_put_host(&b, host);
     sm_sqn_put_num(&b, port);
     sm_sqn_put_num(&b, keepalive_s);
-    id = sm_sqn_simple(m, SM_SQN_OP_MQTT_CONNECT, 0, &b, NULL, SM_SQN_MQTT_TIMEOUT_MS, done, ctx);
+    id = sm_sqn_simple(m, &sm_sqn_def_mqtt_connect, 0, &b, done, ctx);
     if (id > 0) sm_sqn_sup_connecting(m, host, port, keepalive_s); /* a new session */
     return id;
 }
@@ -7418,6 +7700,7 @@ SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_d
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
     sm_at_cmd c;
+    const sm_sqn_opdef *def;
     sm_sqn_op *op;
     int id;
     if (!m || qos > 2) return SM_ERR_PARAM;
@@ -7428,9 +7711,9 @@ SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_d
     id = sm_sqn_built(&b);
     if (id) return id;
     if (qos >= 0 && !sm_sqn_sup_room(m, filter)) return SM_ERR_NO_SPACE; /* SM_SQN_MQTT_SUBS */
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_MQTT_TIMEOUT_MS);
-    id = sm_sqn_queue(m, qos < 0 ? SM_SQN_OP_MQTT_UNSUBSCRIBE : SM_SQN_OP_MQTT_SUBSCRIBE, 0, &c, 1,
-                      done, ctx, &op);
+    def = qos < 0 ? &sm_sqn_def_mqtt_unsub : &sm_sqn_def_mqtt_sub;
+    sm_sqn_cmd_of(&c, t, def);
+    id = sm_sqn_queue(m, def, 0, &c, 1, done, ctx, &op);
     if (id > 0) sm_sqn_sup_track(m, op, filter, qos); /* remembered for a resume */
     return id;
 }
@@ -7464,13 +7747,15 @@ SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
     sm_sqn_put_num(&b, (uint32_t)len);
     rc = sm_sqn_built(&b);
     if (rc) return rc;
-    /* answered `+SQNSMQTTPUBLISH: <pmid>` (or `0,<pmid>`) then OK */
-    sm_sqn_cmd(&c, t, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_publish);
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
     c.payload_len = len;
-    return sm_sqn_queue(m, SM_SQN_OP_MQTT_PUBLISH, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_mqtt_publish, 0, &c, 1, done, ctx, NULL);
 }
+
+static const sm_sqn_opdef sm_sqn_def_mqtt_read = { SM_SQN_OP_MQTT_READ, &sm_sqn_feat_mqtt, NULL,
+                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_finish_data };
 
 SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, uint32_t len,
                                   uint8_t *buf, size_t cap, sm_sqn_done_fn done, void *ctx)
@@ -7488,12 +7773,12 @@ SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, ui
     id = sm_sqn_built(&b);
     if (id) return id;
     /* no header line: "\r\n", then exactly len bytes (contract: MQTT) */
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_SOCK_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_read);
     c.raw_lead = "\r\n";
     c.raw_len = (size_t)len;
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, SM_SQN_OP_MQTT_READ, 0, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_mqtt_read, 0, &c, 1, done, ctx, &op);
     if (id > 0) {
         op->flags = SM_SQN_OPF_HEADER; /* the length is known in advance */
         op->total = len;
@@ -7507,11 +7792,18 @@ SECMODEM_API int sm_sqn_mqtt_disconnect(sm_sqn *m, sm_sqn_done_fn done, void *ct
 {
     sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd(&c, "AT+SQNSMQTTDISCONNECT=0", NULL, SM_SQN_MQTT_TIMEOUT_MS);
-    return sm_sqn_queue(m, SM_SQN_OP_MQTT_DISCONNECT, 0, &c, 1, done, ctx, NULL);
+    sm_sqn_cmd_of(&c, "AT+SQNSMQTTDISCONNECT=0", &sm_sqn_def_mqtt_disconnect);
+    return sm_sqn_queue(m, &sm_sqn_def_mqtt_disconnect, 0, &c, 1, done, ctx, NULL);
 }
 
 /* ---- HTTP (contract: Built-in HTTP client) ------------------------------------ */
+static const sm_sqn_opdef sm_sqn_def_http_config = { SM_SQN_OP_HTTP_CONFIG, &sm_sqn_feat_http, NULL, 0,
+                                                     NULL };
+static const sm_sqn_opdef sm_sqn_def_http_request = { SM_SQN_OP_HTTP_REQUEST, &sm_sqn_feat_http, NULL,
+                                                      SM_SQN_HTTP_TIMEOUT_MS, NULL };
+static const sm_sqn_opdef sm_sqn_def_http_read = { SM_SQN_OP_HTTP_READ, &sm_sqn_feat_http, NULL,
+                                                   SM_SQN_HTTP_TIMEOUT_MS, sm_sqn_finish_data };
+
 SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, uint16_t port,
                                     uint8_t sp_id, const char *user, const char *password,
                                     sm_sqn_done_fn done, void *ctx)
@@ -7535,7 +7827,7 @@ SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, u
     sm_buf_char(&b, ','); /* the 9th field stays empty (the notes §7) */
     sm_buf_char(&b, ',');
     if (sp_id) sm_buf_u32(&b, sp_id); /* empty without TLS */
-    return sm_sqn_simple(m, SM_SQN_OP_HTTP_CONFIG, prof, &b, NULL, 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_http_config, prof, &b, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_sqn_done_fn done,
@@ -7570,13 +7862,13 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
     }
     id = sm_sqn_built(&b);
     if (id) return id;
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_HTTP_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_request);
     if (req->body_len) { /* the prompt comes only when there is a body */
         c.flags = SM_AT_F_PROMPT;
         c.payload = req->body;
         c.payload_len = req->body_len;
     }
-    id = sm_sqn_queue(m, SM_SQN_OP_HTTP_REQUEST, req->prof, &c, 1, done, ctx, NULL);
+    id = sm_sqn_queue(m, &sm_sqn_def_http_request, req->prof, &c, 1, done, ctx, NULL);
     if (id > 0) memset(&m->st.http[req->prof], 0, sizeof m->st.http[0]); /* the old body is gone */
     return id;
 }
@@ -7600,12 +7892,12 @@ SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf,
     sm_buf_str(&b, "AT+SQNHTTPRCV=");
     sm_buf_u32(&b, prof);
     if (max) sm_sqn_put_num(&b, max);
-    sm_sqn_cmd(&c, t, NULL, SM_SQN_HTTP_TIMEOUT_MS);
+    sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_read);
     c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: HTTP) */
     c.raw_len = (size_t)n;
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, SM_SQN_OP_HTTP_READ, prof, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_http_read, prof, &c, 1, done, ctx, &op);
     if (id > 0) {
         op->flags = SM_SQN_OPF_HEADER;
         op->total = n;
@@ -7630,6 +7922,8 @@ SECMODEM_API int sm_sqn_http_read_max(sm_sqn *m, uint8_t prof, uint16_t max, uin
 }
 
 /* ---- host signing (contract: Host signing) ---------------------------------- */
+static const sm_sqn_opdef sm_sqn_def_hce_reply = { SM_SQN_OP_HCE_REPLY, &sm_sqn_feat_hce, NULL, 0, NULL };
+
 SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, const uint8_t *sig,
                                   sm_sqn_done_fn done, void *ctx)
 {
@@ -7652,7 +7946,7 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
     } else {
         sm_buf_str(&b, ",0,\"\""); /* no signature */
     }
-    return sm_sqn_simple(m, SM_SQN_OP_HCE_REPLY, 0, &b, NULL, 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_hce_reply, 0, &b, done, ctx);
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -7729,11 +8023,11 @@ SM_PRIV int sm_sqn_sup_built(sm_buf *b)
     return b->cap < (size_t)SM_SQN_CMD_MAX + 1u ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
 }
 
-SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, uint8_t kind, uint8_t arg, sm_at_cmd *c, sm_sqn_done_fn fn,
-                             sm_sqn_op **out)
+SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_cmd *c,
+                             sm_sqn_done_fn fn, sm_sqn_op **out)
 {
     sm_sqn_op *op;
-    int id = sm_sqn_queue(m, kind, arg, c, 1, fn, m, &op);
+    int id = sm_sqn_queue(m, def, arg, c, 1, fn, m, &op);
     if (id > 0) {
         op->flags |= SM_SQN_OPF_SUP;
         if (out) *out = op;
@@ -7750,6 +8044,8 @@ SM_PRIV void sm_sqn_put_2d(sm_buf *b, unsigned v)
     sm_buf_char(b, (char)('0' + v / 10u));
     sm_buf_char(b, (char)('0' + v % 10u));
 }
+
+static const sm_sqn_opdef sm_sqn_def_clock_set = { SM_SQN_OP_CLOCK_SET, NULL, NULL, 0, NULL };
 
 SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx)
 {
@@ -7778,7 +8074,7 @@ SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_
     sm_buf_char(&b, tz < 0 ? '-' : '+');
     sm_sqn_put_2d(&b, (unsigned)(tz < 0 ? -tz : tz));
     sm_buf_char(&b, '"');
-    return sm_sqn_simple(m, SM_SQN_OP_CLOCK_SET, 0, &b, NULL, 0, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_clock_set, 0, &b, done, ctx);
 }
 
 /* The end of an sm_sqn_time_sync(). */
@@ -7860,6 +8156,8 @@ SM_PRIV int sm_sqn_ntp_cmd(sm_buf *b, char *mem, size_t cap, const char *servers
     return sm_sqn_built(b);
 }
 
+static const sm_sqn_opdef sm_sqn_def_time_sync = { SM_SQN_OP_TIME_SYNC, &sm_sqn_feat_time, NULL, 0, NULL };
+
 SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn done, void *ctx)
 {
     char t[SM_SQN_CMD_MAX + 1];
@@ -7871,7 +8169,7 @@ SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn
     if (id) return id;
     if (m->sup.sync != SM_SQN_SYNC_IDLE || m->sup.boot_sync != SM_SQN_BS_IDLE) return SM_ERR_STATE;
     sm_sqn_cmd(&c, t, NULL, 0);
-    id = sm_sqn_sup_queue(m, SM_SQN_OP_TIME_SYNC, 0, &c, sm_sqn_sync_cmd_done, NULL);
+    id = sm_sqn_sup_queue(m, &sm_sqn_def_time_sync, 0, &c, sm_sqn_sync_cmd_done, NULL);
     if (id < 0) return id;
     m->sup.sync = SM_SQN_SYNC_CMD;
     m->sup.sync_done = done;
@@ -7892,7 +8190,7 @@ SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now)
     }
     if (m->sup.sync != SM_SQN_SYNC_READ) return 0;
     sm_sqn_cmd(&c, "AT+CCLK?", "+CCLK:", 0);
-    if (sm_sqn_sup_queue(m, SM_SQN_OP_CLOCK, 0, &c, sm_sqn_sync_clock_done, NULL) < 0) return 0;
+    if (sm_sqn_sup_queue(m, &sm_sqn_def_clock, 0, &c, sm_sqn_sync_clock_done, NULL) < 0) return 0;
     m->sup.sync = SM_SQN_SYNC_READING;
     return 1;
 }
@@ -7902,7 +8200,7 @@ SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms)
     if (!m) return SM_ERR_PARAM;
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     m->sup.boot_sync_ms = timeout_ms;
-    return SM_OK;
+    return sm_sqn_use_time(m); /* the bring-up's sync is the time feature's */
 }
 
 /* The bring-up's sync (phase SM_SQN_PH_SYNC), entered when the clock read
@@ -8027,7 +8325,7 @@ SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
     rc = sm_sqn_sup_built(&b);
     if (rc) return rc;
     sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
-    return sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_SUBSCRIBE, (uint8_t)(i + 1), &c, fn, NULL);
+    return sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_sub, (uint8_t)(i + 1), &c, fn, NULL);
 }
 
 /* Forgets the session: after a restart, the application's disconnect or its
@@ -8174,7 +8472,7 @@ SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
         c.flags = SM_AT_F_PROMPT;
         c.payload = payload;
         c.payload_len = sizeof payload;
-        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_PUBLISH, 0, &c, sm_sqn_probe_done, NULL);
+        id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_publish, 0, &c, sm_sqn_probe_done, NULL);
     } else { /* a subscription again, to the first remembered filter */
         for (i = 0; i < SM_SQN_MQTT_SUBS && s->subs[i].state != SM_SQN_SUB_ACTIVE; i++) {}
         if (i == SM_SQN_MQTT_SUBS) { sm_sqn_sup_alive(m); return 0; } /* nothing to probe with */
@@ -8220,7 +8518,7 @@ SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
     int id;
     if (s->reconnect == SM_SQN_RC_START) {
         sm_sqn_cmd(&c, "AT+SQNSMQTTDISCONNECT=0", NULL, SM_SQN_MQTT_TIMEOUT_MS);
-        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_DISCONNECT, 0, &c, sm_sqn_reconnect_done, NULL);
+        id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_disconnect, 0, &c, sm_sqn_reconnect_done, NULL);
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_DISC;
     } else if (s->reconnect == SM_SQN_RC_CONNECT) {
@@ -8234,7 +8532,7 @@ SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
         if (rc == SM_ERR_QUEUE_FULL) return 0; /* the next poll */
         if (rc) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
         sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
-        id = sm_sqn_sup_queue(m, SM_SQN_OP_MQTT_CONNECT, 0, &c, sm_sqn_reconnect_done, NULL);
+        id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_connect, 0, &c, sm_sqn_reconnect_done, NULL);
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_CONN;
     } else {
@@ -8343,10 +8641,10 @@ SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, u
     m->sup.keepalive = keepalive;
 }
 
-/* +SYSSTART: the session and a time sync are gone. */
-SM_PRIV void sm_sqn_sup_reset(sm_sqn *m)
+/* +SYSSTART: a time sync is gone (the MQTT feature's reset,
+   sm_sqn_sup_forget, ran before: it forgets the session). */
+SM_PRIV void sm_sqn_time_reset(sm_sqn *m)
 {
-    sm_sqn_sup_forget(m);
     m->sup.boot_sync = SM_SQN_BS_IDLE;
     m->sup.ntp_seen = 0;
     if (m->sup.sync != SM_SQN_SYNC_IDLE)
@@ -8373,15 +8671,15 @@ SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char
     else s->probe_topic[0] = '\0';
     /* the first probe at once: a probe the broker refuses shows now */
     s->alive_ms = sm_at_now(&m->at) - period_ms;
-    return SM_OK;
+    return sm_sqn_use_mqtt(m); /* the supervision is the MQTT feature's work */
 }
 
-/* Advances all of this part from sm_sqn_poll(); returns 1 if it queued. */
-SM_PRIV int sm_sqn_sup_step(sm_sqn *m)
+/* Advances the MQTT supervision from sm_sqn_poll() (the MQTT feature's
+   step; the time feature's is sm_sqn_sync_step); 1 if it queued. */
+SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now)
 {
     sm_sqn_sup *s = &m->sup;
-    uint32_t now = sm_at_now(&m->at);
-    int queued = sm_sqn_sync_step(m, now);
+    int queued = 0;
     if (s->resub == SM_SQN_RS_WAIT && sm_time_reached(now, s->deadline)) {
         sm_sqn_resub_fail(m, SM_ERR_TIMEOUT, 0);
         s->resub_i++;
@@ -13321,7 +13619,10 @@ SM_PRIV void sm_hce_drop(sm_hce *h, uint8_t i, int why)
 
 SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn on_event, void *ctx)
 {
+    int rc;
     if (!h || !m || !se) return SM_ERR_PARAM;
+    rc = sm_sqn_use_hce(m); /* +SQNHCESIGN becomes an event from now on */
+    if (rc) return rc;
     memset(h, 0, sizeof *h);
     h->m = m;
     h->se = se;

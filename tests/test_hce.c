@@ -248,7 +248,10 @@ static T *fresh(int echo)
     c.now_ms = fake_now;
     CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK);
     CHECK_EQ_INT(sm_atecc_init(&t->se, &c, SM_ATECC_ADDR_DEFAULT), SM_OK);
+    /* sm_hce_init registers host signing itself (test_sequans.c
+       test_features); the transcripts also feed the MQTT connect's URCs */
     CHECK_EQ_INT(sm_hce_init(&t->h, &t->m, &t->se, on_hce, t), SM_OK);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m), SM_OK);
     return t;
 }
 

@@ -219,6 +219,8 @@ static T *fresh(int echo)
     t->echo = echo;
     t->cap = sizeof t->buf;
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
+    /* every URC as its event (test_features tests the registration) */
+    if (sm_sqn_use_all(&t->m) != SM_OK) CHECK(0 && "sm_sqn_use_all");
     return t;
 }
 
@@ -270,6 +272,70 @@ static void xchg_(T *t, const char *want, const char *reply, int line)
 #define XCHG(t, want, reply) xchg_((t), (want), (reply), __LINE__)
 
 /* ---- dialect, init ---------------------------------------------------------- */
+/* Features (sm_sqn_use_*): before its first operation or its switch, a
+   feature's URCs are UNHANDLED events with their lines (never lost); its
+   first successful start registers it, a refused start does not; a modem
+   restart keeps the registrations, sm_sqn_init() clears them. */
+static void test_features(void)
+{
+    static sm_sqn zero;
+    T *t = fresh(0);
+    sm_platform p;
+    memset(&p, 0, sizeof p);
+    p.user = t;
+    p.write = mock_write;
+    p.now_ms = mock_now;
+    CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK); /* fresh() registered all */
+    CHECK_EQ_INT(sm_sqn_use_mqtt(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_use_all(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_use_sockets(&zero), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_use_time(&zero), SM_ERR_STATE);
+    /* nothing used yet: the core URCs are events, the features' are not */
+    rx(t, "\r\n+CEREG: 5\r\n");
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n\r\n+SQNHTTPRING: 0,200,text/plain,10\r\n");
+    rx(t, "\r\n+SQNNTP: 0\r\n\r\n+SQNHCESIGN: 1,0,0,\"00\"\r\n\r\n+SQNSH: 1\r\n");
+    LOG(t, "[REGISTERED 5][UNHANDLED +SQNSMQTTONCONNECT:0,0]"
+           "[UNHANDLED +SQNHTTPRING: 0,200,text/plain,10][UNHANDLED +SQNNTP: 0]"
+           "[UNHANDLED +SQNHCESIGN: 1,0,0,\"00\"][UNHANDLED +SQNSH: 1]");
+    /* the switch */
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m), SM_OK);
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n\r\n+SQNSH: 1\r\n");
+    LOG(t, "[MQTT_CONNECTED 0][UNHANDLED +SQNSH: 1]");
+    /* a refused start registers nothing, a queued one its feature */
+    CHECK_EQ_INT(sm_sqn_http_config(&t->m, SM_SQN_HTTP_PROFILES, "h", 80, 0, NULL, NULL, on_done, t),
+                 SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_sock_close(&t->m, 0, on_done, t), SM_ERR_PARAM);
+    rx(t, "\r\n+SQNHTTPRING: 0,200,text/plain,10\r\n\r\n+SQNSH: 1\r\n");
+    LOG(t, "[UNHANDLED +SQNHTTPRING: 0,200,text/plain,10][UNHANDLED +SQNSH: 1]");
+    CHECK(sm_sqn_sock_close(&t->m, 1, on_done, t) > 0);
+    rx(t, "\r\n+SQNSH: 1\r\n");
+    LOG(t, "[SOCK_CLOSED 1,0]");
+    /* the bring-up's time option registers the time feature */
+    CHECK_EQ_INT(sm_sqn_bringup_time_sync(&t->m, 60000u), SM_OK);
+    rx(t, "\r\n+SQNNTP: 0\r\n");
+    CHECK(strncmp(t->log, "[NTP", 4) == 0);
+    t->log_len = 0;
+    t->log[0] = '\0';
+    /* a modem restart keeps them */
+    rx(t, "\r\n+SYSSTART\r\n\r\n+SQNSMQTTONCONNECT:0,3\r\n");
+    LOG(t, "{SOCK_CLOSE reboot}[RESTARTED 1][MQTT_CONNECTED 3]"); /* the close was in flight */
+    /* sm_hce_init registers host signing */
+    {
+        static sm_hce h;
+        static sm_atecc se;
+        CHECK_EQ_INT(sm_hce_init(&h, &zero, &se, NULL, NULL), SM_ERR_STATE);
+        CHECK_EQ_INT(sm_hce_init(&h, &t->m, &se, NULL, NULL), SM_OK);
+        rx(t, "\r\n+SQNHCESIGN: 1,0,0,\"00\"\r\n");
+        CHECK(strstr(t->log, "UNHANDLED") == NULL);
+        t->log_len = 0;
+        t->log[0] = '\0';
+    }
+    /* sm_sqn_init forgets them */
+    CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK);
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n\r\n+SQNNTP: 0\r\n");
+    LOG(t, "[UNHANDLED +SQNSMQTTONCONNECT:0,0][UNHANDLED +SQNNTP: 0]");
+}
+
 static void test_dialect_and_init(void)
 {
     const sm_at_dialect *d = sm_sqn_dialect();
@@ -2078,6 +2144,7 @@ static void test_names(void)
 int main(void)
 {
     RUN(test_dialect_and_init);
+    RUN(test_features);
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_cereg_urcs_around_the_answer);
     RUN(test_bringup_after_power_on);

@@ -166,6 +166,8 @@ static T *fresh(int echo)
     t->now = 1000;
     t->echo = echo;
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
+    /* every URC as its event (test_features tests the registration) */
+    if (sm_sqn_use_all(&t->m) != SM_OK) CHECK(0 && "sm_sqn_use_all");
     return t;
 }
 

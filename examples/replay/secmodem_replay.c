@@ -1022,6 +1022,7 @@ int main(int argc, char **argv)
        the section's, for '+' lines the section does not know */
     if (rp.mode == MODE_SEQUANS) {
         sm_sqn_init(&rp.sqn, &p, sqn_event, &rp);
+        sm_sqn_use_all(&rp.sqn); /* a log may show any URC before its operation */
         rp.eng = &rp.sqn.at;
     } else if (rp.mode == MODE_CORDELIA) {
         sm_cord_init(&rp.cord, &p, cord_event, &rp);

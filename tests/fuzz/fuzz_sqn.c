@@ -73,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.write = fz_write;
     p.now_ms = fz_now;
     if (sm_sqn_init(&f.m, &p, fz_event, &f) != SM_OK) abort();
+    if ((data[0] & 0x80u) == 0 && sm_sqn_use_all(&f.m) != SM_OK) abort(); /* else: as first used */
     switch (data[0] % 4) {
     case 0: if (sm_sqn_bringup(&f.m, fz_done, &f) > 0) f.started++; break;
     case 1: if (sm_sqn_nvm_read_cert(&f.m, 19, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
