@@ -6081,6 +6081,18 @@ SM_PRIV int sm_sqn_is_host(char c)
     return sm_sqn_is_hex(c) || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '.' ||
            c == '-' || c == '_' || c == ':';
 }
+/* a == b. The library's only string comparisons (a slot type, a remembered
+   filter) are short: newlib's strcmp, optimised for long strings, would
+   cost an application about 700 bytes of flash for them. */
+SM_PRIV int sm_sqn_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
 /* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (the notes §3.1). */
 SM_PRIV int sm_sqn_is_cipher(char c) { return sm_sqn_is_hex(c) || c == 'x' || c == 'X' || c == ';'; }
 
@@ -6812,7 +6824,7 @@ SM_PRIV void sm_sqn_on_nvr(void *ctx, sm_at *at, const char *line, size_t len)
     int32_t slot, n;
     if (sm_sqn_fields(&f, line, len) || sm_fields_str(&f, type, sizeof type) ||
         sm_fields_int(&f, 0, SM_SQN_NVM_SLOTS - 1, &slot)) { op->flags |= SM_SQN_OPF_BAD; return; }
-    if (strcmp(type, cert ? "certificate" : "privatekey") != 0 || slot != op->arg) op->flags |= SM_SQN_OPF_BAD;
+    if (!sm_sqn_streq(type, cert ? "certificate" : "privatekey") || slot != op->arg) op->flags |= SM_SQN_OPF_BAD;
     rest = f;
     if (len < (size_t)SM_LINE_SIZE - 1u && !sm_fields_int(&rest, 0, 65535, &n) && !sm_fields_more(&rest)) {
         if (cert) sm_at_raw_rewind(at); /* the count, not the line, says what the body is */
@@ -8257,7 +8269,7 @@ SM_PRIV int sm_sqn_sub_find(const sm_sqn *m, const char *filter)
 {
     int i;
     for (i = 0; i < SM_SQN_MQTT_SUBS; i++)
-        if (m->sup.subs[i].state != SM_SQN_SUB_FREE && strcmp(m->sup.subs[i].filter, filter) == 0)
+        if (m->sup.subs[i].state != SM_SQN_SUB_FREE && sm_sqn_streq(m->sup.subs[i].filter, filter))
             return i;
     return -1;
 }
