@@ -182,6 +182,55 @@ def apps_table(tmp):
     return rows
 
 
+# Where an application's bytes go: each linked symbol (text and rodata,
+# from nm -S) in the first group whose pattern matches its name.
+PARTS = [
+    ("AT engine + utilities (sec. 4-5)", r"^sm_(at_|buf|fields|check|parse|utf8|time|clock|b64|strerror)"),
+    ("Sequans (sec. 6, 14)", r"^sm_sqn_"),
+    ("Cordelia-I (sec. 7)", r"^sm_cord_"),
+    ("MQTT framing + session (sec. 9-10)", r"^sm_mqtt_"),
+    ("ATECC608, host signing (sec. 8, 12)", r"^sm_(atecc|hce)_"),
+    ("libc string functions", r"^(mem|str)[a-z]*$"),
+    ("application, start-up, rest of libc", r""),
+]
+
+
+def breakdown(elf, nm_tool):
+    """{part: bytes} of the code and constants an ELF links."""
+    sizes = {name: 0 for name, _ in PARTS}
+    out = run([nm_tool, "-S", "-t", "d", elf]).stdout
+    for line in out.splitlines():
+        p = line.split()
+        if len(p) != 4 or p[2].lower() not in ("t", "r", "d"):
+            continue
+        name = p[3].split(".")[0]  # gcc's .isra.0 / .constprop.0 clones
+        for part, pat in PARTS:
+            if re.search(pat, name):
+                sizes[part] += int(p[1])
+                break
+    return sizes
+
+
+def print_breakdown(tmp):
+    """Cortex-M4: each typical application's bytes by part, against its
+    target: what the target leaves for the library once libc, start-up and
+    the application's own code are paid."""
+    target = TARGETS[1]
+    if not shutil.which(target[1][0]):
+        return
+    print("WHERE THE BYTES GO (Cortex-M4, symbols of each typical application by part)")
+    print(f"  {'application':44s}" + "".join(f"{n[:12]:>13s}" for n, _ in PARTS) + f"{'unnamed':>13s}")
+    for name, src, feats, target_m4 in APPS:
+        elf, err = build(tmp, target, src, feats, "why_" + src[:-2])
+        if err:
+            continue
+        parts = breakdown(elf, target[3])
+        unnamed = flash_of(elf, target[2]) - sum(parts.values())
+        print(f"  {name:44s}" + "".join(f"{parts[n]:>13d}" for n, _ in PARTS) + f"{unnamed:>13d}")
+    print("  (columns: " + "; ".join(n for n, _ in PARTS) + "; unnamed: string literals,")
+    print("  vectors, initialised data)\n")
+
+
 def print_apps(tmp, names):
     print("TYPICAL APPLICATIONS (tests/bench/app_*.c: flash of the whole program with libc,")
     print("       main and start-up code / RAM of its state over the empty program)")
@@ -532,6 +581,7 @@ def main():
         print("  coreMQTT v2.3.1 linked the same way (README, \"Size\").\n")
 
         print_apps(tmp, names)
+        print_breakdown(tmp)
 
         print("RAM (sizeof with the default configuration)")
         sizes = struct_sizes(tmp)
