@@ -448,7 +448,7 @@ def family_from(args, der):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python3 -m sim.chips.certdef", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("def", help="print the definition as a C initialiser")
     d.add_argument("cert")
