@@ -94,7 +94,7 @@ $(B)/test_csr_cxx: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) |
 $(B)/test_csr_live: tests/test_csr_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
 # compressed certificates (section 13): vectors made fresh by tests/run_certs.py
-$(B)/certs/cert_vectors.h: tests/gen_cert_vectors.py sim/certdef.py | $(B)
+$(B)/certs/cert_vectors.h: tests/gen_cert_vectors.py sim/chips/certdef.py | $(B)
 	$(PYTHON) tests/gen_cert_vectors.py $(B)/certs
 $(B)/test_certs_asan: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/certs $< -o $@
@@ -103,8 +103,8 @@ $(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_ve
 $(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
 	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
 # the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/run_certs_live.py)
-$(B)/pki/cert_defs.h: sim/provision.py sim/certdef.py | $(B)
-	$(PYTHON) -m sim.provision $(B)/pki
+$(B)/pki/cert_defs.h: sim/chips/provision.py sim/chips/certdef.py | $(B)
+	$(PYTHON) -m sim.chips.provision $(B)/pki
 $(B)/test_certs_live: tests/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
 $(B)/test_cordelia_asan: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
@@ -124,9 +124,9 @@ $(B)/test_hce_cxx: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
 $(B)/test_hce_e2e: tests/test_hce_e2e.c $(POSIX) $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_hce_e2e.c examples/posix/sm_posix.c \
 	    examples/posix/sm_atecc_bridge.c -o $@
-# the simulator's TLS client for host signing (sim/hce.py): OpenSSL 3.0's
+# the simulator's TLS client for host signing (sim/network/hce.py): OpenSSL 3.0's
 # EC_KEY_METHOD is deprecated but present
-$(B)/hce_tls: sim/hce_tls.c | $(B)
+$(B)/hce_tls: sim/network/hce_tls.c | $(B)
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations -O2 $< -o $@ \
 	    -lssl -lcrypto
 $(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)

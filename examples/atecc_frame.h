@@ -1,5 +1,5 @@
 /* atecc_frame.h - one I2C transaction of the ATECC608 as a request/reply
-   frame of the chip emulator's protocol (sim/atecc.py), free of any
+   frame of the chip emulator's protocol (sim/chips/atecc.py), free of any
    platform. The example bridges give it their byte I/O: a UNIX socket on
    the PC (examples/posix/sm_atecc_bridge.c), a UART to QEMU's socket on the
    Cortex-M3 (examples/cortexm/i2c_bridge_cm.c), a USART to simavr's host on

@@ -40,7 +40,7 @@
    compressed form (secmodem.h section 13); the application rebuilds both
    from the chip with the definitions SM_DM_SIGNER_DEF and SM_DM_DEVICE_DEF
    (default: secmodem_signer_def, secmodem_device_def, e.g. from the
-   cert_defs.h that python3 -m sim.provision writes), stores the device
+   cert_defs.h that python3 -m sim.chips.provision writes), stores the device
    certificate followed by the signer's (the chain the broker needs) and
    the broker's CA in the modem's NVM; the host gives only "ca.pem".
    SM_DM_FILE_CAP must then hold both certificates (about 1400 bytes).

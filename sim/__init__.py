@@ -2,11 +2,16 @@
 
 Run it with ``python3 -m sim --help``.  In-process use:
 
-    from sim.core import Modem, Options, PtyTransport
-    from sim.generic import GenericDialect
+    from sim.common.core import Modem, Options, PtyTransport
+    from sim.dialects.generic import GenericDialect
     modem = Modem(GenericDialect(), PtyTransport()).start()
 
-Dialects live in ``sim/<name>.py`` and export their class as ``DIALECT``.
+The modules are grouped by layer (sim/README.md): ``common`` (the AT front
+end, the serial line, faults, control, test harness), ``dialects`` (one
+module per modem, each exporting its class as ``DIALECT``), ``network`` (the
+real TCP/TLS/MQTT/HTTP connections a simulated modem makes, and the loopback
+servers they reach) and ``chips`` (the ATECC608 emulator and its
+certificate tools).
 """
 
 __version__ = "1.0.0"

@@ -7,23 +7,26 @@ import signal
 import sys
 import time
 
-from .control import ControlServer
-from .core import Modem, Options, Tracer
-from .faults import Faults
-from .transport import PtyTransport, SerialTransport
+from .common.control import ControlServer
+from .common.core import Modem, Options, Tracer
+from .common.faults import Faults
+from .common.transport import PtyTransport, SerialTransport
 
 
 def load_dialect(name):
-    """Instantiate sim/<name>.py's DIALECT; new dialects need no registry."""
+    """Instantiate sim/dialects/<name>.py's DIALECT; new dialects need no
+    registry.  Only that package is searched, so --dialect can never name a
+    module of another layer (sim.common.core, sim.chips.atecc)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise ValueError(f"bad dialect name {name!r}")
+    package = f"{__package__}.dialects"
     try:
-        module = importlib.import_module(f"{__package__}.{name}")
+        module = importlib.import_module(f"{package}.{name}")
     except ModuleNotFoundError as exc:
         raise ValueError(f"no dialect {name!r} ({exc})") from None
     cls = getattr(module, "DIALECT", None)
     if cls is None:
-        raise ValueError(f"module sim.{name} does not define DIALECT")
+        raise ValueError(f"module {package}.{name} does not define DIALECT")
     return cls()
 
 
@@ -43,7 +46,7 @@ def non_negative(text):
 
 def build_parser():
     p = argparse.ArgumentParser(prog="python3 -m sim", description="secmodem AT modem simulator")
-    p.add_argument("--dialect", default="generic", help="dialect module in sim/ (default: generic)")
+    p.add_argument("--dialect", default="generic", help="dialect module in sim/dialects/ (default: generic)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (default)")
     where.add_argument("--port", metavar="DEV", help="serve on a real serial port instead")

@@ -48,7 +48,7 @@ def main():
     # section 13's tests are built with what is made at test time
     failures += sh([PY, "tests/gen_cert_vectors.py", "build/certs"]) != 0
     shutil.rmtree(os.path.join(ROOT, "build", "pki"), ignore_errors=True)
-    failures += sh([PY, "-m", "sim.provision", "build/pki"]) != 0
+    failures += sh([PY, "-m", "sim.chips.provision", "build/pki"]) != 0
     for src in sorted(glob.glob(os.path.join(ROOT, "tests", "test_*.c"))):
         name = os.path.basename(src)
         exe = os.path.join(OUT, name[:-2])

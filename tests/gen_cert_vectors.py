@@ -4,7 +4,7 @@ at each run (new keys, new signatures).
 
     gen_cert_vectors.py OUTDIR
 
-writes OUTDIR/cert_vectors.h (the definitions made by sim/certdef.py from
+writes OUTDIR/cert_vectors.h (the definitions made by sim/chips/certdef.py from
 the first certificate of each family, and every certificate with its
 compressed form and the chip data it is rebuilt from), OUTDIR/root.pem and
 OUTDIR/signer.pem (the test root, and the signer CA every device
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography import x509
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sim import certdef as cd  # noqa: E402
+from sim.chips import certdef as cd  # noqa: E402
 
 D = datetime.datetime
 SIGNER_ID = b"\x1a\x2b"

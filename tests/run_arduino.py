@@ -255,7 +255,7 @@ def device_certificate(bed, chip_point):
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    from sim.testbed import _leaf_extensions
+    from sim.network.testbed import _leaf_extensions
     key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), chip_point)
     ca = bed.pki.ca
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -370,9 +370,9 @@ def run_mqtt_under_simavr(elf, timeout, wrong_key=False):
     from cryptography.hazmat.primitives.asymmetric import ec
     from run_demo import TOPICS, modem_view
     from run_hce_e2e import emulator_control
-    from sim import hce
-    from sim.testbed import TestBed
-    from sim.testing import AteccProcess, SimProcess
+    from sim.network import hce
+    from sim.network.testbed import TestBed
+    from sim.common.testing import AteccProcess, SimProcess
     helper = hce.find_helper()
     if helper is None and subprocess.call(["make", "-s", "build/hce_tls"], cwd=ROOT) == 0:
         helper = hce.find_helper()

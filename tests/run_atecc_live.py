@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Starts the ATECC608 emulator (python3 -m sim.atecc) on a UNIX socket and
+"""Starts the ATECC608 emulator (python3 -m sim.chips.atecc) on a UNIX socket and
 runs a live C test program against it: run_atecc_live.py <binary> [args...].
 
 The program's "SIG <pub> <digest> <sig>" lines are verified here with
@@ -14,7 +14,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testing import AteccProcess  # noqa: E402
+from sim.common.testing import AteccProcess  # noqa: E402
 
 from cryptography.exceptions import InvalidSignature  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402

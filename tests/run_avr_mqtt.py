@@ -15,7 +15,7 @@ host-signing TLS helper. Then tests/simavr/sm_simavr_host, wired so:
 
   USART0      the simulator's pseudo-terminal: the modem link
   USART1      the emulator's UNIX socket: the chip's I2C transactions,
-              one frame each (sim/atecc.py)
+              one frame each (sim/chips/atecc.py)
   debug port  the host's stdin/stdout: the firmware's console
 
 On the console this script plays the person provisioning the device: it

@@ -3,7 +3,7 @@
 run_certs_live.py [--pki-ready] [test_certs_live binary].
 
 Makes a fresh test PKI and the two certificate definitions (python3 -m
-sim.provision build/pki: root, signer CA, cert_defs.h), builds the C
+sim.chips.provision build/pki: root, signer CA, cert_defs.h), builds the C
 program with them, starts the emulator as a Trust&GO-style part with fresh
 random keys (--random-keys --provision: the device certificate is issued
 at start for the chip's own slot-0 key and serial number, compressed into
@@ -22,7 +22,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testing import AteccProcess  # noqa: E402
+from sim.common.testing import AteccProcess  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
@@ -38,7 +38,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     if not ready:
         shutil.rmtree(pki, ignore_errors=True)  # fresh: no device certificate of an earlier run
-        subprocess.run([PY, "-m", "sim.provision", pki], cwd=ROOT, check=True)
+        subprocess.run([PY, "-m", "sim.chips.provision", pki], cwd=ROOT, check=True)
         subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(binary, ROOT)], check=True)
     for old in os.listdir(pki):
         if old.startswith("device-") and old.endswith(".pem"):

@@ -28,8 +28,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 # Published by the C program (AT+iotpublish=0,"<payload>"): quotes, commas,
 # a colon, braces; UTF-8 is fine too.  The broker must see exactly these bytes.

@@ -9,7 +9,7 @@ mosquitto.
 Builds nothing (the Makefile does). Starts, all on loopback and in temporary
 directories:
   - the test PKI (a test CA, the broker's certificate, a client certificate)
-    and mosquitto requiring client certificates from that CA (sim/testbed.py),
+    and mosquitto requiring client certificates from that CA (sim/network/testbed.py),
     plus a second MQTT client, the probe, subscribed to the demo's topics;
   - sequans (default): the ATECC608 emulator with fresh random keys and the
     Sequans simulator with its host-signing TLS helper (build/hce_tls). When
@@ -18,7 +18,7 @@ directories:
   - cordelia: the Cordelia-I simulator; ca.pem, client.pem and client.key
     for the firmware to upload to the module.
   - --provisioned (Sequans): no CSR. A test PKI made now (python3 -m
-    sim.provision build/pki: a root, a signer CA, the definitions the
+    sim.chips.provision build/pki: a root, a signer CA, the definitions the
     firmware is then built with), the emulator as a Trust&GO-style part
     provisioned from it (device certificate for its own random slot-0 key
     in slot 10, signer key in 11, signer certificate in 12), mosquitto
@@ -42,9 +42,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim import hce  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import AteccProcess, SimProcess  # noqa: E402
+from sim.network import hce  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import AteccProcess, SimProcess  # noqa: E402
 
 TOPICS = "secmodem/demo/#"
 MESSAGES = 3          # what the firmware publishes
@@ -177,7 +177,7 @@ def main():
     if opts.provisioned:
         from cryptography import x509
         shutil.rmtree(pki_dir, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "sim.provision", pki_dir], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "sim.chips.provision", pki_dir], cwd=ROOT, check=True)
         subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(binary, ROOT)], check=True)
         client_cas = (open(os.path.join(pki_dir, "root.pem"), "rb").read(),)
         say("test PKI of the provisioned part (root, signer CA, definitions) in build/pki; "

@@ -10,7 +10,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testing import SimProcess  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 
 def main():

@@ -41,9 +41,9 @@ sys.path.insert(0, ROOT)
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from sim import hce  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import AteccProcess, SimProcess  # noqa: E402
+from sim.network import hce  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import AteccProcess, SimProcess  # noqa: E402
 
 TOPICS = "secmodem/hce/#"
 DEVICE_CN = "secmodem-hce-device"   # SUBJECT of tests/test_hce_e2e.c

@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from run_cordelia_e2e import Checks  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 FORBIDDEN = re.compile(r"^AT\+(CFUN|FACTORYRESET|REBOOT|SQNSFACTORYRESET)", re.I)
 

@@ -21,7 +21,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testbed import MqttProbe, TestBed  # noqa: E402
+from sim.network.testbed import MqttProbe, TestBed  # noqa: E402
 
 BIG = bytes((i * 31 + 7) & 255 for i in range(100000))
 

@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from run_mqtt_session_live import parse_sent, verdict  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 
 def main():

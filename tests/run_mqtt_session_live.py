@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Starts the test bed's mosquitto (sim/testbed.py: mutual-TLS listener plus
+"""Starts the test bed's mosquitto (sim/network/testbed.py: mutual-TLS listener plus
 a plain loopback listener) and runs the live MQTT session test against its
 plain listener, or with --tls against its mutual-TLS listener (a binary
 built with OpenSSL; a missing one is a skip, exit 77):
@@ -19,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testbed import TestBed  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
 
 
 SKIP = 77

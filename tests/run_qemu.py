@@ -33,7 +33,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testing import SimProcess  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 SKIP = 77
 # QEMU warns about the board's Ethernet controller having no network; it is

@@ -13,7 +13,7 @@ simulator with its host-signing TLS helper. Then QEMU, wired so:
   UART0 (first -serial)   the simulator's pseudo-terminal: the modem link
   UART1 (second -serial)  QEMU's stdin/stdout: the firmware's console
   UART2 (third -serial)   the emulator's UNIX socket: the chip's I2C
-                          transactions, one frame each (sim/atecc.py)
+                          transactions, one frame each (sim/chips/atecc.py)
 
 On the console this script plays the person provisioning the device: it
 types the broker's port and the CA certificate at once, reads the CSR the
@@ -39,9 +39,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from run_demo import TOPICS, broker_view, issue_certificate, modem_view, say  # noqa: E402
-from sim import hce  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import AteccProcess, SimProcess  # noqa: E402
+from sim.network import hce  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import AteccProcess, SimProcess  # noqa: E402
 
 SKIP = 77
 KNOWN_NOISE = ("has no peer",)   # the board's unused Ethernet controller

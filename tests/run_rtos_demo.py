@@ -6,7 +6,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testing import SimProcess  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 with SimProcess("--dialect", "generic") as sim:
     rc = subprocess.run([os.path.join(ROOT, sys.argv[1]), sim.pty_path], timeout=120).returncode

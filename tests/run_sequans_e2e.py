@@ -7,10 +7,10 @@ against the simulator (python3 -m sim --dialect sequans) against real servers.
 
 Every --option (and --echo) goes to the simulator unchanged (python3 -m sim
 --list-options --dialect sequans lists them); --legacy passes the options of
-sim.sequans.LEGACY_OPTIONS and --echo on, the simulator's behaviour before
+sim.dialects.sequans.LEGACY_OPTIONS and --echo on, the simulator's behaviour before
 its defaults followed the real GM02SP.
 
-Starts the loopback test bed (sim.testbed: PKI generated now, mosquitto with
+Starts the loopback test bed (sim.network.testbed: PKI generated now, mosquitto with
 required client certificates, a TLS echo server, an HTTPS server) and the
 simulator, writes the PEM files the firmware loads into the modem's NVM,
 and runs the C program. From the broker side, a second MQTT client (the test
@@ -32,9 +32,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testbed import TestBed  # noqa: E402
-from sim.sequans import LEGACY_OPTIONS  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.dialects.sequans import LEGACY_OPTIONS  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 TOPICS = "secmodem/e2e/#"
 TIMEOUT_S = 120  # the C program bounds every wait; this is the last resort

@@ -15,8 +15,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 
 def simulator_resumes():

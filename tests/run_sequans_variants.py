@@ -21,7 +21,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sim.sequans import HCE_FORMATS  # noqa: E402
+from sim.dialects.sequans import HCE_FORMATS  # noqa: E402
 
 PY = sys.executable
 
@@ -54,7 +54,7 @@ COUNT_RE = re.compile(r"(\d+) passed, (\d+) failed")
 
 def run_one(script, binary, args, env_args):
     """args go on the runner's command line, env_args to every simulator it
-    starts (SM_SIM_SEQUANS_ARGS, read by sim.testing.SimProcess)."""
+    starts (SM_SIM_SEQUANS_ARGS, read by sim.common.testing.SimProcess)."""
     t0 = time.monotonic()
     env = dict(os.environ)
     if env_args:

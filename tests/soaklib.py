@@ -24,8 +24,8 @@ import zlib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-from sim.testbed import TestBed  # noqa: E402
-from sim.testing import SimProcess  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
+from sim.common.testing import SimProcess  # noqa: E402
 
 TOPIC_ROOT = "secmodem/soak"
 CLIENT_ID = "secmodem-soak"

@@ -1,5 +1,5 @@
 /* test_atecc_live.c - the ATECC608 section against the chip emulator
-   (python3 -m sim.atecc) through the POSIX I2C bridge, in real time.
+   (python3 -m sim.chips.atecc) through the POSIX I2C bridge, in real time.
 
    Run by tests/run_atecc_live.py, which starts the emulator:
        test_atecc_live <socket path>

@@ -1,5 +1,5 @@
 /* test_certs_live.c - the certificates of a pre-provisioned ATECC608,
-   rebuilt from the emulated chip (python3 -m sim.atecc --provision DIR)
+   rebuilt from the emulated chip (python3 -m sim.chips.atecc --provision DIR)
    through the POSIX I2C bridge, in real time.
 
    Run by tests/run_certs_live.py, which makes the test PKI and the

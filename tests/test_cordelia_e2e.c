@@ -1,7 +1,7 @@
 /* test_cordelia_e2e.c - the Cordelia-I section (sm_cord_*, public API only)
    end to end: against `python3 -m sim --dialect cordelia` over a pty, whose
    TLS sockets and MQTT client are real connections to a mutual-TLS
-   mosquitto and a TLS echo server (sim/testbed.py).
+   mosquitto and a TLS echo server (sim/network/testbed.py).
 
    Run by tests/run_cordelia_e2e.py, which starts the test bed, an MQTT probe
    and the simulator:

@@ -1,5 +1,5 @@
 /* test_csr_live.c - certificate signing requests signed by the ATECC608
-   emulator (python3 -m sim.atecc) through the POSIX I2C bridge, in real
+   emulator (python3 -m sim.chips.atecc) through the POSIX I2C bridge, in real
    time: the provisioning path of a device whose key never leaves the chip.
 
    Run by tests/run_csr_live.py, which starts the emulator and then checks

@@ -2,7 +2,7 @@
    where the device's private key exists only inside the (emulated) ATECC608.
    This program is the firmware: the Sequans simulator (python3 -m sim
    --dialect sequans, its TLS client build/hce_tls) is the modem, the ATECC608
-   emulator (python3 -m sim.atecc --random-keys) is the chip on the I2C
+   emulator (python3 -m sim.chips.atecc --random-keys) is the chip on the I2C
    bridge, and behind the modem is the test bed's mosquitto, which requires
    client certificates from its CA. Only the public API is used, from a
    non-blocking superloop (sm_sqn_poll + sm_hce_poll); every wait is bounded.

@@ -1,6 +1,6 @@
 /* test_mqtt_session_live.c - the MQTT client session (section 10) over a
    non-blocking POSIX TCP socket, against a real mosquitto on loopback
-   (started by tests/run_mqtt_session_live.py with sim/testbed.py):
+   (started by tests/run_mqtt_session_live.py with sim/network/testbed.py):
 
        test_mqtt_session_live <host> <port> <topic prefix> [<ca> <cert> <key>]
 

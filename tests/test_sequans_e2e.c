@@ -1,7 +1,7 @@
 /* test_sequans_e2e.c - the Sequans GM02S dialect of secmodem.h end to end:
    this program is the firmware, the simulator (python3 -m sim --dialect
    sequans) is the modem, and behind it are real servers on 127.0.0.1 (the
-   test bed of sim/testbed.py): mosquitto with required client certificates,
+   test bed of sim/network/testbed.py): mosquitto with required client certificates,
    a TLS echo server and an HTTPS server. Only the public sm_sqn_* API is
    used, from a non-blocking superloop with event and done callbacks, the
    way a real firmware would; the test waits with bounded "until" loops.
@@ -581,7 +581,7 @@ static void test_https(e2e *e, const inputs *in)
     sm_sqn_http_req req;
     size_t i, got;
     int events;
-    /* GET_BODY of sim/testbed.py: every byte value 12 times, then a marker */
+    /* GET_BODY of sim/network/testbed.py: every byte value 12 times, then a marker */
     for (i = 0; i < 256 * 12; i++) want[i] = (uint8_t)i;
     memcpy(want + 256 * 12, "<end of test body>", 18);
     for (i = 0; i < sizeof post; i++) post[i] = (uint8_t)(255u - (i & 0xFFu));

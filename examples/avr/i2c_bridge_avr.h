@@ -3,7 +3,7 @@
 
    simavr's TWI model has no way for a host program to stand behind it as
    a slave, so each bus transaction travels as one request/reply frame of
-   the emulator's socket protocol (sim/atecc.py: request 'W'/'R' | addr7 |
+   the emulator's socket protocol (sim/chips/atecc.py: request 'W'/'R' | addr7 |
    length (2, LE) | payload; reply 'A'/'N'/'E' | length (2, LE) | bytes),
    and tests/simavr/sm_simavr_host copies USART1's bytes to and from the
    emulator's UNIX socket. On a board, these two callbacks are the place for

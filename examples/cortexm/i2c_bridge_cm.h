@@ -3,7 +3,7 @@
 
    QEMU's MPS2 has no I2C controller that a host program can stand behind,
    so each bus transaction travels as one request/reply frame of the
-   emulator's socket protocol (sim/atecc.py; the POSIX demo speaks the same
+   emulator's socket protocol (sim/chips/atecc.py; the POSIX demo speaks the same
    through examples/posix/sm_atecc_bridge.c), and QEMU connects the UART to
    the emulator's UNIX socket (-chardev socket,path=...). On a board, these
    two callbacks are the place for the real I2C driver: one write

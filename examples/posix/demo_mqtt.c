@@ -46,7 +46,7 @@
 
 #define SM_DM_FILE_CAP 4096u
 #ifdef SM_DM_PROVISIONED /* make demo PROVISIONED=1: the chip's own certificates */
-#include "cert_defs.h"   /* python3 -m sim.provision DIR writes it (DIR on the include path) */
+#include "cert_defs.h"   /* python3 -m sim.chips.provision DIR writes it (DIR on the include path) */
 #endif
 #include "../demo_mqtt_app.h"
 

@@ -1,5 +1,5 @@
 /* sm_atecc_bridge.h - the I2C bus of an ATECC608 for POSIX hosts, carried
-   over a UNIX socket to the chip emulator (python3 -m sim.atecc --socket P).
+   over a UNIX socket to the chip emulator (python3 -m sim.chips.atecc --socket P).
 
    Usage:
        sm_atecc_bridge bus;
@@ -9,7 +9,7 @@
        sm_atecc_bridge_platform(&bus, &plat);   // i2c_write/i2c_read/now_ms
        sm_atecc_init(&se, &plat, SM_ATECC_ADDR_DEFAULT);
 
-   Frames (see sim/atecc.py): request op 'W'/'R'/'C' | addr7 | length (2,
+   Frames (see sim/chips/atecc.py): request op 'W'/'R'/'C' | addr7 | length (2,
    little-endian) | payload; reply 'A' ack / 'N' nack / 'E' error |
    length (2, LE) | bytes. Each callback is one local round trip. */
 #ifndef SM_ATECC_BRIDGE_H

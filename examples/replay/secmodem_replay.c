@@ -11,7 +11,7 @@
        < +CEREG: 5,1         a line the module sent (fed with CR LF framing)
        < >                   the data prompt
        << [hex] 0d 0a ...    raw bytes the module sent, exactly
-       # comment             ignored, as are blank lines (sim/tap.py writes
+       # comment             ignored, as are blank lines (sim/common/tap.py writes
                              each record's time as `# t=<seconds>`)
 
    A data prompt may also come inside `<< [hex]` bytes (a capture that

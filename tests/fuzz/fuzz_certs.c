@@ -12,7 +12,7 @@
    the exact need (a second call with that capacity succeeds); a
    definition sm_cert_def_check() refuses is refused by every entry point;
    decoded dates are dates. The template is a device certificate made by
-   sim/certdef.py (UTCTime issue, GeneralizedTime expiry, the chip serial
+   sim/chips/certdef.py (UTCTime issue, GeneralizedTime expiry, the chip serial
    in the subject, the signer id in the issuer, both key identifiers). */
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"

@@ -13,9 +13,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from sim.faults import Faults  # noqa: E402
-from sim.generic import GenericDialect  # noqa: E402
-from sim.testing import InProcessSim  # noqa: E402
+from sim.common.faults import Faults  # noqa: E402
+from sim.dialects.generic import GenericDialect  # noqa: E402
+from sim.common.testing import InProcessSim  # noqa: E402
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def seeded_faults():
 
 import re  # noqa: E402
 
-from sim.sequans import SequansDialect  # noqa: E402
-from sim.testbed import TestBed  # noqa: E402
+from sim.dialects.sequans import SequansDialect  # noqa: E402
+from sim.network.testbed import TestBed  # noqa: E402
 
 OK = b"\r\nOK\r\n"
 PROMPT = b"\r\n> "
@@ -183,7 +183,7 @@ def sqn_tls(sqn, bed):
 # ---------------------------------------------------------------------------
 # Cordelia-I dialect: a host-side helper and modems with fast timings
 
-from sim.cordelia import CordeliaDialect, STARTUP  # noqa: E402
+from sim.dialects.cordelia import CordeliaDialect, STARTUP  # noqa: E402
 
 CORD_STARTUP = STARTUP.encode() + b"\r\n"
 CORD_OK = b"OK\r\n"

@@ -1,4 +1,4 @@
-"""The ATECC608 emulator (sim/atecc.py): bus behaviour, CRC, every emulated
+"""The ATECC608 emulator (sim/chips/atecc.py): bus behaviour, CRC, every emulated
 command (signatures checked with `cryptography`), faults, and the socket
 server that C programs use."""
 
@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from sim import atecc
-from sim.atecc import (OP_COUNTER, OP_ECDH, OP_GENKEY, OP_INFO, OP_NONCE, OP_RANDOM, OP_READ,
+from sim.chips import atecc
+from sim.chips.atecc import (OP_COUNTER, OP_ECDH, OP_GENKEY, OP_INFO, OP_NONCE, OP_RANDOM, OP_READ,
                        OP_SELFTEST, OP_SHA, OP_SIGN, OP_VERIFY, WAKE_FRAME, Atecc608, Host,
                        VirtualClock, crc16, packet, response, status_frame)
 
@@ -444,7 +444,7 @@ def test_socket_server_end_to_end():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "atecc.sock")
         env = dict(os.environ, PYTHONPATH=REPO)
-        proc = subprocess.Popen([sys.executable, "-m", "sim.atecc", "--socket", path], cwd=REPO,
+        proc = subprocess.Popen([sys.executable, "-m", "sim.chips.atecc", "--socket", path], cwd=REPO,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             assert proc.stdout.readline().decode().strip() == f"ATECC608 READY {path}"

@@ -1,4 +1,4 @@
-"""sim/certdef.py (the definition maker) and sim/provision.py: what the
+"""sim/chips/certdef.py (the definition maker) and sim/chips/provision.py: what the
 compressed format cannot express is refused; what it can is rebuilt byte
 for byte; the provisioned emulator holds what a Trust&GO part holds."""
 import datetime
@@ -8,9 +8,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sim import certdef as cd
-from sim.atecc import Atecc608
-from sim import provision
+from sim.chips import certdef as cd
+from sim.chips.atecc import Atecc608
+from sim.chips import provision
 
 D = datetime.datetime
 

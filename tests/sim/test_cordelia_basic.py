@@ -12,9 +12,9 @@ import time
 import pytest
 
 from conftest import CORD_FAST, CORD_OK, CORD_STARTUP, REPO_ROOT, CordHost
-from sim.cordelia import CordeliaDialect
-from sim.faults import Faults
-from sim.testing import SimProcess
+from sim.dialects.cordelia import CordeliaDialect
+from sim.common.faults import Faults
+from sim.common.testing import SimProcess
 
 
 def test_defaults_match_the_contract():

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import CORD_OK, CORD_STARTUP
-from sim.testbed import MosquittoBroker, free_port
+from sim.network.testbed import MosquittoBroker, free_port
 
 JSON = b'{"RandomString":"oUykIeOvzm","Number1":104,"Number2":575,"list":"a,b"}'
 CONNACK_0 = b'+eventmqtt:info,"CONNACK",0'
@@ -254,7 +254,7 @@ def test_restart_during_connect_and_inject_mode(cord_mqtt, bed):
 
 def test_subprocess_mqtt_with_probe(bed):
     """python3 -m sim --dialect cordelia, the way the C end-to-end test runs it."""
-    from sim.testing import SimProcess
+    from sim.common.testing import SimProcess
     from conftest import CordHost
 
     class Port:

@@ -10,8 +10,8 @@ import re
 import pytest
 
 from conftest import CORD_OK, CORD_STARTUP
-from sim.testbed import TlsEchoServer, free_port
-from sim.testing import wait_for
+from sim.network.testbed import TlsEchoServer, free_port
+from sim.common.testing import wait_for
 
 ALL_BYTES = bytes(range(256))
 

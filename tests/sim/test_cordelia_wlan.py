@@ -6,7 +6,7 @@ Contract section "Wi-Fi".
 import time
 
 from conftest import CORD_FAST, CORD_OK, CORD_STARTUP, SSID, WIFI_KEY
-from sim.cordelia import bssid_of
+from sim.dialects.cordelia import bssid_of
 
 IP_EVENT = b"+eventnetapp:ipv4_acquired,127.0.0.1,127.0.0.1,127.0.0.1"
 

@@ -7,7 +7,7 @@ import re
 import time
 
 from conftest import OK, SqnHost
-from sim.sequans import SequansDialect
+from sim.dialects.sequans import SequansDialect
 
 SYSSTART = b"\r\n+SYSSTART\r\n"
 
@@ -27,7 +27,7 @@ def test_boot_defaults_echo_off_and_plain_errors(sqn_raw):
 
 def test_echo_on_variant(make_sim):
     """--echo on (Options.echo): the V.250 default the old contract assumed."""
-    from sim.core import Options
+    from sim.common.core import Options
     host = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0), options=Options(echo=True)))
     assert host.port.command(b"AT") == b"AT\r" + OK
     assert host.port.command(b"AT+CFUN?") == b"AT+CFUN?\r\r\n+CFUN: 0\r\n" + OK

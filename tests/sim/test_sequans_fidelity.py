@@ -1,7 +1,7 @@
 """Sequans dialect: the real GM02S/GM02SP behaviours that are the defaults
 (issue 16 item 6), each against its --option variant.
 
-Sources are cited in sim/sequans.py next to the code; the test names say
+Sources are cited in sim/dialects/sequans.py next to the code; the test names say
 which behaviour and which option value they check.
 """
 
@@ -17,9 +17,9 @@ import time
 import pytest
 
 from conftest import CA_SLOT, FAST, OK, PROMPT, SqnHost
-from sim.core import Options
-from sim.sequans import HCE_FORMATS, LEGACY_OPTIONS, SequansDialect
-from sim.testing import wait_for
+from sim.common.core import Options
+from sim.dialects.sequans import HCE_FORMATS, LEGACY_OPTIONS, SequansDialect
+from sim.common.testing import wait_for
 from test_sequans_mqtt import connect, publish, subscribe
 from test_sequans_socket import open_socket
 
@@ -243,7 +243,7 @@ def http_get(host, port, path="/text"):
 
 
 def test_http_sized_read_flush_variant(sqn_tls, bed):
-    from sim.testbed import GET_BODY
+    from sim.network.testbed import GET_BODY
     host = sqn_tls
     options(host, http_sized_read="flush")
     http_get(host, bed.https.port, "/data")
@@ -252,7 +252,7 @@ def test_http_sized_read_flush_variant(sqn_tls, bed):
 
 
 def test_http_default_sized_read_refused_unsized_read_everything(sqn_tls, bed):
-    from sim.testbed import TEXT_BODY
+    from sim.network.testbed import TEXT_BODY
     host = sqn_tls
     ring = http_get(host, bed.https.port)
     assert ring == b'+SQNHTTPRING: 0,200,"text/plain",%d' % len(TEXT_BODY)
@@ -261,7 +261,7 @@ def test_http_default_sized_read_refused_unsized_read_everything(sqn_tls, bed):
 
 
 def test_http_ring_without_quotes_variant(sqn_tls, bed):
-    from sim.testbed import TEXT_BODY
+    from sim.network.testbed import TEXT_BODY
     host = sqn_tls
     options(host, http_ring_quotes="off")
     assert http_get(host, bed.https.port) == b"+SQNHTTPRING: 0,200,text/plain,%d" % len(TEXT_BODY)

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 from conftest import CA_SLOT, OK
-from sim import hce
-from sim.testbed import HttpsServer
+from sim.network import hce
+from sim.network.testbed import HttpsServer
 
 pytestmark = pytest.mark.skipif(hce.find_helper() is None,
                                 reason="the TLS helper build/hce_tls is not built (make build/hce_tls)")
@@ -210,7 +210,7 @@ def test_tls13_with_the_host_signing(hce_host, bed):
 
 
 def test_options_from_the_command_line_and_the_control_socket():
-    from sim.testing import SimProcess
+    from sim.common.testing import SimProcess
     with SimProcess("--dialect", "sequans", "--option", "hce-timeout=7",
                     "--hce-helper", hce.find_helper()) as sim:
         reply = sim.control("option", name="hce-timeout", value=2.5)

@@ -6,7 +6,7 @@ Contract section "Built-in HTTP client (profiles 0..2)".
 import re
 
 from conftest import OK
-from sim.testbed import ECHO_TYPE, GET_BODY, GET_TYPE, TEXT_BODY, HttpsServer
+from sim.network.testbed import ECHO_TYPE, GET_BODY, GET_TYPE, TEXT_BODY, HttpsServer
 
 
 def configure(host, port, sp_id=2, prof=0, use_ssl=1, address="localhost", auth=0):

@@ -9,7 +9,7 @@ import re
 import tempfile
 
 from conftest import OK, PROMPT
-from sim.testbed import MosquittoBroker
+from sim.network.testbed import MosquittoBroker
 
 BINARY = bytes(range(256)) + b"\r\nOK\r\n> \x00"
 

@@ -1,7 +1,7 @@
 """Sequans dialect in its own process: python3 -m sim --dialect sequans --pty,
 the way a PC build of the firmware (or the C end-to-end tests) uses it."""
 
-from sim.testing import SimProcess
+from sim.common.testing import SimProcess
 
 OK = b"\r\nOK\r\n"
 SYSSTART = b"\r\n+SYSSTART\r\n"
@@ -43,8 +43,8 @@ def test_subprocess_tls_socket_and_control_reboot(bed):
 
 
 def test_extra_arguments_from_the_environment(monkeypatch):
-    from sim.sequans import LEGACY_OPTIONS
-    from sim.testing import dialect_extra_args
+    from sim.dialects.sequans import LEGACY_OPTIONS
+    from sim.common.testing import dialect_extra_args
     monkeypatch.setenv("SM_SIM_SEQUANS_ARGS", "--option 'command-urc=+X: 1' --legacy")
     extra = dialect_extra_args(["--dialect", "sequans", "--cmee", "1"])
     assert extra[:4] == ["--option", "command-urc=+X: 1", "--echo", "on"]

@@ -11,8 +11,8 @@ import pytest
 from conftest import OK, PROMPT
 
 NO_CARRIER = b"\r\nNO CARRIER\r\n"   # a failed dial (dial-error=no-carrier, the default)
-from sim.testbed import TlsEchoServer
-from sim.testing import wait_for
+from sim.network.testbed import TlsEchoServer
+from sim.common.testing import wait_for
 
 ALL_BYTES = bytes(range(256))
 SYSSTART = b"\r\n+SYSSTART\r\n"

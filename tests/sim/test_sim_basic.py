@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from sim.core import Options, parse_at_line
-from sim.generic import GenericDialect
+from sim.common.core import Options, parse_at_line
+from sim.dialects.generic import GenericDialect
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from sim.testing import SimProcess, wait_for
+from sim.common.testing import SimProcess, wait_for
 
 OK = b"\r\nOK\r\n"
 SYSSTART = b"\r\n+SYSSTART\r\n"

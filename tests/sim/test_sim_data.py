@@ -4,7 +4,7 @@ import random
 import time
 import zlib
 
-from sim.generic import DEFAULT_PATTERN, GenericDialect
+from sim.dialects.generic import DEFAULT_PATTERN, GenericDialect
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"

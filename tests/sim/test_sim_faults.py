@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from sim.faults import Faults
-from sim.testing import wait_for
+from sim.common.faults import Faults
+from sim.common.testing import wait_for
 
 OK = b"\r\nOK\r\n"
 

@@ -5,10 +5,10 @@ import select
 import termios
 import time
 
-from sim.core import Modem, SerialTransport
-from sim.generic import GenericDialect
-from sim.testing import PtyPort
-from sim.transport import PtyTransport
+from sim.common.core import Modem, SerialTransport
+from sim.dialects.generic import GenericDialect
+from sim.common.testing import PtyPort
+from sim.common.transport import PtyTransport
 
 OK = b"\r\nOK\r\n"
 

@@ -103,7 +103,7 @@ def test_async_urc_of_an_old_epoch_is_dropped(quiet_sim):
 
 
 def test_release_hook_runs_on_reboot_and_stop(make_sim):
-    from sim.generic import GenericDialect
+    from sim.dialects.generic import GenericDialect
 
     class Tracking(GenericDialect):
         released = []

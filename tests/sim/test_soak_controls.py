@@ -16,9 +16,9 @@ import time
 import pytest
 
 from conftest import OK
-from sim.control import handle_request
-from sim.testbed import MqttProbe, TestBed
-from sim.testing import wait_for
+from sim.common.control import handle_request
+from sim.network.testbed import MqttProbe, TestBed
+from sim.common.testing import wait_for
 from test_sequans_mqtt import connect, publish
 from test_sequans_socket import open_socket
 

@@ -1,4 +1,4 @@
-"""sim/tap.py, the capture tap, without hardware.
+"""sim/common/tap.py, the capture tap, without hardware.
 
 The modem is either a bare pseudo-terminal the test drives itself (to send
 any byte at any time) or the Sequans simulator on its pty; the host is the
@@ -21,14 +21,14 @@ import time
 
 import pytest
 
-from sim.tap import Recorder
-from sim.testing import REPO_ROOT, PtyPort, SimProcess
-from sim.transport import PtyTransport
+from sim.common.tap import Recorder
+from sim.common.testing import REPO_ROOT, PtyPort, SimProcess
+from sim.common.transport import PtyTransport
 
 REPLAY = os.path.join(REPO_ROOT, "build", "secmodem-replay")
 
 
-# ---- reading a capture back, independently of sim/tap.py --------------------
+# ---- reading a capture back, independently of sim/common/tap.py --------------------
 
 def parse_capture(text):
     """-> (module bytes, host bytes, [t...]) as secmodem-replay would see
@@ -180,7 +180,7 @@ class TapProcess:
         env = dict(os.environ, PYTHONPATH=REPO_ROOT)
         self.out = out
         host = ["--host-port", host_port] if host_port else ["--pty"]
-        self.proc = subprocess.Popen([sys.executable, "-m", "sim.tap", "--modem", modem_path,
+        self.proc = subprocess.Popen([sys.executable, "-m", "sim.common.tap", "--modem", modem_path,
                                       "--baud", "115200", *host, "--out", str(out)],
                                      cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)

@@ -15,7 +15,7 @@
                  --modem-uart N puts the modem on USARTN instead
      USART1  <-> the ATECC608 emulator's UNIX socket (--atecc), carrying its
                  frame protocol ('W'/'R'/'C' requests, 'A'/'N'/'E' replies,
-                 see sim/atecc.py); this program copies bytes both ways and
+                 see sim/chips/atecc.py); this program copies bytes both ways and
                  knows nothing of frames; --atecc-uart N moves it
      --atecc-twi: the emulator's socket stands behind the TWI bus instead
                  (an Arduino sketch's Wire): each bus transaction becomes
@@ -450,7 +450,7 @@ static int host_recv_all(int fd, uint8_t *d, size_t n)
     return 0;
 }
 
-/* One request frame to the emulator and its reply (sim/atecc.py): 'A',
+/* One request frame to the emulator and its reply (sim/chips/atecc.py): 'A',
    'N' or 'E', the reply's bytes in `in` (at most `cap`); -1 when the
    socket failed or the reply did not fit. */
 static int host_twi_frame(host_twi *t, char op, uint8_t addr7, const uint8_t *payload,

@@ -6,17 +6,17 @@ certificate in slot 10, the signer CA's public key in slot 11 (72 bytes:
 4 zero bytes, X, 4 zero bytes, Y) and the compressed signer certificate in
 slot 12 (cryptoauthlib app/tng, tngtls_cert_def_1_signer and _2_device).
 
-    python3 -m sim.provision DIR        makes a test PKI in DIR:
+    python3 -m sim.chips.provision DIR        makes a test PKI in DIR:
         root.pem, root.key       a test root CA (self-signed, no expiry)
         signer.pem, signer.key   a signer CA issued by the root
                                  ("secmodem Test Signer 5A5A": signer id 5A5A)
         cert_defs.h              the two certificate definitions as C
                                  (secmodem_signer_def, secmodem_device_def),
-                                 made by sim/certdef.py from a template
+                                 made by sim/chips/certdef.py from a template
                                  device certificate of the family
         family.json              the family options
 
-    python3 -m sim.atecc --socket S --provision DIR
+    python3 -m sim.chips.atecc --socket S --provision DIR
         fills the emulated chip's slots 10, 11, 12 from DIR: a device
         certificate for the chip's own slot-0 key and serial number, issued
         now (the hour) by the signer, compressed; writes DIR/device.pem (and
@@ -87,7 +87,7 @@ def make_pki(outdir):
     _write(os.path.join(outdir, "signer.pem"), _pem_cert(signer))
     _write(os.path.join(outdir, "signer.key"), _pem_key(signer_key))
     _write(os.path.join(outdir, "device-template.der"), template)
-    header = ("/* cert_defs.h - made by python3 -m sim.provision; the definitions of the\n"
+    header = ("/* cert_defs.h - made by python3 -m sim.chips.provision; the definitions of the\n"
               "   emulated Trust&GO-style part's certificates (section 13). */\n" +
               sfam.c_initialiser("secmodem_signer_def") + dfam.c_initialiser("secmodem_device_def"))
     _write(os.path.join(outdir, "cert_defs.h"), header.encode())
@@ -134,7 +134,7 @@ def provision(chip, outdir, when=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python3 -m sim.provision DIR", file=sys.stderr)
+        print("usage: python3 -m sim.chips.provision DIR", file=sys.stderr)
         return 2
     print(f"test PKI and definitions in {make_pki(argv[0])}")
     return 0

@@ -1,7 +1,7 @@
 """A transparent tap between a host and a real modem that writes a replay log.
 
-    python3 -m sim.tap --modem /dev/ttyUSB0 --baud 115200 --pty --out capture.log
-    python3 -m sim.tap --modem /dev/ttyUSB0 --host-port /dev/ttyUSB1 --out capture.log
+    python3 -m sim.common.tap --modem /dev/ttyUSB0 --baud 115200 --pty --out capture.log
+    python3 -m sim.common.tap --modem /dev/ttyUSB0 --host-port /dev/ttyUSB1 --out capture.log
 
 The host is either firmware on a PC build or a terminal program opening the
 tap's pseudo-terminal (--pty; its path is printed as "PTY /dev/pts/N" and
@@ -361,7 +361,7 @@ class Tap:
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="python3 -m sim.tap",
+    p = argparse.ArgumentParser(prog="python3 -m sim.common.tap",
                                 description="forward a host <-> modem serial link and write "
                                             "a secmodem-replay log of it")
     p.add_argument("--modem", metavar="DEV", required=True, help="the modem's serial port")
@@ -402,7 +402,7 @@ def main(argv=None):
     out = open(args.out, "w", encoding="ascii", newline="\n")
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     where = f"host {args.host_port}" if args.host_port else f"host pty {host.slave_path}"
-    out.write(f"# secmodem capture (python3 -m sim.tap), started {started}\n"
+    out.write(f"# secmodem capture (python3 -m sim.common.tap), started {started}\n"
               f"# modem {args.modem} at {args.baud} baud, {where}\n"
               f"# before each record, t=<seconds>: when it passed the tap, since the start\n")
     out.flush()

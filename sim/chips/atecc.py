@@ -18,7 +18,7 @@ Bus interface (in-process, e.g. pytest):
     host = Host(chip, clock)             # or let a tiny host driver do it all
     host.command(OP_INFO, 0, 0)          # -> (status_or_None, data)
 
-Over a UNIX socket for C programs:  python3 -m sim.atecc --socket PATH
+Over a UNIX socket for C programs:  python3 -m sim.chips.atecc --socket PATH
 prints "ATECC608 READY PATH" once it listens. Each request is a frame
 
     op (1 byte) | addr7 (1) | length (2, little-endian) | payload
@@ -40,7 +40,7 @@ key in hex: what GenKey mode 0 returns, for test runners to compare),
 first bytes: damaged chip data for a test).
 
 With --provision DIR the chip is a pre-provisioned part, Trust&GO-style
-(sim/provision.py): slots 10, 11 and 12 hold the compressed device
+(sim/chips/provision.py): slots 10, 11 and 12 hold the compressed device
 certificate, the signer's public key and the compressed signer certificate,
 from the test PKI in DIR.
 
@@ -828,7 +828,7 @@ def serve(chip, path, ready=None, stop=None):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="python3 -m sim.atecc", description="ATECC608 emulator")
+    p = argparse.ArgumentParser(prog="python3 -m sim.chips.atecc", description="ATECC608 emulator")
     p.add_argument("--socket", required=True, metavar="PATH", help="UNIX socket to serve on")
     p.add_argument("--addr", type=lambda t: int(t, 0), default=0x60, help="7-bit address (0x60)")
     p.add_argument("--seed", type=int, default=0, help="RNG seed for fixed-key mode")
@@ -842,7 +842,7 @@ def build_parser():
     p.add_argument("--provision", metavar="DIR",
                    help="a Trust&GO-style part: compressed device certificate (slot 10, for the "
                         "slot-0 key), signer key (11) and compressed signer certificate (12) "
-                        "from the test PKI in DIR (python3 -m sim.provision DIR makes one)")
+                        "from the test PKI in DIR (python3 -m sim.chips.provision DIR makes one)")
     return p
 
 

@@ -2,7 +2,7 @@
 CertificateVerify signature comes from the host, over the serial line.
 
 Python's ssl cannot hand the private-key operation to outside code, so the
-TLS connection belongs to a small C program, sim/hce_tls.c (built by the
+TLS connection belongs to a small C program, sim/network/hce_tls.c (built by the
 Makefile as build/hce_tls; see its header for the protocol). Per
 connection:
 
@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 from . import netio
 
 HELPER_ENV = "SECMODEM_HCE_HELPER"
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_HELPER = os.path.join(REPO_ROOT, "build", "hce_tls")
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 

@@ -6,9 +6,9 @@ A pre-provisioned ATECC608 keeps each certificate as 72 bytes; a
 template certificate and where its variable elements sit. This tool makes
 both from certificates:
 
-    python3 -m sim.certdef def CERT.pem --name NAME [options]
+    python3 -m sim.chips.certdef def CERT.pem --name NAME [options]
         prints the definition as a C initialiser
-    python3 -m sim.certdef compress CERT.pem --template T.pem [options]
+    python3 -m sim.chips.certdef compress CERT.pem --template T.pem [options]
             [--device-sn HEX] [--signer-key ISSUER.pem]
         prints the 72 bytes (hex)
 
@@ -448,7 +448,7 @@ def family_from(args, der):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python3 -m sim.chips.certdef", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("def", help="print the definition as a C initialiser")
     d.add_argument("cert")

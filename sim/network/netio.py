@@ -101,7 +101,7 @@ class TlsSpec:
     cert_pem: Optional[bytes] = None         # client certificate (chain), PEM
     key_pem: Optional[bytes] = None          # its private key, PEM
     host_key: Optional[int] = None           # instead of key_pem: the key id in the
-                                             # host's secure element (HCE, sim/hce.py)
+                                             # host's secure element (HCE, sim/network/hce.py)
 
 
 _CIPHER_NAMES = None
@@ -445,7 +445,7 @@ class _GuardedClient(paho.Client):
 
     # paho opens its own TCP connection (1.6: _create_socket_connection, 2.x:
     # _create_socket); a stream factory replaces it, e.g. with the plaintext
-    # end of sim/hce.py's TLS helper.  NetError passes through connect().
+    # end of sim/network/hce.py's TLS helper.  NetError passes through connect().
     def _create_socket_connection(self):
         if self.secmodem_stream is not None:
             return self.secmodem_stream()
@@ -539,7 +539,7 @@ class MqttSession:
     def __init__(self, events, client_id, username=None, password=None, tls_ctx=None,
                  clean_session=True, will=None, stream=None):
         """stream: instead of tls_ctx, a callable returning a connected socket
-        that already carries TLS (sim/hce.py), or raising NetError."""
+        that already carries TLS (sim/network/hce.py), or raising NetError."""
         self.events = events
         self.tls_ctx = tls_ctx
         self.secure = tls_ctx is not None or stream is not None
@@ -751,7 +751,7 @@ def http_exchange(host, port, tls_ctx, method, resource, body=None, headers=None
                   stream=None):
     """One HTTP/1.1 request; HttpResult or NetError.  stream: instead of
     tls_ctx, a callable returning a connected socket that carries TLS
-    already (sim/hce.py)."""
+    already (sim/network/hce.py)."""
     loopback_address(host)
     name = sni_name(host)
     if tls_ctx is None:

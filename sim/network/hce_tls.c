@@ -4,7 +4,7 @@
    client signature comes from the host").
 
    Python's ssl cannot hand the private-key operation to outside code, so the
-   simulator (sim/hce.py) starts this program once per connection. It owns
+   simulator (sim/network/hce.py) starts this program once per connection. It owns
    the TLS connection: a TLS client over an already connected TCP socket,
    with the profile's CA and validation level and the client certificate,
    and an EC_KEY that holds only that certificate's PUBLIC key. Its

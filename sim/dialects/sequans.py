@@ -12,9 +12,9 @@ How to use it
     python3 -m sim --dialect sequans --pty          prints "PTY /dev/pts/N"
     Point a PC build of the firmware at /dev/pts/N, or wire a real board's
     UART through a USB-UART adapter and use --port /dev/ttyUSB0 --baud 115200.
-    The servers it talks to are yours: sim/testbed.py starts a mutual-TLS
+    The servers it talks to are yours: sim/network/testbed.py starts a mutual-TLS
     mosquitto, a TLS echo server and an HTTPS server on 127.0.0.1.
-    In Python tests: InProcessSim(SequansDialect()) from sim.testing.
+    In Python tests: InProcessSim(SequansDialect()) from sim.common.testing.
 
 The wire contract is sim/sequans_contract.md ("contract" below; its facts come
 from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
@@ -42,7 +42,7 @@ simulator behaves as published GM02S/GM02SP captures and vendor drivers show,
 quirks included; each other plausible behaviour is one `--option NAME=VALUE`
 away (`python3 -m sim --dialect sequans --list-options`; the control socket's
 {"cmd": "option"}; SequansDialect(name=value) in Python; for every runner
-started through sim.testing.SimProcess, SM_SIM_SEQUANS_ARGS="--option ...").
+started through sim.common.testing.SimProcess, SM_SIM_SEQUANS_ARGS="--option ...").
 LEGACY_OPTIONS plus --echo on (the word --legacy in SM_SIM_SEQUANS_ARGS or
 for tests/run_sequans_e2e.py) give back the old contract's behaviour.  Sources (also cited
 next to the code; MCHP = microchip-pic-avr-solutions/avr-iot-cellular-
@@ -143,7 +143,7 @@ This simulator's own readings where the contract leaves room:
     ssl has no PSK).
   * storage=1 (key in the host's ATECC608, contract "Host signing"): MQTT
     and HTTP connections make a real TLS handshake through the C helper
-    build/hce_tls (sim/hce.py); its CertificateVerify digest goes to the
+    build/hce_tls (sim/network/hce.py); its CertificateVerify digest goes to the
     host as +SQNHCESIGN:<ctx>,<keyId>,0,<64 hex>, the host's r||s from
     AT+SQNHCESIGN is verified against the profile's certificate before it
     is used.  No answer within hce_timeout (10 s; --option hce-timeout=S),
@@ -192,8 +192,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from . import hce, netio
-from .core import ThreeGppDialect, flag, one_of, seconds
+from ..common.core import ThreeGppDialect, flag, one_of, seconds
+from ..network import hce, netio
 
 # ---------------------------------------------------------------------------
 # Numbers from the contract
@@ -820,7 +820,7 @@ class SequansDialect(ThreeGppDialect):
         self.register_delay = register_delay  # +CEREG: 2 -> +CEREG: 1 (contract ~300 ms)
         self.reboot_delay = reboot_delay      # OK of AT^RESET -> reboot
         self.hce_timeout = hce_timeout        # +SQNHCESIGN -> AT+SQNHCESIGN at most
-        self.hce_helper = hce_helper          # build/hce_tls (None: search, see sim/hce.py)
+        self.hce_helper = hce_helper          # build/hce_tls (None: search, see sim/network/hce.py)
         self.ntp_delay = ntp_delay            # OK of AT+SQNNTP -> +SQNNTP
         # Real-firmware defaults of the switchable behaviours (OPTIONS below).
         self.urc_timing = "immediate"
@@ -1092,7 +1092,7 @@ class SequansDialect(ThreeGppDialect):
 
     def hce_stream(self, modem, st, em, spec, host, port, abort):
         """Worker thread: a TLS connection whose client signature the host
-        makes (sim/hce.py), as the plaintext socket; NetError on failure."""
+        makes (sim/network/hce.py), as the plaintext socket; NetError on failure."""
         trace = modem.trace
 
         def sign(digest):

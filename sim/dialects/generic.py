@@ -10,7 +10,7 @@ import datetime
 import re
 import zlib
 
-from .core import Command, ThreeGppDialect
+from ..common.core import Command, ThreeGppDialect
 
 MAX_LINES = 1000          # AT+LINES / AT+URCIN upper bound
 MAX_DATA = 65535          # AT+SEND / AT+RECV / AT+INLINE upper bound

@@ -30,7 +30,7 @@ from .core import Modem, Options, Tracer
 from .faults import Faults
 from .transport import PtyTransport
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class PtyPort:
@@ -137,7 +137,7 @@ class InProcessSim:
 
     def __init__(self, dialect=None, options=None, faults=None, trace=None, wait_ready=True):
         if dialect is None:
-            from .generic import GenericDialect
+            from ..dialects.generic import GenericDialect
             dialect = GenericDialect()
         self.dialect = dialect
         self.options = options or Options()
@@ -171,7 +171,7 @@ def dialect_extra_args(args):
     """Extra simulator arguments for every SimProcess of one dialect, from the
     environment: SM_SIM_<DIALECT>_ARGS (e.g. SM_SIM_SEQUANS_ARGS="--option
     dial-error=cme"), split like a shell would.  The word --legacy there
-    stands for the dialect's LEGACY_OPTIONS and --echo on (sim/sequans.py):
+    stands for the dialect's LEGACY_OPTIONS and --echo on (sim/dialects/sequans.py):
     the simulator as it was before its defaults followed the real module.
     Lets every runner (tests/run_*.py) run against a variant unchanged."""
     import shlex
@@ -184,7 +184,7 @@ def dialect_extra_args(args):
     for word in words:
         if word == "--legacy":
             import importlib
-            module = importlib.import_module(f"{__package__}.{dialect}")
+            module = importlib.import_module(f"..dialects.{dialect}", __package__)
             out += ["--echo", "on"]
             for setting in getattr(module, "LEGACY_OPTIONS", ()):
                 out += ["--option", setting]
@@ -353,7 +353,7 @@ def control_request(path, request, timeout=5.0):
 
 
 class AteccProcess:
-    """`python3 -m sim.atecc --socket <tmp>/atecc.sock ARGS...` as a child.
+    """`python3 -m sim.chips.atecc --socket <tmp>/atecc.sock ARGS...` as a child.
 
     Attribute once started: socket_path. Always terminated and cleaned up.
     """
@@ -382,7 +382,7 @@ class AteccProcess:
         env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
         self._stderr = open(os.path.join(self.tmpdir, "stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [self.python, "-m", "sim.atecc", "--socket", self.socket_path] + self.args,
+            [self.python, "-m", "sim.chips.atecc", "--socket", self.socket_path] + self.args,
             cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr)
         fd = self.proc.stdout.fileno()

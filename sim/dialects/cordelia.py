@@ -18,9 +18,9 @@ How to use it
     Point a PC build of the firmware at /dev/pts/N (115200 8N1, no echo,
     commands end with CR LF), or wire a real board's UART through a USB-UART
     adapter and use --port /dev/ttyUSB0.  The servers it talks to are yours:
-    sim/testbed.py starts a mutual-TLS mosquitto and a TLS echo server on
+    sim/network/testbed.py starts a mutual-TLS mosquitto and a TLS echo server on
     127.0.0.1.  In Python tests: InProcessSim(CordeliaDialect()) from
-    sim.testing.  The control socket's {"cmd": "option", ...} changes the
+    sim.common.testing.  The control socket's {"cmd": "option", ...} changes the
     options of a running simulator, {"cmd": "reboot"} restarts it.
 
 The wire contract is sim/cordelia_contract.md ("contract"; its facts come from
@@ -160,8 +160,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from . import netio
-from .core import Command, Dialect, flag, one_of, seconds, to_bytes
+from ..common.core import Command, Dialect, flag, one_of, seconds, to_bytes
+from ..network import netio
 
 # ---------------------------------------------------------------------------
 # Identity and limits (contract "Framing", "File system", "TLS sockets")
