@@ -3715,7 +3715,7 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
    72 bytes and the subject's public key, sm_cert_rebuild() writes the
    X.509 certificate byte for byte as the CA signed it; sm_cert_start() and
    sm_cert_poll() read what is needed from the chip first (non-blocking).
-   python3 -m sim.certdef makes a definition from one certificate of the family
+   python3 -m sim.chips.certdef makes a definition from one certificate of the family
    (e.g. from a provisioning manifest) and the compressed form of any
    certificate of that family.
 
@@ -3813,7 +3813,7 @@ typedef struct sm_cert_loc {
 } sm_cert_loc;
 
 /* A certificate family. Plain data: write it as a constant initialiser
-   (python3 -m sim.certdef prints one). Checked by sm_cert_def_check(). */
+   (python3 -m sim.chips.certdef prints one). Checked by sm_cert_def_check(). */
 typedef struct sm_cert_def {
     const uint8_t *tmpl;      /* a DER certificate of the family */
     uint16_t tmpl_len;
