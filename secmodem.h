@@ -1249,7 +1249,8 @@ typedef struct sm_sqn_event {
     X(HTTP_READ)         \
     X(HCE_REPLY)         \
     X(TIME_SYNC)         \
-    X(CLOCK_SET)
+    X(CLOCK_SET)         \
+    X(SIGNAL)
 #define SM_SQN_OP_ENUM_(name) SM_SQN_OP_##name,
 typedef enum sm_sqn_op_kind {
     SM_SQN_OP_NONE = 0, /* no operation (a zeroed result) */
@@ -1308,6 +1309,10 @@ typedef struct sm_sqn_result {
         uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
         struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
         sm_sqn_clock clock;                           /* CLOCK */
+        /* SIGNAL (+CSQ, 3GPP TS 27.007 8.5): rssi 0..31, 99 when not known;
+           dbm = -113 + 2 * rssi (-113 or less .. -51 or more), 0 when not
+           known; ber 0..7, 99 when not known (a GM02S always answers 99) */
+        struct { uint8_t rssi, ber; int16_t dbm; } signal;
         struct { uint8_t failed_step; uint8_t reg_stat; sm_sqn_clock clock; } bringup;
         struct { int32_t ntp; sm_sqn_clock clock; } sync; /* TIME_SYNC: +SQNNTP status, clock after */
     } u;
@@ -1565,6 +1570,8 @@ SECMODEM_API int sm_sqn_use_all(sm_sqn *m);
 SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+CCLK?: u.clock. */
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+/* AT+CSQ, the signal quality: u.signal. Returns the id or SM_ERR_*. */
+SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 
 /* ---- NVM certificates and keys (contract: NVM) --------------------------
    Common returns of the start functions below: the id, or SM_ERR_PARAM (NULL
@@ -7329,6 +7336,35 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m)
 }
 
 static const sm_sqn_opdef sm_sqn_def_clock = { SM_SQN_OP_CLOCK, NULL, "+CCLK:", 0, sm_sqn_fin_clock };
+
+/* `+CSQ: <rssi>,<ber>` (docs/sequans.md C-41, R-41): two numbers, each in
+   its range or 99; anything else is not an answer this library can read. */
+SM_PRIV void sm_sqn_fin_signal(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+{
+    sm_fields f;
+    int32_t rssi, ber;
+    (void)m;
+    (void)op;
+    if (res->status != SM_OK) return;
+    if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 0, 99, &rssi) || sm_fields_int(&f, 0, 99, &ber) ||
+        sm_fields_more(&f) || (rssi > 31 && rssi != 99) || (ber > 7 && ber != 99)) {
+        res->status = SM_ERR_PARSE;
+        return;
+    }
+    res->u.signal.rssi = (uint8_t)rssi;
+    res->u.signal.ber = (uint8_t)ber;
+    res->u.signal.dbm = (int16_t)(rssi == 99 ? 0 : -113 + 2 * rssi);
+}
+
+static const sm_sqn_opdef sm_sqn_def_signal = { SM_SQN_OP_SIGNAL, NULL, "+CSQ:", 0, sm_sqn_fin_signal };
+
+SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    if (!m) return SM_ERR_PARAM;
+    sm_sqn_cmd_of(&c, "AT+CSQ", &sm_sqn_def_signal);
+    return sm_sqn_queue(m, &sm_sqn_def_signal, 0, &c, 1, done, ctx, NULL);
+}
 
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {

@@ -973,6 +973,7 @@ class SequansDialect(ThreeGppDialect):
             "+CFUN": self.cmd_cfun,
             "+CEREG": self.cmd_cereg,
             "+CCLK": self.cmd_cclk,
+            "+CSQ": self.cmd_csq,
             "+SQNNTP": self.cmd_ntp,
             # NVM certificates and keys
             "+SQNSNVW": self.cmd_nvw,
@@ -1188,6 +1189,15 @@ class SequansDialect(ThreeGppDialect):
     def cmd_cgmr(self, ctx, req):
         self.exec_only(req)
         ctx.info("UE8.0.5.10")
+        ctx.ok()
+
+    def cmd_csq(self, ctx, req):
+        """AT+CSQ: "+CSQ: <rssi>,<ber>" (27.007 §8.5; docs/sequans.md C-41,
+        R-41).  ber is always 99 on a Monarch (sequans-rs quotes the manual);
+        rssi 20 (-73 dBm) while registered, 99 (not known) before: values
+        chosen here, no device log shows them."""
+        self.exec_only(req)
+        ctx.info(f"+CSQ: {20 if ctx.state.registered() else 99},99")
         ctx.ok()
 
     def cmd_reset(self, ctx, req):

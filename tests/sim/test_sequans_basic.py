@@ -132,3 +132,16 @@ def test_network_urcs_wait_for_the_running_command_with_after_final(sqn):
     sqn.port.write(b"xxxxx")                     # not a PEM: ERROR
     assert sqn.port.read_until(b"+SQNSRING: 1,5\r\n") == \
         b"\r\nERROR\r\n\r\n+SQNSRING: 1,5\r\n"
+
+
+def test_signal_quality_before_and_after_registration(make_sim):
+    """AT+CSQ (docs/sequans.md C-41, R-41): `+CSQ: <rssi>,<ber>`, ber always
+    99; rssi 99 (not known) until registered."""
+    host = SqnHost(make_sim(SequansDialect()))
+    host.cmd("ATE0")
+    host.ok("AT+CEREG=1")
+    assert host.ok("AT+CSQ") == b"\r\n+CSQ: 99,99\r\n"
+    assert host.cmd("AT+CFUN=1") == OK
+    host.port.read_until(b"\r\n+CEREG: 1\r\n")
+    assert host.ok("AT+CSQ") == b"\r\n+CSQ: 20,99\r\n"
+    assert host.final("AT+CSQ=?") != OK     # the exec form only
