@@ -3952,6 +3952,18 @@ SM_PRIV uint32_t sm_clock_read(sm_clock *k, uint32_t raw)
 /* ==========================================================================
    4. UTILITIES (implementation)
    ========================================================================== */
+/* Keeps a rarely-taken branch, or a big local, in a frame of its own, so that
+   it is not on the stack of every path through its caller (issue 21: the
+   worst-case stack of each public call). Only a hint: without GNU C the
+   compiler decides. */
+#ifndef SM_NOINLINE
+#if defined(__GNUC__) || defined(__clang__)
+#define SM_NOINLINE __attribute__((noinline))
+#else
+#define SM_NOINLINE
+#endif
+#endif
+
 SECMODEM_API const char *sm_strerror(int status)
 {
     switch (status) {
@@ -4609,6 +4621,31 @@ SM_PRIV void sm_at_release_lead(sm_at *at)
     at->lead_pos = 0;
     for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
 }
+/* The report of a command that ended, to its on_done. In a frame of its own:
+   the response record is not on the stack while sm_at_complete() gives held
+   bytes back to the line parser. */
+SM_NOINLINE SM_PRIV void sm_at_report(sm_at *at, sm_at_done_fn done, void *ctx, uint16_t id,
+                                      sm_at_result result, int32_t code, const char *err_text)
+{
+    sm_at_response r;
+    r.id = id;
+    r.result = result;
+    r.code = code;
+    r.err_text = err_text;
+    r.lines = at->resp;
+    r.nlines = at->resp_lines;
+    r.lines_truncated = at->resp_trunc;
+    r.raw_truncated = at->raw_trunc;
+    r.raw_unframed = at->lead_bad;
+    at->lead_bad = 0;
+    r.raw_len = at->raw_got;
+    if (done) {
+        at->in_callback++;
+        done(ctx, &r);
+        at->in_callback--;
+    }
+}
+
 /* Finishes the head command: report, then pop. Only what the report needs
    is kept, so that on_done may submit new commands or flush. */
 SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const char *err_text)
@@ -4616,7 +4653,6 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     sm_at_done_fn done;
     void *ctx;
     uint16_t id;
-    sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
     /* a modem that restarted or a port that failed is owed nothing; a
        final result that ends TX_OWED early leaves the rest owed */
@@ -4647,22 +4683,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
         at->last_rx_ms = sm_at_now(at);
         at->settle_since = at->last_rx_ms;
     }
-    r.id = id;
-    r.result = result;
-    r.code = code;
-    r.err_text = err_text;
-    r.lines = at->resp;
-    r.nlines = at->resp_lines;
-    r.lines_truncated = at->resp_trunc;
-    r.raw_truncated = at->raw_trunc;
-    r.raw_unframed = at->lead_bad;
-    at->lead_bad = 0;
-    r.raw_len = at->raw_got;
-    if (done) {
-        at->in_callback++;
-        done(ctx, &r);
-        at->in_callback--;
-    }
+    sm_at_report(at, done, ctx, id, result, code, err_text);
 }
 
 /* Ends a queued command that never went out: its report has no lines, and
@@ -4993,7 +5014,11 @@ SM_PRIV int sm_at_classify_std(const char *line, size_t len, sm_at_final *out)
    the bytes counted as the answer rather than payload. A real payload is
    always followed by CR LF CR LF OK in one burst, which never completes such
    a line. Returns 1 if the command ended. */
-SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+/* The check itself, in a frame of its own: its copy of the bytes is gone
+   before the command is completed (and the parser perhaps re-entered). 1 with
+   *result and *code when the bytes are a final error line. */
+SM_NOINLINE SM_PRIV int sm_at_lead_is_error(const sm_at *at, const char *more, size_t more_len,
+                                            sm_at_result *result, int32_t *code)
 {
     const char *raw = (const char *)at->q[0].cmd.raw_buf;
     char t[40];
@@ -5006,10 +5031,20 @@ SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
     if (more_len) memcpy(t + n, more, more_len);
     n += more_len;
     if (!sm_at_classify_std(t, n, &f) || f.result == SM_AT_OK) return 0;
+    *result = f.result;
+    *code = f.code;
+    return 1;
+}
+
+SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+{
+    sm_at_result result;
+    int32_t code;
+    if (!sm_at_lead_is_error(at, more, more_len, &result, &code)) return 0;
     at->raw_left = 0;
     at->raw_got = 0;
     at->lead_raw = 0;
-    sm_at_complete(at, f.result, f.code, NULL);
+    sm_at_complete(at, result, code, NULL);
     return 1;
 }
 
@@ -5742,7 +5777,7 @@ SM_PRIV void sm_at_lv_unframed(sm_at *at, uint8_t b)
 }
 
 /* One byte after the count of a headerless read (see sm_at_lead_check). */
-SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
+SM_NOINLINE SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
 {
     size_t seen = (size_t)at->lv_run + at->lv_slen + 1u; /* b included */
     size_t window = (size_t)at->lv_cand + 4u;           /* what the URC reading moved */
@@ -5979,24 +6014,30 @@ SM_PRIV void sm_at_wait_done(void *ctx, const sm_at_response *r)
     w->out->nlines = (uint16_t)i;
 }
 
+/* Queues a copy of cmd that reports to w. The copy lives in this frame only
+   (the queue keeps its own), not in the polling loop's. */
+SM_NOINLINE SM_PRIV int sm_at_submit_waiting(sm_at *at, const sm_at_cmd *cmd, sm_at_wait *w)
+{
+    sm_at_cmd c = *cmd;
+    c.on_done = sm_at_wait_done;
+    c.ctx = w;
+    return sm_at_submit(at, &c);
+}
+
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap)
 {
-    sm_at_cmd c;
     sm_at_wait w;
     int id;
     if (!at || !cmd) return SM_ERR_PARAM;
     if (!sm_at_ready(at)) return SM_ERR_STATE;
     if (at->in_callback) return SM_ERR_BUSY;
-    c = *cmd;
     w.done = 0;
     w.result = SM_AT_PENDING;
     w.out = out; /* no response copy on the stack when the caller wants none */
     w.lines = lines;
     w.cap = cap;
-    c.on_done = sm_at_wait_done;
-    c.ctx = &w;
-    id = sm_at_submit(at, &c);
+    id = sm_at_submit_waiting(at, cmd, &w);
     if (id < 0) return id;
     /* Every command ends by its deadline (or the ones queued before it by
        theirs), so this loop terminates whenever the clock advances. */
