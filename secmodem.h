@@ -377,34 +377,49 @@ extern "C" {
    Every function that can fail returns SM_OK (0) or one of these negative
    codes; sm_strerror() names them for logs.
    ========================================================================== */
+/* One list (an X-macro) makes the constants and the texts sm_strerror()
+   returns, so that no code can be without its text: X(name, value, text).
+   The secure element's codes are a list of their own, for SM_NO_ATECC
+   leaves their texts out. */
+#define SM_STATUS_LIST(X)                                                                                      \
+    X(OK,                  0, "ok")                                                                            \
+    X(ERR_PARAM,          -1, "invalid parameter")                   /* an argument is out of range or NULL */ \
+    X(ERR_UNSAFE_STRING,  -2, "string would break the command syntax")                                         \
+    X(ERR_NO_SPACE,       -3, "buffer too small")                    /* for the result */                      \
+    X(ERR_QUEUE_FULL,     -4, "command queue full")                                                            \
+    X(ERR_BUSY,           -5, "not allowed from a callback")         /* called from inside one */              \
+    X(ERR_IO,             -6, "platform I/O error")                  /* the platform's write or read failed */ \
+    X(ERR_TIMEOUT,        -7, "timeout")                             /* no final result before the deadline */ \
+    X(ERR_MODEM,          -8, "modem reported an error")             /* ERROR / CME / dialect error */         \
+    X(ERR_REBOOT,         -9, "modem restarted")                     /* during the operation */                \
+    X(ERR_CANCELLED,     -10, "cancelled")                           /* the caller flushed the queue */        \
+    X(ERR_PARSE,         -11, "malformed response")                  /* a response could not be parsed */      \
+    X(ERR_TRUNCATED,     -12, "response truncated")                  /* it did not fit its buffer */           \
+    X(ERR_MALFORMED,     -13, "malformed packet from the peer")      /* or it broke the protocol */            \
+    X(ERR_STATE,         -24, "not possible in the current state")   /* e.g. nothing to read */                \
+    X(ERR_REFUSED,       -25, "refused by the peer")                 /* MQTT: CONNACK return code not 0 */
+/* ATECC608 (section 8), with the chip's status byte (0x03: illegal length,
+   opcode or parameter; 0x05: ECC fault, a retry may work; 0x07: self-test
+   failure mode; 0x0F: not allowed now: locks, slot config, no digest).
+   sm_atecc_last_status() has the raw byte. */
+#define SM_STATUS_CHIP_LIST(X)                                                                            \
+    X(ERR_CRC,           -14, "CRC error")                                /* or the chip saw one: 0xFF */ \
+    X(ERR_NO_WAKE,       -15, "secure element did not wake")              /* not 04 11 33 43 */           \
+    X(ERR_CHIP_STATUS,   -16, "unexpected secure element status")         /* e.g. 0x11: lost */           \
+    X(ERR_VERIFY,        -17, "verify miscompare")                        /* 0x01: CheckMac too */        \
+    X(ERR_CHIP_PARSE,    -18, "secure element: parse error")              /* 0x03 */                      \
+    X(ERR_CHIP_ECC,      -19, "secure element: ECC fault")                /* 0x05: retry */               \
+    X(ERR_CHIP_SELFTEST, -20, "secure element: self-test failure")        /* 0x07 */                      \
+    X(ERR_CHIP_HEALTH,   -21, "secure element: RNG health test failure")  /* 0x08 */                      \
+    X(ERR_CHIP_EXEC,     -22, "secure element: execution error")          /* 0x0F */                      \
+    X(ERR_WATCHDOG,      -23, "secure element: watchdog about to expire") /* 0xEE */
+#define SM_STATUS_ENUM_(name, value, text) SM_##name = (value),
+#define SM_STATUS_ONE_(name, value, text) +1
 enum {
-    SM_OK = 0,
-    SM_ERR_PARAM = -1,        /* an argument is out of range or NULL */
-    SM_ERR_UNSAFE_STRING = -2,/* a string would break the command syntax */
-    SM_ERR_NO_SPACE = -3,     /* a buffer is too small for the result */
-    SM_ERR_QUEUE_FULL = -4,   /* no room in the command queue */
-    SM_ERR_BUSY = -5,         /* called from inside a callback */
-    SM_ERR_IO = -6,           /* the platform's write or read failed */
-    SM_ERR_TIMEOUT = -7,      /* no final result before the deadline */
-    SM_ERR_MODEM = -8,        /* the modem answered ERROR / CME / dialect error */
-    SM_ERR_REBOOT = -9,       /* the modem restarted during the operation */
-    SM_ERR_CANCELLED = -10,   /* the caller flushed the queue */
-    SM_ERR_PARSE = -11,       /* a response could not be parsed */
-    SM_ERR_TRUNCATED = -12,   /* a response did not fit its buffer */
-    SM_ERR_MALFORMED = -13,   /* the peer sent a malformed packet or broke the protocol */
-    /* ATECC608 (section 8); sm_atecc_last_status() has the raw status byte */
-    SM_ERR_CRC = -14,         /* a response's CRC was wrong, or the chip saw a bad CRC (0xFF) */
-    SM_ERR_NO_WAKE = -15,     /* the chip gave no valid wake response (04 11 33 43) */
-    SM_ERR_CHIP_STATUS = -16, /* an unexpected status byte (e.g. 0x11: command lost) */
-    SM_ERR_VERIFY = -17,      /* status 0x01: Verify/CheckMac miscompare */
-    SM_ERR_CHIP_PARSE = -18,  /* status 0x03: illegal length, opcode or parameter */
-    SM_ERR_CHIP_ECC = -19,    /* status 0x05: ECC computation fault (a retry may work) */
-    SM_ERR_CHIP_SELFTEST = -20, /* status 0x07: the chip is in self-test failure mode */
-    SM_ERR_CHIP_HEALTH = -21, /* status 0x08: RNG health test failed */
-    SM_ERR_CHIP_EXEC = -22,   /* status 0x0F: not allowed now (locks, slot config, no digest) */
-    SM_ERR_WATCHDOG = -23,    /* status 0xEE: the watchdog was about to expire */
-    SM_ERR_STATE = -24,       /* not possible in the current state (e.g. nothing to read) */
-    SM_ERR_REFUSED = -25      /* the peer refused (MQTT: CONNACK return code not 0) */
+    SM_STATUS_LIST(SM_STATUS_ENUM_)
+    SM_STATUS_CHIP_LIST(SM_STATUS_ENUM_)
+    /* implementation: how many there are (they run from 0 down, no gap) */
+    SM_STATUS_COUNT_ = 0 SM_STATUS_LIST(SM_STATUS_ONE_) SM_STATUS_CHIP_LIST(SM_STATUS_ONE_)
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -583,18 +598,25 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
      is_answer the command wins: a URC of its prefix cannot be told from
      its answer, and becomes a response line.
    ========================================================================== */
-typedef enum sm_at_result {
-    SM_AT_PENDING = 0,   /* not finished */
-    SM_AT_OK,            /* OK */
-    SM_AT_ERROR,         /* ERROR */
-    SM_AT_CME_ERROR,     /* +CME ERROR: <n> or <text> */
-    SM_AT_CMS_ERROR,     /* +CMS ERROR: <n> or <text> */
-    SM_AT_DIALECT_ERROR, /* a dialect's own error result (e.g. Cordelia ERROR:<t>,<n>) */
-    SM_AT_TIMEOUT,       /* no final result before the deadline */
-    SM_AT_REBOOT,        /* the modem restarted while the command was in flight */
-    SM_AT_CANCELLED,     /* removed by sm_at_flush() */
-    SM_AT_IO_ERROR       /* the platform's write callback failed */
-} sm_at_result;
+/* How a command ended: one list (an X-macro) makes the enum, from 0, and the
+   names sm_at_result_name() returns. */
+#define SM_AT_RESULT_LIST(X) \
+    X(PENDING)        /* not finished */                                                 \
+    X(OK)             /* OK */                                                           \
+    X(ERROR)          /* ERROR */                                                        \
+    X(CME_ERROR)      /* +CME ERROR: <n> or <text> */                                    \
+    X(CMS_ERROR)      /* +CMS ERROR: <n> or <text> */                                    \
+    X(DIALECT_ERROR)  /* a dialect's own error result (e.g. Cordelia ERROR:<t>,<n>) */   \
+    X(TIMEOUT)        /* no final result before the deadline */                          \
+    X(REBOOT)         /* the modem restarted while the command was in flight */          \
+    X(CANCELLED)      /* removed by sm_at_flush() */                                     \
+    X(IO_ERROR)       /* the platform's write callback failed */
+#define SM_AT_RESULT_ENUM_(name) SM_AT_##name,
+#define SM_AT_RESULT_ONE_(name) +1
+typedef enum sm_at_result { SM_AT_RESULT_LIST(SM_AT_RESULT_ENUM_) } sm_at_result;
+/* implementation: how many there are; not a member, so that a switch over
+   the results need not name it */
+enum { SM_AT_RESULT_COUNT_ = 0 SM_AT_RESULT_LIST(SM_AT_RESULT_ONE_) };
 
 /* A final result line as a dialect classifies it. */
 typedef struct sm_at_final {
@@ -3583,15 +3605,22 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
 #endif
 
 /* What sm_hce reports (its event callback). */
+/* What sm_hce reports: one list (an X-macro) makes the enum, from 1, and the
+   names sm_hce_event_name() returns. */
+#define SM_HCE_EVENT_LIST(X) \
+    X(ANSWERED) /* a request was answered: sign SM_OK (with the signature) or            \
+                   why not (the answer was the failure status); status: how              \
+                   the modem took the answer command */                                  \
+    X(DROPPED)  /* a request was dropped unanswered; status: SM_ERR_REBOOT (the          \
+                   modem restarted), SM_ERR_NO_SPACE (the queue was full: the            \
+                   oldest waiting one goes), SM_ERR_CANCELLED (a new request             \
+                   with the same context replaced it), SM_ERR_PARSE (a request           \
+                   whose context could not be read) */
+#define SM_HCE_EV_ENUM_(name) SM_HCE_EV_##name,
 typedef enum sm_hce_event_type {
-    SM_HCE_EV_ANSWERED = 1, /* a request was answered: sign SM_OK (with the signature) or
-                               why not (the answer was the failure status); status: how
-                               the modem took the answer command */
-    SM_HCE_EV_DROPPED       /* a request was dropped unanswered; status: SM_ERR_REBOOT (the
-                               modem restarted), SM_ERR_NO_SPACE (the queue was full: the
-                               oldest waiting one goes), SM_ERR_CANCELLED (a new request
-                               with the same context replaced it), SM_ERR_PARSE (a request
-                               whose context could not be read) */
+    SM_HCE_EV_NONE = 0, /* never reported (a zeroed event) */
+    SM_HCE_EVENT_LIST(SM_HCE_EV_ENUM_)
+    SM_HCE_EV_COUNT_    /* implementation: one past the last */
 } sm_hce_event_type;
 
 typedef struct sm_hce_event {
@@ -3758,17 +3787,23 @@ enum {
 };
 enum { SM_CERT_DER = 0, SM_CERT_PEM = 1 }; /* output formats */
 
-/* Which check failed (the `why` of sm_cert_rebuild, sm_cert_why()). */
+/* Which check failed (the `why` of sm_cert_rebuild, sm_cert_why()): one
+   list (an X-macro) makes the constants, from 0, and the texts
+   sm_cert_why_name() returns. X(name, text) */
+#define SM_CERT_WHY_LIST(X) \
+    X(NONE,       "none")                                                                        \
+    X(DEF,        "the definition does not fit its template")                                   \
+    X(INPUT,      "an input the definition needs is missing")                                   \
+    X(VERSION,    "unknown compressed-certificate format version") /* not 0 or 1 */             \
+    X(TEMPLATE,   "template or chain id is not the definition's")                               \
+    X(SN_SOURCE,  "serial-number source is not the definition's")                               \
+    X(DATE,       "a date that does not exist")               /* a month, day or hour */        \
+    X(DATE_RANGE, "a date the certificate's field cannot hold") /* the template's field */      \
+    X(SPACE,      "buffer too small")                          /* the output buffer */
+#define SM_CERT_E_ENUM_(name, text) SM_CERT_E_##name,
 enum {
-    SM_CERT_E_NONE = 0,
-    SM_CERT_E_DEF,            /* the definition does not fit its template */
-    SM_CERT_E_INPUT,          /* an input the definition needs is missing */
-    SM_CERT_E_VERSION,        /* compressed format version not 0 or 1 */
-    SM_CERT_E_TEMPLATE,       /* template or chain id is not the definition's */
-    SM_CERT_E_SN_SOURCE,      /* serial-number source is not the definition's */
-    SM_CERT_E_DATE,           /* a month, day or hour that does not exist */
-    SM_CERT_E_DATE_RANGE,     /* a date the template's field cannot hold */
-    SM_CERT_E_SPACE           /* the output buffer is too small */
+    SM_CERT_WHY_LIST(SM_CERT_E_ENUM_)
+    SM_CERT_E_COUNT_ /* implementation: one past the last */
 };
 
 /* A part of the template: offset and byte count; count 0 = absent. */
@@ -3966,37 +4001,15 @@ SM_PRIV uint32_t sm_clock_read(sm_clock *k, uint32_t raw)
 
 SECMODEM_API const char *sm_strerror(int status)
 {
+#define SM_STATUS_CASE_(name, value, text) case SM_##name: return text;
     switch (status) {
-    case SM_OK: return "ok";
-    case SM_ERR_PARAM: return "invalid parameter";
-    case SM_ERR_UNSAFE_STRING: return "string would break the command syntax";
-    case SM_ERR_NO_SPACE: return "buffer too small";
-    case SM_ERR_QUEUE_FULL: return "command queue full";
-    case SM_ERR_BUSY: return "not allowed from a callback";
-    case SM_ERR_IO: return "platform I/O error";
-    case SM_ERR_TIMEOUT: return "timeout";
-    case SM_ERR_MODEM: return "modem reported an error";
-    case SM_ERR_REBOOT: return "modem restarted";
-    case SM_ERR_CANCELLED: return "cancelled";
-    case SM_ERR_PARSE: return "malformed response";
-    case SM_ERR_TRUNCATED: return "response truncated";
-    case SM_ERR_STATE: return "not possible in the current state";
-    case SM_ERR_MALFORMED: return "malformed packet from the peer";
-    case SM_ERR_REFUSED: return "refused by the peer";
+    SM_STATUS_LIST(SM_STATUS_CASE_)
 #ifndef SM_NO_ATECC
-    case SM_ERR_CRC: return "CRC error";
-    case SM_ERR_NO_WAKE: return "secure element did not wake";
-    case SM_ERR_CHIP_STATUS: return "unexpected secure element status";
-    case SM_ERR_VERIFY: return "verify miscompare";
-    case SM_ERR_CHIP_PARSE: return "secure element: parse error";
-    case SM_ERR_CHIP_ECC: return "secure element: ECC fault";
-    case SM_ERR_CHIP_SELFTEST: return "secure element: self-test failure";
-    case SM_ERR_CHIP_HEALTH: return "secure element: RNG health test failure";
-    case SM_ERR_CHIP_EXEC: return "secure element: execution error";
-    case SM_ERR_WATCHDOG: return "secure element: watchdog about to expire";
+    SM_STATUS_CHIP_LIST(SM_STATUS_CASE_)
 #endif
     default: return "unknown status";
     }
+#undef SM_STATUS_CASE_
 }
 
 /* Length of the UTF-8 sequence starting at s[0..n), or 0 if malformed
@@ -5955,19 +5968,10 @@ SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *li
 
 SECMODEM_API const char *sm_at_result_name(sm_at_result r)
 {
-    switch (r) {
-    case SM_AT_PENDING: return "PENDING";
-    case SM_AT_OK: return "OK";
-    case SM_AT_ERROR: return "ERROR";
-    case SM_AT_CME_ERROR: return "CME_ERROR";
-    case SM_AT_CMS_ERROR: return "CMS_ERROR";
-    case SM_AT_DIALECT_ERROR: return "DIALECT_ERROR";
-    case SM_AT_TIMEOUT: return "TIMEOUT";
-    case SM_AT_REBOOT: return "REBOOT";
-    case SM_AT_CANCELLED: return "CANCELLED";
-    case SM_AT_IO_ERROR: return "IO_ERROR";
-    }
-    return "?";
+#define SM_AT_RESULT_NAME_(name) #name,
+    static const char *const names[] = { SM_AT_RESULT_LIST(SM_AT_RESULT_NAME_) };
+#undef SM_AT_RESULT_NAME_
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }
 
 SECMODEM_API int sm_at_result_status(sm_at_result r)
@@ -13500,7 +13504,10 @@ SECMODEM_API const sm_hce_stats *sm_hce_get_stats(const sm_hce *h) { return &h->
 
 SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
 {
-    return t == SM_HCE_EV_ANSWERED ? "ANSWERED" : t == SM_HCE_EV_DROPPED ? "DROPPED" : "?";
+#define SM_HCE_EV_NAME_(name) #name,
+    static const char *const names[] = { "?", SM_HCE_EVENT_LIST(SM_HCE_EV_NAME_) };
+#undef SM_HCE_EV_NAME_
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 #endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
 
@@ -13915,18 +13922,10 @@ SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *i
 
 SECMODEM_API const char *sm_cert_why_name(int why)
 {
-    switch (why) {
-    case SM_CERT_E_NONE: return "none";
-    case SM_CERT_E_DEF: return "the definition does not fit its template";
-    case SM_CERT_E_INPUT: return "an input the definition needs is missing";
-    case SM_CERT_E_VERSION: return "unknown compressed-certificate format version";
-    case SM_CERT_E_TEMPLATE: return "template or chain id is not the definition's";
-    case SM_CERT_E_SN_SOURCE: return "serial-number source is not the definition's";
-    case SM_CERT_E_DATE: return "a date that does not exist";
-    case SM_CERT_E_DATE_RANGE: return "a date the certificate's field cannot hold";
-    case SM_CERT_E_SPACE: return "buffer too small";
-    default: return "?";
-    }
+#define SM_CERT_E_TEXT_(name, text) text,
+    static const char *const texts[] = { SM_CERT_WHY_LIST(SM_CERT_E_TEXT_) };
+#undef SM_CERT_E_TEXT_
+    return why >= 0 && (unsigned)why < sizeof texts / sizeof texts[0] ? texts[why] : "?";
 }
 
 /* ---- from the chip ---- */
