@@ -3383,7 +3383,10 @@ SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id);
 typedef struct sm_sha256_ctx {
     uint32_t h[8];           /* chaining value */
     uint32_t len_lo, len_hi; /* bytes hashed so far (64 bits) */
-    uint8_t block[64];       /* the partial block: len_lo % 64 bytes */
+    union {                  /* the partial block: len_lo % 64 bytes; a whole one */
+        uint8_t b[64];       /* becomes the message schedule in place, so that */
+        uint32_t w[16];      /* hashing needs no second 64 bytes of stack */
+    } block;
 } sm_sha256_ctx;
 SECMODEM_API void sm_sha256_init(sm_sha256_ctx *c);
 /* Any split of a message into updates gives the same digest. */
@@ -12772,11 +12775,13 @@ SM_PRIV void sm_store_be32(uint8_t *p, uint32_t v)
 
 /* One 64-byte block; the message schedule is a 16-word ring (W[t-16] is
    overwritten by W[t]), which keeps the stack at 64 bytes. */
-SM_PRIV void sm_sha256_block(uint32_t h[8], const uint8_t *p)
+/* Hashes the block in w[] (its 64 bytes as they came), which it uses up as
+   the message schedule: no copy of it on the stack. */
+SM_PRIV void sm_sha256_block(uint32_t h[8], uint32_t w[16])
 {
-    uint32_t w[16], v[8];
+    uint32_t v[8];
     unsigned t, j;
-    for (t = 0; t < 16u; t++) w[t] = sm_load_be32(p + 4u * t);
+    for (t = 0; t < 16u; t++) w[t] = sm_load_be32((const uint8_t *)&w[t]);
     for (j = 0; j < 8u; j++) v[j] = h[j];
     for (t = 0; t < 64u; t++) {
         uint32_t t1, t2;
@@ -12809,12 +12814,12 @@ SECMODEM_API void sm_sha256_update(sm_sha256_ctx *c, const uint8_t *data, size_t
     while (n) {
         size_t fill = (size_t)(c->len_lo & 63u), k = 64u - fill;
         if (k > n) k = n;
-        memcpy(c->block + fill, data, k);
+        memcpy(c->block.b + fill, data, k);
         c->len_lo += (uint32_t)k; /* k <= 64: the carry is all there is to it */
         if (c->len_lo < (uint32_t)k) c->len_hi++;
         data += k;
         n -= k;
-        if (fill + k == 64u) sm_sha256_block(c->h, c->block);
+        if (fill + k == 64u) sm_sha256_block(c->h, c->block.w);
     }
 }
 
@@ -12823,16 +12828,16 @@ SECMODEM_API void sm_sha256_final(sm_sha256_ctx *c, uint8_t digest[32])
 {
     size_t fill = (size_t)(c->len_lo & 63u);
     unsigned j;
-    c->block[fill++] = 0x80;
+    c->block.b[fill++] = 0x80;
     if (fill > 56u) {
-        memset(c->block + fill, 0, 64u - fill);
-        sm_sha256_block(c->h, c->block);
+        memset(c->block.b + fill, 0, 64u - fill);
+        sm_sha256_block(c->h, c->block.w);
         fill = 0;
     }
-    memset(c->block + fill, 0, 56u - fill);
-    sm_store_be32(c->block + 56, c->len_hi << 3 | c->len_lo >> 29);
-    sm_store_be32(c->block + 60, c->len_lo << 3);
-    sm_sha256_block(c->h, c->block);
+    memset(c->block.b + fill, 0, 56u - fill);
+    sm_store_be32(c->block.b + 56, c->len_hi << 3 | c->len_lo >> 29);
+    sm_store_be32(c->block.b + 60, c->len_lo << 3);
+    sm_sha256_block(c->h, c->block.w);
     for (j = 0; j < 8u; j++) sm_store_be32(digest + 4u * j, c->h[j]);
 }
 
@@ -13520,13 +13525,16 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
 
 SM_PRIV uint32_t sm_rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32u - n)); }
 
-SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
+/* Hashes the block in w[] (its 64 bytes as they came), used up as the
+   message schedule in place (as sm_sha256_block). */
+SM_PRIV void sm_sha1_block(uint32_t h[5], uint32_t w[16])
 {
-    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
     unsigned i;
-    for (i = 0; i < 16u; i++)
-        w[i] = (uint32_t)p[4u * i] << 24 | (uint32_t)p[4u * i + 1u] << 16 | (uint32_t)p[4u * i + 2u] << 8 |
-               (uint32_t)p[4u * i + 3u];
+    for (i = 0; i < 16u; i++) {
+        const uint8_t *p = (const uint8_t *)&w[i];
+        w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    }
     for (i = 0; i < 80u; i++) {
         if (i >= 16u) /* the schedule in a 16-word ring */
             w[i & 15u] = sm_rol32(w[(i + 13u) & 15u] ^ w[(i + 8u) & 15u] ^ w[(i + 2u) & 15u] ^ w[i & 15u], 1);
@@ -13544,7 +13552,7 @@ SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
 typedef struct sm_sha1_ctx {
     uint32_t h[5];
     uint32_t len;            /* bytes so far (inputs below 512 MiB) */
-    uint8_t block[64];
+    union { uint8_t b[64]; uint32_t w[16]; } block; /* as in sm_sha256_ctx */
 } sm_sha1_ctx;
 
 SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
@@ -13557,8 +13565,8 @@ SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
 SM_PRIV void sm_sha1_update(sm_sha1_ctx *c, const uint8_t *p, size_t n)
 {
     while (n--) {
-        c->block[c->len++ % 64u] = *p++;
-        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block);
+        c->block.b[c->len++ % 64u] = *p++;
+        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block.w);
     }
 }
 
@@ -13566,11 +13574,11 @@ SM_PRIV void sm_sha1_final(sm_sha1_ctx *c, uint8_t digest[20])
 {
     uint32_t bits = c->len << 3;
     unsigned i, at = (unsigned)(c->len % 64u);
-    c->block[at++] = 0x80u;
-    if (at > 56u) { memset(c->block + at, 0, 64u - at); sm_sha1_block(c->h, c->block); at = 0; }
-    memset(c->block + at, 0, 60u - at);
-    for (i = 0; i < 4u; i++) c->block[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
-    sm_sha1_block(c->h, c->block);
+    c->block.b[at++] = 0x80u;
+    if (at > 56u) { memset(c->block.b + at, 0, 64u - at); sm_sha1_block(c->h, c->block.w); at = 0; }
+    memset(c->block.b + at, 0, 60u - at);
+    for (i = 0; i < 4u; i++) c->block.b[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
+    sm_sha1_block(c->h, c->block.w);
     for (i = 0; i < 20u; i++) digest[i] = (uint8_t)(c->h[i / 4u] >> (24u - 8u * (i % 4u)));
 }
 
@@ -13790,16 +13798,30 @@ SM_PRIV void sm_cert_hex(uint8_t *p, const uint8_t *b, size_t n)
     }
 }
 
-/* The hash states of the serial number and of the key identifiers, used
-   one after the other: one union on the stack, not three buffers. */
-typedef union sm_cert_scratch {
-    struct { sm_sha256_ctx c; uint8_t dg[32]; } sn;
-    sm_sha1_ctx kid;
-} sm_cert_scratch;
+/* The hashed serial number (SHA-256 of the key or the chip serial, and the
+   encoded dates): in a frame of its own, as each hash state below, so that
+   only one is on the stack at a time. */
+SM_NOINLINE SM_PRIV void sm_cert_serial_hash(const sm_cert_def *def, const sm_cert_inputs *in,
+                                             uint8_t *sn)
+{
+    uint8_t s = def->sn_source;
+    sm_sha256_ctx c;
+    sm_sha256_init(&c);
+    if (sm_cert_src_device(s)) sm_sha256_update(&c, in->device_sn, 9);
+    else sm_sha256_update(&c, in->pub, 64);
+    sm_sha256_update(&c, in->comp + 64, 3);
+    if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
+        uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
+        sm_sha256_update(&c, &ext, 1);
+    }
+    sm_sha256_final(&c, c.block.b); /* the block is free once hashed: the digest goes there */
+    memcpy(sn, c.block.b, def->sn.count);
+    if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
+    if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
+}
 
 /* The serial number's def->sn.count bytes, from its source, to sn. */
-SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn,
-                            sm_cert_scratch *w)
+SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn)
 {
     uint8_t s = def->sn_source;
     if (s == SM_CERT_SN_STORED) {
@@ -13811,30 +13833,20 @@ SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, ui
         sn[0] = 0x40u;
         sn[1] = in->comp[67];
         sn[2] = in->comp[68];
-    } else { /* SHA-256 of the key or the chip serial, and the encoded dates */
-        sm_sha256_init(&w->sn.c);
-        if (sm_cert_src_device(s)) sm_sha256_update(&w->sn.c, in->device_sn, 9);
-        else sm_sha256_update(&w->sn.c, in->pub, 64);
-        sm_sha256_update(&w->sn.c, in->comp + 64, 3);
-        if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
-            uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
-            sm_sha256_update(&w->sn.c, &ext, 1);
-        }
-        sm_sha256_final(&w->sn.c, w->sn.dg);
-        memcpy(sn, w->sn.dg, def->sn.count);
-        if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
-        if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
+    } else {
+        sm_cert_serial_hash(def, in, sn);
     }
 }
 
 /* SHA-1 of 04 || X || Y: the key identifier. */
-SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20], sm_cert_scratch *w)
+SM_NOINLINE SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20])
 {
     static const uint8_t uncompressed = 0x04u;
-    sm_sha1_init(&w->kid);
-    sm_sha1_update(&w->kid, &uncompressed, 1);
-    sm_sha1_update(&w->kid, pub, 64);
-    sm_sha1_final(&w->kid, id);
+    sm_sha1_ctx c;
+    sm_sha1_init(&c);
+    sm_sha1_update(&c, &uncompressed, 1);
+    sm_sha1_update(&c, pub, 64);
+    sm_sha1_final(&c, id);
 }
 
 /* Checks what the compressed certificate claims against the definition. */
@@ -13871,15 +13883,14 @@ SM_PRIV void sm_cert_patch(const sm_cert_def *def, const sm_cert_inputs *in, uin
                            size_t shift_sub, const uint16_t is[6], const uint16_t ex[6])
 {
 #define SM_CERT_AT(l) (out + (size_t)(l).offset + shift_add - shift_sub)
-    sm_cert_scratch w;
-    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn), &w);
+    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn));
     if (def->issue.count) sm_cert_put_date(SM_CERT_AT(def->issue), is, def->issue_format);
     if (def->expire.count) sm_cert_put_date(SM_CERT_AT(def->expire), ex, def->expire_format);
     if (def->signer_id.count) sm_cert_hex(SM_CERT_AT(def->signer_id), in->comp + 67, 2);
     memcpy(SM_CERT_AT(def->pub), in->pub, 64);
-    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id), &w);
+    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id));
     if (def->auth_key_id.count && in->signer_pub)
-        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
+        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id));
     if (def->sn_hex.count) sm_cert_hex(SM_CERT_AT(def->sn_hex), in->device_sn, 9);
 #undef SM_CERT_AT
 }
