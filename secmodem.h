@@ -4704,8 +4704,9 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
 
 /* Ends a queued command that never went out: its report has no lines, and
    the engine's response buffer (perhaps being read by an outer on_done) is
-   not touched. */
-SM_PRIV void sm_at_complete_unsent(sm_at *at, sm_at_result result)
+   not touched. In a frame of its own: the report is not on the stack of
+   sm_at_flush() while it completes the command on the wire. */
+SM_NOINLINE SM_PRIV void sm_at_complete_unsent(sm_at *at, sm_at_result result)
 {
     sm_at_entry e = at->q[0];
     sm_at_response r;
