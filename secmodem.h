@@ -4637,16 +4637,16 @@ SM_PRIV void sm_at_release_lead(sm_at *at)
     at->lead_pos = 0;
     for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
 }
-/* The report of a command that ended, to its on_done. In a frame of its own:
-   the response record is not on the stack while sm_at_complete() gives held
-   bytes back to the line parser. */
-SM_NOINLINE SM_PRIV void sm_at_report(sm_at *at, sm_at_done_fn done, void *ctx, uint16_t id,
-                                      sm_at_result result, int32_t code, const char *err_text)
+/* The report of the command that just ended (at->last_id, last_result,
+   last_code), to its on_done. In a frame of its own: the response record is
+   not on the stack while sm_at_complete() gives held bytes back to the line
+   parser. */
+SM_NOINLINE SM_PRIV void sm_at_report(sm_at *at, sm_at_done_fn done, void *ctx, const char *err_text)
 {
     sm_at_response r;
-    r.id = id;
-    r.result = result;
-    r.code = code;
+    r.id = at->last_id;
+    r.result = at->last_result;
+    r.code = at->last_code;
     r.err_text = err_text;
     r.lines = at->resp;
     r.nlines = at->resp_lines;
@@ -4699,7 +4699,7 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
         at->last_rx_ms = sm_at_now(at);
         at->settle_since = at->last_rx_ms;
     }
-    sm_at_report(at, done, ctx, id, result, code, err_text);
+    sm_at_report(at, done, ctx, err_text);
 }
 
 /* Ends a queued command that never went out: its report has no lines, and
