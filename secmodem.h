@@ -5793,7 +5793,8 @@ SM_PRIV void sm_at_lv_unframed(sm_at *at, uint8_t b)
     sm_at_feed_one(at, b);
 }
 
-/* One byte after the count of a headerless read (see sm_at_lead_check). */
+/* One byte after the count of a headerless read (see sm_at_lead_check). Out
+   of line: the rare case's locals stay off every received byte's stack. */
 SM_NOINLINE SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
 {
     size_t seen = (size_t)at->lv_run + at->lv_slen + 1u; /* b included */
