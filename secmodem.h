@@ -377,34 +377,49 @@ extern "C" {
    Every function that can fail returns SM_OK (0) or one of these negative
    codes; sm_strerror() names them for logs.
    ========================================================================== */
+/* One list (an X-macro) makes the constants and the texts sm_strerror()
+   returns, so that no code can be without its text: X(name, value, text).
+   The secure element's codes are a list of their own, for SM_NO_ATECC
+   leaves their texts out. */
+#define SM_STATUS_LIST(X)                                                                                      \
+    X(OK,                  0, "ok")                                                                            \
+    X(ERR_PARAM,          -1, "invalid parameter")                   /* an argument is out of range or NULL */ \
+    X(ERR_UNSAFE_STRING,  -2, "string would break the command syntax")                                         \
+    X(ERR_NO_SPACE,       -3, "buffer too small")                    /* for the result */                      \
+    X(ERR_QUEUE_FULL,     -4, "command queue full")                                                            \
+    X(ERR_BUSY,           -5, "not allowed from a callback")         /* called from inside one */              \
+    X(ERR_IO,             -6, "platform I/O error")                  /* the platform's write or read failed */ \
+    X(ERR_TIMEOUT,        -7, "timeout")                             /* no final result before the deadline */ \
+    X(ERR_MODEM,          -8, "modem reported an error")             /* ERROR / CME / dialect error */         \
+    X(ERR_REBOOT,         -9, "modem restarted")                     /* during the operation */                \
+    X(ERR_CANCELLED,     -10, "cancelled")                           /* the caller flushed the queue */        \
+    X(ERR_PARSE,         -11, "malformed response")                  /* a response could not be parsed */      \
+    X(ERR_TRUNCATED,     -12, "response truncated")                  /* it did not fit its buffer */           \
+    X(ERR_MALFORMED,     -13, "malformed packet from the peer")      /* or it broke the protocol */            \
+    X(ERR_STATE,         -24, "not possible in the current state")   /* e.g. nothing to read */                \
+    X(ERR_REFUSED,       -25, "refused by the peer")                 /* MQTT: CONNACK return code not 0 */
+/* ATECC608 (section 8), with the chip's status byte (0x03: illegal length,
+   opcode or parameter; 0x05: ECC fault, a retry may work; 0x07: self-test
+   failure mode; 0x0F: not allowed now: locks, slot config, no digest).
+   sm_atecc_last_status() has the raw byte. */
+#define SM_STATUS_CHIP_LIST(X)                                                                            \
+    X(ERR_CRC,           -14, "CRC error")                                /* or the chip saw one: 0xFF */ \
+    X(ERR_NO_WAKE,       -15, "secure element did not wake")              /* not 04 11 33 43 */           \
+    X(ERR_CHIP_STATUS,   -16, "unexpected secure element status")         /* e.g. 0x11: lost */           \
+    X(ERR_VERIFY,        -17, "verify miscompare")                        /* 0x01: CheckMac too */        \
+    X(ERR_CHIP_PARSE,    -18, "secure element: parse error")              /* 0x03 */                      \
+    X(ERR_CHIP_ECC,      -19, "secure element: ECC fault")                /* 0x05: retry */               \
+    X(ERR_CHIP_SELFTEST, -20, "secure element: self-test failure")        /* 0x07 */                      \
+    X(ERR_CHIP_HEALTH,   -21, "secure element: RNG health test failure")  /* 0x08 */                      \
+    X(ERR_CHIP_EXEC,     -22, "secure element: execution error")          /* 0x0F */                      \
+    X(ERR_WATCHDOG,      -23, "secure element: watchdog about to expire") /* 0xEE */
+#define SM_STATUS_ENUM_(name, value, text) SM_##name = (value),
+#define SM_STATUS_ONE_(name, value, text) +1
 enum {
-    SM_OK = 0,
-    SM_ERR_PARAM = -1,        /* an argument is out of range or NULL */
-    SM_ERR_UNSAFE_STRING = -2,/* a string would break the command syntax */
-    SM_ERR_NO_SPACE = -3,     /* a buffer is too small for the result */
-    SM_ERR_QUEUE_FULL = -4,   /* no room in the command queue */
-    SM_ERR_BUSY = -5,         /* called from inside a callback */
-    SM_ERR_IO = -6,           /* the platform's write or read failed */
-    SM_ERR_TIMEOUT = -7,      /* no final result before the deadline */
-    SM_ERR_MODEM = -8,        /* the modem answered ERROR / CME / dialect error */
-    SM_ERR_REBOOT = -9,       /* the modem restarted during the operation */
-    SM_ERR_CANCELLED = -10,   /* the caller flushed the queue */
-    SM_ERR_PARSE = -11,       /* a response could not be parsed */
-    SM_ERR_TRUNCATED = -12,   /* a response did not fit its buffer */
-    SM_ERR_MALFORMED = -13,   /* the peer sent a malformed packet or broke the protocol */
-    /* ATECC608 (section 8); sm_atecc_last_status() has the raw status byte */
-    SM_ERR_CRC = -14,         /* a response's CRC was wrong, or the chip saw a bad CRC (0xFF) */
-    SM_ERR_NO_WAKE = -15,     /* the chip gave no valid wake response (04 11 33 43) */
-    SM_ERR_CHIP_STATUS = -16, /* an unexpected status byte (e.g. 0x11: command lost) */
-    SM_ERR_VERIFY = -17,      /* status 0x01: Verify/CheckMac miscompare */
-    SM_ERR_CHIP_PARSE = -18,  /* status 0x03: illegal length, opcode or parameter */
-    SM_ERR_CHIP_ECC = -19,    /* status 0x05: ECC computation fault (a retry may work) */
-    SM_ERR_CHIP_SELFTEST = -20, /* status 0x07: the chip is in self-test failure mode */
-    SM_ERR_CHIP_HEALTH = -21, /* status 0x08: RNG health test failed */
-    SM_ERR_CHIP_EXEC = -22,   /* status 0x0F: not allowed now (locks, slot config, no digest) */
-    SM_ERR_WATCHDOG = -23,    /* status 0xEE: the watchdog was about to expire */
-    SM_ERR_STATE = -24,       /* not possible in the current state (e.g. nothing to read) */
-    SM_ERR_REFUSED = -25      /* the peer refused (MQTT: CONNACK return code not 0) */
+    SM_STATUS_LIST(SM_STATUS_ENUM_)
+    SM_STATUS_CHIP_LIST(SM_STATUS_ENUM_)
+    /* implementation: how many there are (they run from 0 down, no gap) */
+    SM_STATUS_COUNT_ = 0 SM_STATUS_LIST(SM_STATUS_ONE_) SM_STATUS_CHIP_LIST(SM_STATUS_ONE_)
 };
 SECMODEM_API const char *sm_strerror(int status);
 
@@ -583,18 +598,25 @@ SECMODEM_API int sm_base64_decode(const char *in, size_t n, uint8_t *out, size_t
      is_answer the command wins: a URC of its prefix cannot be told from
      its answer, and becomes a response line.
    ========================================================================== */
-typedef enum sm_at_result {
-    SM_AT_PENDING = 0,   /* not finished */
-    SM_AT_OK,            /* OK */
-    SM_AT_ERROR,         /* ERROR */
-    SM_AT_CME_ERROR,     /* +CME ERROR: <n> or <text> */
-    SM_AT_CMS_ERROR,     /* +CMS ERROR: <n> or <text> */
-    SM_AT_DIALECT_ERROR, /* a dialect's own error result (e.g. Cordelia ERROR:<t>,<n>) */
-    SM_AT_TIMEOUT,       /* no final result before the deadline */
-    SM_AT_REBOOT,        /* the modem restarted while the command was in flight */
-    SM_AT_CANCELLED,     /* removed by sm_at_flush() */
-    SM_AT_IO_ERROR       /* the platform's write callback failed */
-} sm_at_result;
+/* How a command ended: one list (an X-macro) makes the enum, from 0, and the
+   names sm_at_result_name() returns. */
+#define SM_AT_RESULT_LIST(X) \
+    X(PENDING)        /* not finished */                                                 \
+    X(OK)             /* OK */                                                           \
+    X(ERROR)          /* ERROR */                                                        \
+    X(CME_ERROR)      /* +CME ERROR: <n> or <text> */                                    \
+    X(CMS_ERROR)      /* +CMS ERROR: <n> or <text> */                                    \
+    X(DIALECT_ERROR)  /* a dialect's own error result (e.g. Cordelia ERROR:<t>,<n>) */   \
+    X(TIMEOUT)        /* no final result before the deadline */                          \
+    X(REBOOT)         /* the modem restarted while the command was in flight */          \
+    X(CANCELLED)      /* removed by sm_at_flush() */                                     \
+    X(IO_ERROR)       /* the platform's write callback failed */
+#define SM_AT_RESULT_ENUM_(name) SM_AT_##name,
+#define SM_AT_RESULT_ONE_(name) +1
+typedef enum sm_at_result { SM_AT_RESULT_LIST(SM_AT_RESULT_ENUM_) } sm_at_result;
+/* implementation: how many there are; not a member, so that a switch over
+   the results need not name it */
+enum { SM_AT_RESULT_COUNT_ = 0 SM_AT_RESULT_LIST(SM_AT_RESULT_ONE_) };
 
 /* A final result line as a dialect classifies it. */
 typedef struct sm_at_final {
@@ -3402,7 +3424,10 @@ SECMODEM_API int sm_mqtt_pending(const sm_mqtt_client *c, uint16_t id);
 typedef struct sm_sha256_ctx {
     uint32_t h[8];           /* chaining value */
     uint32_t len_lo, len_hi; /* bytes hashed so far (64 bits) */
-    uint8_t block[64];       /* the partial block: len_lo % 64 bytes */
+    union {                  /* the partial block: len_lo % 64 bytes; a whole one */
+        uint8_t b[64];       /* becomes the message schedule in place, so that */
+        uint32_t w[16];      /* hashing needs no second 64 bytes of stack */
+    } block;
 } sm_sha256_ctx;
 SECMODEM_API void sm_sha256_init(sm_sha256_ctx *c);
 /* Any split of a message into updates gives the same digest. */
@@ -3624,15 +3649,22 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
 #endif
 
 /* What sm_hce reports (its event callback). */
+/* What sm_hce reports: one list (an X-macro) makes the enum, from 1, and the
+   names sm_hce_event_name() returns. */
+#define SM_HCE_EVENT_LIST(X) \
+    X(ANSWERED) /* a request was answered: sign SM_OK (with the signature) or            \
+                   why not (the answer was the failure status); status: how              \
+                   the modem took the answer command */                                  \
+    X(DROPPED)  /* a request was dropped unanswered; status: SM_ERR_REBOOT (the          \
+                   modem restarted), SM_ERR_NO_SPACE (the queue was full: the            \
+                   oldest waiting one goes), SM_ERR_CANCELLED (a new request             \
+                   with the same context replaced it), SM_ERR_PARSE (a request           \
+                   whose context could not be read) */
+#define SM_HCE_EV_ENUM_(name) SM_HCE_EV_##name,
 typedef enum sm_hce_event_type {
-    SM_HCE_EV_ANSWERED = 1, /* a request was answered: sign SM_OK (with the signature) or
-                               why not (the answer was the failure status); status: how
-                               the modem took the answer command */
-    SM_HCE_EV_DROPPED       /* a request was dropped unanswered; status: SM_ERR_REBOOT (the
-                               modem restarted), SM_ERR_NO_SPACE (the queue was full: the
-                               oldest waiting one goes), SM_ERR_CANCELLED (a new request
-                               with the same context replaced it), SM_ERR_PARSE (a request
-                               whose context could not be read) */
+    SM_HCE_EV_NONE = 0, /* never reported (a zeroed event) */
+    SM_HCE_EVENT_LIST(SM_HCE_EV_ENUM_)
+    SM_HCE_EV_COUNT_    /* implementation: one past the last */
 } sm_hce_event_type;
 
 typedef struct sm_hce_event {
@@ -3801,17 +3833,23 @@ enum {
 };
 enum { SM_CERT_DER = 0, SM_CERT_PEM = 1 }; /* output formats */
 
-/* Which check failed (the `why` of sm_cert_rebuild, sm_cert_why()). */
+/* Which check failed (the `why` of sm_cert_rebuild, sm_cert_why()): one
+   list (an X-macro) makes the constants, from 0, and the texts
+   sm_cert_why_name() returns. X(name, text) */
+#define SM_CERT_WHY_LIST(X) \
+    X(NONE,       "none")                                                                        \
+    X(DEF,        "the definition does not fit its template")                                   \
+    X(INPUT,      "an input the definition needs is missing")                                   \
+    X(VERSION,    "unknown compressed-certificate format version") /* not 0 or 1 */             \
+    X(TEMPLATE,   "template or chain id is not the definition's")                               \
+    X(SN_SOURCE,  "serial-number source is not the definition's")                               \
+    X(DATE,       "a date that does not exist")               /* a month, day or hour */        \
+    X(DATE_RANGE, "a date the certificate's field cannot hold") /* the template's field */      \
+    X(SPACE,      "buffer too small")                          /* the output buffer */
+#define SM_CERT_E_ENUM_(name, text) SM_CERT_E_##name,
 enum {
-    SM_CERT_E_NONE = 0,
-    SM_CERT_E_DEF,            /* the definition does not fit its template */
-    SM_CERT_E_INPUT,          /* an input the definition needs is missing */
-    SM_CERT_E_VERSION,        /* compressed format version not 0 or 1 */
-    SM_CERT_E_TEMPLATE,       /* template or chain id is not the definition's */
-    SM_CERT_E_SN_SOURCE,      /* serial-number source is not the definition's */
-    SM_CERT_E_DATE,           /* a month, day or hour that does not exist */
-    SM_CERT_E_DATE_RANGE,     /* a date the template's field cannot hold */
-    SM_CERT_E_SPACE           /* the output buffer is too small */
+    SM_CERT_WHY_LIST(SM_CERT_E_ENUM_)
+    SM_CERT_E_COUNT_ /* implementation: one past the last */
 };
 
 /* A part of the template: offset and byte count; count 0 = absent. */
@@ -3995,39 +4033,29 @@ SM_PRIV uint32_t sm_clock_read(sm_clock *k, uint32_t raw)
 /* ==========================================================================
    4. UTILITIES (implementation)
    ========================================================================== */
+/* Keeps a rarely-taken branch, or a big local, in a frame of its own, so that
+   it is not on the stack of every path through its caller (issue 21: the
+   worst-case stack of each public call). Only a hint: without GNU C the
+   compiler decides. */
+#ifndef SM_NOINLINE
+#if defined(__GNUC__) || defined(__clang__)
+#define SM_NOINLINE __attribute__((noinline))
+#else
+#define SM_NOINLINE
+#endif
+#endif
+
 SECMODEM_API const char *sm_strerror(int status)
 {
+#define SM_STATUS_CASE_(name, value, text) case SM_##name: return text;
     switch (status) {
-    case SM_OK: return "ok";
-    case SM_ERR_PARAM: return "invalid parameter";
-    case SM_ERR_UNSAFE_STRING: return "string would break the command syntax";
-    case SM_ERR_NO_SPACE: return "buffer too small";
-    case SM_ERR_QUEUE_FULL: return "command queue full";
-    case SM_ERR_BUSY: return "not allowed from a callback";
-    case SM_ERR_IO: return "platform I/O error";
-    case SM_ERR_TIMEOUT: return "timeout";
-    case SM_ERR_MODEM: return "modem reported an error";
-    case SM_ERR_REBOOT: return "modem restarted";
-    case SM_ERR_CANCELLED: return "cancelled";
-    case SM_ERR_PARSE: return "malformed response";
-    case SM_ERR_TRUNCATED: return "response truncated";
-    case SM_ERR_STATE: return "not possible in the current state";
-    case SM_ERR_MALFORMED: return "malformed packet from the peer";
-    case SM_ERR_REFUSED: return "refused by the peer";
+    SM_STATUS_LIST(SM_STATUS_CASE_)
 #ifndef SM_NO_ATECC
-    case SM_ERR_CRC: return "CRC error";
-    case SM_ERR_NO_WAKE: return "secure element did not wake";
-    case SM_ERR_CHIP_STATUS: return "unexpected secure element status";
-    case SM_ERR_VERIFY: return "verify miscompare";
-    case SM_ERR_CHIP_PARSE: return "secure element: parse error";
-    case SM_ERR_CHIP_ECC: return "secure element: ECC fault";
-    case SM_ERR_CHIP_SELFTEST: return "secure element: self-test failure";
-    case SM_ERR_CHIP_HEALTH: return "secure element: RNG health test failure";
-    case SM_ERR_CHIP_EXEC: return "secure element: execution error";
-    case SM_ERR_WATCHDOG: return "secure element: watchdog about to expire";
+    SM_STATUS_CHIP_LIST(SM_STATUS_CASE_)
 #endif
     default: return "unknown status";
     }
+#undef SM_STATUS_CASE_
 }
 
 /* Length of the UTF-8 sequence starting at s[0..n), or 0 if malformed
@@ -4652,6 +4680,31 @@ SM_PRIV void sm_at_release_lead(sm_at *at)
     at->lead_pos = 0;
     for (i = 0; i < n; i++) sm_at_line_byte(at, (uint8_t)lead[i]);
 }
+/* The report of the command that just ended (at->last_id, last_result,
+   last_code), to its on_done. In a frame of its own: the response record is
+   not on the stack while sm_at_complete() gives held bytes back to the line
+   parser. */
+SM_NOINLINE SM_PRIV void sm_at_report(sm_at *at, sm_at_done_fn done, void *ctx, const char *err_text)
+{
+    sm_at_response r;
+    r.id = at->last_id;
+    r.result = at->last_result;
+    r.code = at->last_code;
+    r.err_text = err_text;
+    r.lines = at->resp;
+    r.nlines = at->resp_lines;
+    r.lines_truncated = at->resp_trunc;
+    r.raw_truncated = at->raw_trunc;
+    r.raw_unframed = at->lead_bad;
+    at->lead_bad = 0;
+    r.raw_len = at->raw_got;
+    if (done) {
+        at->in_callback++;
+        done(ctx, &r);
+        at->in_callback--;
+    }
+}
+
 /* Finishes the head command: report, then pop. Only what the report needs
    is kept, so that on_done may submit new commands or flush. */
 SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const char *err_text)
@@ -4659,7 +4712,6 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
     sm_at_done_fn done;
     void *ctx;
     uint16_t id;
-    sm_at_response r;
     if (at->phase == SM_PH_IDLE || at->q_count == 0) return;
     /* a modem that restarted or a port that failed is owed nothing; a
        final result that ends TX_OWED early leaves the rest owed */
@@ -4690,28 +4742,14 @@ SM_PRIV void sm_at_complete(sm_at *at, sm_at_result result, int32_t code, const 
         at->last_rx_ms = sm_at_now(at);
         at->settle_since = at->last_rx_ms;
     }
-    r.id = id;
-    r.result = result;
-    r.code = code;
-    r.err_text = err_text;
-    r.lines = at->resp;
-    r.nlines = at->resp_lines;
-    r.lines_truncated = at->resp_trunc;
-    r.raw_truncated = at->raw_trunc;
-    r.raw_unframed = at->lead_bad;
-    at->lead_bad = 0;
-    r.raw_len = at->raw_got;
-    if (done) {
-        at->in_callback++;
-        done(ctx, &r);
-        at->in_callback--;
-    }
+    sm_at_report(at, done, ctx, err_text);
 }
 
 /* Ends a queued command that never went out: its report has no lines, and
    the engine's response buffer (perhaps being read by an outer on_done) is
-   not touched. */
-SM_PRIV void sm_at_complete_unsent(sm_at *at, sm_at_result result)
+   not touched. In a frame of its own: the report is not on the stack of
+   sm_at_flush() while it completes the command on the wire. */
+SM_NOINLINE SM_PRIV void sm_at_complete_unsent(sm_at *at, sm_at_result result)
 {
     sm_at_entry e = at->q[0];
     sm_at_response r;
@@ -5036,7 +5074,11 @@ SM_PRIV int sm_at_classify_std(const char *line, size_t len, sm_at_final *out)
    the bytes counted as the answer rather than payload. A real payload is
    always followed by CR LF CR LF OK in one burst, which never completes such
    a line. Returns 1 if the command ended. */
-SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+/* The check itself, in a frame of its own: its copy of the bytes is gone
+   before the command is completed (and the parser perhaps re-entered). 1 with
+   *result and *code when the bytes are a final error line. */
+SM_NOINLINE SM_PRIV int sm_at_lead_is_error(const sm_at *at, const char *more, size_t more_len,
+                                            sm_at_result *result, int32_t *code)
 {
     const char *raw = (const char *)at->q[0].cmd.raw_buf;
     char t[40];
@@ -5049,10 +5091,20 @@ SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
     if (more_len) memcpy(t + n, more, more_len);
     n += more_len;
     if (!sm_at_classify_std(t, n, &f) || f.result == SM_AT_OK) return 0;
+    *result = f.result;
+    *code = f.code;
+    return 1;
+}
+
+SM_PRIV int sm_at_lead_error(sm_at *at, const char *more, size_t more_len)
+{
+    sm_at_result result;
+    int32_t code;
+    if (!sm_at_lead_is_error(at, more, more_len, &result, &code)) return 0;
     at->raw_left = 0;
     at->raw_got = 0;
     at->lead_raw = 0;
-    sm_at_complete(at, f.result, f.code, NULL);
+    sm_at_complete(at, result, code, NULL);
     return 1;
 }
 
@@ -5784,8 +5836,9 @@ SM_PRIV void sm_at_lv_unframed(sm_at *at, uint8_t b)
     sm_at_feed_one(at, b);
 }
 
-/* One byte after the count of a headerless read (see sm_at_lead_check). */
-SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
+/* One byte after the count of a headerless read (see sm_at_lead_check). Out
+   of line: the rare case's locals stay off every received byte's stack. */
+SM_NOINLINE SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
 {
     size_t seen = (size_t)at->lv_run + at->lv_slen + 1u; /* b included */
     size_t window = (size_t)at->lv_cand + 4u;           /* what the URC reading moved */
@@ -5963,19 +6016,10 @@ SECMODEM_API const char *sm_at_next_line(const sm_at_response *r, const char *li
 
 SECMODEM_API const char *sm_at_result_name(sm_at_result r)
 {
-    switch (r) {
-    case SM_AT_PENDING: return "PENDING";
-    case SM_AT_OK: return "OK";
-    case SM_AT_ERROR: return "ERROR";
-    case SM_AT_CME_ERROR: return "CME_ERROR";
-    case SM_AT_CMS_ERROR: return "CMS_ERROR";
-    case SM_AT_DIALECT_ERROR: return "DIALECT_ERROR";
-    case SM_AT_TIMEOUT: return "TIMEOUT";
-    case SM_AT_REBOOT: return "REBOOT";
-    case SM_AT_CANCELLED: return "CANCELLED";
-    case SM_AT_IO_ERROR: return "IO_ERROR";
-    }
-    return "?";
+#define SM_AT_RESULT_NAME_(name) #name,
+    static const char *const names[] = { SM_AT_RESULT_LIST(SM_AT_RESULT_NAME_) };
+#undef SM_AT_RESULT_NAME_
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }
 
 SECMODEM_API int sm_at_result_status(sm_at_result r)
@@ -6022,24 +6066,30 @@ SM_PRIV void sm_at_wait_done(void *ctx, const sm_at_response *r)
     w->out->nlines = (uint16_t)i;
 }
 
+/* Queues a copy of cmd that reports to w. The copy lives in this frame only
+   (the queue keeps its own), not in the polling loop's. */
+SM_NOINLINE SM_PRIV int sm_at_submit_waiting(sm_at *at, const sm_at_cmd *cmd, sm_at_wait *w)
+{
+    sm_at_cmd c = *cmd;
+    c.on_done = sm_at_wait_done;
+    c.ctx = w;
+    return sm_at_submit(at, &c);
+}
+
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap)
 {
-    sm_at_cmd c;
     sm_at_wait w;
     int id;
     if (!at || !cmd) return SM_ERR_PARAM;
     if (!sm_at_ready(at)) return SM_ERR_STATE;
     if (at->in_callback) return SM_ERR_BUSY;
-    c = *cmd;
     w.done = 0;
     w.result = SM_AT_PENDING;
     w.out = out; /* no response copy on the stack when the caller wants none */
     w.lines = lines;
     w.cap = cap;
-    c.on_done = sm_at_wait_done;
-    c.ctx = &w;
-    id = sm_at_submit(at, &c);
+    id = sm_at_submit_waiting(at, cmd, &w);
     if (id < 0) return id;
     /* Every command ends by its deadline (or the ones queued before it by
        theirs), so this loop terminates whenever the clock advances. */
@@ -13073,11 +13123,13 @@ SM_PRIV void sm_store_be32(uint8_t *p, uint32_t v)
 
 /* One 64-byte block; the message schedule is a 16-word ring (W[t-16] is
    overwritten by W[t]), which keeps the stack at 64 bytes. */
-SM_PRIV void sm_sha256_block(uint32_t h[8], const uint8_t *p)
+/* Hashes the block in w[] (its 64 bytes as they came), which it uses up as
+   the message schedule: no copy of it on the stack. */
+SM_PRIV void sm_sha256_block(uint32_t h[8], uint32_t w[16])
 {
-    uint32_t w[16], v[8];
+    uint32_t v[8];
     unsigned t, j;
-    for (t = 0; t < 16u; t++) w[t] = sm_load_be32(p + 4u * t);
+    for (t = 0; t < 16u; t++) w[t] = sm_load_be32((const uint8_t *)&w[t]);
     for (j = 0; j < 8u; j++) v[j] = h[j];
     for (t = 0; t < 64u; t++) {
         uint32_t t1, t2;
@@ -13110,12 +13162,12 @@ SECMODEM_API void sm_sha256_update(sm_sha256_ctx *c, const uint8_t *data, size_t
     while (n) {
         size_t fill = (size_t)(c->len_lo & 63u), k = 64u - fill;
         if (k > n) k = n;
-        memcpy(c->block + fill, data, k);
+        memcpy(c->block.b + fill, data, k);
         c->len_lo += (uint32_t)k; /* k <= 64: the carry is all there is to it */
         if (c->len_lo < (uint32_t)k) c->len_hi++;
         data += k;
         n -= k;
-        if (fill + k == 64u) sm_sha256_block(c->h, c->block);
+        if (fill + k == 64u) sm_sha256_block(c->h, c->block.w);
     }
 }
 
@@ -13124,16 +13176,16 @@ SECMODEM_API void sm_sha256_final(sm_sha256_ctx *c, uint8_t digest[32])
 {
     size_t fill = (size_t)(c->len_lo & 63u);
     unsigned j;
-    c->block[fill++] = 0x80;
+    c->block.b[fill++] = 0x80;
     if (fill > 56u) {
-        memset(c->block + fill, 0, 64u - fill);
-        sm_sha256_block(c->h, c->block);
+        memset(c->block.b + fill, 0, 64u - fill);
+        sm_sha256_block(c->h, c->block.w);
         fill = 0;
     }
-    memset(c->block + fill, 0, 56u - fill);
-    sm_store_be32(c->block + 56, c->len_hi << 3 | c->len_lo >> 29);
-    sm_store_be32(c->block + 60, c->len_lo << 3);
-    sm_sha256_block(c->h, c->block);
+    memset(c->block.b + fill, 0, 56u - fill);
+    sm_store_be32(c->block.b + 56, c->len_hi << 3 | c->len_lo >> 29);
+    sm_store_be32(c->block.b + 60, c->len_lo << 3);
+    sm_sha256_block(c->h, c->block.w);
     for (j = 0; j < 8u; j++) sm_store_be32(digest + 4u * j, c->h[j]);
 }
 
@@ -13808,7 +13860,10 @@ SECMODEM_API const sm_hce_stats *sm_hce_get_stats(const sm_hce *h) { return &h->
 
 SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
 {
-    return t == SM_HCE_EV_ANSWERED ? "ANSWERED" : t == SM_HCE_EV_DROPPED ? "DROPPED" : "?";
+#define SM_HCE_EV_NAME_(name) #name,
+    static const char *const names[] = { "?", SM_HCE_EVENT_LIST(SM_HCE_EV_NAME_) };
+#undef SM_HCE_EV_NAME_
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 #endif /* !SM_NO_SEQUANS && !SM_NO_ATECC */
 
@@ -13821,13 +13876,16 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t)
 
 SM_PRIV uint32_t sm_rol32(uint32_t x, unsigned n) { return (x << n) | (x >> (32u - n)); }
 
-SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
+/* Hashes the block in w[] (its 64 bytes as they came), used up as the
+   message schedule in place (as sm_sha256_block). */
+SM_PRIV void sm_sha1_block(uint32_t h[5], uint32_t w[16])
 {
-    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
     unsigned i;
-    for (i = 0; i < 16u; i++)
-        w[i] = (uint32_t)p[4u * i] << 24 | (uint32_t)p[4u * i + 1u] << 16 | (uint32_t)p[4u * i + 2u] << 8 |
-               (uint32_t)p[4u * i + 3u];
+    for (i = 0; i < 16u; i++) {
+        const uint8_t *p = (const uint8_t *)&w[i];
+        w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    }
     for (i = 0; i < 80u; i++) {
         if (i >= 16u) /* the schedule in a 16-word ring */
             w[i & 15u] = sm_rol32(w[(i + 13u) & 15u] ^ w[(i + 8u) & 15u] ^ w[(i + 2u) & 15u] ^ w[i & 15u], 1);
@@ -13845,7 +13903,7 @@ SM_PRIV void sm_sha1_block(uint32_t h[5], const uint8_t *p)
 typedef struct sm_sha1_ctx {
     uint32_t h[5];
     uint32_t len;            /* bytes so far (inputs below 512 MiB) */
-    uint8_t block[64];
+    union { uint8_t b[64]; uint32_t w[16]; } block; /* as in sm_sha256_ctx */
 } sm_sha1_ctx;
 
 SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
@@ -13858,8 +13916,8 @@ SM_PRIV void sm_sha1_init(sm_sha1_ctx *c)
 SM_PRIV void sm_sha1_update(sm_sha1_ctx *c, const uint8_t *p, size_t n)
 {
     while (n--) {
-        c->block[c->len++ % 64u] = *p++;
-        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block);
+        c->block.b[c->len++ % 64u] = *p++;
+        if (c->len % 64u == 0u) sm_sha1_block(c->h, c->block.w);
     }
 }
 
@@ -13867,11 +13925,11 @@ SM_PRIV void sm_sha1_final(sm_sha1_ctx *c, uint8_t digest[20])
 {
     uint32_t bits = c->len << 3;
     unsigned i, at = (unsigned)(c->len % 64u);
-    c->block[at++] = 0x80u;
-    if (at > 56u) { memset(c->block + at, 0, 64u - at); sm_sha1_block(c->h, c->block); at = 0; }
-    memset(c->block + at, 0, 60u - at);
-    for (i = 0; i < 4u; i++) c->block[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
-    sm_sha1_block(c->h, c->block);
+    c->block.b[at++] = 0x80u;
+    if (at > 56u) { memset(c->block.b + at, 0, 64u - at); sm_sha1_block(c->h, c->block.w); at = 0; }
+    memset(c->block.b + at, 0, 60u - at);
+    for (i = 0; i < 4u; i++) c->block.b[60u + i] = (uint8_t)(bits >> (24u - 8u * i));
+    sm_sha1_block(c->h, c->block.w);
     for (i = 0; i < 20u; i++) digest[i] = (uint8_t)(c->h[i / 4u] >> (24u - 8u * (i % 4u)));
 }
 
@@ -14091,16 +14149,30 @@ SM_PRIV void sm_cert_hex(uint8_t *p, const uint8_t *b, size_t n)
     }
 }
 
-/* The hash states of the serial number and of the key identifiers, used
-   one after the other: one union on the stack, not three buffers. */
-typedef union sm_cert_scratch {
-    struct { sm_sha256_ctx c; uint8_t dg[32]; } sn;
-    sm_sha1_ctx kid;
-} sm_cert_scratch;
+/* The hashed serial number (SHA-256 of the key or the chip serial, and the
+   encoded dates): in a frame of its own, as each hash state below, so that
+   only one is on the stack at a time. */
+SM_NOINLINE SM_PRIV void sm_cert_serial_hash(const sm_cert_def *def, const sm_cert_inputs *in,
+                                             uint8_t *sn)
+{
+    uint8_t s = def->sn_source;
+    sm_sha256_ctx c;
+    sm_sha256_init(&c);
+    if (sm_cert_src_device(s)) sm_sha256_update(&c, in->device_sn, 9);
+    else sm_sha256_update(&c, in->pub, 64);
+    sm_sha256_update(&c, in->comp + 64, 3);
+    if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
+        uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
+        sm_sha256_update(&c, &ext, 1);
+    }
+    sm_sha256_final(&c, c.block.b); /* the block is free once hashed: the digest goes there */
+    memcpy(sn, c.block.b, def->sn.count);
+    if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
+    if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
+}
 
 /* The serial number's def->sn.count bytes, from its source, to sn. */
-SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn,
-                            sm_cert_scratch *w)
+SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, uint8_t *sn)
 {
     uint8_t s = def->sn_source;
     if (s == SM_CERT_SN_STORED) {
@@ -14112,30 +14184,20 @@ SM_PRIV void sm_cert_serial(const sm_cert_def *def, const sm_cert_inputs *in, ui
         sn[0] = 0x40u;
         sn[1] = in->comp[67];
         sn[2] = in->comp[68];
-    } else { /* SHA-256 of the key or the chip serial, and the encoded dates */
-        sm_sha256_init(&w->sn.c);
-        if (sm_cert_src_device(s)) sm_sha256_update(&w->sn.c, in->device_sn, 9);
-        else sm_sha256_update(&w->sn.c, in->pub, 64);
-        sm_sha256_update(&w->sn.c, in->comp + 64, 3);
-        if ((in->comp[70] & 0x0Fu) == 1u) { /* version 1: the extended date bits too */
-            uint8_t ext = (uint8_t)(in->comp[71] & 0xF0u);
-            sm_sha256_update(&w->sn.c, &ext, 1);
-        }
-        sm_sha256_final(&w->sn.c, w->sn.dg);
-        memcpy(sn, w->sn.dg, def->sn.count);
-        if (s <= SM_CERT_SN_DEVICE_SN_HASH_POS) sn[0] &= 0x7Fu; /* positive */
-        if (s <= SM_CERT_SN_DEVICE_SN_HASH) sn[0] |= 0x40u;     /* and no byte to trim */
+    } else {
+        sm_cert_serial_hash(def, in, sn);
     }
 }
 
 /* SHA-1 of 04 || X || Y: the key identifier. */
-SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20], sm_cert_scratch *w)
+SM_NOINLINE SM_PRIV void sm_cert_key_id(const uint8_t pub[64], uint8_t id[20])
 {
     static const uint8_t uncompressed = 0x04u;
-    sm_sha1_init(&w->kid);
-    sm_sha1_update(&w->kid, &uncompressed, 1);
-    sm_sha1_update(&w->kid, pub, 64);
-    sm_sha1_final(&w->kid, id);
+    sm_sha1_ctx c;
+    sm_sha1_init(&c);
+    sm_sha1_update(&c, &uncompressed, 1);
+    sm_sha1_update(&c, pub, 64);
+    sm_sha1_final(&c, id);
 }
 
 /* Checks what the compressed certificate claims against the definition. */
@@ -14172,15 +14234,14 @@ SM_PRIV void sm_cert_patch(const sm_cert_def *def, const sm_cert_inputs *in, uin
                            size_t shift_sub, const uint16_t is[6], const uint16_t ex[6])
 {
 #define SM_CERT_AT(l) (out + (size_t)(l).offset + shift_add - shift_sub)
-    sm_cert_scratch w;
-    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn), &w);
+    if (def->sn.count) sm_cert_serial(def, in, SM_CERT_AT(def->sn));
     if (def->issue.count) sm_cert_put_date(SM_CERT_AT(def->issue), is, def->issue_format);
     if (def->expire.count) sm_cert_put_date(SM_CERT_AT(def->expire), ex, def->expire_format);
     if (def->signer_id.count) sm_cert_hex(SM_CERT_AT(def->signer_id), in->comp + 67, 2);
     memcpy(SM_CERT_AT(def->pub), in->pub, 64);
-    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id), &w);
+    if (def->subj_key_id.count) sm_cert_key_id(in->pub, SM_CERT_AT(def->subj_key_id));
     if (def->auth_key_id.count && in->signer_pub)
-        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id), &w);
+        sm_cert_key_id(in->signer_pub, SM_CERT_AT(def->auth_key_id));
     if (def->sn_hex.count) sm_cert_hex(SM_CERT_AT(def->sn_hex), in->device_sn, 9);
 #undef SM_CERT_AT
 }
@@ -14223,18 +14284,10 @@ SECMODEM_API int sm_cert_rebuild(const sm_cert_def *def, const sm_cert_inputs *i
 
 SECMODEM_API const char *sm_cert_why_name(int why)
 {
-    switch (why) {
-    case SM_CERT_E_NONE: return "none";
-    case SM_CERT_E_DEF: return "the definition does not fit its template";
-    case SM_CERT_E_INPUT: return "an input the definition needs is missing";
-    case SM_CERT_E_VERSION: return "unknown compressed-certificate format version";
-    case SM_CERT_E_TEMPLATE: return "template or chain id is not the definition's";
-    case SM_CERT_E_SN_SOURCE: return "serial-number source is not the definition's";
-    case SM_CERT_E_DATE: return "a date that does not exist";
-    case SM_CERT_E_DATE_RANGE: return "a date the certificate's field cannot hold";
-    case SM_CERT_E_SPACE: return "buffer too small";
-    default: return "?";
-    }
+#define SM_CERT_E_TEXT_(name, text) text,
+    static const char *const texts[] = { SM_CERT_WHY_LIST(SM_CERT_E_TEXT_) };
+#undef SM_CERT_E_TEXT_
+    return why >= 0 && (unsigned)why < sizeof texts / sizeof texts[0] ? texts[why] : "?";
 }
 
 /* ---- from the chip ---- */

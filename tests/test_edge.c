@@ -833,6 +833,24 @@ static const char *sqn_ev_name(unsigned i) { return sm_sqn_event_name((sm_sqn_ev
 static const char *sqn_op_name(unsigned i) { return sm_sqn_op_name((sm_sqn_op_kind)i); }
 static const char *cord_ev_name(unsigned i) { return sm_cord_event_name((sm_cord_event_type)i); }
 static const char *cord_op_name(unsigned i) { return sm_cord_op_name((sm_cord_op_kind)i); }
+static const char *at_result_name(unsigned i) { return sm_at_result_name((sm_at_result)i); }
+static const char *hce_ev_name(unsigned i) { return sm_hce_event_name((sm_hce_event_type)i); }
+static const char *cert_why_name(unsigned i) { return sm_cert_why_name((int)i); }
+
+/* Every status code, 0 down to the last with no gap, has a text of its own;
+   one past either end has none. */
+static int status_texts_distinct(void)
+{
+    static const char unknown[] = "unknown status";
+    int i, j;
+    for (i = 0; i > -(int)SM_STATUS_COUNT_; i--) {
+        const char *t = sm_strerror(i);
+        if (!t || !t[0] || !strcmp(t, unknown) || !strcmp(t, "?")) return 0;
+        for (j = 0; j > i; j--)
+            if (!strcmp(t, sm_strerror(j))) return 0;
+    }
+    return !strcmp(sm_strerror(-(int)SM_STATUS_COUNT_), unknown) && !strcmp(sm_strerror(1), unknown);
+}
 
 static void test_names(void)
 {
@@ -847,6 +865,21 @@ static void test_names(void)
     CHECK_EQ_STR(sm_sqn_step_name(SM_SQN_STEP_TIME_SYNC), "TIME_SYNC");
     CHECK_EQ_STR(sm_cord_event_name(SM_CORD_EV_SOCK_ERROR), "socket error");
     CHECK_EQ_STR(sm_cord_op_name(SM_CORD_OP_BRINGUP), "bringup");
+    /* the engine's results, host signing's events, the certificate checks'
+       reasons and the status codes come from X-macro lists as well */
+    CHECK(names_distinct(at_result_name, 0, SM_AT_RESULT_COUNT_));
+    CHECK(names_distinct(hce_ev_name, 1, SM_HCE_EV_COUNT_));
+    CHECK(names_distinct(cert_why_name, 0, SM_CERT_E_COUNT_));
+    CHECK(status_texts_distinct());
+    CHECK_EQ_STR(hce_ev_name(SM_HCE_EV_NONE), "?");
+    CHECK_EQ_STR(sm_at_result_name(SM_AT_PENDING), "PENDING");
+    CHECK_EQ_STR(sm_at_result_name(SM_AT_IO_ERROR), "IO_ERROR");
+    CHECK_EQ_STR(sm_hce_event_name(SM_HCE_EV_DROPPED), "DROPPED");
+    CHECK_EQ_STR(sm_cert_why_name(SM_CERT_E_NONE), "none");
+    CHECK_EQ_STR(sm_cert_why_name(SM_CERT_E_SPACE), "buffer too small");
+    CHECK_EQ_STR(sm_cert_why_name(-1), "?");
+    CHECK_EQ_STR(sm_strerror(SM_ERR_REFUSED), "refused by the peer");
+    CHECK_EQ_STR(sm_strerror(SM_ERR_WATCHDOG), "secure element: watchdog about to expire");
 }
 
 int main(void)

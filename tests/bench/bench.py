@@ -281,16 +281,60 @@ def parse_callgraph(ci_text):
     return stack, edges
 
 
-def worst_stack(fn, stack, edges, memo, active):
+def cyclic_functions(edges):
+    """The functions on a cycle of the call graph (Tarjan's strongly
+    connected components): the engine's receive side re-enters itself (a
+    command that ends gives held bytes back to the line parser)."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], set(), [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1 or v in edges.get(v, ()):
+                out.update(comp)
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    for v in list(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def worst_stack(fn, stack, edges, memo, active, cyclic):
+    """(bytes, path) of the deepest call path from fn that calls no function
+    twice (a recursion is counted once). Only a function on no cycle is
+    remembered: what is below it cannot depend on the path that led to it,
+    so the result is the same whatever order the functions are asked in."""
     if fn in memo:
         return memo[fn]
-    if fn in active:  # recursion (the raw-lead matcher re-enters itself once)
-        return stack.get(fn, 0)
     active.add(fn)
-    deeper = max([worst_stack(t, stack, edges, memo, active) for t in edges.get(fn, ())] or [0])
+    best = (0, [])
+    for t in sorted(edges.get(fn, ())):
+        if t not in active:
+            r = worst_stack(t, stack, edges, memo, active, cyclic)
+            if r[0] > best[0]:
+                best = r
     active.discard(fn)
-    memo[fn] = stack.get(fn, 0) + deeper
-    return memo[fn]
+    res = (stack.get(fn, 0) + best[0], [fn] + best[1])
+    if fn not in cyclic:
+        memo[fn] = res
+    return res
 
 
 def public_functions():
@@ -343,8 +387,14 @@ def stack_table(tmp):
     with open(ci) as f:
         stack, edges = parse_callgraph(f.read())
     add_lib_indirect(stack, edges)
-    memo = {}
-    return {fn: worst_stack(fn, stack, edges, memo, set()) for fn in public_functions() if fn in stack}
+    memo, cyclic = {}, cyclic_functions(edges)
+    table = {}
+    for fn in public_functions():
+        if fn in stack:
+            total, path = worst_stack(fn, stack, edges, memo, set(), cyclic)
+            # f(own bytes) -> g(own bytes) ...; static functions without their file
+            table[fn] = (total, " -> ".join(f"{f.rsplit(':', 1)[-1]}({stack.get(f, 0)})" for f in path))
+    return table
 
 
 def cpu_table(tmp):
@@ -610,11 +660,15 @@ def main():
         if st is None:
             print("  n/a (arm-none-eabi-gcc -fcallgraph-info failed)\n")
         else:
-            worst = max(st.values()) if st else 0
-            for fn, v in sorted(st.items(), key=lambda kv: -kv[1])[:12]:
+            worst = max(v for v, _ in st.values()) if st else 0
+            for fn, (v, _) in sorted(st.items(), key=lambda kv: -kv[1][0])[:12]:
                 print(f"  {fn:40s}{v:>8d}")
             print(f"  ... {len(st)} public functions; target: none over {TARGET_STACK}: "
-                  f"worst {worst}, {mark(worst <= TARGET_STACK)}\n")
+                  f"worst {worst}, {mark(worst <= TARGET_STACK)}")
+            for fn, (v, path) in sorted(st.items(), key=lambda kv: -kv[1][0]):
+                if v > TARGET_STACK:
+                    print(f"  {fn} {v}: {path}")
+            print()
 
         print("CPU (x86-64 instructions, gcc -O2, callgrind; repeatable)")
         cpu, err = cpu_table(tmp)
