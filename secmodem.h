@@ -3955,10 +3955,14 @@ SECMODEM_API size_t sm_cert_out_len(const sm_cert_op *op);
 SECMODEM_API const uint8_t *sm_cert_subject_key(const sm_cert_op *op);
 /* SM_CERT_E_* of the last failure. */
 SECMODEM_API int sm_cert_why(const sm_cert_op *op);
-/* Blocking helper for simple programs and tests. */
-SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, const uint8_t *signer_pub,
-                                      unsigned format, void *out, size_t cap, size_t *out_len,
-                                      uint8_t subject_pub[64]);
+/* Blocking helper for simple programs and tests: sm_cert_start(), then
+   sm_cert_poll() until done; op is the caller's (224 bytes on Cortex-M: on
+   this helper's stack it would take the deepest call over 512 bytes), and
+   sm_cert_out_len(op), sm_cert_subject_key(op) and sm_cert_why(op) read the
+   outcome as after sm_cert_poll(). */
+SECMODEM_API int sm_cert_run_blocking(sm_cert_op *op, sm_atecc *se, const sm_cert_def *def,
+                                      const uint8_t *signer_pub, unsigned format, void *out,
+                                      size_t cap);
 #endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */
 
 #if !defined(SM_NO_SEQUANS) && !defined(SM_NO_MQTT) && !defined(SM_NO_MQTT_SESSION)
@@ -14422,17 +14426,14 @@ SECMODEM_API size_t sm_cert_out_len(const sm_cert_op *op) { return op ? op->len 
 SECMODEM_API const uint8_t *sm_cert_subject_key(const sm_cert_op *op) { return op ? op->key : NULL; }
 SECMODEM_API int sm_cert_why(const sm_cert_op *op) { return op ? op->why : SM_CERT_E_INPUT; }
 
-SECMODEM_API int sm_cert_run_blocking(sm_atecc *se, const sm_cert_def *def, const uint8_t *signer_pub,
-                                      unsigned format, void *out, size_t cap, size_t *out_len,
-                                      uint8_t subject_pub[64])
+SECMODEM_API int sm_cert_run_blocking(sm_cert_op *op, sm_atecc *se, const sm_cert_def *def,
+                                      const uint8_t *signer_pub, unsigned format, void *out,
+                                      size_t cap)
 {
-    sm_cert_op op;
-    int rc = sm_cert_start(&op, se, def, signer_pub, format, out, cap);
+    int rc = sm_cert_start(op, se, def, signer_pub, format, out, cap);
     /* each chip step ends by its deadlines; at most 10 of them */
     if (rc == SM_OK)
-        do { rc = sm_cert_poll(&op); } while (rc == SM_ATECC_PENDING);
-    if (out_len) *out_len = op.len;
-    if (rc == SM_OK && subject_pub) memcpy(subject_pub, op.key, 64);
+        do { rc = sm_cert_poll(op); } while (rc == SM_ATECC_PENDING);
     return rc;
 }
 #endif /* !SM_NO_ATECC && !SM_NO_CSR && !SM_NO_CERTS */

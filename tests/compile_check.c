@@ -119,7 +119,7 @@ static int sm_compile_check_certs(const sm_platform *p)
     sm_cert_inputs in;
     sm_cert_op op;
     sm_atecc se;
-    uint8_t digest[20], pub[64];
+    uint8_t digest[20];
     uint16_t is[6], ex[6];
     size_t n = 0;
     int why = 0, rc = sm_atecc_init(&se, p, 0);
@@ -135,7 +135,7 @@ static int sm_compile_check_certs(const sm_platform *p)
     rc |= sm_cert_start(&op, &se, &def, NULL, SM_CERT_PEM, out, sizeof out);
     rc |= sm_cert_poll(&op);
     rc |= (int)sm_cert_out_len(&op) + (int)sm_cert_subject_key(&op)[0] + sm_cert_why(&op);
-    rc |= sm_cert_run_blocking(&se, &def, NULL, SM_CERT_DER, out, sizeof out, &n, pub);
+    rc |= sm_cert_run_blocking(&op, &se, &def, NULL, SM_CERT_DER, out, sizeof out);
     return rc;
 }
 #endif

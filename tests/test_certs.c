@@ -372,8 +372,9 @@ static void test_chip_operation(void)
         CHECK(g_chip.reads >= 4u);
         CHECK_EQ_INT(g_chip.genkeys, v->def->pub_source == SM_CERT_PUB_GENKEY ? 1 : 0);
         /* PEM, blocking helper: the same certificate */
-        CHECK_EQ_INT(sm_cert_run_blocking(&se, v->def, v->signer_pub, SM_CERT_PEM, pem, sizeof pem, &len, key),
-                     SM_OK);
+        CHECK_EQ_INT(sm_cert_run_blocking(&op, &se, v->def, v->signer_pub, SM_CERT_PEM, pem, sizeof pem), SM_OK);
+        len = sm_cert_out_len(&op);
+        memcpy(key, sm_cert_subject_key(&op), 64);
         CHECK_EQ_INT(sm_pem_encode(SM_PEM_LABEL_CERT, v->der, v->der_len, g_pem, sizeof g_pem, &plen), SM_OK);
         CHECK(len == plen && strcmp(pem, g_pem) == 0);
         CHECK(memcmp(key, v->pub, 64) == 0);
@@ -384,7 +385,6 @@ static void test_chip_operation(void)
         sm_platform p;
         sm_atecc se;
         sm_cert_op op;
-        size_t len = 0;
         fake_provision(&g_chip, v);
         g_chip.slots[v->def->comp_slot][69] ^= 0xFF;
         memset(&p, 0, sizeof p);
@@ -393,7 +393,7 @@ static void test_chip_operation(void)
         p.i2c_read = fake_r;
         p.now_ms = fake_now;
         CHECK_EQ_INT(sm_atecc_init(&se, &p, 0), SM_OK);
-        CHECK_EQ_INT(sm_cert_run_blocking(&se, v->def, NULL, SM_CERT_DER, g_out, sizeof g_out, &len, NULL),
+        CHECK_EQ_INT(sm_cert_run_blocking(&op, &se, v->def, NULL, SM_CERT_DER, g_out, sizeof g_out),
                      SM_ERR_PARSE);
         CHECK_EQ_INT(sm_cert_start(&op, &se, v->def, NULL, 7, g_out, sizeof g_out), SM_ERR_PARAM);
         CHECK_EQ_INT(sm_cert_why(&op), SM_CERT_E_INPUT);
