@@ -2260,6 +2260,7 @@ typedef struct sm_cord_state {
 } sm_cord_state;
 
 /* A started operation (private). */
+struct sm_cord_opdef; /* what an operation sends and reads (implementation) */
 typedef struct sm_cord_op {
     const char *s1, *s2, *s3;   /* strings: names, group/key/value, ssid/key... */
     const void *src;            /* data to write, or the config / TLS struct */
@@ -2269,8 +2270,8 @@ typedef struct sm_cord_op {
     sm_cord_done_fn done;
     sm_cord_entry_fn on_entry;
     void *ctx;
+    const struct sm_cord_opdef *def; /* its descriptor, which names its kind */
     uint16_t id;
-    uint8_t kind;               /* sm_cord_op_kind */
     uint8_t sub;                /* SET: value type */
 } sm_cord_op;
 
@@ -8516,11 +8517,14 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s-
 #ifndef SM_NO_CORDELIA
 /* ==========================================================================
    7. CORDELIA-I DIALECT (implementation)
-   In order: the dialect; the event handlers and their table; the
-   operations, each an entry of sm_cord_opdefs (its command written from a
-   format in the contract's own syntax, or by a builder when it is a
-   sequence; an on_ok handler reads the answer); the operation queue that
-   runs them; the public functions.
+   In order: the dialect; the event handlers and their table; the commands'
+   formats, builders and answer readers; the operation queue that runs
+   them; the public functions, each with its operation's descriptor
+   (sm_cord_opdef: its command written from a format in the contract's own
+   syntax, or by a builder when it is a sequence; an on_ok function reads
+   the answer, an on_end function adds what the result says beyond status
+   and data). A descriptor is its own const object referenced only by its
+   public function, so a program links only the operations it calls.
    ========================================================================== */
 
 /* ---- dialect ------------------------------------------------------------ */
@@ -8586,12 +8590,45 @@ enum { SM_CORD_NEXT = 1, SM_CORD_FINISH = 2, SM_CORD_WAIT = 3 }; /* on_ok handle
 enum { SM_CORD_V_STR = 1, SM_CORD_V_I32, SM_CORD_V_I8, SM_CORD_V_B8, SM_CORD_V_FILE,
        SM_CORD_V_WORD }; /* setting value types */
 enum { SM_CORD_T_GEN = 0, SM_CORD_T_FILE, SM_CORD_T_RESET, SM_CORD_T_CONNECT }; /* timeouts */
-enum { SM_CORD_C_SEND = 1, SM_CORD_C_RECV = 2, SM_CORD_C_LIST = 4 }; /* command extras */
+enum { SM_CORD_C_READ = 1 }; /* descriptor flags: the receive rule of reads (sm_cord_finish) */
 /* AT+send / AT+recv carry 1..1460 bytes (contract), within SM_PAYLOAD_MAX */
 #define SM_CORD_DATA_MAX ((uint32_t)(SM_PAYLOAD_MAX < 1460 ? SM_PAYLOAD_MAX : 1460))
 /* The response prefix of commands that answer no information line: no line
    starts with it, so any unexpected line reaches the event callback. */
 #define SM_CORD_NO_INFO "\001"
+
+/* ---- operation descriptors ------------------------------------------------------
+   Each operation is one sm_cord_opdef, a const object of its own next to
+   its public function and referenced from nowhere else: a program links
+   the builders, answer readers and tables of the operations it calls and
+   no others (-ffunction-sections -fdata-sections --gc-sections). The
+   interpreter below (formats, steps, event waits) is shared. */
+/* A builder writes the command of step `step` (text into b, the rest into
+   cmd) and returns SM_OK, SM_CORD_SKIP (this step sends nothing),
+   SM_CORD_END (no such step) or an error. Builders are pure: the same one
+   checks the arguments when the operation is started. */
+typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                                sm_at_cmd *cmd);
+/* Reads a successful answer: SM_CORD_NEXT (on to the next step),
+   SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
+typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
+/* Adds what a result says beyond status and data (the setting concerned,
+   the upload's stage, the text that goes with success) and does what a
+   failure leaves to do. r: the engine's answer when the operation ends on
+   its command's failure, else NULL. */
+typedef void (*sm_cord_end_fn)(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                               sm_cord_result *res);
+typedef struct sm_cord_opdef {
+    const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
+    const char *prefix;      /* its information line (a builder may choose per step) */
+    uint8_t kind;            /* sm_cord_op_kind: result op (and its name) */
+    uint8_t timeout;         /* SM_CORD_T_* */
+    uint8_t awaits;          /* SM_CORD_W_*: the event that ends it after its OK */
+    uint8_t flags;           /* SM_CORD_C_* */
+    sm_cord_build_fn build;  /* the commands of a sequence, or one with extras */
+    sm_cord_ok_fn on_ok;     /* reads a successful answer; NULL: on to the next step */
+    sm_cord_end_fn on_end;   /* the result's extras; NULL: none */
+} sm_cord_opdef;
 
 SM_PRIV void sm_cord_copy(char *dst, size_t cap, const char *src)
 {
@@ -9075,7 +9112,7 @@ SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
     int status = SM_OK;
     /* bytes still coming for a receive that ended (its deadline) are dropped */
-    if (c->recv_left == 0 || !c->n_ops || op->kind != SM_CORD_OP_RECV ||
+    if (c->recv_left == 0 || !c->n_ops || op->def->kind != SM_CORD_OP_RECV ||
         c->phase != SM_CORD_PH_WAIT)
         return;
     if (!data) { /* the engine gave up on the count: the payload was cut short */
@@ -9111,7 +9148,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
         sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
         return;
     }
-    mine = c->n_ops && c->ops[0].kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+    mine = c->n_ops && c->ops[0].def->kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
            (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
     if (!mine) {
         sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
@@ -9343,17 +9380,7 @@ SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, const sm_cord_op *op)
     }
 }
 
-/* ---- commands from builders (the sequences) ------------------------------------
-   A builder writes the command of step `step` (text into b, the rest into
-   cmd) and returns SM_OK, SM_CORD_SKIP (this step sends nothing),
-   SM_CORD_END (no such step) or an error. Builders are pure: the same one
-   checks the arguments when the operation is started. */
-typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
-                                sm_at_cmd *cmd);
-/* Reads a successful answer: SM_CORD_NEXT (on to the next step),
-   SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
-typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
-
+/* ---- commands from builders (the sequences; see sm_cord_build_fn) -------------- */
 /* One AT+set per field of sm_cord_mqtt_opts that is set. */
 SM_PRIV int sm_cord_b_mqtt_config(const sm_cord_op *op, uint32_t step, uint32_t file_id,
                                   sm_buf *b, sm_at_cmd *cmd)
@@ -9741,7 +9768,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord *c = (sm_cord *)ctx;
     sm_fields f;
     int32_t id, fmt, n;
-    if (!c->n_ops || c->ops[0].kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
+    if (!c->n_ops || c->ops[0].def->kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
     if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
         return; /* the engine's count did not parse either: the line stays text */
@@ -9825,6 +9852,49 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
     return c->state.wlan_connected || c->early ? SM_CORD_WAIT : SM_CORD_FINISH;
 }
 
+/* ---- one-command builders for commands with extras ---------------------------- */
+/* contract "TLS sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
+SM_PRIV int sm_cord_b_send(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                           sm_at_cmd *cmd)
+{
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_cord_format(b, "AT+send=%S,0,%L,", op);
+    if (!op->src) return SM_ERR_PARAM;
+    cmd->flags = SM_AT_F_INLINE;
+    cmd->payload = (const uint8_t *)op->src;
+    cmd->payload_len = op->len;
+    return SM_OK;
+}
+
+/* AT+recv=<id>,0,<n>: an answer +recv:<id>,0,<n>,<n raw bytes> before
+   its OK is read by count into dst (the older reading) */
+SM_PRIV int sm_cord_b_recv(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                           sm_at_cmd *cmd)
+{
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_cord_format(b, "AT+recv=%S,0,%L", op);
+    if (!op->dst) return SM_ERR_PARAM;
+    cmd->flags = SM_AT_F_RAW_AFTER(3);
+    cmd->raw_buf = op->dst;
+    cmd->raw_cap = op->len;
+    cmd->on_line = sm_cord_recv_line; /* another socket's bytes stay out of dst */
+    return SM_OK;
+}
+
+/* AT+fileGetFileList: each entry reported as it comes */
+SM_PRIV int sm_cord_b_file_list(const sm_cord_op *op, uint32_t step, uint32_t file_id,
+                                sm_buf *b, sm_at_cmd *cmd)
+{
+    (void)op;
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_buf_str(b, "AT+fileGetFileList");
+    cmd->on_line = sm_cord_list_line;
+    return SM_OK;
+}
+
 /* ---- bring-up ------------------------------------------------------------------
    Step 0 probes with AT+test (SM_CORD_PROBE_MS each) until the module
    answers: a probe cut by +eventstartup (the module was still booting) or
@@ -9882,112 +9952,11 @@ SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_resu
     return SM_CORD_NEXT;
 }
 
-/* ---- the operations, as the contract describes them --------------------------- */
-typedef struct sm_cord_opdef {
-    const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
-    const char *prefix;      /* its information line (a builder may choose per step) */
-    uint8_t timeout;         /* SM_CORD_T_* */
-    uint8_t awaits;          /* SM_CORD_W_*: the event that ends it after its OK */
-    uint8_t extra;           /* SM_CORD_C_*: inline payload, inline raw answer, list */
-    sm_cord_build_fn build;  /* the commands of a sequence */
-    sm_cord_ok_fn on_ok;     /* reads a successful answer; NULL: on to the next step */
-} sm_cord_opdef;
-
-/* In sm_cord_op_kind order. */
-static const sm_cord_opdef sm_cord_opdefs[] = {
-    /* command (sm_cord_format)      answer line           timeout  then wait for
-       extra                         builder                on OK */
-    /* test */
-    { "AT+test",                     SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* reboot */
-    { "AT+reboot",                   SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_STARTUP,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* factory reset */
-    { "AT+factoryreset",             SM_CORD_NO_INFO,      SM_CORD_T_RESET,  SM_CORD_W_STARTUP,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* get */
-    { "AT+get=%G,%K",                "+get:",              SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_get },
-    /* set */
-    { "AT+set=%G,%K,%V",             SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* mqtt config */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_mqtt_config, NULL },
-    /* wlan connect */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_IP,
-      0,                            sm_cord_b_wlan_connect, sm_cord_ok_wait },
-    /* wlan disconnect */
-    { "AT+wlanDisconnect",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_WLAN_DOWN,
-      0,                            NULL,                  sm_cord_ok_wlan_down },
-    /* file open */
-    { "AT+fileOpen=%F,%Z,%M",        "+fileopen:",         SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_file_open },
-    /* file write */
-    { NULL,                          "+filewrite:",        SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_file_write,  sm_cord_ok_file_write },
-    /* file read */
-    { NULL,                          "+fileread:",         SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_file_read,   sm_cord_ok_file_read },
-    /* file close */
-    { "AT+fileClose=%I,,",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* file delete */
-    { "AT+fileDel=%F,0",             SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* file info */
-    { "AT+fileGetInfo=%F,0",         "+filegetinfo:",      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_file_info },
-    /* file list */
-    { "AT+fileGetFileList",          "+filegetfilelist:",  SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      SM_CORD_C_LIST,               NULL,                  sm_cord_ok_file_list },
-    /* file upload */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_upload,      sm_cord_ok_upload },
-    /* socket */
-    { "AT+socket=INET,STREAM,%Y",    "+socket:",           SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_socket },
-    /* socket tls */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_socket_tls,  NULL },
-    /* connect */
-    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_CONNECT,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* send */
-    { "AT+send=%S,0,%L,",            "+send:",             SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      SM_CORD_C_SEND,               NULL,                  sm_cord_ok_send },
-    /* recv */
-    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_RECV,
-      SM_CORD_C_RECV,               NULL,                  sm_cord_ok_recv },
-    /* close */
-    { "AT+close=%S",                 SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_close },
-    /* mqtt connect */
-    { "AT+iotconnect",               SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_CONNACK,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* mqtt disconnect */
-    { "AT+iotdisconnect",            SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* publish */
-    { "AT+iotpublish=%T,\"%P\"",     SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* wlan mode */
-    { "AT+wlanSetMode=%R",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* bring-up (the probe's timeout is its own, SM_CORD_PROBE_MS) */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_bringup,     sm_cord_ok_bringup },
-};
-#define SM_CORD_N_OPS (sizeof sm_cord_opdefs / sizeof sm_cord_opdefs[0])
-
-SM_PRIV const sm_cord_opdef *sm_cord_def(uint8_t kind) { return &sm_cord_opdefs[kind - 1u]; }
 
 SM_PRIV uint8_t sm_cord_awaits(const sm_cord *c)
 {
-    return c->n_ops ? sm_cord_def(c->ops[0].kind)->awaits : (uint8_t)SM_CORD_W_NONE;
+    return c->n_ops ? c->ops[0].def->awaits : (uint8_t)SM_CORD_W_NONE;
 }
-
 SM_PRIV uint32_t sm_cord_timeout(uint8_t t)
 {
     if (t == SM_CORD_T_FILE) return (uint32_t)SM_CORD_FILE_TIMEOUT_MS;
@@ -10016,7 +9985,7 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd,
                           char *mem, size_t cap)
 {
-    const sm_cord_opdef *d = sm_cord_def(op->kind);
+    const sm_cord_opdef *d = op->def;
     sm_buf b;
     int rc;
     for (;;) {
@@ -10034,19 +10003,6 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
     if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
         return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
     if (rc) return rc;
-    if ((d->extra & SM_CORD_C_SEND) && op->src) {
-        cmd->flags = SM_AT_F_INLINE; /* AT+send=<id>,0,<n>,<n bytes> */
-        cmd->payload = (const uint8_t *)op->src;
-        cmd->payload_len = op->len;
-    }
-    if ((d->extra & SM_CORD_C_RECV) && op->dst) {
-        cmd->flags = SM_AT_F_RAW_AFTER(3); /* +recv:<id>,0,<n>,<n raw bytes> */
-        cmd->raw_buf = op->dst;
-        cmd->raw_cap = op->len;
-        cmd->on_line = sm_cord_recv_line; /* another socket's bytes stay out of dst */
-    }
-    if (d->extra & SM_CORD_C_LIST) cmd->on_line = sm_cord_list_line;
-    if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
     cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
     if (!cmd->timeout_ms) cmd->timeout_ms = sm_cord_timeout(d->timeout);
@@ -10065,54 +10021,6 @@ SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
-
-/* What a result says beyond status and data: the setting concerned, the
-   upload's stage, the text that goes with success. */
-SM_PRIV void sm_cord_describe(const sm_cord *c, const sm_cord_op *op, sm_cord_result *res)
-{
-    uint32_t s = c->step;
-    switch (op->kind) {
-    case SM_CORD_OP_GET:
-    case SM_CORD_OP_SET:
-        res->group = op->s1;
-        res->key = op->s2;
-        break;
-    case SM_CORD_OP_MQTT_CONFIG:
-        if (s < SM_CORD_N_MQTT && res->status) {
-            res->group = sm_cord_mqtt_settings[s].group;
-            res->key = sm_cord_mqtt_settings[s].key;
-        }
-        break;
-    case SM_CORD_OP_SOCKET_TLS:
-        if (s < SM_CORD_N_TLS && res->status) {
-            res->group = sm_cord_tls_options[s].group;
-            res->key = sm_cord_tls_options[s].key;
-        }
-        break;
-    case SM_CORD_OP_FILE_UPLOAD:
-        res->stage = (uint8_t)(s == 0 ? 0 : s <= sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK) ? 1
-                                                                                       : 2);
-        break;
-    case SM_CORD_OP_WLAN_CONNECT:
-        if (!res->status) res->text = c->state.ipv4;
-        break;
-    case SM_CORD_OP_REBOOT:
-    case SM_CORD_OP_FACTORY_RESET:
-        if (!res->status) res->text = c->state.version;
-        break;
-    case SM_CORD_OP_BRINGUP:
-        res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
-        if (res->status && s >= SM_CORD_BOOT_SET && s - SM_CORD_BOOT_SET < SM_CORD_N_MQTT) {
-            res->group = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].group;
-            res->key = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].key;
-        }
-        if (!res->status) res->text = c->state.version;
-        break;
-    default:
-        break;
-    }
-}
-
 SM_PRIV void sm_cord_res_init(sm_cord_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -10126,7 +10034,7 @@ SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
     memmove(&c->ops[0], &c->ops[1], sizeof c->ops[0] * (size_t)(c->n_ops - 1u));
     c->n_ops--;
     res->id = (int)op.id;
-    res->op = (sm_cord_op_kind)op.kind;
+    res->op = (sm_cord_op_kind)op.def->kind;
     c->recent_id[c->recent_next] = op.id;
     c->recent_status[c->recent_next] = (int8_t)res->status;
     c->recent_next = (uint8_t)((c->recent_next + 1u) % SM_CORD_OPS);
@@ -10136,13 +10044,15 @@ SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
     c->in_cb--;
 }
 
-/* Ends the running operation with res; the next one starts from poll. */
-SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
+/* Ends the running operation with res; the next one starts from poll. r:
+   the engine's answer when its command failed, else NULL. */
+SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_response *r)
 {
-    sm_cord_describe(c, &c->ops[0], res);
+    const sm_cord_opdef *d = c->ops[0].def;
+    if (d->on_end) d->on_end(c, &c->ops[0], r, res);
     res->value = c->value;
     res->len = c->done_len;
-    if (c->ops[0].kind == SM_CORD_OP_RECV || c->ops[0].kind == SM_CORD_OP_FILE_READ) {
+    if (d->flags & SM_CORD_C_READ) {
         /* one rule for every receive path: len counts data only when the
            read succeeded or was truncated; what a failed read left in the
            buffer is not data */
@@ -10164,7 +10074,7 @@ SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
     res.status = status;
     res.code = code;
     res.err_text = text;
-    sm_cord_finish(c, &res);
+    sm_cord_finish(c, &res, NULL);
 }
 
 /* The running operation's command is answered OK: on to the next step (or
@@ -10189,7 +10099,7 @@ SM_PRIV void sm_cord_after_ok(sm_cord *c, int rc, sm_cord_result *res)
         return;
     }
     res->status = rc == SM_CORD_FINISH ? (int)SM_OK : rc;
-    sm_cord_finish(c, res);
+    sm_cord_finish(c, res, NULL);
 }
 
 /* The upload failed after its open: close the file anyway, in the
@@ -10219,7 +10129,7 @@ SM_PRIV void sm_cord_close_behind(sm_cord *c)
 SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
 {
     const sm_cord_op *op = &c->ops[0];
-    if (op->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
+    if (op->def->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
         (result == SM_AT_TIMEOUT || result == SM_AT_REBOOT) &&
         !sm_time_reached(sm_at_now(&c->at), c->deadline)) {
         c->value++; /* probes sent again */
@@ -10240,7 +10150,6 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
     sm_cord_result res;
-    size_t chunks;
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(&res);
@@ -10248,7 +10157,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
         c->heard = 1;
     if (r->result == SM_AT_OK) {
-        const sm_cord_opdef *d = sm_cord_def(op->kind);
+        const sm_cord_opdef *d = op->def;
         sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
         return;
     }
@@ -10257,14 +10166,10 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         return;
     }
     if (sm_cord_again(c, r->result)) return;
-    chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
-    if (op->kind == SM_CORD_OP_FILE_UPLOAD && c->step >= 1u && c->step <= chunks &&
-        r->result != SM_AT_REBOOT)
-        sm_cord_close_behind(c);
     res.status = sm_at_result_status(r->result);
     res.code = r->code;
     res.err_text = r->err_text;
-    sm_cord_finish(c, &res);
+    sm_cord_finish(c, &res, r);
 }
 
 /* Queues the running operation's next command. */
@@ -10308,7 +10213,7 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->recv_left = 0;
             c->ev_text[0] = '\0';
             c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
-            if (c->ops[0].kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
+            if (c->ops[0].def->kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
             c->phase = SM_CORD_PH_DUE;
         }
         sm_cord_submit(c);
@@ -10457,67 +10362,137 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
     return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
-/* ---- public: operations ---------------------------------------------------------- */
-SM_PRIV int sm_cord_start_kind(sm_cord *c, uint8_t kind, sm_cord_done_fn done, void *ctx)
+/* ---- public: operations ------------------------------------------------------------
+   Each public function with its descriptor: command format (or builder),
+   answer line, timeout, the event awaited after the OK, answer reader and
+   result extras. */
+#define SM_CORD_OPDEF(name, fmt, prefix, kind, timeout, awaits, flags, build, on_ok, on_end) \
+    static const sm_cord_opdef name = { fmt, prefix, (uint8_t)(kind), (uint8_t)(timeout),      \
+                                        (uint8_t)(awaits), (uint8_t)(flags), build, on_ok, on_end }
+
+SM_PRIV int sm_cord_start_def(sm_cord *c, const sm_cord_opdef *def, sm_cord_done_fn done,
+                              void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = kind;
+    op.def = def;
     return sm_cord_start(c, &op, done, ctx);
 }
+
+/* The result text of a restart: the firmware version it reported. */
+SM_PRIV void sm_cord_end_version(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (!res->status) res->text = c->state.version;
+}
+
+SM_CORD_OPDEF(sm_cord_od_wlan_mode, "AT+wlanSetMode=%R", SM_CORD_NO_INFO, SM_CORD_OP_WLAN_MODE,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
                                        void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_WLAN_MODE;
+    op.def = &sm_cord_od_wlan_mode;
     op.n1 = (uint32_t)mode;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_test, "AT+test", SM_CORD_NO_INFO, SM_CORD_OP_TEST, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_TEST, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_test, done, ctx);
 }
+
+/* The settings of sm_cord_mqtt_opts: on failure, the one that failed. */
+SM_PRIV void sm_cord_name_mqtt_setting(uint32_t s, sm_cord_result *res)
+{
+    if (s >= SM_CORD_N_MQTT || !res->status) return;
+    res->group = sm_cord_mqtt_settings[s].group;
+    res->key = sm_cord_mqtt_settings[s].key;
+}
+
+/* stage: where it ended; the version with success. */
+SM_PRIV void sm_cord_end_bringup(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    uint32_t s = c->step;
+    (void)op;
+    (void)r;
+    res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
+    if (s >= SM_CORD_BOOT_SET) sm_cord_name_mqtt_setting(s - SM_CORD_BOOT_SET, res);
+    if (!res->status) res->text = c->state.version;
+}
+
+/* the probe's timeout is its own, SM_CORD_PROBE_MS */
+SM_CORD_OPDEF(sm_cord_od_bringup, NULL, SM_CORD_NO_INFO, SM_CORD_OP_BRINGUP, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, sm_cord_b_bringup, sm_cord_ok_bringup, sm_cord_end_bringup);
 
 SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
                                  sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_BRINGUP;
+    op.def = &sm_cord_od_bringup;
     op.src = opts ? opts->mqtt : NULL;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_reboot, "AT+reboot", SM_CORD_NO_INFO, SM_CORD_OP_REBOOT, SM_CORD_T_GEN,
+              SM_CORD_W_STARTUP, 0, NULL, sm_cord_ok_wait, sm_cord_end_version);
+
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_REBOOT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_reboot, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_factory_reset, "AT+factoryreset", SM_CORD_NO_INFO,
+              SM_CORD_OP_FACTORY_RESET, SM_CORD_T_RESET, SM_CORD_W_STARTUP, 0, NULL,
+              sm_cord_ok_wait, sm_cord_end_version);
 
 SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_FACTORY_RESET, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_factory_reset, done, ctx);
 }
+
+/* GET, SET: the setting concerned. */
+SM_PRIV void sm_cord_end_setting(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    (void)c;
+    (void)r;
+    res->group = op->s1;
+    res->key = op->s2;
+}
+
+SM_CORD_OPDEF(sm_cord_od_get, "AT+get=%G,%K", "+get:", SM_CORD_OP_GET, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, NULL, sm_cord_ok_get, sm_cord_end_setting);
 
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
                              sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_GET;
+    op.def = &sm_cord_od_get;
     op.s1 = group;
     op.s2 = key;
     return sm_cord_start(c, &op, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_set, "AT+set=%G,%K,%V", SM_CORD_NO_INFO, SM_CORD_OP_SET, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, NULL, NULL, sm_cord_end_setting);
 
 SM_PRIV int sm_cord_start_set(sm_cord *c, const char *group, const char *key, uint8_t type,
                               const char *s, uint32_t v, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_SET;
+    op.def = &sm_cord_od_set;
     op.sub = type;
     op.s1 = group;
     op.s2 = key;
@@ -10558,41 +10533,70 @@ SECMODEM_API void sm_cord_mqtt_opts_init(sm_cord_mqtt_opts *cfg)
     }
 }
 
+SM_PRIV void sm_cord_end_mqtt_config(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                     sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    sm_cord_name_mqtt_setting(c->step, res);
+}
+
+SM_CORD_OPDEF(sm_cord_od_mqtt_config, NULL, SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONFIG,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, sm_cord_b_mqtt_config, NULL,
+              sm_cord_end_mqtt_config);
+
 SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
                                         sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     if (!cfg) return SM_ERR_PARAM;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_MQTT_CONFIG;
+    op.def = &sm_cord_od_mqtt_config;
     op.src = cfg;
     return sm_cord_start(c, &op, done, ctx);
 }
+
+/* The result text of the Wi-Fi connection: the IPv4 address. */
+SM_PRIV void sm_cord_end_wlan(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                              sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (!res->status) res->text = c->state.ipv4;
+}
+
+SM_CORD_OPDEF(sm_cord_od_wlan_connect, NULL, SM_CORD_NO_INFO, SM_CORD_OP_WLAN_CONNECT,
+              SM_CORD_T_GEN, SM_CORD_W_IP, 0, sm_cord_b_wlan_connect, sm_cord_ok_wait,
+              sm_cord_end_wlan);
 
 SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_security security,
                                       const char *key, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_WLAN_CONNECT;
+    op.def = &sm_cord_od_wlan_connect;
     op.s1 = ssid;
     op.s2 = key;
     op.n1 = (uint32_t)security;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_wlan_disconnect, "AT+wlanDisconnect", SM_CORD_NO_INFO,
+              SM_CORD_OP_WLAN_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_WLAN_DOWN, 0, NULL,
+              sm_cord_ok_wlan_down, NULL);
+
 SECMODEM_API int sm_cord_wlan_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_WLAN_DISCONNECT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_wlan_disconnect, done, ctx);
 }
 
-SM_PRIV int sm_cord_start_file(sm_cord *c, uint8_t kind, const char *name, uint32_t n1,
-                               uint32_t n2, const void *src, uint8_t *dst, size_t len,
-                               sm_cord_done_fn done, void *ctx)
+SM_PRIV int sm_cord_start_file(sm_cord *c, const sm_cord_opdef *def, const char *name,
+                               uint32_t n1, uint32_t n2, const void *src, uint8_t *dst,
+                               size_t len, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = kind;
+    op.def = def;
     op.s1 = name;
     op.n1 = n1;
     op.n2 = n2;
@@ -10602,65 +10606,105 @@ SM_PRIV int sm_cord_start_file(sm_cord *c, uint8_t kind, const char *name, uint3
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_file_open, "AT+fileOpen=%F,%Z,%M", "+fileopen:", SM_CORD_OP_FILE_OPEN,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_file_open, NULL);
+
 SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
                                    uint32_t max_size, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_OPEN, name, flags, max_size, NULL, NULL, 0,
+    return sm_cord_start_file(c, &sm_cord_od_file_open, name, flags, max_size, NULL, NULL, 0,
                               done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_write, NULL, "+filewrite:", SM_CORD_OP_FILE_WRITE, SM_CORD_T_FILE,
+              SM_CORD_W_NONE, 0, sm_cord_b_file_write, sm_cord_ok_file_write, NULL);
 
 SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offset,
                                     const uint8_t *data, size_t len, sm_cord_done_fn done,
                                     void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_WRITE, NULL, file_id, offset, data, NULL, len,
+    return sm_cord_start_file(c, &sm_cord_od_file_write, NULL, file_id, offset, data, NULL, len,
                               done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_read, NULL, "+fileread:", SM_CORD_OP_FILE_READ, SM_CORD_T_FILE,
+              SM_CORD_W_NONE, SM_CORD_C_READ, sm_cord_b_file_read, sm_cord_ok_file_read, NULL);
 
 SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset, uint8_t *buf,
                                    size_t len, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_READ, NULL, file_id, offset, NULL, buf, len,
+    return sm_cord_start_file(c, &sm_cord_od_file_read, NULL, file_id, offset, NULL, buf, len,
                               done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_file_close, "AT+fileClose=%I,,", SM_CORD_NO_INFO, SM_CORD_OP_FILE_CLOSE,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+
 SECMODEM_API int sm_cord_file_close(sm_cord *c, uint32_t file_id, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_CLOSE, NULL, file_id, 0, NULL, NULL, 0, done,
+    return sm_cord_start_file(c, &sm_cord_od_file_close, NULL, file_id, 0, NULL, NULL, 0, done,
                               ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_delete, "AT+fileDel=%F,0", SM_CORD_NO_INFO, SM_CORD_OP_FILE_DELETE,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_file_delete(sm_cord *c, const char *name, sm_cord_done_fn done,
                                      void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_DELETE, name, 0, 0, NULL, NULL, 0, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_delete, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_info, "AT+fileGetInfo=%F,0", "+filegetinfo:", SM_CORD_OP_FILE_INFO,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_file_info, NULL);
 
 SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_done_fn done,
                                        void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_INFO, name, 0, 0, NULL, NULL, 0, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_info, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_list, NULL, "+filegetfilelist:", SM_CORD_OP_FILE_LIST,
+              SM_CORD_T_FILE, SM_CORD_W_NONE, 0, sm_cord_b_file_list, sm_cord_ok_file_list, NULL);
 
 SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cord_done_fn done,
                                    void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_FILE_LIST;
+    op.def = &sm_cord_od_file_list;
     op.on_entry = on_entry;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+/* stage: where it ended. A write that failed after the open (not by a
+   restart) leaves the file open: it is closed in the background. */
+SM_PRIV void sm_cord_end_upload(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                sm_cord_result *res)
+{
+    uint32_t s = c->step;
+    size_t chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
+    if (r && s >= 1u && s <= chunks && r->result != SM_AT_REBOOT) sm_cord_close_behind(c);
+    res->stage = (uint8_t)(s == 0 ? 0 : s <= chunks ? 1 : 2);
+}
+
+SM_CORD_OPDEF(sm_cord_od_file_upload, NULL, SM_CORD_NO_INFO, SM_CORD_OP_FILE_UPLOAD,
+              SM_CORD_T_FILE, SM_CORD_W_NONE, 0, sm_cord_b_upload, sm_cord_ok_upload,
+              sm_cord_end_upload);
+
 SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t *data,
                                      size_t len, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_UPLOAD, name, 0, 0, data, NULL, len, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_upload, name, 0, 0, data, NULL, len, done,
+                              ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", "+socket:", SM_CORD_OP_SOCKET,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_socket, NULL);
 
 SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SOCKET, NULL, secure != 0, 0, NULL, NULL, 0, done,
+    return sm_cord_start_file(c, &sm_cord_od_socket, NULL, secure != 0, 0, NULL, NULL, 0, done,
                               ctx);
 }
 
@@ -10670,54 +10714,88 @@ SM_PRIV uint32_t sm_cord_sock_id(int sock)
     return sock >= 0 && sock <= 15 ? (uint32_t)sock : 99u;
 }
 
+SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                    sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (c->step >= SM_CORD_N_TLS || !res->status) return;
+    res->group = sm_cord_tls_options[c->step].group;
+    res->key = sm_cord_tls_options[c->step].key;
+}
+
+SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TLS, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
+
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SOCKET_TLS, NULL, sm_cord_sock_id(sock), 0, opts,
+    return sm_cord_start_file(c, &sm_cord_od_socket_tls, NULL, sm_cord_sock_id(sock), 0, opts,
                               NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", SM_CORD_NO_INFO, SM_CORD_OP_CONNECT,
+              SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0, NULL, sm_cord_ok_wait, NULL);
 
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_CONNECT, address, sm_cord_sock_id(sock), port, NULL,
+    return sm_cord_start_file(c, &sm_cord_od_connect, address, sm_cord_sock_id(sock), port, NULL,
                               NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_send, NULL, "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE,
+              0, sm_cord_b_send, sm_cord_ok_send, NULL);
 
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SEND, NULL, sm_cord_sock_id(sock), 0, data, NULL, len,
-                              done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_send, NULL, sm_cord_sock_id(sock), 0, data, NULL,
+                              len, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_recv, NULL, "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV,
+              SM_CORD_C_READ, sm_cord_b_recv, sm_cord_ok_recv, NULL);
 
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_RECV, NULL, sm_cord_sock_id(sock), 0, NULL, buf, cap,
+    return sm_cord_start_file(c, &sm_cord_od_recv, NULL, sm_cord_sock_id(sock), 0, NULL, buf, cap,
                               done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN,
+              SM_CORD_W_NONE, 0, NULL, sm_cord_ok_close, NULL);
 
 SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_CLOSE, NULL, sm_cord_sock_id(sock), 0, NULL, NULL, 0,
+    return sm_cord_start_file(c, &sm_cord_od_close, NULL, sm_cord_sock_id(sock), 0, NULL, NULL, 0,
                               done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONNECT,
+              SM_CORD_T_GEN, SM_CORD_W_CONNACK, 0, NULL, sm_cord_ok_wait, NULL);
+
 SECMODEM_API int sm_cord_mqtt_connect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_MQTT_CONNECT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_mqtt_connect, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", SM_CORD_NO_INFO,
+              SM_CORD_OP_MQTT_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_MQTT_DISCONNECT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_mqtt_disconnect, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH,
+              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload,
                                       sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_PUBLISH, payload, topic >= 0 && topic <= 3 ?
+    return sm_cord_start_file(c, &sm_cord_od_publish, payload, topic >= 0 && topic <= 3 ?
                               (uint32_t)topic : 99u, 0, NULL, NULL, 0, done, ctx);
 }
 #endif /* SM_NO_CORDELIA */
