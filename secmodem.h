@@ -1905,6 +1905,21 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    answer is reported to the event callback, unknown ones as
    SM_CORD_EV_UNHANDLED: nothing is dropped silently.
 
+   Only what a program calls is linked: each operation is a descriptor of
+   its own, reached from its start function alone (with -ffunction-sections
+   -fdata-sections -Wl,--gc-sections).
+   Events by feature: the module's own events (start-up, Wi-Fi, IP, fatal
+   error) are parsed from sm_cord_init(); those of the on-module MQTT
+   client (+eventmqtt:...) from the first start of sm_cord_mqtt_config,
+   _connect, _disconnect or _publish, or sm_cord_set_msg_buffer(), and those
+   of sockets (+eventsock:..., +connect:, +recv:) from the first start of a
+   socket operation (sm_cord_socket, _socket_tls, _connect, _send, _recv,
+   _close); sm_cord_use_mqtt() / sm_cord_use_sockets() register them
+   explicitly. Before that, a feature's event line reaches the event
+   callback as SM_CORD_EV_UNHANDLED with its line (an MQTT message longer
+   than a line: its first SM_LINE_SIZE - 1 bytes), never lost, and a
+   program that never uses the feature links none of its handlers.
+
        sm_cord c;
        static char msg[1400];                 // MQTT messages longer than a line
        sm_cord_bringup_opts up = {0};
@@ -2259,6 +2274,9 @@ typedef struct sm_cord_state {
     char ipv4[16];           /* from +eventnetapp:ipv4_acquired, "" without */
 } sm_cord_state;
 
+/* The features whose events are registered on demand (private). */
+enum { SM_CORD_FEATURE_MQTT = 0, SM_CORD_FEATURE_SOCK, SM_CORD_FEATURES };
+
 /* A started operation (private). */
 struct sm_cord_opdef; /* what an operation sends and reads (implementation) */
 typedef struct sm_cord_op {
@@ -2282,6 +2300,7 @@ typedef struct sm_cord {
     void *event_ctx;
     sm_cord_state state;
     int8_t connect_sock;        /* socket of the last AT+connect, for +connect: */
+    const sm_urc *features[SM_CORD_FEATURES]; /* event tables registered (sm_cord_use_*) */
     /* operations in start order; ops[0] runs */
     sm_cord_op ops[SM_CORD_OPS];
     uint8_t n_ops;
@@ -2342,6 +2361,16 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
    The buffer must stay valid until it is replaced. SM_OK or SM_ERR_PARAM
    (c NULL, buf NULL with cap, cap under 4). */
 SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap);
+/* Registers the events of a feature (see "Events by feature" above):
+   those of the on-module MQTT client (+eventmqtt:info/error/recv, also
+   messages longer than a line), or of sockets (+eventsock:..., +connect:,
+   +recv: with its bytes read by count). The feature's start functions do
+   it when they start an operation, and sm_cord_set_msg_buffer() does it
+   for MQTT; call one at start-up to have the feature's events parsed
+   before its first operation. Idempotent. SM_OK, SM_ERR_PARAM (c NULL),
+   SM_ERR_STATE (never initialised). */
+SECMODEM_API int sm_cord_use_mqtt(sm_cord *c);
+SECMODEM_API int sm_cord_use_sockets(sm_cord *c);
 /* Advances everything (sm_at_poll, event-wait deadlines, the next
    operation). Call it from the main loop, also in push mode. SM_OK,
    SM_ERR_IO (platform read failed), SM_ERR_BUSY (from a callback),
@@ -9020,6 +9049,8 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 {
     sm_cord *c = (sm_cord *)ctx;
     if (flags & SM_AT_LONG_FIRST) sm_cord_msg_head(c, at, piece, len);
+    else if (c->msg_state == SM_CORD_M_IDLE) /* registered mid-line (sm_cord_use_mqtt from */
+        c->msg_state = SM_CORD_M_BAD;        /* its first piece's callback): no message */
     else if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_put(c, piece, len);
     if (!(flags & SM_AT_LONG_LAST)) return;
     if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_end(c);
@@ -9177,25 +9208,66 @@ SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len
     sm_cord_emit((sm_cord *)ctx, &ev, SM_CORD_EV_FATAL, line, len);
 }
 
-/* The events, as the contract lists them; the last entry catches every
-   other +event line, so none is lost. */
+/* ---- the event tables -------------------------------------------------------
+   The module's own events are always handled; those of a feature (the
+   on-module MQTT client, sockets) are in a table of their own that the
+   feature's operations register (sm_cord_use_mqtt, sm_cord_use_sockets),
+   so a program that never uses a feature links none of its handlers.
+   Until then its lines reach the event callback as SM_CORD_EV_UNHANDLED. */
+static const sm_urc sm_cord_mqtt_events[] = {
+    { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
+    { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
+    { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
+    { NULL,                           NULL },
+};
+
+static const sm_urc sm_cord_sock_events[] = {
+    { "+eventsock:data,",             sm_cord_ev_sock_data },
+    { "+eventsock:closed,",           sm_cord_ev_sock_closed },
+    { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
+    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
+    { "+connect:",                    sm_cord_ev_connect },
+    { "+recv:",                       sm_cord_ev_recv },
+    { NULL,                           NULL },
+};
+
+/* A line of a feature's event: to the handler of a registered feature
+   table (NULL-prefix ended), else reported UNHANDLED. */
+SM_PRIV void sm_cord_ev_feature(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    const sm_urc *u;
+    unsigned t;
+    for (t = 0; t < SM_CORD_FEATURES; t++)
+        for (u = c->features[t]; u && u->prefix; u++)
+            if (sm_starts_with(line, len, u->prefix)) {
+                u->fn(ctx, at, line, len);
+                return;
+            }
+    sm_cord_ev_other(ctx, at, line, len);
+}
+
+/* An over-long +eventmqtt:recv line while the MQTT events are not
+   registered: its first piece is reported UNHANDLED, never dropped. */
+SM_PRIV void sm_cord_ev_long_other(void *ctx, sm_at *at, const char *piece, size_t len,
+                                   unsigned flags)
+{
+    if (flags & SM_AT_LONG_FIRST) sm_cord_ev_other(ctx, at, piece, len);
+}
+
+/* The events the engine dispatches, as the contract lists them: the
+   module's own, then every other +event line and the socket lines, for
+   the feature tables or reported UNHANDLED: none is lost. */
 static const sm_urc sm_cord_events[] = {
     /* line prefix                     handler */
     { "+eventstartup:",               sm_cord_ev_startup },
     { "+eventwlan:connect,",          sm_cord_ev_wlan_up },
     { "+eventwlan:disconnect,",       sm_cord_ev_wlan_down },
     { "+eventnetapp:ipv4_acquired,",  sm_cord_ev_ipv4 },
-    { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
-    { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
-    { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
-    { "+eventsock:data,",             sm_cord_ev_sock_data },
-    { "+eventsock:closed,",           sm_cord_ev_sock_closed },
-    { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
-    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
     { "+eventfatalerror:",            sm_cord_ev_fatal },
-    { "+connect:",                    sm_cord_ev_connect },
-    { "+recv:",                       sm_cord_ev_recv },
-    { "+event",                       sm_cord_ev_other },
+    { "+event",                       sm_cord_ev_feature },
+    { "+connect:",                    sm_cord_ev_feature },
+    { "+recv:",                       sm_cord_ev_feature },
 };
 
 /* ---- settings tables -------------------------------------------------------- */
@@ -10274,13 +10346,44 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     if (rc) return rc;
     sm_at_add_urcs(&c->at, sm_cord_events, sizeof sm_cord_events / sizeof sm_cord_events[0], c);
     sm_at_on_unhandled(&c->at, sm_cord_ev_other, c);
-    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
-    sm_at_cut_urc(&c->at, "+recv:", 3);
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_long_other, c);
     c->on_event = on_event;
     c->event_ctx = ctx;
     c->next_id = 1;
     c->connect_sock = -1;
     return SM_OK;
+}
+
+SECMODEM_API int sm_cord_use_mqtt(sm_cord *c)
+{
+    if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
+    c->features[SM_CORD_FEATURE_MQTT] = sm_cord_mqtt_events;
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
+    return SM_OK;
+}
+
+SECMODEM_API int sm_cord_use_sockets(sm_cord *c)
+{
+    if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
+    c->features[SM_CORD_FEATURE_SOCK] = sm_cord_sock_events;
+    sm_at_cut_urc(&c->at, "+recv:", 3); /* its bytes are read by count, never as lines */
+    return SM_OK;
+}
+
+/* A start function's id, with its feature's events registered once it
+   started (a failed start changes nothing). */
+SM_PRIV int sm_cord_started_mqtt(sm_cord *c, int id)
+{
+    if (id > 0) (void)sm_cord_use_mqtt(c);
+    return id;
+}
+
+SM_PRIV int sm_cord_started_sock(sm_cord *c, int id)
+{
+    if (id > 0) (void)sm_cord_use_sockets(c);
+    return id;
 }
 
 SECMODEM_API int sm_cord_poll(sm_cord *c)
@@ -10305,7 +10408,7 @@ SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap)
     c->msg_buf = buf;
     c->msg_cap = buf ? cap : 0;
     c->msg_payload = 0;
-    return SM_OK;
+    return sm_cord_use_mqtt(c); /* a buffer for MQTT messages: the MQTT events */
 }
 
 SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len)
@@ -10553,7 +10656,7 @@ SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
     memset(&op, 0, sizeof op);
     op.def = &sm_cord_od_mqtt_config;
     op.src = cfg;
-    return sm_cord_start(c, &op, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start(c, &op, done, ctx));
 }
 
 /* The result text of the Wi-Fi connection: the IPv4 address. */
@@ -10704,8 +10807,8 @@ SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", "+socket:", SM_CORD
 
 SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_socket, NULL, secure != 0, 0, NULL, NULL, 0, done,
-                              ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket, NULL, secure != 0, 0,
+                                                      NULL, NULL, 0, done, ctx));
 }
 
 /* A socket id: 0..15, anything else becomes out of range. */
@@ -10730,8 +10833,9 @@ SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TL
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_socket_tls, NULL, sm_cord_sock_id(sock), 0, opts,
-                              NULL, 0, done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket_tls, NULL,
+                                                      sm_cord_sock_id(sock), 0, opts, NULL, 0,
+                                                      done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", SM_CORD_NO_INFO, SM_CORD_OP_CONNECT,
@@ -10740,8 +10844,9 @@ SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", SM_CORD_NO_INFO, S
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_connect, address, sm_cord_sock_id(sock), port, NULL,
-                              NULL, 0, done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_connect, address,
+                                                      sm_cord_sock_id(sock), port, NULL, NULL, 0,
+                                                      done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_send, NULL, "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE,
@@ -10750,8 +10855,9 @@ SM_CORD_OPDEF(sm_cord_od_send, NULL, "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, 
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_send, NULL, sm_cord_sock_id(sock), 0, data, NULL,
-                              len, done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_send, NULL,
+                                                      sm_cord_sock_id(sock), 0, data, NULL, len,
+                                                      done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_recv, NULL, "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV,
@@ -10760,8 +10866,9 @@ SM_CORD_OPDEF(sm_cord_od_recv, NULL, "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, 
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_recv, NULL, sm_cord_sock_id(sock), 0, NULL, buf, cap,
-                              done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_recv, NULL,
+                                                      sm_cord_sock_id(sock), 0, NULL, buf, cap,
+                                                      done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN,
@@ -10769,8 +10876,9 @@ SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", SM_CORD_NO_INFO, SM_CORD_OP_CLOSE
 
 SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_close, NULL, sm_cord_sock_id(sock), 0, NULL, NULL, 0,
-                              done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_close, NULL,
+                                                      sm_cord_sock_id(sock), 0, NULL, NULL, 0,
+                                                      done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONNECT,
@@ -10778,7 +10886,7 @@ SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", SM_CORD_NO_INFO, SM_CORD
 
 SECMODEM_API int sm_cord_mqtt_connect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_def(c, &sm_cord_od_mqtt_connect, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_connect, done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", SM_CORD_NO_INFO,
@@ -10786,7 +10894,7 @@ SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", SM_CORD_NO_INFO,
 
 SECMODEM_API int sm_cord_mqtt_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_def(c, &sm_cord_od_mqtt_disconnect, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_disconnect, done, ctx));
 }
 
 SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH,
@@ -10795,8 +10903,9 @@ SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", SM_CORD_NO_INFO, SM
 SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload,
                                       sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, &sm_cord_od_publish, payload, topic >= 0 && topic <= 3 ?
-                              (uint32_t)topic : 99u, 0, NULL, NULL, 0, done, ctx);
+    uint32_t t = topic >= 0 && topic <= 3 ? (uint32_t)topic : 99u;
+    return sm_cord_started_mqtt(c, sm_cord_start_file(c, &sm_cord_od_publish, payload, t, 0, NULL,
+                                                      NULL, 0, done, ctx));
 }
 #endif /* SM_NO_CORDELIA */
 #ifndef SM_NO_ATECC
