@@ -8647,8 +8647,11 @@ typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result
    its command's failure, else NULL. */
 typedef void (*sm_cord_end_fn)(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
                                sm_cord_result *res);
+/* Writes the argument of format directive d (see sm_cord_format). */
+typedef void (*sm_cord_arg_fn)(sm_buf *b, char d, const sm_cord_op *op);
 typedef struct sm_cord_opdef {
     const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
+    sm_cord_arg_fn args;     /* the writer of its directives; NULL: none */
     const char *prefix;      /* its information line (a builder may choose per step) */
     uint8_t kind;            /* sm_cord_op_kind: result op (and its name) */
     uint8_t timeout;         /* SM_CORD_T_* */
@@ -9408,47 +9411,64 @@ SM_PRIV int sm_cord_put_setting(sm_buf *b, const sm_cord_setting *st, const void
 
 /* ---- commands from formats ---------------------------------------------------
    A format is the command in the contract's syntax with its arguments as
-   directives, each reading one field of the operation and checking it:
-     %G %K  setting group (s1), key (s2)       %V  setting value (by sub)
-     %F     file name (s1)                     %H  host name/address (s1)
-     %I     file id (n1)                       %Z  open flags (n1), %M size (n2)
-     %S     socket id (n1, 0..15)              %N  port (n2, 1..65535)
-     %Y     SEC or TCP (n1)                    %L  data length (1..1460)
-     %T     topic index (n1, 0..3)             %P  publish payload (s1)
-     %R     Wi-Fi role STA|AP|P2P (n1) */
-SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, const sm_cord_op *op)
+   directives, each reading one field of the operation and checking it. The
+   directives come in groups, one writer each, named by the descriptor: a
+   program links the writers of the operations it calls.
+     setting:  %G %K group (s1), key (s2)       %V  value (by sub)
+     file:     %F    file name (s1)             %I  file id (n1)
+               %Z    open flags (n1)            %M  size (n2)
+     socket:   %S    socket id (n1, 0..15)      %N  port (n2, 1..65535)
+               %H    host name/address (s1)     %Y  SEC or TCP (n1)
+               %L    data length (1..1460)
+     MQTT:     %T    topic index (n1, 0..3)     %P  publish payload (s1)
+     Wi-Fi:    %R    role STA|AP|P2P (n1) */
+SM_PRIV void sm_cord_arg_setting(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'G') sm_cord_put_word(b, op->s1, 32);
+    else if (d == 'K') sm_cord_put_word(b, op->s2, 32);
+    else if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, op->s3, 512); /* %V */
+    else if (op->sub == SM_CORD_V_B8) sm_cord_put_bool(b, op->n1 != 0);
+    else sm_buf_i32(b, (int32_t)op->n1);
+}
+
+SM_PRIV void sm_cord_arg_file(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'F') sm_cord_put_file(b, op->s1, 180);
+    else if (d == 'I') sm_buf_u32(b, op->n1);
+    else if (d == 'Z') sm_cord_put_flags(b, op->n1);
+    else sm_buf_u32(b, op->n2); /* %M */
+}
+
+SM_PRIV void sm_cord_arg_sock(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'S') sm_cord_put_num(b, op->n1, 0, 15);
+    else if (d == 'N') sm_cord_put_num(b, op->n2, 1, 65535);
+    else if (d == 'H') sm_cord_put_word(b, op->s1, 253);
+    else if (d == 'Y') sm_buf_str(b, op->n1 ? "SEC" : "TCP");
+    else sm_cord_put_num(b, op->len > 1460u ? 0u : (uint32_t)op->len, 1, SM_CORD_DATA_MAX); /* %L */
+}
+
+SM_PRIV void sm_cord_arg_mqtt(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'T') sm_cord_put_num(b, op->n1, 0, 3);
+    else /* %P: the rest of the line: '"' and ',' are fine, controls are not */
+        sm_buf_checked(b, op->s1, SM_CORD_PUBLISH_MAX, SM_STR_UTF8 | SM_STR_ALLOW_QUOTE);
+}
+
+SM_PRIV void sm_cord_arg_wlan(sm_buf *b, char d, const sm_cord_op *op)
+{
+    (void)d; /* %R */
+    if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
+    else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" : op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
+}
+
+/* Writes fmt with its directives through arg (NULL: fmt has none). */
+SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, sm_cord_arg_fn arg, const sm_cord_op *op)
 {
     for (; *fmt && !b->err; fmt++) {
         if (*fmt != '%') { sm_buf_char(b, *fmt); continue; }
-        switch (*++fmt) {
-        case 'G': sm_cord_put_word(b, op->s1, 32); break;
-        case 'K': sm_cord_put_word(b, op->s2, 32); break;
-        case 'V':
-            if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, op->s3, 512);
-            else if (op->sub == SM_CORD_V_B8) sm_cord_put_bool(b, op->n1 != 0);
-            else sm_buf_i32(b, (int32_t)op->n1);
-            break;
-        case 'F': sm_cord_put_file(b, op->s1, 180); break;
-        case 'H': sm_cord_put_word(b, op->s1, 253); break;
-        case 'I': sm_buf_u32(b, op->n1); break;
-        case 'Z': sm_cord_put_flags(b, op->n1); break;
-        case 'M': sm_buf_u32(b, op->n2); break;
-        case 'S': sm_cord_put_num(b, op->n1, 0, 15); break;
-        case 'N': sm_cord_put_num(b, op->n2, 1, 65535); break;
-        case 'Y': sm_buf_str(b, op->n1 ? "SEC" : "TCP"); break;
-        case 'L':
-            sm_cord_put_num(b, op->len > 1460u ? 0u : (uint32_t)op->len, 1, SM_CORD_DATA_MAX);
-            break;
-        case 'T': sm_cord_put_num(b, op->n1, 0, 3); break;
-        case 'R':
-            if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
-            else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" :
-                               op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
-            break;
-        default: /* 'P': the rest of the line: '"' and ',' are fine, controls are not */
-            sm_buf_checked(b, op->s1, SM_CORD_PUBLISH_MAX, SM_STR_UTF8 | SM_STR_ALLOW_QUOTE);
-            break;
-        }
+        if (!arg) { b->err = SM_ERR_PARAM; return; } /* cannot be: a descriptor's mistake */
+        arg(b, *++fmt, op);
     }
 }
 
@@ -9478,7 +9498,7 @@ SM_PRIV int sm_cord_b_socket_tls(const sm_cord_op *op, uint32_t step, uint32_t f
     (void)cmd;
     if (!op->src) return SM_ERR_PARAM;
     if (step >= SM_CORD_N_TLS) return SM_CORD_END;
-    sm_cord_format(b, "AT+setSockOpt=%S,", op);
+    sm_cord_format(b, "AT+setSockOpt=%S,", sm_cord_arg_sock, op);
     sm_buf_str(b, st->group);
     sm_buf_char(b, ',');
     sm_buf_str(b, st->key);
@@ -9579,7 +9599,7 @@ SM_PRIV int sm_cord_b_upload(const sm_cord_op *op, uint32_t step, uint32_t file_
     if ((op->len && !op->src) || (size_t)len32 != op->len || len32 > 0xFFFFFC00ul)
         return SM_ERR_PARAM;
     if (step == 0) {
-        sm_cord_format(b, "AT+fileOpen=%F,", op);
+        sm_cord_format(b, "AT+fileOpen=%F,", sm_cord_arg_file, op);
         sm_cord_put_flags(b, SM_CORD_FILE_CREATE | SM_CORD_FILE_WRITE | SM_CORD_FILE_OVERWRITE);
         sm_buf_char(b, ',');
         sm_buf_u32(b, size ? size : 1024u);
@@ -9931,7 +9951,7 @@ SM_PRIV int sm_cord_b_send(const sm_cord_op *op, uint32_t step, uint32_t file_id
 {
     (void)file_id;
     if (step) return SM_CORD_END;
-    sm_cord_format(b, "AT+send=%S,0,%L,", op);
+    sm_cord_format(b, "AT+send=%S,0,%L,", sm_cord_arg_sock, op);
     if (!op->src) return SM_ERR_PARAM;
     cmd->flags = SM_AT_F_INLINE;
     cmd->payload = (const uint8_t *)op->src;
@@ -9946,7 +9966,7 @@ SM_PRIV int sm_cord_b_recv(const sm_cord_op *op, uint32_t step, uint32_t file_id
 {
     (void)file_id;
     if (step) return SM_CORD_END;
-    sm_cord_format(b, "AT+recv=%S,0,%L", op);
+    sm_cord_format(b, "AT+recv=%S,0,%L", sm_cord_arg_sock, op);
     if (!op->dst) return SM_ERR_PARAM;
     cmd->flags = SM_AT_F_RAW_AFTER(3);
     cmd->raw_buf = op->dst;
@@ -10066,7 +10086,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt) sm_cord_format(&b, d->fmt, op);
+        if (d->fmt) sm_cord_format(&b, d->fmt, d->args, op);
         else rc = d->build(op, *step, c->file_id, &b, cmd);
         if (rc != SM_CORD_SKIP) break;
         ++*step;
@@ -10469,8 +10489,9 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
    Each public function with its descriptor: command format (or builder),
    answer line, timeout, the event awaited after the OK, answer reader and
    result extras. */
-#define SM_CORD_OPDEF(name, fmt, prefix, kind, timeout, awaits, flags, build, on_ok, on_end) \
-    static const sm_cord_opdef name = { fmt, prefix, (uint8_t)(kind), (uint8_t)(timeout),      \
+#define SM_CORD_OPDEF(name, fmt, args, prefix, kind, timeout, awaits, flags, build, on_ok,  \
+                      on_end)                                                                \
+    static const sm_cord_opdef name = { fmt, args, prefix, (uint8_t)(kind), (uint8_t)(timeout), \
                                         (uint8_t)(awaits), (uint8_t)(flags), build, on_ok, on_end }
 
 SM_PRIV int sm_cord_start_def(sm_cord *c, const sm_cord_opdef *def, sm_cord_done_fn done,
@@ -10491,8 +10512,9 @@ SM_PRIV void sm_cord_end_version(sm_cord *c, const sm_cord_op *op, const sm_at_r
     if (!res->status) res->text = c->state.version;
 }
 
-SM_CORD_OPDEF(sm_cord_od_wlan_mode, "AT+wlanSetMode=%R", SM_CORD_NO_INFO, SM_CORD_OP_WLAN_MODE,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_wlan_mode, "AT+wlanSetMode=%R", sm_cord_arg_wlan,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_MODE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
                                        void *ctx)
@@ -10504,8 +10526,9 @@ SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_co
     return sm_cord_start(c, &op, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_test, "AT+test", SM_CORD_NO_INFO, SM_CORD_OP_TEST, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_test, "AT+test", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_TEST, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
@@ -10533,8 +10556,9 @@ SM_PRIV void sm_cord_end_bringup(sm_cord *c, const sm_cord_op *op, const sm_at_r
 }
 
 /* the probe's timeout is its own, SM_CORD_PROBE_MS */
-SM_CORD_OPDEF(sm_cord_od_bringup, NULL, SM_CORD_NO_INFO, SM_CORD_OP_BRINGUP, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, sm_cord_b_bringup, sm_cord_ok_bringup, sm_cord_end_bringup);
+SM_CORD_OPDEF(sm_cord_od_bringup, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_BRINGUP, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_bringup, sm_cord_ok_bringup, sm_cord_end_bringup);
 
 SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
                                  sm_cord_done_fn done, void *ctx)
@@ -10546,17 +10570,18 @@ SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
     return sm_cord_start(c, &op, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_reboot, "AT+reboot", SM_CORD_NO_INFO, SM_CORD_OP_REBOOT, SM_CORD_T_GEN,
-              SM_CORD_W_STARTUP, 0, NULL, sm_cord_ok_wait, sm_cord_end_version);
+SM_CORD_OPDEF(sm_cord_od_reboot, "AT+reboot", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_REBOOT, SM_CORD_T_GEN, SM_CORD_W_STARTUP, 0,
+              NULL, sm_cord_ok_wait, sm_cord_end_version);
 
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_start_def(c, &sm_cord_od_reboot, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_factory_reset, "AT+factoryreset", SM_CORD_NO_INFO,
-              SM_CORD_OP_FACTORY_RESET, SM_CORD_T_RESET, SM_CORD_W_STARTUP, 0, NULL,
-              sm_cord_ok_wait, sm_cord_end_version);
+SM_CORD_OPDEF(sm_cord_od_factory_reset, "AT+factoryreset", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_FACTORY_RESET, SM_CORD_T_RESET, SM_CORD_W_STARTUP, 0,
+              NULL, sm_cord_ok_wait, sm_cord_end_version);
 
 SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
@@ -10573,8 +10598,9 @@ SM_PRIV void sm_cord_end_setting(sm_cord *c, const sm_cord_op *op, const sm_at_r
     res->key = op->s2;
 }
 
-SM_CORD_OPDEF(sm_cord_od_get, "AT+get=%G,%K", "+get:", SM_CORD_OP_GET, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, NULL, sm_cord_ok_get, sm_cord_end_setting);
+SM_CORD_OPDEF(sm_cord_od_get, "AT+get=%G,%K", sm_cord_arg_setting,
+              "+get:", SM_CORD_OP_GET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_get, sm_cord_end_setting);
 
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
                              sm_cord_done_fn done, void *ctx)
@@ -10587,8 +10613,9 @@ SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
     return sm_cord_start(c, &op, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_set, "AT+set=%G,%K,%V", SM_CORD_NO_INFO, SM_CORD_OP_SET, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, NULL, NULL, sm_cord_end_setting);
+SM_CORD_OPDEF(sm_cord_od_set, "AT+set=%G,%K,%V", sm_cord_arg_setting,
+              SM_CORD_NO_INFO, SM_CORD_OP_SET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, sm_cord_end_setting);
 
 SM_PRIV int sm_cord_start_set(sm_cord *c, const char *group, const char *key, uint8_t type,
                               const char *s, uint32_t v, sm_cord_done_fn done, void *ctx)
@@ -10644,9 +10671,9 @@ SM_PRIV void sm_cord_end_mqtt_config(sm_cord *c, const sm_cord_op *op, const sm_
     sm_cord_name_mqtt_setting(c->step, res);
 }
 
-SM_CORD_OPDEF(sm_cord_od_mqtt_config, NULL, SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONFIG,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, sm_cord_b_mqtt_config, NULL,
-              sm_cord_end_mqtt_config);
+SM_CORD_OPDEF(sm_cord_od_mqtt_config, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONFIG, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_mqtt_config, NULL, sm_cord_end_mqtt_config);
 
 SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
                                         sm_cord_done_fn done, void *ctx)
@@ -10668,9 +10695,9 @@ SM_PRIV void sm_cord_end_wlan(sm_cord *c, const sm_cord_op *op, const sm_at_resp
     if (!res->status) res->text = c->state.ipv4;
 }
 
-SM_CORD_OPDEF(sm_cord_od_wlan_connect, NULL, SM_CORD_NO_INFO, SM_CORD_OP_WLAN_CONNECT,
-              SM_CORD_T_GEN, SM_CORD_W_IP, 0, sm_cord_b_wlan_connect, sm_cord_ok_wait,
-              sm_cord_end_wlan);
+SM_CORD_OPDEF(sm_cord_od_wlan_connect, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_CONNECT, SM_CORD_T_GEN, SM_CORD_W_IP, 0,
+              sm_cord_b_wlan_connect, sm_cord_ok_wait, sm_cord_end_wlan);
 
 SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_security security,
                                       const char *key, sm_cord_done_fn done, void *ctx)
@@ -10684,9 +10711,9 @@ SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_secu
     return sm_cord_start(c, &op, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_wlan_disconnect, "AT+wlanDisconnect", SM_CORD_NO_INFO,
-              SM_CORD_OP_WLAN_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_WLAN_DOWN, 0, NULL,
-              sm_cord_ok_wlan_down, NULL);
+SM_CORD_OPDEF(sm_cord_od_wlan_disconnect, "AT+wlanDisconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_WLAN_DOWN, 0,
+              NULL, sm_cord_ok_wlan_down, NULL);
 
 SECMODEM_API int sm_cord_wlan_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
@@ -10709,8 +10736,9 @@ SM_PRIV int sm_cord_start_file(sm_cord *c, const sm_cord_opdef *def, const char 
     return sm_cord_start(c, &op, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_open, "AT+fileOpen=%F,%Z,%M", "+fileopen:", SM_CORD_OP_FILE_OPEN,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_file_open, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_open, "AT+fileOpen=%F,%Z,%M", sm_cord_arg_file,
+              "+fileopen:", SM_CORD_OP_FILE_OPEN, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_file_open, NULL);
 
 SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
                                    uint32_t max_size, sm_cord_done_fn done, void *ctx)
@@ -10719,8 +10747,9 @@ SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
                               done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_write, NULL, "+filewrite:", SM_CORD_OP_FILE_WRITE, SM_CORD_T_FILE,
-              SM_CORD_W_NONE, 0, sm_cord_b_file_write, sm_cord_ok_file_write, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_write, NULL, NULL,
+              "+filewrite:", SM_CORD_OP_FILE_WRITE, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_file_write, sm_cord_ok_file_write, NULL);
 
 SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offset,
                                     const uint8_t *data, size_t len, sm_cord_done_fn done,
@@ -10730,8 +10759,9 @@ SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offse
                               done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_read, NULL, "+fileread:", SM_CORD_OP_FILE_READ, SM_CORD_T_FILE,
-              SM_CORD_W_NONE, SM_CORD_C_READ, sm_cord_b_file_read, sm_cord_ok_file_read, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_read, NULL, NULL,
+              "+fileread:", SM_CORD_OP_FILE_READ, SM_CORD_T_FILE, SM_CORD_W_NONE, SM_CORD_C_READ,
+              sm_cord_b_file_read, sm_cord_ok_file_read, NULL);
 
 SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset, uint8_t *buf,
                                    size_t len, sm_cord_done_fn done, void *ctx)
@@ -10740,8 +10770,9 @@ SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset
                               done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_close, "AT+fileClose=%I,,", SM_CORD_NO_INFO, SM_CORD_OP_FILE_CLOSE,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_close, "AT+fileClose=%I,,", sm_cord_arg_file,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_file_close(sm_cord *c, uint32_t file_id, sm_cord_done_fn done, void *ctx)
 {
@@ -10749,8 +10780,9 @@ SECMODEM_API int sm_cord_file_close(sm_cord *c, uint32_t file_id, sm_cord_done_f
                               ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_delete, "AT+fileDel=%F,0", SM_CORD_NO_INFO, SM_CORD_OP_FILE_DELETE,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_delete, "AT+fileDel=%F,0", sm_cord_arg_file,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_DELETE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_file_delete(sm_cord *c, const char *name, sm_cord_done_fn done,
                                      void *ctx)
@@ -10758,8 +10790,9 @@ SECMODEM_API int sm_cord_file_delete(sm_cord *c, const char *name, sm_cord_done_
     return sm_cord_start_file(c, &sm_cord_od_file_delete, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_info, "AT+fileGetInfo=%F,0", "+filegetinfo:", SM_CORD_OP_FILE_INFO,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_file_info, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_info, "AT+fileGetInfo=%F,0", sm_cord_arg_file,
+              "+filegetinfo:", SM_CORD_OP_FILE_INFO, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_file_info, NULL);
 
 SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_done_fn done,
                                        void *ctx)
@@ -10767,8 +10800,9 @@ SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_don
     return sm_cord_start_file(c, &sm_cord_od_file_info, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_list, NULL, "+filegetfilelist:", SM_CORD_OP_FILE_LIST,
-              SM_CORD_T_FILE, SM_CORD_W_NONE, 0, sm_cord_b_file_list, sm_cord_ok_file_list, NULL);
+SM_CORD_OPDEF(sm_cord_od_file_list, NULL, NULL,
+              "+filegetfilelist:", SM_CORD_OP_FILE_LIST, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_file_list, sm_cord_ok_file_list, NULL);
 
 SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cord_done_fn done,
                                    void *ctx)
@@ -10791,9 +10825,9 @@ SM_PRIV void sm_cord_end_upload(sm_cord *c, const sm_cord_op *op, const sm_at_re
     res->stage = (uint8_t)(s == 0 ? 0 : s <= chunks ? 1 : 2);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_upload, NULL, SM_CORD_NO_INFO, SM_CORD_OP_FILE_UPLOAD,
-              SM_CORD_T_FILE, SM_CORD_W_NONE, 0, sm_cord_b_upload, sm_cord_ok_upload,
-              sm_cord_end_upload);
+SM_CORD_OPDEF(sm_cord_od_file_upload, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_UPLOAD, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_upload, sm_cord_ok_upload, sm_cord_end_upload);
 
 SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t *data,
                                      size_t len, sm_cord_done_fn done, void *ctx)
@@ -10802,8 +10836,9 @@ SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t
                               ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", "+socket:", SM_CORD_OP_SOCKET,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, sm_cord_ok_socket, NULL);
+SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", sm_cord_arg_sock,
+              "+socket:", SM_CORD_OP_SOCKET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_socket, NULL);
 
 SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
 {
@@ -10827,8 +10862,9 @@ SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_a
     res->key = sm_cord_tls_options[c->step].key;
 }
 
-SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TLS, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
+SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TLS, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
 
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx)
@@ -10838,8 +10874,9 @@ SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opt
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", SM_CORD_NO_INFO, SM_CORD_OP_CONNECT,
-              SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0, NULL, sm_cord_ok_wait, NULL);
+SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", sm_cord_arg_sock,
+              SM_CORD_NO_INFO, SM_CORD_OP_CONNECT, SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0,
+              NULL, sm_cord_ok_wait, NULL);
 
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx)
@@ -10849,8 +10886,9 @@ SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_send, NULL, "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE,
-              0, sm_cord_b_send, sm_cord_ok_send, NULL);
+SM_CORD_OPDEF(sm_cord_od_send, NULL, NULL,
+              "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_send, sm_cord_ok_send, NULL);
 
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx)
@@ -10860,8 +10898,9 @@ SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t 
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_recv, NULL, "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV,
-              SM_CORD_C_READ, sm_cord_b_recv, sm_cord_ok_recv, NULL);
+SM_CORD_OPDEF(sm_cord_od_recv, NULL, NULL,
+              "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV, SM_CORD_C_READ,
+              sm_cord_b_recv, sm_cord_ok_recv, NULL);
 
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx)
@@ -10871,8 +10910,9 @@ SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN,
-              SM_CORD_W_NONE, 0, NULL, sm_cord_ok_close, NULL);
+SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", sm_cord_arg_sock,
+              SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_close, NULL);
 
 SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
 {
@@ -10881,24 +10921,27 @@ SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void 
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONNECT,
-              SM_CORD_T_GEN, SM_CORD_W_CONNACK, 0, NULL, sm_cord_ok_wait, NULL);
+SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONNECT, SM_CORD_T_GEN, SM_CORD_W_CONNACK, 0,
+              NULL, sm_cord_ok_wait, NULL);
 
 SECMODEM_API int sm_cord_mqtt_connect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_connect, done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", SM_CORD_NO_INFO,
-              SM_CORD_OP_MQTT_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_disconnect, done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH,
-              SM_CORD_T_GEN, SM_CORD_W_NONE, 0, NULL, NULL, NULL);
+SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", sm_cord_arg_mqtt,
+              SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload,
                                       sm_cord_done_fn done, void *ctx)
