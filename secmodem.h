@@ -9273,68 +9273,91 @@ static const sm_urc sm_cord_events[] = {
     { "+recv:",                       sm_cord_ev_feature },
 };
 
-/* ---- settings tables -------------------------------------------------------- */
+/* ---- settings tables --------------------------------------------------------
+   One row per setting, 8 bytes: its key, where its value is in the struct,
+   its group (index in the table's group names), its value type and the
+   index of its limit (longest string, highest number) in sm_cord_limits. */
 typedef struct sm_cord_setting {
-    const char *group, *key;
-    uint8_t type;       /* SM_CORD_V_* */
-    uint16_t max;       /* longest string, highest number */
+    const char *key;
     uint16_t offset;    /* of the field in its struct */
+    uint8_t group;      /* SM_CORD_G_*: index in sm_cord_mqtt_groups (TLS: SOCKET) */
+    uint8_t type;       /* SM_CORD_V_* | SM_CORD_LIM(index in sm_cord_limits) */
 } sm_cord_setting;
 
-#define SM_CORD_MQ(f) ((uint16_t)offsetof(sm_cord_mqtt_opts, f))
+static const uint16_t sm_cord_limits[] = { 1, 2, 32, 128, 180, 253, 256, 512, 65535 };
+enum { SM_CORD_L1 = 0, SM_CORD_L2, SM_CORD_L32, SM_CORD_L128, SM_CORD_L180, SM_CORD_L253,
+       SM_CORD_L256, SM_CORD_L512, SM_CORD_L65535 };
+#define SM_CORD_LIM(l) ((uint8_t)(SM_CORD_L##l << 3)) /* above the 3 bits of SM_CORD_V_* */
+#define SM_CORD_V_OF(st) ((uint8_t)((st)->type & 7u))
+#define SM_CORD_MAX_OF(st) sm_cord_limits[(st)->type >> 3]
+
+static const char *const sm_cord_mqtt_groups[] = {
+    "MQTT", "SUBTOPIC0", "SUBTOPIC1", "SUBTOPIC2", "SUBTOPIC3",
+    "PUBTOPIC0", "PUBTOPIC1", "PUBTOPIC2", "PUBTOPIC3"
+};
+enum { SM_CORD_G_MQTT = 0, SM_CORD_G_SUBTOPIC0, SM_CORD_G_SUBTOPIC1, SM_CORD_G_SUBTOPIC2,
+       SM_CORD_G_SUBTOPIC3, SM_CORD_G_PUBTOPIC0, SM_CORD_G_PUBTOPIC1, SM_CORD_G_PUBTOPIC2,
+       SM_CORD_G_PUBTOPIC3 };
+
+#define SM_CORD_MQ_ROW(key, field, group, type, limit)                                      \
+    { key, (uint16_t)offsetof(sm_cord_mqtt_opts, field), (uint8_t)SM_CORD_G_##group,          \
+      (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
 /* contract "Device": the keys used, limits from notes section 5. */
 static const sm_cord_setting sm_cord_mqtt_settings[] = {
-    /* group       key                 value          limit  field */
-    { "MQTT",      "iotHubEndpoint",   SM_CORD_V_STR, 512,   SM_CORD_MQ(endpoint) },
-    { "MQTT",      "iotHubPort",       SM_CORD_V_I32, 65535, SM_CORD_MQ(port) },
-    { "MQTT",      "flags",            SM_CORD_V_STR, 128,   SM_CORD_MQ(flags) },
-    { "MQTT",      "TLS1_3",           SM_CORD_V_B8,  1,     SM_CORD_MQ(tls1_3) },
-    { "MQTT",      "clientId",         SM_CORD_V_STR, 256,   SM_CORD_MQ(client_id) },
-    { "MQTT",      "rootCAPath",       SM_CORD_V_STR, 180,   SM_CORD_MQ(ca_file) },
-    { "MQTT",      "clientCertPath",   SM_CORD_V_STR, 180,   SM_CORD_MQ(cert_file) },
-    { "MQTT",      "clientPrivateKey", SM_CORD_V_STR, 180,   SM_CORD_MQ(key_file) },
-    { "MQTT",      "userName",         SM_CORD_V_STR, 512,   SM_CORD_MQ(user) },
-    { "MQTT",      "password",         SM_CORD_V_STR, 512,   SM_CORD_MQ(password) },
-    { "MQTT",      "keepAliveTimeOut", SM_CORD_V_I32, 65535, SM_CORD_MQ(keep_alive_s) },
-    { "MQTT",      "cleanConnect",     SM_CORD_V_B8,  1,     SM_CORD_MQ(clean_session) },
-    { "MQTT",      "willTopic",        SM_CORD_V_STR, 512,   SM_CORD_MQ(will_topic) },
-    { "MQTT",      "willMessage",      SM_CORD_V_STR, 512,   SM_CORD_MQ(will_message) },
-    { "MQTT",      "willQos",          SM_CORD_V_I8,  2,     SM_CORD_MQ(will_qos) },
-    { "MQTT",      "willRetain",       SM_CORD_V_B8,  1,     SM_CORD_MQ(will_retain) },
-    { "SUBTOPIC0", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[0].name) },
-    { "SUBTOPIC0", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[0].qos) },
-    { "SUBTOPIC1", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[1].name) },
-    { "SUBTOPIC1", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[1].qos) },
-    { "SUBTOPIC2", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[2].name) },
-    { "SUBTOPIC2", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[2].qos) },
-    { "SUBTOPIC3", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[3].name) },
-    { "SUBTOPIC3", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[3].qos) },
-    { "PUBTOPIC0", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[0].name) },
-    { "PUBTOPIC0", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[0].qos) },
-    { "PUBTOPIC0", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[0].retain) },
-    { "PUBTOPIC1", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[1].name) },
-    { "PUBTOPIC1", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[1].qos) },
-    { "PUBTOPIC1", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[1].retain) },
-    { "PUBTOPIC2", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[2].name) },
-    { "PUBTOPIC2", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[2].qos) },
-    { "PUBTOPIC2", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[2].retain) },
-    { "PUBTOPIC3", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[3].name) },
-    { "PUBTOPIC3", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[3].qos) },
-    { "PUBTOPIC3", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[3].retain) },
+    /*             key                field          group      value limit */
+    SM_CORD_MQ_ROW("iotHubEndpoint",  endpoint,      MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("iotHubPort",      port,          MQTT,      I32, 65535),
+    SM_CORD_MQ_ROW("flags",           flags,         MQTT,      STR, 128),
+    SM_CORD_MQ_ROW("TLS1_3",          tls1_3,        MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("clientId",        client_id,     MQTT,      STR, 256),
+    SM_CORD_MQ_ROW("rootCAPath",      ca_file,       MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("clientCertPath",  cert_file,     MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("clientPrivateKey", key_file,      MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("userName",        user,          MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("password",        password,      MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("keepAliveTimeOut", keep_alive_s,  MQTT,      I32, 65535),
+    SM_CORD_MQ_ROW("cleanConnect",    clean_session, MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("willTopic",       will_topic,    MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("willMessage",     will_message,  MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("willQos",         will_qos,      MQTT,      I8,  2),
+    SM_CORD_MQ_ROW("willRetain",      will_retain,   MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("name",            sub[0].name,   SUBTOPIC0, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[0].qos,    SUBTOPIC0, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[1].name,   SUBTOPIC1, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[1].qos,    SUBTOPIC1, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[2].name,   SUBTOPIC2, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[2].qos,    SUBTOPIC2, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[3].name,   SUBTOPIC3, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[3].qos,    SUBTOPIC3, I8,  2),
+    SM_CORD_MQ_ROW("name",            pub[0].name,   PUBTOPIC0, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[0].qos,    PUBTOPIC0, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[0].retain, PUBTOPIC0, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[1].name,   PUBTOPIC1, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[1].qos,    PUBTOPIC1, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[1].retain, PUBTOPIC1, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[2].name,   PUBTOPIC2, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[2].qos,    PUBTOPIC2, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[2].retain, PUBTOPIC2, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[3].name,   PUBTOPIC3, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[3].qos,    PUBTOPIC3, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[3].retain, PUBTOPIC3, B8,  1),
 };
 #define SM_CORD_N_MQTT (sizeof sm_cord_mqtt_settings / sizeof sm_cord_mqtt_settings[0])
 
-#define SM_CORD_TO(f) ((uint16_t)offsetof(sm_cord_tls, f))
+#define SM_CORD_TLS_ROW(key, field, type, limit)                                             \
+    { key, (uint16_t)offsetof(sm_cord_tls, field), 0,                                         \
+      (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
 /* contract "TLS sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
 static const sm_cord_setting sm_cord_tls_options[] = {
-    /* level     option                                value           limit field */
-    { "SOCKET", "SECMETHOD",                          SM_CORD_V_WORD, 32,  SM_CORD_TO(method) },
-    { "SOCKET", "SECURE_FILES_CA_FILE_NAME",          SM_CORD_V_FILE, 180, SM_CORD_TO(ca_file) },
-    { "SOCKET", "SECURE_FILES_PRIVATE_KEY_FILE_NAME", SM_CORD_V_FILE, 180, SM_CORD_TO(key_file) },
-    { "SOCKET", "SECURE_FILES_CERTIFICATE_FILE_NAME", SM_CORD_V_FILE, 180, SM_CORD_TO(cert_file) },
-    { "SOCKET", "SECURE_DOMAIN_NAME_VERIFICATION",    SM_CORD_V_WORD, 253, SM_CORD_TO(domain) },
+    /*              option                               field      value limit */
+    SM_CORD_TLS_ROW("SECMETHOD",                          method,    WORD, 32),
+    SM_CORD_TLS_ROW("SECURE_FILES_CA_FILE_NAME",          ca_file,   FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_FILES_PRIVATE_KEY_FILE_NAME", key_file,  FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_FILES_CERTIFICATE_FILE_NAME", cert_file, FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_DOMAIN_NAME_VERIFICATION",    domain,    WORD, 253),
 };
 #define SM_CORD_N_TLS (sizeof sm_cord_tls_options / sizeof sm_cord_tls_options[0])
+
 
 /* ---- argument writers: every caller string goes through sm_check_str ------ */
 /* group, key, method, host: 1..max bytes, no ',' '"' or space */
@@ -9386,25 +9409,27 @@ SM_PRIV int sm_cord_put_setting(sm_buf *b, const sm_cord_setting *st, const void
 {
     const char *field = (const char *)base + st->offset;
     const char *s;
+    uint8_t type = SM_CORD_V_OF(st);
+    uint16_t max = SM_CORD_MAX_OF(st);
     int32_t v;
     int8_t v8;
-    if (st->type == SM_CORD_V_STR || st->type == SM_CORD_V_FILE || st->type == SM_CORD_V_WORD) {
+    if (type == SM_CORD_V_STR || type == SM_CORD_V_FILE || type == SM_CORD_V_WORD) {
         memcpy(&s, field, sizeof s);
         if (!s) return SM_CORD_SKIP;
-        if (st->type == SM_CORD_V_STR) sm_cord_put_quoted(b, s, st->max);
-        else if (st->type == SM_CORD_V_FILE) sm_cord_put_file(b, s, st->max);
-        else sm_cord_put_word(b, s, st->max);
+        if (type == SM_CORD_V_STR) sm_cord_put_quoted(b, s, max);
+        else if (type == SM_CORD_V_FILE) sm_cord_put_file(b, s, max);
+        else sm_cord_put_word(b, s, max);
         return SM_OK;
     }
-    if (st->type == SM_CORD_V_I32) {
+    if (type == SM_CORD_V_I32) {
         memcpy(&v, field, sizeof v);
     } else {
         memcpy(&v8, field, sizeof v8);
         v = v8;
     }
     if (v < 0) return SM_CORD_SKIP;
-    if (v > (int32_t)st->max) return SM_ERR_PARAM;
-    if (st->type == SM_CORD_V_B8) sm_cord_put_bool(b, v != 0);
+    if (v > (int32_t)max) return SM_ERR_PARAM;
+    if (type == SM_CORD_V_B8) sm_cord_put_bool(b, v != 0);
     else sm_buf_i32(b, v);
     return SM_OK;
 }
@@ -9482,7 +9507,7 @@ SM_PRIV int sm_cord_b_mqtt_config(const sm_cord_op *op, uint32_t step, uint32_t 
     (void)cmd;
     if (step >= SM_CORD_N_MQTT) return SM_CORD_END;
     sm_buf_str(b, "AT+set=");
-    sm_buf_str(b, st->group);
+    sm_buf_str(b, sm_cord_mqtt_groups[st->group]);
     sm_buf_char(b, ',');
     sm_buf_str(b, st->key);
     sm_buf_char(b, ',');
@@ -9498,9 +9523,7 @@ SM_PRIV int sm_cord_b_socket_tls(const sm_cord_op *op, uint32_t step, uint32_t f
     (void)cmd;
     if (!op->src) return SM_ERR_PARAM;
     if (step >= SM_CORD_N_TLS) return SM_CORD_END;
-    sm_cord_format(b, "AT+setSockOpt=%S,", sm_cord_arg_sock, op);
-    sm_buf_str(b, st->group);
-    sm_buf_char(b, ',');
+    sm_cord_format(b, "AT+setSockOpt=%S,SOCKET,", sm_cord_arg_sock, op);
     sm_buf_str(b, st->key);
     sm_buf_char(b, ',');
     return sm_cord_put_setting(b, st, op->src);
@@ -10539,7 +10562,7 @@ SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 SM_PRIV void sm_cord_name_mqtt_setting(uint32_t s, sm_cord_result *res)
 {
     if (s >= SM_CORD_N_MQTT || !res->status) return;
-    res->group = sm_cord_mqtt_settings[s].group;
+    res->group = sm_cord_mqtt_groups[sm_cord_mqtt_settings[s].group];
     res->key = sm_cord_mqtt_settings[s].key;
 }
 
@@ -10858,7 +10881,7 @@ SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_a
     (void)op;
     (void)r;
     if (c->step >= SM_CORD_N_TLS || !res->status) return;
-    res->group = sm_cord_tls_options[c->step].group;
+    res->group = "SOCKET";
     res->key = sm_cord_tls_options[c->step].key;
 }
 
