@@ -2311,6 +2311,13 @@ static void on_event_cancel(void *ctx, sm_cord *c, const sm_cord_event *ev)
     if (ev->type == SM_CORD_EV_FATAL) sm_cord_cancel(c);
 }
 
+/* Registers the MQTT events from the callback of an UNHANDLED line. */
+static void on_event_use_mqtt(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    on_event(ctx, c, ev);
+    if (ev->type == SM_CORD_EV_UNHANDLED) CHECK_EQ_INT(sm_cord_use_mqtt(c), SM_OK);
+}
+
 /* Events by feature (section 7 manual): the MQTT and socket events are
    parsed once the feature's first operation started (or sm_cord_use_*);
    before, each line reaches the event callback as UNHANDLED, whole (a
@@ -2378,6 +2385,20 @@ static void test_events_by_feature(void)
     memset(&c, 0, sizeof c);
     CHECK_EQ_INT(sm_cord_use_mqtt(&c), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_use_sockets(&c), SM_ERR_STATE);
+    /* registered from the callback of an over-long message's first piece:
+       the rest of that line is no message; the next one is */
+    {
+        sm_platform p;
+        setup_bare(&c, &m, 0);
+        p = c.at.plat; /* the mock's, for an init with another event callback */
+        CHECK_EQ_INT(sm_cord_init(&c, &p, on_event_use_mqtt, &m), SM_OK);
+        modem_bytes(&c, line, n);
+        CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,t,qos0,\"0000", 38) == 0);
+        CHECK_EQ_INT((long)strlen(m.log), (long)(SM_LINE_SIZE - 1 + 12));
+        clear_log(&m);
+        modem_bytes(&c, line, n);
+        CHECK_EQ_STR(m.log, "{mqtt too long  qos0 kept=0 total=300}");
+    }
     /* a message buffer registers the MQTT events */
     setup_bare(&c, &m, 0);
     CHECK_EQ_INT(sm_cord_set_msg_buffer(&c, line, sizeof line), SM_OK);
