@@ -2280,8 +2280,8 @@ enum { SM_CORD_FEATURE_MQTT = 0, SM_CORD_FEATURE_SOCK, SM_CORD_FEATURES };
 /* A started operation (private). */
 struct sm_cord_opdef; /* what an operation sends and reads (implementation) */
 typedef struct sm_cord_op {
-    const char *s1, *s2, *s3;   /* strings: names, group/key/value, ssid/key... */
-    const void *src;            /* data to write, or the config / TLS struct */
+    const char *s1, *s2;        /* strings: names, group/key, ssid/key... */
+    const void *src;            /* data to write, the config / TLS struct, SET's string */
     uint8_t *dst;               /* where read bytes go */
     size_t len;
     uint32_t n1, n2;            /* file/socket id, offset, flags, size, port... */
@@ -9451,7 +9451,7 @@ SM_PRIV void sm_cord_arg_setting(sm_buf *b, char d, const sm_cord_op *op)
 {
     if (d == 'G') sm_cord_put_word(b, op->s1, 32);
     else if (d == 'K') sm_cord_put_word(b, op->s2, 32);
-    else if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, op->s3, 512); /* %V */
+    else if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, (const char *)op->src, 512); /* %V */
     else if (op->sub == SM_CORD_V_B8) sm_cord_put_bool(b, op->n1 != 0);
     else sm_buf_i32(b, (int32_t)op->n1);
 }
@@ -10649,7 +10649,7 @@ SM_PRIV int sm_cord_start_set(sm_cord *c, const char *group, const char *key, ui
     op.sub = type;
     op.s1 = group;
     op.s2 = key;
-    op.s3 = s;
+    op.src = s;
     op.n1 = v;
     return sm_cord_start(c, &op, done, ctx);
 }
