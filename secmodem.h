@@ -2358,8 +2358,9 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
    message that does not fit is reported as SM_CORD_EV_MQTT_TOO_LONG with
    what fitted and its total length; without a buffer (buf NULL, the
    default) every over-long message is. Shorter messages never use buf.
-   The buffer must stay valid until it is replaced. SM_OK or SM_ERR_PARAM
-   (c NULL, buf NULL with cap, cap under 4). */
+   The buffer must stay valid until it is replaced. It also registers the
+   MQTT events (sm_cord_use_mqtt). SM_OK or SM_ERR_PARAM (c NULL, buf NULL
+   with cap, cap under 4), SM_ERR_STATE (never initialised). */
 SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap);
 /* Registers the events of a feature (see "Events by feature" above):
    those of the on-module MQTT client (+eventmqtt:info/error/recv, also
