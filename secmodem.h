@@ -9488,12 +9488,12 @@ SM_PRIV void sm_cord_arg_wlan(sm_buf *b, char d, const sm_cord_op *op)
     else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" : op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
 }
 
-/* Writes fmt with its directives through arg (NULL: fmt has none). */
+/* Writes fmt with its directives through arg (NULL only when fmt has none). */
 SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, sm_cord_arg_fn arg, const sm_cord_op *op)
 {
     for (; *fmt && !b->err; fmt++) {
         if (*fmt != '%') { sm_buf_char(b, *fmt); continue; }
-        if (!arg) { b->err = SM_ERR_PARAM; return; } /* cannot be: a descriptor's mistake */
+        SM_ASSERT(arg != NULL); /* every descriptor with directives names their writer */
         arg(b, *++fmt, op);
     }
 }
