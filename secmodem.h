@@ -146,7 +146,8 @@
        5.3 AT engine: dialects and blocking helper
        6.  Sequans GM02S dialect: URC table, operations, bring-up,
            the socket byte stream
-       7.  Cordelia-I dialect: event table, operation queue, commands
+       7.  Cordelia-I dialect: event tables by feature, formats, operation
+           queue, the operations with their descriptors
        8.  ATECC608: codec, transport state machine, helpers
        9.  MQTT 3.1.1 framing: encoders, decoder
        10. MQTT 3.1.1 client session: tables, transmit, receive, timers
