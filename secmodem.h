@@ -146,7 +146,8 @@
        5.3 AT engine: dialects and blocking helper
        6.  Sequans GM02S dialect: URC table, operations, bring-up,
            the socket byte stream
-       7.  Cordelia-I dialect: event table, operation queue, commands
+       7.  Cordelia-I dialect: event tables by feature, formats, operation
+           queue, the operations with their descriptors
        8.  ATECC608: codec, transport state machine, helpers
        9.  MQTT 3.1.1 framing: encoders, decoder
        10. MQTT 3.1.1 client session: tables, transmit, receive, timers
@@ -1968,6 +1969,21 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    answer is reported to the event callback, unknown ones as
    SM_CORD_EV_UNHANDLED: nothing is dropped silently.
 
+   Only what a program calls is linked: each operation is a descriptor of
+   its own, reached from its start function alone (with -ffunction-sections
+   -fdata-sections -Wl,--gc-sections).
+   Events by feature: the module's own events (start-up, Wi-Fi, IP, fatal
+   error) are parsed from sm_cord_init(); those of the on-module MQTT
+   client (+eventmqtt:...) from the first start of sm_cord_mqtt_config,
+   _connect, _disconnect or _publish, or sm_cord_set_msg_buffer(), and those
+   of sockets (+eventsock:..., +connect:, +recv:) from the first start of a
+   socket operation (sm_cord_socket, _socket_tls, _connect, _send, _recv,
+   _close); sm_cord_use_mqtt() / sm_cord_use_sockets() register them
+   explicitly. Before that, a feature's event line reaches the event
+   callback as SM_CORD_EV_UNHANDLED with its line (an MQTT message longer
+   than a line: its first SM_LINE_SIZE - 1 bytes), never lost, and a
+   program that never uses the feature links none of its handlers.
+
        sm_cord c;
        static char msg[1400];                 // MQTT messages longer than a line
        sm_cord_bringup_opts up = {0};
@@ -2322,18 +2338,22 @@ typedef struct sm_cord_state {
     char ipv4[16];           /* from +eventnetapp:ipv4_acquired, "" without */
 } sm_cord_state;
 
+/* The features whose events are registered on demand (private). */
+enum { SM_CORD_FEATURE_MQTT = 0, SM_CORD_FEATURE_SOCK, SM_CORD_FEATURES };
+
 /* A started operation (private). */
+struct sm_cord_opdef; /* what an operation sends and reads (implementation) */
 typedef struct sm_cord_op {
-    const char *s1, *s2, *s3;   /* strings: names, group/key/value, ssid/key... */
-    const void *src;            /* data to write, or the config / TLS struct */
+    const char *s1, *s2;        /* strings: names, group/key, ssid/key... */
+    const void *src;            /* data to write, the config / TLS struct, SET's string */
     uint8_t *dst;               /* where read bytes go */
     size_t len;
     uint32_t n1, n2;            /* file/socket id, offset, flags, size, port... */
     sm_cord_done_fn done;
     sm_cord_entry_fn on_entry;
     void *ctx;
+    const struct sm_cord_opdef *def; /* its descriptor, which names its kind */
     uint16_t id;
-    uint8_t kind;               /* sm_cord_op_kind */
     uint8_t sub;                /* SET: value type */
 } sm_cord_op;
 
@@ -2344,6 +2364,7 @@ typedef struct sm_cord {
     void *event_ctx;
     sm_cord_state state;
     int8_t connect_sock;        /* socket of the last AT+connect, for +connect: */
+    const sm_urc *features[SM_CORD_FEATURES]; /* event tables registered (sm_cord_use_*) */
     /* operations in start order; ops[0] runs */
     sm_cord_op ops[SM_CORD_OPS];
     uint8_t n_ops;
@@ -2401,9 +2422,20 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
    message that does not fit is reported as SM_CORD_EV_MQTT_TOO_LONG with
    what fitted and its total length; without a buffer (buf NULL, the
    default) every over-long message is. Shorter messages never use buf.
-   The buffer must stay valid until it is replaced. SM_OK or SM_ERR_PARAM
-   (c NULL, buf NULL with cap, cap under 4). */
+   The buffer must stay valid until it is replaced. It also registers the
+   MQTT events (sm_cord_use_mqtt). SM_OK or SM_ERR_PARAM (c NULL, buf NULL
+   with cap, cap under 4), SM_ERR_STATE (never initialised). */
 SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap);
+/* Registers the events of a feature (see "Events by feature" above):
+   those of the on-module MQTT client (+eventmqtt:info/error/recv, also
+   messages longer than a line), or of sockets (+eventsock:..., +connect:,
+   +recv: with its bytes read by count). The feature's start functions do
+   it when they start an operation, and sm_cord_set_msg_buffer() does it
+   for MQTT; call one at start-up to have the feature's events parsed
+   before its first operation. Idempotent. SM_OK, SM_ERR_PARAM (c NULL),
+   SM_ERR_STATE (never initialised). */
+SECMODEM_API int sm_cord_use_mqtt(sm_cord *c);
+SECMODEM_API int sm_cord_use_sockets(sm_cord *c);
 /* Advances everything (sm_at_poll, event-wait deadlines, the next
    operation). Call it from the main loop, also in push mode. SM_OK,
    SM_ERR_IO (platform read failed), SM_ERR_BUSY (from a callback),
@@ -8916,11 +8948,14 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s-
 #ifndef SM_NO_CORDELIA
 /* ==========================================================================
    7. CORDELIA-I DIALECT (implementation)
-   In order: the dialect; the event handlers and their table; the
-   operations, each an entry of sm_cord_opdefs (its command written from a
-   format in the contract's own syntax, or by a builder when it is a
-   sequence; an on_ok handler reads the answer); the operation queue that
-   runs them; the public functions.
+   In order: the dialect; the event handlers and their table; the commands'
+   formats, builders and answer readers; the operation queue that runs
+   them; the public functions, each with its operation's descriptor
+   (sm_cord_opdef: its command written from a format in the contract's own
+   syntax, or by a builder when it is a sequence; an on_ok function reads
+   the answer, an on_end function adds what the result says beyond status
+   and data). A descriptor is its own const object referenced only by its
+   public function, so a program links only the operations it calls.
    ========================================================================== */
 
 /* ---- dialect ------------------------------------------------------------ */
@@ -8986,12 +9021,48 @@ enum { SM_CORD_NEXT = 1, SM_CORD_FINISH = 2, SM_CORD_WAIT = 3 }; /* on_ok handle
 enum { SM_CORD_V_STR = 1, SM_CORD_V_I32, SM_CORD_V_I8, SM_CORD_V_B8, SM_CORD_V_FILE,
        SM_CORD_V_WORD }; /* setting value types */
 enum { SM_CORD_T_GEN = 0, SM_CORD_T_FILE, SM_CORD_T_RESET, SM_CORD_T_CONNECT }; /* timeouts */
-enum { SM_CORD_C_SEND = 1, SM_CORD_C_RECV = 2, SM_CORD_C_LIST = 4 }; /* command extras */
+enum { SM_CORD_C_READ = 1 }; /* descriptor flags: the receive rule of reads (sm_cord_finish) */
 /* AT+send / AT+recv carry 1..1460 bytes (contract), within SM_PAYLOAD_MAX */
 #define SM_CORD_DATA_MAX ((uint32_t)(SM_PAYLOAD_MAX < 1460 ? SM_PAYLOAD_MAX : 1460))
 /* The response prefix of commands that answer no information line: no line
    starts with it, so any unexpected line reaches the event callback. */
 #define SM_CORD_NO_INFO "\001"
+
+/* ---- operation descriptors ------------------------------------------------------
+   Each operation is one sm_cord_opdef, a const object of its own next to
+   its public function and referenced from nowhere else: a program links
+   the builders, answer readers and tables of the operations it calls and
+   no others (-ffunction-sections -fdata-sections --gc-sections). The
+   interpreter below (formats, steps, event waits) is shared. */
+/* A builder writes the command of step `step` (text into b, the rest into
+   cmd) and returns SM_OK, SM_CORD_SKIP (this step sends nothing),
+   SM_CORD_END (no such step) or an error. Builders are pure: the same one
+   checks the arguments when the operation is started. */
+typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                                sm_at_cmd *cmd);
+/* Reads a successful answer: SM_CORD_NEXT (on to the next step),
+   SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
+typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
+/* Adds what a result says beyond status and data (the setting concerned,
+   the upload's stage, the text that goes with success) and does what a
+   failure leaves to do. r: the engine's answer when the operation ends on
+   its command's failure, else NULL. */
+typedef void (*sm_cord_end_fn)(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                               sm_cord_result *res);
+/* Writes the argument of format directive d (see sm_cord_format). */
+typedef void (*sm_cord_arg_fn)(sm_buf *b, char d, const sm_cord_op *op);
+typedef struct sm_cord_opdef {
+    const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
+    sm_cord_arg_fn args;     /* the writer of its directives; NULL: none */
+    const char *prefix;      /* its information line (a builder may choose per step) */
+    uint8_t kind;            /* sm_cord_op_kind: result op (and its name) */
+    uint8_t timeout;         /* SM_CORD_T_* */
+    uint8_t awaits;          /* SM_CORD_W_*: the event that ends it after its OK */
+    uint8_t flags;           /* SM_CORD_C_* */
+    sm_cord_build_fn build;  /* the commands of a sequence, or one with extras */
+    sm_cord_ok_fn on_ok;     /* reads a successful answer; NULL: on to the next step */
+    sm_cord_end_fn on_end;   /* the result's extras; NULL: none */
+} sm_cord_opdef;
 
 SM_PRIV void sm_cord_copy(char *dst, size_t cap, const char *src)
 {
@@ -9383,6 +9454,8 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 {
     sm_cord *c = (sm_cord *)ctx;
     if (flags & SM_AT_LONG_FIRST) sm_cord_msg_head(c, at, piece, len);
+    else if (c->msg_state == SM_CORD_M_IDLE) /* registered mid-line (sm_cord_use_mqtt from */
+        c->msg_state = SM_CORD_M_BAD;        /* its first piece's callback): no message */
     else if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_put(c, piece, len);
     if (!(flags & SM_AT_LONG_LAST)) return;
     if (c->msg_state != SM_CORD_M_BAD) sm_cord_msg_end(c);
@@ -9475,7 +9548,7 @@ SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
     int status = SM_OK;
     /* bytes still coming for a receive that ended (its deadline) are dropped */
-    if (c->recv_left == 0 || !c->n_ops || op->kind != SM_CORD_OP_RECV ||
+    if (c->recv_left == 0 || !c->n_ops || op->def->kind != SM_CORD_OP_RECV ||
         c->phase != SM_CORD_PH_WAIT)
         return;
     if (!data) { /* the engine gave up on the count: the payload was cut short */
@@ -9511,7 +9584,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
         sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
         return;
     }
-    mine = c->n_ops && c->ops[0].kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+    mine = c->n_ops && c->ops[0].def->kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
            (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
     if (!mine) {
         sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
@@ -9540,89 +9613,153 @@ SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len
     sm_cord_emit((sm_cord *)ctx, &ev, SM_CORD_EV_FATAL, line, len);
 }
 
-/* The events, as the contract lists them; the last entry catches every
-   other +event line, so none is lost. */
+/* ---- the event tables -------------------------------------------------------
+   The module's own events are always handled; those of a feature (the
+   on-module MQTT client, sockets) are in a table of their own that the
+   feature's operations register (sm_cord_use_mqtt, sm_cord_use_sockets),
+   so a program that never uses a feature links none of its handlers.
+   Until then its lines reach the event callback as SM_CORD_EV_UNHANDLED. */
+static const sm_urc sm_cord_mqtt_events[] = {
+    { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
+    { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
+    { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
+    { NULL,                           NULL },
+};
+
+static const sm_urc sm_cord_sock_events[] = {
+    { "+eventsock:data,",             sm_cord_ev_sock_data },
+    { "+eventsock:closed,",           sm_cord_ev_sock_closed },
+    { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
+    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
+    { "+connect:",                    sm_cord_ev_connect },
+    { "+recv:",                       sm_cord_ev_recv },
+    { NULL,                           NULL },
+};
+
+/* A line of a feature's event: to the handler of a registered feature
+   table (NULL-prefix ended), else reported UNHANDLED. */
+SM_PRIV void sm_cord_ev_feature(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    sm_cord *c = (sm_cord *)ctx;
+    const sm_urc *u;
+    unsigned t;
+    for (t = 0; t < SM_CORD_FEATURES; t++)
+        for (u = c->features[t]; u && u->prefix; u++)
+            if (sm_starts_with(line, len, u->prefix)) {
+                u->fn(ctx, at, line, len);
+                return;
+            }
+    sm_cord_ev_other(ctx, at, line, len);
+}
+
+/* An over-long +eventmqtt:recv line while the MQTT events are not
+   registered: its first piece is reported UNHANDLED, never dropped. */
+SM_PRIV void sm_cord_ev_long_other(void *ctx, sm_at *at, const char *piece, size_t len,
+                                   unsigned flags)
+{
+    if (flags & SM_AT_LONG_FIRST) sm_cord_ev_other(ctx, at, piece, len);
+}
+
+/* The events the engine dispatches, as the contract lists them: the
+   module's own, then every other +event line and the socket lines, for
+   the feature tables or reported UNHANDLED: none is lost. */
 static const sm_urc sm_cord_events[] = {
     /* line prefix                     handler */
     { "+eventstartup:",               sm_cord_ev_startup },
     { "+eventwlan:connect,",          sm_cord_ev_wlan_up },
     { "+eventwlan:disconnect,",       sm_cord_ev_wlan_down },
     { "+eventnetapp:ipv4_acquired,",  sm_cord_ev_ipv4 },
-    { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
-    { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
-    { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
-    { "+eventsock:data,",             sm_cord_ev_sock_data },
-    { "+eventsock:closed,",           sm_cord_ev_sock_closed },
-    { "+eventsock:tx_failed,",        sm_cord_ev_sock_tx_failed },
-    { "+eventsock:async_event,",      sm_cord_ev_sock_async },
     { "+eventfatalerror:",            sm_cord_ev_fatal },
-    { "+connect:",                    sm_cord_ev_connect },
-    { "+recv:",                       sm_cord_ev_recv },
-    { "+event",                       sm_cord_ev_other },
+    { "+event",                       sm_cord_ev_feature },
+    { "+connect:",                    sm_cord_ev_feature },
+    { "+recv:",                       sm_cord_ev_feature },
 };
 
-/* ---- settings tables -------------------------------------------------------- */
+/* ---- settings tables --------------------------------------------------------
+   One row per setting, 8 bytes: its key, where its value is in the struct,
+   its group (index in the table's group names), its value type and the
+   index of its limit (longest string, highest number) in sm_cord_limits. */
 typedef struct sm_cord_setting {
-    const char *group, *key;
-    uint8_t type;       /* SM_CORD_V_* */
-    uint16_t max;       /* longest string, highest number */
+    const char *key;
     uint16_t offset;    /* of the field in its struct */
+    uint8_t group;      /* SM_CORD_G_*: index in sm_cord_mqtt_groups (TLS: SOCKET) */
+    uint8_t type;       /* SM_CORD_V_* | SM_CORD_LIM(index in sm_cord_limits) */
 } sm_cord_setting;
 
-#define SM_CORD_MQ(f) ((uint16_t)offsetof(sm_cord_mqtt_opts, f))
+static const uint16_t sm_cord_limits[] = { 1, 2, 32, 128, 180, 253, 256, 512, 65535 };
+enum { SM_CORD_L1 = 0, SM_CORD_L2, SM_CORD_L32, SM_CORD_L128, SM_CORD_L180, SM_CORD_L253,
+       SM_CORD_L256, SM_CORD_L512, SM_CORD_L65535 };
+#define SM_CORD_LIM(l) ((uint8_t)(SM_CORD_L##l << 3)) /* above the 3 bits of SM_CORD_V_* */
+#define SM_CORD_V_OF(st) ((uint8_t)((st)->type & 7u))
+#define SM_CORD_MAX_OF(st) sm_cord_limits[(st)->type >> 3]
+
+static const char *const sm_cord_mqtt_groups[] = {
+    "MQTT", "SUBTOPIC0", "SUBTOPIC1", "SUBTOPIC2", "SUBTOPIC3",
+    "PUBTOPIC0", "PUBTOPIC1", "PUBTOPIC2", "PUBTOPIC3"
+};
+enum { SM_CORD_G_MQTT = 0, SM_CORD_G_SUBTOPIC0, SM_CORD_G_SUBTOPIC1, SM_CORD_G_SUBTOPIC2,
+       SM_CORD_G_SUBTOPIC3, SM_CORD_G_PUBTOPIC0, SM_CORD_G_PUBTOPIC1, SM_CORD_G_PUBTOPIC2,
+       SM_CORD_G_PUBTOPIC3 };
+
+#define SM_CORD_MQ_ROW(key, field, group, type, limit)                                      \
+    { key, (uint16_t)offsetof(sm_cord_mqtt_opts, field), (uint8_t)SM_CORD_G_##group,          \
+      (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
 /* contract "Device": the keys used, limits from notes section 5. */
 static const sm_cord_setting sm_cord_mqtt_settings[] = {
-    /* group       key                 value          limit  field */
-    { "MQTT",      "iotHubEndpoint",   SM_CORD_V_STR, 512,   SM_CORD_MQ(endpoint) },
-    { "MQTT",      "iotHubPort",       SM_CORD_V_I32, 65535, SM_CORD_MQ(port) },
-    { "MQTT",      "flags",            SM_CORD_V_STR, 128,   SM_CORD_MQ(flags) },
-    { "MQTT",      "TLS1_3",           SM_CORD_V_B8,  1,     SM_CORD_MQ(tls1_3) },
-    { "MQTT",      "clientId",         SM_CORD_V_STR, 256,   SM_CORD_MQ(client_id) },
-    { "MQTT",      "rootCAPath",       SM_CORD_V_STR, 180,   SM_CORD_MQ(ca_file) },
-    { "MQTT",      "clientCertPath",   SM_CORD_V_STR, 180,   SM_CORD_MQ(cert_file) },
-    { "MQTT",      "clientPrivateKey", SM_CORD_V_STR, 180,   SM_CORD_MQ(key_file) },
-    { "MQTT",      "userName",         SM_CORD_V_STR, 512,   SM_CORD_MQ(user) },
-    { "MQTT",      "password",         SM_CORD_V_STR, 512,   SM_CORD_MQ(password) },
-    { "MQTT",      "keepAliveTimeOut", SM_CORD_V_I32, 65535, SM_CORD_MQ(keep_alive_s) },
-    { "MQTT",      "cleanConnect",     SM_CORD_V_B8,  1,     SM_CORD_MQ(clean_session) },
-    { "MQTT",      "willTopic",        SM_CORD_V_STR, 512,   SM_CORD_MQ(will_topic) },
-    { "MQTT",      "willMessage",      SM_CORD_V_STR, 512,   SM_CORD_MQ(will_message) },
-    { "MQTT",      "willQos",          SM_CORD_V_I8,  2,     SM_CORD_MQ(will_qos) },
-    { "MQTT",      "willRetain",       SM_CORD_V_B8,  1,     SM_CORD_MQ(will_retain) },
-    { "SUBTOPIC0", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[0].name) },
-    { "SUBTOPIC0", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[0].qos) },
-    { "SUBTOPIC1", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[1].name) },
-    { "SUBTOPIC1", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[1].qos) },
-    { "SUBTOPIC2", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[2].name) },
-    { "SUBTOPIC2", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[2].qos) },
-    { "SUBTOPIC3", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(sub[3].name) },
-    { "SUBTOPIC3", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(sub[3].qos) },
-    { "PUBTOPIC0", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[0].name) },
-    { "PUBTOPIC0", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[0].qos) },
-    { "PUBTOPIC0", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[0].retain) },
-    { "PUBTOPIC1", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[1].name) },
-    { "PUBTOPIC1", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[1].qos) },
-    { "PUBTOPIC1", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[1].retain) },
-    { "PUBTOPIC2", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[2].name) },
-    { "PUBTOPIC2", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[2].qos) },
-    { "PUBTOPIC2", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[2].retain) },
-    { "PUBTOPIC3", "name",             SM_CORD_V_STR, 512,   SM_CORD_MQ(pub[3].name) },
-    { "PUBTOPIC3", "qos",              SM_CORD_V_I8,  2,     SM_CORD_MQ(pub[3].qos) },
-    { "PUBTOPIC3", "retain",           SM_CORD_V_B8,  1,     SM_CORD_MQ(pub[3].retain) },
+    /*             key                field          group      value limit */
+    SM_CORD_MQ_ROW("iotHubEndpoint",  endpoint,      MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("iotHubPort",      port,          MQTT,      I32, 65535),
+    SM_CORD_MQ_ROW("flags",           flags,         MQTT,      STR, 128),
+    SM_CORD_MQ_ROW("TLS1_3",          tls1_3,        MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("clientId",        client_id,     MQTT,      STR, 256),
+    SM_CORD_MQ_ROW("rootCAPath",      ca_file,       MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("clientCertPath",  cert_file,     MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("clientPrivateKey", key_file,      MQTT,      STR, 180),
+    SM_CORD_MQ_ROW("userName",        user,          MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("password",        password,      MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("keepAliveTimeOut", keep_alive_s,  MQTT,      I32, 65535),
+    SM_CORD_MQ_ROW("cleanConnect",    clean_session, MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("willTopic",       will_topic,    MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("willMessage",     will_message,  MQTT,      STR, 512),
+    SM_CORD_MQ_ROW("willQos",         will_qos,      MQTT,      I8,  2),
+    SM_CORD_MQ_ROW("willRetain",      will_retain,   MQTT,      B8,  1),
+    SM_CORD_MQ_ROW("name",            sub[0].name,   SUBTOPIC0, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[0].qos,    SUBTOPIC0, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[1].name,   SUBTOPIC1, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[1].qos,    SUBTOPIC1, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[2].name,   SUBTOPIC2, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[2].qos,    SUBTOPIC2, I8,  2),
+    SM_CORD_MQ_ROW("name",            sub[3].name,   SUBTOPIC3, STR, 512),
+    SM_CORD_MQ_ROW("qos",             sub[3].qos,    SUBTOPIC3, I8,  2),
+    SM_CORD_MQ_ROW("name",            pub[0].name,   PUBTOPIC0, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[0].qos,    PUBTOPIC0, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[0].retain, PUBTOPIC0, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[1].name,   PUBTOPIC1, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[1].qos,    PUBTOPIC1, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[1].retain, PUBTOPIC1, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[2].name,   PUBTOPIC2, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[2].qos,    PUBTOPIC2, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[2].retain, PUBTOPIC2, B8,  1),
+    SM_CORD_MQ_ROW("name",            pub[3].name,   PUBTOPIC3, STR, 512),
+    SM_CORD_MQ_ROW("qos",             pub[3].qos,    PUBTOPIC3, I8,  2),
+    SM_CORD_MQ_ROW("retain",          pub[3].retain, PUBTOPIC3, B8,  1),
 };
 #define SM_CORD_N_MQTT (sizeof sm_cord_mqtt_settings / sizeof sm_cord_mqtt_settings[0])
 
-#define SM_CORD_TO(f) ((uint16_t)offsetof(sm_cord_tls, f))
+#define SM_CORD_TLS_ROW(key, field, type, limit)                                             \
+    { key, (uint16_t)offsetof(sm_cord_tls, field), 0,                                         \
+      (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
 /* contract "TLS sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
 static const sm_cord_setting sm_cord_tls_options[] = {
-    /* level     option                                value           limit field */
-    { "SOCKET", "SECMETHOD",                          SM_CORD_V_WORD, 32,  SM_CORD_TO(method) },
-    { "SOCKET", "SECURE_FILES_CA_FILE_NAME",          SM_CORD_V_FILE, 180, SM_CORD_TO(ca_file) },
-    { "SOCKET", "SECURE_FILES_PRIVATE_KEY_FILE_NAME", SM_CORD_V_FILE, 180, SM_CORD_TO(key_file) },
-    { "SOCKET", "SECURE_FILES_CERTIFICATE_FILE_NAME", SM_CORD_V_FILE, 180, SM_CORD_TO(cert_file) },
-    { "SOCKET", "SECURE_DOMAIN_NAME_VERIFICATION",    SM_CORD_V_WORD, 253, SM_CORD_TO(domain) },
+    /*              option                               field      value limit */
+    SM_CORD_TLS_ROW("SECMETHOD",                          method,    WORD, 32),
+    SM_CORD_TLS_ROW("SECURE_FILES_CA_FILE_NAME",          ca_file,   FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_FILES_PRIVATE_KEY_FILE_NAME", key_file,  FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_FILES_CERTIFICATE_FILE_NAME", cert_file, FILE, 180),
+    SM_CORD_TLS_ROW("SECURE_DOMAIN_NAME_VERIFICATION",    domain,    WORD, 253),
 };
 #define SM_CORD_N_TLS (sizeof sm_cord_tls_options / sizeof sm_cord_tls_options[0])
+
 
 /* ---- argument writers: every caller string goes through sm_check_str ------ */
 /* group, key, method, host: 1..max bytes, no ',' '"' or space */
@@ -9674,86 +9811,95 @@ SM_PRIV int sm_cord_put_setting(sm_buf *b, const sm_cord_setting *st, const void
 {
     const char *field = (const char *)base + st->offset;
     const char *s;
+    uint8_t type = SM_CORD_V_OF(st);
+    uint16_t max = SM_CORD_MAX_OF(st);
     int32_t v;
     int8_t v8;
-    if (st->type == SM_CORD_V_STR || st->type == SM_CORD_V_FILE || st->type == SM_CORD_V_WORD) {
+    if (type == SM_CORD_V_STR || type == SM_CORD_V_FILE || type == SM_CORD_V_WORD) {
         memcpy(&s, field, sizeof s);
         if (!s) return SM_CORD_SKIP;
-        if (st->type == SM_CORD_V_STR) sm_cord_put_quoted(b, s, st->max);
-        else if (st->type == SM_CORD_V_FILE) sm_cord_put_file(b, s, st->max);
-        else sm_cord_put_word(b, s, st->max);
+        if (type == SM_CORD_V_STR) sm_cord_put_quoted(b, s, max);
+        else if (type == SM_CORD_V_FILE) sm_cord_put_file(b, s, max);
+        else sm_cord_put_word(b, s, max);
         return SM_OK;
     }
-    if (st->type == SM_CORD_V_I32) {
+    if (type == SM_CORD_V_I32) {
         memcpy(&v, field, sizeof v);
     } else {
         memcpy(&v8, field, sizeof v8);
         v = v8;
     }
     if (v < 0) return SM_CORD_SKIP;
-    if (v > (int32_t)st->max) return SM_ERR_PARAM;
-    if (st->type == SM_CORD_V_B8) sm_cord_put_bool(b, v != 0);
+    if (v > (int32_t)max) return SM_ERR_PARAM;
+    if (type == SM_CORD_V_B8) sm_cord_put_bool(b, v != 0);
     else sm_buf_i32(b, v);
     return SM_OK;
 }
 
 /* ---- commands from formats ---------------------------------------------------
    A format is the command in the contract's syntax with its arguments as
-   directives, each reading one field of the operation and checking it:
-     %G %K  setting group (s1), key (s2)       %V  setting value (by sub)
-     %F     file name (s1)                     %H  host name/address (s1)
-     %I     file id (n1)                       %Z  open flags (n1), %M size (n2)
-     %S     socket id (n1, 0..15)              %N  port (n2, 1..65535)
-     %Y     SEC or TCP (n1)                    %L  data length (1..1460)
-     %T     topic index (n1, 0..3)             %P  publish payload (s1)
-     %R     Wi-Fi role STA|AP|P2P (n1) */
-SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, const sm_cord_op *op)
+   directives, each reading one field of the operation and checking it. The
+   directives come in groups, one writer each, named by the descriptor: a
+   program links the writers of the operations it calls.
+     setting:  %G %K group (s1), key (s2)       %V  value (by sub)
+     file:     %F    file name (s1)             %I  file id (n1)
+               %Z    open flags (n1)            %M  size (n2)
+     socket:   %S    socket id (n1, 0..15)      %N  port (n2, 1..65535)
+               %H    host name/address (s1)     %Y  SEC or TCP (n1)
+               %L    data length (1..1460)
+     MQTT:     %T    topic index (n1, 0..3)     %P  publish payload (s1)
+     Wi-Fi:    %R    role STA|AP|P2P (n1) */
+SM_PRIV void sm_cord_arg_setting(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'G') sm_cord_put_word(b, op->s1, 32);
+    else if (d == 'K') sm_cord_put_word(b, op->s2, 32);
+    else if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, (const char *)op->src, 512); /* %V */
+    else if (op->sub == SM_CORD_V_B8) sm_cord_put_bool(b, op->n1 != 0);
+    else sm_buf_i32(b, (int32_t)op->n1);
+}
+
+SM_PRIV void sm_cord_arg_file(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'F') sm_cord_put_file(b, op->s1, 180);
+    else if (d == 'I') sm_buf_u32(b, op->n1);
+    else if (d == 'Z') sm_cord_put_flags(b, op->n1);
+    else sm_buf_u32(b, op->n2); /* %M */
+}
+
+SM_PRIV void sm_cord_arg_sock(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'S') sm_cord_put_num(b, op->n1, 0, 15);
+    else if (d == 'N') sm_cord_put_num(b, op->n2, 1, 65535);
+    else if (d == 'H') sm_cord_put_word(b, op->s1, 253);
+    else if (d == 'Y') sm_buf_str(b, op->n1 ? "SEC" : "TCP");
+    else sm_cord_put_num(b, op->len > 1460u ? 0u : (uint32_t)op->len, 1, SM_CORD_DATA_MAX); /* %L */
+}
+
+SM_PRIV void sm_cord_arg_mqtt(sm_buf *b, char d, const sm_cord_op *op)
+{
+    if (d == 'T') sm_cord_put_num(b, op->n1, 0, 3);
+    else /* %P: the rest of the line: '"' and ',' are fine, controls are not */
+        sm_buf_checked(b, op->s1, SM_CORD_PUBLISH_MAX, SM_STR_UTF8 | SM_STR_ALLOW_QUOTE);
+}
+
+SM_PRIV void sm_cord_arg_wlan(sm_buf *b, char d, const sm_cord_op *op)
+{
+    (void)d; /* %R */
+    if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
+    else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" : op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
+}
+
+/* Writes fmt with its directives through arg (NULL only when fmt has none). */
+SM_PRIV void sm_cord_format(sm_buf *b, const char *fmt, sm_cord_arg_fn arg, const sm_cord_op *op)
 {
     for (; *fmt && !b->err; fmt++) {
         if (*fmt != '%') { sm_buf_char(b, *fmt); continue; }
-        switch (*++fmt) {
-        case 'G': sm_cord_put_word(b, op->s1, 32); break;
-        case 'K': sm_cord_put_word(b, op->s2, 32); break;
-        case 'V':
-            if (op->sub == SM_CORD_V_STR) sm_cord_put_quoted(b, op->s3, 512);
-            else if (op->sub == SM_CORD_V_B8) sm_cord_put_bool(b, op->n1 != 0);
-            else sm_buf_i32(b, (int32_t)op->n1);
-            break;
-        case 'F': sm_cord_put_file(b, op->s1, 180); break;
-        case 'H': sm_cord_put_word(b, op->s1, 253); break;
-        case 'I': sm_buf_u32(b, op->n1); break;
-        case 'Z': sm_cord_put_flags(b, op->n1); break;
-        case 'M': sm_buf_u32(b, op->n2); break;
-        case 'S': sm_cord_put_num(b, op->n1, 0, 15); break;
-        case 'N': sm_cord_put_num(b, op->n2, 1, 65535); break;
-        case 'Y': sm_buf_str(b, op->n1 ? "SEC" : "TCP"); break;
-        case 'L':
-            sm_cord_put_num(b, op->len > 1460u ? 0u : (uint32_t)op->len, 1, SM_CORD_DATA_MAX);
-            break;
-        case 'T': sm_cord_put_num(b, op->n1, 0, 3); break;
-        case 'R':
-            if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
-            else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" :
-                               op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
-            break;
-        default: /* 'P': the rest of the line: '"' and ',' are fine, controls are not */
-            sm_buf_checked(b, op->s1, SM_CORD_PUBLISH_MAX, SM_STR_UTF8 | SM_STR_ALLOW_QUOTE);
-            break;
-        }
+        SM_ASSERT(arg != NULL); /* every descriptor with directives names their writer */
+        arg(b, *++fmt, op);
     }
 }
 
-/* ---- commands from builders (the sequences) ------------------------------------
-   A builder writes the command of step `step` (text into b, the rest into
-   cmd) and returns SM_OK, SM_CORD_SKIP (this step sends nothing),
-   SM_CORD_END (no such step) or an error. Builders are pure: the same one
-   checks the arguments when the operation is started. */
-typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
-                                sm_at_cmd *cmd);
-/* Reads a successful answer: SM_CORD_NEXT (on to the next step),
-   SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
-typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
-
+/* ---- commands from builders (the sequences; see sm_cord_build_fn) -------------- */
 /* One AT+set per field of sm_cord_mqtt_opts that is set. */
 SM_PRIV int sm_cord_b_mqtt_config(const sm_cord_op *op, uint32_t step, uint32_t file_id,
                                   sm_buf *b, sm_at_cmd *cmd)
@@ -9763,7 +9909,7 @@ SM_PRIV int sm_cord_b_mqtt_config(const sm_cord_op *op, uint32_t step, uint32_t 
     (void)cmd;
     if (step >= SM_CORD_N_MQTT) return SM_CORD_END;
     sm_buf_str(b, "AT+set=");
-    sm_buf_str(b, st->group);
+    sm_buf_str(b, sm_cord_mqtt_groups[st->group]);
     sm_buf_char(b, ',');
     sm_buf_str(b, st->key);
     sm_buf_char(b, ',');
@@ -9779,9 +9925,7 @@ SM_PRIV int sm_cord_b_socket_tls(const sm_cord_op *op, uint32_t step, uint32_t f
     (void)cmd;
     if (!op->src) return SM_ERR_PARAM;
     if (step >= SM_CORD_N_TLS) return SM_CORD_END;
-    sm_cord_format(b, "AT+setSockOpt=%S,", op);
-    sm_buf_str(b, st->group);
-    sm_buf_char(b, ',');
+    sm_cord_format(b, "AT+setSockOpt=%S,SOCKET,", sm_cord_arg_sock, op);
     sm_buf_str(b, st->key);
     sm_buf_char(b, ',');
     return sm_cord_put_setting(b, st, op->src);
@@ -9880,7 +10024,7 @@ SM_PRIV int sm_cord_b_upload(const sm_cord_op *op, uint32_t step, uint32_t file_
     if ((op->len && !op->src) || (size_t)len32 != op->len || len32 > 0xFFFFFC00ul)
         return SM_ERR_PARAM;
     if (step == 0) {
-        sm_cord_format(b, "AT+fileOpen=%F,", op);
+        sm_cord_format(b, "AT+fileOpen=%F,", sm_cord_arg_file, op);
         sm_cord_put_flags(b, SM_CORD_FILE_CREATE | SM_CORD_FILE_WRITE | SM_CORD_FILE_OVERWRITE);
         sm_buf_char(b, ',');
         sm_buf_u32(b, size ? size : 1024u);
@@ -10141,7 +10285,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord *c = (sm_cord *)ctx;
     sm_fields f;
     int32_t id, fmt, n;
-    if (!c->n_ops || c->ops[0].kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
+    if (!c->n_ops || c->ops[0].def->kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
     if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
         return; /* the engine's count did not parse either: the line stays text */
@@ -10225,6 +10369,49 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
     return c->state.wlan_connected || c->early ? SM_CORD_WAIT : SM_CORD_FINISH;
 }
 
+/* ---- one-command builders for commands with extras ---------------------------- */
+/* contract "TLS sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
+SM_PRIV int sm_cord_b_send(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                           sm_at_cmd *cmd)
+{
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_cord_format(b, "AT+send=%S,0,%L,", sm_cord_arg_sock, op);
+    if (!op->src) return SM_ERR_PARAM;
+    cmd->flags = SM_AT_F_INLINE;
+    cmd->payload = (const uint8_t *)op->src;
+    cmd->payload_len = op->len;
+    return SM_OK;
+}
+
+/* AT+recv=<id>,0,<n>: an answer +recv:<id>,0,<n>,<n raw bytes> before
+   its OK is read by count into dst (the older reading) */
+SM_PRIV int sm_cord_b_recv(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
+                           sm_at_cmd *cmd)
+{
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_cord_format(b, "AT+recv=%S,0,%L", sm_cord_arg_sock, op);
+    if (!op->dst) return SM_ERR_PARAM;
+    cmd->flags = SM_AT_F_RAW_AFTER(3);
+    cmd->raw_buf = op->dst;
+    cmd->raw_cap = op->len;
+    cmd->on_line = sm_cord_recv_line; /* another socket's bytes stay out of dst */
+    return SM_OK;
+}
+
+/* AT+fileGetFileList: each entry reported as it comes */
+SM_PRIV int sm_cord_b_file_list(const sm_cord_op *op, uint32_t step, uint32_t file_id,
+                                sm_buf *b, sm_at_cmd *cmd)
+{
+    (void)op;
+    (void)file_id;
+    if (step) return SM_CORD_END;
+    sm_buf_str(b, "AT+fileGetFileList");
+    cmd->on_line = sm_cord_list_line;
+    return SM_OK;
+}
+
 /* ---- bring-up ------------------------------------------------------------------
    Step 0 probes with AT+test (SM_CORD_PROBE_MS each) until the module
    answers: a probe cut by +eventstartup (the module was still booting) or
@@ -10282,112 +10469,11 @@ SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_resu
     return SM_CORD_NEXT;
 }
 
-/* ---- the operations, as the contract describes them --------------------------- */
-typedef struct sm_cord_opdef {
-    const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
-    const char *prefix;      /* its information line (a builder may choose per step) */
-    uint8_t timeout;         /* SM_CORD_T_* */
-    uint8_t awaits;          /* SM_CORD_W_*: the event that ends it after its OK */
-    uint8_t extra;           /* SM_CORD_C_*: inline payload, inline raw answer, list */
-    sm_cord_build_fn build;  /* the commands of a sequence */
-    sm_cord_ok_fn on_ok;     /* reads a successful answer; NULL: on to the next step */
-} sm_cord_opdef;
-
-/* In sm_cord_op_kind order. */
-static const sm_cord_opdef sm_cord_opdefs[] = {
-    /* command (sm_cord_format)      answer line           timeout  then wait for
-       extra                         builder                on OK */
-    /* test */
-    { "AT+test",                     SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* reboot */
-    { "AT+reboot",                   SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_STARTUP,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* factory reset */
-    { "AT+factoryreset",             SM_CORD_NO_INFO,      SM_CORD_T_RESET,  SM_CORD_W_STARTUP,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* get */
-    { "AT+get=%G,%K",                "+get:",              SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_get },
-    /* set */
-    { "AT+set=%G,%K,%V",             SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* mqtt config */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_mqtt_config, NULL },
-    /* wlan connect */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_IP,
-      0,                            sm_cord_b_wlan_connect, sm_cord_ok_wait },
-    /* wlan disconnect */
-    { "AT+wlanDisconnect",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_WLAN_DOWN,
-      0,                            NULL,                  sm_cord_ok_wlan_down },
-    /* file open */
-    { "AT+fileOpen=%F,%Z,%M",        "+fileopen:",         SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_file_open },
-    /* file write */
-    { NULL,                          "+filewrite:",        SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_file_write,  sm_cord_ok_file_write },
-    /* file read */
-    { NULL,                          "+fileread:",         SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_file_read,   sm_cord_ok_file_read },
-    /* file close */
-    { "AT+fileClose=%I,,",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* file delete */
-    { "AT+fileDel=%F,0",             SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* file info */
-    { "AT+fileGetInfo=%F,0",         "+filegetinfo:",      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_file_info },
-    /* file list */
-    { "AT+fileGetFileList",          "+filegetfilelist:",  SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      SM_CORD_C_LIST,               NULL,                  sm_cord_ok_file_list },
-    /* file upload */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      0,                            sm_cord_b_upload,      sm_cord_ok_upload },
-    /* socket */
-    { "AT+socket=INET,STREAM,%Y",    "+socket:",           SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_socket },
-    /* socket tls */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_socket_tls,  NULL },
-    /* connect */
-    { "AT+connect=%S,INET,%N,%H",    SM_CORD_NO_INFO,      SM_CORD_T_CONNECT, SM_CORD_W_CONNECT,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* send */
-    { "AT+send=%S,0,%L,",            "+send:",             SM_CORD_T_FILE,   SM_CORD_W_NONE,
-      SM_CORD_C_SEND,               NULL,                  sm_cord_ok_send },
-    /* recv */
-    { "AT+recv=%S,0,%L",             "+recv:",             SM_CORD_T_FILE,   SM_CORD_W_RECV,
-      SM_CORD_C_RECV,               NULL,                  sm_cord_ok_recv },
-    /* close */
-    { "AT+close=%S",                 SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  sm_cord_ok_close },
-    /* mqtt connect */
-    { "AT+iotconnect",               SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_CONNACK,
-      0,                            NULL,                  sm_cord_ok_wait },
-    /* mqtt disconnect */
-    { "AT+iotdisconnect",            SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* publish */
-    { "AT+iotpublish=%T,\"%P\"",     SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* wlan mode */
-    { "AT+wlanSetMode=%R",           SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            NULL,                  NULL },
-    /* bring-up (the probe's timeout is its own, SM_CORD_PROBE_MS) */
-    { NULL,                          SM_CORD_NO_INFO,      SM_CORD_T_GEN,    SM_CORD_W_NONE,
-      0,                            sm_cord_b_bringup,     sm_cord_ok_bringup },
-};
-#define SM_CORD_N_OPS (sizeof sm_cord_opdefs / sizeof sm_cord_opdefs[0])
-
-SM_PRIV const sm_cord_opdef *sm_cord_def(uint8_t kind) { return &sm_cord_opdefs[kind - 1u]; }
 
 SM_PRIV uint8_t sm_cord_awaits(const sm_cord *c)
 {
-    return c->n_ops ? sm_cord_def(c->ops[0].kind)->awaits : (uint8_t)SM_CORD_W_NONE;
+    return c->n_ops ? c->ops[0].def->awaits : (uint8_t)SM_CORD_W_NONE;
 }
-
 SM_PRIV uint32_t sm_cord_timeout(uint8_t t)
 {
     if (t == SM_CORD_T_FILE) return (uint32_t)SM_CORD_FILE_TIMEOUT_MS;
@@ -10416,7 +10502,7 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd,
                           char *mem, size_t cap)
 {
-    const sm_cord_opdef *d = sm_cord_def(op->kind);
+    const sm_cord_opdef *d = op->def;
     sm_buf b;
     int rc;
     for (;;) {
@@ -10425,7 +10511,7 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt) sm_cord_format(&b, d->fmt, op);
+        if (d->fmt) sm_cord_format(&b, d->fmt, d->args, op);
         else rc = d->build(op, *step, c->file_id, &b, cmd);
         if (rc != SM_CORD_SKIP) break;
         ++*step;
@@ -10434,19 +10520,6 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
     if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
         return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
     if (rc) return rc;
-    if ((d->extra & SM_CORD_C_SEND) && op->src) {
-        cmd->flags = SM_AT_F_INLINE; /* AT+send=<id>,0,<n>,<n bytes> */
-        cmd->payload = (const uint8_t *)op->src;
-        cmd->payload_len = op->len;
-    }
-    if ((d->extra & SM_CORD_C_RECV) && op->dst) {
-        cmd->flags = SM_AT_F_RAW_AFTER(3); /* +recv:<id>,0,<n>,<n raw bytes> */
-        cmd->raw_buf = op->dst;
-        cmd->raw_cap = op->len;
-        cmd->on_line = sm_cord_recv_line; /* another socket's bytes stay out of dst */
-    }
-    if (d->extra & SM_CORD_C_LIST) cmd->on_line = sm_cord_list_line;
-    if ((d->extra & (SM_CORD_C_SEND | SM_CORD_C_RECV)) && !cmd->flags) return SM_ERR_PARAM;
     cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
     if (!cmd->timeout_ms) cmd->timeout_ms = sm_cord_timeout(d->timeout);
@@ -10465,54 +10538,6 @@ SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
-
-/* What a result says beyond status and data: the setting concerned, the
-   upload's stage, the text that goes with success. */
-SM_PRIV void sm_cord_describe(const sm_cord *c, const sm_cord_op *op, sm_cord_result *res)
-{
-    uint32_t s = c->step;
-    switch (op->kind) {
-    case SM_CORD_OP_GET:
-    case SM_CORD_OP_SET:
-        res->group = op->s1;
-        res->key = op->s2;
-        break;
-    case SM_CORD_OP_MQTT_CONFIG:
-        if (s < SM_CORD_N_MQTT && res->status) {
-            res->group = sm_cord_mqtt_settings[s].group;
-            res->key = sm_cord_mqtt_settings[s].key;
-        }
-        break;
-    case SM_CORD_OP_SOCKET_TLS:
-        if (s < SM_CORD_N_TLS && res->status) {
-            res->group = sm_cord_tls_options[s].group;
-            res->key = sm_cord_tls_options[s].key;
-        }
-        break;
-    case SM_CORD_OP_FILE_UPLOAD:
-        res->stage = (uint8_t)(s == 0 ? 0 : s <= sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK) ? 1
-                                                                                       : 2);
-        break;
-    case SM_CORD_OP_WLAN_CONNECT:
-        if (!res->status) res->text = c->state.ipv4;
-        break;
-    case SM_CORD_OP_REBOOT:
-    case SM_CORD_OP_FACTORY_RESET:
-        if (!res->status) res->text = c->state.version;
-        break;
-    case SM_CORD_OP_BRINGUP:
-        res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
-        if (res->status && s >= SM_CORD_BOOT_SET && s - SM_CORD_BOOT_SET < SM_CORD_N_MQTT) {
-            res->group = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].group;
-            res->key = sm_cord_mqtt_settings[s - SM_CORD_BOOT_SET].key;
-        }
-        if (!res->status) res->text = c->state.version;
-        break;
-    default:
-        break;
-    }
-}
-
 SM_PRIV void sm_cord_res_init(sm_cord_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -10526,7 +10551,7 @@ SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
     memmove(&c->ops[0], &c->ops[1], sizeof c->ops[0] * (size_t)(c->n_ops - 1u));
     c->n_ops--;
     res->id = (int)op.id;
-    res->op = (sm_cord_op_kind)op.kind;
+    res->op = (sm_cord_op_kind)op.def->kind;
     c->recent_id[c->recent_next] = op.id;
     c->recent_status[c->recent_next] = (int8_t)res->status;
     c->recent_next = (uint8_t)((c->recent_next + 1u) % SM_CORD_OPS);
@@ -10536,13 +10561,15 @@ SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
     c->in_cb--;
 }
 
-/* Ends the running operation with res; the next one starts from poll. */
-SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res)
+/* Ends the running operation with res; the next one starts from poll. r:
+   the engine's answer when its command failed, else NULL. */
+SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_response *r)
 {
-    sm_cord_describe(c, &c->ops[0], res);
+    const sm_cord_opdef *d = c->ops[0].def;
+    if (d->on_end) d->on_end(c, &c->ops[0], r, res);
     res->value = c->value;
     res->len = c->done_len;
-    if (c->ops[0].kind == SM_CORD_OP_RECV || c->ops[0].kind == SM_CORD_OP_FILE_READ) {
+    if (d->flags & SM_CORD_C_READ) {
         /* one rule for every receive path: len counts data only when the
            read succeeded or was truncated; what a failed read left in the
            buffer is not data */
@@ -10564,7 +10591,7 @@ SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
     res.status = status;
     res.code = code;
     res.err_text = text;
-    sm_cord_finish(c, &res);
+    sm_cord_finish(c, &res, NULL);
 }
 
 /* The running operation's command is answered OK: on to the next step (or
@@ -10589,7 +10616,7 @@ SM_PRIV void sm_cord_after_ok(sm_cord *c, int rc, sm_cord_result *res)
         return;
     }
     res->status = rc == SM_CORD_FINISH ? (int)SM_OK : rc;
-    sm_cord_finish(c, res);
+    sm_cord_finish(c, res, NULL);
 }
 
 /* The upload failed after its open: close the file anyway, in the
@@ -10619,7 +10646,7 @@ SM_PRIV void sm_cord_close_behind(sm_cord *c)
 SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
 {
     const sm_cord_op *op = &c->ops[0];
-    if (op->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
+    if (op->def->kind == SM_CORD_OP_BRINGUP && c->step == 0 &&
         (result == SM_AT_TIMEOUT || result == SM_AT_REBOOT) &&
         !sm_time_reached(sm_at_now(&c->at), c->deadline)) {
         c->value++; /* probes sent again */
@@ -10640,7 +10667,6 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
     sm_cord_result res;
-    size_t chunks;
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(&res);
@@ -10648,7 +10674,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
         c->heard = 1;
     if (r->result == SM_AT_OK) {
-        const sm_cord_opdef *d = sm_cord_def(op->kind);
+        const sm_cord_opdef *d = op->def;
         sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
         return;
     }
@@ -10657,14 +10683,10 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
         return;
     }
     if (sm_cord_again(c, r->result)) return;
-    chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
-    if (op->kind == SM_CORD_OP_FILE_UPLOAD && c->step >= 1u && c->step <= chunks &&
-        r->result != SM_AT_REBOOT)
-        sm_cord_close_behind(c);
     res.status = sm_at_result_status(r->result);
     res.code = r->code;
     res.err_text = r->err_text;
-    sm_cord_finish(c, &res);
+    sm_cord_finish(c, &res, r);
 }
 
 /* Queues the running operation's next command. */
@@ -10708,7 +10730,7 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->recv_left = 0;
             c->ev_text[0] = '\0';
             c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
-            if (c->ops[0].kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
+            if (c->ops[0].def->kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
             c->phase = SM_CORD_PH_DUE;
         }
         sm_cord_submit(c);
@@ -10769,13 +10791,44 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     if (rc) return rc;
     sm_at_add_urcs(&c->at, sm_cord_events, sizeof sm_cord_events / sizeof sm_cord_events[0], c);
     sm_at_on_unhandled(&c->at, sm_cord_ev_other, c);
-    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
-    sm_at_cut_urc(&c->at, "+recv:", 3);
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_long_other, c);
     c->on_event = on_event;
     c->event_ctx = ctx;
     c->next_id = 1;
     c->connect_sock = -1;
     return SM_OK;
+}
+
+SECMODEM_API int sm_cord_use_mqtt(sm_cord *c)
+{
+    if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
+    c->features[SM_CORD_FEATURE_MQTT] = sm_cord_mqtt_events;
+    sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
+    return SM_OK;
+}
+
+SECMODEM_API int sm_cord_use_sockets(sm_cord *c)
+{
+    if (!c) return SM_ERR_PARAM;
+    if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
+    c->features[SM_CORD_FEATURE_SOCK] = sm_cord_sock_events;
+    sm_at_cut_urc(&c->at, "+recv:", 3); /* its bytes are read by count, never as lines */
+    return SM_OK;
+}
+
+/* A start function's id, with its feature's events registered once it
+   started (a failed start changes nothing). */
+SM_PRIV int sm_cord_started_mqtt(sm_cord *c, int id)
+{
+    if (id > 0) (void)sm_cord_use_mqtt(c);
+    return id;
+}
+
+SM_PRIV int sm_cord_started_sock(sm_cord *c, int id)
+{
+    if (id > 0) (void)sm_cord_use_sockets(c);
+    return id;
 }
 
 SECMODEM_API int sm_cord_poll(sm_cord *c)
@@ -10800,7 +10853,7 @@ SECMODEM_API int sm_cord_set_msg_buffer(sm_cord *c, char *buf, size_t cap)
     c->msg_buf = buf;
     c->msg_cap = buf ? cap : 0;
     c->msg_payload = 0;
-    return SM_OK;
+    return sm_cord_use_mqtt(c); /* a buffer for MQTT messages: the MQTT events */
 }
 
 SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len)
@@ -10857,71 +10910,148 @@ SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
     return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
-/* ---- public: operations ---------------------------------------------------------- */
-SM_PRIV int sm_cord_start_kind(sm_cord *c, uint8_t kind, sm_cord_done_fn done, void *ctx)
+/* ---- public: operations ------------------------------------------------------------
+   Each public function with its descriptor: command format (or builder),
+   answer line, timeout, the event awaited after the OK, answer reader and
+   result extras. */
+#define SM_CORD_OPDEF(name, fmt, args, prefix, kind, timeout, awaits, flags, build, on_ok,  \
+                      on_end)                                                                \
+    static const sm_cord_opdef name = { fmt, args, prefix, (uint8_t)(kind), (uint8_t)(timeout), \
+                                        (uint8_t)(awaits), (uint8_t)(flags), build, on_ok, on_end }
+
+SM_PRIV int sm_cord_start_def(sm_cord *c, const sm_cord_opdef *def, sm_cord_done_fn done,
+                              void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = kind;
+    op.def = def;
     return sm_cord_start(c, &op, done, ctx);
 }
+
+/* The result text of a restart: the firmware version it reported. */
+SM_PRIV void sm_cord_end_version(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (!res->status) res->text = c->state.version;
+}
+
+SM_CORD_OPDEF(sm_cord_od_wlan_mode, "AT+wlanSetMode=%R", sm_cord_arg_wlan,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_MODE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
                                        void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_WLAN_MODE;
+    op.def = &sm_cord_od_wlan_mode;
     op.n1 = (uint32_t)mode;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_test, "AT+test", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_TEST, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
+
 SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_TEST, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_test, done, ctx);
 }
+
+/* The settings of sm_cord_mqtt_opts: on failure, the one that failed. */
+SM_PRIV void sm_cord_name_mqtt_setting(uint32_t s, sm_cord_result *res)
+{
+    if (s >= SM_CORD_N_MQTT || !res->status) return;
+    res->group = sm_cord_mqtt_groups[sm_cord_mqtt_settings[s].group];
+    res->key = sm_cord_mqtt_settings[s].key;
+}
+
+/* stage: where it ended; the version with success. */
+SM_PRIV void sm_cord_end_bringup(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    uint32_t s = c->step;
+    (void)op;
+    (void)r;
+    res->stage = (uint8_t)(s < (uint32_t)SM_CORD_BOOT_SET ? s : (uint32_t)SM_CORD_BOOT_SET);
+    if (s >= SM_CORD_BOOT_SET) sm_cord_name_mqtt_setting(s - SM_CORD_BOOT_SET, res);
+    if (!res->status) res->text = c->state.version;
+}
+
+/* the probe's timeout is its own, SM_CORD_PROBE_MS */
+SM_CORD_OPDEF(sm_cord_od_bringup, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_BRINGUP, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_bringup, sm_cord_ok_bringup, sm_cord_end_bringup);
 
 SECMODEM_API int sm_cord_bringup(sm_cord *c, const sm_cord_bringup_opts *opts,
                                  sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_BRINGUP;
+    op.def = &sm_cord_od_bringup;
     op.src = opts ? opts->mqtt : NULL;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_reboot, "AT+reboot", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_REBOOT, SM_CORD_T_GEN, SM_CORD_W_STARTUP, 0,
+              NULL, sm_cord_ok_wait, sm_cord_end_version);
+
 SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_REBOOT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_reboot, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_factory_reset, "AT+factoryreset", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_FACTORY_RESET, SM_CORD_T_RESET, SM_CORD_W_STARTUP, 0,
+              NULL, sm_cord_ok_wait, sm_cord_end_version);
 
 SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_FACTORY_RESET, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_factory_reset, done, ctx);
 }
+
+/* GET, SET: the setting concerned. */
+SM_PRIV void sm_cord_end_setting(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                 sm_cord_result *res)
+{
+    (void)c;
+    (void)r;
+    res->group = op->s1;
+    res->key = op->s2;
+}
+
+SM_CORD_OPDEF(sm_cord_od_get, "AT+get=%G,%K", sm_cord_arg_setting,
+              "+get:", SM_CORD_OP_GET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_get, sm_cord_end_setting);
 
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
                              sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_GET;
+    op.def = &sm_cord_od_get;
     op.s1 = group;
     op.s2 = key;
     return sm_cord_start(c, &op, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_set, "AT+set=%G,%K,%V", sm_cord_arg_setting,
+              SM_CORD_NO_INFO, SM_CORD_OP_SET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, sm_cord_end_setting);
 
 SM_PRIV int sm_cord_start_set(sm_cord *c, const char *group, const char *key, uint8_t type,
                               const char *s, uint32_t v, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_SET;
+    op.def = &sm_cord_od_set;
     op.sub = type;
     op.s1 = group;
     op.s2 = key;
-    op.s3 = s;
+    op.src = s;
     op.n1 = v;
     return sm_cord_start(c, &op, done, ctx);
 }
@@ -10958,41 +11088,70 @@ SECMODEM_API void sm_cord_mqtt_opts_init(sm_cord_mqtt_opts *cfg)
     }
 }
 
+SM_PRIV void sm_cord_end_mqtt_config(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                     sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    sm_cord_name_mqtt_setting(c->step, res);
+}
+
+SM_CORD_OPDEF(sm_cord_od_mqtt_config, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONFIG, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_mqtt_config, NULL, sm_cord_end_mqtt_config);
+
 SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
                                         sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     if (!cfg) return SM_ERR_PARAM;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_MQTT_CONFIG;
+    op.def = &sm_cord_od_mqtt_config;
     op.src = cfg;
-    return sm_cord_start(c, &op, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start(c, &op, done, ctx));
 }
+
+/* The result text of the Wi-Fi connection: the IPv4 address. */
+SM_PRIV void sm_cord_end_wlan(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                              sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (!res->status) res->text = c->state.ipv4;
+}
+
+SM_CORD_OPDEF(sm_cord_od_wlan_connect, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_CONNECT, SM_CORD_T_GEN, SM_CORD_W_IP, 0,
+              sm_cord_b_wlan_connect, sm_cord_ok_wait, sm_cord_end_wlan);
 
 SECMODEM_API int sm_cord_wlan_connect(sm_cord *c, const char *ssid, sm_cord_security security,
                                       const char *key, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_WLAN_CONNECT;
+    op.def = &sm_cord_od_wlan_connect;
     op.s1 = ssid;
     op.s2 = key;
     op.n1 = (uint32_t)security;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_wlan_disconnect, "AT+wlanDisconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_WLAN_DOWN, 0,
+              NULL, sm_cord_ok_wlan_down, NULL);
+
 SECMODEM_API int sm_cord_wlan_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_WLAN_DISCONNECT, done, ctx);
+    return sm_cord_start_def(c, &sm_cord_od_wlan_disconnect, done, ctx);
 }
 
-SM_PRIV int sm_cord_start_file(sm_cord *c, uint8_t kind, const char *name, uint32_t n1,
-                               uint32_t n2, const void *src, uint8_t *dst, size_t len,
-                               sm_cord_done_fn done, void *ctx)
+SM_PRIV int sm_cord_start_file(sm_cord *c, const sm_cord_opdef *def, const char *name,
+                               uint32_t n1, uint32_t n2, const void *src, uint8_t *dst,
+                               size_t len, sm_cord_done_fn done, void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = kind;
+    op.def = def;
     op.s1 = name;
     op.n1 = n1;
     op.n2 = n2;
@@ -11002,66 +11161,114 @@ SM_PRIV int sm_cord_start_file(sm_cord *c, uint8_t kind, const char *name, uint3
     return sm_cord_start(c, &op, done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_file_open, "AT+fileOpen=%F,%Z,%M", sm_cord_arg_file,
+              "+fileopen:", SM_CORD_OP_FILE_OPEN, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_file_open, NULL);
+
 SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
                                    uint32_t max_size, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_OPEN, name, flags, max_size, NULL, NULL, 0,
+    return sm_cord_start_file(c, &sm_cord_od_file_open, name, flags, max_size, NULL, NULL, 0,
                               done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_write, NULL, NULL,
+              "+filewrite:", SM_CORD_OP_FILE_WRITE, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_file_write, sm_cord_ok_file_write, NULL);
 
 SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offset,
                                     const uint8_t *data, size_t len, sm_cord_done_fn done,
                                     void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_WRITE, NULL, file_id, offset, data, NULL, len,
+    return sm_cord_start_file(c, &sm_cord_od_file_write, NULL, file_id, offset, data, NULL, len,
                               done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_read, NULL, NULL,
+              "+fileread:", SM_CORD_OP_FILE_READ, SM_CORD_T_FILE, SM_CORD_W_NONE, SM_CORD_C_READ,
+              sm_cord_b_file_read, sm_cord_ok_file_read, NULL);
 
 SECMODEM_API int sm_cord_file_read(sm_cord *c, uint32_t file_id, uint32_t offset, uint8_t *buf,
                                    size_t len, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_READ, NULL, file_id, offset, NULL, buf, len,
+    return sm_cord_start_file(c, &sm_cord_od_file_read, NULL, file_id, offset, NULL, buf, len,
                               done, ctx);
 }
 
+SM_CORD_OPDEF(sm_cord_od_file_close, "AT+fileClose=%I,,", sm_cord_arg_file,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
+
 SECMODEM_API int sm_cord_file_close(sm_cord *c, uint32_t file_id, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_CLOSE, NULL, file_id, 0, NULL, NULL, 0, done,
+    return sm_cord_start_file(c, &sm_cord_od_file_close, NULL, file_id, 0, NULL, NULL, 0, done,
                               ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_delete, "AT+fileDel=%F,0", sm_cord_arg_file,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_DELETE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_file_delete(sm_cord *c, const char *name, sm_cord_done_fn done,
                                      void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_DELETE, name, 0, 0, NULL, NULL, 0, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_delete, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_info, "AT+fileGetInfo=%F,0", sm_cord_arg_file,
+              "+filegetinfo:", SM_CORD_OP_FILE_INFO, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_file_info, NULL);
 
 SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_done_fn done,
                                        void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_INFO, name, 0, 0, NULL, NULL, 0, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_info, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_file_list, NULL, NULL,
+              "+filegetfilelist:", SM_CORD_OP_FILE_LIST, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_file_list, sm_cord_ok_file_list, NULL);
 
 SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cord_done_fn done,
                                    void *ctx)
 {
     sm_cord_op op;
     memset(&op, 0, sizeof op);
-    op.kind = SM_CORD_OP_FILE_LIST;
+    op.def = &sm_cord_od_file_list;
     op.on_entry = on_entry;
     return sm_cord_start(c, &op, done, ctx);
 }
 
+/* stage: where it ended. A write that failed after the open (not by a
+   restart) leaves the file open: it is closed in the background. */
+SM_PRIV void sm_cord_end_upload(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                sm_cord_result *res)
+{
+    uint32_t s = c->step;
+    size_t chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
+    if (r && s >= 1u && s <= chunks && r->result != SM_AT_REBOOT) sm_cord_close_behind(c);
+    res->stage = (uint8_t)(s == 0 ? 0 : s <= chunks ? 1 : 2);
+}
+
+SM_CORD_OPDEF(sm_cord_od_file_upload, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_FILE_UPLOAD, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_upload, sm_cord_ok_upload, sm_cord_end_upload);
+
 SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t *data,
                                      size_t len, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_FILE_UPLOAD, name, 0, 0, data, NULL, len, done, ctx);
+    return sm_cord_start_file(c, &sm_cord_od_file_upload, name, 0, 0, data, NULL, len, done,
+                              ctx);
 }
+
+SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", sm_cord_arg_sock,
+              "+socket:", SM_CORD_OP_SOCKET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_socket, NULL);
 
 SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SOCKET, NULL, secure != 0, 0, NULL, NULL, 0, done,
-                              ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket, NULL, secure != 0, 0,
+                                                      NULL, NULL, 0, done, ctx));
 }
 
 /* A socket id: 0..15, anything else becomes out of range. */
@@ -11070,55 +11277,103 @@ SM_PRIV uint32_t sm_cord_sock_id(int sock)
     return sock >= 0 && sock <= 15 ? (uint32_t)sock : 99u;
 }
 
+SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
+                                    sm_cord_result *res)
+{
+    (void)op;
+    (void)r;
+    if (c->step >= SM_CORD_N_TLS || !res->status) return;
+    res->group = "SOCKET";
+    res->key = sm_cord_tls_options[c->step].key;
+}
+
+SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TLS, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
+
 SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
                                     sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SOCKET_TLS, NULL, sm_cord_sock_id(sock), 0, opts,
-                              NULL, 0, done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket_tls, NULL,
+                                                      sm_cord_sock_id(sock), 0, opts, NULL, 0,
+                                                      done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", sm_cord_arg_sock,
+              SM_CORD_NO_INFO, SM_CORD_OP_CONNECT, SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0,
+              NULL, sm_cord_ok_wait, NULL);
 
 SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
                                  sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_CONNECT, address, sm_cord_sock_id(sock), port, NULL,
-                              NULL, 0, done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_connect, address,
+                                                      sm_cord_sock_id(sock), port, NULL, NULL, 0,
+                                                      done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_send, NULL, NULL,
+              "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              sm_cord_b_send, sm_cord_ok_send, NULL);
 
 SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_SEND, NULL, sm_cord_sock_id(sock), 0, data, NULL, len,
-                              done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_send, NULL,
+                                                      sm_cord_sock_id(sock), 0, data, NULL, len,
+                                                      done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_recv, NULL, NULL,
+              "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV, SM_CORD_C_READ,
+              sm_cord_b_recv, sm_cord_ok_recv, NULL);
 
 SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
                               sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_RECV, NULL, sm_cord_sock_id(sock), 0, NULL, buf, cap,
-                              done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_recv, NULL,
+                                                      sm_cord_sock_id(sock), 0, NULL, buf, cap,
+                                                      done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", sm_cord_arg_sock,
+              SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, sm_cord_ok_close, NULL);
 
 SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_CLOSE, NULL, sm_cord_sock_id(sock), 0, NULL, NULL, 0,
-                              done, ctx);
+    return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_close, NULL,
+                                                      sm_cord_sock_id(sock), 0, NULL, NULL, 0,
+                                                      done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_mqtt_connect, "AT+iotconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONNECT, SM_CORD_T_GEN, SM_CORD_W_CONNACK, 0,
+              NULL, sm_cord_ok_wait, NULL);
 
 SECMODEM_API int sm_cord_mqtt_connect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_MQTT_CONNECT, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_connect, done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_mqtt_disconnect, "AT+iotdisconnect", NULL,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_DISCONNECT, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_disconnect(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_kind(c, SM_CORD_OP_MQTT_DISCONNECT, done, ctx);
+    return sm_cord_started_mqtt(c, sm_cord_start_def(c, &sm_cord_od_mqtt_disconnect, done, ctx));
 }
+
+SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", sm_cord_arg_mqtt,
+              SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload,
                                       sm_cord_done_fn done, void *ctx)
 {
-    return sm_cord_start_file(c, SM_CORD_OP_PUBLISH, payload, topic >= 0 && topic <= 3 ?
-                              (uint32_t)topic : 99u, 0, NULL, NULL, 0, done, ctx);
+    uint32_t t = topic >= 0 && topic <= 3 ? (uint32_t)topic : 99u;
+    return sm_cord_started_mqtt(c, sm_cord_start_file(c, &sm_cord_od_publish, payload, t, 0, NULL,
+                                                      NULL, 0, done, ctx));
 }
 #endif /* SM_NO_CORDELIA */
 #ifndef SM_NO_ATECC

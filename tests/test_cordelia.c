@@ -190,7 +190,10 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     logs(m, "]");
 }
 
-static void setup(sm_cord *c, mock *m, int pull)
+/* A module whose feature events are registered on demand only (see
+   test_events_by_feature); setup() registers them all, since most tests
+   feed events of features none of their operations has used. */
+static void setup_bare(sm_cord *c, mock *m, int pull)
 {
     sm_platform p;
     /* the manual's rule: a struct given to an init function is zeroed or
@@ -203,6 +206,13 @@ static void setup(sm_cord *c, mock *m, int pull)
     p.read = pull ? mock_read : NULL;
     p.now_ms = mock_now;
     if (sm_cord_init(c, &p, on_event, m) != SM_OK) CHECK(0 && "sm_cord_init");
+}
+
+static void setup(sm_cord *c, mock *m, int pull)
+{
+    setup_bare(c, m, pull);
+    (void)sm_cord_use_mqtt(c); /* checked in test_events_by_feature */
+    (void)sm_cord_use_sockets(c);
 }
 
 /* Polls until the transmit side is quiet. */
@@ -2301,6 +2311,101 @@ static void on_event_cancel(void *ctx, sm_cord *c, const sm_cord_event *ev)
     if (ev->type == SM_CORD_EV_FATAL) sm_cord_cancel(c);
 }
 
+/* Registers the MQTT events from the callback of an UNHANDLED line. */
+static void on_event_use_mqtt(void *ctx, sm_cord *c, const sm_cord_event *ev)
+{
+    on_event(ctx, c, ev);
+    if (ev->type == SM_CORD_EV_UNHANDLED) CHECK_EQ_INT(sm_cord_use_mqtt(c), SM_OK);
+}
+
+/* Events by feature (section 7 manual): the MQTT and socket events are
+   parsed once the feature's first operation started (or sm_cord_use_*);
+   before, each line reaches the event callback as UNHANDLED, whole (a
+   message longer than a line: its first piece), and +recv: bytes are not
+   read by count. */
+static void test_events_by_feature(void)
+{
+    static const char ev[] = "+eventmqtt:info,\"CONNACK\",0\r\n+eventsock:data,2,10\r\n"
+                             "+connect:443,10.1.2.3\r\n+eventstartup:1,2,3,1.0.0\r\n";
+    char line[400];
+    sm_cord c;
+    mock m;
+    size_t n;
+    setup_bare(&c, &m, 0);
+    modem(&c, ev);
+    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:info,\"CONNACK\",0}{unhandled +eventsock:data,2,10}"
+                        "{unhandled +connect:443,10.1.2.3}{startup 1 2 3 1.0.0}");
+    /* a message longer than a line: its first SM_LINE_SIZE - 1 bytes */
+    clear_log(&m);
+    n = (size_t)sprintf(line, "+eventmqtt:recv,t,qos0,\"%0300d\"\r\n", 7);
+    modem_bytes(&c, line, n);
+    CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,t,qos0,\"0000", 38) == 0);
+    CHECK_EQ_INT((long)strlen(m.log), (long)(SM_LINE_SIZE - 1 + 12));
+    /* a start that fails registers nothing */
+    clear_log(&m);
+    CHECK_EQ_INT(sm_cord_mqtt_publish(&c, 9, "x", on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_recv(&c, 1, NULL, 4, on_done, &m), SM_ERR_PARAM);
+    modem(&c, ev);
+    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:info,\"CONNACK\",0}{unhandled +eventsock:data,2,10}"
+                        "{unhandled +connect:443,10.1.2.3}{startup 1 2 3 1.0.0}");
+    /* the first MQTT operation registers the MQTT events, not the sockets' */
+    clear_log(&m);
+    CHECK(sm_cord_mqtt_publish(&c, 0, "x", on_done, &m) > 0);
+    pump(&c);
+    SENT(&m, "AT+iotpublish=0,\"x\"\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[publish ok]");
+    clear_log(&m);
+    modem(&c, ev);
+    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 0}{unhandled +eventsock:data,2,10}"
+                        "{unhandled +connect:443,10.1.2.3}{startup 1 2 3 1.0.0}");
+    clear_log(&m);
+    modem_bytes(&c, line, n);
+    CHECK_EQ_STR(m.log, "{mqtt too long  qos0 kept=0 total=300}");
+    /* a socket operation registers the socket events */
+    clear_log(&m);
+    CHECK(sm_cord_close(&c, 2, on_done, &m) > 0);
+    pump(&c);
+    SENT(&m, "AT+close=2\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.log, "[close ok]");
+    clear_log(&m);
+    modem(&c, ev);
+    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 0}{socket data id=2 10}{socket connected id=-1 443 10.1.2.3}"
+                        "{startup 1 2 3 1.0.0}");
+    /* the explicit switches, from a fresh module; idempotent */
+    setup_bare(&c, &m, 0);
+    CHECK_EQ_INT(sm_cord_use_sockets(&c), SM_OK);
+    CHECK_EQ_INT(sm_cord_use_sockets(&c), SM_OK);
+    modem(&c, ev);
+    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:info,\"CONNACK\",0}{socket data id=2 10}"
+                        "{socket connected id=-1 443 10.1.2.3}{startup 1 2 3 1.0.0}");
+    CHECK_EQ_INT(sm_cord_use_mqtt(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_use_sockets(NULL), SM_ERR_PARAM);
+    memset(&c, 0, sizeof c);
+    CHECK_EQ_INT(sm_cord_use_mqtt(&c), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_use_sockets(&c), SM_ERR_STATE);
+    /* registered from the callback of an over-long message's first piece:
+       the rest of that line is no message; the next one is */
+    {
+        sm_platform p;
+        setup_bare(&c, &m, 0);
+        p = c.at.plat; /* the mock's, for an init with another event callback */
+        CHECK_EQ_INT(sm_cord_init(&c, &p, on_event_use_mqtt, &m), SM_OK);
+        modem_bytes(&c, line, n);
+        CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,t,qos0,\"0000", 38) == 0);
+        CHECK_EQ_INT((long)strlen(m.log), (long)(SM_LINE_SIZE - 1 + 12));
+        clear_log(&m);
+        modem_bytes(&c, line, n);
+        CHECK_EQ_STR(m.log, "{mqtt too long  qos0 kept=0 total=300}");
+    }
+    /* a message buffer registers the MQTT events */
+    setup_bare(&c, &m, 0);
+    CHECK_EQ_INT(sm_cord_set_msg_buffer(&c, line, sizeof line), SM_OK);
+    modem(&c, "+eventmqtt:info,\"CONNACK\",0\r\n");
+    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 0}");
+}
+
 static void test_callbacks(void)
 {
     sm_cord c;
@@ -2513,6 +2618,7 @@ int main(void)
     RUN(test_file_info_list_delete);
     RUN(test_file_info_fields);
     RUN(test_sockets);
+    RUN(test_events_by_feature);
     RUN(test_socket_recv_every_split);
     RUN(test_socket_recv_cases);
     RUN(test_socket_calypso_model);

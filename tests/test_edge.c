@@ -366,6 +366,7 @@ static void test_cordelia_events(void)
     size_t i;
     platform(&mk, &p);
     sm_cord_init(&c, &p, cord_ev, NULL);
+    sm_cord_use_mqtt(&c); /* parsed, not only reported as the lines of an unused feature */
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int before = g_cord_unhandled;
         cord_line(&c, bad[i]);

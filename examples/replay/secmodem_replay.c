@@ -1026,6 +1026,9 @@ int main(int argc, char **argv)
         rp.eng = &rp.sqn.at;
     } else if (rp.mode == MODE_CORDELIA) {
         sm_cord_init(&rp.cord, &p, cord_event, &rp);
+        /* a log may show any feature's events: all of them parsed */
+        sm_cord_use_mqtt(&rp.cord);
+        sm_cord_use_sockets(&rp.cord);
         rp.eng = sm_cord_at(&rp.cord);
     } else {
         sm_at_init(&rp.at, &p, &k_generic);

@@ -249,9 +249,10 @@ def print_apps(tmp, names):
               f"Cortex-M4: {m4[1]}, {mark(m4[1] <= TARGET_RAM_SESSION_APP)}")
     print("  why missed (issue 21): every Sequans operation's answer parser and every URC")
     print("  handler is reached from one completion switch and one URC table, so an app")
-    print("  links all of them; the Cordelia section's descriptor table is one object. One")
-    print("  operation layer with per-operation descriptors referenced only by their public")
-    print("  wrappers, and URC handlers registered per feature, is the way down.\n")
+    print("  links all of them. One operation layer with per-operation descriptors")
+    print("  referenced only by their public wrappers, and URC handlers registered per")
+    print("  feature, is the way down (the Cordelia section has it; the rest of its app is")
+    print("  mostly the AT engine).\n")
 
 
 def struct_sizes(tmp):

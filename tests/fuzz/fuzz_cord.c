@@ -42,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.write = fz_write;
     p.now_ms = fz_now;
     if (sm_cord_init(&f.c, &p, fz_event, &f) != SM_OK) abort();
+    /* every event parsed, whatever operation runs (the corpus was made so) */
+    sm_cord_use_mqtt(&f.c);
+    sm_cord_use_sockets(&f.c);
     if (data[0] & 0x80) sm_cord_set_msg_buffer(&f.c, f.msg, sizeof f.msg);
     switch (data[0] % 6) {
     case 0: if (sm_cord_file_read(&f.c, 363990529u, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
