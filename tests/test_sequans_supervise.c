@@ -906,7 +906,8 @@ static void test_names(void)
     CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_HCE_REPLY), "HCE_REPLY");
     CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_TIME_SYNC), "TIME_SYNC");
     CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_CLOCK_SET), "CLOCK_SET");
-    CHECK_EQ_STR(sm_sqn_op_name((sm_sqn_op_kind)(SM_SQN_OP_CLOCK_SET + 1)), "?");
+    CHECK_EQ_STR(sm_sqn_op_name(SM_SQN_OP_SIGNAL), "SIGNAL");
+    CHECK_EQ_STR(sm_sqn_op_name((sm_sqn_op_kind)SM_SQN_OP_COUNT_), "?"); /* one past the last */
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(NULL), 0);
     CHECK(sm_sqn_mqtt_subscription(NULL, 0) == NULL);
 }
