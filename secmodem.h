@@ -160,6 +160,46 @@
      Version history and licence (end of file)
 
    ==========================================================================
+   OPERATIONS, EVENTS AND DIALECTS (the vocabulary every section keeps)
+   ==========================================================================
+     Objects. Every modem, chip, session and operation is a struct that you
+       own; its sm_<x>_init() comes first (on a zeroed struct every other
+       call returns SM_ERR_STATE).
+     Operations of a modem. sm_<d>_<family>_<verb>(m, ..., done, ctx)
+       checks its arguments and queues, returns at once an id > 0 or an
+       SM_ERR_* (then nothing was sent; SM_ERR_QUEUE_FULL is "try again after
+       the next done callback"), and ends with exactly one call of
+       done(ctx, m, result). A result starts with id, op (the operation's
+       kind), status (SM_OK or SM_ERR_*) and code (the modem's error number,
+       or SM_AT_NO_CODE), then what the operation read.
+     One operation at a time (ATECC608, CSR, certificates): <x>_start(),
+       then <x>_poll() until it is no longer pending; <x>_run_blocking() is
+       the thin blocking helper on top.
+     Events. Every URC becomes an event: its `type` (an X-macro list,
+       SM_<D>_EVENT_LIST, makes the enum and sm_<d>_event_name()), then
+       u.<family>. A line nobody understands is an UNHANDLED event with the
+       line, never lost.
+     Settings. *_config() for a dialect's settings commands, *_opts
+       structs (with *_opts_init() where fields start unset) for options.
+     Features. A family of operations with URCs or work of its own
+       (Sequans: sockets, MQTT, HTTP, time, host signing; Cordelia-I:
+       sockets, MQTT) is registered by its first operation or its
+       sm_<d>_use_<feature>() switch; before that its URCs are UNHANDLED
+       events and an application that never uses it links none of it.
+     A dialect is a section: an sm_at_dialect (command terminator, restart
+       line, its own final results), one engine URC table, and its
+       operations as descriptors, each its own const object named only by
+       its start function (so an operation never called is never linked):
+       Sequans' sm_sqn_opdef (kind, feature, answer prefix, timeout, finish
+       function; the start function builds the text), Cordelia-I's
+       sm_cord_opdef (a command format with typed directives, answer
+       prefix, timeout, awaited event, builder, on_ok, on_end). Sequans
+       runs them pipelined (all of an operation's commands queued at once,
+       operations back to back), Cordelia-I one at a time (its interpreter
+       may wait for an event after the OK). CONTRIBUTING.md has the
+       checklists to add a command and to add a dialect.
+
+   ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
    ==========================================================================
      SM_LINE_SIZE        [160]  longest received line kept, including the NUL;
