@@ -14828,6 +14828,17 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             Supervision commands built in the queue (sm_sqn_poll's stack
             884 -> 536 B on Cortex-M4). The Arduino library built with the
             real Arduino AVR core (issue 22).
+            Issue 21 (one operation layer), first slices: one vocabulary
+            (events' `type`, results' `code`, *_config and *_opts: renames
+            sm_cord_event_kind, the Cordelia event's `kind`, the Sequans
+            result's and the host-signing event's `cme`,
+            sm_cord_mqtt_configure and its struct); operations as
+            descriptors that only their start functions name, in both
+            dialects; URC handlers by feature, registered by a feature's
+            first operation or sm_sqn_use_* / sm_cord_use_*;
+            sm_cert_run_blocking takes the caller's sm_cert_op; every
+            public call within 512 B of stack on Cortex-M4; AT+CSQ
+            (sm_sqn_signal); CONTRIBUTING.md.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
