@@ -44,84 +44,61 @@ all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-
 $(B):
 	@mkdir -p $(B)
 
-# ---- unit and live test binaries ------------------------------------------
-$(B)/test_at_asan: tests/unit/at/test_at.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_at_clang: tests/unit/at/test_at.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_at_cxx: tests/unit/at/test_at.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_asan: tests/unit/mqtt/test_mqtt.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_mqtt_clang: tests/unit/mqtt/test_mqtt.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_mqtt_cxx: tests/unit/mqtt/test_mqtt.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_live: tests/e2e/test_live.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_live.c examples/posix/sm_posix.c -o $@
-$(B)/test_atecc_asan: tests/unit/atecc/test_atecc.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_atecc_clang: tests/unit/atecc/test_atecc.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_atecc_cxx: tests/unit/atecc/test_atecc.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_atecc_live: tests/e2e/test_atecc_live.c $(BRIDGE) tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_sequans_e2e: tests/e2e/test_sequans_e2e.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_sequans_supervise_e2e: tests/e2e/test_sequans_supervise_e2e.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/soak_publisher: tests/e2e/soak_publisher.c $(POSIX) $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/soak_publisher.c examples/posix/sm_posix.c -o $@
-$(B)/test_sequans_asan: tests/unit/sequans/test_sequans.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_sequans_clang: tests/unit/sequans/test_sequans.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_sequans_cxx: tests/unit/sequans/test_sequans.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_sequans_supervise_asan: tests/unit/sequans/test_sequans_supervise.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_sequans_supervise_clang: tests/unit/sequans/test_sequans_supervise.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_sequans_supervise_cxx: tests/unit/sequans/test_sequans_supervise.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_csr_asan: tests/unit/csr/test_csr.c tests/unit/csr/csr_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_csr_clang: tests/unit/csr/test_csr.c tests/unit/csr/csr_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_csr_cxx: tests/unit/csr/test_csr.c tests/unit/csr/csr_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_csr_live: tests/e2e/test_csr_live.c $(BRIDGE) tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
-# compressed certificates (section 13): vectors made fresh by tests/unit/certs/run_certs.py
+# ---- unit tests: found, not listed ------------------------------------------
+# Every tests/unit/<section>/test_<name>.c (one folder per section of
+# secmodem.h's table of contents) is built three ways by the pattern rules
+# below: $(B)/test_<name>_asan (gcc, ASan+UBSan), _clang (clang -O2, UBSan)
+# and _cxx (compiled as C++). A new test file needs no Makefile line; vpath
+# finds its source in its section folder, so test file names stay unique
+# across folders. Every header of tests/common/ and tests/unit/*/ is a
+# prerequisite of each: a little more rebuilding, no stale binary.
+UNIT_ALL   := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_NAMES := $(basename $(notdir $(UNIT_ALL)))
+UNIT_DEPS  := $(wildcard tests/common/*.h tests/unit/*/*.h) examples/demo_mqtt_app.h $(HDR)
+vpath test_%.c $(sort $(dir $(UNIT_ALL)))
+UBSAN_O2   := -O2 -fsanitize=undefined -fno-sanitize-recover=all
+ASCXX      := -x c++ $(WARN) -Wno-old-style-cast -O1
+$(B)/test_%_asan: test_%.c $(UNIT_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $(UNIT_FLAGS) $< -o $@
+$(B)/test_%_clang: test_%.c $(UNIT_DEPS) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) $(UBSAN_O2) $(UNIT_FLAGS) $< -o $@
+$(B)/test_%_cxx: test_%.c $(UNIT_DEPS) | $(B)
+	$(CXX) $(ASCXX) $(UNIT_FLAGS) $< -o $@
+# compressed certificates (section 13): vectors made fresh at each run by the
+# section's runner, tests/unit/certs/run_certs.py (hence not in unit-bins)
+CERTS_BINS := $(addprefix $(B)/test_certs_,asan clang cxx)
+$(CERTS_BINS): $(B)/certs/cert_vectors.h
+$(CERTS_BINS): UNIT_FLAGS := -I$(B)/certs
 $(B)/certs/cert_vectors.h: tests/unit/certs/gen_cert_vectors.py sim/certdef.py | $(B)
 	$(PYTHON) tests/unit/certs/gen_cert_vectors.py $(B)/certs
-$(B)/test_certs_asan: tests/unit/certs/test_certs.c $(B)/certs/cert_vectors.h tests/unit/certs/tng_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/certs $< -o $@
-$(B)/test_certs_clang: tests/unit/certs/test_certs.c $(B)/certs/cert_vectors.h tests/unit/certs/tng_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all -I$(B)/certs $< -o $@
-$(B)/test_certs_cxx: tests/unit/certs/test_certs.c $(B)/certs/cert_vectors.h tests/unit/certs/tng_vectors.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
+# with SM_MQTT_RX_ID_BITMAP (issue 19: no limit on QoS 2 messages in flight)
+$(B)/test_mqtt_session_bitmap: tests/unit/mqtt_session/test_mqtt_session.c $(UNIT_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
+UNIT_BINS_ALL := $(filter-out $(CERTS_BINS), \
+                 $(foreach v,asan clang cxx,$(patsubst %,$(B)/%_$(v),$(UNIT_NAMES))))
+
+# ---- live and end-to-end programs (tests/e2e/, each run by its run_*.py) -----
+E2E_DEPS := tests/common/sm_test.h $(wildcard tests/common/*.h) $(HDR)
+$(B)/test_live: tests/e2e/test_live.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_live.c examples/posix/sm_posix.c -o $@
+$(B)/test_atecc_live: tests/e2e/test_atecc_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
+$(B)/test_sequans_e2e: tests/e2e/test_sequans_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_sequans_supervise_e2e: tests/e2e/test_sequans_supervise_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/soak_publisher: tests/e2e/soak_publisher.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/soak_publisher.c examples/posix/sm_posix.c -o $@
+$(B)/test_csr_live: tests/e2e/test_csr_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
 # the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/e2e/run_certs_live.py)
 $(B)/pki/cert_defs.h: sim/provision.py sim/certdef.py | $(B)
 	$(PYTHON) -m sim.provision $(B)/pki
-$(B)/test_certs_live: tests/e2e/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_certs_live: tests/e2e/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/e2e/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_cordelia_asan: tests/unit/cordelia/test_cordelia.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_cordelia_clang: tests/unit/cordelia/test_cordelia.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_cordelia_cxx: tests/unit/cordelia/test_cordelia.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_cordelia_e2e: tests/e2e/test_cordelia_e2e.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_cordelia_e2e: tests/e2e/test_cordelia_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_hce_asan: tests/unit/hce/test_hce.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_hce_clang: tests/unit/hce/test_hce.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_hce_cxx: tests/unit/hce/test_hce.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_hce_e2e: tests/e2e/test_hce_e2e.c $(POSIX) $(BRIDGE) tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_hce_e2e: tests/e2e/test_hce_e2e.c $(POSIX) $(BRIDGE) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_hce_e2e.c examples/posix/sm_posix.c \
 	    examples/posix/sm_atecc_bridge.c -o $@
 # the simulator's TLS client for host signing (sim/hce.py): OpenSSL 3.0's
@@ -129,57 +106,29 @@ $(B)/test_hce_e2e: tests/e2e/test_hce_e2e.c $(POSIX) $(BRIDGE) tests/common/sm_t
 $(B)/hce_tls: sim/hce_tls.c | $(B)
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations -O2 $< -o $@ \
 	    -lssl -lcrypto
-$(B)/test_injection: tests/unit/edge/test_injection.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_edge: tests/unit/edge/test_edge.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_edge_cxx: tests/unit/edge/test_edge.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_demo_app: tests/unit/demo_app/test_demo_app.c examples/demo_mqtt_app.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_demo_app_cxx: tests/unit/demo_app/test_demo_app.c examples/demo_mqtt_app.h tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_over_sqn: tests/e2e/test_mqtt_over_sqn.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_over_sqn: tests/e2e/test_mqtt_over_sqn.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_interop: tests/e2e/test_mqtt_interop.c tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_interop: tests/e2e/test_mqtt_interop.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_PING_TIMEOUT_MS=1500 $< -o $@
-$(B)/test_injection_live: tests/unit/edge/test_injection.c $(POSIX) tests/common/sm_test.h $(HDR) | $(B)
+# the unit test of hostile strings, its calls sent to the real simulators
+$(B)/test_injection_live: tests/unit/edge/test_injection.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE \
 	    $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_session_asan: tests/unit/mqtt_session/test_mqtt_session.c tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_mqtt_session_clang: tests/unit/mqtt_session/test_mqtt_session.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_mqtt_session_cxx: tests/unit/mqtt_session/test_mqtt_session.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_session_live: tests/e2e/test_mqtt_session_live.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-# with SM_MQTT_RX_ID_BITMAP (issue 19: no limit on QoS 2 messages in flight)
-$(B)/test_mqtt_session_bitmap: tests/unit/mqtt_session/test_mqtt_session.c tests/common/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
-$(B)/test_mqtt_session_live_bitmap: tests/e2e/test_mqtt_session_live.c tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live_bitmap: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
 # the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
 OPENSSL_H := $(wildcard /usr/include/openssl/ssl.h)
-$(B)/test_mqtt_session_live_tls: tests/e2e/test_mqtt_session_live.c tests/common/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live_tls: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	@if [ -n "$(OPENSSL_H)" ]; then \
 	  echo "$(CC) ... -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto"; \
 	  $(CC) $(STRICT) $(TESTW) $(SAN) -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto; \
 	else echo "no OpenSSL headers (libssl-dev): $@ not built"; fi
-unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
-           $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
-           $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
-           $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
-           $(B)/test_sequans_supervise_asan $(B)/test_sequans_supervise_clang \
-           $(B)/test_sequans_supervise_cxx $(B)/test_sequans_supervise_e2e \
-           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
-           $(B)/test_sequans_e2e $(B)/soak_publisher \
-           $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \
-           $(B)/test_cordelia_e2e \
-           $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
-           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls \
-           $(B)/test_mqtt_session_bitmap $(B)/test_mqtt_session_live_bitmap \
-           $(B)/test_hce_asan $(B)/test_hce_clang $(B)/test_hce_cxx $(B)/test_hce_e2e $(B)/hce_tls
+unit-bins: $(UNIT_BINS_ALL) $(B)/test_mqtt_session_bitmap \
+           $(B)/test_live $(B)/test_atecc_live $(B)/test_sequans_e2e $(B)/test_sequans_supervise_e2e \
+           $(B)/soak_publisher $(B)/test_csr_live $(B)/test_cordelia_e2e $(B)/test_hce_e2e $(B)/hce_tls \
+           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls $(B)/test_mqtt_session_live_bitmap
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -283,15 +232,13 @@ check-python:
 
 # ---- make test-unit: every unit test that runs alone and needs only a C
 # compiler, found by the line "make test-unit: runs alone, needs only a C
-# compiler." in its opening comment (no Python, no simulator, no broker)
-UNIT_SRCS := $(shell grep -l '^   make test-unit: runs alone' tests/unit/*/test_*.c)
+# compiler." in its opening comment (no Python, no simulator, no broker);
+# built at -O1 without sanitizers, for speed
+UNIT_SRCS := $(shell grep -l '^   make test-unit: runs alone' $(UNIT_ALL))
 UNIT_BINS := $(addprefix $(B)/unit/,$(basename $(notdir $(UNIT_SRCS))))
-vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 $(B)/unit:
 	mkdir -p $@
-$(B)/unit/test_demo_app: tests/unit/demo_app/test_demo_app.c examples/demo_mqtt_app.h tests/common/sm_test.h $(HDR) | $(B)/unit
-	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
-$(B)/unit/%: %.c tests/common/sm_test.h $(HDR) | $(B)/unit
+$(B)/unit/%: %.c $(UNIT_DEPS) | $(B)/unit
 	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
 test-unit: $(UNIT_BINS)
 	@pass=0; fail=0; bad=0; \

@@ -7,6 +7,7 @@ the total, "N passed, N failed"; the exit status is non-zero on any failure.
 A step that exits with status 77 (automake's convention) was skipped, e.g.
 because an optional tool is missing: it counts neither way and is listed.
 """
+import glob
 import os
 import re
 import subprocess
@@ -16,6 +17,45 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
 B = "build"
+
+# The unit tests are found, not listed: each tests/unit/<section>/test_<name>.c
+# (one folder per section of secmodem.h) is a step per build the Makefile's
+# pattern rules make of it, named after the first sentence of the file's
+# opening comment. A section folder that holds a runner run_<name>.py (the
+# certificates: vectors made at test time, then openssl) is one step, the
+# runner, which builds and runs the three itself.
+UNIT_BUILDS = [("asan", "gcc, ASan+UBSan"), ("clang", "clang -O2, UBSan"), ("cxx", "compiled as C++")]
+
+
+def first_sentence(path):
+    """The opening comment (C) or docstring (Python) of a file, up to the
+    end of its first sentence, without the leading "<file> - "."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read(4096)
+    m = re.search(r'/\*(.*?)\*/', text, re.S) if path.endswith(".c") else \
+        re.search(r'"""(.*?)"""', text, re.S)
+    words = " ".join((m.group(1) if m else "").split())
+    words = re.sub(r"^\S+\.(c|py) - ", "", words)
+    return re.split(r"[:.](?:\s|$)", words, maxsplit=1)[0]
+
+
+def unit_steps():
+    steps = []
+    for src in sorted(glob.glob(os.path.join(ROOT, "tests", "unit", "*", "test_*.c"))):
+        section = os.path.basename(os.path.dirname(src))
+        name = os.path.basename(src)[:-2]
+        runner = os.path.join(os.path.dirname(src), "run_" + name[len("test_"):] + ".py")
+        if os.path.exists(runner):
+            steps.append((f"unit/{section}: {first_sentence(runner)}",
+                          [PY, os.path.relpath(runner, ROOT)], "counts"))
+            continue
+        what = first_sentence(src)
+        for suffix, how in UNIT_BUILDS:
+            steps.append((f"unit/{section}: {what} ({how})", [f"{B}/{name}_{suffix}"], "counts"))
+    return steps
+
+
+UNIT_STEPS = unit_steps()
 
 # (name, command, kind): kind "build" counts as one check, "counts" parses
 # the step's own pass/fail line(s).
@@ -37,54 +77,13 @@ STEPS = [
     ("strict build, gcc, Sequans off (SM_NO_SEQUANS: no host-signing glue)",
      ["make", "-s", f"{B}/check-nosqn.o"], "build"),
     ("build test binaries", ["make", "-s", "unit-bins", f"{B}/demo_generic"], "build"),
-    ("AT engine unit tests (gcc, ASan+UBSan)", [f"{B}/test_at_asan"], "counts"),
-    ("AT engine unit tests (clang -O2, UBSan)", [f"{B}/test_at_clang"], "counts"),
-    ("AT engine unit tests (compiled as C++)", [f"{B}/test_at_cxx"], "counts"),
-    ("Sequans dialect unit tests (gcc, ASan+UBSan)", [f"{B}/test_sequans_asan"], "counts"),
-    ("Sequans dialect unit tests (clang -O2, UBSan)", [f"{B}/test_sequans_clang"], "counts"),
-    ("Sequans dialect unit tests (compiled as C++)", [f"{B}/test_sequans_cxx"], "counts"),
-    ("Sequans time and MQTT supervision unit tests (gcc, ASan+UBSan)",
-     [f"{B}/test_sequans_supervise_asan"], "counts"),
-    ("Sequans time and MQTT supervision unit tests (clang -O2, UBSan)",
-     [f"{B}/test_sequans_supervise_clang"], "counts"),
-    ("Sequans time and MQTT supervision unit tests (compiled as C++)",
-     [f"{B}/test_sequans_supervise_cxx"], "counts"),
-    ("Cordelia-I dialect unit tests (gcc, ASan+UBSan)", [f"{B}/test_cordelia_asan"], "counts"),
-    ("Cordelia-I dialect unit tests (clang -O2, UBSan)", [f"{B}/test_cordelia_clang"], "counts"),
-    ("Cordelia-I dialect unit tests (compiled as C++)", [f"{B}/test_cordelia_cxx"], "counts"),
-    ("MQTT framing unit tests (gcc, ASan+UBSan)", [f"{B}/test_mqtt_asan"], "counts"),
-    ("MQTT framing unit tests (clang -O2, UBSan)", [f"{B}/test_mqtt_clang"], "counts"),
-    ("MQTT framing unit tests (compiled as C++)", [f"{B}/test_mqtt_cxx"], "counts"),
-    ("MQTT session unit tests (gcc, ASan+UBSan)", [f"{B}/test_mqtt_session_asan"], "counts"),
-    ("MQTT session unit tests (clang -O2, UBSan)", [f"{B}/test_mqtt_session_clang"], "counts"),
-    ("MQTT session unit tests (compiled as C++)", [f"{B}/test_mqtt_session_cxx"], "counts"),
+    UNIT_STEPS,  # every tests/unit/<section>/test_*.c, found: see unit_steps()
     ("MQTT session unit tests built with SM_MQTT_RX_ID_BITMAP (gcc, ASan+UBSan): 100 QoS 2 "
      "messages in flight in one connection", [f"{B}/test_mqtt_session_bitmap"], "counts"),
-    ("ATECC608 unit tests (gcc, ASan+UBSan)", [f"{B}/test_atecc_asan"], "counts"),
-    ("ATECC608 unit tests (clang -O2, UBSan)", [f"{B}/test_atecc_clang"], "counts"),
-    ("ATECC608 unit tests (compiled as C++)", [f"{B}/test_atecc_cxx"], "counts"),
-    ("edges: argument checks, malformed answers and events, parser boundaries (gcc, ASan+UBSan)",
-     ["sh", "-c", f"make -s {B}/test_edge && {B}/test_edge"], "counts"),
-    ("demo application: console provisioning parser (C with sanitizers, and C++)",
-     ["sh", "-c", f"make -s {B}/test_demo_app {B}/test_demo_app_cxx && {B}/test_demo_app && "
-                  f"{B}/test_demo_app_cxx"], "counts"),
-    ("edges (compiled as C++)", ["sh", "-c", f"make -s {B}/test_edge_cxx && {B}/test_edge_cxx"], "counts"),
-    ("hostile strings in every dialect API argument (gcc, ASan+UBSan)", [f"{B}/test_injection"], "counts"),
     ("hostile strings in every dialect API argument, proven from the simulators' command logs "
      "(and every declared string argument is in the tables)",
      ["sh", "-c", f"make -s {B}/test_injection_live && {PY} tests/e2e/run_injection_live.py "
                   f"{B}/test_injection_live"], "counts"),
-    ("CSR unit tests (gcc, ASan+UBSan)", [f"{B}/test_csr_asan"], "counts"),
-    ("CSR unit tests (clang -O2, UBSan)", [f"{B}/test_csr_clang"], "counts"),
-    ("CSR unit tests (compiled as C++)", [f"{B}/test_csr_cxx"], "counts"),
-    ("compressed certificates (section 13): certificates made at test time (test root, signer CA, "
-     "every date corner and serial-number source, short R/S) rebuilt byte for byte from 72 bytes "
-     "(gcc ASan+UBSan, clang UBSan, C++), hostile chip data and definitions, then openssl verify "
-     "of every rebuilt certificate up to the root",
-     [PY, "tests/unit/certs/run_certs.py"], "counts"),
-    ("host signing unit tests (gcc, ASan+UBSan)", [f"{B}/test_hce_asan"], "counts"),
-    ("host signing unit tests (clang -O2, UBSan)", [f"{B}/test_hce_clang"], "counts"),
-    ("host signing unit tests (compiled as C++)", [f"{B}/test_hce_cxx"], "counts"),
     ("CSR test vectors re-checked with Python's cryptography",
      [PY, "tests/unit/csr/gen_csr_vectors.py", "--check"], "counts"),
     ("simulator and ATECC608 emulator tests (pytest)",
@@ -217,6 +216,9 @@ STEPS = [
     ("typical-application programs of make bench build warning-free (gcc, clang, g++) and link for "
      "Cortex-M4 and the AVR", [PY, "tests/bench/bench.py", "--apps-check"], "counts"),
 ]
+
+# UNIT_STEPS stands in the list as one item: spread it out in its place
+STEPS = [step for item in STEPS for step in (item if isinstance(item, list) else [item])]
 
 SKIP_STATUS = 77
 
