@@ -7,61 +7,25 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stdlib.h>
 
 /* ---- the scripted modem ------------------------------------------------- */
 typedef struct T {
+    sm_fake io;          /* the UART and clock; io.log: events [..] and results {..}, in order */
     sm_sqn m;
-    uint8_t tx[16384];
-    size_t tx_len, tx_seen;
-    uint32_t now;
     int echo;            /* the scripted modem echoes commands */
-    char log[16384];     /* events [..] and results {..}, in order */
-    size_t log_len;
     uint8_t buf[2048];   /* the data buffer of every read */
     size_t cap;          /* the capacity the tests pass with it */
     int auto_read;       /* MQTT_MESSAGE and SOCK_DATA events start a read */
     int last_status;
     uint32_t last_len;   /* u.data.len of the last read, u.send.len of the last send */
     uint8_t last_id;     /* u.data.id / u.send.id */
-    int write_fail;      /* the platform's write fails (returns -1) */
 } T;
 
 static T g_t; /* test-binary state, not library state */
 static int g_bad_enum = 3; /* an out-of-range enum value, not a constant */
-
-static int mock_write(void *u, const uint8_t *d, size_t n)
-{
-    T *t = (T *)u;
-    if (t->write_fail) return -1;
-    if (n > sizeof t->tx - t->tx_len) n = sizeof t->tx - t->tx_len;
-    memcpy(t->tx + t->tx_len, d, n);
-    t->tx_len += n;
-    return (int)n;
-}
-
-static uint32_t mock_now(void *u) { return ((T *)u)->now; }
-
-static void logs(T *t, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof t->log - t->log_len - 1) n = sizeof t->log - t->log_len - 1;
-    memcpy(t->log + t->log_len, s, n);
-    t->log_len += n;
-    t->log[t->log_len] = '\0';
-}
-
-static void escaped(char *out, size_t cap, const void *data, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t i, o = 0;
-    for (i = 0; i < n && o + 5 < cap; i++) {
-        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '\\') out[o++] = (char)s[i];
-        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", s[i]);
-    }
-    out[o] = '\0';
-}
 
 static const char *stname(int s)
 {
@@ -87,7 +51,7 @@ static void log_clock(T *t, const sm_sqn_clock *c)
     char tmp[80];
     snprintf(tmp, sizeof tmp, " clock=%04u-%02u-%02uT%02u:%02u:%02u tz=%d valid=%u", c->year,
              c->month, c->day, c->hour, c->minute, c->second, c->tz_quarters, c->valid);
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
 }
 
 static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
@@ -105,11 +69,11 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         t->last_id = r->u.data.id;
     }
     snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), stname(r->status));
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     if (r->status == SM_ERR_MODEM) {
         snprintf(tmp, sizeof tmp, " %s", sm_at_result_name(r->at));
-        logs(t, tmp);
-        if (r->cme != SM_AT_NO_CODE) { snprintf(tmp, sizeof tmp, " %ld", (long)r->cme); logs(t, tmp); }
+        sm_fake_log(&t->io, tmp);
+        if (r->cme != SM_AT_NO_CODE) { snprintf(tmp, sizeof tmp, " %ld", (long)r->cme); sm_fake_log(&t->io, tmp); }
     }
     if (r->status == SM_OK || r->status == SM_ERR_TRUNCATED) {
         switch (r->op) {
@@ -117,37 +81,37 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         case SM_SQN_OP_HTTP_READ: {
             char e[4200];
             size_t n = r->u.data.len < sizeof t->buf ? r->u.data.len : sizeof t->buf;
-            escaped(e, sizeof e, t->buf, n);
+            sm_fake_escape(e, sizeof e, t->buf, n);
             snprintf(tmp, sizeof tmp, " id=%u len=%lu/%lu", r->u.data.id, (unsigned long)r->u.data.len,
                      (unsigned long)r->u.data.total);
-            logs(t, tmp);
+            sm_fake_log(&t->io, tmp);
             if (r->op == SM_SQN_OP_HTTP_READ) {
                 snprintf(tmp, sizeof tmp, " rem=%lu", (unsigned long)r->u.data.remaining);
-                logs(t, tmp);
+                sm_fake_log(&t->io, tmp);
             }
-            if (r->u.data.text) logs(t, " text");
-            logs(t, " ");
-            logs(t, e);
+            if (r->u.data.text) sm_fake_log(&t->io, " text");
+            sm_fake_log(&t->io, " ");
+            sm_fake_log(&t->io, e);
             break;
         }
         case SM_SQN_OP_NVM_KEY_INFO:
             snprintf(tmp, sizeof tmp, " slot=%u size=%lu", r->u.data.id, (unsigned long)r->u.data.total);
-            logs(t, tmp);
+            sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_MQTT_PUBLISH:
             snprintf(tmp, sizeof tmp, " pmid=%u", r->u.pmid);
-            logs(t, tmp);
+            sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_SOCK_STATUS:
             snprintf(tmp, sizeof tmp, " st=%u,%u,%u,%u,%u,%u", r->u.sock_state[0], r->u.sock_state[1],
                      r->u.sock_state[2], r->u.sock_state[3], r->u.sock_state[4], r->u.sock_state[5]);
-            logs(t, tmp);
+            sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_SOCK_INFO:
             snprintf(tmp, sizeof tmp, " sent=%lu recv=%lu buf=%lu unacked=%lu",
                      (unsigned long)r->u.info.sent, (unsigned long)r->u.info.received,
                      (unsigned long)r->u.info.buffered, (unsigned long)r->u.info.unacked);
-            logs(t, tmp);
+            sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_CLOCK:
             log_clock(t, &r->u.clock);
@@ -158,10 +122,10 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     }
     if (r->op == SM_SQN_OP_BRINGUP) {
         snprintf(tmp, sizeof tmp, " step=%u reg=%u", r->u.bringup.failed_step, r->u.bringup.reg_stat);
-        logs(t, tmp);
+        sm_fake_log(&t->io, tmp);
         if (r->status == SM_OK) log_clock(t, &r->u.bringup.clock);
     }
-    logs(t, "}");
+    sm_fake_log(&t->io, "}");
 }
 
 static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
@@ -192,12 +156,12 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         snprintf(tmp, sizeof tmp, "[%s %u %ld]", name, ev->u.http.prof, (long)ev->u.http.curl); break;
     case SM_SQN_EV_UNHANDLED:
         CHECK(ev->u.line.text[ev->u.line.len] == '\0');
-        escaped(e, sizeof e, ev->u.line.text, ev->u.line.len);
+        sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
         snprintf(tmp, sizeof tmp, "[%s %s]", name, e); break;
     default:
         snprintf(tmp, sizeof tmp, "[%s]", name); break;
     }
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     /* the way an application reads: start the read from the event */
     if (t->auto_read && ev->type == SM_SQN_EV_MQTT_MESSAGE)
         CHECK(sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid, ev->u.msg.len, t->buf, t->cap,
@@ -212,10 +176,10 @@ static T *fresh(int echo)
     sm_platform p;
     memset(t, 0, sizeof *t);
     memset(&p, 0, sizeof p);
-    p.user = t;
-    p.write = mock_write;
-    p.now_ms = mock_now;
-    t->now = 1000;
+    p.user = &t->io;
+    p.write = sm_fake_write;
+    p.now_ms = sm_fake_now;
+    t->io.now = 1000;
     t->echo = echo;
     t->cap = sizeof t->buf;
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
@@ -233,22 +197,12 @@ static void dialled(T *t, uint8_t sock) { t->m.st.sock[sock - 1].open = 1; }
 /* Checks what the host wrote since the last check. */
 static void tx_expect(T *t, const void *want, size_t n, int line)
 {
-    size_t got = t->tx_len - t->tx_seen;
-    if (got == n && memcmp(t->tx + t->tx_seen, want, n) == 0) {
-        sm_test_tally.passed++;
-    } else {
-        char a[600], b[600];
-        escaped(a, sizeof a, t->tx + t->tx_seen, got);
-        escaped(b, sizeof b, want, n);
-        sm_test_tally.failed++;
-        fprintf(stderr, "%s:%d: wrote \"%s\", expected \"%s\"\n", __FILE__, line, a, b);
-    }
-    t->tx_seen = t->tx_len;
+    sm_fake_expect_tx(&t->io, want, n, __FILE__, line);
 }
 #define TX(t, lit) tx_expect((t), (lit), sizeof(lit) - 1, __LINE__)
 #define TXS(t, s) tx_expect((t), (s), strlen(s), __LINE__)
 
-#define LOG(t, want) do { CHECK_EQ_STR((t)->log, (want)); (t)->log_len = 0; (t)->log[0] = '\0'; } while (0)
+#define LOG(t, want) SM_FAKE_LOG_IS(&(t)->io, (want))
 
 /* The modem's echo of the command just written (up to its "\r"). */
 static void echo(T *t, const char *cmd)
@@ -308,7 +262,7 @@ static void test_bringup_end_to_end(void)
     /* already registered before the call? a query finds out */
     XCHG(t, "AT+CEREG?\r", "\r\n+CEREG: 5,2\r\n\r\nOK\r\n");
     LOG(t, ""); /* unchanged: no event for an answer */
-    t->now += 300;
+    t->io.now += 300;
     rx(t, "\r\n+CEREG: 1,\"0001\",\"01A2D001\",7\r\n");
     LOG(t, "[REGISTERED 1]");
     CHECK_EQ_INT(t->m.st.registered, 1);
@@ -339,15 +293,15 @@ static void bringup_cereg_urcs(size_t cut, char *out, size_t cap)
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n\r\n+CEREG: 2\r\n");
-    t->log_len = 0;
-    t->log[0] = '\0';
+    t->io.log_len = 0;
+    t->io.log[0] = '\0';
     poll(t);
     TX(t, "AT+CEREG?\r");
     rxn(t, reply, k);
     poll(t);
     rxn(t, reply + k, sizeof reply - 1 - k);
     poll(t);
-    snprintf(out, cap, "%s", t->log);
+    snprintf(out, cap, "%s", t->io.log);
 }
 
 static void test_bringup_cereg_urcs_around_the_answer(void)
@@ -378,10 +332,10 @@ static void test_bringup_after_power_on(void)
     sm_sqn_bringup(&t->m, on_done, t);
     poll(t);
     TX(t, "AT\r");
-    t->now += SM_SQN_PROBE_MS;
+    t->io.now += SM_SQN_PROBE_MS;
     poll(t);
     TX(t, ""); /* the probe timed out; the next waits for the line to settle */
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     poll(t);
     TX(t, "AT\r");
     rx(t, "\r\n+SYSSTART\r\n");
@@ -390,7 +344,7 @@ static void test_bringup_after_power_on(void)
     poll(t);
     TX(t, ""); /* the line settles first */
     LOG(t, "");
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     XCHG(t, "ATE1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
@@ -409,8 +363,8 @@ static void test_bringup_no_modem(void)
     T *t = fresh(0);
     uint32_t end;
     sm_sqn_bringup(&t->m, on_done, t);
-    end = t->now + SM_SQN_BOOT_TIMEOUT_MS;
-    while (t->now < end + 2000) { poll(t); t->now += 50; }
+    end = t->io.now + SM_SQN_BOOT_TIMEOUT_MS;
+    while (t->io.now < end + 2000) { poll(t); t->io.now += 50; }
     LOG(t, "{BRINGUP timeout step=1 reg=255}");
 }
 
@@ -425,7 +379,7 @@ static void test_bringup_cme_and_restart(void)
        line has settled */
     XCHG(t, "AT+CMEE=1\r", "\r\n+SYSSTART\r\n");
     LOG(t, "[RESTARTED 1]");
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     XCHG(t, "ATE1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
@@ -444,14 +398,14 @@ static void test_bringup_registration_timeout(void)
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     XCHG(t, "AT+CFUN=1\r", "\r\nOK\r\n");
-    for (i = 0; i < 400 && !strstr(t->log, "BRINGUP"); i++) {
+    for (i = 0; i < 400 && !strstr(t->io.log, "BRINGUP"); i++) {
         poll(t);
-        if (t->tx_len > t->tx_seen) {
+        if (t->io.tx_len > t->io.tx_seen) {
             TX(t, "AT+CEREG?\r");
             queries++;
             rx(t, "AT+CEREG?\r\r\n+CEREG: 5,2\r\n\r\nOK\r\n");
         }
-        t->now += 1000;
+        t->io.now += 1000;
     }
     LOG(t, "[DEREGISTERED 2]{BRINGUP timeout step=6 reg=2}");
     /* one query right away, then one every SM_SQN_REG_POLL_MS */
@@ -464,7 +418,7 @@ static void test_bringup_write_fails(void)
 {
     T *t = fresh(0);
     int i;
-    t->write_fail = 1;
+    t->io.write_ret = -1;
     sm_sqn_bringup(&t->m, on_done, t);
     poll(t);
     poll(t);
@@ -474,7 +428,7 @@ static void test_bringup_write_fails(void)
     sm_sqn_bringup(&t->m, on_done, t);
     poll(t);
     TX(t, "AT\r");
-    t->write_fail = 1; /* ATE1 cannot go out */
+    t->io.write_ret = -1; /* ATE1 cannot go out */
     rx(t, "\r\nOK\r\n");
     poll(t);
     poll(t);
@@ -489,9 +443,9 @@ static void test_bringup_write_fails(void)
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
     poll(t);
     TX(t, "AT+CFUN=1\r");
-    t->write_fail = 1; /* the first AT+CEREG? query cannot go out */
+    t->io.write_ret = -1; /* the first AT+CEREG? query cannot go out */
     rx(t, "AT+CFUN=1\r\r\nOK\r\n");
-    for (i = 0; i < 5 && !strstr(t->log, "BRINGUP"); i++) poll(t);
+    for (i = 0; i < 5 && !strstr(t->io.log, "BRINGUP"); i++) poll(t);
     LOG(t, "{BRINGUP io step=6 reg=255}");
 }
 
@@ -504,7 +458,7 @@ static void test_bringup_reboot_loop(void)
     XCHG(t, "AT\r", "\r\nOK\r\n");
     for (i = 0; i < 4; i++) {
         XCHG(t, "ATE1\r", "\r\n+SYSSTART\r\n");
-        t->now += SM_AT_SETTLE_MS;
+        t->io.now += SM_AT_SETTLE_MS;
     }
     LOG(t, "[RESTARTED 1][RESTARTED 2][RESTARTED 3][RESTARTED 4]{BRINGUP reboot step=2 reg=255}");
 }
@@ -597,10 +551,10 @@ static void test_nvm(int echo_on)
         XCHG(t, "AT+SQNSNVR=\"certificate\",1\r", line);
         CHECK_EQ_INT(t->last_status, SM_OK);
         CHECK(memcmp(t->buf, meta, sizeof meta - 1) == 0 && t->buf[sizeof meta - 1] == 0);
-        CHECK(strstr(t->log, "{NVM_READ ok id=1 len=") != NULL);
+        CHECK(strstr(t->io.log, "{NVM_READ ok id=1 len=") != NULL);
         CHECK_EQ_INT(t->m.at.stats.overlong, 0);
-        t->log_len = 0;
-        t->log[0] = '\0';
+        t->io.log_len = 0;
+        t->io.log[0] = '\0';
         /* too small a buffer: what fits, TRUNCATED */
         sm_sqn_nvm_read_cert(&t->m, 1, t->buf, 20, on_done, t);
         XCHG(t, "AT+SQNSNVR=\"certificate\",1\r", line);
@@ -1048,16 +1002,16 @@ static void mq_result(void *ctx, sm_mqtt_client *c, const sm_mqtt_result *r)
     snprintf(tmp, sizeof tmp, "(%s %d %s)", r->op == SM_MQTT_CONNECT ? "CONNECT" :
              r->op == SM_MQTT_DISCONNECT ? "END" : r->op == SM_MQTT_PUBLISH ? "PUBLISH" : "?",
              r->packet_id, stname(r->status));
-    logs((T *)ctx, tmp);
+    sm_fake_log(&((T *)ctx)->io, tmp);
 }
 
 static void mq_message(void *ctx, sm_mqtt_client *c, const sm_mqtt_event *m)
 {
     char tmp[96], e[48];
     (void)c;
-    escaped(e, sizeof e, m->data, m->data_len);
+    sm_fake_escape(e, sizeof e, m->data, m->data_len);
     snprintf(tmp, sizeof tmp, "<%s q%u %s>", m->topic, m->qos, e);
-    logs((T *)ctx, tmp);
+    sm_fake_log(&((T *)ctx)->io, tmp);
 }
 
 static void test_socket_stream_mqtt(void)
@@ -1145,17 +1099,17 @@ static void test_timeouts(void)
     sm_sqn_sock_dial(&t->m, 1, "localhost", 80, on_done, t);
     poll(t);
     TX(t, "AT+SQNSD=1,0,80,\"localhost\",0,0,1\r");
-    t->now += SM_AT_TIMEOUT_MS;
+    t->io.now += SM_AT_TIMEOUT_MS;
     poll(t);
     LOG(t, "");
-    t->now += SM_SQN_DIAL_TIMEOUT_MS - SM_AT_TIMEOUT_MS;
+    t->io.now += SM_SQN_DIAL_TIMEOUT_MS - SM_AT_TIMEOUT_MS;
     poll(t);
     LOG(t, "{SOCK_DIAL timeout}");
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     sm_sqn_sock_tls(&t->m, 1, 1, on_done, t);
     poll(t);
     TX(t, "AT+SQNSSCFG=1,1,1\r");
-    t->now += SM_AT_TIMEOUT_MS;
+    t->io.now += SM_AT_TIMEOUT_MS;
     poll(t);
     LOG(t, "{SOCK_TLS timeout}");
 }
@@ -1233,7 +1187,7 @@ static void test_recv_checks(void)
     poll(t);
     TX(t, "AT+SQNSRECV=2,16\r");
     rx(t, "\r\n+SQNSRECV: 2,6\r\nabc");
-    t->now += SM_SQN_SOCK_TIMEOUT_MS;
+    t->io.now += SM_SQN_SOCK_TIMEOUT_MS;
     poll(t);
     LOG(t, "{SOCK_RECV timeout}");
     CHECK_EQ_INT(t->last_len, 0);
@@ -1309,7 +1263,7 @@ static void run_sock_split(int echo_on, size_t i, size_t j, const char *ring, co
     poll(t);
     rxn(t, answer + j, alen - j);
     poll(t);
-    snprintf(out, cap, "%s|unexpected=%lu", t->log, (unsigned long)t->m.at.stats.unexpected);
+    snprintf(out, cap, "%s|unexpected=%lu", t->io.log, (unsigned long)t->m.at.stats.unexpected);
 }
 
 static void test_sock_recv_every_split(int echo_on)
@@ -1443,16 +1397,16 @@ static void test_mqtt_read_error(void)
     T *t = fresh(0);
     sm_sqn_mqtt_read(&t->m, "gone", 9, 40, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\",9\r", "\r\n+CME ERROR: 4\r\n");
-    t->now += SM_AT_RAW_ERROR_QUIET_MS - 1;
+    t->io.now += SM_AT_RAW_ERROR_QUIET_MS - 1;
     poll(t);
     LOG(t, "");
-    t->now += 1;
+    t->io.now += 1;
     poll(t);
     LOG(t, "{MQTT_READ modem CME_ERROR 4}");
     CHECK_EQ_INT(t->m.at.stats.timeouts, 0);
     sm_sqn_mqtt_read(&t->m, "gone", 0, 40, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\"\r", "\r\nERROR\r\n");
-    t->now += SM_AT_RAW_ERROR_QUIET_MS;
+    t->io.now += SM_AT_RAW_ERROR_QUIET_MS;
     poll(t);
     LOG(t, "{MQTT_READ modem ERROR}");
     /* a read shorter than the error line: at the line that completes it */
@@ -1463,7 +1417,7 @@ static void test_mqtt_read_error(void)
        read whole */
     sm_sqn_mqtt_read(&t->m, "odd", 1, 12, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"odd\",1\r", "\r\nERROR\r\nmore!\r\n\r\nOK\r\n");
-    t->now += SM_AT_RAW_ERROR_QUIET_MS;
+    t->io.now += SM_AT_RAW_ERROR_QUIET_MS;
     poll(t);
     LOG(t, "{MQTT_READ ok id=0 len=12/12 ERROR\\x0d\\x0amore!}");
     CHECK(memcmp(t->buf, "ERROR\r\nmore!", 12) == 0);
@@ -1471,9 +1425,9 @@ static void test_mqtt_read_error(void)
        deadlines end the read, and the bytes kept still say ERROR */
     sm_sqn_mqtt_read(&t->m, "gone", 2, 40, t->buf, sizeof t->buf, on_done, t);
     XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"gone\",2\r", "\r\nERROR\r\n");
-    t->now += 10;
+    t->io.now += 10;
     rx(t, "\r\n+CEREG: 1\r\n");
-    t->now += SM_SQN_SOCK_TIMEOUT_MS;
+    t->io.now += SM_SQN_SOCK_TIMEOUT_MS;
     poll(t);
     LOG(t, "{MQTT_READ modem ERROR}");
 }
@@ -1495,7 +1449,7 @@ static void run_msg_split(int echo_on, size_t i, size_t j, const char *urc, cons
     poll(t);
     rxn(t, answer + j, alen - j);
     poll(t);
-    snprintf(out, cap, "%s|unexpected=%lu", t->log, (unsigned long)t->m.at.stats.unexpected);
+    snprintf(out, cap, "%s|unexpected=%lu", t->io.log, (unsigned long)t->m.at.stats.unexpected);
 }
 
 static void test_mqtt_message_every_split(int echo_on)
@@ -1581,7 +1535,7 @@ static void run_urc_case(const urc_case *c, size_t split, char *out, size_t cap)
     poll(t);
     rxn(t, c->answer + split, n - split);
     poll(t);
-    snprintf(out, cap, "%s|unexpected=%lu", t->log, (unsigned long)t->m.at.stats.unexpected);
+    snprintf(out, cap, "%s|unexpected=%lu", t->io.log, (unsigned long)t->m.at.stats.unexpected);
 }
 
 static void test_mqtt_read_urc_before_payload(void)
@@ -1689,11 +1643,11 @@ static void test_http(int echo_on)
     rxn(t, page + 128, 22);
     rx(t, "\r\nOK\r\n");
     CHECK(memcmp(t->buf, page, 150) == 0);
-    CHECK(strstr(t->log, "{HTTP_READ ok id=0 len=64/64 rem=86 ") != NULL);
-    CHECK(strstr(t->log, "{HTTP_READ ok id=0 len=22/22 rem=0 ") != NULL);
+    CHECK(strstr(t->io.log, "{HTTP_READ ok id=0 len=64/64 rem=86 ") != NULL);
+    CHECK(strstr(t->io.log, "{HTTP_READ ok id=0 len=22/22 rem=0 ") != NULL);
     CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
-    t->log_len = 0;
-    t->log[0] = '\0';
+    t->io.log_len = 0;
+    t->io.log[0] = '\0';
     /* POST with a body after the prompt */
     memset(&q, 0, sizeof q);
     q.prof = 0;
@@ -1780,11 +1734,11 @@ static void test_http_every_split(void)
         rxn(t, ans + j, alen - j);
         poll(t);
         if (j == 0) {
-            strcpy(ref, t->log);
+            strcpy(ref, t->io.log);
             CHECK_EQ_STR(ref, "[HTTP_RESPONSE 0 200 application/octet-stream 13]"
                               "{HTTP_READ ok id=0 len=13/13 rem=0 \\x0d\\x0aOK\\x0d\\x0a<<<ab\\x0d\\x0a}");
-        } else if (strcmp(t->log, ref) != 0) {
-            if (!bad) fprintf(stderr, "split %lu: %s\n", (unsigned long)j, t->log);
+        } else if (strcmp(t->io.log, ref) != 0) {
+            if (!bad) fprintf(stderr, "split %lu: %s\n", (unsigned long)j, t->io.log);
             bad++;
         }
     }
@@ -1853,7 +1807,7 @@ static void test_reboot_mid_operation(void)
     CHECK(!sm_at_busy(&t->m.at));
     /* life goes on, echo on again after the restart, once the line settled */
     t->echo = 1;
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     sm_sqn_sock_status(&t->m, on_done, t);
     XCHG(t, "AT+SQNSS\r", "\r\n+SQNSS: 1,0\r\n+SQNSS: 2,0\r\n+SQNSS: 3,0\r\n+SQNSS: 4,0\r\n"
                           "+SQNSS: 5,0\r\n+SQNSS: 6,0\r\n\r\nOK\r\n");
@@ -1861,7 +1815,7 @@ static void test_reboot_mid_operation(void)
     /* a restart in the middle of a raw payload */
     sm_sqn_sock_recv(&t->m, 1, t->buf, 10, on_done, t);
     XCHG(t, "AT+SQNSRECV=1,10\r", "\r\n+SQNSRECV: 1,8\r\nab");
-    t->now += SM_RAW_TIMEOUT_MS; /* the bytes never come; then +SYSSTART */
+    t->io.now += SM_RAW_TIMEOUT_MS; /* the bytes never come; then +SYSSTART */
     poll(t);
     rx(t, "\r\n+SYSSTART\r\n");
     LOG(t, "{SOCK_RECV reboot}[RESTARTED 2]");
@@ -1912,9 +1866,9 @@ static void test_queue_limits(void)
     CHECK_EQ_INT(sm_sqn_sock_close(&t->m, 1, on_done, t), SM_ERR_QUEUE_FULL);
     /* a cancelled operation completes with SM_ERR_CANCELLED */
     sm_at_flush(&t->m.at, SM_AT_CANCELLED);
-    CHECK(strstr(t->log, "{SOCK_CLOSE cancelled}") != NULL);
-    t->log_len = 0;
-    t->log[0] = '\0';
+    CHECK(strstr(t->io.log, "{SOCK_CLOSE cancelled}") != NULL);
+    t->io.log_len = 0;
+    t->io.log[0] = '\0';
     /* a two-command operation is queued whole or not at all */
     for (i = 0; i < SM_QUEUE_DEPTH - 1; i++) sm_sqn_sock_close(&t->m, 1, on_done, t);
     CHECK_EQ_INT(sm_sqn_sock_config(&t->m, 1, 1, 0, on_done, t), SM_ERR_QUEUE_FULL);
@@ -2039,7 +1993,7 @@ static void test_good_strings(void)
     /* the longest topic still fits the ONMESSAGE line */
     snprintf(want, sizeof want, "\r\n+SQNSMQTTONMESSAGE:0,\"%s\",4096,2,65535\r\n", topic);
     rx(t, want);
-    CHECK(strstr(t->log, "[MQTT_MESSAGE ttt") != NULL);
+    CHECK(strstr(t->io.log, "[MQTT_MESSAGE ttt") != NULL);
     CHECK_EQ_INT(t->m.at.stats.overlong, 0);
 }
 
