@@ -10,6 +10,7 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stdlib.h>
 
@@ -112,50 +113,15 @@ typedef struct T {
     sm_atecc se;
     sm_hce h;
     fake chip;
-    uint8_t tx[8192];
-    size_t tx_len, tx_seen;
-    uint32_t now;
+    sm_fake io; /* the modem's UART, the clock and the log */
     int echo;
     int forward;          /* the application forwards events to sm_hce_on_event */
     int taken;            /* events sm_hce_on_event took */
     int reenter;          /* the hce event callback calls sm_hce_poll() */
     int reenter_busy;     /* ... and was told SM_ERR_BUSY */
-    char log[8192];
-    size_t log_len;
 } T;
 
 static T g_t; /* test-binary state, not library state */
-
-static int mock_write(void *u, const uint8_t *d, size_t n)
-{
-    T *t = (T *)u;
-    if (n > sizeof t->tx - t->tx_len) n = sizeof t->tx - t->tx_len;
-    memcpy(t->tx + t->tx_len, d, n);
-    t->tx_len += n;
-    return (int)n;
-}
-
-static uint32_t mock_now(void *u) { return ((T *)u)->now; }
-
-static void logs(T *t, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof t->log - t->log_len - 1) n = sizeof t->log - t->log_len - 1;
-    memcpy(t->log + t->log_len, s, n);
-    t->log_len += n;
-    t->log[t->log_len] = '\0';
-}
-
-static void escaped(char *out, size_t cap, const void *data, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t i, o = 0;
-    for (i = 0; i < n && o + 5 < cap; i++) {
-        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '\\') out[o++] = (char)s[i];
-        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", s[i]);
-    }
-    out[o] = '\0';
-}
 
 static const char *stname(int s)
 {
@@ -180,7 +146,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     char tmp[120];
     (void)m;
     snprintf(tmp, sizeof tmp, "{%s %s}", sm_sqn_op_name(r->op), stname(r->status));
-    logs((T *)ctx, tmp);
+    sm_fake_log(&((T *)ctx)->io, tmp);
 }
 
 static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
@@ -199,7 +165,7 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         CHECK(ev->u.hce.digest == NULL && ev->u.hce.line != NULL && ev->u.hce.len > 12);
         break;
     case SM_SQN_EV_UNHANDLED:
-        escaped(e, sizeof e, ev->u.line.text, ev->u.line.len);
+        sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
         snprintf(tmp, sizeof tmp, "[UNHANDLED %s]", e);
         break;
     case SM_SQN_EV_MQTT_CONNECTED:
@@ -209,7 +175,7 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         snprintf(tmp, sizeof tmp, "[%s]", sm_sqn_event_name(ev->type));
         break;
     }
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     if (t->forward && sm_hce_on_event(&t->h, ev)) t->taken++;
 }
 
@@ -222,7 +188,7 @@ static void on_hce(void *ctx, sm_hce *h, const sm_hce_event *ev)
                  stname(ev->sign), stname(ev->status), ev->cme == 3 ? " cme=3" : "");
     else
         snprintf(tmp, sizeof tmp, "<%s %u %s>", sm_hce_event_name(ev->type), ev->ctx, stname(ev->status));
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     if (t->reenter && sm_hce_poll(h) == SM_ERR_BUSY) t->reenter_busy++;
 }
 
@@ -233,10 +199,10 @@ static T *fresh(int echo)
     size_t i;
     memset(t, 0, sizeof *t);
     memset(&p, 0, sizeof p);
-    p.user = t;
-    p.write = mock_write;
-    p.now_ms = mock_now;
-    t->now = 1000;
+    p.user = &t->io;
+    p.write = sm_fake_write;
+    p.now_ms = sm_fake_now;
+    t->io.now = 1000;
     t->echo = echo;
     t->forward = 1;
     t->chip.now = 5000;
@@ -271,20 +237,10 @@ static void loop_until_sent(T *t)
 
 static void tx_expect(T *t, const char *want, int line)
 {
-    size_t got = t->tx_len - t->tx_seen, n = strlen(want);
-    if (got == n && memcmp(t->tx + t->tx_seen, want, n) == 0) {
-        sm_test_tally.passed++;
-    } else {
-        char a[700], b[700];
-        escaped(a, sizeof a, t->tx + t->tx_seen, got);
-        escaped(b, sizeof b, want, n);
-        sm_test_tally.failed++;
-        fprintf(stderr, "%s:%d: wrote \"%s\", expected \"%s\"\n", __FILE__, line, a, b);
-    }
-    t->tx_seen = t->tx_len;
+    sm_fake_expect_tx(&t->io, want, strlen(want), __FILE__, line);
 }
 #define TX(t, s) tx_expect((t), (s), __LINE__)
-#define LOG(t, want) do { CHECK_EQ_STR((t)->log, (want)); (t)->log_len = 0; (t)->log[0] = '\0'; } while (0)
+#define LOG(t, want) SM_FAKE_LOG_IS(&(t)->io, (want))
 
 /* The modem's echo of the command just written, then its answer. */
 static void answer(T *t, const char *cmd, const char *reply)

@@ -12,53 +12,19 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stdlib.h>
 
 /* ---- the scripted modem (as in test_sequans.c) --------------------------- */
 typedef struct T {
+    sm_fake io; /* the UART, the clock and the log */
     sm_sqn m;
-    uint8_t tx[16384];
-    size_t tx_len, tx_seen;
-    uint32_t now;
     int echo;
-    char log[8192];
-    size_t log_len;
     int last_status;
 } T;
 
 static T g_t; /* test-binary state, not library state */
-
-static int mock_write(void *u, const uint8_t *d, size_t n)
-{
-    T *t = (T *)u;
-    if (n > sizeof t->tx - t->tx_len) n = sizeof t->tx - t->tx_len;
-    memcpy(t->tx + t->tx_len, d, n);
-    t->tx_len += n;
-    return (int)n;
-}
-
-static uint32_t mock_now(void *u) { return ((T *)u)->now; }
-
-static void logs(T *t, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof t->log - t->log_len - 1) n = sizeof t->log - t->log_len - 1;
-    memcpy(t->log + t->log_len, s, n);
-    t->log_len += n;
-    t->log[t->log_len] = '\0';
-}
-
-static void escaped(char *out, size_t cap, const void *data, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t i, o = 0;
-    for (i = 0; i < n && o + 5 < cap; i++) {
-        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '\\') out[o++] = (char)s[i];
-        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", s[i]);
-    }
-    out[o] = '\0';
-}
 
 static const char *stname(int s)
 {
@@ -81,7 +47,7 @@ static void log_clock(T *t, const sm_sqn_clock *c)
     char tmp[80];
     snprintf(tmp, sizeof tmp, " clock=%04u-%02u-%02uT%02u:%02u:%02u tz=%d valid=%u", c->year,
              c->month, c->day, c->hour, c->minute, c->second, c->tz_quarters, c->valid);
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
 }
 
 static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
@@ -91,26 +57,26 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     (void)m;
     t->last_status = r->status;
     snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), stname(r->status));
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     if (r->status == SM_ERR_MODEM && r->at != SM_AT_OK) {
         snprintf(tmp, sizeof tmp, " %s", sm_at_result_name(r->at));
-        logs(t, tmp);
+        sm_fake_log(&t->io, tmp);
     }
     if (r->op == SM_SQN_OP_TIME_SYNC) {
         snprintf(tmp, sizeof tmp, " ntp=%ld", (long)r->u.sync.ntp);
-        logs(t, tmp);
+        sm_fake_log(&t->io, tmp);
         if (r->status == SM_OK || r->status == SM_ERR_STATE) log_clock(t, &r->u.sync.clock);
     }
     if (r->op == SM_SQN_OP_MQTT_PUBLISH && r->status == SM_OK) {
         snprintf(tmp, sizeof tmp, " pmid=%u", r->u.pmid);
-        logs(t, tmp);
+        sm_fake_log(&t->io, tmp);
     }
     if (r->op == SM_SQN_OP_BRINGUP) {
         snprintf(tmp, sizeof tmp, " step=%u", r->u.bringup.failed_step);
-        logs(t, tmp);
+        sm_fake_log(&t->io, tmp);
         log_clock(t, &r->u.bringup.clock);
     }
-    logs(t, "}");
+    sm_fake_log(&t->io, "}");
 }
 
 static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
@@ -143,12 +109,12 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, stname(ev->u.sup.status), (long)ev->u.sup.rc);
         break;
     case SM_SQN_EV_UNHANDLED:
-        escaped(e, sizeof e, ev->u.line.text, ev->u.line.len);
+        sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
         snprintf(tmp, sizeof tmp, "[%s %s]", name, e); break;
     default:
         snprintf(tmp, sizeof tmp, "[%s]", name); break;
     }
-    logs(t, tmp);
+    sm_fake_log(&t->io, tmp);
     /* the callbacks may not poll (the events of the supervision come from
        sm_sqn_poll() itself too) */
     CHECK_EQ_INT(sm_sqn_poll(m), SM_ERR_BUSY);
@@ -160,10 +126,10 @@ static T *fresh(int echo)
     sm_platform p;
     memset(t, 0, sizeof *t);
     memset(&p, 0, sizeof p);
-    p.user = t;
-    p.write = mock_write;
-    p.now_ms = mock_now;
-    t->now = 1000;
+    p.user = &t->io;
+    p.write = sm_fake_write;
+    p.now_ms = sm_fake_now;
+    t->io.now = 1000;
     t->echo = echo;
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
     return t;
@@ -175,21 +141,11 @@ static void poll(T *t) { sm_sqn_poll(&t->m); }
 
 static void tx_expect(T *t, const void *want, size_t n, int line)
 {
-    size_t got = t->tx_len - t->tx_seen;
-    if (got == n && memcmp(t->tx + t->tx_seen, want, n) == 0) {
-        sm_test_tally.passed++;
-    } else {
-        char a[600], b[600];
-        escaped(a, sizeof a, t->tx + t->tx_seen, got);
-        escaped(b, sizeof b, want, n);
-        sm_test_tally.failed++;
-        fprintf(stderr, "%s:%d: wrote \"%s\", expected \"%s\"\n", __FILE__, line, a, b);
-    }
-    t->tx_seen = t->tx_len;
+    sm_fake_expect_tx(&t->io, want, n, __FILE__, line);
 }
 #define TX(t, lit) tx_expect((t), (lit), sizeof(lit) - 1, __LINE__)
 
-#define LOG(t, want) do { CHECK_EQ_STR((t)->log, (want)); (t)->log_len = 0; (t)->log[0] = '\0'; } while (0)
+#define LOG(t, want) SM_FAKE_LOG_IS(&(t)->io, (want))
 
 static void echo(T *t, const char *cmd)
 {
@@ -220,7 +176,7 @@ static void test_time_sync_ok(int echo_on)
     CHECK_EQ_INT(sm_sqn_time_sync(&t->m, NULL, on_done, t), SM_ERR_STATE); /* one at a time */
     XCHG(t, NTP_CMD, "\r\nOK\r\n");
     LOG(t, "");
-    t->now += 3000;
+    t->io.now += 3000;
     poll(t);
     TX(t, "");
     rx(t, "\r\n+SQNNTP: 0\r\n");
@@ -272,10 +228,10 @@ static void test_time_sync_failures(void)
     /* no URC: SM_SQN_NTP_TIMEOUT_MS after the OK */
     sm_sqn_time_sync(&t->m, NULL, on_done, t);
     XCHG(t, NTP_CMD, "\r\nOK\r\n");
-    t->now += SM_SQN_NTP_TIMEOUT_MS - 1;
+    t->io.now += SM_SQN_NTP_TIMEOUT_MS - 1;
     poll(t);
     LOG(t, "");
-    t->now += 1;
+    t->io.now += 1;
     poll(t);
     LOG(t, "{TIME_SYNC timeout ntp=0}");
     TX(t, "");
@@ -290,11 +246,11 @@ static void test_time_sync_failures(void)
     rx(t, "\r\n+SYSSTART\r\n");
     LOG(t, "{TIME_SYNC reboot ntp=0}[RESTARTED 1]");
     /* and one during the command */
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     sm_sqn_time_sync(&t->m, NULL, on_done, t);
     XCHG(t, NTP_CMD, "\r\n+SYSSTART\r\n");
     LOG(t, "{TIME_SYNC reboot ntp=0}[RESTARTED 2]");
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     CHECK(sm_sqn_time_sync(&t->m, NULL, on_done, t) > 0); /* free again */
 }
 
@@ -367,7 +323,7 @@ static void test_bringup_time_sync(void)
     XCHG(t, "AT+CCLK?\r", CCLK_1970);
     LOG(t, "");
     XCHG(t, NTP_CMD, "\r\nOK\r\n");
-    t->now += 2000;
+    t->io.now += 2000;
     poll(t);
     TX(t, "");
     rx(t, "\r\n+SQNNTP: 0\r\n");
@@ -383,21 +339,21 @@ static void test_bringup_time_sync(void)
     bringup_to_clock(t);
     XCHG(t, "AT+CCLK?\r", CCLK_1970);
     XCHG(t, NTP_CMD, "\r\nERROR\r\n");
-    t->now += SM_SQN_NTP_RETRY_MS - 1;
+    t->io.now += SM_SQN_NTP_RETRY_MS - 1;
     poll(t);
     TX(t, "");
-    t->now += 1;
+    t->io.now += 1;
     XCHG(t, NTP_CMD, "\r\nOK\r\n\r\n+SQNNTP: 2\r\n");
     LOG(t, "[NTP 2]");
-    t->now += SM_SQN_NTP_RETRY_MS;
+    t->io.now += SM_SQN_NTP_RETRY_MS;
     XCHG(t, NTP_CMD, "\r\nOK\r\n\r\n+SQNNTP: 0\r\n");
     XCHG(t, "AT+CCLK?\r", CCLK_1970);
     LOG(t, "[NTP 0]");
     poll(t);
     TX(t, "");
-    t->now += SM_SQN_NTP_RETRY_MS;
+    t->io.now += SM_SQN_NTP_RETRY_MS;
     XCHG(t, NTP_CMD, "\r\nOK\r\n");
-    t->now += SM_SQN_NTP_TIMEOUT_MS; /* no URC: at once again */
+    t->io.now += SM_SQN_NTP_TIMEOUT_MS; /* no URC: at once again */
     XCHG(t, NTP_CMD, "\r\nOK\r\n\r\n+SQNNTP: 0\r\n");
     XCHG(t, "AT+CCLK?\r", CCLK_2026);
     LOG(t, "[NTP 0]{BRINGUP ok step=0 clock=2026-12-07T09:30:00 tz=4 valid=1}");
@@ -405,14 +361,14 @@ static void test_bringup_time_sync(void)
     sm_sqn_bringup_time_sync(&t->m, 30000);
     bringup_to_clock(t);
     XCHG(t, "AT+CCLK?\r", CCLK_1970);
-    for (i = 0; i < 100 && !strstr(t->log, "BRINGUP"); i++) {
+    for (i = 0; i < 100 && !strstr(t->io.log, "BRINGUP"); i++) {
         poll(t);
-        if (t->tx_len > t->tx_seen) {
+        if (t->io.tx_len > t->io.tx_seen) {
             TX(t, NTP_CMD);
             rx(t, NTP_CMD);
             rx(t, "\r\nOK\r\n\r\n+SQNNTP: 1\r\n");
         }
-        t->now += 1000;
+        t->io.now += 1000;
     }
     /* an attempt every SM_SQN_NTP_RETRY_MS after a failure (polled each
        second here: every 6 s), 30 s in all */
@@ -425,7 +381,7 @@ static void test_bringup_time_sync(void)
     XCHG(t, "AT+CCLK?\r", CCLK_1970);
     XCHG(t, NTP_CMD, "\r\nOK\r\n\r\n+SYSSTART\r\n");
     LOG(t, "[RESTARTED 1]");
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     XCHG(t, "ATE1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CMEE=1\r", "\r\nOK\r\n");
     XCHG(t, "AT+CEREG=5\r", "\r\nOK\r\n");
@@ -458,8 +414,8 @@ static void session(T *t, const char *const *filters)
         snprintf(urc, sizeof urc, "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"%s\",0\r\n", *filters);
         XCHG(t, cmd, urc);
     }
-    t->log_len = 0;
-    t->log[0] = '\0';
+    t->io.log_len = 0;
+    t->io.log[0] = '\0';
 }
 
 static void test_subscription_table(void)
@@ -531,7 +487,7 @@ static void test_subscription_table(void)
     sm_sqn_mqtt_disconnect(&t->m, on_done, t);
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n\r\n+SQNSMQTTONDISCONNECT:0,0\r\n");
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 0);
-    t->log_len = 0;
+    t->io.log_len = 0;
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0]");
@@ -548,7 +504,7 @@ static void test_resume_resubscribes(int echo_on)
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2]");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/1/in\",1\r", "\r\nOK\r\n");
-    t->now += 500;
+    t->io.now += 500;
     poll(t);
     TX(t, ""); /* one at a time: the next after this one's answer */
     rx(t, "\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/1/in\",0\r\n");
@@ -564,10 +520,10 @@ static void test_resume_resubscribes(int echo_on)
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/1/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/1/in\",-12\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cfg/#\",1\r", "\r\nOK\r\n");
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS - 1;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS - 1;
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2][MQTT_SUBSCRIBED cmd/1/in -12]");
-    t->now += 1;
+    t->io.now += 1;
     poll(t);
     LOG(t, "[MQTT_RESUBSCRIBE_FAILED 2/2 cmd/1/in refused -12]");
     /* refused by the modem */
@@ -628,10 +584,10 @@ static void test_resume_during_operation(void)
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 1]");
     for (i = 0; i < n; i++) XCHG(t, "AT+CCLK?\r", CCLK_2026);
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
-    CHECK(strstr(t->log, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]") != NULL);
+    CHECK(strstr(t->io.log, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]") != NULL);
     /* a resume while the application's own subscribe is in flight: the new
        filter is subscribed to again too */
-    t->log_len = 0;
+    t->io.log_len = 0;
     sm_sqn_mqtt_subscribe(&t->m, "new/in", 0, on_done, t);
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2]");
@@ -668,7 +624,7 @@ static void test_resubscribe_waits_for_queue_text(void)
     poll(t);
     CHECK_EQ_INT(t->m.at.q_count, 1);
     rx(t, "\r\nOK\r\n");
-    t->tx_seen = t->tx_len; /* the long command went out before */
+    t->io.tx_seen = t->io.tx_len; /* the long command went out before */
     poll(t);
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
     LOG(t, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]");
@@ -700,23 +656,23 @@ static void test_probe_detects_silent_death(void)
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,5,0\r\n");
     LOG(t, "[MQTT_PUBLISHED 5 0]");
     /* the next after a period of silence */
-    t->now += 59999;
+    t->io.now += 59999;
     poll(t);
     TX(t, "");
-    t->now += 1;
+    t->io.now += 1;
     probe_sent(t, 6);
     /* an acknowledgement of another publish is not the probe's */
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,4,0\r\n");
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS - 1;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS - 1;
     poll(t);
     LOG(t, "[MQTT_PUBLISHED 4 0]");
     CHECK_EQ_INT(t->m.st.mqtt_connected, 1);
-    t->now += 1;
+    t->io.now += 1;
     poll(t);
     LOG(t, "[MQTT_LOST timeout 0]");
     CHECK_EQ_INT(t->m.st.mqtt_connected, 0);
     /* no probes while the session is down */
-    t->now += 600000;
+    t->io.now += 600000;
     poll(t);
     TX(t, "");
     /* the modem resumes: re-subscription, and the probes start again */
@@ -724,29 +680,29 @@ static void test_probe_detects_silent_death(void)
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 1][MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]");
     CHECK_EQ_INT(t->m.st.mqtt_connected, 1);
-    t->now += 60000;
+    t->io.now += 60000;
     probe_sent(t, 1);
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,1,0\r\n");
     LOG(t, "[MQTT_PUBLISHED 1 0]");
     /* the acknowledgement before the command's OK (the pmid not yet known
        to the probe) still counts */
-    t->now += 60000;
+    t->io.now += 60000;
     XCHG(t, PROBE_CMD, "\r\n> ");
     TX(t, "?");
     rx(t, "\r\n+SQNSMQTTPUBLISH: 0,2\r\n\r\n+SQNSMQTTONPUBLISH:0,2,0\r\n\r\nOK\r\n");
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
     poll(t);
     LOG(t, "[MQTT_PUBLISHED 2 0]");
     /* a refused publish: rc -4 (no connection) */
-    t->now += 60000;
+    t->io.now += 60000;
     probe_sent(t, 3);
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,3,-4\r\n");
     LOG(t, "[MQTT_PUBLISHED 3 -4][MQTT_LOST refused -4]");
     /* a command the modem refuses */
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
-    t->log_len = 0;
-    t->now += 60000;
+    t->io.log_len = 0;
+    t->io.now += 60000;
     XCHG(t, PROBE_CMD, "\r\n+CME ERROR: 4\r\n");
     LOG(t, "[MQTT_LOST modem 0]");
     TX(t, "");
@@ -763,27 +719,27 @@ static void test_probe_schedule_and_resubscribe_probe(void)
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
     LOG(t, "[MQTT_SUBSCRIBED cmd/in 0]");
     /* a message is a sign of life */
-    t->now += 200000;
+    t->io.now += 200000;
     rx(t, "\r\n+SQNSMQTTONMESSAGE:0,\"cfg\",3,0\r\n");
-    t->now += 200000;
+    t->io.now += 200000;
     poll(t);
     TX(t, "");
     /* the application's command in the queue: the probe waits for it */
-    t->now += 100000;
+    t->io.now += 100000;
     sm_sqn_clock_read(&t->m, on_done, t);
     XCHG(t, "AT+CCLK?\r", CCLK_2026);
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n");
     LOG(t, "[MQTT_MESSAGE cfg]{CLOCK ok}");
     /* no SUBACK in SM_SQN_MQTT_PROBE_TIMEOUT_MS: dead */
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
     poll(t);
     LOG(t, "[MQTT_LOST timeout 0]");
     /* the broker refusing it is a failure too */
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cfg\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cfg\",0\r\n");
-    t->log_len = 0;
-    t->now += 300000;
+    t->io.log_len = 0;
+    t->io.now += 300000;
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",-2\r\n");
     LOG(t, "[MQTT_SUBSCRIBED cmd/in -2][MQTT_LOST refused -2]");
     /* stopped: no more probes */
@@ -791,7 +747,7 @@ static void test_probe_schedule_and_resubscribe_probe(void)
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cfg\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cfg\",0\r\n");
-    t->now += 3000000;
+    t->io.now += 3000000;
     poll(t);
     TX(t, "");
     /* the arguments */
@@ -806,7 +762,7 @@ static void test_probe_schedule_and_resubscribe_probe(void)
     /* no session: no probe */
     t = fresh(0);
     sm_sqn_mqtt_supervise(&t->m, 1000, "dev/probe", 0);
-    t->now += 5000;
+    t->io.now += 5000;
     poll(t);
     TX(t, "");
 }
@@ -820,7 +776,7 @@ static void test_reconnect(void)
     session(t, one);
     sm_sqn_mqtt_supervise(&t->m, 60000, "dev/probe", SM_SQN_SUP_RECONNECT);
     probe_sent(t, 1);
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
     LOG(t, "[MQTT_LOST timeout 0]");
     XCHG(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r", "\r\nOK\r\n");
@@ -829,7 +785,7 @@ static void test_reconnect(void)
     LOG(t, "[MQTT_CONNECTED 0][MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]");
     CHECK_EQ_INT(t->m.st.mqtt_connected, 1);
     /* a reconnect the broker refuses; then one that never answers */
-    t->now += 60000;
+    t->io.now += 60000;
     probe_sent(t, 2);
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,2,-7\r\n");
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\n+CME ERROR: 3\r\n");
@@ -839,12 +795,12 @@ static void test_reconnect(void)
     TX(t, "");
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n"); /* the modem resumes after all */
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
-    t->now += 60000;
+    t->io.now += 60000;
     probe_sent(t, 3);
-    t->now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
     XCHG(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r", "\r\nOK\r\n");
-    t->now += SM_SQN_MQTT_TIMEOUT_MS;
+    t->io.now += SM_SQN_MQTT_TIMEOUT_MS;
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 1][MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]"
            "[MQTT_LOST timeout 0][MQTT_RECONNECT_FAILED timeout 0]");
@@ -865,27 +821,27 @@ static void test_restart_clears_state(void)
     LOG(t, "[RESTARTED 1]");
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 0);
     CHECK_EQ_INT(t->m.st.mqtt_connected, 0);
-    t->now += 600000;
+    t->io.now += 600000;
     poll(t);
     TX(t, "");
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
-    t->now += 600000;
+    t->io.now += 600000;
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0]");
     TX(t, "");
     /* a restart during a re-subscription ends it without an event */
-    t->now += SM_AT_SETTLE_MS;
+    t->io.now += SM_AT_SETTLE_MS;
     session(t, two);
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"a\",1\r", "\r\n+SYSSTART\r\n");
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2][RESTARTED 2]");
-    t->now += 600000;
+    t->io.now += 600000;
     poll(t);
     TX(t, "");
     LOG(t, "");
     /* the supervision setting stays: a new session is probed */
     session(t, two);
-    t->now += 60000;
+    t->io.now += 60000;
     probe_sent(t, 1);
     rx(t, "\r\n+SQNSMQTTONPUBLISH:0,1,0\r\n");
     LOG(t, "[MQTT_PUBLISHED 1 0]");
