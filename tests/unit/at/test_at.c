@@ -9,78 +9,19 @@ static int g_log_count[4];
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stdlib.h>
 
 /* ---- the scripted modem ------------------------------------------------ */
 typedef struct mock {
-    char tx[8192];
-    size_t tx_len;
-    int tx_limit;        /* bytes accepted per write call; 0 = all */
-    int tx_fail;         /* write returns -1 */
-    int tx_zero_every;   /* every Nth write accepts nothing */
-    int tx_calls;
-    size_t tx_stall_at;  /* nonzero: accept nothing once tx_len reaches it */
-    uint32_t now;
-    const uint8_t *rx;   /* pull mode source */
-    size_t rx_len, rx_off;
-    int rx_fail;
-    char log[8192];      /* events as text, compared across splits */
-    size_t log_len;
+    sm_fake io;          /* the UART (pull mode: io.rx), the clock, the event log */
     uint8_t raw[256];
 } mock;
 
-static int mock_write(void *u, const uint8_t *d, size_t n)
-{
-    mock *m = (mock *)u;
-    size_t k = n;
-    m->tx_calls++;
-    if (m->tx_fail) return -1;
-    if (m->tx_zero_every && m->tx_calls % m->tx_zero_every == 0) return 0;
-    if (m->tx_stall_at && m->tx_len >= m->tx_stall_at) return 0;
-    if (m->tx_stall_at && k > m->tx_stall_at - m->tx_len) k = m->tx_stall_at - m->tx_len;
-    if (m->tx_limit && k > (size_t)m->tx_limit) k = (size_t)m->tx_limit;
-    if (k > sizeof m->tx - m->tx_len) k = sizeof m->tx - m->tx_len;
-    memcpy(m->tx + m->tx_len, d, k);
-    m->tx_len += k;
-    return (int)k;
-}
+static void logf_(mock *m, const char *s) { sm_fake_log(&m->io, s); }
 
-static int mock_read(void *u, uint8_t *b, size_t cap)
-{
-    mock *m = (mock *)u;
-    size_t k = m->rx_len - m->rx_off;
-    if (m->rx_fail) return -1;
-    if (k > cap) k = cap;
-    if (k > 7) k = 7; /* odd chunks, to cross line boundaries */
-    memcpy(b, m->rx + m->rx_off, k);
-    m->rx_off += k;
-    m->now += 1; /* time passes while polling */
-    return (int)k;
-}
-
-static uint32_t mock_now(void *u) { return ((mock *)u)->now; }
-
-static void logf_(mock *m, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof m->log - m->log_len - 1) n = sizeof m->log - m->log_len - 1;
-    memcpy(m->log + m->log_len, s, n);
-    m->log_len += n;
-    m->log[m->log_len] = '\0';
-}
-
-static void log_escaped(mock *m, const char *s, size_t n)
-{
-    size_t i;
-    char tmp[8];
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7F && c != '\\') { tmp[0] = (char)c; tmp[1] = 0; }
-        else snprintf(tmp, sizeof tmp, "\\x%02x", c);
-        logf_(m, tmp);
-    }
-}
+static void log_escaped(mock *m, const char *s, size_t n) { sm_fake_log_escaped(&m->io, s, n); }
 
 static unsigned long g_next_line_bad, g_next_line_seen; /* see on_done */
 
@@ -173,10 +114,12 @@ static void setup(sm_at *at, mock *m, const sm_at_dialect *d, int pull)
     memset(at, 0, sizeof *at); /* zeroed or initialised, as the manual asks */
     memset(m, 0, sizeof *m);
     memset(&p, 0, sizeof p);
-    p.user = m;
-    p.write = mock_write;
-    p.read = pull ? mock_read : NULL;
-    p.now_ms = mock_now;
+    m->io.read_max = 7;  /* odd chunks, to cross line boundaries */
+    m->io.read_tick = 1; /* time passes while polling */
+    p.user = &m->io;
+    p.write = sm_fake_write;
+    p.read = pull ? sm_fake_read : NULL;
+    p.now_ms = sm_fake_now;
     /* counted only when it fails: setup runs thousands of times */
     if (sm_at_init(at, &p, d) != SM_OK) CHECK(0 && "sm_at_init");
     if (sm_at_add_urcs(at, test_urcs, sizeof test_urcs / sizeof test_urcs[0], m) != SM_OK)
@@ -206,12 +149,12 @@ static void test_simple_ok(void)
     setup(&at, &m, NULL, 0);
     id = submit(&at, &m, "AT+CGMR", NULL);
     CHECK(id > 0);
-    CHECK_EQ_INT(m.tx_len, 0); /* nothing goes out before poll: submit never blocks or writes */
+    CHECK_EQ_INT(m.io.tx_len, 0); /* nothing goes out before poll: submit never blocks or writes */
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+CGMR\r");
+    CHECK_EQ_STR(m.io.tx, "AT+CGMR\r");
     CHECK(sm_at_busy(&at));
     feed_str(&at, "AT+CGMR\r\r\nUE7.0.0.0\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |UE7.0.0.0]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |UE7.0.0.0]");
     CHECK(!sm_at_busy(&at));
     CHECK_EQ_INT(sm_at_result_of(&at, (uint16_t)id), SM_AT_OK);
     CHECK_EQ_INT(at.stats.unexpected, 0);
@@ -234,10 +177,10 @@ static void test_error_results(void)
     feed_str(&at, "\r\n+CME ERROR: SIM not inserted\r\n");
     sm_at_poll(&at);
     feed_str(&at, "\r\n+CMS ERROR: 500\r\n");
-    CHECK_EQ_STR(m.log, "[done ERROR code=-2147483648][done CME_ERROR code=10]"
+    CHECK_EQ_STR(m.io.log, "[done ERROR code=-2147483648][done CME_ERROR code=10]"
                         "[done CME_ERROR code=-2147483648 text=SIM not inserted]"
                         "[done CMS_ERROR code=500]");
-    CHECK_EQ_STR(m.tx, "AT+A\rAT+B\rAT+C\rAT+D\r");
+    CHECK_EQ_STR(m.io.tx, "AT+A\rAT+B\rAT+C\rAT+D\r");
 }
 
 static void test_dialect_final(void)
@@ -247,14 +190,14 @@ static void test_dialect_final(void)
     setup(&at, &m, &cordelia_like, 0);
     submit(&at, &m, "AT+fileOpen=a,READ,0", "+fileopen:");
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+fileOpen=a,READ,0\r\n");
+    CHECK_EQ_STR(m.io.tx, "AT+fileOpen=a,READ,0\r\n");
     feed_str(&at, "ERROR:file not found,-11\r\n");
-    CHECK_EQ_STR(m.log, "[done DIALECT_ERROR code=-11 text=file not found]");
-    m.log[0] = 0; m.log_len = 0;
+    CHECK_EQ_STR(m.io.log, "[done DIALECT_ERROR code=-11 text=file not found]");
+    m.io.log[0] = 0; m.io.log_len = 0;
     submit(&at, &m, "AT+test", NULL);
     sm_at_poll(&at);
     feed_str(&at, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648]");
 }
 
 /* One command on the wire at a time; queue limits. */
@@ -270,12 +213,12 @@ static void test_queue(void)
     CHECK_EQ_INT(sm_at_queue_free(&at), 0);
     sm_at_poll(&at);
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT\r"); /* the second waits for the first's result */
+    CHECK_EQ_STR(m.io.tx, "AT\r"); /* the second waits for the first's result */
     feed_str(&at, "OK\r\n");
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT\rAT\r");
+    CHECK_EQ_STR(m.io.tx, "AT\rAT\r");
     sm_at_flush(&at, SM_AT_CANCELLED);
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done CANCELLED code=-2147483648]"
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648][done CANCELLED code=-2147483648]"
                         "[done CANCELLED code=-2147483648][done CANCELLED code=-2147483648]");
     CHECK(!sm_at_busy(&at));
     /* text area limit */
@@ -321,7 +264,7 @@ static void test_text_space(void)
     sm_at_poll(&at);
     feed_str(&at, "OK\r\n");
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+ONE\rAT+TWO\r");
+    CHECK_EQ_STR(m.io.tx, "AT+ONE\rAT+TWO\r");
     /* the longest text fills the whole space, its NUL included */
     sm_at_flush(&at, SM_AT_CANCELLED);
     p = sm_at_text_space(&at, &cap);
@@ -366,8 +309,8 @@ static void test_bad_commands(void)
 /* A realistic stream with echo on: URCs before, inside and after responses,
    a prompt with a URC before it, a binary payload full of CR/LF/OK/'>'. */
 typedef struct script_run {
-    char log[8192];
-    char tx[8192];
+    char log[SM_FAKE_LOG_CAP];
+    char tx[SM_FAKE_TX_CAP + 1];
 } script_run;
 
 static const char k_payload[] = "\r\nOK\r\n> \0\xff+RECV: 9\r\nERROR\r\n";
@@ -440,9 +383,9 @@ static void run_script(script_run *res, const uint8_t *stream, size_t len, const
         sm_at_poll(&at);
         prev = end;
     }
-    memcpy(res->log, m.log, sizeof res->log);
-    memcpy(res->tx, m.tx, m.tx_len);
-    res->tx[m.tx_len] = 0;
+    memcpy(res->log, m.io.log, sizeof res->log);
+    memcpy(res->tx, m.io.tx, m.io.tx_len);
+    res->tx[m.io.tx_len] = 0;
 }
 
 static void test_transcript_every_split(void)
@@ -497,7 +440,7 @@ static void test_echo_off_and_on(void)
     submit(&at, &m, "ATI", NULL);
     sm_at_poll(&at);
     feed_str(&at, "ATI\r\r\nsecmodem-sim\r\ngeneric\r\n\r\nOK\r\n"); /* echo on */
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |secmodem-sim |generic]"
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |secmodem-sim |generic]"
                         "[done OK code=-2147483648 |secmodem-sim |generic]");
 }
 
@@ -510,7 +453,7 @@ static void test_prefix_mismatch_is_stray(void)
     submit(&at, &m, "AT+COPS?", "+COPS:");
     sm_at_poll(&at);
     feed_str(&at, "\r\n+WEIRD: 1\r\n+COPS: 0,0,\"op\",7\r\n+CEREG: 1\r\nOK\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[stray +WEIRD: 1][urc +CEREG: 1][done OK code=-2147483648 |+COPS: 0,0,\"op\",7]"
+    CHECK_EQ_STR(m.io.log, "[stray +WEIRD: 1][urc +CEREG: 1][done OK code=-2147483648 |+COPS: 0,0,\"op\",7]"
                         "[stray OK]");
     CHECK_EQ_INT(at.stats.unexpected, 2);
     CHECK_EQ_INT(at.stats.urcs, 1);
@@ -527,7 +470,7 @@ static void test_prefix_shared_with_urc(void)
     submit(&at, &m, "AT+CEREG?", "+CEREG:");
     sm_at_poll(&at);
     feed_str(&at, "\r\n+CEREG: 5,1\r\n\r\nOK\r\n\r\n+CEREG: 2\r\n");
-    CHECK_EQ_STR(m.log, "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1][urc +CEREG: 2]");
+    CHECK_EQ_STR(m.io.log, "[urc +CEREG: 1][done OK code=-2147483648 |+CEREG: 5,1][urc +CEREG: 2]");
 }
 
 /* ---- answer or URC of the same prefix (issue 18 item 2) --------------------- */
@@ -558,8 +501,8 @@ static void run_route(const route_case *rc, int split, size_t cut, char *out, si
         submit(&at, &m, "ATE1", NULL);
         sm_at_poll(&at);
         feed_str(&at, "ATE1\r\r\nOK\r\n");
-        m.log_len = 0;
-        m.log[0] = '\0';
+        m.io.log_len = 0;
+        m.io.log[0] = '\0';
     }
     memset(&c, 0, sizeof c);
     c.text = rc->text;
@@ -567,7 +510,7 @@ static void run_route(const route_case *rc, int split, size_t cut, char *out, si
     c.is_answer = rc->is_answer;
     c.on_done = on_done;
     c.ctx = &m;
-    if (rc->stall) m.tx_stall_at = m.tx_len + 3;
+    if (rc->stall) m.io.write_stall_at = m.io.tx_len + 3;
     sm_at_submit(&at, &c);
     if (!rc->queued) sm_at_poll(&at);
     part[0] = rc->before;
@@ -578,11 +521,11 @@ static void run_route(const route_case *rc, int split, size_t cut, char *out, si
         if (!rc->queued || i == 1) sm_at_poll(&at);
         sm_at_feed(&at, (const uint8_t *)part[i] + k, n - k);
         if (i == 0) { /* the command goes out (all of it) */
-            m.tx_stall_at = 0;
+            m.io.write_stall_at = 0;
             sm_at_poll(&at);
         }
     }
-    snprintf(out, cap, "%s", m.log);
+    snprintf(out, cap, "%s", m.io.log);
 }
 
 static void test_answer_or_urc_same_prefix(void)
@@ -701,7 +644,7 @@ static void run_recv_form(size_t cut, char *out, size_t cap)
     sm_at_poll(&at);
     sm_at_feed(&at, (const uint8_t *)stream + k, n - k);
     sm_at_poll(&at);
-    snprintf(out, cap, "%s", m.log);
+    snprintf(out, cap, "%s", m.io.log);
 }
 
 static void test_answer_form_before_inline_raw(void)
@@ -740,7 +683,7 @@ static void test_garbage_resync(void)
     feed_str(&at, "\r\nOK\r\n");
     /* 0xFF and 0xFE are never text (a GM02SP sends 0xFF after light sleep):
        dropped and counted, so the line they formed is empty and not a stray */
-    CHECK_EQ_STR(m.log, "[stray +PART][done OK code=-2147483648 |+G: 1]");
+    CHECK_EQ_STR(m.io.log, "[stray +PART][done OK code=-2147483648 |+G: 1]");
     CHECK_EQ_INT(at.stats.overlong, 1);
     CHECK_EQ_INT(at.stats.nul_bytes, 5);
     CHECK_EQ_INT(at.stats.noise, 2);
@@ -772,12 +715,12 @@ static void test_reboot_mid_response(void)
     sm_at_poll(&at);
     sm_at_feed(&at, (const uint8_t *)"\r\n+LINES: 0\r\n+LIN\x00\xff\r\n+SYSSTART\r\n", 32);
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+LINES=3\r"); /* the line settles before the next command */
-    m.now += SM_AT_SETTLE_MS;
+    CHECK_EQ_STR(m.io.tx, "AT+LINES=3\r"); /* the line settles before the next command */
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+LINES=3\rAT\r");
+    CHECK_EQ_STR(m.io.tx, "AT+LINES=3\rAT\r");
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
+    CHECK_EQ_STR(m.io.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]"
                         "[done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.reboots, 1);
 }
@@ -796,17 +739,17 @@ static void test_reboot_late_answer(void)
     submit(&at, &m, "AT", NULL);
     submit(&at, &m, "ATE0", NULL);
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT\r");
+    CHECK_EQ_STR(m.io.tx, "AT\r");
     feed_str(&at, "\r\n+SYSSTART\r\nAT\r\r\nOK\r\n"); /* marker, then the probe's echo + OK */
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
-    CHECK_EQ_STR(m.tx, "AT\r"); /* still settling: nothing new on the wire */
+    CHECK_EQ_STR(m.io.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
+    CHECK_EQ_STR(m.io.tx, "AT\r"); /* still settling: nothing new on the wire */
     CHECK(at.stats.stale >= 1);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT\rATE0\r");
+    CHECK_EQ_STR(m.io.tx, "AT\rATE0\r");
     feed_str(&at, "ATE0\r\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART][done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done REBOOT code=-2147483648][urc +SYSSTART][done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.unexpected, 0);
     /* a modem that keeps talking (URCs after the boot) is waited for at most
        SM_AT_SETTLE_MAX_MS, and its URCs are still delivered meanwhile */
@@ -815,16 +758,16 @@ static void test_reboot_late_answer(void)
     feed_str(&at, "\r\n+SYSSTART\r\n");
     submit(&at, &m, "AT+Y", NULL);
     {
-        uint32_t t0 = m.now;
-        while (m.now - t0 < SM_AT_SETTLE_MAX_MS + 200 && !strstr(m.tx, "AT+Y")) {
+        uint32_t t0 = m.io.now;
+        while (m.io.now - t0 < SM_AT_SETTLE_MAX_MS + 200 && !strstr(m.io.tx, "AT+Y")) {
             feed_str(&at, "\r\n+TICK: 1\r\n");
-            m.now += 20;
+            m.io.now += 20;
             sm_at_poll(&at);
         }
-        CHECK(strstr(m.tx, "AT+X\rAT+Y\r") != NULL);
-        CHECK(m.now - t0 >= SM_AT_SETTLE_MAX_MS && m.now - t0 <= SM_AT_SETTLE_MAX_MS + 20);
+        CHECK(strstr(m.io.tx, "AT+X\rAT+Y\r") != NULL);
+        CHECK(m.io.now - t0 >= SM_AT_SETTLE_MAX_MS && m.io.now - t0 <= SM_AT_SETTLE_MAX_MS + 20);
     }
-    CHECK(strstr(m.log, "[urc +TICK: 1]") != NULL);
+    CHECK(strstr(m.io.log, "[urc +TICK: 1]") != NULL);
 }
 
 /* A restart that cuts a line: the marker comes after the cut bytes, on the
@@ -837,7 +780,7 @@ static void test_reboot_marker_mid_line(void)
     submit(&at, &m, "AT+LINES=3", "+LINES:");
     sm_at_poll(&at);
     feed_str(&at, "\r\n+LINES: 0\r\n+LIN+SYSSTART\r\n");
-    CHECK_EQ_STR(m.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]");
+    CHECK_EQ_STR(m.io.log, "[stray +LIN][done REBOOT code=-2147483648 |+LINES: 0][urc +SYSSTART]");
     CHECK_EQ_INT(at.stats.reboots, 1);
 }
 
@@ -858,8 +801,8 @@ static void test_reboot_while_waiting_prompt(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "\r\n+SYSSTART\r\n\r\n> ");
-    CHECK_EQ_STR(m.tx, "AT+SEND=3\r"); /* the payload never went out */
-    CHECK_EQ_STR(m.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
+    CHECK_EQ_STR(m.io.tx, "AT+SEND=3\r"); /* the payload never went out */
+    CHECK_EQ_STR(m.io.log, "[done REBOOT code=-2147483648][urc +SYSSTART]");
 }
 
 /* ---- prompts and payloads --------------------------------------------- */
@@ -879,12 +822,12 @@ static void test_prompt_payload_binary(void)
     c.ctx = &m;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10);
+    CHECK_EQ_INT(m.io.tx_len, 10);
     feed_str(&at, "\r\n>");     /* prompt without its space yet */
-    CHECK_EQ_INT(m.tx_len, 18);
-    CHECK(memcmp(m.tx + 10, data, 8) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 18);
+    CHECK(memcmp(m.io.tx + 10, data, 8) == 0);
     feed_str(&at, " \r\n+SEND: 8,abc\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+SEND: 8,abc]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+SEND: 8,abc]");
 }
 
 /* Cordelia-style: the payload goes inline, between the text and the CR LF. */
@@ -904,7 +847,7 @@ static void test_inline_payload(void)
     c.on_done = on_done;
     c.ctx = &m;
     sm_at_submit(&at, &c);
-    m.tx_limit = 3; /* a slow UART: the command goes out over several polls */
+    m.io.write_max = 3; /* a slow UART: the command goes out over several polls */
     sm_at_poll(&at);
     sm_at_poll(&at);
     sm_at_poll(&at);
@@ -917,10 +860,10 @@ static void test_inline_payload(void)
     sm_at_poll(&at);
     sm_at_poll(&at);
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 21 + 5 + 2);
-    CHECK(memcmp(m.tx, "AT+FileWrite=1,0,0,5,a\r\nb\0\r\n", 28) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 21 + 5 + 2);
+    CHECK(memcmp(m.io.tx, "AT+FileWrite=1,0,0,5,a\r\nb\0\r\n", 28) == 0);
     feed_str(&at, "+filewrite:5\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+filewrite:5]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+filewrite:5]");
 }
 
 static void test_slow_uart(void)
@@ -929,15 +872,15 @@ static void test_slow_uart(void)
     mock m;
     int i;
     setup(&at, &m, NULL, 0);
-    m.tx_limit = 1;
-    m.tx_zero_every = 2; /* every other write call accepts nothing */
+    m.io.write_max = 1;
+    m.io.write_zero_every = 2; /* every other write call accepts nothing */
     submit(&at, &m, "AT+CGMR", NULL);
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 2); /* never more than the port accepts */
+    CHECK_EQ_INT(m.io.tx_len, 2); /* never more than the port accepts */
     for (i = 0; i < 40; i++) sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+CGMR\r");
+    CHECK_EQ_STR(m.io.tx, "AT+CGMR\r");
     feed_str(&at, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648]");
 }
 
 static void test_write_failure(void)
@@ -945,10 +888,10 @@ static void test_write_failure(void)
     sm_at at;
     mock m;
     setup(&at, &m, NULL, 0);
-    m.tx_fail = 1;
+    m.io.write_ret = -1;
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done IO_ERROR code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done IO_ERROR code=-2147483648]");
     CHECK(!sm_at_busy(&at));
 }
 
@@ -969,7 +912,7 @@ static void test_raw_truncated_and_via_sink(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "\r\n+RECV: 10\r\n0123\r\nOK\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+RECV: 10 raw=0123 RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+RECV: 10 raw=0123 RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_bytes, 10);
     CHECK_EQ_INT(at.stats.raw_dropped, 6);
     CHECK(m.raw[4] == 0); /* nothing written past raw_cap */
@@ -995,10 +938,10 @@ static void test_raw_deadline(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "\r\n+RECV: 100\r\nabc");
-    m.now += SM_RAW_TIMEOUT_MS;
+    m.io.now += SM_RAW_TIMEOUT_MS;
     sm_at_poll(&at);
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+RECV: 100 raw=abc RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+RECV: 100 raw=abc RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_dropped, 97);
 }
 
@@ -1035,12 +978,12 @@ static void run_lead(const char *lead, const char *stream, size_t stream_len, co
         start_lead_read(&at, &m, lead, 6, sizeof m.raw, 0);
         if (i == 0) {
             sm_at_feed(&at, (const uint8_t *)stream, stream_len);
-            CHECK_EQ_STR(m.log, want);
-            strcpy(ref, m.log);
+            CHECK_EQ_STR(m.io.log, want);
+            strcpy(ref, m.io.log);
         } else {
             sm_at_feed(&at, (const uint8_t *)stream, i);
             sm_at_feed(&at, (const uint8_t *)stream + i, stream_len - i);
-            if (strcmp(m.log, ref) != 0) { CHECK_EQ_STR(m.log, ref); break; }
+            if (strcmp(m.io.log, ref) != 0) { CHECK_EQ_STR(m.io.log, ref); break; }
         }
     }
 }
@@ -1067,12 +1010,12 @@ static void run_lead_error(const char *answer, size_t cap, uint32_t wait, const 
     mock m;
     start_lead_read(&at, &m, "\r\n", 40, cap, 60000);
     sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
-    m.now += wait - 1u;
+    m.io.now += wait - 1u;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, want);
+    CHECK_EQ_STR(m.io.log, want);
 }
 
 static void test_raw_lead_error(void)
@@ -1101,9 +1044,9 @@ static void run_short_lead(size_t raw_len, const char *answer, uint32_t wait, co
     mock m;
     start_lead_read(&at, &m, "\r\n", raw_len, sizeof m.raw, 60000);
     sm_at_feed(&at, (const uint8_t *)answer, strlen(answer));
-    m.now += wait;
+    m.io.now += wait;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, want);
+    CHECK_EQ_STR(m.io.log, want);
     CHECK_EQ_INT(at.stats.unexpected, 0);
 }
 
@@ -1167,7 +1110,7 @@ static void run_inline(const uint8_t *s, size_t len, const size_t *cuts, size_t 
         sm_at_poll(&at);
         prev = end;
     }
-    snprintf(log, cap, "%s", m.log);
+    snprintf(log, cap, "%s", m.io.log);
     if (st) *st = at.stats;
 }
 
@@ -1214,27 +1157,27 @@ static void test_inline_raw_cases(void)
     submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0,0,\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,0]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0,0]");
     CHECK_EQ_INT(at.stats.unexpected, 0);
 
     setup(&at, &m, &cordelia_like, 0);
     submit_inline(&at, &m, "AT+R", "+r:", 2);
     sm_at_poll(&at);
     feed_str(&at, "+r:\"a,b\", 3 ,x\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+r:\"a,b\", 3  raw=x\\x0d\\x0a]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+r:\"a,b\", 3  raw=x\\x0d\\x0a]");
 
     /* malformed: the line is parsed as text, raw_truncated and the counter say so */
     setup(&at, &m, &cordelia_like, 0);
     submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0,x5,abcde\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,x5,abcde RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0,x5,abcde RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_bad_count, 1);
     setup(&at, &m, &cordelia_like, 0);
     submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0,70000,ab\r\nOK\r\n"); /* above 65535 */
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,70000,ab RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0,70000,ab RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_bad_count, 1);
 
     /* a line that ends before field N carries no raw data */
@@ -1242,7 +1185,7 @@ static void test_inline_raw_cases(void)
     submit_inline(&at, &m, "AT+recv=0,0,5", "+recv:", 3);
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0]");
     CHECK_EQ_INT(at.stats.raw_bad_count, 0);
 
     /* the announced bytes never all come: the raw deadline ends the counting */
@@ -1262,10 +1205,10 @@ static void test_inline_raw_cases(void)
     }
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0,50,abc");
-    m.now += SM_RAW_TIMEOUT_MS;
+    m.io.now += SM_RAW_TIMEOUT_MS;
     sm_at_poll(&at);
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,50 raw=abc RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0,50 raw=abc RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_dropped, 47);
 
     /* more bytes than raw_cap: stored up to raw_cap, the rest counted */
@@ -1284,7 +1227,7 @@ static void test_inline_raw_cases(void)
     }
     sm_at_poll(&at);
     feed_str(&at, "+recv:0,0,6,OK\r\nOK\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |+recv:0,0,6 raw=OK\\x0d\\x0a RAWTRUNC]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |+recv:0,0,6 raw=OK\\x0d\\x0a RAWTRUNC]");
     CHECK_EQ_INT(at.stats.raw_dropped, 2);
 
     /* an error answer: nothing armed is left behind for the next command */
@@ -1295,7 +1238,7 @@ static void test_inline_raw_cases(void)
     feed_str(&at, "ERROR:bad socket,-1\r\n");
     sm_at_poll(&at);
     feed_str(&at, "+recv:1,2,3,4\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done DIALECT_ERROR code=-1 text=bad socket]"
+    CHECK_EQ_STR(m.io.log, "[done DIALECT_ERROR code=-1 text=bad socket]"
                         "[done OK code=-2147483648 |+recv:1,2,3,4]");
 
     /* the prefix is required; the field number is 1..15 */
@@ -1312,7 +1255,7 @@ static void test_timeout_and_settle(void)
     mock m;
     sm_at_cmd c;
     setup(&at, &m, NULL, 0);
-    m.now = 0xFFFFFF00u; /* the clock wraps during the test */
+    m.io.now = 0xFFFFFF00u; /* the clock wraps during the test */
     memset(&c, 0, sizeof c);
     c.text = "AT+SLOW";
     c.timeout_ms = 1000;
@@ -1321,22 +1264,22 @@ static void test_timeout_and_settle(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    m.now += 999;
+    m.io.now += 999;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
-    CHECK_EQ_STR(m.tx, "AT+SLOW\r"); /* the next one waits for the line to settle */
-    m.now += SM_AT_SETTLE_MS / 2;
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_STR(m.io.tx, "AT+SLOW\r"); /* the next one waits for the line to settle */
+    m.io.now += SM_AT_SETTLE_MS / 2;
     feed_str(&at, "\r\n+SLOW: late\r\n\r\nOK\r\n"); /* the late answer */
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+SLOW\r");
-    m.now += SM_AT_SETTLE_MS;
+    CHECK_EQ_STR(m.io.tx, "AT+SLOW\r");
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT\r");
+    CHECK_EQ_STR(m.io.tx, "AT+SLOW\rAT\r");
     feed_str(&at, "\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.stale, 2);
     CHECK_EQ_INT(at.stats.timeouts, 1);
 }
@@ -1361,13 +1304,13 @@ static void test_late_answer_before_echo(void)
     submit(&at, &m, "AT+GMR", NULL);
     sm_at_poll(&at);
     feed_str(&at, "AT+SLOW\r");
-    m.now += 300;
+    m.io.now += 300;
     sm_at_poll(&at);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at); /* AT+GMR goes out */
-    CHECK_EQ_STR(m.tx, "ATE1\rAT+SLOW\rAT+GMR\r");
+    CHECK_EQ_STR(m.io.tx, "ATE1\rAT+SLOW\rAT+GMR\r");
     feed_str(&at, "\r\nOK\r\nAT+GMR\r\r\n1.0\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done TIMEOUT code=-2147483648]"
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648][done TIMEOUT code=-2147483648]"
                         "[done OK code=-2147483648 |1.0]");
     CHECK_EQ_INT(at.stats.stale, 1);
     /* ATE0 switches the expectation off: the next command has no echo */
@@ -1377,7 +1320,7 @@ static void test_late_answer_before_echo(void)
     submit(&at, &m, "AT+GMR", NULL);
     sm_at_poll(&at);
     feed_str(&at, "\r\n2.0\r\n\r\nOK\r\n");
-    CHECK(strstr(m.log, "|2.0]") != NULL);
+    CHECK(strstr(m.io.log, "|2.0]") != NULL);
 }
 
 static void test_timeout_waiting_prompt(void)
@@ -1396,14 +1339,14 @@ static void test_timeout_waiting_prompt(void)
     c.ctx = &m;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += SM_AT_TIMEOUT_MS;
+    m.io.now += SM_AT_TIMEOUT_MS;
     sm_at_poll(&at);
     feed_str(&at, "\r\n> ");
     /* a late prompt does not release the payload again: it went out at the
        timeout (see test_lost_prompt_replays_payload), then the terminator */
-    CHECK_EQ_INT(m.tx_len, 10 + 1 + 1);
-    CHECK(memcmp(m.tx, "AT+SEND=1\rq\r", 12) == 0);
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.io.tx_len, 10 + 1 + 1);
+    CHECK(memcmp(m.io.tx, "AT+SEND=1\rq\r", 12) == 0);
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
 }
 
 /* ---- callbacks, re-entrancy, instances ---------------------------------- */
@@ -1434,7 +1377,7 @@ static void test_callbacks_reentrancy(void)
     feed_str(&at, "OK\r\n");
     CHECK_EQ_INT(g_reenter_rc, SM_ERR_BUSY); /* feeding from a callback is refused */
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT\rAT+NEXT\r");       /* submitting from a callback works */
+    CHECK_EQ_STR(m.io.tx, "AT\rAT+NEXT\r");       /* submitting from a callback works */
     /* a flush whose callbacks resubmit terminates */
     sm_at_submit(&at, &c);
     sm_at_flush(&at, SM_AT_CANCELLED);
@@ -1453,10 +1396,10 @@ static void test_two_instances(void)
     sm_at_poll(&b);
     feed_str(&b, "ERROR:x,-1\r\n");
     feed_str(&a, "\r\nOK\r\n");
-    CHECK_EQ_STR(ma.tx, "AT+A\r");
-    CHECK_EQ_STR(mb.tx, "AT+B\r\n");
-    CHECK_EQ_STR(ma.log, "[done OK code=-2147483648]");
-    CHECK_EQ_STR(mb.log, "[done DIALECT_ERROR code=-1 text=x]");
+    CHECK_EQ_STR(ma.io.tx, "AT+A\r");
+    CHECK_EQ_STR(mb.io.tx, "AT+B\r\n");
+    CHECK_EQ_STR(ma.io.log, "[done OK code=-2147483648]");
+    CHECK_EQ_STR(mb.io.log, "[done DIALECT_ERROR code=-1 text=x]");
 }
 
 static void test_pull_mode_and_blocking(void)
@@ -1469,22 +1412,22 @@ static void test_pull_mode_and_blocking(void)
     static const char answer[] = "AT+GMR\r\r\n1.0.0\r\n\r\n+TICK: 9\r\n\r\nOK\r\n";
     int rc;
     setup(&at, &m, NULL, 1);
-    m.rx = (const uint8_t *)answer;
-    m.rx_len = sizeof answer - 1;
+    m.io.rx = (const uint8_t *)answer;
+    m.io.rx_len = sizeof answer - 1;
     memset(&c, 0, sizeof c);
     c.text = "AT+GMR";
     rc = sm_at_run_blocking(&at, &c, &r, lines, sizeof lines);
     CHECK_EQ_INT(rc, SM_OK);
     CHECK_EQ_INT(r.nlines, 1);
     CHECK_EQ_STR(lines, "1.0.0");
-    CHECK_EQ_STR(m.log, "[urc +TICK: 9]");
+    CHECK_EQ_STR(m.io.log, "[urc +TICK: 9]");
     /* a modem that never answers: the blocking helper still returns */
-    m.rx_len = m.rx_off = 0;
+    m.io.rx_len = m.io.rx_off = 0;
     c.timeout_ms = 50;
     rc = sm_at_run_blocking(&at, &c, &r, lines, sizeof lines);
     CHECK_EQ_INT(rc, SM_ERR_TIMEOUT);
     /* a read failure is reported by poll */
-    m.rx_fail = 1;
+    m.io.read_ret = -1;
     CHECK_EQ_INT(sm_at_poll(&at), SM_ERR_IO);
 }
 
@@ -1507,7 +1450,7 @@ static void test_long_echo(void)
     sm_at_poll(&at);
     snprintf(echo, sizeof echo, "%s\r\r\nOK\r\n", cmd);
     feed_str(&at, echo);
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648][done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648][done OK code=-2147483648]");
     CHECK_EQ_INT(at.stats.overlong, 0);
     CHECK_EQ_INT(at.stats.stale, 0);
     /* the same long text while nothing is in flight is an over-long line */
@@ -1536,8 +1479,8 @@ static void test_response_overflow_reported(void)
         feed_str(&at, line);
     }
     feed_str(&at, "OK\r\n");
-    CHECK(strstr(m.log, " TRUNC]") != NULL);
-    CHECK(strstr(m.log, "|+LINES: 0 ") != NULL);
+    CHECK(strstr(m.io.log, " TRUNC]") != NULL);
+    CHECK(strstr(m.io.log, "|+LINES: 0 ") != NULL);
 }
 
 /* ---- URC tables, sinks, late raw bytes ------------------------------------ */
@@ -1571,7 +1514,7 @@ static void test_urc_tables_and_sinks(void)
     g_sink_bytes = 0;
     feed_str(&at, "\r\n+DATA: 5\r\nab\r\nc\r\n+TICK: 1\r\n");
     CHECK_EQ_INT(g_sink_bytes, 5);
-    CHECK_EQ_STR(m.log, "[urc +TICK: 1]");
+    CHECK_EQ_STR(m.io.log, "[urc +TICK: 1]");
     /* without a sink and without a command there is nowhere to put them */
     CHECK_EQ_INT(sm_at_expect_raw(&at, 3, NULL, NULL), SM_ERR_PARAM);
     /* raw bytes whose command timed out are counted as dropped */
@@ -1583,7 +1526,7 @@ static void test_urc_tables_and_sinks(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "\r\n+RECV: 8\r\n123");
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
     feed_str(&at, "45678\r\nOK\r\n");
     /* 3 had no raw_buf to go to, 5 came after the command's timeout */
@@ -1598,21 +1541,21 @@ static void test_timeout_mid_text_ends_the_line(void)
     mock m;
     sm_at_cmd c;
     setup(&at, &m, NULL, 0);
-    m.tx_stall_at = 6; /* the UART stops after "AT+CFU" */
+    m.io.write_stall_at = 6; /* the UART stops after "AT+CFU" */
     memset(&c, 0, sizeof c);
     c.text = "AT+CFUN=1,1";
     c.timeout_ms = 100;
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.tx_stall_at = 0; /* the UART moves again */
-    m.now += SM_AT_SETTLE_MS;
+    m.io.write_stall_at = 0; /* the UART moves again */
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
     sm_at_poll(&at);
     /* the truncated line was ended before the next command */
-    CHECK_EQ_STR(m.tx, "AT+CFU\rAT+CSQ\r");
+    CHECK_EQ_STR(m.io.tx, "AT+CFU\rAT+CSQ\r");
 }
 
 /* A deadline in the middle of a payload after the prompt: the modem counts
@@ -1637,21 +1580,21 @@ static void test_timeout_mid_payload_sends_the_rest(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
-    m.tx_stall_at = 13; /* "AT+SEND=8\r" + 3 payload bytes */
+    m.io.write_stall_at = 13; /* "AT+SEND=8\r" + 3 payload bytes */
     feed_str(&at, "\r\n> ");
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, ""); /* timed out, but its payload is still being written */
+    CHECK_EQ_STR(m.io.log, ""); /* timed out, but its payload is still being written */
     CHECK(sm_at_busy(&at));
-    m.tx_stall_at = 0;
-    m.now += 10;
+    m.io.write_stall_at = 0;
+    m.io.now += 10;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
-    CHECK_EQ_INT(m.tx_len, 10 + 8);
-    m.now += SM_AT_SETTLE_MS;
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.io.tx_len, 10 + 8);
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 8 + 7);
-    CHECK(memcmp(m.tx, "AT+SEND=8\rhello123AT+CSQ\r", 25) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 10 + 8 + 7);
+    CHECK(memcmp(m.io.tx, "AT+SEND=8\rhello123AT+CSQ\r", 25) == 0);
     CHECK_EQ_INT(at.stats.tx_filler, 0);
     CHECK_EQ_INT(at.stats.tx_replayed, 5);
 }
@@ -1677,24 +1620,24 @@ static void test_owed_payload_uart_stuck(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    m.tx_stall_at = 13;
+    m.io.write_stall_at = 13;
     feed_str(&at, "\r\n> ");
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.now += SM_AT_TIMEOUT_MS - 1;
+    m.io.now += SM_AT_TIMEOUT_MS - 1;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     sm_at_poll(&at); /* the owed deadline: ends, 5 bytes owed as filler */
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
     sm_at_poll(&at); /* whose deadline is the same: given up */
     CHECK_EQ_INT(at.stats.tx_abandoned, 5);
     CHECK_EQ_INT(at.stats.tx_replayed, 0);
-    m.tx_stall_at = 0;
-    m.now += SM_AT_SETTLE_MAX_MS;
+    m.io.write_stall_at = 0;
+    m.io.now += SM_AT_SETTLE_MAX_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 13 + 3);
-    CHECK(memcmp(m.tx, "AT+SEND=8\rhelAT\r", 16) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 13 + 3);
+    CHECK(memcmp(m.io.tx, "AT+SEND=8\rhelAT\r", 16) == 0);
 }
 
 /* Payload bytes that, as a command line, could be a command (a control
@@ -1740,23 +1683,23 @@ static void test_lost_prompt_replays_payload(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", "+CSQ:");
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);           /* timed out: the prompt was lost */
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
-    CHECK_EQ_INT(m.tx_len, 11 + n + 1);
-    CHECK(memcmp(m.tx, "AT+SEND=27\r", 11) == 0);
-    CHECK(memcmp(m.tx + 11, data, n) == 0);
-    CHECK(m.tx[11 + n] == '\r');
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.io.tx_len, 11 + n + 1);
+    CHECK(memcmp(m.io.tx, "AT+SEND=27\r", 11) == 0);
+    CHECK(memcmp(m.io.tx + 11, data, n) == 0);
+    CHECK(m.io.tx[11 + n] == '\r');
     feed_str(&at, "\r\n+SEND: 1\r\n\r\nOK\r\n"); /* the modem sent the real bytes */
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 11 + n + 1 + 7);
-    CHECK(memcmp(m.tx + 11 + n + 1, "AT+CSQ\r", 7) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 11 + n + 1 + 7);
+    CHECK(memcmp(m.io.tx + 11 + n + 1, "AT+CSQ\r", 7) == 0);
     CHECK_EQ_INT(at.stats.tx_filler, 0);
     CHECK_EQ_INT(at.stats.tx_replayed, (int)n);
     CHECK_EQ_INT(at.stats.stale, 2);
     feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
 }
 
 /* The same when the modem never prompted (the command was refused and its
@@ -1780,15 +1723,15 @@ static void test_lost_error_replayed_payload_is_a_junk_line(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", "+CSQ:");
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+SEND=5\rhello\r");
+    CHECK_EQ_STR(m.io.tx, "AT+SEND=5\rhello\r");
     feed_str(&at, "\r\nERROR\r\n"); /* "hello" as a command line */
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+SEND=5\rhello\rAT+CSQ\r");
+    CHECK_EQ_STR(m.io.tx, "AT+SEND=5\rhello\rAT+CSQ\r");
     feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
 }
 
 /* A payload that could be a command line (here a second command after a
@@ -1810,10 +1753,10 @@ static void test_lost_prompt_unsafe_payload_is_never_replayed(void)
     c.timeout_ms = 100;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 11 + 12 + 1);
-    CHECK(memcmp(m.tx, "AT+SEND=12\r\0\0\0\0\0\0\0\0\0\0\0\0\r", 24) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 11 + 12 + 1);
+    CHECK(memcmp(m.io.tx, "AT+SEND=12\r\0\0\0\0\0\0\0\0\0\0\0\0\r", 24) == 0);
     CHECK_EQ_INT(at.stats.tx_filler, 12);
     CHECK_EQ_INT(at.stats.tx_replayed, 0);
 }
@@ -1840,17 +1783,17 @@ static void test_final_while_owed_ends_it(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    m.tx_stall_at = 12; /* "AT+SEND=5\r" + "he" */
-    m.now += 100;
+    m.io.write_stall_at = 12; /* "AT+SEND=5\r" + "he" */
+    m.io.now += 100;
     sm_at_poll(&at);
     feed_str(&at, "\r\nERROR\r\n");
-    CHECK_EQ_STR(m.log, "[done ERROR code=-2147483648]");
-    m.tx_stall_at = 0;
-    m.now += SM_AT_SETTLE_MS;
+    CHECK_EQ_STR(m.io.log, "[done ERROR code=-2147483648]");
+    m.io.write_stall_at = 0;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 5 + 1 + 3);
-    CHECK(memcmp(m.tx, "AT+SEND=5\rhe\0\0\0\rAT\r", 19) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 10 + 5 + 1 + 3);
+    CHECK(memcmp(m.io.tx, "AT+SEND=5\rhe\0\0\0\rAT\r", 19) == 0);
     CHECK_EQ_INT(at.stats.tx_replayed, 2);
     CHECK_EQ_INT(at.stats.tx_filler, 3);
 }
@@ -1873,13 +1816,13 @@ static void test_flush_mid_payload_sends_the_rest(void)
     c.ctx = &m;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.tx_stall_at = 13;
+    m.io.write_stall_at = 13;
     feed_str(&at, "\r\n> ");
-    m.tx_stall_at = 0;
+    m.io.write_stall_at = 0;
     sm_at_flush(&at, SM_AT_CANCELLED);
-    CHECK_EQ_STR(m.log, "[done CANCELLED code=-2147483648]");
-    CHECK_EQ_INT(m.tx_len, 18);
-    CHECK(memcmp(m.tx, "AT+SEND=8\rhello123", 18) == 0);
+    CHECK_EQ_STR(m.io.log, "[done CANCELLED code=-2147483648]");
+    CHECK_EQ_INT(m.io.tx_len, 18);
+    CHECK(memcmp(m.io.tx, "AT+SEND=8\rhello123", 18) == 0);
     CHECK_EQ_INT(at.stats.tx_replayed, 5);
     CHECK_EQ_INT(at.stats.tx_filler, 0);
     CHECK(!sm_at_busy(&at));
@@ -1902,17 +1845,17 @@ static void test_timeout_mid_inline_payload_finishes_the_line(void)
     c.timeout_ms = 100;
     c.on_done = on_done;
     c.ctx = &m;
-    m.tx_stall_at = 11; /* "AT+PUB=6," + "pa" */
+    m.io.write_stall_at = 11; /* "AT+PUB=6," + "pa" */
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "");
-    m.tx_stall_at = 0;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.write_stall_at = 0;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648]");
-    CHECK_EQ_INT(m.tx_len, 9 + 6 + 1);
-    CHECK(memcmp(m.tx, "AT+PUB=6,paylod\r", 16) == 0);
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648]");
+    CHECK_EQ_INT(m.io.tx_len, 9 + 6 + 1);
+    CHECK(memcmp(m.io.tx, "AT+PUB=6,paylod\r", 16) == 0);
     CHECK_EQ_INT(at.stats.tx_replayed, 4);
     CHECK_EQ_INT(at.stats.tx_filler, 0);
 }
@@ -1933,15 +1876,15 @@ static void test_late_prompt_gets_filler(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);           /* timed out waiting for the prompt: 4 filler bytes */
-    m.now += 50;
+    m.io.now += 50;
     feed_str(&at, "\r\n> ");   /* ...which comes late: swallowed, nothing more sent */
     feed_str(&at, "\r\nOK\r\n");
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1 + 7);
-    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 10 + 4 + 1 + 7);
+    CHECK(memcmp(m.io.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
     CHECK_EQ_INT(at.stats.stale, 1);
     CHECK_EQ_INT(at.stats.tx_filler, 4);
 }
@@ -1971,19 +1914,19 @@ static void test_lost_prompt_is_filled(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", "+CSQ:");
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);           /* timed out: the prompt was lost */
-    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1);
-    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\r", 15) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 10 + 4 + 1);
+    CHECK(memcmp(m.io.tx, "AT+SEND=4\r\0\0\0\0\r", 15) == 0);
     feed_str(&at, "\r\nOK\r\n"); /* the modem took the filler as the payload */
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_INT(m.tx_len, 10 + 4 + 1 + 7);
-    CHECK(memcmp(m.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 10 + 4 + 1 + 7);
+    CHECK(memcmp(m.io.tx, "AT+SEND=4\r\0\0\0\0\rAT+CSQ\r", 22) == 0);
     CHECK_EQ_INT(at.stats.tx_filler, 4);
     CHECK_EQ_INT(at.stats.stale, 1);
     feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648][done OK code=-2147483648 |+CSQ: 20,99]");
 }
 
 static void test_uart_stuck_does_not_block_forever(void)
@@ -1992,7 +1935,7 @@ static void test_uart_stuck_does_not_block_forever(void)
     mock m;
     sm_at_cmd c;
     setup(&at, &m, NULL, 0);
-    m.tx_stall_at = 4;
+    m.io.write_stall_at = 4;
     memset(&c, 0, sizeof c);
     c.text = "AT+CFUN=1";
     c.timeout_ms = 100;
@@ -2001,13 +1944,13 @@ static void test_uart_stuck_does_not_block_forever(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.now += SM_AT_TIMEOUT_MS;  /* the drain is given up, counted */
+    m.io.now += SM_AT_TIMEOUT_MS;  /* the drain is given up, counted */
     sm_at_poll(&at);
-    m.now += SM_AT_TIMEOUT_MS;  /* and the next command ends by its own deadline */
+    m.io.now += SM_AT_TIMEOUT_MS;  /* and the next command ends by its own deadline */
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, "[done TIMEOUT code=-2147483648][done TIMEOUT code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done TIMEOUT code=-2147483648][done TIMEOUT code=-2147483648]");
     CHECK(at.stats.tx_abandoned >= 1);
     CHECK(!sm_at_busy(&at));
 }
@@ -2033,19 +1976,19 @@ static void test_raw_owed_after_timeout_is_not_the_next_answer(void)
     submit(&at, &m, "AT+CSQ", "+CSQ:");
     sm_at_poll(&at);
     feed_str(&at, "\r\n+RECV: 50\r\n0123456789");
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+RECV=50\r"); /* 40 bytes are still owed: AT+CSQ waits */
+    CHECK_EQ_STR(m.io.tx, "AT+RECV=50\r"); /* 40 bytes are still owed: AT+CSQ waits */
     memset(fifty, 'z', 40);
     feed_str(&at, fifty);
     feed_str(&at, "\r\n\r\nOK\r\n");
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+RECV=50\rAT+CSQ\r");
+    CHECK_EQ_STR(m.io.tx, "AT+RECV=50\rAT+CSQ\r");
     feed_str(&at, "\r\n+CSQ: 20,99\r\n\r\nOK\r\n");
-    CHECK(strstr(m.log, "[done OK code=-2147483648 |+CSQ: 20,99]") != NULL);
+    CHECK(strstr(m.io.log, "[done OK code=-2147483648 |+CSQ: 20,99]") != NULL);
 }
 
 static void test_settling_is_bounded_under_traffic(void)
@@ -2061,14 +2004,14 @@ static void test_settling_is_bounded_under_traffic(void)
     sm_at_submit(&at, &c);
     submit(&at, &m, "AT+CSQ", NULL);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    for (i = 0; i < 100 && strcmp(m.tx, "AT+SLOW\r") == 0; i++) {
-        m.now += 50;
+    for (i = 0; i < 100 && strcmp(m.io.tx, "AT+SLOW\r") == 0; i++) {
+        m.io.now += 50;
         feed_str(&at, "\r\n+TICK: 1\r\n"); /* a chatty modem: never quiet */
         sm_at_poll(&at);
     }
-    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT+CSQ\r");
+    CHECK_EQ_STR(m.io.tx, "AT+SLOW\rAT+CSQ\r");
     CHECK(i * 50 <= SM_AT_SETTLE_MAX_MS + 50);
 }
 
@@ -2083,14 +2026,14 @@ static void test_settling_ends_while_idle(void)
     c.timeout_ms = 100;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_poll(&at);            /* idle: settling ends anyway */
-    m.now += 0x80000000u;       /* 24.8 days of silence */
+    m.io.now += 0x80000000u;       /* 24.8 days of silence */
     submit(&at, &m, "AT", NULL);
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.tx, "AT+SLOW\rAT\r");
+    CHECK_EQ_STR(m.io.tx, "AT+SLOW\rAT\r");
 }
 
 static void test_huge_timeout_is_clamped(void)
@@ -2106,11 +2049,11 @@ static void test_huge_timeout_is_clamped(void)
     c.ctx = &m;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += 1000;
+    m.io.now += 1000;
     sm_at_poll(&at);
-    CHECK_EQ_STR(m.log, ""); /* not timed out on the first poll */
+    CHECK_EQ_STR(m.io.log, ""); /* not timed out on the first poll */
     feed_str(&at, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648]");
 }
 
 /* ---- a clock that is not monotonic (issue 18 item 5) ------------------------- */
@@ -2124,7 +2067,7 @@ static long run_clock_jump(uint32_t before, uint32_t jump, long limit)
     sm_at_cmd c;
     long t;
     setup(&at, &m, NULL, 0);
-    m.now = 1000;
+    m.io.now = 1000;
     memset(&c, 0, sizeof c);
     c.text = "AT+SLOW";
     c.timeout_ms = 5000;
@@ -2132,14 +2075,14 @@ static long run_clock_jump(uint32_t before, uint32_t jump, long limit)
     c.ctx = &m;
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
-    m.now += before;
+    m.io.now += before;
     sm_at_poll(&at);
-    if (m.log[0]) return -2; /* ended before the jump */
-    m.now += jump;
-    for (t = 0; t <= limit; t++, m.now++) {
+    if (m.io.log[0]) return -2; /* ended before the jump */
+    m.io.now += jump;
+    for (t = 0; t <= limit; t++, m.io.now++) {
         sm_at_poll(&at);
-        if (strcmp(m.log, "[done TIMEOUT code=-2147483648]") == 0) return t;
-        if (m.log[0]) return -3;
+        if (strcmp(m.io.log, "[done TIMEOUT code=-2147483648]") == 0) return t;
+        if (m.io.log[0]) return -3;
     }
     return -1;
 }
@@ -2195,7 +2138,7 @@ static void test_flush_from_on_done_keeps_lines(void)
     submit(&at, &m, "AT+QUEUED", NULL);
     sm_at_poll(&at);
     feed_str(&at, "\r\nUE7.0\r\n\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done CANCELLED code=-2147483648][done OK code=-2147483648 |UE7.0]");
+    CHECK_EQ_STR(m.io.log, "[done CANCELLED code=-2147483648][done OK code=-2147483648 |UE7.0]");
 }
 
 static void echo_then_plain(const char *echo_cmd, const char *want_tail)
@@ -2214,10 +2157,10 @@ static void echo_then_plain(const char *echo_cmd, const char *want_tail)
     submit(&at, &m, "AT+GMR", NULL);
     sm_at_poll(&at);
     feed_str(&at, "\r\n1.0\r\n\r\nOK\r\n"); /* no echo any more */
-    m.now += 100000;
+    m.io.now += 100000;
     sm_at_poll(&at);
-    if (!strstr(m.log, want_tail)) fprintf(stderr, "  after %s: %s\n", echo_cmd, m.log);
-    CHECK(strstr(m.log, want_tail) != NULL);
+    if (!strstr(m.io.log, want_tail)) fprintf(stderr, "  after %s: %s\n", echo_cmd, m.io.log);
+    CHECK(strstr(m.io.log, want_tail) != NULL);
 }
 
 static void test_echo_setting_variants(void)
@@ -2239,10 +2182,10 @@ static void test_echo_match_does_not_swallow_lines(void)
     sm_at_poll(&at);
     feed_str(&at, "AT\r\r\n*MEET AT\r\n+MSG: BE THERE AT\r\nCHAT\r\nOK\r\n");
     /* none of them is taken for the echo (a prefix-less command collects them) */
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |*MEET AT |+MSG: BE THERE AT |CHAT]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |*MEET AT |+MSG: BE THERE AT |CHAT]");
     /* an inline payload's echo goes on with the payload */
-    m.log[0] = 0;
-    m.log_len = 0;
+    m.io.log[0] = 0;
+    m.io.log_len = 0;
     memset(&c, 0, sizeof c);
     c.text = "AT+W=3,";
     c.flags = SM_AT_F_INLINE;
@@ -2253,7 +2196,7 @@ static void test_echo_match_does_not_swallow_lines(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "AT+W=3,x\ry\r\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[done OK code=-2147483648 |y]");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648 |y]");
 }
 
 static void test_retry_after_timeout_ignores_old_answer(void)
@@ -2274,15 +2217,15 @@ static void test_retry_after_timeout_ignores_old_answer(void)
     sm_at_submit(&at, &c);
     sm_at_poll(&at);
     feed_str(&at, "AT+SQNSRECV=1,5\r");
-    m.now += 100;
+    m.io.now += 100;
     sm_at_poll(&at);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     sm_at_submit(&at, &c); /* the retry */
     sm_at_poll(&at);
     feed_str(&at, "\r\n+SQNSRECV: 1,OLD\r\n\r\nOK\r\n"); /* the first one's late answer */
     feed_str(&at, "AT+SQNSRECV=1,5\r\r\n+SQNSRECV: 1,NEW\r\n\r\nOK\r\n");
-    CHECK(strstr(m.log, "|+SQNSRECV: 1,NEW]") != NULL);
-    CHECK(strstr(m.log, "OLD]") == NULL);
+    CHECK(strstr(m.io.log, "|+SQNSRECV: 1,NEW]") != NULL);
+    CHECK(strstr(m.io.log, "OLD]") == NULL);
 }
 
 /* ---- utilities ------------------------------------------------------------ */
