@@ -8,6 +8,7 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stdlib.h>
 
@@ -19,28 +20,14 @@ typedef struct step {
 } step;
 
 typedef struct mock {
-    uint8_t tx[16384];
-    size_t tx_len, tx_seen;
-    uint32_t now;
-    char log[16384];
-    size_t log_len;
+    sm_fake io;         /* first: the platform's user pointer is &io, and mock_read
+                           gets back to the mock from it */
     /* pull mode: a responder that answers each expected command */
     const step *script;
     size_t nsteps, next, matched;
-    char rx[4096];
-    size_t rx_len, rx_off;
+    char rx[4096];      /* the answers so far: io.rx points here */
     int script_bad;
-    int rx_fail;
 } mock;
-
-static int mock_write(void *u, const uint8_t *d, size_t n)
-{
-    mock *m = (mock *)u;
-    if (n > sizeof m->tx - m->tx_len) n = sizeof m->tx - m->tx_len;
-    memcpy(m->tx + m->tx_len, d, n);
-    m->tx_len += n;
-    return (int)n;
-}
 
 /* Answers the next scripted command once all of its bytes were written. */
 static void mock_respond(mock *m)
@@ -49,61 +36,35 @@ static void mock_respond(mock *m)
         const step *s = &m->script[m->next];
         size_t n = s->cmd_len ? s->cmd_len : strlen(s->cmd);
         size_t r = strlen(s->reply);
-        if (m->tx_len - m->matched < n) return;
-        if (memcmp(m->tx + m->matched, s->cmd, n) != 0) {
+        if (m->io.tx_len - m->matched < n) return;
+        if (memcmp(m->io.tx + m->matched, s->cmd, n) != 0) {
             if (!m->script_bad)
                 fprintf(stderr, "script step %zu: got \"%.*s\"\n", m->next,
-                        (int)(m->tx_len - m->matched), (const char *)m->tx + m->matched);
+                        (int)(m->io.tx_len - m->matched), (const char *)m->io.tx + m->matched);
             m->script_bad = 1;
             return;
         }
         m->matched += n;
-        memmove(m->rx, m->rx + m->rx_off, m->rx_len - m->rx_off);
-        m->rx_len -= m->rx_off;
-        m->rx_off = 0;
-        memcpy(m->rx + m->rx_len, s->reply, r);
-        m->rx_len += r;
+        memmove(m->rx, m->rx + m->io.rx_off, m->io.rx_len - m->io.rx_off);
+        m->io.rx_len -= m->io.rx_off;
+        m->io.rx_off = 0;
+        memcpy(m->rx + m->io.rx_len, s->reply, r);
+        m->io.rx_len += r;
         m->next++;
     }
 }
 
 static int mock_read(void *u, uint8_t *b, size_t cap)
 {
-    mock *m = (mock *)u;
-    size_t k;
-    if (m->rx_fail) return -1;
+    mock *m = (mock *)u; /* &m->io, its first member */
+    if (m->io.read_ret) return m->io.read_ret;
     mock_respond(m);
-    k = m->rx_len - m->rx_off;
-    if (k > cap) k = cap;
-    if (k > 5) k = 5; /* odd chunks, to cross lines and payloads */
-    memcpy(b, m->rx + m->rx_off, k);
-    m->rx_off += k;
-    m->now += 1; /* time passes while polling */
-    return (int)k;
+    return sm_fake_read(&m->io, b, cap);
 }
 
-static uint32_t mock_now(void *u) { return ((mock *)u)->now; }
+static void logs(mock *m, const char *s) { sm_fake_log(&m->io, s); }
 
-static void logs(mock *m, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof m->log - m->log_len - 1) n = sizeof m->log - m->log_len - 1;
-    memcpy(m->log + m->log_len, s, n);
-    m->log_len += n;
-    m->log[m->log_len] = '\0';
-}
-
-static void logn(mock *m, const char *s, size_t n)
-{
-    size_t i;
-    char tmp[8];
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch < 0x7F && ch != '\\') { tmp[0] = (char)ch; tmp[1] = 0; }
-        else snprintf(tmp, sizeof tmp, "\\x%02x", ch);
-        logs(m, tmp);
-    }
-}
+static void logn(mock *m, const char *s, size_t n) { sm_fake_log_escaped(&m->io, s, n); }
 
 static void logf_(mock *m, const char *fmt, long v)
 {
@@ -198,10 +159,13 @@ static void setup(sm_cord *c, mock *m, int pull)
     memset(c, 0, sizeof *c);
     memset(m, 0, sizeof *m);
     memset(&p, 0, sizeof p);
-    p.user = m;
-    p.write = mock_write;
+    m->io.rx = (const uint8_t *)m->rx;
+    m->io.read_max = 5;  /* odd chunks, to cross lines and payloads */
+    m->io.read_tick = 1; /* time passes while polling */
+    p.user = &m->io;
+    p.write = sm_fake_write;
     p.read = pull ? mock_read : NULL;
-    p.now_ms = mock_now;
+    p.now_ms = sm_fake_now;
     if (sm_cord_init(c, &p, on_event, m) != SM_OK) CHECK(0 && "sm_cord_init");
 }
 
@@ -215,11 +179,11 @@ static void pump(sm_cord *c)
 /* What was written since the last call, compared as bytes. */
 static int sent_bytes(mock *m, const void *want, size_t n)
 {
-    size_t got = m->tx_len - m->tx_seen;
-    int ok = got == n && memcmp(m->tx + m->tx_seen, want, n) == 0;
+    size_t got = m->io.tx_len - m->io.tx_seen;
+    int ok = got == n && memcmp(m->io.tx + m->io.tx_seen, want, n) == 0;
     if (!ok) fprintf(stderr, "sent \"%.*s\" (%zu bytes), expected \"%.*s\" (%zu)\n", (int)got,
-                     (const char *)m->tx + m->tx_seen, got, (int)n, (const char *)want, n);
-    m->tx_seen = m->tx_len;
+                     (const char *)m->io.tx + m->io.tx_seen, got, (int)n, (const char *)want, n);
+    m->io.tx_seen = m->io.tx_len;
     return ok;
 }
 #define SENT(m, s) CHECK(sent_bytes((m), (s), strlen(s)))
@@ -237,7 +201,7 @@ static void modem_bytes(sm_cord *c, const void *d, size_t n)
     pump(c);
 }
 
-static void clear_log(mock *m) { m->log_len = 0; m->log[0] = '\0'; }
+static void clear_log(mock *m) { sm_fake_log_clear(&m->io); }
 
 #define STARTUP "+eventstartup:2610011025010,0x31000019,88:01:f9:b3:76:73,1.0.0\r\n"
 
@@ -295,7 +259,7 @@ static void test_error_forms(void)
         pump(&c);
         SENT(&m, "AT+test\r\n");
         modem(&c, lines[i]);
-        CHECK_EQ_STR(m.log, "[test modem reported an error code=-2006 err=invalid input]");
+        CHECK_EQ_STR(m.io.log, "[test modem reported an error code=-2006 err=invalid input]");
         CHECK_EQ_INT(sm_cord_busy(&c), 0);
     }
 }
@@ -309,7 +273,7 @@ static void test_startup_and_test(void)
     int id;
     setup(&c, &m, 0);
     modem(&c, STARTUP);
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
     st = sm_cord_get_state(&c);
     CHECK_EQ_INT(st->started, 1);
     CHECK_EQ_STR(st->article, "2610011025010");
@@ -319,12 +283,12 @@ static void test_startup_and_test(void)
     clear_log(&m);
     id = sm_cord_test(&c, on_done, &m);
     CHECK(id > 0);
-    CHECK_EQ_INT(m.tx_len, 0); /* nothing goes out before a poll */
+    CHECK_EQ_INT(m.io.tx_len, 0); /* nothing goes out before a poll */
     CHECK(sm_cord_pending(&c, id));
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[test ok]");
+    CHECK_EQ_STR(m.io.log, "[test ok]");
     CHECK(!sm_cord_pending(&c, id));
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
 }
@@ -347,18 +311,18 @@ static void test_startup_mid_command(void)
     pump(&c);
     SENT(&m, "AT+get=general,version\r\n");
     modem(&c, STARTUP);
-    CHECK_EQ_STR(m.log, "[get modem restarted key=general,version]"
+    CHECK_EQ_STR(m.io.log, "[get modem restarted key=general,version]"
                         "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
     CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 0);
     CHECK_EQ_STR(sm_cord_get_state(&c)->ipv4, "");
     /* a restart that ended a command: the engine waits for the line to go
        quiet (a late answer may still cross it), then sends the next one */
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     pump(&c);
     SENT(&m, "AT+test\r\n");
     clear_log(&m);
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[test ok]");
+    CHECK_EQ_STR(m.io.log, "[test ok]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
 }
 
@@ -374,20 +338,20 @@ static void test_power_up_first_command(void)
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, STARTUP);
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
     CHECK_EQ_INT(sm_cord_busy(&c), 1);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[test ok]");
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[test ok]");
     /* a second start-up is a real restart: the command fails */
     clear_log(&m);
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, STARTUP);
-    CHECK(strncmp(m.log, "[test modem restarted]", 22) == 0);
+    CHECK(strncmp(m.io.log, "[test modem restarted]", 22) == 0);
     /* the module answered before: a start-up is a restart too */
     setup(&c, &m, 0);
     sm_cord_test(&c, on_done, &m);
@@ -396,7 +360,7 @@ static void test_power_up_first_command(void)
     modem(&c, "OK\r\n");
     SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
     modem(&c, STARTUP);
-    CHECK(strncmp(m.log, "[test ok][get modem restarted", 29) == 0);
+    CHECK(strncmp(m.io.log, "[test ok][get modem restarted", 29) == 0);
 }
 
 /* sm_cord_bringup: probes until the module answers (the start-up event
@@ -422,7 +386,7 @@ static void test_bringup(void)
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, STARTUP);
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
@@ -434,7 +398,7 @@ static void test_bringup(void)
     modem(&c, "OK\r\n");
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
                         "[bringup ok v=1 text=1.2.3 stage=2][test ok]");
     CHECK_EQ_STR(sm_cord_get_state(&c)->version, "1.2.3");
     /* a module already up, no options */
@@ -444,7 +408,7 @@ static void test_bringup(void)
     modem(&c, "OK\r\n");
     modem(&c, "+get:1.0.0\r\nOK\r\n");
     SENT(&m, "AT+test\r\nAT+get=general,version\r\n");
-    CHECK_EQ_STR(m.log, "[bringup ok text=1.0.0 stage=2]");
+    CHECK_EQ_STR(m.io.log, "[bringup ok text=1.0.0 stage=2]");
     /* the answer as Würth's driver reads it: chip, MAC, PHY, NWP, ROM, then
        (from firmware 1.9.0) the firmware version; without it: no version */
     setup(&c, &m, 0);
@@ -452,13 +416,13 @@ static void test_bringup(void)
     pump(&c);
     modem(&c, "OK\r\n");
     modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,0x0,1.9.0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[bringup ok text=1.9.0 stage=2]");
+    CHECK_EQ_STR(m.io.log, "[bringup ok text=1.9.0 stage=2]");
     setup(&c, &m, 0);
     sm_cord_bringup(&c, NULL, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
     modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,0x0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[bringup ok text= stage=2]");
+    CHECK_EQ_STR(m.io.log, "[bringup ok text= stage=2]");
     /* before 1.9.0 the record ends with the ROM version, a bare number (or
        one with dots): not the firmware version */
     setup(&c, &m, 0);
@@ -466,19 +430,19 @@ static void test_bringup(void)
     pump(&c);
     modem(&c, "OK\r\n");
     modem(&c, "+get:0x31000019,88:01:f9:b3:76:73,31.2.0.3.0,3.22.0.1,2.2.0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[bringup ok text= stage=2]");
+    CHECK_EQ_STR(m.io.log, "[bringup ok text= stage=2]");
     /* a silent module: probe after probe, then SM_ERR_TIMEOUT at stage 0 */
     setup(&c, &m, 0);
     sm_cord_bringup(&c, &o, on_done, &m);
     for (i = 0; i < 1000 && sm_cord_busy(&c); i++) {
-        m.now += 50;
+        m.io.now += 50;
         pump(&c);
     }
-    CHECK(strncmp(m.log, "[bringup timeout v=", 19) == 0);
-    CHECK(strstr(m.log, " stage=0]") != NULL);
-    CHECK(m.now >= SM_CORD_BOOT_TIMEOUT_MS && m.now <= SM_CORD_BOOT_TIMEOUT_MS + SM_CORD_PROBE_MS + 1000);
-    for (k = 0, probes = 0; k + 9 <= m.tx_len; k++)
-        if (memcmp(m.tx + k, "AT+test\r\n", 9) == 0) probes++;
+    CHECK(strncmp(m.io.log, "[bringup timeout v=", 19) == 0);
+    CHECK(strstr(m.io.log, " stage=0]") != NULL);
+    CHECK(m.io.now >= SM_CORD_BOOT_TIMEOUT_MS && m.io.now <= SM_CORD_BOOT_TIMEOUT_MS + SM_CORD_PROBE_MS + 1000);
+    for (k = 0, probes = 0; k + 9 <= m.io.tx_len; k++)
+        if (memcmp(m.io.tx + k, "AT+test\r\n", 9) == 0) probes++;
     CHECK(probes >= SM_CORD_BOOT_TIMEOUT_MS / (SM_CORD_PROBE_MS + 2 * SM_AT_SETTLE_MS));
     CHECK(probes <= SM_CORD_BOOT_TIMEOUT_MS / SM_CORD_PROBE_MS + 1);
     /* a setting refused: the failure names it */
@@ -489,7 +453,7 @@ static void test_bringup(void)
     modem(&c, "+get:1.0.0\r\nOK\r\n");
     modem(&c, "OK\r\n");
     modem(&c, "Error: invalid setting, -2006\r\n");
-    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=invalid setting "
+    CHECK_EQ_STR(m.io.log, "[bringup modem reported an error code=-2006 err=invalid setting "
                         "key=MQTT,iotHubPort stage=2]");
     /* the version unreadable */
     setup(&c, &m, 0);
@@ -497,7 +461,7 @@ static void test_bringup(void)
     pump(&c);
     modem(&c, "OK\r\n");
     modem(&c, "ERROR:unknown command,-2006\r\n");
-    CHECK_EQ_STR(m.log, "[bringup modem reported an error code=-2006 err=unknown command "
+    CHECK_EQ_STR(m.io.log, "[bringup modem reported an error code=-2006 err=unknown command "
                         "stage=1]");
     CHECK(sm_cord_bringup(NULL, NULL, NULL, NULL) == SM_ERR_PARAM);
 }
@@ -513,17 +477,17 @@ static void test_reboot_and_factory_reset(void)
     pump(&c);
     SENT(&m, "AT+reboot\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "");
-    m.now += 100;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 100;
     modem(&c, STARTUP);
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[reboot ok text=1.0.0]");
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[reboot ok text=1.0.0]");
 
     /* start-up before the OK: the engine's SM_AT_REBOOT is the expected end */
     setup(&c, &m, 0);
     sm_cord_reboot(&c, on_done, &m);
     pump(&c);
     modem(&c, STARTUP "OK\r\n");
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[reboot ok text=1.0.0]");
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}[reboot ok text=1.0.0]");
     /* the late OK crossed the restart: dropped as stale, and counted */
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->stale, 1);
 
@@ -532,33 +496,33 @@ static void test_reboot_and_factory_reset(void)
     sm_cord_factory_reset(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+factoryreset\r\n");
-    m.now += 60000; /* a minute of silence is normal */
+    m.io.now += 60000; /* a minute of silence is normal */
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_STR(m.io.log, "");
     modem(&c, "OK\r\n" STARTUP);
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
                         "[factory reset ok text=1.0.0]");
     /* no start-up within SM_CORD_STARTUP_TIMEOUT_MS: timeout */
     setup(&c, &m, 0);
     sm_cord_reboot(&c, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_STARTUP_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_STARTUP_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[reboot timeout]");
+    CHECK_EQ_STR(m.io.log, "[reboot timeout]");
     /* factory reset: SM_CORD_RESET_TIMEOUT_MS to the OK */
     setup(&c, &m, 0);
     sm_cord_factory_reset(&c, on_done, &m);
     pump(&c);
-    m.now += SM_CORD_RESET_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_RESET_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[factory reset timeout]");
+    CHECK_EQ_STR(m.io.log, "[factory reset timeout]");
 }
 
 /* ---- settings ------------------------------------------------------------------- */
@@ -587,7 +551,7 @@ static void test_get_set(void)
     modem(&c, "OK\r\n");
     SENT(&m, "AT+set=MQTT,willQos,-1\r\n");
     modem(&c, "ERROR:invalid setting,-2006\r\n");
-    CHECK_EQ_STR(m.log, "[get ok len=5 text=1.0.0 key=general,version]"
+    CHECK_EQ_STR(m.io.log, "[get ok len=5 text=1.0.0 key=general,version]"
                         "[set ok key=MQTT,iotHubEndpoint][set ok key=MQTT,iotHubPort]"
                         "[set ok key=MQTT,cleanConnect][set ok key=MQTT,base64]"
                         "[set modem reported an error code=-2006 err=invalid setting key=MQTT,willQos]");
@@ -605,13 +569,13 @@ static void test_get_set(void)
     sm_cord_get(&c, "MQTT", "nosuchkey", on_done, &m);
     pump(&c);
     modem(&c, "ERROR:invalid setting,-2006\r\n");
-    CHECK_EQ_STR(m.log, "[get modem reported an error code=-2006 err=invalid setting key=MQTT,nosuchkey]");
+    CHECK_EQ_STR(m.io.log, "[get modem reported an error code=-2006 err=invalid setting key=MQTT,nosuchkey]");
     /* a +get: without its line is a parse error */
     setup(&c, &m, 0);
     sm_cord_get(&c, "MQTT", "flags", on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[get malformed response key=MQTT,flags]");
+    CHECK_EQ_STR(m.io.log, "[get malformed response key=MQTT,flags]");
 }
 
 /* Hostile strings in AT+get / AT+set: refused before anything is written. */
@@ -646,9 +610,9 @@ static void test_settings_hostile(void)
     longv[SM_QUEUE_TEXT] = '\0';
     CHECK_EQ_INT(sm_cord_set_str(&c, "MQTT", "willMessage", longv, on_done, &m), SM_ERR_PARAM);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 0);
+    CHECK_EQ_INT(m.io.tx_len, 0);
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
-    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_STR(m.io.log, "");
     /* NUL-truncated: only what is before the NUL is sent */
     sm_cord_set_str(&c, "MQTT", "clientId", "dev\0\",\r\nAT+factoryreset", on_done, &m);
     pump(&c);
@@ -719,12 +683,12 @@ static void test_mqtt_configure(void)
     pump(&c);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
         SENT(&m, want[i]);
-        CHECK(strchr(m.log, '[') == NULL); /* not done yet */
+        CHECK(strchr(m.io.log, '[') == NULL); /* not done yet */
         /* an event between a command and its OK changes nothing */
         modem(&c, i == 3 ? "+eventmqtt:info,\"DISCONNECT\",0\r\nOK\r\n" : "OK\r\n");
     }
     SENT(&m, "");
-    CHECK_EQ_STR(m.log, "{mqtt info DISCONNECT 0}[mqtt config ok]");
+    CHECK_EQ_STR(m.io.log, "{mqtt info DISCONNECT 0}[mqtt config ok]");
 
     /* the first failure ends it: nothing more is sent */
     setup(&c, &m, 0);
@@ -734,7 +698,7 @@ static void test_mqtt_configure(void)
     SENT(&m, want[12]);
     modem(&c, "ERROR:invalid input,-2006\r\n");
     SENT(&m, "");
-    CHECK_EQ_STR(m.log, "[mqtt config modem reported an error code=-2006 err=invalid input "
+    CHECK_EQ_STR(m.io.log, "[mqtt config modem reported an error code=-2006 err=invalid input "
                         "key=MQTT,willTopic]");
 
     /* everything is checked before anything is sent */
@@ -757,14 +721,14 @@ static void test_mqtt_configure(void)
     CHECK_EQ_INT(sm_cord_mqtt_configure(&c, &cfg, on_done, &m), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_configure(&c, NULL, on_done, &m), SM_ERR_PARAM);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 0);
+    CHECK_EQ_INT(m.io.tx_len, 0);
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
     /* an empty configuration sends nothing and succeeds */
     sm_cord_mqtt_config_init(&cfg);
     sm_cord_mqtt_configure(&c, &cfg, on_done, &m);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 0);
-    CHECK_EQ_STR(m.log, "[mqtt config ok]");
+    CHECK_EQ_INT(m.io.tx_len, 0);
+    CHECK_EQ_STR(m.io.log, "[mqtt config ok]");
 }
 
 /* ---- Wi-Fi ------------------------------------------------------------------------ */
@@ -779,24 +743,24 @@ static int wlan_wait_after_jump(uint32_t before, uint32_t jump, uint32_t left)
     mock m;
     int ok;
     setup(&c, &m, 0);
-    m.now = 5000;
+    m.io.now = 5000;
     sm_cord_wlan_connect(&c, "cafe", SM_CORD_SEC_OPEN, NULL, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
-    m.now += before;
+    m.io.now += before;
     pump(&c);
-    m.now += jump;
+    m.io.now += jump;
     pump(&c);
     ok = 1;
     if (left) { /* 0: it ended at the jump */
-        ok = m.log_len == 0;
-        m.now += left - 1;
+        ok = m.io.log_len == 0;
+        m.io.now += left - 1;
         pump(&c);
-        ok = ok && m.log_len == 0;
-        m.now += 1;
+        ok = ok && m.io.log_len == 0;
+        m.io.now += 1;
         pump(&c);
     }
-    return ok && strcmp(m.log, "[wlan connect timeout]") == 0;
+    return ok && strcmp(m.io.log, "[wlan connect timeout]") == 0;
 }
 
 static void test_clock_not_monotonic(void)
@@ -819,12 +783,12 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanConnect=my home,,WPA_WPA2,your_password,,,\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "");
-    m.now += 200;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 200;
     modem(&c, "+eventwlan:connect,my home,0x34:0x31:0xc4:0x4a:0xeb:0x5f\r\n");
     CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 1);
     modem(&c, "+eventnetapp:ipv4_acquired,127.0.0.1,127.0.0.1,127.0.0.1\r\n");
-    CHECK_EQ_STR(m.log, "{wlan connected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f}"
+    CHECK_EQ_STR(m.io.log, "{wlan connected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f}"
                         "{ip acquired 127.0.0.1 127.0.0.1 127.0.0.1}[wlan connect ok text=127.0.0.1]");
     CHECK_EQ_STR(sm_cord_get_state(&c)->ipv4, "127.0.0.1");
     clear_log(&m);
@@ -833,10 +797,10 @@ static void test_wlan(void)
     SENT(&m, "AT+wlanDisconnect\r\n");
     /* the OK alone does not end it: the link is down at its event */
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_STR(m.io.log, "");
     CHECK_EQ_INT(sm_cord_busy(&c), 1);
     modem(&c, "+eventwlan:disconnect,my home,0x34:0x31:0xc4:0x4a:0xeb:0x5f,0\r\n");
-    CHECK_EQ_STR(m.log, "{wlan disconnected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f reason=0}[wlan disconnect ok]");
+    CHECK_EQ_STR(m.io.log, "{wlan disconnected my home 0x34:0x31:0xc4:0x4a:0xeb:0x5f reason=0}[wlan disconnect ok]");
     CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 0);
     CHECK_EQ_STR(sm_cord_get_state(&c)->ipv4, "");
     clear_log(&m);
@@ -844,14 +808,14 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "ERROR:not connected,-2071\r\n");
-    CHECK_EQ_STR(m.log, "[wlan disconnect modem reported an error code=-2071 err=not connected]");
+    CHECK_EQ_STR(m.io.log, "[wlan disconnect modem reported an error code=-2071 err=not connected]");
     /* the event before the OK (it raced the final result) */
     clear_log(&m);
     sm_cord_wlan_disconnect(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "+eventwlan:disconnect,my home,,0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{wlan disconnected my home  reason=0}[wlan disconnect ok]");
+    CHECK_EQ_STR(m.io.log, "{wlan disconnected my home  reason=0}[wlan disconnect ok]");
     /* no link (an association in progress is cancelled without an event):
        done at the OK */
     clear_log(&m);
@@ -859,7 +823,7 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[wlan disconnect ok]");
+    CHECK_EQ_STR(m.io.log, "[wlan disconnect ok]");
     /* an OK and no event: it ends by its deadline */
     modem(&c, "+eventwlan:connect,my home,\r\n");
     clear_log(&m);
@@ -867,12 +831,12 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanDisconnect\r\n");
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[wlan disconnect timeout]");
+    CHECK_EQ_STR(m.io.log, "[wlan disconnect timeout]");
     /* wlanConnect while associated: the old link's reason-0 disconnect
        before the OK does not fail the new connection */
     setup(&c, &m, 0);
@@ -880,9 +844,9 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanConnect=lab,,WPA2_PLUS,rightpassword,,,\r\n");
     modem(&c, "+eventwlan:disconnect,home,0x01,0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{wlan disconnected home 0x01 reason=0}");
+    CHECK_EQ_STR(m.io.log, "{wlan disconnected home 0x01 reason=0}");
     modem(&c, "+eventwlan:connect,lab,0x02\r\n+eventnetapp:ipv4_acquired,10.0.0.9,10.0.0.1,10.0.0.1\r\n");
-    CHECK_EQ_STR(m.log, "{wlan disconnected home 0x01 reason=0}{wlan connected lab 0x02}"
+    CHECK_EQ_STR(m.io.log, "{wlan disconnected home 0x01 reason=0}{wlan connected lab 0x02}"
                         "{ip acquired 10.0.0.9 10.0.0.1 10.0.0.1}[wlan connect ok text=10.0.0.9]");
 
     /* the Wi-Fi role */
@@ -899,12 +863,12 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanSetMode=AP\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[wlan mode ok][wlan mode modem reported an error code=-2006 err=invalid input]"
+    CHECK_EQ_STR(m.io.log, "[wlan mode ok][wlan mode modem reported an error code=-2006 err=invalid input]"
                         "[wlan mode ok]");
-    sent = m.tx_len;
+    sent = m.io.tx_len;
     CHECK_EQ_INT(sm_cord_wlan_set_mode(&c, (sm_cord_wlan_mode)3, on_done, &m), SM_ERR_PARAM);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, sent); /* nothing sent */
+    CHECK_EQ_INT(m.io.tx_len, sent); /* nothing sent */
 
     /* a wrong key: the disconnect event ends the operation with its reason */
     setup(&c, &m, 0);
@@ -912,7 +876,7 @@ static void test_wlan(void)
     pump(&c);
     SENT(&m, "AT+wlanConnect=lab,,WPA3,wrongpassword,,,\r\n");
     modem(&c, "OK\r\n+eventwlan:disconnect,lab,,-2058\r\n");
-    CHECK_EQ_STR(m.log, "{wlan disconnected lab  reason=-2058}"
+    CHECK_EQ_STR(m.io.log, "{wlan disconnected lab  reason=-2058}"
                         "[wlan connect modem reported an error code=-2058 err=wlan disconnect]");
     /* an open network: no key */
     setup(&c, &m, 0);
@@ -922,22 +886,22 @@ static void test_wlan(void)
     SENT(&m, "AT+wlanConnect=cafe,,OPEN,,,,\r\n");
     /* the events before the OK (injected between command and OK) */
     modem(&c, "+eventwlan:connect,cafe,\r\n+eventnetapp:ipv4_acquired,10.0.0.7,10.0.0.1,10.0.0.1\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{wlan connected cafe }{ip acquired 10.0.0.7 10.0.0.1 10.0.0.1}"
+    CHECK_EQ_STR(m.io.log, "{wlan connected cafe }{ip acquired 10.0.0.7 10.0.0.1 10.0.0.1}"
                         "[wlan connect ok text=10.0.0.7]");
     /* no event within SM_CORD_WLAN_TIMEOUT_MS */
     SENT(&m, "AT+wlanConnect=cafe,,OPEN,,,,\r\n");
     clear_log(&m);
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_WLAN_TIMEOUT_MS;
+    m.io.now += SM_CORD_WLAN_TIMEOUT_MS;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[wlan connect timeout]");
+    CHECK_EQ_STR(m.io.log, "[wlan connect timeout]");
     /* no OK within SM_CORD_TIMEOUT_MS: the engine's timeout */
     setup(&c, &m, 0);
     sm_cord_wlan_connect(&c, "cafe", SM_CORD_SEC_OPEN, NULL, on_done, &m);
     pump(&c);
-    m.now += SM_CORD_TIMEOUT_MS;
+    m.io.now += SM_CORD_TIMEOUT_MS;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[wlan connect timeout]");
+    CHECK_EQ_STR(m.io.log, "[wlan connect timeout]");
 
     /* hostile and out-of-range arguments: rejected, nothing written */
     setup(&c, &m, 0);
@@ -1022,14 +986,14 @@ static void test_file_open_write_close(void)
     modem(&c, "+filewrite:1452\r\nOK\r\n");
     SENT(&m, "AT+fileClose=363990529,,\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "{socket closed id=1}[file open ok v=363990529][file write ok len=1452][file close ok]");
+    CHECK_EQ_STR(m.io.log, "{socket closed id=1}[file open ok v=363990529][file write ok len=1452][file close ok]");
     /* the file ids are unsigned 32-bit */
     setup(&c, &m, 0);
     sm_cord_file_open(&c, "/ql/ql_ca.pem", SM_CORD_FILE_READ, 0, on_done, &m);
     pump(&c);
     SENT(&m, "AT+fileOpen=/ql/ql_ca.pem,READ,0\r\n");
     modem(&c, "+fileopen:4294967295,0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file open ok v=4294967295]");
+    CHECK_EQ_STR(m.io.log, "[file open ok v=4294967295]");
     /* the module's errors, with codes */
     setup(&c, &m, 0);
     sm_cord_file_open(&c, "missing.pem", SM_CORD_FILE_READ, 0, on_done, &m);
@@ -1049,7 +1013,7 @@ static void test_file_open_write_close(void)
     CHECK(sent_bytes(&m, cmd, n));
     modem(&c, "ERROR:max size exceeded,-10310\r\n");
     SENT(&m, "");
-    CHECK_EQ_STR(m.log, "[file open modem reported an error code=-10341 err=file not found]"
+    CHECK_EQ_STR(m.io.log, "[file open modem reported an error code=-10341 err=file not found]"
                         "[file open modem reported an error code=-2013 err=wlan connected]"
                         "[file close modem reported an error code=-10335 err=invalid handle]"
                         "[file write modem reported an error code=-10310 err=max size exceeded len=1460]");
@@ -1060,17 +1024,17 @@ static void test_file_open_write_close(void)
     n = write_cmd(cmd, 5, 100, g_pem, 10);
     CHECK(sent_bytes(&m, cmd, n));
     modem(&c, "+filewrite:9\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file write modem reported an error]");
+    CHECK_EQ_STR(m.io.log, "[file write modem reported an error]");
     /* a file operation that times out (2 s class) */
     setup(&c, &m, 0);
     sm_cord_file_write(&c, 5, 0, g_pem, 10, on_done, &m);
     pump(&c);
-    m.now += SM_CORD_FILE_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_FILE_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[file write timeout]");
+    CHECK_EQ_STR(m.io.log, "[file write timeout]");
 
     /* hostile names and bad arguments */
     setup(&c, &m, 0);
@@ -1099,7 +1063,7 @@ static void test_file_open_write_close(void)
     CHECK_EQ_INT(sm_cord_file_upload(&c, "x\r\n", g_pem, 10, on_done, &m), SM_ERR_UNSAFE_STRING);
     CHECK_EQ_INT(sm_cord_file_upload(&c, "x", NULL, 10, on_done, &m), SM_ERR_PARAM);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 0);
+    CHECK_EQ_INT(m.io.tx_len, 0);
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
 }
 
@@ -1131,10 +1095,10 @@ static void test_file_upload_chunks(void)
         modem(&c, ans);
     }
     SENT(&m, "AT+fileClose=77,,\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 0}{mqtt info CONNACK 0}{mqtt info CONNACK 0}");
+    CHECK_EQ_STR(m.io.log, "{mqtt info CONNACK 0}{mqtt info CONNACK 0}{mqtt info CONNACK 0}");
     clear_log(&m);
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[file upload ok v=77 len=4000 stage=2]");
+    CHECK_EQ_STR(m.io.log, "[file upload ok v=77 len=4000 stage=2]");
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
 
     /* sizes: 1 byte -> 1024, 1024 -> 1024, 1025 -> 2048, 0 -> 1024 (empty file) */
@@ -1151,18 +1115,18 @@ static void test_file_upload_chunks(void)
     pump(&c);
     SENT(&m, "AT+fileOpen=a,CREATE|WRITE|OVERWRITE,2048\r\n");
     sm_cord_cancel(&c);
-    CHECK_EQ_STR(m.log, "[file upload cancelled stage=0][file upload cancelled stage=0]"
+    CHECK_EQ_STR(m.io.log, "[file upload cancelled stage=0][file upload cancelled stage=0]"
                         "[file upload cancelled stage=0]");
     clear_log(&m);
     sm_cord_file_upload(&c, "empty", NULL, 0, on_done, &m);
     pump(&c);
-    m.now += 1000; /* after the cancellations: the engine's settle time */
+    m.io.now += 1000; /* after the cancellations: the engine's settle time */
     pump(&c);
     SENT(&m, "AT+fileOpen=empty,CREATE|WRITE|OVERWRITE,1024\r\n");
     modem(&c, "+fileopen:9,0\r\nOK\r\n");
     SENT(&m, "AT+fileClose=9,,\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[file upload ok v=9 stage=2]");
+    CHECK_EQ_STR(m.io.log, "[file upload ok v=9 stage=2]");
 
     /* a failed chunk: reported at once, and the file is still closed */
     setup(&c, &m, 0);
@@ -1174,12 +1138,12 @@ static void test_file_upload_chunks(void)
     n = write_cmd(cmd, 5, 0, g_pem, 1460);
     CHECK(sent_bytes(&m, cmd, n));
     modem(&c, "ERROR:wlan connected,-2013\r\n");
-    CHECK_EQ_STR(m.log, "[file upload modem reported an error code=-2013 err=wlan connected v=5 stage=1]");
+    CHECK_EQ_STR(m.io.log, "[file upload modem reported an error code=-2013 err=wlan connected v=5 stage=1]");
     SENT(&m, "AT+fileClose=5,,\r\n");
     modem(&c, "OK\r\n");
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[file upload modem reported an error code=-2013 err=wlan connected v=5 stage=1]"
+    CHECK_EQ_STR(m.io.log, "[file upload modem reported an error code=-2013 err=wlan connected v=5 stage=1]"
                         "[test ok]");
     /* a failed open: no close */
     setup(&c, &m, 0);
@@ -1189,7 +1153,7 @@ static void test_file_upload_chunks(void)
     modem(&c, "ERROR:file exists,-10326\r\n");
     pump(&c);
     SENT(&m, "");
-    CHECK_EQ_STR(m.log, "[file upload modem reported an error code=-10326 err=file exists stage=0]");
+    CHECK_EQ_STR(m.io.log, "[file upload modem reported an error code=-10326 err=file exists stage=0]");
 }
 
 /* Base64 reads (format 1), decoded into the caller's buffer, chunked. */
@@ -1219,7 +1183,7 @@ static void test_file_read_base64(void)
     SENT(&m, "");
     CHECK(memcmp(buf, want, 200) == 0);
     CHECK(buf[200] == 0xEE); /* nothing past len */
-    CHECK_EQ_STR(m.log, "{socket data id=2 10}{socket data id=2 10}{socket data id=2 10}"
+    CHECK_EQ_STR(m.io.log, "{socket data id=2 10}{socket data id=2 10}{socket data id=2 10}"
                         "[file read ok len=200]");
     /* the end of the file: a short read ends it; 0 bytes too (these count
        decoded bytes: the tolerated variant) */
@@ -1231,16 +1195,16 @@ static void test_file_read_base64(void)
     modem(&c, line);
     sm_base64_encode(want + SM_CORD_READ_CHUNK, 5, b64, sizeof b64, NULL);
     sprintf(line, "+fileread:1,5,%s\r\nOK\r\n", b64);
-    m.tx_seen = m.tx_len;
+    m.io.tx_seen = m.io.tx_len;
     modem(&c, line);
     SENT(&m, "");
-    CHECK_EQ_STR(m.log, "[file read ok len=101]");
+    CHECK_EQ_STR(m.io.log, "[file read ok len=101]");
     setup(&c, &m, 0);
     sm_cord_file_read(&c, 77, 4000, buf, 16, on_done, &m);
     pump(&c);
     SENT(&m, "AT+fileRead=77,4000,1,16\r\n");
     modem(&c, "+fileread:1,0,\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file read ok]");
+    CHECK_EQ_STR(m.io.log, "[file read ok]");
     /* malformed answers: bad Base64, a count that is neither the text's
        length nor the decoded size: SM_ERR_PARSE, len 0, the buffer left
        as it was (issue 18, defect 6: the bytes of bad Base64 were decoded
@@ -1256,7 +1220,7 @@ static void test_file_read_base64(void)
     modem(&c, "+fileread:1,8,Zm9vYm=y\r\nOK\r\n");
     modem(&c, "+fileread:1,5,Zm9v\r\nOK\r\n");
     modem(&c, "+fileread:1,2,Zm9v\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file read malformed response][file read malformed response]"
+    CHECK_EQ_STR(m.io.log, "[file read malformed response][file read malformed response]"
                         "[file read malformed response][file read malformed response]");
     for (i = 0; i < 16; i++) CHECK(buf[i] == 0xEE);
     /* a chunk after good ones fails: len 0 all the same (what the buffer
@@ -1271,7 +1235,7 @@ static void test_file_read_base64(void)
     sprintf(line, "+fileread:1,%lu,%s!\r\nOK\r\n", (unsigned long)strlen(b64) - 4, b64 + 4);
     modem(&c, line);
     sprintf(line, "[file read malformed response total=%d]", SM_CORD_READ_CHUNK);
-    CHECK_EQ_STR(m.log, line);
+    CHECK_EQ_STR(m.io.log, line);
     CHECK(memcmp(buf, want, SM_CORD_READ_CHUNK) == 0);
     for (i = SM_CORD_READ_CHUNK; i < 2 * SM_CORD_READ_CHUNK; i++) CHECK(buf[i] == 0xEE);
     /* more than asked (either count): the asked bytes, then
@@ -1283,7 +1247,7 @@ static void test_file_read_base64(void)
     pump(&c);
     modem(&c, "+fileread:1,6,Zm9vYmFy\r\nOK\r\n");
     modem(&c, "+fileread:1,8,Zm9vYmFy\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file read response truncated len=3 total=6 TRUNC]"
+    CHECK_EQ_STR(m.io.log, "[file read response truncated len=3 total=6 TRUNC]"
                         "[file read response truncated len=3 total=6 TRUNC]");
     CHECK(memcmp(buf, "foo\xEE" "foo\xEE", 8) == 0);
     /* both counts of one 3-byte read: 4 characters (driver), 3 bytes */
@@ -1294,7 +1258,7 @@ static void test_file_read_base64(void)
     pump(&c);
     modem(&c, "+fileread:1,4,Zm9v\r\nOK\r\n");
     modem(&c, "+fileread:1,3,YmFy\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file read ok len=3][file read ok len=3]");
+    CHECK_EQ_STR(m.io.log, "[file read ok len=3][file read ok len=3]");
     CHECK(memcmp(buf, "foobar", 6) == 0);
 }
 
@@ -1321,7 +1285,7 @@ static void test_file_info_list_delete(void)
     pump(&c);
     SENT(&m, "AT+fileGetInfo=cert.pem,0\r\n");
     modem(&c, "+filegetinfo:0,1452,4096,0,8192,3\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[file info ok]");
+    CHECK_EQ_STR(m.io.log, "[file info ok]");
     CHECK_EQ_INT(c.n_ops, 3);
     SENT(&m, "AT+fileGetFileList\r\n");
     clear_log(&m);
@@ -1332,7 +1296,7 @@ static void test_file_info_list_delete(void)
               "+filegetfilelist:a very long file name for a very long list line,8192,public_read,3\r\n"
               "+filegetfilelist:b,1,,1\r\n+filegetfilelist:c,1,,1\r\n+filegetfilelist:d,1,,1\r\n"
               "OK\r\n");
-    CHECK_EQ_STR(m.log, "<cert.pem 4096 open_write|must_commit 2></ql/ql_ca.pem 1024  1>"
+    CHECK_EQ_STR(m.io.log, "<cert.pem 4096 open_write|must_commit 2></ql/ql_ca.pem 1024  1>"
                         "{wlan connected home }"
                         "<a very long file name for a very long list line 8192 public_read 3>"
                         "<b 1  1><c 1  1><d 1  1>[file list ok]");
@@ -1341,13 +1305,13 @@ static void test_file_info_list_delete(void)
     SENT(&m, "AT+fileDel=cert.pem,0\r\n");
     clear_log(&m);
     modem(&c, "ERROR:file not found,-10341\r\n");
-    CHECK_EQ_STR(m.log, "[file delete modem reported an error code=-10341 err=file not found]");
+    CHECK_EQ_STR(m.io.log, "[file delete modem reported an error code=-10341 err=file not found]");
     /* a malformed entry: the others are reported, the list ends SM_ERR_PARSE */
     setup(&c, &m, 0);
     sm_cord_file_list(&c, on_entry, on_done, &m);
     pump(&c);
     modem(&c, "+filegetfilelist:x,big,,1\r\n+filegetfilelist:y,2,,1\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "<y 2  1>[file list malformed response]");
+    CHECK_EQ_STR(m.io.log, "<y 2  1>[file list malformed response]");
     /* the info fields */
     {
         static sm_cord_file_info got;
@@ -1452,7 +1416,7 @@ static void test_sockets(void)
     SENT(&m, "AT+setSockOpt=3,SOCKET,SECURE_DOMAIN_NAME_VERIFICATION,broker.local\r\n");
     modem(&c, "OK\r\n");
     SENT(&m, "AT+connect=3,INET,8883,127.0.0.1\r\n");
-    m.now += 5000; /* a TLS handshake takes seconds: SM_CORD_CONNECT_TIMEOUT_MS */
+    m.io.now += 5000; /* a TLS handshake takes seconds: SM_CORD_CONNECT_TIMEOUT_MS */
     pump(&c);
     modem(&c, "OK\r\n+connect:8883,127.0.0.1\r\n");
     CHECK(sent_bytes(&m, "AT+send=3,0,6,OK\r\n\0\xff\r\n", 22));
@@ -1460,7 +1424,7 @@ static void test_sockets(void)
     SENT(&m, "AT+close=3\r\n");
     modem(&c, "OK\r\n");
     CHECK_EQ_INT(sm_cord_get_state(&c)->sockets, 0);
-    CHECK_EQ_STR(m.log, "[socket ok v=3][socket tls ok]{socket connected id=3 8883 127.0.0.1}"
+    CHECK_EQ_STR(m.io.log, "[socket ok v=3][socket tls ok]{socket connected id=3 8883 127.0.0.1}"
                         "[connect ok][send ok len=6][close ok]");
     /* options left NULL are not sent; a failing one is named */
     setup(&c, &m, 0);
@@ -1476,7 +1440,7 @@ static void test_sockets(void)
     modem(&c, "OK\r\n");
     SENT(&m, "AT+setSockOpt=0,SOCKET,SECURE_DOMAIN_NAME_VERIFICATION,broker.local\r\n");
     modem(&c, "ERROR:invalid input,-2006\r\n");
-    CHECK_EQ_STR(m.log, "[socket ok][socket tls modem reported an error code=-2006 err=invalid input "
+    CHECK_EQ_STR(m.io.log, "[socket ok][socket tls modem reported an error code=-2006 err=invalid input "
                         "key=SOCKET,SECURE_DOMAIN_NAME_VERIFICATION]");
     /* TLS failures keep their codes */
     setup(&c, &m, 0);
@@ -1484,12 +1448,12 @@ static void test_sockets(void)
     pump(&c);
     SENT(&m, "AT+connect=0,INET,443,broker.example.com\r\n");
     modem(&c, "ERROR:unknown root CA,-468\r\n");
-    CHECK_EQ_STR(m.log, "[connect modem reported an error code=-468 err=unknown root CA]");
+    CHECK_EQ_STR(m.io.log, "[connect modem reported an error code=-468 err=unknown root CA]");
     /* events */
     setup(&c, &m, 0);
     modem(&c, "+eventsock:data,3,1500\r\n+eventsock:tx_failed,3,-107\r\n+eventsock:closed,3\r\n"
               "+connect:443,10.1.2.3\r\n");
-    CHECK_EQ_STR(m.log, "{socket data id=3 1500}{socket tx failed id=3 -107}{socket closed id=3}"
+    CHECK_EQ_STR(m.io.log, "{socket data id=3 1500}{socket tx failed id=3 -107}{socket closed id=3}"
                         "{socket connected id=-1 443 10.1.2.3}");
     /* bad arguments */
     setup(&c, &m, 0);
@@ -1515,12 +1479,12 @@ static void test_sockets(void)
     CHECK_EQ_INT(sm_cord_recv(&c, 1, g_pem, 1461, on_done, &m), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_close(&c, 16, on_done, &m), SM_ERR_PARAM);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 0);
+    CHECK_EQ_INT(m.io.tx_len, 0);
     /* the largest send */
     CHECK(sm_cord_send(&c, 15, g_pem, 1460, on_done, &m) > 0);
     pump(&c);
-    CHECK_EQ_INT(m.tx_len, 18 + 1460 + 2);
-    CHECK(memcmp(m.tx, "AT+send=15,0,1460,", 18) == 0);
+    CHECK_EQ_INT(m.io.tx_len, 18 + 1460 + 2);
+    CHECK(memcmp(m.io.tx, "AT+send=15,0,1460,", 18) == 0);
 }
 
 /* Socket receive: binary data with CR/LF/OK/ERROR/commas inline after the
@@ -1555,8 +1519,8 @@ static void run_recv(recv_run *out, const size_t *cuts, size_t ncuts)
         prev = end;
     }
     {
-        size_t n = m.log_len < sizeof out->log - 1 ? m.log_len : sizeof out->log - 1;
-        memcpy(out->log, m.log, n);
+        size_t n = m.io.log_len < sizeof out->log - 1 ? m.io.log_len : sizeof out->log - 1;
+        memcpy(out->log, m.io.log, n);
         out->log[n] = '\0';
     }
 }
@@ -1599,28 +1563,28 @@ static void test_socket_recv_cases(void)
     sm_cord_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,0,\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv ok]");
+    CHECK_EQ_STR(m.io.log, "[recv ok]");
     /* more than the buffer: kept up to cap, SM_ERR_TRUNCATED as in every
        receive path (issue 18, defect 6: it ended SM_OK) */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 1, buf, 4, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,6,abcdef\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv response truncated len=4 total=6 TRUNC]");
+    CHECK_EQ_STR(m.io.log, "[recv response truncated len=4 total=6 TRUNC]");
     CHECK(memcmp(buf, "abcd", 4) == 0);
     /* a malformed count: the line is text, the loss is visible */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,x,abc\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->raw_bad_count, 1);
     /* the module's error */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "ERROR:not connected,-107\r\n");
-    CHECK_EQ_STR(m.log, "[recv modem reported an error code=-107 err=not connected]");
+    CHECK_EQ_STR(m.io.log, "[recv modem reported an error code=-107 err=not connected]");
 }
 
 /* Issue 18, defect 6: the receive checks as in the Sequans section. An
@@ -1642,18 +1606,18 @@ static void test_recv_foreign_answer(void)
     pump(&c);
     SENT(&m, "AT+recv=1,0,16\r\n");
     modem(&c, "+recv:3,0,9,OK\r\nAT+x\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response total=9]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response total=9]");
     for (i = 0; i < sizeof buf; i++) CHECK(buf[i] == 'z');
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response total=9][test ok]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response total=9][test ok]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     /* Base64 (format 1) when binary was asked: the same */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,1,4,aGk=\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response total=4]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response total=4]");
     for (i = 0; i < sizeof buf; i++) CHECK(buf[i] == 'z');
     /* its own socket, split at every byte: still read */
     setup(&c, &m, 0);
@@ -1663,7 +1627,7 @@ static void test_recv_foreign_answer(void)
         static const char a[] = "+recv:1,0,3,a\r\n\r\nOK\r\n";
         for (i = 0; i < sizeof a - 1; i++) modem_bytes(&c, a + i, 1);
     }
-    CHECK_EQ_STR(m.log, "[recv ok len=3]");
+    CHECK_EQ_STR(m.io.log, "[recv ok len=3]");
     CHECK(memcmp(buf, "a\r\n", 3) == 0);
     /* the Calypso event cut short (the engine's raw deadline passes before
        all announced bytes came): SM_ERR_PARSE, len 0 */
@@ -1671,9 +1635,9 @@ static void test_recv_foreign_answer(void)
     sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+recv:2,0,6,abc");
-    m.now += SM_RAW_TIMEOUT_MS;
+    m.io.now += SM_RAW_TIMEOUT_MS;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[recv malformed response total=6]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response total=6]");
 }
 
 /* Issue 18, item 11: the send result's byte count. The module's OK alone
@@ -1701,7 +1665,7 @@ static void test_send_count(void)
         pump(&c);
         CHECK(sent_bytes(&m, "AT+send=2,0,6,hello!\r\n", 22));
         modem(&c, answers[i]);
-        CHECK_EQ_STR(m.log, want[i]);
+        CHECK_EQ_STR(m.io.log, want[i]);
     }
 }
 
@@ -1723,18 +1687,18 @@ static void test_socket_calypso_model(void)
     pump(&c);
     SENT(&m, "AT+connect=2,INET,8883,127.0.0.1\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_STR(m.io.log, "");
     SENT(&m, ""); /* the next operation waits */
-    m.now += 3000;
+    m.io.now += 3000;
     modem(&c, "+connect:8883,127.0.0.1\r\n");
     SENT(&m, "AT+test\r\n");
-    CHECK_EQ_STR(m.log, "{socket connected id=2 8883 127.0.0.1}[connect ok]");
+    CHECK_EQ_STR(m.io.log, "{socket connected id=2 8883 127.0.0.1}[connect ok]");
     /* ... or an error event for its socket */
     setup(&c, &m, 0);
     sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+eventsock:async_event,2,-468\r\n");
-    CHECK_EQ_STR(m.log, "{socket error id=2 -468}[connect modem reported an error code=-468 "
+    CHECK_EQ_STR(m.io.log, "{socket error id=2 -468}[connect modem reported an error code=-468 "
                         "err=socket error]");
     /* ... an error event for another socket does not end it; silence does */
     setup(&c, &m, 0);
@@ -1742,9 +1706,9 @@ static void test_socket_calypso_model(void)
     pump(&c);
     modem(&c, "OK\r\n+eventsock:tx_failed,5,-107\r\n");
     CHECK_EQ_INT(sm_cord_busy(&c), 1);
-    m.now += SM_CORD_CONNECT_TIMEOUT_MS;
+    m.io.now += SM_CORD_CONNECT_TIMEOUT_MS;
     pump(&c);
-    CHECK_EQ_STR(m.log, "{socket tx failed id=5 -107}[connect timeout]");
+    CHECK_EQ_STR(m.io.log, "{socket tx failed id=5 -107}[connect timeout]");
     /* recv: OK arms it; the event carries the bytes (CR, LF, NUL, ',' and
        '"' inside), fed in every split */
     for (k = 1; k <= sizeof ev - 1; k++) {
@@ -1759,11 +1723,11 @@ static void test_socket_calypso_model(void)
         modem(&c, "+eventwlan:connect,home,\r\n");
         for (i = 0; i < sizeof ev - 1; i += k)
             modem_bytes(&c, ev + i, sizeof ev - 1 - i < k ? sizeof ev - 1 - i : k);
-        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9]");
+        CHECK_EQ_STR(m.io.log, "{wlan connected home }[recv ok len=9]");
         CHECK(memcmp(buf, "OK\r\nE\0,\xff\"", 9) == 0);
         SENT(&m, "AT+test\r\n");
         modem(&c, "OK\r\n");
-        CHECK_EQ_STR(m.log, "{wlan connected home }[recv ok len=9][test ok]");
+        CHECK_EQ_STR(m.io.log, "{wlan connected home }[recv ok len=9][test ok]");
         CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     }
     /* more than the buffer: kept up to cap, TRUNC; then lines go on */
@@ -1773,7 +1737,7 @@ static void test_socket_calypso_model(void)
     modem(&c, "OK\r\n");
     modem_bytes(&c, ev, sizeof ev - 1);
     modem(&c, "+eventsock:closed,2\r\n");
-    CHECK_EQ_STR(m.log, "[recv response truncated len=4 total=9 TRUNC]{socket closed id=2}");
+    CHECK_EQ_STR(m.io.log, "[recv response truncated len=4 total=9 TRUNC]{socket closed id=2}");
     /* an event for another socket, or with nobody waiting: its bytes are
        read and dropped, the line reported; the receive goes on */
     setup(&c, &m, 0);
@@ -1783,7 +1747,7 @@ static void test_socket_calypso_model(void)
     modem(&c, "OK\r\n");
     modem_bytes(&c, ev, sizeof ev - 1);
     modem(&c, "+recv:3,0,2,hi\r\n");
-    CHECK_EQ_STR(m.log, "{unhandled +recv:2,0,9}{unhandled +recv:2,0,9}[recv ok len=2]");
+    CHECK_EQ_STR(m.io.log, "{unhandled +recv:2,0,9}{unhandled +recv:2,0,9}[recv ok len=2]");
     CHECK(memcmp(buf, "hi", 2) == 0);
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     /* nothing comes: SM_ERR_TIMEOUT after SM_CORD_RECV_TIMEOUT_MS */
@@ -1791,9 +1755,9 @@ static void test_socket_calypso_model(void)
     sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_RECV_TIMEOUT_MS;
+    m.io.now += SM_CORD_RECV_TIMEOUT_MS;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[recv timeout]");
+    CHECK_EQ_STR(m.io.log, "[recv timeout]");
     /* its deadline passes while the bytes come: the rest is dropped, not
        written into the next operation's buffer */
     setup(&c, &m, 0);
@@ -1802,21 +1766,21 @@ static void test_socket_calypso_model(void)
     sm_cord_file_read(&c, 1, 0, buf + 8, 8, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_RECV_TIMEOUT_MS - 100;
+    m.io.now += SM_CORD_RECV_TIMEOUT_MS - 100;
     modem(&c, "+recv:3,0,6,abc");
-    m.now += 200; /* the receive's deadline, not yet the engine's raw one */
+    m.io.now += 200; /* the receive's deadline, not yet the engine's raw one */
     pump(&c);
     modem(&c, "def\r\n"); /* the engine still reads them by count */
     SENT(&m, "AT+recv=3,0,16\r\nAT+fileRead=1,0,1,8\r\n");
     modem(&c, "+fileread:1,4,aGk=\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "[recv timeout total=6][file read ok len=2]"); /* a failed read: len 0 */
+    CHECK_EQ_STR(m.io.log, "[recv timeout total=6][file read ok len=2]"); /* a failed read: len 0 */
     CHECK(memcmp(buf, "abczzzzzhi", 10) == 0);
     /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
     setup(&c, &m, 0);
     sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+recv:3,1,4,aGk=\r\n");
-    CHECK_EQ_STR(m.log, "[recv malformed response total=4]");
+    CHECK_EQ_STR(m.io.log, "[recv malformed response total=4]");
 }
 
 /* ---- on-module MQTT ------------------------------------------------------------- */
@@ -1856,7 +1820,7 @@ static void test_mqtt_long_message(void)
         CHECK_EQ_INT(sm_cord_busy(&c), 1);
         modem(&c, "OK\r\n");
         sprintf(expect, "{mqtt recv cordelia/big qos1 %s}[test ok]", want);
-        CHECK_EQ_STR(m.log, expect);
+        CHECK_EQ_STR(m.io.log, expect);
         CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 0);
         CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     }
@@ -1866,50 +1830,50 @@ static void test_mqtt_long_message(void)
     sprintf(line, "+eventmqtt:recv,t,QOS0,%s\r\n+eventmqtt:recv,t,qos0,\"hi\"\r\n", want);
     modem(&c, line);
     sprintf(expect, "{mqtt recv t qos0 %s}{mqtt recv t qos0 hi}", want);
-    CHECK_EQ_STR(m.log, expect);
+    CHECK_EQ_STR(m.io.log, expect);
     /* exactly as big as the buffer allows: topic, NUL, payload, NUL */
     setup(&c, &m, 0);
     sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200 + 1);
     sprintf(line, "+eventmqtt:recv,ab,qos2,\"%s\"\r\n", want);
     modem(&c, line);
     sprintf(expect, "{mqtt recv ab qos2 %s}", want);
-    CHECK_EQ_STR(m.log, expect);
+    CHECK_EQ_STR(m.io.log, expect);
     /* one byte less: too long, with what fitted and the length */
     setup(&c, &m, 0);
     sm_cord_set_msg_buffer(&c, buf, 2 + 1 + 1200);
     modem(&c, line);
-    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=1199 total=1200}");
+    CHECK_EQ_STR(m.io.log, "{mqtt too long ab qos2 kept=1199 total=1200}");
     /* a small buffer, and none at all (the default) */
     setup(&c, &m, 0);
     sm_cord_set_msg_buffer(&c, small, sizeof small);
     modem(&c, line);
-    CHECK_EQ_STR(m.log, "{mqtt too long ab qos2 kept=496 total=1200}");
+    CHECK_EQ_STR(m.io.log, "{mqtt too long ab qos2 kept=496 total=1200}");
     CHECK(memcmp(small + 3, want, 496) == 0 && small[499] == '\0');
     setup(&c, &m, 0);
     modem(&c, line);
     modem(&c, "+eventmqtt:recv,ab,qos0,\"ok\"\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt too long  qos2 kept=0 total=1200}{mqtt recv ab qos0 ok}");
+    CHECK_EQ_STR(m.io.log, "{mqtt too long  qos2 kept=0 total=1200}{mqtt recv ab qos0 ok}");
     /* a head that does not parse: reported, its rest ignored, then on */
     setup(&c, &m, 0);
     sm_cord_set_msg_buffer(&c, buf, sizeof buf);
     sprintf(line, "+eventmqtt:recv,ab,qos7,%s\r\n+eventmqtt:recv,ab,qos0,x\r\n", want);
     modem(&c, line);
-    CHECK(strncmp(m.log, "{unhandled +eventmqtt:recv,ab,qos7,ab,", 38) == 0);
-    CHECK(strstr(m.log, "}{mqtt recv ab qos0 x}") != NULL);
+    CHECK(strncmp(m.io.log, "{unhandled +eventmqtt:recv,ab,qos7,ab,", 38) == 0);
+    CHECK(strstr(m.io.log, "}{mqtt recv ab qos0 x}") != NULL);
     /* a restart cuts a long message: reported, not delivered; the start-up
        event is read */
     setup(&c, &m, 0);
     sm_cord_set_msg_buffer(&c, buf, sizeof buf);
     sprintf(line, "+eventmqtt:recv,ab,qos0,\"%.300s" STARTUP, want);
     modem(&c, line);
-    CHECK_EQ_STR(m.log, "{unhandled +eventmqtt:recv (cut)}"
+    CHECK_EQ_STR(m.io.log, "{unhandled +eventmqtt:recv (cut)}"
                         "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->reboots, 1);
     /* other over-long lines are still dropped and counted */
     setup(&c, &m, 0);
     sprintf(line, "+eventother:%s\r\n", want);
     modem(&c, line);
-    CHECK_EQ_STR(m.log, "");
+    CHECK_EQ_STR(m.io.log, "");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->overlong, 1);
     /* parameters */
     CHECK(sm_cord_set_msg_buffer(NULL, buf, 10) == SM_ERR_PARAM);
@@ -1966,9 +1930,9 @@ static void test_engine_long_and_cut_lines(void)
     size_t i, n;
     memset(&m, 0, sizeof m);
     memset(&p, 0, sizeof p);
-    p.user = &m;
-    p.write = mock_write;
-    p.now_ms = mock_now;
+    p.user = &m.io;
+    p.write = sm_fake_write;
+    p.now_ms = sm_fake_now;
     CHECK(sm_at_init(&at, &p, sm_at_dialect_3gpp()) == SM_OK);
     sm_at_on_long_line(&at, "+BIG:", long_piece, &r);
     memcpy(line, "+BIG:", 5);
@@ -2020,10 +1984,10 @@ static void test_mqtt(void)
     pump(&c);
     SENT(&m, "AT+iotconnect\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "");
-    m.now += 3000;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 3000;
     modem(&c, "+eventmqtt:info,\"CONNACK\",0\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 0}[mqtt connect ok]");
+    CHECK_EQ_STR(m.io.log, "{mqtt info CONNACK 0}[mqtt connect ok]");
     CHECK_EQ_INT(sm_cord_get_state(&c)->mqtt_connected, 1);
     clear_log(&m);
     sm_cord_mqtt_publish(&c, 0, "{\"RandomString\":\"oUykIeOvzm\",\"Number1\":104,\"Number2\":575}",
@@ -2038,7 +2002,7 @@ static void test_mqtt(void)
     modem(&c, "ERROR:invalid topic,-2006\r\n");
     SENT(&m, "AT+iotpublish=1,\"\"quoted\", with \"quotes\" at both ends\"\"\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[publish ok]{mqtt recv cordelia/apple qos0 "
+    CHECK_EQ_STR(m.io.log, "[publish ok]{mqtt recv cordelia/apple qos0 "
                         "{\"RandomString\":\"oUykIeOvzm\",\"Number1\":104,\"Number2\":575}}"
                         "[publish modem reported an error code=-2006 err=invalid topic][publish ok]");
     clear_log(&m);
@@ -2050,7 +2014,7 @@ static void test_mqtt(void)
               "+eventmqtt:recv,a/b,qos7,\"x\"\r\n"
               "+eventmqtt:recv,a/b\r\n"
               "+eventmqtt:error,\"PAYLOAD_UNPRINTABLE\",-1\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt recv a/b qos1 x,\"y\",z}{mqtt recv a/b qos2 unquoted, text}"
+    CHECK_EQ_STR(m.io.log, "{mqtt recv a/b qos1 x,\"y\",z}{mqtt recv a/b qos2 unquoted, text}"
                         "{mqtt recv a/b qos0 }{mqtt recv a/b qos0 \"}"
                         "{unhandled +eventmqtt:recv,a/b,qos7,\"x\"}{unhandled +eventmqtt:recv,a/b}"
                         "{mqtt error PAYLOAD_UNPRINTABLE -1}");
@@ -2060,7 +2024,7 @@ static void test_mqtt(void)
     pump(&c);
     SENT(&m, "AT+iotdisconnect\r\n");
     modem(&c, "OK\r\n+eventmqtt:info,\"DISCONNECT\",0\r\n");
-    CHECK_EQ_STR(m.log, "[mqtt disconnect ok]{mqtt info DISCONNECT 0}");
+    CHECK_EQ_STR(m.io.log, "[mqtt disconnect ok]{mqtt info DISCONNECT 0}");
     CHECK_EQ_INT(sm_cord_get_state(&c)->mqtt_connected, 0);
 
     /* refused: CONNACK rc 5; failures by event; CONNACK before OK; timeout */
@@ -2075,33 +2039,33 @@ static void test_mqtt(void)
     modem(&c, "OK\r\n+eventmqtt:error,\"TLS_FAILED\",-340\r\n");
     modem(&c, "ERROR:not connected,-2069\r\n");
     modem(&c, "+eventmqtt:info,\"CONNACK\",0\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt info CONNACK 5}[mqtt connect modem reported an error code=5 err=CONNACK]"
+    CHECK_EQ_STR(m.io.log, "{mqtt info CONNACK 5}[mqtt connect modem reported an error code=5 err=CONNACK]"
                         "{mqtt error TLS_FAILED -340}"
                         "[mqtt connect modem reported an error code=-340 err=TLS_FAILED]"
                         "[mqtt connect modem reported an error code=-2069 err=not connected]"
                         "{mqtt info CONNACK 0}[mqtt connect ok]");
     clear_log(&m);
     modem(&c, "OK\r\n");
-    m.now += SM_CORD_CONNACK_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_CONNACK_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[mqtt connect timeout]");
+    CHECK_EQ_STR(m.io.log, "[mqtt connect timeout]");
     SENT(&m, "AT+iotconnect\r\nAT+iotconnect\r\nAT+iotconnect\r\nAT+iotconnect\r\nAT+iotconnect\r\n");
     /* an error event with a status before the OK is kept until the OK */
     setup(&c, &m, 0);
     sm_cord_mqtt_connect(&c, on_done, &m);
     pump(&c);
     modem(&c, "+eventmqtt:error,\"DNS_FAILED\",-6161\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{mqtt error DNS_FAILED -6161}"
+    CHECK_EQ_STR(m.io.log, "{mqtt error DNS_FAILED -6161}"
                         "[mqtt connect modem reported an error code=-6161 err=DNS_FAILED]");
     /* a restart while waiting for CONNACK */
     setup(&c, &m, 0);
     sm_cord_mqtt_connect(&c, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n" STARTUP);
-    CHECK_EQ_STR(m.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
+    CHECK_EQ_STR(m.io.log, "{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}"
                         "[mqtt connect modem restarted]");
 
     /* hostile payloads */
@@ -2119,11 +2083,11 @@ static void test_mqtt(void)
         memset(big, 'x', SM_CORD_PUBLISH_MAX + 1);
         CHECK_EQ_INT(sm_cord_mqtt_publish(&c, 0, big, on_done, &m), SM_ERR_PARAM);
         pump(&c);
-        CHECK_EQ_INT(m.tx_len, 0);
+        CHECK_EQ_INT(m.io.tx_len, 0);
         big[SM_CORD_PUBLISH_MAX] = '\0'; /* the longest fits the engine queue */
         CHECK(sm_cord_mqtt_publish(&c, 0, big, on_done, &m) > 0);
         pump(&c);
-        CHECK_EQ_INT(m.tx_len, 17 + SM_CORD_PUBLISH_MAX + 3);
+        CHECK_EQ_INT(m.io.tx_len, 17 + SM_CORD_PUBLISH_MAX + 3);
     }
     /* a NUL ends a C string: nothing after it is sent */
     setup(&c, &m, 0);
@@ -2148,7 +2112,7 @@ static void test_events_unhandled(void)
               "+unknown:1,2\r\n"
               "Enrolment complete\r\n"
               "OK\r\n");
-    CHECK_EQ_STR(m.log, "{fatal error sync_loss}"
+    CHECK_EQ_STR(m.io.log, "{fatal error sync_loss}"
                         "{unhandled +eventiot:info,\"ENROLMENT_COMPLETE\",0}"
                         "{unhandled +eventgeneral:reset_request}"
                         "{unhandled +eventsock:data,x,1}"
@@ -2163,7 +2127,7 @@ static void test_events_unhandled(void)
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     modem(&c, "+weird:1\r\nOK\r\n");
-    CHECK_EQ_STR(m.log, "{unhandled +weird:1}[test ok]");
+    CHECK_EQ_STR(m.io.log, "{unhandled +weird:1}[test ok]");
 }
 
 /* A command that times out: reported, and its late answer does not end the
@@ -2179,26 +2143,26 @@ static void test_timeouts_and_io(void)
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+fileClose=3,,\r\n");
-    m.now += SM_CORD_TIMEOUT_MS - 1;
+    m.io.now += SM_CORD_TIMEOUT_MS - 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "");
-    m.now += 1;
+    CHECK_EQ_STR(m.io.log, "");
+    m.io.now += 1;
     pump(&c);
-    CHECK_EQ_STR(m.log, "[file close timeout]");
+    CHECK_EQ_STR(m.io.log, "[file close timeout]");
     modem(&c, "OK\r\n"); /* late */
     SENT(&m, "");
-    m.now += SM_AT_SETTLE_MS;
+    m.io.now += SM_AT_SETTLE_MS;
     pump(&c);
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[file close timeout][test ok]");
+    CHECK_EQ_STR(m.io.log, "[file close timeout][test ok]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->stale, 1);
 
     setup(&c, &m, 1);
     id = sm_cord_test(&c, on_done, &m);
-    m.rx_fail = 1;
+    m.io.read_ret = -1;
     CHECK_EQ_INT(sm_cord_wait(&c, id), SM_ERR_IO);
-    CHECK_EQ_STR(m.log, "[test platform I/O error]");
+    CHECK_EQ_STR(m.io.log, "[test platform I/O error]");
 }
 
 /* Operations run one after another; ids; queue limit; cancel. */
@@ -2220,17 +2184,17 @@ static void test_queue_and_cancel(void)
     SENT(&m, "AT+test\r\n");
     sm_cord_cancel(&c);
     CHECK_EQ_INT(sm_cord_busy(&c), 0);
-    CHECK_EQ_STR(m.log, "[test ok][test cancelled][test cancelled][test cancelled][test cancelled]"
+    CHECK_EQ_STR(m.io.log, "[test ok][test cancelled][test cancelled][test cancelled][test cancelled]"
                         "[test cancelled]");
     CHECK_EQ_INT(sm_cord_pending(&c, id[1]), 0);
     /* the late OK of the cancelled command is not mistaken for the next one's */
     clear_log(&m);
     sm_cord_test(&c, on_done, &m);
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "{unhandled OK}");
+    CHECK_EQ_STR(m.io.log, "{unhandled OK}");
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "{unhandled OK}[test ok]");
+    CHECK_EQ_STR(m.io.log, "{unhandled OK}[test ok]");
     /* ids wrap within 1..32767 */
     c.next_id = 0x7FFF;
     CHECK_EQ_INT(sm_cord_test(&c, NULL, NULL), 0x7FFF);
@@ -2275,7 +2239,7 @@ static void test_text_built_in_queue(void)
     snprintf(wire, sizeof wire, "AT+iotpublish=0,\"%s\"\r\n", payload);
     SENT(&m, wire);
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[publish ok]");
+    CHECK_EQ_STR(m.io.log, "[publish ok]");
     /* one byte more than an empty queue holds: refused at the start */
     {
         char big[SM_CORD_PUBLISH_MAX + 2];
@@ -2314,7 +2278,7 @@ static void test_callbacks(void)
     SENT(&m, "AT+test\r\n");
     modem(&c, "OK\r\n");
     modem(&c, "OK\r\n");
-    CHECK_EQ_STR(m.log, "[test ok][test ok][test ok]");
+    CHECK_EQ_STR(m.io.log, "[test ok][test ok][test ok]");
     /* cancelling from an event callback */
     setup(&c, &m, 0);
     c.on_event = on_event_cancel;
@@ -2322,7 +2286,7 @@ static void test_callbacks(void)
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+eventfatalerror:device_abort\r\n");
-    CHECK_EQ_STR(m.log, "{fatal error device_abort}[mqtt connect cancelled][test cancelled]");
+    CHECK_EQ_STR(m.io.log, "{fatal error device_abort}[mqtt connect cancelled][test cancelled]");
 }
 
 /* ---- whole sessions, driven the way a test program would --------------------------- */
@@ -2395,7 +2359,7 @@ static void test_seed_session(void)
     for (i = 0; i < 100; i++) sm_cord_poll(&c);
     CHECK_EQ_INT(m.script_bad, 0);
     CHECK_EQ_INT(m.next, m.nsteps);
-    CHECK_EQ_STR(m.log, "[file upload ok v=363990529 len=62 stage=2][mqtt config ok]"
+    CHECK_EQ_STR(m.io.log, "[file upload ok v=363990529 len=62 stage=2][mqtt config ok]"
                         "{wlan connected your_ssid 0x34:0x31:0xc4:0x4a:0xeb:0x5f}"
                         "{ip acquired 192.168.178.100 192.168.178.1 192.168.178.1}"
                         "[wlan connect ok text=192.168.178.100]"
@@ -2437,7 +2401,7 @@ static void test_upload_session(void)
     CHECK_EQ_INT(sm_cord_wait(&c, id), SM_OK);
     CHECK_EQ_INT(m.script_bad, 0);
     CHECK_EQ_INT(m.next, nsteps);
-    CHECK_EQ_STR(m.log, "[file upload ok v=1 len=4000 stage=2]");
+    CHECK_EQ_STR(m.io.log, "[file upload ok v=1 len=4000 stage=2]");
 }
 
 /* ---- Base64 (utilities) ---------------------------------------------------------- */
