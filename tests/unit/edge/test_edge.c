@@ -10,35 +10,22 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 /* ---- a mock modem line ---------------------------------------------------- */
 typedef struct mock {
-    uint8_t tx[8192];
-    size_t tx_len;
-    uint32_t now;
+    sm_fake io;         /* the UART and the clock (io.write_ret: what write returns) */
     int unhandled, events, last_event;
     char last_line[256];
-    int write_ret;      /* 0: normal; else what write returns */
 } mock;
-
-static int m_write(void *u, const uint8_t *d, size_t n)
-{
-    mock *m = (mock *)u;
-    if (m->write_ret) return m->write_ret;
-    if (n > sizeof m->tx - m->tx_len) n = sizeof m->tx - m->tx_len;
-    memcpy(m->tx + m->tx_len, d, n);
-    m->tx_len += n;
-    return (int)n;
-}
-static uint32_t m_now(void *u) { return ((mock *)u)->now; }
 
 static void platform(mock *m, sm_platform *p)
 {
     memset(m, 0, sizeof *m);
     memset(p, 0, sizeof *p);
-    p->user = m;
-    p->write = m_write;
-    p->now_ms = m_now;
+    p->user = &m->io;
+    p->write = sm_fake_write;
+    p->now_ms = sm_fake_now;
 }
 
 /* ---- utilities ------------------------------------------------------------ */
@@ -133,10 +120,10 @@ static void test_engine_edges(void)
     CHECK_EQ_INT(sm_at_init(&at, NULL, NULL), SM_ERR_PARAM);
     p.write = NULL;
     CHECK_EQ_INT(sm_at_init(&at, &p, NULL), SM_ERR_PARAM);
-    p.write = m_write;
+    p.write = sm_fake_write;
     p.now_ms = NULL;
     CHECK_EQ_INT(sm_at_init(&at, &p, NULL), SM_ERR_PARAM);
-    p.now_ms = m_now;
+    p.now_ms = sm_fake_now;
     CHECK_EQ_INT(sm_at_init(&at, &p, NULL), SM_OK);
     CHECK_EQ_INT(sm_at_feed(NULL, (const uint8_t *)"x", 1), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_at_feed(&at, NULL, 1), SM_ERR_PARAM);
@@ -165,7 +152,7 @@ static void test_engine_edges(void)
     CHECK_EQ_INT(sm_at_result_of(&at, 0), SM_AT_PENDING);
     CHECK_EQ_INT(sm_at_result_of(&at, 999), SM_AT_PENDING);
     /* a port whose write fails: the command ends with IO_ERROR */
-    m.write_ret = -1;
+    m.io.write_ret = -1;
     memset(&c, 0, sizeof c);
     c.text = "AT+X";
     c.on_done = done_count;
@@ -175,11 +162,11 @@ static void test_engine_edges(void)
     sm_at_poll(&at);
     CHECK_EQ_INT(n, 1);
     /* a port that claims more than it was given */
-    m.write_ret = 1000;
+    m.io.write_ret = 1000;
     CHECK(sm_at_submit(&at, &c) > 0);
     sm_at_poll(&at);
     CHECK_EQ_INT(n, 2);
-    m.write_ret = 0;
+    m.io.write_ret = 0;
     /* flush with OK/PENDING reports CANCELLED */
     CHECK(sm_at_submit(&at, &c) > 0);
     sm_at_flush(&at, SM_AT_OK);
@@ -326,7 +313,7 @@ static void test_stream_edges(void)
     sm_sqn_stream_kick(&st);
     CHECK_EQ_INT(st.receiving, 1);
     sm_sqn_poll(&m);
-    mk.now += SM_SQN_SOCK_TIMEOUT_MS + 1;
+    mk.io.now += SM_SQN_SOCK_TIMEOUT_MS + 1;
     sm_sqn_poll(&m);
     CHECK_EQ_INT(st.status, SM_ERR_TIMEOUT);
     CHECK_EQ_INT(sm_sqn_stream_read(&st, b, sizeof b), SM_ERR_TIMEOUT);
@@ -530,7 +517,7 @@ static void test_sequans_arguments(void)
     CHECK(strcmp(sm_sqn_op_name(SM_SQN_OP_HCE_REPLY), "HCE_REPLY") == 0);
     /* nothing was queued by any of them */
     sm_sqn_poll(&m);
-    CHECK_EQ_INT(mk.tx_len, 0);
+    CHECK_EQ_INT(mk.io.tx_len, 0);
 }
 
 /* ---- Sequans answers whose header is malformed: the framing holds (the
@@ -541,7 +528,7 @@ static void sqn_status(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx
 static void sqn_answer(sm_sqn *m, mock *mk, const char *answer)
 {
     sm_sqn_poll(m);
-    mk->tx_len = 0;
+    mk->io.tx_len = 0;
     sm_sqn_feed(m, (const uint8_t *)answer, strlen(answer));
     sm_sqn_poll(m);
 }
