@@ -10,6 +10,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_atecc_bridge.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -21,38 +22,23 @@ typedef struct live {
     uint32_t polls;
 } live;
 
-static uint32_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 /* Finishes the operation in flight as a superloop would: one poll, then
    "other work" (a short sleep), measuring how long each poll takes. */
 static int finish(live *l, uint32_t *elapsed)
 {
-    uint32_t t0 = now_ms();
+    uint32_t t0 = sm_live_now_ms();
     int rc;
     for (;;) {
-        uint32_t a = now_ms();
+        uint32_t a = sm_live_now_ms();
         rc = sm_atecc_poll(&l->se);
-        a = now_ms() - a;
+        a = sm_live_now_ms() - a;
         if (a > l->longest_poll_ms) l->longest_poll_ms = a;
         l->polls++;
         if (rc != SM_ATECC_PENDING) break;
-        if (now_ms() - t0 > 10000) { fprintf(stderr, "operation hangs\n"); exit(3); }
-        pause_ms(0);
+        if (sm_live_now_ms() - t0 > 10000) { fprintf(stderr, "operation hangs\n"); exit(3); }
+        sm_live_pause_ms(0);
     }
-    if (elapsed) *elapsed = now_ms() - t0;
+    if (elapsed) *elapsed = sm_live_now_ms() - t0;
     return rc;
 }
 
@@ -263,7 +249,7 @@ static void test_faults(live *l)
     CHECK_EQ_INT(finish(l, &ms), SM_ERR_TIMEOUT);
     CHECK(ms < 200);
     CHECK_EQ_INT(control(l, "fault clear"), 0);
-    pause_ms(250);
+    sm_live_pause_ms(250);
     CHECK_EQ_INT(run(l, &c, rev, sizeof rev), SM_OK);
     CHECK_EQ_INT(rev[2], 0x60);
 }
@@ -280,10 +266,10 @@ static void test_watchdog(live *l)
     sm_atecc_set_end(&l->se, SM_ATECC_END_AWAKE);
     sm_atecc_cmd_info(&c, 0, 0);
     CHECK_EQ_INT(run(l, &c, rev, sizeof rev), SM_OK);
-    pause_ms(1050);
+    sm_live_pause_ms(1050);
     CHECK_EQ_INT(run(l, &c, rev, sizeof rev), SM_OK);
     CHECK_EQ_INT(sm_atecc_get_stats(&l->se)->rewakes, rewakes + 1);
-    pause_ms(1400); /* the chip's own watchdog fired meanwhile */
+    sm_live_pause_ms(1400); /* the chip's own watchdog fired meanwhile */
     CHECK_EQ_INT(sm_atecc_sign_start(&l->se, 0, digest, sig), SM_OK);
     CHECK_EQ_INT(finish(l, NULL), SM_OK);
     CHECK_EQ_INT(sm_atecc_pubkey_start(&l->se, 0, pub), SM_OK);

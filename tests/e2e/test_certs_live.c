@@ -16,6 +16,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_atecc_bridge.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 #include "cert_defs.h"
 
 #include <stdlib.h>
@@ -29,33 +30,18 @@ typedef struct live {
     uint32_t polls, longest_poll_ms;
 } live;
 
-static uint32_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = 0;
-    ts.tv_nsec = ms * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 /* As a superloop would: one poll, then other work. */
 static int finish(live *l, sm_cert_op *op)
 {
     int rc;
     for (;;) {
-        uint32_t a = now_ms(), took;
+        uint32_t a = sm_live_now_ms(), took;
         rc = sm_cert_poll(op);
-        took = now_ms() - a;
+        took = sm_live_now_ms() - a;
         if (took > l->longest_poll_ms) l->longest_poll_ms = took;
         l->polls++;
         if (rc != SM_ATECC_PENDING) return rc;
-        pause_ms(1);
+        sm_live_pause_ms(1);
     }
 }
 

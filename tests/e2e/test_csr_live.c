@@ -13,6 +13,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_atecc_bridge.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -36,37 +37,22 @@ typedef struct live {
     uint32_t polls;
 } live;
 
-static uint32_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 /* Drives a request as a superloop would: one poll, then "other work". */
 static int finish(live *l, sm_csr *op, uint32_t *elapsed)
 {
-    uint32_t t0 = now_ms();
+    uint32_t t0 = sm_live_now_ms();
     int rc;
     for (;;) {
-        uint32_t a = now_ms();
+        uint32_t a = sm_live_now_ms();
         rc = sm_csr_poll(op);
-        a = now_ms() - a;
+        a = sm_live_now_ms() - a;
         if (a > l->longest_poll_ms) l->longest_poll_ms = a;
         l->polls++;
         if (rc != SM_ATECC_PENDING) break;
-        if (now_ms() - t0 > 10000) { fprintf(stderr, "request hangs\n"); exit(3); }
-        pause_ms(0);
+        if (sm_live_now_ms() - t0 > 10000) { fprintf(stderr, "request hangs\n"); exit(3); }
+        sm_live_pause_ms(0);
     }
-    if (elapsed) *elapsed = now_ms() - t0;
+    if (elapsed) *elapsed = sm_live_now_ms() - t0;
     return rc;
 }
 

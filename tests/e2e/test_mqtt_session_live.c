@@ -28,6 +28,7 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../secmodem.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,14 +151,6 @@ typedef struct client {
     size_t refused_len[8];
     uint8_t refused_qos[8];
 } client;
-
-static uint32_t now_ms(void *u)
-{
-    struct timespec ts;
-    (void)u;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
 
 #ifdef SM_LIVE_TLS
 /* SSL_read / SSL_write on the non-blocking socket: "would block" is 0. */
@@ -331,7 +324,7 @@ static void client_init(client *c, const char *id)
     t.user = c;
     t.send = t_send;
     t.recv = t_recv;
-    t.now_ms = now_ms;
+    t.now_ms = sm_live_clock;
     CHECK_EQ_INT(sm_mqtt_init(&c->s, &t, on_result, on_message, c), SM_OK);
 }
 
@@ -347,9 +340,9 @@ static void poll_all(void)
 /* Polls every client until cond(c) holds or ms pass; returns cond(c). */
 static int wait_for(client *c, int (*cond)(client *c), uint32_t ms)
 {
-    uint32_t t0 = now_ms(NULL);
+    uint32_t t0 = sm_live_now_ms();
     struct timespec pause = { 0, 500000 };
-    while (!cond(c) && now_ms(NULL) - t0 < ms) {
+    while (!cond(c) && sm_live_now_ms() - t0 < ms) {
         poll_all();
         nanosleep(&pause, NULL);
     }
@@ -358,9 +351,9 @@ static int wait_for(client *c, int (*cond)(client *c), uint32_t ms)
 
 static void idle(uint32_t ms)
 {
-    uint32_t t0 = now_ms(NULL);
+    uint32_t t0 = sm_live_now_ms();
     struct timespec pause = { 0, 500000 };
-    while (now_ms(NULL) - t0 < ms) {
+    while (sm_live_now_ms() - t0 < ms) {
         poll_all();
         nanosleep(&pause, NULL);
     }
@@ -487,11 +480,11 @@ static void publish_and_receive(client *a)
     for (i = 0; i < 5; i++) {
         const uint8_t *d = pubs[i].big ? big : bin256;
         uint32_t n = pubs[i].big ? BIG : 256;
-        uint32_t t0 = now_ms(NULL);
+        uint32_t t0 = sm_live_now_ms();
         /* five in a row: the fifth finds SM_MQTT_INFLIGHT (4) in progress
            until an acknowledgement frees a slot */
         while ((id = sm_mqtt_publish_start(&a->s, topic(pubs[i].t), d, n, pubs[i].qos, 0)) ==
-                   SM_ERR_QUEUE_FULL && now_ms(NULL) - t0 < 5000) {
+                   SM_ERR_QUEUE_FULL && sm_live_now_ms() - t0 < 5000) {
             full++;
             poll_all();
         }
@@ -593,9 +586,9 @@ static void resend(client *a, client *b)
     id1 = sm_mqtt_publish_start(&b->s, t1, r1, sizeof r1, 1, 0);
     id2 = sm_mqtt_publish_start(&b->s, t2, rev256, 256, 2, 0);
     CHECK(id1 > 0 && id2 > 0);
-    t0 = now_ms(NULL);
+    t0 = sm_live_now_ms();
     while (count_pkts(&b->out, SM_MQTT_PUBLISH, (uint16_t)id2, b->epoch, 0) == 0 &&
-           now_ms(NULL) - t0 < 2000) {
+           sm_live_now_ms() - t0 < 2000) {
         poll_all();
         nanosleep(&pause, NULL);
     }
@@ -640,9 +633,9 @@ static void resend_pubrel(client *a, client *b)
     CHECK(id > 0);
     if (id <= 0) return;
     b->hold_after_pubrec = (uint16_t)id;
-    t0 = now_ms(NULL);
+    t0 = sm_live_now_ms();
     while (count_pkts(&b->out, SM_MQTT_PUBREL, (uint16_t)id, epoch, 0) == 0 &&
-           now_ms(NULL) - t0 < 3000) {
+           sm_live_now_ms() - t0 < 3000) {
         poll_all();
         nanosleep(&pause, NULL);
     }
