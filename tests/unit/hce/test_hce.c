@@ -11,6 +11,7 @@
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
 #include "../../common/sm_fake.h"
+#include "../../common/sm_status_name.h"
 
 #include <stdlib.h>
 
@@ -123,29 +124,11 @@ typedef struct T {
 
 static T g_t; /* test-binary state, not library state */
 
-static const char *stname(int s)
-{
-    switch (s) {
-    case SM_OK: return "ok";
-    case SM_ERR_PARAM: return "param";
-    case SM_ERR_NO_SPACE: return "nospace";
-    case SM_ERR_QUEUE_FULL: return "queuefull";
-    case SM_ERR_TIMEOUT: return "timeout";
-    case SM_ERR_MODEM: return "modem";
-    case SM_ERR_REBOOT: return "reboot";
-    case SM_ERR_CANCELLED: return "cancelled";
-    case SM_ERR_CHIP_EXEC: return "chipexec";
-    case SM_ERR_NO_WAKE: return "nowake";
-    case SM_ERR_PARSE: return "parse";
-    default: return "?";
-    }
-}
-
 static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
 {
     char tmp[120];
     (void)m;
-    snprintf(tmp, sizeof tmp, "{%s %s}", sm_sqn_op_name(r->op), stname(r->status));
+    snprintf(tmp, sizeof tmp, "{%s %s}", sm_sqn_op_name(r->op), sm_test_status_name(r->status));
     sm_fake_log(&((T *)ctx)->io, tmp);
 }
 
@@ -185,9 +168,9 @@ static void on_hce(void *ctx, sm_hce *h, const sm_hce_event *ev)
     char tmp[160];
     if (ev->type == SM_HCE_EV_ANSWERED)
         snprintf(tmp, sizeof tmp, "<ANSWERED %u key=%u sign=%s modem=%s%s>", ev->ctx, ev->key,
-                 stname(ev->sign), stname(ev->status), ev->cme == 3 ? " cme=3" : "");
+                 sm_test_status_name(ev->sign), sm_test_status_name(ev->status), ev->cme == 3 ? " cme=3" : "");
     else
-        snprintf(tmp, sizeof tmp, "<%s %u %s>", sm_hce_event_name(ev->type), ev->ctx, stname(ev->status));
+        snprintf(tmp, sizeof tmp, "<%s %u %s>", sm_hce_event_name(ev->type), ev->ctx, sm_test_status_name(ev->status));
     sm_fake_log(&t->io, tmp);
     if (t->reenter && sm_hce_poll(h) == SM_ERR_BUSY) t->reenter_busy++;
 }

@@ -8,6 +8,7 @@
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
 #include "../../common/sm_fake.h"
+#include "../../common/sm_status_name.h"
 
 #include <stdlib.h>
 
@@ -26,25 +27,6 @@ typedef struct T {
 
 static T g_t; /* test-binary state, not library state */
 static int g_bad_enum = 3; /* an out-of-range enum value, not a constant */
-
-static const char *stname(int s)
-{
-    switch (s) {
-    case SM_OK: return "ok";
-    case SM_ERR_PARAM: return "param";
-    case SM_ERR_UNSAFE_STRING: return "unsafe";
-    case SM_ERR_QUEUE_FULL: return "queuefull";
-    case SM_ERR_TIMEOUT: return "timeout";
-    case SM_ERR_MODEM: return "modem";
-    case SM_ERR_REBOOT: return "reboot";
-    case SM_ERR_CANCELLED: return "cancelled";
-    case SM_ERR_PARSE: return "parse";
-    case SM_ERR_TRUNCATED: return "trunc";
-    case SM_ERR_STATE: return "state";
-    case SM_ERR_IO: return "io";
-    default: return "?";
-    }
-}
 
 static void log_clock(T *t, const sm_sqn_clock *c)
 {
@@ -68,7 +50,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         t->last_len = r->u.data.len;
         t->last_id = r->u.data.id;
     }
-    snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), stname(r->status));
+    snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), sm_test_status_name(r->status));
     sm_fake_log(&t->io, tmp);
     if (r->status == SM_ERR_MODEM) {
         snprintf(tmp, sizeof tmp, " %s", sm_at_result_name(r->at));
@@ -1001,7 +983,7 @@ static void mq_result(void *ctx, sm_mqtt_client *c, const sm_mqtt_result *r)
     (void)c;
     snprintf(tmp, sizeof tmp, "(%s %d %s)", r->op == SM_MQTT_CONNECT ? "CONNECT" :
              r->op == SM_MQTT_DISCONNECT ? "END" : r->op == SM_MQTT_PUBLISH ? "PUBLISH" : "?",
-             r->packet_id, stname(r->status));
+             r->packet_id, sm_test_status_name(r->status));
     sm_fake_log(&((T *)ctx)->io, tmp);
 }
 

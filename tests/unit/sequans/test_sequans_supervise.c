@@ -13,6 +13,7 @@
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
 #include "../../common/sm_fake.h"
+#include "../../common/sm_status_name.h"
 
 #include <stdlib.h>
 
@@ -25,22 +26,6 @@ typedef struct T {
 } T;
 
 static T g_t; /* test-binary state, not library state */
-
-static const char *stname(int s)
-{
-    switch (s) {
-    case SM_OK: return "ok";
-    case SM_ERR_PARAM: return "param";
-    case SM_ERR_QUEUE_FULL: return "queuefull";
-    case SM_ERR_TIMEOUT: return "timeout";
-    case SM_ERR_MODEM: return "modem";
-    case SM_ERR_REBOOT: return "reboot";
-    case SM_ERR_PARSE: return "parse";
-    case SM_ERR_STATE: return "state";
-    case SM_ERR_REFUSED: return "refused";
-    default: return "?";
-    }
-}
 
 static void log_clock(T *t, const sm_sqn_clock *c)
 {
@@ -56,7 +41,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     char tmp[200];
     (void)m;
     t->last_status = r->status;
-    snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), stname(r->status));
+    snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), sm_test_status_name(r->status));
     sm_fake_log(&t->io, tmp);
     if (r->status == SM_ERR_MODEM && r->at != SM_AT_OK) {
         snprintf(tmp, sizeof tmp, " %s", sm_at_result_name(r->at));
@@ -104,9 +89,9 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         snprintf(tmp, sizeof tmp, "[%s %u]", name, ev->u.sup.topics); break;
     case SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED:
         snprintf(tmp, sizeof tmp, "[%s %u/%u %s %s %ld]", name, ev->u.sup.failed, ev->u.sup.topics,
-                 ev->u.sup.topic, stname(ev->u.sup.status), (long)ev->u.sup.rc); break;
+                 ev->u.sup.topic, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.rc); break;
     case SM_SQN_EV_MQTT_LOST: case SM_SQN_EV_MQTT_RECONNECT_FAILED:
-        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, stname(ev->u.sup.status), (long)ev->u.sup.rc);
+        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.rc);
         break;
     case SM_SQN_EV_UNHANDLED:
         sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
