@@ -6,6 +6,10 @@ Each step is a build (one check) or a test program that prints its own
 the total, "N passed, N failed"; the exit status is non-zero on any failure.
 A step that exits with status 77 (automake's convention) was skipped, e.g.
 because an optional tool is missing: it counts neither way and is listed.
+
+The unit tests are not listed here: every tests/unit/<section>/test_*.c is
+found (unit_steps below) and runs in the three builds the Makefile's
+pattern rules make of it.
 """
 import glob
 import os
