@@ -23,6 +23,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_posix.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <stdlib.h>
 #include <arpa/inet.h>
@@ -246,27 +247,8 @@ static void step_end(void)
 /* ---- control socket (JSON lines) ---------------------------------------------------- */
 static int control(app *a, const char *json)
 {
-    struct sockaddr_un sa;
     char reply[4096];
-    size_t n = 0;
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    strncpy(sa.sun_path, a->control, sizeof sa.sun_path - 1);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        write(fd, json, strlen(json)) < 0 || write(fd, "\n", 1) < 0) {
-        close(fd);
-        return -1;
-    }
-    while (n + 1 < sizeof reply) {
-        ssize_t k = read(fd, reply + n, 1);
-        if (k <= 0 || reply[n] == '\n') break;
-        n++;
-    }
-    reply[n] = 0;
-    close(fd);
-    return strstr(reply, "\"ok\": true") ? 0 : -1;
+    return sm_live_control(a->control, json, reply, sizeof reply);
 }
 
 /* ---- files ------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_posix.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -32,23 +33,7 @@ typedef struct live {
 /* ---- control socket ------------------------------------------------------ */
 static int control(live *l, const char *json, char *reply, size_t cap)
 {
-    struct sockaddr_un sa;
-    size_t n = 0;
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    strncpy(sa.sun_path, l->control, sizeof sa.sun_path - 1);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
-    if (write(fd, json, strlen(json)) < 0 || write(fd, "\n", 1) < 0) { close(fd); return -1; }
-    while (n + 1 < cap) {
-        ssize_t k = read(fd, reply + n, 1);
-        if (k <= 0 || reply[n] == '\n') break;
-        n++;
-    }
-    reply[n] = 0;
-    close(fd);
-    return strstr(reply, "\"ok\": true") || strstr(reply, "\"ok\":true") ? 0 : -1;
+    return sm_live_control(l->control, json, reply, cap);
 }
 
 static int control_simple(live *l, const char *json)

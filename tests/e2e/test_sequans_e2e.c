@@ -18,6 +18,7 @@
 #include "../../secmodem.h"
 #include "../../examples/posix/sm_posix.h"
 #include "../common/sm_test.h"
+#include "../common/sm_live.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -90,24 +91,8 @@ static void step(const char *what)
 /* ---- the control socket of the simulator (JSON lines) --------------------- */
 static int control(e2e *e, const char *json)
 {
-    struct sockaddr_un sa;
     char reply[512];
-    size_t n = 0;
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    strncpy(sa.sun_path, e->control, sizeof sa.sun_path - 1);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
-    if (write(fd, json, strlen(json)) < 0 || write(fd, "\n", 1) < 0) { close(fd); return -1; }
-    while (n + 1 < sizeof reply) {
-        ssize_t k = read(fd, reply + n, 1);
-        if (k <= 0 || reply[n] == '\n') break;
-        n++;
-    }
-    reply[n] = 0;
-    close(fd);
-    return strstr(reply, "\"ok\": true") || strstr(reply, "\"ok\":true") ? 0 : -1;
+    return sm_live_control(e->control, json, reply, sizeof reply);
 }
 
 /* A loopback TCP port nobody listens on (bound, then released). */
