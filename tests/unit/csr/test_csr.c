@@ -10,6 +10,7 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake_atecc.h"
 #include "csr_vectors.h"
 
 #include <stdlib.h>
@@ -571,89 +572,42 @@ static void test_pure_errors(void)
    pointer, command groups (CRC checked); GenKey mode 0 of its slot, Random,
    Nonce pass-through, Sign external. A poll NACKs while `busy` lasts. */
 typedef struct fake {
+    sm_fake_chip bus;    /* first: wake, framing, CRC, busy, the clock */
     const uint8_t *pub, *rs;
-    uint8_t slot, fail_sign, busy_polls, busy;
-    uint8_t rsp[80];
-    size_t rsp_len, rsp_pos;
+    uint8_t slot, fail_sign;
     uint8_t digest[32];  /* the message Nonce loaded: what was signed */
-    int writes, genkeys, signs, crc_bad;
-    uint32_t now;
+    int genkeys, signs;
 } fake;
 
-static void fake_answer(fake *f, const uint8_t *data, size_t n)
+/* The opcodes, for a command group whose framing the bus checked. */
+static void fake_op(sm_fake_chip *bus, const uint8_t *g, size_t n)
 {
-    uint16_t crc;
-    f->rsp[0] = (uint8_t)(n + 3);
-    memcpy(f->rsp + 1, data, n);
-    crc = sm_atecc_crc16(f->rsp, n + 1);
-    f->rsp[n + 1] = (uint8_t)(crc & 0xFF);
-    f->rsp[n + 2] = (uint8_t)(crc >> 8);
-    f->rsp_len = n + 3;
-    f->rsp_pos = 0;
-    f->busy = f->busy_polls;
-}
-
-static void fake_command(fake *f, const uint8_t *g, size_t n)
-{
+    fake *f = (fake *)bus; /* bus is its first member */
     static const uint8_t ok = 0x00, exec = 0x0F;
     uint8_t rnd[32];
-    uint16_t crc = sm_atecc_crc16(g, n - 2);
-    if (n < 7 || g[0] != n || g[n - 2] != (crc & 0xFF) || g[n - 1] != (crc >> 8)) {
-        static const uint8_t bad = 0xFF;
-        f->crc_bad++;
-        fake_answer(f, &bad, 1);
-        return;
-    }
     switch (g[1]) {
     case SM_ATECC_OP_GENKEY:
         f->genkeys++;
-        if (g[2] == 0 && g[3] == f->slot) fake_answer(f, f->pub, 64);
-        else fake_answer(f, &exec, 1);
+        if (g[2] == 0 && g[3] == f->slot) sm_fake_chip_answer(&f->bus, f->pub, 64);
+        else sm_fake_chip_answer(&f->bus, &exec, 1);
         break;
     case SM_ATECC_OP_RANDOM:
         memset(rnd, 0x5A, sizeof rnd);
-        fake_answer(f, rnd, 32);
+        sm_fake_chip_answer(&f->bus, rnd, 32);
         break;
     case SM_ATECC_OP_NONCE:
-        if (n == 7 + 32 && (g[2] & 3) == 3) { memcpy(f->digest, g + 5, 32); fake_answer(f, &ok, 1); }
-        else fake_answer(f, &exec, 1);
+        if (n == 7 + 32 && (g[2] & 3) == 3) { memcpy(f->digest, g + 5, 32); sm_fake_chip_answer(&f->bus, &ok, 1); }
+        else sm_fake_chip_answer(&f->bus, &exec, 1);
         break;
     case SM_ATECC_OP_SIGN:
         f->signs++;
-        if (!f->fail_sign && g[3] == f->slot) fake_answer(f, f->rs, 64);
-        else fake_answer(f, &exec, 1);
+        if (!f->fail_sign && g[3] == f->slot) sm_fake_chip_answer(&f->bus, f->rs, 64);
+        else sm_fake_chip_answer(&f->bus, &exec, 1);
         break;
     default:
-        fake_answer(f, &exec, 1);
+        sm_fake_chip_answer(&f->bus, &exec, 1);
     }
 }
-
-static int fake_w(void *u, uint8_t addr, const uint8_t *d, size_t n)
-{
-    static const uint8_t wake[4] = { 0x04, 0x11, 0x33, 0x43 };
-    fake *f = (fake *)u;
-    f->writes++;
-    if (addr == 0x00) { memcpy(f->rsp, wake, 4); f->rsp_len = 4; f->rsp_pos = 0; return -1; }
-    if (addr != SM_ATECC_ADDR_DEFAULT || n == 0) return -1;
-    if (d[0] == 0x03 && n > 1) { fake_command(f, d + 1, n - 1); return 0; }
-    if (d[0] == 0x00 && n == 1) { /* reset the output pointer, or NACK while busy */
-        if (f->busy) { f->busy--; return -1; }
-        f->rsp_pos = 0;
-        return 0;
-    }
-    return 0; /* idle, sleep */
-}
-
-static int fake_r(void *u, uint8_t addr, uint8_t *b, size_t n)
-{
-    fake *f = (fake *)u;
-    if (addr != SM_ATECC_ADDR_DEFAULT || f->rsp_pos + n > f->rsp_len) return -1;
-    memcpy(b, f->rsp + f->rsp_pos, n);
-    f->rsp_pos += n;
-    return 0;
-}
-
-static uint32_t fake_now(void *u) { return ((fake *)u)->now++; } /* time passes as it is read */
 
 static void fake_init(fake *f, sm_atecc *se, const csr_vector *v)
 {
@@ -661,12 +615,13 @@ static void fake_init(fake *f, sm_atecc *se, const csr_vector *v)
     memset(f, 0, sizeof *f);
     f->pub = v->pub;
     f->rs = v->rs;
-    f->now = 5000;
+    f->bus.now = 5000;
+    f->bus.op = fake_op;
     memset(&p, 0, sizeof p);
-    p.user = f;
-    p.i2c_write = fake_w;
-    p.i2c_read = fake_r;
-    p.now_ms = fake_now;
+    p.user = &f->bus;
+    p.i2c_write = sm_fake_chip_write;
+    p.i2c_read = sm_fake_chip_read;
+    p.now_ms = sm_fake_chip_now;
     CHECK_EQ_INT(sm_atecc_init(se, &p, 0), SM_OK);
 }
 
@@ -703,7 +658,7 @@ static void test_op_matches_vectors(void)
         /* DER, in a buffer of exactly sm_csr_size() */
         fake_init(&f, &se, v);
         f.slot = 3;
-        f.busy_polls = 2;
+        f.bus.busy_polls = 2;
         CHECK_EQ_INT(sm_csr_size(v->subject, v->n, SM_CSR_DER, &cap), SM_OK);
         memset(out, 0xEE, sizeof out);
         CHECK_EQ_INT(sm_csr_start(&op, &se, 3, v->subject, v->n, SM_CSR_DER, out, cap), SM_OK);
@@ -715,7 +670,7 @@ static void test_op_matches_vectors(void)
         CHECK_EQ_INT(out[cap], 0xEE);
         CHECK_EQ_INT(f.genkeys, 1);
         CHECK_EQ_INT(f.signs, 1);
-        CHECK_EQ_INT(f.crc_bad, 0);
+        CHECK_EQ_INT(f.bus.crc_bad, 0);
         CHECK_EQ_INT(sm_csr_poll(&op), SM_OK); /* idle: the last result */
         CHECK_EQ_INT(sm_atecc_busy(&se), 0);
         /* PEM, in place, exactly sm_csr_size() */
@@ -758,7 +713,7 @@ static void test_op_errors(void)
     CHECK_EQ_INT(sm_csr_run_blocking(&se, 0, v->subject, v->n, SM_CSR_DER, NULL, 0, &n), SM_ERR_NO_SPACE);
     CHECK_EQ_INT(sm_csr_size(v->subject, v->n, SM_CSR_DER, &need), SM_OK);
     CHECK_EQ_INT(n, need);
-    CHECK_EQ_INT(f.writes, 0);
+    CHECK_EQ_INT(f.bus.writes, 0);
     /* arguments */
     CHECK_EQ_INT(sm_csr_start(&op, &se, 0, bad, 1, SM_CSR_DER, out, sizeof out), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_csr_start(&op, &se, 16, v->subject, v->n, SM_CSR_DER, out, sizeof out), SM_ERR_PARAM);
@@ -768,7 +723,7 @@ static void test_op_errors(void)
     CHECK_EQ_INT(sm_csr_start(&op, &se, 0, v->subject, v->n, SM_CSR_DER, NULL, 10), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_csr_poll(NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_csr_out_len(NULL), 0);
-    CHECK_EQ_INT(f.writes, 0);
+    CHECK_EQ_INT(f.bus.writes, 0);
     /* the chip is busy with something else */
     memset(digest, 1, sizeof digest);
     CHECK_EQ_INT(sm_atecc_sign_start(&se, 0, digest, sig), SM_OK);

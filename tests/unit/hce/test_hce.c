@@ -10,6 +10,7 @@
 #define SECMODEM_IMPLEMENTATION
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake_atecc.h"
 #include "../../common/sm_fake.h"
 #include "../../common/sm_status_name.h"
 
@@ -21,92 +22,45 @@
    external of any key slot 0..15 (returns the fixed rs, or status 0x0F when
    fail_sign). A poll NACKs `busy_polls` times after each command. */
 typedef struct fake {
-    uint8_t rsp[80];
-    size_t rsp_len, rsp_pos;
+    sm_fake_chip bus;    /* first: wake, framing, CRC, busy, the clock */
     uint8_t digest[32], rs[64];
-    uint8_t fail_sign, busy_polls, busy, sign_slot;
-    int commands, randoms, nonces, signs, crc_bad;
-    uint32_t now;
+    uint8_t fail_sign, sign_slot;
+    int randoms, nonces, signs;
 } fake;
 
-static void fake_answer(fake *f, const uint8_t *data, size_t n)
+/* The opcodes, for a command group whose framing the bus checked. */
+static void fake_op(sm_fake_chip *bus, const uint8_t *g, size_t n)
 {
-    uint16_t crc;
-    f->rsp[0] = (uint8_t)(n + 3);
-    memcpy(f->rsp + 1, data, n);
-    crc = sm_atecc_crc16(f->rsp, n + 1);
-    f->rsp[n + 1] = (uint8_t)(crc & 0xFF);
-    f->rsp[n + 2] = (uint8_t)(crc >> 8);
-    f->rsp_len = n + 3;
-    f->rsp_pos = 0;
-    f->busy = f->busy_polls;
-}
-
-static void fake_command(fake *f, const uint8_t *g, size_t n)
-{
+    fake *f = (fake *)bus; /* bus is its first member */
     static const uint8_t ok = 0x00, exec = 0x0F;
     uint8_t rnd[32];
-    uint16_t crc = sm_atecc_crc16(g, n - 2);
-    f->commands++;
-    if (n < 7 || g[0] != n || g[n - 2] != (crc & 0xFF) || g[n - 1] != (crc >> 8)) {
-        static const uint8_t bad = 0xFF;
-        f->crc_bad++;
-        fake_answer(f, &bad, 1);
-        return;
-    }
     switch (g[1]) {
     case SM_ATECC_OP_RANDOM:
         f->randoms++;
         memset(rnd, 0x5A, sizeof rnd);
-        fake_answer(f, rnd, 32);
+        sm_fake_chip_answer(&f->bus, rnd, 32);
         break;
     case SM_ATECC_OP_NONCE:
         f->nonces++;
-        if (n == 7 + 32 && g[2] == 0x03) { memcpy(f->digest, g + 5, 32); fake_answer(f, &ok, 1); }
-        else fake_answer(f, &exec, 1);
+        if (n == 7 + 32 && g[2] == 0x03) { memcpy(f->digest, g + 5, 32); sm_fake_chip_answer(&f->bus, &ok, 1); }
+        else sm_fake_chip_answer(&f->bus, &exec, 1);
         break;
     case SM_ATECC_OP_SIGN:
         f->signs++;
         f->sign_slot = g[3];
-        if (!f->fail_sign && g[2] == 0x80) fake_answer(f, f->rs, 64);
-        else fake_answer(f, &exec, 1);
+        if (!f->fail_sign && g[2] == 0x80) sm_fake_chip_answer(&f->bus, f->rs, 64);
+        else sm_fake_chip_answer(&f->bus, &exec, 1);
         break;
     case SM_ATECC_OP_GENKEY: { /* public key: other work for the chip */
         uint8_t pub[64];
         memset(pub, 0x22, sizeof pub);
-        fake_answer(f, pub, 64);
+        sm_fake_chip_answer(&f->bus, pub, 64);
         break;
     }
     default:
-        fake_answer(f, &exec, 1);
+        sm_fake_chip_answer(&f->bus, &exec, 1);
     }
 }
-
-static int fake_w(void *u, uint8_t addr, const uint8_t *d, size_t n)
-{
-    static const uint8_t wake[4] = { 0x04, 0x11, 0x33, 0x43 };
-    fake *f = (fake *)u;
-    if (addr == 0x00) { memcpy(f->rsp, wake, 4); f->rsp_len = 4; f->rsp_pos = 0; return -1; }
-    if (addr != SM_ATECC_ADDR_DEFAULT || n == 0) return -1;
-    if (d[0] == 0x03 && n > 1) { fake_command(f, d + 1, n - 1); return 0; }
-    if (d[0] == 0x00 && n == 1) {
-        if (f->busy) { f->busy--; return -1; }
-        f->rsp_pos = 0;
-        return 0;
-    }
-    return 0; /* idle, sleep */
-}
-
-static int fake_r(void *u, uint8_t addr, uint8_t *b, size_t n)
-{
-    fake *f = (fake *)u;
-    if (addr != SM_ATECC_ADDR_DEFAULT || f->rsp_pos + n > f->rsp_len) return -1;
-    memcpy(b, f->rsp + f->rsp_pos, n);
-    f->rsp_pos += n;
-    return 0;
-}
-
-static uint32_t fake_now(void *u) { return ((fake *)u)->now++; } /* time passes as it is read */
 
 /* ---- the scripted modem and the application ----------------------------------- */
 typedef struct T {
@@ -188,13 +142,14 @@ static T *fresh(int echo)
     t->io.now = 1000;
     t->echo = echo;
     t->forward = 1;
-    t->chip.now = 5000;
+    t->chip.bus.now = 5000;
+    t->chip.bus.op = fake_op;
     for (i = 0; i < 64; i++) t->chip.rs[i] = (uint8_t)(0xA0u + i); /* a00102..: easy to spot */
     memset(&c, 0, sizeof c);
-    c.user = &t->chip;
-    c.i2c_write = fake_w;
-    c.i2c_read = fake_r;
-    c.now_ms = fake_now;
+    c.user = &t->chip.bus;
+    c.i2c_write = sm_fake_chip_write;
+    c.i2c_read = sm_fake_chip_read;
+    c.now_ms = sm_fake_chip_now;
     CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK);
     CHECK_EQ_INT(sm_atecc_init(&t->se, &c, SM_ATECC_ADDR_DEFAULT), SM_OK);
     CHECK_EQ_INT(sm_hce_init(&t->h, &t->m, &t->se, on_hce, t), SM_OK);
@@ -339,7 +294,7 @@ static void test_malformed_requests(void)
     CHECK_EQ_INT(sm_hce_get_stats(&t->h)->dropped, 4);
     loop(t);
     TX(t, "");
-    CHECK_EQ_INT(t->chip.commands, 0); /* nothing asked of the chip */
+    CHECK_EQ_INT(t->chip.bus.commands, 0); /* nothing asked of the chip */
     CHECK_EQ_INT(sm_hce_busy(&t->h), 0);
 }
 
@@ -413,7 +368,7 @@ static void test_sign_and_answer(int echo)
     CHECK_EQ_INT(t->chip.signs, 1);
     CHECK_EQ_INT(t->chip.sign_slot, 0);
     CHECK(digest_is_0_to_31(t->chip.digest)); /* the chip signed the modem's digest */
-    CHECK_EQ_INT(t->chip.crc_bad, 0);
+    CHECK_EQ_INT(t->chip.bus.crc_bad, 0);
     TX(t, REPLY("7"));
     LOG(t, "");
     CHECK_EQ_INT(sm_hce_busy(&t->h), 1); /* until the modem took the answer */
@@ -467,7 +422,7 @@ static void test_interleaving_with_other_traffic(void)
     static const uint8_t data[3] = { 'a', 'b', 'c' };
     T *t = fresh(1);
     int i;
-    t->chip.busy_polls = 20; /* a slow chip: many main-loop turns per command */
+    t->chip.bus.busy_polls = 20; /* a slow chip: many main-loop turns per command */
     CHECK(sm_sqn_mqtt_publish(&t->m, "t/x", 1, data, sizeof data, on_done, t) > 0);
     loop(t);
     TX(t, "AT+SQNSMQTTPUBLISH=0,\"t/x\",1,3\r");
@@ -530,10 +485,10 @@ static void test_chip_gone(void)
     T *t = fresh(0);
     sm_platform c;
     memset(&c, 0, sizeof c);
-    c.user = &t->chip;
-    c.i2c_write = fake_w;
-    c.i2c_read = fake_r;
-    c.now_ms = fake_now;
+    c.user = &t->chip.bus;
+    c.i2c_write = sm_fake_chip_write;
+    c.i2c_read = sm_fake_chip_read;
+    c.now_ms = sm_fake_chip_now;
     CHECK_EQ_INT(sm_atecc_init(&t->se, &c, 0x33), SM_OK); /* nobody at 0x33 */
     rx(t, URC("5", "0", "0"));
     loop_until_sent(t);
@@ -570,7 +525,7 @@ static void test_unknown_field_values(void)
 static void test_several_requests(void)
 {
     T *t = fresh(0);
-    t->chip.busy_polls = 5;
+    t->chip.bus.busy_polls = 5;
     rx(t, URC("1", "0", "0"));
     loop(t); /* 1 is being served */
     rx(t, URC("2", "0", "0"));
@@ -609,7 +564,7 @@ static void test_several_requests(void)
 static void test_restart(void)
 {
     T *t = fresh(0);
-    t->chip.busy_polls = 5;
+    t->chip.bus.busy_polls = 5;
     rx(t, URC("1", "0", "0"));
     rx(t, URC("2", "0", "0"));
     loop(t);
@@ -646,7 +601,7 @@ static void test_chip_shared(void)
     T *t = fresh(0);
     uint8_t pub[64];
     int i;
-    t->chip.busy_polls = 10;
+    t->chip.bus.busy_polls = 10;
     CHECK_EQ_INT(sm_atecc_pubkey_start(&t->se, 0, pub), SM_OK);
     rx(t, URC("8", "0", "0"));
     loop(t);
