@@ -31,7 +31,7 @@
 #define SM_FAKE_LOG_CAP 16384
 
 typedef struct sm_fake {
-    char tx[SM_FAKE_TX_CAP];   /* every byte written, in order (char: tests compare text) */
+    char tx[SM_FAKE_TX_CAP];   /* every byte written, in order, NUL-terminated (tests compare text) */
     size_t tx_len, tx_seen;    /* written; checked by the test so far */
     int write_calls;
     int write_ret;
@@ -57,7 +57,7 @@ static inline size_t sm_fake_accept(const sm_fake *f, size_t n)
         if (n > f->write_stall_at - f->tx_len) n = f->write_stall_at - f->tx_len;
     }
     if (f->write_max && n > f->write_max) n = f->write_max;
-    if (n > sizeof f->tx - f->tx_len) n = sizeof f->tx - f->tx_len;
+    if (n > sizeof f->tx - 1 - f->tx_len) n = sizeof f->tx - 1 - f->tx_len; /* room for the NUL */
     return n;
 }
 
@@ -69,6 +69,7 @@ static inline int sm_fake_write(void *u, const uint8_t *d, size_t n)
     n = sm_fake_accept(f, n);
     memcpy(f->tx + f->tx_len, d, n);
     f->tx_len += n;
+    f->tx[f->tx_len] = '\0'; /* the capture reads as text too */
     return (int)n;
 }
 

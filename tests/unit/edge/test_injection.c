@@ -24,6 +24,7 @@
 #define SM_SQN_NTP_TIMEOUT_MS 5000UL
 #include "../../../secmodem.h"
 #include "../../common/sm_test.h"
+#include "../../common/sm_fake.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -32,9 +33,7 @@
 #endif
 
 typedef struct wire {
-    char tx[4096];
-    size_t len;
-    uint32_t now;
+    sm_fake io; /* what the library wrote (io.tx, as text), the clock */
 } wire;
 
 #ifdef SM_INJECTION_LIVE
@@ -45,17 +44,12 @@ static unsigned g_done;          /* operations ended (done callbacks) */
 
 static int w_write(void *u, const uint8_t *d, size_t n)
 {
-    wire *w = (wire *)u;
 #ifdef SM_INJECTION_LIVE
     int k = g_real.write(g_real.user, d, n);
     if (k <= 0) return k;
     n = (size_t)k;
 #endif
-    if (n > sizeof w->tx - w->len - 1) n = sizeof w->tx - w->len - 1;
-    memcpy(w->tx + w->len, d, n);
-    w->len += n;
-    w->tx[w->len] = 0;
-    return (int)n;
+    return sm_fake_write(u, d, n);
 }
 #ifdef SM_INJECTION_LIVE
 static int w_read(void *u, uint8_t *b, size_t cap) { (void)u; return g_real.read(g_real.user, b, cap); }
@@ -72,7 +66,7 @@ static void w_trace(void *u, int dir, const char *text, size_t len)
     printf("\n");
 }
 #else
-static uint32_t w_now(void *u) { return ((wire *)u)->now; }
+static uint32_t w_now(void *u) { return sm_fake_now(u); }
 #endif
 
 /* The platform of one call: captured (and, live, the simulator's pty). */
@@ -80,7 +74,7 @@ static void w_platform(wire *w, sm_platform *p)
 {
     memset(w, 0, sizeof *w);
     memset(p, 0, sizeof *p);
-    p->user = w;
+    p->user = &w->io;
     p->write = w_write;
     p->now_ms = w_now;
 #ifdef SM_INJECTION_LIVE
@@ -306,13 +300,13 @@ static void test_sequans_strings(void)
 #else
             sm_sqn_init(&m, &p, NULL, NULL); /* a fresh engine: only this call's bytes */
 #endif
-            w.len = 0;
-            w.tx[0] = 0;
+            w.io.tx_len = 0;
+            w.io.tx[0] = 0;
             rc = k_sqn[i].call(&m, k_hostile[j]);
             sm_sqn_poll(&m); /* whatever was queued goes out now */
             if (rc < 0) {
                 refused++;
-                if (w.len) { bad++; fprintf(stderr, "%s refused but wrote %s\n", k_sqn[i].name, w.tx); }
+                if (w.io.tx_len) { bad++; fprintf(stderr, "%s refused but wrote %s\n", k_sqn[i].name, w.io.tx); }
                 if (rc != SM_ERR_UNSAFE_STRING && rc != SM_ERR_PARAM) {
                     bad++;
                     fprintf(stderr, "%s: %s for value %u\n", k_sqn[i].name, sm_strerror(rc), (unsigned)j);
@@ -324,7 +318,7 @@ static void test_sequans_strings(void)
             settle_sqn(&m, before, 1);
             (void)one_command;
 #else
-            if (!one_command(w.tx, w.len, "\r", 0, 1)) {
+            if (!one_command(w.io.tx, w.io.tx_len, "\r", 0, 1)) {
                 bad++;
                 fprintf(stderr, "%s with value %u wrote an unsafe line\n", k_sqn[i].name, (unsigned)j);
             }
@@ -459,13 +453,13 @@ static void test_cordelia_strings(void)
 #else
             sm_cord_init(&c, &p, NULL, NULL);
 #endif
-            w.len = 0;
-            w.tx[0] = 0;
+            w.io.tx_len = 0;
+            w.io.tx[0] = 0;
             rc = k_cord[i].call(&c, k_hostile[j]);
             sm_cord_poll(&c);
             if (rc < 0) {
                 refused++;
-                if (w.len) { bad++; fprintf(stderr, "%s refused but wrote %s\n", k_cord[i].name, w.tx); }
+                if (w.io.tx_len) { bad++; fprintf(stderr, "%s refused but wrote %s\n", k_cord[i].name, w.io.tx); }
                 if (rc != SM_ERR_UNSAFE_STRING && rc != SM_ERR_PARAM) {
                     bad++;
                     fprintf(stderr, "%s: %s for value %u\n", k_cord[i].name, sm_strerror(rc), (unsigned)j);
@@ -478,7 +472,7 @@ static void test_cordelia_strings(void)
 #else
             /* the first command line (an upload or a configuration sends
                more, each built the same way) */
-            if (!one_command(w.tx, strstr(w.tx, "\r\n") ? (size_t)(strstr(w.tx, "\r\n") - w.tx) + 2 : w.len,
+            if (!one_command(w.io.tx, strstr(w.io.tx, "\r\n") ? (size_t)(strstr(w.io.tx, "\r\n") - w.io.tx) + 2 : w.io.tx_len,
                              "\r\n", k_cord[i].rest_of_line, 0)) {
                 bad++;
                 fprintf(stderr, "%s with value %u wrote an unsafe line\n", k_cord[i].name, (unsigned)j);
