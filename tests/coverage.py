@@ -21,6 +21,7 @@ LIVE = {
     "test_csr_live.c": (["examples/posix/sm_atecc_bridge.c"], "tests/e2e/run_csr_live.py"),
     "test_mqtt_session_live.c": ([], "tests/e2e/run_mqtt_session_live.py"),
     "test_sequans_e2e.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_sequans_e2e.py"),
+    "test_sequans_supervise_e2e.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_sequans_supervise_e2e.py"),
     "test_hce_e2e.c": (["examples/posix/sm_posix.c", "examples/posix/sm_atecc_bridge.c"],
                        "tests/e2e/run_hce_e2e.py"),
     "test_mqtt_over_sqn.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_mqtt_over_sqn.py"),
