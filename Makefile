@@ -44,142 +44,91 @@ all: unit-bins cross $(B)/demo_generic $(B)/demo_mqtt $(B)/cpu_at $(B)/secmodem-
 $(B):
 	@mkdir -p $(B)
 
-# ---- unit and live test binaries ------------------------------------------
-$(B)/test_at_asan: tests/test_at.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_at_clang: tests/test_at.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_at_cxx: tests/test_at.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_asan: tests/test_mqtt.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_mqtt_clang: tests/test_mqtt.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_mqtt_cxx: tests/test_mqtt.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_live: tests/test_live.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_live.c examples/posix/sm_posix.c -o $@
-$(B)/test_atecc_asan: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_atecc_clang: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_atecc_cxx: tests/test_atecc.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_atecc_live: tests/test_atecc_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_sequans_e2e: tests/test_sequans_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_sequans_supervise_e2e: tests/test_sequans_supervise_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/soak_publisher: tests/soak_publisher.c $(POSIX) $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/soak_publisher.c examples/posix/sm_posix.c -o $@
-$(B)/test_sequans_asan: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_sequans_clang: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_sequans_cxx: tests/test_sequans.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_sequans_supervise_asan: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_sequans_supervise_clang: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_sequans_supervise_cxx: tests/test_sequans_supervise.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_csr_asan: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_csr_clang: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_csr_cxx: tests/test_csr.c tests/csr_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_csr_live: tests/test_csr_live.c $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
-# compressed certificates (section 13): vectors made fresh by tests/run_certs.py
-$(B)/certs/cert_vectors.h: tests/gen_cert_vectors.py sim/chips/certdef.py | $(B)
-	$(PYTHON) tests/gen_cert_vectors.py $(B)/certs
-$(B)/test_certs_asan: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/certs $< -o $@
-$(B)/test_certs_clang: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all -I$(B)/certs $< -o $@
-$(B)/test_certs_cxx: tests/test_certs.c $(B)/certs/cert_vectors.h tests/tng_vectors.h tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 -I$(B)/certs $< -o $@
-# the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/run_certs_live.py)
+# ---- unit tests: found, not listed ------------------------------------------
+# Every tests/unit/<section>/test_<name>.c (one folder per section of
+# secmodem.h's table of contents) is built three ways by the pattern rules
+# below: $(B)/test_<name>_asan (gcc, ASan+UBSan), _clang (clang -O2, UBSan)
+# and _cxx (compiled as C++). A new test file needs no Makefile line; vpath
+# finds its source in its section folder, so test file names stay unique
+# across folders. Every header of tests/common/ and tests/unit/*/ is a
+# prerequisite of each: a little more rebuilding, no stale binary.
+UNIT_ALL   := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_NAMES := $(basename $(notdir $(UNIT_ALL)))
+UNIT_DEPS  := $(wildcard tests/common/*.h tests/unit/*/*.h) examples/demo_mqtt_app.h $(HDR)
+vpath test_%.c $(sort $(dir $(UNIT_ALL)))
+UBSAN_O2   := -O2 -fsanitize=undefined -fno-sanitize-recover=all
+ASCXX      := -x c++ $(WARN) -Wno-old-style-cast -O1
+$(B)/test_%_asan: test_%.c $(UNIT_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $(UNIT_FLAGS) $< -o $@
+$(B)/test_%_clang: test_%.c $(UNIT_DEPS) | $(B)
+	$(CLANG) $(STRICT) $(TESTW) $(UBSAN_O2) $(UNIT_FLAGS) $< -o $@
+$(B)/test_%_cxx: test_%.c $(UNIT_DEPS) | $(B)
+	$(CXX) $(ASCXX) $(UNIT_FLAGS) $< -o $@
+# compressed certificates (section 13): vectors made fresh at each run by the
+# section's runner, tests/unit/certs/run_certs.py (hence not in unit-bins)
+CERTS_BINS := $(addprefix $(B)/test_certs_,asan clang cxx)
+$(CERTS_BINS): $(B)/certs/cert_vectors.h
+$(CERTS_BINS): UNIT_FLAGS := -I$(B)/certs
+$(B)/certs/cert_vectors.h: tests/unit/certs/gen_cert_vectors.py sim/chips/certdef.py | $(B)
+	$(PYTHON) tests/unit/certs/gen_cert_vectors.py $(B)/certs
+# with SM_MQTT_RX_ID_BITMAP (issue 19: no limit on QoS 2 messages in flight)
+$(B)/test_mqtt_session_bitmap: tests/unit/mqtt_session/test_mqtt_session.c $(UNIT_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
+UNIT_BINS_ALL := $(filter-out $(CERTS_BINS), \
+                 $(foreach v,asan clang cxx,$(patsubst %,$(B)/%_$(v),$(UNIT_NAMES))))
+
+# ---- live and end-to-end programs (tests/e2e/, each run by its run_*.py) -----
+E2E_DEPS := tests/common/sm_test.h $(wildcard tests/common/*.h) $(HDR)
+$(B)/test_live: tests/e2e/test_live.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_live.c examples/posix/sm_posix.c -o $@
+$(B)/test_atecc_live: tests/e2e/test_atecc_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
+$(B)/test_sequans_e2e: tests/e2e/test_sequans_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_sequans_supervise_e2e: tests/e2e/test_sequans_supervise_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/soak_publisher: tests/e2e/soak_publisher.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/soak_publisher.c examples/posix/sm_posix.c -o $@
+$(B)/test_csr_live: tests/e2e/test_csr_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
+# the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/e2e/run_certs_live.py)
 $(B)/pki/cert_defs.h: sim/chips/provision.py sim/chips/certdef.py | $(B)
 	$(PYTHON) -m sim.chips.provision $(B)/pki
-$(B)/test_certs_live: tests/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_cordelia_asan: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_cordelia_clang: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_cordelia_cxx: tests/test_cordelia.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_cordelia_e2e: tests/test_cordelia_e2e.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_hce_asan: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_hce_clang: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_hce_cxx: tests/test_hce.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_hce_e2e: tests/test_hce_e2e.c $(POSIX) $(BRIDGE) tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/test_hce_e2e.c examples/posix/sm_posix.c \
+$(B)/test_certs_live: tests/e2e/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/e2e/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
+$(B)/test_cordelia_e2e: tests/e2e/test_cordelia_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
+$(B)/test_hce_e2e: tests/e2e/test_hce_e2e.c $(POSIX) $(BRIDGE) $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_hce_e2e.c examples/posix/sm_posix.c \
 	    examples/posix/sm_atecc_bridge.c -o $@
 # the simulator's TLS client for host signing (sim/network/hce.py): OpenSSL 3.0's
 # EC_KEY_METHOD is deprecated but present
 $(B)/hce_tls: sim/network/hce_tls.c | $(B)
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations -O2 $< -o $@ \
 	    -lssl -lcrypto
-$(B)/test_injection: tests/test_injection.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_edge: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_edge_cxx: tests/test_edge.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_demo_app: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_demo_app_cxx: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_over_sqn: tests/test_mqtt_over_sqn.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_over_sqn: tests/e2e/test_mqtt_over_sqn.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_interop: tests/test_mqtt_interop.c tests/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_interop: tests/e2e/test_mqtt_interop.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_PING_TIMEOUT_MS=1500 $< -o $@
-$(B)/test_injection_live: tests/test_injection.c $(POSIX) tests/sm_test.h $(HDR) | $(B)
+# the unit test of hostile strings, its calls sent to the real simulators
+$(B)/test_injection_live: tests/unit/edge/test_injection.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE \
 	    $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_session_asan: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-$(B)/test_mqtt_session_clang: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
-	$(CLANG) $(STRICT) $(TESTW) -O2 -fsanitize=undefined -fno-sanitize-recover=all $< -o $@
-$(B)/test_mqtt_session_cxx: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
-	$(CXX) -x c++ $(WARN) -Wno-old-style-cast -O1 $< -o $@
-$(B)/test_mqtt_session_live: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
-# with SM_MQTT_RX_ID_BITMAP (issue 19: no limit on QoS 2 messages in flight)
-$(B)/test_mqtt_session_bitmap: tests/test_mqtt_session.c tests/sm_test.h $(HDR) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
-$(B)/test_mqtt_session_live_bitmap: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live_bitmap: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
 # the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
 OPENSSL_H := $(wildcard /usr/include/openssl/ssl.h)
-$(B)/test_mqtt_session_live_tls: tests/test_mqtt_session_live.c tests/sm_test.h $(HDR) | $(B)
+$(B)/test_mqtt_session_live_tls: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	@if [ -n "$(OPENSSL_H)" ]; then \
 	  echo "$(CC) ... -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto"; \
 	  $(CC) $(STRICT) $(TESTW) $(SAN) -DSM_LIVE_TLS $< -o $@ -lssl -lcrypto; \
 	else echo "no OpenSSL headers (libssl-dev): $@ not built"; fi
-unit-bins: $(B)/test_injection $(B)/test_at_asan $(B)/test_at_clang $(B)/test_at_cxx $(B)/test_mqtt_asan \
-           $(B)/test_mqtt_clang $(B)/test_mqtt_cxx $(B)/test_live \
-           $(B)/test_atecc_asan $(B)/test_atecc_clang $(B)/test_atecc_cxx $(B)/test_atecc_live \
-           $(B)/test_sequans_asan $(B)/test_sequans_clang $(B)/test_sequans_cxx \
-           $(B)/test_sequans_supervise_asan $(B)/test_sequans_supervise_clang \
-           $(B)/test_sequans_supervise_cxx $(B)/test_sequans_supervise_e2e \
-           $(B)/test_cordelia_asan $(B)/test_cordelia_clang $(B)/test_cordelia_cxx \
-           $(B)/test_sequans_e2e $(B)/soak_publisher \
-           $(B)/test_csr_asan $(B)/test_csr_clang $(B)/test_csr_cxx $(B)/test_csr_live \
-           $(B)/test_cordelia_e2e \
-           $(B)/test_mqtt_session_asan $(B)/test_mqtt_session_clang $(B)/test_mqtt_session_cxx \
-           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls \
-           $(B)/test_mqtt_session_bitmap $(B)/test_mqtt_session_live_bitmap \
-           $(B)/test_hce_asan $(B)/test_hce_clang $(B)/test_hce_cxx $(B)/test_hce_e2e $(B)/hce_tls
+unit-bins: $(UNIT_BINS_ALL) $(B)/test_mqtt_session_bitmap \
+           $(B)/test_live $(B)/test_atecc_live $(B)/test_sequans_e2e $(B)/test_sequans_supervise_e2e \
+           $(B)/soak_publisher $(B)/test_csr_live $(B)/test_cordelia_e2e $(B)/test_hce_e2e $(B)/hce_tls \
+           $(B)/test_mqtt_session_live $(B)/test_mqtt_session_live_tls $(B)/test_mqtt_session_live_bitmap
 
 # ---- strict builds of the whole header for every supported toolchain -------
 $(B)/check-gcc.o: tests/compile_check.c $(HDR) | $(B)
@@ -283,14 +232,13 @@ check-python:
 
 # ---- make test-unit: every unit test that runs alone and needs only a C
 # compiler, found by the line "make test-unit: runs alone, needs only a C
-# compiler." in its opening comment (no Python, no simulator, no broker)
-UNIT_SRCS := $(shell grep -l '^   make test-unit: runs alone' tests/test_*.c)
-UNIT_BINS := $(patsubst tests/%.c,$(B)/unit/%,$(UNIT_SRCS))
+# compiler." in its opening comment (no Python, no simulator, no broker);
+# built at -O1 without sanitizers, for speed
+UNIT_SRCS := $(shell grep -l '^   make test-unit: runs alone' $(UNIT_ALL))
+UNIT_BINS := $(addprefix $(B)/unit/,$(basename $(notdir $(UNIT_SRCS))))
 $(B)/unit:
 	mkdir -p $@
-$(B)/unit/test_demo_app: tests/test_demo_app.c examples/demo_mqtt_app.h tests/sm_test.h $(HDR) | $(B)/unit
-	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
-$(B)/unit/%: tests/%.c tests/sm_test.h $(HDR) | $(B)/unit
+$(B)/unit/%: %.c $(UNIT_DEPS) | $(B)/unit
 	$(CC) $(STRICT) $(TESTW) -O1 $< -o $@
 test-unit: $(UNIT_BINS)
 	@pass=0; fail=0; bad=0; \
@@ -312,25 +260,25 @@ test: check-python
 DIALECT ?= sequans
 # the Sequans demo needs the simulator's TLS helper for host signing
 # PROVISIONED=1: no CSR; the firmware rebuilds the certificates a Trust&GO-style
-# chip holds (the emulator provisioned from a test PKI made now: tests/run_demo.py)
+# chip holds (the emulator provisioned from a test PKI made now: tests/e2e/run_demo.py)
 ifeq ($(PROVISIONED),1)
 DEMO_DEPS := $(B)/hce_tls
 demo: check-python $(DEMO_DEPS)
-	$(PYTHON) tests/run_demo.py --provisioned $(B)/demo_mqtt_prov
+	$(PYTHON) tests/e2e/run_demo.py --provisioned $(B)/demo_mqtt_prov
 else
 DEMO_DEPS := $(B)/demo_mqtt $(if $(filter sequans,$(DIALECT)),$(B)/hce_tls)
 demo: check-python $(DEMO_DEPS)
-	$(PYTHON) tests/run_demo.py --dialect $(DIALECT) $(B)/demo_mqtt
+	$(PYTHON) tests/e2e/run_demo.py --dialect $(DIALECT) $(B)/demo_mqtt
 endif
 
 demo-at: check-python $(B)/demo_generic
-	$(PYTHON) tests/run_demo_at.py $(B)/demo_generic
+	$(PYTHON) tests/e2e/run_demo_at.py $(B)/demo_generic
 
 demo-qemu: check-python $(B)/cortexm_mqtt.elf $(B)/hce_tls
-	$(PYTHON) tests/run_qemu_mqtt.py $(B)/cortexm_mqtt.elf $(QEMU_ARGS)
+	$(PYTHON) tests/e2e/run_qemu_mqtt.py $(B)/cortexm_mqtt.elf $(QEMU_ARGS)
 
 demo-qemu-at: check-python $(B)/cortexm_demo.elf
-	$(PYTHON) tests/run_qemu.py $(B)/cortexm_demo.elf --scenario together $(QEMU_ARGS)
+	$(PYTHON) tests/e2e/run_qemu.py $(B)/cortexm_demo.elf --scenario together $(QEMU_ARGS)
 
 clean:
 	rm -rf $(B)
@@ -372,12 +320,12 @@ lint:
 # ---- packages: Arduino, PlatformIO, CMake (assembled in build/dist, test-built) ---
 .PHONY: dist arduino
 dist: check-python
-	$(PYTHON) tests/run_dist.py
+	$(PYTHON) tests/dist/run_dist.py
 # the Arduino library built by arduino-builder with the real Arduino AVR core
 # (Debian: arduino-builder arduino-core-avr arduino-ctags) for the Mega 2560 and
-# the Uno, and its Mega 2560 firmware run under simavr (tests/run_arduino.py)
+# the Uno, and its Mega 2560 firmware run under simavr (tests/e2e/run_arduino.py)
 arduino: check-python
-	$(PYTHON) tests/run_arduino.py $(ARDUINO_ARGS)
+	$(PYTHON) tests/e2e/run_arduino.py $(ARDUINO_ARGS)
 
 # ---- soak ---------------------------------------------------------------------------
 # The long soak of issue 8: 1000 QoS 1 publishes through 30 injected faults
@@ -388,7 +336,7 @@ soak: check-python $(B)/soak_publisher
 	@if [ ! -x /usr/sbin/mosquitto ]; then \
 	  echo "No /usr/sbin/mosquitto (the test bed's broker): sudo apt-get install -y mosquitto"; \
 	  exit 1; fi
-	$(PYTHON) tests/run_soak.py $(B)/soak_publisher --count 1000 --faults 30 --min-faults 20 \
+	$(PYTHON) tests/e2e/run_soak.py $(B)/soak_publisher --count 1000 --faults 30 --min-faults 20 \
 	    --seed $(SOAK_SEED) $(SOAK_ARGS)
 
 # ---- reports ------------------------------------------------------------------

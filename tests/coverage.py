@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make coverage: line and branch coverage of secmodem.h from the tests.
 
-Builds every unit test (tests/test_*.c), every live test with its runner,
+Builds every unit test (tests/unit/<section>/test_*.c), every live test with its runner,
 and every fuzz harness's corpus replay with gcc --coverage, runs them, and
 prints gcovr's summary for secmodem.h and the lines not covered."""
 import glob
@@ -16,23 +16,24 @@ PY = sys.executable
 CFLAGS = ["gcc", "-std=c99", "-I.", "-O0", "-g", "--coverage"]
 # live tests: source -> (extra sources, runner script)
 LIVE = {
-    "test_cordelia_e2e.c": (["examples/posix/sm_posix.c"], "tests/run_cordelia_e2e.py"),
-    "test_live.c": (["examples/posix/sm_posix.c"], "tests/run_live.py"),
-    "test_csr_live.c": (["examples/posix/sm_atecc_bridge.c"], "tests/run_csr_live.py"),
-    "test_mqtt_session_live.c": ([], "tests/run_mqtt_session_live.py"),
-    "test_sequans_e2e.c": (["examples/posix/sm_posix.c"], "tests/run_sequans_e2e.py"),
+    "test_cordelia_e2e.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_cordelia_e2e.py"),
+    "test_live.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_live.py"),
+    "test_csr_live.c": (["examples/posix/sm_atecc_bridge.c"], "tests/e2e/run_csr_live.py"),
+    "test_mqtt_session_live.c": ([], "tests/e2e/run_mqtt_session_live.py"),
+    "test_sequans_e2e.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_sequans_e2e.py"),
+    "test_sequans_supervise_e2e.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_sequans_supervise_e2e.py"),
     "test_hce_e2e.c": (["examples/posix/sm_posix.c", "examples/posix/sm_atecc_bridge.c"],
-                       "tests/run_hce_e2e.py"),
-    "test_mqtt_over_sqn.c": (["examples/posix/sm_posix.c"], "tests/run_mqtt_over_sqn.py"),
-    "test_mqtt_interop.c": ([], "tests/run_mqtt_interop.py"),
+                       "tests/e2e/run_hce_e2e.py"),
+    "test_mqtt_over_sqn.c": (["examples/posix/sm_posix.c"], "tests/e2e/run_mqtt_over_sqn.py"),
+    "test_mqtt_interop.c": ([], "tests/e2e/run_mqtt_interop.py"),
     "test_certs_live.c": (["-Ibuild/pki", "examples/posix/sm_atecc_bridge.c"],
-                          ["tests/run_certs_live.py", "--pki-ready"]),
-    "test_certs.c": (["-Ibuild/certs"], ["tests/run_certs.py", "--vectors-ready"]),
+                          ["tests/e2e/run_certs_live.py", "--pki-ready"]),
+    "test_certs.c": (["-Ibuild/certs"], ["tests/unit/certs/run_certs.py", "--vectors-ready"]),
 }
 # a unit test built once more as a live test: (source, defines, extra sources, runner, binary)
 LIVE_VARIANTS = [
-    ("test_injection.c", ["-DSM_INJECTION_LIVE", "-DSM_SQN_SOCK_TIMEOUT_MS=2000UL"],
-     ["examples/posix/sm_posix.c"], "tests/run_injection_live.py", "test_injection_live"),
+    ("tests/unit/edge/test_injection.c", ["-DSM_INJECTION_LIVE", "-DSM_SQN_SOCK_TIMEOUT_MS=2000UL"],
+     ["examples/posix/sm_posix.c"], "tests/e2e/run_injection_live.py", "test_injection_live"),
 ]
 
 
@@ -46,10 +47,13 @@ def main():
     os.makedirs(OUT)
     failures = sh(["make", "-s", "build/hce_tls"]) != 0   # the simulator's host-signing helper
     # section 13's tests are built with what is made at test time
-    failures += sh([PY, "tests/gen_cert_vectors.py", "build/certs"]) != 0
+    failures += sh([PY, "tests/unit/certs/gen_cert_vectors.py", "build/certs"]) != 0
     shutil.rmtree(os.path.join(ROOT, "build", "pki"), ignore_errors=True)
     failures += sh([PY, "-m", "sim.chips.provision", "build/pki"]) != 0
-    for src in sorted(glob.glob(os.path.join(ROOT, "tests", "test_*.c"))):
+    # the unit tests, one folder per section, and the live programs beside their runners
+    sources = glob.glob(os.path.join(ROOT, "tests", "unit", "*", "test_*.c")) + \
+        glob.glob(os.path.join(ROOT, "tests", "e2e", "test_*.c"))
+    for src in sorted(sources, key=os.path.basename):
         name = os.path.basename(src)
         exe = os.path.join(OUT, name[:-2])
         if name in LIVE:
@@ -64,7 +68,7 @@ def main():
             failures += sh([exe], stdout=subprocess.DEVNULL) != 0
     for name, defs, extra, runner, binary in LIVE_VARIANTS:
         exe = os.path.join(OUT, binary)
-        if sh(CFLAGS + defs + [os.path.join(ROOT, "tests", name)] + extra + ["-o", exe]) != 0:
+        if sh(CFLAGS + defs + [os.path.join(ROOT, name)] + extra + ["-o", exe]) != 0:
             failures += 1
             continue
         failures += sh([PY, runner, os.path.relpath(exe, ROOT)], stdout=subprocess.DEVNULL) != 0

@@ -9,7 +9,7 @@
              port, the CA certificate, then the device certificate the CA
              issued for the CSR this firmware printed); the exit code
      Timer1  the millisecond clock.
-   tests/run_avr_mqtt.py wires it up under simavr and plays the CA.
+   tests/e2e/run_avr_mqtt.py wires it up under simavr and plays the CA.
 
    The superloop never blocks: it polls the application, feeds the console's
    bytes to the provisioning parser, and sleeps (idle mode) until the 1 ms

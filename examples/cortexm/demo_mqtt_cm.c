@@ -9,7 +9,7 @@
      UART2  the ATECC608's I2C transactions, as frames to the chip emulator
             (i2c_bridge_cm.c; a board would have its I2C driver there)
      SysTick the millisecond clock; semihosting the exit status.
-   tests/run_qemu_mqtt.py wires it up and plays the CA; `make demo-qemu`.
+   tests/e2e/run_qemu_mqtt.py wires it up and plays the CA; `make demo-qemu`.
 
    The superloop never blocks: it polls the application, feeds the console's
    bytes to the provisioning parser, and sleeps (WFI) until an interrupt: a

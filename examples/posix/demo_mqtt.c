@@ -3,7 +3,7 @@
        demo_mqtt sequans <serial port> <broker port> <dir> <atecc socket>
        demo_mqtt cordelia <serial port> <broker port> <dir>
 
-   `make demo` runs it against the simulator (tests/run_demo.py starts the
+   `make demo` runs it against the simulator (tests/e2e/run_demo.py starts the
    simulated modem, the ATECC608 emulator, a test CA and a mosquitto that
    requires client certificates). On a board the serial port is the modem's
    UART and the ATECC608 sits on I2C instead of the emulator's socket.

@@ -19,7 +19,7 @@ program on the atmega1284p counts its cycles under simavr
 Firmware: the AVR examples as whole programs, flash (.text + .data) and
 static RAM (.data + .bss), the bare avr-gcc builds (examples/avr/,
 atmega1284p) next to the Arduino builds (examples/arduino/, arduino-builder
-with the real Arduino AVR core, tests/run_arduino.py), whose core (Serial,
+with the real Arduino AVR core, tests/e2e/run_arduino.py), whose core (Serial,
 Wire, millis, its vectors and start-up) comes on top.
 
 Reports, not tests: targets missed are marked, never fail the build.
@@ -490,7 +490,7 @@ def firmware_table():
     for elf, what in (("avr_demo.elf", "AT script"), ("avr_mqtt.elf", "mutual-TLS MQTT + CSR")):
         flash, ram = avr_static(os.path.join(ROOT, "build", elf))
         rows.append((f"bare avr-gcc ({elf})", what, "atmega1284p", flash, ram, 16384))
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
     import run_arduino
     missing = run_arduino.missing_tools()
     if missing:

@@ -133,7 +133,7 @@ def test_refuses_other_date_format(ca):
 def _tng(name):
     import os
     import re
-    h = open(os.path.join(os.path.dirname(__file__), "..", "tng_vectors.h")).read()
+    h = open(os.path.join(os.path.dirname(__file__), "..", "unit", "certs", "tng_vectors.h")).read()
     body = re.search(r"%s\[\d+\] = \{(.*?)\};" % name, h, re.S).group(1)
     return bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})", body))
 

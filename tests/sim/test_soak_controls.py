@@ -1,5 +1,5 @@
-"""What the soak and fault-scenario tests (tests/run_soak.py,
-tests/run_fault_scenarios.py) need from the simulator and the test bed:
+"""What the soak and fault-scenario tests (tests/e2e/run_soak.py,
+tests/e2e/run_fault_scenarios.py) need from the simulator and the test bed:
 
   * control "drop": the network loses the MQTT connection or the sockets now
     (+SQNSH; +SQNSMQTTONDISCONNECT:0,-7 with disconnect-urc=on, else the

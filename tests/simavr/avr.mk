@@ -54,6 +54,6 @@ $(B)/sm_simavr_host: tests/simavr/sm_simavr_host.c | $(B)
 .PHONY: avr-run avr-run-at avr-run-mqtt
 avr-run: avr-run-at avr-run-mqtt
 avr-run-at: check-python $(B)/avr_demo.elf $(B)/sm_simavr_host
-	$(PYTHON) tests/run_avr.py --host $(B)/sm_simavr_host $(B)/avr_demo.elf $(AVR_ARGS)
+	$(PYTHON) tests/e2e/run_avr.py --host $(B)/sm_simavr_host $(B)/avr_demo.elf $(AVR_ARGS)
 avr-run-mqtt: check-python $(B)/avr_mqtt.elf $(B)/sm_simavr_host $(B)/hce_tls
-	$(PYTHON) tests/run_avr_mqtt.py --host $(B)/sm_simavr_host $(B)/avr_mqtt.elf $(AVR_ARGS)
+	$(PYTHON) tests/e2e/run_avr_mqtt.py --host $(B)/sm_simavr_host $(B)/avr_mqtt.elf $(AVR_ARGS)
