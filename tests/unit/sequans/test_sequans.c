@@ -98,6 +98,11 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         case SM_SQN_OP_CLOCK:
             log_clock(t, &r->u.clock);
             break;
+        case SM_SQN_OP_SIGNAL:
+            snprintf(tmp, sizeof tmp, " rssi=%u ber=%u dbm=%d", r->u.signal.rssi, r->u.signal.ber,
+                     r->u.signal.dbm);
+            sm_fake_log(&t->io, tmp);
+            break;
         default:
             break;
         }
@@ -208,6 +213,56 @@ static void xchg_(T *t, const char *want, const char *reply, int line)
 #define XCHG(t, want, reply) xchg_((t), (want), (reply), __LINE__)
 
 /* ---- dialect, init ---------------------------------------------------------- */
+/* AT+CSQ (docs/sequans.md C-41, R-41): one answer fed whole and cut at
+   every byte; the forms the sources allow (with or without the space,
+   99 for "not known") and what no source shows, which ends SM_ERR_PARSE. */
+static void signal_answer(const char *reply, size_t cut, int echo, char *out, size_t cap)
+{
+    T *t = fresh(echo);
+    size_t n = strlen(reply), k = cut < n ? cut : n;
+    CHECK(sm_sqn_signal(&t->m, on_done, t) > 0);
+    poll(t);
+    TX(t, "AT+CSQ\r");
+    if (echo) rx(t, "AT+CSQ\r");
+    rxn(t, reply, k);
+    poll(t);
+    rxn(t, reply + k, n - k);
+    poll(t);
+    snprintf(out, cap, "%s", t->io.log);
+}
+
+static void test_signal_quality(void)
+{
+    static const struct { const char *reply, *want; } cases[] = {
+        { "\r\n+CSQ: 20,99\r\n\r\nOK\r\n", "{SIGNAL ok rssi=20 ber=99 dbm=-73}" },
+        { "\r\n+CSQ:31,7\r\n\r\nOK\r\n", "{SIGNAL ok rssi=31 ber=7 dbm=-51}" },
+        { "\r\n+CSQ: 0,0\r\n\r\nOK\r\n", "{SIGNAL ok rssi=0 ber=0 dbm=-113}" },
+        { "\r\n+CSQ: 99,99\r\n\r\nOK\r\n", "{SIGNAL ok rssi=99 ber=99 dbm=0}" },
+        { "\r\n+CSQ: 32,99\r\n\r\nOK\r\n", "{SIGNAL parse}" },     /* rssi out of range */
+        { "\r\n+CSQ: 20,8\r\n\r\nOK\r\n", "{SIGNAL parse}" },      /* ber out of range */
+        { "\r\n+CSQ: 20\r\n\r\nOK\r\n", "{SIGNAL parse}" },        /* ber missing */
+        { "\r\n+CSQ: 20,99,1\r\n\r\nOK\r\n", "{SIGNAL parse}" },   /* a third field */
+        { "\r\n+CSQ: -1,99\r\n\r\nOK\r\n", "{SIGNAL parse}" },
+        { "\r\nOK\r\n", "{SIGNAL parse}" },                       /* no answer line */
+        { "\r\n+CME ERROR: 4\r\n", "{SIGNAL modem CME_ERROR 4}" },
+    };
+    char ref[256], got[256];
+    size_t i, cut, bad;
+    int echo;
+    for (echo = 0; echo <= 1; echo++) {
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            signal_answer(cases[i].reply, (size_t)-1, echo, ref, sizeof ref);
+            CHECK_EQ_STR(ref, cases[i].want);
+            for (cut = 0, bad = 0; cut <= strlen(cases[i].reply); cut++) {
+                signal_answer(cases[i].reply, cut, echo, got, sizeof got);
+                bad += strcmp(got, ref) != 0;
+            }
+            CHECK_EQ_INT((long)bad, 0);
+        }
+    }
+    CHECK_EQ_INT(sm_sqn_signal(NULL, on_done, NULL), SM_ERR_PARAM);
+}
+
 /* Features (sm_sqn_use_*): before its first operation or its switch, a
    feature's URCs are UNHANDLED events with their lines (never lost); its
    first successful start registers it, a refused start does not; a modem
@@ -2079,6 +2134,7 @@ int main(void)
 {
     RUN(test_dialect_and_init);
     RUN(test_features);
+    RUN(test_signal_quality);
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_cereg_urcs_around_the_answer);
     RUN(test_bringup_after_power_on);
