@@ -198,6 +198,7 @@ int sm_compile_check_cordelia(const sm_platform *p)
     memset(&tls, 0, sizeof tls);
     tls.method = "TLSV1_2";
     r |= sm_cord_init(&c, p, cord_event, NULL);
+    r |= sm_cord_use_mqtt(&c) + sm_cord_use_sockets(&c);
     r |= sm_cord_test(&c, cord_done, NULL);
     r |= sm_cord_reboot(&c, cord_done, NULL);
     r |= sm_cord_factory_reset(&c, cord_done, NULL);
@@ -301,6 +302,9 @@ int sm_sqn_compile_check(const sm_platform *p)
     rc |= sm_sqn_init(&m, p, sqn_event, NULL);
     rc |= sm_sqn_bringup(&m, sqn_done, NULL);
     rc |= sm_sqn_clock_read(&m, sqn_done, NULL);
+    rc |= sm_sqn_signal(&m, sqn_done, NULL);
+    rc |= sm_sqn_use_sockets(&m) + sm_sqn_use_mqtt(&m) + sm_sqn_use_http(&m) + sm_sqn_use_time(&m) +
+          sm_sqn_use_hce(&m) + sm_sqn_use_all(&m);
     rc |= sm_sqn_nvm_write(&m, SM_SQN_NVM_CERT, 19, data, sizeof data, sqn_done, NULL);
     rc |= sm_sqn_nvm_read_cert(&m, 19, buf, sizeof buf, sqn_done, NULL);
     rc |= sm_sqn_nvm_key_info(&m, 19, sqn_done, NULL);
