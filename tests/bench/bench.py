@@ -364,16 +364,88 @@ LIB_INDIRECT = {
 }
 
 
-def add_lib_indirect(stack, edges):
-    """Adds LIB_INDIRECT to the graph; node titles of static functions carry
-    the file name ("path:name")."""
+# The engine and the dialects call the library's own callbacks through
+# pointers too: a URC or response-line handler, a command's done function,
+# a raw-data sink, an operation's internal done (the MQTT supervision, the
+# time sync, the socket stream, host signing). They are found in the header
+# by their signature; each call site below may reach every one of its kind.
+CALLBACK_KINDS = [
+    # (signature after the name, the functions whose pointer calls reach them)
+    (r"\(void \*ctx, sm_at \*at, const char \*line, size_t len\)",
+     ["sm_at_dispatch_urc", "sm_at_dispatch_line", "sm_at_unexpected", "sm_cord_ev_feature",
+      "sm_sqn_urc_route"]),
+    (r"\(void \*ctx, const sm_at_response \*r\)", ["sm_at_report", "sm_at_complete_unsent"]),
+    (r"\(void \*ctx, const uint8_t \*data, size_t len\)", ["sm_at_take_raw"]),
+    (r"\(void \*ctx, sm_sqn \*m, const sm_sqn_result \*r\)", ["sm_sqn_cmd_done", "sm_sqn_boot_finish",
+                                                              "sm_sqn_sync_finish"]),
+]
+
+
+def callback_edges():
+    """LIB_INDIRECT-shaped edges from CALLBACK_KINDS and the header."""
+    with open(os.path.join(ROOT, "secmodem.h")) as f:
+        header = f.read()
+    out = {}
+    for sig, sites in CALLBACK_KINDS:
+        names = sorted(set(re.findall(r"^SM_PRIV void (sm_\w+)" + sig, header, re.M)))
+        for site in sites:
+            out.setdefault(site, []).extend(names)
+    return out
+
+
+def add_lib_indirect(stack, edges, callbacks=False):
+    """Adds LIB_INDIRECT (and, with callbacks, the callback edges) to the
+    graph; node titles of static functions carry the file name
+    ("path:name")."""
     def node(name):
         return next((t for t in stack if t == name or t.endswith(":" + name)), None)
-    for src, dsts in LIB_INDIRECT.items():
+    merged = {k: list(v) for k, v in LIB_INDIRECT.items()}
+    for k, v in (callback_edges().items() if callbacks else ()):
+        merged.setdefault(k, []).extend(v)
+    for src, dsts in merged.items():
         s = node(src)
         if s is None:
             continue
         edges.setdefault(s, set()).update(d for d in (node(x) for x in dsts) if d)
+
+
+# A modem is one dialect: through the engine's callbacks a Sequans call can
+# reach only Sequans handlers, a Cordelia-I call only Cordelia-I ones, a
+# generic engine call neither.
+OTHER_DIALECTS = {"sm_sqn_": ("sm_cord_",), "sm_hce_": ("sm_cord_",),
+                  "sm_cord_": ("sm_sqn_", "sm_hce_")}
+
+
+def without(edges, prefixes):
+    """The call graph without the functions whose names start with prefixes."""
+    def keep(t):
+        return not t.rsplit(":", 1)[-1].startswith(prefixes)
+    return {k: {t for t in v if keep(t)} for k, v in edges.items() if keep(k)}
+
+
+def stack_table_callbacks(tmp):
+    """{public function: bytes} along the call graph with the library's own
+    callbacks (URC and line handlers, done functions, sinks) as calls, each
+    public function over its own dialect's graph."""
+    ci = os.path.join(tmp, "stack.ci")
+    if stack_table(tmp) is None:
+        return None
+    with open(ci) as f:
+        stack, edges = parse_callgraph(f.read())
+    add_lib_indirect(stack, edges, callbacks=True)
+    graphs = {}
+    table = {}
+    for fn in public_functions():
+        if fn not in stack:
+            continue
+        pre = next((p for p in OTHER_DIALECTS if fn.startswith(p)), "")
+        drop = OTHER_DIALECTS.get(pre, ("sm_sqn_", "sm_cord_", "sm_hce_"))
+        if drop not in graphs:
+            g = without(edges, drop)
+            graphs[drop] = (g, {}, cyclic_functions(g))
+        g, memo, cyclic = graphs[drop]
+        table[fn] = worst_stack(fn, stack, g, memo, set(), cyclic)[0]
+    return table
 
 
 def stack_table(tmp):
@@ -668,6 +740,15 @@ def main():
             for fn, (v, path) in sorted(st.items(), key=lambda kv: -kv[1][0]):
                 if v > TARGET_STACK:
                     print(f"  {fn} {v}: {path}")
+            cb = stack_table_callbacks(tmp)
+            if cb:
+                over = sorted(((v, fn) for fn, v in cb.items() if v > TARGET_STACK), reverse=True)
+                print("  with the library's own callbacks counted as calls (a URC handler under the")
+                print("  engine's line parser, a command's done function, the dialect's internal")
+                print(f"  done functions; each call over its own dialect): {len(over)} over "
+                      f"{TARGET_STACK}, {mark(not over)}")
+                for v, fn in over[:12]:
+                    print(f"    {fn:38s}{v:>8d}")
             print()
 
         print("CPU (x86-64 instructions, gcc -O2, callgrind; repeatable)")
