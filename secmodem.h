@@ -171,7 +171,9 @@
        the next done callback"), and ends with exactly one call of
        done(ctx, m, result). A result starts with id, op (the operation's
        kind), status (SM_OK or SM_ERR_*) and code (the modem's error number,
-       or SM_AT_NO_CODE), then what the operation read.
+       or SM_AT_NO_CODE), then what the operation read. sm_<d>_pending(m,
+       id), sm_<d>_busy(m) and the blocking sm_<d>_wait(m, id) are the same
+       in both dialects.
      One operation at a time (ATECC608, CSR, certificates): <x>_start(),
        then <x>_poll() until it is no longer pending; <x>_run_blocking() is
        the thin blocking helper on top.
@@ -1571,6 +1573,9 @@ typedef struct sm_sqn {
     uint16_t next_id;
     sm_sqn_sup sup;
     const struct sm_sqn_feature *feat[SM_SQN_FEATURES]; /* registered features, see sm_sqn_use_* */
+    uint16_t recent_id[SM_SQN_OPS]; /* the last operations done, for sm_sqn_wait() */
+    int8_t recent_status[SM_SQN_OPS];
+    uint8_t recent_next;
 } sm_sqn;
 
 /* The dialect: "\r" terminator, "+SYSSTART" restart marker (contract:
@@ -1593,6 +1598,19 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
 SECMODEM_API int sm_sqn_poll(sm_sqn *m);
 /* Push mode: received bytes (see sm_at_feed). SM_OK, SM_ERR_PARAM, SM_ERR_BUSY. */
 SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
+
+/* As in every dialect (section 7 has the same three): 1 while operation
+   id (a start function's, sm_sqn_bringup's or sm_sqn_time_sync's) is
+   queued or running, else 0 (also for m NULL); the number of the
+   application's operations started and not done; and a blocking helper for
+   tests and simple programs that polls until operation id is done and
+   returns its status (the statuses of the last SM_SQN_OPS operations done
+   are remembered: SM_ERR_PARAM for another id; SM_ERR_BUSY from a callback;
+   SM_ERR_STATE before sm_sqn_init). It ends when the operation's deadlines
+   pass, provided the platform clock advances. */
+SECMODEM_API int sm_sqn_pending(const sm_sqn *m, int id);
+SECMODEM_API int sm_sqn_busy(const sm_sqn *m);
+SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id);
 
 /* Features. A family of operations with URCs or work of its own is a
    feature: sockets (+SQNSRING, +SQNSH), MQTT (+SQNSMQTTON*, +SQNSMQTTMEMORYFULL
@@ -7168,6 +7186,14 @@ SM_PRIV void sm_sqn_fin_mqtt_sup(sm_sqn *m, sm_sqn_op *op, const sm_at_response 
     sm_sqn_sup_op_done(m, op, res);
 }
 
+/* An application's operation ended: its status, for sm_sqn_wait(). */
+SM_PRIV void sm_sqn_remember(sm_sqn *m, int id, int status)
+{
+    m->recent_id[m->recent_next] = (uint16_t)id;
+    m->recent_status[m->recent_next] = (int8_t)status;
+    m->recent_next = (uint8_t)((m->recent_next + 1u) % SM_SQN_OPS);
+}
+
 /* The engine's completion of each command of an operation; the operation
    completes with its last command, reporting the first failure. */
 SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
@@ -7189,6 +7215,7 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
     res.code = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
     res.status = sm_at_result_status(res.at);
     if (op->def->finish) op->def->finish(m, op, r, &res);
+    if (!(op->flags & SM_SQN_OPF_SUP)) sm_sqn_remember(m, res.id, res.status);
     done = op->done;
     dctx = op->ctx;
     op->id = 0; /* free before the callback, which may start the next one */
@@ -7329,6 +7356,7 @@ SM_PRIV void sm_sqn_boot_finish(sm_sqn *m, int status, uint8_t step)
     res.u.bringup.reg_stat = m->st.reg_stat;
     res.u.bringup.clock = b->clock;
     b->phase = SM_SQN_PH_IDLE;
+    sm_sqn_remember(m, res.id, status);
     if (b->done) {
         m->at.in_callback++; /* sm_sqn_poll() is not re-entrant */
         b->done(b->ctx, m, &res);
@@ -8267,6 +8295,7 @@ SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t 
     res.u.sync.ntp = s->sync_ntp;
     if (clock) res.u.sync.clock = *clock;
     s->sync = SM_SQN_SYNC_IDLE;
+    sm_sqn_remember(m, res.id, status);
     if (done) {
         m->at.in_callback++;
         done(s->sync_ctx, m, &res);
@@ -8870,6 +8899,40 @@ SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now)
         sm_time_reached(now, s->alive_ms + s->period_ms))
         queued |= sm_sqn_probe_start(m);
     return queued;
+}
+
+/* ---- operations in progress (the same three as section 7's) ---------------- */
+SECMODEM_API int sm_sqn_pending(const sm_sqn *m, int id)
+{
+    size_t i;
+    if (!m || id <= 0) return 0;
+    if (m->boot.phase != SM_SQN_PH_IDLE && (int)m->boot.id == id) return 1;
+    if (m->sup.sync != SM_SQN_SYNC_IDLE && (int)m->sup.sync_id == id) return 1;
+    for (i = 0; i < SM_SQN_OPS; i++)
+        if ((int)m->ops[i].id == id && !(m->ops[i].flags & SM_SQN_OPF_SUP)) return 1;
+    return 0;
+}
+
+SECMODEM_API int sm_sqn_busy(const sm_sqn *m)
+{
+    size_t i;
+    int n;
+    if (!m) return 0;
+    n = (m->boot.phase != SM_SQN_PH_IDLE) + (m->sup.sync != SM_SQN_SYNC_IDLE);
+    for (i = 0; i < SM_SQN_OPS; i++) n += m->ops[i].id && !(m->ops[i].flags & SM_SQN_OPF_SUP);
+    return n;
+}
+
+SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id)
+{
+    size_t i;
+    if (!m || id <= 0) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
+    if (m->at.in_callback) return SM_ERR_BUSY;
+    while (sm_sqn_pending(m, id)) (void)sm_sqn_poll(m); /* every operation ends by its deadline */
+    for (i = 0; i < SM_SQN_OPS; i++)
+        if ((int)m->recent_id[i] == id) return m->recent_status[i];
+    return SM_ERR_PARAM;
 }
 
 /* ---- a socket as a byte stream ------------------------------------------- */

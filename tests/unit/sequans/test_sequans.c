@@ -263,6 +263,59 @@ static void test_signal_quality(void)
     CHECK_EQ_INT(sm_sqn_signal(NULL, on_done, NULL), SM_ERR_PARAM);
 }
 
+/* sm_sqn_pending / sm_sqn_busy / sm_sqn_wait, the shape section 7 has:
+   pending while queued or running, the application's operations counted
+   (not the library's own), wait returning the status once done, in pull
+   mode with the answer waiting and with a clock that runs out. */
+static void test_pending_busy_wait(void)
+{
+    static sm_sqn zero;
+    static const char answers[] = "\r\n+CSQ: 20,99\r\n\r\nOK\r\n";
+    T *t = fresh(0);
+    sm_platform p;
+    int a, b;
+    CHECK_EQ_INT(sm_sqn_busy(NULL), 0);
+    CHECK_EQ_INT(sm_sqn_pending(NULL, 1), 0);
+    CHECK_EQ_INT(sm_sqn_wait(NULL, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_wait(&zero, 1), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, 0), SM_ERR_PARAM);
+    a = sm_sqn_signal(&t->m, on_done, t);
+    b = sm_sqn_clock_read(&t->m, on_done, t);
+    CHECK(a > 0 && b > 0);
+    CHECK_EQ_INT(sm_sqn_pending(&t->m, a), 1);
+    CHECK_EQ_INT(sm_sqn_pending(&t->m, b), 1);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 2);
+    XCHG(t, "AT+CSQ\r", answers);
+    CHECK_EQ_INT(sm_sqn_pending(&t->m, a), 0);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 1);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_OK); /* done already: remembered */
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a + 100), SM_ERR_PARAM);
+    sm_fake_log_clear(&t->io);
+    /* pull mode: wait polls, the answer comes, then a clock that runs out */
+    memset(&p, 0, sizeof p);
+    p.user = &t->io;
+    p.write = sm_fake_write;
+    p.read = sm_fake_read;
+    p.now_ms = sm_fake_now;
+    CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK);
+    t->io.rx = (const uint8_t *)answers;
+    t->io.rx_len = sizeof answers - 1;
+    t->io.rx_off = 0;
+    t->io.read_tick = 50;
+    a = sm_sqn_signal(&t->m, on_done, t);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_OK);
+    LOG(t, "{SIGNAL ok rssi=20 ber=99 dbm=-73}");
+    b = sm_sqn_signal(&t->m, on_done, t);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, b), SM_ERR_TIMEOUT); /* nothing more comes */
+    LOG(t, "{SIGNAL timeout}");
+    /* the bring-up's id is an operation's too */
+    a = sm_sqn_bringup(&t->m, on_done, t);
+    CHECK_EQ_INT(sm_sqn_pending(&t->m, a), 1);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 1);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_ERR_TIMEOUT);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 0);
+}
+
 /* Features (sm_sqn_use_*): before its first operation or its switch, a
    feature's URCs are UNHANDLED events with their lines (never lost); its
    first successful start registers it, a refused start does not; a modem
@@ -2135,6 +2188,7 @@ int main(void)
     RUN(test_dialect_and_init);
     RUN(test_features);
     RUN(test_signal_quality);
+    RUN(test_pending_busy_wait);
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_cereg_urcs_around_the_answer);
     RUN(test_bringup_after_power_on);
