@@ -1476,7 +1476,7 @@ struct sm_sqn_opdef;
 struct sm_sqn_feature;
 /* Families of operations with URCs or work of their own (private): the
    slots of sm_sqn.feat, in the order sm_sqn_poll() advances them. */
-#define SM_SQN_FEATURES 5
+#define SM_SQN_FEATURES 6
 
 /* An operation in progress (private). */
 typedef struct sm_sqn_op {
@@ -6343,6 +6343,8 @@ SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
 SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive);
 SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now);
+SM_PRIV int sm_sqn_watch_step(sm_sqn *m, uint32_t now);
+SM_PRIV void sm_sqn_watch_note(sm_sqn *m, int what, int status, int32_t rc);
 SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now);
 SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now);
 
@@ -6361,10 +6363,18 @@ typedef struct sm_sqn_feature {
     sm_sqn_step_fn step;       /* from sm_sqn_poll(): 1 if it queued; NULL: none */
     void (*reset)(sm_sqn *m);  /* after +SYSSTART; NULL: nothing to end */
     sm_sqn_step_fn boot;       /* the bring-up read an unset clock (time only) */
+    /* what another feature's URC tells this one (the supervision: the
+       probe's answer, the refusal of its reconnect); NULL: nothing */
+    void (*note)(sm_sqn *m, int what, int status, int32_t rc);
 } sm_sqn_feature;
 /* Slots, in the order sm_sqn_poll() steps them: a time sync queues before
-   the MQTT supervision, as it always did. */
-enum { SM_SQN_F_SOCK = 0, SM_SQN_F_TIME, SM_SQN_F_MQTT, SM_SQN_F_HTTP, SM_SQN_F_HCE, SM_SQN_F_COUNT_ };
+   the MQTT re-subscription, which comes before the supervision's probe and
+   reconnect (WATCH, registered by sm_sqn_mqtt_supervise()), as they always
+   did. */
+enum { SM_SQN_F_SOCK = 0, SM_SQN_F_TIME, SM_SQN_F_MQTT, SM_SQN_F_WATCH, SM_SQN_F_HTTP, SM_SQN_F_HCE,
+       SM_SQN_F_COUNT_ };
+/* sm_sqn_feature.note's what */
+enum { SM_SQN_NOTE_PROBE_ANSWER = 1, SM_SQN_NOTE_RECONNECT_REFUSED };
 typedef char sm_sqn_features_fit[SM_SQN_F_COUNT_ == SM_SQN_FEATURES ? 1 : -1];
 
 /* The handler of a feature's URC rows in sm_sqn_urcs: the registered
@@ -6773,7 +6783,7 @@ static const sm_urc sm_sqn_sock_urcs[] = {
     { "+SQNSH:",                 sm_sqn_urc_sh },
 };
 static const sm_sqn_feature sm_sqn_feat_sock = {
-    SM_SQN_F_SOCK, SM_SQN_FEATURE_URCS(sm_sqn_sock_urcs), NULL, NULL, NULL
+    SM_SQN_F_SOCK, SM_SQN_FEATURE_URCS(sm_sqn_sock_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_mqtt_urcs[] = {
     { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_mqtt_conn },
@@ -6785,27 +6795,34 @@ static const sm_urc sm_sqn_mqtt_urcs[] = {
     { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_mqtt_full },
 };
 static const sm_sqn_feature sm_sqn_feat_mqtt = {
-    SM_SQN_F_MQTT, SM_SQN_FEATURE_URCS(sm_sqn_mqtt_urcs), sm_sqn_mqtt_step, sm_sqn_sup_forget, NULL
+    SM_SQN_F_MQTT, SM_SQN_FEATURE_URCS(sm_sqn_mqtt_urcs), sm_sqn_mqtt_step, sm_sqn_sup_forget, NULL,
+    NULL
+};
+/* The supervision's probe and reconnect: no URCs of its own (it follows
+   the MQTT feature's through note), its step, nothing to reset (MQTT's
+   reset forgets the session it watches). */
+static const sm_sqn_feature sm_sqn_feat_watch = {
+    SM_SQN_F_WATCH, NULL, 0, sm_sqn_watch_step, NULL, NULL, sm_sqn_watch_note
 };
 static const sm_urc sm_sqn_http_urcs[] = {
     { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },
     { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
 };
 static const sm_sqn_feature sm_sqn_feat_http = {
-    SM_SQN_F_HTTP, SM_SQN_FEATURE_URCS(sm_sqn_http_urcs), NULL, NULL, NULL
+    SM_SQN_F_HTTP, SM_SQN_FEATURE_URCS(sm_sqn_http_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_hce_urcs[] = {
     { "+SQNHCESIGN:",            sm_sqn_urc_hce },
 };
 static const sm_sqn_feature sm_sqn_feat_hce = {
-    SM_SQN_F_HCE, SM_SQN_FEATURE_URCS(sm_sqn_hce_urcs), NULL, NULL, NULL
+    SM_SQN_F_HCE, SM_SQN_FEATURE_URCS(sm_sqn_hce_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_time_urcs[] = {
     { "+SQNNTP:",                sm_sqn_urc_ntp },        /* MCHP lte.cpp:260 */
 };
 static const sm_sqn_feature sm_sqn_feat_time = {
     SM_SQN_F_TIME, SM_SQN_FEATURE_URCS(sm_sqn_time_urcs), sm_sqn_sync_step, sm_sqn_time_reset,
-    sm_sqn_sup_boot_sync
+    sm_sqn_sup_boot_sync, NULL
 };
 
 SECMODEM_API int sm_sqn_use_sockets(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_sock); }
@@ -8745,6 +8762,23 @@ SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
     return 1;
 }
 
+/* The MQTT feature's URCs as the probe and the reconnect follow them
+   (sm_sqn_feat_watch's note). */
+SM_PRIV void sm_sqn_watch_note(sm_sqn *m, int what, int status, int32_t rc)
+{
+    if (what == SM_SQN_NOTE_PROBE_ANSWER) sm_sqn_probe_answer(m, rc);
+    else sm_sqn_reconnect_failed(m, status, rc);
+}
+
+/* Tells the watch, if registered: a probe or a reconnect runs only after
+   sm_sqn_mqtt_supervise() registered it, so without it there is nothing
+   to tell, and an application that never supervises links none of it. */
+SM_PRIV void sm_sqn_watch(sm_sqn *m, int what, int status, int32_t rc)
+{
+    const sm_sqn_feature *w = m->feat[SM_SQN_F_WATCH];
+    if (w) w->note(m, what, status, rc);
+}
+
 /* ---- hooks called from the URC handlers and the operations ---- */
 /* +SQNSMQTTONCONNECT:0,<rc>, after its MQTT_CONNECTED event. */
 SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
@@ -8752,7 +8786,7 @@ SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
     sm_sqn_sup *s = &m->sup;
     sm_sqn_event ev;
     if (s->reconnect == SM_SQN_RC_CONN || s->reconnect == SM_SQN_RC_WAIT) { /* ours */
-        if (rc != 0) { sm_sqn_reconnect_failed(m, SM_ERR_REFUSED, rc); return; }
+        if (rc != 0) { sm_sqn_watch(m, SM_SQN_NOTE_RECONNECT_REFUSED, SM_ERR_REFUSED, rc); return; }
         s->reconnect = SM_SQN_RC_IDLE;
         sm_sqn_sup_alive(m);
         sm_sqn_resub_start(m);
@@ -8790,7 +8824,7 @@ SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int sub
     }
     if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->probe_topic[0] &&
         i == (int)s->probe_sub)
-        sm_sqn_probe_answer(m, rc);
+        sm_sqn_watch(m, SM_SQN_NOTE_PROBE_ANSWER, SM_OK, rc);
 }
 
 /* +SQNSMQTTONPUBLISH:0,<pmid>,<rc>, after its event. */
@@ -8803,7 +8837,7 @@ SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc)
         s->early_pmid = pmid;
         s->early_rc = rc;
     } else if (s->probe == SM_SQN_PROBE_WAIT && pmid == s->probe_pmid) {
-        sm_sqn_probe_answer(m, rc);
+        sm_sqn_watch(m, SM_SQN_NOTE_PROBE_ANSWER, SM_OK, rc);
     }
 }
 
@@ -8874,11 +8908,13 @@ SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char
     else s->probe_topic[0] = '\0';
     /* the first probe at once: a probe the broker refuses shows now */
     s->alive_ms = sm_at_now(&m->at) - period_ms;
-    return sm_sqn_use_mqtt(m); /* the supervision is the MQTT feature's work */
+    rc = sm_sqn_use_mqtt(m); /* the session it watches */
+    return rc ? rc : sm_sqn_use(m, &sm_sqn_feat_watch); /* the probe and the reconnect */
 }
 
-/* Advances the MQTT supervision from sm_sqn_poll() (the MQTT feature's
-   step; the time feature's is sm_sqn_sync_step); 1 if it queued. */
+/* Advances the re-subscription after a resume from sm_sqn_poll() (the MQTT
+   feature's step; the time feature's is sm_sqn_sync_step, the probe's and
+   reconnect's sm_sqn_watch_step); 1 if it queued. */
 SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now)
 {
     sm_sqn_sup *s = &m->sup;
@@ -8889,6 +8925,15 @@ SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now)
         s->resub = SM_SQN_RS_NEXT;
     }
     if (s->resub == SM_SQN_RS_NEXT) queued |= sm_sqn_resub_next(m);
+    return queued;
+}
+
+/* Advances the probe and the reconnect from sm_sqn_poll() (the WATCH
+   feature's step, after the MQTT feature's); 1 if it queued. */
+SM_PRIV int sm_sqn_watch_step(sm_sqn *m, uint32_t now)
+{
+    sm_sqn_sup *s = &m->sup;
+    int queued = 0;
     if (s->probe == SM_SQN_PROBE_WAIT && sm_time_reached(now, s->deadline))
         sm_sqn_sup_lost(m, SM_ERR_TIMEOUT, 0);
     if (s->reconnect == SM_SQN_RC_WAIT && sm_time_reached(now, s->deadline))

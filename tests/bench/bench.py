@@ -349,7 +349,8 @@ def public_functions():
 # feature's URC handler (sm_sqn_urc_route). Each is counted as a call to
 # every function it may reach.
 LIB_INDIRECT = {
-    "sm_sqn_features_step": ["sm_sqn_mqtt_step", "sm_sqn_sync_step"],
+    "sm_sqn_features_step": ["sm_sqn_mqtt_step", "sm_sqn_watch_step", "sm_sqn_sync_step"],
+    "sm_sqn_watch": ["sm_sqn_watch_note"],
     "sm_sqn_features_reset": ["sm_sqn_sup_forget", "sm_sqn_time_reset"],
     "sm_sqn_boot_step": ["sm_sqn_sup_boot_sync"],
     "sm_sqn_cmd_done": ["sm_sqn_fin_clock", "sm_sqn_fin_key_info", "sm_sqn_fin_dial",
