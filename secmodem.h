@@ -1614,8 +1614,10 @@ SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id);
 
 /* Features. A family of operations with URCs or work of its own is a
    feature: sockets (+SQNSRING, +SQNSH), MQTT (+SQNSMQTTON*, +SQNSMQTTMEMORYFULL
-   and the supervision below), HTTP (+SQNHTTPRING, +SQNHTTPSH), time
-   (+SQNNTP and the time syncs) and host signing (+SQNHCESIGN). The
+   and the re-subscription after a resume), the MQTT supervision's probe
+   and reconnect (registered by sm_sqn_mqtt_supervise() alone), HTTP
+   (+SQNHTTPRING, +SQNHTTPSH), time (+SQNNTP and the time syncs) and host
+   signing (+SQNHCESIGN). The
    family's first operation registers it (a start function that returned an
    id; sm_sqn_bringup_time_sync() and sm_hce_init() too), or its switch
    below does. Before that, one of its URCs is reported as an UNHANDLED
