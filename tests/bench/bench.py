@@ -377,8 +377,10 @@ CALLBACK_KINDS = [
       "sm_sqn_urc_route"]),
     (r"\(void \*ctx, const sm_at_response \*r\)", ["sm_at_report", "sm_at_complete_unsent"]),
     (r"\(void \*ctx, const uint8_t \*data, size_t len\)", ["sm_at_take_raw"]),
-    (r"\(void \*ctx, sm_sqn \*m, const sm_sqn_result \*r\)", ["sm_sqn_cmd_done", "sm_sqn_boot_finish",
-                                                              "sm_sqn_sync_finish"]),
+    # an operation's done: the library's own (supervision, time sync, stream)
+    # or the application's; the bring-up and the time sync report only to
+    # the application's
+    (r"\(void \*ctx, sm_sqn \*m, const sm_sqn_result \*r\)", ["sm_sqn_cmd_done"]),
 ]
 
 
