@@ -2422,6 +2422,11 @@ typedef struct sm_cord {
     int early_status;
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
+    /* One event line's fields, copied NUL-terminated while its handler
+       reads them; then, once the handler is done with them, the result of
+       the operation that the event ends. Kept here, not on the stack under
+       the engine's line parser (issue 21's stack target). */
+    union { char fields[SM_LINE_SIZE]; sm_cord_result res; } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
     uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
@@ -9141,24 +9146,34 @@ SM_PRIV size_t sm_cord_chunk(size_t len, uint32_t step, size_t chunk, size_t *of
 }
 
 /* ---- event lines ---------------------------------------------------------------
-   The fields after the prefix are copied, NUL-terminated, into a scratch
-   buffer as long as a line, following a spec: 's' a string, 'i' a number;
-   upper case when required. Missing optional fields are "" and 0. */
+   The fields after the prefix are copied, NUL-terminated, into the
+   module's scratch (c->scratch.fields, as long as a line), following a
+   spec: 's' a string, 'i' a number; upper case when required. Missing
+   optional fields are "" and 0. The scratch is the module's, not the
+   handler's frame: an event handler runs under the engine's whole line
+   parser, and a line-sized copy there is what made the deepest stacks.
+   It is free again when the handler returns; a handler that would run
+   inside one of the module's callbacks (which may still read the outer
+   event's fields, or the result of sm_cord_end in the same memory) finds
+   it taken: its line is not parsed and reaches the event callback as
+   SM_CORD_EV_UNHANDLED. No such path exists today (sm_cord_poll, _feed and
+   _wait refuse in callbacks, and no Cordelia command holds bytes that a
+   flush gives back to the line parser); the check keeps it so. */
 #define SM_CORD_EV_FIELDS 4
 typedef struct sm_cord_fields {
     sm_fields f;
-    char buf[SM_LINE_SIZE];
     const char *s[SM_CORD_EV_FIELDS];
     int32_t v[SM_CORD_EV_FIELDS];
 } sm_cord_fields;
 
-SM_PRIV int sm_cord_scan(sm_cord_fields *x, const char *line, size_t len, const char *prefix,
-                         const char *spec)
+SM_PRIV int sm_cord_scan(sm_cord *c, sm_cord_fields *x, const char *line, size_t len,
+                         const char *prefix, const char *spec)
 {
+    char *buf = c->scratch.fields;
     size_t used = 0, k, n;
     const char *p;
     int quoted;
-    if (sm_fields_init(&x->f, line, len, prefix) != SM_OK) return 0;
+    if (c->in_cb || sm_fields_init(&x->f, line, len, prefix) != SM_OK) return 0;
     /* spec is a NUL-terminated string literal of at most SM_CORD_EV_FIELDS
        letters (cppcheck infers one caller's literal size) */
     /* cppcheck-suppress arrayIndexOutOfBoundsCond */
@@ -9171,9 +9186,9 @@ SM_PRIV int sm_cord_scan(sm_cord_fields *x, const char *line, size_t len, const 
             continue;
         }
         if (spec[k] == 's' || spec[k] == 'S') {
-            x->s[k] = x->buf + used; /* fits: the fields are shorter than the line */
-            memcpy(x->buf + used, p, n);
-            x->buf[used + n] = '\0';
+            x->s[k] = buf + used; /* fits: the fields are shorter than the line */
+            memcpy(buf + used, p, n);
+            buf[used + n] = '\0';
             used += n + 1u;
         } else if (sm_parse_i32(p, n, INT32_MIN, INT32_MAX, &x->v[k]) != SM_OK && need) {
             return 0;
@@ -9213,12 +9228,15 @@ SM_PRIV void sm_cord_ev_other(void *ctx, sm_at *at, const char *line, size_t len
 /* An event that ends the operation waiting for it; one that comes before
    the operation's own OK is kept until that OK (contract "Framing": events
    may come between a command and its OK). */
+/* The event's text is kept in ev_text either way: it may be one of the
+   event's fields, in the scratch that sm_cord_end's result takes over. */
 SM_PRIV void sm_cord_outcome(sm_cord *c, uint8_t what, int status, int32_t code,
                              const char *text)
 {
     if (sm_cord_awaits(c) != what) return;
     if (c->phase == SM_CORD_PH_WAIT) {
-        sm_cord_end(c, status, code, text);
+        sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+        sm_cord_end(c, status, code, text ? c->ev_text : NULL);
     } else if (c->phase == SM_CORD_PH_CMD && !c->early) {
         c->early = 1;
         c->early_status = status;
@@ -9239,7 +9257,7 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
     memset(st, 0, sizeof *st); /* a restart ends every connection */
     st->started = 1;
     c->connect_sock = -1;
-    if (sm_cord_scan(&x, line, len, "+eventstartup:", "ssss")) {
+    if (sm_cord_scan(c, &x, line, len, "+eventstartup:", "ssss")) {
         sm_cord_copy(st->article, sizeof st->article, x.s[0]);
         sm_cord_copy(st->chip_id, sizeof st->chip_id, x.s[1]);
         sm_cord_copy(st->mac, sizeof st->mac, x.s[2]);
@@ -9262,7 +9280,7 @@ SM_PRIV void sm_cord_ev_wlan(sm_cord *c, const char *line, size_t len, int up)
 {
     sm_cord_fields x;
     sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
+    if (!sm_cord_scan(c, &x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
                       "Ssi")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
@@ -9302,7 +9320,7 @@ SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields x;
     sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
+    if (!sm_cord_scan(c, &x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
         strlen(x.s[0]) >= sizeof c->state.ipv4) {
         sm_cord_ev_other(c, at, line, len);
         return;
@@ -9323,7 +9341,7 @@ SM_PRIV void sm_cord_ev_mqtt(sm_cord *c, const char *line, size_t len, int error
     sm_cord_fields x;
     sm_cord_event ev;
     int connack, down;
-    if (!sm_cord_scan(&x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
+    if (!sm_cord_scan(c, &x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
@@ -9355,10 +9373,10 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
    parsed into x, x->f left at the payload (the rest of the line; Würth's
    parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
    driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
-SM_PRIV int sm_cord_recv_head(sm_cord_fields *x, const char *line, size_t len)
+SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, size_t len)
 {
     const char *q;
-    if (!sm_cord_scan(x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
+    if (!sm_cord_scan(c, x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
         return 0;
     q = x->s[1];
     return strlen(q) == 4 && (q[0] | 0x20) == 'q' && (q[1] | 0x20) == 'o' &&
@@ -9376,7 +9394,7 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     const char *q, *p;
     char *dst;
     size_t n;
-    if (!sm_cord_recv_head(&x, line, len)) {
+    if (!sm_cord_recv_head(c, &x, line, len)) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
@@ -9385,8 +9403,8 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     if (n >= 2 && p[0] == '"' && p[n - 1] == '"') { p++; n -= 2; }
     /* a NUL-terminated copy after the qos field (the fields partition the
        line, so it fits) */
-    dst = x.buf + (q - x.buf) + 5;
-    if ((size_t)(x.buf + sizeof x.buf - dst) < n + 1u) {
+    dst = c->scratch.fields + (q - c->scratch.fields) + 5;
+    if ((size_t)(c->scratch.fields + sizeof c->scratch.fields - dst) < n + 1u) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
@@ -9433,7 +9451,7 @@ SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t le
     const char *p;
     size_t n, tl;
     c->msg_len = c->msg_total = c->msg_payload = 0;
-    if (!sm_cord_recv_head(&x, line, len)) {
+    if (!sm_cord_recv_head(c, &x, line, len)) {
         c->msg_state = SM_CORD_M_BAD;
         sm_cord_ev_other(c, at, line, len);
         return;
@@ -9509,7 +9527,7 @@ SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const cha
 {
     sm_cord_fields x;
     sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, prefix, spec) || x.v[0] < 0 || x.v[0] > 15) {
+    if (!sm_cord_scan(c, &x, line, len, prefix, spec) || x.v[0] < 0 || x.v[0] > 15) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
@@ -9558,7 +9576,7 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields x;
     sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, "+connect:", "IS")) {
+    if (!sm_cord_scan(c, &x, line, len, "+connect:", "IS")) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
@@ -9645,12 +9663,15 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
    sync_loss, no_cmd_ack, cmd_timout). */
 SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len)
 {
+    sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields x;
     sm_cord_event ev;
-    (void)at;
-    sm_cord_scan(&x, line, len, "+eventfatalerror:", "s");
+    if (!sm_cord_scan(c, &x, line, len, "+eventfatalerror:", "s")) { /* the scratch taken */
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
     ev.u.fatal.reason = x.s[0];
-    sm_cord_emit((sm_cord *)ctx, &ev, SM_CORD_EV_FATAL, line, len);
+    sm_cord_emit(c, &ev, SM_CORD_EV_FATAL, line, len);
 }
 
 /* ---- the event tables -------------------------------------------------------
@@ -10266,7 +10287,7 @@ SM_PRIV void sm_cord_list_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord_fields x;
     sm_cord_file_entry e;
     (void)at;
-    if (!sm_cord_scan(&x, line, len, "+filegetfilelist:", "SISI") || x.v[1] < 0 || x.v[3] < 0) {
+    if (!sm_cord_scan(c, &x, line, len, "+filegetfilelist:", "SISI") || x.v[1] < 0 || x.v[3] < 0) {
         if (c->bad_lines < 255u) c->bad_lines++;
         return;
     }
@@ -10623,15 +10644,24 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_respons
     sm_cord_pop_report(c, res);
 }
 
+/* Ends the running operation without an answer of the engine's (an event,
+   a deadline, a command that could not be queued). Its result is built in
+   the module's scratch rather than on the stack: this runs under event
+   handlers, themselves under the engine's line parser. text must not
+   point into the scratch (sm_cord_outcome copies an event's text out).
+   It cannot run again while its done callback runs: that callback cannot
+   poll, feed or wait, and a cancel from it ends the other operations
+   through sm_cord_report_all's own result, with the phase on HOLD, where
+   no event ends an operation. */
 SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 {
-    sm_cord_result res;
+    sm_cord_result *res = &c->scratch.res;
     if (!c->n_ops) return;
-    sm_cord_res_init(&res);
-    res.status = status;
-    res.code = code;
-    res.err_text = text;
-    sm_cord_finish(c, &res, NULL);
+    sm_cord_res_init(res);
+    res->status = status;
+    res->code = code;
+    res->err_text = text;
+    sm_cord_finish(c, res, NULL);
 }
 
 /* The running operation's command is answered OK: on to the next step (or
@@ -10795,18 +10825,28 @@ SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void
     return (int)op->id;
 }
 
-SM_PRIV void sm_cord_abort(sm_cord *c, int status)
+/* Reports the first n operations with status. In a frame of its own: its
+   result is not on the stack while sm_cord_abort flushes the engine (which
+   may hand bytes back to the line parser, and so to the event handlers).
+   On the stack rather than in the scratch: a cancel from a done callback
+   of sm_cord_end's comes here while that result is still being read. */
+SM_NOINLINE SM_PRIV void sm_cord_report_all(sm_cord *c, uint8_t n, int status)
 {
-    uint8_t n = c->n_ops;
     sm_cord_result res;
-    c->phase = SM_CORD_PH_HOLD; /* a done callback that starts an operation only queues it */
-    c->at_id = 0;
-    sm_at_flush(&c->at, SM_AT_CANCELLED);
     while (n-- && c->n_ops) {
         sm_cord_res_init(&res);
         res.status = status;
         sm_cord_pop_report(c, &res);
     }
+}
+
+SM_PRIV void sm_cord_abort(sm_cord *c, int status)
+{
+    uint8_t n = c->n_ops;
+    c->phase = SM_CORD_PH_HOLD; /* a done callback that starts an operation only queues it */
+    c->at_id = 0;
+    sm_at_flush(&c->at, SM_AT_CANCELLED);
+    sm_cord_report_all(c, n, status);
     c->phase = SM_CORD_PH_IDLE;
 }
 
