@@ -10731,32 +10731,37 @@ SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
     return 0;
 }
 
-/* The engine's completion of the running operation's command. */
+/* The engine's completion of the running operation's command. Its result
+   is built in the module's scratch (see sm_cord_end): this runs under the
+   engine's line parser and goes on to queue the next step. No event's
+   fields are in the scratch now: an engine's done function is no event
+   handler's callee (a cancel from an event callback holds the phase, and
+   this returns at once). */
 SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 {
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
-    sm_cord_result res;
+    sm_cord_result *res = &c->scratch.res;
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
-    sm_cord_res_init(&res);
+    sm_cord_res_init(res);
     if (r->result == SM_AT_OK || r->result == SM_AT_ERROR || r->result == SM_AT_CME_ERROR ||
         r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
         c->heard = 1;
     if (r->result == SM_AT_OK) {
         const sm_cord_opdef *d = op->def;
-        sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
+        sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, res) : SM_CORD_NEXT, res);
         return;
     }
     if (r->result == SM_AT_REBOOT && sm_cord_awaits(c) == SM_CORD_W_STARTUP) {
-        sm_cord_after_ok(c, SM_CORD_WAIT, &res); /* the +eventstartup being read ends it */
+        sm_cord_after_ok(c, SM_CORD_WAIT, res); /* the +eventstartup being read ends it */
         return;
     }
     if (sm_cord_again(c, r->result)) return;
-    res.status = sm_at_result_status(r->result);
-    res.code = r->code;
-    res.err_text = r->err_text;
-    sm_cord_finish(c, &res, r);
+    res->status = sm_at_result_status(r->result);
+    res->code = r->code;
+    res->err_text = r->err_text;
+    sm_cord_finish(c, res, r);
 }
 
 /* Queues the running operation's next command. */
