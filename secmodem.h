@@ -2425,8 +2425,9 @@ typedef struct sm_cord {
     /* One event line's fields, copied NUL-terminated while its handler
        reads them; then, once the handler is done with them, the result of
        the operation that the event ends. Kept here, not on the stack under
-       the engine's line parser (issue 21's stack target). */
-    union { char fields[SM_LINE_SIZE]; sm_cord_result res; } scratch;
+       the engine's line parser (issue 21's stack target). Or the command
+       of the operation's next step while it is being queued. */
+    union { char fields[SM_LINE_SIZE]; sm_cord_result res; sm_at_cmd cmd; } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
     uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
@@ -10764,19 +10765,23 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     sm_cord_finish(c, res, r);
 }
 
-/* Queues the running operation's next command. */
+/* Queues the running operation's next command. The command is built in
+   the module's scratch: this runs under the engine's done function when a
+   step is answered. Only from sm_cord_poll (kick) and from sm_cord_at_done
+   after the step's result is dropped, when nothing else is in the scratch;
+   sm_cord_end, which takes it over, comes after the command's last use. */
 SM_PRIV void sm_cord_submit(sm_cord *c)
 {
-    sm_at_cmd cmd;
+    sm_at_cmd *cmd = &c->scratch.cmd;
     size_t cap = 0;
     char *mem = sm_at_text_space(&c->at, &cap); /* built in the queue: no copy, no buffer */
-    int rc = sm_cord_build(c, &c->ops[0], &c->step, &cmd, mem, cap);
+    int rc = sm_cord_build(c, &c->ops[0], &c->step, cmd, mem, cap);
     if (rc == SM_CORD_END) { sm_cord_end(c, SM_OK, SM_AT_NO_CODE, NULL); return; }
     if (rc == SM_ERR_QUEUE_FULL) return; /* no room in the queue yet: the next poll retries */
     if (rc == SM_OK) {
-        cmd.on_done = sm_cord_at_done;
-        cmd.ctx = c;
-        rc = sm_at_submit(&c->at, &cmd);
+        cmd->on_done = sm_cord_at_done;
+        cmd->ctx = c;
+        rc = sm_at_submit(&c->at, cmd);
         if (rc == SM_ERR_QUEUE_FULL) return; /* still due: the next poll retries */
         if (rc > 0) {
             c->at_id = (uint16_t)rc;
