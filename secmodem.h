@@ -2397,6 +2397,20 @@ typedef struct sm_cord_op {
     uint8_t sub;                /* SET: value type */
 } sm_cord_op;
 
+/* An event line being read (implementation: sm_cord_scan): the field
+   parser, the fields (strings point into text), the event reported. */
+#define SM_CORD_EV_FIELDS 4
+typedef struct sm_cord_fields {
+    sm_fields f;
+    const char *s[SM_CORD_EV_FIELDS];
+    int32_t v[SM_CORD_EV_FIELDS];
+} sm_cord_fields;
+typedef struct sm_cord_ev_scratch {
+    sm_cord_fields x;
+    sm_cord_event ev;
+    char text[SM_LINE_SIZE];
+} sm_cord_ev_scratch;
+
 /* The module. Treat the fields as private: use the functions below. */
 typedef struct sm_cord {
     sm_at at;
@@ -2422,12 +2436,12 @@ typedef struct sm_cord {
     int early_status;
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
-    /* One event line's fields, copied NUL-terminated while its handler
-       reads them; then, once the handler is done with them, the result of
+    /* One event line's fields, copied NUL-terminated, and its event, while
+       its handler reads them; then, once the handler is done with them, the result of
        the operation that the event ends. Kept here, not on the stack under
        the engine's line parser (issue 21's stack target). Or the command
        of the operation's next step while it is being queued. */
-    union { char fields[SM_LINE_SIZE]; sm_cord_result res; sm_at_cmd cmd; } scratch;
+    union { sm_cord_ev_scratch line; sm_cord_result res; sm_at_cmd cmd; } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
     uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
@@ -9148,7 +9162,7 @@ SM_PRIV size_t sm_cord_chunk(size_t len, uint32_t step, size_t chunk, size_t *of
 
 /* ---- event lines ---------------------------------------------------------------
    The fields after the prefix are copied, NUL-terminated, into the
-   module's scratch (c->scratch.fields, as long as a line), following a
+   module's scratch (c->scratch.line.text, as long as a line), following a
    spec: 's' a string, 'i' a number; upper case when required. Missing
    optional fields are "" and 0. The scratch is the module's, not the
    handler's frame: an event handler runs under the engine's whole line
@@ -9160,17 +9174,11 @@ SM_PRIV size_t sm_cord_chunk(size_t len, uint32_t step, size_t chunk, size_t *of
    SM_CORD_EV_UNHANDLED. No such path exists today (sm_cord_poll, _feed and
    _wait refuse in callbacks, and no Cordelia command holds bytes that a
    flush gives back to the line parser); the check keeps it so. */
-#define SM_CORD_EV_FIELDS 4
-typedef struct sm_cord_fields {
-    sm_fields f;
-    const char *s[SM_CORD_EV_FIELDS];
-    int32_t v[SM_CORD_EV_FIELDS];
-} sm_cord_fields;
 
 SM_PRIV int sm_cord_scan(sm_cord *c, sm_cord_fields *x, const char *line, size_t len,
                          const char *prefix, const char *spec)
 {
-    char *buf = c->scratch.fields;
+    char *buf = c->scratch.line.text;
     size_t used = 0, k, n;
     const char *p;
     int quoted;
@@ -9252,23 +9260,23 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_state *st = &c->state;
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     (void)at;
     memset(st, 0, sizeof *st); /* a restart ends every connection */
     st->started = 1;
     c->connect_sock = -1;
-    if (sm_cord_scan(c, &x, line, len, "+eventstartup:", "ssss")) {
-        sm_cord_copy(st->article, sizeof st->article, x.s[0]);
-        sm_cord_copy(st->chip_id, sizeof st->chip_id, x.s[1]);
-        sm_cord_copy(st->mac, sizeof st->mac, x.s[2]);
-        sm_cord_copy(st->version, sizeof st->version, x.s[3]);
+    if (sm_cord_scan(c, x, line, len, "+eventstartup:", "ssss")) {
+        sm_cord_copy(st->article, sizeof st->article, x->s[0]);
+        sm_cord_copy(st->chip_id, sizeof st->chip_id, x->s[1]);
+        sm_cord_copy(st->mac, sizeof st->mac, x->s[2]);
+        sm_cord_copy(st->version, sizeof st->version, x->s[3]);
     }
-    ev.u.startup.article = st->article;
-    ev.u.startup.chip_id = st->chip_id;
-    ev.u.startup.mac = st->mac;
-    ev.u.startup.version = st->version;
-    sm_cord_emit(c, &ev, SM_CORD_EV_STARTUP, line, len);
+    ev->u.startup.article = st->article;
+    ev->u.startup.chip_id = st->chip_id;
+    ev->u.startup.mac = st->mac;
+    ev->u.startup.version = st->version;
+    sm_cord_emit(c, ev, SM_CORD_EV_STARTUP, line, len);
     if (c->phase == SM_CORD_PH_WAIT && sm_cord_awaits(c) != SM_CORD_W_STARTUP)
         sm_cord_end(c, SM_ERR_REBOOT, SM_AT_NO_CODE, NULL); /* its event will never come */
     else
@@ -9279,27 +9287,27 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
    +eventwlan:disconnect,<SSID>,<BSSID>,<reason> (contract "Wi-Fi"). */
 SM_PRIV void sm_cord_ev_wlan(sm_cord *c, const char *line, size_t len, int up)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(c, &x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
                       "Ssi")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    ev.u.wlan.ssid = x.s[0];
-    ev.u.wlan.bssid = x.s[1];
-    ev.u.wlan.reason = x.v[2];
+    ev->u.wlan.ssid = x->s[0];
+    ev->u.wlan.bssid = x->s[1];
+    ev->u.wlan.reason = x->v[2];
     c->state.wlan_connected = (uint8_t)up;
     if (!up) {
         c->state.ipv4[0] = '\0';
         c->state.mqtt_connected = 0; /* no broker without Wi-Fi */
     }
-    sm_cord_emit(c, &ev, up ? SM_CORD_EV_WLAN_CONNECTED : SM_CORD_EV_WLAN_DISCONNECTED, line, len);
+    sm_cord_emit(c, ev, up ? SM_CORD_EV_WLAN_CONNECTED : SM_CORD_EV_WLAN_DISCONNECTED, line, len);
     if (up) return;
     /* wlanConnect while associated first drops the old link (reason 0,
        before its OK): that is not this connection failing */
-    if (!(x.v[2] == 0 && c->phase == SM_CORD_PH_CMD))
-        sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x.v[2], "wlan disconnect");
+    if (!(x->v[2] == 0 && c->phase == SM_CORD_PH_CMD))
+        sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x->v[2], "wlan disconnect");
     sm_cord_outcome(c, SM_CORD_W_WLAN_DOWN, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9319,18 +9327,18 @@ SM_PRIV void sm_cord_ev_wlan_down(void *ctx, sm_at *at, const char *line, size_t
 SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(c, &x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
-        strlen(x.s[0]) >= sizeof c->state.ipv4) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
+        strlen(x->s[0]) >= sizeof c->state.ipv4) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    sm_cord_copy(c->state.ipv4, sizeof c->state.ipv4, x.s[0]);
-    ev.u.ip.ip = x.s[0];
-    ev.u.ip.gateway = x.s[1];
-    ev.u.ip.dns = x.s[2];
-    sm_cord_emit(c, &ev, SM_CORD_EV_IP_ACQUIRED, line, len);
+    sm_cord_copy(c->state.ipv4, sizeof c->state.ipv4, x->s[0]);
+    ev->u.ip.ip = x->s[0];
+    ev->u.ip.gateway = x->s[1];
+    ev->u.ip.dns = x->s[2];
+    sm_cord_emit(c, ev, SM_CORD_EV_IP_ACQUIRED, line, len);
     sm_cord_outcome(c, SM_CORD_W_IP, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9339,23 +9347,23 @@ SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
    DNS_FAILED, CONNECT_FAILED, TLS_FAILED, CONNACK_TIMEOUT... */
 SM_PRIV void sm_cord_ev_mqtt(sm_cord *c, const char *line, size_t len, int error)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     int connack, down;
-    if (!sm_cord_scan(c, &x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
+    if (!sm_cord_scan(c, x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    connack = !error && sm_cord_is(x.s[0], "CONNACK");
-    down = !error && sm_cord_is(x.s[0], "DISCONNECT");
-    if (connack || down) c->state.mqtt_connected = (uint8_t)(connack && x.v[1] == 0);
-    ev.u.mqtt.status = x.s[0];
-    ev.u.mqtt.code = x.v[1];
-    sm_cord_emit(c, &ev, error ? SM_CORD_EV_MQTT_ERROR : SM_CORD_EV_MQTT_INFO, line, len);
-    if (connack && x.v[1] == 0)
+    connack = !error && sm_cord_is(x->s[0], "CONNACK");
+    down = !error && sm_cord_is(x->s[0], "DISCONNECT");
+    if (connack || down) c->state.mqtt_connected = (uint8_t)(connack && x->v[1] == 0);
+    ev->u.mqtt.status = x->s[0];
+    ev->u.mqtt.code = x->v[1];
+    sm_cord_emit(c, ev, error ? SM_CORD_EV_MQTT_ERROR : SM_CORD_EV_MQTT_INFO, line, len);
+    if (connack && x->v[1] == 0)
         sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_OK, SM_AT_NO_CODE, NULL);
     else if (error || connack || down)
-        sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_ERR_MODEM, x.v[1], x.s[0]);
+        sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_ERR_MODEM, x->v[1], x->s[0]);
 }
 
 SM_PRIV void sm_cord_ev_mqtt_info(void *ctx, sm_at *at, const char *line, size_t len)
@@ -9390,33 +9398,33 @@ SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, s
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     const char *q, *p;
     char *dst;
     size_t n;
-    if (!sm_cord_recv_head(c, &x, line, len)) {
+    if (!sm_cord_recv_head(c, x, line, len)) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    q = x.s[1];
-    p = sm_fields_rest(&x.f, &n);
+    q = x->s[1];
+    p = sm_fields_rest(&x->f, &n);
     if (n >= 2 && p[0] == '"' && p[n - 1] == '"') { p++; n -= 2; }
     /* a NUL-terminated copy after the qos field (the fields partition the
        line, so it fits) */
-    dst = c->scratch.fields + (q - c->scratch.fields) + 5;
-    if ((size_t)(c->scratch.fields + sizeof c->scratch.fields - dst) < n + 1u) {
+    dst = c->scratch.line.text + (q - c->scratch.line.text) + 5;
+    if ((size_t)(c->scratch.line.text + sizeof c->scratch.line.text - dst) < n + 1u) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
     memcpy(dst, p, n);
     dst[n] = '\0';
-    ev.u.msg.topic = x.s[0];
-    ev.u.msg.qos = q[3] - '0';
-    ev.u.msg.payload = dst;
-    ev.u.msg.len = n;
-    ev.u.msg.total = n;
-    sm_cord_emit(c, &ev, SM_CORD_EV_MQTT_RECV, line, len);
+    ev->u.msg.topic = x->s[0];
+    ev->u.msg.qos = q[3] - '0';
+    ev->u.msg.payload = dst;
+    ev->u.msg.len = n;
+    ev->u.msg.total = n;
+    sm_cord_emit(c, ev, SM_CORD_EV_MQTT_RECV, line, len);
 }
 
 /* ---- a message longer than a line ---------------------------------------------
@@ -9448,24 +9456,24 @@ SM_PRIV void sm_cord_msg_put(sm_cord *c, const char *p, size_t n)
 
 SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t len)
 {
-    sm_cord_fields x;
+    sm_cord_fields *x = &c->scratch.line.x;
     const char *p;
     size_t n, tl;
     c->msg_len = c->msg_total = c->msg_payload = 0;
-    if (!sm_cord_recv_head(c, &x, line, len)) {
+    if (!sm_cord_recv_head(c, x, line, len)) {
         c->msg_state = SM_CORD_M_BAD;
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    tl = strlen(x.s[0]);
-    c->msg_qos = (uint8_t)(x.s[1][3] - '0');
+    tl = strlen(x->s[0]);
+    c->msg_qos = (uint8_t)(x->s[1][3] - '0');
     c->msg_state = SM_CORD_M_OVER;
     if (c->msg_buf && c->msg_cap >= tl + 2u) { /* the topic fits: keep it */
-        memcpy(c->msg_buf, x.s[0], tl + 1u);
+        memcpy(c->msg_buf, x->s[0], tl + 1u);
         c->msg_len = c->msg_payload = tl + 1u;
         c->msg_state = SM_CORD_M_COPY;
     }
-    p = sm_fields_rest(&x.f, &n);
+    p = sm_fields_rest(&x->f, &n);
     sm_cord_msg_put(c, p, n);
 }
 
@@ -9526,21 +9534,21 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const char *prefix,
                              const char *spec, sm_cord_event_type kind)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(c, &x, line, len, prefix, spec) || x.v[0] < 0 || x.v[0] > 15) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, prefix, spec) || x->v[0] < 0 || x->v[0] > 15) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    ev.u.sock.id = (int)x.v[0];
-    ev.u.sock.value = x.v[1];
-    ev.u.sock.address = "";
-    sm_cord_emit(c, &ev, kind, line, len);
+    ev->u.sock.id = (int)x->v[0];
+    ev->u.sock.value = x->v[1];
+    ev->u.sock.address = "";
+    sm_cord_emit(c, ev, kind, line, len);
     /* a connect waiting for its handshake: an error event for its socket
        ends it (Calypso model, unverified on Cordelia-I) */
-    if (kind != SM_CORD_EV_SOCK_DATA && (int)x.v[0] == c->connect_sock)
+    if (kind != SM_CORD_EV_SOCK_DATA && (int)x->v[0] == c->connect_sock)
         sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_ERR_MODEM,
-                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x.v[1],
+                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x->v[1],
                         "socket error");
 }
 
@@ -9575,16 +9583,16 @@ SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, s
 SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(c, &x, line, len, "+connect:", "IS")) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+connect:", "IS")) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    ev.u.sock.id = c->connect_sock;
-    ev.u.sock.value = x.v[0];
-    ev.u.sock.address = x.s[1];
-    sm_cord_emit(c, &ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
+    ev->u.sock.id = c->connect_sock;
+    ev->u.sock.value = x->v[0];
+    ev->u.sock.address = x->s[1];
+    sm_cord_emit(c, ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
     sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9665,14 +9673,14 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
 SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(c, &x, line, len, "+eventfatalerror:", "s")) { /* the scratch taken */
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+eventfatalerror:", "s")) { /* the scratch taken */
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    ev.u.fatal.reason = x.s[0];
-    sm_cord_emit(c, &ev, SM_CORD_EV_FATAL, line, len);
+    ev->u.fatal.reason = x->s[0];
+    sm_cord_emit(c, ev, SM_CORD_EV_FATAL, line, len);
 }
 
 /* ---- the event tables -------------------------------------------------------
@@ -10285,17 +10293,17 @@ SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_re
 SM_PRIV void sm_cord_list_line(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
+    sm_cord_fields *x = &c->scratch.line.x;
     sm_cord_file_entry e;
     (void)at;
-    if (!sm_cord_scan(c, &x, line, len, "+filegetfilelist:", "SISI") || x.v[1] < 0 || x.v[3] < 0) {
+    if (!sm_cord_scan(c, x, line, len, "+filegetfilelist:", "SISI") || x->v[1] < 0 || x->v[3] < 0) {
         if (c->bad_lines < 255u) c->bad_lines++;
         return;
     }
-    e.name = x.s[0];
-    e.max_size = (uint32_t)x.v[1];
-    e.properties = x.s[2];
-    e.blocks = (uint32_t)x.v[3];
+    e.name = x->s[0];
+    e.max_size = (uint32_t)x->v[1];
+    e.properties = x->s[2];
+    e.blocks = (uint32_t)x->v[3];
     if (!c->ops[0].on_entry) return;
     c->in_cb++;
     c->ops[0].on_entry(c->ops[0].ctx, c, &e);
