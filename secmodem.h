@@ -2441,7 +2441,11 @@ typedef struct sm_cord {
        the operation that the event ends. Kept here, not on the stack under
        the engine's line parser (issue 21's stack target). Or the command
        of the operation's next step while it is being queued. */
-    union { sm_cord_ev_scratch line; sm_cord_result res; sm_at_cmd cmd; } scratch;
+    union {
+        sm_cord_ev_scratch line;
+        sm_cord_result res;
+        struct { sm_at_cmd cmd; sm_buf b; } step;
+    } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
     uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
@@ -10563,30 +10567,32 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 }
 
 /* ---- the operation queue --------------------------------------------------------- */
-/* Builds the command of step *step of op into mem[cap], skipping the
-   steps that send nothing; SM_OK (cmd ready), SM_CORD_END or an error.
-   mem NULL only measures: does every argument fit a whole queue
-   (SM_QUEUE_TEXT)? With mem, cap is the queue's free space: a text that
-   does not fit it now is SM_ERR_QUEUE_FULL (the measure said it fits an
-   empty queue). */
+/* Builds the command of step *step of op into b, skipping the steps that
+   send nothing; SM_OK (cmd ready), SM_CORD_END or an error. b is set up by
+   the caller (sm_cord_submit's is in the module's scratch, beside cmd):
+   on the queue's free space (sm_buf_init), where a text that does not fit
+   now is SM_ERR_QUEUE_FULL (the measure said it fits an empty queue), or
+   measuring only (sm_buf_measure, SM_QUEUE_TEXT + 1): does every argument
+   fit a whole queue? */
 SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd,
-                          char *mem, size_t cap)
+                          sm_buf *b)
 {
     const sm_cord_opdef *d = op->def;
-    sm_buf b;
+    char *mem = b->p;
+    size_t cap = b->cap;
     int rc;
     for (;;) {
-        if (mem) sm_buf_init(&b, mem, cap);
-        else sm_buf_measure(&b, (size_t)SM_QUEUE_TEXT + 1u);
+        if (mem) sm_buf_init(b, mem, cap); /* afresh for each step tried */
+        else sm_buf_measure(b, cap);
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt) sm_cord_format(&b, d->fmt, d->args, op);
-        else rc = d->build(op, *step, c->file_id, &b, cmd);
+        if (d->fmt) sm_cord_format(b, d->fmt, d->args, op);
+        else rc = d->build(op, *step, c->file_id, b, cmd);
         if (rc != SM_CORD_SKIP) break;
         ++*step;
     }
-    if (rc == SM_OK) rc = sm_buf_finish(&b);
+    if (rc == SM_OK) rc = sm_buf_finish(b);
     if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
         return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
     if (rc) return rc;
@@ -10601,10 +10607,14 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
 SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
 {
     sm_at_cmd cmd;
+    sm_buf b;
     uint32_t step, saved = c->file_id;
     int rc = SM_OK;
     c->file_id = 0;
-    for (step = 0; step < 64u && rc == SM_OK; step++) rc = sm_cord_build(c, op, &step, &cmd, NULL, 0);
+    for (step = 0; step < 64u && rc == SM_OK; step++) {
+        sm_buf_measure(&b, (size_t)SM_QUEUE_TEXT + 1u);
+        rc = sm_cord_build(c, op, &step, &cmd, &b);
+    }
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
@@ -10780,10 +10790,12 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
    sm_cord_end, which takes it over, comes after the command's last use. */
 SM_PRIV void sm_cord_submit(sm_cord *c)
 {
-    sm_at_cmd *cmd = &c->scratch.cmd;
+    sm_at_cmd *cmd = &c->scratch.step.cmd;
     size_t cap = 0;
     char *mem = sm_at_text_space(&c->at, &cap); /* built in the queue: no copy, no buffer */
-    int rc = sm_cord_build(c, &c->ops[0], &c->step, cmd, mem, cap);
+    int rc;
+    sm_buf_init(&c->scratch.step.b, mem, cap);
+    rc = sm_cord_build(c, &c->ops[0], &c->step, cmd, &c->scratch.step.b);
     if (rc == SM_CORD_END) { sm_cord_end(c, SM_OK, SM_AT_NO_CODE, NULL); return; }
     if (rc == SM_ERR_QUEUE_FULL) return; /* no room in the queue yet: the next poll retries */
     if (rc == SM_OK) {
