@@ -9246,16 +9246,17 @@ SM_PRIV void sm_cord_ev_other(void *ctx, sm_at *at, const char *line, size_t len
 SM_PRIV void sm_cord_outcome(sm_cord *c, uint8_t what, int status, int32_t code,
                              const char *text)
 {
-    if (sm_cord_awaits(c) != what) return;
-    if (c->phase == SM_CORD_PH_WAIT) {
-        sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+    int wait = c->phase == SM_CORD_PH_WAIT;
+    if (sm_cord_awaits(c) != what || !(wait || (c->phase == SM_CORD_PH_CMD && !c->early)))
+        return;
+    sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+    if (wait) {
         sm_cord_end(c, status, code, text ? c->ev_text : NULL);
-    } else if (c->phase == SM_CORD_PH_CMD && !c->early) {
-        c->early = 1;
-        c->early_status = status;
-        c->early_code = code;
-        sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+        return;
     }
+    c->early = 1;
+    c->early_status = status;
+    c->early_code = code;
 }
 
 /* +eventstartup:<article>,<chipID>,<MAC>,<x.y.z> (contract "Framing"). The
