@@ -2525,7 +2525,14 @@ SECMODEM_API void sm_cord_cancel(sm_cord *c);
 /* The module's state as last reported (NULL only for a NULL c). */
 SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
 /* The engine, for its statistics or for commands this section lacks (they
-   are queued alongside the operations' commands); NULL for a NULL c. */
+   are queued alongside the operations' commands); NULL for a NULL c.
+   Lines that the engine reads while one of c's callbacks runs (sm_at_feed
+   or sm_at_poll on it from a done or event callback) reach on_event
+   unparsed, as SM_CORD_EV_UNHANDLED: the module reads events in one
+   scratch of its own, which that callback's result or event is using.
+   For the same reason never sm_at_flush() this engine from c's callbacks
+   (its completion of the module's command would take that scratch):
+   sm_cord_cancel() is the way, safe from callbacks. */
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind);
@@ -9171,13 +9178,15 @@ SM_PRIV size_t sm_cord_chunk(size_t len, uint32_t step, size_t chunk, size_t *of
    optional fields are "" and 0. The scratch is the module's, not the
    handler's frame: an event handler runs under the engine's whole line
    parser, and a line-sized copy there is what made the deepest stacks.
-   It is free again when the handler returns; a handler that would run
-   inside one of the module's callbacks (which may still read the outer
-   event's fields, or the result of sm_cord_end in the same memory) finds
-   it taken: its line is not parsed and reaches the event callback as
-   SM_CORD_EV_UNHANDLED. No such path exists today (sm_cord_poll, _feed and
-   _wait refuse in callbacks, and no Cordelia command holds bytes that a
-   flush gives back to the line parser); the check keeps it so. */
+   It is free again when the handler returns; a handler that runs inside
+   one of the module's callbacks (which may still read the outer event's
+   fields, or the result of sm_cord_end in the same memory) finds it
+   taken: its line is not parsed and reaches the event callback as
+   SM_CORD_EV_UNHANDLED (a start-up event still resets the state and is
+   reported, its fields empty). Only the application gets there, by
+   feeding or polling the engine (sm_cord_at) from a callback:
+   sm_cord_poll, _feed and _wait refuse in callbacks, and no Cordelia
+   command holds bytes that a cancel's flush gives back to the parser. */
 
 SM_PRIV int sm_cord_scan(sm_cord *c, sm_cord_fields *x, const char *line, size_t len,
                          const char *prefix, const char *spec)
