@@ -2417,6 +2417,20 @@ typedef struct sm_cord_op {
     uint8_t sub;                /* SET: value type */
 } sm_cord_op;
 
+/* An event line being read (implementation: sm_cord_scan): the field
+   parser, the fields (strings point into text), the event reported. */
+#define SM_CORD_EV_FIELDS 4
+typedef struct sm_cord_fields {
+    sm_fields f;
+    const char *s[SM_CORD_EV_FIELDS];
+    int32_t v[SM_CORD_EV_FIELDS];
+} sm_cord_fields;
+typedef struct sm_cord_ev_scratch {
+    sm_cord_fields x;
+    sm_cord_event ev;
+    char text[SM_LINE_SIZE];
+} sm_cord_ev_scratch;
+
 /* The module. Treat the fields as private: use the functions below. */
 typedef struct sm_cord {
     sm_at at;
@@ -2442,6 +2456,16 @@ typedef struct sm_cord {
     int early_status;
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
+    /* One event line's fields, copied NUL-terminated, and its event, while
+       its handler reads them; then, once the handler is done with them, the result of
+       the operation that the event ends. Kept here, not on the stack under
+       the engine's line parser (issue 21's stack target). Or the command
+       of the operation's next step while it is being queued. */
+    union {
+        sm_cord_ev_scratch line;
+        sm_cord_result res;
+        struct { sm_at_cmd cmd; sm_buf b; } step;
+    } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
     uint8_t heard;              /* the module has answered or reported since init */
     uint8_t trunc, recv_bad;    /* reads: more bytes than fitted; recv: not binary,
@@ -2521,7 +2545,14 @@ SECMODEM_API void sm_cord_cancel(sm_cord *c);
 /* The module's state as last reported (NULL only for a NULL c). */
 SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
 /* The engine, for its statistics or for commands this section lacks (they
-   are queued alongside the operations' commands); NULL for a NULL c. */
+   are queued alongside the operations' commands); NULL for a NULL c.
+   Lines that the engine reads while one of c's callbacks runs (sm_at_feed
+   or sm_at_poll on it from a done or event callback) reach on_event
+   unparsed, as SM_CORD_EV_UNHANDLED: the module reads events in one
+   scratch of its own, which that callback's result or event is using.
+   For the same reason never sm_at_flush() this engine from c's callbacks
+   (its completion of the module's command would take that scratch):
+   sm_cord_cancel() is the way, safe from callbacks. */
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind);
@@ -9251,24 +9282,30 @@ SM_PRIV size_t sm_cord_chunk(size_t len, uint32_t step, size_t chunk, size_t *of
 }
 
 /* ---- event lines ---------------------------------------------------------------
-   The fields after the prefix are copied, NUL-terminated, into a scratch
-   buffer as long as a line, following a spec: 's' a string, 'i' a number;
-   upper case when required. Missing optional fields are "" and 0. */
-#define SM_CORD_EV_FIELDS 4
-typedef struct sm_cord_fields {
-    sm_fields f;
-    char buf[SM_LINE_SIZE];
-    const char *s[SM_CORD_EV_FIELDS];
-    int32_t v[SM_CORD_EV_FIELDS];
-} sm_cord_fields;
+   The fields after the prefix are copied, NUL-terminated, into the
+   module's scratch (c->scratch.line.text, as long as a line), following a
+   spec: 's' a string, 'i' a number; upper case when required. Missing
+   optional fields are "" and 0. The scratch is the module's, not the
+   handler's frame: an event handler runs under the engine's whole line
+   parser, and a line-sized copy there is what made the deepest stacks.
+   It is free again when the handler returns; a handler that runs inside
+   one of the module's callbacks (which may still read the outer event's
+   fields, or the result of sm_cord_end in the same memory) finds it
+   taken: its line is not parsed and reaches the event callback as
+   SM_CORD_EV_UNHANDLED (a start-up event still resets the state and is
+   reported, its fields empty). Only the application gets there, by
+   feeding or polling the engine (sm_cord_at) from a callback:
+   sm_cord_poll, _feed and _wait refuse in callbacks, and no Cordelia
+   command holds bytes that a cancel's flush gives back to the parser. */
 
-SM_PRIV int sm_cord_scan(sm_cord_fields *x, const char *line, size_t len, const char *prefix,
-                         const char *spec)
+SM_PRIV int sm_cord_scan(sm_cord *c, sm_cord_fields *x, const char *line, size_t len,
+                         const char *prefix, const char *spec)
 {
+    char *buf = c->scratch.line.text;
     size_t used = 0, k, n;
     const char *p;
     int quoted;
-    if (sm_fields_init(&x->f, line, len, prefix) != SM_OK) return 0;
+    if (c->in_cb || sm_fields_init(&x->f, line, len, prefix) != SM_OK) return 0;
     /* spec is a NUL-terminated string literal of at most SM_CORD_EV_FIELDS
        letters (cppcheck infers one caller's literal size) */
     /* cppcheck-suppress arrayIndexOutOfBoundsCond */
@@ -9281,9 +9318,9 @@ SM_PRIV int sm_cord_scan(sm_cord_fields *x, const char *line, size_t len, const 
             continue;
         }
         if (spec[k] == 's' || spec[k] == 'S') {
-            x->s[k] = x->buf + used; /* fits: the fields are shorter than the line */
-            memcpy(x->buf + used, p, n);
-            x->buf[used + n] = '\0';
+            x->s[k] = buf + used; /* fits: the fields are shorter than the line */
+            memcpy(buf + used, p, n);
+            buf[used + n] = '\0';
             used += n + 1u;
         } else if (sm_parse_i32(p, n, INT32_MIN, INT32_MAX, &x->v[k]) != SM_OK && need) {
             return 0;
@@ -9323,18 +9360,22 @@ SM_PRIV void sm_cord_ev_other(void *ctx, sm_at *at, const char *line, size_t len
 /* An event that ends the operation waiting for it; one that comes before
    the operation's own OK is kept until that OK (contract "Framing": events
    may come between a command and its OK). */
+/* The event's text is kept in ev_text either way: it may be one of the
+   event's fields, in the scratch that sm_cord_end's result takes over. */
 SM_PRIV void sm_cord_outcome(sm_cord *c, uint8_t what, int status, int32_t code,
                              const char *text)
 {
-    if (sm_cord_awaits(c) != what) return;
-    if (c->phase == SM_CORD_PH_WAIT) {
-        sm_cord_end(c, status, code, text);
-    } else if (c->phase == SM_CORD_PH_CMD && !c->early) {
-        c->early = 1;
-        c->early_status = status;
-        c->early_code = code;
-        sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+    int wait = c->phase == SM_CORD_PH_WAIT;
+    if (sm_cord_awaits(c) != what || !(wait || (c->phase == SM_CORD_PH_CMD && !c->early)))
+        return;
+    sm_cord_copy(c->ev_text, sizeof c->ev_text, text);
+    if (wait) {
+        sm_cord_end(c, status, code, text ? c->ev_text : NULL);
+        return;
     }
+    c->early = 1;
+    c->early_status = status;
+    c->early_code = code;
 }
 
 /* +eventstartup:<article>,<chipID>,<MAC>,<x.y.z> (contract "Framing"). The
@@ -9343,23 +9384,23 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_state *st = &c->state;
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     (void)at;
     memset(st, 0, sizeof *st); /* a restart ends every connection */
     st->started = 1;
     c->connect_sock = -1;
-    if (sm_cord_scan(&x, line, len, "+eventstartup:", "ssss")) {
-        sm_cord_copy(st->article, sizeof st->article, x.s[0]);
-        sm_cord_copy(st->chip_id, sizeof st->chip_id, x.s[1]);
-        sm_cord_copy(st->mac, sizeof st->mac, x.s[2]);
-        sm_cord_copy(st->version, sizeof st->version, x.s[3]);
+    if (sm_cord_scan(c, x, line, len, "+eventstartup:", "ssss")) {
+        sm_cord_copy(st->article, sizeof st->article, x->s[0]);
+        sm_cord_copy(st->chip_id, sizeof st->chip_id, x->s[1]);
+        sm_cord_copy(st->mac, sizeof st->mac, x->s[2]);
+        sm_cord_copy(st->version, sizeof st->version, x->s[3]);
     }
-    ev.u.startup.article = st->article;
-    ev.u.startup.chip_id = st->chip_id;
-    ev.u.startup.mac = st->mac;
-    ev.u.startup.version = st->version;
-    sm_cord_emit(c, &ev, SM_CORD_EV_STARTUP, line, len);
+    ev->u.startup.article = st->article;
+    ev->u.startup.chip_id = st->chip_id;
+    ev->u.startup.mac = st->mac;
+    ev->u.startup.version = st->version;
+    sm_cord_emit(c, ev, SM_CORD_EV_STARTUP, line, len);
     if (c->phase == SM_CORD_PH_WAIT && sm_cord_awaits(c) != SM_CORD_W_STARTUP)
         sm_cord_end(c, SM_ERR_REBOOT, SM_AT_NO_CODE, NULL); /* its event will never come */
     else
@@ -9370,27 +9411,27 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
    +eventwlan:disconnect,<SSID>,<BSSID>,<reason> (contract "Wi-Fi"). */
 SM_PRIV void sm_cord_ev_wlan(sm_cord *c, const char *line, size_t len, int up)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
                       "Ssi")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    ev.u.wlan.ssid = x.s[0];
-    ev.u.wlan.bssid = x.s[1];
-    ev.u.wlan.reason = x.v[2];
+    ev->u.wlan.ssid = x->s[0];
+    ev->u.wlan.bssid = x->s[1];
+    ev->u.wlan.reason = x->v[2];
     c->state.wlan_connected = (uint8_t)up;
     if (!up) {
         c->state.ipv4[0] = '\0';
         c->state.mqtt_connected = 0; /* no broker without Wi-Fi */
     }
-    sm_cord_emit(c, &ev, up ? SM_CORD_EV_WLAN_CONNECTED : SM_CORD_EV_WLAN_DISCONNECTED, line, len);
+    sm_cord_emit(c, ev, up ? SM_CORD_EV_WLAN_CONNECTED : SM_CORD_EV_WLAN_DISCONNECTED, line, len);
     if (up) return;
     /* wlanConnect while associated first drops the old link (reason 0,
        before its OK): that is not this connection failing */
-    if (!(x.v[2] == 0 && c->phase == SM_CORD_PH_CMD))
-        sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x.v[2], "wlan disconnect");
+    if (!(x->v[2] == 0 && c->phase == SM_CORD_PH_CMD))
+        sm_cord_outcome(c, SM_CORD_W_IP, SM_ERR_MODEM, x->v[2], "wlan disconnect");
     sm_cord_outcome(c, SM_CORD_W_WLAN_DOWN, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9410,18 +9451,18 @@ SM_PRIV void sm_cord_ev_wlan_down(void *ctx, sm_at *at, const char *line, size_t
 SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
-        strlen(x.s[0]) >= sizeof c->state.ipv4) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
+        strlen(x->s[0]) >= sizeof c->state.ipv4) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    sm_cord_copy(c->state.ipv4, sizeof c->state.ipv4, x.s[0]);
-    ev.u.ip.ip = x.s[0];
-    ev.u.ip.gateway = x.s[1];
-    ev.u.ip.dns = x.s[2];
-    sm_cord_emit(c, &ev, SM_CORD_EV_IP_ACQUIRED, line, len);
+    sm_cord_copy(c->state.ipv4, sizeof c->state.ipv4, x->s[0]);
+    ev->u.ip.ip = x->s[0];
+    ev->u.ip.gateway = x->s[1];
+    ev->u.ip.dns = x->s[2];
+    sm_cord_emit(c, ev, SM_CORD_EV_IP_ACQUIRED, line, len);
     sm_cord_outcome(c, SM_CORD_W_IP, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9430,23 +9471,23 @@ SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
    DNS_FAILED, CONNECT_FAILED, TLS_FAILED, CONNACK_TIMEOUT... */
 SM_PRIV void sm_cord_ev_mqtt(sm_cord *c, const char *line, size_t len, int error)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     int connack, down;
-    if (!sm_cord_scan(&x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
+    if (!sm_cord_scan(c, x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    connack = !error && sm_cord_is(x.s[0], "CONNACK");
-    down = !error && sm_cord_is(x.s[0], "DISCONNECT");
-    if (connack || down) c->state.mqtt_connected = (uint8_t)(connack && x.v[1] == 0);
-    ev.u.mqtt.status = x.s[0];
-    ev.u.mqtt.code = x.v[1];
-    sm_cord_emit(c, &ev, error ? SM_CORD_EV_MQTT_ERROR : SM_CORD_EV_MQTT_INFO, line, len);
-    if (connack && x.v[1] == 0)
+    connack = !error && sm_cord_is(x->s[0], "CONNACK");
+    down = !error && sm_cord_is(x->s[0], "DISCONNECT");
+    if (connack || down) c->state.mqtt_connected = (uint8_t)(connack && x->v[1] == 0);
+    ev->u.mqtt.status = x->s[0];
+    ev->u.mqtt.code = x->v[1];
+    sm_cord_emit(c, ev, error ? SM_CORD_EV_MQTT_ERROR : SM_CORD_EV_MQTT_INFO, line, len);
+    if (connack && x->v[1] == 0)
         sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_OK, SM_AT_NO_CODE, NULL);
     else if (error || connack || down)
-        sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_ERR_MODEM, x.v[1], x.s[0]);
+        sm_cord_outcome(c, SM_CORD_W_CONNACK, SM_ERR_MODEM, x->v[1], x->s[0]);
 }
 
 SM_PRIV void sm_cord_ev_mqtt_info(void *ctx, sm_at *at, const char *line, size_t len)
@@ -9465,10 +9506,10 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
    parsed into x, x->f left at the payload (the rest of the line; Würth's
    parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
    driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
-SM_PRIV int sm_cord_recv_head(sm_cord_fields *x, const char *line, size_t len)
+SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, size_t len)
 {
     const char *q;
-    if (!sm_cord_scan(x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
+    if (!sm_cord_scan(c, x, line, len, "+eventmqtt:recv,", "SS") || !sm_fields_more(&x->f))
         return 0;
     q = x->s[1];
     return strlen(q) == 4 && (q[0] | 0x20) == 'q' && (q[1] | 0x20) == 'o' &&
@@ -9481,33 +9522,33 @@ SM_PRIV int sm_cord_recv_head(sm_cord_fields *x, const char *line, size_t len)
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
     const char *q, *p;
     char *dst;
     size_t n;
-    if (!sm_cord_recv_head(&x, line, len)) {
+    if (!sm_cord_recv_head(c, x, line, len)) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    q = x.s[1];
-    p = sm_fields_rest(&x.f, &n);
+    q = x->s[1];
+    p = sm_fields_rest(&x->f, &n);
     if (n >= 2 && p[0] == '"' && p[n - 1] == '"') { p++; n -= 2; }
     /* a NUL-terminated copy after the qos field (the fields partition the
        line, so it fits) */
-    dst = x.buf + (q - x.buf) + 5;
-    if ((size_t)(x.buf + sizeof x.buf - dst) < n + 1u) {
+    dst = c->scratch.line.text + (q - c->scratch.line.text) + 5;
+    if ((size_t)(c->scratch.line.text + sizeof c->scratch.line.text - dst) < n + 1u) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
     memcpy(dst, p, n);
     dst[n] = '\0';
-    ev.u.msg.topic = x.s[0];
-    ev.u.msg.qos = q[3] - '0';
-    ev.u.msg.payload = dst;
-    ev.u.msg.len = n;
-    ev.u.msg.total = n;
-    sm_cord_emit(c, &ev, SM_CORD_EV_MQTT_RECV, line, len);
+    ev->u.msg.topic = x->s[0];
+    ev->u.msg.qos = q[3] - '0';
+    ev->u.msg.payload = dst;
+    ev->u.msg.len = n;
+    ev->u.msg.total = n;
+    sm_cord_emit(c, ev, SM_CORD_EV_MQTT_RECV, line, len);
 }
 
 /* ---- a message longer than a line ---------------------------------------------
@@ -9539,24 +9580,24 @@ SM_PRIV void sm_cord_msg_put(sm_cord *c, const char *p, size_t n)
 
 SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t len)
 {
-    sm_cord_fields x;
+    sm_cord_fields *x = &c->scratch.line.x;
     const char *p;
     size_t n, tl;
     c->msg_len = c->msg_total = c->msg_payload = 0;
-    if (!sm_cord_recv_head(&x, line, len)) {
+    if (!sm_cord_recv_head(c, x, line, len)) {
         c->msg_state = SM_CORD_M_BAD;
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    tl = strlen(x.s[0]);
-    c->msg_qos = (uint8_t)(x.s[1][3] - '0');
+    tl = strlen(x->s[0]);
+    c->msg_qos = (uint8_t)(x->s[1][3] - '0');
     c->msg_state = SM_CORD_M_OVER;
     if (c->msg_buf && c->msg_cap >= tl + 2u) { /* the topic fits: keep it */
-        memcpy(c->msg_buf, x.s[0], tl + 1u);
+        memcpy(c->msg_buf, x->s[0], tl + 1u);
         c->msg_len = c->msg_payload = tl + 1u;
         c->msg_state = SM_CORD_M_COPY;
     }
-    p = sm_fields_rest(&x.f, &n);
+    p = sm_fields_rest(&x->f, &n);
     sm_cord_msg_put(c, p, n);
 }
 
@@ -9617,21 +9658,21 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const char *prefix,
                              const char *spec, sm_cord_event_type kind)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, prefix, spec) || x.v[0] < 0 || x.v[0] > 15) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, prefix, spec) || x->v[0] < 0 || x->v[0] > 15) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
     }
-    ev.u.sock.id = (int)x.v[0];
-    ev.u.sock.value = x.v[1];
-    ev.u.sock.address = "";
-    sm_cord_emit(c, &ev, kind, line, len);
+    ev->u.sock.id = (int)x->v[0];
+    ev->u.sock.value = x->v[1];
+    ev->u.sock.address = "";
+    sm_cord_emit(c, ev, kind, line, len);
     /* a connect waiting for its handshake: an error event for its socket
        ends it (Calypso model, unverified on Cordelia-I) */
-    if (kind != SM_CORD_EV_SOCK_DATA && (int)x.v[0] == c->connect_sock)
+    if (kind != SM_CORD_EV_SOCK_DATA && (int)x->v[0] == c->connect_sock)
         sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_ERR_MODEM,
-                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x.v[1],
+                        kind == SM_CORD_EV_SOCK_CLOSED ? SM_AT_NO_CODE : x->v[1],
                         "socket error");
 }
 
@@ -9666,16 +9707,16 @@ SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, s
 SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
-    sm_cord_event ev;
-    if (!sm_cord_scan(&x, line, len, "+connect:", "IS")) {
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+connect:", "IS")) {
         sm_cord_ev_other(c, at, line, len);
         return;
     }
-    ev.u.sock.id = c->connect_sock;
-    ev.u.sock.value = x.v[0];
-    ev.u.sock.address = x.s[1];
-    sm_cord_emit(c, &ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
+    ev->u.sock.id = c->connect_sock;
+    ev->u.sock.value = x->v[0];
+    ev->u.sock.address = x->s[1];
+    sm_cord_emit(c, ev, SM_CORD_EV_SOCK_CONNECTED, line, len);
     sm_cord_outcome(c, SM_CORD_W_CONNECT, SM_OK, SM_AT_NO_CODE, NULL);
 }
 
@@ -9755,12 +9796,15 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
    sync_loss, no_cmd_ack, cmd_timout). */
 SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_cord_fields x;
-    sm_cord_event ev;
-    (void)at;
-    sm_cord_scan(&x, line, len, "+eventfatalerror:", "s");
-    ev.u.fatal.reason = x.s[0];
-    sm_cord_emit((sm_cord *)ctx, &ev, SM_CORD_EV_FATAL, line, len);
+    sm_cord *c = (sm_cord *)ctx;
+    sm_cord_fields *x = &c->scratch.line.x;
+    sm_cord_event *ev = &c->scratch.line.ev;
+    if (!sm_cord_scan(c, x, line, len, "+eventfatalerror:", "s")) { /* the scratch taken */
+        sm_cord_ev_other(c, at, line, len);
+        return;
+    }
+    ev->u.fatal.reason = x->s[0];
+    sm_cord_emit(c, ev, SM_CORD_EV_FATAL, line, len);
 }
 
 /* ---- the event tables -------------------------------------------------------
@@ -10373,17 +10417,17 @@ SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_re
 SM_PRIV void sm_cord_list_line(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    sm_cord_fields x;
+    sm_cord_fields *x = &c->scratch.line.x;
     sm_cord_file_entry e;
     (void)at;
-    if (!sm_cord_scan(&x, line, len, "+filegetfilelist:", "SISI") || x.v[1] < 0 || x.v[3] < 0) {
+    if (!sm_cord_scan(c, x, line, len, "+filegetfilelist:", "SISI") || x->v[1] < 0 || x->v[3] < 0) {
         if (c->bad_lines < 255u) c->bad_lines++;
         return;
     }
-    e.name = x.s[0];
-    e.max_size = (uint32_t)x.v[1];
-    e.properties = x.s[2];
-    e.blocks = (uint32_t)x.v[3];
+    e.name = x->s[0];
+    e.max_size = (uint32_t)x->v[1];
+    e.properties = x->s[2];
+    e.blocks = (uint32_t)x->v[3];
     if (!c->ops[0].on_entry) return;
     c->in_cb++;
     c->ops[0].on_entry(c->ops[0].ctx, c, &e);
@@ -10643,30 +10687,32 @@ SM_PRIV uint32_t sm_cord_wait_ms(uint8_t what)
 }
 
 /* ---- the operation queue --------------------------------------------------------- */
-/* Builds the command of step *step of op into mem[cap], skipping the
-   steps that send nothing; SM_OK (cmd ready), SM_CORD_END or an error.
-   mem NULL only measures: does every argument fit a whole queue
-   (SM_QUEUE_TEXT)? With mem, cap is the queue's free space: a text that
-   does not fit it now is SM_ERR_QUEUE_FULL (the measure said it fits an
-   empty queue). */
+/* Builds the command of step *step of op into b, skipping the steps that
+   send nothing; SM_OK (cmd ready), SM_CORD_END or an error. b is set up by
+   the caller (sm_cord_submit's is in the module's scratch, beside cmd):
+   on the queue's free space (sm_buf_init), where a text that does not fit
+   now is SM_ERR_QUEUE_FULL (the measure said it fits an empty queue), or
+   measuring only (sm_buf_measure, SM_QUEUE_TEXT + 1): does every argument
+   fit a whole queue? */
 SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_at_cmd *cmd,
-                          char *mem, size_t cap)
+                          sm_buf *b)
 {
     const sm_cord_opdef *d = op->def;
-    sm_buf b;
+    char *mem = b->p;
+    size_t cap = b->cap;
     int rc;
     for (;;) {
-        if (mem) sm_buf_init(&b, mem, cap);
-        else sm_buf_measure(&b, (size_t)SM_QUEUE_TEXT + 1u);
+        if (mem) sm_buf_init(b, mem, cap); /* afresh for each step tried */
+        else sm_buf_measure(b, cap);
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt) sm_cord_format(&b, d->fmt, d->args, op);
-        else rc = d->build(op, *step, c->file_id, &b, cmd);
+        if (d->fmt) sm_cord_format(b, d->fmt, d->args, op);
+        else rc = d->build(op, *step, c->file_id, b, cmd);
         if (rc != SM_CORD_SKIP) break;
         ++*step;
     }
-    if (rc == SM_OK) rc = sm_buf_finish(&b);
+    if (rc == SM_OK) rc = sm_buf_finish(b);
     if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
         return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
     if (rc) return rc;
@@ -10681,10 +10727,14 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
 SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
 {
     sm_at_cmd cmd;
+    sm_buf b;
     uint32_t step, saved = c->file_id;
     int rc = SM_OK;
     c->file_id = 0;
-    for (step = 0; step < 64u && rc == SM_OK; step++) rc = sm_cord_build(c, op, &step, &cmd, NULL, 0);
+    for (step = 0; step < 64u && rc == SM_OK; step++) {
+        sm_buf_measure(&b, (size_t)SM_QUEUE_TEXT + 1u);
+        rc = sm_cord_build(c, op, &step, &cmd, &b);
+    }
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
@@ -10733,15 +10783,24 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_respons
     sm_cord_pop_report(c, res);
 }
 
+/* Ends the running operation without an answer of the engine's (an event,
+   a deadline, a command that could not be queued). Its result is built in
+   the module's scratch rather than on the stack: this runs under event
+   handlers, themselves under the engine's line parser. text must not
+   point into the scratch (sm_cord_outcome copies an event's text out).
+   It cannot run again while its done callback runs: that callback cannot
+   poll, feed or wait, and a cancel from it ends the other operations
+   through sm_cord_report_all's own result, with the phase on HOLD, where
+   no event ends an operation. */
 SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 {
-    sm_cord_result res;
+    sm_cord_result *res = &c->scratch.res;
     if (!c->n_ops) return;
-    sm_cord_res_init(&res);
-    res.status = status;
-    res.code = code;
-    res.err_text = text;
-    sm_cord_finish(c, &res, NULL);
+    sm_cord_res_init(res);
+    res->status = status;
+    res->code = code;
+    res->err_text = text;
+    sm_cord_finish(c, res, NULL);
 }
 
 /* The running operation's command is answered OK: on to the next step (or
@@ -10811,47 +10870,58 @@ SM_PRIV int sm_cord_again(sm_cord *c, sm_at_result result)
     return 0;
 }
 
-/* The engine's completion of the running operation's command. */
+/* The engine's completion of the running operation's command. Its result
+   is built in the module's scratch (see sm_cord_end): this runs under the
+   engine's line parser and goes on to queue the next step. No event's
+   fields are in the scratch now: an engine's done function is no event
+   handler's callee (a cancel from an event callback holds the phase, and
+   this returns at once). */
 SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 {
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
-    sm_cord_result res;
+    sm_cord_result *res = &c->scratch.res;
     if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
-    sm_cord_res_init(&res);
+    sm_cord_res_init(res);
     if (r->result == SM_AT_OK || r->result == SM_AT_ERROR || r->result == SM_AT_CME_ERROR ||
         r->result == SM_AT_CMS_ERROR || r->result == SM_AT_DIALECT_ERROR)
         c->heard = 1;
     if (r->result == SM_AT_OK) {
         const sm_cord_opdef *d = op->def;
-        sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, &res) : SM_CORD_NEXT, &res);
+        sm_cord_after_ok(c, d->on_ok ? d->on_ok(c, r, res) : SM_CORD_NEXT, res);
         return;
     }
     if (r->result == SM_AT_REBOOT && sm_cord_awaits(c) == SM_CORD_W_STARTUP) {
-        sm_cord_after_ok(c, SM_CORD_WAIT, &res); /* the +eventstartup being read ends it */
+        sm_cord_after_ok(c, SM_CORD_WAIT, res); /* the +eventstartup being read ends it */
         return;
     }
     if (sm_cord_again(c, r->result)) return;
-    res.status = sm_at_result_status(r->result);
-    res.code = r->code;
-    res.err_text = r->err_text;
-    sm_cord_finish(c, &res, r);
+    res->status = sm_at_result_status(r->result);
+    res->code = r->code;
+    res->err_text = r->err_text;
+    sm_cord_finish(c, res, r);
 }
 
-/* Queues the running operation's next command. */
+/* Queues the running operation's next command. The command is built in
+   the module's scratch: this runs under the engine's done function when a
+   step is answered. Only from sm_cord_poll (kick) and from sm_cord_at_done
+   after the step's result is dropped, when nothing else is in the scratch;
+   sm_cord_end, which takes it over, comes after the command's last use. */
 SM_PRIV void sm_cord_submit(sm_cord *c)
 {
-    sm_at_cmd cmd;
+    sm_at_cmd *cmd = &c->scratch.step.cmd;
     size_t cap = 0;
     char *mem = sm_at_text_space(&c->at, &cap); /* built in the queue: no copy, no buffer */
-    int rc = sm_cord_build(c, &c->ops[0], &c->step, &cmd, mem, cap);
+    int rc;
+    sm_buf_init(&c->scratch.step.b, mem, cap);
+    rc = sm_cord_build(c, &c->ops[0], &c->step, cmd, &c->scratch.step.b);
     if (rc == SM_CORD_END) { sm_cord_end(c, SM_OK, SM_AT_NO_CODE, NULL); return; }
     if (rc == SM_ERR_QUEUE_FULL) return; /* no room in the queue yet: the next poll retries */
     if (rc == SM_OK) {
-        cmd.on_done = sm_cord_at_done;
-        cmd.ctx = c;
-        rc = sm_at_submit(&c->at, &cmd);
+        cmd->on_done = sm_cord_at_done;
+        cmd->ctx = c;
+        rc = sm_at_submit(&c->at, cmd);
         if (rc == SM_ERR_QUEUE_FULL) return; /* still due: the next poll retries */
         if (rc > 0) {
             c->at_id = (uint16_t)rc;
@@ -10905,18 +10975,28 @@ SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void
     return (int)op->id;
 }
 
-SM_PRIV void sm_cord_abort(sm_cord *c, int status)
+/* Reports the first n operations with status. In a frame of its own: its
+   result is not on the stack while sm_cord_abort flushes the engine (which
+   may hand bytes back to the line parser, and so to the event handlers).
+   On the stack rather than in the scratch: a cancel from a done callback
+   of sm_cord_end's comes here while that result is still being read. */
+SM_NOINLINE SM_PRIV void sm_cord_report_all(sm_cord *c, uint8_t n, int status)
 {
-    uint8_t n = c->n_ops;
     sm_cord_result res;
-    c->phase = SM_CORD_PH_HOLD; /* a done callback that starts an operation only queues it */
-    c->at_id = 0;
-    sm_at_flush(&c->at, SM_AT_CANCELLED);
     while (n-- && c->n_ops) {
         sm_cord_res_init(&res);
         res.status = status;
         sm_cord_pop_report(c, &res);
     }
+}
+
+SM_PRIV void sm_cord_abort(sm_cord *c, int status)
+{
+    uint8_t n = c->n_ops;
+    c->phase = SM_CORD_PH_HOLD; /* a done callback that starts an operation only queues it */
+    c->at_id = 0;
+    sm_at_flush(&c->at, SM_AT_CANCELLED);
+    sm_cord_report_all(c, n, status);
     c->phase = SM_CORD_PH_IDLE;
 }
 

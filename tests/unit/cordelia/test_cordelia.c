@@ -2370,6 +2370,20 @@ static void test_events_by_feature(void)
     CHECK_EQ_STR(m.io.log, "{mqtt info CONNACK 0}");
 }
 
+/* A done callback that feeds the engine lines itself, when the operation
+   ended from sm_cord_poll (its event wait's deadline) and the engine is in
+   no callback. The result it reads is kept in the module's scratch, where
+   event lines are parsed: those lines must come UNHANDLED, unparsed, and
+   the result stay whole (reported the same before and after). */
+static void on_done_feeds(void *ctx, sm_cord *c, const sm_cord_result *r)
+{
+    static const char lines[] = "+eventmqtt:error,\"TLS_FAILED\",-1\r\n"
+                                "+eventwlan:connect,lab,0x34:0x31:0xc4:0x4a:0xeb:0x5f\r\n";
+    on_done(ctx, c, r);
+    CHECK(sm_at_feed(sm_cord_at(c), (const uint8_t *)lines, sizeof lines - 1) >= 0);
+    on_done(ctx, c, r);
+}
+
 static void test_callbacks(void)
 {
     sm_cord c;
@@ -2392,6 +2406,25 @@ static void test_callbacks(void)
     pump(&c);
     modem(&c, "OK\r\n+eventfatalerror:device_abort\r\n");
     CHECK_EQ_STR(m.io.log, "{fatal error device_abort}[mqtt connect cancelled][test cancelled]");
+    /* event lines fed from a done callback, while its result is read */
+    setup(&c, &m, 0);
+    sm_cord_mqtt_connect(&c, on_done_feeds, &m);
+    pump(&c);
+    SENT(&m, "AT+iotconnect\r\n");
+    modem(&c, "OK\r\n");
+    m.io.now += SM_CORD_CONNACK_TIMEOUT_MS;
+    pump(&c);
+    CHECK_EQ_STR(m.io.log, "[mqtt connect timeout]"
+                           "{unhandled +eventmqtt:error,\"TLS_FAILED\",-1}"
+                           "{unhandled +eventwlan:connect,lab,0x34:0x31:0xc4:0x4a:0xeb:0x5f}"
+                           "[mqtt connect timeout]");
+    CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 0);
+    /* the scratch is free again after the callback */
+    m.io.log[0] = '\0';
+    m.io.log_len = 0;
+    modem(&c, "+eventwlan:connect,lab,0x34:0x31:0xc4:0x4a:0xeb:0x5f\r\n");
+    CHECK_EQ_STR(m.io.log, "{wlan connected lab 0x34:0x31:0xc4:0x4a:0xeb:0x5f}");
+    CHECK_EQ_INT(sm_cord_get_state(&c)->wlan_connected, 1);
 }
 
 /* ---- whole sessions, driven the way a test program would --------------------------- */
