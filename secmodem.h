@@ -15027,8 +15027,12 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             dialects; URC handlers by feature, registered by a feature's
             first operation or sm_sqn_use_* / sm_cord_use_*;
             sm_cert_run_blocking takes the caller's sm_cert_op; every
-            public call within 512 B of stack on Cortex-M4; AT+CSQ
-            (sm_sqn_signal); CONTRIBUTING.md.
+            public call within 512 B of stack on Cortex-M4 (along the
+            static call graph; the Cordelia-I handlers parse in a scratch
+            of the module's); AT+CSQ (sm_sqn_signal); sm_sqn_pending,
+            sm_sqn_busy and sm_sqn_wait as section 7 has them; the MQTT
+            supervision's probe and reconnect a feature of their own;
+            CONTRIBUTING.md.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
