@@ -172,8 +172,8 @@
        done(ctx, m, result). A result starts with id, op (the operation's
        kind), status (SM_OK or SM_ERR_*) and code (the modem's error number,
        or SM_AT_NO_CODE), then what the operation read. sm_<d>_pending(m,
-       id), sm_<d>_busy(m) and the blocking sm_<d>_wait(m, id) are the same
-       in both dialects.
+       id), sm_<d>_busy(m), sm_<d>_cancel(m) and the blocking
+       sm_<d>_wait(m, id) are the same in both dialects.
      One operation at a time (ATECC608, CSR, certificates): <x>_start(),
        then <x>_poll() until it is no longer pending; <x>_run_blocking() is
        the thin blocking helper on top.
@@ -1611,6 +1611,14 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
 SECMODEM_API int sm_sqn_pending(const sm_sqn *m, int id);
 SECMODEM_API int sm_sqn_busy(const sm_sqn *m);
 SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id);
+/* Ends every operation of the application with SM_ERR_CANCELLED (done
+   callbacks are called, the bring-up's and a time sync's too) and flushes
+   the engine's queue; a command on the wire is abandoned (its late answer
+   is dropped). The library's own MQTT work is not ended but started again
+   when it next applies: a probe after a full period, a re-subscription
+   from the entry it was at, a reconnect from its disconnect. Safe from
+   callbacks; nothing for m NULL or not initialised. */
+SECMODEM_API void sm_sqn_cancel(sm_sqn *m);
 
 /* Features. A family of operations with URCs or work of its own is a
    feature: sockets (+SQNSRING, +SQNSH), MQTT (+SQNSMQTTON*, +SQNSMQTTMEMORYFULL
@@ -9001,6 +9009,29 @@ SECMODEM_API int sm_sqn_busy(const sm_sqn *m)
     return n;
 }
 
+SECMODEM_API void sm_sqn_cancel(sm_sqn *m)
+{
+    sm_sqn_sup *s;
+    if (!m || !sm_at_ready(&m->at)) return;
+    s = &m->sup;
+    /* the library's own commands, flushed below, end as stale ones: their
+       done functions ignore a phase that is no longer theirs */
+    if (s->probe != SM_SQN_PROBE_IDLE) {
+        s->probe = SM_SQN_PROBE_IDLE;
+        sm_sqn_sup_alive(m);
+    }
+    if (s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) s->resub = SM_SQN_RS_NEXT;
+    if (s->reconnect != SM_SQN_RC_IDLE) s->reconnect = SM_SQN_RC_START;
+    sm_at_flush(&m->at, SM_AT_CANCELLED);
+    if (m->boot.phase != SM_SQN_PH_IDLE) {
+        s->boot_sync = SM_SQN_BS_IDLE;
+        m->boot.at = SM_AT_CANCELLED;
+        sm_sqn_boot_finish(m, SM_ERR_CANCELLED, sm_sqn_boot_cur_step(&m->boot));
+    }
+    if (s->sync != SM_SQN_SYNC_IDLE)
+        sm_sqn_sync_finish(m, SM_ERR_CANCELLED, SM_AT_CANCELLED, SM_AT_NO_CODE, NULL);
+}
+
 SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id)
 {
     size_t i;
@@ -15030,7 +15061,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             public call within 512 B of stack on Cortex-M4 (along the
             static call graph; the Cordelia-I handlers parse in a scratch
             of the module's); AT+CSQ (sm_sqn_signal); sm_sqn_pending,
-            sm_sqn_busy and sm_sqn_wait as section 7 has them; the MQTT
+            sm_sqn_busy, sm_sqn_cancel and sm_sqn_wait as section 7 has
+            them; the MQTT
             supervision's probe and reconnect a feature of their own;
             CONTRIBUTING.md.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,

@@ -314,6 +314,20 @@ static void test_pending_busy_wait(void)
     CHECK_EQ_INT(sm_sqn_busy(&t->m), 1);
     CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_ERR_TIMEOUT);
     CHECK_EQ_INT(sm_sqn_busy(&t->m), 0);
+    /* sm_sqn_cancel ends the bring-up and the operations at once */
+    sm_fake_log_clear(&t->io);
+    a = sm_sqn_bringup(&t->m, on_done, t);
+    b = sm_sqn_signal(&t->m, on_done, t);
+    poll(t);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 2);
+    sm_sqn_cancel(&t->m);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 0);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_ERR_CANCELLED);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, b), SM_ERR_CANCELLED);
+    CHECK(strstr(t->io.log, "{SIGNAL cancelled}") != NULL);
+    CHECK(strstr(t->io.log, "{BRINGUP cancelled") != NULL);
+    sm_sqn_cancel(NULL);
+    sm_sqn_cancel(&zero);
 }
 
 /* Features (sm_sqn_use_*): before its first operation or its switch, a

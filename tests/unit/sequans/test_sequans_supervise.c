@@ -632,6 +632,55 @@ static void probe_sent(T *t, unsigned pmid)
 
 /* The silent death of LR8.2.1.0: the probe's publish is never acknowledged;
    MQTT_LOST. Then the modem resumes by itself minutes later. */
+/* sm_sqn_cancel: the application's operations end SM_ERR_CANCELLED (the
+   time sync's too), the library's own probe is not reported lost but
+   starts again a full period later, and later operations work. */
+static void test_cancel(void)
+{
+    static const char *const one[] = { "cmd/in", NULL };
+    T *t = fresh(0);
+    int a, b;
+    sm_sqn_cancel(NULL); /* nothing happens */
+    session(t, one);
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&t->m, 60000, "dev/probe", 0), SM_OK);
+    poll(t);
+    TX(t, PROBE_CMD); /* the probe's publish is on the wire */
+    a = sm_sqn_clock_read(&t->m, on_done, t);
+    b = sm_sqn_time_sync(&t->m, NULL, on_done, t);
+    CHECK(a > 0 && b > 0);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 2); /* the probe is not the application's */
+    sm_sqn_cancel(&t->m);
+    LOG(t, "{CLOCK cancelled}{TIME_SYNC cancelled ntp=0}");
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 0);
+    CHECK_EQ_INT(sm_sqn_pending(&t->m, a), 0);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, a), SM_ERR_CANCELLED);
+    CHECK_EQ_INT(sm_sqn_wait(&t->m, b), SM_ERR_CANCELLED);
+    CHECK_EQ_INT(t->m.st.mqtt_connected, 1); /* the probe was not an answer */
+    /* the abandoned probe's command was written: the engine still gives the
+       modem the byte it counts after its prompt, so that framing holds */
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS + 1;
+    poll(t);
+    LOG(t, "");
+    TX(t, "?\r");
+    /* the next probe a full period after the cancel, answered */
+    t->io.now += 60000;
+    probe_sent(t, 7);
+    rx(t, "\r\n+SQNSMQTTONPUBLISH:0,7,0\r\n");
+    LOG(t, "[MQTT_PUBLISHED 7 0]");
+    /* a command on the wire: it ends at once, its late answer is dropped,
+       and the next command goes out after the engine's quiet time */
+    a = sm_sqn_clock_read(&t->m, on_done, t);
+    CHECK(a > 0);
+    poll(t);
+    TX(t, "AT+CCLK?\r");
+    sm_sqn_cancel(&t->m);
+    LOG(t, "{CLOCK cancelled}");
+    CHECK(sm_sqn_clock_read(&t->m, on_done, t) > 0);
+    t->io.now += SM_AT_SETTLE_MAX_MS; /* the abandoned command's quiet time */
+    XCHG(t, "AT+CCLK?\r", CCLK_2026);
+    CHECK(strncmp(t->io.log, "{CLOCK ok", 9) == 0);
+}
+
 static void test_probe_detects_silent_death(void)
 {
     static const char *const one[] = { "cmd/in", NULL };
@@ -866,6 +915,7 @@ int main(void)
     RUN(test_resume_during_operation);
     RUN(test_resubscribe_waits_for_queue_text);
     RUN(test_probe_detects_silent_death);
+    RUN(test_cancel);
     RUN(test_probe_schedule_and_resubscribe_probe);
     RUN(test_reconnect);
     RUN(test_restart_clears_state);
