@@ -9020,7 +9020,10 @@ SECMODEM_API void sm_sqn_cancel(sm_sqn *m)
         s->probe = SM_SQN_PROBE_IDLE;
         sm_sqn_sup_alive(m);
     }
-    if (s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) s->resub = SM_SQN_RS_NEXT;
+    if (s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) {
+        s->resub = SM_SQN_RS_NEXT; /* the same entry again, counted once */
+        if (s->resub_topics) s->resub_topics--;
+    }
     if (s->reconnect != SM_SQN_RC_IDLE) s->reconnect = SM_SQN_RC_START;
     sm_at_flush(&m->at, SM_AT_CANCELLED);
     if (m->boot.phase != SM_SQN_PH_IDLE) {

@@ -681,6 +681,51 @@ static void test_cancel(void)
     CHECK(strncmp(t->io.log, "{CLOCK ok", 9) == 0);
 }
 
+/* sm_sqn_cancel during the re-subscription after a resume: the entry's
+   command is abandoned and sent again at the next poll; the re-subscription
+   then ends as usual. */
+static void test_cancel_resubscription(void)
+{
+    static const char *const two[] = { "cmd/in", "cfg", NULL };
+    T *t = fresh(0);
+    session(t, two);
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
+    LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2]");
+    poll(t);
+    TX(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r");
+    sm_sqn_cancel(&t->m);
+    LOG(t, ""); /* the library's own command: no operation of the application ended */
+    t->io.now += SM_AT_SETTLE_MAX_MS; /* the abandoned command's quiet time */
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cfg\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cfg\",0\r\n");
+    LOG(t, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_SUBSCRIBED cfg 0][MQTT_RESUBSCRIBED 2]");
+}
+
+/* sm_sqn_cancel during the library's own reconnect: it starts again from
+   its disconnect at the next poll, and completes. */
+static void test_cancel_reconnect(void)
+{
+    static const char *const one[] = { "cmd/in", NULL };
+    T *t = fresh(0);
+    session(t, one);
+    sm_sqn_mqtt_supervise(&t->m, 60000, "dev/probe", SM_SQN_SUP_RECONNECT);
+    probe_sent(t, 1);
+    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
+    XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
+    LOG(t, "[MQTT_LOST timeout 0]");
+    poll(t);
+    TX(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r");
+    sm_sqn_cancel(&t->m);
+    LOG(t, "");
+    t->io.now += SM_AT_SETTLE_MAX_MS; /* the abandoned command's quiet time */
+    XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
+    XCHG(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r", "\r\nOK\r\n");
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
+    LOG(t, "[MQTT_CONNECTED 0][MQTT_SUBSCRIBED cmd/in 0][MQTT_RESUBSCRIBED 1]");
+    CHECK_EQ_INT(t->m.st.mqtt_connected, 1);
+}
+
 static void test_probe_detects_silent_death(void)
 {
     static const char *const one[] = { "cmd/in", NULL };
@@ -916,6 +961,8 @@ int main(void)
     RUN(test_resubscribe_waits_for_queue_text);
     RUN(test_probe_detects_silent_death);
     RUN(test_cancel);
+    RUN(test_cancel_resubscription);
+    RUN(test_cancel_reconnect);
     RUN(test_probe_schedule_and_resubscribe_probe);
     RUN(test_reconnect);
     RUN(test_restart_clears_state);
