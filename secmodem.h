@@ -6427,8 +6427,7 @@ SM_PRIV void sm_sqn_urc_route(void *ctx, sm_at *at, const char *line, size_t len
     for (i = 0; i < SM_SQN_FEATURES; i++) {
         const sm_sqn_feature *f = m->feat[i];
         for (k = 0; f && k < f->n_urcs; k++) {
-            size_t n = strlen(f->urcs[k].prefix);
-            if (len >= n && memcmp(line, f->urcs[k].prefix, n) == 0) {
+            if (sm_starts_with(line, len, f->urcs[k].prefix)) {
                 f->urcs[k].fn(ctx, at, line, len);
                 return;
             }
