@@ -116,7 +116,8 @@
        2. Status codes
        3. Platform interface
        4. Utilities: text builder, string safety checks, field parser
-       5. AT engine
+       5. AT engine (at its end, 5.4: the operation records every
+          dialect shares)
        6. Sequans GM02S dialect                          [SM_NO_SEQUANS]
           (at its end: a dialled socket as a byte stream,
           sm_sqn_stream, e.g. for the MQTT session: 14)
@@ -144,6 +145,7 @@
        5.1 AT engine: queue and transmit side
        5.2 AT engine: receive side (lines, prompts, raw payloads, dispatch)
        5.3 AT engine: dialects and blocking helper
+       5.4 Operations shared by the dialects: records, ids, statuses
        6.  Sequans GM02S dialect: URC table, operations, bring-up,
            the socket byte stream
        7.  Cordelia-I dialect: event tables by feature, formats, operation
@@ -198,8 +200,13 @@
        prefix, timeout, awaited event, builder, on_ok, on_end). Sequans
        runs them pipelined (all of an operation's commands queued at once,
        operations back to back), Cordelia-I one at a time (its interpreter
-       may wait for an event after the OK). CONTRIBUTING.md has the
-       checklists to add a command and to add a dialect.
+       may wait for an event after the OK).
+     One operation layer. Every dialect keeps its operation records with
+       section 5.4's sm_ops (ids, the records in use under the dialect's
+       policy, SM_OPS_PIPELINED or SM_OPS_IN_ORDER, and the statuses of the
+       last SM_OPS_RECENT operations), so an id, pending, busy and wait
+       mean one thing everywhere. CONTRIBUTING.md has the checklists to add
+       a command and to add a dialect.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
@@ -212,6 +219,8 @@
      SM_QUEUE_TEXT       [224]  bytes of command text shared by the queue
      SM_PAYLOAD_MAX      [4096] largest binary payload of one command
      SM_URC_TABLES       [4]    URC tables that may be registered at once
+     SM_OPS_RECENT       [8]    operations whose status sm_<d>_wait() can
+                                still tell after they ended (1..64)
      SM_AT_TIMEOUT_MS    [5000] default per-command timeout
      SM_AT_SETTLE_MS     [100]  quiet time required after a timeout before the
                                 next command goes out (drops late answers)
@@ -1045,6 +1054,46 @@ SECMODEM_API int sm_at_reg_answer(void *ctx, const char *line, size_t len);
 SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_response *out,
                                     char *lines, size_t cap);
 
+/* --------------------------------------------------------------------------
+   5.4 Operations: what every dialect's operations share
+   A dialect's operation record begins with an sm_op. The dialect's sm_ops
+   keeps those records (an array in the dialect's struct), gives the ids
+   and remembers how the last operations ended, so that an id, pending,
+   busy and wait mean the same in every dialect and a new dialect writes
+   none of it again. The order is the dialect's policy:
+     SM_OPS_PIPELINED  any free record; records never move (the engine's
+                       commands point at them). Sequans: every command of
+                       every operation is queued at once.
+     SM_OPS_IN_ORDER   records in start order; the first one runs, and
+                       ending it moves the others up. Cordelia-I: one
+                       operation at a time, each may wait for an event.
+   The library's own work (a supervision probe...) may use records too:
+   marked own, it is not counted, not pending and not remembered.
+   Only dialects call these (section 5's implementation, "operations");
+   an application uses its dialect's sm_<d>_pending/busy/wait/cancel.
+   -------------------------------------------------------------------------- */
+#ifndef SM_OPS_RECENT
+#define SM_OPS_RECENT 8 /* operations whose status sm_<d>_wait() can still tell */
+#endif
+#if SM_OPS_RECENT < 1 || SM_OPS_RECENT > 64
+#error "SM_OPS_RECENT must be 1..64"
+#endif
+enum { SM_OPS_PIPELINED = 0, SM_OPS_IN_ORDER = 1 };
+typedef struct sm_op {
+    uint16_t id;       /* 1..0x7FFF; 0: the record is free */
+    uint8_t own;       /* the library's own work, not the application's */
+} sm_op;
+typedef struct sm_ops {
+    unsigned char *recs;   /* the dialect's records, each beginning with its sm_op */
+    uint16_t rec_size;     /* bytes of one record */
+    uint8_t cap, used;     /* records; records in use */
+    uint8_t policy;        /* SM_OPS_PIPELINED or SM_OPS_IN_ORDER */
+    uint8_t recent_next;
+    uint16_t next_id;
+    uint16_t recent_id[SM_OPS_RECENT]; /* the last operations ended... */
+    int8_t recent_status[SM_OPS_RECENT]; /* ...and their statuses */
+} sm_ops;
+
 #ifndef SM_NO_SEQUANS
 /* ==========================================================================
    6. SEQUANS GM02S DIALECT (declarations)
@@ -1480,6 +1529,7 @@ struct sm_sqn_feature;
 
 /* An operation in progress (private). */
 typedef struct sm_sqn_op {
+    sm_op base;            /* id (0: free), own (the MQTT supervision's): section 5.4 */
     struct sm_sqn *m;
     const struct sm_sqn_opdef *def; /* what it is: kind, finish */
     sm_sqn_done_fn done;
@@ -1489,8 +1539,7 @@ typedef struct sm_sqn_op {
     uint32_t total;        /* bytes announced (header line, or known in advance) */
     uint32_t rest;         /* HTTP_READ: body bytes left after this chunk */
     int32_t err_code;      /* code of the first failing command */
-    uint16_t id;           /* 0: free */
-    uint8_t kind, arg;     /* sm_sqn_op_kind; socket, slot or profile */
+    uint8_t arg;           /* socket, slot or profile */
     uint8_t cmds;          /* commands still to complete */
     uint8_t flags;         /* SM_SQN_OPF_* (implementation) */
     uint8_t err_result;    /* sm_at_result of the first failing command, 0 none */
@@ -1569,13 +1618,10 @@ typedef struct sm_sqn {
     sm_sqn_event_fn on_event;
     void *event_ctx;
     sm_sqn_op ops[SM_SQN_OPS];
+    sm_ops opq;            /* their ids, and how the last ones ended (section 5.4) */
     sm_sqn_boot boot;
-    uint16_t next_id;
     sm_sqn_sup sup;
     const struct sm_sqn_feature *feat[SM_SQN_FEATURES]; /* registered features, see sm_sqn_use_* */
-    uint16_t recent_id[SM_SQN_OPS]; /* the last operations done, for sm_sqn_wait() */
-    int8_t recent_status[SM_SQN_OPS];
-    uint8_t recent_next;
 } sm_sqn;
 
 /* The dialect: "\r" terminator, "+SYSSTART" restart marker (contract:
@@ -1604,7 +1650,7 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len);
    queued or running, else 0 (also for m NULL); the number of the
    application's operations started and not done; and a blocking helper for
    tests and simple programs that polls until operation id is done and
-   returns its status (the statuses of the last SM_SQN_OPS operations done
+   returns its status (the statuses of the last SM_OPS_RECENT operations done
    are remembered: SM_ERR_PARAM for another id; SM_ERR_BUSY from a callback;
    SM_ERR_STATE before sm_sqn_init). It ends when the operation's deadlines
    pass, provided the platform clock advances. */
@@ -2412,6 +2458,7 @@ enum { SM_CORD_FEATURE_MQTT = 0, SM_CORD_FEATURE_SOCK, SM_CORD_FEATURES };
 /* A started operation (private). */
 struct sm_cord_opdef; /* what an operation sends and reads (implementation) */
 typedef struct sm_cord_op {
+    sm_op base;                 /* its id (0: free): section 5.4 */
     const char *s1, *s2;        /* strings: names, group/key, ssid/key... */
     const void *src;            /* data to write, the config / TLS struct, SET's string */
     uint8_t *dst;               /* where read bytes go */
@@ -2421,7 +2468,6 @@ typedef struct sm_cord_op {
     sm_cord_entry_fn on_entry;
     void *ctx;
     const struct sm_cord_opdef *def; /* its descriptor, which names its kind */
-    uint16_t id;
     uint8_t sub;                /* SET: value type */
 } sm_cord_op;
 
@@ -2447,10 +2493,9 @@ typedef struct sm_cord {
     sm_cord_state state;
     int8_t connect_sock;        /* socket of the last AT+connect, for +connect: */
     const sm_urc *features[SM_CORD_FEATURES]; /* event tables registered (sm_cord_use_*) */
-    /* operations in start order; ops[0] runs */
+    /* operations in start order; ops[0] runs (opq.used of them) */
     sm_cord_op ops[SM_CORD_OPS];
-    uint8_t n_ops;
-    uint16_t next_id;
+    sm_ops opq;                 /* their ids, and how the last ones ended (section 5.4) */
     /* the running operation */
     uint8_t phase;              /* SM_CORD_PH_* (implementation) */
     uint8_t early;              /* its event came before its command's OK */
@@ -2489,10 +2534,6 @@ typedef struct sm_cord {
     uint8_t msg_state;          /* SM_CORD_M_* (implementation) */
     uint8_t msg_qos;
     char msg_first, msg_last;   /* the payload's first and last byte (quotes) */
-    /* the last SM_CORD_OPS completions, for sm_cord_wait() */
-    uint16_t recent_id[SM_CORD_OPS];
-    int8_t recent_status[SM_CORD_OPS];
-    uint8_t recent_next;
 } sm_cord;
 
 /* The Cordelia-I framing: "\r\n" terminator, +eventstartup: as restart
@@ -2537,7 +2578,7 @@ SECMODEM_API int sm_cord_poll(sm_cord *c);
    return codes). Call sm_cord_poll() as well. */
 SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len);
 /* Blocking helper for tests and simple programs: polls until operation id
-   is done and returns its status; the statuses of the last SM_CORD_OPS
+   is done and returns its status; the statuses of the last SM_OPS_RECENT
    operations done are remembered (SM_ERR_PARAM for another id, SM_ERR_BUSY
    from a callback). Ends when the operation's deadlines pass, provided the
    platform clock advances. On a platform read error every operation ends
@@ -6235,6 +6276,120 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
     return sm_at_result_status(w.result);
 }
 
+/* ==========================================================================
+   5.4 OPERATIONS: WHAT EVERY DIALECT SHARES (see its declarations)
+   ========================================================================== */
+#if !defined(SM_NO_SEQUANS) || !defined(SM_NO_CORDELIA)
+SM_PRIV void sm_ops_init(sm_ops *o, void *recs, size_t rec_size, size_t cap, uint8_t policy)
+{
+    memset(o, 0, sizeof *o);
+    o->recs = (unsigned char *)recs;
+    o->rec_size = (uint16_t)rec_size;
+    o->cap = (uint8_t)cap;
+    o->policy = policy;
+    o->next_id = 1;
+}
+
+/* Record i (the first member of a dialect's record is its sm_op). */
+SM_PRIV sm_op *sm_ops_rec(const sm_ops *o, size_t i)
+{
+    return (sm_op *)(void *)(o->recs + i * o->rec_size);
+}
+
+/* An id for an operation, or for work a dialect tracks outside the records
+   (Sequans' bring-up and time sync): 1..0x7FFF, then 1 again, so it fits
+   the int of a 16-bit target and is never 0 or negative (an error). */
+SM_PRIV int sm_ops_new_id(sm_ops *o)
+{
+    uint16_t id = o->next_id;
+    o->next_id = (uint16_t)(id >= 0x7FFFu ? 1u : id + 1u);
+    return (int)id;
+}
+
+/* A free record, zeroed, not yet in use (sm_ops_open makes it so: a start
+   function that fails between the two has claimed nothing), or NULL when
+   every record is in use. In order, it is the one after the last. */
+SM_PRIV sm_op *sm_ops_claim(sm_ops *o)
+{
+    size_t i;
+    sm_op *r = NULL;
+    if (o->used >= o->cap) return NULL;
+    if (o->policy == SM_OPS_IN_ORDER) r = sm_ops_rec(o, o->used);
+    for (i = 0; !r && i < o->cap; i++)
+        if (!sm_ops_rec(o, i)->id) r = sm_ops_rec(o, i);
+    if (r) memset(r, 0, o->rec_size);
+    return r;
+}
+
+/* The claimed record is in use from now: its id. */
+SM_PRIV int sm_ops_open(sm_ops *o, sm_op *r)
+{
+    SM_ASSERT(!r->id && o->used < o->cap);
+    r->id = (uint16_t)sm_ops_new_id(o);
+    o->used++;
+    return (int)r->id;
+}
+
+/* How an application's operation ended, for sm_<d>_wait(). */
+SM_PRIV void sm_ops_remember(sm_ops *o, int id, int status)
+{
+    o->recent_id[o->recent_next] = (uint16_t)id;
+    o->recent_status[o->recent_next] = (int8_t)status;
+    o->recent_next = (uint8_t)((o->recent_next + 1u) % SM_OPS_RECENT);
+}
+
+/* The record's operation ended with status: remembered (unless it is the
+   library's own), and the record freed. In order, the records after it
+   move up; a caller that still needs the record copies it first. */
+SM_PRIV void sm_ops_close(sm_ops *o, sm_op *r, int status)
+{
+    size_t i = (size_t)((unsigned char *)r - o->recs) / o->rec_size;
+    SM_ASSERT(r->id && i < o->cap && o->used);
+    if (!r->own) sm_ops_remember(o, (int)r->id, status);
+    r->id = 0;
+    o->used--;
+    if (o->policy != SM_OPS_IN_ORDER) return;
+    memmove(r, o->recs + (i + 1u) * o->rec_size, (o->used - i) * (size_t)o->rec_size);
+    memset(sm_ops_rec(o, o->used), 0, o->rec_size);
+}
+
+/* The running operation of an in-order dialect, or NULL. */
+SM_PRIV sm_op *sm_ops_head(const sm_ops *o)
+{
+    return o->used ? sm_ops_rec(o, 0) : NULL;
+}
+
+/* 1 while the application's operation id is in a record. */
+SM_PRIV int sm_ops_pending(const sm_ops *o, int id)
+{
+    size_t i;
+    for (i = 0; id > 0 && i < o->cap; i++) {
+        const sm_op *r = sm_ops_rec(o, i);
+        if ((int)r->id == id && !r->own) return 1;
+    }
+    return 0;
+}
+
+/* The application's operations in records. */
+SM_PRIV int sm_ops_busy(const sm_ops *o)
+{
+    size_t i;
+    int n = 0;
+    for (i = 0; i < o->cap; i++) n += sm_ops_rec(o, i)->id && !sm_ops_rec(o, i)->own;
+    return n;
+}
+
+/* How operation id ended, or SM_ERR_PARAM: never started, or ended longer
+   ago than the last SM_OPS_RECENT. */
+SM_PRIV int sm_ops_status(const sm_ops *o, int id)
+{
+    size_t i;
+    for (i = 0; id > 0 && i < SM_OPS_RECENT; i++)
+        if ((int)o->recent_id[i] == id) return o->recent_status[i];
+    return SM_ERR_PARAM;
+}
+#endif /* a dialect */
+
 #ifndef SM_NO_SEQUANS
 /* ==========================================================================
    6. SEQUANS GM02S DIALECT (implementation)
@@ -6243,7 +6398,23 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    contract" is sim/sequans_contract.md; its section names are cited.
    ========================================================================== */
 /* sm_sqn_op.flags */
-enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4, SM_SQN_OPF_SUP = 8 };
+enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4 };
+
+/* An operation's descriptor: what the engine, the result and the state need
+   to know of it besides its command text, which its start function builds
+   (the builder: arguments are checked and quoted there, see sm_sqn_put).
+   Each is its own object, named only by its start function (and, for the
+   few that the MQTT supervision and the time sync also start, by those). */
+typedef void (*sm_sqn_finish_fn)(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
+                                 sm_sqn_result *res);
+typedef struct sm_sqn_opdef {
+    uint8_t kind;                /* sm_sqn_op_kind: the result's op */
+    const struct sm_sqn_feature *feat; /* the feature it registers; NULL: none */
+    const char *prefix;          /* its information line; NULL: none expected */
+    uint32_t timeout_ms;         /* 0: SM_AT_TIMEOUT_MS */
+    sm_sqn_finish_fn finish;     /* reads the answer into the result; NULL: nothing */
+} sm_sqn_opdef;
+
 enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK,
        SM_SQN_PH_SYNC };
 #define SM_SQN_BOOT_RESTARTS 3
@@ -6535,7 +6706,8 @@ SM_PRIV int sm_sqn_sock_known(const sm_sqn *m, int32_t id)
     size_t i;
     if (s->open || s->remote_closed) return 1;
     for (i = 0; i < SM_SQN_OPS; i++)
-        if (m->ops[i].id && m->ops[i].kind == SM_SQN_OP_SOCK_DIAL && m->ops[i].arg == (uint8_t)id)
+        if (m->ops[i].base.id && m->ops[i].def->kind == SM_SQN_OP_SOCK_DIAL &&
+            m->ops[i].arg == (uint8_t)id)
             return 1;
     return 0;
 }
@@ -6919,7 +7091,7 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
     m->on_event = on_event;
     m->event_ctx = ctx;
     m->st.reg_stat = SM_SQN_REG_UNKNOWN;
-    m->next_id = 1;
+    sm_ops_init(&m->opq, m->ops, sizeof m->ops[0], SM_SQN_OPS, SM_OPS_PIPELINED);
     return SM_OK;
 }
 
@@ -6928,29 +7100,8 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len)
     return m ? sm_at_feed(&m->at, data, len) : SM_ERR_PARAM;
 }
 
-SM_PRIV int sm_sqn_new_id(sm_sqn *m)
-{
-    uint16_t id = m->next_id;
-    m->next_id = (uint16_t)(id >= 0x7FFFu ? 1u : id + 1u);
-    return (int)id;
-}
 
-/* ---- operation records ---------------------------------------------------- */
-/* An operation's descriptor: what the engine, the result and the state need
-   to know of it besides its command text, which its start function builds
-   (the builder: arguments are checked and quoted there, see sm_sqn_put).
-   Each is its own object, named only by its start function (and, for the
-   few that the MQTT supervision and the time sync also start, by those). */
-typedef void (*sm_sqn_finish_fn)(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
-                                 sm_sqn_result *res);
-typedef struct sm_sqn_opdef {
-    uint8_t kind;                /* sm_sqn_op_kind: the result's op */
-    const sm_sqn_feature *feat;  /* the feature it registers; NULL: none */
-    const char *prefix;          /* its information line; NULL: none expected */
-    uint32_t timeout_ms;         /* 0: SM_AT_TIMEOUT_MS */
-    sm_sqn_finish_fn finish;     /* reads the answer into the result; NULL: nothing */
-} sm_sqn_opdef;
-
+/* ---- operation records (their descriptor is at the top of this section) --- */
 /* Parses `+CCLK: "yy/MM/dd,hh:mm:ss+zz"` (zz in quarter hours; contract:
    Network). yy >= 70 is the unset clock counting from 1970. */
 SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
@@ -7026,7 +7177,7 @@ SM_PRIV void sm_sqn_on_srecv(void *ctx, sm_at *at, const char *line, size_t len)
 SM_PRIV void sm_sqn_on_nvr(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn_op *op = (sm_sqn_op *)ctx;
-    int cert = op->kind == SM_SQN_OP_NVM_READ;
+    int cert = op->def->kind == SM_SQN_OP_NVM_READ;
     sm_fields f, rest;
     char type[12];
     int32_t slot, n;
@@ -7099,18 +7250,18 @@ SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         return;
     }
     res->u.data.total = op->total;
-    if (op->kind == SM_SQN_OP_HTTP_READ) {
+    if (op->def->kind == SM_SQN_OP_HTTP_READ) {
         sm_sqn_http_state *h = &m->st.http[op->arg];
         if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
         res->u.data.remaining = res->status == SM_OK ? op->rest : h->remaining;
     }
-    if (op->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER) &&
+    if (op->def->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER) &&
         !(op->flags & SM_SQN_OPF_BAD)) { /* another socket's count is not this one's */
         sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
         s->pending = (uint16_t)(s->pending > op->total ? s->pending - op->total : 0u);
     }
     if (res->status != SM_OK) {
-        if (op->kind == SM_SQN_OP_MQTT_READ && op->buf) sm_sqn_error_in_payload(op->buf, r->raw_len, res);
+        if (op->def->kind == SM_SQN_OP_MQTT_READ && op->buf) sm_sqn_error_in_payload(op->buf, r->raw_len, res);
         return;
     }
     /* the read did not end as a payload does: its bytes are not the payload */
@@ -7243,14 +7394,6 @@ SM_PRIV void sm_sqn_fin_mqtt_sup(sm_sqn *m, sm_sqn_op *op, const sm_at_response 
     sm_sqn_sup_op_done(m, op, res);
 }
 
-/* An application's operation ended: its status, for sm_sqn_wait(). */
-SM_PRIV void sm_sqn_remember(sm_sqn *m, int id, int status)
-{
-    m->recent_id[m->recent_next] = (uint16_t)id;
-    m->recent_status[m->recent_next] = (int8_t)status;
-    m->recent_next = (uint8_t)((m->recent_next + 1u) % SM_SQN_OPS);
-}
-
 /* The engine's completion of each command of an operation; the operation
    completes with its last command, reporting the first failure. */
 SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
@@ -7266,16 +7409,16 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
     }
     if (--op->cmds) return;
     memset(&res, 0, sizeof res);
-    res.id = (int)op->id;
+    res.id = (int)op->base.id;
     res.op = (sm_sqn_op_kind)op->def->kind;
     res.at = op->err_result ? (sm_at_result)op->err_result : SM_AT_OK;
     res.code = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
     res.status = sm_at_result_status(res.at);
     if (op->def->finish) op->def->finish(m, op, r, &res);
-    if (!(op->flags & SM_SQN_OPF_SUP)) sm_sqn_remember(m, res.id, res.status);
     done = op->done;
     dctx = op->ctx;
-    op->id = 0; /* free before the callback, which may start the next one */
+    sm_ops_close(&m->opq, &op->base, res.status); /* free before the callback, which may
+                                                     start the next one */
     if (done) done(dctx, m, &res);
 }
 
@@ -7295,19 +7438,16 @@ SM_PRIV void sm_sqn_cmd(sm_at_cmd *c, const char *text, const char *prefix, uint
 SM_PRIV int sm_sqn_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_cmd *c, size_t n,
                          sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
 {
-    sm_sqn_op *op = NULL;
+    sm_sqn_op *op;
     size_t i, text = 0;
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE; /* every operation starts here */
-    for (i = 0; i < SM_SQN_OPS && !op; i++)
-        if (!m->ops[i].id) op = &m->ops[i];
+    op = (sm_sqn_op *)(void *)sm_ops_claim(&m->opq);
     for (i = 0; i < n; i++) text += strlen(c[i].text);
     if (!op || (size_t)m->at.q_count + n > (size_t)SM_QUEUE_DEPTH ||
         text > (size_t)SM_QUEUE_TEXT - m->at.q_text_len)
         return SM_ERR_QUEUE_FULL;
-    memset(op, 0, sizeof *op);
     op->m = m;
     op->def = def;
-    op->kind = def->kind;
     op->arg = arg;
     op->done = done;
     op->ctx = ctx;
@@ -7320,10 +7460,10 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_
         SM_ASSERT(rc > 0 || i == 0); /* room was checked: only the first can fail */
         if (rc < 0) return rc;
     }
-    op->id = (uint16_t)sm_sqn_new_id(m);
+    (void)sm_ops_open(&m->opq, &op->base);
     if (def->feat) m->feat[def->feat->slot] = def->feat; /* its URCs are handled from now */
     if (out) *out = op;
-    return (int)op->id;
+    return (int)op->base.id;
 }
 
 /* A command with its descriptor's prefix and timeout. */
@@ -7413,7 +7553,7 @@ SM_PRIV void sm_sqn_boot_finish(sm_sqn *m, int status, uint8_t step)
     res.u.bringup.reg_stat = m->st.reg_stat;
     res.u.bringup.clock = b->clock;
     b->phase = SM_SQN_PH_IDLE;
-    sm_sqn_remember(m, res.id, status);
+    sm_ops_remember(&m->opq, res.id, status);
     if (b->done) {
         m->at.in_callback++; /* sm_sqn_poll() is not re-entrant */
         b->done(b->ctx, m, &res);
@@ -7528,7 +7668,7 @@ SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
     m->boot.ctx = ctx;
     m->boot.phase = SM_SQN_PH_PROBE;
     m->boot.deadline = sm_at_now(&m->at) + SM_SQN_BOOT_TIMEOUT_MS;
-    m->boot.id = (uint16_t)sm_sqn_new_id(m);
+    m->boot.id = (uint16_t)sm_ops_new_id(&m->opq);
     return (int)m->boot.id;
 }
 
@@ -8288,7 +8428,7 @@ SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm
     sm_sqn_op *op;
     int id = sm_sqn_queue(m, def, arg, c, 1, fn, m, &op);
     if (id > 0) {
-        op->flags |= SM_SQN_OPF_SUP;
+        op->base.own = 1;
         if (out) *out = op;
     }
     return id;
@@ -8352,7 +8492,7 @@ SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t 
     res.u.sync.ntp = s->sync_ntp;
     if (clock) res.u.sync.clock = *clock;
     s->sync = SM_SQN_SYNC_IDLE;
-    sm_sqn_remember(m, res.id, status);
+    sm_ops_remember(&m->opq, res.id, status);
     if (done) {
         m->at.in_callback++;
         done(s->sync_ctx, m, &res);
@@ -8549,7 +8689,7 @@ SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int 
     if (qos < 0) e->state = SM_SQN_SUB_LEAVING;
     else if (e->state == SM_SQN_SUB_LEAVING) e->state = SM_SQN_SUB_PENDING; /* wanted again */
     if (qos >= 0) e->qos = (uint8_t)qos;
-    e->op = op->id;
+    e->op = op->base.id;
     op->arg = (uint8_t)(i + 1);
 }
 
@@ -8885,8 +9025,8 @@ SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc)
 SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r)
 {
     sm_sqn_sub *e;
-    if (op->flags & SM_SQN_OPF_SUP) return;
-    switch (op->kind) {
+    if (op->base.own) return;
+    switch (op->def->kind) {
     case SM_SQN_OP_MQTT_CONNECT:
         if (r->status != SM_OK) m->sup.connecting = 0; /* no ONCONNECT will follow */
         break;
@@ -8897,8 +9037,8 @@ SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_res
     case SM_SQN_OP_MQTT_UNSUBSCRIBE:
         if (!op->arg) break;
         e = &m->sup.subs[op->arg - 1];
-        if (e->op != op->id || e->state == SM_SQN_SUB_FREE) break; /* someone else's now */
-        if (op->kind == SM_SQN_OP_MQTT_UNSUBSCRIBE)
+        if (e->op != op->base.id || e->state == SM_SQN_SUB_FREE) break; /* someone else's now */
+        if (op->def->kind == SM_SQN_OP_MQTT_UNSUBSCRIBE)
             e->state = (uint8_t)(r->status == SM_OK ? SM_SQN_SUB_FREE : SM_SQN_SUB_ACTIVE);
         else if (r->status != SM_OK && e->state == SM_SQN_SUB_PENDING)
             e->state = SM_SQN_SUB_FREE;
@@ -8987,25 +9127,22 @@ SM_PRIV int sm_sqn_watch_step(sm_sqn *m, uint32_t now)
 }
 
 /* ---- operations in progress (the same three as section 7's) ---------------- */
+/* The records are section 5.4's; the bring-up and a time sync are
+   operations of the application without a record (they run many commands,
+   one after another, from the poll). */
 SECMODEM_API int sm_sqn_pending(const sm_sqn *m, int id)
 {
-    size_t i;
     if (!m || id <= 0) return 0;
     if (m->boot.phase != SM_SQN_PH_IDLE && (int)m->boot.id == id) return 1;
     if (m->sup.sync != SM_SQN_SYNC_IDLE && (int)m->sup.sync_id == id) return 1;
-    for (i = 0; i < SM_SQN_OPS; i++)
-        if ((int)m->ops[i].id == id && !(m->ops[i].flags & SM_SQN_OPF_SUP)) return 1;
-    return 0;
+    return sm_ops_pending(&m->opq, id);
 }
 
 SECMODEM_API int sm_sqn_busy(const sm_sqn *m)
 {
-    size_t i;
-    int n;
     if (!m) return 0;
-    n = (m->boot.phase != SM_SQN_PH_IDLE) + (m->sup.sync != SM_SQN_SYNC_IDLE);
-    for (i = 0; i < SM_SQN_OPS; i++) n += m->ops[i].id && !(m->ops[i].flags & SM_SQN_OPF_SUP);
-    return n;
+    return (m->boot.phase != SM_SQN_PH_IDLE) + (m->sup.sync != SM_SQN_SYNC_IDLE) +
+           sm_ops_busy(&m->opq);
 }
 
 SECMODEM_API void sm_sqn_cancel(sm_sqn *m)
@@ -9036,14 +9173,11 @@ SECMODEM_API void sm_sqn_cancel(sm_sqn *m)
 
 SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id)
 {
-    size_t i;
     if (!m || id <= 0) return SM_ERR_PARAM;
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     if (m->at.in_callback) return SM_ERR_BUSY;
     while (sm_sqn_pending(m, id)) (void)sm_sqn_poll(m); /* every operation ends by its deadline */
-    for (i = 0; i < SM_SQN_OPS; i++)
-        if ((int)m->recent_id[i] == id) return m->recent_status[i];
-    return SM_ERR_PARAM;
+    return sm_ops_status(&m->opq, id);
 }
 
 /* ---- a socket as a byte stream ------------------------------------------- */
@@ -9772,7 +9906,7 @@ SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
     int status = SM_OK;
     /* bytes still coming for a receive that ended (its deadline) are dropped */
-    if (c->recv_left == 0 || !c->n_ops || op->def->kind != SM_CORD_OP_RECV ||
+    if (c->recv_left == 0 || !c->opq.used || op->def->kind != SM_CORD_OP_RECV ||
         c->phase != SM_CORD_PH_WAIT)
         return;
     if (!data) { /* the engine gave up on the count: the payload was cut short */
@@ -9808,7 +9942,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
         sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
         return;
     }
-    mine = c->n_ops && c->ops[0].def->kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+    mine = c->opq.used && c->ops[0].def->kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
            (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
     if (!mine) {
         sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
@@ -10512,7 +10646,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord *c = (sm_cord *)ctx;
     sm_fields f;
     int32_t id, fmt, n;
-    if (!c->n_ops || c->ops[0].def->kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
+    if (!c->opq.used || c->ops[0].def->kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
     if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
         return; /* the engine's count did not parse either: the line stays text */
@@ -10699,7 +10833,7 @@ SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_resu
 
 SM_PRIV uint8_t sm_cord_awaits(const sm_cord *c)
 {
-    return c->n_ops ? c->ops[0].def->awaits : (uint8_t)SM_CORD_W_NONE;
+    return c->opq.used ? c->ops[0].def->awaits : (uint8_t)SM_CORD_W_NONE;
 }
 SM_PRIV uint32_t sm_cord_timeout(uint8_t t)
 {
@@ -10780,14 +10914,10 @@ SM_PRIV void sm_cord_res_init(sm_cord_result *res)
 /* Takes the head operation off the queue and reports it. */
 SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
 {
-    sm_cord_op op = c->ops[0];
-    memmove(&c->ops[0], &c->ops[1], sizeof c->ops[0] * (size_t)(c->n_ops - 1u));
-    c->n_ops--;
-    res->id = (int)op.id;
+    sm_cord_op op = c->ops[0]; /* closing it moves the next one into ops[0] */
+    sm_ops_close(&c->opq, &c->ops[0].base, res->status);
+    res->id = (int)op.base.id;
     res->op = (sm_cord_op_kind)op.def->kind;
-    c->recent_id[c->recent_next] = op.id;
-    c->recent_status[c->recent_next] = (int8_t)res->status;
-    c->recent_next = (uint8_t)((c->recent_next + 1u) % SM_CORD_OPS);
     if (!op.done) return;
     c->in_cb++;
     op.done(op.ctx, c, res);
@@ -10828,7 +10958,7 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_respons
 SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 {
     sm_cord_result *res = &c->scratch.res;
-    if (!c->n_ops) return;
+    if (!c->opq.used) return;
     sm_cord_res_init(res);
     res->status = status;
     res->code = code;
@@ -10914,7 +11044,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
     sm_cord_result *res = &c->scratch.res;
-    if (!c->n_ops || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
+    if (!c->opq.used || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(res);
     if (r->result == SM_AT_OK || r->result == SM_AT_ERROR || r->result == SM_AT_CME_ERROR ||
@@ -10969,8 +11099,8 @@ SM_PRIV void sm_cord_submit(sm_cord *c)
    either queues a command or ends an operation. */
 SM_PRIV void sm_cord_kick(sm_cord *c)
 {
-    while (c->n_ops && (c->phase == SM_CORD_PH_IDLE || c->phase == SM_CORD_PH_DUE)) {
-        uint8_t n = c->n_ops;
+    while (c->opq.used && (c->phase == SM_CORD_PH_IDLE || c->phase == SM_CORD_PH_DUE)) {
+        uint8_t n = c->opq.used;
         if (c->phase == SM_CORD_PH_IDLE) {
             c->step = 0;
             c->early = 0;
@@ -10987,25 +11117,25 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->phase = SM_CORD_PH_DUE;
         }
         sm_cord_submit(c);
-        if (c->phase == SM_CORD_PH_DUE && c->n_ops == n) return; /* queue full: later */
+        if (c->phase == SM_CORD_PH_DUE && c->opq.used == n) return; /* queue full: later */
     }
 }
 
 /* Common part of the start functions: check, then queue. */
 SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void *ctx)
 {
+    sm_cord_op *rec;
     int rc;
     if (!c) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE; /* never initialised */
-    if (c->n_ops >= SM_CORD_OPS) return SM_ERR_QUEUE_FULL;
+    if (c->opq.used >= SM_CORD_OPS) return SM_ERR_QUEUE_FULL;
     rc = sm_cord_check_op(c, op);
     if (rc) return rc;
     op->done = done;
     op->ctx = ctx;
-    op->id = c->next_id;
-    c->next_id = (uint16_t)(c->next_id >= 0x7FFFu ? 1u : c->next_id + 1u);
-    c->ops[c->n_ops++] = *op;
-    return (int)op->id;
+    rec = (sm_cord_op *)(void *)sm_ops_claim(&c->opq); /* the one after the last */
+    *rec = *op;
+    return sm_ops_open(&c->opq, &rec->base);
 }
 
 /* Reports the first n operations with status. In a frame of its own: its
@@ -11016,7 +11146,7 @@ SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void
 SM_NOINLINE SM_PRIV void sm_cord_report_all(sm_cord *c, uint8_t n, int status)
 {
     sm_cord_result res;
-    while (n-- && c->n_ops) {
+    while (n-- && c->opq.used) {
         sm_cord_res_init(&res);
         res.status = status;
         sm_cord_pop_report(c, &res);
@@ -11025,7 +11155,7 @@ SM_NOINLINE SM_PRIV void sm_cord_report_all(sm_cord *c, uint8_t n, int status)
 
 SM_PRIV void sm_cord_abort(sm_cord *c, int status)
 {
-    uint8_t n = c->n_ops;
+    uint8_t n = c->opq.used;
     c->phase = SM_CORD_PH_HOLD; /* a done callback that starts an operation only queues it */
     c->at_id = 0;
     sm_at_flush(&c->at, SM_AT_CANCELLED);
@@ -11057,7 +11187,7 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_long_other, c);
     c->on_event = on_event;
     c->event_ctx = ctx;
-    c->next_id = 1;
+    sm_ops_init(&c->opq, c->ops, sizeof c->ops[0], SM_CORD_OPS, SM_OPS_IN_ORDER);
     c->connect_sock = -1;
     return SM_OK;
 }
@@ -11127,26 +11257,20 @@ SECMODEM_API int sm_cord_feed(sm_cord *c, const uint8_t *data, size_t len)
 
 SECMODEM_API int sm_cord_pending(const sm_cord *c, int id)
 {
-    uint8_t i;
-    for (i = 0; c && i < c->n_ops; i++)
-        if ((int)c->ops[i].id == id) return 1;
-    return 0;
+    return c ? sm_ops_pending(&c->opq, id) : 0;
 }
 
 SECMODEM_API int sm_cord_wait(sm_cord *c, int id)
 {
-    uint8_t i;
     if (!c || id <= 0) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
     if (c->at.in_callback || c->in_cb) return SM_ERR_BUSY;
     while (sm_cord_pending(c, id))
         if (sm_cord_poll(c) == SM_ERR_IO) sm_cord_abort(c, SM_ERR_IO);
-    for (i = 0; i < SM_CORD_OPS; i++)
-        if ((int)c->recent_id[i] == id) return c->recent_status[i];
-    return SM_ERR_PARAM;
+    return sm_ops_status(&c->opq, id);
 }
 
-SECMODEM_API int sm_cord_busy(const sm_cord *c) { return c ? c->n_ops : 0; }
+SECMODEM_API int sm_cord_busy(const sm_cord *c) { return c ? sm_ops_busy(&c->opq) : 0; }
 
 SECMODEM_API void sm_cord_cancel(sm_cord *c)
 {

@@ -1296,7 +1296,7 @@ static void test_file_info_list_delete(void)
     SENT(&m, "AT+fileGetInfo=cert.pem,0\r\n");
     modem(&c, "+filegetinfo:0,1452,4096,0,8192,3\r\nOK\r\n");
     CHECK_EQ_STR(m.io.log, "[file info ok]");
-    CHECK_EQ_INT(c.n_ops, 3);
+    CHECK_EQ_INT(sm_cord_busy(&c), 3);
     SENT(&m, "AT+fileGetFileList\r\n");
     clear_log(&m);
     /* more lines than the response buffer holds: each is reported as it comes */
@@ -2206,7 +2206,7 @@ static void test_queue_and_cancel(void)
     modem(&c, "OK\r\n");
     CHECK_EQ_STR(m.io.log, "{unhandled OK}[test ok]");
     /* ids wrap within 1..32767 */
-    c.next_id = 0x7FFF;
+    c.opq.next_id = 0x7FFF; /* private, set to reach the wrap quickly */
     CHECK_EQ_INT(sm_cord_test(&c, NULL, NULL), 0x7FFF);
     CHECK_EQ_INT(sm_cord_test(&c, NULL, NULL), 1);
     CHECK_EQ_STR(sm_cord_op_name(SM_CORD_OP_PUBLISH), "publish");
