@@ -1079,6 +1079,13 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
 #error "SM_OPS_RECENT must be 1..64"
 #endif
 enum { SM_OPS_PIPELINED = 0, SM_OPS_IN_ORDER = 1 };
+/* A feature's URC rows: a dialect registers them when the feature is
+   first used, and routes its lines to them with sm_urc_first(), the
+   engine's own row lookup. */
+typedef struct sm_urc_rows {
+    const sm_urc *rows;
+    uint8_t n;
+} sm_urc_rows;
 typedef struct sm_op {
     uint16_t id;       /* 1..0x7FFF; 0: the record is free */
     uint8_t own;       /* the library's own work, not the application's */
@@ -2492,7 +2499,7 @@ typedef struct sm_cord {
     void *event_ctx;
     sm_cord_state state;
     int8_t connect_sock;        /* socket of the last AT+connect, for +connect: */
-    const sm_urc *features[SM_CORD_FEATURES]; /* event tables registered (sm_cord_use_*) */
+    sm_urc_rows features[SM_CORD_FEATURES]; /* event rows registered (sm_cord_use_*) */
     /* operations in start order; ops[0] runs (opq.used of them) */
     sm_cord_op ops[SM_CORD_OPS];
     sm_ops opq;                 /* their ids, and how the last ones ended (section 5.4) */
@@ -5311,18 +5318,26 @@ SM_PRIV void sm_at_store_resp(sm_at *at, const char *line, size_t len)
     at->resp_lines++;
 }
 
+/* The first of n rows whose prefix starts the line, or NULL: the engine's
+   tables here, the dialects' feature rows (sm_urc_rows) likewise. */
+SM_PRIV const sm_urc *sm_urc_first(const sm_urc *rows, size_t n, const char *line, size_t len)
+{
+    size_t i;
+    for (i = 0; rows && i < n; i++)
+        if (sm_starts_with(line, len, rows[i].prefix)) return &rows[i];
+    return NULL;
+}
+
 /* The URC table row that claims a line (the first match), or NULL; *ctx
    gets its table's context. */
 SM_PRIV const sm_urc *sm_at_find_urc(const sm_at *at, const char *line, size_t len, void **ctx)
 {
-    size_t t, i;
+    size_t t;
     for (t = 0; t < SM_URC_TABLES; t++) {
-        const sm_at_urc_table *u = &at->urc[t];
-        for (i = 0; u->table && i < u->n; i++) {
-            if (!sm_starts_with(line, len, u->table[i].prefix)) continue;
-            *ctx = u->ctx;
-            return &u->table[i];
-        }
+        const sm_urc *row = sm_urc_first(at->urc[t].table, at->urc[t].n, line, len);
+        if (!row) continue;
+        *ctx = at->urc[t].ctx;
+        return row;
     }
     return NULL;
 }
@@ -6569,9 +6584,8 @@ SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now);
 typedef int (*sm_sqn_step_fn)(sm_sqn *m, uint32_t now);
 typedef struct sm_sqn_feature {
     uint8_t slot;              /* SM_SQN_F_*: its entry in sm_sqn.feat */
-    const sm_urc *urcs;        /* its handlers; each prefix is also a row of
+    sm_urc_rows urcs;          /* its handlers; each prefix is also a row of
                                   sm_sqn_urcs, which keeps the precedence */
-    uint8_t n_urcs;
     sm_sqn_step_fn step;       /* from sm_sqn_poll(): 1 if it queued; NULL: none */
     void (*reset)(sm_sqn *m);  /* after +SYSSTART; NULL: nothing to end */
     sm_sqn_step_fn boot;       /* the bring-up read an unset clock (time only) */
@@ -6594,14 +6608,14 @@ typedef char sm_sqn_features_fit[SM_SQN_F_COUNT_ == SM_SQN_FEATURES ? 1 : -1];
 SM_PRIV void sm_sqn_urc_route(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    size_t i, k;
+    size_t i;
     for (i = 0; i < SM_SQN_FEATURES; i++) {
-        const sm_sqn_feature *f = m->feat[i];
-        for (k = 0; f && k < f->n_urcs; k++) {
-            if (sm_starts_with(line, len, f->urcs[k].prefix)) {
-                f->urcs[k].fn(ctx, at, line, len);
-                return;
-            }
+        const sm_urc *row = m->feat[i] ? sm_urc_first(m->feat[i]->urcs.rows, m->feat[i]->urcs.n,
+                                                      line, len)
+                                       : NULL;
+        if (row) {
+            row->fn(ctx, at, line, len);
+            return;
         }
     }
     sm_sqn_on_unknown(ctx, at, line, len);
@@ -6989,7 +7003,7 @@ SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
 /* The URC table, in the contract's order. First match wins; the last entry
    catches every other +SQN line so that none vanishes into a response. */
 /* The features' own tables: handlers by prefix (see sm_sqn_urc_route). */
-#define SM_SQN_FEATURE_URCS(t) t, (uint8_t)(sizeof t / sizeof t[0])
+#define SM_SQN_FEATURE_URCS(t) { t, (uint8_t)(sizeof t / sizeof t[0]) }
 static const sm_urc sm_sqn_sock_urcs[] = {
     { "+SQNSRING:",              sm_sqn_urc_sring },
     { "+SQNSH:",                 sm_sqn_urc_sh },
@@ -7014,7 +7028,7 @@ static const sm_sqn_feature sm_sqn_feat_mqtt = {
    the MQTT feature's through note), its step, nothing to reset (MQTT's
    reset forgets the session it watches). */
 static const sm_sqn_feature sm_sqn_feat_watch = {
-    SM_SQN_F_WATCH, NULL, 0, sm_sqn_watch_step, NULL, NULL, sm_sqn_watch_note
+    SM_SQN_F_WATCH, { NULL, 0 }, sm_sqn_watch_step, NULL, NULL, sm_sqn_watch_note
 };
 static const sm_urc sm_sqn_http_urcs[] = {
     { "+SQNHTTPRING:",           sm_sqn_urc_http_ring },
@@ -9980,11 +9994,11 @@ SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len
    feature's operations register (sm_cord_use_mqtt, sm_cord_use_sockets),
    so a program that never uses a feature links none of its handlers.
    Until then its lines reach the event callback as SM_CORD_EV_UNHANDLED. */
+#define SM_CORD_ROWS(t) ((uint8_t)(sizeof t / sizeof t[0]))
 static const sm_urc sm_cord_mqtt_events[] = {
     { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
     { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
     { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
-    { NULL,                           NULL },
 };
 
 static const sm_urc sm_cord_sock_events[] = {
@@ -9994,22 +10008,21 @@ static const sm_urc sm_cord_sock_events[] = {
     { "+eventsock:async_event,",      sm_cord_ev_sock_async },
     { "+connect:",                    sm_cord_ev_connect },
     { "+recv:",                       sm_cord_ev_recv },
-    { NULL,                           NULL },
 };
 
-/* A line of a feature's event: to the handler of a registered feature
-   table (NULL-prefix ended), else reported UNHANDLED. */
+/* A line of a feature's event: to the handler of a registered feature's
+   rows, else reported UNHANDLED. */
 SM_PRIV void sm_cord_ev_feature(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
-    const sm_urc *u;
     unsigned t;
-    for (t = 0; t < SM_CORD_FEATURES; t++)
-        for (u = c->features[t]; u && u->prefix; u++)
-            if (sm_starts_with(line, len, u->prefix)) {
-                u->fn(ctx, at, line, len);
-                return;
-            }
+    for (t = 0; t < SM_CORD_FEATURES; t++) {
+        const sm_urc *row = sm_urc_first(c->features[t].rows, c->features[t].n, line, len);
+        if (row) {
+            row->fn(ctx, at, line, len);
+            return;
+        }
+    }
     sm_cord_ev_other(ctx, at, line, len);
 }
 
@@ -11196,7 +11209,8 @@ SECMODEM_API int sm_cord_use_mqtt(sm_cord *c)
 {
     if (!c) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
-    c->features[SM_CORD_FEATURE_MQTT] = sm_cord_mqtt_events;
+    c->features[SM_CORD_FEATURE_MQTT].rows = sm_cord_mqtt_events;
+    c->features[SM_CORD_FEATURE_MQTT].n = SM_CORD_ROWS(sm_cord_mqtt_events);
     sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
     return SM_OK;
 }
@@ -11205,7 +11219,8 @@ SECMODEM_API int sm_cord_use_sockets(sm_cord *c)
 {
     if (!c) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
-    c->features[SM_CORD_FEATURE_SOCK] = sm_cord_sock_events;
+    c->features[SM_CORD_FEATURE_SOCK].rows = sm_cord_sock_events;
+    c->features[SM_CORD_FEATURE_SOCK].n = SM_CORD_ROWS(sm_cord_sock_events);
     sm_at_cut_urc(&c->at, "+recv:", 3); /* its bytes are read by count, never as lines */
     return SM_OK;
 }
