@@ -4707,6 +4707,19 @@ SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap)
     return at->q_text + at->q_text_len;
 }
 
+/* The one verdict of every dialect on a command text built in the queue's
+   free space (sm_at_text_space) into b, with b's room the free space or,
+   when that is more, limit (the most one command may have, its NUL
+   included). rc SM_ERR_NO_SPACE is SM_ERR_QUEUE_FULL when the free space
+   was the limit (the text fits once the queue drains: try again after a
+   poll), else SM_ERR_PARAM (too long at all). A b that only measures (no
+   memory, room limit) says SM_ERR_PARAM. */
+SM_PRIV int sm_at_text_verdict(const sm_buf *b, int rc, size_t limit)
+{
+    if (rc != SM_ERR_NO_SPACE) return rc;
+    return b->p && b->cap < limit ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
+}
+
 /* Removes the head entry and its text. */
 SM_PRIV void sm_at_pop(sm_at *at)
 {
@@ -8420,7 +8433,8 @@ SM_PRIV void sm_sqn_sup_event(sm_sqn *m, sm_sqn_event_type t, int status, int32_
    (sm_at_text_space), not in a buffer on the stack: they are built from
    sm_sqn_poll(), at the bottom of the main loop's stack. The verdict:
    SM_OK, SM_ERR_QUEUE_FULL when the queue's free text is what is short
-   (the next poll tries again), else SM_ERR_PARAM (too long at all). */
+   (the next poll tries again), else SM_ERR_PARAM (too long at all): the
+   engine's sm_at_text_verdict, as in section 7. */
 SM_PRIV int sm_sqn_sup_text(sm_sqn *m, sm_buf *b)
 {
     size_t cap;
@@ -8431,9 +8445,7 @@ SM_PRIV int sm_sqn_sup_text(sm_sqn *m, sm_buf *b)
 }
 SM_PRIV int sm_sqn_sup_built(sm_buf *b)
 {
-    int rc = sm_buf_finish(b);
-    if (rc != SM_ERR_NO_SPACE) return rc;
-    return b->cap < (size_t)SM_SQN_CMD_MAX + 1u ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
+    return sm_at_text_verdict(b, sm_buf_finish(b), (size_t)SM_SQN_CMD_MAX + 1u);
 }
 
 SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_cmd *c,
@@ -10893,8 +10905,8 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         ++*step;
     }
     if (rc == SM_OK) rc = sm_buf_finish(b);
-    if (rc == SM_ERR_NO_SPACE) /* an argument too long for SM_QUEUE_TEXT, or no room now */
-        return mem && cap <= (size_t)SM_QUEUE_TEXT ? SM_ERR_QUEUE_FULL : SM_ERR_PARAM;
+    /* an argument too long for SM_QUEUE_TEXT, or no room now */
+    rc = sm_at_text_verdict(b, rc, (size_t)SM_QUEUE_TEXT + 1u);
     if (rc) return rc;
     cmd->text = mem;
     if (!cmd->prefix) cmd->prefix = d->prefix;
