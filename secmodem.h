@@ -203,9 +203,9 @@
        may wait for an event after the OK).
      One operation layer. Every dialect keeps its operation records with
        section 5.4's sm_ops (ids, the records in use under the dialect's
-       policy, SM_OPS_PIPELINED or SM_OPS_IN_ORDER, and the statuses of the
-       last SM_OPS_RECENT operations), so an id, pending, busy and wait
-       mean one thing everywhere. CONTRIBUTING.md has the checklists to add
+       policy, pipelined or in order, and the statuses of the last
+       SM_OPS_RECENT operations), so an id, pending, busy and wait mean
+       one thing everywhere. CONTRIBUTING.md has the checklists to add
        a command and to add a dialect.
 
    ==========================================================================
@@ -219,7 +219,7 @@
      SM_QUEUE_TEXT       [224]  bytes of command text shared by the queue
      SM_PAYLOAD_MAX      [4096] largest binary payload of one command
      SM_URC_TABLES       [4]    URC tables that may be registered at once
-     SM_OPS_RECENT       [8]    operations whose status sm_<d>_wait() can
+     SM_OPS_RECENT       [6]    operations whose status sm_<d>_wait() can
                                 still tell after they ended (1..64)
      SM_AT_TIMEOUT_MS    [5000] default per-command timeout
      SM_AT_SETTLE_MS     [100]  quiet time required after a timeout before the
@@ -1060,25 +1060,26 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    keeps those records (an array in the dialect's struct), gives the ids
    and remembers how the last operations ended, so that an id, pending,
    busy and wait mean the same in every dialect and a new dialect writes
-   none of it again. The order is the dialect's policy:
-     SM_OPS_PIPELINED  any free record; records never move (the engine's
-                       commands point at them). Sequans: every command of
-                       every operation is queued at once.
-     SM_OPS_IN_ORDER   records in start order; the first one runs, and
-                       ending it moves the others up. Cordelia-I: one
-                       operation at a time, each may wait for an event.
+   none of it again. A new operation takes the first free record; how
+   one ends is the dialect's policy:
+     pipelined   its record is freed where it is (sm_ops_close): records
+                 never move, the engine's commands point at them. Sequans:
+                 every command of every operation is queued at once.
+     in order    only the first record runs; when it ends the others move
+                 up (sm_ops_close_head), so the records stay in start
+                 order. Cordelia-I: one operation at a time, each may wait
+                 for an event.
    The library's own work (a supervision probe...) may use records too:
    marked own, it is not counted, not pending and not remembered.
    Only dialects call these (section 5's implementation, "operations");
    an application uses its dialect's sm_<d>_pending/busy/wait/cancel.
    -------------------------------------------------------------------------- */
 #ifndef SM_OPS_RECENT
-#define SM_OPS_RECENT 8 /* operations whose status sm_<d>_wait() can still tell */
+#define SM_OPS_RECENT 6 /* operations whose status sm_<d>_wait() can still tell */
 #endif
 #if SM_OPS_RECENT < 1 || SM_OPS_RECENT > 64
 #error "SM_OPS_RECENT must be 1..64"
 #endif
-enum { SM_OPS_PIPELINED = 0, SM_OPS_IN_ORDER = 1 };
 /* A feature's URC rows: a dialect registers them when the feature is
    first used, and routes its lines to them with sm_urc_first(), the
    engine's own row lookup. */
@@ -1094,7 +1095,6 @@ typedef struct sm_ops {
     unsigned char *recs;   /* the dialect's records, each beginning with its sm_op */
     uint16_t rec_size;     /* bytes of one record */
     uint8_t cap, used;     /* records; records in use */
-    uint8_t policy;        /* SM_OPS_PIPELINED or SM_OPS_IN_ORDER */
     uint8_t recent_next;
     uint16_t next_id;
     uint16_t recent_id[SM_OPS_RECENT]; /* the last operations ended... */
@@ -6308,13 +6308,12 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
    5.4 OPERATIONS: WHAT EVERY DIALECT SHARES (see its declarations)
    ========================================================================== */
 #if !defined(SM_NO_SEQUANS) || !defined(SM_NO_CORDELIA)
-SM_PRIV void sm_ops_init(sm_ops *o, void *recs, size_t rec_size, size_t cap, uint8_t policy)
+SM_PRIV void sm_ops_init(sm_ops *o, void *recs, size_t rec_size, size_t cap)
 {
     memset(o, 0, sizeof *o);
     o->recs = (unsigned char *)recs;
     o->rec_size = (uint16_t)rec_size;
     o->cap = (uint8_t)cap;
-    o->policy = policy;
     o->next_id = 1;
 }
 
@@ -6334,19 +6333,20 @@ SM_PRIV int sm_ops_new_id(sm_ops *o)
     return (int)id;
 }
 
-/* A free record, zeroed, not yet in use (sm_ops_open makes it so: a start
-   function that fails between the two has claimed nothing), or NULL when
-   every record is in use. In order, it is the one after the last. */
+/* The first free record, zeroed, not yet in use (sm_ops_open makes it
+   so: a start function that fails between the two has claimed nothing),
+   or NULL when every record is in use. In order, it is the one after the
+   last (the records in use are the first ones). */
 SM_PRIV sm_op *sm_ops_claim(sm_ops *o)
 {
     size_t i;
-    sm_op *r = NULL;
-    if (o->used >= o->cap) return NULL;
-    if (o->policy == SM_OPS_IN_ORDER) r = sm_ops_rec(o, o->used);
-    for (i = 0; !r && i < o->cap; i++)
-        if (!sm_ops_rec(o, i)->id) r = sm_ops_rec(o, i);
-    if (r) memset(r, 0, o->rec_size);
-    return r;
+    for (i = 0; i < o->cap; i++) {
+        sm_op *r = sm_ops_rec(o, i);
+        if (r->id) continue;
+        memset(r, 0, o->rec_size);
+        return r;
+    }
+    return NULL;
 }
 
 /* The claimed record is in use from now: its id. */
@@ -6366,18 +6366,23 @@ SM_PRIV void sm_ops_remember(sm_ops *o, int id, int status)
     o->recent_next = (uint8_t)((o->recent_next + 1u) % SM_OPS_RECENT);
 }
 
-/* The record's operation ended with status: remembered (unless it is the
-   library's own), and the record freed. In order, the records after it
-   move up; a caller that still needs the record copies it first. */
+/* Pipelined: the record's operation ended with status. It is remembered
+   (unless it is the library's own) and its record freed where it is. */
 SM_PRIV void sm_ops_close(sm_ops *o, sm_op *r, int status)
 {
-    size_t i = (size_t)((unsigned char *)r - o->recs) / o->rec_size;
-    SM_ASSERT(r->id && i < o->cap && o->used);
+    SM_ASSERT(r->id && o->used);
     if (!r->own) sm_ops_remember(o, (int)r->id, status);
     r->id = 0;
     o->used--;
-    if (o->policy != SM_OPS_IN_ORDER) return;
-    memmove(r, o->recs + (i + 1u) * o->rec_size, (o->used - i) * (size_t)o->rec_size);
+}
+
+/* In order: the running operation (the first record) ended with status;
+   the records after it move up. A caller that still needs the record
+   copies it first. */
+SM_PRIV void sm_ops_close_head(sm_ops *o, int status)
+{
+    sm_ops_close(o, sm_ops_rec(o, 0), status);
+    memmove(o->recs, o->recs + o->rec_size, (size_t)o->used * o->rec_size);
     memset(sm_ops_rec(o, o->used), 0, o->rec_size);
 }
 
@@ -7118,7 +7123,7 @@ SECMODEM_API int sm_sqn_init(sm_sqn *m, const sm_platform *plat, sm_sqn_event_fn
     m->on_event = on_event;
     m->event_ctx = ctx;
     m->st.reg_stat = SM_SQN_REG_UNKNOWN;
-    sm_ops_init(&m->opq, m->ops, sizeof m->ops[0], SM_SQN_OPS, SM_OPS_PIPELINED);
+    sm_ops_init(&m->opq, m->ops, sizeof m->ops[0], SM_SQN_OPS); /* pipelined */
     return SM_OK;
 }
 
@@ -10940,7 +10945,7 @@ SM_PRIV void sm_cord_res_init(sm_cord_result *res)
 SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
 {
     sm_cord_op op = c->ops[0]; /* closing it moves the next one into ops[0] */
-    sm_ops_close(&c->opq, &c->ops[0].base, res->status);
+    sm_ops_close_head(&c->opq, res->status);
     res->id = (int)op.base.id;
     res->op = (sm_cord_op_kind)op.def->kind;
     if (!op.done) return;
@@ -11212,7 +11217,7 @@ SECMODEM_API int sm_cord_init(sm_cord *c, const sm_platform *plat, sm_cord_event
     sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_long_other, c);
     c->on_event = on_event;
     c->event_ctx = ctx;
-    sm_ops_init(&c->opq, c->ops, sizeof c->ops[0], SM_CORD_OPS, SM_OPS_IN_ORDER);
+    sm_ops_init(&c->opq, c->ops, sizeof c->ops[0], SM_CORD_OPS); /* in order */
     c->connect_sock = -1;
     return SM_OK;
 }

@@ -1,6 +1,6 @@
 /* test_ops.c - unit tests of section 5.4, the operation records every
    dialect shares: ids, the two policies (pipelined records that never move,
-   in-order records whose head runs), the library's own records, and the
+   in-order records whose first one runs), the library's own records, and the
    statuses remembered for sm_<d>_wait(). The dialects' tests (test_sequans,
    test_cordelia) check the same through their public calls.
    make test-unit: runs alone, needs only a C compiler. */
@@ -30,7 +30,7 @@ static void test_pipelined(void)
     rec *a, *b, *c, *d;
     int ia = 0, ib = 0, ic = 0, id = 0;
     memset(recs, 0, sizeof recs); /* the dialect zeroes its struct first */
-    sm_ops_init(&o, recs, sizeof recs[0], 3, SM_OPS_PIPELINED);
+    sm_ops_init(&o, recs, sizeof recs[0], 3); /* pipelined */
     CHECK_EQ_INT(sm_ops_busy(&o), 0);
     a = open_one(&o, 10, &ia);
     b = open_one(&o, 20, &ib);
@@ -80,7 +80,7 @@ static void test_in_order(void)
     rec *h;
     int i1 = 0, i2 = 0, i3 = 0, i4 = 0;
     memset(recs, 0, sizeof recs);
-    sm_ops_init(&o, recs, sizeof recs[0], 3, SM_OPS_IN_ORDER);
+    sm_ops_init(&o, recs, sizeof recs[0], 3); /* in order */
     (void)open_one(&o, 1, &i1);
     (void)open_one(&o, 2, &i2);
     (void)open_one(&o, 3, &i3);
@@ -88,7 +88,7 @@ static void test_in_order(void)
     h = (rec *)(void *)sm_ops_head(&o);
     CHECK(h == &recs[0] && h->payload == 1 && (int)h->base.id == i1);
     /* the head ends: the others move up, in start order */
-    sm_ops_close(&o, &h->base, SM_ERR_CANCELLED);
+    sm_ops_close_head(&o, SM_ERR_CANCELLED);
     CHECK_EQ_INT(recs[0].payload, 2);
     CHECK_EQ_INT((int)recs[0].base.id, i2);
     CHECK_EQ_INT(recs[1].payload, 3);
@@ -100,15 +100,21 @@ static void test_in_order(void)
     CHECK((rec *)(void *)sm_ops_claim(&o) == &recs[2]);
     (void)open_one(&o, 4, &i4);
     CHECK_EQ_INT(recs[2].payload, 4);
-    /* one that is not the head ends (a dialect that allows it): the ones
-       after it move up, the ones before stay */
-    sm_ops_close(&o, &recs[1].base, SM_OK);
-    CHECK_EQ_INT(recs[0].payload, 2);
-    CHECK_EQ_INT(recs[1].payload, 4);
-    CHECK_EQ_INT((int)recs[1].base.id, i4);
-    CHECK_EQ_INT(sm_ops_status(&o, i3), SM_OK);
     CHECK_EQ_INT(sm_ops_pending(&o, i4), 1);
-    CHECK_EQ_INT(sm_ops_pending(&o, i3), 0);
+    /* down to the last one, then none */
+    sm_ops_close_head(&o, SM_OK);
+    sm_ops_close_head(&o, SM_ERR_MODEM);
+    h = (rec *)(void *)sm_ops_head(&o);
+    CHECK(h == &recs[0] && h->payload == 4 && (int)h->base.id == i4);
+    CHECK_EQ_INT(recs[1].base.id, 0);
+    CHECK_EQ_INT(sm_ops_status(&o, i2), SM_OK);
+    CHECK_EQ_INT(sm_ops_status(&o, i3), SM_ERR_MODEM);
+    sm_ops_close_head(&o, SM_ERR_TIMEOUT);
+    CHECK(sm_ops_head(&o) == NULL);
+    CHECK_EQ_INT(recs[0].payload, 0);
+    CHECK_EQ_INT(sm_ops_status(&o, i4), SM_ERR_TIMEOUT);
+    CHECK_EQ_INT(sm_ops_busy(&o), 0);
+    CHECK_EQ_INT(sm_ops_pending(&o, i4), 0);
 }
 
 static void test_recent_and_ids(void)
@@ -117,7 +123,7 @@ static void test_recent_and_ids(void)
     sm_ops o;
     int first = 0, id = 0, i;
     memset(recs, 0, sizeof recs);
-    sm_ops_init(&o, recs, sizeof recs[0], 1, SM_OPS_PIPELINED);
+    sm_ops_init(&o, recs, sizeof recs[0], 1);
     /* one more than remembered: the oldest is forgotten, the rest kept */
     for (i = 0; i <= SM_OPS_RECENT; i++) {
         rec *r = open_one(&o, i, &id);
