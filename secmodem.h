@@ -10944,13 +10944,16 @@ SM_PRIV void sm_cord_res_init(sm_cord_result *res)
 /* Takes the head operation off the queue and reports it. */
 SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
 {
-    sm_cord_op op = c->ops[0]; /* closing it moves the next one into ops[0] */
+    /* only what the report needs: closing the record moves the next one
+       into ops[0] */
+    sm_cord_done_fn done = c->ops[0].done;
+    void *ctx = c->ops[0].ctx;
+    res->id = (int)c->ops[0].base.id;
+    res->op = (sm_cord_op_kind)c->ops[0].def->kind;
     sm_ops_close_head(&c->opq, res->status);
-    res->id = (int)op.base.id;
-    res->op = (sm_cord_op_kind)op.def->kind;
-    if (!op.done) return;
+    if (!done) return;
     c->in_cb++;
-    op.done(op.ctx, c, res);
+    done(ctx, c, res);
     c->in_cb--;
 }
 
