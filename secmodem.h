@@ -1087,6 +1087,8 @@ typedef struct sm_urc_rows {
     const sm_urc *rows;
     uint8_t n;
 } sm_urc_rows;
+/* The sm_urc_rows initialiser of a table t (an array of sm_urc). */
+#define SM_URC_ROWS(t) { t, (uint8_t)(sizeof t / sizeof t[0]) }
 typedef struct sm_op {
     uint16_t id;       /* 1..0x7FFF; 0: the record is free */
     uint8_t own;       /* the library's own work, not the application's */
@@ -2499,7 +2501,7 @@ typedef struct sm_cord {
     void *event_ctx;
     sm_cord_state state;
     int8_t connect_sock;        /* socket of the last AT+connect, for +connect: */
-    sm_urc_rows features[SM_CORD_FEATURES]; /* event rows registered (sm_cord_use_*) */
+    const sm_urc_rows *features[SM_CORD_FEATURES]; /* event rows registered (sm_cord_use_*) */
     /* operations in start order; ops[0] runs (opq.used of them) */
     sm_cord_op ops[SM_CORD_OPS];
     sm_ops opq;                 /* their ids, and how the last ones ended (section 5.4) */
@@ -7021,13 +7023,12 @@ SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
 /* The URC table, in the contract's order. First match wins; the last entry
    catches every other +SQN line so that none vanishes into a response. */
 /* The features' own tables: handlers by prefix (see sm_sqn_urc_route). */
-#define SM_SQN_FEATURE_URCS(t) { t, (uint8_t)(sizeof t / sizeof t[0]) }
 static const sm_urc sm_sqn_sock_urcs[] = {
     { "+SQNSRING:",              sm_sqn_urc_sring },
     { "+SQNSH:",                 sm_sqn_urc_sh },
 };
 static const sm_sqn_feature sm_sqn_feat_sock = {
-    SM_SQN_F_SOCK, SM_SQN_FEATURE_URCS(sm_sqn_sock_urcs), NULL, NULL, NULL, NULL
+    SM_SQN_F_SOCK, SM_URC_ROWS(sm_sqn_sock_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_mqtt_urcs[] = {
     { "+SQNSMQTTONCONNECT:",     sm_sqn_urc_mqtt_conn },
@@ -7039,7 +7040,7 @@ static const sm_urc sm_sqn_mqtt_urcs[] = {
     { "+SQNSMQTTMEMORYFULL",     sm_sqn_urc_mqtt_full },
 };
 static const sm_sqn_feature sm_sqn_feat_mqtt = {
-    SM_SQN_F_MQTT, SM_SQN_FEATURE_URCS(sm_sqn_mqtt_urcs), sm_sqn_mqtt_step, sm_sqn_sup_forget, NULL,
+    SM_SQN_F_MQTT, SM_URC_ROWS(sm_sqn_mqtt_urcs), sm_sqn_mqtt_step, sm_sqn_sup_forget, NULL,
     NULL
 };
 /* The supervision's probe and reconnect: no URCs of its own (it follows
@@ -7053,19 +7054,19 @@ static const sm_urc sm_sqn_http_urcs[] = {
     { "+SQNHTTPSH:",             sm_sqn_urc_http_sh },
 };
 static const sm_sqn_feature sm_sqn_feat_http = {
-    SM_SQN_F_HTTP, SM_SQN_FEATURE_URCS(sm_sqn_http_urcs), NULL, NULL, NULL, NULL
+    SM_SQN_F_HTTP, SM_URC_ROWS(sm_sqn_http_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_hce_urcs[] = {
     { "+SQNHCESIGN:",            sm_sqn_urc_hce },
 };
 static const sm_sqn_feature sm_sqn_feat_hce = {
-    SM_SQN_F_HCE, SM_SQN_FEATURE_URCS(sm_sqn_hce_urcs), NULL, NULL, NULL, NULL
+    SM_SQN_F_HCE, SM_URC_ROWS(sm_sqn_hce_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_time_urcs[] = {
     { "+SQNNTP:",                sm_sqn_urc_ntp },        /* MCHP lte.cpp:260 */
 };
 static const sm_sqn_feature sm_sqn_feat_time = {
-    SM_SQN_F_TIME, SM_SQN_FEATURE_URCS(sm_sqn_time_urcs), sm_sqn_sync_step, sm_sqn_time_reset,
+    SM_SQN_F_TIME, SM_URC_ROWS(sm_sqn_time_urcs), sm_sqn_sync_step, sm_sqn_time_reset,
     sm_sqn_sup_boot_sync, NULL
 };
 
@@ -10011,12 +10012,12 @@ SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len
    feature's operations register (sm_cord_use_mqtt, sm_cord_use_sockets),
    so a program that never uses a feature links none of its handlers.
    Until then its lines reach the event callback as SM_CORD_EV_UNHANDLED. */
-#define SM_CORD_ROWS(t) ((uint8_t)(sizeof t / sizeof t[0]))
 static const sm_urc sm_cord_mqtt_events[] = {
     { "+eventmqtt:info,",             sm_cord_ev_mqtt_info },
     { "+eventmqtt:error,",            sm_cord_ev_mqtt_error },
     { "+eventmqtt:recv,",             sm_cord_ev_mqtt_recv },
 };
+static const sm_urc_rows sm_cord_mqtt_rows = SM_URC_ROWS(sm_cord_mqtt_events);
 
 static const sm_urc sm_cord_sock_events[] = {
     { "+eventsock:data,",             sm_cord_ev_sock_data },
@@ -10026,6 +10027,7 @@ static const sm_urc sm_cord_sock_events[] = {
     { "+connect:",                    sm_cord_ev_connect },
     { "+recv:",                       sm_cord_ev_recv },
 };
+static const sm_urc_rows sm_cord_sock_rows = SM_URC_ROWS(sm_cord_sock_events);
 
 /* A line of a feature's event: to the handler of a registered feature's
    rows, else reported UNHANDLED. */
@@ -10034,7 +10036,8 @@ SM_PRIV void sm_cord_ev_feature(void *ctx, sm_at *at, const char *line, size_t l
     sm_cord *c = (sm_cord *)ctx;
     unsigned t;
     for (t = 0; t < SM_CORD_FEATURES; t++) {
-        const sm_urc *row = sm_urc_first(c->features[t].rows, c->features[t].n, line, len);
+        const sm_urc_rows *f = c->features[t];
+        const sm_urc *row = f ? sm_urc_first(f->rows, f->n, line, len) : NULL;
         if (row) {
             row->fn(ctx, at, line, len);
             return;
@@ -11229,8 +11232,7 @@ SECMODEM_API int sm_cord_use_mqtt(sm_cord *c)
 {
     if (!c) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
-    c->features[SM_CORD_FEATURE_MQTT].rows = sm_cord_mqtt_events;
-    c->features[SM_CORD_FEATURE_MQTT].n = SM_CORD_ROWS(sm_cord_mqtt_events);
+    c->features[SM_CORD_FEATURE_MQTT] = &sm_cord_mqtt_rows;
     sm_at_on_long_line(&c->at, "+eventmqtt:recv,", sm_cord_ev_mqtt_long, c);
     return SM_OK;
 }
@@ -11239,8 +11241,7 @@ SECMODEM_API int sm_cord_use_sockets(sm_cord *c)
 {
     if (!c) return SM_ERR_PARAM;
     if (!sm_at_ready(&c->at)) return SM_ERR_STATE;
-    c->features[SM_CORD_FEATURE_SOCK].rows = sm_cord_sock_events;
-    c->features[SM_CORD_FEATURE_SOCK].n = SM_CORD_ROWS(sm_cord_sock_events);
+    c->features[SM_CORD_FEATURE_SOCK] = &sm_cord_sock_rows;
     sm_at_cut_urc(&c->at, "+recv:", 3); /* its bytes are read by count, never as lines */
     return SM_OK;
 }
