@@ -962,6 +962,14 @@ SECMODEM_API int sm_at_init(sm_at *at, const sm_platform *plat, const sm_at_dial
    byte), SM_ERR_QUEUE_FULL. Never blocks: the command goes out from
    sm_at_poll()/sm_at_feed(). */
 SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd);
+/* Queues the n commands of cmds (1..SM_QUEUE_DEPTH) all or none, back to
+   back: every command is checked first, so none is queued when one is
+   refused (sm_at_submit's errors) or when the queue lacks room for them
+   all (SM_ERR_QUEUE_FULL). Returns the id of the last, whose completion
+   ends the sequence (each still completes alone, with its own on_done).
+   Only the first text may be built in place (sm_at_text_space). A
+   dialect's operations of several commands are queued this way. */
+SECMODEM_API int sm_at_submit_all(sm_at *at, const sm_at_cmd *cmds, size_t n);
 /* The queue's free text space, for building a command's text in place
    (no buffer of its own): *cap bytes, its NUL included. A text built there
    and passed to sm_at_submit as cmd->text is taken without a copy. Valid
@@ -4702,6 +4710,29 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
     return (int)e->id;
 }
 
+SECMODEM_API int sm_at_submit_all(sm_at *at, const sm_at_cmd *cmds, size_t n)
+{
+    size_t i, text = 0;
+    int rc = SM_ERR_PARAM;
+    if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    if (!cmds || !n || n > (size_t)SM_QUEUE_DEPTH) return SM_ERR_PARAM;
+    for (i = 0; i < n; i++) {
+        rc = sm_at_check_cmd(&cmds[i]);
+        if (rc) return rc;
+        text += strlen(cmds[i].text);
+    }
+    if (text > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM; /* never fits */
+    if ((size_t)at->q_count + n > (size_t)SM_QUEUE_DEPTH ||
+        text > (size_t)(SM_QUEUE_TEXT - at->q_text_len))
+        return SM_ERR_QUEUE_FULL;
+    for (i = 0; i < n; i++) {
+        rc = sm_at_submit(at, &cmds[i]);
+        SM_ASSERT(rc > 0); /* everything was checked above */
+    }
+    return rc;
+}
+
 SECMODEM_API char *sm_at_text_space(sm_at *at, size_t *cap)
 {
     if (!sm_at_ready(at) || !cap) return NULL;
@@ -7472,27 +7503,23 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_
                          sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
 {
     sm_sqn_op *op;
-    size_t i, text = 0;
+    size_t i;
+    int rc;
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE; /* every operation starts here */
     op = (sm_sqn_op *)(void *)sm_ops_claim(&m->opq);
-    for (i = 0; i < n; i++) text += strlen(c[i].text);
-    if (!op || (size_t)m->at.q_count + n > (size_t)SM_QUEUE_DEPTH ||
-        text > (size_t)SM_QUEUE_TEXT - m->at.q_text_len)
-        return SM_ERR_QUEUE_FULL;
+    if (!op) return SM_ERR_QUEUE_FULL;
+    for (i = 0; i < n; i++) {
+        c[i].on_done = sm_sqn_cmd_done;
+        c[i].ctx = op;
+    }
+    rc = sm_at_submit_all(&m->at, c, n);
+    if (rc < 0) return rc; /* the record stays free */
     op->m = m;
     op->def = def;
     op->arg = arg;
     op->done = done;
     op->ctx = ctx;
     op->cmds = (uint8_t)n;
-    for (i = 0; i < n; i++) {
-        int rc;
-        c[i].on_done = sm_sqn_cmd_done;
-        c[i].ctx = op;
-        rc = sm_at_submit(&m->at, &c[i]);
-        SM_ASSERT(rc > 0 || i == 0); /* room was checked: only the first can fail */
-        if (rc < 0) return rc;
-    }
     (void)sm_ops_open(&m->opq, &op->base);
     if (def->feat) m->feat[def->feat->slot] = def->feat; /* its URCs are handled from now */
     if (out) *out = op;

@@ -277,6 +277,65 @@ static void test_text_space(void)
     CHECK_EQ_INT(cap, 1);
 }
 
+/* Several commands all or none (sm_at_submit_all, how a dialect queues an
+   operation of several commands): each is checked before any is queued. */
+static void test_submit_all(void)
+{
+    sm_at at, zeroed;
+    mock m;
+    sm_at_cmd c[SM_QUEUE_DEPTH + 1];
+    char big[SM_QUEUE_TEXT];
+    int i, id;
+    setup(&at, &m, NULL, 0);
+    memset(c, 0, sizeof c);
+    for (i = 0; i <= SM_QUEUE_DEPTH; i++) {
+        c[i].text = i == 0 ? "AT+ONE" : i == 1 ? "AT+TWO" : "AT";
+        c[i].on_done = on_done;
+        c[i].ctx = &m;
+    }
+    memset(&zeroed, 0, sizeof zeroed);
+    CHECK_EQ_INT(sm_at_submit_all(NULL, c, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_submit_all(&zeroed, c, 1), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_submit_all(&at, NULL, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, 0), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, SM_QUEUE_DEPTH + 1), SM_ERR_PARAM);
+    /* the second is refused: the first is not queued either */
+    c[1].text = "AT\r+CFUN=0";
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, 2), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_at_queue_free(&at), SM_QUEUE_DEPTH);
+    c[1].text = "";
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, 2), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_queue_free(&at), SM_QUEUE_DEPTH);
+    /* texts that never fit together, though each alone would */
+    memset(big, 'A', sizeof big);
+    big[SM_QUEUE_TEXT - 2] = '\0';
+    c[0].text = big;
+    c[1].text = "AT+TWO";
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, 2), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_queue_free(&at), SM_QUEUE_DEPTH);
+    /* room for one, not two: none, and the queue says QUEUE_FULL */
+    c[0].text = "AT+ONE";
+    for (i = 0; i < SM_QUEUE_DEPTH - 1; i++) CHECK(submit(&at, &m, "AT", NULL) > 0);
+    CHECK_EQ_INT(sm_at_submit_all(&at, c, 2), SM_ERR_QUEUE_FULL);
+    CHECK_EQ_INT(sm_at_queue_free(&at), 1);
+    sm_at_flush(&at, SM_AT_CANCELLED);
+    m.io.log[0] = 0;
+    m.io.log_len = 0;
+    /* both fit: queued back to back, the id of the last returned, each
+       completing alone */
+    id = sm_at_submit_all(&at, c, 2);
+    CHECK(id > 0);
+    CHECK_EQ_INT(sm_at_queue_free(&at), SM_QUEUE_DEPTH - 2);
+    sm_at_poll(&at);
+    feed_str(&at, "OK\r\n");
+    CHECK_EQ_INT(sm_at_result_of(&at, (uint16_t)id), SM_AT_PENDING);
+    sm_at_poll(&at);
+    feed_str(&at, "ERROR\r\n");
+    CHECK_EQ_STR(m.io.tx, "AT+ONE\rAT+TWO\r");
+    CHECK_EQ_STR(m.io.log, "[done OK code=-2147483648][done ERROR code=-2147483648]");
+    CHECK_EQ_INT(sm_at_result_of(&at, (uint16_t)id), SM_AT_ERROR);
+}
+
 static void test_bad_commands(void)
 {
     sm_at at;
@@ -2394,6 +2453,7 @@ int main(void)
     RUN(test_dialect_final);
     RUN(test_queue);
     RUN(test_text_space);
+    RUN(test_submit_all);
     RUN(test_bad_commands);
     RUN(test_transcript_every_split);
     RUN(test_echo_off_and_on);
