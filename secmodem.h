@@ -15253,7 +15253,12 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             sm_sqn_busy, sm_sqn_cancel and sm_sqn_wait as section 7 has
             them; the MQTT
             supervision's probe and reconnect a feature of their own;
-            CONTRIBUTING.md.
+            CONTRIBUTING.md. Then one operation layer (section 5.4):
+            sm_op/sm_ops keep both dialects' records, ids and last
+            statuses (SM_OPS_RECENT); one URC row lookup (sm_urc_first,
+            sm_urc_rows, SM_URC_ROWS); one verdict on a command built in
+            the queue (QUEUE_FULL or PARAM); sm_at_submit_all queues an
+            operation's commands all or none.
      0.2.0  (2026-11) Sequans GM02S dialect: bring-up, NVM,
             security profiles, sockets, built-in MQTT and HTTP clients;
             SM_ERR_STATE; the engine recognises echoes longer than a line.
