@@ -6414,7 +6414,8 @@ SM_PRIV void sm_sqn_time_reset(sm_sqn *m);
 SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r);
 SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
-SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive);
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, sm_sqn_mqtt_mem *mem, const char *host, uint16_t port,
+                                   uint16_t keepalive);
 SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now);
 SM_PRIV int sm_sqn_watch_step(sm_sqn *m, uint32_t now);
 SM_PRIV void sm_sqn_watch_note(sm_sqn *m, int what, int status, int32_t rc);
@@ -7985,6 +7986,7 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
 {
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
+    sm_sqn_mqtt_mem *mem;
     int id;
     if (!m || !port) return SM_ERR_PARAM;
     sm_buf_init(&b, t, sizeof t);
@@ -7992,9 +7994,12 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
     sm_sqn_put_host(&b, host);
     sm_sqn_put_num(&b, port);
     sm_sqn_put_num(&b, keepalive_s);
-    if (!b.err && !m->sup.mem) return SM_ERR_STATE; /* no memory for the reconnect's host */
+    id = sm_sqn_built(&b); /* the arguments first, as everywhere */
+    if (id) return id;
+    mem = m->sup.mem;
+    if (!mem) return SM_ERR_STATE; /* nowhere to keep the host for a reconnect */
     id = sm_sqn_simple(m, &sm_sqn_def_mqtt_connect, 0, &b, done, ctx);
-    if (id > 0) sm_sqn_sup_connecting(m, host, port, keepalive_s); /* a new session */
+    if (id > 0) sm_sqn_sup_connecting(m, mem, host, port, keepalive_s); /* a new session */
     return id;
 }
 
@@ -8961,13 +8966,14 @@ SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_res
 }
 
 /* The application's connect was queued: a new session, nothing remembered. */
-SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive)
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, sm_sqn_mqtt_mem *mem, const char *host, uint16_t port,
+                                   uint16_t keepalive)
 {
     sm_sqn_sup_forget(m);
     m->sup.connecting = 1;
-    memcpy(m->sup.mem->host, host, strlen(host) + 1u); /* checked: <= SM_SQN_HOST_MAX */
-    m->sup.mem->port = port;
-    m->sup.mem->keepalive = keepalive;
+    memcpy(mem->host, host, strlen(host) + 1u); /* checked: <= SM_SQN_HOST_MAX */
+    mem->port = port;
+    mem->keepalive = keepalive;
 }
 
 /* +SYSSTART: a time sync is gone (the MQTT feature's reset,
