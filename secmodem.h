@@ -280,6 +280,9 @@
                                 start function then returns SM_ERR_QUEUE_FULL:
                                 not a failure, start it again after the next
                                 done callback (a send/receive loop does so)
+     SM_SQN_MQTT_SUBS    [4]    subscriptions of the built-in MQTT client
+                                remembered for a resume (1..32); they live in
+                                the application's sm_sqn_mqtt_mem
      SM_SQN_CEREG_MODE   [5]    AT+CEREG mode of the bring-up: 2 or 5
      SM_SQN_BOOT_TIMEOUT_MS [20000]  bring-up: wait for the modem to answer
      SM_SQN_PROBE_MS     [1000]   bring-up: one AT probe
