@@ -497,6 +497,7 @@ static void test_mqtt_memory(void)
     static sm_sqn_mqtt_mem other;
     T *t = fresh(0);
     sm_platform p;
+    uint8_t msg[4] = { 0 };
     memset(&p, 0, sizeof p);
     p.user = &t->io;
     p.write = sm_fake_write;
@@ -526,11 +527,20 @@ static void test_mqtt_memory(void)
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0][MQTT_SUBSCRIBED cmd/# 0][MQTT_PUBLISHED 5 0]");
     TX(t, "");
-    /* an operation that needs no memory works; so does a restart */
+    /* the operations that need no memory work; so does a restart */
+    CHECK(sm_sqn_mqtt_config(&t->m, "dev1", NULL, NULL, 1, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTCFG=0,\"dev1\",\"\",\"\",1\r", "\r\nOK\r\n");
+    CHECK(sm_sqn_mqtt_publish(&t->m, "dev/out", 1, (const uint8_t *)"abc", 3, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"dev/out\",1,3\r", "\r\n> ");
+    TX(t, "abc");
+    rx(t, "\r\n+SQNSMQTTPUBLISH: 4\r\n\r\nOK\r\n");
+    CHECK(sm_sqn_mqtt_read(&t->m, "cmd/in", 2, 2, msg, sizeof msg, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"cmd/in\",2\r", "\r\nhi\r\nOK\r\n");
     CHECK(sm_sqn_mqtt_disconnect(&t->m, on_done, t) > 0);
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
     rx(t, "\r\n+SYSSTART\r\n");
-    LOG(t, "{MQTT_DISCONNECT ok}[RESTARTED 1]");
+    LOG(t, "{MQTT_CONFIG ok}{MQTT_PUBLISH ok pmid=4}{MQTT_READ ok}{MQTT_DISCONNECT ok}[RESTARTED 1]");
+    CHECK_EQ_INT(memcmp(msg, "hi", 2), 0);
     /* handed over (whatever it held is cleared): as before, in that memory */
     CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, NULL), SM_ERR_PARAM);
     memset(&t->mq, 0x5A, sizeof t->mq);
