@@ -1531,7 +1531,7 @@ typedef struct sm_sqn_sub {
 /* The memory of the built-in MQTT client's session, owned by the
    application and handed over once with sm_sqn_use_mqtt() ("Time and MQTT
    supervision" below): the subscriptions remembered for a resume, the probe
-   topic and the broker of the last connect, for a reconnect. About 740
+   topic and the broker of the last connect, for a reconnect. About 720
    bytes with the defaults: an application that never uses the modem's MQTT
    client (e.g. a socket with the MQTT session of section 10) does not pay
    for it. Put it next to the sm_sqn (static, inside your object); its
@@ -1886,13 +1886,13 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    8.15, in the +CCLK format sevents-os/sequans-rs@3ee671f
    monarch2/src/command/device/responses.rs:26 quotes from the manual.
 
-   The built-in MQTT client's session (all of this lives in the
+   The built-in MQTT client's session (what it remembers lives in the
    application's sm_sqn_mqtt_mem, handed over with sm_sqn_use_mqtt). On
-   LR8.2.1.0 the modem sends no PINGREQ, the broker drops the idle session, and no +SQNSMQTTONDISCONNECT
-   is raised; minutes later the modem reconnects by itself with an
-   unsolicited +SQNSMQTTONCONNECT:0,0 and subscribed to nothing (the manual:
-   "the MCU must re-subscribe", sequans-rs@3ee671f
-   monarch2/src/command/mqtt/mod.rs:58; measured: awong-dev/pager@3a42ef6
+   LR8.2.1.0 the modem sends no PINGREQ, the broker drops the idle session,
+   and no +SQNSMQTTONDISCONNECT is raised; minutes later the modem
+   reconnects by itself with an unsolicited +SQNSMQTTONCONNECT:0,0 and
+   subscribed to nothing (the manual: "the MCU must re-subscribe",
+   sequans-rs@3ee671f monarch2/src/command/mqtt/mod.rs:58; measured: awong-dev/pager@3a42ef6
    docs/VENDOR_BUG_REPORTS.md section 9, docs/GOTCHAS.md "Pages stop arriving
    after about ten minutes"; MCHP lte.cpp:67 "The modem does not give any
    notification of a MQTT disconnect"). So the library:
@@ -8627,7 +8627,8 @@ SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i)
     size_t k;
     if (!m || !m->sup.mem) return NULL;
     for (k = 0; k < SM_SQN_MQTT_SUBS; k++)
-        if (m->sup.mem->subs[k].state != SM_SQN_SUB_FREE && i-- == 0) return m->sup.mem->subs[k].filter;
+        if (m->sup.mem->subs[k].state != SM_SQN_SUB_FREE && i-- == 0)
+            return m->sup.mem->subs[k].filter;
     return NULL;
 }
 
