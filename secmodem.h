@@ -1894,8 +1894,9 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    subscribed to nothing (the manual: "the MCU must re-subscribe",
    sequans-rs@3ee671f monarch2/src/command/mqtt/mod.rs:58; measured:
    awong-dev/pager@3a42ef6 docs/VENDOR_BUG_REPORTS.md section 9,
-   docs/GOTCHAS.md "Pages stop arriving after about ten minutes"; MCHP lte.cpp:67 "The modem does not give any
-   notification of a MQTT disconnect"). So the library:
+   docs/GOTCHAS.md "Pages stop arriving after about ten minutes"; MCHP
+   lte.cpp:67 "The modem does not give any notification of a MQTT
+   disconnect"). So the library:
    - remembers the application's subscriptions (up to SM_SQN_MQTT_SUBS
      filters, copied): a filter enters with sm_sqn_mqtt_subscribe (which
      returns SM_ERR_NO_SPACE when the table is full and the filter is not in
