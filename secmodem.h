@@ -64,6 +64,7 @@
    A SEQUANS GM02S IN A SUPERLOOP (section 6)
    ==========================================================================
        static sm_sqn m;                      // the modem; yours, anywhere
+       static sm_sqn_mqtt_mem mq;            // its MQTT client's memory (~720 B)
        static uint8_t rx[512];
 
        static void on_event(void *app, sm_sqn *m, const sm_sqn_event *ev) {
@@ -77,6 +78,7 @@
        }
        ...
        sm_sqn_init(&m, &plat, on_event, app);
+       sm_sqn_use_mqtt(&m, &mq);             // only if you use the modem's MQTT
        sm_sqn_bringup(&m, on_up, app);       // AT, ATE1, CMEE, CEREG, CFUN, wait, CCLK
        for (;;) { sm_sqn_poll(&m); other_work(); }
 
@@ -287,6 +289,9 @@
                                 start function then returns SM_ERR_QUEUE_FULL:
                                 not a failure, start it again after the next
                                 done callback (a send/receive loop does so)
+     SM_SQN_MQTT_SUBS    [4]    subscriptions of the built-in MQTT client
+                                remembered for a resume (1..32); they live in
+                                the application's sm_sqn_mqtt_mem
      SM_SQN_CEREG_MODE   [5]    AT+CEREG mode of the bring-up: 2 or 5
      SM_SQN_BOOT_TIMEOUT_MS [20000]  bring-up: wait for the modem to answer
      SM_SQN_PROBE_MS     [1000]   bring-up: one AT probe
@@ -1589,11 +1594,22 @@ typedef struct sm_sqn_sub {
     uint8_t qos;
     uint16_t op;           /* the application's operation on it */
 } sm_sqn_sub;
-typedef struct sm_sqn_sup {
+/* The memory of the built-in MQTT client's session, owned by the
+   application and handed over once with sm_sqn_use_mqtt() ("Time and MQTT
+   supervision" below): the subscriptions remembered for a resume, the probe
+   topic and the broker of the last connect, for a reconnect. About 720
+   bytes with the defaults: an application that never uses the modem's MQTT
+   client (e.g. a socket with the MQTT session of section 10) does not pay
+   for it. Put it next to the sm_sqn (static, inside your object); its
+   fields are private. */
+typedef struct sm_sqn_mqtt_mem {
     sm_sqn_sub subs[SM_SQN_MQTT_SUBS];
     char probe_topic[SM_SQN_TOPIC_MAX + 1]; /* "" : probe by re-subscribing */
     char host[SM_SQN_HOST_MAX + 1];         /* of the last connect, for a reconnect */
     uint16_t port, keepalive;
+} sm_sqn_mqtt_mem;
+typedef struct sm_sqn_sup {
+    sm_sqn_mqtt_mem *mem;  /* the application's, NULL: no MQTT memory handed over */
     uint32_t period_ms;    /* probe after this long without a sign of life, 0: off */
     uint32_t alive_ms;     /* the last sign of life */
     uint32_t deadline;     /* of the probe, the re-subscription or the reconnect */
@@ -1699,12 +1715,27 @@ SECMODEM_API void sm_sqn_cancel(sm_sqn *m);
    last until the next sm_sqn_init() (a modem restart keeps them). SM_OK,
    SM_ERR_PARAM (NULL m), SM_ERR_STATE (m not initialised). */
 SECMODEM_API int sm_sqn_use_sockets(sm_sqn *m);
-SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m);
+/* The built-in MQTT client also needs memory of its own, which you own (an
+   sm_sqn_mqtt_mem, about 720 bytes: the subscriptions remembered for a
+   resume, the probe topic, the broker for a reconnect), so that an
+   application that never uses it does not carry it. Hand it over once,
+   after sm_sqn_init() and before sm_sqn_mqtt_connect(): this zeroes it and
+   registers the MQTT feature as the other switches do. Until then
+   sm_sqn_mqtt_connect, _subscribe, _unsubscribe and sm_sqn_mqtt_supervise
+   return SM_ERR_STATE and send nothing (a subscription is never made
+   without being remembered); _config, _publish, _read and _disconnect need
+   no memory. It stays m's until the next sm_sqn_init() (then hand it over
+   again); must not be shared by two modems, or moved. SM_OK; SM_ERR_PARAM
+   (NULL m or mem); SM_ERR_STATE (m not initialised, or m already has
+   another memory: the same one again is SM_OK and keeps what it holds). */
+SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m, sm_sqn_mqtt_mem *mem);
 SECMODEM_API int sm_sqn_use_http(sm_sqn *m);
 SECMODEM_API int sm_sqn_use_time(sm_sqn *m);
 SECMODEM_API int sm_sqn_use_hce(sm_sqn *m);
 /* All of them at once: for a tool or a test that wants every URC as its
-   event whatever it has used (it links every feature). */
+   event whatever it has used (it links every feature). MQTT's URCs are
+   handled, but no MQTT memory is handed over: call sm_sqn_use_mqtt(m, mem)
+   too before sm_sqn_mqtt_connect. */
 SECMODEM_API int sm_sqn_use_all(sm_sqn *m);
 
 /* Bring-up: probes with AT (every SM_SQN_PROBE_MS, +SYSSTART also counts)
@@ -1811,6 +1842,8 @@ SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, 
 SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char *user,
                                     const char *password, uint8_t sp_id, sm_sqn_done_fn done,
                                     void *ctx);
+/* The three below need the MQTT memory (sm_sqn_use_mqtt): without it they
+   return SM_ERR_STATE and send nothing. */
 /* AT+SQNSMQTTCONNECT=0,"<host>",<port>,<keepalive_s>; then MQTT_CONNECTED. */
 SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
                                      uint16_t keepalive_s, sm_sqn_done_fn done, void *ctx);
@@ -1916,15 +1949,17 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    8.15, in the +CCLK format sevents-os/sequans-rs@3ee671f
    monarch2/src/command/device/responses.rs:26 quotes from the manual.
 
-   The built-in MQTT client's session. On LR8.2.1.0 the modem sends no
-   PINGREQ, the broker drops the idle session, and no +SQNSMQTTONDISCONNECT
-   is raised; minutes later the modem reconnects by itself with an
-   unsolicited +SQNSMQTTONCONNECT:0,0 and subscribed to nothing (the manual:
-   "the MCU must re-subscribe", sequans-rs@3ee671f
-   monarch2/src/command/mqtt/mod.rs:58; measured: awong-dev/pager@3a42ef6
-   docs/VENDOR_BUG_REPORTS.md section 9, docs/GOTCHAS.md "Pages stop arriving
-   after about ten minutes"; MCHP lte.cpp:67 "The modem does not give any
-   notification of a MQTT disconnect"). So the library:
+   The built-in MQTT client's session (what it remembers lives in the
+   application's sm_sqn_mqtt_mem, handed over with sm_sqn_use_mqtt). On
+   LR8.2.1.0 the modem sends no PINGREQ, the broker drops the idle session,
+   and no +SQNSMQTTONDISCONNECT is raised; minutes later the modem
+   reconnects by itself with an unsolicited +SQNSMQTTONCONNECT:0,0 and
+   subscribed to nothing (the manual: "the MCU must re-subscribe",
+   sequans-rs@3ee671f monarch2/src/command/mqtt/mod.rs:58; measured:
+   awong-dev/pager@3a42ef6 docs/VENDOR_BUG_REPORTS.md section 9,
+   docs/GOTCHAS.md "Pages stop arriving after about ten minutes"; MCHP
+   lte.cpp:67 "The modem does not give any notification of a MQTT
+   disconnect"). So the library:
    - remembers the application's subscriptions (up to SM_SQN_MQTT_SUBS
      filters, copied): a filter enters with sm_sqn_mqtt_subscribe (which
      returns SM_ERR_NO_SPACE when the table is full and the filter is not in
@@ -2003,11 +2038,12 @@ SECMODEM_API int sm_sqn_bringup_time_sync(sm_sqn *m, uint32_t timeout_ms);
    probe_topic (copied; no wildcards) or NULL (re-subscribe instead); flags
    0 or SM_SQN_SUP_RECONNECT. The remembering of subscriptions and the
    handling of a resume are always on. SM_OK, SM_ERR_PARAM,
-   SM_ERR_UNSAFE_STRING. */
+   SM_ERR_UNSAFE_STRING, SM_ERR_STATE (m not initialised, or no MQTT memory:
+   see sm_sqn_use_mqtt). */
 SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char *probe_topic,
                                        unsigned flags);
 /* The number of remembered subscriptions, and the filter of entry i (NULL
-   past the end), for logs and tests. */
+   past the end), for logs and tests; 0 and NULL without MQTT memory. */
 SECMODEM_API size_t sm_sqn_mqtt_subscriptions(const sm_sqn *m);
 SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i);
 
@@ -6619,7 +6655,8 @@ SM_PRIV void sm_sqn_time_reset(sm_sqn *m);
 SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r);
 SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
-SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive);
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, sm_sqn_mqtt_mem *mem, const char *host, uint16_t port,
+                                   uint16_t keepalive);
 SM_PRIV int sm_sqn_mqtt_step(sm_sqn *m, uint32_t now);
 SM_PRIV int sm_sqn_watch_step(sm_sqn *m, uint32_t now);
 SM_PRIV void sm_sqn_watch_note(sm_sqn *m, int what, int status, int32_t rc);
@@ -7102,14 +7139,26 @@ static const sm_sqn_feature sm_sqn_feat_time = {
 };
 
 SECMODEM_API int sm_sqn_use_sockets(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_sock); }
-SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_mqtt); }
+/* Hands over the MQTT memory (once: see its declaration) and registers the
+   feature. */
+SECMODEM_API int sm_sqn_use_mqtt(sm_sqn *m, sm_sqn_mqtt_mem *mem)
+{
+    if (!m || !mem) return SM_ERR_PARAM;
+    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
+    if (m->sup.mem && m->sup.mem != mem) return SM_ERR_STATE; /* it holds the session */
+    if (!m->sup.mem) {
+        memset(mem, 0, sizeof *mem); /* nothing remembered yet */
+        m->sup.mem = mem;
+    }
+    return sm_sqn_use(m, &sm_sqn_feat_mqtt);
+}
 SECMODEM_API int sm_sqn_use_http(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_http); }
 SECMODEM_API int sm_sqn_use_time(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_time); }
 SECMODEM_API int sm_sqn_use_hce(sm_sqn *m) { return sm_sqn_use(m, &sm_sqn_feat_hce); }
 SECMODEM_API int sm_sqn_use_all(sm_sqn *m)
 {
     int rc = sm_sqn_use_sockets(m);
-    if (!rc) rc = sm_sqn_use_mqtt(m);
+    if (!rc) rc = sm_sqn_use(m, &sm_sqn_feat_mqtt); /* its URCs; no memory */
     if (!rc) rc = sm_sqn_use_http(m);
     if (!rc) rc = sm_sqn_use_time(m);
     if (!rc) rc = sm_sqn_use_hce(m);
@@ -8141,6 +8190,7 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
 {
     char t[SM_SQN_CMD_MAX + 1];
     sm_buf b;
+    sm_sqn_mqtt_mem *mem;
     int id;
     if (!m || !port) return SM_ERR_PARAM;
     sm_buf_init(&b, t, sizeof t);
@@ -8148,8 +8198,12 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
     sm_sqn_put_host(&b, host);
     sm_sqn_put_num(&b, port);
     sm_sqn_put_num(&b, keepalive_s);
+    id = sm_sqn_built(&b); /* the arguments first, as everywhere */
+    if (id) return id;
+    mem = m->sup.mem;
+    if (!mem) return SM_ERR_STATE; /* nowhere to keep the host for a reconnect */
     id = sm_sqn_simple(m, &sm_sqn_def_mqtt_connect, 0, &b, done, ctx);
-    if (id > 0) sm_sqn_sup_connecting(m, host, port, keepalive_s); /* a new session */
+    if (id > 0) sm_sqn_sup_connecting(m, mem, host, port, keepalive_s); /* a new session */
     return id;
 }
 
@@ -8169,6 +8223,7 @@ SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_d
     if (qos >= 0) sm_sqn_put_num(&b, (uint32_t)qos);
     id = sm_sqn_built(&b);
     if (id) return id;
+    if (!m->sup.mem) return SM_ERR_STATE; /* nowhere to remember it for a resume */
     if (qos >= 0 && !sm_sqn_sup_room(m, filter)) return SM_ERR_NO_SPACE; /* SM_SQN_MQTT_SUBS */
     def = qos < 0 ? &sm_sqn_def_mqtt_unsub : &sm_sqn_def_mqtt_sub;
     sm_sqn_cmd_of(&c, t, def);
@@ -8712,11 +8767,16 @@ SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now)
 }
 
 /* ---- the subscription table ---- */
+/* The table is in the application's sm_sqn_mqtt_mem. Without it nothing
+   is remembered: the operations that would remember (connect, subscribe,
+   unsubscribe, supervise) are refused, so no session, probe, re-subscription
+   or reconnect exists either; only the lookups from any URC check for it. */
 SM_PRIV int sm_sqn_sub_find(const sm_sqn *m, const char *filter)
 {
+    const sm_sqn_mqtt_mem *mem = m->sup.mem;
     int i;
-    for (i = 0; i < SM_SQN_MQTT_SUBS; i++)
-        if (m->sup.subs[i].state != SM_SQN_SUB_FREE && sm_sqn_streq(m->sup.subs[i].filter, filter))
+    for (i = 0; mem && i < SM_SQN_MQTT_SUBS; i++)
+        if (mem->subs[i].state != SM_SQN_SUB_FREE && sm_sqn_streq(mem->subs[i].filter, filter))
             return i;
     return -1;
 }
@@ -8727,7 +8787,7 @@ SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter)
     int i;
     if (sm_sqn_sub_find(m, filter) >= 0) return 1;
     for (i = 0; i < SM_SQN_MQTT_SUBS; i++)
-        if (m->sup.subs[i].state == SM_SQN_SUB_FREE) return 1;
+        if (m->sup.mem->subs[i].state == SM_SQN_SUB_FREE) return 1;
     return 0;
 }
 
@@ -8738,9 +8798,9 @@ SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int 
     int i = sm_sqn_sub_find(m, filter);
     sm_sqn_sub *e;
     if (i < 0 && qos >= 0)
-        for (i = 0; i < SM_SQN_MQTT_SUBS && m->sup.subs[i].state != SM_SQN_SUB_FREE; i++) {}
+        for (i = 0; i < SM_SQN_MQTT_SUBS && m->sup.mem->subs[i].state != SM_SQN_SUB_FREE; i++) {}
     if (i < 0 || i >= SM_SQN_MQTT_SUBS) return; /* unsubscribing from an unknown filter */
-    e = &m->sup.subs[i];
+    e = &m->sup.mem->subs[i];
     if (e->state == SM_SQN_SUB_FREE) {
         memcpy(e->filter, filter, strlen(filter) + 1u); /* checked: <= SM_SQN_TOPIC_MAX */
         e->state = SM_SQN_SUB_PENDING;
@@ -8755,7 +8815,8 @@ SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int 
 SM_PRIV size_t sm_sqn_sub_count(const sm_sqn *m)
 {
     size_t i, n = 0;
-    for (i = 0; i < SM_SQN_MQTT_SUBS; i++) n += m->sup.subs[i].state != SM_SQN_SUB_FREE;
+    for (i = 0; m->sup.mem && i < SM_SQN_MQTT_SUBS; i++)
+        n += m->sup.mem->subs[i].state != SM_SQN_SUB_FREE;
     return n;
 }
 
@@ -8764,9 +8825,10 @@ SECMODEM_API size_t sm_sqn_mqtt_subscriptions(const sm_sqn *m) { return m ? sm_s
 SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i)
 {
     size_t k;
-    if (!m) return NULL;
+    if (!m || !m->sup.mem) return NULL;
     for (k = 0; k < SM_SQN_MQTT_SUBS; k++)
-        if (m->sup.subs[k].state != SM_SQN_SUB_FREE && i-- == 0) return m->sup.subs[k].filter;
+        if (m->sup.mem->subs[k].state != SM_SQN_SUB_FREE && i-- == 0)
+            return m->sup.mem->subs[k].filter;
     return NULL;
 }
 
@@ -8779,8 +8841,8 @@ SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
     int rc = sm_sqn_sup_text(m, &b);
     if (rc) return rc;
     sm_buf_str(&b, "AT+SQNSMQTTSUBSCRIBE=0,");
-    sm_sqn_put_topic(&b, m->sup.subs[i].filter);
-    sm_sqn_put_num(&b, m->sup.subs[i].qos);
+    sm_sqn_put_topic(&b, m->sup.mem->subs[i].filter);
+    sm_sqn_put_num(&b, m->sup.mem->subs[i].qos);
     rc = sm_sqn_sup_built(&b);
     if (rc) return rc;
     sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
@@ -8792,7 +8854,7 @@ SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
 SM_PRIV void sm_sqn_sup_forget(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
-    memset(s->subs, 0, sizeof s->subs);
+    if (s->mem) memset(s->mem->subs, 0, sizeof s->mem->subs);
     s->session = 0;
     s->connecting = 0;
     s->probe = SM_SQN_PROBE_IDLE;
@@ -8821,7 +8883,7 @@ SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
     sm_sqn_event ev;
     for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
         int id;
-        uint8_t st = s->subs[s->resub_i].state;
+        uint8_t st = s->mem->subs[s->resub_i].state;
         if (st == SM_SQN_SUB_FREE || st == SM_SQN_SUB_LEAVING) continue;
         id = sm_sqn_sup_subscribe(m, s->resub_i, sm_sqn_resub_done);
         if (id == SM_ERR_QUEUE_FULL) { s->resub = SM_SQN_RS_NEXT; return 0; } /* the next poll */
@@ -8838,7 +8900,7 @@ SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
     ev.u.sup.topics = s->resub_topics;
     ev.u.sup.failed = s->resub_failed;
     if (s->resub_failed) {
-        ev.u.sup.topic = s->subs[s->resub_first].filter;
+        ev.u.sup.topic = s->mem->subs[s->resub_first].filter;
         ev.u.sup.status = s->resub_status;
         ev.u.sup.rc = s->resub_rc;
     }
@@ -8884,7 +8946,7 @@ SM_PRIV void sm_sqn_sup_lost(sm_sqn *m, int status, int32_t rc)
     m->sup.probe = SM_SQN_PROBE_IDLE;
     m->st.mqtt_connected = 0;
     sm_sqn_sup_event(m, SM_SQN_EV_MQTT_LOST, status, rc);
-    if ((m->sup.flags & SM_SQN_SUP_RECONNECT) && m->sup.host[0] &&
+    if ((m->sup.flags & SM_SQN_SUP_RECONNECT) && m->sup.mem->host[0] &&
         m->sup.reconnect == SM_SQN_RC_IDLE)
         sm_sqn_reconnect_start(m);
 }
@@ -8904,7 +8966,7 @@ SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     if (s->probe != SM_SQN_PROBE_CMD || r->id != (int)s->probe_op) return; /* a stale one */
     if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
     if (r->status != SM_OK) { sm_sqn_sup_lost(m, r->status, 0); return; }
-    if (s->probe_topic[0]) {
+    if (s->mem->probe_topic[0]) {
         s->probe_pmid = r->u.pmid;
         if (s->early && s->early_pmid == r->u.pmid) { sm_sqn_probe_answer(m, s->early_rc); return; }
     }
@@ -8920,10 +8982,10 @@ SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
     sm_buf b;
     sm_at_cmd c;
     int id, i;
-    if (s->probe_topic[0]) { /* a QoS 1 publish: its ONPUBLISH comes with the PUBACK */
+    if (s->mem->probe_topic[0]) { /* a QoS 1 publish: its ONPUBLISH comes with the PUBACK */
         if (sm_sqn_sup_text(m, &b)) return 0;
         sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
-        sm_sqn_put_topic(&b, s->probe_topic);
+        sm_sqn_put_topic(&b, s->mem->probe_topic);
         sm_buf_str(&b, ",1,1");
         /* the topic was checked when set: only the queue's room can be short */
         if (sm_sqn_sup_built(&b)) return 0; /* the next poll */
@@ -8933,7 +8995,7 @@ SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
         c.payload_len = sizeof payload;
         id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_publish, 0, &c, sm_sqn_probe_done, NULL);
     } else { /* a subscription again, to the first remembered filter */
-        for (i = 0; i < SM_SQN_MQTT_SUBS && s->subs[i].state != SM_SQN_SUB_ACTIVE; i++) {}
+        for (i = 0; i < SM_SQN_MQTT_SUBS && s->mem->subs[i].state != SM_SQN_SUB_ACTIVE; i++) {}
         if (i == SM_SQN_MQTT_SUBS) { sm_sqn_sup_alive(m); return 0; } /* nothing to probe with */
         s->probe_sub = (uint8_t)i;
         id = sm_sqn_sup_subscribe(m, i, sm_sqn_probe_done);
@@ -8984,9 +9046,9 @@ SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
         int rc = sm_sqn_sup_text(m, &b);
         if (rc) return 0;
         sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
-        sm_sqn_put_host(&b, s->host);
-        sm_sqn_put_num(&b, s->port);
-        sm_sqn_put_num(&b, s->keepalive);
+        sm_sqn_put_host(&b, s->mem->host);
+        sm_sqn_put_num(&b, s->mem->port);
+        sm_sqn_put_num(&b, s->mem->keepalive);
         rc = sm_sqn_sup_built(&b);
         if (rc == SM_ERR_QUEUE_FULL) return 0; /* the next poll */
         if (rc) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
@@ -9054,14 +9116,14 @@ SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int sub
     int i = sm_sqn_sub_find(m, topic);
     if (!subscribe) return; /* the table follows the UNSUBSCRIBE command's result */
     if (rc == 0) sm_sqn_sup_alive(m);
-    if (i >= 0 && s->subs[i].state == SM_SQN_SUB_PENDING)
-        s->subs[i].state = (uint8_t)(rc == 0 ? SM_SQN_SUB_ACTIVE : SM_SQN_SUB_FREE);
+    if (i >= 0 && s->mem->subs[i].state == SM_SQN_SUB_PENDING)
+        s->mem->subs[i].state = (uint8_t)(rc == 0 ? SM_SQN_SUB_ACTIVE : SM_SQN_SUB_FREE);
     if ((s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) && i == (int)s->resub_i) {
         if (rc != 0) sm_sqn_resub_fail(m, SM_ERR_REFUSED, rc);
         s->resub_i++;
         sm_sqn_resub_next(m);
     }
-    if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->probe_topic[0] &&
+    if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->mem->probe_topic[0] &&
         i == (int)s->probe_sub)
         sm_sqn_watch(m, SM_SQN_NOTE_PROBE_ANSWER, SM_OK, rc);
 }
@@ -9070,7 +9132,7 @@ SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int sub
 SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc)
 {
     sm_sqn_sup *s = &m->sup;
-    if (!s->probe_topic[0]) return;
+    if (!s->mem || !s->mem->probe_topic[0]) return; /* any ONPUBLISH comes here */
     if (s->probe == SM_SQN_PROBE_CMD) { /* before the pmid is known: kept for the answer */
         s->early = 1;
         s->early_pmid = pmid;
@@ -9095,7 +9157,7 @@ SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_res
     case SM_SQN_OP_MQTT_SUBSCRIBE:
     case SM_SQN_OP_MQTT_UNSUBSCRIBE:
         if (!op->arg) break;
-        e = &m->sup.subs[op->arg - 1];
+        e = &m->sup.mem->subs[op->arg - 1];
         if (e->op != op->base.id || e->state == SM_SQN_SUB_FREE) break; /* someone else's now */
         if (op->def->kind == SM_SQN_OP_MQTT_UNSUBSCRIBE)
             e->state = (uint8_t)(r->status == SM_OK ? SM_SQN_SUB_FREE : SM_SQN_SUB_ACTIVE);
@@ -9108,13 +9170,14 @@ SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_res
 }
 
 /* The application's connect was queued: a new session, nothing remembered. */
-SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, const char *host, uint16_t port, uint16_t keepalive)
+SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, sm_sqn_mqtt_mem *mem, const char *host, uint16_t port,
+                                   uint16_t keepalive)
 {
     sm_sqn_sup_forget(m);
     m->sup.connecting = 1;
-    memcpy(m->sup.host, host, strlen(host) + 1u); /* checked: <= SM_SQN_HOST_MAX */
-    m->sup.port = port;
-    m->sup.keepalive = keepalive;
+    memcpy(mem->host, host, strlen(host) + 1u); /* checked: <= SM_SQN_HOST_MAX */
+    mem->port = port;
+    mem->keepalive = keepalive;
 }
 
 /* +SYSSTART: a time sync is gone (the MQTT feature's reset,
@@ -9133,7 +9196,7 @@ SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char
     sm_sqn_sup *s;
     int rc;
     if (!m || flags > SM_SQN_SUP_RECONNECT) return SM_ERR_PARAM;
-    if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
+    if (!sm_at_ready(&m->at) || !m->sup.mem) return SM_ERR_STATE; /* see sm_sqn_use_mqtt */
     s = &m->sup;
     if (probe_topic) {
         rc = sm_check_str(probe_topic, SM_SQN_TOPIC_MAX, SM_STR_NONEMPTY | SM_STR_UTF8);
@@ -9143,11 +9206,11 @@ SECMODEM_API int sm_sqn_mqtt_supervise(sm_sqn *m, uint32_t period_ms, const char
     s->period_ms = period_ms;
     s->flags = (uint8_t)flags;
     s->probe = SM_SQN_PROBE_IDLE;
-    if (probe_topic) memcpy(s->probe_topic, probe_topic, strlen(probe_topic) + 1u);
-    else s->probe_topic[0] = '\0';
+    if (probe_topic) memcpy(s->mem->probe_topic, probe_topic, strlen(probe_topic) + 1u);
+    else s->mem->probe_topic[0] = '\0';
     /* the first probe at once: a probe the broker refuses shows now */
     s->alive_ms = sm_at_now(&m->at) - period_ms;
-    rc = sm_sqn_use_mqtt(m); /* the session it watches */
+    rc = sm_sqn_use_mqtt(m, s->mem); /* the session it watches */
     return rc ? rc : sm_sqn_use(m, &sm_sqn_feat_watch); /* the probe and the reconnect */
 }
 

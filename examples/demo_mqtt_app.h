@@ -112,6 +112,7 @@ typedef struct sm_dm_file {
 
 typedef struct sm_dm_app {
     sm_sqn sqn;               /* the modem */
+    sm_sqn_mqtt_mem mqtt;     /* its MQTT client's memory (subscriptions, broker) */
     sm_atecc chip;            /* the secure element */
     sm_hce hce;               /* host signing: the modem asks, the chip signs */
     sm_csr csr;
@@ -538,6 +539,7 @@ static int sm_dm_init(sm_dm_app *a, const sm_platform *modem, const sm_platform 
     a->broker = broker;
     a->broker_port = port;
     rc = sm_sqn_init(&a->sqn, modem, sm_dm_event, a);
+    if (rc == SM_OK) rc = sm_sqn_use_mqtt(&a->sqn, &a->mqtt);
     if (rc == SM_OK) rc = sm_atecc_init(&a->chip, i2c, SM_ATECC_ADDR_DEFAULT);
     if (rc == SM_OK) rc = sm_hce_init(&a->hce, &a->sqn, &a->chip, sm_dm_hce_event, a);
     if (rc == SM_OK) rc = sm_hce_set_key_slot(&a->hce, SM_DM_KEY_SLOT); /* the chip key that signs */

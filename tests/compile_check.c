@@ -291,6 +291,7 @@ int sm_sqn_compile_check(const sm_platform *p);
 int sm_sqn_compile_check(const sm_platform *p)
 {
     static sm_sqn m;
+    static sm_sqn_mqtt_mem mq;
     static uint8_t buf[64];
     static const uint8_t data[4] = { 1, 2, 3, 4 };
     sm_sqn_tls tls;
@@ -305,7 +306,7 @@ int sm_sqn_compile_check(const sm_platform *p)
     rc |= sm_sqn_signal(&m, sqn_done, NULL);
     rc |= sm_sqn_pending(&m, 1) + sm_sqn_busy(&m) + sm_sqn_wait(&m, 1);
     sm_sqn_cancel(&m);
-    rc |= sm_sqn_use_sockets(&m) + sm_sqn_use_mqtt(&m) + sm_sqn_use_http(&m) + sm_sqn_use_time(&m) +
+    rc |= sm_sqn_use_sockets(&m) + sm_sqn_use_mqtt(&m, &mq) + sm_sqn_use_http(&m) + sm_sqn_use_time(&m) +
           sm_sqn_use_hce(&m) + sm_sqn_use_all(&m);
     rc |= sm_sqn_nvm_write(&m, SM_SQN_NVM_CERT, 19, data, sizeof data, sqn_done, NULL);
     rc |= sm_sqn_nvm_read_cert(&m, 19, buf, sizeof buf, sqn_done, NULL);

@@ -5,6 +5,7 @@
 #include "app_common.h"
 
 static sm_sqn M;
+static sm_sqn_mqtt_mem MQ; /* the built-in MQTT client's memory: counted in the RAM */
 static uint8_t rx[256];
 
 static void read_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
@@ -24,6 +25,7 @@ int main(void)
     int started = -1;
     sm_ref_platform(&p);
     if (sm_sqn_init(&M, &p, on_event, NULL) != SM_OK) return 1;
+    if (sm_sqn_use_mqtt(&M, &MQ) != SM_OK) return 1;
     sm_sqn_bringup_time_sync(&M, 60000u);
     for (;;) {
         sm_sqn_poll(&M);

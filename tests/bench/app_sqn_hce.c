@@ -5,6 +5,7 @@
 #include "app_common.h"
 
 static sm_sqn M;
+static sm_sqn_mqtt_mem MQ; /* the built-in MQTT client's memory: counted in the RAM */
 static sm_atecc SE;
 static sm_hce H;
 
@@ -18,6 +19,7 @@ int main(void)
     int started = -1;
     sm_ref_platform(&p);
     if (sm_sqn_init(&M, &p, on_event, NULL) != SM_OK) return 1;
+    if (sm_sqn_use_mqtt(&M, &MQ) != SM_OK) return 1;
     if (sm_atecc_init(&SE, &p, 0x60) != SM_OK) return 1;
     if (sm_hce_init(&H, &M, &SE, NULL, NULL) != SM_OK) return 1;
     sm_sqn_bringup_time_sync(&M, 60000u);

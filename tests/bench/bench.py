@@ -66,8 +66,8 @@ TARGETS = [
 ]
 COMMON = ["-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
           "-DNDEBUG"]
-STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_cord", "sm_atecc", "sm_mqtt_decoder",
-           "sm_mqtt_client", "sm_cert_op"]
+STRUCTS = ["sm_at", "sm_at_cmd", "sm_platform", "sm_sqn", "sm_sqn_mqtt_mem", "sm_cord", "sm_atecc",
+           "sm_mqtt_decoder", "sm_mqtt_client", "sm_cert_op"]
 
 # Typical applications (tests/bench/app_*.c): each calls only what such a
 # product calls. Flash is the whole program (libc, main and the start-up

@@ -11,12 +11,14 @@ int ref_sequans(void);
 int ref_sequans(void)
 {
     static sm_sqn m;
+    static sm_sqn_mqtt_mem mq;
     static uint8_t buf[64];
     sm_platform p;
     sm_sqn_tls t;
     sm_sqn_http_req req;
     sm_ref_platform(&p);
     sm_sqn_init(&m, &p, sqn_on_event, 0);
+    sm_sqn_use_mqtt(&m, &mq);
     sm_sqn_bringup(&m, sqn_on_done, 0);
     sm_sqn_clock_read(&m, sqn_on_done, 0);
     sm_sqn_nvm_write(&m, SM_SQN_NVM_CERT, 19, buf, sizeof buf, sqn_on_done, 0);

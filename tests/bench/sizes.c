@@ -14,4 +14,5 @@ char sm_size_sm_cord[sizeof(sm_cord)];
 #endif
 #ifndef SM_NO_SEQUANS
 char sm_size_sm_sqn[sizeof(sm_sqn)];
+char sm_size_sm_sqn_mqtt_mem[sizeof(sm_sqn_mqtt_mem)]; /* the built-in MQTT client's, caller-owned */
 #endif

@@ -136,6 +136,7 @@ typedef struct app {
     opts o;
     sm_posix port;
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     uint8_t ca[PEM_CAP], cert[PEM_CAP], key[PEM_CAP];
     size_t ca_len, cert_len, key_len;
     msg *msgs;
@@ -745,6 +746,7 @@ int main(int argc, char **argv)
     a.port.trace = getenv("SM_TRACE") != NULL;
     sm_posix_platform(&a.port, &plat);
     if (sm_sqn_init(&a.m, &plat, on_event, &a) != SM_OK) return 2;
+    if (sm_sqn_use_mqtt(&a.m, &a.mq) != SM_OK) return 2;
 
     a.t0 = now_ms();
     deadline = a.t0 + a.o.deadline_s * 1000u;

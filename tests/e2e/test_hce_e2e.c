@@ -51,6 +51,7 @@ static const sm_dn_attr SUBJECT[] = {
 typedef struct e2e {
     sm_posix port;
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     sm_atecc_bridge bus;
     sm_atecc se;
     sm_hce hce;
@@ -407,6 +408,7 @@ int main(int argc, char **argv)
     sm_posix_platform(&e.port, &plat);
     sm_atecc_bridge_platform(&e.bus, &chip);
     if (sm_sqn_init(&e.m, &plat, on_event, &e) != SM_OK) return 2;
+    if (sm_sqn_use_mqtt(&e.m, &e.mq) != SM_OK) return 2;
     if (sm_atecc_init(&e.se, &chip, SM_ATECC_ADDR_DEFAULT) != SM_OK) return 2;
     if (sm_hce_init(&e.hce, &e.m, &e.se, on_hce, &e) != SM_OK) return 2;
     (void)argv[2]; /* the runner asks the simulator itself */

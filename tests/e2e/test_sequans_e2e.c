@@ -57,6 +57,7 @@ typedef struct msg_slot {
 typedef struct e2e {
     sm_posix port;
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     const char *control;
     /* done callbacks, by operation id (a small ring) */
     struct { int id; sm_sqn_result r; } done[N_RESULTS];
@@ -734,6 +735,7 @@ int main(int argc, char **argv)
     e.port.trace = getenv("SM_TRACE") != NULL;
     sm_posix_platform(&e.port, &plat);
     if (sm_sqn_init(&e.m, &plat, on_event, &e) != SM_OK) return 2;
+    if (sm_sqn_use_mqtt(&e.m, &e.mq) != SM_OK) return 2;
 
     /* the rest needs a registered modem with its certificates and profiles */
     RUN_ARG(bring_up, &e);

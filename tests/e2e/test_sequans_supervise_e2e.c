@@ -21,6 +21,7 @@
 
 typedef struct E {
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     sm_posix port;
     int done, status, ntp, lost, resumed, resubscribed, resub_failed, message;
     sm_sqn_result last;
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
     CHECK(sm_posix_open(&e->port, argv[1], 115200) == 0);
     sm_posix_platform(&e->port, &p);
     CHECK_EQ_INT(sm_sqn_init(&e->m, &p, on_event, e), SM_OK);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&e->m, &e->mq), SM_OK);
 
     printf("1. bring-up with the time-sync option\n");
     sm_sqn_bringup_time_sync(&e->m, 60000);

@@ -4,7 +4,8 @@
    MQTT message read after ONMESSAGE, HTTP body, NVM read-back, bring-up,
    the answer to a host-signing request; with bit 2 of the first byte set,
    also a time sync, an MQTT session with subscriptions and its supervision:
-   resumes, probes, reconnects).
+   resumes, probes, reconnects; without it, the MQTT URCs come to a modem
+   that has no MQTT memory).
    Every operation must end once the line goes silent, and no callback may
    see a malformed result. */
 #define SECMODEM_IMPLEMENTATION
@@ -14,6 +15,7 @@
 
 typedef struct fz {
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* handed over with bit 2 only: else the MQTT URCs meet no memory */
     uint32_t now;
     uint8_t buf[96];
     int started, done;
@@ -83,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & 4) { /* time and MQTT supervision */
         sm_sqn_bringup_time_sync(&f.m, 60000);
         if (sm_sqn_time_sync(&f.m, NULL, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_mqtt_connect(&f.m, "b", 1883, 60, fz_done, &f) != SM_ERR_STATE) abort();
+        if (sm_sqn_use_mqtt(&f.m, &f.mq) != SM_OK) abort();
         if (sm_sqn_mqtt_connect(&f.m, "b", 1883, 60, fz_done, &f) > 0) f.started++;
         if (sm_sqn_mqtt_subscribe(&f.m, "a/+", 1, fz_done, &f) > 0) f.started++;
         if (sm_sqn_mqtt_subscribe(&f.m, "b", 0, fz_done, &f) > 0) f.started++;

@@ -53,6 +53,7 @@ static const char k_message[] = "hello from an Arduino Mega 2560, signed by its 
 
 typedef struct demo {
     sm_sqn sqn;              /* the modem */
+    sm_sqn_mqtt_mem mqtt;    /* its MQTT client's memory (subscriptions, broker) */
     sm_atecc chip;           /* the secure element */
     sm_hce hce;              /* host signing: the modem asks, the chip signs */
     uint16_t port;           /* the broker's port */
@@ -237,6 +238,7 @@ void setup(void)
     sm_arduino_wire_platform(&chip, &Wire);
     d->port = DEMO_PORT;
     rc = sm_sqn_init(&d->sqn, &modem, on_event, d);
+    if (rc == SM_OK) rc = sm_sqn_use_mqtt(&d->sqn, &d->mqtt);
     if (rc == SM_OK) rc = sm_atecc_init(&d->chip, &chip, SM_ATECC_ADDR_DEFAULT);
     if (rc == SM_OK) rc = sm_hce_init(&d->hce, &d->sqn, &d->chip, on_hce, d);
     if (rc == SM_OK) rc = sm_hce_set_key_slot(&d->hce, DEMO_KEY_SLOT);

@@ -281,10 +281,12 @@ static void test_sequans_strings(void)
     uint32_t t_entry;
 #endif
     static sm_sqn m;
+    static sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory: its operations need it */
     static wire w;
     sm_platform p;
     w_platform(&w, &p);
     sm_sqn_init(&m, &p, NULL, NULL);
+    sm_sqn_use_mqtt(&m, &mq);
 #ifdef SM_INJECTION_LIVE
     wait_start_up(&m.at, sqn_poll_fn, &m);
 #endif
@@ -299,6 +301,7 @@ static void test_sequans_strings(void)
             unsigned before = g_done;
 #else
             sm_sqn_init(&m, &p, NULL, NULL); /* a fresh engine: only this call's bytes */
+            sm_sqn_use_mqtt(&m, &mq);
 #endif
             w.io.tx_len = 0;
             w.io.tx[0] = 0;

@@ -65,6 +65,7 @@ static void fake_op(sm_fake_chip *bus, const uint8_t *g, size_t n)
 /* ---- the scripted modem and the application ----------------------------------- */
 typedef struct T {
     sm_sqn m;
+    sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     sm_atecc se;
     sm_hce h;
     fake chip;
@@ -155,7 +156,7 @@ static T *fresh(int echo)
     /* sm_hce_init registers host signing itself (test_sequans.c
        test_features); the transcripts also feed the MQTT connect's URCs */
     CHECK_EQ_INT(sm_hce_init(&t->h, &t->m, &t->se, on_hce, t), SM_OK);
-    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m), SM_OK);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &t->mq), SM_OK);
     return t;
 }
 

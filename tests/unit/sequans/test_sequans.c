@@ -16,6 +16,7 @@
 typedef struct T {
     sm_fake io;          /* the UART and clock; io.log: events [..] and results {..}, in order */
     sm_sqn m;
+    sm_sqn_mqtt_mem mq;  /* the built-in MQTT client's memory, handed over by fresh() */
     int echo;            /* the scripted modem echoes commands */
     uint8_t buf[2048];   /* the data buffer of every read */
     size_t cap;          /* the capacity the tests pass with it */
@@ -172,6 +173,7 @@ static T *fresh(int echo)
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
     /* every URC as its event (test_features tests the registration) */
     if (sm_sqn_use_all(&t->m) != SM_OK) CHECK(0 && "sm_sqn_use_all");
+    if (sm_sqn_use_mqtt(&t->m, &t->mq) != SM_OK) CHECK(0 && "sm_sqn_use_mqtt");
     return t;
 }
 
@@ -344,7 +346,9 @@ static void test_features(void)
     p.write = sm_fake_write;
     p.now_ms = sm_fake_now;
     CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK); /* fresh() registered all */
-    CHECK_EQ_INT(sm_sqn_use_mqtt(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(NULL, &t->mq), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&zero, &t->mq), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_use_all(NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_use_sockets(&zero), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_use_time(&zero), SM_ERR_STATE);
@@ -356,7 +360,7 @@ static void test_features(void)
            "[UNHANDLED +SQNHTTPRING: 0,200,text/plain,10][UNHANDLED +SQNNTP: 0]"
            "[UNHANDLED +SQNHCESIGN: 1,0,0,\"00\"][UNHANDLED +SQNSH: 1]");
     /* the switch */
-    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m), SM_OK);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &t->mq), SM_OK);
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n\r\n+SQNSH: 1\r\n");
     LOG(t, "[MQTT_CONNECTED 0][UNHANDLED +SQNSH: 1]");
     /* a refused start registers nothing, a queued one its feature */

@@ -21,6 +21,7 @@
 typedef struct T {
     sm_fake io; /* the UART, the clock and the log */
     sm_sqn m;
+    sm_sqn_mqtt_mem mq;  /* the built-in MQTT client's memory, handed over by fresh() */
     int echo;
     int last_status;
 } T;
@@ -119,6 +120,7 @@ static T *fresh(int echo)
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
     /* every URC as its event (test_features tests the registration) */
     if (sm_sqn_use_all(&t->m) != SM_OK) CHECK(0 && "sm_sqn_use_all");
+    if (sm_sqn_use_mqtt(&t->m, &t->mq) != SM_OK) CHECK(0 && "sm_sqn_use_mqtt");
     return t;
 }
 
@@ -458,7 +460,7 @@ static void test_subscription_table(void)
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"c\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"c\",0\r\n");
     CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 4);
     CHECK_EQ_STR(sm_sqn_mqtt_subscription(&t->m, 1), "c");
-    CHECK_EQ_INT(t->m.sup.subs[1].state, SM_SQN_SUB_ACTIVE);
+    CHECK_EQ_INT(t->mq.subs[1].state, SM_SQN_SUB_ACTIVE);
     /* unsubscribing from a filter never remembered: nothing to forget */
     CHECK(sm_sqn_mqtt_unsubscribe(&t->m, "zz", on_done, t) > 0);
     XCHG(t, "AT+SQNSMQTTUNSUBSCRIBE=0,\"zz\"\r", "\r\nOK\r\n");
@@ -479,6 +481,94 @@ static void test_subscription_table(void)
     poll(t);
     LOG(t, "[MQTT_CONNECTED 0]");
     TX(t, "");
+}
+
+/* The built-in MQTT client's memory is the application's, handed over with
+   sm_sqn_use_mqtt (issue 21: an application without it does not pay for
+   it). Without it the operations that must remember something (connect:
+   the broker for a reconnect; (un)subscribe: the table for a resume;
+   supervise: the probe topic) are refused with SM_ERR_STATE and write
+   nothing, while the feature's URCs stay events and the operations that
+   need no memory work; handed over, everything works as before and the
+   state is in that memory; sm_sqn_init() forgets it. */
+static void test_mqtt_memory(void)
+{
+    static const char *const one[] = { "cmd/#", NULL };
+    static sm_sqn_mqtt_mem other;
+    T *t = fresh(0);
+    sm_platform p;
+    uint8_t msg[4] = { 0 };
+    memset(&p, 0, sizeof p);
+    p.user = &t->io;
+    p.write = sm_fake_write;
+    p.now_ms = sm_fake_now;
+    CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK); /* fresh()'s memory forgotten */
+    CHECK_EQ_INT(sm_sqn_use_all(&t->m), SM_OK);               /* hands over no memory */
+    CHECK_EQ_INT(sm_sqn_mqtt_connect(&t->m, "broker.example", 8883, 60, on_done, t), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(&t->m, "cmd/#", 1, on_done, t), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_mqtt_unsubscribe(&t->m, "cmd/#", on_done, t), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&t->m, 60000u, "dev/probe", SM_SQN_SUP_RECONNECT), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&t->m, 0, NULL, 0), SM_ERR_STATE);
+    /* a bad argument is still told as such */
+    CHECK_EQ_INT(sm_sqn_mqtt_connect(&t->m, "broker.example", 0, 60, on_done, t), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(&t->m, "a\"b", 1, on_done, t), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(&t->m, "a", 3, on_done, t), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_busy(&t->m), 0);
+    poll(t);
+    t->io.now += 120000u;
+    poll(t);
+    TX(t, ""); /* nothing written, now or later */
+    LOG(t, ""); /* nothing done */
+    CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 0);
+    CHECK(sm_sqn_mqtt_subscription(&t->m, 0) == NULL);
+    /* the feature's URCs are events; with no session none is a resume */
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/#\",0\r\n"
+          "\r\n+SQNSMQTTONPUBLISH:0,5,0\r\n");
+    poll(t);
+    LOG(t, "[MQTT_CONNECTED 0][MQTT_SUBSCRIBED cmd/# 0][MQTT_PUBLISHED 5 0]");
+    TX(t, "");
+    /* the operations that need no memory work; so does a restart */
+    CHECK(sm_sqn_mqtt_config(&t->m, "dev1", NULL, NULL, 1, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTCFG=0,\"dev1\",\"\",\"\",1\r", "\r\nOK\r\n");
+    CHECK(sm_sqn_mqtt_publish(&t->m, "dev/out", 1, (const uint8_t *)"abc", 3, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTPUBLISH=0,\"dev/out\",1,3\r", "\r\n> ");
+    TX(t, "abc");
+    rx(t, "\r\n+SQNSMQTTPUBLISH: 4\r\n\r\nOK\r\n");
+    CHECK(sm_sqn_mqtt_read(&t->m, "cmd/in", 2, 2, msg, sizeof msg, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTRCVMESSAGE=0,\"cmd/in\",2\r", "\r\nhi\r\nOK\r\n");
+    CHECK(sm_sqn_mqtt_disconnect(&t->m, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
+    rx(t, "\r\n+SYSSTART\r\n");
+    LOG(t, "{MQTT_CONFIG ok}{MQTT_PUBLISH ok pmid=4}{MQTT_READ ok}{MQTT_DISCONNECT ok}[RESTARTED 1]");
+    CHECK_EQ_INT(memcmp(msg, "hi", 2), 0);
+    /* handed over (whatever it held is cleared): as before, in that memory */
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, NULL), SM_ERR_PARAM);
+    memset(&t->mq, 0x5A, sizeof t->mq);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &t->mq), SM_OK);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 0);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &other), SM_ERR_STATE); /* it has one */
+    session(t, one);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &t->mq), SM_OK); /* the same again: kept */
+    CHECK_EQ_INT(sm_sqn_mqtt_subscriptions(&t->m), 1);
+    CHECK_EQ_STR(t->mq.subs[0].filter, "cmd/#");
+    CHECK_EQ_STR(t->mq.host, "broker.example");
+    CHECK_EQ_INT(t->mq.port, 8883);
+    CHECK_EQ_INT(t->mq.keepalive, 60);
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&t->m, 0, "dev/probe", 0), SM_OK);
+    CHECK_EQ_STR(t->mq.probe_topic, "dev/probe");
+    CHECK_EQ_INT(sm_sqn_mqtt_supervise(&t->m, 0, NULL, 0), SM_OK);
+    rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/#\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/#\",0\r\n");
+    LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 1][MQTT_SUBSCRIBED cmd/# 0][MQTT_RESUBSCRIBED 1]");
+    /* sm_sqn_init() forgets it: hand it over again (another one now) */
+    CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK);
+    CHECK_EQ_INT(sm_sqn_mqtt_subscribe(&t->m, "cmd/#", 1, on_done, t), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, &other), SM_OK);
+    CHECK(sm_sqn_mqtt_subscribe(&t->m, "x/y", 1, on_done, t) > 0);
+    XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"x/y\",1\r", "\r\nOK\r\n");
+    CHECK_EQ_STR(other.subs[0].filter, "x/y");
+    CHECK_EQ_STR(t->mq.subs[0].filter, "cmd/#"); /* the old one is no longer written */
+    CHECK_EQ_INT(t->m.at.stats.unexpected, 0);
 }
 
 /* The LR8.2.1.0 resume: an unsolicited +SQNSMQTTONCONNECT:0,0 during the
@@ -955,6 +1045,7 @@ int main(void)
     RUN(test_clock_set);
     RUN(test_bringup_time_sync);
     RUN(test_subscription_table);
+    RUN(test_mqtt_memory);
     RUN_ARG(test_resume_resubscribes, 0);
     RUN_ARG(test_resume_resubscribes, 1);
     RUN(test_resume_during_operation);
