@@ -6647,7 +6647,8 @@ SM_PRIV void sm_sqn_reset_state(sm_sqn *m)
 /* Time and MQTT supervision: hooks defined with it, before the stream. */
 SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len);
 SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc);
-SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int subscribe);
+SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, int i, int32_t rc, int subscribe);
+SM_PRIV int sm_sqn_sub_find(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc);
 SM_PRIV void sm_sqn_sup_alive(sm_sqn *m);
 SM_PRIV void sm_sqn_sup_forget(sm_sqn *m);
@@ -6893,21 +6894,35 @@ SM_PRIV void sm_sqn_urc_mqtt_disc(void *ctx, sm_at *at, const char *line, size_t
     sm_sqn_mqtt_link((sm_sqn *)ctx, at, line, len, 0);
 }
 
-/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>. */
-SM_PRIV void sm_sqn_mqtt_sub(sm_sqn *m, sm_at *at, const char *line, size_t len,
-                             sm_sqn_event_type t)
+/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>: its event, then the entry of
+   the subscription table that the topic names (-1: none), or -2 for a line
+   that did not parse (reported UNHANDLED). In a frame of its own: the
+   topic's copy is off the stack before the supervision's follow-up (the
+   next command of a re-subscription) is built. */
+SM_NOINLINE SM_PRIV int sm_sqn_mqtt_sub_event(sm_sqn *m, sm_at *at, const char *line, size_t len,
+                                              sm_sqn_event_type t, int32_t *rc)
 {
     sm_sqn_event ev;
     sm_fields f;
     char topic[SM_LINE_SIZE];
-    int32_t rc;
     if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_str(&f, topic, sizeof topic) ||
-        sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) { sm_sqn_on_unknown(m, at, line, len); return; }
+        sm_fields_int(&f, INT32_MIN, INT32_MAX, rc)) {
+        sm_sqn_on_unknown(m, at, line, len);
+        return -2;
+    }
     sm_sqn_ev(&ev, t);
     ev.u.sub.topic = topic;
-    ev.u.sub.rc = rc;
+    ev.u.sub.rc = *rc;
     sm_sqn_emit(m, &ev);
-    sm_sqn_sup_on_sub(m, topic, rc, t == SM_SQN_EV_MQTT_SUBSCRIBED);
+    return sm_sqn_sub_find(m, topic);
+}
+
+SM_PRIV void sm_sqn_mqtt_sub(sm_sqn *m, sm_at *at, const char *line, size_t len,
+                             sm_sqn_event_type t)
+{
+    int32_t rc = 0;
+    int i = sm_sqn_mqtt_sub_event(m, at, line, len, t, &rc);
+    if (i != -2) sm_sqn_sup_on_sub(m, i, rc, t == SM_SQN_EV_MQTT_SUBSCRIBED);
 }
 
 SM_PRIV void sm_sqn_urc_mqtt_sub(void *ctx, sm_at *at, const char *line, size_t len)
@@ -9109,11 +9124,11 @@ SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
     sm_sqn_resub_start(m);
 }
 
-/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>, after its event. */
-SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, const char *topic, int32_t rc, int subscribe)
+/* +SQNSMQTTON(UN)SUBSCRIBE:0,"<topic>",<rc>, after its event: i is the
+   entry of the subscription table the topic names, -1 none. */
+SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, int i, int32_t rc, int subscribe)
 {
     sm_sqn_sup *s = &m->sup;
-    int i = sm_sqn_sub_find(m, topic);
     if (!subscribe) return; /* the table follows the UNSUBSCRIBE command's result */
     if (rc == 0) sm_sqn_sup_alive(m);
     if (i >= 0 && s->mem->subs[i].state == SM_SQN_SUB_PENDING)
