@@ -207,7 +207,10 @@
        section 5.4's sm_ops (ids, the records in use under the dialect's
        policy, pipelined or in order, and the statuses of the last
        SM_OPS_RECENT operations), so an id, pending, busy and wait mean
-       one thing everywhere. CONTRIBUTING.md has the checklists to add
+       one thing everywhere. The engine gives both the rest: an operation's
+       commands queued all or none (sm_at_submit_all), one verdict on a
+       command built in the queue (SM_ERR_QUEUE_FULL: try again; or
+       SM_ERR_PARAM: never fits), one lookup of a feature's URC rows. CONTRIBUTING.md has the checklists to add
        a command and to add a dialect.
 
    ==========================================================================
