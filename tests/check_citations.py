@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""check_citations.py - the header and the docs cite only the repository: no
+citation of the project's private notes (they live outside the repository, a
+user who copies secmodem.h cannot follow them), and every ledger row the
+header cites ("docs/atecc.md A-3", "docs/sequans.md C-41, R-41",
+"docs/cordelia.md C5") exists in that ledger.
+
+Usage: check_citations.py [--header FILE] [FILE...]
+  With no FILE, checks secmodem.h, README.md, CONTRIBUTING.md, docs/*.md,
+  sim/*.md and examples/**. --header names another header to check in place
+  of secmodem.h (e.g. an older one: git show ac9871e:secmodem.h > /tmp/old.h).
+Prints one line per finding and "N passed, N failed" last; exit status 1 on
+any failure.
+"""
+import glob
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# What a citation of the notes looks like: "notes §3", "notes section 5",
+# "notes/cordelia.md", "../shared", "shared/notes", "the project notes",
+# "the notes' vectors", "(the notes §6.2)".
+FORBIDDEN = [
+    (re.compile(r"notes\s*§"), 'cites "notes §"'),
+    (re.compile(r"notes\s+section", re.I), 'cites "notes section"'),
+    (re.compile(r"\bnotes/"), 'cites a file under "notes/"'),
+    (re.compile(r"\.\./shared"), 'cites "../shared"'),
+    (re.compile(r"\bshared/notes\b"), 'cites "shared/notes"'),
+    (re.compile(r"project notes", re.I), 'cites "the project notes"'),
+    (re.compile(r"\bthe notes\b(?!\s+column)", re.I), 'cites "the notes"'),
+]
+
+# A ledger row id: "C-17", "R-41", "A-3" (docs/sequans.md, docs/atecc.md) or
+# "C5", "D3a", "F1" (docs/cordelia.md).
+ROW_ID = r"[A-Z]{1,2}-?\d+[a-z]?"
+# "docs/<x>.md" then one or more row ids, separated by ",", "/", "and" or
+# white space (comments wrap), optionally after the word "row(s)".
+CITE = re.compile(r"docs/([\w-]+)\.md((?:(?:\s*,\s*|\s*/\s*|\s+and\s+|\s+rows?\s+|\s+)"
+                  + ROW_ID + r"\b)+)")
+ROW_IN_CITE = re.compile(ROW_ID)
+ROW_IN_LEDGER = re.compile(r"^\|\s*(" + ROW_ID + r")\s*\|", re.M)
+
+
+def default_files():
+    files = ["README.md", "CONTRIBUTING.md"]
+    files += sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    files += sorted(glob.glob(os.path.join(ROOT, "sim", "*.md")))
+    files += sorted(p for p in glob.glob(os.path.join(ROOT, "examples", "**", "*"), recursive=True)
+                    if os.path.isfile(p))
+    return [os.path.relpath(os.path.join(ROOT, f), ROOT) for f in files]
+
+
+def read(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def line_of(text, pos):
+    return text.count("\n", 0, pos) + 1
+
+
+def ledger_rows(name, cache):
+    """The row ids of docs/<name>.md, or None when there is no such file."""
+    if name not in cache:
+        path = os.path.join(ROOT, "docs", name + ".md")
+        cache[name] = set(ROW_IN_LEDGER.findall(read(path))) if os.path.exists(path) else None
+    return cache[name]
+
+
+def check_forbidden(path, text, problems):
+    """One check per file: passes when no pattern matches."""
+    found = 0
+    for rx, what in FORBIDDEN:
+        for m in rx.finditer(text):
+            problems.append(f"{path}:{line_of(text, m.start())}: {what}: ...{m.group(0)}...")
+            found += 1
+    return found == 0
+
+
+def check_rows(path, text, problems, cache):
+    """One check per cited row id; returns (passed, failed)."""
+    passed = failed = 0
+    for m in CITE.finditer(text):
+        rows = ledger_rows(m.group(1), cache)
+        for rid in ROW_IN_CITE.findall(m.group(2)):
+            if rows is not None and rid in rows:
+                passed += 1
+                continue
+            why = "no such ledger" if rows is None else "no such row"
+            problems.append(f"{path}:{line_of(text, m.start())}: docs/{m.group(1)}.md {rid}: {why}")
+            failed += 1
+    return passed, failed
+
+
+def main(argv):
+    header = "secmodem.h"
+    files = []
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a == "--header" and args:
+            header = args.pop(0)
+        else:
+            files.append(a)
+    if not files:
+        files = default_files()
+    passed = failed = 0
+    problems = []
+    cache = {}
+    for path in [header] + files:
+        text = read(path)
+        if check_forbidden(path, text, problems):
+            passed += 1
+        else:
+            failed += 1
+    text = read(header)
+    p, f = check_rows(header, text, problems, cache)
+    passed += p
+    failed += f
+    for line in problems:
+        print(line)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
