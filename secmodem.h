@@ -1395,7 +1395,7 @@ typedef enum sm_sqn_op_kind {
 enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
 /* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
-   from 1970 until the network or NTP sets it; the notes §1.3): TLS date
+   from 1970 until the network or NTP sets it; docs/sequans.md C-07, R-11): TLS date
    checks (validation bit 0) fail then. */
 typedef struct sm_sqn_clock {
     uint16_t year;
@@ -1446,7 +1446,7 @@ typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_result 
 /* NVM object types (contract: NVM). */
 typedef enum sm_sqn_nvm_type { SM_SQN_NVM_CERT = 0, SM_SQN_NVM_KEY = 1 } sm_sqn_nvm_type;
 
-/* Certificate validation levels (certValidLevel bits; the notes §3.1). */
+/* Certificate validation levels (certValidLevel bits; docs/sequans.md C-12). */
 enum { SM_SQN_VERIFY_NONE = 0, SM_SQN_VERIFY_CHAIN = 1, SM_SQN_VERIFY_HOST = 4 };
 enum { SM_SQN_TLS_1_0 = 0, SM_SQN_TLS_1_1, SM_SQN_TLS_1_2, SM_SQN_TLS_1_3 };
 
@@ -6489,7 +6489,7 @@ SM_PRIV int sm_sqn_streq(const char *a, const char *b)
     return *a == *b;
 }
 
-/* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (the notes §3.1). */
+/* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (docs/sequans.md C-12). */
 SM_PRIV int sm_sqn_is_cipher(char c) { return sm_sqn_is_hex(c) || c == 'x' || c == 'X' || c == ';'; }
 
 /* Appends s in quotes after sm_check_str (through sm_buf_quoted) and, when
@@ -6795,7 +6795,7 @@ SM_PRIV int sm_sqn_mqtt_fields(sm_fields *f, const char *line, size_t len)
 
 /* +SQNSMQTTONCONNECT:0,<rc> and +SQNSMQTTONDISCONNECT:0,<rc>. A connect
    may come without a command: the modem resumes a dropped connection by
-   itself (the notes §6.2). */
+   itself (docs/sequans.md R-21). */
 SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len, int up)
 {
     sm_sqn_event ev;
@@ -8104,7 +8104,7 @@ SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char
         sm_buf_char(&b, ',');
         sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     }
-    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (the notes §6.1) */
+    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
     return sm_sqn_simple(m, &sm_sqn_def_mqtt_config, sp_id, &b, done, ctx);
 }
 
@@ -8255,7 +8255,7 @@ SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, u
     sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     sm_sqn_put_num(&b, sp_id ? 1u : 0u);
     sm_sqn_put_num(&b, SM_SQN_HTTP_MODEM_TIMEOUT_S);
-    sm_buf_char(&b, ','); /* the 9th field stays empty (the notes §7) */
+    sm_buf_char(&b, ','); /* the 9th field stays empty (docs/sequans.md C-29) */
     sm_buf_char(&b, ',');
     if (sp_id) sm_buf_u32(&b, sp_id); /* empty without TLS */
     return sm_sqn_simple(m, &sm_sqn_def_http_config, prof, &b, done, ctx);
