@@ -2076,7 +2076,8 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    Würth Elektronik Cordelia-I Wi-Fi module, driven by its AT commands with
    on-module TLS, MQTT and file system. The wire format is the one fixed in
    the wire contract shared with the simulator (sim/cordelia_contract.md, cited
-   "contract") from the notes on the module (notes/cordelia.md, "notes").
+   "contract"), built on the ledger of the module's formats and their sources
+   (docs/cordelia.md, its rows cited as "docs/cordelia.md C5").
 
    sm_cord is a struct you own: the AT engine with the Cordelia dialect, the
    module's state and a FIFO of operations. Every start function checks its
@@ -2146,7 +2147,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - every command has a response prefix; one that answers no information
      line gets a prefix no line starts with, so a stray line is never taken
      as its answer but reported as SM_CORD_EV_UNHANDLED;
-   - AT+set string values never contain ',' (notes section 5: no escaping);
+   - AT+set string values never contain ',' (docs/cordelia.md F7: no escape);
      the publish payload is the only argument where '"' and ',' are allowed;
    - SSIDs and file names may contain spaces (sent bare, as the contract
      shows), host names, keywords and TLS methods may not;
@@ -2175,7 +2176,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - a restart (+eventstartup) clears the whole state: no Wi-Fi, no MQTT,
      no sockets, until the module says otherwise.
    ========================================================================== */
-/* Per-command timeouts, after the vendor driver's (notes section 10) with a
+/* Per-command timeouts, after the vendor driver's (docs/cordelia.md F8) with a
    margin, and the waits for the events that end an operation. */
 #ifndef SM_CORD_TIMEOUT_MS
 #define SM_CORD_TIMEOUT_MS 1500        /* general (driver: 1000) */
@@ -2239,7 +2240,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #error "SM_CORD_OPS must be 1..64"
 #endif
 
-/* Events (contract "Events", notes section 3). Strings are NUL-terminated
+/* Events (contract "Framing", docs/cordelia.md D12 to D24). Strings are NUL-terminated
    and valid during the callback only. */
 /* The events: one list (an X-macro) of each kind and its name (what
    sm_cord_event_name() returns) makes the enum and the names. */
@@ -2412,8 +2413,8 @@ typedef struct sm_cord_topic {
     int8_t retain;      /* PUBTOPICn retain 0/1 (unused for SUBTOPICn) */
 } sm_cord_topic;
 
-/* The on-module MQTT client's settings (contract "Device", notes section
-   5). Call sm_cord_mqtt_opts_init() first: every field starts unset. */
+/* The on-module MQTT client's settings (contract "Settings", docs/cordelia.md
+   C7a, C7b). Call sm_cord_mqtt_opts_init() first: every field starts unset. */
 typedef struct sm_cord_mqtt_opts {
     const char *endpoint;    /* MQTT iotHubEndpoint: broker host name or address */
     int32_t port;            /* MQTT iotHubPort 1..65535 */
@@ -2651,7 +2652,7 @@ SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *c
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
                              sm_cord_done_fn done, void *ctx);
 /* AT+set=<group>,<key>,"<value>": value 0..512 bytes of UTF-8 without '"',
-   ',' (notes section 5: no escaping), CR, LF or controls. */
+   ',' (docs/cordelia.md F7: no escape), CR, LF or controls. */
 SECMODEM_API int sm_cord_set_str(sm_cord *c, const char *group, const char *key,
                                  const char *value, sm_cord_done_fn done, void *ctx);
 /* AT+set=<group>,<key>,<decimal value> */
@@ -2716,7 +2717,7 @@ SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cor
                                    void *ctx);
 /* Stores a whole file (a certificate, a key): AT+fileOpen with
    CREATE|WRITE|OVERWRITE and the size rounded up to a multiple of 1024
-   (at least 1024, notes section 4), the chunks of sm_cord_file_write, then
+   (at least 1024, docs/cordelia.md C11), the chunks of sm_cord_file_write, then
    AT+fileClose. If a write fails the file is still closed (in the
    background) and the write's error reported. Wi-Fi must be disconnected
    (contract: the module refuses writes while connected). */
@@ -9703,7 +9704,7 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
 /* The head of +eventmqtt:recv,<topic>,qos<N>,"<payload>": topic and qos
    parsed into x, x->f left at the payload (the rest of the line; Würth's
    parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
-   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
+   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (docs/cordelia.md D26). */
 SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, size_t len)
 {
     const char *q;
@@ -9715,8 +9716,8 @@ SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, s
 }
 
 /* A message that fits a line: the payload is the rest of the line, ONE
-   enclosing pair of quotes removed (notes section 12: its quotes are not
-   escaped). */
+   enclosing pair of quotes removed (docs/cordelia.md D19, F7: its quotes are
+   not escaped). */
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
@@ -9990,7 +9991,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
     sm_at_expect_raw(at, (size_t)n, sm_cord_recv_sink, c);
 }
 
-/* +eventfatalerror:<reason> (notes section 3: device_abort, driver_abort,
+/* +eventfatalerror:<reason> (docs/cordelia.md D23: device_abort, driver_abort,
    sync_loss, no_cmd_ack, cmd_timout). */
 SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len)
 {
@@ -10095,7 +10096,7 @@ enum { SM_CORD_G_MQTT = 0, SM_CORD_G_SUBTOPIC0, SM_CORD_G_SUBTOPIC1, SM_CORD_G_S
 #define SM_CORD_MQ_ROW(key, field, group, type, limit)                                      \
     { key, (uint16_t)offsetof(sm_cord_mqtt_opts, field), (uint8_t)SM_CORD_G_##group,          \
       (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
-/* contract "Device": the keys used, limits from notes section 5. */
+/* contract "Settings": the keys used (docs/cordelia.md C7a), limits C7b. */
 static const sm_cord_setting sm_cord_mqtt_settings[] = {
     /*             key                field          group      value limit */
     SM_CORD_MQ_ROW("iotHubEndpoint",  endpoint,      MQTT,      STR, 512),
@@ -10166,7 +10167,7 @@ SM_PRIV void sm_cord_put_file(sm_buf *b, const char *name, size_t max)
 }
 
 /* contract "Device": strings quoted, ONE pair stripped by the module; no
-   escape exists, so no '"' and (notes section 5) no ',' inside */
+   escape exists, so no '"' and (docs/cordelia.md F7) no ',' inside */
 SM_PRIV void sm_cord_put_quoted(sm_buf *b, const char *s, size_t max)
 {
     sm_buf_quoted(b, s, max, SM_STR_NO_COMMA | SM_STR_UTF8);
@@ -10406,7 +10407,7 @@ SM_PRIV void sm_cord_put_close(sm_buf *b, uint32_t fid)
 }
 
 /* The upload: step 0 AT+fileOpen (CREATE|WRITE|OVERWRITE, size rounded up
-   to 1024 bytes, notes section 4), steps 1..n the chunks, n+1 AT+fileClose. */
+   to 1024 bytes, docs/cordelia.md C11), steps 1..n the chunks, n+1 AT+fileClose. */
 SM_PRIV int sm_cord_b_upload(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
                              sm_at_cmd *cmd)
 {
