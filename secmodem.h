@@ -2436,7 +2436,7 @@ typedef struct sm_cord_mqtt_opts {
     sm_cord_topic pub[4];    /* PUBTOPIC0..3: targets of sm_cord_mqtt_publish() */
 } sm_cord_mqtt_opts;
 
-/* AT+setSockOpt=<id>,SOCKET,<opt>,<value> options (contract "TLS sockets");
+/* AT+setSockOpt=<id>,SOCKET,<opt>,<value> options (contract "Sockets");
    NULL leaves one as it is. */
 typedef struct sm_cord_tls {
     const char *method;      /* SECMETHOD, e.g. "TLSV1_2" */
@@ -2789,7 +2789,7 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
      (or sleep). Every wait is a deadline on now_ms(), never a delay loop.
    - Helpers: serial number, lock status, public key, sign, verify.
    Sources: the ATECC608 datasheet and MicrochipTech/cryptoauthlib (calib_*),
-   as collected in the project notes (atecc.md, cited "notes §N").
+   each fact in the ledger docs/atecc.md (rows cited as "docs/atecc.md A-8").
 
        sm_atecc se;                           // the chip; you own it
        uint8_t sn[9], sig[64];
@@ -2801,7 +2801,7 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
 
    Port note: the wake pulse is a write to I2C address 0x00, which must hold
    SDA low for at least tWLO (~60 us): clock that write at 100 kHz or less,
-   or have i2c_write drive SDA low itself when addr7 is 0 (notes §3, §13.2).
+   or have i2c_write drive SDA low itself when addr7 is 0 (docs/atecc.md A-3).
    ========================================================================== */
 #ifndef SM_ATECC_WAKE_MS
 #define SM_ATECC_WAKE_MS 3
@@ -2831,12 +2831,12 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
 #error "SM_ATECC_WAKE_TRIES and SM_ATECC_RETRIES fit a byte; SM_ATECC_EXEC_SCALE >= 1"
 #endif
 
-#define SM_ATECC_ADDR_DEFAULT 0x60 /* 7-bit (0xC0 in 8-bit form), notes §2 */
-#define SM_ATECC_CMD_MAX 151       /* longest command group, count..CRC (notes §4) */
-#define SM_ATECC_RSP_MAX 75        /* longest response group (notes §6) */
+#define SM_ATECC_ADDR_DEFAULT 0x60 /* 7-bit (0xC0 in 8-bit form), docs/atecc.md A-1 */
+#define SM_ATECC_CMD_MAX 151       /* longest command group, count..CRC (docs/atecc.md A-7) */
+#define SM_ATECC_RSP_MAX 75        /* longest response group (docs/atecc.md A-9) */
 #define SM_ATECC_PENDING 1         /* sm_atecc_poll(): the operation goes on */
 
-/* Opcodes (notes §7). */
+/* Opcodes (docs/atecc.md A-11). */
 enum {
     SM_ATECC_OP_READ = 0x02, SM_ATECC_OP_WRITE = 0x12, SM_ATECC_OP_NONCE = 0x16,
     SM_ATECC_OP_LOCK = 0x17, SM_ATECC_OP_RANDOM = 0x1B, SM_ATECC_OP_COUNTER = 0x24,
@@ -2845,7 +2845,7 @@ enum {
     SM_ATECC_OP_SELFTEST = 0x77
 };
 
-/* Status bytes of a 4-byte response group (notes §6). */
+/* Status bytes of a 4-byte response group (docs/atecc.md A-10). */
 enum {
     SM_ATECC_ST_OK = 0x00, SM_ATECC_ST_MISCOMPARE = 0x01, SM_ATECC_ST_PARSE = 0x03,
     SM_ATECC_ST_ECC = 0x05, SM_ATECC_ST_SELFTEST = 0x07, SM_ATECC_ST_HEALTH = 0x08,
@@ -2853,7 +2853,7 @@ enum {
     SM_ATECC_ST_CRC = 0xFF
 };
 
-/* Zones, and mode bits of the commands (notes §7, §8). */
+/* Zones, and mode bits of the commands (docs/atecc.md A-11, A-12, A-19). */
 enum {
     SM_ATECC_ZONE_CONFIG = 0, SM_ATECC_ZONE_OTP = 1, SM_ATECC_ZONE_DATA = 2,
     SM_ATECC_INFO_REVISION = 0x00, SM_ATECC_INFO_KEYVALID = 0x01,
@@ -2878,7 +2878,7 @@ enum {
     SM_ATECC_SELFTEST_SHA = 0x20, SM_ATECC_SELFTEST_ALL = 0x3D
 };
 
-/* What the transport sends after an operation (notes §3): idle keeps
+/* What the transport sends after an operation (docs/atecc.md A-5): idle keeps
    TempKey and the digest buffers, sleep clears them (lowest power), awake
    sends nothing (the watchdog rule re-wakes the chip when needed). */
 enum { SM_ATECC_END_IDLE = 0, SM_ATECC_END_SLEEP = 1, SM_ATECC_END_AWAKE = 2 };
@@ -2938,7 +2938,7 @@ typedef struct sm_atecc {
 
 /* The chip's CRC-16: polynomial 0x8005, initial 0, input bits LSB first,
    no reflection of the result, no final XOR; sent low byte first
-   (notes §4, cryptoauthlib atCRC). */
+   (docs/atecc.md A-8, cryptoauthlib atCRC). */
 SECMODEM_API uint16_t sm_atecc_crc16(const uint8_t *data, size_t len);
 /* Writes the command group (count .. CRC, without the word address 0x03)
    into out[cap]; returns its length (7..151), SM_ERR_PARAM or
@@ -2956,7 +2956,7 @@ SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status
 SECMODEM_API int sm_atecc_status_error(uint8_t status);
 /* param2 of Read: config and OTP (block << 3 | offset), data zone
    (block << 8 | slot << 3 | offset); offset: the 4-byte word in the block,
-   0..7 (notes §8). */
+   0..7 (docs/atecc.md A-12). */
 SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t offset);
 
 /* Command builders: fill *cmd and return SM_OK, or SM_ERR_PARAM for a
@@ -3045,7 +3045,7 @@ SECMODEM_API int sm_atecc_run_blocking(sm_atecc *se, const sm_atecc_cmd *cmd, ui
 /* ---- helpers: each begins an operation; finish it with sm_atecc_poll()
    or sm_atecc_wait_blocking(). Inputs must stay valid until it ends. ---- */
 
-/* The 9-byte serial number: config bytes 0..3 and 8..12 (notes §8). */
+/* The 9-byte serial number: config bytes 0..3 and 8..12 (docs/atecc.md A-13). */
 SECMODEM_API int sm_atecc_serial_start(sm_atecc *se, uint8_t sn[9]);
 /* Lock status from config bytes 86/87: locks[0] = 1 if the config zone is
    locked, locks[1] = 1 if the data and OTP zones are (0x55 = unlocked). */
@@ -3664,7 +3664,7 @@ SECMODEM_API int sm_der_finish(const sm_der *d, size_t *len);
 /* ---- ECDSA signature ---- */
 
 #define SM_ECDSA_DER_MAX 72 /* 30 46 02 21 00 <r> 02 21 00 <s> */
-/* R || S (two 32-byte big-endian numbers, as Sign returns them, notes §10)
+/* R || S (two 32-byte big-endian numbers, as Sign returns them, docs/atecc.md A-15)
    to the DER Ecdsa-Sig-Value SEQUENCE { INTEGER r, INTEGER s } (RFC 5480
    section 2.2 via RFC 3279 section 2.2.3) in out[cap]: SM_OK, or
    SM_ERR_NO_SPACE with *out_len the size needed; SM_ERR_PARAM on NULL. */
@@ -9853,7 +9853,7 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 }
 
 /* +eventsock:data,<id>,<bytes waiting>, +eventsock:closed,<id>,
-   +eventsock:tx_failed,<id>,<error> (contract "TLS sockets"). */
+   +eventsock:tx_failed,<id>,<error> (contract "Sockets"). */
 SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const char *prefix,
                              const char *spec, sm_cord_event_type kind)
 {
@@ -9901,7 +9901,7 @@ SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, s
                     SM_CORD_EV_SOCK_TX_FAILED);
 }
 
-/* +connect:<port>,<address> after AT+connect's OK (contract "TLS sockets";
+/* +connect:<port>,<address> after AT+connect's OK (contract "Sockets";
    it names no socket: the one of the last AT+connect is reported). */
 SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t len)
 {
@@ -10141,7 +10141,7 @@ static const sm_cord_setting sm_cord_mqtt_settings[] = {
 #define SM_CORD_TLS_ROW(key, field, type, limit)                                             \
     { key, (uint16_t)offsetof(sm_cord_tls, field), 0,                                         \
       (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
-/* contract "TLS sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
+/* contract "Sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
 static const sm_cord_setting sm_cord_tls_options[] = {
     /*              option                               field      value limit */
     SM_CORD_TLS_ROW("SECMETHOD",                          method,    WORD, 32),
@@ -10166,7 +10166,7 @@ SM_PRIV void sm_cord_put_file(sm_buf *b, const char *name, size_t max)
     sm_buf_checked(b, name, max, SM_STR_NONEMPTY | SM_STR_NO_COMMA);
 }
 
-/* contract "Device": strings quoted, ONE pair stripped by the module; no
+/* contract "Settings": strings quoted, ONE pair stripped by the module; no
    escape exists, so no '"' and (docs/cordelia.md F7) no ',' inside */
 SM_PRIV void sm_cord_put_quoted(sm_buf *b, const char *s, size_t max)
 {
@@ -10450,7 +10450,7 @@ SM_PRIV int sm_cord_field_u32(sm_fields *f, uint32_t *out)
     return sm_parse_u32(s, n, out);
 }
 
-/* +get:<value> (returned unquoted, contract "Device"): the whole rest */
+/* +get:<value> (returned unquoted, contract "Settings"): the whole rest */
 SM_PRIV int sm_cord_ok_get(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     sm_fields f;
@@ -10762,7 +10762,7 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
 }
 
 /* ---- one-command builders for commands with extras ---------------------------- */
-/* contract "TLS sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
+/* contract "Sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
 SM_PRIV int sm_cord_b_send(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
                            sm_at_cmd *cmd)
 {
@@ -11824,9 +11824,9 @@ enum {
 };
 /* Where the last command's data go. */
 enum { SM_ATECC_OUT_NONE = 0, SM_ATECC_OUT_COPY, SM_ATECC_OUT_SERIAL, SM_ATECC_OUT_LOCKS };
-/* The chip's power state as far as the host knows (notes §3). */
+/* The chip's power state as far as the host knows (docs/atecc.md A-5). */
 enum { SM_ATECC_PWR_SLEEP = 0, SM_ATECC_PWR_IDLE, SM_ATECC_PWR_AWAKE };
-/* I2C word addresses (notes §2). */
+/* I2C word addresses (docs/atecc.md A-2). */
 enum { SM_ATECC_WA_RESET = 0x00, SM_ATECC_WA_SLEEP = 0x01, SM_ATECC_WA_IDLE = 0x02,
        SM_ATECC_WA_COMMAND = 0x03 };
 
@@ -11856,7 +11856,7 @@ SM_PRIV int sm_atecc_cmd_check(const sm_atecc_cmd *c)
 }
 
 /* count | opcode | param1 | param2 LE | data | CRC over count..data
-   (notes §4; count includes itself and the CRC). */
+   (docs/atecc.md A-7, A-8; count includes itself and the CRC). */
 SECMODEM_API int sm_atecc_encode(const sm_atecc_cmd *c, uint8_t *out, size_t cap)
 {
     size_t n;
@@ -11896,7 +11896,7 @@ SECMODEM_API int sm_atecc_status_error(uint8_t status)
 }
 
 /* Response group: count | data | CRC, count 4..75; a 4-byte group is a
-   status (notes §6; CRC errors take precedence). */
+   status (docs/atecc.md A-9; CRC errors take precedence). */
 SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status)
 {
     uint16_t crc;
@@ -11943,7 +11943,7 @@ SECMODEM_API int sm_atecc_cmd_info(sm_atecc_cmd *c, uint8_t mode, uint16_t param
     return sm_atecc_cmd_set(c, SM_ATECC_OP_INFO, mode, param2, NULL, 0, 7);
 }
 
-/* Read: param1 = zone | 0x80 for 32 bytes (mask 0x83, notes §7). */
+/* Read: param1 = zone | 0x80 for 32 bytes (mask 0x83, docs/atecc.md A-12). */
 SECMODEM_API int sm_atecc_cmd_read(sm_atecc_cmd *c, uint8_t zone, uint16_t addr, uint8_t len)
 {
     if (zone > SM_ATECC_ZONE_DATA || (len != 4u && len != 32u)) return SM_ERR_PARAM;
@@ -11958,7 +11958,7 @@ SECMODEM_API int sm_atecc_cmd_random(sm_atecc_cmd *c, uint8_t mode)
 }
 
 /* Nonce pass-through: mode bits 1..0 = 3, bit 5 = 64-byte input, bits 7..6
-   = target (notes §5 examples 9 and 10). */
+   = target (docs/atecc.md A-14). */
 SECMODEM_API int sm_atecc_cmd_nonce_load(sm_atecc_cmd *c, uint8_t target, const uint8_t *data,
                                          uint8_t len)
 {
@@ -11982,7 +11982,7 @@ SECMODEM_API int sm_atecc_cmd_genkey(sm_atecc_cmd *c, uint8_t mode, uint8_t slot
     return sm_atecc_cmd_set(c, SM_ATECC_OP_GENKEY, mode, slot, NULL, 0, 67);
 }
 
-/* Sign: mode mask 0xE1 (notes §7); only external signing is offered. */
+/* Sign: mode mask 0xE1 (docs/atecc.md A-15); only external signing is offered. */
 SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
 {
     if ((mode & ~0xE1u) || !(mode & SM_ATECC_SIGN_EXTERNAL) || slot > 15u) return SM_ERR_PARAM;
@@ -11990,7 +11990,7 @@ SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
 }
 
 /* Verify external: mode 0x02 | source, param2 = key type 4 (P-256), data
-   R || S || X || Y, count 135 (notes §7). */
+   R || S || X || Y, count 135 (docs/atecc.md A-16). */
 SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *c, uint8_t source, const uint8_t sig[64],
                                             const uint8_t pub[64])
 {
@@ -12003,7 +12003,7 @@ SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *c, uint8_t source, con
     return SM_OK;
 }
 
-/* SHA: param2 = data length; END returns the digest (notes §7). */
+/* SHA: param2 = data length; END returns the digest (docs/atecc.md A-17). */
 SECMODEM_API int sm_atecc_cmd_sha(sm_atecc_cmd *c, uint8_t mode, const uint8_t *data, uint8_t len)
 {
     uint8_t step = (uint8_t)(mode & 0x07u);
@@ -12041,7 +12041,7 @@ SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *c, uint8_t mode)
 
 /* First poll (about the typical time; an estimate [I], as the 608
    datasheet gives only maxima) and maximum execution time at clock divider
-   M0, in ms (cryptoauthlib calib_execution.c, notes §7). */
+   M0, in ms (cryptoauthlib calib_execution.c, docs/atecc.md A-18). */
 typedef struct sm_atecc_timing {
     uint8_t opcode, first_ms;
     uint16_t max_ms;
@@ -12097,7 +12097,7 @@ SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t ad
     memset(se, 0, sizeof *se);
     se->plat = *plat;
     se->addr = addr7 ? addr7 : (uint8_t)SM_ATECC_ADDR_DEFAULT;
-    se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (notes §3) */
+    se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (docs/atecc.md A-5) */
     se->end_mode = SM_ATECC_END_IDLE;
     (void)sm_clock_start(&se->clock, plat->now_ms(plat->user));
     return SM_OK;
@@ -12165,7 +12165,7 @@ SM_PRIV int sm_atecc_begin(sm_atecc *se, uint8_t n, uint8_t kind, uint8_t *out, 
    nobody ACKs it, and that is normal. cryptoauthlib (calib_wakeup_i2c)
    sends the byte 0x01 so that a general-call listener does not see the
    reserved 0x00. An awake chip ignores a wake, so a retry idles it first
-   (notes §3). */
+   (docs/atecc.md A-3). */
 SM_PRIV int sm_atecc_wake_pulse(sm_atecc *se)
 {
     uint8_t b = 0x01;
@@ -12178,7 +12178,7 @@ SM_PRIV int sm_atecc_wake_pulse(sm_atecc *se)
 }
 
 /* S_WAKE_WAIT: the wake response must be 04 11 33 43; a CRC-correct 0x07
-   means the power-on self test failed (notes §3). */
+   means the power-on self test failed (docs/atecc.md A-4). */
 SM_PRIV int sm_atecc_wake_check(sm_atecc *se)
 {
     static const uint8_t awake[4] = { 0x04, 0x11, 0x33, 0x43 };
@@ -12212,7 +12212,7 @@ SM_PRIV int sm_atecc_wake_check(sm_atecc *se)
 }
 
 /* Sends the step again, after a re-wake if asked; `err` is the result once
-   the retries are used up (notes §9: bounded resend). */
+   the retries are used up (docs/atecc.md A-21: bounded resend). */
 SM_PRIV int sm_atecc_retry(sm_atecc *se, int err, int rewake)
 {
     if (!se->tries_left) { sm_atecc_fail(se, err); return 1; }
@@ -12225,7 +12225,7 @@ SM_PRIV int sm_atecc_retry(sm_atecc *se, int err, int rewake)
 
 /* S_SEND: write the group unless the watchdog could fire before the
    command's maximum time; then idle and wake again, which restarts it
-   and keeps TempKey (notes §3, §13.5). A freshly woken chip is always
+   and keeps TempKey (docs/atecc.md A-5, A-6). A freshly woken chip is always
    used, so a command longer than the budget still runs. */
 SM_PRIV int sm_atecc_send(sm_atecc *se)
 {
@@ -12276,7 +12276,7 @@ SM_PRIV int sm_atecc_deliver(sm_atecc *se)
         se->out_len = n < se->out_cap ? n : se->out_cap;
         if (se->out_len) memcpy(se->out, d, se->out_len);
         return se->out_len < n ? SM_ERR_TRUNCATED : SM_OK;
-    case SM_ATECC_OUT_SERIAL: /* config bytes 0..3 and 8..12 (notes §8) */
+    case SM_ATECC_OUT_SERIAL: /* config bytes 0..3 and 8..12 (docs/atecc.md A-13) */
         if (n < 13u) return SM_ERR_PARSE;
         memcpy(se->out, d, 4);
         memcpy(se->out + 4, d + 8, 5);
@@ -12308,7 +12308,7 @@ SM_PRIV int sm_atecc_step_done(sm_atecc *se)
 }
 
 /* A complete response: damaged (bad CRC, 0xFF) or lost (0x11: the chip
-   never saw the command, notes §13.4) ones are resent, 0xEE re-wakes
+   never saw the command, docs/atecc.md A-21) ones are resent, 0xEE re-wakes
    first; other statuses end the operation. */
 SM_PRIV int sm_atecc_check(sm_atecc *se)
 {
@@ -12336,8 +12336,8 @@ SM_PRIV int sm_atecc_check(sm_atecc *se)
 }
 
 /* S_POLL: word address 0x00 (reset the output pointer), the count byte,
-   then the rest (notes §4 "Receive", cryptoauthlib calib_execute_receive).
-   A busy chip NACKs its address (notes §9). */
+   then the rest (docs/atecc.md A-20, cryptoauthlib calib_execute_receive).
+   A busy chip NACKs its address (docs/atecc.md A-20). */
 SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
 {
     uint32_t now = sm_atecc_now(se);
@@ -12346,7 +12346,7 @@ SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
     if (sm_atecc_word(se, SM_ATECC_WA_RESET) != SM_OK || sm_atecc_read(se, se->rx, 1) != SM_OK)
         return sm_atecc_busy_nack(se, now);
     n = se->rx[0];
-    if (n < 4u || n > (uint8_t)SM_ATECC_RSP_MAX) { /* e.g. 0xFF filler (notes §13.3) */
+    if (n < 4u || n > (uint8_t)SM_ATECC_RSP_MAX) { /* e.g. 0xFF filler (docs/atecc.md A-20) */
         se->rx_len = 0;
         return sm_atecc_retry(se, SM_ERR_PARSE, 0);
     }
@@ -12356,7 +12356,7 @@ SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
 }
 
 /* S_END: idle (keeps TempKey) or sleep (clears it) unless asked to stay
-   awake; cryptoauthlib idles after every command (notes §3). */
+   awake; cryptoauthlib idles after every command (docs/atecc.md A-5). */
 SM_PRIV int sm_atecc_end(sm_atecc *se)
 {
     if (se->power == SM_ATECC_PWR_AWAKE && se->op_end != SM_ATECC_END_AWAKE) {
@@ -12459,7 +12459,7 @@ SECMODEM_API int sm_atecc_lock_status_start(sm_atecc *se, uint8_t locks[2])
     int rc = sm_atecc_can_start(se);
     if (rc) return rc;
     if (!locks) return SM_ERR_PARAM;
-    /* block 2, word 5 = bytes 84..87 (notes §5 example 5) */
+    /* block 2, word 5 = bytes 84..87 (docs/atecc.md A-13) */
     (void)sm_atecc_cmd_read(&se->seq[0], SM_ATECC_ZONE_CONFIG, sm_atecc_addr(0, 0, 2, 5), 4);
     return sm_atecc_begin(se, 1, SM_ATECC_OUT_LOCKS, locks, 2);
 }
@@ -12473,7 +12473,7 @@ SECMODEM_API int sm_atecc_pubkey_start(sm_atecc *se, uint8_t slot, uint8_t pub[6
     return rc ? rc : sm_atecc_begin(se, 1, SM_ATECC_OUT_COPY, pub, 64);
 }
 
-/* notes §10: the chip signs the 32 bytes as given (no second hash). */
+/* docs/atecc.md A-15: the chip signs the 32 bytes as given (no second hash). */
 SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t digest[32],
                                      uint8_t sig[64])
 {

@@ -3,7 +3,8 @@
 citation of the project's private notes (they live outside the repository, a
 user who copies secmodem.h cannot follow them), and every ledger row the
 header cites ("docs/atecc.md A-3", "docs/sequans.md C-41, R-41",
-"docs/cordelia.md C5") exists in that ledger.
+"docs/cordelia.md C5") exists in that ledger, and every wire-contract
+section it cites ('contract "Wi-Fi"') exists in sim/*_contract.md.
 
 Usage: check_citations.py [--header FILE] [FILE...]
   With no FILE, checks secmodem.h, README.md, CONTRIBUTING.md, docs/*.md,
@@ -41,6 +42,11 @@ CITE = re.compile(r"docs/([\w-]+)\.md((?:(?:\s*,\s*|\s*/\s*|\s+and\s+|\s+rows?\s
                   + ROW_ID + r"\b)+)")
 ROW_IN_CITE = re.compile(ROW_ID)
 ROW_IN_LEDGER = re.compile(r"^\|\s*(" + ROW_ID + r")\s*\|", re.M)
+# 'contract "<section>"': the title of a section ("## <title>") of one of the
+# simulators' wire contracts, or the start of it ("Sockets" for "Sockets
+# (Calypso model; ...)").
+CONTRACT_CITE = re.compile(r'contract "([^"]+)"')
+CONTRACTS = ["sim/sequans_contract.md", "sim/cordelia_contract.md"]
 
 
 def default_files():
@@ -94,6 +100,29 @@ def check_rows(path, text, problems, cache):
     return passed, failed
 
 
+def contract_titles():
+    titles = []
+    for path in CONTRACTS:
+        full = os.path.join(ROOT, path)
+        if os.path.exists(full):
+            titles += re.findall(r"^## (.+)$", read(path), re.M)
+    return titles
+
+
+def check_contracts(path, text, problems):
+    """One check per 'contract "<section>"' citation; returns (passed, failed)."""
+    titles = contract_titles()
+    passed = failed = 0
+    for m in CONTRACT_CITE.finditer(text):
+        if any(t == m.group(1) or t.startswith(m.group(1) + " ") for t in titles):
+            passed += 1
+            continue
+        problems.append(f"{path}:{line_of(text, m.start())}: contract \"{m.group(1)}\": "
+                        f"no such section in {' or '.join(CONTRACTS)}")
+        failed += 1
+    return passed, failed
+
+
 def main(argv):
     header = "secmodem.h"
     files = []
@@ -117,6 +146,9 @@ def main(argv):
             failed += 1
     text = read(header)
     p, f = check_rows(header, text, problems, cache)
+    passed += p
+    failed += f
+    p, f = check_contracts(header, text, problems)
     passed += p
     failed += f
     for line in problems:
