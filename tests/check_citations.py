@@ -8,7 +8,8 @@ section it cites ('contract "Wi-Fi"') exists in sim/*_contract.md.
 
 Usage: check_citations.py [--header FILE] [FILE...]
   With no FILE, checks secmodem.h, README.md, CONTRIBUTING.md, docs/*.md,
-  sim/*.md and examples/**. --header names another header to check in place
+  sim/*.md and examples/**, and (for the stricter forms, not a bare "the
+  notes") every text file git lists under sim/ and tests/. --header names another header to check in place
   of secmodem.h (e.g. an older one: git show ac9871e:secmodem.h > /tmp/old.h).
 Prints one line per finding and "N passed, N failed" last; exit status 1 on
 any failure.
@@ -16,6 +17,7 @@ any failure.
 import glob
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,8 +32,19 @@ FORBIDDEN = [
     (re.compile(r"\.\./shared"), 'cites "../shared"'),
     (re.compile(r"\bshared/notes\b"), 'cites "shared/notes"'),
     (re.compile(r"project notes", re.I), 'cites "the project notes"'),
-    (re.compile(r"\bthe notes\b(?!\s+column)", re.I), 'cites "the notes"'),
 ]
+# In the header and the user's documents also the bare "the notes" (in the
+# simulators and tests it may name a file of the repository, e.g.
+# tests/coverage_notes.md).
+FORBIDDEN_USER_DOCS = FORBIDDEN + [
+    (re.compile(r"\bthe notes\b", re.I), 'cites "the notes"'),
+]
+# Where no citation of a file outside the repository may stand, beyond the
+# header and the user's documents: the simulators and the tests (their
+# checker and its own test excepted: they hold the forbidden forms).
+SOURCE_TREES = ["sim", "tests"]
+SOURCE_EXT = (".py", ".c", ".h", ".md", ".log", ".txt", ".sh")
+EXEMPT = {"tests/check_citations.py", "tests/sim/test_check_citations.py"}
 
 # A ledger row id: "C-17", "R-41", "A-3" (docs/sequans.md, docs/atecc.md) or
 # "C5", "D3a", "F1" (docs/cordelia.md).
@@ -75,10 +88,20 @@ def ledger_rows(name, cache):
     return cache[name]
 
 
-def check_forbidden(path, text, problems):
+def source_files():
+    """The simulators' and tests' text files, as git lists them (tracked, or
+    new and not ignored)."""
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
+                          *SOURCE_TREES], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True).stdout.split()
+    return [p for p in out if p.endswith(SOURCE_EXT) and p not in EXEMPT
+            and os.path.isfile(os.path.join(ROOT, p))]
+
+
+def check_forbidden(path, text, problems, patterns=None):
     """One check per file: passes when no pattern matches."""
     found = 0
-    for rx, what in FORBIDDEN:
+    for rx, what in patterns or FORBIDDEN_USER_DOCS:
         for m in rx.finditer(text):
             problems.append(f"{path}:{line_of(text, m.start())}: {what}: ...{m.group(0)}...")
             found += 1
@@ -133,8 +156,10 @@ def main(argv):
             header = args.pop(0)
         else:
             files.append(a)
+    sources = []
     if not files:
         files = default_files()
+        sources = source_files()
     passed = failed = 0
     problems = []
     cache = {}
@@ -144,6 +169,13 @@ def main(argv):
             passed += 1
         else:
             failed += 1
+    bad_sources = [path for path in sources
+                   if not check_forbidden(path, read(path), problems, FORBIDDEN)]
+    # the simulators and tests count as one check: they are many files
+    if bad_sources:
+        failed += 1
+    elif sources:
+        passed += 1
     text = read(header)
     p, f = check_rows(header, text, problems, cache)
     passed += p

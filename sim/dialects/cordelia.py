@@ -640,7 +640,7 @@ class MqttEvents:
 # any case and skips spaces (CordeliaI.c:530-551); the Calypso manual writes
 # "ERROR: <description>, <code>"; the driver's comment "Error:[arguments]".
 ERROR_STYLES = {
-    "compact": "ERROR:{0},{1}",      # the notes' log form (default)
+    "compact": "ERROR:{0},{1}",      # the default (docs/cordelia.md D2)
     "spaced": "ERROR: {0}, {1}",     # the Calypso manual's form
     "title": "Error: {0}, {1}",      # the driver's comment "Error:[arguments]"
     "lower": "error:{0},{1}",        # the driver's match string ATCommands.h:57

@@ -124,7 +124,7 @@ This simulator's own readings where the contract leaves room:
   * Error numbers (+CME ERROR: n; CMEE 0 gives ERROR): 3 wrong state, 4 bad
     or unsimulated parameter and empty NVM slot, 22 no such MQTT message or
     HTTP data, 30 not registered, 31 connect timeout; and, invented here
-    because the notes have none, 550 connection refused, 551 TLS failure
+    because no source gives any, 550 connection refused, 551 TLS failure
     (handshake, verification or unusable profile), 552 host not allowed
     (not loopback), 553 connection failed, 554 host signing (storage=1) on
     a socket.  CMEE 2 gives texts for all.
@@ -273,7 +273,7 @@ class Field:
 
 def split_fields(text):
     """'1,"a,b",,x' -> fields; None if quoting is broken.  No escapes inside
-    quotes (the notes show none)."""
+    quotes (no source shows one)."""
     fields, i, n = [], 0, len(text)
     if n == 0:
         return fields

@@ -69,3 +69,16 @@ def test_a_doc_citing_the_notes_fails(tmp_path):
     rc, out = run(str(doc))
     assert rc == 1
     assert "shared/notes" in out
+
+
+def test_a_simulator_or_test_file_citing_the_notes_fails():
+    """A new file under tests/ (not yet added to git) is checked too."""
+    path = os.path.join(ROOT, "tests", "sim", "_cite_probe_tmp.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("T_WHI_MS = 1.5  # notes §3\n")
+    try:
+        rc, out = run()
+    finally:
+        os.remove(path)
+    assert rc == 1
+    assert "tests/sim/_cite_probe_tmp.py:1" in out
