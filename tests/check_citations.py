@@ -9,8 +9,9 @@ section it cites ('contract "Wi-Fi"') exists in sim/*_contract.md.
 Usage: check_citations.py [--header FILE] [FILE...]
   With no FILE, checks secmodem.h, README.md, CONTRIBUTING.md, docs/*.md,
   sim/*.md and examples/**, and (for the stricter forms, not a bare "the
-  notes") every text file git lists under sim/ and tests/. --header names another header to check in place
-  of secmodem.h (e.g. an older one: git show ac9871e:secmodem.h > /tmp/old.h).
+  notes") every text file git lists under sim/ and tests/. --header names
+  another header to check in place of secmodem.h (e.g. an older one:
+  git show ac9871e:secmodem.h > /tmp/old.h).
 Prints one line per finding and "N passed, N failed" last; exit status 1 on
 any failure.
 """
@@ -92,8 +93,8 @@ def source_files():
     """The simulators' and tests' text files, as git lists them (tracked, or
     new and not ignored)."""
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
-                          *SOURCE_TREES], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True).stdout.split()
+                          *SOURCE_TREES], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, universal_newlines=True).stdout.split()
     return [p for p in out if p.endswith(SOURCE_EXT) and p not in EXEMPT
             and os.path.isfile(os.path.join(ROOT, p))]
 
