@@ -12039,7 +12039,7 @@ SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *c, uint8_t mode)
 
 /* ---- transport --------------------------------------------------------- */
 
-/* First poll (about the typical time; an estimate [I], as the 608
+/* First poll (about the typical time; our estimate, as the 608
    datasheet gives only maxima) and maximum execution time at clock divider
    M0, in ms (cryptoauthlib calib_execution.c, docs/atecc.md A-18). */
 typedef struct sm_atecc_timing {

@@ -486,7 +486,7 @@ class Atecc608:
         if p1 == 1:                                   # KeyValid
             self._need(p2 <= 15, why="slot")
             return bytes([1 if p2 in self.keys else 0, 0, 0, 0])
-        if p1 == 2:                                   # State: TempKey valid flag [I]
+        if p1 == 2:                                   # State: TempKey valid flag (inferred)
             return bytes([0x80 if self.tempkey.data else 0, 0, 0, 0])
         return bytes(4)
 
@@ -626,7 +626,7 @@ class Atecc608:
 
     def cmd_selftest(self, p1, p2, data):
         # mode b0 RNG, b2 ECDSA, b3 ECDH, b4 AES, b5 SHA; b1, b7..6 reserved
-        # (datasheet); a reserved bit set is taken as a parse error [I]
+        # (datasheet); a reserved bit set is taken as a parse error (inferred)
         self._need(not data and not p1 & ~0x3D and p2 == 0, why="SelfTest mode")
         tests = p1 or 0x3D
         return bytes([self.faults.selftest_bits & tests])
