@@ -1413,7 +1413,7 @@ typedef enum sm_sqn_op_kind {
 enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
 /* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
-   from 1970 until the network or NTP sets it; the notes §1.3): TLS date
+   from 1970 until the network or NTP sets it; docs/sequans.md C-07, R-11): TLS date
    checks (validation bit 0) fail then. */
 typedef struct sm_sqn_clock {
     uint16_t year;
@@ -1464,7 +1464,7 @@ typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_result 
 /* NVM object types (contract: NVM). */
 typedef enum sm_sqn_nvm_type { SM_SQN_NVM_CERT = 0, SM_SQN_NVM_KEY = 1 } sm_sqn_nvm_type;
 
-/* Certificate validation levels (certValidLevel bits; the notes §3.1). */
+/* Certificate validation levels (certValidLevel bits; docs/sequans.md C-12). */
 enum { SM_SQN_VERIFY_NONE = 0, SM_SQN_VERIFY_CHAIN = 1, SM_SQN_VERIFY_HOST = 4 };
 enum { SM_SQN_TLS_1_0 = 0, SM_SQN_TLS_1_1, SM_SQN_TLS_1_2, SM_SQN_TLS_1_3 };
 
@@ -2125,7 +2125,8 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    Würth Elektronik Cordelia-I Wi-Fi module, driven by its AT commands with
    on-module TLS, MQTT and file system. The wire format is the one fixed in
    the wire contract shared with the simulator (sim/cordelia_contract.md, cited
-   "contract") from the notes on the module (notes/cordelia.md, "notes").
+   "contract"), built on the ledger of the module's formats and their sources
+   (docs/cordelia.md, its rows cited as "docs/cordelia.md C5").
 
    sm_cord is a struct you own: the AT engine with the Cordelia dialect, the
    module's state and a FIFO of operations. Every start function checks its
@@ -2195,7 +2196,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - every command has a response prefix; one that answers no information
      line gets a prefix no line starts with, so a stray line is never taken
      as its answer but reported as SM_CORD_EV_UNHANDLED;
-   - AT+set string values never contain ',' (notes section 5: no escaping);
+   - AT+set string values never contain ',' (docs/cordelia.md F7: no escape);
      the publish payload is the only argument where '"' and ',' are allowed;
    - SSIDs and file names may contain spaces (sent bare, as the contract
      shows), host names, keywords and TLS methods may not;
@@ -2224,7 +2225,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - a restart (+eventstartup) clears the whole state: no Wi-Fi, no MQTT,
      no sockets, until the module says otherwise.
    ========================================================================== */
-/* Per-command timeouts, after the vendor driver's (notes section 10) with a
+/* Per-command timeouts, after the vendor driver's (docs/cordelia.md F8) with a
    margin, and the waits for the events that end an operation. */
 #ifndef SM_CORD_TIMEOUT_MS
 #define SM_CORD_TIMEOUT_MS 1500        /* general (driver: 1000) */
@@ -2288,7 +2289,7 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #error "SM_CORD_OPS must be 1..64"
 #endif
 
-/* Events (contract "Events", notes section 3). Strings are NUL-terminated
+/* Events (contract "Framing", docs/cordelia.md D12 to D24). Strings are NUL-terminated
    and valid during the callback only. */
 /* The events: one list (an X-macro) of each kind and its name (what
    sm_cord_event_name() returns) makes the enum and the names. */
@@ -2461,8 +2462,8 @@ typedef struct sm_cord_topic {
     int8_t retain;      /* PUBTOPICn retain 0/1 (unused for SUBTOPICn) */
 } sm_cord_topic;
 
-/* The on-module MQTT client's settings (contract "Device", notes section
-   5). Call sm_cord_mqtt_opts_init() first: every field starts unset. */
+/* The on-module MQTT client's settings (contract "Settings", docs/cordelia.md
+   C7a, C7b). Call sm_cord_mqtt_opts_init() first: every field starts unset. */
 typedef struct sm_cord_mqtt_opts {
     const char *endpoint;    /* MQTT iotHubEndpoint: broker host name or address */
     int32_t port;            /* MQTT iotHubPort 1..65535 */
@@ -2484,7 +2485,7 @@ typedef struct sm_cord_mqtt_opts {
     sm_cord_topic pub[4];    /* PUBTOPIC0..3: targets of sm_cord_mqtt_publish() */
 } sm_cord_mqtt_opts;
 
-/* AT+setSockOpt=<id>,SOCKET,<opt>,<value> options (contract "TLS sockets");
+/* AT+setSockOpt=<id>,SOCKET,<opt>,<value> options (contract "Sockets");
    NULL leaves one as it is. */
 typedef struct sm_cord_tls {
     const char *method;      /* SECMETHOD, e.g. "TLSV1_2" */
@@ -2700,7 +2701,7 @@ SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *c
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
                              sm_cord_done_fn done, void *ctx);
 /* AT+set=<group>,<key>,"<value>": value 0..512 bytes of UTF-8 without '"',
-   ',' (notes section 5: no escaping), CR, LF or controls. */
+   ',' (docs/cordelia.md F7: no escape), CR, LF or controls. */
 SECMODEM_API int sm_cord_set_str(sm_cord *c, const char *group, const char *key,
                                  const char *value, sm_cord_done_fn done, void *ctx);
 /* AT+set=<group>,<key>,<decimal value> */
@@ -2765,7 +2766,7 @@ SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cor
                                    void *ctx);
 /* Stores a whole file (a certificate, a key): AT+fileOpen with
    CREATE|WRITE|OVERWRITE and the size rounded up to a multiple of 1024
-   (at least 1024, notes section 4), the chunks of sm_cord_file_write, then
+   (at least 1024, docs/cordelia.md C11), the chunks of sm_cord_file_write, then
    AT+fileClose. If a write fails the file is still closed (in the
    background) and the write's error reported. Wi-Fi must be disconnected
    (contract: the module refuses writes while connected). */
@@ -2837,7 +2838,7 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
      (or sleep). Every wait is a deadline on now_ms(), never a delay loop.
    - Helpers: serial number, lock status, public key, sign, verify.
    Sources: the ATECC608 datasheet and MicrochipTech/cryptoauthlib (calib_*),
-   as collected in the project notes (atecc.md, cited "notes §N").
+   each fact in the ledger docs/atecc.md (rows cited as "docs/atecc.md A-8").
 
        sm_atecc se;                           // the chip; you own it
        uint8_t sn[9], sig[64];
@@ -2849,7 +2850,7 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
 
    Port note: the wake pulse is a write to I2C address 0x00, which must hold
    SDA low for at least tWLO (~60 us): clock that write at 100 kHz or less,
-   or have i2c_write drive SDA low itself when addr7 is 0 (notes §3, §13.2).
+   or have i2c_write drive SDA low itself when addr7 is 0 (docs/atecc.md A-3).
    ========================================================================== */
 #ifndef SM_ATECC_WAKE_MS
 #define SM_ATECC_WAKE_MS 3
@@ -2879,12 +2880,12 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
 #error "SM_ATECC_WAKE_TRIES and SM_ATECC_RETRIES fit a byte; SM_ATECC_EXEC_SCALE >= 1"
 #endif
 
-#define SM_ATECC_ADDR_DEFAULT 0x60 /* 7-bit (0xC0 in 8-bit form), notes §2 */
-#define SM_ATECC_CMD_MAX 151       /* longest command group, count..CRC (notes §4) */
-#define SM_ATECC_RSP_MAX 75        /* longest response group (notes §6) */
+#define SM_ATECC_ADDR_DEFAULT 0x60 /* 7-bit (0xC0 in 8-bit form), docs/atecc.md A-1 */
+#define SM_ATECC_CMD_MAX 151       /* longest command group, count..CRC (docs/atecc.md A-7) */
+#define SM_ATECC_RSP_MAX 75        /* longest response group (docs/atecc.md A-9) */
 #define SM_ATECC_PENDING 1         /* sm_atecc_poll(): the operation goes on */
 
-/* Opcodes (notes §7). */
+/* Opcodes (docs/atecc.md A-11). */
 enum {
     SM_ATECC_OP_READ = 0x02, SM_ATECC_OP_WRITE = 0x12, SM_ATECC_OP_NONCE = 0x16,
     SM_ATECC_OP_LOCK = 0x17, SM_ATECC_OP_RANDOM = 0x1B, SM_ATECC_OP_COUNTER = 0x24,
@@ -2893,7 +2894,7 @@ enum {
     SM_ATECC_OP_SELFTEST = 0x77
 };
 
-/* Status bytes of a 4-byte response group (notes §6). */
+/* Status bytes of a 4-byte response group (docs/atecc.md A-10). */
 enum {
     SM_ATECC_ST_OK = 0x00, SM_ATECC_ST_MISCOMPARE = 0x01, SM_ATECC_ST_PARSE = 0x03,
     SM_ATECC_ST_ECC = 0x05, SM_ATECC_ST_SELFTEST = 0x07, SM_ATECC_ST_HEALTH = 0x08,
@@ -2901,7 +2902,7 @@ enum {
     SM_ATECC_ST_CRC = 0xFF
 };
 
-/* Zones, and mode bits of the commands (notes §7, §8). */
+/* Zones, and mode bits of the commands (docs/atecc.md A-11, A-12, A-19). */
 enum {
     SM_ATECC_ZONE_CONFIG = 0, SM_ATECC_ZONE_OTP = 1, SM_ATECC_ZONE_DATA = 2,
     SM_ATECC_INFO_REVISION = 0x00, SM_ATECC_INFO_KEYVALID = 0x01,
@@ -2926,7 +2927,7 @@ enum {
     SM_ATECC_SELFTEST_SHA = 0x20, SM_ATECC_SELFTEST_ALL = 0x3D
 };
 
-/* What the transport sends after an operation (notes §3): idle keeps
+/* What the transport sends after an operation (docs/atecc.md A-5): idle keeps
    TempKey and the digest buffers, sleep clears them (lowest power), awake
    sends nothing (the watchdog rule re-wakes the chip when needed). */
 enum { SM_ATECC_END_IDLE = 0, SM_ATECC_END_SLEEP = 1, SM_ATECC_END_AWAKE = 2 };
@@ -2986,7 +2987,7 @@ typedef struct sm_atecc {
 
 /* The chip's CRC-16: polynomial 0x8005, initial 0, input bits LSB first,
    no reflection of the result, no final XOR; sent low byte first
-   (notes §4, cryptoauthlib atCRC). */
+   (docs/atecc.md A-8, cryptoauthlib atCRC). */
 SECMODEM_API uint16_t sm_atecc_crc16(const uint8_t *data, size_t len);
 /* Writes the command group (count .. CRC, without the word address 0x03)
    into out[cap]; returns its length (7..151), SM_ERR_PARAM or
@@ -3004,7 +3005,7 @@ SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status
 SECMODEM_API int sm_atecc_status_error(uint8_t status);
 /* param2 of Read: config and OTP (block << 3 | offset), data zone
    (block << 8 | slot << 3 | offset); offset: the 4-byte word in the block,
-   0..7 (notes §8). */
+   0..7 (docs/atecc.md A-12). */
 SECMODEM_API uint16_t sm_atecc_addr(uint8_t zone, uint8_t slot, uint8_t block, uint8_t offset);
 
 /* Command builders: fill *cmd and return SM_OK, or SM_ERR_PARAM for a
@@ -3093,7 +3094,7 @@ SECMODEM_API int sm_atecc_run_blocking(sm_atecc *se, const sm_atecc_cmd *cmd, ui
 /* ---- helpers: each begins an operation; finish it with sm_atecc_poll()
    or sm_atecc_wait_blocking(). Inputs must stay valid until it ends. ---- */
 
-/* The 9-byte serial number: config bytes 0..3 and 8..12 (notes §8). */
+/* The 9-byte serial number: config bytes 0..3 and 8..12 (docs/atecc.md A-13). */
 SECMODEM_API int sm_atecc_serial_start(sm_atecc *se, uint8_t sn[9]);
 /* Lock status from config bytes 86/87: locks[0] = 1 if the config zone is
    locked, locks[1] = 1 if the data and OTP zones are (0x55 = unlocked). */
@@ -3712,7 +3713,7 @@ SECMODEM_API int sm_der_finish(const sm_der *d, size_t *len);
 /* ---- ECDSA signature ---- */
 
 #define SM_ECDSA_DER_MAX 72 /* 30 46 02 21 00 <r> 02 21 00 <s> */
-/* R || S (two 32-byte big-endian numbers, as Sign returns them, notes §10)
+/* R || S (two 32-byte big-endian numbers, as Sign returns them, docs/atecc.md A-15)
    to the DER Ecdsa-Sig-Value SEQUENCE { INTEGER r, INTEGER s } (RFC 5480
    section 2.2 via RFC 3279 section 2.2.3) in out[cap]: SM_OK, or
    SM_ERR_NO_SPACE with *out_len the size needed; SM_ERR_PARAM on NULL. */
@@ -6561,7 +6562,7 @@ SM_PRIV int sm_sqn_streq(const char *a, const char *b)
     return *a == *b;
 }
 
-/* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (the notes §3.1). */
+/* IANA suite ids separated by ';', e.g. "0xC02B;0xC02F" (docs/sequans.md C-12). */
 SM_PRIV int sm_sqn_is_cipher(char c) { return sm_sqn_is_hex(c) || c == 'x' || c == 'X' || c == ';'; }
 
 /* Appends s in quotes after sm_check_str (through sm_buf_quoted) and, when
@@ -6869,7 +6870,7 @@ SM_PRIV int sm_sqn_mqtt_fields(sm_fields *f, const char *line, size_t len)
 
 /* +SQNSMQTTONCONNECT:0,<rc> and +SQNSMQTTONDISCONNECT:0,<rc>. A connect
    may come without a command: the modem resumes a dropped connection by
-   itself (the notes §6.2). */
+   itself (docs/sequans.md R-21). */
 SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len, int up)
 {
     sm_sqn_event ev;
@@ -8199,7 +8200,7 @@ SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char
         sm_buf_char(&b, ',');
         sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     }
-    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (the notes §6.1) */
+    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
     return sm_sqn_simple(m, &sm_sqn_def_mqtt_config, sp_id, &b, done, ctx);
 }
 
@@ -8356,7 +8357,7 @@ SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, u
     sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     sm_sqn_put_num(&b, sp_id ? 1u : 0u);
     sm_sqn_put_num(&b, SM_SQN_HTTP_MODEM_TIMEOUT_S);
-    sm_buf_char(&b, ','); /* the 9th field stays empty (the notes §7) */
+    sm_buf_char(&b, ','); /* the 9th field stays empty (docs/sequans.md C-29) */
     sm_buf_char(&b, ',');
     if (sp_id) sm_buf_u32(&b, sp_id); /* empty without TLS */
     return sm_sqn_simple(m, &sm_sqn_def_http_config, prof, &b, done, ctx);
@@ -9812,7 +9813,7 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
 /* The head of +eventmqtt:recv,<topic>,qos<N>,"<payload>": topic and qos
    parsed into x, x->f left at the payload (the rest of the line; Würth's
    parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
-   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (notes section 12). */
+   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (docs/cordelia.md D26). */
 SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, size_t len)
 {
     const char *q;
@@ -9824,8 +9825,8 @@ SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, s
 }
 
 /* A message that fits a line: the payload is the rest of the line, ONE
-   enclosing pair of quotes removed (notes section 12: its quotes are not
-   escaped). */
+   enclosing pair of quotes removed (docs/cordelia.md D19, F7: its quotes are
+   not escaped). */
 SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
@@ -9961,7 +9962,7 @@ SM_PRIV void sm_cord_ev_mqtt_long(void *ctx, sm_at *at, const char *piece, size_
 }
 
 /* +eventsock:data,<id>,<bytes waiting>, +eventsock:closed,<id>,
-   +eventsock:tx_failed,<id>,<error> (contract "TLS sockets"). */
+   +eventsock:tx_failed,<id>,<error> (contract "Sockets"). */
 SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const char *prefix,
                              const char *spec, sm_cord_event_type kind)
 {
@@ -10009,7 +10010,7 @@ SM_PRIV void sm_cord_ev_sock_tx_failed(void *ctx, sm_at *at, const char *line, s
                     SM_CORD_EV_SOCK_TX_FAILED);
 }
 
-/* +connect:<port>,<address> after AT+connect's OK (contract "TLS sockets";
+/* +connect:<port>,<address> after AT+connect's OK (contract "Sockets";
    it names no socket: the one of the last AT+connect is reported). */
 SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t len)
 {
@@ -10099,7 +10100,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
     sm_at_expect_raw(at, (size_t)n, sm_cord_recv_sink, c);
 }
 
-/* +eventfatalerror:<reason> (notes section 3: device_abort, driver_abort,
+/* +eventfatalerror:<reason> (docs/cordelia.md D23: device_abort, driver_abort,
    sync_loss, no_cmd_ack, cmd_timout). */
 SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len)
 {
@@ -10206,7 +10207,7 @@ enum { SM_CORD_G_MQTT = 0, SM_CORD_G_SUBTOPIC0, SM_CORD_G_SUBTOPIC1, SM_CORD_G_S
 #define SM_CORD_MQ_ROW(key, field, group, type, limit)                                      \
     { key, (uint16_t)offsetof(sm_cord_mqtt_opts, field), (uint8_t)SM_CORD_G_##group,          \
       (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
-/* contract "Device": the keys used, limits from notes section 5. */
+/* contract "Settings": the keys used (docs/cordelia.md C7a), limits C7b. */
 static const sm_cord_setting sm_cord_mqtt_settings[] = {
     /*             key                field          group      value limit */
     SM_CORD_MQ_ROW("iotHubEndpoint",  endpoint,      MQTT,      STR, 512),
@@ -10251,7 +10252,7 @@ static const sm_cord_setting sm_cord_mqtt_settings[] = {
 #define SM_CORD_TLS_ROW(key, field, type, limit)                                             \
     { key, (uint16_t)offsetof(sm_cord_tls, field), 0,                                         \
       (uint8_t)(SM_CORD_V_##type | SM_CORD_LIM(limit)) }
-/* contract "TLS sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
+/* contract "Sockets": AT+setSockOpt=<id>,SOCKET,<opt>,<value>. */
 static const sm_cord_setting sm_cord_tls_options[] = {
     /*              option                               field      value limit */
     SM_CORD_TLS_ROW("SECMETHOD",                          method,    WORD, 32),
@@ -10276,8 +10277,8 @@ SM_PRIV void sm_cord_put_file(sm_buf *b, const char *name, size_t max)
     sm_buf_checked(b, name, max, SM_STR_NONEMPTY | SM_STR_NO_COMMA);
 }
 
-/* contract "Device": strings quoted, ONE pair stripped by the module; no
-   escape exists, so no '"' and (notes section 5) no ',' inside */
+/* contract "Settings": strings quoted, ONE pair stripped by the module; no
+   escape exists, so no '"' and (docs/cordelia.md F7) no ',' inside */
 SM_PRIV void sm_cord_put_quoted(sm_buf *b, const char *s, size_t max)
 {
     sm_buf_quoted(b, s, max, SM_STR_NO_COMMA | SM_STR_UTF8);
@@ -10517,7 +10518,7 @@ SM_PRIV void sm_cord_put_close(sm_buf *b, uint32_t fid)
 }
 
 /* The upload: step 0 AT+fileOpen (CREATE|WRITE|OVERWRITE, size rounded up
-   to 1024 bytes, notes section 4), steps 1..n the chunks, n+1 AT+fileClose. */
+   to 1024 bytes, docs/cordelia.md C11), steps 1..n the chunks, n+1 AT+fileClose. */
 SM_PRIV int sm_cord_b_upload(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
                              sm_at_cmd *cmd)
 {
@@ -10560,7 +10561,7 @@ SM_PRIV int sm_cord_field_u32(sm_fields *f, uint32_t *out)
     return sm_parse_u32(s, n, out);
 }
 
-/* +get:<value> (returned unquoted, contract "Device"): the whole rest */
+/* +get:<value> (returned unquoted, contract "Settings"): the whole rest */
 SM_PRIV int sm_cord_ok_get(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
 {
     sm_fields f;
@@ -10872,7 +10873,7 @@ SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_re
 }
 
 /* ---- one-command builders for commands with extras ---------------------------- */
-/* contract "TLS sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
+/* contract "Sockets": AT+send=<id>,0,<n>,<n bytes> (binary, inline) */
 SM_PRIV int sm_cord_b_send(const sm_cord_op *op, uint32_t step, uint32_t file_id, sm_buf *b,
                            sm_at_cmd *cmd)
 {
@@ -11935,9 +11936,9 @@ enum {
 };
 /* Where the last command's data go. */
 enum { SM_ATECC_OUT_NONE = 0, SM_ATECC_OUT_COPY, SM_ATECC_OUT_SERIAL, SM_ATECC_OUT_LOCKS };
-/* The chip's power state as far as the host knows (notes §3). */
+/* The chip's power state as far as the host knows (docs/atecc.md A-5). */
 enum { SM_ATECC_PWR_SLEEP = 0, SM_ATECC_PWR_IDLE, SM_ATECC_PWR_AWAKE };
-/* I2C word addresses (notes §2). */
+/* I2C word addresses (docs/atecc.md A-2). */
 enum { SM_ATECC_WA_RESET = 0x00, SM_ATECC_WA_SLEEP = 0x01, SM_ATECC_WA_IDLE = 0x02,
        SM_ATECC_WA_COMMAND = 0x03 };
 
@@ -11967,7 +11968,7 @@ SM_PRIV int sm_atecc_cmd_check(const sm_atecc_cmd *c)
 }
 
 /* count | opcode | param1 | param2 LE | data | CRC over count..data
-   (notes §4; count includes itself and the CRC). */
+   (docs/atecc.md A-7, A-8; count includes itself and the CRC). */
 SECMODEM_API int sm_atecc_encode(const sm_atecc_cmd *c, uint8_t *out, size_t cap)
 {
     size_t n;
@@ -12007,7 +12008,7 @@ SECMODEM_API int sm_atecc_status_error(uint8_t status)
 }
 
 /* Response group: count | data | CRC, count 4..75; a 4-byte group is a
-   status (notes §6; CRC errors take precedence). */
+   status (docs/atecc.md A-9; CRC errors take precedence). */
 SECMODEM_API int sm_atecc_decode(const uint8_t *rsp, size_t len, uint8_t *status)
 {
     uint16_t crc;
@@ -12054,7 +12055,7 @@ SECMODEM_API int sm_atecc_cmd_info(sm_atecc_cmd *c, uint8_t mode, uint16_t param
     return sm_atecc_cmd_set(c, SM_ATECC_OP_INFO, mode, param2, NULL, 0, 7);
 }
 
-/* Read: param1 = zone | 0x80 for 32 bytes (mask 0x83, notes §7). */
+/* Read: param1 = zone | 0x80 for 32 bytes (mask 0x83, docs/atecc.md A-12). */
 SECMODEM_API int sm_atecc_cmd_read(sm_atecc_cmd *c, uint8_t zone, uint16_t addr, uint8_t len)
 {
     if (zone > SM_ATECC_ZONE_DATA || (len != 4u && len != 32u)) return SM_ERR_PARAM;
@@ -12069,7 +12070,7 @@ SECMODEM_API int sm_atecc_cmd_random(sm_atecc_cmd *c, uint8_t mode)
 }
 
 /* Nonce pass-through: mode bits 1..0 = 3, bit 5 = 64-byte input, bits 7..6
-   = target (notes §5 examples 9 and 10). */
+   = target (docs/atecc.md A-14). */
 SECMODEM_API int sm_atecc_cmd_nonce_load(sm_atecc_cmd *c, uint8_t target, const uint8_t *data,
                                          uint8_t len)
 {
@@ -12093,7 +12094,7 @@ SECMODEM_API int sm_atecc_cmd_genkey(sm_atecc_cmd *c, uint8_t mode, uint8_t slot
     return sm_atecc_cmd_set(c, SM_ATECC_OP_GENKEY, mode, slot, NULL, 0, 67);
 }
 
-/* Sign: mode mask 0xE1 (notes §7); only external signing is offered. */
+/* Sign: mode mask 0xE1 (docs/atecc.md A-15); only external signing is offered. */
 SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
 {
     if ((mode & ~0xE1u) || !(mode & SM_ATECC_SIGN_EXTERNAL) || slot > 15u) return SM_ERR_PARAM;
@@ -12101,7 +12102,7 @@ SECMODEM_API int sm_atecc_cmd_sign(sm_atecc_cmd *c, uint8_t mode, uint8_t slot)
 }
 
 /* Verify external: mode 0x02 | source, param2 = key type 4 (P-256), data
-   R || S || X || Y, count 135 (notes §7). */
+   R || S || X || Y, count 135 (docs/atecc.md A-16). */
 SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *c, uint8_t source, const uint8_t sig[64],
                                             const uint8_t pub[64])
 {
@@ -12114,7 +12115,7 @@ SECMODEM_API int sm_atecc_cmd_verify_extern(sm_atecc_cmd *c, uint8_t source, con
     return SM_OK;
 }
 
-/* SHA: param2 = data length; END returns the digest (notes §7). */
+/* SHA: param2 = data length; END returns the digest (docs/atecc.md A-17). */
 SECMODEM_API int sm_atecc_cmd_sha(sm_atecc_cmd *c, uint8_t mode, const uint8_t *data, uint8_t len)
 {
     uint8_t step = (uint8_t)(mode & 0x07u);
@@ -12150,9 +12151,9 @@ SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *c, uint8_t mode)
 
 /* ---- transport --------------------------------------------------------- */
 
-/* First poll (about the typical time; an estimate [I], as the 608
+/* First poll (about the typical time; our estimate, as the 608
    datasheet gives only maxima) and maximum execution time at clock divider
-   M0, in ms (cryptoauthlib calib_execution.c, notes §7). */
+   M0, in ms (cryptoauthlib calib_execution.c, docs/atecc.md A-18). */
 typedef struct sm_atecc_timing {
     uint8_t opcode, first_ms;
     uint16_t max_ms;
@@ -12208,7 +12209,7 @@ SECMODEM_API int sm_atecc_init(sm_atecc *se, const sm_platform *plat, uint8_t ad
     memset(se, 0, sizeof *se);
     se->plat = *plat;
     se->addr = addr7 ? addr7 : (uint8_t)SM_ATECC_ADDR_DEFAULT;
-    se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (notes §3) */
+    se->power = SM_ATECC_PWR_SLEEP; /* the power-up state (docs/atecc.md A-5) */
     se->end_mode = SM_ATECC_END_IDLE;
     (void)sm_clock_start(&se->clock, plat->now_ms(plat->user));
     return SM_OK;
@@ -12276,7 +12277,7 @@ SM_PRIV int sm_atecc_begin(sm_atecc *se, uint8_t n, uint8_t kind, uint8_t *out, 
    nobody ACKs it, and that is normal. cryptoauthlib (calib_wakeup_i2c)
    sends the byte 0x01 so that a general-call listener does not see the
    reserved 0x00. An awake chip ignores a wake, so a retry idles it first
-   (notes §3). */
+   (docs/atecc.md A-3). */
 SM_PRIV int sm_atecc_wake_pulse(sm_atecc *se)
 {
     uint8_t b = 0x01;
@@ -12289,7 +12290,7 @@ SM_PRIV int sm_atecc_wake_pulse(sm_atecc *se)
 }
 
 /* S_WAKE_WAIT: the wake response must be 04 11 33 43; a CRC-correct 0x07
-   means the power-on self test failed (notes §3). */
+   means the power-on self test failed (docs/atecc.md A-4). */
 SM_PRIV int sm_atecc_wake_check(sm_atecc *se)
 {
     static const uint8_t awake[4] = { 0x04, 0x11, 0x33, 0x43 };
@@ -12323,7 +12324,7 @@ SM_PRIV int sm_atecc_wake_check(sm_atecc *se)
 }
 
 /* Sends the step again, after a re-wake if asked; `err` is the result once
-   the retries are used up (notes §9: bounded resend). */
+   the retries are used up (docs/atecc.md A-21: bounded resend). */
 SM_PRIV int sm_atecc_retry(sm_atecc *se, int err, int rewake)
 {
     if (!se->tries_left) { sm_atecc_fail(se, err); return 1; }
@@ -12336,7 +12337,7 @@ SM_PRIV int sm_atecc_retry(sm_atecc *se, int err, int rewake)
 
 /* S_SEND: write the group unless the watchdog could fire before the
    command's maximum time; then idle and wake again, which restarts it
-   and keeps TempKey (notes §3, §13.5). A freshly woken chip is always
+   and keeps TempKey (docs/atecc.md A-5, A-6). A freshly woken chip is always
    used, so a command longer than the budget still runs. */
 SM_PRIV int sm_atecc_send(sm_atecc *se)
 {
@@ -12387,7 +12388,7 @@ SM_PRIV int sm_atecc_deliver(sm_atecc *se)
         se->out_len = n < se->out_cap ? n : se->out_cap;
         if (se->out_len) memcpy(se->out, d, se->out_len);
         return se->out_len < n ? SM_ERR_TRUNCATED : SM_OK;
-    case SM_ATECC_OUT_SERIAL: /* config bytes 0..3 and 8..12 (notes §8) */
+    case SM_ATECC_OUT_SERIAL: /* config bytes 0..3 and 8..12 (docs/atecc.md A-13) */
         if (n < 13u) return SM_ERR_PARSE;
         memcpy(se->out, d, 4);
         memcpy(se->out + 4, d + 8, 5);
@@ -12419,7 +12420,7 @@ SM_PRIV int sm_atecc_step_done(sm_atecc *se)
 }
 
 /* A complete response: damaged (bad CRC, 0xFF) or lost (0x11: the chip
-   never saw the command, notes §13.4) ones are resent, 0xEE re-wakes
+   never saw the command, docs/atecc.md A-21) ones are resent, 0xEE re-wakes
    first; other statuses end the operation. */
 SM_PRIV int sm_atecc_check(sm_atecc *se)
 {
@@ -12447,8 +12448,8 @@ SM_PRIV int sm_atecc_check(sm_atecc *se)
 }
 
 /* S_POLL: word address 0x00 (reset the output pointer), the count byte,
-   then the rest (notes §4 "Receive", cryptoauthlib calib_execute_receive).
-   A busy chip NACKs its address (notes §9). */
+   then the rest (docs/atecc.md A-20, cryptoauthlib calib_execute_receive).
+   A busy chip NACKs its address (docs/atecc.md A-20). */
 SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
 {
     uint32_t now = sm_atecc_now(se);
@@ -12457,7 +12458,7 @@ SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
     if (sm_atecc_word(se, SM_ATECC_WA_RESET) != SM_OK || sm_atecc_read(se, se->rx, 1) != SM_OK)
         return sm_atecc_busy_nack(se, now);
     n = se->rx[0];
-    if (n < 4u || n > (uint8_t)SM_ATECC_RSP_MAX) { /* e.g. 0xFF filler (notes §13.3) */
+    if (n < 4u || n > (uint8_t)SM_ATECC_RSP_MAX) { /* e.g. 0xFF filler (docs/atecc.md A-20) */
         se->rx_len = 0;
         return sm_atecc_retry(se, SM_ERR_PARSE, 0);
     }
@@ -12467,7 +12468,7 @@ SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
 }
 
 /* S_END: idle (keeps TempKey) or sleep (clears it) unless asked to stay
-   awake; cryptoauthlib idles after every command (notes §3). */
+   awake; cryptoauthlib idles after every command (docs/atecc.md A-5). */
 SM_PRIV int sm_atecc_end(sm_atecc *se)
 {
     if (se->power == SM_ATECC_PWR_AWAKE && se->op_end != SM_ATECC_END_AWAKE) {
@@ -12570,7 +12571,7 @@ SECMODEM_API int sm_atecc_lock_status_start(sm_atecc *se, uint8_t locks[2])
     int rc = sm_atecc_can_start(se);
     if (rc) return rc;
     if (!locks) return SM_ERR_PARAM;
-    /* block 2, word 5 = bytes 84..87 (notes §5 example 5) */
+    /* block 2, word 5 = bytes 84..87 (docs/atecc.md A-13) */
     (void)sm_atecc_cmd_read(&se->seq[0], SM_ATECC_ZONE_CONFIG, sm_atecc_addr(0, 0, 2, 5), 4);
     return sm_atecc_begin(se, 1, SM_ATECC_OUT_LOCKS, locks, 2);
 }
@@ -12584,7 +12585,7 @@ SECMODEM_API int sm_atecc_pubkey_start(sm_atecc *se, uint8_t slot, uint8_t pub[6
     return rc ? rc : sm_atecc_begin(se, 1, SM_ATECC_OUT_COPY, pub, 64);
 }
 
-/* notes §10: the chip signs the 32 bytes as given (no second hash). */
+/* docs/atecc.md A-15: the chip signs the 32 bytes as given (no second hash). */
 SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t digest[32],
                                      uint8_t sig[64])
 {

@@ -75,6 +75,9 @@ STEPS = [
     ("strict build, gcc, compressed certificates off (SM_NO_CERTS)", ["make", "-s", f"{B}/check-nocerts.o"],
      "build"),
     ("static analysis: cppcheck and clang-tidy, warnings as errors", ["make", "-s", "lint"], "build"),
+    ("citations: the header, README, CONTRIBUTING, docs, sim/*.md and examples cite no file outside "
+     "the repository, and every docs/<ledger>.md row the header cites exists",
+     [PY, "tests/check_citations.py"], "counts"),
     ("strict build, gcc, without the MQTT session (SM_NO_MQTT_SESSION)",
      ["make", "-s", f"{B}/check-nosession.o"], "build"),
     ("strict build, gcc, without MQTT (SM_NO_MQTT)", ["make", "-s", f"{B}/check-nomqtt.o"], "build"),

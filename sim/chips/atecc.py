@@ -1,6 +1,6 @@
 """ATECC608 emulator: the secure element behind a simulated I2C bus.
 
-The chip model follows the project notes (atecc.md §12): a config zone with
+The chip model follows the ledger docs/atecc.md (rows A-1 to A-23): a config zone with
 serial number, revision, slot and key configs and lock bytes; data slots
 and OTP; real ECDSA P-256 keys (derived from fixed scalars by default, so
 tests are reproducible); the chip's CRC-16 on every group in both
@@ -44,8 +44,8 @@ With --provision DIR the chip is a pre-provisioned part, Trust&GO-style
 certificate, the signer's public key and the compressed signer certificate,
 from the test PKI in DIR.
 
-Behaviours the notes mark unknown are options: Random on an unlocked chip,
-whether Sign consumes its digest. Not emulated (answer 0x03, "parse
+Behaviours no source settles are options: Random on an unlocked chip
+(docs/atecc.md A-22), whether Sign consumes its digest. Not emulated (answer 0x03, "parse
 error", and logged): Write, Lock, MAC, CheckMac, GenDig, DeriveKey, KDF,
 AES, SecureBoot, PrivWrite, UpdateExtra, internal Sign, stored Verify,
 GenKey digest modes, ECDH modes other than 0, SHA HMAC/context modes.
@@ -68,7 +68,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (Prehashed, decode_d
                                                              encode_dss_signature)
 
 # ---------------------------------------------------------------------------
-# Wire format (notes §4, §6)
+# Wire format (docs/atecc.md A-7 to A-10)
 
 OP_READ, OP_WRITE, OP_NONCE, OP_LOCK, OP_RANDOM = 0x02, 0x12, 0x16, 0x17, 0x1B
 OP_COUNTER, OP_INFO, OP_GENKEY, OP_SIGN, OP_ECDH = 0x24, 0x30, 0x40, 0x41, 0x43
@@ -81,8 +81,8 @@ WA_RESET, WA_SLEEP, WA_IDLE, WA_COMMAND = 0x00, 0x01, 0x02, 0x03
 
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 COUNTER_MAX = 2097151
-T_WHI_MS = 1.5          # wake pulse to first response (notes §3)
-SLOT_SIZES = [36] * 8 + [416] + [72] * 7   # notes §8
+T_WHI_MS = 1.5          # wake pulse to first response (docs/atecc.md A-3)
+SLOT_SIZES = [36] * 8 + [416] + [72] * 7   # docs/atecc.md A-23
 
 
 def crc16(data):
@@ -146,7 +146,7 @@ def real_clock():
 
 
 # ---------------------------------------------------------------------------
-# Default provisioning (notes §8 map; the serial is the one of seed 002)
+# Default provisioning (the map of docs/atecc.md A-13; the serial is an example value)
 
 DEFAULT_SERIAL = bytes.fromhex("0123d4df07023967ee")
 # SlotConfig: bit 0 external sign, 1 internal sign, 2 ECDH, 3 ECDH result to
@@ -202,7 +202,7 @@ def key_from_xy(xy):
 
 
 # ---------------------------------------------------------------------------
-# Faults (test hooks, notes §12)
+# Faults (test hooks)
 
 class Faults:
     def __init__(self):
@@ -227,7 +227,7 @@ class Faults:
 # The chip
 
 # Execution times used by the emulator (ms, well under the M0 maxima of
-# notes §7, so that a host that polls until the maximum always succeeds).
+# docs/atecc.md A-18, so that a host that polls until the maximum always succeeds).
 EXEC_MS = {OP_INFO: 1, OP_READ: 1, OP_RANDOM: 8, OP_NONCE: 4, OP_GENKEY: 40, OP_SIGN: 45,
            OP_VERIFY: 40, OP_ECDH: 30, OP_SHA: 2, OP_COUNTER: 6, OP_SELFTEST: 120}
 
@@ -308,7 +308,7 @@ class Atecc608:
             self.log(text)
 
     def _tick(self, now):
-        """The watchdog: an awake chip goes to sleep on its own (notes §3)."""
+        """The watchdog: an awake chip goes to sleep on its own (docs/atecc.md A-6)."""
         if self.state == "awake" and now - self.wake_time >= self._watchdog_limit():
             self.state = "sleep"
             self._clear_volatile()
@@ -316,7 +316,7 @@ class Atecc608:
             self._trace("watchdog expired: asleep")
 
     def _watchdog_limit(self):
-        """~1.3 s, or ~13 s with ChipMode bit 2 (notes §3)."""
+        """~1.3 s, or ~13 s with ChipMode bit 2 (docs/atecc.md A-6)."""
         return self.watchdog_ms * (10.0 if self.config[19] & 0x04 else 1.0)
 
     # -- config helpers ------------------------------------------------------------
@@ -366,7 +366,7 @@ class Atecc608:
             self._tick(now)
             if addr7 == 0x00:
                 self._wake_pulse(now)
-                return False            # nobody ACKs address 0 (notes §3)
+                return False            # nobody ACKs address 0 (docs/atecc.md A-3)
             if addr7 != self.addr7 or not self._listening(now) or not data:
                 self.stats["nacks"] += 1
                 return False
@@ -395,7 +395,7 @@ class Atecc608:
             return bytes(chunk) + b"\xff" * (n - len(chunk))
 
     def _listening(self, now):
-        """Asleep, idle, just woken or busy: the chip NACKs (notes §3, §9)."""
+        """Asleep, idle, just woken or busy: the chip NACKs (docs/atecc.md A-20)."""
         return self.state == "awake" and now >= self.ready_at and now >= self.busy_until
 
     def _wake_pulse(self, now):
@@ -455,7 +455,7 @@ class Atecc608:
         self._trace(f"response {rsp.hex()} after {exec_ms:.1f} ms")
 
     def _execute(self, group):
-        """Checks in the order of notes §12: CRC, parse, state, result."""
+        """Checks in this order: CRC (first, docs/atecc.md A-9), parse, state, result."""
         if crc16(group[:-2]) != group[-2:]:
             self.stats["crc_errors"] += 1
             return status_frame(ST_CRC)
@@ -486,7 +486,7 @@ class Atecc608:
         if p1 == 1:                                   # KeyValid
             self._need(p2 <= 15, why="slot")
             return bytes([1 if p2 in self.keys else 0, 0, 0, 0])
-        if p1 == 2:                                   # State: TempKey valid flag [I]
+        if p1 == 2:                                   # State: TempKey valid flag (inferred)
             return bytes([0x80 if self.tempkey.data else 0, 0, 0, 0])
         return bytes(4)
 
@@ -515,7 +515,7 @@ class Atecc608:
     def cmd_random(self, p1, p2, data):
         self._need(not data and p1 <= 1, why="Random mode")
         if not self.config_locked() and self.unlocked_random_pattern:
-            return b"\xff\xff\x00\x00" * 8          # notes §7 [U]
+            return b"\xff\xff\x00\x00" * 8          # docs/atecc.md A-22 (unknown)
         return self._random(32)
 
     def cmd_nonce(self, p1, p2, data):
@@ -626,7 +626,7 @@ class Atecc608:
 
     def cmd_selftest(self, p1, p2, data):
         # mode b0 RNG, b2 ECDSA, b3 ECDH, b4 AES, b5 SHA; b1, b7..6 reserved
-        # (datasheet); a reserved bit set is taken as a parse error [I]
+        # (datasheet); a reserved bit set is taken as a parse error (inferred)
         self._need(not data and not p1 & ~0x3D and p2 == 0, why="SelfTest mode")
         tests = p1 or 0x3D
         return bytes([self.faults.selftest_bits & tests])

@@ -23,8 +23,8 @@ How to use it
     sim.common.testing.  The control socket's {"cmd": "option", ...} changes the
     options of a running simulator, {"cmd": "reboot"} restarts it.
 
-The wire contract is sim/cordelia_contract.md ("contract"; its facts come from
-shared/notes/cordelia.md, "notes").  Not 3GPP: no echo, CR LF after every
+The wire contract is sim/cordelia_contract.md ("contract"; its facts and their
+sources are the rows of docs/cordelia.md).  Not 3GPP: no echo, CR LF after every
 line, final results OK or ERROR:<text>,<negative code>, events +event...:
 any time.  Commands, by the contract's sections:
 
@@ -79,7 +79,7 @@ WirelessConnectivity-SDK_STM32@96c93e8, WCON_Drivers/CordeliaI and Calypso):
   any-network        on (default): an SSID not listed associates with any key;
                      off: it is not found (+eventwlan:disconnect,...,-110)
   auto-reconnect     on (default): after a start-up the module rejoins the
-                     network it was last connected to (notes section 2)
+                     network it was last connected to (contract "Start-up and device")
   wlan-delay         AT+wlanConnect's OK to the connect event, default 0.2 s
   factory-reset-time AT+factoryreset's work before its OK, default 2 s
   reboot-delay       OK of AT+reboot / AT+factoryreset to the restart, 0.1 s
@@ -197,7 +197,7 @@ class AtError(Exception):
         self.text, self.code = error
 
 
-# ERROR:<text>,<code> answers (codes: notes section 9, SimpleLink numbering)
+# ERROR:<text>,<code> answers (codes: docs/cordelia.md D27, SimpleLink numbering)
 E_INVALID = ("invalid input", -2006)
 E_UNKNOWN = ("unknown command", -2006)
 E_SETTING = ("invalid setting", -2006)
@@ -270,7 +270,7 @@ def classify(error, host):
 
 
 # ---------------------------------------------------------------------------
-# Arguments: no escaping exists (notes section 12).  Fields split at commas
+# Arguments: no escaping exists (docs/cordelia.md F7).  Fields split at commas
 # outside double quotes; one enclosing pair of quotes is not part of a value.
 
 
@@ -350,7 +350,7 @@ def inline_after(pattern):
 
 
 # ---------------------------------------------------------------------------
-# User settings (contract "Device", notes section 5)
+# User settings (contract "Settings", docs/cordelia.md C4 to C7b)
 
 
 @dataclass(frozen=True)
@@ -436,7 +436,7 @@ def checked_value(spec, value):
 
 
 # ---------------------------------------------------------------------------
-# Files (contract "File system", notes section 4)
+# Files (contract "File system", docs/cordelia.md C11 to C17, D4 to D8)
 
 OPEN_FLAGS = {"CREATE", "READ", "WRITE", "OVERWRITE", "CREATE_FAILSAFE", "CREATE_SECURE",
               "CREATE_NOSIGNATURE", "CREATE_STATIC_TOKEN", "CREATE_VENDOR_TOKEN",
@@ -640,7 +640,7 @@ class MqttEvents:
 # any case and skips spaces (CordeliaI.c:530-551); the Calypso manual writes
 # "ERROR: <description>, <code>"; the driver's comment "Error:[arguments]".
 ERROR_STYLES = {
-    "compact": "ERROR:{0},{1}",      # the notes' log form (default)
+    "compact": "ERROR:{0},{1}",      # the default (docs/cordelia.md D2)
     "spaced": "ERROR: {0}, {1}",     # the Calypso manual's form
     "title": "Error: {0}, {1}",      # the driver's comment "Error:[arguments]"
     "lower": "error:{0},{1}",        # the driver's match string ATCommands.h:57
@@ -776,7 +776,7 @@ class CordeliaDialect(Dialect):
             ctx.urc(text)
 
     def after_boot(self, modem, epoch):
-        """Auto-reconnect (notes section 2): the last network is rejoined."""
+        """Auto-reconnect (contract "Start-up and device"): the last network is rejoined."""
         if self.auto_reconnect and self.last_network is not None and \
                 modem.state.role == "STA":
             ssid, security, key = self.last_network

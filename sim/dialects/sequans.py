@@ -16,8 +16,8 @@ How to use it
     mosquitto, a TLS echo server and an HTTPS server on 127.0.0.1.
     In Python tests: InProcessSim(SequansDialect()) from sim.common.testing.
 
-The wire contract is sim/sequans_contract.md ("contract" below; its facts come
-from shared/notes/sequans.md, "notes").  Commands, by the contract's sections:
+The wire contract is sim/sequans_contract.md ("contract" below; its facts and
+their sources are the rows of docs/sequans.md).  Commands, by the contract's sections:
 
   Framing and general   ATE0/ATE1, AT+CMEE=0|1|2, AT, ATI, AT+CGMR, AT^RESET,
                         AT+CPIN?; boot URC +SYSSTART; echo off, CMEE 0 at boot.
@@ -124,7 +124,7 @@ This simulator's own readings where the contract leaves room:
   * Error numbers (+CME ERROR: n; CMEE 0 gives ERROR): 3 wrong state, 4 bad
     or unsimulated parameter and empty NVM slot, 22 no such MQTT message or
     HTTP data, 30 not registered, 31 connect timeout; and, invented here
-    because the notes have none, 550 connection refused, 551 TLS failure
+    because no source gives any, 550 connection refused, 551 TLS failure
     (handshake, verification or unusable profile), 552 host not allowed
     (not loopback), 553 connection failed, 554 host signing (storage=1) on
     a socket.  CMEE 2 gives texts for all.
@@ -211,7 +211,7 @@ MQTT_QUEUE = 100                                       # ONMESSAGE FIFO depth
 # so waiting for it would only slow every payload command down.
 CR_GRACE = 0.0
 
-# SQNSS states (notes section 5.4)
+# SQNSS states (docs/sequans.md C-20, R-19)
 CLOSED, ACTIVE, OPENING = 0, 1, 6
 
 # +CEREG (contract "Network")
@@ -237,7 +237,7 @@ SIM_CME_TEXTS = {CME_REFUSED: "connection refused", CME_TLS: "TLS failure",
 # SHA-256 digest given, answered with r || s (64 bytes)
 HCE_ALG_P256_SHA256 = 0
 HCE_SIG_LEN = 64
-HCE_CTX_MAX = 65535                                    # 16 bits (notes §4.2)
+HCE_CTX_MAX = 65535                                    # 16 bits (docs/sequans.md R-35)
 
 SOCKET_CME = {netio.HOST: CME_HOST, netio.REFUSED: CME_REFUSED, netio.TIMEOUT: CME_TIMEOUT,
               netio.VERIFY: CME_TLS, netio.TLS: CME_TLS, netio.CONFIG: CME_TLS,
@@ -247,7 +247,7 @@ CURL_CODES = {netio.HOST: 7, netio.REFUSED: 7, netio.TIMEOUT: 28, netio.VERIFY: 
 
 HTTP_QUERY_METHODS = {0: "GET", 1: "HEAD", 2: "DELETE"}
 HTTP_SEND_METHODS = {0: "POST", 1: "PUT"}
-# SQNHTTPSND <post_param> (notes section 7)
+# SQNHTTPSND <post_param> (docs/sequans.md C-31)
 POST_TYPES = {"0": "application/x-www-form-urlencoded", "1": "text/plain",
               "2": "application/octet-stream", "3": "multipart/form-data",
               "4": "application/json"}
@@ -273,7 +273,7 @@ class Field:
 
 def split_fields(text):
     """'1,"a,b",,x' -> fields; None if quoting is broken.  No escapes inside
-    quotes (the notes show none)."""
+    quotes (no source shows one)."""
     fields, i, n = [], 0, len(text)
     if n == 0:
         return fields
@@ -1899,7 +1899,7 @@ class SequansDialect(ThreeGppDialect):
             raise AtError(CME_BAD)
         hp = self.http_profile(ctx, prof)
         body = b""
-        if n:  # prompt only when there is a body (notes section 7)
+        if n:  # prompt only when there is a body (docs/sequans.md C-31)
             body = self.read_payload(ctx, n)
             if body is None:
                 return ctx.error()

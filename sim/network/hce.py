@@ -1,5 +1,6 @@
-"""Host-signed TLS ("HCE", notes §4): a real TLS client connection whose
-CertificateVerify signature comes from the host, over the serial line.
+"""Host-signed TLS ("HCE", sim/sequans_contract.md "Host signing"): a real TLS
+client connection whose CertificateVerify signature comes from the host, over
+the serial line.
 
 Python's ssl cannot hand the private-key operation to outside code, so the
 TLS connection belongs to a small C program, sim/network/hce_tls.c (built by the

@@ -1,7 +1,7 @@
 /* hce_tls.c - the TLS client of the Sequans simulator for security profiles
    whose private key is in the host's secure element (storage=1, HCE
-   signing; notes §4 "How the simulator can make a real TLS handshake whose
-   client signature comes from the host").
+   signing; sim/sequans_contract.md "Host signing", docs/sequans.md C-33,
+   R-35): a real TLS handshake whose client signature comes from the host.
 
    Python's ssl cannot hand the private-key operation to outside code, so the
    simulator (sim/network/hce.py) starts this program once per connection. It owns

@@ -302,7 +302,7 @@ int main(int argc, char **argv)
     RUN_ARG(test_watchdog, &l);
     /* the non-blocking promise: no poll call took long */
     CHECK(l.longest_poll_ms <= 20);
-    /* the emulator NACKs while it executes (notes §9): the transport polled
+    /* the emulator NACKs while it executes (docs/atecc.md A-20): the transport polled
        through NACKs live, not only against the scripted bus of test_atecc.c
        (issue 8: the chip's faults - CRC errors, no wake, statuses, a lost
        command, a slow chip - are in test_faults above) */

@@ -183,7 +183,7 @@ def test_read_config_serial_and_locks(chip, host):
 
 def test_read_otp_and_data_slots(chip, host):
     assert host.command(OP_READ, 0x81, 0)[1].startswith(b"secmodem emulated OTP")
-    _, b1 = host.command(OP_READ, 0x82, 0x0140)        # slot 8 block 1 (notes §5 ex. 6)
+    _, b1 = host.command(OP_READ, 0x82, 0x0140)        # slot 8 block 1 (docs/atecc.md P-6)
     assert b1 == bytes(range(32))
     assert host.command(OP_READ, 0x02, 0x0140 | 3)[1] == bytes(range(12, 16))
     assert host.command(OP_READ, 0x82, 0x0000) == (0x0F, b"")      # slot 0 is secret
@@ -413,7 +413,7 @@ def test_control_pubkey(chip, host):
 def test_history_records_golden_bytes(chip, host):
     host.command(OP_GENKEY, 0, 2)
     group, rsp = chip.history[-1]
-    assert group.hex() == "07400002000685"             # notes §5 example 8
+    assert group.hex() == "07400002000685"             # docs/atecc.md P-8
     assert rsp[0] == 67
 
 

@@ -1,5 +1,5 @@
 /* test_atecc.c - unit tests of the ATECC608 section: CRC and packet bytes
-   against published vectors (project notes atecc.md §5, §6), the encoding of
+   against the worked packets of docs/atecc.md (P-1 to P-20), the encoding of
    every command, response decoding, and the non-blocking transport against
    a scripted I2C bus with a fake clock (no real sleeps).
    make test-unit: runs alone, needs only a C compiler. */
@@ -65,7 +65,7 @@ static size_t make_rsp(const uint8_t *data, size_t n, uint8_t *out)
 
 static size_t make_status(uint8_t st, uint8_t *out) { return make_rsp(&st, 1, out); }
 
-/* SHA-256("abc"), the digest of the notes' worked examples 9 and 10. */
+/* SHA-256("abc"), the digest of docs/atecc.md P-9 and P-10. */
 static const char *const k_abc =
     "BA 78 16 BF 8F 01 CF EA 41 41 40 DE 5D AE 22 23 B0 03 61 A3 96 17 7A 9C B4 10 FF 61 F2 00 15 AD";
 
@@ -77,7 +77,7 @@ static void check_group(const sm_atecc_cmd *c, uint8_t count, uint8_t op, uint8_
 static void test_crc_vectors(void)
 {
     uint8_t b[8];
-    /* notes §4: 04 11 -> 33 43 (the wake response); Info -> 03 5D */
+    /* docs/atecc.md A-8: 04 11 -> 33 43 (the wake response); Info -> 03 5D */
     CHECK_EQ_INT(sm_atecc_crc16(b, hex("04 11", b, sizeof b)), 0x4333);
     CHECK_EQ_INT(sm_atecc_crc16(b, hex("07 30 00 00 00", b, sizeof b)), 0x5D03);
     CHECK_EQ_INT(sm_atecc_crc16(b, hex("04 00", b, sizeof b)), 0x4003);
@@ -91,7 +91,7 @@ static void test_encode_worked_examples(void)
     sm_atecc_cmd c;
     uint8_t abc[32];
     hex(k_abc, abc, sizeof abc);
-    /* notes §5, examples 1..17 (15, Lock, through a hand-filled cmd) */
+    /* docs/atecc.md P-1..P-17 in order (P-15, Lock, through a hand-filled cmd) */
     CHECK_EQ_INT(sm_atecc_cmd_info(&c, SM_ATECC_INFO_REVISION, 0), SM_OK);
     check_encoding(&c, "07 30 00 00 00 03 5D");
     CHECK_EQ_INT(sm_atecc_cmd_random(&c, SM_ATECC_RANDOM_SEED), SM_OK);
@@ -180,7 +180,7 @@ static void test_encode_every_command(void)
     check_group(&c, 7, 0x40, 0x04, 2, 67);
     CHECK_EQ_INT(sm_atecc_cmd_sign(&c, SM_ATECC_SIGN_EXTERNAL, 15), SM_OK);
     check_group(&c, 7, 0x41, 0x80, 15, 67);
-    /* Verify external: R || S || X || Y, count 135 (notes §7) */
+    /* Verify external: R || S || X || Y, count 135 (docs/atecc.md A-16) */
     CHECK_EQ_INT(sm_atecc_cmd_verify_extern(&c, 0, d, e), SM_OK);
     check_group(&c, 135, 0x45, 0x02, 0x0004, 4);
     CHECK_EQ_INT(sm_atecc_encode(&c, g, sizeof g), 135);
@@ -254,7 +254,7 @@ static void test_addr(void)
 static void test_decode(void)
 {
     static const struct { uint8_t st; const char *frame; int err; } table[] = {
-        { 0x00, "04 00 03 40", SM_OK },                 /* notes §6 */
+        { 0x00, "04 00 03 40", SM_OK },                 /* docs/atecc.md P-19 */
         { 0x01, "04 01 00 C3", SM_ERR_VERIFY },
         { 0x03, "04 03 83 42", SM_ERR_CHIP_PARSE },
         { 0x05, "04 05 C3 43", SM_ERR_CHIP_ECC },
@@ -279,7 +279,7 @@ static void test_decode(void)
     /* the self-test wake frame as cryptoauthlib compares it has a bad CRC */
     n = hex("04 07 C4 40", r, sizeof r);
     CHECK_EQ_INT(sm_atecc_decode(r, n, &st), SM_ERR_CRC);
-    /* Info revision of a 608A (notes §5 example 1): data 00 00 60 02 */
+    /* Info revision of a 608A (docs/atecc.md P-20): data 00 00 60 02 */
     n = hex("07 00 00 60 02 80 38", r, sizeof r);
     CHECK_EQ_INT(sm_atecc_decode(r, n, &st), SM_OK);
     CHECK_EQ_INT(st, 0);
@@ -701,7 +701,7 @@ static void test_watchdog_status_rewakes(void)
     s_wake_ok(&m);
     s_cmd(&m, &c);
     s_rsp_status(&m, 0xEE);   /* too little watchdog time left */
-    s_word(&m, 0x02, 0);      /* idle, wake, resend (notes §3) */
+    s_word(&m, 0x02, 0);      /* idle, wake, resend (docs/atecc.md A-6) */
     s_wake_ok(&m);
     s_cmd(&m, &c);
     s_rsp_data(&m, rev, 4);

@@ -291,7 +291,7 @@ static void test_ecdsa_der(void)
 {
     uint8_t rs[64], out[80];
     size_t n = 0;
-    /* notes §10's example: R = 80 11.., S = 00 7F 22.. -> 70 bytes */
+    /* R = 80 11.. (gets a 0x00 prefix), S = 00 7F 22.. (loses its 0x00) -> 70 bytes */
     rs_fill(rs, 0x80, 0x11, 0x00, 0x7F);
     rs[34] = 0x22;
     check_sig(rs, 70, "30 44 02 21 00 80 11 13", 33);
@@ -410,7 +410,7 @@ static void test_name_der(void)
     uint8_t out[64];
     size_t n = 0;
     sm_der d;
-    /* notes §11's example, checked by hand: Name { RDN { CN "dev" } } */
+    /* checked by hand: Name { RDN { CN "dev" } } */
     sm_der_init(&d, out, sizeof out);
     sm_der_name(&d, dev, 1);
     CHECK_EQ_INT(sm_der_finish(&d, &n), SM_OK);

@@ -1,0 +1,84 @@
+"""test_check_citations.py - tests/check_citations.py passes on the repository
+as it is and fails on each kind of citation it exists to stop: the private
+notes ("notes §3", "notes section 5", "notes/cordelia.md", "../shared"), a
+ledger row that does not exist, a wire-contract section that does not exist.
+"""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHECK = os.path.join(ROOT, "tests", "check_citations.py")
+HEADER = os.path.join(ROOT, "secmodem.h")
+
+
+def run(*args):
+    proc = subprocess.run([sys.executable, CHECK, *args], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+    return proc.returncode, proc.stdout
+
+
+def header_with(tmp_path, extra):
+    """A copy of secmodem.h with one more comment at its end."""
+    with open(HEADER, encoding="utf-8") as f:
+        text = f.read()
+    path = tmp_path / "secmodem.h"
+    path.write_text(text + "\n/* " + extra + " */\n", encoding="utf-8")
+    return str(path)
+
+
+def test_repository_passes():
+    rc, out = run()
+    assert rc == 0, out
+    assert out.strip().splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_every_form_of_a_notes_citation_fails(tmp_path):
+    for text in ("the wake pulse (notes §3)", "limits from notes section 5",
+                 "(notes/cordelia.md)", "see ../shared/notes", "as in the project notes",
+                 "(the notes §6.2)"):
+        rc, out = run("--header", header_with(tmp_path, text))
+        assert rc == 1, text
+        assert out.strip().splitlines()[-1].endswith(" passed, 1 failed"), (text, out)
+
+
+def test_a_missing_ledger_row_fails(tmp_path):
+    for text, row in (("docs/atecc.md A-99", "A-99"), ("docs/sequans.md C-12, R-999", "R-999"),
+                      ("docs/cordelia.md D99", "D99"), ("docs/nosuch.md A-1", "A-1")):
+        rc, out = run("--header", header_with(tmp_path, text))
+        assert rc == 1, text
+        assert row in out and ("no such row" in out or "no such ledger" in out), out
+
+
+def test_a_missing_contract_section_fails(tmp_path):
+    rc, out = run("--header", header_with(tmp_path, 'contract "TLS sockets"'))
+    assert rc == 1
+    assert 'contract "TLS sockets": no such section' in out
+
+
+def test_rows_and_sections_that_exist_pass(tmp_path):
+    rc, out = run("--header", header_with(
+        tmp_path, 'docs/atecc.md A-8, A-9; docs/sequans.md C-12; docs/cordelia.md D3a; '
+                  'contract "Sockets"; contract "Wi-Fi"'))
+    assert rc == 0, out
+
+
+def test_a_doc_citing_the_notes_fails(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("Started from `shared/notes/fidelity-audit.md`.\n", encoding="utf-8")
+    rc, out = run(str(doc))
+    assert rc == 1
+    assert "shared/notes" in out
+
+
+def test_a_simulator_or_test_file_citing_the_notes_fails():
+    """A new file under tests/ (not yet added to git) is checked too."""
+    path = os.path.join(ROOT, "tests", "sim", "_cite_probe_tmp.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("T_WHI_MS = 1.5  # notes §3\n")
+    try:
+        rc, out = run()
+    finally:
+        os.remove(path)
+    assert rc == 1
+    assert "tests/sim/_cite_probe_tmp.py:1" in out
