@@ -1281,7 +1281,7 @@ typedef struct sm_ops {
 #endif
 
 #define SM_SQN_SOCKETS 6       /* connIds 1..6 (contract: Sockets) */
-#define SM_SQN_HTTP_PROFILES 3 /* prof_id 0..2 (contract: HTTP) */
+#define SM_SQN_HTTP_PROFILES 3 /* prof_id 0..2 (contract: Built-in HTTP client) */
 #define SM_SQN_NVM_SLOTS 20    /* NVM slots 0..19 (contract: NVM) */
 #define SM_SQN_NO_SLOT (-1)    /* an unused certificate/key slot: empty field */
 #define SM_SQN_REG_UNKNOWN 0xFFu
@@ -1498,7 +1498,7 @@ typedef struct sm_sqn_tls {
 } sm_sqn_tls;
 
 /* HTTP methods: GET/HEAD/DELETE go out as AT+SQNHTTPQRY, POST/PUT as
-   AT+SQNHTTPSND (contract: HTTP). */
+   AT+SQNHTTPSND (contract: Built-in HTTP client). */
 typedef enum sm_sqn_http_method {
     SM_SQN_HTTP_GET = 0, SM_SQN_HTTP_HEAD, SM_SQN_HTTP_DELETE, SM_SQN_HTTP_POST, SM_SQN_HTTP_PUT
 } sm_sqn_http_method;
@@ -1836,7 +1836,7 @@ SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSI=<sock>: u.info (bytes sent, received, buffered, unacknowledged). */
 SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
 
-/* ---- Built-in MQTT client, id 0 (contract: MQTT) ------------------------
+/* ---- Built-in MQTT client, id 0 (contract: Built-in MQTT client) --------
    Commands complete on OK; the broker's answers come as events. Topics are
    UTF-8, 1..SM_SQN_TOPIC_MAX bytes. */
 /* AT+SQNSMQTTCFG=0,"<client_id>"[,"<user>","<password>"[,<sp_id>]]: user and
@@ -1873,7 +1873,7 @@ SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, ui
 /* AT+SQNSMQTTDISCONNECT=0; then MQTT_DISCONNECTED. */
 SECMODEM_API int sm_sqn_mqtt_disconnect(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 
-/* ---- Built-in HTTP(S) client, profiles 0..2 (contract: HTTP) ----------- */
+/* ---- Built-in HTTP(S) client, profiles 0..2 (contract: Built-in HTTP client) - */
 /* AT+SQNHTTPCFG=<prof>,"<host>",<port>,<auth>,"<user>","<pw>",<ssl>,
    SM_SQN_HTTP_MODEM_TIMEOUT_S,,<sp_id>: sp_id 0 plain HTTP, 1..6 HTTPS with
    that profile; user NULL: no basic authentication. */
@@ -6860,7 +6860,7 @@ SM_PRIV void sm_sqn_urc_sh(void *ctx, sm_at *at, const char *line, size_t len)
     sm_sqn_emit(m, &ev);
 }
 
-/* MQTT URCs start with the client id, always 0 (contract: MQTT). */
+/* MQTT URCs start with the client id, always 0 (contract: Built-in MQTT client). */
 SM_PRIV int sm_sqn_mqtt_fields(sm_fields *f, const char *line, size_t len)
 {
     int32_t id;
@@ -7346,7 +7346,7 @@ SM_PRIV int sm_sqn_first_line(const sm_at_response *r, sm_fields *f)
 }
 
 /* An error answer to AT+SQNSMQTTRCVMESSAGE begins with "\r\n" like its
-   payload (contract: MQTT), so the engine may have counted it as payload
+   payload (contract: Built-in MQTT client), so the engine may have counted it as payload
    bytes and then timed out: recognised here from the bytes kept. */
 SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result *res)
 {
@@ -8305,7 +8305,7 @@ SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, ui
     if (mid) sm_sqn_put_num(&b, mid); /* none for QoS 0 */
     id = sm_sqn_built(&b);
     if (id) return id;
-    /* no header line: "\r\n", then exactly len bytes (contract: MQTT) */
+    /* no header line: "\r\n", then exactly len bytes (contract: Built-in MQTT client) */
     sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_read);
     c.raw_lead = "\r\n";
     c.raw_len = (size_t)len;
@@ -8426,7 +8426,7 @@ SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf,
     sm_buf_u32(&b, prof);
     if (max) sm_sqn_put_num(&b, max);
     sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_read);
-    c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: HTTP) */
+    c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: Built-in HTTP client) */
     c.raw_len = (size_t)n;
     c.raw_buf = buf;
     c.raw_cap = cap;

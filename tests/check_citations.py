@@ -56,10 +56,11 @@ CITE = re.compile(r"docs/([\w-]+)\.md((?:(?:\s*,\s*|\s*/\s*|\s+and\s+|\s+rows?\s
                   + ROW_ID + r"\b)+)")
 ROW_IN_CITE = re.compile(ROW_ID)
 ROW_IN_LEDGER = re.compile(r"^\|\s*(" + ROW_ID + r")\s*\|", re.M)
-# 'contract "<section>"': the title of a section ("## <title>") of one of the
+# 'contract "<section>"' (or 'contract: <Section>', a capitalised title up
+# to ) , ; or .): the title of a section ("## <title>") of one of the
 # simulators' wire contracts, or the start of it ("Sockets" for "Sockets
 # (Calypso model; ...)").
-CONTRACT_CITE = re.compile(r'contract "([^"]+)"')
+CONTRACT_CITE = re.compile(r'contract "([^"]+)"|contract: ([A-Z][\w -]*?)\s*(?=[),;.]|$)', re.M)
 CONTRACTS = ["sim/sequans_contract.md", "sim/cordelia_contract.md"]
 
 
@@ -138,10 +139,11 @@ def check_contracts(path, text, problems):
     titles = contract_titles()
     passed = failed = 0
     for m in CONTRACT_CITE.finditer(text):
-        if any(t == m.group(1) or t.startswith(m.group(1) + " ") for t in titles):
+        name = m.group(1) or m.group(2)  # 'contract "<title>"' or 'contract: <Title>'
+        if any(t == name or t.startswith(name + " ") for t in titles):
             passed += 1
             continue
-        problems.append(f"{path}:{line_of(text, m.start())}: contract \"{m.group(1)}\": "
+        problems.append(f"{path}:{line_of(text, m.start())}: contract \"{name}\": "
                         f"no such section in {' or '.join(CONTRACTS)}")
         failed += 1
     return passed, failed

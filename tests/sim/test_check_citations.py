@@ -56,6 +56,14 @@ def test_a_missing_contract_section_fails(tmp_path):
     assert 'contract "TLS sockets": no such section' in out
 
 
+def test_a_missing_contract_section_in_the_colon_form_fails(tmp_path):
+    rc, out = run("--header", header_with(tmp_path, "(contract: MQTT)"))
+    assert rc == 1
+    assert 'contract "MQTT": no such section' in out
+    rc, out = run("--header", header_with(tmp_path, "(contract: Built-in MQTT client)"))
+    assert rc == 0, out
+
+
 def test_rows_and_sections_that_exist_pass(tmp_path):
     rc, out = run("--header", header_with(
         tmp_path, 'docs/atecc.md A-8, A-9; docs/sequans.md C-12; docs/cordelia.md D3a; '
