@@ -8896,10 +8896,44 @@ SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r);
 
 /* Queues the next remembered filter, or reports the end. Returns 1 if it
    queued. */
-SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
+/* The re-subscription ended: its event. */
+SM_PRIV void sm_sqn_resub_end(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
     sm_sqn_event ev;
+    s->resub = SM_SQN_RS_IDLE;
+    sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED : SM_SQN_EV_MQTT_RESUBSCRIBED);
+    ev.u.sup.topics = s->resub_topics;
+    ev.u.sup.failed = s->resub_failed;
+    if (s->resub_failed) {
+        ev.u.sup.topic = s->mem->subs[s->resub_first].filter;
+        ev.u.sup.status = s->resub_status;
+        ev.u.sup.rc = s->resub_rc;
+    }
+    sm_sqn_sup_emit(m, &ev);
+}
+
+/* On to the next remembered entry, from a URC handler or a done function:
+   its command is left to sm_sqn_poll() (RS_NEXT), so that it is never
+   built under the engine's line parser (issue 21's stack bound); with no
+   entry left the re-subscription ends here, its event at once. */
+SM_PRIV void sm_sqn_resub_advance(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
+        uint8_t st = s->mem->subs[s->resub_i].state;
+        if (st == SM_SQN_SUB_FREE || st == SM_SQN_SUB_LEAVING) continue;
+        s->resub = SM_SQN_RS_NEXT;
+        return;
+    }
+    sm_sqn_resub_end(m);
+}
+
+/* From sm_sqn_poll(): queues the command of the next remembered entry; 1
+   if one was queued. */
+SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
     for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
         int id;
         uint8_t st = s->mem->subs[s->resub_i].state;
@@ -8914,16 +8948,7 @@ SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
         }
         sm_sqn_resub_fail(m, id, 0);
     }
-    s->resub = SM_SQN_RS_IDLE;
-    sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED : SM_SQN_EV_MQTT_RESUBSCRIBED);
-    ev.u.sup.topics = s->resub_topics;
-    ev.u.sup.failed = s->resub_failed;
-    if (s->resub_failed) {
-        ev.u.sup.topic = s->mem->subs[s->resub_first].filter;
-        ev.u.sup.status = s->resub_status;
-        ev.u.sup.rc = s->resub_rc;
-    }
-    sm_sqn_sup_emit(m, &ev);
+    sm_sqn_resub_end(m);
     return 0;
 }
 
@@ -8934,7 +8959,7 @@ SM_PRIV void sm_sqn_resub_start(sm_sqn *m)
     s->resub_i = 0;
     s->resub_topics = 0;
     s->resub_failed = 0;
-    sm_sqn_resub_next(m);
+    sm_sqn_resub_advance(m);
 }
 
 /* The entry's command ended; its +SQNSMQTTONSUBSCRIBE may have come first. */
@@ -8947,7 +8972,7 @@ SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     if (r->status != SM_OK) {
         sm_sqn_resub_fail(m, r->status, 0);
         s->resub_i++;
-        sm_sqn_resub_next(m);
+        sm_sqn_resub_advance(m);
         return;
     }
     s->resub = SM_SQN_RS_WAIT;
@@ -9140,7 +9165,7 @@ SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, int i, int32_t rc, int subscribe)
     if ((s->resub == SM_SQN_RS_CMD || s->resub == SM_SQN_RS_WAIT) && i == (int)s->resub_i) {
         if (rc != 0) sm_sqn_resub_fail(m, SM_ERR_REFUSED, rc);
         s->resub_i++;
-        sm_sqn_resub_next(m);
+        sm_sqn_resub_advance(m);
     }
     if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->mem->probe_topic[0] &&
         i == (int)s->probe_sub)
