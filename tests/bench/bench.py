@@ -84,6 +84,9 @@ APPS = [
 TARGET_RAM_SESSION_APP = 2000  # modem + stream + session of the socket + MQTT app
 
 TARGET_FLASH_ALL = 16 * 1024
+# Issue 21: the every-API build no larger than when the issue was filed
+# (commit 8642d4c, measured this way: ref_all.c over ref_empty.c, Cortex-M4).
+TARGET_FLASH_ALL_ISSUE21 = 50792
 TARGET_FLASH_MQTT = 4 * 1024  # framing + session, Cortex-M4
 TARGET_FLASH_ONE = 8 * 1024   # one dialect + MQTT, Cortex-M4
 TARGET_RAM_MODEM = 1024
@@ -697,6 +700,9 @@ def main():
         print(f"  target: whole library <= {TARGET_FLASH_ALL} on Cortex-M4: "
               f"{total_m4}, {mark(0 <= total_m4 <= TARGET_FLASH_ALL)}"
               "  (only the modules present in the header)")
+        print(f"  target: whole library <= {TARGET_FLASH_ALL_ISSUE21} on Cortex-M4 (its size when "
+              f"issue 21 was filed): {total_m4}, "
+              f"{mark(0 <= total_m4 <= TARGET_FLASH_ALL_ISSUE21)}")
         print("  why missed: each dialect is ~11 KB of per-operation code (argument checks,")
         print("  command building, answer parsing written out per command, ~70 operations);")
         print("  making the operations table-driven (one generic builder/parser driven by a")
