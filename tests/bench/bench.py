@@ -254,7 +254,14 @@ def print_apps(tmp, names):
     print("  and the URC handlers of the features it uses; what remains is mostly the AT")
     print("  engine with its utilities (about 9 KB in each app, see WHERE THE BYTES GO),")
     print("  libc and start-up (2.3-2.5 KB), which leave too little for a dialect and")
-    print("  MQTT: the targets need an engine of about half its size.\n")
+    print("  MQTT: the targets need an engine of about half its size. RAM of the socket")
+    print("  + session app: the engine 1,116 B (line 160, responses 192, four queue")
+    print("  entries and 224 B of command text), the stream's two 512-byte buffers")
+    print("  (SM_SQN_STREAM_TX / _RX), the session 612, the dialect's operation records")
+    print("  and state about 500 (the modem's MQTT memory, 718 B, is no longer in it:")
+    print("  sm_sqn_mqtt_mem). With both stream buffers at 128 it is 2,520; under 2,000")
+    print("  needs a stream that reads into the session's own buffer and engine queue")
+    print("  entries of ~20 bytes rather than a whole sm_at_cmd.\n")
 
 
 def struct_sizes(tmp):
