@@ -580,12 +580,16 @@ static void test_resume_resubscribes(int echo_on)
     session(t, two);
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     LOG(t, "[MQTT_CONNECTED 0][MQTT_RESUMED 2]");
+    /* its command is queued by the poll, not under the URC handler (issue
+       21's stack bound): nothing in the engine's queue yet */
+    CHECK_EQ_INT(sm_at_queue_free(&t->m.at), SM_QUEUE_DEPTH);
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/1/in\",1\r", "\r\nOK\r\n");
     t->io.now += 500;
     poll(t);
     TX(t, ""); /* one at a time: the next after this one's answer */
     rx(t, "\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/1/in\",0\r\n");
     LOG(t, "[MQTT_SUBSCRIBED cmd/1/in 0]");
+    CHECK_EQ_INT(sm_at_queue_free(&t->m.at), SM_QUEUE_DEPTH); /* the next: from the poll */
     /* the answer may come before the OK */
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cfg/#\",1\r", "\r\n+SQNSMQTTONSUBSCRIBE:0,\"cfg/#\",0\r\n\r\nOK\r\n");
     LOG(t, "[MQTT_SUBSCRIBED cfg/# 0][MQTT_RESUBSCRIBED 2]");
