@@ -1087,8 +1087,20 @@ SECMODEM_API int sm_at_run_blocking(sm_at *at, const sm_at_cmd *cmd, sm_at_respo
                  for an event.
    The library's own work (a supervision probe...) may use records too:
    marked own, it is not counted, not pending and not remembered.
-   Only dialects call these (section 5's implementation, "operations");
-   an application uses its dialect's sm_<d>_pending/busy/wait/cancel.
+   The calls (private, in Part II's 5.4; an application uses its dialect's
+   sm_<d>_pending/busy/wait/cancel instead):
+     sm_ops_init(o, recs, rec_size, n)     in the dialect's init
+     sm_ops_claim(o) -> record or NULL      a free record, zeroed
+     sm_ops_open(o, rec) -> id              once its commands are queued
+     sm_ops_close(o, rec, status)           pipelined end: remembered, freed
+     sm_ops_close_head(o, status)           in-order end of the first record
+     sm_ops_head(o), sm_ops_pending(o, id), sm_ops_busy(o), sm_ops_status(o, id)
+     sm_ops_new_id(o), sm_ops_remember(o, id, status)  for work without a record
+   With them, from the engine: sm_at_submit_all() (an operation's commands
+   all or none), sm_urc_first() (a line's row among a feature's rows) and
+   sm_at_text_verdict() (SM_ERR_QUEUE_FULL or SM_ERR_PARAM for a command
+   built in the queue). tests/unit/at/test_third_dialect.c is a dialect
+   written on these alone.
    -------------------------------------------------------------------------- */
 #ifndef SM_OPS_RECENT
 #define SM_OPS_RECENT 6 /* operations whose status sm_<d>_wait() can still tell */
