@@ -210,8 +210,9 @@
        one thing everywhere. The engine gives both the rest: an operation's
        commands queued all or none (sm_at_submit_all), one verdict on a
        command built in the queue (SM_ERR_QUEUE_FULL: try again; or
-       SM_ERR_PARAM: never fits), one lookup of a feature's URC rows. CONTRIBUTING.md has the checklists to add
-       a command and to add a dialect.
+       SM_ERR_PARAM: never fits), one lookup of a feature's URC rows.
+       CONTRIBUTING.md has the checklists to add a command and to add a
+       dialect.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
