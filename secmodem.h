@@ -7406,7 +7406,8 @@ SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
         s->pending = (uint16_t)(s->pending > op->total ? s->pending - op->total : 0u);
     }
     if (res->status != SM_OK) {
-        if (op->def->kind == SM_SQN_OP_MQTT_READ && op->buf) sm_sqn_error_in_payload(op->buf, r->raw_len, res);
+        if (op->def->kind == SM_SQN_OP_MQTT_READ && op->buf)
+            sm_sqn_error_in_payload(op->buf, r->raw_len, res);
         return;
     }
     /* the read did not end as a payload does: its bytes are not the payload */
@@ -8213,7 +8214,8 @@ SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char
         sm_buf_char(&b, ',');
         sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
     }
-    if (sp_id) sm_sqn_put_num(&b, sp_id); /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
+    /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
+    if (sp_id) sm_sqn_put_num(&b, sp_id);
     return sm_sqn_simple(m, &sm_sqn_def_mqtt_config, sp_id, &b, done, ctx);
 }
 
@@ -8915,7 +8917,8 @@ SM_PRIV void sm_sqn_resub_end(sm_sqn *m)
     sm_sqn_sup *s = &m->sup;
     sm_sqn_event ev;
     s->resub = SM_SQN_RS_IDLE;
-    sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED : SM_SQN_EV_MQTT_RESUBSCRIBED);
+    sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED
+                                   : SM_SQN_EV_MQTT_RESUBSCRIBED);
     ev.u.sup.topics = s->resub_topics;
     ev.u.sup.failed = s->resub_failed;
     if (s->resub_failed) {
@@ -9180,8 +9183,8 @@ SM_PRIV void sm_sqn_sup_on_sub(sm_sqn *m, int i, int32_t rc, int subscribe)
         s->resub_i++;
         sm_sqn_resub_advance(m);
     }
-    if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) && !s->mem->probe_topic[0] &&
-        i == (int)s->probe_sub)
+    if ((s->probe == SM_SQN_PROBE_CMD || s->probe == SM_SQN_PROBE_WAIT) &&
+        !s->mem->probe_topic[0] && i == (int)s->probe_sub)
         sm_sqn_watch(m, SM_SQN_NOTE_PROBE_ANSWER, SM_OK, rc);
 }
 
