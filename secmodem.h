@@ -8929,20 +8929,26 @@ SM_PRIV void sm_sqn_resub_end(sm_sqn *m)
     sm_sqn_sup_emit(m, &ev);
 }
 
+/* Moves resub_i to the next remembered entry from resub_i on (free and
+   leaving ones are skipped); 0 when there is none left. */
+SM_PRIV int sm_sqn_resub_seek(sm_sqn *m)
+{
+    sm_sqn_sup *s = &m->sup;
+    for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
+        uint8_t st = s->mem->subs[s->resub_i].state;
+        if (st != SM_SQN_SUB_FREE && st != SM_SQN_SUB_LEAVING) return 1;
+    }
+    return 0;
+}
+
 /* On to the next remembered entry, from a URC handler or a done function:
    its command is left to sm_sqn_poll() (RS_NEXT), so that it is never
    built under the engine's line parser (issue 21's stack bound); with no
    entry left the re-subscription ends here, its event at once. */
 SM_PRIV void sm_sqn_resub_advance(sm_sqn *m)
 {
-    sm_sqn_sup *s = &m->sup;
-    for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
-        uint8_t st = s->mem->subs[s->resub_i].state;
-        if (st == SM_SQN_SUB_FREE || st == SM_SQN_SUB_LEAVING) continue;
-        s->resub = SM_SQN_RS_NEXT;
-        return;
-    }
-    sm_sqn_resub_end(m);
+    if (sm_sqn_resub_seek(m)) m->sup.resub = SM_SQN_RS_NEXT;
+    else sm_sqn_resub_end(m);
 }
 
 /* From sm_sqn_poll(): queues the command of the next remembered entry; 1
@@ -8950,11 +8956,8 @@ SM_PRIV void sm_sqn_resub_advance(sm_sqn *m)
 SM_PRIV int sm_sqn_resub_next(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
-    for (; s->resub_i < SM_SQN_MQTT_SUBS; s->resub_i++) {
-        int id;
-        uint8_t st = s->mem->subs[s->resub_i].state;
-        if (st == SM_SQN_SUB_FREE || st == SM_SQN_SUB_LEAVING) continue;
-        id = sm_sqn_sup_subscribe(m, s->resub_i, sm_sqn_resub_done);
+    for (; sm_sqn_resub_seek(m); s->resub_i++) {
+        int id = sm_sqn_sup_subscribe(m, s->resub_i, sm_sqn_resub_done);
         if (id == SM_ERR_QUEUE_FULL) { s->resub = SM_SQN_RS_NEXT; return 0; } /* the next poll */
         s->resub_topics++;
         if (id > 0) {
