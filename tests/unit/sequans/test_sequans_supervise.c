@@ -795,9 +795,9 @@ static void test_cancel_resubscription(void)
     LOG(t, "[MQTT_SUBSCRIBED cmd/in 0][MQTT_SUBSCRIBED cfg 0][MQTT_RESUBSCRIBED 2]");
 }
 
-/* sm_sqn_cancel during the library's own reconnect: it starts again from
-   its disconnect at the next poll, and completes. */
-static void test_cancel_reconnect(void)
+/* A session on "cmd/in", supervised with SM_SQN_SUP_RECONNECT, whose probe
+   was never answered: MQTT_LOST, and the library's DISCONNECT answered. */
+static T *lost_with_reconnect(void)
 {
     static const char *const one[] = { "cmd/in", NULL };
     T *t = fresh(0);
@@ -807,6 +807,14 @@ static void test_cancel_reconnect(void)
     t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
     XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
     LOG(t, "[MQTT_LOST timeout 0]");
+    return t;
+}
+
+/* sm_sqn_cancel during the library's own reconnect: it starts again from
+   its disconnect at the next poll, and completes. */
+static void test_cancel_reconnect(void)
+{
+    T *t = lost_with_reconnect();
     poll(t);
     TX(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r");
     sm_sqn_cancel(&t->m);
@@ -946,14 +954,7 @@ static void test_probe_schedule_and_resubscribe_probe(void)
    again with the last connect's arguments and subscribes again. */
 static void test_reconnect(void)
 {
-    static const char *const one[] = { "cmd/in", NULL };
-    T *t = fresh(0);
-    session(t, one);
-    sm_sqn_mqtt_supervise(&t->m, 60000, "dev/probe", SM_SQN_SUP_RECONNECT);
-    probe_sent(t, 1);
-    t->io.now += SM_SQN_MQTT_PROBE_TIMEOUT_MS;
-    XCHG(t, "AT+SQNSMQTTDISCONNECT=0\r", "\r\nOK\r\n");
-    LOG(t, "[MQTT_LOST timeout 0]");
+    T *t = lost_with_reconnect();
     XCHG(t, "AT+SQNSMQTTCONNECT=0,\"broker.example\",8883,60\r", "\r\nOK\r\n");
     rx(t, "\r\n+SQNSMQTTONCONNECT:0,0\r\n");
     XCHG(t, "AT+SQNSMQTTSUBSCRIBE=0,\"cmd/in\",1\r", "\r\nOK\r\n\r\n+SQNSMQTTONSUBSCRIBE:0,\"cmd/in\",0\r\n");
