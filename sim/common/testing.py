@@ -193,7 +193,23 @@ def dialect_extra_args(args):
     return out
 
 
-class SimProcess:
+class ChildProcess:
+    """`with` for a child process: start() on entry (stop() too when start
+    fails halfway), stop() on exit. Subclasses define both."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SimProcess(ChildProcess):
     """`python3 -m sim --pty --control <tmp>/control.sock ARGS...` as a child,
     plus SM_SIM_<DIALECT>_ARGS from the environment (dialect_extra_args).
 
@@ -213,17 +229,6 @@ class SimProcess:
         self._ports = []
 
     # -- lifecycle -------------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self.tmpdir = tempfile.mkdtemp(prefix="secmodem-sim-")
@@ -352,7 +357,7 @@ def control_request(path, request, timeout=5.0):
     return json.loads(reply)
 
 
-class AteccProcess:
+class AteccProcess(ChildProcess):
     """`python3 -m sim.chips.atecc --socket <tmp>/atecc.sock ARGS...` as a child.
 
     Attribute once started: socket_path. Always terminated and cleaned up.
@@ -363,17 +368,6 @@ class AteccProcess:
         self.python = python or sys.executable
         self.startup_timeout = startup_timeout
         self.proc = self.socket_path = self.tmpdir = None
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self.tmpdir = tempfile.mkdtemp(prefix="secmodem-atecc-")

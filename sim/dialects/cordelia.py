@@ -318,6 +318,20 @@ def number(text, lo, hi, error=E_INVALID):
     return value
 
 
+def payload_bytes(payload, fmt):
+    """The bytes an AT+fileWrite or AT+send carries: format 1 is Base64
+    (decoded, strictly), anything else as it came; 1..MAX_CHUNK of them."""
+    data = payload
+    if fmt == "1":
+        try:
+            data = base64.b64decode(data, validate=True)
+        except binascii.Error:
+            raise AtError(E_INVALID) from None
+    if not 1 <= len(data) <= MAX_CHUNK:
+        raise AtError(E_INVALID)
+    return data
+
+
 def exec_only(req):
     if req.op != "exec":
         raise AtError(E_INVALID)
@@ -559,7 +573,7 @@ class Sink:
         self.dialect.event(self.modem, self.epoch, text)
 
 
-class MqttEvents:
+class MqttEvents(netio.MqttSessionEvents):
     """What a netio.MqttSession reports, as Cordelia events (contract "On-
     module MQTT client")."""
 
@@ -569,14 +583,6 @@ class MqttEvents:
         self.use_base64 = use_base64
         self.session = None
         self.host = ""
-
-    def _current(self):
-        return self.session is not None and self.state.mqtt is self.session
-
-    def _end(self):
-        if self._current():
-            self.state.mqtt = None
-        self.session.close(wait=False)
 
     def connected(self, rc):
         with self.state.lock:
@@ -1067,14 +1073,7 @@ class CordeliaDialect(Dialect):
             raise AtError(E_INVALID)
         fid, offset, fmt, _length, _ = split_args(req.args)
         handle = self.handle(ctx.state, fid, True)
-        data = req.payload
-        if fmt == "1":
-            try:
-                data = base64.b64decode(data, validate=True)
-            except binascii.Error:
-                raise AtError(E_INVALID) from None
-        if not 1 <= len(data) <= MAX_CHUNK:
-            raise AtError(E_INVALID)
+        data = payload_bytes(req.payload, fmt)
         offset = number(offset, 0, 0xFFFFFFFF, E_OFFSET)
         if offset > len(handle.data):
             raise AtError(E_OFFSET)
@@ -1437,14 +1436,7 @@ class CordeliaDialect(Dialect):
             raise AtError(E_INVALID)
         sid, fmt, _length, _ = split_args(req.args)
         sock = self.socket_arg(ctx.state, sid)
-        data = req.payload
-        if fmt == "1":
-            try:
-                data = base64.b64decode(data, validate=True)
-            except binascii.Error:
-                raise AtError(E_INVALID) from None
-        if not 1 <= len(data) <= MAX_CHUNK:
-            raise AtError(E_INVALID)
+        data = payload_bytes(req.payload, fmt)
         if sock.state != "connected" or sock.pump is None or not sock.pump.send(data):
             raise AtError(E_NOT_CONN)
         self.settle(ctx)

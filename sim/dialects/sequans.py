@@ -654,7 +654,7 @@ class HceRequest:
         self.done.set()
 
 
-class MqttEvents:
+class MqttEvents(netio.MqttSessionEvents):
     """What a netio.MqttSession reports, turned into URCs (contract "MQTT").
 
     silent_failure: a connect that fails sends no URC and the session stays
@@ -669,14 +669,6 @@ class MqttEvents:
         self.session = None
         self.silent_failure, self.on_drop = silent_failure, on_drop
         self.resumed, self.on_retry = resumed, on_retry
-
-    def _current(self):
-        return self.session is not None and self.state.mqtt is self.session
-
-    def _end(self):
-        if self._current():
-            self.state.mqtt = None
-        self.session.close(wait=False)
 
     def connected(self, rc):
         if not self._current():

@@ -740,6 +740,21 @@ class MqttSession:
 # HTTP
 
 
+class MqttSessionEvents:
+    """Base of a dialect's sink for a MqttSession's events (both simulators
+    keep one session in state.mqtt): the sink's own session (self.session)
+    is the current one while state.mqtt is it; a sink of an older session
+    reports nothing. Subclasses set self.state and self.session."""
+
+    def _current(self):
+        return self.session is not None and self.state.mqtt is self.session
+
+    def _end(self):
+        if self._current():
+            self.state.mqtt = None
+        self.session.close(wait=False)
+
+
 @dataclass
 class HttpResult:
     status: int
