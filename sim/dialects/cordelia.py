@@ -1358,7 +1358,7 @@ class CordeliaDialect(Dialect):
                              args=(job, st, sock, sink, modem, address, port),
                              daemon=True).start()
             return None
-        wait_job(ctx, job)
+        job.wait(ctx)
         if job.error is not None:
             sock.state = "new"
             ctx.modem.trace.note(f"socket {sock.sid}: {job.error}")
@@ -1507,16 +1507,6 @@ class CordeliaDialect(Dialect):
         del st.sockets[sock.sid]
         sock.drop()
         ctx.ok()
-
-
-def wait_job(ctx, job):
-    """Wait for a netio.Job; a restart meanwhile abandons it."""
-    try:
-        while not job.done.is_set():
-            ctx.sleep(0.01)
-    except BaseException:
-        job.abandon()
-        raise
 
 
 DIALECT = CordeliaDialect

@@ -1157,16 +1157,6 @@ class SequansDialect(ThreeGppDialect):
             pending.finish(None, f"the host could not sign (status {status})")
         ctx.ok()
 
-    @staticmethod
-    def wait_job(ctx, job):
-        """Wait for a netio.Job; a reboot meanwhile abandons it."""
-        try:
-            while not job.done.is_set():
-                ctx.sleep(0.01)
-        except BaseException:
-            job.abandon()
-            raise
-
     # -- general -------------------------------------------------------------
 
     def cmd_at(self, ctx, req):
@@ -1526,7 +1516,7 @@ class SequansDialect(ThreeGppDialect):
         sock.state = OPENING
         job = netio.Job(lambda: self.dial(host, port, tls, sock.conn_timeout / 10.0),
                         discard=lambda s: s.close(), name=f"sqnsd-{sock.conn_id}")
-        self.wait_job(ctx, job)
+        job.wait(ctx)
         if job.error is not None:
             sock.state = CLOSED
             ctx.modem.trace.note(f"socket {sock.conn_id}: {job.error}")

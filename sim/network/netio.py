@@ -428,6 +428,16 @@ class Job:
         if result is not None and self._discard:
             self._discard(result)
 
+    def wait(self, ctx):
+        """Waits for the result on a command's context (ctx.sleep): a
+        restart of the simulated module meanwhile abandons the job."""
+        try:
+            while not self.done.is_set():
+                ctx.sleep(0.01)
+        except BaseException:
+            self.abandon()
+            raise
+
 
 # ---------------------------------------------------------------------------
 # MQTT through paho
