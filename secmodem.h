@@ -72,7 +72,7 @@
                sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid,
                                 ev->u.msg.len, rx, sizeof rx, on_msg, app);
        }
-       static void on_up(void *app, sm_sqn *m, const sm_sqn_result *r) {
+       static void on_up(void *app, sm_sqn *m, const sm_result *r) {
            if (r->status == SM_OK && r->u.bringup.clock.valid)
                sm_sqn_mqtt_connect(m, "broker.example.com", 8883, 60, NULL, app);
        }
@@ -211,8 +211,12 @@
        commands queued all or none (sm_at_submit_all), one verdict on a
        command built in the queue (SM_ERR_QUEUE_FULL: try again; or
        SM_ERR_PARAM: never fits), one lookup of a feature's URC rows.
-       CONTRIBUTING.md has the checklists to add a command and to add a
-       dialect.
+       Every operation of every dialect ends with one sm_result (section
+       5.4), handed to a done callback of one shape (ctx, the modem, the
+       result): the same fields (status, code, err_text, value, len, total,
+       text) mean the same in both dialects, and u holds what only some
+       operations report. CONTRIBUTING.md has the checklists to add a
+       command and to add a dialect.
 
    ==========================================================================
    CONFIGURATION MACROS (define before including; defaults in brackets)
@@ -1132,6 +1136,75 @@ typedef struct sm_ops {
     int8_t recent_status[SM_OPS_RECENT]; /* ...and their statuses */
 } sm_ops;
 
+/* A modem's clock (date and time), as 3GPP TS 27.007 +CCLK reads it. valid is 0 while it
+   is unset (a modem counts from 1970 until the network or NTP sets it:
+   docs/sequans.md C-07, R-11); TLS date checks fail then. */
+typedef struct sm_datetime {
+    uint16_t year;
+    uint8_t month, day, hour, minute, second;
+    int8_t tz_quarters; /* offset from UTC in quarter hours */
+    uint8_t valid;
+} sm_datetime;
+
+/* A file in a module's file system (Cordelia-I +filegetinfo). flags: the
+   number, or the bits of the property names the module sent
+   (SM_CORD_FPROP_*); token: 0 unless numeric. */
+typedef struct sm_file_info {
+    uint32_t flags, size, allocated, token, storage, write_counter;
+    const char *flags_text; /* the flags field as sent ("READ|WRITE"), NUL-terminated,
+                               cut to 39 bytes; valid during the done callback */
+} sm_file_info;
+
+/* The outcome of an operation, in every dialect: handed once to the
+   operation's done callback, whose shape is the same in every dialect
+   (void *ctx, the modem, const sm_result *), and valid during that call
+   only (pointers included). The fields every dialect fills come first;
+   u holds what only some operations report, as each dialect's start
+   function documents. */
+typedef struct sm_result {
+    int id;               /* what the start function returned */
+    int status;           /* SM_OK, or SM_ERR_MODEM (the module refused: code,
+                             err_text), SM_ERR_TIMEOUT, SM_ERR_REBOOT, SM_ERR_PARSE
+                             (malformed answer), SM_ERR_TRUNCATED (the caller's buffer
+                             was too small: len bytes kept of total),
+                             SM_ERR_CANCELLED, SM_ERR_IO... */
+    int32_t code;         /* the module's error number, a failure event's code, or
+                             SM_AT_NO_CODE */
+    const char *err_text; /* the module's error text or a failure event's status, or NULL */
+    uint32_t value;       /* the socket, slot, profile or file the operation concerns
+                             or the module assigned; a publish's message id */
+    uint32_t len;         /* bytes moved: stored in the caller's buffer (reads; 0
+                             unless SM_OK or SM_ERR_TRUNCATED), or accepted by the module */
+    uint32_t total;       /* bytes the module sent or announced (reads: more than len
+                             with SM_ERR_TRUNCATED) */
+    const char *text;     /* an answer's text (a setting's value, an address, a version) */
+    sm_at_result at;      /* the engine's final result of the (first failing) command */
+    uint8_t op;           /* the dialect's operation kind: sm_sqn_op_kind, sm_cord_op_kind */
+    uint8_t truncated;    /* 1 with SM_ERR_TRUNCATED: more bytes came than fitted */
+    uint8_t stage;        /* a sequence's step where it ended (Cordelia-I FILE_UPLOAD:
+                             0 open, 1 write, 2 close; BRINGUP: its step) */
+    union {
+        /* Sequans */
+        uint8_t sock_state[6];  /* SOCK_STATUS: +SQNSS state of sockets 1..6 */
+        struct { uint32_t sent, received, buffered, unacked; } sock_info; /* SOCK_INFO */
+        sm_datetime clock;         /* CLOCK */
+        /* SIGNAL (+CSQ, 3GPP TS 27.007 8.5): rssi 0..31, 99 when not known;
+           dbm = -113 + 2 * rssi (-113 or less .. -51 or more), 0 when not
+           known; ber 0..7, 99 when not known (a GM02S always answers 99) */
+        struct { uint8_t rssi, ber; int16_t dbm; } signal;
+        struct { uint8_t failed_step; uint8_t reg_stat; sm_datetime clock; } bringup;
+        struct { int32_t ntp; sm_datetime clock; } sync; /* TIME_SYNC: +SQNNTP status, clock after */
+        uint8_t nvm_text;       /* NVM_READ: 1 when the buffer holds the modem's
+                                   metadata line (issuer, subject, dates...) as text,
+                                   which is what a GM02S returns; 0: the certificate */
+        uint32_t remaining;     /* HTTP_READ: body bytes not read yet */
+        /* Cordelia-I */
+        sm_file_info file_info; /* FILE_INFO */
+        struct { const char *group, *key; } setting; /* GET, SET, MQTT_CONFIG, SOCKET_TLS,
+                                   BRINGUP: the setting, on failure the one that failed */
+    } u;
+} sm_result;
+
 #ifndef SM_NO_SEQUANS
 /* ==========================================================================
    6. SEQUANS GM02S DIALECT (declarations)
@@ -1150,7 +1223,7 @@ typedef struct sm_ops {
    command(s) and returns at once: an operation id (1..32767), or a negative
    SM_ERR_* and then nothing is written and no callback comes. The operation
    ends with exactly one call of its done callback (sm_sqn_done_fn) with an
-   sm_sqn_result. Unsolicited results (URCs) become events (sm_sqn_event):
+   sm_result. Unsolicited results (URCs) become events (sm_sqn_event):
    every one of them, known or not, reaches the event callback. An event may
    come before the done callback of the command that caused it (e.g. the
    +SQNSMQTTONCONNECT of a fast broker). Both callbacks may start operations.
@@ -1168,16 +1241,17 @@ typedef struct sm_ops {
 
    Reads (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ), the same rule as the
    Cordelia-I section's reads (table: docs/receive-checks.md):
-   - SM_OK: u.data.len bytes of data are in the buffer;
+   - SM_OK: len bytes of data are in the buffer (value: the socket,
+     slot or profile);
    - SM_ERR_TRUNCATED: the modem sent more than the buffer holds: the
-     buffer has the first u.data.len bytes, u.data.total says how many came;
+     buffer has the first len bytes, total says how many came;
      the rest was read and dropped (the framing holds). Bytes lost are
      never reported as SM_OK;
    - SM_ERR_PARSE: an answer for another socket or slot (its bytes are read
      and dropped, never put in the buffer, and not counted off this
      socket's pending bytes), a malformed header, a payload cut short or
      not framed;
-   - any status but SM_OK and SM_ERR_TRUNCATED: u.data.len is 0, and what
+   - any status but SM_OK and SM_ERR_TRUNCATED: len is 0, and what
      the buffer holds is not data (a failed read may have written to it,
      an answer for another socket or slot never does, except a
      certificate read's header line, which is stored as it arrives).
@@ -1425,54 +1499,11 @@ typedef enum sm_sqn_op_kind {
 #define SM_SQN_STEP_ENUM_(name) SM_SQN_STEP_##name,
 enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
-/* The modem's clock (+CCLK). valid is 0 while it is unset (the modem counts
-   from 1970 until the network or NTP sets it; docs/sequans.md C-07, R-11): TLS date
-   checks (validation bit 0) fail then. */
-typedef struct sm_sqn_clock {
-    uint16_t year;
-    uint8_t month, day, hour, minute, second;
-    int8_t tz_quarters; /* offset from UTC in quarter hours */
-    uint8_t valid;
-} sm_sqn_clock;
 
-/* The outcome of an operation. */
-typedef struct sm_sqn_result {
-    int id;               /* what the start function returned */
-    sm_sqn_op_kind op;
-    int status;           /* SM_OK, or: SM_ERR_MODEM (ERROR / +CME ERROR, see code),
-                             SM_ERR_TIMEOUT, SM_ERR_REBOOT, SM_ERR_PARSE (malformed
-                             answer), SM_ERR_TRUNCATED (the caller's buffer was too
-                             small: len bytes kept of total), SM_ERR_CANCELLED, SM_ERR_IO */
-    sm_at_result at;      /* the modem's final result (of the first failing command) */
-    int32_t code;          /* the +CME ERROR number, or SM_AT_NO_CODE */
-    union {
-        /* SOCK_RECV, NVM_READ, NVM_KEY_INFO, MQTT_READ, HTTP_READ: id is the
-           socket / slot / profile; len bytes were stored in the buffer; total
-           is what the modem announced (NVM_KEY_INFO: the stored key size);
-           remaining: HTTP body bytes not read yet */
-        /* text (NVM_READ): 1 when buf holds the modem's metadata line of
-           the certificate (issuer, subject, dates, fingerprint...) as text,
-           which is what a GM02S returns, 0 when it holds the certificate */
-        struct { uint8_t id; uint32_t len, total, remaining; uint8_t text; } data;
-        /* SOCK_SEND, with SM_OK: id is the socket, len the bytes the modem
-           accepted (it answers OK alone, no count: all of them); 0 else */
-        struct { uint8_t id; uint32_t len; } send;
-        uint16_t pmid;                                /* MQTT_PUBLISH */
-        uint8_t sock_state[SM_SQN_SOCKETS];           /* SOCK_STATUS: +SQNSS state of 1..6 */
-        struct { uint32_t sent, received, buffered, unacked; } info; /* SOCK_INFO */
-        sm_sqn_clock clock;                           /* CLOCK */
-        /* SIGNAL (+CSQ, 3GPP TS 27.007 8.5): rssi 0..31, 99 when not known;
-           dbm = -113 + 2 * rssi (-113 or less .. -51 or more), 0 when not
-           known; ber 0..7, 99 when not known (a GM02S always answers 99) */
-        struct { uint8_t rssi, ber; int16_t dbm; } signal;
-        struct { uint8_t failed_step; uint8_t reg_stat; sm_sqn_clock clock; } bringup;
-        struct { int32_t ntp; sm_sqn_clock clock; } sync; /* TIME_SYNC: +SQNNTP status, clock after */
-    } u;
-} sm_sqn_result;
 
 struct sm_sqn;
 typedef void (*sm_sqn_event_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_event *ev);
-typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_result *r);
+typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_result *r);
 
 /* NVM object types (contract: NVM). */
 typedef enum sm_sqn_nvm_type { SM_SQN_NVM_CERT = 0, SM_SQN_NVM_KEY = 1 } sm_sqn_nvm_type;
@@ -1591,7 +1622,7 @@ typedef struct sm_sqn_boot {
     uint32_t deadline, next_query;
     int32_t code;          /* CME code of the failing command */
     int status;            /* result of the last bring-up command */
-    sm_sqn_clock clock;
+    sm_datetime clock;
     uint16_t id;
     uint8_t phase, step, busy, have, restarts, rebooted;
     uint8_t at;            /* sm_at_result of the last bring-up command */
@@ -1792,13 +1823,13 @@ SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
 /* AT+SQNSNVR="certificate": what the modem tells of the certificate of a
    slot, into buf[cap]. A GM02S does not give the PEM back but a metadata
    line (issuer, subject, validity, algorithm, SHA-1 fingerprint): then
-   u.data.text is 1 and buf holds that text (not NUL-terminated; len bytes,
-   total = len). A modem that sends the bytes by count gives text 0 and the
+   u.nvm_text is 1 and buf holds that text (not NUL-terminated; len bytes,
+   total = len). A modem that sends the bytes by count gives nvm_text 0 and the
    certificate (total = its size). SM_ERR_TRUNCATED if cap was too small. */
 SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
                                       sm_sqn_done_fn done, void *ctx);
-/* AT+SQNSNVR="privatekey": the key never leaves the modem; u.data.total is
-   its stored size. */
+/* AT+SQNSNVR="privatekey": the key never leaves the modem; total is
+   its stored size, value the slot. */
 SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSNVW=<type>,<slot>,0: deletes (an empty slot gives SM_ERR_MODEM);
    the slots Sequans reserves are refused as for sm_sqn_nvm_write. */
@@ -1831,12 +1862,12 @@ SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_
 SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSSENDEXT: sends len (1..1500) bytes after the prompt; data stays
-   valid until done. With SM_OK, u.send.len is the bytes the modem accepted:
+   valid until done. With SM_OK, len is the bytes the modem accepted:
    it answers OK alone, without a count (docs/sequans.md C-17), so all len
-   of them; u.send.id is the socket. */
+   of them; value is the socket. */
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx);
-/* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (u.data.len,
+/* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (len,
    may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. An answer for another
    socket: SM_ERR_PARSE, buf untouched; more than cap: SM_ERR_TRUNCATED (see
    "Reads" above). */
@@ -1846,7 +1877,7 @@ SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t 
 SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSS: u.sock_state[] (0 closed, 1 active, 6 opening...). */
 SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
-/* AT+SQNSI=<sock>: u.info (bytes sent, received, buffered, unacknowledged). */
+/* AT+SQNSI=<sock>: u.sock_info (bytes sent, received, buffered, unacknowledged). */
 SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
 
 /* ---- Built-in MQTT client, id 0 (contract: Built-in MQTT client) --------
@@ -1872,7 +1903,7 @@ SECMODEM_API int sm_sqn_mqtt_unsubscribe(sm_sqn *m, const char *filter, sm_sqn_d
                                          void *ctx);
 /* AT+SQNSMQTTPUBLISH=0,"<topic>",<qos>,<len>: len 1..4096 (and at most
    SM_PAYLOAD_MAX) bytes of any value after the prompt; no wildcards in
-   topic. u.pmid; then MQTT_PUBLISHED with the same pmid. The answer line
+   topic. value: the pmid; then MQTT_PUBLISHED with the same pmid. The answer line
    is `+SQNSMQTTPUBLISH: <pmid>` on GM02SP firmware (docs/sequans.md);
    `+SQNSMQTTPUBLISH: 0,<pmid>` is accepted too. */
 SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
@@ -1880,7 +1911,7 @@ SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
                                      void *ctx);
 /* AT+SQNSMQTTRCVMESSAGE=0,"<topic>"[,<mid>]: reads the message a
    MQTT_MESSAGE event announced (pass its topic, mid and len) into buf[cap];
-   u.data.len stored, total = len; SM_ERR_TRUNCATED if cap < len. */
+   len stored, total = the message's len; SM_ERR_TRUNCATED if cap < len. */
 SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, uint32_t len,
                                   uint8_t *buf, size_t cap, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSMQTTDISCONNECT=0; then MQTT_DISCONNECTED. */
@@ -1902,15 +1933,15 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
    sized read is answered +CME ERROR: 4 there; docs/sequans.md): the modem
    sends "<<<" and the whole body the +SQNHTTPRING announced. The first cap
    bytes go to buf; a longer body is read to its end (the modem keeps
-   nothing) and ends SM_ERR_TRUNCATED with u.data.len = cap, u.data.total =
-   its size. u.data.remaining is 0 after it. SM_ERR_STATE when no body bytes
+   nothing) and ends SM_ERR_TRUNCATED with len = cap, total =
+   its size. u.remaining is 0 after it. SM_ERR_STATE when no body bytes
    remain. */
 SECMODEM_API int sm_sqn_http_read(sm_sqn *m, uint8_t prof, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNHTTPRCV=<prof>,<max> (max 64..1500), for firmware that takes a size
    (Microchip's AVR-IoT driver sends it): min(max, remaining) bytes into buf
    (cap >= that). Microchip's driver notes that the modem then discards the
-   rest of the body; u.data.remaining says what the ring announced and was
+   rest of the body; u.remaining says what the ring announced and was
    not read, which a further read may or may not get (SM_ERR_MODEM if the
    modem has dropped it). */
 SECMODEM_API int sm_sqn_http_read_max(sm_sqn *m, uint8_t prof, uint16_t max, uint8_t *buf,
@@ -1945,7 +1976,7 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 
 /* Names for logs. */
 SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
-SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k);
+SECMODEM_API const char *sm_sqn_op_name(int k); /* sm_result.op; "?" if unknown */
 /* The name of a bring-up step (u.bringup.failed_step): "NONE", "BOOT",
    "ECHO", "CMEE", "CEREG", "CFUN", "REGISTER", "CLOCK", "TIME_SYNC". */
 SECMODEM_API const char *sm_sqn_step_name(unsigned step);
@@ -2041,7 +2072,7 @@ SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn
 /* AT+CCLK="yy/MM/dd,hh:mm:ss+zz": sets the modem's clock (c->valid is not
    read). Years 2000..2069, tz_quarters -96..96. Returns the id or
    SM_ERR_PARAM, SM_ERR_QUEUE_FULL. */
-SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx);
+SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_datetime *c, sm_sqn_done_fn done, void *ctx);
 /* A bring-up option: when the clock reads invalid after registration, the
    bring-up runs AT+SQNNTP (SM_SQN_NTP_SERVERS) and reads the clock again
    (again SM_SQN_NTP_RETRY_MS after a failure or an unset clock, at once
@@ -2360,7 +2391,7 @@ typedef struct sm_cord_event {
     } u;
 } sm_cord_event;
 
-/* Operations, as reported in sm_cord_result.op. */
+/* Operations, as reported in sm_result.op. */
 /* The operations: one list (an X-macro) of each kind and its name (what
    sm_cord_op_name() returns) makes the enum and the names. */
 #define SM_CORD_OP_LIST(X) \
@@ -2398,17 +2429,11 @@ typedef enum sm_cord_op_kind {
     SM_CORD_OP_COUNT_    /* implementation: one past the last */
 } sm_cord_op_kind;
 
-/* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
-   flags: the number, or the SM_CORD_FPROP_* bits of the names the module
-   sent ("open_write|must_commit"); token: 0 unless numeric. */
+/* sm_file_info.flags bits: the property names the driver knows */
 #define SM_CORD_FPROP_OPEN_WRITE 0x1ul
 #define SM_CORD_FPROP_OPEN_READ 0x2ul
 #define SM_CORD_FPROP_MUST_COMMIT 0x4ul
 #define SM_CORD_FPROP_OTHER 0x80000000ul /* a name not in the driver's list */
-typedef struct sm_cord_file_info {
-    uint32_t flags, size, allocated, token, storage, write_counter;
-    char flags_text[40];     /* the flags field as sent (e.g. "READ|WRITE"), cut to 39 bytes */
-} sm_cord_file_info;
 
 /* +filegetfilelist:<name>,<maxSize>,<properties>,<allocatedBlocks> */
 typedef struct sm_cord_file_entry {
@@ -2418,37 +2443,29 @@ typedef struct sm_cord_file_entry {
     uint32_t blocks;
 } sm_cord_file_entry;
 
-/* The completion report of an operation; pointers valid during the call. */
-typedef struct sm_cord_result {
-    int id;                  /* what the start function returned */
-    sm_cord_op_kind op;
-    int status;              /* SM_OK or SM_ERR_*: SM_ERR_MODEM for ERROR:<text>,<code> and
-                                for a failure event, SM_ERR_TIMEOUT, SM_ERR_REBOOT... */
-    int32_t code;            /* the module's (negative) error code, a failure event's code
-                                (CONNACK return code, disconnect reason...), or SM_AT_NO_CODE */
-    const char *err_text;    /* the module's error text or the failure event's status
-                                (e.g. "file not found", "TLS_FAILED"), or NULL */
-    uint32_t value;          /* FILE_OPEN, FILE_UPLOAD: file id; SOCKET: socket id */
-    size_t len;              /* bytes written (FILE_WRITE, FILE_UPLOAD); SEND: bytes
-                                the module accepted (its +send: count when it
-                                answers one, else all it was given); bytes read
-                                into the buffer (FILE_READ, RECV: with SM_OK or
-                                SM_ERR_TRUNCATED only, else 0); GET: length of text */
-    size_t total;            /* FILE_READ, RECV: bytes the module sent or announced
-                                (more than len with SM_ERR_TRUNCATED) */
-    const char *text;        /* GET: the value; WLAN_CONNECT: the IPv4 address;
-                                REBOOT, FACTORY_RESET: the firmware version */
-    sm_cord_file_info info;  /* FILE_INFO */
-    const char *group, *key; /* GET, SET, MQTT_CONFIG, SOCKET_TLS: the setting, on failure
-                                the one that failed */
-    uint8_t stage;           /* FILE_UPLOAD: 0 open, 1 write, 2 close (where it ended) */
-    uint8_t truncated;       /* FILE_READ, RECV: 1 with SM_ERR_TRUNCATED (more bytes
-                                came than fitted; the rest was read and dropped) */
-} sm_cord_result;
-
+/* What a Cordelia-I operation reports in its sm_result (section 5.4):
+   status SM_ERR_MODEM for ERROR:<text>,<code> (code: the module's negative
+   error code, err_text its text) and for a failure event (code: a CONNACK
+   return code, a disconnect reason...; err_text: the event's status, e.g.
+   "TLS_FAILED");
+   value  FILE_OPEN, FILE_UPLOAD: the file id; SOCKET: the socket id;
+   len    bytes written (FILE_WRITE, FILE_UPLOAD); SEND: bytes the module
+          accepted (its +send: count when it answers one, else all it was
+          given); bytes read into the buffer (FILE_READ, RECV: with SM_OK or
+          SM_ERR_TRUNCATED only, else 0); GET: the length of text;
+   total  FILE_READ, RECV: bytes the module sent or announced (more than
+          len, and truncated 1, with SM_ERR_TRUNCATED: the rest was read and
+          dropped);
+   text   GET: the value; WLAN_CONNECT: the IPv4 address; REBOOT,
+          FACTORY_RESET: the firmware version;
+   u.file_info  FILE_INFO;
+   u.setting    GET, SET, MQTT_CONFIG, SOCKET_TLS, BRINGUP: the setting
+                (group, key), on failure the one that failed (else NULL);
+   stage        FILE_UPLOAD: 0 open, 1 write, 2 close; BRINGUP: the step
+                (where it ended). */
 struct sm_cord;
 typedef void (*sm_cord_event_fn)(void *ctx, struct sm_cord *cord, const sm_cord_event *ev);
-typedef void (*sm_cord_done_fn)(void *ctx, struct sm_cord *cord, const sm_cord_result *r);
+typedef void (*sm_cord_done_fn)(void *ctx, struct sm_cord *cord, const sm_result *r);
 typedef void (*sm_cord_entry_fn)(void *ctx, struct sm_cord *cord, const sm_cord_file_entry *e);
 
 /* AT+wlanConnect security types (contract "Wi-Fi"). */
@@ -2573,9 +2590,9 @@ typedef struct sm_cord {
     uint32_t step;              /* position in its command sequence */
     uint32_t deadline;          /* of the event wait */
     uint32_t file_id;           /* upload: the file opened */
-    uint32_t value;             /* sm_cord_result.value */
-    size_t done_len;            /* sm_cord_result.len */
-    size_t total_len;           /* sm_cord_result.total: bytes the module sent (reads) */
+    uint32_t value;             /* sm_result.value */
+    size_t done_len;            /* sm_result.len */
+    size_t total_len;           /* sm_result.total: bytes the module sent (reads) */
     int early_status;
     int32_t early_code;
     char ev_text[24];           /* status of the event that ended it */
@@ -2586,7 +2603,10 @@ typedef struct sm_cord {
        of the operation's next step while it is being queued. */
     union {
         sm_cord_ev_scratch line;
-        sm_cord_result res;
+        struct {
+            sm_result res;
+            char flags_text[40]; /* FILE_INFO: res.u.file_info.flags_text */
+        } done;
         struct { sm_at_cmd cmd; sm_buf b; } step;
     } scratch;
     uint8_t bad_lines;          /* list entries that did not parse */
@@ -2675,7 +2695,7 @@ SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
 SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind);
-SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op);
+SECMODEM_API const char *sm_cord_op_name(int op);
 
 /* Every start function below takes done (may be NULL) and ctx, and returns
    the operation id (> 0) or: SM_ERR_PARAM (NULL or out-of-range argument,
@@ -6525,7 +6545,7 @@ enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4 };
    Each is its own object, named only by its start function (and, for the
    few that the MQTT supervision and the time sync also start, by those). */
 typedef void (*sm_sqn_finish_fn)(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
-                                 sm_sqn_result *res);
+                                 sm_result *res);
 typedef struct sm_sqn_opdef {
     uint8_t kind;                /* sm_sqn_op_kind: the result's op */
     const struct sm_sqn_feature *feat; /* the feature it registers; NULL: none */
@@ -6670,7 +6690,7 @@ SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc);
 SM_PRIV void sm_sqn_sup_alive(sm_sqn *m);
 SM_PRIV void sm_sqn_sup_forget(sm_sqn *m);
 SM_PRIV void sm_sqn_time_reset(sm_sqn *m);
-SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r);
+SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_result *r);
 SM_PRIV int sm_sqn_sup_room(const sm_sqn *m, const char *filter);
 SM_PRIV void sm_sqn_sup_track(sm_sqn *m, sm_sqn_op *op, const char *filter, int qos);
 SM_PRIV void sm_sqn_sup_connecting(sm_sqn *m, sm_sqn_mqtt_mem *mem, const char *host, uint16_t port,
@@ -7249,7 +7269,7 @@ SECMODEM_API int sm_sqn_feed(sm_sqn *m, const uint8_t *data, size_t len)
 /* ---- operation records (their descriptor is at the top of this section) --- */
 /* Parses `+CCLK: "yy/MM/dd,hh:mm:ss+zz"` (zz in quarter hours; contract:
    Network). yy >= 70 is the unset clock counting from 1970. */
-SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_sqn_clock *c)
+SM_PRIV int sm_sqn_parse_cclk(const char *line, size_t len, sm_datetime *c)
 {
     static const char seps[] = "//,::";
     sm_fields f;
@@ -7361,7 +7381,7 @@ SM_PRIV int sm_sqn_first_line(const sm_at_response *r, sm_fields *f)
 /* An error answer to AT+SQNSMQTTRCVMESSAGE begins with "\r\n" like its
    payload (contract: Built-in MQTT client), so the engine may have counted it as payload
    bytes and then timed out: recognised here from the bytes kept. */
-SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result *res)
+SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_result *res)
 {
     int32_t code = SM_AT_NO_CODE;
     size_t d = 11;
@@ -7383,22 +7403,22 @@ SM_PRIV void sm_sqn_error_in_payload(const uint8_t *buf, size_t n, sm_sqn_result
 /* Payload results (SOCK_RECV, NVM_READ, MQTT_READ, HTTP_READ): total was
    announced, len reached the caller's buffer. */
 SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
-                                sm_sqn_result *res)
+                                sm_result *res)
 {
-    res->u.data.id = op->arg;
-    res->u.data.len = (uint32_t)r->raw_len;
+    res->value = op->arg;
+    res->len = (uint32_t)r->raw_len;
     if (op->flags & SM_SQN_OPF_TEXT) { /* a metadata line: its length is what came */
-        res->u.data.text = 1;
-        res->u.data.total = (uint32_t)r->raw_len;
+        res->u.nvm_text = 1;
+        res->total = (uint32_t)r->raw_len;
         if (res->status == SM_OK && r->raw_truncated) res->status = SM_ERR_TRUNCATED;
         if (res->status == SM_OK && (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
         return;
     }
-    res->u.data.total = op->total;
+    res->total = op->total;
     if (op->def->kind == SM_SQN_OP_HTTP_READ) {
         sm_sqn_http_state *h = &m->st.http[op->arg];
         if (res->status != SM_OK && r->raw_len == 0) h->remaining += op->total; /* nothing came */
-        res->u.data.remaining = res->status == SM_OK ? op->rest : h->remaining;
+        res->u.remaining = res->status == SM_OK ? op->rest : h->remaining;
     }
     if (op->def->kind == SM_SQN_OP_SOCK_RECV && (op->flags & SM_SQN_OPF_HEADER) &&
         !(op->flags & SM_SQN_OPF_BAD)) { /* another socket's count is not this one's */
@@ -7422,14 +7442,14 @@ SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
    len counts data only when the read succeeded or was truncated; what a
    failed read left in the buffer is not data. */
 SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
-                                sm_sqn_result *res)
+                                sm_result *res)
 {
     sm_sqn_data_status(m, op, r, res);
-    if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->u.data.len = 0;
+    if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->len = 0;
 }
 
 /* SQNSI: `+SQNSI: <connId>,<sent>,<received>,<buff_in>,<ack_waiting>`. */
-SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     int32_t id, v[4];
@@ -7438,10 +7458,10 @@ SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
         return SM_ERR_PARSE;
     for (i = 0; i < 4; i++)
         if (sm_fields_int(&f, 0, INT32_MAX, &v[i])) return SM_ERR_PARSE;
-    res->u.info.sent = (uint32_t)v[0];
-    res->u.info.received = (uint32_t)v[1];
-    res->u.info.buffered = (uint32_t)v[2];
-    res->u.info.unacked = (uint32_t)v[3];
+    res->u.sock_info.sent = (uint32_t)v[0];
+    res->u.sock_info.received = (uint32_t)v[1];
+    res->u.sock_info.buffered = (uint32_t)v[2];
+    res->u.sock_info.unacked = (uint32_t)v[3];
     m->st.sock[id - 1].pending = (uint16_t)(v[2] > 65535 ? 65535 : v[2]);
     return SM_OK;
 }
@@ -7464,7 +7484,7 @@ SM_PRIV int sm_sqn_parse_pmid(const sm_at_response *r, uint16_t *pmid)
    into the result and the state, once its last command ended. They run
    whatever the status (a payload read explains a failure; the MQTT
    supervision follows failures too): the rest return unless SM_OK. */
-SM_PRIV void sm_sqn_fin_clock(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_clock(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     (void)m;
     (void)op;
@@ -7472,17 +7492,17 @@ SM_PRIV void sm_sqn_fin_clock(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
     res->status = r->nlines ? sm_sqn_parse_cclk(r->lines, strlen(r->lines), &res->u.clock) : SM_ERR_PARSE;
 }
 
-SM_PRIV void sm_sqn_fin_key_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_key_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     (void)m;
     (void)r;
     if (res->status != SM_OK) return;
-    res->u.data.id = op->arg;
-    res->u.data.total = op->total;
+    res->value = op->arg;
+    res->total = op->total;
     if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
 }
 
-SM_PRIV void sm_sqn_fin_dial(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_dial(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     sm_sqn_sock_state *s = &m->st.sock[op->arg - 1];
     (void)r;
@@ -7492,13 +7512,13 @@ SM_PRIV void sm_sqn_fin_dial(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, 
     s->pending = 0;
 }
 
-SM_PRIV void sm_sqn_fin_close(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_close(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     (void)r;
     if (res->status == SM_OK) m->st.sock[op->arg - 1].open = 0;
 }
 
-SM_PRIV void sm_sqn_fin_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     size_t i;
     (void)r;
@@ -7510,31 +7530,34 @@ SM_PRIV void sm_sqn_fin_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r
     if (!(op->flags & SM_SQN_OPF_HEADER) || (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
 }
 
-SM_PRIV void sm_sqn_fin_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     if (res->status == SM_OK) res->status = sm_sqn_parse_info(m, op, r, res);
 }
 
-SM_PRIV void sm_sqn_fin_pmid(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_pmid(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
+    uint16_t pmid = 0;
     (void)m;
     (void)op;
-    if (res->status == SM_OK) res->status = sm_sqn_parse_pmid(r, &res->u.pmid);
+    if (res->status != SM_OK) return;
+    res->status = sm_sqn_parse_pmid(r, &pmid);
+    res->value = pmid;
 }
 
-SM_PRIV void sm_sqn_fin_send(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_send(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     (void)m;
     (void)r;
     if (res->status != SM_OK) return;
     /* the modem answers OK alone (docs/sequans.md C-17): it took them all */
-    res->u.send.id = op->arg;
-    res->u.send.len = op->total;
+    res->value = op->arg;
+    res->len = op->total;
 }
 
 /* MQTT connect, subscribe, unsubscribe, disconnect: the subscription table
    and the supervision follow their results, failures included. */
-SM_PRIV void sm_sqn_fin_mqtt_sup(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_mqtt_sup(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     (void)r;
     sm_sqn_sup_op_done(m, op, res);
@@ -7546,7 +7569,7 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
 {
     sm_sqn_op *op = (sm_sqn_op *)ctx;
     sm_sqn *m = op->m;
-    sm_sqn_result res;
+    sm_result res;
     sm_sqn_done_fn done;
     void *dctx;
     if (r->result != SM_AT_OK && !op->err_result) {
@@ -7556,7 +7579,7 @@ SM_PRIV void sm_sqn_cmd_done(void *ctx, const sm_at_response *r)
     if (--op->cmds) return;
     memset(&res, 0, sizeof res);
     res.id = (int)op->base.id;
-    res.op = (sm_sqn_op_kind)op->def->kind;
+    res.op = op->def->kind;
     res.at = op->err_result ? (sm_at_result)op->err_result : SM_AT_OK;
     res.code = op->err_result == SM_AT_CME_ERROR ? op->err_code : SM_AT_NO_CODE;
     res.status = sm_at_result_status(res.at);
@@ -7684,7 +7707,7 @@ SM_PRIV int sm_sqn_boot_submit(sm_sqn *m, const char *text, const char *prefix, 
 SM_PRIV void sm_sqn_boot_finish(sm_sqn *m, int status, uint8_t step)
 {
     sm_sqn_boot *b = &m->boot;
-    sm_sqn_result res;
+    sm_result res;
     memset(&res, 0, sizeof res);
     res.id = (int)b->id;
     res.op = SM_SQN_OP_BRINGUP;
@@ -7832,7 +7855,7 @@ static const sm_sqn_opdef sm_sqn_def_clock = { SM_SQN_OP_CLOCK, NULL, "+CCLK:", 
 
 /* `+CSQ: <rssi>,<ber>` (docs/sequans.md C-41, R-41): two numbers, each in
    its range or 99; anything else is not an answer this library can read. */
-SM_PRIV void sm_sqn_fin_signal(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_sqn_result *res)
+SM_PRIV void sm_sqn_fin_signal(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     int32_t rssi, ber;
@@ -8514,7 +8537,7 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step)
     return step < sizeof names / sizeof names[0] ? names[step] : "?";
 }
 
-SECMODEM_API const char *sm_sqn_op_name(sm_sqn_op_kind k)
+SECMODEM_API const char *sm_sqn_op_name(int k)
 {
 #define SM_SQN_OP_NAME_(name) #name,
     static const char *const names[] = { "?", SM_SQN_OP_LIST(SM_SQN_OP_NAME_) };
@@ -8594,7 +8617,7 @@ SM_PRIV void sm_sqn_put_2d(sm_buf *b, unsigned v)
 
 static const sm_sqn_opdef sm_sqn_def_clock_set = { SM_SQN_OP_CLOCK_SET, NULL, NULL, 0, NULL };
 
-SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_fn done, void *ctx)
+SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_datetime *c, sm_sqn_done_fn done, void *ctx)
 {
     char t[40];
     sm_buf b;
@@ -8626,10 +8649,10 @@ SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_sqn_clock *c, sm_sqn_done_
 
 /* The end of an sm_sqn_time_sync(). */
 SM_PRIV void sm_sqn_sync_finish(sm_sqn *m, int status, sm_at_result at, int32_t code,
-                                const sm_sqn_clock *clock)
+                                const sm_datetime *clock)
 {
     sm_sqn_sup *s = &m->sup;
-    sm_sqn_result res;
+    sm_result res;
     sm_sqn_done_fn done = s->sync_done;
     memset(&res, 0, sizeof res);
     res.id = (int)s->sync_id;
@@ -8655,7 +8678,7 @@ SM_PRIV void sm_sqn_sync_status(sm_sqn *m)
     else sm_sqn_sync_finish(m, SM_ERR_MODEM, SM_AT_OK, SM_AT_NO_CODE, NULL);
 }
 
-SM_PRIV void sm_sqn_sync_cmd_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_sync_cmd_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     (void)ctx;
     if (m->sup.sync != SM_SQN_SYNC_CMD) return;
@@ -8665,7 +8688,7 @@ SM_PRIV void sm_sqn_sync_cmd_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     m->sup.sync_deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_NTP_TIMEOUT_MS;
 }
 
-SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     int st = r->status;
     (void)ctx;
@@ -8907,7 +8930,7 @@ SM_PRIV void sm_sqn_resub_fail(sm_sqn *m, int status, int32_t rc)
     }
 }
 
-SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r);
+SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_result *r);
 
 /* Queues the next remembered filter, or reports the end. Returns 1 if it
    queued. */
@@ -8982,7 +9005,7 @@ SM_PRIV void sm_sqn_resub_start(sm_sqn *m)
 }
 
 /* The entry's command ended; its +SQNSMQTTONSUBSCRIBE may have come first. */
-SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
@@ -9022,7 +9045,7 @@ SM_PRIV void sm_sqn_probe_answer(sm_sqn *m, int32_t rc)
     sm_sqn_sup_alive(m);
 }
 
-SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
@@ -9030,8 +9053,8 @@ SM_PRIV void sm_sqn_probe_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     if (r->status == SM_ERR_REBOOT) return; /* the restart forgets the session */
     if (r->status != SM_OK) { sm_sqn_sup_lost(m, r->status, 0); return; }
     if (s->mem->probe_topic[0]) {
-        s->probe_pmid = r->u.pmid;
-        if (s->early && s->early_pmid == r->u.pmid) { sm_sqn_probe_answer(m, s->early_rc); return; }
+        s->probe_pmid = (uint16_t)r->value;
+        if (s->early && s->early_pmid == r->value) { sm_sqn_probe_answer(m, s->early_rc); return; }
     }
     s->probe = SM_SQN_PROBE_WAIT;
     s->deadline = sm_at_now(&m->at) + (uint32_t)SM_SQN_MQTT_PROBE_TIMEOUT_MS;
@@ -9077,7 +9100,7 @@ SM_PRIV void sm_sqn_reconnect_failed(sm_sqn *m, int status, int32_t rc)
     sm_sqn_sup_event(m, SM_SQN_EV_MQTT_RECONNECT_FAILED, status, rc);
 }
 
-SM_PRIV void sm_sqn_reconnect_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_reconnect_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_sqn_sup *s = &m->sup;
     (void)ctx;
@@ -9206,7 +9229,7 @@ SM_PRIV void sm_sqn_sup_on_pub(sm_sqn *m, uint16_t pmid, int32_t rc)
 }
 
 /* An application's operation ended (before its done callback). */
-SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_sup_op_done(sm_sqn *m, const sm_sqn_op *op, const sm_result *r)
 {
     sm_sqn_sub *e;
     if (op->base.own) return;
@@ -9376,7 +9399,7 @@ SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock)
     return SM_OK;
 }
 
-SM_PRIV void sm_sqn_stream_sent(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_stream_sent(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_sqn_stream *s = (sm_sqn_stream *)ctx;
     (void)m;
@@ -9392,7 +9415,7 @@ SM_PRIV void sm_sqn_stream_sent(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     sm_sqn_stream_kick(s);
 }
 
-SM_PRIV void sm_sqn_stream_got(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_sqn_stream_got(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_sqn_stream *s = (sm_sqn_stream *)ctx;
     (void)m;
@@ -9402,7 +9425,7 @@ SM_PRIV void sm_sqn_stream_got(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         return;
     }
     s->rx_off = 0;
-    s->rx_len = (uint16_t)r->u.data.len;
+    s->rx_len = (uint16_t)r->len;
     sm_sqn_stream_kick(s);
 }
 
@@ -9575,13 +9598,13 @@ typedef int (*sm_cord_build_fn)(const sm_cord_op *op, uint32_t step, uint32_t fi
                                 sm_at_cmd *cmd);
 /* Reads a successful answer: SM_CORD_NEXT (on to the next step),
    SM_CORD_FINISH, SM_CORD_WAIT (for the operation's event) or an error. */
-typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_cord_result *res);
+typedef int (*sm_cord_ok_fn)(sm_cord *c, const sm_at_response *r, sm_result *res);
 /* Adds what a result says beyond status and data (the setting concerned,
    the upload's stage, the text that goes with success) and does what a
    failure leaves to do. r: the engine's answer when the operation ends on
    its command's failure, else NULL. */
 typedef void (*sm_cord_end_fn)(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                               sm_cord_result *res);
+                               sm_result *res);
 /* Writes the argument of format directive d (see sm_cord_format). */
 typedef void (*sm_cord_arg_fn)(sm_buf *b, char d, const sm_cord_op *op);
 typedef struct sm_cord_opdef {
@@ -10606,7 +10629,7 @@ SM_PRIV int sm_cord_field_u32(sm_fields *f, uint32_t *out)
 }
 
 /* +get:<value> (returned unquoted, contract "Settings"): the whole rest */
-SM_PRIV int sm_cord_ok_get(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_get(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     if (sm_cord_answer(r, "+get:", &f)) return SM_ERR_PARSE;
@@ -10615,7 +10638,7 @@ SM_PRIV int sm_cord_ok_get(sm_cord *c, const sm_at_response *r, sm_cord_result *
 }
 
 /* +fileopen:<fileID>,<token> */
-SM_PRIV int sm_cord_ok_file_open(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_file_open(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     (void)res;
@@ -10635,7 +10658,7 @@ SM_PRIV int sm_cord_check_written(sm_cord *c, const sm_at_response *r, size_t ch
     return SM_CORD_NEXT;
 }
 
-SM_PRIV int sm_cord_ok_file_write(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_file_write(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     size_t off = 0;
     (void)res;
@@ -10681,7 +10704,7 @@ SM_PRIV int sm_cord_b64_part(const char *in, size_t n, uint8_t *out, size_t room
    asked fill the chunk's place in the buffer and end the read with
    SM_ERR_TRUNCATED (the rest is dropped), as every receive path does with
    more than its buffer holds. */
-SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     const sm_cord_op *op = &c->ops[0];
     size_t off = 0, want = sm_cord_chunk(op->len, c->step, SM_CORD_READ_CHUNK, &off), n = 0, got;
@@ -10743,24 +10766,25 @@ SM_PRIV uint32_t sm_cord_prop_bits(const char *s, size_t n)
    The driver reads flags and tokens as text and discards them
    (ATFile.c:279-296): flags may be numeric or names (see above); the tokens
    field is kept when numeric, else 0 (its text is not a number). */
-SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     const char *s;
     size_t n;
     int quoted;
-    (void)c;
     if (sm_cord_answer(r, "+filegetinfo:", &f) || !sm_fields_more(&f) ||
         sm_fields_token(&f, &s, &n, &quoted))
         return SM_ERR_PARSE;
-    res->info.flags = sm_cord_prop_bits(s, n);
-    sm_cord_copy_n(res->info.flags_text, sizeof res->info.flags_text, s, n);
-    if (sm_cord_field_u32(&f, &res->info.size) || sm_cord_field_u32(&f, &res->info.allocated) ||
+    res->u.file_info.flags = sm_cord_prop_bits(s, n);
+    /* res is c->scratch.done.res (sm_cord_at_done): its text goes next to it */
+    sm_cord_copy_n(c->scratch.done.flags_text, sizeof c->scratch.done.flags_text, s, n);
+    res->u.file_info.flags_text = c->scratch.done.flags_text;
+    if (sm_cord_field_u32(&f, &res->u.file_info.size) || sm_cord_field_u32(&f, &res->u.file_info.allocated) ||
         !sm_fields_more(&f) || sm_fields_token(&f, &s, &n, &quoted))
         return SM_ERR_PARSE;
-    if (sm_parse_u32(s, n, &res->info.token) != SM_OK) res->info.token = 0;
-    if (sm_cord_field_u32(&f, &res->info.storage) ||
-        sm_cord_field_u32(&f, &res->info.write_counter))
+    if (sm_parse_u32(s, n, &res->u.file_info.token) != SM_OK) res->u.file_info.token = 0;
+    if (sm_cord_field_u32(&f, &res->u.file_info.storage) ||
+        sm_cord_field_u32(&f, &res->u.file_info.write_counter))
         return SM_ERR_PARSE;
     return SM_CORD_FINISH;
 }
@@ -10787,7 +10811,7 @@ SM_PRIV void sm_cord_list_line(void *ctx, sm_at *at, const char *line, size_t le
     c->in_cb--;
 }
 
-SM_PRIV int sm_cord_ok_file_list(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_file_list(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     (void)r;
     (void)res;
@@ -10796,7 +10820,7 @@ SM_PRIV int sm_cord_ok_file_list(sm_cord *c, const sm_at_response *r, sm_cord_re
 }
 
 /* The upload's steps: the open gives the file id, then the chunks. */
-SM_PRIV int sm_cord_ok_upload(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_upload(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     size_t off = 0, len = c->ops[0].len;
     if (c->step == 0) {
@@ -10811,7 +10835,7 @@ SM_PRIV int sm_cord_ok_upload(sm_cord *c, const sm_at_response *r, sm_cord_resul
 }
 
 /* +socket:<id> */
-SM_PRIV int sm_cord_ok_socket(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_socket(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     int32_t id;
@@ -10845,7 +10869,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
 /* AT+recv's OK: without a +recv: line before it (the Calypso model), the
    data come as the event; with one, +recv:<id>,0,<n> (the bytes are
    already in dst, unless sm_cord_recv_line dropped them). */
-SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     int32_t id, fmt, n;
@@ -10865,7 +10889,7 @@ SM_PRIV int sm_cord_ok_recv(sm_cord *c, const sm_at_response *r, sm_cord_result 
     return SM_CORD_FINISH;
 }
 
-SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     (void)r;
     (void)res;
@@ -10879,7 +10903,7 @@ SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_cord_result
    does the contract. A module that reports a count, +send:<n> or
    +send:<id>,<n>, is believed: result len = n (n above the bytes given, or
    another socket's id, is SM_ERR_PARSE). */
-SM_PRIV int sm_cord_ok_send(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_send(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     int32_t a, n;
@@ -10898,7 +10922,7 @@ SM_PRIV int sm_cord_ok_send(sm_cord *c, const sm_at_response *r, sm_cord_result 
     return SM_CORD_FINISH;
 }
 
-SM_PRIV int sm_cord_ok_wait(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_wait(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     (void)c;
     (void)r;
@@ -10909,7 +10933,7 @@ SM_PRIV int sm_cord_ok_wait(sm_cord *c, const sm_at_response *r, sm_cord_result 
 /* wlanDisconnect's OK: the link's disconnect event ends it, but with no link
    (only an association in progress, cancelled without an event, contract
    "Wi-Fi") there is nothing to wait for. */
-SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_wlan_down(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     (void)r;
     (void)res;
@@ -10985,7 +11009,7 @@ SM_PRIV int sm_cord_b_bringup(const sm_cord_op *op, uint32_t step, uint32_t file
     return sm_cord_b_mqtt_config(op, step - SM_CORD_BOOT_SET, file_id, b, cmd);
 }
 
-SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_cord_result *res)
+SM_PRIV int sm_cord_ok_bringup(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
     const char *v;
@@ -11091,21 +11115,21 @@ SM_PRIV int sm_cord_check_op(sm_cord *c, const sm_cord_op *op)
     c->file_id = saved;
     return rc == SM_CORD_END ? SM_OK : rc;
 }
-SM_PRIV void sm_cord_res_init(sm_cord_result *res)
+SM_PRIV void sm_cord_res_init(sm_result *res)
 {
     memset(res, 0, sizeof *res);
     res->code = SM_AT_NO_CODE;
 }
 
 /* Takes the head operation off the queue and reports it. */
-SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
+SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_result *res)
 {
     /* only what the report needs: closing the record moves the next one
        into ops[0] */
     sm_cord_done_fn done = c->ops[0].done;
     void *ctx = c->ops[0].ctx;
     res->id = (int)c->ops[0].base.id;
-    res->op = (sm_cord_op_kind)c->ops[0].def->kind;
+    res->op = c->ops[0].def->kind;
     sm_ops_close_head(&c->opq, res->status);
     if (!done) return;
     c->in_cb++;
@@ -11115,19 +11139,19 @@ SM_PRIV void sm_cord_pop_report(sm_cord *c, sm_cord_result *res)
 
 /* Ends the running operation with res; the next one starts from poll. r:
    the engine's answer when its command failed, else NULL. */
-SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_response *r)
+SM_PRIV void sm_cord_finish(sm_cord *c, sm_result *res, const sm_at_response *r)
 {
     const sm_cord_opdef *d = c->ops[0].def;
     if (d->on_end) d->on_end(c, &c->ops[0], r, res);
     res->value = c->value;
-    res->len = c->done_len;
+    res->len = (uint32_t)c->done_len;
     if (d->flags & SM_CORD_C_READ) {
         /* one rule for every receive path: len counts data only when the
            read succeeded or was truncated; what a failed read left in the
            buffer is not data */
         res->truncated = (uint8_t)(res->status == SM_ERR_TRUNCATED);
         if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->len = 0;
-        res->total = c->total_len;
+        res->total = (uint32_t)c->total_len;
     }
     c->recv_left = 0; /* a +recv: event's bytes, if still coming, are nobody's now */
     c->phase = SM_CORD_PH_IDLE;
@@ -11146,7 +11170,7 @@ SM_PRIV void sm_cord_finish(sm_cord *c, sm_cord_result *res, const sm_at_respons
    no event ends an operation. */
 SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 {
-    sm_cord_result *res = &c->scratch.res;
+    sm_result *res = &c->scratch.done.res;
     if (!c->opq.used) return;
     sm_cord_res_init(res);
     res->status = status;
@@ -11158,7 +11182,7 @@ SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 /* The running operation's command is answered OK: on to the next step (or
    the end, reported at once when there is none), the event wait, or the
    end. */
-SM_PRIV void sm_cord_after_ok(sm_cord *c, int rc, sm_cord_result *res)
+SM_PRIV void sm_cord_after_ok(sm_cord *c, int rc, sm_result *res)
 {
     if (rc == SM_CORD_NEXT) {
         c->step++;
@@ -11232,7 +11256,7 @@ SM_PRIV void sm_cord_at_done(void *ctx, const sm_at_response *r)
 {
     sm_cord *c = (sm_cord *)ctx;
     const sm_cord_op *op = &c->ops[0];
-    sm_cord_result *res = &c->scratch.res;
+    sm_result *res = &c->scratch.done.res;
     if (!c->opq.used || c->phase != SM_CORD_PH_CMD || r->id != c->at_id) return; /* cancelled */
     c->at_id = 0;
     sm_cord_res_init(res);
@@ -11334,7 +11358,7 @@ SM_PRIV int sm_cord_start(sm_cord *c, sm_cord_op *op, sm_cord_done_fn done, void
    of sm_cord_end's comes here while that result is still being read. */
 SM_NOINLINE SM_PRIV void sm_cord_report_all(sm_cord *c, uint8_t n, int status)
 {
-    sm_cord_result res;
+    sm_result res;
     while (n-- && c->opq.used) {
         sm_cord_res_init(&res);
         res.status = status;
@@ -11478,7 +11502,7 @@ SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind)
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
-SECMODEM_API const char *sm_cord_op_name(sm_cord_op_kind op)
+SECMODEM_API const char *sm_cord_op_name(int op)
 {
 #define SM_CORD_OP_NAME_(name, text) text,
     static const char *const names[] = { "?", SM_CORD_OP_LIST(SM_CORD_OP_NAME_) };
@@ -11506,7 +11530,7 @@ SM_PRIV int sm_cord_start_def(sm_cord *c, const sm_cord_opdef *def, sm_cord_done
 
 /* The result text of a restart: the firmware version it reported. */
 SM_PRIV void sm_cord_end_version(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                 sm_cord_result *res)
+                                 sm_result *res)
 {
     (void)op;
     (void)r;
@@ -11537,16 +11561,16 @@ SECMODEM_API int sm_cord_test(sm_cord *c, sm_cord_done_fn done, void *ctx)
 }
 
 /* The settings of sm_cord_mqtt_opts: on failure, the one that failed. */
-SM_PRIV void sm_cord_name_mqtt_setting(uint32_t s, sm_cord_result *res)
+SM_PRIV void sm_cord_name_mqtt_setting(uint32_t s, sm_result *res)
 {
     if (s >= SM_CORD_N_MQTT || !res->status) return;
-    res->group = sm_cord_mqtt_groups[sm_cord_mqtt_settings[s].group];
-    res->key = sm_cord_mqtt_settings[s].key;
+    res->u.setting.group = sm_cord_mqtt_groups[sm_cord_mqtt_settings[s].group];
+    res->u.setting.key = sm_cord_mqtt_settings[s].key;
 }
 
 /* stage: where it ended; the version with success. */
 SM_PRIV void sm_cord_end_bringup(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                 sm_cord_result *res)
+                                 sm_result *res)
 {
     uint32_t s = c->step;
     (void)op;
@@ -11591,12 +11615,12 @@ SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *c
 
 /* GET, SET: the setting concerned. */
 SM_PRIV void sm_cord_end_setting(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                 sm_cord_result *res)
+                                 sm_result *res)
 {
     (void)c;
     (void)r;
-    res->group = op->s1;
-    res->key = op->s2;
+    res->u.setting.group = op->s1;
+    res->u.setting.key = op->s2;
 }
 
 SM_CORD_OPDEF(sm_cord_od_get, "AT+get=%G,%K", sm_cord_arg_setting,
@@ -11665,7 +11689,7 @@ SECMODEM_API void sm_cord_mqtt_opts_init(sm_cord_mqtt_opts *cfg)
 }
 
 SM_PRIV void sm_cord_end_mqtt_config(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                     sm_cord_result *res)
+                                     sm_result *res)
 {
     (void)op;
     (void)r;
@@ -11689,7 +11713,7 @@ SECMODEM_API int sm_cord_mqtt_config(sm_cord *c, const sm_cord_mqtt_opts *cfg,
 
 /* The result text of the Wi-Fi connection: the IPv4 address. */
 SM_PRIV void sm_cord_end_wlan(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                              sm_cord_result *res)
+                              sm_result *res)
 {
     (void)op;
     (void)r;
@@ -11818,7 +11842,7 @@ SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cor
 /* stage: where it ended. A write that failed after the open (not by a
    restart) leaves the file open: it is closed in the background. */
 SM_PRIV void sm_cord_end_upload(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                sm_cord_result *res)
+                                sm_result *res)
 {
     uint32_t s = c->step;
     size_t chunks = sm_cord_chunks(op->len, SM_CORD_FILE_CHUNK);
@@ -11854,13 +11878,13 @@ SM_PRIV uint32_t sm_cord_sock_id(int sock)
 }
 
 SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_at_response *r,
-                                    sm_cord_result *res)
+                                    sm_result *res)
 {
     (void)op;
     (void)r;
     if (c->step >= SM_CORD_N_TLS || !res->status) return;
-    res->group = "SOCKET";
-    res->key = sm_cord_tls_options[c->step].key;
+    res->u.setting.group = "SOCKET";
+    res->u.setting.key = sm_cord_tls_options[c->step].key;
 }
 
 SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, NULL,
@@ -14609,7 +14633,7 @@ SECMODEM_API int sm_hce_set_key_slot(sm_hce *h, uint8_t slot)
 }
 
 /* The answer command's completion (an sm_sqn done callback). */
-SM_PRIV void sm_hce_reply_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+SM_PRIV void sm_hce_reply_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_hce *h = (sm_hce *)ctx;
     sm_hce_req cur = h->cur;
@@ -15306,7 +15330,16 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
 /*
    ==========================================================================
    VERSION HISTORY
-     unreleased  MQTT 3.1.1 client session (section 10) over any byte
+     unreleased  One result struct, sm_result, for both dialects (it
+            replaces sm_sqn_result and sm_cord_result). Sequans:
+            u.data.len/total/id and u.send.len/id are len/total/value,
+            u.pmid is value, u.data.text is u.nvm_text, u.data.remaining
+            is u.remaining, u.info is u.sock_info. Cordelia-I: info is
+            u.file_info (its flags_text a pointer, valid during the
+            callback), group/key are u.setting.group/key. sm_sqn_clock is
+            sm_datetime, sm_cord_file_info sm_file_info; sm_sqn_op_name()
+            and sm_cord_op_name() take the result's op as an int.
+            MQTT 3.1.1 client session (section 10) over any byte
             stream: QoS 0/1/2, exactly-once delivery, keep-alive,
             persistent-session re-sending; SM_ERR_REFUSED.
             The transport's optional flush, and sm_sqn_stream_queue: over
@@ -15334,7 +15367,7 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             (sm_at_on_long_line), URCs cut for raw bytes (sm_at_cut_urc).
             Sequans: one-field publish answer; HTTP body read without a
             size (sm_sqn_http_read_max for the sized form); quoted HTTPRING
-            type; NVR metadata line (u.data.text); NVW size without CR,
+            type; NVR metadata line (u.nvm_text); NVW size without CR,
             reserved slots refused; no plaintext-MQTT profile unless
             allow_plaintext_fallback; +SQNHCESIGN read as Microchip's
             driver does, HCE_INVALID, sm_hce_set_key_slot; time sync

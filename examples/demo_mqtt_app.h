@@ -158,7 +158,7 @@ typedef struct sm_dm_app {
 /* ---- callbacks (called from inside the library's poll functions) ---------- */
 
 /* An operation ended: remember it if it is the one the current step waits for. */
-static void sm_dm_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void sm_dm_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_dm_app *a = (sm_dm_app *)ctx;
     (void)m;
@@ -167,13 +167,13 @@ static void sm_dm_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     a->op_status = r->status;
 }
 
-static void sm_dm_read_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void sm_dm_read_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     sm_dm_app *a = (sm_dm_app *)ctx;
     (void)m;
     a->reading = 0;
     if (r->status == SM_OK) {
-        a->rx_len = (size_t)r->u.data.len; /* <= sizeof a->rx: the read's cap */
+        a->rx_len = (size_t)r->len; /* <= sizeof a->rx: the read's cap */
         a->received++;
     }
 }

@@ -181,7 +181,7 @@ int sm_compile_check_mqtt(uint8_t *buf, size_t cap, const uint8_t *rx, size_t rx
 #ifndef SM_NO_CORDELIA
 /* Every public function of the Cordelia-I section, so that each toolchain
    compiles and type-checks the calls (see the Makefile's `cross`). */
-static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; (void)r; }
+static void cord_done(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; (void)r; }
 static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *e) { (void)ctx; (void)c; (void)e; }
 static void cord_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
 
@@ -284,7 +284,7 @@ int sm_compile_check_mqtt_session(const uint8_t *rx, size_t rx_len)
 int sm_compile_check(void);
 
 #ifndef SM_NO_SEQUANS
-static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; (void)r; }
+static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; (void)r; }
 static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev) { (void)ctx; (void)m; (void)ev; }
 
 int sm_sqn_compile_check(const sm_platform *p);

@@ -111,7 +111,7 @@ static int load_file(const char *dir, const char *name, file_buf *f)
 
 static void note(const char *text) { printf("        %s\n", text); }
 
-static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void cord_done(void *ctx, sm_cord *c, const sm_result *r)
 {
     demo *d = (demo *)ctx;
     (void)c;

@@ -596,7 +596,7 @@ static void finish_section_command(replay *rp, sm_at_result result, int32_t code
     rp->via_section = 0;
 }
 
-static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     (void)m;
     finish_section_command((replay *)ctx, r->at, r->code, NULL,
@@ -617,7 +617,7 @@ static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
     }
 }
 
-static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void cord_done(void *ctx, sm_cord *c, const sm_result *r)
 {
     sm_at_result res = SM_AT_OK;
     (void)c;

@@ -31,7 +31,7 @@ static int sm_app_new_step(int *started)
 }
 
 #ifndef SM_NO_SEQUANS
-static void sm_app_sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void sm_app_sqn_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     (void)ctx; (void)m;
     sm_app_next(r->status);

@@ -8,8 +8,8 @@ static sm_sqn M;
 static sm_sqn_mqtt_mem MQ; /* the built-in MQTT client's memory: counted in the RAM */
 static uint8_t rx[256];
 
-static void read_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
-{ (void)ctx; (void)m; if (r->status == SM_OK && r->u.data.len) sm_ref_sink = rx[0]; }
+static void read_done(void *ctx, sm_sqn *m, const sm_result *r)
+{ (void)ctx; (void)m; if (r->status == SM_OK && r->len) sm_ref_sink = rx[0]; }
 static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
 {
     (void)ctx;

@@ -390,7 +390,7 @@ CALLBACK_KINDS = [
     # an operation's done: the library's own (supervision, time sync, stream)
     # or the application's; the bring-up and the time sync report only to
     # the application's
-    (r"\(void \*ctx, sm_sqn \*m, const sm_sqn_result \*r\)", ["sm_sqn_cmd_done"]),
+    (r"\(void \*ctx, sm_sqn \*m, const sm_result \*r\)", ["sm_sqn_cmd_done"]),
 ]
 
 

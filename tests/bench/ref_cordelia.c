@@ -2,7 +2,7 @@
    (every operation, the event table), on top of the AT engine. */
 #include "ref_common.h"
 
-static void cord_on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void cord_on_done(void *ctx, sm_cord *c, const sm_result *r)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)r->status; }
 static void cord_on_event(void *ctx, sm_cord *c, const sm_cord_event *e)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->type; }

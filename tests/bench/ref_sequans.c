@@ -2,7 +2,7 @@
    top of the AT engine. */
 #include "ref_common.h"
 
-static void sqn_on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void sqn_on_done(void *ctx, sm_sqn *m, const sm_result *r)
 { (void)ctx; (void)m; sm_ref_sink = (uint8_t)r->status; }
 static void sqn_on_event(void *ctx, sm_sqn *m, const sm_sqn_event *e)
 { (void)ctx; (void)m; sm_ref_sink = (uint8_t)e->type; }

@@ -159,7 +159,7 @@ typedef struct app {
         uint32_t started, bound;
         unsigned seq;     /* MQTT_PUBLISH: the message */
         int done;         /* the done callback came: res is valid */
-        sm_sqn_result res;
+        sm_result res;
     } op;
     /* events awaited */
     int want_conn, conn_event;
@@ -228,9 +228,9 @@ static size_t make_payload(uint8_t *out, unsigned seq)
 /* ---- callbacks: they record and move the state machine, never start an operation */
 static void recover(app *a, enum cause c, int bringup, const char *why);
 
-static void publish_done(app *a, const sm_sqn_result *r);
+static void publish_done(app *a, const sm_result *r);
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     app *a = (app *)ctx;
     uint32_t took;
@@ -368,7 +368,7 @@ static void recover(app *a, enum cause c, int bringup, const char *why)
 }
 
 /* An operation's failure: counted by status, then a recovery. */
-static void op_failed(app *a, const sm_sqn_result *r)
+static void op_failed(app *a, const sm_result *r)
 {
     enum cause c;
     printf("OPFAIL op=%s status=%s at=%s cme=%ld phase=%s t=%.1f\n", sm_sqn_op_name(r->op),
@@ -401,7 +401,7 @@ static int started(app *a, int id, sm_sqn_op_kind kind, uint32_t bound)
 }
 
 /* Takes the result of the operation in flight, if it came: 1 and *r. */
-static int take_result(app *a, sm_sqn_result *r)
+static int take_result(app *a, sm_result *r)
 {
     if (!a->op.id || !a->op.done) return 0;
     *r = a->op.res;
@@ -423,7 +423,7 @@ static void start_publish(app *a, unsigned seq)
     g->state = M_PUBLISHING;
 }
 
-static void publish_done(app *a, const sm_sqn_result *r)
+static void publish_done(app *a, const sm_result *r)
 {
     msg *g = &a->msgs[a->op.seq];
     unsigned i;
@@ -436,12 +436,12 @@ static void publish_done(app *a, const sm_sqn_result *r)
     /* a pmid is unique while the modem runs: an older message holding it got
        a wrong one (a stale answer), so it cannot count on its ack */
     for (i = 0; i < a->o.count; i++)
-        if (a->msgs[i].state == M_SENT && a->msgs[i].pmid == r->u.pmid) {
-            printf("[soak] pmid %u was held by seq %u too: publish that one again\n", r->u.pmid, i);
+        if (a->msgs[i].state == M_SENT && a->msgs[i].pmid == r->value) {
+            printf("[soak] pmid %u was held by seq %u too: publish that one again\n", r->value, i);
             a->msgs[i].state = M_PENDING;
         }
     g->state = M_SENT;
-    g->pmid = r->u.pmid;
+    g->pmid = (uint16_t)r->value;
     g->sent_at = now_ms();
 }
 
@@ -481,7 +481,7 @@ static void run_step(app *a, uint32_t now)
 static void step(app *a)
 {
     uint32_t now = now_ms();
-    sm_sqn_result r;
+    sm_result r;
     int have;
 
     /* every operation ends by its bound: the library's promise, checked */

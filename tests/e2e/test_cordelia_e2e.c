@@ -45,7 +45,7 @@ typedef struct done_rec {
     uint32_t value;
     size_t len;
     uint8_t stage;
-    sm_cord_file_info info;
+    sm_file_info info;
 } done_rec;
 
 typedef struct app {
@@ -147,7 +147,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     }
 }
 
-static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void on_done(void *ctx, sm_cord *c, const sm_result *r)
 {
     app *a = (app *)ctx;
     done_rec *d = &a->done[a->ndone++ % 32];
@@ -161,7 +161,7 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
     d->value = r->value;
     d->len = r->len;
     d->stage = r->stage;
-    d->info = r->info;
+    if (r->op == SM_CORD_OP_FILE_INFO) d->info = r->u.file_info; /* flags_text: not kept */
 }
 
 static void on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)

@@ -55,7 +55,7 @@ typedef struct e2e {
     sm_atecc_bridge bus;
     sm_atecc se;
     sm_hce hce;
-    struct { int id; sm_sqn_result r; } done[N_RESULTS];
+    struct { int id; sm_result r; } done[N_RESULTS];
     unsigned ndone;
     /* sm_sqn events */
     int restarts, unhandled, hce_requests;
@@ -93,7 +93,7 @@ static size_t read_file(const char *path, uint8_t *buf, size_t cap)
 }
 
 /* ---- callbacks ------------------------------------------------------------------ */
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     e2e *e = (e2e *)ctx;
     unsigned i = e->ndone++ % N_RESULTS;
@@ -102,12 +102,12 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     e->done[i].r = *r;
 }
 
-static void on_read(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_read(void *ctx, sm_sqn *m, const sm_result *r)
 {
     e2e *e = (e2e *)ctx;
     (void)m;
     e->read_status = r->status;
-    e->read_len = r->u.data.len;
+    e->read_len = r->len;
     e->read_state = 2;
 }
 
@@ -166,7 +166,7 @@ static void pump(e2e *e)
     while (!(cond) && now_ms() - t0_ < (uint32_t)(ms)) pump(e); \
 } while (0)
 
-static const sm_sqn_result *find_done(e2e *e, int id)
+static const sm_result *find_done(e2e *e, int id)
 {
     unsigned i;
     for (i = 0; i < N_RESULTS; i++)
@@ -174,9 +174,9 @@ static const sm_sqn_result *find_done(e2e *e, int id)
     return NULL;
 }
 
-static int wait_op(e2e *e, int id, uint32_t ms, sm_sqn_result *out)
+static int wait_op(e2e *e, int id, uint32_t ms, sm_result *out)
 {
-    const sm_sqn_result *r = NULL;
+    const sm_result *r = NULL;
     if (out) memset(out, 0, sizeof *out);
     if (id <= 0) {
         fprintf(stderr, "[hce-e2e] the operation did not start: %s\n", sm_strerror(id));
@@ -206,7 +206,7 @@ typedef struct inputs {
 /* ---- 1. bring-up and provisioning ------------------------------------------------------- */
 static void bring_up(e2e *e)
 {
-    sm_sqn_result r;
+    sm_result r;
     step("bring-up: registration and clock (NTP when it reads 70/01/01, as a GM02SP after attach)");
     CHECK_EQ_INT(sm_sqn_bringup_time_sync(&e->m, 60000), SM_OK);
     CHECK_EQ_INT(wait_op(e, sm_sqn_bringup(&e->m, on_done, e), 90000, &r), SM_OK);

@@ -46,7 +46,7 @@ typedef struct app {
 
 static app g_app;
 
-static void on_sqn(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_sqn(void *ctx, sm_sqn *m, const sm_result *r)
 {
     app *a = (app *)ctx;
     (void)m;

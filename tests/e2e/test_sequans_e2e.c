@@ -60,7 +60,7 @@ typedef struct e2e {
     sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     const char *control;
     /* done callbacks, by operation id (a small ring) */
-    struct { int id; sm_sqn_result r; } done[N_RESULTS];
+    struct { int id; sm_result r; } done[N_RESULTS];
     unsigned ndone;
     /* events */
     int restarts, unhandled;
@@ -125,7 +125,7 @@ static size_t read_file(const char *path, uint8_t *buf, size_t cap)
 }
 
 /* ---- callbacks: what a firmware's would do -------------------------------- */
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     e2e *e = (e2e *)ctx;
     unsigned i = e->ndone++ % N_RESULTS;
@@ -134,12 +134,12 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
     e->done[i].r = *r;
 }
 
-static void on_msg_read(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_msg_read(void *ctx, sm_sqn *m, const sm_result *r)
 {
     msg_slot *s = (msg_slot *)ctx;
     (void)m;
     s->status = r->status;
-    s->got = r->u.data.len;
+    s->got = r->len;
     s->state = 3;
 }
 
@@ -156,13 +156,13 @@ static void start_msg_read(e2e *e, msg_slot *s)
     }
 }
 
-static void on_recv(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_recv(void *ctx, sm_sqn *m, const sm_result *r)
 {
     e2e *e = (e2e *)ctx;
     (void)m;
     e->recv_busy = 0;
     e->recv_status = r->status;
-    e->recv_got += r->u.data.len;
+    e->recv_got += r->len;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -241,7 +241,7 @@ static void pump_for(e2e *e, uint32_t ms)
     while (now_ms() - t0 < ms) pump(e);
 }
 
-static const sm_sqn_result *find_done(e2e *e, int id)
+static const sm_result *find_done(e2e *e, int id)
 {
     unsigned i;
     for (i = 0; i < N_RESULTS; i++)
@@ -252,9 +252,9 @@ static const sm_sqn_result *find_done(e2e *e, int id)
 /* Waits for the done callback of operation id (at most ms); returns its
    status (SM_ERR_TIMEOUT if none came: the operation hung). *out, if given,
    gets the result. */
-static int wait_op(e2e *e, int id, uint32_t ms, sm_sqn_result *out)
+static int wait_op(e2e *e, int id, uint32_t ms, sm_result *out)
 {
-    const sm_sqn_result *r = NULL;
+    const sm_result *r = NULL;
     if (out) memset(out, 0, sizeof *out);
     if (id <= 0) {
         fprintf(stderr, "[e2e] the operation did not start: %s\n", sm_strerror(id));
@@ -284,7 +284,7 @@ typedef struct inputs {
 /* ---- 1. bring-up and NVM ------------------------------------------------------ */
 static void bring_up(e2e *e)
 {
-    sm_sqn_result r;
+    sm_result r;
     step("bring-up: registration and clock");
     /* a modem whose clock is unset after attach (the GM02SP as logged, the
        simulator's default) gets it by NTP before the bring-up ends */
@@ -301,7 +301,7 @@ static void bring_up(e2e *e)
 static void test_nvm(e2e *e, const inputs *in)
 {
     static uint8_t back[PEM_CAP];
-    sm_sqn_result r;
+    sm_result r;
     step("NVM: CA to slot 19, wrong CA to 18, client certificate and key to 17");
     OP_OK(e, sm_sqn_nvm_write(&e->m, SM_SQN_NVM_CERT, SLOT_CA, in->ca, in->ca_len, on_done, e), 20000);
     OP_OK(e, sm_sqn_nvm_write(&e->m, SM_SQN_NVM_CERT, SLOT_WRONG_CA, in->wrong_ca, in->wrong_ca_len,
@@ -313,21 +313,21 @@ static void test_nvm(e2e *e, const inputs *in)
     step("NVM: read the CA back, key info");
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_read_cert(&e->m, SLOT_CA, back, sizeof back, on_done, e), 20000,
                          &r), SM_OK);
-    if (r.u.data.text) {
+    if (r.u.nvm_text) {
         /* a GM02S gives the certificate's metadata line, not the PEM
            (avr-iot-cellular-arduino-library issue 6; docs/sequans.md) */
         static const char head[] = "\"certificate\",19,\"";
-        printf("[e2e]   metadata: %.*s\n", (int)(r.u.data.len < 160 ? r.u.data.len : 160), (const char *)back);
-        CHECK_EQ_INT(r.u.data.total, r.u.data.len);
-        CHECK(r.u.data.len > sizeof head && memcmp(back, head, sizeof head - 1) == 0);
-        CHECK(memchr(back, '/', r.u.data.len) != NULL); /* issuer and subject: "/O=.../CN=..." */
+        printf("[e2e]   metadata: %.*s\n", (int)(r.len < 160 ? r.len : 160), (const char *)back);
+        CHECK_EQ_INT(r.total, r.len);
+        CHECK(r.len > sizeof head && memcmp(back, head, sizeof head - 1) == 0);
+        CHECK(memchr(back, '/', r.len) != NULL); /* issuer and subject: "/O=.../CN=..." */
     } else { /* the modem that gives the PEM back (--option nvr=bytes) */
-        CHECK_EQ_INT(r.u.data.total, in->ca_len);
-        CHECK_EQ_INT(r.u.data.len, in->ca_len);
-        CHECK(r.u.data.len == in->ca_len && memcmp(back, in->ca, in->ca_len) == 0);
+        CHECK_EQ_INT(r.total, in->ca_len);
+        CHECK_EQ_INT(r.len, in->ca_len);
+        CHECK(r.len == in->ca_len && memcmp(back, in->ca, in->ca_len) == 0);
     }
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_key_info(&e->m, SLOT_CLIENT, on_done, e), 20000, &r), SM_OK);
-    CHECK_EQ_INT(r.u.data.total, in->key_len);
+    CHECK_EQ_INT(r.total, in->key_len);
     step("NVM: deleting an empty slot is an error");
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_delete(&e->m, SM_SQN_NVM_CERT, 5, on_done, e), 20000, &r),
                  SM_ERR_MODEM);
@@ -398,7 +398,7 @@ static void test_mqtt(e2e *e, const inputs *in)
     pub_msg pubs[4];
     size_t i;
     int events, j;
-    sm_sqn_result r;
+    sm_result r;
     for (i = 0; i < sizeof all_bytes; i++) all_bytes[i] = (uint8_t)i;
     pubs[0].topic = "secmodem/e2e/qos0"; pubs[0].qos = 0; pubs[0].data = hello; pubs[0].len = sizeof hello - 1;
     pubs[1].topic = "secmodem/e2e/qos1"; pubs[1].qos = 1; pubs[1].data = one; pubs[1].len = sizeof one - 1;
@@ -421,12 +421,12 @@ static void test_mqtt(e2e *e, const inputs *in)
         events = e->pub_events;
         CHECK_EQ_INT(wait_op(e, sm_sqn_mqtt_publish(&e->m, pubs[i].topic, pubs[i].qos, pubs[i].data,
                                                     pubs[i].len, on_done, e), 20000, &r), SM_OK);
-        CHECK(r.u.pmid >= 1);
+        CHECK(r.value >= 1);
         /* its +SQNSMQTTONPUBLISH, found by pmid: other URCs may come in
            between (the simulator's rcvmessage-urc variant sends one) */
-        WAIT_UNTIL(e, pub_event(e, events, r.u.pmid) >= 0, 10000);
-        CHECK(pub_event(e, events, r.u.pmid) >= 0);
-        CHECK_EQ_INT(e->pub_rc[pub_event(e, events, r.u.pmid) & 15], 0);
+        WAIT_UNTIL(e, pub_event(e, events, (uint16_t)r.value) >= 0, 10000);
+        CHECK(pub_event(e, events, (uint16_t)r.value) >= 0);
+        CHECK_EQ_INT(e->pub_rc[pub_event(e, events, (uint16_t)r.value) & 15], 0);
         if (r.status == SM_OK) print_published(&pubs[i]);
     }
     step("MQTT: each message comes back (MQTT_MESSAGE + sm_sqn_mqtt_read)");
@@ -481,7 +481,7 @@ static void sock_receive(e2e *e, uint8_t sock, uint8_t *buf, size_t want, uint32
 static void test_socket(e2e *e, const inputs *in)
 {
     static uint8_t out[1024], back[1024], big[6000], big_back[6000];
-    sm_sqn_result r;
+    sm_result r;
     size_t i, off;
     int ring0 = e->sock_events;
     for (i = 0; i < sizeof out; i++) out[i] = (uint8_t)(i * 7u + (i >> 8)); /* every value, mixed */
@@ -506,9 +506,9 @@ static void test_socket(e2e *e, const inputs *in)
     CHECK_EQ_INT(r.u.sock_state[0], 1); /* active */
     CHECK_EQ_INT(r.u.sock_state[1], 0);
     CHECK_EQ_INT(wait_op(e, sm_sqn_sock_info(&e->m, 1, on_done, e), 10000, &r), SM_OK);
-    CHECK_EQ_INT(r.u.info.sent, sizeof out);
-    CHECK_EQ_INT(r.u.info.received, sizeof out);
-    CHECK_EQ_INT(r.u.info.buffered, 0);
+    CHECK_EQ_INT(r.u.sock_info.sent, sizeof out);
+    CHECK_EQ_INT(r.u.sock_info.received, sizeof out);
+    CHECK_EQ_INT(r.u.sock_info.buffered, 0);
     step("socket: 6000 bytes more in 1500-byte sends and reads (several +SQNSRING bursts)");
     for (i = 0; i < sizeof big; i++) big[i] = (uint8_t)((i * 31u) ^ (i >> 7));
     ring0 = e->sock_events;
@@ -543,7 +543,7 @@ static size_t http_body(e2e *e, uint8_t prof, uint8_t *buf, size_t cap, size_t c
     size_t got = 0;
     int reads = 0;
     while (e->m.st.http[prof].remaining > 0 && got < cap && reads++ < 64) {
-        sm_sqn_result r;
+        sm_result r;
         size_t n = cap - got < chunk ? cap - got : chunk;
         int rc = chunk ? sm_sqn_http_read_max(&e->m, prof, (uint16_t)n, buf + got, n, on_done, e)
                        : sm_sqn_http_read(&e->m, prof, buf + got, cap - got, on_done, e);
@@ -555,8 +555,8 @@ static size_t http_body(e2e *e, uint8_t prof, uint8_t *buf, size_t cap, size_t c
             }
             break;
         }
-        got += r.u.data.len;
-        CHECK_EQ_INT(r.u.data.remaining, e->m.st.http[prof].remaining);
+        got += r.len;
+        CHECK_EQ_INT(r.u.remaining, e->m.st.http[prof].remaining);
     }
     return got;
 }
@@ -611,7 +611,7 @@ static void test_https(e2e *e, const inputs *in)
 /* ---- 5. failure paths ---------------------------------------------------------- */
 static void test_failures(e2e *e, const inputs *in)
 {
-    sm_sqn_result r;
+    sm_result r;
     sm_sqn_http_req req;
     int32_t rc;
     int events;
@@ -663,7 +663,7 @@ static void test_reboot(e2e *e, const inputs *in)
 {
     static const uint8_t ping[] = "ping through the restart";
     uint8_t buf[64];
-    sm_sqn_result r;
+    sm_result r;
     int id, restarts = e->restarts;
     step("reboot: a socket transfer in flight, then {\"cmd\":\"reboot\"}");
     OP_OK(e, sm_sqn_sock_dial(&e->m, 1, "127.0.0.1", in->echo, on_done, e), 20000);
@@ -686,7 +686,7 @@ static void test_reboot(e2e *e, const inputs *in)
     step("reboot: bring-up again; NVM and profiles survived, a socket works again");
     bring_up(e);
     CHECK_EQ_INT(wait_op(e, sm_sqn_nvm_key_info(&e->m, SLOT_CLIENT, on_done, e), 20000, &r), SM_OK);
-    CHECK(r.u.data.total > 0);
+    CHECK(r.total > 0);
     OP_OK(e, sm_sqn_sock_config(&e->m, 1, 1, 0, on_done, e), 10000);
     OP_OK(e, sm_sqn_sock_tls(&e->m, 1, SP_CA_ONLY, on_done, e), 10000);
     OP_OK(e, sm_sqn_sock_dial(&e->m, 1, "127.0.0.1", in->echo, on_done, e), 20000);

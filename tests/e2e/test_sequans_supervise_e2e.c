@@ -24,7 +24,7 @@ typedef struct E {
     sm_sqn_mqtt_mem mq; /* the built-in MQTT client's memory */
     sm_posix port;
     int done, status, ntp, lost, resumed, resubscribed, resub_failed, message;
-    sm_sqn_result last;
+    sm_result last;
     char topic[64];
     uint8_t buf[64];
     size_t got;
@@ -32,14 +32,14 @@ typedef struct E {
 
 static E g_e; /* test-binary state, not library state */
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     E *e = (E *)ctx;
     (void)m;
     e->done++;
     e->status = r->status;
     e->last = *r;
-    if (r->op == SM_SQN_OP_MQTT_READ && r->status == SM_OK) e->got = r->u.data.len;
+    if (r->op == SM_SQN_OP_MQTT_READ && r->status == SM_OK) e->got = r->len;
     printf("  done %s: %s\n", sm_sqn_op_name(r->op), sm_strerror(r->status));
 }
 

@@ -24,14 +24,14 @@ typedef struct fz {
 static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
 static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
 
-static void fz_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     fz *f = (fz *)ctx;
     (void)m;
     f->done++;
     if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_NVM_READ ||
         r->op == SM_SQN_OP_HTTP_READ)
-        if (r->u.data.len > sizeof f->buf) abort();
+        if (r->len > sizeof f->buf) abort();
 }
 
 static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)

@@ -71,7 +71,7 @@ static demo g_demo;
 
 /* ---- callbacks (called from inside the library's poll functions) ---------- */
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     demo *d = (demo *)ctx;
     (void)m;

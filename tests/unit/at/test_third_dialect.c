@@ -4,7 +4,7 @@
    as Sequans), an operation's commands queued all or none
    (sm_at_submit_all), a feature's URC rows registered by its first
    operation and found by sm_urc_first, and pending / busy / wait with the
-   statuses of the last SM_OPS_RECENT operations. The toy modem ("toy")
+   statuses of the last SM_OPS_RECENT operations, one sm_result. The toy modem ("toy")
    has two operations: GET (`AT+GET=<n>`, answer `+GET: <value>`) and PAIR
    (`AT+A` then `AT+B`, one operation of two commands), and one feature
    with a URC, `+TOY: <n>`. What it checks is that a dialect needs nothing
@@ -18,8 +18,8 @@
 
 /* ---- the toy dialect ----------------------------------------------------- */
 struct toy;
-typedef struct toy_result { int id, op, status; int32_t code, value; } toy_result;
-typedef void (*toy_done_fn)(void *ctx, struct toy *m, const toy_result *r);
+/* the result is section 5.4's sm_result, as in every dialect */
+typedef void (*toy_done_fn)(void *ctx, struct toy *m, const sm_result *r);
 
 typedef struct toy_op {
     sm_op base;              /* first: section 5.4's head */
@@ -79,16 +79,17 @@ static void toy_cmd_done(void *ctx, const sm_at_response *r)
 {
     toy_op *op = (toy_op *)ctx;
     toy *m = op->m;
-    toy_result res;
+    sm_result res;
     toy_done_fn done = op->done;
     void *dctx = op->ctx;
     if (r->result != SM_AT_OK && !op->err) op->err = sm_at_result_status(r->result);
     if (--op->cmds) return;
     memset(&res, 0, sizeof res);
     res.id = (int)op->base.id;
-    res.op = op->kind;
+    res.op = (uint8_t)op->kind;
     res.status = op->err ? op->err : op->bad ? (int)SM_ERR_PARSE : (int)SM_OK;
-    res.value = op->value;
+    res.code = SM_AT_NO_CODE;
+    res.value = (uint32_t)op->value;
     sm_ops_close(&m->opq, &op->base, res.status); /* before the callback */
     if (done) done(dctx, m, &res);
 }
@@ -163,7 +164,7 @@ typedef struct T {
 } T;
 static T g_t; /* test-binary state, not library state */
 
-static void on_done(void *ctx, toy *m, const toy_result *r)
+static void on_done(void *ctx, toy *m, const sm_result *r)
 {
     T *t = (T *)ctx;
     char tmp[64];

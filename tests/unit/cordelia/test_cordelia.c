@@ -128,7 +128,14 @@ static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
     logs(m, "}");
 }
 
-static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
+/* The operations whose result names a setting (sm_result.u.setting). */
+static int names_setting(int op)
+{
+    return op == SM_CORD_OP_GET || op == SM_CORD_OP_SET || op == SM_CORD_OP_MQTT_CONFIG ||
+           op == SM_CORD_OP_SOCKET_TLS || op == SM_CORD_OP_BRINGUP;
+}
+
+static void on_done(void *ctx, sm_cord *c, const sm_result *r)
 {
     mock *m = (mock *)ctx;
     (void)c;
@@ -144,7 +151,9 @@ static void on_done(void *ctx, sm_cord *c, const sm_cord_result *r)
         logf_(m, " total=%ld", (long)r->total);
     if (r->op != SM_CORD_OP_RECV && r->op != SM_CORD_OP_FILE_READ) CHECK(r->total == 0);
     if (r->text) { logs(m, " text="); logs(m, r->text); }
-    if (r->group) { logs(m, " key="); logs(m, r->group); logs(m, ","); logs(m, r->key); }
+    if (names_setting(r->op) && r->u.setting.group) {
+        logs(m, " key="); logs(m, r->u.setting.group); logs(m, ","); logs(m, r->u.setting.key);
+    }
     if (r->op == SM_CORD_OP_FILE_UPLOAD || r->op == SM_CORD_OP_BRINGUP)
         logf_(m, " stage=%ld", (long)r->stage);
     if (r->truncated) logs(m, " TRUNC");
@@ -1324,7 +1333,7 @@ static void test_file_info_list_delete(void)
     CHECK_EQ_STR(m.io.log, "<y 2  1>[file list malformed response]");
     /* the info fields */
     {
-        static sm_cord_file_info got;
+        static sm_file_info got;
         setup(&c, &m, 0);
         sm_cord_file_get_info(&c, "x", NULL, NULL);
         pump(&c);
@@ -1336,12 +1345,14 @@ static void test_file_info_list_delete(void)
 }
 
 /* The info struct is only seen in the callback: check it there. */
-static sm_cord_file_info g_info;
-static void on_info(void *ctx, sm_cord *c, const sm_cord_result *r)
+static sm_file_info g_info;
+static char g_flags_text[40]; /* g_info.flags_text is valid during the callback only */
+static void on_info(void *ctx, sm_cord *c, const sm_result *r)
 {
     (void)ctx;
     (void)c;
-    g_info = r->info;
+    g_info = r->u.file_info;
+    snprintf(g_flags_text, sizeof g_flags_text, "%s", r->u.file_info.flags_text);
 }
 
 static void test_file_info_fields(void)
@@ -1364,7 +1375,7 @@ static void test_file_info_fields(void)
     modem(&c, "+filegetinfo:open_write|MUST_COMMIT|weird,1452,4096,tok|x,8192,3\r\nOK\r\n");
     CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_MUST_COMMIT |
                            SM_CORD_FPROP_OTHER));
-    CHECK_EQ_STR(g_info.flags_text, "open_write|MUST_COMMIT|weird");
+    CHECK_EQ_STR(g_flags_text, "open_write|MUST_COMMIT|weird");
     CHECK_EQ_INT(g_info.size, 1452);
     CHECK_EQ_INT(g_info.token, 0);
     CHECK_EQ_INT(g_info.storage, 8192);
@@ -1373,7 +1384,7 @@ static void test_file_info_fields(void)
     pump(&c);
     modem(&c, "+filegetinfo:,10,4096,,8192,1\r\nOK\r\n"); /* empty flags and tokens */
     CHECK_EQ_INT(g_info.flags, 0);
-    CHECK_EQ_STR(g_info.flags_text, "");
+    CHECK_EQ_STR(g_flags_text, "");
     CHECK_EQ_INT(g_info.size, 10);
     CHECK_EQ_INT(g_info.write_counter, 1);
     /* the example form, and a long one cut */
@@ -1381,13 +1392,13 @@ static void test_file_info_fields(void)
     pump(&c);
     modem(&c, "+filegetinfo:READ|WRITE,1,4096,0|0|0|0,8192,1\r\nOK\r\n");
     CHECK(g_info.flags == SM_CORD_FPROP_OTHER);
-    CHECK_EQ_STR(g_info.flags_text, "READ|WRITE");
+    CHECK_EQ_STR(g_flags_text, "READ|WRITE");
     CHECK_EQ_INT(g_info.size, 1);
     sm_cord_file_get_info(&c, "x", on_info, NULL);
     pump(&c);
     modem(&c, "+filegetinfo:open_write|open_read|must_commit|pending_commit|secure,1,4096,,8192,1\r\n"
               "OK\r\n");
-    CHECK_EQ_INT(strlen(g_info.flags_text), 39);
+    CHECK_EQ_INT(strlen(g_flags_text), 39);
     CHECK(g_info.flags == (SM_CORD_FPROP_OPEN_WRITE | SM_CORD_FPROP_OPEN_READ |
                            SM_CORD_FPROP_MUST_COMMIT | 0x10u | 0x200u));
 }
@@ -2261,7 +2272,7 @@ static void test_text_built_in_queue(void)
 
 /* Callbacks may start operations; poll and wait refuse to nest. */
 static int g_chain;
-static void on_done_chain(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void on_done_chain(void *ctx, sm_cord *c, const sm_result *r)
 {
     on_done(ctx, c, r);
     CHECK_EQ_INT(sm_cord_poll(c), SM_ERR_BUSY);
@@ -2375,7 +2386,7 @@ static void test_events_by_feature(void)
    no callback. The result it reads is kept in the module's scratch, where
    event lines are parsed: those lines must come UNHANDLED, unparsed, and
    the result stay whole (reported the same before and after). */
-static void on_done_feeds(void *ctx, sm_cord *c, const sm_cord_result *r)
+static void on_done_feeds(void *ctx, sm_cord *c, const sm_result *r)
 {
     static const char lines[] = "+eventmqtt:error,\"TLS_FAILED\",-1\r\n"
                                 "+eventwlan:connect,lab,0x34:0x31:0xc4:0x4a:0xeb:0x5f\r\n";

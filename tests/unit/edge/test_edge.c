@@ -209,9 +209,9 @@ static void test_sequans_parsers(void)
     static sm_sqn m;
     mock mk;
     sm_platform p;
-    sm_sqn_clock c;
+    sm_datetime c;
     uint8_t stat;
-    sm_sqn_result res;
+    sm_result res;
     platform(&mk, &p);
     CHECK_EQ_INT(sm_sqn_init(&m, &p, sqn_ev, NULL), SM_OK);
     /* the clock */
@@ -433,7 +433,7 @@ static void test_der_pem_edges(void)
 
 
 /* ---- every Sequans start function: NULL instance, out-of-range numbers ------ */
-static void sqn_nop(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; (void)r; }
+static void sqn_nop(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; (void)r; }
 
 static void test_sequans_arguments(void)
 {
@@ -524,7 +524,7 @@ static void test_sequans_arguments(void)
 /* ---- Sequans answers whose header is malformed: the framing holds (the
    announced bytes are read), the result says PARSE -------------------------- */
 static int g_status;
-static void sqn_status(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; g_status = r->status; }
+static void sqn_status(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; g_status = r->status; }
 
 static void sqn_answer(sm_sqn *m, mock *mk, const char *answer)
 {
@@ -591,7 +591,7 @@ static void test_sequans_bad_headers(void)
 }
 
 /* ---- every Cordelia start function with a NULL instance ------------------------ */
-static void cord_nop(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; (void)r; }
+static void cord_nop(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; (void)r; }
 
 static void test_cordelia_arguments(void)
 {

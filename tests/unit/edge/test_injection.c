@@ -133,9 +133,9 @@ static const char *const k_hostile[] = {
 
 /* ---- Sequans --------------------------------------------------------------- */
 #ifdef SM_INJECTION_LIVE
-static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; (void)r; g_done++; }
+static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; (void)r; g_done++; }
 #else
-static void sqn_done(void *ctx, sm_sqn *m, const sm_sqn_result *r) { (void)ctx; (void)m; (void)r; }
+static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; (void)r; }
 #endif
 
 typedef int (*sqn_call)(sm_sqn *m, const char *s);
@@ -345,9 +345,9 @@ static void test_sequans_strings(void)
 
 /* ---- Cordelia-I ------------------------------------------------------------- */
 #ifdef SM_INJECTION_LIVE
-static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; (void)r; g_done++; }
+static void cord_done(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; (void)r; g_done++; }
 #else
-static void cord_done(void *ctx, sm_cord *c, const sm_cord_result *r) { (void)ctx; (void)c; (void)r; }
+static void cord_done(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; (void)r; }
 #endif
 typedef int (*cord_call)(sm_cord *c, const char *s);
 

@@ -79,7 +79,7 @@ typedef struct T {
 
 static T g_t; /* test-binary state, not library state */
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     char tmp[120];
     (void)m;

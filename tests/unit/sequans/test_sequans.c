@@ -22,14 +22,14 @@ typedef struct T {
     size_t cap;          /* the capacity the tests pass with it */
     int auto_read;       /* MQTT_MESSAGE and SOCK_DATA events start a read */
     int last_status;
-    uint32_t last_len;   /* u.data.len of the last read, u.send.len of the last send */
-    uint8_t last_id;     /* u.data.id / u.send.id */
+    uint32_t last_len;   /* len of the last read, len of the last send */
+    uint8_t last_id;     /* value / value */
 } T;
 
 static T g_t; /* test-binary state, not library state */
 static int g_bad_enum = 3; /* an out-of-range enum value, not a constant */
 
-static void log_clock(T *t, const sm_sqn_clock *c)
+static void log_clock(T *t, const sm_datetime *c)
 {
     char tmp[80];
     snprintf(tmp, sizeof tmp, " clock=%04u-%02u-%02uT%02u:%02u:%02u tz=%d valid=%u", c->year,
@@ -37,19 +37,19 @@ static void log_clock(T *t, const sm_sqn_clock *c)
     sm_fake_log(&t->io, tmp);
 }
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     T *t = (T *)ctx;
     char tmp[4400];
     (void)m;
     t->last_status = r->status;
     if (r->op == SM_SQN_OP_SOCK_SEND) {
-        t->last_len = r->u.send.len;
-        t->last_id = r->u.send.id;
+        t->last_len = r->len;
+        t->last_id = (uint8_t)r->value;
     } else if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_NVM_READ ||
                r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_HTTP_READ) {
-        t->last_len = r->u.data.len;
-        t->last_id = r->u.data.id;
+        t->last_len = r->len;
+        t->last_id = (uint8_t)r->value;
     }
     snprintf(tmp, sizeof tmp, "{%s %s", sm_sqn_op_name(r->op), sm_test_status_name(r->status));
     sm_fake_log(&t->io, tmp);
@@ -63,26 +63,26 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         case SM_SQN_OP_SOCK_RECV: case SM_SQN_OP_NVM_READ: case SM_SQN_OP_MQTT_READ:
         case SM_SQN_OP_HTTP_READ: {
             char e[4200];
-            size_t n = r->u.data.len < sizeof t->buf ? r->u.data.len : sizeof t->buf;
+            size_t n = r->len < sizeof t->buf ? r->len : sizeof t->buf;
             sm_fake_escape(e, sizeof e, t->buf, n);
-            snprintf(tmp, sizeof tmp, " id=%u len=%lu/%lu", r->u.data.id, (unsigned long)r->u.data.len,
-                     (unsigned long)r->u.data.total);
+            snprintf(tmp, sizeof tmp, " id=%u len=%lu/%lu", r->value, (unsigned long)r->len,
+                     (unsigned long)r->total);
             sm_fake_log(&t->io, tmp);
             if (r->op == SM_SQN_OP_HTTP_READ) {
-                snprintf(tmp, sizeof tmp, " rem=%lu", (unsigned long)r->u.data.remaining);
+                snprintf(tmp, sizeof tmp, " rem=%lu", (unsigned long)r->u.remaining);
                 sm_fake_log(&t->io, tmp);
             }
-            if (r->u.data.text) sm_fake_log(&t->io, " text");
+            if (r->op == SM_SQN_OP_NVM_READ && r->u.nvm_text) sm_fake_log(&t->io, " text");
             sm_fake_log(&t->io, " ");
             sm_fake_log(&t->io, e);
             break;
         }
         case SM_SQN_OP_NVM_KEY_INFO:
-            snprintf(tmp, sizeof tmp, " slot=%u size=%lu", r->u.data.id, (unsigned long)r->u.data.total);
+            snprintf(tmp, sizeof tmp, " slot=%u size=%lu", r->value, (unsigned long)r->total);
             sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_MQTT_PUBLISH:
-            snprintf(tmp, sizeof tmp, " pmid=%u", r->u.pmid);
+            snprintf(tmp, sizeof tmp, " pmid=%u", r->value);
             sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_SOCK_STATUS:
@@ -92,8 +92,8 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
             break;
         case SM_SQN_OP_SOCK_INFO:
             snprintf(tmp, sizeof tmp, " sent=%lu recv=%lu buf=%lu unacked=%lu",
-                     (unsigned long)r->u.info.sent, (unsigned long)r->u.info.received,
-                     (unsigned long)r->u.info.buffered, (unsigned long)r->u.info.unacked);
+                     (unsigned long)r->u.sock_info.sent, (unsigned long)r->u.sock_info.received,
+                     (unsigned long)r->u.sock_info.buffered, (unsigned long)r->u.sock_info.unacked);
             sm_fake_log(&t->io, tmp);
             break;
         case SM_SQN_OP_CLOCK:

@@ -28,7 +28,7 @@ typedef struct T {
 
 static T g_t; /* test-binary state, not library state */
 
-static void log_clock(T *t, const sm_sqn_clock *c)
+static void log_clock(T *t, const sm_datetime *c)
 {
     char tmp[80];
     snprintf(tmp, sizeof tmp, " clock=%04u-%02u-%02uT%02u:%02u:%02u tz=%d valid=%u", c->year,
@@ -36,7 +36,7 @@ static void log_clock(T *t, const sm_sqn_clock *c)
     sm_fake_log(&t->io, tmp);
 }
 
-static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
+static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
 {
     T *t = (T *)ctx;
     char tmp[200];
@@ -54,7 +54,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_sqn_result *r)
         if (r->status == SM_OK || r->status == SM_ERR_STATE) log_clock(t, &r->u.sync.clock);
     }
     if (r->op == SM_SQN_OP_MQTT_PUBLISH && r->status == SM_OK) {
-        snprintf(tmp, sizeof tmp, " pmid=%u", r->u.pmid);
+        snprintf(tmp, sizeof tmp, " pmid=%u", r->value);
         sm_fake_log(&t->io, tmp);
     }
     if (r->op == SM_SQN_OP_BRINGUP) {
@@ -246,7 +246,7 @@ static void test_time_sync_failures(void)
 static void test_clock_set(void)
 {
     T *t = fresh(0);
-    sm_sqn_clock c;
+    sm_datetime c;
     memset(&c, 0, sizeof c);
     c.year = 2026; c.month = 11; c.day = 24; c.hour = 10; c.minute = 20; c.second = 30;
     c.tz_quarters = 4;
