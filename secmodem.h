@@ -806,7 +806,9 @@ typedef struct sm_at_cmd {
        first. The URC is then dispatched (stats.lead_urcs), the payload taken
        from after it, and the same check made again (several URCs). A
        payload that itself begins with a URC line is delivered as payload
-       and never dispatched. */
+       and never dispatched. This reading is code of its own that a program
+       links only if it calls sm_at_use_headerless() (the Sequans operations
+       that read so call it): without it such a command is refused. */
     const char *raw_lead;
     size_t raw_len;
     sm_at_line_fn on_line;  /* optional: each response line as it arrives */
@@ -872,9 +874,11 @@ typedef struct sm_at_urc_table {
 } sm_at_urc_table;
 
 /* The engine. Treat the fields as private: use the functions below. */
+struct sm_at_headerless; /* the reads by raw_lead (implementation) */
 typedef struct sm_at {
     sm_platform plat;
     const sm_at_dialect *dialect;
+    const struct sm_at_headerless *headerless; /* sm_at_use_headerless(); NULL: none */
     /* receive side */
     char line[SM_LINE_SIZE];
     uint16_t line_len;
@@ -1035,6 +1039,13 @@ SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field);
    command in flight), SM_ERR_STATE (never initialised). */
 #define SM_AT_EXPECT_MAX 65535u /* a count field of every dialect fits */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
+/* Turns on the reads by raw_lead (headerless payloads, see sm_at_cmd) for
+   this engine, and links their code (about 1.3 KB on a Cortex-M) into the
+   program: call it before submitting such a command, which is refused
+   with SM_ERR_STATE otherwise. A program that never calls it does not
+   carry that code. SM_OK; SM_ERR_PARAM (NULL), SM_ERR_STATE (never
+   initialised). */
+SECMODEM_API int sm_at_use_headerless(sm_at *at);
 /* Cancels the in-flight command (if any) and every queued one; each gets
    on_done with `result` (e.g. SM_AT_CANCELLED; PENDING, OK or a value that
    is no sm_at_result become SM_AT_CANCELLED). Safe from callbacks. Does
@@ -4691,7 +4702,18 @@ enum {
 /* defined below, used by the transmit side */
 SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b);
 SM_PRIV int sm_at_abandon_drain(sm_at *at);
-SM_PRIV int sm_at_lead_error_quiet(sm_at *at, uint32_t now);
+
+/* The reads by raw_lead (headerless payloads), called through this table
+   only: the receive path names none of them, so a program that never calls
+   sm_at_use_headerless() links none of them (--gc-sections). The lead's
+   own matching (sm_at_lead_byte) is small and stays a direct call, in line
+   in the receive path's frame. */
+typedef struct sm_at_headerless {
+    void (*check)(sm_at *at);                    /* sm_at_lead_check: the count read */
+    void (*lv_byte)(sm_at *at, uint8_t b);      /* sm_at_lv_byte: a byte after it */
+    int (*error)(sm_at *at, const char *more, size_t more_len); /* sm_at_lead_error */
+    int (*error_quiet)(sm_at *at, uint32_t now);                 /* sm_at_lead_error_quiet */
+} sm_at_headerless;
 
 /* Wrap-safe "now is at or after t". */
 SM_PRIV int sm_time_reached(uint32_t now, uint32_t t) { return (int32_t)(now - t) >= 0; }
@@ -4766,6 +4788,7 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
     if (!sm_at_ready(at)) return SM_ERR_STATE;
     rc = sm_at_check_cmd(cmd);
     if (rc) return rc;
+    if (cmd->raw_len && !at->headerless) return SM_ERR_STATE; /* sm_at_use_headerless() */
     len = strlen(cmd->text);
     if (len > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM;
     if (at->q_count >= SM_QUEUE_DEPTH || len > (size_t)(SM_QUEUE_TEXT - at->q_text_len))
@@ -4793,6 +4816,7 @@ SECMODEM_API int sm_at_submit_all(sm_at *at, const sm_at_cmd *cmds, size_t n)
     for (i = 0; i < n; i++) {
         rc = sm_at_check_cmd(&cmds[i]);
         if (rc) return rc;
+        if (cmds[i].raw_len && !at->headerless) return SM_ERR_STATE; /* sm_at_use_headerless() */
         text += strlen(cmds[i].text);
     }
     if (text > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM; /* never fits */
@@ -5267,7 +5291,7 @@ SM_PRIV void sm_at_start_next(sm_at *at)
 SM_PRIV void sm_at_check_deadlines(sm_at *at)
 {
     uint32_t now = sm_at_now(at);
-    if (sm_at_lead_error_quiet(at, now)) return;
+    if (at->headerless && at->headerless->error_quiet(at, now)) return;
     if (at->raw_left && sm_time_reached(now, at->raw_deadline)) {
         /* the announced payload never fully came: give up on counting so
            that line parsing resumes; a sink hears of it as (NULL, 0) */
@@ -5617,7 +5641,8 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
     sm_at_trace(at, SM_TRACE_RX, line, len);
     if (at->lead_raw == 2) { /* the first line after a headerless read */
         at->lead_raw = 0;
-        if (at->phase == SM_PH_WAIT_FINAL && sm_at_lead_error(at, line, len)) return;
+        if (at->phase == SM_PH_WAIT_FINAL && at->headerless && at->headerless->error(at, line, len))
+            return;
     }
     if (at->dialect->reboot_urc) {
         size_t k = sm_at_find_marker(line, len, at->dialect->reboot_urc);
@@ -5833,7 +5858,7 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
     } else {
         at->stats.raw_dropped += (uint32_t)n; /* its command is gone (timeout) */
     }
-    if (lead_done) sm_at_lead_check(at);
+    if (lead_done && at->headerless) at->headerless->check(at);
     return n;
 }
 
@@ -6173,6 +6198,16 @@ SM_NOINLINE SM_PRIV void sm_at_lv_byte(sm_at *at, uint8_t b)
     if (x[at->lv_slen] == '\0' || (cand && seen >= window)) sm_at_lv_payload(at);
 }
 
+SECMODEM_API int sm_at_use_headerless(sm_at *at)
+{
+    static const sm_at_headerless hl = { sm_at_lead_check, sm_at_lv_byte, sm_at_lead_error,
+                                         sm_at_lead_error_quiet };
+    if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    at->headerless = &hl;
+    return SM_OK;
+}
+
 /* One received byte, wherever it belongs (also for bytes given back by a
    headerless read that turned out not to be one). */
 SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b)
@@ -6181,7 +6216,8 @@ SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b)
         at->skip_lf = 0;
         if (b == '\n') return;
     }
-    if (at->lv_active) { sm_at_lv_byte(at, b); return; }
+    /* lv_active and lead_armed are set only with the headerless reads on */
+    if (at->lv_active) { at->headerless->lv_byte(at, b); return; }
     if (at->raw_left) { (void)sm_at_take_raw(at, &b, 1); return; }
     if (at->lead_armed && sm_at_lead_byte(at, b)) return;
     if ((at->inl_field || at->cut_field) && b == ',' && sm_at_inline_comma(at)) return;
@@ -8347,6 +8383,7 @@ SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, ui
     sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_read);
     c.raw_lead = "\r\n";
     c.raw_len = (size_t)len;
+    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_queue */
     c.raw_buf = buf;
     c.raw_cap = cap;
     id = sm_sqn_queue(m, &sm_sqn_def_mqtt_read, 0, &c, 1, done, ctx, &op);
@@ -8466,6 +8503,7 @@ SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf,
     sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_read);
     c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: Built-in HTTP client) */
     c.raw_len = (size_t)n;
+    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_queue */
     c.raw_buf = buf;
     c.raw_cap = cap;
     id = sm_sqn_queue(m, &sm_sqn_def_http_read, prof, &c, 1, done, ctx, &op);

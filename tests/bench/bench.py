@@ -359,6 +359,14 @@ def public_functions():
 # feature's URC handler (sm_sqn_urc_route). Each is counted as a call to
 # every function it may reach.
 LIB_INDIRECT = {
+    # the engine's reads by raw_lead, through the table sm_at_use_headerless()
+    # installs (where the static callers are inlined, their callers stand in)
+    "sm_at_feed_one": ["sm_at_lv_byte"],
+    "sm_at_take_raw": ["sm_at_lead_check"],
+    "sm_at_feed": ["sm_at_lead_check"],
+    "sm_at_dispatch_line": ["sm_at_lead_error"],
+    "sm_at_check_deadlines": ["sm_at_lead_error_quiet"],
+    "sm_at_poll": ["sm_at_lead_error_quiet"],
     "sm_sqn_features_step": ["sm_sqn_mqtt_step", "sm_sqn_watch_step", "sm_sqn_sync_step"],
     "sm_sqn_watch": ["sm_sqn_watch_note"],
     "sm_sqn_features_reset": ["sm_sqn_sup_forget", "sm_sqn_time_reset"],

@@ -201,6 +201,7 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof b.payload; i++)
         b.payload[i] = (uint8_t)(i % 64 == 63 ? '\n' : k_pem_line[i % 64]);
     sm_at_init(&b.at, &p, &d);
+    sm_at_use_headerless(&b.at); /* the transcript's MQTT reads (raw_lead) */
     sm_at_add_urcs(&b.at, k_urcs, sizeof k_urcs / sizeof k_urcs[0], &b);
     for (r = 0; r < rounds; r++) {
         for (i = 0; i < NSTEPS; i++) {

@@ -137,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.write = fz_write;
     p.now_ms = fz_now;
     sm_at_init(&f.at, &p, (data[0] & 1) ? &fz_dcord : &fz_d3gpp);
+    sm_at_use_headerless(&f.at); /* kind 3 reads by raw_lead */
     sm_at_add_urcs(&f.at, fz_urcs, sizeof fz_urcs / sizeof fz_urcs[0], &f);
     while (i < size) {
         size_t chunk = (size_t)(data[i - 1] % 23) + 1;

@@ -1013,6 +1013,7 @@ static void start_lead_read(sm_at *at, mock *m, const char *lead, size_t raw_len
 {
     sm_at_cmd c;
     setup(at, m, NULL, 0);
+    CHECK_EQ_INT(sm_at_use_headerless(at), SM_OK);
     memset(&c, 0, sizeof c);
     c.text = "AT+RD";
     c.raw_lead = lead;

@@ -147,6 +147,11 @@ static void test_engine_edges(void)
     c.raw_lead = "123456789";
     CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_PARAM);     /* over 8 bytes */
     c.raw_lead = "<<<";
+    /* a headerless read needs its code turned on (and linked) first */
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_submit_all(&at, &c, 1), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_use_headerless(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_use_headerless(&at), SM_OK);
     CHECK(sm_at_submit(&at, &c) > 0);
     /* the result of an id that is not the last one */
     CHECK_EQ_INT(sm_at_result_of(&at, 0), SM_AT_PENDING);
@@ -751,6 +756,8 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(sm_at_add_urcs(&zat, good, 1, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_at_remove_urcs(&zat, good), SM_ERR_STATE);
     CHECK_EQ_INT(sm_at_expect_raw(&zat, 1, NULL, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_use_headerless(&zat), SM_ERR_STATE);
+    CHECK(zat.headerless == NULL);
     CHECK_EQ_INT(sm_at_busy(&zat), 0);
     CHECK_EQ_INT(sm_at_queue_free(&zat), 0);
     CHECK(sm_at_get_stats(&zat) == NULL);
