@@ -57,8 +57,9 @@
    from an interrupt.
 
    Content that a third party controls (an SMS body, an MQTT payload, a
-   file) must be read by byte count (sm_at_expect_raw, raw_lead), never as
-   lines: a line "OK" inside it would otherwise end the command.
+   file) must be read by byte count (sm_at_expect_raw, or raw_lead after
+   sm_at_use_headerless), never as lines: a line "OK" inside it would
+   otherwise end the command.
 
    ==========================================================================
    A SEQUANS GM02S IN A SUPERLOOP (section 6)
@@ -15377,6 +15378,9 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             callback), group/key are u.setting.group/key. sm_sqn_clock is
             sm_datetime, sm_cord_file_info sm_file_info; sm_sqn_op_name()
             and sm_cord_op_name() take the result's op as an int.
+            Reads by raw_lead need sm_at_use_headerless() first (else
+            SM_ERR_STATE): a program that never reads so no longer links
+            their code (about 1.4 KB on a Cortex-M).
             MQTT 3.1.1 client session (section 10) over any byte
             stream: QoS 0/1/2, exactly-once delivery, keep-alive,
             persistent-session re-sending; SM_ERR_REFUSED.
