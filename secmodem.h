@@ -1511,8 +1511,6 @@ typedef enum sm_sqn_op_kind {
 #define SM_SQN_STEP_ENUM_(name) SM_SQN_STEP_##name,
 enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
-
-
 struct sm_sqn;
 typedef void (*sm_sqn_event_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_event *ev);
 typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_result *r);
@@ -7482,6 +7480,7 @@ SM_PRIV void sm_sqn_finish_data(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
                                 sm_result *res)
 {
     sm_sqn_data_status(m, op, r, res);
+    res->truncated = (uint8_t)(res->status == SM_ERR_TRUNCATED);
     if (res->status != SM_OK && res->status != SM_ERR_TRUNCATED) res->len = 0;
 }
 

@@ -43,6 +43,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     char tmp[4400];
     (void)m;
     t->last_status = r->status;
+    CHECK_EQ_INT(r->truncated, r->status == SM_ERR_TRUNCATED); /* one vocabulary (sm_result) */
     if (r->op == SM_SQN_OP_SOCK_SEND) {
         t->last_len = r->len;
         t->last_id = (uint8_t)r->value;
