@@ -876,6 +876,7 @@ typedef struct sm_at_urc_table {
 
 /* The engine. Treat the fields as private: use the functions below. */
 struct sm_at_headerless; /* the reads by raw_lead (implementation) */
+struct sm_at_long_ops;   /* over-long lines in pieces (implementation) */
 typedef struct sm_at {
     sm_platform plat;
     const sm_at_dialect *dialect;
@@ -946,7 +947,10 @@ typedef struct sm_at {
     sm_at_urc_table urc[SM_URC_TABLES];
     sm_at_line_fn unhandled; /* optional: lines nobody claimed */
     void *unhandled_ctx;
-    /* over-long lines handed on in pieces (sm_at_on_long_line) */
+    /* over-long lines handed on in pieces (sm_at_on_long_line, which also
+       installs long_ops: a program that never calls it does not link that
+       code) */
+    const struct sm_at_long_ops *long_ops;
     const char *long_prefix;
     sm_at_long_fn long_fn;
     void *long_ctx;
@@ -5730,9 +5734,36 @@ SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field)
     at->cut_prefix = at->cut_field ? prefix : NULL;
 }
 
+/* The end of a line handed on in pieces: its last piece goes to the
+   handler. Returns where the marker of a restart that cut the line begins
+   in line[] (the caller dispatches from there), or the line's length. */
+SM_PRIV size_t sm_at_long_end(sm_at *at)
+{
+    size_t len = at->line_len;
+    size_t k = at->dialect->reboot_urc ? sm_at_find_marker(at->line, len, at->dialect->reboot_urc)
+                                       : len;
+    char c0 = at->line[k < len ? k : 0];
+    at->long_on = 0;
+    at->stats.lines++;
+    sm_at_long_call(at, k, SM_AT_LONG_LAST);
+    if (k < len) {
+        at->line[k] = c0;
+        at->line[len] = '\0';
+    }
+    return k;
+}
+
+/* Over-long lines, called through this table only (see long_ops in sm_at). */
+typedef struct sm_at_long_ops {
+    int (*piece)(sm_at *at); /* sm_at_long_piece */
+    size_t (*end)(sm_at *at); /* sm_at_long_end */
+} sm_at_long_ops;
+
 SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_fn fn, void *ctx)
 {
+    static const sm_at_long_ops ops = { sm_at_long_piece, sm_at_long_end };
     if (!sm_at_ready(at)) return;
+    at->long_ops = &ops;
     at->long_prefix = fn ? prefix : NULL;
     at->long_fn = prefix ? fn : NULL;
     at->long_ctx = ctx;
@@ -5741,18 +5772,10 @@ SECMODEM_API void sm_at_on_long_line(sm_at *at, const char *prefix, sm_at_long_f
 SM_PRIV void sm_at_end_line(sm_at *at)
 {
     size_t len = at->line_len;
-    if (at->long_on) { /* the end of a line handed on in pieces */
-        size_t k = at->dialect->reboot_urc
-                       ? sm_at_find_marker(at->line, len, at->dialect->reboot_urc) : len;
-        char c0 = at->line[k < len ? k : 0];
-        at->long_on = 0;
-        at->stats.lines++;
-        sm_at_long_call(at, k, SM_AT_LONG_LAST);
-        if (k < len) { /* a restart cut the long line: its marker starts a line */
-            at->line[k] = c0;
-            at->line[len] = '\0';
-            sm_at_dispatch_line(at, at->line + k, len - k);
-        }
+    if (at->long_on) { /* set only by long_ops->piece */
+        size_t k = at->long_ops->end(at);
+        /* a restart cut the long line: its marker starts a line */
+        if (k < len) sm_at_dispatch_line(at, at->line + k, len - k);
         return;
     }
     at->line_len = 0;
@@ -5929,7 +5952,8 @@ SM_PRIV void sm_at_line_byte(sm_at *at, uint8_t b)
     /* bytes that no UTF-8 text contains: the 0xFF a GM02SP sends first after
        light sleep (docs/sequans.md), line noise; never part of a line */
     if (b >= 0xF5u || b == 0xC0u || b == 0xC1u) { at->stats.noise++; return; }
-    if (at->line_len >= SM_LINE_SIZE - 1 && !sm_at_long_piece(at)) at->line_overflow = 1;
+    if (at->line_len >= SM_LINE_SIZE - 1 && !(at->long_ops && at->long_ops->piece(at)))
+        at->line_overflow = 1;
     else if (!at->line_overflow) at->line[at->line_len++] = (char)b;
     if (at->line_raw) {
         if (at->line_raw == 2 || b != ' ') { at->line_raw = 2; sm_at_raw_put(at, b); }
@@ -15379,7 +15403,9 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             and sm_cord_op_name() take the result's op as an int.
             Reads by raw_lead need sm_at_use_headerless() first (else
             SM_ERR_STATE): a program that never reads so no longer links
-            their code (about 1.4 KB on a Cortex-M).
+            their code (about 1.4 KB on a Cortex-M); nor, unless it calls
+            sm_at_on_long_line(), the code of over-long lines in pieces
+            (about 190 bytes).
             MQTT 3.1.1 client session (section 10) over any byte
             stream: QoS 0/1/2, exactly-once delivery, keep-alive,
             persistent-session re-sending; SM_ERR_REFUSED.

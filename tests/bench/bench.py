@@ -367,6 +367,9 @@ LIB_INDIRECT = {
     "sm_at_dispatch_line": ["sm_at_lead_error"],
     "sm_at_check_deadlines": ["sm_at_lead_error_quiet"],
     "sm_at_poll": ["sm_at_lead_error_quiet"],
+    # over-long lines, through the table sm_at_on_long_line() installs
+    "sm_at_line_byte": ["sm_at_long_piece", "sm_at_long_end"],
+    "sm_at_end_line": ["sm_at_long_end"],
     "sm_sqn_features_step": ["sm_sqn_mqtt_step", "sm_sqn_watch_step", "sm_sqn_sync_step"],
     "sm_sqn_watch": ["sm_sqn_watch_note"],
     "sm_sqn_features_reset": ["sm_sqn_sup_forget", "sm_sqn_time_reset"],

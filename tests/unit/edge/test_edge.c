@@ -92,6 +92,15 @@ static void test_utilities(void)
 /* ---- AT engine -------------------------------------------------------------- */
 static void done_count(void *ctx, const sm_at_response *r) { (void)r; ++*(int *)ctx; }
 
+static void long_nop(void *ctx, sm_at *at, const char *piece, size_t len, unsigned flags)
+{
+    (void)ctx;
+    (void)at;
+    (void)piece;
+    (void)len;
+    (void)flags;
+}
+
 static void test_engine_edges(void)
 {
     mock m;
@@ -153,6 +162,11 @@ static void test_engine_edges(void)
     CHECK_EQ_INT(sm_at_use_headerless(NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_at_use_headerless(&at), SM_OK);
     CHECK(sm_at_submit(&at, &c) > 0);
+    /* over-long lines in pieces: their code is reached only through the
+       table sm_at_on_long_line installs */
+    CHECK(at.long_ops == NULL);
+    sm_at_on_long_line(&at, "+LONG:", long_nop, NULL);
+    CHECK(at.long_ops != NULL);
     /* the result of an id that is not the last one */
     CHECK_EQ_INT(sm_at_result_of(&at, 0), SM_AT_PENDING);
     CHECK_EQ_INT(sm_at_result_of(&at, 999), SM_AT_PENDING);
