@@ -764,7 +764,8 @@ enum {
    count), e.g. to keep an answer for another socket out of raw_buf. A
    count that is not such a number leaves the line to the line parser; it is
    counted in stats.raw_bad_count and the response has raw_truncated set.
-   Costs one test per received byte while such a command waits. */
+   Costs one test per received byte while such a command waits. Needs
+   sm_at_use_inline_raw() first (the code is linked only then). */
 #define SM_AT_F_RAW_AFTER(n) ((((unsigned)(n)) & 15u) << 12)
 
 /* A command to submit. text is copied into the queue; everything the other
@@ -955,7 +956,10 @@ typedef struct sm_at {
     sm_at_long_fn long_fn;
     void *long_ctx;
     uint8_t long_on;         /* the line being received goes to long_fn */
-    /* an unsolicited line cut after a field for raw bytes (sm_at_cut_urc) */
+    /* a line cut after a field for raw bytes (sm_at_cut_urc, SM_AT_F_RAW_AFTER):
+       the code that cuts it is reached only through this pointer, which
+       sm_at_cut_urc() and sm_at_use_inline_raw() set */
+    int (*inline_comma)(struct sm_at *at);
     const char *cut_prefix;
     uint8_t cut_field;
     sm_at_stats stats;
@@ -1051,6 +1055,12 @@ SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *
    carry that code. SM_OK; SM_ERR_PARAM (NULL), SM_ERR_STATE (never
    initialised). */
 SECMODEM_API int sm_at_use_headerless(sm_at *at);
+/* The same for commands with SM_AT_F_RAW_AFTER (raw bytes inline in their
+   answer line): call it before submitting one (else SM_ERR_STATE); a
+   program that never calls it nor sm_at_cut_urc() does not carry the code
+   that cuts such lines (about 350 bytes on a Cortex-M). SM_OK;
+   SM_ERR_PARAM (NULL), SM_ERR_STATE (never initialised). */
+SECMODEM_API int sm_at_use_inline_raw(sm_at *at);
 /* Cancels the in-flight command (if any) and every queued one; each gets
    on_done with `result` (e.g. SM_AT_CANCELLED; PENDING, OK or a value that
    is no sm_at_result become SM_AT_CANCELLED). Safe from callbacks. Does
@@ -4782,6 +4792,15 @@ SM_PRIV int sm_at_check_cmd(const sm_at_cmd *c)
     return SM_OK;
 }
 
+/* A command that reads raw bytes the line parser must find needs that code
+   turned on first (sm_at_use_headerless, sm_at_use_inline_raw). */
+SM_PRIV int sm_at_check_uses(const sm_at *at, const sm_at_cmd *c)
+{
+    if (c->raw_len && !at->headerless) return SM_ERR_STATE;
+    if ((c->flags & SM_AT_F_RAW_AFTER(15)) && !at->inline_comma) return SM_ERR_STATE;
+    return SM_OK;
+}
+
 SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
 {
     sm_at_entry *e;
@@ -4791,7 +4810,8 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd)
     if (!sm_at_ready(at)) return SM_ERR_STATE;
     rc = sm_at_check_cmd(cmd);
     if (rc) return rc;
-    if (cmd->raw_len && !at->headerless) return SM_ERR_STATE; /* sm_at_use_headerless() */
+    rc = sm_at_check_uses(at, cmd);
+    if (rc) return rc;
     len = strlen(cmd->text);
     if (len > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM;
     if (at->q_count >= SM_QUEUE_DEPTH || len > (size_t)(SM_QUEUE_TEXT - at->q_text_len))
@@ -4819,7 +4839,8 @@ SECMODEM_API int sm_at_submit_all(sm_at *at, const sm_at_cmd *cmds, size_t n)
     for (i = 0; i < n; i++) {
         rc = sm_at_check_cmd(&cmds[i]);
         if (rc) return rc;
-        if (cmds[i].raw_len && !at->headerless) return SM_ERR_STATE; /* sm_at_use_headerless() */
+        rc = sm_at_check_uses(at, &cmds[i]);
+        if (rc) return rc;
         text += strlen(cmds[i].text);
     }
     if (text > (size_t)SM_QUEUE_TEXT) return SM_ERR_PARAM; /* never fits */
@@ -5727,9 +5748,12 @@ SM_PRIV int sm_at_long_piece(sm_at *at)
     return 1;
 }
 
+SM_PRIV int sm_at_inline_comma(sm_at *at);
+
 SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field)
 {
     if (!sm_at_ready(at)) return;
+    at->inline_comma = sm_at_inline_comma;
     at->cut_field = (uint8_t)(prefix && field <= 15u ? field : 0u);
     at->cut_prefix = at->cut_field ? prefix : NULL;
 }
@@ -6024,6 +6048,14 @@ SM_PRIV int sm_at_inline_comma(sm_at *at)
     return 1;
 }
 
+SECMODEM_API int sm_at_use_inline_raw(sm_at *at)
+{
+    if (!at) return SM_ERR_PARAM;
+    if (!sm_at_ready(at)) return SM_ERR_STATE;
+    at->inline_comma = sm_at_inline_comma;
+    return SM_OK;
+}
+
 /* Matches the in-flight command's raw_lead at the start of a line; returns
    1 if the byte was taken. On a mismatch the bytes held back are given to
    the line parser, so nothing is lost. */
@@ -6243,7 +6275,8 @@ SM_PRIV void sm_at_feed_one(sm_at *at, uint8_t b)
     if (at->lv_active) { at->headerless->lv_byte(at, b); return; }
     if (at->raw_left) { (void)sm_at_take_raw(at, &b, 1); return; }
     if (at->lead_armed && sm_at_lead_byte(at, b)) return;
-    if ((at->inl_field || at->cut_field) && b == ',' && sm_at_inline_comma(at)) return;
+    if ((at->inl_field || at->cut_field) && b == ',' && at->inline_comma && at->inline_comma(at))
+        return;
     sm_at_line_byte(at, b);
 }
 
@@ -15405,7 +15438,10 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             SM_ERR_STATE): a program that never reads so no longer links
             their code (about 1.4 KB on a Cortex-M); nor, unless it calls
             sm_at_on_long_line(), the code of over-long lines in pieces
-            (about 190 bytes).
+            (about 190 bytes); commands with SM_AT_F_RAW_AFTER need
+            sm_at_use_inline_raw() first (sm_at_cut_urc() turns the same
+            code on), and programs with neither do not carry it (about
+            250 bytes).
             MQTT 3.1.1 client session (section 10) over any byte
             stream: QoS 0/1/2, exactly-once delivery, keep-alive,
             persistent-session re-sending; SM_ERR_REFUSED.

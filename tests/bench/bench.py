@@ -361,7 +361,7 @@ def public_functions():
 LIB_INDIRECT = {
     # the engine's reads by raw_lead, through the table sm_at_use_headerless()
     # installs (where the static callers are inlined, their callers stand in)
-    "sm_at_feed_one": ["sm_at_lv_byte"],
+    "sm_at_feed_one": ["sm_at_lv_byte", "sm_at_inline_comma"],
     "sm_at_take_raw": ["sm_at_lead_check"],
     "sm_at_feed": ["sm_at_lead_check"],
     "sm_at_dispatch_line": ["sm_at_lead_error"],

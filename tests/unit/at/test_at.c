@@ -691,6 +691,7 @@ static void run_recv_form(size_t cut, char *out, size_t cap)
     memset(&c, 0, sizeof c);
     c.text = "AT+recv=1,0,4";
     c.prefix = "+recv:";
+    CHECK_EQ_INT(sm_at_use_inline_raw(&at), SM_OK); /* before a RAW_AFTER command */
     c.flags = SM_AT_F_RAW_AFTER(3);
     c.raw_buf = m.raw;
     c.raw_cap = sizeof m.raw;
@@ -1146,6 +1147,7 @@ static int submit_inline(sm_at *at, mock *m, const char *text, const char *prefi
     memset(&c, 0, sizeof c);
     c.text = text;
     c.prefix = prefix;
+    CHECK_EQ_INT(sm_at_use_inline_raw(at), SM_OK); /* before a RAW_AFTER command */
     c.flags = SM_AT_F_RAW_AFTER(field);
     c.raw_buf = m->raw;
     c.raw_cap = sizeof m->raw;
@@ -1255,6 +1257,7 @@ static void test_inline_raw_cases(void)
         memset(&c, 0, sizeof c);
         c.text = "AT+recv=0,0,50";
         c.prefix = "+recv:";
+        CHECK_EQ_INT(sm_at_use_inline_raw(&at), SM_OK); /* before a RAW_AFTER command */
         c.flags = SM_AT_F_RAW_AFTER(3);
         c.raw_buf = m.raw;
         c.raw_cap = sizeof m.raw;
@@ -1278,6 +1281,7 @@ static void test_inline_raw_cases(void)
         memset(&c, 0, sizeof c);
         c.text = "AT+recv=0,0,6";
         c.prefix = "+recv:";
+        CHECK_EQ_INT(sm_at_use_inline_raw(&at), SM_OK); /* before a RAW_AFTER command */
         c.flags = SM_AT_F_RAW_AFTER(3);
         c.raw_buf = m.raw;
         c.raw_cap = 4;

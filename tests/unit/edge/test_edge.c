@@ -167,6 +167,15 @@ static void test_engine_edges(void)
     CHECK(at.long_ops == NULL);
     sm_at_on_long_line(&at, "+LONG:", long_nop, NULL);
     CHECK(at.long_ops != NULL);
+    /* raw bytes inline in an answer line: refused until their code is on */
+    memset(&c, 0, sizeof c);
+    c.text = "AT+RECV";
+    c.prefix = "+RECV:";
+    c.flags = SM_AT_F_RAW_AFTER(2);
+    CHECK_EQ_INT(sm_at_submit(&at, &c), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_use_inline_raw(NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_at_use_inline_raw(&at), SM_OK);
+    CHECK(sm_at_submit(&at, &c) > 0);
     /* the result of an id that is not the last one */
     CHECK_EQ_INT(sm_at_result_of(&at, 0), SM_AT_PENDING);
     CHECK_EQ_INT(sm_at_result_of(&at, 999), SM_AT_PENDING);
@@ -771,6 +780,8 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(sm_at_remove_urcs(&zat, good), SM_ERR_STATE);
     CHECK_EQ_INT(sm_at_expect_raw(&zat, 1, NULL, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_at_use_headerless(&zat), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_at_use_inline_raw(&zat), SM_ERR_STATE);
+    CHECK(zat.inline_comma == NULL);
     CHECK(zat.headerless == NULL);
     CHECK_EQ_INT(sm_at_busy(&zat), 0);
     CHECK_EQ_INT(sm_at_queue_free(&zat), 0);
