@@ -119,8 +119,8 @@
        2. Status codes
        3. Platform interface
        4. Utilities: text builder, string safety checks, field parser
-       5. AT engine (at its end, 5.4: the operation records every
-          dialect shares)
+       5. AT engine (at its end, 5.4: the operation records and the
+          one result struct, sm_result, every dialect shares)
        6. Sequans GM02S dialect                          [SM_NO_SEQUANS]
           (at its end: a dialled socket as a byte stream,
           sm_sqn_stream, e.g. for the MQTT session: 14)
@@ -174,9 +174,11 @@
        checks its arguments and queues, returns at once an id > 0 or an
        SM_ERR_* (then nothing was sent; SM_ERR_QUEUE_FULL is "try again after
        the next done callback"), and ends with exactly one call of
-       done(ctx, m, result). A result starts with id, op (the operation's
-       kind), status (SM_OK or SM_ERR_*) and code (the modem's error number,
-       or SM_AT_NO_CODE), then what the operation read. sm_<d>_pending(m,
+       done(ctx, m, result). The result is one struct for every dialect,
+       sm_result: id, op (the operation's kind), status (SM_OK or
+       SM_ERR_*), code (the modem's error number, or SM_AT_NO_CODE) and
+       err_text, then what the operation read: value, len, total, text,
+       or a member of u. sm_<d>_pending(m,
        id), sm_<d>_busy(m), sm_<d>_cancel(m) and the blocking
        sm_<d>_wait(m, id) are the same in both dialects.
      One operation at a time (ATECC608, CSR, certificates): <x>_start(),
