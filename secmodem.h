@@ -1222,6 +1222,7 @@ typedef struct sm_result {
         struct { uint8_t rssi, ber; int16_t dbm; } signal;
         struct { uint8_t failed_step; uint8_t reg_stat; sm_datetime clock; } bringup;
         struct { int32_t ntp; sm_datetime clock; } sync; /* TIME_SYNC: +SQNNTP status, clock after */
+        struct { char imei[16], svn[3]; } identity;     /* IDENTITY: digits, NUL-terminated */
         uint8_t nvm_text;       /* NVM_READ: 1 when the buffer holds the modem's
                                    metadata line (issuer, subject, dates...) as text,
                                    which is what a GM02S returns; 0: the certificate */
@@ -1504,7 +1505,8 @@ typedef struct sm_sqn_event {
     X(HCE_REPLY)         \
     X(TIME_SYNC)         \
     X(CLOCK_SET)         \
-    X(SIGNAL)
+    X(SIGNAL)            \
+    X(IDENTITY)
 #define SM_SQN_OP_ENUM_(name) SM_SQN_OP_##name,
 typedef enum sm_sqn_op_kind {
     SM_SQN_OP_NONE = 0, /* no operation (a zeroed result) */
@@ -1830,6 +1832,13 @@ SECMODEM_API int sm_sqn_bringup(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+CSQ, the signal quality: u.signal. Returns the id or SM_ERR_*. */
 SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+/* AT+CGSN=2, the modem's identity as the GM02SP driver of Walter boards
+   reads it (docs/sequans.md C-42, R-42): the answer is the 16-digit IMEISV,
+   quoted or not; u.identity.imei is the 15-digit IMEI (its first 14
+   digits and their Luhn check digit), u.identity.svn the software version
+   number (its last 2), both NUL-terminated. Any other answer: SM_ERR_PARSE.
+   Returns the id or SM_ERR_*. */
+SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 
 /* ---- NVM certificates and keys (contract: NVM) --------------------------
    Common returns of the start functions below: the id, or SM_ERR_PARAM (NULL
@@ -7975,6 +7984,55 @@ SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
     if (!m) return SM_ERR_PARAM;
     sm_sqn_cmd_of(&c, "AT+CSQ", &sm_sqn_def_signal);
     return sm_sqn_queue(m, &sm_sqn_def_signal, 0, &c, 1, done, ctx, NULL);
+}
+
+/* The IMEI's check digit: the Luhn sum of its first 14 digits, every
+   second one (from the second) doubled. */
+SM_PRIV char sm_sqn_luhn_digit(const char *d14)
+{
+    unsigned i, sum = 0, v;
+    for (i = 0; i < 14u; i++) {
+        v = (unsigned)(d14[i] - '0');
+        if (i & 1u) v = v * 2u > 9u ? v * 2u - 9u : v * 2u;
+        sum += v;
+    }
+    return (char)('0' + (10u - sum % 10u) % 10u);
+}
+
+/* `+CGSN: "<imeisv>"` (docs/sequans.md R-42): one field, 16 digits, quoted
+   as Walter's parser expects or bare as 3GPP TS 27.007 allows. */
+SM_PRIV void sm_sqn_fin_identity(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
+{
+    sm_fields f;
+    const char *p;
+    size_t n, i;
+    int quoted;
+    (void)m;
+    (void)op;
+    if (res->status != SM_OK) return;
+    if (sm_sqn_first_line(r, &f) || sm_fields_token(&f, &p, &n, &quoted) || sm_fields_more(&f) ||
+        n != 16u) {
+        res->status = SM_ERR_PARSE;
+        return;
+    }
+    for (i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9') { res->status = SM_ERR_PARSE; return; }
+    memcpy(res->u.identity.imei, p, 14);
+    res->u.identity.imei[14] = sm_sqn_luhn_digit(p);
+    res->u.identity.imei[15] = '\0';
+    memcpy(res->u.identity.svn, p + 14, 2);
+    res->u.identity.svn[2] = '\0';
+}
+
+static const sm_sqn_opdef sm_sqn_def_identity = { SM_SQN_OP_IDENTITY, NULL, "+CGSN:", 0,
+                                                  sm_sqn_fin_identity };
+
+SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    sm_at_cmd c;
+    if (!m) return SM_ERR_PARAM;
+    sm_sqn_cmd_of(&c, "AT+CGSN=2", &sm_sqn_def_identity);
+    return sm_sqn_queue(m, &sm_sqn_def_identity, 0, &c, 1, done, ctx, NULL);
 }
 
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
@@ -15427,7 +15485,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
 /*
    ==========================================================================
    VERSION HISTORY
-     unreleased  One result struct, sm_result, for both dialects (it
+     unreleased  Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
+            One result struct, sm_result, for both dialects (it
             replaces sm_sqn_result and sm_cord_result). Sequans:
             u.data.len/total/id and u.send.len/id are len/total/value,
             u.pmid is value, u.data.text is u.nvm_text, u.data.remaining

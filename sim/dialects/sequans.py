@@ -831,6 +831,7 @@ class SequansDialect(ThreeGppDialect):
         self.clock = "unset"
         self.plaintext_fallback = "on"
         self.hce_format = "key-alg-hex"
+        self.cgsn_quotes = "on"
         # Non-volatile: survives reboots (contract "Framing").
         self.nvm = {kind: {} for kind in NVM_LIMITS}
         self.profiles = {}
@@ -914,6 +915,9 @@ class SequansDialect(ThreeGppDialect):
                                "on: the MQTT client with a certValidLevel-0 profile naming no CA "
                                "slot sends MQTT in plaintext and hangs without a URC (pager "
                                "VENDOR_BUG_REPORTS §1); off: TLS without verification"),
+        "cgsn-quotes": ("cgsn_quotes", _on_off,
+                        'on: AT+CGSN=<snt> answers +CGSN: "<digits>" (the form Walter\'s parser '
+                        "expects); off: the digits bare (3GPP TS 27.007 allows it)"),
         "hce-format": ("hce_format", one_of(*HCE_FORMATS),
                        "form of the +SQNHCESIGN request (no capture exists): key-alg-hex = "
                        "<ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (,32 appended); "
@@ -966,6 +970,7 @@ class SequansDialect(ThreeGppDialect):
             "+CEREG": self.cmd_cereg,
             "+CCLK": self.cmd_cclk,
             "+CSQ": self.cmd_csq,
+            "+CGSN": self.cmd_cgsn,
             "+SQNNTP": self.cmd_ntp,
             # NVM certificates and keys
             "+SQNSNVW": self.cmd_nvw,
@@ -1180,6 +1185,26 @@ class SequansDialect(ThreeGppDialect):
         chosen here, no device log shows them."""
         self.exec_only(req)
         ctx.info(f"+CSQ: {20 if ctx.state.registered() else 99},99")
+        ctx.ok()
+
+    # The identity (docs/sequans.md C-42, R-42).  490154203237518 is the
+    # example IMEI of 3GPP TS 23.003; its IMEISV here has SVN 01.
+    IMEI = "490154203237518"
+    SVN = "01"
+
+    def cmd_cgsn(self, ctx, req):
+        """AT+CGSN[=<snt>] (3GPP TS 27.007 §5.4): the exec form and snt 0
+        answer the serial number (the IMEI) bare, snt 1 the IMEI, 2 the
+        IMEISV (what Walter's GM02SP driver asks, WalterModem.cpp:4538-4541,
+        and parses as +CGSN: "<16 digits>", :2428-2450), 3 the SVN, each as
+        +CGSN: "<digits>" (cgsn-quotes=off: bare).  Other forms: CME 4."""
+        if req.op == "exec" or (req.op == "set" and req.args == "0"):
+            ctx.info(self.IMEI)
+        elif req.op == "set" and req.args in ("1", "2", "3"):
+            digits = {"1": self.IMEI, "2": self.IMEI[:14] + self.SVN, "3": self.SVN}[req.args]
+            ctx.info(f'+CGSN: "{digits}"' if self.cgsn_quotes == "on" else f"+CGSN: {digits}")
+        else:
+            raise AtError(CME_BAD)
         ctx.ok()
 
     def cmd_reset(self, ctx, req):

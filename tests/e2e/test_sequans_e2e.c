@@ -296,6 +296,10 @@ static void bring_up(e2e *e)
     CHECK(e->m.st.registered);
     CHECK_EQ_INT(wait_op(e, sm_sqn_clock_read(&e->m, on_done, e), 10000, &r), SM_OK);
     CHECK(r.u.clock.valid && r.u.clock.year >= 2024 && r.u.clock.tz_quarters == 0);
+    step("identity: AT+CGSN=2, the IMEI and SVN (quoted or bare: cgsn-quotes)");
+    CHECK_EQ_INT(wait_op(e, sm_sqn_identity(&e->m, on_done, e), 10000, &r), SM_OK);
+    CHECK_EQ_STR(r.u.identity.imei, "490154203237518"); /* the simulator's (3GPP's example) */
+    CHECK_EQ_STR(r.u.identity.svn, "01");
 }
 
 static void test_nvm(e2e *e, const inputs *in)

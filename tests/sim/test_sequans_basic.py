@@ -145,3 +145,18 @@ def test_signal_quality_before_and_after_registration(make_sim):
     host.port.read_until(b"\r\n+CEREG: 1\r\n")
     assert host.ok("AT+CSQ") == b"\r\n+CSQ: 20,99\r\n"
     assert host.final("AT+CSQ=?") != OK     # the exec form only
+
+
+def test_identity_forms(make_sim):
+    """AT+CGSN[=<snt>] (docs/sequans.md C-42, R-42): =2, what the library
+    and Walter's driver send, answers the IMEISV quoted (cgsn-quotes=on, the
+    default) or bare (off); the exec form the IMEI bare; snt 4: CME 4."""
+    host = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0)))
+    host.cmd("ATE0")
+    assert host.ok("AT+CGSN=2") == b'\r\n+CGSN: "4901542032375101"\r\n'
+    assert host.ok("AT+CGSN=1") == b'\r\n+CGSN: "490154203237518"\r\n'
+    assert host.ok("AT+CGSN") == b"\r\n490154203237518\r\n"
+    assert host.final("AT+CGSN=4") != OK
+    bare = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0, cgsn_quotes="off")))
+    bare.cmd("ATE0")
+    assert bare.ok("AT+CGSN=2") == b"\r\n+CGSN: 4901542032375101\r\n"
