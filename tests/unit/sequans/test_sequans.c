@@ -220,17 +220,21 @@ static void xchg_(T *t, const char *want, const char *reply, int line)
 #define XCHG(t, want, reply) xchg_((t), (want), (reply), __LINE__)
 
 /* ---- dialect, init ---------------------------------------------------------- */
-/* AT+CSQ (docs/sequans.md C-41, R-41): one answer fed whole and cut at
-   every byte; the forms the sources allow (with or without the space,
-   99 for "not known") and what no source shows, which ends SM_ERR_PARSE. */
-static void signal_answer(const char *reply, size_t cut, int echo, char *out, size_t cap)
+/* ---- one-command reads: each answer fed whole and cut at every byte ---- */
+typedef int (*start_fn)(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+typedef struct { const char *reply, *want; } answer_case;
+
+/* Starts the operation, checks its command (cmd with its "\r"), feeds
+   reply cut at byte cut (whole if past its end) and copies the log. */
+static void one_answer(start_fn start, const char *cmd, const char *reply, size_t cut, int echo,
+                       char *out, size_t cap)
 {
     T *t = fresh(echo);
     size_t n = strlen(reply), k = cut < n ? cut : n;
-    CHECK(sm_sqn_signal(&t->m, on_done, t) > 0);
+    CHECK(start(&t->m, on_done, t) > 0);
     poll(t);
-    TX(t, "AT+CSQ\r");
-    if (echo) rx(t, "AT+CSQ\r");
+    TXS(t, cmd);
+    if (echo) rx(t, cmd);
     rxn(t, reply, k);
     poll(t);
     rxn(t, reply + k, n - k);
@@ -238,9 +242,32 @@ static void signal_answer(const char *reply, size_t cut, int echo, char *out, si
     snprintf(out, cap, "%s", t->io.log);
 }
 
+/* Every case, echo off and on: the log is its want, and the same at every cut. */
+static void check_answers(start_fn start, const char *cmd, const answer_case *cases, size_t n)
+{
+    char ref[256], got[256];
+    size_t i, cut, bad;
+    int echo;
+    for (echo = 0; echo <= 1; echo++) {
+        for (i = 0; i < n; i++) {
+            one_answer(start, cmd, cases[i].reply, (size_t)-1, echo, ref, sizeof ref);
+            CHECK_EQ_STR(ref, cases[i].want);
+            for (cut = 0, bad = 0; cut <= strlen(cases[i].reply); cut++) {
+                one_answer(start, cmd, cases[i].reply, cut, echo, got, sizeof got);
+                bad += strcmp(got, ref) != 0;
+            }
+            CHECK_EQ_INT((long)bad, 0);
+        }
+    }
+    CHECK_EQ_INT(start(NULL, on_done, NULL), SM_ERR_PARAM);
+}
+
+/* AT+CSQ (docs/sequans.md C-41, R-41): the forms the sources allow (with
+   or without the space, 99 for "not known") and what no source shows,
+   which ends SM_ERR_PARSE. */
 static void test_signal_quality(void)
 {
-    static const struct { const char *reply, *want; } cases[] = {
+    static const answer_case cases[] = {
         { "\r\n+CSQ: 20,99\r\n\r\nOK\r\n", "{SIGNAL ok rssi=20 ber=99 dbm=-73}" },
         { "\r\n+CSQ:31,7\r\n\r\nOK\r\n", "{SIGNAL ok rssi=31 ber=7 dbm=-51}" },
         { "\r\n+CSQ: 0,0\r\n\r\nOK\r\n", "{SIGNAL ok rssi=0 ber=0 dbm=-113}" },
@@ -253,47 +280,17 @@ static void test_signal_quality(void)
         { "\r\nOK\r\n", "{SIGNAL parse}" },                       /* no answer line */
         { "\r\n+CME ERROR: 4\r\n", "{SIGNAL modem CME_ERROR 4}" },
     };
-    char ref[256], got[256];
-    size_t i, cut, bad;
-    int echo;
-    for (echo = 0; echo <= 1; echo++) {
-        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            signal_answer(cases[i].reply, (size_t)-1, echo, ref, sizeof ref);
-            CHECK_EQ_STR(ref, cases[i].want);
-            for (cut = 0, bad = 0; cut <= strlen(cases[i].reply); cut++) {
-                signal_answer(cases[i].reply, cut, echo, got, sizeof got);
-                bad += strcmp(got, ref) != 0;
-            }
-            CHECK_EQ_INT((long)bad, 0);
-        }
-    }
-    CHECK_EQ_INT(sm_sqn_signal(NULL, on_done, NULL), SM_ERR_PARAM);
+    check_answers(sm_sqn_signal, "AT+CSQ\r", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* AT+CGSN=2 (docs/sequans.md C-42, R-42), added by CONTRIBUTING.md's
-   checklist as written: the answer fed whole and cut at every byte, echo on
-   and off; the IMEISV quoted (Walter's parser) or bare (3GPP TS 27.007
-   allows it), the IMEI's check digit computed (490154203237518 is the
-   example IMEI of 3GPP TS 23.003 and 27.007); what no source shows ends
-   SM_ERR_PARSE. */
-static void identity_answer(const char *reply, size_t cut, int echo, char *out, size_t cap)
-{
-    T *t = fresh(echo);
-    size_t n = strlen(reply), k = cut < n ? cut : n;
-    CHECK(sm_sqn_identity(&t->m, on_done, t) > 0);
-    poll(t);
-    TX(t, "AT+CGSN=2\r");
-    if (echo) rx(t, "AT+CGSN=2\r");
-    rxn(t, reply, k);
-    poll(t);
-    rxn(t, reply + k, n - k);
-    poll(t);
-    snprintf(out, cap, "%s", t->io.log);
-}
-
+   checklist as written: the IMEISV quoted (Walter's parser) or bare (3GPP
+   TS 27.007 allows it), the IMEI's check digit computed (490154203237518
+   is the example IMEI of 3GPP TS 23.003 and 27.007); what no source shows
+   ends SM_ERR_PARSE. */
 static void test_identity(void)
 {
-    static const struct { const char *reply, *want; } cases[] = {
+    static const answer_case cases[] = {
         { "\r\n+CGSN: \"4901542032375101\"\r\n\r\nOK\r\n", "{IDENTITY ok imei=490154203237518 svn=01}" },
         { "\r\n+CGSN:4901542032375199\r\n\r\nOK\r\n", "{IDENTITY ok imei=490154203237518 svn=99}" },
         { "\r\n+CGSN: \"3566660212345622\"\r\n\r\nOK\r\n", "{IDENTITY ok imei=356666021234560 svn=22}" },
@@ -306,21 +303,7 @@ static void test_identity(void)
         { "\r\nOK\r\n", "{IDENTITY parse}" },                                       /* no answer line */
         { "\r\n+CME ERROR: 4\r\n", "{IDENTITY modem CME_ERROR 4}" },
     };
-    char ref[256], got[256];
-    size_t i, cut, bad;
-    int echo;
-    for (echo = 0; echo <= 1; echo++) {
-        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            identity_answer(cases[i].reply, (size_t)-1, echo, ref, sizeof ref);
-            CHECK_EQ_STR(ref, cases[i].want);
-            for (cut = 0, bad = 0; cut <= strlen(cases[i].reply); cut++) {
-                identity_answer(cases[i].reply, cut, echo, got, sizeof got);
-                bad += strcmp(got, ref) != 0;
-            }
-            CHECK_EQ_INT((long)bad, 0);
-        }
-    }
-    CHECK_EQ_INT(sm_sqn_identity(NULL, on_done, NULL), SM_ERR_PARAM);
+    check_answers(sm_sqn_identity, "AT+CGSN=2\r", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* sm_sqn_pending / sm_sqn_busy / sm_sqn_wait, the shape section 7 has:
