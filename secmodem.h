@@ -2456,7 +2456,8 @@ typedef struct sm_cord_event {
     X(MQTT_DISCONNECT, "mqtt disconnect")  \
     X(PUBLISH, "publish")                  \
     X(WLAN_MODE, "wlan mode")              \
-    X(BRINGUP, "bringup")
+    X(BRINGUP, "bringup")                  \
+    X(HIBERNATE, "hibernate")
 #define SM_CORD_OP_ENUM_(name, text) SM_CORD_OP_##name,
 typedef enum sm_cord_op_kind {
     SM_CORD_OP_NONE = 0, /* no operation (a zeroed result) */
@@ -2764,6 +2765,13 @@ SECMODEM_API int sm_cord_reboot(sm_cord *c, sm_cord_done_fn done, void *ctx);
 /* AT+factoryreset (clears files and settings; up to
    SM_CORD_RESET_TIMEOUT_MS) -> OK, done at +eventstartup. */
 SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *ctx);
+/* AT+hibernate=<seconds> (1..86400, else SM_ERR_PARAM): the module's
+   lowest-power mode (docs/cordelia.md C27). Done at its OK; the module
+   then answers nothing until it wakes, `seconds` later, with the start-up
+   event of a power-up (SM_CORD_EV_STARTUP; the Wi-Fi connection and all
+   that is not stored are gone, as after a reboot). Start nothing before
+   that event: a command sent meanwhile times out. */
+SECMODEM_API int sm_cord_hibernate(sm_cord *c, uint32_t seconds, sm_cord_done_fn done, void *ctx);
 /* AT+get=<group>,<key> -> +get:<value>: result text. group and key: 1..32
    bytes, no space, ',' or '"'. */
 SECMODEM_API int sm_cord_get(sm_cord *c, const char *group, const char *key,
@@ -10573,7 +10581,8 @@ SM_PRIV int sm_cord_put_setting(sm_buf *b, const sm_cord_setting *st, const void
                %H    host name/address (s1)     %Y  SEC or TCP (n1)
                %L    data length (1..1460)
      MQTT:     %T    topic index (n1, 0..3)     %P  publish payload (s1)
-     Wi-Fi:    %R    role STA|AP|P2P (n1) */
+     Wi-Fi:    %R    role STA|AP|P2P (n1)
+     device:   %D    seconds (n1, 1..86400) */
 SM_PRIV void sm_cord_arg_setting(sm_buf *b, char d, const sm_cord_op *op)
 {
     if (d == 'G') sm_cord_put_word(b, op->s1, 32);
@@ -10612,6 +10621,12 @@ SM_PRIV void sm_cord_arg_wlan(sm_buf *b, char d, const sm_cord_op *op)
     (void)d; /* %R */
     if (op->n1 > (uint32_t)SM_CORD_MODE_P2P) { if (!b->err) b->err = SM_ERR_PARAM; }
     else sm_buf_str(b, op->n1 == SM_CORD_MODE_STA ? "STA" : op->n1 == SM_CORD_MODE_AP ? "AP" : "P2P");
+}
+
+SM_PRIV void sm_cord_arg_device(sm_buf *b, char d, const sm_cord_op *op)
+{
+    (void)d; /* %D: the driver's range, ATDevice.h:39-40 */
+    sm_cord_put_num(b, op->n1, 1, 86400);
 }
 
 /* Writes fmt with its directives through arg (NULL only when fmt has none). */
@@ -11766,6 +11781,20 @@ SM_CORD_OPDEF(sm_cord_od_factory_reset, "AT+factoryreset", NULL,
 SECMODEM_API int sm_cord_factory_reset(sm_cord *c, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_start_def(c, &sm_cord_od_factory_reset, done, ctx);
+}
+
+/* done at the OK: the wake-up is a start-up event like any other */
+SM_CORD_OPDEF(sm_cord_od_hibernate, "AT+hibernate=%D", sm_cord_arg_device,
+              SM_CORD_NO_INFO, SM_CORD_OP_HIBERNATE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              NULL, NULL, NULL);
+
+SECMODEM_API int sm_cord_hibernate(sm_cord *c, uint32_t seconds, sm_cord_done_fn done, void *ctx)
+{
+    sm_cord_op op;
+    memset(&op, 0, sizeof op);
+    op.def = &sm_cord_od_hibernate;
+    op.n1 = seconds;
+    return sm_cord_start(c, &op, done, ctx);
 }
 
 /* GET, SET: the setting concerned. */
@@ -15486,6 +15515,7 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
    ==========================================================================
    VERSION HISTORY
      unreleased  Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
+            Cordelia-I: sm_cord_hibernate() (AT+hibernate=<seconds>).
             One result struct, sm_result, for both dialects (it
             replaces sm_sqn_result and sm_cord_result). Sequans:
             u.data.len/total/id and u.send.len/id are len/total/value,

@@ -201,6 +201,7 @@ int sm_compile_check_cordelia(const sm_platform *p)
     r |= sm_cord_use_mqtt(&c) + sm_cord_use_sockets(&c);
     r |= sm_cord_test(&c, cord_done, NULL);
     r |= sm_cord_reboot(&c, cord_done, NULL);
+    r |= sm_cord_hibernate(&c, 60, cord_done, NULL);
     r |= sm_cord_factory_reset(&c, cord_done, NULL);
     r |= sm_cord_get(&c, "general", "version", cord_done, NULL);
     r |= sm_cord_set_str(&c, "MQTT", "clientId", "x", cord_done, NULL);

@@ -28,7 +28,8 @@ sources are the rows of docs/cordelia.md).  Not 3GPP: no echo, CR LF after every
 line, final results OK or ERROR:<text>,<negative code>, events +event...:
 any time.  Commands, by the contract's sections:
 
-  Device         AT+test, AT+reboot, AT+factoryreset, AT+get=<group>,<key>,
+  Device         AT+test, AT+reboot, AT+factoryreset, AT+hibernate=<s>,
+                 AT+get=<group>,<key>,
                  AT+set=<group>,<key>,<value>; event +eventstartup
   Wi-Fi          AT+wlanConnect=<SSID>,<BSSID>,<security>,<key>,,,
                  AT+wlanDisconnect, AT+wlanSet (accepted, no effect);
@@ -822,6 +823,7 @@ class CordeliaDialect(Dialect):
             "+TEST": self.cmd_test,
             "+REBOOT": self.cmd_reboot,
             "+FACTORYRESET": self.cmd_factoryreset,
+            "+HIBERNATE": self.cmd_hibernate,
             "+GET": self.cmd_get,
             "+SET": self.cmd_set,
             # Wi-Fi
@@ -888,6 +890,20 @@ class CordeliaDialect(Dialect):
         ctx.state.files.clear()
         ctx.ok()
         ctx.later(self.reboot_delay, lambda: ctx.modem.reboot("AT+factoryreset"))
+
+    def cmd_hibernate(self, ctx, req):
+        """AT+hibernate=<seconds> (docs/cordelia.md C27; Würth's driver
+        ATDevice.c:170-196, the range 1..86400 ATDevice.h:39-40): OK, then
+        (after reboot-delay, as for AT+reboot) the module hears nothing
+        (input is ignored) until it wakes
+        `seconds` later with the start-up event of a power-up, its volatile
+        state gone.  The wake-up is the simulator's reading: no log shows
+        one."""
+        (value,) = args_of(req, 1, 1)
+        seconds = number(value, 1, 86400)
+        ctx.ok()
+        ctx.later(self.reboot_delay,
+                  lambda: ctx.modem.reboot("AT+hibernate", delay=float(seconds)))
 
     def cmd_get(self, ctx, req):
         group, key = args_of(req, 2, 2)

@@ -69,6 +69,22 @@ def test_reboot_ok_then_startup_event(cord):
     assert cord.modem.stats()["reboots"] == 1
 
 
+def test_hibernate_ok_silence_then_startup_event(cord):
+    """AT+hibernate=<s> (docs/cordelia.md C27): OK; nothing is answered while
+    the module sleeps; the start-up event after <s> seconds; 0 and 86401
+    are refused (the driver's range)."""
+    assert cord.error("AT+hibernate=0") == ("invalid input", -2006)
+    assert cord.error("AT+hibernate=86401") == ("invalid input", -2006)
+    t0 = time.monotonic()
+    assert cord.final("AT+hibernate=1") == CORD_OK
+    time.sleep(CORD_FAST["reboot_delay"] + 0.1)        # asleep after reboot-delay
+    cord.port.write(b"AT+test\r\n")                      # not heard
+    assert cord.port.read_until(CORD_STARTUP) == CORD_STARTUP
+    assert time.monotonic() - t0 >= 1.0
+    assert cord.final("AT+test") == CORD_OK
+    assert cord.modem.stats()["reboots"] == 1
+
+
 def test_settings_case_insensitive_quotes_stripped_types_checked(cord):
     cord.set("MQTT", "iotHubEndpoint", '"broker.example"')
     assert cord.get("mqtt", "IOTHUBENDPOINT") == "broker.example"

@@ -485,6 +485,42 @@ static void test_bringup(void)
     CHECK(sm_cord_bringup(NULL, NULL, NULL, NULL) == SM_ERR_PARAM);
 }
 
+/* AT+hibernate=<seconds> (docs/cordelia.md C27), added by CONTRIBUTING.md's
+   checklist as written: done at the OK; the driver's range (1..86400)
+   refused before anything is sent; the wake-up is a start-up event like a
+   power-up's; a refusal is the module's error. */
+static void test_hibernate(void)
+{
+    sm_cord c;
+    mock m;
+    setup(&c, &m, 0);
+    CHECK_EQ_INT(sm_cord_hibernate(&c, 0, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_hibernate(&c, 86401, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_hibernate(NULL, 1, on_done, &m), SM_ERR_PARAM);
+    pump(&c);
+    CHECK_EQ_INT(m.io.tx_len, 0);
+    CHECK(sm_cord_hibernate(&c, 60, on_done, &m) > 0);
+    pump(&c);
+    SENT(&m, "AT+hibernate=60\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.io.log, "[hibernate ok]");
+    m.io.now += 60000; /* asleep: nothing comes */
+    pump(&c);
+    modem(&c, STARTUP);
+    CHECK_EQ_STR(m.io.log, "[hibernate ok]{startup 2610011025010 0x31000019 88:01:f9:b3:76:73 1.0.0}");
+    /* the bounds themselves; the module's refusal */
+    setup(&c, &m, 0);
+    CHECK(sm_cord_hibernate(&c, 1, on_done, &m) > 0);
+    CHECK(sm_cord_hibernate(&c, 86400, on_done, &m) > 0);
+    pump(&c);
+    SENT(&m, "AT+hibernate=1\r\n");
+    modem(&c, "ERROR:invalid input,-2006\r\n");
+    SENT(&m, "AT+hibernate=86400\r\n");
+    modem(&c, "OK\r\n");
+    CHECK_EQ_STR(m.io.log, "[hibernate modem reported an error code=-2006 err=invalid input]"
+                           "[hibernate ok]");
+}
+
 /* AT+reboot: OK, then the start-up event ends the operation, in either
    order (contract: ~100 ms after OK). */
 static void test_reboot_and_factory_reset(void)
@@ -2615,6 +2651,7 @@ int main(void)
     RUN(test_power_up_first_command);
     RUN(test_bringup);
     RUN(test_reboot_and_factory_reset);
+    RUN(test_hibernate);
     RUN(test_get_set);
     RUN(test_settings_hostile);
     RUN(test_mqtt_configure);

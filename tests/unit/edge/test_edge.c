@@ -640,6 +640,7 @@ static void test_cordelia_arguments(void)
     CHECK(sm_cord_at(NULL) == NULL);
     CHECK_EQ_INT(sm_cord_test(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_reboot(NULL, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_hibernate(NULL, 60, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_factory_reset(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_get(NULL, "a", "b", cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_set_str(NULL, "a", "b", "c", cord_nop, NULL), SM_ERR_PARAM);
@@ -805,6 +806,7 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(sm_cord_feed(&zc, (const uint8_t *)"+eventstartup\r\n", 15), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_poll(&zc), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_test(&zc, cord_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_hibernate(&zc, 60, cord_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_socket(&zc, 0, cord_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_wait(&zc, 1), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_set_msg_buffer(&zc, NULL, 0), SM_ERR_STATE);
