@@ -10625,7 +10625,7 @@ SM_PRIV void sm_cord_arg_wlan(sm_buf *b, char d, const sm_cord_op *op)
 
 SM_PRIV void sm_cord_arg_device(sm_buf *b, char d, const sm_cord_op *op)
 {
-    (void)d; /* %D: the driver's range, ATDevice.h:39-40 */
+    (void)d; /* %D: the driver's range (docs/cordelia.md C27) */
     sm_cord_put_num(b, op->n1, 1, 86400);
 }
 
