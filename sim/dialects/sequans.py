@@ -115,6 +115,9 @@ awong-dev/pager, a GM02SP on LR8.2.1.0, M2RS = sevents-os/sequans-rs @3ee671f):
     and field 3 (digest) only.  key-alg-hex (default, today's form)
     <ctx>,<keyId>,0,<hex>; quoted-digest; extra-field (",32" appended);
     field2-nonzero (1); field1-not-slot (keyId+1 mod 256).
+ 14 cgsn-quotes=on: AT+CGSN=<snt> answers +CGSN: "<digits>" (the form WAL's
+    parser expects, WalterModem.cpp:2428-2450); off: the digits bare (3GPP
+    TS 27.007 allows it; no log shows either on a GM02S).
 
 Still the contract's own assumptions, implemented as written: boot in CFUN
 0; the +SQNSPCFG line answering the set command; +SQNSMQTTONUNSUBSCRIBE;
