@@ -32,6 +32,11 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
     if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_NVM_READ ||
         r->op == SM_SQN_OP_HTTP_READ)
         if (r->len > sizeof f->buf) abort();
+    /* an identity read only from 16 digits: 15 and 2 of them */
+    if (r->op == SM_SQN_OP_IDENTITY && r->status == SM_OK &&
+        (strlen(r->u.identity.imei) != 15 || strlen(r->u.identity.svn) != 2 ||
+         strspn(r->u.identity.imei, "0123456789") != 15))
+        abort();
 }
 
 static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
@@ -80,7 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0: if (sm_sqn_bringup(&f.m, fz_done, &f) > 0) f.started++; break;
     case 1: if (sm_sqn_nvm_read_cert(&f.m, 19, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     case 2: if (sm_sqn_sock_recv(&f.m, 1, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
-    default: if (sm_sqn_clock_read(&f.m, fz_done, &f) > 0) f.started++; break;
+    default:
+        if (sm_sqn_clock_read(&f.m, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_identity(&f.m, fz_done, &f) > 0) f.started++;
+        break;
     }
     if (data[0] & 4) { /* time and MQTT supervision */
         sm_sqn_bringup_time_sync(&f.m, 60000);
