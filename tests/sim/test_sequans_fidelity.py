@@ -44,7 +44,7 @@ def test_defaults_are_the_real_module():
         "mqtt-resume-s": 360.0, "mqtt-ping": "off", "dial-error": "no-carrier",
         "http-sized-read": "cme4", "http-ring-quotes": "on", "nvr": "metadata",
         "nvw-size": "no-cr", "sleep-ff-after-s": 2.0, "clock": "unset",
-        "plaintext-fallback": "on", "hce-format": "key-alg-hex"}
+        "plaintext-fallback": "on", "hce-format": "key-alg-hex", "cgsn-quotes": "on"}
     assert d.urc_hold is False and d.wake_glitch_after == 2.0 and d.wake_glitch == b"\xff"
 
 
