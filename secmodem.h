@@ -1051,7 +1051,7 @@ SECMODEM_API void sm_at_cut_urc(sm_at *at, const char *prefix, unsigned field);
 #define SM_AT_EXPECT_MAX 65535u /* a count field of every dialect fits */
 SECMODEM_API int sm_at_expect_raw(sm_at *at, size_t n, sm_at_raw_fn sink, void *ctx);
 /* Turns on the reads by raw_lead (headerless payloads, see sm_at_cmd) for
-   this engine, and links their code (about 1.3 KB on a Cortex-M) into the
+   this engine, and links their code (about 1.4 KB on a Cortex-M) into the
    program: call it before submitting such a command, which is refused
    with SM_ERR_STATE otherwise. A program that never calls it does not
    carry that code. SM_OK; SM_ERR_PARAM (NULL), SM_ERR_STATE (never
@@ -1060,7 +1060,7 @@ SECMODEM_API int sm_at_use_headerless(sm_at *at);
 /* The same for commands with SM_AT_F_RAW_AFTER (raw bytes inline in their
    answer line): call it before submitting one (else SM_ERR_STATE); a
    program that never calls it nor sm_at_cut_urc() does not carry the code
-   that cuts such lines (about 350 bytes on a Cortex-M). SM_OK;
+   that cuts such lines (about 250 bytes on a Cortex-M). SM_OK;
    SM_ERR_PARAM (NULL), SM_ERR_STATE (never initialised). */
 SECMODEM_API int sm_at_use_inline_raw(sm_at *at);
 /* Cancels the in-flight command (if any) and every queued one; each gets
