@@ -126,9 +126,9 @@ def run_variant(bed, tmp, binary, options, checks):
         checks.check(not any(p.startswith(b'"') for p in seen),
                      f"[{label}] the broker got the payload without the outer quotes")
         stats = sim.control("stats")
-        checks.check(stats.get("reboots") == 5,
-                     f"[{label}] the simulator restarted 5 times (AT+reboot 3x, control socket, "
-                     f"AT+factoryreset): {stats.get('reboots')}")
+        checks.check(stats.get("reboots") == 6,
+                     f"[{label}] the simulator restarted 6 times (AT+reboot 3x, AT+hibernate, "
+                     f"control socket, AT+factoryreset): {stats.get('reboots')}")
         stderr = sim.stderr().decode(errors="replace")
         checks.check("Traceback" not in stderr, f"[{label}] no exception in the simulator")
         checks.check(sim.stop() == 0, f"[{label}] the simulator stopped cleanly")

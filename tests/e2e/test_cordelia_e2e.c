@@ -296,6 +296,16 @@ static void test_restart_and_basics(app *a)
     CHECK_EQ_STR(sm_cord_get_state(&a->cord)->chip_id, "0x31000019");
     step_end();
 
+    step("hibernate 1 s -> OK; the module wakes with +eventstartup and answers again");
+    startups = a->startups;
+    d = finish(a, sm_cord_hibernate(&a->cord, 1, on_done, a));
+    CHECK_EQ_INT(d->status, SM_OK);
+    CHECK_EQ_INT(a->startups, startups); /* asleep: no start-up at the OK */
+    CHECK(until_count(a, &a->startups, startups, 5000));
+    CHECK(sm_cord_get_state(&a->cord)->started);
+    CHECK(finish_ok(a, sm_cord_test(&a->cord, on_done, a)));
+    step_end();
+
     step("Wi-Fi role: as an access point (after a restart) wlanConnect is refused; station again");
     CHECK(finish_ok(a, sm_cord_wlan_set_mode(&a->cord, SM_CORD_MODE_AP, on_done, a)));
     CHECK(finish_ok(a, sm_cord_reboot(&a->cord, on_done, a)));
