@@ -68,7 +68,7 @@
        static sm_sqn_mqtt_mem mq;            // its MQTT client's memory (~720 B)
        static uint8_t rx[512];
 
-       static void on_event(void *app, sm_sqn *m, const sm_sqn_event *ev) {
+       static void on_event(void *app, sm_sqn *m, const sm_event *ev) {
            if (ev->type == SM_SQN_EV_MQTT_MESSAGE)  // read what was announced
                sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid,
                                 ev->u.msg.len, rx, sizeof rx, on_msg, app);
@@ -184,9 +184,13 @@
      One operation at a time (ATECC608, CSR, certificates): <x>_start(),
        then <x>_poll() until it is no longer pending; <x>_run_blocking() is
        the thin blocking helper on top.
-     Events. Every URC becomes an event: its `type` (an X-macro list,
-       SM_<D>_EVENT_LIST, makes the enum and sm_<d>_event_name()), then
-       u.<family>. A line nobody understands is an UNHANDLED event with the
+     Events. Every URC becomes an event, one struct for every dialect,
+       sm_event (section 5.4), handed to an event callback of one shape
+       (ctx, the modem, the event): its `type` (an X-macro list,
+       SM_<D>_EVENT_LIST, makes the enum and sm_<d>_event_name()), its
+       line as received, then u.<family>, whose members mean the same in
+       every dialect (a modem's number is `code`, a count `value` or
+       `len`). A line nobody understands is an UNHANDLED event with the
        line, never lost.
      Settings. *_config() for a dialect's settings commands, *_opts
        structs (with *_opts_init() where fields start unset) for options.
@@ -1234,6 +1238,53 @@ typedef struct sm_result {
     } u;
 } sm_result;
 
+/* An event: what a URC the dialect knows reported, or a line nobody
+   claimed (UNHANDLED), in every dialect: handed to the event callback,
+   whose shape is the same in every dialect (void *ctx, the modem, const
+   sm_event *), and valid during that call only (strings included: copy
+   what you keep). Strings are NUL-terminated. The members of u have one
+   name and one meaning in every dialect (a modem's number is `code`, a
+   byte count `value` or `len`); each dialect's event list says which
+   members its events fill and which it leaves 0 / NULL. */
+typedef struct sm_event {
+    int type;             /* the dialect's kind: sm_sqn_event_type, sm_cord_event_type */
+    const char *line;     /* the line as received ("" for an event of the library's
+                             own, e.g. the MQTT supervision's, or a Cordelia-I message
+                             put together from a line longer than the engine's) */
+    size_t line_len;
+    union {
+        struct { uint8_t stat; } reg;            /* +CEREG stat */
+        /* the modem started: count (Sequans: restarts seen since
+           sm_sqn_init), the module's own fields (Cordelia-I) */
+        struct { uint16_t count; const char *article, *chip_id, *mac, *version; } startup;
+        /* a socket: value is the bytes waiting (SOCK_DATA), the port
+           (Cordelia-I SOCK_CONNECTED) or the module's error number */
+        struct { int id; int32_t value; const char *address; } sock;
+        struct { const char *status; int32_t code; } mqtt; /* status: Cordelia-I only */
+        struct { const char *topic; int32_t code; } sub;
+        struct { uint16_t pmid; int32_t code; } pub;
+        /* a message: payload[0..len) of total bytes when the event carries
+           it (Cordelia-I); NULL when it only announces one of len (= total)
+           bytes to be read (Sequans: sm_sqn_mqtt_read); mid 0: QoS 0 or not
+           reported */
+        struct { const char *topic; const char *payload; uint32_t len, total;
+                 uint8_t qos; uint16_t mid; } msg;
+        struct { uint8_t prof; uint16_t status; const char *content_type; uint32_t size;
+                 int32_t curl; } http;
+        /* host signing (Sequans), see its event list */
+        struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest;
+                 uint8_t has_ctx; } hce;
+        struct { int32_t status; } ntp;
+        /* the Sequans MQTT supervision: status SM_OK or why (SM_ERR_TIMEOUT: no
+           answer in time, SM_ERR_MODEM: the command was refused,
+           SM_ERR_REFUSED: the modem's rc, in code, was not 0) */
+        struct { int status; int32_t code; uint8_t topics, failed; const char *topic; } sup;
+        struct { const char *ssid, *bssid; int32_t reason; } wlan; /* reason: disconnect */
+        struct { const char *ip, *gateway, *dns; } ip;
+        struct { const char *reason; } fatal;    /* device_abort, sync_loss... */
+    } u;
+} sm_event;
+
 #ifndef SM_NO_SEQUANS
 /* ==========================================================================
    6. SEQUANS GM02S DIALECT (declarations)
@@ -1252,7 +1303,7 @@ typedef struct sm_result {
    command(s) and returns at once: an operation id (1..32767), or a negative
    SM_ERR_* and then nothing is written and no callback comes. The operation
    ends with exactly one call of its done callback (sm_sqn_done_fn) with an
-   sm_result. Unsolicited results (URCs) become events (sm_sqn_event):
+   sm_result. Unsolicited results (URCs) become events (sm_event):
    every one of them, known or not, reaches the event callback. An event may
    come before the done callback of the command that caused it (e.g. the
    +SQNSMQTTONCONNECT of a fast broker). Both callbacks may start operations.
@@ -1402,39 +1453,49 @@ typedef struct sm_result {
 #define SM_SQN_NO_SLOT (-1)    /* an unused certificate/key slot: empty field */
 #define SM_SQN_REG_UNKNOWN 0xFFu
 
-/* Events: one per URC (and per line nobody claimed). */
-/* The events: one list (an X-macro) makes the enum and the names that
-   sm_sqn_event_name() returns, so the two cannot drift apart. */
+/* Events: one per URC (and per line nobody claimed), each an sm_event
+   (section 5.4) whose line is the URC as received ("" for the supervision's
+   own events). The events: one list (an X-macro) makes the enum and the
+   names that sm_sqn_event_name() returns, so the two cannot drift apart. */
 #define SM_SQN_EVENT_LIST(X) \
     X(REGISTERED)               /* +CEREG stat 1 (home) or 5 (roaming): u.reg */                     \
     X(DEREGISTERED)             /* +CEREG any other stat (0 off, 2 searching, 3 denied...): u.reg */ \
-    X(RESTARTED)                /* +SYSSTART: sockets, MQTT, HTTP state reset; u.restart */          \
-    X(SOCK_DATA)                /* +SQNSRING: u.sock.bytes now buffered in the modem (for a          \
+    X(RESTARTED)                /* +SYSSTART: sockets, MQTT, HTTP state reset; u.startup.count */    \
+    X(SOCK_DATA)                /* +SQNSRING: u.sock.value bytes now buffered in the modem (for a    \
                                 socket never dialled: UNHANDLED instead) */                          \
     X(SOCK_CLOSED)              /* +SQNSH: the peer or the network closed u.sock.id */               \
-    X(MQTT_CONNECTED)           /* +SQNSMQTTONCONNECT: u.mqtt.rc (0 ok, <0 failed) */                \
-    X(MQTT_DISCONNECTED)        /* +SQNSMQTTONDISCONNECT: u.mqtt.rc */                               \
-    X(MQTT_SUBSCRIBED)          /* +SQNSMQTTONSUBSCRIBE: u.sub.topic, u.sub.rc */                    \
+    X(MQTT_CONNECTED)           /* +SQNSMQTTONCONNECT: u.mqtt.code (0 ok, <0 failed) */              \
+    X(MQTT_DISCONNECTED)        /* +SQNSMQTTONDISCONNECT: u.mqtt.code */                             \
+    X(MQTT_SUBSCRIBED)          /* +SQNSMQTTONSUBSCRIBE: u.sub.topic, u.sub.code */                  \
     X(MQTT_UNSUBSCRIBED)        /* +SQNSMQTTONUNSUBSCRIBE: u.sub */                                  \
-    X(MQTT_PUBLISHED)           /* +SQNSMQTTONPUBLISH: u.pub.pmid, u.pub.rc */                       \
-    X(MQTT_MESSAGE)             /* +SQNSMQTTONMESSAGE: u.msg; read it with sm_sqn_mqtt_read() */     \
+    X(MQTT_PUBLISHED)           /* +SQNSMQTTONPUBLISH: u.pub.pmid, u.pub.code */                     \
+    X(MQTT_MESSAGE)             /* +SQNSMQTTONMESSAGE: u.msg (topic, len = total: its     \
+                                size, qos, mid; payload NULL): read it with             \
+                                sm_sqn_mqtt_read() */                                   \
     X(MQTT_MEMORY_FULL)         /* +SQNSMQTTMEMORYFULL: the oldest messages were dropped */          \
     X(HTTP_RESPONSE)            /* +SQNHTTPRING: u.http (status 0: failed, a FAILURE follows) */     \
     X(HTTP_FAILURE)             /* +SQNHTTPSH: u.http.prof, u.http.curl */                           \
-    X(UNHANDLED)                /* any other line (unknown +SQN URC, stray line): u.line */          \
+    X(UNHANDLED)                /* any other line (unknown +SQN URC, stray line): line */            \
     X(HCE_SIGN)                 /* +SQNHCESIGN: sign u.hce.digest and answer with                    \
-                                sm_sqn_hce_reply() (section 12's sm_hce does) */                     \
+                                sm_sqn_hce_reply() (section 12's sm_hce does).                       \
+                                u.hce: ctx, the request's context id (field 0);                      \
+                                digest, 32 bytes (field 3, 64 hex digits, quoted or                  \
+                                not); key, alg: fields 1 and 2 when they are numbers                 \
+                                0..255, else SM_SQN_HCE_NO_FIELD: their meaning is                   \
+                                not documented (docs/sequans.md), so they are                        \
+                                reported, never acted on. Fields after the digest                    \
+                                are tolerated. */                                                    \
     X(HCE_INVALID)              /* a +SQNHCESIGN line without a usable digest: u.hce.ctx             \
                                 (when u.hce.has_ctx) must still be answered, with a                  \
                                 failure status, or the handshake waits for its limit;                \
-                                u.hce.line is the line (sm_hce does all this) */                     \
+                                digest NULL (sm_hce does all this) */                                \
     /* time and MQTT supervision (see "Time and MQTT supervision" below) */                          \
     X(NTP)                      /* +SQNNTP: u.ntp.status (0: the clock was set) */                   \
     X(MQTT_RESUMED)             /* the modem resumed the session by itself: u.sup.topics */          \
     X(MQTT_RESUBSCRIBED)        /* every remembered subscription made again: u.sup.topics */         \
     X(MQTT_RESUBSCRIBE_FAILED)  /* u.sup.failed of u.sup.topics failed (first: u.sup.topic) */       \
-    X(MQTT_LOST)                /* a probe found the session dead: u.sup.status, u.sup.rc */         \
-    X(MQTT_RECONNECT_FAILED)    /* the library's own reconnect failed: u.sup.status, u.sup.rc */
+    X(MQTT_LOST)                /* a probe found the session dead: u.sup.status, u.sup.code */       \
+    X(MQTT_RECONNECT_FAILED)    /* the library's own reconnect failed: u.sup.status, u.sup.code */
 #define SM_SQN_EV_ENUM_(name) SM_SQN_EV_##name,
 typedef enum sm_sqn_event_type {
     SM_SQN_EV_NONE = 0, /* never reported (a zeroed event) */
@@ -1442,36 +1503,6 @@ typedef enum sm_sqn_event_type {
     SM_SQN_EV_COUNT_    /* implementation: one past the last */
 } sm_sqn_event_type;
 
-/* An event. Strings point into the receive buffer, are NUL-terminated and
-   valid only during the callback: copy what you keep. */
-typedef struct sm_sqn_event {
-    sm_sqn_event_type type;
-    union {
-        struct { uint8_t stat; } reg;
-        struct { uint16_t count; } restart;
-        struct { uint8_t id; uint16_t bytes; } sock;
-        struct { int32_t rc; } mqtt;
-        struct { const char *topic; int32_t rc; } sub;
-        struct { uint16_t pmid; int32_t rc; } pub;
-        struct { const char *topic; uint32_t len; uint8_t qos; uint16_t mid; } msg; /* mid 0: QoS 0 */
-        struct { uint8_t prof; uint16_t status; const char *content_type; uint32_t size;
-                 int32_t curl; } http;
-        struct { const char *text; size_t len; } line;
-        /* ctx: the request's context id (field 0), digest: 32 bytes (field 3,
-           64 hex digits, quoted or not). key, alg: fields 1 and 2 when they
-           are numbers 0..255, else SM_SQN_HCE_NO_FIELD: their meaning is not
-           documented (Microchip's driver ignores them, docs/sequans.md), so
-           they are reported, never acted on. Fields after the digest are
-           tolerated. HCE_INVALID: digest NULL, has_ctx says whether ctx
-           could be read, line/len the line. */
-        struct { uint16_t ctx; uint8_t key; uint8_t alg; const uint8_t *digest;
-                 uint8_t has_ctx; const char *line; size_t len; } hce;
-        struct { int32_t status; } ntp;
-        /* status: SM_OK or why (SM_ERR_TIMEOUT: no answer in time, SM_ERR_MODEM: the
-           command was refused, SM_ERR_REFUSED: the modem's rc, in rc, was not 0) */
-        struct { int status; int32_t rc; uint8_t topics, failed; const char *topic; } sup;
-    } u;
-} sm_sqn_event;
 
 /* Operations (the `op` of a result). */
 /* The operations: one list (an X-macro) makes the enum and the names that
@@ -1530,7 +1561,7 @@ typedef enum sm_sqn_op_kind {
 enum { SM_SQN_STEP_LIST(SM_SQN_STEP_ENUM_) SM_SQN_STEP_COUNT_ };
 
 struct sm_sqn;
-typedef void (*sm_sqn_event_fn)(void *ctx, struct sm_sqn *m, const sm_sqn_event *ev);
+typedef void (*sm_sqn_event_fn)(void *ctx, struct sm_sqn *m, const sm_event *ev);
 typedef void (*sm_sqn_done_fn)(void *ctx, struct sm_sqn *m, const sm_result *r);
 
 /* NVM object types (contract: NVM). */
@@ -1887,33 +1918,33 @@ SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_f
 /* AT+SQNSCFG=<sock>,<cid>,0,<idle_s>,600,50 then AT+SQNSCFGEXT=<sock>,1,0,0,0,0
    (RING with byte counts, raw data both ways). cid 1..16: PDP context;
    idle_s: inactivity timeout in s, 0 none. */
-SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16_t idle_s,
+SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, int sock, uint8_t cid, uint16_t idle_s,
                                     sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSSCFG=<sock>,1,<sp_id>: TLS with security profile 1..6 on the
    socket; before sm_sqn_sock_dial(). */
-SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx);
+SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, int sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSD=<sock>,0,<port>,"<host>",0,0,1: TCP in command mode; done when
    connected (TLS handshake included), SM_SQN_DIAL_TIMEOUT_MS at most. */
-SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
+SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, int sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSSENDEXT: sends len (1..1500) bytes after the prompt; data stays
    valid until done. With SM_OK, len is the bytes the modem accepted:
    it answers OK alone, without a count (docs/sequans.md C-17), so all len
    of them; value is the socket. */
-SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
+SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, int sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSRECV=<sock>,<min(cap,1500)>: up to cap bytes into buf (len,
    may be 0). SM_SQN_EV_SOCK_DATA tells how many wait. An answer for another
    socket: SM_ERR_PARSE, buf untouched; more than cap: SM_ERR_TRUNCATED (see
    "Reads" above). */
-SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
+SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, int sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSH=<sock>. */
-SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
+SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSS: u.sock_state[] (0 closed, 1 active, 6 opening...). */
 SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSI=<sock>: u.sock_info (bytes sent, received, buffered, unacknowledged). */
-SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx);
+SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx);
 
 /* ---- Built-in MQTT client, id 0 (contract: Built-in MQTT client) --------
    Commands complete on OK; the broker's answers come as events. Topics are
@@ -2010,7 +2041,7 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
                                   sm_sqn_done_fn done, void *ctx);
 
 /* Names for logs. */
-SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t);
+SECMODEM_API const char *sm_sqn_event_name(int t); /* sm_event.type; "?" if unknown */
 SECMODEM_API const char *sm_sqn_op_name(int k); /* sm_result.op; "?" if unknown */
 /* The name of a bring-up step (u.bringup.failed_step): "NONE", "BOOT",
    "ECHO", "CMEE", "CEREG", "CFUN", "REGISTER", "CLOCK", "TIME_SYNC". */
@@ -2180,7 +2211,7 @@ typedef struct sm_sqn_stream {
 } sm_sqn_stream;
 /* Binds the stream to socket sock (1..SM_SQN_SOCKETS) of m. SM_OK or
    SM_ERR_PARAM. */
-SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock);
+SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, int sock);
 /* Queues up to len bytes; returns how many (0 when the buffer is full: offer
    the rest later) or the status that ended the stream. */
 SECMODEM_API int sm_sqn_stream_write(sm_sqn_stream *s, const uint8_t *data, size_t len);
@@ -2368,9 +2399,9 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
 #error "SM_CORD_OPS must be 1..64"
 #endif
 
-/* Events (contract "Framing", docs/cordelia.md D12 to D24). Strings are NUL-terminated
-   and valid during the callback only. */
-/* The events: one list (an X-macro) of each kind and its name (what
+/* Events (contract "Framing", docs/cordelia.md D12 to D24), each an
+   sm_event (section 5.4) whose line is the event as received. The events:
+   one list (an X-macro) of each kind and its name (what
    sm_cord_event_name() returns) makes the enum and the names. */
 #define SM_CORD_EVENT_LIST(X) \
     X(STARTUP, "startup")                      /* +eventstartup: u.startup; the module restarted */          \
@@ -2379,7 +2410,10 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
     X(IP_ACQUIRED, "ip acquired")              /* +eventnetapp:ipv4_acquired: u.ip */                        \
     X(MQTT_INFO, "mqtt info")                  /* +eventmqtt:info: u.mqtt (status CONNACK, DISCONNECT...) */ \
     X(MQTT_ERROR, "mqtt error")                /* +eventmqtt:error: u.mqtt (status TLS_FAILED...) */         \
-    X(MQTT_RECV, "mqtt recv")                  /* +eventmqtt:recv: u.msg */                                  \
+    X(MQTT_RECV, "mqtt recv")                  /* +eventmqtt:recv: u.msg (topic, qos from qos<N>,        \
+                                               payload: the rest of the line with ONE          \
+                                               enclosing pair of quotes removed (contract: no  \
+                                               escaping; it may hold '"' and ','), len = total) */ \
     X(SOCK_CONNECTED, "socket connected")      /* +connect: u.sock (id of the socket connected last,         \
                                                value = port, address) */                                     \
     X(SOCK_DATA, "socket data")                /* +eventsock:data: u.sock (id, value = bytes waiting);       \
@@ -2402,29 +2436,6 @@ typedef enum sm_cord_event_type {
     SM_CORD_EV_COUNT_    /* implementation: one past the last */
 } sm_cord_event_type;
 
-typedef struct sm_cord_event {
-    sm_cord_event_type type;
-    const char *line;       /* the whole line as received, NUL-terminated ("" for an
-                               MQTT message put together from a long line) */
-    size_t line_len;
-    union {
-        struct { const char *article, *chip_id, *mac, *version; } startup;
-        struct { const char *ssid, *bssid; int32_t reason; } wlan;   /* reason: disconnect */
-        struct { const char *ip, *gateway, *dns; } ip;
-        struct { const char *status; int32_t code; } mqtt; /* status without its quotes */
-        struct {
-            const char *topic;
-            int qos;             /* from qos<N> */
-            const char *payload; /* rest of the line, ONE enclosing pair of quotes removed
-                                    (contract: no escaping; may contain '"' and ','),
-                                    NUL-terminated */
-            size_t len;
-            size_t total;        /* the whole payload's length (= len unless TOO_LONG) */
-        } msg;
-        struct { int id; int32_t value; const char *address; } sock;
-        struct { const char *reason; } fatal; /* device_abort, sync_loss... */
-    } u;
-} sm_cord_event;
 
 /* Operations, as reported in sm_result.op. */
 /* The operations: one list (an X-macro) of each kind and its name (what
@@ -2500,7 +2511,7 @@ typedef struct sm_cord_file_entry {
    stage        FILE_UPLOAD: 0 open, 1 write, 2 close; BRINGUP: the step
                 (where it ended). */
 struct sm_cord;
-typedef void (*sm_cord_event_fn)(void *ctx, struct sm_cord *cord, const sm_cord_event *ev);
+typedef void (*sm_cord_event_fn)(void *ctx, struct sm_cord *cord, const sm_event *ev);
 typedef void (*sm_cord_done_fn)(void *ctx, struct sm_cord *cord, const sm_result *r);
 typedef void (*sm_cord_entry_fn)(void *ctx, struct sm_cord *cord, const sm_cord_file_entry *e);
 
@@ -2604,7 +2615,7 @@ typedef struct sm_cord_fields {
 } sm_cord_fields;
 typedef struct sm_cord_ev_scratch {
     sm_cord_fields x;
-    sm_cord_event ev;
+    sm_event ev;
     char text[SM_LINE_SIZE];
 } sm_cord_ev_scratch;
 
@@ -2730,7 +2741,7 @@ SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c);
    sm_cord_cancel() is the way, safe from callbacks. */
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c);
 /* Names for logs ("mqtt recv", "file upload"...); "?" for unknown values. */
-SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind);
+SECMODEM_API const char *sm_cord_event_name(int kind); /* sm_event.type */
 SECMODEM_API const char *sm_cord_op_name(int op);
 
 /* Every start function below takes done (may be NULL) and ctx, and returns
@@ -3914,7 +3925,7 @@ SECMODEM_API int sm_csr_run_blocking(sm_atecc *se, uint8_t slot, const sm_dn_att
    ever written to the modem.
 
        static sm_sqn m;  static sm_atecc se;  static sm_hce hce;
-       static void on_event(void *app, sm_sqn *m, const sm_sqn_event *ev) {
+       static void on_event(void *app, sm_sqn *m, const sm_event *ev) {
            if (sm_hce_on_event(&hce, ev)) return;   // a signing request: taken
            ...                                       // the application's events
        }
@@ -4034,7 +4045,7 @@ SECMODEM_API int sm_hce_set_key_slot(sm_hce *h, uint8_t slot);
 /* Give it every sm_sqn event (from the sm_sqn event callback): returns 1
    if it was a signing request (taken; the application need not act on
    it), else 0 (RESTARTED is seen and passed on: returns 0). */
-SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_sqn_event *ev);
+SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_event *ev);
 /* Advances the request being served (chip polls, the answer command) and
    starts the next; returns at once. Call it from the main loop, next to
    sm_sqn_poll(). SM_OK, SM_ERR_PARAM, SM_ERR_BUSY (called from its own
@@ -6759,26 +6770,28 @@ SM_PRIV int sm_sqn_fields(sm_fields *f, const char *line, size_t len)
 }
 
 /* ---- events ------------------------------------------------------------- */
-SM_PRIV void sm_sqn_emit(sm_sqn *m, sm_sqn_event *ev)
+SM_PRIV void sm_sqn_emit(sm_sqn *m, sm_event *ev)
 {
     if (m->on_event) m->on_event(m->event_ctx, m, ev);
 }
 
-SM_PRIV void sm_sqn_ev(sm_sqn_event *ev, sm_sqn_event_type t)
+/* A zeroed event of type t for the URC `line` (len bytes; "" for an event
+   of the library's own). */
+SM_PRIV void sm_sqn_ev(sm_event *ev, sm_sqn_event_type t, const char *line, size_t len)
 {
     memset(ev, 0, sizeof *ev);
-    ev->type = t;
+    ev->type = (int)t;
+    ev->line = line;
+    ev->line_len = len;
 }
 
 /* A line nobody claimed, or a known URC that does not parse: it is reported,
    never dropped silently. */
 SM_PRIV void sm_sqn_on_unknown(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     (void)at;
-    sm_sqn_ev(&ev, SM_SQN_EV_UNHANDLED);
-    ev.u.line.text = line;
-    ev.u.line.len = len;
+    sm_sqn_ev(&ev, SM_SQN_EV_UNHANDLED, line, len);
     sm_sqn_emit((sm_sqn *)ctx, &ev);
 }
 
@@ -6890,9 +6903,7 @@ SM_PRIV void sm_sqn_features_reset(sm_sqn *m)
 SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    sm_sqn_event ev;
-    (void)line;
-    (void)len;
+    sm_event ev;
     /* the engine already ended the command in flight with SM_AT_REBOOT; the
        queued ones were meant for the old session */
     sm_at_flush(at, SM_AT_REBOOT);
@@ -6900,8 +6911,8 @@ SM_PRIV void sm_sqn_urc_sysstart(void *ctx, sm_at *at, const char *line, size_t 
     sm_sqn_features_reset(m);
     m->st.reboots++;
     if (m->boot.phase != SM_SQN_PH_IDLE) m->boot.rebooted = 1;
-    sm_sqn_ev(&ev, SM_SQN_EV_RESTARTED);
-    ev.u.restart.count = m->st.reboots;
+    sm_sqn_ev(&ev, SM_SQN_EV_RESTARTED, line, len);
+    ev.u.startup.count = m->st.reboots;
     sm_sqn_emit(m, &ev);
 }
 
@@ -6926,13 +6937,13 @@ SM_PRIV int sm_sqn_parse_cereg(const char *line, size_t len, uint8_t *stat)
 /* Registration: always reported for a URC, on change for a query answer. */
 SM_PRIV void sm_sqn_cereg(sm_sqn *m, const char *line, size_t len, int is_urc)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     uint8_t stat;
     if (sm_sqn_parse_cereg(line, len, &stat)) { sm_sqn_on_unknown(m, &m->at, line, len); return; }
     if (!is_urc && stat == m->st.reg_stat) return;
     m->st.reg_stat = stat;
     m->st.registered = (uint8_t)(stat == 1 || stat == 5); /* home or roaming */
-    sm_sqn_ev(&ev, m->st.registered ? SM_SQN_EV_REGISTERED : SM_SQN_EV_DEREGISTERED);
+    sm_sqn_ev(&ev, m->st.registered ? SM_SQN_EV_REGISTERED : SM_SQN_EV_DEREGISTERED, line, len);
     ev.u.reg.stat = stat;
     sm_sqn_emit(m, &ev);
 }
@@ -6969,7 +6980,7 @@ SM_PRIV int sm_sqn_sock_known(const sm_sqn *m, int32_t id)
 SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t id, n;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id) ||
@@ -6978,9 +6989,9 @@ SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len
         return;
     }
     m->st.sock[id - 1].pending = (uint16_t)n;
-    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_DATA);
+    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_DATA, line, len);
     ev.u.sock.id = (uint8_t)id;
-    ev.u.sock.bytes = (uint16_t)n;
+    ev.u.sock.value = n;
     sm_sqn_emit(m, &ev);
 }
 
@@ -6989,7 +7000,7 @@ SM_PRIV void sm_sqn_urc_sring(void *ctx, sm_at *at, const char *line, size_t len
 SM_PRIV void sm_sqn_urc_sh(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t id;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 1, SM_SQN_SOCKETS, &id)) {
@@ -6998,9 +7009,9 @@ SM_PRIV void sm_sqn_urc_sh(void *ctx, sm_at *at, const char *line, size_t len)
     }
     m->st.sock[id - 1].open = 0;
     m->st.sock[id - 1].remote_closed = 1;
-    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_CLOSED);
+    sm_sqn_ev(&ev, SM_SQN_EV_SOCK_CLOSED, line, len);
     ev.u.sock.id = (uint8_t)id;
-    ev.u.sock.bytes = m->st.sock[id - 1].pending;
+    ev.u.sock.value = m->st.sock[id - 1].pending;
     sm_sqn_emit(m, &ev);
 }
 
@@ -7017,7 +7028,7 @@ SM_PRIV int sm_sqn_mqtt_fields(sm_fields *f, const char *line, size_t len)
    itself (docs/sequans.md R-21). */
 SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len, int up)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t rc;
     if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) {
@@ -7026,8 +7037,8 @@ SM_PRIV void sm_sqn_mqtt_link(sm_sqn *m, sm_at *at, const char *line, size_t len
     }
     m->st.mqtt_connected = (uint8_t)(up && rc == 0);
     m->st.mqtt_rc = rc;
-    sm_sqn_ev(&ev, up ? SM_SQN_EV_MQTT_CONNECTED : SM_SQN_EV_MQTT_DISCONNECTED);
-    ev.u.mqtt.rc = rc;
+    sm_sqn_ev(&ev, up ? SM_SQN_EV_MQTT_CONNECTED : SM_SQN_EV_MQTT_DISCONNECTED, line, len);
+    ev.u.mqtt.code = rc;
     sm_sqn_emit(m, &ev);
     if (up) sm_sqn_sup_on_connect(m, rc); /* a resume? */
 }
@@ -7050,7 +7061,7 @@ SM_PRIV void sm_sqn_urc_mqtt_disc(void *ctx, sm_at *at, const char *line, size_t
 SM_NOINLINE SM_PRIV int sm_sqn_mqtt_sub_event(sm_sqn *m, sm_at *at, const char *line, size_t len,
                                               sm_sqn_event_type t, int32_t *rc)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     char topic[SM_LINE_SIZE];
     if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_str(&f, topic, sizeof topic) ||
@@ -7058,9 +7069,9 @@ SM_NOINLINE SM_PRIV int sm_sqn_mqtt_sub_event(sm_sqn *m, sm_at *at, const char *
         sm_sqn_on_unknown(m, at, line, len);
         return -2;
     }
-    sm_sqn_ev(&ev, t);
+    sm_sqn_ev(&ev, t, line, len);
     ev.u.sub.topic = topic;
-    ev.u.sub.rc = *rc;
+    ev.u.sub.code = *rc;
     sm_sqn_emit(m, &ev);
     return sm_sqn_sub_find(m, topic);
 }
@@ -7086,14 +7097,14 @@ SM_PRIV void sm_sqn_urc_mqtt_unsub(void *ctx, sm_at *at, const char *line, size_
 /* +SQNSMQTTONPUBLISH:0,<pmid>,<rc>: pmid as the PUBLISH command returned. */
 SM_PRIV void sm_sqn_urc_mqtt_pub(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t pmid, rc;
     if (sm_sqn_mqtt_fields(&f, line, len) || sm_fields_int(&f, 0, 65535, &pmid) ||
         sm_fields_int(&f, INT32_MIN, INT32_MAX, &rc)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
-    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_PUBLISHED);
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_PUBLISHED, line, len);
     ev.u.pub.pmid = (uint16_t)pmid;
-    ev.u.pub.rc = rc;
+    ev.u.pub.code = rc;
     sm_sqn_emit((sm_sqn *)ctx, &ev);
     sm_sqn_sup_on_pub((sm_sqn *)ctx, (uint16_t)pmid, rc);
 }
@@ -7101,7 +7112,7 @@ SM_PRIV void sm_sqn_urc_mqtt_pub(void *ctx, sm_at *at, const char *line, size_t 
 /* +SQNSMQTTONMESSAGE:0,"<topic>",<len>,<qos>[,<mid>] (mid only for QoS > 0). */
 SM_PRIV void sm_sqn_urc_mqtt_msg(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     char topic[SM_LINE_SIZE];
     int32_t n, qos, mid = 0;
@@ -7111,9 +7122,9 @@ SM_PRIV void sm_sqn_urc_mqtt_msg(void *ctx, sm_at *at, const char *line, size_t 
         sm_sqn_on_unknown(ctx, at, line, len);
         return;
     }
-    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MESSAGE);
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MESSAGE, line, len);
     ev.u.msg.topic = topic;
-    ev.u.msg.len = (uint32_t)n;
+    ev.u.msg.len = ev.u.msg.total = (uint32_t)n; /* announced: read it with sm_sqn_mqtt_read */
     ev.u.msg.qos = (uint8_t)qos;
     ev.u.msg.mid = (uint16_t)mid;
     sm_sqn_emit((sm_sqn *)ctx, &ev);
@@ -7122,11 +7133,11 @@ SM_PRIV void sm_sqn_urc_mqtt_msg(void *ctx, sm_at *at, const char *line, size_t 
 
 SM_PRIV void sm_sqn_urc_mqtt_full(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     (void)at;
     (void)line;
     (void)len;
-    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MEMORY_FULL);
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_MEMORY_FULL, line, len);
     sm_sqn_emit((sm_sqn *)ctx, &ev);
 }
 
@@ -7139,7 +7150,7 @@ SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t
 {
     sm_sqn *m = (sm_sqn *)ctx;
     sm_sqn_http_state *h;
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     char type[SM_LINE_SIZE];
     const char *last;
@@ -7162,7 +7173,7 @@ SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t
     h->ring = 1;
     h->status = (uint16_t)status;
     h->size = h->remaining = (uint32_t)size;
-    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_RESPONSE);
+    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_RESPONSE, line, len);
     ev.u.http.prof = (uint8_t)prof;
     ev.u.http.status = (uint16_t)status;
     ev.u.http.content_type = type;
@@ -7174,13 +7185,13 @@ SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t
 SM_PRIV void sm_sqn_urc_http_sh(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t prof, curl;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, 0, SM_SQN_HTTP_PROFILES - 1, &prof) ||
         sm_fields_int(&f, INT32_MIN, INT32_MAX, &curl)) { sm_sqn_on_unknown(ctx, at, line, len); return; }
     m->st.http[prof].curl = curl;
-    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_FAILURE);
+    sm_sqn_ev(&ev, SM_SQN_EV_HTTP_FAILURE, line, len);
     ev.u.http.prof = (uint8_t)prof;
     ev.u.http.curl = curl;
     sm_sqn_emit(m, &ev);
@@ -7225,7 +7236,7 @@ SM_PRIV uint8_t sm_sqn_hce_field(sm_fields *f)
    so that the request can still be answered with a failure. */
 SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     const char *t;
     size_t n;
@@ -7233,9 +7244,7 @@ SM_PRIV void sm_sqn_urc_hce(void *ctx, sm_at *at, const char *line, size_t len)
     int32_t id = 0;
     uint8_t digest[32];
     (void)at;
-    sm_sqn_ev(&ev, SM_SQN_EV_HCE_INVALID);
-    ev.u.hce.line = line;
-    ev.u.hce.len = len;
+    sm_sqn_ev(&ev, SM_SQN_EV_HCE_INVALID, line, len);
     ev.u.hce.key = ev.u.hce.alg = SM_SQN_HCE_NO_FIELD;
     if (!sm_sqn_fields(&f, line, len) && !sm_fields_token(&f, &t, &n, &quoted) &&
         !sm_parse_i32(t, n, 0, 65535, &id)) {
@@ -8209,20 +8218,20 @@ SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_f
 }
 
 /* ---- sockets (contract: Sockets) ----------------------------------------- */
-SM_PRIV int sm_sqn_sock_ok(uint8_t s) { return s >= 1 && s <= SM_SQN_SOCKETS; }
+SM_PRIV int sm_sqn_sock_ok(int s) { return s >= 1 && s <= SM_SQN_SOCKETS; }
 
 /* "AT+<cmd><sock>" */
-SM_PRIV void sm_sqn_sock_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, uint8_t sock)
+SM_PRIV void sm_sqn_sock_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, int sock)
 {
     sm_buf_init(b, mem, cap);
     sm_buf_str(b, cmd);
-    sm_buf_u32(b, sock);
+    sm_buf_u32(b, (uint32_t)sock); /* checked: 1..SM_SQN_SOCKETS */
 }
 
 static const sm_sqn_opdef sm_sqn_def_sock_config = { SM_SQN_OP_SOCK_CONFIG, &sm_sqn_feat_sock, NULL, 0,
                                                       NULL };
 
-SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16_t idle_s,
+SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, int sock, uint8_t cid, uint16_t idle_s,
                                     sm_sqn_done_fn done, void *ctx)
 {
     char t1[48], t2[48];
@@ -8241,12 +8250,12 @@ SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, uint8_t sock, uint8_t cid, uint16
     sm_sqn_sock_cmd(&b, t2, sizeof t2, "AT+SQNSCFGEXT=", sock);
     sm_buf_str(&b, ",1,0,0,0,0");
     sm_sqn_cmd_of(&c[1], t2, &sm_sqn_def_sock_config);
-    return sm_sqn_queue(m, &sm_sqn_def_sock_config, sock, c, 2, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_sock_config, (uint8_t)sock, c, 2, done, ctx, NULL);
 }
 
 static const sm_sqn_opdef sm_sqn_def_sock_tls = { SM_SQN_OP_SOCK_TLS, &sm_sqn_feat_sock, NULL, 0, NULL };
 
-SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx)
+SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, int sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx)
 {
     char t[32];
     sm_buf b;
@@ -8254,13 +8263,13 @@ SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, uint8_t sock, uint8_t sp_id, sm_sqn_
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSCFG=", sock);
     sm_buf_str(&b, ",1");
     sm_sqn_put_num(&b, sp_id);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_tls, sock, &b, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_tls, (uint8_t)sock, &b, done, ctx);
 }
 
 static const sm_sqn_opdef sm_sqn_def_sock_dial = { SM_SQN_OP_SOCK_DIAL, &sm_sqn_feat_sock, NULL,
                                                     SM_SQN_DIAL_TIMEOUT_MS, sm_sqn_fin_dial };
 
-SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uint16_t port,
+SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, int sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx)
 {
     char t[SM_SQN_CMD_MAX + 1];
@@ -8279,13 +8288,13 @@ SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, uint8_t sock, const char *host, uin
     if (rc) return rc;
     sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_dial);
     c.flags = SM_AT_F_DIAL; /* a failed dial ends with NO CARRIER (docs/sequans.md R-04) */
-    return sm_sqn_queue(m, &sm_sqn_def_sock_dial, sock, &c, 1, done, ctx, NULL);
+    return sm_sqn_queue(m, &sm_sqn_def_sock_dial, (uint8_t)sock, &c, 1, done, ctx, NULL);
 }
 
 static const sm_sqn_opdef sm_sqn_def_sock_send = { SM_SQN_OP_SOCK_SEND, &sm_sqn_feat_sock, NULL,
                                                     SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_send };
 
-SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, size_t len,
+SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, int sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx)
 {
     char t[32];
@@ -8301,7 +8310,7 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
     c.flags = SM_AT_F_PROMPT;
     c.payload = data;
     c.payload_len = len;
-    id = sm_sqn_queue(m, &sm_sqn_def_sock_send, sock, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_sock_send, (uint8_t)sock, &c, 1, done, ctx, &op);
     if (id > 0) op->total = (uint32_t)len; /* the result's byte count */
     return id;
 }
@@ -8309,7 +8318,7 @@ SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, uint8_t sock, const uint8_t *data, 
 static const sm_sqn_opdef sm_sqn_def_sock_recv = { SM_SQN_OP_SOCK_RECV, &sm_sqn_feat_sock, "+SQNSRECV:",
                                                     SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_finish_data };
 
-SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t cap,
+SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, int sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx)
 {
     char t[32];
@@ -8324,7 +8333,7 @@ SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t 
     c.on_line = sm_sqn_on_srecv; /* announces the raw bytes */
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, &sm_sqn_def_sock_recv, sock, &c, 1, done, ctx, &op);
+    id = sm_sqn_queue(m, &sm_sqn_def_sock_recv, (uint8_t)sock, &c, 1, done, ctx, &op);
     if (id > 0) op->cap = cap;
     return id;
 }
@@ -8332,13 +8341,13 @@ SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, uint8_t sock, uint8_t *buf, size_t 
 static const sm_sqn_opdef sm_sqn_def_sock_close = { SM_SQN_OP_SOCK_CLOSE, &sm_sqn_feat_sock, NULL,
                                                      SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_close };
 
-SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
+SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx)
 {
     char t[24];
     sm_buf b;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSH=", sock);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_close, sock, &b, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_close, (uint8_t)sock, &b, done, ctx);
 }
 
 static const sm_sqn_opdef sm_sqn_def_sock_status = { SM_SQN_OP_SOCK_STATUS, &sm_sqn_feat_sock, "+SQNSS:",
@@ -8356,13 +8365,13 @@ SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 static const sm_sqn_opdef sm_sqn_def_sock_info = { SM_SQN_OP_SOCK_INFO, &sm_sqn_feat_sock, "+SQNSI:", 0,
                                                     sm_sqn_fin_info };
 
-SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, uint8_t sock, sm_sqn_done_fn done, void *ctx)
+SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx)
 {
     char t[24];
     sm_buf b;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
     sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSI=", sock);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_info, sock, &b, done, ctx);
+    return sm_sqn_simple(m, &sm_sqn_def_sock_info, (uint8_t)sock, &b, done, ctx);
 }
 
 /* ---- MQTT (contract: Built-in MQTT client) ----------------------------------- */
@@ -8684,7 +8693,7 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
 }
 
 /* ---- names ---------------------------------------------------------------- */
-SECMODEM_API const char *sm_sqn_event_name(sm_sqn_event_type t)
+SECMODEM_API const char *sm_sqn_event_name(int t)
 {
 #define SM_SQN_EV_NAME_(name) #name,
     static const char *const names[] = { "?", SM_SQN_EVENT_LIST(SM_SQN_EV_NAME_) };
@@ -8719,7 +8728,7 @@ enum { SM_SQN_RC_IDLE = 0, SM_SQN_RC_START, SM_SQN_RC_DISC, SM_SQN_RC_CONNECT, S
 
 /* Events of this part may come from sm_sqn_poll() itself, outside every
    engine callback: the guard keeps the application from re-entering it. */
-SM_PRIV void sm_sqn_sup_emit(sm_sqn *m, sm_sqn_event *ev)
+SM_PRIV void sm_sqn_sup_emit(sm_sqn *m, sm_event *ev)
 {
     m->at.in_callback++;
     sm_sqn_emit(m, ev);
@@ -8728,10 +8737,10 @@ SM_PRIV void sm_sqn_sup_emit(sm_sqn *m, sm_sqn_event *ev)
 
 SM_PRIV void sm_sqn_sup_event(sm_sqn *m, sm_sqn_event_type t, int status, int32_t rc)
 {
-    sm_sqn_event ev;
-    sm_sqn_ev(&ev, t);
+    sm_event ev;
+    sm_sqn_ev(&ev, t, "", 0);
     ev.u.sup.status = status;
-    ev.u.sup.rc = rc;
+    ev.u.sup.code = rc;
     sm_sqn_sup_emit(m, &ev);
 }
 
@@ -8864,7 +8873,7 @@ SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_result *r)
 SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
-    sm_sqn_event ev;
+    sm_event ev;
     sm_fields f;
     int32_t st;
     if (sm_sqn_fields(&f, line, len) || sm_fields_int(&f, INT32_MIN, INT32_MAX, &st)) {
@@ -8873,7 +8882,7 @@ SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
     }
     m->sup.ntp_seen = 1;
     m->sup.ntp_status = st;
-    sm_sqn_ev(&ev, SM_SQN_EV_NTP);
+    sm_sqn_ev(&ev, SM_SQN_EV_NTP, line, len);
     ev.u.ntp.status = st;
     sm_sqn_emit(m, &ev);
     if (m->sup.sync == SM_SQN_SYNC_CMD || m->sup.sync == SM_SQN_SYNC_WAIT) m->sup.sync_ntp = st;
@@ -9101,16 +9110,16 @@ SM_PRIV void sm_sqn_resub_done(void *ctx, sm_sqn *m, const sm_result *r);
 SM_PRIV void sm_sqn_resub_end(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
-    sm_sqn_event ev;
+    sm_event ev;
     s->resub = SM_SQN_RS_IDLE;
     sm_sqn_ev(&ev, s->resub_failed ? SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED
-                                   : SM_SQN_EV_MQTT_RESUBSCRIBED);
+                                   : SM_SQN_EV_MQTT_RESUBSCRIBED, "", 0);
     ev.u.sup.topics = s->resub_topics;
     ev.u.sup.failed = s->resub_failed;
     if (s->resub_failed) {
         ev.u.sup.topic = s->mem->subs[s->resub_first].filter;
         ev.u.sup.status = s->resub_status;
-        ev.u.sup.rc = s->resub_rc;
+        ev.u.sup.code = s->resub_rc;
     }
     sm_sqn_sup_emit(m, &ev);
 }
@@ -9334,7 +9343,7 @@ SM_PRIV void sm_sqn_watch(sm_sqn *m, int what, int status, int32_t rc)
 SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
 {
     sm_sqn_sup *s = &m->sup;
-    sm_sqn_event ev;
+    sm_event ev;
     if (s->reconnect == SM_SQN_RC_CONN || s->reconnect == SM_SQN_RC_WAIT) { /* ours */
         if (rc != 0) { sm_sqn_watch(m, SM_SQN_NOTE_RECONNECT_REFUSED, SM_ERR_REFUSED, rc); return; }
         s->reconnect = SM_SQN_RC_IDLE;
@@ -9352,7 +9361,7 @@ SM_PRIV void sm_sqn_sup_on_connect(sm_sqn *m, int32_t rc)
     /* unsolicited, during a session: the modem resumed it, subscribed to nothing */
     s->reconnect = SM_SQN_RC_IDLE;
     sm_sqn_sup_alive(m);
-    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_RESUMED);
+    sm_sqn_ev(&ev, SM_SQN_EV_MQTT_RESUMED, "", 0);
     ev.u.sup.topics = (uint8_t)sm_sqn_sub_count(m);
     sm_sqn_sup_emit(m, &ev);
     sm_sqn_resub_start(m);
@@ -9552,13 +9561,13 @@ SECMODEM_API int sm_sqn_wait(sm_sqn *m, int id)
 }
 
 /* ---- a socket as a byte stream ------------------------------------------- */
-SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, uint8_t sock)
+SECMODEM_API int sm_sqn_stream_init(sm_sqn_stream *s, sm_sqn *m, int sock)
 {
     if (!s || !m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
     if (!sm_at_ready(&m->at)) return SM_ERR_STATE;
     memset(s, 0, sizeof *s);
     s->m = m;
-    s->sock = sock;
+    s->sock = (uint8_t)sock;
     return SM_OK;
 }
 
@@ -9872,10 +9881,10 @@ SM_PRIV void sm_cord_end(sm_cord *c, int status, int32_t code, const char *text)
 SM_PRIV uint8_t sm_cord_awaits(const sm_cord *c);
 SM_PRIV void sm_cord_submit(sm_cord *c);
 
-SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_type kind,
+SM_PRIV void sm_cord_emit(sm_cord *c, sm_event *ev, sm_cord_event_type kind,
                           const char *line, size_t len)
 {
-    ev->type = kind;
+    ev->type = (int)kind;
     ev->line = line;
     ev->line_len = len;
     if (kind != SM_CORD_EV_UNHANDLED) c->heard = 1; /* a module that reports is up */
@@ -9889,7 +9898,7 @@ SM_PRIV void sm_cord_emit(sm_cord *c, sm_cord_event *ev, sm_cord_event_type kind
    lines the engine could not place. */
 SM_PRIV void sm_cord_ev_other(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    sm_cord_event ev;
+    sm_event ev;
     (void)at;
     memset(&ev, 0, sizeof ev);
     sm_cord_emit((sm_cord *)ctx, &ev, SM_CORD_EV_UNHANDLED, line, len);
@@ -9923,7 +9932,7 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_state *st = &c->state;
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     (void)at;
     memset(st, 0, sizeof *st); /* a restart ends every connection */
     st->started = 1;
@@ -9950,7 +9959,7 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
 SM_PRIV void sm_cord_ev_wlan(sm_cord *c, const char *line, size_t len, int up)
 {
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     if (!sm_cord_scan(c, x, line, len, up ? "+eventwlan:connect," : "+eventwlan:disconnect,",
                       "Ssi")) {
         sm_cord_ev_other(c, &c->at, line, len);
@@ -9990,7 +9999,7 @@ SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     if (!sm_cord_scan(c, x, line, len, "+eventnetapp:ipv4_acquired,", "Sss") ||
         strlen(x->s[0]) >= sizeof c->state.ipv4) {
         sm_cord_ev_other(c, at, line, len);
@@ -10010,7 +10019,7 @@ SM_PRIV void sm_cord_ev_ipv4(void *ctx, sm_at *at, const char *line, size_t len)
 SM_PRIV void sm_cord_ev_mqtt(sm_cord *c, const char *line, size_t len, int error)
 {
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     int connack, down;
     if (!sm_cord_scan(c, x, line, len, error ? "+eventmqtt:error," : "+eventmqtt:info,", "SI")) {
         sm_cord_ev_other(c, &c->at, line, len);
@@ -10061,7 +10070,7 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     const char *q, *p;
     char *dst;
     size_t n;
@@ -10082,10 +10091,10 @@ SM_PRIV void sm_cord_ev_mqtt_recv(void *ctx, sm_at *at, const char *line, size_t
     memcpy(dst, p, n);
     dst[n] = '\0';
     ev->u.msg.topic = x->s[0];
-    ev->u.msg.qos = q[3] - '0';
+    ev->u.msg.qos = (uint8_t)(q[3] - '0');
     ev->u.msg.payload = dst;
-    ev->u.msg.len = n;
-    ev->u.msg.total = n;
+    ev->u.msg.len = (uint32_t)n; /* within a line */
+    ev->u.msg.total = (uint32_t)n;
     sm_cord_emit(c, ev, SM_CORD_EV_MQTT_RECV, line, len);
 }
 
@@ -10143,7 +10152,7 @@ SM_PRIV void sm_cord_msg_head(sm_cord *c, sm_at *at, const char *line, size_t le
    payload's NUL; an unquoted payload needs a byte more for it. */
 SM_PRIV void sm_cord_msg_end(sm_cord *c)
 {
-    sm_cord_event ev;
+    sm_event ev;
     size_t n = 0, total = c->msg_total;
     int quoted = total >= 2 && c->msg_first == '"' && c->msg_last == '"';
     memset(&ev, 0, sizeof ev);
@@ -10172,8 +10181,8 @@ SM_PRIV void sm_cord_msg_end(sm_cord *c)
         ev.u.msg.payload = c->msg_buf + c->msg_payload;
     }
     ev.u.msg.qos = c->msg_qos;
-    ev.u.msg.len = n;
-    ev.u.msg.total = total;
+    ev.u.msg.len = (uint32_t)n;
+    ev.u.msg.total = (uint32_t)total;
     sm_cord_emit(c, &ev, c->msg_state == SM_CORD_M_COPY ? SM_CORD_EV_MQTT_RECV
                                                         : SM_CORD_EV_MQTT_TOO_LONG, "", 0);
 }
@@ -10197,7 +10206,7 @@ SM_PRIV void sm_cord_ev_sock(sm_cord *c, const char *line, size_t len, const cha
                              const char *spec, sm_cord_event_type kind)
 {
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     if (!sm_cord_scan(c, x, line, len, prefix, spec) || x->v[0] < 0 || x->v[0] > 15) {
         sm_cord_ev_other(c, &c->at, line, len);
         return;
@@ -10246,7 +10255,7 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     if (!sm_cord_scan(c, x, line, len, "+connect:", "IS")) {
         sm_cord_ev_other(c, at, line, len);
         return;
@@ -10336,7 +10345,7 @@ SM_PRIV void sm_cord_ev_fatal(void *ctx, sm_at *at, const char *line, size_t len
 {
     sm_cord *c = (sm_cord *)ctx;
     sm_cord_fields *x = &c->scratch.line.x;
-    sm_cord_event *ev = &c->scratch.line.ev;
+    sm_event *ev = &c->scratch.line.ev;
     if (!sm_cord_scan(c, x, line, len, "+eventfatalerror:", "s")) { /* the scratch taken */
         sm_cord_ev_other(c, at, line, len);
         return;
@@ -11664,7 +11673,7 @@ SECMODEM_API const sm_cord_state *sm_cord_get_state(const sm_cord *c) { return c
 
 SECMODEM_API sm_at *sm_cord_at(sm_cord *c) { return c ? &c->at : NULL; }
 
-SECMODEM_API const char *sm_cord_event_name(sm_cord_event_type kind)
+SECMODEM_API const char *sm_cord_event_name(int kind)
 {
 #define SM_CORD_EV_NAME_(name, text) text,
     static const char *const names[] = { "?", SM_CORD_EVENT_LIST(SM_CORD_EV_NAME_) };
@@ -14774,7 +14783,7 @@ SECMODEM_API int sm_hce_init(sm_hce *h, sm_sqn *m, sm_atecc *se, sm_hce_event_fn
     return SM_OK;
 }
 
-SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_sqn_event *ev)
+SECMODEM_API int sm_hce_on_event(sm_hce *h, const sm_event *ev)
 {
     uint8_t i;
     if (!h || !ev) return 0;
@@ -15516,6 +15525,18 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
    VERSION HISTORY
      unreleased  Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
             Cordelia-I: sm_cord_hibernate() (AT+hibernate=<seconds>).
+            One event struct, sm_event, for both dialects (it replaces
+            sm_sqn_event and sm_cord_event; its type is an int, the
+            dialect's SM_*_EV_*). Every event carries its line (Sequans
+            events did only for UNHANDLED). Sequans: u.line.text/len are
+            line/line_len, u.hce.line/len too; u.restart.count is
+            u.startup.count; u.sock.bytes is u.sock.value (id an int);
+            u.mqtt.rc, u.sub.rc, u.pub.rc, u.sup.rc are .code; u.msg
+            carries total (= len) and payload NULL. Cordelia-I: u.msg.qos
+            is a uint8_t, u.msg.len/total uint32_t. The Sequans socket
+            functions and sm_sqn_stream_init take the socket as an int,
+            as Cordelia-I's do. sm_sqn_event_name() and
+            sm_cord_event_name() take the event's type as an int.
             One result struct, sm_result, for both dialects (it
             replaces sm_sqn_result and sm_cord_result). Sequans:
             u.data.len/total/id and u.send.len/id are len/total/value,

@@ -178,14 +178,14 @@ static void sm_dm_read_done(void *ctx, sm_sqn *m, const sm_result *r)
     }
 }
 
-static void sm_dm_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void sm_dm_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     sm_dm_app *a = (sm_dm_app *)ctx;
     if (sm_hce_on_event(&a->hce, ev)) return; /* a signing request: sm_hce's job */
     switch (ev->type) {
-    case SM_SQN_EV_MQTT_CONNECTED: a->connected++; a->conn_rc = (int)ev->u.mqtt.rc; break;
+    case SM_SQN_EV_MQTT_CONNECTED: a->connected++; a->conn_rc = (int)ev->u.mqtt.code; break;
     case SM_SQN_EV_MQTT_DISCONNECTED: a->disconnected++; break;
-    case SM_SQN_EV_MQTT_SUBSCRIBED: a->subscribed++; a->sub_rc = (int)ev->u.sub.rc; break;
+    case SM_SQN_EV_MQTT_SUBSCRIBED: a->subscribed++; a->sub_rc = (int)ev->u.sub.code; break;
     case SM_SQN_EV_MQTT_MESSAGE:
         /* a message waits in the modem: read it out */
         if (sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid, ev->u.msg.len, a->rx, sizeof a->rx,

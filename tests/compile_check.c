@@ -182,7 +182,7 @@ int sm_compile_check_mqtt(uint8_t *buf, size_t cap, const uint8_t *rx, size_t rx
 /* Every public function of the Cordelia-I section, so that each toolchain
    compiles and type-checks the calls (see the Makefile's `cross`). */
 static void cord_done(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; (void)r; }
-static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *e) { (void)ctx; (void)c; (void)e; }
+static void cord_event(void *ctx, sm_cord *c, const sm_event *e) { (void)ctx; (void)c; (void)e; }
 static void cord_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
 
 int sm_compile_check_cordelia(const sm_platform *p);
@@ -286,7 +286,7 @@ int sm_compile_check(void);
 
 #ifndef SM_NO_SEQUANS
 static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r) { (void)ctx; (void)m; (void)r; }
-static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev) { (void)ctx; (void)m; (void)ev; }
+static void sqn_event(void *ctx, sm_sqn *m, const sm_event *ev) { (void)ctx; (void)m; (void)ev; }
 
 int sm_sqn_compile_check(const sm_platform *p);
 int sm_sqn_compile_check(const sm_platform *p)
@@ -367,7 +367,7 @@ int sm_hce_compile_check(const sm_platform *p)
     static sm_atecc se;
     static sm_hce h;
     static const uint8_t digest[32] = { 1 };
-    sm_sqn_event ev;
+    sm_event ev;
     int rc = sm_sqn_init(&m, p, sqn_event, NULL);
     rc |= sm_atecc_init(&se, p, SM_ATECC_ADDR_DEFAULT);
     rc |= sm_hce_init(&h, &m, &se, hce_event, NULL);

@@ -123,7 +123,7 @@ static void cord_done(void *ctx, sm_cord *c, const sm_result *r)
         printf("        module error %ld %s\n", (long)r->code, r->err_text ? r->err_text : "");
 }
 
-static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void cord_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     demo *d = (demo *)ctx;
     (void)c;

@@ -362,7 +362,7 @@ static void report_urc(replay *rp, const char *line, size_t len)
 
 /* +eventmqtt:recv as section 7 parsed it: its payload is the rest of the
    line, quotes and commas included (the module does not escape). */
-static void report_cord_message(replay *rp, const sm_cord_event *ev)
+static void report_cord_message(replay *rp, const sm_event *ev)
 {
     char qos[16];
     snprintf(qos, sizeof qos, "qos%d", ev->u.msg.qos);
@@ -603,7 +603,7 @@ static void sqn_done(void *ctx, sm_sqn *m, const sm_result *r)
                            r->status == SM_ERR_TRUNCATED ? SM_OK : r->status, r->status);
 }
 
-static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void sqn_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     replay *rp = (replay *)ctx;
     (void)m;
@@ -613,7 +613,7 @@ static void sqn_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         rp->msgs[k].mid = ev->u.msg.mid;
         rp->msgs[k].len = ev->u.msg.len;
     } else if (ev->type == SM_SQN_EV_UNHANDLED) {
-        unplaced_line(rp, ev->u.line.text, ev->u.line.len);
+        unplaced_line(rp, ev->line, ev->line_len);
     }
 }
 
@@ -630,7 +630,7 @@ static void cord_done(void *ctx, sm_cord *c, const sm_result *r)
                            SM_OK : r->status, r->status);
 }
 
-static void cord_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void cord_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     replay *rp = (replay *)ctx;
     (void)c;

@@ -7,7 +7,7 @@
 static sm_cord C;
 
 static void done(void *ctx, sm_cord *c, const sm_result *r) { (void)ctx; (void)c; sm_app_next(r->status); }
-static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)ev->type; }
 
 int main(void)

@@ -10,7 +10,7 @@ static uint8_t rx[256];
 
 static void read_done(void *ctx, sm_sqn *m, const sm_result *r)
 { (void)ctx; (void)m; if (r->status == SM_OK && r->len) sm_ref_sink = rx[0]; }
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     (void)ctx;
     if (ev->type == SM_SQN_EV_MQTT_MESSAGE)

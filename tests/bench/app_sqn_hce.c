@@ -9,7 +9,7 @@ static sm_sqn_mqtt_mem MQ; /* the built-in MQTT client's memory: counted in the 
 static sm_atecc SE;
 static sm_hce H;
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 { (void)ctx; (void)m; (void)sm_hce_on_event(&H, ev); }
 
 int main(void)

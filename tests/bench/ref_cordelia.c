@@ -4,7 +4,7 @@
 
 static void cord_on_done(void *ctx, sm_cord *c, const sm_result *r)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)r->status; }
-static void cord_on_event(void *ctx, sm_cord *c, const sm_cord_event *e)
+static void cord_on_event(void *ctx, sm_cord *c, const sm_event *e)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->type; }
 static void cord_on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)
 { (void)ctx; (void)c; sm_ref_sink = (uint8_t)e->blocks; }

@@ -4,7 +4,7 @@
 
 static void sqn_on_done(void *ctx, sm_sqn *m, const sm_result *r)
 { (void)ctx; (void)m; sm_ref_sink = (uint8_t)r->status; }
-static void sqn_on_event(void *ctx, sm_sqn *m, const sm_sqn_event *e)
+static void sqn_on_event(void *ctx, sm_sqn *m, const sm_event *e)
 { (void)ctx; (void)m; sm_ref_sink = (uint8_t)e->type; }
 
 int ref_sequans(void);

@@ -276,42 +276,42 @@ static void ack(app *a, uint16_t pmid, int32_t rc)
     a->stray_acks++; /* a pmid of an older connection, or of a publish that timed out */
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     app *a = (app *)ctx;
     (void)m;
     switch (ev->type) {
     case SM_SQN_EV_RESTARTED:
         a->restarts++;
-        printf("EVENT RESTARTED count=%u phase=%s t=%.1f\n", ev->u.restart.count,
+        printf("EVENT RESTARTED count=%u phase=%s t=%.1f\n", ev->u.startup.count,
                phase_names[a->phase], secs(a));
         /* a bring-up in progress starts over by itself; one about to start
            (the power-on +SYSSTART) needs nothing either */
         if (a->phase != PH_BRINGUP) recover(a, C_RESTART, 1, "RESTARTED event");
         break;
     case SM_SQN_EV_MQTT_CONNECTED:
-        printf("EVENT MQTT_CONNECTED rc=%ld t=%.1f\n", (long)ev->u.mqtt.rc, secs(a));
+        printf("EVENT MQTT_CONNECTED rc=%ld t=%.1f\n", (long)ev->u.mqtt.code, secs(a));
         if (a->want_conn) {
             a->conn_event = 1;
-            a->conn_rc = ev->u.mqtt.rc;
+            a->conn_rc = ev->u.mqtt.code;
         }
         break;
     case SM_SQN_EV_MQTT_DISCONNECTED:
         a->disconnect_events++;
-        printf("EVENT MQTT_DISCONNECTED rc=%ld phase=%s t=%.1f\n", (long)ev->u.mqtt.rc,
+        printf("EVENT MQTT_DISCONNECTED rc=%ld phase=%s t=%.1f\n", (long)ev->u.mqtt.code,
                phase_names[a->phase], secs(a));
         if (a->want_disc) a->disc_event = 1;
         if (a->phase == PH_RUN || (a->phase == PH_CONNECT && a->want_conn))
             recover(a, C_DISCONNECT, 0, "MQTT_DISCONNECTED");
         break;
     case SM_SQN_EV_MQTT_PUBLISHED:
-        ack(a, ev->u.pub.pmid, ev->u.pub.rc);
+        ack(a, ev->u.pub.pmid, ev->u.pub.code);
         break;
     case SM_SQN_EV_UNHANDLED:
         a->unhandled++;
         if (a->unhandled <= 20)
-            printf("EVENT UNHANDLED %.*s\n", (int)(ev->u.line.len > 60 ? 60 : ev->u.line.len),
-                   ev->u.line.text);
+            printf("EVENT UNHANDLED %.*s\n", (int)(ev->line_len > 60 ? 60 : ev->line_len),
+                   ev->line);
         break;
     default:
         break;

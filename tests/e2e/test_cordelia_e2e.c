@@ -97,7 +97,7 @@ static int big_payload_ok(const char *p, size_t n)
     return 1;
 }
 
-static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     app *a = (app *)ctx;
     (void)c;

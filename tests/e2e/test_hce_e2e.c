@@ -111,7 +111,7 @@ static void on_read(void *ctx, sm_sqn *m, const sm_result *r)
     e->read_state = 2;
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     e2e *e = (e2e *)ctx;
     (void)m;
@@ -119,10 +119,10 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
     if (sm_hce_on_event(&e->hce, ev)) return; /* a signing request: the glue's */
     switch (ev->type) {
     case SM_SQN_EV_RESTARTED: e->restarts++; break;
-    case SM_SQN_EV_MQTT_CONNECTED: e->conn_events++; e->conn_rc = ev->u.mqtt.rc; break;
-    case SM_SQN_EV_MQTT_DISCONNECTED: e->disc_events++; e->disc_rc = ev->u.mqtt.rc; break;
-    case SM_SQN_EV_MQTT_SUBSCRIBED: e->sub_events++; e->sub_rc = ev->u.sub.rc; break;
-    case SM_SQN_EV_MQTT_PUBLISHED: e->pub_events++; e->pub_rc = ev->u.pub.rc; break;
+    case SM_SQN_EV_MQTT_CONNECTED: e->conn_events++; e->conn_rc = ev->u.mqtt.code; break;
+    case SM_SQN_EV_MQTT_DISCONNECTED: e->disc_events++; e->disc_rc = ev->u.mqtt.code; break;
+    case SM_SQN_EV_MQTT_SUBSCRIBED: e->sub_events++; e->sub_rc = ev->u.sub.code; break;
+    case SM_SQN_EV_MQTT_PUBLISHED: e->pub_events++; e->pub_rc = ev->u.pub.code; break;
     case SM_SQN_EV_MQTT_MESSAGE:
         e->msg_events++;
         snprintf(e->msg_topic, sizeof e->msg_topic, "%s", ev->u.msg.topic);
@@ -134,7 +134,7 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         break;
     case SM_SQN_EV_UNHANDLED:
         e->unhandled++;
-        fprintf(stderr, "[hce-e2e] unhandled line: %.*s\n", (int)ev->u.line.len, ev->u.line.text);
+        fprintf(stderr, "[hce-e2e] unhandled line: %.*s\n", (int)ev->line_len, ev->line);
         break;
     default: break;
     }

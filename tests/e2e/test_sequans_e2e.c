@@ -173,20 +173,20 @@ static void copy_str(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     e2e *e = (e2e *)ctx;
     (void)m;
     switch (ev->type) {
     case SM_SQN_EV_RESTARTED: e->restarts++; break;
-    case SM_SQN_EV_MQTT_CONNECTED: e->conn_events++; e->conn_rc = ev->u.mqtt.rc; break;
-    case SM_SQN_EV_MQTT_DISCONNECTED: e->disc_events++; e->disc_rc = ev->u.mqtt.rc; break;
-    case SM_SQN_EV_MQTT_SUBSCRIBED: e->sub_events++; e->sub_rc = ev->u.sub.rc; break;
-    case SM_SQN_EV_MQTT_UNSUBSCRIBED: e->unsub_events++; e->unsub_rc = ev->u.sub.rc; break;
+    case SM_SQN_EV_MQTT_CONNECTED: e->conn_events++; e->conn_rc = ev->u.mqtt.code; break;
+    case SM_SQN_EV_MQTT_DISCONNECTED: e->disc_events++; e->disc_rc = ev->u.mqtt.code; break;
+    case SM_SQN_EV_MQTT_SUBSCRIBED: e->sub_events++; e->sub_rc = ev->u.sub.code; break;
+    case SM_SQN_EV_MQTT_UNSUBSCRIBED: e->unsub_events++; e->unsub_rc = ev->u.sub.code; break;
     case SM_SQN_EV_MQTT_PUBLISHED:
         if (e->pub_events < 16) {
             e->pub_pmid[e->pub_events] = ev->u.pub.pmid;
-            e->pub_rc[e->pub_events] = ev->u.pub.rc;
+            e->pub_rc[e->pub_events] = ev->u.pub.code;
         }
         e->pub_events++;
         break;
@@ -213,7 +213,7 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
     case SM_SQN_EV_HTTP_FAILURE: e->http_fail_events++; e->http_curl = ev->u.http.curl; break;
     case SM_SQN_EV_UNHANDLED:
         e->unhandled++;
-        fprintf(stderr, "[e2e] unhandled line: %.*s\n", (int)ev->u.line.len, ev->u.line.text);
+        fprintf(stderr, "[e2e] unhandled line: %.*s\n", (int)ev->line_len, ev->line);
         break;
     default: break;
     }

@@ -43,25 +43,25 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     printf("  done %s: %s\n", sm_sqn_op_name(r->op), sm_strerror(r->status));
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     E *e = (E *)ctx;
     printf("  event %s", sm_sqn_event_name(ev->type));
     switch (ev->type) {
     case SM_SQN_EV_NTP: e->ntp++; printf(" %ld", (long)ev->u.ntp.status); break;
     case SM_SQN_EV_MQTT_LOST: e->lost++; printf(" %s rc %ld", sm_strerror(ev->u.sup.status),
-                                                (long)ev->u.sup.rc); break;
+                                                (long)ev->u.sup.code); break;
     case SM_SQN_EV_MQTT_RESUMED: e->resumed++; printf(" %u", ev->u.sup.topics); break;
     case SM_SQN_EV_MQTT_RESUBSCRIBED: e->resubscribed++; printf(" %u", ev->u.sup.topics); break;
     case SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED: e->resub_failed++; break;
     case SM_SQN_EV_MQTT_CONNECTED: case SM_SQN_EV_MQTT_DISCONNECTED:
-        printf(" %ld", (long)ev->u.mqtt.rc); break;
-    case SM_SQN_EV_MQTT_SUBSCRIBED: printf(" %s %ld", ev->u.sub.topic, (long)ev->u.sub.rc); break;
+        printf(" %ld", (long)ev->u.mqtt.code); break;
+    case SM_SQN_EV_MQTT_SUBSCRIBED: printf(" %s %ld", ev->u.sub.topic, (long)ev->u.sub.code); break;
     case SM_SQN_EV_UNHANDLED: {
         size_t i;
         printf(" ");
-        for (i = 0; i < ev->u.line.len; i++) {
-            unsigned char c = (unsigned char)ev->u.line.text[i];
+        for (i = 0; i < ev->line_len; i++) {
+            unsigned char c = (unsigned char)ev->line[i];
             if (c >= 0x20 && c < 0x7F) putchar(c);
             else printf("\\x%02x", c);
         }

@@ -21,7 +21,7 @@ static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; ret
 static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
 static void fz_done(void *ctx, sm_cord *c, const sm_result *r) { (void)c; (void)r; ((fz *)ctx)->done++; }
 static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
-static void fz_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
     if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)

@@ -39,7 +39,7 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
         abort();
 }
 
-static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
     if (ev->type == SM_SQN_EV_MQTT_MESSAGE) {
@@ -62,7 +62,7 @@ static void fz_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         if (!ev->u.sup.topic || ev->u.sup.failed == 0 || ev->u.sup.failed > ev->u.sup.topics) abort();
         (void)strlen(ev->u.sup.topic);
     } else if (ev->type == SM_SQN_EV_UNHANDLED) {
-        if (ev->u.line.text && ev->u.line.len) (void)ev->u.line.text[ev->u.line.len - 1];
+        if (ev->line && ev->line_len) (void)ev->line[ev->line_len - 1];
     }
 }
 

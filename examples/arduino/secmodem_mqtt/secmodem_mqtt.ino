@@ -80,12 +80,12 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     d->op_status = r->status;
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     demo *d = (demo *)ctx;
     (void)m;
     if (sm_hce_on_event(&d->hce, ev)) return; /* a signing request: sm_hce's job */
-    if (ev->type == SM_SQN_EV_MQTT_CONNECTED) { d->connected = 1; d->conn_rc = (int)ev->u.mqtt.rc; }
+    if (ev->type == SM_SQN_EV_MQTT_CONNECTED) { d->connected = 1; d->conn_rc = (int)ev->u.mqtt.code; }
     if (ev->type == SM_SQN_EV_MQTT_DISCONNECTED) d->disconnected = 1;
 }
 

@@ -73,7 +73,7 @@ static void logf_(mock *m, const char *fmt, long v)
     logs(m, tmp);
 }
 
-static void on_event(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     mock *m = (mock *)ctx;
     (void)c;
@@ -2316,14 +2316,14 @@ static void on_done_chain(void *ctx, sm_cord *c, const sm_result *r)
     if (g_chain-- > 0) CHECK(sm_cord_test(c, on_done_chain, ctx) > 0);
 }
 
-static void on_event_cancel(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void on_event_cancel(void *ctx, sm_cord *c, const sm_event *ev)
 {
     on_event(ctx, c, ev);
     if (ev->type == SM_CORD_EV_FATAL) sm_cord_cancel(c);
 }
 
 /* Registers the MQTT events from the callback of an UNHANDLED line. */
-static void on_event_use_mqtt(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void on_event_use_mqtt(void *ctx, sm_cord *c, const sm_event *ev)
 {
     on_event(ctx, c, ev);
     if (ev->type == SM_CORD_EV_UNHANDLED) CHECK_EQ_INT(sm_cord_use_mqtt(c), SM_OK);

@@ -207,7 +207,7 @@ static void test_engine_edges(void)
 
 /* ---- Sequans: malformed answers and URCs ------------------------------------ */
 static int g_unhandled;
-static void sqn_ev(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void sqn_ev(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     (void)ctx;
     (void)m;
@@ -349,7 +349,7 @@ static void test_stream_edges(void)
 
 /* ---- Cordelia: malformed events and answers ---------------------------------- */
 static int g_cord_unhandled, g_cord_recv;
-static void cord_ev(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void cord_ev(void *ctx, sm_cord *c, const sm_event *ev)
 {
     (void)ctx;
     (void)c;
@@ -680,12 +680,12 @@ static void at_reinit_done(void *ctx, const sm_at_response *r)
     (void)r;
     g_reinit_rc = sm_at_init((sm_at *)ctx, &g_reinit_plat, NULL);
 }
-static void sqn_reinit_ev(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void sqn_reinit_ev(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     (void)ctx;
     if (ev->type == SM_SQN_EV_RESTARTED) g_reinit_rc = sm_sqn_init(m, &g_reinit_plat, sqn_reinit_ev, NULL);
 }
-static void cord_reinit_ev(void *ctx, sm_cord *c, const sm_cord_event *ev)
+static void cord_reinit_ev(void *ctx, sm_cord *c, const sm_event *ev)
 {
     (void)ctx;
     (void)ev;

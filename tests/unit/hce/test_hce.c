@@ -87,7 +87,7 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     sm_fake_log(&((T *)ctx)->io, tmp);
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     T *t = (T *)ctx;
     char tmp[300], e[200];
@@ -100,14 +100,14 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
     case SM_SQN_EV_HCE_INVALID:
         if (ev->u.hce.has_ctx) snprintf(tmp, sizeof tmp, "[HCE_INVALID %u]", ev->u.hce.ctx);
         else snprintf(tmp, sizeof tmp, "[HCE_INVALID -]");
-        CHECK(ev->u.hce.digest == NULL && ev->u.hce.line != NULL && ev->u.hce.len > 12);
+        CHECK(ev->u.hce.digest == NULL && ev->line != NULL && ev->line_len > 12);
         break;
     case SM_SQN_EV_UNHANDLED:
-        sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
+        sm_fake_escape(e, sizeof e, ev->line, ev->line_len);
         snprintf(tmp, sizeof tmp, "[UNHANDLED %s]", e);
         break;
     case SM_SQN_EV_MQTT_CONNECTED:
-        snprintf(tmp, sizeof tmp, "[MQTT_CONNECTED %ld]", (long)ev->u.mqtt.rc);
+        snprintf(tmp, sizeof tmp, "[MQTT_CONNECTED %ld]", (long)ev->u.mqtt.code);
         break;
     default:
         snprintf(tmp, sizeof tmp, "[%s]", sm_sqn_event_name(ev->type));
@@ -337,7 +337,7 @@ static void test_init_and_params(void)
 {
     T *t = fresh(0);
     sm_hce h;
-    sm_sqn_event ev;
+    sm_event ev;
     CHECK_EQ_INT(sm_hce_init(NULL, &t->m, &t->se, NULL, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_hce_init(&h, NULL, &t->se, NULL, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_hce_init(&h, &t->m, NULL, NULL, NULL), SM_ERR_PARAM);

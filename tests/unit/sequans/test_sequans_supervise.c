@@ -65,23 +65,38 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     sm_fake_log(&t->io, "}");
 }
 
-static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
+/* Every event carries its line (sm_event): the URC as received, starting
+   with its "+" prefix, or "" for the supervision's own events. */
+static void check_event_line(const sm_event *ev)
+{
+    int own = ev->type == SM_SQN_EV_MQTT_RESUMED || ev->type == SM_SQN_EV_MQTT_RESUBSCRIBED ||
+              ev->type == SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED || ev->type == SM_SQN_EV_MQTT_LOST ||
+              ev->type == SM_SQN_EV_MQTT_RECONNECT_FAILED;
+    CHECK(ev->line != NULL);
+    if (!ev->line) return;
+    CHECK(ev->line[ev->line_len] == '\0');
+    if (own) CHECK(ev->line_len == 0);
+    else if (ev->type != SM_SQN_EV_UNHANDLED) CHECK(ev->line_len > 0 && ev->line[0] == '+');
+}
+
+static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     T *t = (T *)ctx;
     char tmp[400], e[300];
     const char *name = sm_sqn_event_name(ev->type);
+    check_event_line(ev);
     (void)m;
     switch (ev->type) {
     case SM_SQN_EV_REGISTERED: case SM_SQN_EV_DEREGISTERED:
         snprintf(tmp, sizeof tmp, "[%s %u]", name, ev->u.reg.stat); break;
     case SM_SQN_EV_RESTARTED:
-        snprintf(tmp, sizeof tmp, "[%s %u]", name, ev->u.restart.count); break;
+        snprintf(tmp, sizeof tmp, "[%s %u]", name, ev->u.startup.count); break;
     case SM_SQN_EV_MQTT_CONNECTED: case SM_SQN_EV_MQTT_DISCONNECTED:
-        snprintf(tmp, sizeof tmp, "[%s %ld]", name, (long)ev->u.mqtt.rc); break;
+        snprintf(tmp, sizeof tmp, "[%s %ld]", name, (long)ev->u.mqtt.code); break;
     case SM_SQN_EV_MQTT_SUBSCRIBED: case SM_SQN_EV_MQTT_UNSUBSCRIBED:
-        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, ev->u.sub.topic, (long)ev->u.sub.rc); break;
+        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, ev->u.sub.topic, (long)ev->u.sub.code); break;
     case SM_SQN_EV_MQTT_PUBLISHED:
-        snprintf(tmp, sizeof tmp, "[%s %u %ld]", name, ev->u.pub.pmid, (long)ev->u.pub.rc); break;
+        snprintf(tmp, sizeof tmp, "[%s %u %ld]", name, ev->u.pub.pmid, (long)ev->u.pub.code); break;
     case SM_SQN_EV_MQTT_MESSAGE:
         snprintf(tmp, sizeof tmp, "[%s %s]", name, ev->u.msg.topic); break;
     case SM_SQN_EV_NTP:
@@ -90,12 +105,12 @@ static void on_event(void *ctx, sm_sqn *m, const sm_sqn_event *ev)
         snprintf(tmp, sizeof tmp, "[%s %u]", name, ev->u.sup.topics); break;
     case SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED:
         snprintf(tmp, sizeof tmp, "[%s %u/%u %s %s %ld]", name, ev->u.sup.failed, ev->u.sup.topics,
-                 ev->u.sup.topic, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.rc); break;
+                 ev->u.sup.topic, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.code); break;
     case SM_SQN_EV_MQTT_LOST: case SM_SQN_EV_MQTT_RECONNECT_FAILED:
-        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.rc);
+        snprintf(tmp, sizeof tmp, "[%s %s %ld]", name, sm_test_status_name(ev->u.sup.status), (long)ev->u.sup.code);
         break;
     case SM_SQN_EV_UNHANDLED:
-        sm_fake_escape(e, sizeof e, ev->u.line.text, ev->u.line.len);
+        sm_fake_escape(e, sizeof e, ev->line, ev->line_len);
         snprintf(tmp, sizeof tmp, "[%s %s]", name, e); break;
     default:
         snprintf(tmp, sizeof tmp, "[%s]", name); break;
