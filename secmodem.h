@@ -805,8 +805,8 @@ typedef struct sm_at_cmd {
        "\r\n" or "<<<"): after the command is sent (and its echo seen, when
        the modem echoes), raw_len bytes right after raw_lead at the start of a
        line are read by count into raw_buf. raw_len 0: none. Modems do send
-       URCs between such a command and its payload (a GM02SP: walter-arduino
-       issues 109 and 143; docs/sequans.md). So when the bytes read begin
+       URCs between such a command and its payload (a GM02SP: published
+       logs, docs/sequans.md R-39, R-30). So when the bytes read begin
        with a line that a registered URC table claims, followed by an empty
        line, the engine trusts neither reading until it sees what follows
        the count: a payload is followed by a line end and then a final
@@ -1880,7 +1880,7 @@ SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
    1..2048, and at most SM_PAYLOAD_MAX) to slot 0..19 after the prompt. data
    must stay valid until done. <size> counts every byte but CR: "the
    parameter <size> must not take the <CR> characters into account" (the
-   AT manual as the monarch2 crate quotes it; docs/sequans.md); PEM with LF
+   AT manual as the monarch2 crate quotes it; docs/sequans.md C-08); PEM with LF
    line ends only is the same either way and is the safe choice. Slots 0-4
    and 7-10 are Sequans's own (same source): refused unless
    SM_SQN_NVM_ANY_SLOT is defined to 1. */
@@ -2054,13 +2054,13 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    network may set it; otherwise set it by NTP (sm_sqn_time_sync, as
    Microchip's driver does when it reads 70/01/01) or from the host
    (sm_sqn_clock_set), or let the bring-up do it (sm_sqn_bringup_time_sync).
-   Sources: microchip-pic-avr-solutions/avr-iot-cellular-arduino-library
-   @5ffc687 src/lte.cpp:219-280 (70/01/01 means unset; AT+SQNNTP=2,"<servers>",1
-   answered OK, then the URC +SQNNTP: <status>, status 0 = synced; retried
-   until its own timeout), CHANGELOG.md:222 ("Add NTP synchronization in
+   Sources: Microchip's driver for the GM02S, docs/sequans.md C-37, C-39,
+   R-40 (70/01/01 means unset; AT+SQNNTP=2,"<servers>",1 answered OK,
+   then the URC +SQNNTP: <status>, status 0 = synced; retried until its
+   own timeout; its change log: "Add NTP synchronization in
    Lte.begin() if modem clock is not set"); AT+CCLK=<time> is 3GPP TS 27.007
-   8.15, in the +CCLK format sevents-os/sequans-rs@3ee671f
-   monarch2/src/command/device/responses.rs:26 quotes from the manual.
+   8.15, in the +CCLK format the manual gives (as the monarch2 crate
+   quotes it: docs/sequans.md C-38, R-11).
 
    The built-in MQTT client's session (what it remembers lives in the
    application's sm_sqn_mqtt_mem, handed over with sm_sqn_use_mqtt). On
@@ -2068,11 +2068,11 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    and no +SQNSMQTTONDISCONNECT is raised; minutes later the modem
    reconnects by itself with an unsolicited +SQNSMQTTONCONNECT:0,0 and
    subscribed to nothing (the manual: "the MCU must re-subscribe",
-   sequans-rs@3ee671f monarch2/src/command/mqtt/mod.rs:58; measured:
-   awong-dev/pager@3a42ef6 docs/VENDOR_BUG_REPORTS.md section 9,
-   docs/GOTCHAS.md "Pages stop arriving after about ten minutes"; MCHP
-   lte.cpp:67 "The modem does not give any notification of a MQTT
-   disconnect"). So the library:
+   docs/sequans.md R-21; measured on the pager's GM02SP bench,
+   docs/sequans.md R-22 and C-23: "Pages stop arriving after about ten
+   minutes"; Microchip's driver for the GM02S, docs/sequans.md R-22:
+   "The modem does not give any notification of a MQTT disconnect").
+   So the library:
    - remembers the application's subscriptions (up to SM_SQN_MQTT_SUBS
      filters, copied): a filter enters with sm_sqn_mqtt_subscribe (which
      returns SM_ERR_NO_SPACE when the table is full and the filter is not in
@@ -2091,11 +2091,11 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
      answered with rc 0, a connect), and at once when supervision starts on
      a live session: a QoS 1 publish of the 1-byte payload "?" to
      probe_topic, alive when its +SQNSMQTTONPUBLISH says rc 0 ("the
-     publishing operation ... is done", sequans-rs mod.rs:95-97; at QoS 1
+     publishing operation ... is done", docs/sequans.md R-26; at QoS 1
      that takes the broker's PUBACK: our reading), or, without a probe
      topic, a subscription again to the first remembered filter, alive when its
-     +SQNSMQTTONSUBSCRIBE says rc 0 (the probe the pager uses: GOTCHAS.md,
-     same section: "No SUBACK in 30 s means the session is dead"). A
+     +SQNSMQTTONSUBSCRIBE says rc 0 (the probe the pager uses,
+     docs/sequans.md C-40: "No SUBACK in 30 s means the session is dead"). A
      refused command, an rc other than 0 or no answer within
      SM_SQN_MQTT_PROBE_TIMEOUT_MS emits MQTT_LOST and st.mqtt_connected
      becomes 0; the session stays remembered, so a later resume is still
@@ -2113,7 +2113,7 @@ SECMODEM_API const char *sm_sqn_step_name(unsigned step);
    re-subscriptions are seen as events (MQTT_PUBLISHED, MQTT_SUBSCRIBED) but
    never as done callbacks. */
 #ifndef SM_SQN_NTP_SERVERS
-#define SM_SQN_NTP_SERVERS "time.google.com,time.windows.com,pool.ntp.org" /* MCHP's list */
+#define SM_SQN_NTP_SERVERS "time.google.com,time.windows.com,pool.ntp.org" /* MCHP's list, docs/sequans.md C-37 */
 #endif
 #ifndef SM_SQN_NTP_TIMEOUT_MS
 #define SM_SQN_NTP_TIMEOUT_MS 20000UL   /* for the +SQNNTP URC (MCHP waits 20 s) */
@@ -2296,10 +2296,10 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    possible. Its bytes are read and dropped, its line reported as
    SM_CORD_EV_UNHANDLED, and the receive goes on waiting.
 
-   Facts taken from Würth's own driver, WurthElektronik/
-   WirelessConnectivity-SDK_STM32@96c93e8 (WCON_SDK/WCON_Drivers/CordeliaI,
-   and .../Calypso where the Cordelia-I driver has no such command), cited
-   "driver" with file:line where a format is decided below.
+   Facts taken from Würth's own driver (its Cordelia-I part, and its
+   Calypso part where the Cordelia-I driver has no such command) are cited
+   "driver" with the row of docs/cordelia.md that gives its file and line,
+   where a format is decided below.
 
    Readings of the contract this section relies on (the contract's
    assumptions, and where it is silent):
@@ -2313,9 +2313,9 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    - the upload opens with CREATE|WRITE|OVERWRITE: the contract does not say
      whether CREATE alone allows writing (the seed session uses WRITE|CREATE,
      the QuarkLink example CREATE|OVERWRITE), so both are sent;
-   - sockets follow the Calypso model (driver .../Calypso/ATCommands/
-     ATSocket.c:180-245, Examples/Calypso/Calypso_Socket_Example.c:386-389;
-     UNVERIFIED on Cordelia-I, whose driver has no socket commands):
+   - sockets follow the Calypso model (Würth's Calypso driver and its
+     socket example, docs/cordelia.md C20, C22; UNVERIFIED on Cordelia-I,
+     whose driver has no socket commands):
      AT+connect answers OK before the handshake and its result is the
      +connect: event (it names no socket: the one of the last AT+connect
      is reported) or an error event for that socket; AT+recv only arms a
@@ -2323,8 +2323,8 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
      read by count. The older reading (+connect: right after an OK that
      comes after the handshake, +recv: before AT+recv's OK) is accepted too.
      +eventsock:data and +eventsock:closed are not in the driver's event
-     tables (ATEvent.c:40): they are reported if they come, nothing waits
-     for them;
+     tables (docs/cordelia.md D20, D21): they are reported if they come,
+     nothing waits for them;
    - events (+event...) may come between a command and its OK: they go to
      the event callback, never count as the command's answer; a start-up
      event that cuts the first command after power-up (nothing heard from
@@ -2924,7 +2924,7 @@ SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload
      watchdog (~1.3 s after a wake) can fire mid-command, and ends with idle
      (or sleep). Every wait is a deadline on now_ms(), never a delay loop.
    - Helpers: serial number, lock status, public key, sign, verify.
-   Sources: the ATECC608 datasheet and MicrochipTech/cryptoauthlib (calib_*),
+   Sources: the ATECC608 datasheet and Microchip's host driver, cryptoauthlib,
    each fact in the ledger docs/atecc.md (rows cited as "docs/atecc.md A-8").
 
        sm_atecc se;                           // the chip; you own it
@@ -3007,8 +3007,8 @@ enum {
     SM_ATECC_COUNTER_READ = 0x00, SM_ATECC_COUNTER_INCREMENT = 0x01,
     /* SelfTest mode bits (608 datasheet "SelfTest Command": b0 RNG, b2
        ECDSA sign/verify, b3 ECDH, b4 AES, b5 SHA; b1, b7..6 are 0). Note
-       that cryptoauthlib's SELFTEST_MODE_ALL is 0x3B: it sets the reserved
-       b1 and leaves out ECDSA. */
+       that cryptoauthlib's "all" mode is 0x3B: it sets the reserved
+       b1 and leaves out ECDSA (docs/atecc.md A-19). */
     SM_ATECC_SELFTEST_RNG = 0x01, SM_ATECC_SELFTEST_ECDSA = 0x04,
     SM_ATECC_SELFTEST_ECDH = 0x08, SM_ATECC_SELFTEST_AES = 0x10,
     SM_ATECC_SELFTEST_SHA = 0x20, SM_ATECC_SELFTEST_ALL = 0x3D
@@ -3074,7 +3074,7 @@ typedef struct sm_atecc {
 
 /* The chip's CRC-16: polynomial 0x8005, initial 0, input bits LSB first,
    no reflection of the result, no final XOR; sent low byte first
-   (docs/atecc.md A-8, cryptoauthlib atCRC). */
+   (docs/atecc.md A-8, the CRC cryptoauthlib computes). */
 SECMODEM_API uint16_t sm_atecc_crc16(const uint8_t *data, size_t len);
 /* Writes the command group (count .. CRC, without the word address 0x03)
    into out[cap]; returns its length (7..151), SM_ERR_PARAM or
@@ -3189,8 +3189,8 @@ SECMODEM_API int sm_atecc_lock_status_start(sm_atecc *se, uint8_t locks[2]);
 /* Public key X || Y (64 bytes) of the private key in slot (GenKey mode 0). */
 SECMODEM_API int sm_atecc_pubkey_start(sm_atecc *se, uint8_t slot, uint8_t pub[64]);
 /* Signs a 32-byte digest with slot's private key: Random (seed update, as
-   cryptoauthlib does), Nonce pass-through to TempKey, Sign external.
-   sig gets R || S (64 bytes, big-endian each). */
+   cryptoauthlib does, docs/atecc.md A-15), Nonce pass-through to TempKey,
+   Sign external. sig gets R || S (64 bytes, big-endian each). */
 SECMODEM_API int sm_atecc_sign_start(sm_atecc *se, uint8_t slot, const uint8_t digest[32],
                                      uint8_t sig[64]);
 /* Verifies R || S over a 32-byte digest with public key X || Y on the chip
@@ -4087,8 +4087,8 @@ SECMODEM_API const char *sm_hce_event_name(sm_hce_event_type t);
    (Atmel-8974), the ATECC608A-TNGTLS data sheet's "Certificate Storage"
    (device key slot 0, compressed device certificate slot 10, signer public
    key slot 11, compressed signer certificate slot 12), and cryptoauthlib's
-   lib/atcacert as the reference of behaviour. The compressed certificate,
-   byte by byte:
+   certificate code as the reference of behaviour (docs/atecc.md A-24).
+   The compressed certificate, byte by byte:
      0..63  the signature R || S (32 bytes each, big-endian)
      64..66 the encoded dates, 24 bits from the top: issue year - 2000 (5),
             month 1..12 (4), day 1..31 (5), hour 0..23 (5), years of
@@ -7142,8 +7142,8 @@ SM_PRIV void sm_sqn_urc_mqtt_full(void *ctx, sm_at *at, const char *line, size_t
 }
 
 /* +SQNHTTPRING: <prof>,<status>,<content_type>,<size>. The content type
-   is quoted on a GM02SP (walter-micropython issue 5: `1,405,"text/html",157`;
-   docs/sequans.md), unquoted in older readings; it may be empty, and
+   is quoted on a GM02SP (a published log: `1,405,"text/html",157`;
+   docs/sequans.md R-32), unquoted in older readings; it may be empty, and
    "a, b" is not impossible: it is what lies between the second and the
    last comma, one pair of surrounding quotes removed. */
 SM_PRIV void sm_sqn_urc_http_ring(void *ctx, sm_at *at, const char *line, size_t len)
@@ -7229,7 +7229,7 @@ SM_PRIV uint8_t sm_sqn_hce_field(sm_fields *f)
 
 /* +SQNHCESIGN:<ctx>,<f1>,<f2>,<digest>[,...]. No capture of this line is
    published; the only implementation that answers it (Microchip's
-   mqtt_client.cpp, docs/sequans.md) reads field 0 as the context and field
+   MQTT client, docs/sequans.md R-35) reads field 0 as the context and field
    3 as the 64 hex digits of the digest, and nothing else. So: ctx 0..65535
    (quoted or not), digest quoted or not, fields 1-2 reported when numeric,
    more fields tolerated. Without a usable digest: HCE_INVALID, never silent,
@@ -7303,7 +7303,7 @@ static const sm_sqn_feature sm_sqn_feat_hce = {
     SM_SQN_F_HCE, SM_URC_ROWS(sm_sqn_hce_urcs), NULL, NULL, NULL, NULL
 };
 static const sm_urc sm_sqn_time_urcs[] = {
-    { "+SQNNTP:",                sm_sqn_urc_ntp },        /* MCHP lte.cpp:260 */
+    { "+SQNNTP:",                sm_sqn_urc_ntp },        /* docs/sequans.md R-40 */
 };
 static const sm_sqn_feature sm_sqn_feat_time = {
     SM_SQN_F_TIME, SM_URC_ROWS(sm_sqn_time_urcs), sm_sqn_sync_step, sm_sqn_time_reset,
@@ -7452,8 +7452,8 @@ SM_PRIV void sm_sqn_on_srecv(void *ctx, sm_at *at, const char *line, size_t len)
 
 /* `+SQNSNVR: "<type>",<i>,...`. A GM02S answers a certificate read with a
    metadata line: issuer, serial, subject, date, signature algorithm,
-   fingerprint (avr-iot-cellular-arduino-library issue 6; Walter's driver
-   reads it as text up to OK; docs/sequans.md), longer than a line buffer:
+   fingerprint (a GM02S log; Walter's driver reads it as text up to OK;
+   docs/sequans.md R-13), longer than a line buffer:
    the read is a SM_AT_F_LINE_TO_RAW command, so the text after the prefix
    is in the caller's buffer already. The form `"certificate",<i>,<len>` then
    len raw bytes (a reading no device log shows) is still accepted: its
@@ -7588,7 +7588,7 @@ SM_PRIV int sm_sqn_parse_info(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
 }
 
 /* `+SQNSMQTTPUBLISH: <pmid>` (a GM02SP on LR8.2.1.0 and the manual as the
-   monarch2 crate quotes it: one field; docs/sequans.md) or, tolerated,
+   monarch2 crate quotes it: one field; docs/sequans.md R-25) or, tolerated,
    `+SQNSMQTTPUBLISH: 0,<pmid>` (client id first, like the URCs). */
 SM_PRIV int sm_sqn_parse_pmid(const sm_at_response *r, uint16_t *pmid)
 {
@@ -8670,7 +8670,7 @@ static const sm_sqn_opdef sm_sqn_def_hce_reply = { SM_SQN_OP_HCE_REPLY, &sm_sqn_
 SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, const uint8_t *sig,
                                   sm_sqn_done_fn done, void *ctx)
 {
-    static const char digits[] = "0123456789abcdef"; /* lowercase, as MCHP sends it */
+    static const char digits[] = "0123456789abcdef"; /* lowercase, as MCHP sends it (docs/sequans.md C-33) */
     char t[SM_SQN_HCE_CMD_LEN + 1];
     sm_buf b;
     size_t i;
@@ -8869,7 +8869,7 @@ SM_PRIV void sm_sqn_sync_clock_done(void *ctx, sm_sqn *m, const sm_result *r)
     sm_sqn_sync_finish(m, st, r->at, r->code, st == SM_OK || st == SM_ERR_STATE ? &r->u.clock : NULL);
 }
 
-/* +SQNNTP: <status>[,...] (MCHP lte.cpp:260-267 reads only the status). */
+/* +SQNNTP: <status>[,...] (Microchip's driver reads only the status: docs/sequans.md R-40). */
 SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_sqn *m = (sm_sqn *)ctx;
@@ -8889,7 +8889,7 @@ SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
     if (m->sup.sync == SM_SQN_SYNC_WAIT) sm_sqn_sync_status(m);
 }
 
-/* AT+SQNNTP=2,"<servers>",1: the form MCHP sends (lte.cpp:253). */
+/* AT+SQNNTP=2,"<servers>",1: the form MCHP sends (docs/sequans.md C-37). */
 SM_PRIV int sm_sqn_ntp_cmd(sm_buf *b, char *mem, size_t cap, const char *servers)
 {
     sm_buf_init(b, mem, cap);
@@ -9689,10 +9689,10 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s) { return s ? s-
 /* ---- dialect ------------------------------------------------------------ */
 /* Error lines. Würth's driver ends a command at any line whose first five
    bytes are "error" in any case, takes the text after the ':' with leading
-   spaces skipped, then the code after the comma
-   (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
-   WCON_SDK/WCON_Drivers/CordeliaI/CordeliaI.c:530-551, ATCommands.h:57);
-   the Calypso manual writes "ERROR: <description>, <code>". So
+   spaces skipped, then the code after the comma: a signed decimal
+   number (docs/cordelia.md D2 gives the driver's file and lines; the
+   word "error" is one of the driver's AT constants). The Calypso
+   manual writes "ERROR: <description>, <code>". So
    ERROR:<text>,<code>, "Error: text, -2006" and error:<text> all end the
    command with SM_AT_DIALECT_ERROR. The code is the field after the LAST
    comma (the text may hold commas), spaces trimmed; without a number there
@@ -10051,8 +10051,8 @@ SM_PRIV void sm_cord_ev_mqtt_error(void *ctx, sm_at *at, const char *line, size_
 
 /* The head of +eventmqtt:recv,<topic>,qos<N>,"<payload>": topic and qos
    parsed into x, x->f left at the payload (the rest of the line; Würth's
-   parser reads it to the line's end, ATEvent.c:144-167 of the CordeliaI
-   driver, commit 96c93e8). qos0 here, QOS0 on Calypso (docs/cordelia.md D26). */
+   parser reads it to the line's end, docs/cordelia.md D19). qos0 here,
+   QOS0 on Calypso (docs/cordelia.md D26). */
 SM_PRIV int sm_cord_recv_head(sm_cord *c, sm_cord_fields *x, const char *line, size_t len)
 {
     const char *q;
@@ -10268,10 +10268,10 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
 }
 
 /* ---- received socket data: +recv:<id>,<fmt>,<n>,<n bytes> ----------------------
-   Calypso model (driver .../Calypso/ATCommands/ATSocket.c:228-245 and
-   Examples/Calypso/Calypso_Socket_Example.c:386-389: AT+recv only arms a
-   receive and answers OK; the data come later as this EVENT, ATEvent.c:
-   174-189), unverified on Cordelia-I. The engine cuts the line after <n>
+   Calypso model (Würth's Calypso driver and its socket example,
+   docs/cordelia.md C22, D10: AT+recv only arms a receive and answers OK;
+   the data come later as this EVENT, an entry of the driver's event
+   table), unverified on Cordelia-I. The engine cuts the line after <n>
    (sm_at_cut_urc); the bytes are read by count into the buffer of the
    sm_cord_recv waiting for that socket. Bytes nobody waits for are read
    and dropped, their line reported UNHANDLED. The older form, +recv:
@@ -10874,10 +10874,10 @@ SM_PRIV int sm_cord_b64_part(const char *in, size_t n, uint8_t *out, size_t room
 
 /* +fileread:1,<count>,<base64>: decoded to dst; a short read is the end of
    the file. Würth's parser takes <count> as the number of Base64
-   CHARACTERS (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
-   WCON_SDK/WCON_Drivers/CordeliaI/ATCommands/ATFile.c:594-616); a count
-   equal to the decoded size is accepted too when it is not the text's
-   length. Any other count, or text that is no canonical Base64, is
+   CHARACTERS (docs/cordelia.md D6: the count is the input length it
+   gives its Base64 decoder, replaced afterwards by the decoded size); a
+   count equal to the decoded size is accepted too when it is not the
+   text's length. Any other count, or text that is no canonical Base64, is
    SM_ERR_PARSE with the buffer untouched by this answer (and the result's
    len 0: nothing that does not frame counts as read). More bytes than
    asked fill the chunk's place in the buffer and end the read with
@@ -10909,7 +10909,7 @@ SM_PRIV int sm_cord_ok_file_read(sm_cord *c, const sm_at_response *r, sm_result 
 }
 
 /* A +filegetinfo flags field: a number, or names joined by '|' as the
-   driver's file properties (ATFile.c:36, read as text at :279-283):
+   driver's file properties (docs/cordelia.md D8; read as text, D7):
    known names set their bit (SM_CORD_FPROP_*), unknown ones
    SM_CORD_FPROP_OTHER. Empty: 0. */
 SM_PRIV uint32_t sm_cord_prop_bits(const char *s, size_t n)
@@ -10943,7 +10943,7 @@ SM_PRIV uint32_t sm_cord_prop_bits(const char *s, size_t n)
 
 /* +filegetinfo:<flags>,<size>,<allocatedSize>,<tokens>,<storageSize>,<writeCounter>.
    The driver reads flags and tokens as text and discards them
-   (ATFile.c:279-296): flags may be numeric or names (see above); the tokens
+   (docs/cordelia.md D7): flags may be numeric or names (see above); the tokens
    field is kept when numeric, else 0 (its text is not a number). */
 SM_PRIV int sm_cord_ok_file_info(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
@@ -11077,11 +11077,11 @@ SM_PRIV int sm_cord_ok_close(sm_cord *c, const sm_at_response *r, sm_result *res
 }
 
 /* AT+send's OK: Würth's Calypso driver waits for the OK alone and counts
-   every byte as sent (WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:
-   WCON_SDK/WCON_Drivers/Calypso/ATCommands/ATSocket.c:343-350), and so
-   does the contract. A module that reports a count, +send:<n> or
-   +send:<id>,<n>, is believed: result len = n (n above the bytes given, or
-   another socket's id, is SM_ERR_PARSE). */
+   every byte as sent (docs/cordelia.md C21: it waits for nothing but
+   the OK), and so does the contract. A module that reports a count,
+   +send:<n> or +send:<id>,<n>, is believed:
+   result len = n (n above the bytes given, or another socket's id, is
+   SM_ERR_PARSE). */
 SM_PRIV int sm_cord_ok_send(sm_cord *c, const sm_at_response *r, sm_result *res)
 {
     sm_fields f;
@@ -12414,7 +12414,7 @@ SECMODEM_API int sm_atecc_cmd_selftest(sm_atecc_cmd *c, uint8_t mode)
 
 /* First poll (about the typical time; our estimate, as the 608
    datasheet gives only maxima) and maximum execution time at clock divider
-   M0, in ms (cryptoauthlib calib_execution.c, docs/atecc.md A-18). */
+   M0, in ms (cryptoauthlib's table, docs/atecc.md A-18). */
 typedef struct sm_atecc_timing {
     uint8_t opcode, first_ms;
     uint16_t max_ms;
@@ -12535,7 +12535,7 @@ SM_PRIV int sm_atecc_begin(sm_atecc *se, uint8_t n, uint8_t kind, uint8_t *out, 
 }
 
 /* S_WAKE: a write to address 0 holds SDA low long enough (at <= 100 kHz);
-   nobody ACKs it, and that is normal. cryptoauthlib (calib_wakeup_i2c)
+   nobody ACKs it, and that is normal. cryptoauthlib's wake
    sends the byte 0x01 so that a general-call listener does not see the
    reserved 0x00. An awake chip ignores a wake, so a retry idles it first
    (docs/atecc.md A-3). */
@@ -12709,7 +12709,7 @@ SM_PRIV int sm_atecc_check(sm_atecc *se)
 }
 
 /* S_POLL: word address 0x00 (reset the output pointer), the count byte,
-   then the rest (docs/atecc.md A-20, cryptoauthlib calib_execute_receive).
+   then the rest (docs/atecc.md A-20, as cryptoauthlib reads a response).
    A busy chip NACKs its address (docs/atecc.md A-20). */
 SM_PRIV int sm_atecc_poll_read(sm_atecc *se)
 {
@@ -15178,7 +15178,7 @@ SM_PRIV void sm_cert_put_date(uint8_t *p, const uint16_t t[6], uint8_t fmt)
 }
 
 /* A UTCTime holds 1950..2049; a missing expiry is its last second there
-   (as cryptoauthlib writes it); a later date does not fit. */
+   (as cryptoauthlib writes it, docs/atecc.md A-24); no later date fits. */
 SM_PRIV int sm_cert_fit_date(uint16_t t[6], uint8_t fmt)
 {
     static const uint16_t utc_end[6] = { 2049, 12, 31, 23, 59, 59 };

@@ -4,7 +4,10 @@ citation of the project's private notes (they live outside the repository, a
 user who copies secmodem.h cannot follow them), and every ledger row the
 header cites ("docs/atecc.md A-3", "docs/sequans.md C-41, R-41",
 "docs/cordelia.md C5") exists in that ledger, and every wire-contract
-section it cites ('contract "Wi-Fi"') exists in sim/*_contract.md.
+section it cites ('contract "Wi-Fi"') exists in sim/*_contract.md. The
+header also cites no file of another project (a path with a line, a commit
+pin, a driver repository's name: FORBIDDEN_HEADER); such sources belong in
+the ledger rows it cites.
 
 Usage: check_citations.py [--header FILE] [FILE...]
   With no FILE, checks secmodem.h, README.md, CONTRIBUTING.md, docs/*.md,
@@ -39,6 +42,45 @@ FORBIDDEN = [
 # tests/coverage_notes.md).
 FORBIDDEN_USER_DOCS = FORBIDDEN + [
     (re.compile(r"\bthe notes\b", re.I), 'cites "the notes"'),
+]
+# The header's comments cite the repository's own docs (the ledgers, the
+# contracts), never a file of another project: a user who copies secmodem.h
+# cannot follow "ATFile.c:279-296", and the ledger row keeps that source
+# (repository, commit, path, line) next to its verdict, in one place. So in
+# the header only (docs/*.md exist to hold these sources; sim/ and tests/
+# may name what they reproduce) none of these may stand. A match that names
+# a path of this repository ("secmodem.h:12", "tests/unit/at/x.c") is
+# allowed: see header_source_ok(). Prose that says whose behaviour a
+# reading follows ("as cryptoauthlib does", "Microchip's driver") is fine.
+FORBIDDEN_HEADER = [
+    # a file with a line: "ATFile.c:279", "src/lte.cpp:219-280", "CHANGELOG.md:222"
+    (re.compile(r"\b(?P<path>[\w./-]+\.(?:c|h|cpp|hpp|tpp|rs|py|ino|md))(?::\d+)"),
+     "cites a file of another project with a line"),
+    # a source file without a line ("mqtt_client.cpp", "calib_execution.c");
+    # not .h: "#include <stdint.h>", "Arduino.h" are the header's own text
+    (re.compile(r"\b(?P<path>[\w./-]+\.(?:c|cpp|tpp|rs|ino))\b(?!:\d)"),
+     "cites a source file of another project"),
+    # a path under another project's source folders ("lib/atcacert",
+    # "Examples/Calypso/...", "src/command/...")
+    (re.compile(r"(?<![\w./-])(?P<path>(?:lib|src|Examples|Core|esp32|clicks)/[\w./-]*\w)"),
+     "cites a path of another project"),
+    # a commit pin: "@5ffc687", "sequans-rs@3ee671f"
+    (re.compile(r"@[0-9a-f]{7,40}\b"), "pins a commit of another project"),
+    # the external repositories the ledgers cite, by name or owner/
+    (re.compile(r"\bwalter-(?:arduino|esp-idf|micropython)\b"), "names a Walter driver repository"),
+    (re.compile(r"\bsequans-rs\b|\bmonarch2/"), "names the sequans-rs repository"),
+    (re.compile(r"\bWCON_SDK\b|\bWCON_Drivers\b|\bWirelessConnectivity-SDK"),
+     "names Wurth's SDK repository"),
+    (re.compile(r"\bavr-iot-cellular-arduino-library\b|\bpycom-micropython-sigfox\b"
+                r"|\bgateway-mfr-rs\b|\bmikrosdk_click_v2\b|\biot-cybersecurity-seminar\b"),
+     "names another project's repository"),
+    (re.compile(r"\b(?:MicrochipTech|microchip-pic-avr-solutions|WurthElektronik|QuickSpot"
+                r"|sevents-os|vshymanskyy|awong-dev|MikroElektronika|cryptoquantique|kufirre)/"),
+     "names another project's repository (owner/)"),
+    # function-level citations of cryptoauthlib and of the drivers' files
+    (re.compile(r"\bcalib_\w+"), "cites a cryptoauthlib function"),
+    (re.compile(r"\blte\.cpp\b|\bmqtt_client\.cpp\b"), "cites a Microchip driver file"),
+    (re.compile(r"\bTinyGsm\w*\.(?:tpp|h)\b"), "cites a TinyGSM file"),
 ]
 # Where no citation of a file outside the repository may stand, beyond the
 # header and the user's documents: the simulators and the tests (their
@@ -105,6 +147,27 @@ def check_forbidden(path, text, problems, patterns=None):
     found = 0
     for rx, what in patterns or FORBIDDEN_USER_DOCS:
         for m in rx.finditer(text):
+            problems.append(f"{path}:{line_of(text, m.start())}: {what}: ...{m.group(0)}...")
+            found += 1
+    return found == 0
+
+
+def header_source_ok(m):
+    """A FORBIDDEN_HEADER match that names a path of this repository (it
+    exists under ROOT) is the header citing its own tree, not another
+    project."""
+    path = m.groupdict().get("path")
+    return bool(path) and os.path.exists(os.path.join(ROOT, path))
+
+
+def check_header_sources(path, text, problems):
+    """One check for the header: passes when no FORBIDDEN_HEADER pattern
+    matches (outside paths of this repository)."""
+    found = 0
+    for rx, what in FORBIDDEN_HEADER:
+        for m in rx.finditer(text):
+            if header_source_ok(m):
+                continue
             problems.append(f"{path}:{line_of(text, m.start())}: {what}: ...{m.group(0)}...")
             found += 1
     return found == 0
@@ -180,6 +243,11 @@ def main(argv):
     elif sources:
         passed += 1
     text = read(header)
+    # the header cites no file of another project (one check)
+    if check_header_sources(header, text, problems):
+        passed += 1
+    else:
+        failed += 1
     p, f = check_rows(header, text, problems, cache)
     passed += p
     failed += f

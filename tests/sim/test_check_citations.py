@@ -1,7 +1,9 @@
 """test_check_citations.py - tests/check_citations.py passes on the repository
 as it is and fails on each kind of citation it exists to stop: the private
 notes ("notes §3", "notes section 5", "notes/cordelia.md", "../shared"), a
-ledger row that does not exist, a wire-contract section that does not exist.
+ledger row that does not exist, a wire-contract section that does not exist,
+and, in the header only, a citation of another project's file ("ATFile.c:279",
+a commit pin, a driver repository's name) where a ledger row belongs.
 """
 import os
 import subprocess
@@ -68,6 +70,45 @@ def test_rows_and_sections_that_exist_pass(tmp_path):
     rc, out = run("--header", header_with(
         tmp_path, 'docs/atecc.md A-8, A-9; docs/sequans.md C-12; docs/cordelia.md D3a; '
                   'contract "Sockets"; contract "Wi-Fi"'))
+    assert rc == 0, out
+
+
+def test_a_header_citing_a_file_of_another_project_fails(tmp_path):
+    for text, shown in (
+            ("the driver reads flags as text (ATFile.c:279-296)", "ATFile.c:279"),
+            ("(WCON_SDK/WCON_Drivers/CordeliaI/CordeliaI.c:530-551)", "CordeliaI.c:530"),
+            ("the form MCHP sends (lte.cpp:253)", "lte.cpp"),
+            ("as Microchip's mqtt_client.cpp reads it", "mqtt_client.cpp"),
+            ("sevents-os/sequans-rs@3ee671f quotes the manual", "@3ee671f"),
+            ("a GM02SP: walter-arduino issues 109 and 143", "walter-arduino"),
+            ("(docs/atecc.md A-20, cryptoauthlib calib_execute_receive)", "calib_execute_receive"),
+            ("not in the event tables (ATEvent.c:\n   174-189)", "ATEvent.c"),
+            ("cryptoauthlib's lib/atcacert as the reference", "lib/atcacert"),
+            ("TinyGsmClientSequansMonarch.h shows it", "TinyGsmClientSequansMonarch.h")):
+        rc, out = run("--header", header_with(tmp_path, text))
+        assert rc == 1, (text, out)
+        assert out.strip().splitlines()[-1].endswith(" passed, 1 failed"), (text, out)
+        assert shown in out, (text, out)
+
+
+def test_a_header_citing_the_ledger_instead_passes(tmp_path):
+    """The ledger row in place of the file, prose that says whose behaviour
+    it is, and the header's own kinds of names (a system header, a file of
+    this repository, Arduino.h as the reason for a name) all pass."""
+    rc, out = run("--header", header_with(
+        tmp_path, "the driver reads flags as text (docs/cordelia.md C5); as cryptoauthlib "
+                  "does (docs/atecc.md A-5); #include <stdint.h>; sim/cordelia_contract.md; "
+                  "tests/unit/at/test_third_dialect.c; secmodem.h:12; not min() (Arduino.h)"))
+    assert rc == 0, out
+
+
+def test_a_ledger_may_hold_the_file_citations(tmp_path):
+    """The rule is the header's: a document (a ledger) holds such sources."""
+    doc = tmp_path / "ledger.md"
+    doc.write_text("| D7 | x | WurthElektronik/WirelessConnectivity-SDK_STM32@96c93e8:"
+                   "WCON_SDK/WCON_Drivers/CordeliaI/ATCommands/ATFile.c:279-296 | confirmed |\n",
+                   encoding="utf-8")
+    rc, out = run(str(doc))
     assert rc == 0, out
 
 
