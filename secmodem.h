@@ -732,6 +732,9 @@ typedef struct sm_at_response {
 
 struct sm_at;
 typedef void (*sm_at_done_fn)(void *ctx, const sm_at_response *r);
+/* A line handed on (a response line, a URC, a line nobody claimed): len
+   bytes without the line end, NUL-terminated at line[len], in the engine's
+   receive buffer: valid during the call only. */
 typedef void (*sm_at_line_fn)(void *ctx, struct sm_at *at, const char *line, size_t len);
 typedef void (*sm_at_raw_fn)(void *ctx, const uint8_t *data, size_t len);
 /* Tells whether a line is a command's answer (sm_at_cmd.is_answer): non-zero yes. */
@@ -5564,6 +5567,18 @@ SM_PRIV void sm_at_unexpected(sm_at *at, const char *line, size_t len)
     }
 }
 
+/* The first k bytes of line (in at->line) as an unexpected line of their
+   own, NUL-terminated for the call as every line handed on is; the byte
+   they end at is put back after it. */
+SM_PRIV void sm_at_unexpected_part(sm_at *at, const char *line, size_t k)
+{
+    char *cut = at->line + (line - at->line) + k;
+    char keep = *cut;
+    *cut = '\0';
+    sm_at_unexpected(at, line, k);
+    *cut = keep;
+}
+
 /* A restart: the command in flight ends with REBOOT. Its answer may still
    come: a command that crossed the restart marker on the wire reached a
    modem already up (a bring-up probe sent while it booted). So, as after a
@@ -5703,7 +5718,7 @@ SM_PRIV void sm_at_dispatch_line(sm_at *at, const char *line, size_t len)
         if (k < len) {
             /* a restart that cut a line leaves its marker after the cut
                bytes: those are a broken line, the rest is the start-up URC */
-            if (k) sm_at_unexpected(at, line, k);
+            if (k) sm_at_unexpected_part(at, line, k);
             sm_at_handle_reboot(at);
             if (!sm_at_dispatch_urc(at, line + k, len - k)) at->stats.urcs++;
             return;

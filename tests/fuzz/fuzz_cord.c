@@ -24,6 +24,8 @@ static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void
 static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
+    /* every event carries its line, NUL-terminated at line_len (sm_event) */
+    if (!ev->line || ev->line[ev->line_len] != '\0') abort();
     if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
         f->started++;
 }

@@ -42,6 +42,8 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
 static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
+    /* every event carries its line, NUL-terminated at line_len (sm_event) */
+    if (!ev->line || ev->line[ev->line_len] != '\0') abort();
     if (ev->type == SM_SQN_EV_MQTT_MESSAGE) {
         if (ev->u.msg.topic) (void)strlen(ev->u.msg.topic);
         if (sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid, ev->u.msg.len, f->buf,

@@ -56,6 +56,8 @@ static void on_urc(void *ctx, sm_at *at, const char *line, size_t len)
 {
     mock *m = (mock *)ctx;
     (void)at;
+    if (line[len] != '\0') CHECK(line[len] == '\0'); /* sm_at_line_fn: NUL-terminated at len
+                                                        (counted only when it fails) */
     logf_(m, "[urc ");
     log_escaped(m, line, len);
     logf_(m, "]");
@@ -65,6 +67,8 @@ static void on_unhandled(void *ctx, sm_at *at, const char *line, size_t len)
 {
     mock *m = (mock *)ctx;
     (void)at;
+    if (line[len] != '\0') CHECK(line[len] == '\0'); /* sm_at_line_fn: NUL-terminated at len
+                                                        (counted only when it fails) */
     logf_(m, "[stray ");
     log_escaped(m, line, len);
     logf_(m, "]");
