@@ -45,12 +45,24 @@ static void fz_done(void *ctx, const sm_at_response *r)
     if (r->raw_len > sizeof f->raw) abort();
     if (r->err_text) (void)strlen(r->err_text);
 }
+/* Every line handed on is NUL-terminated at len (sm_at_line_fn). */
+static void fz_line_ok(const char *line, size_t len)
+{
+    if (line[len] != '\0') abort();
+}
+static void fz_unhandled(void *ctx, sm_at *at, const char *line, size_t len)
+{
+    (void)ctx;
+    (void)at;
+    fz_line_ok(line, len);
+}
 static void fz_recv_line(void *ctx, sm_at *at, const char *line, size_t len)
 {
     sm_fields f;
     int32_t n;
     char s[8];
     (void)ctx;
+    fz_line_ok(line, len);
     if (sm_fields_init(&f, line, len, "+RECV:") != SM_OK) return;
     if (sm_fields_int(&f, 0, 100000, &n) == SM_OK) sm_at_expect_raw(at, (size_t)n, NULL, NULL);
     (void)sm_fields_str(&f, s, sizeof s);
@@ -63,6 +75,7 @@ static void fz_urc(void *ctx, sm_at *at, const char *line, size_t len)
     int q;
     (void)ctx;
     (void)at;
+    fz_line_ok(line, len);
     sm_fields_init(&f, line, len, NULL);
     while (sm_fields_more(&f) && sm_fields_token(&f, &s, &n, &q) == SM_OK) {}
 }
@@ -70,7 +83,7 @@ static void fz_sink(void *ctx, const uint8_t *d, size_t n) { (void)ctx; (void)d;
 static void fz_data_urc(void *ctx, sm_at *at, const char *line, size_t len)
 {
     (void)ctx;
-    (void)line;
+    fz_line_ok(line, len);
     if (len > 6) sm_at_expect_raw(at, (size_t)(line[len - 1] & 0x1F), fz_sink, NULL);
 }
 /* "+CEREG:" shares the prefix of AT+CEREG? (answer or URC, section 5) */
@@ -139,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_at_init(&f.at, &p, (data[0] & 1) ? &fz_dcord : &fz_d3gpp);
     sm_at_use_headerless(&f.at); /* kind 3 reads by raw_lead */
     sm_at_add_urcs(&f.at, fz_urcs, sizeof fz_urcs / sizeof fz_urcs[0], &f);
+    sm_at_on_unhandled(&f.at, fz_unhandled, &f);
     while (i < size) {
         size_t chunk = (size_t)(data[i - 1] % 23) + 1;
         if (chunk > size - i) chunk = size - i;
