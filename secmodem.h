@@ -1257,8 +1257,9 @@ typedef struct sm_event {
     size_t line_len;
     union {
         struct { uint8_t stat; } reg;            /* +CEREG stat */
-        /* the modem started: count (Sequans: restarts seen since
-           sm_sqn_init), the module's own fields (Cordelia-I) */
+        /* the modem started: count, the restarts seen since the dialect's
+           init, this one included (mod 65536); the module's own fields
+           (Cordelia-I) */
         struct { uint16_t count; const char *article, *chip_id, *mac, *version; } startup;
         /* a socket: value is the bytes waiting (SOCK_DATA), the port
            (Cordelia-I SOCK_CONNECTED) or the module's error number */
@@ -9962,6 +9963,7 @@ SM_PRIV void sm_cord_ev_startup(void *ctx, sm_at *at, const char *line, size_t l
     ev->u.startup.chip_id = st->chip_id;
     ev->u.startup.mac = st->mac;
     ev->u.startup.version = st->version;
+    ev->u.startup.count = (uint16_t)c->at.stats.reboots; /* the engine counted it */
     sm_cord_emit(c, ev, SM_CORD_EV_STARTUP, line, len);
     if (c->phase == SM_CORD_PH_WAIT && sm_cord_awaits(c) != SM_CORD_W_STARTUP)
         sm_cord_end(c, SM_ERR_REBOOT, SM_AT_NO_CODE, NULL); /* its event will never come */
@@ -15545,7 +15547,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             dialect's SM_*_EV_*). Every event carries its line (Sequans
             events did only for UNHANDLED). Sequans: u.line.text/len are
             line/line_len, u.hce.line/len too; u.restart.count is
-            u.startup.count; u.sock.bytes is u.sock.value (id an int);
+            u.startup.count (Cordelia-I STARTUP sets it too); u.sock.bytes
+            is u.sock.value (id an int);
             u.mqtt.rc, u.sub.rc, u.pub.rc, u.sup.rc are .code; u.msg
             carries total (= len) and payload NULL. Cordelia-I: u.msg.qos
             is a uint8_t, u.msg.len/total uint32_t. The Sequans socket

@@ -27,6 +27,7 @@ typedef struct mock {
     size_t nsteps, next, matched;
     char rx[4096];      /* the answers so far: io.rx points here */
     int script_bad;
+    int startups, startup_count; /* STARTUP events, and the count the last one gave */
 } mock;
 
 /* Answers the next scripted command once all of its bytes were written. */
@@ -83,6 +84,8 @@ static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
     case SM_CORD_EV_STARTUP:
         logs(m, " "); logs(m, ev->u.startup.article); logs(m, " "); logs(m, ev->u.startup.chip_id);
         logs(m, " "); logs(m, ev->u.startup.mac); logs(m, " "); logs(m, ev->u.startup.version);
+        m->startups++;
+        m->startup_count = ev->u.startup.count;
         break;
     case SM_CORD_EV_WLAN_CONNECTED:
     case SM_CORD_EV_WLAN_DISCONNECTED:
@@ -2384,6 +2387,14 @@ static void test_events_by_feature(void)
     modem(&c, ev);
     CHECK_EQ_STR(m.io.log, "{mqtt info CONNACK 0}{socket data id=2 10}{socket connected id=-1 443 10.1.2.3}"
                         "{startup 1 2 3 1.0.0}");
+    /* the event counts the restarts since init, as Sequans' RESTARTED does */
+    CHECK(m.startups >= 1);
+    CHECK_EQ_INT(m.startup_count, (int)c.at.stats.reboots);
+    {
+        int before = m.startup_count;
+        modem(&c, "+eventstartup:1,2,3,1.0.0\r\n");
+        CHECK_EQ_INT(m.startup_count, before + 1);
+    }
     /* the explicit switches, from a fresh module; idempotent */
     setup_bare(&c, &m, 0);
     CHECK_EQ_INT(sm_cord_use_sockets(&c), SM_OK);
