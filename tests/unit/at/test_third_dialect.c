@@ -4,7 +4,8 @@
    as Sequans), an operation's commands queued all or none
    (sm_at_submit_all), a feature's URC rows registered by its first
    operation and found by sm_urc_first, and pending / busy / wait with the
-   statuses of the last SM_OPS_RECENT operations, one sm_result. The toy modem ("toy")
+   statuses of the last SM_OPS_RECENT operations, one sm_result, one
+   sm_event. The toy modem ("toy")
    has two operations: GET (`AT+GET=<n>`, answer `+GET: <value>`) and PAIR
    (`AT+A` then `AT+B`, one operation of two commands), and one feature
    with a URC, `+TOY: <n>`. What it checks is that a dialect needs nothing
@@ -18,8 +19,10 @@
 
 /* ---- the toy dialect ----------------------------------------------------- */
 struct toy;
-/* the result is section 5.4's sm_result, as in every dialect */
+/* the result is section 5.4's sm_result and the event its sm_event, as in
+   every dialect; the callbacks have their shape */
 typedef void (*toy_done_fn)(void *ctx, struct toy *m, const sm_result *r);
+typedef void (*toy_event_fn)(void *ctx, struct toy *m, const sm_event *ev);
 
 typedef struct toy_op {
     sm_op base;              /* first: section 5.4's head */
@@ -38,18 +41,27 @@ typedef struct toy {
     toy_op ops[2];
     sm_ops opq;
     const sm_urc_rows *feat; /* the one feature, registered by its first operation */
-    sm_fake *io;             /* where events are logged (test state) */
+    toy_event_fn on_event;
+    void *event_ctx;
 } toy;
 
 enum { TOY_GET = 1, TOY_PAIR = 2 };
+enum { TOY_EV_TOY = 1, TOY_EV_UNHANDLED }; /* the toy's event list */
+
+static void toy_emit(toy *m, int type, const char *line, size_t len)
+{
+    sm_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.line = line;
+    ev.line_len = len;
+    if (m->on_event) m->on_event(m->event_ctx, m, &ev);
+}
 
 static void toy_urc_toy(void *ctx, sm_at *at, const char *line, size_t len)
 {
-    toy *m = (toy *)ctx;
     (void)at;
-    sm_fake_log(m->io, "[TOY ");
-    sm_fake_log_escaped(m->io, line + 6, len - 6);
-    sm_fake_log(m->io, "]");
+    toy_emit((toy *)ctx, TOY_EV_TOY, line, len);
 }
 static const sm_urc toy_feature_urcs[] = { { "+TOY:", toy_urc_toy } };
 static const sm_urc_rows toy_feature = SM_URC_ROWS(toy_feature_urcs);
@@ -64,7 +76,7 @@ static void toy_route(void *ctx, sm_at *at, const char *line, size_t len)
         row->fn(ctx, at, line, len);
         return;
     }
-    sm_fake_log(m->io, "[unhandled]");
+    toy_emit(m, TOY_EV_UNHANDLED, line, len); /* never lost */
 }
 static const sm_urc toy_urcs[] = { { "+TOY:", toy_route } };
 
@@ -140,14 +152,15 @@ static int toy_pair(toy *m, toy_done_fn done, void *ctx)
     return toy_queue(m, TOY_PAIR, c, 2, done, ctx);
 }
 
-static int toy_init(toy *m, const sm_platform *p, sm_fake *io)
+static int toy_init(toy *m, const sm_platform *p, toy_event_fn on_event, void *ctx)
 {
     int rc;
     memset(m, 0, sizeof *m);
     rc = sm_at_init(&m->at, p, NULL);
     if (!rc) rc = sm_at_add_urcs(&m->at, toy_urcs, 1, m);
     sm_ops_init(&m->opq, m->ops, sizeof m->ops[0], 2); /* pipelined */
-    m->io = io;
+    m->on_event = on_event;
+    m->event_ctx = ctx;
     return rc;
 }
 
@@ -174,6 +187,19 @@ static void on_done(void *ctx, toy *m, const sm_result *r)
     sm_fake_log(&t->io, tmp);
 }
 
+static void on_event(void *ctx, toy *m, const sm_event *ev)
+{
+    T *t = (T *)ctx;
+    (void)m;
+    if (ev->type == TOY_EV_UNHANDLED) {
+        sm_fake_log(&t->io, "[unhandled]");
+        return;
+    }
+    sm_fake_log(&t->io, "[TOY ");
+    sm_fake_log_escaped(&t->io, ev->line + 6, ev->line_len - 6);
+    sm_fake_log(&t->io, "]");
+}
+
 static void feed(T *t, const char *s) { sm_at_feed(&t->m.at, (const uint8_t *)s, strlen(s)); }
 
 static void test_third_dialect(void)
@@ -186,7 +212,7 @@ static void test_third_dialect(void)
     p.user = &t->io;
     p.write = sm_fake_write;
     p.now_ms = sm_fake_now;
-    CHECK_EQ_INT(toy_init(&t->m, &p, &t->io), SM_OK);
+    CHECK_EQ_INT(toy_init(&t->m, &p, on_event, t), SM_OK);
     /* the feature's URC before its first operation: unhandled, not lost */
     feed(t, "\r\n+TOY: 1\r\n");
     SM_FAKE_LOG_IS(&t->io, "[unhandled]");
