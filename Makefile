@@ -289,10 +289,10 @@ FUZZ_SECONDS ?= 60
 FUZZFLAGS    := -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # the MQTT session against a hostile broker, default and small build (issue 18 item 13)
 FUZZERS      += mqtt_session mqtt_session_small
-$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(HDR) | $(B)
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_result.h $(HDR) | $(B)
 	$(CLANG) $(FUZZFLAGS) $< -o $@
 # the same harnesses without libFuzzer, to replay corpora under gcc's sanitizers
-$(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HDR) | $(B)
+$(B)/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz_result.h $(HDR) | $(B)
 	$(CC) -std=c99 $(SAN) $< tests/fuzz/replay_main.c -o $@
 # the small build of the session harness includes the harness itself
 $(B)/fuzz_mqtt_session_small $(B)/fuzzreplay_mqtt_session_small: tests/fuzz/fuzz_mqtt_session.c

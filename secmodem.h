@@ -728,6 +728,9 @@ typedef struct sm_at_response {
                                 not a line end and a final result or URC: the
                                 bytes read are not the payload (a URC cut in) */
     size_t raw_len;          /* raw bytes stored in the command's raw_buf */
+    size_t raw_over;         /* raw bytes that came for it and were not stored
+                                (raw_truncated): raw_len + raw_over is what the
+                                modem sent, for answers that give no count */
 } sm_at_response;
 
 struct sm_at;
@@ -951,6 +954,7 @@ typedef struct sm_at {
     uint32_t deadline;
     char resp[SM_RESP_SIZE];
     size_t raw_got;
+    size_t raw_over;         /* raw bytes of this response that were not stored */
     /* last completion, for callers that poll instead of using callbacks */
     sm_at_result last_result;
     int32_t last_code;
@@ -1894,8 +1898,9 @@ SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
    slot, into buf[cap]. A GM02S does not give the PEM back but a metadata
    line (issuer, subject, validity, algorithm, SHA-1 fingerprint): then
    u.nvm_text is 1 and buf holds that text (not NUL-terminated; len bytes,
-   total = len). A modem that sends the bytes by count gives nvm_text 0 and the
-   certificate (total = its size). SM_ERR_TRUNCATED if cap was too small. */
+   total = the line's length, more than len when it did not fit). A modem
+   that sends the bytes by count gives nvm_text 0 and the certificate
+   (total = its size). SM_ERR_TRUNCATED if cap was too small. */
 SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
                                       sm_sqn_done_fn done, void *ctx);
 /* AT+SQNSNVR="privatekey": the key never leaves the modem; total is
@@ -5082,6 +5087,7 @@ SM_NOINLINE SM_PRIV void sm_at_report(sm_at *at, sm_at_done_fn done, void *ctx, 
     r.raw_unframed = at->lead_bad;
     at->lead_bad = 0;
     r.raw_len = at->raw_got;
+    r.raw_over = at->raw_over;
     if (done) {
         at->in_callback++;
         done(ctx, &r);
@@ -5205,6 +5211,7 @@ SM_PRIV void sm_at_reset_resp(sm_at *at)
     at->resp_trunc = 0;
     at->raw_trunc = 0;
     at->raw_got = 0;
+    at->raw_over = 0;
     at->resp[0] = '\0';
 }
 
@@ -5959,6 +5966,7 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
 SM_PRIV void sm_at_raw_rewind(sm_at *at)
 {
     at->raw_got = 0;
+    at->raw_over = 0;
     at->raw_trunc = 0;
 }
 
@@ -5974,6 +5982,7 @@ SM_PRIV void sm_at_raw_put(sm_at *at, uint8_t b)
         return;
     }
     at->raw_trunc = 1;
+    at->raw_over++;
     at->stats.raw_dropped++;
 }
 
@@ -6203,6 +6212,7 @@ SM_PRIV int sm_at_lv_restart(sm_at *at, uint8_t b)
     at->raw_trunc = 0;
     at->raw_hold = 0;
     at->raw_got = 0;
+    at->raw_over = 0;
     at->lead_raw = 0;
     at->lead_armed = 1;
     at->lead_pos = 0;
@@ -7545,7 +7555,7 @@ SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
     res->len = (uint32_t)r->raw_len;
     if (op->flags & SM_SQN_OPF_TEXT) { /* a metadata line: its length is what came */
         res->u.nvm_text = 1;
-        res->total = (uint32_t)r->raw_len;
+        res->total = (uint32_t)(r->raw_len + r->raw_over);
         if (res->status == SM_OK && r->raw_truncated) res->status = SM_ERR_TRUNCATED;
         if (res->status == SM_OK && (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
         return;

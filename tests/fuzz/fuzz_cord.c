@@ -8,6 +8,7 @@
 #include "../../secmodem.h"
 
 #include <stdlib.h>
+#include "fuzz_result.h"
 
 typedef struct fz {
     sm_cord c;
@@ -19,7 +20,13 @@ typedef struct fz {
 
 static int fz_write(void *u, const uint8_t *d, size_t n) { (void)u; (void)d; return (int)n; }
 static uint32_t fz_now(void *u) { return ((fz *)u)->now; }
-static void fz_done(void *ctx, sm_cord *c, const sm_result *r) { (void)c; (void)r; ((fz *)ctx)->done++; }
+static void fz_done(void *ctx, sm_cord *c, const sm_result *r)
+{
+    (void)c;
+    ((fz *)ctx)->done++;
+    fz_check_result(r, SM_CORD_OP_COUNT_, r->op == SM_CORD_OP_FILE_READ || r->op == SM_CORD_OP_RECV,
+                    sizeof ((fz *)ctx)->buf);
+}
 static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
 static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
 {

@@ -12,6 +12,7 @@
 #include "../../secmodem.h"
 
 #include <stdlib.h>
+#include "fuzz_result.h"
 
 typedef struct fz {
     sm_sqn m;
@@ -29,9 +30,10 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
     fz *f = (fz *)ctx;
     (void)m;
     f->done++;
-    if (r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_MQTT_READ || r->op == SM_SQN_OP_NVM_READ ||
-        r->op == SM_SQN_OP_HTTP_READ)
-        if (r->len > sizeof f->buf) abort();
+    fz_check_result(r, SM_SQN_OP_COUNT_,
+                    r->op == SM_SQN_OP_SOCK_RECV || r->op == SM_SQN_OP_MQTT_READ ||
+                        r->op == SM_SQN_OP_NVM_READ || r->op == SM_SQN_OP_HTTP_READ,
+                    sizeof f->buf);
     /* an identity read only from 16 digits: 15 and 2 of them */
     if (r->op == SM_SQN_OP_IDENTITY && r->status == SM_OK &&
         (strlen(r->u.identity.imei) != 15 || strlen(r->u.identity.svn) != 2 ||

@@ -782,10 +782,13 @@ static void test_nvm(int echo_on)
         CHECK_EQ_INT(t->m.at.stats.overlong, 0);
         t->io.log_len = 0;
         t->io.log[0] = '\0';
-        /* too small a buffer: what fits, TRUNCATED */
+        /* too small a buffer: what fits, TRUNCATED; total is the line's
+           length (sm_result: more than len), what a retry needs */
         sm_sqn_nvm_read_cert(&t->m, 1, t->buf, 20, on_done, t);
         XCHG(t, "AT+SQNSNVR=\"certificate\",1\r", line);
-        LOG(t, "{NVM_READ trunc id=1 len=20/20 text \"certificate\",1,\"/C=}");
+        snprintf(line, sizeof line, "{NVM_READ trunc id=1 len=20/%u text \"certificate\",1,\"/C=}",
+                 (unsigned)(sizeof meta - 1));
+        LOG(t, line);
     }
     /* slots Sequans reserves (0-4, 7-10: the manual via the monarch2 crate) */
     CHECK_EQ_INT(sm_sqn_nvm_write(&t->m, SM_SQN_NVM_CERT, 0, (const uint8_t *)key, 5, on_done, t),
