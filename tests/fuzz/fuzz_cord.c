@@ -33,6 +33,41 @@ static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
     fz *f = (fz *)ctx;
     /* every event carries its line, NUL-terminated at line_len (sm_event) */
     if (!ev->line || ev->line[ev->line_len] != '\0') abort();
+    if (ev->type < 1 || ev->type >= SM_CORD_EV_COUNT_) abort();
+    /* the strings of the types that carry them are NUL-terminated */
+    switch (ev->type) {
+    case SM_CORD_EV_STARTUP:
+        (void)strlen(ev->u.startup.article); (void)strlen(ev->u.startup.chip_id);
+        (void)strlen(ev->u.startup.mac); (void)strlen(ev->u.startup.version);
+        break;
+    case SM_CORD_EV_WLAN_CONNECTED: case SM_CORD_EV_WLAN_DISCONNECTED:
+        if (ev->u.wlan.ssid) (void)strlen(ev->u.wlan.ssid);
+        if (ev->u.wlan.bssid) (void)strlen(ev->u.wlan.bssid);
+        break;
+    case SM_CORD_EV_IP_ACQUIRED:
+        if (ev->u.ip.ip) (void)strlen(ev->u.ip.ip);
+        if (ev->u.ip.gateway) (void)strlen(ev->u.ip.gateway);
+        if (ev->u.ip.dns) (void)strlen(ev->u.ip.dns);
+        break;
+    case SM_CORD_EV_MQTT_INFO: case SM_CORD_EV_MQTT_ERROR:
+        if (ev->u.mqtt.status) (void)strlen(ev->u.mqtt.status);
+        break;
+    case SM_CORD_EV_MQTT_RECV: case SM_CORD_EV_MQTT_TOO_LONG:
+        if (!ev->u.msg.topic || !ev->u.msg.payload || ev->u.msg.payload[ev->u.msg.len] != '\0' ||
+            ev->u.msg.len > ev->u.msg.total || (ev->type == SM_CORD_EV_MQTT_RECV && ev->u.msg.len != ev->u.msg.total))
+            abort();
+        (void)strlen(ev->u.msg.topic);
+        break;
+    case SM_CORD_EV_SOCK_CONNECTED: case SM_CORD_EV_SOCK_DATA: case SM_CORD_EV_SOCK_CLOSED:
+    case SM_CORD_EV_SOCK_TX_FAILED: case SM_CORD_EV_SOCK_ERROR:
+        if (ev->u.sock.address) (void)strlen(ev->u.sock.address);
+        break;
+    case SM_CORD_EV_FATAL:
+        if (ev->u.fatal.reason) (void)strlen(ev->u.fatal.reason);
+        break;
+    default:
+        break;
+    }
     if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
         f->started++;
 }

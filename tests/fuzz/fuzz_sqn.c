@@ -46,6 +46,15 @@ static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
     fz *f = (fz *)ctx;
     /* every event carries its line, NUL-terminated at line_len (sm_event) */
     if (!ev->line || ev->line[ev->line_len] != '\0') abort();
+    if (ev->type < 1 || ev->type >= SM_SQN_EV_COUNT_) abort();
+    /* the strings of the types that carry them are NUL-terminated */
+    if ((ev->type == SM_SQN_EV_MQTT_SUBSCRIBED || ev->type == SM_SQN_EV_MQTT_UNSUBSCRIBED) &&
+        ev->u.sub.topic)
+        (void)strlen(ev->u.sub.topic);
+    if (ev->type == SM_SQN_EV_HTTP_RESPONSE && ev->u.http.content_type)
+        (void)strlen(ev->u.http.content_type);
+    if (ev->type == SM_SQN_EV_MQTT_MESSAGE && (ev->u.msg.payload || ev->u.msg.total != ev->u.msg.len))
+        abort(); /* announced only: read with sm_sqn_mqtt_read */
     if (ev->type == SM_SQN_EV_MQTT_MESSAGE) {
         if (ev->u.msg.topic) (void)strlen(ev->u.msg.topic);
         if (sm_sqn_mqtt_read(m, ev->u.msg.topic, ev->u.msg.mid, ev->u.msg.len, f->buf,
