@@ -54,6 +54,7 @@ typedef struct app {
     const char *control;
     /* events */
     int startups, wlan_up, wlan_down, ip, unhandled;
+    int events, bad_lines; /* events, and those whose line was not NUL-terminated at line_len */
     int connack, disconnects, mqtt_errors;
     int32_t connack_code, disconnect_code, mqtt_error_code;
     char mqtt_error_status[32];
@@ -101,6 +102,8 @@ static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     app *a = (app *)ctx;
     (void)c;
+    a->events++;
+    if (!ev->line || ev->line[ev->line_len] != '\0') a->bad_lines++;
     switch (ev->type) {
     case SM_CORD_EV_STARTUP: a->startups++; break;
     case SM_CORD_EV_WLAN_CONNECTED: a->wlan_up++; break;
@@ -784,8 +787,10 @@ int main(int argc, char **argv)
     test_reboot_injected(a);
     test_factory_reset(a);
 
-    step("no event went unhandled");
+    step("no event went unhandled; every event carried its line (sm_event)");
     CHECK_EQ_INT(a->unhandled, 0);
+    CHECK(a->events > 0);
+    CHECK_EQ_INT(a->bad_lines, 0);
     step_end();
     sm_posix_close(&a->port);
     return sm_test_finish("test_cordelia_e2e");

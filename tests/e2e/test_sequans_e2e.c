@@ -64,6 +64,7 @@ typedef struct e2e {
     unsigned ndone;
     /* events */
     int restarts, unhandled;
+    int events, bad_lines; /* events, and those whose line was not the URC as received */
     int conn_events, disc_events, sub_events, unsub_events, pub_events;
     int32_t conn_rc, disc_rc, sub_rc, unsub_rc;
     uint16_t pub_pmid[16];
@@ -177,6 +178,10 @@ static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     e2e *e = (e2e *)ctx;
     (void)m;
+    e->events++;
+    if (!ev->line || ev->line[ev->line_len] != '\0' || ev->line_len == 0 ||
+        (ev->type != SM_SQN_EV_UNHANDLED && ev->line[0] != '+'))
+        e->bad_lines++;
     switch (ev->type) {
     case SM_SQN_EV_RESTARTED: e->restarts++; break;
     case SM_SQN_EV_MQTT_CONNECTED: e->conn_events++; e->conn_rc = ev->u.mqtt.code; break;
@@ -761,6 +766,8 @@ int main(int argc, char **argv)
                (unsigned long)st->lines, (unsigned long)st->urcs, (unsigned long)st->raw_bytes,
                (unsigned long)st->stale, (unsigned long)st->reboots);
         CHECK_EQ_INT(e.unhandled, 0);
+        CHECK(e.events > 0);
+        CHECK_EQ_INT(e.bad_lines, 0); /* every event carried its URC's line (sm_event) */
         CHECK_EQ_INT(st->unexpected, 0);
         CHECK_EQ_INT(st->timeouts, 0);
         CHECK_EQ_INT(st->overlong, 0);
