@@ -258,7 +258,7 @@ def print_apps(tmp, names):
     print("  of the modem's MQTT client, see WHERE THE BYTES GO), libc and start-up")
     print("  (2.3-2.5 KB), which leave too little for a dialect and MQTT: the targets")
     print("  need an engine of about half its size. RAM of the socket + session app:")
-    print("  the engine 1,128 B (line 160, responses 192, four queue entries and 224 B")
+    print("  the engine 1,132 B (line 160, responses 192, four queue entries and 224 B")
     print("  of command text), the stream's two 512-byte buffers (SM_SQN_STREAM_TX /")
     print("  _RX), the session 612, the dialect's operation records and state about")
     print("  500 (the modem's MQTT memory, 718 B, is no longer in it: sm_sqn_mqtt_mem).")
