@@ -6344,12 +6344,22 @@ SECMODEM_API int sm_at_feed(sm_at *at, const uint8_t *data, size_t len)
     if (at->in_callback) return SM_ERR_BUSY;
     if (len) at->last_rx_ms = sm_at_now(at);
     while (i < len) {
+        uint8_t b = data[i];
         /* counted bytes go by the block; everything else byte by byte */
         if (at->raw_left && !at->skip_lf && !at->lv_active) {
             i += sm_at_take_raw(at, data + i, len - i);
             continue;
         }
-        sm_at_feed_one(at, data[i++]);
+        i++;
+        /* the common byte of a line goes straight to the line parser: what
+           sm_at_feed_one would decide, without its checks one by one (no
+           raw count here: the block above took it) */
+        if (!(at->skip_lf | at->lv_active | at->lead_armed) &&
+            (b != ',' || !(at->inl_field | at->cut_field))) {
+            sm_at_line_byte(at, b);
+            continue;
+        }
+        sm_at_feed_one(at, b);
     }
     sm_at_pump_tx(at);
     return SM_OK;
