@@ -78,44 +78,36 @@ UNIT_BINS_ALL := $(filter-out $(CERTS_BINS), \
                  $(foreach v,asan clang cxx,$(patsubst %,$(B)/%_$(v),$(UNIT_NAMES))))
 
 # ---- live and end-to-end programs (tests/e2e/, each run by its run_*.py) -----
+# One pattern rule: $(B)/<name> is tests/e2e/<name>.c, built with the
+# sanitizers. What a program links besides (the POSIX serial port, the
+# ATECC608 I2C bridge) and its extra flags are target-specific variables,
+# E2E_LINK and E2E_FLAGS, set on the lists below: a new e2e program needs
+# one word in one list, or nothing when it links nothing else.
 E2E_DEPS := tests/common/sm_test.h $(wildcard tests/common/*.h) $(HDR)
-$(B)/test_live: tests/e2e/test_live.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_live.c examples/posix/sm_posix.c -o $@
-$(B)/test_atecc_live: tests/e2e/test_atecc_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_atecc_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_sequans_e2e: tests/e2e/test_sequans_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_sequans_supervise_e2e: tests/e2e/test_sequans_supervise_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_sequans_supervise_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/soak_publisher: tests/e2e/soak_publisher.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/soak_publisher.c examples/posix/sm_posix.c -o $@
-$(B)/test_csr_live: tests/e2e/test_csr_live.c $(BRIDGE) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_csr_live.c examples/posix/sm_atecc_bridge.c -o $@
+E2E_POSIX_PROGS  := test_live test_sequans_e2e test_sequans_supervise_e2e soak_publisher \
+                    test_cordelia_e2e test_mqtt_over_sqn test_hce_e2e
+E2E_BRIDGE_PROGS := test_atecc_live test_csr_live test_certs_live test_hce_e2e
+$(addprefix $(B)/,$(E2E_POSIX_PROGS)): $(POSIX)
+$(addprefix $(B)/,$(E2E_POSIX_PROGS)): E2E_LINK += examples/posix/sm_posix.c
+$(addprefix $(B)/,$(E2E_BRIDGE_PROGS)): $(BRIDGE)
+$(addprefix $(B)/,$(E2E_BRIDGE_PROGS)): E2E_LINK += examples/posix/sm_atecc_bridge.c
 # the emulated Trust&GO-style part's test PKI and definitions (fresh in tests/e2e/run_certs_live.py)
 $(B)/pki/cert_defs.h: sim/chips/provision.py sim/chips/certdef.py | $(B)
 	$(PYTHON) -m sim.chips.provision $(B)/pki
-$(B)/test_certs_live: tests/e2e/test_certs_live.c $(B)/pki/cert_defs.h $(BRIDGE) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -I$(B)/pki tests/e2e/test_certs_live.c examples/posix/sm_atecc_bridge.c -o $@
-$(B)/test_cordelia_e2e: tests/e2e/test_cordelia_e2e.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_cordelia_e2e.c examples/posix/sm_posix.c -o $@
-$(B)/test_hce_e2e: tests/e2e/test_hce_e2e.c $(POSIX) $(BRIDGE) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) tests/e2e/test_hce_e2e.c examples/posix/sm_posix.c \
-	    examples/posix/sm_atecc_bridge.c -o $@
+$(B)/test_certs_live: $(B)/pki/cert_defs.h
+$(B)/test_certs_live: E2E_FLAGS := -I$(B)/pki
+$(B)/test_mqtt_interop: E2E_FLAGS := -DSM_MQTT_PING_TIMEOUT_MS=1500
+$(B)/%: tests/e2e/%.c $(E2E_DEPS) | $(B)
+	$(CC) $(STRICT) $(TESTW) $(SAN) $(E2E_FLAGS) $< $(E2E_LINK) -o $@
 # the simulator's TLS client for host signing (sim/network/hce.py): OpenSSL 3.0's
 # EC_KEY_METHOD is deprecated but present
 $(B)/hce_tls: sim/network/hce_tls.c | $(B)
 	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations -O2 $< -o $@ \
 	    -lssl -lcrypto
-$(B)/test_mqtt_over_sqn: tests/e2e/test_mqtt_over_sqn.c $(POSIX) $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_interop: tests/e2e/test_mqtt_interop.c $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_PING_TIMEOUT_MS=1500 $< -o $@
 # the unit test of hostile strings, its calls sent to the real simulators
 $(B)/test_injection_live: tests/unit/edge/test_injection.c $(POSIX) $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_INJECTION_LIVE \
 	    $< examples/posix/sm_posix.c -o $@
-$(B)/test_mqtt_session_live: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
-	$(CC) $(STRICT) $(TESTW) $(SAN) $< -o $@
 $(B)/test_mqtt_session_live_bitmap: tests/e2e/test_mqtt_session_live.c $(E2E_DEPS) | $(B)
 	$(CC) $(STRICT) $(TESTW) $(SAN) -DSM_MQTT_RX_ID_BITMAP=1 $< -o $@
 # the same over TLS (OpenSSL), when its headers are installed (libssl-dev)
