@@ -5953,7 +5953,11 @@ SM_PRIV size_t sm_at_take_raw(sm_at *at, const uint8_t *data, size_t len)
         size_t k = n < room ? n : room;
         if (k) memcpy(c->raw_buf + at->raw_got, data, k);
         at->raw_got += k;
-        if (k < n) { at->raw_trunc = 1; at->stats.raw_dropped += (uint32_t)(n - k); }
+        if (k < n) {
+            at->raw_trunc = 1;
+            at->raw_over += n - k;
+            at->stats.raw_dropped += (uint32_t)(n - k);
+        }
     } else {
         at->stats.raw_dropped += (uint32_t)n; /* its command is gone (timeout) */
     }
@@ -7567,7 +7571,10 @@ SM_PRIV void sm_sqn_data_status(sm_sqn *m, sm_sqn_op *op, const sm_at_response *
     if (op->flags & SM_SQN_OPF_TEXT) { /* a metadata line: its length is what came */
         res->u.nvm_text = 1;
         res->total = (uint32_t)(r->raw_len + r->raw_over);
-        if (res->status == SM_OK && r->raw_truncated) res->status = SM_ERR_TRUNCATED;
+        /* more came than fitted: TRUNCATED; bytes lost otherwise (a count
+           that never came whole): not an answer this library can read */
+        if (res->status == SM_OK && r->raw_over) res->status = SM_ERR_TRUNCATED;
+        else if (res->status == SM_OK && r->raw_truncated) res->status = SM_ERR_PARSE;
         if (res->status == SM_OK && (op->flags & SM_SQN_OPF_BAD)) res->status = SM_ERR_PARSE;
         return;
     }
