@@ -15583,6 +15583,15 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             functions and sm_sqn_stream_init take the socket as an int,
             as Cordelia-I's do. sm_sqn_event_name() and
             sm_cord_event_name() take the event's type as an int.
+            Engine: every line handed on is NUL-terminated at its length
+            (the bytes a restart marker cut off a line were not);
+            sm_at_response.raw_over counts the raw bytes that came and
+            were not stored, and a truncated Sequans NVM metadata read
+            reports the line's length in total (it said len); bytes lost
+            rather than too many are SM_ERR_PARSE there. sm_at_feed hands
+            the common byte of a line straight to the line parser (23
+            instead of 25 instructions per byte); sm_at_poll reads in
+            24-byte pieces (8 bytes less stack under it).
             One result struct, sm_result, for both dialects (it
             replaces sm_sqn_result and sm_cord_result). Sequans:
             u.data.len/total/id and u.send.len/id are len/total/value,
