@@ -2267,8 +2267,8 @@ SECMODEM_API size_t sm_sqn_stream_unsent(const sm_sqn_stream *s);
    client (+eventmqtt:...) from the first start of sm_cord_mqtt_config,
    _connect, _disconnect or _publish, or sm_cord_set_msg_buffer(), and those
    of sockets (+eventsock:..., +connect:, +recv:) from the first start of a
-   socket operation (sm_cord_socket, _socket_tls, _connect, _send, _recv,
-   _close); sm_cord_use_mqtt() / sm_cord_use_sockets() register them
+   socket operation (sm_cord_sock_open, _tls, _dial, _send, _recv, _close);
+   sm_cord_use_mqtt() / sm_cord_use_sockets() register them
    explicitly. Before that, a feature's event line reaches the event
    callback as SM_CORD_EV_UNHANDLED with its line (an MQTT message longer
    than a line: its first SM_LINE_SIZE - 1 bytes), never lost, and a
@@ -2448,7 +2448,9 @@ typedef enum sm_cord_event_type {
 
 /* Operations, as reported in sm_result.op. */
 /* The operations: one list (an X-macro) of each kind and its name (what
-   sm_cord_op_name() returns) makes the enum and the names. */
+   sm_cord_op_name() returns) makes the enum and the names. Kinds are named
+   as their start functions are (SOCK_DIAL: sm_cord_sock_dial); a name for
+   logs is the module's own word for the command (AT+connect: "connect"). */
 #define SM_CORD_OP_LIST(X) \
     X(TEST, "test")                        \
     X(REBOOT, "reboot")                    \
@@ -2466,15 +2468,15 @@ typedef enum sm_cord_event_type {
     X(FILE_INFO, "file info")              \
     X(FILE_LIST, "file list")              \
     X(FILE_UPLOAD, "file upload")          \
-    X(SOCKET, "socket")                    \
-    X(SOCKET_TLS, "socket tls")            \
-    X(CONNECT, "connect")                  \
-    X(SEND, "send")                        \
-    X(RECV, "recv")                        \
-    X(CLOSE, "close")                      \
+    X(SOCK_OPEN, "socket")                 \
+    X(SOCK_TLS, "socket tls")              \
+    X(SOCK_DIAL, "connect")                \
+    X(SOCK_SEND, "send")                   \
+    X(SOCK_RECV, "recv")                   \
+    X(SOCK_CLOSE, "close")                 \
     X(MQTT_CONNECT, "mqtt connect")        \
     X(MQTT_DISCONNECT, "mqtt disconnect")  \
-    X(PUBLISH, "publish")                  \
+    X(MQTT_PUBLISH, "publish")             \
     X(WLAN_MODE, "wlan mode")              \
     X(BRINGUP, "bringup")                  \
     X(HIBERNATE, "hibernate")
@@ -2869,27 +2871,27 @@ SECMODEM_API int sm_cord_file_list(sm_cord *c, sm_cord_entry_fn on_entry, sm_cor
 SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t *data,
                                      size_t len, sm_cord_done_fn done, void *ctx);
 /* AT+socket=INET,STREAM,SEC (secure != 0) or TCP -> result value: the id. */
-SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_open(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx);
 /* One AT+setSockOpt=<id>,SOCKET,<opt>,<value> per option that is set. File
    names 1..180 bytes, method and domain without ',' '"' or spaces. */
-SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
-                                    sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
+                                  sm_cord_done_fn done, void *ctx);
 /* AT+connect=<id>,INET,<port>,<address> -> OK, then (Calypso model) the
    +connect: event when TCP and TLS are up: done then (SM_OK), or at an
    error event for the socket (+eventsock:async_event / tx_failed / closed:
    SM_ERR_MODEM with its code), or SM_ERR_TIMEOUT after
    SM_CORD_CONNECT_TIMEOUT_MS. address: host name or IPv4, no ',' '"' or
    spaces. Failures carry the TLS codes (-340, -468, -722...). */
-SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
-                                 sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_dial(sm_cord *c, int sock, const char *address, uint16_t port,
+                                  sm_cord_done_fn done, void *ctx);
 /* AT+send=<id>,0,<len>,<len bytes> (binary, inline), len 1..1460. With
    SM_OK, result len is the bytes the module accepted: Würth's driver and
    the contract know no count in the answer (OK alone: all len of them); a
    module that answers +send:<n> or +send:<id>,<n> before its OK is
    believed, and may have taken fewer: send the rest again. A count above
    len, or another socket's id, is SM_ERR_PARSE. 0 when it failed. */
-SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
-                              sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
+                                   sm_cord_done_fn done, void *ctx);
 /* AT+recv=<id>,0,<cap> -> OK arms the receive (Calypso model); the data
    come as the +recv:<id>,0,<n>,<n bytes> event: the bytes go to buf (cap
    1..1460), result len = total = n; more than cap: SM_ERR_TRUNCATED, len
@@ -2898,10 +2900,10 @@ SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t 
    reported UNHANDLED). A +recv: line before the OK (the older reading) is
    read the same way, n 0 when nothing waits; one for another socket, or in
    Base64, is SM_ERR_PARSE and its bytes never reach buf. */
-SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
-                              sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
+                                   sm_cord_done_fn done, void *ctx);
 /* AT+close=<id> */
-SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx);
+SECMODEM_API int sm_cord_sock_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx);
 /* AT+iotconnect -> OK, done at +eventmqtt:info,"CONNACK",<rc>: SM_OK for rc
    0, else SM_ERR_MODEM with code rc; SM_ERR_MODEM with the event's status
    and code on +eventmqtt:error; SM_ERR_TIMEOUT after
@@ -10318,7 +10320,7 @@ SM_PRIV void sm_cord_ev_connect(void *ctx, sm_at *at, const char *line, size_t l
    the data come later as this EVENT, an entry of the driver's event
    table), unverified on Cordelia-I. The engine cuts the line after <n>
    (sm_at_cut_urc); the bytes are read by count into the buffer of the
-   sm_cord_recv waiting for that socket. Bytes nobody waits for are read
+   sm_cord_sock_recv waiting for that socket. Bytes nobody waits for are read
    and dropped, their line reported UNHANDLED. The older form, +recv:
    before AT+recv's OK, is read as that command's response. The statuses
    are those of every receive path (section 7 manual, docs/receive-checks.md):
@@ -10331,7 +10333,7 @@ SM_PRIV void sm_cord_recv_sink(void *ctx, const uint8_t *data, size_t len)
     size_t room = op->len > c->done_len ? op->len - c->done_len : 0, k = len < room ? len : room;
     int status = SM_OK;
     /* bytes still coming for a receive that ended (its deadline) are dropped */
-    if (c->recv_left == 0 || !c->opq.used || op->def->kind != SM_CORD_OP_RECV ||
+    if (c->recv_left == 0 || !c->opq.used || op->def->kind != SM_CORD_OP_SOCK_RECV ||
         c->phase != SM_CORD_PH_WAIT)
         return;
     if (!data) { /* the engine gave up on the count: the payload was cut short */
@@ -10367,7 +10369,7 @@ SM_PRIV void sm_cord_ev_recv(void *ctx, sm_at *at, const char *line, size_t len)
         sm_cord_ev_other(c, at, line, len); /* the bytes, if any, are left to the line parser */
         return;
     }
-    mine = c->opq.used && c->ops[0].def->kind == SM_CORD_OP_RECV && c->phase == SM_CORD_PH_WAIT &&
+    mine = c->opq.used && c->ops[0].def->kind == SM_CORD_OP_SOCK_RECV && c->phase == SM_CORD_PH_WAIT &&
            (int32_t)c->ops[0].n1 == id && c->recv_left == 0;
     if (!mine) {
         sm_at_expect_raw(at, (size_t)n, sm_cord_drop_sink, c);
@@ -11080,7 +11082,7 @@ SM_PRIV void sm_cord_recv_line(void *ctx, sm_at *at, const char *line, size_t le
     sm_cord *c = (sm_cord *)ctx;
     sm_fields f;
     int32_t id, fmt, n;
-    if (!c->opq.used || c->ops[0].def->kind != SM_CORD_OP_RECV) return; /* cannot be: its command */
+    if (!c->opq.used || c->ops[0].def->kind != SM_CORD_OP_SOCK_RECV) return; /* cannot be: its command */
     if (sm_fields_init(&f, line, len, "+recv:") || sm_fields_int(&f, 0, 15, &id) ||
         sm_fields_int(&f, 0, 65535, &fmt) || sm_fields_int(&f, 0, 65535, &n) || sm_fields_more(&f))
         return; /* the engine's count did not parse either: the line stays text */
@@ -11550,7 +11552,7 @@ SM_PRIV void sm_cord_kick(sm_cord *c)
             c->recv_left = 0;
             c->ev_text[0] = '\0';
             c->deadline = sm_at_now(&c->at) + (uint32_t)SM_CORD_BOOT_TIMEOUT_MS; /* bring-up */
-            if (c->ops[0].def->kind == SM_CORD_OP_CONNECT) c->connect_sock = (int8_t)c->ops[0].n1;
+            if (c->ops[0].def->kind == SM_CORD_OP_SOCK_DIAL) c->connect_sock = (int8_t)c->ops[0].n1;
             c->phase = SM_CORD_PH_DUE;
         }
         sm_cord_submit(c);
@@ -12100,10 +12102,10 @@ SECMODEM_API int sm_cord_file_upload(sm_cord *c, const char *name, const uint8_t
 }
 
 SM_CORD_OPDEF(sm_cord_od_socket, "AT+socket=INET,STREAM,%Y", sm_cord_arg_sock,
-              "+socket:", SM_CORD_OP_SOCKET, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              "+socket:", SM_CORD_OP_SOCK_OPEN, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               NULL, sm_cord_ok_socket, NULL);
 
-SECMODEM_API int sm_cord_socket(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_open(sm_cord *c, int secure, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket, NULL, secure != 0, 0,
                                                       NULL, NULL, 0, done, ctx));
@@ -12126,11 +12128,11 @@ SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_a
 }
 
 SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, NULL,
-              SM_CORD_NO_INFO, SM_CORD_OP_SOCKET_TLS, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              SM_CORD_NO_INFO, SM_CORD_OP_SOCK_TLS, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
 
-SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
-                                    sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_tls(sm_cord *c, int sock, const sm_cord_tls *opts,
+                                  sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_socket_tls, NULL,
                                                       sm_cord_sock_id(sock), 0, opts, NULL, 0,
@@ -12138,11 +12140,11 @@ SECMODEM_API int sm_cord_socket_tls(sm_cord *c, int sock, const sm_cord_tls *opt
 }
 
 SM_CORD_OPDEF(sm_cord_od_connect, "AT+connect=%S,INET,%N,%H", sm_cord_arg_sock,
-              SM_CORD_NO_INFO, SM_CORD_OP_CONNECT, SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0,
+              SM_CORD_NO_INFO, SM_CORD_OP_SOCK_DIAL, SM_CORD_T_CONNECT, SM_CORD_W_CONNECT, 0,
               NULL, sm_cord_ok_wait, NULL);
 
-SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char *address,
-                                 sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_dial(sm_cord *c, int sock, const char *address, uint16_t port,
+                                  sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_connect, address,
                                                       sm_cord_sock_id(sock), port, NULL, NULL, 0,
@@ -12150,11 +12152,11 @@ SECMODEM_API int sm_cord_connect(sm_cord *c, int sock, uint16_t port, const char
 }
 
 SM_CORD_OPDEF(sm_cord_od_send, NULL, NULL,
-              "+send:", SM_CORD_OP_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
+              "+send:", SM_CORD_OP_SOCK_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
               sm_cord_b_send, sm_cord_ok_send, NULL);
 
-SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
-                              sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_send(sm_cord *c, int sock, const uint8_t *data, size_t len,
+                                   sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_send, NULL,
                                                       sm_cord_sock_id(sock), 0, data, NULL, len,
@@ -12162,11 +12164,11 @@ SECMODEM_API int sm_cord_send(sm_cord *c, int sock, const uint8_t *data, size_t 
 }
 
 SM_CORD_OPDEF(sm_cord_od_recv, NULL, NULL,
-              "+recv:", SM_CORD_OP_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV, SM_CORD_C_READ,
+              "+recv:", SM_CORD_OP_SOCK_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV, SM_CORD_C_READ,
               sm_cord_b_recv, sm_cord_ok_recv, NULL);
 
-SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
-                              sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
+                                   sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_recv, NULL,
                                                       sm_cord_sock_id(sock), 0, NULL, buf, cap,
@@ -12174,10 +12176,10 @@ SECMODEM_API int sm_cord_recv(sm_cord *c, int sock, uint8_t *buf, size_t cap,
 }
 
 SM_CORD_OPDEF(sm_cord_od_close, "AT+close=%S", sm_cord_arg_sock,
-              SM_CORD_NO_INFO, SM_CORD_OP_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              SM_CORD_NO_INFO, SM_CORD_OP_SOCK_CLOSE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               NULL, sm_cord_ok_close, NULL);
 
-SECMODEM_API int sm_cord_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
+SECMODEM_API int sm_cord_sock_close(sm_cord *c, int sock, sm_cord_done_fn done, void *ctx)
 {
     return sm_cord_started_sock(c, sm_cord_start_file(c, &sm_cord_od_close, NULL,
                                                       sm_cord_sock_id(sock), 0, NULL, NULL, 0,
@@ -12203,7 +12205,7 @@ SECMODEM_API int sm_cord_mqtt_disconnect(sm_cord *c, sm_cord_done_fn done, void 
 }
 
 SM_CORD_OPDEF(sm_cord_od_publish, "AT+iotpublish=%T,\"%P\"", sm_cord_arg_mqtt,
-              SM_CORD_NO_INFO, SM_CORD_OP_PUBLISH, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              SM_CORD_NO_INFO, SM_CORD_OP_MQTT_PUBLISH, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_mqtt_publish(sm_cord *c, int topic, const char *payload,
@@ -15583,6 +15585,14 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             functions and sm_sqn_stream_init take the socket as an int,
             as Cordelia-I's do. sm_sqn_event_name() and
             sm_cord_event_name() take the event's type as an int.
+            Cordelia-I's socket functions are named as Sequans' are,
+            sm_<d>_<family>_<verb>: sm_cord_socket, _socket_tls, _connect,
+            _send, _recv, _close are sm_cord_sock_open, _tls, _dial, _send,
+            _recv, _close, and sm_cord_sock_dial takes the address before
+            the port, as sm_sqn_sock_dial does; the kinds SOCKET,
+            SOCKET_TLS, CONNECT, SEND, RECV, CLOSE, PUBLISH are SOCK_OPEN,
+            SOCK_TLS, SOCK_DIAL, SOCK_SEND, SOCK_RECV, SOCK_CLOSE,
+            MQTT_PUBLISH (their names for logs are unchanged).
             Engine: every line handed on is NUL-terminated at its length
             (the bytes a restart marker cut off a line were not);
             sm_at_response.raw_over counts the raw bytes that came and

@@ -753,7 +753,7 @@ static int start_cordelia_read(replay *rp, const char *t)
         a = (uint32_t)strtoul(t + 8, NULL, 10);
         b = (uint32_t)strtoul(f + 3, NULL, 10);
         if (a > 15 || !b || b > sizeof rp->data) return SM_ERR_PARAM;
-        return sm_cord_recv(&rp->cord, (int)a, rp->data, b, cord_done, rp);
+        return sm_cord_sock_recv(&rp->cord, (int)a, rp->data, b, cord_done, rp);
     }
     if (starts_with_nocase(t, n, "AT+fileRead=")) {
         /* AT+fileRead=<id>,<offset>,1,<n> */

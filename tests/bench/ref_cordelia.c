@@ -39,12 +39,12 @@ int ref_cordelia(void)
     sm_cord_file_get_info(&c, "f", cord_on_done, 0);
     sm_cord_file_list(&c, cord_on_entry, cord_on_done, 0);
     sm_cord_file_upload(&c, "f", buf, sizeof buf, cord_on_done, 0);
-    sm_cord_socket(&c, 1, cord_on_done, 0);
-    sm_cord_socket_tls(&c, 0, &tls, cord_on_done, 0);
-    sm_cord_connect(&c, 0, 8883, "h", cord_on_done, 0);
-    sm_cord_send(&c, 0, buf, sizeof buf, cord_on_done, 0);
-    sm_cord_recv(&c, 0, buf, sizeof buf, cord_on_done, 0);
-    sm_cord_close(&c, 0, cord_on_done, 0);
+    sm_cord_sock_open(&c, 1, cord_on_done, 0);
+    sm_cord_sock_tls(&c, 0, &tls, cord_on_done, 0);
+    sm_cord_sock_dial(&c, 0, "h", 8883, cord_on_done, 0);
+    sm_cord_sock_send(&c, 0, buf, sizeof buf, cord_on_done, 0);
+    sm_cord_sock_recv(&c, 0, buf, sizeof buf, cord_on_done, 0);
+    sm_cord_sock_close(&c, 0, cord_on_done, 0);
     sm_cord_mqtt_connect(&c, cord_on_done, 0);
     sm_cord_mqtt_disconnect(&c, cord_on_done, 0);
     sm_cord_mqtt_publish(&c, 0, "{}", cord_on_done, 0);

@@ -493,7 +493,7 @@ static void test_socket(app *a, int echo_port, const char *pass)
     snprintf(name, sizeof name, "%s: TLS socket to the echo server, every byte value", pass);
     step(name);
     for (i = 0; i < 256; i++) sent[i] = (uint8_t)i;
-    d = finish(a, sm_cord_socket(&a->cord, 1, on_done, a));
+    d = finish(a, sm_cord_sock_open(&a->cord, 1, on_done, a));
     CHECK_EQ_INT(d->status, SM_OK);
     sock = (int)d->value;
     memset(&tls, 0, sizeof tls);
@@ -502,13 +502,13 @@ static void test_socket(app *a, int echo_port, const char *pass)
     tls.cert_file = "client.pem";
     tls.key_file = "client.key";
     tls.domain = "localhost";
-    CHECK(finish_ok(a, sm_cord_socket_tls(&a->cord, sock, &tls, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_sock_tls(&a->cord, sock, &tls, on_done, a)));
     conn0 = a->sock_connected;
-    CHECK(finish_ok(a, sm_cord_connect(&a->cord, sock, (uint16_t)echo_port, "127.0.0.1",
+    CHECK(finish_ok(a, sm_cord_sock_dial(&a->cord, sock, "127.0.0.1", (uint16_t)echo_port,
                                        on_done, a)));
     CHECK(until_count(a, &a->sock_connected, conn0, 2000));
     data0 = a->sock_data;
-    d = finish(a, sm_cord_send(&a->cord, sock, sent, sizeof sent, on_done, a));
+    d = finish(a, sm_cord_sock_send(&a->cord, sock, sent, sizeof sent, on_done, a));
     CHECK_EQ_INT(d->status, SM_OK);
     CHECK_EQ_INT(d->len, sizeof sent);
     /* no announcement is relied on (+eventsock:data is not in the driver's
@@ -516,13 +516,13 @@ static void test_socket(app *a, int echo_port, const char *pass)
     (void)data0;
     t0 = sm_posix_now_ms();
     while (have < sizeof sent && sm_posix_now_ms() - t0 < 8000u) {
-        d = finish(a, sm_cord_recv(&a->cord, sock, got + have, sizeof got - have, on_done, a));
+        d = finish(a, sm_cord_sock_recv(&a->cord, sock, got + have, sizeof got - have, on_done, a));
         if (d->status != SM_OK) break;
         have += d->len;
     }
     CHECK_EQ_INT(have, sizeof sent);
     CHECK(have == sizeof sent && memcmp(got, sent, sizeof sent) == 0);
-    CHECK(finish_ok(a, sm_cord_close(&a->cord, sock, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_sock_close(&a->cord, sock, on_done, a)));
     CHECK_EQ_INT(sm_cord_get_state(&a->cord)->sockets, 0);
     step_end();
 }
@@ -637,38 +637,38 @@ static void test_failure_paths(app *a, int echo_port)
     CHECK(finish_ok(a, sm_cord_set_str(&a->cord, "MQTT", "clientPrivateKey", "client.key",
                                        on_done, a)));
     /* a TLS socket whose CA file is missing fails at its connect */
-    d = finish(a, sm_cord_socket(&a->cord, 1, on_done, a));
+    d = finish(a, sm_cord_sock_open(&a->cord, 1, on_done, a));
     CHECK_EQ_INT(d->status, SM_OK);
     sock = (int)d->value;
     memset(&tls, 0, sizeof tls);
     tls.method = "TLSV1_2";
     tls.ca_file = "no-such-ca.pem";
     tls.domain = "localhost";
-    CHECK(finish_ok(a, sm_cord_socket_tls(&a->cord, sock, &tls, on_done, a)));
-    d = finish(a, sm_cord_connect(&a->cord, sock, (uint16_t)echo_port, "127.0.0.1", on_done, a));
+    CHECK(finish_ok(a, sm_cord_sock_tls(&a->cord, sock, &tls, on_done, a)));
+    d = finish(a, sm_cord_sock_dial(&a->cord, sock, "127.0.0.1", (uint16_t)echo_port, on_done, a));
     CHECK_EQ_INT(d->status, SM_ERR_MODEM);
     CHECK_EQ_INT(d->code, -454);
-    CHECK(finish_ok(a, sm_cord_close(&a->cord, sock, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_sock_close(&a->cord, sock, on_done, a)));
     step_end();
 
     step("broker down -> CONNECT_FAILED -111; TLS socket to a closed port -> -111");
     CHECK(port > 0);
     CHECK(finish_ok(a, sm_cord_set_int(&a->cord, "MQTT", "iotHubPort", port, on_done, a)));
     expect_connect_error(a, "CONNECT_FAILED", -111);
-    d = finish(a, sm_cord_socket(&a->cord, 1, on_done, a));
+    d = finish(a, sm_cord_sock_open(&a->cord, 1, on_done, a));
     CHECK_EQ_INT(d->status, SM_OK);
     sock = (int)d->value;
     memset(&tls, 0, sizeof tls);
     tls.method = "TLSV1_2";
     tls.ca_file = "ca.pem";
     tls.domain = "localhost";
-    CHECK(finish_ok(a, sm_cord_socket_tls(&a->cord, sock, &tls, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_sock_tls(&a->cord, sock, &tls, on_done, a)));
     t0 = sm_posix_now_ms();
-    d = finish(a, sm_cord_connect(&a->cord, sock, (uint16_t)port, "127.0.0.1", on_done, a));
+    d = finish(a, sm_cord_sock_dial(&a->cord, sock, "127.0.0.1", (uint16_t)port, on_done, a));
     CHECK_EQ_INT(d->status, SM_ERR_MODEM);
     CHECK_EQ_INT(d->code, -111);
     CHECK(sm_posix_now_ms() - t0 < 5000u);
-    CHECK(finish_ok(a, sm_cord_close(&a->cord, sock, on_done, a)));
+    CHECK(finish_ok(a, sm_cord_sock_close(&a->cord, sock, on_done, a)));
     CHECK_EQ_INT(sm_cord_get_state(&a->cord)->sockets, 0);
     step_end();
 }

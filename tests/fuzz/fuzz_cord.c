@@ -24,7 +24,7 @@ static void fz_done(void *ctx, sm_cord *c, const sm_result *r)
 {
     (void)c;
     ((fz *)ctx)->done++;
-    fz_check_result(r, SM_CORD_OP_COUNT_, r->op == SM_CORD_OP_FILE_READ || r->op == SM_CORD_OP_RECV,
+    fz_check_result(r, SM_CORD_OP_COUNT_, r->op == SM_CORD_OP_FILE_READ || r->op == SM_CORD_OP_SOCK_RECV,
                     sizeof ((fz *)ctx)->buf);
 }
 static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void)ctx; (void)c; (void)e; }
@@ -68,7 +68,7 @@ static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
     default:
         break;
     }
-    if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
+    if (ev->type == SM_CORD_EV_SOCK_DATA && sm_cord_sock_recv(c, 0, f->buf, sizeof f->buf, fz_done, f) > 0)
         f->started++;
 }
 
@@ -92,9 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & 0x80) sm_cord_set_msg_buffer(&f.c, f.msg, sizeof f.msg);
     switch (data[0] % 6) {
     case 0: if (sm_cord_file_read(&f.c, 363990529u, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
-    case 1: if (sm_cord_recv(&f.c, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
+    case 1: if (sm_cord_sock_recv(&f.c, 0, f.buf, sizeof f.buf, fz_done, &f) > 0) f.started++; break;
     case 2: if (sm_cord_file_list(&f.c, fz_entry, fz_done, &f) > 0) f.started++; break;
-    case 3: if (sm_cord_connect(&f.c, 0, 443, "127.0.0.1", fz_done, &f) > 0) f.started++; break;
+    case 3: if (sm_cord_sock_dial(&f.c, 0, "127.0.0.1", 443, fz_done, &f) > 0) f.started++; break;
     case 4: if (sm_cord_bringup(&f.c, NULL, fz_done, &f) > 0) f.started++; break;
     default: if (sm_cord_get(&f.c, "general", "version", fz_done, &f) > 0) f.started++; break;
     }

@@ -135,7 +135,7 @@ static void on_event(void *ctx, sm_cord *c, const sm_event *ev)
 static int names_setting(int op)
 {
     return op == SM_CORD_OP_GET || op == SM_CORD_OP_SET || op == SM_CORD_OP_MQTT_CONFIG ||
-           op == SM_CORD_OP_SOCKET_TLS || op == SM_CORD_OP_BRINGUP;
+           op == SM_CORD_OP_SOCK_TLS || op == SM_CORD_OP_BRINGUP;
 }
 
 static void on_done(void *ctx, sm_cord *c, const sm_result *r)
@@ -150,9 +150,9 @@ static void on_done(void *ctx, sm_cord *c, const sm_result *r)
     if (r->err_text) { logs(m, " err="); logs(m, r->err_text); }
     if (r->value) logf_(m, " v=%lu", (long)r->value);
     if (r->len) logf_(m, " len=%ld", (long)r->len);
-    if ((r->op == SM_CORD_OP_RECV || r->op == SM_CORD_OP_FILE_READ) && r->total != r->len)
+    if ((r->op == SM_CORD_OP_SOCK_RECV || r->op == SM_CORD_OP_FILE_READ) && r->total != r->len)
         logf_(m, " total=%ld", (long)r->total);
-    if (r->op != SM_CORD_OP_RECV && r->op != SM_CORD_OP_FILE_READ) CHECK(r->total == 0);
+    if (r->op != SM_CORD_OP_SOCK_RECV && r->op != SM_CORD_OP_FILE_READ) CHECK(r->total == 0);
     if (r->text) { logs(m, " text="); logs(m, r->text); }
     if (names_setting(r->op) && r->u.setting.group) {
         logs(m, " key="); logs(m, r->u.setting.group); logs(m, ","); logs(m, r->u.setting.key);
@@ -1456,11 +1456,11 @@ static void test_sockets(void)
     tls.key_file = "key.pem";
     tls.cert_file = "cert.pem";
     tls.domain = "broker.local";
-    sm_cord_socket(&c, 1, on_done, &m);
-    sm_cord_socket_tls(&c, 3, &tls, on_done, &m);
-    sm_cord_connect(&c, 3, 8883, "127.0.0.1", on_done, &m);
-    sm_cord_send(&c, 3, data, sizeof data, on_done, &m);
-    sm_cord_close(&c, 3, on_done, &m);
+    sm_cord_sock_open(&c, 1, on_done, &m);
+    sm_cord_sock_tls(&c, 3, &tls, on_done, &m);
+    sm_cord_sock_dial(&c, 3, "127.0.0.1", 8883, on_done, &m);
+    sm_cord_sock_send(&c, 3, data, sizeof data, on_done, &m);
+    sm_cord_sock_close(&c, 3, on_done, &m);
     pump(&c);
     SENT(&m, "AT+socket=INET,STREAM,SEC\r\n");
     modem(&c, "+socket:3\r\nOK\r\n");
@@ -1491,8 +1491,8 @@ static void test_sockets(void)
     memset(&tls, 0, sizeof tls);
     tls.ca_file = "ca.pem";
     tls.domain = "broker.local";
-    sm_cord_socket(&c, 0, on_done, &m);
-    sm_cord_socket_tls(&c, 0, &tls, on_done, &m);
+    sm_cord_sock_open(&c, 0, on_done, &m);
+    sm_cord_sock_tls(&c, 0, &tls, on_done, &m);
     pump(&c);
     SENT(&m, "AT+socket=INET,STREAM,TCP\r\n");
     modem(&c, "+socket:0\r\nOK\r\n");
@@ -1504,7 +1504,7 @@ static void test_sockets(void)
                         "key=SOCKET,SECURE_DOMAIN_NAME_VERIFICATION]");
     /* TLS failures keep their codes */
     setup(&c, &m, 0);
-    sm_cord_connect(&c, 0, 443, "broker.example.com", on_done, &m);
+    sm_cord_sock_dial(&c, 0, "broker.example.com", 443, on_done, &m);
     pump(&c);
     SENT(&m, "AT+connect=0,INET,443,broker.example.com\r\n");
     modem(&c, "ERROR:unknown root CA,-468\r\n");
@@ -1517,31 +1517,31 @@ static void test_sockets(void)
                         "{socket connected id=-1 443 10.1.2.3}");
     /* bad arguments */
     setup(&c, &m, 0);
-    CHECK_EQ_INT(sm_cord_socket_tls(&c, 16, &tls, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_socket_tls(&c, 1, NULL, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_tls(&c, 16, &tls, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_tls(&c, 1, NULL, on_done, &m), SM_ERR_PARAM);
     tls.domain = "a b";
-    CHECK_EQ_INT(sm_cord_socket_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
     tls.domain = "a,b";
-    CHECK_EQ_INT(sm_cord_socket_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
     tls.domain = NULL;
     tls.ca_file = "x\"y";
-    CHECK_EQ_INT(sm_cord_socket_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
-    CHECK_EQ_INT(sm_cord_connect(&c, -1, 443, "h", on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_connect(&c, 1, 0, "h", on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_connect(&c, 1, 443, "h,1", on_done, &m), SM_ERR_UNSAFE_STRING);
-    CHECK_EQ_INT(sm_cord_connect(&c, 1, 443, "h\r\n", on_done, &m), SM_ERR_UNSAFE_STRING);
-    CHECK_EQ_INT(sm_cord_connect(&c, 1, 443, "", on_done, &m), SM_ERR_UNSAFE_STRING);
-    CHECK_EQ_INT(sm_cord_send(&c, 1, data, 0, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_send(&c, 1, data, 1461, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_send(&c, 1, NULL, 5, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_send(&c, 99, data, 5, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_recv(&c, 1, NULL, 5, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_recv(&c, 1, g_pem, 1461, on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_close(&c, 16, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_tls(&c, 1, &tls, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_dial(&c, -1, "h", 443, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_dial(&c, 1, "h", 0, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_dial(&c, 1, "h,1", 443, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_dial(&c, 1, "h\r\n", 443, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_dial(&c, 1, "", 443, on_done, &m), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(sm_cord_sock_send(&c, 1, data, 0, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_send(&c, 1, data, 1461, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_send(&c, 1, NULL, 5, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_send(&c, 99, data, 5, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_recv(&c, 1, NULL, 5, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_recv(&c, 1, g_pem, 1461, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_close(&c, 16, on_done, &m), SM_ERR_PARAM);
     pump(&c);
     CHECK_EQ_INT(m.io.tx_len, 0);
     /* the largest send */
-    CHECK(sm_cord_send(&c, 15, g_pem, 1460, on_done, &m) > 0);
+    CHECK(sm_cord_sock_send(&c, 15, g_pem, 1460, on_done, &m) > 0);
     pump(&c);
     CHECK_EQ_INT(m.io.tx_len, 18 + 1460 + 2);
     CHECK(memcmp(m.io.tx, "AT+send=15,0,1460,", 18) == 0);
@@ -1570,7 +1570,7 @@ static void run_recv(recv_run *out, const size_t *cuts, size_t ncuts)
     size_t prev = 0, i;
     setup(&c, &m, 0);
     memset(out->buf, 0xEE, sizeof out->buf);
-    sm_cord_recv(&c, 2, out->buf, 32, on_done, &m);
+    sm_cord_sock_recv(&c, 2, out->buf, 32, on_done, &m);
     pump(&c);
     if (!sent_bytes(&m, "AT+recv=2,0,32\r\n", 16)) CHECK(0);
     for (i = 0; i <= ncuts; i++) {
@@ -1620,28 +1620,28 @@ static void test_socket_recv_cases(void)
     mock m;
     /* nothing waiting */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, 16, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,0,\r\nOK\r\n");
     CHECK_EQ_STR(m.io.log, "[recv ok]");
     /* more than the buffer: kept up to cap, SM_ERR_TRUNCATED as in every
        receive path (issue 18, defect 6: it ended SM_OK) */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, 4, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, 4, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,6,abcdef\r\nOK\r\n");
     CHECK_EQ_STR(m.io.log, "[recv response truncated len=4 total=6 TRUNC]");
     CHECK(memcmp(buf, "abcd", 4) == 0);
     /* a malformed count: the line is text, the loss is visible */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, 16, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,0,x,abc\r\nOK\r\n");
     CHECK_EQ_STR(m.io.log, "[recv malformed response]");
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->raw_bad_count, 1);
     /* the module's error */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, 16, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, 16, on_done, &m);
     pump(&c);
     modem(&c, "ERROR:not connected,-107\r\n");
     CHECK_EQ_STR(m.io.log, "[recv modem reported an error code=-107 err=not connected]");
@@ -1661,7 +1661,7 @@ static void test_recv_foreign_answer(void)
     /* another socket's answer before the OK (the older reading) */
     setup(&c, &m, 0);
     memset(buf, 'z', sizeof buf);
-    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, sizeof buf, on_done, &m);
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+recv=1,0,16\r\n");
@@ -1674,14 +1674,14 @@ static void test_recv_foreign_answer(void)
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     /* Base64 (format 1) when binary was asked: the same */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "+recv:1,1,4,aGk=\r\nOK\r\n");
     CHECK_EQ_STR(m.io.log, "[recv malformed response total=4]");
     for (i = 0; i < sizeof buf; i++) CHECK(buf[i] == 'z');
     /* its own socket, split at every byte: still read */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 1, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 1, buf, sizeof buf, on_done, &m);
     pump(&c);
     {
         static const char a[] = "+recv:1,0,3,a\r\n\r\nOK\r\n";
@@ -1692,7 +1692,7 @@ static void test_recv_foreign_answer(void)
     /* the Calypso event cut short (the engine's raw deadline passes before
        all announced bytes came): SM_ERR_PARSE, len 0 */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 2, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+recv:2,0,6,abc");
     m.io.now += SM_RAW_TIMEOUT_MS;
@@ -1721,7 +1721,7 @@ static void test_send_count(void)
     size_t i;
     for (i = 0; i < sizeof answers / sizeof answers[0]; i++) {
         setup(&c, &m, 0);
-        CHECK(sm_cord_send(&c, 2, data, sizeof data, on_done, &m) > 0);
+        CHECK(sm_cord_sock_send(&c, 2, data, sizeof data, on_done, &m) > 0);
         pump(&c);
         CHECK(sent_bytes(&m, "AT+send=2,0,6,hello!\r\n", 22));
         modem(&c, answers[i]);
@@ -1742,7 +1742,7 @@ static void test_socket_calypso_model(void)
     size_t k, i;
     /* connect: OK, then the event ends it */
     setup(&c, &m, 0);
-    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    sm_cord_sock_dial(&c, 2, "127.0.0.1", 8883, on_done, &m);
     sm_cord_test(&c, on_done, &m);
     pump(&c);
     SENT(&m, "AT+connect=2,INET,8883,127.0.0.1\r\n");
@@ -1755,14 +1755,14 @@ static void test_socket_calypso_model(void)
     CHECK_EQ_STR(m.io.log, "{socket connected id=2 8883 127.0.0.1}[connect ok]");
     /* ... or an error event for its socket */
     setup(&c, &m, 0);
-    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    sm_cord_sock_dial(&c, 2, "127.0.0.1", 8883, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+eventsock:async_event,2,-468\r\n");
     CHECK_EQ_STR(m.io.log, "{socket error id=2 -468}[connect modem reported an error code=-468 "
                         "err=socket error]");
     /* ... an error event for another socket does not end it; silence does */
     setup(&c, &m, 0);
-    sm_cord_connect(&c, 2, 8883, "127.0.0.1", on_done, &m);
+    sm_cord_sock_dial(&c, 2, "127.0.0.1", 8883, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+eventsock:tx_failed,5,-107\r\n");
     CHECK_EQ_INT(sm_cord_busy(&c), 1);
@@ -1774,7 +1774,7 @@ static void test_socket_calypso_model(void)
     for (k = 1; k <= sizeof ev - 1; k++) {
         setup(&c, &m, 0);
         memset(buf, 0, sizeof buf);
-        sm_cord_recv(&c, 2, buf, sizeof buf, on_done, &m);
+        sm_cord_sock_recv(&c, 2, buf, sizeof buf, on_done, &m);
         sm_cord_test(&c, on_done, &m);
         pump(&c);
         SENT(&m, "AT+recv=2,0,16\r\n");
@@ -1792,7 +1792,7 @@ static void test_socket_calypso_model(void)
     }
     /* more than the buffer: kept up to cap, TRUNC; then lines go on */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 2, buf, 4, on_done, &m);
+    sm_cord_sock_recv(&c, 2, buf, 4, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
     modem_bytes(&c, ev, sizeof ev - 1);
@@ -1802,7 +1802,7 @@ static void test_socket_calypso_model(void)
        read and dropped, the line reported; the receive goes on */
     setup(&c, &m, 0);
     modem_bytes(&c, ev, sizeof ev - 1);
-    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
     modem_bytes(&c, ev, sizeof ev - 1);
@@ -1812,7 +1812,7 @@ static void test_socket_calypso_model(void)
     CHECK_EQ_INT(sm_at_get_stats(sm_cord_at(&c))->unexpected, 0);
     /* nothing comes: SM_ERR_TIMEOUT after SM_CORD_RECV_TIMEOUT_MS */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
     m.io.now += SM_CORD_RECV_TIMEOUT_MS;
@@ -1822,7 +1822,7 @@ static void test_socket_calypso_model(void)
        written into the next operation's buffer */
     setup(&c, &m, 0);
     memset(buf, 'z', sizeof buf);
-    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 3, buf, sizeof buf, on_done, &m);
     sm_cord_file_read(&c, 1, 0, buf + 8, 8, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n");
@@ -1837,7 +1837,7 @@ static void test_socket_calypso_model(void)
     CHECK(memcmp(buf, "abczzzzzhi", 10) == 0);
     /* Base64 (format 1) was not asked for: read by count, SM_ERR_PARSE */
     setup(&c, &m, 0);
-    sm_cord_recv(&c, 3, buf, sizeof buf, on_done, &m);
+    sm_cord_sock_recv(&c, 3, buf, sizeof buf, on_done, &m);
     pump(&c);
     modem(&c, "OK\r\n+recv:3,1,4,aGk=\r\n");
     CHECK_EQ_STR(m.io.log, "[recv malformed response total=4]");
@@ -2259,7 +2259,7 @@ static void test_queue_and_cancel(void)
     c.opq.next_id = 0x7FFF; /* private, set to reach the wrap quickly */
     CHECK_EQ_INT(sm_cord_test(&c, NULL, NULL), 0x7FFF);
     CHECK_EQ_INT(sm_cord_test(&c, NULL, NULL), 1);
-    CHECK_EQ_STR(sm_cord_op_name(SM_CORD_OP_PUBLISH), "publish");
+    CHECK_EQ_STR(sm_cord_op_name(SM_CORD_OP_MQTT_PUBLISH), "publish");
     CHECK_EQ_STR(sm_cord_op_name((sm_cord_op_kind)0), "?");
     CHECK_EQ_STR(sm_cord_event_name(SM_CORD_EV_UNHANDLED), "unhandled");
 #ifndef __cplusplus
@@ -2358,7 +2358,7 @@ static void test_events_by_feature(void)
     /* a start that fails registers nothing */
     clear_log(&m);
     CHECK_EQ_INT(sm_cord_mqtt_publish(&c, 9, "x", on_done, &m), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_recv(&c, 1, NULL, 4, on_done, &m), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_recv(&c, 1, NULL, 4, on_done, &m), SM_ERR_PARAM);
     modem(&c, ev);
     CHECK_EQ_STR(m.io.log, "{unhandled +eventmqtt:info,\"CONNACK\",0}{unhandled +eventsock:data,2,10}"
                         "{unhandled +connect:443,10.1.2.3}{startup 1 2 3 1.0.0}");
@@ -2378,7 +2378,7 @@ static void test_events_by_feature(void)
     CHECK_EQ_STR(m.io.log, "{mqtt too long  qos0 kept=0 total=300}");
     /* a socket operation registers the socket events */
     clear_log(&m);
-    CHECK(sm_cord_close(&c, 2, on_done, &m) > 0);
+    CHECK(sm_cord_sock_close(&c, 2, on_done, &m) > 0);
     pump(&c);
     SENT(&m, "AT+close=2\r\n");
     modem(&c, "OK\r\n");

@@ -658,12 +658,12 @@ static void test_cordelia_arguments(void)
     CHECK_EQ_INT(sm_cord_file_get_info(NULL, "f", cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_file_list(NULL, NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_file_upload(NULL, "f", b, 1, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_socket(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_socket_tls(NULL, 1, &t, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_connect(NULL, 1, 1, "a", cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_send(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_recv(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
-    CHECK_EQ_INT(sm_cord_close(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_open(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_tls(NULL, 1, &t, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_dial(NULL, 1, "a", 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_send(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_recv(NULL, 1, b, 1, cord_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_cord_sock_close(NULL, 1, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_connect(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_disconnect(NULL, cord_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_cord_mqtt_publish(NULL, 0, "p", cord_nop, NULL), SM_ERR_PARAM);
@@ -807,7 +807,7 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(sm_cord_poll(&zc), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_test(&zc, cord_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_hibernate(&zc, 60, cord_nop, NULL), SM_ERR_STATE);
-    CHECK_EQ_INT(sm_cord_socket(&zc, 0, cord_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_cord_sock_open(&zc, 0, cord_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_wait(&zc, 1), SM_ERR_STATE);
     CHECK_EQ_INT(sm_cord_set_msg_buffer(&zc, NULL, 0), SM_ERR_STATE);
     sm_cord_cancel(&zc);

@@ -366,7 +366,7 @@ static int cord_file_open(sm_cord *c, const char *s) { return sm_cord_file_open(
 static int cord_file_del(sm_cord *c, const char *s) { return sm_cord_file_delete(c, s, cord_done, NULL); }
 static int cord_file_info(sm_cord *c, const char *s) { return sm_cord_file_get_info(c, s, cord_done, NULL); }
 static int cord_file_upload(sm_cord *c, const char *s) { return sm_cord_file_upload(c, s, (const uint8_t *)"x", 1, cord_done, NULL); }
-static int cord_connect(sm_cord *c, const char *s) { return sm_cord_connect(c, 0, 443, s, cord_done, NULL); }
+static int cord_connect(sm_cord *c, const char *s) { return sm_cord_sock_dial(c, 0, s, 443, cord_done, NULL); }
 static int cord_publish(sm_cord *c, const char *s) { return sm_cord_mqtt_publish(c, 0, s, cord_done, NULL); }
 
 /* sm_cord_mqtt_config with one field hostile (by offset in the struct) */
@@ -391,12 +391,12 @@ static int cord_mq_topic(sm_cord *c, const char *s)
     g_cfg.sub[1].name = s;
     return sm_cord_mqtt_config(c, &g_cfg, cord_done, NULL);
 }
-/* sm_cord_socket_tls with one option hostile */
+/* sm_cord_sock_tls with one option hostile */
 static int cord_tls_field(sm_cord *c, const char *s, size_t off)
 {
     memset(&g_tls, 0, sizeof g_tls);
     memcpy((char *)&g_tls + off, &s, sizeof s);
-    return sm_cord_socket_tls(c, 0, &g_tls, cord_done, NULL);
+    return sm_cord_sock_tls(c, 0, &g_tls, cord_done, NULL);
 }
 #define CORD_TLS(field) \
     static int cord_tls_##field(sm_cord *c, const char *s) \
@@ -413,7 +413,7 @@ static const struct { const char *name; cord_call call; int rest_of_line; } k_co
     { "sm_cord_file_open:name", cord_file_open, 0 }, { "sm_cord_file_delete:name", cord_file_del, 0 },
     { "sm_cord_file_get_info:name", cord_file_info, 0 },
     { "sm_cord_file_upload:name", cord_file_upload, 0 },
-    { "sm_cord_connect:address", cord_connect, 0 },
+    { "sm_cord_sock_dial:address", cord_connect, 0 },
     { "sm_cord_mqtt_publish:payload", cord_publish, 1 }, /* rest of the line, quotes allowed */
     { "sm_cord_mqtt_opts.endpoint", cord_mq_endpoint, 0 }, { "sm_cord_mqtt_opts.flags", cord_mq_flags, 0 },
     { "sm_cord_mqtt_opts.client_id", cord_mq_client_id, 0 },
