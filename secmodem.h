@@ -2465,7 +2465,7 @@ typedef enum sm_cord_event_type {
     X(FILE_READ, "file read")              \
     X(FILE_CLOSE, "file close")            \
     X(FILE_DELETE, "file delete")          \
-    X(FILE_INFO, "file info")              \
+    X(FILE_GET_INFO, "file info")          \
     X(FILE_LIST, "file list")              \
     X(FILE_UPLOAD, "file upload")          \
     X(SOCK_OPEN, "socket")                 \
@@ -2477,7 +2477,7 @@ typedef enum sm_cord_event_type {
     X(MQTT_CONNECT, "mqtt connect")        \
     X(MQTT_DISCONNECT, "mqtt disconnect")  \
     X(MQTT_PUBLISH, "publish")             \
-    X(WLAN_MODE, "wlan mode")              \
+    X(WLAN_SET_MODE, "wlan mode")          \
     X(BRINGUP, "bringup")                  \
     X(HIBERNATE, "hibernate")
 #define SM_CORD_OP_ENUM_(name, text) SM_CORD_OP_##name,
@@ -11764,7 +11764,7 @@ SM_PRIV void sm_cord_end_version(sm_cord *c, const sm_cord_op *op, const sm_at_r
 }
 
 SM_CORD_OPDEF(sm_cord_od_wlan_mode, "AT+wlanSetMode=%R", sm_cord_arg_wlan,
-              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_MODE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              SM_CORD_NO_INFO, SM_CORD_OP_WLAN_SET_MODE, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               NULL, NULL, NULL);
 
 SECMODEM_API int sm_cord_wlan_set_mode(sm_cord *c, sm_cord_wlan_mode mode, sm_cord_done_fn done,
@@ -12056,7 +12056,7 @@ SECMODEM_API int sm_cord_file_delete(sm_cord *c, const char *name, sm_cord_done_
 }
 
 SM_CORD_OPDEF(sm_cord_od_file_info, "AT+fileGetInfo=%F,0", sm_cord_arg_file,
-              "+filegetinfo:", SM_CORD_OP_FILE_INFO, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
+              "+filegetinfo:", SM_CORD_OP_FILE_GET_INFO, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               NULL, sm_cord_ok_file_info, NULL);
 
 SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_done_fn done,
@@ -15592,7 +15592,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             the port, as sm_sqn_sock_dial does; the kinds SOCKET,
             SOCKET_TLS, CONNECT, SEND, RECV, CLOSE, PUBLISH are SOCK_OPEN,
             SOCK_TLS, SOCK_DIAL, SOCK_SEND, SOCK_RECV, SOCK_CLOSE,
-            MQTT_PUBLISH (their names for logs are unchanged).
+            MQTT_PUBLISH, and FILE_INFO, WLAN_MODE are FILE_GET_INFO,
+            WLAN_SET_MODE (their names for logs are unchanged).
             Engine: every line handed on is NUL-terminated at its length
             (the bytes a restart marker cut off a line were not);
             sm_at_response.raw_over counts the raw bytes that came and

@@ -164,7 +164,7 @@ static void on_done(void *ctx, sm_cord *c, const sm_result *r)
     d->value = r->value;
     d->len = r->len;
     d->stage = r->stage;
-    if (r->op == SM_CORD_OP_FILE_INFO) d->info = r->u.file_info; /* flags_text: not kept */
+    if (r->op == SM_CORD_OP_FILE_GET_INFO) d->info = r->u.file_info; /* flags_text: not kept */
 }
 
 static void on_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e)

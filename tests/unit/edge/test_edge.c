@@ -669,7 +669,7 @@ static void test_cordelia_arguments(void)
     CHECK_EQ_INT(sm_cord_mqtt_publish(NULL, 0, "p", cord_nop, NULL), SM_ERR_PARAM);
     CHECK(strcmp(sm_cord_event_name((sm_cord_event_type)0), "?") == 0);
     CHECK(strcmp(sm_cord_op_name((sm_cord_op_kind)0), "?") == 0);
-    CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_MODE), "wlan mode") == 0);
+    CHECK(strcmp(sm_cord_op_name(SM_CORD_OP_WLAN_SET_MODE), "wlan mode") == 0);
 }
 
 /* ---- re-initialising from inside a callback (issue 18, defect 1) ------------- */
