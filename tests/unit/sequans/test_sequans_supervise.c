@@ -14,6 +14,7 @@
 #include "../../common/sm_test.h"
 #include "../../common/sm_fake.h"
 #include "../../common/sm_status_name.h"
+#include "../../common/sm_sqn_event_line.h"
 
 #include <stdlib.h>
 
@@ -65,25 +66,12 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
     sm_fake_log(&t->io, "}");
 }
 
-/* Every event carries its line (sm_event): the URC as received, starting
-   with its "+" prefix, or "" for the supervision's own events. */
-static void check_event_line(const sm_event *ev)
-{
-    int own = ev->type == SM_SQN_EV_MQTT_RESUMED || ev->type == SM_SQN_EV_MQTT_RESUBSCRIBED ||
-              ev->type == SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED || ev->type == SM_SQN_EV_MQTT_LOST ||
-              ev->type == SM_SQN_EV_MQTT_RECONNECT_FAILED;
-    int ok = ev->line != NULL && ev->line[ev->line_len] == '\0' &&
-             (own ? ev->line_len == 0
-                  : ev->type == SM_SQN_EV_UNHANDLED || (ev->line_len > 0 && ev->line[0] == '+'));
-    if (!ok) CHECK(ok); /* counted only when it fails: it runs for every event */
-}
-
 static void on_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     T *t = (T *)ctx;
     char tmp[400], e[300];
     const char *name = sm_sqn_event_name(ev->type);
-    check_event_line(ev);
+    if (!sm_sqn_event_line_ok(ev)) CHECK(sm_sqn_event_line_ok(ev)); /* counted only when it fails */
     (void)m;
     switch (ev->type) {
     case SM_SQN_EV_REGISTERED: case SM_SQN_EV_DEREGISTERED:
