@@ -31,9 +31,7 @@ static void fz_entry(void *ctx, sm_cord *c, const sm_cord_file_entry *e) { (void
 static void fz_event(void *ctx, sm_cord *c, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
-    /* every event carries its line, NUL-terminated at line_len (sm_event) */
-    if (!ev->line || ev->line[ev->line_len] != '\0') abort();
-    if (ev->type < 1 || ev->type >= SM_CORD_EV_COUNT_) abort();
+    fz_check_event(ev, SM_CORD_EV_COUNT_);
     /* the strings of the types that carry them are NUL-terminated */
     switch (ev->type) {
     case SM_CORD_EV_STARTUP:

@@ -1,6 +1,7 @@
-/* fuzz_result.h - what every sm_result handed to a done callback must be,
-   whatever the modem sent (section 5.4's sm_result, as the header documents
-   it), checked by the dialect harnesses in every done callback; abort() on
+/* fuzz_result.h - what every sm_result handed to a done callback (and,
+   below, every sm_event) must be, whatever the modem sent (section 5.4, as
+   the header documents them), checked by the dialect harnesses in every
+   callback; abort() on
    any violation, which libFuzzer reports as a crash.
      - id is what a start function returns (1..32767), op a kind of the
        dialect's list (1..op_count - 1);
@@ -29,5 +30,14 @@ static void fz_check_result(const sm_result *r, int op_count, int is_read, size_
         if (r->len > cap) abort();
         if (r->len && r->status != SM_OK && r->status != SM_ERR_TRUNCATED) abort();
     }
+}
+
+/* What every sm_event must be, in every dialect: its type one of the
+   dialect's list (1..type_count - 1), its line non-NULL and NUL-terminated
+   at line_len. */
+static void fz_check_event(const sm_event *ev, int type_count)
+{
+    if (ev->type < 1 || ev->type >= type_count) abort();
+    if (!ev->line || ev->line[ev->line_len] != '\0') abort();
 }
 #endif

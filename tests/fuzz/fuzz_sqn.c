@@ -44,9 +44,7 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
 static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
 {
     fz *f = (fz *)ctx;
-    /* every event carries its line, NUL-terminated at line_len (sm_event) */
-    if (!ev->line || ev->line[ev->line_len] != '\0') abort();
-    if (ev->type < 1 || ev->type >= SM_SQN_EV_COUNT_) abort();
+    fz_check_event(ev, SM_SQN_EV_COUNT_);
     /* the strings of the types that carry them are NUL-terminated */
     if ((ev->type == SM_SQN_EV_MQTT_SUBSCRIBED || ev->type == SM_SQN_EV_MQTT_UNSUBSCRIBED) &&
         ev->u.sub.topic)
@@ -74,8 +72,6 @@ static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
     } else if (ev->type == SM_SQN_EV_MQTT_RESUBSCRIBE_FAILED) {
         if (!ev->u.sup.topic || ev->u.sup.failed == 0 || ev->u.sup.failed > ev->u.sup.topics) abort();
         (void)strlen(ev->u.sup.topic);
-    } else if (ev->type == SM_SQN_EV_UNHANDLED) {
-        if (ev->line && ev->line_len) (void)ev->line[ev->line_len - 1];
     }
 }
 
