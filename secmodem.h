@@ -202,11 +202,17 @@
      A dialect is a section: an sm_at_dialect (command terminator, restart
        line, its own final results), one engine URC table, and its
        operations as descriptors, each its own const object named only by
-       its start function (so an operation never called is never linked):
-       Sequans' sm_sqn_opdef (kind, feature, answer prefix, timeout, finish
-       function; the start function builds the text), Cordelia-I's
-       sm_cord_opdef (a command format with typed directives, answer
-       prefix, timeout, awaited event, builder, on_ok, on_end). Sequans
+       its start function (so an operation never called is never linked),
+       written the same way in both: a command format with typed
+       directives, the answer's prefix, the timeout and the payload
+       framing, then the dialect's readers of the answer. Sequans'
+       SM_SQN_OPDEF (format, prefix, kind, feature, timeout, flags, finish
+       function), Cordelia-I's SM_CORD_OPDEF (format, argument writer,
+       prefix, kind, timeout, awaited event, flags, builder, on_ok,
+       on_end). The start function checks what a directive cannot (ranges,
+       combinations) and hands the values over; a command that no format
+       can say (a sequence that depends on its options, a signature in hex)
+       keeps a builder. Sequans
        runs them pipelined (all of an operation's commands queued at once,
        operations back to back), Cordelia-I one at a time (its interpreter
        may wait for an event after the OK).
@@ -1006,8 +1012,10 @@ SECMODEM_API int sm_at_submit(sm_at *at, const sm_at_cmd *cmd);
    refused (sm_at_submit's errors) or when the queue lacks room for them
    all (SM_ERR_QUEUE_FULL). Returns the id of the last, whose completion
    ends the sequence (each still completes alone, with its own on_done).
-   Only the first text may be built in place (sm_at_text_space). A
-   dialect's operations of several commands are queued this way. */
+   Texts built in place (sm_at_text_space) are taken when they lie back to
+   back in the free space, each right after the previous one's NUL (the
+   first at its start), as the Sequans formats build them. A dialect's
+   operations of several commands are queued this way. */
 SECMODEM_API int sm_at_submit_all(sm_at *at, const sm_at_cmd *cmds, size_t n);
 /* The queue's free text space, for building a command's text in place
    (no buffer of its own): *cap bytes, its NUL included. A text built there
@@ -6704,20 +6712,39 @@ SM_PRIV int sm_ops_status(const sm_ops *o, int id)
 /* sm_sqn_op.flags */
 enum { SM_SQN_OPF_HEADER = 1, SM_SQN_OPF_BAD = 2, SM_SQN_OPF_TEXT = 4 };
 
-/* An operation's descriptor: what the engine, the result and the state need
-   to know of it besides its command text, which its start function builds
-   (the builder: arguments are checked and quoted there, see sm_sqn_put).
-   Each is its own object, named only by its start function (and, for the
-   few that the MQTT supervision and the time sync also start, by those). */
+/* An operation's descriptor: its command as a format with typed directives
+   (sm_sqn_format, "commands from formats" below), the answer's prefix, the
+   payload framing its command always has, the timeout, and the finish
+   function that reads the answer into the result. The start function
+   checks what a directive cannot (ranges, combinations), fills the
+   directives' values and the per-call framing (payload, buffer), and calls
+   sm_sqn_start. Each is its own object, named only by its start function
+   (and, for the few that the MQTT supervision and the time sync also
+   start, by those), so an operation never called is never linked. */
 typedef void (*sm_sqn_finish_fn)(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r,
                                  sm_result *res);
 typedef struct sm_sqn_opdef {
     uint8_t kind;                /* sm_sqn_op_kind: the result's op */
+    uint8_t at_flags;            /* SM_AT_F_* its command always has (PROMPT, DIAL) */
     const struct sm_sqn_feature *feat; /* the feature it registers; NULL: none */
-    const char *prefix;          /* its information line; NULL: none expected */
+    const char *fmt;             /* its command(s), see sm_sqn_format; "": built by
+                                    its start function (sm_sqn_hce_reply) */
+    const char *prefix;          /* its information line; "": none expected */
     uint32_t timeout_ms;         /* 0: SM_AT_TIMEOUT_MS */
     sm_sqn_finish_fn finish;     /* reads the answer into the result; NULL: nothing */
 } sm_sqn_opdef;
+/* One descriptor, in the order a reader wants them: the command, its
+   answer, then what kind of operation it is (as SM_CORD_OPDEF).
+   The format and the prefix are string literals ("": none, and a format ""
+   is built by the start function); each becomes an array of its own, so
+   that the linker drops it with the descriptor (a literal inside the
+   initialiser would land in the unit's shared string section and stay in
+   every program). */
+#define SM_SQN_OPDEF(name, fmt, prefix, kind, feat, timeout_ms, at_flags, finish)                \
+    static const char name##_fmt[] = fmt;                                                        \
+    static const char name##_prefix[] = prefix;                                                  \
+    static const sm_sqn_opdef name = { (uint8_t)(kind), (uint8_t)(at_flags), feat, name##_fmt,  \
+                                       name##_prefix, timeout_ms, finish }
 
 enum { SM_SQN_PH_IDLE = 0, SM_SQN_PH_PROBE, SM_SQN_PH_SCRIPT, SM_SQN_PH_REG, SM_SQN_PH_CLOCK,
        SM_SQN_PH_SYNC };
@@ -6764,44 +6791,24 @@ SM_PRIV int sm_sqn_streq(const char *a, const char *b)
 SM_PRIV int sm_sqn_is_cipher(char c) { return sm_sqn_is_hex(c) || c == 'x' || c == 'X' || c == ';'; }
 
 /* Appends s in quotes after sm_check_str (through sm_buf_quoted) and, when
-   ok is given, after checking each character against ok. */
+   ok is given, after checking each character against ok. A string that is
+   wrong is reported even when the command has already run out of room (the
+   queue's free text, see sm_sqn_build): a bad argument is SM_ERR_PARAM or
+   SM_ERR_UNSAFE_STRING, never SM_ERR_QUEUE_FULL, which says "try again". */
 SM_PRIV void sm_sqn_put(sm_buf *b, const char *s, size_t maxlen, unsigned flags, sm_sqn_char_fn ok)
 {
     size_t i;
-    int rc;
-    if (b->err) return;
-    rc = sm_check_str(s, maxlen, flags);
+    int rc = sm_check_str(s, maxlen, flags);
     for (i = 0; rc == SM_OK && ok && s[i]; i++)
         if (!ok(s[i])) rc = SM_ERR_UNSAFE_STRING;
-    if (rc) { b->err = rc; return; }
+    if (rc) {
+        if (!b->err || b->err == SM_ERR_NO_SPACE) b->err = rc;
+        return;
+    }
     sm_buf_quoted(b, s, maxlen, flags);
 }
 
-SM_PRIV void sm_sqn_put_host(sm_buf *b, const char *host)
-{
-    sm_sqn_put(b, host, SM_SQN_HOST_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE | SM_STR_NO_COMMA,
-               sm_sqn_is_host);
-}
-
-SM_PRIV void sm_sqn_put_topic(sm_buf *b, const char *topic)
-{
-    sm_sqn_put(b, topic, SM_SQN_TOPIC_MAX, SM_STR_NONEMPTY | SM_STR_UTF8, NULL);
-}
-
-/* ",<n>" */
-SM_PRIV void sm_sqn_put_num(sm_buf *b, uint32_t n)
-{
-    sm_buf_char(b, ',');
-    sm_buf_u32(b, n);
-}
-
-/* The builder's verdict; a command too long for SM_SQN_CMD_MAX is an
-   argument problem (strings too long together). */
-SM_PRIV int sm_sqn_built(sm_buf *b)
-{
-    int rc = sm_buf_finish(b);
-    return rc == SM_ERR_NO_SPACE ? SM_ERR_PARAM : rc;
-}
+SM_PRIV const char *sm_sqn_or_empty(const char *s) { return s ? s : ""; }
 
 /* Fields after the URC or response name, "+NAME:<sp?>a,b": the space after
    the colon varies by family (contract: Framing). */
@@ -7798,21 +7805,147 @@ SM_PRIV int sm_sqn_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_
     return (int)op->base.id;
 }
 
-/* A command with its descriptor's prefix and timeout. */
-SM_PRIV void sm_sqn_cmd_of(sm_at_cmd *c, const char *text, const sm_sqn_opdef *def)
+/* ---- commands from formats -------------------------------------------------
+   A descriptor's format is its command as the contract writes it, with a
+   directive for each argument. A directive takes the next value of
+   sm_sqn_args (numbers from n[], strings from s[], each in the order of
+   the format), checks it and writes it:
+     %n  a number, in decimal
+     %o  a number as int32_t, nothing when it is negative (a slot not given)
+     %?  a number: 0 ends the command here (an optional tail)
+     %l  a string of the library's own, as it is (a keyword)
+   and quoted strings, each checked by sm_sqn_put against its kind (a
+   string can never end its field or the command early):
+     %h  host name or address            %t  MQTT topic or filter
+     %c  IANA cipher suite ids           %x  hex credential (PSK)
+     %u  UTF-8 credential, "" for NULL   %U  the same, not empty (client id)
+     %r  HTTP resource path              %H  HTTP header
+     %N  NTP server list
+   A '\n' separates the commands of an operation that sends several (each
+   queued with the descriptor's prefix and timeout, all or none).
+   Commands are built in the engine's queue itself (sm_at_text_space), not
+   in a buffer on the stack. */
+typedef struct sm_sqn_args {
+    const uint32_t *n;           /* the numbers, in the order of their directives */
+    const char *const *s;        /* the strings, likewise */
+    uint8_t arg;                 /* the operation's socket, slot or profile (sm_sqn_op.arg) */
+} sm_sqn_args;
+
+/* A quoted string directive: its letter, the sm_check_str flags, the
+   longest string and the characters allowed (NULL: any the flags allow). */
+typedef struct sm_sqn_strkind {
+    char d;
+    uint8_t flags;
+    uint16_t max;
+    sm_sqn_char_fn ok;
+} sm_sqn_strkind;
+/* A list of NTP servers: host names separated by commas. */
+SM_PRIV int sm_sqn_is_ntp_list(char c) { return sm_sqn_is_host(c) || c == ','; }
+static const sm_sqn_strkind sm_sqn_strkinds[] = {
+    { 'h', SM_STR_NONEMPTY | SM_STR_NO_SPACE | SM_STR_NO_COMMA, SM_SQN_HOST_MAX, sm_sqn_is_host },
+    { 't', SM_STR_NONEMPTY | SM_STR_UTF8, SM_SQN_TOPIC_MAX, NULL },
+    { 'c', SM_STR_NO_SPACE, SM_SQN_CIPHERS_MAX, sm_sqn_is_cipher },
+    { 'x', 0, SM_SQN_CRED_MAX, sm_sqn_is_hex },
+    { 'u', SM_STR_UTF8, SM_SQN_CRED_MAX, NULL },
+    { 'U', SM_STR_NONEMPTY | SM_STR_UTF8, SM_SQN_CRED_MAX, NULL },
+    { 'r', SM_STR_NONEMPTY | SM_STR_NO_SPACE, SM_SQN_PATH_MAX, NULL },
+    { 'H', SM_STR_NONEMPTY, SM_SQN_HEADER_MAX, NULL },
+    { 'N', SM_STR_NONEMPTY | SM_STR_NO_SPACE, SM_SQN_HOST_MAX, sm_sqn_is_ntp_list },
+};
+typedef char sm_sqn_strkind_max_fits[SM_SQN_HOST_MAX <= 65535 && SM_SQN_TOPIC_MAX <= 65535 &&
+                                     SM_SQN_CRED_MAX <= 65535 && SM_SQN_PATH_MAX <= 65535 &&
+                                     SM_SQN_HEADER_MAX <= 65535 && SM_SQN_CIPHERS_MAX <= 65535
+                                     ? 1 : -1];
+
+/* Where a format is read from: the format and the values not yet used. */
+typedef struct sm_sqn_fmt_pos {
+    const char *f;
+    const uint32_t *n;
+    const char *const *s;
+} sm_sqn_fmt_pos;
+
+/* Writes one command of the format at pos into b, up to its '\n' or its
+   end, and leaves pos after it. */
+SM_NOINLINE SM_PRIV void sm_sqn_format(sm_buf *b, sm_sqn_fmt_pos *pos)
 {
-    sm_sqn_cmd(c, text, def->prefix, def->timeout_ms);
+    const char *f = pos->f;
+    for (; *f && *f != '\n'; f++) {
+        const sm_sqn_strkind *k;
+        const char *str;
+        uint32_t v;
+        if (*f != '%') { sm_buf_char(b, *f); continue; }
+        f++;
+        if (*f == 'l') { sm_buf_str(b, *pos->s++); continue; }
+        if (*f == 'n' || *f == 'o' || *f == '?') {
+            v = *pos->n++;
+            if (*f == '?') {
+                if (!v) { while (f[1] && f[1] != '\n') f++; }
+            } else if (*f == 'n' || (int32_t)v >= 0) {
+                sm_buf_u32(b, v);
+            }
+            continue;
+        }
+        for (k = sm_sqn_strkinds; k->d != *f; k++) {}
+        str = *pos->s++;
+        /* NULL is "" where empty is allowed, else the caller's error (SM_ERR_PARAM) */
+        if (!str && !(k->flags & SM_STR_NONEMPTY)) str = "";
+        sm_sqn_put(b, str, k->max, k->flags, k->ok);
+    }
+    pos->f = *f ? f + 1 : f;
 }
 
-/* One command, no payload: the common case. */
-SM_PRIV int sm_sqn_simple(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_buf *b,
-                          sm_sqn_done_fn done, void *ctx)
+/* Builds the n commands of def's format from a (NULL when it has no
+   directives) into c[0..n), in the queue's free text one after the other
+   (sm_at_text_space: no buffer on the stack, no copy): their text, prefix,
+   timeout and the descriptor's flags (added to what the caller set).
+   Nothing is queued yet. The verdict: SM_OK; SM_ERR_QUEUE_FULL when the
+   queue's free text is what is short (try again after a poll);
+   SM_ERR_PARAM when a command is longer than SM_SQN_CMD_MAX (strings too
+   long together: it never fits); or the argument's error. The engine's
+   sm_at_text_verdict, as in section 7. */
+SM_PRIV int sm_sqn_build(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *a, sm_at_cmd *c,
+                         size_t n)
+{
+    sm_sqn_fmt_pos pos;
+    size_t i, cap;
+    sm_buf b;
+    char *mem = sm_at_text_space(&m->at, &cap);
+    int rc;
+    if (!mem) return SM_ERR_STATE;
+    pos.f = def->fmt;
+    pos.n = a ? a->n : NULL;
+    pos.s = a ? a->s : NULL;
+    for (i = 0; i < n; i++) {
+        sm_buf_init(&b, mem, cap < (size_t)SM_SQN_CMD_MAX + 1u ? cap : (size_t)SM_SQN_CMD_MAX + 1u);
+        sm_sqn_format(&b, &pos);
+        rc = sm_at_text_verdict(&b, sm_buf_finish(&b), (size_t)SM_SQN_CMD_MAX + 1u);
+        if (rc) return rc;
+        c[i].text = b.p;
+        c[i].prefix = def->prefix[0] ? def->prefix : sm_sqn_no_lines;
+        c[i].timeout_ms = def->timeout_ms;
+        c[i].flags |= def->at_flags;
+        mem += b.len + 1u; /* the next one after this one's NUL */
+        cap -= b.len + 1u;
+    }
+    return SM_OK;
+}
+
+/* Builds def's command (one) into *c, which the caller zeroed and gave its
+   per-call framing (payload, buffer, line handler), and queues it. */
+SM_PRIV int sm_sqn_start_cmd(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *a, sm_at_cmd *c,
+                             sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
+{
+    int rc = sm_sqn_build(m, def, a, c, 1);
+    return rc ? rc : sm_sqn_queue(m, def, a ? a->arg : 0u, c, 1, done, ctx, out);
+}
+
+/* The common case: one command, nothing per call. */
+SM_PRIV int sm_sqn_start(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *a,
+                         sm_sqn_done_fn done, void *ctx)
 {
     sm_at_cmd c;
-    int rc = sm_sqn_built(b);
-    if (rc) return rc;
-    sm_sqn_cmd_of(&c, b->p, def);
-    return sm_sqn_queue(m, def, arg, &c, 1, done, ctx, NULL);
+    memset(&c, 0, sizeof c);
+    return sm_sqn_start_cmd(m, def, a, &c, done, ctx, NULL);
 }
 
 /* ---- bring-up --------------------------------------------------------------
@@ -8018,7 +8151,8 @@ SECMODEM_API int sm_sqn_poll(sm_sqn *m)
     return rc;
 }
 
-static const sm_sqn_opdef sm_sqn_def_clock = { SM_SQN_OP_CLOCK, NULL, "+CCLK:", 0, sm_sqn_fin_clock };
+SM_SQN_OPDEF(sm_sqn_def_clock, "AT+CCLK?", "+CCLK:",
+             SM_SQN_OP_CLOCK, NULL, 0, 0, sm_sqn_fin_clock);
 
 /* `+CSQ: <rssi>,<ber>` (docs/sequans.md C-41, R-41): two numbers, each in
    its range or 99; anything else is not an answer this library can read. */
@@ -8039,14 +8173,13 @@ SM_PRIV void sm_sqn_fin_signal(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r
     res->u.signal.dbm = (int16_t)(rssi == 99 ? 0 : -113 + 2 * rssi);
 }
 
-static const sm_sqn_opdef sm_sqn_def_signal = { SM_SQN_OP_SIGNAL, NULL, "+CSQ:", 0, sm_sqn_fin_signal };
+SM_SQN_OPDEF(sm_sqn_def_signal, "AT+CSQ", "+CSQ:",
+             SM_SQN_OP_SIGNAL, NULL, 0, 0, sm_sqn_fin_signal);
 
 SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
-    sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd_of(&c, "AT+CSQ", &sm_sqn_def_signal);
-    return sm_sqn_queue(m, &sm_sqn_def_signal, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_start(m, &sm_sqn_def_signal, NULL, done, ctx);
 }
 
 /* The IMEI's check digit: the Luhn sum of its first 14 digits, every
@@ -8087,34 +8220,26 @@ SM_PRIV void sm_sqn_fin_identity(sm_sqn *m, sm_sqn_op *op, const sm_at_response 
     res->u.identity.svn[2] = '\0';
 }
 
-static const sm_sqn_opdef sm_sqn_def_identity = { SM_SQN_OP_IDENTITY, NULL, "+CGSN:", 0,
-                                                  sm_sqn_fin_identity };
+SM_SQN_OPDEF(sm_sqn_def_identity, "AT+CGSN=2", "+CGSN:",
+             SM_SQN_OP_IDENTITY, NULL, 0, 0, sm_sqn_fin_identity);
 
 SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
-    sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd_of(&c, "AT+CGSN=2", &sm_sqn_def_identity);
-    return sm_sqn_queue(m, &sm_sqn_def_identity, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_start(m, &sm_sqn_def_identity, NULL, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
-    sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd_of(&c, "AT+CCLK?", &sm_sqn_def_clock);
-    return sm_sqn_queue(m, &sm_sqn_def_clock, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_start(m, &sm_sqn_def_clock, NULL, done, ctx);
 }
 
 /* ---- NVM (contract: NVM certificates and keys) ---------------------------- */
-/* `AT+SQNSNV?="<type>",<slot>` */
-SM_PRIV void sm_sqn_nvm_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, sm_sqn_nvm_type type,
-                            uint8_t slot)
+/* The <type> of AT+SQNSNVW / AT+SQNSNVR (contract: NVM certificates and keys). */
+SM_PRIV const char *sm_sqn_nvm_word(sm_sqn_nvm_type type)
 {
-    sm_buf_init(b, mem, cap);
-    sm_buf_str(b, cmd);
-    sm_buf_str(b, type == SM_SQN_NVM_CERT ? "\"certificate\"" : "\"privatekey\"");
-    sm_sqn_put_num(b, slot);
+    return type == SM_SQN_NVM_CERT ? "certificate" : "privatekey";
 }
 
 /* Slots the application may write (see sm_sqn_nvm_write). */
@@ -8124,14 +8249,15 @@ SM_PRIV int sm_sqn_nvm_slot_ok(uint8_t slot)
     return SM_SQN_NVM_ANY_SLOT || !(slot <= 4 || (slot >= 7 && slot <= 10));
 }
 
-static const sm_sqn_opdef sm_sqn_def_nvm_write = { SM_SQN_OP_NVM_WRITE, NULL, NULL,
-                                                    SM_SQN_NVM_TIMEOUT_MS, NULL };
+SM_SQN_OPDEF(sm_sqn_def_nvm_write, "AT+SQNSNVW=\"%l\",%n,%n", "",
+             SM_SQN_OP_NVM_WRITE, NULL, SM_SQN_NVM_TIMEOUT_MS, SM_AT_F_PROMPT, NULL);
 
 SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                   const uint8_t *data, size_t len, sm_sqn_done_fn done, void *ctx)
 {
-    char t[48];
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     size_t i, size = 0;
     if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || !sm_sqn_nvm_slot_ok(slot) ||
@@ -8139,33 +8265,37 @@ SECMODEM_API int sm_sqn_nvm_write(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
         return SM_ERR_PARAM;
     for (i = 0; i < len; i++) size += data[i] != '\r';
     if (!size) return SM_ERR_PARAM;
-    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
-    sm_sqn_put_num(&b, (uint32_t)size);
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_nvm_write);
-    c.flags = SM_AT_F_PROMPT; /* prompt, then exactly len bytes */
-    c.payload = data;
+    str[0] = sm_sqn_nvm_word(type);
+    num[0] = slot;
+    num[1] = (uint32_t)size; /* the bytes the modem keeps: CRs are dropped */
+    memset(&c, 0, sizeof c);
+    c.payload = data; /* after the prompt, exactly len bytes */
     c.payload_len = len;
-    return sm_sqn_queue(m, &sm_sqn_def_nvm_write, slot, &c, 1, done, ctx, NULL);
+    a.n = num;
+    a.s = str;
+    a.arg = slot;
+    return sm_sqn_start_cmd(m, &sm_sqn_def_nvm_write, &a, &c, done, ctx, NULL);
 }
 
 /* NVM_READ (certificate body) and NVM_KEY_INFO (size only), by def. */
 SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, const sm_sqn_opdef *def, uint8_t slot, uint8_t *buf, size_t cap,
                             sm_sqn_done_fn done, void *ctx)
 {
-    char t[48];
-    sm_buf b;
+    uint32_t num[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     sm_sqn_op *op;
     int id;
     if (!m || slot >= SM_SQN_NVM_SLOTS) return SM_ERR_PARAM;
-    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVR=",
-                   def->kind == SM_SQN_OP_NVM_READ ? SM_SQN_NVM_CERT : SM_SQN_NVM_KEY, slot);
-    sm_sqn_cmd_of(&c, t, def);
+    num[0] = slot;
+    memset(&c, 0, sizeof c);
     c.on_line = sm_sqn_on_nvr;
-    c.raw_buf = buf;
+    c.raw_buf = buf; /* the certificate's read has LINE_TO_RAW: its metadata line, whatever its length */
     c.raw_cap = cap;
-    if (buf) c.flags = SM_AT_F_LINE_TO_RAW; /* the metadata line, whatever its length */
-    id = sm_sqn_queue(m, def, slot, &c, 1, done, ctx, &op);
+    a.n = num;
+    a.s = NULL;
+    a.arg = slot;
+    id = sm_sqn_start_cmd(m, def, &a, &c, done, ctx, &op);
     if (id > 0) op->cap = cap;
     return id;
 }
@@ -8173,32 +8303,36 @@ SM_PRIV int sm_sqn_nvm_read(sm_sqn *m, const sm_sqn_opdef *def, uint8_t slot, ui
 SECMODEM_API int sm_sqn_nvm_read_cert(sm_sqn *m, uint8_t slot, uint8_t *buf, size_t cap,
                                       sm_sqn_done_fn done, void *ctx)
 {
-    static const sm_sqn_opdef d = { SM_SQN_OP_NVM_READ, NULL, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS,
-                                    sm_sqn_finish_data };
+    SM_SQN_OPDEF(d, "AT+SQNSNVR=\"certificate\",%n", "+SQNSNVR:", SM_SQN_OP_NVM_READ, NULL,
+                 SM_SQN_NVM_TIMEOUT_MS, SM_AT_F_LINE_TO_RAW, sm_sqn_finish_data);
     if (!buf || !cap) return SM_ERR_PARAM;
     return sm_sqn_nvm_read(m, &d, slot, buf, cap, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_nvm_key_info(sm_sqn *m, uint8_t slot, sm_sqn_done_fn done, void *ctx)
 {
-    static const sm_sqn_opdef d = { SM_SQN_OP_NVM_KEY_INFO, NULL, "+SQNSNVR:", SM_SQN_NVM_TIMEOUT_MS,
-                                    sm_sqn_fin_key_info };
+    SM_SQN_OPDEF(d, "AT+SQNSNVR=\"privatekey\",%n", "+SQNSNVR:", SM_SQN_OP_NVM_KEY_INFO, NULL,
+                 SM_SQN_NVM_TIMEOUT_MS, 0, sm_sqn_fin_key_info);
     return sm_sqn_nvm_read(m, &d, slot, NULL, 0, done, ctx);
 }
 
-static const sm_sqn_opdef sm_sqn_def_nvm_delete = { SM_SQN_OP_NVM_DELETE, NULL, NULL,
-                                                     SM_SQN_NVM_TIMEOUT_MS, NULL };
+SM_SQN_OPDEF(sm_sqn_def_nvm_delete, "AT+SQNSNVW=\"%l\",%n,0", "",
+             SM_SQN_OP_NVM_DELETE, NULL, SM_SQN_NVM_TIMEOUT_MS, 0, NULL);
 
 SECMODEM_API int sm_sqn_nvm_delete(sm_sqn *m, sm_sqn_nvm_type type, uint8_t slot,
                                    sm_sqn_done_fn done, void *ctx)
 {
-    char t[48];
-    sm_buf b;
+    uint32_t num[1];
+    const char *str[1];
+    sm_sqn_args a;
     if (!m || (type != SM_SQN_NVM_CERT && type != SM_SQN_NVM_KEY) || !sm_sqn_nvm_slot_ok(slot))
         return SM_ERR_PARAM;
-    sm_sqn_nvm_cmd(&b, t, sizeof t, "AT+SQNSNVW=", type, slot);
-    sm_buf_str(&b, ",0"); /* size 0 deletes */
-    return sm_sqn_simple(m, &sm_sqn_def_nvm_delete, slot, &b, done, ctx);
+    str[0] = sm_sqn_nvm_word(type);
+    num[0] = slot; /* size 0 deletes */
+    a.n = num;
+    a.s = str;
+    a.arg = slot;
+    return sm_sqn_start(m, &sm_sqn_def_nvm_delete, &a, done, ctx);
 }
 
 /* ---- security profiles (contract: Security profiles) ----------------------- */
@@ -8216,22 +8350,15 @@ SECMODEM_API void sm_sqn_tls_defaults(sm_sqn_tls *t, uint8_t sp_id, int8_t ca_sl
 
 SM_PRIV int sm_sqn_slot_ok(int8_t s) { return s >= SM_SQN_NO_SLOT && s < SM_SQN_NVM_SLOTS; }
 
-/* ",<slot>" or "," for none (an empty field). */
-SM_PRIV void sm_sqn_put_slot(sm_buf *b, int8_t slot)
-{
-    if (slot < 0) sm_buf_char(b, ',');
-    else sm_sqn_put_num(b, (uint32_t)slot);
-}
-
-SM_PRIV const char *sm_sqn_or_empty(const char *s) { return s ? s : ""; }
-
 /* answered by the stored profile line, then OK */
-static const sm_sqn_opdef sm_sqn_def_tls_config = { SM_SQN_OP_TLS_CONFIG, NULL, "+SQNSPCFG:", 0, NULL };
+SM_SQN_OPDEF(sm_sqn_def_tls_config, "AT+SQNSPCFG=%n,%n,%c,%n,%o,%o,%o,%x,%u,%n,%n,%n", "+SQNSPCFG:",
+             SM_SQN_OP_TLS_CONFIG, NULL, 0, 0, NULL);
 
 SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_fn done, void *ctx)
 {
-    char text[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[9];
+    const char *str[3];
+    sm_sqn_args a;
     if (!m || !t || t->sp_id < 1 || t->sp_id > 6 || t->version > SM_SQN_TLS_1_3 ||
         !sm_sqn_slot_ok(t->ca_slot) || !sm_sqn_slot_ok(t->cert_slot) || !sm_sqn_slot_ok(t->key_slot) ||
         t->key_in_host > 1 || t->resume > 1 || t->allow_plaintext_fallback > 1)
@@ -8242,240 +8369,243 @@ SECMODEM_API int sm_sqn_tls_config(sm_sqn *m, const sm_sqn_tls *t, sm_sqn_done_f
     /* no CA and no validation: the GM02SP's MQTT client goes out in plaintext */
     if (!(t->verify & SM_SQN_VERIFY_CHAIN) && t->ca_slot < 0 && !t->allow_plaintext_fallback)
         return SM_ERR_PARAM;
-    sm_buf_init(&b, text, sizeof text);
-    sm_buf_str(&b, "AT+SQNSPCFG=");
-    sm_buf_u32(&b, t->sp_id);
-    sm_sqn_put_num(&b, t->version);
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, sm_sqn_or_empty(t->ciphers), SM_SQN_CIPHERS_MAX, SM_STR_NO_SPACE, sm_sqn_is_cipher);
-    sm_sqn_put_num(&b, t->verify);
-    sm_sqn_put_slot(&b, t->ca_slot);
-    sm_sqn_put_slot(&b, t->cert_slot);
-    sm_sqn_put_slot(&b, t->key_slot);
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, sm_sqn_or_empty(t->psk), SM_SQN_CRED_MAX, 0, sm_sqn_is_hex);
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, sm_sqn_or_empty(t->psk_identity), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
-    sm_sqn_put_num(&b, t->key_in_host);
-    sm_sqn_put_num(&b, t->resume);
-    sm_sqn_put_num(&b, t->lifetime);
+    num[0] = t->sp_id;
+    num[1] = t->version;
+    num[2] = t->verify;
+    num[3] = (uint32_t)(int32_t)t->ca_slot; /* negative: an empty field */
+    num[4] = (uint32_t)(int32_t)t->cert_slot;
+    num[5] = (uint32_t)(int32_t)t->key_slot;
+    num[6] = t->key_in_host;
+    num[7] = t->resume;
+    num[8] = t->lifetime;
+    str[0] = t->ciphers;
+    str[1] = t->psk;
+    str[2] = t->psk_identity;
     /* answered by the stored profile line, then OK */
-    return sm_sqn_simple(m, &sm_sqn_def_tls_config, t->sp_id, &b, done, ctx);
+    a.n = num;
+    a.s = str;
+    a.arg = t->sp_id;
+    return sm_sqn_start(m, &sm_sqn_def_tls_config, &a, done, ctx);
 }
 
 /* ---- sockets (contract: Sockets) ----------------------------------------- */
 SM_PRIV int sm_sqn_sock_ok(int s) { return s >= 1 && s <= SM_SQN_SOCKETS; }
 
-/* "AT+<cmd><sock>" */
-SM_PRIV void sm_sqn_sock_cmd(sm_buf *b, char *mem, size_t cap, const char *cmd, int sock)
-{
-    sm_buf_init(b, mem, cap);
-    sm_buf_str(b, cmd);
-    sm_buf_u32(b, (uint32_t)sock); /* checked: 1..SM_SQN_SOCKETS */
-}
-
-static const sm_sqn_opdef sm_sqn_def_sock_config = { SM_SQN_OP_SOCK_CONFIG, &sm_sqn_feat_sock, NULL, 0,
-                                                      NULL };
+SM_SQN_OPDEF(sm_sqn_def_sock_config, "AT+SQNSCFG=%n,%n,0,%n,600,50\nAT+SQNSCFGEXT=%n,1,0,0,0,0", "",
+             SM_SQN_OP_SOCK_CONFIG, &sm_sqn_feat_sock, 0, 0, NULL);
 
 SECMODEM_API int sm_sqn_sock_config(sm_sqn *m, int sock, uint8_t cid, uint16_t idle_s,
                                     sm_sqn_done_fn done, void *ctx)
 {
-    char t1[48], t2[48];
-    sm_buf b;
+    uint32_t num[4];
+    sm_sqn_args a;
     sm_at_cmd c[2];
+    int rc;
     if (!m || !sm_sqn_sock_ok(sock) || cid < 1 || cid > 16) return SM_ERR_PARAM;
-    /* <cid>,<pktSz 0: auto>,<maxTo>,<connTo 60 s in 100 ms>,<txTo 5 s> */
-    sm_sqn_sock_cmd(&b, t1, sizeof t1, "AT+SQNSCFG=", sock);
-    sm_sqn_put_num(&b, cid);
-    sm_buf_str(&b, ",0");
-    sm_sqn_put_num(&b, idle_s);
-    sm_buf_str(&b, ",600,50");
-    sm_sqn_cmd_of(&c[0], t1, &sm_sqn_def_sock_config);
-    /* srMode 1 (RING with the byte count), recvDataMode 0, keepalive 0,
+    /* <cid>,<pktSz 0: auto>,<maxTo>,<connTo 60 s in 100 ms>,<txTo 5 s>; then
+       srMode 1 (RING with the byte count), recvDataMode 0, keepalive 0,
        listenAutoRsp 0, sendDataMode 0 (raw) */
-    sm_sqn_sock_cmd(&b, t2, sizeof t2, "AT+SQNSCFGEXT=", sock);
-    sm_buf_str(&b, ",1,0,0,0,0");
-    sm_sqn_cmd_of(&c[1], t2, &sm_sqn_def_sock_config);
-    return sm_sqn_queue(m, &sm_sqn_def_sock_config, (uint8_t)sock, c, 2, done, ctx, NULL);
+    num[0] = (uint32_t)sock;
+    num[1] = cid;
+    num[2] = idle_s;
+    num[3] = (uint32_t)sock;
+    memset(c, 0, sizeof c);
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    rc = sm_sqn_build(m, &sm_sqn_def_sock_config, &a, c, 2);
+    if (rc) return rc;
+    return sm_sqn_queue(m, &sm_sqn_def_sock_config, a.arg, c, 2, done, ctx, NULL);
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_tls = { SM_SQN_OP_SOCK_TLS, &sm_sqn_feat_sock, NULL, 0, NULL };
+SM_SQN_OPDEF(sm_sqn_def_sock_tls, "AT+SQNSSCFG=%n,1,%n", "",
+             SM_SQN_OP_SOCK_TLS, &sm_sqn_feat_sock, 0, 0, NULL);
 
 SECMODEM_API int sm_sqn_sock_tls(sm_sqn *m, int sock, uint8_t sp_id, sm_sqn_done_fn done, void *ctx)
 {
-    char t[32];
-    sm_buf b;
+    uint32_t num[2];
+    sm_sqn_args a;
     if (!m || !sm_sqn_sock_ok(sock) || sp_id < 1 || sp_id > 6) return SM_ERR_PARAM;
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSCFG=", sock);
-    sm_buf_str(&b, ",1");
-    sm_sqn_put_num(&b, sp_id);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_tls, (uint8_t)sock, &b, done, ctx);
+    num[0] = (uint32_t)sock;
+    num[1] = sp_id;
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    return sm_sqn_start(m, &sm_sqn_def_sock_tls, &a, done, ctx);
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_dial = { SM_SQN_OP_SOCK_DIAL, &sm_sqn_feat_sock, NULL,
-                                                    SM_SQN_DIAL_TIMEOUT_MS, sm_sqn_fin_dial };
+SM_SQN_OPDEF(sm_sqn_def_sock_dial, "AT+SQNSD=%n,0,%n,%h,0,0,1", "",
+             SM_SQN_OP_SOCK_DIAL, &sm_sqn_feat_sock, SM_SQN_DIAL_TIMEOUT_MS, SM_AT_F_DIAL, sm_sqn_fin_dial);
 
 SECMODEM_API int sm_sqn_sock_dial(sm_sqn *m, int sock, const char *host, uint16_t port,
                                   sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
-    sm_at_cmd c;
-    int rc;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     if (!m || !sm_sqn_sock_ok(sock) || !port) return SM_ERR_PARAM;
-    /* TCP, closureType 0, lPort 0, connMode 1 (command mode) */
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSD=", sock);
-    sm_buf_str(&b, ",0");
-    sm_sqn_put_num(&b, port);
-    sm_buf_char(&b, ',');
-    sm_sqn_put_host(&b, host);
-    sm_buf_str(&b, ",0,0,1");
-    rc = sm_sqn_built(&b);
-    if (rc) return rc;
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_dial);
-    c.flags = SM_AT_F_DIAL; /* a failed dial ends with NO CARRIER (docs/sequans.md R-04) */
-    return sm_sqn_queue(m, &sm_sqn_def_sock_dial, (uint8_t)sock, &c, 1, done, ctx, NULL);
+    /* TCP, closureType 0, lPort 0, connMode 1 (command mode); a failed dial
+       ends with NO CARRIER (SM_AT_F_DIAL, docs/sequans.md R-04) */
+    num[0] = (uint32_t)sock;
+    num[1] = port;
+    str[0] = host;
+    a.n = num;
+    a.s = str;
+    a.arg = (uint8_t)sock;
+    return sm_sqn_start(m, &sm_sqn_def_sock_dial, &a, done, ctx);
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_send = { SM_SQN_OP_SOCK_SEND, &sm_sqn_feat_sock, NULL,
-                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_send };
+SM_SQN_OPDEF(sm_sqn_def_sock_send, "AT+SQNSSENDEXT=%n,%n", "",
+             SM_SQN_OP_SOCK_SEND, &sm_sqn_feat_sock, SM_SQN_SOCK_TIMEOUT_MS, SM_AT_F_PROMPT, sm_sqn_fin_send);
 
 SECMODEM_API int sm_sqn_sock_send(sm_sqn *m, int sock, const uint8_t *data, size_t len,
                                   sm_sqn_done_fn done, void *ctx)
 {
-    char t[32];
-    sm_buf b;
+    uint32_t num[2];
+    sm_sqn_args a;
     sm_at_cmd c;
     sm_sqn_op *op;
     int id;
     if (!m || !sm_sqn_sock_ok(sock) || !data || len < 1 || len > 1500 || len > SM_PAYLOAD_MAX)
         return SM_ERR_PARAM;
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSSENDEXT=", sock);
-    sm_sqn_put_num(&b, (uint32_t)len);
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_send);
-    c.flags = SM_AT_F_PROMPT;
+    num[0] = (uint32_t)sock;
+    num[1] = (uint32_t)len;
+    memset(&c, 0, sizeof c);
     c.payload = data;
     c.payload_len = len;
-    id = sm_sqn_queue(m, &sm_sqn_def_sock_send, (uint8_t)sock, &c, 1, done, ctx, &op);
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    id = sm_sqn_start_cmd(m, &sm_sqn_def_sock_send, &a, &c, done, ctx, &op);
     if (id > 0) op->total = (uint32_t)len; /* the result's byte count */
     return id;
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_recv = { SM_SQN_OP_SOCK_RECV, &sm_sqn_feat_sock, "+SQNSRECV:",
-                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_finish_data };
+SM_SQN_OPDEF(sm_sqn_def_sock_recv, "AT+SQNSRECV=%n,%n", "+SQNSRECV:",
+             SM_SQN_OP_SOCK_RECV, &sm_sqn_feat_sock, SM_SQN_SOCK_TIMEOUT_MS, 0, sm_sqn_finish_data);
 
 SECMODEM_API int sm_sqn_sock_recv(sm_sqn *m, int sock, uint8_t *buf, size_t cap,
                                   sm_sqn_done_fn done, void *ctx)
 {
-    char t[32];
-    sm_buf b;
+    uint32_t num[2];
+    sm_sqn_args a;
     sm_at_cmd c;
     sm_sqn_op *op;
     int id;
     if (!m || !sm_sqn_sock_ok(sock) || !buf || !cap) return SM_ERR_PARAM;
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSRECV=", sock);
-    sm_sqn_put_num(&b, (uint32_t)(cap < 1500u ? cap : 1500u));
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_sock_recv);
+    num[0] = (uint32_t)sock;
+    num[1] = (uint32_t)(cap < 1500u ? cap : 1500u);
+    memset(&c, 0, sizeof c);
     c.on_line = sm_sqn_on_srecv; /* announces the raw bytes */
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, &sm_sqn_def_sock_recv, (uint8_t)sock, &c, 1, done, ctx, &op);
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    id = sm_sqn_start_cmd(m, &sm_sqn_def_sock_recv, &a, &c, done, ctx, &op);
     if (id > 0) op->cap = cap;
     return id;
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_close = { SM_SQN_OP_SOCK_CLOSE, &sm_sqn_feat_sock, NULL,
-                                                     SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_fin_close };
+SM_SQN_OPDEF(sm_sqn_def_sock_close, "AT+SQNSH=%n", "",
+             SM_SQN_OP_SOCK_CLOSE, &sm_sqn_feat_sock, SM_SQN_SOCK_TIMEOUT_MS, 0, sm_sqn_fin_close);
 
 SECMODEM_API int sm_sqn_sock_close(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx)
 {
-    char t[24];
-    sm_buf b;
+    uint32_t num[1];
+    sm_sqn_args a;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSH=", sock);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_close, (uint8_t)sock, &b, done, ctx);
+    num[0] = (uint32_t)sock;
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    return sm_sqn_start(m, &sm_sqn_def_sock_close, &a, done, ctx);
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_status = { SM_SQN_OP_SOCK_STATUS, &sm_sqn_feat_sock, "+SQNSS:",
-                                                      0, sm_sqn_fin_status };
+SM_SQN_OPDEF(sm_sqn_def_sock_status, "AT+SQNSS", "+SQNSS:",
+             SM_SQN_OP_SOCK_STATUS, &sm_sqn_feat_sock, 0, 0, sm_sqn_fin_status);
 
 SECMODEM_API int sm_sqn_sock_status(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
     sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd_of(&c, "AT+SQNSS", &sm_sqn_def_sock_status);
+    memset(&c, 0, sizeof c);
     c.on_line = sm_sqn_on_sqnss; /* lines parsed as they come: SM_RESP_SIZE never limits */
-    return sm_sqn_queue(m, &sm_sqn_def_sock_status, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_start_cmd(m, &sm_sqn_def_sock_status, NULL, &c, done, ctx, NULL);
 }
 
-static const sm_sqn_opdef sm_sqn_def_sock_info = { SM_SQN_OP_SOCK_INFO, &sm_sqn_feat_sock, "+SQNSI:", 0,
-                                                    sm_sqn_fin_info };
+SM_SQN_OPDEF(sm_sqn_def_sock_info, "AT+SQNSI=%n", "+SQNSI:",
+             SM_SQN_OP_SOCK_INFO, &sm_sqn_feat_sock, 0, 0, sm_sqn_fin_info);
 
 SECMODEM_API int sm_sqn_sock_info(sm_sqn *m, int sock, sm_sqn_done_fn done, void *ctx)
 {
-    char t[24];
-    sm_buf b;
+    uint32_t num[1];
+    sm_sqn_args a;
     if (!m || !sm_sqn_sock_ok(sock)) return SM_ERR_PARAM;
-    sm_sqn_sock_cmd(&b, t, sizeof t, "AT+SQNSI=", sock);
-    return sm_sqn_simple(m, &sm_sqn_def_sock_info, (uint8_t)sock, &b, done, ctx);
+    num[0] = (uint32_t)sock;
+    a.n = num;
+    a.s = NULL;
+    a.arg = (uint8_t)sock;
+    return sm_sqn_start(m, &sm_sqn_def_sock_info, &a, done, ctx);
 }
 
 /* ---- MQTT (contract: Built-in MQTT client) ----------------------------------- */
-static const sm_sqn_opdef sm_sqn_def_mqtt_config = { SM_SQN_OP_MQTT_CONFIG, &sm_sqn_feat_mqtt, NULL, 0,
-                                                     NULL };
-static const sm_sqn_opdef sm_sqn_def_mqtt_connect = { SM_SQN_OP_MQTT_CONNECT, &sm_sqn_feat_mqtt, NULL,
-                                                      SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
-static const sm_sqn_opdef sm_sqn_def_mqtt_sub = { SM_SQN_OP_MQTT_SUBSCRIBE, &sm_sqn_feat_mqtt, NULL,
-                                                  SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
-static const sm_sqn_opdef sm_sqn_def_mqtt_unsub = { SM_SQN_OP_MQTT_UNSUBSCRIBE, &sm_sqn_feat_mqtt, NULL,
-                                                    SM_SQN_MQTT_TIMEOUT_MS, sm_sqn_fin_mqtt_sup };
+SM_SQN_OPDEF(sm_sqn_def_mqtt_config, "AT+SQNSMQTTCFG=0,%U%?,%u,%u%?,%n", "",
+             SM_SQN_OP_MQTT_CONFIG, &sm_sqn_feat_mqtt, 0, 0, NULL);
+SM_SQN_OPDEF(sm_sqn_def_mqtt_connect, "AT+SQNSMQTTCONNECT=0,%h,%n,%n", "",
+             SM_SQN_OP_MQTT_CONNECT, &sm_sqn_feat_mqtt, SM_SQN_MQTT_TIMEOUT_MS, 0, sm_sqn_fin_mqtt_sup);
+SM_SQN_OPDEF(sm_sqn_def_mqtt_sub, "AT+SQNSMQTTSUBSCRIBE=0,%t,%n", "",
+             SM_SQN_OP_MQTT_SUBSCRIBE, &sm_sqn_feat_mqtt, SM_SQN_MQTT_TIMEOUT_MS, 0, sm_sqn_fin_mqtt_sup);
+SM_SQN_OPDEF(sm_sqn_def_mqtt_unsub, "AT+SQNSMQTTUNSUBSCRIBE=0,%t", "",
+             SM_SQN_OP_MQTT_UNSUBSCRIBE, &sm_sqn_feat_mqtt, SM_SQN_MQTT_TIMEOUT_MS, 0, sm_sqn_fin_mqtt_sup);
 /* answered `+SQNSMQTTPUBLISH: <pmid>` (or `0,<pmid>`) then OK */
-static const sm_sqn_opdef sm_sqn_def_mqtt_publish = { SM_SQN_OP_MQTT_PUBLISH, &sm_sqn_feat_mqtt,
-                                                      "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS,
-                                                      sm_sqn_fin_pmid };
-static const sm_sqn_opdef sm_sqn_def_mqtt_disconnect = { SM_SQN_OP_MQTT_DISCONNECT, &sm_sqn_feat_mqtt,
-                                                         NULL, SM_SQN_MQTT_TIMEOUT_MS,
-                                                         sm_sqn_fin_mqtt_sup };
+SM_SQN_OPDEF(sm_sqn_def_mqtt_publish, "AT+SQNSMQTTPUBLISH=0,%t,%n,%n", "+SQNSMQTTPUBLISH:",
+             SM_SQN_OP_MQTT_PUBLISH, &sm_sqn_feat_mqtt, SM_SQN_MQTT_TIMEOUT_MS, SM_AT_F_PROMPT, sm_sqn_fin_pmid);
+SM_SQN_OPDEF(sm_sqn_def_mqtt_disconnect, "AT+SQNSMQTTDISCONNECT=0", "",
+             SM_SQN_OP_MQTT_DISCONNECT, &sm_sqn_feat_mqtt, SM_SQN_MQTT_TIMEOUT_MS, 0, sm_sqn_fin_mqtt_sup);
 
 SECMODEM_API int sm_sqn_mqtt_config(sm_sqn *m, const char *client_id, const char *user,
                                     const char *password, uint8_t sp_id, sm_sqn_done_fn done,
                                     void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[3];
+    const char *str[3];
+    sm_sqn_args a;
     if (!m || sp_id > 6) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNSMQTTCFG=0,");
-    sm_sqn_put(&b, client_id, SM_SQN_CRED_MAX, SM_STR_NONEMPTY | SM_STR_UTF8, NULL);
-    if (user || password || sp_id) {
-        sm_buf_char(&b, ',');
-        sm_sqn_put(&b, sm_sqn_or_empty(user), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
-        sm_buf_char(&b, ',');
-        sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
-    }
-    /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
-    if (sp_id) sm_sqn_put_num(&b, sp_id);
-    return sm_sqn_simple(m, &sm_sqn_def_mqtt_config, sp_id, &b, done, ctx);
+    str[0] = client_id;
+    str[1] = user;
+    str[2] = password;
+    num[0] = user || password || sp_id; /* else no credential fields */
+    num[1] = sp_id; /* omitted for plain TCP: "0" fails (docs/sequans.md C-22) */
+    num[2] = sp_id;
+    a.n = num;
+    a.s = str;
+    a.arg = sp_id;
+    return sm_sqn_start(m, &sm_sqn_def_mqtt_config, &a, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
                                      uint16_t keepalive_s, sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
+    sm_at_cmd c;
     sm_sqn_mqtt_mem *mem;
     int id;
     if (!m || !port) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
-    sm_sqn_put_host(&b, host);
-    sm_sqn_put_num(&b, port);
-    sm_sqn_put_num(&b, keepalive_s);
-    id = sm_sqn_built(&b); /* the arguments first, as everywhere */
+    str[0] = host;
+    num[0] = port;
+    num[1] = keepalive_s;
+    memset(&c, 0, sizeof c);
+    a.n = num;
+    a.s = str;
+    a.arg = 0;
+    id = sm_sqn_build(m, &sm_sqn_def_mqtt_connect, &a, &c, 1); /* the arguments first, as everywhere */
     if (id) return id;
     mem = m->sup.mem;
     if (!mem) return SM_ERR_STATE; /* nowhere to keep the host for a reconnect */
-    id = sm_sqn_simple(m, &sm_sqn_def_mqtt_connect, 0, &b, done, ctx);
+    id = sm_sqn_queue(m, &sm_sqn_def_mqtt_connect, 0, &c, 1, done, ctx, NULL);
     if (id > 0) sm_sqn_sup_connecting(m, mem, host, port, keepalive_s); /* a new session */
     return id;
 }
@@ -8483,23 +8613,24 @@ SECMODEM_API int sm_sqn_mqtt_connect(sm_sqn *m, const char *host, uint16_t port,
 /* SUBSCRIBE (qos 0..2) and UNSUBSCRIBE (qos < 0). */
 SM_PRIV int sm_sqn_mqtt_sub_cmd(sm_sqn *m, const char *filter, int qos, sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[1];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     const sm_sqn_opdef *def;
     sm_sqn_op *op;
     int id;
     if (!m || qos > 2) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, qos < 0 ? "AT+SQNSMQTTUNSUBSCRIBE=0," : "AT+SQNSMQTTSUBSCRIBE=0,");
-    sm_sqn_put_topic(&b, filter);
-    if (qos >= 0) sm_sqn_put_num(&b, (uint32_t)qos);
-    id = sm_sqn_built(&b);
+    def = qos < 0 ? &sm_sqn_def_mqtt_unsub : &sm_sqn_def_mqtt_sub;
+    str[0] = filter;
+    num[0] = (uint32_t)qos;
+    memset(&c, 0, sizeof c);
+    a.n = num;
+    a.s = str;
+    id = sm_sqn_build(m, def, &a, &c, 1);
     if (id) return id;
     if (!m->sup.mem) return SM_ERR_STATE; /* nowhere to remember it for a resume */
     if (qos >= 0 && !sm_sqn_sup_room(m, filter)) return SM_ERR_NO_SPACE; /* SM_SQN_MQTT_SUBS */
-    def = qos < 0 ? &sm_sqn_def_mqtt_unsub : &sm_sqn_def_mqtt_sub;
-    sm_sqn_cmd_of(&c, t, def);
     id = sm_sqn_queue(m, def, 0, &c, 1, done, ctx, &op);
     if (id > 0) sm_sqn_sup_track(m, op, filter, qos); /* remembered for a resume */
     return id;
@@ -8521,52 +8652,54 @@ SECMODEM_API int sm_sqn_mqtt_publish(sm_sqn *m, const char *topic, uint8_t qos,
                                      const uint8_t *data, size_t len, sm_sqn_done_fn done,
                                      void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     int rc;
     if (!m || qos > 2 || !data || len < 1 || len > 4096 || len > SM_PAYLOAD_MAX) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
-    sm_sqn_put_topic(&b, topic);
-    if (!b.err && strpbrk(topic, "+#")) return SM_ERR_PARAM; /* wildcards: filters only */
-    sm_sqn_put_num(&b, qos);
-    sm_sqn_put_num(&b, (uint32_t)len);
-    rc = sm_sqn_built(&b);
-    if (rc) return rc;
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_publish);
-    c.flags = SM_AT_F_PROMPT;
+    str[0] = topic;
+    num[0] = qos;
+    num[1] = (uint32_t)len;
+    memset(&c, 0, sizeof c);
     c.payload = data;
     c.payload_len = len;
+    a.n = num;
+    a.s = str;
+    a.arg = 0;
+    rc = sm_sqn_build(m, &sm_sqn_def_mqtt_publish, &a, &c, 1);
+    if (rc == SM_OK && strpbrk(topic, "+#")) rc = SM_ERR_PARAM; /* wildcards: filters only */
+    if (rc) return rc;
     return sm_sqn_queue(m, &sm_sqn_def_mqtt_publish, 0, &c, 1, done, ctx, NULL);
 }
 
-static const sm_sqn_opdef sm_sqn_def_mqtt_read = { SM_SQN_OP_MQTT_READ, &sm_sqn_feat_mqtt, NULL,
-                                                    SM_SQN_SOCK_TIMEOUT_MS, sm_sqn_finish_data };
+SM_SQN_OPDEF(sm_sqn_def_mqtt_read, "AT+SQNSMQTTRCVMESSAGE=0,%t%?,%n", "",
+             SM_SQN_OP_MQTT_READ, &sm_sqn_feat_mqtt, SM_SQN_SOCK_TIMEOUT_MS, 0, sm_sqn_finish_data);
 
 SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, uint32_t len,
                                   uint8_t *buf, size_t cap, sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     sm_sqn_op *op;
     int id;
     if (!m || (cap && !buf) || len > 65535u) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNSMQTTRCVMESSAGE=0,");
-    sm_sqn_put_topic(&b, topic);
-    if (mid) sm_sqn_put_num(&b, mid); /* none for QoS 0 */
-    id = sm_sqn_built(&b);
-    if (id) return id;
+    str[0] = topic;
+    num[0] = mid; /* none for QoS 0 */
+    num[1] = mid;
+    memset(&c, 0, sizeof c);
     /* no header line: "\r\n", then exactly len bytes (contract: Built-in MQTT client) */
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_mqtt_read);
     c.raw_lead = "\r\n";
     c.raw_len = (size_t)len;
-    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_queue */
+    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_build */
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, &sm_sqn_def_mqtt_read, 0, &c, 1, done, ctx, &op);
+    a.n = num;
+    a.s = str;
+    a.arg = 0;
+    id = sm_sqn_start_cmd(m, &sm_sqn_def_mqtt_read, &a, &c, done, ctx, &op);
     if (id > 0) {
         op->flags = SM_SQN_OPF_HEADER; /* the length is known in advance */
         op->total = len;
@@ -8578,51 +8711,53 @@ SECMODEM_API int sm_sqn_mqtt_read(sm_sqn *m, const char *topic, uint16_t mid, ui
 
 SECMODEM_API int sm_sqn_mqtt_disconnect(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
-    sm_at_cmd c;
     if (!m) return SM_ERR_PARAM;
-    sm_sqn_cmd_of(&c, "AT+SQNSMQTTDISCONNECT=0", &sm_sqn_def_mqtt_disconnect);
-    return sm_sqn_queue(m, &sm_sqn_def_mqtt_disconnect, 0, &c, 1, done, ctx, NULL);
+    return sm_sqn_start(m, &sm_sqn_def_mqtt_disconnect, NULL, done, ctx);
 }
 
 /* ---- HTTP (contract: Built-in HTTP client) ------------------------------------ */
-static const sm_sqn_opdef sm_sqn_def_http_config = { SM_SQN_OP_HTTP_CONFIG, &sm_sqn_feat_http, NULL, 0,
-                                                     NULL };
-static const sm_sqn_opdef sm_sqn_def_http_request = { SM_SQN_OP_HTTP_REQUEST, &sm_sqn_feat_http, NULL,
-                                                      SM_SQN_HTTP_TIMEOUT_MS, NULL };
-static const sm_sqn_opdef sm_sqn_def_http_read = { SM_SQN_OP_HTTP_READ, &sm_sqn_feat_http, NULL,
-                                                   SM_SQN_HTTP_TIMEOUT_MS, sm_sqn_finish_data };
+SM_SQN_OPDEF(sm_sqn_def_http_config, "AT+SQNHTTPCFG=%n,%h,%n,%n,%u,%u,%n,%n,,%o", "",
+             SM_SQN_OP_HTTP_CONFIG, &sm_sqn_feat_http, 0, 0, NULL);
+/* GET, HEAD, DELETE: AT+SQNHTTPQRY; POST, PUT (with a body): AT+SQNHTTPSND,
+   whose <post_param> is a quoted digit */
+SM_SQN_OPDEF(sm_sqn_def_http_send, "AT+SQNHTTPSND=%n,%n,%r,%n,\"%n\"%?,%H", "",
+             SM_SQN_OP_HTTP_REQUEST, &sm_sqn_feat_http, SM_SQN_HTTP_TIMEOUT_MS, 0, NULL);
+SM_SQN_OPDEF(sm_sqn_def_http_request, "AT+SQNHTTPQRY=%n,%n,%r%?,%H", "",
+             SM_SQN_OP_HTTP_REQUEST, &sm_sqn_feat_http, SM_SQN_HTTP_TIMEOUT_MS, 0, NULL);
+SM_SQN_OPDEF(sm_sqn_def_http_read, "AT+SQNHTTPRCV=%n%?,%n", "",
+             SM_SQN_OP_HTTP_READ, &sm_sqn_feat_http, SM_SQN_HTTP_TIMEOUT_MS, 0, sm_sqn_finish_data);
 
 SECMODEM_API int sm_sqn_http_config(sm_sqn *m, uint8_t prof, const char *host, uint16_t port,
                                     uint8_t sp_id, const char *user, const char *password,
                                     sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[6];
+    const char *str[3];
+    sm_sqn_args a;
     if (!m || prof >= SM_SQN_HTTP_PROFILES || !port || sp_id > 6) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNHTTPCFG=");
-    sm_buf_u32(&b, prof);
-    sm_buf_char(&b, ',');
-    sm_sqn_put_host(&b, host);
-    sm_sqn_put_num(&b, port);
-    sm_sqn_put_num(&b, user ? 1u : 0u); /* basic authentication */
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, sm_sqn_or_empty(user), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, sm_sqn_or_empty(password), SM_SQN_CRED_MAX, SM_STR_UTF8, NULL);
-    sm_sqn_put_num(&b, sp_id ? 1u : 0u);
-    sm_sqn_put_num(&b, SM_SQN_HTTP_MODEM_TIMEOUT_S);
-    sm_buf_char(&b, ','); /* the 9th field stays empty (docs/sequans.md C-29) */
-    sm_buf_char(&b, ',');
-    if (sp_id) sm_buf_u32(&b, sp_id); /* empty without TLS */
-    return sm_sqn_simple(m, &sm_sqn_def_http_config, prof, &b, done, ctx);
+    num[0] = prof;
+    str[0] = host;
+    num[1] = port;
+    num[2] = user ? 1u : 0u; /* basic authentication */
+    str[1] = user;
+    str[2] = password;
+    num[3] = sp_id ? 1u : 0u;
+    num[4] = SM_SQN_HTTP_MODEM_TIMEOUT_S;
+    /* the 9th field stays empty (docs/sequans.md C-29); the profile's is
+       empty without TLS */
+    num[5] = sp_id ? (uint32_t)sp_id : (uint32_t)(int32_t)-1;
+    a.n = num;
+    a.s = str;
+    a.arg = prof;
+    return sm_sqn_start(m, &sm_sqn_def_http_config, &a, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_sqn_done_fn done,
                                      void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
+    uint32_t num[5];
+    const char *str[2];
+    sm_sqn_args a;
     sm_at_cmd c;
     int send, id;
     if (!m || !req || req->prof >= SM_SQN_HTTP_PROFILES || (unsigned)req->method > SM_SQN_HTTP_PUT)
@@ -8632,31 +8767,26 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
                 (req->body_len && !req->body))
              : req->body_len != 0)
         return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, send ? "AT+SQNHTTPSND=" : "AT+SQNHTTPQRY=");
-    sm_buf_u32(&b, req->prof);
-    sm_sqn_put_num(&b, (uint32_t)req->method - (send ? (uint32_t)SM_SQN_HTTP_POST : 0u));
-    sm_buf_char(&b, ',');
-    sm_sqn_put(&b, req->resource, SM_SQN_PATH_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE, NULL);
+    num[0] = req->prof;
+    num[1] = (uint32_t)req->method - (send ? (uint32_t)SM_SQN_HTTP_POST : 0u);
+    str[0] = req->resource;
+    num[2 + 2 * send] = req->header != NULL; /* the header is optional */
+    str[1] = req->header;
     if (send) {
-        sm_sqn_put_num(&b, (uint32_t)req->body_len);
-        sm_buf_str(&b, ",\"");
-        sm_buf_char(&b, (char)('0' + req->content_type)); /* <post_param> is a quoted digit */
-        sm_buf_char(&b, '"');
+        num[2] = (uint32_t)req->body_len;
+        num[3] = (uint32_t)req->content_type;
     }
-    if (req->header) {
-        sm_buf_char(&b, ',');
-        sm_sqn_put(&b, req->header, SM_SQN_HEADER_MAX, SM_STR_NONEMPTY, NULL);
-    }
-    id = sm_sqn_built(&b);
-    if (id) return id;
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_request);
+    memset(&c, 0, sizeof c);
     if (req->body_len) { /* the prompt comes only when there is a body */
         c.flags = SM_AT_F_PROMPT;
         c.payload = req->body;
         c.payload_len = req->body_len;
     }
-    id = sm_sqn_queue(m, &sm_sqn_def_http_request, req->prof, &c, 1, done, ctx, NULL);
+    a.n = num;
+    a.s = str;
+    a.arg = req->prof;
+    id = sm_sqn_start_cmd(m, send ? &sm_sqn_def_http_send : &sm_sqn_def_http_request, &a, &c, done,
+                          ctx, NULL);
     if (id > 0) memset(&m->st.http[req->prof], 0, sizeof m->st.http[0]); /* the old body is gone */
     return id;
 }
@@ -8665,8 +8795,8 @@ SECMODEM_API int sm_sqn_http_request(sm_sqn *m, const sm_sqn_http_req *req, sm_s
 SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf, size_t cap,
                             sm_sqn_done_fn done, void *ctx)
 {
-    char t[32];
-    sm_buf b;
+    uint32_t num[3];
+    sm_sqn_args a;
     sm_at_cmd c;
     sm_sqn_op *op;
     uint32_t n, rem;
@@ -8676,17 +8806,19 @@ SM_PRIV int sm_sqn_http_rcv(sm_sqn *m, uint8_t prof, uint32_t max, uint8_t *buf,
     if (!rem) return SM_ERR_STATE;
     n = max && rem > max ? max : rem;
     if (max && n > cap) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+SQNHTTPRCV=");
-    sm_buf_u32(&b, prof);
-    if (max) sm_sqn_put_num(&b, max);
-    sm_sqn_cmd_of(&c, t, &sm_sqn_def_http_read);
+    num[0] = prof;
+    num[1] = max; /* 0: the form without a size */
+    num[2] = max;
+    memset(&c, 0, sizeof c);
     c.raw_lead = "<<<"; /* no header: "<<<", then the bytes (contract: Built-in HTTP client) */
     c.raw_len = (size_t)n;
-    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_queue */
+    (void)sm_at_use_headerless(&m->at); /* an engine not ready fails in sm_sqn_build */
     c.raw_buf = buf;
     c.raw_cap = cap;
-    id = sm_sqn_queue(m, &sm_sqn_def_http_read, prof, &c, 1, done, ctx, &op);
+    a.n = num;
+    a.s = NULL;
+    a.arg = prof;
+    id = sm_sqn_start_cmd(m, &sm_sqn_def_http_read, &a, &c, done, ctx, &op);
     if (id > 0) {
         op->flags = SM_SQN_OPF_HEADER;
         op->total = n;
@@ -8711,20 +8843,28 @@ SECMODEM_API int sm_sqn_http_read_max(sm_sqn *m, uint8_t prof, uint16_t max, uin
 }
 
 /* ---- host signing (contract: Host signing) ---------------------------------- */
-static const sm_sqn_opdef sm_sqn_def_hce_reply = { SM_SQN_OP_HCE_REPLY, &sm_sqn_feat_hce, NULL, 0, NULL };
+SM_SQN_OPDEF(sm_sqn_def_hce_reply, "", "",
+             SM_SQN_OP_HCE_REPLY, &sm_sqn_feat_hce, 0, 0, NULL);
 
 SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, const uint8_t *sig,
                                   sm_sqn_done_fn done, void *ctx)
 {
     static const char digits[] = "0123456789abcdef"; /* lowercase, as MCHP sends it (docs/sequans.md C-33) */
-    char t[SM_SQN_HCE_CMD_LEN + 1];
     sm_buf b;
-    size_t i;
+    sm_at_cmd c;
+    size_t i, cap;
+    char *mem;
+    int rc;
     if (!m || (status == 0) != (sig != NULL)) return SM_ERR_PARAM;
-    sm_buf_init(&b, t, sizeof t);
+    /* built here, not from a format (64 bytes in hex are no directive), in
+       the queue as sm_sqn_build does */
+    mem = sm_at_text_space(&m->at, &cap);
+    if (!mem) return SM_ERR_STATE;
+    sm_buf_init(&b, mem, cap < (size_t)SM_SQN_CMD_MAX + 1u ? cap : (size_t)SM_SQN_CMD_MAX + 1u);
     sm_buf_str(&b, "AT+SQNHCESIGN=");
     sm_buf_u32(&b, sign_ctx);
-    sm_sqn_put_num(&b, status);
+    sm_buf_char(&b, ',');
+    sm_buf_u32(&b, status);
     if (status == 0) {
         sm_buf_str(&b, ",64,\"");
         for (i = 0; i < 64; i++) {
@@ -8735,7 +8875,10 @@ SECMODEM_API int sm_sqn_hce_reply(sm_sqn *m, uint16_t sign_ctx, uint8_t status, 
     } else {
         sm_buf_str(&b, ",0,\"\""); /* no signature */
     }
-    return sm_sqn_simple(m, &sm_sqn_def_hce_reply, 0, &b, done, ctx);
+    rc = sm_at_text_verdict(&b, sm_buf_finish(&b), (size_t)SM_SQN_CMD_MAX + 1u);
+    if (rc) return rc;
+    sm_sqn_cmd(&c, b.p, NULL, 0);
+    return sm_sqn_queue(m, &sm_sqn_def_hce_reply, 0, &c, 1, done, ctx, NULL);
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -8792,25 +8935,9 @@ SM_PRIV void sm_sqn_sup_event(sm_sqn *m, sm_sqn_event_type t, int status, int32_
 
 /* Queues one internal command as an operation of this part: its done goes
    to fn, never to the application, and sm_sqn_sup_op_done() ignores it. */
-/* Supervision commands are built in the engine's queue itself
-   (sm_at_text_space), not in a buffer on the stack: they are built from
-   sm_sqn_poll(), at the bottom of the main loop's stack. The verdict:
-   SM_OK, SM_ERR_QUEUE_FULL when the queue's free text is what is short
-   (the next poll tries again), else SM_ERR_PARAM (too long at all): the
-   engine's sm_at_text_verdict, as in section 7. */
-SM_PRIV int sm_sqn_sup_text(sm_sqn *m, sm_buf *b)
-{
-    size_t cap;
-    char *mem = sm_at_text_space(&m->at, &cap);
-    if (!mem) return SM_ERR_STATE;
-    sm_buf_init(b, mem, cap < (size_t)SM_SQN_CMD_MAX + 1u ? cap : (size_t)SM_SQN_CMD_MAX + 1u);
-    return SM_OK;
-}
-SM_PRIV int sm_sqn_sup_built(sm_buf *b)
-{
-    return sm_at_text_verdict(b, sm_buf_finish(b), (size_t)SM_SQN_CMD_MAX + 1u);
-}
-
+/* Supervision commands come from the same descriptors as the
+   application's (their formats, built in the queue by sm_sqn_build); the
+   verdict SM_ERR_QUEUE_FULL means the next poll tries again. */
 SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm_at_cmd *c,
                              sm_sqn_done_fn fn, sm_sqn_op **out)
 {
@@ -8824,45 +8951,41 @@ SM_PRIV int sm_sqn_sup_queue(sm_sqn *m, const sm_sqn_opdef *def, uint8_t arg, sm
 }
 
 /* ---- the clock ---- */
-/* A list of NTP servers: host names separated by commas. */
-SM_PRIV int sm_sqn_is_ntp_list(char c) { return sm_sqn_is_host(c) || c == ','; }
+SM_SQN_OPDEF(sm_sqn_def_clock_set, "AT+CCLK=\"%l\"", "",
+             SM_SQN_OP_CLOCK_SET, NULL, 0, 0, NULL);
 
-SM_PRIV void sm_sqn_put_2d(sm_buf *b, unsigned v)
+/* Two digits of v (0..99) at p. */
+SM_PRIV void sm_sqn_2d(char *p, unsigned v)
 {
-    sm_buf_char(b, (char)('0' + v / 10u));
-    sm_buf_char(b, (char)('0' + v % 10u));
+    p[0] = (char)('0' + v / 10u);
+    p[1] = (char)('0' + v % 10u);
 }
-
-static const sm_sqn_opdef sm_sqn_def_clock_set = { SM_SQN_OP_CLOCK_SET, NULL, NULL, 0, NULL };
 
 SECMODEM_API int sm_sqn_clock_set(sm_sqn *m, const sm_datetime *c, sm_sqn_done_fn done, void *ctx)
 {
-    char t[40];
-    sm_buf b;
+    /* 3GPP TS 27.007 8.15: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours */
+    char date[] = "yy/MM/dd,hh:mm:ss+zz";
+    const char *str[1];
+    sm_sqn_args a;
     int tz;
     if (!m || !c || c->year < 2000 || c->year > 2069 || c->month < 1 || c->month > 12 ||
         c->day < 1 || c->day > 31 || c->hour > 23 || c->minute > 59 || c->second > 59 ||
         c->tz_quarters < -96 || c->tz_quarters > 96)
         return SM_ERR_PARAM;
     tz = c->tz_quarters;
-    /* 3GPP TS 27.007 8.15: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours */
-    sm_buf_init(&b, t, sizeof t);
-    sm_buf_str(&b, "AT+CCLK=\"");
-    sm_sqn_put_2d(&b, (unsigned)(c->year - 2000u));
-    sm_buf_char(&b, '/');
-    sm_sqn_put_2d(&b, c->month);
-    sm_buf_char(&b, '/');
-    sm_sqn_put_2d(&b, c->day);
-    sm_buf_char(&b, ',');
-    sm_sqn_put_2d(&b, c->hour);
-    sm_buf_char(&b, ':');
-    sm_sqn_put_2d(&b, c->minute);
-    sm_buf_char(&b, ':');
-    sm_sqn_put_2d(&b, c->second);
-    sm_buf_char(&b, tz < 0 ? '-' : '+');
-    sm_sqn_put_2d(&b, (unsigned)(tz < 0 ? -tz : tz));
-    sm_buf_char(&b, '"');
-    return sm_sqn_simple(m, &sm_sqn_def_clock_set, 0, &b, done, ctx);
+    sm_sqn_2d(date, (unsigned)(c->year - 2000u));
+    sm_sqn_2d(date + 3, c->month);
+    sm_sqn_2d(date + 6, c->day);
+    sm_sqn_2d(date + 9, c->hour);
+    sm_sqn_2d(date + 12, c->minute);
+    sm_sqn_2d(date + 15, c->second);
+    date[17] = tz < 0 ? '-' : '+';
+    sm_sqn_2d(date + 18, (unsigned)(tz < 0 ? -tz : tz));
+    str[0] = date;
+    a.n = NULL;
+    a.s = str;
+    a.arg = 0;
+    return sm_sqn_start(m, &sm_sqn_def_clock_set, &a, done, ctx);
 }
 
 /* The end of an sm_sqn_time_sync(). */
@@ -8935,29 +9058,31 @@ SM_PRIV void sm_sqn_urc_ntp(void *ctx, sm_at *at, const char *line, size_t len)
     if (m->sup.sync == SM_SQN_SYNC_WAIT) sm_sqn_sync_status(m);
 }
 
-/* AT+SQNNTP=2,"<servers>",1: the form MCHP sends (docs/sequans.md C-37). */
-SM_PRIV int sm_sqn_ntp_cmd(sm_buf *b, char *mem, size_t cap, const char *servers)
+SM_SQN_OPDEF(sm_sqn_def_time_sync, "AT+SQNNTP=2,%N,1", "",
+             SM_SQN_OP_TIME_SYNC, &sm_sqn_feat_time, 0, 0, NULL);
+
+/* AT+SQNNTP=2,"<servers>",1: the form MCHP sends (docs/sequans.md C-37);
+   built into *c (zeroed here) in the queue. */
+SM_PRIV int sm_sqn_ntp_build(sm_sqn *m, const char *servers, sm_at_cmd *c)
 {
-    sm_buf_init(b, mem, cap);
-    sm_buf_str(b, "AT+SQNNTP=2,");
-    sm_sqn_put(b, servers, SM_SQN_HOST_MAX, SM_STR_NONEMPTY | SM_STR_NO_SPACE, sm_sqn_is_ntp_list);
-    sm_buf_str(b, ",1");
-    return sm_sqn_built(b);
+    const char *str[1];
+    sm_sqn_args a;
+    str[0] = servers;
+    memset(c, 0, sizeof *c);
+    a.n = NULL;
+    a.s = str;
+    return sm_sqn_build(m, &sm_sqn_def_time_sync, &a, c, 1);
 }
 
-static const sm_sqn_opdef sm_sqn_def_time_sync = { SM_SQN_OP_TIME_SYNC, &sm_sqn_feat_time, NULL, 0, NULL };
 
 SECMODEM_API int sm_sqn_time_sync(sm_sqn *m, const char *servers, sm_sqn_done_fn done, void *ctx)
 {
-    char t[SM_SQN_CMD_MAX + 1];
-    sm_buf b;
     sm_at_cmd c;
     int id;
     if (!m) return SM_ERR_PARAM;
-    id = sm_sqn_ntp_cmd(&b, t, sizeof t, servers ? servers : SM_SQN_NTP_SERVERS);
+    id = sm_sqn_ntp_build(m, servers ? servers : SM_SQN_NTP_SERVERS, &c);
     if (id) return id;
     if (m->sup.sync != SM_SQN_SYNC_IDLE || m->sup.boot_sync != SM_SQN_BS_IDLE) return SM_ERR_STATE;
-    sm_sqn_cmd(&c, t, NULL, 0);
     id = sm_sqn_sup_queue(m, &sm_sqn_def_time_sync, 0, &c, sm_sqn_sync_cmd_done, NULL);
     if (id < 0) return id;
     m->sup.sync = SM_SQN_SYNC_CMD;
@@ -8978,8 +9103,10 @@ SM_PRIV int sm_sqn_sync_step(sm_sqn *m, uint32_t now)
         return 0;
     }
     if (m->sup.sync != SM_SQN_SYNC_READ) return 0;
-    sm_sqn_cmd(&c, "AT+CCLK?", "+CCLK:", 0);
-    if (sm_sqn_sup_queue(m, &sm_sqn_def_clock, 0, &c, sm_sqn_sync_clock_done, NULL) < 0) return 0;
+    memset(&c, 0, sizeof c);
+    if (sm_sqn_build(m, &sm_sqn_def_clock, NULL, &c, 1) ||
+        sm_sqn_sup_queue(m, &sm_sqn_def_clock, 0, &c, sm_sqn_sync_clock_done, NULL) < 0)
+        return 0;
     m->sup.sync = SM_SQN_SYNC_READING;
     return 1;
 }
@@ -8999,8 +9126,7 @@ SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now)
 {
     sm_sqn_boot *b = &m->boot;
     sm_sqn_sup *s = &m->sup;
-    char t[SM_SQN_HOST_MAX + 24];
-    sm_buf buf;
+    sm_at_cmd c;
     if (b->phase == SM_SQN_PH_CLOCK) { /* an invalid reading */
         b->have = 0;
         if (s->boot_sync == SM_SQN_BS_IDLE) {
@@ -9034,9 +9160,10 @@ SM_PRIV int sm_sqn_sup_boot_sync(sm_sqn *m, uint32_t now)
         return 0;
     }
     if (!sm_time_reached(now, s->boot_retry)) return 0;
-    if (sm_sqn_ntp_cmd(&buf, t, sizeof t, SM_SQN_NTP_SERVERS)) return 0; /* a bad macro: times out */
+    /* a bad macro times out; a full queue waits for the next poll */
+    if (sm_sqn_ntp_build(m, SM_SQN_NTP_SERVERS, &c)) return 0;
     s->ntp_seen = 0;
-    if (!sm_sqn_boot_submit(m, t, NULL, 0, NULL)) return 0;
+    if (!sm_sqn_boot_submit(m, c.text, NULL, 0, NULL)) return 0;
     s->boot_sync = SM_SQN_BS_CMD;
     return 1;
 }
@@ -9111,16 +9238,18 @@ SECMODEM_API const char *sm_sqn_mqtt_subscription(const sm_sqn *m, size_t i)
    this part. */
 SM_PRIV int sm_sqn_sup_subscribe(sm_sqn *m, int i, sm_sqn_done_fn fn)
 {
-    sm_buf b;
+    uint32_t num[1];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
-    int rc = sm_sqn_sup_text(m, &b);
+    int rc;
+    str[0] = m->sup.mem->subs[i].filter;
+    num[0] = m->sup.mem->subs[i].qos;
+    memset(&c, 0, sizeof c);
+    a.n = num;
+    a.s = str;
+    rc = sm_sqn_build(m, &sm_sqn_def_mqtt_sub, &a, &c, 1);
     if (rc) return rc;
-    sm_buf_str(&b, "AT+SQNSMQTTSUBSCRIBE=0,");
-    sm_sqn_put_topic(&b, m->sup.mem->subs[i].filter);
-    sm_sqn_put_num(&b, m->sup.mem->subs[i].qos);
-    rc = sm_sqn_sup_built(&b);
-    if (rc) return rc;
-    sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
     return sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_sub, (uint8_t)(i + 1), &c, fn, NULL);
 }
 
@@ -9283,20 +9412,22 @@ SM_PRIV int sm_sqn_probe_start(sm_sqn *m)
 {
     static const uint8_t payload[1] = { '?' };
     sm_sqn_sup *s = &m->sup;
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     int id, i;
     if (s->mem->probe_topic[0]) { /* a QoS 1 publish: its ONPUBLISH comes with the PUBACK */
-        if (sm_sqn_sup_text(m, &b)) return 0;
-        sm_buf_str(&b, "AT+SQNSMQTTPUBLISH=0,");
-        sm_sqn_put_topic(&b, s->mem->probe_topic);
-        sm_buf_str(&b, ",1,1");
-        /* the topic was checked when set: only the queue's room can be short */
-        if (sm_sqn_sup_built(&b)) return 0; /* the next poll */
-        sm_sqn_cmd(&c, b.p, "+SQNSMQTTPUBLISH:", SM_SQN_MQTT_TIMEOUT_MS);
-        c.flags = SM_AT_F_PROMPT;
+        str[0] = s->mem->probe_topic;
+        num[0] = 1; /* QoS 1 */
+        num[1] = sizeof payload;
+        memset(&c, 0, sizeof c);
         c.payload = payload;
         c.payload_len = sizeof payload;
+        /* the topic was checked when set: only the queue's room can be short */
+        a.n = num;
+        a.s = str;
+        if (sm_sqn_build(m, &sm_sqn_def_mqtt_publish, &a, &c, 1)) return 0; /* the next poll */
         id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_publish, 0, &c, sm_sqn_probe_done, NULL);
     } else { /* a subscription again, to the first remembered filter */
         for (i = 0; i < SM_SQN_MQTT_SUBS && s->mem->subs[i].state != SM_SQN_SUB_ACTIVE; i++) {}
@@ -9338,25 +9469,27 @@ SM_PRIV void sm_sqn_reconnect_start(sm_sqn *m) { m->sup.reconnect = SM_SQN_RC_ST
 SM_PRIV int sm_sqn_reconnect_step(sm_sqn *m)
 {
     sm_sqn_sup *s = &m->sup;
-    sm_buf b;
+    uint32_t num[2];
+    const char *str[1];
+    sm_sqn_args a;
     sm_at_cmd c;
     int id;
+    memset(&c, 0, sizeof c);
     if (s->reconnect == SM_SQN_RC_START) {
-        sm_sqn_cmd(&c, "AT+SQNSMQTTDISCONNECT=0", NULL, SM_SQN_MQTT_TIMEOUT_MS);
+        if (sm_sqn_build(m, &sm_sqn_def_mqtt_disconnect, NULL, &c, 1)) return 0; /* the next poll */
         id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_disconnect, 0, &c, sm_sqn_reconnect_done, NULL);
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_DISC;
     } else if (s->reconnect == SM_SQN_RC_CONNECT) {
-        int rc = sm_sqn_sup_text(m, &b);
-        if (rc) return 0;
-        sm_buf_str(&b, "AT+SQNSMQTTCONNECT=0,");
-        sm_sqn_put_host(&b, s->mem->host);
-        sm_sqn_put_num(&b, s->mem->port);
-        sm_sqn_put_num(&b, s->mem->keepalive);
-        rc = sm_sqn_sup_built(&b);
-        if (rc == SM_ERR_QUEUE_FULL) return 0; /* the next poll */
+        int rc;
+        str[0] = s->mem->host;
+        num[0] = s->mem->port;
+        num[1] = s->mem->keepalive;
+        a.n = num;
+        a.s = str;
+        rc = sm_sqn_build(m, &sm_sqn_def_mqtt_connect, &a, &c, 1);
+        if (rc == SM_ERR_QUEUE_FULL || rc == SM_ERR_STATE) return 0; /* the next poll */
         if (rc) { sm_sqn_reconnect_failed(m, SM_ERR_PARAM, 0); return 0; }
-        sm_sqn_cmd(&c, b.p, NULL, SM_SQN_MQTT_TIMEOUT_MS);
         id = sm_sqn_sup_queue(m, &sm_sqn_def_mqtt_connect, 0, &c, sm_sqn_reconnect_done, NULL);
         if (id <= 0) return 0;
         s->reconnect = SM_SQN_RC_CONN;
@@ -15570,7 +15703,21 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
 /*
    ==========================================================================
    VERSION HISTORY
-     unreleased  Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
+     unreleased  Sequans operations are descriptors with a command format,
+            as Cordelia-I's are (SM_SQN_OPDEF: format with typed
+            directives, answer prefix, kind, feature, timeout, payload
+            framing, finish function): the start functions check what a
+            directive cannot and hand the values to sm_sqn_start, and
+            every command, the MQTT supervision's and the time sync's
+            included, is built in the engine's queue instead of a buffer
+            on the stack (the deepest Sequans call, static graph, 504 ->
+            444 bytes). The bytes sent are unchanged. A string argument
+            that is wrong is reported as such (SM_ERR_PARAM,
+            SM_ERR_UNSAFE_STRING) even when the queue is full. Each
+            descriptor's format and prefix are arrays of their own, so a
+            program no longer carries the answer prefixes of operations
+            it never calls.
+            Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
             Cordelia-I: sm_cord_hibernate() (AT+hibernate=<seconds>).
             One event struct, sm_event, for both dialects (it replaces
             sm_sqn_event and sm_cord_event; its type is an int, the
