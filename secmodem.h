@@ -9959,7 +9959,7 @@ typedef void (*sm_cord_end_fn)(sm_cord *c, const sm_cord_op *op, const sm_at_res
 /* Writes the argument of format directive d (see sm_cord_format). */
 typedef void (*sm_cord_arg_fn)(sm_buf *b, char d, const sm_cord_op *op);
 typedef struct sm_cord_opdef {
-    const char *fmt;         /* the command, see sm_cord_format(); NULL: built */
+    const char *fmt;         /* the command, see sm_cord_format(); "": built */
     sm_cord_arg_fn args;     /* the writer of its directives; NULL: none */
     const char *prefix;      /* its information line (a builder may choose per step) */
     uint8_t kind;            /* sm_cord_op_kind: result op (and its name) */
@@ -11441,9 +11441,9 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         if (mem) sm_buf_init(b, mem, cap); /* afresh for each step tried */
         else sm_buf_measure(b, cap);
         memset(cmd, 0, sizeof *cmd);
-        if (d->fmt && *step) return SM_CORD_END;
+        if (d->fmt[0] && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt) sm_cord_format(b, d->fmt, d->args, op);
+        if (d->fmt[0]) sm_cord_format(b, d->fmt, d->args, op);
         else rc = d->build(op, *step, c->file_id, b, cmd);
         if (rc != SM_CORD_SKIP) break;
         ++*step;
@@ -11870,13 +11870,19 @@ SECMODEM_API const char *sm_cord_op_name(int op)
 }
 
 /* ---- public: operations ------------------------------------------------------------
-   Each public function with its descriptor: command format (or builder),
-   answer line, timeout, the event awaited after the OK, answer reader and
-   result extras. */
-#define SM_CORD_OPDEF(name, fmt, args, prefix, kind, timeout, awaits, flags, build, on_ok,  \
-                      on_end)                                                                \
-    static const sm_cord_opdef name = { fmt, args, prefix, (uint8_t)(kind), (uint8_t)(timeout), \
-                                        (uint8_t)(awaits), (uint8_t)(flags), build, on_ok, on_end }
+   Each public function with its descriptor: command format ("": a
+   builder), answer line, timeout, the event awaited after the OK, answer
+   reader and result extras. The format is a string literal that becomes an
+   array of its own, so that the linker drops it with an operation never
+   called (as SM_SQN_OPDEF's). The prefix stays a literal: most are
+   SM_CORD_NO_INFO, one merged string, and arrays of their own measured
+   larger in the every-API build than the few unused prefixes they drop. */
+#define SM_CORD_OPDEF(name, fmt, args, prefix, kind, timeout, awaits, flags, build, on_ok,      \
+                      on_end)                                                                    \
+    static const char name##_fmt[] = fmt;                                                        \
+    static const sm_cord_opdef name = { name##_fmt, args, prefix, (uint8_t)(kind),               \
+                                        (uint8_t)(timeout), (uint8_t)(awaits), (uint8_t)(flags), \
+                                        build, on_ok, on_end }
 
 SM_PRIV int sm_cord_start_def(sm_cord *c, const sm_cord_opdef *def, sm_cord_done_fn done,
                               void *ctx)
@@ -11940,7 +11946,7 @@ SM_PRIV void sm_cord_end_bringup(sm_cord *c, const sm_cord_op *op, const sm_at_r
 }
 
 /* the probe's timeout is its own, SM_CORD_PROBE_MS */
-SM_CORD_OPDEF(sm_cord_od_bringup, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_bringup, "", NULL,
               SM_CORD_NO_INFO, SM_CORD_OP_BRINGUP, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               sm_cord_b_bringup, sm_cord_ok_bringup, sm_cord_end_bringup);
 
@@ -12069,7 +12075,7 @@ SM_PRIV void sm_cord_end_mqtt_config(sm_cord *c, const sm_cord_op *op, const sm_
     sm_cord_name_mqtt_setting(c->step, res);
 }
 
-SM_CORD_OPDEF(sm_cord_od_mqtt_config, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_mqtt_config, "", NULL,
               SM_CORD_NO_INFO, SM_CORD_OP_MQTT_CONFIG, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               sm_cord_b_mqtt_config, NULL, sm_cord_end_mqtt_config);
 
@@ -12093,7 +12099,7 @@ SM_PRIV void sm_cord_end_wlan(sm_cord *c, const sm_cord_op *op, const sm_at_resp
     if (!res->status) res->text = c->state.ipv4;
 }
 
-SM_CORD_OPDEF(sm_cord_od_wlan_connect, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_wlan_connect, "", NULL,
               SM_CORD_NO_INFO, SM_CORD_OP_WLAN_CONNECT, SM_CORD_T_GEN, SM_CORD_W_IP, 0,
               sm_cord_b_wlan_connect, sm_cord_ok_wait, sm_cord_end_wlan);
 
@@ -12145,7 +12151,7 @@ SECMODEM_API int sm_cord_file_open(sm_cord *c, const char *name, unsigned flags,
                               done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_write, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_file_write, "", NULL,
               "+filewrite:", SM_CORD_OP_FILE_WRITE, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
               sm_cord_b_file_write, sm_cord_ok_file_write, NULL);
 
@@ -12157,7 +12163,7 @@ SECMODEM_API int sm_cord_file_write(sm_cord *c, uint32_t file_id, uint32_t offse
                               done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_read, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_file_read, "", NULL,
               "+fileread:", SM_CORD_OP_FILE_READ, SM_CORD_T_FILE, SM_CORD_W_NONE, SM_CORD_C_READ,
               sm_cord_b_file_read, sm_cord_ok_file_read, NULL);
 
@@ -12198,7 +12204,7 @@ SECMODEM_API int sm_cord_file_get_info(sm_cord *c, const char *name, sm_cord_don
     return sm_cord_start_file(c, &sm_cord_od_file_info, name, 0, 0, NULL, NULL, 0, done, ctx);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_list, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_file_list, "", NULL,
               "+filegetfilelist:", SM_CORD_OP_FILE_LIST, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
               sm_cord_b_file_list, sm_cord_ok_file_list, NULL);
 
@@ -12223,7 +12229,7 @@ SM_PRIV void sm_cord_end_upload(sm_cord *c, const sm_cord_op *op, const sm_at_re
     res->stage = (uint8_t)(s == 0 ? 0 : s <= chunks ? 1 : 2);
 }
 
-SM_CORD_OPDEF(sm_cord_od_file_upload, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_file_upload, "", NULL,
               SM_CORD_NO_INFO, SM_CORD_OP_FILE_UPLOAD, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
               sm_cord_b_upload, sm_cord_ok_upload, sm_cord_end_upload);
 
@@ -12260,7 +12266,7 @@ SM_PRIV void sm_cord_end_socket_tls(sm_cord *c, const sm_cord_op *op, const sm_a
     res->u.setting.key = sm_cord_tls_options[c->step].key;
 }
 
-SM_CORD_OPDEF(sm_cord_od_socket_tls, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_socket_tls, "", NULL,
               SM_CORD_NO_INFO, SM_CORD_OP_SOCK_TLS, SM_CORD_T_GEN, SM_CORD_W_NONE, 0,
               sm_cord_b_socket_tls, NULL, sm_cord_end_socket_tls);
 
@@ -12284,7 +12290,7 @@ SECMODEM_API int sm_cord_sock_dial(sm_cord *c, int sock, const char *address, ui
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_send, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_send, "", NULL,
               "+send:", SM_CORD_OP_SOCK_SEND, SM_CORD_T_FILE, SM_CORD_W_NONE, 0,
               sm_cord_b_send, sm_cord_ok_send, NULL);
 
@@ -12296,7 +12302,7 @@ SECMODEM_API int sm_cord_sock_send(sm_cord *c, int sock, const uint8_t *data, si
                                                       done, ctx));
 }
 
-SM_CORD_OPDEF(sm_cord_od_recv, NULL, NULL,
+SM_CORD_OPDEF(sm_cord_od_recv, "", NULL,
               "+recv:", SM_CORD_OP_SOCK_RECV, SM_CORD_T_FILE, SM_CORD_W_RECV, SM_CORD_C_READ,
               sm_cord_b_recv, sm_cord_ok_recv, NULL);
 
