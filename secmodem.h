@@ -7851,6 +7851,7 @@ static const sm_sqn_strkind sm_sqn_strkinds[] = {
     { 'r', SM_STR_NONEMPTY | SM_STR_NO_SPACE, SM_SQN_PATH_MAX, NULL },
     { 'H', SM_STR_NONEMPTY, SM_SQN_HEADER_MAX, NULL },
     { 'N', SM_STR_NONEMPTY | SM_STR_NO_SPACE, SM_SQN_HOST_MAX, sm_sqn_is_ntp_list },
+    { 0, 0, 0, NULL } /* the end: any other letter is no directive */
 };
 typedef char sm_sqn_strkind_max_fits[SM_SQN_HOST_MAX <= 65535 && SM_SQN_TOPIC_MAX <= 65535 &&
                                      SM_SQN_CRED_MAX <= 65535 && SM_SQN_PATH_MAX <= 65535 &&
@@ -7865,7 +7866,8 @@ typedef struct sm_sqn_fmt_pos {
 } sm_sqn_fmt_pos;
 
 /* Writes one command of the format at pos into b, up to its '\n' or its
-   end, and leaves pos after it. */
+   end, and leaves pos after it. A directive without its value (no array,
+   an unknown letter) is the descriptor's error: SM_ERR_PARAM, nothing sent. */
 SM_NOINLINE SM_PRIV void sm_sqn_format(sm_buf *b, sm_sqn_fmt_pos *pos)
 {
     const char *f = pos->f;
@@ -7873,23 +7875,29 @@ SM_NOINLINE SM_PRIV void sm_sqn_format(sm_buf *b, sm_sqn_fmt_pos *pos)
         const sm_sqn_strkind *k;
         const char *str;
         uint32_t v;
+        char d;
         if (*f != '%') { sm_buf_char(b, *f); continue; }
-        f++;
-        if (*f == 'l') { sm_buf_str(b, *pos->s++); continue; }
-        if (*f == 'n' || *f == 'o' || *f == '?') {
-            v = *pos->n++;
-            if (*f == '?') {
-                if (!v) { while (f[1] && f[1] != '\n') f++; }
-            } else if (*f == 'n' || (int32_t)v >= 0) {
-                sm_buf_u32(b, v);
-            }
+        d = *++f;
+        for (k = sm_sqn_strkinds; k->d && k->d != d; k++) {}
+        if (k->d || d == 'l') { /* a string */
+            if (!pos->s) { b->err = SM_ERR_PARAM; break; }
+            /* the descriptor pairs its directives with the caller's values, in
+               order and number: an analyser that cannot read a format sees
+               the array's end here */
+            str = *pos->s++; /* NOLINT(clang-analyzer-core.uninitialized.Assign) */
+            /* NULL is "" where empty is allowed, else the caller's error (SM_ERR_PARAM) */
+            if (!str && (d == 'l' || !(k->flags & SM_STR_NONEMPTY))) str = "";
+            if (d == 'l') sm_buf_str(b, str);
+            else sm_sqn_put(b, str, k->max, k->flags, k->ok);
             continue;
         }
-        for (k = sm_sqn_strkinds; k->d != *f; k++) {}
-        str = *pos->s++;
-        /* NULL is "" where empty is allowed, else the caller's error (SM_ERR_PARAM) */
-        if (!str && !(k->flags & SM_STR_NONEMPTY)) str = "";
-        sm_sqn_put(b, str, k->max, k->flags, k->ok);
+        if ((d != 'n' && d != 'o' && d != '?') || !pos->n) { b->err = SM_ERR_PARAM; break; }
+        v = *pos->n++; /* NOLINT(clang-analyzer-core.uninitialized.Assign): as above */
+        if (d == '?') {
+            if (!v) { while (f[1] && f[1] != '\n') f++; }
+        } else if (d == 'n' || (int32_t)v >= 0) {
+            sm_buf_u32(b, v);
+        }
     }
     pos->f = *f ? f + 1 : f;
 }
@@ -7936,6 +7944,7 @@ SM_PRIV int sm_sqn_start_cmd(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_ar
                              sm_sqn_done_fn done, void *ctx, sm_sqn_op **out)
 {
     int rc = sm_sqn_build(m, def, a, c, 1);
+    SM_ASSERT(rc <= 0); /* SM_OK or an SM_ERR_*, never an id: *out is set only with one */
     return rc ? rc : sm_sqn_queue(m, def, a ? a->arg : 0u, c, 1, done, ctx, out);
 }
 
@@ -11443,8 +11452,12 @@ SM_PRIV int sm_cord_build(sm_cord *c, const sm_cord_op *op, uint32_t *step, sm_a
         memset(cmd, 0, sizeof *cmd);
         if (d->fmt[0] && *step) return SM_CORD_END;
         rc = SM_OK;
-        if (d->fmt[0]) sm_cord_format(b, d->fmt, d->args, op);
-        else rc = d->build(op, *step, c->file_id, b, cmd);
+        if (d->fmt[0]) {
+            sm_cord_format(b, d->fmt, d->args, op);
+        } else {
+            SM_ASSERT(d->build != NULL); /* a descriptor without a format names its builder */
+            rc = d->build(op, *step, c->file_id, b, cmd);
+        }
         if (rc != SM_CORD_SKIP) break;
         ++*step;
     }
