@@ -15755,7 +15755,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             descriptor's format and prefix are arrays of their own, so a
             program no longer carries the answer prefixes of operations
             it never calls.
-            Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
+            Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN),
+            sm_sqn_func_read() (AT+CFUN?: the functionality level).
             Cordelia-I: sm_cord_hibernate() (AT+hibernate=<seconds>).
             One event struct, sm_event, for both dialects (it replaces
             sm_sqn_event and sm_cord_event; its type is an int, the
