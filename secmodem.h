@@ -1219,7 +1219,8 @@ typedef struct sm_result {
                              SM_AT_NO_CODE */
     const char *err_text; /* the module's error text or a failure event's status, or NULL */
     uint32_t value;       /* the socket, slot, profile or file the operation concerns
-                             or the module assigned; a publish's message id */
+                             or the module assigned; a publish's message id; the
+                             functionality level (Sequans FUNC_READ) */
     uint32_t len;         /* bytes moved: stored in the caller's buffer (reads; 0
                              unless SM_OK or SM_ERR_TRUNCATED), or accepted by the module */
     uint32_t total;       /* bytes the module sent or announced (reads: more than len
@@ -1553,7 +1554,8 @@ typedef enum sm_sqn_event_type {
     X(TIME_SYNC)         \
     X(CLOCK_SET)         \
     X(SIGNAL)            \
-    X(IDENTITY)
+    X(IDENTITY)          \
+    X(FUNC_READ)
 #define SM_SQN_OP_ENUM_(name) SM_SQN_OP_##name,
 typedef enum sm_sqn_op_kind {
     SM_SQN_OP_NONE = 0, /* no operation (a zeroed result) */
@@ -1886,6 +1888,12 @@ SECMODEM_API int sm_sqn_signal(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
    number (its last 2), both NUL-terminated. Any other answer: SM_ERR_PARSE.
    Returns the id or SM_ERR_*. */
 SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
+/* AT+CFUN?, the modem's functionality level (3GPP TS 27.007 8.2;
+   docs/sequans.md C-43, R-43): the answer `+CFUN: <fun>` puts fun in
+   value: 0 minimum, 1 full, 4 no RF (0..127 are the standard's range, 5
+   and up the manufacturer's). A number out of 0..127, a second field or no
+   answer line: SM_ERR_PARSE. Returns the id or SM_ERR_*. */
+SECMODEM_API int sm_sqn_func_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx);
 
 /* ---- NVM certificates and keys (contract: NVM) --------------------------
    Common returns of the start functions below: the id, or SM_ERR_PARAM (NULL
@@ -8236,6 +8244,30 @@ SECMODEM_API int sm_sqn_identity(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
 {
     if (!m) return SM_ERR_PARAM;
     return sm_sqn_start(m, &sm_sqn_def_identity, NULL, done, ctx);
+}
+
+/* `+CFUN: <fun>` (docs/sequans.md C-43, R-43): one number, 0..127. */
+SM_PRIV void sm_sqn_fin_func_read(sm_sqn *m, sm_sqn_op *op, const sm_at_response *r, sm_result *res)
+{
+    sm_fields f;
+    int32_t fun;
+    (void)m;
+    (void)op;
+    if (res->status != SM_OK) return;
+    if (sm_sqn_first_line(r, &f) || sm_fields_int(&f, 0, 127, &fun) || sm_fields_more(&f)) {
+        res->status = SM_ERR_PARSE;
+        return;
+    }
+    res->value = (uint32_t)fun;
+}
+
+SM_SQN_OPDEF(sm_sqn_def_func_read, "AT+CFUN?", "+CFUN:",
+             SM_SQN_OP_FUNC_READ, NULL, 0, 0, sm_sqn_fin_func_read);
+
+SECMODEM_API int sm_sqn_func_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
+{
+    if (!m) return SM_ERR_PARAM;
+    return sm_sqn_start(m, &sm_sqn_def_func_read, NULL, done, ctx);
 }
 
 SECMODEM_API int sm_sqn_clock_read(sm_sqn *m, sm_sqn_done_fn done, void *ctx)
@@ -15736,7 +15768,8 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             descriptor's format and prefix are arrays of their own, so a
             program no longer carries the answer prefixes of operations
             it never calls.
-            Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN).
+            Sequans: sm_sqn_identity() (AT+CGSN=2: IMEI and SVN),
+            sm_sqn_func_read() (AT+CFUN?: the functionality level).
             Cordelia-I: sm_cord_hibernate() (AT+hibernate=<seconds>).
             One event struct, sm_event, for both dialects (it replaces
             sm_sqn_event and sm_cord_event; its type is an int, the

@@ -306,6 +306,7 @@ int sm_sqn_compile_check(const sm_platform *p)
     rc |= sm_sqn_clock_read(&m, sqn_done, NULL);
     rc |= sm_sqn_signal(&m, sqn_done, NULL);
     rc |= sm_sqn_identity(&m, sqn_done, NULL);
+    rc |= sm_sqn_func_read(&m, sqn_done, NULL);
     rc |= sm_sqn_pending(&m, 1) + sm_sqn_busy(&m) + sm_sqn_wait(&m, 1);
     sm_sqn_cancel(&m);
     rc |= sm_sqn_use_sockets(&m) + sm_sqn_use_mqtt(&m, &mq) + sm_sqn_use_http(&m) + sm_sqn_use_time(&m) +

@@ -1231,6 +1231,10 @@ class SequansDialect(ThreeGppDialect):
         return head
 
     def cmd_cfun(self, ctx, req):
+        """AT+CFUN=<0|1|4>[,<0|1>] (docs/sequans.md C-05; 1,1 resets) and
+        AT+CFUN? (C-43, R-43): `+CFUN: <fun>`, the level set last (0 after
+        boot, the simulator's reading), one space after the colon as every
+        driver's parser and pycom issue 308's log show it."""
         st = ctx.state
         if req.op == "read":
             ctx.info(f"+CFUN: {st.cfun}")

@@ -305,6 +305,9 @@ static void bring_up(e2e *e)
     CHECK_EQ_INT(wait_op(e, sm_sqn_identity(&e->m, on_done, e), 10000, &r), SM_OK);
     CHECK_EQ_STR(r.u.identity.imei, "490154203237518"); /* the simulator's (3GPP's example) */
     CHECK_EQ_STR(r.u.identity.svn, "01");
+    step("functionality: AT+CFUN?, 1 (full) after the bring-up's AT+CFUN=1");
+    CHECK_EQ_INT(wait_op(e, sm_sqn_func_read(&e->m, on_done, e), 10000, &r), SM_OK);
+    CHECK_EQ_INT((long)r.value, 1);
 }
 
 static void test_nvm(e2e *e, const inputs *in)

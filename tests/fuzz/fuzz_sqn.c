@@ -39,6 +39,8 @@ static void fz_done(void *ctx, sm_sqn *m, const sm_result *r)
         (strlen(r->u.identity.imei) != 15 || strlen(r->u.identity.svn) != 2 ||
          strspn(r->u.identity.imei, "0123456789") != 15))
         abort();
+    /* a functionality level only from 0..127 (docs/sequans.md R-43) */
+    if (r->op == SM_SQN_OP_FUNC_READ && r->status == SM_OK && r->value > 127u) abort();
 }
 
 static void fz_event(void *ctx, sm_sqn *m, const sm_event *ev)
@@ -97,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         if (sm_sqn_clock_read(&f.m, fz_done, &f) > 0) f.started++;
         if (sm_sqn_identity(&f.m, fz_done, &f) > 0) f.started++;
+        if (sm_sqn_func_read(&f.m, fz_done, &f) > 0) f.started++;
         break;
     }
     if (data[0] & 4) { /* time and MQTT supervision */

@@ -160,3 +160,14 @@ def test_identity_forms(make_sim):
     bare = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0, cgsn_quotes="off")))
     bare.cmd("ATE0")
     assert bare.ok("AT+CGSN=2") == b"\r\n+CGSN: 4901542032375101\r\n"
+
+
+def test_functionality_read(make_sim):
+    """AT+CFUN? (docs/sequans.md C-43, R-43): `+CFUN: <fun>`, the level set
+    last: 0 after boot, then 4, 1 and 0 again as AT+CFUN= sets them."""
+    host = SqnHost(make_sim(SequansDialect(sleep_ff_after_s=0)))
+    host.cmd("ATE0")
+    assert host.ok("AT+CFUN?") == b"\r\n+CFUN: 0\r\n"
+    for fun in (4, 1, 0):
+        assert host.cmd(f"AT+CFUN={fun}") == OK
+        assert host.ok("AT+CFUN?") == f"\r\n+CFUN: {fun}\r\n".encode()

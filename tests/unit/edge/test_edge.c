@@ -479,6 +479,7 @@ static void test_sequans_arguments(void)
     CHECK_EQ_INT(sm_sqn_bringup(NULL, sqn_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_clock_read(NULL, sqn_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_identity(NULL, sqn_nop, NULL), SM_ERR_PARAM);
+    CHECK_EQ_INT(sm_sqn_func_read(NULL, sqn_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_nvm_write(NULL, SM_SQN_NVM_CERT, 1, b, 1, sqn_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_nvm_read_cert(NULL, 1, b, sizeof b, sqn_nop, NULL), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_nvm_read_cert(&m, 200, b, sizeof b, sqn_nop, NULL), SM_ERR_PARAM);
@@ -797,6 +798,7 @@ static void test_null_and_zeroed(void)
     CHECK_EQ_INT(sm_sqn_bringup(&zm, sqn_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_clock_read(&zm, sqn_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_identity(&zm, sqn_nop, NULL), SM_ERR_STATE);
+    CHECK_EQ_INT(sm_sqn_func_read(&zm, sqn_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_sock_close(&zm, 1, sqn_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_time_sync(&zm, NULL, sqn_nop, NULL), SM_ERR_STATE);
     CHECK_EQ_INT(sm_sqn_mqtt_supervise(&zm, 1000, NULL, 0), SM_ERR_STATE);

@@ -110,6 +110,10 @@ static void on_done(void *ctx, sm_sqn *m, const sm_result *r)
             snprintf(tmp, sizeof tmp, " imei=%s svn=%s", r->u.identity.imei, r->u.identity.svn);
             sm_fake_log(&t->io, tmp);
             break;
+        case SM_SQN_OP_FUNC_READ:
+            snprintf(tmp, sizeof tmp, " fun=%u", r->value);
+            sm_fake_log(&t->io, tmp);
+            break;
         default:
             break;
         }
@@ -306,6 +310,28 @@ static void test_identity(void)
         { "\r\n+CME ERROR: 4\r\n", "{IDENTITY modem CME_ERROR 4}" },
     };
     check_answers(sm_sqn_identity, "AT+CGSN=2\r", cases, sizeof cases / sizeof cases[0]);
+}
+
+/* AT+CFUN? (docs/sequans.md C-43, R-43), added by CONTRIBUTING.md's
+   checklist as written: `+CFUN: <fun>` with or without the space, the
+   levels the drivers name (0, 1, 4) and the standard's range (0..127);
+   what no source shows ends SM_ERR_PARSE. */
+static void test_func_read(void)
+{
+    static const answer_case cases[] = {
+        { "\r\n+CFUN: 1\r\n\r\nOK\r\n", "{FUNC_READ ok fun=1}" },
+        { "\r\n+CFUN: 0\r\n\r\nOK\r\n", "{FUNC_READ ok fun=0}" },
+        { "\r\n+CFUN:4\r\n\r\nOK\r\n", "{FUNC_READ ok fun=4}" },
+        { "\r\n+CFUN: 127\r\n\r\nOK\r\n", "{FUNC_READ ok fun=127}" },
+        { "\r\n+CFUN: 128\r\n\r\nOK\r\n", "{FUNC_READ parse}" },   /* past 27.007's range */
+        { "\r\n+CFUN: -1\r\n\r\nOK\r\n", "{FUNC_READ parse}" },
+        { "\r\n+CFUN: 1,0\r\n\r\nOK\r\n", "{FUNC_READ parse}" },   /* a second field */
+        { "\r\n+CFUN: x\r\n\r\nOK\r\n", "{FUNC_READ parse}" },
+        { "\r\n+CFUN: \r\n\r\nOK\r\n", "{FUNC_READ parse}" },
+        { "\r\nOK\r\n", "{FUNC_READ parse}" },                      /* no answer line */
+        { "\r\n+CME ERROR: 4\r\n", "{FUNC_READ modem CME_ERROR 4}" },
+    };
+    check_answers(sm_sqn_func_read, "AT+CFUN?\r", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* sm_sqn_pending / sm_sqn_busy / sm_sqn_wait, the shape section 7 has:
@@ -2253,6 +2279,7 @@ int main(void)
     RUN(test_features);
     RUN(test_signal_quality);
     RUN(test_identity);
+    RUN(test_func_read);
     RUN(test_pending_busy_wait);
     RUN(test_bringup_end_to_end);
     RUN(test_bringup_cereg_urcs_around_the_answer);
