@@ -2125,6 +2125,112 @@ static void test_queue_limits(void)
     }
 }
 
+/* The command formats (sm_sqn_format, sm_sqn_build), driven directly with
+   descriptors of the test's own: every directive and the optional forms;
+   two commands built back to back in the queue's free text and queued as
+   they are; and the verdicts. A descriptor's own mistake (a letter that is
+   no directive, a directive without its value) is SM_ERR_PARAM; a wrong
+   string is its own error even when the queue's text is what is short; a
+   command that fits once the queue drains is SM_ERR_QUEUE_FULL, one that
+   never fits SM_ERR_PARAM. */
+SM_SQN_OPDEF(tf_all, "X=%n,%o,%o,%l,%h,%u,%U%?,%c,%x", "+X:", SM_SQN_OP_SIGNAL, NULL, 0,
+             SM_AT_F_DIAL, NULL);
+SM_SQN_OPDEF(tf_two, "A=%n\nB=%n,%t", "", SM_SQN_OP_SOCK_CONFIG, NULL, 0, 0, NULL);
+SM_SQN_OPDEF(tf_bad, "Y=%d", "", SM_SQN_OP_SIGNAL, NULL, 0, 0, NULL);
+SM_SQN_OPDEF(tf_host, "Z=%h", "", SM_SQN_OP_SIGNAL, NULL, 0, 0, NULL);
+
+static void test_command_formats(void)
+{
+    T *t = fresh(0);
+    sm_at_cmd c[2];
+    sm_sqn_args a;
+    uint32_t num[4];
+    const char *str[6];
+    char big[SM_QUEUE_TEXT + 1];
+    static char longhost[SM_SQN_HOST_MAX + 2];
+    int i;
+    memset(c, 0, sizeof c);
+    num[0] = 7;
+    num[1] = 3;
+    num[2] = (uint32_t)(int32_t)-1; /* %o: empty */
+    num[3] = 0;                     /* %?: the command ends */
+    str[0] = "kw";
+    str[1] = "host.example";
+    str[2] = NULL;                  /* %u: "" */
+    str[3] = "id";
+    str[4] = "0xC02B";
+    str[5] = "00ff";
+    a.n = num;
+    a.s = str;
+    a.arg = 0;
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_OK);
+    CHECK_EQ_STR(c[0].text, "X=7,3,,kw,\"host.example\",\"\",\"id\"");
+    CHECK_EQ_STR(c[0].prefix, "+X:");
+    CHECK_EQ_INT(c[0].flags, SM_AT_F_DIAL);
+    num[3] = 1; /* the optional tail */
+    memset(c, 0, sizeof c);
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_OK);
+    CHECK_EQ_STR(c[0].text, "X=7,3,,kw,\"host.example\",\"\",\"id\",\"0xC02B\",\"00ff\"");
+    /* each string checked against its kind */
+    str[4] = "0xC02B 0xC02F";
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_ERR_UNSAFE_STRING);
+    str[4] = "0xC02B";
+    str[5] = "00fg";
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_ERR_UNSAFE_STRING);
+    str[5] = "00ff";
+    str[3] = NULL; /* %U: not empty, so NULL is the caller's error */
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_ERR_PARAM);
+    str[3] = "";
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_ERR_UNSAFE_STRING);
+    str[3] = "id";
+    /* the descriptor's mistakes */
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_bad, &a, c, 1), SM_ERR_PARAM);
+    a.n = NULL;
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_all, &a, c, 1), SM_ERR_PARAM);
+    a.n = num;
+    a.s = NULL;
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_host, &a, c, 1), SM_ERR_PARAM);
+    CHECK_EQ_INT(t->m.at.q_count, 0); /* nothing queued by any of them */
+    /* two commands, back to back in the free text, queued as they are */
+    num[0] = 1;
+    num[1] = 2;
+    str[0] = "a/b";
+    a.s = str;
+    memset(c, 0, sizeof c);
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_two, &a, c, 2), SM_OK);
+    CHECK_EQ_STR(c[0].text, "A=1");
+    CHECK_EQ_STR(c[1].text, "B=2,\"a/b\"");
+    CHECK(c[1].text == c[0].text + 4);
+    CHECK(sm_sqn_queue(&t->m, &tf_two, 0, c, 2, on_done, t, NULL) > 0);
+    CHECK_EQ_INT(t->m.at.q_text_len, 12);
+    CHECK(memcmp(t->m.at.q_text, "A=1B=2,\"a/b\"", 12) == 0);
+    sm_sqn_cancel(&t->m);
+    CHECK_EQ_INT(t->m.at.q_count, 0);
+    /* a queue whose text is nearly full */
+    memset(big, 'A', sizeof big);
+    big[0] = 'A';
+    big[1] = 'T';
+    big[SM_QUEUE_TEXT - 8] = '\0';
+    memset(c, 0, sizeof c);
+    c[0].text = big;
+    CHECK(sm_at_submit(&t->m.at, &c[0]) > 0);
+    str[0] = "host.example"; /* 16 bytes with "Z=" and its quotes: no room now */
+    memset(c, 0, sizeof c);
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_host, &a, c, 1), SM_ERR_QUEUE_FULL);
+    str[0] = "bad host";
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_host, &a, c, 1), SM_ERR_UNSAFE_STRING);
+    str[0] = NULL;
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_host, &a, c, 1), SM_ERR_PARAM);
+    for (i = 0; i < SM_SQN_HOST_MAX + 1; i++) longhost[i] = 'h';
+    str[0] = longhost; /* longer than SM_SQN_HOST_MAX: never fits */
+    CHECK_EQ_INT(sm_sqn_build(&t->m, &tf_host, &a, c, 1), SM_ERR_PARAM);
+    /* and the public functions give the same verdicts */
+    CHECK_EQ_INT(sm_sqn_sock_dial(&t->m, 1, "host.example", 80, on_done, t), SM_ERR_QUEUE_FULL);
+    CHECK_EQ_INT(sm_sqn_sock_dial(&t->m, 1, "bad host", 80, on_done, t), SM_ERR_UNSAFE_STRING);
+    CHECK_EQ_INT(t->m.at.q_count, 1);
+    sm_sqn_cancel(&t->m);
+}
+
 /* Hostile strings: refused before anything is queued or written. */
 static void test_hostile_strings(void)
 {
@@ -2324,6 +2430,7 @@ int main(void)
     RUN(test_reboot_mid_operation);
     RUN(test_unhandled_and_malformed);
     RUN(test_queue_limits);
+    RUN(test_command_formats);
     RUN(test_hostile_strings);
     RUN(test_good_strings);
     RUN(test_long_commands_with_echo);
