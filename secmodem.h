@@ -7916,14 +7916,15 @@ SM_NOINLINE SM_PRIV void sm_sqn_format(sm_buf *b, sm_sqn_fmt_pos *pos)
    timeout and the descriptor's flags (added to what the caller set).
    Nothing is queued yet. The verdict: SM_OK; SM_ERR_QUEUE_FULL when the
    queue's free text is what is short (try again after a poll);
-   SM_ERR_PARAM when a command is longer than SM_SQN_CMD_MAX (strings too
-   long together: it never fits); or the argument's error. The engine's
+   SM_ERR_PARAM when a command is longer than SM_SQN_CMD_MAX, or the
+   operation's commands longer together than an empty queue holds (strings
+   too long: it never fits); or the argument's error. The engine's
    sm_at_text_verdict, as in section 7. */
 SM_PRIV int sm_sqn_build(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *a, sm_at_cmd *c,
                          size_t n)
 {
     sm_sqn_fmt_pos pos;
-    size_t i, cap;
+    size_t i, cap, lim, used = 0;
     sm_buf b;
     char *mem = sm_at_text_space(&m->at, &cap);
     int rc;
@@ -7932,9 +7933,12 @@ SM_PRIV int sm_sqn_build(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *
     pos.n = a ? a->n : NULL;
     pos.s = a ? a->s : NULL;
     for (i = 0; i < n; i++) {
-        sm_buf_init(&b, mem, cap < (size_t)SM_SQN_CMD_MAX + 1u ? cap : (size_t)SM_SQN_CMD_MAX + 1u);
+        /* what this command could have in an empty queue, after the ones before */
+        lim = (size_t)SM_QUEUE_TEXT + 1u - used;
+        if (lim > (size_t)SM_SQN_CMD_MAX + 1u) lim = (size_t)SM_SQN_CMD_MAX + 1u;
+        sm_buf_init(&b, mem, cap < lim ? cap : lim);
         sm_sqn_format(&b, &pos);
-        rc = sm_at_text_verdict(&b, sm_buf_finish(&b), (size_t)SM_SQN_CMD_MAX + 1u);
+        rc = sm_at_text_verdict(&b, sm_buf_finish(&b), lim);
         if (rc) return rc;
         c[i].text = b.p;
         c[i].prefix = def->prefix[0] ? def->prefix : sm_sqn_no_lines;
@@ -7942,6 +7946,7 @@ SM_PRIV int sm_sqn_build(sm_sqn *m, const sm_sqn_opdef *def, const sm_sqn_args *
         c[i].flags |= def->at_flags;
         mem += b.len + 1u; /* the next one after this one's NUL */
         cap -= b.len + 1u;
+        used += b.len + 1u;
     }
     return SM_OK;
 }
