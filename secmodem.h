@@ -15767,7 +15767,7 @@ SECMODEM_API void sm_mqtt_transport_sqn(sm_mqtt_transport *t, sm_sqn_stream *s)
             every command, the MQTT supervision's and the time sync's
             included, is built in the engine's queue instead of a buffer
             on the stack (the deepest Sequans call, static graph, 504 ->
-            444 bytes). The bytes sent are unchanged. A string argument
+            452 bytes). The bytes sent are unchanged. A string argument
             that is wrong is reported as such (SM_ERR_PARAM,
             SM_ERR_UNSAFE_STRING) even when the queue is full. Each
             descriptor's format and prefix are arrays of their own, so a
