@@ -88,6 +88,16 @@ static inline int sm_fake_read(void *u, uint8_t *b, size_t cap)
 
 static inline uint32_t sm_fake_now(void *u) { return ((sm_fake *)u)->now; }
 
+/* A push-mode platform over f (the test feeds what the modem says): its
+   writes captured, its clock f->now. */
+static inline void sm_fake_platform(sm_platform *p, sm_fake *f)
+{
+    memset(p, 0, sizeof *p);
+    p->user = f;
+    p->write = sm_fake_write;
+    p->now_ms = sm_fake_now;
+}
+
 /* Appends text to the log (cut at its end, always terminated). */
 static inline void sm_fake_log(sm_fake *f, const char *s)
 {

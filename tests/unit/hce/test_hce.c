@@ -136,10 +136,7 @@ static T *fresh(int echo)
     sm_platform p, c;
     size_t i;
     memset(t, 0, sizeof *t);
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     t->io.now = 1000;
     t->echo = echo;
     t->forward = 1;

@@ -174,10 +174,7 @@ static T *fresh(int echo)
     T *t = &g_t;
     sm_platform p;
     memset(t, 0, sizeof *t);
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     t->io.now = 1000;
     t->echo = echo;
     t->cap = sizeof t->buf;
@@ -410,10 +407,7 @@ static void test_features(void)
     static sm_sqn zero;
     T *t = fresh(0);
     sm_platform p;
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK); /* fresh() registered all */
     CHECK_EQ_INT(sm_sqn_use_mqtt(NULL, &t->mq), SM_ERR_PARAM);
     CHECK_EQ_INT(sm_sqn_use_mqtt(&t->m, NULL), SM_ERR_PARAM);

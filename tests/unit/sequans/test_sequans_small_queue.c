@@ -24,10 +24,7 @@ static T *fresh(void)
     T *t = &g_t;
     sm_platform p;
     memset(t, 0, sizeof *t);
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     t->io.now = 1000;
     if (sm_sqn_init(&t->m, &p, NULL, NULL) != SM_OK) CHECK(0 && "sm_sqn_init");
     return t;

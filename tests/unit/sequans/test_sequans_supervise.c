@@ -113,10 +113,7 @@ static T *fresh(int echo)
     T *t = &g_t;
     sm_platform p;
     memset(t, 0, sizeof *t);
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     t->io.now = 1000;
     t->echo = echo;
     if (sm_sqn_init(&t->m, &p, on_event, t) != SM_OK) CHECK(0 && "sm_sqn_init");
@@ -500,10 +497,7 @@ static void test_mqtt_memory(void)
     T *t = fresh(0);
     sm_platform p;
     uint8_t msg[4] = { 0 };
-    memset(&p, 0, sizeof p);
-    p.user = &t->io;
-    p.write = sm_fake_write;
-    p.now_ms = sm_fake_now;
+    sm_fake_platform(&p, &t->io);
     CHECK_EQ_INT(sm_sqn_init(&t->m, &p, on_event, t), SM_OK); /* fresh()'s memory forgotten */
     CHECK_EQ_INT(sm_sqn_use_all(&t->m), SM_OK);               /* hands over no memory */
     CHECK_EQ_INT(sm_sqn_mqtt_connect(&t->m, "broker.example", 8883, 60, on_done, t), SM_ERR_STATE);
