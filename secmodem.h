@@ -6816,8 +6816,6 @@ SM_PRIV void sm_sqn_put(sm_buf *b, const char *s, size_t maxlen, unsigned flags,
     sm_buf_quoted(b, s, maxlen, flags);
 }
 
-SM_PRIV const char *sm_sqn_or_empty(const char *s) { return s ? s : ""; }
-
 /* Fields after the URC or response name, "+NAME:<sp?>a,b": the space after
    the colon varies by family (contract: Framing). */
 SM_PRIV int sm_sqn_fields(sm_fields *f, const char *line, size_t len)
